@@ -1,0 +1,1 @@
+"""Everything Ray: engine actors, verifier pools, deploy manifests (see docs/SCALING.md)."""

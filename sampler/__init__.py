@@ -1,0 +1,1 @@
+"""Best-of-N orchestration: config, backends, the loop, results, and the CLI."""

@@ -1,0 +1,149 @@
+"""The Python API under the CLI: run a solve or a verify and get typed results back.
+
+>>> from sampler.api import solve
+>>> report = solve(suite="humaneval", limit=5, out="runs/demo")  # doctest: +SKIP
+>>> report.summary.coverage                                        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sampler.backends.base import Backend
+from sampler.backends.factory import check_model_name, make_backend
+from sampler.candidate_file import load_candidates
+from sampler.config import EngineConfig, SampleConfig, SolveConfig
+from sampler.loop import BestOfN, SolveOutcome
+from sampler.models import PACKAGED_MODEL
+from sampler.progress import NullProgress, Progress
+from sampler.records import TaskResult
+from sampler.store import JsonlAppender, RunStore, read_records
+from sampler.summary import Summary, summarise
+from tasks.registry import select_tasks
+from tasks.types import Task
+from verifiers.types import Candidate, Verdict, Verifier
+
+
+@dataclass(frozen=True)
+class SolveReport:
+    results: tuple[TaskResult, ...]
+    """One per finished task, in task order, including tasks finished by earlier runs."""
+    summary: Summary
+    outcome: SolveOutcome
+    out_dir: Path
+
+
+def default_verifier() -> Verifier:
+    from verifiers.unit_tests import UnitTestVerifier
+
+    return UnitTestVerifier()
+
+
+def _close(obj: object) -> None:
+    close = getattr(obj, "close", None)
+    if callable(close):
+        close()
+
+
+def solve(
+    tasks: Sequence[Task] | str | Path | None = None,
+    *,
+    out: str | Path,
+    suite: str | None = None,
+    limit: int | None = None,
+    model: str = PACKAGED_MODEL,
+    sample: SampleConfig | None = None,
+    batch_tasks: int = 8,
+    engine: EngineConfig | None = None,
+    backend: Backend | None = None,
+    verifier: Verifier | None = None,
+    progress: Progress | None = None,
+) -> SolveReport:
+    """Best-of-N over ``tasks`` (Task objects, a JSONL path) or a named ``suite``.
+
+    Results go to ``out`` as they are produced; calling again with the same ``out``
+    resumes. A ``backend``/``verifier`` you pass stays open; ones built here are closed.
+    """
+    start = time.monotonic()
+    config = SolveConfig(sample=sample or SampleConfig(), batch_tasks=batch_tasks)
+    if tasks is None or isinstance(tasks, (str, Path)):
+        task_list = select_tasks(path=Path(tasks) if tasks is not None else None, suite=suite,
+                                 limit=limit)
+    else:
+        task_list = list(tasks)[:limit] if limit is not None else list(tasks)
+    if backend is None:
+        check_model_name(model)
+    store = RunStore(Path(out), {"model": backend.model if backend else model,
+                                 **config.fingerprint()})
+    own_backend = own_verifier = None
+    try:
+        pending = [t for t in task_list if not store.is_done(t.task_id)]
+        # Start the engine only when there is work: a finished run resumes instantly.
+        if backend is None and pending:
+            backend = own_backend = make_backend(model, engine or EngineConfig())
+        if verifier is None:
+            verifier = own_verifier = default_verifier()
+        outcome = (BestOfN(backend, verifier, config, store, progress or NullProgress()).run(task_list)
+                   if backend is not None
+                   else SolveOutcome((), len(task_list), (), 0.0))
+        ids = [t.task_id for t in task_list]
+        summary = summarise(ids, store.results, store.samples, config.sample.n,
+                            time.monotonic() - start)
+        results = tuple(store.results[t] for t in ids if t in store.results)
+        return SolveReport(results, summary, outcome, Path(out))
+    finally:
+        store.close()
+        if own_verifier is not None:
+            _close(own_verifier)
+        if own_backend is not None:
+            own_backend.close()
+
+
+def verify(
+    tasks: str | Path | Sequence[Task],
+    candidates: str | Path | Sequence[Candidate],
+    *,
+    out: str | Path,
+    verifier: Verifier | None = None,
+    progress: Progress | None = None,
+) -> list[Verdict]:
+    """Verify candidates; one verdict line per candidate is appended to ``out``.
+
+    Candidates already in ``out`` (by task_id and candidate_id) are not verified
+    again, so an interrupted verify resumes. Returns the verdicts of this call.
+    """
+    task_list = select_tasks(path=Path(tasks)) if isinstance(tasks, (str, Path)) else list(tasks)
+    by_id = {t.task_id: t for t in task_list}
+    cand_list = (load_candidates(Path(candidates), by_id)
+                 if isinstance(candidates, (str, Path)) else list(candidates))
+    out_path = Path(out)
+    done = {(obj.get("task_id"), obj.get("candidate_id")) for _, obj in read_records(out_path)}
+    todo = [c for c in cand_list if (c.task_id, c.candidate_id) not in done]
+    groups: dict[str, list[Candidate]] = {}
+    for cand in todo:
+        groups.setdefault(cand.task_id, []).append(cand)
+    own_verifier = verifier is None
+    active = verifier if verifier is not None else default_verifier()
+    bar = progress or NullProgress()
+    appender = JsonlAppender(out_path)
+    verdicts: list[Verdict] = []
+    try:
+        bar.start(total=len(cand_list), already_done=len(cand_list) - len(todo))
+        for task_id, group in groups.items():
+            batch = active.verify(by_id[task_id], group)
+            appender.append(
+                {"task_id": v.task_id, "candidate_id": v.candidate_id, "status": v.status.value,
+                 "detail": v.detail, "seconds": round(v.seconds, 4), "verifier": v.verifier}
+                for v in batch
+            )
+            verdicts.extend(batch)
+            bar.advance(len(batch), sum(v.passed for v in batch))
+    finally:
+        bar.close()
+        appender.close()
+        if own_verifier:
+            _close(active)
+    return verdicts

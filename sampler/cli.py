@@ -1,0 +1,130 @@
+"""``bestofn``: the command line, a thin layer over ``sampler.api``.
+
+Exit codes: 0 done (whatever the verdicts), 1 infrastructure failure or tasks left
+unfinished, 2 bad input (with a one-line reason on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sampler.config import PromptStyle, SampleConfig
+from sampler.models import PACKAGED_MODEL
+from sampler.progress import NullProgress, Progress, RichProgress
+from tasks.errors import BestofnError, InputError
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"BESTOFN_{name}", default)
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(f"BESTOFN_{name}")
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InputError(f"BESTOFN_{name}={raw!r} is not an integer") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="bestofn", formatter_class=fmt,
+        description="Verifier-driven best-of-N sampling: many cheap samples, external checks, "
+                    "a verified solution out.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    solve = sub.add_parser("solve", formatter_class=fmt,
+                           help="sample N candidates per task, verify them, keep a passing one")
+    solve.add_argument("tasks", nargs="?", type=Path,
+                       help="task JSONL (HumanEval schema); or use --suite")
+    solve.add_argument("--suite", help="built-in task suite: humaneval")
+    solve.add_argument("--limit", type=int, help="only the first K tasks")
+    solve.add_argument("-n", "--samples", dest="n", type=int, default=_env_int("N", 10),
+                       help="samples per task [env BESTOFN_N]")
+    solve.add_argument("--model", default=_env("MODEL", PACKAGED_MODEL),
+                       help="smollm2-135m (packaged), a local model dir, a hub id, or "
+                            "replay:FILE.jsonl [env BESTOFN_MODEL]")
+    solve.add_argument("--seed", type=int, default=_env_int("SEED", 0), help="base seed [env BESTOFN_SEED]")
+    solve.add_argument("--temperature", type=float, default=0.7)
+    solve.add_argument("--top-p", type=float, default=0.95)
+    solve.add_argument("--max-tokens", type=int, default=512, help="generated tokens per sample")
+    solve.add_argument("--prompt-style", choices=[s.value for s in PromptStyle],
+                       default=PromptStyle.CHAT.value,
+                       help="chat: chat template + fenced code; completion: continue the prompt")
+    solve.add_argument("--batch-tasks", type=int, default=8, help="tasks sent to the engine together")
+    solve.add_argument("--out", type=Path, required=True,
+                       help="run directory (results.jsonl, samples.jsonl); reruns resume")
+    solve.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    verify = sub.add_parser("verify", formatter_class=fmt,
+                            help="verify candidates against their tasks' tests in the sandbox")
+    verify.add_argument("tasks", type=Path, help="task JSONL (HumanEval schema)")
+    verify.add_argument("candidates", type=Path,
+                        help="JSONL: task_id, candidate_id, and solution or completion")
+    verify.add_argument("--out", type=Path, required=True,
+                        help="verdict JSONL, appended; candidates already in it are skipped")
+    verify.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _progress(quiet: bool, label: str) -> Progress:
+
+    return NullProgress() if quiet else RichProgress(label)
+
+
+def _solve(args: argparse.Namespace) -> int:
+    from sampler.api import solve
+
+    if args.tasks is None and args.suite is None:
+        raise InputError("give a tasks file or --suite humaneval")
+    if args.tasks is not None and args.suite is not None:
+        raise InputError("give a tasks file or --suite, not both")
+    sample = SampleConfig(n=args.n, temperature=args.temperature, top_p=args.top_p,
+                          max_tokens=args.max_tokens, seed=args.seed,
+                          prompt_style=PromptStyle(args.prompt_style))
+    report = solve(args.tasks, out=args.out, suite=args.suite, limit=args.limit, model=args.model,
+                   sample=sample, batch_tasks=args.batch_tasks,
+                   progress=_progress(args.quiet, "solving"))
+    for line in report.summary.lines():
+        print(line, file=sys.stderr)
+    print(f"results: {args.out / 'results.jsonl'}", file=sys.stderr)
+    return 1 if report.outcome.incomplete else 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from sampler.api import verify
+
+    verdicts = verify(args.tasks, args.candidates, out=args.out,
+                      progress=_progress(args.quiet, "verifying"))
+    passed = sum(v.passed for v in verdicts)
+    print(f"verified {len(verdicts)} candidate(s): {passed} passed; verdicts in {args.out}",
+          file=sys.stderr)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        if args.command == "solve":
+            return _solve(args)
+        return _verify(args)
+    except InputError as exc:
+        print(f"bestofn: error: {exc}", file=sys.stderr)
+        return 2
+    except BestofnError as exc:
+        print(f"bestofn: infrastructure error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bestofn: interrupted; results so far are on disk, rerun to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

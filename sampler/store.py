@@ -1,0 +1,141 @@
+"""Durable JSONL results: appended as produced, fsynced, never truncated; reruns resume.
+
+A crash can leave a torn last line. Readers skip lines that do not parse, and the
+appender first ends a torn line with a newline, so new records never merge into it.
+Later lines win over earlier ones with the same key (a re-verified sample
+supersedes its ``error`` verdict), so nothing is ever rewritten in place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from sampler.records import (
+    SampleRecord,
+    TaskResult,
+    result_from_dict,
+    sample_from_dict,
+    to_json_dict,
+)
+from tasks.errors import ConfigError, InputError, TaskFormatError
+
+RESULTS = "results.jsonl"
+SAMPLES = "samples.jsonl"
+MANIFEST = "run.json"
+
+
+class JsonlAppender:
+    """Appends JSON lines durably: each ``append`` is flushed and fsynced before it returns."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torn = path.exists() and path.stat().st_size > 0 and _last_byte(path) != b"\n"
+        self._handle: TextIO = path.open("a", encoding="utf-8")
+        if torn:
+            self._handle.write("\n")
+
+    def append(self, objects: Iterable[dict[str, Any]]) -> None:
+        lines = "".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in objects)
+        if not lines:
+            return
+        self._handle.write(lines)
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def _last_byte(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1)
+
+
+def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(where, object)`` for every parseable line; torn or corrupt lines are skipped."""
+    if not path.exists():
+        return
+    skipped = 0
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                skipped += 1
+                continue
+            if isinstance(obj, dict):
+                yield f"{path}:{number}", obj
+            else:
+                skipped += 1
+    if skipped:
+        print(f"bestofn: skipped {skipped} unreadable line(s) in {path} (torn by a crash?)",
+              file=sys.stderr)
+
+
+class RunStore:
+    """``DIR/results.jsonl`` (one line per finished task), ``DIR/samples.jsonl`` (one per
+    sample) and ``DIR/run.json`` (the settings a resumed run must share)."""
+
+    def __init__(self, out_dir: Path, fingerprint: dict[str, Any]) -> None:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise InputError(f"--out {out_dir} exists and is not a directory")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.dir = out_dir
+        self._check_manifest(fingerprint)
+        self.results: dict[str, TaskResult] = {}
+        for where, obj in read_records(out_dir / RESULTS):
+            result = result_from_dict(obj, where)
+            self.results.setdefault(result.task_id, result)
+        self.samples: dict[str, dict[str, SampleRecord]] = {}
+        for where, obj in read_records(out_dir / SAMPLES):
+            sample = sample_from_dict(obj, where)
+            self.samples.setdefault(sample.task_id, {})[sample.candidate_id] = sample
+        self._results = JsonlAppender(out_dir / RESULTS)
+        self._samples = JsonlAppender(out_dir / SAMPLES)
+
+    def _check_manifest(self, fingerprint: dict[str, Any]) -> None:
+        path = self.dir / MANIFEST
+        if path.exists():
+            try:
+                previous = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError:
+                raise TaskFormatError(f"{path}: bad JSON; remove it or use a new --out") from None
+            if previous != fingerprint:
+                changed = sorted(k for k in set(previous) | set(fingerprint)
+                                 if previous.get(k) != fingerprint.get(k))
+                raise ConfigError(
+                    f"{self.dir} holds a run with other settings ({', '.join(changed)}); "
+                    "rerun with the same settings to resume, or use a new --out"
+                )
+            return
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(fingerprint, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+
+    def is_done(self, task_id: str) -> bool:
+        return task_id in self.results
+
+    def record_samples(self, samples: Iterable[SampleRecord]) -> None:
+        batch = list(samples)
+        self._samples.append(to_json_dict(s) for s in batch)
+        for sample in batch:
+            self.samples.setdefault(sample.task_id, {})[sample.candidate_id] = sample
+
+    def record_result(self, result: TaskResult) -> None:
+        if result.task_id in self.results:
+            raise ValueError(f"task {result.task_id!r} already has a result")
+        self._results.append([to_json_dict(result)])
+        self.results[result.task_id] = result
+
+    def close(self) -> None:
+        self._results.close()
+        self._samples.close()

@@ -1,0 +1,1 @@
+"""Task suites and formats: the bottom layer; imports nothing from the project."""

@@ -1,0 +1,43 @@
+"""Reading JSONL input with errors that name the file and line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tasks.errors import TaskFormatError
+
+
+def read_jsonl_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, object)`` for each non-blank line; raise on the first bad one."""
+    try:
+        handle = path.open(encoding="utf-8")
+    except FileNotFoundError:
+        raise TaskFormatError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise TaskFormatError(f"{path}: cannot read ({exc.strerror})") from None
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise TaskFormatError(f"{path}:{number}: bad JSON ({exc.msg})") from None
+            if not isinstance(value, dict):
+                raise TaskFormatError(f"{path}:{number}: expected a JSON object")
+            yield number, value
+
+
+def require_str(obj: dict[str, Any], field: str, where: str, *, optional: bool = False) -> str | None:
+    """Return ``obj[field]`` as a string, or raise naming ``where`` and the field."""
+    value = obj.get(field)
+    if value is None:
+        if optional:
+            return None
+        raise TaskFormatError(f"{where}: missing field {field!r}")
+    if not isinstance(value, str):
+        raise TaskFormatError(f"{where}: field {field!r} must be a string")
+    return value

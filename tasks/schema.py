@@ -1,0 +1,67 @@
+"""The HumanEval-compatible task JSONL format.
+
+One object per line: ``task_id``, ``prompt``, ``entry_point``, ``test`` (defining
+``check(candidate)``) and optionally ``canonical_solution`` (the body that follows
+the prompt, as in HumanEval).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from tasks.errors import TaskFormatError
+from tasks.jsonl import read_jsonl_objects, require_str
+from tasks.types import Task
+
+
+def task_from_dict(obj: dict[str, Any], where: str) -> Task:
+    """Validate one decoded object as a Task."""
+    task_id = require_str(obj, "task_id", where)
+    prompt = require_str(obj, "prompt", where)
+    entry_point = require_str(obj, "entry_point", where)
+    test = require_str(obj, "test", where)
+    canonical = require_str(obj, "canonical_solution", where, optional=True)
+    assert task_id is not None and prompt is not None and entry_point is not None and test is not None
+    if not task_id:
+        raise TaskFormatError(f"{where}: empty task_id")
+    if not entry_point.isidentifier():
+        raise TaskFormatError(f"{where}: entry_point {entry_point!r} is not a Python identifier")
+    if "def check(" not in test:
+        raise TaskFormatError(f"{where}: test must define check(candidate)")
+    return Task(task_id, prompt, entry_point, test, canonical)
+
+
+def load_tasks(path: Path) -> list[Task]:
+    """Read a task JSONL file; duplicate task ids are an error."""
+    tasks: list[Task] = []
+    seen: set[str] = set()
+    for number, obj in read_jsonl_objects(path):
+        task = task_from_dict(obj, f"{path}:{number}")
+        if task.task_id in seen:
+            raise TaskFormatError(f"{path}:{number}: duplicate task_id {task.task_id!r}")
+        seen.add(task.task_id)
+        tasks.append(task)
+    if not tasks:
+        raise TaskFormatError(f"{path}: no tasks")
+    return tasks
+
+
+def task_to_dict(task: Task) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "task_id": task.task_id,
+        "prompt": task.prompt,
+        "entry_point": task.entry_point,
+        "test": task.test,
+    }
+    if task.canonical_solution is not None:
+        out["canonical_solution"] = task.canonical_solution
+    return out
+
+
+def write_tasks(path: Path, tasks: Iterable[Task]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for task in tasks:
+            handle.write(json.dumps(task_to_dict(task)) + "\n")

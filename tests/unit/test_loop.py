@@ -1,0 +1,112 @@
+"""The whole sample -> verify -> choose -> record loop, offline, through the replay backend."""
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from sampler.api import solve
+from sampler.backends.replay import ReplayBackend
+from sampler.config import SampleConfig
+from sampler.loop import choose
+from sampler.records import SampleRecord
+from tests.unit.fakes import MarkerVerifier, fenced, make_task
+
+RIGHT = "def f{i}(x: int) -> int:\n    return x + {i}  # correct\n"
+WRONG = "def f{i}(x: int) -> int:\n    return x\n"
+
+
+def script(pattern: dict[int, list[bool]]) -> dict[str, list[str]]:
+    """Per task i, which sample indices are right."""
+    return {f"T/{i}": [fenced((RIGHT if ok else WRONG).format(i=i)) for ok in oks]
+            for i, oks in pattern.items()}
+
+
+def lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_solves_what_verifies_and_records_everything(tmp_path: Path) -> None:
+    tasks = [make_task(i) for i in range(3)]
+    backend = ReplayBackend(script({0: [False, True, True, False], 1: [False] * 4, 2: [True] * 4}))
+    report = solve(tasks, out=tmp_path, backend=backend, verifier=MarkerVerifier(),
+                   sample=SampleConfig(n=4), batch_tasks=2)
+    by_id = {r.task_id: r for r in report.results}
+    assert by_id["T/0"].solved and by_id["T/0"].candidate_id == "s1"  # lowest passing index
+    assert not by_id["T/1"].solved and by_id["T/1"].solution is None
+    assert by_id["T/2"].candidate_id == "s0"
+    assert by_id["T/0"].solution is not None and by_id["T/0"].solution.startswith("from typing import List")
+    assert report.summary.solved == 2 and report.summary.coverage == pytest.approx(2 / 3)
+    assert report.summary.mean_pass_at_1 == pytest.approx((2 / 4 + 0 + 1) / 3)
+    assert set(report.summary.pass_at_k) == {1, 2, 4}
+    results = lines(tmp_path / "results.jsonl")
+    samples = lines(tmp_path / "samples.jsonl")
+    assert [r["task_id"] for r in results] == ["T/0", "T/1", "T/2"]
+    assert len(samples) == 12
+    assert {"task_id", "sample_index", "candidate_id", "model", "passed", "status", "tokens"} <= set(samples[0])
+    assert {"task_id", "solved", "solution", "model", "samples_drawn", "tokens_generated",
+            "seconds"} <= set(results[0])
+    # The prompt reached the model through the chat instruction, with per-task seeds.
+    request = backend.requests_seen[0]
+    assert request.messages is not None and "def f0" in request.messages[0].content
+    assert len({r.seed for r in backend.requests_seen}) == 3
+
+
+def test_rerun_resumes_without_duplicates(tmp_path: Path) -> None:
+    tasks = [make_task(i) for i in range(4)]
+    pattern = {i: [i % 2 == 0, True] for i in range(4)}
+    crashing = MarkerVerifier(fail_after=2)
+    with pytest.raises(RuntimeError):
+        solve(tasks, out=tmp_path, backend=ReplayBackend(script(pattern)), verifier=crashing,
+              sample=SampleConfig(n=2), batch_tasks=1)
+    before = (tmp_path / "results.jsonl").read_text()
+    assert len(lines(tmp_path / "results.jsonl")) == 2
+    verifier = MarkerVerifier()
+    report = solve(tasks, out=tmp_path, backend=ReplayBackend(script(pattern)), verifier=verifier,
+                   sample=SampleConfig(n=2), batch_tasks=1)
+    assert (tmp_path / "results.jsonl").read_text().startswith(before)  # never truncated
+    assert [c[0] for c in verifier.calls] == ["T/2", "T/3"]  # done tasks skipped
+    ids = [(s["task_id"], s["candidate_id"]) for s in lines(tmp_path / "samples.jsonl")]
+    assert len(ids) == len(set(ids)) == 8
+    assert len(report.results) == 4 and report.outcome.skipped == 2
+
+
+def test_infrastructure_error_leaves_task_unfinished_then_retried(tmp_path: Path) -> None:
+    tasks = [make_task(0)]
+    backend = ReplayBackend(script({0: [False, True]}))
+    flaky = MarkerVerifier(infra_errors={("T/0", "s1")})
+    first = solve(tasks, out=tmp_path, backend=backend, verifier=flaky, sample=SampleConfig(n=2))
+    assert first.outcome.incomplete == ("T/0",) and not first.results
+    second_verifier = MarkerVerifier()
+    second = solve(tasks, out=tmp_path, backend=backend, verifier=second_verifier, sample=SampleConfig(n=2))
+    assert second_verifier.calls == [("T/0", ["s1"])]  # only the errored sample is re-verified
+    assert second.results[0].solved and second.results[0].candidate_id == "s1"
+
+
+def test_crash_between_samples_and_result_reuses_samples(tmp_path: Path) -> None:
+    tasks = [make_task(0)]
+    backend = ReplayBackend(script({0: [True, False]}))
+    solve(tasks, out=tmp_path, backend=backend, verifier=MarkerVerifier(), sample=SampleConfig(n=2))
+    results = tmp_path / "results.jsonl"
+    results.write_text("")  # as if the process died before the result line
+    verifier = MarkerVerifier()
+    seen_before = len(backend.requests_seen)
+    report = solve(tasks, out=tmp_path, backend=backend, verifier=verifier, sample=SampleConfig(n=2))
+    assert verifier.calls == [] and len(backend.requests_seen) == seen_before
+    assert report.results[0].solved
+    assert len(lines(tmp_path / "samples.jsonl")) == 2
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.sampled_from(["passed", "failed", "timeout", "memory"]), min_size=1,
+                         max_size=6), min_size=1, max_size=4))
+def test_choice_is_never_unverified(statuses: list[list[str]]) -> None:
+    for row in statuses:
+        records = [SampleRecord("t", i, f"s{i}", "m", s == "passed", s, 1, f"src{i}")
+                   for i, s in enumerate(row)]
+        chosen = choose(records)
+        if "passed" in row:
+            assert chosen is not None and chosen.passed and chosen.sample_index == row.index("passed")
+        else:
+            assert chosen is None

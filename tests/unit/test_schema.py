@@ -1,0 +1,46 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from tasks.errors import TaskFormatError, UnknownNameError
+from tasks.registry import load_suite, select_tasks
+from tasks.schema import load_tasks, task_to_dict, write_tasks
+from tests.unit.fakes import make_task
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    tasks = [make_task(i) for i in range(3)]
+    write_tasks(tmp_path / "t.jsonl", tasks)
+    assert load_tasks(tmp_path / "t.jsonl") == tasks
+
+
+@pytest.mark.parametrize("lines, message", [
+    (["{not json"], ":1: bad JSON"),
+    ([json.dumps({"task_id": "a"})], "missing field 'prompt'"),
+    (["[1, 2]"], "expected a JSON object"),
+])
+def test_bad_lines_name_the_line(tmp_path: Path, lines: list[str], message: str) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n" + "\n".join(lines) + "\n")
+    with pytest.raises(TaskFormatError, match=message.replace(":1:", ":2:")):
+        load_tasks(path)
+
+
+def test_duplicate_ids_and_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    row = json.dumps(task_to_dict(make_task(1)))
+    path.write_text(row + "\n" + row + "\n")
+    with pytest.raises(TaskFormatError, match=":2: duplicate task_id"):
+        load_tasks(path)
+    with pytest.raises(TaskFormatError, match="no such file"):
+        load_tasks(tmp_path / "missing.jsonl")
+
+
+def test_humaneval_suite_and_limit() -> None:
+    tasks = load_suite("humaneval")
+    assert len(tasks) == 164 and tasks[0].task_id == "HumanEval/0"
+    assert all(t.canonical_solution for t in tasks)
+    assert [t.task_id for t in select_tasks(suite="humaneval", limit=2)] == ["HumanEval/0", "HumanEval/1"]
+    with pytest.raises(UnknownNameError, match="unknown suite"):
+        load_suite("nope")

@@ -1,0 +1,61 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from sampler.records import SampleRecord, TaskResult
+from sampler.store import RESULTS, SAMPLES, JsonlAppender, RunStore, read_records
+from tasks.errors import ConfigError
+
+
+def sample(task: str, i: int, status: str = "failed") -> SampleRecord:
+    return SampleRecord(task, i, f"s{i}", "m", status == "passed", status, 5, "src")
+
+
+def test_records_survive_reopen_and_later_lines_win(tmp_path: Path) -> None:
+    store = RunStore(tmp_path, {"n": 2})
+    store.record_samples([sample("a", 0, "error"), sample("a", 1)])
+    store.record_result(TaskResult("b", False, None, "m", 2, 10, 1.0))
+    store.close()
+    again = RunStore(tmp_path, {"n": 2})
+    again.record_samples([sample("a", 0, "passed")])
+    again.close()
+    third = RunStore(tmp_path, {"n": 2})
+    assert third.is_done("b") and not third.is_done("a")
+    assert third.samples["a"]["s0"].status == "passed"
+    third.close()
+
+
+def test_torn_last_line_is_skipped_and_never_merged(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"a": 1}\n{"a": 2, "b"')
+    appender = JsonlAppender(path)
+    appender.append([{"a": 3}])
+    appender.close()
+    assert [obj["a"] for _, obj in read_records(path)] == [1, 3]
+    assert path.read_text().startswith('{"a": 1}\n{"a": 2, "b"\n')
+
+
+def test_other_settings_refuse_to_resume(tmp_path: Path) -> None:
+    RunStore(tmp_path, {"n": 2}).close()
+    with pytest.raises(ConfigError, match="other settings \\(n\\)"):
+        RunStore(tmp_path, {"n": 3})
+
+
+def test_result_written_once(tmp_path: Path) -> None:
+    store = RunStore(tmp_path, {})
+    result = TaskResult("a", True, "code", "m", 1, 1, 0.1, 1, "s0")
+    store.record_result(result)
+    with pytest.raises(ValueError):
+        store.record_result(result)
+    store.close()
+    lines = (tmp_path / RESULTS).read_text().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["solution"] == "code"
+    assert not (tmp_path / SAMPLES).read_text()
+
+
+def test_records_reject_contradictions() -> None:
+    with pytest.raises(ValueError):
+        TaskResult("a", True, None, "m", 1, 1, 0.1)
+    with pytest.raises(ValueError):
+        SampleRecord("a", 0, "s0", "m", True, "failed", 1, "")

@@ -1,0 +1,1 @@
+"""Soundness checks on candidates: the sandbox and the verifiers that use it."""
