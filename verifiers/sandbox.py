@@ -1,0 +1,515 @@
+"""The sandbox pool: bwrap'd candidate and test servers per worker slot, and how a job becomes a Verdict.
+
+Each slot holds two long-lived servers (see ``sandbox_runtime``), each under its
+own bwrap with an empty environment and a read-only view of /usr and the base
+Python prefix only: no project, no home, no task files. Per job the parent makes
+a socketpair, hands one end to each server (SCM_RIGHTS) and reads both reports.
+The candidate's process never holds the tests, the expected values or the verdict.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import queue
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from tasks.errors import ConfigError, SandboxError
+from tasks.types import Task
+from verifiers.channel import CodecError, recv_msg, send_msg
+from verifiers.types import Candidate, Status, Verdict, truncate
+
+RUNTIME_IN_SANDBOX = "/bestofn/runtime.py"
+_RUNTIME = Path(__file__).with_name("sandbox_runtime.py")
+_START_SECONDS = 20.0
+_UID_BASE = 200_000
+_SLOTS_PER_PROCESS = 64
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Per-candidate limits. ``cpu_seconds`` defaults to the wall limit."""
+
+    wall_seconds: float = 3.0
+    cpu_seconds: float | None = None
+    memory_bytes: int = 1 << 30
+    file_bytes: int = 16 << 20
+    tmp_bytes: int = 64 << 20
+    processes: int = 32
+    open_files: int = 64
+    margin_seconds: float = 3.0
+    """Beyond wall + margin without both reports, the slot is declared broken."""
+    rerun_timeouts: bool = True
+    """A timeout is re-run once before it counts: a loaded machine can make a fair candidate late."""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.wall_seconds <= 3600:
+            raise ConfigError(f"wall_seconds must be in (0, 3600], got {self.wall_seconds}")
+        if self.cpu_seconds is not None and not 0 < self.cpu_seconds <= 3600:
+            raise ConfigError(f"cpu_seconds must be in (0, 3600], got {self.cpu_seconds}")
+        if self.memory_bytes < 64 << 20:
+            raise ConfigError("memory_bytes must be at least 64 MiB (the interpreter needs it)")
+        for name in ("file_bytes", "tmp_bytes", "processes", "open_files"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be positive")
+        if self.open_files < 8:
+            raise ConfigError("open_files must be at least 8")
+        if not 0 < self.margin_seconds <= 600:
+            raise ConfigError("margin_seconds must be in (0, 600]")
+
+    @property
+    def cpu(self) -> float:
+        return self.cpu_seconds if self.cpu_seconds is not None else self.wall_seconds
+
+
+# --------------------------------------------------------------------------- launching
+
+
+def _python_paths() -> tuple[str, str]:
+    """(base prefix, real base interpreter): a venv's python is a link into the base install."""
+    prefix = os.path.realpath(sys.base_prefix)
+    exe = os.path.realpath(sys.executable)
+    if not exe.startswith(prefix + os.sep):
+        exe = os.path.join(prefix, "bin", f"python{sys.version_info.major}.{sys.version_info.minor}")
+    if not os.path.isfile(exe):
+        raise SandboxError(f"cannot find the base Python interpreter under {prefix}")
+    return prefix, exe
+
+
+FALLBACK_BWRAP = "/usr/bin/bwrap"
+"""Used when PATH has no bwrap: our own environment may be minimal."""
+
+
+def bwrap_path() -> str:
+    path = shutil.which("bwrap") or (FALLBACK_BWRAP if os.path.exists(FALLBACK_BWRAP) else None)
+    if path is None:
+        raise SandboxError(
+            "bubblewrap (bwrap) is not installed: the unit-test verifier refuses to run candidates unsandboxed "
+            "(install the 'bubblewrap' package)"
+        )
+    return path
+
+
+def _bwrap_command(mode: str, uid: int, ctl_fd: int) -> list[str]:
+    prefix, exe = _python_paths()
+    caps = ["CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_KILL"] if mode == "candidate-server" else [
+        "CAP_SETUID",
+        "CAP_SETGID",
+    ]
+    cmd = [
+        bwrap_path(),
+        "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+        "--die-with-parent", "--new-session",
+        "--cap-drop", "ALL",
+    ]
+    for cap in caps:
+        cmd += ["--cap-add", cap]
+    cmd += ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "lib", "lib64", "sbin"):
+        if os.path.islink(f"/{name}"):
+            cmd += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
+        elif os.path.isdir(f"/{name}"):
+            cmd += ["--ro-bind", f"/{name}", f"/{name}"]
+    # bwrap makes missing parents 0700: open them up so the unprivileged uid can reach the stdlib.
+    parents = [p for p in Path(prefix).parents if str(p) != "/"]
+    for parent in reversed(parents):
+        if not str(parent).startswith("/usr"):
+            cmd += ["--perms", "0755", "--dir", str(parent)]
+    if not prefix.startswith("/usr/"):
+        cmd += ["--ro-bind", prefix, prefix]
+    cmd += [
+        "--ro-bind", str(_RUNTIME), RUNTIME_IN_SANDBOX,
+        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        "--chdir", "/tmp",
+        exe, "-I", "-S", "-B", RUNTIME_IN_SANDBOX, mode, str(ctl_fd), str(uid),
+    ]  # fmt: skip
+    return cmd
+
+
+class _Server:
+    """One bwrap'd runtime server and its control socket."""
+
+    def __init__(self, mode: str, uid: int) -> None:
+        self.mode = mode
+        ours, theirs = socket.socketpair()
+        self.sock = ours
+        self._stderr = tempfile.TemporaryFile()
+        try:
+            self.proc = subprocess.Popen(
+                _bwrap_command(mode, uid, theirs.fileno()),
+                env={},  # bwrap --clearenv would still leak ours via /proc/1/environ
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=self._stderr,
+                pass_fds=(theirs.fileno(),),
+                start_new_session=True,  # its own process group: killpg() takes bwrap and all below
+            )
+        except OSError as exc:
+            ours.close()
+            self._stderr.close()
+            raise SandboxError(f"cannot launch bwrap: {exc}") from None
+        finally:
+            theirs.close()
+        try:
+            hello = recv_msg(ours, time.monotonic() + _START_SECONDS)
+        except (EOFError, TimeoutError, CodecError, OSError) as exc:
+            tail = self.stderr_tail()
+            self.kill()
+            raise SandboxError(
+                f"the sandbox {mode} did not start ({type(exc).__name__}: {exc}); bwrap said: {tail}"
+            ) from None
+        if type(hello) is not dict or "ready" not in hello:
+            why = hello.get("fatal") if type(hello) is dict else hello
+            tail = self.stderr_tail()
+            self.kill()
+            raise SandboxError(f"the sandbox {mode} refused to start: {why}; bwrap said: {tail}")
+
+    def stderr_tail(self) -> str:
+        try:
+            self._stderr.seek(0)
+            text = self._stderr.read()[-2000:].decode("utf-8", "replace").strip()
+        except (OSError, ValueError):
+            return ""
+        return text or "(nothing)"
+
+    def request(self, message: dict[str, Any], fd: int, deadline: float) -> dict[str, Any]:
+        try:
+            send_msg(self.sock, message, [fd])
+            reply = recv_msg(self.sock, deadline)
+        except (EOFError, TimeoutError, CodecError, OSError) as exc:
+            raise SandboxError(f"sandbox {self.mode} failed: {type(exc).__name__}: {exc}") from None
+        if type(reply) is not dict or "fatal" in reply:
+            why = reply.get("fatal") if type(reply) is dict else reply
+            raise SandboxError(f"sandbox {self.mode} failed: {why}")
+        return reply
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def shutdown(self) -> None:
+        """Graceful: EOF on the control socket ends the server, and bwrap with it."""
+        self.sock.close()
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill()
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.sock.close()
+        self._stderr.close()
+
+
+# --------------------------------------------------------------------------- slots
+
+
+class _UidAllocator:
+    """Unprivileged uids unique to a slot: RLIMIT_NPROC then counts one slot, and no slot can signal another.
+
+    Keyed on our pid so concurrent bestofn processes on one machine rarely collide.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._used: set[int] = set()
+
+    def take(self) -> int:
+        with self._lock:
+            for index in range(_SLOTS_PER_PROCESS):
+                if index not in self._used:
+                    self._used.add(index)
+                    return index
+        raise SandboxError(f"more than {_SLOTS_PER_PROCESS} sandbox slots in one process")
+
+    def give(self, index: int) -> None:
+        with self._lock:
+            self._used.discard(index)
+
+    @staticmethod
+    def uids(index: int) -> tuple[int, int]:
+        base = _UID_BASE + (os.getpid() % 30_000) * 2 * _SLOTS_PER_PROCESS
+        return base + 2 * index, base + 2 * index + 1
+
+
+_UIDS = _UidAllocator()
+
+
+@dataclass(frozen=True)
+class JobReport:
+    """What one run of one candidate came to, before the re-run policy."""
+
+    status: Status
+    detail: str
+    seconds: float
+    """Wall time seen by the parent, hand-off to both reports."""
+    cpu_seconds: float = 0.0
+    candidate_seconds: float = 0.0
+    """Fork of the candidate's namespace to its reaping, inside the sandbox."""
+    test_seconds: float = 0.0
+    """Fork of the test child to its result, inside the sandbox."""
+    marks: tuple[tuple[str, float], ...] = ()
+    """Monotonic timestamps of the job's stages (p_* parent, c_* candidate server, t_* test side)."""
+
+
+class _Slot:
+    """One candidate server plus one test server; used by one thread at a time."""
+
+    def __init__(self) -> None:
+        self.index = _UIDS.take()
+        self.candidate_uid, self.test_uid = _UidAllocator.uids(self.index)
+        self._candidate: _Server | None = None
+        self._tests: _Server | None = None
+        try:
+            self.start()
+        except BaseException:
+            _UIDS.give(self.index)
+            raise
+
+    def start(self) -> None:
+        self.stop()
+        self._candidate = _Server("candidate-server", self.candidate_uid)
+        try:
+            self._tests = _Server("test-server", self.test_uid)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        for server in (self._candidate, self._tests):
+            if server is not None:
+                server.kill()
+        self._candidate = self._tests = None
+
+    def close(self) -> None:
+        for server in (self._candidate, self._tests):
+            if server is not None:
+                server.shutdown()
+        self._candidate = self._tests = None
+        _wait_until_gone({self.candidate_uid, self.test_uid})
+        _UIDS.give(self.index)
+
+    def run(self, task: Task, source: str, limits: SandboxLimits) -> JobReport:
+        if self._candidate is None or self._tests is None:
+            self.start()
+        assert self._candidate is not None and self._tests is not None
+        start = time.monotonic()
+        deadline = start + limits.wall_seconds + limits.margin_seconds
+        ours, theirs = socket.socketpair()
+        try:
+            cand = {
+                "source": source,
+                "entry": task.entry_point,
+                "uid": self.candidate_uid,
+                "wall": limits.wall_seconds,
+                "cpu": limits.cpu,
+                "memory": limits.memory_bytes,
+                "file_bytes": limits.file_bytes,
+                "tmp_bytes": limits.tmp_bytes,
+                "processes": limits.processes,
+                "open_files": limits.open_files,
+            }
+            # Candidate first: it loads while the test side compiles. Both replies are read afterwards.
+            send_msg(self._candidate.sock, cand, [ours.fileno()])
+            test = {"prompt": task.prompt, "test": task.test, "entry": task.entry_point, "wall": limits.wall_seconds + 0.5}
+            send_msg(self._tests.sock, test, [theirs.fileno()])
+        except (OSError, CodecError) as exc:
+            raise SandboxError(f"cannot hand the job to the sandbox: {type(exc).__name__}: {exc}") from None
+        finally:
+            ours.close()
+            theirs.close()
+        sent = time.monotonic()
+        verdict = self._read(self._tests, deadline)
+        got_tests = time.monotonic()
+        outcome = self._read(self._candidate, deadline)
+        done = time.monotonic()
+        report = _report(verdict, outcome, done - start)
+        marks = {"p_start": start, "p_sent": sent, "p_tests": got_tests, "p_done": done}
+        for reply in (verdict, outcome):
+            if type(reply.get("marks")) is dict:
+                marks.update((str(k), float(v)) for k, v in reply["marks"].items() if type(v) is float)
+        return dataclasses.replace(
+            report,
+            candidate_seconds=float(outcome.get("seconds", 0.0)),
+            test_seconds=float(verdict.get("seconds", 0.0)),
+            marks=tuple(sorted(marks.items(), key=lambda kv: kv[1])),
+        )
+
+    @staticmethod
+    def _read(server: _Server, deadline: float) -> dict[str, Any]:
+        try:
+            reply = recv_msg(server.sock, deadline)
+        except (EOFError, TimeoutError, CodecError, OSError) as exc:
+            raise SandboxError(f"sandbox {server.mode} failed: {type(exc).__name__}: {exc}") from None
+        if type(reply) is not dict or "fatal" in reply:
+            why = reply.get("fatal") if type(reply) is dict else reply
+            raise SandboxError(f"sandbox {server.mode} failed: {why}")
+        return reply
+
+
+def processes_of(uids: set[int]) -> list[int]:
+    """Pids of live (non-zombie) processes whose real, effective or saved uid is in ``uids``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("State", "").strip().startswith(("Z", "X")):
+            continue
+        if any(int(u) in uids for u in fields.get("Uid", "").split()[:3]):
+            found.append(int(entry))
+    return found
+
+
+def _wait_until_gone(uids: set[int], seconds: float = 3.0) -> None:
+    """SIGKILL of a namespace's init reaps its members asynchronously: close() returns once they are gone."""
+    deadline = time.monotonic() + seconds
+    while processes_of(uids) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _report(verdict: dict[str, Any], outcome: dict[str, Any], seconds: float) -> JobReport:
+    """Both servers' reports to one status. A pass needs the test side's positive evidence."""
+    detail = str(verdict.get("detail", ""))
+    cpu = float(outcome.get("cpu", 0.0))
+    if verdict.get("harness"):
+        return JobReport(Status.ERROR, truncate(f"harness: {verdict['harness']}"), seconds, cpu)
+    if verdict.get("passed") is True:
+        return JobReport(Status.PASSED, "", seconds, cpu)
+    end = outcome.get("end")
+    if end == "wall":
+        return JobReport(Status.TIMEOUT, "wall-clock limit exceeded", seconds, cpu)
+    if end == "cpu":
+        return JobReport(Status.TIMEOUT, "CPU-time limit exceeded", seconds, cpu)
+    if verdict.get("memory") is True:
+        return JobReport(Status.MEMORY, "memory limit exceeded", seconds, cpu)
+    if verdict.get("timeout") is True:
+        return JobReport(Status.TIMEOUT, truncate(detail or "deadline passed"), seconds, cpu)
+    code = outcome.get("code")
+    if end == "exit" and code not in (0, None) and "ended before answering" in detail:
+        detail = f"{detail} (exit status {code})"
+    return JobReport(Status.FAILED, truncate(detail or "failed"), seconds, cpu)
+
+
+# --------------------------------------------------------------------------- the pool
+
+
+class SandboxPool:
+    """W worker slots; ``run`` spreads a task's candidates over them and returns verdicts in order."""
+
+    def __init__(self, workers: int | None = None, limits: SandboxLimits | None = None, verifier: str = "tests") -> None:
+        count = workers if workers is not None else (os.cpu_count() or 1)
+        if not 1 <= count <= _SLOTS_PER_PROCESS:
+            raise ConfigError(f"workers must be in [1, {_SLOTS_PER_PROCESS}], got {count}")
+        self.limits = limits or SandboxLimits()
+        self.verifier = verifier
+        self._slots: list[_Slot] = []
+        try:
+            for _ in range(count):
+                self._slots.append(_Slot())
+        except BaseException:
+            self.close()
+            raise
+        self._free: queue.Queue[_Slot] = queue.Queue()
+        for slot in self._slots:
+            self._free.put(slot)
+        self._executor = ThreadPoolExecutor(max_workers=count, thread_name_prefix="sandbox")
+        self._closed = False
+
+    @property
+    def workers(self) -> int:
+        return len(self._slots)
+
+    @property
+    def candidate_uids(self) -> list[int]:
+        return [slot.candidate_uid for slot in self._slots]
+
+    @property
+    def sandbox_uids(self) -> list[int]:
+        return [uid for slot in self._slots for uid in (slot.candidate_uid, slot.test_uid)]
+
+    def run(self, task: Task, candidates: Sequence[Candidate], limits: SandboxLimits | None = None) -> list[Verdict]:
+        if self._closed:
+            raise SandboxError("the sandbox pool is closed")
+        chosen = limits or self.limits
+        futures = [self._executor.submit(self._one, task, cand, chosen) for cand in candidates]
+        return [f.result() for f in futures]
+
+    def run_source(self, task: Task, source: str, limits: SandboxLimits | None = None) -> JobReport:
+        """One program, no timeout re-run (a broken slot is still restarted and retried): for calibration."""
+        chosen = dataclasses.replace(limits or self.limits, rerun_timeouts=False)
+        slot = self._free.get()
+        try:
+            return self._attempts(slot, task, source, chosen)
+        finally:
+            self._free.put(slot)
+
+    def _one(self, task: Task, cand: Candidate, limits: SandboxLimits) -> Verdict:
+        slot = self._free.get()
+        try:
+            report = self._attempts(slot, task, cand.source, limits)
+        finally:
+            self._free.put(slot)
+        return Verdict(task.task_id, cand.candidate_id, self.verifier, report.status, report.detail, report.seconds)
+
+    @staticmethod
+    def _attempts(slot: _Slot, task: Task, source: str, limits: SandboxLimits) -> JobReport:
+        broken = 0
+        timeouts = 0
+        while True:
+            try:
+                report = slot.run(task, source, limits)
+            except SandboxError as exc:
+                broken += 1
+                try:
+                    slot.start()  # kill the whole bwrap group and start fresh
+                except SandboxError as restart:
+                    return JobReport(Status.ERROR, truncate(f"infrastructure: {exc}; restart failed: {restart}"), 0.0)
+                if broken >= 2:
+                    return JobReport(Status.ERROR, truncate(f"infrastructure: {exc}"), 0.0)
+                continue
+            if report.status is Status.TIMEOUT and limits.rerun_timeouts and timeouts == 0:
+                timeouts += 1
+                continue
+            return report
+
+    def close(self) -> None:
+        self._closed = True
+        executor = getattr(self, "_executor", None)
+        if executor is not None:
+            executor.shutdown(wait=True)
+        for slot in self._slots:
+            slot.close()
+        self._slots = []
+
+    def __enter__(self) -> SandboxPool:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

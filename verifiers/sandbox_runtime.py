@@ -1,0 +1,688 @@
+"""The code that runs inside the bwrap sandbox: both servers and the value codec.
+
+Stdlib only and importing nothing from the project: this file is bound alone,
+read-only, at /bestofn/runtime.py and run as ``python -I -S``. Our own process
+imports the same file for the codec and framing, so both ends cannot drift.
+
+Two server modes, each one long-lived process per worker slot:
+
+* ``candidate-server``: per job, unshares a fresh PID namespace and forks a
+  child that is PID 1 there (so killing it kills every descendant, daemons
+  included). The child mounts a private tmpfs, drops to an unprivileged uid
+  under rlimits, execs the candidate and answers calls over its end of the
+  channel. The server enforces the wall clock from outside with SIGKILL.
+  It never sees the tests.
+* ``test-server``: per job, forks a child that execs the prompt and the tests
+  and runs ``check(proxy)``; the proxy ships every call over the channel.
+  It never runs candidate code; it only decodes plain data from it.
+
+Framing everywhere: 4-byte big-endian length, then compact JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import ctypes
+import gc
+import json
+import math
+import os
+import resource
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+import traceback
+from typing import Any, NoReturn
+
+MAX_MESSAGE = 16 * 1024 * 1024
+"""Largest frame either side accepts: a huge return value is a failure, not an OOM of the harness."""
+MAX_DEPTH = 100
+"""Deepest nesting the codec carries; far above any HumanEval value, far below the recursion limit."""
+_SMALL_INT = 1 << 63
+"""Ints outside this range travel as hex: decimal str() of huge ints is capped (and slow) in 3.11."""
+TEXT_LIMIT = 300
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWPID = 0x20000000
+PR_SET_NO_NEW_PRIVS = 38
+MS_NOSUID = 2
+MS_NODEV = 4
+
+
+class CodecError(ValueError):
+    """A value or frame outside the strict plain-data encoding."""
+
+
+# --------------------------------------------------------------------------- codec
+
+
+def encode(value: object) -> Any:
+    """Plain data to a JSON-able tree. Exact types only, so lying subclasses cannot cross."""
+    return _encode(value, 0)
+
+
+def _encode(x: object, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise CodecError("value nested too deeply")
+    t = type(x)
+    if x is None or t is bool or t is str or t is float:
+        return x
+    if t is int:
+        assert isinstance(x, int)
+        return x if -_SMALL_INT < x < _SMALL_INT else {"i": format(x, "x")}
+    if t is list or t is tuple or t is set or t is frozenset:
+        assert isinstance(x, (list, tuple, set, frozenset))
+        tag = {list: "l", tuple: "t", set: "s", frozenset: "f"}[t]
+        return {tag: [_encode(v, depth + 1) for v in x]}
+    if t is dict:
+        assert isinstance(x, dict)
+        return {"d": [[_encode(k, depth + 1), _encode(v, depth + 1)] for k, v in x.items()]}
+    if t is bytes:
+        assert isinstance(x, bytes)
+        return {"b": base64.b64encode(x).decode("ascii")}
+    raise CodecError(f"cannot send a value of type {_type_name(x)}")
+
+
+def decode(tree: Any) -> Any:
+    """Validate a JSON tree strictly and rebuild the plain value; anything unexpected raises CodecError."""
+    return _decode(tree, 0)
+
+
+def _decode(x: Any, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise CodecError("value nested too deeply")
+    t = type(x)
+    if x is None or t is bool or t is str or t is int or t is float:
+        return x
+    if t is not dict or len(x) != 1:
+        raise CodecError("malformed value")
+    ((tag, body),) = x.items()
+    if tag == "i":
+        if type(body) is not str or not 0 < len(body) <= 1_000_000:
+            raise CodecError("malformed big int")
+        try:
+            return int(body, 16)
+        except ValueError:
+            raise CodecError("malformed big int") from None
+    if tag == "b":
+        if type(body) is not str:
+            raise CodecError("malformed bytes")
+        try:
+            return base64.b64decode(body, validate=True)
+        except ValueError:
+            raise CodecError("malformed bytes") from None
+    if type(body) is not list:
+        raise CodecError("malformed container")
+    if tag == "d":
+        out: dict[Any, Any] = {}
+        for pair in body:
+            if type(pair) is not list or len(pair) != 2:
+                raise CodecError("malformed dict item")
+            key = _decode(pair[0], depth + 1)
+            try:
+                out[key] = _decode(pair[1], depth + 1)
+            except TypeError:
+                raise CodecError("unhashable dict key") from None
+        return out
+    items = [_decode(v, depth + 1) for v in body]
+    if tag == "l":
+        return items
+    if tag == "t":
+        return tuple(items)
+    try:
+        if tag == "s":
+            return set(items)
+        if tag == "f":
+            return frozenset(items)
+    except TypeError:
+        raise CodecError("unhashable set element") from None
+    raise CodecError("unknown tag")
+
+
+# --------------------------------------------------------------------------- framing
+
+
+def frame(message: Any) -> bytes:
+    """One length-prefixed JSON frame; refuses to build one the peer would refuse."""
+    try:
+        data = json.dumps(message, separators=(",", ":")).encode("ascii")
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise CodecError(f"cannot frame message: {type(exc).__name__}") from None
+    if len(data) > MAX_MESSAGE:
+        raise CodecError("message too large")
+    return struct.pack(">I", len(data)) + data
+
+
+def send_msg(sock: socket.socket, message: Any, fds: list[int] | None = None) -> None:
+    data = frame(message)
+    if fds:
+        sent = socket.send_fds(sock, [data], fds)
+        data = data[sent:]
+    sock.settimeout(None)
+    sock.sendall(data)
+
+
+def _recv_exact(sock: socket.socket, n: int, deadline: float | None) -> bytes:
+    chunks: list[bytes] = []
+    while n > 0:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("deadline passed")
+            sock.settimeout(remaining)
+        else:
+            sock.settimeout(None)
+        try:
+            chunk = sock.recv(min(n, 1 << 20))
+        except socket.timeout:
+            raise TimeoutError("deadline passed") from None
+        if not chunk:
+            raise EOFError("peer closed the channel")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _parse(header: bytes, sock: socket.socket, deadline: float | None) -> Any:
+    (size,) = struct.unpack(">I", header)
+    if size > MAX_MESSAGE:
+        raise CodecError("message too large")
+    body = _recv_exact(sock, size, deadline)
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise CodecError("malformed frame") from None
+
+
+def recv_msg(sock: socket.socket, deadline: float | None = None) -> Any:
+    """Next frame as a JSON tree. Raises EOFError, TimeoutError or CodecError."""
+    return _parse(_recv_exact(sock, 4, deadline), sock, deadline)
+
+
+def recv_msg_fds(sock: socket.socket) -> tuple[Any, list[int]]:
+    """Next frame plus the descriptors sent with its first bytes (SCM_RIGHTS)."""
+    sock.settimeout(None)
+    data, fds, _flags, _addr = socket.recv_fds(sock, 4, 4)
+    if not data:
+        raise EOFError("peer closed the channel")
+    header = data + _recv_exact(sock, 4 - len(data), None)
+    return _parse(header, sock, None), list(fds)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _type_name(x: object) -> str:
+    try:
+        return str(type(x).__name__)[:100]
+    except Exception:
+        return "<unnamed>"
+
+
+def _describe(exc: BaseException) -> tuple[str, str]:
+    """Type name and message, each bounded. Guarded: a hostile __str__ may raise (or hang: wall clock)."""
+    name = _type_name(exc)
+    try:
+        text = str(exc)
+        text = text if type(text) is str else ""
+    except BaseException:  # noqa: BLE001 - the message is best-effort
+        text = "<unprintable>"
+    return name, text[:TEXT_LIMIT]
+
+
+def _devnull_stdio() -> None:
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    if null > 2:
+        os.close(null)
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _drop_to(uid: int) -> None:
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
+def _no_new_privs(libc: ctypes.CDLL) -> None:
+    if int(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
+
+
+# --------------------------------------------------------------------------- candidate side
+
+
+def _fork_in_new_pidns(libc: ctypes.CDLL) -> int:
+    """fork() whose child is PID 1 of a fresh PID namespace (Python 3.11 has no os.unshare)."""
+    if int(libc.unshare(CLONE_NEWPID)) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWPID)")
+    pid = os.fork()
+    if pid:
+        # Point our children's namespace back at our own, so the next unshare() is allowed.
+        fd = os.open("/proc/self/ns/pid", os.O_RDONLY)
+        try:
+            if int(libc.setns(fd, CLONE_NEWPID)) != 0:
+                raise OSError(ctypes.get_errno(), "setns(CLONE_NEWPID)")
+        finally:
+            os.close(fd)
+    return pid
+
+
+def _candidate_child(libc: ctypes.CDLL, job: dict[str, Any], chan_fd: int, err_fd: int) -> NoReturn:
+    """PID 1 of its namespace: confine, then load the candidate and answer calls. Never returns.
+
+    A confinement failure is written to ``err_fd`` (closed before any candidate code
+    runs, so a candidate cannot fake one) and becomes an infrastructure error.
+    """
+    try:
+        # Descriptors first, so a failure below can always be reported on fd 4:
+        # 3 = the channel, 4 = the error pipe, everything else (the control socket) closed.
+        if err_fd == 3:
+            err_fd = os.dup(err_fd)
+        if chan_fd != 3:
+            os.dup2(chan_fd, 3)
+        if err_fd != 4:
+            os.dup2(err_fd, 4)
+        os.closerange(5, 1 << 16)
+    except BaseException:
+        os._exit(71)
+    try:
+        uid = int(job["uid"])
+        os.setsid()
+        # A private tmpfs as cwd and /tmp: freed by the kernel with the mount namespace.
+        if int(libc.unshare(CLONE_NEWNS)) != 0:
+            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
+        opts = f"size={int(job['tmp_bytes'])},nr_inodes=4096,mode=0700,uid={uid},gid={uid}".encode()
+        if int(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, opts)) != 0:
+            raise OSError(ctypes.get_errno(), "mount tmpfs")
+        _devnull_stdio()
+        cpu = max(1, math.ceil(float(job["cpu"])))
+        for res, value in (
+            (resource.RLIMIT_AS, int(job["memory"])),
+            (resource.RLIMIT_CPU, cpu),
+            (resource.RLIMIT_FSIZE, int(job["file_bytes"])),
+            (resource.RLIMIT_NOFILE, int(job["open_files"])),
+            (resource.RLIMIT_NPROC, int(job["processes"])),
+            (resource.RLIMIT_CORE, 0),
+        ):
+            # CPU: SIGXCPU at the soft limit, SIGKILL a second later if it is ignored.
+            resource.setrlimit(res, (value, value + 1 if res == resource.RLIMIT_CPU else value))
+        _no_new_privs(libc)
+        _drop_to(uid)  # clears every capability: cannot signal, trace or outlive-by-privilege
+        os.chdir("/tmp")  # after the drop: the tmpfs is 0700 and ours alone
+        sock = socket.socket(fileno=3)
+        os.close(4)
+    except BaseException as exc:
+        try:
+            os.write(4, f"sandbox setup failed: {_describe(exc)}".encode()[:1000])
+        finally:
+            os._exit(71)
+    _serve_candidate(sock, str(job["source"]), str(job["entry"]))
+
+
+def _serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
+    exit_ = os._exit  # bound early: the candidate may patch the os module
+    namespace: dict[str, Any] = {"__name__": "__candidate__", "__builtins__": builtins}
+    fn: Any = None
+    try:
+        exec(compile(source, "<candidate>", "exec"), namespace)  # noqa: S102 - this is the sandbox
+        fn = namespace.get(entry)
+        ready: dict[str, Any] = {"ok": 1} if callable(fn) else {"f": f"no function named {entry!r}"[:TEXT_LIMIT]}
+    except MemoryError:
+        ready = {"m": "MemoryError while loading"}
+    except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt... all mean "failed"
+        name, text = _describe(exc)
+        ready = {"f": f"loading raised {name}: {text}"}
+    try:
+        sock.sendall(frame(ready))
+        if "ok" not in ready:
+            exit_(0)
+        while True:
+            try:
+                call = recv_msg(sock)
+            except EOFError:
+                exit_(0)
+            args = decode(call["a"])
+            kwargs = decode(call["k"])
+            try:
+                reply: dict[str, Any] = {"r": encode(fn(*args, **kwargs))}
+                data = frame(reply)
+            except MemoryError:
+                data = frame({"m": "MemoryError"})
+            except CodecError as exc:
+                data = frame({"f": str(exc)[:TEXT_LIMIT]})
+            except Exception as exc:  # noqa: BLE001 - the test may expect it: ship it as data
+                data = frame({"e": list(_describe(exc))})
+            except BaseException as exc:  # noqa: BLE001 - SystemExit & co: cannot be swallowed by the test
+                name, text = _describe(exc)
+                data = frame({"f": f"{name}: {text}"})
+            sock.sendall(data)
+    except MemoryError:
+        try:
+            sock.sendall(frame({"m": "MemoryError"}))
+        finally:
+            exit_(0)
+    except BaseException:  # noqa: BLE001
+        exit_(0)
+    exit_(0)
+
+
+def _run_candidate_job(libc: ctypes.CDLL, job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
+    start = time.monotonic()
+    err_r, err_w = os.pipe()
+    gc.freeze()  # the child's collector then leaves the server's objects alone: fewer copy-on-write faults
+    pid = _fork_in_new_pidns(libc)
+    forked = time.monotonic()
+    if pid == 0:
+        os.close(err_r)
+        _candidate_child(libc, job, chan_fd, err_w)
+    os.close(err_w)
+    pidfd = os.pidfd_open(pid)
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    # RDHUP on our copy of the candidate's end: the test side is done (or dead), stop the candidate.
+    poller.register(chan_fd, select.POLLRDHUP)
+    deadline = start + float(job["wall"])
+    end = ""
+    while not end:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            end = "wall"
+            break
+        for fd, _events in poller.poll(max(1, math.ceil(remaining * 1000))):
+            end = "exit" if fd == pidfd else (end or "done")
+    ended = time.monotonic()
+    if end != "exit":
+        os.kill(pid, signal.SIGKILL)  # PID 1 of its namespace: the kernel takes every descendant with it
+    _pid, status, usage = os.wait4(pid, 0)
+    marks = {"c_start": start, "c_forked": forked, "c_ended": ended, "c_reaped": time.monotonic()}
+    seconds = time.monotonic() - start
+    os.close(pidfd)
+    os.close(chan_fd)
+    setup_error = os.read(err_r, 1000)
+    os.close(err_r)
+    if setup_error:
+        return {"fatal": setup_error.decode("utf-8", "replace")}
+    cpu = usage.ru_utime + usage.ru_stime
+    code = os.waitstatus_to_exitcode(status)
+    if end == "exit" and (code == -signal.SIGXCPU or (code == -signal.SIGKILL and cpu >= float(job["cpu"]) - 0.05)):
+        end = "cpu"
+    # marks: CLOCK_MONOTONIC is system-wide, so the parent can line them up with its own (for benchmarks).
+    return {"end": end, "code": code, "seconds": seconds, "cpu": cpu, "marks": marks}
+
+
+def candidate_server(ctl: socket.socket) -> None:
+    libc = _libc()
+    # Startup probe: a broken namespace setup must fail loudly now, not per job.
+    try:
+        pid = _fork_in_new_pidns(libc)
+        if pid == 0:
+            os._exit(0 if os.getpid() == 1 else 1)
+        _p, status = os.waitpid(pid, 0)
+        if status != 0:
+            raise OSError("the probe child was not PID 1 of a new namespace")
+    except OSError as exc:
+        send_msg(ctl, {"fatal": f"candidate server cannot create PID namespaces: {exc}"})
+        return
+    send_msg(ctl, {"ready": os.getpid()})
+    while True:
+        try:
+            job, fds = recv_msg_fds(ctl)
+        except EOFError:
+            return
+        if len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            send_msg(ctl, {"fatal": "job without exactly one channel"})
+            continue
+        try:
+            result = _run_candidate_job(libc, job, fds[0])
+        except OSError as exc:
+            result = {"fatal": f"candidate job failed: {exc}"}
+        send_msg(ctl, result)
+
+
+# --------------------------------------------------------------------------- test side
+
+
+class CandidateFault(BaseException):
+    """Raised into the tests for faults they must not swallow with ``except Exception``."""
+
+
+_BUILTIN_EXCEPTIONS = {
+    name: cls
+    for name, cls in vars(builtins).items()
+    if isinstance(cls, type) and issubclass(cls, Exception) and cls is not MemoryError
+}
+
+
+def _rebuild(cls: type[Exception], text: str) -> Exception:
+    """The builtin exception by name; one whose constructor needs more (UnicodeDecodeError) becomes its base."""
+    for base in cls.__mro__:
+        if issubclass(base, Exception):
+            try:
+                return base(text)
+            except TypeError:
+                continue
+    return Exception(text)
+
+
+class _Proxy:
+    """Stands in for the candidate's function inside the tests; every call crosses the channel."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+        self.calls = 0
+        self.fault = ""
+        self.memory = False
+        self.harness = ""
+        self.timeout = False
+
+    def _fail(self, why: str) -> NoReturn:
+        if not self.fault:
+            self.fault = why[:TEXT_LIMIT]
+        raise CandidateFault(self.fault)
+
+    def _receive(self) -> dict[str, Any]:
+        try:
+            reply = recv_msg(self._sock, self._deadline)
+        except EOFError:
+            self._fail("the candidate process ended before answering")
+        except TimeoutError:
+            self.timeout = True
+            self._fail("no answer before the deadline")
+        except (CodecError, OSError) as exc:
+            self._fail(f"bad reply from the candidate: {exc}")
+        if type(reply) is not dict or len(reply) != 1:
+            self._fail("bad reply from the candidate")
+        return reply
+
+    def wait_ready(self) -> None:
+        reply = self._receive()
+        if "ok" in reply:
+            return
+        self._raise_reply(reply)
+
+    def _raise_reply(self, reply: dict[str, Any]) -> NoReturn:
+        if "m" in reply:
+            self.memory = True
+            self._fail("the candidate ran out of memory")
+        if "e" in reply:
+            body = reply["e"]
+            if type(body) is list and len(body) == 2 and type(body[0]) is str and type(body[1]) is str:
+                cls = _BUILTIN_EXCEPTIONS.get(body[0])
+                if cls is not None:
+                    raise _rebuild(cls, body[1][:TEXT_LIMIT])
+                self._fail(f"the candidate raised {body[0][:80]}: {body[1]}")
+        body = reply.get("f")
+        self._fail(f"the candidate failed: {body}" if type(body) is str else "bad reply from the candidate")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.fault:
+            raise CandidateFault(self.fault)  # one fault ends the candidate: no more calls
+        try:
+            data = frame({"a": encode(list(args)), "k": encode(dict(kwargs))})
+        except CodecError as exc:
+            self.harness = f"the tests passed an argument the channel cannot carry: {exc}"
+            raise CandidateFault(self.harness) from None
+        try:
+            self._sock.settimeout(max(0.001, self._deadline - time.monotonic()))
+            self._sock.sendall(data)
+        except OSError:
+            self._fail("the candidate process ended before answering")
+        reply = self._receive()
+        self.calls += 1
+        if "r" in reply:
+            try:
+                return decode(reply["r"])
+            except CodecError as exc:
+                self._fail(f"the candidate returned an invalid value: {exc}")
+        self._raise_reply(reply)
+
+
+def _failure_detail(exc: BaseException, test_source: str) -> str:
+    name, text = _describe(exc)
+    where = ""
+    for entry in traceback.extract_tb(exc.__traceback__):
+        if entry.filename == "<test>" and entry.lineno:
+            lines = test_source.splitlines()
+            if 0 < entry.lineno <= len(lines):
+                where = f" at test line {entry.lineno}: {lines[entry.lineno - 1].strip()[:200]}"
+    return f"{name}: {text}{where}" if text else f"{name}{where}"
+
+
+def _test_child(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
+    entered = time.monotonic()
+    sock = socket.socket(fileno=chan_fd)
+    proxy = _Proxy(sock, time.monotonic() + float(job["wall"]))
+    namespace: dict[str, Any] = {"__name__": "__test__", "__builtins__": builtins}
+    test_source = str(job["test"])
+    try:
+        exec(compile(str(job["prompt"]), "<prompt>", "exec"), namespace)  # noqa: S102 - trusted task code
+        exec(compile(test_source, "<test>", "exec"), namespace)  # noqa: S102
+        check = namespace["check"]
+    except BaseException as exc:  # noqa: BLE001
+        name, text = _describe(exc)
+        return {"harness": f"the task's prompt or tests do not load: {name}: {text}"}
+    passed = False
+    detail = ""
+    marks = {"t_entered": entered, "t_loaded": time.monotonic()}
+    try:
+        proxy.wait_ready()
+        marks["t_ready"] = time.monotonic()
+        namespace[str(job["entry"])] = proxy
+        check(proxy)
+        passed = True
+    except BaseException as exc:  # noqa: BLE001 - any way out of check() other than a return is a failure
+        detail = _failure_detail(exc, test_source)
+    if proxy.fault:
+        passed = False  # positive evidence only: a swallowed fault still fails
+        detail = proxy.fault
+    return {
+        "passed": passed and not proxy.harness,
+        "detail": detail,
+        "memory": proxy.memory,
+        "timeout": proxy.timeout,
+        "harness": proxy.harness,
+        "calls": proxy.calls,
+        "marks": {**marks, "t_checked": time.monotonic()},
+    }
+
+
+def _run_test_job(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
+    start = time.monotonic()
+    rfd, wfd = os.pipe()
+    gc.freeze()  # see _run_candidate_job
+    pid = os.fork()
+    if pid == 0:
+        gc.disable()  # short-lived: cyclic garbage dies with the process, no collector pauses
+        exit_code = 0
+        try:
+            os.close(rfd)
+            _devnull_stdio()
+            outcome = _test_child(job, chan_fd)
+            os.write(wfd, json.dumps(outcome).encode())
+        except BaseException:  # noqa: BLE001
+            exit_code = 70
+        os._exit(exit_code)
+    os.close(wfd)
+    os.close(chan_fd)  # only the test child holds the test end now: its exit is the candidate's cue
+    deadline = start + float(job["wall"]) + 1.0
+    chunks: list[bytes] = []
+    result: dict[str, Any] | None = None
+    while True:
+        remaining = deadline - time.monotonic()
+        ready, _w, _x = select.select([rfd], [], [], max(0.0, remaining))
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+            result = {"passed": False, "detail": "the tests did not finish before the deadline", "timeout": True}
+            break
+        chunk = os.read(rfd, 1 << 16)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(rfd)
+    got = time.monotonic()
+    _pid, status = os.waitpid(pid, 0)
+    reaped = time.monotonic()
+    if result is None:
+        try:
+            result = json.loads(b"".join(chunks))
+        except ValueError:
+            result = {"fatal": f"test child died (status {os.waitstatus_to_exitcode(status)})"}
+    assert result is not None
+    marks = result.get("marks")
+    marks = marks if type(marks) is dict else {}
+    result["marks"] = {**marks, "t_start": start, "t_got": got, "t_reaped": reaped}
+    result["seconds"] = time.monotonic() - start
+    return result
+
+
+def test_server(ctl: socket.socket, uid: int) -> None:
+    try:
+        _drop_to(uid)
+        _no_new_privs(_libc())
+    except OSError as exc:
+        send_msg(ctl, {"fatal": f"test server cannot drop privileges: {exc}"})
+        return
+    send_msg(ctl, {"ready": os.getpid()})
+    while True:
+        try:
+            job, fds = recv_msg_fds(ctl)
+        except EOFError:
+            return
+        if len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            send_msg(ctl, {"fatal": "job without exactly one channel"})
+            continue
+        try:
+            result = _run_test_job(job, fds[0])
+        except OSError as exc:
+            result = {"fatal": f"test job failed: {exc}"}
+        send_msg(ctl, result)
+
+
+def main(argv: list[str]) -> int:
+    mode, ctl_fd = argv[1], int(argv[2])
+    ctl = socket.socket(fileno=ctl_fd)
+    if mode == "candidate-server":
+        candidate_server(ctl)
+    elif mode == "test-server":
+        test_server(ctl, int(argv[3]))
+    else:
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,72 @@
+"""The unit-test verifier: runs each candidate against the task's tests in the sandbox pool."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from types import TracebackType
+
+from tasks.types import Task
+from verifiers.sandbox import SandboxLimits, SandboxPool
+from verifiers.timeouts import Calibrator
+from verifiers.types import Candidate, Verdict
+
+
+class UnitTestVerifier:
+    """``verify(task, candidates)`` -> one verdict per candidate, in order.
+
+    Uses the given pool or starts its own on first use (and then owns and closes
+    it). Limits come from calibrating the task's reference solution unless
+    ``limits`` is given.
+    """
+
+    name = "tests"
+
+    def __init__(
+        self,
+        pool: SandboxPool | None = None,
+        limits: SandboxLimits | None = None,
+        workers: int | None = None,
+    ) -> None:
+        self._pool = pool
+        self._owns_pool = pool is None
+        self._limits = limits
+        self._workers = workers
+        self._calibrator: Calibrator | None = None
+        self._lock = threading.Lock()
+
+    def _ready(self) -> tuple[SandboxPool, Calibrator]:
+        with self._lock:
+            if self._pool is None:
+                self._pool = SandboxPool(workers=self._workers, verifier=self.name)
+            if self._calibrator is None:
+                self._calibrator = Calibrator(self._pool)
+            return self._pool, self._calibrator
+
+    def verify(self, task: Task, candidates: Sequence[Candidate]) -> list[Verdict]:
+        if not candidates:
+            return []
+        pool, calibrator = self._ready()
+        limits = self._limits if self._limits is not None else calibrator.limits_for(task)
+        verdicts = pool.run(task, candidates, limits)
+        # The pool may be shared with another verifier name: stamp ours.
+        return [v if v.verifier == self.name else _renamed(v, self.name) for v in verdicts]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._owns_pool and self._pool is not None:
+                self._pool.close()
+                self._pool = None
+                self._calibrator = None
+
+    def __enter__(self) -> UnitTestVerifier:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _renamed(verdict: Verdict, name: str) -> Verdict:
+    return Verdict(verdict.task_id, verdict.candidate_id, name, verdict.status, verdict.detail, verdict.seconds)
