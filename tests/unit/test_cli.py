@@ -1,0 +1,92 @@
+"""The CLI contract: exit codes, one-line reasons, files written, resume; real sandbox."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tasks.schema import write_tasks
+from tests.unit.fakes import fenced, make_task
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sampler.cli", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture()
+def tasks_file(tmp_path: Path) -> Path:
+    path = tmp_path / "tasks.jsonl"
+    write_tasks(path, [make_task(i) for i in range(3)])
+    return path
+
+
+def one_line_error(proc: subprocess.CompletedProcess[str], needle: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert needle in last, proc.stderr
+
+
+def test_bad_input_exits_2_with_a_reason(tmp_path: Path, tasks_file: Path) -> None:
+    out = str(tmp_path / "out")
+    one_line_error(run("solve", str(tmp_path / "missing.jsonl"), "--out", out), "no such file")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"task_id": "x"}\n{oops\n')
+    one_line_error(run("solve", str(bad), "--out", out), "missing field 'prompt'")
+    one_line_error(run("solve", str(tasks_file), "-n", "0", "--out", out), "n must be >= 1")
+    one_line_error(run("solve", str(tasks_file), "--model", "no-such-model", "--out", out), "unknown model")
+    one_line_error(run("solve", "--suite", "nope", "--out", out), "unknown suite")
+    one_line_error(run("solve", "--out", out), "give a tasks file or --suite")
+    one_line_error(run("verify", str(tasks_file), str(tmp_path / "nope.jsonl"), "--out", out), "no such file")
+    assert run("solve", str(tasks_file)).returncode == 2  # --out is required (argparse)
+
+
+def test_solve_with_replay_model_and_real_sandbox_then_resume(tmp_path: Path, tasks_file: Path) -> None:
+    script = tmp_path / "replay.jsonl"
+    rows = []
+    for i in range(3):
+        body = f"def f{i}(x: int) -> int:\n    return x + {i if i != 1 else 0}\n"
+        rows += [{"task_id": f"T/{i}", "completion": fenced(body)}] * 2
+    script.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "run"
+    args = ("solve", str(tasks_file), "--model", f"replay:{script}", "-n", "2", "--out", str(out), "--quiet")
+    first = run(*args)
+    assert first.returncode == 0, first.stderr
+    assert "solved 2/3 tasks" in first.stderr
+    results = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    assert [r["solved"] for r in results] == [True, False, True]
+    solution = results[0]["solution"]
+    # The solution is self-contained: the prompt's import travels with it.
+    assert solution.startswith("from typing import List") and "def f0" in solution
+    second = run(*args)
+    assert second.returncode == 0 and "solved 2/3 tasks" in second.stderr
+    assert len((out / "results.jsonl").read_text().splitlines()) == 3
+    assert len((out / "samples.jsonl").read_text().splitlines()) == 6
+    changed = run(*args[:-3], "-n", "3", "--out", str(out), "--quiet")
+    one_line_error(changed, "other settings")
+
+
+def test_verify_contract(tmp_path: Path, tasks_file: Path) -> None:
+    cands = tmp_path / "cands.jsonl"
+    rows = [
+        {"task_id": "T/0", "candidate_id": "good", "solution": "def f0(x):\n    return x\n"},
+        {"task_id": "T/1", "candidate_id": "good", "completion": "    return x + 1\n"},
+        {"task_id": "T/1", "candidate_id": "bad", "completion": "    return x\n"},
+        {"task_id": "T/2", "candidate_id": "crash", "solution": "raise SystemExit(0)\n"},
+    ]
+    cands.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "verdicts.jsonl"
+    proc = run("verify", str(tasks_file), str(cands), "--out", str(out), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    verdicts = {(v["task_id"], v["candidate_id"]): v for v in map(json.loads, out.read_text().splitlines())}
+    assert verdicts[("T/0", "good")]["status"] == "passed"
+    assert verdicts[("T/1", "good")]["status"] == "passed"
+    assert verdicts[("T/1", "bad")]["status"] == "failed"
+    assert verdicts[("T/2", "crash")]["status"] != "passed"
+    assert {"task_id", "candidate_id", "status", "detail", "seconds"} <= set(verdicts[("T/0", "good")])
+    again = run("verify", str(tasks_file), str(cands), "--out", str(out), "--quiet")
+    assert again.returncode == 0 and len(out.read_text().splitlines()) == 4  # resumed, nothing redone
