@@ -54,8 +54,10 @@ class EngineConfig:
     max_model_len: int = 2048
     dtype: str = "auto"
     """``auto``: float32 on CPU, the checkpoint's dtype on GPU."""
-    enforce_eager: bool = False
-    """Skip torch.compile / CUDA graphs: faster start, slower decoding."""
+    enforce_eager: bool | None = None
+    """Skip torch.compile / CUDA graphs. ``None``: on for CPU engines (measured here:
+    52 s start vs 170 s compiled, even with a warm compile cache, at the same
+    decode rate), off on GPU where CUDA graphs pay off."""
     kv_cache_gib: int = 2
     """CPU KV cache (VLLM_CPU_KVCACHE_SPACE); 2 GiB is plenty for small models."""
     gpu_memory_utilization: float = 0.85

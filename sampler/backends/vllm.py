@@ -27,14 +27,18 @@ def _import_vllm() -> Any:
     return vllm
 
 
-def _engine_dtype(dtype: str) -> str:
-    """``auto`` means float32 on CPUs: without AVX-512 BF16/AMX, bfloat16 is emulated
-    and ran ~10x slower on the 2-core AVX2 machines we measured."""
-    if dtype != "auto":
-        return dtype
+def _on_cpu() -> bool:
     from vllm.platforms import current_platform
 
-    return "float32" if current_platform.is_cpu() else "auto"
+    return bool(current_platform.is_cpu())
+
+
+def _engine_dtype(dtype: str) -> str:
+    """``auto`` means float32 on CPUs: without AVX-512 BF16/AMX, bfloat16 is emulated
+    and ran ~3x slower on the 2-core AVX2 machines we measured."""
+    if dtype != "auto":
+        return dtype
+    return "float32" if _on_cpu() else "auto"
 
 
 class VllmBackend:
@@ -48,7 +52,7 @@ class VllmBackend:
             self._llm = vllm.LLM(
                 model=model_path,
                 dtype=_engine_dtype(engine.dtype),
-                enforce_eager=engine.enforce_eager,
+                enforce_eager=_on_cpu() if engine.enforce_eager is None else engine.enforce_eager,
                 max_model_len=engine.max_model_len,
                 tensor_parallel_size=engine.tensor_parallel_size,
                 gpu_memory_utilization=engine.gpu_memory_utilization,
