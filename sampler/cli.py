@@ -11,11 +11,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sampler.config import PromptStyle, SampleConfig
 from sampler.models import PACKAGED_MODEL
 from sampler.progress import NullProgress, Progress, RichProgress
 from tasks.errors import BestofnError, InputError
+
+if TYPE_CHECKING:
+    from sampler.experiments import LiveFactory
 
 
 def _env(name: str, default: str) -> str:
@@ -71,7 +75,45 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--out", type=Path, required=True,
                         help="verdict JSONL, appended; candidates already in it are skipped")
     verify.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    scale = sub.add_parser("scale", formatter_class=fmt,
+                           help="scaling experiment: pass@k and coverage vs samples and tokens, "
+                                "power-law fit, figure")
+    _experiment_args(scale, "DIR/<model>/ per model (run files, passk.csv, fit.json) and "
+                            "DIR/scaling.png with every model run in DIR; reruns resume")
+
+    generate = sub.add_parser("generate", formatter_class=fmt,
+                              help="offline dataset: every distinct verified solution per task")
+    _experiment_args(generate, "DIR/dataset.jsonl (appended), DIR/dataset.parquet, "
+                               "DIR/run/<model>/ run files; reruns resume")
+    generate.add_argument("--max-per-task", type=int,
+                          help="at most M distinct solutions per task (default: all)")
     return parser
+
+
+def _experiment_args(parser: argparse.ArgumentParser, out_help: str) -> None:
+    """The options ``scale`` and ``generate`` share with ``solve``; --model may repeat."""
+    parser.add_argument("tasks", nargs="?", type=Path,
+                        help="task JSONL (HumanEval schema); or use --suite")
+    parser.add_argument("--suite", help="built-in task suite: humaneval")
+    parser.add_argument("--limit", type=int, help="only the first K tasks")
+    parser.add_argument("-n", "--samples", dest="n", type=int, default=_env_int("N", 10),
+                        help="samples per task (k runs 1..N) [env BESTOFN_N]")
+    parser.add_argument("--model", action="append", dest="models",
+                        help="as for solve; give it several times for several models "
+                             f"(default {PACKAGED_MODEL}) [env BESTOFN_MODEL]")
+    parser.add_argument("--seed", type=int, default=_env_int("SEED", 0),
+                        help="base seed [env BESTOFN_SEED]")
+    parser.add_argument("--temperature", type=float, default=0.7)
+    parser.add_argument("--top-p", type=float, default=0.95)
+    parser.add_argument("--max-tokens", type=int, default=512, help="generated tokens per sample")
+    parser.add_argument("--prompt-style", choices=[s.value for s in PromptStyle],
+                        default=PromptStyle.CHAT.value,
+                        help="chat: chat template + fenced code; completion: continue the prompt")
+    parser.add_argument("--batch-tasks", type=int, default=8,
+                        help="tasks sent to the engine together")
+    parser.add_argument("--out", type=Path, required=True, help=out_help)
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def _progress(quiet: bool, label: str) -> Progress:
@@ -109,11 +151,62 @@ def _verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _experiment_inputs(args: argparse.Namespace) -> tuple[SampleConfig, list[str]]:
+    if args.tasks is None and args.suite is None:
+        raise InputError("give a tasks file or --suite humaneval")
+    if args.tasks is not None and args.suite is not None:
+        raise InputError("give a tasks file or --suite, not both")
+    sample = SampleConfig(n=args.n, temperature=args.temperature, top_p=args.top_p,
+                          max_tokens=args.max_tokens, seed=args.seed,
+                          prompt_style=PromptStyle(args.prompt_style))
+    return sample, list(args.models or [_env("MODEL", PACKAGED_MODEL)])
+
+
+def _live(quiet: bool, rows: bool) -> LiveFactory | None:
+    from sampler.tally import RichLive
+
+    return None if quiet else (lambda label: RichLive(label, show_rows=rows))
+
+
+def _scale(args: argparse.Namespace) -> int:
+    from sampler.experiments import scale, scale_table
+    from sampler.tally import print_table
+
+    sample, models = _experiment_inputs(args)
+    report = scale(args.tasks, out=args.out, models=models, suite=args.suite, limit=args.limit,
+                   sample=sample, batch_tasks=args.batch_tasks, live=_live(args.quiet, False))
+    header, rows = scale_table(report)
+    print_table(f"scaling: {args.out}", header, rows)
+    for analysis in report.analyses:
+        print(f"{analysis.model}: {analysis.run_dir / 'passk.csv'}, {analysis.run_dir / 'fit.json'}",
+              file=sys.stderr)
+    print(f"figure: {report.figure}", file=sys.stderr)
+    return 1 if report.incomplete else 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from sampler.experiments import generate, generate_table
+    from sampler.tally import print_table
+
+    sample, models = _experiment_inputs(args)
+    report = generate(args.tasks, out=args.out, models=models, suite=args.suite, limit=args.limit,
+                      sample=sample, max_per_task=args.max_per_task, batch_tasks=args.batch_tasks,
+                      live=_live(args.quiet, True))
+    header, rows = generate_table(report)
+    print_table(f"dataset: {report.rows} rows", header, rows)
+    print(f"dataset: {report.jsonl}, {report.parquet}", file=sys.stderr)
+    return 1 if report.incomplete else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         if args.command == "solve":
             return _solve(args)
+        if args.command == "scale":
+            return _scale(args)
+        if args.command == "generate":
+            return _generate(args)
         return _verify(args)
     except InputError as exc:
         print(f"bestofn: error: {exc}", file=sys.stderr)
