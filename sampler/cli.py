@@ -46,23 +46,10 @@ def _parser() -> argparse.ArgumentParser:
 
     solve = sub.add_parser("solve", formatter_class=fmt,
                            help="sample N candidates per task, verify them, keep a passing one")
-    solve.add_argument("tasks", nargs="?", type=Path,
-                       help="task JSONL (HumanEval schema); or use --suite")
-    solve.add_argument("--suite", help="built-in task suite: humaneval")
-    solve.add_argument("--limit", type=int, help="only the first K tasks")
-    solve.add_argument("-n", "--samples", dest="n", type=int, default=_env_int("N", 10),
-                       help="samples per task [env BESTOFN_N]")
+    _task_and_sampling_args(solve)
     solve.add_argument("--model", default=_env("MODEL", PACKAGED_MODEL),
                        help="smollm2-135m (packaged), a local model dir, a hub id, or "
                             "replay:FILE.jsonl [env BESTOFN_MODEL]")
-    solve.add_argument("--seed", type=int, default=_env_int("SEED", 0), help="base seed [env BESTOFN_SEED]")
-    solve.add_argument("--temperature", type=float, default=0.7)
-    solve.add_argument("--top-p", type=float, default=0.95)
-    solve.add_argument("--max-tokens", type=int, default=512, help="generated tokens per sample")
-    solve.add_argument("--prompt-style", choices=[s.value for s in PromptStyle],
-                       default=PromptStyle.CHAT.value,
-                       help="chat: chat template + fenced code; completion: continue the prompt")
-    solve.add_argument("--batch-tasks", type=int, default=8, help="tasks sent to the engine together")
     solve.add_argument("--out", type=Path, required=True,
                        help="run directory (results.jsonl, samples.jsonl); reruns resume")
     solve.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -91,27 +78,32 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _experiment_args(parser: argparse.ArgumentParser, out_help: str) -> None:
-    """The options ``scale`` and ``generate`` share with ``solve``; --model may repeat."""
+def _task_and_sampling_args(parser: argparse.ArgumentParser) -> None:
+    """Task selection and sampling options, the same for solve, scale and generate."""
     parser.add_argument("tasks", nargs="?", type=Path,
                         help="task JSONL (HumanEval schema); or use --suite")
     parser.add_argument("--suite", help="built-in task suite: humaneval")
     parser.add_argument("--limit", type=int, help="only the first K tasks")
     parser.add_argument("-n", "--samples", dest="n", type=int, default=_env_int("N", 10),
-                        help="samples per task (k runs 1..N) [env BESTOFN_N]")
-    parser.add_argument("--model", action="append", dest="models",
-                        help="as for solve; give it several times for several models "
-                             f"(default {PACKAGED_MODEL}) [env BESTOFN_MODEL]")
+                        help="samples per task [env BESTOFN_N]")
     parser.add_argument("--seed", type=int, default=_env_int("SEED", 0),
                         help="base seed [env BESTOFN_SEED]")
-    parser.add_argument("--temperature", type=float, default=0.7)
-    parser.add_argument("--top-p", type=float, default=0.95)
+    parser.add_argument("--temperature", type=float, default=0.7, help="sampling temperature")
+    parser.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling mass")
     parser.add_argument("--max-tokens", type=int, default=512, help="generated tokens per sample")
     parser.add_argument("--prompt-style", choices=[s.value for s in PromptStyle],
                         default=PromptStyle.CHAT.value,
                         help="chat: chat template + fenced code; completion: continue the prompt")
     parser.add_argument("--batch-tasks", type=int, default=8,
                         help="tasks sent to the engine together")
+
+
+def _experiment_args(parser: argparse.ArgumentParser, out_help: str) -> None:
+    """The options ``scale`` and ``generate`` share with ``solve``; --model may repeat."""
+    _task_and_sampling_args(parser)
+    parser.add_argument("--model", action="append", dest="models",
+                        help="as for solve; give it several times for several models "
+                             f"(default {PACKAGED_MODEL}) [env BESTOFN_MODEL]")
     parser.add_argument("--out", type=Path, required=True, help=out_help)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -124,13 +116,7 @@ def _progress(quiet: bool, label: str) -> Progress:
 def _solve(args: argparse.Namespace) -> int:
     from sampler.api import solve
 
-    if args.tasks is None and args.suite is None:
-        raise InputError("give a tasks file or --suite humaneval")
-    if args.tasks is not None and args.suite is not None:
-        raise InputError("give a tasks file or --suite, not both")
-    sample = SampleConfig(n=args.n, temperature=args.temperature, top_p=args.top_p,
-                          max_tokens=args.max_tokens, seed=args.seed,
-                          prompt_style=PromptStyle(args.prompt_style))
+    sample = _sample_config(args)
     report = solve(args.tasks, out=args.out, suite=args.suite, limit=args.limit, model=args.model,
                    sample=sample, batch_tasks=args.batch_tasks,
                    progress=_progress(args.quiet, "solving"))
@@ -151,15 +137,19 @@ def _verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _experiment_inputs(args: argparse.Namespace) -> tuple[SampleConfig, list[str]]:
+def _sample_config(args: argparse.Namespace) -> SampleConfig:
+    """Checks the task source and builds the sampling config shared by solve/scale/generate."""
     if args.tasks is None and args.suite is None:
         raise InputError("give a tasks file or --suite humaneval")
     if args.tasks is not None and args.suite is not None:
         raise InputError("give a tasks file or --suite, not both")
-    sample = SampleConfig(n=args.n, temperature=args.temperature, top_p=args.top_p,
-                          max_tokens=args.max_tokens, seed=args.seed,
-                          prompt_style=PromptStyle(args.prompt_style))
-    return sample, list(args.models or [_env("MODEL", PACKAGED_MODEL)])
+    return SampleConfig(n=args.n, temperature=args.temperature, top_p=args.top_p,
+                        max_tokens=args.max_tokens, seed=args.seed,
+                        prompt_style=PromptStyle(args.prompt_style))
+
+
+def _experiment_inputs(args: argparse.Namespace) -> tuple[SampleConfig, list[str]]:
+    return _sample_config(args), list(args.models or [_env("MODEL", PACKAGED_MODEL)])
 
 
 def _live(quiet: bool, rows: bool) -> LiveFactory | None:
