@@ -17,6 +17,9 @@ from tasks.errors import BackendError
 
 
 def _import_vllm() -> Any:
+    # vLLM logs every engine detail at INFO on stdout; bestofn's output is on stderr
+    # and in files. Users who want vLLM's logs set VLLM_LOGGING_LEVEL themselves.
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
     try:
         import vllm
     except ImportError as exc:
