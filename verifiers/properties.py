@@ -1,0 +1,459 @@
+"""The property verifier: differential testing against the task's reference solution.
+
+Thin unit tests let wrong candidates through. This check generates many more
+inputs from the entry point's signature (``verifiers.strategies``: annotations
+read from the prompt's AST, domains bounded by the task's own examples,
+hypothesis with a seed derived from the task id) and demands the candidate
+agree with the reference on every input the reference accepts.
+
+Nothing new runs in our process and the sandbox is unchanged: the inputs and
+the reference program travel as literals inside a generated ``check(candidate)``,
+which the ordinary test server runs against the candidate through the ordinary
+plain-data channel. Per task, before any candidate:
+
+1. *Probe* (one sandbox job, cached): the generated check runs the reference on
+   every input in a private namespace (inputs it raises on, or takes over
+   ``reference_call_seconds`` on, are discarded and counted), and calls the
+   reference itself *as the candidate* in the candidate sandbox on the others;
+   inputs whose result does not survive that round trip identically (values the
+   channel cannot carry, a reference that depends on its process) are
+   discarded too. Its wall time calibrates the limit, as ``Calibrator`` does
+   for the unit tests (``FACTOR`` times, within ``FLOOR``..``CEILING``).
+2. *Check*: candidates run on the usable inputs, smallest first (by the length
+   of their repr), each call on a deep copy of the arguments. Results must match
+   with exact types, recursively (floats with ``math.isclose(rel_tol=1e-6,
+   abs_tol=1e-9)``); a candidate that raises a builtin exception where the
+   reference returns fails too. The first disagreement ends the check, so the
+   counterexample in the verdict is the smallest disagreeing input generated
+   (ordering is our shrinking: hypothesis' shrinker would need one sandbox job
+   per step).
+
+Statuses: FAILED with the counterexample (call, expected, got); TIMEOUT and
+MEMORY as in the unit tests (then the input is not named: the channel ends
+with the fault); ERROR for a broken sandbox. A task the check does not apply
+to (no reference, no parameters, a type that is neither annotated nor shown by
+an example, tests that accept several answers, no input the reference accepts)
+gives PASSED with a ``not applicable`` detail: there is no evidence against
+the candidate. ``applies(task)`` tells beforehand, without the sandbox.
+
+Known gaps: explicit task-level properties (``Task`` has no field for them);
+inputs outside the task's documented preconditions that the reference does not
+reject and that the examples do not exclude can produce disagreements that
+prove nothing (the domain heuristics limit, but cannot rule out, these);
+a counterexample is not shrunk beyond picking the smallest generated one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from tasks.errors import ConfigError
+from tasks.program import reference_program
+from tasks.types import Task
+from verifiers import strategies
+from verifiers.sandbox import SandboxLimits, SandboxPool
+from verifiers.timeouts import CALIBRATION_WALL_SECONDS, CEILING_SECONDS, FACTOR, FLOOR_SECONDS
+from verifiers.types import Candidate, Status, Verdict, truncate
+
+VERSION = "1"
+_PROBE_RE = re.compile(
+    r"bestofn-probe raised=(\d+) slow=(\d+) unplain=(\d+) unstable=(\d+) seconds=([0-9.]+) usable=([0-9a-f]+)"
+)
+_COUNTER_RE = re.compile(r"bestofn-counterexample: (.*?)(?: at test line \d+: .*)?$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class PropertyConfig:
+    """``examples``: inputs generated per task (fewer when the domain is small).
+    ``salt``: varies the seed (0 is the documented default; the seed also
+    depends on the task id). ``reference_call_seconds``: a reference call slower
+    than this in the probe discards the input.
+    """
+
+    examples: int = 100
+    salt: int = 0
+    reference_call_seconds: float = 0.25
+
+    def __post_init__(self) -> None:
+        if isinstance(self.examples, bool) or not isinstance(self.examples, int):
+            raise ConfigError(f"examples must be an int, got {self.examples!r}")
+        if not 1 <= self.examples <= 500:
+            raise ConfigError(f"examples must be in 1..500, got {self.examples!r}")
+        if isinstance(self.salt, bool) or not isinstance(self.salt, int) or self.salt < 0:
+            raise ConfigError(f"salt must be a non-negative int, got {self.salt!r}")
+        if isinstance(self.reference_call_seconds, bool) or not isinstance(self.reference_call_seconds, (int, float)):
+            raise ConfigError(f"reference_call_seconds must be a number, got {self.reference_call_seconds!r}")
+        if not 0.01 <= self.reference_call_seconds <= 10:
+            raise ConfigError(f"reference_call_seconds must be in [0.01, 10], got {self.reference_call_seconds!r}")
+
+
+@dataclass(frozen=True)
+class PropertyPlan:
+    """A task's generated inputs (before the probe), or why the check does not apply."""
+
+    task_id: str
+    inputs: tuple[tuple[Any, ...], ...]
+    reason: str = ""
+
+    @property
+    def applicable(self) -> bool:
+        return not self.reason
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the reference made of the inputs, in the sandbox."""
+
+    usable: tuple[tuple[Any, ...], ...]
+    raised: int = 0
+    slow: int = 0
+    unplain: int = 0
+    unstable: int = 0
+    limits: SandboxLimits | None = None
+    reason: str = ""
+    """Non-empty: not applicable (and why)."""
+    error: str = ""
+    """Non-empty: the sandbox broke while probing (infrastructure)."""
+
+    @property
+    def discarded(self) -> int:
+        return self.raised + self.slow + self.unplain + self.unstable
+
+
+class PropertyVerifier:
+    """``verify(task, candidates)`` -> one verdict per candidate, in order (name ``properties``).
+
+    Uses the given pool (share the unit-test verifier's) or starts its own on
+    first use and then owns and closes it.
+    """
+
+    name = "properties"
+
+    def __init__(
+        self,
+        pool: SandboxPool | None = None,
+        config: PropertyConfig | None = None,
+        workers: int | None = None,
+    ) -> None:
+        self.config = config if config is not None else PropertyConfig()
+        self._pool = pool
+        self._owns_pool = pool is None
+        self._workers = workers
+        self._lock = threading.Lock()
+        self._plans: dict[str, PropertyPlan] = {}
+        self._probes: dict[str, Probe] = {}
+
+    @property
+    def version(self) -> str:
+        """Changes whenever the same candidate could get a different verdict (inputs, policy)."""
+        import hypothesis
+
+        return f"{VERSION}:{self.config.examples}:{self.config.salt}:{hypothesis.__version__}"
+
+    # ------------------------------------------------------------------ planning
+
+    def plan(self, task: Task) -> PropertyPlan:
+        """The task's inputs, generated in our process from its text alone (cached)."""
+        key = _fingerprint(task)
+        with self._lock:
+            cached = self._plans.get(key)
+        if cached is not None:
+            return cached
+        plan = self._make_plan(task)
+        with self._lock:
+            self._plans[key] = plan
+        return plan
+
+    def _make_plan(self, task: Task) -> PropertyPlan:
+        if reference_program(task) is None:
+            return PropertyPlan(task.task_id, (), "the task has no reference solution")
+        shapes = strategies.plan_inputs(task)
+        if not shapes.applicable:
+            return PropertyPlan(task.task_id, (), shapes.reason)
+        seed = strategies.task_seed(task.task_id, self.config.salt)
+        inputs = strategies.generate_inputs(shapes.shapes, self.config.examples, seed)
+        if not inputs:
+            return PropertyPlan(task.task_id, (), "no inputs could be generated")
+        return PropertyPlan(task.task_id, tuple(inputs))
+
+    def applies(self, task: Task) -> bool:
+        """Whether the check can say anything about this task (decided without the sandbox)."""
+        return self.plan(task).applicable
+
+    # ------------------------------------------------------------------ sandbox
+
+    def _ready(self) -> SandboxPool:
+        with self._lock:
+            if self._pool is None:
+                self._pool = SandboxPool(workers=self._workers, verifier=self.name)
+            return self._pool
+
+    def probe(self, task: Task) -> Probe:
+        """The reference's view of the inputs (one sandbox job per task, cached unless it broke)."""
+        plan = self.plan(task)
+        if not plan.applicable:
+            return Probe((), reason=plan.reason)
+        key = _fingerprint(task)
+        with self._lock:
+            cached = self._probes.get(key)
+        if cached is not None:
+            return cached
+        result = self._run_probe(task, plan)
+        if not result.error:
+            with self._lock:
+                self._probes[key] = result
+        return result
+
+    def _run_probe(self, task: Task, plan: PropertyPlan) -> Probe:
+        program = reference_program(task)
+        assert program is not None
+        pool = self._ready()
+        probe_task = dataclasses.replace(
+            task, test=probe_test_source(task, program, plan.inputs, self.config.reference_call_seconds)
+        )
+        base = SandboxLimits(wall_seconds=CALIBRATION_WALL_SECONDS)
+        report = pool.run_source(probe_task, program, base)
+        if report.status is Status.ERROR:
+            return Probe((), error=report.detail or "the sandbox failed while probing the reference")
+        match = _PROBE_RE.search(report.detail)
+        if match is None:
+            why = f"{report.status.value}: {report.detail}" if report.detail else report.status.value
+            return Probe((), reason=truncate(f"the reference does not survive its own property check ({why})", 300))
+        raised, slow, unplain, unstable = (int(match.group(i)) for i in range(1, 5))
+        usable_seconds = float(match.group(5))
+        bits = int(match.group(6), 16)
+        usable = tuple(args for i, args in enumerate(plan.inputs) if bits >> i & 1)
+        # Limit from the time the usable inputs took (reference and candidate), as Calibrator does.
+        wall = min(CEILING_SECONDS, max(FLOOR_SECONDS, FACTOR * usable_seconds))
+        reason = "" if usable else "the reference accepts none of the generated inputs"
+        return Probe(usable, raised, slow, unplain, unstable, SandboxLimits(wall_seconds=wall), reason)
+
+    # ------------------------------------------------------------------ verifying
+
+    def verify(self, task: Task, candidates: Sequence[Candidate]) -> list[Verdict]:
+        if not candidates:
+            return []
+        probe = self.probe(task)
+        if probe.error:
+            detail = truncate(f"infrastructure (probing the reference): {probe.error}")
+            return [Verdict(c.task_id, c.candidate_id, self.name, Status.ERROR, detail) for c in candidates]
+        if probe.reason:
+            detail = truncate(f"not applicable: {probe.reason}")
+            return [Verdict(c.task_id, c.candidate_id, self.name, Status.PASSED, detail) for c in candidates]
+        program = reference_program(task)
+        assert program is not None and probe.limits is not None
+        check_task = dataclasses.replace(task, test=check_test_source(task, program, probe.usable))
+        verdicts = self._ready().run(check_task, candidates, probe.limits)
+        summary = f"{len(probe.usable)} generated inputs agree with the reference"
+        if probe.discarded:
+            summary += f"; discarded: {_discards(probe)}"
+        out = []
+        for verdict in verdicts:
+            detail = verdict.detail
+            if verdict.status is Status.PASSED:
+                detail = summary
+            elif verdict.status is Status.FAILED:
+                match = _COUNTER_RE.search(detail)
+                if match is not None:
+                    detail = "counterexample: " + match.group(1)
+            out.append(dataclasses.replace(verdict, verifier=self.name, detail=truncate(detail)))
+        return out
+
+    def close(self) -> None:
+        with self._lock:
+            if self._owns_pool and self._pool is not None:
+                self._pool.close()
+            self._pool = None if self._owns_pool else self._pool
+
+    def __enter__(self) -> PropertyVerifier:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _discards(probe: Probe) -> str:
+    parts = [
+        (probe.raised, "the reference rejects (raises, or returns None for a non-Optional result)"),
+        (probe.slow, "too slow for the reference"),
+        (probe.unplain, "with a result that is not plain data"),
+        (probe.unstable, "on which the reference disagrees with itself across processes"),
+    ]
+    return ", ".join(f"{n} {why}" for n, why in parts if n)
+
+
+def _fingerprint(task: Task) -> str:
+    text = "\0".join((task.task_id, task.prompt, task.entry_point, task.test, task.canonical_solution or ""))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- generated tests
+
+_COMMON = '''
+import copy as _bestofn_copy
+import math as _bestofn_math
+
+_BESTOFN_REFERENCE = {reference}
+_BESTOFN_ENTRY = {entry}
+_BESTOFN_NONE_OK = {none_ok}
+_BESTOFN_INPUTS = [
+{inputs}]
+
+
+def _bestofn_same(a, b):
+    if type(a) is not type(b):
+        return False
+    if type(a) is float:
+        if a != a or b != b:
+            return a != a and b != b
+        return _bestofn_math.isclose(a, b, rel_tol=1e-06, abs_tol=1e-09)
+    if type(a) is list or type(a) is tuple:
+        return len(a) == len(b) and all(_bestofn_same(x, y) for x, y in zip(a, b))
+    if type(a) is dict:
+        if len(a) != len(b):
+            return False
+        keys_b = {{(type(k), k): k for k in b}}
+        for k, v in a.items():
+            if (type(k), k) not in keys_b or not _bestofn_same(v, b[k]):
+                return False
+        return True
+    return a == b
+
+
+def _bestofn_plain(x, depth=0):
+    t = type(x)
+    if depth > 50:
+        return False
+    if x is None or t is bool or t is int or t is str or t is bytes:
+        return True
+    if t is float:
+        return _bestofn_math.isfinite(x)
+    if t is list or t is tuple or t is set or t is frozenset:
+        return all(_bestofn_plain(v, depth + 1) for v in x)
+    if t is dict:
+        return all(_bestofn_plain(k, depth + 1) and _bestofn_plain(v, depth + 1) for k, v in x.items())
+    return False
+
+
+def _bestofn_reference():
+    namespace = {{"__name__": "__bestofn_reference__"}}
+    exec(compile(_BESTOFN_REFERENCE, "<reference>", "exec"), namespace)
+    function = namespace[_BESTOFN_ENTRY]
+
+    def reference(*args):
+        result = function(*args)
+        if result is None and not _BESTOFN_NONE_OK:
+            raise ValueError("the reference returned None for a non-Optional result: outside its domain")
+        return result
+
+    return reference
+'''
+
+_CHECK = '''
+
+def _bestofn_short(value, limit):
+    try:
+        text = repr(value)
+    except Exception:
+        text = "<unprintable>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check(candidate):
+    reference = _bestofn_reference()
+    agreed = 0
+    for args in _BESTOFN_INPUTS:
+        try:
+            expected = reference(*_bestofn_copy.deepcopy(args))
+        except Exception:
+            continue
+        try:
+            got = candidate(*_bestofn_copy.deepcopy(args))
+        except Exception as exc:
+            got_text = "raised " + type(exc).__name__ + ": " + _bestofn_short(str(exc), 40)
+        else:
+            if _bestofn_same(expected, got):
+                agreed += 1
+                continue
+            got_text = _bestofn_short(got, 60)
+        call = _BESTOFN_ENTRY + "(" + ", ".join(_bestofn_short(a, 100) for a in args) + ")"
+        call = call if len(call) <= 120 else call[:117] + "..."
+        m = ("bestofn-counterexample: " + call + " expected "
+             + _bestofn_short(expected, 60) + ", got " + got_text + " (after " + str(agreed) + " agreeing)")
+        raise AssertionError(m)
+'''
+
+_PROBE = '''
+import signal as _bestofn_signal
+import time as _bestofn_time
+
+
+class _BestofnSlow(BaseException):
+    pass
+
+
+def _bestofn_alarm(signum, frame):
+    raise _BestofnSlow()
+
+
+def check(candidate):
+    reference = _bestofn_reference()
+    raised = slow = unplain = unstable = usable = 0
+    spent = 0.0
+    _bestofn_signal.signal(_bestofn_signal.SIGALRM, _bestofn_alarm)
+    for index, args in enumerate(_BESTOFN_INPUTS):
+        start = _bestofn_time.perf_counter()
+        try:
+            try:
+                _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, {per_call})
+                expected = reference(*_bestofn_copy.deepcopy(args))
+            finally:
+                _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, 0)
+        except _BestofnSlow:
+            slow += 1
+            continue
+        except Exception:
+            raised += 1
+            continue
+        if not _bestofn_plain(expected):
+            unplain += 1
+            continue
+        try:
+            got = candidate(*_bestofn_copy.deepcopy(args))
+        except Exception:
+            unstable += 1
+            continue
+        if not _bestofn_same(expected, got):
+            unstable += 1
+            continue
+        usable |= 1 << index
+        spent += _bestofn_time.perf_counter() - start
+    m = "bestofn-probe raised=%d slow=%d unplain=%d unstable=%d seconds=%.4f usable=%x" % (
+        raised, slow, unplain, unstable, spent, usable)
+    raise AssertionError(m)
+'''
+
+
+def _common(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]]) -> str:
+    rows = "".join(f"    {args!r},\n" for args in inputs)
+    none_ok = strategies.admits_none(task)
+    return _COMMON.format(reference=repr(reference), entry=repr(task.entry_point), inputs=rows, none_ok=none_ok)
+
+
+def check_test_source(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]]) -> str:
+    """The generated ``check(candidate)``: candidate vs reference on every input, in order."""
+    return _common(task, reference, inputs) + _CHECK
+
+
+def probe_test_source(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]], per_call: float) -> str:
+    """The generated probe: always fails, with what the reference made of each input in its message."""
+    return _common(task, reference, inputs) + _PROBE.replace("{per_call}", repr(float(per_call)))
