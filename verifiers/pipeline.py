@@ -1,0 +1,315 @@
+"""The verification pipeline: cheap checks first, each stage on the survivors of the one before.
+
+Stages, always in this order whatever order they are named in:
+
+* ``syntax``: ``compile()`` in our process (compiling executes nothing);
+* ``mypy``: ``TypeCheckVerifier`` (static, no execution);
+* ``tests``: ``UnitTestVerifier`` (the task's tests, in the sandbox);
+* ``properties``: ``PropertyVerifier`` (differential testing, in the sandbox; it
+  shares the tests' ``SandboxPool``).
+
+A stage that does not apply to a task is skipped for it (``tests`` without
+tests, ``properties`` without a reference or generable inputs). The final
+verdict of a candidate is its first non-pass (``verifier`` is the failing
+stage's name, its detail is prefixed with it); ERROR stays ERROR; a candidate
+that passed every stage that ran gets PASSED from ``pipeline``.
+
+Every stage goes through a ``VerdictCache`` (unless disabled): duplicates, in
+the batch or seen before, are verified once (``mypy`` keys on the raw text,
+since comments change its verdict; the others on the normalised AST).
+``stats()`` gives per-stage counts and times, cumulative since construction or
+``reset_stats()``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType, TracebackType
+from typing import Any, Protocol
+
+from tasks.errors import ConfigError, InfrastructureError, UnknownNameError
+from tasks.types import Task
+from verifiers.cache import CacheKey, VerdictCache
+from verifiers.properties import PropertyConfig, PropertyVerifier
+from verifiers.sandbox import SandboxLimits, SandboxPool
+from verifiers.typecheck import TypeCheckConfig, TypeCheckVerifier
+from verifiers.types import Candidate, Status, Verdict, Verifier, truncate
+from verifiers.unit_tests import UnitTestVerifier
+
+STAGE_ORDER: tuple[str, ...] = ("syntax", "mypy", "tests", "properties")
+"""Cheapest first."""
+
+
+class SyntaxVerifier:
+    """``compile()`` of each candidate: a syntax error is FAILED with its message and line."""
+
+    name = "syntax"
+    version = "1"
+
+    def verify(self, task: Task, candidates: Sequence[Candidate]) -> list[Verdict]:
+        out = []
+        for cand in candidates:
+            start = time.perf_counter()
+            status, detail = Status.PASSED, ""
+            try:
+                compile(cand.source, "<candidate>", "exec", dont_inherit=True)
+            except SyntaxError as exc:
+                status, detail = Status.FAILED, f"{type(exc).__name__}: {exc.msg} (line {exc.lineno})"
+            except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
+                status, detail = Status.FAILED, f"does not compile: {type(exc).__name__}: {exc}"
+            seconds = time.perf_counter() - start
+            out.append(Verdict(cand.task_id, cand.candidate_id, self.name, status, truncate(detail), seconds))
+        return out
+
+
+class _Closeable(Protocol):
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One verifier in the pipeline and how it is cached and applied."""
+
+    name: str
+    verifier: Verifier
+    version: str = "0"
+    raw_key: bool = False
+    """Cache on the raw text rather than the normalised AST (the verifier reads comments)."""
+    applies: Callable[[Task], bool] | None = None
+
+
+@dataclass(frozen=True)
+class StageStats:
+    """``reached``: candidates that got to the stage; ``ran``: those the verifier itself
+    checked (the rest were ``cached``, in the cache or duplicates in the batch, or
+    ``skipped`` because the stage did not apply); ``seconds``: wall time in the stage."""
+
+    reached: int = 0
+    ran: int = 0
+    cached: int = 0
+    skipped: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+
+    def plus(self, other: StageStats) -> StageStats:
+        return StageStats(*(a + b for a, b in zip(dataclasses.astuple(self), dataclasses.astuple(other))))
+
+
+class Pipeline:
+    """Implements the Verifier protocol (name ``pipeline:<stages>``). Closes what it owns."""
+
+    def __init__(
+        self,
+        stages: Sequence[Stage],
+        cache: VerdictCache | None = None,
+        owned: Sequence[_Closeable] = (),
+    ) -> None:
+        if not stages:
+            raise ConfigError("a pipeline needs at least one stage")
+        names = [s.name for s in stages]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"duplicate stage names in {names!r}")
+        rank = {name: i for i, name in enumerate(STAGE_ORDER)}
+        self._stages = tuple(sorted(stages, key=lambda s: rank.get(s.name, len(STAGE_ORDER))))
+        self.cache = cache
+        self._owned = list(owned)
+        self._lock = threading.Lock()
+        self._stats: dict[str, StageStats] = {s.name: StageStats() for s in self._stages}
+        # The stages are part of the name: a resumed run must not mix verdicts of other checks.
+        self.name = "pipeline:" + "+".join(self.stage_names)
+
+    @property
+    def stage_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self._stages)
+
+    def stats(self) -> Mapping[str, StageStats]:
+        with self._lock:
+            return MappingProxyType(dict(self._stats))
+
+    def stats_dict(self) -> dict[str, dict[str, Any]]:
+        """``stats()`` as plain JSON-able data (for samples.jsonl or run.json)."""
+        return {name: dataclasses.asdict(s) for name, s in self.stats().items()}
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self._stats = {s.name: StageStats() for s in self._stages}
+
+    def _count(self, name: str, delta: StageStats) -> None:
+        with self._lock:
+            self._stats[name] = self._stats[name].plus(delta)
+
+    def verify(self, task: Task, candidates: Sequence[Candidate]) -> list[Verdict]:
+        n = len(candidates)
+        final: list[Verdict | None] = [None] * n
+        seconds = [0.0] * n
+        alive = list(range(n))
+        ran: list[str] = []
+        skipped: list[str] = []
+        for stage in self._stages:
+            if not alive:
+                break
+            if stage.applies is not None and not stage.applies(task):
+                self._count(stage.name, StageStats(reached=len(alive), skipped=len(alive)))
+                skipped.append(stage.name)
+                continue
+            ran.append(stage.name)
+            start = time.perf_counter()
+            verdicts, ran_count, cached = self._run_stage(stage, task, [candidates[i] for i in alive])
+            elapsed = time.perf_counter() - start
+            survivors = []
+            for i, verdict in zip(alive, verdicts):
+                seconds[i] += verdict.seconds
+                if verdict.passed:
+                    survivors.append(i)
+                else:
+                    final[i] = Verdict(
+                        task.task_id, candidates[i].candidate_id, stage.name, verdict.status,
+                        truncate(f"{stage.name}: {verdict.detail}" if verdict.detail else stage.name), seconds[i],
+                    )  # fmt: skip
+            passed = len(survivors)
+            errors = sum(v.status is Status.ERROR for v in verdicts)
+            self._count(stage.name, StageStats(len(alive), ran_count, cached, 0, passed,
+                                               len(alive) - passed - errors, errors, elapsed))
+            alive = survivors
+        note = f"passed {', '.join(ran)}" if ran else "no stage applies"
+        if skipped:
+            note += f" (not applicable: {', '.join(skipped)})"
+        for i in alive:
+            final[i] = Verdict(task.task_id, candidates[i].candidate_id, self.name, Status.PASSED,
+                               truncate(note), seconds[i])
+        out = [v for v in final if v is not None]
+        assert len(out) == n
+        return out
+
+    def _run_stage(self, stage: Stage, task: Task, cands: Sequence[Candidate]) -> tuple[list[Verdict], int, int]:
+        """The stage's verdicts for ``cands``, verifying each distinct program once: (verdicts, ran, cached)."""
+        results: list[Verdict | None] = [None] * len(cands)
+        groups: dict[CacheKey | int, list[int]] = {}
+        cached = 0
+        for j, cand in enumerate(cands):
+            if self.cache is None:
+                groups[j] = [j]
+                continue
+            key = VerdictCache.key(task, cand, stage.name, stage.version, stage.raw_key)
+            hit = self.cache.get(key, cand)
+            if hit is not None:
+                results[j] = hit
+                cached += 1
+            elif key in groups:
+                groups[key].append(j)
+                cached += 1
+            else:
+                groups[key] = [j]
+        reps = [cands[group[0]] for group in groups.values()]
+        verdicts = self._call(stage, task, reps)
+        for (group_key, group), verdict in zip(groups.items(), verdicts):
+            if self.cache is not None and isinstance(group_key, CacheKey):
+                self.cache.put(group_key, verdict)
+            results[group[0]] = verdict
+            for j in group[1:]:
+                results[j] = dataclasses.replace(verdict, candidate_id=cands[j].candidate_id, seconds=0.0)
+        out = [v for v in results if v is not None]
+        assert len(out) == len(cands)
+        return out, len(reps), cached
+
+    @staticmethod
+    def _call(stage: Stage, task: Task, reps: Sequence[Candidate]) -> list[Verdict]:
+        if not reps:
+            return []
+        try:
+            verdicts = stage.verifier.verify(task, reps)
+        except InfrastructureError as exc:  # a broken sandbox is ERROR, never FAILED
+            detail = truncate(f"infrastructure: {type(exc).__name__}: {exc}")
+            return [Verdict(c.task_id, c.candidate_id, stage.name, Status.ERROR, detail) for c in reps]
+        if len(verdicts) != len(reps) or any(v.candidate_id != c.candidate_id for v, c in zip(verdicts, reps)):
+            raise RuntimeError(f"stage {stage.name!r} returned verdicts out of order")
+        return verdicts
+
+    def close(self) -> None:
+        owned, self._owned = self._owned, []
+        for thing in owned:
+            thing.close()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _digest(value: object) -> str:
+    return hashlib.sha256(repr(value).encode()).hexdigest()[:16]
+
+
+def normalise_stages(names: Sequence[str] | None) -> tuple[str, ...]:
+    """Validated stage names in the cheap-first order (all of them for None)."""
+    if names is None:
+        return STAGE_ORDER
+    if isinstance(names, str):
+        raise ConfigError(f"stages must be a list of names, got the string {names!r}")
+    unknown = [n for n in names if n not in STAGE_ORDER]
+    if unknown:
+        raise UnknownNameError(f"unknown verifier stage {unknown[0]!r} (known: {', '.join(STAGE_ORDER)})")
+    if not names:
+        raise ConfigError("at least one verifier stage is needed")
+    return tuple(n for n in STAGE_ORDER if n in names)
+
+
+def make_pipeline(
+    stages: Sequence[str] | None = None,
+    *,
+    pool: SandboxPool | None = None,
+    workers: int | None = None,
+    cache: VerdictCache | bool = True,
+    typecheck: TypeCheckConfig | None = None,
+    properties: PropertyConfig | None = None,
+    limits: SandboxLimits | None = None,
+) -> Pipeline:
+    """A pipeline of the named stages (default: all, each used where it applies to the task).
+
+    The sandbox stages share one ``SandboxPool``: ``pool`` if given (not closed
+    by the pipeline), else one started here with ``workers`` slots (closed by
+    ``close()``). ``cache``: a shared ``VerdictCache``, True for a private one,
+    False for none. ``limits``: fixed unit-test limits (default: calibrated).
+    """
+    names = normalise_stages(stages)
+    owned: list[_Closeable] = []
+    built: list[Stage] = []
+    try:
+        shared = pool
+        if shared is None and ("tests" in names or "properties" in names):
+            shared = SandboxPool(workers=workers)
+            owned.append(shared)
+        for name in names:
+            if name == "syntax":
+                built.append(Stage("syntax", SyntaxVerifier(), SyntaxVerifier.version))
+            elif name == "mypy":
+                import mypy.version
+
+                checker = TypeCheckVerifier(typecheck)
+                owned.insert(0, checker)
+                version = f"{mypy.version.__version__}:{_digest(checker.config)}"
+                built.append(Stage("mypy", checker, version, raw_key=True))
+            elif name == "tests":
+                tests = UnitTestVerifier(pool=shared, limits=limits)
+                owned.insert(0, tests)
+                built.append(Stage("tests", tests, f"1:{_digest(limits)}", applies=lambda t: bool(t.test.strip())))
+            elif name == "properties":
+                props = PropertyVerifier(pool=shared, config=properties)
+                owned.insert(0, props)
+                built.append(Stage("properties", props, props.version, applies=props.applies))
+    except BaseException:
+        for thing in owned:
+            thing.close()
+        raise
+    chosen = cache if isinstance(cache, VerdictCache) else (VerdictCache() if cache else None)
+    return Pipeline(built, cache=chosen, owned=owned)
