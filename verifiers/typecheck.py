@@ -42,6 +42,7 @@ set can pass HumanEval/20 and still reject ``-> int`` returning ``None``.
 from __future__ import annotations
 
 import ast
+import copy
 import hashlib
 import io
 import itertools
@@ -270,12 +271,14 @@ class TypeCheckVerifier:
         self.close()
 
     def verify(self, task: Task, candidates: Sequence[Candidate]) -> list[Verdict]:
-        signature = _prompt_signature(task) if self.config.enforce_signature else None
+        prompt_def, prompt_imports = _prompt_def(task) if self.config.enforce_signature else (None, [])
+        signature = _signature_of(prompt_def) if prompt_def is not None else None
         screened: list[_Screened] = []
         screen_seconds: list[float] = []
         for candidate in candidates:
             t0 = time.perf_counter()
-            screened.append(_screen(candidate.source, task.entry_point, signature))
+            screened.append(_screen(candidate.source, task.entry_point, signature, prompt_def,
+                                    prompt_imports))
             screen_seconds.append(time.perf_counter() - t0)
 
         todo = [i for i, s in enumerate(screened) if not s.rejection]
@@ -460,7 +463,9 @@ class _Signature:
     returns: str | None
 
 
-def _screen(source: str, entry_point: str, signature: _Signature | None) -> _Screened:
+def _screen(source: str, entry_point: str, signature: _Signature | None,
+            prompt_def: ast.FunctionDef | ast.AsyncFunctionDef | None = None,
+            prompt_imports: Sequence[ast.stmt] = ()) -> _Screened:
     try:
         compile(source, "<candidate>", "exec", dont_inherit=True)
         tree = ast.parse(source, type_comments=True)
@@ -485,15 +490,62 @@ def _screen(source: str, entry_point: str, signature: _Signature | None) -> _Scr
         for name in names & _HIDING_NAMES:
             line = getattr(node, "lineno", "?")
             return _Screened("", f"uses {name} (line {line}), which hides code from the type checker")
+    filled = False
     if signature is not None:
+        if prompt_def is not None:
+            plain = ast.parse(source)  # no type comments: unparse must not carry any ignore
+            filled = _fill_missing_annotations(plain, entry_point, prompt_def)
+            if filled:
+                # The borrowed annotations may name what only the prompt imports (List).
+                plain.body[:0] = copy.deepcopy(prompt_imports)
+                tree = plain
         problem = _signature_problem(tree, entry_point, signature)
         if problem:
             return _Screened("", problem)
+    if filled:
+        # The body is checked against the task's declared types even where the model
+        # left them out; unparse drops every comment, type: ignore ones included.
+        return _Screened(ast.unparse(tree) + "\n")
     try:
         text = _neutralise_type_ignores(source)
     except (tokenize.TokenError, SyntaxError) as exc:
         return _Screened("", f"cannot tokenize: {exc}")
     return _Screened(text)
+
+
+def _fill_missing_annotations(tree: ast.Module, entry_point: str,
+                              prompt_def: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Give the candidate's entry point the prompt's annotations where it has none.
+
+    A missing annotation is not a type error, so it must not fail the candidate; a
+    different one is, and is left for ``_signature_problem`` to reject.
+    """
+    node = _find_def(tree, entry_point)
+    if node is None:
+        return False
+    changed = False
+    want, got = prompt_def.args, node.args
+    want_pos, got_pos = [*want.posonlyargs, *want.args], [*got.posonlyargs, *got.args]
+    for w, g in zip(want_pos, got_pos):
+        if g.annotation is None and w.annotation is not None:
+            g.annotation = copy.deepcopy(w.annotation)
+            changed = True
+    pairs = [(w, g) for w, g in ((want.vararg, got.vararg), (want.kwarg, got.kwarg))
+             if w is not None and g is not None]
+    for w_star, g_star in pairs:
+        if g_star.annotation is None and w_star.annotation is not None:
+            g_star.annotation = copy.deepcopy(w_star.annotation)
+            changed = True
+    got_kwonly = {a.arg: a for a in got.kwonlyargs}
+    for w in want.kwonlyargs:
+        kw = got_kwonly.get(w.arg)
+        if kw is not None and kw.annotation is None and w.annotation is not None:
+            kw.annotation = copy.deepcopy(w.annotation)
+            changed = True
+    if node.returns is None and prompt_def.returns is not None:
+        node.returns = copy.deepcopy(prompt_def.returns)
+        changed = True
+    return changed
 
 
 def _neutralise_type_ignores(source: str) -> str:
@@ -604,13 +656,14 @@ def _signature_of(node: ast.FunctionDef | ast.AsyncFunctionDef) -> _Signature:
     )
 
 
-def _prompt_signature(task: Task) -> _Signature | None:
+def _prompt_def(task: Task) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef | None, list[ast.stmt]]:
+    """The prompt's definition of the entry point, and its top-level imports."""
     try:
         tree = ast.parse(task.prompt)
     except SyntaxError:
-        return None
-    node = _find_def(tree, task.entry_point)
-    return _signature_of(node) if node is not None else None
+        return None, []
+    imports: list[ast.stmt] = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    return _find_def(tree, task.entry_point), imports
 
 
 def _signature_problem(tree: ast.Module, entry_point: str, want: _Signature) -> str:

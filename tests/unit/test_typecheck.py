@@ -132,12 +132,13 @@ def test_tricks_that_hide_code_from_mypy_are_rejected(
 
 
 def test_signature_must_match_the_prompt(verifier: TypeCheckVerifier) -> None:
-    untyped = "def parse_ints(text):\n    return text\n"
     loose = "from typing import Any\n\n\ndef parse_ints(text: str) -> Any:\n    return text\n"
-    for source in (untyped, loose):
-        verdict = one(verifier, source)
-        assert verdict.status is Status.FAILED
-        assert "signature of 'parse_ints' differs" in verdict.detail
+    verdict = one(verifier, loose)
+    assert verdict.status is Status.FAILED
+    assert "signature of 'parse_ints' differs" in verdict.detail
+    # Left-out annotations are the prompt's: the body is checked against them.
+    untyped = one(verifier, "def parse_ints(text):\n    return text\n")
+    assert untyped.status is Status.FAILED and "return-value" in untyped.detail
     missing = one(verifier, "def other(text: str) -> list[int]:\n    return []\n")
     assert missing.status is Status.FAILED and "no module-level def" in missing.detail
     # Equivalent spellings of the same types are accepted.
@@ -262,3 +263,17 @@ def test_default_flags_alone_fail_only_the_three_type_wrong_references() -> None
     assert sorted(failures) == ["HumanEval/12", "HumanEval/20", "HumanEval/24"]
     assert "Missing return statement" in failures["HumanEval/12"]
     assert "tuple[float, ...] | None" in failures["HumanEval/20"]
+
+
+def test_missing_annotations_take_the_prompts_and_are_checked_against_them() -> None:
+    """A model that drops the signature's annotations is not wrong for that; its body
+    is checked against the task's declared types instead."""
+    task = Task("t/fill", "from typing import List\n\n\ndef total(xs: List[int]) -> int:\n    \"\"\"Sum.\"\"\"\n",
+                "total", "def check(candidate):\n    assert candidate([1]) == 1\n", "    return sum(xs)\n")
+    good = Candidate("t/fill", "good", "def total(xs):\n    return sum(xs)\n")
+    none_return = Candidate("t/fill", "none", "def total(xs):\n    if xs:\n        return sum(xs)\n    return None\n")
+    conflicting = Candidate("t/fill", "other", "def total(xs: List[str]) -> int:\n    return len(xs)\n")
+    with TypeCheckVerifier() as verifier:
+        verdicts = verifier.verify(task, [good, none_return, conflicting])
+    assert [v.status for v in verdicts] == [Status.PASSED, Status.FAILED, Status.FAILED]
+    assert "signature" in verdicts[2].detail
