@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sampler.backends.base import Backend
 from sampler.backends.factory import check_model_name, make_backend
@@ -34,12 +35,24 @@ class SolveReport:
     summary: Summary
     outcome: SolveOutcome
     out_dir: Path
+    stages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per verification stage of this call: counts (ran, cached, passed, ...) and seconds."""
 
 
-def default_verifier() -> Verifier:
-    from verifiers.unit_tests import UnitTestVerifier
+def default_verifier(stages: Sequence[str] | None = None) -> Verifier:
+    """The cheap-first pipeline (syntax, mypy, tests, properties), each stage where it applies.
 
-    return UnitTestVerifier()
+    ``stages`` picks a subset by name; unknown names raise ``UnknownNameError``.
+    """
+    from verifiers.pipeline import make_pipeline
+
+    return make_pipeline(stages)
+
+
+def stage_stats(verifier: Verifier) -> dict[str, dict[str, Any]]:
+    """Per-stage counts and seconds, for verifiers that keep them (the pipeline)."""
+    stats = getattr(verifier, "stats_dict", None)
+    return dict(stats()) if callable(stats) else {}
 
 
 def _close(obj: object) -> None:
@@ -60,6 +73,7 @@ def solve(
     engine: EngineConfig | None = None,
     backend: Backend | None = None,
     verifier: Verifier | None = None,
+    verifiers: Sequence[str] | None = None,
     progress: Progress | None = None,
 ) -> SolveReport:
     """Best-of-N over ``tasks`` (Task objects, a JSONL path) or a named ``suite``.
@@ -76,16 +90,18 @@ def solve(
         task_list = list(tasks)[:limit] if limit is not None else list(tasks)
     if backend is None:
         check_model_name(model)
-    store = RunStore(Path(out), {"model": backend.model if backend else model,
-                                 **config.fingerprint()})
-    own_backend = own_verifier = None
+    own_verifier = None
+    if verifier is None:
+        verifier = own_verifier = default_verifier(verifiers)
+    own_backend = None
+    store: RunStore | None = None
     try:
+        store = RunStore(Path(out), {"model": backend.model if backend else model,
+                                     "verifier": verifier.name, **config.fingerprint()})
         pending = [t for t in task_list if not store.is_done(t.task_id)]
         # Start the engine only when there is work: a finished run resumes instantly.
         if backend is None and pending:
             backend = own_backend = make_backend(model, engine or EngineConfig())
-        if verifier is None:
-            verifier = own_verifier = default_verifier()
         outcome = (BestOfN(backend, verifier, config, store, progress or NullProgress()).run(task_list)
                    if backend is not None
                    else SolveOutcome((), len(task_list), (), 0.0))
@@ -93,9 +109,10 @@ def solve(
         summary = summarise(ids, store.results, store.samples, config.sample.n,
                             time.monotonic() - start)
         results = tuple(store.results[t] for t in ids if t in store.results)
-        return SolveReport(results, summary, outcome, Path(out))
+        return SolveReport(results, summary, outcome, Path(out), stage_stats(verifier))
     finally:
-        store.close()
+        if store is not None:
+            store.close()
         if own_verifier is not None:
             _close(own_verifier)
         if own_backend is not None:
@@ -108,6 +125,7 @@ def verify(
     *,
     out: str | Path,
     verifier: Verifier | None = None,
+    verifiers: Sequence[str] | None = None,
     progress: Progress | None = None,
 ) -> list[Verdict]:
     """Verify candidates; one verdict line per candidate is appended to ``out``.
@@ -126,7 +144,7 @@ def verify(
     for cand in todo:
         groups.setdefault(cand.task_id, []).append(cand)
     own_verifier = verifier is None
-    active = verifier if verifier is not None else default_verifier()
+    active = verifier if verifier is not None else default_verifier(verifiers)
     bar = progress or NullProgress()
     appender = JsonlAppender(out_path)
     verdicts: list[Verdict] = []

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sampler.config import PromptStyle, SampleConfig
 from sampler.models import PACKAGED_MODEL
@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--out", type=Path, required=True,
                         help="verdict JSONL, appended; candidates already in it are skipped")
     verify.add_argument("--quiet", action="store_true", help="no progress bar")
+    _verifiers_arg(verify)
 
     scale = sub.add_parser("scale", formatter_class=fmt,
                            help="scaling experiment: pass@k and coverage vs samples and tokens, "
@@ -96,6 +97,28 @@ def _task_and_sampling_args(parser: argparse.ArgumentParser) -> None:
                         help="chat: chat template + fenced code; completion: continue the prompt")
     parser.add_argument("--batch-tasks", type=int, default=8,
                         help="tasks sent to the engine together")
+    _verifiers_arg(parser)
+
+
+def _verifiers_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--verifiers", default=_env("VERIFIERS", "all"),
+                        help="comma-separated checks, run cheap first on the survivors of the one "
+                             "before: syntax, mypy, tests, properties; 'all' = every check that "
+                             "applies to the task [env BESTOFN_VERIFIERS]")
+
+
+def _stages(args: argparse.Namespace) -> list[str] | None:
+    names = [n.strip() for n in str(args.verifiers).split(",") if n.strip()]
+    if not names:
+        raise InputError("--verifiers needs at least one name")
+    return None if names == ["all"] else names
+
+
+def _print_stages(stages: dict[str, dict[str, Any]]) -> None:
+    for name, st in stages.items():
+        print(f"  {name:<10} reached {st.get('reached', 0):>5}  ran {st.get('ran', 0):>5}  "
+              f"cached {st.get('cached', 0):>5}  passed {st.get('passed', 0):>5}  "
+              f"{float(st.get('seconds', 0.0)):7.1f} s", file=sys.stderr)
 
 
 def _experiment_args(parser: argparse.ArgumentParser, out_help: str) -> None:
@@ -118,10 +141,13 @@ def _solve(args: argparse.Namespace) -> int:
 
     sample = _sample_config(args)
     report = solve(args.tasks, out=args.out, suite=args.suite, limit=args.limit, model=args.model,
-                   sample=sample, batch_tasks=args.batch_tasks,
+                   sample=sample, batch_tasks=args.batch_tasks, verifiers=_stages(args),
                    progress=_progress(args.quiet, "solving"))
     for line in report.summary.lines():
         print(line, file=sys.stderr)
+    if report.stages:
+        print("verification stages (this call):", file=sys.stderr)
+        _print_stages(report.stages)
     print(f"results: {args.out / 'results.jsonl'}", file=sys.stderr)
     return 1 if report.outcome.incomplete else 0
 
@@ -129,7 +155,7 @@ def _solve(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from sampler.api import verify
 
-    verdicts = verify(args.tasks, args.candidates, out=args.out,
+    verdicts = verify(args.tasks, args.candidates, out=args.out, verifiers=_stages(args),
                       progress=_progress(args.quiet, "verifying"))
     passed = sum(v.passed for v in verdicts)
     print(f"verified {len(verdicts)} candidate(s): {passed} passed; verdicts in {args.out}",
@@ -164,7 +190,8 @@ def _scale(args: argparse.Namespace) -> int:
 
     sample, models = _experiment_inputs(args)
     report = scale(args.tasks, out=args.out, models=models, suite=args.suite, limit=args.limit,
-                   sample=sample, batch_tasks=args.batch_tasks, live=_live(args.quiet, False))
+                   sample=sample, batch_tasks=args.batch_tasks, verifiers=_stages(args),
+                   live=_live(args.quiet, False))
     header, rows = scale_table(report)
     print_table(f"scaling: {args.out}", header, rows)
     for analysis in report.analyses:
@@ -181,7 +208,7 @@ def _generate(args: argparse.Namespace) -> int:
     sample, models = _experiment_inputs(args)
     report = generate(args.tasks, out=args.out, models=models, suite=args.suite, limit=args.limit,
                       sample=sample, max_per_task=args.max_per_task, batch_tasks=args.batch_tasks,
-                      live=_live(args.quiet, True))
+                      verifiers=_stages(args), live=_live(args.quiet, True))
     header, rows = generate_table(report)
     print_table(f"dataset: {report.rows} rows", header, rows)
     print(f"dataset: {report.jsonl}, {report.parquet}", file=sys.stderr)

@@ -204,6 +204,7 @@ def scale(
     batch_tasks: int = 8,
     engine: EngineConfig | None = None,
     verifier: Verifier | None = None,
+    verifiers: Sequence[str] | None = None,
     live: LiveFactory | None = None,
 ) -> ScaleReport:
     """N samples per task per model; pass@k tables, power-law fits and the figure."""
@@ -212,7 +213,7 @@ def scale(
     slugs = _slugs(models)
     task_list = _tasks(tasks, suite, limit)
     sample = sample or SampleConfig()
-    inner = verifier if verifier is not None else default_verifier()
+    inner = verifier if verifier is not None else default_verifier(verifiers)
     runs: list[RunStats] = []
     try:
         for spec, slug in zip(models, slugs):
@@ -296,6 +297,7 @@ def generate(
     batch_tasks: int = 8,
     engine: EngineConfig | None = None,
     verifier: Verifier | None = None,
+    verifiers: Sequence[str] | None = None,
     live: LiveFactory | None = None,
 ) -> GenerateReport:
     """Run the loop per model and keep every distinct verified solution as a dataset row."""
@@ -308,7 +310,7 @@ def generate(
     slugs = _slugs(models)
     task_list = _tasks(tasks, suite, limit)
     sample = sample or SampleConfig()
-    inner = verifier if verifier is not None else default_verifier()
+    inner = verifier if verifier is not None else default_verifier(verifiers)
     provenance = Provenance(sample, inner.name, verifier_version(inner), bestofn_version())
     out_dir.mkdir(parents=True, exist_ok=True)
     writer = DatasetWriter(out_dir / DATASET_JSONL, provenance, max_per_task)

@@ -123,6 +123,7 @@ class BestOfN:
                 model=self.backend.model, passed=verdict.passed, status=verdict.status.value,
                 tokens=tokens, solution=cand.source, detail=verdict.detail,
                 verify_seconds=round(verdict.seconds, 4), finish_reason=finish,
+                verifier=verdict.verifier,
             )
             for (index, cand, tokens, finish), verdict in zip(fresh, verdicts)
         ]

@@ -26,6 +26,8 @@ class SampleRecord:
     detail: str = ""
     verify_seconds: float = 0.0
     finish_reason: str = ""
+    verifier: str = ""
+    """The check that decided: the first failing stage, or the last one passed."""
 
     def __post_init__(self) -> None:
         if self.passed != (self.status == Status.PASSED.value):
