@@ -20,6 +20,7 @@ from sampler.config import EngineConfig, SampleConfig, SolveConfig
 from sampler.loop import BestOfN, SolveOutcome
 from sampler.models import PACKAGED_MODEL
 from sampler.progress import NullProgress, Progress
+from sampler.prompting import template_id
 from sampler.records import TaskResult
 from sampler.store import JsonlAppender, RunStore, read_records
 from sampler.summary import Summary, summarise
@@ -97,7 +98,8 @@ def solve(
     store: RunStore | None = None
     try:
         store = RunStore(Path(out), {"model": backend.model if backend else model,
-                                     "verifier": verifier.name, **config.fingerprint()})
+                                     "verifier": verifier.name, **config.fingerprint(),
+                                     "prompt_template": template_id(config.sample.prompt_style)})
         pending = [t for t in task_list if not store.is_done(t.task_id)]
         # Start the engine only when there is work: a finished run resumes instantly.
         if backend is None and pending:

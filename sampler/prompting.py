@@ -7,6 +7,7 @@ continues the prompt.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zlib
 
@@ -25,6 +26,12 @@ CHAT_INSTRUCTION = (
 COMPLETION_STOPS = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "\nassert ")
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
+
+
+def template_id(style: PromptStyle) -> str:
+    """Names the prompt template, so a resumed run never mixes samples of two prompts."""
+    text = CHAT_INSTRUCTION if style is PromptStyle.CHAT else "completion:" + "|".join(COMPLETION_STOPS)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def task_seed(base_seed: int, task_id: str) -> int:
