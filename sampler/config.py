@@ -58,8 +58,14 @@ class EngineConfig:
     """Skip torch.compile / CUDA graphs. ``None``: on for CPU engines (measured here:
     52 s start vs 170 s compiled, even with a warm compile cache, at the same
     decode rate), off on GPU where CUDA graphs pay off."""
-    kv_cache_gib: int = 2
-    """CPU KV cache (VLLM_CPU_KVCACHE_SPACE); 2 GiB is plenty for small models."""
+    kv_cache_gib: int = 4
+    """CPU KV cache (VLLM_CPU_KVCACHE_SPACE). Sized so a batch of 8 tasks x 10 samples
+    never preempts: see ``max_num_batched_tokens``."""
+    max_num_batched_tokens: int = 16384
+    """Prefill budget per engine step. On vLLM's CPU build a seeded request whose
+    prompt is prefilled in chunks, or recomputed after preemption, kills the engine
+    ("CPU Generator does not use offset": the rewind after a partial prefill relies on
+    CUDA generator internals). A budget far above a batch's prompt tokens avoids it."""
     gpu_memory_utilization: float = 0.85
     tensor_parallel_size: int = 1
     extra: dict[str, Any] = field(default_factory=dict)

@@ -57,6 +57,7 @@ class VllmBackend:
                 dtype=_engine_dtype(engine.dtype),
                 enforce_eager=_on_cpu() if engine.enforce_eager is None else engine.enforce_eager,
                 max_model_len=engine.max_model_len,
+                max_num_batched_tokens=max(engine.max_num_batched_tokens, engine.max_model_len),
                 tensor_parallel_size=engine.tensor_parallel_size,
                 gpu_memory_utilization=engine.gpu_memory_utilization,
                 **engine.extra,
