@@ -66,6 +66,10 @@ class EngineConfig:
     prompt is prefilled in chunks, or recomputed after preemption, kills the engine
     ("CPU Generator does not use offset": the rewind after a partial prefill relies on
     CUDA generator internals). A budget far above a batch's prompt tokens avoids it."""
+    max_num_seqs: int | None = None
+    """Sequences decoded at once. ``None``: 64 on CPU (64 x ~900 tokens stays far inside
+    the 4 GiB KV cache, so nothing is ever preempted: see ``max_num_batched_tokens``),
+    vLLM's default on GPU."""
     gpu_memory_utilization: float = 0.85
     tensor_parallel_size: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
@@ -74,6 +78,8 @@ class EngineConfig:
     def __post_init__(self) -> None:
         if self.max_model_len < 64:
             raise ConfigError(f"max_model_len must be >= 64, got {self.max_model_len}")
+        if self.max_num_seqs is not None and self.max_num_seqs < 1:
+            raise ConfigError(f"max_num_seqs must be >= 1, got {self.max_num_seqs}")
         if self.kv_cache_gib < 1:
             raise ConfigError(f"kv_cache_gib must be >= 1, got {self.kv_cache_gib}")
         if not 0.0 < self.gpu_memory_utilization <= 1.0:

@@ -30,6 +30,9 @@ def _import_vllm() -> Any:
     return vllm
 
 
+CPU_MAX_NUM_SEQS = 64
+
+
 def _on_cpu() -> bool:
     from vllm.platforms import current_platform
 
@@ -51,16 +54,20 @@ class VllmBackend:
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(engine.kv_cache_gib))
         vllm = _import_vllm()
         self._vllm = vllm
+        on_cpu = _on_cpu()
+        options = dict(engine.extra)
+        if engine.max_num_seqs is not None or on_cpu:
+            options.setdefault("max_num_seqs", engine.max_num_seqs or CPU_MAX_NUM_SEQS)
         try:
             self._llm = vllm.LLM(
                 model=model_path,
                 dtype=_engine_dtype(engine.dtype),
-                enforce_eager=_on_cpu() if engine.enforce_eager is None else engine.enforce_eager,
+                enforce_eager=on_cpu if engine.enforce_eager is None else engine.enforce_eager,
                 max_model_len=engine.max_model_len,
                 max_num_batched_tokens=max(engine.max_num_batched_tokens, engine.max_model_len),
                 tensor_parallel_size=engine.tensor_parallel_size,
                 gpu_memory_utilization=engine.gpu_memory_utilization,
-                **engine.extra,
+                **options,
             )
         except Exception as exc:  # any engine start failure is infrastructure
             raise BackendError(f"vLLM could not load {model_name!r} from {model_path}: {exc}") from exc
