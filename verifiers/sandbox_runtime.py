@@ -36,6 +36,7 @@ import struct
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 MAX_MESSAGE = 16 * 1024 * 1024
@@ -467,6 +468,12 @@ def candidate_server(ctl: socket.socket) -> None:
     except OSError as exc:
         send_msg(ctl, {"fatal": f"candidate server cannot create PID namespaces: {exc}"})
         return
+    _serve_jobs(ctl, "candidate", lambda job, fd: _run_candidate_job(libc, job, fd))
+
+
+def _serve_jobs(ctl: socket.socket, kind: str,
+                run_job: Callable[[dict[str, Any], int], dict[str, Any]]) -> None:
+    """Both servers' loop: say ready, then one job (with its channel fd) in, one report out."""
     send_msg(ctl, {"ready": os.getpid()})
     while True:
         try:
@@ -479,9 +486,9 @@ def candidate_server(ctl: socket.socket) -> None:
             send_msg(ctl, {"fatal": "job without exactly one channel"})
             continue
         try:
-            result = _run_candidate_job(libc, job, fds[0])
+            result = run_job(job, fds[0])
         except OSError as exc:
-            result = {"fatal": f"candidate job failed: {exc}"}
+            result = {"fatal": f"{kind} job failed: {exc}"}
         send_msg(ctl, result)
 
 
@@ -710,22 +717,7 @@ def test_server(ctl: socket.socket, uid: int) -> None:
     except OSError as exc:
         send_msg(ctl, {"fatal": f"test server cannot drop privileges: {exc}"})
         return
-    send_msg(ctl, {"ready": os.getpid()})
-    while True:
-        try:
-            job, fds = recv_msg_fds(ctl)
-        except EOFError:
-            return
-        if len(fds) != 1:
-            for fd in fds:
-                os.close(fd)
-            send_msg(ctl, {"fatal": "job without exactly one channel"})
-            continue
-        try:
-            result = _run_test_job(job, fds[0])
-        except OSError as exc:
-            result = {"fatal": f"test job failed: {exc}"}
-        send_msg(ctl, result)
+    _serve_jobs(ctl, "test", _run_test_job)
 
 
 # Imported once by each server so the per-job children inherit them: a fresh
