@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 
@@ -18,3 +19,10 @@ class Task:
     entry_point: str
     test: str
     canonical_solution: str | None = None
+
+    def digest(self) -> str:
+        """A hash of everything that defines the task. Caches key on it, so a task id
+        reused with other text never hits an old entry."""
+        text = "\0".join((self.task_id, self.prompt, self.entry_point, self.test,
+                           self.canonical_solution or ""))
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

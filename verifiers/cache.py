@@ -38,11 +38,6 @@ def code_key(source: str, raw: bool = False) -> str:
     return hashlib.sha256((prefix + text).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def task_digest(task: Task) -> str:
-    text = "\0".join((task.prompt, task.entry_point, task.test, task.canonical_solution or ""))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-
-
 @dataclass(frozen=True)
 class CacheKey:
     task_id: str
@@ -68,7 +63,7 @@ class VerdictCache:
 
     @staticmethod
     def key(task: Task, candidate: Candidate, verifier: str, version: str, raw: bool = False) -> CacheKey:
-        return CacheKey(task.task_id, task_digest(task), code_key(candidate.source, raw), verifier, version)
+        return CacheKey(task.task_id, task.digest()[:16], code_key(candidate.source, raw), verifier, version)
 
     def get(self, key: CacheKey, candidate: Candidate) -> Verdict | None:
         """The stored verdict re-issued for ``candidate``, or None."""

@@ -46,7 +46,6 @@ a counterexample is not shrunk beyond picking the smallest generated one.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import re
 import threading
 from collections.abc import Sequence
@@ -161,7 +160,7 @@ class PropertyVerifier:
 
     def plan(self, task: Task) -> PropertyPlan:
         """The task's inputs, generated in our process from its text alone (cached)."""
-        key = _fingerprint(task)
+        key = task.digest()
         with self._lock:
             cached = self._plans.get(key)
         if cached is not None:
@@ -200,7 +199,7 @@ class PropertyVerifier:
         plan = self.plan(task)
         if not plan.applicable:
             return Probe((), reason=plan.reason)
-        key = _fingerprint(task)
+        key = task.digest()
         with self._lock:
             cached = self._probes.get(key)
         if cached is not None:
@@ -289,11 +288,6 @@ def _discards(probe: Probe) -> str:
         (probe.unstable, "on which the reference disagrees with itself across processes"),
     ]
     return ", ".join(f"{n} {why}" for n, why in parts if n)
-
-
-def _fingerprint(task: Task) -> str:
-    text = "\0".join((task.task_id, task.prompt, task.entry_point, task.test, task.canonical_solution or ""))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 # --------------------------------------------------------------------------- generated tests

@@ -10,7 +10,6 @@ machine, the factor leaves room for a correct but less clever solution.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import threading
 from dataclasses import dataclass
 
@@ -64,8 +63,7 @@ class Calibrator:
         return dataclasses.replace(self._base, wall_seconds=wall, cpu_seconds=None)
 
     def calibrate(self, task: Task) -> Calibration:
-        key = hashlib.sha256("\0".join((task.task_id, task.prompt, task.test, task.entry_point,
-                                        task.canonical_solution or "")).encode()).hexdigest()
+        key = task.digest()
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None:
