@@ -70,13 +70,16 @@ DEFAULT_FLAGS: tuple[str, ...] = (
     "--allow-untyped-calls",
     "--allow-any-generics",
     "--no-check-untyped-defs",
+    "--no-warn-return-any",
 )
 """``--strict`` minus what HumanEval's unannotated prompts and helpers trip over.
 
-Kept: strict Optional, return-value and missing-return checks, ``--warn-return-any``,
-``--strict-equality``, ``--extra-checks``. Dropped: the demands for annotations
-everywhere (most HumanEval prompts have none), bare ``list``, and the checking of
-unannotated function bodies (HumanEval/101, /108, /130 reuse variables across types).
+Kept: strict Optional, return-value and missing-return checks, ``--strict-equality``,
+``--extra-checks``. Dropped: the demands for annotations everywhere (most HumanEval
+prompts have none), bare ``list``, the checking of unannotated function bodies
+(HumanEval/101, /108, /130 reuse variables across types), and ``--warn-return-any``:
+a lint, not a soundness check. On real SmolLM2 samples it rejected 7 correct
+``return max(l)`` answers to HumanEval/35, whose prompt declares ``l: list``.
 """
 
 _MANAGED_FLAGS: tuple[str, ...] = (
