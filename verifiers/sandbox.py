@@ -185,9 +185,9 @@ class _Server:
             return ""
         return text or "(nothing)"
 
-    def request(self, message: dict[str, Any], fd: int, deadline: float) -> dict[str, Any]:
+    def read(self, deadline: float) -> dict[str, Any]:
+        """The server's next report; a dead, silent or garbled server is a SandboxError."""
         try:
-            send_msg(self.sock, message, [fd])
             reply = recv_msg(self.sock, deadline)
         except (EOFError, TimeoutError, CodecError, OSError) as exc:
             raise SandboxError(f"sandbox {self.mode} failed: {type(exc).__name__}: {exc}") from None
@@ -339,9 +339,9 @@ class _Slot:
             ours.close()
             theirs.close()
         sent = time.monotonic()
-        verdict = self._read(self._tests, deadline)
+        verdict = self._tests.read(deadline)
         got_tests = time.monotonic()
-        outcome = self._read(self._candidate, deadline)
+        outcome = self._candidate.read(deadline)
         done = time.monotonic()
         report = _report(verdict, outcome, done - start)
         marks = {"p_start": start, "p_sent": sent, "p_tests": got_tests, "p_done": done}
@@ -354,17 +354,6 @@ class _Slot:
             test_seconds=float(verdict.get("seconds", 0.0)),
             marks=tuple(sorted(marks.items(), key=lambda kv: kv[1])),
         )
-
-    @staticmethod
-    def _read(server: _Server, deadline: float) -> dict[str, Any]:
-        try:
-            reply = recv_msg(server.sock, deadline)
-        except (EOFError, TimeoutError, CodecError, OSError) as exc:
-            raise SandboxError(f"sandbox {server.mode} failed: {type(exc).__name__}: {exc}") from None
-        if type(reply) is not dict or "fatal" in reply:
-            why = reply.get("fatal") if type(reply) is dict else reply
-            raise SandboxError(f"sandbox {server.mode} failed: {why}")
-        return reply
 
 
 def processes_of(uids: set[int]) -> list[int]:
