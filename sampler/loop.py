@@ -123,7 +123,7 @@ class BestOfN:
                 model=self.backend.model, passed=verdict.passed, status=verdict.status.value,
                 tokens=tokens, solution=cand.source, detail=verdict.detail,
                 verify_seconds=round(verdict.seconds, 4), finish_reason=finish,
-                verifier=verdict.verifier,
+                verifier=verdict.verifier, stage_seconds=dict(verdict.stages),
             )
             for (index, cand, tokens, finish), verdict in zip(fresh, verdicts)
         ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from tasks.errors import TaskFormatError
@@ -28,6 +28,8 @@ class SampleRecord:
     finish_reason: str = ""
     verifier: str = ""
     """The check that decided: the first failing stage, or the last one passed."""
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    """Seconds in each check that ran on this sample (0 for a cached verdict)."""
 
     def __post_init__(self) -> None:
         if self.passed != (self.status == Status.PASSED.value):

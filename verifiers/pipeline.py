@@ -149,6 +149,7 @@ class Pipeline:
         n = len(candidates)
         final: list[Verdict | None] = [None] * n
         seconds = [0.0] * n
+        timings: list[list[tuple[str, float]]] = [[] for _ in range(n)]
         alive = list(range(n))
         ran: list[str] = []
         skipped: list[str] = []
@@ -166,12 +167,14 @@ class Pipeline:
             survivors = []
             for i, verdict in zip(alive, verdicts):
                 seconds[i] += verdict.seconds
+                timings[i].append((stage.name, round(verdict.seconds, 4)))
                 if verdict.passed:
                     survivors.append(i)
                 else:
                     final[i] = Verdict(
                         task.task_id, candidates[i].candidate_id, stage.name, verdict.status,
                         truncate(f"{stage.name}: {verdict.detail}" if verdict.detail else stage.name), seconds[i],
+                        tuple(timings[i]),
                     )  # fmt: skip
             passed = len(survivors)
             errors = sum(v.status is Status.ERROR for v in verdicts)
@@ -183,7 +186,7 @@ class Pipeline:
             note += f" (not applicable: {', '.join(skipped)})"
         for i in alive:
             final[i] = Verdict(task.task_id, candidates[i].candidate_id, self.name, Status.PASSED,
-                               truncate(note), seconds[i])
+                               truncate(note), seconds[i], tuple(timings[i]))
         out = [v for v in final if v is not None]
         assert len(out) == n
         return out

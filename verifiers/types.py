@@ -42,6 +42,8 @@ class Verdict:
     detail: str = ""
     """Truncated, for humans."""
     seconds: float = 0.0
+    stages: tuple[tuple[str, float], ...] = ()
+    """Seconds spent in each check that ran on this candidate, in order (pipeline verdicts)."""
 
     @property
     def passed(self) -> bool:

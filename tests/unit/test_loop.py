@@ -44,7 +44,8 @@ def test_solves_what_verifies_and_records_everything(tmp_path: Path) -> None:
     samples = lines(tmp_path / "samples.jsonl")
     assert [r["task_id"] for r in results] == ["T/0", "T/1", "T/2"]
     assert len(samples) == 12
-    assert {"task_id", "sample_index", "candidate_id", "model", "passed", "status", "tokens"} <= set(samples[0])
+    assert {"task_id", "sample_index", "candidate_id", "model", "passed", "status", "tokens",
+            "verifier", "stage_seconds"} <= set(samples[0])
     assert {"task_id", "solved", "solution", "model", "samples_drawn", "tokens_generated",
             "seconds"} <= set(results[0])
     # The prompt reached the model through the chat instruction, with per-task seeds.

@@ -66,6 +66,11 @@ def test_each_stage_sees_only_the_survivors(pipeline: Pipeline) -> None:
     assert verdicts[1].detail.startswith("mypy: ")  # type-wrong, though it passes the unit tests
     assert verdicts[2].detail.startswith("properties: counterexample: parse_ints(")
     assert verdicts[3].detail == "passed syntax, mypy, tests, properties"
+    # Each verdict carries the seconds of every stage that ran on it, in order.
+    assert [name for name, _ in verdicts[0].stages] == ["syntax"]
+    assert [name for name, _ in verdicts[2].stages] == ["syntax", "mypy", "tests", "properties"]
+    assert [name for name, _ in verdicts[3].stages] == list(STAGE_ORDER)
+    assert verdicts[3].seconds == pytest.approx(sum(t for _, t in verdicts[3].stages), abs=1e-3)
     stats = pipeline.stats()
     assert list(stats) == list(STAGE_ORDER)
     assert (stats["syntax"].reached, stats["syntax"].passed) == (4, 3)
