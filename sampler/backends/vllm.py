@@ -17,9 +17,9 @@ from tasks.errors import BackendError
 
 
 def _import_vllm() -> Any:
-    # vLLM logs every engine detail at INFO on stdout; bestofn's output is on stderr
-    # and in files. Users who want vLLM's logs set VLLM_LOGGING_LEVEL themselves.
-    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+    # vLLM logs engine details, and warnings about settings chosen here on purpose, on
+    # stdout; bestofn reports on stderr and in files. Set VLLM_LOGGING_LEVEL to see them.
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
     try:
         import vllm
     except ImportError as exc:
