@@ -168,3 +168,19 @@ def test_humaneval_canonical_pass_and_wrong_fail(pool: SandboxPool) -> None:
                  Candidate(task.task_id, "const", program_from_completion(task, "    return 0\n"))]
         got = [v.status for v in pool.run(task, cands, cal.limits_for(task))]
         assert got == [Status.PASSED, Status.FAILED, Status.FAILED], (task.task_id, got)
+
+
+def test_tests_that_loop_on_a_wrong_answer_time_out_and_the_server_goes_on(pool: SandboxPool) -> None:
+    # The tests run inside the test server: its alarm must end a check that loops on
+    # what the candidate returns (even one that swallows Exception), and the next job
+    # on the same server must still be judged normally.
+    looping = Task("t/loop", DOUBLE.prompt, "double",
+                   "def check(candidate):\n    x = candidate(2)\n    while x != 4:\n        try:\n"
+                   "            x = x + 0\n        except Exception:\n            pass\n", None)
+    limits = SandboxLimits(wall_seconds=1.0)
+    [wrong] = pool.run(looping, [Candidate("t/loop", "w", "def double(x):\n    return x\n")], limits)
+    assert wrong.status is Status.TIMEOUT
+    [right] = pool.run(looping, [Candidate("t/loop", "r", GOOD)], limits)
+    assert right.status is Status.PASSED
+    [plain] = pool.run(DOUBLE, [Candidate(DOUBLE.task_id, "p", GOOD)], limits)
+    assert plain.status is Status.PASSED
