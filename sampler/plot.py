@@ -54,6 +54,7 @@ def plot_scaling(curves: Sequence[Curve], path: Path, *, title: str = "") -> Non
     by_k.set_xlabel("samples per task (k)")
     by_k.set_ylabel("coverage (mean pass@k)")
     by_tokens.set_xscale("log")
+    by_tokens.xaxis.set_minor_formatter(NullFormatter())  # minor labels collide on a short decade range
     by_tokens.set_xlabel("generated tokens per task (k x mean tokens per sample)")
     by_tokens.set_ylabel("coverage (mean pass@k)")
     for axes in (by_k, by_tokens):
