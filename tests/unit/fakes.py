@@ -6,7 +6,10 @@ its own tests. ``infra_errors`` makes chosen candidates come back as ``error``.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from tasks.types import Task
 from verifiers.types import Candidate, Status, Verdict
@@ -49,3 +52,12 @@ def make_task(i: int) -> Task:
 
 def fenced(body: str) -> str:
     return f"Here you go:\n```python\n{body}```\n"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``bestofn ARGS`` in a fresh interpreter from the repository root."""
+    return subprocess.run([sys.executable, "-m", "sampler.cli", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)

@@ -2,20 +2,16 @@
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tasks.schema import write_tasks
-from tests.unit.fakes import fenced, make_task
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.unit.fakes import fenced, make_task, run_cli
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sampler.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    return run_cli(*args, timeout=300)
 
 
 @pytest.fixture()

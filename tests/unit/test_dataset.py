@@ -19,6 +19,7 @@ from sampler.experiments import generate
 from sampler.prompting import task_seed
 from tasks.schema import write_tasks
 from tests.unit import kill_driver
+from tests.unit import fakes
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,8 +135,7 @@ def test_kill_9_during_generate_then_rerun_loses_and_duplicates_nothing(tmp_path
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sampler.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return fakes.run_cli(*args, timeout=120)
 
 
 def test_cli_generate_with_replay_model_and_real_sandbox(tmp_path: Path) -> None:

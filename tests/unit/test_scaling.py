@@ -4,7 +4,6 @@ passk.csv recomputed from samples.jsonl, several models in one figure, the CLI."
 import json
 import math
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +20,8 @@ from sampler.scaling import (TaskCounts, bootstrap_interval, passk_table, passk_
                              table_from_csv, table_to_csv)
 from tasks.errors import InputError
 from tasks.schema import write_tasks
+from tests.unit import fakes
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
-
-ROOT = Path(__file__).resolve().parents[2]
 
 RIGHT = "def f{i}(x: int) -> int:\n    return x + {i}  # correct\n"
 WRONG = "def f{i}(x: int) -> int:\n    return x\n"
@@ -168,8 +166,7 @@ def test_model_slugs_are_safe_and_distinct() -> None:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sampler.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return fakes.run_cli(*args, timeout=120)
 
 
 def test_cli_scale_with_replay_model_and_real_sandbox(tmp_path: Path) -> None:
