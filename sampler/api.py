@@ -56,7 +56,8 @@ def stage_stats(verifier: Verifier) -> dict[str, dict[str, Any]]:
     return dict(stats()) if callable(stats) else {}
 
 
-def _close(obj: object) -> None:
+def close_if_closable(obj: object) -> None:
+    """Verifiers need not have ``close``; the ones built here (the pipeline) do."""
     close = getattr(obj, "close", None)
     if callable(close):
         close()
@@ -116,7 +117,7 @@ def solve(
         if store is not None:
             store.close()
         if own_verifier is not None:
-            _close(own_verifier)
+            close_if_closable(own_verifier)
         if own_backend is not None:
             own_backend.close()
 
@@ -165,5 +166,5 @@ def verify(
         bar.close()
         appender.close()
         if own_verifier:
-            _close(active)
+            close_if_closable(active)
     return verdicts

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sampler.api import default_verifier, solve
+from sampler.api import close_if_closable, default_verifier, solve
 from sampler.backends.base import Backend
 from sampler.backends.factory import check_model_name
 from sampler.config import EngineConfig, SampleConfig
@@ -90,12 +90,6 @@ def _require(module: str) -> None:
     """Fail before any sampling when an output library (the ``data`` extra) is missing."""
     if importlib.util.find_spec(module) is None:
         raise InfrastructureError(f"{module} is not installed: pip install -e '.[data]'")
-
-
-def _close(obj: object) -> None:
-    close = getattr(obj, "close", None)
-    if callable(close):
-        close()
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -223,7 +217,7 @@ def scale(
                                    counting, bar))
     finally:
         if verifier is None:
-            _close(inner)
+            close_if_closable(inner)
     analyses = tuple(analyse_run(d) for d in run_dirs(out_dir))
     figure = out_dir / FIGURE
     plot_scaling([Curve(a.model, a.rows, a.fit) for a in analyses], figure,
@@ -337,7 +331,7 @@ def generate(
     finally:
         writer.close()
         if verifier is None:
-            _close(inner)
+            close_if_closable(inner)
     jsonl, parquet = out_dir / DATASET_JSONL, out_dir / DATASET_PARQUET
     rows = write_parquet(jsonl, parquet)
     return GenerateReport(tuple(runs), new_rows, rows, jsonl, parquet)
