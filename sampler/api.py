@@ -13,10 +13,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sampler.backends.base import Backend
+from sampler.backends.base import Backend, StreamingBackend
 from sampler.backends.factory import check_model_name, make_backend
 from sampler.candidate_file import load_candidates
-from sampler.config import EngineConfig, SampleConfig, SolveConfig
+from sampler.config import (
+    CHEAP_PRICE,
+    STRONG_PRICE,
+    BudgetConfig,
+    BudgetPolicy,
+    EngineConfig,
+    EscalationConfig,
+    SampleConfig,
+    SolveConfig,
+    TierPrice,
+)
+from sampler.escalation import template_id as escalation_template_id
 from sampler.loop import BestOfN, SolveOutcome
 from sampler.models import PACKAGED_MODEL
 from sampler.progress import NullProgress, Progress
@@ -27,6 +38,10 @@ from sampler.summary import Summary, summarise
 from tasks.registry import select_tasks
 from tasks.types import Task
 from verifiers.types import Candidate, Verdict, Verifier
+
+
+SAME_ENGINE = "same"
+"""``strong="same"``: no stronger model here; the cheap engine with repair prompts."""
 
 
 @dataclass(frozen=True)
@@ -73,18 +88,41 @@ def solve(
     sample: SampleConfig | None = None,
     batch_tasks: int = 8,
     engine: EngineConfig | None = None,
-    backend: Backend | None = None,
+    backend: Backend | StreamingBackend | None = None,
     verifier: Verifier | None = None,
     verifiers: Sequence[str] | None = None,
     progress: Progress | None = None,
+    stop_on_first_pass: bool = True,
+    budget: BudgetConfig | None = None,
+    strong: str | None = None,
+    strong_backend: Backend | StreamingBackend | None = None,
+    escalation: EscalationConfig | None = None,
+    cheap_price: TierPrice = CHEAP_PRICE,
+    strong_price: TierPrice | None = None,
 ) -> SolveReport:
     """Best-of-N over ``tasks`` (Task objects, a JSONL path) or a named ``suite``.
 
     Results go to ``out`` as they are produced; calling again with the same ``out``
     resumes. A ``backend``/``verifier`` you pass stays open; ones built here are closed.
+
+    ``strong``: the tier tasks escalate to when no cheap sample passed: ``same`` (the
+    cheap engine itself with repair prompts and a larger budget), a model name or
+    path (a second engine), or ``openai:MODEL@URL``. ``strong_backend`` passes one
+    ready-made. Escalation uses ``escalation`` (default ``EscalationConfig()``).
     """
     start = time.monotonic()
-    config = SolveConfig(sample=sample or SampleConfig(), batch_tasks=batch_tasks)
+    strong_name = strong_backend.model if strong_backend is not None else strong
+    if strong_name is not None and escalation is None:
+        escalation = EscalationConfig()
+    same_engine = strong == SAME_ENGINE and strong_backend is None
+    config = SolveConfig(
+        sample=sample or SampleConfig(), batch_tasks=batch_tasks,
+        stop_on_first_pass=stop_on_first_pass, budget=budget or BudgetConfig(),
+        escalation=escalation if strong_name is not None else None,
+        cheap_price=cheap_price,
+        # The same engine costs what it costs for the cheap tier.
+        strong_price=strong_price or (cheap_price if same_engine else STRONG_PRICE),
+    )
     if tasks is None or isinstance(tasks, (str, Path)):
         task_list = select_tasks(path=Path(tasks) if tasks is not None else None, suite=suite,
                                  limit=limit)
@@ -95,22 +133,34 @@ def solve(
     own_verifier = None
     if verifier is None:
         verifier = own_verifier = default_verifier(verifiers)
-    own_backend = None
+    own_backend: Backend | StreamingBackend | None = None
+    own_strong: Backend | StreamingBackend | None = None
     store: RunStore | None = None
     try:
-        store = RunStore(Path(out), {"model": backend.model if backend else model,
-                                     "verifier": verifier.name, **config.fingerprint(),
-                                     "prompt_template": template_id(config.sample.prompt_style)})
+        fingerprint = {"model": backend.model if backend else model, "verifier": verifier.name,
+                       **config.fingerprint(),
+                       "prompt_template": template_id(config.sample.prompt_style)}
+        if strong_name is not None:
+            fingerprint["strong"] = strong_name
+            fingerprint["escalation_template"] = escalation_template_id()
+        store = RunStore(Path(out), fingerprint)
         pending = [t for t in task_list if not store.is_done(t.task_id)]
-        # Start the engine only when there is work: a finished run resumes instantly.
+        # Start the engines only when there is work: a finished run resumes instantly.
         if backend is None and pending:
             backend = own_backend = make_backend(model, engine or EngineConfig())
-        outcome = (BestOfN(backend, verifier, config, store, progress or NullProgress()).run(task_list)
+        if strong_backend is None and strong is not None and pending:
+            strong_backend = backend if same_engine else make_backend(strong, engine or EngineConfig())
+            if strong_backend is not backend:
+                own_strong = strong_backend
+        outcome = (BestOfN(backend, verifier, config, store, progress or NullProgress(),
+                           strong=strong_backend).run(task_list)
                    if backend is not None
                    else SolveOutcome((), len(task_list), (), 0.0))
         ids = [t.task_id for t in task_list]
         summary = summarise(ids, store.results, store.samples, config.sample.n,
-                            time.monotonic() - start)
+                            time.monotonic() - start,
+                            fixed_n=not config.stop_on_first_pass
+                            and config.budget.policy is BudgetPolicy.FIXED)
         results = tuple(store.results[t] for t in ids if t in store.results)
         return SolveReport(results, summary, outcome, Path(out), stage_stats(verifier))
     finally:
@@ -120,6 +170,8 @@ def solve(
             close_if_closable(own_verifier)
         if own_backend is not None:
             own_backend.close()
+        if own_strong is not None:
+            own_strong.close()
 
 
 def verify(

@@ -1,10 +1,17 @@
-"""The Backend protocol: requests in, n completions per request out."""
+"""Backends: requests in, completions out.
+
+Two shapes. ``Backend.generate`` is a batch call: every request's ``n`` completions
+come back together. ``StreamingBackend`` is what the best-of-N loop drives:
+requests are submitted, finished ones are polled as they complete, and requests
+no longer wanted (their task already has a verified pass) are aborted inside the
+engine. ``streaming()`` adapts a batch-only backend to the streaming shape.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,15 @@ class GenerationRequest:
     prompt: str | None = None
     messages: tuple[ChatMessage, ...] | None = None
     stop: tuple[str, ...] = ()
+    task_id: str = ""
+    """The task this request samples for (the replay backend's script key);
+    empty means ``request_id``."""
+    first_index: int = 0
+    """Index, within its task and tier, of this request's first sample."""
+
+    @property
+    def key(self) -> str:
+        return self.task_id or self.request_id
 
     def __post_init__(self) -> None:
         if (self.prompt is None) == (self.messages is None):
@@ -49,6 +65,14 @@ class Generation:
     prompt_tokens: int = 0
 
 
+@dataclass(frozen=True)
+class Aborted:
+    """What an abort cost: tokens the engine had already generated for those requests."""
+
+    requests: int
+    tokens: int
+
+
 class Backend(Protocol):
     model: str
     """The model name recorded in results."""
@@ -58,3 +82,66 @@ class Backend(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class StreamingBackend(Protocol):
+    model: str
+
+    def submit(self, requests: Sequence[GenerationRequest]) -> None:
+        """Queue requests; ids must be unique among those not yet polled or aborted."""
+        ...
+
+    def poll(self, timeout: float) -> list[Generation]:
+        """Requests finished since the last poll, each once. Waits up to ``timeout``
+        seconds for at least one while requests are in flight; returns at once if none are."""
+        ...
+
+    def abort(self, request_ids: Sequence[str]) -> Aborted:
+        """Stop these requests in the engine; they never come back from ``poll``.
+        Unknown or already finished ids are ignored."""
+        ...
+
+    def in_flight(self) -> int:
+        """Submitted requests neither polled nor aborted."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class BatchStreaming:
+    """The streaming shape over a batch-only backend: ``poll`` generates everything
+    queued in one ``generate`` call. Aborts reach only requests not yet sent."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.model = backend.model
+        self._queued: dict[str, GenerationRequest] = {}
+
+    def submit(self, requests: Sequence[GenerationRequest]) -> None:
+        for request in requests:
+            self._queued[request.request_id] = request
+
+    def poll(self, timeout: float) -> list[Generation]:
+        if not self._queued:
+            return []
+        batch = list(self._queued.values())
+        self._queued.clear()
+        return self.backend.generate(batch)
+
+    def abort(self, request_ids: Sequence[str]) -> Aborted:
+        dropped = sum(self._queued.pop(r, None) is not None for r in request_ids)
+        return Aborted(dropped, 0)
+
+    def in_flight(self) -> int:
+        return len(self._queued)
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+def streaming(backend: Backend | StreamingBackend) -> StreamingBackend:
+    """The backend itself when it streams, else a ``BatchStreaming`` over it."""
+    if isinstance(backend, StreamingBackend):
+        return backend
+    return BatchStreaming(backend)

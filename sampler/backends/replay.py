@@ -1,18 +1,22 @@
 """A scripted backend: replays fixed completions, so the whole loop runs offline.
 
-Sample ``i`` of a request gets the ``i``-th scripted text for its ``request_id``
-(cycling when the script is shorter than ``n``). Optional latency model: sleep as
-if generating at ``tokens_per_second``, for scheduling and scaling tests.
+Sample ``i`` of a request gets the ``first_index + i``-th scripted text for its
+task (``request.key``), cycling when the script is shorter. Optional latency model,
+for scheduling and scaling tests: ``slots`` sequences decode at once, each at
+``tokens_per_second``; a request holds one slot for ``tokens / tokens_per_second``
+seconds, and the rest wait their turn, as in an engine with a full batch.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from sampler.backends.base import Completion, Generation, GenerationRequest
+from sampler.backends.base import Aborted, Completion, Generation, GenerationRequest
 from tasks.errors import ConfigError, TaskFormatError
 from tasks.jsonl import read_jsonl_objects, require_str
 
@@ -20,6 +24,14 @@ from tasks.jsonl import read_jsonl_objects, require_str
 def count_tokens(text: str) -> int:
     """A stand-in tokenizer: about four characters a token, at least one."""
     return max(1, len(text) // 4)
+
+
+@dataclass
+class _Running:
+    generation: Generation
+    tokens: int
+    start: float
+    end: float
 
 
 class ReplayBackend:
@@ -30,16 +42,25 @@ class ReplayBackend:
         model: str = "replay",
         default: str = "",
         tokens_per_second: float | None = None,
+        slots: int = 64,
     ) -> None:
         if tokens_per_second is not None and tokens_per_second <= 0:
             raise ConfigError(f"tokens_per_second must be > 0, got {tokens_per_second}")
+        if slots < 1:
+            raise ConfigError(f"slots must be >= 1, got {slots}")
         self.model = model
         self._script = {key: list(texts) for key, texts in script.items()}
         self._default = default
         self._tokens_per_second = tokens_per_second
+        self._slots = slots
         self._lock = threading.Lock()
         self.requests_seen: list[GenerationRequest] = []
         """Every request received, in order: tests read what reached the model."""
+        self.aborted: list[str] = []
+        """Request ids aborted while waiting or running."""
+        self._waiting: deque[Generation] = deque()
+        self._running: dict[str, _Running] = {}
+        self._done: list[Generation] = []
 
     @classmethod
     def from_jsonl(cls, path: Path, *, model: str = "replay") -> ReplayBackend:
@@ -55,23 +76,92 @@ class ReplayBackend:
             raise TaskFormatError(f"{path}: no completions")
         return cls(script, model=model)
 
+    def _generation(self, request: GenerationRequest) -> Generation:
+        texts = self._script.get(request.key) or [self._default]
+        picked = [texts[(request.first_index + i) % len(texts)] for i in range(request.n)]
+        completions = tuple(Completion(text=t, tokens=count_tokens(t)) for t in picked)
+        prompt_text = request.prompt or "".join(m.content for m in request.messages or ())
+        return Generation(request.request_id, completions, count_tokens(prompt_text))
+
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         with self._lock:
             self.requests_seen.extend(requests)
-        out: list[Generation] = []
-        total_tokens = 0
-        for request in requests:
-            texts = self._script.get(request.request_id) or [self._default]
-            completions = tuple(
-                Completion(text=texts[i % len(texts)], tokens=count_tokens(texts[i % len(texts)]))
-                for i in range(request.n)
-            )
-            total_tokens += sum(c.tokens for c in completions)
-            prompt_text = request.prompt or "".join(m.content for m in request.messages or ())
-            out.append(Generation(request.request_id, completions, count_tokens(prompt_text)))
+        out = [self._generation(r) for r in requests]
         if self._tokens_per_second is not None:
+            total_tokens = sum(c.tokens for g in out for c in g.completions)
             time.sleep(total_tokens / self._tokens_per_second)
         return out
+
+    # The streaming shape: a simulated engine run against the wall clock.
+
+    def submit(self, requests: Sequence[GenerationRequest]) -> None:
+        with self._lock:
+            self.requests_seen.extend(requests)
+            self._waiting.extend(self._generation(r) for r in requests)
+            self._advance(time.monotonic())
+
+    def _duration(self, tokens: int) -> float:
+        return 0.0 if self._tokens_per_second is None else tokens / self._tokens_per_second
+
+    def _advance(self, now: float) -> None:
+        """Finish what ended by ``now``; a freed slot takes the next waiting request
+        from the moment it freed, so simulated time never depends on poll timing."""
+        while True:
+            free_at = [now] * (self._slots - len(self._running))
+            ended = sorted((r for r in self._running.values() if r.end <= now), key=lambda r: r.end)
+            for run in ended:
+                del self._running[run.generation.request_id]
+                self._done.append(run.generation)
+                free_at.append(run.end)
+            free_at.sort()
+            started = False
+            for start in free_at:
+                if not self._waiting:
+                    break
+                generation = self._waiting.popleft()
+                tokens = sum(c.tokens for c in generation.completions)
+                self._running[generation.request_id] = _Running(
+                    generation, tokens, start, start + self._duration(tokens))
+                started = True
+            if not started and not ended:
+                return
+
+    def poll(self, timeout: float) -> list[Generation]:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                self._advance(now)
+                if self._done or not self._running:
+                    done, self._done = self._done, []
+                    return done
+                next_end = min(r.end for r in self._running.values())
+            if now >= deadline:
+                return []
+            time.sleep(max(0.0, min(next_end, deadline) - now))
+
+    def abort(self, request_ids: Sequence[str]) -> Aborted:
+        wanted = set(request_ids)
+        with self._lock:
+            now = time.monotonic()
+            self._advance(now)
+            count = tokens = 0
+            for generation in [g for g in self._waiting if g.request_id in wanted]:
+                self._waiting.remove(generation)
+                self.aborted.append(generation.request_id)
+                count += 1
+            for request_id in [r for r in self._running if r in wanted]:
+                run = self._running.pop(request_id)
+                self.aborted.append(request_id)
+                count += 1
+                fraction = 1.0 if run.end <= run.start else (now - run.start) / (run.end - run.start)
+                tokens += int(run.tokens * min(1.0, max(0.0, fraction)))
+            self._advance(now)
+            return Aborted(count, tokens)
+
+    def in_flight(self) -> int:
+        with self._lock:
+            return len(self._waiting) + len(self._running) + len(self._done)
 
     def close(self) -> None:
         pass

@@ -8,10 +8,11 @@ need the ``if __name__ == "__main__":`` guard.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from typing import Any
 
-from sampler.backends.base import Completion, Generation, GenerationRequest
+from sampler.backends.base import Aborted, Completion, Generation, GenerationRequest
 from sampler.config import EngineConfig
 from tasks.errors import BackendError
 
@@ -73,6 +74,8 @@ class VllmBackend:
             raise BackendError(f"vLLM could not load {model_name!r} from {model_path}: {exc}") from exc
         self._tokenizer = self._llm.get_tokenizer()
         self.max_model_len = engine.max_model_len
+        self._streams: dict[str, _Stream] = {}
+        self._finished: list[Generation] = []
 
     def _prompt_text(self, request: GenerationRequest) -> str:
         if request.prompt is not None:
@@ -81,21 +84,23 @@ class VllmBackend:
         text = self._tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return str(text)
 
+    def _params(self, request: GenerationRequest, output_kind: Any = None) -> Any:
+        extra = {} if output_kind is None else {"output_kind": output_kind}
+        return self._vllm.SamplingParams(
+            n=request.n,
+            temperature=request.temperature,
+            top_p=request.top_p,
+            max_tokens=request.max_tokens,
+            seed=request.seed,
+            stop=list(request.stop) or None,
+            **extra,
+        )
+
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         if not requests:
             return []
         prompts = [self._prompt_text(r) for r in requests]
-        params = [
-            self._vllm.SamplingParams(
-                n=r.n,
-                temperature=r.temperature,
-                top_p=r.top_p,
-                max_tokens=r.max_tokens,
-                seed=r.seed,
-                stop=list(r.stop) or None,
-            )
-            for r in requests
-        ]
+        params = [self._params(r) for r in requests]
         try:
             outputs = self._llm.generate(prompts, params, use_tqdm=False)
         except Exception as exc:
@@ -110,6 +115,54 @@ class VllmBackend:
             generations.append(Generation(request.request_id, completions, prompt_tokens))
         return generations
 
+    # The streaming shape: requests go straight into the engine; each step's new
+    # tokens come back as deltas, so an abort knows what the request had cost.
+
+    def submit(self, requests: Sequence[GenerationRequest]) -> None:
+        from vllm.sampling_params import RequestOutputKind
+
+        engine = self._llm.llm_engine
+        for request in requests:
+            if request.request_id in self._streams:
+                raise BackendError(f"request id {request.request_id!r} is already in flight")
+            try:
+                engine.add_request(request.request_id, self._prompt_text(request),
+                                   self._params(request, RequestOutputKind.DELTA))
+            except Exception as exc:
+                raise BackendError(f"vLLM refused request {request.request_id!r}: {exc}") from exc
+            self._streams[request.request_id] = _Stream(request.n)
+
+    def poll(self, timeout: float) -> list[Generation]:
+        engine = self._llm.llm_engine
+        deadline = time.monotonic() + timeout
+        while not self._finished and self._streams:
+            try:
+                outputs = engine.step()  # blocks for one engine step
+            except Exception as exc:
+                raise BackendError(f"vLLM generation failed: {exc}") from exc
+            for output in outputs:
+                stream = self._streams.get(output.request_id)
+                if stream is None:  # aborted meanwhile
+                    continue
+                stream.add(output)
+                if output.finished:
+                    del self._streams[output.request_id]
+                    self._finished.append(stream.generation(output.request_id))
+            if time.monotonic() >= deadline:
+                break
+        done, self._finished = self._finished, []
+        return done
+
+    def abort(self, request_ids: Sequence[str]) -> Aborted:
+        gone = [r for r in request_ids if r in self._streams]
+        if gone:
+            self._llm.llm_engine.abort_request(gone)
+        tokens = sum(self._streams.pop(r).tokens() for r in gone)
+        return Aborted(len(gone), tokens)
+
+    def in_flight(self) -> int:
+        return len(self._streams) + len(self._finished)
+
     def close(self) -> None:
         llm = getattr(self, "_llm", None)
         if llm is None:
@@ -118,3 +171,32 @@ class VllmBackend:
         shutdown = getattr(getattr(llm, "llm_engine", None), "shutdown", None)
         if callable(shutdown):
             shutdown()
+
+
+class _Stream:
+    """One in-flight request's output so far, accumulated from delta outputs."""
+
+    def __init__(self, n: int) -> None:
+        self.texts: list[list[str]] = [[] for _ in range(n)]
+        self.token_counts = [0] * n
+        self.finish_reasons = [""] * n
+        self.prompt_tokens = 0
+
+    def add(self, output: Any) -> None:
+        if output.prompt_token_ids:
+            self.prompt_tokens = len(output.prompt_token_ids)
+        for piece in output.outputs:
+            self.texts[piece.index].append(piece.text)
+            self.token_counts[piece.index] += len(piece.token_ids)
+            if piece.finish_reason is not None:
+                self.finish_reasons[piece.index] = str(piece.finish_reason)
+
+    def tokens(self) -> int:
+        return sum(self.token_counts)
+
+    def generation(self, request_id: str) -> Generation:
+        completions = tuple(
+            Completion(text="".join(parts), tokens=count, finish_reason=reason or "stop")
+            for parts, count, reason in zip(self.texts, self.token_counts, self.finish_reasons)
+        )
+        return Generation(request_id, completions, self.prompt_tokens)
