@@ -9,14 +9,25 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sampler.config import PromptStyle, SampleConfig
+from sampler.backends.base import StreamingBackend
+from sampler.config import (
+    BudgetConfig,
+    BudgetPolicy,
+    EngineConfig,
+    EscalationConfig,
+    PromptStyle,
+    SampleConfig,
+    TierPrice,
+)
 from sampler.models import PACKAGED_MODEL
 from sampler.progress import NullProgress, Progress, RichProgress
 from tasks.errors import BestofnError, InputError
+from verifiers.types import Verifier
 
 if TYPE_CHECKING:
     from sampler.experiments import LiveFactory
@@ -53,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument("--out", type=Path, required=True,
                        help="run directory (results.jsonl, samples.jsonl); reruns resume")
     solve.add_argument("--quiet", action="store_true", help="no progress bar")
+    _tier_args(solve)
+    _cluster_args(solve)
 
     verify = sub.add_parser("verify", formatter_class=fmt,
                             help="verify candidates against their tasks' tests in the sandbox")
@@ -100,6 +113,47 @@ def _task_and_sampling_args(parser: argparse.ArgumentParser) -> None:
     _verifiers_arg(parser)
 
 
+def _tier_args(parser: argparse.ArgumentParser) -> None:
+    """Stop on first pass, the budget policy, escalation and prices (solve only)."""
+    parser.add_argument("--stop-on-first-pass", action=argparse.BooleanOptionalAction, default=True,
+                        help="stop a task at its first verified pass and abort its requests "
+                             "still in the engine")
+    parser.add_argument("--budget", choices=[p.value for p in BudgetPolicy],
+                        default=_env("BUDGET", BudgetPolicy.FIXED.value),
+                        help="fixed: up to -n cheap samples per task; adaptive: more waves only "
+                             "while the expected cost per solve is below --solve-value "
+                             "[env BESTOFN_BUDGET]")
+    parser.add_argument("--wave", type=int, default=2, help="cheap samples per task per wave")
+    parser.add_argument("--solve-value", type=float,
+                        help="what one solved task is worth, in the price currency (adaptive "
+                             "budget; default: the cost of 60 cheap samples)")
+    parser.add_argument("--strong", default=os.environ.get("BESTOFN_STRONG"),
+                        help="escalate tasks no cheap sample solved to: 'same' (this engine with "
+                             "repair prompts and a larger budget), a model dir or hub id (a "
+                             "second engine), or openai:MODEL@URL [env BESTOFN_STRONG]")
+    parser.add_argument("--strong-samples", type=int, default=4, help="strong samples per round")
+    parser.add_argument("--strong-rounds", type=int, default=2,
+                        help="strong rounds: a draft, then review-and-repair rounds")
+    parser.add_argument("--strong-max-tokens", type=int, default=1024,
+                        help="generated tokens per strong sample")
+    parser.add_argument("--price-cheap", default=_env("PRICE_CHEAP", "0.02,0.05"),
+                        help="cheap tier price per million tokens, IN,OUT [env BESTOFN_PRICE_CHEAP]")
+    parser.add_argument("--price-strong", default=os.environ.get("BESTOFN_PRICE_STRONG"),
+                        help="strong tier price per million tokens, IN,OUT (default 1.25,10; "
+                             "with --strong same, the cheap price) [env BESTOFN_PRICE_STRONG]")
+
+
+def _cluster_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cluster", default=os.environ.get("BESTOFN_CLUSTER"),
+                        help="run on Ray: 'local' (embedded ray.init(); the default when "
+                             "--engines > 1), 'auto' (the cluster this machine belongs to) or "
+                             "a Ray address [env BESTOFN_CLUSTER]")
+    parser.add_argument("--engines", type=int, default=_env_int("ENGINES", 1),
+                        help="engines (Ray actors when > 1) [env BESTOFN_ENGINES]")
+    parser.add_argument("--verifier-workers", type=int,
+                        help="Ray verifier workers (default: one per CPU Ray sees)")
+
+
 def _verifiers_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verifiers", default=_env("VERIFIERS", "all"),
                         help="comma-separated checks, run cheap first on the survivors of the one "
@@ -136,13 +190,73 @@ def _progress(quiet: bool, label: str) -> Progress:
     return NullProgress() if quiet else RichProgress(label)
 
 
-def _solve(args: argparse.Namespace) -> int:
-    from sampler.api import solve
+@dataclass(frozen=True)
+class ClusterOptions:
+    """Where ``--cluster`` / ``--engines`` asked the run to go."""
+
+    mode: str
+    """``local``, ``auto`` or a Ray address."""
+    engines: int
+    verifier_workers: int | None
+
+
+ClusterFactory = Callable[[ClusterOptions, str, EngineConfig, "list[str] | None"],
+                          tuple[StreamingBackend, Verifier, Callable[[], None]]]
+"""Builds the Ray engines and verifier pool; supplied by ``cluster.cli`` (the
+``bestofn`` entry point), since sampler never imports cluster."""
+
+
+def _cluster_options(args: argparse.Namespace) -> ClusterOptions | None:
+    if args.engines < 1:
+        raise InputError(f"--engines must be >= 1, got {args.engines}")
+    if args.verifier_workers is not None and args.verifier_workers < 1:
+        raise InputError(f"--verifier-workers must be >= 1, got {args.verifier_workers}")
+    mode = args.cluster or ("local" if args.engines > 1 else None)
+    if mode in (None, "none"):
+        if args.engines > 1:
+            raise InputError("--engines > 1 needs Ray: drop --cluster none")
+        return None
+    return ClusterOptions(str(mode), args.engines, args.verifier_workers)
+
+
+def _escalation(args: argparse.Namespace) -> EscalationConfig:
+    return EscalationConfig(samples=args.strong_samples, rounds=args.strong_rounds,
+                            max_tokens=args.strong_max_tokens)
+
+
+def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> int:
+    from sampler.api import SAME_ENGINE, solve
 
     sample = _sample_config(args)
-    report = solve(args.tasks, out=args.out, suite=args.suite, limit=args.limit, model=args.model,
-                   sample=sample, batch_tasks=args.batch_tasks, verifiers=_stages(args),
-                   progress=_progress(args.quiet, "solving"))
+    budget = BudgetConfig(policy=BudgetPolicy(args.budget), wave=args.wave,
+                          solve_value=args.solve_value)
+    escalation = _escalation(args) if args.strong else None
+    cheap_price = TierPrice.parse(args.price_cheap)
+    strong_price = TierPrice.parse(args.price_strong) if args.price_strong else None
+    cluster = _cluster_options(args)
+    backend: StreamingBackend | None = None
+    verifier: Verifier | None = None
+    close: Callable[[], None] = lambda: None  # noqa: E731
+    if cluster is not None:
+        if cluster_factory is None:
+            raise InputError("--cluster needs the Ray layer: install bestofn[cluster] and run "
+                             "the `bestofn` entry point (cluster.cli)")
+        backend, verifier, close = cluster_factory(cluster, args.model, EngineConfig(),
+                                                   _stages(args))
+    if args.strong == SAME_ENGINE:
+        print(f"strong tier: the cheap engine itself ({args.model}) with repair prompts and a "
+              f"{args.strong_max_tokens}-token budget; no stronger model is packaged",
+              file=sys.stderr)
+    try:
+        report = solve(args.tasks, out=args.out, suite=args.suite, limit=args.limit,
+                       model=args.model, sample=sample, batch_tasks=args.batch_tasks,
+                       verifiers=_stages(args), progress=_progress(args.quiet, "solving"),
+                       backend=backend, verifier=verifier,
+                       stop_on_first_pass=args.stop_on_first_pass, budget=budget,
+                       strong=args.strong, escalation=escalation, cheap_price=cheap_price,
+                       strong_price=strong_price)
+    finally:
+        close()
     for line in report.summary.lines():
         print(line, file=sys.stderr)
     if report.stages:
@@ -215,11 +329,11 @@ def _generate(args: argparse.Namespace) -> int:
     return 1 if report.incomplete else 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, cluster_factory: ClusterFactory | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         if args.command == "solve":
-            return _solve(args)
+            return _solve(args, cluster_factory)
         if args.command == "scale":
             return _scale(args)
         if args.command == "generate":

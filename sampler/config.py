@@ -90,17 +90,137 @@ class EngineConfig:
             raise ConfigError(f"tensor_parallel_size must be >= 1, got {self.tensor_parallel_size}")
 
 
+class BudgetPolicy(StrEnum):
+    """``fixed``: n cheap samples per task (in waves when stopping on first pass).
+    ``adaptive``: waves while the expected cost per solve is worth it (sampler.budget)."""
+
+    FIXED = "fixed"
+    ADAPTIVE = "adaptive"
+
+
+@dataclass(frozen=True)
+class TierPrice:
+    """Token prices of a tier, per million tokens (any currency; results use it as is)."""
+
+    input_per_mtok: float
+    output_per_mtok: float
+
+    def __post_init__(self) -> None:
+        if self.input_per_mtok < 0 or self.output_per_mtok < 0:
+            raise ConfigError(f"token prices must be >= 0, got {self}")
+
+    def cost(self, prompt_tokens: int, output_tokens: int) -> float:
+        return (prompt_tokens * self.input_per_mtok + output_tokens * self.output_per_mtok) / 1e6
+
+    @classmethod
+    def parse(cls, text: str) -> TierPrice:
+        """``IN,OUT`` per million tokens, or one number for both."""
+        parts = [x.strip() for x in text.split(",")]
+        try:
+            values = [float(x) for x in parts]
+        except ValueError:
+            raise ConfigError(f"price {text!r}: expected IN,OUT per million tokens") from None
+        if len(values) == 1:
+            values *= 2
+        if len(values) != 2:
+            raise ConfigError(f"price {text!r}: expected IN,OUT per million tokens")
+        return cls(values[0], values[1])
+
+
+# Prices of a small model on a self-hosted engine vs a hosted frontier-class model
+# (USD per million tokens, late-2026 list prices of that order). Override per run.
+CHEAP_PRICE = TierPrice(0.02, 0.05)
+STRONG_PRICE = TierPrice(1.25, 10.0)
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    policy: BudgetPolicy = BudgetPolicy.FIXED
+    wave: int = 2
+    """Cheap samples per task per wave, when samples come in waves."""
+    prior: tuple[float, float] = (0.2, 1.0)
+    """Default Beta(a, b) prior on a task's cheap pass rate (mean 17%, most mass near 0:
+    small models solve some tasks often and most never). The run refits it to its
+    finished tasks; this is where it starts and what it is shrunk toward."""
+    prior_spread: float = 1.0
+    """Hyperprior standard deviation on log a and log b: how fast the data take over."""
+    strong_prior: tuple[float, float] = (1.0, 3.0)
+    """Beta prior on an escalation round solving a task; updated by the run's rounds."""
+    solve_value: float | None = None
+    """What one solved task is worth; a wave or round whose expected cost per solve is
+    higher is not bought. ``None``: the cost of ``solve_value_samples`` cheap samples."""
+    solve_value_samples: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.wave < 1:
+            raise ConfigError(f"wave must be >= 1, got {self.wave}")
+        for name, (a, b) in (("prior", self.prior), ("strong_prior", self.strong_prior)):
+            if a <= 0 or b <= 0:
+                raise ConfigError(f"{name} must have a, b > 0, got {(a, b)}")
+        if self.prior_spread <= 0:
+            raise ConfigError(f"prior_spread must be > 0, got {self.prior_spread}")
+        if self.solve_value is not None and self.solve_value <= 0:
+            raise ConfigError(f"solve_value must be > 0, got {self.solve_value}")
+        if self.solve_value_samples <= 0:
+            raise ConfigError(f"solve_value_samples must be > 0, got {self.solve_value_samples}")
+
+
+@dataclass(frozen=True)
+class EscalationConfig:
+    """The strong tier's budget for a task no cheap sample solved."""
+
+    samples: int = 4
+    """Samples per round: round 0 drafts from the task and the cheap failures; each
+    later round reviews and repairs the best failing draft."""
+    rounds: int = 2
+    max_tokens: int = 1024
+    temperature: float = 0.7
+    failures_shown: int = 2
+    """Distinct cheap failures handed to the strong model, most informative first."""
+
+    def __post_init__(self) -> None:
+        if self.samples < 1 or self.rounds < 1:
+            raise ConfigError(f"escalation needs samples >= 1 and rounds >= 1, got {self}")
+        if self.max_tokens < 1:
+            raise ConfigError(f"escalation max_tokens must be >= 1, got {self.max_tokens}")
+        if not 0.0 <= self.temperature <= 5.0:
+            raise ConfigError(f"escalation temperature must be in [0, 5], got {self.temperature}")
+        if self.failures_shown < 0:
+            raise ConfigError(f"failures_shown must be >= 0, got {self.failures_shown}")
+
+
 @dataclass(frozen=True)
 class SolveConfig:
     sample: SampleConfig = SampleConfig()
     batch_tasks: int = 8
-    """Tasks whose samples go to the engine together (more keeps the engine busier)."""
+    """Tasks in flight at once (their samples share the engine's batch)."""
+    stop_on_first_pass: bool = True
+    """Stop a task at its first verified pass and abort its requests still in the
+    engine. Off for scaling and dataset runs, which want every sample."""
+    budget: BudgetConfig = BudgetConfig()
+    escalation: EscalationConfig | None = None
+    """The strong tier's budget; ``None``: no escalation."""
+    cheap_price: TierPrice = CHEAP_PRICE
+    strong_price: TierPrice = STRONG_PRICE
+    verify_threads: int = 2
+    """Verification calls in flight at once (each fans out over the sandbox pool)."""
 
     def __post_init__(self) -> None:
         if self.batch_tasks < 1:
             raise ConfigError(f"batch_tasks must be >= 1, got {self.batch_tasks}")
+        if self.verify_threads < 1:
+            raise ConfigError(f"verify_threads must be >= 1, got {self.verify_threads}")
 
     def fingerprint(self) -> dict[str, Any]:
-        """The settings a resumed run must share with the run it continues."""
-        return {key: (str(value) if isinstance(value, StrEnum) else value)
-                for key, value in asdict(self.sample).items()}
+        """The settings a resumed run must share with the run it continues: the ones
+        that decide what sample ``i`` of a task is. Budget and escalation settings
+        only decide how many samples are drawn, so a rerun may change them."""
+        out: dict[str, Any] = {key: (str(value) if isinstance(value, StrEnum) else value)
+                               for key, value in asdict(self.sample).items()}
+        out["seeding"] = SEEDING
+        return out
+
+
+SEEDING = "per-sample-v2"
+"""Each sample is its own request with its own seed (task seed + index), so sample
+``i`` is the same whether drawn in one batch, in waves, or after a resume."""

@@ -117,7 +117,8 @@ def _solve_one(task_list: list[Task], spec: ModelSpec, run_dir: Path, sample: Sa
                progress: Progress) -> RunStats:
     report = solve(task_list, out=run_dir, model=spec if isinstance(spec, str) else PACKAGED_MODEL,
                    backend=None if isinstance(spec, str) else spec, sample=sample,
-                   batch_tasks=batch_tasks, engine=engine, verifier=verifier, progress=progress)
+                   batch_tasks=batch_tasks, engine=engine, verifier=verifier, progress=progress,
+                   stop_on_first_pass=False)
     return RunStats(_name(spec), run_dir, report.summary.tasks, report.summary.solved,
                     report.summary.samples, sum(r.passed_samples for r in report.results),
                     report.summary.tokens_generated, report.outcome.incomplete)

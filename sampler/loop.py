@@ -1,23 +1,36 @@
-"""The best-of-N loop: sample N per task, verify every candidate, keep a verified one.
+"""The best-of-N loop: sample, verify every candidate as it arrives, keep a verified one.
 
-Selection rule (deterministic): among the samples whose verdict is ``passed``, the
-one with the lowest sample index. Seeds derive from the base seed and the task id,
-so the same settings give the same samples and the same choice.
+Streaming, not batched: each sample is its own engine request (seed = the task's
+seed + the sample's index, so sample ``i`` is the same however it is scheduled).
+Up to ``batch_tasks`` tasks are in flight at once; finished samples are verified in
+a thread pool while the engine keeps generating. When a task has a verified pass
+(and ``stop_on_first_pass``), its requests still in the engine are aborted. A task
+with no pass asks the budget policy (sampler.budget) for another wave, an
+escalation round on the strong tier, or a stop. Escalation happens only on
+verified failure, and the strong tier's candidates go through the same verifier.
 
-Durability: a task's sample records are appended before its result line, both
-fsynced; a task with a result line is done and skipped on rerun. A task whose
-verification hit an infrastructure error and found no pass gets no result line,
-so a rerun retries it (the retried verdicts supersede the ``error`` ones).
+Selection rule (deterministic): the passing cheap sample with the lowest index;
+failing that, the passing strong sample with the lowest index.
+
+Durability: every verified sample is appended (fsynced) as it is verified; a task's
+result line comes after its samples. A task with a result line is done and
+skipped on rerun; samples already verified are reused, never drawn again. A task
+whose verification hit an infrastructure error and found no pass gets no result
+line, so a rerun retries it.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 
-from sampler.backends.base import Backend, Generation
+from sampler.backends.base import Backend, Generation, GenerationRequest, StreamingBackend, streaming
+from sampler.budget import Action, Budget, TaskState
 from sampler.config import SolveConfig
+from sampler.escalation import round_requests
 from sampler.progress import NullProgress, Progress
 from sampler.prompting import build_request, program_from_output
 from sampler.records import SampleRecord, TaskResult
@@ -25,9 +38,16 @@ from sampler.store import RunStore
 from tasks.types import Task
 from verifiers.types import Candidate, Status, Verdict, Verifier
 
+CHEAP = "cheap"
+STRONG = "strong"
 
-def candidate_id(index: int) -> str:
-    return f"s{index}"
+
+def candidate_id(index: int, tier: str = CHEAP) -> str:
+    return f"s{index}" if tier == CHEAP else f"x{index}"
+
+
+def request_prefix(task_id: str, tier: str) -> str:
+    return f"{task_id}|{tier}|"
 
 
 @dataclass(frozen=True)
@@ -35,7 +55,7 @@ class SolveOutcome:
     """What one call of the loop did. Totals over a resumed run come from the store."""
 
     results: tuple[TaskResult, ...]
-    """Results written by this call, in task order."""
+    """Results written by this call, in the order tasks finished."""
     skipped: int
     """Tasks already done in the store."""
     incomplete: tuple[str, ...]
@@ -44,97 +64,201 @@ class SolveOutcome:
 
 
 def choose(samples: Sequence[SampleRecord]) -> SampleRecord | None:
-    """The documented rule: the passing sample with the lowest index."""
+    """The documented rule: cheap before strong, then the lowest index."""
     passing = [s for s in samples if s.passed]
-    return min(passing, key=lambda s: s.sample_index) if passing else None
+    return min(passing, key=lambda s: (s.tier != CHEAP, s.sample_index)) if passing else None
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A finished sample on its way through verification."""
+
+    candidate: Candidate
+    tier: str
+    index: int
+    tokens: int
+    prompt_tokens: int
+    finish_reason: str
+
+
+@dataclass
+class _TaskRun:
+    """One in-flight task's state; only the driver thread touches it."""
+
+    task: Task
+    samples: dict[str, SampleRecord]
+    start: float
+    requests: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """In-flight request id -> (tier, index)."""
+    verifying: int = 0
+    attempted: set[int] = field(default_factory=set)
+    """Cheap indices requested by this call (an ``error`` verdict is retried by a rerun,
+    not within the run, so a broken sandbox cannot loop forever)."""
+    strong_rounds: int = 0
+    round_open: bool = False
+    strong_cost_seen: float = 0.0
+    tokens_in: dict[str, int] = field(default_factory=dict)
+    tokens_out: dict[str, int] = field(default_factory=dict)
+    aborted: int = 0
+    stop_reason: str = ""
+
+    def tier_samples(self, tier: str) -> list[SampleRecord]:
+        return [s for s in self.samples.values() if s.tier == tier]
+
+    def cheap_done(self) -> set[int]:
+        return self.attempted | {s.sample_index for s in self.tier_samples(CHEAP)}
+
+    def passed(self) -> bool:
+        return any(s.passed for s in self.samples.values())
+
+    def idle(self) -> bool:
+        return not self.requests and self.verifying == 0
 
 
 class BestOfN:
-    def __init__(self, backend: Backend, verifier: Verifier, config: SolveConfig,
-                 store: RunStore, progress: Progress | None = None) -> None:
-        self.backend = backend
+    def __init__(self, backend: Backend | StreamingBackend, verifier: Verifier, config: SolveConfig,
+                 store: RunStore, progress: Progress | None = None,
+                 strong: Backend | StreamingBackend | None = None) -> None:
+        self.cheap = streaming(backend)
+        self.strong = streaming(strong) if strong is not None else None
+        if strong is backend:
+            self.strong = self.cheap  # the same engine serves both tiers
         self.verifier = verifier
         self.config = config
         self.store = store
         self.progress = progress or NullProgress()
+        self.budget = Budget(config.budget, cheap_price=config.cheap_price,
+                             strong_price=config.strong_price, max_cheap=config.sample.n,
+                             escalation=config.escalation if self.strong else None,
+                             stop_on_first_pass=config.stop_on_first_pass)
+        self._runs: dict[str, _TaskRun] = {}
+        self._owner: dict[str, str] = {}
+        """Request id -> task id, for every request in flight."""
+        self._results: list[TaskResult] = []
+        self._incomplete: list[str] = []
+
+    @property
+    def model(self) -> str:
+        return self.cheap.model
+
+    def _engines(self) -> list[StreamingBackend]:
+        return [self.cheap] if self.strong is None or self.strong is self.cheap \
+            else [self.cheap, self.strong]
 
     def run(self, tasks: Sequence[Task]) -> SolveOutcome:
         start = time.monotonic()
-        pending = [t for t in tasks if not self.store.is_done(t.task_id)]
-        self.progress.start(total=len(tasks), already_done=len(tasks) - len(pending))
-        results: list[TaskResult] = []
-        incomplete: list[str] = []
+        pending = deque(t for t in tasks if not self.store.is_done(t.task_id))
+        skipped = len(tasks) - len(pending)
+        self.progress.start(total=len(tasks), already_done=skipped)
+        futures: dict[Future[list[Verdict]], tuple[str, list[_Pending]]] = {}
         try:
-            size = self.config.batch_tasks
-            for offset in range(0, len(pending), size):
-                batch = pending[offset:offset + size]
-                for task, result in self._solve_batch(batch):
-                    if result is None:
-                        incomplete.append(task.task_id)
-                    else:
-                        results.append(result)
-                    self.progress.advance(1, int(bool(result and result.solved)))
+            with ThreadPoolExecutor(self.config.verify_threads,
+                                    thread_name_prefix="verify") as pool:
+                while pending or self._runs:
+                    while pending and len(self._runs) < self.config.batch_tasks:
+                        self._begin(pending.popleft())
+                    arrived = self._poll(wait_s=0.0 if futures else 0.5)
+                    for task_id, items in arrived.items():
+                        run = self._runs[task_id]
+                        run.verifying += len(items)
+                        future = pool.submit(self._verify, run.task, [i.candidate for i in items])
+                        futures[future] = (task_id, items)
+                    if futures and not arrived:
+                        in_flight = sum(e.in_flight() for e in self._engines())
+                        wait(list(futures), timeout=0.05 if in_flight else None,
+                             return_when=FIRST_COMPLETED)
+                    for future in [f for f in futures if f.done()]:
+                        task_id, items = futures.pop(future)
+                        self._record(self._runs[task_id], items, future.result())
+                    for run in [r for r in self._runs.values() if r.idle()]:
+                        self._advance(run)
         finally:
+            self._abort_all()
             self.progress.close()
-        return SolveOutcome(tuple(results), len(tasks) - len(pending), tuple(incomplete),
+        return SolveOutcome(tuple(self._results), skipped, tuple(self._incomplete),
                             time.monotonic() - start)
 
-    def _solve_batch(self, batch: Sequence[Task]) -> list[tuple[Task, TaskResult | None]]:
-        sample_config = self.config.sample
-        start = time.monotonic()
-        needed = [t for t in batch if not self._reusable(t)]
-        generations = self.backend.generate([build_request(t, sample_config) for t in needed])
-        by_task: dict[str, Generation] = {g.request_id: g for g in generations}
-        gen_seconds = (time.monotonic() - start) / max(1, len(batch))
-        out: list[tuple[Task, TaskResult | None]] = []
-        for task in batch:
-            task_start = time.monotonic()
-            samples = self._verified_samples(task, by_task.get(task.task_id))
-            generation = by_task.get(task.task_id)
-            prompt_tokens = generation.prompt_tokens if generation else 0
-            seconds = gen_seconds + time.monotonic() - task_start
-            out.append((task, self._finish(task, samples, prompt_tokens, seconds)))
-        return out
+    # Engine side.
 
-    def _reusable(self, task: Task) -> bool:
-        """All N samples already verified (a crash came between samples and result)."""
-        known = self.store.samples.get(task.task_id, {})
-        return all(
-            (s := known.get(candidate_id(i))) is not None and s.status != Status.ERROR.value
-            for i in range(self.config.sample.n)
-        )
+    def _begin(self, task: Task) -> None:
+        # Samples verified by an earlier run are reused (and their tokens counted);
+        # ``error`` verdicts are dropped, so those samples are drawn and verified again.
+        known = {cid: s for cid, s in self.store.samples.get(task.task_id, {}).items()
+                 if s.status != Status.ERROR.value}
+        run = _TaskRun(task, known, time.monotonic())
+        for sample in known.values():
+            run.tokens_in[sample.tier] = run.tokens_in.get(sample.tier, 0) + sample.prompt_tokens
+            run.tokens_out[sample.tier] = run.tokens_out.get(sample.tier, 0) + sample.tokens
+        run.strong_rounds = len({s.sample_index // self._round_size() for s in known.values()
+                                 if s.tier == STRONG})
+        self._runs[task.task_id] = run
+        self._advance(run)
 
-    def _verified_samples(self, task: Task, generation: Generation | None) -> list[SampleRecord]:
-        known = self.store.samples.get(task.task_id, {})
-        fresh: list[tuple[int, Candidate, int, str]] = []
-        if generation is not None:
-            for index, completion in enumerate(generation.completions):
-                cid = candidate_id(index)
-                prior = known.get(cid)
-                if prior is not None and prior.status != Status.ERROR.value:
-                    continue
-                source = program_from_output(task, completion.text, self.config.sample.prompt_style)
-                fresh.append((index, Candidate(task.task_id, cid, source), completion.tokens,
-                              completion.finish_reason))
-        verdicts = self._verify(task, [c for _, c, _, _ in fresh])
-        new = [
-            SampleRecord(
-                task_id=task.task_id, sample_index=index, candidate_id=cand.candidate_id,
-                model=self.backend.model, passed=verdict.passed, status=verdict.status.value,
-                tokens=tokens, solution=cand.source, detail=verdict.detail,
-                verify_seconds=round(verdict.seconds, 4), finish_reason=finish,
-                verifier=verdict.verifier, stage_seconds=dict(verdict.stages),
-            )
-            for (index, cand, tokens, finish), verdict in zip(fresh, verdicts)
-        ]
-        self.store.record_samples(new)
-        merged = dict(known)
-        merged.update({s.candidate_id: s for s in new})
-        return sorted(merged.values(), key=lambda s: s.sample_index)
+    def _round_size(self) -> int:
+        return self.config.escalation.samples if self.config.escalation else 1
+
+    def _submit(self, run: _TaskRun, engine: StreamingBackend,
+                requests: list[GenerationRequest], tier: str) -> None:
+        for request in requests:
+            run.requests[request.request_id] = (tier, request.first_index)
+            self._owner[request.request_id] = run.task.task_id
+        engine.submit(requests)
+
+    def _poll(self, wait_s: float) -> dict[str, list[_Pending]]:
+        arrived: dict[str, list[_Pending]] = {}
+        engines = self._engines()
+        in_flight = [e for e in engines if e.in_flight()]
+        for engine in engines:
+            share = wait_s / len(in_flight) if engine in in_flight else 0.0
+            for generation in engine.poll(share):
+                self._arrive(generation, arrived)
+        return arrived
+
+    def _arrive(self, generation: Generation, arrived: dict[str, list[_Pending]]) -> None:
+        task_id = self._owner.pop(generation.request_id, None)
+        if task_id is None:
+            return  # aborted after it finished in the engine
+        run = self._runs[task_id]
+        tier, first = run.requests.pop(generation.request_id)
+        run.tokens_in[tier] = run.tokens_in.get(tier, 0) + generation.prompt_tokens
+        for offset, completion in enumerate(generation.completions):
+            index = first + offset
+            cid = candidate_id(index, tier)
+            run.tokens_out[tier] = run.tokens_out.get(tier, 0) + completion.tokens
+            if tier == CHEAP:
+                self.budget.observe_cheap_sample(generation.prompt_tokens, completion.tokens)
+            if run.passed() and self.config.stop_on_first_pass:
+                continue  # arrived after the task was solved: paid for, not verified
+            prior = run.samples.get(cid)
+            if prior is not None and prior.status != Status.ERROR.value:
+                continue
+            source = program_from_output(run.task, completion.text, self.config.sample.prompt_style)
+            arrived.setdefault(task_id, []).append(_Pending(
+                Candidate(task_id, cid, source), tier, index, completion.tokens,
+                generation.prompt_tokens, completion.finish_reason))
+
+    def _abort(self, run: _TaskRun) -> None:
+        for tier, engine in ((CHEAP, self.cheap), (STRONG, self.strong)):
+            ids = [r for r, (t, _) in run.requests.items() if t == tier]
+            if not ids or engine is None:
+                continue
+            aborted = engine.abort(ids)
+            run.tokens_out[tier] = run.tokens_out.get(tier, 0) + aborted.tokens
+            run.aborted += aborted.requests
+        for request_id in run.requests:
+            self._owner.pop(request_id, None)
+        run.requests.clear()
+
+    def _abort_all(self) -> None:
+        for run in list(self._runs.values()):
+            try:
+                self._abort(run)
+            except Exception:  # best effort on the way out; the original error matters
+                pass
+
+    # Verifier side.
 
     def _verify(self, task: Task, candidates: list[Candidate]) -> list[Verdict]:
-        if not candidates:
-            return []
         verdicts = self.verifier.verify(task, candidates)
         if len(verdicts) != len(candidates) or any(
             v.candidate_id != c.candidate_id for v, c in zip(verdicts, candidates)
@@ -142,22 +266,112 @@ class BestOfN:
             raise RuntimeError(f"verifier {self.verifier.name!r} returned verdicts out of order")
         return verdicts
 
-    def _finish(self, task: Task, samples: list[SampleRecord], prompt_tokens: int,
-                seconds: float) -> TaskResult | None:
+    def _record(self, run: _TaskRun, items: list[_Pending], verdicts: list[Verdict]) -> None:
+        run.verifying -= len(items)
+        model = {CHEAP: self.cheap.model, STRONG: self.strong.model if self.strong else ""}
+        records = [
+            SampleRecord(
+                task_id=run.task.task_id, sample_index=item.index,
+                candidate_id=item.candidate.candidate_id, model=model[item.tier],
+                passed=verdict.passed, status=verdict.status.value, tokens=item.tokens,
+                solution=item.candidate.source, detail=verdict.detail,
+                verify_seconds=round(verdict.seconds, 4), finish_reason=item.finish_reason,
+                verifier=verdict.verifier, stage_seconds=dict(verdict.stages), tier=item.tier,
+                prompt_tokens=item.prompt_tokens,
+            )
+            for item, verdict in zip(items, verdicts)
+        ]
+        self.store.record_samples(records)
+        for record in records:
+            run.samples[record.candidate_id] = record
+        if run.passed() and self.config.stop_on_first_pass:
+            self._abort(run)
+
+    # Decisions.
+
+    def _advance(self, run: _TaskRun) -> None:
+        """An idle task: finish it, or start its next wave or escalation round."""
+        if run.round_open:
+            run.round_open = False
+            strong = run.tier_samples(STRONG)
+            cost = self.config.strong_price.cost(run.tokens_in.get(STRONG, 0),
+                                                 run.tokens_out.get(STRONG, 0))
+            self.budget.observe_round(any(s.passed for s in strong), cost - run.strong_cost_seen)
+            run.strong_cost_seen = cost
+        if run.passed():
+            if self.config.stop_on_first_pass or not self._more_cheap(run):
+                run.stop_reason = run.stop_reason or "passed"
+                self._finish(run)
+                return
+        done = run.cheap_done()
+        state = TaskState(cheap_drawn=len(done),
+                          strong_rounds=run.strong_rounds,
+                          strong_available=self.strong is not None and self.config.escalation
+                          is not None and not run.passed(),
+                          max_cheap=self.config.sample.n,
+                          max_rounds=self.config.escalation.rounds if self.config.escalation else 0)
+        decision = self.budget.decide(state)
+        if decision.action is Action.SAMPLE and decision.samples > 0:
+            indices = [i for i in range(self.config.sample.n) if i not in done][:decision.samples]
+            run.attempted.update(indices)
+            prefix = request_prefix(run.task.task_id, CHEAP)
+            requests = [build_request(run.task, self.config.sample, index=i,
+                                      request_id=f"{prefix}{i}") for i in indices]
+            self._submit(run, self.cheap, requests, CHEAP)
+            return
+        if decision.action is Action.ESCALATE and self.strong is not None \
+                and self.config.escalation is not None:
+            requests = round_requests(run.task, run.strong_rounds, list(run.samples.values()),
+                                      self.config.sample, self.config.escalation,
+                                      request_prefix(run.task.task_id, STRONG))
+            run.strong_rounds += 1
+            run.round_open = True
+            self._submit(run, self.strong, requests, STRONG)
+            return
+        if not run.stop_reason:
+            run.stop_reason = "passed" if run.passed() else f"budget: {decision.reason}"
+        self._finish(run)
+
+    def _more_cheap(self, run: _TaskRun) -> bool:
+        """Without stop-on-first-pass every one of the n cheap samples is drawn."""
+        return len(run.cheap_done()) < self.config.sample.n
+
+    def _finish(self, run: _TaskRun) -> None:
+        del self._runs[run.task.task_id]
+        samples = sorted(run.samples.values(), key=lambda s: (s.tier != CHEAP, s.sample_index))
         chosen = choose(samples)
         if chosen is None and any(s.status == Status.ERROR.value for s in samples):
-            return None
+            self._incomplete.append(run.task.task_id)
+            self.progress.advance(1, 0)
+            return
+        tokens_in = {t: n for t, n in run.tokens_in.items() if n}
+        tokens_out = {t: n for t, n in run.tokens_out.items() if n}
+        cost = sum(
+            price.cost(tokens_in.get(tier, 0), tokens_out.get(tier, 0))
+            for tier, price in ((CHEAP, self.config.cheap_price), (STRONG, self.config.strong_price))
+        )
         result = TaskResult(
-            task_id=task.task_id,
+            task_id=run.task.task_id,
             solved=chosen is not None,
             solution=chosen.solution if chosen else None,
-            model=self.backend.model,
+            model=chosen.model if chosen else self.cheap.model,
             samples_drawn=len(samples),
-            tokens_generated=sum(s.tokens for s in samples),
-            seconds=round(seconds, 3),
+            tokens_generated=sum(tokens_out.values()),
+            seconds=round(time.monotonic() - run.start, 3),
             passed_samples=sum(s.passed for s in samples),
             candidate_id=chosen.candidate_id if chosen else None,
-            prompt_tokens=prompt_tokens,
+            prompt_tokens=sum(tokens_in.values()),
+            tier=chosen.tier if chosen else "",
+            escalated=run.strong_rounds > 0,
+            stop_reason=run.stop_reason,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            aborted_requests=run.aborted,
+            cost=round(cost, 8),
         )
         self.store.record_result(result)
-        return result
+        cheap = [s for s in samples if s.tier == CHEAP and s.status != Status.ERROR.value]
+        passes = sum(s.passed for s in cheap)
+        self.budget.observe_task(passes, len(cheap) - passes)
+        self._results.append(result)
+        self.progress.advance(1, int(result.solved))

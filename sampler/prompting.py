@@ -39,16 +39,24 @@ def task_seed(base_seed: int, task_id: str) -> int:
     return (base_seed * 1_000_003 + zlib.crc32(task_id.encode("utf-8"))) % (2**31 - 1)
 
 
-def build_request(task: Task, config: SampleConfig, *, n: int | None = None,
-                  seed_offset: int = 0) -> GenerationRequest:
+def sample_seed(base_seed: int, task_id: str, index: int) -> int:
+    """Sample ``index``'s own seed: the same however samples are batched or resumed."""
+    return (task_seed(base_seed, task_id) + index) % (2**31 - 1)
+
+
+def build_request(task: Task, config: SampleConfig, *, index: int,
+                  request_id: str | None = None) -> GenerationRequest:
+    """The request for cheap sample ``index`` of ``task``: one sample, its own seed."""
     chat = config.prompt_style is PromptStyle.CHAT
     return GenerationRequest(
-        request_id=task.task_id,
-        n=config.n if n is None else n,
+        request_id=request_id or f"{task.task_id}|{index}",
+        n=1,
+        task_id=task.task_id,
+        first_index=index,
         temperature=config.temperature,
         top_p=config.top_p,
         max_tokens=config.max_tokens,
-        seed=task_seed(config.seed + seed_offset, task.task_id),
+        seed=sample_seed(config.seed, task.task_id, index),
         prompt=None if chat else task.prompt,
         messages=(ChatMessage("user", CHAT_INSTRUCTION.format(prompt=task.prompt)),) if chat else None,
         stop=() if chat else COMPLETION_STOPS,

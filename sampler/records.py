@@ -30,6 +30,10 @@ class SampleRecord:
     """The check that decided: the first failing stage, or the last one passed."""
     stage_seconds: dict[str, float] = field(default_factory=dict)
     """Seconds in each check that ran on this sample (0 for a cached verdict)."""
+    tier: str = "cheap"
+    """``cheap`` or ``strong``: which tier's model drew it."""
+    prompt_tokens: int = 0
+    """Prompt tokens of the request that drew it."""
 
     def __post_init__(self) -> None:
         if self.passed != (self.status == Status.PASSED.value):
@@ -50,6 +54,18 @@ class TaskResult:
     passed_samples: int = 0
     candidate_id: str | None = None
     prompt_tokens: int = 0
+    tier: str = ""
+    """The tier whose sample was chosen (``cheap`` or ``strong``); empty when unsolved."""
+    escalated: bool = False
+    stop_reason: str = ""
+    """Why sampling ended: ``passed``, ``budget`` (the policy's reason follows), ..."""
+    tokens_in: dict[str, int] = field(default_factory=dict)
+    """Prompt tokens per tier."""
+    tokens_out: dict[str, int] = field(default_factory=dict)
+    """Generated tokens per tier, including those of requests aborted after a pass."""
+    aborted_requests: int = 0
+    cost: float = 0.0
+    """Tokens in and out at each tier's configured prices."""
 
     def __post_init__(self) -> None:
         if self.solved != (self.solution is not None):

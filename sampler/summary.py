@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sampler.passk import mean_pass_at_k, powers_of_two_up_to
 from sampler.records import SampleRecord, TaskResult
@@ -23,14 +23,40 @@ class Summary:
     samples: int
     tokens_generated: int
     wall_seconds: float
+    fixed_n: bool = True
+    """Every task drew the same n cheap samples, so pass@k is unbiased; with
+    stop-on-first-pass or an adaptive budget it is not reported."""
+    solved_by_tier: dict[str, int] = field(default_factory=dict)
+    escalated: int = 0
+    tokens_in: dict[str, int] = field(default_factory=dict)
+    tokens_out: dict[str, int] = field(default_factory=dict)
+    aborted_requests: int = 0
+    cost: float = 0.0
+
+    @property
+    def cost_per_solved(self) -> float | None:
+        return self.cost / self.solved if self.solved else None
 
     def lines(self) -> list[str]:
-        ks = "  ".join(f"pass@{k}={v:.1%}" for k, v in self.pass_at_k.items())
-        out = [
-            f"solved {self.solved}/{self.tasks} tasks (coverage {self.coverage:.1%})",
-            f"mean pass@1 {self.mean_pass_at_1:.1%}   {ks}",
+        out = [f"solved {self.solved}/{self.tasks} tasks (coverage {self.coverage:.1%})"]
+        if self.escalated or self.solved_by_tier.get("strong"):
+            out.append(f"  cheap tier solved {self.solved_by_tier.get('cheap', 0)}; "
+                       f"{self.escalated} escalated, strong tier solved "
+                       f"{self.solved_by_tier.get('strong', 0)}")
+        if self.fixed_n:
+            ks = "  ".join(f"pass@{k}={v:.1%}" for k, v in self.pass_at_k.items())
+            out.append(f"mean pass@1 {self.mean_pass_at_1:.1%}   {ks}")
+        else:
+            out.append("pass@k not estimated: samples per task vary (stop on first pass / "
+                       "adaptive budget); use `bestofn scale` for pass@k")
+        tiers = "; ".join(f"{tier} {self.tokens_in.get(tier, 0)} in / {self.tokens_out.get(tier, 0)} out"
+                          for tier in sorted(set(self.tokens_in) | set(self.tokens_out)))
+        per_solve = f"{self.cost_per_solved:.4g}" if self.cost_per_solved is not None else "-"
+        out += [
             f"{self.samples} samples, {self.tokens_generated} tokens generated, "
             f"{self.wall_seconds:.1f} s wall",
+            f"tokens: {tiers or 'none'}; {self.aborted_requests} request(s) aborted after a pass",
+            f"cost {self.cost:.4g} at configured prices, {per_solve} per solved task",
         ]
         if self.finished < self.tasks:
             out.append(f"{self.tasks - self.finished} task(s) unfinished (infrastructure errors); "
@@ -40,14 +66,25 @@ class Summary:
 
 def summarise(task_ids: Sequence[str], results: Mapping[str, TaskResult],
               samples: Mapping[str, Mapping[str, SampleRecord]], n: int,
-              wall_seconds: float) -> Summary:
+              wall_seconds: float, *, fixed_n: bool = True) -> Summary:
     finished = [results[t] for t in task_ids if t in results]
     counts = []
     for task_id in task_ids:
         if task_id in results:
-            task_samples = list(samples.get(task_id, {}).values())
+            # pass@k is the cheap model's: strong samples are a different distribution.
+            task_samples = [s for s in samples.get(task_id, {}).values() if s.tier == "cheap"]
             counts.append((len(task_samples), sum(s.passed for s in task_samples)))
     solved = sum(r.solved for r in finished)
+    by_tier: dict[str, int] = {}
+    tokens_in: dict[str, int] = {}
+    tokens_out: dict[str, int] = {}
+    for r in finished:
+        if r.solved:
+            by_tier[r.tier or "cheap"] = by_tier.get(r.tier or "cheap", 0) + 1
+        for tier, count in r.tokens_in.items():
+            tokens_in[tier] = tokens_in.get(tier, 0) + count
+        for tier, count in r.tokens_out.items():
+            tokens_out[tier] = tokens_out.get(tier, 0) + count
     return Summary(
         tasks=len(task_ids),
         finished=len(finished),
@@ -55,7 +92,14 @@ def summarise(task_ids: Sequence[str], results: Mapping[str, TaskResult],
         coverage=solved / len(task_ids) if task_ids else 0.0,
         mean_pass_at_1=mean_pass_at_k(counts, 1),
         pass_at_k={k: mean_pass_at_k(counts, k) for k in powers_of_two_up_to(n)},
-        samples=sum(c for c, _ in counts),
+        samples=sum(len(samples.get(r.task_id, {})) for r in finished),
         tokens_generated=sum(r.tokens_generated for r in finished),
         wall_seconds=wall_seconds,
+        fixed_n=fixed_n,
+        solved_by_tier=by_tier,
+        escalated=sum(r.escalated for r in finished),
+        tokens_in=tokens_in,
+        tokens_out=tokens_out,
+        aborted_requests=sum(r.aborted_requests for r in finished),
+        cost=sum(r.cost for r in finished),
     )

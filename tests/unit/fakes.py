@@ -35,7 +35,8 @@ class MarkerVerifier:
                 status = Status.ERROR
             else:
                 status = Status.PASSED if self.marker in c.source else Status.FAILED
-            out.append(Verdict(c.task_id, c.candidate_id, self.name, status))
+            detail = "" if status is not Status.FAILED else f"AssertionError in check of {c.candidate_id}"
+            out.append(Verdict(c.task_id, c.candidate_id, self.name, status, detail))
         return out
 
 

@@ -54,6 +54,7 @@ def test_solve_with_replay_model_and_real_sandbox_then_resume(tmp_path: Path, ta
     assert first.returncode == 0, first.stderr
     assert "solved 2/3 tasks" in first.stderr
     results = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    results.sort(key=lambda r: r["task_id"])  # lines come in the order tasks finish
     assert [r["solved"] for r in results] == [True, False, True]
     solution = results[0]["solution"]
     # The solution is self-contained: the prompt's import travels with it.

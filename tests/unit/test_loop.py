@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from sampler.api import solve
 from sampler.backends.replay import ReplayBackend
-from sampler.config import SampleConfig
+from sampler.config import BudgetConfig, BudgetPolicy, SampleConfig, SolveConfig
 from sampler.loop import choose
 from sampler.records import SampleRecord
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
@@ -28,30 +28,87 @@ def lines(path: Path) -> list[dict[str, object]]:
 
 
 def test_solves_what_verifies_and_records_everything(tmp_path: Path) -> None:
+    """Scaling mode (no stop on first pass): every sample drawn, verified and recorded."""
     tasks = [make_task(i) for i in range(3)]
     backend = ReplayBackend(script({0: [False, True, True, False], 1: [False] * 4, 2: [True] * 4}))
     report = solve(tasks, out=tmp_path, backend=backend, verifier=MarkerVerifier(),
-                   sample=SampleConfig(n=4), batch_tasks=2)
+                   sample=SampleConfig(n=4), batch_tasks=2, stop_on_first_pass=False)
     by_id = {r.task_id: r for r in report.results}
     assert by_id["T/0"].solved and by_id["T/0"].candidate_id == "s1"  # lowest passing index
     assert not by_id["T/1"].solved and by_id["T/1"].solution is None
-    assert by_id["T/2"].candidate_id == "s0"
+    assert by_id["T/2"].candidate_id == "s0" and by_id["T/2"].tier == "cheap"
     assert by_id["T/0"].solution is not None and by_id["T/0"].solution.startswith("from typing import List")
     assert report.summary.solved == 2 and report.summary.coverage == pytest.approx(2 / 3)
     assert report.summary.mean_pass_at_1 == pytest.approx((2 / 4 + 0 + 1) / 3)
     assert set(report.summary.pass_at_k) == {1, 2, 4}
     results = lines(tmp_path / "results.jsonl")
     samples = lines(tmp_path / "samples.jsonl")
-    assert [r["task_id"] for r in results] == ["T/0", "T/1", "T/2"]
+    assert sorted(r["task_id"] for r in results) == ["T/0", "T/1", "T/2"]
     assert len(samples) == 12
     assert {"task_id", "sample_index", "candidate_id", "model", "passed", "status", "tokens",
-            "verifier", "stage_seconds"} <= set(samples[0])
+            "verifier", "stage_seconds", "tier", "prompt_tokens"} <= set(samples[0])
     assert {"task_id", "solved", "solution", "model", "samples_drawn", "tokens_generated",
-            "seconds"} <= set(results[0])
-    # The prompt reached the model through the chat instruction, with per-task seeds.
+            "seconds", "tier", "tokens_in", "tokens_out", "cost", "stop_reason"} <= set(results[0])
+    # Every sample is its own request with its own seed; the prompt reached the model
+    # through the chat instruction.
     request = backend.requests_seen[0]
     assert request.messages is not None and "def f0" in request.messages[0].content
-    assert len({r.seed for r in backend.requests_seen}) == 3
+    assert request.n == 1 and len(backend.requests_seen) == 12
+    assert len({r.seed for r in backend.requests_seen}) == 12
+    assert by_id["T/1"].tokens_out["cheap"] == sum(s["tokens"] for s in samples if s["task_id"] == "T/1")
+    assert by_id["T/1"].cost == pytest.approx(SolveConfig().cheap_price.cost(
+        by_id["T/1"].tokens_in["cheap"], by_id["T/1"].tokens_out["cheap"]))
+
+
+def test_stop_on_first_pass_draws_in_waves_and_aborts_in_flight(tmp_path: Path) -> None:
+    tasks = [make_task(i) for i in range(2)]
+    # One slot, slow tokens: later samples are still waiting or running when s0 passes.
+    backend = ReplayBackend(script({0: [True] * 6, 1: [False] * 6}), tokens_per_second=2000, slots=1)
+    verifier = MarkerVerifier()
+    report = solve(tasks, out=tmp_path, backend=backend, verifier=verifier,
+                   sample=SampleConfig(n=6), budget=BudgetConfig(wave=3))
+    by_id = {r.task_id: r for r in report.results}
+    assert by_id["T/0"].solved and by_id["T/0"].stop_reason == "passed"
+    assert by_id["T/0"].aborted_requests >= 1
+    assert any(r.startswith("T/0|") for r in backend.aborted)
+    assert not any(r.startswith("T/1|") for r in backend.aborted)
+    assert by_id["T/1"].samples_drawn == 6 and not by_id["T/1"].solved
+    verified_t0 = [c for task, cands in verifier.calls if task == "T/0" for c in cands]
+    assert "s0" in verified_t0 and len(verified_t0) < 6
+    assert report.summary.aborted_requests == by_id["T/0"].aborted_requests
+    assert not report.summary.fixed_n and "pass@k not estimated" in "\n".join(report.summary.lines())
+
+
+def test_sample_i_is_the_same_request_however_it_is_scheduled(tmp_path: Path) -> None:
+    task = make_task(0)
+    waves = ReplayBackend(script({0: [False] * 4}))
+    solve([task], out=tmp_path / "a", backend=waves, verifier=MarkerVerifier(),
+          sample=SampleConfig(n=4), budget=BudgetConfig(wave=1))
+    whole = ReplayBackend(script({0: [False] * 4}))
+    solve([task], out=tmp_path / "b", backend=whole, verifier=MarkerVerifier(),
+          sample=SampleConfig(n=4), stop_on_first_pass=False)
+    key = lambda r: (r.first_index, r.seed, r.messages)  # noqa: E731
+    assert sorted(map(key, waves.requests_seen)) == sorted(map(key, whole.requests_seen))
+    assert len(waves.requests_seen) == 4
+
+
+def test_adaptive_budget_gives_up_early_on_hopeless_tasks(tmp_path: Path) -> None:
+    tasks = [make_task(i) for i in range(30)]
+    pattern = {i: [i % 10 == 0] * 10 for i in range(30)}  # 3 easy tasks, 27 hopeless ones
+    fixed = solve(tasks, out=tmp_path / "fixed", backend=ReplayBackend(script(pattern)),
+                  verifier=MarkerVerifier(), sample=SampleConfig(n=10), batch_tasks=1)
+    adaptive = solve(tasks, out=tmp_path / "adaptive", backend=ReplayBackend(script(pattern)),
+                     verifier=MarkerVerifier(), sample=SampleConfig(n=10), batch_tasks=1,
+                     budget=BudgetConfig(policy=BudgetPolicy.ADAPTIVE))
+    assert fixed.summary.solved == adaptive.summary.solved == 3
+    assert adaptive.summary.samples < 0.7 * fixed.summary.samples
+    assert adaptive.summary.tokens_generated < 0.7 * fixed.summary.tokens_generated
+    hopeless = [r for r in adaptive.results if not r.solved]
+    # Once the prior has learned the suite is hard, hopeless tasks stop well before n.
+    late = hopeless[-10:]
+    assert all(r.stop_reason.startswith("budget: not worth it") for r in late)
+    assert all(r.samples_drawn < 10 for r in late)
+    assert late[-1].samples_drawn <= hopeless[0].samples_drawn
 
 
 def test_rerun_resumes_without_duplicates(tmp_path: Path) -> None:
@@ -60,14 +117,14 @@ def test_rerun_resumes_without_duplicates(tmp_path: Path) -> None:
     crashing = MarkerVerifier(fail_after=2)
     with pytest.raises(RuntimeError):
         solve(tasks, out=tmp_path, backend=ReplayBackend(script(pattern)), verifier=crashing,
-              sample=SampleConfig(n=2), batch_tasks=1)
+              sample=SampleConfig(n=2), batch_tasks=1, stop_on_first_pass=False)
     before = (tmp_path / "results.jsonl").read_text()
     assert len(lines(tmp_path / "results.jsonl")) == 2
     verifier = MarkerVerifier()
     report = solve(tasks, out=tmp_path, backend=ReplayBackend(script(pattern)), verifier=verifier,
-                   sample=SampleConfig(n=2), batch_tasks=1)
+                   sample=SampleConfig(n=2), batch_tasks=1, stop_on_first_pass=False)
     assert (tmp_path / "results.jsonl").read_text().startswith(before)  # never truncated
-    assert [c[0] for c in verifier.calls] == ["T/2", "T/3"]  # done tasks skipped
+    assert sorted({c[0] for c in verifier.calls}) == ["T/2", "T/3"]  # done tasks skipped
     ids = [(s["task_id"], s["candidate_id"]) for s in lines(tmp_path / "samples.jsonl")]
     assert len(ids) == len(set(ids)) == 8
     assert len(report.results) == 4 and report.outcome.skipped == 2

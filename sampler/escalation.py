@@ -1,0 +1,121 @@
+"""What the strong tier is asked: draft from the task and the cheap tier's failures,
+then review and repair its own best failing draft.
+
+Failures are picked by how far a candidate got through the checks (a wrong answer
+on the tests says more than a syntax error), most informative first, one per
+distinct failure message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from sampler.backends.base import ChatMessage, GenerationRequest
+from sampler.config import EscalationConfig, SampleConfig
+from sampler.prompting import CHAT_INSTRUCTION, task_seed
+from sampler.records import SampleRecord
+from tasks.types import Task
+
+# Later stages first: a candidate that reached the tests was well-formed and typed.
+_STAGE_RANK = {"syntax": 0, "mypy": 1, "tests": 2, "properties": 3}
+_MAX_CODE = 2500
+_MAX_DETAIL = 700
+
+DRAFT_FAILURES = (
+    "\n\nEarlier attempts at this function failed these checks. Avoid their mistakes."
+    "{failures}"
+)
+FAILURE = "\n\n### Attempt {number}\n```python\n{code}```\nFailed check `{stage}`: {detail}"
+REPAIR_INSTRUCTION = (
+    "Review this Python function against its specification and the check it failed, "
+    "find the bug, and reply with the corrected full function in a ```python block. "
+    "Keep its name and signature.\n\nSpecification:\n```python\n{prompt}```\n\n"
+    "Draft:\n```python\n{code}```\nFailed check `{stage}`: {detail}"
+)
+
+
+def template_id() -> str:
+    text = DRAFT_FAILURES + FAILURE + REPAIR_INSTRUCTION
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def _stage(sample: SampleRecord) -> str:
+    return sample.verifier.rsplit(":", 1)[-1] or "?"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "\n... (cut)"
+
+
+def informative_failures(samples: Sequence[SampleRecord], count: int) -> list[SampleRecord]:
+    """Up to ``count`` failed samples, furthest stage first, distinct failure messages."""
+    failed = [s for s in samples if not s.passed and s.status != "error"]
+    ranked = sorted(failed, key=lambda s: (-_STAGE_RANK.get(_stage(s), -1), s.status != "failed",
+                                           not s.detail, s.tier, s.sample_index))
+    chosen: list[SampleRecord] = []
+    seen: set[str] = set()
+    for sample in ranked:
+        key = sample.detail.strip() or sample.solution
+        if key in seen:
+            continue
+        seen.add(key)
+        chosen.append(sample)
+        if len(chosen) == count:
+            break
+    return chosen
+
+
+def _describe(sample: SampleRecord) -> tuple[str, str, str]:
+    code = _clip(sample.solution, _MAX_CODE)
+    if not code.endswith("\n"):
+        code += "\n"
+    detail = _clip(sample.detail.strip() or sample.status, _MAX_DETAIL)
+    return code, _stage(sample), detail
+
+
+def _request(task: Task, text: str, sample: SampleConfig, escalation: EscalationConfig,
+             round_index: int, index: int, request_id: str) -> GenerationRequest:
+    return GenerationRequest(
+        request_id=request_id, n=1, temperature=escalation.temperature, top_p=sample.top_p,
+        max_tokens=escalation.max_tokens,
+        seed=(task_seed(sample.seed, task.task_id + "|strong") + 1000 * round_index + index)
+        % (2**31 - 1),
+        messages=(ChatMessage("user", text),), task_id=task.task_id,
+        first_index=round_index * escalation.samples + index,
+    )
+
+
+def draft_text(task: Task, failures: Sequence[SampleRecord]) -> str:
+    text = CHAT_INSTRUCTION.format(prompt=task.prompt)
+    if failures:
+        parts = []
+        for number, failure in enumerate(failures, start=1):
+            code, stage, detail = _describe(failure)
+            parts.append(FAILURE.format(number=number, code=code, stage=stage, detail=detail))
+        text += DRAFT_FAILURES.format(failures="".join(parts))
+    return text
+
+
+def repair_text(task: Task, draft: SampleRecord) -> str:
+    code, stage, detail = _describe(draft)
+    return REPAIR_INSTRUCTION.format(prompt=task.prompt, code=code, stage=stage, detail=detail)
+
+
+def round_requests(task: Task, round_index: int, samples: Sequence[SampleRecord],
+                   sample: SampleConfig, escalation: EscalationConfig,
+                   request_id: str) -> list[GenerationRequest]:
+    """Round 0 drafts from the cheap failures; later rounds repair the best failing
+    strong draft so far (a fresh draft if every strong sample errored)."""
+    strong = [s for s in samples if s.tier == "strong"]
+    if round_index == 0 or not informative_failures(strong, 1):
+        failures = informative_failures([s for s in samples if s.tier == "cheap"],
+                                        escalation.failures_shown)
+        text = draft_text(task, failures)
+    else:
+        text = repair_text(task, informative_failures(strong, 1)[0])
+    return [
+        _request(task, text, sample, escalation, round_index, i,
+                 f"{request_id}{round_index * escalation.samples + i}")
+        for i in range(escalation.samples)
+    ]

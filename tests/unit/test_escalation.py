@@ -1,0 +1,97 @@
+"""Escalation to the strong tier: only on verified failure, with the failures in the prompt."""
+
+import json
+from pathlib import Path
+
+from sampler.api import solve
+from sampler.backends.replay import ReplayBackend
+from sampler.config import BudgetConfig, BudgetPolicy, EscalationConfig, SampleConfig, TierPrice
+from sampler.escalation import informative_failures
+from sampler.records import SampleRecord
+from tests.unit.fakes import MarkerVerifier, fenced, make_task
+from tests.unit.test_loop import RIGHT, WRONG, script
+
+WRONG_STRONG = "def f{i}(x: int) -> int:\n    return x - 1  # strong draft\n"
+
+
+def strong_script(pattern: dict[int, list[bool]]) -> dict[str, list[str]]:
+    return {f"T/{i}": [fenced((RIGHT if ok else WRONG_STRONG).format(i=i)) for ok in oks]
+            for i, oks in pattern.items()}
+
+
+def test_escalates_only_verified_failures_and_hands_over_what_failed(tmp_path: Path) -> None:
+    tasks = [make_task(i) for i in range(3)]
+    cheap = ReplayBackend(script({0: [True] * 4, 1: [False] * 4, 2: [False, True, False, False]}),
+                          model="cheap")
+    strong = ReplayBackend(strong_script({0: [True] * 2, 1: [True] * 2, 2: [True] * 2}), model="strong")
+    report = solve(tasks, out=tmp_path, backend=cheap, strong_backend=strong,
+                   verifier=MarkerVerifier(), sample=SampleConfig(n=4),
+                   escalation=EscalationConfig(samples=2, rounds=2))
+    by_id = {r.task_id: r for r in report.results}
+    assert {r.key for r in strong.requests_seen} == {"T/1"}  # the only task no cheap sample passed
+    assert by_id["T/1"].solved and by_id["T/1"].tier == "strong" and by_id["T/1"].escalated
+    assert by_id["T/1"].model == "strong" and by_id["T/1"].candidate_id == "x0"
+    assert by_id["T/0"].tier == "cheap" and not by_id["T/0"].escalated
+    assert by_id["T/2"].tier == "cheap" and by_id["T/2"].candidate_id == "s1"
+    # The strong model saw the task, the failing cheap code and the check's message.
+    prompt = strong.requests_seen[0].messages[0].content  # type: ignore[index]
+    assert "def f1(x: int) -> int" in prompt and "return x\n" in prompt
+    assert "AssertionError in check of s0" in prompt
+    assert by_id["T/1"].tokens_out["strong"] > 0 and by_id["T/1"].tokens_in["strong"] > 0
+    assert report.summary.solved_by_tier == {"cheap": 2, "strong": 1} and report.summary.escalated == 1
+    samples = [json.loads(x) for x in (tmp_path / "samples.jsonl").read_text().splitlines()]
+    assert {s["tier"] for s in samples if s["task_id"] == "T/1"} == {"cheap", "strong"}
+    assert all(s["model"] == "strong" for s in samples if s["tier"] == "strong")
+
+
+def test_second_round_reviews_and_repairs_the_strong_draft(tmp_path: Path) -> None:
+    task = make_task(0)
+    cheap = ReplayBackend(script({0: [False] * 2}))
+    strong = ReplayBackend(strong_script({0: [False, False, True, True]}), model="strong")
+    report = solve([task], out=tmp_path, backend=cheap, strong_backend=strong,
+                   verifier=MarkerVerifier(), sample=SampleConfig(n=2),
+                   escalation=EscalationConfig(samples=2, rounds=2))
+    (result,) = report.results
+    assert result.solved and result.tier == "strong" and result.candidate_id == "x2"
+    draft, repair = strong.requests_seen[0], strong.requests_seen[2]
+    assert "Earlier attempts" in draft.messages[0].content  # type: ignore[index]
+    repair_text = repair.messages[0].content  # type: ignore[index]
+    assert repair_text.startswith("Review this Python function") and "strong draft" in repair_text
+    assert [r.first_index for r in strong.requests_seen] == [0, 1, 2, 3]
+
+
+def test_unverified_strong_output_is_never_a_solution(tmp_path: Path) -> None:
+    task = make_task(0)
+    cheap = ReplayBackend(script({0: [False] * 2}))
+    strong = ReplayBackend(strong_script({0: [True] * 2}), model="strong")
+    # The strong tier's right answers hit an infrastructure error in verification.
+    verifier = MarkerVerifier(infra_errors={("T/0", "x0"), ("T/0", "x1")})
+    report = solve([task], out=tmp_path, backend=cheap, strong_backend=strong, verifier=verifier,
+                   sample=SampleConfig(n=2), escalation=EscalationConfig(samples=2, rounds=1))
+    assert report.results == () and report.outcome.incomplete == ("T/0",)
+
+
+def test_same_engine_strong_tier_and_cost_aware_escalation(tmp_path: Path) -> None:
+    tasks = [make_task(i) for i in range(2)]
+    engine = ReplayBackend(script({0: [False] * 6, 1: [False] * 6}))
+    report = solve(tasks, out=tmp_path, backend=engine, strong_backend=engine,
+                   verifier=MarkerVerifier(), sample=SampleConfig(n=6),
+                   escalation=EscalationConfig(samples=1, rounds=1),
+                   budget=BudgetConfig(policy=BudgetPolicy.ADAPTIVE, strong_prior=(9.0, 1.0)),
+                   strong_price=TierPrice(0.02, 0.05))
+    # A strong round believed 90% likely to solve, at cheap prices, beats more cheap waves:
+    # the policy escalates before the cheap budget is spent.
+    for result in report.results:
+        assert result.escalated and result.samples_drawn < 6 + 1
+    assert any("|strong|" in r.request_id for r in engine.requests_seen)
+
+
+def test_most_informative_failures_first() -> None:
+    def rec(i: int, stage: str, detail: str, status: str = "failed") -> SampleRecord:
+        return SampleRecord("t", i, f"s{i}", "m", False, status, 1, f"src{i}", detail=detail,
+                            verifier=stage)
+    samples = [rec(0, "syntax", "SyntaxError"), rec(1, "tests", "assert 1 == 2"),
+               rec(2, "tests", "assert 1 == 2"), rec(3, "mypy", "error: int vs str"),
+               rec(4, "tests", "", status="timeout")]
+    chosen = informative_failures(samples, 3)
+    assert [s.sample_index for s in chosen] == [1, 4, 3]
