@@ -1,0 +1,141 @@
+"""Cost per solved task: cheap-then-escalate vs strong-only, at the same per-task cap.
+
+What is real and what is simulated:
+- cheap tier: REAL SmolLM2-135M samples, replayed in order from a fixed-N run
+  (default: the one benchmarks/early_stop.py writes), so sample i is the sample
+  the model drew;
+- strong tier: SIMULATED. No strong model runs on these machines (the packaged
+  alternative, Gemma-3-270M, solved 0 of 4 HumanEval tasks). Each strong sample is
+  the task's reference solution with probability --strong-pass (seeded), else a
+  wrong answer, wrapped in a prose explanation so its token count is that of a
+  chatty frontier model (~--strong-tokens);
+- verification: REAL, every candidate through the sandboxed unit tests;
+- prices: the configured defaults (cheap 0.02/0.05, strong 1.25/10 per million
+  tokens in/out), i.e. a small self-hosted model vs a hosted frontier model.
+
+Strategies, each capped at the same strong budget per task (rounds x samples):
+1. strong-only: every task goes straight to the strong tier;
+2. cheap -> escalate: up to N cheap samples (stop on first pass), then the strong
+   tier for the tasks still unsolved, with the cheap failures in its prompt;
+3. the same with the adaptive budget.
+
+    .venv/bin/python benchmarks/cost_per_solve.py --cheap-run runs/early-stop/fixed
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from pathlib import Path
+
+from sampler.api import solve
+from sampler.backends.replay import ReplayBackend
+from sampler.config import (
+    CHEAP_PRICE,
+    STRONG_PRICE,
+    BudgetConfig,
+    BudgetPolicy,
+    EscalationConfig,
+    SampleConfig,
+)
+from sampler.records import sample_from_dict
+from sampler.store import read_records
+from sampler.summary import Summary
+from tasks.registry import select_tasks
+from tasks.types import Task
+
+
+def _fence(code: str) -> str:
+    return f"```python\n{code}```\n"
+
+
+def cheap_script(run_dir: Path) -> dict[str, list[str]]:
+    by_task: dict[str, dict[int, str]] = {}
+    for where, obj in read_records(run_dir / "samples.jsonl"):
+        record = sample_from_dict(obj, where)
+        if record.tier == "cheap":
+            by_task.setdefault(record.task_id, {})[record.sample_index] = _fence(record.solution)
+    return {task: [texts[i] for i in sorted(texts)] for task, texts in by_task.items()}
+
+
+def strong_script(tasks: list[Task], p_pass: float, tokens: int, count: int,
+                  seed: int) -> dict[str, list[str]]:
+    rng = random.Random(seed)
+    prose = ("I traced the specification and the failing checks, handled the edge cases, and "
+             "kept the signature. ") * max(1, (tokens * 4 - 200) // 100)
+    script: dict[str, list[str]] = {}
+    for task in tasks:
+        right = task.prompt + (task.canonical_solution or "    raise NotImplementedError\n")
+        wrong = task.prompt + "    raise NotImplementedError\n"
+        script[task.task_id] = [
+            prose[: max(0, tokens * 4 - len(right))] + "\n" + _fence(right if rng.random() < p_pass
+                                                                      else wrong)
+            for _ in range(count)
+        ]
+    return script
+
+
+def line(name: str, s: Summary) -> str:
+    per = f"{s.cost_per_solved:.5f}" if s.cost_per_solved is not None else "-"
+    return (f"{name:<28} solved {s.solved:>3}/{s.tasks} ({s.coverage:6.1%})  cost {s.cost:.5f}  "
+            f"per solved task {per}  tokens in/out {s.tokens_in} / {s.tokens_out}  "
+            f"escalated {s.escalated}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cheap-run", type=Path, default=Path("runs/early-stop/fixed"))
+    parser.add_argument("--limit", type=int, default=40)
+    parser.add_argument("-n", type=int, default=10)
+    parser.add_argument("--strong-pass", type=float, default=0.85)
+    parser.add_argument("--strong-tokens", type=int, default=250)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--samples", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path("runs/cost"))
+    args = parser.parse_args()
+    tasks = select_tasks(suite="humaneval", limit=args.limit)
+    cheap = cheap_script(args.cheap_run)
+    if not cheap:
+        print(f"no cheap samples in {args.cheap_run}; run benchmarks/early_stop.py first",
+              file=sys.stderr)
+        return 2
+    budget_samples = args.rounds * args.samples
+    escalation = EscalationConfig(samples=args.samples, rounds=args.rounds)
+
+    def strong_backend() -> ReplayBackend:
+        return ReplayBackend(strong_script(tasks, args.strong_pass, args.strong_tokens,
+                                           budget_samples, seed=0), model="strong-simulated")
+
+    strong_only = solve(tasks, out=args.out / "strong-only", backend=strong_backend(),
+                        sample=SampleConfig(n=budget_samples, max_tokens=1024),
+                        budget=BudgetConfig(wave=args.samples), cheap_price=STRONG_PRICE,
+                        verifiers=["tests"], batch_tasks=16)
+    escalate = solve(tasks, out=args.out / "cheap-escalate",
+                     backend=ReplayBackend(cheap, model="smollm2-135m (replayed)"),
+                     strong_backend=strong_backend(), escalation=escalation,
+                     sample=SampleConfig(n=args.n), verifiers=["tests"], batch_tasks=16)
+    adaptive = solve(tasks, out=args.out / "cheap-escalate-adaptive",
+                     backend=ReplayBackend(cheap, model="smollm2-135m (replayed)"),
+                     strong_backend=strong_backend(), escalation=escalation,
+                     budget=BudgetConfig(policy=BudgetPolicy.ADAPTIVE),
+                     sample=SampleConfig(n=args.n), verifiers=["tests"], batch_tasks=16)
+    print(f"HumanEval/0-{args.limit - 1}; cheap: real SmolLM2 samples from {args.cheap_run} "
+          f"(N<={args.n}); strong: SIMULATED, pass {args.strong_pass:.0%} per sample, "
+          f"~{args.strong_tokens} tokens; cap {args.rounds} rounds x {args.samples} strong samples "
+          f"per task; prices per M tokens cheap {CHEAP_PRICE.input_per_mtok}/"
+          f"{CHEAP_PRICE.output_per_mtok}, strong {STRONG_PRICE.input_per_mtok}/"
+          f"{STRONG_PRICE.output_per_mtok}; verification real (sandboxed tests)")
+    print(line("strong-only", strong_only.summary))
+    print(line("cheap -> escalate (fixed)", escalate.summary))
+    print(line("cheap -> escalate (adaptive)", adaptive.summary))
+    for name, report in (("fixed", escalate), ("adaptive", adaptive)):
+        s = report.summary
+        if strong_only.summary.cost_per_solved and s.cost_per_solved:
+            print(f"cost per solved task, cheap->escalate ({name}) / strong-only: "
+                  f"{s.cost_per_solved / strong_only.summary.cost_per_solved:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
