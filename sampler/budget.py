@@ -151,6 +151,10 @@ class Budget:
     def strong_round_cost(self) -> float:
         if self._strong_round_costs:
             return sum(self._strong_round_costs) / len(self._strong_round_costs)
+        return self._prior_round_cost()
+
+    def _prior_round_cost(self) -> float:
+        """A round before any was measured: prompts with failures, half-budget answers."""
         escalation = self.escalation
         assert escalation is not None
         return escalation.samples * self.strong_price.cost(800, escalation.max_tokens // 2)
@@ -160,9 +164,17 @@ class Budget:
         return (a + self._strong_solves) / (a + b + self._strong_rounds)
 
     def solve_value(self) -> float:
+        """What a solve is worth. Unset: with a strong tier, three times what the strong
+        tier is expected to charge per solve before any evidence (so the cheap tier
+        competes on price, and the strong tier is bought unless it proves useless);
+        without one, the cost of ``solve_value_samples`` cheap samples."""
         if self.config.solve_value is not None:
             return self.config.solve_value
-        return self.config.solve_value_samples * self.cheap_sample_cost()
+        cheap_value = self.config.solve_value_samples * self.cheap_sample_cost()
+        if self.escalation is None:
+            return cheap_value
+        a, b = self.config.strong_prior
+        return max(cheap_value, 3.0 * self._prior_round_cost() * (a + b) / a)
 
     # The decision.
 
