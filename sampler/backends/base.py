@@ -99,7 +99,8 @@ class StreamingBackend(Protocol):
 
     def abort(self, request_ids: Sequence[str]) -> Aborted:
         """Stop these requests in the engine; they never come back from ``poll``.
-        Unknown or already finished ids are ignored."""
+        Requests finished but not yet polled are dropped (their tokens count); unknown
+        or already polled ids are ignored."""
         ...
 
     def in_flight(self) -> int:

@@ -57,7 +57,7 @@ class ReplayBackend:
         self.requests_seen: list[GenerationRequest] = []
         """Every request received, in order: tests read what reached the model."""
         self.aborted: list[str] = []
-        """Request ids aborted while waiting or running."""
+        """Request ids aborted while waiting, running, or finished but not yet polled."""
         self._waiting: deque[Generation] = deque()
         self._running: dict[str, _Running] = {}
         self._done: list[Generation] = []
@@ -156,6 +156,11 @@ class ReplayBackend:
                 count += 1
                 fraction = 1.0 if run.end <= run.start else (now - run.start) / (run.end - run.start)
                 tokens += int(run.tokens * min(1.0, max(0.0, fraction)))
+            late = [g for g in self._done if g.request_id in wanted]
+            self._done = [g for g in self._done if g.request_id not in wanted]
+            self.aborted.extend(g.request_id for g in late)
+            count += len(late)
+            tokens += sum(c.tokens for g in late for c in g.completions)
             self._advance(now)
             return Aborted(count, tokens)
 

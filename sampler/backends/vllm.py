@@ -154,11 +154,16 @@ class VllmBackend:
         return done
 
     def abort(self, request_ids: Sequence[str]) -> Aborted:
+        wanted = set(request_ids)
         gone = [r for r in request_ids if r in self._streams]
         if gone:
             self._llm.llm_engine.abort_request(gone)
         tokens = sum(self._streams.pop(r).tokens() for r in gone)
-        return Aborted(len(gone), tokens)
+        # Finished in the engine but not yet polled: dropped too, their tokens were spent.
+        late = [g for g in self._finished if g.request_id in wanted]
+        self._finished = [g for g in self._finished if g.request_id not in wanted]
+        tokens += sum(c.tokens for g in late for c in g.completions)
+        return Aborted(len(gone) + len(late), tokens)
 
     def in_flight(self) -> int:
         return len(self._streams) + len(self._finished)
