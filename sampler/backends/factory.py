@@ -3,23 +3,49 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sampler.backends.base import Backend
 from sampler.backends.replay import ReplayBackend
 from sampler.config import EngineConfig
 from sampler.models import resolve_model
+from tasks.errors import InputError
 
 REPLAY_PREFIX = "replay:"
+OPENAI_PREFIX = "openai:"
+_OPENAI_FORM = "openai:MODEL@http(s)://HOST[:PORT]/v1"
+
+
+def parse_openai_spec(model: str) -> tuple[str, str]:
+    """``openai:MODEL@BASE_URL`` -> (MODEL, BASE_URL); InputError names what is wrong."""
+    rest = model[len(OPENAI_PREFIX):]
+    name, at, url = rest.partition("@")
+    if not at or not name.strip():
+        raise InputError(f"model {model!r}: expected {_OPENAI_FORM}")
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # a port that is not a number raises ValueError here
+    except ValueError:
+        raise InputError(f"model {model!r}: bad URL {url!r}, expected {_OPENAI_FORM}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(f"model {model!r}: bad URL {url!r}, expected {_OPENAI_FORM}")
+    return name.strip(), url
 
 
 def make_backend(model: str, engine: EngineConfig = EngineConfig()) -> Backend:
-    """``replay:FILE.jsonl`` (scripted completions, offline), ``smollm2-135m``, a path or a hub id.
+    """``replay:FILE.jsonl`` (scripted completions, offline), ``openai:MODEL@URL`` (an
+    OpenAI-compatible server), ``smollm2-135m``, a path or a hub id.
 
     The engine starts here; vLLM is imported only when a real model is asked for.
     """
     if model.startswith(REPLAY_PREFIX):
         path = Path(model[len(REPLAY_PREFIX):])
         return ReplayBackend.from_jsonl(path, model=model)
+    if model.startswith(OPENAI_PREFIX):
+        from sampler.backends.openai_compat import OpenAICompatBackend
+
+        name, url = parse_openai_spec(model)
+        return OpenAICompatBackend(url, name)
     resolved = resolve_model(model)
     from sampler.backends.vllm import VllmBackend
 
@@ -34,6 +60,9 @@ def check_model_name(model: str) -> None:
             from tasks.errors import InputError
 
             raise InputError(f"replay script {path}: no such file")
+        return
+    if model.startswith(OPENAI_PREFIX):
+        parse_openai_spec(model)  # the server is not contacted here
         return
     from sampler.models import PACKAGED_MODEL, packaged_gguf
 

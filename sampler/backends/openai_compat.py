@@ -1,0 +1,457 @@
+"""An OpenAI-compatible HTTP backend: ``vllm serve``, SGLang, llama.cpp's server, hosted APIs.
+
+Stdlib only. Each request is one streamed POST (``/chat/completions`` for chat
+requests, ``/completions`` for raw prompts) on its own connection, run by a pool
+of at most ``max_concurrency`` worker threads. Both backend shapes are served:
+``generate`` (batch) and ``submit``/``poll``/``abort`` (streaming). An abort closes
+the request's connection; vLLM's server aborts a streamed request when its client
+goes away, so the tokens stop being generated, not just read.
+
+Token counts come from the stream's final usage chunk (``stream_options.include_usage``):
+one total for all ``n`` choices, shared among them by their streamed chunk counts.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from sampler.backends.base import Aborted, Completion, Generation, GenerationRequest
+from tasks.errors import BackendError, ConfigError
+
+API_KEY_ENV = ("BESTOFN_API_KEY", "OPENAI_API_KEY")
+"""Environment variables read for the bearer token, first one set wins."""
+
+_ERROR_BODY_LIMIT = 64 * 1024
+_REASON_LIMIT = 300
+
+
+def api_key_from_env() -> str | None:
+    for name in API_KEY_ENV:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+def _one_line(text: str, limit: int = _REASON_LIMIT) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _error_message(body: bytes) -> str:
+    """The server's own words from an error body: OpenAI's ``{"error": {"message"}}``,
+    FastAPI's ``{"detail"}``, a bare ``{"message"}``, or the raw text."""
+    text = body.decode("utf-8", "replace")
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return _one_line(text) or "(empty body)"
+    if isinstance(obj, dict):
+        error = obj.get("error", obj)
+        if isinstance(error, dict):
+            for key in ("message", "detail"):
+                if error.get(key):
+                    return _one_line(str(error[key]))
+        elif isinstance(error, str) and error:
+            return _one_line(error)
+    return _one_line(text)
+
+
+def split_tokens(total: int, weights: Sequence[int]) -> list[int]:
+    """Share ``total`` tokens among choices in proportion to ``weights`` (largest
+    remainder), so the parts sum to ``total``. Usage gives one total for all ``n``
+    choices; the streamed chunks per choice say how it divides."""
+    if not weights:
+        return []
+    if sum(weights) <= 0:
+        weights = [1] * len(weights)
+    whole = sum(weights)
+    shares = [total * w // whole for w in weights]
+    order = sorted(range(len(weights)), key=lambda i: -((total * weights[i]) % whole))
+    for i in order[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+class _Call:
+    """One request's state, written by its worker thread under the backend's lock."""
+
+    def __init__(self, request: GenerationRequest) -> None:
+        self.request = request
+        n = request.n
+        self.texts: list[list[str]] = [[] for _ in range(n)]
+        self.chunks = [0] * n
+        """Streamed chunks carrying text, per choice: a token count when usage is missing."""
+        self.finish_reasons: list[str | None] = [None] * n
+        self.completion_tokens: int | None = None
+        self.prompt_tokens = 0
+        self.sock: socket.socket | None = None
+        self.aborted = False
+
+    @property
+    def request_id(self) -> str:
+        return self.request.request_id
+
+    def tokens(self) -> int:
+        if self.completion_tokens is not None:
+            return self.completion_tokens
+        return sum(self.chunks)
+
+    def generation(self) -> Generation:
+        # Without a usage chunk (some servers ignore stream_options) each streamed
+        # text chunk counts as one token: vLLM streams a token per chunk, but never
+        # the end-of-sequence token (which usage counts) nor a token that ends inside
+        # a character, so this undercounts slightly.
+        if self.completion_tokens is None:
+            counts = list(self.chunks)
+        else:
+            counts = split_tokens(self.completion_tokens, self.chunks)
+        completions = tuple(
+            Completion(text="".join(parts), tokens=count, finish_reason=reason or "stop")
+            for parts, count, reason in zip(self.texts, counts, self.finish_reasons)
+        )
+        return Generation(self.request_id, completions, self.prompt_tokens)
+
+
+class OpenAICompatBackend:
+    """Requests to an OpenAI-compatible server at ``base_url`` (``http://HOST:PORT/v1``).
+
+    ``model`` is the name the server serves (``--served-model-name``) and the name
+    results record. ``api_key``: sent as a bearer token; ``None`` reads
+    ``BESTOFN_API_KEY``, then ``OPENAI_API_KEY``; no key, no header. ``timeout``:
+    seconds any one connect or read may block (a server that stops streaming
+    for that long fails the request).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str | None = None,
+        timeout: float = 300.0,
+        max_concurrency: int = 16,
+    ) -> None:
+        if max_concurrency < 1:
+            raise ConfigError(f"max_concurrency must be >= 1, got {max_concurrency}")
+        if timeout <= 0:
+            raise ConfigError(f"timeout must be > 0, got {timeout}")
+        if not model:
+            raise ConfigError("the OpenAI-compatible backend needs a model name")
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"base URL must be http(s)://HOST[:PORT][/PATH], got {base_url!r}")
+        try:
+            self._port = parts.port
+        except ValueError:
+            raise ConfigError(f"base URL {base_url!r} has a bad port") from None
+        self.model = model
+        self.base_url = base_url.rstrip("/")
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname
+        self._path = parts.path.rstrip("/")
+        self._api_key = api_key if api_key is not None else api_key_from_env()
+        self._timeout = timeout
+        self._max_concurrency = max_concurrency
+        self._lock = threading.Lock()
+        self._work_ready = threading.Condition(self._lock)
+        self._finished = threading.Condition(self._lock)
+        self._queue: deque[_Call] = deque()
+        self._running: dict[str, _Call] = {}
+        self._done: list[Generation] = []
+        self._errors: list[tuple[str, BackendError]] = []
+        self._workers: list[threading.Thread] = []
+        self._closed = False
+
+    # Requests on the wire.
+
+    def _url(self, request: GenerationRequest) -> str:
+        return self.base_url + self._route(request)
+
+    @staticmethod
+    def _route(request: GenerationRequest) -> str:
+        return "/chat/completions" if request.messages is not None else "/completions"
+
+    def payload(self, request: GenerationRequest) -> dict[str, Any]:
+        """The JSON body sent for ``request``."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "n": request.n,
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "max_tokens": request.max_tokens,
+            "seed": request.seed,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if request.stop:
+            body["stop"] = list(request.stop)
+        if request.messages is not None:
+            body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
+        else:
+            body["prompt"] = request.prompt
+        return body
+
+    def _headers(self) -> dict[str, str]:
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "text/event-stream",
+            "User-Agent": "bestofn",
+        }
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self._https:
+            return http.client.HTTPSConnection(self._host, self._port, timeout=self._timeout)
+        return http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+
+    def _run(self, call: _Call) -> None:
+        """Send one request and read its stream to the end; raises BackendError."""
+        url = self._url(call.request)
+        where = f"POST {url}"
+        body = json.dumps(self.payload(call.request)).encode()
+        conn = self._connection()
+        try:
+            try:
+                conn.connect()
+            except TimeoutError:
+                raise BackendError(f"{where}: no connection within {self._timeout:g} s") from None
+            except OSError as exc:
+                raise BackendError(f"{where}: cannot connect: {_one_line(str(exc))}") from None
+            with self._lock:
+                if call.aborted:
+                    return
+                call.sock = conn.sock
+            try:
+                conn.request("POST", self._path + self._route(call.request), body, self._headers())
+                response = conn.getresponse()
+                if response.status >= 400:
+                    message = _error_message(response.read(_ERROR_BODY_LIMIT))
+                    raise BackendError(f"{where}: HTTP {response.status} {response.reason}: {message}")
+                self._read_stream(call, response, where)
+            except TimeoutError:
+                raise BackendError(f"{where}: no data from the server for {self._timeout:g} s") from None
+            except (OSError, http.client.HTTPException) as exc:
+                raise BackendError(f"{where}: connection broke: {_one_line(repr(exc))}") from None
+        finally:
+            conn.close()
+
+    def _read_stream(self, call: _Call, response: http.client.HTTPResponse, where: str) -> None:
+        """Server-sent events: ``data:`` lines, a blank line ends an event, ``[DONE]`` the stream."""
+        chat = call.request.messages is not None
+        for data in _sse_events(response):
+            if data == ["[DONE]"]:
+                return
+            try:
+                chunk = json.loads("\n".join(data))
+            except ValueError:
+                raise BackendError(f"{where}: bad stream data: {_one_line(' '.join(data))}") from None
+            if not isinstance(chunk, dict):
+                raise BackendError(f"{where}: bad stream data: {_one_line(' '.join(data))}")
+            self._add_chunk(call, chunk, chat, where)
+        with self._lock:
+            unfinished = any(reason is None for reason in call.finish_reasons)
+        if unfinished and not call.aborted:
+            raise BackendError(f"{where}: the stream ended before the completion finished")
+
+    def _add_chunk(self, call: _Call, chunk: dict[str, Any], chat: bool, where: str) -> None:
+        if "error" in chunk:
+            raise BackendError(f"{where}: error in stream: {_error_message(json.dumps(chunk).encode())}")
+        choices = chunk.get("choices") or []
+        usage = chunk.get("usage")
+        with self._lock:
+            for choice in choices:
+                index = choice.get("index", 0)
+                if not isinstance(index, int) or not 0 <= index < call.request.n:
+                    raise BackendError(f"{where}: choice index {index!r} outside 0..{call.request.n - 1}")
+                text = (choice.get("delta") or {}).get("content") if chat else choice.get("text")
+                if text:
+                    call.texts[index].append(str(text))
+                    call.chunks[index] += 1
+                if choice.get("finish_reason"):
+                    call.finish_reasons[index] = str(choice["finish_reason"])
+            if isinstance(usage, dict):
+                if isinstance(usage.get("completion_tokens"), int):
+                    call.completion_tokens = usage["completion_tokens"]
+                if isinstance(usage.get("prompt_tokens"), int):
+                    call.prompt_tokens = usage["prompt_tokens"]
+
+    # Worker threads: each takes queued calls one at a time.
+
+    def _start_workers(self) -> None:
+        """Called with the lock held, on the first submit."""
+        while len(self._workers) < self._max_concurrency:
+            thread = threading.Thread(target=self._work, name=f"openai-backend-{len(self._workers)}",
+                                      daemon=True)
+            self._workers.append(thread)
+            thread.start()
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                while not self._queue and not self._closed:
+                    self._work_ready.wait()
+                if self._closed:
+                    return
+                call = self._queue.popleft()
+                self._running[call.request_id] = call
+            error: BackendError | None = None
+            try:
+                self._run(call)
+            except BackendError as exc:
+                error = exc
+            except Exception as exc:  # a server speaking something else: still infrastructure
+                error = BackendError(f"POST {self._url(call.request)}: {_one_line(repr(exc))}")
+            with self._lock:
+                if call.aborted or self._running.pop(call.request_id, None) is None:
+                    continue
+                if error is not None:
+                    self._errors.append((call.request_id, error))
+                else:
+                    self._done.append(call.generation())
+                self._finished.notify_all()
+
+    # The streaming shape.
+
+    def submit(self, requests: Sequence[GenerationRequest]) -> None:
+        with self._lock:
+            if self._closed:
+                raise BackendError("the OpenAI-compatible backend is closed")
+            known = self._known_ids()
+            for request in requests:
+                if request.request_id in known:
+                    raise BackendError(f"request id {request.request_id!r} is already in flight")
+                known.add(request.request_id)
+            self._queue.extend(_Call(r) for r in requests)
+            self._start_workers()
+            self._work_ready.notify(len(requests))
+
+    def _known_ids(self) -> set[str]:
+        ids = {c.request_id for c in self._queue} | set(self._running)
+        ids.update(g.request_id for g in self._done)
+        ids.update(request_id for request_id, _ in self._errors)
+        return ids
+
+    def poll(self, timeout: float) -> list[Generation]:
+        """Finished requests; raises the BackendError of a failed one (each once)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                if self._errors:
+                    raise self._errors.pop(0)[1]
+                if self._done or not (self._queue or self._running):
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._finished.wait(remaining)
+            done, self._done = self._done, []
+        return done
+
+    def abort(self, request_ids: Sequence[str]) -> Aborted:
+        wanted = set(request_ids)
+        sockets: list[socket.socket] = []
+        count = tokens = 0
+        with self._lock:
+            for call in [c for c in self._queue if c.request_id in wanted]:
+                self._queue.remove(call)
+                count += 1
+            for request_id in [r for r in self._running if r in wanted]:
+                call = self._running.pop(request_id)
+                call.aborted = True
+                count += 1
+                tokens += call.tokens()
+                if call.sock is not None:
+                    sockets.append(call.sock)
+        for sock in sockets:
+            _hang_up(sock)
+        return Aborted(count, tokens)
+
+    def in_flight(self) -> int:
+        with self._lock:
+            return len(self._queue) + len(self._running) + len(self._done) + len(self._errors)
+
+    # The batch shape.
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
+        """Every request's completions, in request order. The first failure aborts the
+        rest of the batch and is raised. Requests submitted for streaming are untouched."""
+        if not requests:
+            return []
+        self.submit(requests)
+        wanted = {r.request_id for r in requests}
+        got: dict[str, Generation] = {}
+        failure: BackendError | None = None
+        with self._lock:
+            while failure is None and len(got) < len(wanted):
+                for i, (request_id, error) in enumerate(self._errors):
+                    if request_id in wanted:
+                        del self._errors[i]
+                        failure = error
+                        break
+                mine = [g for g in self._done if g.request_id in wanted]
+                if mine:
+                    self._done = [g for g in self._done if g.request_id not in wanted]
+                    got.update((g.request_id, g) for g in mine)
+                if failure is None and len(got) < len(wanted):
+                    if not wanted - got.keys() <= self._known_ids():
+                        failure = BackendError("a request of this generate() call was aborted")
+                        break
+                    self._finished.wait()
+        if failure is not None:
+            self.abort([r for r in wanted if r not in got])
+            raise failure
+        return [got[r.request_id] for r in requests]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            pending = [c.request_id for c in self._queue] + list(self._running)
+        self.abort(pending)
+        with self._lock:
+            self._closed = True
+            self._work_ready.notify_all()
+            workers = list(self._workers)
+        deadline = time.monotonic() + 5.0  # workers are daemons: none outlives the process
+        for thread in workers:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
+
+def _hang_up(sock: socket.socket) -> None:
+    """Close a connection another thread is reading: shutdown wakes the blocked read
+    and sends the server a FIN, which is how it learns the client is gone."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed by its worker
+
+
+def _sse_events(lines: Iterable[bytes]) -> Iterable[list[str]]:
+    """The ``data`` lines of each server-sent event; comments and other fields are skipped."""
+    data: list[str] = []
+    for raw in lines:
+        line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        if not line:
+            if data:
+                yield data
+                data = []
+            continue
+        if line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        if field == "data":
+            data.append(value[1:] if value.startswith(" ") else value)
+    if data:
+        yield data
