@@ -374,6 +374,14 @@ class OpenAICompatBackend:
                 tokens += call.tokens()
                 if call.sock is not None:
                     sockets.append(call.sock)
+            # Finished but not yet polled: dropped too; their tokens were spent. A
+            # failure of a request no longer wanted goes with it.
+            late = [g for g in self._done if g.request_id in wanted]
+            self._done = [g for g in self._done if g.request_id not in wanted]
+            failed = [e for e in self._errors if e[0] in wanted]
+            self._errors = [e for e in self._errors if e[0] not in wanted]
+            count += len(late) + len(failed)
+            tokens += sum(c.tokens for g in late for c in g.completions)
         for sock in sockets:
             _hang_up(sock)
         return Aborted(count, tokens)

@@ -278,6 +278,20 @@ def test_abort_closes_the_connection_and_the_request_never_returns(
     assert backend.abort(["long", "short"]).requests == 0  # gone, finished: ignored
 
 
+def test_abort_drops_a_finished_request_not_yet_polled(fake: FakeOpenAI,
+                                                        backend: OpenAICompatBackend) -> None:
+    backend.submit([chat("done", "tokens=3"), chat("bad", "fail=500"), chat("kept", "tokens=1")])
+    deadline = time.monotonic() + 5
+    while len(fake.seen) < 3 or not all(s.finished.is_set() for s in fake.seen):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.2)  # the client has read the three responses
+    aborted = backend.abort(["done", "bad"])
+    assert (aborted.requests, aborted.tokens) == (2, 6)  # usage: two tokens a word
+    assert [g.request_id for g in backend.poll(1.0)] == ["kept"]  # no error either
+    assert backend.in_flight() == 0
+
+
 def test_abort_of_a_queued_request_never_sends_it(fake: FakeOpenAI) -> None:
     backend = OpenAICompatBackend(fake.base_url, "tiny", max_concurrency=1, api_key="")
     try:
