@@ -52,7 +52,7 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--wave", type=int, default=2)
-    parser.add_argument("--solve-value-samples", type=float, default=60.0)
+    parser.add_argument("--solve-value-samples", type=float, default=100.0)
     parser.add_argument("--batch-tasks", type=int, default=16)
     parser.add_argument("--out", type=Path, default=Path("runs/early-stop"))
     args = parser.parse_args()

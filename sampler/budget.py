@@ -1,10 +1,10 @@
 """How many samples a task gets: another wave of cheap samples, escalation, or stop.
 
 The adaptive policy keeps, per task, a posterior on its cheap pass rate ``p``:
-``Beta(a + passes, b + failures)``, whose prior ``Beta(a, b)`` is fitted to the
-tasks this run has already finished (empirical Bayes, so the policy learns that
-most tasks of a hard suite never pass), shrunk toward a configured default while
-few have. For each option it prices the expected cost per solve:
+``Beta(a + passes, b + failures)``, whose prior ``Beta(a, b)`` is fitted to every
+task's passes and failures so far, finished or in flight (empirical Bayes, so the
+policy learns that most tasks of a hard suite never pass), shrunk toward a
+configured default while there is little data. For each option it prices the expected cost per solve:
 
 - another cheap wave of ``w`` samples: ``w * cost_per_sample / P(a pass among w)``,
   with ``P = 1 - B(a, b + f + w) / B(a, b + f)`` after ``f`` failures;
@@ -15,7 +15,13 @@ and takes the cheaper one, or stops when both cost more than a solve is worth.
 The fixed policy draws ``n`` cheap samples (in waves when stopping on first pass),
 then escalates if a strong tier exists. Stopping rules that depend on what was
 observed leave the likelihood ``p^s (1-p)^f`` unchanged, so fitting the prior on
-early-stopped tasks is sound.
+early-stopped and unfinished tasks is sound.
+
+What a solve is worth (``solve_value``) sets the trade-off. Replaying the 400
+SmolLM2 samples of HumanEval/0-39 (N=10, 10 tasks solvable) through this policy,
+16 tasks in flight: worth 60 cheap samples solved 7 with 65% fewer samples; 70: 9
+with 43% fewer; 100 (the default): all 10 with 28% fewer. Pass/fail alone cannot
+tell a task that passes once in ten from a hopeless one early.
 """
 
 from __future__ import annotations
@@ -116,8 +122,9 @@ class Budget:
         self.max_cheap = max_cheap
         self.escalation = escalation
         self.stop_on_first_pass = stop_on_first_pass
-        self._outcomes: list[tuple[int, int]] = []
-        self.prior: tuple[float, float] = config.prior
+        self._outcomes: dict[str, tuple[int, int]] = {}
+        self._fitted = True
+        self._prior: tuple[float, float] = config.prior
         self._strong_rounds = 0
         self._strong_solves = 0
         self._cheap_samples = 0
@@ -130,10 +137,22 @@ class Budget:
         self._cheap_samples += 1
         self._cheap_cost += self.cheap_price.cost(prompt_tokens, output_tokens)
 
-    def observe_task(self, passes: int, failures: int) -> None:
-        """A finished task's cheap record: refits the pass-rate prior."""
-        self._outcomes.append((passes, failures))
-        self.prior = fit_prior(self._outcomes, self.config.prior, self.config.prior_spread)
+    def observe_task(self, task_id: str, passes: int, failures: int) -> None:
+        """A task's cheap record so far, finished or not. Unfinished tasks count too:
+        with sequential sampling the likelihood of what was seen does not depend on
+        what is still to come, and waiting for tasks to finish would let a run with
+        many tasks in flight spend a full budget on each before the prior learns."""
+        if self._outcomes.get(task_id) != (passes, failures):
+            self._outcomes[task_id] = (passes, failures)
+            self._fitted = False
+
+    @property
+    def prior(self) -> tuple[float, float]:
+        if not self._fitted:
+            self._prior = fit_prior(list(self._outcomes.values()), self.config.prior,
+                                    self.config.prior_spread)
+            self._fitted = True
+        return self._prior
 
     def observe_round(self, solved: bool, cost: float) -> None:
         self._strong_rounds += 1

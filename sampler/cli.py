@@ -126,7 +126,7 @@ def _tier_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wave", type=int, default=2, help="cheap samples per task per wave")
     parser.add_argument("--solve-value", type=float,
                         help="what one solved task is worth, in the price currency (adaptive "
-                             "budget; default: the cost of 60 cheap samples)")
+                             "budget; default: the cost of 100 cheap samples)")
     parser.add_argument("--strong", default=os.environ.get("BESTOFN_STRONG"),
                         help="escalate tasks no cheap sample solved to: 'same' (this engine with "
                              "repair prompts and a larger budget), a model dir or hub id (a "

@@ -141,7 +141,8 @@ class BudgetConfig:
     prior: tuple[float, float] = (0.2, 1.0)
     """Default Beta(a, b) prior on a task's cheap pass rate (mean 17%, most mass near 0:
     small models solve some tasks often and most never). The run refits it to its
-    finished tasks; this is where it starts and what it is shrunk toward."""
+    tasks' passes and failures so far; this is where it starts and what it is shrunk
+    toward."""
     prior_spread: float = 1.0
     """Hyperprior standard deviation on log a and log b: how fast the data take over."""
     strong_prior: tuple[float, float] = (1.0, 3.0)
@@ -149,7 +150,7 @@ class BudgetConfig:
     solve_value: float | None = None
     """What one solved task is worth; a wave or round whose expected cost per solve is
     higher is not bought. ``None``: the cost of ``solve_value_samples`` cheap samples."""
-    solve_value_samples: float = 60.0
+    solve_value_samples: float = 100.0
 
     def __post_init__(self) -> None:
         if self.wave < 1:

@@ -192,7 +192,13 @@ class BestOfN:
         run.strong_rounds = len({s.sample_index // self._round_size() for s in known.values()
                                  if s.tier == STRONG})
         self._runs[task.task_id] = run
+        self._observe(run)
         self._advance(run)
+
+    def _observe(self, run: _TaskRun) -> None:
+        cheap = [s for s in run.tier_samples(CHEAP) if s.status != Status.ERROR.value]
+        passes = sum(s.passed for s in cheap)
+        self.budget.observe_task(run.task.task_id, passes, len(cheap) - passes)
 
     def _round_size(self) -> int:
         return self.config.escalation.samples if self.config.escalation else 1
@@ -284,6 +290,7 @@ class BestOfN:
         self.store.record_samples(records)
         for record in records:
             run.samples[record.candidate_id] = record
+        self._observe(run)
         if run.passed() and self.config.stop_on_first_pass:
             self._abort(run)
 
@@ -370,8 +377,5 @@ class BestOfN:
             cost=round(cost, 8),
         )
         self.store.record_result(result)
-        cheap = [s for s in samples if s.tier == CHEAP and s.status != Status.ERROR.value]
-        passes = sum(s.passed for s in cheap)
-        self.budget.observe_task(passes, len(cheap) - passes)
         self._results.append(result)
         self.progress.advance(1, int(result.solved))
