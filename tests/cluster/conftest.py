@@ -1,0 +1,21 @@
+"""One real local Ray for the cluster tests: 2 CPUs and 4 simulated GPUs (``GPU_SIM``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+SIMULATED_GPUS = 4
+
+
+@pytest.fixture(scope="session")
+def ray_local() -> Iterator[Any]:
+    ray = pytest.importorskip("ray")
+    if ray.is_initialized():  # pragma: no cover - a test left it running
+        ray.shutdown()
+    ray.init(num_cpus=2, resources={"GPU_SIM": SIMULATED_GPUS}, include_dashboard=False,
+             logging_level="WARNING")
+    yield ray
+    ray.shutdown()
