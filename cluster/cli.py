@@ -2,28 +2,21 @@
 
 ``sampler.cli`` never imports this package (imports point downward); the console
 script points here so that ``--cluster`` can build engines and verifiers on Ray.
+Ray itself is imported only when a run asks for the cluster.
 """
 
 from __future__ import annotations
 
-import inspect
 import sys
-from collections.abc import Callable
+from collections.abc import Sequence
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     import sampler.cli
 
     from cluster.runtime import build
 
-    entry: Callable[..., int] = sampler.cli.main
-    if "cluster_factory" not in inspect.signature(entry).parameters:
-        # A sampler without the cluster hook: everything but --cluster still works.
-        if any(arg == "--cluster" or arg.startswith("--cluster=") for arg in sys.argv[1:]):
-            print("bestofn: error: this sampler.cli has no --cluster support yet", file=sys.stderr)
-            return 2
-        return entry()
-    return entry(cluster_factory=build)
+    return sampler.cli.main(argv, cluster_factory=build)
 
 
 if __name__ == "__main__":
