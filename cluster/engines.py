@@ -8,7 +8,8 @@ adds no behaviour of its own, so everything it does is tested without Ray.
 ``RayEnginePool`` is a ``StreamingBackend`` over K such actors, for the driver's
 best-of-N loop:
 
-* ``submit`` routes each request to the least-loaded engine (samples in flight);
+* ``submit`` routes each request to the least-loaded engine that is up (samples in
+  flight), and the next ``poll`` sends each engine its share in one call;
 * ``poll`` keeps one short server-side ``poll`` call outstanding per busy engine
   and ``ray.wait``s on all of them, so no engine blocks the others;
 * ``abort`` forwards to the engines that own the requests;
@@ -222,6 +223,8 @@ class _Engine:
     """In flight on this engine: submitted, not yet returned or aborted."""
     load: int = 0
     """Samples (``n``) in flight."""
+    outbox: list[GenerationRequest] = field(default_factory=list)
+    """Routed here, not yet sent: submits are sent together at the next poll."""
     poll_ref: Any = None
     controls: list[Any] = field(default_factory=list)
     """Outstanding submit calls, checked for errors."""
@@ -304,6 +307,7 @@ class RayEnginePool:
         engine.started = time.monotonic()
         engine.poll_ref = None
         engine.controls = []
+        engine.outbox = []
 
     def _replace(self, engine: _Engine, cause: BaseException) -> None:
         """The actor is gone: start another in its slot and re-route what it had in flight."""
@@ -328,16 +332,22 @@ class RayEnginePool:
         self._route(orphans)
 
     def _route(self, requests: Sequence[GenerationRequest]) -> None:
-        batches: dict[int, list[GenerationRequest]] = {}
+        """Least-loaded first; an engine still starting (a replacement loading its model)
+        gets work only when no engine is up, so re-issued requests do not wait for it."""
         for request in requests:
-            engine = min(self._engines, key=lambda e: (e.load, e.index))
+            engine = min(self._engines, key=lambda e: (not e.up, e.load, e.index))
             engine.requests[request.request_id] = request
             engine.load += request.n
             self._owner[request.request_id] = engine
-            batches.setdefault(engine.index, []).append(request)
-        for index, batch in batches.items():
-            engine = self._engines[index]
-            engine.controls.append(engine.actor.submit.remote(batch))
+            engine.outbox.append(request)
+
+    def _flush(self) -> None:
+        """Send what was routed since the last poll: one actor call per engine, however
+        many ``submit`` calls (a loop submits a task's wave at a time) it took."""
+        for engine in self._engines:
+            if engine.outbox:
+                batch, engine.outbox = engine.outbox, []
+                engine.controls.append(engine.actor.submit.remote(batch))
 
     def _check(self, engine: _Engine) -> None:
         """Surface a failed submit, a dead actor, or an engine that never started."""
@@ -388,6 +398,7 @@ class RayEnginePool:
         while True:
             out, self._ready = self._ready, []
             refs: dict[Any, _Engine] = {}
+            self._flush()
             for engine in self._engines:
                 self._check(engine)
             for engine in self._engines:
@@ -433,6 +444,11 @@ class RayEnginePool:
                 continue
             request = engine.requests.pop(request_id)
             engine.load -= request.n
+            unsent = [r for r in engine.outbox if r.request_id != request_id]
+            if len(unsent) < len(engine.outbox):  # never sent: nothing to stop in the engine
+                engine.outbox = unsent
+                by_engine.setdefault(-1, []).append(request_id)
+                continue
             by_engine.setdefault(engine.index, []).append(request_id)
         calls = [(self._engines[i], self._engines[i].actor.abort.remote(ids))
                  for i, ids in by_engine.items() if i >= 0]
@@ -512,6 +528,8 @@ class RayEnginePool:
                 ray.util.remove_placement_group(engine.placement_group)
         self._owner.clear()
         self._ready.clear()
+        for engine in self._engines:
+            engine.outbox = []
 
 
 _GONE: Any = object()

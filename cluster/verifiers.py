@@ -144,6 +144,9 @@ class RayVerifierPool:
         """Worker actors replaced so far."""
         self.reverified = 0
         """Candidates sent again after their worker died."""
+        self.parallelism = workers * self.resources.concurrency
+        """Verification calls this pool can serve at once: callers sizing a thread pool
+        for ``verify`` (the loop's verification threads) should allow this many."""
         self._closed = False
         try:
             for worker in self._workers:

@@ -1,4 +1,5 @@
-"""One real local Ray for the cluster tests: 2 CPUs and 4 simulated GPUs (``GPU_SIM``)."""
+"""One real local Ray for the cluster tests (started once for the package, shut down
+after its last test): 2 CPUs and 4 simulated GPUs (``GPU_SIM``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 SIMULATED_GPUS = 4
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def ray_local() -> Iterator[Any]:
     ray = pytest.importorskip("ray")
     if ray.is_initialized():  # pragma: no cover - a test left it running

@@ -89,11 +89,13 @@ def test_abort_reaches_the_owning_engine_and_aborted_requests_never_return(ray_l
     pool = RayEnginePool(spec(tokens_per_second=50.0, slots=2), 2, ON_SIM_GPU)
     try:
         pool.wait_ready(timeout=120)
-        requests = [request(i) for i in range(12)]
-        pool.submit(requests)
+        requests = [request(i) for i in range(14)]
+        pool.submit(requests[:12])
+        pool.poll(0.0)  # sends them to the engines
+        pool.submit(requests[12:])  # routed, not sent yet
         dropped = [r.request_id for r in requests[6:]]
         aborted = pool.abort(dropped + ["not-a-request"])
-        assert aborted.requests == 6
+        assert aborted.requests == 8
         got = [g.request_id for g in drain(pool)]
         assert sorted(got) == sorted(r.request_id for r in requests[:6])
         assert pool.in_flight() == 0

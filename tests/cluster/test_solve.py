@@ -94,7 +94,7 @@ def wait_until(predicate: Callable[[], bool], seconds: float = 60.0) -> bool:
 
 
 def test_engine_and_verifier_worker_killed_mid_solve(ray_local: Any, tmp_path: Path) -> None:
-    engines, verifier = pools(0.2, tokens_per_second=50.0)
+    engines, verifier = pools(0.1, tokens_per_second=100.0)
     out = tmp_path / "run"
     killed: list[str] = []
 
