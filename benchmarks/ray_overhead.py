@@ -154,10 +154,11 @@ def simulated_scaling(out: Path, engines_list: Sequence[int], tasks: int, n: int
             pool.close()
         rate = solved / seconds
         base = rate if base is None else base
+        base_k = engines_list[0]
         note = f"   vs in-process {rate / base_local:.3f}" if k == 1 else ""
         print(f"  Ray, {k} engine(s):    {seconds:6.2f} s  {solved} solved  {samples} samples  "
               f"{rate:6.2f} solved tasks/s  {samples / seconds:7.1f} samples/s  "
-              f"efficiency {rate / (k * base):.3f}{note}", flush=True)
+              f"efficiency {rate * base_k / (k * base):.3f}{note}", flush=True)
 
 
 def main() -> int:
@@ -173,6 +174,8 @@ def main() -> int:
     parser.add_argument("--sim-tokens", type=int, default=100, help="tokens per simulated sample")
     parser.add_argument("--tps", type=float, default=100.0, help="simulated tokens/s per sequence")
     parser.add_argument("--slots", type=int, default=8, help="simulated sequences per engine")
+    parser.add_argument("--sim-engines", default="1,2,4,8",
+                        help="engine counts for (b), comma-separated; the first is the baseline")
     args = parser.parse_args()
 
     import ray
@@ -191,7 +194,8 @@ def main() -> int:
                   f"{args.slots} slots/engine (ideal {args.slots * args.tps / args.sim_tokens:g} "
                   "samples/s per engine), marker verifier in the driver, stop on first pass, "
                   "batch_tasks = 8 x engines", flush=True)
-            simulated_scaling(args.out, [1, 2, 4, 8], args.sim_tasks, args.sim_n, args.sim_tokens,
+            engines = [int(k) for k in args.sim_engines.split(",")]
+            simulated_scaling(args.out, engines, args.sim_tasks, args.sim_n, args.sim_tokens,
                               args.tps, args.slots)
     finally:
         ray.shutdown()
