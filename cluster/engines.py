@@ -401,6 +401,7 @@ class RayEnginePool:
             self._flush()
             for engine in self._engines:
                 self._check(engine)
+            self._flush()  # what a replacement re-routed
             for engine in self._engines:
                 if engine.requests and engine.poll_ref is None:
                     engine.poll_ref = engine.actor.poll.remote(self.resources.poll_slice)
