@@ -151,7 +151,8 @@ def _cluster_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engines", type=int, default=_env_int("ENGINES", 1),
                         help="engines (Ray actors when > 1) [env BESTOFN_ENGINES]")
     parser.add_argument("--verifier-workers", type=int,
-                        help="Ray verifier workers (default: one per CPU Ray sees)")
+                        help="Ray verifier workers (default: embedded, one worker with all "
+                             "CPUs; on a cluster, the CPUs left beside the engines / 4)")
 
 
 def _verifiers_arg(parser: argparse.ArgumentParser) -> None:

@@ -152,8 +152,11 @@ class BestOfN:
         self.progress.start(total=len(tasks), already_done=skipped)
         futures: dict[Future[list[Verdict]], tuple[str, list[_Pending]]] = {}
         try:
-            with ThreadPoolExecutor(self.config.verify_threads,
-                                    thread_name_prefix="verify") as pool:
+            # A verifier that fans out further (a Ray worker pool) says how many
+            # calls it can take at once; fewer threads would leave its workers idle.
+            threads = max(self.config.verify_threads,
+                          int(getattr(self.verifier, "parallelism", 0) or 0))
+            with ThreadPoolExecutor(threads, thread_name_prefix="verify") as pool:
                 while pending or self._runs:
                     while pending and len(self._runs) < self.config.batch_tasks:
                         self._begin(pending.popleft())

@@ -1,5 +1,5 @@
 """``bestofn`` through ``cluster.cli``: --cluster builds engines and verifiers on Ray;
-bad input fails before Ray starts, a missing cluster is an infrastructure error."""
+bad input fails before Ray starts."""
 
 from __future__ import annotations
 
