@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sampler.config import SampleConfig
-from sampler.prompting import task_seed
+from sampler.prompting import sample_seed
 from sampler.records import SampleRecord, sample_from_dict
 from sampler.store import RESULTS, SAMPLES, JsonlAppender, read_records
 
@@ -92,7 +92,8 @@ class DatasetRow:
     n: int
     base_seed: int
     seed: int
-    """The task's derived sampling seed (``sampler.prompting.task_seed``)."""
+    """This sample's own sampling seed (``sampler.prompting.sample_seed``): the request
+    with it, the prompt and these settings draws this sample again."""
     prompt_style: str
     verifier: str
     verifier_version: str
@@ -118,7 +119,7 @@ class Provenance:
             candidate_id=record.candidate_id, tokens=record.tokens,
             temperature=self.sample.temperature, top_p=self.sample.top_p,
             max_tokens=self.sample.max_tokens, n=self.sample.n, base_seed=self.sample.seed,
-            seed=task_seed(self.sample.seed, record.task_id),
+            seed=sample_seed(self.sample.seed, record.task_id, record.sample_index),
             prompt_style=str(self.sample.prompt_style.value), verifier=self.verifier,
             verifier_version=self.verifier_version, bestofn_version=self.bestofn_version,
             created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
