@@ -26,6 +26,17 @@ def import_ray() -> Any:
     return ray
 
 
+_REMOTE_CLASSES: dict[type, Any] = {}
+
+
+def remote_class(cls: type) -> Any:
+    """``ray.remote(cls)``, made once on first use, so importing a module that defines
+    an actor class needs no Ray."""
+    if cls not in _REMOTE_CLASSES:
+        _REMOTE_CLASSES[cls] = import_ray().remote(cls)
+    return _REMOTE_CLASSES[cls]
+
+
 def is_actor_gone(exc: BaseException) -> bool:
     """True when ``exc`` means the actor (or its worker process or node) is dead."""
     ray = import_ray()

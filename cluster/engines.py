@@ -34,13 +34,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cluster._ray import import_ray, init_failed, is_actor_gone, raise_from_actor
+from cluster._ray import import_ray, init_failed, is_actor_gone, raise_from_actor, remote_class
 from sampler.backends.base import Aborted, Generation, GenerationRequest, StreamingBackend, streaming
+from sampler.backends.factory import REPLAY_PREFIX, make_backend
+from sampler.backends.replay import ReplayBackend, read_replay_script
 from sampler.config import EngineConfig
 from tasks.errors import BackendError, ConfigError
-from tasks.jsonl import read_jsonl_objects, require_str
 
-REPLAY_PREFIX = "replay:"
 CPU_BIND_VARIABLE = "VLLM_CPU_OMP_THREADS_BIND"
 
 
@@ -75,25 +75,14 @@ class EngineSpec:
         """``replay:FILE.jsonl`` is read here, on the driver, so the actors need not see
         the file; any other name is resolved inside each actor (on its node)."""
         if model.startswith(REPLAY_PREFIX):
-            path = Path(model[len(REPLAY_PREFIX):])
-            script: dict[str, list[str]] = {}
-            for number, obj in read_jsonl_objects(path):
-                where = f"{path}:{number}"
-                task_id = require_str(obj, "task_id", where)
-                text = require_str(obj, "completion", where)
-                assert task_id is not None and text is not None
-                script.setdefault(task_id, []).append(text)
+            script = read_replay_script(Path(model[len(REPLAY_PREFIX):]))
             return cls.replay(script, model=model)
         return cls(model=model, engine=engine or EngineConfig())
 
     def build(self) -> StreamingBackend:
         if self.script is not None:
-            from sampler.backends.replay import ReplayBackend
-
             return ReplayBackend({k: list(v) for k, v in self.script}, model=self.model,
                                  tokens_per_second=self.tokens_per_second, slots=self.slots)
-        from sampler.backends.factory import make_backend
-
         return streaming(make_backend(self.model, self.engine))
 
 
@@ -200,17 +189,6 @@ class EngineHost:
         self._backend.close()
 
 
-_ACTOR_CLASS: Any = None
-
-
-def engine_actor_class() -> Any:
-    """``ray.remote(EngineHost)``, made on first use so importing this module needs no Ray."""
-    global _ACTOR_CLASS
-    if _ACTOR_CLASS is None:
-        _ACTOR_CLASS = import_ray().remote(EngineHost)
-    return _ACTOR_CLASS
-
-
 @dataclass
 class _Engine:
     """Driver-side state of one engine slot (the actor in it may be a replacement)."""
@@ -300,7 +278,7 @@ class RayEnginePool:
         if env:
             options["runtime_env"] = {"env_vars": env}
         engine.incarnation += 1
-        engine.actor = engine_actor_class().options(
+        engine.actor = remote_class(EngineHost).options(
             name=None, max_restarts=0, max_concurrency=1, **options).remote(self.spec)
         engine.ready_ref = engine.actor.describe.remote()
         engine.up = False

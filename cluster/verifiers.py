@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cluster._ray import import_ray, init_failed, is_actor_gone, raise_from_actor
+from cluster._ray import import_ray, init_failed, is_actor_gone, raise_from_actor, remote_class
 from tasks.errors import ConfigError, InfrastructureError
 from tasks.types import Task
 from verifiers.types import Candidate, Verdict, Verifier
@@ -103,16 +103,6 @@ class VerifierHost:
             close()
 
 
-_ACTOR_CLASS: Any = None
-
-
-def verifier_actor_class() -> Any:
-    global _ACTOR_CLASS
-    if _ACTOR_CLASS is None:
-        _ACTOR_CLASS = import_ray().remote(VerifierHost)
-    return _ACTOR_CLASS
-
-
 @dataclass
 class _Worker:
     index: int
@@ -166,7 +156,7 @@ class RayVerifierPool:
 
     def _start(self, worker: _Worker) -> None:
         worker.incarnation += 1
-        worker.actor = verifier_actor_class().options(**self._options()).remote(self.spec)
+        worker.actor = remote_class(VerifierHost).options(**self._options()).remote(self.spec)
         worker.ready_ref = worker.actor.pid.remote()
         worker.busy = 0
 

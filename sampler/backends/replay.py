@@ -26,6 +26,20 @@ def count_tokens(text: str) -> int:
     return max(1, len(text) // 4)
 
 
+def read_replay_script(path: Path) -> dict[str, list[str]]:
+    """Lines of ``{"task_id": ..., "completion": ...}``, in sample order per task."""
+    script: dict[str, list[str]] = {}
+    for number, obj in read_jsonl_objects(path):
+        where = f"{path}:{number}"
+        task_id = require_str(obj, "task_id", where)
+        text = require_str(obj, "completion", where)
+        assert task_id is not None and text is not None
+        script.setdefault(task_id, []).append(text)
+    if not script:
+        raise TaskFormatError(f"{path}: no completions")
+    return script
+
+
 @dataclass
 class _Running:
     generation: Generation
@@ -64,17 +78,7 @@ class ReplayBackend:
 
     @classmethod
     def from_jsonl(cls, path: Path, *, model: str = "replay") -> ReplayBackend:
-        """Lines of ``{"task_id": ..., "completion": ...}``, in sample order per task."""
-        script: dict[str, list[str]] = {}
-        for number, obj in read_jsonl_objects(path):
-            where = f"{path}:{number}"
-            task_id = require_str(obj, "task_id", where)
-            text = require_str(obj, "completion", where)
-            assert task_id is not None and text is not None
-            script.setdefault(task_id, []).append(text)
-        if not script:
-            raise TaskFormatError(f"{path}: no completions")
-        return cls(script, model=model)
+        return cls(read_replay_script(path), model=model)
 
     def _generation(self, request: GenerationRequest) -> Generation:
         texts = self._script.get(request.key) or [self._default]
