@@ -137,10 +137,6 @@ class BestOfN:
         self._results: list[TaskResult] = []
         self._incomplete: list[str] = []
 
-    @property
-    def model(self) -> str:
-        return self.cheap.model
-
     def _engines(self) -> list[StreamingBackend]:
         return [self.cheap] if self.strong is None or self.strong is self.cheap \
             else [self.cheap, self.strong]
@@ -238,9 +234,7 @@ class BestOfN:
                 self.budget.observe_cheap_sample(generation.prompt_tokens, completion.tokens)
             if run.passed() and self.config.stop_on_first_pass:
                 continue  # arrived after the task was solved: paid for, not verified
-            prior = run.samples.get(cid)
-            if prior is not None and prior.status != Status.ERROR.value:
-                continue
+            # Only indices without a verified sample are ever requested (cheap_done).
             source = program_from_output(run.task, completion.text, self.config.sample.prompt_style)
             arrived.setdefault(task_id, []).append(_Pending(
                 Candidate(task_id, cid, source), tier, index, completion.tokens,
