@@ -55,14 +55,15 @@ class SolveReport:
     """Per verification stage of this call: counts (ran, cached, passed, ...) and seconds."""
 
 
-def default_verifier(stages: Sequence[str] | None = None) -> Verifier:
+def default_verifier(stages: Sequence[str] | None = None, *, pin: bool = False) -> Verifier:
     """The cheap-first pipeline (syntax, mypy, tests, properties), each stage where it applies.
 
     ``stages`` picks a subset by name; unknown names raise ``UnknownNameError``.
+    ``pin``: sandbox slots pinned to cores, for processes that run no engine.
     """
     from verifiers.pipeline import make_pipeline
 
-    return make_pipeline(stages)
+    return make_pipeline(stages, pin=pin)
 
 
 def stage_stats(verifier: Verifier) -> dict[str, dict[str, Any]]:
@@ -199,7 +200,8 @@ def verify(
     for cand in todo:
         groups.setdefault(cand.task_id, []).append(cand)
     own_verifier = verifier is None
-    active = verifier if verifier is not None else default_verifier(verifiers)
+    # No engine shares this process's cores here, so the sandbox slots may pin theirs.
+    active = verifier if verifier is not None else default_verifier(verifiers, pin=True)
     bar = progress or NullProgress()
     appender = JsonlAppender(out_path)
     verdicts: list[Verdict] = []

