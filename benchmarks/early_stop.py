@@ -3,10 +3,19 @@
 One engine (the packaged model on vLLM's CPU build), HumanEval/0-39, N=10,
 T=0.7, seed 0, unit-test verification (the foundation's definition of a pass):
 
-1. fixed: all N samples of every task (no stopping);
+1. fixed: all N samples of every task (no stopping), each sample generated to
+   its natural end (``stop_at_code_end=False``: the foundation's sampler);
 2. adaptive: waves of 2, each task stopped at its first verified pass with its
-   requests still in the engine aborted, and the adaptive budget (sampler.budget)
-   deciding whether another wave is worth its expected cost per solve.
+   requests still in the engine aborted, the adaptive budget (sampler.budget)
+   deciding whether another wave is worth its expected cost per solve, and each
+   sample stopped when its first python block closes (the default since then).
+
+The adaptive run's saving is split into its two sources from the same samples:
+the tokens its samples cost in the fixed run (same seeds, so the same samples
+up to the cut) give what the budget and stop-on-first-pass alone would have
+spent; the rest is stopping at the code's end. The program and verdict of every
+sample drawn in both runs are compared: stopping at the code's end must never
+change them.
 
 Every sample has its own seed, so run 2's samples are a subset of run 1's. The
 line "stop-on-first-pass alone" is computed from run 1's samples (tokens of
@@ -20,11 +29,13 @@ Tokens counted: every generated token, including those of aborted requests.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
 
 from sampler.api import solve
+from sampler.backends.answer import FINISH_CODE_END
 from sampler.backends.factory import make_backend
 from sampler.config import BudgetConfig, BudgetPolicy, EngineConfig, SampleConfig
 from sampler.progress import RichProgress
@@ -63,7 +74,8 @@ def main() -> int:
     try:
         t0 = time.monotonic()
         fixed = solve(suite="humaneval", limit=args.limit, out=args.out / "fixed", backend=backend,
-                      sample=sample, batch_tasks=args.batch_tasks, verifiers=["tests"],
+                      sample=dataclasses.replace(sample, stop_at_code_end=False),
+                      batch_tasks=args.batch_tasks, verifiers=["tests"],
                       stop_on_first_pass=False, progress=RichProgress("fixed N"))
         fixed_s = time.monotonic() - t0
         t0 = time.monotonic()
@@ -82,6 +94,17 @@ def main() -> int:
         rec = sample_from_dict(obj, where)
         fixed_samples.setdefault(rec.task_id, {})[rec.candidate_id] = rec
     sf_tokens, sf_samples = _stop_first_tokens(fixed_samples, args.n)
+    adaptive_samples: dict[str, dict[str, SampleRecord]] = {}
+    for where, obj in read_records(args.out / "adaptive" / "samples.jsonl"):
+        rec = sample_from_dict(obj, where)
+        adaptive_samples.setdefault(rec.task_id, {})[rec.candidate_id] = rec
+    both = [(a, fixed_samples[t][c]) for t, recs in adaptive_samples.items() for c, a in recs.items()
+            if c in fixed_samples.get(t, {})]
+    same_program = sum(a.solution == f.solution for a, f in both)
+    same_verdict = sum(a.status == f.status for a, f in both)
+    drawn_tokens = sum(a.tokens for a, _ in both)
+    uncut_tokens = sum(f.tokens for _, f in both)
+    code_ended = sum(a.finish_reason == FINISH_CODE_END for a, _ in both)
     print(f"HumanEval/0-{args.limit - 1}, smollm2-135m on vLLM CPU, N={args.n}, T=0.7, "
           f"seed={args.seed}, verifiers=tests, batch_tasks={args.batch_tasks}")
     print(f"fixed N={args.n}:            coverage {f.solved}/{f.tasks} = {f.coverage:.1%}, "
@@ -93,6 +116,15 @@ def main() -> int:
           f"coverage {a.solved}/{a.tasks} = {a.coverage:.1%}, {a.samples} samples, "
           f"{a.tokens_generated} tokens ({1 - a.tokens_generated / f.tokens_generated:.1%} fewer), "
           f"{a.aborted_requests} requests aborted, {adaptive_s:.0f} s")
+    aborted_tokens = a.tokens_generated - drawn_tokens
+    budget_only = uncut_tokens + aborted_tokens
+    print(f"  of which: the budget and stop-on-first-pass alone (the same samples at their fixed-run length, "
+          f"plus aborted requests' {aborted_tokens} tokens): {budget_only} tokens "
+          f"({1 - budget_only / f.tokens_generated:.1%} fewer than fixed N); stopping at the code's end: "
+          f"{code_ended}/{len(both)} samples cut, {uncut_tokens - drawn_tokens} tokens "
+          f"({1 - drawn_tokens / max(uncut_tokens, 1):.1%} of those samples' tokens)")
+    print(f"  samples drawn in both runs: {len(both)}; identical program {same_program}/{len(both)}, "
+          f"identical verdict {same_verdict}/{len(both)}")
     print(f"coverage change: {100 * (a.coverage - f.coverage):+.1f} points; "
           f"goal: >=50% fewer tokens at <=1 point coverage loss")
     reasons: dict[str, int] = {}

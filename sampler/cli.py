@@ -108,6 +108,9 @@ def _task_and_sampling_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prompt-style", choices=[s.value for s in PromptStyle],
                         default=PromptStyle.CHAT.value,
                         help="chat: chat template + fenced code; completion: continue the prompt")
+    parser.add_argument("--stop-at-code-end", action=argparse.BooleanOptionalAction, default=True,
+                        help="chat: end a sample when its first ```python block closes (only that "
+                             "block is verified, so the program is the same, in fewer tokens)")
     parser.add_argument("--batch-tasks", type=int, default=8,
                         help="tasks sent to the engine together")
     _verifiers_arg(parser)
@@ -286,7 +289,8 @@ def _sample_config(args: argparse.Namespace) -> SampleConfig:
         raise InputError("give a tasks file or --suite, not both")
     return SampleConfig(n=args.n, temperature=args.temperature, top_p=args.top_p,
                         max_tokens=args.max_tokens, seed=args.seed,
-                        prompt_style=PromptStyle(args.prompt_style))
+                        prompt_style=PromptStyle(args.prompt_style),
+                        stop_at_code_end=args.stop_at_code_end)
 
 
 def _experiment_inputs(args: argparse.Namespace) -> tuple[SampleConfig, list[str]]:

@@ -33,6 +33,9 @@ class SampleConfig:
     seed: int = 0
     """Base seed; each task's seed derives from it and the task id, so reruns repeat."""
     prompt_style: PromptStyle = PromptStyle.CHAT
+    stop_at_code_end: bool = True
+    """Chat answers: stop a sample when its first ```python block closes (nothing
+    after it is verified), instead of letting the model explain it."""
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -218,6 +221,8 @@ class SolveConfig:
         only decide how many samples are drawn, so a rerun may change them."""
         out: dict[str, Any] = {key: (str(value) if isinstance(value, StrEnum) else value)
                                for key, value in asdict(self.sample).items()}
+        # Stopping at the code's end changes a sample's length, never its program.
+        del out["stop_at_code_end"]
         out["seeding"] = SEEDING
         return out
 

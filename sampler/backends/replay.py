@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sampler.backends.answer import FINISH_CODE_END, code_end
 from sampler.backends.base import Aborted, Completion, Generation, GenerationRequest
 from tasks.errors import ConfigError, TaskFormatError
 from tasks.jsonl import read_jsonl_objects, require_str
@@ -46,6 +47,15 @@ class _Running:
     tokens: int
     start: float
     end: float
+
+
+def _completion(text: str, stop_at_code_end: bool) -> Completion:
+    """The scripted answer, as an engine would give it: cut after its first python
+    block when asked (the tokens after it are never generated)."""
+    end = code_end(text) if stop_at_code_end else None
+    if end is None or end == len(text):
+        return Completion(text=text, tokens=count_tokens(text))
+    return Completion(text=text[:end], tokens=count_tokens(text[:end]), finish_reason=FINISH_CODE_END)
 
 
 class ReplayBackend:
@@ -83,7 +93,7 @@ class ReplayBackend:
     def _generation(self, request: GenerationRequest) -> Generation:
         texts = self._script.get(request.key) or [self._default]
         picked = [texts[(request.first_index + i) % len(texts)] for i in range(request.n)]
-        completions = tuple(Completion(text=t, tokens=count_tokens(t)) for t in picked)
+        completions = tuple(_completion(t, request.stop_at_code_end) for t in picked)
         prompt_text = request.prompt or "".join(m.content for m in request.messages or ())
         return Generation(request.request_id, completions, count_tokens(prompt_text))
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from sampler.backends.answer import FINISH_CODE_END, code_end
 from sampler.backends.base import Aborted, Completion, Generation, GenerationRequest
 from sampler.config import EngineConfig
 from tasks.errors import BackendError
@@ -108,7 +109,8 @@ class VllmBackend:
         generations: list[Generation] = []
         for request, output in zip(requests, outputs):
             completions = tuple(
-                Completion(text=o.text, tokens=len(o.token_ids), finish_reason=str(o.finish_reason))
+                _trimmed(Completion(text=o.text, tokens=len(o.token_ids), finish_reason=str(o.finish_reason)),
+                         request.stop_at_code_end)
                 for o in output.outputs
             )
             prompt_tokens = len(output.prompt_token_ids or ())
@@ -130,7 +132,7 @@ class VllmBackend:
                                    self._params(request, RequestOutputKind.DELTA))
             except Exception as exc:
                 raise BackendError(f"vLLM refused request {request.request_id!r}: {exc}") from exc
-            self._streams[request.request_id] = _Stream(request.n)
+            self._streams[request.request_id] = _Stream(request.n, request.stop_at_code_end and request.n == 1)
 
     def poll(self, timeout: float) -> list[Generation]:
         engine = self._llm.llm_engine
@@ -146,6 +148,11 @@ class VllmBackend:
                     continue
                 stream.add(output)
                 if output.finished:
+                    del self._streams[output.request_id]
+                    self._finished.append(stream.generation(output.request_id))
+                elif stream.code_ended():
+                    # Its first python block has closed: the rest cannot change what is verified.
+                    engine.abort_request([output.request_id])
                     del self._streams[output.request_id]
                     self._finished.append(stream.generation(output.request_id))
             if time.monotonic() >= deadline:
@@ -178,14 +185,36 @@ class VllmBackend:
             shutdown()
 
 
+def _trimmed(completion: Completion, stop_at_code_end: bool) -> Completion:
+    """A whole answer cut after its first python block (the batch path cannot stop early)."""
+    end = code_end(completion.text) if stop_at_code_end else None
+    if end is None or end == len(completion.text):
+        return completion
+    return Completion(completion.text[:end], completion.tokens, FINISH_CODE_END)
+
+
 class _Stream:
     """One in-flight request's output so far, accumulated from delta outputs."""
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, stop_at_code_end: bool = False) -> None:
         self.texts: list[list[str]] = [[] for _ in range(n)]
         self.token_counts = [0] * n
         self.finish_reasons = [""] * n
         self.prompt_tokens = 0
+        self._stop_at_code_end = stop_at_code_end
+        self._code_end: int | None = None
+
+    def code_ended(self) -> bool:
+        """True once the (single) sample's first python block has closed; its text is then cut there."""
+        if not self._stop_at_code_end or self._code_end is not None:
+            return self._code_end is not None
+        text = "".join(self.texts[0])
+        end = code_end(text)
+        if end is not None:
+            self._code_end = end
+            self.texts[0] = [text[:end]]
+            self.finish_reasons[0] = FINISH_CODE_END
+        return end is not None
 
     def add(self, output: Any) -> None:
         if output.prompt_token_ids:

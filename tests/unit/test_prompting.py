@@ -31,3 +31,61 @@ def test_task_seed_is_stable_and_order_free() -> None:
     assert task_seed(0, "HumanEval/1") == task_seed(0, "HumanEval/1")
     assert task_seed(0, "HumanEval/1") != task_seed(0, "HumanEval/2")
     assert task_seed(1, "HumanEval/1") != task_seed(0, "HumanEval/1")
+
+
+# --------------------------------------------------------------------------- stopping at the code's end
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from sampler.backends.answer import FINISH_CODE_END, code_end  # noqa: E402
+from sampler.backends.base import GenerationRequest  # noqa: E402
+from sampler.backends.replay import ReplayBackend  # noqa: E402
+from sampler.config import SampleConfig  # noqa: E402
+from sampler.prompting import build_request  # noqa: E402
+
+
+def test_code_end_is_just_past_the_first_closed_python_block() -> None:
+    answer = "Here:\n```python\ndef f():\n    return 1\n```\nThis returns 1.\n```python\nx = 2\n```"
+    assert answer[:code_end(answer)] == "Here:\n```python\ndef f():\n    return 1\n```"
+    assert code_end("```python\ndef f():\n    return 1\n") is None  # still open
+    assert code_end("Intro only") is None
+    # An untagged first block never stops a sample: a later python block would be the one verified.
+    assert code_end("```\nprint(1)\n```\n```python\ndef f(): pass\n```") is not None
+    assert code_end("```\nprint(1)\n```\nmore") is None
+    assert code_end("```py\nx = 1```") == len("```py\nx = 1```")
+
+
+_pieces = st.sampled_from(["```python\n", "```py\n", "```\n", "```", "```text\n", "def f():\n", "    return 1\n",
+                           "Sure!\n", "x = '```'\n", "\n", " ", "`", "``"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_pieces, max_size=14))
+def test_cutting_at_code_end_never_changes_the_verified_code(parts: list[str]) -> None:
+    text = "".join(parts)
+    end = code_end(text)
+    if end is not None:
+        assert extract_code(text[:end]) == extract_code(text)
+        # Streaming: every longer prefix cuts at the same place.
+        for k in range(end, len(text) + 1):
+            assert code_end(text[:k]) == end
+
+
+def test_requests_ask_for_it_only_in_chat_style() -> None:
+    task = make_task(1)
+    assert build_request(task, SampleConfig(), index=0).stop_at_code_end
+    assert not build_request(task, SampleConfig(stop_at_code_end=False), index=0).stop_at_code_end
+    assert not build_request(task, SampleConfig(prompt_style=PromptStyle.COMPLETION), index=0).stop_at_code_end
+
+
+def test_replay_backend_stops_at_code_end_like_an_engine() -> None:
+    answer = "```python\ndef f():\n    return 1\n```\n" + "Explanation. " * 40
+    backend = ReplayBackend({"t": [answer]})
+    base = GenerationRequest("r", 1, 0.7, 0.95, 512, 0, prompt="p", task_id="t")
+    [full] = backend.generate([base])
+    [cut] = backend.generate([GenerationRequest("r", 1, 0.7, 0.95, 512, 0, prompt="p", task_id="t",
+                                                stop_at_code_end=True)])
+    assert cut.completions[0].finish_reason == FINISH_CODE_END
+    assert extract_code(cut.completions[0].text) == extract_code(full.completions[0].text)
+    assert cut.completions[0].tokens * 4 < full.completions[0].tokens
