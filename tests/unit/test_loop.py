@@ -92,6 +92,23 @@ def test_sample_i_is_the_same_request_however_it_is_scheduled(tmp_path: Path) ->
     assert len(waves.requests_seen) == 4
 
 
+def test_samples_stop_at_the_code_end_with_the_same_programs_and_verdicts(tmp_path: Path) -> None:
+    chatty = {task: [text + "This works because it adds i to x. " * 30 for text in texts]
+              for task, texts in script({0: [False, True], 1: [False, False]}).items()}
+    runs = {}
+    for stop in (True, False):
+        runs[stop] = solve([make_task(i) for i in range(2)], out=tmp_path / str(stop), backend=ReplayBackend(chatty),
+                           verifier=MarkerVerifier(), sample=SampleConfig(n=2, stop_at_code_end=stop),
+                           stop_on_first_pass=False)
+    cut, whole = (lines(tmp_path / str(stop) / "samples.jsonl") for stop in (True, False))
+    key = lambda r: (r["task_id"], r["sample_index"])  # noqa: E731
+    assert [(r["solution"], r["status"]) for r in sorted(cut, key=key)] == \
+        [(r["solution"], r["status"]) for r in sorted(whole, key=key)]
+    assert {r["finish_reason"] for r in cut} == {"code_end"} and {r["finish_reason"] for r in whole} == {"stop"}
+    assert runs[True].summary.solved == runs[False].summary.solved == 1
+    assert 4 * runs[True].summary.tokens_generated < runs[False].summary.tokens_generated
+
+
 def test_adaptive_budget_gives_up_early_on_hopeless_tasks(tmp_path: Path) -> None:
     tasks = [make_task(i) for i in range(30)]
     pattern = {i: [i % 10 == 0] * 10 for i in range(30)}  # 3 easy tasks, 27 hopeless ones

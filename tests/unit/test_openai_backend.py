@@ -22,10 +22,14 @@ from typing import Any
 
 import pytest
 
+from sampler.backends.answer import FINISH_CODE_END
 from sampler.backends.base import ChatMessage, GenerationRequest, StreamingBackend
 from sampler.backends.factory import check_model_name, make_backend, parse_openai_spec
 from sampler.backends.openai_compat import OpenAICompatBackend, split_tokens
 from tasks.errors import BackendError, InputError
+
+
+CODE_ANSWER = ["Here:\n", "```python\n", "def f():\n", "    return 1\n", "```", "\n"]
 
 
 @dataclass
@@ -122,6 +126,8 @@ class FakeOpenAI:
             time.sleep(delay)
             for c in range(n):  # round robin over choices, as vLLM interleaves them
                 word = f"s{seed}c{c}t{i} "
+                if "fenced" in flags:  # a fenced answer, then an endless explanation
+                    word = CODE_ANSWER[i] if i < len(CODE_ANSWER) else "because "
                 piece: dict[str, Any] = {"delta": {"content": word}} if chat else {"text": word}
                 send({"choices": [{"index": c, **piece, "finish_reason": None}]})
             seen.sent += 1
@@ -425,3 +431,16 @@ def test_malformed_specs_are_input_errors(spec: str) -> None:
     assert "\n" not in message and repr(spec) in message and "openai:MODEL@" in message
     with pytest.raises(InputError):
         make_backend(spec)
+
+
+def test_a_sample_stops_when_its_python_block_closes(fake: FakeOpenAI, backend: OpenAICompatBackend) -> None:
+    [generation] = backend.generate([chat("c", "fenced tokens=5000 delay=0.002", stop_at_code_end=True)])
+    [completion] = generation.completions
+    assert completion.text == "".join(CODE_ANSWER[:5])
+    assert completion.finish_reason == FINISH_CODE_END
+    [seen] = fake.wait_for(1)
+    assert seen.disconnected.wait(5), "the fake server never saw the client hang up"
+    assert seen.sent < 1000
+    # Without the flag the same answer runs to its end.
+    [whole] = backend.generate([chat("d", "fenced tokens=12", stop_at_code_end=False)])
+    assert whole.completions[0].text.startswith("".join(CODE_ANSWER)) and whole.completions[0].finish_reason == "stop"
