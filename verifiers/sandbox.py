@@ -424,21 +424,54 @@ def _report(verdict: dict[str, Any], outcome: dict[str, Any], seconds: float) ->
 # --------------------------------------------------------------------------- the pool
 
 
-def _slot_cpus(index: int) -> frozenset[int]:
-    """The one core slot ``index`` keeps both its servers on: the cores we may use, in turn."""
-    cpus = sorted(os.sched_getaffinity(0))
-    return frozenset({cpus[index % len(cpus)]}) if cpus else frozenset()
+def _cpu_times() -> dict[int, tuple[int, int]]:
+    """(idle, total) jiffies per core, from /proc/stat."""
+    out: dict[int, tuple[int, int]] = {}
+    with open("/proc/stat") as stat:
+        for line in stat:
+            name, *fields = line.split()
+            if name.startswith("cpu") and name[3:].isdigit():
+                ticks = [int(f) for f in fields]
+                out[int(name[3:])] = (ticks[3] + (ticks[4] if len(ticks) > 4 else 0), sum(ticks))
+    return out
+
+
+def idle_cpus(seconds: float = 0.1, threshold: float = 0.5) -> list[int]:
+    """The cores we may use that were idle at least ``threshold`` of a short look."""
+    allowed = sorted(os.sched_getaffinity(0))
+    try:
+        before = _cpu_times()
+        time.sleep(seconds)
+        after = _cpu_times()
+    except (OSError, ValueError, IndexError):
+        return []
+    idle = []
+    for cpu in allowed:
+        if cpu in before and cpu in after:
+            total = after[cpu][1] - before[cpu][1]
+            if total > 0 and (after[cpu][0] - before[cpu][0]) / total >= threshold:
+                idle.append(cpu)
+    return idle
+
+
+def pinning_plan(workers: int, idle: list[int]) -> list[frozenset[int]]:
+    """One core per slot when there are enough idle cores for every slot, else none:
+    a slot pinned to a core something else keeps busy would be starved."""
+    if len(idle) < workers:
+        return [frozenset()] * workers
+    return [frozenset({idle[i]}) for i in range(workers)]
 
 
 class SandboxPool:
     """W worker slots; ``run`` spreads a task's candidates over them and returns verdicts in order.
 
-    ``pin``: keep each slot's two servers (and the candidates they fork) on one
-    core, slot i on the i-th core we may use. Every call across the channel is
+    ``pin``: keep each slot's two servers (and the candidates they fork) on a
+    core of its own, chosen among the cores idle when the pool starts (no pinning
+    when there are fewer idle cores than slots). Every call across the channel is
     then a wakeup on the same core, and a candidate starts on a warm cache:
     about 25% more candidates/s here (benchmarks/verify_throughput.py). Off by
-    default: beside an engine that binds its own threads to cores (vLLM's CPU
-    backend), a pinned slot can be starved; ``bestofn verify`` turns it on.
+    default: an engine started later (vLLM's CPU backend binds its threads to
+    cores) could starve a pinned slot; ``bestofn verify`` turns it on.
     """
 
     def __init__(self, workers: int | None = None, limits: SandboxLimits | None = None, verifier: str = "tests",
@@ -449,9 +482,11 @@ class SandboxPool:
         self.limits = limits or SandboxLimits()
         self.verifier = verifier
         self._slots: list[_Slot] = []
+        plan = pinning_plan(count, idle_cpus()) if pin else [frozenset()] * count
+        self.pinned = any(plan)
         try:
-            for index in range(count):
-                self._slots.append(_Slot(_slot_cpus(index) if pin else frozenset()))
+            for cpus in plan:
+                self._slots.append(_Slot(cpus))
         except BaseException:
             self.close()
             raise

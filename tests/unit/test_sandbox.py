@@ -253,16 +253,25 @@ def _server_pids(root: int) -> list[int]:
     return servers
 
 
-def test_pinned_slots_keep_both_servers_on_one_core() -> None:
+def test_pinned_slots_keep_both_servers_on_one_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    cores = sorted(os.sched_getaffinity(0))
+    monkeypatch.setattr(sandbox, "idle_cpus", lambda: cores)  # as if every core were idle
     with SandboxPool(workers=2, limits=FAST, pin=True) as pinned:
-        assert _one(pinned, GOOD) == (Status.PASSED, "")
-        for index, slot in enumerate(pinned._slots):
-            core = ",".join(map(str, sorted(sandbox._slot_cpus(index))))
+        assert pinned.pinned and _one(pinned, GOOD) == (Status.PASSED, "")
+        for slot, core in zip(pinned._slots, sandbox.pinning_plan(2, cores)):
             servers = [pid for s in (slot._candidate, slot._tests) if s is not None for pid in _server_pids(s.proc.pid)]
             assert len(servers) == 2
-            assert {_allowed_cpus(pid) for pid in servers} == {core}
+            assert {_allowed_cpus(pid) for pid in servers} == {",".join(map(str, sorted(core)))}
     with SandboxPool(workers=1, limits=FAST) as unpinned:
         slot = unpinned._slots[0]
-        assert slot._candidate is not None
+        assert slot._candidate is not None and not unpinned.pinned
         [pid] = _server_pids(slot._candidate.proc.pid)
         assert _allowed_cpus(pid) == _allowed_cpus(os.getpid())
+
+
+def test_pinning_only_onto_idle_cores_one_per_slot() -> None:
+    assert sandbox.pinning_plan(2, [0, 1]) == [frozenset({0}), frozenset({1})]
+    assert sandbox.pinning_plan(2, [1]) == [frozenset(), frozenset()]  # a busy core: no pinning at all
+    assert sandbox.pinning_plan(3, [0, 1]) == [frozenset()] * 3
+    idle = sandbox.idle_cpus(seconds=0.05, threshold=0.0)
+    assert idle == sorted(os.sched_getaffinity(0))  # every core passes a zero threshold
