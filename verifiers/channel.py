@@ -12,9 +12,11 @@ import warnings
 from verifiers.sandbox_runtime import (
     CANDIDATE_FILENAME,
     CODE_ABI,
+    COMPILE_ERRORS,
     MAX_DEPTH,
     MAX_MESSAGE,
     CodecError,
+    compile_candidate,
     decode,
     encode,
     frame,
@@ -31,9 +33,11 @@ warnings.filterwarnings("ignore", module=re.escape(CANDIDATE_FILENAME) + "$")
 __all__ = [
     "CANDIDATE_FILENAME",
     "CODE_ABI",
+    "COMPILE_ERRORS",
     "MAX_DEPTH",
     "MAX_MESSAGE",
     "CodecError",
+    "compile_candidate",
     "decode",
     "encode",
     "frame",

@@ -38,7 +38,7 @@ from verifiers.cache import CacheKey, VerdictCache
 from verifiers.properties import PropertyConfig, PropertyVerifier
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.typecheck import TypeCheckConfig, TypeCheckVerifier
-from verifiers.channel import CANDIDATE_FILENAME
+from verifiers.channel import COMPILE_ERRORS, compile_candidate
 from verifiers.types import Candidate, Status, Verdict, Verifier, truncate
 from verifiers.unit_tests import UnitTestVerifier
 
@@ -58,10 +58,10 @@ class SyntaxVerifier:
             start = time.perf_counter()
             status, detail = Status.PASSED, ""
             try:
-                compile(cand.source, CANDIDATE_FILENAME, "exec", dont_inherit=True)
+                compile_candidate(cand.source)
             except SyntaxError as exc:
                 status, detail = Status.FAILED, f"{type(exc).__name__}: {exc.msg} (line {exc.lineno})"
-            except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
+            except COMPILE_ERRORS as exc:
                 status, detail = Status.FAILED, f"does not compile: {type(exc).__name__}: {exc}"
             seconds = time.perf_counter() - start
             out.append(Verdict(cand.task_id, cand.candidate_id, self.name, status, truncate(detail), seconds))

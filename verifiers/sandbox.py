@@ -31,7 +31,7 @@ from typing import Any
 
 from tasks.errors import ConfigError, SandboxError
 from tasks.types import Task
-from verifiers.channel import CANDIDATE_FILENAME, CODE_ABI, CodecError, recv_msg, send_msg
+from verifiers.channel import CODE_ABI, COMPILE_ERRORS, CodecError, compile_candidate, recv_msg, send_msg
 from verifiers.types import Candidate, Status, Verdict, truncate
 
 RUNTIME_IN_SANDBOX = "/bestofn/runtime.py"
@@ -367,8 +367,8 @@ def _compiled(source: str) -> dict[str, str]:
     Empty when it does not compile: the sandbox then compiles it and reports the error as the candidate's.
     """
     try:
-        code = compile(source, CANDIDATE_FILENAME, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        code = compile_candidate(source)
+    except COMPILE_ERRORS:
         return {}
     return {"code": base64.b64encode(marshal.dumps(code)).decode("ascii"), "abi": CODE_ABI}
 

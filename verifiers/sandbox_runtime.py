@@ -362,6 +362,14 @@ def _candidate_child(libc: ctypes.CDLL, job: dict[str, Any], chan_fd: int, err_f
 
 CANDIDATE_FILENAME = "<candidate>"
 """The file name candidate code is compiled under, on either side."""
+COMPILE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
+"""What compiling a candidate can raise (ValueError: null bytes; the others: pathological nesting or constants)."""
+
+
+def compile_candidate(source: str) -> Any:
+    """A candidate's code object, the one way every stage compiles it: plain Python
+    semantics (no ``from __future__`` of the compiling module leaks in)."""
+    return compile(source, CANDIDATE_FILENAME, "exec", dont_inherit=True)
 CODE_ABI = f"{sys.implementation.cache_tag}-{sys.hexversion:x}"
 """Marshalled code only crosses between interpreters that share this tag."""
 
@@ -385,7 +393,7 @@ def _serve_candidate(sock: socket.socket, code: Any, entry: str) -> NoReturn:
     fn: Any = None
     try:
         if type(code) is str:
-            code = compile(code, CANDIDATE_FILENAME, "exec", dont_inherit=True)
+            code = compile_candidate(code)
         exec(code, namespace)  # noqa: S102 - this is the sandbox
         fn = namespace.get(entry)
         ready: dict[str, Any] = {"ok": 1} if callable(fn) else {"f": f"no function named {entry!r}"[:TEXT_LIMIT]}

@@ -61,7 +61,7 @@ from types import TracebackType
 from tasks.errors import ConfigError
 from tasks.program import reference_program
 from tasks.types import Task
-from verifiers.channel import CANDIDATE_FILENAME
+from verifiers.channel import compile_candidate
 from verifiers.types import Candidate, Status, Verdict, truncate
 
 DEFAULT_FLAGS: tuple[str, ...] = (
@@ -471,7 +471,7 @@ def _screen(source: str, entry_point: str, signature: _Signature | None,
             prompt_def: ast.FunctionDef | ast.AsyncFunctionDef | None = None,
             prompt_imports: Sequence[ast.stmt] = ()) -> _Screened:
     try:
-        compile(source, CANDIDATE_FILENAME, "exec", dont_inherit=True)
+        compile_candidate(source)
         tree = ast.parse(source, type_comments=True)
     except SyntaxError as exc:
         where = f" (line {exc.lineno})" if exc.lineno else ""

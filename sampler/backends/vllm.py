@@ -202,19 +202,19 @@ class _Stream:
         self.finish_reasons = [""] * n
         self.prompt_tokens = 0
         self._stop_at_code_end = stop_at_code_end
-        self._code_end: int | None = None
 
     def code_ended(self) -> bool:
-        """True once the (single) sample's first python block has closed; its text is then cut there."""
-        if not self._stop_at_code_end or self._code_end is not None:
-            return self._code_end is not None
+        """True once the (single) sample's first python block has closed; its text is then cut there.
+        The caller retires the stream at once, so this is never asked again after a True."""
+        if not self._stop_at_code_end:
+            return False
         text = "".join(self.texts[0])
         end = code_end(text)
-        if end is not None:
-            self._code_end = end
-            self.texts[0] = [text[:end]]
-            self.finish_reasons[0] = FINISH_CODE_END
-        return end is not None
+        if end is None:
+            return False
+        self.texts[0] = [text[:end]]
+        self.finish_reasons[0] = FINISH_CODE_END
+        return True
 
     def add(self, output: Any) -> None:
         if output.prompt_token_ids:
