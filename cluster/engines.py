@@ -182,6 +182,9 @@ class EngineHost:
     def abort(self, request_ids: Sequence[str]) -> Aborted:
         return self._backend.abort(request_ids)
 
+    def shorten(self, request_ids: Sequence[str], max_tokens: int) -> None:
+        self._backend.shorten(request_ids, max_tokens)
+
     def in_flight(self) -> int:
         return self._backend.in_flight()
 
@@ -408,6 +411,26 @@ class RayEnginePool:
                         self._ready.append(generation)
             if not self._ready and time.monotonic() >= deadline:
                 return []
+
+    def shorten(self, request_ids: Sequence[str], max_tokens: int) -> None:
+        """Unsent requests go out shortened; sent ones are shortened in their engine
+        (an ordered actor call, checked like a submit). A request re-issued after its
+        engine died keeps the lower limit."""
+        self._require_open()
+        by_engine: dict[int, list[str]] = {}
+        for request_id in dict.fromkeys(request_ids):
+            engine = self._owner.get(request_id)
+            if engine is None or engine.requests[request_id].max_tokens <= max_tokens:
+                continue
+            request = dataclasses.replace(engine.requests[request_id], max_tokens=max_tokens)
+            engine.requests[request_id] = request
+            if any(r.request_id == request_id for r in engine.outbox):
+                engine.outbox = [request if r.request_id == request_id else r for r in engine.outbox]
+            else:
+                by_engine.setdefault(engine.index, []).append(request_id)
+        for index, ids in by_engine.items():
+            engine = self._engines[index]
+            engine.controls.append(engine.actor.shorten.remote(ids, max_tokens))
 
     def abort(self, request_ids: Sequence[str]) -> Aborted:
         self._require_open()

@@ -4,11 +4,14 @@ Two shapes. ``Backend.generate`` is a batch call: every request's ``n`` completi
 come back together. ``StreamingBackend`` is what the best-of-N loop drives:
 requests are submitted, finished ones are polled as they complete, and requests
 no longer wanted (their task already has a verified pass) are aborted inside the
-engine. ``streaming()`` adapts a batch-only backend to the streaming shape.
+engine, and requests may be shortened while in flight (``shorten``: the loop's
+learned length cap, sampler.length_cap, tightens as verified passes come in).
+``streaming()`` adapts a batch-only backend to the streaming shape.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -107,6 +110,12 @@ class StreamingBackend(Protocol):
         or already polled ids are ignored."""
         ...
 
+    def shorten(self, request_ids: Sequence[str], max_tokens: int) -> None:
+        """Lower these requests' ``max_tokens``: each finishes (reason ``length``) once it
+        has generated that many tokens per sample, or at its next step if it already has
+        (a few tokens over at most). Unknown, finished or polled ids are ignored."""
+        ...
+
     def in_flight(self) -> int:
         """Submitted requests neither polled nor aborted."""
         ...
@@ -137,6 +146,12 @@ class BatchStreaming:
     def abort(self, request_ids: Sequence[str]) -> Aborted:
         dropped = sum(self._queued.pop(r, None) is not None for r in request_ids)
         return Aborted(dropped, 0)
+
+    def shorten(self, request_ids: Sequence[str], max_tokens: int) -> None:
+        for request_id in request_ids:
+            request = self._queued.get(request_id)
+            if request is not None and request.max_tokens > max_tokens:
+                self._queued[request_id] = dataclasses.replace(request, max_tokens=max_tokens)
 
     def in_flight(self) -> int:
         return len(self._queued)

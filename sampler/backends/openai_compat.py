@@ -13,6 +13,7 @@ one total for all ``n`` choices, shared among them by their streamed chunk count
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import os
@@ -97,6 +98,8 @@ class _Call:
         self.prompt_tokens = 0
         self.sock: socket.socket | None = None
         self.aborted = False
+        self.limit: int | None = None
+        """Tokens per choice, when lowered after submission (``shorten``)."""
 
     @property
     def request_id(self) -> str:
@@ -261,7 +264,7 @@ class OpenAICompatBackend:
             if not isinstance(chunk, dict):
                 raise BackendError(f"{where}: bad stream data: {_one_line(' '.join(data))}")
             self._add_chunk(call, chunk, chat, where)
-            if self._code_ended(call):
+            if self._code_ended(call) or self._past_limit(call):
                 return  # closing the connection stops the server's generation
         with self._lock:
             unfinished = any(reason is None for reason in call.finish_reasons)
@@ -282,6 +285,17 @@ class OpenAICompatBackend:
                 return False
             call.texts[0] = [text[:end]]
             call.finish_reasons[0] = FINISH_CODE_END
+            return True
+
+    def _past_limit(self, call: _Call) -> bool:
+        """Every choice has finished or streamed as many chunks (tokens) as a limit lowered
+        after submission; those that had not finished finish as ``length``."""
+        with self._lock:
+            limit = call.limit
+            if limit is None or not all(reason or chunks >= limit for reason, chunks
+                                        in zip(call.finish_reasons, call.chunks)):
+                return False
+            call.finish_reasons = [reason or "length" for reason in call.finish_reasons]
             return True
 
     def _add_chunk(self, call: _Call, chunk: dict[str, Any], chat: bool, where: str) -> None:
@@ -404,6 +418,18 @@ class OpenAICompatBackend:
         for sock in sockets:
             _hang_up(sock)
         return Aborted(count, tokens)
+
+    def shorten(self, request_ids: Sequence[str], max_tokens: int) -> None:
+        """Queued requests are sent with the lower ``max_tokens``; running ones hang up at
+        their next chunk past it."""
+        wanted = set(request_ids)
+        with self._lock:
+            for call in self._queue:
+                if call.request_id in wanted and call.request.max_tokens > max_tokens:
+                    call.request = dataclasses.replace(call.request, max_tokens=max_tokens)
+            for request_id in [r for r in self._running if r in wanted]:
+                call = self._running[request_id]
+                call.limit = min(call.limit or max_tokens, max_tokens)
 
     def in_flight(self) -> int:
         with self._lock:

@@ -150,15 +150,28 @@ class VllmBackend:
                 if output.finished:
                     del self._streams[output.request_id]
                     self._finished.append(stream.generation(output.request_id))
-                elif stream.code_ended():
-                    # Its first python block has closed: the rest cannot change what is verified.
-                    engine.abort_request([output.request_id])
-                    del self._streams[output.request_id]
-                    self._finished.append(stream.generation(output.request_id))
+                elif stream.code_ended() or stream.past_limit():
+                    # Its first python block has closed (the rest cannot change what is
+                    # verified), or it ran into a limit lowered after it was submitted.
+                    self._retire(output.request_id)
             if time.monotonic() >= deadline:
                 break
         done, self._finished = self._finished, []
         return done
+
+    def _retire(self, request_id: str) -> None:
+        """Stop an unfinished request in the engine and hand back what it has so far."""
+        self._llm.llm_engine.abort_request([request_id])
+        self._finished.append(self._streams.pop(request_id).generation(request_id))
+
+    def shorten(self, request_ids: Sequence[str], max_tokens: int) -> None:
+        for request_id in request_ids:
+            stream = self._streams.get(request_id)
+            if stream is None:
+                continue
+            stream.limit = min(stream.limit or max_tokens, max_tokens)
+            if stream.past_limit():
+                self._retire(request_id)
 
     def abort(self, request_ids: Sequence[str]) -> Aborted:
         wanted = set(request_ids)
@@ -202,6 +215,18 @@ class _Stream:
         self.finish_reasons = [""] * n
         self.prompt_tokens = 0
         self._stop_at_code_end = stop_at_code_end
+        self.limit: int | None = None
+        """Tokens per sample, when lowered after submission (``shorten``)."""
+
+    def past_limit(self) -> bool:
+        """True once every sample has finished or reached a lowered limit; those that
+        reached it finish as ``length``."""
+        limit = self.limit
+        if limit is None or not all(reason or count >= limit for reason, count
+                                    in zip(self.finish_reasons, self.token_counts)):
+            return False
+        self.finish_reasons = [reason or "length" for reason in self.finish_reasons]
+        return True
 
     def code_ended(self) -> bool:
         """True once the (single) sample's first python block has closed; its text is then cut there.

@@ -104,6 +104,25 @@ def test_abort_reaches_the_owning_engine_and_aborted_requests_never_return(ray_l
         pool.close()
 
 
+def test_shorten_reaches_sent_and_unsent_requests(ray_local: Any) -> None:
+    pool = RayEnginePool(spec(tokens_per_second=50.0, slots=8), 2, ON_SIM_GPU)
+    try:
+        pool.wait_ready(timeout=120)
+        requests = [request(i) for i in range(6)]  # 25 tokens each: 0.5 s of a slot
+        pool.submit(requests[:4])
+        pool.poll(0.0)  # sends them to the engines
+        pool.submit(requests[4:])  # routed, not sent yet
+        pool.shorten([r.request_id for r in requests[1:]], 5)
+        got = {g.request_id: g for g in drain(pool)}
+        assert sorted(got) == sorted(r.request_id for r in requests)
+        assert got[requests[0].request_id].completions[0].tokens == 25
+        for r in requests[1:]:
+            [completion] = got[r.request_id].completions
+            assert (completion.tokens, completion.finish_reason) == (5, "length"), r.request_id
+    finally:
+        pool.close()
+
+
 def test_engine_killed_mid_run_every_request_returns_exactly_once(ray_local: Any) -> None:
     pool = RayEnginePool(spec(), 2, ON_SIM_GPU)
     try:

@@ -444,3 +444,27 @@ def test_a_sample_stops_when_its_python_block_closes(fake: FakeOpenAI, backend: 
     # Without the flag the same answer runs to its end.
     [whole] = backend.generate([chat("d", "fenced tokens=12", stop_at_code_end=False)])
     assert whole.completions[0].text.startswith("".join(CODE_ANSWER)) and whole.completions[0].finish_reason == "stop"
+
+
+def test_shorten_hangs_up_a_running_request_and_sends_a_queued_one_shorter(fake: FakeOpenAI) -> None:
+    backend = OpenAICompatBackend(fake.base_url, "tiny", max_concurrency=1, api_key="")
+    try:
+        backend.submit([chat("long", "tokens=2000 delay=0.01", max_tokens=2000),
+                        chat("queued", "tokens=50", max_tokens=2000)])
+        [long] = fake.wait_for(1)
+        deadline = time.monotonic() + 5
+        while long.sent < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        backend.shorten(["long", "queued", "unknown"], 20)
+        got = {}
+        deadline = time.monotonic() + 10
+        while backend.in_flight() and time.monotonic() < deadline:
+            got.update({g.request_id: g for g in backend.poll(0.5)})
+        [first] = got["long"].completions
+        assert first.finish_reason == "length" and 20 <= len(first.text.split()) <= 22
+        assert long.disconnected.wait(5) and long.sent < 1000
+        queued = fake.seen[1]
+        assert queued.body["max_tokens"] == 20
+        assert got["queued"].completions[0].finish_reason == "length"
+    finally:
+        backend.close()
