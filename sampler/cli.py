@@ -130,6 +130,10 @@ def _tier_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--solve-value", type=float,
                         help="what one solved task is worth, in the price currency (adaptive "
                              "budget; default: the cost of 100 cheap samples)")
+    parser.add_argument("--length-cap-miss", type=float, default=0.01,
+                        help="adaptive budget: cap cheap samples' length where a model of this "
+                             "run's verified passes expects to cut this fraction of passes; "
+                             "0: no cap (default 0.01)")
     parser.add_argument("--strong", default=os.environ.get("BESTOFN_STRONG"),
                         help="escalate tasks no cheap sample solved to: 'same' (this engine with "
                              "repair prompts and a larger budget), a model dir or hub id (a "
@@ -233,7 +237,8 @@ def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> 
 
     sample = _sample_config(args)
     budget = BudgetConfig(policy=BudgetPolicy(args.budget), wave=args.wave,
-                          solve_value=args.solve_value)
+                          solve_value=args.solve_value,
+                          length_cap_miss=args.length_cap_miss or None)
     escalation = _escalation(args) if args.strong else None
     cheap_price = TierPrice.parse(args.price_cheap)
     strong_price = TierPrice.parse(args.price_strong) if args.price_strong else None

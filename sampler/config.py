@@ -154,6 +154,10 @@ class BudgetConfig:
     """What one solved task is worth; a wave or round whose expected cost per solve is
     higher is not bought. ``None``: the cost of ``solve_value_samples`` cheap samples."""
     solve_value_samples: float = 100.0
+    length_cap_miss: float | None = 0.01
+    """Adaptive policy only: cap each new cheap request's ``max_tokens`` at the length
+    that, by a model of this run's verified passes, cuts this fraction of would-be
+    passes (sampler.length_cap). ``None``: every sample may take ``max_tokens``."""
 
     def __post_init__(self) -> None:
         if self.wave < 1:
@@ -167,6 +171,8 @@ class BudgetConfig:
             raise ConfigError(f"solve_value must be > 0, got {self.solve_value}")
         if self.solve_value_samples <= 0:
             raise ConfigError(f"solve_value_samples must be > 0, got {self.solve_value_samples}")
+        if self.length_cap_miss is not None and not 0.0 < self.length_cap_miss < 0.5:
+            raise ConfigError(f"length_cap_miss must be in (0, 0.5), got {self.length_cap_miss}")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,9 @@ a thread pool while the engine keeps generating. When a task has a verified pass
 with no pass asks the budget policy (sampler.budget) for another wave, an
 escalation round on the strong tier, or a stop. Escalation happens only on
 verified failure, and the strong tier's candidates go through the same verifier.
+Under the adaptive budget, cheap requests are also capped in length at what this
+run's verified passes say a pass needs (sampler.length_cap); when the cap falls,
+requests still in the engine are shortened too.
 
 Selection rule (deterministic): the passing cheap sample with the lowest index;
 failing that, the passing strong sample with the lowest index.
@@ -21,6 +24,7 @@ line, so a rerun retries it.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -29,8 +33,9 @@ from dataclasses import dataclass, field
 
 from sampler.backends.base import Backend, Generation, GenerationRequest, StreamingBackend, streaming
 from sampler.budget import Action, Budget, TaskState
-from sampler.config import SolveConfig
+from sampler.config import BudgetPolicy, SolveConfig
 from sampler.escalation import round_requests
+from sampler.length_cap import FINISH_LENGTH_CAP, LengthCap
 from sampler.progress import NullProgress, Progress
 from sampler.prompting import build_request, program_from_output
 from sampler.records import SampleRecord, TaskResult
@@ -90,6 +95,8 @@ class _TaskRun:
     start: float
     requests: dict[str, tuple[str, int]] = field(default_factory=dict)
     """In-flight request id -> (tier, index)."""
+    capped: dict[str, int] = field(default_factory=dict)
+    """In-flight request id -> its learned length cap, where below ``max_tokens``."""
     verifying: int = 0
     attempted: set[int] = field(default_factory=set)
     """Cheap indices requested by this call (an ``error`` verdict is retried by a rerun,
@@ -131,6 +138,12 @@ class BestOfN:
                              strong_price=config.strong_price, max_cheap=config.sample.n,
                              escalation=config.escalation if self.strong else None,
                              stop_on_first_pass=config.stop_on_first_pass)
+        miss = config.budget.length_cap_miss
+        self.length_cap = (LengthCap(config.sample.max_tokens, miss)
+                           if config.budget.policy is BudgetPolicy.ADAPTIVE and miss is not None
+                           else None)
+        self._cap = config.sample.max_tokens
+        """The length cap new cheap requests get now."""
         self._runs: dict[str, _TaskRun] = {}
         self._owner: dict[str, str] = {}
         """Request id -> task id, for every request in flight."""
@@ -181,13 +194,17 @@ class BestOfN:
 
     def _begin(self, task: Task) -> None:
         # Samples verified by an earlier run are reused (and their tokens counted);
-        # ``error`` verdicts are dropped, so those samples are drawn and verified again.
+        # ``error`` verdicts are dropped, so those samples are drawn and verified again,
+        # and so are samples cut short by a learned length cap this run does not use.
         known = {cid: s for cid, s in self.store.samples.get(task.task_id, {}).items()
-                 if s.status != Status.ERROR.value}
+                 if s.status != Status.ERROR.value
+                 and (self.length_cap is not None or s.finish_reason != FINISH_LENGTH_CAP)}
         run = _TaskRun(task, known, time.monotonic())
         for sample in known.values():
+            self._observe_length(sample)
             run.tokens_in[sample.tier] = run.tokens_in.get(sample.tier, 0) + sample.prompt_tokens
             run.tokens_out[sample.tier] = run.tokens_out.get(sample.tier, 0) + sample.tokens
+        self._tighten()
         run.strong_rounds = len({s.sample_index // self._round_size() for s in known.values()
                                  if s.tier == STRONG})
         self._runs[task.task_id] = run
@@ -198,6 +215,28 @@ class BestOfN:
         cheap = [s for s in run.tier_samples(CHEAP) if s.status != Status.ERROR.value]
         passes = sum(s.passed for s in cheap)
         self.budget.observe_task(run.task.task_id, passes, len(cheap) - passes)
+
+    def _observe_length(self, sample: SampleRecord) -> None:
+        if self.length_cap is not None and sample.tier == CHEAP and sample.passed:
+            self.length_cap.observe_pass(sample.tokens)
+
+    def _tighten(self) -> None:
+        """After new passes: when the length cap fell, cheap requests still in the engine
+        above it are shortened to it too (the cap learned mid-run reaches them)."""
+        if self.length_cap is None:
+            return
+        cap = self.length_cap.cap()
+        if cap >= self._cap:
+            return
+        self._cap = cap
+        ids = []
+        for run in self._runs.values():
+            for request_id, (tier, _) in run.requests.items():
+                if tier == CHEAP and run.capped.get(request_id, self.config.sample.max_tokens) > cap:
+                    run.capped[request_id] = cap
+                    ids.append(request_id)
+        if ids:
+            self.cheap.shorten(ids, cap)
 
     def _round_size(self) -> int:
         return self.config.escalation.samples if self.config.escalation else 1
@@ -225,6 +264,7 @@ class BestOfN:
             return  # aborted after it finished in the engine
         run = self._runs[task_id]
         tier, first = run.requests.pop(generation.request_id)
+        capped = run.capped.pop(generation.request_id, None) is not None
         run.tokens_in[tier] = run.tokens_in.get(tier, 0) + generation.prompt_tokens
         for offset, completion in enumerate(generation.completions):
             index = first + offset
@@ -236,9 +276,12 @@ class BestOfN:
                 continue  # arrived after the task was solved: paid for, not verified
             # Only indices without a verified sample are ever requested (cheap_done).
             source = program_from_output(run.task, completion.text, self.config.sample.prompt_style)
+            finish = completion.finish_reason
+            if capped and finish == "length":
+                finish = FINISH_LENGTH_CAP
             arrived.setdefault(task_id, []).append(_Pending(
                 Candidate(task_id, cid, source), tier, index, completion.tokens,
-                generation.prompt_tokens, completion.finish_reason))
+                generation.prompt_tokens, finish))
 
     def _abort(self, run: _TaskRun) -> None:
         for tier, engine in ((CHEAP, self.cheap), (STRONG, self.strong)):
@@ -251,6 +294,7 @@ class BestOfN:
         for request_id in run.requests:
             self._owner.pop(request_id, None)
         run.requests.clear()
+        run.capped.clear()
 
     def _abort_all(self) -> None:
         for run in list(self._runs.values()):
@@ -287,6 +331,8 @@ class BestOfN:
         self.store.record_samples(records)
         for record in records:
             run.samples[record.candidate_id] = record
+            self._observe_length(record)
+        self._tighten()
         self._observe(run)
         if run.passed() and self.config.stop_on_first_pass:
             self._abort(run)
@@ -321,6 +367,10 @@ class BestOfN:
             prefix = request_prefix(run.task.task_id, CHEAP)
             requests = [build_request(run.task, self.config.sample, index=i,
                                       request_id=f"{prefix}{i}") for i in indices]
+            cap = self._cap
+            if cap < self.config.sample.max_tokens:
+                requests = [dataclasses.replace(r, max_tokens=cap) for r in requests]
+                run.capped.update((r.request_id, cap) for r in requests)
             self._submit(run, self.cheap, requests, CHEAP)
             return
         if decision.action is Action.ESCALATE and self.strong is not None \
