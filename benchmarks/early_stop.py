@@ -7,15 +7,18 @@ T=0.7, seed 0, unit-test verification (the foundation's definition of a pass):
    its natural end (``stop_at_code_end=False``: the foundation's sampler);
 2. adaptive: waves of 2, each task stopped at its first verified pass with its
    requests still in the engine aborted, the adaptive budget (sampler.budget)
-   deciding whether another wave is worth its expected cost per solve, and each
-   sample stopped when its first python block closes (the default since then).
+   deciding whether another wave is worth its expected cost per solve and
+   capping each new request's length at what this run's verified passes say
+   a pass needs (sampler.length_cap), and each sample stopped when its first
+   python block closes (the defaults of ``--budget adaptive``).
 
-The adaptive run's saving is split into its two sources from the same samples:
-the tokens its samples cost in the fixed run (same seeds, so the same samples
-up to the cut) give what the budget and stop-on-first-pass alone would have
-spent; the rest is stopping at the code's end. The program and verdict of every
-sample drawn in both runs are compared: stopping at the code's end must never
-change them.
+The adaptive run's saving is split into its sources from the same samples: the
+tokens its samples cost in the fixed run (same seeds, so the same samples up to
+the cut) give what the budget and stop-on-first-pass alone would have spent;
+the rest is shortening samples (at the code's end, or at the learned cap). The
+program and verdict of every sample drawn in both runs are compared: stopping at
+the code's end must never change them; a sample cut at the learned cap is
+counted apart, with how many of those passed in the fixed run (the cap's cost).
 
 Every sample has its own seed, so run 2's samples are a subset of run 1's. The
 line "stop-on-first-pass alone" is computed from run 1's samples (tokens of
@@ -38,6 +41,7 @@ from sampler.api import solve
 from sampler.backends.answer import FINISH_CODE_END
 from sampler.backends.factory import make_backend
 from sampler.config import BudgetConfig, BudgetPolicy, EngineConfig, SampleConfig
+from sampler.length_cap import FINISH_LENGTH_CAP
 from sampler.progress import RichProgress
 from sampler.records import SampleRecord, sample_from_dict
 from sampler.store import read_records
@@ -65,6 +69,8 @@ def main() -> int:
     parser.add_argument("--wave", type=int, default=2)
     parser.add_argument("--solve-value-samples", type=float, default=100.0)
     parser.add_argument("--batch-tasks", type=int, default=16)
+    parser.add_argument("--length-cap-miss", type=float, default=0.01,
+                        help="the learned length cap's miss rate; 0: no cap")
     parser.add_argument("--out", type=Path, default=Path("runs/early-stop"))
     args = parser.parse_args()
     sample = SampleConfig(n=args.n, seed=args.seed)
@@ -80,7 +86,8 @@ def main() -> int:
         fixed_s = time.monotonic() - t0
         t0 = time.monotonic()
         budget = BudgetConfig(policy=BudgetPolicy.ADAPTIVE, wave=args.wave,
-                              solve_value_samples=args.solve_value_samples)
+                              solve_value_samples=args.solve_value_samples,
+                              length_cap_miss=args.length_cap_miss or None)
         adaptive = solve(suite="humaneval", limit=args.limit, out=args.out / "adaptive",
                          backend=backend, sample=sample, batch_tasks=args.batch_tasks,
                          verifiers=["tests"], stop_on_first_pass=True, budget=budget,
@@ -100,8 +107,10 @@ def main() -> int:
         adaptive_samples.setdefault(rec.task_id, {})[rec.candidate_id] = rec
     both = [(a, fixed_samples[t][c]) for t, recs in adaptive_samples.items() for c, a in recs.items()
             if c in fixed_samples.get(t, {})]
-    same_program = sum(a.solution == f.solution for a, f in both)
-    same_verdict = sum(a.status == f.status for a, f in both)
+    capped = [(a, f) for a, f in both if a.finish_reason == FINISH_LENGTH_CAP]
+    uncapped = [(a, f) for a, f in both if a.finish_reason != FINISH_LENGTH_CAP]
+    same_program = sum(a.solution == f.solution for a, f in uncapped)
+    same_verdict = sum(a.status == f.status for a, f in uncapped)
     drawn_tokens = sum(a.tokens for a, _ in both)
     uncut_tokens = sum(f.tokens for _, f in both)
     code_ended = sum(a.finish_reason == FINISH_CODE_END for a, _ in both)
@@ -120,11 +129,16 @@ def main() -> int:
     budget_only = uncut_tokens + aborted_tokens
     print(f"  of which: the budget and stop-on-first-pass alone (the same samples at their fixed-run length, "
           f"plus aborted requests' {aborted_tokens} tokens): {budget_only} tokens "
-          f"({1 - budget_only / f.tokens_generated:.1%} fewer than fixed N); stopping at the code's end: "
-          f"{code_ended}/{len(both)} samples cut, {uncut_tokens - drawn_tokens} tokens "
+          f"({1 - budget_only / f.tokens_generated:.1%} fewer than fixed N); shortening samples: "
+          f"{code_ended}/{len(both)} stopped at the code's end and {len(capped)} at the learned "
+          f"length cap, {uncut_tokens - drawn_tokens} tokens "
           f"({1 - drawn_tokens / max(uncut_tokens, 1):.1%} of those samples' tokens)")
-    print(f"  samples drawn in both runs: {len(both)}; identical program {same_program}/{len(both)}, "
-          f"identical verdict {same_verdict}/{len(both)}")
+    cap_tokens = sum(f.tokens - a.tokens for a, f in capped)
+    print(f"  learned length cap: {len(capped)} samples cut (at {sorted({a.tokens for a, _ in capped})} "
+          f"tokens), {cap_tokens} tokens fewer than their fixed-run length; of those samples "
+          f"{sum(f.passed for _, f in capped)} passed in the fixed run")
+    print(f"  samples drawn in both runs and not capped: {len(uncapped)}; identical program "
+          f"{same_program}/{len(uncapped)}, identical verdict {same_verdict}/{len(uncapped)}")
     print(f"coverage change: {100 * (a.coverage - f.coverage):+.1f} points; "
           f"goal: >=50% fewer tokens at <=1 point coverage loss")
     reasons: dict[str, int] = {}
