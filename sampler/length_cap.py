@@ -11,9 +11,8 @@ samples took 219 tokens (and the longest of 11 passes stopped at the code's end,
 So the adaptive budget caps new cheap requests at an upper quantile of how long
 *verified passing* samples are in this run: lengths are modelled as log-normal
 (a flat prior on the log median, an inverse-gamma prior on the log variance),
-and the cap is the posterior
-predictive quantile ``1 - miss``, i.e. the model expects it to cut a fraction
-``miss`` of would-be passes. The predictive is a Student t, so with few passes
+and the cap is the posterior predictive quantile ``1 - miss``, i.e. the model
+expects it to cut a fraction ``miss`` of would-be passes. The predictive is a Student t, so with few passes
 its heavy tails keep the cap at ``max_tokens``; it tightens as passes arrive.
 The cap never falls below the longest pass seen, and only ever shortens a
 sample: tokens up to the cap are the same tokens (same seed).
@@ -81,10 +80,6 @@ class LengthCap:
         self._sum += x
         self._sum_sq += x * x
         self._longest = max(self._longest, tokens)
-
-    @property
-    def passes(self) -> int:
-        return self._count
 
     def cap(self) -> int:
         """``max_tokens`` for the next cheap request."""

@@ -332,10 +332,10 @@ class BestOfN:
         for record in records:
             run.samples[record.candidate_id] = record
             self._observe_length(record)
-        self._tighten()
         self._observe(run)
         if run.passed() and self.config.stop_on_first_pass:
             self._abort(run)
+        self._tighten()
 
     # Decisions.
 
