@@ -84,6 +84,26 @@ def split_tokens(total: int, weights: Sequence[int]) -> list[int]:
     return shares
 
 
+_RETRYABLE = frozenset({408, 429, 500, 502, 503, 504})
+_MAX_WAIT = 60.0
+
+
+class _Refused(BackendError):
+    """Nothing was generated: sending the request again is safe."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _retry_after(value: str | None) -> float | None:
+    """``Retry-After`` in seconds (the HTTP-date form is ignored)."""
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
 class _Call:
     """One request's state, written by its worker thread under the backend's lock."""
 
@@ -133,7 +153,11 @@ class OpenAICompatBackend:
     results record. ``api_key``: sent as a bearer token; ``None`` reads
     ``BESTOFN_API_KEY``, then ``OPENAI_API_KEY``; no key, no header. ``timeout``:
     seconds any one connect or read may block (a server that stops streaming
-    for that long fails the request).
+    for that long fails the request). ``retries``: a request that could not
+    connect, or was refused with 408/429/5xx before anything streamed, is sent
+    again up to this many times, after the server's ``Retry-After`` or
+    ``backoff`` seconds doubling each time (at most 60 s a wait); a hosted API
+    that rate-limits a burst of waves is then slowed down, not failed.
     """
 
     def __init__(
@@ -144,7 +168,11 @@ class OpenAICompatBackend:
         api_key: str | None = None,
         timeout: float = 300.0,
         max_concurrency: int = 16,
+        retries: int = 4,
+        backoff: float = 1.0,
     ) -> None:
+        if retries < 0 or backoff < 0:
+            raise ConfigError(f"retries and backoff must be >= 0, got {retries}, {backoff}")
         if max_concurrency < 1:
             raise ConfigError(f"max_concurrency must be >= 1, got {max_concurrency}")
         if timeout <= 0:
@@ -166,6 +194,8 @@ class OpenAICompatBackend:
         self._api_key = api_key if api_key is not None else api_key_from_env()
         self._timeout = timeout
         self._max_concurrency = max_concurrency
+        self._retries = retries
+        self._backoff = backoff
         self._lock = threading.Lock()
         self._work_ready = threading.Condition(self._lock)
         self._finished = threading.Condition(self._lock)
@@ -221,7 +251,32 @@ class OpenAICompatBackend:
         return http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
 
     def _run(self, call: _Call) -> None:
-        """Send one request and read its stream to the end; raises BackendError."""
+        """Send one request and read its stream to the end, retrying what the server
+        refused before streaming anything; raises BackendError."""
+        for attempt in range(self._retries + 1):
+            try:
+                self._attempt(call)
+                return
+            except _Refused as exc:
+                if attempt == self._retries:
+                    raise BackendError(f"{exc} ({attempt + 1} attempts)") from None
+                wait = exc.retry_after if exc.retry_after is not None else self._backoff * 2**attempt
+                if not self._pause(call, min(wait, _MAX_WAIT)):
+                    return
+
+    def _pause(self, call: _Call, seconds: float) -> bool:
+        """Wait before a retry; False when the request was aborted or the backend closed."""
+        deadline = time.monotonic() + seconds
+        while True:
+            with self._lock:
+                if call.aborted or self._closed:
+                    return False
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return True
+            time.sleep(min(remaining, 0.05))
+
+    def _attempt(self, call: _Call) -> None:
         url = self._url(call.request)
         where = f"POST {url}"
         body = json.dumps(self.payload(call.request)).encode()
@@ -232,7 +287,7 @@ class OpenAICompatBackend:
             except TimeoutError:
                 raise BackendError(f"{where}: no connection within {self._timeout:g} s") from None
             except OSError as exc:
-                raise BackendError(f"{where}: cannot connect: {_one_line(str(exc))}") from None
+                raise _Refused(f"{where}: cannot connect: {_one_line(str(exc))}") from None
             with self._lock:
                 if call.aborted:
                     return
@@ -242,7 +297,10 @@ class OpenAICompatBackend:
                 response = conn.getresponse()
                 if response.status >= 400:
                     message = _error_message(response.read(_ERROR_BODY_LIMIT))
-                    raise BackendError(f"{where}: HTTP {response.status} {response.reason}: {message}")
+                    error = f"{where}: HTTP {response.status} {response.reason}: {message}"
+                    if response.status in _RETRYABLE:
+                        raise _Refused(error, _retry_after(response.getheader("Retry-After")))
+                    raise BackendError(error)
                 self._read_stream(call, response, where)
             except TimeoutError:
                 raise BackendError(f"{where}: no data from the server for {self._timeout:g} s") from None

@@ -3,7 +3,9 @@
 The fake speaks the OpenAI streaming protocol (server-sent events over chunked
 HTTP/1.1, a final usage chunk, ``[DONE]``). What it does for a request is read
 from words in the prompt: ``tokens=N`` (default 4), ``delay=S`` (seconds before
-each token), ``fail=STATUS`` (an HTTP error with an OpenAI error body),
+each token), ``fail=STATUS`` (an HTTP error with an OpenAI error body; with
+``failfirst=K`` only the first K times that prompt is sent, with ``retryafter=S``
+a Retry-After header),
 ``midstream`` (an error event after two tokens), ``truncate`` (hangs up before
 finishing). Each word it streams counts as two tokens in its usage chunk, so the
 tests can tell usage counts from chunk counts.
@@ -87,11 +89,15 @@ class FakeOpenAI:
         prompt = body["messages"][-1]["content"] if chat else body["prompt"]
         words = dict(w.split("=", 1) for w in prompt.split() if "=" in w)
         flags = set(prompt.split())
-        if "fail" in words:
+        with self.lock:
+            attempt = sum(s.body == seen.body for s in self.seen)
+        if "fail" in words and attempt <= int(words.get("failfirst", 10**9)):
             status = int(words["fail"])
             error = json.dumps({"error": {"message": f"model overloaded\nretry later ({status})",
                                           "type": "server_error", "code": status}}).encode()
             handler.send_response(status)
+            if "retryafter" in words:
+                handler.send_header("Retry-After", words["retryafter"])
             handler.send_header("Content-Type", "application/json")
             handler.send_header("Content-Length", str(len(error)))
             handler.end_headers()
@@ -166,7 +172,7 @@ def fake() -> Iterator[FakeOpenAI]:
 def backend(fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAICompatBackend]:
     monkeypatch.delenv("BESTOFN_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    b = OpenAICompatBackend(fake.base_url, "tiny", timeout=10)
+    b = OpenAICompatBackend(fake.base_url, "tiny", timeout=10, retries=0)
     yield b
     b.close()
 
@@ -466,5 +472,41 @@ def test_shorten_hangs_up_a_running_request_and_sends_a_queued_one_shorter(fake:
         queued = fake.seen[1]
         assert queued.body["max_tokens"] == 20
         assert got["queued"].completions[0].finish_reason == "length"
+    finally:
+        backend.close()
+
+
+def test_refused_requests_are_retried_after_backoff_or_retry_after(fake: FakeOpenAI) -> None:
+    backend = OpenAICompatBackend(fake.base_url, "tiny", retries=3, backoff=0.2, api_key="")
+    try:
+        start = time.monotonic()
+        [gen] = backend.generate([chat("busy", "fail=429 failfirst=2 tokens=3")])
+        waited = time.monotonic() - start
+        assert len(gen.completions[0].text.split()) == 3
+        assert 0.2 + 0.4 <= waited < 3.0  # backoff 0.2 s, then 0.4 s
+        assert len(fake.seen) == 3  # refused twice, then served
+        start = time.monotonic()
+        [gen] = backend.generate([chat("told", "fail=503 failfirst=1 retryafter=1 tokens=1")])
+        assert 1.0 <= time.monotonic() - start < 3.0  # the server's Retry-After, not 0.2 s
+        with pytest.raises(BackendError, match=r"HTTP 503 .*\(4 attempts\)"):
+            backend.generate([chat("down", "fail=503")])
+        with pytest.raises(BackendError, match=r"HTTP 400 .*model overloaded"):  # not retried
+            backend.generate([chat("bad", "fail=400")])
+        sent = [s.body["messages"][-1]["content"] for s in fake.seen]
+        assert sent.count("fail=503") == 4 and sent.count("fail=400") == 1
+    finally:
+        backend.close()
+
+
+def test_abort_during_a_retry_wait_ends_the_request(fake: FakeOpenAI) -> None:
+    backend = OpenAICompatBackend(fake.base_url, "tiny", retries=5, backoff=5.0, api_key="")
+    try:
+        backend.submit([chat("slow", "fail=503")])
+        fake.wait_for(1)
+        time.sleep(0.2)  # refused; now waiting 5 s to retry
+        assert backend.abort(["slow"]).requests == 1
+        start = time.monotonic()
+        backend.close()
+        assert time.monotonic() - start < 2.0 and len(fake.seen) == 1
     finally:
         backend.close()
