@@ -359,11 +359,13 @@ def test_connection_refused_is_a_backend_error() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    backend = OpenAICompatBackend(f"http://127.0.0.1:{port}/v1", "tiny", api_key="")
+    backend = OpenAICompatBackend(f"http://127.0.0.1:{port}/v1", "tiny", api_key="", retries=1,
+                                  backoff=0.05)
     try:
         with pytest.raises(BackendError) as info:
             backend.generate([chat("a", "hi")])
         assert f"POST http://127.0.0.1:{port}/v1/chat/completions: cannot connect" in str(info.value)
+        assert "(2 attempts)" in str(info.value)
     finally:
         backend.close()
 
