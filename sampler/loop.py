@@ -142,8 +142,6 @@ class BestOfN:
         self.length_cap = (LengthCap(config.sample.max_tokens, miss)
                            if config.budget.policy is BudgetPolicy.ADAPTIVE and miss is not None
                            else None)
-        self._cap = config.sample.max_tokens
-        """The length cap new cheap requests get now."""
         self._runs: dict[str, _TaskRun] = {}
         self._owner: dict[str, str] = {}
         """Request id -> task id, for every request in flight."""
@@ -220,15 +218,16 @@ class BestOfN:
         if self.length_cap is not None and sample.tier == CHEAP and sample.passed:
             self.length_cap.observe_pass(sample.tokens)
 
+    def _cap(self) -> int:
+        """The length new cheap requests get now (the cap may rise as passes spread out)."""
+        return self.length_cap.cap() if self.length_cap is not None else self.config.sample.max_tokens
+
     def _tighten(self) -> None:
-        """After new passes: when the length cap fell, cheap requests still in the engine
-        above it are shortened to it too (the cap learned mid-run reaches them)."""
+        """After new passes: cheap requests still in the engine above the cap are shortened
+        to it (the cap learned mid-run reaches them; a request is never lengthened)."""
         if self.length_cap is None:
             return
-        cap = self.length_cap.cap()
-        if cap >= self._cap:
-            return
-        self._cap = cap
+        cap = self._cap()
         ids = []
         for run in self._runs.values():
             for request_id, (tier, _) in run.requests.items():
@@ -367,7 +366,7 @@ class BestOfN:
             prefix = request_prefix(run.task.task_id, CHEAP)
             requests = [build_request(run.task, self.config.sample, index=i,
                                       request_id=f"{prefix}{i}") for i in indices]
-            cap = self._cap
+            cap = self._cap()
             if cap < self.config.sample.max_tokens:
                 requests = [dataclasses.replace(r, max_tokens=cap) for r in requests]
                 run.capped.update((r.request_id, cap) for r in requests)

@@ -9,6 +9,7 @@ from statistics import NormalDist
 
 import pytest
 
+import sampler.loop
 from sampler.api import solve
 from sampler.backends.base import BatchStreaming, Generation, GenerationRequest
 from sampler.backends.replay import ReplayBackend
@@ -181,3 +182,30 @@ def test_in_flight_requests_are_shortened_once_passes_teach_the_cap(tmp_path: Pa
     assert runaways and all(s["finish_reason"] == FINISH_LENGTH_CAP for s in runaways)
     assert all(s["tokens"] < 512 for s in runaways)
     assert all(s["passed"] for s in samples if s["task_id"] in {f"T/{i}" for i in easy})
+
+
+class _ScriptedCap:
+    """A cap that falls after the first pass and rises after the third (more spread)."""
+
+    def __init__(self, max_tokens: int, miss: float) -> None:
+        self.max_tokens, self.seen = max_tokens, 0
+
+    def observe_pass(self, tokens: int) -> None:
+        self.seen += 1
+
+    def cap(self) -> int:
+        return self.max_tokens if self.seen == 0 else 100 if self.seen < 3 else 300
+
+
+def test_new_requests_get_the_current_cap_even_when_it_rises(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sampler.loop, "LengthCap", _ScriptedCap)
+    tasks = [make_task(i) for i in range(5)]
+    easy = {0, 2, 3}
+    script = {f"T/{i}": [fenced(RIGHT.format(i=i))] if i in easy else [runaway(i)] for i in range(5)}
+    backend = ReplayBackend(script)
+    solve(tasks, out=tmp_path, backend=backend, verifier=MarkerVerifier(), sample=SampleConfig(n=2),
+          batch_tasks=1, budget=BudgetConfig(policy=BudgetPolicy.ADAPTIVE))
+    caps = {r.key: {q.max_tokens for q in backend.requests_seen if q.key == r.key}
+            for r in backend.requests_seen}
+    assert caps["T/0"] == {512} and caps["T/1"] == {100} and caps["T/4"] == {300}
