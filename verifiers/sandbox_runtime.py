@@ -370,6 +370,8 @@ def compile_candidate(source: str) -> Any:
     """A candidate's code object, the one way every stage compiles it: plain Python
     semantics (no ``from __future__`` of the compiling module leaks in)."""
     return compile(source, CANDIDATE_FILENAME, "exec", dont_inherit=True)
+
+
 CODE_ABI = f"{sys.implementation.cache_tag}-{sys.hexversion:x}"
 """Marshalled code only crosses between interpreters that share this tag."""
 

@@ -11,6 +11,7 @@ win), so it never stops a request.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
 """A fenced block: its language tag and body; an unclosed one runs to the end of the text."""
@@ -28,3 +29,11 @@ def code_end(text: str) -> int | None:
             closed = match.group(0).endswith("```") and match.end() - 3 >= match.start(2)
             return match.end() if closed else None
     return None
+
+
+def cut_at_code_end(parts: Sequence[str]) -> str | None:
+    """A streamed answer so far (its pieces), cut just past its first python block
+    once that has closed; None while it has not."""
+    text = "".join(parts)
+    end = code_end(text)
+    return None if end is None else text[:end]

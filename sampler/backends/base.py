@@ -123,6 +123,16 @@ class StreamingBackend(Protocol):
     def close(self) -> None: ...
 
 
+def limit_reached(limit: int | None, counts: Sequence[int],
+                  reasons: Sequence[str | None]) -> list[str] | None:
+    """A streaming request's finish reasons once every sample has finished or generated
+    ``limit`` tokens (a limit lowered by ``shorten``): those still going finish as
+    ``length``. None before then, or without such a limit."""
+    if limit is None or not all(reason or count >= limit for reason, count in zip(reasons, counts)):
+        return None
+    return [reason or "length" for reason in reasons]
+
+
 class BatchStreaming:
     """The streaming shape over a batch-only backend: ``poll`` generates everything
     queued in one ``generate`` call. Aborts reach only requests not yet sent."""

@@ -25,8 +25,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from sampler.backends.answer import FINISH_CODE_END, code_end
-from sampler.backends.base import Aborted, Completion, Generation, GenerationRequest
+from sampler.backends.answer import FINISH_CODE_END, cut_at_code_end
+from sampler.backends.base import Aborted, Completion, Generation, GenerationRequest, limit_reached
 from tasks.errors import BackendError, ConfigError
 
 API_KEY_ENV = ("BESTOFN_API_KEY", "OPENAI_API_KEY")
@@ -337,11 +337,10 @@ class OpenAICompatBackend:
         with self._lock:
             if call.finish_reasons[0] is not None:
                 return False
-            text = "".join(call.texts[0])
-            end = code_end(text)
-            if end is None:
+            cut = cut_at_code_end(call.texts[0])
+            if cut is None:
                 return False
-            call.texts[0] = [text[:end]]
+            call.texts[0] = [cut]
             call.finish_reasons[0] = FINISH_CODE_END
             return True
 
@@ -349,11 +348,10 @@ class OpenAICompatBackend:
         """Every choice has finished or streamed as many chunks (tokens) as a limit lowered
         after submission; those that had not finished finish as ``length``."""
         with self._lock:
-            limit = call.limit
-            if limit is None or not all(reason or chunks >= limit for reason, chunks
-                                        in zip(call.finish_reasons, call.chunks)):
+            reasons = limit_reached(call.limit, call.chunks, call.finish_reasons)
+            if reasons is None:
                 return False
-            call.finish_reasons = [reason or "length" for reason in call.finish_reasons]
+            call.finish_reasons = list(reasons)
             return True
 
     def _add_chunk(self, call: _Call, chunk: dict[str, Any], chat: bool, where: str) -> None:

@@ -12,8 +12,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sampler.backends.answer import FINISH_CODE_END, code_end
-from sampler.backends.base import Aborted, Completion, Generation, GenerationRequest
+from sampler.backends.answer import FINISH_CODE_END, code_end, cut_at_code_end
+from sampler.backends.base import Aborted, Completion, Generation, GenerationRequest, limit_reached
 from sampler.config import EngineConfig
 from tasks.errors import BackendError
 
@@ -221,11 +221,10 @@ class _Stream:
     def past_limit(self) -> bool:
         """True once every sample has finished or reached a lowered limit; those that
         reached it finish as ``length``."""
-        limit = self.limit
-        if limit is None or not all(reason or count >= limit for reason, count
-                                    in zip(self.finish_reasons, self.token_counts)):
+        reasons = limit_reached(self.limit, self.token_counts, self.finish_reasons)
+        if reasons is None:
             return False
-        self.finish_reasons = [reason or "length" for reason in self.finish_reasons]
+        self.finish_reasons = reasons
         return True
 
     def code_ended(self) -> bool:
@@ -233,11 +232,10 @@ class _Stream:
         The caller retires the stream at once, so this is never asked again after a True."""
         if not self._stop_at_code_end:
             return False
-        text = "".join(self.texts[0])
-        end = code_end(text)
-        if end is None:
+        cut = cut_at_code_end(self.texts[0])
+        if cut is None:
             return False
-        self.texts[0] = [text[:end]]
+        self.texts[0] = [cut]
         self.finish_reasons[0] = FINISH_CODE_END
         return True
 
