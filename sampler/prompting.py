@@ -59,6 +59,7 @@ def build_request(task: Task, config: SampleConfig, *, index: int,
         messages=(ChatMessage("user", CHAT_INSTRUCTION.format(prompt=task.prompt)),) if chat else None,
         stop=() if chat else COMPLETION_STOPS,
         stop_at_code_end=chat and config.stop_at_code_end,
+        entry_point=task.entry_point,
     )
 
 

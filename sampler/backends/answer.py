@@ -6,11 +6,21 @@ python block has closed, the rest of the answer cannot change what is verified,
 and a backend may stop generating there: the same program, fewer tokens.
 An untagged first block gives no such guarantee (a later python block would
 win), so it never stops a request.
+
+The verdict is also settled earlier when the python block's code so far can no
+longer parse, whatever follows (``can_still_parse``): the program verified is
+then a syntax error, at full length or cut. That needs to know the program's
+shape: ``sampler.prompting.program_from_output`` wraps a block defining the
+task's entry point as a module and anything else as a continuation of the
+prompt, so a request is only cut once its code so far defines the entry point.
 """
 
 from __future__ import annotations
 
+import ast
+import codeop
 import re
+import warnings
 from collections.abc import Sequence
 
 FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
@@ -21,19 +31,102 @@ PYTHON_TAGS = ("python", "py", "python3")
 FINISH_CODE_END = "code_end"
 """The finish reason of a request a backend stopped at its first closed python block."""
 
+FINISH_UNPARSABLE = "unparsable"
+"""The finish reason of a request a backend stopped because its code can no longer parse."""
 
-def code_end(text: str) -> int | None:
-    """The offset just past the closing fence of the first python block, or None while there is none."""
+# The parser alone (no symbol table: ``nonlocal x`` before ``x``'s binding is
+# legal in a prefix), told that input may be incomplete, as the REPL's is.
+_PREFIX_FLAGS = (ast.PyCF_ONLY_AST | codeop.PyCF_ALLOW_INCOMPLETE_INPUT  # type: ignore[attr-defined]
+                 | codeop.PyCF_DONT_IMPLY_DEDENT)  # type: ignore[attr-defined]
+
+
+def _first_python_block(text: str) -> re.Match[str] | None:
     for match in FENCE.finditer(text):
         if match.group(1).lower() in PYTHON_TAGS:
-            closed = match.group(0).endswith("```") and match.end() - 3 >= match.start(2)
-            return match.end() if closed else None
+            return match
     return None
 
 
-def cut_at_code_end(parts: Sequence[str]) -> str | None:
-    """A streamed answer so far (its pieces), cut just past its first python block
-    once that has closed; None while it has not."""
+def _closed(block: re.Match[str]) -> bool:
+    return block.group(0).endswith("```") and block.end() - 3 >= block.start(2)
+
+
+def code_end(text: str) -> int | None:
+    """The offset just past the closing fence of the first python block, or None while there is none."""
+    block = _first_python_block(text)
+    return block.end() if block is not None and _closed(block) else None
+
+
+def can_still_parse(code: str) -> bool:
+    """False only when no continuation of ``code`` (whole lines) is a valid Python module.
+
+    It is ``codeop.compile_command``'s test for "incomplete, not invalid", run by
+    the parser alone. A wrong False would cut a sample that could have passed, so
+    it is checked on every line prefix of the standard library and of every
+    HumanEval reference (tests/unit/test_answer_settled.py); anything the parser
+    refuses for other reasons (null bytes, nesting too deep) counts as parsable.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # invalid escapes and the like are warnings, not errors
+        for source in (code, code + "\n"):
+            try:
+                compile(source, "<prefix>", "exec", _PREFIX_FLAGS, dont_inherit=True)
+                return True
+            except SyntaxError as error:
+                if "incomplete input" in str(error):
+                    return True
+            except (ValueError, OverflowError, MemoryError, RecursionError):
+                return True
+    return False
+
+
+def settled(parts: Sequence[str], entry_point: str = "") -> tuple[str, str] | None:
+    """A streamed answer so far (its pieces), cut where its verified program is settled,
+    with the finish reason; None while more tokens could still change it.
+
+    Settled means: the first python block has closed (``code_end``), or, when the
+    task's ``entry_point`` is given, the block defines it and its complete lines
+    can no longer parse (``unparsable``, cut after those lines). The parse is
+    only tried when the newest piece completes a line.
+    """
     text = "".join(parts)
-    end = code_end(text)
-    return None if end is None else text[:end]
+    block = _first_python_block(text)
+    if block is None:
+        return None
+    if _closed(block):
+        return text[:block.end()], FINISH_CODE_END
+    if not entry_point or "\n" not in parts[-1]:
+        return None
+    body = block.group(2)
+    lines = body[:body.rfind("\n") + 1]
+    if f"def {entry_point}" in lines and not can_still_parse(lines):
+        return text[:block.start(2) + len(lines)], FINISH_UNPARSABLE
+    return None
+
+
+def settled_streamed(text: str, entry_point: str = "") -> tuple[str, str] | None:
+    """Where ``settled`` first cuts ``text`` had it streamed one line at a time (for
+    backends that simulate a stream from a whole answer).
+
+    Both conditions only ever become true as lines are added (a prefix that cannot
+    parse has no continuation that can), so the first line that settles it is found
+    by bisection, not by parsing every prefix.
+    """
+    block = _first_python_block(text)
+    if block is None:
+        return None
+    body = block.group(2)
+    ends = [k + 1 for k, char in enumerate(body) if char == "\n"]
+    low, high = 0, len(ends)  # the first line end after which the code cannot parse, or len(ends)
+    while entry_point and low < high:
+        mid = (low + high) // 2
+        lines = body[:ends[mid]]
+        if f"def {entry_point}" in lines and not can_still_parse(lines):
+            high = mid
+        else:
+            low = mid + 1
+    if entry_point and low < len(ends):
+        return text[:block.start(2) + ends[low]], FINISH_UNPARSABLE
+    if _closed(block):
+        return text[:block.end()], FINISH_CODE_END
+    return None

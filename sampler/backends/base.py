@@ -45,6 +45,9 @@ class GenerationRequest:
     """Stop each sample once its first python block has closed (``sampler.backends.answer``):
     what is verified is fixed by then. Streaming backends stop generating there;
     others trim the text."""
+    entry_point: str = ""
+    """The task's entry point, with ``stop_at_code_end``: a streaming backend also stops
+    a sample whose code defines it and can no longer parse (``answer.settled``)."""
 
     @property
     def key(self) -> str:

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from sampler.backends.answer import FINISH_CODE_END, cut_at_code_end
+from sampler.backends.answer import settled
 from sampler.backends.base import Aborted, Completion, Generation, GenerationRequest, limit_reached
 from tasks.errors import BackendError, ConfigError
 
@@ -322,26 +322,26 @@ class OpenAICompatBackend:
             if not isinstance(chunk, dict):
                 raise BackendError(f"{where}: bad stream data: {_one_line(' '.join(data))}")
             self._add_chunk(call, chunk, chat, where)
-            if self._code_ended(call) or self._past_limit(call):
+            if self._settled(call) or self._past_limit(call):
                 return  # closing the connection stops the server's generation
         with self._lock:
             unfinished = any(reason is None for reason in call.finish_reasons)
         if unfinished and not call.aborted:
             raise BackendError(f"{where}: the stream ended before the completion finished")
 
-    def _code_ended(self, call: _Call) -> bool:
-        """A single-sample request asked to stop at its first closed python block, which has closed:
-        its text is cut there (see ``sampler.backends.answer``)."""
+    def _settled(self, call: _Call) -> bool:
+        """A single-sample request asked to stop once its verified program is settled, which
+        it is: its text is cut there (see ``sampler.backends.answer.settled``)."""
         if not call.request.stop_at_code_end or call.request.n != 1:
             return False
         with self._lock:
             if call.finish_reasons[0] is not None:
                 return False
-            cut = cut_at_code_end(call.texts[0])
+            cut = settled(call.texts[0], call.request.entry_point)
             if cut is None:
                 return False
-            call.texts[0] = [cut]
-            call.finish_reasons[0] = FINISH_CODE_END
+            text, call.finish_reasons[0] = cut
+            call.texts[0] = [text]
             return True
 
     def _past_limit(self, call: _Call) -> bool:

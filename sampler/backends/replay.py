@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sampler.backends.answer import FINISH_CODE_END, code_end
+from sampler.backends.answer import settled_streamed
 from sampler.backends.base import Aborted, Completion, Generation, GenerationRequest
 from tasks.errors import ConfigError, TaskFormatError
 from tasks.jsonl import read_jsonl_objects, require_str
@@ -51,15 +51,16 @@ class _Running:
     end: float
 
 
-def _completion(text: str, stop_at_code_end: bool, max_tokens: int) -> Completion:
-    """The scripted answer, as an engine would give it: cut after its first python
-    block when asked (the tokens after it are never generated), or at ``max_tokens``."""
-    end = code_end(text) if stop_at_code_end else None
-    if end is not None and end < len(text):
-        text, reason = text[:end], FINISH_CODE_END
+def _completion(text: str, request: GenerationRequest) -> Completion:
+    """The scripted answer, as an engine would give it: cut where its verified program
+    is settled when asked (``answer.settled``: the tokens after are never generated),
+    or at ``max_tokens``."""
+    cut = settled_streamed(text, request.entry_point) if request.stop_at_code_end else None
+    if cut is not None and len(cut[0]) < len(text):
+        text, reason = cut
     else:
         reason = "stop"
-    return _cut(Completion(text=text, tokens=count_tokens(text), finish_reason=reason), max_tokens)
+    return _cut(Completion(text=text, tokens=count_tokens(text), finish_reason=reason), request.max_tokens)
 
 
 def _cut(completion: Completion, max_tokens: int) -> Completion:
@@ -108,8 +109,7 @@ class ReplayBackend:
     def _generation(self, request: GenerationRequest) -> Generation:
         texts = self._script.get(request.key) or [self._default]
         picked = [texts[(request.first_index + i) % len(texts)] for i in range(request.n)]
-        completions = tuple(_completion(t, request.stop_at_code_end, request.max_tokens)
-                            for t in picked)
+        completions = tuple(_completion(t, request) for t in picked)
         prompt_text = request.prompt or "".join(m.content for m in request.messages or ())
         return Generation(request.request_id, completions, count_tokens(prompt_text))
 

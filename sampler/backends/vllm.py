@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sampler.backends.answer import FINISH_CODE_END, code_end, cut_at_code_end
+from sampler.backends.answer import FINISH_CODE_END, code_end, settled
 from sampler.backends.base import Aborted, Completion, Generation, GenerationRequest, limit_reached
 from sampler.config import EngineConfig
 from tasks.errors import BackendError
@@ -132,7 +132,8 @@ class VllmBackend:
                                    self._params(request, RequestOutputKind.DELTA))
             except Exception as exc:
                 raise BackendError(f"vLLM refused request {request.request_id!r}: {exc}") from exc
-            self._streams[request.request_id] = _Stream(request.n, request.stop_at_code_end and request.n == 1)
+            settle = request.stop_at_code_end and request.n == 1
+            self._streams[request.request_id] = _Stream(request.n, settle, request.entry_point)
 
     def poll(self, timeout: float) -> list[Generation]:
         engine = self._llm.llm_engine
@@ -150,9 +151,10 @@ class VllmBackend:
                 if output.finished:
                     del self._streams[output.request_id]
                     self._finished.append(stream.generation(output.request_id))
-                elif stream.code_ended() or stream.past_limit():
-                    # Its first python block has closed (the rest cannot change what is
-                    # verified), or it ran into a limit lowered after it was submitted.
+                elif stream.settled() or stream.past_limit():
+                    # Nothing more can change what is verified (its first python block
+                    # closed, or its code can no longer parse), or it ran into a limit
+                    # lowered after it was submitted.
                     self._retire(output.request_id)
             if time.monotonic() >= deadline:
                 break
@@ -209,12 +211,13 @@ def _trimmed(completion: Completion, stop_at_code_end: bool) -> Completion:
 class _Stream:
     """One in-flight request's output so far, accumulated from delta outputs."""
 
-    def __init__(self, n: int, stop_at_code_end: bool = False) -> None:
+    def __init__(self, n: int, settle: bool = False, entry_point: str = "") -> None:
         self.texts: list[list[str]] = [[] for _ in range(n)]
         self.token_counts = [0] * n
         self.finish_reasons = [""] * n
         self.prompt_tokens = 0
-        self._stop_at_code_end = stop_at_code_end
+        self._settle = settle
+        self._entry_point = entry_point
         self.limit: int | None = None
         """Tokens per sample, when lowered after submission (``shorten``)."""
 
@@ -227,16 +230,17 @@ class _Stream:
         self.finish_reasons = reasons
         return True
 
-    def code_ended(self) -> bool:
-        """True once the (single) sample's first python block has closed; its text is then cut there.
-        The caller retires the stream at once, so this is never asked again after a True."""
-        if not self._stop_at_code_end:
+    def settled(self) -> bool:
+        """True once the (single) sample's verified program is settled (``answer.settled``);
+        its text is then cut there. The caller retires the stream at once, so this is never
+        asked again after a True."""
+        if not self._settle:
             return False
-        cut = cut_at_code_end(self.texts[0])
+        cut = settled(self.texts[0], self._entry_point)
         if cut is None:
             return False
-        self.texts[0] = [cut]
-        self.finish_reasons[0] = FINISH_CODE_END
+        text, self.finish_reasons[0] = cut
+        self.texts[0] = [text]
         return True
 
     def add(self, output: Any) -> None:
