@@ -51,6 +51,9 @@ class Decision:
     samples: int = 0
     """Cheap samples to draw (for ``SAMPLE``)."""
     reason: str = ""
+    revisable: bool = False
+    """A ``STOP`` priced on the prior as fitted so far, which more evidence from other
+    tasks may reverse (the loop defers it until no more is coming)."""
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,8 @@ class Budget:
         best_cost, best = min(options, key=lambda o: o[0])
         if best_cost > value:
             return Decision(Action.STOP, 0,
-                            f"not worth it: {best_cost:.3g} per solve > value {value:.3g}")
+                            f"not worth it: {best_cost:.3g} per solve > value {value:.3g}",
+                            revisable=True)
         return best
 
     def _fixed(self, state: TaskState, can_sample: bool, can_escalate: bool) -> Decision:

@@ -143,6 +143,12 @@ class BestOfN:
                            if config.budget.policy is BudgetPolicy.ADAPTIVE and miss is not None
                            else None)
         self._runs: dict[str, _TaskRun] = {}
+        self._pending: deque[Task] = deque()
+        self._queued: dict[str, _TaskRun] = {}
+        """Idle tasks waiting for shallower ones before their next decision (``_defer``)."""
+        self._parked: dict[str, _TaskRun] = {}
+        """Tasks the budget would stop on a prior still learning from other tasks (``_defer``),
+        waiting for their final decision."""
         self._owner: dict[str, str] = {}
         """Request id -> task id, for every request in flight."""
         self._results: list[TaskResult] = []
@@ -154,7 +160,7 @@ class BestOfN:
 
     def run(self, tasks: Sequence[Task]) -> SolveOutcome:
         start = time.monotonic()
-        pending = deque(t for t in tasks if not self.store.is_done(t.task_id))
+        pending = self._pending = deque(t for t in tasks if not self.store.is_done(t.task_id))
         skipped = len(tasks) - len(pending)
         self.progress.start(total=len(tasks), already_done=skipped)
         futures: dict[Future[list[Verdict]], tuple[str, list[_Pending]]] = {}
@@ -164,9 +170,8 @@ class BestOfN:
             threads = max(self.config.verify_threads,
                           int(getattr(self.verifier, "parallelism", 0) or 0))
             with ThreadPoolExecutor(threads, thread_name_prefix="verify") as pool:
-                while pending or self._runs:
-                    while pending and len(self._runs) < self.config.batch_tasks:
-                        self._begin(pending.popleft())
+                while pending or self._runs or self._queued or self._parked:
+                    self._admit()
                     arrived = self._poll(wait_s=0.0 if futures else 0.5)
                     for task_id, items in arrived.items():
                         run = self._runs[task_id]
@@ -359,6 +364,9 @@ class BestOfN:
                           is not None and not run.passed(),
                           max_cheap=self.config.sample.n,
                           max_rounds=self.config.escalation.rounds if self.config.escalation else 0)
+        if self._deep(run, len(done)):
+            self._queue(run)
+            return
         decision = self.budget.decide(state)
         if decision.action is Action.SAMPLE and decision.samples > 0:
             indices = [i for i in range(self.config.sample.n) if i not in done][:decision.samples]
@@ -381,9 +389,72 @@ class BestOfN:
             run.round_open = True
             self._submit(run, self.strong, requests, STRONG)
             return
+        if decision.revisable and self._learning():
+            self._park(run)
+            return
         if not run.stop_reason:
             run.stop_reason = "passed" if run.passed() else f"budget: {decision.reason}"
         self._finish(run)
+
+    # Deferred decisions. The adaptive budget prices another wave on a prior fitted
+    # to every task's verdicts so far; early in a run that prior rests on a few tasks
+    # and a few samples each, and which tasks it has seen depends on the order
+    # verdicts arrive in. So the budget's decisions wait for evidence:
+    # - breadth first: a task deeper than others still to be sampled (tasks not
+    #   begun, or begun with fewer samples) waits its turn, so each wave of each task
+    #   is priced on every task's earlier waves, not on whichever finished first;
+    # - a stop is final only once no verdict is still to come: until then the task
+    #   is parked, then decided again on the best-informed prior the run will have.
+    # Without this, a task that passes late (HumanEval/16: 1 in 10, at sample 6)
+    # was kept or dropped by scheduling luck. Only the adaptive budget learns, so
+    # only it waits; tasks waiting hold no requests and no ``batch_tasks`` slot.
+
+    def _depth(self, run: _TaskRun) -> int:
+        return len(run.cheap_done())
+
+    def _deep(self, run: _TaskRun, depth: int) -> bool:
+        """True when an unsolved idle task should wait for shallower ones first."""
+        if self.config.budget.policy is not BudgetPolicy.ADAPTIVE or run.passed() \
+                or run.strong_rounds or depth >= self.config.sample.n:
+            return False
+        if self._pending and depth > 0:  # tasks not begun have drawn nothing yet
+            return True
+        # Shallower tasks that will sample: queued ones, and those in flight. Idle runs
+        # are being decided now (a parked one coming back must not hold up the queue).
+        coming = [*self._queued.values(), *(r for r in self._runs.values() if not r.idle())]
+        return any(self._depth(r) < depth for r in coming if r is not run and not r.passed())
+
+    def _learning(self) -> bool:
+        """True while verdicts are still to come: tasks waiting to sample, or in-flight work."""
+        return bool(self._pending or self._queued) or any(not r.idle() for r in self._runs.values())
+
+    def _queue(self, run: _TaskRun) -> None:
+        del self._runs[run.task.task_id]
+        self._queued[run.task.task_id] = run
+
+    def _park(self, run: _TaskRun) -> None:
+        del self._runs[run.task.task_id]
+        self._parked[run.task.task_id] = run
+
+    def _admit(self) -> None:
+        """Fill the ``batch_tasks`` slots: tasks not begun first (they are the shallowest),
+        then queued tasks, shallowest first; parked tasks once nothing is left to learn
+        (their stop is then final, unless one of them samples again, which parks the
+        others once more)."""
+        while len(self._runs) < self.config.batch_tasks:
+            if self._pending:
+                self._begin(self._pending.popleft())
+            elif self._queued:
+                task_id = min(self._queued, key=lambda t: self._depth(self._queued[t]))
+                run = self._queued[task_id]
+                if self._deep(run, self._depth(run)):
+                    return  # the shallowest queued task still waits for one in flight
+                self._runs[task_id] = self._queued.pop(task_id)
+            elif self._parked and not self._learning():
+                task_id = next(iter(self._parked))
+                self._runs[task_id] = self._parked.pop(task_id)
+            else:
+                return
 
     def _more_cheap(self, run: _TaskRun) -> bool:
         """Without stop-on-first-pass every one of the n cheap samples is drawn."""

@@ -1,6 +1,9 @@
 """The whole sample -> verify -> choose -> record loop, offline, through the replay backend."""
 
 import json
+import random
+import signal
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,8 +12,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sampler.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, SampleConfig, SolveConfig
-from sampler.loop import choose
+from sampler.loop import BestOfN, _TaskRun, choose
 from sampler.records import SampleRecord
+from sampler.store import RunStore
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
 
 RIGHT = "def f{i}(x: int) -> int:\n    return x + {i}  # correct\n"
@@ -185,3 +189,77 @@ def test_choice_is_never_unverified(statuses: list[list[str]]) -> None:
             assert chosen is not None and chosen.passed and chosen.sample_index == row.index("passed")
         else:
             assert chosen is None
+
+
+def test_a_budget_stop_waits_until_the_prior_has_seen_every_task(tmp_path: Path) -> None:
+    """Ten hopeless tasks come first, so a prior fitted on them says every task is
+    hopeless; later tasks show a third of the suite passes at a moderate rate. T/10
+    passes only at sample 6: stopped on the early prior it is lost (it stopped at 4
+    samples before stops were deferred); decided again on the prior of the whole run,
+    it is worth its later waves."""
+    rng = random.Random(0)
+    pattern = {i: [False] * 10 for i in range(10)}
+    pattern[10] = [j == 6 for j in range(10)]
+    pattern.update({i: [i % 2 == 0 and rng.random() < 0.3 for _ in range(10)] for i in range(11, 30)})
+    outcome = solve([make_task(i) for i in range(30)], out=tmp_path, backend=ReplayBackend(script(pattern)),
+                    verifier=MarkerVerifier(), sample=SampleConfig(n=10), batch_tasks=1,
+                    budget=BudgetConfig(policy=BudgetPolicy.ADAPTIVE))
+    results = {r.task_id: r for r in outcome.results}
+    assert results["T/10"].solved and results["T/10"].samples_drawn >= 7
+    assert outcome.summary.solved == sum(any(p) for p in pattern.values()) == 10
+    # Decided on the same, final prior, the ten hopeless tasks got the same number of samples.
+    assert len({results[f"T/{i}"].samples_drawn for i in range(10)}) == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.booleans(), min_size=8, max_size=8), min_size=1, max_size=14),
+       st.integers(1, 5), st.sampled_from([5.0, 20.0, 60.0, 150.0]))
+def test_deferred_decisions_always_finish_every_task(pattern: list[list[bool]], batch_tasks: int,
+                                                     value: float) -> None:
+    """Waiting for shallower tasks and parking stops must never hold each other up (a
+    parked task once kept a deeper queued one waiting while it waited for the queue):
+    every task ends, a solvable one only after a verified pass or a budget stop, none
+    with more than n samples."""
+    tasks = [make_task(i) for i in range(len(pattern))]
+    previous = signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the loop did not finish"))
+    signal.alarm(20)
+    try:
+        with tempfile.TemporaryDirectory() as out:
+            outcome = solve(tasks, out=out, backend=ReplayBackend(script(dict(enumerate(pattern)))),
+                            verifier=MarkerVerifier(), sample=SampleConfig(n=8), batch_tasks=batch_tasks,
+                            budget=BudgetConfig(policy=BudgetPolicy.ADAPTIVE, solve_value_samples=value))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert len(outcome.results) == len(tasks)
+    for result in outcome.results:
+        row = pattern[int(result.task_id.split("/")[1])]
+        assert result.samples_drawn <= 8
+        assert result.solved == any(row[:result.samples_drawn])
+        assert result.solved or result.stop_reason.startswith("budget")
+
+
+def test_a_task_coming_back_from_parking_never_holds_up_a_deeper_queued_one(tmp_path: Path) -> None:
+    """The state a recorded run once spun in: nothing in flight, one task queued at
+    depth 6, two parked at depth 4. Parked tasks come back only when nothing is left
+    to learn; if they then counted as shallower tasks still to sample, the queued
+    one would wait for them while they parked again for it, forever."""
+    tasks = [make_task(i) for i in range(3)]
+    config = SolveConfig(sample=SampleConfig(n=10), batch_tasks=4,
+                         budget=BudgetConfig(policy=BudgetPolicy.ADAPTIVE, solve_value_samples=5.0))
+    loop = BestOfN(ReplayBackend(script({i: [False] * 10 for i in range(3)})), MarkerVerifier(), config,
+                   RunStore(tmp_path, {}))
+    for task, depth, where in ((tasks[0], 6, loop._queued), (tasks[1], 4, loop._parked),
+                               (tasks[2], 4, loop._parked)):
+        samples = {f"s{i}": SampleRecord(task.task_id, i, f"s{i}", "m", False, "failed", 1, "src")
+                   for i in range(depth)}
+        where[task.task_id] = run = _TaskRun(task, samples, 0.0)
+        loop._observe(run)
+    previous = signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the loop did not finish"))
+    signal.alarm(20)
+    try:
+        outcome = loop.run([])
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert sorted(r.task_id for r in outcome.results) == ["T/0", "T/1", "T/2"]
