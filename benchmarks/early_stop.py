@@ -10,15 +10,18 @@ T=0.7, seed 0, unit-test verification (the foundation's definition of a pass):
    deciding whether another wave is worth its expected cost per solve and
    capping each new request's length at what this run's verified passes say
    a pass needs (sampler.length_cap), and each sample stopped when its first
-   python block closes (the defaults of ``--budget adaptive``).
+   python block closes or its code can no longer parse (the defaults of
+   ``--budget adaptive``).
 
 The adaptive run's saving is split into its sources from the same samples: the
 tokens its samples cost in the fixed run (same seeds, so the same samples up to
 the cut) give what the budget and stop-on-first-pass alone would have spent;
-the rest is shortening samples (at the code's end, or at the learned cap). The
-program and verdict of every sample drawn in both runs are compared: stopping at
-the code's end must never change them; a sample cut at the learned cap is
-counted apart, with how many of those passed in the fixed run (the cap's cost).
+the rest is shortening samples (at the code's end, where the code can no longer
+parse, or at the learned cap). The program and verdict of every sample drawn in
+both runs are compared: stopping at the code's end must never change them; one
+stopped where it could no longer parse must have failed in the fixed run too; a
+sample cut at the learned cap is counted apart, with how many of those passed in
+the fixed run (the cap's cost).
 
 Every sample has its own seed, so run 2's samples are a subset of run 1's. The
 line "stop-on-first-pass alone" is computed from run 1's samples (tokens of
@@ -38,7 +41,7 @@ import time
 from pathlib import Path
 
 from sampler.api import solve
-from sampler.backends.answer import FINISH_CODE_END
+from sampler.backends.answer import FINISH_CODE_END, FINISH_UNPARSABLE
 from sampler.backends.factory import make_backend
 from sampler.config import BudgetConfig, BudgetPolicy, EngineConfig, SampleConfig
 from sampler.length_cap import FINISH_LENGTH_CAP
@@ -108,7 +111,8 @@ def main() -> int:
     both = [(a, fixed_samples[t][c]) for t, recs in adaptive_samples.items() for c, a in recs.items()
             if c in fixed_samples.get(t, {})]
     capped = [(a, f) for a, f in both if a.finish_reason == FINISH_LENGTH_CAP]
-    uncapped = [(a, f) for a, f in both if a.finish_reason != FINISH_LENGTH_CAP]
+    unparsable = [(a, f) for a, f in both if a.finish_reason == FINISH_UNPARSABLE]
+    uncapped = [(a, f) for a, f in both if a.finish_reason not in (FINISH_LENGTH_CAP, FINISH_UNPARSABLE)]
     same_program = sum(a.solution == f.solution for a, f in uncapped)
     same_verdict = sum(a.status == f.status for a, f in uncapped)
     drawn_tokens = sum(a.tokens for a, _ in both)
@@ -130,14 +134,18 @@ def main() -> int:
     print(f"  of which: the budget and stop-on-first-pass alone (the same samples at their fixed-run length, "
           f"plus aborted requests' {aborted_tokens} tokens): {budget_only} tokens "
           f"({1 - budget_only / f.tokens_generated:.1%} fewer than fixed N); shortening samples: "
-          f"{code_ended}/{len(both)} stopped at the code's end and {len(capped)} at the learned "
-          f"length cap, {uncut_tokens - drawn_tokens} tokens "
+          f"{code_ended}/{len(both)} stopped at the code's end, {len(unparsable)} where their code "
+          f"could no longer parse and {len(capped)} at the learned length cap, "
+          f"{uncut_tokens - drawn_tokens} tokens "
           f"({1 - drawn_tokens / max(uncut_tokens, 1):.1%} of those samples' tokens)")
     cap_tokens = sum(f.tokens - a.tokens for a, f in capped)
     print(f"  learned length cap: {len(capped)} samples cut (at {sorted({a.tokens for a, _ in capped})} "
           f"tokens), {cap_tokens} tokens fewer than their fixed-run length; of those samples "
           f"{sum(f.passed for _, f in capped)} passed in the fixed run")
-    print(f"  samples drawn in both runs and not capped: {len(uncapped)}; identical program "
+    print(f"  stopped where their code could no longer parse: {len(unparsable)} samples, "
+          f"{sum(f.tokens - a.tokens for a, f in unparsable)} tokens fewer than their fixed-run length; "
+          f"failed in the fixed run: {sum(not f.passed for _, f in unparsable)}/{len(unparsable)}")
+    print(f"  samples drawn in both runs, not cut short: {len(uncapped)}; identical program "
           f"{same_program}/{len(uncapped)}, identical verdict {same_verdict}/{len(uncapped)}")
     print(f"coverage change: {100 * (a.coverage - f.coverage):+.1f} points; "
           f"goal: >=50% fewer tokens at <=1 point coverage loss")
