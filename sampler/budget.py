@@ -17,14 +17,23 @@ then escalates if a strong tier exists. Stopping rules that depend on what was
 observed leave the likelihood ``p^s (1-p)^f`` unchanged, so fitting the prior on
 early-stopped and unfinished tasks is sound.
 
-What a solve is worth (``solve_value``) sets the trade-off. Replaying the 400
-SmolLM2 samples of HumanEval/0-39 (N=10, 10 tasks solvable) through this policy
-(``benchmarks/policy_replay.py``, 16 tasks in flight, 6 replays each): worth 150
-cheap samples kept all 10 solves in 6 of 6; 100 (the default) in 3 of 6; 70 in
-none. The solve lost is HumanEval/16, which passes once in ten, at sample 6:
-pass/fail alone cannot tell it from a hopeless task before then, and whether the
-prior, refitted mid-run on thin evidence, still buys its later waves depends on
-the order verdicts arrive in.
+The loop defers decisions until the prior has the evidence (``sampler.loop``:
+breadth first, and a stop is final only once no verdict is still to come), so
+each is priced on every task's earlier waves rather than on whichever finished
+first.
+
+What a solve is worth (``solve_value``) sets the trade-off, and no worth suits
+every suite. Replaying recorded SmolLM2 runs (N=10) through this policy
+(``benchmarks/policy_replay.py``, 16 tasks in flight, 3 replays per worth):
+
+- HumanEval/0-39 (10 solvable; the latest first pass at sample 6): worth 60
+  cheap samples kept all 10 solves in 2 of 3 replays, 65 and more in 3 of 3; at
+  100 (the default) every unsolved task gets all 10 samples.
+- HumanEval/40-79 (7 solvable, two of them passing only at samples 8 and 9):
+  every worth up to 150 lost those two in 3 of 3 replays.
+
+A task that passes once in ten looks hopeless to pass/fail for its first several
+samples; keeping it means paying for as many samples on every hopeless task.
 """
 
 from __future__ import annotations

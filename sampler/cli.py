@@ -110,7 +110,8 @@ def _task_and_sampling_args(parser: argparse.ArgumentParser) -> None:
                         help="chat: chat template + fenced code; completion: continue the prompt")
     parser.add_argument("--stop-at-code-end", action=argparse.BooleanOptionalAction, default=True,
                         help="chat: end a sample when its first ```python block closes (only that "
-                             "block is verified, so the program is the same, in fewer tokens)")
+                             "block is verified, so the program is the same, in fewer tokens) or "
+                             "when its code can no longer parse (a syntax error whatever follows)")
     parser.add_argument("--batch-tasks", type=int, default=8,
                         help="tasks sent to the engine together")
     _verifiers_arg(parser)

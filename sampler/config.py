@@ -35,7 +35,8 @@ class SampleConfig:
     prompt_style: PromptStyle = PromptStyle.CHAT
     stop_at_code_end: bool = True
     """Chat answers: stop a sample when its first ```python block closes (nothing
-    after it is verified), instead of letting the model explain it."""
+    after it is verified), instead of letting the model explain it, or once its
+    code can no longer parse (a syntax error whatever would follow)."""
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -227,7 +228,9 @@ class SolveConfig:
         only decide how many samples are drawn, so a rerun may change them."""
         out: dict[str, Any] = {key: (str(value) if isinstance(value, StrEnum) else value)
                                for key, value in asdict(self.sample).items()}
-        # Stopping at the code's end changes a sample's length, never its program.
+        # Stopping at the code's end changes a sample's length, never its verdict: the
+        # program is the same, or (cut where it could no longer parse) a syntax error
+        # either way.
         del out["stop_at_code_end"]
         out["seeding"] = SEEDING
         return out

@@ -170,3 +170,31 @@ def test_settled_streamed_cuts_where_a_line_by_line_stream_would(parts: list[str
     if expected is None:
         expected = settled([text], "f3")
     assert settled_streamed(text, "f3") == expected
+
+
+def test_a_vllm_stream_is_settled_where_its_code_can_no_longer_parse() -> None:
+    """The vLLM backend's per-request stream, fed delta outputs as the engine gives them."""
+    from types import SimpleNamespace
+
+    from sampler.backends.vllm import _Stream
+
+    def delta(text: str) -> SimpleNamespace:
+        return SimpleNamespace(prompt_token_ids=[1, 2, 3], outputs=[
+            SimpleNamespace(index=0, text=text, token_ids=[0], finish_reason=None)])
+
+    stream = _Stream(1, settle=True, entry_point="f3")
+    pieces = ["```python\n", "def f3(x):\n", "    return x\n", "else", ":\n", "    return 0\n"]
+    settled_after = None
+    for k, piece in enumerate(pieces):
+        stream.add(delta(piece))
+        if stream.settled():
+            settled_after = k
+            break
+    assert settled_after == 4  # the line "else:" completed
+    [completion] = stream.generation("r").completions
+    assert completion.text == "```python\ndef f3(x):\n    return x\nelse:\n"
+    assert completion.finish_reason == FINISH_UNPARSABLE and completion.tokens == 5
+    unsettled = _Stream(1, settle=False, entry_point="f3")
+    for piece in pieces:
+        unsettled.add(delta(piece))
+        assert not unsettled.settled()

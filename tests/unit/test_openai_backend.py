@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from sampler.backends.answer import FINISH_CODE_END
+from sampler.backends.answer import FINISH_CODE_END, FINISH_UNPARSABLE
 from sampler.backends.base import ChatMessage, GenerationRequest, StreamingBackend
 from sampler.backends.factory import check_model_name, make_backend, parse_openai_spec
 from sampler.backends.openai_compat import OpenAICompatBackend, split_tokens
@@ -32,6 +32,7 @@ from tasks.errors import BackendError, InputError
 
 
 CODE_ANSWER = ["Here:\n", "```python\n", "def f():\n", "    return 1\n", "```", "\n"]
+BROKEN_ANSWER = ["Here:\n", "```python\n", "def f():\n", "    return 1\n", "else:\n"]
 
 
 @dataclass
@@ -134,6 +135,8 @@ class FakeOpenAI:
                 word = f"s{seed}c{c}t{i} "
                 if "fenced" in flags:  # a fenced answer, then an endless explanation
                     word = CODE_ANSWER[i] if i < len(CODE_ANSWER) else "because "
+                if "broken" in flags:  # code that cannot parse, then more of it, endlessly
+                    word = BROKEN_ANSWER[i] if i < len(BROKEN_ANSWER) else "    x = 1\n"
                 piece: dict[str, Any] = {"delta": {"content": word}} if chat else {"text": word}
                 send({"choices": [{"index": c, **piece, "finish_reason": None}]})
             seen.sent += 1
@@ -452,6 +455,21 @@ def test_a_sample_stops_when_its_python_block_closes(fake: FakeOpenAI, backend: 
     # Without the flag the same answer runs to its end.
     [whole] = backend.generate([chat("d", "fenced tokens=12", stop_at_code_end=False)])
     assert whole.completions[0].text.startswith("".join(CODE_ANSWER)) and whole.completions[0].finish_reason == "stop"
+
+
+def test_a_sample_stops_when_its_code_can_no_longer_parse(fake: FakeOpenAI,
+                                                         backend: OpenAICompatBackend) -> None:
+    [generation] = backend.generate([chat("c", "broken tokens=5000 delay=0.002", stop_at_code_end=True,
+                                          entry_point="f")])
+    [completion] = generation.completions
+    assert completion.text == "".join(BROKEN_ANSWER)
+    assert completion.finish_reason == FINISH_UNPARSABLE
+    [seen] = fake.wait_for(1)
+    assert seen.disconnected.wait(5), "the fake server never saw the client hang up"
+    assert seen.sent < 1000
+    # Without the entry point the program's shape is unknown: it runs on.
+    [whole] = backend.generate([chat("d", "broken tokens=12", stop_at_code_end=True)])
+    assert whole.completions[0].finish_reason == "stop" and len(whole.completions[0].text) > len(completion.text)
 
 
 def test_shorten_hangs_up_a_running_request_and_sends_a_queued_one_shorter(fake: FakeOpenAI) -> None:
