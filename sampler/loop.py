@@ -145,10 +145,11 @@ class BestOfN:
         self._runs: dict[str, _TaskRun] = {}
         self._pending: deque[Task] = deque()
         self._queued: dict[str, _TaskRun] = {}
-        """Idle tasks waiting for shallower ones before their next decision (``_defer``)."""
+        """Idle tasks waiting for shallower ones before their next decision (see
+        "Deferred decisions" below)."""
         self._parked: dict[str, _TaskRun] = {}
-        """Tasks the budget would stop on a prior still learning from other tasks (``_defer``),
-        waiting for their final decision."""
+        """Tasks the budget would stop on a prior still learning from other tasks, waiting
+        for their final decision."""
         self._owner: dict[str, str] = {}
         """Request id -> task id, for every request in flight."""
         self._results: list[TaskResult] = []
