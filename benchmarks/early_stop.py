@@ -66,6 +66,8 @@ def _stop_first_tokens(samples: dict[str, dict[str, SampleRecord]], n: int) -> t
 
 def main() -> int:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--skip", type=int, default=0,
+                        help="leave out the first K tasks (a held-out slice)")
     parser.add_argument("--limit", type=int, default=40)
     parser.add_argument("-n", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
@@ -82,7 +84,8 @@ def main() -> int:
     print(f"engine start: {time.monotonic() - start:.0f} s", file=sys.stderr)
     try:
         t0 = time.monotonic()
-        fixed = solve(suite="humaneval", limit=args.limit, out=args.out / "fixed", backend=backend,
+        fixed = solve(suite="humaneval", skip=args.skip, limit=args.limit, out=args.out / "fixed",
+                      backend=backend,
                       sample=dataclasses.replace(sample, stop_at_code_end=False),
                       batch_tasks=args.batch_tasks, verifiers=["tests"],
                       stop_on_first_pass=False, progress=RichProgress("fixed N"))
@@ -91,7 +94,7 @@ def main() -> int:
         budget = BudgetConfig(policy=BudgetPolicy.ADAPTIVE, wave=args.wave,
                               solve_value_samples=args.solve_value_samples,
                               length_cap_miss=args.length_cap_miss or None)
-        adaptive = solve(suite="humaneval", limit=args.limit, out=args.out / "adaptive",
+        adaptive = solve(suite="humaneval", skip=args.skip, limit=args.limit, out=args.out / "adaptive",
                          backend=backend, sample=sample, batch_tasks=args.batch_tasks,
                          verifiers=["tests"], stop_on_first_pass=True, budget=budget,
                          progress=RichProgress("adaptive"))
@@ -118,7 +121,8 @@ def main() -> int:
     drawn_tokens = sum(a.tokens for a, _ in both)
     uncut_tokens = sum(f.tokens for _, f in both)
     code_ended = sum(a.finish_reason == FINISH_CODE_END for a, _ in both)
-    print(f"HumanEval/0-{args.limit - 1}, smollm2-135m on vLLM CPU, N={args.n}, T=0.7, "
+    print(f"HumanEval/{args.skip}-{args.skip + args.limit - 1}, smollm2-135m on vLLM CPU, "
+          f"N={args.n}, T=0.7, "
           f"seed={args.seed}, verifiers=tests, batch_tasks={args.batch_tasks}")
     print(f"fixed N={args.n}:            coverage {f.solved}/{f.tasks} = {f.coverage:.1%}, "
           f"{f.samples} samples, {f.tokens_generated} tokens, {fixed_s:.0f} s")

@@ -85,6 +85,7 @@ def solve(
     out: str | Path,
     suite: str | None = None,
     limit: int | None = None,
+    skip: int = 0,
     model: str = PACKAGED_MODEL,
     sample: SampleConfig | None = None,
     batch_tasks: int = 8,
@@ -124,11 +125,7 @@ def solve(
         # The same engine costs what it costs for the cheap tier.
         strong_price=strong_price or (cheap_price if same_engine else STRONG_PRICE),
     )
-    if tasks is None or isinstance(tasks, (str, Path)):
-        task_list = select_tasks(path=Path(tasks) if tasks is not None else None, suite=suite,
-                                 limit=limit)
-    else:
-        task_list = list(tasks)[:limit] if limit is not None else list(tasks)
+    task_list = select_tasks(tasks, suite=suite, limit=limit, skip=skip)
     if backend is None:
         check_model_name(model)
     own_verifier = None

@@ -97,6 +97,8 @@ def _task_and_sampling_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("tasks", nargs="?", type=Path,
                         help="task JSONL (HumanEval schema); or use --suite")
     parser.add_argument("--suite", help="built-in task suite: humaneval")
+    parser.add_argument("--skip", type=int, default=0,
+                        help="leave out the first K tasks (before --limit: a held-out slice)")
     parser.add_argument("--limit", type=int, help="only the first K tasks")
     parser.add_argument("-n", "--samples", dest="n", type=int, default=_env_int("N", 10),
                         help="samples per task [env BESTOFN_N]")
@@ -259,7 +261,7 @@ def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> 
               file=sys.stderr)
     try:
         report = solve(args.tasks, out=args.out, suite=args.suite, limit=args.limit,
-                       model=args.model, sample=sample, batch_tasks=args.batch_tasks,
+                       skip=args.skip, model=args.model, sample=sample, batch_tasks=args.batch_tasks,
                        verifiers=_stages(args), progress=_progress(args.quiet, "solving"),
                        backend=backend, verifier=verifier,
                        stop_on_first_pass=args.stop_on_first_pass, budget=budget,
@@ -315,7 +317,7 @@ def _scale(args: argparse.Namespace) -> int:
 
     sample, models = _experiment_inputs(args)
     report = scale(args.tasks, out=args.out, models=models, suite=args.suite, limit=args.limit,
-                   sample=sample, batch_tasks=args.batch_tasks, verifiers=_stages(args),
+                   skip=args.skip, sample=sample, batch_tasks=args.batch_tasks, verifiers=_stages(args),
                    live=_live(args.quiet, False))
     header, rows = scale_table(report)
     print_table(f"scaling: {args.out}", header, rows)
@@ -332,8 +334,9 @@ def _generate(args: argparse.Namespace) -> int:
 
     sample, models = _experiment_inputs(args)
     report = generate(args.tasks, out=args.out, models=models, suite=args.suite, limit=args.limit,
-                      sample=sample, max_per_task=args.max_per_task, batch_tasks=args.batch_tasks,
-                      verifiers=_stages(args), live=_live(args.quiet, True))
+                      skip=args.skip, sample=sample, max_per_task=args.max_per_task,
+                      batch_tasks=args.batch_tasks, verifiers=_stages(args),
+                      live=_live(args.quiet, True))
     header, rows = generate_table(report)
     print_table(f"dataset: {report.rows} rows", header, rows)
     print(f"dataset: {report.jsonl}, {report.parquet}", file=sys.stderr)

@@ -78,14 +78,6 @@ def _slugs(models: Sequence[ModelSpec]) -> list[str]:
     return slugs
 
 
-def _tasks(tasks: Sequence[Task] | str | Path | None, suite: str | None,
-           limit: int | None) -> list[Task]:
-    if tasks is None or isinstance(tasks, (str, Path)):
-        return select_tasks(path=Path(tasks) if tasks is not None else None, suite=suite,
-                            limit=limit)
-    return list(tasks)[:limit] if limit is not None else list(tasks)
-
-
 def _require(module: str) -> None:
     """Fail before any sampling when an output library (the ``data`` extra) is missing."""
     if importlib.util.find_spec(module) is None:
@@ -195,6 +187,7 @@ def scale(
     models: Sequence[ModelSpec] = (PACKAGED_MODEL,),
     suite: str | None = None,
     limit: int | None = None,
+    skip: int = 0,
     sample: SampleConfig | None = None,
     batch_tasks: int = 8,
     engine: EngineConfig | None = None,
@@ -206,7 +199,7 @@ def scale(
     _require("matplotlib")
     out_dir = Path(out)
     slugs = _slugs(models)
-    task_list = _tasks(tasks, suite, limit)
+    task_list = select_tasks(tasks, suite=suite, limit=limit, skip=skip)
     sample = sample or SampleConfig()
     inner = verifier if verifier is not None else default_verifier(verifiers)
     runs: list[RunStats] = []
@@ -287,6 +280,7 @@ def generate(
     models: Sequence[ModelSpec] = (PACKAGED_MODEL,),
     suite: str | None = None,
     limit: int | None = None,
+    skip: int = 0,
     sample: SampleConfig | None = None,
     max_per_task: int | None = None,
     batch_tasks: int = 8,
@@ -303,7 +297,7 @@ def generate(
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out {out_dir} exists and is not a directory")
     slugs = _slugs(models)
-    task_list = _tasks(tasks, suite, limit)
+    task_list = select_tasks(tasks, suite=suite, limit=limit, skip=skip)
     sample = sample or SampleConfig()
     inner = verifier if verifier is not None else default_verifier(verifiers)
     provenance = Provenance(sample, inner.name, verifier_version(inner), bestofn_version())

@@ -1,8 +1,8 @@
-"""Named task suites, and task selection (``--limit``)."""
+"""Named task suites, and task selection (``--skip``, ``--limit``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tasks.errors import ConfigError, UnknownNameError
@@ -22,12 +22,22 @@ def load_suite(name: str) -> list[Task]:
 
 
 def select_tasks(
-    *, path: Path | None = None, suite: str | None = None, limit: int | None = None
+    source: Sequence[Task] | str | Path | None = None, *, suite: str | None = None,
+    limit: int | None = None, skip: int = 0, path: Path | None = None,
 ) -> list[Task]:
-    """Tasks from a file or a named suite (exactly one), optionally the first ``limit``."""
-    if (path is None) == (suite is None):
-        raise ConfigError("give either a tasks file or --suite, not both and not neither")
+    """Tasks from a list, a file or a named suite (exactly one of the latter two when no
+    list is given): the first ``limit`` after skipping ``skip`` (a held-out slice of a
+    suite: ``skip=40, limit=40`` is HumanEval/40-79)."""
     if limit is not None and limit < 1:
         raise ConfigError(f"--limit must be >= 1, got {limit}")
-    tasks = load_tasks(path) if path is not None else load_suite(suite or "")
+    if skip < 0:
+        raise ConfigError(f"--skip must be >= 0, got {skip}")
+    if source is not None and not isinstance(source, (str, Path)):
+        tasks = list(source)
+    else:
+        file = Path(source) if source is not None else path
+        if (file is None) == (suite is None):
+            raise ConfigError("give either a tasks file or --suite, not both and not neither")
+        tasks = load_tasks(file) if file is not None else load_suite(suite or "")
+    tasks = tasks[skip:]
     return tasks[:limit] if limit is not None else tasks

@@ -39,6 +39,7 @@ def test_bad_input_exits_2_with_a_reason(tmp_path: Path, tasks_file: Path) -> No
     one_line_error(run("solve", "--out", out), "give a tasks file or --suite")
     one_line_error(run("solve", str(tasks_file), "--budget", "adaptive", "--length-cap-miss", "0.7",
                        "--out", out), "length_cap_miss must be in (0, 0.5)")
+    one_line_error(run("solve", str(tasks_file), "--skip", "-1", "--out", out), "--skip must be >= 0")
     one_line_error(run("verify", str(tasks_file), str(tmp_path / "nope.jsonl"), "--out", out), "no such file")
     assert run("solve", str(tasks_file)).returncode == 2  # --out is required (argparse)
 

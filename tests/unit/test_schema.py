@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.errors import TaskFormatError, UnknownNameError
+from tasks.errors import ConfigError, TaskFormatError, UnknownNameError
 from tasks.registry import load_suite, select_tasks
 from tasks.schema import load_tasks, task_to_dict, write_tasks
 from tests.unit.fakes import make_task
@@ -42,5 +42,10 @@ def test_humaneval_suite_and_limit() -> None:
     assert len(tasks) == 164 and tasks[0].task_id == "HumanEval/0"
     assert all(t.canonical_solution for t in tasks)
     assert [t.task_id for t in select_tasks(suite="humaneval", limit=2)] == ["HumanEval/0", "HumanEval/1"]
+    held_out = select_tasks(suite="humaneval", skip=40, limit=40)
+    assert [held_out[0].task_id, held_out[-1].task_id, len(held_out)] == ["HumanEval/40", "HumanEval/79", 40]
+    assert select_tasks(tasks[:5], skip=3) == tasks[3:5]
+    with pytest.raises(ConfigError, match="--skip must be >= 0"):
+        select_tasks(suite="humaneval", skip=-1)
     with pytest.raises(UnknownNameError, match="unknown suite"):
         load_suite("nope")
