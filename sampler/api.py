@@ -186,7 +186,7 @@ def verify(
     Candidates already in ``out`` (by task_id and candidate_id) are not verified
     again, so an interrupted verify resumes. Returns the verdicts of this call.
     """
-    task_list = select_tasks(path=Path(tasks)) if isinstance(tasks, (str, Path)) else list(tasks)
+    task_list = select_tasks(tasks)
     by_id = {t.task_id: t for t in task_list}
     cand_list = (load_candidates(Path(candidates), by_id)
                  if isinstance(candidates, (str, Path)) else list(candidates))

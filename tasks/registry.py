@@ -23,7 +23,7 @@ def load_suite(name: str) -> list[Task]:
 
 def select_tasks(
     source: Sequence[Task] | str | Path | None = None, *, suite: str | None = None,
-    limit: int | None = None, skip: int = 0, path: Path | None = None,
+    limit: int | None = None, skip: int = 0,
 ) -> list[Task]:
     """Tasks from a list, a file or a named suite (exactly one of the latter two when no
     list is given): the first ``limit`` after skipping ``skip`` (a held-out slice of a
@@ -35,7 +35,7 @@ def select_tasks(
     if source is not None and not isinstance(source, (str, Path)):
         tasks = list(source)
     else:
-        file = Path(source) if source is not None else path
+        file = Path(source) if source is not None else None
         if (file is None) == (suite is None):
             raise ConfigError("give either a tasks file or --suite, not both and not neither")
         tasks = load_tasks(file) if file is not None else load_suite(suite or "")
