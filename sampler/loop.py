@@ -161,8 +161,8 @@ class BestOfN:
 
     def run(self, tasks: Sequence[Task]) -> SolveOutcome:
         start = time.monotonic()
-        pending = self._pending = deque(t for t in tasks if not self.store.is_done(t.task_id))
-        skipped = len(tasks) - len(pending)
+        self._pending = deque(t for t in tasks if not self.store.is_done(t.task_id))
+        skipped = len(tasks) - len(self._pending)
         self.progress.start(total=len(tasks), already_done=skipped)
         futures: dict[Future[list[Verdict]], tuple[str, list[_Pending]]] = {}
         try:
@@ -171,7 +171,7 @@ class BestOfN:
             threads = max(self.config.verify_threads,
                           int(getattr(self.verifier, "parallelism", 0) or 0))
             with ThreadPoolExecutor(threads, thread_name_prefix="verify") as pool:
-                while pending or self._runs or self._queued or self._parked:
+                while self._pending or self._runs or self._queued or self._parked:
                     self._admit()
                     arrived = self._poll(wait_s=0.0 if futures else 0.5)
                     for task_id, items in arrived.items():
@@ -359,15 +359,15 @@ class BestOfN:
                 self._finish(run)
                 return
         done = run.cheap_done()
+        if self._deep(run, len(done)):
+            self._queue(run)
+            return
         state = TaskState(cheap_drawn=len(done),
                           strong_rounds=run.strong_rounds,
                           strong_available=self.strong is not None and self.config.escalation
                           is not None and not run.passed(),
                           max_cheap=self.config.sample.n,
                           max_rounds=self.config.escalation.rounds if self.config.escalation else 0)
-        if self._deep(run, len(done)):
-            self._queue(run)
-            return
         decision = self.budget.decide(state)
         if decision.action is Action.SAMPLE and decision.samples > 0:
             indices = [i for i in range(self.config.sample.n) if i not in done][:decision.samples]

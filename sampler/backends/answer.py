@@ -80,6 +80,11 @@ def can_still_parse(code: str) -> bool:
     return False
 
 
+def _unparsable(lines: str, entry_point: str) -> bool:
+    """Complete lines of a block that defines the entry point, with no valid continuation."""
+    return f"def {entry_point}" in lines and not can_still_parse(lines)
+
+
 def settled(parts: Sequence[str], entry_point: str = "") -> tuple[str, str] | None:
     """A streamed answer so far (its pieces), cut where its verified program is settled,
     with the finish reason; None while more tokens could still change it.
@@ -99,7 +104,7 @@ def settled(parts: Sequence[str], entry_point: str = "") -> tuple[str, str] | No
         return None
     body = block.group(2)
     lines = body[:body.rfind("\n") + 1]
-    if f"def {entry_point}" in lines and not can_still_parse(lines):
+    if _unparsable(lines, entry_point):
         return text[:block.start(2) + len(lines)], FINISH_UNPARSABLE
     return None
 
@@ -120,8 +125,7 @@ def settled_streamed(text: str, entry_point: str = "") -> tuple[str, str] | None
     low, high = 0, len(ends)  # the first line end after which the code cannot parse, or len(ends)
     while entry_point and low < high:
         mid = (low + high) // 2
-        lines = body[:ends[mid]]
-        if f"def {entry_point}" in lines and not can_still_parse(lines):
+        if _unparsable(body[:ends[mid]], entry_point):
             high = mid
         else:
             low = mid + 1
