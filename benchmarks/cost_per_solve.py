@@ -20,6 +20,20 @@ Strategies, each capped at the same strong budget per task (rounds x samples):
 3. the same with the adaptive budget.
 
     .venv/bin/python benchmarks/cost_per_solve.py --cheap-run runs/early-stop/fixed
+
+``--strong same`` measures the tier that IS available here, everything real: the
+embedded strong tier is the cheap engine itself (``bestofn solve --strong same``:
+SmolLM2 with the cheap failures in a draft prompt, then review-and-repair rounds,
+a larger token budget, the cheap tier's price). With one model, "strong-only" is
+plain sampling, so the question is whether escalation's rounds buy more than the
+same number of plain samples would:
+
+1. cheap -> escalate: N cheap samples (stop on first pass), then ``rounds x
+   samples`` strong samples for each task still unsolved;
+2. plain sampling at the same per-task cap: N + rounds x samples plain samples
+   (stop on first pass); its first N samples are run 1's (same seeds).
+
+    .venv/bin/python benchmarks/cost_per_solve.py --strong same --out runs/cost-same
 """
 
 from __future__ import annotations
@@ -29,16 +43,20 @@ import random
 import sys
 from pathlib import Path
 
-from sampler.api import solve
+from sampler.api import SAME_ENGINE, solve
+from sampler.backends.factory import make_backend
 from sampler.backends.replay import ReplayBackend
 from sampler.config import (
     CHEAP_PRICE,
+    EngineConfig,
     STRONG_PRICE,
     BudgetConfig,
     BudgetPolicy,
     EscalationConfig,
     SampleConfig,
 )
+from sampler.models import PACKAGED_MODEL
+from sampler.progress import RichProgress
 from sampler.records import sample_from_dict
 from sampler.store import read_records
 from sampler.summary import Summary
@@ -83,18 +101,61 @@ def line(name: str, s: Summary) -> str:
             f"escalated {s.escalated}")
 
 
+def same_engine(args: argparse.Namespace) -> int:
+    """Both arms on one real vLLM engine (the packaged model); see the module docstring."""
+    tasks = select_tasks(suite="humaneval", skip=args.skip, limit=args.limit)
+    escalation = EscalationConfig(samples=args.samples, rounds=args.rounds)
+    cap = args.n + args.rounds * args.samples
+    backend = make_backend(PACKAGED_MODEL, EngineConfig())
+    try:
+        escalate = solve(tasks, out=args.out / "cheap-escalate", backend=backend, strong=SAME_ENGINE,
+                         escalation=escalation, sample=SampleConfig(n=args.n),
+                         verifiers=["tests"], progress=RichProgress("cheap -> escalate"))
+        plain = solve(tasks, out=args.out / f"plain-n{cap}", backend=backend,
+                      sample=SampleConfig(n=cap), verifiers=["tests"],
+                      progress=RichProgress(f"plain N={cap}"))
+    finally:
+        backend.close()
+    first, last = tasks[0].task_id, tasks[-1].task_id
+    print(f"{first}..{last} ({len(tasks)} tasks); ALL REAL: one vLLM CPU engine, {PACKAGED_MODEL}; "
+          f"the strong tier is the same engine ('--strong same': cheap failures in the draft "
+          f"prompt, then review-and-repair rounds, max_tokens {escalation.max_tokens}), priced as "
+          f"the cheap tier ({CHEAP_PRICE.input_per_mtok}/{CHEAP_PRICE.output_per_mtok} per M tokens "
+          f"in/out); per-task cap {cap} samples; T=0.7, seed 0; verification: sandboxed tests")
+    print(line(f"cheap N={args.n} -> escalate", escalate.summary))
+    print(line(f"plain sampling N={cap}", plain.summary))
+    cheap_solved = escalate.summary.solved_by_tier.get("cheap", 0)
+    print(f"escalation: {escalate.summary.escalated} tasks escalated, "
+          f"{escalate.summary.solved_by_tier.get('strong', 0)} solved by the strong rounds; "
+          f"plain samples {args.n}..{cap - 1}: {plain.summary.solved - cheap_solved} more solved")
+    if escalate.summary.cost_per_solved and plain.summary.cost_per_solved:
+        print(f"cost per solved task, cheap->escalate / plain N={cap}: "
+              f"{escalate.summary.cost_per_solved / plain.summary.cost_per_solved:.2f}x")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--strong", choices=("simulated", SAME_ENGINE), default="simulated",
+                        help="the strong tier: simulated (replayed cheap samples + a simulated "
+                             "frontier model), or 'same' (the real engine for both tiers)")
+    parser.add_argument("--skip", type=int, default=0)
     parser.add_argument("--cheap-run", type=Path, default=Path("runs/early-stop/fixed"))
     parser.add_argument("--limit", type=int, default=40)
     parser.add_argument("-n", type=int, default=10)
     parser.add_argument("--strong-pass", type=float, default=0.85)
     parser.add_argument("--strong-tokens", type=int, default=250)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--samples", type=int, default=2)
+    parser.add_argument("--samples", type=int, default=None,
+                        help="strong samples per round (default: 2 simulated; with --strong "
+                             "same, what `bestofn solve --strong same` uses)")
     parser.add_argument("--out", type=Path, default=Path("runs/cost"))
     args = parser.parse_args()
-    tasks = select_tasks(suite="humaneval", limit=args.limit)
+    if args.strong == SAME_ENGINE:
+        args.samples = args.samples or EscalationConfig().samples
+        return same_engine(args)
+    args.samples = args.samples or 2
+    tasks = select_tasks(suite="humaneval", skip=args.skip, limit=args.limit)
     cheap = cheap_script(args.cheap_run)
     if not cheap:
         print(f"no cheap samples in {args.cheap_run}; run benchmarks/early_stop.py first",
