@@ -7,8 +7,9 @@ T=0.7, seed 0, unit-test verification (the foundation's definition of a pass):
    its natural end (``stop_at_code_end=False``: the foundation's sampler);
 2. adaptive: waves of 2, each task stopped at its first verified pass with its
    requests still in the engine aborted, the adaptive budget (sampler.budget)
-   deciding whether another wave is worth its expected cost per solve and
-   capping each new request's length at what this run's verified passes say
+   deciding whether another wave is worth its expected cost per solve (on a
+   prior that reads each task's prompt length, unless
+   ``--no-prior-by-prompt-length``) and capping each new request's length at what this run's verified passes say
    a pass needs (sampler.length_cap), and each sample stopped when its first
    python block closes or its code can no longer parse (the defaults of
    ``--budget adaptive``).
@@ -76,6 +77,9 @@ def main() -> int:
     parser.add_argument("--batch-tasks", type=int, default=16)
     parser.add_argument("--length-cap-miss", type=float, default=0.01,
                         help="the learned length cap's miss rate; 0: no cap")
+    parser.add_argument("--no-prior-by-prompt-length", dest="by_prompt_length",
+                        action="store_false",
+                        help="adaptive arm: one prior for every task (no prompt-length regression)")
     parser.add_argument("--out", type=Path, default=Path("runs/early-stop"))
     args = parser.parse_args()
     sample = SampleConfig(n=args.n, seed=args.seed)
@@ -93,7 +97,8 @@ def main() -> int:
         t0 = time.monotonic()
         budget = BudgetConfig(policy=BudgetPolicy.ADAPTIVE, wave=args.wave,
                               solve_value_samples=args.solve_value_samples,
-                              length_cap_miss=args.length_cap_miss or None)
+                              length_cap_miss=args.length_cap_miss or None,
+                              by_prompt_length=args.by_prompt_length)
         adaptive = solve(suite="humaneval", skip=args.skip, limit=args.limit, out=args.out / "adaptive",
                          backend=backend, sample=sample, batch_tasks=args.batch_tasks,
                          verifiers=["tests"], stop_on_first_pass=True, budget=budget,
@@ -129,7 +134,9 @@ def main() -> int:
     print(f"stop-on-first-pass alone (computed from the fixed run's samples): "
           f"{f.solved}/{f.tasks}, {sf_samples} samples, {sf_tokens} tokens "
           f"({1 - sf_tokens / f.tokens_generated:.1%} fewer)")
-    print(f"stop + adaptive budget (wave {args.wave}, value {args.solve_value_samples:g} samples): "
+    prior = "by prompt length" if args.by_prompt_length else "one for all tasks"
+    print(f"stop + adaptive budget (wave {args.wave}, value {args.solve_value_samples:g} samples, "
+          f"prior {prior}): "
           f"coverage {a.solved}/{a.tasks} = {a.coverage:.1%}, {a.samples} samples, "
           f"{a.tokens_generated} tokens ({1 - a.tokens_generated / f.tokens_generated:.1%} fewer), "
           f"{a.aborted_requests} requests aborted, {adaptive_s:.0f} s")

@@ -73,6 +73,8 @@ def main() -> int:
     parser.add_argument("--solve-value-samples", type=float, nargs="+", default=[100.0])
     parser.add_argument("--length-cap-miss", type=float, default=0.01, help="0: no cap")
     parser.add_argument("--wave", type=int, default=2)
+    parser.add_argument("--no-by-prompt-length", dest="by_prompt_length", action="store_false",
+                        help="one prior for every task (no prompt-length regression)")
     parser.add_argument("--batch-tasks", type=int, default=16)
     parser.add_argument("--runs", type=int, default=3, help="repetitions per setting")
     parser.add_argument("--tokens-per-second", type=float, default=2000.0,
@@ -92,13 +94,15 @@ def main() -> int:
     solvable = {t for t, records in samples.items() if any(r.passed for i, r in records.items() if i < n)}
     print(f"{args.run}: {len(tasks)} tasks, N={n}, {len(solvable)} solved, {base_tokens} tokens "
           f"(the fixed run); wave {args.wave}, {args.batch_tasks} tasks in flight, "
-          f"length cap miss {args.length_cap_miss or 'off'}")
+          f"length cap miss {args.length_cap_miss or 'off'}, prior "
+          f"{'by prompt length' if args.by_prompt_length else 'one for all tasks'}")
     for value in args.solve_value_samples:
         rows = []
         for _ in range(args.runs):
             budget = BudgetConfig(policy=BudgetPolicy.ADAPTIVE, wave=args.wave,
                                   solve_value_samples=value,
-                                  length_cap_miss=args.length_cap_miss or None)
+                                  length_cap_miss=args.length_cap_miss or None,
+                                  by_prompt_length=args.by_prompt_length)
             with tempfile.TemporaryDirectory() as out:
                 report = solve(tasks, out=out, backend=ReplayBackend(
                     script, tokens_per_second=args.tokens_per_second, slots=64),

@@ -1,10 +1,16 @@
 """How many samples a task gets: another wave of cheap samples, escalation, or stop.
 
 The adaptive policy keeps, per task, a posterior on its cheap pass rate ``p``:
-``Beta(a + passes, b + failures)``, whose prior ``Beta(a, b)`` is fitted to every
+``Beta(a + passes, b + failures)``. Its prior ``Beta(a, b)`` is fitted to every
 task's passes and failures so far, finished or in flight (empirical Bayes, so the
 policy learns that most tasks of a hard suite never pass), shrunk toward a
-configured default while there is little data. For each option it prices the expected cost per solve:
+configured default while there is little data. Tasks are not alike, and one thing
+about each is known before it is sampled: how long its prompt is. So the prior is
+a beta-binomial regression: its mean is ``sigmoid(alpha + slope * z)``, with ``z``
+the task's log prompt word count standardised over the run, and its slope is
+fitted to the run's own verdicts from a hyperprior centred on no effect
+(``by_prompt_length``; off, every task shares one prior). For each option the
+policy prices the expected cost per solve:
 
 - another cheap wave of ``w`` samples: ``w * cost_per_sample / P(a pass among w)``,
   with ``P = 1 - B(a, b + f + w) / B(a, b + f)`` after ``f`` failures;
@@ -22,18 +28,20 @@ breadth first, and a stop is final only once no verdict is still to come), so
 each is priced on every task's earlier waves rather than on whichever finished
 first.
 
-What a solve is worth (``solve_value``) sets the trade-off, and no worth suits
-every suite. Replaying recorded SmolLM2 runs (N=10) through this policy
-(``benchmarks/policy_replay.py``, 16 tasks in flight, 3 replays per worth):
+Why prompt length: with pass/fail as the only signal, a task that passes once in
+ten looks hopeless for its first several samples, and keeping it means paying as
+many samples for every hopeless task. On SmolLM2's HumanEval/0-79 runs (N=10) the
+log word count of the prompt ranks solved above unsolved tasks with an AUC of 0.84
+(0.84 on 0-39, 0.86 on 40-79); the fitted slope was -1.1 per standard deviation
+on both halves. The covariate was chosen on those 80 tasks; HumanEval/80-163 is
+the check that it was not chosen to fit them (README, Known limits). Replaying
+the recorded runs through the loop (``benchmarks/policy_replay.py``, worth 100
+cheap samples, 3 replays each):
 
-- HumanEval/0-39 (10 solvable; the latest first pass at sample 6): worth 60
-  cheap samples kept all 10 solves in 2 of 3 replays, 65 and more in 3 of 3; at
-  100 (the default) every unsolved task gets all 10 samples.
-- HumanEval/40-79 (7 solvable, two of them passing only at samples 8 and 9):
-  every worth up to 150 lost those two in 3 of 3 replays.
-
-A task that passes once in ten looks hopeless to pass/fail for its first several
-samples; keeping it means paying for as many samples on every hopeless task.
+- HumanEval/0-39 (10 solvable): all 10 kept in 3 of 3 replays either way; 240
+  samples drawn with the regression against 333 with one prior;
+- HumanEval/40-79 (7 solvable, two passing only at samples 8 and 9): 6 kept
+  (HumanEval/58 lost) against 5 with one prior, in 217 against 221 samples.
 """
 
 from __future__ import annotations
@@ -74,6 +82,8 @@ class TaskState:
     strong_available: bool
     max_cheap: int
     max_rounds: int
+    covariate: float = 0.0
+    """The task's ``prompt_length_covariate``: where it sits on the prior's regression."""
 
 
 def log_beta(a: float, b: float) -> float:
@@ -85,44 +95,115 @@ def p_pass_within(a: float, b: float, failures: int, w: int) -> float:
     return 1.0 - math.exp(log_beta(a, b + failures + w) - log_beta(a, b + failures))
 
 
-# The grid the prior is fitted on: pass-rate priors from "almost every task
-# trivially easy" to "almost every task hopeless".
-_GRID_A = np.exp(np.linspace(math.log(0.01), math.log(20.0), 48))
-_GRID_B = np.exp(np.linspace(math.log(0.05), math.log(200.0), 48))
+def prompt_length_covariate(prompt: str) -> float:
+    """What the prior reads off a task before sampling it: the log of its prompt's
+    length in words. Longer specifications are harder for a small model."""
+    return math.log(max(1, len(prompt.split())))
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A Beta prior on each task's cheap pass rate: mean ``sigmoid(alpha + slope * z)``
+    and concentration ``kappa = exp(log_kappa)`` (a = mean * kappa, b = (1 - mean) *
+    kappa), with ``z`` the task's covariate standardised over the run's tasks."""
+
+    alpha: float
+    log_kappa: float
+    slope: float = 0.0
+    centre: float = 0.0
+    scale: float = 1.0
+
+    @classmethod
+    def from_beta(cls, a: float, b: float) -> Prior:
+        return cls(alpha=math.log(a / b), log_kappa=math.log(a + b))
+
+    def at(self, covariate: float = 0.0) -> tuple[float, float]:
+        """``(a, b)`` for a task with this covariate."""
+        z = (covariate - self.centre) / self.scale
+        mean = 1.0 / (1.0 + math.exp(-(self.alpha + self.slope * z)))
+        kappa = math.exp(self.log_kappa)
+        return mean * kappa, (1.0 - mean) * kappa
+
+
+# Where the fit may go: pass-rate means from about 1e-5 to 0.9997, concentrations
+# from "every task all or nothing" (0.007) to "every task the same rate" (1100).
+_BOUNDS = np.array([[-12.0, 8.0], [-5.0, 7.0], [-6.0, 6.0]])
+_OFFSETS = np.array([(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)],
+                    dtype=float)
 
 
 def fit_prior(outcomes: Sequence[tuple[int, int]], default: tuple[float, float],
-              spread: float) -> tuple[float, float]:
-    """MAP ``(a, b)`` of a beta-binomial over ``(passes, failures)`` per task.
+              spread: float, covariates: Sequence[float] | None = None,
+              slope_spread: float = 1.0) -> Prior:
+    """MAP prior of a beta-binomial regression over ``(passes, failures)`` per task.
 
-    A Gaussian hyperprior on ``(log a, log b)`` centred on ``default`` with
-    standard deviation ``spread`` keeps a run with few finished tasks near the
-    default; with many, the data decide.
+    Gaussian hyperpriors keep a run with few finished tasks near ``default``: on the
+    logit of the mean and the log concentration (standard deviation ``spread``), and,
+    given ``covariates`` (one per outcome), on the slope (``slope_spread``, centred on
+    no effect, so the run's own verdicts decide whether and which way the covariate
+    matters). Without covariates the slope is 0: one Beta prior for every task.
+
+    The log posterior is smooth in its three parameters; a pattern search (every
+    neighbour on a cube, halving the step when none is better) finds its maximum
+    to 0.01 from the hyperprior's centre, deterministically.
     """
+    home = Prior.from_beta(*default)
     if not outcomes:
-        return default
-    counts: dict[tuple[int, int], int] = {}
-    for outcome in outcomes:
-        counts[outcome] = counts.get(outcome, 0) + 1
-    a = _GRID_A[:, None]
-    b = _GRID_B[None, :]
-    log_lik = np.zeros((len(_GRID_A), len(_GRID_B)))
-    base = _betaln(a, b)
-    for (passes, failures), weight in counts.items():
-        log_lik += weight * (_betaln(a + passes, b + failures) - base)
-    log_prior = -((np.log(a) - math.log(default[0])) ** 2
-                  + (np.log(b) - math.log(default[1])) ** 2) / (2 * spread**2)
-    i, j = np.unravel_index(int(np.argmax(log_lik + log_prior)), log_lik.shape)
-    return float(_GRID_A[i]), float(_GRID_B[j])
+        return home
+    z = np.zeros(len(outcomes))
+    centre, scale = 0.0, 1.0
+    if covariates is not None:
+        x = np.asarray(covariates, dtype=float)
+        centre, scale = float(x.mean()), float(x.std())
+        if scale < 1e-9:
+            scale = 1.0
+        z = (x - centre) / scale
+    # log B(a + s, b + f) - log B(a, b) as finite sums (s, f are small counts):
+    # sum_{k<s} log(a + k) + sum_{k<f} log(b + k) - sum_{k<s+f} log(a + b + k).
+    a_task: list[int] = []
+    a_k: list[int] = []
+    b_task: list[int] = []
+    b_k: list[int] = []
+    n_task: list[int] = []
+    n_k: list[int] = []
+    for i, (passes, failures) in enumerate(outcomes):
+        a_task += [i] * passes
+        a_k += range(passes)
+        b_task += [i] * failures
+        b_k += range(failures)
+        n_task += [i] * (passes + failures)
+        n_k += range(passes + failures)
+    a_ix, b_ix, n_ix = (np.asarray(v, dtype=int) for v in (a_task, b_task, n_task))
+    a_off, b_off, n_off = (np.asarray(v, dtype=float) for v in (a_k, b_k, n_k))
+    home_theta = np.array([home.alpha, home.log_kappa, 0.0])
+    widths = np.array([spread, spread, slope_spread])
+    free = np.array([1.0, 1.0, 1.0 if covariates is not None else 0.0])
 
+    def log_posterior(theta: np.ndarray) -> np.ndarray:
+        alpha, log_kappa, slope = theta[:, 0:1], theta[:, 1:2], theta[:, 2:3]
+        mean = 1.0 / (1.0 + np.exp(-(alpha + slope * z[None, :])))
+        kappa = np.exp(log_kappa)
+        a, b = mean * kappa, (1.0 - mean) * kappa
+        log_lik = (np.log(a[:, a_ix] + a_off).sum(axis=1) + np.log(b[:, b_ix] + b_off).sum(axis=1)
+                   - np.log(kappa + n_off[None, :]).sum(axis=1))
+        log_hyper = -(((theta - home_theta) * free / widths) ** 2).sum(axis=1) / 2
+        return np.asarray(log_lik + log_hyper, dtype=float)
 
-_lgamma = np.frompyfunc(math.lgamma, 1, 1)
-
-
-def _betaln(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a, b = np.broadcast_arrays(a, b)
-    result = (_lgamma(a) + _lgamma(b) - _lgamma(a + b)).astype(float)
-    return np.asarray(result, dtype=float)
+    offsets = _OFFSETS[(_OFFSETS[:, 2] == 0) | (free[2] > 0)]
+    stay = int(np.flatnonzero((offsets == 0).all(axis=1))[0])
+    theta, step = home_theta.copy(), 1.0
+    for _ in range(1000):
+        candidates = np.clip(theta + step * offsets, _BOUNDS[:, 0], _BOUNDS[:, 1])
+        values = log_posterior(candidates)
+        best = int(np.argmax(values))
+        if values[best] > values[stay] + 1e-12:
+            theta = candidates[best]
+        elif step > 0.01:
+            step /= 2
+        else:
+            break
+    return Prior(alpha=float(theta[0]), log_kappa=float(theta[1]), slope=float(theta[2]),
+                 centre=centre, scale=scale)
 
 
 class Budget:
@@ -138,8 +219,9 @@ class Budget:
         self.escalation = escalation
         self.stop_on_first_pass = stop_on_first_pass
         self._outcomes: dict[str, tuple[int, int]] = {}
+        self._covariates: dict[str, float] = {}
         self._fitted = True
-        self._prior: tuple[float, float] = config.prior
+        self._prior = Prior.from_beta(*config.prior)
         self._strong_rounds = 0
         self._strong_solves = 0
         self._cheap_samples = 0
@@ -152,20 +234,28 @@ class Budget:
         self._cheap_samples += 1
         self._cheap_cost += self.cheap_price.cost(prompt_tokens, output_tokens)
 
-    def observe_task(self, task_id: str, passes: int, failures: int) -> None:
-        """A task's cheap record so far, finished or not. Unfinished tasks count too:
-        with sequential sampling the likelihood of what was seen does not depend on
-        what is still to come, and waiting for tasks to finish would let a run with
-        many tasks in flight spend a full budget on each before the prior learns."""
-        if self._outcomes.get(task_id) != (passes, failures):
+    def observe_task(self, task_id: str, passes: int, failures: int,
+                     covariate: float = 0.0) -> None:
+        """A task's cheap record so far, finished or not, and its covariate
+        (``prompt_length_covariate``). Unfinished tasks count too: with sequential
+        sampling the likelihood of what was seen does not depend on what is still to
+        come, and waiting for tasks to finish would let a run with many tasks in
+        flight spend a full budget on each before the prior learns."""
+        if self._outcomes.get(task_id) != (passes, failures) \
+                or self._covariates.get(task_id) != covariate:
             self._outcomes[task_id] = (passes, failures)
+            self._covariates[task_id] = covariate
             self._fitted = False
 
     @property
-    def prior(self) -> tuple[float, float]:
+    def prior(self) -> Prior:
         if not self._fitted:
-            self._prior = fit_prior(list(self._outcomes.values()), self.config.prior,
-                                    self.config.prior_spread)
+            ids = list(self._outcomes)
+            self._prior = fit_prior(
+                [self._outcomes[t] for t in ids], self.config.prior, self.config.prior_spread,
+                covariates=[self._covariates[t] for t in ids] if self.config.by_prompt_length
+                else None,
+                slope_spread=self.config.slope_spread)
             self._fitted = True
         return self._prior
 
@@ -220,7 +310,7 @@ class Budget:
         options: list[tuple[float, Decision]] = []
         if can_sample and state.strong_rounds == 0:  # once escalated, the cheap tier is done
             w = min(self.config.wave, state.max_cheap - state.cheap_drawn)
-            p = p_pass_within(*self.prior, state.cheap_drawn, w)
+            p = p_pass_within(*self.prior.at(state.covariate), state.cheap_drawn, w)
             per_solve = w * self.cheap_sample_cost() / max(p, 1e-12)
             options.append((per_solve, Decision(Action.SAMPLE, w,
                                                 f"cheap wave: {per_solve:.3g} per solve (p={p:.3f})")))

@@ -133,6 +133,11 @@ def _tier_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--solve-value", type=float,
                         help="what one solved task is worth, in the price currency (adaptive "
                              "budget; default: the cost of 100 cheap samples)")
+    parser.add_argument("--prior-by-prompt-length", action=argparse.BooleanOptionalAction,
+                        default=True,
+                        help="adaptive budget: let a task's prior pass rate depend on its prompt's "
+                             "length, as this run's verdicts show it does (--no-...: one prior "
+                             "for every task)")
     parser.add_argument("--length-cap-miss", type=float, default=0.01,
                         help="adaptive budget: cap cheap samples' length where a model of this "
                              "run's verified passes expects to cut this fraction of passes; "
@@ -241,7 +246,8 @@ def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> 
     sample = _sample_config(args)
     budget = BudgetConfig(policy=BudgetPolicy(args.budget), wave=args.wave,
                           solve_value=args.solve_value,
-                          length_cap_miss=args.length_cap_miss or None)
+                          length_cap_miss=args.length_cap_miss or None,
+                          by_prompt_length=args.prior_by_prompt_length)
     escalation = _escalation(args) if args.strong else None
     cheap_price = TierPrice.parse(args.price_cheap)
     strong_price = TierPrice.parse(args.price_strong) if args.price_strong else None

@@ -148,7 +148,16 @@ class BudgetConfig:
     tasks' passes and failures so far; this is where it starts and what it is shrunk
     toward."""
     prior_spread: float = 1.0
-    """Hyperprior standard deviation on log a and log b: how fast the data take over."""
+    """Hyperprior standard deviation on the logit of the prior's mean and the log of
+    its concentration: how fast the data take over."""
+    by_prompt_length: bool = True
+    """Let the prior's mean depend on the task's prompt length (a beta-binomial
+    regression on the log word count, fitted to this run's verdicts with a slope
+    centred on no effect): tasks are not alike, and how long their specification is
+    is known before a sample is drawn. ``False``: one prior for every task."""
+    slope_spread: float = 1.0
+    """Hyperprior standard deviation on the regression's slope, per standard
+    deviation of log prompt length over the run's tasks."""
     strong_prior: tuple[float, float] = (1.0, 3.0)
     """Beta prior on an escalation round solving a task; updated by the run's rounds."""
     solve_value: float | None = None
@@ -168,6 +177,8 @@ class BudgetConfig:
                 raise ConfigError(f"{name} must have a, b > 0, got {(a, b)}")
         if self.prior_spread <= 0:
             raise ConfigError(f"prior_spread must be > 0, got {self.prior_spread}")
+        if self.slope_spread <= 0:
+            raise ConfigError(f"slope_spread must be > 0, got {self.slope_spread}")
         if self.solve_value is not None and self.solve_value <= 0:
             raise ConfigError(f"solve_value must be > 0, got {self.solve_value}")
         if self.solve_value_samples <= 0:

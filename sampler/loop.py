@@ -32,7 +32,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from sampler.backends.base import Backend, Generation, GenerationRequest, StreamingBackend, streaming
-from sampler.budget import Action, Budget, TaskState
+from sampler.budget import Action, Budget, TaskState, prompt_length_covariate
 from sampler.config import BudgetPolicy, SolveConfig
 from sampler.escalation import round_requests
 from sampler.length_cap import FINISH_LENGTH_CAP, LengthCap
@@ -108,6 +108,10 @@ class _TaskRun:
     tokens_out: dict[str, int] = field(default_factory=dict)
     aborted: int = 0
     stop_reason: str = ""
+
+    @property
+    def covariate(self) -> float:
+        return prompt_length_covariate(self.task.prompt)
 
     def tier_samples(self, tier: str) -> list[SampleRecord]:
         return [s for s in self.samples.values() if s.tier == tier]
@@ -218,7 +222,8 @@ class BestOfN:
     def _observe(self, run: _TaskRun) -> None:
         cheap = [s for s in run.tier_samples(CHEAP) if s.status != Status.ERROR.value]
         passes = sum(s.passed for s in cheap)
-        self.budget.observe_task(run.task.task_id, passes, len(cheap) - passes)
+        self.budget.observe_task(run.task.task_id, passes, len(cheap) - passes,
+                                 run.covariate)
 
     def _observe_length(self, sample: SampleRecord) -> None:
         if self.length_cap is not None and sample.tier == CHEAP and sample.passed:
@@ -367,7 +372,8 @@ class BestOfN:
                           strong_available=self.strong is not None and self.config.escalation
                           is not None and not run.passed(),
                           max_cheap=self.config.sample.n,
-                          max_rounds=self.config.escalation.rounds if self.config.escalation else 0)
+                          max_rounds=self.config.escalation.rounds if self.config.escalation else 0,
+                          covariate=run.covariate)
         decision = self.budget.decide(state)
         if decision.action is Action.SAMPLE and decision.samples > 0:
             indices = [i for i in range(self.config.sample.n) if i not in done][:decision.samples]

@@ -70,6 +70,10 @@ def test_solve_with_replay_model_and_real_sandbox_then_resume(tmp_path: Path, ta
     assert len((out / "samples.jsonl").read_text().splitlines()) == 6
     changed = run(*args[:-3], "-n", "3", "--out", str(out), "--quiet")
     one_line_error(changed, "other settings")
+    # Budget settings decide how many samples are drawn, not what sample i is: a rerun
+    # may change them, and the adaptive budget's options reach the run.
+    adaptive = run(*args, "--budget", "adaptive", "--no-prior-by-prompt-length")
+    assert adaptive.returncode == 0 and "solved 2/3 tasks" in adaptive.stderr, adaptive.stderr
 
 
 def test_verify_contract(tmp_path: Path, tasks_file: Path) -> None:

@@ -1,5 +1,6 @@
 """The whole sample -> verify -> choose -> record loop, offline, through the replay backend."""
 
+import dataclasses
 import json
 import random
 import signal
@@ -15,6 +16,7 @@ from sampler.config import BudgetConfig, BudgetPolicy, SampleConfig, SolveConfig
 from sampler.loop import BestOfN, _TaskRun, choose
 from sampler.records import SampleRecord
 from sampler.store import RunStore
+from tasks.types import Task
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
 
 RIGHT = "def f{i}(x: int) -> int:\n    return x + {i}  # correct\n"
@@ -263,3 +265,32 @@ def test_a_task_coming_back_from_parking_never_holds_up_a_deeper_queued_one(tmp_
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     assert sorted(r.task_id for r in outcome.results) == ["T/0", "T/1", "T/2"]
+
+
+def _with_prompt_words(task: Task, words: int) -> Task:
+    pad = " ".join(["detail"] * words)
+    return dataclasses.replace(task, prompt=task.prompt.replace('"""Return', f'"""{pad}\n    Return'))
+
+
+def test_the_prior_reads_prompt_length_to_keep_late_passers_with_short_prompts(tmp_path: Path) -> None:
+    """Twelve short-prompt tasks (four pass, first at samples 0, 2, 4 and 7) and 24
+    long-prompt ones that never pass. One prior for all says a task failing four times
+    is hopeless, and loses the two late passers; a prior that reads prompt length
+    learns from the run that long prompts fail and short ones sometimes pass, so it
+    stops the long ones as early and keeps buying samples for the short ones."""
+    first_pass = {0: 0, 3: 2, 6: 4, 9: 7}
+    pattern = {i: [i in first_pass and j >= first_pass[i] for j in range(10)] for i in range(36)}
+    tasks = [make_task(i) if i < 12 else _with_prompt_words(make_task(i), 60) for i in range(36)]
+    runs = {}
+    for by_length in (True, False):
+        report = solve(tasks, out=tmp_path / str(by_length), backend=ReplayBackend(script(pattern)),
+                       verifier=MarkerVerifier(), sample=SampleConfig(n=10), batch_tasks=4,
+                       budget=BudgetConfig(policy=BudgetPolicy.ADAPTIVE, by_prompt_length=by_length))
+        runs[by_length] = {r.task_id: r for r in report.results}
+    by_length, one_prior = runs[True], runs[False]
+    assert all(by_length[f"T/{i}"].solved for i in first_pass)
+    assert not one_prior["T/6"].solved and not one_prior["T/9"].solved
+    long_drawn = [by_length[f"T/{i}"].samples_drawn for i in range(12, 36)]
+    assert max(long_drawn) <= max(one_prior[f"T/{i}"].samples_drawn for i in range(12, 36)) < 10
+    short_hopeless = [by_length[f"T/{i}"].samples_drawn for i in range(12) if i not in first_pass]
+    assert min(short_hopeless) > max(long_drawn)
