@@ -17,7 +17,12 @@ Strategies, each capped at the same strong budget per task (rounds x samples):
 1. strong-only: every task goes straight to the strong tier;
 2. cheap -> escalate: up to N cheap samples (stop on first pass), then the strong
    tier for the tasks still unsolved, with the cheap failures in its prompt;
-3. the same with the adaptive budget.
+3. the same with the adaptive budget;
+4. with ``--prior-from FILE`` (``bestofn prior`` on other tasks' runs): the adaptive
+   budget starting from that trained prior, which prices each task before its
+   first sample and may send it straight to the strong tier (the pre-generation
+   router), against 3 (not routing). ``--strong-price-as-cheap`` prices the strong
+   tier like the cheap one, as for the embedded ``--strong same``.
 
     .venv/bin/python benchmarks/cost_per_solve.py --cheap-run runs/early-stop/fixed
 
@@ -43,7 +48,7 @@ import random
 import sys
 from pathlib import Path
 
-from sampler.api import SAME_ENGINE, solve
+from sampler.api import SAME_ENGINE, SolveReport, solve
 from sampler.backends.factory import make_backend
 from sampler.backends.replay import ReplayBackend
 from sampler.config import (
@@ -57,7 +62,8 @@ from sampler.config import (
 )
 from sampler.models import PACKAGED_MODEL
 from sampler.progress import RichProgress
-from sampler.records import sample_from_dict
+from sampler.prior import Prior, load_prior
+from sampler.records import SampleRecord, sample_from_dict
 from sampler.store import read_records
 from sampler.summary import Summary
 from tasks.registry import select_tasks
@@ -92,6 +98,20 @@ def strong_script(tasks: list[Task], p_pass: float, tokens: int, count: int,
             for _ in range(count)
         ]
     return script
+
+
+def read_samples(run_dir: Path) -> dict[str, list[SampleRecord]]:
+    out: dict[str, list[SampleRecord]] = {}
+    for where, obj in read_records(run_dir / "samples.jsonl"):
+        record = sample_from_dict(obj, where)
+        out.setdefault(record.task_id, []).append(record)
+    return out
+
+
+def _ratio(a: Summary, b: Summary) -> str:
+    if a.cost_per_solved is None or b.cost_per_solved is None:
+        return "-"
+    return f"{a.cost_per_solved / b.cost_per_solved:.2f}x"
 
 
 def line(name: str, s: Summary) -> str:
@@ -149,6 +169,10 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=None,
                         help="strong samples per round (default: 2 simulated; with --strong "
                              "same, what `bestofn solve --strong same` uses)")
+    parser.add_argument("--prior-from", type=Path,
+                        help="also run the adaptive budget from this trained prior (the router)")
+    parser.add_argument("--strong-price-as-cheap", action="store_true",
+                        help="price the simulated strong tier like the cheap one")
     parser.add_argument("--out", type=Path, default=Path("runs/cost"))
     args = parser.parse_args()
     if args.strong == SAME_ENGINE:
@@ -168,28 +192,45 @@ def main() -> int:
         return ReplayBackend(strong_script(tasks, args.strong_pass, args.strong_tokens,
                                            budget_samples, seed=0), model="strong-simulated")
 
+    strong_price = CHEAP_PRICE if args.strong_price_as_cheap else STRONG_PRICE
     strong_only = solve(tasks, out=args.out / "strong-only", backend=strong_backend(),
                         sample=SampleConfig(n=budget_samples, max_tokens=1024),
-                        budget=BudgetConfig(wave=args.samples), cheap_price=STRONG_PRICE,
+                        budget=BudgetConfig(wave=args.samples), cheap_price=strong_price,
                         verifiers=["tests"], batch_tasks=16)
     escalate = solve(tasks, out=args.out / "cheap-escalate",
                      backend=ReplayBackend(cheap, model="smollm2-135m (replayed)"),
                      strong_backend=strong_backend(), escalation=escalation,
-                     sample=SampleConfig(n=args.n), verifiers=["tests"], batch_tasks=16)
-    adaptive = solve(tasks, out=args.out / "cheap-escalate-adaptive",
+                     sample=SampleConfig(n=args.n), verifiers=["tests"], batch_tasks=16,
+                     strong_price=strong_price)
+
+    def adaptive_arm(name: str, trained: Prior | None) -> SolveReport:
+        return solve(tasks, out=args.out / name,
                      backend=ReplayBackend(cheap, model="smollm2-135m (replayed)"),
                      strong_backend=strong_backend(), escalation=escalation,
-                     budget=BudgetConfig(policy=BudgetPolicy.ADAPTIVE),
-                     sample=SampleConfig(n=args.n), verifiers=["tests"], batch_tasks=16)
-    print(f"HumanEval/0-{args.limit - 1}; cheap: real SmolLM2 samples from {args.cheap_run} "
+                     budget=BudgetConfig(policy=BudgetPolicy.ADAPTIVE, trained_prior=trained),
+                     sample=SampleConfig(n=args.n), verifiers=["tests"], batch_tasks=16,
+                     strong_price=strong_price)
+
+    adaptive = adaptive_arm("cheap-escalate-adaptive", None)
+    routed = (adaptive_arm("cheap-escalate-adaptive-routed", load_prior(args.prior_from))
+              if args.prior_from else None)
+    print(f"HumanEval/{args.skip}-{args.skip + len(tasks) - 1}; cheap: real SmolLM2 samples from {args.cheap_run} "
           f"(N<={args.n}); strong: SIMULATED, pass {args.strong_pass:.0%} per sample, "
           f"~{args.strong_tokens} tokens; cap {args.rounds} rounds x {args.samples} strong samples "
           f"per task; prices per M tokens cheap {CHEAP_PRICE.input_per_mtok}/"
-          f"{CHEAP_PRICE.output_per_mtok}, strong {STRONG_PRICE.input_per_mtok}/"
-          f"{STRONG_PRICE.output_per_mtok}; verification real (sandboxed tests)")
+          f"{CHEAP_PRICE.output_per_mtok}, strong {strong_price.input_per_mtok}/"
+          f"{strong_price.output_per_mtok}; verification real (sandboxed tests)")
     print(line("strong-only", strong_only.summary))
     print(line("cheap -> escalate (fixed)", escalate.summary))
     print(line("cheap -> escalate (adaptive)", adaptive.summary))
+    if routed is not None:
+        print(line("adaptive, trained prior", routed.summary))
+        drawn = read_samples(routed.out_dir)
+        straight = sum(1 for r in routed.results
+                       if r.escalated and not any(s.tier == "cheap" for s in drawn.get(r.task_id, [])))
+        print(f"router ({args.prior_from}): {straight} task(s) sent to the strong tier before any "
+              f"cheap sample; cost per solved task routed / not routed: "
+              f"{_ratio(routed.summary, adaptive.summary)}")
     for name, report in (("fixed", escalate), ("adaptive", adaptive)):
         s = report.summary
         if strong_only.summary.cost_per_solved and s.cost_per_solved:

@@ -31,6 +31,7 @@ from pathlib import Path
 from sampler.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, SampleConfig
+from sampler.prior import load_prior
 from sampler.records import SampleRecord, sample_from_dict
 from sampler.store import read_records
 from tasks.registry import load_suite
@@ -73,6 +74,8 @@ def main() -> int:
     parser.add_argument("--solve-value-samples", type=float, nargs="+", default=[100.0])
     parser.add_argument("--length-cap-miss", type=float, default=0.01, help="0: no cap")
     parser.add_argument("--wave", type=int, default=2)
+    parser.add_argument("--prior-from", type=Path,
+                        help="start from a prior trained on other runs (`bestofn prior`)")
     parser.add_argument("--no-by-prompt-length", dest="by_prompt_length", action="store_false",
                         help="one prior for every task (no prompt-length regression)")
     parser.add_argument("--batch-tasks", type=int, default=16)
@@ -95,14 +98,17 @@ def main() -> int:
     print(f"{args.run}: {len(tasks)} tasks, N={n}, {len(solvable)} solved, {base_tokens} tokens "
           f"(the fixed run); wave {args.wave}, {args.batch_tasks} tasks in flight, "
           f"length cap miss {args.length_cap_miss or 'off'}, prior "
-          f"{'by prompt length' if args.by_prompt_length else 'one for all tasks'}")
+          f"{'by prompt length' if args.by_prompt_length else 'one for all tasks'}"
+          f"{f', trained on {args.prior_from}' if args.prior_from else ''}")
     for value in args.solve_value_samples:
         rows = []
         for _ in range(args.runs):
             budget = BudgetConfig(policy=BudgetPolicy.ADAPTIVE, wave=args.wave,
                                   solve_value_samples=value,
                                   length_cap_miss=args.length_cap_miss or None,
-                                  by_prompt_length=args.by_prompt_length)
+                                  by_prompt_length=args.by_prompt_length,
+                                  trained_prior=load_prior(args.prior_from) if args.prior_from
+                                  else None)
             with tempfile.TemporaryDirectory() as out:
                 report = solve(tasks, out=out, backend=ReplayBackend(
                     script, tokens_per_second=args.tokens_per_second, slots=64),

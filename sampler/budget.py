@@ -47,13 +47,11 @@ cheap samples, 3 replays each):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-import numpy as np
-
 from sampler.config import BudgetConfig, BudgetPolicy, EscalationConfig, TierPrice
+from sampler.prior import Prior, fit_prior
 
 
 class Action(StrEnum):
@@ -95,117 +93,6 @@ def p_pass_within(a: float, b: float, failures: int, w: int) -> float:
     return 1.0 - math.exp(log_beta(a, b + failures + w) - log_beta(a, b + failures))
 
 
-def prompt_length_covariate(prompt: str) -> float:
-    """What the prior reads off a task before sampling it: the log of its prompt's
-    length in words. Longer specifications are harder for a small model."""
-    return math.log(max(1, len(prompt.split())))
-
-
-@dataclass(frozen=True)
-class Prior:
-    """A Beta prior on each task's cheap pass rate: mean ``sigmoid(alpha + slope * z)``
-    and concentration ``kappa = exp(log_kappa)`` (a = mean * kappa, b = (1 - mean) *
-    kappa), with ``z`` the task's covariate standardised over the run's tasks."""
-
-    alpha: float
-    log_kappa: float
-    slope: float = 0.0
-    centre: float = 0.0
-    scale: float = 1.0
-
-    @classmethod
-    def from_beta(cls, a: float, b: float) -> Prior:
-        return cls(alpha=math.log(a / b), log_kappa=math.log(a + b))
-
-    def at(self, covariate: float = 0.0) -> tuple[float, float]:
-        """``(a, b)`` for a task with this covariate."""
-        z = (covariate - self.centre) / self.scale
-        mean = 1.0 / (1.0 + math.exp(-(self.alpha + self.slope * z)))
-        kappa = math.exp(self.log_kappa)
-        return mean * kappa, (1.0 - mean) * kappa
-
-
-# Where the fit may go: pass-rate means from about 1e-5 to 0.9997, concentrations
-# from "every task all or nothing" (0.007) to "every task the same rate" (1100).
-_BOUNDS = np.array([[-12.0, 8.0], [-5.0, 7.0], [-6.0, 6.0]])
-_OFFSETS = np.array([(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)],
-                    dtype=float)
-
-
-def fit_prior(outcomes: Sequence[tuple[int, int]], default: tuple[float, float],
-              spread: float, covariates: Sequence[float] | None = None,
-              slope_spread: float = 1.0) -> Prior:
-    """MAP prior of a beta-binomial regression over ``(passes, failures)`` per task.
-
-    Gaussian hyperpriors keep a run with few finished tasks near ``default``: on the
-    logit of the mean and the log concentration (standard deviation ``spread``), and,
-    given ``covariates`` (one per outcome), on the slope (``slope_spread``, centred on
-    no effect, so the run's own verdicts decide whether and which way the covariate
-    matters). Without covariates the slope is 0: one Beta prior for every task.
-
-    The log posterior is smooth in its three parameters; a pattern search (every
-    neighbour on a cube, halving the step when none is better) finds its maximum
-    to 0.01 from the hyperprior's centre, deterministically.
-    """
-    home = Prior.from_beta(*default)
-    if not outcomes:
-        return home
-    z = np.zeros(len(outcomes))
-    centre, scale = 0.0, 1.0
-    if covariates is not None:
-        x = np.asarray(covariates, dtype=float)
-        centre, scale = float(x.mean()), float(x.std())
-        if scale < 1e-9:
-            scale = 1.0
-        z = (x - centre) / scale
-    # log B(a + s, b + f) - log B(a, b) as finite sums (s, f are small counts):
-    # sum_{k<s} log(a + k) + sum_{k<f} log(b + k) - sum_{k<s+f} log(a + b + k).
-    a_task: list[int] = []
-    a_k: list[int] = []
-    b_task: list[int] = []
-    b_k: list[int] = []
-    n_task: list[int] = []
-    n_k: list[int] = []
-    for i, (passes, failures) in enumerate(outcomes):
-        a_task += [i] * passes
-        a_k += range(passes)
-        b_task += [i] * failures
-        b_k += range(failures)
-        n_task += [i] * (passes + failures)
-        n_k += range(passes + failures)
-    a_ix, b_ix, n_ix = (np.asarray(v, dtype=int) for v in (a_task, b_task, n_task))
-    a_off, b_off, n_off = (np.asarray(v, dtype=float) for v in (a_k, b_k, n_k))
-    home_theta = np.array([home.alpha, home.log_kappa, 0.0])
-    widths = np.array([spread, spread, slope_spread])
-    free = np.array([1.0, 1.0, 1.0 if covariates is not None else 0.0])
-
-    def log_posterior(theta: np.ndarray) -> np.ndarray:
-        alpha, log_kappa, slope = theta[:, 0:1], theta[:, 1:2], theta[:, 2:3]
-        mean = 1.0 / (1.0 + np.exp(-(alpha + slope * z[None, :])))
-        kappa = np.exp(log_kappa)
-        a, b = mean * kappa, (1.0 - mean) * kappa
-        log_lik = (np.log(a[:, a_ix] + a_off).sum(axis=1) + np.log(b[:, b_ix] + b_off).sum(axis=1)
-                   - np.log(kappa + n_off[None, :]).sum(axis=1))
-        log_hyper = -(((theta - home_theta) * free / widths) ** 2).sum(axis=1) / 2
-        return np.asarray(log_lik + log_hyper, dtype=float)
-
-    offsets = _OFFSETS[(_OFFSETS[:, 2] == 0) | (free[2] > 0)]
-    stay = int(np.flatnonzero((offsets == 0).all(axis=1))[0])
-    theta, step = home_theta.copy(), 1.0
-    for _ in range(1000):
-        candidates = np.clip(theta + step * offsets, _BOUNDS[:, 0], _BOUNDS[:, 1])
-        values = log_posterior(candidates)
-        best = int(np.argmax(values))
-        if values[best] > values[stay] + 1e-12:
-            theta = candidates[best]
-        elif step > 0.01:
-            step /= 2
-        else:
-            break
-    return Prior(alpha=float(theta[0]), log_kappa=float(theta[1]), slope=float(theta[2]),
-                 centre=centre, scale=scale)
-
-
 class Budget:
     """The per-run policy. Driver-only: the loop calls it from one thread."""
 
@@ -221,7 +108,8 @@ class Budget:
         self._outcomes: dict[str, tuple[int, int]] = {}
         self._covariates: dict[str, float] = {}
         self._fitted = True
-        self._prior = Prior.from_beta(*config.prior)
+        self._home: tuple[float, float] | Prior = config.trained_prior or config.prior
+        self._prior = self._home if isinstance(self._home, Prior) else Prior.from_beta(*self._home)
         self._strong_rounds = 0
         self._strong_solves = 0
         self._cheap_samples = 0
@@ -252,7 +140,7 @@ class Budget:
         if not self._fitted:
             ids = list(self._outcomes)
             self._prior = fit_prior(
-                [self._outcomes[t] for t in ids], self.config.prior, self.config.prior_spread,
+                [self._outcomes[t] for t in ids], self._home, self.config.prior_spread,
                 covariates=[self._covariates[t] for t in ids] if self.config.by_prompt_length
                 else None,
                 slope_spread=self.config.slope_spread)

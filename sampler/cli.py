@@ -25,6 +25,7 @@ from sampler.config import (
     TierPrice,
 )
 from sampler.models import PACKAGED_MODEL
+from sampler.prior import load_prior, prompt_length_covariate, save_prior, train_prior
 from sampler.progress import NullProgress, Progress, RichProgress
 from tasks.errors import BestofnError, InputError
 from verifiers.types import Verifier
@@ -89,6 +90,14 @@ def _parser() -> argparse.ArgumentParser:
                                "DIR/run/<model>/ run files; reruns resume")
     generate.add_argument("--max-per-task", type=int,
                           help="at most M distinct solutions per task (default: all)")
+    prior = sub.add_parser("prior", formatter_class=fmt,
+                           help="train the adaptive budget's prior on earlier runs of one model "
+                                "(for solve --prior-from)")
+    prior.add_argument("runs", nargs="+", type=Path,
+                       help="run directories (samples.jsonl) of one model")
+    prior.add_argument("--tasks", type=Path, help="task JSONL the runs sampled; or use --suite")
+    prior.add_argument("--suite", help="built-in task suite the runs sampled: humaneval")
+    prior.add_argument("--out", type=Path, required=True, help="the prior, as JSON")
     return parser
 
 
@@ -138,6 +147,10 @@ def _tier_args(parser: argparse.ArgumentParser) -> None:
                         help="adaptive budget: let a task's prior pass rate depend on its prompt's "
                              "length, as this run's verdicts show it does (--no-...: one prior "
                              "for every task)")
+    parser.add_argument("--prior-from", type=Path,
+                        help="adaptive budget: start from a prior trained on earlier runs of this "
+                             "model (`bestofn prior`); with a strong tier, tasks it deems hopeless "
+                             "for the cheap model go straight to the strong one")
     parser.add_argument("--length-cap-miss", type=float, default=0.01,
                         help="adaptive budget: cap cheap samples' length where a model of this "
                              "run's verified passes expects to cut this fraction of passes; "
@@ -244,10 +257,15 @@ def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> 
     from sampler.api import SAME_ENGINE, solve
 
     sample = _sample_config(args)
+    trained = None
+    if args.prior_from is not None:
+        if args.budget != BudgetPolicy.ADAPTIVE.value:
+            raise InputError("--prior-from needs --budget adaptive")
+        trained = load_prior(args.prior_from)
     budget = BudgetConfig(policy=BudgetPolicy(args.budget), wave=args.wave,
                           solve_value=args.solve_value,
                           length_cap_miss=args.length_cap_miss or None,
-                          by_prompt_length=args.prior_by_prompt_length)
+                          by_prompt_length=args.prior_by_prompt_length, trained_prior=trained)
     escalation = _escalation(args) if args.strong else None
     cheap_price = TierPrice.parse(args.price_cheap)
     strong_price = TierPrice.parse(args.price_strong) if args.price_strong else None
@@ -292,6 +310,25 @@ def _verify(args: argparse.Namespace) -> int:
     passed = sum(v.passed for v in verdicts)
     print(f"verified {len(verdicts)} candidate(s): {passed} passed; verdicts in {args.out}",
           file=sys.stderr)
+    return 0
+
+
+def _prior(args: argparse.Namespace) -> int:
+    from tasks.registry import select_tasks
+
+    if (args.tasks is None) == (args.suite is None):
+        raise InputError("give the runs' tasks: --tasks FILE or --suite humaneval")
+    tasks = {t.task_id: t for t in select_tasks(args.tasks, suite=args.suite)}
+    trained, count = train_prior(args.runs, tasks)
+    save_prior(args.out, trained, runs=[str(r) for r in args.runs], tasks=count)
+    lengths = sorted(prompt_length_covariate(t.prompt) for t in tasks.values())
+    means = []
+    for q in (0.1, 0.5, 0.9):
+        a, b = trained.at(lengths[int(q * (len(lengths) - 1))])
+        means.append(f"{a / (a + b):.1%}")
+    print(f"prior trained on {count} task(s): mean cheap pass rate {' / '.join(means)} for the "
+          f"10th / 50th / 90th percentile prompt length (slope {trained.slope:+.2f} per standard "
+          f"deviation); written to {args.out}", file=sys.stderr)
     return 0
 
 
@@ -358,6 +395,8 @@ def main(argv: Sequence[str] | None = None, cluster_factory: ClusterFactory | No
             return _scale(args)
         if args.command == "generate":
             return _generate(args)
+        if args.command == "prior":
+            return _prior(args)
         return _verify(args)
     except InputError as exc:
         print(f"bestofn: error: {exc}", file=sys.stderr)

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from sampler.prior import DEFAULT_PRIOR, Prior
 from tasks.errors import ConfigError
 
 
@@ -142,11 +143,16 @@ class BudgetConfig:
     policy: BudgetPolicy = BudgetPolicy.FIXED
     wave: int = 2
     """Cheap samples per task per wave, when samples come in waves."""
-    prior: tuple[float, float] = (0.2, 1.0)
+    prior: tuple[float, float] = DEFAULT_PRIOR
     """Default Beta(a, b) prior on a task's cheap pass rate (mean 17%, most mass near 0:
     small models solve some tasks often and most never). The run refits it to its
     tasks' passes and failures so far; this is where it starts and what it is shrunk
     toward."""
+    trained_prior: Prior | None = None
+    """A prior trained on earlier runs of the same model (``bestofn prior``): where the
+    run starts and what it is shrunk toward instead of ``prior``. Before a task's
+    first verdict it says how likely the task is to pass, so with a strong tier the
+    policy may send a task straight to it (a pre-generation router)."""
     prior_spread: float = 1.0
     """Hyperprior standard deviation on the logit of the prior's mean and the log of
     its concentration: how fast the data take over."""

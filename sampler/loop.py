@@ -32,7 +32,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from sampler.backends.base import Backend, Generation, GenerationRequest, StreamingBackend, streaming
-from sampler.budget import Action, Budget, TaskState, prompt_length_covariate
+from sampler.budget import Action, Budget, TaskState
+from sampler.prior import prompt_length_covariate
 from sampler.config import BudgetPolicy, SolveConfig
 from sampler.escalation import round_requests
 from sampler.length_cap import FINISH_LENGTH_CAP, LengthCap

@@ -1,0 +1,218 @@
+"""The prior on a task's cheap pass rate, before any of its samples is verified.
+
+A beta-binomial regression: task ``i``'s pass rate is ``Beta(mean_i * kappa,
+(1 - mean_i) * kappa)`` with ``mean_i = sigmoid(alpha + slope * z_i)``, where
+``z_i`` is a covariate known before sampling (the log of the prompt's word count)
+standardised over the tasks. The budget fits it to the run's own verdicts
+(``fit_prior``); ``train_prior`` fits it to earlier runs' verdicts, so a run can
+start from what they learned (``bestofn prior``, then ``solve --prior-from``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sampler.records import sample_from_dict
+from sampler.store import read_records
+from tasks.errors import ConfigError
+from tasks.types import Task
+
+CHEAP_TIER = "cheap"
+DEFAULT_PRIOR = (0.2, 1.0)
+"""Beta(a, b) for every task before any evidence (mean 17%, most mass near 0):
+small models solve some tasks often and most never."""
+
+
+def prompt_length_covariate(prompt: str) -> float:
+    """What the prior reads off a task before sampling it: the log of its prompt's
+    length in words. Longer specifications are harder for a small model."""
+    return math.log(max(1, len(prompt.split())))
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A Beta prior on each task's cheap pass rate: mean ``sigmoid(alpha + slope * z)``
+    and concentration ``kappa = exp(log_kappa)`` (a = mean * kappa, b = (1 - mean) *
+    kappa), with ``z`` the task's covariate standardised over the run's tasks."""
+
+    alpha: float
+    log_kappa: float
+    slope: float = 0.0
+    centre: float = 0.0
+    scale: float = 1.0
+
+    @classmethod
+    def from_beta(cls, a: float, b: float) -> Prior:
+        return cls(alpha=math.log(a / b), log_kappa=math.log(a + b))
+
+    def restandardised(self, centre: float, scale: float) -> Prior:
+        """The same prior over raw covariates, with ``z`` measured from ``centre`` in
+        units of ``scale`` (another run's tasks)."""
+        return Prior(alpha=self.alpha + self.slope * (centre - self.centre) / self.scale,
+                     log_kappa=self.log_kappa, slope=self.slope * scale / self.scale,
+                     centre=centre, scale=scale)
+
+    def to_dict(self) -> dict[str, float]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, obj: Any, where: str) -> Prior:
+        names = [f.name for f in fields(cls)]
+        if not isinstance(obj, dict) or any(not isinstance(obj.get(n), (int, float))
+                                            or isinstance(obj.get(n), bool) for n in names):
+            raise ConfigError(f"{where}: a prior needs numbers {', '.join(names)}")
+        prior = cls(**{n: float(obj[n]) for n in names})
+        if not all(math.isfinite(getattr(prior, n)) for n in names) or prior.scale <= 0:
+            raise ConfigError(f"{where}: a prior needs finite numbers and scale > 0")
+        return prior
+
+    def at(self, covariate: float = 0.0) -> tuple[float, float]:
+        """``(a, b)`` for a task with this covariate."""
+        z = (covariate - self.centre) / self.scale
+        mean = 1.0 / (1.0 + math.exp(-(self.alpha + self.slope * z)))
+        kappa = math.exp(self.log_kappa)
+        return mean * kappa, (1.0 - mean) * kappa
+
+
+# Where the fit may go: pass-rate means from about 1e-5 to 0.9997, concentrations
+# from "every task all or nothing" (0.007) to "every task the same rate" (1100).
+_BOUNDS = np.array([[-12.0, 8.0], [-5.0, 7.0], [-6.0, 6.0]])
+_OFFSETS = np.array([(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)],
+                    dtype=float)
+
+
+def fit_prior(outcomes: Sequence[tuple[int, int]], default: tuple[float, float] | Prior,
+              spread: float, covariates: Sequence[float] | None = None,
+              slope_spread: float = 1.0) -> Prior:
+    """MAP prior of a beta-binomial regression over ``(passes, failures)`` per task.
+
+    Gaussian hyperpriors keep a run with few finished tasks near ``default`` (a Beta
+    ``(a, b)`` for every task, or a ``Prior`` trained on earlier runs): on the
+    logit of the mean and the log concentration (standard deviation ``spread``), and,
+    given ``covariates`` (one per outcome), on the slope (``slope_spread``, centred on
+    the default's slope: no effect unless trained, so the run's own verdicts decide
+    whether and which way the covariate matters). Without covariates the slope is 0:
+    one Beta prior for every task.
+
+    The log posterior is smooth in its three parameters; a pattern search (every
+    neighbour on a cube, halving the step when none is better) finds its maximum
+    to 0.01 from the hyperprior's centre, deterministically.
+    """
+    home = default if isinstance(default, Prior) else Prior.from_beta(*default)
+    if not outcomes:
+        return home
+    z = np.zeros(len(outcomes))
+    centre, scale = home.centre, home.scale
+    if covariates is not None:
+        x = np.asarray(covariates, dtype=float)
+        centre, scale = float(x.mean()), float(x.std())
+        if scale < 1e-9:
+            scale = 1.0
+        z = (x - centre) / scale
+    home = home.restandardised(centre, scale)
+    # log B(a + s, b + f) - log B(a, b) as finite sums (s, f are small counts):
+    # sum_{k<s} log(a + k) + sum_{k<f} log(b + k) - sum_{k<s+f} log(a + b + k).
+    a_task: list[int] = []
+    a_k: list[int] = []
+    b_task: list[int] = []
+    b_k: list[int] = []
+    n_task: list[int] = []
+    n_k: list[int] = []
+    for i, (passes, failures) in enumerate(outcomes):
+        a_task += [i] * passes
+        a_k += range(passes)
+        b_task += [i] * failures
+        b_k += range(failures)
+        n_task += [i] * (passes + failures)
+        n_k += range(passes + failures)
+    a_ix, b_ix, n_ix = (np.asarray(v, dtype=int) for v in (a_task, b_task, n_task))
+    a_off, b_off, n_off = (np.asarray(v, dtype=float) for v in (a_k, b_k, n_k))
+    home_theta = np.array([home.alpha, home.log_kappa,
+                           home.slope if covariates is not None else 0.0])
+    widths = np.array([spread, spread, slope_spread])
+    free = np.array([1.0, 1.0, 1.0 if covariates is not None else 0.0])
+
+    def log_posterior(theta: np.ndarray) -> np.ndarray:
+        alpha, log_kappa, slope = theta[:, 0:1], theta[:, 1:2], theta[:, 2:3]
+        mean = 1.0 / (1.0 + np.exp(-(alpha + slope * z[None, :])))
+        kappa = np.exp(log_kappa)
+        a, b = mean * kappa, (1.0 - mean) * kappa
+        log_lik = (np.log(a[:, a_ix] + a_off).sum(axis=1) + np.log(b[:, b_ix] + b_off).sum(axis=1)
+                   - np.log(kappa + n_off[None, :]).sum(axis=1))
+        log_hyper = -(((theta - home_theta) * free / widths) ** 2).sum(axis=1) / 2
+        return np.asarray(log_lik + log_hyper, dtype=float)
+
+    offsets = _OFFSETS[(_OFFSETS[:, 2] == 0) | (free[2] > 0)]
+    stay = int(np.flatnonzero((offsets == 0).all(axis=1))[0])
+    theta, step = home_theta.copy(), 1.0
+    for _ in range(1000):
+        candidates = np.clip(theta + step * offsets, _BOUNDS[:, 0], _BOUNDS[:, 1])
+        values = log_posterior(candidates)
+        best = int(np.argmax(values))
+        if values[best] > values[stay] + 1e-12:
+            theta = candidates[best]
+        elif step > 0.01:
+            step /= 2
+        else:
+            break
+    return Prior(alpha=float(theta[0]), log_kappa=float(theta[1]), slope=float(theta[2]),
+                 centre=centre, scale=scale)
+
+
+def train_prior(run_dirs: Sequence[Path], tasks: Mapping[str, Task], *,
+                default: tuple[float, float] = DEFAULT_PRIOR, spread: float = 1.0,
+                slope_spread: float = 1.0) -> tuple[Prior, int]:
+    """The prior fitted to earlier runs' cheap verdicts, and how many tasks it saw.
+
+    A task's samples in several runs count as one record (its pass rate is one
+    number); the runs must be of one model. ``tasks`` must hold every task the runs
+    sampled, for its prompt. Any stopping rule the runs used leaves the likelihood
+    of what they saw unchanged, so adaptive and stopped runs count as they are.
+    """
+    counts: dict[str, list[int]] = {}
+    models: set[str] = set()
+    for run_dir in run_dirs:
+        path = Path(run_dir) / "samples.jsonl"
+        if not path.is_file():
+            raise ConfigError(f"{run_dir}: no samples.jsonl (not a run directory)")
+        for where, obj in read_records(path):
+            record = sample_from_dict(obj, where)
+            if record.tier != CHEAP_TIER or record.status == "error":
+                continue
+            if record.task_id not in tasks:
+                raise ConfigError(f"{where}: task {record.task_id!r} is not among the given tasks")
+            models.add(record.model)
+            count = counts.setdefault(record.task_id, [0, 0])
+            count[0 if record.passed else 1] += 1
+    if not counts:
+        raise ConfigError("the runs hold no verified cheap samples to train on")
+    if len(models) > 1:
+        raise ConfigError(f"the runs are of different models ({', '.join(sorted(models))}); "
+                          "a prior is one model's")
+    ids = sorted(counts)
+    prior = fit_prior([(counts[t][0], counts[t][1]) for t in ids], default, spread,
+                      covariates=[prompt_length_covariate(tasks[t].prompt) for t in ids],
+                      slope_spread=slope_spread)
+    return prior, len(ids)
+
+
+def save_prior(path: Path, prior: Prior, **about: Any) -> None:
+    """The prior as JSON, with what it was trained on."""
+    Path(path).write_text(json.dumps({"prior": prior.to_dict(), **about}, indent=2) + "\n")
+
+
+def load_prior(path: Path) -> Prior:
+    try:
+        obj = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: not a prior file ({exc})") from None
+    return Prior.from_dict(obj.get("prior") if isinstance(obj, dict) else None, str(path))
