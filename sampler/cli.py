@@ -261,7 +261,7 @@ def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> 
     if args.prior_from is not None:
         if args.budget != BudgetPolicy.ADAPTIVE.value:
             raise InputError("--prior-from needs --budget adaptive")
-        trained = load_prior(args.prior_from)
+        trained = load_prior(args.prior_from, model=args.model)
     budget = BudgetConfig(policy=BudgetPolicy(args.budget), wave=args.wave,
                           solve_value=args.solve_value,
                           length_cap_miss=args.length_cap_miss or None,
@@ -319,14 +319,14 @@ def _prior(args: argparse.Namespace) -> int:
     if (args.tasks is None) == (args.suite is None):
         raise InputError("give the runs' tasks: --tasks FILE or --suite humaneval")
     tasks = {t.task_id: t for t in select_tasks(args.tasks, suite=args.suite)}
-    trained, count = train_prior(args.runs, tasks)
-    save_prior(args.out, trained, runs=[str(r) for r in args.runs], tasks=count)
+    trained, count, model = train_prior(args.runs, tasks, default=BudgetConfig().prior)
+    save_prior(args.out, trained, model=model, runs=[str(r) for r in args.runs], tasks=count)
     lengths = sorted(prompt_length_covariate(t.prompt) for t in tasks.values())
     means = []
     for q in (0.1, 0.5, 0.9):
         a, b = trained.at(lengths[int(q * (len(lengths) - 1))])
         means.append(f"{a / (a + b):.1%}")
-    print(f"prior trained on {count} task(s): mean cheap pass rate {' / '.join(means)} for the "
+    print(f"prior trained on {count} task(s) of {model}: mean cheap pass rate {' / '.join(means)} for the "
           f"10th / 50th / 90th percentile prompt length (slope {trained.slope:+.2f} per standard "
           f"deviation); written to {args.out}", file=sys.stderr)
     return 0

@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 
 from sampler.backends.base import Backend, Generation, GenerationRequest, StreamingBackend, streaming
 from sampler.budget import Action, Budget, TaskState
-from sampler.prior import prompt_length_covariate
 from sampler.config import BudgetPolicy, SolveConfig
 from sampler.escalation import round_requests
 from sampler.length_cap import FINISH_LENGTH_CAP, LengthCap
+from sampler.prior import prompt_length_covariate
 from sampler.progress import NullProgress, Progress
 from sampler.prompting import build_request, program_from_output
 from sampler.records import SampleRecord, TaskResult

@@ -168,8 +168,9 @@ def fit_prior(outcomes: Sequence[tuple[int, int]], default: tuple[float, float] 
 
 def train_prior(run_dirs: Sequence[Path], tasks: Mapping[str, Task], *,
                 default: tuple[float, float] = DEFAULT_PRIOR, spread: float = 1.0,
-                slope_spread: float = 1.0) -> tuple[Prior, int]:
-    """The prior fitted to earlier runs' cheap verdicts, and how many tasks it saw.
+                slope_spread: float = 1.0) -> tuple[Prior, int, str]:
+    """The prior fitted to earlier runs' cheap verdicts, how many tasks it saw, and
+    the model whose verdicts they are.
 
     A task's samples in several runs count as one record (its pass rate is one
     number); the runs must be of one model. ``tasks`` must hold every task the runs
@@ -200,7 +201,7 @@ def train_prior(run_dirs: Sequence[Path], tasks: Mapping[str, Task], *,
     prior = fit_prior([(counts[t][0], counts[t][1]) for t in ids], default, spread,
                       covariates=[prompt_length_covariate(tasks[t].prompt) for t in ids],
                       slope_spread=slope_spread)
-    return prior, len(ids)
+    return prior, len(ids), models.pop()
 
 
 def save_prior(path: Path, prior: Prior, **about: Any) -> None:
@@ -208,11 +209,17 @@ def save_prior(path: Path, prior: Prior, **about: Any) -> None:
     Path(path).write_text(json.dumps({"prior": prior.to_dict(), **about}, indent=2) + "\n")
 
 
-def load_prior(path: Path) -> Prior:
+def load_prior(path: Path, model: str | None = None) -> Prior:
+    """A saved prior; given ``model``, refuses one trained on another model's runs."""
     try:
         obj = json.loads(Path(path).read_text())
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: not a prior file ({exc})") from None
-    return Prior.from_dict(obj.get("prior") if isinstance(obj, dict) else None, str(path))
+    if not isinstance(obj, dict):
+        raise ConfigError(f"{path}: not a prior file")
+    trained_on = obj.get("model")
+    if model is not None and trained_on is not None and trained_on != model:
+        raise ConfigError(f"{path}: trained on {trained_on}'s runs, not {model}'s")
+    return Prior.from_dict(obj.get("prior"), str(path))

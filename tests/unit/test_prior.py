@@ -42,12 +42,14 @@ def test_restandardising_keeps_the_prior_a_function_of_the_raw_covariate() -> No
 def test_trained_prior_learns_long_prompts_fail_and_round_trips_through_its_file(tmp_path: Path) -> None:
     run = _earlier_run(tmp_path / "earlier")
     tasks = {t.task_id: t for t in _tasks()}
-    prior, count = train_prior([run], tasks, default=(0.2, 1.0))
-    assert count == 8
+    prior, count, model = train_prior([run], tasks, default=(0.2, 1.0))
+    assert count == 8 and model == "cheap"
     short, long = (prior.at(prompt_length_covariate(tasks[t].prompt)) for t in ("T/0", "T/7"))
     assert short[0] / sum(short) > 0.3 > 0.05 > long[0] / sum(long)
-    save_prior(tmp_path / "prior.json", prior, runs=[str(run)])
-    assert load_prior(tmp_path / "prior.json") == prior
+    save_prior(tmp_path / "prior.json", prior, model=model, runs=[str(run)])
+    assert load_prior(tmp_path / "prior.json") == prior == load_prior(tmp_path / "prior.json", "cheap")
+    with pytest.raises(ConfigError, match="trained on cheap's runs, not other's"):
+        load_prior(tmp_path / "prior.json", "other")
 
 
 def test_training_and_loading_refuse_what_they_cannot_use(tmp_path: Path) -> None:
@@ -77,7 +79,7 @@ def test_a_trained_prior_sends_tasks_it_deems_hopeless_straight_to_the_strong_ti
     1-in-4 prior chance) is the cheaper way to a solve, so no cheap sample is drawn for
     it. Short-prompt tasks still start cheap; without the trained prior every task does."""
     run = _earlier_run(tmp_path / "earlier")
-    trained, _ = train_prior([run], {t.task_id: t for t in _tasks()}, default=(0.2, 1.0))
+    trained, _, _ = train_prior([run], {t.task_id: t for t in _tasks()}, default=(0.2, 1.0))
     outcomes = {}
     for name, prior in (("routed", trained), ("unrouted", None)):
         cheap = ReplayBackend(script(PATTERN), model="cheap")
@@ -106,9 +108,9 @@ def test_cli_trains_a_prior_and_solve_starts_from_it(tmp_path: Path, capsys: pyt
     write_tasks(tasks_file, _tasks())
     prior_file = tmp_path / "prior.json"
     assert main(["prior", str(run), "--tasks", str(tasks_file), "--out", str(prior_file)]) == 0
-    assert "prior trained on 8 task(s)" in capsys.readouterr().err
+    assert "prior trained on 8 task(s) of cheap" in capsys.readouterr().err
     saved = json.loads(prior_file.read_text())
-    assert saved["tasks"] == 8 and math.isfinite(saved["prior"]["slope"])
+    assert saved["tasks"] == 8 and saved["model"] == "cheap" and math.isfinite(saved["prior"]["slope"])
     assert main(["prior", str(run), "--out", str(prior_file)]) == 2
     assert "--tasks FILE or --suite" in capsys.readouterr().err
     assert main(["solve", str(tasks_file), "--prior-from", str(prior_file), "--out",
