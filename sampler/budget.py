@@ -33,15 +33,15 @@ ten looks hopeless for its first several samples, and keeping it means paying as
 many samples for every hopeless task. On SmolLM2's HumanEval/0-79 runs (N=10) the
 log word count of the prompt ranks solved above unsolved tasks with an AUC of 0.84
 (0.84 on 0-39, 0.86 on 40-79); the fitted slope was -1.1 per standard deviation
-on both halves. The covariate was chosen on those 80 tasks; HumanEval/80-163 is
-the check that it was not chosen to fit them (README, Known limits). Replaying
-the recorded runs through the loop (``benchmarks/policy_replay.py``, worth 100
-cheap samples, 3 replays each):
+on both halves. The covariate was chosen on those 80 tasks. Measured on the real
+engine at the default worth (``benchmarks/early_stop.py``, N=10, against fixed N):
 
-- HumanEval/0-39 (10 solvable): all 10 kept in 3 of 3 replays either way; 240
-  samples drawn with the regression against 333 with one prior;
-- HumanEval/40-79 (7 solvable, two passing only at samples 8 and 9): 6 kept
-  (HumanEval/58 lost) against 5 with one prior, in 217 against 221 samples.
+- HumanEval/0-39: 10/40 either way, 64.5% fewer tokens (one prior for all
+  tasks: 46.1%);
+- HumanEval/40-79: 6/40 against 7/40 (HumanEval/58, first passing at sample 9,
+  lost), 67.6% fewer (one prior: 5/40, 54.5%);
+- HumanEval/80-163, which the model never solves at N=10: 81.4% fewer, every
+  task stopped after one wave.
 """
 
 from __future__ import annotations
