@@ -129,10 +129,10 @@ def same_engine(args: argparse.Namespace) -> int:
     backend = make_backend(PACKAGED_MODEL, EngineConfig())
     try:
         escalate = solve(tasks, out=args.out / "cheap-escalate", backend=backend, strong=SAME_ENGINE,
-                         escalation=escalation, sample=SampleConfig(n=args.n),
+                         escalation=escalation, sample=SampleConfig(n=args.n), batch_tasks=16,
                          verifiers=["tests"], progress=RichProgress("cheap -> escalate"))
         plain = solve(tasks, out=args.out / f"plain-n{cap}", backend=backend,
-                      sample=SampleConfig(n=cap), verifiers=["tests"],
+                      sample=SampleConfig(n=cap), batch_tasks=16, verifiers=["tests"],
                       progress=RichProgress(f"plain N={cap}"))
     finally:
         backend.close()
