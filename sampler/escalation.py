@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from sampler.backends.base import ChatMessage, GenerationRequest
 from sampler.config import EscalationConfig, SampleConfig
 from sampler.prompting import CHAT_INSTRUCTION, task_seed
-from sampler.records import SampleRecord
+from sampler.records import CHEAP, STRONG, SampleRecord
 from tasks.types import Task
 
 # Later stages first: a candidate that reached the tests was well-formed and typed.
@@ -107,9 +107,9 @@ def round_requests(task: Task, round_index: int, samples: Sequence[SampleRecord]
                    request_id: str) -> list[GenerationRequest]:
     """Round 0 drafts from the cheap failures; later rounds repair the best failing
     strong draft so far (a fresh draft if every strong sample errored)."""
-    strong = [s for s in samples if s.tier == "strong"]
+    strong = [s for s in samples if s.tier == STRONG]
     if round_index == 0 or not informative_failures(strong, 1):
-        failures = informative_failures([s for s in samples if s.tier == "cheap"],
+        failures = informative_failures([s for s in samples if s.tier == CHEAP],
                                         escalation.failures_shown)
         text = draft_text(task, failures)
     else:

@@ -39,13 +39,10 @@ from sampler.length_cap import FINISH_LENGTH_CAP, LengthCap
 from sampler.prior import prompt_length_covariate
 from sampler.progress import NullProgress, Progress
 from sampler.prompting import build_request, program_from_output
-from sampler.records import SampleRecord, TaskResult
+from sampler.records import CHEAP, STRONG, SampleRecord, TaskResult
 from sampler.store import RunStore
 from tasks.types import Task
 from verifiers.types import Candidate, Status, Verdict, Verifier
-
-CHEAP = "cheap"
-STRONG = "strong"
 
 
 def candidate_id(index: int, tier: str = CHEAP) -> str:

@@ -19,12 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from sampler.records import sample_from_dict
+from sampler.records import CHEAP, sample_from_dict
 from sampler.store import read_records
 from tasks.errors import ConfigError
 from tasks.types import Task
 
-CHEAP_TIER = "cheap"
 DEFAULT_PRIOR = (0.2, 1.0)
 """Beta(a, b) for every task before any evidence (mean 17%, most mass near 0):
 small models solve some tasks often and most never."""
@@ -185,7 +184,7 @@ def train_prior(run_dirs: Sequence[Path], tasks: Mapping[str, Task], *,
             raise ConfigError(f"{run_dir}: no samples.jsonl (not a run directory)")
         for where, obj in read_records(path):
             record = sample_from_dict(obj, where)
-            if record.tier != CHEAP_TIER or record.status == "error":
+            if record.tier != CHEAP or record.status == "error":
                 continue
             if record.task_id not in tasks:
                 raise ConfigError(f"{where}: task {record.task_id!r} is not among the given tasks")

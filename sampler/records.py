@@ -8,6 +8,11 @@ from typing import Any
 from tasks.errors import TaskFormatError
 from verifiers.types import Status
 
+CHEAP = "cheap"
+"""The tier of samples from the cheap model."""
+STRONG = "strong"
+"""The tier of samples from the strong tier (escalation)."""
+
 
 @dataclass(frozen=True)
 class SampleRecord:
@@ -30,7 +35,7 @@ class SampleRecord:
     """The check that decided: the first failing stage, or the last one passed."""
     stage_seconds: dict[str, float] = field(default_factory=dict)
     """Seconds in each check that ran on this sample (0 for a cached verdict)."""
-    tier: str = "cheap"
+    tier: str = CHEAP
     """``cheap`` or ``strong``: which tier's model drew it."""
     prompt_tokens: int = 0
     """Prompt tokens of the request that drew it."""

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sampler.passk import mean_pass_at_k, powers_of_two_up_to
-from sampler.records import SampleRecord, TaskResult
+from sampler.records import CHEAP, STRONG, SampleRecord, TaskResult
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,10 @@ class Summary:
 
     def lines(self) -> list[str]:
         out = [f"solved {self.solved}/{self.tasks} tasks (coverage {self.coverage:.1%})"]
-        if self.escalated or self.solved_by_tier.get("strong"):
-            out.append(f"  cheap tier solved {self.solved_by_tier.get('cheap', 0)}; "
+        if self.escalated or self.solved_by_tier.get(STRONG):
+            out.append(f"  cheap tier solved {self.solved_by_tier.get(CHEAP, 0)}; "
                        f"{self.escalated} escalated, strong tier solved "
-                       f"{self.solved_by_tier.get('strong', 0)}")
+                       f"{self.solved_by_tier.get(STRONG, 0)}")
         if self.fixed_n:
             ks = "  ".join(f"pass@{k}={v:.1%}" for k, v in self.pass_at_k.items())
             out.append(f"mean pass@1 {self.mean_pass_at_1:.1%}   {ks}")
@@ -72,7 +72,7 @@ def summarise(task_ids: Sequence[str], results: Mapping[str, TaskResult],
     for task_id in task_ids:
         if task_id in results:
             # pass@k is the cheap model's: strong samples are a different distribution.
-            task_samples = [s for s in samples.get(task_id, {}).values() if s.tier == "cheap"]
+            task_samples = [s for s in samples.get(task_id, {}).values() if s.tier == CHEAP]
             counts.append((len(task_samples), sum(s.passed for s in task_samples)))
     solved = sum(r.solved for r in finished)
     by_tier: dict[str, int] = {}
@@ -80,7 +80,7 @@ def summarise(task_ids: Sequence[str], results: Mapping[str, TaskResult],
     tokens_out: dict[str, int] = {}
     for r in finished:
         if r.solved:
-            by_tier[r.tier or "cheap"] = by_tier.get(r.tier or "cheap", 0) + 1
+            by_tier[r.tier or CHEAP] = by_tier.get(r.tier or CHEAP, 0) + 1
         for tier, count in r.tokens_in.items():
             tokens_in[tier] = tokens_in.get(tier, 0) + count
         for tier, count in r.tokens_out.items():
