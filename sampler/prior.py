@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from sampler.records import CHEAP, sample_from_dict
-from sampler.store import read_records
+from sampler.records import CHEAP
+from sampler.scaling import load_samples
 from tasks.errors import ConfigError
 from tasks.types import Task
 
@@ -182,15 +182,17 @@ def train_prior(run_dirs: Sequence[Path], tasks: Mapping[str, Task], *,
         path = Path(run_dir) / "samples.jsonl"
         if not path.is_file():
             raise ConfigError(f"{run_dir}: no samples.jsonl (not a run directory)")
-        for where, obj in read_records(path):
-            record = sample_from_dict(obj, where)
-            if record.tier != CHEAP or record.status == "error":
-                continue
-            if record.task_id not in tasks:
-                raise ConfigError(f"{where}: task {record.task_id!r} is not among the given tasks")
-            models.add(record.model)
-            count = counts.setdefault(record.task_id, [0, 0])
-            count[0 if record.passed else 1] += 1
+        # A sample drawn again by a rerun (after an error, or without a length cap) has a
+        # later line that supersedes the earlier one: count each sample once.
+        for task_id, by_candidate in load_samples(path).items():
+            if task_id not in tasks:
+                raise ConfigError(f"{path}: task {task_id!r} is not among the given tasks")
+            for record in by_candidate.values():
+                if record.tier != CHEAP or record.status == "error":
+                    continue
+                models.add(record.model)
+                count = counts.setdefault(task_id, [0, 0])
+                count[0 if record.passed else 1] += 1
     if not counts:
         raise ConfigError("the runs hold no verified cheap samples to train on")
     if len(models) > 1:

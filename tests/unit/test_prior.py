@@ -52,6 +52,16 @@ def test_trained_prior_learns_long_prompts_fail_and_round_trips_through_its_file
         load_prior(tmp_path / "prior.json", "other")
 
 
+def test_a_sample_recorded_again_by_a_rerun_counts_once(tmp_path: Path) -> None:
+    run = _earlier_run(tmp_path / "earlier")
+    tasks = {t.task_id: t for t in _tasks()}
+    before = train_prior([run], tasks, default=(0.2, 1.0))
+    samples = run / "samples.jsonl"
+    lines = samples.read_text().splitlines(keepends=True)
+    samples.write_text("".join(lines) + "".join(lines[:5]))  # the same candidates, again
+    assert train_prior([run], tasks, default=(0.2, 1.0)) == before
+
+
 def test_training_and_loading_refuse_what_they_cannot_use(tmp_path: Path) -> None:
     run = _earlier_run(tmp_path / "earlier")
     with pytest.raises(ConfigError, match="not among the given tasks"):
