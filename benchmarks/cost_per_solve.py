@@ -63,8 +63,9 @@ from sampler.config import (
 from sampler.models import PACKAGED_MODEL
 from sampler.progress import RichProgress
 from sampler.prior import Prior, load_prior
-from sampler.records import SampleRecord, sample_from_dict
+from sampler.records import CHEAP, sample_from_dict
 from sampler.store import read_records
+from sampler.scaling import load_samples
 from sampler.summary import Summary
 from tasks.registry import select_tasks
 from tasks.types import Task
@@ -78,7 +79,7 @@ def cheap_script(run_dir: Path) -> dict[str, list[str]]:
     by_task: dict[str, dict[int, str]] = {}
     for where, obj in read_records(run_dir / "samples.jsonl"):
         record = sample_from_dict(obj, where)
-        if record.tier == "cheap":
+        if record.tier == CHEAP:
             by_task.setdefault(record.task_id, {})[record.sample_index] = _fence(record.solution)
     return {task: [texts[i] for i in sorted(texts)] for task, texts in by_task.items()}
 
@@ -98,14 +99,6 @@ def strong_script(tasks: list[Task], p_pass: float, tokens: int, count: int,
             for _ in range(count)
         ]
     return script
-
-
-def read_samples(run_dir: Path) -> dict[str, list[SampleRecord]]:
-    out: dict[str, list[SampleRecord]] = {}
-    for where, obj in read_records(run_dir / "samples.jsonl"):
-        record = sample_from_dict(obj, where)
-        out.setdefault(record.task_id, []).append(record)
-    return out
 
 
 def _ratio(a: Summary, b: Summary) -> str:
@@ -148,9 +141,8 @@ def same_engine(args: argparse.Namespace) -> int:
     print(f"escalation: {escalate.summary.escalated} tasks escalated, "
           f"{escalate.summary.solved_by_tier.get('strong', 0)} solved by the strong rounds; "
           f"plain samples {args.n}..{cap - 1}: {plain.summary.solved - cheap_solved} more solved")
-    if escalate.summary.cost_per_solved and plain.summary.cost_per_solved:
-        print(f"cost per solved task, cheap->escalate / plain N={cap}: "
-              f"{escalate.summary.cost_per_solved / plain.summary.cost_per_solved:.2f}x")
+    print(f"cost per solved task, cheap->escalate / plain N={cap}: "
+          f"{_ratio(escalate.summary, plain.summary)}")
     return 0
 
 
@@ -225,17 +217,15 @@ def main() -> int:
     print(line("cheap -> escalate (adaptive)", adaptive.summary))
     if routed is not None:
         print(line("adaptive, trained prior", routed.summary))
-        drawn = read_samples(routed.out_dir)
-        straight = sum(1 for r in routed.results
-                       if r.escalated and not any(s.tier == "cheap" for s in drawn.get(r.task_id, [])))
+        drawn = load_samples(routed.out_dir / "samples.jsonl")
+        straight = sum(1 for r in routed.results if r.escalated and not any(
+            s.tier == CHEAP for s in drawn.get(r.task_id, {}).values()))
         print(f"router ({args.prior_from}): {straight} task(s) sent to the strong tier before any "
               f"cheap sample; cost per solved task routed / not routed: "
               f"{_ratio(routed.summary, adaptive.summary)}")
     for name, report in (("fixed", escalate), ("adaptive", adaptive)):
-        s = report.summary
-        if strong_only.summary.cost_per_solved and s.cost_per_solved:
-            print(f"cost per solved task, cheap->escalate ({name}) / strong-only: "
-                  f"{s.cost_per_solved / strong_only.summary.cost_per_solved:.2f}x")
+        print(f"cost per solved task, cheap->escalate ({name}) / strong-only: "
+              f"{_ratio(report.summary, strong_only.summary)}")
     return 0
 
 

@@ -9,8 +9,8 @@ T=0.7, seed 0, unit-test verification (the foundation's definition of a pass):
    requests still in the engine aborted, the adaptive budget (sampler.budget)
    deciding whether another wave is worth its expected cost per solve (on a
    prior that reads each task's prompt length, unless
-   ``--no-prior-by-prompt-length``) and capping each new request's length at what this run's verified passes say
-   a pass needs (sampler.length_cap), and each sample stopped when its first
+   ``--no-prior-by-prompt-length``) and capping each new request's length at
+   what this run's verified passes say a pass needs (sampler.length_cap), and each sample stopped when its first
    python block closes or its code can no longer parse (the defaults of
    ``--budget adaptive``).
 

@@ -100,15 +100,14 @@ def main() -> int:
           f"length cap miss {args.length_cap_miss or 'off'}, prior "
           f"{'by prompt length' if args.by_prompt_length else 'one for all tasks'}"
           f"{f', trained on {args.prior_from}' if args.prior_from else ''}")
+    trained = load_prior(args.prior_from) if args.prior_from else None
     for value in args.solve_value_samples:
         rows = []
         for _ in range(args.runs):
             budget = BudgetConfig(policy=BudgetPolicy.ADAPTIVE, wave=args.wave,
                                   solve_value_samples=value,
                                   length_cap_miss=args.length_cap_miss or None,
-                                  by_prompt_length=args.by_prompt_length,
-                                  trained_prior=load_prior(args.prior_from) if args.prior_from
-                                  else None)
+                                  by_prompt_length=args.by_prompt_length, trained_prior=trained)
             with tempfile.TemporaryDirectory() as out:
                 report = solve(tasks, out=out, backend=ReplayBackend(
                     script, tokens_per_second=args.tokens_per_second, slots=64),
