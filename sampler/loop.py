@@ -30,6 +30,7 @@ from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sampler.backends.base import Backend, Generation, GenerationRequest, StreamingBackend, streaming
 from sampler.budget import Action, Budget, TaskState
@@ -107,8 +108,9 @@ class _TaskRun:
     aborted: int = 0
     stop_reason: str = ""
 
-    @property
+    @cached_property
     def covariate(self) -> float:
+        """The task's prompt-length covariate, read once: every verdict and decision uses it."""
         return prompt_length_covariate(self.task.prompt)
 
     def tier_samples(self, tier: str) -> list[SampleRecord]:
