@@ -108,8 +108,8 @@ class Budget:
         self._outcomes: dict[str, tuple[int, int]] = {}
         self._covariates: dict[str, float] = {}
         self._fitted = True
-        self._home: tuple[float, float] | Prior = config.trained_prior or config.prior
-        self._prior = self._home if isinstance(self._home, Prior) else Prior.from_beta(*self._home)
+        self._home = config.trained_prior or Prior.from_beta(*config.prior)
+        self._prior = self._home
         self._strong_rounds = 0
         self._strong_solves = 0
         self._cheap_samples = 0
