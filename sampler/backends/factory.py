@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from sampler.backends.base import Backend
 from sampler.backends.replay import ReplayBackend
 from sampler.config import EngineConfig
-from sampler.models import resolve_model
+from sampler.models import cache_root, chunked_model, packaged_gguf_file, resolve_model
 from tasks.errors import InputError
 
 REPLAY_PREFIX = "replay:"
@@ -32,11 +32,15 @@ def parse_openai_spec(model: str) -> tuple[str, str]:
     return name.strip(), url
 
 
-def make_backend(model: str, engine: EngineConfig = EngineConfig()) -> Backend:
+def make_backend(model: str, engine: EngineConfig = EngineConfig(),
+                 log_dir: Path | None = None) -> Backend:
     """``replay:FILE.jsonl`` (scripted completions, offline), ``openai:MODEL@URL`` (an
-    OpenAI-compatible server), ``smollm2-135m``, a path or a hub id.
+    OpenAI-compatible server), a packaged name, a path or a hub id.
 
-    The engine starts here; vLLM is imported only when a real model is asked for.
+    The engine starts here. The packaged Qwen GGUF models run on llama.cpp's server
+    (faster than vLLM's CPU build here, measured); everything else on vLLM, which is
+    imported only when a real model is asked for. ``log_dir``: where an engine
+    process we start writes its log (default: the model cache's ``logs/``).
     """
     if model.startswith(REPLAY_PREFIX):
         path = Path(model[len(REPLAY_PREFIX):])
@@ -46,10 +50,22 @@ def make_backend(model: str, engine: EngineConfig = EngineConfig()) -> Backend:
 
         name, url = parse_openai_spec(model)
         return OpenAICompatBackend(url, name)
+    if chunked_model(model) is not None:
+        from sampler.backends.llamacpp import LlamaCppBackend, LlamaCppConfig
+
+        logs = log_dir or cache_root() / "logs"
+        return LlamaCppBackend(model, packaged_gguf_file(model), LlamaCppConfig(),
+                               logs / f"llama-server-{model}.log")
     resolved = resolve_model(model)
     from sampler.backends.vllm import VllmBackend
 
     return VllmBackend(resolved.name, resolved.path, engine)
+
+
+def prefills_answers(model: str) -> bool:
+    """Whether the backend ``make_backend(model)`` builds continues a prefilled answer
+    (llama.cpp's server, for the packaged GGUF models)."""
+    return chunked_model(model) is not None
 
 
 def check_model_name(model: str) -> None:
@@ -64,9 +80,9 @@ def check_model_name(model: str) -> None:
     if model.startswith(OPENAI_PREFIX):
         parse_openai_spec(model)  # the server is not contacted here
         return
-    from sampler.models import PACKAGED_MODEL, packaged_gguf
+    from sampler.models import PACKAGED_MODELS, check_packaged
 
-    if model == PACKAGED_MODEL:
-        packaged_gguf()
+    if model in PACKAGED_MODELS:
+        check_packaged(model)
         return
     resolve_model(model)

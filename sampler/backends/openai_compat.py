@@ -110,7 +110,12 @@ class _Call:
     def __init__(self, request: GenerationRequest) -> None:
         self.request = request
         n = request.n
-        self.texts: list[list[str]] = [[] for _ in range(n)]
+        # An answer the server continues starts with what was prefilled: the text
+        # reads as a whole answer (the chunk counts leave it out).
+        self.texts: list[list[str]] = [[request.prefill] if request.prefill else [] for _ in range(n)]
+        self.echo = [request.prefill] * n
+        """What of the prefill the server may still stream back before its continuation
+        (llama.cpp's server repeats it); dropped as it arrives."""
         self.chunks = [0] * n
         """Streamed chunks carrying text, per choice: a token count when usage is missing."""
         self.finish_reasons: list[str | None] = [None] * n
@@ -124,6 +129,18 @@ class _Call:
     @property
     def request_id(self) -> str:
         return self.request.request_id
+
+    def drop_echo(self, index: int, text: str) -> str:
+        """``text`` less any repeat of the prefill still expected at this point."""
+        echo = self.echo[index]
+        common = 0
+        while common < min(len(echo), len(text)) and echo[common] == text[common]:
+            common += 1
+        if common == len(echo) or common == len(text):
+            self.echo[index] = echo[common:]
+            return text[common:]
+        self.echo[index] = ""  # the stream is not a repeat: keep it whole
+        return text
 
     def tokens(self) -> int:
         if self.completion_tokens is not None:
@@ -170,6 +187,7 @@ class OpenAICompatBackend:
         max_concurrency: int = 16,
         retries: int = 4,
         backoff: float = 1.0,
+        supports_prefill: bool = False,
     ) -> None:
         if retries < 0 or backoff < 0:
             raise ConfigError(f"retries and backoff must be >= 0, got {retries}, {backoff}")
@@ -187,6 +205,9 @@ class OpenAICompatBackend:
         except ValueError:
             raise ConfigError(f"base URL {base_url!r} has a bad port") from None
         self.model = model
+        self.supports_prefill = supports_prefill
+        """Whether the server continues a final assistant message (llama.cpp's does; a
+        hosted API may start a new answer instead, so it is off unless known)."""
         self.base_url = base_url.rstrip("/")
         self._https = parts.scheme == "https"
         self._host = parts.hostname
@@ -231,6 +252,8 @@ class OpenAICompatBackend:
             body["stop"] = list(request.stop)
         if request.messages is not None:
             body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
+            if request.prefill and self.supports_prefill:
+                body["messages"].append({"role": "assistant", "content": request.prefill})
         else:
             body["prompt"] = request.prompt
         return body
@@ -365,6 +388,8 @@ class OpenAICompatBackend:
                 if not isinstance(index, int) or not 0 <= index < call.request.n:
                     raise BackendError(f"{where}: choice index {index!r} outside 0..{call.request.n - 1}")
                 text = (choice.get("delta") or {}).get("content") if chat else choice.get("text")
+                if text and call.echo[index]:
+                    text = call.drop_echo(index, str(text))
                 if text:
                     call.texts[index].append(str(text))
                     call.chunks[index] += 1
@@ -422,7 +447,9 @@ class OpenAICompatBackend:
                 if request.request_id in known:
                     raise BackendError(f"request id {request.request_id!r} is already in flight")
                 known.add(request.request_id)
-            self._queue.extend(_Call(r) for r in requests)
+            # A server not known to continue an answer gets none to continue.
+            self._queue.extend(_Call(r if self.supports_prefill or not r.prefill
+                                     else dataclasses.replace(r, prefill="")) for r in requests)
             self._start_workers()
             self._work_ready.notify(len(requests))
 

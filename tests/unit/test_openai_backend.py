@@ -13,6 +13,7 @@ tests can tell usage counts from chunk counts.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import threading
@@ -530,3 +531,23 @@ def test_abort_during_a_retry_wait_ends_the_request(fake: FakeOpenAI) -> None:
         assert time.monotonic() - start < 2.0 and len(fake.seen) == 1
     finally:
         backend.close()
+
+
+def test_a_prefill_is_only_sent_where_the_server_continues_it(fake: FakeOpenAI) -> None:
+    """A generic server may start a new answer after an assistant message, so a prefill
+    is dropped unless the backend is told the server continues it."""
+    request = dataclasses.replace(chat("p", "write code"), prefill="```python\ndef f():\n")
+    plain = OpenAICompatBackend(fake.base_url, "tiny")
+    try:
+        [gen] = plain.generate([request])
+    finally:
+        plain.close()
+    assert fake.seen[-1].body["messages"][-1]["role"] != "assistant"
+    assert not gen.completions[0].text.startswith("```python")
+    continuing = OpenAICompatBackend(fake.base_url, "tiny", supports_prefill=True)
+    try:
+        [gen] = continuing.generate([dataclasses.replace(request, request_id="q")])
+    finally:
+        continuing.close()
+    assert fake.seen[-1].body["messages"][-1] == {"role": "assistant", "content": "```python\ndef f():\n"}
+    assert gen.completions[0].text.startswith("```python\ndef f():\n")

@@ -1,0 +1,120 @@
+"""The llama.cpp backend's server lifecycle, against a stand-in ``llama-server``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sampler.backends.base import ChatMessage, GenerationRequest
+from sampler.backends.llamacpp import SERVER_ENV, LlamaCppBackend, LlamaCppConfig, find_server
+from tasks.errors import BackendError
+
+FAKE = Path(__file__).with_name("fake_llama_server.py")
+
+
+@pytest.fixture()
+def fake_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    script = tmp_path / "llama-server"
+    script.write_text(f"#!/bin/sh\nexec {sys.executable} {FAKE} \"$@\"\n")
+    script.chmod(0o755)
+    monkeypatch.setenv(SERVER_ENV, str(script))
+    pidfile = tmp_path / "pid"
+    monkeypatch.setenv("FAKE_LLAMA_PIDFILE", str(pidfile))
+    return pidfile
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0); it has exited all the same.
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split(")")[-1].split()[0] != "Z"
+
+
+def _request(rid: str) -> GenerationRequest:
+    return GenerationRequest(rid, 1, 0.7, 0.95, 64, 1, messages=(ChatMessage("user", "add"),),
+                             stop_at_code_end=True, entry_point="add")
+
+
+def test_serves_and_stops_with_close(fake_server: Path, tmp_path: Path) -> None:
+    log = tmp_path / "logs" / "server.log"
+    backend = LlamaCppBackend("tiny", tmp_path / "model.gguf", LlamaCppConfig(slots=2), log)
+    pid = int(fake_server.read_text())
+    try:
+        [gen] = backend.generate([_request("r0")])
+        assert gen.completions[0].text.startswith("```python\ndef add(a, b):")
+        assert "Done." not in gen.completions[0].text  # stopped at the code's end
+    finally:
+        backend.close()
+    assert not _alive(pid)
+    text = log.read_text()
+    assert "--parallel 2" in text and "--host 127.0.0.1" in text and "fake llama-server" in text
+
+
+def test_prefilled_answer_reads_as_a_whole_answer(fake_server: Path, tmp_path: Path) -> None:
+    """The server continues the prefilled start; the completion text begins with it, so
+    the code-end cut and the program extraction see one whole answer."""
+    backend = LlamaCppBackend("tiny", tmp_path / "model.gguf", LlamaCppConfig(slots=1), tmp_path / "l.log")
+    try:
+        assert backend.supports_prefill
+        prefill = "```python\ndef add(a, b):\n"
+        request = GenerationRequest("r0", 1, 0.7, 0.95, 64, 1, messages=(ChatMessage("user", "add"),),
+                                    stop_at_code_end=True, entry_point="add", prefill=prefill)
+        assert backend.payload(request)["messages"][-1] == {"role": "assistant", "content": prefill}
+        [gen] = backend.generate([request])
+    finally:
+        backend.close()
+    completion = gen.completions[0]
+    assert completion.text == prefill + "    return a + b\n```"
+    assert completion.finish_reason == "code_end"
+    assert completion.tokens == 2  # the prefill is not generated
+
+
+def test_server_that_dies_at_start_is_an_infrastructure_error(fake_server: Path, tmp_path: Path) -> None:
+    with pytest.raises(BackendError, match="exited with 3 while starting.*failed to load model"):
+        LlamaCppBackend("crash", tmp_path / "m.gguf", LlamaCppConfig(), tmp_path / "server.log")
+
+
+def test_server_never_ready_is_stopped(fake_server: Path, tmp_path: Path) -> None:
+    with pytest.raises(BackendError, match="not ready within 1 s"):
+        LlamaCppBackend("slow", tmp_path / "m.gguf", LlamaCppConfig(start_timeout=1.0),
+                        tmp_path / "server.log")
+    assert not _alive(int(fake_server.read_text()))
+
+
+def test_server_dies_with_a_killed_parent(fake_server: Path, tmp_path: Path) -> None:
+    """SIGKILL to the process that owns the server leaves no server behind."""
+    driver = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from sampler.backends.llamacpp import LlamaCppBackend, LlamaCppConfig\n"
+        f"LlamaCppBackend('tiny', Path('m.gguf'), LlamaCppConfig(), Path({str(tmp_path / 'l.log')!r}))\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-c", driver], stdout=subprocess.PIPE, text=True, cwd=root)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    pid = int(fake_server.read_text())
+    assert _alive(pid)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def test_missing_binary_says_how_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(SERVER_ENV, str(tmp_path / "nope"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    with pytest.raises(BackendError, match="scripts/install.sh"):
+        find_server()
