@@ -24,7 +24,7 @@ from sampler.config import (
     SampleConfig,
     TierPrice,
 )
-from sampler.models import PACKAGED_MODEL
+from sampler.models import DEFAULT_MODEL, PACKAGED_MODELS, QWEN_STRONG
 from sampler.prior import load_prior, prompt_length_covariate, save_prior, train_prior
 from sampler.progress import NullProgress, Progress, RichProgress
 from tasks.errors import BestofnError, InputError
@@ -59,9 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     solve = sub.add_parser("solve", formatter_class=fmt,
                            help="sample N candidates per task, verify them, keep a passing one")
     _task_and_sampling_args(solve)
-    solve.add_argument("--model", default=_env("MODEL", PACKAGED_MODEL),
-                       help="smollm2-135m (packaged), a local model dir, a hub id, or "
-                            "replay:FILE.jsonl [env BESTOFN_MODEL]")
+    solve.add_argument("--model", default=_env("MODEL", DEFAULT_MODEL),
+                       help=f"a packaged model ({', '.join(PACKAGED_MODELS)}), a local model dir, "
+                            "a hub id, openai:MODEL@URL, or replay:FILE.jsonl [env BESTOFN_MODEL]")
     solve.add_argument("--out", type=Path, required=True,
                        help="run directory (results.jsonl, samples.jsonl); reruns resume")
     solve.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -156,9 +156,11 @@ def _tier_args(parser: argparse.ArgumentParser) -> None:
                              "run's verified passes expects to cut this fraction of passes; "
                              "0: no cap (default 0.01)")
     parser.add_argument("--strong", default=os.environ.get("BESTOFN_STRONG"),
-                        help="escalate tasks no cheap sample solved to: 'same' (this engine with "
-                             "repair prompts and a larger budget), a model dir or hub id (a "
-                             "second engine), or openai:MODEL@URL [env BESTOFN_STRONG]")
+                        help="escalate tasks no cheap sample solved to: a packaged model, a model "
+                             "dir or hub id (a second engine), openai:MODEL@URL, 'same' (this "
+                             "engine with repair prompts and a larger budget) or 'none'. Default: "
+                             f"{QWEN_STRONG} when the cheap tier is the default {DEFAULT_MODEL}, "
+                             "else none [env BESTOFN_STRONG]")
     parser.add_argument("--strong-samples", type=int, default=4, help="strong samples per round")
     parser.add_argument("--strong-rounds", type=int, default=2,
                         help="strong rounds: a draft, then review-and-repair rounds")
@@ -209,7 +211,7 @@ def _experiment_args(parser: argparse.ArgumentParser, out_help: str) -> None:
     _task_and_sampling_args(parser)
     parser.add_argument("--model", action="append", dest="models",
                         help="as for solve; give it several times for several models "
-                             f"(default {PACKAGED_MODEL}) [env BESTOFN_MODEL]")
+                             f"(default {DEFAULT_MODEL}) [env BESTOFN_MODEL]")
     parser.add_argument("--out", type=Path, required=True, help=out_help)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -253,9 +255,18 @@ def _escalation(args: argparse.Namespace) -> EscalationConfig:
                             max_tokens=args.strong_max_tokens)
 
 
+def default_strong(model: str, strong: str | None) -> str | None:
+    """The strong tier a solve gets: the packaged 1.5B for the packaged 0.5B (measured:
+    README, "Escalation"), none for other cheap models unless asked; ``none`` turns it off."""
+    if strong is None:
+        return QWEN_STRONG if model == DEFAULT_MODEL else None
+    return None if strong.strip().lower() == "none" else strong
+
+
 def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> int:
     from sampler.api import SAME_ENGINE, solve
 
+    args.strong = default_strong(args.model, args.strong)
     sample = _sample_config(args)
     trained = None
     if args.prior_from is not None:
@@ -345,7 +356,7 @@ def _sample_config(args: argparse.Namespace) -> SampleConfig:
 
 
 def _experiment_inputs(args: argparse.Namespace) -> tuple[SampleConfig, list[str]]:
-    return _sample_config(args), list(args.models or [_env("MODEL", PACKAGED_MODEL)])
+    return _sample_config(args), list(args.models or [_env("MODEL", DEFAULT_MODEL)])
 
 
 def _live(quiet: bool, rows: bool) -> LiveFactory | None:

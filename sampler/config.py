@@ -232,6 +232,11 @@ class SolveConfig:
     strong_price: TierPrice = STRONG_PRICE
     verify_threads: int = 2
     """Verification calls in flight at once (each fans out over the sandbox pool)."""
+    answer_prefill: bool = False
+    """Chat prompts: start each cheap answer with the task's code so the model writes only
+    the body (``sampler.prompting.ANSWER_PREFILL``); set where the backend can prefill."""
+    strong_prefill: bool = False
+    """The same for the strong tier's answers, where its backend can prefill."""
 
     def __post_init__(self) -> None:
         if self.batch_tasks < 1:

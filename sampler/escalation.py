@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from sampler.backends.base import ChatMessage, GenerationRequest
 from sampler.config import EscalationConfig, SampleConfig
-from sampler.prompting import CHAT_INSTRUCTION, task_seed
+from sampler.prompting import ANSWER_PREFILL, CHAT_INSTRUCTION, task_seed
 from sampler.records import CHEAP, STRONG, SampleRecord
 from tasks.types import Task
 
@@ -35,8 +35,8 @@ REPAIR_INSTRUCTION = (
 )
 
 
-def template_id() -> str:
-    text = DRAFT_FAILURES + FAILURE + REPAIR_INSTRUCTION
+def template_id(prefill: bool = False) -> str:
+    text = DRAFT_FAILURES + FAILURE + REPAIR_INSTRUCTION + ("|prefill:" + ANSWER_PREFILL if prefill else "")
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
@@ -75,7 +75,7 @@ def _describe(sample: SampleRecord) -> tuple[str, str, str]:
 
 
 def _request(task: Task, text: str, sample: SampleConfig, escalation: EscalationConfig,
-             round_index: int, index: int, request_id: str) -> GenerationRequest:
+             round_index: int, index: int, request_id: str, prefill: bool) -> GenerationRequest:
     return GenerationRequest(
         request_id=request_id, n=1, temperature=escalation.temperature, top_p=sample.top_p,
         max_tokens=escalation.max_tokens,
@@ -83,6 +83,11 @@ def _request(task: Task, text: str, sample: SampleConfig, escalation: Escalation
         % (2**31 - 1),
         messages=(ChatMessage("user", text),), task_id=task.task_id,
         first_index=round_index * escalation.samples + index,
+        # Only the first python block is verified: what the model says after it is
+        # paid for and thrown away, on the tier whose tokens cost most.
+        stop_at_code_end=sample.stop_at_code_end, entry_point=task.entry_point,
+        # The strong model writes only the body too, where its backend can prefill.
+        prefill=ANSWER_PREFILL.format(prompt=task.prompt) if prefill else "",
     )
 
 
@@ -104,7 +109,7 @@ def repair_text(task: Task, draft: SampleRecord) -> str:
 
 def round_requests(task: Task, round_index: int, samples: Sequence[SampleRecord],
                    sample: SampleConfig, escalation: EscalationConfig,
-                   request_id: str) -> list[GenerationRequest]:
+                   request_id: str, prefill: bool = False) -> list[GenerationRequest]:
     """Round 0 drafts from the cheap failures; later rounds repair the best failing
     strong draft so far (a fresh draft if every strong sample errored)."""
     strong = [s for s in samples if s.tier == STRONG]
@@ -116,6 +121,6 @@ def round_requests(task: Task, round_index: int, samples: Sequence[SampleRecord]
         text = repair_text(task, informative_failures(strong, 1)[0])
     return [
         _request(task, text, sample, escalation, round_index, i,
-                 f"{request_id}{round_index * escalation.samples + i}")
+                 f"{request_id}{round_index * escalation.samples + i}", prefill)
         for i in range(escalation.samples)
     ]

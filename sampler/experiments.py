@@ -29,7 +29,7 @@ from sampler.backends.factory import check_model_name
 from sampler.config import EngineConfig, SampleConfig
 from sampler.dataset import (DATASET_JSONL, DATASET_PARQUET, DatasetWriter, Provenance,
                              RunFollower, bestofn_version, verifier_version, write_parquet)
-from sampler.models import PACKAGED_MODEL
+from sampler.models import DEFAULT_MODEL
 from sampler.plot import Curve, plot_scaling
 from sampler.powerlaw import EXTRAPOLATE_AT, PowerLawFit, fit_power_law
 from sampler.progress import Progress
@@ -107,7 +107,7 @@ class RunStats:
 def _solve_one(task_list: list[Task], spec: ModelSpec, run_dir: Path, sample: SampleConfig,
                batch_tasks: int, engine: EngineConfig | None, verifier: Verifier,
                progress: Progress) -> RunStats:
-    report = solve(task_list, out=run_dir, model=spec if isinstance(spec, str) else PACKAGED_MODEL,
+    report = solve(task_list, out=run_dir, model=spec if isinstance(spec, str) else DEFAULT_MODEL,
                    backend=None if isinstance(spec, str) else spec, sample=sample,
                    batch_tasks=batch_tasks, engine=engine, verifier=verifier, progress=progress,
                    stop_on_first_pass=False)
@@ -184,7 +184,7 @@ def scale(
     tasks: Sequence[Task] | str | Path | None = None,
     *,
     out: str | Path,
-    models: Sequence[ModelSpec] = (PACKAGED_MODEL,),
+    models: Sequence[ModelSpec] = (DEFAULT_MODEL,),
     suite: str | None = None,
     limit: int | None = None,
     skip: int = 0,
@@ -277,7 +277,7 @@ def generate(
     tasks: Sequence[Task] | str | Path | None = None,
     *,
     out: str | Path,
-    models: Sequence[ModelSpec] = (PACKAGED_MODEL,),
+    models: Sequence[ModelSpec] = (DEFAULT_MODEL,),
     suite: str | None = None,
     limit: int | None = None,
     skip: int = 0,

@@ -379,8 +379,8 @@ class BestOfN:
             indices = [i for i in range(self.config.sample.n) if i not in done][:decision.samples]
             run.attempted.update(indices)
             prefix = request_prefix(run.task.task_id, CHEAP)
-            requests = [build_request(run.task, self.config.sample, index=i,
-                                      request_id=f"{prefix}{i}") for i in indices]
+            requests = [build_request(run.task, self.config.sample, index=i, request_id=f"{prefix}{i}",
+                                      prefill=self.config.answer_prefill) for i in indices]
             cap = self._cap()
             if cap < self.config.sample.max_tokens:
                 requests = [dataclasses.replace(r, max_tokens=cap) for r in requests]
@@ -391,7 +391,8 @@ class BestOfN:
                 and self.config.escalation is not None:
             requests = round_requests(run.task, run.strong_rounds, list(run.samples.values()),
                                       self.config.sample, self.config.escalation,
-                                      request_prefix(run.task.task_id, STRONG))
+                                      request_prefix(run.task.task_id, STRONG),
+                                      prefill=self.config.strong_prefill)
             run.strong_rounds += 1
             run.round_open = True
             self._submit(run, self.strong, requests, STRONG)

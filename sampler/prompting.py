@@ -26,9 +26,25 @@ CHAT_INSTRUCTION = (
 COMPLETION_STOPS = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "\nassert ")
 
 
-def template_id(style: PromptStyle) -> str:
+PREFILL_INSTRUCTION = (
+    "Complete the Python function in your answer below. Keep its name and signature. "
+    "Reply with the full function in a ```python block."
+)
+"""The user turn when the answer is prefilled with the task's code: the code is in the
+answer already, so it is not sent twice (half the prompt tokens to process)."""
+
+ANSWER_PREFILL = "```python\n{prompt}"
+"""Where a chat answer starts on backends that can prefill it: the task's own code in
+an open python block, so the model writes only the body. Measured on the packaged
+Qwen2.5-Coder-0.5B (README, docs/ENGINES.md): the answer no longer repeats the
+signature and docstring, far fewer tokens per sample for the same pass rate."""
+
+
+def template_id(style: PromptStyle, prefill: bool = False) -> str:
     """Names the prompt template, so a resumed run never mixes samples of two prompts."""
     text = CHAT_INSTRUCTION if style is PromptStyle.CHAT else "completion:" + "|".join(COMPLETION_STOPS)
+    if prefill and style is PromptStyle.CHAT:
+        text = PREFILL_INSTRUCTION + "|prefill:" + ANSWER_PREFILL
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
@@ -43,8 +59,9 @@ def sample_seed(base_seed: int, task_id: str, index: int) -> int:
 
 
 def build_request(task: Task, config: SampleConfig, *, index: int,
-                  request_id: str | None = None) -> GenerationRequest:
-    """The request for cheap sample ``index`` of ``task``: one sample, its own seed."""
+                  request_id: str | None = None, prefill: bool = False) -> GenerationRequest:
+    """The request for cheap sample ``index`` of ``task``: one sample, its own seed.
+    ``prefill``: start the answer with the task's code (``ANSWER_PREFILL``)."""
     chat = config.prompt_style is PromptStyle.CHAT
     return GenerationRequest(
         request_id=request_id or f"{task.task_id}|{index}",
@@ -56,10 +73,12 @@ def build_request(task: Task, config: SampleConfig, *, index: int,
         max_tokens=config.max_tokens,
         seed=sample_seed(config.seed, task.task_id, index),
         prompt=None if chat else task.prompt,
-        messages=(ChatMessage("user", CHAT_INSTRUCTION.format(prompt=task.prompt)),) if chat else None,
+        messages=(ChatMessage("user", PREFILL_INSTRUCTION if prefill
+                              else CHAT_INSTRUCTION.format(prompt=task.prompt)),) if chat else None,
         stop=() if chat else COMPLETION_STOPS,
         stop_at_code_end=chat and config.stop_at_code_end,
         entry_point=task.entry_point,
+        prefill=ANSWER_PREFILL.format(prompt=task.prompt) if chat and prefill else "",
     )
 
 

@@ -108,6 +108,29 @@ def _entry_def(tree: ast.Module, name: str) -> ast.FunctionDef | None:
     return found
 
 
+def signature_def(task: Task) -> tuple[ast.FunctionDef | None, str]:
+    """The entry point's ``def``: from the prompt, else from the reference solution
+    (a prompt that only describes the function, MBPP-style, still has a checkable
+    signature when the reference defines it). Returns the node, or None and why."""
+    sources = [task.prompt]
+    if task.canonical_solution:
+        sources += [task.canonical_solution, task.prompt + task.canonical_solution]
+    why = f"no def of {task.entry_point!r} in the prompt or the reference"
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError as exc:
+            if source is task.prompt:
+                why = f"the prompt does not parse: {exc.msg}"
+            continue
+        except (ValueError, RecursionError, MemoryError):
+            continue
+        node = _entry_def(tree, task.entry_point)
+        if node is not None:
+            return node, ""
+    return None, why
+
+
 def shape_of_annotation(node: ast.expr | None) -> Shape:
     """The annotation's type; unknown parts are ``any``."""
     if node is None:
@@ -177,11 +200,7 @@ def observed_calls(task: Task, arity: int) -> list[tuple[Any, ...]]:
     """Literal positional argument tuples of the task's own example calls (tests, then docstring)."""
     found: list[tuple[Any, ...]] = []
     sources: list[tuple[str, set[str]]] = [(task.test, {"candidate", task.entry_point})]
-    try:
-        tree = ast.parse(task.prompt)
-    except SyntaxError:
-        tree = None
-    node = _entry_def(tree, task.entry_point) if tree is not None else None
+    node, _ = signature_def(task)
     doc = ast.get_docstring(node) if node is not None else None
     if doc:
         lines = [line.strip()[4:] for line in doc.splitlines() if line.strip().startswith(">>> ")]
@@ -353,13 +372,9 @@ def _constrain_str(strs: Sequence[str]) -> Shape:
 
 def plan_inputs(task: Task) -> InputPlan:
     """The shapes of the entry point's required positional parameters, or why not applicable."""
-    try:
-        tree = ast.parse(task.prompt)
-    except SyntaxError as exc:
-        return InputPlan((), f"the prompt does not parse: {exc.msg}")
-    node = _entry_def(tree, task.entry_point)
+    node, why = signature_def(task)
     if node is None:
-        return InputPlan((), f"no def of {task.entry_point!r} in the prompt")
+        return InputPlan((), why)
     args = node.args
     if args.kwonlyargs and len(args.kw_defaults) != sum(d is not None for d in args.kw_defaults):
         return InputPlan((), "required keyword-only parameters")
@@ -381,11 +396,7 @@ def plan_inputs(task: Task) -> InputPlan:
 
 def admits_none(task: Task) -> bool:
     """Whether the entry point may return None: unannotated, or a return annotation admitting it."""
-    try:
-        tree = ast.parse(task.prompt)
-    except SyntaxError:
-        return True
-    node = _entry_def(tree, task.entry_point)
+    node, _ = signature_def(task)
     if node is None or node.returns is None:
         return True
     shape = shape_of_annotation(node.returns)

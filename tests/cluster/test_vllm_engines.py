@@ -18,7 +18,7 @@ from sampler.config import EngineConfig, SampleConfig
 @pytest.mark.slow
 def test_two_vllm_cpu_engine_actors_solve_humaneval(ray_local: Any, tmp_path: Path) -> None:
     pytest.importorskip("vllm")
-    from sampler.models import PACKAGED_MODEL, packaged_model_dir
+    from sampler.models import SMOLLM2 as PACKAGED_MODEL, packaged_model_dir
 
     packaged_model_dir()  # convert once here, not in both actors at the same time
     # Small KV caches: two engines share this machine's memory.

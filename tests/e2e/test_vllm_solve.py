@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_solve_three_humaneval_tasks_with_packaged_model(tmp_path: Path) -> None:
     out = tmp_path / "run"
     args = [sys.executable, "-m", "sampler.cli", "solve", "--suite", "humaneval", "--limit", "3",
-            "-n", "4", "--max-tokens", "256", "--out", str(out), "--quiet",
+            "--model", "smollm2-135m", "-n", "4", "--max-tokens", "256", "--out", str(out), "--quiet",
             "--no-stop-on-first-pass", "--strong", "same", "--strong-samples", "2",
             "--strong-rounds", "1", "--strong-max-tokens", "256"]
     proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=1500)

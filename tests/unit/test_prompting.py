@@ -27,6 +27,24 @@ def test_body_only_answer_continues_the_prompt() -> None:
     assert program == task.prompt + "    return x + 1\n"
 
 
+def test_prefilled_answer_is_the_prompt_plus_the_body() -> None:
+    """With a prefill the model writes only the body; the answer (prefill + continuation)
+    is the whole function, and the prompt is sent once, in the answer."""
+    from sampler.config import SampleConfig
+    from sampler.prompting import build_request, template_id
+
+    task = make_task(2)
+    request = build_request(task, SampleConfig(), index=0, prefill=True)
+    assert request.prefill == "```python\n" + task.prompt
+    assert request.messages is not None and task.prompt not in request.messages[0].content
+    program = program_from_output(task, request.prefill + "    return x + 2\n```", PromptStyle.CHAT)
+    assert program.count("def f2") == 1 and program.rstrip().endswith("return x + 2")
+    plain = build_request(task, SampleConfig(), index=0)
+    assert plain.prefill == "" and plain.messages is not None and task.prompt in plain.messages[0].content
+    assert template_id(PromptStyle.CHAT, True) != template_id(PromptStyle.CHAT)
+    assert template_id(PromptStyle.COMPLETION, True) == template_id(PromptStyle.COMPLETION)
+
+
 def test_task_seed_is_stable_and_order_free() -> None:
     assert task_seed(0, "HumanEval/1") == task_seed(0, "HumanEval/1")
     assert task_seed(0, "HumanEval/1") != task_seed(0, "HumanEval/2")

@@ -152,3 +152,27 @@ def test_humaneval_canonical_solutions_pass(verifier: PropertyVerifier) -> None:
         else:
             assert verdict.detail.startswith("not applicable")
     assert checked >= 12
+
+
+DESCRIBED = Task(
+    "T/described",
+    '"""Return the larger of a and b; for example bigger(2, 3) == 3."""\n',
+    "bigger",
+    "def check(candidate):\n    assert candidate(2, 3) == 3\n",
+    "\n\ndef bigger(a: int, b: int) -> int:\n    return a if a > b else b\n",
+)
+
+
+def test_signature_comes_from_the_reference_when_the_prompt_has_none(verifier: PropertyVerifier) -> None:
+    """A prompt that only describes the function (MBPP-style) still gets differential
+    tests: the parameters' types come from the reference solution's signature."""
+    node, why = strategies.signature_def(DESCRIBED)
+    assert node is not None and node.name == "bigger" and why == ""
+    assert [s.kind for s in strategies.plan_inputs(DESCRIBED).shapes] == ["int", "int"]
+    wrong = "def bigger(a: int, b: int) -> int:\n    return b\n"  # passes the one unit test
+    [good, bad] = verifier.verify(DESCRIBED, [cand(DESCRIBED, reference_program(DESCRIBED) or ""),
+                                              cand(DESCRIBED, wrong, "w")])
+    assert good.status is Status.PASSED, good.detail
+    assert bad.status is Status.FAILED and "counterexample: bigger(" in bad.detail
+    nothing = Task("T/none", "# add two numbers\n", "add", "def check(candidate):\n    pass\n", "    return 1\n")
+    assert strategies.signature_def(nothing) == (None, "no def of 'add' in the prompt or the reference")
