@@ -26,25 +26,20 @@ CHAT_INSTRUCTION = (
 COMPLETION_STOPS = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "\nassert ")
 
 
-PREFILL_INSTRUCTION = (
-    "Complete the Python function in your answer below. Keep its name and signature. "
-    "Reply with the full function in a ```python block."
-)
-"""The user turn when the answer is prefilled with the task's code: the code is in the
-answer already, so it is not sent twice (half the prompt tokens to process)."""
-
 ANSWER_PREFILL = "```python\n{prompt}"
 """Where a chat answer starts on backends that can prefill it: the task's own code in
 an open python block, so the model writes only the body. Measured on the packaged
-Qwen2.5-Coder-0.5B (README, docs/ENGINES.md): the answer no longer repeats the
-signature and docstring, far fewer tokens per sample for the same pass rate."""
+Qwen2.5-Coder-0.5B, HumanEval/0-39 x 2 samples (docs/ENGINES.md): 5,564 tokens
+against 13,429 and 389 s against 567 s, pass@1 72.5% both ways. The user turn still
+holds the task: sending the code only in the prefill passed 38 of 54 samples where
+this passed 43."""
 
 
 def template_id(style: PromptStyle, prefill: bool = False) -> str:
     """Names the prompt template, so a resumed run never mixes samples of two prompts."""
     text = CHAT_INSTRUCTION if style is PromptStyle.CHAT else "completion:" + "|".join(COMPLETION_STOPS)
     if prefill and style is PromptStyle.CHAT:
-        text = PREFILL_INSTRUCTION + "|prefill:" + ANSWER_PREFILL
+        text += "|prefill:" + ANSWER_PREFILL
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
@@ -73,8 +68,7 @@ def build_request(task: Task, config: SampleConfig, *, index: int,
         max_tokens=config.max_tokens,
         seed=sample_seed(config.seed, task.task_id, index),
         prompt=None if chat else task.prompt,
-        messages=(ChatMessage("user", PREFILL_INSTRUCTION if prefill
-                              else CHAT_INSTRUCTION.format(prompt=task.prompt)),) if chat else None,
+        messages=(ChatMessage("user", CHAT_INSTRUCTION.format(prompt=task.prompt)),) if chat else None,
         stop=() if chat else COMPLETION_STOPS,
         stop_at_code_end=chat and config.stop_at_code_end,
         entry_point=task.entry_point,

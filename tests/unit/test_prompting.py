@@ -29,14 +29,14 @@ def test_body_only_answer_continues_the_prompt() -> None:
 
 def test_prefilled_answer_is_the_prompt_plus_the_body() -> None:
     """With a prefill the model writes only the body; the answer (prefill + continuation)
-    is the whole function, and the prompt is sent once, in the answer."""
+    is the whole function."""
     from sampler.config import SampleConfig
     from sampler.prompting import build_request, template_id
 
     task = make_task(2)
     request = build_request(task, SampleConfig(), index=0, prefill=True)
     assert request.prefill == "```python\n" + task.prompt
-    assert request.messages is not None and task.prompt not in request.messages[0].content
+    assert request.messages is not None and task.prompt in request.messages[0].content
     program = program_from_output(task, request.prefill + "    return x + 2\n```", PromptStyle.CHAT)
     assert program.count("def f2") == 1 and program.rstrip().endswith("return x + 2")
     plain = build_request(task, SampleConfig(), index=0)
