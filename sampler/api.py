@@ -210,22 +210,27 @@ def verify(
 ) -> list[Verdict]:
     """Verify candidates; one verdict line per candidate is appended to ``out``.
 
-    Candidates already in ``out`` (by task_id and candidate_id) are not verified
-    again, so an interrupted verify resumes. Returns the verdicts of this call.
+    Candidates already in ``out`` (by task_id and candidate_id) with a verdict from the
+    same checks (``checks``: the verifier's name) are not verified again, so an
+    interrupted verify resumes; other checks, or an ``error`` verdict, verify again
+    (the later line supersedes). Returns the verdicts of this call.
     """
     task_list = select_tasks(tasks)
     by_id = {t.task_id: t for t in task_list}
     cand_list = (load_candidates(Path(candidates), by_id)
                  if isinstance(candidates, (str, Path)) else list(candidates))
     out_path = Path(out)
-    done = {(obj.get("task_id"), obj.get("candidate_id")) for _, obj in read_records(out_path)}
+    own_verifier = verifier is None
+    # No engine shares this process's cores here, so the sandbox slots may pin theirs.
+    active = verifier if verifier is not None else default_verifier(verifiers, pin=True)
+    # A verdict counts as done only if the same checks produced it (a rerun with other
+    # --verifiers verifies again) and it is not an infrastructure error (retried).
+    done = {(obj.get("task_id"), obj.get("candidate_id")) for _, obj in read_records(out_path)
+            if obj.get("checks") == active.name and obj.get("status") != "error"}
     todo = [c for c in cand_list if (c.task_id, c.candidate_id) not in done]
     groups: dict[str, list[Candidate]] = {}
     for cand in todo:
         groups.setdefault(cand.task_id, []).append(cand)
-    own_verifier = verifier is None
-    # No engine shares this process's cores here, so the sandbox slots may pin theirs.
-    active = verifier if verifier is not None else default_verifier(verifiers, pin=True)
     bar = progress or NullProgress()
     appender = JsonlAppender(out_path)
     verdicts: list[Verdict] = []
@@ -235,7 +240,8 @@ def verify(
             batch = active.verify(by_id[task_id], group)
             appender.append(
                 {"task_id": v.task_id, "candidate_id": v.candidate_id, "status": v.status.value,
-                 "detail": v.detail, "seconds": round(v.seconds, 4), "verifier": v.verifier}
+                 "detail": v.detail, "seconds": round(v.seconds, 4), "verifier": v.verifier,
+                 "checks": active.name}
                 for v in batch
             )
             verdicts.extend(batch)

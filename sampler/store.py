@@ -41,7 +41,7 @@ class JsonlAppender:
             self._handle.write("\n")
 
     def append(self, objects: Iterable[dict[str, Any]]) -> None:
-        lines = "".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in objects)
+        lines = "".join(_json_line(obj) for obj in objects)
         if not lines:
             return
         self._handle.write(lines)
@@ -50,6 +50,18 @@ class JsonlAppender:
 
     def close(self) -> None:
         self._handle.close()
+
+
+def _json_line(obj: dict[str, Any]) -> str:
+    """One JSON line that can always be written as UTF-8: text a candidate controls
+    (an exception message, an id) may hold lone surrogates, which UTF-8 cannot carry;
+    such a line is written with ASCII escapes instead (it reads back the same)."""
+    line = json.dumps(obj, ensure_ascii=False) + "\n"
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(obj) + "\n"
+    return line
 
 
 def _last_byte(path: Path) -> bytes:

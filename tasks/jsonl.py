@@ -13,13 +13,18 @@ from tasks.errors import TaskFormatError
 def read_jsonl_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line_number, object)`` for each non-blank line; raise on the first bad one."""
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")
     except FileNotFoundError:
         raise TaskFormatError(f"{path}: no such file") from None
     except OSError as exc:
         raise TaskFormatError(f"{path}: cannot read ({exc.strerror})") from None
     with handle:
-        for number, line in enumerate(handle, start=1):
+        for number, raw in enumerate(handle, start=1):
+            # Decoded line by line, so bytes that are not UTF-8 name their line.
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise TaskFormatError(f"{path}:{number}: not UTF-8 (byte {exc.start}: {exc.reason})") from None
             if not line.strip():
                 continue
             try:

@@ -96,3 +96,12 @@ def test_verify_contract(tmp_path: Path, tasks_file: Path) -> None:
     assert {"task_id", "candidate_id", "status", "detail", "seconds"} <= set(verdicts[("T/0", "good")])
     again = run("verify", str(tasks_file), str(cands), "--out", str(out), "--quiet")
     assert again.returncode == 0 and len(out.read_text().splitlines()) == 4  # resumed, nothing redone
+    # Other checks verify again: a syntax-only pass must not stand as a pass under the tests.
+    syntax = run("verify", str(tasks_file), str(cands), "--out", str(out), "--quiet", "--verifiers", "syntax")
+    assert syntax.returncode == 0 and len(out.read_text().splitlines()) == 8
+    last = {(v["task_id"], v["candidate_id"]): v for v in map(json.loads, out.read_text().splitlines())}
+    assert last[("T/1", "bad")]["status"] == "passed" and last[("T/1", "bad")]["checks"] == "pipeline:syntax"
+    tests = run("verify", str(tasks_file), str(cands), "--out", str(out), "--quiet", "--verifiers", "tests")
+    assert tests.returncode == 0 and len(out.read_text().splitlines()) == 12
+    last = {(v["task_id"], v["candidate_id"]): v for v in map(json.loads, out.read_text().splitlines())}
+    assert last[("T/1", "bad")]["status"] == "failed"

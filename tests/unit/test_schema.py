@@ -49,3 +49,23 @@ def test_humaneval_suite_and_limit() -> None:
         select_tasks(suite="humaneval", skip=-1)
     with pytest.raises(UnknownNameError, match="unknown suite"):
         load_suite("nope")
+
+
+def test_bytes_that_are_not_utf8_name_their_line(tmp_path: Path) -> None:
+    from tasks.errors import TaskFormatError
+    from tasks.schema import load_tasks
+
+    path = tmp_path / "tasks.jsonl"
+    path.write_bytes(b'\n{"task_id": "a\xff", "prompt": "", "entry_point": "f", "test": ""}\n')
+    with pytest.raises(TaskFormatError, match=r"tasks.jsonl:2: not UTF-8 \(byte 14"):
+        load_tasks(path)
+
+
+def test_lone_surrogates_are_written_and_read_back(tmp_path: Path) -> None:
+    from sampler.store import JsonlAppender, read_records
+
+    appender = JsonlAppender(tmp_path / "v.jsonl")
+    appender.append([{"candidate_id": "c\ud800", "detail": "boom \udfff"}])
+    appender.close()
+    [(_, obj)] = list(read_records(tmp_path / "v.jsonl"))
+    assert obj == {"candidate_id": "c\ud800", "detail": "boom \udfff"}
