@@ -123,8 +123,9 @@ def _task_and_sampling_args(parser: argparse.ArgumentParser) -> None:
                         help="chat: end a sample when its first ```python block closes (only that "
                              "block is verified, so the program is the same, in fewer tokens) or "
                              "when its code can no longer parse (a syntax error whatever follows)")
-    parser.add_argument("--batch-tasks", type=int, default=8,
-                        help="tasks sent to the engine together")
+    parser.add_argument("--batch-tasks", type=int,
+                        help="tasks sent to the engine together (default: 16 on llama.cpp, its "
+                             "slots; else 8)")
     _verifiers_arg(parser)
 
 
@@ -138,7 +139,9 @@ def _tier_args(parser: argparse.ArgumentParser) -> None:
                         help="fixed: up to -n cheap samples per task; adaptive: more waves only "
                              "while the expected cost per solve is below --solve-value "
                              "[env BESTOFN_BUDGET]")
-    parser.add_argument("--wave", type=int, default=2, help="cheap samples per task per wave")
+    parser.add_argument("--wave", type=int,
+                        help="cheap samples per task per wave (default: 1 on llama.cpp, which "
+                             "shares no prompt between parallel samples; else 2)")
     parser.add_argument("--solve-value", type=float,
                         help="what one solved task is worth, in the price currency (adaptive "
                              "budget; default: the cost of 100 cheap samples)")
@@ -264,7 +267,8 @@ def default_strong(model: str, strong: str | None) -> str | None:
 
 
 def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> int:
-    from sampler.api import SAME_ENGINE, solve
+    from sampler.api import SAME_ENGINE, scheduling_defaults, solve
+    from sampler.backends.factory import prefills_answers
 
     args.strong = default_strong(args.model, args.strong)
     sample = _sample_config(args)
@@ -273,7 +277,8 @@ def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> 
         if args.budget != BudgetPolicy.ADAPTIVE.value:
             raise InputError("--prior-from needs --budget adaptive")
         trained = load_prior(args.prior_from, model=args.model)
-    budget = BudgetConfig(policy=BudgetPolicy(args.budget), wave=args.wave,
+    budget = BudgetConfig(policy=BudgetPolicy(args.budget),
+                          wave=args.wave or scheduling_defaults(prefills_answers(args.model))[0],
                           solve_value=args.solve_value,
                           length_cap_miss=args.length_cap_miss or None,
                           by_prompt_length=args.prior_by_prompt_length, trained_prior=trained)

@@ -105,7 +105,7 @@ class RunStats:
 
 
 def _solve_one(task_list: list[Task], spec: ModelSpec, run_dir: Path, sample: SampleConfig,
-               batch_tasks: int, engine: EngineConfig | None, verifier: Verifier,
+               batch_tasks: int | None, engine: EngineConfig | None, verifier: Verifier,
                progress: Progress) -> RunStats:
     report = solve(task_list, out=run_dir, model=spec if isinstance(spec, str) else DEFAULT_MODEL,
                    backend=None if isinstance(spec, str) else spec, sample=sample,
@@ -189,7 +189,7 @@ def scale(
     limit: int | None = None,
     skip: int = 0,
     sample: SampleConfig | None = None,
-    batch_tasks: int = 8,
+    batch_tasks: int | None = None,
     engine: EngineConfig | None = None,
     verifier: Verifier | None = None,
     verifiers: Sequence[str] | None = None,
@@ -283,7 +283,7 @@ def generate(
     skip: int = 0,
     sample: SampleConfig | None = None,
     max_per_task: int | None = None,
-    batch_tasks: int = 8,
+    batch_tasks: int | None = None,
     engine: EngineConfig | None = None,
     verifier: Verifier | None = None,
     verifiers: Sequence[str] | None = None,

@@ -95,6 +95,10 @@ def program_from_output(task: Task, text: str, style: PromptStyle) -> str:
     if style is PromptStyle.COMPLETION:
         return program_from_completion(task, text)
     code = extract_code(text)
+    if code.startswith(task.prompt):
+        # A prefilled answer: the task's whole code, then the model's body. It is
+        # self-contained already; the preamble again would define the helpers twice.
+        return code if code.endswith("\n") else code + "\n"
     if f"def {task.entry_point}" not in code:
         # The model answered with the body only: treat it as a continuation.
         return program_from_completion(task, code)

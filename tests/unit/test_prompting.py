@@ -45,6 +45,18 @@ def test_prefilled_answer_is_the_prompt_plus_the_body() -> None:
     assert template_id(PromptStyle.COMPLETION, True) == template_id(PromptStyle.COMPLETION)
 
 
+def test_prefilled_answer_defines_the_prompts_helpers_once() -> None:
+    """The prefill holds the whole prompt, helpers included (HumanEval/10's
+    is_palindrome): the program is that answer, not the preamble plus it again."""
+    from dataclasses import replace
+
+    task = replace(make_task(4), prompt="def helper(x: int) -> int:\n    return x\n\n\n" + make_task(4).prompt)
+    program = program_from_output(task, "```python\n" + task.prompt + "    return helper(x) + 4\n```",
+                                  PromptStyle.CHAT)
+    assert program == task.prompt + "    return helper(x) + 4\n"
+    assert program.count("def helper") == 1
+
+
 def test_task_seed_is_stable_and_order_free() -> None:
     assert task_seed(0, "HumanEval/1") == task_seed(0, "HumanEval/1")
     assert task_seed(0, "HumanEval/1") != task_seed(0, "HumanEval/2")

@@ -54,6 +54,15 @@ def test_good_candidate_passes(verifier: TypeCheckVerifier) -> None:
     assert verdict.verifier == "mypy"
 
 
+def test_correct_code_mypy_cannot_infer_or_a_helper_written_again_passes(verifier: TypeCheckVerifier) -> None:
+    """``result = []`` (mypy asks for an annotation) and a function defined twice (an
+    answer that repeats a prompt's helper) are correct Python, not type errors."""
+    body = "    result = []\n    for part in text.split():\n        result.append(int(part))\n    return result\n"
+    assert one(verifier, PROMPT + body).status is Status.PASSED
+    twice = "def helper() -> int:\n    return 1\n\n\ndef helper() -> int:\n    return 2\n\n\n" + PROMPT + GOOD_BODY
+    assert one(verifier, twice).status is Status.PASSED
+
+
 def test_str_for_list_of_int_is_rejected_though_it_runs(verifier: TypeCheckVerifier) -> None:
     namespace: dict[str, object] = {}
     exec(PROMPT + STR_BODY + TEST, namespace)  # the thin unit test passes at runtime
