@@ -112,10 +112,11 @@ def main() -> int:
     parser.add_argument("--derive-cheap", action="store_true",
                         help="read the cheap arm off the cascade run's cheap tier instead of running it")
     parser.add_argument("--limit", type=int, help="first K HumanEval tasks (default all 164)")
-    parser.add_argument("-n", type=int, default=10)
+    parser.add_argument("-n", type=int, help="samples per task (default: solve's)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    common = ["--suite", "humaneval", "-n", str(args.n)] + (["--limit", str(args.limit)] if args.limit else [])
+    common = ["--suite", "humaneval"] + (["-n", str(args.n)] if args.n else []) \
+        + (["--limit", str(args.limit)] if args.limit else [])
     arms = [a.strip() for a in args.arms.split(",") if a.strip()]
     rows: list[ArmResult] = []
     for arm in arms:
@@ -126,7 +127,7 @@ def main() -> int:
         rows.append(_summarise(arm, args.out / arm, wall))
     if args.derive_cheap and "cheap" not in arms and (args.out / "cascade" / "results.jsonl").exists():
         rows.append(_summarise("cheap (cascade's cheap tier)", args.out / "cascade", None, only_tier="cheap"))
-    print(f"HumanEval, N={args.n}, real tiers: qwen2.5-coder-0.5b cheap, qwen2.5-coder-1.5b strong, "
+    print(f"HumanEval, N={args.n or 'default'}, real tiers: qwen2.5-coder-0.5b cheap, qwen2.5-coder-1.5b strong, "
           "llama.cpp, default verifiers", file=sys.stderr)
     print(f"{'arm':<30} {'solved':>12} {'wall':>9} {'cheap tok':>10} {'strong tok':>10} {'samples/solve':>13} "
           f"{'cost/solve':>11} {'solved/min':>10}", file=sys.stderr)

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sampler.backends.base import Backend, StartsOnFirstUse, StreamingBackend
+from sampler.backends.base import (
+    Backend,
+    HoldsOtherWhileBusy,
+    Pausable,
+    StartsOnFirstUse,
+    StreamingBackend,
+)
 from sampler.backends.factory import check_model_name, make_backend, prefills_answers
 from sampler.candidate_file import load_candidates
 from sampler.config import (
@@ -160,6 +166,9 @@ def solve(
             strong_backend = backend if same_engine else _deferred_engine(strong, engine, Path(out))
             if strong_backend is not backend:
                 own_strong = strong_backend
+                if isinstance(backend, Pausable) and isinstance(strong_backend, StartsOnFirstUse):
+                    # Both tiers are CPU engines of ours: never let them fight over the cores.
+                    strong_backend = own_strong = HoldsOtherWhileBusy(strong_backend, backend)
         outcome = (BestOfN(backend, verifier, config, store, progress or NullProgress(),
                            strong=strong_backend).run(task_list)
                    if backend is not None

@@ -109,7 +109,7 @@ def _task_and_sampling_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip", type=int, default=0,
                         help="leave out the first K tasks (before --limit: a held-out slice)")
     parser.add_argument("--limit", type=int, help="only the first K tasks")
-    parser.add_argument("-n", "--samples", dest="n", type=int, default=_env_int("N", 10),
+    parser.add_argument("-n", "--samples", dest="n", type=int, default=_env_int("N", 5),
                         help="samples per task [env BESTOFN_N]")
     parser.add_argument("--seed", type=int, default=_env_int("SEED", 0),
                         help="base seed [env BESTOFN_SEED]")
@@ -165,7 +165,7 @@ def _tier_args(parser: argparse.ArgumentParser) -> None:
                              f"{QWEN_STRONG} when the cheap tier is the default {DEFAULT_MODEL}, "
                              "else none [env BESTOFN_STRONG]")
     parser.add_argument("--strong-samples", type=int, default=4, help="strong samples per round")
-    parser.add_argument("--strong-rounds", type=int, default=2,
+    parser.add_argument("--strong-rounds", type=int, default=1,
                         help="strong rounds: a draft, then review-and-repair rounds")
     parser.add_argument("--strong-max-tokens", type=int, default=1024,
                         help="generated tokens per strong sample")

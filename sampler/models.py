@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sampler.model_packages import CHUNKED_MODELS, ChunkedGguf, check_installed, gguf_path
 from tasks.errors import BackendError, UnknownNameError
+from tasks.paths import cache_root
 
 SMOLLM2 = "smollm2-135m"
 QWEN_CHEAP = "qwen2.5-coder-0.5b"
@@ -47,11 +48,6 @@ class ResolvedModel:
     """What results record as ``model``."""
     path: str
     """What the engine loads: a local directory or a hub id."""
-
-
-def cache_root() -> Path:
-    base = os.environ.get("BESTOFN_CACHE") or os.environ.get("XDG_CACHE_HOME")
-    return Path(base) / "bestofn" if base else Path.home() / ".cache" / "bestofn"
 
 
 def packaged_gguf() -> Path:

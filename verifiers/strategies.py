@@ -29,11 +29,13 @@ from __future__ import annotations
 import ast
 import hashlib
 import math
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tasks.paths import cache_root
 from tasks.types import Task
 
 INT_LIMIT = 1000
@@ -435,12 +437,20 @@ def task_seed(task_id: str, salt: int = 0) -> int:
 
 # --------------------------------------------------------------------------- generation
 
+def _scratch_in_cache() -> None:
+    """hypothesis keeps files (its unicode tables) in ``./.hypothesis`` unless told
+    otherwise: put them in bestofn's cache, never in the user's working directory
+    (a user's own HYPOTHESIS_STORAGE_DIRECTORY wins)."""
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(cache_root() / "hypothesis"))
+
+
 # hypothesis' engine keeps per-thread and global state: one generation at a time.
 _HYPOTHESIS_LOCK = threading.Lock()
 
 
 def to_strategy(shape: Shape) -> Any:
     """The hypothesis strategy for a resolved shape (typed Any: hypothesis' generics are loose)."""
+    _scratch_in_cache()
     from hypothesis import strategies as st
 
     kind = shape.kind

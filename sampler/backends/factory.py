@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 from sampler.backends.base import Backend
 from sampler.backends.replay import ReplayBackend
 from sampler.config import EngineConfig
-from sampler.models import cache_root, chunked_model, packaged_gguf_file, resolve_model
+from sampler.models import chunked_model, packaged_gguf_file, resolve_model
+from tasks.paths import cache_root
 from tasks.errors import InputError
 
 REPLAY_PREFIX = "replay:"

@@ -163,8 +163,23 @@ class LlamaServer:
     def alive(self) -> bool:
         return self._process.poll() is None
 
+    def pause(self) -> None:
+        """Stop the server's processes (SIGSTOP): it holds its requests and uses no CPU."""
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def _signal(self, sig: signal.Signals) -> None:
+        if self._process.poll() is None:
+            try:
+                os.killpg(self._process.pid, sig)
+            except ProcessLookupError:
+                pass
+
     def stop(self) -> None:
         """SIGTERM to the server's process group, SIGKILL after 2 s (nothing in it is worth waiting for)."""
+        self.resume()  # a paused server would not act on SIGTERM
         if self._process.poll() is None:
             for sig, wait in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
                 try:
@@ -186,8 +201,15 @@ class LlamaCppBackend(OpenAICompatBackend):
         self.server = LlamaServer(gguf, name, config, log_path)
         # Requests beyond the slots would only queue inside the server; keeping them
         # here lets an abort drop them without a connection.
+        # A long read timeout: this server may be paused while the strong tier works.
         super().__init__(self.server.base_url, name, max_concurrency=config.slots, api_key="",
-                         timeout=600.0, retries=0, supports_prefill=True)
+                         timeout=3600.0, retries=0, supports_prefill=True)
+
+    def pause(self) -> None:
+        self.server.pause()
+
+    def resume(self) -> None:
+        self.server.resume()
 
     def close(self) -> None:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -118,3 +119,56 @@ def test_missing_binary_says_how_to_install(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
     with pytest.raises(BackendError, match="scripts/install.sh"):
         find_server()
+
+
+def test_pause_and_resume_stop_and_continue_the_server(fake_server: Path, tmp_path: Path) -> None:
+    backend = LlamaCppBackend("tiny", tmp_path / "model.gguf", LlamaCppConfig(slots=1), tmp_path / "l.log")
+    pid = int(fake_server.read_text())
+    try:
+        backend.pause()
+        assert _state(pid) == "T"
+        backend.resume()
+        assert _state(pid) != "T"
+        backend.pause()
+    finally:
+        backend.close()  # a paused server is still stopped for good
+    assert not _alive(pid)
+
+
+def _state(pid: int) -> str:
+    """The process's state letter (T: stopped), once the signal has had time to land."""
+    time.sleep(0.2)
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split(")")[-1].split()[0]
+
+
+def test_strong_tier_holds_the_cheap_engine_while_busy() -> None:
+    """While strong requests are in flight the cheap engine is paused; it resumes when
+    they are done, aborted, or the strong tier closes."""
+    from sampler.backends.base import HoldsOtherWhileBusy
+    from sampler.backends.replay import ReplayBackend
+
+    class Engine:
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+
+        def pause(self) -> None:
+            self.calls.append("pause")
+
+        def resume(self) -> None:
+            self.calls.append("resume")
+
+    cheap = Engine()
+    strong = HoldsOtherWhileBusy(ReplayBackend({"t": ["x"]}, model="s"), cheap)
+    request = GenerationRequest("a", 1, 0.7, 0.95, 16, 1, messages=(ChatMessage("user", "q"),), task_id="t")
+    strong.submit([request])
+    assert cheap.calls == ["pause"]
+    while strong.in_flight():
+        strong.poll(1.0)
+    assert cheap.calls == ["pause", "resume"]
+    strong.submit([dataclasses.replace(request, request_id="b")])
+    strong.abort(["b"])
+    assert cheap.calls == ["pause", "resume", "pause", "resume"]
+    strong.submit([dataclasses.replace(request, request_id="c")])
+    strong.close()
+    assert cheap.calls[-1] == "resume"

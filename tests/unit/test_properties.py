@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -176,3 +178,21 @@ def test_signature_comes_from_the_reference_when_the_prompt_has_none(verifier: P
     assert bad.status is Status.FAILED and "counterexample: bigger(" in bad.detail
     nothing = Task("T/none", "# add two numbers\n", "add", "def check(candidate):\n    pass\n", "    return 1\n")
     assert strategies.signature_def(nothing) == (None, "no def of 'add' in the prompt or the reference")
+
+
+def test_generation_leaves_no_scratch_files_in_the_working_directory(tmp_path: Path) -> None:
+    """hypothesis' own files (unicode tables for text inputs) go to bestofn's cache."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    code = ("from verifiers import strategies\n"
+            "shape = strategies.Shape('str', alphabet='ab\\u00e9', min_size=0, max_size=5)\n"
+            "print(len(strategies.generate_inputs([shape], 20, 1)))\n")
+    env = {**os.environ, "PYTHONPATH": str(root), "BESTOFN_CACHE": str(tmp_path / "cache")}
+    env.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
+    work = tmp_path / "work"
+    work.mkdir()
+    proc = subprocess.run([sys.executable, "-c", code], cwd=work, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert list(work.iterdir()) == []
