@@ -25,6 +25,7 @@ cmake -S "$SRC" -B "$WORK/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DL
   -DLLAMA_BUILD_SERVER=ON > "$WORK/cmake.log" 2>&1 || { tail -20 "$WORK/cmake.log" >&2; exit 1; }
 cmake --build "$WORK/build" --target llama-server -j "$(nproc)" > "$WORK/build.log" 2>&1 \
   || { tail -40 "$WORK/build.log" >&2; exit 1; }
+mkdir -p "$(dirname "$TARGET")"
 install -m 0755 "$WORK/build/bin/llama-server" "$TARGET.tmp"
 mv "$TARGET.tmp" "$TARGET"
 echo "llama-cpp-python==$VERSION" > "$STAMP"
