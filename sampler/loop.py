@@ -68,9 +68,18 @@ class SolveOutcome:
 
 
 def choose(samples: Sequence[SampleRecord]) -> SampleRecord | None:
-    """The documented rule: cheap before strong, then the lowest index."""
+    """The documented rule: a sample that passed every check, cheap before strong, then
+    the lowest index; failing that, the same order among samples that passed the task's
+    own tests and failed only an advisory check (the result says it is disputed)."""
     passing = [s for s in samples if s.passed]
-    return min(passing, key=lambda s: (s.tier != CHEAP, s.sample_index)) if passing else None
+    if passing:
+        return min(passing, key=_preference)
+    fallback = [s for s in samples if s.passed_tests_only]
+    return min(fallback, key=_preference) if fallback else None
+
+
+def _preference(sample: SampleRecord) -> tuple[bool, int]:
+    return sample.tier != CHEAP, sample.sample_index
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,10 @@ class _TaskRun:
 
     def passed(self) -> bool:
         return any(s.passed for s in self.samples.values())
+
+    def passed_tests(self) -> bool:
+        """Some sample passed the task's own tests (maybe disputed by an advisory check)."""
+        return any(s.passed or s.passed_tests_only for s in self.samples.values())
 
     def idle(self) -> bool:
         return not self.requests and self.verifying == 0
@@ -369,8 +382,11 @@ class BestOfN:
             return
         state = TaskState(cheap_drawn=len(done),
                           strong_rounds=run.strong_rounds,
+                          # The strong tier is for tasks no sample passes the tests of: an
+                          # answer disputed only by the property check is kept rather than
+                          # escalated (those disputes were mostly inputs the task rules out).
                           strong_available=self.strong is not None and self.config.escalation
-                          is not None and not run.passed(),
+                          is not None and not run.passed_tests(),
                           max_cheap=self.config.sample.n,
                           max_rounds=self.config.escalation.rounds if self.config.escalation else 0,
                           covariate=run.covariate)
@@ -500,6 +516,7 @@ class BestOfN:
             tokens_out=tokens_out,
             aborted_requests=run.aborted,
             cost=round(cost, 8),
+            disputed_by=chosen.verifier if chosen is not None and not chosen.passed else "",
         )
         self.store.record_result(result)
         self._results.append(result)

@@ -8,6 +8,13 @@ from typing import Any
 from tasks.errors import TaskFormatError
 from verifiers.types import Status
 
+ADVISORY_STAGES = ("properties",)
+"""Checks whose failure, after the task's own tests passed, ranks an answer below the
+ones that pass everything instead of rejecting it: their inputs are generated, and the
+task's words may rule some of them out (an unbalanced string for a parser of balanced
+groups, a tie the task leaves open), so a disagreement there is evidence, not proof."""
+_DISPUTABLE = {Status.FAILED.value, Status.TIMEOUT.value, Status.MEMORY.value}
+
 CHEAP = "cheap"
 """The tier of samples from the cheap model."""
 STRONG = "strong"
@@ -44,6 +51,13 @@ class SampleRecord:
         if self.passed != (self.status == Status.PASSED.value):
             raise ValueError(f"passed={self.passed} contradicts status={self.status!r}")
 
+    @property
+    def passed_tests_only(self) -> bool:
+        """Passed the task's own tests (and every gate before them), then failed an
+        advisory check: a fallback answer, disputed by that check."""
+        return (self.verifier in ADVISORY_STAGES and self.status in _DISPUTABLE
+                and "tests" in self.stage_seconds)
+
 
 @dataclass(frozen=True)
 class TaskResult:
@@ -71,10 +85,17 @@ class TaskResult:
     aborted_requests: int = 0
     cost: float = 0.0
     """Tokens in and out at each tier's configured prices."""
+    disputed_by: str = ""
+    """Empty when the solution passed every check. Else the advisory check it failed
+    after passing the task's own tests (``properties``: it disagreed with the
+    reference on a generated input, which may lie outside what the task allows);
+    such a solution is chosen only when no sample passed every check."""
 
     def __post_init__(self) -> None:
         if self.solved != (self.solution is not None):
             raise ValueError("a task is solved exactly when it has a solution")
+        if self.disputed_by and not self.solved:
+            raise ValueError("only a solution can be disputed")
 
 
 def to_json_dict(record: SampleRecord | TaskResult) -> dict[str, Any]:

@@ -32,6 +32,8 @@ class Summary:
     tokens_out: dict[str, int] = field(default_factory=dict)
     aborted_requests: int = 0
     cost: float = 0.0
+    disputed: int = 0
+    """Solved tasks whose solution passed the task's tests but not every advisory check."""
 
     @property
     def cost_per_solved(self) -> float | None:
@@ -39,6 +41,9 @@ class Summary:
 
     def lines(self) -> list[str]:
         out = [f"solved {self.solved}/{self.tasks} tasks (coverage {self.coverage:.1%})"]
+        if self.disputed:
+            out.append(f"  {self.solved - self.disputed} passed every check; {self.disputed} passed the "
+                       "task's tests but disagreed with the reference on a generated input (disputed_by)")
         if self.escalated or self.solved_by_tier.get(STRONG):
             out.append(f"  cheap tier solved {self.solved_by_tier.get(CHEAP, 0)}; "
                        f"{self.escalated} escalated, strong tier solved "
@@ -102,4 +107,5 @@ def summarise(task_ids: Sequence[str], results: Mapping[str, TaskResult],
         tokens_out=tokens_out,
         aborted_requests=sum(r.aborted_requests for r in finished),
         cost=sum(r.cost for r in finished),
+        disputed=sum(bool(r.disputed_by) for r in finished),
     )

@@ -13,10 +13,13 @@ How a parameter's inputs are chosen:
    tests, ``>>> entry(...)`` examples in its docstring) fill in unknown types
    (all ints -> int, ints and floats -> float, mixed kinds -> a union) and,
    for every type, bound the *domain*: the reference is only a specification on
-   inputs like the task's own. Ints are kept non-negative (or positive) when
-   every example is; strings use only the characters the examples use (and,
-   when examples are space-separated words, sequences of those words); lists
-   stay non-empty when every example is. Sizes stay small.
+   inputs like the task's own. Non-negative ints start where every example
+   does, down to 2 at most ("assume n > 1"); strings use only the characters the
+   examples use (and, when examples are space-separated words, sequences of
+   those words); strings whose examples share a format around their numbers
+   (``'5 apples and 6 oranges'``) keep it, only the numbers vary; strings whose
+   examples all nest brackets properly stay balanced; lists stay non-empty
+   when every example is. Sizes stay small.
 3. A parameter whose type is still unknown makes the task not applicable.
 
 Generation is deterministic: hypothesis with ``@seed`` (derived from the task
@@ -30,6 +33,7 @@ import ast
 import hashlib
 import math
 import os
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -77,6 +81,12 @@ class Shape:
     words: tuple[str, ...] = ()
     min_size: int = 0
     max_size: int = 0
+    template: tuple[str, ...] = ()
+    """Strings: the literal pieces every example shares between its digit runs
+    (``'# apples and # oranges'`` as ``('', ' apples and ', ' oranges')``); when set,
+    strings are made by filling the slots with numbers up to ``hi``."""
+    balanced: bool = False
+    """Strings: every example nests its brackets properly, so generated ones do too."""
 
     def resolved(self) -> bool:
         if self.kind == "any":
@@ -336,7 +346,10 @@ def _int_bounds(ints: Sequence[int]) -> tuple[int, int]:
     if not ints:
         return -INT_DEFAULT, INT_DEFAULT
     low, high = min(ints), max(ints)
-    lo = 1 if low >= 1 else 0 if low >= 0 else max(min(low, -10), -INT_LIMIT)
+    # Non-negative examples: never below what every example has, down to 2 at most
+    # ("assume n > 1": largest_prime_factor(1) is outside the task, and its reference's
+    # answer there proves nothing), as list sizes are bounded below.
+    lo = min(low, 2) if low >= 0 else max(min(low, -10), -INT_LIMIT)
     hi = min(max(2 * high, INT_DEFAULT), INT_LIMIT)
     return lo, max(lo, hi)
 
@@ -360,13 +373,50 @@ def _sizes(lengths: Sequence[int]) -> tuple[int, int]:
 def _constrain_str(strs: Sequence[str]) -> Shape:
     if not strs:
         return Shape("str", alphabet=DEFAULT_ALPHABET, min_size=0, max_size=STR_DEFAULT_MAX)
+    template = _digit_template(strs)
+    if template:
+        numbers = [int(run) for s in strs for run in _DIGIT_RUN.findall(s)]
+        return Shape("str", template=template, hi=min(max(2 * max(numbers), INT_DEFAULT), INT_LIMIT))
     chars = "".join(sorted({c for s in strs for c in s})) or DEFAULT_ALPHABET
     lo = 1 if min(len(s) for s in strs) >= 1 else 0
     hi = max(lo, min(max(max(len(s) for s in strs), 5), STR_MAX))
     words: tuple[str, ...] = ()
     if any(" " in s.strip() for s in strs):
         words = tuple(sorted({w for s in strs for w in s.split(" ") if w}))[:50]
-    return Shape("str", alphabet=chars, words=words, min_size=lo, max_size=hi)
+    balanced = any(c in _OPENERS for s in strs for c in s) and all(is_balanced(s) for s in strs)
+    return Shape("str", alphabet=chars, words=words, min_size=lo, max_size=hi, balanced=balanced)
+
+
+_DIGIT_RUN = re.compile(r"[0-9]+")
+_PAIRS = {")": "(", "]": "[", "}": "{"}
+_OPENERS = set(_PAIRS.values())
+
+
+def _digit_template(strs: Sequence[str]) -> tuple[str, ...]:
+    """The literal pieces around digit runs, when at least two examples share them and
+    they have words besides the numbers (a format such as ``'5 apples and 6 oranges'``);
+    else empty. Bare numbers (``'123'``) are not a format: their digits vary freely."""
+    if len(strs) < 2:
+        return ()
+    pieces = {tuple(_DIGIT_RUN.split(s)) for s in strs}
+    if len(pieces) != 1:
+        return ()
+    (template,) = pieces
+    if len(template) < 2 or not any(piece.strip() for piece in template):
+        return ()
+    return template
+
+
+def is_balanced(text: str) -> bool:
+    """Whether every ``)``, ``]`` and ``}`` closes the innermost open bracket of its kind, and all close."""
+    stack: list[str] = []
+    for c in text:
+        if c in _OPENERS:
+            stack.append(c)
+        elif c in _PAIRS:
+            if not stack or stack.pop() != _PAIRS[c]:
+                return False
+    return not stack
 
 
 # --------------------------------------------------------------------------- plans
@@ -462,11 +512,15 @@ def to_strategy(shape: Shape) -> Any:
         rounded = finite.map(_round(2)).filter(lambda x: lo <= x <= hi)
         return st.one_of(rounded, st.integers(math.ceil(lo), math.floor(hi)).map(float), finite)
     if kind == "str":
+        if shape.template:
+            slots = len(shape.template) - 1
+            numbers = st.lists(st.integers(0, int(shape.hi or INT_DEFAULT)), min_size=slots, max_size=slots)
+            return numbers.map(lambda ns: _fill(shape.template, ns))
         text = st.text(alphabet=st.sampled_from(shape.alphabet), min_size=shape.min_size, max_size=shape.max_size)
         if shape.words:
             sentence = st.lists(st.sampled_from(shape.words), min_size=shape.min_size, max_size=6).map(" ".join)
-            return st.one_of(sentence, text)
-        return text
+            text = st.one_of(sentence, text)
+        return text.filter(is_balanced) if shape.balanced else text
     if kind == "bool":
         return st.booleans()
     if kind == "none":
@@ -484,6 +538,10 @@ def to_strategy(shape: Shape) -> Any:
     if kind == "union":
         return st.one_of(*(to_strategy(item) for item in shape.items))
     raise ValueError(f"cannot generate values of an unresolved shape {shape!r}")
+
+
+def _fill(template: Sequence[str], numbers: Sequence[int]) -> str:
+    return template[0] + "".join(str(n) + piece for n, piece in zip(numbers, template[1:]))
 
 
 def _round(digits: int) -> Callable[[float], float]:
@@ -509,13 +567,13 @@ def generate_inputs(shapes: Sequence[Shape], count: int, seed: int) -> list[tupl
         collect()
     unique: dict[str, tuple[Any, ...]] = {}
     for args in drawn:
-        if _plain(args):
+        if is_plain(args):
             unique.setdefault(repr(args), args)
     ordered = sorted(unique.items(), key=lambda kv: (len(kv[0]), kv[0]))
     return [args for _, args in ordered[:count]]
 
 
-def _plain(value: Any) -> bool:
+def is_plain(value: Any) -> bool:
     """Representable as a Python literal that round-trips (finite floats, builtin containers)."""
     t = type(value)
     if value is None or t in (bool, int, str):
@@ -523,7 +581,7 @@ def _plain(value: Any) -> bool:
     if t is float:
         return math.isfinite(value)
     if t in (list, tuple, set, frozenset):
-        return all(_plain(v) for v in value)
+        return all(is_plain(v) for v in value)
     if t is dict:
-        return all(_plain(k) and _plain(v) for k, v in value.items())
+        return all(is_plain(k) and is_plain(v) for k, v in value.items())
     return False

@@ -18,6 +18,7 @@ from sampler.records import SampleRecord
 from sampler.store import RunStore
 from tasks.types import Task
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
+from verifiers.types import Candidate, Status, Verdict
 
 RIGHT = "def f{i}(x: int) -> int:\n    return x + {i}  # correct\n"
 WRONG = "def f{i}(x: int) -> int:\n    return x\n"
@@ -294,3 +295,61 @@ def test_the_prior_reads_prompt_length_to_keep_late_passers_with_short_prompts(t
     assert max(long_drawn) <= max(one_prior[f"T/{i}"].samples_drawn for i in range(12, 36)) < 10
     short_hopeless = [by_length[f"T/{i}"].samples_drawn for i in range(12) if i not in first_pass]
     assert min(short_hopeless) > max(long_drawn)
+
+
+class DisputingVerifier:
+    """Samples marked ``# correct`` pass everything; ``# disputed`` pass the tests and then
+    fail the property check, as a pipeline reports it; the rest fail the tests."""
+
+    name = "pipeline"
+
+    def verify(self, task: Task, candidates: list[Candidate]) -> list[Verdict]:
+        out = []
+        for c in candidates:
+            if "# correct" in c.source:
+                out.append(Verdict(c.task_id, c.candidate_id, "pipeline", Status.PASSED, "passed tests, properties",
+                                   stages=(("tests", 0.01), ("properties", 0.01))))
+            elif "# disputed" in c.source:
+                out.append(Verdict(c.task_id, c.candidate_id, "properties", Status.FAILED,
+                                   "properties: counterexample: f(1) expected 2, got 3",
+                                   stages=(("tests", 0.01), ("properties", 0.01))))
+            else:
+                out.append(Verdict(c.task_id, c.candidate_id, "tests", Status.FAILED, "tests: AssertionError",
+                                   stages=(("tests", 0.01),)))
+        return out
+
+
+def test_an_answer_disputed_only_by_the_property_check_is_kept_when_nothing_passes_everything(
+        tmp_path: Path) -> None:
+    disputed = "def f{i}(x: int) -> int:\n    return x + {i}  # disputed\n"
+    outputs = {
+        # T/0: a disputed answer first, then one that passes everything: the latter wins.
+        "T/0": [fenced(disputed.format(i=0)), fenced(RIGHT.format(i=0))],
+        # T/1: only disputed answers and failures: the first disputed one is kept, said so.
+        "T/1": [fenced(WRONG.format(i=1)), fenced(disputed.format(i=1)), fenced(disputed.format(i=1))],
+        # T/2: nothing passes the tests: unsolved.
+        "T/2": [fenced(WRONG.format(i=2))] * 3,
+    }
+    report = solve([make_task(i) for i in range(3)], out=tmp_path, backend=ReplayBackend(outputs),
+                   verifier=DisputingVerifier(), sample=SampleConfig(n=3), batch_tasks=3)
+    by_id = {r.task_id: r for r in report.results}
+    assert by_id["T/0"].candidate_id == "s1" and by_id["T/0"].disputed_by == ""
+    assert by_id["T/1"].solved and by_id["T/1"].candidate_id == "s1" and by_id["T/1"].disputed_by == "properties"
+    # A disputed answer does not stop sampling: every cheap sample was drawn looking for a full pass.
+    assert by_id["T/1"].samples_drawn == 3 and by_id["T/1"].passed_samples == 0
+    assert not by_id["T/2"].solved
+    assert report.summary.solved == 2 and report.summary.disputed == 1
+    assert any("1 passed the task's tests but disagreed" in line for line in report.summary.lines())
+    # The record on disk says so too, and the sample itself stays a failure (datasets keep passes only).
+    results = {r["task_id"]: r for r in lines(tmp_path / "results.jsonl")}
+    assert results["T/1"]["disputed_by"] == "properties"
+    assert not any(s["passed"] for s in lines(tmp_path / "samples.jsonl") if s["task_id"] == "T/1")
+
+
+def test_a_record_failing_an_advisory_check_without_having_run_the_tests_is_no_fallback() -> None:
+    no_tests = SampleRecord("t", 0, "s0", "m", False, "failed", 1, "src", verifier="properties",
+                            stage_seconds={"syntax": 0.0, "properties": 0.1})
+    after_tests = dataclasses.replace(no_tests, stage_seconds={"tests": 0.0, "properties": 0.1})
+    errored = dataclasses.replace(after_tests, status="error")
+    assert choose([no_tests]) is None and choose([errored]) is None
+    assert choose([no_tests, after_tests]) is after_tests

