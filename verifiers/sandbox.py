@@ -192,7 +192,9 @@ class _Server:
         """The server's next report; a dead, silent or garbled server is a SandboxError."""
         try:
             reply = recv_msg(self.sock, deadline)
-        except (EOFError, TimeoutError, CodecError, OSError) as exc:
+        except TimeoutError:
+            raise _Overran(f"sandbox {self.mode} did not report by the job's deadline") from None
+        except (EOFError, CodecError, OSError) as exc:
             raise SandboxError(f"sandbox {self.mode} failed: {type(exc).__name__}: {exc}") from None
         if type(reply) is not dict or "fatal" in reply:
             why = reply.get("fatal") if type(reply) is dict else reply
@@ -256,6 +258,15 @@ class _UidAllocator:
 
 
 _UIDS = _UidAllocator()
+
+
+class _Overran(SandboxError):
+    """A server missed the job's deadline (limit plus margin) without reporting."""
+
+
+MAX_CANDIDATE_CHARS = 1_000_000
+"""Longer candidates fail without reaching the sandbox: the job message would not carry
+them (source and compiled code), and no answer to a code task is a megabyte."""
 
 
 @dataclass(frozen=True)
@@ -344,7 +355,15 @@ class _Slot:
             ours.close()
             theirs.close()
         sent = time.monotonic()
-        verdict = self._tests.read(deadline)
+        try:
+            verdict = self._tests.read(deadline)
+        except _Overran:
+            # The test side runs only the task's calibrated tests and decodes what the
+            # candidate returns; past its own alarm it is stuck in C on the candidate's
+            # values (a set of 150k ints with equal hashes): the candidate's timeout.
+            self.stop()
+            return JobReport(Status.TIMEOUT, f"the tests did not finish within {limits.wall_seconds:g} s "
+                             "(stuck on the candidate's values)", time.monotonic() - start)
         got_tests = time.monotonic()
         outcome = self._candidate.read(deadline)
         done = time.monotonic()
@@ -525,6 +544,9 @@ class SandboxPool:
             self._free.put(slot)
 
     def _one(self, task: Task, cand: Candidate, limits: SandboxLimits) -> Verdict:
+        if len(cand.source) > MAX_CANDIDATE_CHARS:
+            detail = f"the candidate is {len(cand.source)} characters, over the limit of {MAX_CANDIDATE_CHARS}"
+            return Verdict(task.task_id, cand.candidate_id, self.verifier, Status.FAILED, detail, 0.0)
         slot = self._free.get()
         try:
             report = self._attempts(slot, task, cand.source, limits)

@@ -295,6 +295,59 @@ def _no_new_privs(libc: ctypes.CDLL) -> None:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
 
 
+# Syscalls a candidate is refused (EPERM): the kernel keyring (per uid: a key outlives
+# the candidate and the run, and the next candidate of the slot could read it), memfd
+# (its pages escape RLIMIT_AS) and the System V / POSIX IPC objects (shared memory,
+# semaphores, message queues: memory outside RLIMIT_AS and state for the next
+# candidate; each candidate also gets a fresh IPC namespace, dropped when it ends).
+_DENIED_SYSCALLS = {
+    "x86_64": (0xC000003E, {
+        "add_key": 248, "request_key": 249, "keyctl": 250, "memfd_create": 319, "memfd_secret": 447,
+        "shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240,
+    }),
+    "aarch64": (0xC00000B7, {
+        "add_key": 217, "request_key": 218, "keyctl": 219, "memfd_create": 279, "memfd_secret": 447,
+        "shmget": 194, "semget": 190, "msgget": 186, "mq_open": 180,
+    }),
+}
+_X32_BIT = 0x40000000
+_SECCOMP_RET_ALLOW = 0x7FFF0000
+_SECCOMP_RET_EPERM = 0x00050000 | 1
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+CLONE_NEWIPC = 0x08000000
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def seccomp_program(machine: str) -> bytes:
+    """The classic-BPF filter: other architectures' and x32 calls, and the denied
+    syscalls, get EPERM; everything else is allowed."""
+    arch, denied = _DENIED_SYSCALLS[machine]
+    ld_abs, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    body: list[tuple[int, int, int, int]] = [(ld_abs, 0, 0, 0)]  # the syscall number
+    tests = [(jge, _X32_BIT)] if machine == "x86_64" else []
+    tests += [(jeq, nr) for nr in sorted(denied.values())]
+    for i, (code, k) in enumerate(tests):
+        body.append((code, len(tests) - i, 0, k))  # true: past the remaining tests and ALLOW, to EPERM
+    program = [(ld_abs, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, _SECCOMP_RET_EPERM),
+               *body, (ret, 0, 0, _SECCOMP_RET_ALLOW), (ret, 0, 0, _SECCOMP_RET_EPERM)]
+    return b"".join(struct.pack("=HBBI", *ins) for ins in program)
+
+
+def _deny_syscalls(libc: ctypes.CDLL) -> None:
+    machine = os.uname().machine
+    if machine not in _DENIED_SYSCALLS:
+        raise OSError(f"no syscall filter for {machine}: refusing to run candidates without one")
+    code = seccomp_program(machine)
+    buf = ctypes.create_string_buffer(code, len(code))
+    prog = _SockFprog(len(code) // 8, ctypes.cast(buf, ctypes.c_void_p))
+    if int(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0)) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP)")
+
+
 # --------------------------------------------------------------------------- candidate side
 
 
@@ -347,7 +400,10 @@ def _candidate_child(libc: ctypes.CDLL, job: dict[str, Any], chan_fd: int, err_f
         ):
             # CPU: SIGXCPU at the soft limit, SIGKILL a second later if it is ignored.
             resource.setrlimit(res, (value, value + 1 if res == resource.RLIMIT_CPU else value))
+        if int(libc.unshare(CLONE_NEWIPC)) != 0:
+            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWIPC)")
         _no_new_privs(libc)
+        _deny_syscalls(libc)
         _drop_to(uid)  # clears every capability: cannot signal, trace or outlive-by-privilege
         os.chdir("/tmp")  # the server's scratch tmpfs (_Scratch): empty, and ours alone while we live
         sock = socket.socket(fileno=3)
@@ -414,20 +470,24 @@ def _serve_candidate(sock: socket.socket, code: Any, entry: str) -> NoReturn:
                 call = reader.recv()
             except EOFError:
                 exit_(0)
+            nonce = call["n"]
             args = decode(call["a"])
             kwargs = decode(call["k"])
             try:
-                reply: dict[str, Any] = {"r": encode(fn(*args, **kwargs))}
+                reply: dict[str, Any] = {"n": nonce, "r": encode(fn(*args, **kwargs))}
+                changed = _changed_arguments(call["a"], args, call["k"], kwargs)
+                if changed:
+                    reply["w"] = changed
                 data = frame(reply)
             except MemoryError:
-                data = frame({"m": "MemoryError"})
+                data = frame({"n": nonce, "m": "MemoryError"})
             except CodecError as exc:
-                data = frame({"f": str(exc)[:TEXT_LIMIT]})
+                data = frame({"n": nonce, "f": str(exc)[:TEXT_LIMIT]})
             except Exception as exc:  # noqa: BLE001 - the test may expect it: ship it as data
-                data = frame({"e": list(_describe(exc))})
+                data = frame({"n": nonce, "e": list(_describe(exc))})
             except BaseException as exc:  # noqa: BLE001 - SystemExit & co: cannot be swallowed by the test
                 name, text = _describe(exc)
-                data = frame({"f": f"{name}: {text}"})
+                data = frame({"n": nonce, "f": f"{name}: {text}"})
             sock.sendall(data)
     except MemoryError:
         try:
@@ -437,6 +497,29 @@ def _serve_candidate(sock: socket.socket, code: Any, entry: str) -> NoReturn:
     except BaseException:  # noqa: BLE001
         exit_(0)
     exit_(0)
+
+
+def _changed_arguments(sent_args: Any, args: list[Any], sent_kwargs: Any, kwargs: dict[str, Any]) -> list[Any]:
+    """The arguments the call mutated, as ``[position or name, new value]`` pairs.
+
+    Arguments cross the channel as copies; sending back what the candidate changed
+    lets the caller's objects change too, as they would in plain Python (a
+    candidate that sorts its argument in place is caught by a test that checks
+    the argument). Compared on the encoded form the call arrived in: no copy is
+    kept, and an unchanged argument costs one encoding.
+    """
+    changed: list[Any] = []
+    for key, before, value in [*zip(range(len(args)), sent_args["l"], args),
+                               *((k, sent, kwargs[k]) for (k, sent) in _kwarg_trees(sent_kwargs))]:
+        if type(value) in (list, dict, set):
+            after = encode(value)
+            if after != before:
+                changed.append([key, after])
+    return changed
+
+
+def _kwarg_trees(sent_kwargs: Any) -> list[tuple[str, Any]]:
+    return [(decode(k), v) for k, v in sent_kwargs["d"]]
 
 
 class _Scratch:
@@ -539,8 +622,26 @@ def candidate_server(ctl: socket.socket) -> None:
     except OSError as exc:
         send_msg(ctl, {"fatal": f"candidate server cannot create PID namespaces: {exc}"})
         return
+    try:
+        _seal_dev_shm(libc)
+    except OSError as exc:
+        send_msg(ctl, {"fatal": f"candidate server cannot seal /dev/shm: {exc}"})
+        return
     scratch = _Scratch(libc)
     _serve_jobs(ctl, "candidate", lambda job, fd: _run_candidate_job(libc, scratch, job, fd))
+
+
+MS_RDONLY = 1
+
+
+def _seal_dev_shm(libc: ctypes.CDLL) -> None:
+    """POSIX shared memory lives in files under /dev/shm, one directory for the whole slot:
+    an empty read-only tmpfs over it leaves no place to share state or memory through."""
+    if not os.path.isdir("/dev/shm"):
+        return
+    opts = b"size=4k,nr_inodes=1,mode=0755"
+    if int(libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, opts)) != 0:
+        raise OSError(ctypes.get_errno(), "mount read-only tmpfs on /dev/shm")
 
 
 def _serve_jobs(ctl: socket.socket, kind: str,
@@ -613,15 +714,28 @@ class _Proxy:
             self._fail("the candidate process ended before answering")
         except (CodecError, OSError) as exc:
             self._fail(f"bad reply from the candidate: {exc}")
-        if type(reply) is not dict or len(reply) != 1:
+        if type(reply) is not dict:
             self._fail("bad reply from the candidate")
         return reply
 
     def wait_ready(self) -> None:
         reply = self._receive()
+        if len(reply) != 1:
+            self._fail("bad reply from the candidate")
         if "ok" in reply:
             return
         self._raise_reply(reply)
+
+    def _answer(self, nonce: str) -> dict[str, Any]:
+        """The reply to the call sent with ``nonce``: a frame the candidate wrote before
+        it was called (while its module loaded, say) cannot know the nonce, so it cannot
+        pass for an answer."""
+        reply = self._receive()
+        if reply.pop("n", None) != nonce:
+            self._fail("the candidate sent a reply to no call (a forged answer)")
+        if not 1 <= len(reply) <= 2 or (len(reply) == 2 and not ("r" in reply and "w" in reply)):
+            self._fail("bad reply from the candidate")
+        return reply
 
     def _raise_reply(self, reply: dict[str, Any]) -> NoReturn:
         if "m" in reply:
@@ -640,8 +754,9 @@ class _Proxy:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.fault:
             raise CandidateFault(self.fault)  # one fault ends the candidate: no more calls
+        nonce = os.urandom(16).hex()
         try:
-            data = frame({"a": encode(list(args)), "k": encode(dict(kwargs))})
+            data = frame({"a": encode(list(args)), "k": encode(dict(kwargs)), "n": nonce})
         except CodecError as exc:
             self.harness = f"the tests passed an argument the channel cannot carry: {exc}"
             raise CandidateFault(self.harness) from None
@@ -649,14 +764,60 @@ class _Proxy:
             self._sock.sendall(data)
         except OSError:
             self._fail("the candidate process ended before answering")
-        reply = self._receive()
+        reply = self._answer(nonce)
         self.calls += 1
         if "r" in reply:
             try:
-                return decode(reply["r"])
+                result = decode(reply["r"])
+                _write_back(args, kwargs, reply.get("w", []))
             except CodecError as exc:
                 self._fail(f"the candidate returned an invalid value: {exc}")
+            return result
         self._raise_reply(reply)
+
+
+def _write_back(args: tuple[Any, ...], kwargs: dict[str, Any], changed: Any) -> None:
+    """Make the caller's arguments what the candidate left them as (see ``_changed_arguments``)."""
+    if type(changed) is not list:
+        raise CodecError("malformed argument changes")
+    for item in changed:
+        if type(item) is not list or len(item) != 2:
+            raise CodecError("malformed argument change")
+        key, tree = item
+        if type(key) is int and 0 <= key < len(args):
+            target = args[key]
+        elif type(key) is str and key in kwargs:
+            target = kwargs[key]
+        else:
+            raise CodecError("a change to no argument")
+        _update_in_place(target, decode(tree))
+
+
+def _update_in_place(target: Any, value: Any) -> None:
+    """``target`` becomes equal to ``value`` keeping its identity, and its nested containers'
+    where the shape allows (a test holding an inner list sees it change too)."""
+    if type(target) is not type(value) or type(target) not in (list, dict, set):
+        raise CodecError("an argument changed type")
+    if type(target) is set:
+        target.clear()
+        target.update(value)
+    elif type(target) is list:
+        for i in range(min(len(target), len(value))):
+            if type(target[i]) is type(value[i]) and type(value[i]) in (list, dict, set):
+                _update_in_place(target[i], value[i])
+            else:
+                target[i] = value[i]
+        del target[len(value):]
+        target.extend(value[len(target):])
+    else:
+        for key in [k for k in target if k not in value]:
+            del target[key]
+        for key, item in value.items():
+            old = target.get(key)
+            if key in target and type(old) is type(item) and type(item) in (list, dict, set):
+                _update_in_place(old, item)
+            else:
+                target[key] = item
 
 
 def _failure_detail(exc: BaseException, test_source: str) -> str:

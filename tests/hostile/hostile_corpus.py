@@ -44,11 +44,38 @@ RAISES = Task(
     canonical_solution="    return int(s)\n",
 )
 
+# Arguments keep Python's semantics across the channel: the caller sees what the candidate did to them.
+SORTED_COPY = Task(
+    task_id="hostile/sorted_copy",
+    prompt='def sorted_copy(xs: list[int]) -> list[int]:\n    """A sorted copy of xs; xs itself is left as it was."""\n',
+    entry_point="sorted_copy",
+    test="def check(candidate):\n    xs = [3, 1, 2]\n    assert candidate(xs) == [1, 2, 3]\n    assert xs == [3, 1, 2]\n",
+    canonical_solution="    return sorted(xs)\n",
+)
+PUSH = Task(
+    task_id="hostile/push",
+    prompt='def push(stack: list[list[int]], x: int) -> None:\n    """Append [x] to stack, and x to its first item."""\n',
+    entry_point="push",
+    test=("def check(candidate):\n    first = [0]\n    stack = [first]\n    assert candidate(stack, 5) is None\n"
+          "    assert stack == [[0, 5], [5]] and stack[0] is first and first == [0, 5]\n"),
+    canonical_solution="    stack[0].append(x)\n    stack.append([x])\n",
+)
+
+# Frames a candidate writes to the channel while its module loads, before any call: the
+# answers DOUBLE's tests expect, then the process leaves (or stays with a wrong function).
+_FORGE = (
+    "import json, os, struct\n"
+    "def _frame(m):\n    d = json.dumps(m).encode()\n    return struct.pack('>I', len(d)) + d\n"
+    "os.write(3, b''.join(_frame(m) for m in ({'ok': 1}, {'r': 4}, {'r': -6}, {'r': 0})))\n"
+)
+
 CONTROLS: list[tuple[Task, str, str]] = [
     (DOUBLE, "control_correct", "def double(x):\n    return 2 * x\n"),
     (DOUBLE, "control_slow", "import time\ndef double(x):\n    time.sleep(0.33)\n    return 2 * x\n"),
     (DOUBLE, "control_helper_and_state", "import math\nK = 2\ndef double(x):\n    return int(math.copysign(abs(x) * K, x)) if x else 0\n"),
     (RAISES, "control_raises_valueerror", "def parse(s):\n    return int(s)\n"),
+    (SORTED_COPY, "control_sorted_copy", "def sorted_copy(xs):\n    return sorted(xs)\n"),
+    (PUSH, "control_push_mutates_its_arguments", "def push(stack, x):\n    stack[0].append(x)\n    stack.append([x])\n"),
 ]
 
 # (task, candidate_id, source): every one must end not-passed.
@@ -221,4 +248,22 @@ HOSTILE: list[tuple[Task, str, str]] = [
      "class ValueError2(Exception): pass\nValueError2.__name__ = 'ValueErrorX'\n"
      "def parse(s):\n    if s == 'zz': raise ValueError2('x')\n    return int(s)\n"),
     (RAISES, "memoryerror_where_valueerror_expected", "def parse(s):\n    if s == 'zz': raise MemoryError\n    return int(s)\n"),
+    # -- forged answers: written to the channel before the call, never in answer to it
+    (DOUBLE, "forge_answers_then_exit", _FORGE + "os._exit(0)\n"),
+    (DOUBLE, "forge_answers_then_serve_wrong", _FORGE + "def double(x):\n    return x\n"),
+    # -- a reply the test side cannot decode in time: 150k ints with one hash, as a set, written
+    #    straight to the channel in answer to the call (so the candidate's own process never builds it)
+    (DOUBLE, "hash_flood_reply",
+     "import json, os, struct, sys, time\n"
+     "def double(x):\n"
+     "    nonce = sys._getframe(1).f_locals['call']['n']\n"
+     "    p = (1 << 61) - 1\n"
+     "    items = [{'i': format(k * p, 'x')} for k in range(1, 150001)]\n"
+     "    d = json.dumps({'n': nonce, 'r': {'s': items}}).encode()\n"
+     "    os.write(3, struct.pack('>I', len(d)) + d)\n"
+     "    time.sleep(100)\n"),
+    # -- a candidate too large for the job message
+    (DOUBLE, "huge_source", "PAD = '" + "a" * 4_000_000 + "'\ndef double(x):\n    return x\n"),
+    # -- in-place mutation of an argument the task says to leave alone
+    (SORTED_COPY, "sort_argument_in_place", "def sorted_copy(xs):\n    xs.sort()\n    return xs\n"),
 ]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from hostile_corpus import CONTROLS, DOUBLE, HOSTILE, RAISES, SECRET
+from hostile_corpus import CONTROLS, DOUBLE, HOSTILE, PUSH, RAISES, SECRET, SORTED_COPY
 from tasks.types import Task
 from verifiers.sandbox import SandboxLimits, SandboxPool, processes_of
 from verifiers.types import Candidate, Status, Verdict
@@ -128,6 +128,11 @@ def test_hostile_statuses_are_specific(pool: SandboxPool) -> None:
         "alloc_8g": Status.MEMORY,
         "memory_at_load": Status.MEMORY,
         "always_equal": Status.FAILED,
+        "forge_answers_then_exit": Status.FAILED,
+        "forge_answers_then_serve_wrong": Status.FAILED,
+        "sort_argument_in_place": Status.FAILED,
+        "hash_flood_reply": Status.TIMEOUT,
+        "huge_source": Status.FAILED,
         "lying_int": Status.FAILED,
         "os_exit_in_call": Status.FAILED,
         "keyboard_interrupt": Status.FAILED,
@@ -175,7 +180,7 @@ def test_shared_starter_corpus(pool: SandboxPool, canary: str, listener: socket.
 
 def test_tasks_used_here_pass_with_their_references(pool: SandboxPool) -> None:
     """Guards the corpus itself: each task is passable, so "not passed" above means something."""
-    for task in (DOUBLE, SECRET, RAISES):
+    for task in (DOUBLE, SECRET, RAISES, SORTED_COPY, PUSH):
         assert task.canonical_solution is not None
         source = task.prompt + task.canonical_solution
         [v] = pool.run(task, [Candidate(task.task_id, "reference", source)])

@@ -1,0 +1,80 @@
+"""Nothing one candidate does is visible to the next one in the same sandbox slot.
+
+Each pair is a *writer* that leaves a marker through a kernel object that outlives
+a process (SysV shared memory, POSIX shared memory, a message queue, the kernel
+keyring) and a *reader* that answers right only if it finds the marker. Both run
+in one slot, writer first; both must fail. Memory outside RLIMIT_AS (memfd) is
+refused too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from hostile_corpus import DOUBLE
+from verifiers.sandbox import SandboxLimits, SandboxPool
+from verifiers import sandbox_runtime
+from verifiers.types import Candidate, Status
+
+LIMITS = SandboxLimits(wall_seconds=2.0, memory_bytes=512 << 20, rerun_timeouts=False, margin_seconds=3.0)
+
+_LIBC = "import ctypes, ctypes.util\nlibc = ctypes.CDLL(ctypes.util.find_library('c'), use_errno=True)\n"
+_ANSWER_IF = "def double(x):\n    return 2 * x if {found} else x\n"
+
+# (name, writer's module code, reader's expression that is True only if the marker is there)
+CHANNELS: list[tuple[str, str, str]] = [
+    ("sysv_shm",
+     _LIBC + "shm_id = libc.shmget(0xB0F, 4096, 0o1666)\n"
+             "if shm_id >= 0:\n"
+             "    libc.shmat.restype = ctypes.c_void_p\n"
+             "    ctypes.memmove(libc.shmat(shm_id, None, 0), b'MARK', 4)\n",
+     "libc.shmget(0xB0F, 0, 0o666) >= 0"),
+    ("posix_shm",
+     "try:\n    open('/dev/shm/bestofn_hostile_mark', 'w').write('MARK')\nexcept OSError:\n    pass\n",
+     "__import__('os').path.exists('/dev/shm/bestofn_hostile_mark')"),
+    ("sysv_msg",
+     _LIBC + "q = libc.msgget(0xB0E, 0o1666)\n"
+             "if q >= 0:\n"
+             "    libc.msgsnd(q, ctypes.c_char_p(b'\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00MARK'), 4, 0)\n",
+     "libc.msgget(0xB0E, 0o666) >= 0"),
+    ("keyring",
+     _LIBC + "libc.syscall(248, b'user', b'bestofn-mark', b'MARK', 4, -4)\n",  # add_key to the user keyring
+     "libc.syscall(249, b'user', b'bestofn-mark', None, 0) > 0"),  # request_key
+]
+
+
+@pytest.fixture
+def one_slot() -> Iterator[SandboxPool]:
+    with SandboxPool(workers=1, limits=LIMITS) as pool:
+        yield pool
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the probes use x86_64 syscall numbers")
+@pytest.mark.parametrize("name,writer,found", CHANNELS, ids=[c[0] for c in CHANNELS])
+def test_a_candidate_leaves_nothing_for_the_next(one_slot: SandboxPool, name: str, writer: str, found: str) -> None:
+    prelude = _LIBC if "libc." in found else ""
+    [wrote] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, f"{name}_writer", writer + "def double(x):\n    return x\n")])
+    [read] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, f"{name}_reader", prelude + _ANSWER_IF.format(found=found))])
+    assert wrote.status is Status.FAILED, wrote
+    assert read.status is Status.FAILED, read  # passing would mean it found the writer's marker
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the probes use x86_64 syscall numbers")
+def test_memfd_and_keyring_are_refused_inside_the_sandbox(one_slot: SandboxPool) -> None:
+    probe = (_LIBC + "import os\n"
+             "def double(x):\n"
+             "    fd = libc.syscall(319, b'bloat', 0)\n"  # memfd_create
+             "    key = libc.syscall(250, 0, -4, 0)\n"  # keyctl(KEYCTL_GET_KEYRING_ID, user keyring)
+             "    errs = (fd, key, ctypes.get_errno())\n"
+             "    return 2 * x if errs[0] == -1 and errs[1] == -1 and errs[2] == 1 else x\n")
+    [v] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "denied", probe)])
+    assert v.status is Status.PASSED, v  # every probe got EPERM (the answer is right only then)
+
+
+def test_seccomp_program_denies_only_what_it_lists() -> None:
+    program = sandbox_runtime.seccomp_program("x86_64")
+    denied = sandbox_runtime._DENIED_SYSCALLS["x86_64"][1]
+    assert len(program) % 8 == 0 and len(program) // 8 == 6 + 1 + len(denied)
