@@ -1,11 +1,12 @@
 """A verdict cache: a duplicate sample is verified once.
 
 Keyed by (task id, task digest, code hash, verifier name, verifier version). The
-code hash is of the *normalised* source: ``ast.dump(ast.parse(src))``, so
-comments, blank lines and formatting vanish (the raw text when it does not
-parse). A verifier that reads comments (mypy honours ``# type:`` and
-``# mypy:`` comments) must key on the raw text instead: ``code_key(src,
-raw=True)``. The task digest guards against a task id reused with other text.
+code hash is of the exact source text. A normalised key (the AST without
+comments and positions) found more duplicates, but a candidate can observe what
+it drops: its own line numbers through its frames, and mypy reads ``# type:``
+comments. A wrong twin that differs from a correct one only there got the
+correct one's cached pass. The task digest guards against a task id reused with
+other text.
 
 ERROR verdicts are never stored (an infrastructure fault must be retried).
 Cached verdicts are re-issued with the new candidate's id and ``seconds=0``.
@@ -14,7 +15,6 @@ In memory, thread-safe.
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import hashlib
 import threading
@@ -24,18 +24,9 @@ from tasks.types import Task
 from verifiers.types import Candidate, Status, Verdict
 
 
-def normalise(source: str) -> str:
-    """The source with comments and formatting gone; itself when it does not parse."""
-    try:
-        return ast.dump(ast.parse(source))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return source
-
-
-def code_key(source: str, raw: bool = False) -> str:
-    text = source if raw else normalise(source)
-    prefix = "raw\0" if raw or text is source else "ast\0"
-    return hashlib.sha256((prefix + text).encode("utf-8", "surrogatepass")).hexdigest()
+def code_key(source: str) -> str:
+    """The source's hash: same text, same key; any other byte, another key."""
+    return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -62,8 +53,8 @@ class VerdictCache:
         self._misses = 0
 
     @staticmethod
-    def key(task: Task, candidate: Candidate, verifier: str, version: str, raw: bool = False) -> CacheKey:
-        return CacheKey(task.task_id, task.digest()[:16], code_key(candidate.source, raw), verifier, version)
+    def key(task: Task, candidate: Candidate, verifier: str, version: str) -> CacheKey:
+        return CacheKey(task.task_id, task.digest()[:16], code_key(candidate.source), verifier, version)
 
     def get(self, key: CacheKey, candidate: Candidate) -> Verdict | None:
         """The stored verdict re-issued for ``candidate``, or None."""

@@ -14,9 +14,8 @@ verdict of a candidate is its first non-pass (``verifier`` is the failing
 stage's name, its detail is prefixed with it); ERROR stays ERROR; a candidate
 that passed every stage that ran gets PASSED from ``pipeline``.
 
-Every stage goes through a ``VerdictCache`` (unless disabled): duplicates, in
-the batch or seen before, are verified once (``mypy`` keys on the raw text,
-since comments change its verdict; the others on the normalised AST).
+Every stage goes through a ``VerdictCache`` (unless disabled): duplicates (the
+same text), in the batch or seen before, are verified once.
 ``stats()`` gives per-stage counts and times, cumulative since construction or
 ``reset_stats()``.
 """
@@ -79,8 +78,6 @@ class Stage:
     name: str
     verifier: Verifier
     version: str = "0"
-    raw_key: bool = False
-    """Cache on the raw text rather than the normalised AST (the verifier reads comments)."""
     applies: Callable[[Task], bool] | None = None
 
 
@@ -201,7 +198,7 @@ class Pipeline:
             if self.cache is None:
                 groups[j] = [j]
                 continue
-            key = VerdictCache.key(task, cand, stage.name, stage.version, stage.raw_key)
+            key = VerdictCache.key(task, cand, stage.name, stage.version)
             hit = self.cache.get(key, cand)
             if hit is not None:
                 results[j] = hit
@@ -304,7 +301,7 @@ def make_pipeline(
                 checker = TypeCheckVerifier(typecheck)
                 owned.insert(0, checker)
                 version = f"{mypy.version.__version__}:{_digest(checker.config)}"
-                built.append(Stage("mypy", checker, version, raw_key=True))
+                built.append(Stage("mypy", checker, version))
             elif name == "tests":
                 tests = UnitTestVerifier(pool=shared, limits=limits)
                 owned.insert(0, tests)

@@ -80,8 +80,22 @@ def test_each_stage_sees_only_the_survivors(pipeline: Pipeline) -> None:
     assert all(s.seconds > 0 for s in stats.values())
 
 
+def test_a_twin_that_differs_only_in_what_a_candidate_can_observe_is_verified_on_its_own(
+        pipeline: Pipeline) -> None:
+    """Same AST, other line numbers: a candidate can read its own line number from its
+    frame, so the wrong twin must not get the right one's cached pass."""
+    task = Task("T/parse-twin", PROMPT, "parse_ints", TEST, TASK.canonical_solution)
+    right = ("import sys\nfrom typing import List\n\n\ndef parse_ints(text: str) -> List[int]:\n"
+             "    if sys._getframe().f_lineno == 6:\n        return [int(x) for x in text.split(',') if x]\n"
+             "    return []\n")
+    twin = "# one more line\n" + right
+    [good, bad] = pipeline.verify(task, [Candidate(task.task_id, "right", right), Candidate(task.task_id, "twin", twin)])
+    assert good.status is Status.PASSED, good.detail
+    assert bad.status is Status.FAILED and bad.verifier == "tests", bad.detail
+
+
 def test_duplicates_are_verified_once(pipeline: Pipeline) -> None:
-    assert code_key(GOOD) == code_key(GOOD_REFORMATTED) != code_key(GOOD, raw=True)
+    assert code_key(GOOD) == code_key(str(GOOD)) != code_key(GOOD_REFORMATTED)
     task = Task("T/parse-dup", PROMPT, "parse_ints", TEST, TASK.canonical_solution)
     batch = [Candidate(task.task_id, f"d{i}", src) for i, src in enumerate([GOOD, GOOD, GOOD_REFORMATTED])]
     pipeline.reset_stats()
@@ -89,9 +103,9 @@ def test_duplicates_are_verified_once(pipeline: Pipeline) -> None:
     assert [v.status for v in first] == [Status.PASSED] * 3
     assert [v.candidate_id for v in first] == ["d0", "d1", "d2"]
     stats = pipeline.stats()
-    assert (stats["tests"].ran, stats["tests"].cached) == (1, 2)
-    assert (stats["properties"].ran, stats["properties"].cached) == (1, 2)
-    assert (stats["mypy"].ran, stats["mypy"].cached) == (2, 1)  # mypy reads comments: raw-text key
+    # Same text: verified once. Other comments and spacing: verified again (see the next test).
+    for name in ("mypy", "tests", "properties"):
+        assert (stats[name].ran, stats[name].cached) == (2, 1), name
     pipeline.reset_stats()
     again = pipeline.verify(task, [Candidate(task.task_id, "later", GOOD)])
     assert again[0].status is Status.PASSED and again[0].candidate_id == "later"
