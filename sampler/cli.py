@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -402,7 +404,26 @@ def _generate(args: argparse.Namespace) -> int:
     return 1 if report.incomplete else 0
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler, ``kill``): unwinds like Ctrl-C, so every engine, sandbox and
+    worker the run started is closed by the code that started it, and results stay on disk."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None, cluster_factory: ClusterFactory | None = None) -> int:
+    if threading.current_thread() is not threading.main_thread():
+        return _main(argv, cluster_factory)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _main(argv, cluster_factory)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: Sequence[str] | None, cluster_factory: ClusterFactory | None) -> int:
     try:
         args = _parser().parse_args(argv)
         if args.command == "solve":
@@ -420,9 +441,9 @@ def main(argv: Sequence[str] | None = None, cluster_factory: ClusterFactory | No
     except BestofnError as exc:
         print(f"bestofn: infrastructure error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("bestofn: interrupted; results so far are on disk, rerun to resume", file=sys.stderr)
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130
 
 
 if __name__ == "__main__":
