@@ -167,6 +167,9 @@ class BestOfN:
         self._parked: dict[str, _TaskRun] = {}
         """Tasks the budget would stop on a prior still learning from other tasks, waiting
         for their final decision."""
+        self._escalating: dict[str, _TaskRun] = {}
+        """Tasks the budget sends to the strong tier, waiting until the cheap tier has no
+        work left (see "Escalation last" below)."""
         self._owner: dict[str, str] = {}
         """Request id -> task id, for every request in flight."""
         self._results: list[TaskResult] = []
@@ -188,7 +191,7 @@ class BestOfN:
             threads = max(self.config.verify_threads,
                           int(getattr(self.verifier, "parallelism", 0) or 0))
             with ThreadPoolExecutor(threads, thread_name_prefix="verify") as pool:
-                while self._pending or self._runs or self._queued or self._parked:
+                while self._pending or self._runs or self._queued or self._parked or self._escalating:
                     self._admit()
                     arrived = self._poll(wait_s=0.0 if futures else 0.5)
                     for task_id, items in arrived.items():
@@ -405,13 +408,8 @@ class BestOfN:
             return
         if decision.action is Action.ESCALATE and self.strong is not None \
                 and self.config.escalation is not None:
-            requests = round_requests(run.task, run.strong_rounds, list(run.samples.values()),
-                                      self.config.sample, self.config.escalation,
-                                      request_prefix(run.task.task_id, STRONG),
-                                      prefill=self.config.strong_prefill)
-            run.strong_rounds += 1
-            run.round_open = True
-            self._submit(run, self.strong, requests, STRONG)
+            if not self._defer_escalation(run):
+                self._escalate(run)
             return
         if decision.revisable and self._learning():
             self._park(run)
@@ -477,8 +475,45 @@ class BestOfN:
             elif self._parked and not self._learning():
                 task_id = next(iter(self._parked))
                 self._runs[task_id] = self._parked.pop(task_id)
+            elif self._escalating and not self._cheap_work_left():
+                # The budget's decision stands: re-deciding now, on a prior that has since
+                # seen every task, could send the task back to the cheap tier.
+                task_id = next(iter(self._escalating))
+                self._runs[task_id] = run = self._escalating.pop(task_id)
+                self._escalate(run)
             else:
                 return
+
+    # Escalation last. On one machine the two tiers share the cores: while the strong
+    # tier works, the cheap one is paused (HoldsOtherWhileBusy), so an escalation in the
+    # middle of the run stops every cheap task for the minute a 1.5B round takes on two
+    # cores. Escalations wait until the cheap tier has nothing left to do and then go
+    # together, batch_tasks at a time, which also keeps the strong engine's batch full.
+    # A separate strong engine (its own GPU, a remote server) is not held up by this
+    # either way; the cost there is only that strong answers arrive at the end.
+
+    def _escalate(self, run: _TaskRun) -> None:
+        assert self.strong is not None and self.config.escalation is not None
+        requests = round_requests(run.task, run.strong_rounds, list(run.samples.values()),
+                                  self.config.sample, self.config.escalation,
+                                  request_prefix(run.task.task_id, STRONG),
+                                  prefill=self.config.strong_prefill)
+        run.strong_rounds += 1
+        run.round_open = True
+        self._submit(run, self.strong, requests, STRONG)
+
+    def _cheap_work_left(self) -> bool:
+        """Tasks still to sample or decide on the cheap tier (a run in its strong round is not)."""
+        return bool(self._pending or self._queued or self._parked) \
+            or any(not r.idle() and r.strong_rounds == 0 for r in self._runs.values())
+
+    def _defer_escalation(self, run: _TaskRun) -> bool:
+        """True when ``run`` must wait with its escalation (it then holds no batch slot)."""
+        if run.strong_rounds > 0 or self.strong is self.cheap or not self._cheap_work_left():
+            return False
+        del self._runs[run.task.task_id]
+        self._escalating[run.task.task_id] = run
+        return True
 
     def _more_cheap(self, run: _TaskRun) -> bool:
         """Without stop-on-first-pass every one of the n cheap samples is drawn."""

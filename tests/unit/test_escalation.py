@@ -1,9 +1,11 @@
 """Escalation to the strong tier: only on verified failure, with the failures in the prompt."""
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from sampler.api import solve
+from sampler.backends.base import GenerationRequest
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, EscalationConfig, SampleConfig, TierPrice
 from sampler.escalation import informative_failures
@@ -95,3 +97,32 @@ def test_most_informative_failures_first() -> None:
                rec(4, "tests", "", status="timeout")]
     chosen = informative_failures(samples, 3)
     assert [s.sample_index for s in chosen] == [1, 4, 3]
+
+
+class OrderedReplay(ReplayBackend):
+    """A replay engine that notes, in a log shared with the other tier, what it was asked for."""
+
+    def __init__(self, outputs: dict[str, list[str]], model: str, log: list[str]) -> None:
+        super().__init__(outputs, model=model)
+        self.log = log
+
+    def submit(self, requests: Sequence[GenerationRequest]) -> None:
+        self.log += [f"{self.model}:{r.request_id}" for r in requests]
+        super().submit(requests)
+
+
+def test_escalations_wait_until_the_cheap_tier_has_nothing_left(tmp_path: Path) -> None:
+    """On shared cores the strong tier pauses the cheap one: escalating mid-run would stall
+    every cheap task. Task 0 fails early; its strong round still comes after the last cheap
+    request of every other task, and all escalations then go together."""
+    log: list[str] = []
+    pattern = {0: [False] * 2, 1: [False] * 2, **{i: [False, True] for i in range(2, 8)}}
+    cheap = OrderedReplay(script(pattern), "cheap", log)
+    strong = OrderedReplay(strong_script({i: [True] * 2 for i in range(8)}), "strong", log)
+    report = solve([make_task(i) for i in range(8)], out=tmp_path, backend=cheap, strong_backend=strong,
+                   verifier=MarkerVerifier(), sample=SampleConfig(n=2), batch_tasks=2,
+                   escalation=EscalationConfig(samples=2, rounds=1))
+    assert report.summary.solved == 8
+    first_strong = next(i for i, entry in enumerate(log) if entry.startswith("strong:"))
+    assert all(entry.startswith("strong:") for entry in log[first_strong:])
+    assert {r.task_id for r in report.results if r.tier == "strong"} == {"T/0", "T/1"}
