@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = {"tasks": 0, "verifiers": 1, "sampler": 2, "cluster": 3}
+LAYERS = {"tasks": 0, "verifiers": 1, "sampler": 2, "cluster": 3, "bestofn": 4}
 
 
 def modules() -> dict[str, Path]:
@@ -86,3 +86,16 @@ def test_mypy_strict_is_clean() -> None:
 
     stdout, stderr, status = api.run(["--strict", "--no-error-summary", *LAYERS])
     assert status == 0, stdout + stderr
+
+
+def test_the_public_package_exposes_the_api_and_imports_nothing_heavy() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, bestofn\n"
+            "assert callable(bestofn.solve) and callable(bestofn.verify) and bestofn.__version__\n"
+            "assert all(hasattr(bestofn, name) for name in bestofn.__all__)\n"
+            "print(sorted(m for m in ('vllm', 'ray', 'torch') if m in sys.modules))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
