@@ -2,8 +2,10 @@
 
 Stages, always in this order whatever order they are named in:
 
-* ``syntax``: ``compile()`` in our process (compiling executes nothing);
-* ``mypy``: ``TypeCheckVerifier`` (static, no execution);
+* ``syntax``: ``compile()`` (compiling executes nothing);
+* ``mypy``: ``TypeCheckVerifier`` (static, no execution); these two run in guarded
+  worker processes (``verifiers.guarded``): what they read can crash or bloat a
+  compiler, never the verifier's own process;
 * ``tests``: ``UnitTestVerifier`` (the task's tests, in the sandbox);
 * ``properties``: ``PropertyVerifier`` (differential testing, in the sandbox; it
   shares the tests' ``SandboxPool``).
@@ -23,6 +25,7 @@ same text), in the batch or seen before, are verified once.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import threading
 import time
@@ -34,6 +37,7 @@ from typing import Any, Protocol
 from tasks.errors import ConfigError, InfrastructureError, UnknownNameError
 from tasks.types import Task
 from verifiers.cache import CacheKey, VerdictCache
+from verifiers.guarded import GuardedVerifier
 from verifiers.properties import PropertyConfig, PropertyVerifier
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.typecheck import TypeCheckConfig, TypeCheckVerifier
@@ -294,13 +298,16 @@ def make_pipeline(
             owned.append(shared)
         for name in names:
             if name == "syntax":
-                built.append(Stage("syntax", SyntaxVerifier(), SyntaxVerifier.version))
+                compiler = GuardedVerifier(SyntaxVerifier, "syntax")
+                owned.insert(0, compiler)
+                built.append(Stage("syntax", compiler, SyntaxVerifier.version))
             elif name == "mypy":
                 import mypy.version
 
-                checker = TypeCheckVerifier(typecheck)
+                config = typecheck if typecheck is not None else TypeCheckConfig()
+                checker = GuardedVerifier(functools.partial(TypeCheckVerifier, config), "mypy")
                 owned.insert(0, checker)
-                version = f"{mypy.version.__version__}:{_digest(checker.config)}"
+                version = f"{mypy.version.__version__}:{_digest(config)}"
                 built.append(Stage("mypy", checker, version))
             elif name == "tests":
                 tests = UnitTestVerifier(pool=shared, limits=limits)

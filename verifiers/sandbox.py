@@ -264,6 +264,9 @@ class _Overran(SandboxError):
     """A server missed the job's deadline (limit plus margin) without reporting."""
 
 
+PRECOMPILE_CHARS = 8192
+"""Candidates up to this long are compiled here, once, and arrive marshalled (cheaper
+than compiling in every forked child); longer ones are compiled in the sandbox."""
 MAX_CANDIDATE_CHARS = 1_000_000
 """Longer candidates fail without reaching the sandbox: the job message would not carry
 them (source and compiled code), and no answer to a code task is a megabyte."""
@@ -384,7 +387,12 @@ def _compiled(source: str) -> dict[str, str]:
     """The candidate compiled here, marshalled, for the sandbox to load (see sandbox_runtime._candidate_code).
 
     Empty when it does not compile: the sandbox then compiles it and reports the error as the candidate's.
+    Also empty for a long candidate: compiling pathological code can take gigabytes
+    (8,000 chained ``or``: 2.6 GB), which here would be ours; the sandbox compiles
+    it within the candidate's own limits.
     """
+    if len(source) > PRECOMPILE_CHARS:
+        return {}
     try:
         code = compile_candidate(source)
     except COMPILE_ERRORS:

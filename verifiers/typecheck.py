@@ -3,7 +3,8 @@
 Candidates that pass thin unit tests can still be type-wrong (``-> int`` that can
 return ``None``, ``-> List[int]`` that returns a ``str``); this check catches them
 statically. Candidate code is never executed: it is written as modules into a
-private temporary directory and checked by mypy in-process (``mypy.api.run``),
+private temporary directory and checked by mypy (``mypy.api.run``) in the
+pipeline's guarded worker process (``verifiers.guarded``),
 many candidates per run, each as its own module, its errors mapped back by module
 file name.
 
@@ -132,6 +133,10 @@ _RUN_FLAGS: tuple[str, ...] = (
     "--no-color-output",
     "--show-absolute-path",
     "--follow-imports=silent",
+    # Installed packages are not read: a candidate's ``import torch`` inside a
+    # function made mypy analyse torch (758 MB, 45 s). Their names are Any instead.
+    "--no-site-packages",
+    "--ignore-missing-imports",
 )
 
 _MODULE_PREFIX = "bestofn_cand_"

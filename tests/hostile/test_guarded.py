@@ -1,0 +1,106 @@
+"""Checks that read candidate text (compile, mypy) cannot take the verifier down with them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from crashing_checks import CrashOnMarker, NeverStarts
+from hostile_corpus import DOUBLE
+from tasks.errors import InfrastructureError
+from verifiers.guarded import GuardedVerifier
+from verifiers.pipeline import make_pipeline
+from verifiers.types import Candidate, Status
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = "def double(x: int) -> int:\n    return 2 * x\n"
+
+
+def cands(*sources: str) -> list[Candidate]:
+    return [Candidate(DOUBLE.task_id, f"c{i}", s) for i, s in enumerate(sources)]
+
+
+def test_a_crash_is_the_culprits_verdict_and_every_other_candidate_gets_its_own() -> None:
+    with GuardedVerifier(CrashOnMarker, "crashy", memory_bytes=1 << 30, seconds_per_candidate=3.0,
+                         start_seconds=10.0) as guarded:
+        verdicts = guarded.verify(DOUBLE, cands(GOOD, GOOD + "# segfault\n", GOOD + "# bloat\n", GOOD + "# hang\n", GOOD))
+        assert [v.status for v in verdicts] == [Status.PASSED, Status.FAILED, Status.FAILED, Status.FAILED,
+                                                 Status.PASSED]
+        assert "crashed on this candidate: killed by SIGSEGV" in verdicts[1].detail
+        assert "crashed on this candidate" in verdicts[2].detail  # MemoryError, or killed at the limit
+        assert "no verdict within" in verdicts[3].detail
+        assert verdicts[0].detail != f"pid {os.getpid()}"  # it ran in another process
+        again = guarded.verify(DOUBLE, cands(GOOD))  # the worker is back for the next batch
+        assert again[0].status is Status.PASSED
+
+
+def test_a_worker_that_cannot_start_is_infrastructure_not_a_candidates_fault() -> None:
+    with GuardedVerifier(NeverStarts, "broken") as guarded, pytest.raises(InfrastructureError, match="no checker"):
+        guarded.verify(DOUBLE, cands(GOOD))
+
+
+# What crashed or bloated the in-process checks (issue: a verifier that dies loses every verdict).
+BOMBS = {
+    "or_chain": "def double(x: int) -> int:\n    return 2 * x if (" + " or ".join(["1"] * 20000) + ") else 0\n",
+    "plus_chain": "def double(x: int) -> int:\n    return 2 * x + 0 * (" + " + ".join(["1"] * 4000) + ")\n",
+    "big_literal": "T = [" + ", ".join(["1234567"] * 250_000) + "]\ndef double(x: int) -> int:\n    return 2 * x\n",
+    "union_return": "def double(x: int) -> " + " | ".join(["int"] * 800) + ":\n    return 2 * x\n",
+    "imports_torch": "def double(x: int) -> int:\n    import torch\n    return 2 * x\n",
+}
+
+
+def test_the_default_static_checks_survive_every_bomb() -> None:
+    with make_pipeline(["syntax", "mypy"]) as pipeline:
+        start = time.monotonic()
+        verdicts = pipeline.verify(DOUBLE, cands(GOOD, *BOMBS.values()))
+        elapsed = time.monotonic() - start
+    by_name = dict(zip(["good", *BOMBS], verdicts))
+    assert by_name["good"].status is Status.PASSED, by_name["good"]
+    for name, verdict in by_name.items():
+        assert verdict.status is not Status.ERROR, (name, verdict)
+    assert by_name["imports_torch"].status is Status.PASSED  # installed packages are not analysed
+    assert elapsed < 120
+
+
+def peak_rss_while(command: list[str]) -> tuple[int, subprocess.CompletedProcess[str]]:
+    """The command's own peak resident memory (VmHWM), read just before it exits."""
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) * 1024)
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.05)
+    out, err = proc.communicate()
+    return peak, subprocess.CompletedProcess(command, proc.returncode, out, err)
+
+
+VERIFIER_PEAK_BYTES = 600 << 20
+"""The bound the README states for the verifier process, whatever the candidates."""
+
+
+def test_the_verifier_process_stays_small_whatever_the_candidates(tmp_path: Path) -> None:
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(json.dumps({"task_id": DOUBLE.task_id, "prompt": DOUBLE.prompt, "entry_point": "double",
+                                 "test": DOUBLE.test, "canonical_solution": DOUBLE.canonical_solution}) + "\n")
+    rows = [{"task_id": DOUBLE.task_id, "candidate_id": name, "solution": source}
+            for name, source in [("good", GOOD), *BOMBS.items()]]
+    candidates = tmp_path / "cands.jsonl"
+    candidates.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "verdicts.jsonl"
+    peak, proc = peak_rss_while([sys.executable, "-m", "sampler.cli", "verify", str(tasks), str(candidates),
+                                 "--out", str(out), "--quiet"])
+    assert proc.returncode == 0, proc.stderr
+    verdicts = {v["candidate_id"]: v for v in map(json.loads, out.read_text().splitlines())}
+    assert verdicts["good"]["status"] == "passed"
+    assert all(v["status"] != "error" for v in verdicts.values()), verdicts
+    assert 0 < peak < VERIFIER_PEAK_BYTES, f"peak {peak >> 20} MiB"
