@@ -14,17 +14,22 @@ process group on ``close``. Its log goes to a file, never the terminal.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import http.client
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from sampler.backends.base import GenerationRequest
 from sampler.backends.openai_compat import OpenAICompatBackend
 from tasks.errors import BackendError, ConfigError
 
@@ -204,6 +209,47 @@ class LlamaCppBackend(OpenAICompatBackend):
         # A long read timeout: this server may be paused while the strong tier works.
         super().__init__(self.server.base_url, name, max_concurrency=config.slots, api_key="",
                          timeout=3600.0, retries=0, supports_prefill=True)
+        self._count_lock = threading.Lock()
+        self._prompt_counts: dict[str, int] = {}
+
+    def count_prompt_tokens(self, request: GenerationRequest) -> int:
+        """A stream we hang up at the code's end carries no usage report: the server's
+        own chat template and tokenizer count the prompt (prefill included), once per
+        distinct prompt. 0 when the server cannot say (the count is for costs only)."""
+        key = hashlib.sha256(repr((request.messages, request.prompt, request.prefill)).encode(
+            "utf-8", "surrogatepass")).hexdigest()
+        with self._count_lock:
+            known = self._prompt_counts.get(key)
+        if known is not None:
+            return known
+        try:
+            if request.messages is not None:
+                messages = [{"role": m.role, "content": m.content} for m in request.messages]
+                text = str(self._post_json("/apply-template", {"messages": messages})["prompt"])
+            else:
+                text = request.prompt
+            tokens = self._post_json("/tokenize", {"content": text + request.prefill, "add_special": True})["tokens"]
+            count = len(tokens) if isinstance(tokens, list) else 0
+        except (OSError, ValueError, KeyError, TypeError, http.client.HTTPException):
+            return 0
+        with self._count_lock:
+            self._prompt_counts[key] = count
+        return count
+
+    def _post_json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=60)
+        try:
+            conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+            response = conn.getresponse()
+            data = response.read()
+            if response.status != 200:
+                raise ValueError(f"{path}: HTTP {response.status}")
+            parsed = json.loads(data)
+            if not isinstance(parsed, dict):
+                raise ValueError(f"{path}: not an object")
+            return parsed
+        finally:
+            conn.close()
 
     def pause(self) -> None:
         self.server.pause()

@@ -236,6 +236,12 @@ class OpenAICompatBackend:
     def _route(request: GenerationRequest) -> str:
         return "/chat/completions" if request.messages is not None else "/completions"
 
+    def count_prompt_tokens(self, request: GenerationRequest) -> int:
+        """The request's prompt tokens when the stream ended without a usage report (we
+        hung up at the code's end, or the server sends none): 0 here, as unknown; a
+        server that can count them says how (``LlamaCppBackend``)."""
+        return 0
+
     def payload(self, request: GenerationRequest) -> dict[str, Any]:
         """The JSON body sent for ``request``."""
         body: dict[str, Any] = {
@@ -423,6 +429,8 @@ class OpenAICompatBackend:
             error: BackendError | None = None
             try:
                 self._run(call)
+                if not call.prompt_tokens and not call.aborted:
+                    call.prompt_tokens = self.count_prompt_tokens(call.request)
             except BackendError as exc:
                 error = exc
             except Exception as exc:  # a server speaking something else: still infrastructure

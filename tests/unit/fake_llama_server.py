@@ -2,7 +2,9 @@
 and a streamed ``/v1/chat/completions`` answering every request with one function.
 
 ``--alias crash`` exits at once with a message (a server that cannot start);
-``--alias slow`` is never healthy. It records its pid in ``$FAKE_LLAMA_PIDFILE``.
+``--alias slow`` is never healthy; ``--alias nousage`` streams no usage report (as
+when the client hangs up at the code's end), and its ``/apply-template`` and
+``/tokenize`` count one token per word. It records its pid in ``$FAKE_LLAMA_PIDFILE``.
 """
 
 from __future__ import annotations
@@ -46,8 +48,21 @@ def main() -> None:
             self.end_headers()
             self.wfile.write(body)
 
+        def reply(self, obj: dict[str, Any]) -> None:
+            body = json.dumps(obj).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def do_POST(self) -> None:
             request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if self.path == "/apply-template":
+                self.reply({"prompt": " ".join(m["content"] for m in request["messages"])})
+                return
+            if self.path == "/tokenize":
+                self.reply({"tokens": list(range(len(request["content"].split())))})
+                return
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
@@ -63,7 +78,7 @@ def main() -> None:
             end = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
             usage = {"choices": [], "usage": {"prompt_tokens": 7, "completion_tokens": len(ANSWER)},
                      "model": request.get("model")}
-            for event in (end, usage):
+            for event in (end, usage) if alias != "nousage" else (end,):
                 self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()

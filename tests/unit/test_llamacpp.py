@@ -78,6 +78,22 @@ def test_prefilled_answer_reads_as_a_whole_answer(fake_server: Path, tmp_path: P
     assert completion.tokens == 2  # the prefill is not generated
 
 
+def test_prompt_tokens_are_counted_by_the_server_when_the_stream_has_no_usage(fake_server: Path,
+                                                                               tmp_path: Path) -> None:
+    """A stream cut at the code's end reports no usage: the server's template and
+    tokenizer count the prompt (the fake: one token per word), once per prompt."""
+    backend = LlamaCppBackend("nousage", tmp_path / "model.gguf", LlamaCppConfig(slots=1), tmp_path / "l.log")
+    try:
+        request = GenerationRequest("r0", 1, 0.7, 0.95, 64, 1, messages=(ChatMessage("user", "add two numbers"),),
+                                    stop_at_code_end=True, entry_point="add", prefill="```python\ndef add(a, b):\n")
+        [gen] = backend.generate([request])
+        assert gen.prompt_tokens == len(("add two numbers" + request.prefill).split())
+        [again] = backend.generate([dataclasses.replace(request, request_id="r1")])
+        assert again.prompt_tokens == gen.prompt_tokens
+    finally:
+        backend.close()
+
+
 def test_server_that_dies_at_start_is_an_infrastructure_error(fake_server: Path, tmp_path: Path) -> None:
     with pytest.raises(BackendError, match="exited with 3 while starting.*failed to load model"):
         LlamaCppBackend("crash", tmp_path / "m.gguf", LlamaCppConfig(), tmp_path / "server.log")
