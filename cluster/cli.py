@@ -7,7 +7,6 @@ Ray itself is imported only when a run asks for the cluster.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 
@@ -19,5 +18,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return sampler.cli.main(argv, cluster_factory=build)
 
 
+def run() -> None:
+    """The console script: ``main``, then out without the interpreter's teardown."""
+    import sampler.cli
+
+    sampler.cli.exit_fast(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -46,6 +46,12 @@ MAX_MESSAGE = 16 * 1024 * 1024
 """Largest frame either side accepts: a huge return value is a failure, not an OOM of the harness."""
 MAX_DEPTH = 100
 """Deepest nesting the codec carries; far above any HumanEval value, far below the recursion limit."""
+REPLY_HEADROOM_DEPTH = 10
+REPLY_MAX_MESSAGE = MAX_MESSAGE // 2
+"""What the candidate sends (results, changed arguments) is held to less than what the
+tests may send, so a test that passes a candidate's value back to it in a later call
+(wrapped a few levels deep, or beside another argument) can always send it: the call
+cannot fail for the candidate's value and be blamed on the tests."""
 _SMALL_INT = 1 << 63
 """Ints outside this range travel as hex: decimal str() of huge ints is capped (and slow) in 3.11."""
 TEXT_LIMIT = 300
@@ -64,13 +70,13 @@ class CodecError(ValueError):
 # --------------------------------------------------------------------------- codec
 
 
-def encode(value: object) -> Any:
+def encode(value: object, max_depth: int = MAX_DEPTH) -> Any:
     """Plain data to a JSON-able tree. Exact types only, so lying subclasses cannot cross."""
-    return _encode(value, 0)
+    return _encode(value, 0, max_depth)
 
 
-def _encode(x: object, depth: int) -> Any:
-    if depth > MAX_DEPTH:
+def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH) -> Any:
+    if depth > max_depth:
         raise CodecError("value nested too deeply")
     t = type(x)
     if x is None or t is bool or t is str or t is float:
@@ -81,23 +87,23 @@ def _encode(x: object, depth: int) -> Any:
     if t is list or t is tuple or t is set or t is frozenset:
         assert isinstance(x, (list, tuple, set, frozenset))
         tag = {list: "l", tuple: "t", set: "s", frozenset: "f"}[t]
-        return {tag: [_encode(v, depth + 1) for v in x]}
+        return {tag: [_encode(v, depth + 1, max_depth) for v in x]}
     if t is dict:
         assert isinstance(x, dict)
-        return {"d": [[_encode(k, depth + 1), _encode(v, depth + 1)] for k, v in x.items()]}
+        return {"d": [[_encode(k, depth + 1, max_depth), _encode(v, depth + 1, max_depth)] for k, v in x.items()]}
     if t is bytes:
         assert isinstance(x, bytes)
         return {"b": base64.b64encode(x).decode("ascii")}
     raise CodecError(f"cannot send a value of type {_type_name(x)}")
 
 
-def decode(tree: Any) -> Any:
+def decode(tree: Any, max_depth: int = MAX_DEPTH) -> Any:
     """Validate a JSON tree strictly and rebuild the plain value; anything unexpected raises CodecError."""
-    return _decode(tree, 0)
+    return _decode(tree, 0, max_depth)
 
 
-def _decode(x: Any, depth: int) -> Any:
-    if depth > MAX_DEPTH:
+def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH) -> Any:
+    if depth > max_depth:
         raise CodecError("value nested too deeply")
     t = type(x)
     if x is None or t is bool or t is str or t is int or t is float:
@@ -126,13 +132,13 @@ def _decode(x: Any, depth: int) -> Any:
         for pair in body:
             if type(pair) is not list or len(pair) != 2:
                 raise CodecError("malformed dict item")
-            key = _decode(pair[0], depth + 1)
+            key = _decode(pair[0], depth + 1, max_depth)
             try:
-                out[key] = _decode(pair[1], depth + 1)
+                out[key] = _decode(pair[1], depth + 1, max_depth)
             except TypeError:
                 raise CodecError("unhashable dict key") from None
         return out
-    items = [_decode(v, depth + 1) for v in body]
+    items = [_decode(v, depth + 1, max_depth) for v in body]
     if tag == "l":
         return items
     if tag == "t":
@@ -150,13 +156,13 @@ def _decode(x: Any, depth: int) -> Any:
 # --------------------------------------------------------------------------- framing
 
 
-def frame(message: Any) -> bytes:
+def frame(message: Any, limit: int = MAX_MESSAGE) -> bytes:
     """One length-prefixed JSON frame; refuses to build one the peer would refuse."""
     try:
         data = json.dumps(message, separators=(",", ":")).encode("ascii")
     except (ValueError, TypeError, RecursionError) as exc:
         raise CodecError(f"cannot frame message: {type(exc).__name__}") from None
-    if len(data) > MAX_MESSAGE:
+    if len(data) > limit:
         raise CodecError("message too large")
     return struct.pack(">I", len(data)) + data
 
@@ -215,17 +221,18 @@ class FrameReader:
     so the socket stays blocking and a call costs two syscalls a side.
     """
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, limit: int = MAX_MESSAGE) -> None:
         sock.setblocking(True)
         self._sock = sock
         self._buf = bytearray()
+        self._limit = limit
 
     def recv(self) -> Any:
         buf = self._buf
         while True:
             if len(buf) >= 4:
                 (size,) = struct.unpack_from(">I", buf)
-                if size > MAX_MESSAGE:
+                if size > self._limit:
                     raise CodecError("message too large")
                 end = 4 + size
                 if len(buf) >= end:
@@ -300,16 +307,28 @@ def _no_new_privs(libc: ctypes.CDLL) -> None:
 # (its pages escape RLIMIT_AS) and the System V / POSIX IPC objects (shared memory,
 # semaphores, message queues: memory outside RLIMIT_AS and state for the next
 # candidate; each candidate also gets a fresh IPC namespace, dropped when it ends).
+#
+# And namespaces: a candidate that makes a user namespace can mount its own tmpfs of any
+# size (memory outside every limit): unshare, setns and the mount calls are refused,
+# clone with a CLONE_NEW* flag is refused, and clone3 (whose flags sit in memory a
+# filter cannot read) answers ENOSYS, so the C library falls back to clone.
 _DENIED_SYSCALLS = {
     "x86_64": (0xC000003E, {
         "add_key": 248, "request_key": 249, "keyctl": 250, "memfd_create": 319, "memfd_secret": 447,
         "shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240,
-    }),
+        "unshare": 272, "setns": 308, "mount": 165, "umount2": 166, "pivot_root": 155,
+        "fsopen": 430, "fsmount": 432, "open_tree": 428, "move_mount": 429,
+    }, {"clone": 56, "clone3": 435}),
     "aarch64": (0xC00000B7, {
         "add_key": 217, "request_key": 218, "keyctl": 219, "memfd_create": 279, "memfd_secret": 447,
         "shmget": 194, "semget": 190, "msgget": 186, "mq_open": 180,
-    }),
+        "unshare": 97, "setns": 268, "mount": 40, "umount2": 39, "pivot_root": 41,
+        "fsopen": 430, "fsmount": 432, "open_tree": 428, "move_mount": 429,
+    }, {"clone": 220, "clone3": 435}),
 }
+_CLONE_NEW_FLAGS = 0x7E020000
+"""CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET."""
+_SECCOMP_RET_ENOSYS = 0x00050000 | 38
 _X32_BIT = 0x40000000
 _SECCOMP_RET_ALLOW = 0x7FFF0000
 _SECCOMP_RET_EPERM = 0x00050000 | 1
@@ -323,17 +342,31 @@ class _SockFprog(ctypes.Structure):
 
 
 def seccomp_program(machine: str) -> bytes:
-    """The classic-BPF filter: other architectures' and x32 calls, and the denied
-    syscalls, get EPERM; everything else is allowed."""
-    arch, denied = _DENIED_SYSCALLS[machine]
-    ld_abs, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
-    body: list[tuple[int, int, int, int]] = [(ld_abs, 0, 0, 0)]  # the syscall number
+    """The classic-BPF filter: other architectures' and x32 calls, the denied syscalls
+    and clone with a namespace flag get EPERM, clone3 ENOSYS; everything else is allowed."""
+    arch, denied, clones = _DENIED_SYSCALLS[machine]
+    ld_abs, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
     tests = [(jge, _X32_BIT)] if machine == "x86_64" else []
     tests += [(jeq, nr) for nr in sorted(denied.values())]
+    # Layout after the tests: [clone3?] [clone?] ALLOW | LD flags, JSET NEW*, ALLOW | EPERM, ENOSYS
+    n = len(tests)
+    program: list[tuple[int, int, int, int]] = [
+        (ld_abs, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, _SECCOMP_RET_EPERM),
+        (ld_abs, 0, 0, 0),  # the syscall number
+    ]
+    # From test i, EPERM is (n - i) + 2 (clone3, clone) + 1 (ALLOW) + 3 (the flag check) - 1 ahead.
     for i, (code, k) in enumerate(tests):
-        body.append((code, len(tests) - i, 0, k))  # true: past the remaining tests and ALLOW, to EPERM
-    program = [(ld_abs, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, _SECCOMP_RET_EPERM),
-               *body, (ret, 0, 0, _SECCOMP_RET_ALLOW), (ret, 0, 0, _SECCOMP_RET_EPERM)]
+        program.append((code, n - i - 1 + 6, 0, k))
+    program += [
+        (jeq, 6, 0, clones["clone3"]),  # -> ENOSYS
+        (jeq, 1, 0, clones["clone"]),  # -> the flag check
+        (ret, 0, 0, _SECCOMP_RET_ALLOW),
+        (ld_abs, 0, 0, 16),  # clone's flags: the low half of its first argument
+        (jset, 1, 0, _CLONE_NEW_FLAGS),  # -> EPERM
+        (ret, 0, 0, _SECCOMP_RET_ALLOW),
+        (ret, 0, 0, _SECCOMP_RET_EPERM),
+        (ret, 0, 0, _SECCOMP_RET_ENOSYS),
+    ]
     return b"".join(struct.pack("=HBBI", *ins) for ins in program)
 
 
@@ -474,11 +507,11 @@ def _serve_candidate(sock: socket.socket, code: Any, entry: str) -> NoReturn:
             args = decode(call["a"])
             kwargs = decode(call["k"])
             try:
-                reply: dict[str, Any] = {"n": nonce, "r": encode(fn(*args, **kwargs))}
+                reply: dict[str, Any] = {"n": nonce, "r": encode(fn(*args, **kwargs), _REPLY_DEPTH)}
                 changed = _changed_arguments(call["a"], args, call["k"], kwargs)
                 if changed:
                     reply["w"] = changed
-                data = frame(reply)
+                data = frame(reply, REPLY_MAX_MESSAGE)
             except MemoryError:
                 data = frame({"n": nonce, "m": "MemoryError"})
             except CodecError as exc:
@@ -512,10 +545,13 @@ def _changed_arguments(sent_args: Any, args: list[Any], sent_kwargs: Any, kwargs
     for key, before, value in [*zip(range(len(args)), sent_args["l"], args),
                                *((k, sent, kwargs[k]) for (k, sent) in _kwarg_trees(sent_kwargs))]:
         if type(value) in (list, dict, set):
-            after = encode(value)
+            after = encode(value, _REPLY_DEPTH)
             if after != before:
                 changed.append([key, after])
     return changed
+
+
+_REPLY_DEPTH = MAX_DEPTH - REPLY_HEADROOM_DEPTH
 
 
 def _kwarg_trees(sent_kwargs: Any) -> list[tuple[str, Any]]:
@@ -523,40 +559,32 @@ def _kwarg_trees(sent_kwargs: Any) -> list[tuple[str, Any]]:
 
 
 class _Scratch:
-    """The candidates' /tmp (and cwd): one tmpfs of this server, fresh for every candidate.
+    """The candidates' /tmp (and cwd): a size-capped tmpfs of this server, a fresh one for
+    every candidate.
 
-    A tmpfs per candidate in its own mount namespace cost ~0.3 ms of CPU per
-    candidate to set up and tear down. Instead the server mounts one over /tmp
-    and, after each candidate (when every process of it is gone: PID 1 of its
-    namespace was reaped), looks whether it left anything there; only then is it
-    replaced by a fresh one. So no candidate ever sees another's files. The
-    server, without CAP_DAC_OVERRIDE, could not always delete them itself (a
-    candidate can make an unreadable directory); dropping the mount always works.
+    Replaced after every candidate (when every process of it is gone: PID 1 of its
+    namespace was reaped), even one that left nothing: a tmpfs reused when empty
+    still carried its inode counter to the next candidate, a channel of any integer
+    (found by red-teaming). The server, without CAP_DAC_OVERRIDE, could not always
+    delete a candidate's files itself (a candidate can make an unreadable
+    directory); dropping the mount always works. About 0.3 ms per candidate.
     """
 
     def __init__(self, libc: ctypes.CDLL) -> None:
         self._libc = libc
-        self._size: int | None = None
-        self._dirty = True
+        self._mounted = False
 
     def ready(self, size: int) -> None:
-        if self._size == size and not self._dirty:
-            return
-        if self._size is not None and int(self._libc.umount2(b"/tmp", MNT_DETACH)) != 0:
+        if self._mounted and int(self._libc.umount2(b"/tmp", MNT_DETACH)) != 0:
             raise OSError(ctypes.get_errno(), "umount /tmp")
-        self._size = None
+        self._mounted = False
         opts = f"size={size},nr_inodes=4096,mode=1777".encode()
         if int(self._libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, opts)) != 0:
             raise OSError(ctypes.get_errno(), "mount tmpfs on /tmp")
-        self._size, self._dirty = size, False
+        self._mounted = True
 
     def used(self) -> None:
-        """After a candidate is gone: anything left in /tmp makes the next one get a fresh tmpfs."""
-        try:
-            with os.scandir("/tmp") as entries:
-                self._dirty = next(entries, None) is not None
-        except OSError:
-            self._dirty = True
+        """After a candidate is gone (the next ``ready`` replaces the mount)."""
 
 
 def _run_candidate_job(libc: ctypes.CDLL, scratch: _Scratch, job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
@@ -675,8 +703,13 @@ class CandidateFault(BaseException):
 _BUILTIN_EXCEPTIONS = {
     name: cls
     for name, cls in vars(builtins).items()
-    if isinstance(cls, type) and issubclass(cls, Exception) and cls is not MemoryError
+    if isinstance(cls, type) and issubclass(cls, Exception)
+    and cls not in (MemoryError, StopIteration, StopAsyncIteration)
 }
+"""Raised again on the test side, so a test expecting one sees it. Not StopIteration:
+raised inside ``all(map(candidate, xs))`` it would end the iteration early and pass
+the test; a function that raises it to its caller is a fault, as Python itself makes
+it one in a generator (PEP 479)."""
 
 
 def _rebuild(cls: type[Exception], text: str) -> Exception:
@@ -695,7 +728,7 @@ class _Proxy:
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
-        self._reader = FrameReader(sock)
+        self._reader = FrameReader(sock, REPLY_MAX_MESSAGE)
         self.calls = 0
         self.fault = ""
         self.memory = False
@@ -768,7 +801,7 @@ class _Proxy:
         self.calls += 1
         if "r" in reply:
             try:
-                result = decode(reply["r"])
+                result = decode(reply["r"], _REPLY_DEPTH)
                 _write_back(args, kwargs, reply.get("w", []))
             except CodecError as exc:
                 self._fail(f"the candidate returned an invalid value: {exc}")
@@ -790,7 +823,7 @@ def _write_back(args: tuple[Any, ...], kwargs: dict[str, Any], changed: Any) -> 
             target = kwargs[key]
         else:
             raise CodecError("a change to no argument")
-        _update_in_place(target, decode(tree))
+        _update_in_place(target, decode(tree, _REPLY_DEPTH))
 
 
 def _update_in_place(target: Any, value: Any) -> None:

@@ -264,6 +264,8 @@ HOSTILE: list[tuple[Task, str, str]] = [
      "    time.sleep(100)\n"),
     # -- a candidate too large for the job message
     (DOUBLE, "huge_source", "PAD = '" + "a" * 4_000_000 + "'\ndef double(x):\n    return x\n"),
+    # -- StopIteration ends all(map(candidate, ...)) early in the tests (red team)
+    (DOUBLE, "stop_iteration", "def double(x):\n    raise StopIteration\n"),
     # -- in-place mutation of an argument the task says to leave alone
     (SORTED_COPY, "sort_argument_in_place", "def sorted_copy(xs):\n    xs.sort()\n    return xs\n"),
 ]

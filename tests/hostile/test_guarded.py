@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -70,18 +71,20 @@ def test_the_default_static_checks_survive_every_bomb() -> None:
 
 def peak_rss_while(command: list[str]) -> tuple[int, subprocess.CompletedProcess[str]]:
     """The command's own peak resident memory (VmHWM), read just before it exits."""
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0
-    while proc.poll() is None:
-        try:
-            for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]) * 1024)
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.05)
-    out, err = proc.communicate()
-    return peak, subprocess.CompletedProcess(command, proc.returncode, out, err)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err, text=True)
+        peak = 0
+        while proc.poll() is None:
+            try:
+                for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]) * 1024)
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.05)
+        out.seek(0)
+        err.seek(0)
+        return peak, subprocess.CompletedProcess(command, proc.returncode, out.read(), err.read())
 
 
 VERIFIER_PEAK_BYTES = 600 << 20

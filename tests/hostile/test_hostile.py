@@ -185,3 +185,29 @@ def test_tasks_used_here_pass_with_their_references(pool: SandboxPool) -> None:
         source = task.prompt + task.canonical_solution
         [v] = pool.run(task, [Candidate(task.task_id, "reference", source)])
         assert v.status is Status.PASSED, v
+
+
+# A test that hands the candidate's own value back to it: the call must go through, or
+# fail as the candidate's fault, never as the harness's (red team).
+ROUND_TRIP = Task(
+    task_id="hostile/round_trip",
+    prompt='def ident(v: object) -> object:\n    """Return v unchanged."""\n',
+    entry_point="ident",
+    test=("def check(candidate):\n    v = candidate([1])\n    assert candidate(v) == [1]\n"
+          "    xs = [1, 2]\n    assert candidate(xs) == [1, 2]\n    assert candidate(xs) == [1, 2]\n"),
+    canonical_solution="    return v\n",
+)
+
+
+def test_a_value_the_candidate_made_never_becomes_a_harness_error(pool: SandboxPool) -> None:
+    deep = "def _deep():\n    v = 0\n    for _ in range(100):\n        v = [v]\n    return v\n"
+    items = [
+        (ROUND_TRIP, "deep_result", deep + "def ident(v):\n    return _deep()\n"),
+        (ROUND_TRIP, "deep_write_back", deep + "def ident(v):\n    v[:] = [_deep()[0]]\n    return [1]\n"),
+        (ROUND_TRIP, "huge_write_back", "def ident(v):\n    v[:] = ['a' * (16 * 1024 * 1024 - 67)]\n    return [1]\n"),
+        (ROUND_TRIP, "control_round_trip", "def ident(v):\n    return v\n"),
+    ]
+    got = {v.candidate_id: v for v in _run_all(pool, items)}
+    assert got["control_round_trip"].status is Status.PASSED, got["control_round_trip"]
+    for cid in ("deep_result", "deep_write_back", "huge_write_back"):
+        assert got[cid].status is Status.FAILED, got[cid]

@@ -10,6 +10,7 @@ refused too.
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Iterator
 
 import pytest
@@ -74,7 +75,58 @@ def test_memfd_and_keyring_are_refused_inside_the_sandbox(one_slot: SandboxPool)
     assert v.status is Status.PASSED, v  # every probe got EPERM (the answer is right only then)
 
 
-def test_seccomp_program_denies_only_what_it_lists() -> None:
+def _run_filter(program: bytes, nr: int, arch: int = 0xC000003E, arg0: int = 0) -> int:
+    """A classic-BPF interpreter for the few instructions the filter uses."""
+    code = [struct.unpack("=HBBI", program[i:i + 8]) for i in range(0, len(program), 8)]
+    pc, acc = 0, 0
+    data = {0: nr, 4: arch, 16: arg0 & 0xFFFFFFFF}
+    while True:
+        op, jt, jf, k = code[pc]
+        if op == 0x20:
+            acc, pc = data[k], pc + 1
+        elif op in (0x15, 0x35, 0x45):
+            hit = acc == k if op == 0x15 else acc >= k if op == 0x35 else bool(acc & k)
+            pc += 1 + (jt if hit else jf)
+        else:
+            assert op == 0x06
+            return k
+
+
+def test_the_syscall_filter_refuses_exactly_what_it_lists() -> None:
     program = sandbox_runtime.seccomp_program("x86_64")
-    denied = sandbox_runtime._DENIED_SYSCALLS["x86_64"][1]
-    assert len(program) % 8 == 0 and len(program) // 8 == 6 + 1 + len(denied)
+    allow, eperm, enosys = 0x7FFF0000, 0x00050001, 0x00050026
+    _, denied, _ = sandbox_runtime._DENIED_SYSCALLS["x86_64"]
+    for name, nr in denied.items():
+        assert _run_filter(program, nr) == eperm, name
+        assert _run_filter(program, nr | 0x40000000) == eperm, name  # the x32 alias too
+    for nr in (0, 1, 2, 9, 57, 59, 60, 231):  # read, write, open, mmap, fork, execve, exit, exit_group
+        assert _run_filter(program, nr) == allow, nr
+    assert _run_filter(program, 56, arg0=0x11) == allow  # fork-like clone: SIGCHLD, no namespace
+    assert _run_filter(program, 56, arg0=0x003D0F00) == allow  # a thread (CLONE_VM | ... | SETTLS)
+    assert _run_filter(program, 56, arg0=0x10000000 | 0x11) == eperm  # CLONE_NEWUSER
+    assert _run_filter(program, 435) == enosys  # clone3: the C library falls back to clone
+    assert _run_filter(program, 0, arch=0x40000003) == eperm  # i386 calls from a 64-bit process
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the probe uses x86_64 syscall numbers")
+def test_no_user_namespace_to_mount_memory_outside_the_limits(one_slot: SandboxPool) -> None:
+    """A user namespace would let a candidate mount a tmpfs of any size (red team)."""
+    probe = (_LIBC + "import os\nWROTE = 0\nlibc.prctl(4, 1, 0, 0, 0)\n"
+             "if libc.unshare(0x10000000 | 0x00020000) == 0:\n"
+             "    WROTE = 1\n"
+             "def double(x):\n    return 2 * x if WROTE else x\n")
+    threads = ("import threading\nout = []\nt = threading.Thread(target=lambda: out.append(1))\nt.start()\n"
+               "t.join()\ndef double(x):\n    return 2 * x if out == [1] else x\n")
+    [userns, thread] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "userns", probe),
+                                             Candidate(DOUBLE.task_id, "threads", threads)])
+    assert userns.status is Status.FAILED, userns
+    assert thread.status is Status.PASSED, thread  # threads (clone, or clone3's fallback) still work
+
+
+def test_the_scratch_directory_carries_no_counter_to_the_next_candidate(one_slot: SandboxPool) -> None:
+    """A tmpfs reused while empty kept its inode counter: any integer could cross (red team)."""
+    writer = "import os\nfor i in range(300):\n    open('f', 'w').close()\n    os.remove('f')\ndef double(x):\n    return x\n"
+    reader = "import os\nopen('g', 'w').close()\nINO = os.stat('g').st_ino\ndef double(x):\n    return 2 * x if INO > 100 else x\n"
+    [wrote] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "inode_writer", writer)])
+    [read] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "inode_reader", reader)])
+    assert wrote.status is Status.FAILED and read.status is Status.FAILED, read
