@@ -227,7 +227,7 @@ class LlamaCppBackend(OpenAICompatBackend):
                 messages = [{"role": m.role, "content": m.content} for m in request.messages]
                 text = str(self._post_json("/apply-template", {"messages": messages})["prompt"])
             else:
-                text = request.prompt
+                text = request.prompt or ""
             tokens = self._post_json("/tokenize", {"content": text + request.prefill, "add_special": True})["tokens"]
             count = len(tokens) if isinstance(tokens, list) else 0
         except (OSError, ValueError, KeyError, TypeError, http.client.HTTPException):
