@@ -26,7 +26,9 @@ def test_default_cheap_tier_and_real_strong_tier(tmp_path: Path) -> None:
                if s["tier"] == "cheap")
     assert sum(r["solved"] for r in results) >= 1, proc.stderr[-2000:]
     for r in results:
-        assert r["solved"] == any(s["passed"] for s in samples if s["task_id"] == r["task_id"])
+        passed = any(s["passed"] for s in samples if s["task_id"] == r["task_id"])
+        # Solved: a sample passed every check, or (disputed_by) passed the tests and only the property check disagreed.
+        assert r["solved"] == (passed or bool(r["disputed_by"]))
     assert list(out.glob("llama-server-*.log")), "the engine's log goes to the run directory"
 
     # The strong tier for real: cheap answers scripted wrong, so the task escalates.
