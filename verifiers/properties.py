@@ -459,6 +459,15 @@ def _bestofn_reorderings(args):
     return out
 
 
+def _bestofn_call(reference, args, per_call):
+    """The reference on a copy of ``args``, under the alarm (_BestofnSlow past ``per_call`` s)."""
+    try:
+        _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, per_call)
+        return reference(*_bestofn_copy.deepcopy(args))
+    finally:
+        _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, 0)
+
+
 def _bestofn_order_sensitive(reference, args, expected, per_call):
     """None when no argument is a list; else whether reordering a list changes the answer."""
     others = _bestofn_reorderings(args)
@@ -466,11 +475,7 @@ def _bestofn_order_sensitive(reference, args, expected, per_call):
         return None
     for other in others:
         try:
-            try:
-                _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, per_call)
-                again = reference(*_bestofn_copy.deepcopy(other))
-            finally:
-                _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, 0)
+            again = _bestofn_call(reference, other, per_call)
         except BaseException:
             return True
         if not _bestofn_same(expected, again):
@@ -486,11 +491,7 @@ def check(candidate):
     for index, args in enumerate(_BESTOFN_INPUTS):
         start = _bestofn_time.perf_counter()
         try:
-            try:
-                _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, {per_call})
-                expected = reference(*_bestofn_copy.deepcopy(args))
-            finally:
-                _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, 0)
+            expected = _bestofn_call(reference, args, {per_call})
         except _BestofnSlow:
             slow += 1
             continue
@@ -514,11 +515,7 @@ def check(candidate):
             sensitive |= 1 << index
     for args in _BESTOFN_EXAMPLES:
         try:
-            try:
-                _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, {per_call})
-                expected = reference(*_bestofn_copy.deepcopy(args))
-            finally:
-                _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, 0)
+            expected = _bestofn_call(reference, args, {per_call})
         except BaseException:
             continue
         order = _bestofn_order_sensitive(reference, args, expected, {per_call})
