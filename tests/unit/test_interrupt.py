@@ -15,9 +15,9 @@ from tasks.schema import write_tasks
 from tests.unit.fakes import ROOT, make_task
 
 
-def session_members(sid: int) -> list[int]:
-    """Live processes in session ``sid`` (the run and everything it started without a new session)."""
-    found = []
+def live_processes() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, session id) of every live (non-zombie) process."""
+    found = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -26,23 +26,19 @@ def session_members(sid: int) -> list[int]:
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2:].split()
-        if fields[0] != "Z" and int(fields[3]) == sid:
-            found.append(int(entry))
+        if fields[0] != "Z":
+            found[int(entry)] = (int(fields[1]), int(fields[3]))
     return found
+
+
+def session_members(sid: int) -> list[int]:
+    """Live processes in session ``sid`` (the run and everything it started without a new session)."""
+    return [pid for pid, (_, session) in live_processes().items() if session == sid]
 
 
 def sandbox_descendants(pid: int) -> list[int]:
     """Processes whose ancestry leads to ``pid`` (sandbox servers start their own sessions)."""
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()
-            if fields[0] != "Z":
-                parents[int(entry)] = int(fields[1])
+    parents = {p: parent for p, (parent, _) in live_processes().items()}
     out = []
     for child in parents:
         p = child
@@ -88,7 +84,6 @@ def test_sigterm_to_the_process_group_ends_the_run_and_everything_it_started(tmp
     assert "Traceback" not in stderr
     time.sleep(1)
     assert session_members(proc.pid) == []
-    assert [p for p in started if Path(f"/proc/{p}").exists() and "Z" not in Path(f"/proc/{p}/stat").read_text()
-            .split(")")[-1].split()[0]] == []
+    assert [p for p in started if p in live_processes()] == []
     kept = [json.loads(line) for line in out.read_text().splitlines()]
     assert kept and all(v["status"] in ("passed", "failed", "timeout") for v in kept)
