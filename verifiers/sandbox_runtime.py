@@ -583,9 +583,6 @@ class _Scratch:
             raise OSError(ctypes.get_errno(), "mount tmpfs on /tmp")
         self._mounted = True
 
-    def used(self) -> None:
-        """After a candidate is gone (the next ``ready`` replaces the mount)."""
-
 
 def _run_candidate_job(libc: ctypes.CDLL, scratch: _Scratch, job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     start = time.monotonic()
@@ -620,7 +617,6 @@ def _run_candidate_job(libc: ctypes.CDLL, scratch: _Scratch, job: dict[str, Any]
     if end != "exit":
         os.kill(pid, signal.SIGKILL)  # PID 1 of its namespace: the kernel takes every descendant with it
     _pid, status, usage = os.wait4(pid, 0)
-    scratch.used()
     marks = {"c_start": start, "c_forked": forked, "c_ended": ended, "c_reaped": time.monotonic()}
     seconds = time.monotonic() - start
     os.close(pidfd)
