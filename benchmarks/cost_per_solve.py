@@ -64,6 +64,7 @@ def _run_arm(arm: str, out: Path, common: list[str]) -> float:
                "--quiet"]
     print(f"[{arm}] {' '.join(command[2:])}", file=sys.stderr, flush=True)
     started = time.monotonic()
+    (out / f"{arm}.start").write_text(f"{time.time():.3f}\n")
     with open(out / f"{arm}.log", "ab") as log:
         proc = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
         try:
@@ -144,7 +145,25 @@ def main() -> int:
         if r.escalated:
             print(f"{'':<30} cheap tier solved {r.solved_cheap}, {r.escalated} escalated, "
                   f"strong tier solved {r.solved_strong}", file=sys.stderr)
+        curve = _solved_by_minute(args.out, r.arm)
+        if curve:
+            print(f"{'':<30} solved (every check passed) by wall time: "
+                  + ", ".join(f"{m} min {n}" for m, n in curve), file=sys.stderr)
     return 0
+
+
+def _solved_by_minute(out: Path, arm: str, minutes: tuple[int, ...] = (10, 15, 20, 30, 45, 60, 90)
+                      ) -> list[tuple[int, int]]:
+    """Tasks solved with every check passed within each wall time of the arm's start
+    (results' ``finished_at``): the comparison of arms at equal wall time."""
+    start_file = out / f"{arm}.start"
+    if not start_file.exists():
+        return []
+    start = float(start_file.read_text())
+    times = sorted(float(str(r.get("finished_at") or 0)) - start
+                   for r in _read(out / arm / "results.jsonl")
+                   if r.get("solved") and not r.get("disputed_by") and r.get("finished_at"))
+    return [(m, sum(t <= m * 60 for t in times)) for m in minutes if not times or m * 60 <= times[-1] + 600]
 
 
 if __name__ == "__main__":

@@ -111,12 +111,15 @@ def _task_and_sampling_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip", type=int, default=0,
                         help="leave out the first K tasks (before --limit: a held-out slice)")
     parser.add_argument("--limit", type=int, help="only the first K tasks")
-    parser.add_argument("-n", "--samples", dest="n", type=int, default=_env_int("N", 5),
+    parser.add_argument("-n", "--samples", dest="n", type=int, default=_env_int("N", 3),
                         help="samples per task [env BESTOFN_N]")
     parser.add_argument("--seed", type=int, default=_env_int("SEED", 0),
                         help="base seed [env BESTOFN_SEED]")
     parser.add_argument("--temperature", type=float, default=0.7, help="sampling temperature")
     parser.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling mass")
+    parser.add_argument("--greedy-first", action=argparse.BooleanOptionalAction, default=True,
+                        help="solve: draw each task's first sample greedily (temperature 0), the "
+                             "rest at --temperature (scale and generate draw every sample alike)")
     parser.add_argument("--max-tokens", type=int, default=512, help="generated tokens per sample")
     parser.add_argument("--prompt-style", choices=[s.value for s in PromptStyle],
                         default=PromptStyle.CHAT.value,
@@ -166,7 +169,8 @@ def _tier_args(parser: argparse.ArgumentParser) -> None:
                              "engine with repair prompts and a larger budget) or 'none'. Default: "
                              f"{QWEN_STRONG} when the cheap tier is the default {DEFAULT_MODEL}, "
                              "else none [env BESTOFN_STRONG]")
-    parser.add_argument("--strong-samples", type=int, default=4, help="strong samples per round")
+    parser.add_argument("--strong-samples", type=int, default=2,
+                        help="strong samples per round (one request: the prompt is read once)")
     parser.add_argument("--strong-rounds", type=int, default=1,
                         help="strong rounds: a draft, then review-and-repair rounds")
     parser.add_argument("--strong-max-tokens", type=int, default=1024,
@@ -357,7 +361,7 @@ def _sample_config(args: argparse.Namespace) -> SampleConfig:
     if args.tasks is not None and args.suite is not None:
         raise InputError("give a tasks file or --suite, not both")
     return SampleConfig(n=args.n, temperature=args.temperature, top_p=args.top_p,
-                        max_tokens=args.max_tokens, seed=args.seed,
+                        max_tokens=args.max_tokens, seed=args.seed, greedy_first=args.greedy_first,
                         prompt_style=PromptStyle(args.prompt_style),
                         stop_at_code_end=args.stop_at_code_end)
 

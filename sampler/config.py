@@ -25,12 +25,16 @@ class PromptStyle(StrEnum):
 
 @dataclass(frozen=True)
 class SampleConfig:
-    n: int = 5
-    """Candidates per task from the cheap model. 5: on 2 CPU cores the packaged 0.5B
-    decodes about 30 tokens/s, and a task it has failed 5 times is better sent to the
-    strong tier than sampled 5 more times (README, "Cost")."""
+    n: int = 3
+    """Candidates per task from the cheap model. 3: on the full HumanEval run with the
+    packaged 0.5B (2 CPU cores, docs/ENGINES.md) its 4th and 5th samples passed 5% and
+    4% of the tasks that reached them (against 17% for the 2nd and 3rd): past 3 the
+    machine's time is better spent on the strong tier."""
     temperature: float = 0.7
     top_p: float = 0.95
+    greedy_first: bool = True
+    """Sample 0 at temperature 0 (the rest at ``temperature``). Off for scaling runs,
+    whose pass@k estimates need samples drawn alike."""
     max_tokens: int = 512
     """Generated tokens per sample at most."""
     seed: int = 0
@@ -199,9 +203,11 @@ class BudgetConfig:
 class EscalationConfig:
     """The strong tier's budget for a task no cheap sample solved."""
 
-    samples: int = 4
-    """Samples per round: round 0 drafts from the task and the cheap failures; each
-    later round reviews and repairs the best failing draft."""
+    samples: int = 2
+    """Samples per round, drawn as one request (the 1.5B reads its ~400-token prompt
+    once, not once per sample; on 2 cores it reads about 40 tokens/s). 2: a round of
+    4 took about 4.5 minutes per task on the full HumanEval run. Round 0 drafts from
+    the task and the cheap failures; each later round repairs the best failing draft."""
     rounds: int = 1
     """1: on 2 CPU cores the packaged 1.5B decodes about 11 tokens/s; a repair round
     (``rounds=2``) doubles the strong tier's cost on the tasks it cannot solve."""

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from sampler.backends.base import ChatMessage, GenerationRequest
 from sampler.config import EscalationConfig, SampleConfig
-from sampler.prompting import ANSWER_PREFILL, CHAT_INSTRUCTION, task_seed
+from sampler.prompting import ANSWER_PREFILL, CHAT_INSTRUCTION, PREFILL_STOPS, task_seed
 from sampler.records import CHEAP, STRONG, SampleRecord
 from tasks.types import Task
 
@@ -35,8 +35,16 @@ REPAIR_INSTRUCTION = (
 )
 
 
+CODE_END = "```"
+"""A prefilled answer's code ends where the model closes its block; said to the server,
+because a round's samples share one request (below), which the client cannot cut
+sample by sample."""
+
+
 def template_id(prefill: bool = False) -> str:
-    text = DRAFT_FAILURES + FAILURE + REPAIR_INSTRUCTION + ("|prefill:" + ANSWER_PREFILL if prefill else "")
+    text = DRAFT_FAILURES + FAILURE + REPAIR_INSTRUCTION + "|one-request-per-round"
+    if prefill:
+        text += "|prefill:" + ANSWER_PREFILL + "|stops:" + "|".join((*PREFILL_STOPS, CODE_END))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
@@ -75,17 +83,20 @@ def _describe(sample: SampleRecord) -> tuple[str, str, str]:
 
 
 def _request(task: Task, text: str, sample: SampleConfig, escalation: EscalationConfig,
-             round_index: int, index: int, request_id: str, prefill: bool) -> GenerationRequest:
+             round_index: int, request_id: str, prefill: bool) -> GenerationRequest:
+    """A round's samples as one request for ``escalation.samples`` completions: the
+    strong model reads the prompt (task and failures, about 400 tokens) once, not once
+    per sample (llama.cpp copies the processed prompt to each completion's slot)."""
     return GenerationRequest(
-        request_id=request_id, n=1, temperature=escalation.temperature, top_p=sample.top_p,
-        max_tokens=escalation.max_tokens,
-        seed=(task_seed(sample.seed, task.task_id + "|strong") + 1000 * round_index + index)
-        % (2**31 - 1),
+        request_id=request_id, n=escalation.samples, temperature=escalation.temperature,
+        top_p=sample.top_p, max_tokens=escalation.max_tokens,
+        seed=(task_seed(sample.seed, task.task_id + "|strong") + 1000 * round_index) % (2**31 - 1),
         messages=(ChatMessage("user", text),), task_id=task.task_id,
-        first_index=round_index * escalation.samples + index,
+        first_index=round_index * escalation.samples,
         # Only the first python block is verified: what the model says after it is
         # paid for and thrown away, on the tier whose tokens cost most.
         stop_at_code_end=sample.stop_at_code_end, entry_point=task.entry_point,
+        stop=(*PREFILL_STOPS, CODE_END) if prefill and sample.stop_at_code_end else (),
         # The strong model writes only the body too, where its backend can prefill.
         prefill=ANSWER_PREFILL.format(prompt=task.prompt) if prefill else "",
     )
@@ -119,8 +130,5 @@ def round_requests(task: Task, round_index: int, samples: Sequence[SampleRecord]
         text = draft_text(task, failures)
     else:
         text = repair_text(task, informative_failures(strong, 1)[0])
-    return [
-        _request(task, text, sample, escalation, round_index, i,
-                 f"{request_id}{round_index * escalation.samples + i}", prefill)
-        for i in range(escalation.samples)
-    ]
+    return [_request(task, text, sample, escalation, round_index,
+                     f"{request_id}{round_index * escalation.samples}", prefill)]

@@ -14,6 +14,8 @@ material for equal-cost comparisons between tiers).
 
 from __future__ import annotations
 
+import dataclasses
+
 import importlib.util
 import json
 import os
@@ -102,6 +104,12 @@ class RunStats:
     passes: int
     tokens: int
     incomplete: tuple[str, ...]
+
+
+def _drawn_alike(sample: SampleConfig) -> SampleConfig:
+    """Scaling curves and datasets need every sample drawn at the stated temperature
+    (pass@k estimates assume it; a dataset row records it): no greedy first sample."""
+    return dataclasses.replace(sample, greedy_first=False)
 
 
 def _solve_one(task_list: list[Task], spec: ModelSpec, run_dir: Path, sample: SampleConfig,
@@ -200,7 +208,7 @@ def scale(
     out_dir = Path(out)
     slugs = _slugs(models)
     task_list = select_tasks(tasks, suite=suite, limit=limit, skip=skip)
-    sample = sample or SampleConfig()
+    sample = _drawn_alike(sample or SampleConfig())
     inner = verifier if verifier is not None else default_verifier(verifiers)
     runs: list[RunStats] = []
     try:
@@ -298,7 +306,7 @@ def generate(
         raise InputError(f"--out {out_dir} exists and is not a directory")
     slugs = _slugs(models)
     task_list = select_tasks(tasks, suite=suite, limit=limit, skip=skip)
-    sample = sample or SampleConfig()
+    sample = _drawn_alike(sample or SampleConfig())
     inner = verifier if verifier is not None else default_verifier(verifiers)
     provenance = Provenance(sample, inner.name, verifier_version(inner), bestofn_version())
     out_dir.mkdir(parents=True, exist_ok=True)

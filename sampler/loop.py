@@ -552,6 +552,7 @@ class BestOfN:
             aborted_requests=run.aborted,
             cost=round(cost, 8),
             disputed_by=chosen.verifier if chosen is not None and not chosen.passed else "",
+            finished_at=round(time.time(), 3),
         )
         self.store.record_result(result)
         self._results.append(result)

@@ -90,6 +90,9 @@ class TaskResult:
     after passing the task's own tests (``properties``: it disagreed with the
     reference on a generated input, which may lie outside what the task allows);
     such a solution is chosen only when no sample passed every check."""
+    finished_at: float = 0.0
+    """When the result was decided (Unix time, seconds): solved-against-time curves,
+    and the comparison of tiers at equal wall time, come from it."""
 
     def __post_init__(self) -> None:
         if self.solved != (self.solution is not None):

@@ -8,7 +8,7 @@ from sampler.api import solve
 from sampler.backends.base import GenerationRequest
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, EscalationConfig, SampleConfig, TierPrice
-from sampler.escalation import informative_failures
+from sampler.escalation import informative_failures, round_requests
 from sampler.records import SampleRecord
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
 from tests.unit.test_loop import RIGHT, WRONG, script
@@ -55,11 +55,11 @@ def test_second_round_reviews_and_repairs_the_strong_draft(tmp_path: Path) -> No
                    escalation=EscalationConfig(samples=2, rounds=2))
     (result,) = report.results
     assert result.solved and result.tier == "strong" and result.candidate_id == "x2"
-    draft, repair = strong.requests_seen[0], strong.requests_seen[2]
+    draft, repair = strong.requests_seen  # one request per round
     assert "Earlier attempts" in draft.messages[0].content  # type: ignore[index]
     repair_text = repair.messages[0].content  # type: ignore[index]
     assert repair_text.startswith("Review this Python function") and "strong draft" in repair_text
-    assert [r.first_index for r in strong.requests_seen] == [0, 1, 2, 3]
+    assert [(r.first_index, r.n) for r in strong.requests_seen] == [(0, 2), (2, 2)]
 
 
 def test_unverified_strong_output_is_never_a_solution(tmp_path: Path) -> None:
@@ -126,3 +126,22 @@ def test_escalations_wait_until_the_cheap_tier_has_nothing_left(tmp_path: Path) 
     first_strong = next(i for i, entry in enumerate(log) if entry.startswith("strong:"))
     assert all(entry.startswith("strong:") for entry in log[first_strong:])
     assert {r.task_id for r in report.results if r.tier == "strong"} == {"T/0", "T/1"}
+
+
+def test_a_round_is_one_request_whose_prompt_the_server_reads_once() -> None:
+    task = make_task(1)
+    failed = SampleRecord(task.task_id, 0, "s0", "cheap", False, "failed", 9,
+                          "def f1(x: int) -> int:\n    return x\n", "tests: AssertionError",
+                          verifier="pipeline:tests")
+    escalation = EscalationConfig(samples=3, rounds=2)
+    for prefill in (False, True):
+        for round_index in (0, 1):
+            requests = round_requests(task, round_index, [failed], SampleConfig(), escalation,
+                                      "T/1|x", prefill=prefill)
+            assert len(requests) == 1
+            request = requests[0]
+            assert request.n == 3 and request.first_index == 3 * round_index
+            # Server-side stops: the client cannot cut one completion of several.
+            assert ("```" in request.stop) is prefill and ("\n#" in request.stop) is prefill
+    seeds = {round_requests(task, r, [failed], SampleConfig(), escalation, "x")[0].seed for r in (0, 1)}
+    assert len(seeds) == 2

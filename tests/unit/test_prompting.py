@@ -119,3 +119,31 @@ def test_replay_backend_stops_at_code_end_like_an_engine() -> None:
     assert cut.completions[0].finish_reason == FINISH_CODE_END
     assert extract_code(cut.completions[0].text) == extract_code(full.completions[0].text)
     assert cut.completions[0].tokens * 4 < full.completions[0].tokens
+
+
+def test_first_sample_is_greedy_and_the_rest_are_drawn_at_temperature() -> None:
+    from sampler.config import SampleConfig
+    from sampler.prompting import build_request
+
+    task = make_task(2)
+    config = SampleConfig(temperature=0.8)
+    assert [build_request(task, config, index=i).temperature for i in range(3)] == [0.0, 0.8, 0.8]
+    alike = SampleConfig(temperature=0.8, greedy_first=False)
+    assert [build_request(task, alike, index=i).temperature for i in range(2)] == [0.8, 0.8]
+
+
+def test_a_prefilled_answer_stops_where_top_level_test_code_starts() -> None:
+    from sampler.config import SampleConfig
+    from sampler.prompting import build_request, template_id
+
+    task = make_task(2)
+    prefilled = build_request(task, SampleConfig(), index=0, prefill=True)
+    # What the models were seen to append to the function in the same block.
+    for junk in ("\n# Test cases", "\nprint(f2(1))", "\nassert f2(1) == 3", "\ncheck_function(f2)",
+                 "\nif __name__ == '__main__':"):
+        assert any(junk.startswith(stop) for stop in prefilled.stop), junk
+    # Never a helper that follows the function, nor the body's own comments.
+    assert not any(line.startswith(stop) for stop in prefilled.stop
+                   for line in ("\ndef helper(x):", "\n    # a comment", "\nclass Node:"))
+    assert build_request(task, SampleConfig(), index=0, prefill=False).stop == ()
+    assert template_id(PromptStyle.CHAT, True) != template_id(PromptStyle.CHAT, False)

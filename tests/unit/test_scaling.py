@@ -121,8 +121,11 @@ def test_power_law_fit_under_noise_and_at_the_edges() -> None:
 def test_scale_writes_tables_recomputable_from_samples(tmp_path: Path) -> None:
     tasks = [make_task(i) for i in range(4)]
     pattern = {0: [True, False, False, True], 1: [False] * 4, 2: [True] * 4, 3: [False, False, True, False]}
-    report = scale(tasks, out=tmp_path, models=[ReplayBackend(script(pattern), model="cheap")],
-                   verifier=MarkerVerifier(), sample=SampleConfig(n=4))
+    backend = ReplayBackend(script(pattern), model="cheap")
+    report = scale(tasks, out=tmp_path, models=[backend], verifier=MarkerVerifier(),
+                   sample=SampleConfig(n=4, temperature=0.6))
+    # pass@k needs samples drawn alike: no greedy first sample in a scaling run.
+    assert {r.temperature for r in backend.requests_seen} == {0.6}
     run_dir = tmp_path / "cheap"
     text = (run_dir / "passk.csv").read_text()
     assert text.splitlines()[0] == "k,pass_at_k,ci_low,ci_high,mean_tokens"
