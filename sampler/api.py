@@ -157,7 +157,9 @@ def solve(
         if strong_name is not None:
             fingerprint["strong"] = strong_name
             fingerprint["escalation_template"] = escalation_template_id(config.strong_prefill)
-        store = RunStore(Path(out), fingerprint)
+        store = RunStore(Path(out), fingerprint, n=config.sample.n)
+        if store.extends(config.sample.n):
+            _reopen_for_more_samples(store, task_list, config)
         pending = [t for t in task_list if not store.is_done(t.task_id)]
         # Start the engines only when there is work: a finished run resumes instantly.
         if backend is None and pending:
@@ -179,6 +181,8 @@ def solve(
                             fixed_n=not config.stop_on_first_pass
                             and config.budget.policy is BudgetPolicy.FIXED)
         results = tuple(store.results[t] for t in ids if t in store.results)
+        if not outcome.incomplete and len(results) == len(ids):
+            store.finished(config.sample.n)
         return SolveReport(results, summary, outcome, Path(out), stage_stats(verifier))
     finally:
         if store is not None:
@@ -189,6 +193,17 @@ def solve(
             own_backend.close()
         if own_strong is not None:
             own_strong.close()
+
+
+def _reopen_for_more_samples(store: RunStore, tasks: Sequence[Task], config: SolveConfig) -> None:
+    """A rerun asking for more samples per task than were drawn: tasks that could use
+    them are decided again, their earlier samples reused and only the new indices
+    drawn (every sample has its own seed, so sample i is the one drawn before).
+    Stopping at the first pass, a solved task needs nothing more."""
+    for task in tasks:
+        result = store.results.get(task.task_id)
+        if result is not None and not (result.solved and config.stop_on_first_pass):
+            store.reopen(task.task_id)
 
 
 def scheduling_defaults(prefill: bool) -> tuple[int, int]:

@@ -264,6 +264,9 @@ class SolveConfig:
         # program is the same, or (cut where it could no longer parse) a syntax error
         # either way.
         del out["stop_at_code_end"]
+        # Samples per task decide how many samples there are, never what sample i is:
+        # a rerun may raise n (the run is extended) or lower it (a subset is read).
+        del out["n"]
         out["seeding"] = SEEDING
         return out
 

@@ -196,13 +196,13 @@ class JsonlTail:
 
 
 class RunFollower:
-    """Follows a run directory: yields each task once its result line exists, with its samples."""
+    """Follows a run directory: yields a task with its samples whenever a result line
+    for it appears (again when a larger n reopens it; the writer keeps rows distinct)."""
 
     def __init__(self, run_dir: Path) -> None:
         self._results = JsonlTail(run_dir / RESULTS)
         self._samples = JsonlTail(run_dir / SAMPLES)
         self._known: dict[str, dict[str, SampleRecord]] = {}
-        self._seen: set[str] = set()
 
     def poll(self) -> list[tuple[str, list[SampleRecord]]]:
         # Results before samples: a task's samples are written before its result, so
@@ -217,9 +217,8 @@ class RunFollower:
         finished = []
         for obj in results:
             task_id = obj.get("task_id")
-            if isinstance(task_id, str) and task_id not in self._seen:
-                self._seen.add(task_id)
-                finished.append((task_id, list(self._known.pop(task_id, {}).values())))
+            if isinstance(task_id, str):
+                finished.append((task_id, list(self._known.get(task_id, {}).values())))
         return finished
 
 

@@ -154,9 +154,10 @@ class ScaleReport:
         return any(r.incomplete for r in self.runs)
 
 
-def analyse_run(run_dir: Path) -> ModelScaling:
-    """Write ``passk.csv`` and ``fit.json`` for one run directory, from its samples.jsonl."""
-    counts = task_counts(load_samples(run_dir / SAMPLES))
+def analyse_run(run_dir: Path, n: int | None = None) -> ModelScaling:
+    """Write ``passk.csv`` and ``fit.json`` for one run directory, from its samples.jsonl
+    (``n``: from each task's first n samples only, when more were drawn)."""
+    counts = task_counts(load_samples(run_dir / SAMPLES), below=n)
     rows = tuple(passk_table(counts))
     fit = fit_power_law([r.k for r in rows], [r.pass_at_k for r in rows])
     model = run_dir.name
@@ -220,7 +221,7 @@ def scale(
     finally:
         if verifier is None:
             close_if_closable(inner)
-    analyses = tuple(analyse_run(d) for d in run_dirs(out_dir))
+    analyses = tuple(analyse_run(d, sample.n) for d in run_dirs(out_dir))
     figure = out_dir / FIGURE
     plot_scaling([Curve(a.model, a.rows, a.fit) for a in analyses], figure,
                  title=f"coverage vs samples and tokens ({analyses[0].tasks} tasks)" if analyses else "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 
-from sampler.backends.answer import FENCE, PYTHON_TAGS
+from sampler.backends.answer import FENCE, PYTHON_TAGS, answer_start
 from sampler.backends.base import ChatMessage, GenerationRequest
 from sampler.config import PromptStyle, SampleConfig
 from tasks.program import program_from_completion, program_from_solution
@@ -100,8 +100,14 @@ def build_request(task: Task, config: SampleConfig, *, index: int,
 def extract_code(text: str) -> str:
     """The first fenced code block (preferring a python one); the whole text if none.
 
-    An unclosed fence (the sample hit max_tokens) still yields what it holds.
+    An unclosed fence (the sample hit max_tokens) still yields what it holds. A
+    reasoning model's ``<think>...</think>`` is skipped (an answer cut while still
+    thinking has no code).
     """
+    start = answer_start(text)
+    if start is None:
+        return ""
+    text = text[start:]
     blocks = FENCE.findall(text)
     for language, body in blocks:
         if language.lower() in PYTHON_TAGS:

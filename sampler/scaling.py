@@ -61,13 +61,17 @@ def load_samples(path: Path) -> dict[str, dict[str, SampleRecord]]:
     return samples
 
 
-def task_counts(samples: Mapping[str, Mapping[str, SampleRecord]]) -> list[TaskCounts]:
-    """Per task (in first-seen order): samples, passes, generated tokens."""
-    return [
-        TaskCounts(task_id, len(by_id), sum(s.passed for s in by_id.values()),
-                   sum(s.tokens for s in by_id.values()))
-        for task_id, by_id in samples.items() if by_id
-    ]
+def task_counts(samples: Mapping[str, Mapping[str, SampleRecord]],
+                below: int | None = None) -> list[TaskCounts]:
+    """Per task (in first-seen order): samples, passes, generated tokens. ``below``:
+    only samples with a lower index (a run drawn to a larger n, read at a smaller one)."""
+    counts = []
+    for task_id, by_id in samples.items():
+        kept = [s for s in by_id.values() if below is None or s.sample_index < below]
+        if kept:
+            counts.append(TaskCounts(task_id, len(kept), sum(s.passed for s in kept),
+                                     sum(s.tokens for s in kept)))
+    return counts
 
 
 def pass_matrix(counts: Sequence[TaskCounts], max_k: int) -> np.ndarray:

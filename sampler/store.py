@@ -27,6 +27,9 @@ from tasks.errors import ConfigError, InputError, TaskFormatError
 RESULTS = "results.jsonl"
 SAMPLES = "samples.jsonl"
 MANIFEST = "run.json"
+DRAWN_N = "n"
+"""The manifest's record of samples per task drawn so far: the one setting a rerun may
+change (raising it extends the run, lowering it reads a subset)."""
 
 
 class JsonlAppender:
@@ -97,16 +100,23 @@ class RunStore:
     """``DIR/results.jsonl`` (one line per finished task), ``DIR/samples.jsonl`` (one per
     sample) and ``DIR/run.json`` (the settings a resumed run must share)."""
 
-    def __init__(self, out_dir: Path, fingerprint: dict[str, Any]) -> None:
+    def __init__(self, out_dir: Path, fingerprint: dict[str, Any], n: int | None = None) -> None:
+        """``fingerprint``: the settings that decide what a sample is (a rerun must share
+        them). ``n``: samples per task this call asks for, which may differ from earlier
+        calls': the manifest keeps the most any finished call drew (``drawn_n``)."""
         if out_dir.exists() and not out_dir.is_dir():
             raise InputError(f"--out {out_dir} exists and is not a directory")
         out_dir.mkdir(parents=True, exist_ok=True)
         self.dir = out_dir
-        self._check_manifest(fingerprint)
+        self._fingerprint = dict(fingerprint)
+        self.drawn_n: int | None = None
+        """Samples per task an earlier call drew (None: a new run)."""
+        self._check_manifest(fingerprint, n)
         self.results: dict[str, TaskResult] = {}
         for where, obj in read_records(out_dir / RESULTS):
             result = result_from_dict(obj, where)
-            self.results.setdefault(result.task_id, result)
+            # The last line wins: a task reopened by a larger n is decided again.
+            self.results[result.task_id] = result
         self.samples: dict[str, dict[str, SampleRecord]] = {}
         for where, obj in read_records(out_dir / SAMPLES):
             sample = sample_from_dict(obj, where)
@@ -114,13 +124,17 @@ class RunStore:
         self._results = JsonlAppender(out_dir / RESULTS)
         self._samples = JsonlAppender(out_dir / SAMPLES)
 
-    def _check_manifest(self, fingerprint: dict[str, Any]) -> None:
+    def _check_manifest(self, fingerprint: dict[str, Any], n: int | None) -> None:
         path = self.dir / MANIFEST
         if path.exists():
             try:
                 previous = json.loads(path.read_text(encoding="utf-8"))
             except json.JSONDecodeError:
                 raise TaskFormatError(f"{path}: bad JSON; remove it or use a new --out") from None
+            if not isinstance(previous, dict):
+                raise TaskFormatError(f"{path}: not a JSON object; remove it or use a new --out")
+            drawn = previous.pop(DRAWN_N, None)
+            self.drawn_n = drawn if isinstance(drawn, int) and not isinstance(drawn, bool) else None
             if previous != fingerprint:
                 changed = sorted(k for k in set(previous) | set(fingerprint)
                                  if previous.get(k) != fingerprint.get(k))
@@ -129,9 +143,36 @@ class RunStore:
                     "rerun with the same settings to resume, or use a new --out"
                 )
             return
+        # A new run: its tasks are decided with this call's n from the start.
+        self.drawn_n = n
+        self._write_manifest(n)
+
+    def _write_manifest(self, drawn_n: int | None) -> None:
+        path = self.dir / MANIFEST
+        manifest = dict(self._fingerprint)
+        if drawn_n is not None:
+            manifest[DRAWN_N] = drawn_n
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(fingerprint, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         os.replace(tmp, path)
+
+    def extends(self, n: int) -> bool:
+        """Whether ``n`` samples per task asks for more than an earlier call drew."""
+        return self.drawn_n is not None and n > self.drawn_n
+
+    def reopen(self, task_id: str) -> None:
+        """Decide ``task_id`` again (more samples were asked for): its samples stay and
+        are reused; its new result line will supersede the old one."""
+        self.results.pop(task_id, None)
+
+    def finished(self, n: int) -> None:
+        """Every task of this call is decided with up to ``n`` samples: record it, so a
+        rerun with this ``n`` or less reopens nothing. Written only when the call
+        completes, so a crash mid-extension leaves the extension to be redone (with
+        the samples it drew kept)."""
+        if self.drawn_n is None or n > self.drawn_n:
+            self.drawn_n = n
+            self._write_manifest(n)
 
     def is_done(self, task_id: str) -> bool:
         return task_id in self.results

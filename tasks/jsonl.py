@@ -2,24 +2,40 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from tasks.errors import TaskFormatError
 
 
-def read_jsonl_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line_number, object)`` for each non-blank line; raise on the first bad one."""
+def _open(path: Path) -> IO[bytes]:
+    """The file's bytes; a ``.gz`` file's decompressed bytes (as users download task files)."""
     try:
-        handle = path.open("rb")
+        return cast(IO[bytes], gzip.open(path, "rb")) if path.suffix == ".gz" else path.open("rb")
     except FileNotFoundError:
         raise TaskFormatError(f"{path}: no such file") from None
     except OSError as exc:
         raise TaskFormatError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _lines(path: Path, handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    try:
+        yield from enumerate(handle, start=1)
+    except (OSError, EOFError, zlib.error) as exc:
+        # Not gzip, or cut short: say so instead of a traceback.
+        raise TaskFormatError(f"{path}: not a readable gzip file ({exc})") from None
+
+
+def read_jsonl_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, object)`` for each non-blank line; raise on the first bad one.
+    ``.jsonl.gz`` files are read through gzip."""
+    handle = _open(path)
     with handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in _lines(path, handle):
             # Decoded line by line, so bytes that are not UTF-8 name their line.
             try:
                 line = raw.decode("utf-8")

@@ -2,7 +2,8 @@
 
 One object per line: ``task_id``, ``prompt``, ``entry_point``, ``test`` (defining
 ``check(candidate)``) and optionally ``canonical_solution`` (the body that follows
-the prompt, as in HumanEval).
+the prompt, as in HumanEval). Files may be gzipped (``.jsonl.gz``); evalplus's
+HumanEval+ and MBPP+ files load as they are downloaded (``tasks.evalplus``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from tasks.errors import TaskFormatError
+from tasks.evalplus import evalplus_task, is_evalplus
 from tasks.jsonl import read_jsonl_objects, require_str
 from tasks.types import Task
 
 
 def task_from_dict(obj: dict[str, Any], where: str) -> Task:
-    """Validate one decoded object as a Task."""
+    """Validate one decoded object as a Task (evalplus's plain format included:
+    ``tasks.evalplus``)."""
+    if is_evalplus(obj):
+        return evalplus_task(obj, where)
     task_id = require_str(obj, "task_id", where)
     prompt = require_str(obj, "prompt", where)
     entry_point = require_str(obj, "entry_point", where)

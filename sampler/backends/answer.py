@@ -40,8 +40,23 @@ _PREFIX_FLAGS = (ast.PyCF_ONLY_AST | codeop.PyCF_ALLOW_INCOMPLETE_INPUT  # type:
                  | codeop.PyCF_DONT_IMPLY_DEDENT)  # type: ignore[attr-defined]
 
 
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+
+
+def answer_start(text: str) -> int | None:
+    """Where a chat answer's answer starts: past a reasoning model's ``<think>...</think>``
+    (code in there is thinking, never the answer); None while it is still thinking."""
+    closed = text.rfind(THINK_CLOSE)
+    if closed >= 0:
+        return closed + len(THINK_CLOSE)
+    return None if text.lstrip().startswith(THINK_OPEN) else 0
+
+
 def _first_python_block(text: str) -> re.Match[str] | None:
-    for match in FENCE.finditer(text):
+    start = answer_start(text)
+    if start is None:
+        return None
+    for match in FENCE.finditer(text, start):
         if match.group(1).lower() in PYTHON_TAGS:
             return match
     return None

@@ -1,7 +1,7 @@
 """A ``generate`` run the kill test can SIGKILL: replayed completions with a latency
 model (``tokens_per_second``) and the marker verifier, one task per engine call.
 
-    python -m tests.unit.kill_driver OUT_DIR [TOKENS_PER_SECOND]
+    python -m tests.unit.kill_driver OUT_DIR [TOKENS_PER_SECOND [N]]
 """
 
 from __future__ import annotations
@@ -34,12 +34,13 @@ def script() -> dict[str, list[str]]:
     return out
 
 
-def run(out: Path, tokens_per_second: float | None) -> None:
+def run(out: Path, tokens_per_second: float | None, n: int = N) -> None:
     backend = ReplayBackend(script(), model="replay-kill", tokens_per_second=tokens_per_second)
     generate([make_task(i) for i in range(TASKS)], out=out, models=[backend],
-             verifier=MarkerVerifier(), sample=SampleConfig(n=N), batch_tasks=1,
+             verifier=MarkerVerifier(), sample=SampleConfig(n=n), batch_tasks=1,
              max_per_task=MAX_PER_TASK)
 
 
 if __name__ == "__main__":
-    run(Path(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else None)
+    run(Path(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] else None,
+        int(sys.argv[3]) if len(sys.argv) > 3 else N)

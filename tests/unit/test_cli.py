@@ -68,8 +68,8 @@ def test_solve_with_replay_model_and_real_sandbox_then_resume(tmp_path: Path, ta
     assert second.returncode == 0 and "solved 2/3 tasks" in second.stderr
     assert len((out / "results.jsonl").read_text().splitlines()) == 3
     assert len((out / "samples.jsonl").read_text().splitlines()) == 6
-    changed = run(*args[:-3], "-n", "3", "--out", str(out), "--quiet")
-    one_line_error(changed, "other settings")
+    changed = run(*args, "--temperature", "0.3")
+    one_line_error(changed, "other settings (temperature)")
     # Budget settings decide how many samples are drawn, not what sample i is: a rerun
     # may change them, and the adaptive budget's options reach the run.
     adaptive = run(*args, "--budget", "adaptive", "--no-prior-by-prompt-length")

@@ -147,3 +147,17 @@ def test_a_prefilled_answer_stops_where_top_level_test_code_starts() -> None:
                    for line in ("\ndef helper(x):", "\n    # a comment", "\nclass Node:"))
     assert build_request(task, SampleConfig(), index=0, prefill=False).stop == ()
     assert template_id(PromptStyle.CHAT, True) != template_id(PromptStyle.CHAT, False)
+
+
+def test_code_a_reasoning_model_writes_while_thinking_is_never_the_answer() -> None:
+    from sampler.backends.answer import code_end, settled
+
+    thinking = "<think>\nMaybe:\n```python\ndef f(x):\n    return 0\n```\nNo, wrong.\n</think>\n"
+    answer = "```python\ndef f(x):\n    return x\n```\nDone."
+    assert extract_code(thinking + answer) == "def f(x):\n    return x\n"
+    assert extract_code(thinking[:40]) == ""  # cut while thinking: no code
+    # A stream is not cut at a block closed inside the thinking.
+    assert code_end(thinking) is None and settled([thinking]) is None
+    end = code_end(thinking + answer)
+    assert end is not None and (thinking + answer)[:end].endswith("return x\n```")
+    assert extract_code("no thinking\n```python\nx = 1\n```") == "x = 1\n"

@@ -13,14 +13,14 @@ def sample(task: str, i: int, status: str = "failed") -> SampleRecord:
 
 
 def test_records_survive_reopen_and_later_lines_win(tmp_path: Path) -> None:
-    store = RunStore(tmp_path, {"n": 2})
+    store = RunStore(tmp_path, {"seed": 2})
     store.record_samples([sample("a", 0, "error"), sample("a", 1)])
     store.record_result(TaskResult("b", False, None, "m", 2, 10, 1.0))
     store.close()
-    again = RunStore(tmp_path, {"n": 2})
+    again = RunStore(tmp_path, {"seed": 2})
     again.record_samples([sample("a", 0, "passed")])
     again.close()
-    third = RunStore(tmp_path, {"n": 2})
+    third = RunStore(tmp_path, {"seed": 2})
     assert third.is_done("b") and not third.is_done("a")
     assert third.samples["a"]["s0"].status == "passed"
     third.close()
@@ -37,9 +37,9 @@ def test_torn_last_line_is_skipped_and_never_merged(tmp_path: Path) -> None:
 
 
 def test_other_settings_refuse_to_resume(tmp_path: Path) -> None:
-    RunStore(tmp_path, {"n": 2}).close()
-    with pytest.raises(ConfigError, match="other settings \\(n\\)"):
-        RunStore(tmp_path, {"n": 3})
+    RunStore(tmp_path, {"seed": 2}).close()
+    with pytest.raises(ConfigError, match="other settings \\(seed\\)"):
+        RunStore(tmp_path, {"seed": 3})
 
 
 def test_result_written_once(tmp_path: Path) -> None:
