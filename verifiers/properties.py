@@ -69,7 +69,7 @@ from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.timeouts import CALIBRATION_WALL_SECONDS, CEILING_SECONDS, FACTOR, FLOOR_SECONDS
 from verifiers.types import Candidate, Status, Verdict, truncate
 
-VERSION = "2"  # 2: digit templates, balanced brackets, lower int bound, ties, typed sets
+VERSION = "3"  # 2: digit templates, balanced brackets, lower int bound, ties, typed sets; 3: time per input
 _PROBE_RE = re.compile(
     r"bestofn-probe raised=(\d+) slow=(\d+) unplain=(\d+) unstable=(\d+) seconds=([0-9.]+) usable=([0-9a-f]+)"
     r" sensitive=([0-9a-f]+) examples=(\d+) examples_sensitive=(\d+)"
@@ -244,8 +244,11 @@ class PropertyVerifier:
             sensitive = 0
         usable = tuple(args for i, args in enumerate(plan.inputs) if bits >> i & 1 and not sensitive >> i & 1)
         ties = bin(bits & sensitive).count("1")
-        # Limit from the time the usable inputs took (reference and candidate), as Calibrator does.
-        wall = min(CEILING_SECONDS, max(FLOOR_SECONDS, FACTOR * usable_seconds))
+        # Limit from the time the usable inputs took, as Calibrator does, and never less
+        # than PER_INPUT_SECONDS per input: a correct answer slower than the reference
+        # on every input (50 ms a call, over 100 inputs) is not a timeout.
+        wall = min(CEILING_SECONDS, max(FLOOR_SECONDS, FACTOR * usable_seconds,
+                                        PER_INPUT_SECONDS * len(usable)))
         reason = "" if usable else "the reference accepts none of the generated inputs"
         return Probe(usable, raised, slow, unplain, unstable, SandboxLimits(wall_seconds=wall), reason, ties=ties)
 
@@ -296,6 +299,10 @@ class PropertyVerifier:
 
 
 TIE_MIN_EXAMPLES = 2
+
+
+PER_INPUT_SECONDS = 0.1
+"""The least time the property check allows a candidate per generated input."""
 
 
 def tie_like(examples: int, examples_sensitive: int) -> bool:

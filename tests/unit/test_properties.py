@@ -196,3 +196,18 @@ def test_generation_leaves_no_scratch_files_in_the_working_directory(tmp_path: P
     proc = subprocess.run([sys.executable, "-c", code], cwd=work, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert list(work.iterdir()) == []
+
+
+def test_a_correct_answer_slower_than_the_reference_on_every_input_is_not_a_timeout(
+        verifier: PropertyVerifier) -> None:
+    prompt = 'from typing import List\n\n\ndef total(xs: List[int]) -> int:\n    """The sum."""\n'
+    task = Task("T/total", prompt, "total", "def check(candidate):\n    assert candidate([1, 2]) == 3\n",
+                "    return sum(xs)\n")
+    assert len(verifier.probe(task).usable) >= 80  # lists: many distinct inputs
+    # 50 ms a call over the generated inputs is seconds in all: more than the flat
+    # 3 s floor once allowed, well inside the time per input now allowed.
+    slow = prompt + "    import time\n    time.sleep(0.05)\n    return sum(xs)\n"
+    spin = prompt + "    while len(xs) > 3:\n        pass\n    return sum(xs)\n"
+    [ok, stuck] = verifier.verify(task, [cand(task, slow), cand(task, spin, "s")])
+    assert ok.status is Status.PASSED, ok.detail
+    assert stuck.status is Status.TIMEOUT
