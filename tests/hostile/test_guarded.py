@@ -88,7 +88,7 @@ def peak_rss_while(command: list[str]) -> tuple[int, subprocess.CompletedProcess
 
 
 VERIFIER_PEAK_BYTES = 600 << 20
-"""The bound the README states for the verifier process, whatever the candidates."""
+"""The bound docs/VERIFICATION.md states for the verifier process, whatever the candidates."""
 
 
 def test_the_verifier_process_stays_small_whatever_the_candidates(tmp_path: Path) -> None:

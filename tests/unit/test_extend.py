@@ -127,3 +127,18 @@ def test_kill_9_during_an_extension_then_rerun_loses_and_duplicates_nothing(tmp_
 
     assert rows(out / "dataset.jsonl") == rows(reference / "dataset.jsonl")
     assert json.loads((out / "run" / "replay-kill" / MANIFEST).read_text())["n"] == 4
+
+
+def test_generate_with_another_model_adds_its_rows_and_redraws_nothing(tmp_path: Path) -> None:
+    tasks = [make_task(i) for i in range(3)]
+    generate(tasks, out=tmp_path, models=[ReplayBackend(script(PATTERN), model="a")],
+             verifier=MarkerVerifier(), sample=SampleConfig(n=4))
+    again = ReplayBackend(script(PATTERN), model="a")
+    other = ReplayBackend(script({0: [False] * 4, 1: [True] * 4, 2: [True] * 4}), model="b")
+    report = generate(tasks, out=tmp_path, models=[again, other], verifier=MarkerVerifier(),
+                      sample=SampleConfig(n=4))
+    assert drawn(again) == set() and len(drawn(other)) == 12
+    # b's answer to T/1 is a's, already a row (rows are distinct solutions).
+    assert report.new_rows == {"a": 0, "b": 1}
+    assert sorted((r["model"], r["task_id"]) for r in lines(tmp_path / "dataset.jsonl")) == [
+        ("a", "T/0"), ("a", "T/1"), ("b", "T/2")]
