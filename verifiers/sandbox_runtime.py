@@ -335,6 +335,23 @@ _SECCOMP_RET_EPERM = 0x00050000 | 1
 PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
 CLONE_NEWIPC = 0x08000000
+CLONE_NEWNS = 0x00020000
+MS_NOEXEC = 8
+MS_REC = 0x4000
+MS_PRIVATE = 1 << 18
+
+
+def _own_proc(libc: ctypes.CDLL) -> None:
+    """A procfs of the candidate's own PID namespace, in a mount namespace of its own:
+    the server's /proc lists the slot's PIDs, which grow with every candidate forked,
+    so it carried one integer from a candidate to the next (red team). The candidate
+    sees itself as PID 1 and its own children only; the mounts go with it."""
+    if int(libc.unshare(CLONE_NEWNS)) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
+    if int(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None)) != 0:
+        raise OSError(ctypes.get_errno(), "make mounts private")
+    if int(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)) != 0:
+        raise OSError(ctypes.get_errno(), "mount /proc")
 
 
 class _SockFprog(ctypes.Structure):
@@ -435,6 +452,7 @@ def _candidate_child(libc: ctypes.CDLL, job: dict[str, Any], chan_fd: int, err_f
             resource.setrlimit(res, (value, value + 1 if res == resource.RLIMIT_CPU else value))
         if int(libc.unshare(CLONE_NEWIPC)) != 0:
             raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWIPC)")
+        _own_proc(libc)
         _no_new_privs(libc)
         _deny_syscalls(libc)
         _drop_to(uid)  # clears every capability: cannot signal, trace or outlive-by-privilege

@@ -130,3 +130,16 @@ def test_the_scratch_directory_carries_no_counter_to_the_next_candidate(one_slot
     [wrote] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "inode_writer", writer)])
     [read] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "inode_reader", reader)])
     assert wrote.status is Status.FAILED and read.status is Status.FAILED, read
+
+
+def test_proc_shows_the_candidate_its_own_namespace_only(one_slot: SandboxPool) -> None:
+    """The slot's /proc listed PIDs that grow with every candidate: one integer could
+    cross (red team). Each candidate now sees a procfs of its own PID namespace."""
+    forks = ("import os\nfor _ in range(40):\n    pid = os.fork()\n    if pid == 0:\n        os._exit(0)\n"
+             "    os.waitpid(pid, 0)\ndef double(x):\n    return x\n")
+    reader = ("import os\nPIDS = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
+              "def double(x):\n    return 2 * x if PIDS == [1] and os.getpid() == 1 else -PIDS[-1]\n")
+    [forked] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "forks", forks)])
+    [read] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "proc_reader", reader)])
+    assert forked.status is Status.FAILED
+    assert read.status is Status.PASSED, read  # it saw only itself
