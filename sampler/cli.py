@@ -92,6 +92,11 @@ def _parser() -> argparse.ArgumentParser:
                                "DIR/run/<model>/ run files; reruns resume")
     generate.add_argument("--max-per-task", type=int,
                           help="at most M distinct solutions per task (default: all)")
+    report = sub.add_parser("report", formatter_class=fmt,
+                            help="one self-contained HTML file to look at a run (solve, scale or "
+                                 "generate directory)")
+    report.add_argument("dir", type=Path, help="the run's --out directory")
+    report.add_argument("--out", type=Path, help="the HTML file (default DIR/report.html)")
     prior = sub.add_parser("prior", formatter_class=fmt,
                            help="train the adaptive budget's prior on earlier runs of one model "
                                 "(for solve --prior-from)")
@@ -438,6 +443,11 @@ def _main(argv: Sequence[str] | None, cluster_factory: ClusterFactory | None) ->
             return _generate(args)
         if args.command == "prior":
             return _prior(args)
+        if args.command == "report":
+            from sampler.report import write_report
+
+            print(f"report: {write_report(args.dir, args.out)}", file=sys.stderr)
+            return 0
         return _verify(args)
     except InputError as exc:
         print(f"bestofn: error: {exc}", file=sys.stderr)

