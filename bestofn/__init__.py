@@ -27,6 +27,7 @@ from sampler.config import (
 )
 from sampler.experiments import generate, scale
 from sampler.records import SampleRecord, TaskResult
+from sampler.report import write_report as report
 from tasks.errors import BestofnError, ConfigError, InfrastructureError, InputError
 from tasks.registry import load_suite
 from tasks.schema import load_tasks
@@ -39,6 +40,7 @@ except PackageNotFoundError:  # a source tree that was never installed
     __version__ = "0+unknown"
 
 __all__ = [
+    "report",
     "BestofnError",
     "BudgetConfig",
     "BudgetPolicy",

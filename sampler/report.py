@@ -203,11 +203,12 @@ def render(path: Path) -> str:
             f"<span id=\"shown\"></span></p>{sections}<script>{_SCRIPT}</script></body></html>\n")
 
 
-def write_report(path: Path, out: Path | None = None) -> Path:
+def write_report(path: str | Path, out: str | Path | None = None) -> Path:
     """Render ``path``'s run(s) into ``out`` (default ``path/report.html``), atomically."""
+    path = Path(path)
     if not path.is_dir():
         raise InputError(f"{path}: not a directory")
-    target = out or path / REPORT
+    target = Path(out) if out is not None else path / REPORT
     page = render(path)
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(page, encoding="utf-8", errors="replace")  # a lone surrogate: "?"
