@@ -40,7 +40,7 @@ from sampler.length_cap import FINISH_LENGTH_CAP, LengthCap
 from sampler.prior import prompt_length_covariate
 from sampler.progress import NullProgress, Progress
 from sampler.prompting import build_request, program_from_output
-from sampler.records import CHEAP, STRONG, SampleRecord, TaskResult
+from sampler.records import CHEAP, SELECTION, STRONG, SampleRecord, TaskResult
 from sampler.store import RunStore
 from tasks.types import Task
 from verifiers.types import Candidate, Status, Verdict, Verifier
@@ -552,6 +552,7 @@ class BestOfN:
             aborted_requests=run.aborted,
             cost=round(cost, 8),
             disputed_by=chosen.verifier if chosen is not None and not chosen.passed else "",
+            selection=SELECTION[run.task.test_origin],
             finished_at=round(time.time(), 3),
         )
         self.store.record_result(result)

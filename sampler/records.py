@@ -59,6 +59,10 @@ class SampleRecord:
                 and "tests" in self.stage_seconds)
 
 
+SELECTION = {"given": "tests", "examples": "examples", "none": "checks"}
+"""``TaskResult.selection`` by the task's ``test_origin``."""
+
+
 @dataclass(frozen=True)
 class TaskResult:
     """The outcome for one task; ``solution`` is set only for a verified pass."""
@@ -90,6 +94,10 @@ class TaskResult:
     after passing the task's own tests (``properties``: it disagreed with the
     reference on a generated input, which may lie outside what the task allows);
     such a solution is chosen only when no sample passed every check."""
+    selection: str = "tests"
+    """What the pick rests on: ``tests`` (the task's own), ``examples`` (the task came
+    without tests; its prompt's examples, run as tests) or ``checks`` (no tests and no
+    examples: only the static checks and, with a reference, the property check)."""
     finished_at: float = 0.0
     """When the result was decided (Unix time, seconds): solved-against-time curves,
     and the comparison of tiers at equal wall time, come from it."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sampler.passk import mean_pass_at_k, powers_of_two_up_to
@@ -34,6 +34,9 @@ class Summary:
     cost: float = 0.0
     disputed: int = 0
     """Solved tasks whose solution passed the task's tests but not every advisory check."""
+    solved_by_selection: dict[str, int] = field(default_factory=dict)
+    """Solved tasks by the evidence their pick rests on (``TaskResult.selection``)."""
+    tasks_by_selection: dict[str, int] = field(default_factory=dict)
 
     @property
     def cost_per_solved(self) -> float | None:
@@ -44,6 +47,12 @@ class Summary:
         if self.disputed:
             out.append(f"  {self.solved - self.disputed} passed every check; {self.disputed} passed the "
                        "task's tests but disagreed with the reference on a generated input (disputed_by)")
+        untested = {k: v for k, v in self.tasks_by_selection.items() if k != "tests"}
+        if untested:
+            tested = self.tasks_by_selection.get("tests", 0)
+            out.append(f"  with tests: {self.solved_by_selection.get('tests', 0)}/{tested}; without tests: "
+                       + ", ".join(f"{self.solved_by_selection.get(k, 0)}/{v} picked on {_EVIDENCE[k]}"
+                                   for k, v in sorted(untested.items())))
         if self.escalated or self.solved_by_tier.get(STRONG):
             out.append(f"  cheap tier solved {self.solved_by_tier.get(CHEAP, 0)}; "
                        f"{self.escalated} escalated, strong tier solved "
@@ -67,6 +76,9 @@ class Summary:
             out.append(f"{self.tasks - self.finished} task(s) unfinished (infrastructure errors); "
                        "rerun with the same --out to retry them")
         return out
+
+
+_EVIDENCE = {"examples": "the prompt's examples", "checks": "syntax and types only (no examples)"}
 
 
 def summarise(task_ids: Sequence[str], results: Mapping[str, TaskResult],
@@ -108,4 +120,13 @@ def summarise(task_ids: Sequence[str], results: Mapping[str, TaskResult],
         aborted_requests=sum(r.aborted_requests for r in finished),
         cost=sum(r.cost for r in finished),
         disputed=sum(bool(r.disputed_by) for r in finished),
+        solved_by_selection=_count(r.selection for r in finished if r.solved),
+        tasks_by_selection=_count(r.selection for r in finished),
     )
+
+
+def _count(keys: Iterable[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for key in keys:
+        out[key] = out.get(key, 0) + 1
+    return out

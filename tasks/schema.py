@@ -15,6 +15,7 @@ from typing import Any
 
 from tasks.errors import TaskFormatError
 from tasks.evalplus import evalplus_task, is_evalplus
+from tasks.examples import with_example_tests
 from tasks.jsonl import read_jsonl_objects, require_str
 from tasks.types import Task
 
@@ -27,13 +28,16 @@ def task_from_dict(obj: dict[str, Any], where: str) -> Task:
     task_id = require_str(obj, "task_id", where)
     prompt = require_str(obj, "prompt", where)
     entry_point = require_str(obj, "entry_point", where)
-    test = require_str(obj, "test", where)
+    test = require_str(obj, "test", where, optional=True)
     canonical = require_str(obj, "canonical_solution", where, optional=True)
-    assert task_id is not None and prompt is not None and entry_point is not None and test is not None
+    assert task_id is not None and prompt is not None and entry_point is not None
     if not task_id:
         raise TaskFormatError(f"{where}: empty task_id")
     if not entry_point.isidentifier():
         raise TaskFormatError(f"{where}: entry_point {entry_point!r} is not a Python identifier")
+    if test is None:
+        # A task without tests: judged by the examples its prompt states (tasks.examples).
+        return with_example_tests(Task(task_id, prompt, entry_point, "", canonical))
     if "def check(" not in test:
         raise TaskFormatError(f"{where}: test must define check(candidate)")
     return Task(task_id, prompt, entry_point, test, canonical)
@@ -59,8 +63,9 @@ def task_to_dict(task: Task) -> dict[str, Any]:
         "task_id": task.task_id,
         "prompt": task.prompt,
         "entry_point": task.entry_point,
-        "test": task.test,
     }
+    if task.test_origin == "given":
+        out["test"] = task.test
     if task.canonical_solution is not None:
         out["canonical_solution"] = task.canonical_solution
     return out

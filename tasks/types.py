@@ -19,6 +19,9 @@ class Task:
     entry_point: str
     test: str
     canonical_solution: str | None = None
+    test_origin: str = "given"
+    """Where ``test`` comes from: ``given`` (the task's own), ``examples`` (built from the
+    prompt's examples: the task came without tests) or ``none`` (no tests, no examples)."""
 
     def digest(self) -> str:
         """A hash of everything that defines the task. Caches key on it, so a task id

@@ -1,0 +1,152 @@
+"""Tests from a task's own examples, for tasks that arrive without tests.
+
+A prompt often states what its function must do on a few inputs: doctest lines
+(``>>> f(2)`` then ``4``), ``f(2) == 4`` and ``f(2) ➞ 4`` lines (HumanEval's
+docstrings hold all three) and ``assert`` lines (as MBPP's prompts hold). ``examples_test`` turns them into a ``check(candidate)``, run
+in the sandbox like any test. Only examples whose expected value is a plain literal
+(numbers, strings, None, booleans, and containers of them) are kept: an output
+that is an exception, an object's repr or prose is skipped, not guessed at. Floats
+compare within 1e-6 (a docstring shows them rounded).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+
+from tasks.types import Task
+
+_BUILTINS = frozenset(dir(builtins))
+_DOCTEST = re.compile(r"^\s*>>>\s?(.*)$")
+
+_CHECK_HEAD = '''def _bestofn_same(got, expected):
+    if isinstance(expected, float) and isinstance(got, (int, float)) and not isinstance(got, bool):
+        return abs(got - expected) <= 1e-6 * max(1.0, abs(expected))
+    if isinstance(expected, (list, tuple)) and type(got) is type(expected):
+        return len(got) == len(expected) and all(_bestofn_same(g, e) for g, e in zip(got, expected))
+    return got == expected
+
+
+def check(candidate):
+    {entry} = candidate
+'''
+
+
+def _literal(text: str) -> bool:
+    try:
+        ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _call(expression: str, entry_point: str) -> str | None:
+    """The expression, normalised (comments dropped), when it parses and calls the
+    entry point somewhere; else None."""
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    if not any(isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == entry_point
+               for node in ast.walk(tree)):
+        return None
+    # A placeholder (``is_happy(a) => False``) names something the example never defines.
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    if names - {entry_point} - _BUILTINS:
+        return None
+    return ast.unparse(tree)
+
+
+_ARROWS = ("==>", "➞", "=>", "->", "→")
+
+
+def inline_examples(prompt: str, entry_point: str) -> list[tuple[str, str]]:
+    """``f(x) == y`` and ``f(x) ➞ y`` (also ``=>``, ``->``, ``==>``) lines, as many
+    HumanEval docstrings state their examples, where ``y`` is a literal."""
+    found = []
+    for line in prompt.splitlines():
+        text = line.strip().rstrip(",;")
+        if not text or text.startswith((">>>", "def ", "assert ", "#")):
+            continue
+        pair: tuple[str, str] | None = None
+        try:
+            tree = ast.parse(text, mode="eval")
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            tree = None
+        if tree is not None and isinstance(tree.body, ast.Compare) and len(tree.body.ops) == 1 \
+                and isinstance(tree.body.ops[0], ast.Eq):
+            pair = (ast.unparse(tree.body.left), ast.unparse(tree.body.comparators[0]))
+        else:
+            for arrow in _ARROWS:
+                if arrow in text:
+                    left, _, right = text.partition(arrow)
+                    pair = (left, right.strip())
+                    break
+        if pair is None:
+            continue
+        expression = _call(pair[0], entry_point)
+        if expression is not None and _literal(pair[1]):
+            found.append((expression, pair[1]))
+    return found
+
+
+def doctest_examples(prompt: str, entry_point: str) -> list[tuple[str, str]]:
+    """``(expression, expected)`` of each ``>>>`` line calling the entry point whose
+    output (the lines up to a blank line or the next prompt) is a literal."""
+    lines = prompt.splitlines()
+    found = []
+    for i, line in enumerate(lines):
+        match = _DOCTEST.match(line)
+        if match is None:
+            continue
+        output = []
+        for following in lines[i + 1:]:
+            if not following.strip() or _DOCTEST.match(following) or following.strip() in ('"""', "'''"):
+                break
+            text = following.strip()
+            ended = text.endswith(('"""', "'''"))
+            output.append(text[:-3].strip() if ended else text)
+            if ended:
+                break
+        expected = " ".join(o for o in output if o)
+        expression = _call(match.group(1), entry_point)
+        if expected and expression is not None and _literal(expected):
+            found.append((expression, expected))
+    return found
+
+
+def assert_examples(prompt: str, entry_point: str) -> list[str]:
+    """Each ``assert`` line of the prompt that parses and calls the entry point."""
+    found = []
+    for line in prompt.splitlines():
+        text = line.strip()
+        if not text.startswith("assert "):
+            continue
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            continue
+        if len(tree.body) == 1 and isinstance(tree.body[0], ast.Assert) \
+                and _call(ast.unparse(tree.body[0].test), entry_point) is not None:
+            found.append(ast.unparse(tree.body[0]))
+    return found
+
+
+def examples_test(prompt: str, entry_point: str) -> str:
+    """A ``check(candidate)`` asserting the prompt's examples; "" when it states none."""
+    pairs = doctest_examples(prompt, entry_point) + inline_examples(prompt, entry_point)
+    body = [f"    assert _bestofn_same({expression}, {expected}), {expression!r}"
+            for expression, expected in pairs]
+    body += [f"    {line}" for line in assert_examples(prompt, entry_point)]
+    if not body:
+        return ""
+    return _CHECK_HEAD.format(entry=entry_point) + "\n".join(dict.fromkeys(body)) + "\n"
+
+
+def with_example_tests(task: Task) -> Task:
+    """``task`` judged by its prompt's examples (``test_origin`` says so)."""
+    from dataclasses import replace
+
+    test = examples_test(task.prompt, task.entry_point)
+    return replace(task, test=test, test_origin="examples" if test else "none")

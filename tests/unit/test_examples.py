@@ -1,0 +1,95 @@
+"""Tasks without tests: the prompt's own examples become the test, and results say so."""
+
+import json
+from pathlib import Path
+
+from sampler.api import solve
+from sampler.backends.replay import ReplayBackend
+from sampler.config import SampleConfig
+from tasks.examples import assert_examples, doctest_examples, examples_test, inline_examples
+from tasks.schema import load_tasks, task_to_dict
+from tests.unit.fakes import MarkerVerifier, fenced
+from verifiers.types import Candidate, Status
+from verifiers.unit_tests import UnitTestVerifier
+
+DOCTEST_PROMPT = '''from typing import List
+
+
+def below(xs: List[int], t: int) -> bool:
+    """Whether every number is below t.
+    >>> below([1, 2, 4, 10], 100)
+    True
+    >>> below([1, 20, 4, 10], 5)  # one is not
+    False
+    >>> below([1], x)
+    True
+    >>> below([], 1)
+    Traceback (most recent call last):
+    ValueError: empty
+    >>> mean_of([1.0, 2.0])
+    1.5
+    """
+'''
+INLINE_PROMPT = '''def half(x: float) -> float:
+    """Half of x.
+    half(3) == 1.5
+    half(10) ➞ 5.0
+    half(a) => 2
+    half(-2) -> -1.0
+    """
+'''
+MBPP_PROMPT = '"""\nWrite a function to add two numbers.\nassert add(2, 3) == 5\nassert add(0, 0) == 0  # zero\n"""\n'
+
+
+def test_doctest_lines_with_literal_outputs_calling_the_function_become_examples() -> None:
+    # The comment goes; a placeholder name, an exception and another function's call are skipped.
+    assert doctest_examples(DOCTEST_PROMPT, "below") == [
+        ("below([1, 2, 4, 10], 100)", "True"), ("below([1, 20, 4, 10], 5)", "False")]
+
+
+def test_inline_and_assert_examples() -> None:
+    assert inline_examples(INLINE_PROMPT, "half") == [
+        ("half(3)", "1.5"), ("half(10)", "5.0"), ("half(-2)", "-1.0")]
+    assert assert_examples(MBPP_PROMPT, "add") == ["assert add(2, 3) == 5", "assert add(0, 0) == 0"]
+    assert examples_test('def f(x):\n    """Does things."""\n', "f") == ""
+
+
+def test_the_examples_test_runs_in_the_sandbox(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in [
+        {"task_id": "T/below", "prompt": DOCTEST_PROMPT, "entry_point": "below"},
+        {"task_id": "T/half", "prompt": INLINE_PROMPT, "entry_point": "half"},
+        {"task_id": "T/none", "prompt": 'def f(x):\n    """Does things."""\n', "entry_point": "f"},
+    ]))
+    below, half, none = load_tasks(path)
+    assert (below.test_origin, half.test_origin, none.test_origin) == ("examples", "examples", "none")
+    assert none.test == "" and "test" not in task_to_dict(below)
+    with UnitTestVerifier(workers=1) as verifier:
+        right, wrong = verifier.verify(below, [
+            Candidate(below.task_id, "r", DOCTEST_PROMPT + "    return all(x < t for x in xs)\n"),
+            Candidate(below.task_id, "w", DOCTEST_PROMPT + "    return True\n")])
+        assert right.status is Status.PASSED and wrong.status is Status.FAILED
+        assert "below([1, 20, 4, 10], 5)" in wrong.detail
+        # Floats within 1e-6: 1.5000000001 is 1.5.
+        [close] = verifier.verify(half, [Candidate(half.task_id, "c", INLINE_PROMPT + "    return x / 2 + 1e-10\n")])
+        assert close.status is Status.PASSED, close.detail
+
+
+def test_results_say_what_a_pick_rests_on(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in [
+        {"task_id": "T/given", "prompt": "def f0(x: int) -> int:\n", "entry_point": "f0",
+         "test": "def check(candidate):\n    assert candidate(1) == 1\n"},
+        {"task_id": "T/below", "prompt": DOCTEST_PROMPT, "entry_point": "below"},
+        {"task_id": "T/none", "prompt": 'def f(x):\n    """Does things."""\n', "entry_point": "f"},
+    ]))
+    answers = {"T/given": [fenced("def f0(x: int) -> int:\n    return x  # correct\n")],
+               "T/below": [fenced("def below(xs, t):\n    return True  # correct\n")],
+               "T/none": [fenced("def f(x):\n    return x  # wrong\n")]}
+    report = solve(load_tasks(path), out=tmp_path / "run", backend=ReplayBackend(answers),
+                   verifier=MarkerVerifier(), sample=SampleConfig(n=1))
+    by_id = {r.task_id: r for r in report.results}
+    assert [by_id[t].selection for t in ("T/given", "T/below", "T/none")] == ["tests", "examples", "checks"]
+    assert report.summary.tasks_by_selection == {"tests": 1, "examples": 1, "checks": 1}
+    assert "with tests: 1/1; without tests: 0/1 picked on syntax and types only (no examples), " \
+           "1/1 picked on the prompt's examples" in "\n".join(report.summary.lines())
