@@ -64,7 +64,9 @@ def _run_arm(arm: str, out: Path, common: list[str]) -> float:
                "--quiet"]
     print(f"[{arm}] {' '.join(command[2:])}", file=sys.stderr, flush=True)
     started = time.monotonic()
-    (out / f"{arm}.start").write_text(f"{time.time():.3f}\n")
+    start_file = out / f"{arm}.start"
+    if not start_file.exists():  # a resumed arm keeps its first start
+        start_file.write_text(f"{time.time():.3f}\n")
     with open(out / f"{arm}.log", "ab") as log:
         proc = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
         try:

@@ -19,8 +19,10 @@ from tasks.types import Task
 
 # Later stages first: a candidate that reached the tests was well-formed and typed.
 _STAGE_RANK = {"syntax": 0, "mypy": 1, "tests": 2, "properties": 3}
-_MAX_CODE = 2500
-_MAX_DETAIL = 700
+# A failing draft and its message are clipped: the 1.5B reads about 40 prompt tokens
+# a second on 2 cores, and the whole prompt must fit a llama.cpp slot (LlamaCppConfig).
+_MAX_CODE = 1500
+_MAX_DETAIL = 500
 
 DRAFT_FAILURES = (
     "\n\nEarlier attempts at this function failed these checks. Avoid their mistakes."

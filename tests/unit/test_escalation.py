@@ -145,3 +145,19 @@ def test_a_round_is_one_request_whose_prompt_the_server_reads_once() -> None:
             assert ("```" in request.stop) is prefill and ("\n#" in request.stop) is prefill
     seeds = {round_requests(task, r, [failed], SampleConfig(), escalation, "x")[0].seed for r in (0, 1)}
     assert len(seeds) == 2
+
+
+def test_the_longest_escalation_prompt_fits_a_llama_cpp_slot() -> None:
+    """A 2,197-token escalation prompt once overflowed a 2048-token slot and ended a run."""
+    from sampler.backends.llamacpp import LlamaCppConfig
+    from sampler.escalation import draft_text
+    from tasks.registry import load_suite
+
+    longest = max(load_suite("humaneval"), key=lambda t: len(t.prompt))
+    failures = [SampleRecord(longest.task_id, i, f"s{i}", "cheap", False, "failed", 500, "x" * 9000,
+                             f"tests: {i} " + "y" * 3000, verifier="pipeline:tests") for i in range(3)]
+    text = draft_text(longest, informative_failures(failures, EscalationConfig().failures_shown))
+    # Prompt and prefill at 3 characters per token (HumanEval's code and text run at
+    # about 3.5-4 for Qwen's tokenizer), plus the answer.
+    tokens = (len(text) + len(longest.prompt)) / 3 + EscalationConfig().max_tokens
+    assert tokens <= LlamaCppConfig().context_per_slot
