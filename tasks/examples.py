@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+from dataclasses import replace
 
 from tasks.types import Task
 
@@ -146,7 +147,5 @@ def examples_test(prompt: str, entry_point: str) -> str:
 
 def with_example_tests(task: Task) -> Task:
     """``task`` judged by its prompt's examples (``test_origin`` says so)."""
-    from dataclasses import replace
-
     test = examples_test(task.prompt, task.entry_point)
     return replace(task, test=test, test_origin="examples" if test else "none")
