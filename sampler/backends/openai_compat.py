@@ -17,6 +17,7 @@ import dataclasses
 import http.client
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -86,6 +87,18 @@ def split_tokens(total: int, weights: Sequence[int]) -> list[int]:
 
 _RETRYABLE = frozenset({408, 429, 500, 502, 503, 504})
 _MAX_WAIT = 60.0
+
+
+FINISH_PROMPT_TOO_LONG = "prompt_too_long"
+"""The finish reason of a request the server refused because its prompt does not fit
+its context: the request's samples come back empty and fail their checks, and the run
+goes on (one long prompt once ended a whole run as an infrastructure error)."""
+
+_CONTEXT_REFUSAL = re.compile(r"context (size|length|window)|maximum context|too long", re.IGNORECASE)
+
+
+class _PromptTooLong(BackendError):
+    """HTTP 400 whose message says the prompt exceeds the model's context."""
 
 
 class _Refused(BackendError):
@@ -329,6 +342,8 @@ class OpenAICompatBackend:
                     error = f"{where}: HTTP {response.status} {response.reason}: {message}"
                     if response.status in _RETRYABLE:
                         raise _Refused(error, _retry_after(response.getheader("Retry-After")))
+                    if response.status == 400 and _CONTEXT_REFUSAL.search(message):
+                        raise _PromptTooLong(error)
                     raise BackendError(error)
                 self._read_stream(call, response, where)
             except TimeoutError:
@@ -431,6 +446,10 @@ class OpenAICompatBackend:
                 self._run(call)
                 if not call.prompt_tokens and not call.aborted:
                     call.prompt_tokens = self.count_prompt_tokens(call.request)
+            except _PromptTooLong:
+                call.texts = [[] for _ in call.texts]
+                call.chunks = [0] * len(call.chunks)
+                call.finish_reasons = [FINISH_PROMPT_TOO_LONG] * len(call.finish_reasons)
             except BackendError as exc:
                 error = exc
             except Exception as exc:  # a server speaking something else: still infrastructure

@@ -95,7 +95,9 @@ class FakeOpenAI:
             attempt = sum(s.body == seen.body for s in self.seen)
         if "fail" in words and attempt <= int(words.get("failfirst", 10**9)):
             status = int(words["fail"])
-            error = json.dumps({"error": {"message": f"model overloaded\nretry later ({status})",
+            text = ("request (2197 tokens) exceeds the available context size (2048 tokens)"
+                    if "toolong" in flags else f"model overloaded\nretry later ({status})")
+            error = json.dumps({"error": {"message": text,
                                           "type": "server_error", "code": status}}).encode()
             handler.send_response(status)
             if "retryafter" in words:
@@ -347,6 +349,14 @@ def test_http_error_is_raised_from_poll_and_generate(fake: FakeOpenAI, backend: 
     with pytest.raises(BackendError, match="HTTP 400.*model overloaded"):
         backend.generate([plain("p", "fail=400")])
     assert backend.in_flight() == 0
+
+
+def test_a_prompt_too_long_for_the_context_fails_its_samples_not_the_run(
+        fake: FakeOpenAI, backend: OpenAICompatBackend) -> None:
+    [refused, good] = backend.generate([chat("long", "fail=400 toolong", n=2), chat("ok", "tokens=2")])
+    assert [c.finish_reason for c in refused.completions] == ["prompt_too_long"] * 2
+    assert [c.text for c in refused.completions] == ["", ""] and refused.completions[0].tokens == 0
+    assert good.completions[0].text and good.completions[0].finish_reason == "stop"
 
 
 def test_error_event_in_the_stream_is_raised(fake: FakeOpenAI, backend: OpenAICompatBackend) -> None:
