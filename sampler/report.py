@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sampler.records import SampleRecord, TaskResult, result_from_dict, sample_from_dict
-from sampler.store import MANIFEST, RESULTS, SAMPLES, read_records
+from sampler.records import SampleRecord, TaskResult
+from sampler.scaling import load_samples
+from sampler.store import MANIFEST, RESULTS, SAMPLES, read_results
+from sampler.summary import summarise
 from tasks.errors import InputError
 
 REPORT = "report.html"
@@ -62,7 +64,8 @@ class RunView:
     name: str
     settings: dict[str, Any]
     results: dict[str, TaskResult]
-    samples: dict[str, list[SampleRecord]]
+    samples: dict[str, dict[str, SampleRecord]]
+    """By task, then candidate id."""
 
 
 def load_run(run_dir: Path) -> RunView:
@@ -74,16 +77,8 @@ def load_run(run_dir: Path) -> RunView:
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise InputError(f"{manifest}: bad JSON") from None
         settings = loaded if isinstance(loaded, dict) else {}
-    results: dict[str, TaskResult] = {}
-    for where, obj in read_records(run_dir / RESULTS):
-        result = result_from_dict(obj, where)
-        results[result.task_id] = result  # the last line is the task's result
-    by_task: dict[str, dict[str, SampleRecord]] = {}
-    for where, obj in read_records(run_dir / SAMPLES):
-        sample = sample_from_dict(obj, where)
-        by_task.setdefault(sample.task_id, {})[sample.candidate_id] = sample
-    samples = {t: sorted(s.values(), key=lambda r: (r.tier != "cheap", r.sample_index))
-               for t, s in by_task.items()}
+    results = read_results(run_dir / RESULTS)
+    samples = load_samples(run_dir / SAMPLES) if (run_dir / SAMPLES).is_file() else {}
     return RunView(run_dir.name, settings, results, samples)
 
 
@@ -107,29 +102,20 @@ def _task_key(task_id: str) -> tuple[str, int, str]:
 
 def _summary_table(run: RunView) -> str:
     results = list(run.results.values())
-    solved = [r for r in results if r.solved]
-    disputed = sum(bool(r.disputed_by) for r in solved)
-    escalated = sum(r.escalated for r in results)
-    samples = sum(len(s) for s in run.samples.values())
-    tokens_in: dict[str, int] = {}
-    tokens_out: dict[str, int] = {}
-    for r in results:
-        for tier, n in r.tokens_in.items():
-            tokens_in[tier] = tokens_in.get(tier, 0) + n
-        for tier, n in r.tokens_out.items():
-            tokens_out[tier] = tokens_out.get(tier, 0) + n
-    cost = sum(r.cost for r in results)
+    summary = summarise(list(run.results), run.results, run.samples, 1, 0.0, fixed_n=False)
+    solved, disputed, cost = summary.solved, summary.disputed, summary.cost
+    tokens_in, tokens_out = summary.tokens_in, summary.tokens_out
     times = sorted(r.finished_at for r in results if r.finished_at)
     rows = [
         ("tasks decided", len(results)),
-        ("solved", f"{len(solved)} ({len(solved) / max(1, len(results)):.1%})"
+        ("solved", f"{solved} ({summary.coverage:.1%})"
                    + (f", {disputed} disputed by the property check" if disputed else "")),
-        ("by tier", ", ".join(f"{t}: {sum(r.tier == t for r in solved)}" for t in ("cheap", "strong"))),
-        ("escalated", escalated),
-        ("samples", samples),
+        ("by tier", ", ".join(f"{t}: {summary.solved_by_tier.get(t, 0)}" for t in ("cheap", "strong"))),
+        ("escalated", summary.escalated),
+        ("samples", sum(len(s) for s in run.samples.values())),
         ("tokens in / out", ", ".join(f"{t}: {tokens_in.get(t, 0):,} / {tokens_out.get(t, 0):,}"
                                       for t in sorted(set(tokens_in) | set(tokens_out))) or "0"),
-        ("cost", f"{cost:.6g} ({cost / max(1, len(solved)):.3g} per solved task)"),
+        ("cost", f"{cost:.6g} ({cost / max(1, solved):.3g} per solved task)"),
     ]
     if len(times) > 1:
         rows.append(("decisions spanned", f"{(times[-1] - times[0]) / 60:.1f} min"))
@@ -154,6 +140,11 @@ def _sample_rows(samples: list[SampleRecord], chosen: str | None) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
+def _in_order(samples: dict[str, SampleRecord]) -> list[SampleRecord]:
+    """Cheap samples by index, then strong ones."""
+    return sorted(samples.values(), key=lambda r: (r.tier != "cheap", r.sample_index))
+
+
 def _task_section(task_id: str, result: TaskResult | None, samples: list[SampleRecord]) -> str:
     solved = result is not None and result.solved
     if result is None:
@@ -176,7 +167,7 @@ def _task_section(task_id: str, result: TaskResult | None, samples: list[SampleR
 
 def _run_section(run: RunView, heading: bool) -> str:
     task_ids = sorted(set(run.results) | set(run.samples), key=_task_key)
-    tasks = "".join(_task_section(t, run.results.get(t), run.samples.get(t, [])) for t in task_ids)
+    tasks = "".join(_task_section(t, run.results.get(t), _in_order(run.samples.get(t, {}))) for t in task_ids)
     model = run.settings.get("model", run.name)
     title = f"<h2>{_e(model)}</h2>" if heading else ""
     return f"{title}{_summary_table(run)}<h3>Tasks</h3>{tasks}"

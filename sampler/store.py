@@ -96,6 +96,16 @@ def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
               file=sys.stderr)
 
 
+def read_results(path: Path) -> dict[str, TaskResult]:
+    """``results.jsonl`` by task id. The last line wins: a task reopened by a larger n
+    is decided again."""
+    results: dict[str, TaskResult] = {}
+    for where, obj in read_records(path):
+        result = result_from_dict(obj, where)
+        results[result.task_id] = result
+    return results
+
+
 class RunStore:
     """``DIR/results.jsonl`` (one line per finished task), ``DIR/samples.jsonl`` (one per
     sample) and ``DIR/run.json`` (the settings a resumed run must share)."""
@@ -112,11 +122,7 @@ class RunStore:
         self.drawn_n: int | None = None
         """Samples per task an earlier call drew (None: a new run)."""
         self._check_manifest(fingerprint, n)
-        self.results: dict[str, TaskResult] = {}
-        for where, obj in read_records(out_dir / RESULTS):
-            result = result_from_dict(obj, where)
-            # The last line wins: a task reopened by a larger n is decided again.
-            self.results[result.task_id] = result
+        self.results = read_results(out_dir / RESULTS)
         self.samples: dict[str, dict[str, SampleRecord]] = {}
         for where, obj in read_records(out_dir / SAMPLES):
             sample = sample_from_dict(obj, where)

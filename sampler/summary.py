@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sampler.passk import mean_pass_at_k, powers_of_two_up_to
@@ -120,13 +121,6 @@ def summarise(task_ids: Sequence[str], results: Mapping[str, TaskResult],
         aborted_requests=sum(r.aborted_requests for r in finished),
         cost=sum(r.cost for r in finished),
         disputed=sum(bool(r.disputed_by) for r in finished),
-        solved_by_selection=_count(r.selection for r in finished if r.solved),
-        tasks_by_selection=_count(r.selection for r in finished),
+        solved_by_selection=dict(Counter(r.selection for r in finished if r.solved)),
+        tasks_by_selection=dict(Counter(r.selection for r in finished)),
     )
-
-
-def _count(keys: Iterable[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for key in keys:
-        out[key] = out.get(key, 0) + 1
-    return out

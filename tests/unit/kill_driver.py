@@ -6,7 +6,12 @@ model (``tokens_per_second``) and the marker verifier, one task per engine call.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sampler.backends.replay import ReplayBackend
@@ -32,6 +37,20 @@ def script() -> dict[str, list[str]]:
         texts = [same, wrong, same_again, other] if i % 3 else [wrong] * N
         out[f"T/{i}"] = [fenced(t) for t in texts]
     return out
+
+
+def sigkill_when(proc: subprocess.Popen[bytes], ready: Callable[[], bool], timeout: float = 30) -> None:
+    """SIGKILL ``proc`` as soon as ``ready()`` holds; it must still be running then."""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if ready():
+                break
+            time.sleep(0.01)
+        assert proc.poll() is None, "the driver finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=10)
 
 
 def run(out: Path, tokens_per_second: float | None, n: int = N) -> None:

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -116,16 +115,7 @@ def test_kill_9_during_generate_then_rerun_loses_and_duplicates_nothing(tmp_path
     command = [sys.executable, "-m", "tests.unit.kill_driver", str(out), "150"]
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     dataset = out / "dataset.jsonl"
-    deadline = time.monotonic() + 30
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            if dataset.exists() and dataset.read_text().count("\n") >= 3:
-                break
-            time.sleep(0.01)
-        assert proc.poll() is None, "the driver finished before it could be killed"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait(timeout=10)
+    kill_driver.sigkill_when(proc, lambda: dataset.exists() and dataset.read_text().count("\n") >= 3)
     assert proc.returncode == -signal.SIGKILL
     assert not (out / "dataset.parquet").exists()
     partial = lines(dataset)

@@ -89,11 +89,9 @@ def test_generate_extends_the_dataset_with_the_new_samples(tmp_path: Path) -> No
 
 
 def test_kill_9_during_an_extension_then_rerun_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    import os
     import signal
     import subprocess
     import sys
-    import time
 
     from tests.unit import kill_driver
     from tests.unit.test_dataset import ROOT, _by_key, without_time
@@ -106,16 +104,8 @@ def test_kill_9_during_an_extension_then_rerun_loses_and_duplicates_nothing(tmp_
     before = len(lines(samples))
     command = [sys.executable, "-m", "tests.unit.kill_driver", str(out), "150", "4"]
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            if len(samples.read_text().splitlines()) >= before + 4:
-                break
-            time.sleep(0.01)
-        assert proc.poll() is None, "the extension finished before it could be killed"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait(timeout=10)
+    kill_driver.sigkill_when(proc, lambda: len(samples.read_text().splitlines()) >= before + 4)
+    assert proc.returncode == -signal.SIGKILL
     assert json.loads((out / "run" / "replay-kill" / MANIFEST).read_text())["n"] == 2
     rerun = subprocess.run(command[:4] + ["", "4"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert rerun.returncode == 0, rerun.stderr
