@@ -68,17 +68,11 @@ def is_evalplus(obj: dict[str, Any]) -> bool:
     return any(field in obj for field in INPUT_FIELDS)
 
 
-def evalplus_task(obj: dict[str, Any], where: str) -> Task:
-    """A task of evalplus's plain format, judged by its inputs against its reference."""
-    task_id = require_str(obj, "task_id", where)
-    prompt = require_str(obj, "prompt", where)
-    entry_point = require_str(obj, "entry_point", where)
+def evalplus_task(obj: dict[str, Any], where: str, task_id: str, prompt: str, entry_point: str) -> Task:
+    """A task of evalplus's plain format, judged by its inputs against its reference
+    (``task_id``, ``prompt`` and ``entry_point``: already checked by ``tasks.schema``)."""
     canonical = require_str(obj, "canonical_solution", where)
-    assert task_id is not None and prompt is not None and entry_point is not None and canonical is not None
-    if not task_id:
-        raise TaskFormatError(f"{where}: empty task_id")
-    if not entry_point.isidentifier():
-        raise TaskFormatError(f"{where}: entry_point {entry_point!r} is not a Python identifier")
+    assert canonical is not None
     inputs: list[Any] = []
     for field in INPUT_FIELDS:
         value = obj.get(field, [])

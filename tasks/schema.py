@@ -23,18 +23,18 @@ from tasks.types import Task
 def task_from_dict(obj: dict[str, Any], where: str) -> Task:
     """Validate one decoded object as a Task (evalplus's plain format included:
     ``tasks.evalplus``)."""
-    if is_evalplus(obj):
-        return evalplus_task(obj, where)
     task_id = require_str(obj, "task_id", where)
     prompt = require_str(obj, "prompt", where)
     entry_point = require_str(obj, "entry_point", where)
-    test = require_str(obj, "test", where, optional=True)
-    canonical = require_str(obj, "canonical_solution", where, optional=True)
     assert task_id is not None and prompt is not None and entry_point is not None
     if not task_id:
         raise TaskFormatError(f"{where}: empty task_id")
     if not entry_point.isidentifier():
         raise TaskFormatError(f"{where}: entry_point {entry_point!r} is not a Python identifier")
+    if is_evalplus(obj):
+        return evalplus_task(obj, where, task_id, prompt, entry_point)
+    test = require_str(obj, "test", where, optional=True)
+    canonical = require_str(obj, "canonical_solution", where, optional=True)
     if test is None:
         # A task without tests: judged by the examples its prompt states (tasks.examples).
         return with_example_tests(Task(task_id, prompt, entry_point, "", canonical))
