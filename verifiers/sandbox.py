@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import marshal
 import os
 import queue
@@ -31,7 +32,15 @@ from typing import Any
 
 from tasks.errors import ConfigError, SandboxError
 from tasks.types import Task
-from verifiers.channel import CODE_ABI, COMPILE_ERRORS, CodecError, compile_candidate, recv_msg, send_msg
+from verifiers.channel import (
+    CODE_ABI,
+    COMPILE_ERRORS,
+    MAX_MESSAGE,
+    CodecError,
+    compile_candidate,
+    recv_msg,
+    send_msg,
+)
 from verifiers.types import Candidate, Status, Verdict, truncate
 
 RUNTIME_IN_SANDBOX = "/bestofn/runtime.py"
@@ -334,10 +343,10 @@ class _Slot:
         start = time.monotonic()
         deadline = start + limits.wall_seconds + limits.margin_seconds
         ours, theirs = socket.socketpair()
+        body = -1
         try:
+            body = _body_file({"source": source, **_compiled(source)})
             cand = {
-                "source": source,
-                **_compiled(source),
                 "entry": task.entry_point,
                 "uid": self.candidate_uid,
                 "wall": limits.wall_seconds,
@@ -349,7 +358,7 @@ class _Slot:
                 "open_files": limits.open_files,
             }
             # Candidate first: it loads while the test side compiles. Both replies are read afterwards.
-            send_msg(self._candidate.sock, cand, [ours.fileno()])
+            send_msg(self._candidate.sock, cand, [ours.fileno(), body])
             test = {"prompt": task.prompt, "test": task.test, "entry": task.entry_point, "wall": limits.wall_seconds + 0.5}
             send_msg(self._tests.sock, test, [theirs.fileno()])
         except (OSError, CodecError) as exc:
@@ -357,6 +366,8 @@ class _Slot:
         finally:
             ours.close()
             theirs.close()
+            if body >= 0:
+                os.close(body)
         sent = time.monotonic()
         try:
             verdict = self._tests.read(deadline)
@@ -381,6 +392,24 @@ class _Slot:
             test_seconds=float(verdict.get("seconds", 0.0)),
             marks=tuple(sorted(marks.items(), key=lambda kv: kv[1])),
         )
+
+
+def _body_file(body: dict[str, str]) -> int:
+    """The candidate's text in an anonymous memory file, for the sandbox's forked child
+    alone to read: the candidate server only passes the descriptor on, so no job's
+    text ever enters the process every later candidate is forked from."""
+    data = json.dumps(body, separators=(",", ":")).encode("ascii")
+    if len(data) > MAX_MESSAGE:
+        raise CodecError("message too large")
+    fd = os.memfd_create("bestofn-candidate", os.MFD_CLOEXEC)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _compiled(source: str) -> dict[str, str]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import builtins
 import ctypes
+import fcntl
 import gc
 import json
 import marshal
@@ -417,25 +418,27 @@ def _fork_in_new_pidns(libc: ctypes.CDLL) -> int:
     return pid
 
 
-def _candidate_child(libc: ctypes.CDLL, job: dict[str, Any], chan_fd: int, err_fd: int) -> NoReturn:
-    """PID 1 of its namespace: confine, then load the candidate and answer calls. Never returns.
+def _candidate_child(libc: ctypes.CDLL, job: dict[str, Any], chan_fd: int, err_fd: int, body_fd: int) -> NoReturn:
+    """PID 1 of its namespace: read its own text, confine, then load the candidate and
+    answer calls. Never returns.
 
     A confinement failure is written to ``err_fd`` (closed before any candidate code
     runs, so a candidate cannot fake one) and becomes an infrastructure error.
     """
     try:
         # Descriptors first, so a failure below can always be reported on fd 4:
-        # 3 = the channel, 4 = the error pipe, everything else (the control socket) closed.
-        if err_fd == 3:
-            err_fd = os.dup(err_fd)
-        if chan_fd != 3:
-            os.dup2(chan_fd, 3)
-        if err_fd != 4:
-            os.dup2(err_fd, 4)
-        os.closerange(5, 1 << 16)
+        # 3 = the channel, 4 = the error pipe, 5 = the candidate's text, everything
+        # else (the control socket) closed.
+        # Copies above 5 first, so no dup2 below overwrites one it has yet to copy.
+        fds = [fcntl.fcntl(fd, fcntl.F_DUPFD, 6) for fd in (chan_fd, err_fd, body_fd)]
+        for target, fd in zip((3, 4, 5), fds):
+            os.dup2(fd, target)
+        os.closerange(6, 1 << 16)
     except BaseException:
         os._exit(71)
     try:
+        job = {**job, **_read_body(5)}
+        os.close(5)
         uid = int(job["uid"])
         os.setsid()
         _devnull_stdio()
@@ -465,6 +468,27 @@ def _candidate_child(libc: ctypes.CDLL, job: dict[str, Any], chan_fd: int, err_f
         finally:
             os._exit(71)
     _serve_candidate(sock, _candidate_code(job), str(job["entry"]))
+
+
+def _read_body(fd: int) -> dict[str, Any]:
+    """The candidate's text (``source``, and its marshalled ``code`` when our process
+    compiled it) from the memfd our process wrote: read from offset 0, whatever the
+    shared file offset."""
+    size = os.fstat(fd).st_size
+    if size > MAX_MESSAGE:
+        raise CodecError("candidate body too large")
+    chunks: list[bytes] = []
+    offset = 0
+    while offset < size:
+        chunk = os.pread(fd, size - offset, offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    body = json.loads(b"".join(chunks))
+    if type(body) is not dict or type(body.get("source")) is not str:
+        raise CodecError("malformed candidate body")
+    return body
 
 
 CANDIDATE_FILENAME = "<candidate>"
@@ -602,12 +626,21 @@ class _Scratch:
         self._mounted = True
 
 
-def _run_candidate_job(libc: ctypes.CDLL, scratch: _Scratch, job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
+def _run_candidate_job(libc: ctypes.CDLL, scratch: _Scratch, job: dict[str, Any], chan_fd: int,
+                       body_fd: int) -> dict[str, Any]:
+    """One candidate: fork its process, wait for it to end (or kill it at the wall clock), report.
+
+    ``job`` holds only limits; the candidate's text is in ``body_fd`` (a memfd), which
+    only the forked child reads. The server never holds any job's text, so its heap,
+    which every later child inherits, has nothing of an earlier candidate or of a
+    reference run through this slot (a candidate read its own memory and found them:
+    red team)."""
     start = time.monotonic()
     try:
         scratch.ready(int(job["tmp_bytes"]))
     except OSError:
         os.close(chan_fd)
+        os.close(body_fd)
         raise
     err_r, err_w = os.pipe()
     gc.freeze()  # the child's collector then leaves the server's objects alone: fewer copy-on-write faults
@@ -615,8 +648,9 @@ def _run_candidate_job(libc: ctypes.CDLL, scratch: _Scratch, job: dict[str, Any]
     forked = time.monotonic()
     if pid == 0:
         os.close(err_r)
-        _candidate_child(libc, job, chan_fd, err_w)
+        _candidate_child(libc, job, chan_fd, err_w, body_fd)
     os.close(err_w)
+    os.close(body_fd)
     pidfd = os.pidfd_open(pid)
     poller = select.poll()
     poller.register(pidfd, select.POLLIN)
@@ -670,7 +704,8 @@ def candidate_server(ctl: socket.socket) -> None:
         send_msg(ctl, {"fatal": f"candidate server cannot seal /dev/shm: {exc}"})
         return
     scratch = _Scratch(libc)
-    _serve_jobs(ctl, "candidate", lambda job, fd: _run_candidate_job(libc, scratch, job, fd))
+    _serve_jobs(ctl, "candidate", lambda job, fds: _run_candidate_job(libc, scratch, job, fds[0], fds[1]),
+                fds_per_job=2)
 
 
 MS_RDONLY = 1
@@ -686,22 +721,23 @@ def _seal_dev_shm(libc: ctypes.CDLL) -> None:
         raise OSError(ctypes.get_errno(), "mount read-only tmpfs on /dev/shm")
 
 
-def _serve_jobs(ctl: socket.socket, kind: str,
-                run_job: Callable[[dict[str, Any], int], dict[str, Any]]) -> None:
-    """Both servers' loop: say ready, then one job (with its channel fd) in, one report out."""
+def _serve_jobs(ctl: socket.socket, kind: str, run_job: Callable[[dict[str, Any], list[int]], dict[str, Any]],
+                fds_per_job: int = 1) -> None:
+    """Both servers' loop: say ready, then one job (with its descriptors: the channel
+    first) in, one report out."""
     send_msg(ctl, {"ready": os.getpid()})
     while True:
         try:
             job, fds = recv_msg_fds(ctl)
         except EOFError:
             return
-        if len(fds) != 1:
+        if len(fds) != fds_per_job:
             for fd in fds:
                 os.close(fd)
-            send_msg(ctl, {"fatal": "job without exactly one channel"})
+            send_msg(ctl, {"fatal": f"job without exactly {fds_per_job} descriptors"})
             continue
         try:
-            result = run_job(job, fds[0])
+            result = run_job(job, fds)
         except OSError as exc:
             result = {"fatal": f"{kind} job failed: {exc}"}
         send_msg(ctl, result)
@@ -1004,7 +1040,7 @@ def test_server(ctl: socket.socket, uid: int) -> None:
     except OSError as exc:
         send_msg(ctl, {"fatal": f"test server cannot drop privileges: {exc}"})
         return
-    _serve_jobs(ctl, "test", _run_test_job)
+    _serve_jobs(ctl, "test", lambda job, fds: _run_test_job(job, fds[0]))
 
 
 # Imported once by each server so the per-job children inherit them: a fresh

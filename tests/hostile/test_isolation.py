@@ -143,3 +143,42 @@ def test_proc_shows_the_candidate_its_own_namespace_only(one_slot: SandboxPool) 
     [read] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "proc_reader", reader)])
     assert forked.status is Status.FAILED
     assert read.status is Status.PASSED, read  # it saw only itself
+
+
+_HEAP_MARK = "Lx7" * 12
+"""What an earlier job carries (an earlier candidate's text, or the task's reference run
+by calibration). The reader searches with a pattern that is not the mark itself, so
+finding it in its own memory means it came from another job."""
+
+_HEAP_READER = (
+    "import ctypes, re\n"
+    "def _seen():\n"
+    "    pattern = re.compile(rb'(?:Lx7){12}')\n"
+    "    with open('/proc/self/maps') as maps:\n"
+    "        regions = [line.split() for line in maps]\n"
+    "    for fields in regions:\n"
+    "        lo, hi = (int(v, 16) for v in fields[0].split('-'))\n"
+    "        if not fields[1].startswith('r') or (len(fields) > 5 and fields[5] in ('[vvar]', '[vsyscall]')):\n"
+    "            continue\n"
+    "        if pattern.search(ctypes.string_at(lo, hi - lo)):\n"
+    "            return True\n"
+    "    return False\n"
+    "FOUND = _seen()\n"
+    "def double(x):\n    return 2 * x if FOUND else x\n"
+)
+
+
+def test_a_candidate_finds_no_earlier_job_in_its_memory(one_slot: SandboxPool) -> None:
+    """Candidates were forked from a server whose heap held earlier jobs' text; a
+    candidate read its own memory, found the reference that calibration had run in the
+    same slot and passed with it (red team). Job text now reaches only the candidate's
+    own process, never the server it is forked from."""
+    earlier = f"# {_HEAP_MARK}\ndef double(x):\n    return x\n"
+    for i in range(3):
+        [wrote] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, f"heap_writer{i}", earlier)])
+        assert wrote.status is Status.FAILED, wrote
+    control = _HEAP_READER.replace("FOUND = _seen()", f"_MINE = {_HEAP_MARK!r}.encode()\nFOUND = _seen()")
+    [read, mine] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "heap_reader", _HEAP_READER),
+                                         Candidate(DOUBLE.task_id, "heap_control", control)])
+    assert mine.status is Status.PASSED, mine  # the scan works: it finds the mark in its own memory
+    assert read.status is Status.FAILED, read  # passing would mean it found an earlier job's text
