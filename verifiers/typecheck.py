@@ -8,7 +8,8 @@ pipeline's guarded worker process (``verifiers.guarded``),
 many candidates per run, each as its own module, its errors mapped back by module
 file name.
 
-Policy (the pragmas and tricks that would let a candidate silence the checker):
+Policy (the pragmas and tricks that would let a candidate silence the checker;
+enforced by the screen in ``verifiers.signature_screen`` before mypy reads the code):
 
 * ``# type: ignore`` comments, at the top of the file (which silences the whole
   module, even under ``--strict``) or on single lines, are *neutralised*: the
@@ -42,8 +43,6 @@ set can pass HumanEval/20 and still reject ``-> int`` returning ``None``.
 
 from __future__ import annotations
 
-import ast
-import copy
 import hashlib
 import io
 import itertools
@@ -52,7 +51,6 @@ import shutil
 import tempfile
 import threading
 import time
-import tokenize
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -62,7 +60,7 @@ from types import TracebackType
 from tasks.errors import ConfigError
 from tasks.program import reference_program
 from tasks.types import Task
-from verifiers.channel import compile_candidate
+from verifiers.signature_screen import Screened, prompt_definition, screen, signature_of
 from verifiers.types import Candidate, Status, Verdict, truncate
 
 DEFAULT_FLAGS: tuple[str, ...] = (
@@ -142,24 +140,11 @@ _RUN_FLAGS: tuple[str, ...] = (
 _MODULE_PREFIX = "bestofn_cand_"
 _REFERENCE_CACHE_LIMIT = 4096
 _REFERENCE_MODULE = "bestofn_reference"
-_MYPY_CONFIG_RE = re.compile(r"^\s*#\s*mypy\s*:", re.IGNORECASE)
-_TYPE_IGNORE_RE = re.compile(r"type\s*:\s*ignore", re.IGNORECASE)
 _OUTPUT_RE = re.compile(
     r"^(?P<path>.+?\.py):(?P<line>\d+):(?:\d+:)? (?P<severity>error|note|warning): "
     r"(?P<message>.*?)(?:  \[(?P<code>[a-z0-9-]+)\])?$"
 )
 _LINE_REF_RE = re.compile(r"\bline \d+")
-_HIDING_NAMES = frozenset({"no_type_check", "no_type_check_decorator", "TYPE_CHECKING"})
-_TYPING_ALIASES = {
-    "List": "list",
-    "Dict": "dict",
-    "Tuple": "tuple",
-    "Set": "set",
-    "FrozenSet": "frozenset",
-    "Type": "type",
-    "DefaultDict": "collections.defaultdict",
-    "Deque": "collections.deque",
-}
 
 # mypy's in-process API shares global state (stdout redirection, the
 # recursion limit), so in-process runs are serialised across all instances.
@@ -241,14 +226,6 @@ class MypyError:
 
 
 @dataclass(frozen=True)
-class _Screened:
-    """A candidate's source after the pre-mypy screen: what mypy sees, or why not."""
-
-    text: str
-    rejection: str = ""
-
-
-@dataclass(frozen=True)
 class _RunResult:
     errors: tuple[MypyError, ...]
     failure: str = ""
@@ -286,13 +263,13 @@ class TypeCheckVerifier:
         self.close()
 
     def verify(self, task: Task, candidates: Sequence[Candidate]) -> list[Verdict]:
-        prompt_def, prompt_imports = _prompt_def(task) if self.config.enforce_signature else (None, [])
-        signature = _signature_of(prompt_def) if prompt_def is not None else None
-        screened: list[_Screened] = []
+        prompt_def, prompt_imports = prompt_definition(task) if self.config.enforce_signature else (None, [])
+        signature = signature_of(prompt_def) if prompt_def is not None else None
+        screened: list[Screened] = []
         screen_seconds: list[float] = []
         for candidate in candidates:
             t0 = time.perf_counter()
-            screened.append(_screen(candidate.source, task.entry_point, signature, prompt_def,
+            screened.append(screen(candidate.source, task.entry_point, signature, prompt_def,
                                     prompt_imports))
             screen_seconds.append(time.perf_counter() - t0)
 
@@ -341,7 +318,7 @@ class TypeCheckVerifier:
     def _judge(
         self,
         index: int,
-        screened: _Screened,
+        screened: Screened,
         result: _RunResult | None,
         baseline: frozenset[str],
     ) -> tuple[Status, str]:
@@ -368,7 +345,7 @@ class TypeCheckVerifier:
         if key is None or key in self._reference_keys:
             return None
         program = reference_program(task)
-        screened = _screen(program or "", task.entry_point, None)
+        screened = screen(program or "", task.entry_point, None)
         if screened.rejection:
             self._reference_keys[key] = frozenset()
             return None
@@ -462,244 +439,3 @@ def _parse(stdout: str, index: dict[str, int], count: int) -> list[list[MypyErro
             MypyError(line=int(match["line"]), message=message, code=match["code"] or "")
         )
     return per_module
-
-
-# --- the pre-mypy screen ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Signature:
-    """The prompt's annotations for the entry point, normalised; None = unannotated."""
-
-    positional: tuple[str | None, ...]
-    vararg: str | None
-    kwonly: tuple[tuple[str, str | None], ...]
-    kwarg: str | None
-    returns: str | None
-
-
-def _screen(source: str, entry_point: str, signature: _Signature | None,
-            prompt_def: ast.FunctionDef | ast.AsyncFunctionDef | None = None,
-            prompt_imports: Sequence[ast.stmt] = ()) -> _Screened:
-    try:
-        compile_candidate(source)
-        tree = ast.parse(source, type_comments=True)
-    except SyntaxError as exc:
-        where = f" (line {exc.lineno})" if exc.lineno else ""
-        return _Screened("", f"syntax error{where}: {exc.msg}")
-    except (ValueError, TypeError) as exc:  # e.g. null bytes in the source
-        return _Screened("", f"cannot compile: {exc}")
-    for number, line in enumerate(source.split("\n"), start=1):
-        if _MYPY_CONFIG_RE.match(line):
-            return _Screened(
-                "", f"inline mypy configuration comment (line {number}) is not allowed: {line.strip()}"
-            )
-    for node in ast.walk(tree):
-        names: set[str] = set()
-        if isinstance(node, ast.Name):
-            names.add(node.id)
-        elif isinstance(node, ast.Attribute):
-            names.add(node.attr)
-        elif isinstance(node, ast.alias):
-            names.update({node.name.rsplit(".", 1)[-1], node.asname or ""})
-        for name in names & _HIDING_NAMES:
-            line = getattr(node, "lineno", "?")
-            return _Screened("", f"uses {name} (line {line}), which hides code from the type checker")
-    filled = False
-    if signature is not None:
-        if prompt_def is not None:
-            plain = ast.parse(source)  # no type comments: unparse must not carry any ignore
-            filled = _fill_missing_annotations(plain, entry_point, prompt_def)
-            if filled:
-                # The borrowed annotations may name what only the prompt imports (List).
-                plain.body[:0] = copy.deepcopy(prompt_imports)
-                tree = plain
-        problem = _signature_problem(tree, entry_point, signature)
-        if problem:
-            return _Screened("", problem)
-    if filled:
-        # The body is checked against the task's declared types even where the model
-        # left them out; unparse drops every comment, type: ignore ones included.
-        return _Screened(ast.unparse(tree) + "\n")
-    try:
-        text = _neutralise_type_ignores(source)
-    except (tokenize.TokenError, SyntaxError) as exc:
-        return _Screened("", f"cannot tokenize: {exc}")
-    return _Screened(text)
-
-
-def _fill_missing_annotations(tree: ast.Module, entry_point: str,
-                              prompt_def: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """Give the candidate's entry point the prompt's annotations where it has none.
-
-    A missing annotation is not a type error, so it must not fail the candidate; a
-    different one is, and is left for ``_signature_problem`` to reject.
-    """
-    node = _find_def(tree, entry_point)
-    if node is None:
-        return False
-    changed = False
-    want, got = prompt_def.args, node.args
-    want_pos, got_pos = [*want.posonlyargs, *want.args], [*got.posonlyargs, *got.args]
-    for w, g in zip(want_pos, got_pos):
-        if g.annotation is None and w.annotation is not None:
-            g.annotation = copy.deepcopy(w.annotation)
-            changed = True
-    pairs = [(w, g) for w, g in ((want.vararg, got.vararg), (want.kwarg, got.kwarg))
-             if w is not None and g is not None]
-    for w_star, g_star in pairs:
-        if g_star.annotation is None and w_star.annotation is not None:
-            g_star.annotation = copy.deepcopy(w_star.annotation)
-            changed = True
-    got_kwonly = {a.arg: a for a in got.kwonlyargs}
-    for w in want.kwonlyargs:
-        kw = got_kwonly.get(w.arg)
-        if kw is not None and kw.annotation is None and w.annotation is not None:
-            kw.annotation = copy.deepcopy(w.annotation)
-            changed = True
-    if node.returns is None and prompt_def.returns is not None:
-        node.returns = copy.deepcopy(prompt_def.returns)
-        changed = True
-    return changed
-
-
-def _neutralise_type_ignores(source: str) -> str:
-    """Blanks every comment that holds ``type: ignore`` (lines and columns kept)."""
-    if not _TYPE_IGNORE_RE.search(source):
-        return source
-    lines = io.StringIO(source).readlines()
-    spans: list[tuple[int, int, int]] = []
-    for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        if token.type == tokenize.COMMENT and _TYPE_IGNORE_RE.search(token.string):
-            (row, col), (end_row, end_col) = token.start, token.end
-            if row == end_row:
-                spans.append((row - 1, col, end_col))
-    for row, col, end_col in spans:
-        line = lines[row]
-        lines[row] = line[:col] + "#" + " " * (end_col - col - 1) + line[end_col:]
-    return "".join(lines)
-
-
-def _normalise(annotation: ast.expr | None) -> str | None:
-    """An annotation as comparable text: typing aliases and unions made canonical."""
-    if annotation is None:
-        return None
-    return ast.dump(_Canonical().visit(_copy(annotation)), annotate_fields=False)
-
-
-def _copy(node: ast.expr) -> ast.expr:
-    parsed = ast.parse(ast.unparse(node), mode="eval")
-    return parsed.body
-
-
-class _Canonical(ast.NodeTransformer):
-    def visit_Constant(self, node: ast.Constant) -> ast.AST:
-        if isinstance(node.value, str):  # a forward reference
-            try:
-                parsed: ast.AST = self.visit(ast.parse(node.value, mode="eval").body)
-            except SyntaxError:
-                return node
-            return parsed
-        return node
-
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        alias = _TYPING_ALIASES.get(node.id)
-        return ast.Name(id=alias, ctx=ast.Load()) if alias else node
-
-    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
-        if isinstance(node.value, ast.Name) and node.value.id == "typing":
-            alias = _TYPING_ALIASES.get(node.attr, node.attr)
-            return ast.Name(id=alias, ctx=ast.Load())
-        return self.generic_visit(node)
-
-    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
-        base = self.visit(node.value)
-        name = base.id if isinstance(base, ast.Name) else None
-        if name in ("Optional", "Union"):
-            items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-            members = [self.visit(item) for item in items]
-            if name == "Optional":
-                members.append(ast.Constant(value=None))
-            return _union(members)
-        return ast.Subscript(value=base, slice=self.visit(node.slice), ctx=ast.Load())
-
-    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
-        if isinstance(node.op, ast.BitOr):
-            return _union([self.visit(node.left), self.visit(node.right)])
-        return self.generic_visit(node)
-
-
-def _union(members: list[ast.AST]) -> ast.AST:
-    """``Union[...]`` of the members, nested unions flattened, sorted, deduplicated."""
-    flat: dict[str, ast.expr] = {}
-    for member in members:
-        if not isinstance(member, ast.expr):  # pragma: no cover - visitors return expressions
-            continue
-        parts = [member]
-        if (
-            isinstance(member, ast.Subscript)
-            and isinstance(member.value, ast.Name)
-            and member.value.id == "Union"
-            and isinstance(member.slice, ast.Tuple)
-        ):
-            parts = member.slice.elts
-        for part in parts:
-            flat[ast.dump(part, annotate_fields=False)] = part
-    ordered = [flat[k] for k in sorted(flat)]
-    if len(ordered) == 1:
-        return ordered[0]
-    union = ast.Tuple(elts=ordered, ctx=ast.Load())
-    return ast.Subscript(value=ast.Name(id="Union", ctx=ast.Load()), slice=union, ctx=ast.Load())
-
-
-def _find_def(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    found: ast.FunctionDef | ast.AsyncFunctionDef | None = None
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-            found = node
-    return found
-
-
-def _signature_of(node: ast.FunctionDef | ast.AsyncFunctionDef) -> _Signature:
-    args = node.args
-    return _Signature(
-        positional=tuple(_normalise(a.annotation) for a in [*args.posonlyargs, *args.args]),
-        vararg=_normalise(args.vararg.annotation) if args.vararg else None,
-        kwonly=tuple((a.arg, _normalise(a.annotation)) for a in args.kwonlyargs),
-        kwarg=_normalise(args.kwarg.annotation) if args.kwarg else None,
-        returns=_normalise(node.returns),
-    )
-
-
-def _prompt_def(task: Task) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef | None, list[ast.stmt]]:
-    """The prompt's definition of the entry point, and its top-level imports."""
-    try:
-        tree = ast.parse(task.prompt)
-    except SyntaxError:
-        return None, []
-    imports: list[ast.stmt] = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-    return _find_def(tree, task.entry_point), imports
-
-
-def _signature_problem(tree: ast.Module, entry_point: str, want: _Signature) -> str:
-    node = _find_def(tree, entry_point)
-    if node is None:
-        return f"no module-level def of the entry point {entry_point!r} to check"
-    got = _signature_of(node)
-    mismatch = f"signature of {entry_point!r} differs from the task's"
-    if len(got.positional) < len(want.positional):
-        return f"{mismatch}: fewer positional parameters"
-    for i, annotation in enumerate(want.positional):
-        if annotation is not None and got.positional[i] != annotation:
-            return f"{mismatch}: annotation of parameter {i + 1}"
-    if want.vararg is not None and got.vararg != want.vararg:
-        return f"{mismatch}: annotation of *args"
-    if want.kwarg is not None and got.kwarg != want.kwarg:
-        return f"{mismatch}: annotation of **kwargs"
-    got_kwonly = dict(got.kwonly)
-    for name, annotation in want.kwonly:
-        if annotation is not None and got_kwonly.get(name) != annotation:
-            return f"{mismatch}: annotation of {name!r}"
-    if want.returns is not None and got.returns != want.returns:
-        return f"{mismatch}: return annotation"
-    return ""
