@@ -1,6 +1,7 @@
 """An OpenAI-compatible HTTP backend: ``vllm serve``, SGLang, llama.cpp's server, hosted APIs.
 
-Stdlib only. Each request is one streamed POST (``/chat/completions`` for chat
+Stdlib only; the wire details (streamed state, SSE, error bodies, retries) are in
+``openai_wire``. Each request is one streamed POST (``/chat/completions`` for chat
 requests, ``/completions`` for raw prompts) on its own connection, run by a pool
 of at most ``max_concurrency`` worker threads. Both backend shapes are served:
 ``generate`` (batch) and ``submit``/``poll``/``abort`` (streaming). An abort closes
@@ -17,25 +18,34 @@ import dataclasses
 import http.client
 import json
 import os
-import re
 import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from sampler.backends.answer import settled
-from sampler.backends.base import Aborted, Completion, Generation, GenerationRequest, limit_reached
+from sampler.backends.base import Aborted, Generation, GenerationRequest, limit_reached
+from sampler.backends.openai_wire import (
+    CONTEXT_REFUSAL,
+    ERROR_BODY_LIMIT,
+    FINISH_PROMPT_TOO_LONG,
+    MAX_WAIT,
+    RETRYABLE,
+    Call,
+    PromptTooLong,
+    Refused,
+    error_message,
+    one_line,
+    retry_after_seconds,
+    sse_events,
+)
 from tasks.errors import BackendError, ConfigError
 
 API_KEY_ENV = ("BESTOFN_API_KEY", "OPENAI_API_KEY")
 """Environment variables read for the bearer token, first one set wins."""
-
-_ERROR_BODY_LIMIT = 64 * 1024
-_REASON_LIMIT = 300
-
 
 def api_key_from_env() -> str | None:
     for name in API_KEY_ENV:
@@ -43,137 +53,6 @@ def api_key_from_env() -> str | None:
         if value:
             return value
     return None
-
-
-def _one_line(text: str, limit: int = _REASON_LIMIT) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
-def _error_message(body: bytes) -> str:
-    """The server's own words from an error body: OpenAI's ``{"error": {"message"}}``,
-    FastAPI's ``{"detail"}``, a bare ``{"message"}``, or the raw text."""
-    text = body.decode("utf-8", "replace")
-    try:
-        obj = json.loads(text)
-    except ValueError:
-        return _one_line(text) or "(empty body)"
-    if isinstance(obj, dict):
-        error = obj.get("error", obj)
-        if isinstance(error, dict):
-            for key in ("message", "detail"):
-                if error.get(key):
-                    return _one_line(str(error[key]))
-        elif isinstance(error, str) and error:
-            return _one_line(error)
-    return _one_line(text)
-
-
-def split_tokens(total: int, weights: Sequence[int]) -> list[int]:
-    """Share ``total`` tokens among choices in proportion to ``weights`` (largest
-    remainder), so the parts sum to ``total``. Usage gives one total for all ``n``
-    choices; the streamed chunks per choice say how it divides."""
-    if not weights:
-        return []
-    if sum(weights) <= 0:
-        weights = [1] * len(weights)
-    whole = sum(weights)
-    shares = [total * w // whole for w in weights]
-    order = sorted(range(len(weights)), key=lambda i: -((total * weights[i]) % whole))
-    for i in order[: total - sum(shares)]:
-        shares[i] += 1
-    return shares
-
-
-_RETRYABLE = frozenset({408, 429, 500, 502, 503, 504})
-_MAX_WAIT = 60.0
-
-
-FINISH_PROMPT_TOO_LONG = "prompt_too_long"
-"""The finish reason of a request the server refused because its prompt does not fit
-its context: the request's samples come back empty and fail their checks, and the run
-goes on (one long prompt once ended a whole run as an infrastructure error)."""
-
-_CONTEXT_REFUSAL = re.compile(r"context (size|length|window)|maximum context|too long", re.IGNORECASE)
-
-
-class _PromptTooLong(BackendError):
-    """HTTP 400 whose message says the prompt exceeds the model's context."""
-
-
-class _Refused(BackendError):
-    """Nothing was generated: sending the request again is safe."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-def _retry_after(value: str | None) -> float | None:
-    """``Retry-After`` in seconds (the HTTP-date form is ignored)."""
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
-class _Call:
-    """One request's state, written by its worker thread under the backend's lock."""
-
-    def __init__(self, request: GenerationRequest) -> None:
-        self.request = request
-        n = request.n
-        # An answer the server continues starts with what was prefilled: the text
-        # reads as a whole answer (the chunk counts leave it out).
-        self.texts: list[list[str]] = [[request.prefill] if request.prefill else [] for _ in range(n)]
-        self.echo = [request.prefill] * n
-        """What of the prefill the server may still stream back before its continuation
-        (llama.cpp's server repeats it); dropped as it arrives."""
-        self.chunks = [0] * n
-        """Streamed chunks carrying text, per choice: a token count when usage is missing."""
-        self.finish_reasons: list[str | None] = [None] * n
-        self.completion_tokens: int | None = None
-        self.prompt_tokens = 0
-        self.sock: socket.socket | None = None
-        self.aborted = False
-        self.limit: int | None = None
-        """Tokens per choice, when lowered after submission (``shorten``)."""
-
-    @property
-    def request_id(self) -> str:
-        return self.request.request_id
-
-    def drop_echo(self, index: int, text: str) -> str:
-        """``text`` less any repeat of the prefill still expected at this point."""
-        echo = self.echo[index]
-        common = 0
-        while common < min(len(echo), len(text)) and echo[common] == text[common]:
-            common += 1
-        if common == len(echo) or common == len(text):
-            self.echo[index] = echo[common:]
-            return text[common:]
-        self.echo[index] = ""  # the stream is not a repeat: keep it whole
-        return text
-
-    def tokens(self) -> int:
-        if self.completion_tokens is not None:
-            return self.completion_tokens
-        return sum(self.chunks)
-
-    def generation(self) -> Generation:
-        # Without a usage chunk (some servers ignore stream_options) each streamed
-        # text chunk counts as one token: vLLM streams a token per chunk, but never
-        # the end-of-sequence token (which usage counts) nor a token that ends inside
-        # a character, so this undercounts slightly.
-        if self.completion_tokens is None:
-            counts = list(self.chunks)
-        else:
-            counts = split_tokens(self.completion_tokens, self.chunks)
-        completions = tuple(
-            Completion(text="".join(parts), tokens=count, finish_reason=reason or "stop")
-            for parts, count, reason in zip(self.texts, counts, self.finish_reasons)
-        )
-        return Generation(self.request_id, completions, self.prompt_tokens)
 
 
 class OpenAICompatBackend:
@@ -233,8 +112,8 @@ class OpenAICompatBackend:
         self._lock = threading.Lock()
         self._work_ready = threading.Condition(self._lock)
         self._finished = threading.Condition(self._lock)
-        self._queue: deque[_Call] = deque()
-        self._running: dict[str, _Call] = {}
+        self._queue: deque[Call] = deque()
+        self._running: dict[str, Call] = {}
         self._done: list[Generation] = []
         self._errors: list[tuple[str, BackendError]] = []
         self._workers: list[threading.Thread] = []
@@ -292,21 +171,21 @@ class OpenAICompatBackend:
             return http.client.HTTPSConnection(self._host, self._port, timeout=self._timeout)
         return http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
 
-    def _run(self, call: _Call) -> None:
+    def _run(self, call: Call) -> None:
         """Send one request and read its stream to the end, retrying what the server
         refused before streaming anything; raises BackendError."""
         for attempt in range(self._retries + 1):
             try:
                 self._attempt(call)
                 return
-            except _Refused as exc:
+            except Refused as exc:
                 if attempt == self._retries:
                     raise BackendError(f"{exc} ({attempt + 1} attempts)") from None
                 wait = exc.retry_after if exc.retry_after is not None else self._backoff * 2**attempt
-                if not self._pause(call, min(wait, _MAX_WAIT)):
+                if not self._pause(call, min(wait, MAX_WAIT)):
                     return
 
-    def _pause(self, call: _Call, seconds: float) -> bool:
+    def _pause(self, call: Call, seconds: float) -> bool:
         """Wait before a retry; False when the request was aborted or the backend closed."""
         deadline = time.monotonic() + seconds
         while True:
@@ -318,7 +197,7 @@ class OpenAICompatBackend:
                 return True
             time.sleep(min(remaining, 0.05))
 
-    def _attempt(self, call: _Call) -> None:
+    def _attempt(self, call: Call) -> None:
         url = self._url(call.request)
         where = f"POST {url}"
         body = json.dumps(self.payload(call.request)).encode()
@@ -329,7 +208,7 @@ class OpenAICompatBackend:
             except TimeoutError:
                 raise BackendError(f"{where}: no connection within {self._timeout:g} s") from None
             except OSError as exc:
-                raise _Refused(f"{where}: cannot connect: {_one_line(str(exc))}") from None
+                raise Refused(f"{where}: cannot connect: {one_line(str(exc))}") from None
             with self._lock:
                 if call.aborted:
                     return
@@ -338,33 +217,33 @@ class OpenAICompatBackend:
                 conn.request("POST", self._path + self._route(call.request), body, self._headers())
                 response = conn.getresponse()
                 if response.status >= 400:
-                    message = _error_message(response.read(_ERROR_BODY_LIMIT))
+                    message = error_message(response.read(ERROR_BODY_LIMIT))
                     error = f"{where}: HTTP {response.status} {response.reason}: {message}"
-                    if response.status in _RETRYABLE:
-                        raise _Refused(error, _retry_after(response.getheader("Retry-After")))
-                    if response.status == 400 and _CONTEXT_REFUSAL.search(message):
-                        raise _PromptTooLong(error)
+                    if response.status in RETRYABLE:
+                        raise Refused(error, retry_after_seconds(response.getheader("Retry-After")))
+                    if response.status == 400 and CONTEXT_REFUSAL.search(message):
+                        raise PromptTooLong(error)
                     raise BackendError(error)
                 self._read_stream(call, response, where)
             except TimeoutError:
                 raise BackendError(f"{where}: no data from the server for {self._timeout:g} s") from None
             except (OSError, http.client.HTTPException) as exc:
-                raise BackendError(f"{where}: connection broke: {_one_line(repr(exc))}") from None
+                raise BackendError(f"{where}: connection broke: {one_line(repr(exc))}") from None
         finally:
             conn.close()
 
-    def _read_stream(self, call: _Call, response: http.client.HTTPResponse, where: str) -> None:
+    def _read_stream(self, call: Call, response: http.client.HTTPResponse, where: str) -> None:
         """Server-sent events: ``data:`` lines, a blank line ends an event, ``[DONE]`` the stream."""
         chat = call.request.messages is not None
-        for data in _sse_events(response):
+        for data in sse_events(response):
             if data == ["[DONE]"]:
                 return
             try:
                 chunk = json.loads("\n".join(data))
             except ValueError:
-                raise BackendError(f"{where}: bad stream data: {_one_line(' '.join(data))}") from None
+                raise BackendError(f"{where}: bad stream data: {one_line(' '.join(data))}") from None
             if not isinstance(chunk, dict):
-                raise BackendError(f"{where}: bad stream data: {_one_line(' '.join(data))}")
+                raise BackendError(f"{where}: bad stream data: {one_line(' '.join(data))}")
             self._add_chunk(call, chunk, chat, where)
             if self._settled(call) or self._past_limit(call):
                 return  # closing the connection stops the server's generation
@@ -373,7 +252,7 @@ class OpenAICompatBackend:
         if unfinished and not call.aborted:
             raise BackendError(f"{where}: the stream ended before the completion finished")
 
-    def _settled(self, call: _Call) -> bool:
+    def _settled(self, call: Call) -> bool:
         """A single-sample request asked to stop once its verified program is settled, which
         it is: its text is cut there (see ``sampler.backends.answer.settled``)."""
         if not call.request.stop_at_code_end or call.request.n != 1:
@@ -388,7 +267,7 @@ class OpenAICompatBackend:
             call.texts[0] = [text]
             return True
 
-    def _past_limit(self, call: _Call) -> bool:
+    def _past_limit(self, call: Call) -> bool:
         """Every choice has finished or streamed as many chunks (tokens) as a limit lowered
         after submission; those that had not finished finish as ``length``."""
         with self._lock:
@@ -398,9 +277,9 @@ class OpenAICompatBackend:
             call.finish_reasons = list(reasons)
             return True
 
-    def _add_chunk(self, call: _Call, chunk: dict[str, Any], chat: bool, where: str) -> None:
+    def _add_chunk(self, call: Call, chunk: dict[str, Any], chat: bool, where: str) -> None:
         if "error" in chunk:
-            raise BackendError(f"{where}: error in stream: {_error_message(json.dumps(chunk).encode())}")
+            raise BackendError(f"{where}: error in stream: {error_message(json.dumps(chunk).encode())}")
         choices = chunk.get("choices") or []
         usage = chunk.get("usage")
         with self._lock:
@@ -446,14 +325,14 @@ class OpenAICompatBackend:
                 self._run(call)
                 if not call.prompt_tokens and not call.aborted:
                     call.prompt_tokens = self.count_prompt_tokens(call.request)
-            except _PromptTooLong:
+            except PromptTooLong:
                 call.texts = [[] for _ in call.texts]
                 call.chunks = [0] * len(call.chunks)
                 call.finish_reasons = [FINISH_PROMPT_TOO_LONG] * len(call.finish_reasons)
             except BackendError as exc:
                 error = exc
             except Exception as exc:  # a server speaking something else: still infrastructure
-                error = BackendError(f"POST {self._url(call.request)}: {_one_line(repr(exc))}")
+                error = BackendError(f"POST {self._url(call.request)}: {one_line(repr(exc))}")
             with self._lock:
                 if call.aborted or self._running.pop(call.request_id, None) is None:
                     continue
@@ -475,7 +354,7 @@ class OpenAICompatBackend:
                     raise BackendError(f"request id {request.request_id!r} is already in flight")
                 known.add(request.request_id)
             # A server not known to continue an answer gets none to continue.
-            self._queue.extend(_Call(r if self.supports_prefill or not r.prefill
+            self._queue.extend(Call(r if self.supports_prefill or not r.prefill
                                      else dataclasses.replace(r, prefill="")) for r in requests)
             self._start_workers()
             self._work_ready.notify(len(requests))
@@ -599,22 +478,3 @@ def _hang_up(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass  # already closed by its worker
-
-
-def _sse_events(lines: Iterable[bytes]) -> Iterable[list[str]]:
-    """The ``data`` lines of each server-sent event; comments and other fields are skipped."""
-    data: list[str] = []
-    for raw in lines:
-        line = raw.decode("utf-8", "replace").rstrip("\r\n")
-        if not line:
-            if data:
-                yield data
-                data = []
-            continue
-        if line.startswith(":"):
-            continue
-        field, _, value = line.partition(":")
-        if field == "data":
-            data.append(value[1:] if value.startswith(" ") else value)
-    if data:
-        yield data

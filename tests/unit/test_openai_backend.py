@@ -28,7 +28,8 @@ import pytest
 from sampler.backends.answer import FINISH_CODE_END, FINISH_UNPARSABLE
 from sampler.backends.base import ChatMessage, GenerationRequest, StreamingBackend
 from sampler.backends.factory import check_model_name, make_backend, parse_openai_spec
-from sampler.backends.openai_compat import OpenAICompatBackend, split_tokens
+from sampler.backends.openai_compat import OpenAICompatBackend
+from sampler.backends.openai_wire import split_tokens
 from tasks.errors import BackendError, InputError
 
 
