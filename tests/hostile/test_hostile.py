@@ -20,7 +20,8 @@ import pytest
 
 from hostile_corpus import CONTROLS, DOUBLE, HOSTILE, PUSH, RAISES, SECRET, SORTED_COPY
 from tasks.types import Task
-from verifiers.sandbox import SandboxLimits, SandboxPool, processes_of
+from verifiers.sandbox import SandboxLimits, SandboxPool
+from verifiers.sandbox_servers import processes_of
 from verifiers.types import Candidate, Status, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,8 +11,9 @@ import pytest
 from tasks.errors import ConfigError, SandboxError
 from tasks.program import program_from_completion
 from tasks.types import Task
-from verifiers import sandbox
-from verifiers.sandbox import SandboxLimits, SandboxPool, processes_of
+from verifiers import sandbox, sandbox_servers
+from verifiers.sandbox import SandboxLimits, SandboxPool
+from verifiers.sandbox_servers import processes_of
 from verifiers.timeouts import Calibrator
 from verifiers.types import Candidate, Status
 from verifiers.unit_tests import UnitTestVerifier
@@ -44,14 +45,14 @@ def test_limits_are_validated(kwargs: dict[str, float]) -> None:
 
 
 def test_missing_bwrap_is_a_clear_sandbox_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
-    monkeypatch.setattr(sandbox, "FALLBACK_BWRAP", "/nonexistent/bwrap")
+    monkeypatch.setattr(sandbox_servers.shutil, "which", lambda name: None)
+    monkeypatch.setattr(sandbox_servers, "FALLBACK_BWRAP", "/nonexistent/bwrap")
     with pytest.raises(SandboxError, match="bwrap"):
         SandboxPool(workers=1)
 
 
 def test_a_sandbox_that_cannot_start_is_a_sandbox_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sandbox.shutil, "which", lambda name: "/bin/false")  # as if namespaces were refused
+    monkeypatch.setattr(sandbox_servers.shutil, "which", lambda name: "/bin/false")  # as if namespaces were refused
     with pytest.raises(SandboxError, match="did not start"):
         SandboxPool(workers=1)
 
@@ -246,7 +247,7 @@ def _server_pids(root: int) -> list[int]:
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as cmd:
                 argv = cmd.read().split(b"\0")
-            if not argv[0].endswith(b"bwrap") and sandbox.RUNTIME_IN_SANDBOX.encode() in argv:
+            if not argv[0].endswith(b"bwrap") and sandbox_servers.RUNTIME_IN_SANDBOX.encode() in argv:
                 servers.append(pid)
         except OSError:
             continue

@@ -1,0 +1,235 @@
+"""Starting the sandbox's servers: bubblewrap command lines, the per-slot server
+processes and their control sockets, and the unprivileged uids slots run as.
+
+``verifiers.sandbox`` builds slots and the pool on top of this; nothing here sees a
+candidate or a task.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from tasks.errors import SandboxError
+from verifiers.channel import CodecError, recv_msg
+
+RUNTIME_IN_SANDBOX = "/bestofn/runtime.py"
+_RUNTIME = Path(__file__).with_name("sandbox_runtime.py")
+START_SECONDS = 20.0
+_UID_BASE = 200_000
+SLOTS_PER_PROCESS = 64
+
+
+def _python_paths() -> tuple[str, str]:
+    """(base prefix, real base interpreter): a venv's python is a link into the base install."""
+    prefix = os.path.realpath(sys.base_prefix)
+    exe = os.path.realpath(sys.executable)
+    if not exe.startswith(prefix + os.sep):
+        exe = os.path.join(prefix, "bin", f"python{sys.version_info.major}.{sys.version_info.minor}")
+    if not os.path.isfile(exe):
+        raise SandboxError(f"cannot find the base Python interpreter under {prefix}")
+    return prefix, exe
+
+
+FALLBACK_BWRAP = "/usr/bin/bwrap"
+"""Used when PATH has no bwrap: our own environment may be minimal."""
+
+
+def bwrap_path() -> str:
+    path = shutil.which("bwrap") or (FALLBACK_BWRAP if os.path.exists(FALLBACK_BWRAP) else None)
+    if path is None:
+        raise SandboxError(
+            "bubblewrap (bwrap) is not installed: the unit-test verifier refuses to run candidates unsandboxed "
+            "(install the 'bubblewrap' package)"
+        )
+    return path
+
+
+def _bwrap_command(mode: str, uid: int, ctl_fd: int, cpus: frozenset[int] = frozenset()) -> list[str]:
+    prefix, exe = _python_paths()
+    caps = ["CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_KILL"] if mode == "candidate-server" else [
+        "CAP_SETUID",
+        "CAP_SETGID",
+    ]
+    cmd = [
+        bwrap_path(),
+        "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+        "--die-with-parent", "--new-session",
+        "--cap-drop", "ALL",
+    ]
+    for cap in caps:
+        cmd += ["--cap-add", cap]
+    cmd += ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "lib", "lib64", "sbin"):
+        if os.path.islink(f"/{name}"):
+            cmd += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
+        elif os.path.isdir(f"/{name}"):
+            cmd += ["--ro-bind", f"/{name}", f"/{name}"]
+    # bwrap makes missing parents 0700: open them up so the unprivileged uid can reach the stdlib.
+    parents = [p for p in Path(prefix).parents if str(p) != "/"]
+    for parent in reversed(parents):
+        if not str(parent).startswith("/usr"):
+            cmd += ["--perms", "0755", "--dir", str(parent)]
+    if not prefix.startswith("/usr/"):
+        cmd += ["--ro-bind", prefix, prefix]
+    cmd += [
+        "--ro-bind", str(_RUNTIME), RUNTIME_IN_SANDBOX,
+        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        "--chdir", "/tmp",
+        exe, "-I", "-S", "-B", RUNTIME_IN_SANDBOX, mode, str(ctl_fd), str(uid),
+        ",".join(map(str, sorted(cpus))) or "-",
+    ]  # fmt: skip
+    return cmd
+
+
+class Server:
+    """One bwrap'd runtime server and its control socket."""
+
+    def __init__(self, mode: str, uid: int, cpus: frozenset[int] = frozenset()) -> None:
+        self.mode = mode
+        ours, theirs = socket.socketpair()
+        self.sock = ours
+        self._stderr = tempfile.TemporaryFile()
+        try:
+            self.proc = subprocess.Popen(
+                _bwrap_command(mode, uid, theirs.fileno(), cpus),
+                env={},  # bwrap --clearenv would still leak ours via /proc/1/environ
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=self._stderr,
+                pass_fds=(theirs.fileno(),),
+                start_new_session=True,  # its own process group: killpg() takes bwrap and all below
+            )
+        except OSError as exc:
+            ours.close()
+            self._stderr.close()
+            raise SandboxError(f"cannot launch bwrap: {exc}") from None
+        finally:
+            theirs.close()
+        try:
+            hello = recv_msg(ours, time.monotonic() + START_SECONDS)
+        except (EOFError, TimeoutError, CodecError, OSError) as exc:
+            tail = self.stderr_tail()
+            self.kill()
+            raise SandboxError(
+                f"the sandbox {mode} did not start ({type(exc).__name__}: {exc}); bwrap said: {tail}"
+            ) from None
+        if type(hello) is not dict or "ready" not in hello:
+            why = hello.get("fatal") if type(hello) is dict else hello
+            tail = self.stderr_tail()
+            self.kill()
+            raise SandboxError(f"the sandbox {mode} refused to start: {why}; bwrap said: {tail}")
+
+    def stderr_tail(self) -> str:
+        try:
+            self._stderr.seek(0)
+            text = self._stderr.read()[-2000:].decode("utf-8", "replace").strip()
+        except (OSError, ValueError):
+            return ""
+        return text or "(nothing)"
+
+    def read(self, deadline: float) -> dict[str, Any]:
+        """The server's next report; a dead, silent or garbled server is a SandboxError."""
+        try:
+            reply = recv_msg(self.sock, deadline)
+        except TimeoutError:
+            raise Overran(f"sandbox {self.mode} did not report by the job's deadline") from None
+        except (EOFError, CodecError, OSError) as exc:
+            raise SandboxError(f"sandbox {self.mode} failed: {type(exc).__name__}: {exc}") from None
+        if type(reply) is not dict or "fatal" in reply:
+            why = reply.get("fatal") if type(reply) is dict else reply
+            raise SandboxError(f"sandbox {self.mode} failed: {why}")
+        return reply
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def shutdown(self) -> None:
+        """Graceful: EOF on the control socket ends the server, and bwrap with it."""
+        self.sock.close()
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill()
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.sock.close()
+        self._stderr.close()
+
+
+class Overran(SandboxError):
+    """A server missed the job's deadline (limit plus margin) without reporting."""
+
+
+class _UidAllocator:
+    """Unprivileged uids unique to a slot: RLIMIT_NPROC then counts one slot, and no slot can signal another.
+
+    Keyed on our pid so concurrent bestofn processes on one machine rarely collide.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._used: set[int] = set()
+
+    def take(self) -> int:
+        with self._lock:
+            for index in range(SLOTS_PER_PROCESS):
+                if index not in self._used:
+                    self._used.add(index)
+                    return index
+        raise SandboxError(f"more than {SLOTS_PER_PROCESS} sandbox slots in one process")
+
+    def give(self, index: int) -> None:
+        with self._lock:
+            self._used.discard(index)
+
+    @staticmethod
+    def uids(index: int) -> tuple[int, int]:
+        base = _UID_BASE + (os.getpid() % 30_000) * 2 * SLOTS_PER_PROCESS
+        return base + 2 * index, base + 2 * index + 1
+
+
+UIDS = _UidAllocator()
+
+
+def processes_of(uids: set[int]) -> list[int]:
+    """Pids of live (non-zombie) processes whose real, effective or saved uid is in ``uids``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("State", "").strip().startswith(("Z", "X")):
+            continue
+        if any(int(u) in uids for u in fields.get("Uid", "").split()[:3]):
+            found.append(int(entry))
+    return found
+
+
+def wait_until_gone(uids: set[int], seconds: float = 3.0) -> None:
+    """SIGKILL of a namespace's init reaps its members asynchronously: close() returns once they are gone."""
+    deadline = time.monotonic() + seconds
+    while processes_of(uids) and time.monotonic() < deadline:
+        time.sleep(0.01)
