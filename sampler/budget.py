@@ -51,7 +51,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sampler.config import BudgetConfig, BudgetPolicy, EscalationConfig, TierPrice
-from sampler.prior import Prior, fit_prior
+from sampler.config import Prior
+from sampler.prior import fit_prior
 
 
 class Action(StrEnum):

@@ -13,71 +13,21 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sampler.config import DEFAULT_PRIOR, Prior
 from sampler.records import CHEAP
 from sampler.scaling import load_samples
 from tasks.errors import ConfigError
 from tasks.types import Task
 
-DEFAULT_PRIOR = (0.2, 1.0)
-"""Beta(a, b) for every task before any evidence (mean 17%, most mass near 0):
-small models solve some tasks often and most never."""
-
-
 def prompt_length_covariate(prompt: str) -> float:
     """What the prior reads off a task before sampling it: the log of its prompt's
     length in words. Longer specifications are harder for a small model."""
     return math.log(max(1, len(prompt.split())))
-
-
-@dataclass(frozen=True)
-class Prior:
-    """A Beta prior on each task's cheap pass rate: mean ``sigmoid(alpha + slope * z)``
-    and concentration ``kappa = exp(log_kappa)`` (a = mean * kappa, b = (1 - mean) *
-    kappa), with ``z`` the task's covariate standardised over the run's tasks."""
-
-    alpha: float
-    log_kappa: float
-    slope: float = 0.0
-    centre: float = 0.0
-    scale: float = 1.0
-
-    @classmethod
-    def from_beta(cls, a: float, b: float) -> Prior:
-        return cls(alpha=math.log(a / b), log_kappa=math.log(a + b))
-
-    def restandardised(self, centre: float, scale: float) -> Prior:
-        """The same prior over raw covariates, with ``z`` measured from ``centre`` in
-        units of ``scale`` (another run's tasks)."""
-        return Prior(alpha=self.alpha + self.slope * (centre - self.centre) / self.scale,
-                     log_kappa=self.log_kappa, slope=self.slope * scale / self.scale,
-                     centre=centre, scale=scale)
-
-    def to_dict(self) -> dict[str, float]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    @classmethod
-    def from_dict(cls, obj: Any, where: str) -> Prior:
-        names = [f.name for f in fields(cls)]
-        if not isinstance(obj, dict) or any(not isinstance(obj.get(n), (int, float))
-                                            or isinstance(obj.get(n), bool) for n in names):
-            raise ConfigError(f"{where}: a prior needs numbers {', '.join(names)}")
-        prior = cls(**{n: float(obj[n]) for n in names})
-        if not all(math.isfinite(getattr(prior, n)) for n in names) or prior.scale <= 0:
-            raise ConfigError(f"{where}: a prior needs finite numbers and scale > 0")
-        return prior
-
-    def at(self, covariate: float = 0.0) -> tuple[float, float]:
-        """``(a, b)`` for a task with this covariate."""
-        z = (covariate - self.centre) / self.scale
-        mean = 1.0 / (1.0 + math.exp(-(self.alpha + self.slope * z)))
-        kappa = math.exp(self.log_kappa)
-        return mean * kappa, (1.0 - mean) * kappa
 
 
 # Where the fit may go: pass-rate means from about 1e-5 to 0.9997, concentrations

@@ -40,6 +40,14 @@ def test_imports_point_downward_only() -> None:
     assert not bad, bad
 
 
+def test_config_is_a_leaf() -> None:
+    """Configuration is plain validated data: building one imports no store, no
+    fitting code, nothing of the sampler beside it (it used to pull in the prior's
+    numpy fit and the JSONL store)."""
+    own = {i for i in imports_of(modules()["sampler.config"]) if i.split(".")[0] in LAYERS}
+    assert all(i.startswith("tasks.errors") for i in own), own
+
+
 def test_heavy_dependencies_stay_at_the_edge() -> None:
     for name, path in modules().items():
         tops = {i.split(".")[0] for i in imports_of(path)}
