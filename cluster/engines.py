@@ -318,7 +318,7 @@ class RayEnginePool:
         for request in requests:
             engine = min(self._engines, key=lambda e: (not e.up, e.load, e.index))
             engine.requests[request.request_id] = request
-            engine.load += request.n
+            engine.load += request.completions
             self._owner[request.request_id] = engine
             engine.outbox.append(request)
 
@@ -405,7 +405,7 @@ class RayEnginePool:
                 for generation in generations:
                     request = engine.requests.pop(generation.request_id, None)
                     if request is not None:  # else aborted, or re-routed after a death
-                        engine.load -= request.n
+                        engine.load -= request.completions
                         self.returned[engine.index] += 1
                         del self._owner[generation.request_id]
                         self._ready.append(generation)
@@ -445,7 +445,7 @@ class RayEnginePool:
                     by_engine.setdefault(-1, []).append(request_id)
                 continue
             request = engine.requests.pop(request_id)
-            engine.load -= request.n
+            engine.load -= request.completions
             unsent = [r for r in engine.outbox if r.request_id != request_id]
             if len(unsent) < len(engine.outbox):  # never sent: nothing to stop in the engine
                 engine.outbox = unsent

@@ -90,7 +90,7 @@ def _request(task: Task, text: str, sample: SampleConfig, escalation: Escalation
     strong model reads the prompt (task and failures, about 400 tokens) once, not once
     per sample (llama.cpp copies the processed prompt to each completion's slot)."""
     return GenerationRequest(
-        request_id=request_id, n=escalation.samples, temperature=escalation.temperature,
+        request_id=request_id, completions=escalation.samples, temperature=escalation.temperature,
         top_p=sample.top_p, max_tokens=escalation.max_tokens,
         seed=(task_seed(sample.seed, task.task_id + "|strong") + 1000 * round_index) % (2**31 - 1),
         messages=(ChatMessage("user", text),), task_id=task.task_id,

@@ -81,7 +81,7 @@ def build_request(task: Task, config: SampleConfig, *, index: int,
     chat = config.prompt_style is PromptStyle.CHAT
     return GenerationRequest(
         request_id=request_id or f"{task.task_id}|{index}",
-        n=1,
+        completions=1,
         task_id=task.task_id,
         first_index=index,
         temperature=sample_temperature(config, index),

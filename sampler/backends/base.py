@@ -25,10 +25,13 @@ class ChatMessage:
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    """One prompt, sampled ``n`` times. Exactly one of ``prompt`` and ``messages`` is set."""
+    """One prompt, sampled ``completions`` times. Exactly one of ``prompt`` and
+    ``messages`` is set."""
 
     request_id: str
-    n: int
+    completions: int
+    """Completions drawn from this one prompt (the server reads it once). Not
+    ``SampleConfig.n``, the samples per task, which may span many requests."""
     temperature: float
     top_p: float
     max_tokens: int
@@ -92,7 +95,7 @@ class Backend(Protocol):
     """The model name recorded in results."""
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
-        """One Generation per request, in order, each with ``request.n`` completions."""
+        """One Generation per request, in order, each with ``request.completions`` completions."""
         ...
 
     def close(self) -> None: ...

@@ -138,7 +138,7 @@ class OpenAICompatBackend:
         """The JSON body sent for ``request``."""
         body: dict[str, Any] = {
             "model": self.model,
-            "n": request.n,
+            "n": request.completions,
             "temperature": request.temperature,
             "top_p": request.top_p,
             "max_tokens": request.max_tokens,
@@ -255,7 +255,7 @@ class OpenAICompatBackend:
     def _settled(self, call: Call) -> bool:
         """A single-sample request asked to stop once its verified program is settled, which
         it is: its text is cut there (see ``sampler.backends.answer.settled``)."""
-        if not call.request.stop_at_code_end or call.request.n != 1:
+        if not call.request.stop_at_code_end or call.request.completions != 1:
             return False
         with self._lock:
             if call.finish_reasons[0] is not None:
@@ -285,8 +285,8 @@ class OpenAICompatBackend:
         with self._lock:
             for choice in choices:
                 index = choice.get("index", 0)
-                if not isinstance(index, int) or not 0 <= index < call.request.n:
-                    raise BackendError(f"{where}: choice index {index!r} outside 0..{call.request.n - 1}")
+                if not isinstance(index, int) or not 0 <= index < call.request.completions:
+                    raise BackendError(f"{where}: choice index {index!r} outside 0..{call.request.completions - 1}")
                 text = (choice.get("delta") or {}).get("content") if chat else choice.get("text")
                 if text and call.echo[index]:
                     text = call.drop_echo(index, str(text))

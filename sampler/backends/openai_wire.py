@@ -95,7 +95,7 @@ class Call:
 
     def __init__(self, request: GenerationRequest) -> None:
         self.request = request
-        n = request.n
+        n = request.completions
         # An answer the server continues starts with what was prefilled: the text
         # reads as a whole answer (the chunk counts leave it out).
         self.texts: list[list[str]] = [[request.prefill] if request.prefill else [] for _ in range(n)]

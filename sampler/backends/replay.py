@@ -108,7 +108,7 @@ class ReplayBackend:
 
     def _generation(self, request: GenerationRequest) -> Generation:
         texts = self._script.get(request.key) or [self._default]
-        picked = [texts[(request.first_index + i) % len(texts)] for i in range(request.n)]
+        picked = [texts[(request.first_index + i) % len(texts)] for i in range(request.completions)]
         completions = tuple(_completion(t, request) for t in picked)
         prompt_text = request.prompt or "".join(m.content for m in request.messages or ())
         return Generation(request.request_id, completions, count_tokens(prompt_text))

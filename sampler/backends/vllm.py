@@ -88,7 +88,7 @@ class VllmBackend:
     def _params(self, request: GenerationRequest, output_kind: Any = None) -> Any:
         extra = {} if output_kind is None else {"output_kind": output_kind}
         return self._vllm.SamplingParams(
-            n=request.n,
+            n=request.completions,
             temperature=request.temperature,
             top_p=request.top_p,
             max_tokens=request.max_tokens,
@@ -132,8 +132,8 @@ class VllmBackend:
                                    self._params(request, RequestOutputKind.DELTA))
             except Exception as exc:
                 raise BackendError(f"vLLM refused request {request.request_id!r}: {exc}") from exc
-            settle = request.stop_at_code_end and request.n == 1
-            self._streams[request.request_id] = _Stream(request.n, settle, request.entry_point)
+            settle = request.stop_at_code_end and request.completions == 1
+            self._streams[request.request_id] = _Stream(request.completions, settle, request.entry_point)
 
     def poll(self, timeout: float) -> list[Generation]:
         engine = self._llm.llm_engine

@@ -29,7 +29,7 @@ class SlowMarkerVerifier:
 
 
 def request(i: int, task: str = "T/0", n: int = 1) -> GenerationRequest:
-    return GenerationRequest(request_id=f"{task}|cheap|{i}", n=n, temperature=0.7, top_p=0.95,
+    return GenerationRequest(request_id=f"{task}|cheap|{i}", completions=n, temperature=0.7, top_p=0.95,
                              max_tokens=64, seed=i, prompt="p", task_id=task, first_index=i)
 
 

@@ -147,7 +147,7 @@ CODE_PROMPT = (ChatMessage("user", "Write a Python function add(a, b) that retur
 
 def chat(request_id: str, seed: int, max_tokens: int, messages: tuple[ChatMessage, ...] = CODE_PROMPT,
          temperature: float = 0.7) -> GenerationRequest:
-    return GenerationRequest(request_id, n=1, temperature=temperature, top_p=0.95,
+    return GenerationRequest(request_id, completions=1, temperature=temperature, top_p=0.95,
                              max_tokens=max_tokens, seed=seed, messages=messages)
 
 

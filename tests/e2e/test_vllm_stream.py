@@ -13,7 +13,7 @@ ESSAY = (ChatMessage("user", "Write a long essay about the history of computing.
 
 
 def essay(request_id: str, max_tokens: int) -> GenerationRequest:
-    return GenerationRequest(request_id=request_id, n=1, temperature=0.7, top_p=0.95,
+    return GenerationRequest(request_id=request_id, completions=1, temperature=0.7, top_p=0.95,
                              max_tokens=max_tokens, seed=11, messages=ESSAY)
 
 

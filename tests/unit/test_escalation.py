@@ -59,7 +59,7 @@ def test_second_round_reviews_and_repairs_the_strong_draft(tmp_path: Path) -> No
     assert "Earlier attempts" in draft.messages[0].content  # type: ignore[index]
     repair_text = repair.messages[0].content  # type: ignore[index]
     assert repair_text.startswith("Review this Python function") and "strong draft" in repair_text
-    assert [(r.first_index, r.n) for r in strong.requests_seen] == [(0, 2), (2, 2)]
+    assert [(r.first_index, r.completions) for r in strong.requests_seen] == [(0, 2), (2, 2)]
 
 
 def test_unverified_strong_output_is_never_a_solution(tmp_path: Path) -> None:
@@ -140,7 +140,7 @@ def test_a_round_is_one_request_whose_prompt_the_server_reads_once() -> None:
                                       "T/1|x", prefill=prefill)
             assert len(requests) == 1
             request = requests[0]
-            assert request.n == 3 and request.first_index == 3 * round_index
+            assert request.completions == 3 and request.first_index == 3 * round_index
             # Server-side stops: the client cannot cut one completion of several.
             assert ("```" in request.stop) is prefill and ("\n#" in request.stop) is prefill
     seeds = {round_requests(task, r, [failed], SampleConfig(), escalation, "x")[0].seed for r in (0, 1)}

@@ -18,7 +18,7 @@ PATTERN = {0: [True, False, False, False], 1: [False, False, True, False], 2: [F
 
 
 def drawn(backend: ReplayBackend) -> set[tuple[str, int]]:
-    return {(r.task_id, r.first_index + i) for r in backend.requests_seen for i in range(r.n)}
+    return {(r.task_id, r.first_index + i) for r in backend.requests_seen for i in range(r.completions)}
 
 
 def test_solve_with_a_larger_n_draws_only_the_new_samples_of_unsolved_tasks(tmp_path: Path) -> None:

@@ -119,7 +119,7 @@ def test_rerun_without_the_cap_draws_capped_samples_again_in_full(tmp_path: Path
 
 
 def plain(request_id: str, task: str, max_tokens: int = 512) -> GenerationRequest:
-    return GenerationRequest(request_id=request_id, n=1, temperature=0.7, top_p=0.95,
+    return GenerationRequest(request_id=request_id, completions=1, temperature=0.7, top_p=0.95,
                              max_tokens=max_tokens, seed=0, prompt="p", task_id=task)
 
 

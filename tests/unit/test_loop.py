@@ -60,7 +60,7 @@ def test_solves_what_verifies_and_records_everything(tmp_path: Path) -> None:
     # through the chat instruction.
     request = backend.requests_seen[0]
     assert request.messages is not None and "def f0" in request.messages[0].content
-    assert request.n == 1 and len(backend.requests_seen) == 12
+    assert request.completions == 1 and len(backend.requests_seen) == 12
     assert len({r.seed for r in backend.requests_seen}) == 12
     assert by_id["T/1"].tokens_out["cheap"] == sum(s["tokens"] for s in samples if s["task_id"] == "T/1")
     assert by_id["T/1"].cost == pytest.approx(SolveConfig().cheap_price.cost(

@@ -185,20 +185,20 @@ def backend(fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenA
 
 
 def chat(request_id: str, text: str, **kw: Any) -> GenerationRequest:
-    options: dict[str, Any] = dict(n=1, temperature=0.7, top_p=0.95, max_tokens=64, seed=0)
+    options: dict[str, Any] = dict(completions=1, temperature=0.7, top_p=0.95, max_tokens=64, seed=0)
     options.update(kw)
     return GenerationRequest(request_id, messages=(ChatMessage("system", "be brief"),
                                                    ChatMessage("user", text)), **options)
 
 
 def plain(request_id: str, text: str, **kw: Any) -> GenerationRequest:
-    options: dict[str, Any] = dict(n=1, temperature=0.7, top_p=0.95, max_tokens=64, seed=0)
+    options: dict[str, Any] = dict(completions=1, temperature=0.7, top_p=0.95, max_tokens=64, seed=0)
     options.update(kw)
     return GenerationRequest(request_id, prompt=text, **options)
 
 
 def test_chat_route_payload_and_result(fake: FakeOpenAI, backend: OpenAICompatBackend) -> None:
-    [gen] = backend.generate([chat("a", "write code", n=2, seed=7, stop=("\n\n", "```"),
+    [gen] = backend.generate([chat("a", "write code", completions=2, seed=7, stop=("\n\n", "```"),
                                    temperature=0.3, top_p=0.9, max_tokens=50)])
     [seen] = fake.seen
     assert seen.path == "/v1/chat/completions"
@@ -232,7 +232,7 @@ def test_completion_route_and_length_finish(fake: FakeOpenAI, backend: OpenAICom
 
 def test_without_usage_each_chunk_counts_as_a_token(fake: FakeOpenAI, backend: OpenAICompatBackend) -> None:
     fake.usage = False
-    [gen] = backend.generate([chat("a", "tokens=5", n=3)])
+    [gen] = backend.generate([chat("a", "tokens=5", completions=3)])
     assert [c.tokens for c in gen.completions] == [5, 5, 5]
     assert gen.prompt_tokens == 0
 
@@ -354,7 +354,7 @@ def test_http_error_is_raised_from_poll_and_generate(fake: FakeOpenAI, backend: 
 
 def test_a_prompt_too_long_for_the_context_fails_its_samples_not_the_run(
         fake: FakeOpenAI, backend: OpenAICompatBackend) -> None:
-    [refused, good] = backend.generate([chat("long", "fail=400 toolong", n=2), chat("ok", "tokens=2")])
+    [refused, good] = backend.generate([chat("long", "fail=400 toolong", completions=2), chat("ok", "tokens=2")])
     assert [c.finish_reason for c in refused.completions] == ["prompt_too_long"] * 2
     assert [c.text for c in refused.completions] == ["", ""] and refused.completions[0].tokens == 0
     assert good.completions[0].text and good.completions[0].finish_reason == "stop"
