@@ -16,6 +16,7 @@ from sampler.config import EscalationConfig, SampleConfig
 from sampler.prompting import ANSWER_PREFILL, CHAT_INSTRUCTION, PREFILL_STOPS, task_seed
 from sampler.records import CHEAP, STRONG, SampleRecord
 from tasks.types import Task
+from verifiers.types import Status
 
 # Later stages first: a candidate that reached the tests was well-formed and typed.
 _STAGE_RANK = {"syntax": 0, "mypy": 1, "tests": 2, "properties": 3}
@@ -60,8 +61,8 @@ def _clip(text: str, limit: int) -> str:
 
 def informative_failures(samples: Sequence[SampleRecord], count: int) -> list[SampleRecord]:
     """Up to ``count`` failed samples, furthest stage first, distinct failure messages."""
-    failed = [s for s in samples if not s.passed and s.status != "error"]
-    ranked = sorted(failed, key=lambda s: (-_STAGE_RANK.get(_stage(s), -1), s.status != "failed",
+    failed = [s for s in samples if not s.passed and s.status is not Status.ERROR]
+    ranked = sorted(failed, key=lambda s: (-_STAGE_RANK.get(_stage(s), -1), s.status is not Status.FAILED,
                                            not s.detail, s.tier, s.sample_index))
     chosen: list[SampleRecord] = []
     seen: set[str] = set()

@@ -40,17 +40,17 @@ from sampler.length_cap import FINISH_LENGTH_CAP, LengthCap
 from sampler.prior import prompt_length_covariate
 from sampler.progress import NullProgress, Progress
 from sampler.prompting import build_request, program_from_output
-from sampler.records import CHEAP, SELECTION, STRONG, SampleRecord, TaskResult
+from sampler.records import CHEAP, SELECTION, STRONG, SampleRecord, TaskResult, Tier
 from sampler.store import RunStore
 from tasks.types import Task
 from verifiers.types import Candidate, Status, Verdict, Verifier
 
 
-def candidate_id(index: int, tier: str = CHEAP) -> str:
+def candidate_id(index: int, tier: Tier = CHEAP) -> str:
     return f"s{index}" if tier == CHEAP else f"x{index}"
 
 
-def request_prefix(task_id: str, tier: str) -> str:
+def request_prefix(task_id: str, tier: Tier) -> str:
     return f"{task_id}|{tier}|"
 
 
@@ -87,7 +87,7 @@ class _Pending:
     """A finished sample on its way through verification."""
 
     candidate: Candidate
-    tier: str
+    tier: Tier
     index: int
     tokens: int
     prompt_tokens: int
@@ -101,7 +101,7 @@ class _TaskRun:
     task: Task
     samples: dict[str, SampleRecord]
     start: float
-    requests: dict[str, tuple[str, int]] = field(default_factory=dict)
+    requests: dict[str, tuple[Tier, int]] = field(default_factory=dict)
     """In-flight request id -> (tier, index)."""
     capped: dict[str, int] = field(default_factory=dict)
     """In-flight request id -> its learned length cap, where below ``max_tokens``."""
@@ -122,7 +122,7 @@ class _TaskRun:
         """The task's prompt-length covariate, read once: every verdict and decision uses it."""
         return prompt_length_covariate(self.task.prompt)
 
-    def tier_samples(self, tier: str) -> list[SampleRecord]:
+    def tier_samples(self, tier: Tier) -> list[SampleRecord]:
         return [s for s in self.samples.values() if s.tier == tier]
 
     def cheap_done(self) -> set[int]:
@@ -221,7 +221,7 @@ class BestOfN:
         # ``error`` verdicts are dropped, so those samples are drawn and verified again,
         # and so are samples cut short by a learned length cap this run does not use.
         known = {cid: s for cid, s in self.store.samples.get(task.task_id, {}).items()
-                 if s.status != Status.ERROR.value
+                 if s.status is not Status.ERROR
                  and (self.length_cap is not None or s.finish_reason != FINISH_LENGTH_CAP)}
         run = _TaskRun(task, known, time.monotonic())
         for sample in known.values():
@@ -236,7 +236,7 @@ class BestOfN:
         self._advance(run)
 
     def _observe(self, run: _TaskRun) -> None:
-        cheap = [s for s in run.tier_samples(CHEAP) if s.status != Status.ERROR.value]
+        cheap = [s for s in run.tier_samples(CHEAP) if s.status is not Status.ERROR]
         passes = sum(s.passed for s in cheap)
         self.budget.observe_task(run.task.task_id, passes, len(cheap) - passes,
                                  run.covariate)
@@ -268,7 +268,7 @@ class BestOfN:
         return self.config.escalation.samples if self.config.escalation else 1
 
     def _submit(self, run: _TaskRun, engine: StreamingBackend,
-                requests: list[GenerationRequest], tier: str) -> None:
+                requests: list[GenerationRequest], tier: Tier) -> None:
         for request in requests:
             run.requests[request.request_id] = (tier, request.first_index)
             self._owner[request.request_id] = run.task.task_id
@@ -346,7 +346,7 @@ class BestOfN:
             SampleRecord(
                 task_id=run.task.task_id, sample_index=item.index,
                 candidate_id=item.candidate.candidate_id, model=model[item.tier],
-                passed=verdict.passed, status=verdict.status.value, tokens=item.tokens,
+                passed=verdict.passed, status=verdict.status, tokens=item.tokens,
                 solution=item.candidate.source, detail=verdict.detail,
                 verify_seconds=round(verdict.seconds, 4), finish_reason=item.finish_reason,
                 verifier=verdict.verifier, stage_seconds=dict(verdict.stages), tier=item.tier,
@@ -523,7 +523,7 @@ class BestOfN:
         del self._runs[run.task.task_id]
         samples = sorted(run.samples.values(), key=lambda s: (s.tier != CHEAP, s.sample_index))
         chosen = choose(samples)
-        if chosen is None and any(s.status == Status.ERROR.value for s in samples):
+        if chosen is None and any(s.status is Status.ERROR for s in samples):
             self._incomplete.append(run.task.task_id)
             self.progress.advance(1, 0)
             return
@@ -544,7 +544,7 @@ class BestOfN:
             passed_samples=sum(s.passed for s in samples),
             candidate_id=chosen.candidate_id if chosen else None,
             prompt_tokens=sum(tokens_in.values()),
-            tier=chosen.tier if chosen else "",
+            tier=chosen.tier if chosen else None,
             escalated=run.strong_rounds > 0,
             stop_reason=run.stop_reason,
             tokens_in=tokens_in,

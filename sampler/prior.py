@@ -23,6 +23,7 @@ from sampler.records import CHEAP
 from sampler.scaling import load_samples
 from tasks.errors import ConfigError
 from tasks.types import Task
+from verifiers.types import Status
 
 def prompt_length_covariate(prompt: str) -> float:
     """What the prior reads off a task before sampling it: the log of its prompt's
@@ -138,7 +139,7 @@ def train_prior(run_dirs: Sequence[Path], tasks: Mapping[str, Task], *,
             if task_id not in tasks:
                 raise ConfigError(f"{path}: task {task_id!r} is not among the given tasks")
             for record in by_candidate.values():
-                if record.tier != CHEAP or record.status == "error":
+                if record.tier is not CHEAP or record.status is Status.ERROR:
                     continue
                 models.add(record.model)
                 count = counts.setdefault(task_id, [0, 0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
 from typing import Any
 
 from tasks.errors import TaskFormatError
@@ -13,12 +14,25 @@ ADVISORY_STAGES = ("properties",)
 ones that pass everything instead of rejecting it: their inputs are generated, and the
 task's words may rule some of them out (an unbalanced string for a parser of balanced
 groups, a tie the task leaves open), so a disagreement there is evidence, not proof."""
-_DISPUTABLE = {Status.FAILED.value, Status.TIMEOUT.value, Status.MEMORY.value}
+_DISPUTABLE = {Status.FAILED, Status.TIMEOUT, Status.MEMORY}
 
-CHEAP = "cheap"
-"""The tier of samples from the cheap model."""
-STRONG = "strong"
-"""The tier of samples from the strong tier (escalation)."""
+class Tier(StrEnum):
+    """Which model drew a sample: the cheap one, or the strong one a task is escalated to."""
+
+    CHEAP = "cheap"
+    STRONG = "strong"
+
+
+CHEAP = Tier.CHEAP
+STRONG = Tier.STRONG
+
+
+def _enum_field(record: object, name: str, kind: type[StrEnum]) -> None:
+    """Records read back from JSON carry plain strings: hold them as the enum, so an
+    unknown value is refused where it is read, not compared as a literal later."""
+    value = getattr(record, name)
+    if type(value) is not kind:
+        object.__setattr__(record, name, kind(value))
 
 
 @dataclass(frozen=True)
@@ -30,7 +44,7 @@ class SampleRecord:
     candidate_id: str
     model: str
     passed: bool
-    status: str
+    status: Status
     tokens: int
     """Generated tokens for this sample."""
     solution: str
@@ -42,13 +56,15 @@ class SampleRecord:
     """The check that decided: the first failing stage, or the last one passed."""
     stage_seconds: dict[str, float] = field(default_factory=dict)
     """Seconds in each check that ran on this sample (0 for a cached verdict)."""
-    tier: str = CHEAP
-    """``cheap`` or ``strong``: which tier's model drew it."""
+    tier: Tier = Tier.CHEAP
+    """Which tier's model drew it."""
     prompt_tokens: int = 0
     """Prompt tokens of the request that drew it."""
 
     def __post_init__(self) -> None:
-        if self.passed != (self.status == Status.PASSED.value):
+        _enum_field(self, "status", Status)
+        _enum_field(self, "tier", Tier)
+        if self.passed != (self.status is Status.PASSED):
             raise ValueError(f"passed={self.passed} contradicts status={self.status!r}")
 
     @property
@@ -77,8 +93,8 @@ class TaskResult:
     passed_samples: int = 0
     candidate_id: str | None = None
     prompt_tokens: int = 0
-    tier: str = ""
-    """The tier whose sample was chosen (``cheap`` or ``strong``); empty when unsolved."""
+    tier: Tier | None = None
+    """The tier whose sample was chosen; None when unsolved."""
     escalated: bool = False
     stop_reason: str = ""
     """Why sampling ended: ``passed``, ``budget`` (the policy's reason follows), ..."""
@@ -103,6 +119,10 @@ class TaskResult:
     and the comparison of tiers at equal wall time, come from it."""
 
     def __post_init__(self) -> None:
+        if self.tier == "":  # how results written before the enum say "unsolved"
+            object.__setattr__(self, "tier", None)
+        if self.tier is not None:
+            _enum_field(self, "tier", Tier)
         if self.solved != (self.solution is not None):
             raise ValueError("a task is solved exactly when it has a solution")
         if self.disputed_by and not self.solved:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sampler.records import SampleRecord, TaskResult
+from sampler.records import SampleRecord, TaskResult, Tier
 from sampler.scaling import load_samples
 from sampler.store import MANIFEST, RESULTS, SAMPLES, read_results
 from sampler.summary import summarise
@@ -110,7 +110,7 @@ def _summary_table(run: RunView) -> str:
         ("tasks decided", len(results)),
         ("solved", f"{solved} ({summary.coverage:.1%})"
                    + (f", {disputed} disputed by the property check" if disputed else "")),
-        ("by tier", ", ".join(f"{t}: {summary.solved_by_tier.get(t, 0)}" for t in ("cheap", "strong"))),
+        ("by tier", ", ".join(f"{t}: {summary.solved_by_tier.get(t, 0)}" for t in Tier)),
         ("escalated", summary.escalated),
         ("samples", sum(len(s) for s in run.samples.values())),
         ("tokens in / out", ", ".join(f"{t}: {tokens_in.get(t, 0):,} / {tokens_out.get(t, 0):,}"
@@ -142,7 +142,7 @@ def _sample_rows(samples: list[SampleRecord], chosen: str | None) -> str:
 
 def _in_order(samples: dict[str, SampleRecord]) -> list[SampleRecord]:
     """Cheap samples by index, then strong ones."""
-    return sorted(samples.values(), key=lambda r: (r.tier != "cheap", r.sample_index))
+    return sorted(samples.values(), key=lambda r: (r.tier is not Tier.CHEAP, r.sample_index))
 
 
 def _task_section(task_id: str, result: TaskResult | None, samples: list[SampleRecord]) -> str:
