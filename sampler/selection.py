@@ -10,10 +10,12 @@ samples (``pick_pool``), by agreement between them (``verifiers.agreement``): th
 first member of the largest group of candidates that return the same outputs on
 the task's inputs. For a task with examples those samples are the ones that pass
 the examples, which was measured against grouping every sample that passed the
-static checks (``benchmarks/select_without_tests.py``; docs/SOLVING.md): a
-candidate that gets the task's own examples wrong is wrong however many agree with
-it, and wrong answers that agree with each other outvoted the right one. With
-fewer than two candidates to group, ``choose`` decides.
+static checks (``benchmarks/select_without_tests.py``; docs/SOLVING.md): on 17
+replayed HumanEval tasks with two samples or more, grouping every static survivor
+picked 2 right answers in 17 picks, grouping those that pass the examples 10 in 14.
+A candidate that gets the task's own examples wrong is wrong however many agree with
+it, and wrong answers that agree with each other (the same mistake, drawn twice)
+outvoted the right one. With fewer than two candidates to group, ``choose`` decides.
 """
 
 from __future__ import annotations
