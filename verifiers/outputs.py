@@ -185,10 +185,18 @@ class OutputCollector:
             return self._pool
 
     def behaviours(self, task: Task, candidates: Sequence[Candidate]) -> list[Behaviour]:
-        """One per candidate, in order; no outputs (and no error) when the task has no inputs."""
+        """One per candidate, in order; no outputs (and no error) when the task has no inputs.
+        Candidates with the same text run once (as the pipeline verifies them once)."""
         inputs = self.inputs(task).calls
         if not candidates or not inputs:
             return [Behaviour(c.candidate_id) for c in candidates]
+        firsts: dict[str, Candidate] = {}
+        for cand in candidates:
+            firsts.setdefault(cand.source, cand)
+        if len(firsts) < len(candidates):
+            ran = {b.candidate_id: b for b in self.behaviours(task, list(firsts.values()))}
+            return [dataclasses.replace(ran[firsts[c.source].candidate_id], candidate_id=c.candidate_id)
+                    for c in candidates]
         done: dict[str, list[Output]] = {c.candidate_id: [] for c in candidates}
         errors: dict[str, str] = {}
         jobs = dict.fromkeys(done, 0)

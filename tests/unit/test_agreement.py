@@ -177,6 +177,9 @@ def test_outputs_are_collected_in_the_sandbox_and_grouped(collector: OutputColle
     assert frozenset({"first"}) in groups and frozenset({"exits"}) in groups
     chosen = pick([found[name] for name in BODIES])
     assert chosen is not None and chosen.candidate_id == "right" and chosen.group == 2
+    # A twin (the same text) runs once and gets the same outputs under its own id.
+    twin = collector.behaviours(TASK, [candidates[0], Candidate(TASK.task_id, "twin", candidates[0].source)])
+    assert [b.candidate_id for b in twin] == ["right", "twin"] and twin[0].outputs == twin[1].outputs
 
 
 def test_oversized_outputs_are_compared_by_digest(collector: OutputCollector) -> None:
