@@ -1,27 +1,41 @@
-"""Picking an answer when the task comes without tests: the prompt's examples as tests.
+"""Picking an answer when the task comes without tests: the prompt's examples, and agreement.
 
 Replays a finished HumanEval run (its samples, each verified against the real
 tests) as if the tasks had come without tests: each task's test becomes the
-``check`` built from its prompt's own examples (``tasks.examples``), every sample the
-run drew is verified against it in the sandbox, and the pick is the first sample
-that passes the examples (what ``solve`` picks on such a task). Printed, over the
-tasks whose prompt states examples and over all tasks:
+``check`` built from its prompt's own examples (``tasks.examples``), and every
+sample the run drew is judged again, in the sandbox, without the real tests.
+Picks compared, over the tasks whose prompt states examples and over all tasks:
 
-- first sample: sample 0 passes the withheld real tests;
-- pick: the picked sample passes the withheld real tests;
-- oracle: some drawn sample passes them;
-- called solved: tasks where a pick was made, and how many of those picks are wrong.
+- first sample: sample 0;
+- examples: the first sample that passes the examples (what ``solve`` picked on
+  such a task before agreement); on a task with no examples, the first sample
+  that passes the static checks (syntax, mypy; read off its recorded verdict);
+- agreement, size: the leading group (``verifiers.agreement``) among every sample
+  that passed the static checks, examples or not;
+- agreement, combined: the leading group among the samples that pass the examples
+  (every static survivor on a task with no examples): what ``solve`` does now;
+- combined, majority: the same, but no pick (the task is not called solved) unless
+  its group is a strict majority of the candidates grouped;
+- oracle: some drawn sample passes the withheld real tests.
 
-A task whose prompt states no examples is picked as ``solve`` does: the first sample
-that passes the static checks (syntax, mypy), read off its recorded verdict.
+For each: the share of tasks whose pick passes the withheld real tests, how many
+picks were made ("called solved") and how many of those are wrong, and the share
+of the first-sample-to-oracle gap it closes. ``--limit``/``--skip`` take a slice of
+the tasks (in suite order), ``--multi`` only tasks that drew two samples or more
+(the only ones where the picks can differ). Groups come from
+each sample's outputs on the task's inputs (its example calls, then inputs
+generated from its signature), collected in the sandbox (``verifiers.outputs``).
 
-The replay is exact for a run that stopped each task at its first sample passing
-every check: a sample that passes the real tests passes the examples too (unless
-an example is wrong), so the pick is never later than the run's first pass, and
-every sample up to it was drawn. Samples carry their real verdict in the run's
-``samples.jsonl`` (``passed``, or failed at a check).
+Read it with the run's shape in mind: ``runs/full2/cascade`` stopped each task at
+its first sample passing every check, so most tasks drew one sample (81 of 164)
+and a right answer seldom appears twice (it does only where an earlier sample
+passed the real tests and was disputed by the property check). Agreement gets
+its evidence from several samples of a task, which ``solve`` now draws on tasks
+without tests (it no longer stops at the first that passes the examples); this
+replay cannot show that, and mostly measures whether grouping picks a wrong
+answer where the examples pick was right.
 
-    .venv/bin/python benchmarks/select_without_tests.py runs/full2/cascade
+    .venv/bin/python benchmarks/select_without_tests.py runs/full2/cascade [--limit K] [--skip K] [--multi]
 """
 
 from __future__ import annotations
@@ -29,14 +43,21 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import time
 from pathlib import Path
 
 from sampler.records import CHEAP, SampleRecord, sample_from_dict
 from sampler.store import SAMPLES, read_records
 from tasks.examples import with_example_tests
 from tasks.registry import load_suite
+from tasks.types import Task
+from verifiers.agreement import pick
+from verifiers.outputs import OutputCollector
+from verifiers.sandbox import SandboxPool
 from verifiers.types import Candidate, Status
 from verifiers.unit_tests import UnitTestVerifier
+
+RULES = ("first sample", "examples", "agreement, size", "agreement, combined", "combined, majority", "oracle")
 
 
 def _real_pass(sample: SampleRecord) -> bool:
@@ -48,48 +69,104 @@ def _static_pass(sample: SampleRecord) -> bool:
     return sample.passed or sample.verifier.rsplit(":", 1)[-1] not in ("syntax", "mypy")
 
 
+@dataclasses.dataclass
+class Tally:
+    """Per rule, over a set of tasks: picks right, picks made, picks wrong."""
+
+    tasks: int = 0
+    right: dict[str, int] = dataclasses.field(default_factory=lambda: dict.fromkeys(RULES, 0))
+    made: dict[str, int] = dataclasses.field(default_factory=lambda: dict.fromkeys(RULES, 0))
+    wrong: dict[str, int] = dataclasses.field(default_factory=lambda: dict.fromkeys(RULES, 0))
+    grouped: int = 0
+    """Tasks where agreement had two or more candidates to group."""
+
+
+def picks_for(task: Task, samples: list[SampleRecord], verifier: UnitTestVerifier,
+              collector: OutputCollector) -> tuple[dict[str, SampleRecord | None], int]:
+    """Each rule's pick on one task, and how many candidates agreement grouped."""
+    static = [s for s in samples if _static_pass(s)]
+    if task.test_origin == "examples" and static:
+        verdicts = verifier.verify(task, [Candidate(task.task_id, s.candidate_id, s.solution) for s in static])
+        passing = [s for s, v in zip(static, verdicts) if v.status is Status.PASSED]
+    else:
+        passing = static  # no examples: solve picks on the static checks
+    behaviours = {b.candidate_id: b for b in collector.behaviours(
+        task, [Candidate(task.task_id, s.candidate_id, s.solution) for s in static])}
+    by_id = {s.candidate_id: s for s in samples}
+
+    def grouped(pool: list[SampleRecord], majority: bool = False) -> SampleRecord | None:
+        chosen = pick([behaviours[s.candidate_id] for s in pool])
+        if chosen is None:  # nothing to group (no inputs, or the sandbox broke): the first
+            return pool[0] if pool else None
+        if majority and chosen.share <= 0.5:
+            return None
+        return by_id[chosen.candidate_id]
+
+    picks: dict[str, SampleRecord | None] = {
+        "first sample": samples[0],
+        "examples": passing[0] if passing else None,
+        "agreement, size": grouped(static),
+        "agreement, combined": grouped(passing),
+        "combined, majority": grouped(passing, majority=True),
+        "oracle": next((s for s in samples if _real_pass(s)), None),
+    }
+    return picks, len(passing)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run_dir", type=Path, help="a HumanEval solve run (samples.jsonl)")
+    parser.add_argument("--limit", type=int, default=None, help="only the first K tasks (after --skip)")
+    parser.add_argument("--skip", type=int, default=0, help="skip the first K tasks")
+    parser.add_argument("--multi", action="store_true", help="only tasks that drew two samples or more")
     args = parser.parse_args()
     by_task: dict[str, list[SampleRecord]] = {}
     for where, obj in read_records(args.run_dir / SAMPLES):
         sample = sample_from_dict(obj, where)
         if sample.tier == CHEAP:
             by_task.setdefault(sample.task_id, []).append(sample)
-    tasks = {t.task_id: with_example_tests(dataclasses.replace(t, test=""))
-             for t in load_suite("humaneval") if t.task_id in by_task}
-    rows = {"examples": [0, 0, 0, 0, 0, 0], "all": [0, 0, 0, 0, 0, 0]}
-    # per group: tasks, first sample right, pick right, oracle, picks made, picks wrong
-    with UnitTestVerifier(workers=2) as verifier:
-        for task_id, task in sorted(tasks.items()):
-            samples = sorted(by_task[task_id], key=lambda s: s.sample_index)
-            first = _real_pass(samples[0])
-            oracle = any(_real_pass(s) for s in samples)
-            pick: SampleRecord | None = None
-            if task.test_origin == "examples":
-                verdicts = verifier.verify(task, [Candidate(task_id, s.candidate_id, s.solution) for s in samples])
-                pick = next((s for s, v in zip(samples, verdicts) if v.status is Status.PASSED), None)
-            else:
-                # No examples: solve picks the first sample the static checks pass.
-                pick = next((s for s in samples if _static_pass(s)), None)
-            groups = ["all"] + (["examples"] if task.test_origin == "examples" else [])
-            for group in groups:
-                row = rows[group]
-                row[0] += 1
-                row[1] += first
-                row[2] += pick is not None and _real_pass(pick)
-                row[3] += oracle
-                row[4] += pick is not None
-                row[5] += pick is not None and not _real_pass(pick)
-    print(f"run: {args.run_dir} (cheap samples, verified against the real tests)", file=sys.stderr)
-    print(f"{'tasks':<26} {'n':>4} {'first sample':>13} {'pick':>7} {'oracle':>7} {'gap closed':>10} "
-          f"{'called solved':>14} {'of them wrong':>14}", file=sys.stderr)
-    for group, (n, firsts, right, oracles, made, wrong) in rows.items():
-        label = "with examples in prompt" if group == "examples" else "all (no examples: static)"
-        gap = (right - firsts) / (oracles - firsts) if oracles > firsts else float("nan")
-        print(f"{label:<26} {n:>4} {firsts / n:>13.1%} {right / n:>7.1%} {oracles / n:>7.1%} {gap:>10.0%} "
-              f"{made:>14} {wrong:>14}", file=sys.stderr)
+    suite = [t for t in load_suite("humaneval") if t.task_id in by_task
+             and (not args.multi or len(by_task[t.task_id]) > 1)]
+    suite = suite[args.skip:][:args.limit]
+    tasks = [with_example_tests(dataclasses.replace(t, test="")) for t in suite]
+    tallies = {"examples": Tally(), "all": Tally()}
+    start = time.monotonic()
+    with SandboxPool(workers=2) as pool, UnitTestVerifier(pool=pool) as verifier, \
+            OutputCollector(pool=pool) as collector:
+        for task in tasks:
+            samples = sorted(by_task[task.task_id], key=lambda s: s.sample_index)
+            picks, candidates = picks_for(task, samples, verifier, collector)
+            for name in ["all"] + (["examples"] if task.test_origin == "examples" else []):
+                tally = tallies[name]
+                tally.tasks += 1
+                tally.grouped += candidates >= 2
+                for rule, chosen in picks.items():
+                    tally.right[rule] += chosen is not None and _real_pass(chosen)
+                    tally.made[rule] += chosen is not None
+                    tally.wrong[rule] += chosen is not None and not _real_pass(chosen)
+    seconds = time.monotonic() - start
+    print(f"run: {args.run_dir}: its cheap samples, as drawn (the run stopped each task at its first sample "
+          "passing every check), judged again without the real tests: the prompt's examples in the sandbox, "
+          "agreement on each task's example calls plus generated inputs; a pick is right when it passed the "
+          f"withheld real tests in the run. {len(tasks)} tasks"
+          + (f" (skip {args.skip}, limit {args.limit}{', two samples or more' if args.multi else ''})"
+             if args.limit is not None or args.skip or args.multi else "")
+          + f", {seconds:.0f} s.", file=sys.stderr)
+    for name, tally in tallies.items():
+        label = "tasks with examples in the prompt" if name == "examples" else "all tasks (no examples: static)"
+        print(f"\n{label}: {tally.tasks}, of which {tally.grouped} with two or more candidates to group",
+              file=sys.stderr)
+        if not tally.tasks:
+            continue
+        print(f"  {'pick':<22} {'right':>7} {'called solved':>14} {'of them wrong':>14} {'gap closed':>11}",
+              file=sys.stderr)
+        first, oracle = tally.right["first sample"], tally.right["oracle"]
+        for rule in RULES:
+            gap = (tally.right[rule] - first) / (oracle - first) if oracle > first else float("nan")
+            made, wrong = (("-", "-") if rule in ("first sample", "oracle")  # not picks: bounds
+                           else (str(tally.made[rule]), str(tally.wrong[rule])))
+            print(f"  {rule:<22} {tally.right[rule] / tally.tasks:>7.1%} {made:>14} {wrong:>14} {gap:>11.0%}",
+                  file=sys.stderr)
     return 0
 
 

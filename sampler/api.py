@@ -44,6 +44,7 @@ from sampler.store import JsonlAppender, RunStore, read_records
 from sampler.summary import Summary, summarise
 from tasks.registry import select_tasks
 from tasks.types import Task
+from verifiers.outputs import Collector, OutputCollector
 from verifiers.types import Candidate, Verdict, Verifier
 
 
@@ -108,6 +109,8 @@ def solve(
     escalation: EscalationConfig | None = None,
     cheap_price: TierPrice = CHEAP_PRICE,
     strong_price: TierPrice | None = None,
+    agreement: bool = True,
+    outputs: Collector | None = None,
 ) -> SolveReport:
     """Best-of-N over ``tasks`` (Task objects, a JSONL path) or a named ``suite``.
 
@@ -118,6 +121,12 @@ def solve(
     cheap engine itself with repair prompts and a larger budget), a model name or
     path (a second engine), or ``openai:MODEL@URL``. ``strong_backend`` passes one
     ready-made. Escalation uses ``escalation`` (default ``EscalationConfig()``).
+
+    ``agreement``: tasks that came without tests (``Task.test_origin`` not ``given``)
+    draw on past their first pass and are picked by agreement between candidates
+    (``sampler.selection``), their candidates run by ``outputs`` (default: an
+    ``OutputCollector`` on the verifier's sandbox pool where it has one, else on a pool
+    started here); False picks the first pass, as for tasks with tests.
     """
     start = time.monotonic()
     strong_name = strong_backend.model if strong_backend is not None else strong
@@ -150,6 +159,9 @@ def solve(
     own_backend: Backend | StreamingBackend | None = None
     own_strong: Backend | StreamingBackend | None = None
     store: RunStore | None = None
+    own_outputs: OutputCollector | None = None
+    if agreement and outputs is None and any(t.test_origin != "given" for t in task_list):
+        outputs = own_outputs = OutputCollector(pool=getattr(verifier, "sandbox_pool", None))
     try:
         fingerprint = {"model": backend.model if backend else model, "verifier": verifier.name,
                        **config.fingerprint(),
@@ -172,7 +184,7 @@ def solve(
                     # Both tiers are CPU engines of ours: never let them fight over the cores.
                     strong_backend = own_strong = HoldsOtherWhileBusy(strong_backend, backend)
         outcome = (BestOfN(backend, verifier, config, store, progress or NullProgress(),
-                           strong=strong_backend).run(task_list)
+                           strong=strong_backend, outputs=outputs if agreement else None).run(task_list)
                    if backend is not None
                    else SolveOutcome((), len(task_list), (), 0.0))
         ids = [t.task_id for t in task_list]
@@ -187,6 +199,8 @@ def solve(
     finally:
         if store is not None:
             store.close()
+        if own_outputs is not None:
+            own_outputs.close()  # its own pool, if it started one; never the verifier's
         if own_verifier is not None:
             close_if_closable(own_verifier)
         if own_backend is not None:

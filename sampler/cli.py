@@ -144,6 +144,9 @@ def _tier_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stop-on-first-pass", action=argparse.BooleanOptionalAction, default=True,
                         help="stop a task at its first verified pass and abort its requests "
                              "still in the engine")
+    parser.add_argument("--agreement", action=argparse.BooleanOptionalAction, default=True,
+                        help="tasks that came without tests draw on past their first pass and are "
+                             "picked by agreement between candidates (docs/SOLVING.md)")
     parser.add_argument("--budget", choices=[p.value for p in BudgetPolicy],
                         default=_env("BUDGET", BudgetPolicy.FIXED.value),
                         help="fixed: up to -n cheap samples per task; adaptive: more waves only "
@@ -317,7 +320,7 @@ def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> 
                        backend=backend, verifier=verifier,
                        stop_on_first_pass=args.stop_on_first_pass, budget=budget,
                        strong=args.strong, escalation=escalation, cheap_price=cheap_price,
-                       strong_price=strong_price)
+                       strong_price=strong_price, agreement=args.agreement)
     finally:
         close()
     for line in report.summary.lines():

@@ -15,6 +15,12 @@ requests still in the engine are shortened too.
 Selection rule (deterministic): the passing cheap sample with the lowest index;
 failing that, the passing strong sample with the lowest index.
 
+Tasks without tests (``test_origin`` not ``given``, given an output collector) do
+not stop at their first pass: each passing candidate is also run on the task's
+inputs (``verifiers.outputs``, in the verifying thread), waves go on until the
+leading group of agreeing candidates cannot be caught or the samples are spent,
+and the pick is by agreement (``sampler.selection``). Tasks with tests are untouched.
+
 Durability: every verified sample is appended (fsynced) as it is verified; a task's
 result line comes after its samples. A task with a result line is done and
 skipped on rerun; samples already verified are reused, never drawn again. A task
@@ -40,9 +46,18 @@ from sampler.length_cap import FINISH_LENGTH_CAP, LengthCap
 from sampler.prior import prompt_length_covariate
 from sampler.progress import NullProgress, Progress
 from sampler.prompting import build_request, program_from_output
-from sampler.records import CHEAP, SELECTION, STRONG, SampleRecord, TaskResult, Tier
+from sampler.records import AGREEMENT, CHEAP, SELECTION, STRONG, SampleRecord, TaskResult, Tier, passed_tests_only
+from sampler.selection import (
+    agreement_fields,
+    agreement_pick,
+    agreement_wave,
+    choose,
+    pool_behaviours,
+)
 from sampler.store import RunStore
 from tasks.types import Task
+from verifiers import agreement
+from verifiers.outputs import Behaviour, Collector
 from verifiers.types import Candidate, Status, Verdict, Verifier
 
 
@@ -65,21 +80,6 @@ class SolveOutcome:
     incomplete: tuple[str, ...]
     """Tasks left without a result because verification had infrastructure errors."""
     seconds: float
-
-
-def choose(samples: Sequence[SampleRecord]) -> SampleRecord | None:
-    """The documented rule: a sample that passed every check, cheap before strong, then
-    the lowest index; failing that, the same order among samples that passed the task's
-    own tests and failed only an advisory check (the result says it is disputed)."""
-    passing = [s for s in samples if s.passed]
-    if passing:
-        return min(passing, key=_preference)
-    fallback = [s for s in samples if s.passed_tests_only]
-    return min(fallback, key=_preference) if fallback else None
-
-
-def _preference(sample: SampleRecord) -> tuple[bool, int]:
-    return sample.tier != CHEAP, sample.sample_index
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,8 @@ class _TaskRun:
     tokens_out: dict[str, int] = field(default_factory=dict)
     aborted: int = 0
     stop_reason: str = ""
+    behaviours: dict[str, Behaviour] = field(default_factory=dict)
+    """Candidate id -> its outputs on the task's inputs (tasks picked by agreement)."""
 
     @cached_property
     def covariate(self) -> float:
@@ -142,12 +144,15 @@ class _TaskRun:
 class BestOfN:
     def __init__(self, backend: Backend | StreamingBackend, verifier: Verifier, config: SolveConfig,
                  store: RunStore, progress: Progress | None = None,
-                 strong: Backend | StreamingBackend | None = None) -> None:
+                 strong: Backend | StreamingBackend | None = None,
+                 outputs: Collector | None = None) -> None:
         self.cheap = streaming(backend)
         self.strong = streaming(strong) if strong is not None else None
         if strong is backend:
             self.strong = self.cheap  # the same engine serves both tiers
         self.verifier = verifier
+        self.outputs = outputs
+        """Runs candidates of tasks without tests on shared inputs, for agreement (None: off)."""
         self.config = config
         self.store = store
         self.progress = progress or NullProgress()
@@ -184,7 +189,7 @@ class BestOfN:
         self._pending = deque(t for t in tasks if not self.store.is_done(t.task_id))
         skipped = len(tasks) - len(self._pending)
         self.progress.start(total=len(tasks), already_done=skipped)
-        futures: dict[Future[list[Verdict]], tuple[str, list[_Pending]]] = {}
+        futures: dict[Future[tuple[list[Verdict], list[Behaviour]]], tuple[str, list[_Pending]]] = {}
         try:
             # A verifier that fans out further (a Ray worker pool) says how many
             # calls it can take at once; fewer threads would leave its workers idle.
@@ -197,7 +202,8 @@ class BestOfN:
                     for task_id, items in arrived.items():
                         run = self._runs[task_id]
                         run.verifying += len(items)
-                        future = pool.submit(self._verify, run.task, [i.candidate for i in items])
+                        future = pool.submit(self._verify, run.task, [i.candidate for i in items],
+                                             self._by_agreement(run))
                         futures[future] = (task_id, items)
                     if futures and not arrived:
                         in_flight = sum(e.in_flight() for e in self._engines())
@@ -205,7 +211,7 @@ class BestOfN:
                              return_when=FIRST_COMPLETED)
                     for future in [f for f in futures if f.done()]:
                         task_id, items = futures.pop(future)
-                        self._record(self._runs[task_id], items, future.result())
+                        self._record(self._runs[task_id], items, *future.result())
                     for run in [r for r in self._runs.values() if r.idle()]:
                         self._advance(run)
         finally:
@@ -298,7 +304,7 @@ class BestOfN:
             run.tokens_out[tier] = run.tokens_out.get(tier, 0) + completion.tokens
             if tier == CHEAP:
                 self.budget.observe_cheap_sample(generation.prompt_tokens, completion.tokens)
-            if run.passed() and self.config.stop_on_first_pass:
+            if run.passed() and self._stops_at_pass(run):
                 continue  # arrived after the task was solved: paid for, not verified
             # Only indices without a verified sample are ever requested (cheap_done).
             source = program_from_output(run.task, completion.text, self.config.sample.prompt_style)
@@ -331,15 +337,22 @@ class BestOfN:
 
     # Verifier side.
 
-    def _verify(self, task: Task, candidates: list[Candidate]) -> list[Verdict]:
+    def _verify(self, task: Task, candidates: list[Candidate],
+                by_agreement: bool) -> tuple[list[Verdict], list[Behaviour]]:
         verdicts = self.verifier.verify(task, candidates)
         if len(verdicts) != len(candidates) or any(
             v.candidate_id != c.candidate_id for v, c in zip(verdicts, candidates)
         ):
             raise RuntimeError(f"verifier {self.verifier.name!r} returned verdicts out of order")
-        return verdicts
+        if not by_agreement or self.outputs is None:
+            return verdicts, []
+        # Only candidates the pick could choose are worth running again.
+        wanted = [c for c, v in zip(candidates, verdicts)
+                  if v.passed or passed_tests_only(v.verifier, v.status, dict(v.stages))]
+        return verdicts, self.outputs.behaviours(task, wanted) if wanted else []
 
-    def _record(self, run: _TaskRun, items: list[_Pending], verdicts: list[Verdict]) -> None:
+    def _record(self, run: _TaskRun, items: list[_Pending], verdicts: list[Verdict],
+                behaviours: list[Behaviour]) -> None:
         run.verifying -= len(items)
         model = {CHEAP: self.cheap.model, STRONG: self.strong.model if self.strong else ""}
         records = [
@@ -358,8 +371,9 @@ class BestOfN:
         for record in records:
             run.samples[record.candidate_id] = record
             self._observe_length(record)
+        run.behaviours.update((b.candidate_id, b) for b in behaviours)
         self._observe(run)
-        if run.passed() and self.config.stop_on_first_pass:
+        if run.passed() and self._stops_at_pass(run):
             self._abort(run)
         self._tighten()
 
@@ -375,6 +389,10 @@ class BestOfN:
             self.budget.observe_round(any(s.passed for s in strong), cost - run.strong_cost_seen)
             run.strong_cost_seen = cost
         if run.passed():
+            if self._by_agreement(run) and self.config.stop_on_first_pass:
+                if not self._draw_for_agreement(run):
+                    self._finish(run)
+                return
             if self.config.stop_on_first_pass or not self._more_cheap(run):
                 run.stop_reason = run.stop_reason or "passed"
                 self._finish(run)
@@ -395,16 +413,7 @@ class BestOfN:
                           covariate=run.covariate)
         decision = self.budget.decide(state)
         if decision.action is Action.SAMPLE and decision.samples > 0:
-            indices = [i for i in range(self.config.sample.n) if i not in done][:decision.samples]
-            run.attempted.update(indices)
-            prefix = request_prefix(run.task.task_id, CHEAP)
-            requests = [build_request(run.task, self.config.sample, index=i, request_id=f"{prefix}{i}",
-                                      prefill=self.config.answer_prefill) for i in indices]
-            cap = self._cap()
-            if cap < self.config.sample.max_tokens:
-                requests = [dataclasses.replace(r, max_tokens=cap) for r in requests]
-                run.capped.update((r.request_id, cap) for r in requests)
-            self._submit(run, self.cheap, requests, CHEAP)
+            self._sample(run, decision.samples)
             return
         if decision.action is Action.ESCALATE and self.strong is not None \
                 and self.config.escalation is not None:
@@ -417,6 +426,46 @@ class BestOfN:
         if not run.stop_reason:
             run.stop_reason = "passed" if run.passed() else f"budget: {decision.reason}"
         self._finish(run)
+
+    def _sample(self, run: _TaskRun, count: int) -> None:
+        """Request the next ``count`` cheap samples not drawn yet."""
+        done = run.cheap_done()
+        indices = [i for i in range(self.config.sample.n) if i not in done][:count]
+        run.attempted.update(indices)
+        prefix = request_prefix(run.task.task_id, CHEAP)
+        requests = [build_request(run.task, self.config.sample, index=i, request_id=f"{prefix}{i}",
+                                  prefill=self.config.answer_prefill) for i in indices]
+        cap = self._cap()
+        if cap < self.config.sample.max_tokens:
+            requests = [dataclasses.replace(r, max_tokens=cap) for r in requests]
+            run.capped.update((r.request_id, cap) for r in requests)
+        self._submit(run, self.cheap, requests, CHEAP)
+
+    # Agreement (tasks without tests). A passed task keeps drawing until its leading
+    # group cannot be caught: the budget prices only unsolved tasks, so these waves
+    # go around it (they are bounded by n like any other).
+
+    def _by_agreement(self, run: _TaskRun) -> bool:
+        return self.outputs is not None and run.task.test_origin != "given"
+
+    def _stops_at_pass(self, run: _TaskRun) -> bool:
+        return self.config.stop_on_first_pass and not self._by_agreement(run)
+
+    def _draw_for_agreement(self, run: _TaskRun) -> bool:
+        """Draw the next wave of a passed task picked by agreement, unless its leader is
+        settled or its samples are spent (then False: the task is done)."""
+        assert self.outputs is not None
+        remaining = 0 if run.strong_rounds else self.config.sample.n - len(run.cheap_done())
+        groups = agreement.group(pool_behaviours(run.task, run.samples.values(), run.behaviours, self.outputs))
+        wave = agreement_wave(groups, remaining, self.config.budget.wave)
+        if wave:
+            self._sample(run, wave)
+            return True
+        lead = agreement.leader(groups)
+        if remaining > 0 and lead is not None:
+            run.stop_reason = f"agreement: {lead.size} of {sum(g.size for g in groups)} agree"
+        run.stop_reason = run.stop_reason or "passed"
+        return False
 
     # Deferred decisions. The adaptive budget prices another wave on a prior fitted
     # to every task's verdicts so far; early in a run that prior rests on a few tasks
@@ -527,6 +576,12 @@ class BestOfN:
             self._incomplete.append(run.task.task_id)
             self.progress.advance(1, 0)
             return
+        agreed = None
+        if chosen is not None and self.outputs is not None and self._by_agreement(run):
+            agreed = agreement_pick(run.task, pool_behaviours(run.task, samples, run.behaviours, self.outputs),
+                                    self.outputs)
+        if agreed is not None:
+            chosen = run.samples[agreed.candidate_id]
         tokens_in = {t: n for t, n in run.tokens_in.items() if n}
         tokens_out = {t: n for t, n in run.tokens_out.items() if n}
         cost = sum(
@@ -552,8 +607,9 @@ class BestOfN:
             aborted_requests=run.aborted,
             cost=round(cost, 8),
             disputed_by=chosen.verifier if chosen is not None and not chosen.passed else "",
-            selection=SELECTION[run.task.test_origin],
+            selection=AGREEMENT if agreed is not None else SELECTION[run.task.test_origin],
             finished_at=round(time.time(), 3),
+            **agreement_fields(agreed),
         )
         self.store.record_result(result)
         self._results.append(result)

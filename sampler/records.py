@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
@@ -71,12 +72,18 @@ class SampleRecord:
     def passed_tests_only(self) -> bool:
         """Passed the task's own tests (and every gate before them), then failed an
         advisory check: a fallback answer, disputed by that check."""
-        return (self.verifier in ADVISORY_STAGES and self.status in _DISPUTABLE
-                and "tests" in self.stage_seconds)
+        return passed_tests_only(self.verifier, self.status, self.stage_seconds)
+
+
+def passed_tests_only(verifier: str, status: Status, stages: Collection[str]) -> bool:
+    """``SampleRecord.passed_tests_only`` from a verdict's parts (``stages``: the checks that ran)."""
+    return verifier in ADVISORY_STAGES and status in _DISPUTABLE and "tests" in stages
 
 
 SELECTION = {"given": "tests", "examples": "examples", "none": "checks"}
-"""``TaskResult.selection`` by the task's ``test_origin``."""
+"""``TaskResult.selection`` by the task's ``test_origin``, when the pick is the first that passes."""
+AGREEMENT = "agreement"
+"""``TaskResult.selection`` of a task without tests picked by agreement between candidates."""
 
 
 @dataclass(frozen=True)
@@ -112,11 +119,25 @@ class TaskResult:
     such a solution is chosen only when no sample passed every check."""
     selection: str = "tests"
     """What the pick rests on: ``tests`` (the task's own), ``examples`` (the task came
-    without tests; its prompt's examples, run as tests) or ``checks`` (no tests and no
-    examples: only the static checks and, with a reference, the property check)."""
+    without tests; its prompt's examples, run as tests), ``checks`` (no tests and no
+    examples: only the static checks and, with a reference, the property check), or
+    ``agreement`` (no tests; two or more candidates passed those checks and the pick is
+    from the largest group of them that agree on every input, ``verifiers.agreement``)."""
     finished_at: float = 0.0
     """When the result was decided (Unix time, seconds): solved-against-time curves,
     and the comparison of tiers at equal wall time, come from it."""
+    agreement_group: int = 0
+    """Selection ``agreement``: candidates in the chosen group (the pick included); else 0."""
+    agreement_candidates: int = 0
+    """Selection ``agreement``: candidates grouped."""
+    agreement_share: float = 0.0
+    """Selection ``agreement``: ``agreement_group / agreement_candidates``."""
+    agreement_groups: int = 0
+    """Selection ``agreement``: distinct behaviours among the candidates grouped."""
+    agreement_inputs: int = 0
+    """Selection ``agreement``: inputs every grouped candidate ran on ..."""
+    agreement_examples: int = 0
+    """... of which the prompt's own example calls."""
 
     def __post_init__(self) -> None:
         if self.tier == "":  # how results written before the enum say "unsolved"
@@ -127,6 +148,10 @@ class TaskResult:
             raise ValueError("a task is solved exactly when it has a solution")
         if self.disputed_by and not self.solved:
             raise ValueError("only a solution can be disputed")
+        if (self.selection == AGREEMENT) != (self.agreement_group > 0) \
+                or self.agreement_group > self.agreement_candidates:
+            raise ValueError("agreement counts are set exactly for a pick by agreement, "
+                             "and a group is no larger than the candidates grouped")
 
 
 def to_json_dict(record: SampleRecord | TaskResult) -> dict[str, Any]:

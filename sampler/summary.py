@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sampler.passk import mean_pass_at_k, powers_of_two_up_to
-from sampler.records import CHEAP, STRONG, SampleRecord, TaskResult
+from sampler.records import AGREEMENT, CHEAP, STRONG, SampleRecord, TaskResult
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,8 @@ class Summary:
     solved_by_selection: dict[str, int] = field(default_factory=dict)
     """Solved tasks by the evidence their pick rests on (``TaskResult.selection``)."""
     tasks_by_selection: dict[str, int] = field(default_factory=dict)
+    agreement_majority: int = 0
+    """Picks by agreement whose group is a strict majority of the candidates grouped."""
 
     @property
     def cost_per_solved(self) -> float | None:
@@ -54,6 +56,9 @@ class Summary:
             out.append(f"  with tests: {self.solved_by_selection.get('tests', 0)}/{tested}; without tests: "
                        + ", ".join(f"{self.solved_by_selection.get(k, 0)}/{v} picked on {_EVIDENCE[k]}"
                                    for k, v in sorted(untested.items())))
+            if self.tasks_by_selection.get(AGREEMENT):
+                out.append(f"  agreement picks: {self.agreement_majority} of "
+                           f"{self.tasks_by_selection[AGREEMENT]} by a majority of their candidates")
         if self.escalated or self.solved_by_tier.get(STRONG):
             out.append(f"  cheap tier solved {self.solved_by_tier.get(CHEAP, 0)}; "
                        f"{self.escalated} escalated, strong tier solved "
@@ -79,7 +84,8 @@ class Summary:
         return out
 
 
-_EVIDENCE = {"examples": "the prompt's examples", "checks": "syntax and types only (no examples)"}
+_EVIDENCE = {"examples": "the prompt's examples", "checks": "syntax and types only (no examples)",
+             AGREEMENT: "agreement between candidates"}
 
 
 def summarise(task_ids: Sequence[str], results: Mapping[str, TaskResult],
@@ -123,4 +129,6 @@ def summarise(task_ids: Sequence[str], results: Mapping[str, TaskResult],
         disputed=sum(bool(r.disputed_by) for r in finished),
         solved_by_selection=dict(Counter(r.selection for r in finished if r.solved)),
         tasks_by_selection=dict(Counter(r.selection for r in finished)),
+        agreement_majority=sum(r.selection == AGREEMENT and 2 * r.agreement_group > r.agreement_candidates
+                               for r in finished),
     )

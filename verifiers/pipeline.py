@@ -112,6 +112,7 @@ class Pipeline:
         stages: Sequence[Stage],
         cache: VerdictCache | None = None,
         owned: Sequence[_Closeable] = (),
+        sandbox_pool: SandboxPool | None = None,
     ) -> None:
         if not stages:
             raise ConfigError("a pipeline needs at least one stage")
@@ -121,6 +122,9 @@ class Pipeline:
         rank = {name: i for i, name in enumerate(STAGE_ORDER)}
         self._stages = tuple(sorted(stages, key=lambda s: rank.get(s.name, len(STAGE_ORDER))))
         self.cache = cache
+        self.sandbox_pool = sandbox_pool
+        """The pool its sandbox stages share (None without one): other sandbox work of
+        the same run (collecting outputs for agreement) can share it too."""
         self._owned = list(owned)
         self._lock = threading.Lock()
         self._stats: dict[str, StageStats] = {s.name: StageStats() for s in self._stages}
@@ -322,4 +326,4 @@ def make_pipeline(
             thing.close()
         raise
     chosen = cache if isinstance(cache, VerdictCache) else (VerdictCache() if cache else None)
-    return Pipeline(built, cache=chosen, owned=owned)
+    return Pipeline(built, cache=chosen, owned=owned, sandbox_pool=shared)

@@ -106,6 +106,9 @@ class JobReport:
     """Fork of the test child to its result, inside the sandbox."""
     marks: tuple[tuple[str, float], ...] = ()
     """Monotonic timestamps of the job's stages (p_* parent, c_* candidate server, t_* test side)."""
+    returned: str = ""
+    """The text the check returned, whatever the status: a generated check that collects
+    data (``verifiers.agreement``) hands it back this way; a task's own check returns None."""
 
 
 class _Slot:
@@ -196,8 +199,10 @@ class _Slot:
         for reply in (verdict, outcome):
             if type(reply.get("marks")) is dict:
                 marks.update((str(k), float(v)) for k, v in reply["marks"].items() if type(v) is float)
+        returned = verdict.get("returned")
         return dataclasses.replace(
             report,
+            returned=returned if type(returned) is str else "",
             candidate_seconds=float(outcome.get("seconds", 0.0)),
             test_seconds=float(verdict.get("seconds", 0.0)),
             marks=tuple(sorted(marks.items(), key=lambda kv: kv[1])),
@@ -365,16 +370,29 @@ class SandboxPool:
         finally:
             self._free.put(slot)
 
+    def run_reports(self, task: Task, candidates: Sequence[Candidate],
+                    limits: SandboxLimits | None = None) -> list[JobReport]:
+        """As ``run``, but the job reports themselves, each with the text its check
+        returned (``JobReport.returned``): for generated checks that collect data."""
+        if self._closed:
+            raise SandboxError("the sandbox pool is closed")
+        chosen = limits or self.limits
+        futures = [self._executor.submit(self._report_one, task, cand, chosen) for cand in candidates]
+        return [f.result() for f in futures]
+
     def _one(self, task: Task, cand: Candidate, limits: SandboxLimits) -> Verdict:
+        report = self._report_one(task, cand, limits)
+        return Verdict(task.task_id, cand.candidate_id, self.verifier, report.status, report.detail, report.seconds)
+
+    def _report_one(self, task: Task, cand: Candidate, limits: SandboxLimits) -> JobReport:
         if len(cand.source) > MAX_CANDIDATE_CHARS:
             detail = f"the candidate is {len(cand.source)} characters, over the limit of {MAX_CANDIDATE_CHARS}"
-            return Verdict(task.task_id, cand.candidate_id, self.verifier, Status.FAILED, detail, 0.0)
+            return JobReport(Status.FAILED, detail, 0.0)
         slot = self._free.get()
         try:
-            report = self._attempts(slot, task, cand.source, limits)
+            return self._attempts(slot, task, cand.source, limits)
         finally:
             self._free.put(slot)
-        return Verdict(task.task_id, cand.candidate_id, self.verifier, report.status, report.detail, report.seconds)
 
     @staticmethod
     def _attempts(slot: _Slot, task: Task, source: str, limits: SandboxLimits) -> JobReport:

@@ -56,6 +56,8 @@ cannot fail for the candidate's value and be blamed on the tests."""
 _SMALL_INT = 1 << 63
 """Ints outside this range travel as hex: decimal str() of huge ints is capped (and slow) in 3.11."""
 TEXT_LIMIT = 300
+RETURNED_LIMIT = 1024 * 1024
+"""Longest text a check may hand back (``_run_check``'s ``returned``); a longer one is dropped."""
 
 CLONE_NEWPID = 0x20000000
 PR_SET_NO_NEW_PRIVS = 38
@@ -934,13 +936,14 @@ def _run_check(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
         return {"harness": f"the task's prompt or tests do not load: {name}: {text}"}
     passed = False
     detail = ""
+    returned: Any = None
     marks = {"t_entered": entered, "t_loaded": time.monotonic()}
     try:
         try:
             proxy.wait_ready()
             marks["t_ready"] = time.monotonic()
             namespace[str(job["entry"])] = proxy
-            check(proxy)
+            returned = check(proxy)
             passed = True
         except _TestDeadline:
             raise
@@ -959,6 +962,9 @@ def _run_check(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
         "harness": proxy.harness,
         "calls": proxy.calls,
         "marks": {**marks, "t_checked": time.monotonic()},
+        # What a generated check that collects data returns (the agreement check: the
+        # candidate's outputs, encoded by that check); a task's own check returns None.
+        "returned": returned if type(returned) is str and len(returned) <= RETURNED_LIMIT else "",
     }
 
 

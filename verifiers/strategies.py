@@ -422,8 +422,13 @@ def is_balanced(text: str) -> bool:
 # --------------------------------------------------------------------------- plans
 
 
-def plan_inputs(task: Task) -> InputPlan:
-    """The shapes of the entry point's required positional parameters, or why not applicable."""
+def plan_inputs(task: Task, *, pinned: bool = True) -> InputPlan:
+    """The shapes of the entry point's required positional parameters, or why not applicable.
+
+    ``pinned``: demand tests that compare the candidate's results (``pins_results``),
+    as a differential test against a reference must; comparing candidates with one
+    another (``verifiers.agreement``) does not need them.
+    """
     node, why = signature_def(task)
     if node is None:
         return InputPlan((), why)
@@ -434,7 +439,7 @@ def plan_inputs(task: Task) -> InputPlan:
     required = positional[: len(positional) - len(args.defaults)]
     if not required:
         return InputPlan((), "no parameters to vary")
-    if not pins_results(task):
+    if pinned and not pins_results(task):
         return InputPlan((), "the tests never compare the candidate's results (several answers may be right)")
     calls = observed_calls(task, len(required))
     shapes = []

@@ -1,0 +1,87 @@
+"""Which verified sample answers a task: the first that passes, or, without tests, agreement.
+
+With tests (the default rule, ``choose``): a sample that passed every check, cheap
+before strong, then the lowest index; failing that, the same order among samples
+that passed the task's own tests and failed only an advisory check (the result
+says it is disputed).
+
+Without tests (``Task.test_origin`` not ``given``): the pick is made among the same
+samples (``pick_pool``), by agreement between them (``verifiers.agreement``): the
+first member of the largest group of candidates that return the same outputs on
+the task's inputs. For a task with examples those samples are the ones that pass
+the examples, which was measured against grouping every sample that passed the
+static checks (``benchmarks/select_without_tests.py``; docs/SOLVING.md): on 17
+replayed HumanEval tasks with two samples or more, grouping every static survivor
+picked 2 right answers in 17 picks, grouping those that pass the examples 10 in 14.
+A candidate that gets the task's own examples wrong is wrong however many agree with
+it, and wrong answers that agree with each other (the same mistake, drawn twice)
+outvoted the right one. With fewer than two candidates to group, ``choose`` decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, MutableMapping, Sequence
+from typing import Any
+
+from sampler.records import CHEAP, SampleRecord
+from tasks.types import Task
+from verifiers import agreement
+from verifiers.outputs import Behaviour, Collector
+from verifiers.types import Candidate
+
+
+def choose(samples: Sequence[SampleRecord]) -> SampleRecord | None:
+    """The documented rule: a sample that passed every check, cheap before strong, then
+    the lowest index; failing that, the same order among samples that passed the task's
+    own tests and failed only an advisory check (the result says it is disputed)."""
+    passing = [s for s in samples if s.passed]
+    if passing:
+        return min(passing, key=preference)
+    fallback = [s for s in samples if s.passed_tests_only]
+    return min(fallback, key=preference) if fallback else None
+
+
+def preference(sample: SampleRecord) -> tuple[bool, int]:
+    return sample.tier != CHEAP, sample.sample_index
+
+
+def pick_pool(samples: Iterable[SampleRecord]) -> list[SampleRecord]:
+    """The samples ``choose`` chooses among, best first: those that passed every check,
+    or failing any, those disputed only by an advisory check."""
+    ordered = sorted(samples, key=preference)
+    return [s for s in ordered if s.passed] or [s for s in ordered if s.passed_tests_only]
+
+
+def pool_behaviours(task: Task, samples: Iterable[SampleRecord], known: MutableMapping[str, Behaviour],
+                    collector: Collector) -> list[Behaviour]:
+    """The behaviours of ``pick_pool(samples)``, in its order; those not in ``known``
+    (samples verified by an earlier run, on resume) are collected now and added to it."""
+    pool = pick_pool(samples)
+    missing = [Candidate(task.task_id, s.candidate_id, s.solution) for s in pool if s.candidate_id not in known]
+    if missing:
+        known.update((b.candidate_id, b) for b in collector.behaviours(task, missing))
+    return [known[s.candidate_id] for s in pool]
+
+
+def agreement_wave(groups: Sequence[agreement.Group], remaining: int, wave: int) -> int:
+    """How many more samples a passed task picked by agreement draws now: 0 once its
+    leader is settled or no sample is left, else the next wave."""
+    if remaining <= 0 or agreement.settled(groups, remaining):
+        return 0
+    return min(wave, remaining)
+
+
+def agreement_pick(task: Task, behaviours: Sequence[Behaviour], collector: Collector) -> agreement.Pick | None:
+    """The pick by agreement, when two or more candidates could be grouped (else None:
+    ``choose`` decides)."""
+    chosen = agreement.pick(behaviours, collector.inputs(task).examples)
+    return chosen if chosen is not None and chosen.candidates >= 2 else None
+
+
+def agreement_fields(chosen: agreement.Pick | None) -> dict[str, Any]:
+    """``TaskResult``'s agreement counts for a pick by agreement (none otherwise)."""
+    if chosen is None:
+        return {}
+    return {"agreement_group": chosen.group, "agreement_candidates": chosen.candidates,
+            "agreement_share": round(chosen.share, 4), "agreement_groups": chosen.groups,
+            "agreement_inputs": chosen.inputs, "agreement_examples": chosen.examples}

@@ -1,0 +1,191 @@
+"""Agreement between candidates: outputs collected in the sandbox, grouping, the pick, when to stop."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import pytest
+
+from tasks.types import Task
+from verifiers.agreement import Group, group, leader, pick, same_output, same_tree, settled
+from verifiers.outputs import (
+    Behaviour,
+    Kind,
+    Output,
+    OutputCollector,
+    OutputsConfig,
+    parse_report,
+    task_inputs,
+)
+from verifiers.sandbox import JobReport, SandboxPool
+from verifiers.types import Candidate, Status
+
+
+def value(tree: object) -> Output:
+    return Output(Kind.VALUE, tree)
+
+
+def behaviour(cid: str, *outputs: Output) -> Behaviour:
+    return Behaviour(cid, tuple(outputs))
+
+
+# --------------------------------------------------------------------------- the rule, as data
+
+
+def test_values_agree_as_plain_data_with_exact_types() -> None:
+    assert same_tree({"l": [1, "a", None]}, {"l": [1, "a", None]})
+    assert not same_tree(1, 1.0) and not same_tree(True, 1) and not same_tree({"l": [1]}, {"t": [1]})
+    assert not same_tree({"l": [1, 2]}, {"l": [1, 2, 3]})
+    assert same_tree({"d": [["\"k\"", 2.5]]}, {"d": [["\"k\"", 2.5]]})
+    assert not same_tree({"d": [["\"k\"", 2.5]]}, {"d": [["\"j\"", 2.5]]})
+
+
+def test_floats_agree_within_a_relative_tolerance() -> None:
+    assert same_tree(1.0, 1.0 + 1e-9) and same_tree(1e6, 1e6 * (1 + 5e-7))
+    assert not same_tree(1.0, 1.0001) and not same_tree(1e6, 1e6 * (1 + 2e-6))
+    assert same_tree(0.0, 1e-10)  # the absolute floor near zero
+    assert same_tree(math.nan, math.nan) and not same_tree(math.nan, 1.0)
+    assert same_tree({"t": [1.0, 2.0]}, {"t": [1.0 + 1e-9, 2.0]})
+
+
+def test_exceptions_timeouts_and_crashes_are_outputs_of_their_own_kind() -> None:
+    raised_value, raised_index = Output(Kind.RAISED, "ValueError"), Output(Kind.RAISED, "IndexError")
+    assert same_output(raised_value, raised_index)  # which exception is incidental
+    assert same_output(Output(Kind.TIMEOUT), Output(Kind.TIMEOUT))
+    assert not same_output(Output(Kind.TIMEOUT), Output(Kind.CRASHED))
+    assert not same_output(raised_value, value(None)) and not same_output(Output(Kind.TIMEOUT), value(None))
+
+
+def test_groups_form_in_order_around_their_first_member() -> None:
+    a = behaviour("a", value(1), Output(Kind.RAISED, "ValueError"))
+    b = behaviour("b", value(2), value(0))
+    c = behaviour("c", value(1), Output(Kind.RAISED, "ZeroDivisionError"))
+    d = behaviour("d", value(2), value(0))
+    e = behaviour("e", value(1), Output(Kind.TIMEOUT))
+    broken = Behaviour("x", error="infrastructure: the sandbox failed")
+    empty = Behaviour("y")
+    groups = group([a, broken, b, c, d, e, empty])
+    assert groups == (Group(("a", "c")), Group(("b", "d")), Group(("e",)))
+
+
+def test_the_pick_is_the_largest_group_and_ties_go_to_the_earliest() -> None:
+    one, two = value(1), value(2)
+    tie = [behaviour("s0", two), behaviour("s1", one), behaviour("s2", one), behaviour("s3", two)]
+    chosen = pick(tie, examples=1)
+    assert chosen is not None and chosen.candidate_id == "s0"  # 2 against 2: the group formed first
+    assert (chosen.group, chosen.candidates, chosen.groups, chosen.inputs, chosen.examples) == (2, 4, 2, 1, 1)
+    assert chosen.share == 0.5
+    ahead = pick([behaviour("s0", two), behaviour("s1", one), behaviour("s2", one)])
+    assert ahead is not None and ahead.candidate_id == "s1" and ahead.group == 2
+    assert pick([Behaviour("s0", error="broken")]) is None and leader(()) is None
+
+
+@pytest.mark.parametrize(("sizes", "remaining", "done"), [
+    ((), 3, False),  # nothing grouped yet
+    ((1,), 0, False),  # a lone candidate is no agreement, even with no sample left
+    ((2,), 1, True),  # 2 against at most 1 to come
+    ((2,), 2, False),  # a new group could tie it
+    ((2, 1), 0, True),
+    ((2, 1), 1, False),  # the runner-up could tie
+    ((3, 1), 1, True),
+    ((3, 2), 0, True),
+    ((3, 3), 0, False),  # a tie is not a lead
+])
+def test_settled_when_no_other_group_can_catch_up(sizes: tuple[int, ...], remaining: int, done: bool) -> None:
+    groups = [Group(tuple(f"g{i}m{j}" for j in range(size))) for i, size in enumerate(sizes)]
+    assert settled(groups, remaining) is done
+
+
+def test_malformed_reports_are_refused_not_guessed() -> None:
+    def report(text: str, status: Status = Status.PASSED) -> JobReport:
+        return JobReport(status, "", 0.0, returned=text)
+
+    assert parse_report(report('{"o":[["v",1],["x","KeyError"]],"stop":""}'), 2) == [
+        value(1), Output(Kind.RAISED, "KeyError")]
+    assert parse_report(report('{"o":[["v",1]],"stop":"t"}'), 3) == [value(1), Output(Kind.TIMEOUT)]
+    assert parse_report(report('{"o":[],"stop":"c"}', Status.MEMORY), 3) == [Output(Kind.CRASHED)]
+    # Nothing returned: the calls were never reached; every one takes the job's kind.
+    assert parse_report(report("", Status.TIMEOUT), 2) == [Output(Kind.TIMEOUT)] * 2
+    for bad in ('{"o":[["v",1]],"stop":""}', '{"o":[["q",1],["v",2]],"stop":""}', "[1]", "{",
+                '{"o":[["v",1],["v",2],["v",3]],"stop":""}', '{"o":[],"stop":"e"}'):
+        with pytest.raises(ValueError):
+            parse_report(report(bad), 2)
+    with pytest.raises(ValueError):
+        parse_report(JobReport(Status.ERROR, "infrastructure: gone", 0.0), 2)
+
+
+# --------------------------------------------------------------------------- in the sandbox
+
+PROMPT = '''from typing import List
+
+
+def total(xs: List[int]) -> float:
+    """The sum of xs, as a float.
+    >>> total([1, 2])
+    3.0
+    """
+'''
+TASK = Task("T/total", PROMPT, "total", "", test_origin="none")
+BODIES = {
+    "right": "    return float(sum(xs))\n",
+    "close": "    return sum(xs) * (1 + 1e-9)\n",  # the same within the float tolerance
+    "first": "    return xs[0] + 0.0\n",  # wrong
+    "looping": "    if len(xs) > 2:\n        while True:\n            pass\n    return float(sum(xs))\n",
+    "looping_too": "    while len(xs) > 2:\n        xs = xs + [0]\n    return float(sum(xs))\n",
+    "exits": "    import os\n    if len(xs) > 2:\n        os._exit(3)\n    return float(sum(xs))\n",
+    "own_error": "    class Nope(Exception):\n        pass\n    if len(xs) > 2:\n        raise Nope()\n"
+                 "    return float(sum(xs))\n",
+    "value_error": "    if len(xs) > 2:\n        raise ValueError('too long')\n    return float(sum(xs))\n",
+}
+
+
+@pytest.fixture(scope="module")
+def collector() -> Iterator[OutputCollector]:
+    config = OutputsConfig(inputs=6, per_call_seconds=0.3)
+    with SandboxPool(workers=2) as pool, OutputCollector(pool=pool, config=config) as c:
+        yield c
+
+
+def test_inputs_are_the_examples_calls_then_generated_ones() -> None:
+    inputs = task_inputs(TASK, OutputsConfig(inputs=6))
+    assert inputs.examples == 1 and inputs.calls[0] == ([1, 2],)
+    assert 3 <= len(inputs.calls) <= 7 and all(type(c[0]) is list for c in inputs.calls)
+    assert task_inputs(TASK, OutputsConfig(inputs=6)) == inputs  # the same inputs every time
+    untyped = Task("T/u", 'def f(x):\n    """No examples."""\n', "f", "", test_origin="none")
+    assert task_inputs(untyped, OutputsConfig()).calls == ()
+
+
+def test_outputs_are_collected_in_the_sandbox_and_grouped(collector: OutputCollector) -> None:
+    candidates = [Candidate(TASK.task_id, name, PROMPT + body) for name, body in BODIES.items()]
+    found = {b.candidate_id: b for b in collector.behaviours(TASK, candidates)}
+    calls = collector.inputs(TASK).calls
+    long = [i for i, c in enumerate(calls) if len(c[0]) > 2]
+    assert long and all(not b.error and len(b.outputs) == len(calls) for b in found.values())
+    assert found["right"].outputs[0] == value(3.0)
+    assert found["right"].jobs == 1
+    # A call past the per-call limit is a timeout, and the next job resumes after it.
+    assert [found["looping"].outputs[i].kind for i in long] == [Kind.TIMEOUT] * len(long)
+    assert found["looping"].jobs > 1
+    assert found["exits"].outputs[long[0]].kind is Kind.CRASHED
+    # An exception class of the candidate's own is an exception like a builtin one.
+    assert found["own_error"].outputs[long[0]].kind is Kind.RAISED
+    groups = {frozenset(g.members) for g in group(list(found.values()))}
+    assert frozenset({"right", "close"}) in groups
+    assert frozenset({"looping", "looping_too"}) in groups  # both time out on the same inputs
+    assert frozenset({"own_error", "value_error"}) in groups
+    assert frozenset({"first"}) in groups and frozenset({"exits"}) in groups
+    chosen = pick([found[name] for name in BODIES])
+    assert chosen is not None and chosen.candidate_id == "right" and chosen.group == 2
+    # A twin (the same text) runs once and gets the same outputs under its own id.
+    twin = collector.behaviours(TASK, [candidates[0], Candidate(TASK.task_id, "twin", candidates[0].source)])
+    assert [b.candidate_id for b in twin] == ["right", "twin"] and twin[0].outputs == twin[1].outputs
+
+
+def test_oversized_outputs_are_compared_by_digest(collector: OutputCollector) -> None:
+    big = "    return [float(x) for x in xs] * 1000\n"
+    candidates = [Candidate(TASK.task_id, c, PROMPT + big) for c in ("a", "b")]
+    candidates.append(Candidate(TASK.task_id, "c", PROMPT + "    return [float(x) for x in xs] * 999\n"))
+    found = collector.behaviours(TASK, candidates)
+    assert set(found[0].outputs[0].value) == {"h"}
+    assert group(found) == (Group(("a", "b")), Group(("c",)))

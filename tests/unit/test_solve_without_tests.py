@@ -1,0 +1,157 @@
+"""solve on tasks that came without tests: draw past the first pass, stop once agreement is settled, pick by it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from sampler.api import solve
+from sampler.backends.replay import ReplayBackend
+from sampler.config import BudgetConfig, SampleConfig
+from sampler.records import SampleRecord, TaskResult, result_from_dict, to_json_dict
+from sampler.selection import pool_behaviours
+from tasks.errors import TaskFormatError
+from tasks.types import Task
+from tests.unit.fakes import MarkerVerifier, fenced, make_task
+from verifiers.outputs import Behaviour, Inputs, Kind, Output
+from verifiers.types import Candidate
+
+
+class FakeCollector:
+    """Outputs read off an ``out=X`` marker in the candidate (nothing runs)."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def inputs(self, task: Task) -> Inputs:
+        return Inputs(((1,), (2,)), examples=1)
+
+    def behaviours(self, task: Task, candidates: Sequence[Candidate]) -> list[Behaviour]:
+        out = []
+        for c in candidates:
+            self.seen.append(c.candidate_id)
+            match = re.search(r"out=(\w+)", c.source)
+            assert match is not None, c.source
+            label = match.group(1)
+            out.append(Behaviour(c.candidate_id, (Output(Kind.VALUE, label), Output(Kind.VALUE, 0))))
+        return out
+
+
+def untested(i: int) -> Task:
+    task = make_task(i)
+    return Task(task.task_id, task.prompt, task.entry_point, "", test_origin="examples")
+
+
+def answers(task_id: str, labels: Sequence[str]) -> dict[str, list[str]]:
+    """One passing answer per label (the marker verifier passes them all), in sample order."""
+    return {task_id: [fenced(f"def f0(x: int) -> int:\n    return x  # correct out={label}\n")
+                      for label in labels]}
+
+
+def run(tmp_path: Path, task: Task, labels: Sequence[str], n: int, collector: FakeCollector | None = None,
+        agreement: bool = True) -> tuple[TaskResult, ReplayBackend]:
+    backend = ReplayBackend(answers(task.task_id, labels))
+    report = solve([task], out=tmp_path, backend=backend, verifier=MarkerVerifier(),
+                   sample=SampleConfig(n=n), budget=BudgetConfig(wave=1), outputs=collector or FakeCollector(),
+                   agreement=agreement)
+    [result] = report.results
+    return result, backend
+
+
+def test_an_untested_task_draws_until_the_leader_cannot_be_caught(tmp_path: Path) -> None:
+    # A, B, B, B: after four, B has 3 against 1 with one sample left: settled.
+    result, backend = run(tmp_path, untested(0), ["A", "B", "B", "B", "A"], n=5)
+    assert result.samples_drawn == 4 and len(backend.requests_seen) == 4
+    assert result.selection == "agreement" and result.candidate_id == "s1"  # B's first member
+    assert (result.agreement_group, result.agreement_candidates, result.agreement_groups) == (3, 4, 2)
+    assert result.agreement_share == 0.75 and result.agreement_inputs == 2 and result.agreement_examples == 1
+    assert result.stop_reason == "agreement: 3 of 4 agree"
+    assert result.solution is not None and "out=B" in result.solution
+
+
+def test_unanimous_candidates_stop_as_soon_as_the_rest_cannot_outvote_them(tmp_path: Path) -> None:
+    result, _ = run(tmp_path, untested(0), ["A"] * 6, n=6)
+    # Two agree with four samples left could still lose; four against two left cannot.
+    assert result.samples_drawn == 4 and result.candidate_id == "s0" and result.agreement_group == 4
+
+
+def test_when_samples_run_out_the_largest_group_wins_and_ties_go_to_the_earliest(tmp_path: Path) -> None:
+    result, _ = run(tmp_path / "tie", untested(0), ["A", "B", "B", "A"], n=4)
+    assert result.samples_drawn == 4 and result.candidate_id == "s0" and result.stop_reason == "passed"
+    assert (result.agreement_group, result.agreement_candidates) == (2, 4)
+
+
+def test_one_candidate_is_no_agreement(tmp_path: Path) -> None:
+    result, _ = run(tmp_path, untested(0), ["A"], n=1)
+    assert result.solved and result.selection == "examples" and result.agreement_group == 0
+
+
+def test_tasks_with_tests_still_stop_at_their_first_pass(tmp_path: Path) -> None:
+    collector = FakeCollector()
+    result, backend = run(tmp_path / "t", make_task(0), ["A", "B", "B", "B"], n=4, collector=collector)
+    assert result.samples_drawn == 1 and result.candidate_id == "s0" and result.selection == "tests"
+    assert result.stop_reason == "passed" and result.agreement_group == 0
+    assert collector.seen == []  # nothing was run for agreement
+    # Agreement off: a task without tests is picked as one with tests.
+    off, _ = run(tmp_path / "off", untested(0), ["A", "B", "B", "B"], n=4, collector=collector, agreement=False)
+    assert off.samples_drawn == 1 and off.selection == "examples" and collector.seen == []
+
+
+def test_samples_from_an_earlier_run_are_grouped_on_resume() -> None:
+    known: dict[str, Behaviour] = {}
+    collector = FakeCollector()
+    samples = [SampleRecord("T/0", i, f"s{i}", "m", passed, "passed" if passed else "failed", 1,
+                            f"def f0(x):\n    return x  # out={label}\n")
+               for i, (passed, label) in enumerate([(False, "A"), (True, "B"), (True, "C")])]
+    found = pool_behaviours(untested(0), reversed(samples), known, collector)
+    assert [b.candidate_id for b in found] == ["s1", "s2"] and collector.seen == ["s1", "s2"]
+    pool_behaviours(untested(0), samples, known, collector)
+    assert collector.seen == ["s1", "s2"]  # each is run once
+
+
+def test_results_round_trip_with_the_agreement_counts_and_old_lines_still_load() -> None:
+    result = TaskResult("T/0", True, "x", "m", 4, 10, 1.0, selection="agreement", agreement_group=3,
+                        agreement_candidates=4, agreement_share=0.75, agreement_groups=2, agreement_inputs=51,
+                        agreement_examples=2)
+    assert result_from_dict(to_json_dict(result), "here") == result
+    old = {"task_id": "T/0", "solved": True, "solution": "x", "model": "m", "samples_drawn": 1,
+           "tokens_generated": 1, "seconds": 1.0, "selection": "examples"}
+    loaded = result_from_dict(old, "old")
+    assert loaded.agreement_group == 0 and loaded.agreement_share == 0.0
+    for bad in ({**old, "selection": "agreement"}, {**old, "agreement_group": 2, "agreement_candidates": 2},
+                {**old, "selection": "agreement", "agreement_group": 3, "agreement_candidates": 2}):
+        with pytest.raises(TaskFormatError):
+            result_from_dict(bad, "bad")
+
+
+# --------------------------------------------------------------------------- the real sandbox
+
+PROMPT = '''def double(x: int) -> int:
+    """Twice x.
+    >>> double(2)
+    4
+    """
+'''
+
+
+def test_a_replayed_solve_picks_by_agreement_in_the_sandbox(tmp_path: Path) -> None:
+    # s0 passes the example and is wrong elsewhere: the first-pass pick. s1 and s2 agree.
+    bodies = ["    return x * x\n", "    return 2 * x\n", "    return x + x\n"]
+    task = Task("T/double", PROMPT, "double", "", test_origin="none")
+    from tasks.examples import with_example_tests
+
+    task = with_example_tests(task)
+    assert task.test_origin == "examples"
+    backend = ReplayBackend({task.task_id: [fenced(PROMPT + body) for body in bodies]})
+    report = solve([task], out=tmp_path, backend=backend, verifiers=["syntax", "tests"],
+                   sample=SampleConfig(n=3), budget=BudgetConfig(wave=1))
+    [result] = report.results
+    assert result.samples_drawn == 3 and result.selection == "agreement"
+    assert result.candidate_id == "s1" and (result.agreement_group, result.agreement_candidates) == (2, 3)
+    assert result.agreement_examples == 1 and result.agreement_inputs > 10
+    lines = "\n".join(report.summary.lines())
+    assert "1/1 picked on agreement between candidates" in lines
+    assert "agreement picks: 1 of 1 by a majority of their candidates" in lines

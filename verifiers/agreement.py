@@ -1,0 +1,157 @@
+"""Agreement between candidates: for a task without tests, the answer most candidates give.
+
+Candidates that behave alike on many inputs are likely right together: independent
+samples rarely make the same mistake on every input, while right answers agree by
+being right. So each candidate that survived the cheaper checks is run on the
+task's inputs in the sandbox (``verifiers.outputs``: the prompt's example calls,
+then inputs generated from the signature), and candidates are grouped by what
+they returned; the pick is a member of the best-supported group.
+
+The grouping rule (``group``), kept simple enough to state: candidates are taken
+in the order given (the loop gives cheap before strong, then by sample index); each
+joins the first group whose *first member* it agrees with on every input, else it
+starts a new group. Two outputs agree (``same_output``) when they are of the same
+kind and, for values, equal as plain data with exact types (ints, strings, bools,
+None, and containers of them: a tuple is not a list, ``True`` is not ``1``), floats
+within a relative tolerance of 1e-6 (absolute 1e-9 near zero; NaN agrees with NaN),
+set members and dict keys exactly. Any exception agrees with any exception: the
+type a candidate raises on an input the task does not cover (``IndexError`` from
+``xs[0]``, ``ValueError`` from ``max([])``) is incidental, the fact that it has no
+answer there is not. Timeouts agree with timeouts, crashes with crashes. Nothing a
+candidate returns is run or trusted: it is compared as data, and only for equality.
+
+The pick (``pick``): the largest group; a tie goes to the group formed first (so
+the earliest candidate in the order wins, as elsewhere in bestofn), and within the
+group its first member. Which candidates to group is the caller's rule; measured
+on a replay (``benchmarks/select_without_tests.py``, docs/SOLVING.md), ``solve``
+groups the candidates that pass the prompt's examples (every one that passed the
+static checks, for a task with no examples), since a candidate that gets the task's
+own examples wrong is wrong whatever others agree with it.
+
+When to stop drawing (``settled``): once the leading group has at least two
+members and more than any other group could reach with every sample still to draw.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from verifiers.outputs import Behaviour, Kind, Output
+
+REL_TOL = 1e-6
+ABS_TOL = 1e-9
+LEAST_AGREEING = 2
+"""A group needs this many members before sampling can stop early on its lead."""
+
+
+def same_tree(a: Any, b: Any) -> bool:
+    """Two tagged value trees (``verifiers.outputs``) agree: exact types, floats within tolerance."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is float:
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+    if type(a) is list:
+        return len(a) == len(b) and all(same_tree(x, y) for x, y in zip(a, b))
+    if type(a) is dict:
+        return a.keys() == b.keys() and all(same_tree(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+def same_output(a: Output, b: Output) -> bool:
+    if a.kind is not b.kind:
+        return False
+    return same_tree(a.value, b.value) if a.kind is Kind.VALUE else True
+
+
+def agree(a: Behaviour, b: Behaviour) -> bool:
+    """Same outputs on every input (and both have outputs)."""
+    return bool(a.outputs) and len(a.outputs) == len(b.outputs) \
+        and all(same_output(x, y) for x, y in zip(a.outputs, b.outputs))
+
+
+@dataclass(frozen=True)
+class Group:
+    """Candidates that agree with the group's first member on every input."""
+
+    members: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+
+def group(behaviours: Sequence[Behaviour]) -> tuple[Group, ...]:
+    """The groups, in the order they were formed. Behaviours without outputs (a broken
+    sandbox, a task with no inputs) are left out: there is nothing to compare."""
+    firsts: list[Behaviour] = []
+    members: list[list[str]] = []
+    for behaviour in behaviours:
+        if behaviour.error or not behaviour.outputs:
+            continue
+        for i, first in enumerate(firsts):
+            if agree(first, behaviour):
+                members[i].append(behaviour.candidate_id)
+                break
+        else:
+            firsts.append(behaviour)
+            members.append([behaviour.candidate_id])
+    return tuple(Group(tuple(m)) for m in members)
+
+
+def leader(groups: Sequence[Group]) -> Group | None:
+    """The largest group, the one formed first among equals."""
+    best: Group | None = None
+    for g in groups:
+        if best is None or g.size > best.size:
+            best = g
+    return best
+
+
+@dataclass(frozen=True)
+class Pick:
+    """The chosen candidate and the evidence for it."""
+
+    candidate_id: str
+    group: int
+    """Members of its group (itself included)."""
+    candidates: int
+    """Candidates grouped."""
+    groups: int
+    """Distinct behaviours among them."""
+    inputs: int
+    """Inputs every grouped candidate ran on."""
+    examples: int = 0
+    """Of those, the prompt's own example calls."""
+
+    @property
+    def share(self) -> float:
+        return self.group / self.candidates
+
+
+def pick(behaviours: Sequence[Behaviour], examples: int = 0) -> Pick | None:
+    """The first member of the leading group, or None when nothing could be grouped."""
+    groups = group(behaviours)
+    best = leader(groups)
+    if best is None:
+        return None
+    inputs = next(len(b.outputs) for b in behaviours if b.candidate_id == best.members[0])
+    return Pick(best.members[0], best.size, sum(g.size for g in groups), len(groups), inputs, examples)
+
+
+def settled(groups: Sequence[Group], remaining: int) -> bool:
+    """Whether drawing the ``remaining`` samples could no longer change the leader.
+
+    True when the leading group has at least ``LEAST_AGREEING`` members and more
+    than the runner-up (or a group not yet seen) would have if every remaining
+    sample joined it: strictly more, so not even a tie is left to break.
+    """
+    sizes = sorted((g.size for g in groups), reverse=True)
+    if not sizes or sizes[0] < LEAST_AGREEING:
+        return False
+    runner_up = sizes[1] if len(sizes) > 1 else 0
+    return sizes[0] > runner_up + remaining

@@ -1,0 +1,430 @@
+"""What candidates return: each one run on shared inputs in the sandbox, its outputs collected.
+
+For a task that came without tests, candidates are compared with one another
+(``verifiers.agreement``), and that needs each one's behaviour as data. The
+inputs come from the task's text alone, as the property check's do
+(``verifiers.strategies``): the prompt's own example calls first (its doctests,
+``f(x) == y`` lines and asserts, as ``tasks.examples`` turned them into the task's
+``check``), then inputs generated from the entry point's signature, bounded by
+those examples. No reference solution is needed and none is used.
+
+How a candidate runs: a generated ``check(candidate)`` (trusted code of ours, in
+the test server; the candidate stays in its own sandbox behind the plain-data
+channel, as for any test) calls it on every input in order, each call on a deep
+copy of the arguments and under a per-call alarm, and *returns* what it saw as
+JSON text, which the sandbox hands back (``JobReport.returned``). Each output is
+one of four kinds (``Kind``): a value, an exception (any builtin exception the
+candidate raised; its name is kept for people, not compared), a timeout (the call
+ran past ``per_call_seconds``) or a crash (the candidate's process ended: memory,
+an exit, a kill at the job's wall-clock limit). After a timeout or a crash the
+candidate's process is gone or out of step, so the job ends there and a new job
+resumes at the next input, up to ``max_jobs`` jobs a candidate; inputs still left
+then take the last stop's kind.
+
+Values travel as tagged JSON trees that keep exact types (a tuple is not a list,
+``True`` is not ``1``); a set's members and a dict's keys are sorted by their text.
+Output is bounded: a value whose text is over ``value_chars`` is replaced by a
+digest of that text (still compared exactly, no longer within a float tolerance),
+and the whole report by the sandbox's ``RETURNED_LIMIT``.
+
+Known gaps: what a candidate does to its arguments (an in-place sort) is not an
+output; a candidate's behaviour on generated inputs outside what the task allows
+is compared like any other (the task's words may leave it open).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from types import TracebackType
+from typing import Any, Protocol
+
+from tasks.errors import ConfigError, InfrastructureError
+from tasks.types import Task
+from verifiers import strategies
+from verifiers.sandbox import JobReport, SandboxLimits, SandboxPool
+from verifiers.types import Candidate, Status
+
+VERSION = "1"
+
+
+class Kind(StrEnum):
+    """What one call of a candidate came to."""
+
+    VALUE = "value"
+    RAISED = "raised"
+    TIMEOUT = "timeout"
+    CRASHED = "crashed"
+
+
+@dataclass(frozen=True)
+class Output:
+    """One call's outcome. ``value``: the tagged JSON tree of a returned value (a
+    ``{"h": digest}`` tree for one over the size cap), or the exception's name."""
+
+    kind: Kind
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """One candidate's outputs, one per input in order; ``error`` set when the sandbox
+    broke (infrastructure: then there are no outputs, and nothing is held against it)."""
+
+    candidate_id: str
+    outputs: tuple[Output, ...] = ()
+    error: str = ""
+    jobs: int = 0
+    """Sandbox jobs it took (one, plus one per timeout or crash resumed after)."""
+
+
+@dataclass(frozen=True)
+class OutputsConfig:
+    """``inputs``: generated inputs per task (the examples' come on top).
+    ``per_call_seconds``: a call slower than this is a timeout. ``max_jobs``:
+    sandbox jobs per candidate. ``value_chars``: longer values are compared by digest.
+    """
+
+    inputs: int = 50
+    per_call_seconds: float = 1.0
+    max_jobs: int = 4
+    value_chars: int = 2000
+    salt: int = 0
+
+    def __post_init__(self) -> None:
+        for name, lo, hi in (("inputs", 0, 500), ("max_jobs", 1, 20), ("value_chars", 16, 100_000)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise ConfigError(f"{name} must be an int in {lo}..{hi}, got {value!r}")
+        if isinstance(self.per_call_seconds, bool) or not isinstance(self.per_call_seconds, (int, float)) \
+                or not 0.01 <= self.per_call_seconds <= 30:
+            raise ConfigError(f"per_call_seconds must be in [0.01, 30], got {self.per_call_seconds!r}")
+        if isinstance(self.salt, bool) or not isinstance(self.salt, int) or self.salt < 0:
+            raise ConfigError(f"salt must be a non-negative int, got {self.salt!r}")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """A task's inputs: its examples' calls first, then generated ones; or why there are none."""
+
+    calls: tuple[tuple[Any, ...], ...]
+    examples: int = 0
+    """How many of ``calls`` (the first ones) are the prompt's own example calls."""
+    reason: str = ""
+
+
+def task_inputs(task: Task, config: OutputsConfig) -> Inputs:
+    """The calls every candidate of ``task`` is run on, from the task's text alone."""
+    node, why = strategies.signature_def(task)
+    if node is None:
+        return Inputs((), reason=why)
+    args = node.args
+    positional = [*args.posonlyargs, *args.args]
+    arity = len(positional) - len(args.defaults)
+    if arity == 0:
+        return Inputs(((),), reason="")  # one call tells all a parameterless function does
+    examples = [c for c in strategies.observed_calls(task, arity) if strategies.is_plain(c)]
+    generated: list[tuple[Any, ...]] = []
+    plan = strategies.plan_inputs(task, pinned=False)
+    if plan.applicable and config.inputs:
+        seed = strategies.task_seed(task.task_id, config.salt)
+        generated = strategies.generate_inputs(plan.shapes, config.inputs, seed)
+    unique: dict[str, tuple[Any, ...]] = {}
+    for call in examples:
+        unique.setdefault(repr(call), call)
+    count = len(unique)
+    for call in generated:
+        unique.setdefault(repr(call), call)
+    if not unique:
+        return Inputs((), reason=plan.reason or "no example calls and no generated inputs")
+    return Inputs(tuple(unique.values()), examples=count)
+
+
+class Collector(Protocol):
+    """What the loop needs to pick by agreement (``OutputCollector``; fakes in tests)."""
+
+    def inputs(self, task: Task) -> Inputs: ...
+
+    def behaviours(self, task: Task, candidates: Sequence[Candidate]) -> list[Behaviour]: ...
+
+
+class OutputCollector:
+    """``behaviours(task, candidates)``: each candidate's outputs on ``inputs(task)``, in the sandbox.
+
+    Uses the given pool (share the pipeline's) or starts its own on first use and
+    then owns and closes it.
+    """
+
+    def __init__(self, pool: SandboxPool | None = None, config: OutputsConfig | None = None,
+                 workers: int | None = None) -> None:
+        self.config = config if config is not None else OutputsConfig()
+        self._pool = pool
+        self._owns_pool = pool is None
+        self._workers = workers
+        self._lock = threading.Lock()
+        self._inputs: dict[str, Inputs] = {}
+
+    def inputs(self, task: Task) -> Inputs:
+        key = task.digest()
+        with self._lock:
+            cached = self._inputs.get(key)
+        if cached is None:
+            cached = task_inputs(task, self.config)
+            with self._lock:
+                self._inputs[key] = cached
+        return cached
+
+    def _ready(self) -> SandboxPool:
+        with self._lock:
+            if self._pool is None:
+                self._pool = SandboxPool(workers=self._workers, verifier="agreement")
+            return self._pool
+
+    def behaviours(self, task: Task, candidates: Sequence[Candidate]) -> list[Behaviour]:
+        """One per candidate, in order; no outputs (and no error) when the task has no inputs.
+        Candidates with the same text run once (as the pipeline verifies them once)."""
+        inputs = self.inputs(task).calls
+        if not candidates or not inputs:
+            return [Behaviour(c.candidate_id) for c in candidates]
+        firsts: dict[str, Candidate] = {}
+        for cand in candidates:
+            firsts.setdefault(cand.source, cand)
+        if len(firsts) < len(candidates):
+            ran = {b.candidate_id: b for b in self.behaviours(task, list(firsts.values()))}
+            return [dataclasses.replace(ran[firsts[c.source].candidate_id], candidate_id=c.candidate_id)
+                    for c in candidates]
+        done: dict[str, list[Output]] = {c.candidate_id: [] for c in candidates}
+        errors: dict[str, str] = {}
+        jobs = dict.fromkeys(done, 0)
+        last_stop: dict[str, Kind] = {}
+        try:
+            for _ in range(self.config.max_jobs):
+                open_ = [c for c in candidates if c.candidate_id not in errors
+                         and len(done[c.candidate_id]) < len(inputs)]
+                if not open_:
+                    break
+                by_start: dict[int, list[Candidate]] = {}
+                for cand in open_:
+                    by_start.setdefault(len(done[cand.candidate_id]), []).append(cand)
+                for start, group in by_start.items():
+                    rest = inputs[start:]
+                    job_task = dataclasses.replace(task, test=collect_test_source(rest, self.config))
+                    reports = self._ready().run_reports(job_task, group, self._limits(len(rest)))
+                    for cand, report in zip(group, reports):
+                        cid = cand.candidate_id
+                        jobs[cid] += 1
+                        try:
+                            outputs = parse_report(report, len(rest))
+                        except ValueError as exc:
+                            errors[cid] = str(exc)
+                            continue
+                        done[cid].extend(outputs)
+                        if len(outputs) < len(rest):
+                            last_stop[cid] = outputs[-1].kind
+        except InfrastructureError as exc:
+            why = f"infrastructure: {type(exc).__name__}: {exc}"
+            return [Behaviour(c.candidate_id, error=why, jobs=jobs[c.candidate_id]) for c in candidates]
+        out = []
+        for cand in candidates:
+            cid = cand.candidate_id
+            if cid in errors:
+                out.append(Behaviour(cid, error=errors[cid], jobs=jobs[cid]))
+                continue
+            outputs = done[cid]
+            # Jobs spent: what is left takes the kind the candidate last stopped with.
+            outputs += [Output(last_stop.get(cid, Kind.CRASHED))] * (len(inputs) - len(outputs))
+            out.append(Behaviour(cid, tuple(outputs), jobs=jobs[cid]))
+        return out
+
+    def _limits(self, calls: int) -> SandboxLimits:
+        # Room for every call at a fair pace, and a few slow ones; a job past it is
+        # killed and resumed after the input it was on (no re-run of the same job).
+        wall = min(60.0, 3.0 + 2 * self.config.per_call_seconds + 0.02 * calls)
+        return SandboxLimits(wall_seconds=wall, rerun_timeouts=False)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._owns_pool and self._pool is not None:
+                self._pool.close()
+            self._pool = None if self._owns_pool else self._pool
+
+    def __enter__(self) -> OutputCollector:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _stop_kind(status: Status) -> Kind:
+    return Kind.TIMEOUT if status is Status.TIMEOUT else Kind.CRASHED
+
+
+def parse_report(report: JobReport, calls: int) -> list[Output]:
+    """The outputs one job saw, for a prefix of its ``calls``: all of them, or up to and
+    including the one it stopped at (a timeout, a crash, or an exception that ended the
+    channel); the caller resumes after it. ValueError for a broken sandbox or a
+    malformed report.
+
+    A job that returned nothing never reached the calls (the candidate did not
+    load, or the job's deadline passed first): every call gets the job's kind.
+    """
+    if report.status is Status.ERROR:
+        raise ValueError(report.detail or "the sandbox failed")
+    if not report.returned:
+        return [Output(_stop_kind(report.status))] * calls
+    try:
+        data = json.loads(report.returned)
+    except (ValueError, RecursionError):
+        raise ValueError("malformed outputs report") from None
+    if type(data) is not dict or type(data.get("o")) is not list or data.get("stop") not in _STOPS:
+        raise ValueError("malformed outputs report")
+    entries: list[Any] = data["o"]
+    stop = data["stop"]
+    outputs = []
+    for entry in entries:
+        if type(entry) is not list or len(entry) != 2 or entry[0] not in ("v", "h", "x"):
+            raise ValueError("malformed output")
+        tag, body = entry
+        if tag == "v":
+            outputs.append(Output(Kind.VALUE, body))
+        elif tag == "h" and type(body) is str:
+            outputs.append(Output(Kind.VALUE, {"h": body}))
+        elif tag == "x" and type(body) is str:
+            outputs.append(Output(Kind.RAISED, body[:80]))
+        else:
+            raise ValueError("malformed output")
+    if stop == "t":
+        outputs.append(Output(Kind.TIMEOUT))
+    elif stop == "c":
+        outputs.append(Output(_stop_kind(report.status)))
+    if len(outputs) > calls or (not stop and len(outputs) != calls) or (stop == "e" and not outputs):
+        raise ValueError("outputs do not match the calls")
+    return outputs
+
+
+_STOPS = ("", "t", "c", "e")
+"""How a collecting job ended: ran every call; a timeout; a crash; an exception that ended the channel."""
+
+
+# --------------------------------------------------------------------------- the generated check
+
+_COLLECT = '''
+import copy as _bestofn_copy
+import hashlib as _bestofn_hashlib
+import json as _bestofn_json
+import signal as _bestofn_signal
+import time as _bestofn_time
+
+_BESTOFN_INPUTS = [
+{inputs}]
+_BESTOFN_PER_CALL = {per_call}
+_BESTOFN_VALUE_CHARS = {value_chars}
+_BESTOFN_CALLING = [False]
+
+
+class _BestofnSlow(BaseException):
+    pass
+
+
+def _bestofn_alarm(signum, frame):
+    # Only inside a call: an alarm that lands just after the call returned is spent.
+    if _BESTOFN_CALLING[0]:
+        raise _BestofnSlow()
+
+
+def _bestofn_text(tree):
+    return _bestofn_json.dumps(tree, separators=(",", ":"))
+
+
+def _bestofn_tree(x):
+    t = type(x)
+    if x is None or t is bool or t is str or t is float:
+        return x
+    if t is int:
+        return x if -(1 << 63) < x < (1 << 63) else {{"i": format(x, "x")}}
+    if t is list:
+        return {{"l": [_bestofn_tree(v) for v in x]}}
+    if t is tuple:
+        return {{"t": [_bestofn_tree(v) for v in x]}}
+    if t is set or t is frozenset:
+        return {{"s": sorted(_bestofn_text(_bestofn_tree(v)) for v in x)}}
+    if t is dict:
+        items = [[_bestofn_text(_bestofn_tree(k)), _bestofn_tree(v)] for k, v in x.items()]
+        return {{"d": sorted(items, key=lambda kv: kv[0])}}
+    if t is bytes:
+        return {{"b": x.hex()}}
+    return {{"?": t.__name__}}
+
+
+def _bestofn_entry(value):
+    try:
+        tree = _bestofn_tree(value)
+        text = _bestofn_text(tree)
+    except (RecursionError, ValueError):
+        return ["h", "unencodable"]
+    if len(text) > _BESTOFN_VALUE_CHARS:
+        return ["h", _bestofn_hashlib.sha256(text.encode()).hexdigest()[:32]]
+    return ["v", tree]
+
+
+def _bestofn_call(candidate, args):
+    _BESTOFN_CALLING[0] = True
+    _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, _BESTOFN_PER_CALL)
+    try:
+        return candidate(*args)
+    finally:
+        _BESTOFN_CALLING[0] = False
+
+
+def check(candidate):
+    # The job's own deadline alarm is put back afterwards, with the time it had left.
+    left, interval = _bestofn_signal.getitimer(_bestofn_signal.ITIMER_REAL)
+    deadline = _bestofn_time.monotonic() + left
+    previous = _bestofn_signal.signal(_bestofn_signal.SIGALRM, _bestofn_alarm)
+    out = []
+    stop = ""
+    try:
+        for args in _BESTOFN_INPUTS:
+            try:
+                value = _bestofn_call(candidate, _bestofn_copy.deepcopy(args))
+            except _BestofnSlow:
+                stop = "t"
+                break
+            except Exception as exc:
+                out.append(["x", type(exc).__name__])
+                continue
+            except BaseException as exc:
+                if type(exc).__name__ != "CandidateFault":
+                    raise  # the job's deadline, say: not the candidate's output
+                # The channel is done with this candidate. An exception class of its own
+                # ends the channel too, but it is an exception all the same.
+                text = str(exc)
+                if text.startswith("the candidate raised "):
+                    out.append(["x", text[21:].split(":", 1)[0]])
+                    stop = "e"
+                else:
+                    stop = "c"
+                break
+            out.append(_bestofn_entry(value))
+    finally:
+        _BESTOFN_CALLING[0] = False
+        _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, 0)
+        _bestofn_signal.signal(_bestofn_signal.SIGALRM, previous)
+        if left > 0:
+            _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL,
+                                      max(deadline - _bestofn_time.monotonic(), 0.001), interval)
+    return _bestofn_json.dumps({{"o": out, "stop": stop}}, separators=(",", ":"))
+'''
+
+
+def collect_test_source(calls: Sequence[tuple[Any, ...]], config: OutputsConfig) -> str:
+    """The generated ``check(candidate)``: every call in order, its outputs returned as JSON text."""
+    rows = "".join(f"    {args!r},\n" for args in calls)
+    return _COLLECT.format(inputs=rows, per_call=repr(float(config.per_call_seconds)),
+                           value_chars=config.value_chars)
