@@ -168,7 +168,8 @@ def solve(
                        "prompt_template": template_id(config.sample.prompt_style, config.answer_prefill)}
         if strong_name is not None:
             fingerprint["strong"] = strong_name
-            fingerprint["escalation_template"] = escalation_template_id(config.strong_prefill)
+            fingerprint["escalation_template"] = escalation_template_id(
+                config.strong_prefill, config.escalation is not None and config.escalation.greedy_first)
         store = RunStore(Path(out), fingerprint, n=config.sample.n)
         if store.extends(config.sample.n):
             _reopen_for_more_samples(store, task_list, config)

@@ -181,6 +181,9 @@ def _tier_args(parser: argparse.ArgumentParser) -> None:
                         help="strong samples per round (one request: the prompt is read once)")
     parser.add_argument("--strong-rounds", type=int, default=1,
                         help="strong rounds: a draft, then review-and-repair rounds")
+    parser.add_argument("--strong-greedy-first", action=argparse.BooleanOptionalAction, default=True,
+                        help="the first strong sample is the strong model's greedy answer to the task "
+                             "alone; the others see the cheap failures (default: on)")
     parser.add_argument("--strong-max-tokens", type=int, default=1024,
                         help="generated tokens per strong sample")
     parser.add_argument("--price-cheap", default=_env("PRICE_CHEAP", "0.02,0.05"),
@@ -269,7 +272,7 @@ def _cluster_options(args: argparse.Namespace) -> ClusterOptions | None:
 
 def _escalation(args: argparse.Namespace) -> EscalationConfig:
     return EscalationConfig(samples=args.strong_samples, rounds=args.strong_rounds,
-                            max_tokens=args.strong_max_tokens)
+                            max_tokens=args.strong_max_tokens, greedy_first=args.strong_greedy_first)
 
 
 def default_strong(model: str, strong: str | None) -> str | None:

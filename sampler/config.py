@@ -264,6 +264,10 @@ class EscalationConfig:
     temperature: float = 0.7
     failures_shown: int = 2
     """Distinct cheap failures handed to the strong model, most informative first."""
+    greedy_first: bool = True
+    """Round 0's first sample is the strong model's greedy answer to the task alone (its
+    own request); the rest of the round sees the cheap failures. Measured on the full
+    HumanEval run (docs/ENGINES.md)."""
 
     def __post_init__(self) -> None:
         if self.samples < 1 or self.rounds < 1:

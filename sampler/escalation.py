@@ -44,10 +44,12 @@ because a round's samples share one request (below), which the client cannot cut
 sample by sample."""
 
 
-def template_id(prefill: bool = False) -> str:
+def template_id(prefill: bool = False, greedy_first: bool = False) -> str:
     text = DRAFT_FAILURES + FAILURE + REPAIR_INSTRUCTION + "|one-request-per-round"
     if prefill:
         text += "|prefill:" + ANSWER_PREFILL + "|stops:" + "|".join((*PREFILL_STOPS, CODE_END))
+    if greedy_first:
+        text += "|greedy-plain-first"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
@@ -86,16 +88,21 @@ def _describe(sample: SampleRecord) -> tuple[str, str, str]:
 
 
 def _request(task: Task, text: str, sample: SampleConfig, escalation: EscalationConfig,
-             round_index: int, request_id: str, prefill: bool) -> GenerationRequest:
-    """A round's samples as one request for ``escalation.samples`` completions: the
-    strong model reads the prompt (task and failures, about 400 tokens) once, not once
-    per sample (llama.cpp copies the processed prompt to each completion's slot)."""
+             round_index: int, request_prefix: str, prefill: bool, *, skip: int = 0,
+             completions: int | None = None, temperature: float | None = None) -> GenerationRequest:
+    """Samples of a round drawn as one request (``completions``: the rest of the round
+    after ``skip``): the strong model reads the prompt (task and failures, about 400
+    tokens) once, not once per sample (llama.cpp copies the processed prompt to each
+    completion's slot)."""
+    first = round_index * escalation.samples + skip
     return GenerationRequest(
-        request_id=request_id, completions=escalation.samples, temperature=escalation.temperature,
+        request_id=f"{request_prefix}{first}",
+        completions=escalation.samples - skip if completions is None else completions,
+        temperature=escalation.temperature if temperature is None else temperature,
         top_p=sample.top_p, max_tokens=escalation.max_tokens,
-        seed=(task_seed(sample.seed, task.task_id + "|strong") + 1000 * round_index) % (2**31 - 1),
+        seed=(task_seed(sample.seed, task.task_id + "|strong") + 1000 * round_index + skip) % (2**31 - 1),
         messages=(ChatMessage("user", text),), task_id=task.task_id,
-        first_index=round_index * escalation.samples,
+        first_index=first,
         # Only the first python block is verified: what the model says after it is
         # paid for and thrown away, on the tier whose tokens cost most.
         stop_at_code_end=sample.stop_at_code_end, entry_point=task.entry_point,
@@ -125,7 +132,13 @@ def round_requests(task: Task, round_index: int, samples: Sequence[SampleRecord]
                    sample: SampleConfig, escalation: EscalationConfig,
                    request_id: str, prefill: bool = False) -> list[GenerationRequest]:
     """Round 0 drafts from the cheap failures; later rounds repair the best failing
-    strong draft so far (a fresh draft if every strong sample errored)."""
+    strong draft so far (a fresh draft if every strong sample errored).
+
+    With ``escalation.greedy_first``, round 0's first sample is the strong model's own
+    best guess instead: the task alone, decoded greedily, its own request. On the full
+    HumanEval run the 1.5B's greedy answer to the bare task solved more of the tasks
+    the 0.5B had failed than two samples at temperature shown the 0.5B's failures
+    (docs/ENGINES.md); the failures steer it toward the cheap tier's mistakes."""
     strong = [s for s in samples if s.tier == STRONG]
     if round_index == 0 or not informative_failures(strong, 1):
         failures = informative_failures([s for s in samples if s.tier == CHEAP],
@@ -133,5 +146,10 @@ def round_requests(task: Task, round_index: int, samples: Sequence[SampleRecord]
         text = draft_text(task, failures)
     else:
         text = repair_text(task, informative_failures(strong, 1)[0])
-    return [_request(task, text, sample, escalation, round_index,
-                     f"{request_id}{round_index * escalation.samples}", prefill)]
+    if round_index == 0 and escalation.greedy_first:
+        plain = _request(task, draft_text(task, []), sample, escalation, 0, request_id, prefill,
+                         completions=1, temperature=0.0)
+        if escalation.samples == 1:
+            return [plain]
+        return [plain, _request(task, text, sample, escalation, 0, request_id, prefill, skip=1)]
+    return [_request(task, text, sample, escalation, round_index, request_id, prefill)]

@@ -28,7 +28,7 @@ def test_escalates_only_verified_failures_and_hands_over_what_failed(tmp_path: P
     strong = ReplayBackend(strong_script({0: [True] * 2, 1: [True] * 2, 2: [True] * 2}), model="strong")
     report = solve(tasks, out=tmp_path, backend=cheap, strong_backend=strong,
                    verifier=MarkerVerifier(), sample=SampleConfig(n=4),
-                   escalation=EscalationConfig(samples=2, rounds=2))
+                   escalation=EscalationConfig(samples=2, rounds=2, greedy_first=False))
     by_id = {r.task_id: r for r in report.results}
     assert {r.key for r in strong.requests_seen} == {"T/1"}  # the only task no cheap sample passed
     assert by_id["T/1"].solved and by_id["T/1"].tier == "strong" and by_id["T/1"].escalated
@@ -52,7 +52,7 @@ def test_second_round_reviews_and_repairs_the_strong_draft(tmp_path: Path) -> No
     strong = ReplayBackend(strong_script({0: [False, False, True, True]}), model="strong")
     report = solve([task], out=tmp_path, backend=cheap, strong_backend=strong,
                    verifier=MarkerVerifier(), sample=SampleConfig(n=2),
-                   escalation=EscalationConfig(samples=2, rounds=2))
+                   escalation=EscalationConfig(samples=2, rounds=2, greedy_first=False))
     (result,) = report.results
     assert result.solved and result.tier == "strong" and result.candidate_id == "x2"
     draft, repair = strong.requests_seen  # one request per round
@@ -133,7 +133,7 @@ def test_a_round_is_one_request_whose_prompt_the_server_reads_once() -> None:
     failed = SampleRecord(task.task_id, 0, "s0", "cheap", False, "failed", 9,
                           "def f1(x: int) -> int:\n    return x\n", "tests: AssertionError",
                           verifier="pipeline:tests")
-    escalation = EscalationConfig(samples=3, rounds=2)
+    escalation = EscalationConfig(samples=3, rounds=2, greedy_first=False)
     for prefill in (False, True):
         for round_index in (0, 1):
             requests = round_requests(task, round_index, [failed], SampleConfig(), escalation,
@@ -161,3 +161,35 @@ def test_the_longest_escalation_prompt_fits_a_llama_cpp_slot() -> None:
     # about 3.5-4 for Qwen's tokenizer), plus the answer.
     tokens = (len(text) + len(longest.prompt)) / 3 + EscalationConfig().max_tokens
     assert tokens <= LlamaCppConfig().context_per_slot
+
+
+def test_the_first_strong_sample_is_the_strong_models_greedy_answer_to_the_task_alone() -> None:
+    """On the full HumanEval run the 1.5B's greedy answer to the bare task solved more of
+    the 0.5B's failures than samples shown those failures; the rest of the round still
+    sees them, and later rounds repair as before."""
+    task = make_task(1)
+    failed = SampleRecord(task.task_id, 0, "s0", "cheap", False, "failed", 9,
+                          "def f1(x: int) -> int:\n    return x\n", "tests: AssertionError",
+                          verifier="pipeline:tests")
+    escalation = EscalationConfig(samples=3, rounds=2)
+    plain, informed = round_requests(task, 0, [failed], SampleConfig(), escalation, "T/1|x", prefill=True)
+    assert (plain.request_id, plain.first_index, plain.completions, plain.temperature) == ("T/1|x0", 0, 1, 0.0)
+    assert "Earlier attempts" not in plain.messages[0].content  # type: ignore[index]
+    assert (informed.request_id, informed.first_index, informed.completions) == ("T/1|x1", 1, 2)
+    assert informed.temperature == escalation.temperature
+    assert "Earlier attempts" in informed.messages[0].content  # type: ignore[index]
+    [alone] = round_requests(task, 0, [failed], SampleConfig(), EscalationConfig(samples=1), "T/1|x")
+    assert alone.completions == 1 and alone.temperature == 0.0
+    [repair] = round_requests(task, 1, [failed], SampleConfig(), escalation, "T/1|x")
+    assert repair.first_index == 3 and repair.completions == 3
+
+
+def test_a_greedy_strong_answer_solves_and_is_recorded_as_the_strong_tiers(tmp_path: Path) -> None:
+    task = make_task(0)
+    cheap = ReplayBackend(script({0: [False] * 2}))
+    strong = ReplayBackend(strong_script({0: [True, False]}), model="strong")
+    report = solve([task], out=tmp_path, backend=cheap, strong_backend=strong, verifier=MarkerVerifier(),
+                   sample=SampleConfig(n=2), escalation=EscalationConfig(samples=2, rounds=1))
+    (result,) = report.results
+    assert result.solved and result.tier == "strong" and result.candidate_id == "x0"
+    assert [(r.first_index, r.completions, r.temperature) for r in strong.requests_seen][0] == (0, 1, 0.0)
