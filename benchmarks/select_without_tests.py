@@ -36,6 +36,7 @@ replay cannot show that, and mostly measures whether grouping picks a wrong
 answer where the examples pick was right.
 
     .venv/bin/python benchmarks/select_without_tests.py runs/full2/cascade [--limit K] [--skip K] [--multi]
+    .venv/bin/python benchmarks/select_without_tests.py runs/full3/cascade runs/full2/cascade   # pooled
 """
 
 from __future__ import annotations
@@ -115,16 +116,26 @@ def picks_for(task: Task, samples: list[SampleRecord], verifier: UnitTestVerifie
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run_dir", type=Path, help="a HumanEval solve run (samples.jsonl)")
+    parser.add_argument("run_dirs", type=Path, nargs="+",
+                        help="HumanEval solve runs (samples.jsonl); with several, each task's cheap samples "
+                             "are pooled, in the order the runs are given")
     parser.add_argument("--limit", type=int, default=None, help="only the first K tasks (after --skip)")
     parser.add_argument("--skip", type=int, default=0, help="skip the first K tasks")
     parser.add_argument("--multi", action="store_true", help="only tasks that drew two samples or more")
     args = parser.parse_args()
     by_task: dict[str, list[SampleRecord]] = {}
-    for where, obj in read_records(args.run_dir / SAMPLES):
-        sample = sample_from_dict(obj, where)
-        if sample.tier == CHEAP:
-            by_task.setdefault(sample.task_id, []).append(sample)
+    for run_index, run_dir in enumerate(args.run_dirs):
+        drawn: dict[str, list[SampleRecord]] = {}
+        for where, obj in read_records(run_dir / SAMPLES):
+            sample = sample_from_dict(obj, where)
+            if sample.tier == CHEAP:
+                drawn.setdefault(sample.task_id, []).append(sample)
+        for task_id, samples in drawn.items():
+            # Pooled runs: each run's samples in their own order, after the earlier runs'.
+            by_task.setdefault(task_id, []).extend(
+                dataclasses.replace(s, candidate_id=f"r{run_index}:{s.candidate_id}",
+                                    sample_index=len(by_task.get(task_id, [])) + rank)
+                for rank, s in enumerate(sorted(samples, key=lambda s: s.sample_index)))
     suite = [t for t in load_suite("humaneval") if t.task_id in by_task
              and (not args.multi or len(by_task[t.task_id]) > 1)]
     suite = suite[args.skip:][:args.limit]
@@ -145,7 +156,8 @@ def main() -> int:
                     tally.made[rule] += chosen is not None
                     tally.wrong[rule] += chosen is not None and not _real_pass(chosen)
     seconds = time.monotonic() - start
-    print(f"run: {args.run_dir}: its cheap samples, as drawn (the run stopped each task at its first sample "
+    print(f"runs: {', '.join(str(d) for d in args.run_dirs)}: their cheap samples, as drawn (pooled per task "
+          "in run order when several; each run stopped each task at its first sample "
           "passing every check), judged again without the real tests: the prompt's examples in the sandbox, "
           "agreement on each task's example calls plus generated inputs; a pick is right when it passed the "
           f"withheld real tests in the run. {len(tasks)} tasks"
