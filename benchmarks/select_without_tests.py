@@ -37,6 +37,13 @@ answer where the examples pick was right.
 
     .venv/bin/python benchmarks/select_without_tests.py runs/full2/cascade [--limit K] [--skip K] [--multi]
     .venv/bin/python benchmarks/select_without_tests.py runs/full3/cascade runs/full2/cascade   # pooled
+    .venv/bin/python benchmarks/select_without_tests.py runs/mbpp5 --tasks benchmarks/data/mbpp_style.jsonl
+
+``benchmarks/data/mbpp_style.jsonl``: 24 tasks in MBPP's style written for this
+benchmark (a one-line description and one ``assert`` example, no signature; hidden
+tests of 3-6 asserts with edge cases; a reference), so no model has seen them. Draw
+every sample for the replay: ``bestofn solve --tasks benchmarks/data/mbpp_style.jsonl
+-n 5 --no-stop-on-first-pass --strong none --out runs/mbpp5``.
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ from pathlib import Path
 from sampler.records import CHEAP, SampleRecord, sample_from_dict
 from sampler.store import SAMPLES, read_records
 from tasks.examples import with_example_tests
-from tasks.registry import load_suite
+from tasks.registry import load_suite, select_tasks
 from tasks.types import Task
 from verifiers.agreement import pick
 from verifiers.outputs import OutputCollector
@@ -119,6 +126,8 @@ def main() -> int:
     parser.add_argument("run_dirs", type=Path, nargs="+",
                         help="HumanEval solve runs (samples.jsonl); with several, each task's cheap samples "
                              "are pooled, in the order the runs are given")
+    parser.add_argument("--tasks", type=Path, default=None,
+                        help="the runs' task file (default: the HumanEval suite)")
     parser.add_argument("--limit", type=int, default=None, help="only the first K tasks (after --skip)")
     parser.add_argument("--skip", type=int, default=0, help="skip the first K tasks")
     parser.add_argument("--multi", action="store_true", help="only tasks that drew two samples or more")
@@ -136,7 +145,8 @@ def main() -> int:
                 dataclasses.replace(s, candidate_id=f"r{run_index}:{s.candidate_id}",
                                     sample_index=len(by_task.get(task_id, [])) + rank)
                 for rank, s in enumerate(sorted(samples, key=lambda s: s.sample_index)))
-    suite = [t for t in load_suite("humaneval") if t.task_id in by_task
+    source = select_tasks(args.tasks) if args.tasks else load_suite("humaneval")
+    suite = [t for t in source if t.task_id in by_task
              and (not args.multi or len(by_task[t.task_id]) > 1)]
     suite = suite[args.skip:][:args.limit]
     tasks = [with_example_tests(dataclasses.replace(t, test="")) for t in suite]
