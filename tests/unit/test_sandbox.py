@@ -247,7 +247,7 @@ def _server_pids(root: int) -> list[int]:
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as cmd:
                 argv = cmd.read().split(b"\0")
-            if not argv[0].endswith(b"bwrap") and sandbox_servers.RUNTIME_IN_SANDBOX.encode() in argv:
+            if not argv[0].endswith(b"bwrap") and sandbox_servers.RUNTIME_LAUNCH.encode() in argv:
                 servers.append(pid)
         except OSError:
             continue
