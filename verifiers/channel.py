@@ -1,7 +1,7 @@
 """Our side of the wire: the strict plain-data codec and the length-prefixed framing.
 
-The implementation lives in ``sandbox_runtime`` because that file must run alone
-inside the sandbox; importing it here keeps one definition for both ends.
+The implementation lives in ``verifiers.runtime`` because that package must run
+alone inside the sandbox; importing it here keeps one definition for both ends.
 """
 
 from __future__ import annotations
@@ -9,14 +9,11 @@ from __future__ import annotations
 import re
 import warnings
 
-from verifiers.sandbox_runtime import (
-    CANDIDATE_FILENAME,
-    CODE_ABI,
-    COMPILE_ERRORS,
+from verifiers.runtime.candidate_side import CANDIDATE_FILENAME, CODE_ABI, COMPILE_ERRORS, compile_candidate
+from verifiers.runtime.codec import (
     MAX_DEPTH,
     MAX_MESSAGE,
     CodecError,
-    compile_candidate,
     decode,
     encode,
     frame,

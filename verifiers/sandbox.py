@@ -1,6 +1,6 @@
 """The sandbox pool: bwrap'd candidate and test servers per worker slot, and how a job becomes a Verdict.
 
-Each slot holds two long-lived servers (see ``sandbox_runtime``), each under its
+Each slot holds two long-lived servers (see ``verifiers.runtime``), each under its
 own bwrap with an empty environment and a read-only view of /usr and the base
 Python prefix only: no project, no home, no task files. Per job the parent makes
 a socketpair, hands one end to each server (SCM_RIGHTS) and reads both reports.
@@ -228,7 +228,7 @@ def _body_file(body: dict[str, str]) -> int:
 
 
 def _compiled(source: str) -> dict[str, str]:
-    """The candidate compiled here, marshalled, for the sandbox to load (see sandbox_runtime._candidate_code).
+    """The candidate compiled here, marshalled, for the sandbox to load (see ``verifiers.runtime.candidate_side``).
 
     Empty when it does not compile: the sandbox then compiles it and reports the error as the candidate's.
     Also empty for a long candidate: compiling pathological code can take gigabytes

@@ -22,8 +22,20 @@ from typing import Any
 from tasks.errors import SandboxError
 from verifiers.channel import CodecError, recv_msg
 
-RUNTIME_IN_SANDBOX = "/bestofn/runtime.py"
-_RUNTIME = Path(__file__).with_name("sandbox_runtime.py")
+_RUNTIME_PARENT = "/bestofn"
+_RUNTIME_PACKAGE = "bestofn_runtime"
+RUNTIME_IN_SANDBOX = f"{_RUNTIME_PARENT}/{_RUNTIME_PACKAGE}"
+"""Where ``verifiers/runtime``'s modules are bound, read-only, inside the sandbox."""
+_RUNTIME_FILES = tuple(sorted(Path(__file__).with_name("runtime").glob("*.py")))
+"""Each source file on its own: no ``__pycache__`` or anything else of ours goes in."""
+RUNTIME_LAUNCH = (
+    f"import sys; sys.path.insert(0, {_RUNTIME_PARENT!r}); from {_RUNTIME_PACKAGE}.main import main; "
+    f"sys.path.remove({_RUNTIME_PARENT!r}); sys.exit(main(sys.argv))"
+)
+"""What each server runs, as ``python -I -S -B -c RUNTIME_LAUNCH MODE CTL_FD UID CPUS``:
+import the package by path (isolated mode reads no PYTHONPATH), then take the path
+away again, so candidates see the ``sys.path`` of a plain ``python -I``. ``main``
+reads ``argv[1:]`` (``argv[0]`` is ``-c``)."""
 START_SECONDS = 20.0
 _UID_BASE = 200_000
 SLOTS_PER_PROCESS = 64
@@ -81,11 +93,12 @@ def _bwrap_command(mode: str, uid: int, ctl_fd: int, cpus: frozenset[int] = froz
             cmd += ["--perms", "0755", "--dir", str(parent)]
     if not prefix.startswith("/usr/"):
         cmd += ["--ro-bind", prefix, prefix]
+    for source in _RUNTIME_FILES:
+        cmd += ["--ro-bind", str(source), f"{RUNTIME_IN_SANDBOX}/{source.name}"]
     cmd += [
-        "--ro-bind", str(_RUNTIME), RUNTIME_IN_SANDBOX,
         "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         "--chdir", "/tmp",
-        exe, "-I", "-S", "-B", RUNTIME_IN_SANDBOX, mode, str(ctl_fd), str(uid),
+        exe, "-I", "-S", "-B", "-c", RUNTIME_LAUNCH, mode, str(ctl_fd), str(uid),
         ",".join(map(str, sorted(cpus))) or "-",
     ]  # fmt: skip
     return cmd

@@ -26,7 +26,8 @@ from verifiers.types import Candidate, Status, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "hostile"
-WATCHED = [ROOT / "tasks" / "types.py", ROOT / "verifiers" / "types.py", ROOT / "verifiers" / "sandbox_runtime.py"]
+WATCHED = [ROOT / "tasks" / "types.py", ROOT / "verifiers" / "types.py",
+           *sorted((ROOT / "verifiers" / "runtime").glob("*.py"))]
 LIMITS = SandboxLimits(wall_seconds=2.0, memory_bytes=512 << 20, rerun_timeouts=False, margin_seconds=3.0)
 OUTSIDE = [
     "/tmp/bestofn_hostile_*",

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 import pytest
 
 from hostile_corpus import DOUBLE
+from verifiers.runtime import confine
 from verifiers.sandbox import SandboxLimits, SandboxPool
-from verifiers import sandbox_runtime
 from verifiers.types import Candidate, Status
 
 LIMITS = SandboxLimits(wall_seconds=2.0, memory_bytes=512 << 20, rerun_timeouts=False, margin_seconds=3.0)
@@ -93,9 +93,9 @@ def _run_filter(program: bytes, nr: int, arch: int = 0xC000003E, arg0: int = 0) 
 
 
 def test_the_syscall_filter_refuses_exactly_what_it_lists() -> None:
-    program = sandbox_runtime.seccomp_program("x86_64")
+    program = confine.seccomp_program("x86_64")
     allow, eperm, enosys = 0x7FFF0000, 0x00050001, 0x00050026
-    _, denied, _ = sandbox_runtime._DENIED_SYSCALLS["x86_64"]
+    _, denied, _ = confine.DENIED_SYSCALLS["x86_64"]
     for name, nr in denied.items():
         assert _run_filter(program, nr) == eperm, name
         assert _run_filter(program, nr | 0x40000000) == eperm, name  # the x32 alias too

@@ -1,6 +1,7 @@
 """The layering rules hold: imports point downward only, no cycles, heavy deps at the edge, mypy --strict."""
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,29 @@ def test_imports_point_downward_only() -> None:
             top = imported.split(".")[0]
             if top in LAYERS and LAYERS[top] > own:
                 bad.append(f"{name} imports {imported}")
+    assert not bad, bad
+
+
+def test_the_sandbox_runtime_stands_alone() -> None:
+    """verifiers/runtime runs inside the sandbox with nothing of ours beside it: it may
+    import the stdlib and, by relative import, its own modules, nothing else."""
+    runtime = ROOT / "verifiers" / "runtime"
+    own = {path.stem for path in runtime.glob("*.py")}
+    bad = []
+    for path in sorted(runtime.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                names = [node.module] if node.module else [alias.name for alias in node.names]
+                if node.level != 1 or any(name.split(".")[0] not in own for name in names):
+                    bad.append(f"{path.name} imports {'.' * node.level}{node.module or ''}")
+                continue
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            bad += [f"{path.name} imports {name}" for name in names if name.split(".")[0] not in sys.stdlib_module_names]
     assert not bad, bad
 
 

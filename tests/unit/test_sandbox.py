@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -247,11 +248,28 @@ def _server_pids(root: int) -> list[int]:
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as cmd:
                 argv = cmd.read().split(b"\0")
-            if not argv[0].endswith(b"bwrap") and sandbox_servers.RUNTIME_IN_SANDBOX.encode() in argv:
+            if not argv[0].endswith(b"bwrap") and sandbox_servers.RUNTIME_LAUNCH.encode() in argv:
                 servers.append(pid)
         except OSError:
             continue
     return servers
+
+
+def test_the_sandbox_holds_our_runtime_sources_only_read_only_and_starts_them_isolated() -> None:
+    """Nothing of the project but verifiers/runtime's own .py files goes in (no
+    __pycache__, no other package), each bound read-only, and the interpreter runs
+    isolated, without site and without writing bytecode."""
+    runtime = Path(sandbox_servers.__file__).with_name("runtime")
+    cmd = sandbox_servers._bwrap_command("candidate-server", 1234, 5)
+    binds = [(cmd[i + 1], cmd[i + 2]) for i, arg in enumerate(cmd) if arg in ("--bind", "--ro-bind", "--dev-bind")]
+    ours = [(src, dst) for src, dst in binds if src.startswith(str(runtime.parents[1]))]
+    assert all(arg not in cmd for arg in ("--bind", "--dev-bind", "--bind-try"))
+    assert sorted(ours) == sorted(
+        (str(path), f"{sandbox_servers.RUNTIME_IN_SANDBOX}/{path.name}") for path in runtime.glob("*.py")
+    )
+    start = cmd.index(sandbox_servers.RUNTIME_LAUNCH)
+    assert cmd[start - 5:start] == [cmd[start - 5], "-I", "-S", "-B", "-c"]
+    assert cmd[start + 1:start + 3] == ["candidate-server", "5"]
 
 
 def test_pinned_slots_keep_both_servers_on_one_core(monkeypatch: pytest.MonkeyPatch) -> None:

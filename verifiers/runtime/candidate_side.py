@@ -1,0 +1,347 @@
+"""The candidate server: one forked, confined process per candidate, which loads the
+candidate and answers calls over its end of the channel; the server holds the wall
+clock from outside and never sees the tests.
+
+Also how a candidate compiles (``compile_candidate``, ``CODE_ABI``): our process
+compiles and marshals with the same function, so both sides agree.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import ctypes
+import fcntl
+import gc
+import json
+import marshal
+import math
+import os
+import resource
+import select
+import signal
+import socket
+import sys
+import time
+from typing import Any, NoReturn
+
+from .codec import (
+    MAX_MESSAGE,
+    REPLY_DEPTH,
+    REPLY_MAX_MESSAGE,
+    TEXT_LIMIT,
+    CodecError,
+    FrameReader,
+    decode,
+    describe,
+    encode,
+    frame,
+    send_msg,
+)
+from .confine import (
+    MNT_DETACH,
+    MS_NODEV,
+    MS_NOSUID,
+    deny_syscalls,
+    drop_to,
+    fork_in_new_pidns,
+    load_libc,
+    new_ipc_namespace,
+    no_new_privs,
+    own_proc,
+    seal_dev_shm,
+)
+from .control import serve_jobs
+
+CANDIDATE_FILENAME = "<candidate>"
+"""The file name candidate code is compiled under, on either side."""
+COMPILE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
+"""What compiling a candidate can raise (ValueError: null bytes; the others: pathological nesting or constants)."""
+
+
+def compile_candidate(source: str) -> Any:
+    """A candidate's code object, the one way every stage compiles it: plain Python
+    semantics (no ``from __future__`` of the compiling module leaks in)."""
+    return compile(source, CANDIDATE_FILENAME, "exec", dont_inherit=True)
+
+
+CODE_ABI = f"{sys.implementation.cache_tag}-{sys.hexversion:x}"
+"""Marshalled code only crosses between interpreters that share this tag."""
+
+
+def _devnull_stdio() -> None:
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    if null > 2:
+        os.close(null)
+
+
+def _candidate_child(libc: ctypes.CDLL, job: dict[str, Any], chan_fd: int, err_fd: int, body_fd: int) -> NoReturn:
+    """PID 1 of its namespace: read its own text, confine, then load the candidate and
+    answer calls. Never returns.
+
+    A confinement failure is written to ``err_fd`` (closed before any candidate code
+    runs, so a candidate cannot fake one) and becomes an infrastructure error.
+    """
+    try:
+        # Descriptors first, so a failure below can always be reported on fd 4:
+        # 3 = the channel, 4 = the error pipe, 5 = the candidate's text, everything
+        # else (the control socket) closed.
+        # Copies above 5 first, so no dup2 below overwrites one it has yet to copy.
+        fds = [fcntl.fcntl(fd, fcntl.F_DUPFD, 6) for fd in (chan_fd, err_fd, body_fd)]
+        for target, fd in zip((3, 4, 5), fds):
+            os.dup2(fd, target)
+        os.closerange(6, 1 << 16)
+    except BaseException:
+        os._exit(71)
+    try:
+        job = {**job, **_read_body(5)}
+        os.close(5)
+        uid = int(job["uid"])
+        os.setsid()
+        _devnull_stdio()
+        cpu = max(1, math.ceil(float(job["cpu"])))
+        for res, value in (
+            (resource.RLIMIT_AS, int(job["memory"])),
+            (resource.RLIMIT_CPU, cpu),
+            (resource.RLIMIT_FSIZE, int(job["file_bytes"])),
+            (resource.RLIMIT_NOFILE, int(job["open_files"])),
+            (resource.RLIMIT_NPROC, int(job["processes"])),
+            (resource.RLIMIT_CORE, 0),
+        ):
+            # CPU: SIGXCPU at the soft limit, SIGKILL a second later if it is ignored.
+            resource.setrlimit(res, (value, value + 1 if res == resource.RLIMIT_CPU else value))
+        new_ipc_namespace(libc)
+        own_proc(libc)
+        no_new_privs(libc)
+        deny_syscalls(libc)
+        drop_to(uid)  # clears every capability: cannot signal, trace or outlive-by-privilege
+        os.chdir("/tmp")  # the server's scratch tmpfs (_Scratch): empty, and ours alone while we live
+        sock = socket.socket(fileno=3)
+        os.close(4)
+    except BaseException as exc:
+        try:
+            os.write(4, f"sandbox setup failed: {describe(exc)}".encode()[:1000])
+        finally:
+            os._exit(71)
+    _serve_candidate(sock, _candidate_code(job), str(job["entry"]))
+
+
+def _read_body(fd: int) -> dict[str, Any]:
+    """The candidate's text (``source``, and its marshalled ``code`` when our process
+    compiled it) from the memfd our process wrote: read from offset 0, whatever the
+    shared file offset."""
+    size = os.fstat(fd).st_size
+    if size > MAX_MESSAGE:
+        raise CodecError("candidate body too large")
+    chunks: list[bytes] = []
+    offset = 0
+    while offset < size:
+        chunk = os.pread(fd, size - offset, offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    body = json.loads(b"".join(chunks))
+    if type(body) is not dict or type(body.get("source")) is not str:
+        raise CodecError("malformed candidate body")
+    return body
+
+
+def _candidate_code(job: dict[str, Any]) -> Any:
+    """The candidate's code object: the parent's compile (marshalled) when it sent one, else its source.
+
+    Compiling in a freshly forked child cost ~0.5 ms of copy-on-write faults per
+    candidate; the parent compiles anyway (syntax stage, cache key) and compiling
+    executes nothing. marshal data comes only from our own process, never from a candidate.
+    """
+    code = job.get("code")
+    if type(code) is str and job.get("abi") == CODE_ABI:
+        return marshal.loads(base64.b64decode(code))
+    return str(job["source"])
+
+
+def _serve_candidate(sock: socket.socket, code: Any, entry: str) -> NoReturn:
+    exit_ = os._exit  # bound early: the candidate may patch the os module
+    namespace: dict[str, Any] = {"__name__": "__candidate__", "__builtins__": builtins}
+    fn: Any = None
+    try:
+        if type(code) is str:
+            code = compile_candidate(code)
+        exec(code, namespace)  # noqa: S102 - this is the sandbox
+        fn = namespace.get(entry)
+        ready: dict[str, Any] = {"ok": 1} if callable(fn) else {"f": f"no function named {entry!r}"[:TEXT_LIMIT]}
+    except MemoryError:
+        ready = {"m": "MemoryError while loading"}
+    except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt... all mean "failed"
+        name, text = describe(exc)
+        ready = {"f": f"loading raised {name}: {text}"}
+    try:
+        reader = FrameReader(sock)
+        sock.sendall(frame(ready))
+        if "ok" not in ready:
+            exit_(0)
+        while True:
+            try:
+                call = reader.recv()
+            except EOFError:
+                exit_(0)
+            nonce = call["n"]
+            args = decode(call["a"])
+            kwargs = decode(call["k"])
+            try:
+                reply: dict[str, Any] = {"n": nonce, "r": encode(fn(*args, **kwargs), REPLY_DEPTH)}
+                changed = _changed_arguments(call["a"], args, call["k"], kwargs)
+                if changed:
+                    reply["w"] = changed
+                data = frame(reply, REPLY_MAX_MESSAGE)
+            except MemoryError:
+                data = frame({"n": nonce, "m": "MemoryError"})
+            except CodecError as exc:
+                data = frame({"n": nonce, "f": str(exc)[:TEXT_LIMIT]})
+            except Exception as exc:  # noqa: BLE001 - the test may expect it: ship it as data
+                data = frame({"n": nonce, "e": list(describe(exc))})
+            except BaseException as exc:  # noqa: BLE001 - SystemExit & co: cannot be swallowed by the test
+                name, text = describe(exc)
+                data = frame({"n": nonce, "f": f"{name}: {text}"})
+            sock.sendall(data)
+    except MemoryError:
+        try:
+            sock.sendall(frame({"m": "MemoryError"}))
+        finally:
+            exit_(0)
+    except BaseException:  # noqa: BLE001
+        exit_(0)
+    exit_(0)
+
+
+def _changed_arguments(sent_args: Any, args: list[Any], sent_kwargs: Any, kwargs: dict[str, Any]) -> list[Any]:
+    """The arguments the call mutated, as ``[position or name, new value]`` pairs.
+
+    Arguments cross the channel as copies; sending back what the candidate changed
+    lets the caller's objects change too, as they would in plain Python (a
+    candidate that sorts its argument in place is caught by a test that checks
+    the argument). Compared on the encoded form the call arrived in: no copy is
+    kept, and an unchanged argument costs one encoding.
+    """
+    changed: list[Any] = []
+    for key, before, value in [*zip(range(len(args)), sent_args["l"], args),
+                               *((k, sent, kwargs[k]) for (k, sent) in _kwarg_trees(sent_kwargs))]:
+        if type(value) in (list, dict, set):
+            after = encode(value, REPLY_DEPTH)
+            if after != before:
+                changed.append([key, after])
+    return changed
+
+
+def _kwarg_trees(sent_kwargs: Any) -> list[tuple[str, Any]]:
+    return [(decode(k), v) for k, v in sent_kwargs["d"]]
+
+
+class _Scratch:
+    """The candidates' /tmp (and cwd): a size-capped tmpfs of this server, a fresh one for
+    every candidate.
+
+    Replaced after every candidate (when every process of it is gone: PID 1 of its
+    namespace was reaped), even one that left nothing: a tmpfs reused when empty
+    still carried its inode counter to the next candidate, a channel of any integer
+    (found by red-teaming). The server, without CAP_DAC_OVERRIDE, could not always
+    delete a candidate's files itself (a candidate can make an unreadable
+    directory); dropping the mount always works. About 0.3 ms per candidate.
+    """
+
+    def __init__(self, libc: ctypes.CDLL) -> None:
+        self._libc = libc
+        self._mounted = False
+
+    def ready(self, size: int) -> None:
+        if self._mounted and int(self._libc.umount2(b"/tmp", MNT_DETACH)) != 0:
+            raise OSError(ctypes.get_errno(), "umount /tmp")
+        self._mounted = False
+        opts = f"size={size},nr_inodes=4096,mode=1777".encode()
+        if int(self._libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, opts)) != 0:
+            raise OSError(ctypes.get_errno(), "mount tmpfs on /tmp")
+        self._mounted = True
+
+
+def _run_candidate_job(libc: ctypes.CDLL, scratch: _Scratch, job: dict[str, Any], chan_fd: int,
+                       body_fd: int) -> dict[str, Any]:
+    """One candidate: fork its process, wait for it to end (or kill it at the wall clock), report.
+
+    ``job`` holds only limits; the candidate's text is in ``body_fd`` (a memfd), which
+    only the forked child reads. The server never holds any job's text, so its heap,
+    which every later child inherits, has nothing of an earlier candidate or of a
+    reference run through this slot (a candidate read its own memory and found them:
+    red team)."""
+    start = time.monotonic()
+    try:
+        scratch.ready(int(job["tmp_bytes"]))
+    except OSError:
+        os.close(chan_fd)
+        os.close(body_fd)
+        raise
+    err_r, err_w = os.pipe()
+    gc.freeze()  # the child's collector then leaves the server's objects alone: fewer copy-on-write faults
+    pid = fork_in_new_pidns(libc)
+    forked = time.monotonic()
+    if pid == 0:
+        os.close(err_r)
+        _candidate_child(libc, job, chan_fd, err_w, body_fd)
+    os.close(err_w)
+    os.close(body_fd)
+    pidfd = os.pidfd_open(pid)
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    # RDHUP on our copy of the candidate's end: the test side is done (or dead), stop the candidate.
+    poller.register(chan_fd, select.POLLRDHUP)
+    deadline = start + float(job["wall"])
+    end = ""
+    while not end:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            end = "wall"
+            break
+        for fd, _events in poller.poll(max(1, math.ceil(remaining * 1000))):
+            end = "exit" if fd == pidfd else (end or "done")
+    ended = time.monotonic()
+    if end != "exit":
+        os.kill(pid, signal.SIGKILL)  # PID 1 of its namespace: the kernel takes every descendant with it
+    _pid, status, usage = os.wait4(pid, 0)
+    marks = {"c_start": start, "c_forked": forked, "c_ended": ended, "c_reaped": time.monotonic()}
+    seconds = time.monotonic() - start
+    os.close(pidfd)
+    os.close(chan_fd)
+    setup_error = os.read(err_r, 1000)
+    os.close(err_r)
+    if setup_error:
+        return {"fatal": setup_error.decode("utf-8", "replace")}
+    cpu = usage.ru_utime + usage.ru_stime
+    code = os.waitstatus_to_exitcode(status)
+    if end == "exit" and (code == -signal.SIGXCPU or (code == -signal.SIGKILL and cpu >= float(job["cpu"]) - 0.05)):
+        end = "cpu"
+    # marks: CLOCK_MONOTONIC is system-wide, so the parent can line them up with its own (for benchmarks).
+    return {"end": end, "code": code, "seconds": seconds, "cpu": cpu, "marks": marks}
+
+
+def candidate_server(ctl: socket.socket) -> None:
+    libc = load_libc()
+    # Startup probe: a broken namespace setup must fail loudly now, not per job.
+    try:
+        pid = fork_in_new_pidns(libc)
+        if pid == 0:
+            os._exit(0 if os.getpid() == 1 else 1)
+        _p, status = os.waitpid(pid, 0)
+        if status != 0:
+            raise OSError("the probe child was not PID 1 of a new namespace")
+    except OSError as exc:
+        send_msg(ctl, {"fatal": f"candidate server cannot create PID namespaces: {exc}"})
+        return
+    try:
+        seal_dev_shm(libc)
+    except OSError as exc:
+        send_msg(ctl, {"fatal": f"candidate server cannot seal /dev/shm: {exc}"})
+        return
+    scratch = _Scratch(libc)
+    serve_jobs(ctl, "candidate", lambda job, fds: _run_candidate_job(libc, scratch, job, fds[0], fds[1]),
+               fds_per_job=2)

@@ -1,0 +1,249 @@
+"""The wire between our process and the sandbox, and between the sandbox's two sides.
+
+A strict plain-data codec (exact builtin types only, bounded depth) and its framing:
+a 4-byte big-endian length, then compact JSON. Also how an exception is described
+in a reply (type name and message, bounded), which both servers share.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import struct
+import time
+from typing import Any
+
+MAX_MESSAGE = 16 * 1024 * 1024
+"""Largest frame either side accepts: a huge return value is a failure, not an OOM of the harness."""
+MAX_DEPTH = 100
+"""Deepest nesting the codec carries; far above any HumanEval value, far below the recursion limit."""
+REPLY_HEADROOM_DEPTH = 10
+REPLY_MAX_MESSAGE = MAX_MESSAGE // 2
+"""What the candidate sends (results, changed arguments) is held to less than what the
+tests may send, so a test that passes a candidate's value back to it in a later call
+(wrapped a few levels deep, or beside another argument) can always send it: the call
+cannot fail for the candidate's value and be blamed on the tests."""
+_SMALL_INT = 1 << 63
+"""Ints outside this range travel as hex: decimal str() of huge ints is capped (and slow) in 3.11."""
+TEXT_LIMIT = 300
+"""Longest exception message or fault text a reply carries."""
+REPLY_DEPTH = MAX_DEPTH - REPLY_HEADROOM_DEPTH
+"""How deep what the candidate sends may nest (see ``REPLY_MAX_MESSAGE``)."""
+
+
+class CodecError(ValueError):
+    """A value or frame outside the strict plain-data encoding."""
+
+
+# --------------------------------------------------------------------------- codec
+
+
+def encode(value: object, max_depth: int = MAX_DEPTH) -> Any:
+    """Plain data to a JSON-able tree. Exact types only, so lying subclasses cannot cross."""
+    return _encode(value, 0, max_depth)
+
+
+def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH) -> Any:
+    if depth > max_depth:
+        raise CodecError("value nested too deeply")
+    t = type(x)
+    if x is None or t is bool or t is str or t is float:
+        return x
+    if t is int:
+        assert isinstance(x, int)
+        return x if -_SMALL_INT < x < _SMALL_INT else {"i": format(x, "x")}
+    if t is list or t is tuple or t is set or t is frozenset:
+        assert isinstance(x, (list, tuple, set, frozenset))
+        tag = {list: "l", tuple: "t", set: "s", frozenset: "f"}[t]
+        return {tag: [_encode(v, depth + 1, max_depth) for v in x]}
+    if t is dict:
+        assert isinstance(x, dict)
+        return {"d": [[_encode(k, depth + 1, max_depth), _encode(v, depth + 1, max_depth)] for k, v in x.items()]}
+    if t is bytes:
+        assert isinstance(x, bytes)
+        return {"b": base64.b64encode(x).decode("ascii")}
+    raise CodecError(f"cannot send a value of type {type_name(x)}")
+
+
+def decode(tree: Any, max_depth: int = MAX_DEPTH) -> Any:
+    """Validate a JSON tree strictly and rebuild the plain value; anything unexpected raises CodecError."""
+    return _decode(tree, 0, max_depth)
+
+
+def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH) -> Any:
+    if depth > max_depth:
+        raise CodecError("value nested too deeply")
+    t = type(x)
+    if x is None or t is bool or t is str or t is int or t is float:
+        return x
+    if t is not dict or len(x) != 1:
+        raise CodecError("malformed value")
+    ((tag, body),) = x.items()
+    if tag == "i":
+        if type(body) is not str or not 0 < len(body) <= 1_000_000:
+            raise CodecError("malformed big int")
+        try:
+            return int(body, 16)
+        except ValueError:
+            raise CodecError("malformed big int") from None
+    if tag == "b":
+        if type(body) is not str:
+            raise CodecError("malformed bytes")
+        try:
+            return base64.b64decode(body, validate=True)
+        except ValueError:
+            raise CodecError("malformed bytes") from None
+    if type(body) is not list:
+        raise CodecError("malformed container")
+    if tag == "d":
+        out: dict[Any, Any] = {}
+        for pair in body:
+            if type(pair) is not list or len(pair) != 2:
+                raise CodecError("malformed dict item")
+            key = _decode(pair[0], depth + 1, max_depth)
+            try:
+                out[key] = _decode(pair[1], depth + 1, max_depth)
+            except TypeError:
+                raise CodecError("unhashable dict key") from None
+        return out
+    items = [_decode(v, depth + 1, max_depth) for v in body]
+    if tag == "l":
+        return items
+    if tag == "t":
+        return tuple(items)
+    try:
+        if tag == "s":
+            return set(items)
+        if tag == "f":
+            return frozenset(items)
+    except TypeError:
+        raise CodecError("unhashable set element") from None
+    raise CodecError("unknown tag")
+
+
+# --------------------------------------------------------------------------- framing
+
+
+def frame(message: Any, limit: int = MAX_MESSAGE) -> bytes:
+    """One length-prefixed JSON frame; refuses to build one the peer would refuse."""
+    try:
+        data = json.dumps(message, separators=(",", ":")).encode("ascii")
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise CodecError(f"cannot frame message: {type(exc).__name__}") from None
+    if len(data) > limit:
+        raise CodecError("message too large")
+    return struct.pack(">I", len(data)) + data
+
+
+def send_msg(sock: socket.socket, message: Any, fds: list[int] | None = None) -> None:
+    data = frame(message)
+    if fds:
+        sent = socket.send_fds(sock, [data], fds)
+        data = data[sent:]
+    sock.settimeout(None)
+    sock.sendall(data)
+
+
+def _recv_exact(sock: socket.socket, n: int, deadline: float | None) -> bytes:
+    chunks: list[bytes] = []
+    while n > 0:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("deadline passed")
+            sock.settimeout(remaining)
+        else:
+            sock.settimeout(None)
+        try:
+            chunk = sock.recv(min(n, 1 << 20))
+        except socket.timeout:
+            raise TimeoutError("deadline passed") from None
+        if not chunk:
+            raise EOFError("peer closed the channel")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _parse(header: bytes, sock: socket.socket, deadline: float | None) -> Any:
+    (size,) = struct.unpack(">I", header)
+    if size > MAX_MESSAGE:
+        raise CodecError("message too large")
+    body = _recv_exact(sock, size, deadline)
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise CodecError("malformed frame") from None
+
+
+def recv_msg(sock: socket.socket, deadline: float | None = None) -> Any:
+    """Next frame as a JSON tree. Raises EOFError, TimeoutError or CodecError."""
+    return _parse(_recv_exact(sock, 4, deadline), sock, deadline)
+
+
+class FrameReader:
+    """Frames from a blocking socket with one recv() per message in the common case.
+
+    For the per-call channel between the test and candidate children: no per-call
+    deadline here (each server kills its child at the job's deadline from outside),
+    so the socket stays blocking and a call costs two syscalls a side.
+    """
+
+    def __init__(self, sock: socket.socket, limit: int = MAX_MESSAGE) -> None:
+        sock.setblocking(True)
+        self._sock = sock
+        self._buf = bytearray()
+        self._limit = limit
+
+    def recv(self) -> Any:
+        buf = self._buf
+        while True:
+            if len(buf) >= 4:
+                (size,) = struct.unpack_from(">I", buf)
+                if size > self._limit:
+                    raise CodecError("message too large")
+                end = 4 + size
+                if len(buf) >= end:
+                    body = bytes(buf[4:end])
+                    del buf[:end]
+                    try:
+                        return json.loads(body)
+                    except (ValueError, RecursionError):
+                        raise CodecError("malformed frame") from None
+            chunk = self._sock.recv(1 << 16)
+            if not chunk:
+                raise EOFError("peer closed the channel")
+            buf += chunk
+
+
+def recv_msg_fds(sock: socket.socket) -> tuple[Any, list[int]]:
+    """Next frame plus the descriptors sent with its first bytes (SCM_RIGHTS)."""
+    sock.settimeout(None)
+    data, fds, _flags, _addr = socket.recv_fds(sock, 4, 4)
+    if not data:
+        raise EOFError("peer closed the channel")
+    header = data + _recv_exact(sock, 4 - len(data), None)
+    return _parse(header, sock, None), list(fds)
+
+
+# --------------------------------------------------------------------------- describing exceptions
+
+
+def type_name(x: object) -> str:
+    try:
+        return str(type(x).__name__)[:100]
+    except Exception:
+        return "<unnamed>"
+
+
+def describe(exc: BaseException) -> tuple[str, str]:
+    """Type name and message, each bounded. Guarded: a hostile __str__ may raise (or hang: wall clock)."""
+    name = type_name(exc)
+    try:
+        text = str(exc)
+        text = text if type(text) is str else ""
+    except BaseException:  # noqa: BLE001 - the message is best-effort
+        text = "<unprintable>"
+    return name, text[:TEXT_LIMIT]
+

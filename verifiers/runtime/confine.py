@@ -1,0 +1,163 @@
+"""Confinement by the kernel: libc calls Python 3.11 does not wrap.
+
+Dropping to a uid, no_new_privs, the syscall filter (seccomp), a procfs and PID
+namespace of a candidate's own, and /dev/shm sealed. Every failure raises OSError:
+the caller turns it into an infrastructure error, never into a candidate's verdict.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import struct
+
+CLONE_NEWPID = 0x20000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWNS = 0x00020000
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REC = 0x4000
+MS_PRIVATE = 1 << 18
+MNT_DETACH = 2
+
+
+def load_libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def drop_to(uid: int) -> None:
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
+def no_new_privs(libc: ctypes.CDLL) -> None:
+    if int(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
+
+
+# Syscalls a candidate is refused (EPERM): the kernel keyring (per uid: a key outlives
+# the candidate and the run, and the next candidate of the slot could read it), memfd
+# (its pages escape RLIMIT_AS) and the System V / POSIX IPC objects (shared memory,
+# semaphores, message queues: memory outside RLIMIT_AS and state for the next
+# candidate; each candidate also gets a fresh IPC namespace, dropped when it ends).
+#
+# And namespaces: a candidate that makes a user namespace can mount its own tmpfs of any
+# size (memory outside every limit): unshare, setns and the mount calls are refused,
+# clone with a CLONE_NEW* flag is refused, and clone3 (whose flags sit in memory a
+# filter cannot read) answers ENOSYS, so the C library falls back to clone.
+DENIED_SYSCALLS = {
+    "x86_64": (0xC000003E, {
+        "add_key": 248, "request_key": 249, "keyctl": 250, "memfd_create": 319, "memfd_secret": 447,
+        "shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240,
+        "unshare": 272, "setns": 308, "mount": 165, "umount2": 166, "pivot_root": 155,
+        "fsopen": 430, "fsmount": 432, "open_tree": 428, "move_mount": 429,
+    }, {"clone": 56, "clone3": 435}),
+    "aarch64": (0xC00000B7, {
+        "add_key": 217, "request_key": 218, "keyctl": 219, "memfd_create": 279, "memfd_secret": 447,
+        "shmget": 194, "semget": 190, "msgget": 186, "mq_open": 180,
+        "unshare": 97, "setns": 268, "mount": 40, "umount2": 39, "pivot_root": 41,
+        "fsopen": 430, "fsmount": 432, "open_tree": 428, "move_mount": 429,
+    }, {"clone": 220, "clone3": 435}),
+}
+_CLONE_NEW_FLAGS = 0x7E020000
+"""CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET."""
+_SECCOMP_RET_ENOSYS = 0x00050000 | 38
+_X32_BIT = 0x40000000
+_SECCOMP_RET_ALLOW = 0x7FFF0000
+_SECCOMP_RET_EPERM = 0x00050000 | 1
+
+
+def own_proc(libc: ctypes.CDLL) -> None:
+    """A procfs of the candidate's own PID namespace, in a mount namespace of its own:
+    the server's /proc lists the slot's PIDs, which grow with every candidate forked,
+    so it carried one integer from a candidate to the next (red team). The candidate
+    sees itself as PID 1 and its own children only; the mounts go with it."""
+    if int(libc.unshare(CLONE_NEWNS)) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
+    if int(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None)) != 0:
+        raise OSError(ctypes.get_errno(), "make mounts private")
+    if int(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)) != 0:
+        raise OSError(ctypes.get_errno(), "mount /proc")
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def seccomp_program(machine: str) -> bytes:
+    """The classic-BPF filter: other architectures' and x32 calls, the denied syscalls
+    and clone with a namespace flag get EPERM, clone3 ENOSYS; everything else is allowed."""
+    arch, denied, clones = DENIED_SYSCALLS[machine]
+    ld_abs, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    tests = [(jge, _X32_BIT)] if machine == "x86_64" else []
+    tests += [(jeq, nr) for nr in sorted(denied.values())]
+    # Layout after the tests: [clone3?] [clone?] ALLOW | LD flags, JSET NEW*, ALLOW | EPERM, ENOSYS
+    n = len(tests)
+    program: list[tuple[int, int, int, int]] = [
+        (ld_abs, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, _SECCOMP_RET_EPERM),
+        (ld_abs, 0, 0, 0),  # the syscall number
+    ]
+    # From test i, EPERM is (n - i) + 2 (clone3, clone) + 1 (ALLOW) + 3 (the flag check) - 1 ahead.
+    for i, (code, k) in enumerate(tests):
+        program.append((code, n - i - 1 + 6, 0, k))
+    program += [
+        (jeq, 6, 0, clones["clone3"]),  # -> ENOSYS
+        (jeq, 1, 0, clones["clone"]),  # -> the flag check
+        (ret, 0, 0, _SECCOMP_RET_ALLOW),
+        (ld_abs, 0, 0, 16),  # clone's flags: the low half of its first argument
+        (jset, 1, 0, _CLONE_NEW_FLAGS),  # -> EPERM
+        (ret, 0, 0, _SECCOMP_RET_ALLOW),
+        (ret, 0, 0, _SECCOMP_RET_EPERM),
+        (ret, 0, 0, _SECCOMP_RET_ENOSYS),
+    ]
+    return b"".join(struct.pack("=HBBI", *ins) for ins in program)
+
+
+def deny_syscalls(libc: ctypes.CDLL) -> None:
+    machine = os.uname().machine
+    if machine not in DENIED_SYSCALLS:
+        raise OSError(f"no syscall filter for {machine}: refusing to run candidates without one")
+    code = seccomp_program(machine)
+    buf = ctypes.create_string_buffer(code, len(code))
+    prog = _SockFprog(len(code) // 8, ctypes.cast(buf, ctypes.c_void_p))
+    if int(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0)) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP)")
+
+
+def fork_in_new_pidns(libc: ctypes.CDLL) -> int:
+    """fork() whose child is PID 1 of a fresh PID namespace (Python 3.11 has no os.unshare)."""
+    if int(libc.unshare(CLONE_NEWPID)) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWPID)")
+    pid = os.fork()
+    if pid:
+        # Point our children's namespace back at our own, so the next unshare() is allowed.
+        fd = os.open("/proc/self/ns/pid", os.O_RDONLY)
+        try:
+            if int(libc.setns(fd, CLONE_NEWPID)) != 0:
+                raise OSError(ctypes.get_errno(), "setns(CLONE_NEWPID)")
+        finally:
+            os.close(fd)
+    return pid
+
+
+def new_ipc_namespace(libc: ctypes.CDLL) -> None:
+    """System V IPC objects a candidate makes (if any get past the filter) die with it."""
+    if int(libc.unshare(CLONE_NEWIPC)) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWIPC)")
+
+
+def seal_dev_shm(libc: ctypes.CDLL) -> None:
+    """POSIX shared memory lives in files under /dev/shm, one directory for the whole slot:
+    an empty read-only tmpfs over it leaves no place to share state or memory through."""
+    if not os.path.isdir("/dev/shm"):
+        return
+    opts = b"size=4k,nr_inodes=1,mode=0755"
+    if int(libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, opts)) != 0:
+        raise OSError(ctypes.get_errno(), "mount read-only tmpfs on /dev/shm")
+
