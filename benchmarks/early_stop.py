@@ -47,8 +47,8 @@ from sampler.backends.factory import make_backend
 from sampler.config import BudgetConfig, BudgetPolicy, EngineConfig, SampleConfig
 from sampler.length_cap import FINISH_LENGTH_CAP
 from sampler.progress import RichProgress
-from sampler.records import SampleRecord, sample_from_dict
-from sampler.store import read_records
+from sampler.storage.records import SampleRecord, sample_from_dict
+from sampler.storage.store import read_records
 
 
 def _stop_first_tokens(samples: dict[str, dict[str, SampleRecord]], n: int) -> tuple[int, int]:

@@ -32,8 +32,8 @@ from sampler.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, SampleConfig
 from sampler.prior import load_prior
-from sampler.records import SampleRecord, sample_from_dict
-from sampler.store import read_records
+from sampler.storage.records import SampleRecord, sample_from_dict
+from sampler.storage.store import read_records
 from tasks.registry import load_suite
 from tasks.types import Task
 from verifiers.types import Candidate, Status, Verdict

@@ -26,7 +26,7 @@ from sampler.config import (
     TierPrice,
 )
 from sampler.experiments import generate, scale
-from sampler.records import SampleRecord, TaskResult
+from sampler.storage.records import SampleRecord, TaskResult
 from sampler.report import write_report as report
 from tasks.errors import BestofnError, ConfigError, InfrastructureError, InputError
 from tasks.registry import load_suite

@@ -22,7 +22,7 @@ from sampler.backends.base import (
     StreamingBackend,
 )
 from sampler.backends.factory import check_model_name, make_backend, prefills_answers
-from sampler.candidate_file import load_candidates
+from sampler.storage.candidate_file import load_candidates
 from sampler.config import (
     CHEAP_PRICE,
     STRONG_PRICE,
@@ -39,8 +39,8 @@ from sampler.loop import BestOfN, SolveOutcome
 from sampler.models import DEFAULT_MODEL, PACKAGED_MODELS
 from sampler.progress import NullProgress, Progress
 from sampler.prompting import template_id
-from sampler.records import TaskResult
-from sampler.store import JsonlAppender, RunStore, read_records
+from sampler.storage.records import TaskResult
+from sampler.storage.store import JsonlAppender, RunStore, read_records
 from sampler.summary import Summary, summarise
 from tasks.registry import select_tasks
 from tasks.types import Task

@@ -29,8 +29,8 @@ from typing import Any
 
 from sampler.config import SampleConfig
 from sampler.prompting import sample_seed
-from sampler.records import SampleRecord, sample_from_dict
-from sampler.store import RESULTS, SAMPLES, JsonlAppender, read_records
+from sampler.storage.records import SampleRecord, sample_from_dict
+from sampler.storage.store import RESULTS, SAMPLES, JsonlAppender, read_records
 
 DATASET_JSONL = "dataset.jsonl"
 DATASET_PARQUET = "dataset.parquet"

@@ -46,7 +46,7 @@ from sampler.length_cap import FINISH_LENGTH_CAP, LengthCap
 from sampler.prior import prompt_length_covariate
 from sampler.progress import NullProgress, Progress
 from sampler.prompting import build_request, program_from_output
-from sampler.records import AGREEMENT, CHEAP, SELECTION, STRONG, SampleRecord, TaskResult, Tier, passed_tests_only
+from sampler.storage.records import AGREEMENT, CHEAP, SELECTION, STRONG, SampleRecord, TaskResult, Tier, passed_tests_only
 from sampler.selection import (
     agreement_fields,
     agreement_pick,
@@ -54,7 +54,7 @@ from sampler.selection import (
     choose,
     pool_behaviours,
 )
-from sampler.store import RunStore
+from sampler.storage.store import RunStore
 from tasks.types import Task
 from verifiers import agreement
 from verifiers.outputs import Behaviour, Collector

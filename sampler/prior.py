@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from sampler.config import DEFAULT_PRIOR, Prior
-from sampler.records import CHEAP
+from sampler.storage.records import CHEAP
 from sampler.scaling import load_samples
 from tasks.errors import ConfigError
 from tasks.types import Task

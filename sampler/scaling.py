@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from sampler.passk import pass_at_k
-from sampler.records import SampleRecord, sample_from_dict
-from sampler.store import read_records
+from sampler.storage.records import SampleRecord, sample_from_dict
+from sampler.storage.store import read_records
 from tasks.errors import InputError
 
 BOOTSTRAP_RESAMPLES = 2000

@@ -9,7 +9,7 @@ from sampler.backends.base import GenerationRequest
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, EscalationConfig, SampleConfig, TierPrice
 from sampler.escalation import informative_failures, round_requests
-from sampler.records import SampleRecord
+from sampler.storage.records import SampleRecord
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
 from tests.unit.test_loop import RIGHT, WRONG, script
 

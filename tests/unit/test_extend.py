@@ -9,7 +9,7 @@ from sampler.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.config import SampleConfig
 from sampler.experiments import generate, scale
-from sampler.store import MANIFEST
+from sampler.storage.store import MANIFEST
 from tasks.errors import ConfigError
 from tests.unit.fakes import MarkerVerifier, make_task
 from tests.unit.test_loop import lines, script

@@ -14,8 +14,8 @@ from sampler.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, SampleConfig, SolveConfig
 from sampler.loop import BestOfN, _TaskRun, choose
-from sampler.records import SampleRecord
-from sampler.store import RunStore
+from sampler.storage.records import SampleRecord
+from sampler.storage.store import RunStore
 from tasks.types import Task
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
 from verifiers.types import Candidate, Status, Verdict

@@ -11,7 +11,7 @@ import pytest
 from sampler.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, SampleConfig
-from sampler.records import SampleRecord, TaskResult, result_from_dict, to_json_dict
+from sampler.storage.records import SampleRecord, TaskResult, result_from_dict, to_json_dict
 from sampler.selection import pool_behaviours
 from tasks.errors import TaskFormatError
 from tasks.types import Task

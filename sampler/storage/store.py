@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from sampler.records import (
+from sampler.storage.records import (
     SampleRecord,
     TaskResult,
     result_from_dict,
