@@ -35,8 +35,8 @@ from sampler.models import DEFAULT_MODEL
 from sampler.plot import Curve, plot_scaling
 from sampler.powerlaw import EXTRAPOLATE_AT, PowerLawFit, fit_power_law
 from sampler.progress import Progress
-from sampler.scaling import (PassKRow, load_samples, passk_table, table_to_csv, task_counts)
-from sampler.storage.store import MANIFEST, SAMPLES
+from sampler.scaling import PassKRow, passk_table, table_to_csv, task_counts
+from sampler.storage.store import MANIFEST, SAMPLES, load_samples
 from sampler.tally import CountingVerifier, Live, NullLive
 from tasks.errors import ConfigError, InfrastructureError, InputError
 from tasks.registry import select_tasks

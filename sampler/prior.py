@@ -20,7 +20,7 @@ import numpy as np
 
 from sampler.config import DEFAULT_PRIOR, Prior
 from sampler.storage.records import CHEAP
-from sampler.scaling import load_samples
+from sampler.storage.store import load_samples
 from tasks.errors import ConfigError
 from tasks.types import Task
 from verifiers.types import Status

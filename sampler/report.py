@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sampler.storage.records import SampleRecord, TaskResult, Tier
-from sampler.scaling import load_samples
-from sampler.storage.store import MANIFEST, RESULTS, SAMPLES, read_results
+from sampler.storage.store import MANIFEST, RESULTS, SAMPLES, load_samples, read_results
 from sampler.summary import summarise
 from tasks.errors import InputError
 

@@ -106,6 +106,17 @@ def read_results(path: Path) -> dict[str, TaskResult]:
     return results
 
 
+def load_samples(path: Path) -> dict[str, dict[str, SampleRecord]]:
+    """Samples by task and candidate id; later lines supersede earlier ones."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    samples: dict[str, dict[str, SampleRecord]] = {}
+    for where, obj in read_records(path):
+        sample = sample_from_dict(obj, where)
+        samples.setdefault(sample.task_id, {})[sample.candidate_id] = sample
+    return samples
+
+
 class RunStore:
     """``DIR/results.jsonl`` (one line per finished task), ``DIR/samples.jsonl`` (one per
     sample) and ``DIR/run.json`` (the settings a resumed run must share)."""
