@@ -46,7 +46,7 @@ from sampler.backends.answer import FINISH_CODE_END, FINISH_UNPARSABLE
 from sampler.backends.factory import make_backend
 from sampler.config import BudgetConfig, BudgetPolicy, EngineConfig, SampleConfig
 from sampler.length_cap import FINISH_LENGTH_CAP
-from sampler.progress import RichProgress
+from sampler.terminal.progress import RichProgress
 from sampler.storage.records import SampleRecord, sample_from_dict
 from sampler.storage.store import read_records
 

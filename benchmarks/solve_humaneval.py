@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sampler.api import solve
 from sampler.config import SampleConfig
-from sampler.progress import RichProgress
+from sampler.terminal.progress import RichProgress
 
 
 def main() -> int:

@@ -27,7 +27,7 @@ from sampler.config import (
 )
 from sampler.experiments import generate, scale
 from sampler.storage.records import SampleRecord, TaskResult
-from sampler.report import write_report as report
+from sampler.terminal.report import write_report as report
 from tasks.errors import BestofnError, ConfigError, InfrastructureError, InputError
 from tasks.registry import load_suite
 from tasks.schema import load_tasks

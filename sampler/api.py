@@ -37,11 +37,11 @@ from sampler.config import (
 from sampler.escalation import template_id as escalation_template_id
 from sampler.loop import BestOfN, SolveOutcome
 from sampler.models import DEFAULT_MODEL, PACKAGED_MODELS
-from sampler.progress import NullProgress, Progress
+from sampler.terminal.progress import NullProgress, Progress
 from sampler.prompting import template_id
 from sampler.storage.records import TaskResult
 from sampler.storage.store import JsonlAppender, RunStore, read_records
-from sampler.summary import Summary, summarise
+from sampler.terminal.summary import Summary, summarise
 from tasks.registry import select_tasks
 from tasks.types import Task
 from verifiers.outputs import Collector, OutputCollector

@@ -28,7 +28,7 @@ from sampler.config import (
 )
 from sampler.models import DEFAULT_MODEL, PACKAGED_MODELS, QWEN_STRONG
 from sampler.prior import load_prior, prompt_length_covariate, save_prior, train_prior
-from sampler.progress import NullProgress, Progress, RichProgress
+from sampler.terminal.progress import NullProgress, Progress, RichProgress
 from tasks.errors import BestofnError, InputError
 from verifiers.types import Verifier
 
@@ -382,14 +382,14 @@ def _experiment_inputs(args: argparse.Namespace) -> tuple[SampleConfig, list[str
 
 
 def _live(quiet: bool, rows: bool) -> LiveFactory | None:
-    from sampler.tally import RichLive
+    from sampler.terminal.tally import RichLive
 
     return None if quiet else (lambda label: RichLive(label, show_rows=rows))
 
 
 def _scale(args: argparse.Namespace) -> int:
     from sampler.experiments import scale, scale_table
-    from sampler.tally import print_table
+    from sampler.terminal.tally import print_table
 
     sample, models = _experiment_inputs(args)
     report = scale(args.tasks, out=args.out, models=models, suite=args.suite, limit=args.limit,
@@ -406,7 +406,7 @@ def _scale(args: argparse.Namespace) -> int:
 
 def _generate(args: argparse.Namespace) -> int:
     from sampler.experiments import generate, generate_table
-    from sampler.tally import print_table
+    from sampler.terminal.tally import print_table
 
     sample, models = _experiment_inputs(args)
     report = generate(args.tasks, out=args.out, models=models, suite=args.suite, limit=args.limit,
@@ -450,7 +450,7 @@ def _main(argv: Sequence[str] | None, cluster_factory: ClusterFactory | None) ->
         if args.command == "prior":
             return _prior(args)
         if args.command == "report":
-            from sampler.report import write_report
+            from sampler.terminal.report import write_report
 
             print(f"report: {write_report(args.dir, args.out)}", file=sys.stderr)
             return 0

@@ -34,10 +34,10 @@ from sampler.dataset import (DATASET_JSONL, DATASET_PARQUET, DatasetWriter, Prov
 from sampler.models import DEFAULT_MODEL
 from sampler.plot import Curve, plot_scaling
 from sampler.powerlaw import EXTRAPOLATE_AT, PowerLawFit, fit_power_law
-from sampler.progress import Progress
+from sampler.terminal.progress import Progress
 from sampler.scaling import PassKRow, passk_table, table_to_csv, task_counts
 from sampler.storage.store import MANIFEST, SAMPLES, load_samples
-from sampler.tally import CountingVerifier, Live, NullLive
+from sampler.terminal.tally import CountingVerifier, Live, NullLive
 from tasks.errors import ConfigError, InfrastructureError, InputError
 from tasks.registry import select_tasks
 from tasks.types import Task

@@ -44,7 +44,7 @@ from sampler.config import BudgetPolicy, SolveConfig
 from sampler.escalation import round_requests
 from sampler.length_cap import FINISH_LENGTH_CAP, LengthCap
 from sampler.prior import prompt_length_covariate
-from sampler.progress import NullProgress, Progress
+from sampler.terminal.progress import NullProgress, Progress
 from sampler.prompting import build_request, program_from_output
 from sampler.storage.records import AGREEMENT, CHEAP, SELECTION, STRONG, SampleRecord, TaskResult, Tier, passed_tests_only
 from sampler.selection import (

@@ -21,7 +21,7 @@ from typing import Any
 
 from sampler.storage.records import SampleRecord, TaskResult, Tier
 from sampler.storage.store import MANIFEST, RESULTS, SAMPLES, load_samples, read_results
-from sampler.summary import summarise
+from sampler.terminal.summary import summarise
 from tasks.errors import InputError
 
 REPORT = "report.html"
