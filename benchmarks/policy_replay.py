@@ -31,7 +31,7 @@ from pathlib import Path
 from sampler.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, SampleConfig
-from sampler.prior import load_prior
+from sampler.policy.prior import load_prior
 from sampler.storage.records import SampleRecord, sample_from_dict
 from sampler.storage.store import read_records
 from tasks.registry import load_suite

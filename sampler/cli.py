@@ -27,7 +27,7 @@ from sampler.config import (
     TierPrice,
 )
 from sampler.models import DEFAULT_MODEL, PACKAGED_MODELS, QWEN_STRONG
-from sampler.prior import load_prior, prompt_length_covariate, save_prior, train_prior
+from sampler.policy.prior import load_prior, prompt_length_covariate, save_prior, train_prior
 from sampler.terminal.progress import NullProgress, Progress, RichProgress
 from tasks.errors import BestofnError, InputError
 from verifiers.types import Verifier

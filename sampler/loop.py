@@ -5,11 +5,11 @@ seed + the sample's index, so sample ``i`` is the same however it is scheduled).
 Up to ``batch_tasks`` tasks are in flight at once; finished samples are verified in
 a thread pool while the engine keeps generating. When a task has a verified pass
 (and ``stop_on_first_pass``), its requests still in the engine are aborted. A task
-with no pass asks the budget policy (sampler.budget) for another wave, an
+with no pass asks the budget policy (sampler.policy.budget) for another wave, an
 escalation round on the strong tier, or a stop. Escalation happens only on
 verified failure, and the strong tier's candidates go through the same verifier.
 Under the adaptive budget, cheap requests are also capped in length at what this
-run's verified passes say a pass needs (sampler.length_cap); when the cap falls,
+run's verified passes say a pass needs (sampler.policy.length_cap); when the cap falls,
 requests still in the engine are shortened too.
 
 Selection rule (deterministic): the passing cheap sample with the lowest index;
@@ -39,11 +39,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from sampler.backends.base import Backend, Generation, GenerationRequest, StreamingBackend, streaming
-from sampler.budget import Action, Budget, TaskState
+from sampler.policy.budget import Action, Budget, TaskState
 from sampler.config import BudgetPolicy, SolveConfig
 from sampler.escalation import round_requests
-from sampler.length_cap import FINISH_LENGTH_CAP, LengthCap
-from sampler.prior import prompt_length_covariate
+from sampler.policy.length_cap import FINISH_LENGTH_CAP, LengthCap
+from sampler.policy.prior import prompt_length_covariate
 from sampler.terminal.progress import NullProgress, Progress
 from sampler.prompting import build_request, program_from_output
 from sampler.storage.records import AGREEMENT, CHEAP, SELECTION, STRONG, SampleRecord, TaskResult, Tier, passed_tests_only

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from sampler.budget import Action, Budget, TaskState, log_beta, p_pass_within
+from sampler.policy.budget import Action, Budget, TaskState, log_beta, p_pass_within
 from sampler.config import Prior
-from sampler.prior import fit_prior, prompt_length_covariate
+from sampler.policy.prior import fit_prior, prompt_length_covariate
 from sampler.config import BudgetConfig, BudgetPolicy, EscalationConfig, TierPrice
 
 

@@ -14,7 +14,7 @@ from sampler.api import solve
 from sampler.backends.base import BatchStreaming, Generation, GenerationRequest
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, SampleConfig
-from sampler.length_cap import FINISH_LENGTH_CAP, LengthCap, t_quantile
+from sampler.policy.length_cap import FINISH_LENGTH_CAP, LengthCap, t_quantile
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
 from tests.unit.test_loop import RIGHT, lines
 

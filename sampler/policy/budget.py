@@ -52,7 +52,7 @@ from enum import StrEnum
 
 from sampler.config import BudgetConfig, BudgetPolicy, EscalationConfig, TierPrice
 from sampler.config import Prior
-from sampler.prior import fit_prior
+from sampler.policy.prior import fit_prior
 
 
 class Action(StrEnum):
