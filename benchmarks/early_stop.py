@@ -41,7 +41,7 @@ import sys
 import time
 from pathlib import Path
 
-from sampler.api import solve
+from sampler.core.api import solve
 from sampler.backends.answer import FINISH_CODE_END, FINISH_UNPARSABLE
 from sampler.backends.factory import make_backend
 from sampler.config import BudgetConfig, BudgetPolicy, EngineConfig, SampleConfig

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from sampler.api import solve
+from sampler.core.api import solve
 from sampler.config import SampleConfig
 from sampler.terminal.progress import RichProgress
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from sampler.api import SolveReport, solve, verify
+from sampler.core.api import SolveReport, solve, verify
 from sampler.config import (
     BudgetConfig,
     BudgetPolicy,

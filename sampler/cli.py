@@ -1,4 +1,4 @@
-"""``bestofn``: the command line, a thin layer over ``sampler.api``.
+"""``bestofn``: the command line, a thin layer over ``sampler.core.api``.
 
 Exit codes: 0 done (whatever the verdicts), 1 infrastructure failure or tasks left
 unfinished, 2 bad input (with a one-line reason on stderr).
@@ -284,7 +284,7 @@ def default_strong(model: str, strong: str | None) -> str | None:
 
 
 def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> int:
-    from sampler.api import SAME_ENGINE, scheduling_defaults, solve
+    from sampler.core.api import SAME_ENGINE, scheduling_defaults, solve
     from sampler.backends.factory import prefills_answers
 
     args.strong = default_strong(args.model, args.strong)
@@ -336,7 +336,7 @@ def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> 
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from sampler.api import verify
+    from sampler.core.api import verify
 
     verdicts = verify(args.tasks, args.candidates, out=args.out, verifiers=_stages(args),
                       progress=_progress(args.quiet, "verifying"))

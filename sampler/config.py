@@ -297,7 +297,7 @@ class SolveConfig:
     """Verification calls in flight at once (each fans out over the sandbox pool)."""
     answer_prefill: bool = False
     """Chat prompts: start each cheap answer with the task's code so the model writes only
-    the body (``sampler.prompting.ANSWER_PREFILL``); set where the backend can prefill."""
+    the body (``sampler.core.prompting.ANSWER_PREFILL``); set where the backend can prefill."""
     strong_prefill: bool = False
     """The same for the strong tier's answers, where its backend can prefill."""
 

@@ -1,5 +1,5 @@
 """Experiments over the best-of-N loop: scaling curves (``scale``) and verified
-datasets (``generate``). Both run ``sampler.api.solve`` once per model (N samples
+datasets (``generate``). Both run ``sampler.core.api.solve`` once per model (N samples
 per task, every sample verified, no early stop; the usual ``samples.jsonl`` and
 ``results.jsonl``, resumable) and derive their outputs from those files.
 
@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sampler.api import close_if_closable, default_verifier, solve
+from sampler.core.api import close_if_closable, default_verifier, solve
 from sampler.backends.base import Backend
 from sampler.backends.factory import check_model_name
 from sampler.config import EngineConfig, SampleConfig

@@ -84,7 +84,7 @@ def test_core_imports_without_vllm_or_ray() -> None:
     import sys
 
     code = ("import sys; sys.modules['vllm'] = None; sys.modules['ray'] = None\n"
-            "import sampler.api, sampler.cli, sampler.loop, verifiers.unit_tests, tasks.registry\n")
+            "import sampler.core.api, sampler.cli, sampler.core.loop, verifiers.unit_tests, tasks.registry\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
 

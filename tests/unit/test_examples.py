@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from sampler.api import solve
+from sampler.core.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.config import SampleConfig
 from tasks.examples import assert_examples, doctest_examples, examples_test, inline_examples

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sampler.api import solve
+from sampler.core.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.config import SampleConfig
 from sampler.experiments import generate, scale

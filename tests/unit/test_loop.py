@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from sampler.api import solve
+from sampler.core.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, SampleConfig, SolveConfig
-from sampler.loop import BestOfN, _TaskRun, choose
+from sampler.core.loop import BestOfN, _TaskRun, choose
 from sampler.storage.records import SampleRecord
 from sampler.storage.store import RunStore
 from tasks.types import Task

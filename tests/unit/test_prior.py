@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sampler.api import solve
+from sampler.core.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.cli import main
 from sampler.config import BudgetConfig, BudgetPolicy, EscalationConfig, SampleConfig, TierPrice

@@ -19,7 +19,7 @@ Tasks without tests (``test_origin`` not ``given``, given an output collector) d
 not stop at their first pass: each passing candidate is also run on the task's
 inputs (``verifiers.outputs``, in the verifying thread), waves go on until the
 leading group of agreeing candidates cannot be caught or the samples are spent,
-and the pick is by agreement (``sampler.selection``). Tasks with tests are untouched.
+and the pick is by agreement (``sampler.core.selection``). Tasks with tests are untouched.
 
 Durability: every verified sample is appended (fsynced) as it is verified; a task's
 result line comes after its samples. A task with a result line is done and
@@ -41,13 +41,13 @@ from functools import cached_property
 from sampler.backends.base import Backend, Generation, GenerationRequest, StreamingBackend, streaming
 from sampler.policy.budget import Action, Budget, TaskState
 from sampler.config import BudgetPolicy, SolveConfig
-from sampler.escalation import round_requests
+from sampler.core.escalation import round_requests
 from sampler.policy.length_cap import FINISH_LENGTH_CAP, LengthCap
 from sampler.policy.prior import prompt_length_covariate
 from sampler.terminal.progress import NullProgress, Progress
-from sampler.prompting import build_request, program_from_output
+from sampler.core.prompting import build_request, program_from_output
 from sampler.storage.records import AGREEMENT, CHEAP, SELECTION, STRONG, SampleRecord, TaskResult, Tier, passed_tests_only
-from sampler.selection import (
+from sampler.core.selection import (
     agreement_fields,
     agreement_pick,
     agreement_wave,
