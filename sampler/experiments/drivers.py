@@ -29,13 +29,13 @@ from sampler.core.api import close_if_closable, default_verifier, solve
 from sampler.backends.base import Backend
 from sampler.backends.factory import check_model_name
 from sampler.config import EngineConfig, SampleConfig
-from sampler.dataset import (DATASET_JSONL, DATASET_PARQUET, DatasetWriter, Provenance,
+from sampler.experiments.dataset import (DATASET_JSONL, DATASET_PARQUET, DatasetWriter, Provenance,
                              RunFollower, bestofn_version, verifier_version, write_parquet)
 from sampler.models import DEFAULT_MODEL
-from sampler.plot import Curve, plot_scaling
-from sampler.powerlaw import EXTRAPOLATE_AT, PowerLawFit, fit_power_law
+from sampler.experiments.plot import Curve, plot_scaling
+from sampler.experiments.powerlaw import EXTRAPOLATE_AT, PowerLawFit, fit_power_law
 from sampler.terminal.progress import Progress
-from sampler.scaling import PassKRow, passk_table, table_to_csv, task_counts
+from sampler.experiments.scaling import PassKRow, passk_table, table_to_csv, task_counts
 from sampler.storage.store import MANIFEST, SAMPLES, load_samples
 from sampler.terminal.tally import CountingVerifier, Live, NullLive
 from tasks.errors import ConfigError, InfrastructureError, InputError
