@@ -25,7 +25,8 @@ from sampler.config import (
     SolveConfig,
     TierPrice,
 )
-from sampler.experiments.drivers import generate, scale
+from sampler.experiments.generate import generate
+from sampler.experiments.scale import scale
 from sampler.storage.records import SampleRecord, TaskResult
 from sampler.terminal.report import write_report as report
 from tasks.errors import BestofnError, ConfigError, InfrastructureError, InputError

@@ -33,7 +33,7 @@ from tasks.errors import BestofnError, InputError
 from verifiers.types import Verifier
 
 if TYPE_CHECKING:
-    from sampler.experiments.drivers import LiveFactory
+    from sampler.experiments.runs import LiveFactory
 
 
 def _env(name: str, default: str) -> str:
@@ -388,7 +388,7 @@ def _live(quiet: bool, rows: bool) -> LiveFactory | None:
 
 
 def _scale(args: argparse.Namespace) -> int:
-    from sampler.experiments.drivers import scale, scale_table
+    from sampler.experiments.scale import scale, scale_table
     from sampler.terminal.tally import print_table
 
     sample, models = _experiment_inputs(args)
@@ -405,7 +405,7 @@ def _scale(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from sampler.experiments.drivers import generate, generate_table
+    from sampler.experiments.generate import generate, generate_table
     from sampler.terminal.tally import print_table
 
     sample, models = _experiment_inputs(args)

@@ -8,7 +8,8 @@ import pytest
 from sampler.core.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.config import SampleConfig
-from sampler.experiments.drivers import generate, scale
+from sampler.experiments.generate import generate
+from sampler.experiments.scale import scale
 from sampler.storage.store import MANIFEST
 from tasks.errors import ConfigError
 from tests.unit.fakes import MarkerVerifier, make_task

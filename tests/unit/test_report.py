@@ -11,7 +11,7 @@ from sampler.core.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.cli import main
 from sampler.config import SampleConfig
-from sampler.experiments.drivers import scale
+from sampler.experiments.scale import scale
 from sampler.terminal.report import REPORT, write_report
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
 from tests.unit.test_loop import RIGHT, WRONG
