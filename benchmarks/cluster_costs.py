@@ -29,10 +29,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cluster.engines import EngineResources, EngineSpec, RayEnginePool
-from sampler.core.api import close_if_closable, default_verifier, solve, stage_stats
 from sampler.backends.base import Completion, Generation
 from sampler.backends.replay import ReplayBackend
 from sampler.config import SampleConfig
+from sampler.core.api import close_if_closable, default_verifier, solve, stage_stats
 from sampler.core.prompting import build_request
 from tasks.types import Task
 from verifiers.types import Candidate, Status, Verdict

@@ -41,14 +41,14 @@ import sys
 import time
 from pathlib import Path
 
-from sampler.core.api import solve
 from sampler.backends.answer import FINISH_CODE_END, FINISH_UNPARSABLE
 from sampler.backends.factory import make_backend
 from sampler.config import BudgetConfig, BudgetPolicy, EngineConfig, SampleConfig
+from sampler.core.api import solve
 from sampler.policy.length_cap import FINISH_LENGTH_CAP
-from sampler.terminal.progress import RichProgress
 from sampler.storage.records import SampleRecord, sample_from_dict
 from sampler.storage.store import read_records
+from sampler.terminal.progress import RichProgress
 
 
 def _stop_first_tokens(samples: dict[str, dict[str, SampleRecord]], n: int) -> tuple[int, int]:

@@ -28,9 +28,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from sampler.core.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, SampleConfig
+from sampler.core.api import solve
 from sampler.policy.prior import load_prior
 from sampler.storage.records import SampleRecord, sample_from_dict
 from sampler.storage.store import read_records

@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from sampler.core.api import solve
 from sampler.config import SampleConfig
+from sampler.core.api import solve
 from sampler.terminal.progress import RichProgress
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from sampler.core.api import SolveReport, solve, verify
 from sampler.config import (
     BudgetConfig,
     BudgetPolicy,
@@ -25,6 +24,7 @@ from sampler.config import (
     SolveConfig,
     TierPrice,
 )
+from sampler.core.api import SolveReport, solve, verify
 from sampler.experiments.generate import generate
 from sampler.experiments.scale import scale
 from sampler.storage.records import SampleRecord, TaskResult

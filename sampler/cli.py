@@ -284,8 +284,8 @@ def default_strong(model: str, strong: str | None) -> str | None:
 
 
 def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> int:
-    from sampler.core.api import SAME_ENGINE, scheduling_defaults, solve
     from sampler.backends.factory import prefills_answers
+    from sampler.core.api import SAME_ENGINE, scheduling_defaults, solve
 
     args.strong = default_strong(args.model, args.strong)
     sample = _sample_config(args)

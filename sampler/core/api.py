@@ -22,7 +22,6 @@ from sampler.backends.base import (
     StreamingBackend,
 )
 from sampler.backends.factory import check_model_name, make_backend, prefills_answers
-from sampler.storage.candidate_file import load_candidates
 from sampler.config import (
     CHEAP_PRICE,
     STRONG_PRICE,
@@ -36,11 +35,12 @@ from sampler.config import (
 )
 from sampler.core.escalation import template_id as escalation_template_id
 from sampler.core.loop import BestOfN, SolveOutcome
-from sampler.models import DEFAULT_MODEL, PACKAGED_MODELS
-from sampler.terminal.progress import NullProgress, Progress
 from sampler.core.prompting import template_id
+from sampler.models import DEFAULT_MODEL, PACKAGED_MODELS
+from sampler.storage.candidate_file import load_candidates
 from sampler.storage.records import TaskResult
 from sampler.storage.store import JsonlAppender, RunStore, read_records
+from sampler.terminal.progress import NullProgress, Progress
 from sampler.terminal.summary import Summary, summarise
 from tasks.registry import select_tasks
 from tasks.types import Task

@@ -11,8 +11,8 @@ import pytest
 
 from cluster.engines import EngineResources, EngineSpec, RayEnginePool
 from cluster.verifiers import RayVerifierPool, VerifierResources, VerifierSpec
-from sampler.core.api import solve
 from sampler.config import EngineConfig, SampleConfig
+from sampler.core.api import solve
 
 
 @pytest.mark.slow

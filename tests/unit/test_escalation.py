@@ -4,10 +4,10 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from sampler.core.api import solve
 from sampler.backends.base import GenerationRequest
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, EscalationConfig, SampleConfig, TierPrice
+from sampler.core.api import solve
 from sampler.core.escalation import informative_failures, round_requests
 from sampler.storage.records import SampleRecord
 from tests.unit.fakes import MarkerVerifier, fenced, make_task

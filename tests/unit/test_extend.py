@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from sampler.core.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.config import SampleConfig
+from sampler.core.api import solve
 from sampler.experiments.generate import generate
 from sampler.experiments.scale import scale
 from sampler.storage.store import MANIFEST

@@ -10,10 +10,10 @@ from statistics import NormalDist
 import pytest
 
 import sampler.core.loop
-from sampler.core.api import solve
 from sampler.backends.base import BatchStreaming, Generation, GenerationRequest
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, SampleConfig
+from sampler.core.api import solve
 from sampler.policy.length_cap import FINISH_LENGTH_CAP, LengthCap, t_quantile
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
 from tests.unit.test_loop import RIGHT, lines

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from sampler.core.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, SampleConfig, SolveConfig
+from sampler.core.api import solve
 from sampler.core.loop import BestOfN
 from sampler.core.selection import choose
 from sampler.core.task_run import TaskRun

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from sampler.core.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.cli import main
 from sampler.config import BudgetConfig, BudgetPolicy, EscalationConfig, SampleConfig, TierPrice
 from sampler.config import Prior
+from sampler.core.api import solve
 from sampler.policy.prior import load_prior, prompt_length_covariate, save_prior, train_prior
 from tasks.errors import ConfigError
 from tasks.schema import write_tasks
