@@ -29,11 +29,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cluster.engines import EngineResources, EngineSpec, RayEnginePool
-from sampler.api import close_if_closable, default_verifier, solve, stage_stats
 from sampler.backends.base import Completion, Generation
 from sampler.backends.replay import ReplayBackend
 from sampler.config import SampleConfig
-from sampler.prompting import build_request
+from sampler.core.api import close_if_closable, default_verifier, solve, stage_stats
+from sampler.core.prompting import build_request
 from tasks.types import Task
 from verifiers.types import Candidate, Status, Verdict
 

@@ -6,11 +6,11 @@ T=0.7, seed 0, unit-test verification (the foundation's definition of a pass):
 1. fixed: all N samples of every task (no stopping), each sample generated to
    its natural end (``stop_at_code_end=False``: the foundation's sampler);
 2. adaptive: waves of 2, each task stopped at its first verified pass with its
-   requests still in the engine aborted, the adaptive budget (sampler.budget)
+   requests still in the engine aborted, the adaptive budget (sampler.policy.budget)
    deciding whether another wave is worth its expected cost per solve (on a
    prior that reads each task's prompt length, unless
    ``--no-prior-by-prompt-length``) and capping each new request's length at
-   what this run's verified passes say a pass needs (sampler.length_cap), and each sample stopped when its first
+   what this run's verified passes say a pass needs (sampler.policy.length_cap), and each sample stopped when its first
    python block closes or its code can no longer parse (the defaults of
    ``--budget adaptive``).
 
@@ -41,14 +41,14 @@ import sys
 import time
 from pathlib import Path
 
-from sampler.api import solve
 from sampler.backends.answer import FINISH_CODE_END, FINISH_UNPARSABLE
 from sampler.backends.factory import make_backend
 from sampler.config import BudgetConfig, BudgetPolicy, EngineConfig, SampleConfig
-from sampler.length_cap import FINISH_LENGTH_CAP
-from sampler.progress import RichProgress
-from sampler.records import SampleRecord, sample_from_dict
-from sampler.store import read_records
+from sampler.core.api import solve
+from sampler.policy.length_cap import FINISH_LENGTH_CAP
+from sampler.storage.records import SampleRecord, sample_from_dict
+from sampler.storage.store import read_records
+from sampler.terminal.progress import RichProgress
 
 
 def _stop_first_tokens(samples: dict[str, dict[str, SampleRecord]], n: int) -> tuple[int, int]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sampler.backends.base import StreamingBackend
 from sampler.config import EngineConfig, SampleConfig
-from sampler.prompting import build_request
+from sampler.core.prompting import build_request
 from tasks.registry import select_tasks
 
 

@@ -28,12 +28,12 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from sampler.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, SampleConfig
-from sampler.prior import load_prior
-from sampler.records import SampleRecord, sample_from_dict
-from sampler.store import read_records
+from sampler.core.api import solve
+from sampler.policy.prior import load_prior
+from sampler.storage.records import SampleRecord, sample_from_dict
+from sampler.storage.store import read_records
 from tasks.registry import load_suite
 from tasks.types import Task
 from verifiers.types import Candidate, Status, Verdict

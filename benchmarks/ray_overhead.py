@@ -35,10 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from cluster.engines import EngineResources, EngineSpec, RayEnginePool
-from sampler.api import close_if_closable, default_verifier, solve
 from sampler.backends.base import StreamingBackend
 from sampler.backends.replay import ReplayBackend
 from sampler.config import EngineConfig, SampleConfig
+from sampler.core.api import close_if_closable, default_verifier, solve
 from tasks.types import Task
 from verifiers.types import Candidate, Status, Verdict
 

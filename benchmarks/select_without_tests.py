@@ -54,8 +54,8 @@ import sys
 import time
 from pathlib import Path
 
-from sampler.records import CHEAP, SampleRecord, sample_from_dict
-from sampler.store import SAMPLES, read_records
+from sampler.storage.records import CHEAP, SampleRecord, sample_from_dict
+from sampler.storage.store import SAMPLES, read_records
 from tasks.examples import with_example_tests
 from tasks.registry import load_suite, select_tasks
 from tasks.types import Task

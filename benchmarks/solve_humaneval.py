@@ -14,9 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-from sampler.api import solve
 from sampler.config import SampleConfig
-from sampler.progress import RichProgress
+from sampler.core.api import solve
+from sampler.terminal.progress import RichProgress
 
 
 def main() -> int:

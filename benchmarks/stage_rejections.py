@@ -23,7 +23,7 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from sampler.api import verify
+from sampler.core.api import verify
 from tasks.registry import select_tasks
 from verifiers.types import Candidate
 

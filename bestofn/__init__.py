@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from sampler.api import SolveReport, solve, verify
 from sampler.config import (
     BudgetConfig,
     BudgetPolicy,
@@ -25,9 +24,11 @@ from sampler.config import (
     SolveConfig,
     TierPrice,
 )
-from sampler.experiments import generate, scale
-from sampler.records import SampleRecord, TaskResult
-from sampler.report import write_report as report
+from sampler.core.api import SolveReport, solve, verify
+from sampler.experiments.generate import generate
+from sampler.experiments.scale import scale
+from sampler.storage.records import SampleRecord, TaskResult
+from sampler.terminal.report import write_report as report
 from tasks.errors import BestofnError, ConfigError, InfrastructureError, InputError
 from tasks.registry import load_suite
 from tasks.schema import load_tasks

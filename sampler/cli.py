@@ -1,4 +1,4 @@
-"""``bestofn``: the command line, a thin layer over ``sampler.api``.
+"""``bestofn``: the command line, a thin layer over ``sampler.core.api``.
 
 Exit codes: 0 done (whatever the verdicts), 1 infrastructure failure or tasks left
 unfinished, 2 bad input (with a one-line reason on stderr).
@@ -27,13 +27,13 @@ from sampler.config import (
     TierPrice,
 )
 from sampler.models import DEFAULT_MODEL, PACKAGED_MODELS, QWEN_STRONG
-from sampler.prior import load_prior, prompt_length_covariate, save_prior, train_prior
-from sampler.progress import NullProgress, Progress, RichProgress
+from sampler.policy.prior import load_prior, prompt_length_covariate, save_prior, train_prior
+from sampler.terminal.progress import NullProgress, Progress, RichProgress
 from tasks.errors import BestofnError, InputError
 from verifiers.types import Verifier
 
 if TYPE_CHECKING:
-    from sampler.experiments import LiveFactory
+    from sampler.experiments.runs import LiveFactory
 
 
 def _env(name: str, default: str) -> str:
@@ -284,8 +284,8 @@ def default_strong(model: str, strong: str | None) -> str | None:
 
 
 def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> int:
-    from sampler.api import SAME_ENGINE, scheduling_defaults, solve
     from sampler.backends.factory import prefills_answers
+    from sampler.core.api import SAME_ENGINE, scheduling_defaults, solve
 
     args.strong = default_strong(args.model, args.strong)
     sample = _sample_config(args)
@@ -336,7 +336,7 @@ def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> 
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from sampler.api import verify
+    from sampler.core.api import verify
 
     verdicts = verify(args.tasks, args.candidates, out=args.out, verifiers=_stages(args),
                       progress=_progress(args.quiet, "verifying"))
@@ -382,14 +382,14 @@ def _experiment_inputs(args: argparse.Namespace) -> tuple[SampleConfig, list[str
 
 
 def _live(quiet: bool, rows: bool) -> LiveFactory | None:
-    from sampler.tally import RichLive
+    from sampler.terminal.tally import RichLive
 
     return None if quiet else (lambda label: RichLive(label, show_rows=rows))
 
 
 def _scale(args: argparse.Namespace) -> int:
-    from sampler.experiments import scale, scale_table
-    from sampler.tally import print_table
+    from sampler.experiments.scale import scale, scale_table
+    from sampler.terminal.tally import print_table
 
     sample, models = _experiment_inputs(args)
     report = scale(args.tasks, out=args.out, models=models, suite=args.suite, limit=args.limit,
@@ -405,8 +405,8 @@ def _scale(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from sampler.experiments import generate, generate_table
-    from sampler.tally import print_table
+    from sampler.experiments.generate import generate, generate_table
+    from sampler.terminal.tally import print_table
 
     sample, models = _experiment_inputs(args)
     report = generate(args.tasks, out=args.out, models=models, suite=args.suite, limit=args.limit,
@@ -450,7 +450,7 @@ def _main(argv: Sequence[str] | None, cluster_factory: ClusterFactory | None) ->
         if args.command == "prior":
             return _prior(args)
         if args.command == "report":
-            from sampler.report import write_report
+            from sampler.terminal.report import write_report
 
             print(f"report: {write_report(args.dir, args.out)}", file=sys.stderr)
             return 0

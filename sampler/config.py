@@ -152,7 +152,7 @@ class EngineConfig:
 
 class BudgetPolicy(StrEnum):
     """``fixed``: n cheap samples per task (in waves when stopping on first pass).
-    ``adaptive``: waves while the expected cost per solve is worth it (sampler.budget)."""
+    ``adaptive``: waves while the expected cost per solve is worth it (sampler.policy.budget)."""
 
     FIXED = "fixed"
     ADAPTIVE = "adaptive"
@@ -228,7 +228,7 @@ class BudgetConfig:
     length_cap_miss: float | None = 0.01
     """Adaptive policy only: cap each new cheap request's ``max_tokens`` at the length
     that, by a model of this run's verified passes, cuts this fraction of would-be
-    passes (sampler.length_cap). ``None``: every sample may take ``max_tokens``."""
+    passes (sampler.policy.length_cap). ``None``: every sample may take ``max_tokens``."""
 
     def __post_init__(self) -> None:
         if self.wave < 1:
@@ -297,7 +297,7 @@ class SolveConfig:
     """Verification calls in flight at once (each fans out over the sandbox pool)."""
     answer_prefill: bool = False
     """Chat prompts: start each cheap answer with the task's code so the model writes only
-    the body (``sampler.prompting.ANSWER_PREFILL``); set where the backend can prefill."""
+    the body (``sampler.core.prompting.ANSWER_PREFILL``); set where the backend can prefill."""
     strong_prefill: bool = False
     """The same for the strong tier's answers, where its backend can prefill."""
 

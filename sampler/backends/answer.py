@@ -1,6 +1,6 @@
 """Where a chat answer's code ends: the model may go on talking, but nothing after it is verified.
 
-``sampler.prompting.extract_code`` verifies the first ```python block of an
+``sampler.core.prompting.extract_code`` verifies the first ```python block of an
 answer (any other block only when there is no python one). So once the first
 python block has closed, the rest of the answer cannot change what is verified,
 and a backend may stop generating there: the same program, fewer tokens.
@@ -10,7 +10,7 @@ win), so it never stops a request.
 The verdict is also settled earlier when the python block's code so far can no
 longer parse, whatever follows (``can_still_parse``): the program verified is
 then a syntax error, at full length or cut. That needs to know the program's
-shape: ``sampler.prompting.program_from_output`` wraps a block defining the
+shape: ``sampler.core.prompting.program_from_output`` wraps a block defining the
 task's entry point as a module and anything else as a continuation of the
 prompt, so a request is only cut once its code so far defines the entry point.
 """

@@ -5,7 +5,7 @@ come back together. ``StreamingBackend`` is what the best-of-N loop drives:
 requests are submitted, finished ones are polled as they complete, and requests
 no longer wanted (their task already has a verified pass) are aborted inside the
 engine, and requests may be shortened while in flight (``shorten``: the loop's
-learned length cap, sampler.length_cap, tightens as verified passes come in).
+learned length cap, sampler.policy.length_cap, tightens as verified passes come in).
 ``streaming()`` adapts a batch-only backend to the streaming shape.
 """
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from cluster.engines import EngineResources, EngineSpec, RayEnginePool
 from cluster.runtime import connect
 from cluster.verifiers import RayVerifierPool, VerifierResources, VerifierSpec
-from sampler.api import solve
 from sampler.config import SampleConfig
+from sampler.core.api import solve
 from tests.cluster.fakes import SlowMarkerVerifier
 from tests.unit.fakes import fenced, make_task
 

@@ -1,4 +1,4 @@
-"""A whole solve through Ray (replay engines, verifier workers) via ``sampler.api.solve``:
+"""A whole solve through Ray (replay engines, verifier workers) via ``sampler.core.api.solve``:
 results complete, no sample recorded twice, even with an engine and a verifier worker
 killed mid-run; a rerun resumes from the store and adds nothing."""
 
@@ -14,8 +14,8 @@ from typing import Any
 
 from cluster.engines import EngineResources, EngineSpec, RayEnginePool
 from cluster.verifiers import RayVerifierPool, VerifierResources, VerifierSpec
-from sampler.api import solve
 from sampler.config import SampleConfig
+from sampler.core.api import solve
 from tests.cluster.fakes import SlowMarkerVerifier
 from tests.unit.fakes import fenced, make_task
 

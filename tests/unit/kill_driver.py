@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sampler.backends.replay import ReplayBackend
 from sampler.config import SampleConfig
-from sampler.experiments import generate
+from sampler.experiments.generate import generate
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
 
 TASKS = 12

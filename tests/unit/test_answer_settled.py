@@ -21,7 +21,7 @@ from sampler.backends.answer import (
 from sampler.backends.base import GenerationRequest
 from sampler.backends.replay import ReplayBackend
 from sampler.config import PromptStyle, SampleConfig
-from sampler.prompting import build_request, program_from_output
+from sampler.core.prompting import build_request, program_from_output
 from tasks.program import reference_program
 from tasks.registry import load_suite
 from tests.unit.fakes import make_task

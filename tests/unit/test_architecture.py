@@ -72,6 +72,44 @@ def test_config_is_a_leaf() -> None:
     assert all(i.startswith("tasks.errors") for i in own), own
 
 
+SAMPLER_LAYERS = (
+    {"config", "models", "model_packages", "passk"},  # leaves, shared by everything above
+    {"backends"},
+    {"storage"},
+    {"terminal"},
+    {"policy"},
+    {"core"},
+    {"experiments"},
+    {"cli"},
+)
+"""``sampler``'s second level, bottom first: each module imports from its own layer or
+those before it, so the package reads bottom up the way data flows (records, then what
+is shown of them, how much a task gets, the loop, the experiments over it)."""
+
+
+def sampler_layer(name: str) -> int | None:
+    parts = name.split(".")
+    if parts[0] != "sampler" or len(parts) < 2:
+        return None
+    for rank, layer in enumerate(SAMPLER_LAYERS):
+        if parts[1] in layer:
+            return rank
+    raise AssertionError(f"{name}: in no layer of SAMPLER_LAYERS; place it there")
+
+
+def test_sampler_subpackages_import_downward_only() -> None:
+    bad = []
+    for name, path in modules().items():
+        own = sampler_layer(name)
+        if own is None:
+            continue
+        for imported in imports_of(path):
+            theirs = sampler_layer(imported)
+            if theirs is not None and theirs > own:
+                bad.append(f"{name} imports {imported}")
+    assert not bad, bad
+
+
 def test_heavy_dependencies_stay_at_the_edge() -> None:
     for name, path in modules().items():
         tops = {i.split(".")[0] for i in imports_of(path)}
@@ -108,7 +146,7 @@ def test_core_imports_without_vllm_or_ray() -> None:
     import sys
 
     code = ("import sys; sys.modules['vllm'] = None; sys.modules['ray'] = None\n"
-            "import sampler.api, sampler.cli, sampler.loop, verifiers.unit_tests, tasks.registry\n")
+            "import sampler.core.api, sampler.cli, sampler.core.loop, verifiers.unit_tests, tasks.registry\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
 

@@ -6,10 +6,10 @@ import random
 
 import pytest
 
-from sampler.budget import Action, Budget, TaskState, log_beta, p_pass_within
 from sampler.config import Prior
-from sampler.prior import fit_prior, prompt_length_covariate
 from sampler.config import BudgetConfig, BudgetPolicy, EscalationConfig, TierPrice
+from sampler.policy.budget import Action, Budget, TaskState, log_beta, p_pass_within
+from sampler.policy.prior import fit_prior, prompt_length_covariate
 
 
 def test_p_pass_within_matches_monte_carlo() -> None:

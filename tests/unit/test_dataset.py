@@ -13,9 +13,9 @@ import pytest
 from sampler.backends.replay import ReplayBackend
 from sampler.cli import main
 from sampler.config import SampleConfig
-from sampler.dataset import COLUMNS, normalised_code, read_dataset, solution_hash
-from sampler.experiments import generate
-from sampler.prompting import sample_seed
+from sampler.core.prompting import sample_seed
+from sampler.experiments.dataset import COLUMNS, normalised_code, read_dataset, solution_hash
+from sampler.experiments.generate import generate
 from tasks.schema import write_tasks
 from tests.unit import kill_driver
 from tests.unit import fakes

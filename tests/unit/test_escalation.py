@@ -4,12 +4,12 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from sampler.api import solve
 from sampler.backends.base import GenerationRequest
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, EscalationConfig, SampleConfig, TierPrice
-from sampler.escalation import informative_failures, round_requests
-from sampler.records import SampleRecord
+from sampler.core.api import solve
+from sampler.core.escalation import informative_failures, round_requests
+from sampler.storage.records import SampleRecord
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
 from tests.unit.test_loop import RIGHT, WRONG, script
 
@@ -150,7 +150,7 @@ def test_a_round_is_one_request_whose_prompt_the_server_reads_once() -> None:
 def test_the_longest_escalation_prompt_fits_a_llama_cpp_slot() -> None:
     """A 2,197-token escalation prompt once overflowed a 2048-token slot and ended a run."""
     from sampler.backends.llamacpp import LlamaCppConfig
-    from sampler.escalation import draft_text
+    from sampler.core.escalation import draft_text
     from tasks.registry import load_suite
 
     longest = max(load_suite("humaneval"), key=lambda t: len(t.prompt))

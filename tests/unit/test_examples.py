@@ -3,9 +3,9 @@
 import json
 from pathlib import Path
 
-from sampler.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.config import SampleConfig
+from sampler.core.api import solve
 from tasks.examples import assert_examples, doctest_examples, examples_test, inline_examples
 from tasks.schema import load_tasks, task_to_dict
 from tests.unit.fakes import MarkerVerifier, fenced

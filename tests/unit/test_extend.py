@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from sampler.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.config import SampleConfig
-from sampler.experiments import generate, scale
-from sampler.store import MANIFEST
+from sampler.core.api import solve
+from sampler.experiments.generate import generate
+from sampler.experiments.scale import scale
+from sampler.storage.store import MANIFEST
 from tasks.errors import ConfigError
 from tests.unit.fakes import MarkerVerifier, make_task
 from tests.unit.test_loop import lines, script

@@ -9,12 +9,12 @@ from statistics import NormalDist
 
 import pytest
 
-import sampler.loop
-from sampler.api import solve
+import sampler.core.loop
 from sampler.backends.base import BatchStreaming, Generation, GenerationRequest
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, SampleConfig
-from sampler.length_cap import FINISH_LENGTH_CAP, LengthCap, t_quantile
+from sampler.core.api import solve
+from sampler.policy.length_cap import FINISH_LENGTH_CAP, LengthCap, t_quantile
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
 from tests.unit.test_loop import RIGHT, lines
 
@@ -199,7 +199,7 @@ class _ScriptedCap:
 
 def test_new_requests_get_the_current_cap_even_when_it_rises(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sampler.loop, "LengthCap", _ScriptedCap)
+    monkeypatch.setattr(sampler.core.loop, "LengthCap", _ScriptedCap)
     tasks = [make_task(i) for i in range(5)]
     easy = {0, 2, 3}
     script = {f"T/{i}": [fenced(RIGHT.format(i=i))] if i in easy else [runaway(i)] for i in range(5)}

@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from sampler.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, SampleConfig, SolveConfig
-from sampler.loop import BestOfN, _TaskRun, choose
-from sampler.records import SampleRecord
-from sampler.store import RunStore
+from sampler.core.api import solve
+from sampler.core.loop import BestOfN
+from sampler.core.selection import choose
+from sampler.core.task_run import TaskRun
+from sampler.storage.records import SampleRecord
+from sampler.storage.store import RunStore
 from tasks.types import Task
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
 from verifiers.types import Candidate, Status, Verdict
@@ -256,7 +258,7 @@ def test_a_task_coming_back_from_parking_never_holds_up_a_deeper_queued_one(tmp_
                                (tasks[2], 4, loop._parked)):
         samples = {f"s{i}": SampleRecord(task.task_id, i, f"s{i}", "m", False, "failed", 1, "src")
                    for i in range(depth)}
-        where[task.task_id] = run = _TaskRun(task, samples, 0.0)
+        where[task.task_id] = run = TaskRun(task, samples, 0.0)
         loop._observe(run)
     previous = signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the loop did not finish"))
     signal.alarm(20)

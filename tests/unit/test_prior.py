@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from sampler.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.cli import main
 from sampler.config import BudgetConfig, BudgetPolicy, EscalationConfig, SampleConfig, TierPrice
 from sampler.config import Prior
-from sampler.prior import load_prior, prompt_length_covariate, save_prior, train_prior
+from sampler.core.api import solve
+from sampler.policy.prior import load_prior, prompt_length_covariate, save_prior, train_prior
 from tasks.errors import ConfigError
 from tasks.schema import write_tasks
 from tasks.types import Task

@@ -1,5 +1,5 @@
 from sampler.config import PromptStyle
-from sampler.prompting import extract_code, program_from_output, task_seed
+from sampler.core.prompting import extract_code, program_from_output, task_seed
 from tasks.program import prompt_preamble
 from tests.unit.fakes import make_task
 
@@ -31,7 +31,7 @@ def test_prefilled_answer_is_the_prompt_plus_the_body() -> None:
     """With a prefill the model writes only the body; the answer (prefill + continuation)
     is the whole function."""
     from sampler.config import SampleConfig
-    from sampler.prompting import build_request, template_id
+    from sampler.core.prompting import build_request, template_id
 
     task = make_task(2)
     request = build_request(task, SampleConfig(), index=0, prefill=True)
@@ -72,7 +72,7 @@ from sampler.backends.answer import FINISH_CODE_END, code_end  # noqa: E402
 from sampler.backends.base import GenerationRequest  # noqa: E402
 from sampler.backends.replay import ReplayBackend  # noqa: E402
 from sampler.config import SampleConfig  # noqa: E402
-from sampler.prompting import build_request  # noqa: E402
+from sampler.core.prompting import build_request  # noqa: E402
 
 
 def test_code_end_is_just_past_the_first_closed_python_block() -> None:
@@ -123,7 +123,7 @@ def test_replay_backend_stops_at_code_end_like_an_engine() -> None:
 
 def test_first_sample_is_greedy_and_the_rest_are_drawn_at_temperature() -> None:
     from sampler.config import SampleConfig
-    from sampler.prompting import build_request
+    from sampler.core.prompting import build_request
 
     task = make_task(2)
     config = SampleConfig(temperature=0.8)
@@ -134,7 +134,7 @@ def test_first_sample_is_greedy_and_the_rest_are_drawn_at_temperature() -> None:
 
 def test_a_prefilled_answer_stops_where_top_level_test_code_starts() -> None:
     from sampler.config import SampleConfig
-    from sampler.prompting import build_request, template_id
+    from sampler.core.prompting import build_request, template_id
 
     task = make_task(2)
     prefilled = build_request(task, SampleConfig(), index=0, prefill=True)

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from sampler.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.cli import main
 from sampler.config import SampleConfig
-from sampler.experiments import scale
-from sampler.report import REPORT, write_report
+from sampler.core.api import solve
+from sampler.experiments.scale import scale
+from sampler.terminal.report import REPORT, write_report
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
 from tests.unit.test_loop import RIGHT, WRONG
 

@@ -13,11 +13,12 @@ from hypothesis import given, settings, strategies as st
 from sampler.backends.replay import ReplayBackend
 from sampler.cli import main
 from sampler.config import SampleConfig
-from sampler.experiments import model_slug, scale
+from sampler.experiments.powerlaw import fit_power_law
+from sampler.experiments.runs import model_slug
+from sampler.experiments.scale import scale
+from sampler.experiments.scaling import (TaskCounts, bootstrap_interval, passk_table,
+                                         passk_table_from_samples, table_from_csv, table_to_csv)
 from sampler.passk import pass_at_k
-from sampler.powerlaw import fit_power_law
-from sampler.scaling import (TaskCounts, bootstrap_interval, passk_table, passk_table_from_samples,
-                             table_from_csv, table_to_csv)
 from tasks.errors import InputError
 from tasks.schema import write_tasks
 from tests.unit import fakes

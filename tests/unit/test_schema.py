@@ -62,7 +62,7 @@ def test_bytes_that_are_not_utf8_name_their_line(tmp_path: Path) -> None:
 
 
 def test_lone_surrogates_are_written_and_read_back(tmp_path: Path) -> None:
-    from sampler.store import JsonlAppender, read_records
+    from sampler.storage.store import JsonlAppender, read_records
 
     appender = JsonlAppender(tmp_path / "v.jsonl")
     appender.append([{"candidate_id": "c\ud800", "detail": "boom \udfff"}])

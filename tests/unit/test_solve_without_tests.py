@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from sampler.api import solve
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, SampleConfig
-from sampler.records import SampleRecord, TaskResult, result_from_dict, to_json_dict
-from sampler.selection import pool_behaviours
+from sampler.core.api import solve
+from sampler.core.selection import pool_behaviours
+from sampler.storage.records import SampleRecord, TaskResult, result_from_dict, to_json_dict
 from tasks.errors import TaskFormatError
 from tasks.types import Task
 from tests.unit.fakes import MarkerVerifier, fenced, make_task

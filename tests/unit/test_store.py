@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from sampler.records import SampleRecord, TaskResult
-from sampler.store import RESULTS, SAMPLES, JsonlAppender, RunStore, read_records
+from sampler.storage.records import SampleRecord, TaskResult
+from sampler.storage.store import RESULTS, SAMPLES, JsonlAppender, RunStore, read_records
 from tasks.errors import ConfigError
 
 

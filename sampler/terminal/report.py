@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sampler.records import SampleRecord, TaskResult, Tier
-from sampler.scaling import load_samples
-from sampler.store import MANIFEST, RESULTS, SAMPLES, read_results
-from sampler.summary import summarise
+from sampler.storage.records import SampleRecord, TaskResult, Tier
+from sampler.storage.store import MANIFEST, RESULTS, SAMPLES, load_samples, read_results
+from sampler.terminal.summary import summarise
 from tasks.errors import InputError
 
 REPORT = "report.html"

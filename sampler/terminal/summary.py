@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sampler.passk import mean_pass_at_k, powers_of_two_up_to
-from sampler.records import AGREEMENT, CHEAP, STRONG, SampleRecord, TaskResult
+from sampler.storage.records import AGREEMENT, CHEAP, STRONG, SampleRecord, TaskResult
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The Python API under the CLI: run a solve or a verify and get typed results back.
 
->>> from sampler.api import solve
+>>> from sampler.core.api import solve
 >>> report = solve(suite="humaneval", limit=5, out="runs/demo")  # doctest: +SKIP
 >>> report.summary.coverage                                        # doctest: +SKIP
 """
@@ -22,7 +22,6 @@ from sampler.backends.base import (
     StreamingBackend,
 )
 from sampler.backends.factory import check_model_name, make_backend, prefills_answers
-from sampler.candidate_file import load_candidates
 from sampler.config import (
     CHEAP_PRICE,
     STRONG_PRICE,
@@ -34,14 +33,15 @@ from sampler.config import (
     SolveConfig,
     TierPrice,
 )
-from sampler.escalation import template_id as escalation_template_id
-from sampler.loop import BestOfN, SolveOutcome
+from sampler.core.escalation import template_id as escalation_template_id
+from sampler.core.loop import BestOfN, SolveOutcome
+from sampler.core.prompting import template_id
 from sampler.models import DEFAULT_MODEL, PACKAGED_MODELS
-from sampler.progress import NullProgress, Progress
-from sampler.prompting import template_id
-from sampler.records import TaskResult
-from sampler.store import JsonlAppender, RunStore, read_records
-from sampler.summary import Summary, summarise
+from sampler.storage.candidate_file import load_candidates
+from sampler.storage.records import TaskResult
+from sampler.storage.store import JsonlAppender, RunStore, read_records
+from sampler.terminal.progress import NullProgress, Progress
+from sampler.terminal.summary import Summary, summarise
 from tasks.registry import select_tasks
 from tasks.types import Task
 from verifiers.outputs import Collector, OutputCollector
@@ -124,7 +124,7 @@ def solve(
 
     ``agreement``: tasks that came without tests (``Task.test_origin`` not ``given``)
     draw on past their first pass and are picked by agreement between candidates
-    (``sampler.selection``), their candidates run by ``outputs`` (default: an
+    (``sampler.core.selection``), their candidates run by ``outputs`` (default: an
     ``OutputCollector`` on the verifier's sandbox pool where it has one, else on a pool
     started here); False picks the first pass, as for tasks with tests.
     """

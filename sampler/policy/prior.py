@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from sampler.config import DEFAULT_PRIOR, Prior
-from sampler.records import CHEAP
-from sampler.scaling import load_samples
+from sampler.storage.records import CHEAP
+from sampler.storage.store import load_samples
 from tasks.errors import ConfigError
 from tasks.types import Task
 from verifiers.types import Status

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from sampler.passk import pass_at_k
-from sampler.records import SampleRecord, sample_from_dict
-from sampler.store import read_records
+from sampler.storage.records import SampleRecord
+from sampler.storage.store import load_samples
 from tasks.errors import InputError
 
 BOOTSTRAP_RESAMPLES = 2000
@@ -48,17 +48,6 @@ class TaskCounts:
     n: int
     passed: int
     tokens: int
-
-
-def load_samples(path: Path) -> dict[str, dict[str, SampleRecord]]:
-    """Samples by task and candidate id; later lines supersede earlier ones."""
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    samples: dict[str, dict[str, SampleRecord]] = {}
-    for where, obj in read_records(path):
-        sample = sample_from_dict(obj, where)
-        samples.setdefault(sample.task_id, {})[sample.candidate_id] = sample
-    return samples
 
 
 def task_counts(samples: Mapping[str, Mapping[str, SampleRecord]],

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from sampler.progress import NullProgress
+from sampler.terminal.progress import NullProgress
 from tasks.types import Task
 from verifiers.types import Candidate, Verdict, Verifier
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class Live(Protocol):
-    """``sampler.progress.Progress`` plus sample and row counts."""
+    """``sampler.terminal.progress.Progress`` plus sample and row counts."""
 
     def start(self, total: int, already_done: int) -> None: ...
     def advance(self, tasks: int, solved: int) -> None: ...

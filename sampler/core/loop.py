@@ -5,11 +5,11 @@ seed + the sample's index, so sample ``i`` is the same however it is scheduled).
 Up to ``batch_tasks`` tasks are in flight at once; finished samples are verified in
 a thread pool while the engine keeps generating. When a task has a verified pass
 (and ``stop_on_first_pass``), its requests still in the engine are aborted. A task
-with no pass asks the budget policy (sampler.budget) for another wave, an
+with no pass asks the budget policy (sampler.policy.budget) for another wave, an
 escalation round on the strong tier, or a stop. Escalation happens only on
 verified failure, and the strong tier's candidates go through the same verifier.
 Under the adaptive budget, cheap requests are also capped in length at what this
-run's verified passes say a pass needs (sampler.length_cap); when the cap falls,
+run's verified passes say a pass needs (sampler.policy.length_cap); when the cap falls,
 requests still in the engine are shortened too.
 
 Selection rule (deterministic): the passing cheap sample with the lowest index;
@@ -19,13 +19,15 @@ Tasks without tests (``test_origin`` not ``given``, given an output collector) d
 not stop at their first pass: each passing candidate is also run on the task's
 inputs (``verifiers.outputs``, in the verifying thread), waves go on until the
 leading group of agreeing candidates cannot be caught or the samples are spent,
-and the pick is by agreement (``sampler.selection``). Tasks with tests are untouched.
+and the pick is by agreement (``sampler.core.selection``). Tasks with tests are untouched.
 
 Durability: every verified sample is appended (fsynced) as it is verified; a task's
 result line comes after its samples. A task with a result line is done and
 skipped on rerun; samples already verified are reused, never drawn again. A task
 whose verification hit an infrastructure error and found no pass gets no result
 line, so a rerun retries it.
+
+A task's state while in flight, and the records it becomes: ``sampler.core.task_run``.
 """
 
 from __future__ import annotations
@@ -35,38 +37,23 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 
 from sampler.backends.base import Backend, Generation, GenerationRequest, StreamingBackend, streaming
-from sampler.budget import Action, Budget, TaskState
 from sampler.config import BudgetPolicy, SolveConfig
-from sampler.escalation import round_requests
-from sampler.length_cap import FINISH_LENGTH_CAP, LengthCap
-from sampler.prior import prompt_length_covariate
-from sampler.progress import NullProgress, Progress
-from sampler.prompting import build_request, program_from_output
-from sampler.records import AGREEMENT, CHEAP, SELECTION, STRONG, SampleRecord, TaskResult, Tier, passed_tests_only
-from sampler.selection import (
-    agreement_fields,
-    agreement_pick,
-    agreement_wave,
-    choose,
-    pool_behaviours,
-)
-from sampler.store import RunStore
+from sampler.core.escalation import round_requests
+from sampler.core.prompting import build_request, program_from_output
+from sampler.core.selection import agreement_pick, agreement_wave, choose, pool_behaviours
+from sampler.core.task_run import Pending, TaskRun, candidate_id, request_prefix
+from sampler.policy.budget import Action, Budget, TaskState
+from sampler.policy.length_cap import FINISH_LENGTH_CAP, LengthCap
+from sampler.storage.records import CHEAP, STRONG, SampleRecord, TaskResult, Tier, passed_tests_only
+from sampler.storage.store import RunStore
+from sampler.terminal.progress import NullProgress, Progress
 from tasks.types import Task
 from verifiers import agreement
 from verifiers.outputs import Behaviour, Collector
 from verifiers.types import Candidate, Status, Verdict, Verifier
-
-
-def candidate_id(index: int, tier: Tier = CHEAP) -> str:
-    return f"s{index}" if tier == CHEAP else f"x{index}"
-
-
-def request_prefix(task_id: str, tier: Tier) -> str:
-    return f"{task_id}|{tier}|"
 
 
 @dataclass(frozen=True)
@@ -80,65 +67,6 @@ class SolveOutcome:
     incomplete: tuple[str, ...]
     """Tasks left without a result because verification had infrastructure errors."""
     seconds: float
-
-
-@dataclass(frozen=True)
-class _Pending:
-    """A finished sample on its way through verification."""
-
-    candidate: Candidate
-    tier: Tier
-    index: int
-    tokens: int
-    prompt_tokens: int
-    finish_reason: str
-
-
-@dataclass
-class _TaskRun:
-    """One in-flight task's state; only the driver thread touches it."""
-
-    task: Task
-    samples: dict[str, SampleRecord]
-    start: float
-    requests: dict[str, tuple[Tier, int]] = field(default_factory=dict)
-    """In-flight request id -> (tier, index)."""
-    capped: dict[str, int] = field(default_factory=dict)
-    """In-flight request id -> its learned length cap, where below ``max_tokens``."""
-    verifying: int = 0
-    attempted: set[int] = field(default_factory=set)
-    """Cheap indices requested by this call (an ``error`` verdict is retried by a rerun,
-    not within the run, so a broken sandbox cannot loop forever)."""
-    strong_rounds: int = 0
-    round_open: bool = False
-    strong_cost_seen: float = 0.0
-    tokens_in: dict[str, int] = field(default_factory=dict)
-    tokens_out: dict[str, int] = field(default_factory=dict)
-    aborted: int = 0
-    stop_reason: str = ""
-    behaviours: dict[str, Behaviour] = field(default_factory=dict)
-    """Candidate id -> its outputs on the task's inputs (tasks picked by agreement)."""
-
-    @cached_property
-    def covariate(self) -> float:
-        """The task's prompt-length covariate, read once: every verdict and decision uses it."""
-        return prompt_length_covariate(self.task.prompt)
-
-    def tier_samples(self, tier: Tier) -> list[SampleRecord]:
-        return [s for s in self.samples.values() if s.tier == tier]
-
-    def cheap_done(self) -> set[int]:
-        return self.attempted | {s.sample_index for s in self.tier_samples(CHEAP)}
-
-    def passed(self) -> bool:
-        return any(s.passed for s in self.samples.values())
-
-    def passed_tests(self) -> bool:
-        """Some sample passed the task's own tests (maybe disputed by an advisory check)."""
-        return any(s.passed or s.passed_tests_only for s in self.samples.values())
-
-    def idle(self) -> bool:
-        return not self.requests and self.verifying == 0
 
 
 class BestOfN:
@@ -164,15 +92,15 @@ class BestOfN:
         self.length_cap = (LengthCap(config.sample.max_tokens, miss)
                            if config.budget.policy is BudgetPolicy.ADAPTIVE and miss is not None
                            else None)
-        self._runs: dict[str, _TaskRun] = {}
+        self._runs: dict[str, TaskRun] = {}
         self._pending: deque[Task] = deque()
-        self._queued: dict[str, _TaskRun] = {}
+        self._queued: dict[str, TaskRun] = {}
         """Idle tasks waiting for shallower ones before their next decision (see
         "Deferred decisions" below)."""
-        self._parked: dict[str, _TaskRun] = {}
+        self._parked: dict[str, TaskRun] = {}
         """Tasks the budget would stop on a prior still learning from other tasks, waiting
         for their final decision."""
-        self._escalating: dict[str, _TaskRun] = {}
+        self._escalating: dict[str, TaskRun] = {}
         """Tasks the budget sends to the strong tier, waiting until the cheap tier has no
         work left (see "Escalation last" below)."""
         self._owner: dict[str, str] = {}
@@ -189,7 +117,7 @@ class BestOfN:
         self._pending = deque(t for t in tasks if not self.store.is_done(t.task_id))
         skipped = len(tasks) - len(self._pending)
         self.progress.start(total=len(tasks), already_done=skipped)
-        futures: dict[Future[tuple[list[Verdict], list[Behaviour]]], tuple[str, list[_Pending]]] = {}
+        futures: dict[Future[tuple[list[Verdict], list[Behaviour]]], tuple[str, list[Pending]]] = {}
         try:
             # A verifier that fans out further (a Ray worker pool) says how many
             # calls it can take at once; fewer threads would leave its workers idle.
@@ -229,7 +157,7 @@ class BestOfN:
         known = {cid: s for cid, s in self.store.samples.get(task.task_id, {}).items()
                  if s.status is not Status.ERROR
                  and (self.length_cap is not None or s.finish_reason != FINISH_LENGTH_CAP)}
-        run = _TaskRun(task, known, time.monotonic())
+        run = TaskRun(task, known, time.monotonic())
         for sample in known.values():
             self._observe_length(sample)
             run.tokens_in[sample.tier] = run.tokens_in.get(sample.tier, 0) + sample.prompt_tokens
@@ -241,7 +169,7 @@ class BestOfN:
         self._observe(run)
         self._advance(run)
 
-    def _observe(self, run: _TaskRun) -> None:
+    def _observe(self, run: TaskRun) -> None:
         cheap = [s for s in run.tier_samples(CHEAP) if s.status is not Status.ERROR]
         passes = sum(s.passed for s in cheap)
         self.budget.observe_task(run.task.task_id, passes, len(cheap) - passes,
@@ -273,15 +201,15 @@ class BestOfN:
     def _round_size(self) -> int:
         return self.config.escalation.samples if self.config.escalation else 1
 
-    def _submit(self, run: _TaskRun, engine: StreamingBackend,
+    def _submit(self, run: TaskRun, engine: StreamingBackend,
                 requests: list[GenerationRequest], tier: Tier) -> None:
         for request in requests:
             run.requests[request.request_id] = (tier, request.first_index)
             self._owner[request.request_id] = run.task.task_id
         engine.submit(requests)
 
-    def _poll(self, wait_s: float) -> dict[str, list[_Pending]]:
-        arrived: dict[str, list[_Pending]] = {}
+    def _poll(self, wait_s: float) -> dict[str, list[Pending]]:
+        arrived: dict[str, list[Pending]] = {}
         engines = self._engines()
         in_flight = [e for e in engines if e.in_flight()]
         for engine in engines:
@@ -290,7 +218,7 @@ class BestOfN:
                 self._arrive(generation, arrived)
         return arrived
 
-    def _arrive(self, generation: Generation, arrived: dict[str, list[_Pending]]) -> None:
+    def _arrive(self, generation: Generation, arrived: dict[str, list[Pending]]) -> None:
         task_id = self._owner.pop(generation.request_id, None)
         if task_id is None:
             return  # aborted after it finished in the engine
@@ -311,11 +239,11 @@ class BestOfN:
             finish = completion.finish_reason
             if capped and finish == "length":
                 finish = FINISH_LENGTH_CAP
-            arrived.setdefault(task_id, []).append(_Pending(
+            arrived.setdefault(task_id, []).append(Pending(
                 Candidate(task_id, cid, source), tier, index, completion.tokens,
                 generation.prompt_tokens, finish))
 
-    def _abort(self, run: _TaskRun) -> None:
+    def _abort(self, run: TaskRun) -> None:
         for tier, engine in ((CHEAP, self.cheap), (STRONG, self.strong)):
             ids = [r for r, (t, _) in run.requests.items() if t == tier]
             if not ids or engine is None:
@@ -351,22 +279,11 @@ class BestOfN:
                   if v.passed or passed_tests_only(v.verifier, v.status, dict(v.stages))]
         return verdicts, self.outputs.behaviours(task, wanted) if wanted else []
 
-    def _record(self, run: _TaskRun, items: list[_Pending], verdicts: list[Verdict],
+    def _record(self, run: TaskRun, items: list[Pending], verdicts: list[Verdict],
                 behaviours: list[Behaviour]) -> None:
         run.verifying -= len(items)
         model = {CHEAP: self.cheap.model, STRONG: self.strong.model if self.strong else ""}
-        records = [
-            SampleRecord(
-                task_id=run.task.task_id, sample_index=item.index,
-                candidate_id=item.candidate.candidate_id, model=model[item.tier],
-                passed=verdict.passed, status=verdict.status, tokens=item.tokens,
-                solution=item.candidate.source, detail=verdict.detail,
-                verify_seconds=round(verdict.seconds, 4), finish_reason=item.finish_reason,
-                verifier=verdict.verifier, stage_seconds=dict(verdict.stages), tier=item.tier,
-                prompt_tokens=item.prompt_tokens,
-            )
-            for item, verdict in zip(items, verdicts)
-        ]
+        records = [item.record(verdict, model[item.tier]) for item, verdict in zip(items, verdicts)]
         self.store.record_samples(records)
         for record in records:
             run.samples[record.candidate_id] = record
@@ -379,7 +296,7 @@ class BestOfN:
 
     # Decisions.
 
-    def _advance(self, run: _TaskRun) -> None:
+    def _advance(self, run: TaskRun) -> None:
         """An idle task: finish it, or start its next wave or escalation round."""
         if run.round_open:
             run.round_open = False
@@ -427,7 +344,7 @@ class BestOfN:
             run.stop_reason = "passed" if run.passed() else f"budget: {decision.reason}"
         self._finish(run)
 
-    def _sample(self, run: _TaskRun, count: int) -> None:
+    def _sample(self, run: TaskRun, count: int) -> None:
         """Request the next ``count`` cheap samples not drawn yet."""
         done = run.cheap_done()
         indices = [i for i in range(self.config.sample.n) if i not in done][:count]
@@ -445,13 +362,13 @@ class BestOfN:
     # group cannot be caught: the budget prices only unsolved tasks, so these waves
     # go around it (they are bounded by n like any other).
 
-    def _by_agreement(self, run: _TaskRun) -> bool:
+    def _by_agreement(self, run: TaskRun) -> bool:
         return self.outputs is not None and run.task.test_origin != "given"
 
-    def _stops_at_pass(self, run: _TaskRun) -> bool:
+    def _stops_at_pass(self, run: TaskRun) -> bool:
         return self.config.stop_on_first_pass and not self._by_agreement(run)
 
-    def _draw_for_agreement(self, run: _TaskRun) -> bool:
+    def _draw_for_agreement(self, run: TaskRun) -> bool:
         """Draw the next wave of a passed task picked by agreement, unless its leader is
         settled or its samples are spent (then False: the task is done)."""
         assert self.outputs is not None
@@ -480,10 +397,10 @@ class BestOfN:
     # was kept or dropped by scheduling luck. Only the adaptive budget learns, so
     # only it waits; tasks waiting hold no requests and no ``batch_tasks`` slot.
 
-    def _depth(self, run: _TaskRun) -> int:
+    def _depth(self, run: TaskRun) -> int:
         return len(run.cheap_done())
 
-    def _deep(self, run: _TaskRun, depth: int) -> bool:
+    def _deep(self, run: TaskRun, depth: int) -> bool:
         """True when an unsolved idle task should wait for shallower ones first."""
         if self.config.budget.policy is not BudgetPolicy.ADAPTIVE or run.passed() \
                 or run.strong_rounds or depth >= self.config.sample.n:
@@ -499,11 +416,11 @@ class BestOfN:
         """True while verdicts are still to come: tasks waiting to sample, or in-flight work."""
         return bool(self._pending or self._queued) or any(not r.idle() for r in self._runs.values())
 
-    def _queue(self, run: _TaskRun) -> None:
+    def _queue(self, run: TaskRun) -> None:
         del self._runs[run.task.task_id]
         self._queued[run.task.task_id] = run
 
-    def _park(self, run: _TaskRun) -> None:
+    def _park(self, run: TaskRun) -> None:
         del self._runs[run.task.task_id]
         self._parked[run.task.task_id] = run
 
@@ -541,7 +458,7 @@ class BestOfN:
     # A separate strong engine (its own GPU, a remote server) is not held up by this
     # either way; the cost there is only that strong answers arrive at the end.
 
-    def _escalate(self, run: _TaskRun) -> None:
+    def _escalate(self, run: TaskRun) -> None:
         assert self.strong is not None and self.config.escalation is not None
         requests = round_requests(run.task, run.strong_rounds, list(run.samples.values()),
                                   self.config.sample, self.config.escalation,
@@ -556,7 +473,7 @@ class BestOfN:
         return bool(self._pending or self._queued or self._parked) \
             or any(not r.idle() and r.strong_rounds == 0 for r in self._runs.values())
 
-    def _defer_escalation(self, run: _TaskRun) -> bool:
+    def _defer_escalation(self, run: TaskRun) -> bool:
         """True when ``run`` must wait with its escalation (it then holds no batch slot)."""
         if run.strong_rounds > 0 or self.strong is self.cheap or not self._cheap_work_left():
             return False
@@ -564,11 +481,11 @@ class BestOfN:
         self._escalating[run.task.task_id] = run
         return True
 
-    def _more_cheap(self, run: _TaskRun) -> bool:
+    def _more_cheap(self, run: TaskRun) -> bool:
         """Without stop-on-first-pass every one of the n cheap samples is drawn."""
         return len(run.cheap_done()) < self.config.sample.n
 
-    def _finish(self, run: _TaskRun) -> None:
+    def _finish(self, run: TaskRun) -> None:
         del self._runs[run.task.task_id]
         samples = sorted(run.samples.values(), key=lambda s: (s.tier != CHEAP, s.sample_index))
         chosen = choose(samples)
@@ -582,35 +499,8 @@ class BestOfN:
                                     self.outputs)
         if agreed is not None:
             chosen = run.samples[agreed.candidate_id]
-        tokens_in = {t: n for t, n in run.tokens_in.items() if n}
-        tokens_out = {t: n for t, n in run.tokens_out.items() if n}
-        cost = sum(
-            price.cost(tokens_in.get(tier, 0), tokens_out.get(tier, 0))
-            for tier, price in ((CHEAP, self.config.cheap_price), (STRONG, self.config.strong_price))
-        )
-        result = TaskResult(
-            task_id=run.task.task_id,
-            solved=chosen is not None,
-            solution=chosen.solution if chosen else None,
-            model=chosen.model if chosen else self.cheap.model,
-            samples_drawn=len(samples),
-            tokens_generated=sum(tokens_out.values()),
-            seconds=round(time.monotonic() - run.start, 3),
-            passed_samples=sum(s.passed for s in samples),
-            candidate_id=chosen.candidate_id if chosen else None,
-            prompt_tokens=sum(tokens_in.values()),
-            tier=chosen.tier if chosen else None,
-            escalated=run.strong_rounds > 0,
-            stop_reason=run.stop_reason,
-            tokens_in=tokens_in,
-            tokens_out=tokens_out,
-            aborted_requests=run.aborted,
-            cost=round(cost, 8),
-            disputed_by=chosen.verifier if chosen is not None and not chosen.passed else "",
-            selection=AGREEMENT if agreed is not None else SELECTION[run.task.test_origin],
-            finished_at=round(time.time(), 3),
-            **agreement_fields(agreed),
-        )
+        result = run.result(chosen, agreed, cheap_model=self.cheap.model,
+                            cheap_price=self.config.cheap_price, strong_price=self.config.strong_price)
         self.store.record_result(result)
         self._results.append(result)
         self.progress.advance(1, int(result.solved))

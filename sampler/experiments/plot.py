@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sampler.powerlaw import PowerLawFit
-from sampler.scaling import PassKRow
+from sampler.experiments.powerlaw import PowerLawFit
+from sampler.experiments.scaling import PassKRow
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from sampler.backends.base import ChatMessage, GenerationRequest
 from sampler.config import EscalationConfig, SampleConfig
-from sampler.prompting import ANSWER_PREFILL, CHAT_INSTRUCTION, PREFILL_STOPS, task_seed
-from sampler.records import CHEAP, STRONG, SampleRecord
+from sampler.core.prompting import ANSWER_PREFILL, CHAT_INSTRUCTION, PREFILL_STOPS, task_seed
+from sampler.storage.records import CHEAP, STRONG, SampleRecord
 from tasks.types import Task
 from verifiers.types import Status
 

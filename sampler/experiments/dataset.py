@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from sampler.config import SampleConfig
-from sampler.prompting import sample_seed
-from sampler.records import SampleRecord, sample_from_dict
-from sampler.store import RESULTS, SAMPLES, JsonlAppender, read_records
+from sampler.core.prompting import sample_seed
+from sampler.storage.records import SampleRecord, sample_from_dict
+from sampler.storage.store import RESULTS, SAMPLES, JsonlAppender, read_records
 
 DATASET_JSONL = "dataset.jsonl"
 DATASET_PARQUET = "dataset.parquet"
@@ -92,7 +92,7 @@ class DatasetRow:
     n: int
     base_seed: int
     seed: int
-    """This sample's own sampling seed (``sampler.prompting.sample_seed``): the request
+    """This sample's own sampling seed (``sampler.core.prompting.sample_seed``): the request
     with it, the prompt and these settings draws this sample again."""
     prompt_style: str
     verifier: str

@@ -23,7 +23,7 @@ then escalates if a strong tier exists. Stopping rules that depend on what was
 observed leave the likelihood ``p^s (1-p)^f`` unchanged, so fitting the prior on
 early-stopped and unfinished tasks is sound.
 
-The loop defers decisions until the prior has the evidence (``sampler.loop``:
+The loop defers decisions until the prior has the evidence (``sampler.core.loop``:
 breadth first, and a stop is final only once no verdict is still to come), so
 each is priced on every task's earlier waves rather than on whichever finished
 first.
@@ -52,7 +52,7 @@ from enum import StrEnum
 
 from sampler.config import BudgetConfig, BudgetPolicy, EscalationConfig, TierPrice
 from sampler.config import Prior
-from sampler.prior import fit_prior
+from sampler.policy.prior import fit_prior
 
 
 class Action(StrEnum):

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, MutableMapping, Sequence
 from typing import Any
 
-from sampler.records import CHEAP, SampleRecord
+from sampler.storage.records import CHEAP, SampleRecord
 from tasks.types import Task
 from verifiers import agreement
 from verifiers.outputs import Behaviour, Collector

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from sampler.records import (
+from sampler.storage.records import (
     SampleRecord,
     TaskResult,
     result_from_dict,
@@ -104,6 +104,17 @@ def read_results(path: Path) -> dict[str, TaskResult]:
         result = result_from_dict(obj, where)
         results[result.task_id] = result
     return results
+
+
+def load_samples(path: Path) -> dict[str, dict[str, SampleRecord]]:
+    """Samples by task and candidate id; later lines supersede earlier ones."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    samples: dict[str, dict[str, SampleRecord]] = {}
+    for where, obj in read_records(path):
+        sample = sample_from_dict(obj, where)
+        samples.setdefault(sample.task_id, {})[sample.candidate_id] = sample
+    return samples
 
 
 class RunStore:
