@@ -46,6 +46,7 @@ from typing import Any, Protocol
 from tasks.errors import ConfigError, InfrastructureError
 from tasks.types import Task
 from verifiers import strategies
+from verifiers.harness.source import harness_source
 from verifiers.sandbox import JobReport, SandboxLimits, SandboxPool
 from verifiers.types import Candidate, Status
 
@@ -314,117 +315,11 @@ _STOPS = ("", "t", "c", "e")
 
 # --------------------------------------------------------------------------- the generated check
 
-_COLLECT = '''
-import copy as _bestofn_copy
-import hashlib as _bestofn_hashlib
-import json as _bestofn_json
-import signal as _bestofn_signal
-import time as _bestofn_time
-
-_BESTOFN_INPUTS = [
-{inputs}]
-_BESTOFN_PER_CALL = {per_call}
-_BESTOFN_VALUE_CHARS = {value_chars}
-_BESTOFN_CALLING = [False]
-
-
-class _BestofnSlow(BaseException):
-    pass
-
-
-def _bestofn_alarm(signum, frame):
-    # Only inside a call: an alarm that lands just after the call returned is spent.
-    if _BESTOFN_CALLING[0]:
-        raise _BestofnSlow()
-
-
-def _bestofn_text(tree):
-    return _bestofn_json.dumps(tree, separators=(",", ":"))
-
-
-def _bestofn_tree(x):
-    t = type(x)
-    if x is None or t is bool or t is str or t is float:
-        return x
-    if t is int:
-        return x if -(1 << 63) < x < (1 << 63) else {{"i": format(x, "x")}}
-    if t is list:
-        return {{"l": [_bestofn_tree(v) for v in x]}}
-    if t is tuple:
-        return {{"t": [_bestofn_tree(v) for v in x]}}
-    if t is set or t is frozenset:
-        return {{"s": sorted(_bestofn_text(_bestofn_tree(v)) for v in x)}}
-    if t is dict:
-        items = [[_bestofn_text(_bestofn_tree(k)), _bestofn_tree(v)] for k, v in x.items()]
-        return {{"d": sorted(items, key=lambda kv: kv[0])}}
-    if t is bytes:
-        return {{"b": x.hex()}}
-    return {{"?": t.__name__}}
-
-
-def _bestofn_entry(value):
-    try:
-        tree = _bestofn_tree(value)
-        text = _bestofn_text(tree)
-    except (RecursionError, ValueError):
-        return ["h", "unencodable"]
-    if len(text) > _BESTOFN_VALUE_CHARS:
-        return ["h", _bestofn_hashlib.sha256(text.encode()).hexdigest()[:32]]
-    return ["v", tree]
-
-
-def _bestofn_call(candidate, args):
-    _BESTOFN_CALLING[0] = True
-    _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, _BESTOFN_PER_CALL)
-    try:
-        return candidate(*args)
-    finally:
-        _BESTOFN_CALLING[0] = False
-
-
-def check(candidate):
-    # The job's own deadline alarm is put back afterwards, with the time it had left.
-    left, interval = _bestofn_signal.getitimer(_bestofn_signal.ITIMER_REAL)
-    deadline = _bestofn_time.monotonic() + left
-    previous = _bestofn_signal.signal(_bestofn_signal.SIGALRM, _bestofn_alarm)
-    out = []
-    stop = ""
-    try:
-        for args in _BESTOFN_INPUTS:
-            try:
-                value = _bestofn_call(candidate, _bestofn_copy.deepcopy(args))
-            except _BestofnSlow:
-                stop = "t"
-                break
-            except Exception as exc:
-                out.append(["x", type(exc).__name__])
-                continue
-            except BaseException as exc:
-                if type(exc).__name__ != "CandidateFault":
-                    raise  # the job's deadline, say: not the candidate's output
-                # The channel is done with this candidate. An exception class of its own
-                # ends the channel too, but it is an exception all the same.
-                text = str(exc)
-                if text.startswith("the candidate raised "):
-                    out.append(["x", text[21:].split(":", 1)[0]])
-                    stop = "e"
-                else:
-                    stop = "c"
-                break
-            out.append(_bestofn_entry(value))
-    finally:
-        _BESTOFN_CALLING[0] = False
-        _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, 0)
-        _bestofn_signal.signal(_bestofn_signal.SIGALRM, previous)
-        if left > 0:
-            _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL,
-                                      max(deadline - _bestofn_time.monotonic(), 0.001), interval)
-    return _bestofn_json.dumps({{"o": out, "stop": stop}}, separators=(",", ":"))
-'''
-
 
 def collect_test_source(calls: Sequence[tuple[Any, ...]], config: OutputsConfig) -> str:
-    """The generated ``check(candidate)``: every call in order, its outputs returned as JSON text."""
-    rows = "".join(f"    {args!r},\n" for args in calls)
-    return _COLLECT.format(inputs=rows, per_call=repr(float(config.per_call_seconds)),
-                           value_chars=config.value_chars)
+    """The generated ``check(candidate)`` (``verifiers.harness.collect_outputs``): every
+    call in order, its outputs returned as JSON text."""
+    values = {"_BESTOFN_INPUTS": "[\n" + "".join(f"    {args!r},\n" for args in calls) + "]",
+              "_BESTOFN_PER_CALL": repr(float(config.per_call_seconds)),
+              "_BESTOFN_VALUE_CHARS": repr(int(config.value_chars))}
+    return harness_source("collect_outputs", values, "_bestofn_collect")

@@ -65,6 +65,7 @@ from tasks.errors import ConfigError
 from tasks.program import reference_program
 from tasks.types import Task
 from verifiers import strategies
+from verifiers.harness.source import harness_source
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.timeouts import CALIBRATION_WALL_SECONDS, CEILING_SECONDS, FACTOR, FLOOR_SECONDS
 from verifiers.types import Candidate, Status, Verdict, truncate
@@ -336,221 +337,27 @@ def _discards(probe: Probe) -> str:
 
 # --------------------------------------------------------------------------- generated tests
 
-_COMMON = '''
-import copy as _bestofn_copy
-import math as _bestofn_math
 
-_BESTOFN_REFERENCE = {reference}
-_BESTOFN_ENTRY = {entry}
-_BESTOFN_NONE_OK = {none_ok}
-_BESTOFN_INPUTS = [
-{inputs}]
-
-
-def _bestofn_same(a, b):
-    if type(a) is not type(b):
-        return False
-    if type(a) is float:
-        if a != a or b != b:
-            return a != a and b != b
-        return _bestofn_math.isclose(a, b, rel_tol=1e-06, abs_tol=1e-09)
-    if type(a) is list or type(a) is tuple:
-        return len(a) == len(b) and all(_bestofn_same(x, y) for x, y in zip(a, b))
-    if type(a) is set or type(a) is frozenset:
-        return len(a) == len(b) and {{_bestofn_typed(x) for x in a}} == {{_bestofn_typed(x) for x in b}}
-    if type(a) is dict:
-        if len(a) != len(b):
-            return False
-        keys_b = {{(type(k), k): k for k in b}}
-        for k, v in a.items():
-            if (type(k), k) not in keys_b or not _bestofn_same(v, b[k]):
-                return False
-        return True
-    return a == b
-
-
-def _bestofn_typed(x):
-    """A set element with its type, recursively: {{1.0}} is not {{1}}, though they compare equal."""
-    t = type(x)
-    if t is tuple:
-        return (t.__name__, tuple(_bestofn_typed(v) for v in x))
-    if t is frozenset:
-        return (t.__name__, frozenset(_bestofn_typed(v) for v in x))
-    return (t.__name__, x)
-
-
-def _bestofn_plain(x, depth=0):
-    t = type(x)
-    if depth > 50:
-        return False
-    if x is None or t is bool or t is int or t is str or t is bytes:
-        return True
-    if t is float:
-        return _bestofn_math.isfinite(x)
-    if t is list or t is tuple or t is set or t is frozenset:
-        return all(_bestofn_plain(v, depth + 1) for v in x)
-    if t is dict:
-        return all(_bestofn_plain(k, depth + 1) and _bestofn_plain(v, depth + 1) for k, v in x.items())
-    return False
-
-
-def _bestofn_reference():
-    namespace = {{"__name__": "__bestofn_reference__"}}
-    exec(compile(_BESTOFN_REFERENCE, "<reference>", "exec"), namespace)
-    function = namespace[_BESTOFN_ENTRY]
-
-    def reference(*args):
-        result = function(*args)
-        if result is None and not _BESTOFN_NONE_OK:
-            raise ValueError("the reference returned None for a non-Optional result: outside its domain")
-        return result
-
-    return reference
-'''
-
-_CHECK = '''
-
-def _bestofn_short(value, limit):
-    try:
-        text = repr(value)
-    except Exception:
-        text = "<unprintable>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def check(candidate):
-    reference = _bestofn_reference()
-    agreed = 0
-    for args in _BESTOFN_INPUTS:
-        try:
-            expected = reference(*_bestofn_copy.deepcopy(args))
-        except Exception:
-            continue
-        try:
-            got = candidate(*_bestofn_copy.deepcopy(args))
-        except Exception as exc:
-            got_text = "raised " + type(exc).__name__ + ": " + _bestofn_short(str(exc), 40)
-        else:
-            if _bestofn_same(expected, got):
-                agreed += 1
-                continue
-            got_text = _bestofn_short(got, 60)
-        call = _BESTOFN_ENTRY + "(" + ", ".join(_bestofn_short(a, 100) for a in args) + ")"
-        call = call if len(call) <= 120 else call[:117] + "..."
-        m = ("bestofn-counterexample: " + call + " expected "
-             + _bestofn_short(expected, 60) + ", got " + got_text + " (after " + str(agreed) + " agreeing)")
-        raise AssertionError(m)
-'''
-
-_PROBE = '''
-import signal as _bestofn_signal
-import time as _bestofn_time
-
-
-class _BestofnSlow(BaseException):
-    pass
-
-
-def _bestofn_alarm(signum, frame):
-    raise _BestofnSlow()
-
-
-def _bestofn_reorderings(args):
-    """The arguments with one list argument rotated by one, then reversed (when that changes it)."""
-    out = []
-    for i, arg in enumerate(args):
-        if type(arg) is list and len(arg) >= 2:
-            for moved in (arg[1:] + arg[:1], arg[::-1]):
-                if moved != arg:
-                    out.append(tuple(args[:i]) + (moved,) + tuple(args[i + 1:]))
-    return out
-
-
-def _bestofn_call(reference, args, per_call):
-    """The reference on a copy of ``args``, under the alarm (_BestofnSlow past ``per_call`` s)."""
-    try:
-        _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, per_call)
-        return reference(*_bestofn_copy.deepcopy(args))
-    finally:
-        _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, 0)
-
-
-def _bestofn_order_sensitive(reference, args, expected, per_call):
-    """None when no argument is a list; else whether reordering a list changes the answer."""
-    others = _bestofn_reorderings(args)
-    if not others:
-        return None
-    for other in others:
-        try:
-            again = _bestofn_call(reference, other, per_call)
-        except BaseException:
-            return True
-        if not _bestofn_same(expected, again):
-            return True
-    return False
-
-
-def check(candidate):
-    reference = _bestofn_reference()
-    raised = slow = unplain = unstable = usable = sensitive = examples = examples_sensitive = 0
-    spent = 0.0
-    _bestofn_signal.signal(_bestofn_signal.SIGALRM, _bestofn_alarm)
-    for index, args in enumerate(_BESTOFN_INPUTS):
-        start = _bestofn_time.perf_counter()
-        try:
-            expected = _bestofn_call(reference, args, {per_call})
-        except _BestofnSlow:
-            slow += 1
-            continue
-        except Exception:
-            raised += 1
-            continue
-        if not _bestofn_plain(expected):
-            unplain += 1
-            continue
-        try:
-            got = candidate(*_bestofn_copy.deepcopy(args))
-        except Exception:
-            unstable += 1
-            continue
-        if not _bestofn_same(expected, got):
-            unstable += 1
-            continue
-        usable |= 1 << index
-        spent += _bestofn_time.perf_counter() - start
-        if _bestofn_order_sensitive(reference, args, expected, {per_call}):
-            sensitive |= 1 << index
-    for args in _BESTOFN_EXAMPLES:
-        try:
-            expected = _bestofn_call(reference, args, {per_call})
-        except BaseException:
-            continue
-        order = _bestofn_order_sensitive(reference, args, expected, {per_call})
-        if order is not None:
-            examples += 1
-            examples_sensitive += int(order)
-    m = ("bestofn-probe raised=%d slow=%d unplain=%d unstable=%d seconds=%.4f usable=%x sensitive=%x"
-         " examples=%d examples_sensitive=%d") % (
-        raised, slow, unplain, unstable, spent, usable, sensitive, examples, examples_sensitive)
-    raise AssertionError(m)
-'''
-
-
-def _common(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]]) -> str:
-    rows = "".join(f"    {args!r},\n" for args in inputs)
-    none_ok = strategies.admits_none(task)
-    return _COMMON.format(reference=repr(reference), entry=repr(task.entry_point), inputs=rows, none_ok=none_ok)
+def _values(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]],
+            examples: Sequence[tuple[Any, ...]] = (), per_call: float = 0.0) -> dict[str, str]:
+    """The parameters of ``verifiers.harness.property_check`` for ``task``, as source."""
+    return {
+        "_BESTOFN_REFERENCE": repr(reference),
+        "_BESTOFN_ENTRY": repr(task.entry_point),
+        "_BESTOFN_NONE_OK": repr(strategies.admits_none(task)),
+        "_BESTOFN_INPUTS": "[\n" + "".join(f"    {args!r},\n" for args in inputs) + "]",
+        "_BESTOFN_EXAMPLES": "[\n" + "".join(f"    {args!r},\n" for args in examples) + "]",
+        "_BESTOFN_PER_CALL": repr(float(per_call)),
+    }
 
 
 def check_test_source(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]]) -> str:
     """The generated ``check(candidate)``: candidate vs reference on every input, in order."""
-    return _common(task, reference, inputs) + _CHECK
+    return harness_source("property_check", _values(task, reference, inputs), "_bestofn_check_against_reference")
 
 
 def probe_test_source(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]], per_call: float) -> str:
     """The generated probe: always fails, with what the reference made of each input in its message."""
     examples = [args for args in strategies.observed_calls(task, len(inputs[0]))
                 if strategies.is_plain(args)] if inputs else []
-    rows = "".join(f"    {args!r},\n" for args in examples)
-    return (_common(task, reference, inputs) + f"\n_BESTOFN_EXAMPLES = [\n{rows}]\n"
-            + _PROBE.replace("{per_call}", repr(float(per_call))))
+    return harness_source("property_check", _values(task, reference, inputs, examples, per_call), "_bestofn_probe")

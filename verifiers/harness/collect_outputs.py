@@ -1,0 +1,119 @@
+"""The output collector's test (``verifiers.outputs``): every call in order, each on a
+deep copy of its arguments under a per-call alarm, and what the candidate made of
+it returned as JSON text. Run in the sandbox's test server; stdlib only. Names carry
+a ``_bestofn`` prefix: they share a namespace with the task's prompt."""
+
+from __future__ import annotations
+
+import copy as _bestofn_copy
+import hashlib as _bestofn_hashlib
+import json as _bestofn_json
+import signal as _bestofn_signal
+import time as _bestofn_time
+import typing as _bestofn_typing
+
+if _bestofn_typing.TYPE_CHECKING:  # for mypy only: at run time these names would land in the prompt's namespace
+    from collections.abc import Callable
+    from types import FrameType
+    from typing import Any
+
+# bestofn: parameters
+_BESTOFN_INPUTS: list[tuple[Any, ...]] = []
+_BESTOFN_PER_CALL: float = 0.0
+_BESTOFN_VALUE_CHARS: int = 0
+# bestofn: end of parameters
+_BESTOFN_CALLING = [False]
+
+
+class _BestofnSlow(BaseException):
+    pass
+
+
+def _bestofn_alarm(signum: int, frame: FrameType | None) -> None:
+    # Only inside a call: an alarm that lands just after the call returned is spent.
+    if _BESTOFN_CALLING[0]:
+        raise _BestofnSlow()
+
+
+def _bestofn_text(tree: Any) -> str:
+    return _bestofn_json.dumps(tree, separators=(",", ":"))
+
+
+def _bestofn_tree(x: Any) -> Any:
+    t = type(x)
+    if x is None or t is bool or t is str or t is float:
+        return x
+    if t is int:
+        return x if -(1 << 63) < x < (1 << 63) else {"i": format(x, "x")}
+    if t is list:
+        return {"l": [_bestofn_tree(v) for v in x]}
+    if t is tuple:
+        return {"t": [_bestofn_tree(v) for v in x]}
+    if t is set or t is frozenset:
+        return {"s": sorted(_bestofn_text(_bestofn_tree(v)) for v in x)}
+    if t is dict:
+        items = [[_bestofn_text(_bestofn_tree(k)), _bestofn_tree(v)] for k, v in x.items()]
+        return {"d": sorted(items, key=lambda kv: kv[0])}
+    if t is bytes:
+        return {"b": x.hex()}
+    return {"?": t.__name__}
+
+
+def _bestofn_entry(value: Any) -> list[Any]:
+    try:
+        tree = _bestofn_tree(value)
+        text = _bestofn_text(tree)
+    except (RecursionError, ValueError):
+        return ["h", "unencodable"]
+    if len(text) > _BESTOFN_VALUE_CHARS:
+        return ["h", _bestofn_hashlib.sha256(text.encode()).hexdigest()[:32]]
+    return ["v", tree]
+
+
+def _bestofn_call(candidate: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    _BESTOFN_CALLING[0] = True
+    _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, _BESTOFN_PER_CALL)
+    try:
+        return candidate(*args)
+    finally:
+        _BESTOFN_CALLING[0] = False
+
+
+def _bestofn_collect(candidate: Callable[..., Any]) -> str:
+    # The job's own deadline alarm is put back afterwards, with the time it had left.
+    left, interval = _bestofn_signal.getitimer(_bestofn_signal.ITIMER_REAL)
+    deadline = _bestofn_time.monotonic() + left
+    previous = _bestofn_signal.signal(_bestofn_signal.SIGALRM, _bestofn_alarm)
+    out: list[list[Any]] = []
+    stop = ""
+    try:
+        for args in _BESTOFN_INPUTS:
+            try:
+                value = _bestofn_call(candidate, _bestofn_copy.deepcopy(args))
+            except _BestofnSlow:
+                stop = "t"
+                break
+            except Exception as exc:
+                out.append(["x", type(exc).__name__])
+                continue
+            except BaseException as exc:
+                if type(exc).__name__ != "CandidateFault":
+                    raise  # the job's deadline, say: not the candidate's output
+                # The channel is done with this candidate. An exception class of its own
+                # ends the channel too, but it is an exception all the same.
+                text = str(exc)
+                if text.startswith("the candidate raised "):
+                    out.append(["x", text[21:].split(":", 1)[0]])
+                    stop = "e"
+                else:
+                    stop = "c"
+                break
+            out.append(_bestofn_entry(value))
+    finally:
+        _BESTOFN_CALLING[0] = False
+        _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, 0)
+        _bestofn_signal.signal(_bestofn_signal.SIGALRM, previous)
+        if left > 0:
+            _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL,
+                                      max(deadline - _bestofn_time.monotonic(), 0.001), interval)
+    return _bestofn_json.dumps({"o": out, "stop": stop}, separators=(",", ":"))

@@ -1,0 +1,218 @@
+"""The property check's tests: a candidate against the task's reference on generated
+inputs (``check_against_reference``), and the probe that learns what the reference
+makes of those inputs first (``probe``). Run in the sandbox's test server
+(``verifiers.properties``); stdlib only. Names carry a ``_bestofn`` prefix: they share
+a namespace with the task's prompt."""
+
+from __future__ import annotations
+
+import copy as _bestofn_copy
+import math as _bestofn_math
+import signal as _bestofn_signal
+import time as _bestofn_time
+import typing as _bestofn_typing
+
+if _bestofn_typing.TYPE_CHECKING:  # for mypy only: at run time these names would land in the prompt's namespace
+    from collections.abc import Callable
+    from types import FrameType
+    from typing import Any
+
+# bestofn: parameters
+_BESTOFN_REFERENCE: str = ""
+_BESTOFN_ENTRY: str = ""
+_BESTOFN_NONE_OK: bool = False
+_BESTOFN_INPUTS: list[tuple[Any, ...]] = []
+_BESTOFN_EXAMPLES: list[tuple[Any, ...]] = []
+_BESTOFN_PER_CALL: float = 0.0
+# bestofn: end of parameters
+
+
+def _bestofn_same(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    if type(a) is float:
+        if a != a or b != b:
+            return bool(a != a and b != b)
+        return _bestofn_math.isclose(a, b, rel_tol=1e-06, abs_tol=1e-09)
+    if type(a) is list or type(a) is tuple:
+        return len(a) == len(b) and all(_bestofn_same(x, y) for x, y in zip(a, b))
+    if type(a) is set or type(a) is frozenset:
+        return len(a) == len(b) and {_bestofn_typed(x) for x in a} == {_bestofn_typed(x) for x in b}
+    if type(a) is dict:
+        if len(a) != len(b):
+            return False
+        keys_b = {(type(k), k): k for k in b}
+        for k, v in a.items():
+            if (type(k), k) not in keys_b or not _bestofn_same(v, b[k]):
+                return False
+        return True
+    return bool(a == b)
+
+
+def _bestofn_typed(x: Any) -> Any:
+    """A set element with its type, recursively: {1.0} is not {1}, though they compare equal."""
+    t = type(x)
+    if t is tuple:
+        return (t.__name__, tuple(_bestofn_typed(v) for v in x))
+    if t is frozenset:
+        return (t.__name__, frozenset(_bestofn_typed(v) for v in x))
+    return (t.__name__, x)
+
+
+def _bestofn_plain(x: Any, depth: int = 0) -> bool:
+    t = type(x)
+    if depth > 50:
+        return False
+    if x is None or t is bool or t is int or t is str or t is bytes:
+        return True
+    if t is float:
+        return _bestofn_math.isfinite(x)
+    if t is list or t is tuple or t is set or t is frozenset:
+        return all(_bestofn_plain(v, depth + 1) for v in x)
+    if t is dict:
+        return all(_bestofn_plain(k, depth + 1) and _bestofn_plain(v, depth + 1) for k, v in x.items())
+    return False
+
+
+def _bestofn_reference() -> Callable[..., Any]:
+    namespace: dict[str, Any] = {"__name__": "__bestofn_reference__"}
+    exec(compile(_BESTOFN_REFERENCE, "<reference>", "exec"), namespace)  # noqa: S102 - the task's own reference
+    function = namespace[_BESTOFN_ENTRY]
+
+    def reference(*args: Any) -> Any:
+        result = function(*args)
+        if result is None and not _BESTOFN_NONE_OK:
+            raise ValueError("the reference returned None for a non-Optional result: outside its domain")
+        return result
+
+    return reference
+
+
+# --------------------------------------------------------------------------- the check
+
+
+def _bestofn_short(value: Any, limit: int) -> str:
+    try:
+        text = repr(value)
+    except Exception:
+        text = "<unprintable>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _bestofn_check_against_reference(candidate: Callable[..., Any]) -> None:
+    """Fails on the first input where the candidate's answer differs from the reference's."""
+    reference = _bestofn_reference()
+    agreed = 0
+    for args in _BESTOFN_INPUTS:
+        try:
+            expected = reference(*_bestofn_copy.deepcopy(args))
+        except Exception:
+            continue
+        try:
+            got = candidate(*_bestofn_copy.deepcopy(args))
+        except Exception as exc:
+            got_text = "raised " + type(exc).__name__ + ": " + _bestofn_short(str(exc), 40)
+        else:
+            if _bestofn_same(expected, got):
+                agreed += 1
+                continue
+            got_text = _bestofn_short(got, 60)
+        call = _BESTOFN_ENTRY + "(" + ", ".join(_bestofn_short(a, 100) for a in args) + ")"
+        call = call if len(call) <= 120 else call[:117] + "..."
+        m = ("bestofn-counterexample: " + call + " expected "
+             + _bestofn_short(expected, 60) + ", got " + got_text + " (after " + str(agreed) + " agreeing)")
+        raise AssertionError(m)
+
+
+# --------------------------------------------------------------------------- the probe
+
+
+class _BestofnSlow(BaseException):
+    pass
+
+
+def _bestofn_alarm(signum: int, frame: FrameType | None) -> None:
+    raise _BestofnSlow()
+
+
+def _bestofn_reorderings(args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """The arguments with one list argument rotated by one, then reversed (when that changes it)."""
+    out = []
+    for i, arg in enumerate(args):
+        if type(arg) is list and len(arg) >= 2:
+            for moved in (arg[1:] + arg[:1], arg[::-1]):
+                if moved != arg:
+                    out.append(tuple(args[:i]) + (moved,) + tuple(args[i + 1:]))
+    return out
+
+
+def _bestofn_call(reference: Callable[..., Any], args: tuple[Any, ...], per_call: float) -> Any:
+    """The reference on a copy of ``args``, under the alarm (_BestofnSlow past ``per_call`` s)."""
+    try:
+        _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, per_call)
+        return reference(*_bestofn_copy.deepcopy(args))
+    finally:
+        _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, 0)
+
+
+def _bestofn_order_sensitive(reference: Callable[..., Any], args: tuple[Any, ...], expected: Any,
+                             per_call: float) -> bool | None:
+    """None when no argument is a list; else whether reordering a list changes the answer."""
+    others = _bestofn_reorderings(args)
+    if not others:
+        return None
+    for other in others:
+        try:
+            again = _bestofn_call(reference, other, per_call)
+        except BaseException:
+            return True
+        if not _bestofn_same(expected, again):
+            return True
+    return False
+
+
+def _bestofn_probe(candidate: Callable[..., Any]) -> None:
+    """Always fails, with what the reference made of each input in its message (the
+    reference run as the candidate too: it must agree with itself across processes)."""
+    reference = _bestofn_reference()
+    raised = slow = unplain = unstable = usable = sensitive = examples = examples_sensitive = 0
+    spent = 0.0
+    _bestofn_signal.signal(_bestofn_signal.SIGALRM, _bestofn_alarm)
+    for index, args in enumerate(_BESTOFN_INPUTS):
+        start = _bestofn_time.perf_counter()
+        try:
+            expected = _bestofn_call(reference, args, _BESTOFN_PER_CALL)
+        except _BestofnSlow:
+            slow += 1
+            continue
+        except Exception:
+            raised += 1
+            continue
+        if not _bestofn_plain(expected):
+            unplain += 1
+            continue
+        try:
+            got = candidate(*_bestofn_copy.deepcopy(args))
+        except Exception:
+            unstable += 1
+            continue
+        if not _bestofn_same(expected, got):
+            unstable += 1
+            continue
+        usable |= 1 << index
+        spent += _bestofn_time.perf_counter() - start
+        if _bestofn_order_sensitive(reference, args, expected, _BESTOFN_PER_CALL):
+            sensitive |= 1 << index
+    for args in _BESTOFN_EXAMPLES:
+        try:
+            expected = _bestofn_call(reference, args, _BESTOFN_PER_CALL)
+        except BaseException:
+            continue
+        order = _bestofn_order_sensitive(reference, args, expected, _BESTOFN_PER_CALL)
+        if order is not None:
+            examples += 1
+            examples_sensitive += int(order)
+    m = ("bestofn-probe raised=%d slow=%d unplain=%d unstable=%d seconds=%.4f usable=%x sensitive=%x"
+         " examples=%d examples_sensitive=%d") % (
+        raised, slow, unplain, unstable, spent, usable, sensitive, examples, examples_sensitive)
+    raise AssertionError(m)
