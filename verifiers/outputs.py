@@ -47,6 +47,7 @@ from tasks.errors import ConfigError, InfrastructureError
 from tasks.types import Task
 from verifiers import strategies
 from verifiers.harness.source import harness_source
+from verifiers.input_generation import generate_inputs
 from verifiers.sandbox import JobReport, SandboxLimits, SandboxPool
 from verifiers.types import Candidate, Status
 
@@ -133,7 +134,7 @@ def task_inputs(task: Task, config: OutputsConfig) -> Inputs:
     plan = strategies.plan_inputs(task, pinned=False)
     if plan.applicable and config.inputs:
         seed = strategies.task_seed(task.task_id, config.salt)
-        generated = strategies.generate_inputs(plan.shapes, config.inputs, seed)
+        generated = generate_inputs(plan.shapes, config.inputs, seed)
     unique: dict[str, tuple[Any, ...]] = {}
     for call in examples:
         unique.setdefault(repr(call), call)

@@ -66,6 +66,7 @@ from tasks.program import reference_program
 from tasks.types import Task
 from verifiers import strategies
 from verifiers.harness.source import harness_source
+from verifiers.input_generation import generate_inputs
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.timeouts import CALIBRATION_WALL_SECONDS, CEILING_SECONDS, FACTOR, FLOOR_SECONDS
 from verifiers.types import Candidate, Status, Verdict, truncate
@@ -189,7 +190,7 @@ class PropertyVerifier:
         if not shapes.applicable:
             return PropertyPlan(task.task_id, (), shapes.reason)
         seed = strategies.task_seed(task.task_id, self.config.salt)
-        inputs = strategies.generate_inputs(shapes.shapes, self.config.examples, seed)
+        inputs = generate_inputs(shapes.shapes, self.config.examples, seed)
         if not inputs:
             return PropertyPlan(task.task_id, (), "no inputs could be generated")
         return PropertyPlan(task.task_id, tuple(inputs))

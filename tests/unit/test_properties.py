@@ -12,7 +12,7 @@ import pytest
 from tasks.errors import ConfigError
 from tasks.program import reference_program
 from tasks.types import Task
-from verifiers import strategies
+from verifiers import input_generation, strategies
 from verifiers.properties import PropertyConfig, PropertyVerifier
 from verifiers.sandbox import SandboxPool
 from verifiers.types import Candidate, Status
@@ -97,9 +97,9 @@ def test_verdicts_are_deterministic() -> None:
 
 def test_generation_is_seeded_and_ordered_small_first() -> None:
     shapes = strategies.plan_inputs(HALF).shapes
-    a = strategies.generate_inputs(shapes, 50, strategies.task_seed("x"))
-    b = strategies.generate_inputs(shapes, 50, strategies.task_seed("x"))
-    c = strategies.generate_inputs(shapes, 50, strategies.task_seed("y"))
+    a = input_generation.generate_inputs(shapes, 50, strategies.task_seed("x"))
+    b = input_generation.generate_inputs(shapes, 50, strategies.task_seed("x"))
+    c = input_generation.generate_inputs(shapes, 50, strategies.task_seed("y"))
     assert a == b and a != c
     assert [len(repr(x)) for x in a] == sorted(len(repr(x)) for x in a)
 
@@ -186,9 +186,9 @@ def test_generation_leaves_no_scratch_files_in_the_working_directory(tmp_path: P
     import sys
 
     root = Path(__file__).resolve().parents[2]
-    code = ("from verifiers import strategies\n"
+    code = ("from verifiers import input_generation, strategies\n"
             "shape = strategies.Shape('str', alphabet='ab\\u00e9', min_size=0, max_size=5)\n"
-            "print(len(strategies.generate_inputs([shape], 20, 1)))\n")
+            "print(len(input_generation.generate_inputs([shape], 20, 1)))\n")
     env = {**os.environ, "PYTHONPATH": str(root), "BESTOFN_CACHE": str(tmp_path / "cache")}
     env.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
     work = tmp_path / "work"
