@@ -28,7 +28,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cluster.engines import EngineResources, EngineSpec, RayEnginePool
+from cluster.engine_host import EngineResources, EngineSpec
+from cluster.engines import RayEnginePool
 from sampler.backends.base import Completion, Generation
 from sampler.backends.replay import ReplayBackend
 from sampler.config import SampleConfig

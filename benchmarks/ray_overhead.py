@@ -34,7 +34,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cluster.engines import EngineResources, EngineSpec, RayEnginePool
+from cluster.engine_host import EngineResources, EngineSpec
+from cluster.engines import RayEnginePool
 from sampler.backends.base import StreamingBackend
 from sampler.backends.replay import ReplayBackend
 from sampler.config import EngineConfig, SampleConfig

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from cluster._ray import import_ray
-from cluster.engines import EngineResources, EngineSpec, RayEnginePool
+from cluster.engine_host import EngineResources, EngineSpec
+from cluster.engines import RayEnginePool
 from cluster.verifiers import RayVerifierPool, VerifierResources, VerifierSpec
 from sampler.backends.base import StreamingBackend
 from sampler.config import EngineConfig

@@ -10,7 +10,8 @@ import functools
 import sys
 from pathlib import Path
 
-from cluster.engines import EngineResources, EngineSpec, RayEnginePool
+from cluster.engine_host import EngineResources, EngineSpec
+from cluster.engines import RayEnginePool
 from cluster.runtime import connect
 from cluster.verifiers import RayVerifierPool, VerifierResources, VerifierSpec
 from sampler.config import SampleConfig

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cluster.engines import EngineHost, EngineResources, EngineSpec
+from cluster.engine_host import EngineHost, EngineResources, EngineSpec
 from cluster.runtime import ClusterPlan, plan
 from sampler.backends.replay import ReplayBackend
 from sampler.cli import ClusterOptions

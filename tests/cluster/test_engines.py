@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from cluster.engines import EngineResources, EngineSpec, RayEnginePool
+from cluster.engine_host import EngineResources, EngineSpec
+from cluster.engines import RayEnginePool
 from sampler.backends.base import Generation
 from tests.cluster.conftest import SIMULATED_GPUS
 from tests.cluster.fakes import request

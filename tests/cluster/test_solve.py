@@ -12,7 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cluster.engines import EngineResources, EngineSpec, RayEnginePool
+from cluster.engine_host import EngineResources, EngineSpec
+from cluster.engines import RayEnginePool
 from cluster.verifiers import RayVerifierPool, VerifierResources, VerifierSpec
 from sampler.config import SampleConfig
 from sampler.core.api import solve

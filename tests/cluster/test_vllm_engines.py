@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from cluster.engines import EngineResources, EngineSpec, RayEnginePool
+from cluster.engine_host import EngineResources, EngineSpec
+from cluster.engines import RayEnginePool
 from cluster.verifiers import RayVerifierPool, VerifierResources, VerifierSpec
 from sampler.config import EngineConfig, SampleConfig
 from sampler.core.api import solve
