@@ -45,8 +45,6 @@ from verifiers.channel import COMPILE_ERRORS, compile_candidate
 from verifiers.types import Candidate, Status, Verdict, Verifier, truncate
 from verifiers.unit_tests import UnitTestVerifier
 
-STAGE_ORDER: tuple[str, ...] = ("syntax", "mypy", "tests", "properties")
-"""Cheapest first."""
 
 
 class SyntaxVerifier:
@@ -86,6 +84,51 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class StageOptions:
+    """What a stage builder gets: the sandbox pool the stages share (None when no chosen
+    stage needs one) and the pipeline's per-stage settings."""
+
+    pool: SandboxPool | None
+    typecheck: TypeCheckConfig | None = None
+    properties: PropertyConfig | None = None
+    limits: SandboxLimits | None = None
+
+
+StageBuilder = Callable[[StageOptions], tuple[Stage, _Closeable]]
+"""Builds a stage and what the pipeline must close with it."""
+
+
+@dataclass(frozen=True)
+class _Registered:
+    build: StageBuilder
+    sandbox: bool
+
+
+_STAGES: dict[str, _Registered] = {}
+"""Every stage ``make_pipeline`` can build, by name, cheapest first: the order they run in."""
+
+
+def register_stage(name: str, build: StageBuilder, *, sandbox: bool = False, before: str | None = None) -> None:
+    """Make stage ``name`` available to ``--verifiers`` and ``make_pipeline``. It runs
+    after the stages registered so far, or just before stage ``before``; ``sandbox``:
+    it runs candidates, so it needs the shared sandbox pool."""
+    if name in _STAGES:
+        raise ConfigError(f"verifier stage {name!r} is registered already")
+    if before is not None and before not in _STAGES:
+        raise ConfigError(f"cannot place {name!r} before unknown stage {before!r}")
+    entries = list(_STAGES.items())
+    at = len(entries) if before is None else [n for n, _ in entries].index(before)
+    entries.insert(at, (name, _Registered(build, sandbox)))
+    _STAGES.clear()
+    _STAGES.update(entries)
+
+
+def stage_order() -> tuple[str, ...]:
+    """The registered stages, in the order they run (cheapest first)."""
+    return tuple(_STAGES)
+
+
+@dataclass(frozen=True)
 class StageStats:
     """``reached``: candidates that got to the stage; ``ran``: those the verifier itself
     checked (the rest were ``cached``, in the cache or duplicates in the batch, or
@@ -119,8 +162,9 @@ class Pipeline:
         names = [s.name for s in stages]
         if len(set(names)) != len(names):
             raise ConfigError(f"duplicate stage names in {names!r}")
-        rank = {name: i for i, name in enumerate(STAGE_ORDER)}
-        self._stages = tuple(sorted(stages, key=lambda s: rank.get(s.name, len(STAGE_ORDER))))
+        order = stage_order()
+        rank = {name: i for i, name in enumerate(order)}
+        self._stages = tuple(sorted(stages, key=lambda s: rank.get(s.name, len(order))))
         self.cache = cache
         self.sandbox_pool = sandbox_pool
         """The pool its sandbox stages share (None without one): other sandbox work of
@@ -262,15 +306,15 @@ def _digest(value: object) -> str:
 def normalise_stages(names: Sequence[str] | None) -> tuple[str, ...]:
     """Validated stage names in the cheap-first order (all of them for None)."""
     if names is None:
-        return STAGE_ORDER
+        return stage_order()
     if isinstance(names, str):
         raise ConfigError(f"stages must be a list of names, got the string {names!r}")
-    unknown = [n for n in names if n not in STAGE_ORDER]
+    unknown = [n for n in names if n not in _STAGES]
     if unknown:
-        raise UnknownNameError(f"unknown verifier stage {unknown[0]!r} (known: {', '.join(STAGE_ORDER)})")
+        raise UnknownNameError(f"unknown verifier stage {unknown[0]!r} (known: {', '.join(_STAGES)})")
     if not names:
         raise ConfigError("at least one verifier stage is needed")
-    return tuple(n for n in STAGE_ORDER if n in names)
+    return tuple(n for n in _STAGES if n in names)
 
 
 def make_pipeline(
@@ -297,33 +341,53 @@ def make_pipeline(
     built: list[Stage] = []
     try:
         shared = pool
-        if shared is None and ("tests" in names or "properties" in names):
+        if shared is None and any(_STAGES[n].sandbox for n in names):
             shared = SandboxPool(workers=workers, pin=pin)
             owned.append(shared)
+        options = StageOptions(shared, typecheck, properties, limits)
         for name in names:
-            if name == "syntax":
-                compiler = GuardedVerifier(SyntaxVerifier, "syntax")
-                owned.insert(0, compiler)
-                built.append(Stage("syntax", compiler, SyntaxVerifier.version))
-            elif name == "mypy":
-                import mypy.version
-
-                config = typecheck if typecheck is not None else TypeCheckConfig()
-                checker = GuardedVerifier(functools.partial(TypeCheckVerifier, config), "mypy")
-                owned.insert(0, checker)
-                version = f"{mypy.version.__version__}:{_digest(config)}"
-                built.append(Stage("mypy", checker, version))
-            elif name == "tests":
-                tests = UnitTestVerifier(pool=shared, limits=limits)
-                owned.insert(0, tests)
-                built.append(Stage("tests", tests, f"2:{_digest(limits)}", applies=lambda t: bool(t.test.strip())))
-            elif name == "properties":
-                props = PropertyVerifier(pool=shared, config=properties)
-                owned.insert(0, props)
-                built.append(Stage("properties", props, props.version, applies=props.applies))
+            stage, closeable = _STAGES[name].build(options)
+            owned.insert(0, closeable)
+            built.append(stage)
     except BaseException:
         for thing in owned:
             thing.close()
         raise
     chosen = cache if isinstance(cache, VerdictCache) else (VerdictCache() if cache else None)
     return Pipeline(built, cache=chosen, owned=owned, sandbox_pool=shared)
+
+
+# --------------------------------------------------------------------------- the built-in stages
+
+
+def _syntax(options: StageOptions) -> tuple[Stage, _Closeable]:
+    compiler = GuardedVerifier(SyntaxVerifier, "syntax")
+    return Stage("syntax", compiler, SyntaxVerifier.version), compiler
+
+
+def _mypy(options: StageOptions) -> tuple[Stage, _Closeable]:
+    import mypy.version
+
+    config = options.typecheck if options.typecheck is not None else TypeCheckConfig()
+    checker = GuardedVerifier(functools.partial(TypeCheckVerifier, config), "mypy")
+    return Stage("mypy", checker, f"{mypy.version.__version__}:{_digest(config)}"), checker
+
+
+def _tests(options: StageOptions) -> tuple[Stage, _Closeable]:
+    tests = UnitTestVerifier(pool=options.pool, limits=options.limits)
+    stage = Stage("tests", tests, f"2:{_digest(options.limits)}", applies=lambda t: bool(t.test.strip()))
+    return stage, tests
+
+
+def _properties(options: StageOptions) -> tuple[Stage, _Closeable]:
+    props = PropertyVerifier(pool=options.pool, config=options.properties)
+    return Stage("properties", props, props.version, applies=props.applies), props
+
+
+register_stage("syntax", _syntax)
+register_stage("mypy", _mypy)
+register_stage("tests", _tests, sandbox=True)
+register_stage("properties", _properties, sandbox=True)
+
+STAGE_ORDER: tuple[str, ...] = stage_order()
+"""The built-in stages, cheapest first (``stage_order()`` includes any registered later)."""

@@ -562,3 +562,33 @@ def test_a_prefill_is_only_sent_where_the_server_continues_it(fake: FakeOpenAI) 
         continuing.close()
     assert fake.seen[-1].body["messages"][-1] == {"role": "assistant", "content": "```python\ndef f():\n"}
     assert gen.completions[0].text.startswith("```python\ndef f():\n")
+
+
+def test_a_registered_prefix_builds_its_backend_and_checks_its_names() -> None:
+    """Backends for prefixed model names come from a registry: a new scheme is one call."""
+    from sampler.backends import factory
+    from sampler.backends.replay import ReplayBackend
+    from tasks.errors import ConfigError, InputError
+
+    def build(model: str, engine: object, log_dir: object) -> ReplayBackend:
+        return ReplayBackend({}, model=model)
+
+    def check(model: str) -> None:
+        if model == "echo:":
+            raise InputError("echo: needs a name")
+
+    saved = dict(factory._SCHEMES)
+    try:
+        factory.register_backend(factory.BackendScheme("echo:", build, check))
+        backend = factory.make_backend("echo:hello")
+        assert isinstance(backend, ReplayBackend) and backend.model == "echo:hello"
+        factory.check_model_name("echo:hello")
+        with pytest.raises(InputError):
+            factory.check_model_name("echo:")
+        with pytest.raises(ConfigError):
+            factory.register_backend(factory.BackendScheme("echo:", build, check))
+        with pytest.raises(InputError):
+            factory.check_model_name("replay:/nonexistent/script.jsonl")  # the built-in schemes still apply
+    finally:
+        factory._SCHEMES.clear()
+        factory._SCHEMES.update(saved)

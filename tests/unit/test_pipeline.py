@@ -164,3 +164,41 @@ def test_inapplicable_stage_is_skipped(pool: SandboxPool) -> None:
         assert verdict.status is Status.PASSED
         assert "not applicable: properties" in verdict.detail
         assert p.stats()["properties"].skipped == 1
+
+
+def test_a_registered_stage_runs_in_its_place_and_is_known_by_name() -> None:
+    """Stages come from a registry, not an if/elif chain: a new check is one call."""
+    from verifiers import pipeline as pipeline_module
+
+    class Upper:
+        name = "upper"
+
+        def verify(self, task: Task, candidates: Sequence[Candidate]) -> list[Verdict]:
+            return [Verdict(task.task_id, c.candidate_id, self.name,
+                            Status.FAILED if "BAD" in c.source else Status.PASSED) for c in candidates]
+
+        def close(self) -> None:
+            pass
+
+    def build(options: pipeline_module.StageOptions) -> tuple[Stage, Upper]:
+        upper = Upper()
+        return Stage("upper", upper, "1"), upper
+
+    saved = dict(pipeline_module._STAGES)
+    try:
+        pipeline_module.register_stage("upper", build, before="mypy")
+        assert pipeline_module.stage_order() == ("syntax", "upper", "mypy", "tests", "properties")
+        assert normalise_stages(["mypy", "upper"]) == ("upper", "mypy")
+        with pytest.raises(ConfigError):
+            pipeline_module.register_stage("upper", build)
+        pipe = make_pipeline(["syntax", "upper"], cache=False)
+        try:
+            task = Task("t", "def f():\n    pass\n", "f", "")
+            verdicts = pipe.verify(task, [Candidate("t", "a", "X = 1\n"), Candidate("t", "b", "BAD = 1\n")])
+            assert [v.status for v in verdicts] == [Status.PASSED, Status.FAILED]
+            assert [name for name, _ in verdicts[0].stages] == ["syntax", "upper"]
+        finally:
+            pipe.close()
+    finally:
+        pipeline_module._STAGES.clear()
+        pipeline_module._STAGES.update(saved)
