@@ -167,8 +167,8 @@ def main() -> int:
                     tally.wrong[rule] += chosen is not None and not _real_pass(chosen)
     seconds = time.monotonic() - start
     print(f"runs: {', '.join(str(d) for d in args.run_dirs)}: their cheap samples, as drawn (pooled per task "
-          "in run order when several; each run stopped each task at its first sample "
-          "passing every check), judged again without the real tests: the prompt's examples in the sandbox, "
+          "in run order when several; a run that stopped each task at its first sample "
+          "passing every check holds few per task), judged again without the real tests: the prompt's examples in the sandbox, "
           "agreement on each task's example calls plus generated inputs; a pick is right when it passed the "
           f"withheld real tests in the run. {len(tasks)} tasks"
           + (f" (skip {args.skip}, limit {args.limit}{', two samples or more' if args.multi else ''})"
