@@ -1,5 +1,6 @@
-"""What the strong tier is asked: draft from the task and the cheap tier's failures,
-then review and repair its own best failing draft.
+"""What the strong tier is asked: its own greedy answer to the bare task, drafts from
+the task and the cheap tier's failures, then (later rounds) a review and repair of
+its own best failing draft.
 
 Failures are picked by how far a candidate got through the checks (a wrong answer
 on the tests says more than a syntax error), most informative first, one per
