@@ -17,6 +17,7 @@ task's words may rule some of them out (an unbalanced string for a parser of bal
 groups, a tie the task leaves open), so a disagreement there is evidence, not proof."""
 _DISPUTABLE = {Status.FAILED, Status.TIMEOUT, Status.MEMORY}
 
+
 class Tier(StrEnum):
     """Which model drew a sample: the cheap one, or the strong one a task is escalated to."""
 
