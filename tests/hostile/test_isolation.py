@@ -182,3 +182,19 @@ def test_a_candidate_finds_no_earlier_job_in_its_memory(one_slot: SandboxPool) -
                                          Candidate(DOUBLE.task_id, "heap_control", control)])
     assert mine.status is Status.PASSED, mine  # the scan works: it finds the mark in its own memory
     assert read.status is Status.FAILED, read  # passing would mean it found an earlier job's text
+
+
+def test_the_kernels_fork_count_is_not_shown_to_candidates(one_slot: SandboxPool) -> None:
+    """/proc/stat's ``processes`` counts every fork on the machine since boot: a
+    candidate could move it and the next read it (red team). The candidate's /proc
+    shows no such counters."""
+    reader = ("def _forks():\n"
+              "    try:\n"
+              "        with open('/proc/stat') as stat:\n"
+              "            return [line for line in stat if line.startswith(('processes', 'ctxt', 'intr'))]\n"
+              "    except OSError:\n"
+              "        return []\n"
+              "SEEN = _forks()\n"
+              "def double(x):\n    return 2 * x if SEEN else x\n")
+    [read] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "stat_reader", reader)])
+    assert read.status is Status.FAILED, read  # passing would mean it read the global counters

@@ -21,6 +21,7 @@ MS_RDONLY = 1
 MS_NOSUID = 2
 MS_NODEV = 4
 MS_NOEXEC = 8
+MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
 MNT_DETACH = 2
@@ -84,6 +85,11 @@ def own_proc(libc: ctypes.CDLL) -> None:
         raise OSError(ctypes.get_errno(), "make mounts private")
     if int(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)) != 0:
         raise OSError(ctypes.get_errno(), "mount /proc")
+    # /proc/stat is not namespaced: its fork count (``processes``), context switches and
+    # interrupts are the whole machine's, which one candidate can move and the next read
+    # (red team). An empty file stands in for it.
+    if int(libc.mount(b"/dev/null", b"/proc/stat", None, MS_BIND, None)) != 0:
+        raise OSError(ctypes.get_errno(), "hide /proc/stat")
 
 
 class _SockFprog(ctypes.Structure):
