@@ -46,7 +46,7 @@ from typing import Any, Protocol
 from tasks.errors import ConfigError, InfrastructureError
 from tasks.types import Task
 from verifiers import strategies
-from verifiers.harness.source import harness_source
+from verifiers.harness.source import calls_literal, harness_source
 from verifiers.input_generation import generate_inputs
 from verifiers.sandbox import JobReport, SandboxLimits, SandboxPool
 from verifiers.types import Candidate, Status
@@ -320,7 +320,7 @@ _STOPS = ("", "t", "c", "e")
 def collect_test_source(calls: Sequence[tuple[Any, ...]], config: OutputsConfig) -> str:
     """The generated ``check(candidate)`` (``verifiers.harness.collect_outputs``): every
     call in order, its outputs returned as JSON text."""
-    values = {"_BESTOFN_INPUTS": "[\n" + "".join(f"    {args!r},\n" for args in calls) + "]",
+    values = {"_BESTOFN_INPUTS": calls_literal(calls),
               "_BESTOFN_PER_CALL": repr(float(config.per_call_seconds)),
               "_BESTOFN_VALUE_CHARS": repr(int(config.value_chars))}
     return harness_source("collect_outputs", values, "_bestofn_collect")

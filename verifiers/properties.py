@@ -65,7 +65,7 @@ from tasks.errors import ConfigError
 from tasks.program import reference_program
 from tasks.types import Task
 from verifiers import strategies
-from verifiers.harness.source import harness_source
+from verifiers.harness.source import calls_literal, harness_source
 from verifiers.input_generation import generate_inputs
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.timeouts import CALIBRATION_WALL_SECONDS, CEILING_SECONDS, FACTOR, FLOOR_SECONDS
@@ -346,8 +346,8 @@ def _values(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]],
         "_BESTOFN_REFERENCE": repr(reference),
         "_BESTOFN_ENTRY": repr(task.entry_point),
         "_BESTOFN_NONE_OK": repr(strategies.admits_none(task)),
-        "_BESTOFN_INPUTS": "[\n" + "".join(f"    {args!r},\n" for args in inputs) + "]",
-        "_BESTOFN_EXAMPLES": "[\n" + "".join(f"    {args!r},\n" for args in examples) + "]",
+        "_BESTOFN_INPUTS": calls_literal(inputs),
+        "_BESTOFN_EXAMPLES": calls_literal(examples),
         "_BESTOFN_PER_CALL": repr(float(per_call)),
     }
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import json
 import marshal
 import os
 import queue
@@ -28,9 +27,9 @@ from tasks.types import Task
 from verifiers.channel import (
     CODE_ABI,
     COMPILE_ERRORS,
-    MAX_MESSAGE,
     CodecError,
     compile_candidate,
+    frame,
     send_msg,
 )
 from verifiers.sandbox_servers import (
@@ -213,12 +212,10 @@ def _body_file(body: dict[str, str]) -> int:
     """The candidate's text in an anonymous memory file, for the sandbox's forked child
     alone to read: the candidate server only passes the descriptor on, so no job's
     text ever enters the process every later candidate is forked from."""
-    data = json.dumps(body, separators=(",", ":")).encode("ascii")
-    if len(data) > MAX_MESSAGE:
-        raise CodecError("message too large")
+    data = frame(body)  # the codec's own encoding and size limit
     fd = os.memfd_create("bestofn-candidate", os.MFD_CLOEXEC)
     try:
-        view = memoryview(data)
+        view = memoryview(data)[4:]  # the JSON alone: past the frame's 4-byte length
         while view:
             view = view[os.write(fd, view):]
     except BaseException:

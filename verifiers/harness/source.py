@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 _BLOCK = re.compile(r"^# bestofn: parameters\n(?P<body>.*?)^# bestofn: end of parameters\n", re.S | re.M)
 _PARAMETER = re.compile(r"^(?P<name>_BESTOFN_[A-Z_]+): [^=]+ = .+$")
@@ -35,3 +37,8 @@ def harness_source(module: str, values: dict[str, str], check: str) -> str:
     if f"\ndef {check}(" not in text:
         raise ValueError(f"harness {module} has no function {check}")
     return text[:match.start()] + block + text[match.end():] + f"\n\ncheck = {check}\n"
+
+
+def calls_literal(calls: Sequence[tuple[Any, ...]]) -> str:
+    """A list of argument tuples as Python source, one per line (a parameter value)."""
+    return "[\n" + "".join(f"    {args!r},\n" for args in calls) + "]"
