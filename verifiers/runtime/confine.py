@@ -74,6 +74,10 @@ _SECCOMP_RET_ALLOW = 0x7FFF0000
 _SECCOMP_RET_EPERM = 0x00050000 | 1
 
 
+MACHINE_COUNTERS = ("stat", "vmstat", "interrupts", "softirqs", "schedstat")
+"""/proc files of machine-wide, ever-rising counters: empty inside the sandbox."""
+
+
 def own_proc(libc: ctypes.CDLL) -> None:
     """A procfs of the candidate's own PID namespace, in a mount namespace of its own:
     the server's /proc lists the slot's PIDs, which grow with every candidate forked,
@@ -85,11 +89,13 @@ def own_proc(libc: ctypes.CDLL) -> None:
         raise OSError(ctypes.get_errno(), "make mounts private")
     if int(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)) != 0:
         raise OSError(ctypes.get_errno(), "mount /proc")
-    # /proc/stat is not namespaced: its fork count (``processes``), context switches and
-    # interrupts are the whole machine's, which one candidate can move and the next read
-    # (red team). An empty file stands in for it.
-    if int(libc.mount(b"/dev/null", b"/proc/stat", None, MS_BIND, None)) != 0:
-        raise OSError(ctypes.get_errno(), "hide /proc/stat")
+    # These files are not namespaced: their counters (forks, context switches, interrupts,
+    # page events, scheduler runs) are the whole machine's, which one candidate can move
+    # and the next read (red team). An empty file stands in for each.
+    for name in MACHINE_COUNTERS:
+        path = f"/proc/{name}".encode()
+        if os.path.exists(path) and int(libc.mount(b"/dev/null", path, None, MS_BIND, None)) != 0:
+            raise OSError(ctypes.get_errno(), f"hide /proc/{name}")
 
 
 class _SockFprog(ctypes.Structure):
