@@ -104,6 +104,7 @@ def test_the_syscall_filter_refuses_exactly_what_it_lists() -> None:
     assert _run_filter(program, 56, arg0=0x11) == allow  # fork-like clone: SIGCHLD, no namespace
     assert _run_filter(program, 56, arg0=0x003D0F00) == allow  # a thread (CLONE_VM | ... | SETTLS)
     assert _run_filter(program, 56, arg0=0x10000000 | 0x11) == eperm  # CLONE_NEWUSER
+    assert _run_filter(program, 56, arg0=0x1000 | 0x11) == eperm  # CLONE_PIDFD: a pidfd numbers every process made
     assert _run_filter(program, 435) == enosys  # clone3: the C library falls back to clone
     assert _run_filter(program, 0, arch=0x40000003) == eperm  # i386 calls from a 64-bit process
 
@@ -132,17 +133,18 @@ def test_the_scratch_directory_carries_no_counter_to_the_next_candidate(one_slot
     assert wrote.status is Status.FAILED and read.status is Status.FAILED, read
 
 
-def test_proc_shows_the_candidate_its_own_namespace_only(one_slot: SandboxPool) -> None:
+def test_a_candidate_sees_no_proc_and_is_pid_1_of_its_own_namespace(one_slot: SandboxPool) -> None:
     """The slot's /proc listed PIDs that grow with every candidate: one integer could
-    cross (red team). Each candidate now sees a procfs of its own PID namespace."""
+    cross (red team); so could procfs's inode numbers, drawn from the machine-wide
+    counter. A candidate is PID 1 of its own namespace, and its /proc is empty."""
     forks = ("import os\nfor _ in range(40):\n    pid = os.fork()\n    if pid == 0:\n        os._exit(0)\n"
              "    os.waitpid(pid, 0)\ndef double(x):\n    return x\n")
-    reader = ("import os\nPIDS = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
-              "def double(x):\n    return 2 * x if PIDS == [1] and os.getpid() == 1 else -PIDS[-1]\n")
+    reader = ("import os\nSEEN = os.listdir('/proc')\n"
+              "def double(x):\n    return 2 * x if SEEN == [] and os.getpid() == 1 else x\n")
     [forked] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "forks", forks)])
     [read] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "proc_reader", reader)])
     assert forked.status is Status.FAILED
-    assert read.status is Status.PASSED, read  # it saw only itself
+    assert read.status is Status.PASSED, read  # it saw nothing, and itself as PID 1
 
 
 _HEAP_MARK = "Lx7" * 12
@@ -151,18 +153,34 @@ by calibration). The reader searches with a pattern that is not the mark itself,
 finding it in its own memory means it came from another job."""
 
 _HEAP_READER = (
-    "import ctypes, re\n"
+    "import ctypes, gc, os, re\n"
+    "def _readable_runs():\n"
+    "    # No /proc/self/maps here: probe pages around every live object (and the C heap)\n"
+    "    # by writing them to a file; the kernel answers EFAULT for an unmapped page.\n"
+    "    libc = ctypes.CDLL(None, use_errno=True)\n"
+    "    libc.pwrite.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_long]\n"
+    "    libc.malloc.restype = ctypes.c_void_p\n"
+    "    fd = os.open('probe', os.O_WRONLY | os.O_CREAT, 0o600)\n"
+    "    pages = set()\n"
+    "    for obj in gc.get_objects():\n"
+    "        mib = id(obj) >> 20\n"
+    "        pages.update(range((mib - 1) << 8, (mib + 2) << 8))\n"
+    "    heap = libc.malloc(64) >> 20\n"
+    "    pages.update(range((heap - 16) << 8, (heap + 16) << 8))\n"
+    "    runs, start, last = [], None, None\n"
+    "    for page in sorted(pages):\n"
+    "        if page > 0 and libc.pwrite(fd, page << 12, 4096, 0) == 4096:\n"
+    "            if start is None or page != last + 1:\n"
+    "                if start is not None:\n"
+    "                    runs.append((start, last))\n"
+    "                start = page\n"
+    "            last = page\n"
+    "    if start is not None:\n"
+    "        runs.append((start, last))\n"
+    "    return runs\n"
     "def _seen():\n"
     "    pattern = re.compile(rb'(?:Lx7){12}')\n"
-    "    with open('/proc/self/maps') as maps:\n"
-    "        regions = [line.split() for line in maps]\n"
-    "    for fields in regions:\n"
-    "        lo, hi = (int(v, 16) for v in fields[0].split('-'))\n"
-    "        if not fields[1].startswith('r') or (len(fields) > 5 and fields[5] in ('[vvar]', '[vsyscall]')):\n"
-    "            continue\n"
-    "        if pattern.search(ctypes.string_at(lo, hi - lo)):\n"
-    "            return True\n"
-    "    return False\n"
+    "    return any(pattern.search(ctypes.string_at(lo << 12, (hi - lo + 1) << 12)) for lo, hi in _readable_runs())\n"
     "FOUND = _seen()\n"
     "def double(x):\n    return 2 * x if FOUND else x\n"
 )
@@ -187,11 +205,11 @@ def test_a_candidate_finds_no_earlier_job_in_its_memory(one_slot: SandboxPool) -
 def test_the_machines_counters_are_not_shown_to_candidates(one_slot: SandboxPool) -> None:
     """/proc/stat's ``processes`` counts every fork on the machine since boot (and
     /proc/vmstat, /proc/interrupts... count other machine-wide events): a candidate
-    could move one and the next read it (red team). Inside the sandbox they are empty."""
+    could move one and the next read it (red team). Inside the sandbox there is no procfs."""
     reader = ("import os\n"
               "def _seen():\n"
               "    out = []\n"
-              f"    for name in {confine.MACHINE_COUNTERS!r}:\n"
+              "    for name in ('stat', 'vmstat', 'interrupts', 'softirqs', 'schedstat'):\n"
               "        try:\n"
               "            with open('/proc/' + name) as f:\n"
               "                out.append(f.read())\n"
@@ -202,3 +220,81 @@ def test_the_machines_counters_are_not_shown_to_candidates(one_slot: SandboxPool
               "def double(x):\n    return 2 * x if SEEN else x\n")
     [read] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "counter_reader", reader)])
     assert read.status is Status.FAILED, read  # passing would mean it read a machine-wide counter
+
+
+_INODE_PROBE = (
+    "import os, socket\n"
+    "def _newest_inode():\n"
+    "    # The machine-wide inode counter, through whatever this sandbox allows.\n"
+    "    try:\n"
+    "        r, w = os.pipe()\n"
+    "        ino = os.fstat(r).st_ino\n"
+    "        os.close(r)\n"
+    "        os.close(w)\n"
+    "        return ino\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "    try:\n"
+    "        a, b = socket.socketpair()\n"
+    "        return os.fstat(b.fileno()).st_ino\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "    try:\n"
+    "        return os.stat('/proc/self/fd').st_ino\n"
+    "    except OSError:\n"
+    "        return os.fstat(3).st_ino\n"
+    "os.sched_setaffinity(0, {0})  # the counter hands out numbers in batches per CPU\n"
+)
+_INODE_WRITER = _INODE_PROBE + (
+    "for _ in range(4096):\n"
+    "    if _newest_inode() % 512 == 100:\n"
+    "        break\n"
+    "def double(x):\n    return x\n"
+)
+_INODE_READER = _INODE_PROBE + (
+    "SEEN = _newest_inode() % 512\n"
+    "def double(x):\n    return 2 * x if 100 < SEEN <= 140 else x\n"
+)
+
+
+@pytest.mark.skipif(os.cpu_count() is None, reason="needs a CPU to pin to")
+def test_no_machine_wide_counter_crosses_to_the_next_candidate(one_slot: SandboxPool) -> None:
+    """Pipe and socket inode numbers come from one machine-wide counter: a writer set it
+    to 100 mod 512 and the next candidate read it, 5 times in 5 (red team). The calls
+    that take a number from it are refused and procfs is gone, so a reader is left
+    with its channel's inode, which the writer cannot move: it lands in the window by
+    chance (1 in 13) at most, and three in a row (1 in 2,000) is what the test refuses."""
+    crossed = 0
+    for i in range(3):
+        [wrote] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, f"counter_writer{i}", _INODE_WRITER)])
+        [read] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, f"counter_reader{i}", _INODE_READER)])
+        assert wrote.status is Status.FAILED, wrote
+        crossed += read.status is Status.PASSED
+    assert crossed < 3, "a value crossed from one candidate to the next through an inode counter"
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the probe uses x86_64 syscall numbers")
+def test_every_call_that_reads_a_machine_wide_counter_is_refused(one_slot: SandboxPool) -> None:
+    probe = (_LIBC + "import os, socket\n"
+             "def _refused(call):\n"
+             "    try:\n"
+             "        call()\n"
+             "    except PermissionError:\n"
+             "        return True\n"
+             "    except OSError:\n"
+             "        return False\n"
+             "    return False\n"
+             "def _pidfd():\n"
+             "    if libc.syscall(434, os.getpid(), 0) < 0 and ctypes.get_errno() == 1:\n"  # pidfd_open
+             "        raise PermissionError\n"
+             "def _cookie():\n"
+             "    socket.socket(fileno=os.dup(3)).getsockopt(socket.SOL_SOCKET, 57)\n"  # SO_COOKIE
+             "def _aio():\n"
+             "    ctx = ctypes.c_ulong(0)\n"
+             "    if libc.syscall(206, 1, ctypes.byref(ctx)) < 0 and ctypes.get_errno() == 1:\n"  # io_setup
+             "        raise PermissionError\n"
+             "CALLS = [os.pipe, socket.socketpair, lambda: socket.socket(socket.AF_UNIX), _pidfd, _cookie, _aio]\n"
+             "ALL = all(_refused(c) for c in CALLS)\n"
+             "def double(x):\n    return 2 * x if ALL else x\n")
+    [v] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "counters_refused", probe)])
+    assert v.status is Status.PASSED, v  # every call got EPERM (the answer is right only then)

@@ -48,7 +48,7 @@ from .confine import (
     load_libc,
     new_ipc_namespace,
     no_new_privs,
-    own_proc,
+    no_proc,
     seal_dev_shm,
 )
 from .control import serve_jobs
@@ -113,12 +113,13 @@ def _candidate_child(libc: ctypes.CDLL, job: dict[str, Any], chan_fd: int, err_f
             # CPU: SIGXCPU at the soft limit, SIGKILL a second later if it is ignored.
             resource.setrlimit(res, (value, value + 1 if res == resource.RLIMIT_CPU else value))
         new_ipc_namespace(libc)
-        own_proc(libc)
+        no_proc(libc)
+        # Wrapped before the filter: socket() asks the descriptor its type with getsockopt, which the filter refuses.
+        sock = socket.socket(fileno=3)
         no_new_privs(libc)
         deny_syscalls(libc)
         drop_to(uid)  # clears every capability: cannot signal, trace or outlive-by-privilege
         os.chdir("/tmp")  # the server's scratch tmpfs (_Scratch): empty, and ours alone while we live
-        sock = socket.socket(fileno=3)
         os.close(4)
     except BaseException as exc:
         try:

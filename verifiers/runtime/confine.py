@@ -1,7 +1,7 @@
 """Confinement by the kernel: libc calls Python 3.11 does not wrap.
 
-Dropping to a uid, no_new_privs, the syscall filter (seccomp), a procfs and PID
-namespace of a candidate's own, and /dev/shm sealed. Every failure raises OSError:
+Dropping to a uid, no_new_privs, the syscall filter (seccomp), a PID namespace of a
+candidate's own with no procfs at all, and /dev/shm sealed. Every failure raises OSError:
 the caller turns it into an infrastructure error, never into a candidate's verdict.
 """
 
@@ -52,50 +52,60 @@ def no_new_privs(libc: ctypes.CDLL) -> None:
 # size (memory outside every limit): unshare, setns and the mount calls are refused,
 # clone with a CLONE_NEW* flag is refused, and clone3 (whose flags sit in memory a
 # filter cannot read) answers ENOSYS, so the C library falls back to clone.
+#
+# And every call that makes a kernel object numbered from a machine-wide counter: a
+# pipe's or socket's inode number (get_next_ino), an AIO ring's or io_uring's or
+# userfaultfd's inode, a pidfd's inode (a count of every process the machine has
+# made). One candidate could move such a counter and the next read it (red team: a
+# value mod 512 crossed through pipe inodes 5 times in 5). The same goes for a pidfd
+# got through clone (CLONE_PIDFD) or from a socket (getsockopt SO_PEERPIDFD, or
+# setsockopt SO_PASSPIDFD for one in a message), and for the socket cookie (a
+# counter too): getsockopt and setsockopt go with them. The one socket a candidate
+# has, its channel, is wrapped before the filter is in place. perf_event_open and bpf
+# read machine-wide state as well; file handles expose inode generations.
 DENIED_SYSCALLS = {
     "x86_64": (0xC000003E, {
         "add_key": 248, "request_key": 249, "keyctl": 250, "memfd_create": 319, "memfd_secret": 447,
         "shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240,
         "unshare": 272, "setns": 308, "mount": 165, "umount2": 166, "pivot_root": 155,
         "fsopen": 430, "fsmount": 432, "open_tree": 428, "move_mount": 429,
+        "pipe": 22, "pipe2": 293, "socket": 41, "socketpair": 53, "getsockopt": 55, "setsockopt": 54,
+        "pidfd_open": 434, "pidfd_getfd": 438, "io_setup": 206, "io_uring_setup": 425, "userfaultfd": 323,
+        "perf_event_open": 298, "bpf": 321, "name_to_handle_at": 303, "open_by_handle_at": 304,
     }, {"clone": 56, "clone3": 435}),
     "aarch64": (0xC00000B7, {
         "add_key": 217, "request_key": 218, "keyctl": 219, "memfd_create": 279, "memfd_secret": 447,
         "shmget": 194, "semget": 190, "msgget": 186, "mq_open": 180,
         "unshare": 97, "setns": 268, "mount": 40, "umount2": 39, "pivot_root": 41,
         "fsopen": 430, "fsmount": 432, "open_tree": 428, "move_mount": 429,
+        "pipe2": 59, "socket": 198, "socketpair": 199, "getsockopt": 209, "setsockopt": 208,
+        "pidfd_open": 434, "pidfd_getfd": 438, "io_setup": 0, "io_uring_setup": 425, "userfaultfd": 282,
+        "perf_event_open": 241, "bpf": 280, "name_to_handle_at": 264, "open_by_handle_at": 265,
     }, {"clone": 220, "clone3": 435}),
 }
-_CLONE_NEW_FLAGS = 0x7E020000
-"""CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET."""
+_CLONE_DENIED_FLAGS = 0x7E020000 | 0x1000
+"""CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET, and CLONE_PIDFD."""
 _SECCOMP_RET_ENOSYS = 0x00050000 | 38
 _X32_BIT = 0x40000000
 _SECCOMP_RET_ALLOW = 0x7FFF0000
 _SECCOMP_RET_EPERM = 0x00050000 | 1
 
 
-MACHINE_COUNTERS = ("stat", "vmstat", "interrupts", "softirqs", "schedstat")
-"""/proc files of machine-wide, ever-rising counters: empty inside the sandbox."""
-
-
-def own_proc(libc: ctypes.CDLL) -> None:
-    """A procfs of the candidate's own PID namespace, in a mount namespace of its own:
-    the server's /proc lists the slot's PIDs, which grow with every candidate forked,
-    so it carried one integer from a candidate to the next (red team). The candidate
-    sees itself as PID 1 and its own children only; the mounts go with it."""
+def no_proc(libc: ctypes.CDLL) -> None:
+    """An empty, read-only /proc, in a mount namespace of the candidate's own (dropped
+    with it): procfs numbers the inode of every entry it shows from the machine-wide
+    inode counter, which a candidate could move (listing /proc/self/fd while holding
+    many descriptors) and the next one read (``os.stat('/proc/self').st_ino``). Its
+    other files are no better: the server's /proc listed the slot's PIDs, growing with
+    every candidate forked, and /proc/stat, /proc/vmstat, /proc/interrupts... count
+    machine-wide events since boot (red team). Python needs none of it."""
     if int(libc.unshare(CLONE_NEWNS)) != 0:
         raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
     if int(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None)) != 0:
         raise OSError(ctypes.get_errno(), "make mounts private")
-    if int(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)) != 0:
-        raise OSError(ctypes.get_errno(), "mount /proc")
-    # These files are not namespaced: their counters (forks, context switches, interrupts,
-    # page events, scheduler runs) are the whole machine's, which one candidate can move
-    # and the next read (red team). An empty file stands in for each.
-    for name in MACHINE_COUNTERS:
-        path = f"/proc/{name}".encode()
-        if os.path.exists(path) and int(libc.mount(b"/dev/null", path, None, MS_BIND, None)) != 0:
-            raise OSError(ctypes.get_errno(), f"hide /proc/{name}")
+    opts = b"size=4k,nr_inodes=1,mode=0555"
+    if int(libc.mount(b"tmpfs", b"/proc", b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, opts)) != 0:
+        raise OSError(ctypes.get_errno(), "mount an empty /proc")
 
 
 class _SockFprog(ctypes.Structure):
@@ -104,7 +114,7 @@ class _SockFprog(ctypes.Structure):
 
 def seccomp_program(machine: str) -> bytes:
     """The classic-BPF filter: other architectures' and x32 calls, the denied syscalls
-    and clone with a namespace flag get EPERM, clone3 ENOSYS; everything else is allowed."""
+    and clone with a namespace or pidfd flag get EPERM, clone3 ENOSYS; everything else is allowed."""
     arch, denied, clones = DENIED_SYSCALLS[machine]
     ld_abs, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
     tests = [(jge, _X32_BIT)] if machine == "x86_64" else []
@@ -123,7 +133,7 @@ def seccomp_program(machine: str) -> bytes:
         (jeq, 1, 0, clones["clone"]),  # -> the flag check
         (ret, 0, 0, _SECCOMP_RET_ALLOW),
         (ld_abs, 0, 0, 16),  # clone's flags: the low half of its first argument
-        (jset, 1, 0, _CLONE_NEW_FLAGS),  # -> EPERM
+        (jset, 1, 0, _CLONE_DENIED_FLAGS),  # -> EPERM
         (ret, 0, 0, _SECCOMP_RET_ALLOW),
         (ret, 0, 0, _SECCOMP_RET_EPERM),
         (ret, 0, 0, _SECCOMP_RET_ENOSYS),
