@@ -251,8 +251,13 @@ class PropertyVerifier:
         # on every input (50 ms a call, over 100 inputs) is not a timeout.
         wall = min(CEILING_SECONDS, max(FLOOR_SECONDS, FACTOR * usable_seconds,
                                         PER_INPUT_SECONDS * len(usable)))
+        # No re-run of a timeout (this check's timeout is a dispute, never a rejection, and a
+        # re-run let a sleeping candidate hold a slot for twice the limit), and a limit per
+        # call, so one that sleeps or spins on one input is stopped there, not at the wall.
+        call = min(wall, max(CALL_FLOOR_SECONDS, FACTOR * usable_seconds))
+        limits = SandboxLimits(wall_seconds=wall, rerun_timeouts=False, call_seconds=call)
         reason = "" if usable else "the reference accepts none of the generated inputs"
-        return Probe(usable, raised, slow, unplain, unstable, SandboxLimits(wall_seconds=wall), reason, ties=ties)
+        return Probe(usable, raised, slow, unplain, unstable, limits, reason, ties=ties)
 
     # ------------------------------------------------------------------ verifying
 
@@ -305,6 +310,10 @@ TIE_MIN_EXAMPLES = 2
 
 PER_INPUT_SECONDS = 0.1
 """The least time the property check allows a candidate per generated input."""
+
+CALL_FLOOR_SECONDS = 1.0
+"""The least time one call of the property check may take: ten times what every generated
+input together took the reference, and never less than this (a busy machine)."""
 
 
 def tie_like(examples: int, examples_sensitive: int) -> bool:

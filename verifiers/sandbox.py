@@ -58,6 +58,8 @@ class SandboxLimits:
     """Beyond wall + margin without both reports, the slot is declared broken."""
     rerun_timeouts: bool = True
     """A timeout is re-run once before it counts: a loaded machine can make a fair candidate late."""
+    call_seconds: float | None = None
+    """The longest one call of the candidate may take (a timeout past it), or only the wall limit."""
 
     def __post_init__(self) -> None:
         if not 0 < self.wall_seconds <= 3600:
@@ -73,6 +75,8 @@ class SandboxLimits:
             raise ConfigError("open_files must be at least 8")
         if not 0 < self.margin_seconds <= 600:
             raise ConfigError("margin_seconds must be in (0, 600]")
+        if self.call_seconds is not None and not 0 < self.call_seconds <= 3600:
+            raise ConfigError(f"call_seconds must be in (0, 3600], got {self.call_seconds}")
 
     @property
     def cpu(self) -> float:
@@ -172,6 +176,8 @@ class _Slot:
             # Candidate first: it loads while the test side compiles. Both replies are read afterwards.
             send_msg(self._candidate.sock, cand, [ours.fileno(), body])
             test = {"prompt": task.prompt, "test": task.test, "entry": task.entry_point, "wall": limits.wall_seconds + 0.5}
+            if limits.call_seconds is not None:
+                test["call"] = limits.call_seconds
             send_msg(self._tests.sock, test, [theirs.fileno()])
         except (OSError, CodecError) as exc:
             raise SandboxError(f"cannot hand the job to the sandbox: {type(exc).__name__}: {exc}") from None

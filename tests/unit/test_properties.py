@@ -211,3 +211,18 @@ def test_a_correct_answer_slower_than_the_reference_on_every_input_is_not_a_time
     [ok, stuck] = verifier.verify(task, [cand(task, slow), cand(task, spin, "s")])
     assert ok.status is Status.PASSED, ok.detail
     assert stuck.status is Status.TIMEOUT
+
+
+def test_a_candidate_stuck_on_one_input_holds_its_slot_for_one_call_limit(verifier: PropertyVerifier) -> None:
+    """A timeout here was re-run and waited for at the wall limit (10 s on a 100-input
+    task): a sleeping candidate held a slot for twice that. Now one call's limit ends it."""
+    prompt = 'from typing import List\n\n\ndef total(xs: List[int]) -> int:\n    """The sum."""\n'
+    task = Task("T/total", prompt, "total", "def check(candidate):\n    assert candidate([1, 2]) == 3\n",
+                "    return sum(xs)\n")
+    limits = verifier.probe(task).limits
+    assert limits is not None and limits.call_seconds is not None and not limits.rerun_timeouts
+    assert limits.call_seconds < limits.wall_seconds / 4
+    sleeper = prompt + "    import time\n    if len(xs) > 3:\n        time.sleep(600)\n    return sum(xs)\n"
+    [stuck] = verifier.verify(task, [cand(task, sleeper, "z")])
+    assert stuck.status is Status.TIMEOUT and "one call took longer than" in stuck.detail, stuck
+    assert stuck.seconds < limits.call_seconds + 1.5, (stuck.seconds, limits)

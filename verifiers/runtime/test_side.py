@@ -63,9 +63,10 @@ def _rebuild(cls: type[Exception], text: str) -> Exception:
 class _Proxy:
     """Stands in for the candidate's function inside the tests; every call crosses the channel."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, call_seconds: float | None = None) -> None:
         self._sock = sock
         self._reader = FrameReader(sock, REPLY_MAX_MESSAGE)
+        self._call_seconds = call_seconds
         self.calls = 0
         self.fault = ""
         self.memory = False
@@ -80,6 +81,9 @@ class _Proxy:
     def _receive(self) -> dict[str, Any]:
         try:
             reply = self._reader.recv()
+        except TimeoutError:
+            self.timeout = True
+            self._fail(f"one call took longer than {self._call_seconds:g} s")
         except EOFError:
             self._fail("the candidate process ended before answering")
         except (CodecError, OSError) as exc:
@@ -99,7 +103,9 @@ class _Proxy:
     def _answer(self, nonce: str) -> dict[str, Any]:
         """The reply to the call sent with ``nonce``: a frame the candidate wrote before
         it was called (while its module loaded, say) cannot know the nonce, so it cannot
-        pass for an answer."""
+        pass for an answer. With a limit per call, it is awaited that long at most."""
+        if self._call_seconds is not None:
+            self._sock.settimeout(self._call_seconds)
         reply = self._receive()
         if reply.pop("n", None) != nonce:
             self._fail("the candidate sent a reply to no call (a forged answer)")
@@ -132,6 +138,9 @@ class _Proxy:
             raise CandidateFault(self.harness) from None
         try:
             self._sock.sendall(data)
+        except TimeoutError:  # it stopped reading: still busy with an earlier call
+            self.timeout = True
+            self._fail(f"one call took longer than {self._call_seconds:g} s")
         except OSError:
             self._fail("the candidate process ended before answering")
         reply = self._answer(nonce)
@@ -204,7 +213,9 @@ def _failure_detail(exc: BaseException, test_source: str) -> str:
 def _run_check(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     entered = time.monotonic()
     sock = socket.socket(fileno=chan_fd)
-    proxy = _Proxy(sock)  # no deadline here: _run_test_job's alarm ends the job at its deadline
+    # The job's deadline is _run_test_job's alarm; a check may also limit each call (the property check).
+    call: Any = job.get("call")
+    proxy = _Proxy(sock, float(call) if isinstance(call, (int, float)) else None)
     namespace: dict[str, Any] = {"__name__": "__test__", "__builtins__": builtins}
     test_source = str(job["test"])
     try:
