@@ -16,6 +16,12 @@ Picks compared, over the tasks whose prompt states examples and over all tasks:
   (every static survivor on a task with no examples): what ``solve`` does now;
 - combined, majority: the same, but no pick (the task is not called solved) unless
   its group is a strict majority of the candidates grouped;
+- dual (with ``--model-tests``, tests a model wrote for each task,
+  ``benchmarks/write_tests.py``): the same pool, grouped with the tests' inputs added,
+  each group scored by its size times one more than the model's tests it passes
+  (``verifiers.agreement.dual_pick``); "dual, 1 test", "2 tests", "half" and "all"
+  call a task with no examples solved only when the pick passes at least that many
+  of its task's model tests (at least one); "everywhere": every task, examples or not;
 - oracle: some drawn sample passes the withheld real tests.
 
 For each: the share of tasks whose pick passes the withheld real tests, how many
@@ -38,6 +44,8 @@ answer where the examples pick was right.
     .venv/bin/python benchmarks/select_without_tests.py runs/full2/cascade [--limit K] [--skip K] [--multi]
     .venv/bin/python benchmarks/select_without_tests.py runs/full3/cascade runs/full2/cascade   # pooled
     .venv/bin/python benchmarks/select_without_tests.py runs/mbpp5 --tasks benchmarks/data/mbpp_style.jsonl
+    .venv/bin/python benchmarks/select_without_tests.py runs/full3/cascade runs/full2/cascade \
+        --model-tests runs/modeltests/humaneval-0.5b.jsonl
 
 ``benchmarks/data/mbpp_style.jsonl``: 24 tasks in MBPP's style written for this
 benchmark (a one-line description and one ``assert`` example, no signature; hidden
@@ -50,22 +58,28 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 import time
 from pathlib import Path
 
+from sampler.core.test_writing import parse_answer
 from sampler.storage.records import CHEAP, SampleRecord, sample_from_dict
 from sampler.storage.store import SAMPLES, read_records
 from tasks.examples import with_example_tests
+from tasks.model_tests import ModelTest, expectation_source
 from tasks.registry import load_suite, select_tasks
 from tasks.types import Task
-from verifiers.agreement import pick
+from verifiers.agreement import dual_pick, pick
 from verifiers.outputs import OutputCollector
 from verifiers.sandbox import SandboxPool
 from verifiers.types import Candidate, Status
 from verifiers.unit_tests import UnitTestVerifier
 
-RULES = ("first sample", "examples", "agreement, size", "agreement, combined", "combined, majority", "oracle")
+BASE_RULES = ("first sample", "examples", "agreement, size", "agreement, combined", "combined, majority")
+DUAL_RULES = ("dual, combined", "dual, 1 test", "dual, 2 tests", "dual, half", "dual, all",
+              "dual, 1 test everywhere", "dual, half everywhere")
+RULES = BASE_RULES + DUAL_RULES + ("oracle",)
 
 
 def _real_pass(sample: SampleRecord) -> bool:
@@ -90,7 +104,7 @@ class Tally:
 
 
 def picks_for(task: Task, samples: list[SampleRecord], verifier: UnitTestVerifier,
-              collector: OutputCollector) -> tuple[dict[str, SampleRecord | None], int]:
+              collector: OutputCollector, tests: tuple[ModelTest, ...] = ()) -> tuple[dict[str, SampleRecord | None], int]:
     """Each rule's pick on one task, and how many candidates agreement grouped."""
     static = [s for s in samples if _static_pass(s)]
     if task.test_origin == "examples" and static:
@@ -98,9 +112,30 @@ def picks_for(task: Task, samples: list[SampleRecord], verifier: UnitTestVerifie
         passing = [s for s, v in zip(static, verdicts) if v.status is Status.PASSED]
     else:
         passing = static  # no examples: solve picks on the static checks
+    extra = [t.call for t in tests]
     behaviours = {b.candidate_id: b for b in collector.behaviours(
-        task, [Candidate(task.task_id, s.candidate_id, s.solution) for s in static])}
+        task, [Candidate(task.task_id, s.candidate_id, s.solution) for s in static], extra)}
     by_id = {s.candidate_id: s for s in samples}
+    expected, positions = None, []
+    if tests:
+        [expected] = collector.behaviours(
+            task, [Candidate(task.task_id, "expected", expectation_source(task.entry_point, tests))], extra)
+        where = {repr(call): i for i, call in enumerate(collector.inputs(task, extra).calls)}
+        positions = [where[repr(t.call)] for t in tests]
+
+    def dual(pool: list[SampleRecord], least: str = "", everywhere: bool = False) -> SampleRecord | None:
+        if expected is None:
+            chosen = pick([behaviours[s.candidate_id] for s in pool])
+        else:
+            chosen = dual_pick([behaviours[s.candidate_id] for s in pool], expected, positions)
+        if chosen is None:
+            return pool[0] if pool else None
+        # Gates for tasks with no examples: called solved only with this much support from the model's tests.
+        if least and (task.test_origin != "examples" or everywhere):
+            need = {"one": 1, "two": 2, "half": max(1, (chosen.tests + 1) // 2), "all": max(1, chosen.tests)}[least]
+            if chosen.tests_passed < need:
+                return None
+        return by_id[chosen.candidate_id]
 
     def grouped(pool: list[SampleRecord], majority: bool = False) -> SampleRecord | None:
         chosen = pick([behaviours[s.candidate_id] for s in pool])
@@ -116,6 +151,13 @@ def picks_for(task: Task, samples: list[SampleRecord], verifier: UnitTestVerifie
         "agreement, size": grouped(static),
         "agreement, combined": grouped(passing),
         "combined, majority": grouped(passing, majority=True),
+        "dual, combined": dual(passing),
+        "dual, 1 test": dual(passing, "one"),
+        "dual, 2 tests": dual(passing, "two"),
+        "dual, half": dual(passing, "half"),
+        "dual, all": dual(passing, "all"),
+        "dual, 1 test everywhere": dual(passing, "one", everywhere=True),
+        "dual, half everywhere": dual(passing, "half", everywhere=True),
         "oracle": next((s for s in samples if _real_pass(s)), None),
     }
     return picks, len(passing)
@@ -131,7 +173,15 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, help="only the first K tasks (after --skip)")
     parser.add_argument("--skip", type=int, default=0, help="skip the first K tasks")
     parser.add_argument("--multi", action="store_true", help="only tasks that drew two samples or more")
+    parser.add_argument("--model-tests", type=Path, default=None,
+                        help="tests a model wrote (benchmarks/write_tests.py): the dual rules use them")
     args = parser.parse_args()
+    written: dict[str, str] = {}
+    if args.model_tests:
+        for line in args.model_tests.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = json.loads(line)
+                written[record["task_id"]] = record["text"]
     by_task: dict[str, list[SampleRecord]] = {}
     for run_index, run_dir in enumerate(args.run_dirs):
         drawn: dict[str, list[SampleRecord]] = {}
@@ -152,11 +202,14 @@ def main() -> int:
     tasks = [with_example_tests(dataclasses.replace(t, test="")) for t in suite]
     tallies = {"examples": Tally(), "all": Tally()}
     start = time.monotonic()
+    test_count = 0
     with SandboxPool(workers=2) as pool, UnitTestVerifier(pool=pool) as verifier, \
             OutputCollector(pool=pool) as collector:
         for task in tasks:
             samples = sorted(by_task[task.task_id], key=lambda s: s.sample_index)
-            picks, candidates = picks_for(task, samples, verifier, collector)
+            tests = parse_answer(task, written.get(task.task_id, ""))
+            test_count += len(tests)
+            picks, candidates = picks_for(task, samples, verifier, collector, tests)
             for name in ["all"] + (["examples"] if task.test_origin == "examples" else []):
                 tally = tallies[name]
                 tally.tasks += 1
@@ -173,21 +226,23 @@ def main() -> int:
           f"withheld real tests in the run. {len(tasks)} tasks"
           + (f" (skip {args.skip}, limit {args.limit}{', two samples or more' if args.multi else ''})"
              if args.limit is not None or args.skip or args.multi else "")
-          + f", {seconds:.0f} s.", file=sys.stderr)
+          + f", {seconds:.0f} s."
+          + (f" Model-written tests: {args.model_tests}, {test_count} usable." if args.model_tests else
+             " No model-written tests: the dual rules are agreement alone."), file=sys.stderr)
     for name, tally in tallies.items():
         label = "tasks with examples in the prompt" if name == "examples" else "all tasks (no examples: static)"
         print(f"\n{label}: {tally.tasks}, of which {tally.grouped} with two or more candidates to group",
               file=sys.stderr)
         if not tally.tasks:
             continue
-        print(f"  {'pick':<22} {'right':>7} {'called solved':>14} {'of them wrong':>14} {'gap closed':>11}",
+        print(f"  {'pick':<26} {'right':>7} {'called solved':>14} {'of them wrong':>14} {'gap closed':>11}",
               file=sys.stderr)
         first, oracle = tally.right["first sample"], tally.right["oracle"]
         for rule in RULES:
             gap = (tally.right[rule] - first) / (oracle - first) if oracle > first else float("nan")
             made, wrong = (("-", "-") if rule in ("first sample", "oracle")  # not picks: bounds
                            else (str(tally.made[rule]), str(tally.wrong[rule])))
-            print(f"  {rule:<22} {tally.right[rule] / tally.tasks:>7.1%} {made:>14} {wrong:>14} {gap:>11.0%}",
+            print(f"  {rule:<26} {tally.right[rule] / tally.tasks:>7.1%} {made:>14} {wrong:>14} {gap:>11.0%}",
                   file=sys.stderr)
     return 0
 

@@ -147,6 +147,9 @@ def _tier_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--agreement", action=argparse.BooleanOptionalAction, default=True,
                         help="tasks that came without tests draw on past their first pass and are "
                              "picked by agreement between candidates (docs/SOLVING.md)")
+    parser.add_argument("--written-tests", action=argparse.BooleanOptionalAction, default=True,
+                        help="solve: before sampling, the cheap model writes tests for each task without "
+                             "tests; agreement scores groups by the tests they pass (docs/SOLVING.md)")
     parser.add_argument("--budget", choices=[p.value for p in BudgetPolicy],
                         default=_env("BUDGET", BudgetPolicy.FIXED.value),
                         help="fixed: up to -n cheap samples per task; adaptive: more waves only "
@@ -323,7 +326,8 @@ def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> 
                        backend=backend, verifier=verifier,
                        stop_on_first_pass=args.stop_on_first_pass, budget=budget,
                        strong=args.strong, escalation=escalation, cheap_price=cheap_price,
-                       strong_price=strong_price, agreement=args.agreement)
+                       strong_price=strong_price, agreement=args.agreement,
+                       written_tests=args.written_tests)
     finally:
         close()
     for line in report.summary.lines():

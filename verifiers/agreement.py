@@ -127,6 +127,10 @@ class Pick:
     """Inputs every grouped candidate ran on."""
     examples: int = 0
     """Of those, the prompt's own example calls."""
+    tests: int = 0
+    """Model-written tests with an expected value (``dual_pick``)."""
+    tests_passed: int = 0
+    """Of those, the ones its group's outputs match."""
 
     @property
     def share(self) -> float:
@@ -143,6 +147,38 @@ def pick(behaviours: Sequence[Behaviour], examples: int = 0) -> Pick | None:
     return Pick(best.members[0], best.size, sum(g.size for g in groups), len(groups), inputs, examples)
 
 
+def model_tests_passed(behaviour: Behaviour, expected: Behaviour, positions: Sequence[int]) -> int:
+    """How many model-written tests ``behaviour`` passes: inputs (at ``positions``) where
+    the test expects a value and the candidate returned the same one."""
+    return sum(1 for p in positions
+               if p < len(behaviour.outputs) and p < len(expected.outputs)
+               and expected.outputs[p].kind is Kind.VALUE and same_output(behaviour.outputs[p], expected.outputs[p]))
+
+
+def dual_pick(behaviours: Sequence[Behaviour], expected: Behaviour, positions: Sequence[int],
+              examples: int = 0) -> Pick | None:
+    """The pick by dual agreement (CodeT's rule): each group scores its size times one
+    more than the model-written tests it passes; the best score wins, the group formed
+    first among equals. ``expected``: the tests' expected outputs, collected like a
+    candidate's (``tasks.model_tests.expectation_source``); ``positions``: where the
+    tests' inputs sit among the inputs every behaviour ran on.
+
+    The tests are evidence, not truth: one passed only by a small group lifts it a
+    little, one the largest group passes lifts it most, and a test no candidate
+    passes (a wrong expectation, common from a small model) changes nothing. With no
+    usable test this is ``pick``."""
+    groups = group(behaviours)
+    if not groups:
+        return None
+    by_id = {b.candidate_id: b for b in behaviours}
+    passed = [model_tests_passed(by_id[g.members[0]], expected, positions) for g in groups]
+    best = max(range(len(groups)), key=lambda i: (groups[i].size * (1 + passed[i]), -i))
+    first = by_id[groups[best].members[0]]
+    usable = sum(1 for p in positions if p < len(expected.outputs) and expected.outputs[p].kind is Kind.VALUE)
+    return Pick(first.candidate_id, groups[best].size, sum(g.size for g in groups), len(groups),
+                len(first.outputs), examples, usable, passed[best])
+
+
 def settled(groups: Sequence[Group], remaining: int) -> bool:
     """Whether drawing the ``remaining`` samples could no longer change the leader.
 
@@ -155,3 +191,23 @@ def settled(groups: Sequence[Group], remaining: int) -> bool:
         return False
     runner_up = sizes[1] if len(sizes) > 1 else 0
     return sizes[0] > runner_up + remaining
+
+
+def dual_settled(behaviours: Sequence[Behaviour], expected: Behaviour, positions: Sequence[int],
+                 remaining: int) -> bool:
+    """``settled`` for ``dual_pick``: the leader (at least ``LEAST_AGREEING`` members)
+    scores more than any other group could with every remaining sample joining it, and
+    more than a group not yet seen could: ``remaining`` members passing every test."""
+    groups = group(behaviours)
+    if not groups:
+        return False
+    by_id = {b.candidate_id: b for b in behaviours}
+    passed = [model_tests_passed(by_id[g.members[0]], expected, positions) for g in groups]
+    scores = [g.size * (1 + p) for g, p in zip(groups, passed)]
+    lead = max(range(len(groups)), key=lambda i: (scores[i], -i))
+    if groups[lead].size < LEAST_AGREEING:
+        return False
+    usable = sum(1 for p in positions if p < len(expected.outputs) and expected.outputs[p].kind is Kind.VALUE)
+    bounds = [(g.size + remaining) * (1 + p) for i, (g, p) in enumerate(zip(groups, passed)) if i != lead]
+    bounds.append(remaining * (1 + usable))
+    return scores[lead] > max(bounds)

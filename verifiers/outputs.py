@@ -170,7 +170,8 @@ class OutputCollector:
         self._lock = threading.Lock()
         self._inputs: dict[str, Inputs] = {}
 
-    def inputs(self, task: Task) -> Inputs:
+    def inputs(self, task: Task, extra_calls: Sequence[tuple[Any, ...]] = ()) -> Inputs:
+        """``task``'s inputs, then ``extra_calls`` not among them (a model's tests' inputs)."""
         key = task.digest()
         with self._lock:
             cached = self._inputs.get(key)
@@ -178,7 +179,12 @@ class OutputCollector:
             cached = task_inputs(task, self.config)
             with self._lock:
                 self._inputs[key] = cached
-        return cached
+        if not extra_calls:
+            return cached
+        unique = {repr(call): call for call in cached.calls}
+        for call in extra_calls:
+            unique.setdefault(repr(call), call)
+        return dataclasses.replace(cached, calls=tuple(unique.values()), reason="")
 
     def _ready(self) -> SandboxPool:
         with self._lock:
@@ -186,17 +192,19 @@ class OutputCollector:
                 self._pool = SandboxPool(workers=self._workers, verifier="agreement")
             return self._pool
 
-    def behaviours(self, task: Task, candidates: Sequence[Candidate]) -> list[Behaviour]:
-        """One per candidate, in order; no outputs (and no error) when the task has no inputs.
-        Candidates with the same text run once (as the pipeline verifies them once)."""
-        inputs = self.inputs(task).calls
+    def behaviours(self, task: Task, candidates: Sequence[Candidate],
+                   extra_calls: Sequence[tuple[Any, ...]] = ()) -> list[Behaviour]:
+        """One per candidate, in order, on ``inputs(task, extra_calls)``; no outputs (and no
+        error) when the task has no inputs. Candidates with the same text run once (as
+        the pipeline verifies them once)."""
+        inputs = self.inputs(task, extra_calls).calls
         if not candidates or not inputs:
             return [Behaviour(c.candidate_id) for c in candidates]
         firsts: dict[str, Candidate] = {}
         for cand in candidates:
             firsts.setdefault(cand.source, cand)
         if len(firsts) < len(candidates):
-            ran = {b.candidate_id: b for b in self.behaviours(task, list(firsts.values()))}
+            ran = {b.candidate_id: b for b in self.behaviours(task, list(firsts.values()), extra_calls)}
             return [dataclasses.replace(ran[firsts[c.source].candidate_id], candidate_id=c.candidate_id)
                     for c in candidates]
         done: dict[str, list[Output]] = {c.candidate_id: [] for c in candidates}

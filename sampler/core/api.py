@@ -36,6 +36,8 @@ from sampler.config import (
 from sampler.core.escalation import template_id as escalation_template_id
 from sampler.core.loop import BestOfN, SolveOutcome
 from sampler.core.prompting import template_id
+from sampler.core.test_writing import writing_prompt_id
+from sampler.core.written_tests import WrittenTestsCollector, write_tests
 from sampler.models import DEFAULT_MODEL, PACKAGED_MODELS
 from sampler.storage.candidate_file import load_candidates
 from sampler.storage.records import TaskResult
@@ -111,6 +113,7 @@ def solve(
     strong_price: TierPrice | None = None,
     agreement: bool = True,
     outputs: Collector | None = None,
+    written_tests: bool = True,
 ) -> SolveReport:
     """Best-of-N over ``tasks`` (Task objects, a JSONL path) or a named ``suite``.
 
@@ -127,6 +130,9 @@ def solve(
     (``sampler.core.selection``), their candidates run by ``outputs`` (default: an
     ``OutputCollector`` on the verifier's sandbox pool where it has one, else on a pool
     started here); False picks the first pass, as for tasks with tests.
+    ``written_tests``: before sampling, the cheap model writes tests for each such task
+    (``sampler.core.written_tests``); their inputs join the agreement inputs and the
+    pick is scored by the tests each group passes (``verifiers.agreement.dual_pick``).
     """
     start = time.monotonic()
     strong_name = strong_backend.model if strong_backend is not None else strong
@@ -170,6 +176,8 @@ def solve(
             fingerprint["strong"] = strong_name
             fingerprint["escalation_template"] = escalation_template_id(
                 config.strong_prefill, config.escalation is not None and config.escalation.greedy_first)
+        if written_tests and agreement and any(t.test_origin != "given" for t in task_list):
+            fingerprint["written_tests"] = writing_prompt_id()
         store = RunStore(Path(out), fingerprint, n=config.sample.n)
         if store.extends(config.sample.n):
             _reopen_for_more_samples(store, task_list, config)
@@ -184,6 +192,13 @@ def solve(
                 if isinstance(backend, Pausable) and isinstance(strong_backend, StartsOnFirstUse):
                     # Both tiers are CPU engines of ours: never let them fight over the cores.
                     strong_backend = own_strong = HoldsOtherWhileBusy(strong_backend, backend)
+        if written_tests and isinstance(outputs, OutputCollector) and backend is not None:
+            untested = [t for t in pending if t.test_origin != "given"]
+            if untested:
+                note = getattr(progress, "note", None)
+                outputs = WrittenTestsCollector(outputs, write_tests(
+                    backend, untested, Path(out), seed=config.sample.seed, prefill=prefill,
+                    progress=note if callable(note) else None))
         outcome = (BestOfN(backend, verifier, config, store, progress or NullProgress(),
                            strong=strong_backend, outputs=outputs if agreement else None).run(task_list)
                    if backend is not None

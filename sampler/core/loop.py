@@ -373,8 +373,9 @@ class BestOfN:
         settled or its samples are spent (then False: the task is done)."""
         assert self.outputs is not None
         remaining = 0 if run.strong_rounds else self.config.sample.n - len(run.cheap_done())
-        groups = agreement.group(pool_behaviours(run.task, run.samples.values(), run.behaviours, self.outputs))
-        wave = agreement_wave(groups, remaining, self.config.budget.wave)
+        behaviours = pool_behaviours(run.task, run.samples.values(), run.behaviours, self.outputs)
+        groups = agreement.group(behaviours)
+        wave = agreement_wave(run.task, behaviours, self.outputs, remaining, self.config.budget.wave)
         if wave:
             self._sample(run, wave)
             return True

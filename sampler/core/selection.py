@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, MutableMapping, Sequence
 from typing import Any
 
+from sampler.core.written_tests import WrittenTestsCollector
 from sampler.storage.records import CHEAP, SampleRecord
 from tasks.types import Task
 from verifiers import agreement
@@ -63,18 +64,30 @@ def pool_behaviours(task: Task, samples: Iterable[SampleRecord], known: MutableM
     return [known[s.candidate_id] for s in pool]
 
 
-def agreement_wave(groups: Sequence[agreement.Group], remaining: int, wave: int) -> int:
+def agreement_wave(task: Task, behaviours: Sequence[Behaviour], collector: Collector, remaining: int,
+                   wave: int) -> int:
     """How many more samples a passed task picked by agreement draws now: 0 once its
-    leader is settled or no sample is left, else the next wave."""
-    if remaining <= 0 or agreement.settled(groups, remaining):
+    leader is settled (by the written tests' scores too, when there are some) or no
+    sample is left, else the next wave."""
+    if remaining <= 0:
         return 0
-    return min(wave, remaining)
+    written = collector.expected(task) if isinstance(collector, WrittenTestsCollector) else None
+    if written is None:
+        done = agreement.settled(agreement.group(behaviours), remaining)
+    else:
+        done = agreement.dual_settled(behaviours, written[0], written[1], remaining)
+    return 0 if done else min(wave, remaining)
 
 
 def agreement_pick(task: Task, behaviours: Sequence[Behaviour], collector: Collector) -> agreement.Pick | None:
     """The pick by agreement, when two or more candidates could be grouped (else None:
-    ``choose`` decides)."""
-    chosen = agreement.pick(behaviours, collector.inputs(task).examples)
+    ``choose`` decides); by dual agreement when the model wrote tests for the task."""
+    examples = collector.inputs(task).examples
+    written = collector.expected(task) if isinstance(collector, WrittenTestsCollector) else None
+    if written is None:
+        chosen = agreement.pick(behaviours, examples)
+    else:
+        chosen = agreement.dual_pick(behaviours, written[0], written[1], examples)
     return chosen if chosen is not None and chosen.candidates >= 2 else None
 
 
@@ -84,4 +97,5 @@ def agreement_fields(chosen: agreement.Pick | None) -> dict[str, Any]:
         return {}
     return {"agreement_group": chosen.group, "agreement_candidates": chosen.candidates,
             "agreement_share": round(chosen.share, 4), "agreement_groups": chosen.groups,
-            "agreement_inputs": chosen.inputs, "agreement_examples": chosen.examples}
+            "agreement_inputs": chosen.inputs, "agreement_examples": chosen.examples,
+            "agreement_tests": chosen.tests, "agreement_tests_passed": chosen.tests_passed}

@@ -139,6 +139,11 @@ class TaskResult:
     """Selection ``agreement``: inputs every grouped candidate ran on ..."""
     agreement_examples: int = 0
     """... of which the prompt's own example calls."""
+    agreement_tests: int = 0
+    """Selection ``agreement``: tests the model wrote for the task, with an expected
+    value (``sampler.core.written_tests``); the pick was scored by them (``dual_pick``)."""
+    agreement_tests_passed: int = 0
+    """... of which the chosen group passes."""
 
     def __post_init__(self) -> None:
         if self.tier == "":  # how results written before the enum say "unsolved"

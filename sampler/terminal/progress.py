@@ -53,5 +53,9 @@ class RichProgress:
         self._solved += solved
         self._bar.update(self._task_id, advance=tasks, solved=self._solved)
 
+    def note(self, text: str) -> None:
+        """A line of its own, for work before the bar starts (the model writing tests)."""
+        self._bar.console.print(text, highlight=False)
+
     def close(self) -> None:
         self._bar.stop()

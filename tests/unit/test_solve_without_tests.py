@@ -12,6 +12,7 @@ from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, SampleConfig
 from sampler.core.api import solve
 from sampler.core.selection import pool_behaviours
+from sampler.core.written_tests import WRITTEN_TESTS, read_written, write_tests
 from sampler.storage.records import SampleRecord, TaskResult, result_from_dict, to_json_dict
 from tasks.errors import TaskFormatError
 from tasks.types import Task
@@ -155,3 +156,42 @@ def test_a_replayed_solve_picks_by_agreement_in_the_sandbox(tmp_path: Path) -> N
     lines = "\n".join(report.summary.lines())
     assert "1/1 picked on agreement between candidates" in lines
     assert "agreement picks: 1 of 1 by a majority of their candidates" in lines
+
+
+PLAIN = 'def double(x: int) -> int:\n    """Twice x."""\n'
+WRITTEN = "```python\nassert double(3) == 6\nassert double(5) == 10\nassert double(0) == 0\nassert double(1) == 5\n```"
+
+
+def test_tests_the_model_wrote_outweigh_a_mistake_made_twice(tmp_path: Path) -> None:
+    # No examples: s0 and s1 make the same mistake; s2 is right and passes the model's
+    # three right tests (its fourth expects double(1) == 5: no one passes it).
+    task = Task("T/double", PLAIN, "double", "", test_origin="none")
+    bodies = ["    return x + 2\n", "    return 2 + x\n", "    return 2 * x\n"]
+    script = {task.task_id: [fenced(PLAIN + body) for body in bodies], f"{task.task_id}|tests": [WRITTEN]}
+
+    def solved(out: Path, written: bool) -> tuple[TaskResult, ReplayBackend]:
+        backend = ReplayBackend(script)
+        report = solve([task], out=out, backend=backend, verifiers=["syntax", "tests"],
+                       sample=SampleConfig(n=3), budget=BudgetConfig(wave=1), written_tests=written)
+        return report.results[0], backend
+
+    plain, backend = solved(tmp_path / "plain", False)
+    assert plain.candidate_id == "s0" and plain.agreement_tests == 0  # the larger group
+    assert not any(r.request_id.endswith("|tests") for r in backend.requests_seen)
+    dual, backend = solved(tmp_path / "dual", True)
+    assert dual.candidate_id == "s2" and (dual.agreement_tests, dual.agreement_tests_passed) == (4, 3)
+    assert (dual.agreement_group, dual.agreement_candidates) == (1, 3)
+    assert [r.request_id for r in backend.requests_seen if r.request_id.endswith("|tests")] == ["T/double|tests"]
+    assert (tmp_path / "dual" / WRITTEN_TESTS).exists()
+
+
+def test_written_tests_are_asked_once_and_kept_across_runs(tmp_path: Path) -> None:
+    task = Task("T/double", PLAIN, "double", "", test_origin="none")
+    backend = ReplayBackend({f"{task.task_id}|tests": [WRITTEN]})
+    first = write_tests(backend, [task, make_task(1)], tmp_path, seed=0, prefill=False)
+    assert list(first) == ["T/double"] and len(first["T/double"]) == 4  # a task with tests is not asked
+    again = write_tests(backend, [task], tmp_path, seed=0, prefill=False)
+    assert again == first and len(backend.requests_seen) == 1
+    with (tmp_path / WRITTEN_TESTS).open("a") as f:
+        f.write('{"task_id": "T/torn", "mod')  # a crash mid-line: that task is asked again
+    assert read_written(tmp_path / WRITTEN_TESTS, backend.model) == {"T/double": WRITTEN}
