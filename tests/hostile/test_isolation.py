@@ -293,7 +293,11 @@ def test_every_call_that_reads_a_machine_wide_counter_is_refused(one_slot: Sandb
              "    ctx = ctypes.c_ulong(0)\n"
              "    if libc.syscall(206, 1, ctypes.byref(ctx)) < 0 and ctypes.get_errno() == 1:\n"  # io_setup
              "        raise PermissionError\n"
-             "CALLS = [os.pipe, socket.socketpair, lambda: socket.socket(socket.AF_UNIX), _pidfd, _cookie, _aio]\n"
+             "def _sysinfo():\n"
+             "    if libc.sysinfo(ctypes.create_string_buffer(256)) < 0 and ctypes.get_errno() == 1:\n"
+             "        raise PermissionError\n"
+             "CALLS = [os.pipe, socket.socketpair, lambda: socket.socket(socket.AF_UNIX), _pidfd, _cookie, _aio,\n"
+             "         _sysinfo]\n"
              "ALL = all(_refused(c) for c in CALLS)\n"
              "def double(x):\n    return 2 * x if ALL else x\n")
     [v] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "counters_refused", probe)])

@@ -62,7 +62,9 @@ def no_new_privs(libc: ctypes.CDLL) -> None:
 # setsockopt SO_PASSPIDFD for one in a message), and for the socket cookie (a
 # counter too): getsockopt and setsockopt go with them. The one socket a candidate
 # has, its channel, is wrapped before the filter is in place. perf_event_open and bpf
-# read machine-wide state as well; file handles expose inode generations.
+# read machine-wide state as well; file handles expose inode generations; sysinfo
+# reports the machine's free memory and load averages, which a candidate can move
+# (fill the page cache, spin) for the next to read; syslog reads the kernel's log.
 DENIED_SYSCALLS = {
     "x86_64": (0xC000003E, {
         "add_key": 248, "request_key": 249, "keyctl": 250, "memfd_create": 319, "memfd_secret": 447,
@@ -72,6 +74,7 @@ DENIED_SYSCALLS = {
         "pipe": 22, "pipe2": 293, "socket": 41, "socketpair": 53, "getsockopt": 55, "setsockopt": 54,
         "pidfd_open": 434, "pidfd_getfd": 438, "io_setup": 206, "io_uring_setup": 425, "userfaultfd": 323,
         "perf_event_open": 298, "bpf": 321, "name_to_handle_at": 303, "open_by_handle_at": 304,
+        "sysinfo": 99, "syslog": 103,
     }, {"clone": 56, "clone3": 435}),
     "aarch64": (0xC00000B7, {
         "add_key": 217, "request_key": 218, "keyctl": 219, "memfd_create": 279, "memfd_secret": 447,
@@ -81,6 +84,7 @@ DENIED_SYSCALLS = {
         "pipe2": 59, "socket": 198, "socketpair": 199, "getsockopt": 209, "setsockopt": 208,
         "pidfd_open": 434, "pidfd_getfd": 438, "io_setup": 0, "io_uring_setup": 425, "userfaultfd": 282,
         "perf_event_open": 241, "bpf": 280, "name_to_handle_at": 264, "open_by_handle_at": 265,
+        "sysinfo": 179, "syslog": 116,
     }, {"clone": 220, "clone3": 435}),
 }
 _CLONE_DENIED_FLAGS = 0x7E020000 | 0x1000
