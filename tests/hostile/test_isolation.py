@@ -75,11 +75,11 @@ def test_memfd_and_keyring_are_refused_inside_the_sandbox(one_slot: SandboxPool)
     assert v.status is Status.PASSED, v  # every probe got EPERM (the answer is right only then)
 
 
-def _run_filter(program: bytes, nr: int, arch: int = 0xC000003E, arg0: int = 0) -> int:
+def _run_filter(program: bytes, nr: int, arch: int = 0xC000003E, arg0: int = 0, arg3: int = 0) -> int:
     """A classic-BPF interpreter for the few instructions the filter uses."""
     code = [struct.unpack("=HBBI", program[i:i + 8]) for i in range(0, len(program), 8)]
     pc, acc = 0, 0
-    data = {0: nr, 4: arch, 16: arg0 & 0xFFFFFFFF}
+    data = {0: nr, 4: arch, 16: arg0 & 0xFFFFFFFF, 40: arg3 & 0xFFFFFFFF}
     while True:
         op, jt, jf, k = code[pc]
         if op == 0x20:
@@ -106,6 +106,8 @@ def test_the_syscall_filter_refuses_exactly_what_it_lists() -> None:
     assert _run_filter(program, 56, arg0=0x10000000 | 0x11) == eperm  # CLONE_NEWUSER
     assert _run_filter(program, 56, arg0=0x1000 | 0x11) == eperm  # CLONE_PIDFD: a pidfd numbers every process made
     assert _run_filter(program, 435) == enosys  # clone3: the C library falls back to clone
+    assert _run_filter(program, 9, arg3=0x22) == allow  # mmap, private and anonymous: what malloc does
+    assert _run_filter(program, 9, arg3=0x40022) == eperm  # MAP_HUGETLB: numbered from the inode counter
     assert _run_filter(program, 0, arch=0x40000003) == eperm  # i386 calls from a 64-bit process
 
 
@@ -296,9 +298,69 @@ def test_every_call_that_reads_a_machine_wide_counter_is_refused(one_slot: Sandb
              "def _sysinfo():\n"
              "    if libc.sysinfo(ctypes.create_string_buffer(256)) < 0 and ctypes.get_errno() == 1:\n"
              "        raise PermissionError\n"
+             "def _hugetlb():\n"
+             "    libc.mmap.restype = ctypes.c_void_p\n"
+             "    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,\n"
+             "                          ctypes.c_long]\n"
+             "    if libc.mmap(None, 2 << 20, 3, 0x40022, -1, 0) in (None, 2**64 - 1) and ctypes.get_errno() == 1:\n"
+             "        raise PermissionError\n"
+             "def _page_cache():\n"
+             "    fd = os.open(os.__file__, os.O_RDONLY)\n"
+             "    try:\n"
+             "        os.preadv(fd, [bytearray(64)], 0, os.RWF_NOWAIT)\n"
+             "    finally:\n"
+             "        os.close(fd)\n"
+             "def _fadvise():\n"
+             "    fd = os.open(os.__file__, os.O_RDONLY)\n"
+             "    try:\n"
+             "        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)\n"
+             "    finally:\n"
+             "        os.close(fd)\n"
              "CALLS = [os.pipe, socket.socketpair, lambda: socket.socket(socket.AF_UNIX), _pidfd, _cookie, _aio,\n"
-             "         _sysinfo]\n"
+             "         _sysinfo, _hugetlb, _page_cache, _fadvise]\n"
              "ALL = all(_refused(c) for c in CALLS)\n"
              "def double(x):\n    return 2 * x if ALL else x\n")
     [v] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "counters_refused", probe)])
     assert v.status is Status.PASSED, v  # every call got EPERM (the answer is right only then)
+
+
+def _big_file() -> str | None:
+    """A file under /usr that the sandbox shows its candidates, large enough to leave
+    one of its pages out of the cache."""
+    for root, _dirs, files in os.walk("/usr/lib"):
+        for name in files:
+            path = os.path.join(root, name)
+            try:
+                if not os.path.islink(path) and os.path.getsize(path) > (16 << 20):
+                    return path
+            except OSError:
+                continue
+    return None
+
+
+def test_the_page_cache_carries_nothing_to_the_next_candidate(one_slot: SandboxPool) -> None:
+    """A candidate read a page of a big file under /usr; the next asked the page cache
+    whether that page was there (preadv2 with RWF_NOWAIT: no clock involved) and
+    evicted it again (fadvise): 8 bits crossed 2 times in 2 (red team)."""
+    path = _big_file()
+    if path is None:
+        pytest.skip("no file over 16 MiB under /usr/lib")
+    where = f"F = {path!r}\nO = 8 << 20\n"
+    writer = ("import os\n" + where + "try:\n"
+              "    fd = os.open(F, os.O_RDONLY)\n"
+              "    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)\n"
+              "    os.pread(fd, 4096, O)\n"
+              "except OSError:\n"
+              "    pass\n"
+              "def double(x):\n    return x\n")
+    reader = ("import os\n" + where + "fd = os.open(F, os.O_RDONLY)\n"
+              "try:\n"
+              "    os.preadv(fd, [bytearray(4096)], O, os.RWF_NOWAIT)\n"
+              "    CACHED = True\n"
+              "except BlockingIOError:\n"
+              "    CACHED = False\n"
+              "def double(x):\n    return 2 * x if CACHED else x\n")
+    [wrote] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "cache_writer", writer)])
+    [read] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "cache_reader", reader)])
+    assert wrote.status is Status.FAILED
+    assert read.status is Status.FAILED, read  # passing would mean it saw the writer's page

@@ -65,6 +65,15 @@ def no_new_privs(libc: ctypes.CDLL) -> None:
 # read machine-wide state as well; file handles expose inode generations; sysinfo
 # reports the machine's free memory and load averages, which a candidate can move
 # (fill the page cache, spin) for the next to read; syslog reads the kernel's log.
+#
+# And the page cache, shared by the machine: a candidate that read a page of a file
+# under /usr left it cached, and the next asked without timing anything (preadv2
+# with RWF_NOWAIT fails on a page not in memory; mincore and cachestat report it)
+# and reset it (fadvise DONTNEED): 8 bits crossed 2 times in 2 (red team). Those
+# calls, readahead and pwritev2 are refused. And mmap with MAP_HUGETLB: it takes a
+# number from the inode counter even when it fails (no huge pages here), and the
+# next candidate's channel socket is numbered from that counter (red team: a value
+# crossed half the time).
 DENIED_SYSCALLS = {
     "x86_64": (0xC000003E, {
         "add_key": 248, "request_key": 249, "keyctl": 250, "memfd_create": 319, "memfd_secret": 447,
@@ -75,7 +84,8 @@ DENIED_SYSCALLS = {
         "pidfd_open": 434, "pidfd_getfd": 438, "io_setup": 206, "io_uring_setup": 425, "userfaultfd": 323,
         "perf_event_open": 298, "bpf": 321, "name_to_handle_at": 303, "open_by_handle_at": 304,
         "sysinfo": 99, "syslog": 103,
-    }, {"clone": 56, "clone3": 435}),
+        "preadv2": 327, "pwritev2": 328, "fadvise64": 221, "readahead": 187, "mincore": 27, "cachestat": 451,
+    }, {"clone": 56, "clone3": 435, "mmap": 9}),
     "aarch64": (0xC00000B7, {
         "add_key": 217, "request_key": 218, "keyctl": 219, "memfd_create": 279, "memfd_secret": 447,
         "shmget": 194, "semget": 190, "msgget": 186, "mq_open": 180,
@@ -85,10 +95,12 @@ DENIED_SYSCALLS = {
         "pidfd_open": 434, "pidfd_getfd": 438, "io_setup": 0, "io_uring_setup": 425, "userfaultfd": 282,
         "perf_event_open": 241, "bpf": 280, "name_to_handle_at": 264, "open_by_handle_at": 265,
         "sysinfo": 179, "syslog": 116,
-    }, {"clone": 220, "clone3": 435}),
+        "preadv2": 286, "pwritev2": 287, "fadvise64": 223, "readahead": 213, "mincore": 232, "cachestat": 451,
+    }, {"clone": 220, "clone3": 435, "mmap": 222}),
 }
 _CLONE_DENIED_FLAGS = 0x7E020000 | 0x1000
 """CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET, and CLONE_PIDFD."""
+MAP_HUGETLB = 0x40000
 _SECCOMP_RET_ENOSYS = 0x00050000 | 38
 _X32_BIT = 0x40000000
 _SECCOMP_RET_ALLOW = 0x7FFF0000
@@ -117,32 +129,44 @@ class _SockFprog(ctypes.Structure):
 
 
 def seccomp_program(machine: str) -> bytes:
-    """The classic-BPF filter: other architectures' and x32 calls, the denied syscalls
-    and clone with a namespace or pidfd flag get EPERM, clone3 ENOSYS; everything else is allowed."""
-    arch, denied, clones = DENIED_SYSCALLS[machine]
+    """The classic-BPF filter: other architectures' and x32 calls, the denied syscalls,
+    clone with a namespace or pidfd flag and mmap with MAP_HUGETLB get EPERM, clone3
+    ENOSYS; everything else is allowed."""
+    arch, denied, special = DENIED_SYSCALLS[machine]
     ld_abs, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
-    tests = [(jge, _X32_BIT)] if machine == "x86_64" else []
-    tests += [(jeq, nr) for nr in sorted(denied.values())]
-    # Layout after the tests: [clone3?] [clone?] ALLOW | LD flags, JSET NEW*, ALLOW | EPERM, ENOSYS
-    n = len(tests)
-    program: list[tuple[int, int, int, int]] = [
-        (ld_abs, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, _SECCOMP_RET_EPERM),
-        (ld_abs, 0, 0, 0),  # the syscall number
+    # (syscall, argument, flags that refuse it): the low word of the argument is tested.
+    flag_checks = [(special["clone"], 0, _CLONE_DENIED_FLAGS), (special["mmap"], 3, MAP_HUGETLB)]
+    # Assembled with labels (jump targets resolved to relative offsets below).
+    code: list[tuple[int, int | str, int | str, int]] = [
+        (ld_abs, 0, 0, 4), (jeq, 0, "eperm", arch), (ld_abs, 0, 0, 0),  # the architecture, then the number
     ]
-    # From test i, EPERM is (n - i) + 2 (clone3, clone) + 1 (ALLOW) + 3 (the flag check) - 1 ahead.
-    for i, (code, k) in enumerate(tests):
-        program.append((code, n - i - 1 + 6, 0, k))
-    program += [
-        (jeq, 6, 0, clones["clone3"]),  # -> ENOSYS
-        (jeq, 1, 0, clones["clone"]),  # -> the flag check
-        (ret, 0, 0, _SECCOMP_RET_ALLOW),
-        (ld_abs, 0, 0, 16),  # clone's flags: the low half of its first argument
-        (jset, 1, 0, _CLONE_DENIED_FLAGS),  # -> EPERM
-        (ret, 0, 0, _SECCOMP_RET_ALLOW),
-        (ret, 0, 0, _SECCOMP_RET_EPERM),
-        (ret, 0, 0, _SECCOMP_RET_ENOSYS),
-    ]
-    return b"".join(struct.pack("=HBBI", *ins) for ins in program)
+    if machine == "x86_64":
+        code.append((jge, "eperm", 0, _X32_BIT))
+    code += [(jeq, "eperm", 0, nr) for nr in sorted(denied.values())]
+    code.append((jeq, "enosys", 0, special["clone3"]))
+    code += [(jeq, f"check{i}", 0, nr) for i, (nr, _, _) in enumerate(flag_checks)]
+    code.append((ret, 0, 0, _SECCOMP_RET_ALLOW))
+    labels: dict[str, int] = {}
+    for i, (_, arg, flags) in enumerate(flag_checks):
+        labels[f"check{i}"] = len(code)
+        code += [(ld_abs, 0, 0, 16 + 8 * arg), (jset, "eperm", "allow", flags)]
+    labels["allow"] = len(code)
+    code.append((ret, 0, 0, _SECCOMP_RET_ALLOW))
+    labels["eperm"] = len(code)
+    code.append((ret, 0, 0, _SECCOMP_RET_EPERM))
+    labels["enosys"] = len(code)
+    code.append((ret, 0, 0, _SECCOMP_RET_ENOSYS))
+
+    def offset(at: int, target: int | str) -> int:
+        if isinstance(target, int):
+            return target
+        jump = labels[target] - at - 1
+        if not 0 <= jump <= 255:
+            raise ValueError("seccomp jump out of range")
+        return jump
+
+    return b"".join(struct.pack("=HBBI", op, offset(i, jt), offset(i, jf), k)
+                    for i, (op, jt, jf, k) in enumerate(code))
 
 
 def deny_syscalls(libc: ctypes.CDLL) -> None:
