@@ -82,8 +82,7 @@ class _Proxy:
         try:
             reply = self._reader.recv()
         except TimeoutError:
-            self.timeout = True
-            self._fail(f"one call took longer than {self._call_seconds:g} s")
+            self._too_slow()
         except EOFError:
             self._fail("the candidate process ended before answering")
         except (CodecError, OSError) as exc:
@@ -97,21 +96,26 @@ class _Proxy:
         if len(reply) != 1:
             self._fail("bad reply from the candidate")
         if "ok" in reply:
+            if self._call_seconds is not None:
+                self._sock.settimeout(self._call_seconds)
             return
         self._raise_reply(reply)
 
     def _answer(self, nonce: str) -> dict[str, Any]:
         """The reply to the call sent with ``nonce``: a frame the candidate wrote before
         it was called (while its module loaded, say) cannot know the nonce, so it cannot
-        pass for an answer. With a limit per call, it is awaited that long at most."""
-        if self._call_seconds is not None:
-            self._sock.settimeout(self._call_seconds)
+        pass for an answer. With a limit per call, it is awaited that long at most
+        (``wait_ready`` set it: loading the candidate is not a call)."""
         reply = self._receive()
         if reply.pop("n", None) != nonce:
             self._fail("the candidate sent a reply to no call (a forged answer)")
         if not 1 <= len(reply) <= 2 or (len(reply) == 2 and not ("r" in reply and "w" in reply)):
             self._fail("bad reply from the candidate")
         return reply
+
+    def _too_slow(self) -> NoReturn:
+        self.timeout = True
+        self._fail(f"one call took longer than {self._call_seconds:g} s")
 
     def _raise_reply(self, reply: dict[str, Any]) -> NoReturn:
         if "m" in reply:
@@ -139,8 +143,7 @@ class _Proxy:
         try:
             self._sock.sendall(data)
         except TimeoutError:  # it stopped reading: still busy with an earlier call
-            self.timeout = True
-            self._fail(f"one call took longer than {self._call_seconds:g} s")
+            self._too_slow()
         except OSError:
             self._fail("the candidate process ended before answering")
         reply = self._answer(nonce)
