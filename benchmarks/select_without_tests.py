@@ -64,10 +64,10 @@ import time
 from pathlib import Path
 
 from sampler.core.test_writing import parse_answer
+from sampler.core.written_tests import WrittenTestsCollector
 from sampler.storage.records import CHEAP, SampleRecord, sample_from_dict
 from sampler.storage.store import SAMPLES, read_records
 from tasks.examples import with_example_tests
-from tasks.model_tests import ModelTest, expectation_source
 from tasks.registry import load_suite, select_tasks
 from tasks.types import Task
 from verifiers.agreement import dual_pick, pick
@@ -104,7 +104,7 @@ class Tally:
 
 
 def picks_for(task: Task, samples: list[SampleRecord], verifier: UnitTestVerifier,
-              collector: OutputCollector, tests: tuple[ModelTest, ...] = ()) -> tuple[dict[str, SampleRecord | None], int]:
+              collector: WrittenTestsCollector) -> tuple[dict[str, SampleRecord | None], int]:
     """Each rule's pick on one task, and how many candidates agreement grouped."""
     static = [s for s in samples if _static_pass(s)]
     if task.test_origin == "examples" and static:
@@ -112,22 +112,16 @@ def picks_for(task: Task, samples: list[SampleRecord], verifier: UnitTestVerifie
         passing = [s for s, v in zip(static, verdicts) if v.status is Status.PASSED]
     else:
         passing = static  # no examples: solve picks on the static checks
-    extra = [t.call for t in tests]
     behaviours = {b.candidate_id: b for b in collector.behaviours(
-        task, [Candidate(task.task_id, s.candidate_id, s.solution) for s in static], extra)}
+        task, [Candidate(task.task_id, s.candidate_id, s.solution) for s in static])}
     by_id = {s.candidate_id: s for s in samples}
-    expected, positions = None, []
-    if tests:
-        [expected] = collector.behaviours(
-            task, [Candidate(task.task_id, "expected", expectation_source(task.entry_point, tests))], extra)
-        where = {repr(call): i for i, call in enumerate(collector.inputs(task, extra).calls)}
-        positions = [where[repr(t.call)] for t in tests]
+    written = collector.expected(task)
 
     def dual(pool: list[SampleRecord], least: str = "", everywhere: bool = False) -> SampleRecord | None:
-        if expected is None:
+        if written is None:
             chosen = pick([behaviours[s.candidate_id] for s in pool])
         else:
-            chosen = dual_pick([behaviours[s.candidate_id] for s in pool], expected, positions)
+            chosen = dual_pick([behaviours[s.candidate_id] for s in pool], *written)
         if chosen is None:
             return pool[0] if pool else None
         # Gates for tasks with no examples: called solved only with this much support from the model's tests.
@@ -203,13 +197,14 @@ def main() -> int:
     tallies = {"examples": Tally(), "all": Tally()}
     start = time.monotonic()
     test_count = 0
+    tests = {t.task_id: parse_answer(t, written.get(t.task_id, "")) for t in tasks}
+    test_count = sum(len(found) for found in tests.values())
     with SandboxPool(workers=2) as pool, UnitTestVerifier(pool=pool) as verifier, \
-            OutputCollector(pool=pool) as collector:
+            OutputCollector(pool=pool) as outputs:
+        collector = WrittenTestsCollector(outputs, tests)
         for task in tasks:
             samples = sorted(by_task[task.task_id], key=lambda s: s.sample_index)
-            tests = parse_answer(task, written.get(task.task_id, ""))
-            test_count += len(tests)
-            picks, candidates = picks_for(task, samples, verifier, collector, tests)
+            picks, candidates = picks_for(task, samples, verifier, collector)
             for name in ["all"] + (["examples"] if task.test_origin == "examples" else []):
                 tally = tallies[name]
                 tally.tasks += 1

@@ -1,8 +1,9 @@
 """Have a model write tests for every task, for ``select_without_tests.py --model-tests``.
 
-One greedy request per task (``sampler.core.test_writing``), sent in batches;
-each answer is appended to OUT as it arrives (a rerun skips the tasks already
-there). Prints how many tests parsed per task and the time taken.
+What ``solve`` does for tasks without tests (``sampler.core.written_tests``), for
+every task of the file with its tests withheld: one greedy request per task, in
+batches, each answer appended to OUT as it arrives (a rerun asks only for the
+tasks not there). Prints progress, how many tests parsed and the time taken.
 
     .venv/bin/python benchmarks/write_tests.py runs/tests-0.5b.jsonl [--model qwen2.5-coder-0.5b]
     .venv/bin/python benchmarks/write_tests.py runs/mbpp-tests.jsonl --tasks benchmarks/data/mbpp_style.jsonl
@@ -11,19 +12,15 @@ there). Prints how many tests parsed per task and the time taken.
 from __future__ import annotations
 
 import argparse
-import json
-import os
+import dataclasses
 import sys
 import time
 from pathlib import Path
 
 from sampler.backends.factory import make_backend, prefills_answers
-from sampler.core.test_writing import parse_answer, request_for_tests, writing_prompt_id
+from sampler.core.written_tests import write_tests
 from tasks.examples import with_example_tests
 from tasks.registry import load_suite, select_tasks
-
-BATCH = 16
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -38,35 +35,19 @@ def main() -> int:
     tasks = (select_tasks(args.tasks) if args.tasks else load_suite("humaneval"))[:args.limit]
     if args.without_examples:
         tasks = [t for t in tasks if with_example_tests(t).test_origin == "none"]
-    done: set[str] = set()
-    if args.out.exists():
-        for line in args.out.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                done.add(json.loads(line)["task_id"])
-    todo = [t for t in tasks if t.task_id not in done]
-    prefill = prefills_answers(args.model)
+    # The tasks as if they came without tests: write_tests asks only for those.
+    untested = [dataclasses.replace(t, test="", test_origin="none") for t in tasks]
     start = time.monotonic()
-    parsed = 0
     backend = make_backend(args.model)
     try:
-        for at in range(0, len(todo), BATCH):
-            batch = todo[at:at + BATCH]
-            generations = backend.generate([request_for_tests(t, seed=args.seed, prefill=prefill) for t in batch])
-            with args.out.open("a", encoding="utf-8") as out:
-                for task, generation in zip(batch, generations):
-                    text = generation.completions[0].text if generation.completions else ""
-                    tests = parse_answer(task, text)
-                    parsed += len(tests)
-                    out.write(json.dumps({"task_id": task.task_id, "model": args.model,
-                                          "prompt_id": writing_prompt_id(), "text": text}) + "\n")
-                out.flush()
-                os.fsync(out.fileno())
-            print(f"{at + len(batch)}/{len(todo)} tasks, {parsed} tests parsed, "
-                  f"{time.monotonic() - start:.0f} s", file=sys.stderr)
+        written = write_tests(backend, untested, args.out, seed=args.seed, prefill=prefills_answers(args.model),
+                              progress=lambda line: print(line, file=sys.stderr))
     finally:
         backend.close()
-    print(f"{len(todo)} tasks asked for tests by {args.model} in {time.monotonic() - start:.0f} s: "
-          f"{parsed} usable tests ({parsed / max(1, len(todo)):.1f} a task)", file=sys.stderr)
+    parsed = sum(len(tests) for tests in written.values())
+    print(f"{len(untested)} tasks with tests by {args.model} in {time.monotonic() - start:.0f} s (those already "
+          f"in {args.out} not asked again): {parsed} usable tests ({parsed / max(1, len(untested)):.1f} a task)",
+          file=sys.stderr)
     return 0
 
 

@@ -155,6 +155,24 @@ def model_tests_passed(behaviour: Behaviour, expected: Behaviour, positions: Seq
                and expected.outputs[p].kind is Kind.VALUE and same_output(behaviour.outputs[p], expected.outputs[p]))
 
 
+def _usable_tests(expected: Behaviour, positions: Sequence[int]) -> int:
+    return sum(1 for p in positions if p < len(expected.outputs) and expected.outputs[p].kind is Kind.VALUE)
+
+
+def _dual_scores(behaviours: Sequence[Behaviour], expected: Behaviour,
+                 positions: Sequence[int]) -> tuple[tuple[Group, ...], list[int], list[int], int] | None:
+    """The groups, the tests each passes, each one's score, and the leader's index
+    (the best score, the group formed first among equals); None with nothing to group."""
+    groups = group(behaviours)
+    if not groups:
+        return None
+    by_id = {b.candidate_id: b for b in behaviours}
+    passed = [model_tests_passed(by_id[g.members[0]], expected, positions) for g in groups]
+    scores = [g.size * (1 + p) for g, p in zip(groups, passed)]
+    lead = max(range(len(groups)), key=lambda i: (scores[i], -i))
+    return groups, passed, scores, lead
+
+
 def dual_pick(behaviours: Sequence[Behaviour], expected: Behaviour, positions: Sequence[int],
               examples: int = 0) -> Pick | None:
     """The pick by dual agreement (CodeT's rule): each group scores its size times one
@@ -167,16 +185,13 @@ def dual_pick(behaviours: Sequence[Behaviour], expected: Behaviour, positions: S
     little, one the largest group passes lifts it most, and a test no candidate
     passes (a wrong expectation, common from a small model) changes nothing. With no
     usable test this is ``pick``."""
-    groups = group(behaviours)
-    if not groups:
+    scored = _dual_scores(behaviours, expected, positions)
+    if scored is None:
         return None
-    by_id = {b.candidate_id: b for b in behaviours}
-    passed = [model_tests_passed(by_id[g.members[0]], expected, positions) for g in groups]
-    best = max(range(len(groups)), key=lambda i: (groups[i].size * (1 + passed[i]), -i))
-    first = by_id[groups[best].members[0]]
-    usable = sum(1 for p in positions if p < len(expected.outputs) and expected.outputs[p].kind is Kind.VALUE)
+    groups, passed, _scores, best = scored
+    first = next(b for b in behaviours if b.candidate_id == groups[best].members[0])
     return Pick(first.candidate_id, groups[best].size, sum(g.size for g in groups), len(groups),
-                len(first.outputs), examples, usable, passed[best])
+                len(first.outputs), examples, _usable_tests(expected, positions), passed[best])
 
 
 def settled(groups: Sequence[Group], remaining: int) -> bool:
@@ -198,16 +213,12 @@ def dual_settled(behaviours: Sequence[Behaviour], expected: Behaviour, positions
     """``settled`` for ``dual_pick``: the leader (at least ``LEAST_AGREEING`` members)
     scores more than any other group could with every remaining sample joining it, and
     more than a group not yet seen could: ``remaining`` members passing every test."""
-    groups = group(behaviours)
-    if not groups:
+    scored = _dual_scores(behaviours, expected, positions)
+    if scored is None:
         return False
-    by_id = {b.candidate_id: b for b in behaviours}
-    passed = [model_tests_passed(by_id[g.members[0]], expected, positions) for g in groups]
-    scores = [g.size * (1 + p) for g, p in zip(groups, passed)]
-    lead = max(range(len(groups)), key=lambda i: (scores[i], -i))
+    groups, passed, scores, lead = scored
     if groups[lead].size < LEAST_AGREEING:
         return False
-    usable = sum(1 for p in positions if p < len(expected.outputs) and expected.outputs[p].kind is Kind.VALUE)
     bounds = [(g.size + remaining) * (1 + p) for i, (g, p) in enumerate(zip(groups, passed)) if i != lead]
-    bounds.append(remaining * (1 + usable))
+    bounds.append(remaining * (1 + _usable_tests(expected, positions)))
     return scores[lead] > max(bounds)

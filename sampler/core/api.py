@@ -37,7 +37,7 @@ from sampler.core.escalation import template_id as escalation_template_id
 from sampler.core.loop import BestOfN, SolveOutcome
 from sampler.core.prompting import template_id
 from sampler.core.test_writing import writing_prompt_id
-from sampler.core.written_tests import WrittenTestsCollector, write_tests
+from sampler.core.written_tests import WRITTEN_TESTS, WrittenTestsCollector, write_tests
 from sampler.models import DEFAULT_MODEL, PACKAGED_MODELS
 from sampler.storage.candidate_file import load_candidates
 from sampler.storage.records import TaskResult
@@ -197,7 +197,7 @@ def solve(
             if untested:
                 note = getattr(progress, "note", None)
                 outputs = WrittenTestsCollector(outputs, write_tests(
-                    backend, untested, Path(out), seed=config.sample.seed, prefill=prefill,
+                    backend, untested, Path(out) / WRITTEN_TESTS, seed=config.sample.seed, prefill=prefill,
                     progress=note if callable(note) else None))
         outcome = (BestOfN(backend, verifier, config, store, progress or NullProgress(),
                            strong=strong_backend, outputs=outputs if agreement else None).run(task_list)

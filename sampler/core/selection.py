@@ -64,6 +64,11 @@ def pool_behaviours(task: Task, samples: Iterable[SampleRecord], known: MutableM
     return [known[s.candidate_id] for s in pool]
 
 
+def _written(task: Task, collector: Collector) -> tuple[Behaviour, list[int]] | None:
+    """The model's tests for ``task`` (expected outputs, their inputs' positions), if it wrote any."""
+    return collector.expected(task) if isinstance(collector, WrittenTestsCollector) else None
+
+
 def agreement_wave(task: Task, behaviours: Sequence[Behaviour], collector: Collector, remaining: int,
                    wave: int) -> int:
     """How many more samples a passed task picked by agreement draws now: 0 once its
@@ -71,7 +76,7 @@ def agreement_wave(task: Task, behaviours: Sequence[Behaviour], collector: Colle
     sample is left, else the next wave."""
     if remaining <= 0:
         return 0
-    written = collector.expected(task) if isinstance(collector, WrittenTestsCollector) else None
+    written = _written(task, collector)
     if written is None:
         done = agreement.settled(agreement.group(behaviours), remaining)
     else:
@@ -83,7 +88,7 @@ def agreement_pick(task: Task, behaviours: Sequence[Behaviour], collector: Colle
     """The pick by agreement, when two or more candidates could be grouped (else None:
     ``choose`` decides); by dual agreement when the model wrote tests for the task."""
     examples = collector.inputs(task).examples
-    written = collector.expected(task) if isinstance(collector, WrittenTestsCollector) else None
+    written = _written(task, collector)
     if written is None:
         chosen = agreement.pick(behaviours, examples)
     else:

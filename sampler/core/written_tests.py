@@ -51,22 +51,25 @@ def read_written(path: Path, model: str) -> dict[str, str]:
 
 
 def _generate(backend: Backend | StreamingBackend, requests: Sequence[GenerationRequest]) -> list[Generation]:
-    if isinstance(backend, StreamingBackend):
-        backend.submit(requests)
-        got: dict[str, Generation] = {}
-        while len(got) < len(requests):
-            for generation in backend.poll(1.0):
-                got[generation.request_id] = generation
-        return [got[r.request_id] for r in requests]
-    return backend.generate(requests)
+    """Every request's generation, in order: the backend's own batch call where it has
+    one (every engine here does), else submitted and polled until all are back."""
+    generate = getattr(backend, "generate", None)
+    if callable(generate):
+        return list(generate(requests))
+    assert isinstance(backend, StreamingBackend)
+    backend.submit(requests)
+    got: dict[str, Generation] = {}
+    while len(got) < len(requests):
+        for generation in backend.poll(1.0):
+            got[generation.request_id] = generation
+    return [got[r.request_id] for r in requests]
 
 
-def write_tests(backend: Backend | StreamingBackend, tasks: Sequence[Task], run_dir: Path, *, seed: int,
+def write_tests(backend: Backend | StreamingBackend, tasks: Sequence[Task], path: Path, *, seed: int,
                 prefill: bool, progress: Callable[[str], None] | None = None) -> dict[str, tuple[ModelTest, ...]]:
-    """The model's tests for every task in ``tasks`` without tests: read from the run
-    directory, or asked for now (in batches, each appended durably)."""
+    """The model's tests for every task in ``tasks`` without tests: read from ``path``
+    (a run's ``WRITTEN_TESTS``), or asked for now (in batches, each appended durably)."""
     wanted = [t for t in tasks if t.test_origin != "given"]
-    path = run_dir / WRITTEN_TESTS
     texts = read_written(path, backend.model)
     todo = [t for t in wanted if t.task_id not in texts]
     start = time.monotonic()
@@ -95,7 +98,7 @@ class WrittenTestsCollector:
     def __init__(self, inner: OutputCollector, tests: Mapping[str, tuple[ModelTest, ...]]) -> None:
         self._inner = inner
         self._tests = dict(tests)
-        self._expected: dict[str, Behaviour] = {}
+        self._expected: dict[str, tuple[Behaviour, list[int]]] = {}
         self._lock = threading.Lock()
 
     def tests(self, task: Task) -> tuple[ModelTest, ...]:
@@ -120,8 +123,9 @@ class WrittenTestsCollector:
             known = self._expected.get(task.task_id)
         if known is None:
             source = expectation_source(task.entry_point, tests)
-            [known] = self._inner.behaviours(task, [Candidate(task.task_id, EXPECTED_ID, source)], self._extra(task))
+            [outputs] = self._inner.behaviours(task, [Candidate(task.task_id, EXPECTED_ID, source)], self._extra(task))
+            where = {repr(call): i for i, call in enumerate(self.inputs(task).calls)}
+            known = outputs, [where[repr(t.call)] for t in tests]
             with self._lock:
                 self._expected[task.task_id] = known
-        where = {repr(call): i for i, call in enumerate(self.inputs(task).calls)}
-        return known, [where[repr(t.call)] for t in tests]
+        return known

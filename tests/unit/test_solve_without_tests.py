@@ -188,9 +188,9 @@ def test_tests_the_model_wrote_outweigh_a_mistake_made_twice(tmp_path: Path) -> 
 def test_written_tests_are_asked_once_and_kept_across_runs(tmp_path: Path) -> None:
     task = Task("T/double", PLAIN, "double", "", test_origin="none")
     backend = ReplayBackend({f"{task.task_id}|tests": [WRITTEN]})
-    first = write_tests(backend, [task, make_task(1)], tmp_path, seed=0, prefill=False)
+    first = write_tests(backend, [task, make_task(1)], tmp_path / WRITTEN_TESTS, seed=0, prefill=False)
     assert list(first) == ["T/double"] and len(first["T/double"]) == 4  # a task with tests is not asked
-    again = write_tests(backend, [task], tmp_path, seed=0, prefill=False)
+    again = write_tests(backend, [task], tmp_path / WRITTEN_TESTS, seed=0, prefill=False)
     assert again == first and len(backend.requests_seen) == 1
     with (tmp_path / WRITTEN_TESTS).open("a") as f:
         f.write('{"task_id": "T/torn", "mod')  # a crash mid-line: that task is asked again
