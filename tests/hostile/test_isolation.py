@@ -364,3 +364,19 @@ def test_the_page_cache_carries_nothing_to_the_next_candidate(one_slot: SandboxP
     [read] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "cache_reader", reader)])
     assert wrote.status is Status.FAILED
     assert read.status is Status.FAILED, read  # passing would mean it saw the writer's page
+
+
+def test_a_candidate_that_drips_its_answer_cannot_stretch_the_limit_per_call() -> None:
+    """The limit per call waited for each recv, not for the answer: a candidate writing
+    one byte every 0.7 s to its channel was never caught by it (red team)."""
+    drip = ("import os, time\n"
+            "def double(x):\n"
+            "    for b in b'\\x00\\x00\\x00\\x10' + b' ' * 12:\n"
+            "        os.write(3, bytes([b]))\n"
+            "        time.sleep(0.3)\n"
+            "    return 2 * x\n")
+    limits = SandboxLimits(wall_seconds=8.0, rerun_timeouts=False, call_seconds=1.0, margin_seconds=3.0)
+    with SandboxPool(workers=1, limits=limits) as pool:
+        [v] = pool.run(DOUBLE, [Candidate(DOUBLE.task_id, "drip", drip)])
+    assert v.status is Status.TIMEOUT and "one call took longer than 1 s" in v.detail, v
+    assert v.seconds < 4.0, v.seconds

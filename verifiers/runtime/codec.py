@@ -185,9 +185,11 @@ def recv_msg(sock: socket.socket, deadline: float | None = None) -> Any:
 class FrameReader:
     """Frames from a blocking socket with one recv() per message in the common case.
 
-    For the per-call channel between the test and candidate children: no per-call
-    deadline here (each server kills its child at the job's deadline from outside),
-    so the socket stays blocking and a call costs two syscalls a side.
+    For the per-call channel between the test and candidate children. Without a
+    ``deadline`` (each server kills its child at the job's deadline from outside) the
+    socket stays blocking and a call costs two syscalls a side; with one (the property
+    check's limit per call) every recv waits only for what is left of it, so a peer
+    that drips a byte at a time cannot stretch it (red team), as in ``_recv_exact``.
     """
 
     def __init__(self, sock: socket.socket, limit: int = MAX_MESSAGE) -> None:
@@ -196,7 +198,7 @@ class FrameReader:
         self._buf = bytearray()
         self._limit = limit
 
-    def recv(self) -> Any:
+    def recv(self, deadline: float | None = None) -> Any:
         buf = self._buf
         while True:
             if len(buf) >= 4:
@@ -211,7 +213,15 @@ class FrameReader:
                         return json.loads(body)
                     except (ValueError, RecursionError):
                         raise CodecError("malformed frame") from None
-            chunk = self._sock.recv(1 << 16)
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("deadline passed")
+                self._sock.settimeout(remaining)
+            try:
+                chunk = self._sock.recv(1 << 16)
+            except socket.timeout:
+                raise TimeoutError("deadline passed") from None
             if not chunk:
                 raise EOFError("peer closed the channel")
             buf += chunk

@@ -78,9 +78,9 @@ class _Proxy:
             self.fault = why[:TEXT_LIMIT]
         raise CandidateFault(self.fault)
 
-    def _receive(self) -> dict[str, Any]:
+    def _receive(self, deadline: float | None = None) -> dict[str, Any]:
         try:
-            reply = self._reader.recv()
+            reply = self._reader.recv(deadline)
         except TimeoutError:
             self._too_slow()
         except EOFError:
@@ -96,17 +96,15 @@ class _Proxy:
         if len(reply) != 1:
             self._fail("bad reply from the candidate")
         if "ok" in reply:
-            if self._call_seconds is not None:
-                self._sock.settimeout(self._call_seconds)
             return
         self._raise_reply(reply)
 
     def _answer(self, nonce: str) -> dict[str, Any]:
         """The reply to the call sent with ``nonce``: a frame the candidate wrote before
         it was called (while its module loaded, say) cannot know the nonce, so it cannot
-        pass for an answer. With a limit per call, it is awaited that long at most
-        (``wait_ready`` set it: loading the candidate is not a call)."""
-        reply = self._receive()
+        pass for an answer. With a limit per call, it is awaited that long at most."""
+        deadline = None if self._call_seconds is None else time.monotonic() + self._call_seconds
+        reply = self._receive(deadline)
         if reply.pop("n", None) != nonce:
             self._fail("the candidate sent a reply to no call (a forged answer)")
         if not 1 <= len(reply) <= 2 or (len(reply) == 2 and not ("r" in reply and "w" in reply)):
@@ -141,6 +139,8 @@ class _Proxy:
             self.harness = f"the tests passed an argument the channel cannot carry: {exc}"
             raise CandidateFault(self.harness) from None
         try:
+            if self._call_seconds is not None:  # the last recv left what remained of its deadline
+                self._sock.settimeout(self._call_seconds)
             self._sock.sendall(data)
         except TimeoutError:  # it stopped reading: still busy with an earlier call
             self._too_slow()
