@@ -19,14 +19,18 @@ Picks compared, over the tasks whose prompt states examples and over all tasks:
 - dual (with ``--model-tests``, tests a model wrote for each task,
   ``benchmarks/write_tests.py``): the same pool, grouped with the tests' inputs added,
   each group scored by its size times one more than the model's tests it passes
-  (``verifiers.agreement.dual_pick``); "dual, 1 test", "2 tests", "half" and "all"
-  call a task with no examples solved only when the pick passes at least that many
-  of its task's model tests (at least one); "everywhere": every task, examples or not;
+  (``verifiers.agreement.dual_pick``). The same pick under gates that decide whether
+  a task is called solved: "corroborated" (what ``solve`` does,
+  ``sampler.core.selection.called_solved``: a strict majority agree; without
+  examples, also a model test passed and a value on every input), and, on tasks
+  without examples only, "1 test" and "half" (the pick passes at least that many of
+  the model's tests);
 - oracle: some drawn sample passes the withheld real tests.
 
-For each: the share of tasks whose pick passes the withheld real tests, how many
-picks were made ("called solved") and how many of those are wrong, and the share
-of the first-sample-to-oracle gap it closes. ``--limit``/``--skip`` take a slice of
+For each: the share of tasks whose pick passes the withheld real tests (called
+solved or not: a pick is always made when there is a candidate), how many tasks it
+calls solved and how many of those picks are wrong, and the share of the
+first-sample-to-oracle gap it closes. ``--limit``/``--skip`` take a slice of
 the tasks (in suite order), ``--multi`` only tasks that drew two samples or more
 (the only ones where the picks can differ). Groups come from
 each sample's outputs on the task's inputs (its example calls, then inputs
@@ -70,15 +74,14 @@ from sampler.storage.store import SAMPLES, read_records
 from tasks.examples import with_example_tests
 from tasks.registry import load_suite, select_tasks
 from tasks.types import Task
-from verifiers.agreement import dual_pick, pick
+from verifiers.agreement import corroborated, dual_pick, pick
 from verifiers.outputs import OutputCollector
 from verifiers.sandbox import SandboxPool
 from verifiers.types import Candidate, Status
 from verifiers.unit_tests import UnitTestVerifier
 
 BASE_RULES = ("first sample", "examples", "agreement, size", "agreement, combined", "combined, majority")
-DUAL_RULES = ("dual, combined", "dual, 1 test", "dual, 2 tests", "dual, half", "dual, all",
-              "dual, 1 test everywhere", "dual, half everywhere")
+DUAL_RULES = ("dual, combined", "dual, corroborated", "dual, 1 test", "dual, half")
 RULES = BASE_RULES + DUAL_RULES + ("oracle",)
 
 
@@ -93,7 +96,8 @@ def _static_pass(sample: SampleRecord) -> bool:
 
 @dataclasses.dataclass
 class Tally:
-    """Per rule, over a set of tasks: picks right, picks made, picks wrong."""
+    """Per rule, over a set of tasks: picks right (called solved or not), tasks called
+    solved, and of those the ones whose pick is wrong."""
 
     tasks: int = 0
     right: dict[str, int] = dataclasses.field(default_factory=lambda: dict.fromkeys(RULES, 0))
@@ -104,8 +108,9 @@ class Tally:
 
 
 def picks_for(task: Task, samples: list[SampleRecord], verifier: UnitTestVerifier,
-              collector: WrittenTestsCollector) -> tuple[dict[str, SampleRecord | None], int]:
-    """Each rule's pick on one task, and how many candidates agreement grouped."""
+              collector: WrittenTestsCollector) -> tuple[dict[str, tuple[SampleRecord | None, bool]], int]:
+    """Each rule's pick on one task and whether it calls the task solved, and how many
+    candidates agreement grouped."""
     static = [s for s in samples if _static_pass(s)]
     if task.test_origin == "examples" and static:
         verdicts = verifier.verify(task, [Candidate(task.task_id, s.candidate_id, s.solution) for s in static])
@@ -117,42 +122,43 @@ def picks_for(task: Task, samples: list[SampleRecord], verifier: UnitTestVerifie
     by_id = {s.candidate_id: s for s in samples}
     written = collector.expected(task)
 
-    def dual(pool: list[SampleRecord], least: str = "", everywhere: bool = False) -> SampleRecord | None:
+    def dual(pool: list[SampleRecord], gate: str = "") -> tuple[SampleRecord | None, bool]:
         if written is None:
             chosen = pick([behaviours[s.candidate_id] for s in pool])
         else:
             chosen = dual_pick([behaviours[s.candidate_id] for s in pool], *written)
         if chosen is None:
-            return pool[0] if pool else None
-        # Gates for tasks with no examples: called solved only with this much support from the model's tests.
-        if least and (task.test_origin != "examples" or everywhere):
-            need = {"one": 1, "two": 2, "half": max(1, (chosen.tests + 1) // 2), "all": max(1, chosen.tests)}[least]
-            if chosen.tests_passed < need:
-                return None
-        return by_id[chosen.candidate_id]
+            first = pool[0] if pool else None
+            return first, first is not None and (not gate or task.test_origin == "examples")
+        if gate == "corroborated":  # solve's rule (sampler.core.selection.called_solved)
+            examples = task.test_origin == "examples"
+            called = examples if chosen.candidates < 2 else corroborated(chosen, examples_passed=examples)
+            return by_id[chosen.candidate_id], called
+        if not gate or task.test_origin == "examples":
+            return by_id[chosen.candidate_id], True
+        # Gates for tasks with no examples: the pick stays; the task is called solved only with this support.
+        need = {"one": 1, "half": max(1, (chosen.tests + 1) // 2)}[gate]
+        return by_id[chosen.candidate_id], chosen.tests_passed >= need
 
-    def grouped(pool: list[SampleRecord], majority: bool = False) -> SampleRecord | None:
+    def grouped(pool: list[SampleRecord], majority: bool = False) -> tuple[SampleRecord | None, bool]:
         chosen = pick([behaviours[s.candidate_id] for s in pool])
         if chosen is None:  # nothing to group (no inputs, or the sandbox broke): the first
-            return pool[0] if pool else None
-        if majority and chosen.share <= 0.5:
-            return None
-        return by_id[chosen.candidate_id]
+            return (pool[0], True) if pool else (None, False)
+        return by_id[chosen.candidate_id], not majority or chosen.share > 0.5
 
-    picks: dict[str, SampleRecord | None] = {
-        "first sample": samples[0],
-        "examples": passing[0] if passing else None,
+    first_passing = passing[0] if passing else None
+    oracle = next((s for s in samples if _real_pass(s)), None)
+    picks: dict[str, tuple[SampleRecord | None, bool]] = {
+        "first sample": (samples[0], False),
+        "examples": (first_passing, first_passing is not None),
         "agreement, size": grouped(static),
         "agreement, combined": grouped(passing),
         "combined, majority": grouped(passing, majority=True),
         "dual, combined": dual(passing),
+        "dual, corroborated": dual(passing, "corroborated"),
         "dual, 1 test": dual(passing, "one"),
-        "dual, 2 tests": dual(passing, "two"),
         "dual, half": dual(passing, "half"),
-        "dual, all": dual(passing, "all"),
-        "dual, 1 test everywhere": dual(passing, "one", everywhere=True),
-        "dual, half everywhere": dual(passing, "half", everywhere=True),
-        "oracle": next((s for s in samples if _real_pass(s)), None),
+        "oracle": (oracle, False),
     }
     return picks, len(passing)
 
@@ -194,7 +200,7 @@ def main() -> int:
              and (not args.multi or len(by_task[t.task_id]) > 1)]
     suite = suite[args.skip:][:args.limit]
     tasks = [with_example_tests(dataclasses.replace(t, test="")) for t in suite]
-    tallies = {"examples": Tally(), "all": Tally()}
+    tallies = {"examples": Tally(), "none": Tally(), "all": Tally()}
     start = time.monotonic()
     test_count = 0
     tests = {t.task_id: parse_answer(t, written.get(t.task_id, "")) for t in tasks}
@@ -205,14 +211,15 @@ def main() -> int:
         for task in tasks:
             samples = sorted(by_task[task.task_id], key=lambda s: s.sample_index)
             picks, candidates = picks_for(task, samples, verifier, collector)
-            for name in ["all"] + (["examples"] if task.test_origin == "examples" else []):
+            for name in ("all", "examples" if task.test_origin == "examples" else "none"):
                 tally = tallies[name]
                 tally.tasks += 1
                 tally.grouped += candidates >= 2
-                for rule, chosen in picks.items():
-                    tally.right[rule] += chosen is not None and _real_pass(chosen)
-                    tally.made[rule] += chosen is not None
-                    tally.wrong[rule] += chosen is not None and not _real_pass(chosen)
+                for rule, (chosen, called) in picks.items():
+                    right = chosen is not None and _real_pass(chosen)
+                    tally.right[rule] += right
+                    tally.made[rule] += called
+                    tally.wrong[rule] += called and not right
     seconds = time.monotonic() - start
     print(f"runs: {', '.join(str(d) for d in args.run_dirs)}: their cheap samples, as drawn (pooled per task "
           "in run order when several; a run that stopped each task at its first sample "
@@ -225,7 +232,8 @@ def main() -> int:
           + (f" Model-written tests: {args.model_tests}, {test_count} usable." if args.model_tests else
              " No model-written tests: the dual rules are agreement alone."), file=sys.stderr)
     for name, tally in tallies.items():
-        label = "tasks with examples in the prompt" if name == "examples" else "all tasks (no examples: static)"
+        label = {"examples": "tasks with examples in the prompt", "none": "tasks without examples",
+                 "all": "all tasks (no examples: static)"}[name]
         print(f"\n{label}: {tally.tasks}, of which {tally.grouped} with two or more candidates to group",
               file=sys.stderr)
         if not tally.tasks:

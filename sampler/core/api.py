@@ -133,6 +133,8 @@ def solve(
     ``written_tests``: before sampling, the cheap model writes tests for each such task
     (``sampler.core.written_tests``); their inputs join the agreement inputs and the
     pick is scored by the tests each group passes (``verifiers.agreement.dual_pick``).
+    A task without tests is solved only when its pick is well supported
+    (``sampler.core.selection.called_solved``); otherwise the pick is its ``guess``.
     """
     start = time.monotonic()
     strong_name = strong_backend.model if strong_backend is not None else strong

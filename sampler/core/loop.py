@@ -43,7 +43,7 @@ from sampler.backends.base import Backend, Generation, GenerationRequest, Stream
 from sampler.config import BudgetPolicy, SolveConfig
 from sampler.core.escalation import round_requests
 from sampler.core.prompting import build_request, program_from_output
-from sampler.core.selection import agreement_pick, agreement_wave, choose, pool_behaviours
+from sampler.core.selection import agreement_pick, agreement_wave, called_solved, choose, pool_behaviours
 from sampler.core.task_run import Pending, TaskRun, candidate_id, request_prefix
 from sampler.policy.budget import Action, Budget, TaskState
 from sampler.policy.length_cap import FINISH_LENGTH_CAP, LengthCap
@@ -500,7 +500,10 @@ class BestOfN:
                                     self.outputs)
         if agreed is not None:
             chosen = run.samples[agreed.candidate_id]
-        result = run.result(chosen, agreed, cheap_model=self.cheap.model,
+        guess = None
+        if chosen is not None and not called_solved(run.task, agreed):
+            guess, chosen = chosen.solution, None
+        result = run.result(chosen, agreed, guess=guess, cheap_model=self.cheap.model,
                             cheap_price=self.config.cheap_price, strong_price=self.config.strong_price)
         self.store.record_result(result)
         self._results.append(result)

@@ -103,9 +103,10 @@ class TaskRun:
         return not self.requests and self.verifying == 0
 
     def result(self, chosen: SampleRecord | None, agreed: agreement.Pick | None, *, cheap_model: str,
-               cheap_price: TierPrice, strong_price: TierPrice) -> TaskResult:
+               cheap_price: TierPrice, strong_price: TierPrice, guess: str | None = None) -> TaskResult:
         """The task's line in ``results.jsonl``, given its pick (``agreed``: the pick by
-        agreement, when it made one)."""
+        agreement, when it made one; ``guess``: a pick too weakly supported to call the
+        task solved, ``chosen`` then None)."""
         tokens_in = {t: n for t, n in self.tokens_in.items() if n}
         tokens_out = {t: n for t, n in self.tokens_out.items() if n}
         cost = sum(
@@ -133,5 +134,6 @@ class TaskRun:
             disputed_by=chosen.verifier if chosen is not None and not chosen.passed else "",
             selection=AGREEMENT if agreed is not None else SELECTION[self.task.test_origin],
             finished_at=round(time.time(), 3),
+            guess=guess,
             **agreement_fields(agreed),
         )

@@ -144,6 +144,12 @@ class TaskResult:
     value (``sampler.core.written_tests``); the pick was scored by them (``dual_pick``)."""
     agreement_tests_passed: int = 0
     """... of which the chosen group passes."""
+    agreement_answered: int = 0
+    """Selection ``agreement``: inputs on which the pick returned a value (not an exception)."""
+    guess: str | None = None
+    """A task without tests whose pick lacks the evidence to be called solved
+    (``sampler.core.selection.called_solved``): the pick's code, for whoever wants a
+    guess. Such a task is unsolved; ``solution`` stays empty."""
 
     def __post_init__(self) -> None:
         if self.tier == "":  # how results written before the enum say "unsolved"
@@ -154,6 +160,8 @@ class TaskResult:
             raise ValueError("a task is solved exactly when it has a solution")
         if self.disputed_by and not self.solved:
             raise ValueError("only a solution can be disputed")
+        if self.guess is not None and self.solved:
+            raise ValueError("a solved task has a solution, not a guess")
         if (self.selection == AGREEMENT) != (self.agreement_group > 0) \
                 or self.agreement_group > self.agreement_candidates:
             raise ValueError("agreement counts are set exactly for a pick by agreement, "

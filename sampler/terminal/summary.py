@@ -40,6 +40,8 @@ class Summary:
     tasks_by_selection: dict[str, int] = field(default_factory=dict)
     agreement_majority: int = 0
     """Picks by agreement whose group is a strict majority of the candidates grouped."""
+    guesses: int = 0
+    """Tasks without tests whose pick was too weakly supported to call solved."""
 
     @property
     def cost_per_solved(self) -> float | None:
@@ -59,6 +61,9 @@ class Summary:
             if self.tasks_by_selection.get(AGREEMENT):
                 out.append(f"  agreement picks: {self.agreement_majority} of "
                            f"{self.tasks_by_selection[AGREEMENT]} by a majority of their candidates")
+            if self.guesses:
+                out.append(f"  {self.guesses} task(s) without tests left unsolved: their pick is a "
+                           "guess too weakly supported to call solved (`guess` in results.jsonl)")
         if self.escalated or self.solved_by_tier.get(STRONG):
             out.append(f"  cheap tier solved {self.solved_by_tier.get(CHEAP, 0)}; "
                        f"{self.escalated} escalated, strong tier solved "
@@ -131,4 +136,5 @@ def summarise(task_ids: Sequence[str], results: Mapping[str, TaskResult],
         tasks_by_selection=dict(Counter(r.selection for r in finished)),
         agreement_majority=sum(r.selection == AGREEMENT and 2 * r.agreement_group > r.agreement_candidates
                                for r in finished),
+        guesses=sum(r.guess is not None for r in finished),
     )

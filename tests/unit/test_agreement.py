@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tasks.types import Task
-from verifiers.agreement import Group, group, leader, pick, same_output, same_tree, settled
+from verifiers.agreement import Group, Pick, corroborated, group, leader, pick, same_output, same_tree, settled
 from verifiers.outputs import (
     Behaviour,
     Kind,
@@ -79,6 +79,25 @@ def test_the_pick_is_the_largest_group_and_ties_go_to_the_earliest() -> None:
     ahead = pick([behaviour("s0", two), behaviour("s1", one), behaviour("s2", one)])
     assert ahead is not None and ahead.candidate_id == "s1" and ahead.group == 2
     assert pick([Behaviour("s0", error="broken")]) is None and leader(()) is None
+
+
+def test_a_pick_is_corroborated_by_a_majority_a_passed_test_and_values_everywhere() -> None:
+    strong = Pick("c0", group=3, candidates=5, groups=2, inputs=8, tests=4, tests_passed=1, answered=8)
+    assert corroborated(strong)
+    # Each part is needed: a strict majority, a model test passed, a value on every input.
+    assert not corroborated(Pick("c0", 2, 4, 2, 8, tests=4, tests_passed=1, answered=8))
+    assert not corroborated(Pick("c0", 3, 5, 2, 8, tests=4, tests_passed=0, answered=8))
+    assert not corroborated(Pick("c0", 3, 5, 2, 8, tests=4, tests_passed=1, answered=7))
+    assert not corroborated(Pick("c0", 3, 5, 2, 0, tests=0, tests_passed=0, answered=0))
+    # A task whose examples the candidates passed needs only the majority.
+    assert corroborated(Pick("c0", 3, 5, 2, 8, answered=2), examples_passed=True)
+    assert not corroborated(Pick("c0", 2, 4, 2, 8, answered=8), examples_passed=True)
+
+
+def test_the_pick_counts_the_inputs_it_answered_with_a_value() -> None:
+    chosen = pick([behaviour("a", value(1), Output(Kind.RAISED, "ValueError")),
+                   behaviour("b", value(1), Output(Kind.RAISED, "ValueError"))])
+    assert chosen is not None and (chosen.inputs, chosen.answered) == (2, 1)
 
 
 @pytest.mark.parametrize(("sizes", "remaining", "done"), [

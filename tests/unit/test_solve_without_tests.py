@@ -81,8 +81,10 @@ def test_unanimous_candidates_stop_as_soon_as_the_rest_cannot_outvote_them(tmp_p
 
 def test_when_samples_run_out_the_largest_group_wins_and_ties_go_to_the_earliest(tmp_path: Path) -> None:
     result, _ = run(tmp_path / "tie", untested(0), ["A", "B", "B", "A"], n=4)
-    assert result.samples_drawn == 4 and result.candidate_id == "s0" and result.stop_reason == "passed"
+    assert result.samples_drawn == 4 and result.stop_reason == "passed"
     assert (result.agreement_group, result.agreement_candidates) == (2, 4)
+    # The pick is s0's group; a tie is no majority, so it is a guess, not a solution.
+    assert not result.solved and result.guess is not None and "out=A" in result.guess
 
 
 def test_one_candidate_is_no_agreement(tmp_path: Path) -> None:
@@ -175,14 +177,40 @@ def test_tests_the_model_wrote_outweigh_a_mistake_made_twice(tmp_path: Path) -> 
                        sample=SampleConfig(n=3), budget=BudgetConfig(wave=1), written_tests=written)
         return report.results[0], backend
 
+    # Neither pick is corroborated (no tests to pass; a group of 1 in 3): each is a guess.
     plain, backend = solved(tmp_path / "plain", False)
-    assert plain.candidate_id == "s0" and plain.agreement_tests == 0  # the larger group
+    assert plain.guess == PLAIN + bodies[0] and plain.agreement_tests == 0  # the larger group
+    assert not plain.solved and plain.candidate_id is None
     assert not any(r.request_id.endswith("|tests") for r in backend.requests_seen)
     dual, backend = solved(tmp_path / "dual", True)
-    assert dual.candidate_id == "s2" and (dual.agreement_tests, dual.agreement_tests_passed) == (4, 3)
-    assert (dual.agreement_group, dual.agreement_candidates) == (1, 3)
+    assert dual.guess == PLAIN + bodies[2] and (dual.agreement_tests, dual.agreement_tests_passed) == (4, 3)
+    assert (dual.agreement_group, dual.agreement_candidates) == (1, 3) and not dual.solved
     assert [r.request_id for r in backend.requests_seen if r.request_id.endswith("|tests")] == ["T/double|tests"]
     assert (tmp_path / "dual" / WRITTEN_TESTS).exists()
+
+
+def test_a_task_without_examples_is_solved_only_on_corroborated_agreement(tmp_path: Path) -> None:
+    # Two of three agree, return values everywhere and pass the model's right tests: solved.
+    # All three agreeing, passing two tests but raising on every other input, is a guess.
+    task = Task("T/double", PLAIN, "double", "", test_origin="none")
+
+    def run(bodies: list[str], out: Path) -> TaskResult:
+        script = {task.task_id: [fenced(PLAIN + body) for body in bodies], f"{task.task_id}|tests": [WRITTEN]}
+        report = solve([task], out=out, backend=ReplayBackend(script), verifiers=["syntax", "tests"],
+                       sample=SampleConfig(n=3), budget=BudgetConfig(wave=1))
+        guessed = "1 task(s) without tests left unsolved" in "\n".join(report.summary.lines())
+        assert guessed == (report.results[0].guess is not None)
+        return report.results[0]
+
+    right = run(["    return 2 * x\n", "    return x + x\n", "    return x + 2\n"], tmp_path / "right")
+    assert right.solved and right.guess is None and right.candidate_id == "s0"
+    assert (right.agreement_group, right.agreement_tests_passed) == (2, 3)
+    assert right.agreement_answered == right.agreement_inputs > 0
+    partial = "    if x in (0, 3):\n        return 2 * x\n    raise ValueError(x)\n"
+    raising = run([partial] * 3, tmp_path / "raising")
+    assert not raising.solved and raising.agreement_tests_passed == 2
+    assert raising.agreement_group == raising.agreement_candidates == raising.samples_drawn >= 2
+    assert 0 < raising.agreement_answered < raising.agreement_inputs and raising.guess == PLAIN + partial
 
 
 def test_written_tests_are_asked_once_and_kept_across_runs(tmp_path: Path) -> None:
