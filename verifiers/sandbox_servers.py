@@ -21,6 +21,7 @@ from typing import Any
 
 from tasks.errors import SandboxError
 from verifiers.channel import CodecError, recv_msg
+from verifiers.sandbox_root import python_root, runtime_dir
 
 _RUNTIME_PARENT = "/bestofn"
 _RUNTIME_PACKAGE = "bestofn_runtime"
@@ -66,6 +67,37 @@ def bwrap_path() -> str:
     return path
 
 
+def _file_binds(prefix: str, exe: str) -> list[str]:
+    """What the sandbox sees of the file system besides /proc, /dev and /tmp: the
+    Python install and our runtime modules, from their tmpfs copies where there are
+    some (``verifiers.sandbox_root``: no read a candidate makes touches a disk), else
+    the host's /usr and Python prefix, read-only."""
+    root = python_root(prefix, exe)
+    runtime = runtime_dir(_RUNTIME_FILES)
+    base = Path(root) if root is not None else Path("/")
+    cmd: list[str] = []
+    if (base / "usr").is_dir():
+        cmd += ["--ro-bind", str(base / "usr"), "/usr"]
+    for name in ("bin", "lib", "lib64", "sbin"):
+        if os.path.islink(f"/{name}"):
+            cmd += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
+        elif (base / name).is_dir():
+            cmd += ["--ro-bind", str(base / name), f"/{name}"]
+    # bwrap makes missing parents 0700: open them up so the unprivileged uid can reach the stdlib.
+    parents = [p for p in Path(prefix).parents if str(p) != "/"]
+    for parent in reversed(parents):
+        if not str(parent).startswith("/usr"):
+            cmd += ["--perms", "0755", "--dir", str(parent)]
+    if not prefix.startswith("/usr/"):
+        cmd += ["--ro-bind", str(base / prefix.lstrip("/")), prefix]
+    if runtime is not None:
+        cmd += ["--ro-bind", str(runtime), RUNTIME_IN_SANDBOX]
+    else:
+        for source in _RUNTIME_FILES:
+            cmd += ["--ro-bind", str(source), f"{RUNTIME_IN_SANDBOX}/{source.name}"]
+    return cmd
+
+
 def _bwrap_command(mode: str, uid: int, ctl_fd: int, cpus: frozenset[int] = frozenset()) -> list[str]:
     prefix, exe = _python_paths()
     caps = ["CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_KILL"] if mode == "candidate-server" else [
@@ -80,21 +112,7 @@ def _bwrap_command(mode: str, uid: int, ctl_fd: int, cpus: frozenset[int] = froz
     ]
     for cap in caps:
         cmd += ["--cap-add", cap]
-    cmd += ["--ro-bind", "/usr", "/usr"]
-    for name in ("bin", "lib", "lib64", "sbin"):
-        if os.path.islink(f"/{name}"):
-            cmd += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
-        elif os.path.isdir(f"/{name}"):
-            cmd += ["--ro-bind", f"/{name}", f"/{name}"]
-    # bwrap makes missing parents 0700: open them up so the unprivileged uid can reach the stdlib.
-    parents = [p for p in Path(prefix).parents if str(p) != "/"]
-    for parent in reversed(parents):
-        if not str(parent).startswith("/usr"):
-            cmd += ["--perms", "0755", "--dir", str(parent)]
-    if not prefix.startswith("/usr/"):
-        cmd += ["--ro-bind", prefix, prefix]
-    for source in _RUNTIME_FILES:
-        cmd += ["--ro-bind", str(source), f"{RUNTIME_IN_SANDBOX}/{source.name}"]
+    cmd += _file_binds(prefix, exe)
     cmd += [
         "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         "--chdir", "/tmp",

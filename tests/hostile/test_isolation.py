@@ -324,28 +324,20 @@ def test_every_call_that_reads_a_machine_wide_counter_is_refused(one_slot: Sandb
     assert v.status is Status.PASSED, v  # every call got EPERM (the answer is right only then)
 
 
-def _big_file() -> str | None:
-    """A file under /usr that the sandbox shows its candidates, large enough to leave
-    one of its pages out of the cache."""
-    for root, _dirs, files in os.walk("/usr/lib"):
-        for name in files:
-            path = os.path.join(root, name)
-            try:
-                if not os.path.islink(path) and os.path.getsize(path) > (16 << 20):
-                    return path
-            except OSError:
-                continue
-    return None
+def _big_file() -> str:
+    """A file the sandbox shows its candidates (the stdlib's largest module), large
+    enough to leave one of its pages out of the cache."""
+    import sysconfig
+
+    return os.path.join(sysconfig.get_paths()["stdlib"], "pydoc_data", "topics.py")
 
 
 def test_the_page_cache_carries_nothing_to_the_next_candidate(one_slot: SandboxPool) -> None:
     """A candidate read a page of a big file under /usr; the next asked the page cache
     whether that page was there (preadv2 with RWF_NOWAIT: no clock involved) and
-    evicted it again (fadvise): 8 bits crossed 2 times in 2 (red team)."""
-    path = _big_file()
-    if path is None:
-        pytest.skip("no file over 16 MiB under /usr/lib")
-    where = f"F = {path!r}\nO = 8 << 20\n"
+    evicted it again (fadvise): 8 bits crossed 2 times in 2 (red team). The calls are
+    refused; on the tmpfs copies the sandbox now shows, every page is there anyway."""
+    where = f"F = {_big_file()!r}\nO = 256 << 10\n"
     writer = ("import os\n" + where + "try:\n"
               "    fd = os.open(F, os.O_RDONLY)\n"
               "    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)\n"
@@ -380,3 +372,70 @@ def test_a_candidate_that_drips_its_answer_cannot_stretch_the_limit_per_call() -
         [v] = pool.run(DOUBLE, [Candidate(DOUBLE.task_id, "drip", drip)])
     assert v.status is Status.TIMEOUT and "one call took longer than 1 s" in v.detail, v
     assert v.seconds < 4.0, v.seconds
+
+
+def _evicted_stdlib_file() -> str:
+    """A big stdlib file no server imports, dropped from the host's page cache."""
+    import sysconfig
+
+    path = os.path.join(sysconfig.get_paths()["stdlib"], "pydoc_data", "topics.py")
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+    return path
+
+
+def _block_reader(path: str) -> str:
+    """Passes exactly when reading ``path`` made the kernel read blocks for it: what
+    tells a candidate whether the page cache held the file (red team)."""
+    return ("import resource\n"
+            "before = resource.getrusage(resource.RUSAGE_SELF)\n"
+            f"with open({path!r}, 'rb') as f:\n"
+            "    f.read()\n"
+            "after = resource.getrusage(resource.RUSAGE_SELF)\n"
+            "READ = after.ru_inblock > before.ru_inblock or after.ru_majflt > before.ru_majflt\n"
+            "def double(x):\n    return 2 * x if READ else x\n")
+
+
+def test_no_read_a_candidate_makes_reaches_a_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """getrusage's block reads told a candidate whether a file under /usr was cached,
+    so one candidate could leave bits in the page cache for the next (red team). The
+    sandbox now sees only tmpfs copies: a file just evicted from the host's page cache
+    costs a candidate no block read. The control, on the host's own files as before,
+    shows the probe sees block reads where there are some."""
+    from verifiers import sandbox_servers
+
+    with SandboxPool(workers=1) as pool:
+        [v] = pool.run(DOUBLE, [Candidate(DOUBLE.task_id, "block_reader", _block_reader(_evicted_stdlib_file()))])
+    assert v.status is Status.FAILED, v  # passing would mean its read reached the disk
+    monkeypatch.setattr(sandbox_servers, "python_root", lambda prefix, exe: None)
+    monkeypatch.setattr(sandbox_servers, "runtime_dir", lambda files: None)
+    with SandboxPool(workers=1) as host_files:
+        [control] = host_files.run(DOUBLE, [Candidate(DOUBLE.task_id, "control", _block_reader(_evicted_stdlib_file()))])
+    assert control.status is Status.PASSED, control
+
+
+def test_every_file_a_candidate_can_see_is_in_memory() -> None:
+    """Every regular file visible in the sandbox lies on the tmpfs copy or on the
+    candidate's own /tmp, /dev or /proc: none on a block device (device nodes such as
+    /dev/null are not files a page cache holds)."""
+    from verifiers import sandbox_root
+
+    walker = ("import os, stat\n"
+              "own = {os.stat(p).st_dev for p in ('/tmp', '/dev', '/proc')}\n"
+              "DEVS = set()\n"
+              "for top, dirs, files in os.walk('/'):\n"
+              "    for name in files:\n"
+              "        try:\n"
+              "            st = os.stat(os.path.join(top, name))\n"
+              "        except OSError:\n"
+              "            continue\n"
+              "        if stat.S_ISREG(st.st_mode) and st.st_dev not in own:\n"
+              "            DEVS.add(st.st_dev)\n"
+              f"def double(x):\n    return 2 * x if DEVS == {{{os.stat(sandbox_root.SHM).st_dev}}} else x\n")
+    with SandboxPool(workers=1) as pool:
+        [v] = pool.run(DOUBLE, [Candidate(DOUBLE.task_id, "walker", walker)])
+    assert v.status is Status.PASSED, v

@@ -1,0 +1,218 @@
+"""What the sandbox can read, on a tmpfs: a private copy of the Python install.
+
+Why a copy: a file on a block device tells whoever reads it, through its own I/O
+counters (``getrusage``'s block reads and major faults), whether the page was
+already cached, so one candidate could leave bits in the page cache for the next
+to read (a red team did, no clock needed). Pages of a tmpfs are memory: reading
+them never does block I/O, so every read looks the same to every candidate.
+
+So the sandbox binds nothing of the host's disk. ``python_root`` copies, once per
+interpreter, what an isolated ``python -I -S`` needs into a directory under
+``/dev/shm`` that mirrors the host's paths: the interpreter, its shared library,
+the standard library (without ``site-packages``, its tests, IDLE and Tk; compiled
+``.pyc`` files kept so imports stay fast) and the shared libraries all of that
+loads (``ldd``). The copy is kept for later runs, keyed by the files' sizes and
+times, and rebuilt when they change; copies unused for a day are removed.
+``runtime_dir`` copies our own runtime modules into a small directory of their
+own for this process, removed when it exits. Where ``/dev/shm`` is not a tmpfs
+with room to spare, both return None and the sandbox binds the host's files, as
+before (docs/LIMITS.md).
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import hashlib
+import os
+import shutil
+import subprocess
+import sysconfig
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+SHM = Path("/dev/shm")
+TMPFS_MAGIC = 0x01021994
+_ROOT_PREFIX = "bestofn-root-"
+_RUNTIME_PREFIX = "bestofn-runtime-"
+_READY = ".bestofn-root-ready"
+"""Written last: a copy without it is a build that died, never used."""
+_MANIFEST = ".bestofn-root-manifest"
+_FORMAT = "1"
+UNUSED_SECONDS = 24 * 3600.0
+ROOM_FACTOR = 4
+"""``/dev/shm`` must have this many times the copy's size free."""
+_SKIPPED_DIRS = frozenset({"site-packages", "test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3",
+                           "__phello__"})
+_SKIPPED_MODULES = ("_tkinter", "_test", "xxlimited", "_xxtestfuzz", "_ctypes_test")
+"""Extension modules left out: Tk pulls in X11, the rest are CPython's own test helpers."""
+
+
+def _is_tmpfs(path: Path) -> bool:
+    try:
+        with open("/proc/mounts", encoding="utf-8") as mounts:
+            best = ""
+            kind = ""
+            for line in mounts:
+                parts = line.split()
+                if len(parts) >= 3 and (str(path) + "/").startswith(parts[1].rstrip("/") + "/") \
+                        and len(parts[1]) >= len(best):
+                    best, kind = parts[1], parts[2]
+        return kind == "tmpfs"
+    except OSError:
+        return False
+
+
+def _stdlib_files(stdlib: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(stdlib):
+        here = Path(dirpath)
+        if here == stdlib:
+            dirnames[:] = [d for d in dirnames if d not in _SKIPPED_DIRS and not d.startswith("config-")]
+        for name in filenames:
+            if ".opt-1." in name or ".opt-2." in name:
+                continue
+            if here.name == "lib-dynload" and name.startswith(tuple(m + "." for m in _SKIPPED_MODULES)):
+                continue
+            yield here / name
+
+
+def _linked(objects: Iterable[Path]) -> set[str]:
+    """The shared libraries (and the loader) the ELF files in ``objects`` load, as named."""
+    found: set[str] = set()
+    for obj in objects:
+        try:
+            out = subprocess.run(["ldd", str(obj)], capture_output=True, text=True, timeout=30, check=False).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        for line in out.splitlines():
+            parts = line.split()
+            if "=>" in parts and len(parts) > parts.index("=>") + 1 and parts[parts.index("=>") + 1].startswith("/"):
+                found.add(parts[parts.index("=>") + 1])
+            elif parts and parts[0].startswith("/"):
+                found.add(parts[0])  # the loader: "/lib64/ld-linux-x86-64.so.2 (0x...)"
+    return found
+
+
+def _manifest(prefix: str, exe: str) -> list[tuple[str, str]]:
+    """(path inside the sandbox, host file to copy there) for everything the copy holds;
+    a library reached through a link also gets its real path."""
+    stdlib = Path(os.path.realpath(sysconfig.get_paths(vars={"installed_base": prefix, "base": prefix})["stdlib"]))
+    files = [Path(exe)] + sorted(_stdlib_files(stdlib))
+    objects = [Path(exe)] + [f for f in files if f.suffix == ".so"]
+    entries = {str(f): str(f) for f in files}
+    for lib in _linked(objects):
+        real = os.path.realpath(lib)
+        entries[os.path.join(os.path.realpath(os.path.dirname(lib)), os.path.basename(lib))] = real
+        entries[real] = real
+    return sorted(entries.items())
+
+
+def _stamp(manifest: list[tuple[str, str]]) -> str:
+    """Each entry with its source's size and time: what a copy was made from."""
+    lines = []
+    for inside, source in manifest:
+        st = os.stat(source)
+        lines.append(f"{inside}\0{source}\0{st.st_size}\0{st.st_mtime_ns}\n")
+    return "".join(lines)
+
+
+def _quick_key(prefix: str, exe: str) -> str:
+    """Names the copy without running ``ldd``: the interpreter and its library
+    directories as they stand (a module added or removed changes a directory's time)."""
+    stdlib = sysconfig.get_paths(vars={"installed_base": prefix, "base": prefix})["stdlib"]
+    digest = hashlib.sha256(f"{_FORMAT}\0{prefix}\0{exe}\n".encode())
+    for path in (exe, stdlib, os.path.join(stdlib, "lib-dynload")):
+        st = os.stat(path)
+        digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:20]
+
+
+def _current(root: Path) -> bool:
+    """The copy's recorded sources are unchanged (a library upgraded in place is not)."""
+    try:
+        recorded = (root / _MANIFEST).read_text(encoding="utf-8")
+        entries = [tuple(line.split("\0")[:2]) for line in recorded.splitlines()]
+        return _stamp([(inside, source) for inside, source in entries]) == recorded
+    except (OSError, ValueError):
+        return False
+
+
+def _usable(root: Path) -> bool:
+    """Ours, complete, and writable by nobody else (another user could have made it first)."""
+    try:
+        st = os.lstat(root)
+    except OSError:
+        return False
+    return not Path(root).is_symlink() and st.st_uid == os.getuid() and not st.st_mode & 0o022 \
+        and (root / _READY).is_file()
+
+
+def _build(manifest: list[tuple[str, str]], final: Path) -> None:
+    build = Path(tempfile.mkdtemp(prefix=".bestofn-root-build-", dir=SHM))
+    try:
+        for inside, source in manifest:
+            target = build / inside.lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if inside != source:
+                os.symlink(source, target)  # a library's other name: resolves to the copy inside the sandbox
+            else:
+                shutil.copy2(source, target)
+        (build / _MANIFEST).write_text(_stamp(manifest), encoding="utf-8")
+        for dirpath, _dirnames, _files in os.walk(build):
+            os.chmod(dirpath, 0o755)  # the unprivileged uid walks to the stdlib
+        (build / _READY).write_text(f"{time.time()}\n", encoding="utf-8")
+        try:
+            os.rename(build, final)
+        except OSError:
+            if not _usable(final):  # another process finished first: use theirs
+                raise
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+
+
+def _prune(keep: Path) -> None:
+    """Copies of this kind left by other interpreters or builds, unused for a day."""
+    for old in SHM.glob(_ROOT_PREFIX + "*"):
+        try:
+            if old != keep and _usable(old) and time.time() - (old / _READY).stat().st_mtime > UNUSED_SECONDS:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
+
+
+@functools.cache
+def python_root(prefix: str, exe: str) -> Path | None:
+    """The tmpfs copy of the Python install the sandbox runs (built on first use), or
+    None where ``/dev/shm`` is not a tmpfs with room for it."""
+    if not SHM.is_dir() or not _is_tmpfs(SHM):
+        return None
+    key = _quick_key(prefix, exe)
+    final = SHM / (_ROOT_PREFIX + key)
+    if not (_usable(final) and _current(final)):
+        manifest = _manifest(prefix, exe)
+        stamp = hashlib.sha256(_stamp(manifest).encode()).hexdigest()[:12]
+        final = SHM / f"{_ROOT_PREFIX}{key}-{stamp}" if _usable(final) else final  # never replace one in use
+        if not _usable(final):
+            size = sum(os.stat(source).st_size for inside, source in manifest if inside == source)
+            if shutil.disk_usage(SHM).free < ROOM_FACTOR * size:
+                return None
+            _build(manifest, final)
+    os.utime(final / _READY)  # in use: not pruned
+    _prune(final)
+    return final
+
+
+@functools.cache
+def runtime_dir(files: tuple[Path, ...]) -> Path | None:
+    """Our runtime modules on the tmpfs, for this process (removed when it exits)."""
+    if not SHM.is_dir() or not _is_tmpfs(SHM):
+        return None
+    where = Path(tempfile.mkdtemp(prefix=_RUNTIME_PREFIX, dir=SHM))
+    atexit.register(shutil.rmtree, where, True)
+    for source in files:
+        shutil.copyfile(source, where / source.name)
+        os.chmod(where / source.name, 0o644)
+    os.chmod(where, 0o755)
+    return where
