@@ -71,7 +71,8 @@ from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.timeouts import CALIBRATION_WALL_SECONDS, CEILING_SECONDS, FACTOR, FLOOR_SECONDS
 from verifiers.types import Candidate, Status, Verdict, truncate
 
-VERSION = "3"  # 2: digit templates, balanced brackets, lower int bound, ties, typed sets; 3: time per input
+VERSION = "4"  # 2: digit templates, balanced brackets, lower int bound, ties, typed sets; 3: time per input;
+# 4: the probe's time budget
 _PROBE_RE = re.compile(
     r"bestofn-probe raised=(\d+) slow=(\d+) unplain=(\d+) unstable=(\d+) seconds=([0-9.]+) usable=([0-9a-f]+)"
     r" sensitive=([0-9a-f]+) examples=(\d+) examples_sensitive=(\d+)"
@@ -84,12 +85,16 @@ class PropertyConfig:
     """``examples``: inputs generated per task (fewer when the domain is small).
     ``salt``: varies the seed (0 is the documented default; the seed also
     depends on the task id). ``reference_call_seconds``: a reference call slower
-    than this in the probe discards the input.
+    than this in the probe discards the input. ``probe_seconds``: once the probe has
+    spent this long on the inputs (smallest first), the ones left are discarded: a
+    task whose reference is slow on large inputs (an O(n^3) count) is checked on the
+    inputs that fit, not made to run each candidate for seconds on every one.
     """
 
     examples: int = 100
     salt: int = 0
     reference_call_seconds: float = 0.25
+    probe_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if isinstance(self.examples, bool) or not isinstance(self.examples, int):
@@ -102,6 +107,9 @@ class PropertyConfig:
             raise ConfigError(f"reference_call_seconds must be a number, got {self.reference_call_seconds!r}")
         if not 0.01 <= self.reference_call_seconds <= 10:
             raise ConfigError(f"reference_call_seconds must be in [0.01, 10], got {self.reference_call_seconds!r}")
+        if isinstance(self.probe_seconds, bool) or not isinstance(self.probe_seconds, (int, float)) \
+                or not 0.1 <= self.probe_seconds <= 60:
+            raise ConfigError(f"probe_seconds must be a number in [0.1, 60], got {self.probe_seconds!r}")
 
 
 @dataclass(frozen=True)
@@ -167,7 +175,8 @@ class PropertyVerifier:
         """Changes whenever the same candidate could get a different verdict (inputs, policy)."""
         import hypothesis
 
-        return f"{VERSION}:{self.config.examples}:{self.config.salt}:{hypothesis.__version__}"
+        return (f"{VERSION}:{self.config.examples}:{self.config.salt}:{self.config.probe_seconds:g}:"
+                f"{hypothesis.__version__}")
 
     # ------------------------------------------------------------------ planning
 
@@ -228,7 +237,8 @@ class PropertyVerifier:
         assert program is not None
         pool = self._ready()
         probe_task = dataclasses.replace(
-            task, test=probe_test_source(task, program, plan.inputs, self.config.reference_call_seconds)
+            task, test=probe_test_source(task, program, plan.inputs, self.config.reference_call_seconds,
+                                         self.config.probe_seconds)
         )
         base = SandboxLimits(wall_seconds=CALIBRATION_WALL_SECONDS)
         report = pool.run_source(probe_task, program, base)
@@ -349,7 +359,7 @@ def _discards(probe: Probe) -> str:
 
 
 def _values(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]],
-            examples: Sequence[tuple[Any, ...]] = (), per_call: float = 0.0) -> dict[str, str]:
+            examples: Sequence[tuple[Any, ...]] = (), per_call: float = 0.0, budget: float = 0.0) -> dict[str, str]:
     """The parameters of ``verifiers.harness.property_check`` for ``task``, as source."""
     return {
         "_BESTOFN_REFERENCE": repr(reference),
@@ -358,6 +368,7 @@ def _values(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]],
         "_BESTOFN_INPUTS": calls_literal(inputs),
         "_BESTOFN_EXAMPLES": calls_literal(examples),
         "_BESTOFN_PER_CALL": repr(float(per_call)),
+        "_BESTOFN_BUDGET": repr(float(budget)),
     }
 
 
@@ -366,8 +377,11 @@ def check_test_source(task: Task, reference: str, inputs: Sequence[tuple[Any, ..
     return harness_source("property_check", _values(task, reference, inputs), "_bestofn_check_against_reference")
 
 
-def probe_test_source(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]], per_call: float) -> str:
-    """The generated probe: always fails, with what the reference made of each input in its message."""
+def probe_test_source(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]], per_call: float,
+                      budget: float = 0.0) -> str:
+    """The generated probe: always fails, with what the reference made of each input in its
+    message; once it has run ``budget`` seconds (0: no limit), the inputs left are dropped."""
     examples = [args for args in strategies.observed_calls(task, len(inputs[0]))
                 if strategies.is_plain(args)] if inputs else []
-    return harness_source("property_check", _values(task, reference, inputs, examples, per_call), "_bestofn_probe")
+    return harness_source("property_check", _values(task, reference, inputs, examples, per_call, budget),
+                          "_bestofn_probe")

@@ -134,6 +134,8 @@ def test_config_is_validated() -> None:
         PropertyConfig(examples=0)
     with pytest.raises(ConfigError, match="salt"):
         PropertyConfig(salt=-1)
+    with pytest.raises(ConfigError, match="probe_seconds"):
+        PropertyConfig(probe_seconds=0)
 
 
 def test_humaneval_canonical_solutions_pass(verifier: PropertyVerifier) -> None:
@@ -226,3 +228,19 @@ def test_a_candidate_stuck_on_one_input_holds_its_slot_for_one_call_limit(verifi
     [stuck] = verifier.verify(task, [cand(task, sleeper, "z")])
     assert stuck.status is Status.TIMEOUT and "one call took longer than" in stuck.detail, stuck
     assert stuck.seconds < limits.call_seconds + 1.5, (stuck.seconds, limits)
+
+
+def test_the_probe_drops_the_larger_inputs_once_its_time_is_spent() -> None:
+    """A reference that is slow on large inputs (10 ms per element here) is checked on
+    the inputs that fit the probe's budget, smallest first, not on all of them."""
+    prompt = 'from typing import List\n\n\ndef total(xs: List[int]) -> int:\n    """The sum."""\n'
+    task = Task("T/slowtotal", prompt, "total", "def check(candidate):\n    assert candidate([1, 2]) == 3\n",
+                "    import time\n    time.sleep(0.01 * len(xs))\n    return sum(xs)\n")
+    with SandboxPool(workers=1) as pool, \
+            PropertyVerifier(pool=pool, config=PropertyConfig(probe_seconds=0.5)) as budgeted, \
+            PropertyVerifier(pool=pool, config=PropertyConfig(probe_seconds=20)) as unbounded:
+        kept, every = budgeted.probe(task), unbounded.probe(task)
+        assert 0 < len(kept.usable) < len(every.usable) and kept.slow >= len(every.usable) - len(kept.usable)
+        assert kept.usable == every.usable[:len(kept.usable)]  # the smallest, in order
+        [verdict] = budgeted.verify(task, [cand(task, prompt + "    return sum(xs)\n")])
+    assert verdict.status is Status.PASSED, verdict.detail

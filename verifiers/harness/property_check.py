@@ -24,6 +24,7 @@ _BESTOFN_NONE_OK: bool = False
 _BESTOFN_INPUTS: list[tuple[Any, ...]] = []
 _BESTOFN_EXAMPLES: list[tuple[Any, ...]] = []
 _BESTOFN_PER_CALL: float = 0.0
+_BESTOFN_BUDGET: float = 0.0
 # bestofn: end of parameters
 
 
@@ -178,8 +179,12 @@ def _bestofn_probe(candidate: Callable[..., Any]) -> None:
     raised = slow = unplain = unstable = usable = sensitive = examples = examples_sensitive = 0
     spent = 0.0
     _bestofn_signal.signal(_bestofn_signal.SIGALRM, _bestofn_alarm)
+    begun = _bestofn_time.perf_counter()
     for index, args in enumerate(_BESTOFN_INPUTS):
         start = _bestofn_time.perf_counter()
+        if _BESTOFN_BUDGET and start - begun > _BESTOFN_BUDGET:
+            slow += len(_BESTOFN_INPUTS) - index  # the probe's time is spent: the larger inputs left are dropped
+            break
         try:
             expected = _bestofn_call(reference, args, _BESTOFN_PER_CALL)
         except _BestofnSlow:
