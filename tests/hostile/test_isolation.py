@@ -439,3 +439,51 @@ def test_every_file_a_candidate_can_see_is_in_memory() -> None:
     with SandboxPool(workers=1) as pool:
         [v] = pool.run(DOUBLE, [Candidate(DOUBLE.task_id, "walker", walker)])
     assert v.status is Status.PASSED, v
+
+
+_DEV_NODES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty")
+
+
+def test_a_candidate_cannot_set_the_times_of_the_hosts_device_nodes(one_slot: SandboxPool) -> None:
+    """bwrap binds the host's own device nodes (mode 0666) under /dev, and anyone who
+    may write a file may set its times to now: a candidate touched two in an order the
+    next read back from their ctimes, 10 bits in 10, across slots too (red team). The
+    utime calls are refused and the mounts are read-only; the host's nodes keep their
+    times, and writing to /dev/null still works."""
+    before = {node: os.stat(node).st_ctime_ns for node in _DEV_NODES if os.path.exists(node)}
+    toucher = ("import os\n"
+               f"NODES = {tuple(before)!r}\n"
+               "REFUSED = 0\n"
+               "for node in NODES:\n"
+               "    try:\n"
+               "        os.utime(node)\n"
+               "    except OSError:\n"
+               "        REFUSED += 1\n"
+               "with open('/dev/null', 'w') as sink:\n"
+               "    sink.write('still a sink')\n"
+               "def double(x):\n    return 2 * x if REFUSED == len(NODES) else x\n")
+    [v] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "toucher", toucher)])
+    assert v.status is Status.PASSED, v  # every utime refused, /dev/null writable
+    assert {node: os.stat(node).st_ctime_ns for node in before} == before
+
+
+def test_reading_the_sandbox_root_leaves_no_access_time_for_the_next_candidate() -> None:
+    """bwrap's root and /dev were writable tmpfs mounts with relatime: the first candidate
+    to list a directory or read a link there moved its atime past its mtime, a bit the
+    next one read without a clock, 8 in 8 (red team). They are read-only now."""
+    entries = ("/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/fd", "/bin", "/sbin", "/", "/dev")
+    reader_of = ("import os\n"
+                 f"for e in {entries!r}:\n"
+                 "    if os.path.islink(e):\n"
+                 "        os.readlink(e)\n"
+                 "    elif os.path.isdir(e):\n"
+                 "        os.listdir(e)\n"
+                 "def double(x):\n    return x\n")
+    seen = ("import os\n"
+            f"SEEN = [e for e in {entries!r} if os.path.lexists(e)"
+            " and os.stat(e, follow_symlinks=False).st_atime_ns > os.stat(e, follow_symlinks=False).st_mtime_ns]\n"
+            "def double(x):\n    return 2 * x if SEEN else x\n")
+    with SandboxPool(workers=1) as fresh:  # a fresh slot: nothing read there yet
+        fresh.run(DOUBLE, [Candidate(DOUBLE.task_id, "atime_writer", reader_of)])
+        [v] = fresh.run(DOUBLE, [Candidate(DOUBLE.task_id, "atime_reader", seen)])
+    assert v.status is Status.FAILED, v  # passing means some entry's atime moved past its mtime

@@ -50,6 +50,7 @@ from .confine import (
     no_new_privs,
     no_proc,
     seal_dev_shm,
+    seal_mounts,
 )
 from .control import serve_jobs
 
@@ -342,6 +343,11 @@ def candidate_server(ctl: socket.socket) -> None:
         seal_dev_shm(libc)
     except OSError as exc:
         send_msg(ctl, {"fatal": f"candidate server cannot seal /dev/shm: {exc}"})
+        return
+    try:
+        seal_mounts(libc)
+    except OSError as exc:
+        send_msg(ctl, {"fatal": f"candidate server cannot make its mounts read-only: {exc}"})
         return
     scratch = _Scratch(libc)
     serve_jobs(ctl, "candidate", lambda job, fds: _run_candidate_job(libc, scratch, job, fds[0], fds[1]),

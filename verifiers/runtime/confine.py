@@ -24,6 +24,17 @@ MS_NOEXEC = 8
 MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
+MS_REMOUNT = 0x20
+MS_NOATIME = 0x400
+MS_NODIRATIME = 0x800
+MS_RELATIME = 1 << 21
+_KEPT_MOUNT_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
+                     "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME}
+"""Per-mount flags a read-only bind remount must repeat (it replaces them; dropping a
+locked one fails)."""
+WRITABLE_MOUNTS = ("/tmp", "/proc")
+"""Mounts a candidate's server keeps writable: the per-candidate scratch tmpfs goes on
+/tmp, and each candidate mounts its own empty /proc."""
 MNT_DETACH = 2
 
 
@@ -74,6 +85,16 @@ def no_new_privs(libc: ctypes.CDLL) -> None:
 # number from the inode counter even when it fails (no huge pages here), and the
 # next candidate's channel socket is numbered from that counter (red team: a value
 # crossed half the time).
+#
+# And timestamps: bwrap's /dev binds the host's own /dev/null, /dev/zero, ... (mode
+# 0666), and anyone who may write a file may set its times to "now" (utime with no
+# times): a candidate touched two of them in an order the next one read back from
+# their ctimes, 10 bits in 10, across slots too, and the host saw the times (red
+# team). The utime family is refused, and every mount but the candidate's own /tmp
+# and /proc is read-only (``seal_mounts``), which also stops atime updates on bwrap's
+# root and /dev (the first read of a directory or link set a bit the next candidate
+# saw). statfs reported the free space of the host's /dev/shm, where the copy of
+# Python lives: refused too.
 DENIED_SYSCALLS = {
     "x86_64": (0xC000003E, {
         "add_key": 248, "request_key": 249, "keyctl": 250, "memfd_create": 319, "memfd_secret": 447,
@@ -85,6 +106,7 @@ DENIED_SYSCALLS = {
         "perf_event_open": 298, "bpf": 321, "name_to_handle_at": 303, "open_by_handle_at": 304,
         "sysinfo": 99, "syslog": 103,
         "preadv2": 327, "pwritev2": 328, "fadvise64": 221, "readahead": 187, "mincore": 27, "cachestat": 451,
+        "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280, "statfs": 137, "fstatfs": 138,
     }, {"clone": 56, "clone3": 435, "mmap": 9}),
     "aarch64": (0xC00000B7, {
         "add_key": 217, "request_key": 218, "keyctl": 219, "memfd_create": 279, "memfd_secret": 447,
@@ -96,6 +118,7 @@ DENIED_SYSCALLS = {
         "perf_event_open": 241, "bpf": 280, "name_to_handle_at": 264, "open_by_handle_at": 265,
         "sysinfo": 179, "syslog": 116,
         "preadv2": 286, "pwritev2": 287, "fadvise64": 223, "readahead": 213, "mincore": 232, "cachestat": 451,
+        "utimensat": 88, "statfs": 43, "fstatfs": 44,
     }, {"clone": 220, "clone3": 435, "mmap": 222}),
 }
 _CLONE_DENIED_FLAGS = 0x7E020000 | 0x1000
@@ -200,6 +223,28 @@ def new_ipc_namespace(libc: ctypes.CDLL) -> None:
     """System V IPC objects a candidate makes (if any get past the filter) die with it."""
     if int(libc.unshare(CLONE_NEWIPC)) != 0:
         raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWIPC)")
+
+
+def seal_mounts(libc: ctypes.CDLL, mountinfo: str = "/proc/self/mountinfo") -> list[str]:
+    """Every mount of the server's namespace read-only, but /tmp and /proc: bwrap's root
+    and /dev tmpfs, and the host's device nodes it binds under /dev (writing to
+    /dev/null still works: a read-only mount refuses writes to files, not to devices).
+    Returns the mount points it sealed."""
+    with open(mountinfo, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    sealed = []
+    for line in lines:
+        fields = line.split()
+        point, options = fields[4].replace("\\040", " "), fields[5].split(",")
+        if "ro" in options or any(point == w or point.startswith(w + "/") for w in WRITABLE_MOUNTS):
+            continue
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
+        for name in options:
+            flags |= _KEPT_MOUNT_FLAGS.get(name, 0)
+        if int(libc.mount(None, point.encode(), None, flags, None)) != 0:
+            raise OSError(ctypes.get_errno(), f"remount {point} read-only")
+        sealed.append(point)
+    return sealed
 
 
 def seal_dev_shm(libc: ctypes.CDLL) -> None:
