@@ -28,8 +28,9 @@ MS_REMOUNT = 0x20
 MS_NOATIME = 0x400
 MS_NODIRATIME = 0x800
 MS_RELATIME = 1 << 21
+MS_NOSYMFOLLOW = 0x100
 _KEPT_MOUNT_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
-                     "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME}
+                     "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME, "nosymfollow": MS_NOSYMFOLLOW}
 """Per-mount flags a read-only bind remount must repeat (it replaces them; dropping a
 locked one fails)."""
 WRITABLE_MOUNTS = ("/tmp", "/proc")
