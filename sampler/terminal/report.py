@@ -154,11 +154,15 @@ def _task_section(task_id: str, result: TaskResult | None, samples: list[SampleR
                  f"({_e(result.tier)}{_e(extra)})")
     else:
         state = "<span class=\"failed\">unsolved</span>"
+        if result is not None and result.guess is not None:
+            state += " <span class=\"tag\">guess: too little evidence to call it solved</span>"
     if result is not None and result.escalated:
         state += " <span class=\"tag\">escalated</span>"
     tokens = f"{result.tokens_generated:,} tokens out, cost {result.cost:.3g}" if result else ""
     solution = (f"<h4>Solution</h4><pre>{_e(result.solution)}</pre>"
                 if result is not None and result.solution is not None else "")
+    if result is not None and result.guess is not None:
+        solution = f"<h4>Guess (unsolved)</h4><pre>{_e(result.guess)}</pre>"
     return (f"<details class=\"task\" data-solved=\"{int(solved)}\"><summary><b>{_e(task_id)}</b>: "
             f"{state}, {len(samples)} sample(s) {_e(tokens)}</summary>{solution}"
             f"{_sample_rows(samples, result.candidate_id if result else None)}</details>")

@@ -14,6 +14,7 @@ from sampler.core.api import solve
 from sampler.core.selection import pool_behaviours
 from sampler.core.written_tests import WRITTEN_TESTS, read_written, write_tests
 from sampler.storage.records import SampleRecord, TaskResult, result_from_dict, to_json_dict
+from sampler.terminal.report import write_report
 from tasks.errors import TaskFormatError
 from tasks.types import Task
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
@@ -211,6 +212,8 @@ def test_a_task_without_examples_is_solved_only_on_corroborated_agreement(tmp_pa
     assert not raising.solved and raising.agreement_tests_passed == 2
     assert raising.agreement_group == raising.agreement_candidates == raising.samples_drawn >= 2
     assert 0 < raising.agreement_answered < raising.agreement_inputs and raising.guess == PLAIN + partial
+    page = write_report(tmp_path / "raising").read_text()
+    assert "Guess (unsolved)" in page and "raise ValueError(x)" in page  # the report shows the guess, escaped
 
 
 def test_written_tests_are_asked_once_and_kept_across_runs(tmp_path: Path) -> None:
