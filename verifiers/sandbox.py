@@ -112,6 +112,9 @@ class JobReport:
     returned: str = ""
     """The text the check returned, whatever the status: a generated check that collects
     data (``verifiers.agreement``) hands it back this way; a task's own check returns None."""
+    stuck: bool = False
+    """The tests ran past their deadline on the candidate's values: a timeout that a
+    re-run would only repeat."""
 
 
 class _Slot:
@@ -195,7 +198,7 @@ class _Slot:
             # values (a set of 150k ints with equal hashes): the candidate's timeout.
             self.stop()
             return JobReport(Status.TIMEOUT, f"the tests did not finish within {limits.wall_seconds:g} s "
-                             "(stuck on the candidate's values)", time.monotonic() - start)
+                             "(stuck on the candidate's values)", time.monotonic() - start, stuck=True)
         got_tests = time.monotonic()
         outcome = self._candidate.read(deadline)
         done = time.monotonic()
@@ -413,7 +416,8 @@ class SandboxPool:
                 if broken >= 2:
                     return JobReport(Status.ERROR, truncate(f"infrastructure: {exc}"), 0.0)
                 continue
-            if report.status is Status.TIMEOUT and limits.rerun_timeouts and timeouts == 0:
+            # A re-run forgives a slow moment of the machine; values the tests got stuck on would do it again.
+            if report.status is Status.TIMEOUT and limits.rerun_timeouts and timeouts == 0 and not report.stuck:
                 timeouts += 1
                 continue
             return report

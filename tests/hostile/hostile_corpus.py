@@ -251,8 +251,9 @@ HOSTILE: list[tuple[Task, str, str]] = [
     # -- forged answers: written to the channel before the call, never in answer to it
     (DOUBLE, "forge_answers_then_exit", _FORGE + "os._exit(0)\n"),
     (DOUBLE, "forge_answers_then_serve_wrong", _FORGE + "def double(x):\n    return x\n"),
-    # -- a reply the test side cannot decode in time: 150k ints with one hash, as a set, written
-    #    straight to the channel in answer to the call (so the candidate's own process never builds it)
+    # -- a reply the test side could not decode in time: 150k ints with one hash, as a set, written
+    #    straight to the channel in answer to the call (so the candidate's own process never builds it);
+    #    the codec now refuses a set or dict with that many equal hashes
     (DOUBLE, "hash_flood_reply",
      "import json, os, struct, sys, time\n"
      "def double(x):\n"

@@ -133,7 +133,7 @@ def test_hostile_statuses_are_specific(pool: SandboxPool) -> None:
         "forge_answers_then_exit": Status.FAILED,
         "forge_answers_then_serve_wrong": Status.FAILED,
         "sort_argument_in_place": Status.FAILED,
-        "hash_flood_reply": Status.TIMEOUT,
+        "hash_flood_reply": Status.FAILED,  # refused while decoding (it held the slot past its limit before)
         "huge_source": Status.FAILED,
         "lying_int": Status.FAILED,
         "os_exit_in_call": Status.FAILED,
@@ -213,3 +213,27 @@ def test_a_value_the_candidate_made_never_becomes_a_harness_error(pool: SandboxP
     assert got["control_round_trip"].status is Status.PASSED, got["control_round_trip"]
     for cid in ("deep_result", "deep_write_back", "huge_write_back"):
         assert got[cid].status is Status.FAILED, got[cid]
+
+
+# A reply written straight to the channel, answering the call in flight (its nonce read
+# off the server loop's frame): what a candidate can send that our own encoder never would.
+_RAW_REPLY = ("import os, sys, struct\n"
+              "def _raw(tree):\n"
+              "    nonce = sys._getframe(2).f_locals['call']['n']\n"
+              "    body = ('{\"n\":\"%s\",\"r\":' % nonce).encode() + tree + b'}'\n"
+              "    os.write(3, struct.pack('>I', len(body)) + body)\n"
+              "    __import__('time').sleep(100)\n")
+
+
+def test_a_reply_that_grows_when_encoded_again_is_the_candidates_fault(pool: SandboxPool) -> None:
+    """Under the reply limit on the wire, over the limit once the tests pass it back:
+    floats written short (1e15: 18 characters re-encoded) and raw UTF-8 (one emoji: 12
+    escaped). Both ended as the harness's ERROR (red team)."""
+    floats = (_RAW_REPLY + "def ident(v):\n"
+              "    _raw(b'{\"l\":[' + b','.join([b'1e15'] * ((8 * 1024 * 1024 - 200) // 5)) + b']}')\n")
+    utf8 = (_RAW_REPLY + "def ident(v):\n"
+            "    _raw(b'\"' + ('\\U0001F600' * ((8 * 1024 * 1024 - 200) // 4)).encode() + b'\"')\n")
+    got = {v.candidate_id: v for v in _run_all(pool, [(ROUND_TRIP, "float_expansion", floats),
+                                                      (ROUND_TRIP, "utf8_expansion", utf8)])}
+    for verdict in got.values():
+        assert verdict.status in (Status.FAILED, Status.TIMEOUT), verdict

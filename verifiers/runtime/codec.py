@@ -98,14 +98,17 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH) -> Any:
         raise CodecError("malformed container")
     if tag == "d":
         out: dict[Any, Any] = {}
+        pairs = []
         for pair in body:
             if type(pair) is not list or len(pair) != 2:
                 raise CodecError("malformed dict item")
-            key = _decode(pair[0], depth + 1, max_depth)
-            try:
-                out[key] = _decode(pair[1], depth + 1, max_depth)
-            except TypeError:
-                raise CodecError("unhashable dict key") from None
+            pairs.append((_decode(pair[0], depth + 1, max_depth), _decode(pair[1], depth + 1, max_depth)))
+        try:
+            _refuse_hash_floods_of([key for key, _value in pairs])
+            for key, value in pairs:
+                out[key] = value
+        except TypeError:
+            raise CodecError("unhashable dict key") from None
         return out
     items = [_decode(v, depth + 1, max_depth) for v in body]
     if tag == "l":
@@ -113,6 +116,8 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH) -> Any:
     if tag == "t":
         return tuple(items)
     try:
+        if tag in ("s", "f"):
+            _refuse_hash_floods_of(items)
         if tag == "s":
             return set(items)
         if tag == "f":
@@ -120,6 +125,23 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH) -> Any:
     except TypeError:
         raise CodecError("unhashable set element") from None
     raise CodecError("unknown tag")
+
+
+SAME_HASH_LIMIT = 1000
+"""Most set members or dict keys that may share one hash: past that, building the set
+is quadratic in C, where no alarm reaches (150,000 ints of one hash wedged the test
+server past its deadline: red team). Plain values collide this often only on purpose."""
+
+
+def _refuse_hash_floods_of(items: list[Any]) -> None:
+    if len(items) <= SAME_HASH_LIMIT:
+        return
+    counts: dict[int, int] = {}
+    for item in items:
+        h = hash(item)
+        counts[h] = counts.get(h, 0) + 1
+        if counts[h] > SAME_HASH_LIMIT:
+            raise CodecError("too many set members or dict keys with one hash")
 
 
 # --------------------------------------------------------------------------- framing
@@ -197,6 +219,8 @@ class FrameReader:
         self._sock = sock
         self._buf = bytearray()
         self._limit = limit
+        self.last_size = 0
+        """The size of the last frame read, as sent."""
 
     def recv(self, deadline: float | None = None) -> Any:
         buf = self._buf
@@ -209,6 +233,9 @@ class FrameReader:
                 if len(buf) >= end:
                     body = bytes(buf[4:end])
                     del buf[:end]
+                    self.last_size = size
+                    if not body.isascii():  # our frames are ASCII; raw UTF-8 would grow 3x re-encoded
+                        raise CodecError("malformed frame")
                     try:
                         return json.loads(body)
                     except (ValueError, RecursionError):

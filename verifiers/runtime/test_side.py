@@ -151,17 +151,26 @@ class _Proxy:
         if "r" in reply:
             try:
                 result = decode(reply["r"], REPLY_DEPTH)
-                _write_back(args, kwargs, reply.get("w", []))
+                changed = _write_back(args, kwargs, reply.get("w", []))
             except CodecError as exc:
                 self._fail(f"the candidate returned an invalid value: {exc}")
+            if self._reader.last_size > REPLY_MAX_MESSAGE // 5:
+                # Floats written short (1e15) grow 4.5x in our own encoding: what the candidate
+                # returned must still fit once the tests pass it back (red team: an ERROR before).
+                try:
+                    frame([encode(result), [encode(value) for value in changed]], REPLY_MAX_MESSAGE)
+                except CodecError:
+                    self._fail("the candidate returned a value too large for the channel once encoded")
             return result
         self._raise_reply(reply)
 
 
-def _write_back(args: tuple[Any, ...], kwargs: dict[str, Any], changed: Any) -> None:
-    """Make the caller's arguments what the candidate left them as (see ``candidate_side._changed_arguments``)."""
+def _write_back(args: tuple[Any, ...], kwargs: dict[str, Any], changed: Any) -> list[Any]:
+    """Make the caller's arguments what the candidate left them as (see
+    ``candidate_side._changed_arguments``); returns the new values."""
     if type(changed) is not list:
         raise CodecError("malformed argument changes")
+    values = []
     for item in changed:
         if type(item) is not list or len(item) != 2:
             raise CodecError("malformed argument change")
@@ -172,7 +181,10 @@ def _write_back(args: tuple[Any, ...], kwargs: dict[str, Any], changed: Any) -> 
             target = kwargs[key]
         else:
             raise CodecError("a change to no argument")
-        _update_in_place(target, decode(tree, REPLY_DEPTH))
+        value = decode(tree, REPLY_DEPTH)
+        _update_in_place(target, value)
+        values.append(value)
+    return values
 
 
 def _update_in_place(target: Any, value: Any) -> None:
