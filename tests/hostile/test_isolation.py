@@ -204,6 +204,22 @@ def test_a_candidate_finds_no_earlier_job_in_its_memory(one_slot: SandboxPool) -
     assert read.status is Status.FAILED, read  # passing would mean it found an earlier job's text
 
 
+def test_a_candidate_finds_no_earlier_candidates_report_in_its_memory(one_slot: SandboxPool) -> None:
+    """The server formatted each candidate's report (its exit code) in the heap the next
+    candidate was forked from: a reader found the previous ``"code":N``, chosen with
+    ``os._exit(N)``, 6 times in 22 (red team). Candidates now come from a zygote that
+    never holds a report."""
+    reader = _HEAP_READER.replace("(?:Lx7){12}", '"code":9[3]')
+    for i in range(3):
+        [wrote] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, f"exit_writer{i}", "import os\nos._exit(93)\n")])
+        assert wrote.status is Status.FAILED and "93" in wrote.detail, wrote
+    control = reader.replace("FOUND = _seen()", "_MINE = ('\"code\":9' + '3').encode()\nFOUND = _seen()")
+    [read, mine] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "report_reader", reader),
+                                         Candidate(DOUBLE.task_id, "report_control", control)])
+    assert mine.status is Status.PASSED, mine  # the scan finds the pattern in its own memory
+    assert read.status is Status.FAILED, read  # passing would mean it found an earlier report
+
+
 def test_the_machines_counters_are_not_shown_to_candidates(one_slot: SandboxPool) -> None:
     """/proc/stat's ``processes`` counts every fork on the machine since boot (and
     /proc/vmstat, /proc/interrupts... count other machine-wide events): a candidate

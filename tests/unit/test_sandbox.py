@@ -230,7 +230,7 @@ def _allowed_cpus(pid: int) -> str:
 
 
 def _server_pids(root: int) -> list[int]:
-    """The runtime servers (python, not bwrap) below a bwrap process."""
+    """The runtime servers (python, not bwrap, not forks of a server) below a bwrap process."""
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -252,7 +252,7 @@ def _server_pids(root: int) -> list[int]:
                 servers.append(pid)
         except OSError:
             continue
-    return servers
+    return [pid for pid in servers if parents[pid] not in servers]  # not the candidate server's zygote
 
 
 def test_the_sandbox_holds_our_runtime_sources_only_read_only_and_starts_them_isolated() -> None:

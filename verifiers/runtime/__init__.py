@@ -12,9 +12,10 @@ ends cannot drift.
 
 Two server modes, each one long-lived process per worker slot:
 
-* ``candidate-server`` (``candidate_side``): per job, unshares a fresh PID
-  namespace and forks a child that is PID 1 there (so killing it kills every
-  descendant, daemons included). The child drops to an unprivileged uid under
+* ``candidate-server`` (``candidate_side``): per job, has its zygote (forked at
+  start, never holding a report) fork a child that is PID 1 of a fresh PID
+  namespace (so killing it kills every descendant, daemons included) and becomes
+  the server's child (the server is a subreaper). The child drops to an unprivileged uid under
   rlimits, with the server's scratch tmpfs (empty for every candidate) as cwd and
   /tmp, loads the candidate (compiled by our process, marshalled) and answers calls
   over its end of the channel. The server enforces the wall clock from outside

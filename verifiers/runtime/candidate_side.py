@@ -36,6 +36,8 @@ from .codec import (
     describe,
     encode,
     frame,
+    recv_msg,
+    recv_msg_fds,
     send_msg,
 )
 from .confine import (
@@ -267,7 +269,84 @@ class _Scratch:
         self._mounted = True
 
 
-def _run_candidate_job(libc: ctypes.CDLL, scratch: _Scratch, job: dict[str, Any], chan_fd: int,
+PR_SET_CHILD_SUBREAPER = 36
+SPAWN_SECONDS = 10.0
+
+
+class _Zygote:
+    """Forks every candidate, from a heap that never held a report.
+
+    The server formats each candidate's report (its exit code, its CPU time) in its
+    own heap, and a candidate forked from that heap found the previous one's
+    ``"code":N`` in freed memory, 6 times in 22 (red team). So at start, before any
+    job, the server forks this process; it only ever receives job limits (the
+    server's, not a candidate's) and descriptors, and forks each candidate through a
+    short-lived middle process that exits at once. The server is a child subreaper,
+    so the candidate becomes the server's child: the server waits for it, kills it
+    and reads its status as before, and the zygote never sees any of that.
+    """
+
+    def __init__(self, libc: ctypes.CDLL, ctl: socket.socket) -> None:
+        if int(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        gc.freeze()  # the candidates' collector then leaves these objects alone: fewer copy-on-write faults
+        self.pid = os.fork()
+        if self.pid == 0:
+            ours.close()
+            ctl.close()
+            _zygote_loop(libc, theirs)
+        theirs.close()
+        self._sock = ours
+
+    def spawn(self, job: dict[str, Any], chan_fd: int, err_fd: int, body_fd: int) -> int:
+        """The new candidate's PID (our child), started with these descriptors."""
+        try:
+            send_msg(self._sock, job, [chan_fd, err_fd, body_fd])
+            reply = recv_msg(self._sock, time.monotonic() + SPAWN_SECONDS)
+        except (OSError, EOFError, TimeoutError, CodecError) as exc:
+            raise OSError(f"the zygote did not start the candidate: {type(exc).__name__}: {exc}") from None
+        if type(reply) is not dict or type(reply.get("pid")) is not int:
+            raise OSError(f"the zygote could not start the candidate: {reply!r}"[:300])
+        pid: int = reply["pid"]
+        return pid
+
+
+def _zygote_loop(libc: ctypes.CDLL, sock: socket.socket) -> NoReturn:
+    """Fork a middle process per job, which forks the candidate as PID 1 of a new PID
+    namespace, says its PID and exits; the candidate goes to the subreaper (the server)."""
+    while True:
+        try:
+            job, fds = recv_msg_fds(sock)
+        except (OSError, EOFError, CodecError):
+            os._exit(0)  # the server is gone
+        if len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            send_msg(sock, {"fatal": "a job without three descriptors"})
+            continue
+        said_r, said_w = os.pipe()
+        middle = os.fork()
+        if middle == 0:
+            os.close(said_r)
+            try:
+                pid = fork_in_new_pidns(libc)
+                if pid == 0:
+                    os.close(said_w)
+                    _candidate_child(libc, job, fds[0], fds[1], fds[2])
+                os.write(said_w, pid.to_bytes(8, "little"))
+            finally:
+                os._exit(0)
+        os.close(said_w)
+        for fd in fds:
+            os.close(fd)
+        said = os.read(said_r, 8)
+        os.close(said_r)
+        os.waitpid(middle, 0)  # once it is reaped, the candidate belongs to the server
+        send_msg(sock, {"pid": int.from_bytes(said, "little")} if len(said) == 8 else {"fatal": "no candidate"})
+
+
+def _run_candidate_job(libc: ctypes.CDLL, scratch: _Scratch, zygote: _Zygote, job: dict[str, Any], chan_fd: int,
                        body_fd: int) -> dict[str, Any]:
     """One candidate: fork its process, wait for it to end (or kill it at the wall clock), report.
 
@@ -284,14 +363,12 @@ def _run_candidate_job(libc: ctypes.CDLL, scratch: _Scratch, job: dict[str, Any]
         os.close(body_fd)
         raise
     err_r, err_w = os.pipe()
-    gc.freeze()  # the child's collector then leaves the server's objects alone: fewer copy-on-write faults
-    pid = fork_in_new_pidns(libc)
+    try:
+        pid = zygote.spawn(job, chan_fd, err_w, body_fd)
+    finally:
+        os.close(err_w)
+        os.close(body_fd)
     forked = time.monotonic()
-    if pid == 0:
-        os.close(err_r)
-        _candidate_child(libc, job, chan_fd, err_w, body_fd)
-    os.close(err_w)
-    os.close(body_fd)
     pidfd = os.pidfd_open(pid)
     poller = select.poll()
     poller.register(pidfd, select.POLLIN)
@@ -350,5 +427,10 @@ def candidate_server(ctl: socket.socket) -> None:
         send_msg(ctl, {"fatal": f"candidate server cannot make its mounts read-only: {exc}"})
         return
     scratch = _Scratch(libc)
-    serve_jobs(ctl, "candidate", lambda job, fds: _run_candidate_job(libc, scratch, job, fds[0], fds[1]),
+    try:
+        zygote = _Zygote(libc, ctl)
+    except OSError as exc:
+        send_msg(ctl, {"fatal": f"candidate server cannot start its zygote: {exc}"})
+        return
+    serve_jobs(ctl, "candidate", lambda job, fds: _run_candidate_job(libc, scratch, zygote, job, fds[0], fds[1]),
                fds_per_job=2)
