@@ -8,6 +8,7 @@ the tasks stripped to ``task_id``, ``prompt`` and ``entry_point``, everything el
     .venv/bin/python benchmarks/score_without_tests.py --write-tasks /tmp/he_notests.jsonl
     .venv/bin/bestofn solve /tmp/he_notests.jsonl --out runs/notests3
     .venv/bin/python benchmarks/score_without_tests.py runs/notests3
+    .venv/bin/python benchmarks/score_without_tests.py runs/mbpp-notests --tasks benchmarks/data/mbpp_style.jsonl
 
 Every drawn sample and every pick (the solution of a task called solved, else its
 ``guess``) is run against HumanEval's own tests in the sandbox. Printed, over all
@@ -28,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tasks.examples import with_example_tests  # noqa: E402
-from tasks.registry import load_suite  # noqa: E402
+from tasks.registry import load_suite, select_tasks  # noqa: E402
 from tasks.types import Task  # noqa: E402
 from verifiers.sandbox import SandboxPool  # noqa: E402
 from verifiers.types import Candidate, Status  # noqa: E402
@@ -51,8 +52,8 @@ def _passes(verifier: UnitTestVerifier, task: Task, codes: list[tuple[str, str]]
     return {c.candidate_id: v.status is Status.PASSED for c, v in zip(cands, verifier.verify(task, cands))}
 
 
-def score(run: Path) -> list[Scored]:
-    suite = {t.task_id: t for t in load_suite("humaneval")}
+def score(run: Path, tasks: Path | None = None) -> list[Scored]:
+    suite = {t.task_id: t for t in (select_tasks(tasks) if tasks else load_suite("humaneval"))}
     results: dict[str, dict[str, object]] = {}
     for line in (run / "results.jsonl").read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
@@ -97,17 +98,19 @@ def report(label: str, rows: list[Scored]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", type=Path, nargs="?", help="a solve run directory")
-    parser.add_argument("--write-tasks", type=Path, help="write HumanEval without tests to this file and stop")
+    parser.add_argument("--write-tasks", type=Path, help="write the tasks without tests to this file and stop")
+    parser.add_argument("--tasks", type=Path, default=None,
+                        help="the task file with its tests (default: the HumanEval suite)")
     args = parser.parse_args()
     if args.write_tasks:
         with args.write_tasks.open("w", encoding="utf-8") as f:
-            for task in load_suite("humaneval"):
+            for task in (select_tasks(args.tasks) if args.tasks else load_suite("humaneval")):
                 f.write(json.dumps({"task_id": task.task_id, "prompt": task.prompt,
                                     "entry_point": task.entry_point}) + "\n")
         return 0
     if args.run is None:
         parser.error("give a run directory or --write-tasks")
-    rows = score(args.run)
+    rows = score(args.run, args.tasks)
     report("all tasks", rows)
     report("tasks whose prompt states examples", [r for r in rows if r.examples])
     report("tasks without examples", [r for r in rows if not r.examples])
