@@ -263,16 +263,20 @@ _INODE_PROBE = (
     "        return os.fstat(3).st_ino\n"
     "os.sched_setaffinity(0, {0})  # the counter hands out numbers in batches per CPU\n"
 )
-_INODE_WRITER = _INODE_PROBE + (
-    "for _ in range(4096):\n"
-    "    if _newest_inode() % 512 == 100:\n"
-    "        break\n"
-    "def double(x):\n    return x\n"
-)
-_INODE_READER = _INODE_PROBE + (
-    "SEEN = _newest_inode() % 512\n"
-    "def double(x):\n    return 2 * x if 100 < SEEN <= 140 else x\n"
-)
+def _inode_writer(target: int) -> str:
+    return _INODE_PROBE + (
+        "for _ in range(4096):\n"
+        f"    if _newest_inode() % 512 == {target}:\n"
+        "        break\n"
+        "def double(x):\n    return x\n"
+    )
+
+
+def _inode_reader(target: int) -> str:
+    return _INODE_PROBE + (
+        "SEEN = _newest_inode() % 512\n"
+        f"def double(x):\n    return 2 * x if {target} < SEEN <= {target + 40} else x\n"
+    )
 
 
 @pytest.mark.skipif(os.cpu_count() is None, reason="needs a CPU to pin to")
@@ -283,9 +287,11 @@ def test_no_machine_wide_counter_crosses_to_the_next_candidate(one_slot: Sandbox
     with its channel's inode, which the writer cannot move: it lands in the window by
     chance (1 in 13) at most, and three in a row (1 in 2,000) is what the test refuses."""
     crossed = 0
-    for i in range(3):
-        [wrote] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, f"counter_writer{i}", _INODE_WRITER)])
-        [read] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, f"counter_reader{i}", _INODE_READER)])
+    # A different target each time: the channel inode advances by the same step every
+    # job, so a reader that landed in one fixed window by chance could stay in it.
+    for i, target in enumerate((100, 300, 460)):
+        [wrote] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, f"counter_writer{i}", _inode_writer(target))])
+        [read] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, f"counter_reader{i}", _inode_reader(target))])
         assert wrote.status is Status.FAILED, wrote
         crossed += read.status is Status.PASSED
     assert crossed < 3, "a value crossed from one candidate to the next through an inode counter"

@@ -14,8 +14,8 @@ Two server modes, each one long-lived process per worker slot:
 
 * ``candidate-server`` (``candidate_side``): per job, has its zygote (forked at
   start, never holding a report) fork a child that is PID 1 of a fresh PID
-  namespace (so killing it kills every descendant, daemons included) and becomes
-  the server's child (the server is a subreaper). The child drops to an unprivileged uid under
+  namespace (so killing it kills every descendant, daemons included); the zygote
+  reaps it and hands the raw status back. The child drops to an unprivileged uid under
   rlimits, with the server's scratch tmpfs (empty for every candidate) as cwd and
   /tmp, loads the candidate (compiled by our process, marshalled) and answers calls
   over its end of the channel. The server enforces the wall clock from outside

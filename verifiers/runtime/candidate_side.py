@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import builtins
 import ctypes
+import errno
 import fcntl
 import gc
 import json
@@ -21,6 +22,7 @@ import resource
 import select
 import signal
 import socket
+import struct
 import sys
 import time
 from typing import Any, NoReturn
@@ -36,6 +38,7 @@ from .codec import (
     describe,
     encode,
     frame,
+    _recv_exact,
     recv_msg,
     recv_msg_fds,
     send_msg,
@@ -269,26 +272,26 @@ class _Scratch:
         self._mounted = True
 
 
-PR_SET_CHILD_SUBREAPER = 36
 SPAWN_SECONDS = 10.0
+_LONGS = 2 + 18 + 14
+"""The status word, then ``struct rusage`` (18 longs on 64-bit Linux), with room to spare."""
 
 
 class _Zygote:
-    """Forks every candidate, from a heap that never held a report.
+    """Forks and reaps every candidate, from a heap that never held a report.
 
     The server formats each candidate's report (its exit code, its CPU time) in its
     own heap, and a candidate forked from that heap found the previous one's
     ``"code":N`` in freed memory, 6 times in 22 (red team). So at start, before any
-    job, the server forks this process; it only ever receives job limits (the
-    server's, not a candidate's) and descriptors, and forks each candidate through a
-    short-lived middle process that exits at once. The server is a child subreaper,
-    so the candidate becomes the server's child: the server waits for it, kills it
-    and reads its status as before, and the zygote never sees any of that.
+    job, the server forks this process. It only ever receives job limits (the
+    server's, not a candidate's) and descriptors; it forks the candidate, says its
+    PID, and reaps it with ``wait4`` into one fixed buffer that it sends as raw bytes
+    and then zeroes, so no candidate's status or CPU time is ever a Python object
+    here for the next candidate to find. The server watches and kills the candidate
+    as before (through a pidfd) and decodes the status.
     """
 
     def __init__(self, libc: ctypes.CDLL, ctl: socket.socket) -> None:
-        if int(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         gc.freeze()  # the candidates' collector then leaves these objects alone: fewer copy-on-write faults
         self.pid = os.fork()
@@ -300,7 +303,7 @@ class _Zygote:
         self._sock = ours
 
     def spawn(self, job: dict[str, Any], chan_fd: int, err_fd: int, body_fd: int) -> int:
-        """The new candidate's PID (our child), started with these descriptors."""
+        """The new candidate's PID, started with these descriptors."""
         try:
             send_msg(self._sock, job, [chan_fd, err_fd, body_fd])
             reply = recv_msg(self._sock, time.monotonic() + SPAWN_SECONDS)
@@ -311,10 +314,22 @@ class _Zygote:
         pid: int = reply["pid"]
         return pid
 
+    def reaped(self, deadline: float) -> tuple[int, float]:
+        """The ended candidate's wait status and CPU seconds (it has exited or been killed)."""
+        try:
+            raw = _recv_exact(self._sock, _LONGS * 8, deadline)
+        except (OSError, EOFError, TimeoutError) as exc:
+            raise OSError(f"the zygote did not reap the candidate: {type(exc).__name__}: {exc}") from None
+        longs = struct.unpack(f"<{_LONGS}q", raw)
+        status, (user_s, user_us, sys_s, sys_us) = longs[0], longs[2:6]
+        return status, user_s + sys_s + (user_us + sys_us) / 1e6
+
 
 def _zygote_loop(libc: ctypes.CDLL, sock: socket.socket) -> NoReturn:
-    """Fork a middle process per job, which forks the candidate as PID 1 of a new PID
-    namespace, says its PID and exits; the candidate goes to the subreaper (the server)."""
+    """Fork each candidate as PID 1 of a new PID namespace, say its PID, reap it."""
+    buffer = (ctypes.c_long * _LONGS)()
+    status = ctypes.byref(buffer, 0)
+    usage = ctypes.byref(buffer, 2 * 8)
     while True:
         try:
             job, fds = recv_msg_fds(sock)
@@ -325,25 +340,23 @@ def _zygote_loop(libc: ctypes.CDLL, sock: socket.socket) -> NoReturn:
                 os.close(fd)
             send_msg(sock, {"fatal": "a job without three descriptors"})
             continue
-        said_r, said_w = os.pipe()
-        middle = os.fork()
-        if middle == 0:
-            os.close(said_r)
-            try:
-                pid = fork_in_new_pidns(libc)
-                if pid == 0:
-                    os.close(said_w)
-                    _candidate_child(libc, job, fds[0], fds[1], fds[2])
-                os.write(said_w, pid.to_bytes(8, "little"))
-            finally:
-                os._exit(0)
-        os.close(said_w)
+        try:
+            pid = fork_in_new_pidns(libc)
+        except OSError as exc:
+            for fd in fds:
+                os.close(fd)
+            send_msg(sock, {"fatal": f"cannot fork the candidate: {exc}"})
+            continue
+        if pid == 0:
+            _candidate_child(libc, job, fds[0], fds[1], fds[2])
         for fd in fds:
             os.close(fd)
-        said = os.read(said_r, 8)
-        os.close(said_r)
-        os.waitpid(middle, 0)  # once it is reaped, the candidate belongs to the server
-        send_msg(sock, {"pid": int.from_bytes(said, "little")} if len(said) == 8 else {"fatal": "no candidate"})
+        send_msg(sock, {"pid": pid})
+        while int(libc.wait4(pid, status, 0, usage)) != pid:
+            if ctypes.get_errno() != errno.EINTR:
+                os._exit(70)
+        sock.sendall(memoryview(buffer).cast("B"))
+        ctypes.memset(buffer, 0, ctypes.sizeof(buffer))
 
 
 def _run_candidate_job(libc: ctypes.CDLL, scratch: _Scratch, zygote: _Zygote, job: dict[str, Any], chan_fd: int,
@@ -386,7 +399,7 @@ def _run_candidate_job(libc: ctypes.CDLL, scratch: _Scratch, zygote: _Zygote, jo
     ended = time.monotonic()
     if end != "exit":
         os.kill(pid, signal.SIGKILL)  # PID 1 of its namespace: the kernel takes every descendant with it
-    _pid, status, usage = os.wait4(pid, 0)
+    status, cpu = zygote.reaped(time.monotonic() + SPAWN_SECONDS)
     marks = {"c_start": start, "c_forked": forked, "c_ended": ended, "c_reaped": time.monotonic()}
     seconds = time.monotonic() - start
     os.close(pidfd)
@@ -395,7 +408,6 @@ def _run_candidate_job(libc: ctypes.CDLL, scratch: _Scratch, zygote: _Zygote, jo
     os.close(err_r)
     if setup_error:
         return {"fatal": setup_error.decode("utf-8", "replace")}
-    cpu = usage.ru_utime + usage.ru_stime
     code = os.waitstatus_to_exitcode(status)
     if end == "exit" and (code == -signal.SIGXCPU or (code == -signal.SIGKILL and cpu >= float(job["cpu"]) - 0.05)):
         end = "cpu"
