@@ -99,10 +99,11 @@ def test_the_syscall_filter_refuses_exactly_what_it_lists() -> None:
     for name, nr in denied.items():
         assert _run_filter(program, nr) == eperm, name
         assert _run_filter(program, nr | 0x40000000) == eperm, name  # the x32 alias too
-    for nr in (0, 1, 2, 9, 57, 59, 60, 231):  # read, write, open, mmap, fork, execve, exit, exit_group
+    for nr in (0, 1, 2, 9, 59, 60, 231):  # read, write, open, mmap, execve, exit, exit_group
         assert _run_filter(program, nr) == allow, nr
-    assert _run_filter(program, 56, arg0=0x11) == allow  # fork-like clone: SIGCHLD, no namespace
-    assert _run_filter(program, 56, arg0=0x003D0F00) == allow  # a thread (CLONE_VM | ... | SETTLS)
+    assert _run_filter(program, 57) == eperm  # fork: a second process would have a memory limit of its own
+    assert _run_filter(program, 56, arg0=0x11) == eperm  # fork-like clone: SIGCHLD, no namespace, no thread
+    assert _run_filter(program, 56, arg0=0x003D0F00) == allow  # a thread (CLONE_VM | ... | THREAD | SETTLS)
     assert _run_filter(program, 56, arg0=0x10000000 | 0x11) == eperm  # CLONE_NEWUSER
     assert _run_filter(program, 56, arg0=0x1000 | 0x11) == eperm  # CLONE_PIDFD: a pidfd numbers every process made
     assert _run_filter(program, 435) == enosys  # clone3: the C library falls back to clone
@@ -509,3 +510,19 @@ def test_reading_the_sandbox_root_leaves_no_access_time_for_the_next_candidate()
         fresh.run(DOUBLE, [Candidate(DOUBLE.task_id, "atime_writer", reader_of)])
         [v] = fresh.run(DOUBLE, [Candidate(DOUBLE.task_id, "atime_reader", seen)])
     assert v.status is Status.FAILED, v  # passing means some entry's atime moved past its mtime
+
+
+def test_a_candidate_is_one_process_so_its_memory_limit_is_its_own(one_slot: SandboxPool) -> None:
+    """RLIMIT_AS bounds each process: a candidate that forked four children of 200 MiB
+    held 843 MiB against a 256 MiB limit (red team). It cannot fork now (its threads
+    share its address space, and the limit with it)."""
+    forker = ("import os\n"
+              "try:\n"
+              "    if os.fork() == 0:\n"
+              "        os._exit(0)\n"
+              "    REFUSED = False\n"
+              "except PermissionError:\n"
+              "    REFUSED = True\n"
+              "def double(x):\n    return 2 * x if REFUSED else x\n")
+    [v] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "forker", forker)])
+    assert v.status is Status.PASSED, v  # fork got EPERM

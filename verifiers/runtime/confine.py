@@ -96,6 +96,12 @@ def no_new_privs(libc: ctypes.CDLL) -> None:
 # root and /dev (the first read of a directory or link set a bit the next candidate
 # saw). statfs reported the free space of the host's /dev/shm, where the copy of
 # Python lives: refused too.
+#
+# And other processes: RLIMIT_AS bounds each process, so a candidate that forked
+# held that many times its memory limit (red team: 843 MiB against 256 MiB with
+# four). A candidate is one process: fork, vfork and clone without CLONE_THREAD are
+# refused; its threads share its address space, and with it the limit. (memfd and
+# shared memory, which would escape the limit too, are refused above.)
 DENIED_SYSCALLS = {
     "x86_64": (0xC000003E, {
         "add_key": 248, "request_key": 249, "keyctl": 250, "memfd_create": 319, "memfd_secret": 447,
@@ -108,6 +114,7 @@ DENIED_SYSCALLS = {
         "sysinfo": 99, "syslog": 103,
         "preadv2": 327, "pwritev2": 328, "fadvise64": 221, "readahead": 187, "mincore": 27, "cachestat": 451,
         "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280, "statfs": 137, "fstatfs": 138,
+        "fork": 57, "vfork": 58,
     }, {"clone": 56, "clone3": 435, "mmap": 9}),
     "aarch64": (0xC00000B7, {
         "add_key": 217, "request_key": 218, "keyctl": 219, "memfd_create": 279, "memfd_secret": 447,
@@ -122,6 +129,7 @@ DENIED_SYSCALLS = {
         "utimensat": 88, "statfs": 43, "fstatfs": 44,
     }, {"clone": 220, "clone3": 435, "mmap": 222}),
 }
+CLONE_THREAD = 0x00010000
 _CLONE_DENIED_FLAGS = 0x7E020000 | 0x1000
 """CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET, and CLONE_PIDFD."""
 MAP_HUGETLB = 0x40000
@@ -154,12 +162,13 @@ class _SockFprog(ctypes.Structure):
 
 def seccomp_program(machine: str) -> bytes:
     """The classic-BPF filter: other architectures' and x32 calls, the denied syscalls,
-    clone with a namespace or pidfd flag and mmap with MAP_HUGETLB get EPERM, clone3
-    ENOSYS; everything else is allowed."""
+    clone with a namespace or pidfd flag or without CLONE_THREAD (a new process, not a
+    thread) and mmap with MAP_HUGETLB get EPERM, clone3 ENOSYS; everything else is
+    allowed."""
     arch, denied, special = DENIED_SYSCALLS[machine]
     ld_abs, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
-    # (syscall, argument, flags that refuse it): the low word of the argument is tested.
-    flag_checks = [(special["clone"], 0, _CLONE_DENIED_FLAGS), (special["mmap"], 3, MAP_HUGETLB)]
+    # (syscall, argument, flags that refuse it, flags it needs): the low word of the argument is tested.
+    flag_checks = [(special["clone"], 0, _CLONE_DENIED_FLAGS, CLONE_THREAD), (special["mmap"], 3, MAP_HUGETLB, 0)]
     # Assembled with labels (jump targets resolved to relative offsets below).
     code: list[tuple[int, int | str, int | str, int]] = [
         (ld_abs, 0, 0, 4), (jeq, 0, "eperm", arch), (ld_abs, 0, 0, 0),  # the architecture, then the number
@@ -168,12 +177,16 @@ def seccomp_program(machine: str) -> bytes:
         code.append((jge, "eperm", 0, _X32_BIT))
     code += [(jeq, "eperm", 0, nr) for nr in sorted(denied.values())]
     code.append((jeq, "enosys", 0, special["clone3"]))
-    code += [(jeq, f"check{i}", 0, nr) for i, (nr, _, _) in enumerate(flag_checks)]
+    code += [(jeq, f"check{i}", 0, nr) for i, (nr, _, _, _) in enumerate(flag_checks)]
     code.append((ret, 0, 0, _SECCOMP_RET_ALLOW))
     labels: dict[str, int] = {}
-    for i, (_, arg, flags) in enumerate(flag_checks):
+    for i, (_, arg, refused, needed) in enumerate(flag_checks):
         labels[f"check{i}"] = len(code)
-        code += [(ld_abs, 0, 0, 16 + 8 * arg), (jset, "eperm", "allow", flags)]
+        code.append((ld_abs, 0, 0, 16 + 8 * arg))
+        if needed:
+            code += [(jset, "eperm", 0, refused), (jset, "allow", "eperm", needed)]
+        else:
+            code.append((jset, "eperm", "allow", refused))
     labels["allow"] = len(code)
     code.append((ret, 0, 0, _SECCOMP_RET_ALLOW))
     labels["eperm"] = len(code)
