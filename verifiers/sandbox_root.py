@@ -14,7 +14,8 @@ the standard library (without ``site-packages``, its tests, IDLE and Tk; compile
 loads (``ldd``). The copy is kept for later runs, keyed by the files' sizes and
 times, and rebuilt when they change; copies unused for a day are removed.
 ``runtime_dir`` copies our own runtime modules into a small directory of their
-own for this process, removed when it exits. Where ``/dev/shm`` is not a tmpfs
+own for this process, removed when it exits (or, if it was killed, by the next
+process that makes one). Where ``/dev/shm`` is not a tmpfs
 with room to spare, both return None and the sandbox binds the host's files, as
 before (docs/LIMITS.md).
 """
@@ -204,12 +205,35 @@ def python_root(prefix: str, exe: str) -> Path | None:
     return final
 
 
+def _prune_runtime_dirs() -> None:
+    """Runtime copies of processes that died without their exit handlers (killed)."""
+    for old in SHM.glob(_RUNTIME_PREFIX + "*"):
+        owner = old.name[len(_RUNTIME_PREFIX):].split("-", 1)[0]
+        if not owner.isdigit() or not _usable_dir(old):
+            continue
+        try:
+            os.kill(int(owner), 0)
+        except ProcessLookupError:
+            shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _usable_dir(path: Path) -> bool:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return not path.is_symlink() and st.st_uid == os.getuid()
+
+
 @functools.cache
 def runtime_dir(files: tuple[Path, ...]) -> Path | None:
     """Our runtime modules on the tmpfs, for this process (removed when it exits)."""
     if not SHM.is_dir() or not _is_tmpfs(SHM):
         return None
-    where = Path(tempfile.mkdtemp(prefix=_RUNTIME_PREFIX, dir=SHM))
+    _prune_runtime_dirs()
+    where = Path(tempfile.mkdtemp(prefix=f"{_RUNTIME_PREFIX}{os.getpid()}-", dir=SHM))
     atexit.register(shutil.rmtree, where, True)
     for source in files:
         shutil.copyfile(source, where / source.name)
