@@ -27,6 +27,7 @@ import functools
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import sysconfig
 import tempfile
@@ -35,7 +36,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 SHM = Path("/dev/shm")
-TMPFS_MAGIC = 0x01021994
 _ROOT_PREFIX = "bestofn-root-"
 _RUNTIME_PREFIX = "bestofn-runtime-"
 _READY = ".bestofn-root-ready"
@@ -49,6 +49,10 @@ _SKIPPED_DIRS = frozenset({"site-packages", "test", "idlelib", "tkinter", "turtl
                            "__phello__"})
 _SKIPPED_MODULES = ("_tkinter", "_test", "xxlimited", "_xxtestfuzz", "_ctypes_test")
 """Extension modules left out: Tk pulls in X11, the rest are CPython's own test helpers."""
+
+
+def _shm_is_tmpfs() -> bool:
+    return SHM.is_dir() and _is_tmpfs(SHM)
 
 
 def _is_tmpfs(path: Path) -> bool:
@@ -88,18 +92,21 @@ def _linked(objects: Iterable[Path]) -> set[str]:
         except (OSError, subprocess.TimeoutExpired):
             continue
         for line in out.splitlines():
-            parts = line.split()
-            if "=>" in parts and len(parts) > parts.index("=>") + 1 and parts[parts.index("=>") + 1].startswith("/"):
-                found.add(parts[parts.index("=>") + 1])
-            elif parts and parts[0].startswith("/"):
-                found.add(parts[0])  # the loader: "/lib64/ld-linux-x86-64.so.2 (0x...)"
+            name, arrow, rest = line.partition("=>")
+            path = (rest if arrow else name).split(maxsplit=1)[:1]  # "lib => /path (0x...)", or the loader's "/path (0x...)"
+            if path and path[0].startswith("/"):
+                found.add(path[0])
     return found
+
+
+def _stdlib(prefix: str) -> str:
+    return sysconfig.get_paths(vars={"installed_base": prefix, "base": prefix})["stdlib"]
 
 
 def _manifest(prefix: str, exe: str) -> list[tuple[str, str]]:
     """(path inside the sandbox, host file to copy there) for everything the copy holds;
     a library reached through a link also gets its real path."""
-    stdlib = Path(os.path.realpath(sysconfig.get_paths(vars={"installed_base": prefix, "base": prefix})["stdlib"]))
+    stdlib = Path(os.path.realpath(_stdlib(prefix)))
     files = [Path(exe)] + sorted(_stdlib_files(stdlib))
     objects = [Path(exe)] + [f for f in files if f.suffix == ".so"]
     entries = {str(f): str(f) for f in files}
@@ -122,7 +129,7 @@ def _stamp(manifest: list[tuple[str, str]]) -> str:
 def _quick_key(prefix: str, exe: str) -> str:
     """Names the copy without running ``ldd``: the interpreter and its library
     directories as they stand (a module added or removed changes a directory's time)."""
-    stdlib = sysconfig.get_paths(vars={"installed_base": prefix, "base": prefix})["stdlib"]
+    stdlib = _stdlib(prefix)
     digest = hashlib.sha256(f"{_FORMAT}\0{prefix}\0{exe}\n".encode())
     for path in (exe, stdlib, os.path.join(stdlib, "lib-dynload")):
         st = os.stat(path)
@@ -140,14 +147,19 @@ def _current(root: Path) -> bool:
         return False
 
 
+def _ours(path: Path) -> os.stat_result | None:
+    """Its status, when it is a directory of ours (not a link another user planted)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st if stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() else None
+
+
 def _usable(root: Path) -> bool:
     """Ours, complete, and writable by nobody else (another user could have made it first)."""
-    try:
-        st = os.lstat(root)
-    except OSError:
-        return False
-    return not Path(root).is_symlink() and st.st_uid == os.getuid() and not st.st_mode & 0o022 \
-        and (root / _READY).is_file()
+    st = _ours(root)
+    return st is not None and not st.st_mode & 0o022 and (root / _READY).is_file()
 
 
 def _build(manifest: list[tuple[str, str]], final: Path) -> None:
@@ -187,7 +199,7 @@ def _prune(keep: Path) -> None:
 def python_root(prefix: str, exe: str) -> Path | None:
     """The tmpfs copy of the Python install the sandbox runs (built on first use), or
     None where ``/dev/shm`` is not a tmpfs with room for it."""
-    if not SHM.is_dir() or not _is_tmpfs(SHM):
+    if not _shm_is_tmpfs():
         return None
     key = _quick_key(prefix, exe)
     final = SHM / (_ROOT_PREFIX + key)
@@ -209,7 +221,7 @@ def _prune_runtime_dirs() -> None:
     """Runtime copies of processes that died without their exit handlers (killed)."""
     for old in SHM.glob(_RUNTIME_PREFIX + "*"):
         owner = old.name[len(_RUNTIME_PREFIX):].split("-", 1)[0]
-        if not owner.isdigit() or not _usable_dir(old):
+        if not owner.isdigit() or _ours(old) is None:
             continue
         try:
             os.kill(int(owner), 0)
@@ -219,18 +231,10 @@ def _prune_runtime_dirs() -> None:
             continue
 
 
-def _usable_dir(path: Path) -> bool:
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return False
-    return not path.is_symlink() and st.st_uid == os.getuid()
-
-
 @functools.cache
 def runtime_dir(files: tuple[Path, ...]) -> Path | None:
     """Our runtime modules on the tmpfs, for this process (removed when it exits)."""
-    if not SHM.is_dir() or not _is_tmpfs(SHM):
+    if not _shm_is_tmpfs():
         return None
     _prune_runtime_dirs()
     where = Path(tempfile.mkdtemp(prefix=f"{_RUNTIME_PREFIX}{os.getpid()}-", dir=SHM))
