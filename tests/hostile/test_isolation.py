@@ -526,3 +526,33 @@ def test_a_candidate_is_one_process_so_its_memory_limit_is_its_own(one_slot: San
               "def double(x):\n    return 2 * x if REFUSED else x\n")
     [v] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "forker", forker)])
     assert v.status is Status.PASSED, v  # fork got EPERM
+
+
+def test_a_candidate_that_asks_to_be_traced_is_its_own_failure(one_slot: SandboxPool) -> None:
+    """PTRACE_TRACEME, then a signal to itself: the stop was reported to the zygote's wait
+    as the candidate's end, and the server died on it, an infrastructure error that
+    restarted the slot (red team). ptrace is refused; the next candidate runs as usual."""
+    traced = ("import ctypes, os, signal\n"
+              "libc = ctypes.CDLL(None, use_errno=True)\n"
+              "TRACED = libc.ptrace(0, 0, None, None) == 0\n"
+              "signal.signal(signal.SIGUSR1, lambda *a: None)\n"
+              "os.kill(os.getpid(), signal.SIGUSR1)\n"
+              "def double(x):\n    return x if TRACED else 2 * x\n")
+    [v, after] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "traceme", traced),
+                                       Candidate(DOUBLE.task_id, "after", "def double(x):\n    return 2 * x\n")])
+    assert v.status is Status.PASSED, v  # ptrace got EPERM, and nothing stopped
+    assert after.status is Status.PASSED, after
+
+
+def test_no_pty_carries_a_timestamp_to_the_next_candidate(one_slot: SandboxPool) -> None:
+    """Writing to a pty stamps /dev/pts/ptmx's times whatever the mount says: a bit for
+    the next candidate (red team). /dev/pts is an empty read-only mount now."""
+    opener = ("import os\n"
+              "try:\n"
+              "    os.close(os.open('/dev/ptmx', os.O_RDWR))\n"
+              "    OPENED = True\n"
+              "except OSError:\n"
+              "    OPENED = False\n"
+              "def double(x):\n    return x if OPENED or os.listdir('/dev/pts') else 2 * x\n")
+    [v] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "pty_opener", opener)])
+    assert v.status is Status.PASSED, v

@@ -54,7 +54,7 @@ from .confine import (
     new_ipc_namespace,
     no_new_privs,
     no_proc,
-    seal_dev_shm,
+    seal_dev_dirs,
     seal_mounts,
 )
 from .control import serve_jobs
@@ -352,9 +352,14 @@ def _zygote_loop(libc: ctypes.CDLL, sock: socket.socket) -> NoReturn:
         for fd in fds:
             os.close(fd)
         send_msg(sock, {"pid": pid})
-        while int(libc.wait4(pid, status, 0, usage)) != pid:
-            if ctypes.get_errno() != errno.EINTR:
-                os._exit(70)
+        while True:
+            if int(libc.wait4(pid, status, 0, usage)) != pid:
+                if ctypes.get_errno() != errno.EINTR:
+                    os._exit(70)
+            elif os.WIFSTOPPED(buffer[0]):  # only a traced child reports a stop (ptrace is refused)
+                os.kill(pid, signal.SIGKILL)
+            else:
+                break
         sock.sendall(memoryview(buffer).cast("B"))
         ctypes.memset(buffer, 0, ctypes.sizeof(buffer))
 
@@ -429,9 +434,9 @@ def candidate_server(ctl: socket.socket) -> None:
         send_msg(ctl, {"fatal": f"candidate server cannot create PID namespaces: {exc}"})
         return
     try:
-        seal_dev_shm(libc)
+        seal_dev_dirs(libc)
     except OSError as exc:
-        send_msg(ctl, {"fatal": f"candidate server cannot seal /dev/shm: {exc}"})
+        send_msg(ctl, {"fatal": f"candidate server cannot seal /dev/shm and /dev/pts: {exc}"})
         return
     try:
         seal_mounts(libc)

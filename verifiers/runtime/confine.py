@@ -102,6 +102,9 @@ def no_new_privs(libc: ctypes.CDLL) -> None:
 # four). A candidate is one process: fork, vfork and clone without CLONE_THREAD are
 # refused; its threads share its address space, and with it the limit. (memfd and
 # shared memory, which would escape the limit too, are refused above.)
+# ptrace: a candidate that asked to be traced by its parent (PTRACE_TRACEME) and then
+# stopped itself was reported to the zygote's wait as stopped, not ended, and the
+# server died on the status (red team): its own fault became an infrastructure error.
 DENIED_SYSCALLS = {
     "x86_64": (0xC000003E, {
         "add_key": 248, "request_key": 249, "keyctl": 250, "memfd_create": 319, "memfd_secret": 447,
@@ -114,7 +117,7 @@ DENIED_SYSCALLS = {
         "sysinfo": 99, "syslog": 103,
         "preadv2": 327, "pwritev2": 328, "fadvise64": 221, "readahead": 187, "mincore": 27, "cachestat": 451,
         "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280, "statfs": 137, "fstatfs": 138,
-        "fork": 57, "vfork": 58,
+        "fork": 57, "vfork": 58, "ptrace": 101,
     }, {"clone": 56, "clone3": 435, "mmap": 9}),
     "aarch64": (0xC00000B7, {
         "add_key": 217, "request_key": 218, "keyctl": 219, "memfd_create": 279, "memfd_secret": 447,
@@ -126,7 +129,7 @@ DENIED_SYSCALLS = {
         "perf_event_open": 241, "bpf": 280, "name_to_handle_at": 264, "open_by_handle_at": 265,
         "sysinfo": 179, "syslog": 116,
         "preadv2": 286, "pwritev2": 287, "fadvise64": 223, "readahead": 213, "mincore": 232, "cachestat": 451,
-        "utimensat": 88, "statfs": 43, "fstatfs": 44,
+        "utimensat": 88, "statfs": 43, "fstatfs": 44, "ptrace": 117,
     }, {"clone": 220, "clone3": 435, "mmap": 222}),
 }
 CLONE_THREAD = 0x00010000
@@ -261,12 +264,16 @@ def seal_mounts(libc: ctypes.CDLL, mountinfo: str = "/proc/self/mountinfo") -> l
     return sealed
 
 
-def seal_dev_shm(libc: ctypes.CDLL) -> None:
-    """POSIX shared memory lives in files under /dev/shm, one directory for the whole slot:
-    an empty read-only tmpfs over it leaves no place to share state or memory through."""
-    if not os.path.isdir("/dev/shm"):
-        return
-    opts = b"size=4k,nr_inodes=1,mode=0755"
-    if int(libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, opts)) != 0:
-        raise OSError(ctypes.get_errno(), "mount read-only tmpfs on /dev/shm")
+def seal_dev_dirs(libc: ctypes.CDLL) -> None:
+    """An empty read-only tmpfs over /dev/shm and /dev/pts, for the whole slot. POSIX
+    shared memory lives in files under /dev/shm: no place to share state or memory
+    through. And the kernel stamps the times of /dev/pts/ptmx whenever a pty is read
+    or written, past any read-only mount: a candidate left a bit there for the next
+    (red team). Candidates need neither."""
+    for where in (b"/dev/shm", b"/dev/pts"):
+        if not os.path.isdir(where):
+            continue
+        opts = b"size=4k,nr_inodes=1,mode=0755"
+        if int(libc.mount(b"tmpfs", where, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, opts)) != 0:
+            raise OSError(ctypes.get_errno(), f"mount read-only tmpfs on {where.decode()}")
 
