@@ -11,6 +11,7 @@ seconds, and the rest wait their turn, as in an engine with a full batch.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 import time
 from collections import deque
@@ -51,11 +52,18 @@ class _Running:
     end: float
 
 
+@functools.lru_cache(maxsize=4096)
+def _settled(text: str, entry_point: str) -> tuple[str, str] | None:
+    # Scripts repeat one answer across samples and runs; each settling parses up to
+    # ~10 prefixes, which on long answers delayed a whole batch's submission.
+    return settled_streamed(text, entry_point)
+
+
 def _completion(text: str, request: GenerationRequest) -> Completion:
     """The scripted answer, as an engine would give it: cut where its verified program
     is settled when asked (``answer.settled``: the tokens after are never generated),
     or at ``max_tokens``."""
-    cut = settled_streamed(text, request.entry_point) if request.stop_at_code_end else None
+    cut = _settled(text, request.entry_point) if request.stop_at_code_end else None
     if cut is not None and len(cut[0]) < len(text):
         text, reason = cut
     else:

@@ -171,8 +171,9 @@ def test_in_flight_requests_are_shortened_once_passes_teach_the_cap(tmp_path: Pa
     easy = {i for i in range(16) if i % 2 == 0}
     script = {f"T/{i}": [fenced(RIGHT.format(i=i))] if i in easy else [runaway(i)]
               for i in range(16)}
-    # Slow enough that runaways (512 tokens: 0.5 s) are still running when passes arrive.
-    backend = ReplayBackend(script, tokens_per_second=1000, slots=64)
+    # Slow enough that runaways (512 tokens: 2 s) are still running when passes arrive
+    # and are verified, also on a loaded machine (at 0.5 s a slow CI run lost the race).
+    backend = ReplayBackend(script, tokens_per_second=250, slots=64)
     solve(tasks, out=tmp_path, backend=backend, verifier=MarkerVerifier(), sample=SampleConfig(n=2),
           batch_tasks=16, budget=BudgetConfig(policy=BudgetPolicy.ADAPTIVE, wave=2))
     samples = lines(tmp_path / "samples.jsonl")
