@@ -127,12 +127,13 @@ class _Slot:
         self._candidate: Server | None = None
         self._tests: Server | None = None
         try:
-            self.start()
+            self.launch()
         except BaseException:
             UIDS.give(self.index)
             raise
 
-    def start(self) -> None:
+    def launch(self) -> None:
+        """Both servers started, not yet ready (``wait_ready``)."""
         self.stop()
         self._candidate = Server("candidate-server", self.candidate_uid, self.cpus)
         try:
@@ -140,6 +141,19 @@ class _Slot:
         except BaseException:
             self.stop()
             raise
+
+    def wait_ready(self) -> None:
+        try:
+            for server in (self._candidate, self._tests):
+                if server is not None:
+                    server.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def start(self) -> None:
+        self.launch()
+        self.wait_ready()
 
     def stop(self) -> None:
         for server in (self._candidate, self._tests):
@@ -339,6 +353,8 @@ class SandboxPool:
         try:
             for cpus in plan:
                 self._slots.append(_Slot(cpus))
+            for slot in self._slots:  # every server launched first: they start side by side
+                slot.wait_ready()
         except BaseException:
             self.close()
             raise

@@ -123,7 +123,8 @@ def _bwrap_command(mode: str, uid: int, ctl_fd: int, cpus: frozenset[int] = froz
 
 
 class Server:
-    """One bwrap'd runtime server and its control socket."""
+    """One bwrap'd runtime server and its control socket: launched when made, usable
+    once ``wait_ready`` returns."""
 
     def __init__(self, mode: str, uid: int, cpus: frozenset[int] = frozenset()) -> None:
         self.mode = mode
@@ -146,19 +147,24 @@ class Server:
             raise SandboxError(f"cannot launch bwrap: {exc}") from None
         finally:
             theirs.close()
+        self._launched = time.monotonic()
+
+    def wait_ready(self) -> None:
+        """Until the server says it is ready (launching several first, then waiting for
+        each, lets them start side by side). A server that does not is killed."""
         try:
-            hello = recv_msg(ours, time.monotonic() + START_SECONDS)
+            hello = recv_msg(self.sock, self._launched + START_SECONDS)
         except (EOFError, TimeoutError, CodecError, OSError) as exc:
             tail = self.stderr_tail()
             self.kill()
             raise SandboxError(
-                f"the sandbox {mode} did not start ({type(exc).__name__}: {exc}); bwrap said: {tail}"
+                f"the sandbox {self.mode} did not start ({type(exc).__name__}: {exc}); bwrap said: {tail}"
             ) from None
         if type(hello) is not dict or "ready" not in hello:
             why = hello.get("fatal") if type(hello) is dict else hello
             tail = self.stderr_tail()
             self.kill()
-            raise SandboxError(f"the sandbox {mode} refused to start: {why}; bwrap said: {tail}")
+            raise SandboxError(f"the sandbox {self.mode} refused to start: {why}; bwrap said: {tail}")
 
     def stderr_tail(self) -> str:
         try:

@@ -76,6 +76,17 @@ class Calibrator:
     def limits_for(self, task: Task) -> SandboxLimits:
         return self.calibrate(task).limits
 
+    def known(self, task: Task) -> SandboxLimits | None:
+        """The task's calibrated limits if it was calibrated already, else None."""
+        with self._lock:
+            cached = self._cache.get(task.digest())
+        return cached.limits if cached is not None else None
+
+    def floor_limits(self) -> SandboxLimits:
+        """The least any calibration gives: a candidate that ends within them ends within
+        every task's limits, so its verdict needs no calibration (see ``UnitTestVerifier``)."""
+        return self._limits(self._floor)
+
     def _measure(self, task: Task) -> Calibration:
         program = reference_program(task)
         if program is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,8 @@ from verifiers.outputs import Collector, OutputCollector
 from verifiers.types import Candidate, Verdict, Verifier
 
 
+VERIFY_TASKS_AT_ONCE = 2
+"""``verify`` keeps this many tasks in the verifier at once (more if it says it takes more)."""
 SAME_ENGINE = "same"
 """``strong="same"``: no stronger model here; the cheap engine with repair prompts."""
 
@@ -304,22 +307,33 @@ def verify(
         groups.setdefault(cand.task_id, []).append(cand)
     bar = progress or NullProgress()
     appender = JsonlAppender(out_path)
-    verdicts: list[Verdict] = []
+    by_task: dict[str, list[Verdict]] = {}
+    # Tasks are verified concurrently, as the solve loop does: one task's few candidates
+    # leave sandbox slots idle while its last one runs (328 HumanEval candidates, two per
+    # task: 3.4 s one task at a time, 2.0 s with the slots kept fed).
+    threads = max(VERIFY_TASKS_AT_ONCE, int(getattr(active, "parallelism", 0) or 0))
     try:
         bar.start(total=len(cand_list), already_done=len(cand_list) - len(todo))
-        for task_id, group in groups.items():
-            batch = active.verify(by_id[task_id], group)
-            appender.append(
-                {"task_id": v.task_id, "candidate_id": v.candidate_id, "status": v.status.value,
-                 "detail": v.detail, "seconds": round(v.seconds, 4), "verifier": v.verifier,
-                 "checks": active.name}
-                for v in batch
-            )
-            verdicts.extend(batch)
-            bar.advance(len(batch), sum(v.passed for v in batch))
+        with ThreadPoolExecutor(threads, thread_name_prefix="verify") as pool:
+            futures = {pool.submit(active.verify, by_id[task_id], group): task_id
+                       for task_id, group in groups.items()}
+            try:
+                for future in as_completed(futures):
+                    batch = future.result()
+                    appender.append(
+                        {"task_id": v.task_id, "candidate_id": v.candidate_id, "status": v.status.value,
+                         "detail": v.detail, "seconds": round(v.seconds, 4), "verifier": v.verifier,
+                         "checks": active.name}
+                        for v in batch
+                    )
+                    by_task[futures[future]] = batch
+                    bar.advance(len(batch), sum(v.passed for v in batch))
+            finally:
+                for future in futures:
+                    future.cancel()  # after a failure or Ctrl-C: start no further task
     finally:
         bar.close()
         appender.close()
         if own_verifier:
             close_if_closable(active)
-    return verdicts
+    return [v for task_id in groups for v in by_task[task_id]]

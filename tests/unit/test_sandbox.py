@@ -145,6 +145,26 @@ def test_calibration_scales_with_the_reference(pool: SandboxPool) -> None:
     assert "did not pass" in cal.calibrate(broken).note
 
 
+def test_calibration_runs_only_for_candidates_that_need_more_than_the_floor(pool: SandboxPool) -> None:
+    """Candidates run at the floor first; only a timeout there calibrates the task, and
+    it is judged again under the calibrated limit (a slow reference earns it more time)."""
+    slow = Task("t/slow", "import time\ndef slow(x):\n    pass\n", "slow",
+                "def check(candidate):\n    assert candidate(1) == 1\n", "    time.sleep(0.2)\n    return x\n")
+    cal = Calibrator(pool, floor=0.5, factor=10.0)
+    verifier = UnitTestVerifier(pool=pool, calibrator=cal)
+    quick = [Candidate(slow.task_id, "fast", "def slow(x):\n    return x\n"),
+             Candidate(slow.task_id, "wrong", "def slow(x):\n    return 0\n")]
+    assert [v.status for v in verifier.verify(slow, quick)] == [Status.PASSED, Status.FAILED]
+    assert cal.known(slow) is None  # nothing needed more than the floor: no calibration
+    late = [Candidate(slow.task_id, "fair", "import time\ndef slow(x):\n    time.sleep(0.8)\n    return x\n"),
+            Candidate(slow.task_id, "spin", "def slow(x):\n    while True:\n        pass\n")]
+    fair, spin = verifier.verify(slow, late)
+    known = cal.known(slow)
+    assert known is not None and known.wall_seconds >= 2.0  # 10x the reference's 0.2 s
+    assert fair.status is Status.PASSED  # over the floor, within the calibrated limit
+    assert spin.status is Status.TIMEOUT
+
+
 def test_unit_test_verifier_owns_and_closes_its_pool() -> None:
     with UnitTestVerifier(workers=1) as v:
         assert v.name == "tests"
