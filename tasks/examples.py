@@ -16,6 +16,7 @@ import builtins
 import re
 from dataclasses import replace
 
+from tasks.pyast import literal_eval_text, parse_expression, parse_module
 from tasks.types import Task
 
 _BUILTINS = frozenset(dir(builtins))
@@ -36,7 +37,7 @@ def check(candidate):
 
 def _literal(text: str) -> bool:
     try:
-        ast.literal_eval(text)
+        literal_eval_text(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return False
     return True
@@ -46,7 +47,7 @@ def _call(expression: str, entry_point: str) -> str | None:
     """The expression, normalised (comments dropped), when it parses and calls the
     entry point somewhere; else None."""
     try:
-        tree = ast.parse(expression.strip(), mode="eval")
+        tree = parse_expression(expression.strip())
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
     if not any(isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == entry_point
@@ -72,7 +73,7 @@ def inline_examples(prompt: str, entry_point: str) -> list[tuple[str, str]]:
             continue
         pair: tuple[str, str] | None = None
         try:
-            tree = ast.parse(text, mode="eval")
+            tree = parse_expression(text)
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             tree = None
         if tree is not None and isinstance(tree.body, ast.Compare) and len(tree.body.ops) == 1 \
@@ -125,7 +126,7 @@ def assert_examples(prompt: str, entry_point: str) -> list[str]:
         if not text.startswith("assert "):
             continue
         try:
-            tree = ast.parse(text)
+            tree = parse_module(text)
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             continue
         if len(tree.body) == 1 and isinstance(tree.body[0], ast.Assert) \

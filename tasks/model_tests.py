@@ -20,6 +20,8 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
+from tasks.pyast import parse_module
+
 MAX_TESTS = 16
 """Tests kept from one answer (the first ones): more cost sandbox time and add little."""
 MAX_LINE_CHARS = 2000
@@ -52,7 +54,7 @@ def parse_model_tests(text: str, entry_point: str, limit: int = MAX_TESTS) -> tu
         if not line.startswith("assert ") or len(line) > MAX_LINE_CHARS:
             continue
         try:
-            tree = ast.parse(line)
+            tree = parse_module(line)
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             continue
         node = tree.body[0] if len(tree.body) == 1 else None

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import ast
 
+from tasks.pyast import parse_module
 from tasks.types import Task
 
 
 def prompt_preamble(task: Task) -> str:
     """The prompt without the entry point's own stub definition."""
     try:
-        tree = ast.parse(task.prompt)
+        tree = parse_module(task.prompt)
     except SyntaxError:
         return ""
     lines = task.prompt.splitlines(keepends=True)

@@ -18,6 +18,7 @@ import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tasks.pyast import parse_expression, parse_module
 from tasks.types import Task
 from verifiers.channel import compile_candidate
 
@@ -60,7 +61,7 @@ def screen(source: str, entry_point: str, signature: Signature | None,
             prompt_imports: Sequence[ast.stmt] = ()) -> Screened:
     try:
         compile_candidate(source)
-        tree = ast.parse(source, type_comments=True)
+        tree = parse_module(source, type_comments=True)
     except SyntaxError as exc:
         where = f" (line {exc.lineno})" if exc.lineno else ""
         return Screened("", f"syntax error{where}: {exc.msg}")
@@ -85,7 +86,7 @@ def screen(source: str, entry_point: str, signature: Signature | None,
     filled = False
     if signature is not None:
         if prompt_def is not None:
-            plain = ast.parse(source)  # no type comments: unparse must not carry any ignore
+            plain = parse_module(source)  # no type comments: unparse must not carry any ignore
             filled = _fill_missing_annotations(plain, entry_point, prompt_def)
             if filled:
                 # The borrowed annotations may name what only the prompt imports (List).
@@ -165,7 +166,7 @@ def _normalise(annotation: ast.expr | None) -> str | None:
 
 
 def _copy(node: ast.expr) -> ast.expr:
-    parsed = ast.parse(ast.unparse(node), mode="eval")
+    parsed = parse_expression(ast.unparse(node))
     return parsed.body
 
 
@@ -173,7 +174,7 @@ class _Canonical(ast.NodeTransformer):
     def visit_Constant(self, node: ast.Constant) -> ast.AST:
         if isinstance(node.value, str):  # a forward reference
             try:
-                parsed: ast.AST = self.visit(ast.parse(node.value, mode="eval").body)
+                parsed: ast.AST = self.visit(parse_expression(node.value).body)
             except SyntaxError:
                 return node
             return parsed
@@ -251,7 +252,7 @@ def signature_of(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Signature:
 def prompt_definition(task: Task) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef | None, list[ast.stmt]]:
     """The prompt's definition of the entry point, and its top-level imports."""
     try:
-        tree = ast.parse(task.prompt)
+        tree = parse_module(task.prompt)
     except SyntaxError:
         return None, []
     imports: list[ast.stmt] = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]

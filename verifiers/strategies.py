@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tasks.pyast import parse_expression, parse_module
 from tasks.types import Task
 
 INT_LIMIT = 1000
@@ -126,7 +127,7 @@ def signature_def(task: Task) -> tuple[ast.FunctionDef | None, str]:
     why = f"no def of {task.entry_point!r} in the prompt or the reference"
     for source in sources:
         try:
-            tree = ast.parse(source)
+            tree = parse_module(source)
         except SyntaxError as exc:
             if source is task.prompt:
                 why = f"the prompt does not parse: {exc.msg}"
@@ -148,7 +149,7 @@ def shape_of_annotation(node: ast.expr | None) -> Shape:
             return Shape("none")
         if isinstance(node.value, str):  # a forward reference
             try:
-                return shape_of_annotation(ast.parse(node.value, mode="eval").body)
+                return shape_of_annotation(parse_expression(node.value).body)
             except SyntaxError:
                 return Shape("any")
         return Shape("any")
@@ -216,7 +217,7 @@ def observed_calls(task: Task, arity: int) -> list[tuple[Any, ...]]:
     for source, names in sources:
         for text in _statements(source):
             try:
-                parsed = ast.parse(text)
+                parsed = parse_module(text)
             except SyntaxError:
                 continue
             for call in ast.walk(parsed):
@@ -234,7 +235,7 @@ def observed_calls(task: Task, arity: int) -> list[tuple[Any, ...]]:
 def _statements(source: str) -> list[str]:
     """The whole source if it parses, else its lines one by one (docstring examples)."""
     try:
-        ast.parse(source)
+        parse_module(source)
         return [source]
     except SyntaxError:
         return source.splitlines()
@@ -465,7 +466,7 @@ def pins_results(task: Task) -> bool:
     the reference's root is one of many, so a disagreement proves nothing.
     """
     try:
-        tree = ast.parse(task.test)
+        tree = parse_module(task.test)
     except SyntaxError:
         return False
     names = {"candidate", task.entry_point}

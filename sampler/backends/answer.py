@@ -23,6 +23,8 @@ import re
 import warnings
 from collections.abc import Sequence
 
+from tasks.pyast import compile_to_ast
+
 FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
 """A fenced block: its language tag and body; an unclosed one runs to the end of the text."""
 
@@ -85,7 +87,7 @@ def can_still_parse(code: str) -> bool:
         warnings.simplefilter("ignore")  # invalid escapes and the like are warnings, not errors
         for source in (code, code + "\n"):
             try:
-                compile(source, "<prefix>", "exec", _PREFIX_FLAGS, dont_inherit=True)
+                compile_to_ast(source, "<prefix>", _PREFIX_FLAGS)
                 return True
             except SyntaxError as error:
                 if "incomplete input" in str(error):

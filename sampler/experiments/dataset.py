@@ -31,6 +31,7 @@ from sampler.config import SampleConfig
 from sampler.core.prompting import sample_seed
 from sampler.storage.records import SampleRecord, sample_from_dict
 from sampler.storage.store import RESULTS, SAMPLES, JsonlAppender, read_records
+from tasks.pyast import parse_module
 
 DATASET_JSONL = "dataset.jsonl"
 DATASET_PARQUET = "dataset.parquet"
@@ -65,7 +66,7 @@ def normalised_code(source: str) -> str:
     """The form two solutions are compared in (see the module docstring). Source that
     does not parse falls back to its text with trailing spaces and blank ends removed."""
     try:
-        tree = ast.parse(source)
+        tree = parse_module(source)
     except (SyntaxError, ValueError):
         return "text:" + "\n".join(line.rstrip() for line in source.strip().splitlines())
     _strip_docstrings(tree)
