@@ -12,7 +12,7 @@
    per candidate = slot-seconds, about core-seconds) on HumanEval reference
    solutions and on wrong ones (``return None``), after the per-task time-limit
    calibration, which is measured separately; and the full default pipeline
-   (syntax, mypy, tests, properties) on the reference solutions.
+   (syntax, tests, mypy, properties) on the reference solutions.
 
     .venv/bin/python benchmarks/cluster_costs.py [--tasks 20]
 """

@@ -211,7 +211,7 @@ def _cluster_args(parser: argparse.ArgumentParser) -> None:
 def _verifiers_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verifiers", default=_env("VERIFIERS", "all"),
                         help="comma-separated checks, run cheap first on the survivors of the one "
-                             "before: syntax, mypy, tests, properties; 'all' = every check that "
+                             "before: syntax, tests, mypy, properties; 'all' = every check that "
                              "applies to the task [env BESTOFN_VERIFIERS]")
 
 

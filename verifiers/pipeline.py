@@ -3,10 +3,10 @@
 Stages, always in this order whatever order they are named in:
 
 * ``syntax``: ``compile()`` (compiling executes nothing);
-* ``mypy``: ``TypeCheckVerifier`` (static, no execution); these two run in guarded
-  worker processes (``verifiers.guarded``): what they read can crash or bloat a
-  compiler, never the verifier's own process;
 * ``tests``: ``UnitTestVerifier`` (the task's tests, in the sandbox);
+* ``mypy``: ``TypeCheckVerifier`` (static, no execution); it and ``syntax`` run in
+  guarded worker processes (``verifiers.guarded``): what they read can crash or
+  bloat a compiler, never the verifier's own process;
 * ``properties``: ``PropertyVerifier`` (differential testing, in the sandbox; it
   shares the tests' ``SandboxPool``).
 
@@ -385,8 +385,12 @@ def _properties(options: StageOptions) -> tuple[Stage, _Closeable]:
 
 
 register_stage("syntax", _syntax)
-register_stage("mypy", _mypy)
+# The tests before mypy: per candidate they cost about half what mypy does (a full
+# HumanEval run: 22 s for 369 candidates against 42 s for 371) and they reject most
+# candidates (252 of 393 there) where mypy rejects few (2 of 395): mypy now reads
+# only what passed the tests.
 register_stage("tests", _tests, sandbox=True)
+register_stage("mypy", _mypy)
 register_stage("properties", _properties, sandbox=True)
 
 STAGE_ORDER: tuple[str, ...] = stage_order()

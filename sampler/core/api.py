@@ -69,7 +69,7 @@ class SolveReport:
 
 
 def default_verifier(stages: Sequence[str] | None = None, *, pin: bool = False) -> Verifier:
-    """The cheap-first pipeline (syntax, mypy, tests, properties), each stage where it applies.
+    """The cheap-first pipeline (syntax, tests, mypy, properties), each stage where it applies.
 
     ``stages`` picks a subset by name; unknown names raise ``UnknownNameError``.
     ``pin``: sandbox slots pinned to cores, for processes that run no engine.

@@ -19,8 +19,8 @@ from sampler.storage.records import CHEAP, STRONG, SampleRecord
 from tasks.types import Task
 from verifiers.types import Status
 
-# Later stages first: a candidate that reached the tests was well-formed and typed.
-_STAGE_RANK = {"syntax": 0, "mypy": 1, "tests": 2, "properties": 3}
+# Later stages first: a candidate that got past the tests was well-formed and ran right.
+_STAGE_RANK = {"syntax": 0, "tests": 1, "mypy": 2, "properties": 3}
 # A failing draft and its message are clipped: the 1.5B reads about 40 prompt tokens
 # a second on 2 cores, and the whole prompt must fit a llama.cpp slot (LlamaCppConfig).
 _MAX_CODE = 1500

@@ -153,7 +153,7 @@ def test_cli_generate_with_replay_model_and_real_sandbox(tmp_path: Path) -> None
     # Rows come in the order tasks finish, which streaming does not fix.
     assert sorted((r["task_id"], r["candidate_id"]) for r in rows) == [("T/0", "s0"), ("T/0", "s1"),
                                                                       ("T/1", "s1")]
-    assert rows[0]["verifier"] == "pipeline:syntax+mypy+tests+properties"  # the default checks
+    assert rows[0]["verifier"] == "pipeline:syntax+tests+mypy+properties"  # the default checks
     assert "dataset: 3 rows" in proc.stderr
     assert (out / "dataset.parquet").is_file()
     assert len(lines(out / "run" / os.listdir(out / "run")[0] / "samples.jsonl")) == 8

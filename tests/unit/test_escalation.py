@@ -96,7 +96,7 @@ def test_most_informative_failures_first() -> None:
                rec(2, "tests", "assert 1 == 2"), rec(3, "mypy", "error: int vs str"),
                rec(4, "tests", "", status="timeout")]
     chosen = informative_failures(samples, 3)
-    assert [s.sample_index for s in chosen] == [1, 4, 3]
+    assert [s.sample_index for s in chosen] == [3, 1, 4]  # 3 passed the tests: the nearest miss
 
 
 class OrderedReplay(ReplayBackend):
