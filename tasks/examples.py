@@ -135,15 +135,25 @@ def assert_examples(prompt: str, entry_point: str) -> list[str]:
     return found
 
 
-def examples_test(prompt: str, entry_point: str) -> str:
-    """A ``check(candidate)`` asserting the prompt's examples; "" when it states none."""
+def _example_lines(prompt: str, entry_point: str) -> list[str]:
     pairs = doctest_examples(prompt, entry_point) + inline_examples(prompt, entry_point)
     body = [f"    assert _bestofn_same({expression}, {expected}), {expression!r}"
             for expression, expected in pairs]
     body += [f"    {line}" for line in assert_examples(prompt, entry_point)]
+    return list(dict.fromkeys(body))
+
+
+def example_count(prompt: str, entry_point: str) -> int:
+    """How many distinct examples the prompt states (the asserts ``examples_test`` makes)."""
+    return len(_example_lines(prompt, entry_point))
+
+
+def examples_test(prompt: str, entry_point: str) -> str:
+    """A ``check(candidate)`` asserting the prompt's examples; "" when it states none."""
+    body = _example_lines(prompt, entry_point)
     if not body:
         return ""
-    return _CHECK_HEAD.format(entry=entry_point) + "\n".join(dict.fromkeys(body)) + "\n"
+    return _CHECK_HEAD.format(entry=entry_point) + "\n".join(body) + "\n"
 
 
 def with_example_tests(task: Task) -> Task:

@@ -6,7 +6,7 @@ from pathlib import Path
 from sampler.backends.replay import ReplayBackend
 from sampler.config import SampleConfig
 from sampler.core.api import solve
-from tasks.examples import assert_examples, doctest_examples, examples_test, inline_examples
+from tasks.examples import assert_examples, doctest_examples, example_count, examples_test, inline_examples
 from tasks.schema import load_tasks, task_to_dict
 from tests.unit.fakes import MarkerVerifier, fenced
 from verifiers.types import Candidate, Status
@@ -52,6 +52,8 @@ def test_inline_and_assert_examples() -> None:
         ("half(3)", "1.5"), ("half(10)", "5.0"), ("half(-2)", "-1.0")]
     assert assert_examples(MBPP_PROMPT, "add") == ["assert add(2, 3) == 5", "assert add(0, 0) == 0"]
     assert examples_test('def f(x):\n    """Does things."""\n', "f") == ""
+    assert (example_count(DOCTEST_PROMPT, "below"), example_count(INLINE_PROMPT, "half"),
+            example_count(MBPP_PROMPT, "add"), example_count(MBPP_PROMPT + MBPP_PROMPT, "add")) == (2, 3, 2, 2)
 
 
 def test_the_examples_test_runs_in_the_sandbox(tmp_path: Path) -> None:

@@ -88,9 +88,19 @@ def test_when_samples_run_out_the_largest_group_wins_and_ties_go_to_the_earliest
     assert not result.solved and result.guess is not None and "out=A" in result.guess
 
 
-def test_one_candidate_is_no_agreement(tmp_path: Path) -> None:
-    result, _ = run(tmp_path, untested(0), ["A"], n=1)
+def with_examples(count: int) -> Task:
+    """A task without tests whose prompt states ``count`` doctest examples of ``f0``."""
+    doctests = "".join(f"    >>> f0({k})\n    {k}\n" for k in range(count))
+    prompt = f'def f0(x: int) -> int:\n    """Return x.\n{doctests}    """\n'
+    return Task("T/0", prompt, "f0", "", test_origin="examples")
+
+
+def test_one_candidate_is_no_agreement_and_is_called_solved_on_two_examples_not_one(tmp_path: Path) -> None:
+    result, _ = run(tmp_path / "two", with_examples(2), ["A"], n=1)
     assert result.solved and result.selection == "examples" and result.agreement_group == 0
+    # One example fixes one point of the function: a lone candidate that fits it is a guess.
+    result, _ = run(tmp_path / "one", with_examples(1), ["A"], n=1)
+    assert not result.solved and result.guess is not None and result.agreement_group == 0
 
 
 def test_tasks_with_tests_still_stop_at_their_first_pass(tmp_path: Path) -> None:
