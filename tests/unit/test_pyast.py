@@ -49,7 +49,7 @@ def _race(parse: Callable[[str], object], rounds: int) -> int:
 def test_parses_from_threads_at_different_depths_never_fail() -> None:
     # The control: the plain parse fails this way (76 of 450 parses on the 2-core box);
     # where it does not, the race cannot be shown and the test says so.
-    if sys.version_info >= (3, 12) or _race(ast.parse, 40) == 0:
+    if sys.version_info >= (3, 12) or not any(_race(ast.parse, 40) for _ in range(3)):
         pytest.skip("the plain ast.parse did not fail here: the race is not reproduced")
     assert _race(pyast.parse_module, 40) == 0
 
