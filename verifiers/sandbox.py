@@ -272,6 +272,11 @@ def _report(verdict: dict[str, Any], outcome: dict[str, Any], seconds: float) ->
         return JobReport(Status.ERROR, truncate(f"harness: {verdict['harness']}"), seconds, cpu)
     if verdict.get("passed") is True:
         return JobReport(Status.PASSED, "", seconds, cpu)
+    if verdict.get("decided") is True:
+        # The tests failed on an answer the candidate gave. Its wall may have passed
+        # while they decided; a timeout would be run again, a second try for a guesser
+        # that answers just before its wall in a reply slow to decode (red team).
+        return JobReport(Status.FAILED, truncate(detail or "failed"), seconds, cpu)
     end = outcome.get("end")
     if end == "wall":
         return JobReport(Status.TIMEOUT, "wall-clock limit exceeded", seconds, cpu)

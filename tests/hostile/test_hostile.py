@@ -237,3 +237,51 @@ def test_a_reply_that_grows_when_encoded_again_is_the_candidates_fault(pool: San
                                                       (ROUND_TRIP, "utf8_expansion", utf8)])}
     for verdict in got.values():
         assert verdict.status in (Status.FAILED, Status.TIMEOUT), verdict
+
+
+# The tests gather several of the candidate's values and hand them back in one call.
+GATHER = Task(
+    task_id="hostile/gather",
+    prompt='def tag(v: object) -> object:\n    """Return 0 for a list, else v."""\n',
+    entry_point="tag",
+    test="def check(candidate):\n    parts = [candidate(i) for i in range(3)]\n    assert candidate(parts) == 0\n",
+    canonical_solution="    return 0 if type(v) is list else v\n",
+)
+
+
+def test_values_the_candidate_made_are_its_fault_even_when_passed_back_together(pool: SandboxPool) -> None:
+    """Each value fits the channel alone; three of them in one call do not. The test
+    side's "cannot carry" was the harness's ERROR (red team); it is the candidate's doing.
+    An argument the tests build alone, too large for the channel, stays the harness's."""
+    big = "def tag(v):\n    return 0 if type(v) is list else 'a' * (7 * 1024 * 1024)\n"
+    [together] = pool.run(GATHER, [Candidate(GATHER.task_id, "three_big_values", big)])
+    assert together.status is Status.FAILED, together
+    assert "too large" in together.detail, together
+    own = Task(task_id="hostile/own_huge_argument", prompt=GATHER.prompt, entry_point="tag",
+               test="def check(candidate):\n    assert candidate(['a' * (17 * 1024 * 1024)]) == 0\n",
+               canonical_solution=GATHER.canonical_solution)
+    [harness] = pool.run(own, [Candidate(own.task_id, "small_values", GATHER.prompt + "    return 0\n")])
+    assert harness.status is Status.ERROR and "cannot carry" in harness.detail, harness
+
+
+# The test side is still deciding when the candidate's wall passes: the tests take a
+# while after the candidate's (wrong) answer, as when it answers just before its wall
+# with a reply slow to decode (red team: a random guesser got a second try that way).
+LATE_CHECK = Task(
+    task_id="hostile/late_check",
+    prompt='def coin() -> bool:\n    """Return True."""\n',
+    entry_point="coin",
+    test=("import time\n\ndef check(candidate):\n    got = candidate()\n"
+          f"    time.sleep({LIMITS.wall_seconds + 0.4})\n    assert got is True\n"),
+    canonical_solution="    return True\n",
+)
+
+
+def test_a_wrong_answer_that_outlives_the_candidates_wall_is_a_failure_not_a_timeout(pool: SandboxPool) -> None:
+    """A timeout is run again, so a wrong answer reported as one gives a guesser a second try."""
+    wrong = "def coin():\n    return False\n"
+    right = "def coin():\n    return True\n"
+    got = {v.candidate_id: v for v in pool.run(LATE_CHECK, [Candidate(LATE_CHECK.task_id, "wrong", wrong),
+                                                            Candidate(LATE_CHECK.task_id, "right", right)])}
+    assert got["wrong"].status is Status.FAILED, got["wrong"]
+    assert got["right"].status is Status.PASSED, got["right"]

@@ -75,11 +75,11 @@ def test_memfd_and_keyring_are_refused_inside_the_sandbox(one_slot: SandboxPool)
     assert v.status is Status.PASSED, v  # every probe got EPERM (the answer is right only then)
 
 
-def _run_filter(program: bytes, nr: int, arch: int = 0xC000003E, arg0: int = 0, arg3: int = 0) -> int:
+def _run_filter(program: bytes, nr: int, arch: int = 0xC000003E, arg0: int = 0, arg3: int = 0, arg1: int = 0) -> int:
     """A classic-BPF interpreter for the few instructions the filter uses."""
     code = [struct.unpack("=HBBI", program[i:i + 8]) for i in range(0, len(program), 8)]
     pc, acc = 0, 0
-    data = {0: nr, 4: arch, 16: arg0 & 0xFFFFFFFF, 40: arg3 & 0xFFFFFFFF}
+    data = {0: nr, 4: arch, 16: arg0 & 0xFFFFFFFF, 24: arg1 & 0xFFFFFFFF, 40: arg3 & 0xFFFFFFFF}
     while True:
         op, jt, jf, k = code[pc]
         if op == 0x20:
@@ -110,6 +110,10 @@ def test_the_syscall_filter_refuses_exactly_what_it_lists() -> None:
     assert _run_filter(program, 9, arg3=0x22) == allow  # mmap, private and anonymous: what malloc does
     assert _run_filter(program, 9, arg3=0x40022) == eperm  # MAP_HUGETLB: numbered from the inode counter
     assert _run_filter(program, 0, arch=0x40000003) == eperm  # i386 calls from a 64-bit process
+    for cmd in (1, 2, 3, 4, 1030):  # F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC: what Python does
+        assert _run_filter(program, 72, arg1=cmd) == allow, cmd
+    for cmd in (5, 6, 7, 36, 37, 38, 1024, 1026):  # record locks, OFD locks, a lease, F_NOTIFY
+        assert _run_filter(program, 72, arg1=cmd) == eperm, cmd
 
 
 @pytest.mark.skipif(os.uname().machine != "x86_64", reason="the probe uses x86_64 syscall numbers")
@@ -556,3 +560,49 @@ def test_no_pty_carries_a_timestamp_to_the_next_candidate(one_slot: SandboxPool)
               "def double(x):\n    return x if OPENED or os.listdir('/dev/pts') else 2 * x\n")
     [v] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "pty_opener", opener)])
     assert v.status is Status.PASSED, v
+
+
+_LOCKED_FILE = "import os\nF = os.__file__\n"
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the probe uses x86_64 syscall numbers")
+def test_no_lock_on_the_shared_python_carries_a_bit_between_concurrent_candidates() -> None:
+    """Every candidate reads the same copy of Python: a lock one holds on one of its files,
+    another running at the same time could test (flock, fcntl record locks; red team).
+    The holder takes every kind of lock it can and keeps it; the prober, started while
+    the holder runs, answers right only if it finds one of them taken."""
+    holder = (_LOCKED_FILE + "import fcntl, time\n"
+              "fd = os.open(F, os.O_RDONLY)\n"
+              "for take in (lambda: fcntl.flock(fd, fcntl.LOCK_SH),\n"
+              "             lambda: fcntl.lockf(fd, fcntl.LOCK_SH)):\n"
+              "    try:\n        take()\n    except OSError:\n        pass\n"
+              "time.sleep(3)\n"
+              "def double(x):\n    return x\n")
+    prober = (_LOCKED_FILE + "import fcntl, struct, time\n"
+              "time.sleep(1)\n"
+              "fd = os.open(F, os.O_RDWR if os.access(F, os.W_OK) else os.O_RDONLY)\n"
+              "SEEN = False\n"
+              "try:\n    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept BlockingIOError:\n    SEEN = True\n"
+              "except OSError:\n    pass\n"
+              "try:\n"
+              "    got = fcntl.fcntl(fd, fcntl.F_GETLK, struct.pack('hhqqi', fcntl.F_WRLCK, 0, 0, 0, 0))\n"
+              "    SEEN = SEEN or struct.unpack('hhqqi', got)[0] != fcntl.F_UNLCK\n"
+              "except OSError:\n    pass\n"
+              "def double(x):\n    return 2 * x if SEEN else x\n")
+    limits = SandboxLimits(wall_seconds=6.0, memory_bytes=512 << 20, rerun_timeouts=False, margin_seconds=3.0)
+    with SandboxPool(workers=2, limits=limits) as pool:
+        got = {v.candidate_id: v for v in pool.run(DOUBLE, [Candidate(DOUBLE.task_id, "holder", holder),
+                                                            Candidate(DOUBLE.task_id, "prober", prober)])}
+    assert got["holder"].status is Status.FAILED, got["holder"]
+    assert got["prober"].status is Status.FAILED, got["prober"]  # passing would mean it saw the holder's lock
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the probe uses x86_64 syscall numbers")
+def test_watches_on_the_shared_python_are_refused(one_slot: SandboxPool) -> None:
+    """inotify on the shared copy of Python would report every other candidate's reads."""
+    probe = (_LIBC + "def double(x):\n"
+             "    fd = libc.syscall(294, 0)\n"  # inotify_init1
+             "    fan = libc.syscall(300, 0, 0)\n"  # fanotify_init
+             "    return 2 * x if fd == -1 and fan == -1 else x\n")
+    [v] = one_slot.run(DOUBLE, [Candidate(DOUBLE.task_id, "watches", probe)])
+    assert v.status is Status.PASSED, v  # both refused: the answer is right only then

@@ -105,6 +105,12 @@ def no_new_privs(libc: ctypes.CDLL) -> None:
 # ptrace: a candidate that asked to be traced by its parent (PTRACE_TRACEME) and then
 # stopped itself was reported to the zygote's wait as stopped, not ended, and the
 # server died on the status (red team): its own fault became an infrastructure error.
+#
+# And live channels between candidates running at the same time (other slots, other
+# runs): every candidate reads the same copy of Python, so a lock one takes on one of
+# its files (flock, fcntl's record locks and leases) another can test, and a watch
+# (inotify, fanotify, fcntl's F_NOTIFY) reports another's opens and reads (red team).
+# flock and the watches are refused; fcntl only for those commands (``FCNTL_DENIED_COMMANDS``).
 DENIED_SYSCALLS = {
     "x86_64": (0xC000003E, {
         "add_key": 248, "request_key": 249, "keyctl": 250, "memfd_create": 319, "memfd_secret": 447,
@@ -118,7 +124,9 @@ DENIED_SYSCALLS = {
         "preadv2": 327, "pwritev2": 328, "fadvise64": 221, "readahead": 187, "mincore": 27, "cachestat": 451,
         "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280, "statfs": 137, "fstatfs": 138,
         "fork": 57, "vfork": 58, "ptrace": 101,
-    }, {"clone": 56, "clone3": 435, "mmap": 9}),
+        "flock": 73, "inotify_init": 253, "inotify_init1": 294, "inotify_add_watch": 254,
+        "fanotify_init": 300, "fanotify_mark": 301,
+    }, {"clone": 56, "clone3": 435, "mmap": 9, "fcntl": 72}),
     "aarch64": (0xC00000B7, {
         "add_key": 217, "request_key": 218, "keyctl": 219, "memfd_create": 279, "memfd_secret": 447,
         "shmget": 194, "semget": 190, "msgget": 186, "mq_open": 180,
@@ -130,12 +138,16 @@ DENIED_SYSCALLS = {
         "sysinfo": 179, "syslog": 116,
         "preadv2": 286, "pwritev2": 287, "fadvise64": 223, "readahead": 213, "mincore": 232, "cachestat": 451,
         "utimensat": 88, "statfs": 43, "fstatfs": 44, "ptrace": 117,
-    }, {"clone": 220, "clone3": 435, "mmap": 222}),
+        "flock": 32, "inotify_init1": 26, "inotify_add_watch": 27, "fanotify_init": 262, "fanotify_mark": 263,
+    }, {"clone": 220, "clone3": 435, "mmap": 222, "fcntl": 25}),
 }
 CLONE_THREAD = 0x00010000
 _CLONE_DENIED_FLAGS = 0x7E020000 | 0x1000
 """CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET, and CLONE_PIDFD."""
 MAP_HUGETLB = 0x40000
+FCNTL_DENIED_COMMANDS = (5, 6, 7, 36, 37, 38, 1024, 1025, 1026)
+"""F_GETLK, F_SETLK, F_SETLKW, the F_OFD_ three, F_SETLEASE, F_GETLEASE, F_NOTIFY (the
+same numbers on both architectures; 64-bit kernels have no separate ``*64`` ones)."""
 _SECCOMP_RET_ENOSYS = 0x00050000 | 38
 _X32_BIT = 0x40000000
 _SECCOMP_RET_ALLOW = 0x7FFF0000
@@ -166,8 +178,8 @@ class _SockFprog(ctypes.Structure):
 def seccomp_program(machine: str) -> bytes:
     """The classic-BPF filter: other architectures' and x32 calls, the denied syscalls,
     clone with a namespace or pidfd flag or without CLONE_THREAD (a new process, not a
-    thread) and mmap with MAP_HUGETLB get EPERM, clone3 ENOSYS; everything else is
-    allowed."""
+    thread), mmap with MAP_HUGETLB and fcntl's lock and watch commands get EPERM,
+    clone3 ENOSYS; everything else is allowed."""
     arch, denied, special = DENIED_SYSCALLS[machine]
     ld_abs, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
     # (syscall, argument, flags that refuse it, flags it needs): the low word of the argument is tested.
@@ -181,8 +193,12 @@ def seccomp_program(machine: str) -> bytes:
     code += [(jeq, "eperm", 0, nr) for nr in sorted(denied.values())]
     code.append((jeq, "enosys", 0, special["clone3"]))
     code += [(jeq, f"check{i}", 0, nr) for i, (nr, _, _, _) in enumerate(flag_checks)]
+    code.append((jeq, "fcntl", 0, special["fcntl"]))
     code.append((ret, 0, 0, _SECCOMP_RET_ALLOW))
-    labels: dict[str, int] = {}
+    labels: dict[str, int] = {"fcntl": len(code)}
+    code.append((ld_abs, 0, 0, 16 + 8 * 1))  # the command: an unsigned int, the low word is all of it
+    code += [(jeq, "eperm", 0, cmd) for cmd in FCNTL_DENIED_COMMANDS]
+    code.append((ret, 0, 0, _SECCOMP_RET_ALLOW))
     for i, (_, arg, refused, needed) in enumerate(flag_checks):
         labels[f"check{i}"] = len(code)
         code.append((ld_abs, 0, 0, 16 + 8 * arg))

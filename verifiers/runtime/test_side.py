@@ -15,6 +15,7 @@ import traceback
 from typing import Any, NoReturn
 
 from .codec import (
+    MAX_MESSAGE,
     REPLY_DEPTH,
     REPLY_MAX_MESSAGE,
     TEXT_LIMIT,
@@ -31,6 +32,10 @@ from .control import serve_jobs
 
 RETURNED_LIMIT = 1024 * 1024
 """Longest text a check may hand back (``_run_check``'s ``returned``); a longer one is dropped."""
+CANDIDATE_SHARE_OF_ARGUMENTS = MAX_MESSAGE // 8
+"""Replies totalling this much (as sent) make an argument too large for the channel the
+candidate's fault: its values grow up to 4.5x when encoded again (floats written short),
+so from 2 MiB on they can fill a frame passed back together."""
 
 
 class CandidateFault(BaseException):
@@ -72,6 +77,11 @@ class _Proxy:
         self.memory = False
         self.harness = ""
         self.timeout = False
+        self.broken = False
+        """The channel ended under a call (the candidate's process died, or was killed at
+        its wall): the failure says nothing about what the candidate answered."""
+        self.returned_bytes = 0
+        """The size of every reply so far, as sent: what the candidate has handed the tests."""
 
     def _fail(self, why: str) -> NoReturn:
         if not self.fault:
@@ -83,9 +93,12 @@ class _Proxy:
             reply = self._reader.recv(deadline)
         except TimeoutError:
             self._too_slow()
-        except EOFError:
-            self._fail("the candidate process ended before answering")
-        except (CodecError, OSError) as exc:
+        except (EOFError, OSError) as exc:
+            self.broken = True
+            if isinstance(exc, EOFError):
+                self._fail("the candidate process ended before answering")
+            self._fail(f"bad reply from the candidate: {exc}")
+        except CodecError as exc:
             self._fail(f"bad reply from the candidate: {exc}")
         if type(reply) is not dict:
             self._fail("bad reply from the candidate")
@@ -136,6 +149,11 @@ class _Proxy:
         try:
             data = frame({"a": encode(list(args)), "k": encode(dict(kwargs)), "n": nonce})
         except CodecError as exc:
+            if self.returned_bytes >= CANDIDATE_SHARE_OF_ARGUMENTS:
+                # The tests handed back values the candidate made (several at once: each
+                # alone fits, see below); a test's own argument this large is rare enough
+                # that a candidate which returned megabytes is the likelier cause (red team).
+                self._fail("the tests passed back the candidate's values, too large together for the channel")
             self.harness = f"the tests passed an argument the channel cannot carry: {exc}"
             raise CandidateFault(self.harness) from None
         try:
@@ -145,9 +163,11 @@ class _Proxy:
         except TimeoutError:  # it stopped reading: still busy with an earlier call
             self._too_slow()
         except OSError:
+            self.broken = True
             self._fail("the candidate process ended before answering")
         reply = self._answer(nonce)
         self.calls += 1
+        self.returned_bytes += self._reader.last_size
         if "r" in reply:
             try:
                 result = decode(reply["r"], REPLY_DEPTH)
@@ -271,6 +291,10 @@ def _run_check(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
         "memory": proxy.memory,
         "timeout": proxy.timeout,
         "harness": proxy.harness,
+        # The tests failed on what the candidate answered (not on its death, a limit or the
+        # deadline): that decides the verdict even if the candidate's wall passed meanwhile.
+        "decided": not passed and not proxy.broken and not proxy.timeout and not proxy.memory
+        and not proxy.harness,
         "calls": proxy.calls,
         "marks": {**marks, "t_checked": time.monotonic()},
         # What a generated check that collects data returns (the agreement check: the
