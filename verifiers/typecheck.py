@@ -3,10 +3,11 @@
 Candidates that pass thin unit tests can still be type-wrong (``-> int`` that can
 return ``None``, ``-> List[int]`` that returns a ``str``); this check catches them
 statically. Candidate code is never executed: it is written as modules into a
-private temporary directory and checked by mypy (``mypy.api.run``) in the
-pipeline's guarded worker process (``verifiers.guarded``),
-many candidates per run, each as its own module, its errors mapped back by module
-file name.
+private temporary directory and checked by mypy in the pipeline's guarded worker
+process (``verifiers.guarded``), many candidates per run, each as its own module,
+its errors mapped back by module file name. A warm fine-grained build checks each
+batch (``verifiers.mypy_incremental``: 3x faster per task than ``mypy.api.run``
+from the disk cache); a batch it cannot check goes to ``mypy.api.run``.
 
 Policy (the pragmas and tricks that would let a candidate silence the checker;
 enforced by the screen in ``verifiers.signature_screen`` before mypy reads the code):
@@ -60,6 +61,7 @@ from types import TracebackType
 from tasks.errors import ConfigError
 from tasks.program import reference_program
 from tasks.types import Task
+from verifiers.mypy_incremental import IncrementalMypy
 from verifiers.signature_screen import Screened, prompt_definition, screen, signature_of
 from verifiers.types import Candidate, Status, Verdict, truncate
 
@@ -246,6 +248,7 @@ class TypeCheckVerifier:
         self._cache_dir = self._root / "cache"
         self._batch_ids = itertools.count()
         self._reference_keys: dict[tuple[str, str], frozenset[str]] = {}
+        self._incremental = IncrementalMypy(self._flags(), self._root / "dmypy-status.json")
 
     def close(self) -> None:
         """Removes the private module and cache directory."""
@@ -365,8 +368,11 @@ class TypeCheckVerifier:
         nothing about the others, so it is split in halves until the culprit is
         alone.
         """
-        names = list(module_names)
-        batch_dir = self._root / f"batch{next(self._batch_ids)}"
+        batch = next(self._batch_ids)
+        # Names of their own per batch: the incremental build sees new modules, never a
+        # module that moved to another file.
+        names = [f"{name}_{batch}" for name in module_names]
+        batch_dir = self._root / f"batch{batch}"
         batch_dir.mkdir()
         try:
             paths = []
@@ -378,18 +384,23 @@ class TypeCheckVerifier:
         finally:
             shutil.rmtree(batch_dir, ignore_errors=True)
 
+    def _flags(self) -> list[str]:
+        return [*self.config.flags, *_RUN_FLAGS, "--config-file", str(self._config_file)]
+
     def _run(self, paths: list[str], names: list[str]) -> list[_RunResult]:
+        with _MYPY_LOCK:
+            stdout = self._incremental.check(paths)
+        if stdout is not None:
+            index = {Path(p).name: i for i, p in enumerate(paths)}
+            return [_RunResult(errors=tuple(errors)) for errors in _parse(stdout, index, len(paths))]
+        return self._run_classic(paths, names)
+
+    def _run_classic(self, paths: list[str], names: list[str]) -> list[_RunResult]:
+        """One ``mypy.api.run`` from the on-disk cache: what a batch the incremental build
+        could not check gets (a blocking error, or a failure inside mypy)."""
         import mypy.api
 
-        args = [
-            *self.config.flags,
-            *_RUN_FLAGS,
-            "--config-file",
-            str(self._config_file),
-            "--cache-dir",
-            str(self._cache_dir),
-            *paths,
-        ]
+        args = [*self._flags(), "--cache-dir", str(self._cache_dir), *paths]
         with _MYPY_LOCK:
             try:
                 stdout, stderr, status = mypy.api.run(args)
@@ -398,7 +409,7 @@ class TypeCheckVerifier:
         if status == 2:
             if len(paths) > 1:
                 half = len(paths) // 2
-                return self._run(paths[:half], names[:half]) + self._run(
+                return self._run_classic(paths[:half], names[:half]) + self._run_classic(
                     paths[half:], names[half:]
                 )
             errors = _parse(stdout, {Path(paths[0]).name: 0}, 1)[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 
@@ -286,3 +286,38 @@ def test_missing_annotations_take_the_prompts_and_are_checked_against_them() -> 
         verdicts = verifier.verify(task, [good, none_return, conflicting])
     assert [v.status for v in verdicts] == [Status.PASSED, Status.FAILED, Status.FAILED]
     assert "signature" in verdicts[2].detail
+
+
+def test_the_warm_incremental_build_gives_a_classic_runs_verdicts() -> None:
+    """Batches are checked by a warm fine-grained build (no 75 ms start from the disk
+    cache per task). Where one module has a blocking error, that mode reports it alone
+    and checks nothing else: such a batch must go to a classic run, or the type-wrong
+    candidate beside it would pass."""
+    sources = {
+        "good": PROMPT + GOOD_BODY,
+        "str": PROMPT + STR_BODY,
+        "relative_import": PROMPT + "    from . import helper\n    return [helper]\n",
+        "numpy": PROMPT + "    import numpy\n    return list(numpy.zeros(3))\n",
+    }
+    batches = [["good", "str"], ["relative_import", "str", "good"], ["numpy", "str"], ["good"]]
+    got: dict[str, list[dict[str, tuple[Status, str]]]] = {}
+    with TypeCheckVerifier() as warm, TypeCheckVerifier() as classic:
+        checked: list[int] = []
+        warm_check = warm._incremental.check
+
+        def counted(paths: Sequence[str]) -> str | None:
+            out = warm_check(paths)
+            checked.append(out is not None)
+            return out
+
+        warm._incremental.check = counted  # type: ignore[method-assign]
+        classic._incremental.check = lambda paths: None  # type: ignore[method-assign]
+        for name, verifier in (("warm", warm), ("classic", classic)):
+            got[name] = []
+            for batch in batches:
+                verdicts = verifier.verify(TASK, [cand(sources[cid], cid) for cid in batch])
+                got[name].append({v.candidate_id: (v.status, v.detail) for v in verdicts})
+    assert got["warm"] == got["classic"]
+    assert got["warm"][1]["str"][0] is Status.FAILED  # not hidden by the blocking error beside it
+    assert got["warm"][0] == {"good": (Status.PASSED, ""), "str": got["warm"][0]["str"]}
+    assert checked == [True, False, True, True]  # the warm build checked all but the blocked batch
