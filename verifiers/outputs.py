@@ -51,7 +51,7 @@ from verifiers.input_generation import generate_inputs
 from verifiers.sandbox import JobReport, SandboxLimits, SandboxPool
 from verifiers.types import Candidate, Status
 
-VERSION = "1"
+VERSION = "2"  # 2: set members and dict keys as trees, not as text
 
 
 class Kind(StrEnum):

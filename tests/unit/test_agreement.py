@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -208,3 +209,20 @@ def test_oversized_outputs_are_compared_by_digest(collector: OutputCollector) ->
     found = collector.behaviours(TASK, candidates)
     assert set(found[0].outputs[0].value) == {"h"}
     assert group(found) == (Group(("a", "b")), Group(("c",)))
+
+
+def test_nested_sets_are_encoded_in_time_linear_in_their_size(collector: OutputCollector) -> None:
+    """Set members were encoded as text, escaped again at every level up: 28 nested
+    frozensets took the test server past 1 GiB and its job past the wall, with no alarm
+    reaching it (red team). Same sets built in other orders still agree."""
+    nested = ("    v = frozenset({'\"'})\n    for _ in range(28):\n        v = frozenset({v, len(xs)})\n"
+              "    return {v: sorted(xs)}\n")
+    reordered = ("    v = frozenset({'\"'})\n    for _ in range(28):\n        v = frozenset({len(xs), v})\n"
+                 "    return dict([(v, sorted(xs))])\n")
+    candidates = [Candidate(TASK.task_id, "nested", PROMPT + nested),
+                  Candidate(TASK.task_id, "reordered", PROMPT + reordered)]
+    started = time.monotonic()
+    found = collector.behaviours(TASK, candidates)
+    assert time.monotonic() - started < 5.0
+    assert all(o.kind is Kind.VALUE and set(o.value) == {"d"} for b in found for o in b.outputs), found
+    assert group(found) == (Group(("nested", "reordered")),)
