@@ -71,8 +71,8 @@ from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.timeouts import CALIBRATION_WALL_SECONDS, CEILING_SECONDS, FACTOR, FLOOR_SECONDS
 from verifiers.types import Candidate, Status, Verdict, truncate
 
-VERSION = "4"  # 2: digit templates, balanced brackets, lower int bound, ties, typed sets; 3: time per input;
-# 4: the probe's time budget
+VERSION = "5"  # 2: digit templates, balanced brackets, lower int bound, ties, typed sets; 3: time per input;
+# 4: the probe's time budget; 5: inputs as read back from the disk cache (a set's order)
 _PROBE_RE = re.compile(
     r"bestofn-probe raised=(\d+) slow=(\d+) unplain=(\d+) unstable=(\d+) seconds=([0-9.]+) usable=([0-9a-f]+)"
     r" sensitive=([0-9a-f]+) examples=(\d+) examples_sensitive=(\d+)"

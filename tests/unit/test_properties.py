@@ -95,13 +95,34 @@ def test_verdicts_are_deterministic() -> None:
     assert runs[0] == runs[1]
 
 
-def test_generation_is_seeded_and_ordered_small_first() -> None:
+def test_generation_is_seeded_and_ordered_small_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shapes = strategies.plan_inputs(HALF).shapes
+    monkeypatch.setenv("BESTOFN_CACHE", str(tmp_path / "a"))
     a = input_generation.generate_inputs(shapes, 50, strategies.task_seed("x"))
+    monkeypatch.setenv("BESTOFN_CACHE", str(tmp_path / "b"))  # drawn again, not read back
     b = input_generation.generate_inputs(shapes, 50, strategies.task_seed("x"))
     c = input_generation.generate_inputs(shapes, 50, strategies.task_seed("y"))
     assert a == b and a != c
     assert [len(repr(x)) for x in a] == sorted(len(repr(x)) for x in a)
+
+
+def test_drawn_inputs_are_read_back_from_the_cache_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BESTOFN_CACHE", str(tmp_path))
+    shape = strategies.Shape("tuple", (strategies.Shape("float", lo=-1e6, hi=1e6),
+                                       strategies.Shape("set", (strategies.Shape("int", lo=-5, hi=5),), max_size=4),
+                                       strategies.Shape("str", alphabet="ab\u00e9", max_size=3)))
+    drawn = input_generation.generate_inputs([shape], 40, 7)
+    [saved] = list((tmp_path / "bestofn" / "inputs").iterdir())
+
+    def no_drawing(*_args: object) -> list[tuple[object, ...]]:
+        raise AssertionError("drawn again")
+
+    with monkeypatch.context() as m:
+        m.setattr(input_generation, "_draw", no_drawing)
+        again = input_generation.generate_inputs([shape], 40, 7)
+    assert again == drawn and [repr(x) for x in again] == [repr(x) for x in drawn]  # exact types, -0.0, ...
+    saved.write_text("{not json")
+    assert input_generation.generate_inputs([shape], 40, 7) == drawn  # a broken file is drawn again
 
 
 def test_applicability() -> None:
