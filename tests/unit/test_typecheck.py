@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import pytest
 
 from tasks.errors import ConfigError
 from tasks.program import reference_program
 from tasks.types import Task
+from verifiers.mypy_incremental import IncrementalMypy
 from verifiers.typecheck import DEFAULT_FLAGS, TypeCheckConfig, TypeCheckVerifier
 from verifiers.types import Candidate, Status, Verdict
 
@@ -288,7 +290,7 @@ def test_missing_annotations_take_the_prompts_and_are_checked_against_them() -> 
     assert "signature" in verdicts[2].detail
 
 
-def test_the_warm_incremental_build_gives_a_classic_runs_verdicts() -> None:
+def test_the_warm_incremental_build_gives_a_classic_runs_verdicts(tmp_path: Path) -> None:
     """Batches are checked by a warm fine-grained build (no 75 ms start from the disk
     cache per task). Where one module has a blocking error, that mode reports it alone
     and checks nothing else: such a batch must go to a classic run, or the type-wrong
@@ -303,6 +305,7 @@ def test_the_warm_incremental_build_gives_a_classic_runs_verdicts() -> None:
     got: dict[str, list[dict[str, tuple[Status, str]]]] = {}
     with TypeCheckVerifier() as warm, TypeCheckVerifier() as classic:
         checked: list[int] = []
+        warm._incremental = IncrementalMypy(warm._flags(), tmp_path / "status.json", classic_first=0)
         warm_check = warm._incremental.check
 
         def counted(paths: Sequence[str]) -> str | None:
@@ -321,3 +324,14 @@ def test_the_warm_incremental_build_gives_a_classic_runs_verdicts() -> None:
     assert got["warm"][1]["str"][0] is Status.FAILED  # not hidden by the blocking error beside it
     assert got["warm"][0] == {"good": (Status.PASSED, ""), "str": got["warm"][0]["str"]}
     assert checked == [True, False, True, True]  # the warm build checked all but the blocked batch
+
+
+def test_a_short_lived_checker_never_builds_the_warm_build(tmp_path: Path) -> None:
+    """Making the build costs about 1.5 s: the first batches go to classic runs."""
+    incremental = IncrementalMypy(["--strict"], tmp_path / "status.json", classic_first=2)
+    module = tmp_path / "m.py"
+    module.write_text("x: int = 'a'\n")
+    assert [incremental.check([str(module)]) for _ in range(2)] == [None, None]
+    assert incremental._server is None
+    out = incremental.check([str(module)])
+    assert out is not None and "Incompatible types in assignment" in out
