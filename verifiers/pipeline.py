@@ -179,6 +179,14 @@ class Pipeline:
     def stage_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self._stages)
 
+    def prefetch(self, tasks: Sequence[Task]) -> None:
+        """Every task of the run, known up front (``verify``): stages that can prepare
+        work ahead (the property check draws its inputs) start on it now."""
+        for stage in self._stages:
+            prefetch = getattr(stage.verifier, "prefetch", None)
+            if callable(prefetch):
+                prefetch(tasks)
+
     def stats(self) -> Mapping[str, StageStats]:
         with self._lock:
             return MappingProxyType(dict(self._stats))

@@ -54,6 +54,7 @@ a counterexample is not shrunk beyond picking the smallest generated one.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import threading
 from collections.abc import Sequence
@@ -67,6 +68,7 @@ from tasks.types import Task
 from verifiers import strategies
 from verifiers.harness.source import calls_literal, harness_source
 from verifiers.input_generation import generate_inputs
+from verifiers.input_prefetch import InputPrefetcher
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.timeouts import CALIBRATION_WALL_SECONDS, CEILING_SECONDS, FACTOR, FLOOR_SECONDS
 from verifiers.types import Candidate, Status, Verdict, truncate
@@ -147,6 +149,20 @@ class Probe:
         return self.raised + self.slow + self.unplain + self.unstable + self.ties
 
 
+def make_plan(task: Task, config: PropertyConfig) -> PropertyPlan:
+    """A task's generated inputs, drawn from its text alone (or read from the disk cache)."""
+    if reference_program(task) is None:
+        return PropertyPlan(task.task_id, (), "the task has no reference solution")
+    shapes = strategies.plan_inputs(task)
+    if not shapes.applicable:
+        return PropertyPlan(task.task_id, (), shapes.reason)
+    seed = strategies.task_seed(task.task_id, config.salt)
+    inputs = generate_inputs(shapes.shapes, config.examples, seed)
+    if not inputs:
+        return PropertyPlan(task.task_id, (), "no inputs could be generated")
+    return PropertyPlan(task.task_id, tuple(inputs))
+
+
 class PropertyVerifier:
     """``verify(task, candidates)`` -> one verdict per candidate, in order (name ``properties``).
 
@@ -169,6 +185,7 @@ class PropertyVerifier:
         self._lock = threading.Lock()
         self._plans: dict[str, PropertyPlan] = {}
         self._probes: dict[str, Probe] = {}
+        self._prefetcher = InputPrefetcher()
 
     @property
     def version(self) -> str:
@@ -193,16 +210,12 @@ class PropertyVerifier:
         return plan
 
     def _make_plan(self, task: Task) -> PropertyPlan:
-        if reference_program(task) is None:
-            return PropertyPlan(task.task_id, (), "the task has no reference solution")
-        shapes = strategies.plan_inputs(task)
-        if not shapes.applicable:
-            return PropertyPlan(task.task_id, (), shapes.reason)
-        seed = strategies.task_seed(task.task_id, self.config.salt)
-        inputs = generate_inputs(shapes.shapes, self.config.examples, seed)
-        if not inputs:
-            return PropertyPlan(task.task_id, (), "no inputs could be generated")
-        return PropertyPlan(task.task_id, tuple(inputs))
+        return make_plan(task, self.config)
+
+    def prefetch(self, tasks: Sequence[Task]) -> None:
+        """Draw these tasks' inputs in a background process (``verifiers.input_prefetch``),
+        when every task is known up front; the check reads them from the disk cache."""
+        self._prefetcher.start(tasks, functools.partial(make_plan, config=self.config))
 
     def applies(self, task: Task) -> bool:
         """Whether the check can say anything about this task (decided without the sandbox)."""
@@ -301,6 +314,7 @@ class PropertyVerifier:
         return out
 
     def close(self) -> None:
+        self._prefetcher.close()
         with self._lock:
             if self._owns_pool and self._pool is not None:
                 self._pool.close()

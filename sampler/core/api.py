@@ -314,6 +314,9 @@ def verify(
     threads = max(VERIFY_TASKS_AT_ONCE, int(getattr(active, "parallelism", 0) or 0))
     try:
         bar.start(total=len(cand_list), already_done=len(cand_list) - len(todo))
+        prefetch = getattr(active, "prefetch", None)
+        if callable(prefetch):  # every task is known up front: checks may prepare ahead
+            prefetch([by_id[task_id] for task_id in groups])
         with ThreadPoolExecutor(threads, thread_name_prefix="verify") as pool:
             futures = {pool.submit(active.verify, by_id[task_id], group): task_id
                        for task_id, group in groups.items()}

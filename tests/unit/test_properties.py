@@ -265,3 +265,31 @@ def test_the_probe_drops_the_larger_inputs_once_its_time_is_spent() -> None:
         assert kept.usable == every.usable[:len(kept.usable)]  # the smallest, in order
         [verdict] = budgeted.verify(task, [cand(task, prompt + "    return sum(xs)\n")])
     assert verdict.status is Status.PASSED, verdict.detail
+
+
+def test_inputs_are_drawn_ahead_in_a_process_of_their_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``verify`` knows every task up front: a background process draws their inputs
+    into the disk cache, and the check reads them back instead of drawing."""
+    from tasks.humaneval import load_humaneval
+
+    monkeypatch.setenv("BESTOFN_CACHE", str(tmp_path))  # the process inherits it
+    tasks = load_humaneval()[:8]
+    verifier = PropertyVerifier()
+    verifier.prefetch(tasks[:7])  # too few to be worth a process
+    assert verifier._prefetcher._process is None
+    verifier.prefetch(tasks)
+    process = verifier._prefetcher._process
+    assert process is not None
+    process.join(120)
+    assert process.exitcode == 0
+
+    def no_drawing(*_args: object) -> list[tuple[object, ...]]:
+        raise AssertionError("drawn again")
+
+    monkeypatch.setattr(input_generation, "_draw", no_drawing)
+    plans = [verifier.plan(task) for task in tasks]
+    assert sum(p.applicable for p in plans) >= 6
+    verifier.prefetch(load_humaneval())
+    running = verifier._prefetcher._process
+    verifier.close()  # kills a drawing still under way
+    assert running is not None and not running.is_alive()
