@@ -300,8 +300,11 @@ def test_the_warm_incremental_build_gives_a_classic_runs_verdicts(tmp_path: Path
         "str": PROMPT + STR_BODY,
         "relative_import": PROMPT + "    from . import helper\n    return [helper]\n",
         "numpy": PROMPT + "    import numpy\n    return list(numpy.zeros(3))\n",
+        # A module the working directory holds: read with its real types by one path and
+        # not the other, it passed warm and failed classic (red team).
+        "local_module": PROMPT + "    from verifiers.typecheck import _MODULE_PREFIX\n    return _MODULE_PREFIX\n",
     }
-    batches = [["good", "str"], ["relative_import", "str", "good"], ["numpy", "str"], ["good"]]
+    batches = [["good", "str"], ["relative_import", "str", "good"], ["numpy", "str"], ["good", "local_module"]]
     got: dict[str, list[dict[str, tuple[Status, str]]]] = {}
     with TypeCheckVerifier() as warm, TypeCheckVerifier() as classic:
         checked: list[int] = []
@@ -315,15 +318,19 @@ def test_the_warm_incremental_build_gives_a_classic_runs_verdicts(tmp_path: Path
 
         warm._incremental.check = counted  # type: ignore[method-assign]
         classic._incremental.check = lambda paths: None  # type: ignore[method-assign]
+        builds = []
         for name, verifier in (("warm", warm), ("classic", classic)):
             got[name] = []
             for batch in batches:
                 verdicts = verifier.verify(TASK, [cand(sources[cid], cid) for cid in batch])
                 got[name].append({v.candidate_id: (v.status, v.detail) for v in verdicts})
+                if verifier is warm:
+                    builds.append(id(warm._incremental._server))
     assert got["warm"] == got["classic"]
     assert got["warm"][1]["str"][0] is Status.FAILED  # not hidden by the blocking error beside it
     assert got["warm"][0] == {"good": (Status.PASSED, ""), "str": got["warm"][0]["str"]}
     assert checked == [True, False, True, True]  # the warm build checked all but the blocked batch
+    assert len(set(builds)) == 1  # and kept its build through it (rebuilding costs 1-1.8 s)
 
 
 def test_a_short_lived_checker_never_builds_the_warm_build(tmp_path: Path) -> None:
