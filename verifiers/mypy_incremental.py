@@ -13,8 +13,9 @@ error when one module has one (a relative import with no package, say) and check
 nothing else, where a classic run exits with status 2: such a batch returns None and
 the caller checks it classically, as it does after any exception inside mypy. The
 build is started afresh after an exception and every ``RESTART_EVERY`` batches. Both
-read imports the same way (``--follow-imports=skip``: what is not in typeshed is Any). The first ``CLASSIC_FIRST`` batches go to classic
-runs: making the build costs more than a short-lived checker would save.
+read imports the same way (``--follow-imports=skip``: what is not in typeshed is Any).
+The first ``CLASSIC_FIRST`` batches go to classic runs: making the build costs more
+than a short-lived checker would save.
 """
 
 from __future__ import annotations
