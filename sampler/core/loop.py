@@ -298,6 +298,12 @@ class BestOfN:
 
     def _advance(self, run: TaskRun) -> None:
         """An idle task: finish it, or start its next wave or escalation round."""
+        if run.held:
+            held, run.held = run.held, []
+            if not run.passed():
+                assert self.strong is not None  # held requests are strong ones
+                self._submit(run, self.strong, held, STRONG)
+                return
         if run.round_open:
             run.round_open = False
             strong = run.tier_samples(STRONG)
@@ -467,6 +473,13 @@ class BestOfN:
                                   prefill=self.config.strong_prefill)
         run.strong_rounds += 1
         run.round_open = True
+        if self.config.stop_on_first_pass and len(requests) > 1:
+            # The round's first request is the strong model's greedy answer to the bare
+            # task; the drafts shown the cheap failures wait until it has failed. Sent
+            # together, they cost a second, longer prompt (about 800 tokens at ~50 a
+            # second on 2 cores) for every task the greedy answer solves; sent after it,
+            # the server also finds the task's prompt cached in the greedy answer's slot.
+            requests, run.held = requests[:1], requests[1:]
         self._submit(run, self.strong, requests, STRONG)
 
     def _cheap_work_left(self) -> bool:

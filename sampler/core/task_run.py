@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from sampler.backends.base import GenerationRequest
 from sampler.config import TierPrice
 from sampler.core.selection import agreement_fields
 from sampler.policy.prior import prompt_length_covariate
@@ -73,6 +74,8 @@ class TaskRun:
     not within the run, so a broken sandbox cannot loop forever)."""
     strong_rounds: int = 0
     round_open: bool = False
+    held: list[GenerationRequest] = field(default_factory=list)
+    """Requests of the open strong round sent only if the ones before them fail."""
     strong_cost_seen: float = 0.0
     tokens_in: dict[str, int] = field(default_factory=dict)
     tokens_out: dict[str, int] = field(default_factory=dict)

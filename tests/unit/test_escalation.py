@@ -193,3 +193,31 @@ def test_a_greedy_strong_answer_solves_and_is_recorded_as_the_strong_tiers(tmp_p
     (result,) = report.results
     assert result.solved and result.tier == "strong" and result.candidate_id == "x0"
     assert [(r.first_index, r.completions, r.temperature) for r in strong.requests_seen][0] == (0, 1, 0.0)
+
+
+def test_the_drafts_shown_the_failures_wait_until_the_greedy_strong_answer_has_failed(tmp_path: Path) -> None:
+    """Sent beside the greedy answer, the longer informed prompt is paid for on every task
+    the greedy answer solves; held back, it is sent only where that answer failed."""
+    tasks = [make_task(0), make_task(1)]
+    cheap = ReplayBackend(script({0: [False] * 2, 1: [False] * 2}))
+    strong = ReplayBackend(strong_script({0: [True, True], 1: [False, True]}), model="strong")
+    report = solve(tasks, out=tmp_path, backend=cheap, strong_backend=strong, verifier=MarkerVerifier(),
+                   sample=SampleConfig(n=2), escalation=EscalationConfig(samples=2, rounds=1))
+    by_id = {r.task_id: r for r in report.results}
+    assert by_id["T/0"].solved and by_id["T/0"].candidate_id == "x0"
+    assert by_id["T/1"].solved and by_id["T/1"].candidate_id == "x1"
+    sent = [(r.key, r.first_index) for r in strong.requests_seen]
+    assert sorted(sent) == [("T/0", 0), ("T/1", 0), ("T/1", 1)]  # T/0's informed draft never went
+    assert sent.index(("T/1", 1)) > sent.index(("T/1", 0))
+    informed = next(r for r in strong.requests_seen if r.first_index == 1)
+    assert "Earlier attempts" in informed.messages[0].content  # type: ignore[index]
+
+
+def test_without_stop_on_first_pass_the_whole_strong_round_goes_at_once(tmp_path: Path) -> None:
+    task = make_task(0)
+    cheap = ReplayBackend(script({0: [False] * 2}))
+    strong = ReplayBackend(strong_script({0: [True, True]}), model="strong")
+    solve([task], out=tmp_path, backend=cheap, strong_backend=strong, verifier=MarkerVerifier(),
+          sample=SampleConfig(n=2), escalation=EscalationConfig(samples=2, rounds=1),
+          stop_on_first_pass=False)
+    assert sorted(r.first_index for r in strong.requests_seen) == [0, 1]
