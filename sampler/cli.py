@@ -23,6 +23,7 @@ from sampler.config import (
     EngineConfig,
     EscalationConfig,
     PromptStyle,
+    SOLVE_SAMPLES,
     SampleConfig,
     TierPrice,
 )
@@ -60,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
     solve = sub.add_parser("solve", formatter_class=fmt,
                            help="sample N candidates per task, verify them, keep a passing one")
-    _task_and_sampling_args(solve)
+    _task_and_sampling_args(solve, SOLVE_SAMPLES)
     solve.add_argument("--model", default=_env("MODEL", DEFAULT_MODEL),
                        help=f"a packaged model ({', '.join(PACKAGED_MODELS)}), a local model dir, "
                             "a hub id, openai:MODEL@URL, or replay:FILE.jsonl [env BESTOFN_MODEL]")
@@ -108,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _task_and_sampling_args(parser: argparse.ArgumentParser) -> None:
+def _task_and_sampling_args(parser: argparse.ArgumentParser, samples: int = SampleConfig.n) -> None:
     """Task selection and sampling options, the same for solve, scale and generate."""
     parser.add_argument("tasks", nargs="?", type=Path,
                         help="task JSONL (HumanEval schema); or use --suite")
@@ -116,7 +117,7 @@ def _task_and_sampling_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip", type=int, default=0,
                         help="leave out the first K tasks (before --limit: a held-out slice)")
     parser.add_argument("--limit", type=int, help="only the first K tasks")
-    parser.add_argument("-n", "--samples", dest="n", type=int, default=_env_int("N", 3),
+    parser.add_argument("-n", "--samples", dest="n", type=int, default=_env_int("N", samples),
                         help="samples per task [env BESTOFN_N]")
     parser.add_argument("--seed", type=int, default=_env_int("SEED", 0),
                         help="base seed [env BESTOFN_SEED]")
@@ -180,13 +181,16 @@ def _tier_args(parser: argparse.ArgumentParser) -> None:
                              "engine with repair prompts and a larger budget) or 'none'. Default: "
                              f"{QWEN_STRONG} when the cheap tier is the default {DEFAULT_MODEL}, "
                              "else none [env BESTOFN_STRONG]")
-    parser.add_argument("--strong-samples", type=int, default=2,
+    parser.add_argument("--strong-samples", type=int, default=EscalationConfig.samples,
                         help="strong samples per round (one request: the prompt is read once)")
     parser.add_argument("--strong-rounds", type=int, default=1,
                         help="strong rounds: a draft, then review-and-repair rounds")
     parser.add_argument("--strong-greedy-first", action=argparse.BooleanOptionalAction, default=True,
                         help="the first strong sample is the strong model's greedy answer to the task "
                              "alone; the others see the cheap failures (default: on)")
+    parser.add_argument("--strong-plain-samples", type=int, default=EscalationConfig.plain_samples,
+                        help="with --strong-greedy-first: of the first round's other samples, how many "
+                             "see the task alone (at temperature); the rest see the cheap failures")
     parser.add_argument("--strong-max-tokens", type=int, default=1024,
                         help="generated tokens per strong sample")
     parser.add_argument("--price-cheap", default=_env("PRICE_CHEAP", "0.02,0.05"),
@@ -275,7 +279,8 @@ def _cluster_options(args: argparse.Namespace) -> ClusterOptions | None:
 
 def _escalation(args: argparse.Namespace) -> EscalationConfig:
     return EscalationConfig(samples=args.strong_samples, rounds=args.strong_rounds,
-                            max_tokens=args.strong_max_tokens, greedy_first=args.strong_greedy_first)
+                            max_tokens=args.strong_max_tokens, greedy_first=args.strong_greedy_first,
+                            plain_samples=args.strong_plain_samples)
 
 
 def default_strong(model: str, strong: str | None) -> str | None:

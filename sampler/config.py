@@ -72,13 +72,19 @@ class PromptStyle(StrEnum):
     COMPLETION = "completion"
 
 
+SOLVE_SAMPLES = 8
+"""``solve``'s cheap samples per task at most (the adaptive budget may stop sooner).
+Measured on all of HumanEval with the packaged 0.5B and 1.5B (2 CPU cores,
+docs/ENGINES.md): 8 solved 137 in 29 minutes where 3 solved 133 in 25. The 4th to
+8th samples pass only 2-9% of the tasks that reach them, but a cheap sample costs
+about a tenth of the machine time of a strong one."""
+
+
 @dataclass(frozen=True)
 class SampleConfig:
     n: int = 3
-    """Candidates per task from the cheap model. 3: on the full HumanEval run with the
-    packaged 0.5B (2 CPU cores, docs/ENGINES.md) its 4th and 5th samples passed 5% and
-    4% of the tasks that reached them (against 17% for the 2nd and 3rd): past 3 the
-    machine's time is better spent on the strong tier."""
+    """Candidates per task from the cheap model (``solve`` asks for ``SOLVE_SAMPLES``;
+    ``scale`` and ``generate`` draw every one of them, so their default stays small)."""
     temperature: float = 0.7
     top_p: float = 0.95
     greedy_first: bool = True
@@ -252,11 +258,12 @@ class BudgetConfig:
 class EscalationConfig:
     """The strong tier's budget for a task no cheap sample solved."""
 
-    samples: int = 2
-    """Samples per round, drawn as one request (the 1.5B reads its ~400-token prompt
-    once, not once per sample; on 2 cores it reads about 40 tokens/s). 2: a round of
-    4 took about 4.5 minutes per task on the full HumanEval run. Round 0 drafts from
-    the task and the cheap failures; each later round repairs the best failing draft."""
+    samples: int = 4
+    """Samples per round. Round 0 (with ``greedy_first``): the greedy answer to the task
+    alone, then ``plain_samples`` more of it at temperature, then drafts from the task
+    and the cheap failures; each later round repairs the best failing draft. Samples
+    that share a prompt go as one request (the 1.5B reads a prompt at about 50 tokens/s
+    on 2 cores; llama.cpp reads it once and copies it to each completion's slot)."""
     rounds: int = 1
     """1: on 2 CPU cores the packaged 1.5B decodes about 11 tokens/s; a repair round
     (``rounds=2``) doubles the strong tier's cost on the tasks it cannot solve."""
@@ -268,6 +275,13 @@ class EscalationConfig:
     """Round 0's first sample is the strong model's greedy answer to the task alone (its
     own request); the rest of the round sees the cheap failures. Measured on the full
     HumanEval run (docs/ENGINES.md)."""
+    plain_samples: int = 3
+    """With ``greedy_first``: of round 0's other samples, how many are drawn at
+    temperature from the task alone (one request, after the greedy answer failed); the
+    rest see the cheap failures (after those failed too). 3, so none by default: on two
+    full HumanEval runs a draft shown the failures solved 2 of 35 and 2 of 30 tasks the
+    greedy answer had failed, and its ~800-token prompt made it the strong tier's
+    dearest sample; a sample of the bare task reuses the greedy answer's prompt."""
 
     def __post_init__(self) -> None:
         if self.samples < 1 or self.rounds < 1:
@@ -278,6 +292,14 @@ class EscalationConfig:
             raise ConfigError(f"escalation temperature must be in [0, 5], got {self.temperature}")
         if self.failures_shown < 0:
             raise ConfigError(f"failures_shown must be >= 0, got {self.failures_shown}")
+        if self.plain_samples < 0:
+            raise ConfigError(f"plain_samples must be >= 0, got {self.plain_samples}")
+
+    @property
+    def plain_after_greedy(self) -> int:
+        """Round 0's samples of the bare task at temperature (``plain_samples``, at most the
+        rest of the round); 0 without ``greedy_first``."""
+        return min(self.plain_samples, self.samples - 1) if self.greedy_first else 0
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from sampler.config import (
     BudgetPolicy,
     EngineConfig,
     EscalationConfig,
+    SOLVE_SAMPLES,
     SampleConfig,
     SolveConfig,
     TierPrice,
@@ -148,7 +149,7 @@ def solve(
         else prefills_answers(model)
     wave, tasks_at_once = scheduling_defaults(prefill)
     config = SolveConfig(
-        sample=sample or SampleConfig(), batch_tasks=batch_tasks or tasks_at_once,
+        sample=sample or SampleConfig(n=SOLVE_SAMPLES), batch_tasks=batch_tasks or tasks_at_once,
         stop_on_first_pass=stop_on_first_pass, budget=budget or BudgetConfig(wave=wave),
         escalation=escalation if strong_name is not None else None,
         cheap_price=cheap_price,
@@ -180,7 +181,8 @@ def solve(
         if strong_name is not None:
             fingerprint["strong"] = strong_name
             fingerprint["escalation_template"] = escalation_template_id(
-                config.strong_prefill, config.escalation is not None and config.escalation.greedy_first)
+                config.strong_prefill, config.escalation is not None and config.escalation.greedy_first,
+                config.escalation.plain_after_greedy if config.escalation is not None else 0)
         if written_tests and agreement and any(t.test_origin != "given" for t in task_list):
             fingerprint["written_tests"] = writing_prompt_id()
         store = RunStore(Path(out), fingerprint, n=config.sample.n)

@@ -45,12 +45,14 @@ because a round's samples share one request (below), which the client cannot cut
 sample by sample."""
 
 
-def template_id(prefill: bool = False, greedy_first: bool = False) -> str:
+def template_id(prefill: bool = False, greedy_first: bool = False, plain_samples: int = 0) -> str:
     text = DRAFT_FAILURES + FAILURE + REPAIR_INSTRUCTION + "|one-request-per-round"
     if prefill:
         text += "|prefill:" + ANSWER_PREFILL + "|stops:" + "|".join((*PREFILL_STOPS, CODE_END))
     if greedy_first:
         text += "|greedy-plain-first"
+    if greedy_first and plain_samples:
+        text += f"|plain-samples:{plain_samples}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
@@ -139,7 +141,10 @@ def round_requests(task: Task, round_index: int, samples: Sequence[SampleRecord]
     best guess instead: the task alone, decoded greedily, its own request. On the full
     HumanEval run the 1.5B's greedy answer to the bare task solved more of the tasks
     the 0.5B had failed than two samples at temperature shown the 0.5B's failures
-    (docs/ENGINES.md); the failures steer it toward the cheap tier's mistakes."""
+    (docs/ENGINES.md); the failures steer it toward the cheap tier's mistakes. The next
+    ``escalation.plain_samples`` are the bare task again at temperature (the same prompt:
+    the server finds it cached), the rest of the round sees the failures. The loop
+    sends these requests one after another, each only if those before it failed."""
     strong = [s for s in samples if s.tier == STRONG]
     if round_index == 0 or not informative_failures(strong, 1):
         failures = informative_failures([s for s in samples if s.tier == CHEAP],
@@ -148,9 +153,14 @@ def round_requests(task: Task, round_index: int, samples: Sequence[SampleRecord]
     else:
         text = repair_text(task, informative_failures(strong, 1)[0])
     if round_index == 0 and escalation.greedy_first:
-        plain = _request(task, draft_text(task, []), sample, escalation, 0, request_id, prefill,
-                         completions=1, temperature=0.0)
-        if escalation.samples == 1:
-            return [plain]
-        return [plain, _request(task, text, sample, escalation, 0, request_id, prefill, skip=1)]
+        bare = draft_text(task, [])
+        requests = [_request(task, bare, sample, escalation, 0, request_id, prefill,
+                             completions=1, temperature=0.0)]
+        if escalation.plain_after_greedy:
+            requests.append(_request(task, bare, sample, escalation, 0, request_id, prefill, skip=1,
+                                     completions=escalation.plain_after_greedy))
+        skip = 1 + escalation.plain_after_greedy
+        if skip < escalation.samples:
+            requests.append(_request(task, text, sample, escalation, 0, request_id, prefill, skip=skip))
+        return requests
     return [_request(task, text, sample, escalation, round_index, request_id, prefill)]

@@ -299,10 +299,11 @@ class BestOfN:
     def _advance(self, run: TaskRun) -> None:
         """An idle task: finish it, or start its next wave or escalation round."""
         if run.held:
-            held, run.held = run.held, []
-            if not run.passed():
+            if run.passed():
+                run.held = []
+            else:
                 assert self.strong is not None  # held requests are strong ones
-                self._submit(run, self.strong, held, STRONG)
+                self._submit(run, self.strong, [run.held.pop(0)], STRONG)
                 return
         if run.round_open:
             run.round_open = False
@@ -474,11 +475,13 @@ class BestOfN:
         run.strong_rounds += 1
         run.round_open = True
         if self.config.stop_on_first_pass and len(requests) > 1:
-            # The round's first request is the strong model's greedy answer to the bare
-            # task; the drafts shown the cheap failures wait until it has failed. Sent
-            # together, they cost a second, longer prompt (about 800 tokens at ~50 a
-            # second on 2 cores) for every task the greedy answer solves; sent after it,
-            # the server also finds the task's prompt cached in the greedy answer's slot.
+            # A round's requests go one after another, each only once those before it
+            # failed: first the strong model's greedy answer to the bare task, then its
+            # samples of the bare task at temperature, then drafts shown the cheap
+            # failures. Sent together, the later ones were paid for on every task the
+            # greedy answer solves (the drafts' prompt is about 800 tokens, read at ~50 a
+            # second on 2 cores); sent after it, the server finds the task's prompt
+            # cached in the greedy answer's slot.
             requests, run.held = requests[:1], requests[1:]
         self._submit(run, self.strong, requests, STRONG)
 

@@ -4,12 +4,15 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from sampler.backends.base import GenerationRequest
 from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, EscalationConfig, SampleConfig, TierPrice
 from sampler.core.api import solve
 from sampler.core.escalation import informative_failures, round_requests
 from sampler.storage.records import SampleRecord
+from tasks.errors import ConfigError
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
 from tests.unit.test_loop import RIGHT, WRONG, script
 
@@ -171,7 +174,7 @@ def test_the_first_strong_sample_is_the_strong_models_greedy_answer_to_the_task_
     failed = SampleRecord(task.task_id, 0, "s0", "cheap", False, "failed", 9,
                           "def f1(x: int) -> int:\n    return x\n", "tests: AssertionError",
                           verifier="pipeline:tests")
-    escalation = EscalationConfig(samples=3, rounds=2)
+    escalation = EscalationConfig(samples=3, rounds=2, plain_samples=0)
     plain, informed = round_requests(task, 0, [failed], SampleConfig(), escalation, "T/1|x", prefill=True)
     assert (plain.request_id, plain.first_index, plain.completions, plain.temperature) == ("T/1|x0", 0, 1, 0.0)
     assert "Earlier attempts" not in plain.messages[0].content  # type: ignore[index]
@@ -202,7 +205,7 @@ def test_the_drafts_shown_the_failures_wait_until_the_greedy_strong_answer_has_f
     cheap = ReplayBackend(script({0: [False] * 2, 1: [False] * 2}))
     strong = ReplayBackend(strong_script({0: [True, True], 1: [False, True]}), model="strong")
     report = solve(tasks, out=tmp_path, backend=cheap, strong_backend=strong, verifier=MarkerVerifier(),
-                   sample=SampleConfig(n=2), escalation=EscalationConfig(samples=2, rounds=1))
+                   sample=SampleConfig(n=2), escalation=EscalationConfig(samples=2, rounds=1, plain_samples=0))
     by_id = {r.task_id: r for r in report.results}
     assert by_id["T/0"].solved and by_id["T/0"].candidate_id == "x0"
     assert by_id["T/1"].solved and by_id["T/1"].candidate_id == "x1"
@@ -221,3 +224,42 @@ def test_without_stop_on_first_pass_the_whole_strong_round_goes_at_once(tmp_path
           sample=SampleConfig(n=2), escalation=EscalationConfig(samples=2, rounds=1),
           stop_on_first_pass=False)
     assert sorted(r.first_index for r in strong.requests_seen) == [0, 1]
+
+
+def test_a_round_can_sample_the_bare_task_at_temperature_before_showing_the_failures() -> None:
+    task = make_task(1)
+    failed = SampleRecord(task.task_id, 0, "s0", "cheap", False, "failed", 9,
+                          "def f1(x: int) -> int:\n    return x\n", "tests: AssertionError",
+                          verifier="pipeline:tests")
+    escalation = EscalationConfig(samples=4, plain_samples=2)
+    greedy, plain, informed = round_requests(task, 0, [failed], SampleConfig(), escalation, "T/1|x")
+    assert [(r.request_id, r.first_index, r.completions) for r in (greedy, plain, informed)] == [
+        ("T/1|x0", 0, 1), ("T/1|x1", 1, 2), ("T/1|x3", 3, 1)]
+    assert greedy.temperature == 0.0 and plain.temperature == informed.temperature == escalation.temperature
+    assert plain.messages == greedy.messages  # the same prompt: the server has it cached
+    assert "Earlier attempts" in informed.messages[0].content  # type: ignore[index]
+    assert len({greedy.seed, plain.seed, informed.seed}) == 3
+    # Every sample after the greedy one plain: no request shows the failures.
+    assert len(round_requests(task, 0, [failed], SampleConfig(), EscalationConfig(samples=3, plain_samples=2),
+                              "T/1|x")) == 2
+    # A round too small for them all: the plain ones first.
+    assert [r.completions for r in round_requests(task, 0, [failed], SampleConfig(),
+                                                  EscalationConfig(samples=2, plain_samples=3), "T/1|x")] == [1, 1]
+    with pytest.raises(ConfigError):
+        EscalationConfig(plain_samples=-1)
+
+
+def test_each_request_of_a_strong_round_waits_for_the_ones_before_it_to_fail(tmp_path: Path) -> None:
+    tasks = [make_task(0), make_task(1)]
+    cheap = ReplayBackend(script({0: [False] * 2, 1: [False] * 2}))
+    # T/0: greedy wrong, a plain sample at temperature right; T/1: everything wrong but the last.
+    strong = ReplayBackend(strong_script({0: [False, False, True, True], 1: [False, False, False, True]}),
+                           model="strong")
+    report = solve(tasks, out=tmp_path, backend=cheap, strong_backend=strong, verifier=MarkerVerifier(),
+                   sample=SampleConfig(n=2), escalation=EscalationConfig(samples=4, plain_samples=2))
+    by_id = {r.task_id: r for r in report.results}
+    assert by_id["T/0"].solved and by_id["T/0"].candidate_id == "x2"
+    assert by_id["T/1"].solved and by_id["T/1"].candidate_id == "x3"
+    sent = [(r.key, r.first_index) for r in strong.requests_seen]
+    assert [i for k, i in sent if k == "T/0"] == [0, 1]  # its informed draft never went
+    assert [i for k, i in sent if k == "T/1"] == [0, 1, 3]

@@ -106,8 +106,9 @@ def test_a_trained_prior_sends_tasks_it_deems_hopeless_straight_to_the_strong_ti
     unrouted, unrouted_cheap = outcomes["unrouted"]
     long_tasks = {f"T/{i}" for i in range(4, 8)}
     assert not routed_cheap & long_tasks  # not one cheap sample for a long-prompt task
-    # Solved by the one strong round (2 samples), with nothing cheap drawn first.
-    assert all(routed[t].tier == "strong" and routed[t].samples_drawn == 2 for t in long_tasks)
+    # Solved by the strong round's first (greedy) sample, the rest of the round never
+    # sent, with nothing cheap drawn first.
+    assert all(routed[t].tier == "strong" and routed[t].samples_drawn == 1 for t in long_tasks)
     assert {f"T/{i}" for i in range(4)} <= routed_cheap
     assert long_tasks <= unrouted_cheap
     assert all(unrouted[t].samples_drawn > 1 for t in long_tasks)
