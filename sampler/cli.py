@@ -187,7 +187,7 @@ def _tier_args(parser: argparse.ArgumentParser) -> None:
                         help="strong rounds: a draft, then review-and-repair rounds")
     parser.add_argument("--strong-greedy-first", action=argparse.BooleanOptionalAction, default=True,
                         help="the first strong sample is the strong model's greedy answer to the task "
-                             "alone; the others see the cheap failures (default: on)")
+                             "alone (default: on)")
     parser.add_argument("--strong-plain-samples", type=int, default=EscalationConfig.plain_samples,
                         help="with --strong-greedy-first: of the first round's other samples, how many "
                              "see the task alone (at temperature); the rest see the cheap failures")

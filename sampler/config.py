@@ -273,15 +273,16 @@ class EscalationConfig:
     """Distinct cheap failures handed to the strong model, most informative first."""
     greedy_first: bool = True
     """Round 0's first sample is the strong model's greedy answer to the task alone (its
-    own request); the rest of the round sees the cheap failures. Measured on the full
-    HumanEval run (docs/ENGINES.md)."""
+    own request); the rest of the round follows only if it failed. Measured on the
+    full HumanEval run (docs/ENGINES.md)."""
     plain_samples: int = 3
     """With ``greedy_first``: of round 0's other samples, how many are drawn at
     temperature from the task alone (one request, after the greedy answer failed); the
-    rest see the cheap failures (after those failed too). 3, so none by default: on two
-    full HumanEval runs a draft shown the failures solved 2 of 35 and 2 of 30 tasks the
-    greedy answer had failed, and its ~800-token prompt made it the strong tier's
-    dearest sample; a sample of the bare task reuses the greedy answer's prompt."""
+    rest see the cheap failures (after those failed too). 3 of the default 4, so no
+    sample sees the failures by default: on two full HumanEval runs a draft shown the
+    failures solved 2 of 35 and 2 of 30 tasks the greedy answer had failed, and its
+    ~800-token prompt made it the strong tier's dearest sample; a sample of the bare
+    task reuses the greedy answer's prompt (plain samples solved 9 of 31)."""
 
     def __post_init__(self) -> None:
         if self.samples < 1 or self.rounds < 1:
