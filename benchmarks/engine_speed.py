@@ -9,6 +9,7 @@ running:
 
     .venv/bin/python benchmarks/engine_speed.py --engine llamacpp --model qwen2.5-coder-0.5b --slots 16
     .venv/bin/python benchmarks/engine_speed.py --engine vllm --model qwen2.5-coder-0.5b
+    .venv/bin/python benchmarks/engine_speed.py --engine llamacpp --model qwen2.5-coder-1.5b --gguf FILE
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def _backend(args: argparse.Namespace) -> StreamingBackend:
         config = LlamaCppConfig(slots=args.slots, threads=args.threads,
                                 context_per_slot=args.context_per_slot,
                                 extra_args=tuple(args.server_arg or ()))
-        return LlamaCppBackend(args.model, packaged_gguf_file(args.model), config,
+        gguf = Path(args.gguf) if args.gguf else packaged_gguf_file(args.model)
+        return LlamaCppBackend(args.model, gguf, config,
                                Path(args.log_dir) / f"engine-speed-{args.model}.log")
     from sampler.backends.vllm import VllmBackend
     from sampler.models import resolve_model
@@ -52,6 +54,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, help="llama.cpp: threads (default: all cores)")
     parser.add_argument("--context-per-slot", type=int, default=2048)
     parser.add_argument("--server-arg", action="append", help="llama.cpp: extra server argument")
+    parser.add_argument("--gguf", help="llama.cpp: serve this GGUF file instead of the model's packaged one "
+                        "(a re-encoding under test)")
     parser.add_argument("--dtype", default="auto", help="vLLM: dtype")
     parser.add_argument("--log-dir", default="runs/engine-speed")
     args = parser.parse_args()
@@ -73,7 +77,8 @@ def main() -> int:
         backend.close()
     tokens = sum(c.tokens for g in generations for c in g.completions)
     prompt = sum(g.prompt_tokens for g in generations)
-    setting = (f"slots={args.slots} threads={args.threads or 'all'}" if args.engine == "llamacpp"
+    setting = (f"slots={args.slots} threads={args.threads or 'all'}{' gguf=' + args.gguf if args.gguf else ''}"
+               if args.engine == "llamacpp"
                else f"dtype={args.dtype}")
     print(f"{args.engine} {args.model} [{setting}]: {len(requests)} requests "
           f"({args.tasks} tasks x {args.samples}), {tokens} generated tokens, {prompt} prompt tokens, "

@@ -327,11 +327,11 @@ class BestOfN:
             return
         state = TaskState(cheap_drawn=len(done),
                           strong_rounds=run.strong_rounds,
-                          # The strong tier is for tasks no sample passes the tests of: an
-                          # answer disputed only by the property check is kept rather than
-                          # escalated (those disputes were mostly inputs the task rules out).
+                          # A task whose only answers are disputed by the property check
+                          # goes to the strong tier too: an answer that passes every check
+                          # is worth a round, and the disputed one stays as the fallback.
                           strong_available=self.strong is not None and self.config.escalation
-                          is not None and not run.passed_tests(),
+                          is not None,
                           max_cheap=self.config.sample.n,
                           max_rounds=self.config.escalation.rounds if self.config.escalation else 0,
                           covariate=run.covariate)

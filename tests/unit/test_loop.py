@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from sampler.backends.replay import ReplayBackend
-from sampler.config import BudgetConfig, BudgetPolicy, SampleConfig, SolveConfig
+from sampler.config import BudgetConfig, BudgetPolicy, EscalationConfig, SampleConfig, SolveConfig
 from sampler.core.api import solve
 from sampler.core.loop import BestOfN
 from sampler.core.selection import choose
@@ -346,6 +346,33 @@ def test_an_answer_disputed_only_by_the_property_check_is_kept_when_nothing_pass
     results = {r["task_id"]: r for r in lines(tmp_path / "results.jsonl")}
     assert results["T/1"]["disputed_by"] == "properties"
     assert not any(s["passed"] for s in lines(tmp_path / "samples.jsonl") if s["task_id"] == "T/1")
+
+
+def test_a_task_with_only_disputed_answers_goes_to_the_strong_tier_and_keeps_its_fallback(
+        tmp_path: Path) -> None:
+    """A disputed answer is a weaker verdict than a full pass (on a full HumanEval run one
+    such task's cheap answers all dropped a leading space the task asks to keep, and the
+    1.5B's answer passed every check), so it no longer ends the task's search: the task
+    escalates, and the disputed cheap answer is the pick only when the strong tier finds
+    nothing better."""
+    disputed = "def f{i}(x: int) -> int:\n    return x + {i}  # disputed\n"
+    cheap = ReplayBackend({f"T/{i}": [fenced(disputed.format(i=i))] * 2 for i in range(3)}, model="cheap")
+    strong = ReplayBackend({"T/0": [fenced(RIGHT.format(i=0))] * 2,
+                            "T/1": [fenced(WRONG.format(i=1))] * 2,
+                            "T/2": [fenced(disputed.format(i=2))] * 2}, model="strong")
+    report = solve([make_task(i) for i in range(3)], out=tmp_path, backend=cheap, strong_backend=strong,
+                   verifier=DisputingVerifier(), sample=SampleConfig(n=2),
+                   escalation=EscalationConfig(samples=2, rounds=1))
+    by_id = {r.task_id: r for r in report.results}
+    assert all(r.escalated for r in report.results)
+    assert {r.key for r in strong.requests_seen} == {"T/0", "T/1", "T/2"}
+    # The strong answer passing every check wins over the disputed cheap one.
+    assert by_id["T/0"].tier == "strong" and by_id["T/0"].disputed_by == ""
+    # Nothing better: the first disputed cheap answer stays, said so.
+    for task_id in ("T/1", "T/2"):
+        assert by_id[task_id].solved and by_id[task_id].tier == "cheap"
+        assert by_id[task_id].candidate_id == "s0" and by_id[task_id].disputed_by == "properties"
+    assert report.summary.solved == 3 and report.summary.disputed == 2
 
 
 def test_a_record_failing_an_advisory_check_without_having_run_the_tests_is_no_fallback() -> None:
