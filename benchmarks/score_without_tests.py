@@ -9,6 +9,12 @@ the tasks stripped to ``task_id``, ``prompt`` and ``entry_point``, everything el
     .venv/bin/bestofn solve /tmp/he_notests.jsonl --out runs/notests3
     .venv/bin/python benchmarks/score_without_tests.py runs/notests3
     .venv/bin/python benchmarks/score_without_tests.py runs/mbpp-notests --tasks benchmarks/data/mbpp_style.jsonl
+    # both MBPP-style sets (56 tasks) in one run:
+    .venv/bin/python benchmarks/score_without_tests.py --write-tasks /tmp/mbpp_notests.jsonl \
+        --tasks benchmarks/data/mbpp_style.jsonl --tasks benchmarks/data/mbpp_style_b.jsonl
+    .venv/bin/bestofn solve /tmp/mbpp_notests.jsonl --seed 2 --out runs/mbpp56
+    .venv/bin/python benchmarks/score_without_tests.py runs/mbpp56 \
+        --tasks benchmarks/data/mbpp_style.jsonl --tasks benchmarks/data/mbpp_style_b.jsonl
 
 Every drawn sample and every pick (the solution of a task called solved, else its
 ``guess``) is run against HumanEval's own tests in the sandbox. Printed, over all
@@ -52,8 +58,13 @@ def _passes(verifier: UnitTestVerifier, task: Task, codes: list[tuple[str, str]]
     return {c.candidate_id: v.status is Status.PASSED for c, v in zip(cands, verifier.verify(task, cands))}
 
 
-def score(run: Path, tasks: Path | None = None) -> list[Scored]:
-    suite = {t.task_id: t for t in (select_tasks(tasks) if tasks else load_suite("humaneval"))}
+def _tasks(files: list[Path] | None) -> list[Task]:
+    """The tasks with their tests: those in ``files`` (in order), else HumanEval."""
+    return [t for f in files for t in select_tasks(f)] if files else list(load_suite("humaneval"))
+
+
+def score(run: Path, tasks: list[Path] | None = None) -> list[Scored]:
+    suite = {t.task_id: t for t in _tasks(tasks)}
     results: dict[str, dict[str, object]] = {}
     for line in (run / "results.jsonl").read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
@@ -99,12 +110,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", type=Path, nargs="?", help="a solve run directory")
     parser.add_argument("--write-tasks", type=Path, help="write the tasks without tests to this file and stop")
-    parser.add_argument("--tasks", type=Path, default=None,
-                        help="the task file with its tests (default: the HumanEval suite)")
+    parser.add_argument("--tasks", type=Path, action="append",
+                        help="a task file with its tests, repeatable (default: the HumanEval suite)")
     args = parser.parse_args()
     if args.write_tasks:
         with args.write_tasks.open("w", encoding="utf-8") as f:
-            for task in (select_tasks(args.tasks) if args.tasks else load_suite("humaneval")):
+            for task in _tasks(args.tasks):
                 f.write(json.dumps({"task_id": task.task_id, "prompt": task.prompt,
                                     "entry_point": task.entry_point}) + "\n")
         return 0
