@@ -98,10 +98,6 @@ class TaskRun:
     def passed(self) -> bool:
         return any(s.passed for s in self.samples.values())
 
-    def passed_tests(self) -> bool:
-        """Some sample passed the task's own tests (maybe disputed by an advisory check)."""
-        return any(s.passed or s.passed_tests_only for s in self.samples.values())
-
     def idle(self) -> bool:
         return not self.requests and self.verifying == 0
 
