@@ -146,3 +146,31 @@ def test_set_results_compare_element_types(verifier: PropertyVerifier) -> None:
     status, detail = verdict(verifier, task, floats)
     assert status is Status.FAILED and "counterexample" in detail
     assert verdict(verifier, task, "    return set(range(0, n, 2))\n")[0] is Status.PASSED
+
+
+INTERSECTION = '''    start1, end1 = interval1
+    start2, end2 = interval2
+    if end1 < start2 or start1 > end2:
+        return "NO"
+    length = max(0, min(end1, end2) - max(start1, start2))
+    if length <= 1:
+        return "NO"
+    for i in range(2, int(length**0.5) + 1):
+        if length % i == 0:
+            return "NO"
+    return "YES"
+'''
+
+
+def test_tuples_keep_the_examples_arity(verifier: PropertyVerifier, humaneval: dict[str, Task]) -> None:
+    """An interval is a pair: the 1.5B's correct answer to HumanEval/127 unpacks two
+    items and was disputed on a generated 3-tuple; tuples of one length are records."""
+    pair = strategies.constrain(strategies.Shape("any"), [(1, 2), (-3, 5)])
+    assert pair.kind == "tuple" and len(pair.items) == 2
+    assert strategies.constrain(strategies.Shape("any"), [(1, 2), (1, 2, 3)]).kind == "vtuple"
+    task = humaneval["HumanEval/127"]
+    status, detail = verdict(verifier, task, INTERSECTION)
+    assert status is Status.PASSED, detail
+    wrong = INTERSECTION.replace("max(start1, start2))", "max(start1, start2) + 1)")  # counts points
+    status, detail = verdict(verifier, task, wrong)
+    assert status is Status.FAILED and "counterexample" in detail
