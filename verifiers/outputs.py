@@ -47,7 +47,9 @@ from tasks.errors import ConfigError, InfrastructureError
 from tasks.types import Task
 from verifiers import strategies
 from verifiers.harness.source import calls_literal, harness_source
+from verifiers.edge_inputs import Domain, edge_calls
 from verifiers.input_generation import generate_inputs
+from verifiers.signatureless import example_arity, plan_from_examples
 from verifiers.sandbox import JobReport, SandboxLimits, SandboxPool
 from verifiers.types import Candidate, Status
 
@@ -120,18 +122,25 @@ class Inputs:
 
 
 def task_inputs(task: Task, config: OutputsConfig) -> Inputs:
-    """The calls every candidate of ``task`` is run on, from the task's text alone."""
+    """The calls every candidate of ``task`` is run on, from the task's text alone: its
+    example calls, edge cases made from them (``verifiers.edge_inputs``), then inputs
+    generated from the signature (or, without one, from the examples' values)."""
     node, why = strategies.signature_def(task)
-    if node is None:
-        return Inputs((), reason=why)
-    args = node.args
-    positional = [*args.posonlyargs, *args.args]
-    arity = len(positional) - len(args.defaults)
-    if arity == 0:
-        return Inputs(((),), reason="")  # one call tells all a parameterless function does
+    if node is not None:
+        args = node.args
+        positional = [*args.posonlyargs, *args.args]
+        arity = len(positional) - len(args.defaults)
+        if arity == 0:
+            return Inputs(((),), reason="")  # one call tells all a parameterless function does
+        plan = strategies.plan_inputs(task, pinned=False)
+    else:
+        found = example_arity(task)
+        if found is None:
+            return Inputs((), reason=why)
+        arity = found
+        plan = plan_from_examples(task, arity)
     examples = [c for c in strategies.observed_calls(task, arity) if strategies.is_plain(c)]
     generated: list[tuple[Any, ...]] = []
-    plan = strategies.plan_inputs(task, pinned=False)
     if plan.applicable and config.inputs:
         seed = strategies.task_seed(task.task_id, config.salt)
         generated = generate_inputs(plan.shapes, config.inputs, seed)
@@ -139,7 +148,7 @@ def task_inputs(task: Task, config: OutputsConfig) -> Inputs:
     for call in examples:
         unique.setdefault(repr(call), call)
     count = len(unique)
-    for call in generated:
+    for call in [*edge_calls(examples, Domain.stated(task.prompt)), *generated]:
         unique.setdefault(repr(call), call)
     if not unique:
         return Inputs((), reason=plan.reason or "no example calls and no generated inputs")

@@ -8,8 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from tasks.examples import with_example_tests
 from tasks.types import Task
 from verifiers.agreement import Group, Pick, corroborated, group, leader, pick, same_output, same_tree, settled
+from verifiers.edge_inputs import Domain, edge_calls
 from verifiers.outputs import (
     Behaviour,
     Kind,
@@ -167,13 +169,45 @@ def collector() -> Iterator[OutputCollector]:
         yield c
 
 
-def test_inputs_are_the_examples_calls_then_generated_ones() -> None:
+def test_inputs_are_the_examples_calls_then_their_edges_then_generated_ones() -> None:
     inputs = task_inputs(TASK, OutputsConfig(inputs=6))
     assert inputs.examples == 1 and inputs.calls[0] == ([1, 2],)
-    assert 3 <= len(inputs.calls) <= 7 and all(type(c[0]) is list for c in inputs.calls)
+    edges = edge_calls([([1, 2],)])
+    assert list(inputs.calls[1:1 + len(edges)]) == edges
+    assert 3 + len(edges) <= len(inputs.calls) <= 7 + len(edges) and all(type(c[0]) is list for c in inputs.calls)
     assert task_inputs(TASK, OutputsConfig(inputs=6)) == inputs  # the same inputs every time
     untyped = Task("T/u", 'def f(x):\n    """No examples."""\n', "f", "", test_origin="none")
     assert task_inputs(untyped, OutputsConfig()).calls == ()
+
+
+def test_a_task_without_a_def_gets_inputs_from_its_example_calls() -> None:
+    # MBPP's style: a sentence and an assert; no signature to read types from.
+    prompt = '"""\nWrite a function to sum the digits of a year.\nassert digit_sum(2024, "x") == 8\n"""\n'
+    task = with_example_tests(Task("T/mbpp", prompt, "digit_sum", "", test_origin="none"))
+    inputs = task_inputs(task, OutputsConfig(inputs=6))
+    assert inputs.examples == 1 and inputs.calls[0] == (2024, "x")
+    assert (2000, "x") in inputs.calls and (0, "x") in inputs.calls and (2024, "") in inputs.calls
+    generated = inputs.calls[1 + len(edge_calls([(2024, "x")])):]
+    assert generated and all(type(a) is int and type(b) is str for a, b in generated)
+    nothing = with_example_tests(Task("T/none", '"""\nWrite a function.\n"""\n', "f", "", test_origin="none"))
+    assert task_inputs(nothing, OutputsConfig()).calls == ()
+
+
+def test_edge_calls_move_one_argument_to_an_edge_the_task_admits() -> None:
+    calls = edge_calls([([3, 1], "Ab", 2024)])
+    assert ([], "Ab", 2024) in calls and ([3, 1, 3], "Ab", 2024) in calls and ([3, 1, 0], "Ab", 2024) in calls
+    assert ([3, 1], "", 2024) in calls and ([3, 1], "aB", 2024) in calls
+    assert ([3, 1], "Ab", 2000) in calls and ([3, 1], "Ab", -2024) in calls
+    assert all(sum(a != b for a, b in zip(c, ([3, 1], "Ab", 2024))) == 1 for c in calls)
+    assert len(calls) == len({repr(c) for c in calls}) and ([3, 1], "Ab", 2024) not in calls
+    assert len(edge_calls([([3, 1], "Ab", 2024)], limit=3)) == 3
+    # What the task says of its domain holds: no empty input for "non-empty", no zero
+    # or negative number for "positive" (inside containers too).
+    stated = edge_calls([([3, 1], 7)], Domain.stated("Given a non-empty list of positive integers and k"))
+    assert stated and all(c[0] and all(x > 0 for x in c[0]) and c[1] > 0 for c in stated)
+    assert Domain.stated("a non-negative n") == Domain(negative=False)
+    assert Domain.stated("any integer") == Domain()
+    assert edge_calls([({"a": 1, "b": 2},)])[-1] == ({"a": 1, "b": 1},)  # ties
 
 
 def test_outputs_are_collected_in_the_sandbox_and_grouped(collector: OutputCollector) -> None:

@@ -1,0 +1,178 @@
+"""Edge cases made from a task's own example calls, for agreement between candidates.
+
+Inputs generated from the signature stay inside the examples' domain (sizes and
+magnitudes bounded by what the examples show), so they seldom reach the cases a
+one-line task leaves to be read carefully: the empty input, a tie, a repeated
+element, a round number, another letter case. Those are exactly where two readings
+of the task part (on the held-out MBPP-style tasks: candidates that crash on an
+empty string in the list, leave keys unsorted when two share a value, or test
+``year % 100`` without ``% 400`` all agreed with right answers on every generated
+input). So each example call gives a few variants, one argument changed at a time:
+
+- an int: 0, 1, its negation, and it rounded down to tens, hundreds, thousands
+  (2024 -> 2020, 2000);
+- a float: 0.0 and its negation;
+- a string: empty, its first character, reversed, its case swapped, doubled, its
+  first character repeated;
+- a list, a set or a variable tuple: empty, its first item alone, reversed, its
+  first item repeated at the end, and for strings or numbers, an empty string or a
+  zero appended;
+- a dict: empty, its first item alone, its items in reverse order, every value the
+  first value (ties), and those ties in reverse order (the first key against the
+  smallest);
+- a string, again, with the separators the task names ("hyphens", "commas",
+  "underscores", ...): each space replaced by one, or one put in its middle; and when
+  it names spaces or whitespace, runs of them and spaces around it (empty words);
+- a bool: its negation.
+
+A variant the task rules out splits right answers that differ only where nothing
+is asked of them (one returns 0 for an empty list the task promised not to pass,
+another raises), so what the task's text states about its domain is kept:
+"non-empty" (or "at least one") drops the empty variants, "positive" drops zero and
+negations, "non-negative" the negations (``Domain.stated``). Any exception agrees
+with any exception (``verifiers.agreement``), so a variant all candidates refuse
+splits nothing. Variants are plain data, deterministic, and capped
+(``MAX_EDGE_CALLS``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+MAX_EDGE_CALLS = 40
+
+_NON_EMPTY = re.compile(r"\bnon-?empty\b|\bat least one\b", re.IGNORECASE)
+_POSITIVE = re.compile(r"(?<!non-)(?<!non )\bpositive\b", re.IGNORECASE)
+_NON_NEGATIVE = re.compile(r"\bnon-?negative\b", re.IGNORECASE)
+_SEPARATORS = {"hyphen": "-", "dash": "-", "comma": ",", "underscore": "_", "period": ".", "dot": ".",
+               "colon": ":", "semicolon": ";", "slash": "/", "pipe": "|"}
+_NAMED = re.compile(r"\b(" + "|".join(_SEPARATORS) + r")(e?s)?\b", re.IGNORECASE)
+_SPACES = re.compile(r"\b(spaces?|whitespace)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Domain:
+    """What a task's text promises about its arguments, as far as edges go."""
+
+    empty: bool = True
+    zero: bool = True
+    negative: bool = True
+    separators: str = ""
+    """Separator characters the task names, in the order it names them."""
+    spaces: bool = False
+    """The task speaks of spaces or whitespace."""
+
+    @classmethod
+    def stated(cls, text: str) -> Domain:
+        positive = bool(_POSITIVE.search(text))
+        named = "".join(dict.fromkeys(_SEPARATORS[m.group(1).lower()] for m in _NAMED.finditer(text)))
+        return cls(empty=not _NON_EMPTY.search(text), zero=not positive,
+                   negative=not (positive or _NON_NEGATIVE.search(text)), separators=named,
+                   spaces=bool(_SPACES.search(text)))
+
+    def admits(self, value: Any) -> bool:
+        if type(value) in (int, float):
+            return (self.zero or value != 0) and (self.negative or value >= 0)
+        if type(value) is str:
+            return self.empty or len(value) > 0
+        if type(value) in (list, tuple, set, frozenset, dict):
+            # Numbers inside are held to the domain too ("a list of positive integers").
+            numbers = [x for x in value if type(x) in (int, float)]
+            return (self.empty or len(value) > 0) and all(self.admits(x) for x in numbers)
+        return True
+
+
+def edge_calls(examples: Sequence[tuple[Any, ...]], domain: Domain = Domain(),
+               limit: int = MAX_EDGE_CALLS) -> list[tuple[Any, ...]]:
+    """Variants of ``examples`` with one argument moved to an edge ``domain`` admits,
+    in order, distinct from each other and from the examples, at most ``limit``."""
+    seen = {repr(call) for call in examples}
+    out: list[tuple[Any, ...]] = []
+    for call in examples:
+        for position, value in enumerate(call):
+            for variant in [*_variants(value), *_separated(value, domain)]:
+                new = call[:position] + (variant,) + call[position + 1:]
+                key = repr(new)
+                if key not in seen and domain.admits(variant):
+                    seen.add(key)
+                    out.append(new)
+                    if len(out) >= limit:
+                        return out
+    return out
+
+
+def _variants(value: Any) -> Iterator[Any]:
+    t = type(value)
+    if t is bool:
+        yield not value
+    elif t is int:
+        yield from (0, 1, -value)
+        yield from _rounded(value)
+    elif t is float:
+        yield from (0.0, -value)
+    elif t is str:
+        yield from ("", value[:1], value[::-1], value.swapcase(), value + value, value[:1] + value)
+    elif t in (list, tuple):
+        items = list(value)
+        yield from (t(x) for x in _sequence_variants(items))
+    elif t in (set, frozenset):
+        yield t()
+        first = next(iter(sorted(value, key=repr)), None)
+        if first is not None:
+            yield t([first])
+        pad = _padding(list(value))
+        if pad is not None:
+            yield t([*value, pad])
+    elif t is dict and value:
+        first_key = next(iter(value))
+        yield {}
+        yield {first_key: value[first_key]}
+        yield dict(reversed(list(value.items())))
+        yield {k: value[first_key] for k in value}
+        yield {k: value[first_key] for k in reversed(list(value))}
+
+
+def _separated(value: Any, domain: Domain) -> Iterator[str]:
+    """A string with the separators the task names put where a space is, or in its middle."""
+    if type(value) is not str or not value:
+        return
+    for sep in domain.separators:
+        if sep in value:
+            continue
+        yield value.replace(" ", sep) if " " in value else value[:len(value) // 2] + sep + value[len(value) // 2:]
+    if domain.spaces and " " in value.strip():
+        yield "  " + value.replace(" ", "   ") + " "
+
+
+def _sequence_variants(items: list[Any]) -> Iterator[list[Any]]:
+    yield []
+    if items:
+        yield items[:1]
+        yield items[::-1]
+        yield [*items, items[0]]
+    pad = _padding(items)
+    if pad is not None:
+        yield [*items, pad]
+
+
+def _padding(items: list[Any]) -> Any:
+    """The edge item of a sequence's own kind: an empty string among strings, a zero among numbers."""
+    kinds = {type(x) for x in items}
+    if kinds == {str}:
+        return ""
+    if kinds == {int}:
+        return 0
+    if kinds == {float}:
+        return 0.0
+    return None
+
+
+def _rounded(value: int) -> Iterator[int]:
+    """``value`` rounded toward zero to tens, hundreds, thousands (those that differ from it)."""
+    sign, magnitude = (-1 if value < 0 else 1), abs(value)
+    for unit in (10, 100, 1000):
+        if magnitude >= unit:
+            yield sign * (magnitude // unit * unit)
