@@ -51,6 +51,7 @@ class Scored:
     first_right: bool
     oracle: bool
     samples: int
+    second_reader: str = ""
 
 
 def _passes(verifier: UnitTestVerifier, task: Task, codes: list[tuple[str, str]]) -> dict[str, bool]:
@@ -87,7 +88,8 @@ def score(run: Path, tasks: list[Path] | None = None) -> list[Scored]:
                                                test_origin="none")).test_origin == "examples"
             rows.append(Scored(task_id, examples, bool(result["solved"]), passed.get("pick", False),
                                bool(drawn) and passed.get(str(drawn[0]["candidate_id"]), False),
-                               any(passed.get(str(s["candidate_id"]), False) for s in drawn), len(drawn)))
+                               any(passed.get(str(s["candidate_id"]), False) for s in drawn), len(drawn),
+                               str(result.get("second_reader", ""))))
     return rows
 
 
@@ -104,6 +106,11 @@ def report(label: str, rows: list[Scored]) -> None:
           f"first sample {first} ({first / n:.1%}), oracle {oracle} ({oracle / n:.1%}), gap closed {gap}; "
           f"called solved {len(called)}, of them wrong {wrong}"
           + (f" ({(len(called) - wrong) / len(called):.1%} right)" if called else ""))
+    read = [r for r in rows if r.second_reader]
+    if read:
+        vetoed = [r for r in read if r.second_reader == "disagrees"]
+        print(f"  second reader asked on {len(read)}: agreed {len(read) - len(vetoed)}, disagreed {len(vetoed)} "
+              f"(of the picks it turned to guesses, {sum(r.pick_right for r in vetoed)} were right)")
 
 
 def main() -> int:

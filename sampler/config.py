@@ -285,6 +285,11 @@ class EscalationConfig:
     failures solved 2 of 35 and 2 of 30 tasks the greedy answer had failed, and its
     ~800-token prompt made it the strong tier's dearest sample; a sample of the bare
     task reuses the greedy answer's prompt (plain samples solved 9 of 31)."""
+    second_reader: bool = True
+    """A task without tests whose cheap pick would be called solved is called solved
+    only if the strong model's greedy answer to the bare task agrees with the pick on
+    every input (``sampler.core.second_reader``): a misreading that every cheap
+    sample shares is one agreement among them cannot see (docs/SOLVING.md)."""
 
     def __post_init__(self) -> None:
         if self.samples < 1 or self.rounds < 1:

@@ -131,6 +131,14 @@ def repair_text(task: Task, draft: SampleRecord) -> str:
     return REPAIR_INSTRUCTION.format(prompt=task.prompt, code=code, stage=stage, detail=detail)
 
 
+def reader_request(task: Task, sample: SampleConfig, escalation: EscalationConfig, request_id: str,
+                   prefill: bool = False) -> GenerationRequest:
+    """The strong model's greedy answer to the bare task, as a second reader of a task
+    without tests (``sampler.core.second_reader``): round 0's first request, alone."""
+    return _request(task, draft_text(task, []), sample, escalation, 0, request_id, prefill,
+                    completions=1, temperature=0.0)
+
+
 def round_requests(task: Task, round_index: int, samples: Sequence[SampleRecord],
                    sample: SampleConfig, escalation: EscalationConfig,
                    request_id: str, prefill: bool = False) -> list[GenerationRequest]:

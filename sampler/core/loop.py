@@ -41,13 +41,15 @@ from dataclasses import dataclass
 
 from sampler.backends.base import Backend, Generation, GenerationRequest, StreamingBackend, streaming
 from sampler.config import BudgetPolicy, SolveConfig
-from sampler.core.escalation import round_requests
+from sampler.core.escalation import reader_request, round_requests
 from sampler.core.prompting import build_request, program_from_output
+from sampler.core.second_reader import pick_with_reader, reader_agrees, split_reader, vetoed_guess
 from sampler.core.selection import agreement_pick, agreement_wave, called_solved, choose, pool_behaviours
 from sampler.core.task_run import Pending, TaskRun, candidate_id, request_prefix
 from sampler.policy.budget import Action, Budget, TaskState
 from sampler.policy.length_cap import FINISH_LENGTH_CAP, LengthCap
-from sampler.storage.records import CHEAP, STRONG, SampleRecord, TaskResult, Tier, passed_tests_only
+from sampler.storage.records import (CHEAP, READER_AGREES, READER_DISAGREES, STRONG, SampleRecord, TaskResult,
+                                     Tier, passed_tests_only)
 from sampler.storage.store import RunStore
 from sampler.terminal.progress import NullProgress, Progress
 from tasks.types import Task
@@ -314,7 +316,7 @@ class BestOfN:
             run.strong_cost_seen = cost
         if run.passed():
             if self._by_agreement(run) and self.config.stop_on_first_pass:
-                if not self._draw_for_agreement(run):
+                if not self._draw_for_agreement(run) and not self._ask_reader(run):
                     self._finish(run)
                 return
             if self.config.stop_on_first_pass or not self._more_cheap(run):
@@ -379,8 +381,9 @@ class BestOfN:
         """Draw the next wave of a passed task picked by agreement, unless its leader is
         settled or its samples are spent (then False: the task is done)."""
         assert self.outputs is not None
-        remaining = 0 if run.strong_rounds else self.config.sample.n - len(run.cheap_done())
-        behaviours = pool_behaviours(run.task, run.samples.values(), run.behaviours, self.outputs)
+        remaining = 0 if run.strong_rounds or run.reading else self.config.sample.n - len(run.cheap_done())
+        pool, _ = split_reader(list(run.samples.values()))
+        behaviours = pool_behaviours(run.task, pool, run.behaviours, self.outputs)
         groups = agreement.group(behaviours)
         wave = agreement_wave(run.task, behaviours, self.outputs, remaining, self.config.budget.wave)
         if wave:
@@ -466,8 +469,29 @@ class BestOfN:
     # A separate strong engine (its own GPU, a remote server) is not held up by this
     # either way; the cost there is only that strong answers arrive at the end.
 
+    def _ask_reader(self, run: TaskRun) -> bool:
+        """Ask the strong tier for its own answer to a task without tests whose cheap
+        pick would be called solved (``sampler.core.second_reader``); False when no
+        reader is wanted (then the task is done). It waits its turn like an escalation."""
+        escalation = self.config.escalation
+        if self.strong is None or self.strong is self.cheap or escalation is None \
+                or not escalation.second_reader or run.reading or run.strong_rounds or run.tier_samples(STRONG):
+            return False
+        chosen, agreed, _ = self._pick(run, list(run.samples.values()))
+        if chosen is None or not called_solved(run.task, agreed):
+            return False
+        run.reading = True
+        if not self._defer_escalation(run):
+            self._escalate(run)
+        return True
+
     def _escalate(self, run: TaskRun) -> None:
         assert self.strong is not None and self.config.escalation is not None
+        if run.reading:
+            self._submit(run, self.strong, [reader_request(run.task, self.config.sample, self.config.escalation,
+                                                           request_prefix(run.task.task_id, STRONG),
+                                                           prefill=self.config.strong_prefill)], STRONG)
+            return
         requests = round_requests(run.task, run.strong_rounds, list(run.samples.values()),
                                   self.config.sample, self.config.escalation,
                                   request_prefix(run.task.task_id, STRONG),
@@ -498,6 +522,12 @@ class BestOfN:
         self._escalating[run.task.task_id] = run
         return True
 
+    def _pick(self, run: TaskRun, samples: list[SampleRecord]
+              ) -> tuple[SampleRecord | None, agreement.Pick | None, SampleRecord | None]:
+        if self.outputs is None or not self._by_agreement(run):
+            return choose(samples), None, None
+        return pick_with_reader(run.task, samples, run.behaviours, self.outputs)
+
     def _more_cheap(self, run: TaskRun) -> bool:
         """Without stop-on-first-pass every one of the n cheap samples is drawn."""
         return len(run.cheap_done()) < self.config.sample.n
@@ -505,21 +535,22 @@ class BestOfN:
     def _finish(self, run: TaskRun) -> None:
         del self._runs[run.task.task_id]
         samples = sorted(run.samples.values(), key=lambda s: (s.tier != CHEAP, s.sample_index))
-        chosen = choose(samples)
-        if chosen is None and any(s.status is Status.ERROR for s in samples):
+        chosen, agreed, reader = self._pick(run, samples)
+        if (chosen is None and any(s.status is Status.ERROR for s in samples)) \
+                or (reader is not None and reader.status is Status.ERROR):
             self._incomplete.append(run.task.task_id)
             self.progress.advance(1, 0)
             return
-        agreed = None
-        if chosen is not None and self.outputs is not None and self._by_agreement(run):
-            agreed = agreement_pick(run.task, pool_behaviours(run.task, samples, run.behaviours, self.outputs),
-                                    self.outputs)
-        if agreed is not None:
-            chosen = run.samples[agreed.candidate_id]
-        guess = None
+        guess, read = None, ""
         if chosen is not None and not called_solved(run.task, agreed):
             guess, chosen = chosen.solution, None
-        result = run.result(chosen, agreed, guess=guess, cheap_model=self.cheap.model,
+        elif chosen is not None and reader is not None:
+            assert self.outputs is not None  # a reader is asked only for tasks picked by agreement
+            agrees = reader_agrees(run.task, chosen, reader, run.behaviours, self.outputs)
+            read = READER_AGREES if agrees else READER_DISAGREES
+            if not agrees:
+                guess, chosen = vetoed_guess(chosen, reader).solution, None
+        result = run.result(chosen, agreed, guess=guess, second_reader=read, cheap_model=self.cheap.model,
                             cheap_price=self.config.cheap_price, strong_price=self.config.strong_price)
         self.store.record_result(result)
         self._results.append(result)

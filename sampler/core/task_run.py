@@ -83,6 +83,8 @@ class TaskRun:
     stop_reason: str = ""
     behaviours: dict[str, Behaviour] = field(default_factory=dict)
     """Candidate id -> its outputs on the task's inputs (tasks picked by agreement)."""
+    reading: bool = False
+    """The strong tier was asked for a second reading (``sampler.core.second_reader``)."""
 
     @cached_property
     def covariate(self) -> float:
@@ -102,7 +104,8 @@ class TaskRun:
         return not self.requests and self.verifying == 0
 
     def result(self, chosen: SampleRecord | None, agreed: agreement.Pick | None, *, cheap_model: str,
-               cheap_price: TierPrice, strong_price: TierPrice, guess: str | None = None) -> TaskResult:
+               cheap_price: TierPrice, strong_price: TierPrice, guess: str | None = None,
+               second_reader: str = "") -> TaskResult:
         """The task's line in ``results.jsonl``, given its pick (``agreed``: the pick by
         agreement, when it made one; ``guess``: a pick too weakly supported to call the
         task solved, ``chosen`` then None)."""
@@ -134,5 +137,6 @@ class TaskRun:
             selection=AGREEMENT if agreed is not None else SELECTION[self.task.test_origin],
             finished_at=round(time.time(), 3),
             guess=guess,
+            second_reader=second_reader,
             **agreement_fields(agreed),
         )

@@ -85,6 +85,8 @@ SELECTION = {"given": "tests", "examples": "examples", "none": "checks"}
 """``TaskResult.selection`` by the task's ``test_origin``, when the pick is the first that passes."""
 AGREEMENT = "agreement"
 """``TaskResult.selection`` of a task without tests picked by agreement between candidates."""
+READER_AGREES, READER_DISAGREES = "agrees", "disagrees"
+"""``TaskResult.second_reader``: what the strong model's own answer did on the pick's inputs."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,11 @@ class TaskResult:
     """A task without tests whose pick lacks the evidence to be called solved
     (``sampler.core.selection.called_solved``): the pick's code, for whoever wants a
     guess. Such a task is unsolved; ``solution`` stays empty."""
+    second_reader: str = ""
+    """A task without tests whose cheap pick had the evidence to be called solved:
+    ``agrees`` or ``disagrees``, what the strong model's own answer did on the pick's
+    inputs (``sampler.core.second_reader``; on ``disagrees`` the pick is a guess).
+    Empty when no reader was asked."""
 
     def __post_init__(self) -> None:
         if self.tier == "":  # how results written before the enum say "unsolved"

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sampler.passk import mean_pass_at_k, powers_of_two_up_to
-from sampler.storage.records import AGREEMENT, CHEAP, STRONG, SampleRecord, TaskResult
+from sampler.storage.records import AGREEMENT, CHEAP, READER_DISAGREES, STRONG, SampleRecord, TaskResult
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class Summary:
     """Picks by agreement whose group is a strict majority of the candidates grouped."""
     guesses: int = 0
     """Tasks without tests whose pick was too weakly supported to call solved."""
+    vetoed: int = 0
+    """... of which the second reader (the strong model's own answer) disagreed with."""
 
     @property
     def cost_per_solved(self) -> float | None:
@@ -63,7 +65,9 @@ class Summary:
                            f"{self.tasks_by_selection[AGREEMENT]} by a majority of their candidates")
             if self.guesses:
                 out.append(f"  {self.guesses} task(s) without tests left unsolved: their pick is a "
-                           "guess too weakly supported to call solved (`guess` in results.jsonl)")
+                           "guess too weakly supported to call solved (`guess` in results.jsonl)"
+                           + (f"; for {self.vetoed} of them the strong model's own answer disagreed "
+                              "(second_reader)" if self.vetoed else ""))
         if self.escalated or self.solved_by_tier.get(STRONG):
             out.append(f"  cheap tier solved {self.solved_by_tier.get(CHEAP, 0)}; "
                        f"{self.escalated} escalated, strong tier solved "
@@ -137,4 +141,5 @@ def summarise(task_ids: Sequence[str], results: Mapping[str, TaskResult],
         agreement_majority=sum(r.selection == AGREEMENT and 2 * r.agreement_group > r.agreement_candidates
                                for r in finished),
         guesses=sum(r.guess is not None for r in finished),
+        vetoed=sum(r.second_reader == READER_DISAGREES for r in finished),
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sampler.backends.replay import ReplayBackend
-from sampler.config import BudgetConfig, SampleConfig
+from sampler.config import BudgetConfig, EscalationConfig, SampleConfig
 from sampler.core.api import solve
 from sampler.core.selection import pool_behaviours
 from sampler.core.written_tests import WRITTEN_TESTS, read_written, write_tests
@@ -236,3 +236,43 @@ def test_written_tests_are_asked_once_and_kept_across_runs(tmp_path: Path) -> No
     with (tmp_path / WRITTEN_TESTS).open("a") as f:
         f.write('{"task_id": "T/torn", "mod')  # a crash mid-line: that task is asked again
     assert read_written(tmp_path / WRITTEN_TESTS, backend.model) == {"T/double": WRITTEN}
+
+
+def test_a_called_pick_stands_only_if_the_strong_tiers_own_answer_agrees(tmp_path: Path) -> None:
+    """The second reader: the cheap samples agree (A, A, A: called), then the strong
+    tier's greedy answer to the bare task is asked once; if it reads the task otherwise
+    (B), the pick is a guess, and the reader's answer is that guess when it fits the
+    examples (else the cheap pick stays the guess); if it agrees, the pick stands.
+    Tasks whose pick is not called never ask it, and with the reader off nothing changes."""
+    def solved_with(reader: str, out: Path, labels: Sequence[str] = ("A", "A", "A"),
+                    second_reader: bool = True) -> tuple[TaskResult, ReplayBackend]:
+        task = untested(0)
+        cheap = ReplayBackend(answers(task.task_id, labels))
+        strong = ReplayBackend(answers(task.task_id, [reader]), model="strong")
+        if reader == "failing":
+            strong = ReplayBackend({task.task_id: [fenced("def f0(x: int) -> int:\n    return 0  # out=F\n")]},
+                                   model="strong")
+        report = solve([task], out=out, backend=cheap, strong_backend=strong, verifier=MarkerVerifier(),
+                       sample=SampleConfig(n=3), budget=BudgetConfig(wave=1), outputs=FakeCollector(),
+                       escalation=EscalationConfig(second_reader=second_reader))
+        [result] = report.results
+        return result, strong
+
+    agrees, strong = solved_with("A", tmp_path / "agrees")
+    assert agrees.solved and agrees.candidate_id == "s0" and agrees.second_reader == "agrees"
+    assert len(strong.requests_seen) == 1 and strong.requests_seen[0].temperature == 0.0
+    assert not agrees.escalated and agrees.tokens_out.get("strong", 0) > 0
+    vetoed, _ = solved_with("B", tmp_path / "vetoed")
+    assert not vetoed.solved and vetoed.second_reader == "disagrees"
+    assert vetoed.guess is not None and "out=B" in vetoed.guess  # the stronger reading, as a guess
+    failing, _ = solved_with("failing", tmp_path / "failing")
+    assert not failing.solved and failing.second_reader == "disagrees"
+    assert failing.guess is not None and "out=A" in failing.guess  # it failed the examples: the pick stays
+    # A pick too weak to call (no majority) asks no reader.
+    tie, strong = solved_with("A", tmp_path / "tie", labels=("A", "B", "C"))
+    assert not tie.solved and tie.second_reader == "" and strong.requests_seen == []
+    off, strong = solved_with("B", tmp_path / "off", second_reader=False)
+    assert off.solved and off.second_reader == "" and strong.requests_seen == []
+    # A rerun reads the reader's answer back and decides the same without asking again.
+    again, strong = solved_with("B", tmp_path / "vetoed")
+    assert not again.solved and again.second_reader == "disagrees" and strong.requests_seen == []

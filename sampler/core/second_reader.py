@@ -1,0 +1,85 @@
+"""A second reader for tasks without tests: the strong model's own answer as a veto.
+
+Agreement among the cheap model's samples cannot see a misreading they all share,
+and with a one-line task and a single example they often do: on 56 MBPP-style tasks
+without tests, 11 of the 44 picks called solved were wrong, in 7 of them every cheap
+sample agreeing on the same wrong reading. A different, stronger model reads the
+task independently. So when a task's cheap pick would be called solved, the strong
+tier is asked once for its greedy answer to the bare task (the same request an
+escalation starts with), and the call stands only if that answer agrees with the
+pick on every input the pick was grouped on (the examples, edge cases made from
+them, generated inputs, the model's written tests: ``verifiers.agreement.agree``).
+An answer that fails the examples or the static checks agrees with nothing. The
+reader only vetoes: the pick is still made among the cheap samples; a vetoed pick
+is a guess, and the guess kept is the reader's answer when it fits the examples
+(``vetoed_guess``).
+
+Measured (docs/SOLVING.md): replayed on those 56 tasks, the calls went from 39 (6
+wrong) to 29 (1 wrong); on 40 tasks written after that rule was read, run as a user
+runs them, 35 picks would have been called, 9 wrong; the reader vetoed 14 of them (6
+wrong, 8 right), leaving 21 calls with 3 wrong.
+
+A task no cheap candidate fits escalates as before; its strong answers are then the
+pool itself, and no reader is asked (the pick is already the strong model's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping, Sequence
+
+from sampler.core.selection import agreement_pick, choose, pick_pool, pool_behaviours
+from sampler.storage.records import CHEAP, STRONG, SampleRecord
+from tasks.types import Task
+from verifiers import agreement
+from verifiers.outputs import Behaviour, Collector
+from verifiers.types import Candidate
+
+
+
+def split_reader(samples: Sequence[SampleRecord]) -> tuple[list[SampleRecord], SampleRecord | None]:
+    """The samples a task's pick is made among, and its second reader's answer if drawn.
+    With a cheap sample in the pick's pool, the pick is among the cheap samples and a
+    strong sample 0 is the reader; else every sample is in the pool (an escalation)."""
+    cheap = [s for s in samples if s.tier == CHEAP]
+    if not pick_pool(cheap):
+        return list(samples), None
+    reader = next((s for s in samples if s.tier == STRONG and s.sample_index == 0), None)
+    return cheap, reader
+
+
+def reader_agrees(task: Task, pick: SampleRecord, reader: SampleRecord,
+                  known: MutableMapping[str, Behaviour], collector: Collector) -> bool:
+    """Whether the reader's answer returns what the pick returns on every input. Its
+    behaviour is collected now when the pool did not hold it (it failed a check the
+    pick passed: it then disagrees on the examples, or has no outputs at all)."""
+    if not reader.passed and not reader.passed_tests_only:
+        return False
+    if reader.candidate_id not in known:
+        [found] = collector.behaviours(task, [Candidate(task.task_id, reader.candidate_id, reader.solution)])
+        known[reader.candidate_id] = found
+    mine = known.get(pick.candidate_id)
+    return mine is not None and agreement.agree(mine, known[reader.candidate_id])
+
+
+def pick_with_reader(task: Task, samples: list[SampleRecord], known: MutableMapping[str, Behaviour],
+                     collector: Collector) -> tuple[SampleRecord | None, agreement.Pick | None, SampleRecord | None]:
+    """A task without tests: its pick, the pick by agreement (when it was one) and its
+    second reader's answer (when drawn); the pick among the samples ``split_reader``
+    leaves in the pool."""
+    pool, reader = split_reader(samples)
+    chosen = choose(pool)
+    if chosen is None:
+        return None, None, reader
+    agreed = agreement_pick(task, pool_behaviours(task, pool, known, collector), collector)
+    if agreed is not None:
+        chosen = next(s for s in pool if s.candidate_id == agreed.candidate_id)
+    return chosen, agreed, reader
+
+
+def vetoed_guess(pick: SampleRecord, reader: SampleRecord) -> SampleRecord:
+    """The guess kept for a task whose reader disagreed with the cheap pick: the reader's
+    answer when it passed the task's examples, else the pick. Where the two part and
+    both fit the examples, the stronger model's reading was the right one more often:
+    on the 56 MBPP-style tasks the rule was read off, 6 of 8 times against 4 of 8 for
+    the pick; on 40 more, 9 of 10 against 4 of 10. Too close to call either solved."""
+    return reader if reader.passed else pick
