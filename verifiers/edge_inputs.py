@@ -29,7 +29,7 @@ A variant the task rules out splits right answers that differ only where nothing
 is asked of them (one returns 0 for an empty list the task promised not to pass,
 another raises), so what the task's text states about its domain is kept:
 "non-empty" (or "at least one") drops the empty variants, "positive" drops zero and
-negations, "non-negative" the negations (``Domain.stated``). Any exception agrees
+negations, "non-negative" the negations (``verifiers.stated_domain``). Any exception agrees
 with any exception (``verifiers.agreement``), so a variant all candidates refuse
 splits nothing. Variants are plain data, deterministic, and capped
 (``MAX_EDGE_CALLS``).
@@ -37,53 +37,12 @@ splits nothing. Variants are plain data, deterministic, and capped
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from verifiers.stated_domain import Domain
+
 MAX_EDGE_CALLS = 40
-
-_NON_EMPTY = re.compile(r"\bnon-?empty\b|\bat least one\b", re.IGNORECASE)
-_POSITIVE = re.compile(r"(?<!non-)(?<!non )\bpositive\b", re.IGNORECASE)
-_NON_NEGATIVE = re.compile(r"\bnon-?negative\b", re.IGNORECASE)
-_SEPARATORS = {"hyphen": "-", "dash": "-", "comma": ",", "underscore": "_", "period": ".", "dot": ".",
-               "colon": ":", "semicolon": ";", "slash": "/", "pipe": "|"}
-_NAMED = re.compile(r"\b(" + "|".join(_SEPARATORS) + r")(e?s)?\b", re.IGNORECASE)
-_SPACES = re.compile(r"\b(spaces?|whitespace)\b", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Domain:
-    """What a task's text promises about its arguments, as far as edges go."""
-
-    empty: bool = True
-    zero: bool = True
-    negative: bool = True
-    separators: str = ""
-    """Separator characters the task names, in the order it names them."""
-    spaces: bool = False
-    """The task speaks of spaces or whitespace."""
-
-    @classmethod
-    def stated(cls, text: str) -> Domain:
-        positive = bool(_POSITIVE.search(text))
-        named = "".join(dict.fromkeys(_SEPARATORS[m.group(1).lower()] for m in _NAMED.finditer(text)))
-        return cls(empty=not _NON_EMPTY.search(text), zero=not positive,
-                   negative=not (positive or _NON_NEGATIVE.search(text)), separators=named,
-                   spaces=bool(_SPACES.search(text)))
-
-    def admits(self, value: Any) -> bool:
-        if type(value) in (int, float):
-            return (self.zero or value != 0) and (self.negative or value >= 0)
-        if type(value) is str:
-            return self.empty or len(value) > 0
-        if type(value) in (list, tuple, set, frozenset, dict):
-            # Numbers inside are held to the domain too ("a list of positive integers").
-            numbers = [x for x in value if type(x) in (int, float)]
-            return (self.empty or len(value) > 0) and all(self.admits(x) for x in numbers)
-        return True
-
 
 def edge_calls(examples: Sequence[tuple[Any, ...]], domain: Domain = Domain(),
                limit: int = MAX_EDGE_CALLS) -> list[tuple[Any, ...]]:

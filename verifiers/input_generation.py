@@ -64,7 +64,8 @@ def to_strategy(shape: Shape) -> Any:
     if kind == "none":
         return st.none()
     if kind in ("list", "vtuple"):
-        items = st.lists(to_strategy(shape.items[0]), min_size=shape.min_size, max_size=shape.max_size)
+        items = st.lists(to_strategy(shape.items[0]), min_size=shape.min_size, max_size=shape.max_size,
+                         unique_by=repr if shape.unique else None)
         return items if kind == "list" else items.map(tuple)
     if kind == "set":
         return st.sets(to_strategy(shape.items[0]), min_size=shape.min_size, max_size=shape.max_size)

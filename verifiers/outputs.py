@@ -46,11 +46,12 @@ from typing import Any, Protocol
 from tasks.errors import ConfigError, InfrastructureError
 from tasks.types import Task
 from verifiers import strategies
+from verifiers.edge_inputs import edge_calls
 from verifiers.harness.source import calls_literal, harness_source
-from verifiers.edge_inputs import Domain, edge_calls
 from verifiers.input_generation import generate_inputs
-from verifiers.signatureless import example_arity, plan_from_examples
 from verifiers.sandbox import JobReport, SandboxLimits, SandboxPool
+from verifiers.signatureless import example_arity, plan_from_examples
+from verifiers.stated_domain import Domain
 from verifiers.types import Candidate, Status
 
 VERSION = "2"  # 2: set members and dict keys as trees, not as text

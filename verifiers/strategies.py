@@ -29,6 +29,7 @@ deterministic per task).
 from __future__ import annotations
 
 import ast
+import dataclasses
 import hashlib
 import math
 import re
@@ -38,6 +39,7 @@ from typing import Any
 
 from tasks.pyast import parse_expression, parse_module
 from tasks.types import Task
+from verifiers.stated_domain import Domain
 
 INT_LIMIT = 1000
 """No generated int exceeds this in magnitude, whatever the examples use."""
@@ -84,6 +86,8 @@ class Shape:
     strings are made by filling the slots with numbers up to ``hi``."""
     balanced: bool = False
     """Strings: every example nests its brackets properly, so generated ones do too."""
+    unique: bool = False
+    """Lists: no repeated elements (the task promises it and every example keeps it)."""
 
     def resolved(self) -> bool:
         if self.kind == "any":
@@ -446,13 +450,23 @@ def plan_inputs(task: Task, *, pinned: bool = True) -> InputPlan:
     if pinned and not pins_results(task):
         return InputPlan((), "the tests never compare the candidate's results (several answers may be right)")
     calls = observed_calls(task, len(required))
+    stated = Domain.stated(task.prompt)
     shapes = []
     for i, param in enumerate(required):
         shape = constrain(shape_of_annotation(param.annotation), [c[i] for c in calls])
         if not shape.resolved():
             return InputPlan((), f"the type of parameter {param.arg!r} is unknown (no annotation or example)")
-        shapes.append(shape)
+        shapes.append(unique_if_stated(shape, stated, [c[i] for c in calls]))
     return InputPlan(tuple(shapes), observed=len(calls))
+
+
+def unique_if_stated(shape: Shape, stated: Domain, values: Sequence[Any]) -> Shape:
+    """A list shape without repeats, when the task promises unique elements and every
+    example list keeps the promise (HumanEval/109: "guaranteed to have unique elements")."""
+    if not stated.unique or shape.kind != "list" or not values \
+            or not all(type(v) is list and len({repr(x) for x in v}) == len(v) for v in values):
+        return shape
+    return dataclasses.replace(shape, unique=True)
 
 
 def admits_none(task: Task) -> bool:

@@ -11,7 +11,7 @@ import pytest
 from tasks.examples import with_example_tests
 from tasks.types import Task
 from verifiers.agreement import Group, Pick, corroborated, group, leader, pick, same_output, same_tree, settled
-from verifiers.edge_inputs import Domain, edge_calls
+from verifiers.edge_inputs import edge_calls
 from verifiers.outputs import (
     Behaviour,
     Kind,
@@ -22,6 +22,7 @@ from verifiers.outputs import (
     task_inputs,
 )
 from verifiers.sandbox import JobReport, SandboxPool
+from verifiers.stated_domain import Domain
 from verifiers.types import Candidate, Status
 
 

@@ -17,6 +17,7 @@ from tasks.types import Task
 from verifiers import strategies
 from verifiers.properties import PropertyVerifier, tie_like
 from verifiers.sandbox import SandboxPool
+from verifiers.stated_domain import Domain
 from verifiers.types import Candidate, Status
 
 
@@ -174,3 +175,31 @@ def test_tuples_keep_the_examples_arity(verifier: PropertyVerifier, humaneval: d
     wrong = INTERSECTION.replace("max(start1, start2))", "max(start1, start2) + 1)")  # counts points
     status, detail = verdict(verifier, task, wrong)
     assert status is Status.FAILED and "counterexample" in detail
+
+
+MOVE_ONE_BALL = '''    if not arr:
+        return True
+    sorted_arr = sorted(arr)
+    for i in range(len(arr)):
+        if arr[i:] + arr[:i] == sorted_arr:
+            return True
+    return False
+'''
+
+
+def test_lists_keep_the_unique_elements_the_task_promises(verifier: PropertyVerifier,
+                                                          humaneval: dict[str, Task]) -> None:
+    """HumanEval/109 promises unique elements; the 1.5B's correct answer was disputed
+    on ``[4, 14, 4]``, which breaks the promise. A promise the examples break is no promise."""
+    task = humaneval["HumanEval/109"]
+    plan = strategies.plan_inputs(task)
+    assert plan.shapes[0].unique
+    status, detail = verdict(verifier, task, MOVE_ONE_BALL)
+    assert status is Status.PASSED, detail
+    status, detail = verdict(verifier, task, "    return arr == sorted(arr)\n")  # no shifts at all
+    assert status is Status.FAILED and "counterexample" in detail
+    stated = Domain.stated("Note: The given list is guaranteed to have unique elements.")
+    assert stated.unique and not Domain.stated("Return sorted unique elements in a list").unique
+    shape = strategies.constrain(strategies.Shape("any"), [[1, 2], [3, 4]])
+    assert strategies.unique_if_stated(shape, stated, [[1, 2], [3, 4]]).unique
+    assert not strategies.unique_if_stated(shape, stated, [[1, 1], [3, 4]]).unique

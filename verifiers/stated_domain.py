@@ -1,0 +1,67 @@
+"""What a task's text states about its arguments' domain, read off plain words.
+
+A task's examples bound the inputs generated for it (``verifiers.strategies``), but
+some promises are only in its words: "a non-empty list", "a positive integer", "the
+list is guaranteed to have unique elements", "words separated by hyphens". An input
+that breaks such a promise is outside the task: candidates may answer it any way,
+so it proves nothing against one (a correct answer to HumanEval/109, which promises
+unique elements, was disputed on ``[4, 14, 4]``), and right answers that differ
+there split an agreement group. The words are matched as written, in English, and
+only where they are unambiguous; a task that states nothing gets the full domain.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+_NON_EMPTY = re.compile(r"\bnon-?empty\b|\bat least one\b", re.IGNORECASE)
+_POSITIVE = re.compile(r"(?<!non-)(?<!non )\bpositive\b", re.IGNORECASE)
+_NON_NEGATIVE = re.compile(r"\bnon-?negative\b", re.IGNORECASE)
+_SEPARATORS = {"hyphen": "-", "dash": "-", "comma": ",", "underscore": "_", "period": ".", "dot": ".",
+               "colon": ":", "semicolon": ";", "slash": "/", "pipe": "|"}
+_NAMED = re.compile(r"\b(" + "|".join(_SEPARATORS) + r")(e?s)?\b", re.IGNORECASE)
+_ITEMS = r"(elements|numbers|integers|values|items)"
+_UNIQUE = re.compile(  # a promise about the input, not "return the unique elements"
+    rf"\b(have|has|having|with|contains?|of)\s+(only\s+)?(unique|distinct)\s+{_ITEMS}\b"
+    rf"|\b{_ITEMS}\s+are\s+(all\s+)?(unique|distinct)\b|\bno duplicates\b", re.IGNORECASE)
+_SPACES = re.compile(r"\b(spaces?|whitespace)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Domain:
+    """What a task's text promises about its arguments (``stated``); ``admits``: whether
+    a value keeps those promises."""
+
+    empty: bool = True
+    zero: bool = True
+    negative: bool = True
+    separators: str = ""
+    """Separator characters the task names, in the order it names them."""
+    spaces: bool = False
+    """The task speaks of spaces or whitespace."""
+    unique: bool = False
+    """The task promises its list's elements are unique ("guaranteed to have unique
+    elements", "distinct integers", "no duplicates")."""
+
+    @classmethod
+    def stated(cls, text: str) -> Domain:
+        positive = bool(_POSITIVE.search(text))
+        named = "".join(dict.fromkeys(_SEPARATORS[m.group(1).lower()] for m in _NAMED.finditer(text)))
+        return cls(empty=not _NON_EMPTY.search(text), zero=not positive,
+                   negative=not (positive or _NON_NEGATIVE.search(text)), separators=named,
+                   spaces=bool(_SPACES.search(text)), unique=bool(_UNIQUE.search(text)))
+
+    def admits(self, value: Any) -> bool:
+        if type(value) in (int, float):
+            return (self.zero or value != 0) and (self.negative or value >= 0)
+        if type(value) is str:
+            return self.empty or len(value) > 0
+        if type(value) in (list, tuple, set, frozenset, dict):
+            # Numbers inside are held to the domain too ("a list of positive integers").
+            numbers = [x for x in value if type(x) in (int, float)]
+            repeats = type(value) in (list, tuple) and len({repr(x) for x in value}) < len(value)
+            return (self.empty or len(value) > 0) and all(self.admits(x) for x in numbers) \
+                and not (self.unique and repeats)
+        return True
