@@ -42,10 +42,4 @@ def plan_from_examples(task: Task, arity: int) -> strategies.InputPlan:
     calls = strategies.observed_calls(task, arity)
     if not calls:
         return strategies.InputPlan((), "no example calls to read the arguments' types from")
-    shapes = []
-    for i in range(arity):
-        shape = strategies.constrain(strategies.Shape("any"), [c[i] for c in calls])
-        if not shape.resolved():
-            return strategies.InputPlan((), f"the type of argument {i + 1} is unknown from the examples")
-        shapes.append(shape)
-    return strategies.InputPlan(tuple(shapes), observed=len(calls))
+    return strategies.plan_from_calls(task, [(f"argument {i + 1}", None) for i in range(arity)], calls)

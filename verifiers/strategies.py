@@ -450,13 +450,21 @@ def plan_inputs(task: Task, *, pinned: bool = True) -> InputPlan:
     if pinned and not pins_results(task):
         return InputPlan((), "the tests never compare the candidate's results (several answers may be right)")
     calls = observed_calls(task, len(required))
+    return plan_from_calls(task, [(f"parameter {p.arg!r}", p.annotation) for p in required], calls)
+
+
+def plan_from_calls(task: Task, params: Sequence[tuple[str, ast.expr | None]],
+                    calls: Sequence[tuple[Any, ...]]) -> InputPlan:
+    """Shapes for ``params`` (a label and an annotation, or None, each), bounded by the
+    values the task's example ``calls`` pass there and by what its words promise."""
     stated = Domain.stated(task.prompt)
     shapes = []
-    for i, param in enumerate(required):
-        shape = constrain(shape_of_annotation(param.annotation), [c[i] for c in calls])
+    for i, (label, annotation) in enumerate(params):
+        values = [c[i] for c in calls]
+        shape = constrain(shape_of_annotation(annotation), values)
         if not shape.resolved():
-            return InputPlan((), f"the type of parameter {param.arg!r} is unknown (no annotation or example)")
-        shapes.append(unique_if_stated(shape, stated, [c[i] for c in calls]))
+            return InputPlan((), f"the type of {label} is unknown (no annotation or example)")
+        shapes.append(unique_if_stated(shape, stated, values))
     return InputPlan(tuple(shapes), observed=len(calls))
 
 

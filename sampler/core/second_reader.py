@@ -37,7 +37,6 @@ from verifiers.outputs import Behaviour, Collector
 from verifiers.types import Candidate
 
 
-
 def split_reader(samples: Sequence[SampleRecord]) -> tuple[list[SampleRecord], SampleRecord | None]:
     """The samples a task's pick is made among, and its second reader's answer if drawn.
     With a cheap sample in the pick's pool, the pick is among the cheap samples and a
