@@ -23,6 +23,9 @@ input). So each example call gives a few variants, one argument changed at a tim
 - a string, again, with the separators the task names ("hyphens", "commas",
   "underscores", ...): each space replaced by one, or one put in its middle; and when
   it names spaces or whitespace, runs of them and spaces around it (empty words);
+- where the task's words make letter case matter ("case-sensitive", "ignoring
+  case"): a string with every second letter's case swapped, and a list of strings
+  with two items that differ only in case;
 - a bool: its negation.
 
 A variant the task rules out splits right answers that differ only where nothing
@@ -52,7 +55,7 @@ def edge_calls(examples: Sequence[tuple[Any, ...]], domain: Domain = Domain(),
     out: list[tuple[Any, ...]] = []
     for call in examples:
         for position, value in enumerate(call):
-            for variant in [*_variants(value), *_separated(value, domain)]:
+            for variant in [*_variants(value), *_separated(value, domain), *_cased(value, domain)]:
                 new = call[:position] + (variant,) + call[position + 1:]
                 key = repr(new)
                 if key not in seen and domain.admits(variant):
@@ -104,6 +107,19 @@ def _separated(value: Any, domain: Domain) -> Iterator[str]:
         yield value.replace(" ", sep) if " " in value else value[:len(value) // 2] + sep + value[len(value) // 2:]
     if domain.spaces and " " in value.strip():
         yield "  " + value.replace(" ", "   ") + " "
+
+
+def _cased(value: Any, domain: Domain) -> Iterator[Any]:
+    """Where the task's words make letter case matter: a string with every second letter's
+    case swapped (``'aabbc'`` -> ``'aAbBc'``), and a list of strings whose first item is
+    the second's with its case swapped, which brings two items that differ only in case
+    together (``['pear', 'fig']`` -> ``['FIG', 'fig']``)."""
+    if not domain.cased:
+        return
+    if type(value) is str and any(c.isalpha() for c in value):
+        yield "".join(c.swapcase() if i % 2 else c for i, c in enumerate(value))
+    elif type(value) is list and len(value) >= 2 and all(type(x) is str for x in value):
+        yield [value[1].swapcase(), *value[1:]]
 
 
 def _sequence_variants(items: list[Any]) -> Iterator[list[Any]]:

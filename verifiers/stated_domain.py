@@ -27,6 +27,12 @@ _UNIQUE = re.compile(  # a promise about the input, not "return the unique eleme
     rf"\b(have|has|having|with|contains?|of)\s+(only\s+)?(unique|distinct)\s+{_ITEMS}\b"
     rf"|\b{_ITEMS}\s+are\s+(all\s+)?(unique|distinct)\b|\bno duplicates\b", re.IGNORECASE)
 _SPACES = re.compile(r"\b(spaces?|whitespace)\b", re.IGNORECASE)
+_CASE = r"(upper|lower)[- ]?case"
+_CASED = re.compile(  # letter case matters; "lowercase letters" alone is a promise about the input instead
+    r"\bcase[- ]?(in)?sensitiv|\bcase is ignored\b"
+    r"|\b(ignor\w*|regardless of|irrespective of|either|keep\w*|preserv\w*|swaps?|swapping|reverses?|change)"
+    r"\s+(the\s+|its\s+|their\s+)?case\b"
+    rf"|\b{_CASE}\b[^.\n]*\b{_CASE}\b|\bupper and lower\b|\blower and upper\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,10 @@ class Domain:
     unique: bool = False
     """The task promises its list's elements are unique ("guaranteed to have unique
     elements", "distinct integers", "no duplicates")."""
+    cased: bool = False
+    """The task's words make letter case matter ("case-sensitive", "ignoring case",
+    "treating uppercase and lowercase letters as the same"): its strings may hold
+    letters of either case, even where every example is in one."""
 
     @classmethod
     def stated(cls, text: str) -> Domain:
@@ -51,7 +61,8 @@ class Domain:
         named = "".join(dict.fromkeys(_SEPARATORS[m.group(1).lower()] for m in _NAMED.finditer(text)))
         return cls(empty=not _NON_EMPTY.search(text), zero=not positive,
                    negative=not (positive or _NON_NEGATIVE.search(text)), separators=named,
-                   spaces=bool(_SPACES.search(text)), unique=bool(_UNIQUE.search(text)))
+                   spaces=bool(_SPACES.search(text)), unique=bool(_UNIQUE.search(text)),
+                   cased=bool(_CASED.search(text)))
 
     def admits(self, value: Any) -> bool:
         if type(value) in (int, float):

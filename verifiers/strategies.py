@@ -464,8 +464,23 @@ def plan_from_calls(task: Task, params: Sequence[tuple[str, ast.expr | None]],
         shape = constrain(shape_of_annotation(annotation), values)
         if not shape.resolved():
             return InputPlan((), f"the type of {label} is unknown (no annotation or example)")
-        shapes.append(unique_if_stated(shape, stated, values))
+        shape = unique_if_stated(shape, stated, values)
+        shapes.append(both_cases(shape) if stated.cased else shape)
     return InputPlan(tuple(shapes), observed=len(calls))
+
+
+def both_cases(shape: Shape) -> Shape:
+    """``shape`` with its strings' letters in either case, at every depth: for a task
+    whose words make case matter, though every example is in one case (a careless
+    ``x.lower()`` sort key agreed with the right answer on every lowercase input)."""
+    if shape.kind == "str" and shape.alphabet:
+        alphabet = "".join(dict.fromkeys(shape.alphabet + shape.alphabet.swapcase()))
+        words = tuple(dict.fromkeys([*shape.words, *(w.capitalize() for w in shape.words),
+                                     *(w.upper() for w in shape.words)]))
+        return dataclasses.replace(shape, alphabet=alphabet, words=words)
+    if shape.items:
+        return dataclasses.replace(shape, items=tuple(both_cases(item) for item in shape.items))
+    return shape
 
 
 def unique_if_stated(shape: Shape, stated: Domain, values: Sequence[Any]) -> Shape:

@@ -209,6 +209,10 @@ def test_edge_calls_move_one_argument_to_an_edge_the_task_admits() -> None:
     assert Domain.stated("a non-negative n") == Domain(negative=False)
     assert Domain.stated("any integer") == Domain()
     assert edge_calls([({"a": 1, "b": 2},)])[-1] == ({"a": 1, "b": 1},)  # ties
+    # Where the task's words make case matter: letters of both cases side by side.
+    cased = Domain.stated("count the repeated letters, ignoring case")
+    assert ("aAbBc",) in edge_calls([("aabbc",)], cased) and ("aAbBc",) not in edge_calls([("aabbc",)])
+    assert (["FIG", "fig"],) in edge_calls([(["pear", "fig"],)], cased)
 
 
 def test_outputs_are_collected_in_the_sandbox_and_grouped(collector: OutputCollector) -> None:

@@ -203,3 +203,25 @@ def test_lists_keep_the_unique_elements_the_task_promises(verifier: PropertyVeri
     shape = strategies.constrain(strategies.Shape("any"), [[1, 2], [3, 4]])
     assert strategies.unique_if_stated(shape, stated, [[1, 2], [3, 4]]).unique
     assert not strategies.unique_if_stated(shape, stated, [[1, 1], [3, 4]]).unique
+
+
+def test_strings_take_either_case_where_the_task_makes_case_matter(verifier: PropertyVerifier) -> None:
+    """Every example is lowercase, but the task says case matters: a sort key of
+    ``x.lower()`` agrees with the right answer on every lowercase input (held-out
+    MBPP-style task d/12, called solved and wrong before)."""
+    prompt = ('"""\nWrite a function to sort a list of strings by increasing length, ordering strings of '
+              "equal length by Python's default (case-sensitive) string order.\n"
+              "assert sort_by_length(['pear', 'fig', 'apple']) == ['fig', 'pear', 'apple']\n\"\"\"\n")
+    reference = "def sort_by_length(words):\n    return sorted(words, key=lambda w: (len(w), w))\n"
+    test = "def check(candidate):\n    assert candidate(['bb', 'a']) == ['a', 'bb']\n"
+    task = Task("T/cased", prompt, "sort_by_length", test, reference)
+    careless = "def sort_by_length(words):\n    return sorted(words, key=lambda w: (len(w), w.lower()))\n"
+    [right, wrong] = verifier.verify(task, [Candidate(task.task_id, "r", reference),
+                                            Candidate(task.task_id, "w", careless)])
+    assert right.status is Status.PASSED, right.detail
+    assert wrong.status is Status.FAILED and "counterexample" in wrong.detail
+    assert Domain.stated("ignoring case").cased and Domain.stated("treating uppercase and lowercase alike").cased
+    assert not Domain.stated("a string of space separated lowercase letters").cased
+    assert not Domain.stated("return the first one in case of a tie").cased
+    shape = strategies.both_cases(strategies.constrain(strategies.Shape("any"), [["ab", "c"]]))
+    assert set(shape.items[0].alphabet) == set("abcABC")
