@@ -28,7 +28,6 @@ from sampler.config import (
     TierPrice,
 )
 from sampler.models import DEFAULT_MODEL, PACKAGED_MODELS, QWEN_STRONG
-from sampler.policy.prior import load_prior, prompt_length_covariate, save_prior, train_prior
 from sampler.terminal.progress import NullProgress, Progress, RichProgress
 from tasks.errors import BestofnError, InputError
 from verifiers.types import Verifier
@@ -304,6 +303,8 @@ def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> 
     if args.prior_from is not None:
         if args.budget != BudgetPolicy.ADAPTIVE.value:
             raise InputError("--prior-from needs --budget adaptive")
+        from sampler.policy.prior import load_prior  # numpy: loaded only for a run that uses a prior
+
         trained = load_prior(args.prior_from, model=args.model)
     budget = BudgetConfig(policy=BudgetPolicy(args.budget),
                           wave=args.wave or scheduling_defaults(prefills_answers(args.model))[0],
@@ -359,6 +360,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _prior(args: argparse.Namespace) -> int:
+    from sampler.policy.prior import prompt_length_covariate, save_prior, train_prior
     from tasks.registry import select_tasks
 
     if (args.tasks is None) == (args.suite is None):

@@ -22,7 +22,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from sampler.gguf_requantize import served_gguf
 from sampler.model_packages import CHUNKED_MODELS, ChunkedGguf, build_atomically, check_installed, gguf_path
 from tasks.errors import BackendError, UnknownNameError
 from tasks.paths import cache_root
@@ -73,6 +72,8 @@ def chunked_model(name: str) -> ChunkedGguf | None:
 def packaged_gguf_file(name: str) -> Path:
     """The GGUF llama-server loads for a chunked packaged model: assembled and verified
     on first use, and re-encoded once where the model says so (``serve_as``)."""
+    from sampler.gguf_requantize import served_gguf  # numpy: only for a run that serves a GGUF
+
     return served_gguf(CHUNKED_MODELS[name], cache_root() / "models")
 
 

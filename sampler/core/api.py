@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sampler.backends.base import (
     Backend,
@@ -36,10 +36,8 @@ from sampler.config import (
     TierPrice,
 )
 from sampler.core.escalation import template_id as escalation_template_id
-from sampler.core.loop import BestOfN, SolveOutcome
 from sampler.core.prompting import template_id
 from sampler.core.test_writing import writing_prompt_id
-from sampler.core.written_tests import WRITTEN_TESTS, WrittenTestsCollector, write_tests
 from sampler.models import DEFAULT_MODEL, PACKAGED_MODELS
 from sampler.storage.candidate_file import load_candidates
 from sampler.storage.records import TaskResult
@@ -48,8 +46,11 @@ from sampler.terminal.progress import NullProgress, Progress
 from sampler.terminal.summary import Summary, summarise
 from tasks.registry import select_tasks
 from tasks.types import Task
-from verifiers.outputs import Collector, OutputCollector
 from verifiers.types import Candidate, Verdict, Verifier
+
+if TYPE_CHECKING:  # the solve loop and its collectors load with solve(): verify needs neither
+    from sampler.core.loop import SolveOutcome
+    from verifiers.outputs import Collector
 
 
 VERIFY_TASKS_AT_ONCE = 2
@@ -160,6 +161,10 @@ def solve(
         strong_prefill = bool(getattr(strong_backend, "supports_prefill", False)) \
             if strong_backend is not None else (prefill if same_engine else prefills_answers(strong_name))
     config = dataclasses.replace(config, answer_prefill=prefill, strong_prefill=strong_prefill)
+    from sampler.core.loop import BestOfN, SolveOutcome
+    from sampler.core.written_tests import WRITTEN_TESTS, WrittenTestsCollector, write_tests
+    from verifiers.outputs import OutputCollector
+
     task_list = select_tasks(tasks, suite=suite, limit=limit, skip=skip)
     if backend is None:
         check_model_name(model)
