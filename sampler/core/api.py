@@ -141,6 +141,10 @@ def solve(
     A task without tests is solved only when its pick is well supported
     (``sampler.core.selection.called_solved``); otherwise the pick is its ``guess``.
     """
+    from sampler.core.loop import BestOfN, SolveOutcome  # here, not at import: verify needs neither
+    from sampler.core.written_tests import WRITTEN_TESTS, WrittenTestsCollector, write_tests
+    from verifiers.outputs import OutputCollector
+
     start = time.monotonic()
     strong_name = strong_backend.model if strong_backend is not None else strong
     if strong_name is not None and escalation is None:
@@ -161,10 +165,6 @@ def solve(
         strong_prefill = bool(getattr(strong_backend, "supports_prefill", False)) \
             if strong_backend is not None else (prefill if same_engine else prefills_answers(strong_name))
     config = dataclasses.replace(config, answer_prefill=prefill, strong_prefill=strong_prefill)
-    from sampler.core.loop import BestOfN, SolveOutcome
-    from sampler.core.written_tests import WRITTEN_TESTS, WrittenTestsCollector, write_tests
-    from verifiers.outputs import OutputCollector
-
     task_list = select_tasks(tasks, suite=suite, limit=limit, skip=skip)
     if backend is None:
         check_model_name(model)
