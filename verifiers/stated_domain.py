@@ -29,10 +29,15 @@ _UNIQUE = re.compile(  # a promise about the input, not "return the unique eleme
 _SPACES = re.compile(r"\b(spaces?|whitespace)\b", re.IGNORECASE)
 _CASE = r"(upper|lower)[- ]?case"
 _CASED = re.compile(  # letter case matters; "lowercase letters" alone is a promise about the input instead
-    r"\bcase[- ]?(in)?sensitiv|\bcase is ignored\b"
-    r"|\b(ignor\w*|regardless of|irrespective of|either|keep\w*|preserv\w*|swaps?|swapping|reverses?|change)"
-    r"\s+(the\s+|its\s+|their\s+)?case\b"
+    r"\bcase[- ]?(in)?sensitiv|\bcase is ignored\b|\b(be|is|are)\s+in\s+either case\b|(?<!\bin )\beither case\b"
+    # "ignoring case", "swaps case", "reverse its case": not "ignore the case where ...", "in the reverse case"
+    r"|(?<!\bthe )\b(ignor\w*|regardless of|irrespective of|keep\w*|preserv\w*|swaps?|swapping|reverses?|change)"
+    r"\s+(the\s+|its\s+|their\s+)?case\b(?!\s+(where|when|that|if|in which|order|n\b))"
     rf"|\b{_CASE}\b[^.\n]*\b{_CASE}\b|\bupper and lower\b|\blower and upper\b", re.IGNORECASE)
+_ONE_CASE = re.compile(  # a promise that the input is in one case: nothing to widen
+    rf"\b(only|always|never|all|no)\s+(in\s+)?{_CASE}\b|\b(is|are)\s+(all\s+|always\s+|only\s+)?(in\s+)?{_CASE}\b"
+    rf"|\b(a|an|the)\s+{_CASE}\s+(?!and\b|or\b)\w+|\b(string|word|text|letters?)\s+(of|in)\s+(only\s+)?{_CASE}\b",
+    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ class Domain:
         return cls(empty=not _NON_EMPTY.search(text), zero=not positive,
                    negative=not (positive or _NON_NEGATIVE.search(text)), separators=named,
                    spaces=bool(_SPACES.search(text)), unique=bool(_UNIQUE.search(text)),
-                   cased=bool(_CASED.search(text)))
+                   cased=bool(_CASED.search(text)) and not _ONE_CASE.search(text))
 
     def admits(self, value: Any) -> bool:
         if type(value) in (int, float):

@@ -223,5 +223,12 @@ def test_strings_take_either_case_where_the_task_makes_case_matter(verifier: Pro
     assert Domain.stated("ignoring case").cased and Domain.stated("treating uppercase and lowercase alike").cased
     assert not Domain.stated("a string of space separated lowercase letters").cased
     assert not Domain.stated("return the first one in case of a tie").cased
+    # "case" as a situation, and promises of one case (red team: each disputed a right answer).
+    for words in ("You may ignore the case where the word is empty.", "Return -1 in the reverse case.",
+                  "If the list is empty, in either case return None.", "The input is lowercase; return it in uppercase.",
+                  "Letters A-F are uppercase, never lowercase.", "Given a string of lowercase letters, return it in uppercase.",
+                  "Return the complement of an uppercase DNA strand, also in uppercase."):
+        assert not Domain.stated(words).cased, words
+    assert Domain.stated("the letters a to f may be in either case").cased
     shape = strategies.both_cases(strategies.constrain(strategies.Shape("any"), [["ab", "c"]]))
     assert set(shape.items[0].alphabet) == set("abcABC")
