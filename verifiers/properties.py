@@ -73,8 +73,9 @@ from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.timeouts import CALIBRATION_WALL_SECONDS, CEILING_SECONDS, FACTOR, FLOOR_SECONDS
 from verifiers.types import Candidate, Status, Verdict, truncate
 
-VERSION = "5"  # 2: digit templates, balanced brackets, lower int bound, ties, typed sets; 3: time per input;
-# 4: the probe's time budget; 5: inputs as read back from the disk cache (a set's order)
+VERSION = "6"  # 2: digit templates, balanced brackets, lower int bound, ties, typed sets; 3: time per input;
+# 4: the probe's time budget; 5: inputs as read back from the disk cache (a set's order); 6: the budget counts
+# the reference's own runs (half of it), the candidate's calls go in one batch
 _PROBE_RE = re.compile(
     r"bestofn-probe raised=(\d+) slow=(\d+) unplain=(\d+) unstable=(\d+) seconds=([0-9.]+) usable=([0-9a-f]+)"
     r" sensitive=([0-9a-f]+) examples=(\d+) examples_sensitive=(\d+)"
@@ -87,10 +88,12 @@ class PropertyConfig:
     """``examples``: inputs generated per task (fewer when the domain is small).
     ``salt``: varies the seed (0 is the documented default; the seed also
     depends on the task id). ``reference_call_seconds``: a reference call slower
-    than this in the probe discards the input. ``probe_seconds``: once the probe has
-    spent this long on the inputs (smallest first), the ones left are discarded: a
-    task whose reference is slow on large inputs (an O(n^3) count) is checked on the
-    inputs that fit, not made to run each candidate for seconds on every one.
+    than this in the probe discards the input. ``probe_seconds``: about the most one
+    candidate's check may take: once the reference's runs in the probe (smallest
+    input first) have taken half of it, the inputs left are discarded (the check runs
+    the reference and the candidate on each), so a task whose reference is slow on
+    large inputs (an O(n^3) count) is checked on the inputs that fit, not made to run
+    each candidate for seconds on every one.
     """
 
     examples: int = 100

@@ -13,7 +13,7 @@ import time as _bestofn_time
 import typing as _bestofn_typing
 
 if _bestofn_typing.TYPE_CHECKING:  # for mypy only: at run time these names would land in the prompt's namespace
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from types import FrameType
     from typing import Any
 
@@ -100,23 +100,40 @@ def _bestofn_short(value: Any, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _bestofn_answers(candidate: Callable[..., Any], calls: list[tuple[Any, ...]]) -> Iterator[tuple[bool, Any]]:
+    """The candidate on each of ``calls`` in order: ``(True, result)`` or ``(False, the
+    exception it raised)``; in one message when it is the sandbox's proxy (``map_calls``:
+    no round trip per call), else one call at a time on copies."""
+    batch = getattr(candidate, "map_calls", None)
+    if batch is not None:
+        yield from batch(calls)
+        return
+    for args in calls:
+        try:
+            yield True, candidate(*_bestofn_copy.deepcopy(args))
+        except Exception as exc:
+            yield False, exc
+
+
 def _bestofn_check_against_reference(candidate: Callable[..., Any]) -> None:
     """Fails on the first input where the candidate's answer differs from the reference's."""
     reference = _bestofn_reference()
-    agreed = 0
+    calls: list[tuple[Any, ...]] = []
+    expectations: list[Any] = []
     for args in _BESTOFN_INPUTS:
         try:
-            expected = reference(*_bestofn_copy.deepcopy(args))
+            expectations.append(reference(*_bestofn_copy.deepcopy(args)))
         except Exception:
             continue
-        try:
-            got = candidate(*_bestofn_copy.deepcopy(args))
-        except Exception as exc:
-            got_text = "raised " + type(exc).__name__ + ": " + _bestofn_short(str(exc), 40)
+        calls.append(args)
+    agreed = 0
+    for args, expected, (returned, got) in zip(calls, expectations, _bestofn_answers(candidate, calls)):
+        if not returned:
+            got_text = "raised " + type(got).__name__ + ": " + _bestofn_short(str(got), 40)
+        elif _bestofn_same(expected, got):
+            agreed += 1
+            continue
         else:
-            if _bestofn_same(expected, got):
-                agreed += 1
-                continue
             got_text = _bestofn_short(got, 60)
         call = _BESTOFN_ENTRY + "(" + ", ".join(_bestofn_short(a, 100) for a in args) + ")"
         call = call if len(call) <= 120 else call[:117] + "..."
@@ -174,15 +191,22 @@ def _bestofn_order_sensitive(reference: Callable[..., Any], args: tuple[Any, ...
 
 def _bestofn_probe(candidate: Callable[..., Any]) -> None:
     """Always fails, with what the reference made of each input in its message (the
-    reference run as the candidate too: it must agree with itself across processes)."""
+    reference run as the candidate too: it must agree with itself across processes).
+
+    The reference's own runs come first; once they have taken half of
+    ``_BESTOFN_BUDGET``, the inputs left are dropped: the check runs the reference and
+    the candidate on every usable input, for every candidate, so each check then takes
+    about the budget. Then the reference as the candidate, in one batch, on the inputs
+    that gave plain data."""
     reference = _bestofn_reference()
     raised = slow = unplain = unstable = usable = sensitive = examples = examples_sensitive = 0
     spent = 0.0
     _bestofn_signal.signal(_bestofn_signal.SIGALRM, _bestofn_alarm)
-    begun = _bestofn_time.perf_counter()
+    reference_seconds = 0.0
+    kept: list[tuple[int, tuple[Any, ...], Any, float, bool | None]] = []
     for index, args in enumerate(_BESTOFN_INPUTS):
         start = _bestofn_time.perf_counter()
-        if _BESTOFN_BUDGET and start - begun > _BESTOFN_BUDGET:
+        if _BESTOFN_BUDGET and reference_seconds > _BESTOFN_BUDGET / 2:
             slow += len(_BESTOFN_INPUTS) - index  # the probe's time is spent: the larger inputs left are dropped
             break
         try:
@@ -193,20 +217,25 @@ def _bestofn_probe(candidate: Callable[..., Any]) -> None:
         except Exception:
             raised += 1
             continue
+        finally:
+            seconds = _bestofn_time.perf_counter() - start
+            reference_seconds += seconds
         if not _bestofn_plain(expected):
             unplain += 1
             continue
-        try:
-            got = candidate(*_bestofn_copy.deepcopy(args))
-        except Exception:
-            unstable += 1
-            continue
-        if not _bestofn_same(expected, got):
+        kept.append((index, args, expected, seconds, _bestofn_order_sensitive(reference, args, expected,
+                                                                              _BESTOFN_PER_CALL)))
+    batch_start = _bestofn_time.perf_counter()
+    answers = list(_bestofn_answers(candidate, [args for _, args, _, _, _ in kept]))
+    # Each usable input's share of the batch: the calibrated limit covers the candidate's calls too.
+    share = (_bestofn_time.perf_counter() - batch_start) / len(kept) if kept else 0.0
+    for (index, args, expected, seconds, order), (returned, got) in zip(kept, answers):
+        if not returned or not _bestofn_same(expected, got):
             unstable += 1
             continue
         usable |= 1 << index
-        spent += _bestofn_time.perf_counter() - start
-        if _bestofn_order_sensitive(reference, args, expected, _BESTOFN_PER_CALL):
+        spent += seconds + share
+        if order:
             sensitive |= 1 << index
     for args in _BESTOFN_EXAMPLES:
         try:

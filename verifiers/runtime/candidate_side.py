@@ -195,24 +195,12 @@ def _serve_candidate(sock: socket.socket, code: Any, entry: str) -> NoReturn:
             except EOFError:
                 exit_(0)
             nonce = call["n"]
-            args = decode(call["a"])
-            kwargs = decode(call["k"])
-            try:
-                reply: dict[str, Any] = {"n": nonce, "r": encode(fn(*args, **kwargs), REPLY_DEPTH)}
-                changed = _changed_arguments(call["a"], args, call["k"], kwargs)
-                if changed:
-                    reply["w"] = changed
-                data = frame(reply, REPLY_MAX_MESSAGE)
-            except MemoryError:
-                data = frame({"n": nonce, "m": "MemoryError"})
-            except CodecError as exc:
-                data = frame({"n": nonce, "f": str(exc)[:TEXT_LIMIT]})
-            except Exception as exc:  # noqa: BLE001 - the test may expect it: ship it as data
-                data = frame({"n": nonce, "e": list(describe(exc))})
-            except BaseException as exc:  # noqa: BLE001 - SystemExit & co: cannot be swallowed by the test
-                name, text = describe(exc)
-                data = frame({"n": nonce, "f": f"{name}: {text}"})
-            sock.sendall(data)
+            if "b" in call:  # a batch (the test side's ``map_calls``): a reply per call, nothing written back
+                for sent in call["b"]:
+                    sock.sendall(_reply(fn, nonce, decode(sent), {}, None))
+                continue
+            sent_args, sent_kwargs = call["a"], call["k"]
+            sock.sendall(_reply(fn, nonce, decode(sent_args), decode(sent_kwargs), (sent_args, sent_kwargs)))
     except MemoryError:
         try:
             sock.sendall(frame({"m": "MemoryError"}))
@@ -221,6 +209,27 @@ def _serve_candidate(sock: socket.socket, code: Any, entry: str) -> NoReturn:
     except BaseException:  # noqa: BLE001
         exit_(0)
     exit_(0)
+
+
+def _reply(fn: Any, nonce: str, args: list[Any], kwargs: dict[str, Any], sent: tuple[Any, Any] | None) -> bytes:
+    """The framed answer to one call; ``sent`` (the arguments as they arrived) when the
+    arguments the call changed are to be sent back."""
+    try:
+        reply: dict[str, Any] = {"n": nonce, "r": encode(fn(*args, **kwargs), REPLY_DEPTH)}
+        if sent is not None:
+            changed = _changed_arguments(sent[0], args, sent[1], kwargs)
+            if changed:
+                reply["w"] = changed
+        return frame(reply, REPLY_MAX_MESSAGE)
+    except MemoryError:
+        return frame({"n": nonce, "m": "MemoryError"})
+    except CodecError as exc:
+        return frame({"n": nonce, "f": str(exc)[:TEXT_LIMIT]})
+    except Exception as exc:  # noqa: BLE001 - the test may expect it: ship it as data
+        return frame({"n": nonce, "e": list(describe(exc))})
+    except BaseException as exc:  # noqa: BLE001 - SystemExit & co: cannot be swallowed by the test
+        name, text = describe(exc)
+        return frame({"n": nonce, "f": f"{name}: {text}"})
 
 
 def _changed_arguments(sent_args: Any, args: list[Any], sent_kwargs: Any, kwargs: dict[str, Any]) -> list[Any]:

@@ -12,6 +12,7 @@ import signal
 import socket
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 from .codec import (
@@ -80,6 +81,8 @@ class _Proxy:
         self.broken = False
         """The channel ended under a call (the candidate's process died, or was killed at
         its wall): the failure says nothing about what the candidate answered."""
+        self._unread = 0
+        """Replies of the last batch (``map_calls``) not read yet."""
         self.returned_bytes = 0
         """The size of every reply so far, as sent: what the candidate has handed the tests."""
 
@@ -145,9 +148,62 @@ class _Proxy:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.fault:
             raise CandidateFault(self.fault)  # one fault ends the candidate: no more calls
+        self._in_step()
         nonce = os.urandom(16).hex()
+        self._send(lambda: {"a": encode(list(args)), "k": encode(dict(kwargs)), "n": nonce})
+        reply = self._answer(nonce)
+        self.calls += 1
+        self.returned_bytes += self._reader.last_size
+        if "r" in reply:
+            return self._result(reply, args, kwargs)
+        self._raise_reply(reply)
+
+    def map_calls(self, calls: list[tuple[Any, ...]]) -> Iterator[tuple[bool, Any]]:
+        """Every call of ``calls`` (positional arguments) sent in one message, answered
+        one reply each, in order: ``(True, result)``, or ``(False, exception)`` for a
+        builtin exception the candidate raised (a fault raises ``CandidateFault`` as a
+        call does). For generated checks: a call across the channel is a round trip
+        between two processes (about 0.15 ms), a hundred of them most of a property
+        check's time; here both sides work without waiting on each other.
+
+        Arguments are copies and stay so: what the candidate does to them is not
+        written back (the generated checks pass copies anyway). Each reply is awaited
+        at most the per-call limit from the moment the one before it was taken, so the
+        limit is never shorter than a call's own time. Leaving the loop early is fine
+        when the tests end there (the hang-up ends the candidate); a later call on this
+        proxy is the harness's error (the unread replies would come first).
+        """
+        if self.fault:
+            raise CandidateFault(self.fault)
+        self._in_step()
+        nonce = os.urandom(16).hex()
+        self._send(lambda: {"b": [encode(list(args)) for args in calls], "n": nonce})
+        self._unread = len(calls)
+        while self._unread:
+            reply = self._answer(nonce)
+            self._unread -= 1
+            self.calls += 1
+            self.returned_bytes += self._reader.last_size
+            if "w" in reply:
+                self._fail("bad reply from the candidate")  # a batch writes nothing back
+            if "r" in reply:
+                yield True, self._result(reply, (), {})
+                continue
+            body = reply.get("e")
+            if type(body) is list and len(body) == 2 and type(body[0]) is str and type(body[1]) is str \
+                    and body[0] in _BUILTIN_EXCEPTIONS:
+                yield False, _rebuild(_BUILTIN_EXCEPTIONS[body[0]], body[1][:TEXT_LIMIT])
+                continue
+            self._raise_reply(reply)
+
+    def _in_step(self) -> None:
+        if self._unread:
+            self.harness = "the tests called the candidate again before reading every reply of a batch"
+            raise CandidateFault(self.harness)
+
+    def _send(self, message: Callable[[], dict[str, Any]]) -> None:
         try:
-            data = frame({"a": encode(list(args)), "k": encode(dict(kwargs)), "n": nonce})
+            data = frame(message())
         except CodecError as exc:
             if self.returned_bytes >= CANDIDATE_SHARE_OF_ARGUMENTS:
                 # The tests handed back values the candidate made (several at once: each
@@ -165,24 +221,21 @@ class _Proxy:
         except OSError:
             self.broken = True
             self._fail("the candidate process ended before answering")
-        reply = self._answer(nonce)
-        self.calls += 1
-        self.returned_bytes += self._reader.last_size
-        if "r" in reply:
+
+    def _result(self, reply: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        try:
+            result = decode(reply["r"], REPLY_DEPTH)
+            changed = _write_back(args, kwargs, reply.get("w", []))
+        except CodecError as exc:
+            self._fail(f"the candidate returned an invalid value: {exc}")
+        if self._reader.last_size > REPLY_MAX_MESSAGE // 5:
+            # Floats written short (1e15) grow 4.5x in our own encoding: what the candidate
+            # returned must still fit once the tests pass it back (red team: an ERROR before).
             try:
-                result = decode(reply["r"], REPLY_DEPTH)
-                changed = _write_back(args, kwargs, reply.get("w", []))
-            except CodecError as exc:
-                self._fail(f"the candidate returned an invalid value: {exc}")
-            if self._reader.last_size > REPLY_MAX_MESSAGE // 5:
-                # Floats written short (1e15) grow 4.5x in our own encoding: what the candidate
-                # returned must still fit once the tests pass it back (red team: an ERROR before).
-                try:
-                    frame([encode(result), [encode(value) for value in changed]], REPLY_MAX_MESSAGE)
-                except CodecError:
-                    self._fail("the candidate returned a value too large for the channel once encoded")
-            return result
-        self._raise_reply(reply)
+                frame([encode(result), [encode(value) for value in changed]], REPLY_MAX_MESSAGE)
+            except CodecError:
+                self._fail("the candidate returned a value too large for the channel once encoded")
+        return result
 
 
 def _write_back(args: tuple[Any, ...], kwargs: dict[str, Any], changed: Any) -> list[Any]:
