@@ -14,8 +14,10 @@ nothing else, where a classic run exits with status 2: such a batch returns None
 the caller checks it classically, as it does after any exception inside mypy. The
 build is started afresh after an exception and every ``RESTART_EVERY`` batches. Both
 read imports the same way (``--follow-imports=skip``: what is not in typeshed is Any).
-The first ``CLASSIC_FIRST`` batches go to classic runs: making the build costs more
-than a short-lived checker would save.
+Without the machine's stub cache (``verifiers.mypy_warm_cache``), the first
+``CLASSIC_FIRST`` batches go to classic runs: making the build from source costs more
+than a short-lived checker would save. From that cache it costs about 20 ms, and the
+checker takes every batch from the first.
 """
 
 from __future__ import annotations

@@ -62,6 +62,7 @@ from tasks.errors import ConfigError
 from tasks.program import reference_program
 from tasks.types import Task
 from verifiers.mypy_incremental import IncrementalMypy
+from verifiers.mypy_warm_cache import seed_cache
 from verifiers.signature_screen import Screened, prompt_definition, screen, signature_of
 from verifiers.types import Candidate, Status, Verdict, truncate
 
@@ -253,7 +254,16 @@ class TypeCheckVerifier:
         self._cache_dir = self._root / "cache"
         self._batch_ids = itertools.count()
         self._reference_keys: dict[tuple[str, str], frozenset[str]] = {}
-        self._incremental = IncrementalMypy(self._flags(), self._root / "dmypy-status.json")
+        # The standard library's stubs from the machine's shared cache (``verifiers.mypy_warm_cache``):
+        # then the warm build loads in milliseconds and takes every batch from the first.
+        self._cache_flags: tuple[str, ...] = ()
+        if seed_cache([*self.config.flags, *_RUN_FLAGS], self._cache_dir):
+            self._cache_flags = ("--cache-fine-grained",)
+            self._incremental = IncrementalMypy(
+                [*self._flags(), "--cache-dir", str(self._cache_dir), "--use-fine-grained-cache"],
+                self._root / "dmypy-status.json", classic_first=0)
+        else:
+            self._incremental = IncrementalMypy(self._flags(), self._root / "dmypy-status.json")
 
     def close(self) -> None:
         """Removes the private module and cache directory."""
@@ -390,7 +400,7 @@ class TypeCheckVerifier:
             shutil.rmtree(batch_dir, ignore_errors=True)
 
     def _flags(self) -> list[str]:
-        return [*self.config.flags, *_RUN_FLAGS, "--config-file", str(self._config_file)]
+        return [*self.config.flags, *_RUN_FLAGS, *self._cache_flags, "--config-file", str(self._config_file)]
 
     def _run(self, paths: list[str], names: list[str]) -> list[_RunResult]:
         with _MYPY_LOCK:

@@ -342,3 +342,58 @@ def test_a_short_lived_checker_never_builds_the_warm_build(tmp_path: Path) -> No
     assert incremental._server is None
     out = incremental.check([str(module)])
     assert out is not None and "Incompatible types in assignment" in out
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_the_machines_stub_cache_starts_the_warm_build_and_changes_no_verdict(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From the shared cache of the standard library's stubs (``verifiers.mypy_warm_cache``)
+    the warm build checks every batch from the first, with a classic run's verdicts, and
+    nothing a check writes reaches the shared cache."""
+    from tasks.paths import cache_root
+
+    monkeypatch.setenv("BESTOFN_CACHE", str(tmp_path / "cache"))
+    sources = {
+        "good": PROMPT + GOOD_BODY,
+        "str": PROMPT + STR_BODY,
+        "regex": PROMPT + "    import re\n    return re.sub(',', ' ', text)\n",
+        "heap": PROMPT + "    import heapq\n    return heapq.nsmallest(2, text)\n",
+        "relative_import": PROMPT + "    from . import helper\n    return [helper]\n",
+        "numpy": PROMPT + "    import numpy\n    return list(numpy.zeros(3))\n",
+    }
+    batches = [["good", "str"], ["regex", "heap"], ["relative_import", "str", "good"], ["numpy", "good"]]
+    got: dict[str, list[dict[str, tuple[Status, str]]]] = {}
+    with TypeCheckVerifier() as seeded:
+        [shared] = list((cache_root() / "mypy").iterdir())
+        before = _tree(shared)
+        assert seeded._incremental._classic_left == 0
+        with TypeCheckVerifier() as classic:
+            classic._incremental.check = lambda paths: None  # type: ignore[method-assign]
+            for name, verifier in (("seeded", seeded), ("classic", classic)):
+                got[name] = [{v.candidate_id: (v.status, v.detail)
+                              for v in verifier.verify(TASK, [cand(sources[cid], cid) for cid in batch])}
+                             for batch in batches]
+            assert seeded._incremental._server is not None
+        assert _tree(shared) == before
+    assert got["seeded"] == got["classic"]
+    assert got["seeded"][0]["good"] == (Status.PASSED, "") and got["seeded"][0]["str"][0] is Status.FAILED
+    assert got["seeded"][1]["regex"][0] is Status.FAILED  # str is not List[int]
+    assert got["seeded"][1]["heap"][0] is Status.FAILED
+
+
+def test_without_the_stub_cache_the_checker_starts_cold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shared cache that cannot be made costs time, never a verdict."""
+    import mypy.api
+
+    monkeypatch.setenv("BESTOFN_CACHE", str(tmp_path / "cache"))
+    real_run = mypy.api.run
+    monkeypatch.setattr(mypy.api, "run", lambda args: ("", "boom", 2) if any("bestofn_warm" in a for a in args)
+                        else real_run(args))
+    with TypeCheckVerifier() as verifier:
+        assert verifier._incremental._classic_left > 0
+        assert one(verifier, PROMPT + GOOD_BODY).status is Status.PASSED
+        assert one(verifier, PROMPT + STR_BODY).status is Status.FAILED
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
