@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import re
 import threading
 from collections.abc import Sequence
@@ -69,17 +70,15 @@ from verifiers import strategies
 from verifiers.harness.source import calls_literal, harness_source
 from verifiers.input_generation import generate_inputs
 from verifiers.input_prefetch import InputPrefetcher
+from verifiers.runtime.codec import CodecError, decode
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.timeouts import CALIBRATION_WALL_SECONDS, CEILING_SECONDS, FACTOR, FLOOR_SECONDS
 from verifiers.types import Candidate, Status, Verdict, truncate
 
-VERSION = "6"  # 2: digit templates, balanced brackets, lower int bound, ties, typed sets; 3: time per input;
+VERSION = "7"  # 2: digit templates, balanced brackets, lower int bound, ties, typed sets; 3: time per input;
 # 4: the probe's time budget; 5: inputs as read back from the disk cache (a set's order); 6: the budget counts
-# the reference's own runs (half of it), the candidate's calls go in one batch
-_PROBE_RE = re.compile(
-    r"bestofn-probe raised=(\d+) slow=(\d+) unplain=(\d+) unstable=(\d+) seconds=([0-9.]+) usable=([0-9a-f]+)"
-    r" sensitive=([0-9a-f]+) examples=(\d+) examples_sensitive=(\d+)"
-)
+# the reference's own runs (half of it), the candidate's calls go in one batch; 7: the reference's
+# answers from the probe
 _COUNTER_RE = re.compile(r"bestofn-counterexample: (.*?)(?: at test line \d+: .*)?$", re.DOTALL)
 
 
@@ -146,6 +145,8 @@ class Probe:
     """Non-empty: the sandbox broke while probing (infrastructure)."""
     ties: int = 0
     """Inputs discarded as ties: see ``tie_like``."""
+    expected: tuple[Any, ...] | None = None
+    """The reference's answer on each usable input, when the probe could send them all back."""
 
     @property
     def discarded(self) -> int:
@@ -260,17 +261,21 @@ class PropertyVerifier:
         report = pool.run_source(probe_task, program, base)
         if report.status is Status.ERROR:
             return Probe((), error=report.detail or "the sandbox failed while probing the reference")
-        match = _PROBE_RE.search(report.detail)
-        if match is None:
+        found = _probe_report(report.returned) if report.status is Status.PASSED else None
+        if found is None:
             why = f"{report.status.value}: {report.detail}" if report.detail else report.status.value
             return Probe((), reason=truncate(f"the reference does not survive its own property check ({why})", 300))
-        raised, slow, unplain, unstable = (int(match.group(i)) for i in range(1, 5))
-        usable_seconds = float(match.group(5))
-        bits = int(match.group(6), 16)
-        sensitive = int(match.group(7), 16)
-        if not tie_like(int(match.group(8)), int(match.group(9))):
+        raised, slow, unplain, unstable = (found[name] for name in ("raised", "slow", "unplain", "unstable"))
+        usable_seconds = float(found["seconds"])
+        bits = int(found["usable"], 16)
+        sensitive = int(found["sensitive"], 16)
+        if not tie_like(found["examples"], found["examples_sensitive"]):
             sensitive = 0
-        usable = tuple(args for i, args in enumerate(plan.inputs) if bits >> i & 1 and not sensitive >> i & 1)
+        indexes = [i for i in range(len(plan.inputs)) if bits >> i & 1]
+        answers = _answers(found["expected"], len(indexes))
+        kept = [k for k, i in enumerate(indexes) if not sensitive >> i & 1]
+        usable = tuple(plan.inputs[indexes[k]] for k in kept)
+        expected = None if answers is None else tuple(answers[k] for k in kept)
         ties = bin(bits & sensitive).count("1")
         # Limit from the time the usable inputs took, as Calibrator does, and never less
         # than PER_INPUT_SECONDS per input: a correct answer slower than the reference
@@ -283,7 +288,7 @@ class PropertyVerifier:
         call = min(wall, max(CALL_FLOOR_SECONDS, FACTOR * usable_seconds))
         limits = SandboxLimits(wall_seconds=wall, rerun_timeouts=False, call_seconds=call)
         reason = "" if usable else "the reference accepts none of the generated inputs"
-        return Probe(usable, raised, slow, unplain, unstable, limits, reason, ties=ties)
+        return Probe(usable, raised, slow, unplain, unstable, limits, reason, ties=ties, expected=expected)
 
     # ------------------------------------------------------------------ verifying
 
@@ -299,7 +304,7 @@ class PropertyVerifier:
             return [Verdict(c.task_id, c.candidate_id, self.name, Status.PASSED, detail) for c in candidates]
         program = reference_program(task)
         assert program is not None and probe.limits is not None
-        check_task = dataclasses.replace(task, test=check_test_source(task, program, probe.usable))
+        check_task = dataclasses.replace(task, test=check_test_source(task, program, probe.usable, probe.expected))
         verdicts = self._ready().run(check_task, candidates, probe.limits)
         summary = f"{len(probe.usable)} generated inputs agree with the reference"
         if probe.discarded:
@@ -376,9 +381,11 @@ def _discards(probe: Probe) -> str:
 
 
 def _values(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]],
-            examples: Sequence[tuple[Any, ...]] = (), per_call: float = 0.0, budget: float = 0.0) -> dict[str, str]:
+            examples: Sequence[tuple[Any, ...]] = (), per_call: float = 0.0, budget: float = 0.0,
+            expected: Sequence[Any] | None = None) -> dict[str, str]:
     """The parameters of ``verifiers.harness.property_check`` for ``task``, as source."""
     return {
+        "_BESTOFN_EXPECTED": _expected_literal(expected),
         "_BESTOFN_REFERENCE": repr(reference),
         "_BESTOFN_ENTRY": repr(task.entry_point),
         "_BESTOFN_NONE_OK": repr(strategies.admits_none(task)),
@@ -389,9 +396,52 @@ def _values(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]],
     }
 
 
-def check_test_source(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]]) -> str:
-    """The generated ``check(candidate)``: candidate vs reference on every input, in order."""
-    return harness_source("property_check", _values(task, reference, inputs), "_bestofn_check_against_reference")
+def check_test_source(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]],
+                      expected: Sequence[Any] | None = None) -> str:
+    """The generated ``check(candidate)``: candidate vs reference on every input, in order
+    (against ``expected``, the reference's answers found by the probe, when given)."""
+    return harness_source("property_check", _values(task, reference, inputs, expected=expected),
+                          "_bestofn_check_against_reference")
+
+
+def _expected_literal(expected: Sequence[Any] | None) -> str:
+    """The reference's answers as source; ``None`` (the check runs the reference itself)
+    when one has no faithful literal (an int past the 4,300 digits ``repr`` writes)."""
+    if expected is None:
+        return "None"
+    try:
+        return "[\n" + "".join(f"    {value!r},\n" for value in expected) + "]"
+    except ValueError:
+        return "None"
+
+
+_PROBE_COUNTS = ("raised", "slow", "unplain", "unstable", "examples", "examples_sensitive")
+
+
+def _probe_report(text: str) -> dict[str, Any] | None:
+    """The probe's JSON, checked field by field; None if it is not one."""
+    try:
+        found = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if type(found) is not dict or any(type(found.get(name)) is not int for name in _PROBE_COUNTS) \
+            or type(found.get("seconds")) not in (int, float) \
+            or any(type(found.get(name)) is not str or not _HEX.fullmatch(found[name]) for name in ("usable", "sensitive")):
+        return None
+    return found
+
+
+_HEX = re.compile(r"[0-9a-f]{1,200}")
+
+
+def _answers(tree: Any, count: int) -> list[Any] | None:
+    """The reference's answers sent back by the probe, one per usable input, else None."""
+    if type(tree) is not list or len(tree) != count:
+        return None
+    try:
+        return [decode(item) for item in tree]
+    except (CodecError, RecursionError):
+        return None
 
 
 def probe_test_source(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]], per_call: float,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import os
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from tasks.errors import ConfigError
 from tasks.program import reference_program
 from tasks.types import Task
 from verifiers import input_generation, strategies
-from verifiers.properties import PropertyConfig, PropertyVerifier
+from verifiers.properties import PropertyConfig, PropertyVerifier, check_test_source
 from verifiers.sandbox import SandboxPool
 from verifiers.types import Candidate, Status
 
@@ -293,3 +294,32 @@ def test_inputs_are_drawn_ahead_in_a_process_of_their_own(tmp_path: Path, monkey
     running = verifier._prefetcher._process
     verifier.close()  # kills a drawing still under way
     assert running is not None and not running.is_alive()
+
+
+def test_the_check_holds_candidates_to_the_answers_the_probe_sent_back(verifier: PropertyVerifier) -> None:
+    """The probe sends back the reference's answer on each usable input, exact types kept,
+    so no candidate's check runs the reference again; the check holds it to those."""
+    mixed_prompt = '''from typing import Any
+
+
+def describe(x: int) -> Any:
+    """A value of a different type for each residue of x mod 4."""
+'''
+    reference = ("    r = x % 4\n    return [x, (x, 1.5), {x: {x}}, frozenset({-x})][r] if x < 10 ** 6 else None\n")
+    task = Task("T/describe", mixed_prompt, "describe",
+                "def check(candidate):\n    assert candidate(1) == (1, 1.5)\n    assert candidate(4) == 4\n", reference)
+    probe = verifier.probe(task)
+    assert probe.expected is not None and len(probe.expected) == len(probe.usable) > 10
+    namespace: dict[str, Any] = {}
+    exec(reference_program(task) or "", namespace)  # noqa: S102 - our own fixture
+    assert all(type(got) is type(namespace["describe"](*args)) and got == namespace["describe"](*args)
+               for args, got in zip(probe.usable, probe.expected))
+    # With other answers written in, the reference itself fails: the answers decide, not a rerun.
+    forged = tuple(None if type(v) is int else v for v in probe.expected)
+    source = check_test_source(task, reference_program(task) or "", probe.usable, forged)
+    namespace = {}
+    exec(compile(source, "<test>", "exec"), namespace)  # noqa: S102 - our own harness
+    with pytest.raises(AssertionError, match="counterexample"):
+        namespace["check"](lambda x: [x, (x, 1.5), {x: {x}}, frozenset({-x})][x % 4])
+    [verdict] = verifier.verify(task, [cand(task, reference_program(task) or "")])
+    assert verdict.status is Status.PASSED, verdict.detail
