@@ -20,8 +20,11 @@ plain-data channel. Per task, before any candidate:
    discarded too, and so are ties (``tie_like``: inputs where reordering a list
    changes the reference's answer, for a task none of whose examples depends on
    the order). Its wall time calibrates the limit, as ``Calibrator`` does
-   for the unit tests (``FACTOR`` times, within ``FLOOR``..``CEILING``).
-2. *Check*: candidates run on the usable inputs, smallest first (by the length
+   for the unit tests (``FACTOR`` times, within ``FLOOR``..``CEILING``). It sends
+   back the reference's answers on the usable inputs, and a probe that found any is
+   kept on disk (``verifiers.probes``) for later runs over the same task.
+2. *Check*: candidates run on the usable inputs (in one batch: ``map_calls``) and
+   are compared with those answers, smallest first (by the length
    of their repr), each call on a deep copy of the arguments. Results must match
    with exact types, recursively (floats with ``math.isclose(rel_tol=1e-6,
    abs_tol=1e-9)``); a candidate that raises a builtin exception where the
@@ -70,6 +73,7 @@ from verifiers import strategies
 from verifiers.harness.source import calls_literal, harness_source
 from verifiers.input_generation import generate_inputs
 from verifiers.input_prefetch import InputPrefetcher
+from verifiers.probes import Probe, probe_path, read_probe, write_probe
 from verifiers.runtime.codec import CodecError, decode
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.timeouts import CALIBRATION_WALL_SECONDS, CEILING_SECONDS, FACTOR, FLOOR_SECONDS
@@ -127,30 +131,6 @@ class PropertyPlan:
     @property
     def applicable(self) -> bool:
         return not self.reason
-
-
-@dataclass(frozen=True)
-class Probe:
-    """What the reference made of the inputs, in the sandbox."""
-
-    usable: tuple[tuple[Any, ...], ...]
-    raised: int = 0
-    slow: int = 0
-    unplain: int = 0
-    unstable: int = 0
-    limits: SandboxLimits | None = None
-    reason: str = ""
-    """Non-empty: not applicable (and why)."""
-    error: str = ""
-    """Non-empty: the sandbox broke while probing (infrastructure)."""
-    ties: int = 0
-    """Inputs discarded as ties: see ``tie_like``."""
-    expected: tuple[Any, ...] | None = None
-    """The reference's answer on each usable input, when the probe could send them all back."""
-
-    @property
-    def discarded(self) -> int:
-        return self.raised + self.slow + self.unplain + self.unstable + self.ties
 
 
 def make_plan(task: Task, config: PropertyConfig) -> PropertyPlan:
@@ -243,11 +223,20 @@ class PropertyVerifier:
             cached = self._probes.get(key)
         if cached is not None:
             return cached
-        result = self._run_probe(task, plan)
+        path = probe_path(key, plan.inputs, self._probe_settings())
+        result = read_probe(path, plan.inputs)
+        if result is None:
+            result = self._run_probe(task, plan)
+            write_probe(path, plan.inputs, result)
         if not result.error:
             with self._lock:
                 self._probes[key] = result
         return result
+
+    def _probe_settings(self) -> str:
+        """What besides the task and its inputs decides a probe (``verifiers.probes``)."""
+        return repr((self.config.reference_call_seconds, self.config.probe_seconds, PER_INPUT_SECONDS,
+                     CALL_FLOOR_SECONDS, FACTOR, FLOOR_SECONDS, CEILING_SECONDS, CALIBRATION_WALL_SECONDS))
 
     def _run_probe(self, task: Task, plan: PropertyPlan) -> Probe:
         program = reference_program(task)

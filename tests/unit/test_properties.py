@@ -323,3 +323,34 @@ def describe(x: int) -> Any:
         namespace["check"](lambda x: [x, (x, 1.5), {x: {x}}, frozenset({-x})][x % 4])
     [verdict] = verifier.verify(task, [cand(task, reference_program(task) or "")])
     assert verdict.status is Status.PASSED, verdict.detail
+
+
+def test_a_probe_is_kept_on_disk_and_read_back_by_a_later_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A later run over the same task and inputs reads the probe back (no sandbox job for
+    it) and gives the same verdicts; a damaged file is probed again, and other settings
+    never read another's probe."""
+    from verifiers import probes
+
+    monkeypatch.setenv("BESTOFN_CACHE", str(tmp_path))
+    candidates = [cand(CLAMP, reference_program(CLAMP) or ""), cand(CLAMP, CLAMP_WRONG, "w")]
+    with SandboxPool(workers=1) as pool:
+        with PropertyVerifier(pool=pool) as first:
+            verdicts = [(v.status, v.detail) for v in first.verify(CLAMP, candidates)]
+            probe = first.probe(CLAMP)
+        [kept] = list((tmp_path / "bestofn" / "probes").iterdir())
+
+        def no_probe(self: PropertyVerifier, task: Task, plan: object) -> None:
+            raise AssertionError("probed again")
+
+        with monkeypatch.context() as patched, PropertyVerifier(pool=pool) as later:
+            patched.setattr(PropertyVerifier, "_run_probe", no_probe)
+            assert [(v.status, v.detail) for v in later.verify(CLAMP, candidates)] == verdicts
+            assert later.probe(CLAMP) == probe
+        assert verdicts[0][0] is Status.PASSED and verdicts[1][0] is Status.FAILED
+        kept.write_text('{"usable": [0, 999]}')
+        with PropertyVerifier(pool=pool) as damaged:
+            assert damaged.probe(CLAMP) == probe
+        assert probes.read_probe(kept, first.plan(CLAMP).inputs) == probe  # written again, whole
+        with PropertyVerifier(pool=pool, config=PropertyConfig(probe_seconds=2.0)) as other:
+            other.probe(CLAMP)
+        assert len(list((tmp_path / "bestofn" / "probes").iterdir())) == 2
