@@ -15,7 +15,9 @@ and renamed into place, so a reader never sees half of one, and it is never writ
 again: a checker copies it (about 2.5 MB) and works on the copy, so nothing a
 candidate's check writes reaches another run. It is keyed by everything that decides
 its content (mypy's and Python's versions, the flags, the imports); a cache that
-cannot be made or copied leaves the checker to start cold, as before.
+cannot be made or copied leaves the checker to start cold, as before, and one that
+mypy fails on (a damaged file: a crash while it was written) is dropped by the
+checker that finds it, which goes on cold (``discard_cache``).
 """
 
 from __future__ import annotations
@@ -41,15 +43,19 @@ not here is read from source on first use, as any module was before."""
 READY = "ready"
 
 
+def _shared(flags: Sequence[str]) -> Path:
+    import mypy.version
+
+    key = hashlib.sha256(repr((VERSION, mypy.version.__version__, sys.version, tuple(flags), WARM_IMPORTS))
+                         .encode("utf-8")).hexdigest()[:32]
+    return cache_root() / "mypy" / key
+
+
 def seed_cache(flags: Sequence[str], target: Path) -> bool:
     """Copy the shared cache for ``flags`` into ``target`` (made first if this machine has
     none yet). False when it could not be had: ``target`` then starts empty."""
     try:
-        import mypy.version
-
-        key = hashlib.sha256(repr((VERSION, mypy.version.__version__, sys.version, tuple(flags), WARM_IMPORTS))
-                             .encode("utf-8")).hexdigest()[:32]
-        shared = cache_root() / "mypy" / key
+        shared = _shared(flags)
         if not (shared / READY).exists() and not _make(shared, flags):
             return False
         shutil.copytree(shared / "cache", target, dirs_exist_ok=True)
@@ -57,6 +63,18 @@ def seed_cache(flags: Sequence[str], target: Path) -> bool:
     except Exception:  # noqa: BLE001 - a missing cache costs time, never a verdict
         shutil.rmtree(target, ignore_errors=True)
         return False
+
+
+def discard_cache(flags: Sequence[str]) -> None:
+    """Drop the shared cache for ``flags`` (a checker found mypy failing on it): the next
+    checker makes it again. Renamed aside first, so no checker copies half of it."""
+    try:
+        shared = _shared(flags)
+        aside = shared.with_name(f".{shared.name}.{os.getpid()}.dropped")
+        os.rename(shared, aside)
+        shutil.rmtree(aside, ignore_errors=True)
+    except Exception:  # noqa: BLE001 - gone already, or never made
+        pass
 
 
 def _make(shared: Path, flags: Sequence[str]) -> bool:

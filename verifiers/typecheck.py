@@ -48,6 +48,7 @@ import hashlib
 import io
 import itertools
 import re
+import secrets
 import shutil
 import tempfile
 import threading
@@ -62,7 +63,7 @@ from tasks.errors import ConfigError
 from tasks.program import reference_program
 from tasks.types import Task
 from verifiers.mypy_incremental import IncrementalMypy
-from verifiers.mypy_warm_cache import seed_cache
+from verifiers.mypy_warm_cache import discard_cache, seed_cache
 from verifiers.signature_screen import Screened, prompt_definition, screen, signature_of
 from verifiers.types import Candidate, Status, Verdict, truncate
 
@@ -385,8 +386,11 @@ class TypeCheckVerifier:
         """
         batch = next(self._batch_ids)
         # Names of their own per batch: the incremental build sees new modules, never a
-        # module that moved to another file.
-        names = [f"{name}_{batch}" for name in module_names]
+        # module that moved to another file. And unguessable: a candidate that imports
+        # the module of another in its batch by name (``bestofn_cand_0001_0``) got that
+        # one's types (red team); now the name resolves to nothing it can know.
+        salt = secrets.token_hex(6)
+        names = [f"{name}_{batch}_{salt}" for name in module_names]
         batch_dir = self._root / f"batch{batch}"
         batch_dir.mkdir()
         try:
@@ -408,7 +412,20 @@ class TypeCheckVerifier:
         if stdout is not None:
             index = {Path(p).name: i for i, p in enumerate(paths)}
             return [_RunResult(errors=tuple(errors)) for errors in _parse(stdout, index, len(paths))]
-        return self._run_classic(paths, names)
+        results = self._run_classic(paths, names)
+        if self._cache_flags and any(result.failure for result in results):
+            # mypy itself failed, from the stub cache perhaps (a damaged file: red team): the
+            # machine's copy is dropped (the next checker makes it again), this checker goes
+            # on cold, and the batch is checked again.
+            self._start_cold()
+            results = self._run_classic(paths, names)
+        return results
+
+    def _start_cold(self) -> None:
+        discard_cache([*self.config.flags, *_RUN_FLAGS])
+        shutil.rmtree(self._cache_dir, ignore_errors=True)
+        self._cache_flags = ()
+        self._incremental = IncrementalMypy(self._flags(), self._root / "dmypy-status.json")
 
     def _run_classic(self, paths: list[str], names: list[str]) -> list[_RunResult]:
         """One ``mypy.api.run`` from the on-disk cache: what a batch the incremental build

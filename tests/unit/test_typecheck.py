@@ -397,3 +397,40 @@ def test_without_the_stub_cache_the_checker_starts_cold(tmp_path: Path, monkeypa
         assert one(verifier, PROMPT + GOOD_BODY).status is Status.PASSED
         assert one(verifier, PROMPT + STR_BODY).status is Status.FAILED
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+
+
+def test_a_damaged_stub_cache_is_dropped_and_costs_no_verdict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shard of the shared cache cut short (a crash while it was written) made mypy fail on
+    every candidate of every later run (red team): the checker that finds it drops it, goes
+    on cold, and the next checker makes it again."""
+    from tasks.paths import cache_root
+
+    monkeypatch.setenv("BESTOFN_CACHE", str(tmp_path / "cache"))
+    with TypeCheckVerifier():
+        pass
+    [shared] = list((cache_root() / "mypy").iterdir())
+    damaged = [p for p in shared.rglob("*") if p.is_file() and p.stat().st_size > 1000]
+    assert damaged
+    for path in damaged:
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with TypeCheckVerifier() as verifier:
+        assert one(verifier, PROMPT + GOOD_BODY).status is Status.PASSED
+        assert one(verifier, PROMPT + STR_BODY).status is Status.FAILED
+    assert not shared.exists()
+    with TypeCheckVerifier() as again:
+        assert again._incremental._classic_left == 0 and shared.exists()
+        assert one(again, PROMPT + STR_BODY).status is Status.FAILED
+
+
+def test_a_candidate_cannot_import_another_candidates_module() -> None:
+    """Candidates of a batch are modules of one build: one that imported another's module by
+    its name (the second module of a checker's first batch) got that one's types (red team).
+    The names are unguessable now."""
+    borrower = (PROMPT + "    try:\n        from bestofn_cand_0001_0 import helper\n"
+                "    except ImportError:\n        return [1]\n    return helper(text)\n")
+    lender = PROMPT + GOOD_BODY + "\n\ndef helper(s: str) -> str:\n    return s\n"
+    with TypeCheckVerifier() as verifier:
+        together = verifier.verify(TASK, [cand(borrower, "b"), cand(lender, "l")])
+        alone = verifier.verify(TASK, [cand(borrower, "b")])
+    assert together[0].status is Status.PASSED, together[0].detail
+    assert (alone[0].status, alone[0].detail) == (together[0].status, together[0].detail)
