@@ -25,8 +25,11 @@ as much as drawing a few tasks."""
 
 
 def _draw_all(tasks: Sequence[Task], draw: Callable[[Task], object]) -> None:
+    # Last task first: the check meets the tasks first to last and draws a task this
+    # process has not reached itself. Both starting at the first, they drew the same
+    # tasks twice (the first sight of HumanEval's 328 candidates: 41 s; 28 s so).
     os.nice(19)
-    for task in tasks:
+    for task in reversed(tasks):
         draw(task)
 
 

@@ -296,6 +296,22 @@ def test_inputs_are_drawn_ahead_in_a_process_of_their_own(tmp_path: Path, monkey
     assert running is not None and not running.is_alive()
 
 
+def test_the_drawing_ahead_starts_from_the_last_task() -> None:
+    """The check meets the tasks first to last and draws one the process has not reached
+    yet itself: from the same end, both drew the same tasks (the first sight of the 328
+    took 41 s; from opposite ends 28 s)."""
+    import threading
+
+    from verifiers import input_prefetch
+
+    drawn: list[int] = []
+    # In a thread of its own: on Linux its nice(19) lowers that thread alone, not the tests.
+    worker = threading.Thread(target=input_prefetch._draw_all, args=([1, 2, 3], drawn.append))
+    worker.start()
+    worker.join()
+    assert drawn == [3, 2, 1]
+
+
 def test_the_check_holds_candidates_to_the_answers_the_probe_sent_back(verifier: PropertyVerifier) -> None:
     """The probe sends back the reference's answer on each usable input, exact types kept,
     so no candidate's check runs the reference again; the check holds it to those."""
