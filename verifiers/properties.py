@@ -91,12 +91,13 @@ class PropertyConfig:
     """``examples``: inputs generated per task (fewer when the domain is small).
     ``salt``: varies the seed (0 is the documented default; the seed also
     depends on the task id). ``reference_call_seconds``: a reference call slower
-    than this in the probe discards the input. ``probe_seconds``: about the most one
-    candidate's check may take: once the reference's runs in the probe (smallest
-    input first) have taken half of it, the inputs left are discarded (the check runs
-    the reference and the candidate on each), so a task whose reference is slow on
-    large inputs (an O(n^3) count) is checked on the inputs that fit, not made to run
-    each candidate for seconds on every one.
+    than this in the probe discards the input. ``probe_seconds``: about the most the
+    probe may take: once the reference's runs in it (smallest input first, with its
+    runs on reordered lists) have taken half of it, the inputs left are discarded, so
+    a task whose reference is slow on large inputs (an O(n^3) count) is checked on the
+    inputs that fit, and each candidate's check (the candidate on every usable input,
+    against the reference's answers) takes about as long as the reference did on them,
+    not seconds.
     """
 
     examples: int = 100
