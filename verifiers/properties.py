@@ -236,7 +236,7 @@ class PropertyVerifier:
 
     def _probe_settings(self) -> str:
         """What besides the task and its inputs decides a probe (``verifiers.probes``)."""
-        return repr((self.config.reference_call_seconds, self.config.probe_seconds, PER_INPUT_SECONDS,
+        return repr((VERSION, self.config.reference_call_seconds, self.config.probe_seconds, PER_INPUT_SECONDS,
                      CALL_FLOOR_SECONDS, FACTOR, FLOOR_SECONDS, CEILING_SECONDS, CALIBRATION_WALL_SECONDS))
 
     def _run_probe(self, task: Task, plan: PropertyPlan) -> Probe:
