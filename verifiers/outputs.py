@@ -10,8 +10,9 @@ those examples. No reference solution is needed and none is used.
 
 How a candidate runs: a generated ``check(candidate)`` (trusted code of ours, in
 the test server; the candidate stays in its own sandbox behind the plain-data
-channel, as for any test) calls it on every input in order, each call on a deep
-copy of the arguments and under a per-call alarm, and *returns* what it saw as
+channel, as for any test) calls it on every input in order (in one batch: the
+channel's ``map_calls``, each reply held to the per-call limit), each call on a copy
+of the arguments, and *returns* what it saw as
 JSON text, which the sandbox hands back (``JobReport.returned``). Each output is
 one of four kinds (``Kind``): a value, an exception (any builtin exception the
 candidate raised; its name is kept for people, not compared), a timeout (the call
@@ -54,7 +55,7 @@ from verifiers.signatureless import example_arity, plan_from_examples
 from verifiers.stated_domain import Domain
 from verifiers.types import Candidate, Status
 
-VERSION = "2"  # 2: set members and dict keys as trees, not as text
+VERSION = "3"  # 2: set members and dict keys as trees, not as text; 3: the calls in one batch
 
 
 class Kind(StrEnum):
@@ -264,7 +265,9 @@ class OutputCollector:
         # Room for every call at a fair pace, and a few slow ones; a job past it is
         # killed and resumed after the input it was on (no re-run of the same job).
         wall = min(60.0, 3.0 + 2 * self.config.per_call_seconds + 0.02 * calls)
-        return SandboxLimits(wall_seconds=wall, rerun_timeouts=False)
+        # The calls go in one batch (``map_calls``): the channel holds each reply to the limit.
+        return SandboxLimits(wall_seconds=wall, rerun_timeouts=False,
+                             call_seconds=min(wall, self.config.per_call_seconds))
 
     def close(self) -> None:
         with self._lock:

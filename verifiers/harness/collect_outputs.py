@@ -99,7 +99,11 @@ def _bestofn_collect(candidate: Callable[..., Any]) -> str:
     previous = _bestofn_signal.signal(_bestofn_signal.SIGALRM, _bestofn_alarm)
     out: list[list[Any]] = []
     stop = ""
+    batch = getattr(candidate, "map_calls", None)
     try:
+        if batch is not None:
+            return _bestofn_json.dumps({"o": out, "stop": _bestofn_collect_batch(candidate, batch, out)},
+                                       separators=(",", ":"))
         for args in _BESTOFN_INPUTS:
             try:
                 entry = _bestofn_call(candidate, _bestofn_copy.deepcopy(args))
@@ -130,3 +134,39 @@ def _bestofn_collect(candidate: Callable[..., Any]) -> str:
             _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL,
                                       max(deadline - _bestofn_time.monotonic(), 0.001), interval)
     return _bestofn_json.dumps({"o": out, "stop": stop}, separators=(",", ":"))
+
+
+def _bestofn_collect_batch(candidate: Any, batch: Callable[..., Any], out: list[list[Any]]) -> str:
+    """Every call in one message (the sandbox's ``map_calls``: no round trip per call; its
+    per-call limit is the job's ``call_seconds``), the outputs appended to ``out``; returns
+    how it stopped, as ``_bestofn_collect`` does."""
+    answers = batch(list(_BESTOFN_INPUTS))
+    while True:
+        try:
+            returned, value = next(answers)
+        except StopIteration:
+            return ""
+        except BaseException as exc:
+            if type(exc).__name__ != "CandidateFault":
+                raise  # the job's deadline, say: not the candidate's output
+            if getattr(candidate, "timeout", False):
+                return "t"
+            text = str(exc)
+            if text.startswith("the candidate raised "):
+                out.append(["x", text[21:].split(":", 1)[0]])
+                return "e"
+            return "c"
+        if not returned:
+            out.append(["x", type(value).__name__])
+            continue
+        # Encoded under the call's alarm, as in a call: what a candidate returns is its own doing.
+        _BESTOFN_CALLING[0] = True
+        _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, _BESTOFN_PER_CALL)
+        try:
+            entry = _bestofn_entry(value)
+        except _BestofnSlow:
+            return "t"
+        finally:
+            _BESTOFN_CALLING[0] = False
+            _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, 0)
+        out.append(entry)
