@@ -204,8 +204,8 @@ def _bestofn_probe(candidate: Callable[..., Any]) -> str:
     The reference's own runs come first (with its runs on reordered lists); once they
     have taken half of ``_BESTOFN_BUDGET``, the inputs left are dropped: the check runs
     the candidate on every usable input, for every candidate, so each check takes
-    about half the budget, and the probe about the budget. Then the reference as the candidate, in one batch, on the inputs
-    that gave plain data."""
+    about half the budget, and the probe about the budget. Then the reference as the
+    candidate, in one batch, on the inputs that gave plain data."""
     reference = _bestofn_reference()
     raised = slow = unplain = unstable = usable = sensitive = examples = examples_sensitive = 0
     spent = 0.0
@@ -256,10 +256,10 @@ def _bestofn_probe(candidate: Callable[..., Any]) -> str:
         if order is not None:
             examples += 1
             examples_sensitive += int(order)
-    answers = [_bestofn_wire(value) for (index, _, value, _, _) in kept if usable >> index & 1]
-    found: dict[str, Any] = {"raised": raised, "slow": slow, "unplain": unplain, "unstable": unstable, "seconds": spent,
-             "usable": "%x" % usable, "sensitive": "%x" % sensitive, "examples": examples,
-             "examples_sensitive": examples_sensitive, "expected": answers}
+    wired = [_bestofn_wire(value) for (index, _, value, _, _) in kept if usable >> index & 1]
+    found: dict[str, Any] = {"raised": raised, "slow": slow, "unplain": unplain, "unstable": unstable,
+                             "seconds": spent, "usable": "%x" % usable, "sensitive": "%x" % sensitive,
+                             "examples": examples, "examples_sensitive": examples_sensitive, "expected": wired}
     text = _bestofn_json.dumps(found, separators=(",", ":"))
     if len(text) > _BESTOFN_EXPECTED_CHARS:  # too large to send back: the check runs the reference itself
         found["expected"] = None
