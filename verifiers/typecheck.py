@@ -258,7 +258,9 @@ class TypeCheckVerifier:
         # The standard library's stubs from the machine's shared cache (``verifiers.mypy_warm_cache``):
         # then the warm build loads in milliseconds and takes every batch from the first.
         self._cache_flags: tuple[str, ...] = ()
-        if seed_cache([*self.config.flags, *_RUN_FLAGS], self._cache_dir):
+        with _MYPY_LOCK:  # making the shared cache is an in-process mypy run
+            seeded = seed_cache([*self.config.flags, *_RUN_FLAGS], self._cache_dir)
+        if seeded:
             self._cache_flags = ("--cache-fine-grained",)
             self._incremental = IncrementalMypy(
                 [*self._flags(), "--cache-dir", str(self._cache_dir), "--use-fine-grained-cache"],
