@@ -14,6 +14,7 @@ when it ran, as every limit is.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -56,10 +57,15 @@ class Probe:
         return self.raised + self.slow + self.unplain + self.unstable + self.ties
 
 
+@functools.cache
+def _harness_digest() -> str:
+    """The harness that runs the probe, read once per process (not once per probe)."""
+    return hashlib.sha256(_HARNESS.read_bytes()).hexdigest()
+
+
 def probe_path(task_digest: str, inputs: Sequence[tuple[Any, ...]], settings: str) -> Path:
     """Where the probe of a task on these inputs, with these settings, is kept."""
-    harness = hashlib.sha256(_HARNESS.read_bytes()).hexdigest()
-    key = hashlib.sha256(repr((VERSION, harness, sys.version, task_digest, settings, repr(inputs)))
+    key = hashlib.sha256(repr((VERSION, _harness_digest(), sys.version, task_digest, settings, repr(inputs)))
                          .encode("utf-8", "surrogatepass")).hexdigest()
     return cache_root() / "probes" / f"{key[:40]}.json"
 
