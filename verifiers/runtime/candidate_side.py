@@ -54,8 +54,10 @@ from .confine import (
     new_ipc_namespace,
     no_new_privs,
     no_proc,
+    own_pid_namespace,
     seal_dev_dirs,
     seal_mounts,
+    this_machines_filter,
 )
 from .control import serve_jobs
 
@@ -83,7 +85,8 @@ def _devnull_stdio() -> None:
         os.close(null)
 
 
-def _candidate_child(libc: ctypes.CDLL, job: dict[str, Any], chan_fd: int, err_fd: int, body_fd: int) -> NoReturn:
+def _candidate_child(libc: ctypes.CDLL, job: dict[str, Any], chan_fd: int, err_fd: int, body_fd: int,
+                     syscall_filter: bytes | None) -> NoReturn:
     """PID 1 of its namespace: read its own text, confine, then load the candidate and
     answer calls. Never returns.
 
@@ -119,11 +122,10 @@ def _candidate_child(libc: ctypes.CDLL, job: dict[str, Any], chan_fd: int, err_f
             # CPU: SIGXCPU at the soft limit, SIGKILL a second later if it is ignored.
             resource.setrlimit(res, (value, value + 1 if res == resource.RLIMIT_CPU else value))
         new_ipc_namespace(libc)
-        no_proc(libc)
         # Wrapped before the filter: socket() asks the descriptor its type with getsockopt, which the filter refuses.
         sock = socket.socket(fileno=3)
         no_new_privs(libc)
-        deny_syscalls(libc)
+        deny_syscalls(libc, syscall_filter)
         drop_to(uid)  # clears every capability: cannot signal, trace or outlive-by-privilege
         os.chdir("/tmp")  # the server's scratch tmpfs (_Scratch): empty, and ours alone while we live
         os.close(4)
@@ -302,12 +304,20 @@ class _Zygote:
 
     def __init__(self, libc: ctypes.CDLL, ctl: socket.socket) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        # Opened before /proc is covered (``no_proc``): the zygote returns to this
+        # namespace after forking each candidate into a new one.
+        own_ns = own_pid_namespace()
         gc.freeze()  # the candidates' collector then leaves these objects alone: fewer copy-on-write faults
-        self.pid = os.fork()
+        try:
+            self.pid = os.fork()
+        except OSError:
+            os.close(own_ns)
+            raise
         if self.pid == 0:
             ours.close()
             ctl.close()
-            _zygote_loop(libc, theirs)
+            _zygote_loop(libc, theirs, own_ns)
+        os.close(own_ns)
         theirs.close()
         self._sock = ours
 
@@ -334,11 +344,17 @@ class _Zygote:
         return status, user_s + sys_s + (user_us + sys_us) / 1e6
 
 
-def _zygote_loop(libc: ctypes.CDLL, sock: socket.socket) -> NoReturn:
+def _zygote_loop(libc: ctypes.CDLL, sock: socket.socket, own_ns: int) -> NoReturn:
     """Fork each candidate as PID 1 of a new PID namespace, say its PID, reap it."""
     buffer = (ctypes.c_long * _LONGS)()
     status = ctypes.byref(buffer, 0)
     usage = ctypes.byref(buffer, 2 * 8)
+    # Made once here, not in every candidate: the filter's program (a candidate on a
+    # machine without one still fails its set-up, as before).
+    try:
+        syscall_filter: bytes | None = this_machines_filter()
+    except OSError:
+        syscall_filter = None
     while True:
         try:
             job, fds = recv_msg_fds(sock)
@@ -350,14 +366,14 @@ def _zygote_loop(libc: ctypes.CDLL, sock: socket.socket) -> NoReturn:
             send_msg(sock, {"fatal": "a job without three descriptors"})
             continue
         try:
-            pid = fork_in_new_pidns(libc)
+            pid = fork_in_new_pidns(libc, own_ns)
         except OSError as exc:
             for fd in fds:
                 os.close(fd)
             send_msg(sock, {"fatal": f"cannot fork the candidate: {exc}"})
             continue
         if pid == 0:
-            _candidate_child(libc, job, fds[0], fds[1], fds[2])
+            _candidate_child(libc, job, fds[0], fds[1], fds[2], syscall_filter)
         for fd in fds:
             os.close(fd)
         send_msg(sock, {"pid": pid})
@@ -457,6 +473,11 @@ def candidate_server(ctl: socket.socket) -> None:
         zygote = _Zygote(libc, ctl)
     except OSError as exc:
         send_msg(ctl, {"fatal": f"candidate server cannot start its zygote: {exc}"})
+        return
+    try:
+        no_proc(libc)
+    except OSError as exc:
+        send_msg(ctl, {"fatal": f"candidate server cannot cover /proc: {exc}"})
         return
     serve_jobs(ctl, "candidate", lambda job, fds: _run_candidate_job(libc, scratch, zygote, job, fds[0], fds[1]),
                fds_per_job=2)
