@@ -163,3 +163,20 @@ def test_deadline_and_eof() -> None:
         a.close()
         with pytest.raises(EOFError):
             recv_msg(b, time.monotonic() + 5)
+
+
+def test_equal_hash_members_too_costly_to_compare_are_refused_quickly() -> None:
+    """Under the count limit, 1,000 tuples of 2,000 floats with one hash took one
+    uninterruptible set() 8.5 s to build (red team): the comparisons they would cost
+    are bounded too. Plain sets of the same size, and small collisions, still cross."""
+    p = (1 << 61) - 1  # hash(1 + k * p) == hash(1) for every k
+    width, count = 2000, 200
+    flood = {"s": [{"t": [0.0] * (width - 1) + [1 + k * p]} for k in range(count)]}
+    start = time.perf_counter()
+    with pytest.raises(CodecError, match="too costly"):
+        decode(flood)
+    assert time.perf_counter() - start < 0.5
+    plain = {"s": [{"t": [0.0] * (width - 1) + [k]} for k in range(count)]}
+    assert len(decode(plain)) == count  # type: ignore[arg-type]
+    assert decode({"s": [-1, -2] + list(range(100))}) == {-1, -2, *range(100)}  # hash(-1) == hash(-2)
+    assert len(decode({"d": [[1 + k * p, k] for k in range(500)]})) == 500  # type: ignore[arg-type]

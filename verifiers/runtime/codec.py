@@ -131,17 +131,40 @@ SAME_HASH_LIMIT = 1000
 """Most set members or dict keys that may share one hash: past that, building the set
 is quadratic in C, where no alarm reaches (150,000 ints of one hash wedged the test
 server past its deadline: red team). Plain values collide this often only on purpose."""
+SAME_HASH_COMPARISONS = 2_000_000
+"""Most element comparisons the members sharing a hash may cost to build one set or dict.
+Each member is compared with every earlier one of its hash, and comparing two tuples
+visits their elements: 1,000 tuples of 2,000 floats, one hash, under the count limit,
+took one uninterruptible ``set()`` 8.5 s (red team)."""
+_SMALL = 32
+"""Up to this many members the comparisons are bounded by the message's size times 16."""
+
+
+def _weight(x: Any) -> int:
+    """About how many elements one equality test of ``x`` with an equal-hash value visits."""
+    t = type(x)
+    if t is tuple or t is frozenset:
+        return 1 + sum(_weight(v) for v in x)
+    if t is str or t is bytes:
+        return 1 + len(x) // 64
+    return 1
 
 
 def _refuse_hash_floods_of(items: list[Any]) -> None:
-    if len(items) <= SAME_HASH_LIMIT:
+    if len(items) <= _SMALL:
         return
-    counts: dict[int, int] = {}
+    buckets: dict[int, list[Any]] = {}
     for item in items:
-        h = hash(item)
-        counts[h] = counts.get(h, 0) + 1
-        if counts[h] > SAME_HASH_LIMIT:
+        bucket = buckets.setdefault(hash(item), [])
+        bucket.append(item)
+        if len(bucket) > SAME_HASH_LIMIT:
             raise CodecError("too many set members or dict keys with one hash")
+    cost = 0
+    for bucket in buckets.values():
+        if len(bucket) > 1:
+            cost += len(bucket) * (len(bucket) - 1) // 2 * max(_weight(item) for item in bucket)
+            if cost > SAME_HASH_COMPARISONS:
+                raise CodecError("set members or dict keys with one hash, too costly to compare")
 
 
 # --------------------------------------------------------------------------- framing
