@@ -55,7 +55,7 @@ from verifiers.signatureless import example_arity, plan_from_examples
 from verifiers.stated_domain import Domain
 from verifiers.types import Candidate, Status
 
-VERSION = "3"  # 2: set members and dict keys as trees, not as text; 3: the calls in one batch
+VERSION = "4"  # 2: set members and dict keys as trees, not as text; 3: the calls in one batch; 4: replies under the per-call alarm
 
 
 class Kind(StrEnum):

@@ -265,3 +265,24 @@ def test_nested_sets_are_encoded_in_time_linear_in_their_size(collector: OutputC
     assert time.monotonic() - started < 5.0
     assert all(o.kind is Kind.VALUE and set(o.value) == {"d"} for b in found for o in b.outputs), found
     assert group(found) == (Group(("nested", "reordered")),)
+
+
+def test_a_reply_slow_to_decode_is_that_inputs_timeout(collector: OutputCollector) -> None:
+    """The batch's replies were read and decoded outside any alarm: a candidate whose
+    answers took seconds each to decode held the slot for all of them, past every
+    per-call limit (red team: 26 s for 12 inputs, 1 s each). Now each reply is read
+    under the call's alarm, like the call itself."""
+    slow = ("import struct, sys\n"
+            "_cs = sys.modules['bestofn_runtime.candidate_side']\n"
+            "_BODY = ','.join(['{\"l\":[0]}'] * 700000)\n"
+            "def _slow(fn, nonce, args, kwargs, sent):\n"
+            "    b = ('{\"n\":\"%s\",\"r\":{\"l\":[%s]}}' % (nonce, _BODY)).encode()\n"
+            "    return struct.pack('>I', len(b)) + b\n"
+            "_cs._reply = _slow\n")
+    started = time.monotonic()
+    [found] = collector.behaviours(TASK, [Candidate(TASK.task_id, "slow", slow + PROMPT + BODIES["right"])])
+    seconds = time.monotonic() - started
+    assert not found.error
+    assert found.outputs[0].kind is Kind.TIMEOUT, found.outputs[0]
+    # 4 jobs (each resumes after a timeout) at 0.3 s a call: 3.4 s here, 13.3 s before.
+    assert seconds < 8.0, seconds

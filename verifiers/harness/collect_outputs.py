@@ -142,10 +142,17 @@ def _bestofn_collect_batch(candidate: Any, batch: Callable[..., Any], out: list[
     how it stopped, as ``_bestofn_collect`` does."""
     answers = batch(list(_BESTOFN_INPUTS))
     while True:
+        # Each reply is read and decoded under the call's alarm too: a reply slow to decode
+        # is the candidate's own doing, and outside any alarm it ran until our process
+        # gave the whole slot up (red team: 26 s for 12 inputs, a 1 s limit per call).
+        _BESTOFN_CALLING[0] = True
+        _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, _BESTOFN_PER_CALL)
         try:
             returned, value = next(answers)
         except StopIteration:
             return ""
+        except _BestofnSlow:
+            return "t"
         except BaseException as exc:
             if type(exc).__name__ != "CandidateFault":
                 raise  # the job's deadline, say: not the candidate's output
@@ -156,6 +163,9 @@ def _bestofn_collect_batch(candidate: Any, batch: Callable[..., Any], out: list[
                 out.append(["x", text[21:].split(":", 1)[0]])
                 return "e"
             return "c"
+        finally:
+            _BESTOFN_CALLING[0] = False
+            _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, 0)
         if not returned:
             out.append(["x", type(value).__name__])
             continue
