@@ -193,6 +193,9 @@ def _tier_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strong-plain-samples", type=int, default=EscalationConfig.plain_samples,
                         help="with --strong-greedy-first: of the first round's other samples, how many "
                              "see the task alone (at temperature); the rest see the cheap failures")
+    parser.add_argument("--strong-more-plain-samples", type=int, default=EscalationConfig.more_plain_samples,
+                        help="with --strong-greedy-first: how many more samples of the task alone, in one "
+                             "more request, once the plain ones failed too")
     parser.add_argument("--strong-max-tokens", type=int, default=1024,
                         help="generated tokens per strong sample")
     parser.add_argument("--price-cheap", default=_env("PRICE_CHEAP", "0.02,0.05"),
@@ -282,7 +285,8 @@ def _cluster_options(args: argparse.Namespace) -> ClusterOptions | None:
 def _escalation(args: argparse.Namespace) -> EscalationConfig:
     return EscalationConfig(samples=args.strong_samples, rounds=args.strong_rounds,
                             max_tokens=args.strong_max_tokens, greedy_first=args.strong_greedy_first,
-                            plain_samples=args.strong_plain_samples, second_reader=args.second_reader)
+                            plain_samples=args.strong_plain_samples,
+                            more_plain_samples=args.strong_more_plain_samples, second_reader=args.second_reader)
 
 
 def default_strong(model: str, strong: str | None) -> str | None:

@@ -260,7 +260,7 @@ class BudgetConfig:
 class EscalationConfig:
     """The strong tier's budget for a task no cheap sample solved."""
 
-    samples: int = 4
+    samples: int = 8
     """Samples per round. Round 0 (with ``greedy_first``): the greedy answer to the task
     alone, then ``plain_samples`` more of it at temperature, then drafts from the task
     and the cheap failures; each later round repairs the best failing draft. Samples
@@ -285,6 +285,12 @@ class EscalationConfig:
     failures solved 2 of 35 and 2 of 30 tasks the greedy answer had failed, and its
     ~800-token prompt made it the strong tier's dearest sample; a sample of the bare
     task reuses the greedy answer's prompt (plain samples solved 9 of 31)."""
+    more_plain_samples: int = 4
+    """With ``greedy_first``: after the plain samples failed too, this many more of the
+    bare task at temperature (one more request, the prompt still cached; sent only
+    then). On the full HumanEval run whose strong tier stopped at 1 + 3 samples
+    (full14), 25 escalated tasks were left without an answer passing every check while
+    the 1.5B's plain samples passed 5-6 times in 36 each (docs/ENGINES.md)."""
     second_reader: bool = True
     """A task without tests whose cheap pick would be called solved is called solved
     only if the strong model's greedy answer to the bare task agrees with the pick on
@@ -300,14 +306,21 @@ class EscalationConfig:
             raise ConfigError(f"escalation temperature must be in [0, 5], got {self.temperature}")
         if self.failures_shown < 0:
             raise ConfigError(f"failures_shown must be >= 0, got {self.failures_shown}")
-        if self.plain_samples < 0:
-            raise ConfigError(f"plain_samples must be >= 0, got {self.plain_samples}")
+        if self.plain_samples < 0 or self.more_plain_samples < 0:
+            raise ConfigError(f"plain samples must be >= 0, got {self.plain_samples}, {self.more_plain_samples}")
 
     @property
     def plain_after_greedy(self) -> int:
         """Round 0's samples of the bare task at temperature (``plain_samples``, at most the
         rest of the round); 0 without ``greedy_first``."""
         return min(self.plain_samples, self.samples - 1) if self.greedy_first else 0
+
+    @property
+    def more_plain_after_greedy(self) -> int:
+        """Round 0's second request of the bare task at temperature (``more_plain_samples``,
+        at most what the round has left); 0 without ``greedy_first``."""
+        left = self.samples - 1 - self.plain_after_greedy
+        return min(self.more_plain_samples, left) if self.greedy_first else 0
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,8 @@ because a round's samples share one request (below), which the client cannot cut
 sample by sample."""
 
 
-def template_id(prefill: bool = False, greedy_first: bool = False, plain_samples: int = 0) -> str:
+def template_id(prefill: bool = False, greedy_first: bool = False, plain_samples: int = 0,
+                more_plain_samples: int = 0) -> str:
     text = DRAFT_FAILURES + FAILURE + REPAIR_INSTRUCTION + "|one-request-per-round"
     if prefill:
         text += "|prefill:" + ANSWER_PREFILL + "|stops:" + "|".join((*PREFILL_STOPS, CODE_END))
@@ -53,6 +54,8 @@ def template_id(prefill: bool = False, greedy_first: bool = False, plain_samples
         text += "|greedy-plain-first"
     if greedy_first and plain_samples:
         text += f"|plain-samples:{plain_samples}"
+    if greedy_first and more_plain_samples:
+        text += f"|more-plain-samples:{more_plain_samples}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
@@ -151,7 +154,8 @@ def round_requests(task: Task, round_index: int, samples: Sequence[SampleRecord]
     the 0.5B had failed than two samples at temperature shown the 0.5B's failures
     (docs/ENGINES.md); the failures steer it toward the cheap tier's mistakes. The next
     ``escalation.plain_samples`` are the bare task again at temperature (the same prompt:
-    the server finds it cached), the rest of the round sees the failures. The loop
+    the server finds it cached), then ``escalation.more_plain_samples`` more of it, and
+    the rest of the round sees the failures. The loop
     sends these requests one after another, each only if those before it failed."""
     strong = [s for s in samples if s.tier == STRONG]
     if round_index == 0 or not informative_failures(strong, 1):
@@ -168,6 +172,10 @@ def round_requests(task: Task, round_index: int, samples: Sequence[SampleRecord]
             requests.append(_request(task, bare, sample, escalation, 0, request_id, prefill, skip=1,
                                      completions=escalation.plain_after_greedy))
         skip = 1 + escalation.plain_after_greedy
+        if escalation.more_plain_after_greedy:
+            requests.append(_request(task, bare, sample, escalation, 0, request_id, prefill, skip=skip,
+                                     completions=escalation.more_plain_after_greedy))
+        skip += escalation.more_plain_after_greedy
         if skip < escalation.samples:
             requests.append(_request(task, text, sample, escalation, 0, request_id, prefill, skip=skip))
         return requests

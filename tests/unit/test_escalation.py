@@ -174,7 +174,7 @@ def test_the_first_strong_sample_is_the_strong_models_greedy_answer_to_the_task_
     failed = SampleRecord(task.task_id, 0, "s0", "cheap", False, "failed", 9,
                           "def f1(x: int) -> int:\n    return x\n", "tests: AssertionError",
                           verifier="pipeline:tests")
-    escalation = EscalationConfig(samples=3, rounds=2, plain_samples=0)
+    escalation = EscalationConfig(samples=3, rounds=2, plain_samples=0, more_plain_samples=0)
     plain, informed = round_requests(task, 0, [failed], SampleConfig(), escalation, "T/1|x", prefill=True)
     assert (plain.request_id, plain.first_index, plain.completions, plain.temperature) == ("T/1|x0", 0, 1, 0.0)
     assert "Earlier attempts" not in plain.messages[0].content  # type: ignore[index]
@@ -205,7 +205,8 @@ def test_the_drafts_shown_the_failures_wait_until_the_greedy_strong_answer_has_f
     cheap = ReplayBackend(script({0: [False] * 2, 1: [False] * 2}))
     strong = ReplayBackend(strong_script({0: [True, True], 1: [False, True]}), model="strong")
     report = solve(tasks, out=tmp_path, backend=cheap, strong_backend=strong, verifier=MarkerVerifier(),
-                   sample=SampleConfig(n=2), escalation=EscalationConfig(samples=2, rounds=1, plain_samples=0))
+                   sample=SampleConfig(n=2), escalation=EscalationConfig(samples=2, rounds=1, plain_samples=0,
+                                                                more_plain_samples=0))
     by_id = {r.task_id: r for r in report.results}
     assert by_id["T/0"].solved and by_id["T/0"].candidate_id == "x0"
     assert by_id["T/1"].solved and by_id["T/1"].candidate_id == "x1"
@@ -231,7 +232,7 @@ def test_a_round_can_sample_the_bare_task_at_temperature_before_showing_the_fail
     failed = SampleRecord(task.task_id, 0, "s0", "cheap", False, "failed", 9,
                           "def f1(x: int) -> int:\n    return x\n", "tests: AssertionError",
                           verifier="pipeline:tests")
-    escalation = EscalationConfig(samples=4, plain_samples=2)
+    escalation = EscalationConfig(samples=4, plain_samples=2, more_plain_samples=0)
     greedy, plain, informed = round_requests(task, 0, [failed], SampleConfig(), escalation, "T/1|x")
     assert [(r.request_id, r.first_index, r.completions) for r in (greedy, plain, informed)] == [
         ("T/1|x0", 0, 1), ("T/1|x1", 1, 2), ("T/1|x3", 3, 1)]
@@ -247,6 +248,28 @@ def test_a_round_can_sample_the_bare_task_at_temperature_before_showing_the_fail
                                                   EscalationConfig(samples=2, plain_samples=3), "T/1|x")] == [1, 1]
     with pytest.raises(ConfigError):
         EscalationConfig(plain_samples=-1)
+    with pytest.raises(ConfigError):
+        EscalationConfig(more_plain_samples=-1)
+
+
+def test_the_default_round_draws_more_of_the_bare_task_once_the_plain_samples_failed() -> None:
+    """The default round: the greedy answer, 3 plain samples, then 4 more of the bare
+    task (each request sent only once those before it failed), none shown the failures."""
+    task = make_task(1)
+    failed = SampleRecord(task.task_id, 0, "s0", "cheap", False, "failed", 9,
+                          "def f1(x: int) -> int:\n    return x\n", "tests: AssertionError",
+                          verifier="pipeline:tests")
+    greedy, plain, more = round_requests(task, 0, [failed], SampleConfig(), EscalationConfig(), "T/1|x")
+    assert [(r.request_id, r.first_index, r.completions) for r in (greedy, plain, more)] == [
+        ("T/1|x0", 0, 1), ("T/1|x1", 1, 3), ("T/1|x4", 4, 4)]
+    assert greedy.messages == plain.messages == more.messages
+    assert "Earlier attempts" not in more.messages[0].content  # type: ignore[index]
+    assert more.temperature == EscalationConfig().temperature and len({plain.seed, more.seed}) == 2
+    # A round with room left after them still ends with the draft shown the failures.
+    *_, informed = round_requests(task, 0, [failed], SampleConfig(),
+                                  EscalationConfig(samples=10, plain_samples=3, more_plain_samples=4), "T/1|x")
+    assert informed.first_index == 8 and informed.completions == 2
+    assert "Earlier attempts" in informed.messages[0].content  # type: ignore[index]
 
 
 def test_each_request_of_a_strong_round_waits_for_the_ones_before_it_to_fail(tmp_path: Path) -> None:
