@@ -257,9 +257,21 @@ HOSTILE: list[tuple[Task, str, str]] = [
     (DOUBLE, "hash_flood_reply",
      "import json, os, struct, sys, time\n"
      "def double(x):\n"
-     "    nonce = sys._getframe(1).f_locals['call']['n']\n"
+     "    nonce = sys._getframe(1).f_locals['nonce']\n"
      "    p = (1 << 61) - 1\n"
      "    items = [{'i': format(k * p, 'x')} for k in range(1, 150001)]\n"
+     "    d = json.dumps({'n': nonce, 'r': {'s': items}}).encode()\n"
+     "    os.write(3, struct.pack('>I', len(d)) + d)\n"
+     "    time.sleep(100)\n"),
+    # -- under that count limit, 700 tuples of 2,000 floats with one hash: building the set compares
+    #    each with every earlier one, element by element, in one uninterruptible set() (red team:
+    #    8.5 s for 1,000); the codec now bounds those comparisons too
+    (DOUBLE, "costly_hash_reply",
+     "import json, os, struct, sys, time\n"
+     "def double(x):\n"
+     "    nonce = sys._getframe(1).f_locals['nonce']\n"
+     "    p = (1 << 61) - 1\n"
+     "    items = [{'t': [0.0] * 1999 + [{'i': format(1 + k * p, 'x')}]} for k in range(700)]\n"
      "    d = json.dumps({'n': nonce, 'r': {'s': items}}).encode()\n"
      "    os.write(3, struct.pack('>I', len(d)) + d)\n"
      "    time.sleep(100)\n"),
