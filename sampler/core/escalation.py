@@ -168,14 +168,12 @@ def round_requests(task: Task, round_index: int, samples: Sequence[SampleRecord]
         bare = draft_text(task, [])
         requests = [_request(task, bare, sample, escalation, 0, request_id, prefill,
                              completions=1, temperature=0.0)]
-        if escalation.plain_after_greedy:
-            requests.append(_request(task, bare, sample, escalation, 0, request_id, prefill, skip=1,
-                                     completions=escalation.plain_after_greedy))
-        skip = 1 + escalation.plain_after_greedy
-        if escalation.more_plain_after_greedy:
-            requests.append(_request(task, bare, sample, escalation, 0, request_id, prefill, skip=skip,
-                                     completions=escalation.more_plain_after_greedy))
-        skip += escalation.more_plain_after_greedy
+        skip = 1
+        for plain in (escalation.plain_after_greedy, escalation.more_plain_after_greedy):
+            if plain:
+                requests.append(_request(task, bare, sample, escalation, 0, request_id, prefill, skip=skip,
+                                         completions=plain))
+            skip += plain
         if skip < escalation.samples:
             requests.append(_request(task, text, sample, escalation, 0, request_id, prefill, skip=skip))
         return requests
