@@ -26,7 +26,16 @@ input). So each example call gives a few variants, one argument changed at a tim
 - where the task's words make letter case matter ("case-sensitive", "ignoring
   case"): a string with every second letter's case swapped, and a list of strings
   with two items that differ only in case;
-- a bool: its negation.
+- a bool: its negation;
+- inside a list, a tuple or a dict (two levels down): its first item (a dict's first
+  value) moved to each of that item's own edges above, which reaches what a task says
+  of the values it holds (a list of dicts whose first dict loses its key, a string
+  inside emptied);
+- where the task speaks of ``None`` ("a value of None still counts"), that value
+  made None, and where it speaks of values of another kind ("a value along the path
+  is not a dict", "non-string items"), a value of another kind: a container's keys or
+  items as one string (so ``key in value`` still holds), its length, a number as a
+  string or in a list, a string's length or its characters as a list.
 
 A variant the task rules out splits right answers that differ only where nothing
 is asked of them (one returns 0 for an empty list the task promised not to pass,
@@ -46,24 +55,72 @@ from typing import Any
 from verifiers.stated_domain import Domain
 
 MAX_EDGE_CALLS = 40
+MAX_INNER_CALLS = 20
+"""Variants made inside an argument or of another kind: counted apart, after the
+argument-level ones, so those never crowd them out."""
+MAX_DEPTH = 2
+
 
 def edge_calls(examples: Sequence[tuple[Any, ...]], domain: Domain = Domain(),
-               limit: int = MAX_EDGE_CALLS) -> list[tuple[Any, ...]]:
+               limit: int = MAX_EDGE_CALLS, inner_limit: int = MAX_INNER_CALLS) -> list[tuple[Any, ...]]:
     """Variants of ``examples`` with one argument moved to an edge ``domain`` admits,
-    in order, distinct from each other and from the examples, at most ``limit``."""
+    in order, distinct from each other and from the examples: at most ``limit`` made
+    of whole arguments, then at most ``inner_limit`` made inside one or of another kind."""
     seen = {repr(call) for call in examples}
     out: list[tuple[Any, ...]] = []
-    for call in examples:
-        for position, value in enumerate(call):
-            for variant in [*_variants(value), *_separated(value, domain), *_cased(value, domain)]:
-                new = call[:position] + (variant,) + call[position + 1:]
-                key = repr(new)
-                if key not in seen and domain.admits(variant):
-                    seen.add(key)
-                    out.append(new)
-                    if len(out) >= limit:
-                        return out
+    for inner, cap in ((False, limit), (True, inner_limit)):
+        made = 0
+        for call in examples:
+            for position, value in enumerate(call):
+                for variant in _argument_edges(value, domain, inner):
+                    new = call[:position] + (variant,) + call[position + 1:]
+                    key = repr(new)
+                    if made < cap and key not in seen and domain.admits(variant):
+                        seen.add(key)
+                        out.append(new)
+                        made += 1
     return out
+
+
+def _argument_edges(value: Any, domain: Domain, inner: bool) -> list[Any]:
+    if inner:
+        return [*_retyped(value, domain), *_inner(value, domain, 0)]
+    return [*_variants(value), *_separated(value, domain), *_cased(value, domain)]
+
+
+def _inner(value: Any, domain: Domain, depth: int) -> Iterator[Any]:
+    """``value`` with its first item (a dict's first value) moved to that item's edges,
+    to None or another kind where the task speaks of them, and, ``MAX_DEPTH`` levels
+    down, to the same inside that item."""
+    t = type(value)
+    if not value or t not in (list, tuple, dict):
+        return
+    key = next(iter(value)) if t is dict else 0
+    item = value[key]
+    deeper = _inner(item, domain, depth + 1) if depth + 1 < MAX_DEPTH else iter(())
+    for variant in [*_variants(item), *_retyped(item, domain), *deeper]:
+        if t is dict:
+            yield {**value, key: variant}
+        else:
+            yield t([variant, *value[1:]])
+
+
+def _retyped(value: Any, domain: Domain) -> Iterator[Any]:
+    """None, where the task speaks of it; values of another kind, where it speaks of those."""
+    if domain.none and value is not None:
+        yield None
+    if not domain.kinds:
+        return
+    t = type(value)
+    if t is dict or t in (list, tuple):
+        yield "".join(str(x) for x in value)  # keys or items as one string: ``k in value`` still holds
+        yield len(value)
+    elif t is str:
+        yield len(value)
+        yield list(value)
+    elif t in (int, float):
+        yield str(value)
+        yield [value]
 
 
 def _variants(value: Any) -> Iterator[Any]:

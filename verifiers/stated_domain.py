@@ -34,6 +34,11 @@ _CASED = re.compile(  # letter case matters; "lowercase letters" alone is a prom
     r"|(?<!\bthe )\b(ignor\w*|regardless of|irrespective of|keep\w*|preserv\w*|swaps?|swapping|reverses?|change)"
     r"\s+(the\s+|its\s+|their\s+)?case\b(?!\s+(where|when|that|if|in which|order|n\b))"
     rf"|\b{_CASE}\b[^.\n]*\b{_CASE}\b|\bupper and lower\b|\blower and upper\b", re.IGNORECASE)
+_NONE = re.compile(r"\bNone\b|\bnull\b")  # "None" as Python spells it: "if there are none" is not about the value
+_KIND_NAMES = r"(dict|dictionary|list|string|str|int|integer|number|tuple|set)"
+_KINDS = re.compile(  # a value may be of another kind than the examples show
+    rf"\bnot\s+(a|an)\s+{_KIND_NAMES}\b|\bnon-?{_KIND_NAMES}s?\b|\b(other|mixed|different)\s+(types?|kinds?)\b|\bof any (type|kind)\b",
+    re.IGNORECASE)
 _ONE_CASE = re.compile(  # a promise that the input is in one case: nothing to widen
     rf"\b(only|always|never|all|no)\s+(in\s+)?{_CASE}\b|\b(is|are)\s+(all\s+|always\s+|only\s+)?(in\s+)?{_CASE}\b"
     rf"|\b(a|an|the)\s+{_CASE}\s+(?!and\b|or\b)\w+|\b(string|word|text|letters?)\s+(of|in)\s+(only\s+)?{_CASE}\b",
@@ -59,6 +64,12 @@ class Domain:
     """The task's words make letter case matter ("case-sensitive", "ignoring case",
     "treating uppercase and lowercase letters as the same"): its strings may hold
     letters of either case, even where every example is in one."""
+    none: bool = False
+    """The task speaks of ``None`` ("a value of None still counts"): a value inside its
+    inputs may be None, though no example shows one."""
+    kinds: bool = False
+    """The task speaks of values of another kind ("a value met along the path is not a
+    dict", "non-string items", "mixed types"): a value may not be what the examples show."""
 
     @classmethod
     def stated(cls, text: str) -> Domain:
@@ -67,7 +78,8 @@ class Domain:
         return cls(empty=not _NON_EMPTY.search(text), zero=not positive,
                    negative=not (positive or _NON_NEGATIVE.search(text)), separators=named,
                    spaces=bool(_SPACES.search(text)), unique=bool(_UNIQUE.search(text)),
-                   cased=bool(_CASED.search(text)) and not _ONE_CASE.search(text))
+                   cased=bool(_CASED.search(text)) and not _ONE_CASE.search(text),
+                   none=bool(_NONE.search(text)), kinds=bool(_KINDS.search(text)))
 
     def admits(self, value: Any) -> bool:
         if type(value) in (int, float):

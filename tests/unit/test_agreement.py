@@ -201,18 +201,37 @@ def test_edge_calls_move_one_argument_to_an_edge_the_task_admits() -> None:
     assert ([3, 1], "Ab", 2000) in calls and ([3, 1], "Ab", -2024) in calls
     assert all(sum(a != b for a, b in zip(c, ([3, 1], "Ab", 2024))) == 1 for c in calls)
     assert len(calls) == len({repr(c) for c in calls}) and ([3, 1], "Ab", 2024) not in calls
-    assert len(edge_calls([([3, 1], "Ab", 2024)], limit=3)) == 3
+    assert len(edge_calls([([3, 1], "Ab", 2024)], limit=3, inner_limit=0)) == 3
+    assert len(edge_calls([([3, 1], "Ab", 2024)], limit=3, inner_limit=2)) == 5
     # What the task says of its domain holds: no empty input for "non-empty", no zero
     # or negative number for "positive" (inside containers too).
     stated = edge_calls([([3, 1], 7)], Domain.stated("Given a non-empty list of positive integers and k"))
     assert stated and all(c[0] and all(x > 0 for x in c[0]) and c[1] > 0 for c in stated)
     assert Domain.stated("a non-negative n") == Domain(negative=False)
     assert Domain.stated("any integer") == Domain()
-    assert edge_calls([({"a": 1, "b": 2},)])[-1] == ({"a": 1, "b": 1},)  # ties
+    assert edge_calls([({"a": 1, "b": 2},)], inner_limit=0)[-1] == ({"a": 1, "b": 1},)  # ties
     # Where the task's words make case matter: letters of both cases side by side.
     cased = Domain.stated("count the repeated letters, ignoring case")
     assert ("aAbBc",) in edge_calls([("aabbc",)], cased) and ("aAbBc",) not in edge_calls([("aabbc",)])
     assert (["FIG", "fig"],) in edge_calls([(["pear", "fig"],)], cased)
+
+
+def test_edge_calls_reach_inside_an_argument_and_other_kinds_where_the_task_speaks_of_them() -> None:
+    # A list of dicts: the first dict emptied, its value moved to the value's own edges.
+    plain = edge_calls([([{"c": "red"}, {"c": "blue"}], "c")])
+    assert ([{}, {"c": "blue"}], "c") in plain and ([{"c": ""}, {"c": "blue"}], "c") in plain
+    assert not any(None in c or None in c[0] or {"c": None} in c[0] for c in plain)
+    # "a value of None still counts": None inside the input, though no example shows one.
+    told = Domain.stated("count how many dicts hold each value under a key (a value of None still counts)")
+    assert told.none and not told.kinds and not Domain.stated("a count, or 0 if there are none").none
+    assert ([{"c": None}, {"c": "blue"}], "c") in edge_calls([([{"c": "red"}, {"c": "blue"}], "c")], told)
+    # "not a dict": a value of another kind where the examples nest dicts, two levels down.
+    path = Domain.stated("the default when a value met along the path is not a dict")
+    assert path.kinds and Domain.stated("a list of non-string items").kinds and not Domain.stated("a list").kinds
+    nested = edge_calls([({"a": {"b": {"c": 5}}}, "a.b.c")], path)
+    assert ({"a": "b"}, "a.b.c") in nested and ({"a": {"b": "c"}}, "a.b.c") in nested  # ``"b" in value`` holds
+    assert ({"a": {"b": 1}}, "a.b.c") in nested and ({"a": {"b": {"c": 5}}}, 5) in nested
+    assert len(nested) == len({repr(c) for c in nested})
 
 
 def test_outputs_are_collected_in_the_sandbox_and_grouped(collector: OutputCollector) -> None:
