@@ -15,8 +15,8 @@ input). So each example call gives a few variants, one argument changed at a tim
 - a string: empty, its first character, reversed, its case swapped, doubled, its
   first character repeated;
 - a list, a set or a variable tuple: empty, its first item alone, reversed, its
-  first item repeated at the end, and for strings or numbers, an empty string or a
-  zero appended;
+  first item repeated at the end, every item repeated (the list twice over), and for
+  strings or numbers, an empty string or a zero appended;
 - a dict: empty, its first item alone, its items in reverse order, every value the
   first value (ties), and those ties in reverse order (the first key against the
   smallest);
@@ -185,6 +185,7 @@ def _sequence_variants(items: list[Any]) -> Iterator[list[Any]]:
         yield items[:1]
         yield items[::-1]
         yield [*items, items[0]]
+        yield items + items  # every item repeated, apart: duplicates inside a run, a pair, a window
     pad = _padding(items)
     if pad is not None:
         yield [*items, pad]

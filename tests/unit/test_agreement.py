@@ -197,6 +197,7 @@ def test_a_task_without_a_def_gets_inputs_from_its_example_calls() -> None:
 def test_edge_calls_move_one_argument_to_an_edge_the_task_admits() -> None:
     calls = edge_calls([([3, 1], "Ab", 2024)])
     assert ([], "Ab", 2024) in calls and ([3, 1, 3], "Ab", 2024) in calls and ([3, 1, 0], "Ab", 2024) in calls
+    assert ([3, 1, 3, 1], "Ab", 2024) in calls  # every item repeated: a duplicate inside a run
     assert ([3, 1], "", 2024) in calls and ([3, 1], "aB", 2024) in calls
     assert ([3, 1], "Ab", 2000) in calls and ([3, 1], "Ab", -2024) in calls
     assert all(sum(a != b for a, b in zip(c, ([3, 1], "Ab", 2024))) == 1 for c in calls)

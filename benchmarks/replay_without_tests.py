@@ -1,0 +1,88 @@
+"""Replays a finished run on tasks without tests with this code's selection, no model called.
+
+A fresh run's picks rest on one draw of samples; comparing two rules over two fresh
+runs mixes the rules' difference with the draws' (llama.cpp's CPU sampling is not
+bit-exact, and one wrong call of 17 is 6 points). This replays the same draw: the
+run's ``samples.jsonl`` and ``written_tests.jsonl`` are copied to ``--out`` and
+``solve`` runs there with the run's settings, reading every sample back from disk and
+recomputing each task's inputs, groups, second reader and call with the code as it
+is now (``--previous-edges``: the edge inputs as they were before the ones made
+inside an argument, of another kind, and of a list twice over). Score the result with
+``score_without_tests.py``.
+
+A task whose stopping rule, under the replayed code, wants more samples than the run
+drew is answered from the run's own samples again (the scripts cycle); the count of
+such samples is printed, and a paired comparison is exact only when it is 0.
+
+    .venv/bin/python benchmarks/replay_without_tests.py runs/mbppf /tmp/mbppf_notests.jsonl --out /tmp/replay-f
+    .venv/bin/python benchmarks/score_without_tests.py /tmp/replay-f --tasks benchmarks/data/mbpp_style_f.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import shutil
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sampler.backends.replay import ReplayBackend  # noqa: E402
+from sampler.config import SampleConfig  # noqa: E402
+from sampler.core.api import solve  # noqa: E402
+from verifiers import edge_inputs, outputs  # noqa: E402
+
+
+def _scripts(samples: list[dict[str, object]]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Each tier's samples per task, in sample order, as fenced answers."""
+    tiers: dict[str, dict[str, list[tuple[int, str]]]] = {"cheap": {}, "strong": {}}
+    for s in samples:
+        tiers[str(s["tier"])].setdefault(str(s["task_id"]), []).append(
+            (int(str(s["sample_index"])), f"```python\n{s.get('solution') or ''}\n```"))
+    cheap, strong = ({task: [text for _, text in sorted(drawn)] for task, drawn in tier.items()}
+                     for tier in (tiers["cheap"], tiers["strong"]))
+    return cheap, strong
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run", type=Path, help="a finished solve run on tasks without tests")
+    parser.add_argument("tasks", type=Path, help="the task file that run solved")
+    parser.add_argument("--out", type=Path, required=True, help="a new directory for the replay")
+    parser.add_argument("--previous-edges", action="store_true",
+                        help="the edge inputs without those made inside an argument, of another kind, "
+                             "and of a list twice over")
+    args = parser.parse_args()
+    if args.out.exists():
+        parser.error(f"{args.out} exists: the replay needs a new directory")
+    settings = json.loads((args.run / "run.json").read_text(encoding="utf-8"))
+    lines = (args.run / "samples.jsonl").read_text(encoding="utf-8").splitlines()
+    samples = [json.loads(line) for line in lines]
+    args.out.mkdir(parents=True)
+    shutil.copy(args.run / "run.json", args.out / "run.json")
+    shutil.copy(args.run / "samples.jsonl", args.out / "samples.jsonl")
+    if (args.run / "written_tests.jsonl").exists():
+        shutil.copy(args.run / "written_tests.jsonl", args.out / "written_tests.jsonl")
+    if args.previous_edges:
+        outputs.edge_calls = functools.partial(edge_inputs.edge_calls, inner_limit=0)  # type: ignore[assignment]
+        current = edge_inputs._sequence_variants
+        edge_inputs._sequence_variants = lambda items: (  # type: ignore[assignment]
+            v for v in current(items) if not (items and v == items + items))
+    cheap, strong = _scripts(samples)
+    cheap_backend = ReplayBackend(cheap, model=str(settings["model"]))
+    strong_backend = ReplayBackend(strong, model=str(settings["strong"]))
+    for replay in (cheap_backend, strong_backend):  # as the run's llama.cpp engines: same prompts, same waves
+        replay.supports_prefill = True
+    report = solve(args.tasks, out=args.out, model=str(settings["model"]), backend=cheap_backend,
+                   strong=str(settings["strong"]), strong_backend=strong_backend,
+                   sample=SampleConfig(n=int(settings["n"]), seed=int(settings["seed"])))
+    extra = len(cheap_backend.requests_seen) + len(strong_backend.requests_seen)
+    print(f"replayed {len(report.results)} tasks from {len(samples)} samples; "
+          f"requests the run had not answered: {extra}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
