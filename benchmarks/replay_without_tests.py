@@ -66,15 +66,14 @@ def main() -> int:
     if (args.run / "written_tests.jsonl").exists():
         shutil.copy(args.run / "written_tests.jsonl", args.out / "written_tests.jsonl")
     if args.previous_edges:
-        outputs.edge_calls = functools.partial(edge_inputs.edge_calls, inner_limit=0)  # type: ignore[assignment]
+        setattr(outputs, "edge_calls", functools.partial(edge_inputs.edge_calls, inner_limit=0))
         current = edge_inputs._sequence_variants
-        edge_inputs._sequence_variants = lambda items: (  # type: ignore[assignment]
-            v for v in current(items) if not (items and v == items + items))
+        setattr(edge_inputs, "_sequence_variants", lambda items: (
+            v for v in current(items) if not (items and v == items + items)))
     cheap, strong = _scripts(samples)
-    cheap_backend = ReplayBackend(cheap, model=str(settings["model"]))
-    strong_backend = ReplayBackend(strong, model=str(settings["strong"]))
-    for replay in (cheap_backend, strong_backend):  # as the run's llama.cpp engines: same prompts, same waves
-        replay.supports_prefill = True
+    # As the run's llama.cpp engines, which prefill: the same prompts and waves.
+    cheap_backend = ReplayBackend(cheap, model=str(settings["model"]), supports_prefill=True)
+    strong_backend = ReplayBackend(strong, model=str(settings["strong"]), supports_prefill=True)
     report = solve(args.tasks, out=args.out, model=str(settings["model"]), backend=cheap_backend,
                    strong=str(settings["strong"]), strong_backend=strong_backend,
                    sample=SampleConfig(n=int(settings["n"]), seed=int(settings["seed"])))

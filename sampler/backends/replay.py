@@ -91,12 +91,17 @@ class ReplayBackend:
         default: str = "",
         tokens_per_second: float | None = None,
         slots: int = 64,
+        supports_prefill: bool = False,
     ) -> None:
         if tokens_per_second is not None and tokens_per_second <= 0:
             raise ConfigError(f"tokens_per_second must be > 0, got {tokens_per_second}")
         if slots < 1:
             raise ConfigError(f"slots must be >= 1, got {slots}")
         self.model = model
+        self.supports_prefill = supports_prefill
+        """Stands in for an engine that prefills answers (llama.cpp), so a replayed run
+        gets the same prompts and scheduling as the one recorded; the scripted texts
+        are whole answers either way."""
         self._script = {key: list(texts) for key, texts in script.items()}
         self._default = default
         self._tokens_per_second = tokens_per_second
