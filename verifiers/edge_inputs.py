@@ -72,7 +72,7 @@ def edge_calls(examples: Sequence[tuple[Any, ...]], domain: Domain = Domain(),
         made = 0
         for call in examples:
             for position, value in enumerate(call):
-                for variant in _argument_edges(value, domain, inner):
+                for variant in _argument_edges(value, domain, inner) if made < cap else ():
                     new = call[:position] + (variant,) + call[position + 1:]
                     key = repr(new)
                     if made < cap and key not in seen and domain.admits(variant):

@@ -37,8 +37,8 @@ _CASED = re.compile(  # letter case matters; "lowercase letters" alone is a prom
 _NONE = re.compile(r"\bNone\b|\bnull\b")  # "None" as Python spells it: "if there are none" is not about the value
 _KIND_NAMES = r"(dict|dictionary|list|string|str|int|integer|number|tuple|set)"
 _KINDS = re.compile(  # a value may be of another kind than the examples show
-    rf"\bnot\s+(a|an)\s+{_KIND_NAMES}\b|\bnon-?{_KIND_NAMES}s?\b|\b(other|mixed|different)\s+(types?|kinds?)\b|\bof any (type|kind)\b",
-    re.IGNORECASE)
+    rf"\bnot\s+(a|an)\s+{_KIND_NAMES}\b|\bnon-?{_KIND_NAMES}s?\b"
+    r"|\b(other|mixed|different)\s+(types?|kinds?)\b|\bof any (type|kind)\b", re.IGNORECASE)
 _ONE_CASE = re.compile(  # a promise that the input is in one case: nothing to widen
     rf"\b(only|always|never|all|no)\s+(in\s+)?{_CASE}\b|\b(is|are)\s+(all\s+|always\s+|only\s+)?(in\s+)?{_CASE}\b"
     rf"|\b(a|an|the)\s+{_CASE}\s+(?!and\b|or\b)\w+|\b(string|word|text|letters?)\s+(of|in)\s+(only\s+)?{_CASE}\b",
