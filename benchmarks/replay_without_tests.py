@@ -32,17 +32,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sampler.backends.replay import ReplayBackend  # noqa: E402
 from sampler.config import SampleConfig  # noqa: E402
 from sampler.core.api import solve  # noqa: E402
+from sampler.storage.records import CHEAP, STRONG  # noqa: E402
 from verifiers import edge_inputs, outputs  # noqa: E402
 
 
 def _scripts(samples: list[dict[str, object]]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Each tier's samples per task, in sample order, as fenced answers."""
-    tiers: dict[str, dict[str, list[tuple[int, str]]]] = {"cheap": {}, "strong": {}}
+    tiers: dict[str, dict[str, list[tuple[int, str]]]] = {CHEAP: {}, STRONG: {}}
     for s in samples:
         tiers[str(s["tier"])].setdefault(str(s["task_id"]), []).append(
             (int(str(s["sample_index"])), f"```python\n{s.get('solution') or ''}\n```"))
-    cheap, strong = ({task: [text for _, text in sorted(drawn)] for task, drawn in tier.items()}
-                     for tier in (tiers["cheap"], tiers["strong"]))
+    cheap, strong = ({task: [text for _, text in sorted(drawn)] for task, drawn in tiers[tier].items()}
+                     for tier in (CHEAP, STRONG))
     return cheap, strong
 
 

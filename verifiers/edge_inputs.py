@@ -70,22 +70,27 @@ def edge_calls(examples: Sequence[tuple[Any, ...]], domain: Domain = Domain(),
     out: list[tuple[Any, ...]] = []
     for inner, cap in ((False, limit), (True, inner_limit)):
         made = 0
-        for call in examples:
-            for position, value in enumerate(call):
-                for variant in _argument_edges(value, domain, inner) if made < cap else ():
-                    new = call[:position] + (variant,) + call[position + 1:]
-                    key = repr(new)
-                    if made < cap and key not in seen and domain.admits(variant):
-                        seen.add(key)
-                        out.append(new)
-                        made += 1
+        for new, variant in _moved_calls(examples, domain, inner):
+            if made >= cap:
+                break
+            key = repr(new)
+            if key not in seen and domain.admits(variant):
+                seen.add(key)
+                out.append(new)
+                made += 1
     return out
 
 
-def _argument_edges(value: Any, domain: Domain, inner: bool) -> list[Any]:
-    if inner:
-        return [*_retyped(value, domain), *_inner(value, domain, 0)]
-    return [*_variants(value), *_separated(value, domain), *_cased(value, domain)]
+def _moved_calls(examples: Sequence[tuple[Any, ...]], domain: Domain,
+                 inner: bool) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """Each example call with one argument replaced by one of its edges (made inside it,
+    or of another kind, when ``inner``), lazily, with the edge itself."""
+    for call in examples:
+        for position, value in enumerate(call):
+            edges = [*_retyped(value, domain), *_inner(value, domain, 0)] if inner else \
+                [*_variants(value), *_separated(value, domain), *_cased(value, domain)]
+            for variant in edges:
+                yield call[:position] + (variant,) + call[position + 1:], variant
 
 
 def _inner(value: Any, domain: Domain, depth: int) -> Iterator[Any]:
@@ -112,7 +117,7 @@ def _retyped(value: Any, domain: Domain) -> Iterator[Any]:
     if not domain.kinds:
         return
     t = type(value)
-    if t is dict or t in (list, tuple):
+    if t in (dict, list, tuple):
         yield "".join(str(x) for x in value)  # keys or items as one string: ``k in value`` still holds
         yield len(value)
     elif t is str:
