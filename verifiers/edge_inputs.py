@@ -59,6 +59,9 @@ MAX_INNER_CALLS = 20
 """Variants made inside an argument or of another kind: counted apart, after the
 argument-level ones, so those never crowd them out."""
 MAX_DEPTH = 2
+BUILT_PER_KEPT = 4
+"""Calls built per call a pass may keep, at most: the rest were duplicates of calls
+already made, and each costs the call's size to build and compare."""
 
 
 def edge_calls(examples: Sequence[tuple[Any, ...]], domain: Domain = Domain(),
@@ -69,28 +72,33 @@ def edge_calls(examples: Sequence[tuple[Any, ...]], domain: Domain = Domain(),
     seen = {repr(call) for call in examples}
     out: list[tuple[Any, ...]] = []
     for inner, cap in ((False, limit), (True, inner_limit)):
-        made = 0
-        for new, variant in _moved_calls(examples, domain, inner):
-            if made >= cap:
+        made = built = 0
+        for new in _moved_calls(examples, domain, inner):
+            if made >= cap or built >= BUILT_PER_KEPT * cap:
                 break
+            built += 1
             key = repr(new)
-            if key not in seen and domain.admits(variant):
+            if key not in seen:
                 seen.add(key)
                 out.append(new)
                 made += 1
     return out
 
 
-def _moved_calls(examples: Sequence[tuple[Any, ...]], domain: Domain,
-                 inner: bool) -> Iterator[tuple[tuple[Any, ...], Any]]:
+def _moved_calls(examples: Sequence[tuple[Any, ...]], domain: Domain, inner: bool) -> Iterator[tuple[Any, ...]]:
     """Each example call with one argument replaced by one of its edges (made inside it,
-    or of another kind, when ``inner``), lazily, with the edge itself."""
+    or of another kind, when ``inner``) that ``domain`` admits and that differs from the
+    argument, lazily. Both are checked before the call is built, so an edge refused
+    costs the argument's size, not the whole call's (a call of thousands of arguments
+    whose edges the task's words all rule out stays linear in its size)."""
     for call in examples:
         for position, value in enumerate(call):
+            own = repr(value)
             edges = [*_retyped(value, domain), *_inner(value, domain, 0)] if inner else \
                 [*_variants(value), *_separated(value, domain), *_cased(value, domain)]
             for variant in edges:
-                yield call[:position] + (variant,) + call[position + 1:], variant
+                if domain.admits(variant) and repr(variant) != own:
+                    yield call[:position] + (variant,) + call[position + 1:]
 
 
 def _inner(value: Any, domain: Domain, depth: int) -> Iterator[Any]:
@@ -118,7 +126,8 @@ def _retyped(value: Any, domain: Domain) -> Iterator[Any]:
         return
     t = type(value)
     if t in (dict, list, tuple):
-        yield "".join(str(x) for x in value)  # keys or items as one string: ``k in value`` still holds
+        if not _holds_a_set(value):  # a set's text follows the hash seed: inputs must not
+            yield "".join(str(x) for x in value)  # keys or items as one string: ``k in value`` still holds
         yield len(value)
     elif t is str:
         yield len(value)
@@ -126,6 +135,16 @@ def _retyped(value: Any, domain: Domain) -> Iterator[Any]:
     elif t in (int, float):
         yield str(value)
         yield [value]
+
+
+def _holds_a_set(value: Any) -> bool:
+    """Whether a set is anywhere in ``value``: its text lists members in hash order."""
+    t = type(value)
+    if t in (set, frozenset):
+        return True
+    if t is dict:
+        return any(_holds_a_set(k) or _holds_a_set(v) for k, v in value.items())
+    return t in (list, tuple) and any(_holds_a_set(x) for x in value)
 
 
 def _variants(value: Any) -> Iterator[Any]:

@@ -235,6 +235,20 @@ def test_edge_calls_reach_inside_an_argument_and_other_kinds_where_the_task_spea
     assert len(nested) == len({repr(c) for c in nested})
 
 
+def test_edge_calls_stay_linear_and_never_follow_the_hash_seed() -> None:
+    # 4,000 arguments whose edges "positive" all rules out: each refused edge costs its
+    # argument's size, not the call's (8 s here when each paid the whole call).
+    positive = Domain.stated("sum lists of positive integers")
+    start = time.perf_counter()
+    assert edge_calls([tuple([1] for _ in range(4000))], positive, limit=0) == []
+    assert time.perf_counter() - start < 2.0
+    # A set's text lists its members in hash order: no input is made of it.
+    kinds = Domain.stated("an item that is not a set is skipped")
+    made = edge_calls([([{"red", "green", "blue"}, {"x"}],)], kinds)
+    texts = [v for c in made for v in (c[0] if type(c[0]) is list else [c[0]]) if type(v) is str]
+    assert made and not any("{" in v for v in texts)
+
+
 def test_outputs_are_collected_in_the_sandbox_and_grouped(collector: OutputCollector) -> None:
     candidates = [Candidate(TASK.task_id, name, PROMPT + body) for name, body in BODIES.items()]
     found = {b.candidate_id: b for b in collector.behaviours(TASK, candidates)}
