@@ -6,7 +6,8 @@ bit-exact, and one wrong call of 17 is 6 points). This replays the same draw: th
 run's ``samples.jsonl`` and ``written_tests.jsonl`` are copied to ``--out`` and
 ``solve`` runs there with the run's settings, reading every sample back from disk and
 recomputing each task's inputs, groups, second reader and call with the code as it
-is now (``--previous-edges``: the edge inputs as they were before the ones made
+is now (``--careful FILE``: with the careful reader's answers drawn for the run by
+``careful_answers.py``; ``--previous-edges``: the edge inputs as they were before the ones made
 inside an argument, of another kind, and of a list twice over). Score the result with
 ``score_without_tests.py``.
 
@@ -30,7 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sampler.backends.replay import ReplayBackend  # noqa: E402
-from sampler.config import SampleConfig  # noqa: E402
+from sampler.config import EscalationConfig, SampleConfig  # noqa: E402
+from sampler.core.escalation import CAREFUL_READER_INDEX  # noqa: E402
 from sampler.core.api import solve  # noqa: E402
 from sampler.storage.records import CHEAP, STRONG  # noqa: E402
 from verifiers import edge_inputs, outputs  # noqa: E402
@@ -52,6 +54,10 @@ def main() -> int:
     parser.add_argument("run", type=Path, help="a finished solve run on tasks without tests")
     parser.add_argument("tasks", type=Path, help="the task file that run solved")
     parser.add_argument("--out", type=Path, required=True, help="a new directory for the replay")
+    parser.add_argument("--careful", type=Path,
+                        help="the careful reader's answers (benchmarks/careful_answers.py), replayed as "
+                             "strong sample 1; without it the careful reader is off, as in runs made "
+                             "before it")
     parser.add_argument("--previous-edges", action="store_true",
                         help="the edge inputs without those made inside an argument, of another kind, "
                              "and of a list twice over")
@@ -61,9 +67,20 @@ def main() -> int:
     settings = json.loads((args.run / "run.json").read_text(encoding="utf-8"))
     lines = (args.run / "samples.jsonl").read_text(encoding="utf-8").splitlines()
     samples = [json.loads(line) for line in lines]
+    if not args.careful:
+        # The careful reader off: a run made with it loses its careful answers (strong
+        # sample 1 of a task whose only strong samples are its two readers').
+        strong_indices: dict[str, set[int]] = {}
+        for s in samples:
+            if s["tier"] == STRONG:
+                strong_indices.setdefault(str(s["task_id"]), set()).add(int(str(s["sample_index"])))
+        readers = {task for task, indices in strong_indices.items() if indices == {0, CAREFUL_READER_INDEX}}
+        kept = [(line, s) for line, s in zip(lines, samples)
+                if not (s["tier"] == STRONG and s["task_id"] in readers and s["sample_index"] == CAREFUL_READER_INDEX)]
+        lines, samples = [line for line, _ in kept], [s for _, s in kept]
     args.out.mkdir(parents=True)
     shutil.copy(args.run / "run.json", args.out / "run.json")
-    shutil.copy(args.run / "samples.jsonl", args.out / "samples.jsonl")
+    (args.out / "samples.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     if (args.run / "written_tests.jsonl").exists():
         shutil.copy(args.run / "written_tests.jsonl", args.out / "written_tests.jsonl")
     if args.previous_edges:
@@ -72,15 +89,26 @@ def main() -> int:
         setattr(edge_inputs, "_sequence_variants", lambda items: (
             v for v in current(items) if not (items and v == items + items)))
     cheap, strong = _scripts(samples)
+    careful = 0
+    if args.careful:
+        for line in args.careful.read_text(encoding="utf-8").splitlines():
+            answer = json.loads(line)
+            drawn = strong.get(answer["task_id"], [])
+            if len(drawn) == 1:  # the greedy reader's answer alone: the careful one follows it
+                drawn.append(str(answer["completion"]))
+                careful += 1
     # As the run's llama.cpp engines, which prefill: the same prompts and waves.
     cheap_backend = ReplayBackend(cheap, model=str(settings["model"]), supports_prefill=True)
     strong_backend = ReplayBackend(strong, model=str(settings["strong"]), supports_prefill=True)
     report = solve(args.tasks, out=args.out, model=str(settings["model"]), backend=cheap_backend,
                    strong=str(settings["strong"]), strong_backend=strong_backend,
-                   sample=SampleConfig(n=int(settings["n"]), seed=int(settings["seed"])))
-    extra = len(cheap_backend.requests_seen) + len(strong_backend.requests_seen)
-    print(f"replayed {len(report.results)} tasks from {len(samples)} samples; "
-          f"requests the run had not answered: {extra}")
+                   sample=SampleConfig(n=int(settings["n"]), seed=int(settings["seed"])),
+                   escalation=EscalationConfig(careful_reader=args.careful is not None))
+    asked = [r for r in strong_backend.requests_seen if r.first_index == CAREFUL_READER_INDEX]
+    unanswered = [r for r in asked if len(strong.get(r.key, [])) < 2]
+    extra = len(cheap_backend.requests_seen) + len(strong_backend.requests_seen) - len(asked) + len(unanswered)
+    print(f"replayed {len(report.results)} tasks from {len(samples)} samples; careful answers given "
+          f"{careful}, asked for {len(asked)}; requests the run had not answered: {extra}")
     return 0
 
 

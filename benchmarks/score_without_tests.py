@@ -52,6 +52,7 @@ class Scored:
     oracle: bool
     samples: int
     second_reader: str = ""
+    careful_reader: str = ""
 
 
 def _passes(verifier: UnitTestVerifier, task: Task, codes: list[tuple[str, str]]) -> dict[str, bool]:
@@ -89,7 +90,7 @@ def score(run: Path, tasks: list[Path] | None = None) -> list[Scored]:
             rows.append(Scored(task_id, examples, bool(result["solved"]), passed.get("pick", False),
                                bool(drawn) and passed.get(str(drawn[0]["candidate_id"]), False),
                                any(passed.get(str(s["candidate_id"]), False) for s in drawn), len(drawn),
-                               str(result.get("second_reader", ""))))
+                               str(result.get("second_reader", "")), str(result.get("careful_reader", ""))))
     return rows
 
 
@@ -111,6 +112,11 @@ def report(label: str, rows: list[Scored]) -> None:
         vetoed = [r for r in read if r.second_reader == "disagrees"]
         print(f"  second reader asked on {len(read)}: agreed {len(read) - len(vetoed)}, disagreed {len(vetoed)} "
               f"(of the picks it turned to guesses, {sum(r.pick_right for r in vetoed)} were right)")
+    careful = [r for r in rows if r.careful_reader]
+    if careful:
+        vetoed = [r for r in careful if r.careful_reader == "disagrees"]
+        print(f"  careful reader asked on {len(careful)}: agreed {len(careful) - len(vetoed)}, disagreed "
+              f"{len(vetoed)} (of the picks it turned to guesses, {sum(r.pick_right for r in vetoed)} were right)")
 
 
 def main() -> int:

@@ -296,6 +296,11 @@ class EscalationConfig:
     only if the strong model's greedy answer to the bare task agrees with the pick on
     every input (``sampler.core.second_reader``): a misreading that every cheap
     sample shares is one agreement among them cannot see (docs/SOLVING.md)."""
+    careful_reader: bool = True
+    """With ``second_reader``: a pick the strong model's greedy answer agreed with is
+    called solved only if its answer agrees too when it is first asked to list every
+    requirement and edge case the task states (``sampler.core.second_reader``): one more
+    greedy request, only for tasks about to be called solved (docs/SOLVING.md)."""
 
     def __post_init__(self) -> None:
         if self.samples < 1 or self.rounds < 1:

@@ -9,6 +9,7 @@ distinct failure message.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 
@@ -37,6 +38,20 @@ REPAIR_INSTRUCTION = (
     "Keep its name and signature.\n\nSpecification:\n```python\n{prompt}```\n\n"
     "Draft:\n```python\n{code}```\nFailed check `{stage}`: {detail}"
 )
+
+CAREFUL_READER_INSTRUCTION = (
+    "Read this Python task closely. First list, one short line each, the requirements "
+    "and edge cases its description states, in its own words; add nothing it does not "
+    "say. Then write the complete function, satisfying every item on your list, in one "
+    "```python block. Keep its name and signature.\n\n```python\n{prompt}```"
+)
+"""The careful reader's prompt (``sampler.core.second_reader``)."""
+CAREFUL_READER_PREFILL = "Requirements and edge cases the task states:\n1."
+"""Where its answer starts on a backend that prefills: asked only in words, the 1.5B
+went straight to the code (4 of 5 tasks tried)."""
+CAREFUL_READER_INDEX = 1
+"""The careful reader's strong sample index: a task that asks readers never escalates,
+so strong samples 0 (the greedy reader) and 1 are its readers' and no round's."""
 
 
 CODE_END = "```"
@@ -140,6 +155,16 @@ def reader_request(task: Task, sample: SampleConfig, escalation: EscalationConfi
     without tests (``sampler.core.second_reader``): round 0's first request, alone."""
     return _request(task, draft_text(task, []), sample, escalation, 0, request_id, prefill,
                     completions=1, temperature=0.0)
+
+
+def careful_reader_request(task: Task, sample: SampleConfig, escalation: EscalationConfig,
+                           request_id: str, prefill: bool = False) -> GenerationRequest:
+    """The strong model's greedy answer once it has listed the requirements and edge cases
+    the task states (``sampler.core.second_reader``): strong sample ``CAREFUL_READER_INDEX``.
+    The answer starts with the list, outside any code block: no code stops apply."""
+    request = _request(task, CAREFUL_READER_INSTRUCTION.format(prompt=task.prompt), sample, escalation, 0,
+                       request_id, False, skip=CAREFUL_READER_INDEX, completions=1, temperature=0.0)
+    return dataclasses.replace(request, prefill=CAREFUL_READER_PREFILL) if prefill else request
 
 
 def round_requests(task: Task, round_index: int, samples: Sequence[SampleRecord],

@@ -42,14 +42,15 @@ from dataclasses import dataclass
 from sampler.backends.base import Backend, Generation, GenerationRequest, StreamingBackend, streaming
 from sampler.config import BudgetPolicy, SolveConfig
 from sampler.core.admission import Admission
-from sampler.core.escalation import reader_request, round_requests
+from sampler.core.escalation import CAREFUL_READER_INDEX, careful_reader_request, reader_request, round_requests
 from sampler.core.prompting import build_request, program_from_output
-from sampler.core.second_reader import pick_with_reader, reader_agrees, split_reader, vetoed_guess
+from sampler.core.second_reader import (pick_with_reader, reader_agrees, readings, split_reader, split_readers,
+                                        vetoed_guess)
 from sampler.core.selection import agreement_pick, agreement_wave, called_solved, choose, pool_behaviours
 from sampler.core.task_run import Pending, TaskRun, candidate_id, request_prefix
 from sampler.policy.budget import Action, Budget, TaskState
 from sampler.policy.length_cap import FINISH_LENGTH_CAP, LengthCap
-from sampler.storage.records import (CHEAP, READER_AGREES, READER_DISAGREES, STRONG, SampleRecord, TaskResult,
+from sampler.storage.records import (CHEAP, READER_DISAGREES, STRONG, SampleRecord, TaskResult,
                                      Tier, passed_tests_only)
 from sampler.storage.store import RunStore
 from sampler.terminal.progress import NullProgress, Progress
@@ -168,6 +169,10 @@ class BestOfN(Admission):
         self._tighten()
         run.strong_rounds = len({s.sample_index // self._round_size() for s in known.values()
                                  if s.tier == STRONG})
+        if self._by_agreement(run):
+            _, readers = split_readers(list(known.values()))
+            if readers:  # its strong samples are readers' answers, not an escalation's
+                run.reading, run.strong_rounds = len(readers), 0
         self._runs[task.task_id] = run
         self._observe(run)
         self._advance(run)
@@ -398,16 +403,27 @@ class BestOfN(Admission):
 
     def _ask_reader(self, run: TaskRun) -> bool:
         """Ask the strong tier for its own answer to a task without tests whose cheap
-        pick would be called solved (``sampler.core.second_reader``); False when no
-        reader is wanted (then the task is done). It waits its turn like an escalation."""
+        pick would be called solved, then, if that agrees with the pick, for its careful
+        answer (``sampler.core.second_reader``); False when no reader is wanted (then the
+        task is done). A reader waits its turn like an escalation."""
         escalation = self.config.escalation
         if self.strong is None or self.strong is self.cheap or escalation is None \
-                or not escalation.second_reader or run.reading or run.strong_rounds or run.tier_samples(STRONG):
+                or not escalation.second_reader:
             return False
-        chosen, agreed, _ = self._pick(run, list(run.samples.values()))
+        chosen, agreed, readers = self._pick(run, list(run.samples.values()))
         if chosen is None or not called_solved(run.task, agreed):
             return False
-        run.reading = True
+        if not readers:
+            if run.reading or run.strong_rounds or run.tier_samples(STRONG):
+                return False
+            run.reading = 1
+        else:
+            assert self.outputs is not None  # readers are asked only for tasks picked by agreement
+            if not escalation.careful_reader or run.reading >= 2 or CAREFUL_READER_INDEX in readers \
+                    or 0 not in readers \
+                    or not reader_agrees(run.task, chosen, readers[0], run.behaviours, self.outputs):
+                return False
+            run.reading = 2
         if not self._defer_escalation(run):
             self._escalate(run)
         return True
@@ -415,9 +431,11 @@ class BestOfN(Admission):
     def _escalate(self, run: TaskRun) -> None:
         assert self.strong is not None and self.config.escalation is not None
         if run.reading:
-            self._submit(run, self.strong, [reader_request(run.task, self.config.sample, self.config.escalation,
-                                                           request_prefix(run.task.task_id, STRONG),
-                                                           prefill=self.config.strong_prefill)], STRONG)
+            prefix = request_prefix(run.task.task_id, STRONG)
+            ask = reader_request if run.reading == 1 else careful_reader_request
+            request = ask(run.task, self.config.sample, self.config.escalation, prefix,
+                          prefill=self.config.strong_prefill)
+            self._submit(run, self.strong, [request], STRONG)
             return
         requests = round_requests(run.task, run.strong_rounds, list(run.samples.values()),
                                   self.config.sample, self.config.escalation,
@@ -437,9 +455,9 @@ class BestOfN(Admission):
         self._submit(run, self.strong, requests, STRONG)
 
     def _pick(self, run: TaskRun, samples: list[SampleRecord]
-              ) -> tuple[SampleRecord | None, agreement.Pick | None, SampleRecord | None]:
+              ) -> tuple[SampleRecord | None, agreement.Pick | None, dict[int, SampleRecord]]:
         if self.outputs is None or not self._by_agreement(run):
-            return choose(samples), None, None
+            return choose(samples), None, {}
         return pick_with_reader(run.task, samples, run.behaviours, self.outputs)
 
     def _more_cheap(self, run: TaskRun) -> bool:
@@ -449,22 +467,26 @@ class BestOfN(Admission):
     def _finish(self, run: TaskRun) -> None:
         del self._runs[run.task.task_id]
         samples = sorted(run.samples.values(), key=lambda s: (s.tier != CHEAP, s.sample_index))
-        chosen, agreed, reader = self._pick(run, samples)
+        chosen, agreed, readers = self._pick(run, samples)
         if (chosen is None and any(s.status is Status.ERROR for s in samples)) \
-                or (reader is not None and reader.status is Status.ERROR):
+                or any(reader.status is Status.ERROR for reader in readers.values()):
             self._incomplete.append(run.task.task_id)
             self.progress.advance(1, 0)
             return
-        guess, read = None, ""
+        guess, read, careful = None, "", ""
         if chosen is not None and not called_solved(run.task, agreed):
             guess, chosen = chosen.solution, None
-        elif chosen is not None and reader is not None:
-            assert self.outputs is not None  # a reader is asked only for tasks picked by agreement
-            agrees = reader_agrees(run.task, chosen, reader, run.behaviours, self.outputs)
-            read = READER_AGREES if agrees else READER_DISAGREES
-            if not agrees:
-                guess, chosen = vetoed_guess(chosen, reader).solution, None
-        result = run.result(chosen, agreed, guess=guess, second_reader=read, cheap_model=self.cheap.model,
+        elif chosen is not None and readers:
+            assert self.outputs is not None  # readers are asked only for tasks picked by agreement
+            read, careful = readings(run.task, chosen, readers, run.behaviours, self.outputs)
+            if read == READER_DISAGREES:
+                guess, chosen = vetoed_guess(chosen, readers[0]).solution, None
+            elif careful == READER_DISAGREES:
+                # The greedy reader backs the pick, the careful one does not: too close
+                # to call, and the pick stays the guess.
+                guess, chosen = chosen.solution, None
+        result = run.result(chosen, agreed, guess=guess, second_reader=read, careful_reader=careful,
+                            cheap_model=self.cheap.model,
                             cheap_price=self.config.cheap_price, strong_price=self.config.strong_price)
         self.store.record_result(result)
         self._results.append(result)

@@ -21,16 +21,25 @@ tests, 104 picks would have been called with 15 wrong; the reader vetoed 31 (11 
 calls with 3 wrong (82.4%): its price is recall, and a misreading both models share,
 or one the inputs never reach, still passes.
 
+A careful reader follows a greedy reader that agreed (``EscalationConfig.careful_reader``):
+the same model, greedy again, but first asked to list the requirements and edge cases
+the task's words state, then to write the function (strong sample 1). Where the
+greedy answer shares the cheap samples' reading of the one example, a reading made
+after spelling out "repeated values count once" or "may be negative" can differ. The
+pick is called solved only if it agrees too; if not, the pick stays the guess (the
+cheap group and the greedy reader back it).
+
 A task no cheap candidate fits escalates as before; its strong answers are then the
 pool itself, and no reader is asked (the pick is already the strong model's).
 """
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 
+from sampler.core.escalation import CAREFUL_READER_INDEX
 from sampler.core.selection import agreement_pick, choose, pick_pool, pool_behaviours
-from sampler.storage.records import CHEAP, STRONG, SampleRecord
+from sampler.storage.records import CHEAP, READER_AGREES, READER_DISAGREES, STRONG, SampleRecord
 from tasks.types import Task
 from verifiers import agreement
 from verifiers.outputs import Behaviour, Collector
@@ -41,11 +50,21 @@ def split_reader(samples: Sequence[SampleRecord]) -> tuple[list[SampleRecord], S
     """The samples a task's pick is made among, and its second reader's answer if drawn.
     With a cheap sample in the pick's pool, the pick is among the cheap samples and a
     strong sample 0 is the reader; else every sample is in the pool (an escalation)."""
+    pool, readers = split_readers(samples)
+    return pool, readers.get(0)
+
+
+def split_readers(samples: Sequence[SampleRecord]) -> tuple[list[SampleRecord], dict[int, SampleRecord]]:
+    """``split_reader`` with every reader drawn, by strong sample index: 0 the greedy
+    reader, ``CAREFUL_READER_INDEX`` the careful one. Strong samples past that index are
+    an escalation's (a task whose cheap pool holds only disputed answers), whose sample
+    1 is no careful reading."""
     cheap = [s for s in samples if s.tier == CHEAP]
     if not pick_pool(cheap):
-        return list(samples), None
-    reader = next((s for s in samples if s.tier == STRONG and s.sample_index == 0), None)
-    return cheap, reader
+        return list(samples), {}
+    strong = {s.sample_index: s for s in samples if s.tier == STRONG}
+    wanted = (0, CAREFUL_READER_INDEX) if max(strong, default=0) <= CAREFUL_READER_INDEX else (0,)
+    return cheap, {index: strong[index] for index in wanted if index in strong}
 
 
 def reader_agrees(task: Task, pick: SampleRecord, reader: SampleRecord,
@@ -63,18 +82,29 @@ def reader_agrees(task: Task, pick: SampleRecord, reader: SampleRecord,
 
 
 def pick_with_reader(task: Task, samples: list[SampleRecord], known: MutableMapping[str, Behaviour],
-                     collector: Collector) -> tuple[SampleRecord | None, agreement.Pick | None, SampleRecord | None]:
+                     collector: Collector
+                     ) -> tuple[SampleRecord | None, agreement.Pick | None, dict[int, SampleRecord]]:
     """A task without tests: its pick, the pick by agreement (when it was one) and its
-    second reader's answer (when drawn); the pick among the samples ``split_reader``
-    leaves in the pool."""
-    pool, reader = split_reader(samples)
+    readers' answers drawn so far (``split_readers``); the pick among the samples
+    ``split_readers`` leaves in the pool."""
+    pool, readers = split_readers(samples)
     chosen = choose(pool)
     if chosen is None:
-        return None, None, reader
+        return None, None, readers
     agreed = agreement_pick(task, pool_behaviours(task, pool, known, collector), collector)
     if agreed is not None:
         chosen = next(s for s in pool if s.candidate_id == agreed.candidate_id)
-    return chosen, agreed, reader
+    return chosen, agreed, readers
+
+
+def readings(task: Task, pick: SampleRecord, readers: Mapping[int, SampleRecord],
+             known: MutableMapping[str, Behaviour], collector: Collector) -> tuple[str, str]:
+    """What the greedy reader and the careful one said of the pick (``READER_AGREES``,
+    ``READER_DISAGREES``, or empty when not drawn). The careful reader is asked only
+    after the greedy one agreed; the pick stands only if every reader drawn agrees."""
+    said = {index: (READER_AGREES if reader_agrees(task, pick, reader, known, collector) else READER_DISAGREES)
+            for index, reader in readers.items()}
+    return said.get(0, ""), said.get(CAREFUL_READER_INDEX, "")
 
 
 def vetoed_guess(pick: SampleRecord, reader: SampleRecord) -> SampleRecord:

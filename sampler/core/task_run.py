@@ -83,8 +83,9 @@ class TaskRun:
     stop_reason: str = ""
     behaviours: dict[str, Behaviour] = field(default_factory=dict)
     """Candidate id -> its outputs on the task's inputs (tasks picked by agreement)."""
-    reading: bool = False
-    """The strong tier was asked for a second reading (``sampler.core.second_reader``)."""
+    reading: int = 0
+    """Readers the strong tier was asked for (``sampler.core.second_reader``): 0 none, 1
+    the greedy reader, 2 the careful one too."""
 
     @cached_property
     def covariate(self) -> float:
@@ -105,7 +106,7 @@ class TaskRun:
 
     def result(self, chosen: SampleRecord | None, agreed: agreement.Pick | None, *, cheap_model: str,
                cheap_price: TierPrice, strong_price: TierPrice, guess: str | None = None,
-               second_reader: str = "") -> TaskResult:
+               second_reader: str = "", careful_reader: str = "") -> TaskResult:
         """The task's line in ``results.jsonl``, given its pick (``agreed``: the pick by
         agreement, when it made one; ``guess``: a pick too weakly supported to call the
         task solved, ``chosen`` then None)."""
@@ -138,5 +139,6 @@ class TaskRun:
             finished_at=round(time.time(), 3),
             guess=guess,
             second_reader=second_reader,
+            careful_reader=careful_reader,
             **agreement_fields(agreed),
         )

@@ -86,7 +86,8 @@ SELECTION = {"given": "tests", "examples": "examples", "none": "checks"}
 AGREEMENT = "agreement"
 """``TaskResult.selection`` of a task without tests picked by agreement between candidates."""
 READER_AGREES, READER_DISAGREES = "agrees", "disagrees"
-"""``TaskResult.second_reader``: what the strong model's own answer did on the pick's inputs."""
+"""``TaskResult.second_reader`` and ``careful_reader``: what the strong model's own answer
+did on the pick's inputs."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,10 @@ class TaskResult:
     ``agrees`` or ``disagrees``, what the strong model's own answer did on the pick's
     inputs (``sampler.core.second_reader``; on ``disagrees`` the pick is a guess).
     Empty when no reader was asked."""
+    careful_reader: str = ""
+    """The same for the careful reader, asked only after the second reader agreed: the
+    strong model's answer once it has listed the edge cases the task states. On
+    ``disagrees`` the pick is a guess. Empty when not asked."""
 
     def __post_init__(self) -> None:
         if self.tier == "":  # how results written before the enum say "unsolved"

@@ -260,7 +260,8 @@ def test_a_called_pick_stands_only_if_the_strong_tiers_own_answer_agrees(tmp_pat
 
     agrees, strong = solved_with("A", tmp_path / "agrees")
     assert agrees.solved and agrees.candidate_id == "s0" and agrees.second_reader == "agrees"
-    assert len(strong.requests_seen) == 1 and strong.requests_seen[0].temperature == 0.0
+    # The careful reader follows (the script cycles: it answers A too; its own test is below).
+    assert len(strong.requests_seen) == 2 and strong.requests_seen[0].temperature == 0.0
     assert not agrees.escalated and agrees.tokens_out.get("strong", 0) > 0
     vetoed, _ = solved_with("B", tmp_path / "vetoed")
     assert not vetoed.solved and vetoed.second_reader == "disagrees"
@@ -276,3 +277,44 @@ def test_a_called_pick_stands_only_if_the_strong_tiers_own_answer_agrees(tmp_pat
     # A rerun reads the reader's answer back and decides the same without asking again.
     again, strong = solved_with("B", tmp_path / "vetoed")
     assert not again.solved and again.second_reader == "disagrees" and strong.requests_seen == []
+
+
+def test_a_pick_the_greedy_reader_backs_stands_only_if_the_careful_reader_agrees_too(tmp_path: Path) -> None:
+    """The careful reader: asked only after the greedy reader agreed with a called pick,
+    with a prompt that has it list the task's stated requirements and edge cases first
+    (greedy, strong sample 1). If its answer reads the task otherwise, the pick is a
+    guess (the pick itself: two readings back it); a rerun decides the same without
+    asking; a run interrupted after the greedy reader asks only the careful one."""
+    task = untested(0)
+
+    def solved_with(readers: Sequence[str], out: Path, careful: bool = True) -> tuple[TaskResult, ReplayBackend]:
+        cheap = ReplayBackend(answers(task.task_id, ("A", "A", "A")))
+        strong = ReplayBackend(answers(task.task_id, readers), model="strong")
+        report = solve([task], out=out, backend=cheap, strong_backend=strong, verifier=MarkerVerifier(),
+                       sample=SampleConfig(n=3), budget=BudgetConfig(wave=1), outputs=FakeCollector(),
+                       escalation=EscalationConfig(careful_reader=careful))
+        [result] = report.results
+        return result, strong
+
+    vetoed, strong = solved_with(["A", "B"], tmp_path / "vetoed")
+    assert not vetoed.solved and (vetoed.second_reader, vetoed.careful_reader) == ("agrees", "disagrees")
+    assert vetoed.guess is not None and "out=A" in vetoed.guess
+    greedy, careful = strong.requests_seen
+    assert (greedy.first_index, careful.first_index) == (0, 1) and careful.temperature == 0.0
+    assert careful.messages is not None and "edge cases" in careful.messages[0].content
+    backed, strong = solved_with(["A", "A"], tmp_path / "backed")
+    assert backed.solved and (backed.second_reader, backed.careful_reader) == ("agrees", "agrees")
+    # The greedy reader disagreeing settles it: no careful reading is asked.
+    disputed, strong = solved_with(["B", "A"], tmp_path / "disputed")
+    assert not disputed.solved and (disputed.second_reader, disputed.careful_reader) == ("disagrees", "")
+    assert len(strong.requests_seen) == 1
+    off, strong = solved_with(["A", "B"], tmp_path / "off", careful=False)
+    assert off.solved and off.careful_reader == "" and len(strong.requests_seen) == 1
+    again, strong = solved_with(["A", "B"], tmp_path / "vetoed")
+    assert not again.solved and again.careful_reader == "disagrees" and strong.requests_seen == []
+    # "off" ended with the greedy reader's answer on disk; without its result line it is
+    # a run interrupted there: the rerun asks the careful reader alone.
+    (tmp_path / "off" / "results.jsonl").write_text("")
+    resumed, strong = solved_with(["A", "B"], tmp_path / "off")
+    assert not resumed.solved and resumed.careful_reader == "disagrees" and not resumed.escalated
+    assert [r.first_index for r in strong.requests_seen] == [1]
