@@ -5,8 +5,8 @@ type-checks them. Both execute nothing, but both can be killed or bloated by wha
 they read: CPython's compiler took the verifier to 2.6 GB on 8,000 chained
 ``or``, mypy segfaulted on 20,000 of them, a 2 MB list literal cost 1.3 GB. In the
 verifier's own process that lost every verdict of the run. Here such a check runs
-in a long-lived worker process (spawned, so it shares no threads or state with
-ours) under an address-space limit and a wall-clock limit per batch:
+in a long-lived worker process (a fresh interpreter, ``verifiers.worker_process``,
+so it shares no threads or state with ours) under an address-space limit and a wall-clock limit per batch:
 
 * a batch whose worker dies (signal, MemoryError it could not report, the limit)
   or overruns is split and retried candidate by candidate in fresh workers, so
@@ -21,18 +21,17 @@ and calls are serialised, as the in-process checks were.
 
 from __future__ import annotations
 
-import multiprocessing
 import multiprocessing.connection
 import resource
 import signal
 import threading
 from collections.abc import Callable, Sequence
-from multiprocessing.process import BaseProcess
 from types import TracebackType
 
 from tasks.errors import InfrastructureError
 from tasks.types import Task
 from verifiers.types import Candidate, Status, Verdict, Verifier, truncate
+from verifiers.worker_process import WorkerProcess
 
 WORKER_MEMORY_BYTES = 3 << 30
 """The worker's address-space limit: mypy with typeshed loaded maps about 1 GiB."""
@@ -45,7 +44,7 @@ batch this much on top (mypy's first run loads typeshed)."""
 VerifierFactory = Callable[[], Verifier]
 
 
-def _serve(factory: VerifierFactory, conn: multiprocessing.connection.Connection, memory_bytes: int) -> None:
+def _serve(factory: VerifierFactory, memory_bytes: int, conn: multiprocessing.connection.Connection) -> None:
     """The worker: limits first, then one batch at a time until the pipe closes."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -80,8 +79,8 @@ class CheckWorkerError(InfrastructureError):
 class GuardedVerifier:
     """``factory()``'s verifier, run in a worker process (see the module docstring).
 
-    ``factory`` must be picklable (a module-level function or class): the worker is
-    spawned and builds its own verifier. ``name`` and ``version`` are the wrapped
+    ``factory`` must be picklable (a module-level function or class): the worker
+    builds its own verifier. ``name`` and ``version`` are the wrapped
     verifier's.
     """
 
@@ -93,9 +92,8 @@ class GuardedVerifier:
         self._memory_bytes = memory_bytes
         self._seconds_per_candidate = seconds_per_candidate
         self._start_seconds = start_seconds
-        self._context = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
-        self._process: BaseProcess | None = None
+        self._process: WorkerProcess | None = None
         self._conn: multiprocessing.connection.Connection | None = None
         self._fresh = True
         self.restarts = 0
@@ -140,11 +138,8 @@ class GuardedVerifier:
         if self._process is not None and self._process.is_alive() and self._conn is not None:
             return self._conn
         self._stop()
-        ours, theirs = self._context.Pipe()
-        process = self._context.Process(target=_serve, args=(self._factory, theirs, self._memory_bytes),
-                                        name=f"bestofn-{self.name}-check", daemon=True)
-        process.start()
-        theirs.close()
+        process = WorkerProcess(_serve, (self._factory, self._memory_bytes), with_connection=True)
+        ours = process.conn
         self._process, self._conn, self._fresh = process, ours, True
         self.restarts += 1
         try:
@@ -170,12 +165,10 @@ class GuardedVerifier:
         return f"the worker exited with status {code} (out of memory, or a crash it reported)"
 
     def _stop(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
         if self._process is not None:
-            if self._process.is_alive():
-                self._process.kill()
-            self._process.join(timeout=5)
+            self._process.close()
+        elif self._conn is not None:
+            self._conn.close()
         self._process = self._conn = None
 
     def close(self) -> None:

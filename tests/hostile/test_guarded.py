@@ -107,3 +107,32 @@ def test_the_verifier_process_stays_small_whatever_the_candidates(tmp_path: Path
     assert verdicts["good"]["status"] == "passed"
     assert all(v["status"] != "error" for v in verdicts.values()), verdicts
     assert 0 < peak < VERIFIER_PEAK_BYTES, f"peak {peak >> 20} MiB"
+
+
+UNGUARDED_SCRIPT = """
+import sys
+import bestofn
+print("script body ran", flush=True)
+tasks = bestofn.load_suite("humaneval")[:12]
+candidates = [bestofn.Candidate(t.task_id, kind, t.prompt + (t.canonical_solution or "") if kind == "right"
+                                else t.prompt + "    return None\\n")
+              for t in tasks for kind in ("right", "wrong")]
+verdicts = bestofn.verify(tasks, candidates, out=sys.argv[1])
+print("statuses", sorted(v.status.value for v in verdicts), flush=True)
+"""
+
+
+def test_a_script_without_a_main_guard_is_verified_once_and_in_full(tmp_path: Path) -> None:
+    """The workers (syntax, mypy, the input drawing) are fresh interpreters that never
+    import the caller's script. Spawned by multiprocessing they ran a script without an
+    ``if __name__ == "__main__":`` guard again: every candidate got ``error`` (the
+    workers died starting), and with HumanEval's 164 tasks the run hung for good."""
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BESTOFN_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "verdicts.jsonl")], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("script body ran") == 1 and "RuntimeError" not in done.stderr
+    statuses = json.loads(done.stdout.split("statuses", 1)[1].replace("'", '"'))
+    assert statuses == ["failed"] * 12 + ["passed"] * 12

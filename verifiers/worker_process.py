@@ -1,0 +1,109 @@
+"""A Python worker process that never runs the caller's main script.
+
+multiprocessing's ``spawn`` starts a child that imports the parent's ``__main__`` by
+path before it runs anything, so a user's script that calls ``bestofn.verify`` or
+``solve`` without an ``if __name__ == "__main__":`` guard ran its whole body again in
+every worker. Measured: each syntax and mypy worker died starting (every candidate of
+a 40-candidate verify got ``error``), and over HumanEval's 164 tasks the run hung for
+good: the input-drawing child, busy re-running the script, never read the task list
+its parent was blocked writing to it.
+
+Here the child is a fresh interpreter (``python -c``) that imports only this module;
+the parent's ``sys.path`` and then the pickled ``target`` and its arguments come over
+a socket pair. ``target(*args, conn)`` gets the connection when ``with_connection``;
+otherwise the child ends as soon as its parent's end of the socket closes (the parent
+died or closed it), so no worker outlives the run. Ctrl-C is the parent's to handle:
+the child ignores SIGINT.
+"""
+
+from __future__ import annotations
+
+import multiprocessing.connection
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+_ROOT = str(Path(__file__).resolve().parents[1])
+"""Where ``verifiers`` is imported from, for the child's first import."""
+_BOOT = "import sys; from verifiers.worker_process import _child; _child(int(sys.argv[1]))"
+
+
+class WorkerProcess:
+    """A child running ``target(*args)`` (``conn`` appended when ``with_connection``);
+    ``conn`` is the parent's end of the socket."""
+
+    def __init__(self, target: Callable[..., object], args: Sequence[object], *,
+                 with_connection: bool = False) -> None:
+        ours, theirs = socket.socketpair()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            [_ROOT, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])}
+        try:
+            self._popen = subprocess.Popen([sys.executable, "-c", _BOOT, str(theirs.fileno())],
+                                           pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.conn = multiprocessing.connection.Connection(ours.detach())
+        try:
+            self.conn.send(list(sys.path))
+            self.conn.send((target, tuple(args), with_connection))
+        except OSError:
+            pass  # it died at once: is_alive() and exitcode say so
+
+    @property
+    def pid(self) -> int:
+        return self._popen.pid
+
+    @property
+    def exitcode(self) -> int | None:
+        """None while running; negative: killed by that signal (as multiprocessing has it)."""
+        return self._popen.poll()
+
+    def is_alive(self) -> bool:
+        return self._popen.poll() is None
+
+    def kill(self) -> None:
+        if self.is_alive():
+            self._popen.kill()
+
+    def join(self, timeout: float | None = None) -> None:
+        try:
+            self._popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Kill the child if it still runs, reap it, close our end."""
+        self.kill()
+        self.join(timeout)
+        self.conn.close()
+
+
+def _child(fd: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    conn = multiprocessing.connection.Connection(fd)
+    paths: list[str] = conn.recv()
+    sys.path[:] = [*paths, *(p for p in sys.path if p not in paths)]
+    target: Callable[..., Any]
+    target, args, with_connection = conn.recv()
+    if with_connection:
+        target(*args, conn)
+        return
+    threading.Thread(target=_end_with_parent, args=(conn,), daemon=True).start()
+    target(*args)
+
+
+def _end_with_parent(conn: multiprocessing.connection.Connection) -> None:
+    try:
+        conn.recv()
+    except (EOFError, OSError):
+        pass
+    os._exit(0)
