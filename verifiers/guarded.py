@@ -21,6 +21,7 @@ and calls are serialised, as the in-process checks were.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing.connection
 import resource
 import signal
@@ -66,6 +67,10 @@ def _serve(factory: VerifierFactory, memory_bytes: int, conn: multiprocessing.co
         close = getattr(verifier, "close", None)
         if callable(close):
             close()
+
+
+def _plain_task(task: Task) -> Task:
+    return task if type(task) is Task else Task(**{f.name: getattr(task, f.name) for f in dataclasses.fields(Task)})
 
 
 class _Died(Exception):
@@ -119,7 +124,9 @@ class GuardedVerifier:
         # A fresh worker's first batch also pays for warming up (mypy's first run).
         limit = self._seconds_per_candidate * len(candidates) + (self._start_seconds if self._fresh else 0.0)
         try:
-            conn.send((task, candidates))
+            # As the base classes: the worker does not import the caller's script, so a
+            # subclass defined there could not be read back (red team).
+            conn.send((_plain_task(task), [Candidate(c.task_id, c.candidate_id, c.source) for c in candidates]))
             if not conn.poll(limit):
                 self._stop()
                 raise _Died(f"no verdict within {limit:.0f} s")

@@ -44,7 +44,9 @@ class WorkerProcess:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [_ROOT, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])}
         try:
-            self._popen = subprocess.Popen([sys.executable, "-c", _BOOT, str(theirs.fileno())],
+            # -P: the working directory is not put first on its path, where a user's
+            # ``tasks.py`` or ``typing.py`` shadowed ours (red team).
+            self._popen = subprocess.Popen([sys.executable, "-P", "-c", _BOOT, str(theirs.fileno())],
                                            pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL)
         except BaseException:
             ours.close()
@@ -91,7 +93,7 @@ def _child(fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = multiprocessing.connection.Connection(fd)
     paths: list[str] = conn.recv()
-    sys.path[:] = [*paths, *(p for p in sys.path if p not in paths)]
+    sys.path[:] = paths  # the parent's path exactly, as multiprocessing's spawn had it
     target: Callable[..., Any]
     target, args, with_connection = conn.recv()
     if with_connection:
