@@ -6,7 +6,8 @@ they read: CPython's compiler took the verifier to 2.6 GB on 8,000 chained
 ``or``, mypy segfaulted on 20,000 of them, a 2 MB list literal cost 1.3 GB. In the
 verifier's own process that lost every verdict of the run. Here such a check runs
 in a long-lived worker process (a fresh interpreter, ``verifiers.worker_process``,
-so it shares no threads or state with ours) under an address-space limit and a wall-clock limit per batch:
+so it shares no threads or state with ours) under an address-space limit and a
+wall-clock limit per batch:
 
 * a batch whose worker dies (signal, MemoryError it could not report, the limit)
   or overruns is split and retried candidate by candidate in fresh workers, so
