@@ -22,7 +22,6 @@ and calls are serialised, as the in-process checks were.
 
 from __future__ import annotations
 
-import dataclasses
 import multiprocessing.connection
 import resource
 import signal
@@ -33,7 +32,7 @@ from types import TracebackType
 from tasks.errors import InfrastructureError
 from tasks.types import Task
 from verifiers.types import Candidate, Status, Verdict, Verifier, truncate
-from verifiers.worker_process import WorkerProcess
+from verifiers.worker_process import WorkerProcess, plain_task
 
 WORKER_MEMORY_BYTES = 3 << 30
 """The worker's address-space limit: mypy with typeshed loaded maps about 1 GiB."""
@@ -68,10 +67,6 @@ def _serve(factory: VerifierFactory, memory_bytes: int, conn: multiprocessing.co
         close = getattr(verifier, "close", None)
         if callable(close):
             close()
-
-
-def _plain_task(task: Task) -> Task:
-    return task if type(task) is Task else Task(**{f.name: getattr(task, f.name) for f in dataclasses.fields(Task)})
 
 
 class _Died(Exception):
@@ -127,7 +122,7 @@ class GuardedVerifier:
         try:
             # As the base classes: the worker does not import the caller's script, so a
             # subclass defined there could not be read back (red team).
-            conn.send((_plain_task(task), [Candidate(c.task_id, c.candidate_id, c.source) for c in candidates]))
+            conn.send((plain_task(task), [Candidate(c.task_id, c.candidate_id, c.source) for c in candidates]))
             if not conn.poll(limit):
                 self._stop()
                 raise _Died(f"no verdict within {limit:.0f} s")

@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Sequence
 
 from tasks.types import Task
-from verifiers.worker_process import WorkerProcess
+from verifiers.worker_process import WorkerProcess, plain_task
 
 LEAST_TASKS = 8
 """Fewer tasks than this are drawn in place: starting the process (imports) costs about
@@ -46,7 +46,7 @@ class InputPrefetcher:
         self.close()
         if len(tasks) < LEAST_TASKS:
             return False
-        self._process = WorkerProcess(_draw_all, (list(tasks), draw))
+        self._process = WorkerProcess(_draw_all, ([plain_task(t) for t in tasks], draw))
         return True
 
     def close(self) -> None:

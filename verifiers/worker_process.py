@@ -8,7 +8,7 @@ a 40-candidate verify got ``error``), and over HumanEval's 164 tasks the run hun
 good: the input-drawing child, busy re-running the script, never read the task list
 its parent was blocked writing to it.
 
-Here the child is a fresh interpreter (``python -c``) that imports only this module;
+Here the child is a fresh interpreter (``python -P -c``) that imports only this module;
 the parent's ``sys.path`` and then the pickled ``target`` and its arguments come over
 a socket pair. ``target(*args, conn)`` gets the connection when ``with_connection``;
 otherwise the child ends as soon as its parent's end of the socket closes (the parent
@@ -18,6 +18,7 @@ the child ignores SIGINT.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing.connection
 import os
 import signal
@@ -28,6 +29,8 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from tasks.types import Task
 
 _ROOT = str(Path(__file__).resolve().parents[1])
 """Where ``verifiers`` is imported from, for the child's first import."""
@@ -61,10 +64,6 @@ class WorkerProcess:
             pass  # it died at once: is_alive() and exitcode say so
 
     @property
-    def pid(self) -> int:
-        return self._popen.pid
-
-    @property
     def exitcode(self) -> int | None:
         """None while running; negative: killed by that signal (as multiprocessing has it)."""
         return self._popen.poll()
@@ -87,6 +86,12 @@ class WorkerProcess:
         self.kill()
         self.join(timeout)
         self.conn.close()
+
+
+def plain_task(task: Task) -> Task:
+    """``task`` as the base ``Task``: a subclass defined in the caller's script could not
+    be read back in the worker, which never imports that script (red team)."""
+    return task if type(task) is Task else Task(**{f.name: getattr(task, f.name) for f in dataclasses.fields(Task)})
 
 
 def _child(fd: int) -> None:
