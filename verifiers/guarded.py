@@ -24,8 +24,11 @@ from __future__ import annotations
 
 import multiprocessing.connection
 import resource
+import shutil
 import signal
+import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from types import TracebackType
 
@@ -98,6 +101,12 @@ class GuardedVerifier:
         self._conn: multiprocessing.connection.Connection | None = None
         self._fresh = True
         self.restarts = 0
+        # The worker runs in an empty directory of its own: mypy puts the working
+        # directory first on its module search path, always, and a ``typing.py`` where
+        # the user ran bestofn made it refuse every candidate (red team); any module
+        # there would shadow what a candidate imports.
+        self._cwd = tempfile.mkdtemp(prefix="bestofn-check-")
+        self._remove_cwd = weakref.finalize(self, shutil.rmtree, self._cwd, True)
 
     def verify(self, task: Task, candidates: Sequence[Candidate]) -> list[Verdict]:
         if not candidates:
@@ -141,7 +150,7 @@ class GuardedVerifier:
         if self._process is not None and self._process.is_alive() and self._conn is not None:
             return self._conn
         self._stop()
-        process = WorkerProcess(_serve, (self._factory, self._memory_bytes), with_connection=True)
+        process = WorkerProcess(_serve, (self._factory, self._memory_bytes), with_connection=True, cwd=self._cwd)
         ours = process.conn
         self._process, self._conn, self._fresh = process, ours, True
         self.restarts += 1
@@ -177,6 +186,7 @@ class GuardedVerifier:
     def close(self) -> None:
         with self._lock:
             self._stop()
+            self._remove_cwd()
 
     def __enter__(self) -> GuardedVerifier:
         return self

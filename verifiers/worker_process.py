@@ -14,6 +14,11 @@ a socket pair. ``target(*args, conn)`` gets the connection when ``with_connectio
 otherwise the child ends as soon as its parent's end of the socket closes (the parent
 died or closed it), so no worker outlives the run. Ctrl-C is the parent's to handle:
 the child ignores SIGINT.
+
+``cwd`` starts the child in another directory (a checker's empty one:
+``verifiers.guarded``); what the caller's working directory meant is kept for it: a
+relative ``sys.path`` entry (``''`` is that directory) and the relative cache and
+search paths in ``CWD_VARIABLES`` are made absolute against it.
 """
 
 from __future__ import annotations
@@ -35,6 +40,21 @@ from tasks.types import Task
 _ROOT = str(Path(__file__).resolve().parents[1])
 """Where ``verifiers`` is imported from, for the child's first import."""
 _BOOT = "import sys; from verifiers.worker_process import _child; _child(int(sys.argv[1]))"
+CWD_VARIABLES = ("BESTOFN_CACHE", "XDG_CACHE_HOME", "HYPOTHESIS_STORAGE_DIRECTORY", "MYPYPATH", "TMPDIR")
+"""Environment paths read relative to the working directory."""
+
+
+def _absolute(path: str, here: str) -> str:
+    return path if os.path.isabs(path) else os.path.join(here, path)
+
+
+def _anchored_environment(here: str) -> dict[str, str]:
+    env = dict(os.environ)
+    for variable in CWD_VARIABLES:
+        if env.get(variable):
+            env[variable] = os.pathsep.join(_absolute(part, here) if part else part
+                                            for part in env[variable].split(os.pathsep))
+    return env
 
 
 class WorkerProcess:
@@ -42,15 +62,18 @@ class WorkerProcess:
     ``conn`` is the parent's end of the socket."""
 
     def __init__(self, target: Callable[..., object], args: Sequence[object], *,
-                 with_connection: bool = False) -> None:
+                 with_connection: bool = False, cwd: str | None = None) -> None:
         ours, theirs = socket.socketpair()
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            [_ROOT, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])}
+        here = os.getcwd()
+        env = _anchored_environment(here) if cwd is not None else dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [_ROOT, *(_absolute(p, here) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)])
         try:
             # -P: the working directory is not put first on its path, where a user's
             # ``tasks.py`` or ``typing.py`` shadowed ours (red team).
             self._popen = subprocess.Popen([sys.executable, "-P", "-c", _BOOT, str(theirs.fileno())],
-                                           pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL)
+                                           pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL,
+                                           cwd=cwd)
         except BaseException:
             ours.close()
             raise
@@ -58,7 +81,7 @@ class WorkerProcess:
             theirs.close()
         self.conn = multiprocessing.connection.Connection(ours.detach())
         try:
-            self.conn.send(list(sys.path))
+            self.conn.send([_absolute(entry, here) for entry in sys.path])
             self.conn.send((target, tuple(args), with_connection))
         except OSError:
             pass  # it died at once: is_alive() and exitcode say so

@@ -136,3 +136,28 @@ def test_a_script_without_a_main_guard_is_verified_once_and_in_full(tmp_path: Pa
     assert done.stdout.count("script body ran") == 1 and "RuntimeError" not in done.stderr
     statuses = json.loads(done.stdout.split("statuses", 1)[1].replace("'", '"'))
     assert statuses == ["failed"] * 12 + ["passed"] * 12
+
+
+def test_modules_in_the_users_working_directory_do_not_reach_the_checks(tmp_path: Path) -> None:
+    """mypy puts the working directory first on its module search path: a ``typing.py``
+    where the user ran ``bestofn verify`` made mypy refuse every candidate (``error``).
+    The checks' worker runs in an empty directory of its own; a relative cache path
+    still means the user's directory."""
+    (tmp_path / "typing.py").write_text("X = 1\n")
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(json.dumps({"task_id": DOUBLE.task_id, "prompt": DOUBLE.prompt, "entry_point": "double",
+                                 "test": DOUBLE.test, "canonical_solution": DOUBLE.canonical_solution}) + "\n")
+    rows = [{"task_id": DOUBLE.task_id, "candidate_id": name, "solution": source}
+            for name, source in [("good", GOOD), ("typed-wrong", "def double(x: int) -> int:\n    return 'x'\n")]]
+    candidates = tmp_path / "cands.jsonl"
+    candidates.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BESTOFN_CACHE": "relative-cache"}
+    # -P: as the ``bestofn`` script starts (python -m would import the user's typing.py itself).
+    done = subprocess.run([sys.executable, "-P", "-m", "sampler.cli", "verify", "tasks.jsonl", "cands.jsonl",
+                           "--out", "verdicts.jsonl", "--quiet"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    verdicts = {v["candidate_id"]: v for v in map(json.loads, (tmp_path / "verdicts.jsonl").read_text().splitlines())}
+    assert verdicts["good"]["status"] == "passed", verdicts["good"]
+    assert verdicts["typed-wrong"]["status"] == "failed", verdicts["typed-wrong"]
+    assert (tmp_path / "relative-cache" / "bestofn").is_dir()
