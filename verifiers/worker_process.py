@@ -12,7 +12,8 @@ Here the child is a fresh interpreter (``python -P -c``) that imports only this 
 the parent's ``sys.path`` and then the pickled ``target`` and its arguments come over
 a socket pair. ``target(*args, conn)`` gets the connection when ``with_connection``;
 otherwise the child ends as soon as its parent's end of the socket closes (the parent
-died or closed it), so no worker outlives the run. Ctrl-C is the parent's to handle:
+died or closed it); with it, within half a second of its parent's death. So no worker
+outlives the run. Ctrl-C is the parent's to handle:
 the child ignores SIGINT.
 
 ``cwd`` starts the child in another directory (a checker's empty one:
@@ -31,6 +32,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -125,10 +127,23 @@ def _child(fd: int) -> None:
     target: Callable[..., Any]
     target, args, with_connection = conn.recv()
     if with_connection:
+        # The target owns the connection, so the parent's death is seen another way:
+        # a check running when the parent was SIGKILLed ran on until it ended (red team).
+        threading.Thread(target=_end_when_orphaned, args=(os.getppid(),), daemon=True).start()
         target(*args, conn)
         return
     threading.Thread(target=_end_with_parent, args=(conn,), daemon=True).start()
     target(*args)
+
+
+ORPHAN_POLL_SECONDS = 0.5
+
+
+def _end_when_orphaned(parent: int) -> None:
+    """Ends the process once its parent is gone (it is then another process's child)."""
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_POLL_SECONDS)
+    os._exit(0)
 
 
 def _end_with_parent(conn: multiprocessing.connection.Connection) -> None:
