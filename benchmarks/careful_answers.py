@@ -35,16 +35,22 @@ def main() -> int:
     parser.add_argument("tasks", type=Path, help="the task file that run solved")
     parser.add_argument("--out", type=Path, required=True, help="JSONL of answers, appended to")
     parser.add_argument("--all", action="store_true", help="every task with a reader, not only those it agreed on")
+    parser.add_argument("--escalated", action="store_true",
+                        help="instead, the tasks called solved on the strong tier's own samples (escalated, no reader)")
     args = parser.parse_args()
     settings = json.loads((args.run / "run.json").read_text(encoding="utf-8"))
     results = [json.loads(line) for line in (args.run / "results.jsonl").read_text(encoding="utf-8").splitlines()]
-    wanted = {r["task_id"] for r in results
-              if r.get("second_reader") == "agrees" or (args.all and r.get("second_reader"))}
+    if args.escalated:
+        wanted = {r["task_id"] for r in results if r.get("solved") and r.get("escalated") and not r.get("second_reader")}
+    else:
+        wanted = {r["task_id"] for r in results
+                  if r.get("second_reader") == "agrees" or (args.all and r.get("second_reader"))}
     done = set()
     if args.out.exists():
         done = {json.loads(line)["task_id"] for line in args.out.read_text(encoding="utf-8").splitlines() if line}
     tasks = [t for t in select_tasks(args.tasks) if t.task_id in wanted and t.task_id not in done]
-    print(f"{len(wanted)} tasks whose reader agreed; {len(tasks)} to ask", flush=True)
+    print(f"{len(wanted)} tasks {'called on the strong tier' if args.escalated else 'whose reader agreed'}; "
+          f"{len(tasks)} to ask", flush=True)
     if not tasks:
         return 0
     backend = make_backend(str(settings["strong"]))
