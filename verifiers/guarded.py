@@ -23,6 +23,7 @@ and calls are serialised, as the in-process checks were.
 from __future__ import annotations
 
 import multiprocessing.connection
+import os
 import resource
 import shutil
 import signal
@@ -33,6 +34,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from tasks.errors import InfrastructureError
+from tasks.paths import cache_root
 from tasks.types import Task
 from verifiers.types import Candidate, Status, Verdict, Verifier, truncate
 from verifiers.worker_process import WorkerProcess, plain_task
@@ -105,7 +107,11 @@ class GuardedVerifier:
         # directory first on its module search path, always, and a ``typing.py`` where
         # the user ran bestofn made it refuse every candidate (red team); any module
         # there would shadow what a candidate imports.
-        self._cwd = tempfile.mkdtemp(prefix="bestofn-check-")
+        # Under bestofn's cache, not /tmp, where a reaper or a user's ``rm -rf /tmp/bestofn-*``
+        # took it from a running worker (red team); remade if it is gone all the same.
+        scratch = cache_root() / "scratch"
+        scratch.mkdir(parents=True, exist_ok=True)
+        self._cwd = os.path.abspath(tempfile.mkdtemp(prefix="check-", dir=scratch))
         self._remove_cwd = weakref.finalize(self, shutil.rmtree, self._cwd, True)
 
     def verify(self, task: Task, candidates: Sequence[Candidate]) -> list[Verdict]:
@@ -150,6 +156,10 @@ class GuardedVerifier:
         if self._process is not None and self._process.is_alive() and self._conn is not None:
             return self._conn
         self._stop()
+        try:
+            os.makedirs(self._cwd, exist_ok=True)
+        except OSError as exc:
+            raise CheckWorkerError(f"the {self.name} check's worker has no directory: {exc}") from None
         process = WorkerProcess(_serve, (self._factory, self._memory_bytes), with_connection=True, cwd=self._cwd)
         ours = process.conn
         self._process, self._conn, self._fresh = process, ours, True

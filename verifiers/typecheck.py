@@ -47,6 +47,7 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
+import os
 import re
 import secrets
 import shutil
@@ -210,7 +211,9 @@ def _check_mypy_flags(flags: tuple[str, ...]) -> None:
 
     out, err = io.StringIO(), io.StringIO()
     try:
-        process_options([*flags, "x.py"], stdout=out, stderr=err)
+        # Never the user's mypy.ini, setup.cfg or pyproject.toml (mypy reads the working
+        # directory's and its parents'): the checks never do either (red team).
+        process_options([*flags, "--config-file", os.devnull, "x.py"], stdout=out, stderr=err)
     except SystemExit:
         message = (err.getvalue() or out.getvalue()).strip().splitlines()
         reason = message[-1] if message else "rejected by mypy"

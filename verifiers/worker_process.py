@@ -17,7 +17,7 @@ outlives the run. Ctrl-C is the parent's to handle:
 the child ignores SIGINT.
 
 ``cwd`` starts the child in another directory (a checker's empty one:
-``verifiers.guarded``); what the caller's working directory meant is kept for it: a
+``verifiers.guarded``), its temporary files there too; what the caller's working directory meant is kept for it: a
 relative ``sys.path`` entry (``''`` is that directory) and the relative cache and
 search paths in ``CWD_VARIABLES`` are made absolute against it.
 """
@@ -41,7 +41,7 @@ from tasks.types import Task
 
 _ROOT = str(Path(__file__).resolve().parents[1])
 """Where ``verifiers`` is imported from, for the child's first import."""
-_BOOT = "import sys; from verifiers.worker_process import _child; _child(int(sys.argv[1]))"
+_BOOT = "import sys; from verifiers.worker_process import _child; _child(int(sys.argv[1]), int(sys.argv[2]))"
 CWD_VARIABLES = ("BESTOFN_CACHE", "XDG_CACHE_HOME", "HYPOTHESIS_STORAGE_DIRECTORY", "MYPYPATH", "TMPDIR")
 """Environment paths read relative to the working directory."""
 
@@ -68,12 +68,17 @@ class WorkerProcess:
         ours, theirs = socket.socketpair()
         here = os.getcwd()
         env = _anchored_environment(here) if cwd is not None else dict(os.environ)
+        if cwd is not None:
+            # Its temporary files (mypy's private cache) go there too, so the parent removes
+            # them with it, also when it had to kill the worker (red team: 3.9 MB a run left).
+            env["TMPDIR"] = cwd
         env["PYTHONPATH"] = os.pathsep.join(
             [_ROOT, *(_absolute(p, here) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)])
         try:
             # -P: the working directory is not put first on its path, where a user's
             # ``tasks.py`` or ``typing.py`` shadowed ours (red team).
-            self._popen = subprocess.Popen([sys.executable, "-P", "-c", _BOOT, str(theirs.fileno())],
+            self._popen = subprocess.Popen([sys.executable, "-P", "-c", _BOOT, str(theirs.fileno()),
+                                            str(os.getpid())],
                                            pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL,
                                            cwd=cwd)
         except BaseException:
@@ -119,7 +124,7 @@ def plain_task(task: Task) -> Task:
     return task if type(task) is Task else Task(**{f.name: getattr(task, f.name) for f in dataclasses.fields(Task)})
 
 
-def _child(fd: int) -> None:
+def _child(fd: int, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = multiprocessing.connection.Connection(fd)
     paths: list[str] = conn.recv()
@@ -129,7 +134,7 @@ def _child(fd: int) -> None:
     if with_connection:
         # The target owns the connection, so the parent's death is seen another way:
         # a check running when the parent was SIGKILLed ran on until it ended (red team).
-        threading.Thread(target=_end_when_orphaned, args=(os.getppid(),), daemon=True).start()
+        threading.Thread(target=_end_when_orphaned, args=(parent,), daemon=True).start()
         target(*args, conn)
         return
     threading.Thread(target=_end_with_parent, args=(conn,), daemon=True).start()
