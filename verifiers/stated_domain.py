@@ -19,6 +19,7 @@ from typing import Any
 _NON_EMPTY = re.compile(r"\bnon-?empty\b|\bat least one\b", re.IGNORECASE)
 _POSITIVE = re.compile(r"(?<!non-)(?<!non )\bpositive\b", re.IGNORECASE)
 _NON_NEGATIVE = re.compile(r"\bnon-?negative\b", re.IGNORECASE)
+_NEGATIVE = re.compile(r"(?<!non-)(?<!non )(?<!\bno )(?<!\bnot )\bnegative\b", re.IGNORECASE)
 _SEPARATORS = {"hyphen": "-", "dash": "-", "comma": ",", "underscore": "_", "period": ".", "dot": ".",
                "colon": ":", "semicolon": ";", "slash": "/", "pipe": "|"}
 _NAMED = re.compile(r"\b(" + "|".join(_SEPARATORS) + r")(e?s)?\b", re.IGNORECASE)
@@ -67,6 +68,10 @@ class Domain:
     none: bool = False
     """The task speaks of ``None`` ("a value of None still counts"): a value inside its
     inputs may be None, though no example shows one."""
+    signed: bool = False
+    """The task speaks of negative numbers ("which may be negative or zero"): its numbers
+    may be negative, though every example is positive (a pick that ignored two large
+    negatives' product agreed with the right answer on every positive input)."""
     kinds: bool = False
     """The task speaks of values of another kind ("a value met along the path is not a
     dict", "non-string items", "mixed types"): a value may not be what the examples show."""
@@ -79,7 +84,8 @@ class Domain:
                    negative=not (positive or _NON_NEGATIVE.search(text)), separators=named,
                    spaces=bool(_SPACES.search(text)), unique=bool(_UNIQUE.search(text)),
                    cased=bool(_CASED.search(text)) and not _ONE_CASE.search(text),
-                   none=bool(_NONE.search(text)), kinds=bool(_KINDS.search(text)))
+                   none=bool(_NONE.search(text)), kinds=bool(_KINDS.search(text)),
+                   signed=bool(_NEGATIVE.search(text)) and not positive)
 
     def admits(self, value: Any) -> bool:
         if type(value) in (int, float):

@@ -465,6 +465,7 @@ def plan_from_calls(task: Task, params: Sequence[tuple[str, ast.expr | None]],
         if not shape.resolved():
             return InputPlan((), f"the type of {label} is unknown (no annotation or example)")
         shape = unique_if_stated(shape, stated, values)
+        shape = with_negatives(shape) if stated.signed else shape
         shapes.append(both_cases(shape) if stated.cased else shape)
     return InputPlan(tuple(shapes), observed=len(calls))
 
@@ -480,6 +481,16 @@ def both_cases(shape: Shape) -> Shape:
         return dataclasses.replace(shape, alphabet=alphabet, words=words)
     if shape.items:
         return dataclasses.replace(shape, items=tuple(both_cases(item) for item in shape.items))
+    return shape
+
+
+def with_negatives(shape: Shape) -> Shape:
+    """``shape`` with its numbers mirrored below zero, at every depth, for a task whose
+    words speak of negative numbers though every example is positive."""
+    if shape.kind in ("int", "float") and shape.lo is not None and shape.hi is not None and shape.lo >= 0:
+        return dataclasses.replace(shape, lo=-shape.hi)
+    if shape.items:
+        return dataclasses.replace(shape, items=tuple(with_negatives(item) for item in shape.items))
     return shape
 
 

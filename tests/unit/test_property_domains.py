@@ -232,3 +232,28 @@ def test_strings_take_either_case_where_the_task_makes_case_matter(verifier: Pro
     assert Domain.stated("the letters a to f may be in either case").cased
     shape = strategies.both_cases(strategies.constrain(strategies.Shape("any"), [["ab", "c"]]))
     assert set(shape.items[0].alphabet) == set("abcABC")
+
+
+def test_numbers_go_negative_where_the_task_says_they_may(verifier: PropertyVerifier) -> None:
+    """Every example is positive, but the task says its numbers may be negative: a pick
+    that ignores the product of the two most negative numbers agreed with the right
+    answer on every positive input (held-out MBPP-style task j/29, called solved and wrong)."""
+    prompt = ('"""\nWrite a function to return the largest product of three elements at three different '
+              "positions of a list of at least three integers, which may be negative or zero.\n"
+              "assert max_triple_product([1, 2, 3, 4]) == 24\n\"\"\"\n")
+    reference = ("def max_triple_product(nums):\n    s = sorted(nums)\n"
+                 "    return max(s[-1] * s[-2] * s[-3], s[0] * s[1] * s[-1])\n")
+    test = "def check(candidate):\n    assert candidate([1, 2, 3]) == 6\n"
+    task = Task("T/signed", prompt, "max_triple_product", test, reference)
+    careless = "def max_triple_product(nums):\n    s = sorted(nums)\n    return s[-1] * s[-2] * s[-3]\n"
+    [right, wrong] = verifier.verify(task, [Candidate(task.task_id, "r", reference),
+                                            Candidate(task.task_id, "w", careless)])
+    assert right.status is Status.PASSED, right.detail
+    assert wrong.status is Status.FAILED and "counterexample" in wrong.detail
+    assert Domain.stated("integers, which may be negative").signed
+    for words in ("a list of non-negative integers", "non negative numbers", "positive or negative numbers",
+                  "Assume no negative numbers and only integers.", "n is not negative",
+                  "a list of numbers"):
+        assert not Domain.stated(words).signed, words
+    shape = strategies.with_negatives(strategies.constrain(strategies.Shape("any"), [[1, 5]]))
+    assert shape.items[0].lo == -shape.items[0].hi < 0
