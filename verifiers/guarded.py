@@ -106,9 +106,9 @@ class GuardedVerifier:
         # The worker runs in an empty directory of its own: mypy puts the working
         # directory first on its module search path, always, and a ``typing.py`` where
         # the user ran bestofn made it refuse every candidate (red team); any module
-        # there would shadow what a candidate imports.
-        # Under bestofn's cache, not /tmp, where a reaper or a user's ``rm -rf /tmp/bestofn-*``
-        # took it from a running worker (red team); remade if it is gone all the same.
+        # there would shadow what a candidate imports. It lives under bestofn's cache, not
+        # /tmp, where a reaper or a user's ``rm -rf /tmp/bestofn-*`` took it from a running
+        # worker (red team), and is remade if it is gone all the same.
         scratch = cache_root() / "scratch"
         scratch.mkdir(parents=True, exist_ok=True)
         self._cwd = os.path.abspath(tempfile.mkdtemp(prefix="check-", dir=scratch))

@@ -17,9 +17,10 @@ outlives the run. Ctrl-C is the parent's to handle:
 the child ignores SIGINT.
 
 ``cwd`` starts the child in another directory (a checker's empty one:
-``verifiers.guarded``), its temporary files there too; what the caller's working directory meant is kept for it: a
-relative ``sys.path`` entry (``''`` is that directory) and the relative cache and
-search paths in ``CWD_VARIABLES`` are made absolute against it.
+``verifiers.guarded``), its temporary files there too; what the caller's working
+directory meant is kept for it: a relative ``sys.path`` entry (``''`` is that
+directory) and the relative cache and search paths in ``CWD_VARIABLES`` are made
+absolute against it.
 """
 
 from __future__ import annotations
