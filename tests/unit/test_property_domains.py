@@ -205,6 +205,16 @@ def test_lists_keep_the_unique_elements_the_task_promises(verifier: PropertyVeri
     assert not strategies.unique_if_stated(shape, stated, [[1, 1], [3, 4]]).unique
 
 
+def _assert_separated(verifier: PropertyVerifier, task: Task, careless: str) -> None:
+    """The task's reference passes the property check and the careless answer fails it
+    with a counterexample."""
+    assert task.canonical_solution is not None
+    [right, wrong] = verifier.verify(task, [Candidate(task.task_id, "r", task.canonical_solution),
+                                            Candidate(task.task_id, "w", careless)])
+    assert right.status is Status.PASSED, right.detail
+    assert wrong.status is Status.FAILED and "counterexample" in wrong.detail
+
+
 def test_strings_take_either_case_where_the_task_makes_case_matter(verifier: PropertyVerifier) -> None:
     """Every example is lowercase, but the task says case matters: a sort key of
     ``x.lower()`` agrees with the right answer on every lowercase input (held-out
@@ -216,10 +226,7 @@ def test_strings_take_either_case_where_the_task_makes_case_matter(verifier: Pro
     test = "def check(candidate):\n    assert candidate(['bb', 'a']) == ['a', 'bb']\n"
     task = Task("T/cased", prompt, "sort_by_length", test, reference)
     careless = "def sort_by_length(words):\n    return sorted(words, key=lambda w: (len(w), w.lower()))\n"
-    [right, wrong] = verifier.verify(task, [Candidate(task.task_id, "r", reference),
-                                            Candidate(task.task_id, "w", careless)])
-    assert right.status is Status.PASSED, right.detail
-    assert wrong.status is Status.FAILED and "counterexample" in wrong.detail
+    _assert_separated(verifier, task, careless)
     assert Domain.stated("ignoring case").cased and Domain.stated("treating uppercase and lowercase alike").cased
     assert not Domain.stated("a string of space separated lowercase letters").cased
     assert not Domain.stated("return the first one in case of a tie").cased
@@ -246,14 +253,12 @@ def test_numbers_go_negative_where_the_task_says_they_may(verifier: PropertyVeri
     test = "def check(candidate):\n    assert candidate([1, 2, 3]) == 6\n"
     task = Task("T/signed", prompt, "max_triple_product", test, reference)
     careless = "def max_triple_product(nums):\n    s = sorted(nums)\n    return s[-1] * s[-2] * s[-3]\n"
-    [right, wrong] = verifier.verify(task, [Candidate(task.task_id, "r", reference),
-                                            Candidate(task.task_id, "w", careless)])
-    assert right.status is Status.PASSED, right.detail
-    assert wrong.status is Status.FAILED and "counterexample" in wrong.detail
+    _assert_separated(verifier, task, careless)
     assert Domain.stated("integers, which may be negative").signed
     for words in ("a list of non-negative integers", "non negative numbers", "positive or negative numbers",
                   "Assume no negative numbers and only integers.", "n is not negative",
                   "a list of numbers"):
         assert not Domain.stated(words).signed, words
     shape = strategies.with_negatives(strategies.constrain(strategies.Shape("any"), [[1, 5]]))
-    assert shape.items[0].lo == -shape.items[0].hi < 0
+    numbers = shape.items[0]
+    assert numbers.hi is not None and numbers.lo == -numbers.hi < 0
