@@ -193,6 +193,9 @@ def _tier_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--careful-reader", action=argparse.BooleanOptionalAction, default=True,
                         help="with --second-reader: the strong tier's answer must agree too when it is "
                              "first asked to list the edge cases the task states (docs/SOLVING.md)")
+    parser.add_argument("--reader-tests", action=argparse.BooleanOptionalAction, default=True,
+                        help="with --second-reader: the greedy reader's answer must agree with the pick "
+                             "on the calls of tests the strong tier writes too (docs/SOLVING.md)")
     parser.add_argument("--strong-plain-samples", type=int, default=EscalationConfig.plain_samples,
                         help="with --strong-greedy-first: of the first round's other samples, how many "
                              "see the task alone (at temperature); the rest see the cheap failures")
@@ -290,7 +293,7 @@ def _escalation(args: argparse.Namespace) -> EscalationConfig:
                             max_tokens=args.strong_max_tokens, greedy_first=args.strong_greedy_first,
                             plain_samples=args.strong_plain_samples,
                             more_plain_samples=args.strong_more_plain_samples, second_reader=args.second_reader,
-                            careful_reader=args.careful_reader)
+                            careful_reader=args.careful_reader, reader_tests=args.reader_tests)
 
 
 def default_strong(model: str, strong: str | None) -> str | None:

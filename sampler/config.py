@@ -301,6 +301,12 @@ class EscalationConfig:
     called solved only if its answer agrees too when it is first asked to list every
     requirement and edge case the task states (``sampler.core.second_reader``): one more
     greedy request, only for tasks about to be called solved (docs/SOLVING.md)."""
+    reader_tests: bool = True
+    """With ``second_reader``: a pick the readers back is called solved only if the greedy
+    reader's answer agrees with it on the calls of tests the strong model writes for the
+    task (``sampler.core.reader_tests``): one more greedy request, only for tasks about
+    to be called solved; it reaches cases the task's words state and its one example
+    does not show (docs/SOLVING.md)."""
 
     def __post_init__(self) -> None:
         if self.samples < 1 or self.rounds < 1:

@@ -164,6 +164,11 @@ class Collector(Protocol):
 
     def behaviours(self, task: Task, candidates: Sequence[Candidate]) -> list[Behaviour]: ...
 
+    def behaviours_with(self, task: Task, candidates: Sequence[Candidate],
+                        calls: Sequence[tuple[Any, ...]]) -> list[Behaviour]:
+        """``behaviours``, on ``calls`` too (after the task's own inputs)."""
+        ...
+
 
 class OutputCollector:
     """``behaviours(task, candidates)``: each candidate's outputs on ``inputs(task)``, in the sandbox.
@@ -260,6 +265,10 @@ class OutputCollector:
             outputs += [Output(last_stop.get(cid, Kind.CRASHED))] * (len(inputs) - len(outputs))
             out.append(Behaviour(cid, tuple(outputs), jobs=jobs[cid]))
         return out
+
+    def behaviours_with(self, task: Task, candidates: Sequence[Candidate],
+                        calls: Sequence[tuple[Any, ...]]) -> list[Behaviour]:
+        return self.behaviours(task, candidates, calls)
 
     def _limits(self, calls: int) -> SandboxLimits:
         # Room for every call at a fair pace, and a few slow ones; a job past it is

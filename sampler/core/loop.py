@@ -42,16 +42,18 @@ from dataclasses import dataclass
 from sampler.backends.base import Backend, Generation, GenerationRequest, StreamingBackend, streaming
 from sampler.config import BudgetPolicy, SolveConfig
 from sampler.core.admission import Admission
-from sampler.core.escalation import CAREFUL_READER_INDEX, careful_reader_request, reader_request, round_requests
+from sampler.core.escalation import round_requests
 from sampler.core.prompting import build_request, program_from_output
-from sampler.core.second_reader import (pick_with_reader, reader_agrees, readings, split_reader, split_readers,
-                                        vetoed_guess)
+from sampler.core.reader_tests import READER_TESTS
+from sampler.core.reading import Reading, Said
+from sampler.core.second_reader import pick_with_reader, split_reader, split_readers
 from sampler.core.selection import agreement_pick, agreement_wave, called_solved, choose, pool_behaviours
 from sampler.core.task_run import Pending, TaskRun, candidate_id, request_prefix
+from sampler.core.test_writing import parse_answer
+from sampler.core.written_tests import read_written
 from sampler.policy.budget import Action, Budget, TaskState
 from sampler.policy.length_cap import FINISH_LENGTH_CAP, LengthCap
-from sampler.storage.records import (CHEAP, READER_DISAGREES, STRONG, SampleRecord, TaskResult,
-                                     Tier, passed_tests_only)
+from sampler.storage.records import CHEAP, STRONG, SampleRecord, TaskResult, Tier, passed_tests_only
 from sampler.storage.store import RunStore
 from sampler.terminal.progress import NullProgress, Progress
 from tasks.types import Task
@@ -73,7 +75,7 @@ class SolveOutcome:
     seconds: float
 
 
-class BestOfN(Admission):
+class BestOfN(Admission, Reading):
     def __init__(self, backend: Backend | StreamingBackend, verifier: Verifier, config: SolveConfig,
                  store: RunStore, progress: Progress | None = None,
                  strong: Backend | StreamingBackend | None = None,
@@ -111,6 +113,9 @@ class BestOfN(Admission):
         """Request id -> task id, for every request in flight."""
         self._results: list[TaskResult] = []
         self._incomplete: list[str] = []
+        self._reader_texts = read_written(store.dir / READER_TESTS, self.strong.model) \
+            if self.strong is not None else {}
+        """Task id -> the strong model's tests an earlier run was given (``sampler.core.reader_tests``)."""
 
     def _engines(self) -> list[StreamingBackend]:
         return [self.cheap] if self.strong is None or self.strong is self.cheap \
@@ -173,6 +178,8 @@ class BestOfN(Admission):
             _, readers = split_readers(list(known.values()))
             if readers:  # its strong samples are readers' answers, not an escalation's
                 run.reading, run.strong_rounds = len(readers), 0
+            if task.task_id in self._reader_texts:
+                run.reader_tests = parse_answer(task, self._reader_texts[task.task_id])
         self._runs[task.task_id] = run
         self._observe(run)
         self._advance(run)
@@ -234,6 +241,9 @@ class BestOfN(Admission):
         tier, first = run.requests.pop(generation.request_id)
         capped = run.capped.pop(generation.request_id, None) is not None
         run.tokens_in[tier] = run.tokens_in.get(tier, 0) + generation.prompt_tokens
+        if generation.request_id == run.tests_request:
+            self._tests_arrived(run, generation)
+            return
         for offset, completion in enumerate(generation.completions):
             index = first + offset
             cid = candidate_id(index, tier)
@@ -401,41 +411,10 @@ class BestOfN(Admission):
         run.stop_reason = run.stop_reason or "passed"
         return False
 
-    def _ask_reader(self, run: TaskRun) -> bool:
-        """Ask the strong tier for its own answer to a task without tests whose cheap
-        pick would be called solved, then, if that agrees with the pick, for its careful
-        answer (``sampler.core.second_reader``); False when no reader is wanted (then the
-        task is done). A reader waits its turn like an escalation."""
-        escalation = self.config.escalation
-        if self.strong is None or self.strong is self.cheap or escalation is None \
-                or not escalation.second_reader:
-            return False
-        chosen, agreed, readers = self._pick(run, list(run.samples.values()))
-        if chosen is None or not called_solved(run.task, agreed):
-            return False
-        if not readers:
-            if run.reading or run.strong_rounds or run.tier_samples(STRONG):
-                return False
-            run.reading = 1
-        else:
-            assert self.outputs is not None  # readers are asked only for tasks picked by agreement
-            if not escalation.careful_reader or run.reading >= 2 or CAREFUL_READER_INDEX in readers \
-                    or 0 not in readers \
-                    or not reader_agrees(run.task, chosen, readers[0], run.behaviours, self.outputs):
-                return False
-            run.reading = 2
-        if not self._defer_escalation(run):
-            self._escalate(run)
-        return True
-
     def _escalate(self, run: TaskRun) -> None:
         assert self.strong is not None and self.config.escalation is not None
         if run.reading:
-            prefix = request_prefix(run.task.task_id, STRONG)
-            ask = reader_request if run.reading == 1 else careful_reader_request
-            request = ask(run.task, self.config.sample, self.config.escalation, prefix,
-                          prefill=self.config.strong_prefill)
-            self._submit(run, self.strong, [request], STRONG)
+            self._submit(run, self.strong, [self._reader_request(run)], STRONG)
             return
         requests = round_requests(run.task, run.strong_rounds, list(run.samples.values()),
                                   self.config.sample, self.config.escalation,
@@ -473,19 +452,14 @@ class BestOfN(Admission):
             self._incomplete.append(run.task.task_id)
             self.progress.advance(1, 0)
             return
-        guess, read, careful = None, "", ""
+        guess: str | None = None
+        said = Said()
         if chosen is not None and not called_solved(run.task, agreed):
             guess, chosen = chosen.solution, None
         elif chosen is not None and readers:
-            assert self.outputs is not None  # readers are asked only for tasks picked by agreement
-            read, careful = readings(run.task, chosen, readers, run.behaviours, self.outputs)
-            if read == READER_DISAGREES:
-                guess, chosen = vetoed_guess(chosen, readers[0]).solution, None
-            elif careful == READER_DISAGREES:
-                # The greedy reader backs the pick, the careful one does not: too close
-                # to call, and the pick stays the guess.
-                guess, chosen = chosen.solution, None
-        result = run.result(chosen, agreed, guess=guess, second_reader=read, careful_reader=careful,
+            chosen, guess, said = self._judge(run, chosen, readers)
+        result = run.result(chosen, agreed, guess=guess, second_reader=said.greedy, careful_reader=said.careful,
+                            reader_tests=said.tests,
                             cheap_model=self.cheap.model,
                             cheap_price=self.config.cheap_price, strong_price=self.config.strong_price)
         self.store.record_result(result)

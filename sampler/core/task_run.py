@@ -19,6 +19,7 @@ from sampler.config import TierPrice
 from sampler.core.selection import agreement_fields
 from sampler.policy.prior import prompt_length_covariate
 from sampler.storage.records import AGREEMENT, CHEAP, SELECTION, STRONG, SampleRecord, TaskResult, Tier
+from tasks.model_tests import ModelTest
 from tasks.types import Task
 from verifiers import agreement
 from verifiers.outputs import Behaviour
@@ -85,7 +86,11 @@ class TaskRun:
     """Candidate id -> its outputs on the task's inputs (tasks picked by agreement)."""
     reading: int = 0
     """Readers the strong tier was asked for (``sampler.core.second_reader``): 0 none, 1
-    the greedy reader, 2 the careful one too."""
+    the greedy reader, 2 the careful one too, 3 the strong model's tests as well."""
+    reader_tests: tuple[ModelTest, ...] | None = None
+    """The strong model's tests for the task (``sampler.core.reader_tests``), once back."""
+    tests_request: str = ""
+    """The id of that request while in flight."""
 
     @cached_property
     def covariate(self) -> float:
@@ -106,7 +111,7 @@ class TaskRun:
 
     def result(self, chosen: SampleRecord | None, agreed: agreement.Pick | None, *, cheap_model: str,
                cheap_price: TierPrice, strong_price: TierPrice, guess: str | None = None,
-               second_reader: str = "", careful_reader: str = "") -> TaskResult:
+               second_reader: str = "", careful_reader: str = "", reader_tests: str = "") -> TaskResult:
         """The task's line in ``results.jsonl``, given its pick (``agreed``: the pick by
         agreement, when it made one; ``guess``: a pick too weakly supported to call the
         task solved, ``chosen`` then None)."""
@@ -140,5 +145,6 @@ class TaskRun:
             guess=guess,
             second_reader=second_reader,
             careful_reader=careful_reader,
+            reader_tests=reader_tests,
             **agreement_fields(agreed),
         )

@@ -50,6 +50,21 @@ def read_written(path: Path, model: str) -> dict[str, str]:
     return found
 
 
+def answer_text(generation: Generation) -> str:
+    return generation.completions[0].text if generation.completions else ""
+
+
+def append_written(path: Path, model: str, texts: Mapping[str, str]) -> None:
+    """Appends ``model``'s answers (task id -> text) to ``path`` durably, in the form
+    ``read_written`` reads back."""
+    with path.open("a", encoding="utf-8") as out:
+        for task_id, text in texts.items():
+            out.write(json.dumps({"task_id": task_id, "model": model,
+                                  "prompt_id": writing_prompt_id(), "text": text}) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+
+
 def _generate(backend: Backend | StreamingBackend, requests: Sequence[GenerationRequest]) -> list[Generation]:
     """Every request's generation, in order: the backend's own batch call where it has
     one (every engine here does), else submitted and polled until all are back."""
@@ -77,14 +92,9 @@ def write_tests(backend: Backend | StreamingBackend, tasks: Sequence[Task], path
         batch = todo[at:at + BATCH]
         requests = [request_for_tests(t, seed=seed, prefill=prefill) for t in batch]
         generations = _generate(backend, requests)
-        with path.open("a", encoding="utf-8") as out:
-            for task, generation in zip(batch, generations):
-                text = generation.completions[0].text if generation.completions else ""
-                texts[task.task_id] = text
-                out.write(json.dumps({"task_id": task.task_id, "model": backend.model,
-                                      "prompt_id": writing_prompt_id(), "text": text}) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
+        answered = {task.task_id: answer_text(generation) for task, generation in zip(batch, generations)}
+        texts.update(answered)
+        append_written(path, backend.model, answered)
         if progress is not None:
             progress(f"tests written for {at + len(batch)}/{len(todo)} tasks without tests "
                      f"({time.monotonic() - start:.0f} s)")
@@ -112,6 +122,10 @@ class WrittenTestsCollector:
 
     def behaviours(self, task: Task, candidates: Sequence[Candidate]) -> list[Behaviour]:
         return self._inner.behaviours(task, candidates, self._extra(task))
+
+    def behaviours_with(self, task: Task, candidates: Sequence[Candidate],
+                        calls: Sequence[tuple[Any, ...]]) -> list[Behaviour]:
+        return self._inner.behaviours(task, candidates, [*self._extra(task), *calls])
 
     def expected(self, task: Task) -> tuple[Behaviour, list[int]] | None:
         """The tests' expected outputs and where their inputs sit among ``inputs(task)``;

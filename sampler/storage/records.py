@@ -162,6 +162,10 @@ class TaskResult:
     """The same for the careful reader, asked only after the second reader agreed: the
     strong model's answer once it has listed the edge cases the task states. On
     ``disagrees`` the pick is a guess. Empty when not asked."""
+    reader_tests: str = ""
+    """The same for the strong model's tests, asked after the readers agreed: what the
+    greedy reader's answer did on their calls (``sampler.core.reader_tests``). Empty when
+    not asked, or when the answer held no usable test."""
 
     def __post_init__(self) -> None:
         if self.tier == "":  # how results written before the enum say "unsolved"

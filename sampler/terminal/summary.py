@@ -67,7 +67,7 @@ class Summary:
                 out.append(f"  {self.guesses} task(s) without tests left unsolved: their pick is a "
                            "guess too weakly supported to call solved (`guess` in results.jsonl)"
                            + (f"; for {self.vetoed} of them the strong model's own answer disagreed "
-                              "(second_reader, careful_reader)" if self.vetoed else ""))
+                              "(second_reader, careful_reader, reader_tests)" if self.vetoed else ""))
         if self.escalated or self.solved_by_tier.get(STRONG):
             out.append(f"  cheap tier solved {self.solved_by_tier.get(CHEAP, 0)}; "
                        f"{self.escalated} escalated, strong tier solved "
@@ -141,5 +141,5 @@ def summarise(task_ids: Sequence[str], results: Mapping[str, TaskResult],
         agreement_majority=sum(r.selection == AGREEMENT and 2 * r.agreement_group > r.agreement_candidates
                                for r in finished),
         guesses=sum(r.guess is not None for r in finished),
-        vetoed=sum(READER_DISAGREES in (r.second_reader, r.careful_reader) for r in finished),
+        vetoed=sum(READER_DISAGREES in (r.second_reader, r.careful_reader, r.reader_tests) for r in finished),
     )

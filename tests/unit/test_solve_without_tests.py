@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,13 +33,20 @@ class FakeCollector:
         return Inputs(((1,), (2,)), examples=1)
 
     def behaviours(self, task: Task, candidates: Sequence[Candidate]) -> list[Behaviour]:
+        return self.behaviours_with(task, candidates, ())
+
+    def behaviours_with(self, task: Task, candidates: Sequence[Candidate],
+                        calls: Sequence[tuple[Any, ...]]) -> list[Behaviour]:
+        """On ``calls``, a candidate returns its ``tests=Y`` marker where it has one, else its ``out``."""
         out = []
         for c in candidates:
             self.seen.append(c.candidate_id)
             match = re.search(r"out=(\w+)", c.source)
             assert match is not None, c.source
             label = match.group(1)
-            out.append(Behaviour(c.candidate_id, (Output(Kind.VALUE, label), Output(Kind.VALUE, 0))))
+            on_calls = re.search(r"tests=(\w+)", c.source)
+            extra = [Output(Kind.VALUE, on_calls.group(1) if on_calls else label) for _ in calls]
+            out.append(Behaviour(c.candidate_id, (Output(Kind.VALUE, label), Output(Kind.VALUE, 0), *extra)))
         return out
 
 
@@ -260,8 +268,9 @@ def test_a_called_pick_stands_only_if_the_strong_tiers_own_answer_agrees(tmp_pat
 
     agrees, strong = solved_with("A", tmp_path / "agrees")
     assert agrees.solved and agrees.candidate_id == "s0" and agrees.second_reader == "agrees"
-    # The careful reader follows (the script cycles: it answers A too; its own test is below).
-    assert len(strong.requests_seen) == 2 and strong.requests_seen[0].temperature == 0.0
+    # The careful reader follows (the script cycles: it answers A too), then the strong
+    # model's tests (none usable here); their own tests are below.
+    assert len(strong.requests_seen) == 3 and strong.requests_seen[0].temperature == 0.0
     assert not agrees.escalated and agrees.tokens_out.get("strong", 0) > 0
     vetoed, _ = solved_with("B", tmp_path / "vetoed")
     assert not vetoed.solved and vetoed.second_reader == "disagrees"
@@ -309,7 +318,9 @@ def test_a_pick_the_greedy_reader_backs_stands_only_if_the_careful_reader_agrees
     assert not disputed.solved and (disputed.second_reader, disputed.careful_reader) == ("disagrees", "")
     assert len(strong.requests_seen) == 1
     off, strong = solved_with(["A", "B"], tmp_path / "off", careful=False)
-    assert off.solved and off.careful_reader == "" and len(strong.requests_seen) == 1
+    # Without it, the strong model's tests follow the greedy reader directly.
+    assert off.solved and off.careful_reader == ""
+    assert [r.request_id for r in strong.requests_seen] == [f"{task.task_id}|strong|0", f"{task.task_id}|reader-tests"]
     again, strong = solved_with(["A", "B"], tmp_path / "vetoed")
     assert not again.solved and again.careful_reader == "disagrees" and strong.requests_seen == []
     # "off" ended with the greedy reader's answer on disk; without its result line it is
@@ -318,3 +329,50 @@ def test_a_pick_the_greedy_reader_backs_stands_only_if_the_careful_reader_agrees
     resumed, strong = solved_with(["A", "B"], tmp_path / "off")
     assert not resumed.solved and resumed.careful_reader == "disagrees" and not resumed.escalated
     assert [r.first_index for r in strong.requests_seen] == [1]
+
+
+def test_a_pick_its_readers_back_stands_only_if_the_greedy_reader_agrees_on_the_strong_models_tests(
+        tmp_path: Path) -> None:
+    """The strong model's tests: asked (greedy, once) only after both readers agreed with a
+    called pick; the calls in them are run by the pick and the greedy reader's answer, and
+    the pick stands only if the two agree there too (a case the task states that no other
+    input reached). Tests with no usable call change nothing; the answer is kept on disk,
+    so a rerun decides the same without asking, and a run interrupted before it asks it alone."""
+    task = untested(0)
+    tests_key = f"{task.task_id}|reader-tests"
+    written = "assert f0(-5) == -5\nassert f0(0) == 0\n"
+
+    def solved_with(greedy: str, out: Path, tests: str = written, reader_tests: bool = True
+                    ) -> tuple[TaskResult, ReplayBackend]:
+        cheap = ReplayBackend(answers(task.task_id, ("A", "A", "A")))
+        script = {**answers(task.task_id, (greedy, "A")), tests_key: [tests]}
+        strong = ReplayBackend(script, model="strong")
+        report = solve([task], out=out, backend=cheap, strong_backend=strong, verifier=MarkerVerifier(),
+                       sample=SampleConfig(n=3), budget=BudgetConfig(wave=1), outputs=FakeCollector(),
+                       escalation=EscalationConfig(reader_tests=reader_tests))
+        [result] = report.results
+        return result, strong
+
+    backed, strong = solved_with("A", tmp_path / "backed")
+    assert backed.solved and (backed.second_reader, backed.careful_reader, backed.reader_tests) \
+        == ("agrees", "agrees", "agrees")
+    *_, asked = strong.requests_seen
+    assert len(strong.requests_seen) == 3 and asked.request_id == tests_key and asked.temperature == 0.0
+    # The greedy reader returns A on the task's inputs and B on the tests' calls: vetoed,
+    # and its answer (which fits the examples) is the guess.
+    vetoed, _ = solved_with("A tests=B", tmp_path / "vetoed")
+    assert not vetoed.solved and (vetoed.second_reader, vetoed.careful_reader, vetoed.reader_tests) \
+        == ("agrees", "agrees", "disagrees")
+    assert vetoed.guess is not None and "tests=B" in vetoed.guess
+    blank, _ = solved_with("A tests=B", tmp_path / "blank", tests="no tests here")
+    assert blank.solved and blank.reader_tests == ""
+    off, strong = solved_with("A tests=B", tmp_path / "off", reader_tests=False)
+    assert off.solved and off.reader_tests == "" and len(strong.requests_seen) == 2
+    again, strong = solved_with("A tests=B", tmp_path / "vetoed")
+    assert not again.solved and again.reader_tests == "disagrees" and strong.requests_seen == []
+    # "off" ended after both readers; without its result line it is a run interrupted
+    # there: the rerun asks the strong model's tests alone.
+    (tmp_path / "off" / "results.jsonl").write_text("")
+    resumed, strong = solved_with("A tests=B", tmp_path / "off")
+    assert not resumed.solved and resumed.reader_tests == "disagrees"
+    assert [r.request_id for r in strong.requests_seen] == [tests_key]

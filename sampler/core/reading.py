@@ -1,0 +1,132 @@
+"""Asking the strong tier to read a task without tests before its pick is called: the
+best-of-N loop's readers (``sampler.core.loop.BestOfN`` inherits it).
+
+In order, each only once the one before agreed with the pick: the strong model's greedy
+answer to the bare task (``sampler.core.second_reader``), its careful answer, then its
+tests of the task, whose calls the pick and the greedy answer must agree on too
+(``sampler.core.reader_tests``). Each request waits its turn like an escalation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sampler.backends.base import Generation, GenerationRequest, StreamingBackend
+from sampler.config import SolveConfig
+from sampler.core.escalation import CAREFUL_READER_INDEX, careful_reader_request, reader_request
+from sampler.core.reader_tests import READER_TESTS, agrees_on_tests, tests_request
+from sampler.core.second_reader import reader_agrees, readings, vetoed_guess
+from sampler.core.selection import called_solved
+from sampler.core.task_run import TaskRun, request_prefix
+from sampler.core.test_writing import parse_answer
+from sampler.core.written_tests import answer_text, append_written
+from sampler.storage.records import READER_AGREES, READER_DISAGREES, STRONG, SampleRecord
+from sampler.storage.store import RunStore
+from verifiers import agreement
+from verifiers.outputs import Collector
+
+GREEDY_READING, CAREFUL_READING, TESTS_READING = 1, 2, 3
+"""``TaskRun.reading``: the last reader asked."""
+
+
+@dataclass(frozen=True)
+class Said:
+    """What each reader said of a pick (``READER_AGREES``, ``READER_DISAGREES``, or empty
+    when not asked), as ``results.jsonl`` records it."""
+
+    greedy: str = ""
+    careful: str = ""
+    tests: str = ""
+
+
+class Reading:
+    """The loop's readers, over the state ``BestOfN`` keeps."""
+
+    config: SolveConfig
+    cheap: StreamingBackend
+    strong: StreamingBackend | None
+    outputs: Collector | None
+    store: RunStore
+
+    def _pick(self, run: TaskRun, samples: list[SampleRecord]
+              ) -> tuple[SampleRecord | None, agreement.Pick | None, dict[int, SampleRecord]]:
+        """The task's pick, its pick by agreement and its readers' answers (``BestOfN``)."""
+        raise NotImplementedError
+
+    def _defer_escalation(self, run: TaskRun) -> bool:
+        raise NotImplementedError
+
+    def _escalate(self, run: TaskRun) -> None:
+        raise NotImplementedError
+
+    def _ask_reader(self, run: TaskRun) -> bool:
+        """Ask the strong tier for the next reading of a task without tests whose cheap
+        pick would be called solved, if every reading so far agreed with the pick; False
+        when none is wanted (then the task is done)."""
+        escalation = self.config.escalation
+        if self.strong is None or self.strong is self.cheap or escalation is None \
+                or not escalation.second_reader:
+            return False
+        chosen, agreed, readers = self._pick(run, list(run.samples.values()))
+        if chosen is None or not called_solved(run.task, agreed):
+            return False
+        if not readers:
+            if run.reading or run.strong_rounds or run.tier_samples(STRONG):
+                return False
+            run.reading = GREEDY_READING
+        else:
+            assert self.outputs is not None  # readers are asked only for tasks picked by agreement
+            if 0 not in readers or not reader_agrees(run.task, chosen, readers[0], run.behaviours, self.outputs):
+                return False
+            if escalation.careful_reader and run.reading < CAREFUL_READING and CAREFUL_READER_INDEX not in readers:
+                run.reading = CAREFUL_READING
+            elif escalation.reader_tests and run.reading < TESTS_READING and run.reader_tests is None \
+                    and (CAREFUL_READER_INDEX not in readers or reader_agrees(
+                        run.task, chosen, readers[CAREFUL_READER_INDEX], run.behaviours, self.outputs)):
+                run.reading = TESTS_READING
+            else:
+                return False
+        if not self._defer_escalation(run):
+            self._escalate(run)
+        return True
+
+    def _reader_request(self, run: TaskRun) -> GenerationRequest:
+        """The request for ``run.reading``, the reading asked now."""
+        assert self.config.escalation is not None
+        if run.reading == TESTS_READING:
+            request = tests_request(run.task, seed=self.config.sample.seed, prefill=self.config.strong_prefill)
+            run.tests_request = request.request_id
+            return request
+        ask = reader_request if run.reading == GREEDY_READING else careful_reader_request
+        return ask(run.task, self.config.sample, self.config.escalation,
+                   request_prefix(run.task.task_id, STRONG), prefill=self.config.strong_prefill)
+
+    def _tests_arrived(self, run: TaskRun, generation: Generation) -> None:
+        """The strong model's tests for a task its readers back: kept on disk, then parsed."""
+        assert self.strong is not None
+        run.tests_request = ""
+        run.tokens_out[STRONG] = run.tokens_out.get(STRONG, 0) + sum(c.tokens for c in generation.completions)
+        text = answer_text(generation)
+        append_written(self.store.dir / READER_TESTS, self.strong.model, {run.task.task_id: text})
+        run.reader_tests = parse_answer(run.task, text)
+
+    def _judge(self, run: TaskRun, chosen: SampleRecord, readers: Mapping[int, SampleRecord]
+               ) -> tuple[SampleRecord | None, str | None, Said]:
+        """A pick with the evidence to be called solved, judged by its readers: the pick
+        (None when a reader parts from it), the guess kept instead, and what each said."""
+        assert self.outputs is not None  # readers are asked only for tasks picked by agreement
+        greedy, careful = readings(run.task, chosen, readers, run.behaviours, self.outputs)
+        if greedy == READER_DISAGREES:
+            return None, vetoed_guess(chosen, readers[0]).solution, Said(greedy)
+        if careful == READER_DISAGREES:
+            # The greedy reader backs the pick, the careful one does not: too close to
+            # call, and the pick stays the guess.
+            return None, chosen.solution, Said(greedy, careful)
+        if not run.reader_tests:
+            return chosen, None, Said(greedy, careful)
+        if agrees_on_tests(run.task, chosen, readers[0], run.reader_tests, self.outputs):
+            return chosen, None, Said(greedy, careful, READER_AGREES)
+        # On a case the task states, which only the strong model's tests reached, its
+        # greedy answer parts from the pick: as with the greedy reader's own veto.
+        return None, vetoed_guess(chosen, readers[0]).solution, Said(greedy, careful, READER_DISAGREES)
