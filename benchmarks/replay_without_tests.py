@@ -7,7 +7,10 @@ run's ``samples.jsonl`` and ``written_tests.jsonl`` are copied to ``--out`` and
 ``solve`` runs there with the run's settings, reading every sample back from disk and
 recomputing each task's inputs, groups, second reader and call with the code as it
 is now (``--careful FILE``: with the careful reader's answers drawn for the run by
-``careful_answers.py``; ``--previous-edges``: the edge inputs as they were before the ones made
+``careful_answers.py``; ``--reader-tests FILE``: with the strong model's tests drawn for
+the run, in ``reader_tests.jsonl``'s form or as ``{"task_id", "text"}`` lines; a run that
+kept its own is replayed with them, and without either that step is off, as in runs made
+before it; ``--previous-edges``: the edge inputs as they were before the ones made
 inside an argument, of another kind, and of a list twice over). Score the result with
 ``score_without_tests.py``.
 
@@ -34,6 +37,8 @@ from sampler.backends.replay import ReplayBackend  # noqa: E402
 from sampler.config import EscalationConfig, SampleConfig  # noqa: E402
 from sampler.core.escalation import CAREFUL_READER_INDEX  # noqa: E402
 from sampler.core.api import solve  # noqa: E402
+from sampler.core.reader_tests import READER_TESTS  # noqa: E402
+from sampler.core.written_tests import append_written  # noqa: E402
 from sampler.storage.records import CHEAP, STRONG  # noqa: E402
 from verifiers import edge_inputs, outputs  # noqa: E402
 
@@ -58,6 +63,9 @@ def main() -> int:
                         help="the careful reader's answers (benchmarks/careful_answers.py), replayed as "
                              "strong sample 1; without it the careful reader is off, as in runs made "
                              "before it")
+    parser.add_argument("--reader-tests", type=Path,
+                        help="the strong model's tests for the run's tasks, replayed as its answers to "
+                             "the reader-tests request")
     parser.add_argument("--previous-edges", action="store_true",
                         help="the edge inputs without those made inside an argument, of another kind, "
                              "and of a list twice over")
@@ -83,6 +91,13 @@ def main() -> int:
     (args.out / "samples.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     if (args.run / "written_tests.jsonl").exists():
         shutil.copy(args.run / "written_tests.jsonl", args.out / "written_tests.jsonl")
+    reader_tests = args.reader_tests is not None or (args.run / READER_TESTS).exists()
+    if args.reader_tests is not None:
+        answers = [json.loads(line) for line in args.reader_tests.read_text(encoding="utf-8").splitlines() if line]
+        append_written(args.out / READER_TESTS, str(settings["strong"]),
+                       {str(a["task_id"]): str(a["text"]) for a in answers})
+    elif reader_tests:
+        shutil.copy(args.run / READER_TESTS, args.out / READER_TESTS)
     if args.previous_edges:
         setattr(outputs, "edge_calls", functools.partial(edge_inputs.edge_calls, inner_limit=0))
         current = edge_inputs._sequence_variants
@@ -103,12 +118,16 @@ def main() -> int:
     report = solve(args.tasks, out=args.out, model=str(settings["model"]), backend=cheap_backend,
                    strong=str(settings["strong"]), strong_backend=strong_backend,
                    sample=SampleConfig(n=int(settings["n"]), seed=int(settings["seed"])),
-                   escalation=EscalationConfig(careful_reader=args.careful is not None))
-    asked = [r for r in strong_backend.requests_seen if r.first_index == CAREFUL_READER_INDEX]
+                   escalation=EscalationConfig(careful_reader=args.careful is not None,
+                                               reader_tests=reader_tests))
+    tests_asked = [r for r in strong_backend.requests_seen if r.request_id.endswith("|reader-tests")]
+    asked = [r for r in strong_backend.requests_seen
+             if r.first_index == CAREFUL_READER_INDEX and r not in tests_asked]
     unanswered = [r for r in asked if len(strong.get(r.key, [])) < 2]
     extra = len(cheap_backend.requests_seen) + len(strong_backend.requests_seen) - len(asked) + len(unanswered)
     print(f"replayed {len(report.results)} tasks from {len(samples)} samples; careful answers given "
-          f"{careful}, asked for {len(asked)}; requests the run had not answered: {extra}")
+          f"{careful}, asked for {len(asked)}; requests the run had not answered: {extra} "
+          f"(the strong model's tests among them: {len(tests_asked)})")
     return 0
 
 

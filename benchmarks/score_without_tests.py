@@ -53,6 +53,7 @@ class Scored:
     samples: int
     second_reader: str = ""
     careful_reader: str = ""
+    reader_tests: str = ""
 
 
 def _passes(verifier: UnitTestVerifier, task: Task, codes: list[tuple[str, str]]) -> dict[str, bool]:
@@ -90,7 +91,8 @@ def score(run: Path, tasks: list[Path] | None = None) -> list[Scored]:
             rows.append(Scored(task_id, examples, bool(result["solved"]), passed.get("pick", False),
                                bool(drawn) and passed.get(str(drawn[0]["candidate_id"]), False),
                                any(passed.get(str(s["candidate_id"]), False) for s in drawn), len(drawn),
-                               str(result.get("second_reader", "")), str(result.get("careful_reader", ""))))
+                               str(result.get("second_reader", "")), str(result.get("careful_reader", "")),
+                               str(result.get("reader_tests", ""))))
     return rows
 
 
@@ -107,16 +109,13 @@ def report(label: str, rows: list[Scored]) -> None:
           f"first sample {first} ({first / n:.1%}), oracle {oracle} ({oracle / n:.1%}), gap closed {gap}; "
           f"called solved {len(called)}, of them wrong {wrong}"
           + (f" ({(len(called) - wrong) / len(called):.1%} right)" if called else ""))
-    read = [r for r in rows if r.second_reader]
-    if read:
-        vetoed = [r for r in read if r.second_reader == "disagrees"]
-        print(f"  second reader asked on {len(read)}: agreed {len(read) - len(vetoed)}, disagreed {len(vetoed)} "
-              f"(of the picks it turned to guesses, {sum(r.pick_right for r in vetoed)} were right)")
-    careful = [r for r in rows if r.careful_reader]
-    if careful:
-        vetoed = [r for r in careful if r.careful_reader == "disagrees"]
-        print(f"  careful reader asked on {len(careful)}: agreed {len(careful) - len(vetoed)}, disagreed "
-              f"{len(vetoed)} (of the picks it turned to guesses, {sum(r.pick_right for r in vetoed)} were right)")
+    for name, said in (("second reader", "second_reader"), ("careful reader", "careful_reader"),
+                       ("the strong model's tests", "reader_tests")):
+        asked = [r for r in rows if getattr(r, said)]
+        vetoed = [r for r in asked if getattr(r, said) == "disagrees"]
+        if asked:
+            print(f"  {name} asked on {len(asked)}: agreed {len(asked) - len(vetoed)}, disagreed {len(vetoed)} "
+                  f"(of the guesses kept instead, {sum(r.pick_right for r in vetoed)} are right)")
 
 
 def main() -> int:

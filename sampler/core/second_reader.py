@@ -27,7 +27,9 @@ the task's words state, then to write the function (strong sample 1). Where the
 greedy answer shares the cheap samples' reading of the one example, a reading made
 after spelling out "repeated values count once" or "may be negative" can differ. The
 pick is called solved only if it agrees too; if not, the pick stays the guess (the
-cheap group and the greedy reader back it).
+cheap group and the greedy reader back it). A pick both back is then tried on the calls
+of tests the strong model writes (``sampler.core.reader_tests``); the loop asks for
+each reading in turn (``sampler.core.reading``).
 
 A task no cheap candidate fits escalates as before; its strong answers are then the
 pool itself, and no reader is asked (the pick is already the strong model's).
