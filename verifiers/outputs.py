@@ -164,9 +164,9 @@ class Collector(Protocol):
 
     def behaviours(self, task: Task, candidates: Sequence[Candidate]) -> list[Behaviour]: ...
 
-    def behaviours_with(self, task: Task, candidates: Sequence[Candidate],
-                        calls: Sequence[tuple[Any, ...]]) -> list[Behaviour]:
-        """``behaviours``, on ``calls`` too (after the task's own inputs)."""
+    def behaviours_on(self, task: Task, candidates: Sequence[Candidate],
+                      calls: Sequence[tuple[Any, ...]]) -> list[Behaviour]:
+        """Each candidate's outputs on ``calls`` alone, in order."""
         ...
 
 
@@ -213,14 +213,21 @@ class OutputCollector:
         """One per candidate, in order, on ``inputs(task, extra_calls)``; no outputs (and no
         error) when the task has no inputs. Candidates with the same text run once (as
         the pipeline verifies them once)."""
-        inputs = self.inputs(task, extra_calls).calls
+        return self._run(task, candidates, self.inputs(task, extra_calls).calls)
+
+    def behaviours_on(self, task: Task, candidates: Sequence[Candidate],
+                      calls: Sequence[tuple[Any, ...]]) -> list[Behaviour]:
+        return self._run(task, candidates, tuple(calls))
+
+    def _run(self, task: Task, candidates: Sequence[Candidate],
+             inputs: tuple[tuple[Any, ...], ...]) -> list[Behaviour]:
         if not candidates or not inputs:
             return [Behaviour(c.candidate_id) for c in candidates]
         firsts: dict[str, Candidate] = {}
         for cand in candidates:
             firsts.setdefault(cand.source, cand)
         if len(firsts) < len(candidates):
-            ran = {b.candidate_id: b for b in self.behaviours(task, list(firsts.values()), extra_calls)}
+            ran = {b.candidate_id: b for b in self._run(task, list(firsts.values()), inputs)}
             return [dataclasses.replace(ran[firsts[c.source].candidate_id], candidate_id=c.candidate_id)
                     for c in candidates]
         done: dict[str, list[Output]] = {c.candidate_id: [] for c in candidates}
@@ -265,10 +272,6 @@ class OutputCollector:
             outputs += [Output(last_stop.get(cid, Kind.CRASHED))] * (len(inputs) - len(outputs))
             out.append(Behaviour(cid, tuple(outputs), jobs=jobs[cid]))
         return out
-
-    def behaviours_with(self, task: Task, candidates: Sequence[Candidate],
-                        calls: Sequence[tuple[Any, ...]]) -> list[Behaviour]:
-        return self.behaviours(task, candidates, calls)
 
     def _limits(self, calls: int) -> SandboxLimits:
         # Room for every call at a fair pace, and a few slow ones; a job past it is

@@ -44,13 +44,10 @@ from sampler.config import BudgetPolicy, SolveConfig
 from sampler.core.admission import Admission
 from sampler.core.escalation import round_requests
 from sampler.core.prompting import build_request, program_from_output
-from sampler.core.reader_tests import READER_TESTS
 from sampler.core.reading import Reading, Said
 from sampler.core.second_reader import pick_with_reader, split_reader, split_readers
 from sampler.core.selection import agreement_pick, agreement_wave, called_solved, choose, pool_behaviours
 from sampler.core.task_run import Pending, TaskRun, candidate_id, request_prefix
-from sampler.core.test_writing import parse_answer
-from sampler.core.written_tests import read_written
 from sampler.policy.budget import Action, Budget, TaskState
 from sampler.policy.length_cap import FINISH_LENGTH_CAP, LengthCap
 from sampler.storage.records import CHEAP, STRONG, SampleRecord, TaskResult, Tier, passed_tests_only
@@ -113,8 +110,7 @@ class BestOfN(Admission, Reading):
         """Request id -> task id, for every request in flight."""
         self._results: list[TaskResult] = []
         self._incomplete: list[str] = []
-        self._reader_texts = read_written(store.dir / READER_TESTS, self.strong.model) \
-            if self.strong is not None else {}
+        self._reader_answers = self._reader_tests_on_disk()
         """Task id -> the strong model's tests an earlier run was given (``sampler.core.reader_tests``)."""
 
     def _engines(self) -> list[StreamingBackend]:
@@ -178,8 +174,8 @@ class BestOfN(Admission, Reading):
             _, readers = split_readers(list(known.values()))
             if readers:  # its strong samples are readers' answers, not an escalation's
                 run.reading, run.strong_rounds = len(readers), 0
-            if task.task_id in self._reader_texts:
-                run.reader_tests = parse_answer(task, self._reader_texts[task.task_id])
+            if task.task_id in self._reader_answers:
+                self._restore_reader_tests(run, self._reader_answers[task.task_id])
         self._runs[task.task_id] = run
         self._observe(run)
         self._advance(run)
@@ -447,17 +443,19 @@ class BestOfN(Admission, Reading):
         del self._runs[run.task.task_id]
         samples = sorted(run.samples.values(), key=lambda s: (s.tier != CHEAP, s.sample_index))
         chosen, agreed, readers = self._pick(run, samples)
-        if (chosen is None and any(s.status is Status.ERROR for s in samples)) \
+        judged: tuple[SampleRecord | None, str | None, Said] | None = (chosen, None, Said())
+        if chosen is not None and not called_solved(run.task, agreed):
+            judged = None, chosen.solution, Said()
+        elif chosen is not None and readers \
+                and not any(reader.status is Status.ERROR for reader in readers.values()):
+            judged = self._judge(run, chosen, readers)
+        if judged is None or (chosen is None and any(s.status is Status.ERROR for s in samples)) \
                 or any(reader.status is Status.ERROR for reader in readers.values()):
+            # Infrastructure, not evidence: no result line, so a rerun decides the task.
             self._incomplete.append(run.task.task_id)
             self.progress.advance(1, 0)
             return
-        guess: str | None = None
-        said = Said()
-        if chosen is not None and not called_solved(run.task, agreed):
-            guess, chosen = chosen.solution, None
-        elif chosen is not None and readers:
-            chosen, guess, said = self._judge(run, chosen, readers)
+        chosen, guess, said = judged
         result = run.result(chosen, agreed, guess=guess, second_reader=said.greedy, careful_reader=said.careful,
                             reader_tests=said.tests,
                             cheap_model=self.cheap.model,

@@ -45,13 +45,18 @@ def tests_request(task: Task, *, seed: int, prefill: bool) -> GenerationRequest:
 
 
 def agrees_on_tests(task: Task, pick: SampleRecord, reader: SampleRecord, tests: Sequence[ModelTest],
-                    collector: Collector) -> bool:
-    """Whether the reader's answer returns what the pick returns on the tests' calls too
-    (and on the task's own inputs, where they agreed already). No calls: nothing to part on."""
-    calls = [t.call for t in tests]
+                    collector: Collector) -> bool | None:
+    """Whether the reader's answer returns what the pick returns on the tests' calls that
+    are not among the task's inputs already (on those the two agreed); no such call:
+    nothing to part on. None when the sandbox broke: nothing is decided, and the task is
+    left for a rerun, as when a reader's own verdict is an infrastructure error."""
+    known = {repr(call) for call in collector.inputs(task).calls}
+    calls = list({repr(t.call): t.call for t in tests if repr(t.call) not in known}.values())
     if not calls:
         return True
-    mine, theirs = collector.behaviours_with(
+    mine, theirs = collector.behaviours_on(
         task, [Candidate(task.task_id, pick.candidate_id, pick.solution),
                Candidate(task.task_id, reader.candidate_id, reader.solution)], calls)
+    if mine.error or theirs.error:
+        return None
     return agreement.agree(mine, theirs)

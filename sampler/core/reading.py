@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sampler.backends.base import Generation, GenerationRequest, StreamingBackend
 from sampler.config import SolveConfig
@@ -20,7 +21,7 @@ from sampler.core.second_reader import reader_agrees, readings, vetoed_guess
 from sampler.core.selection import called_solved
 from sampler.core.task_run import TaskRun, request_prefix
 from sampler.core.test_writing import parse_answer
-from sampler.core.written_tests import answer_text, append_written
+from sampler.core.written_tests import answer_text, append_written, read_written_records
 from sampler.storage.records import READER_AGREES, READER_DISAGREES, STRONG, SampleRecord
 from sampler.storage.store import RunStore
 from verifiers import agreement
@@ -103,18 +104,36 @@ class Reading:
                    request_prefix(run.task.task_id, STRONG), prefill=self.config.strong_prefill)
 
     def _tests_arrived(self, run: TaskRun, generation: Generation) -> None:
-        """The strong model's tests for a task its readers back: kept on disk, then parsed."""
+        """The strong model's tests for a task its readers back: kept on disk, then parsed.
+        (The loop counted the request's prompt tokens; its answer's are counted here.)"""
         assert self.strong is not None
         run.tests_request = ""
-        run.tokens_out[STRONG] = run.tokens_out.get(STRONG, 0) + sum(c.tokens for c in generation.completions)
+        tokens = sum(c.tokens for c in generation.completions)
+        run.tokens_out[STRONG] = run.tokens_out.get(STRONG, 0) + tokens
         text = answer_text(generation)
-        append_written(self.store.dir / READER_TESTS, self.strong.model, {run.task.task_id: text})
+        append_written(self.store.dir / READER_TESTS, self.strong.model, {run.task.task_id: text},
+                       {run.task.task_id: (generation.prompt_tokens, tokens)})
         run.reader_tests = parse_answer(run.task, text)
 
+    def _reader_tests_on_disk(self) -> dict[str, dict[str, Any]]:
+        """The strong model's tests an earlier run was given, by task (none when not wanted)."""
+        escalation = self.config.escalation
+        if self.strong is None or escalation is None or not escalation.reader_tests:
+            return {}
+        return read_written_records(self.store.dir / READER_TESTS, self.strong.model)
+
+    def _restore_reader_tests(self, run: TaskRun, answer: Mapping[str, Any]) -> None:
+        """A resumed task's strong-model tests, and the tokens they cost."""
+        run.reader_tests = parse_answer(run.task, str(answer["text"]))
+        for counts, key in ((run.tokens_in, "tokens_in"), (run.tokens_out, "tokens_out")):
+            if type(answer.get(key)) is int:
+                counts[STRONG] = counts.get(STRONG, 0) + answer[key]
+
     def _judge(self, run: TaskRun, chosen: SampleRecord, readers: Mapping[int, SampleRecord]
-               ) -> tuple[SampleRecord | None, str | None, Said]:
+               ) -> tuple[SampleRecord | None, str | None, Said] | None:
         """A pick with the evidence to be called solved, judged by its readers: the pick
-        (None when a reader parts from it), the guess kept instead, and what each said."""
+        (None when a reader parts from it), the guess kept instead, and what each said;
+        None when the sandbox broke on the strong model's tests (nothing decided)."""
         assert self.outputs is not None  # readers are asked only for tasks picked by agreement
         greedy, careful = readings(run.task, chosen, readers, run.behaviours, self.outputs)
         if greedy == READER_DISAGREES:
@@ -125,7 +144,10 @@ class Reading:
             return None, chosen.solution, Said(greedy, careful)
         if not run.reader_tests:
             return chosen, None, Said(greedy, careful)
-        if agrees_on_tests(run.task, chosen, readers[0], run.reader_tests, self.outputs):
+        agrees = agrees_on_tests(run.task, chosen, readers[0], run.reader_tests, self.outputs)
+        if agrees is None:
+            return None
+        if agrees:
             return chosen, None, Said(greedy, careful, READER_AGREES)
         # On a case the task states, which only the strong model's tests reached, its
         # greedy answer parts from the pick: as with the greedy reader's own veto.

@@ -35,7 +35,12 @@ EXPECTED_ID = "written-tests"
 def read_written(path: Path, model: str) -> dict[str, str]:
     """Task id -> answer text, for answers of ``model`` to the current prompt. A torn
     last line (a crash mid-write) is skipped: that task is asked again."""
-    found: dict[str, str] = {}
+    return {task_id: record["text"] for task_id, record in read_written_records(path, model).items()}
+
+
+def read_written_records(path: Path, model: str) -> dict[str, dict[str, Any]]:
+    """``read_written``, each answer's whole line (with its token counts, where kept)."""
+    found: dict[str, dict[str, Any]] = {}
     if not path.exists():
         return found
     prompt_id = writing_prompt_id()
@@ -46,7 +51,7 @@ def read_written(path: Path, model: str) -> dict[str, str]:
             continue
         if type(record) is dict and record.get("model") == model and record.get("prompt_id") == prompt_id \
                 and type(record.get("task_id")) is str and type(record.get("text")) is str:
-            found[record["task_id"]] = record["text"]
+            found[record["task_id"]] = record
     return found
 
 
@@ -54,13 +59,17 @@ def answer_text(generation: Generation) -> str:
     return generation.completions[0].text if generation.completions else ""
 
 
-def append_written(path: Path, model: str, texts: Mapping[str, str]) -> None:
-    """Appends ``model``'s answers (task id -> text) to ``path`` durably, in the form
-    ``read_written`` reads back."""
+def append_written(path: Path, model: str, texts: Mapping[str, str],
+                   tokens: Mapping[str, tuple[int, int]] | None = None) -> None:
+    """Appends ``model``'s answers (task id -> text; ``tokens``: task id -> tokens in and
+    out, where kept) to ``path`` durably, in the form ``read_written`` reads back."""
     with path.open("a", encoding="utf-8") as out:
         for task_id, text in texts.items():
-            out.write(json.dumps({"task_id": task_id, "model": model,
-                                  "prompt_id": writing_prompt_id(), "text": text}) + "\n")
+            record: dict[str, Any] = {"task_id": task_id, "model": model, "prompt_id": writing_prompt_id(),
+                                      "text": text}
+            if tokens is not None and task_id in tokens:
+                record["tokens_in"], record["tokens_out"] = tokens[task_id]
+            out.write(json.dumps(record) + "\n")
         out.flush()
         os.fsync(out.fileno())
 
@@ -123,9 +132,9 @@ class WrittenTestsCollector:
     def behaviours(self, task: Task, candidates: Sequence[Candidate]) -> list[Behaviour]:
         return self._inner.behaviours(task, candidates, self._extra(task))
 
-    def behaviours_with(self, task: Task, candidates: Sequence[Candidate],
-                        calls: Sequence[tuple[Any, ...]]) -> list[Behaviour]:
-        return self._inner.behaviours(task, candidates, [*self._extra(task), *calls])
+    def behaviours_on(self, task: Task, candidates: Sequence[Candidate],
+                      calls: Sequence[tuple[Any, ...]]) -> list[Behaviour]:
+        return self._inner.behaviours_on(task, candidates, calls)
 
     def expected(self, task: Task) -> tuple[Behaviour, list[int]] | None:
         """The tests' expected outputs and where their inputs sit among ``inputs(task)``;

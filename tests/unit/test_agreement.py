@@ -275,6 +275,13 @@ def test_outputs_are_collected_in_the_sandbox_and_grouped(collector: OutputColle
     assert [b.candidate_id for b in twin] == ["right", "twin"] and twin[0].outputs == twin[1].outputs
 
 
+def test_candidates_run_on_given_calls_alone(collector: OutputCollector) -> None:
+    """``behaviours_on``: outputs on exactly the calls given (a model's tests' calls), in order."""
+    right, first = (Candidate(TASK.task_id, name, PROMPT + BODIES[name]) for name in ("right", "first"))
+    mine, theirs = collector.behaviours_on(TASK, [right, first], [([5, -5, 2],), ([],)])
+    assert mine.outputs == (value(2.0), value(0.0)) and len(theirs.outputs) == 2 and not mine.error
+
+
 def test_oversized_outputs_are_compared_by_digest(collector: OutputCollector) -> None:
     big = "    return [float(x) for x in xs] * 1000\n"
     candidates = [Candidate(TASK.task_id, c, PROMPT + big) for c in ("a", "b")]

@@ -28,26 +28,32 @@ class FakeCollector:
 
     def __init__(self) -> None:
         self.seen: list[str] = []
+        self.calls_run: list[list[tuple[Any, ...]]] = []
 
     def inputs(self, task: Task) -> Inputs:
         return Inputs(((1,), (2,)), examples=1)
 
     def behaviours(self, task: Task, candidates: Sequence[Candidate]) -> list[Behaviour]:
-        return self.behaviours_with(task, candidates, ())
-
-    def behaviours_with(self, task: Task, candidates: Sequence[Candidate],
-                        calls: Sequence[tuple[Any, ...]]) -> list[Behaviour]:
-        """On ``calls``, a candidate returns its ``tests=Y`` marker where it has one, else its ``out``."""
         out = []
         for c in candidates:
             self.seen.append(c.candidate_id)
-            match = re.search(r"out=(\w+)", c.source)
-            assert match is not None, c.source
-            label = match.group(1)
-            on_calls = re.search(r"tests=(\w+)", c.source)
-            extra = [Output(Kind.VALUE, on_calls.group(1) if on_calls else label) for _ in calls]
-            out.append(Behaviour(c.candidate_id, (Output(Kind.VALUE, label), Output(Kind.VALUE, 0), *extra)))
+            label = self._marker("out", c.source)
+            assert label is not None, c.source
+            out.append(Behaviour(c.candidate_id, (Output(Kind.VALUE, label), Output(Kind.VALUE, 0))))
         return out
+
+    def behaviours_on(self, task: Task, candidates: Sequence[Candidate],
+                      calls: Sequence[tuple[Any, ...]]) -> list[Behaviour]:
+        """On other calls, a candidate returns its ``tests=Y`` marker where it has one, else its ``out``."""
+        self.calls_run.append(list(calls))
+        return [Behaviour(c.candidate_id, tuple(Output(Kind.VALUE, self._marker("tests", c.source)
+                                                       or self._marker("out", c.source)) for _ in calls))
+                for c in candidates]
+
+    @staticmethod
+    def _marker(name: str, source: str) -> str | None:
+        match = re.search(name + r"=(\w+)", source)
+        return match.group(1) if match else None
 
 
 def untested(i: int) -> Task:
@@ -340,24 +346,34 @@ def test_a_pick_its_readers_back_stands_only_if_the_greedy_reader_agrees_on_the_
     so a rerun decides the same without asking, and a run interrupted before it asks it alone."""
     task = untested(0)
     tests_key = f"{task.task_id}|reader-tests"
-    written = "assert f0(-5) == -5\nassert f0(0) == 0\n"
+    # (2,) is among the task's inputs already, where the readers agreed: it is not run again.
+    written = "assert f0(-5) == -5\nassert f0(2) == 2\nassert f0(0) == 0\n"
 
-    def solved_with(greedy: str, out: Path, tests: str = written, reader_tests: bool = True
-                    ) -> tuple[TaskResult, ReplayBackend]:
+    def solved_with(greedy: str, out: Path, tests: str = written, reader_tests: bool = True,
+                    collector: FakeCollector | None = None) -> tuple[TaskResult, ReplayBackend]:
         cheap = ReplayBackend(answers(task.task_id, ("A", "A", "A")))
         script = {**answers(task.task_id, (greedy, "A")), tests_key: [tests]}
         strong = ReplayBackend(script, model="strong")
         report = solve([task], out=out, backend=cheap, strong_backend=strong, verifier=MarkerVerifier(),
-                       sample=SampleConfig(n=3), budget=BudgetConfig(wave=1), outputs=FakeCollector(),
+                       sample=SampleConfig(n=3), budget=BudgetConfig(wave=1), outputs=collector or FakeCollector(),
                        escalation=EscalationConfig(reader_tests=reader_tests))
+        if not report.results:
+            raise Unfinished(report.outcome.incomplete)
         [result] = report.results
         return result, strong
 
-    backed, strong = solved_with("A", tmp_path / "backed")
+    collector = FakeCollector()
+    backed, strong = solved_with("A", tmp_path / "backed", collector=collector)
     assert backed.solved and (backed.second_reader, backed.careful_reader, backed.reader_tests) \
         == ("agrees", "agrees", "agrees")
     *_, asked = strong.requests_seen
     assert len(strong.requests_seen) == 3 and asked.request_id == tests_key and asked.temperature == 0.0
+    assert collector.calls_run == [[(-5,), (0,)]]
+    # The tests' tokens are the task's, and a rerun that reads them back counts them too.
+    spent = backed.tokens_out["strong"]
+    (tmp_path / "backed" / "results.jsonl").write_text("")
+    rerun, strong = solved_with("A", tmp_path / "backed")
+    assert rerun.tokens_out["strong"] == spent and strong.requests_seen == []
     # The greedy reader returns A on the task's inputs and B on the tests' calls: vetoed,
     # and its answer (which fits the examples) is the guess.
     vetoed, _ = solved_with("A tests=B", tmp_path / "vetoed")
@@ -376,3 +392,25 @@ def test_a_pick_its_readers_back_stands_only_if_the_greedy_reader_agrees_on_the_
     resumed, strong = solved_with("A tests=B", tmp_path / "off")
     assert not resumed.solved and resumed.reader_tests == "disagrees"
     assert [r.request_id for r in strong.requests_seen] == [tests_key]
+    # Turned off, the answers on disk are not used either.
+    (tmp_path / "off" / "results.jsonl").write_text("")
+    ignored, _ = solved_with("A tests=B", tmp_path / "off", reader_tests=False)
+    assert ignored.solved and ignored.reader_tests == ""
+    # A sandbox that breaks running the tests' calls decides nothing: no result line,
+    # the task left for a rerun (which then decides it).
+    with pytest.raises(Unfinished):
+        solved_with("A tests=B", tmp_path / "broken", collector=BrokenSandbox())
+    after, _ = solved_with("A tests=B", tmp_path / "broken")
+    assert not after.solved and after.reader_tests == "disagrees"
+
+
+class Unfinished(Exception):
+    """A solve call that left its task without a result line."""
+
+
+class BrokenSandbox(FakeCollector):
+    """The sandbox breaks on the strong model's tests (as ``OutputCollector`` reports it)."""
+
+    def behaviours_on(self, task: Task, candidates: Sequence[Candidate],
+                      calls: Sequence[tuple[Any, ...]]) -> list[Behaviour]:
+        return [Behaviour(c.candidate_id, error="infrastructure: OSError: pool died") for c in candidates]
