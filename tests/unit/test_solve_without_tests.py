@@ -20,7 +20,7 @@ from tasks.errors import TaskFormatError
 from tasks.types import Task
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
 from verifiers.outputs import Behaviour, Inputs, Kind, Output
-from verifiers.types import Candidate
+from verifiers.types import Candidate, Status
 
 
 class FakeCollector:
@@ -131,7 +131,7 @@ def test_tasks_with_tests_still_stop_at_their_first_pass(tmp_path: Path) -> None
 def test_samples_from_an_earlier_run_are_grouped_on_resume() -> None:
     known: dict[str, Behaviour] = {}
     collector = FakeCollector()
-    samples = [SampleRecord("T/0", i, f"s{i}", "m", passed, "passed" if passed else "failed", 1,
+    samples = [SampleRecord("T/0", i, f"s{i}", "m", passed, Status.PASSED if passed else Status.FAILED, 1,
                             f"def f0(x):\n    return x  # out={label}\n")
                for i, (passed, label) in enumerate([(False, "A"), (True, "B"), (True, "C")])]
     found = pool_behaviours(untested(0), reversed(samples), known, collector)
