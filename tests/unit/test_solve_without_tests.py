@@ -404,6 +404,22 @@ def test_a_pick_its_readers_back_stands_only_if_the_greedy_reader_agrees_on_the_
     assert not after.solved and after.reader_tests == "disagrees"
 
 
+def test_a_pick_resting_on_two_examples_skips_the_careful_reader(tmp_path: Path) -> None:
+    """Two of the prompt's examples pin the reading down: the greedy reader is asked, the
+    careful one is not, and the strong model's tests follow the greedy reader directly."""
+    class TwoExamples(FakeCollector):
+        def inputs(self, task: Task) -> Inputs:
+            return Inputs(((1,), (2,)), examples=2)
+
+    task = untested(0)
+    cheap = ReplayBackend(answers(task.task_id, ("A", "A", "A")))
+    strong = ReplayBackend(answers(task.task_id, ("A", "B")), model="strong")
+    [result] = solve([task], out=tmp_path, backend=cheap, strong_backend=strong, verifier=MarkerVerifier(),
+                     sample=SampleConfig(n=3), budget=BudgetConfig(wave=1), outputs=TwoExamples()).results
+    assert result.solved and (result.second_reader, result.careful_reader) == ("agrees", "")
+    assert [r.request_id for r in strong.requests_seen] == [f"{task.task_id}|strong|0", f"{task.task_id}|reader-tests"]
+
+
 class Unfinished(Exception):
     """A solve call that left its task without a result line."""
 
