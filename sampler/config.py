@@ -300,7 +300,9 @@ class EscalationConfig:
     """With ``second_reader``: a pick the strong model's greedy answer agreed with is
     called solved only if its answer agrees too when it is first asked to list every
     requirement and edge case the task states (``sampler.core.second_reader``): one more
-    greedy request, only for tasks about to be called solved (docs/SOLVING.md)."""
+    greedy request, only for tasks about to be called solved whose pick rests on fewer
+    than two of the prompt's examples (``sampler.core.reading.CAREFUL_BELOW_EXAMPLES``;
+    docs/SOLVING.md)."""
     reader_tests: bool = True
     """With ``second_reader``: a pick the readers back is called solved only if the greedy
     reader's answer agrees with it on the calls of tests the strong model writes for the
