@@ -44,6 +44,7 @@ from sampler.config import BudgetPolicy, SolveConfig
 from sampler.core.admission import Admission
 from sampler.core.escalation import round_requests
 from sampler.core.prompting import build_request, program_from_output
+from sampler.core.reader_tests import tests_request_id
 from sampler.core.reading import Reading, Said
 from sampler.core.second_reader import pick_with_reader, split_reader, split_readers
 from sampler.core.selection import agreement_pick, agreement_wave, called_solved, choose, pool_behaviours
@@ -237,7 +238,7 @@ class BestOfN(Admission, Reading):
         tier, first = run.requests.pop(generation.request_id)
         capped = run.capped.pop(generation.request_id, None) is not None
         run.tokens_in[tier] = run.tokens_in.get(tier, 0) + generation.prompt_tokens
-        if generation.request_id == run.tests_request:
+        if generation.request_id == tests_request_id(task_id):
             self._tests_arrived(run, generation)
             return
         for offset, completion in enumerate(generation.completions):
@@ -443,14 +444,15 @@ class BestOfN(Admission, Reading):
         del self._runs[run.task.task_id]
         samples = sorted(run.samples.values(), key=lambda s: (s.tier != CHEAP, s.sample_index))
         chosen, agreed, readers = self._pick(run, samples)
-        judged: tuple[SampleRecord | None, str | None, Said] | None = (chosen, None, Said())
-        if chosen is not None and not called_solved(run.task, agreed):
-            judged = None, chosen.solution, Said()
-        elif chosen is not None and readers \
+        judged: tuple[SampleRecord | None, str | None, Said] | None = None
+        if not (chosen is None and any(s.status is Status.ERROR for s in samples)) \
                 and not any(reader.status is Status.ERROR for reader in readers.values()):
-            judged = self._judge(run, chosen, readers)
-        if judged is None or (chosen is None and any(s.status is Status.ERROR for s in samples)) \
-                or any(reader.status is Status.ERROR for reader in readers.values()):
+            judged = (chosen, None, Said())
+            if chosen is not None and not called_solved(run.task, agreed):
+                judged = None, chosen.solution, Said()
+            elif chosen is not None and readers:
+                judged = self._judge(run, chosen, readers)
+        if judged is None:
             # Infrastructure, not evidence: no result line, so a rerun decides the task.
             self._incomplete.append(run.task.task_id)
             self.progress.advance(1, 0)

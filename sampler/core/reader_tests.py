@@ -38,10 +38,15 @@ READER_TESTS = "reader_tests.jsonl"
 form of ``sampler.core.written_tests.WRITTEN_TESTS``."""
 
 
+def tests_request_id(task_id: str) -> str:
+    """The id of the request for a task's tests, apart from its samples' (a replay script
+    answers it as ``TASK|reader-tests``)."""
+    return f"{task_id}|reader-tests"
+
+
 def tests_request(task: Task, *, seed: int, prefill: bool) -> GenerationRequest:
-    """The one greedy request for ``task``'s tests from the strong model, keyed apart
-    from its samples (a replay script answers it as ``TASK|reader-tests``)."""
-    return request_for_tests(task, seed=seed, prefill=prefill, request_id=f"{task.task_id}|reader-tests")
+    """The one greedy request for ``task``'s tests from the strong model."""
+    return request_for_tests(task, seed=seed, prefill=prefill, request_id=tests_request_id(task.task_id))
 
 
 def agrees_on_tests(task: Task, pick: SampleRecord, reader: SampleRecord, tests: Sequence[ModelTest],

@@ -113,9 +113,7 @@ class Reading:
         """The request for ``run.reading``, the reading asked now."""
         assert self.config.escalation is not None
         if run.reading == TESTS_READING:
-            request = tests_request(run.task, seed=self.config.sample.seed, prefill=self.config.strong_prefill)
-            run.tests_request = request.request_id
-            return request
+            return tests_request(run.task, seed=self.config.sample.seed, prefill=self.config.strong_prefill)
         ask = reader_request if run.reading == GREEDY_READING else careful_reader_request
         return ask(run.task, self.config.sample, self.config.escalation,
                    request_prefix(run.task.task_id, STRONG), prefill=self.config.strong_prefill)
@@ -124,7 +122,6 @@ class Reading:
         """The strong model's tests for a task its readers back: kept on disk, then parsed.
         (The loop counted the request's prompt tokens; its answer's are counted here.)"""
         assert self.strong is not None
-        run.tests_request = ""
         tokens = sum(c.tokens for c in generation.completions)
         run.tokens_out[STRONG] = run.tokens_out.get(STRONG, 0) + tokens
         text = answer_text(generation)

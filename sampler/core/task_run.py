@@ -89,8 +89,6 @@ class TaskRun:
     the greedy reader, 2 the careful one too, 3 the strong model's tests as well."""
     reader_tests: tuple[ModelTest, ...] | None = None
     """The strong model's tests for the task (``sampler.core.reader_tests``), once back."""
-    tests_request: str = ""
-    """The id of that request while in flight."""
 
     @cached_property
     def covariate(self) -> float:
