@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+# First, so the look at which cores are idle (for pinning the sandbox) starts at once
+# and is over by the time a pool is made, instead of being slept through then.
+import verifiers.pinning  # noqa: F401,I001
 from sampler.backends.base import StreamingBackend
 from sampler.config import (
     BudgetConfig,

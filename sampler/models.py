@@ -15,7 +15,6 @@ keyed by the package's version or the file's hash; later runs reuse it.
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import os
 import sys
@@ -49,6 +48,8 @@ class ResolvedModel:
 
 
 def packaged_gguf() -> Path:
+    import importlib.metadata  # here, not at the top: 40 ms that `bestofn verify` never needs
+
     try:
         version = importlib.metadata.version(_PACKAGE)
     except importlib.metadata.PackageNotFoundError:
@@ -86,6 +87,8 @@ def packaged_model_dir(name: str = SMOLLM2) -> Path:
             return target
         gguf = gguf_path(chunked, cache_root() / "models")  # the published file, not a re-encoding
     else:
+        import importlib.metadata
+
         version = importlib.metadata.version(_PACKAGE) if _is_installed() else "missing"
         target = cache_root() / "models" / f"{PACKAGED_MODEL}-{version}"
         if (target / "config.json").exists():
@@ -97,6 +100,8 @@ def packaged_model_dir(name: str = SMOLLM2) -> Path:
 
 
 def _is_installed() -> bool:
+    import importlib.metadata
+
     try:
         importlib.metadata.version(_PACKAGE)
     except importlib.metadata.PackageNotFoundError:

@@ -39,6 +39,7 @@ from verifiers.sandbox_servers import (
     Server,
     wait_until_gone,
 )
+from verifiers.pinning import idle_cpus, pinning_plan
 from verifiers.types import Candidate, Status, Verdict, truncate
 
 
@@ -161,13 +162,20 @@ class _Slot:
                 server.kill()
         self._candidate = self._tests = None
 
-    def close(self) -> None:
+    def hang_up(self) -> None:
+        """Tell both servers to end, without waiting (``close`` waits)."""
+        for server in (self._candidate, self._tests):
+            if server is not None:
+                server.hang_up()
+
+    def close(self, wait_gone: bool = True) -> None:
         for server in (self._candidate, self._tests):
             if server is not None:
                 server.shutdown()
         self._candidate = self._tests = None
-        wait_until_gone({self.candidate_uid, self.test_uid})
-        UIDS.give(self.index)
+        if wait_gone:
+            wait_until_gone({self.candidate_uid, self.test_uid})
+            UIDS.give(self.index)
 
     def run(self, task: Task, source: str, limits: SandboxLimits) -> JobReport:
         if self._candidate is None or self._tests is None:
@@ -295,44 +303,6 @@ def _report(verdict: dict[str, Any], outcome: dict[str, Any], seconds: float) ->
 # --------------------------------------------------------------------------- the pool
 
 
-def _cpu_times() -> dict[int, tuple[int, int]]:
-    """(idle, total) jiffies per core, from /proc/stat."""
-    out: dict[int, tuple[int, int]] = {}
-    with open("/proc/stat") as stat:
-        for line in stat:
-            name, *fields = line.split()
-            if name.startswith("cpu") and name[3:].isdigit():
-                ticks = [int(f) for f in fields]
-                out[int(name[3:])] = (ticks[3] + (ticks[4] if len(ticks) > 4 else 0), sum(ticks))
-    return out
-
-
-def idle_cpus(seconds: float = 0.1, threshold: float = 0.5) -> list[int]:
-    """The cores we may use that were idle at least ``threshold`` of a short look."""
-    allowed = sorted(os.sched_getaffinity(0))
-    try:
-        before = _cpu_times()
-        time.sleep(seconds)
-        after = _cpu_times()
-    except (OSError, ValueError, IndexError):
-        return []
-    idle = []
-    for cpu in allowed:
-        if cpu in before and cpu in after:
-            total = after[cpu][1] - before[cpu][1]
-            if total > 0 and (after[cpu][0] - before[cpu][0]) / total >= threshold:
-                idle.append(cpu)
-    return idle
-
-
-def pinning_plan(workers: int, idle: list[int]) -> list[frozenset[int]]:
-    """One core per slot when there are enough idle cores for every slot, else none:
-    a slot pinned to a core something else keeps busy would be starved."""
-    if len(idle) < workers:
-        return [frozenset()] * workers
-    return [frozenset({idle[i]}) for i in range(workers)]
-
-
 class SandboxPool:
     """W worker slots; ``run`` spreads a task's candidates over them and returns verdicts in order.
 
@@ -448,8 +418,13 @@ class SandboxPool:
         executor = getattr(self, "_executor", None)
         if executor is not None:
             executor.shutdown(wait=True)
+        for slot in self._slots:  # every server told first: they end side by side
+            slot.hang_up()
         for slot in self._slots:
-            slot.close()
+            slot.close(wait_gone=False)
+        wait_until_gone({uid for slot in self._slots for uid in (slot.candidate_uid, slot.test_uid)})
+        for slot in self._slots:
+            UIDS.give(slot.index)
         self._slots = []
 
     def __enter__(self) -> SandboxPool:

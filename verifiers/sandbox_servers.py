@@ -190,9 +190,14 @@ class Server:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def hang_up(self) -> None:
+        """EOF on the control socket: the server ends, and bwrap with it (``shutdown``
+        waits for that; hanging up on every server first lets them end side by side)."""
+        self.sock.close()
+
     def shutdown(self) -> None:
         """Graceful: EOF on the control socket ends the server, and bwrap with it."""
-        self.sock.close()
+        self.hang_up()
         try:
             self.proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
