@@ -15,6 +15,9 @@ the tasks stripped to ``task_id``, ``prompt`` and ``entry_point``, everything el
     .venv/bin/bestofn solve /tmp/mbpp_notests.jsonl --seed 2 --out runs/mbpp56
     .venv/bin/python benchmarks/score_without_tests.py runs/mbpp56 \
         --tasks benchmarks/data/mbpp_style.jsonl --tasks benchmarks/data/mbpp_style_b.jsonl
+    # several runs, each on its own set, scored apart and pooled:
+    .venv/bin/python benchmarks/score_without_tests.py --set runs/mbppl benchmarks/data/mbpp_style_l.jsonl \
+        --set runs/mbppm benchmarks/data/mbpp_style_m.jsonl
 
 Every drawn sample and every pick (the solution of a task called solved, else its
 ``guess``) is run against HumanEval's own tests in the sandbox. Printed, over all
@@ -124,7 +127,17 @@ def main() -> int:
     parser.add_argument("--write-tasks", type=Path, help="write the tasks without tests to this file and stop")
     parser.add_argument("--tasks", type=Path, action="append",
                         help="a task file with its tests, repeatable (default: the HumanEval suite)")
+    parser.add_argument("--set", nargs=2, type=Path, action="append", metavar=("RUN", "TASKS"), default=[],
+                        help="score several runs, each on its own task file, and pool them (repeatable)")
     args = parser.parse_args()
+    if args.set:
+        pooled: list[Scored] = []
+        for run, tasks in args.set:
+            rows = score(run, [tasks])
+            report(str(run), rows)
+            pooled += rows
+        report(f"pooled over {len(args.set)} runs", pooled)
+        return 0
     if args.write_tasks:
         with args.write_tasks.open("w", encoding="utf-8") as f:
             for task in _tasks(args.tasks):
