@@ -9,12 +9,14 @@ The candidate's process never holds the tests, the expected values or the verdic
 
 from __future__ import annotations
 
+import atexit
 import base64
 import dataclasses
 import marshal
 import os
 import queue
 import socket
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -303,6 +305,54 @@ def _report(verdict: dict[str, Any], outcome: dict[str, Any], seconds: float) ->
 # --------------------------------------------------------------------------- the pool
 
 
+_launched: tuple[int, bool, list[_Slot]] | None = None
+"""Slots started by ``launch_ahead`` for the pool this process makes next: (workers, pin, slots)."""
+_launched_lock = threading.Lock()
+
+
+def launch_ahead(workers: int | None = None, pin: bool = False) -> None:
+    """Start the servers of a ``SandboxPool(workers, pin=pin)`` now, before the pool is
+    made: they start (about 0.3 s of their own, here) while this process goes on with
+    its imports and inputs, and the pool takes them over. A pool made with other
+    settings starts its own; slots no pool took are closed when the process exits.
+    Best effort: where the sandbox cannot start, nothing is launched and the pool, when
+    it is made, says why (so a bad input is still reported first)."""
+    global _launched
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    with _launched_lock:
+        if _launched is not None or not 1 <= count <= SLOTS_PER_PROCESS:
+            return
+        slots: list[_Slot] = []
+        try:
+            for cpus in pinning_plan(count, idle_cpus()) if pin else [frozenset()] * count:
+                slots.append(_Slot(cpus))
+        except Exception:
+            for slot in slots:
+                slot.close()
+            return
+        _launched = (count, pin, slots)
+    atexit.register(_close_launched)
+
+
+def _take_launched(count: int, pin: bool) -> list[_Slot]:
+    global _launched
+    with _launched_lock:
+        if _launched is None or _launched[:2] != (count, pin):
+            return []
+        slots = _launched[2]
+        _launched = None
+        return slots
+
+
+def _close_launched() -> None:
+    global _launched
+    with _launched_lock:
+        slots = _launched[2] if _launched is not None else []
+        _launched = None
+    for slot in slots:
+        slot.close()
+
+
 class SandboxPool:
     """W worker slots; ``run`` spreads a task's candidates over them and returns verdicts in order.
 
@@ -322,12 +372,12 @@ class SandboxPool:
             raise ConfigError(f"workers must be in [1, {SLOTS_PER_PROCESS}], got {count}")
         self.limits = limits or SandboxLimits()
         self.verifier = verifier
-        self._slots: list[_Slot] = []
-        plan = pinning_plan(count, idle_cpus()) if pin else [frozenset()] * count
-        self.pinned = any(plan)
+        self._slots: list[_Slot] = _take_launched(count, pin)
         try:
-            for cpus in plan:
-                self._slots.append(_Slot(cpus))
+            if not self._slots:
+                for cpus in pinning_plan(count, idle_cpus()) if pin else [frozenset()] * count:
+                    self._slots.append(_Slot(cpus))
+            self.pinned = any(slot.cpus for slot in self._slots)
             for slot in self._slots:  # every server launched first: they start side by side
                 slot.wait_ready()
         except BaseException:

@@ -12,7 +12,7 @@ import pytest
 from tasks.errors import ConfigError, SandboxError
 from tasks.program import program_from_completion
 from tasks.types import Task
-from verifiers import sandbox, sandbox_servers
+from verifiers import pinning, sandbox, sandbox_servers
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.sandbox_servers import processes_of
 from verifiers.timeouts import Calibrator
@@ -46,14 +46,14 @@ def test_limits_are_validated(kwargs: dict[str, float]) -> None:
 
 
 def test_missing_bwrap_is_a_clear_sandbox_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sandbox_servers.shutil, "which", lambda name: None)
+    monkeypatch.setattr("verifiers.sandbox_servers.shutil.which", lambda name: None)
     monkeypatch.setattr(sandbox_servers, "FALLBACK_BWRAP", "/nonexistent/bwrap")
     with pytest.raises(SandboxError, match="bwrap"):
         SandboxPool(workers=1)
 
 
 def test_a_sandbox_that_cannot_start_is_a_sandbox_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sandbox_servers.shutil, "which", lambda name: "/bin/false")  # as if namespaces were refused
+    monkeypatch.setattr("verifiers.sandbox_servers.shutil.which", lambda name: "/bin/false")  # as if namespaces were refused
     with pytest.raises(SandboxError, match="did not start"):
         SandboxPool(workers=1)
 
@@ -259,7 +259,8 @@ def _server_pids(root: int) -> list[int]:
                     parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError, ValueError):
                 continue
-    below, frontier = set(), {root}
+    below: set[int] = set()
+    frontier = {root}
     while frontier:
         frontier = {pid for pid, parent in parents.items() if parent in frontier} - below
         below |= frontier
@@ -297,7 +298,7 @@ def test_pinned_slots_keep_both_servers_on_one_core(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(sandbox, "idle_cpus", lambda: cores)  # as if every core were idle
     with SandboxPool(workers=2, limits=FAST, pin=True) as pinned:
         assert pinned.pinned and _one(pinned, GOOD) == (Status.PASSED, "")
-        for slot, core in zip(pinned._slots, sandbox.pinning_plan(2, cores)):
+        for slot, core in zip(pinned._slots, pinning.pinning_plan(2, cores)):
             servers = [pid for s in (slot._candidate, slot._tests) if s is not None for pid in _server_pids(s.proc.pid)]
             assert len(servers) == 2
             assert {_allowed_cpus(pid) for pid in servers} == {",".join(map(str, sorted(core)))}
@@ -309,8 +310,8 @@ def test_pinned_slots_keep_both_servers_on_one_core(monkeypatch: pytest.MonkeyPa
 
 
 def test_pinning_only_onto_idle_cores_one_per_slot() -> None:
-    assert sandbox.pinning_plan(2, [0, 1]) == [frozenset({0}), frozenset({1})]
-    assert sandbox.pinning_plan(2, [1]) == [frozenset(), frozenset()]  # a busy core: no pinning at all
-    assert sandbox.pinning_plan(3, [0, 1]) == [frozenset()] * 3
-    idle = sandbox.idle_cpus(seconds=0.05, threshold=0.0)
+    assert pinning.pinning_plan(2, [0, 1]) == [frozenset({0}), frozenset({1})]
+    assert pinning.pinning_plan(2, [1]) == [frozenset(), frozenset()]  # a busy core: no pinning at all
+    assert pinning.pinning_plan(3, [0, 1]) == [frozenset()] * 3
+    idle = pinning.idle_cpus(seconds=0.05, threshold=0.0)
     assert sorted(idle) == sorted(os.sched_getaffinity(0))  # every core passes a zero threshold

@@ -1,0 +1,51 @@
+"""A sandbox launched ahead (``bestofn verify`` starts it before its imports) is taken over by the pool."""
+
+from __future__ import annotations
+
+import pytest
+
+from tasks.errors import SandboxError
+from verifiers import sandbox, sandbox_servers
+from verifiers.sandbox import SandboxPool, launch_ahead
+from verifiers.sandbox_servers import processes_of
+from verifiers.types import Candidate, Status
+from tests.unit.test_sandbox import DOUBLE, FAST, GOOD
+
+
+def _uids(slots: list[sandbox._Slot]) -> set[int]:
+    return {uid for slot in slots for uid in (slot.candidate_uid, slot.test_uid)}
+
+
+def test_the_next_pool_with_the_same_settings_takes_over_the_launched_servers() -> None:
+    launch_ahead(workers=1)
+    assert sandbox._launched is not None
+    launched = sandbox._launched[2]
+    servers = [slot._candidate for slot in launched]
+    with SandboxPool(workers=1, limits=FAST) as pool:
+        assert sandbox._launched is None
+        assert [slot._candidate for slot in pool._slots] == servers
+        [verdict] = pool.run(DOUBLE, [Candidate(DOUBLE.task_id, "c", GOOD)])
+        assert verdict.status is Status.PASSED
+    assert not processes_of(_uids(launched))
+
+
+def test_a_pool_with_other_settings_starts_its_own_and_the_launched_ones_end_at_exit() -> None:
+    launch_ahead(workers=1)
+    assert sandbox._launched is not None
+    launched = sandbox._launched[2]
+    with SandboxPool(workers=2, limits=FAST) as pool:
+        assert not set(pool._slots) & set(launched)
+        assert sandbox._launched is not None  # still waiting for a pool of one slot
+    assert processes_of(_uids(launched))
+    sandbox._close_launched()  # what the exit handler does
+    assert sandbox._launched is None and not processes_of(_uids(launched))
+
+
+def test_where_the_sandbox_cannot_start_nothing_is_launched_and_the_pool_says_why(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("verifiers.sandbox_servers.shutil.which", lambda name: None)
+    monkeypatch.setattr(sandbox_servers, "FALLBACK_BWRAP", "/nonexistent/bwrap")
+    launch_ahead(workers=1)
+    assert sandbox._launched is None
+    with pytest.raises(SandboxError, match="bwrap"):
+        SandboxPool(workers=1)
