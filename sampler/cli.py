@@ -363,15 +363,18 @@ def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> 
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from verifiers.sandbox import close_launched, launch_ahead
+
     stages = _stages(args)
     if stages is None or {"tests", "properties"} & set(stages):
-        from verifiers.sandbox import launch_ahead
-
         launch_ahead(pin=True)  # the sandbox starts while the imports and inputs below are read
-    from sampler.core.api import verify
+    try:
+        from sampler.core.api import verify
 
-    verdicts = verify(args.tasks, args.candidates, out=args.out, verifiers=stages,
-                      progress=_progress(args.quiet, "verifying"))
+        verdicts = verify(args.tasks, args.candidates, out=args.out, verifiers=stages,
+                          progress=_progress(args.quiet, "verifying"))
+    finally:
+        close_launched()  # servers no pool took over: a bad input, or Ctrl-C before the pool
     passed = sum(v.passed for v in verdicts)
     print(f"verified {len(verdicts)} candidate(s): {passed} passed; verdicts in {args.out}",
           file=sys.stderr)

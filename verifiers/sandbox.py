@@ -331,7 +331,7 @@ def launch_ahead(workers: int | None = None, pin: bool = False) -> None:
                 slot.close()
             return
         _launched = (count, pin, slots)
-    atexit.register(_close_launched)
+    atexit.register(close_launched)
 
 
 def _take_launched(count: int, pin: bool) -> list[_Slot]:
@@ -344,7 +344,8 @@ def _take_launched(count: int, pin: bool) -> list[_Slot]:
         return slots
 
 
-def _close_launched() -> None:
+def close_launched() -> None:
+    """Close the slots ``launch_ahead`` started that no pool took (a bad input, say)."""
     global _launched
     with _launched_lock:
         slots = _launched[2] if _launched is not None else []

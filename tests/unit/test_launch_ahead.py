@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from sampler.cli import main
 from tasks.errors import SandboxError
-from verifiers import sandbox, sandbox_servers
+from verifiers import sandbox
 from verifiers.sandbox import SandboxPool, launch_ahead
 from verifiers.sandbox_servers import processes_of
 from verifiers.types import Candidate, Status
@@ -37,7 +41,7 @@ def test_a_pool_with_other_settings_starts_its_own_and_the_launched_ones_end_at_
         assert not set(pool._slots) & set(launched)
         assert sandbox._launched is not None  # still waiting for a pool of one slot
     assert processes_of(_uids(launched))
-    sandbox._close_launched()  # what the exit handler does
+    sandbox.close_launched()  # what `verify` and the exit handler do
     assert sandbox._launched is None and not processes_of(_uids(launched))
 
 
@@ -49,3 +53,22 @@ def test_where_the_sandbox_cannot_start_nothing_is_launched_and_the_pool_says_wh
     assert sandbox._launched is None
     with pytest.raises(SandboxError, match="bwrap"):
         SandboxPool(workers=1)
+
+
+def test_verify_with_a_bad_input_leaves_no_launched_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    launched: list[sandbox._Slot] = []
+    original = sandbox.launch_ahead
+
+    def recording(workers: int | None = None, pin: bool = False) -> None:
+        original(workers, pin)
+        launched.extend(sandbox._launched[2] if sandbox._launched is not None else [])
+
+    monkeypatch.setattr(sandbox, "launch_ahead", recording)
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(json.dumps({"task_id": DOUBLE.task_id, "prompt": DOUBLE.prompt, "entry_point": "double",
+                                 "test": DOUBLE.test}) + "\n")
+    candidates = tmp_path / "candidates.jsonl"
+    candidates.write_text('{"task_id": "t/double", "candidate_id": \n')  # torn: bad input
+    assert main(["verify", str(tasks), str(candidates), "--out", str(tmp_path / "v.jsonl"), "--quiet"]) == 2
+    assert launched and sandbox._launched is None
+    assert not processes_of(_uids(launched))
