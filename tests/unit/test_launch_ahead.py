@@ -9,7 +9,7 @@ import pytest
 
 from sampler.cli import main
 from tasks.errors import SandboxError
-from verifiers import sandbox
+from verifiers import sandbox, sandbox_servers
 from verifiers.sandbox import SandboxPool, launch_ahead
 from verifiers.sandbox_servers import processes_of
 from verifiers.types import Candidate, Status
