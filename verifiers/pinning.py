@@ -57,6 +57,13 @@ _IMPORTED = snapshot()
 """Where the first look starts: this module's import, early in a process's start-up."""
 
 
+def children_started() -> None:
+    """A look begun before now would count the work of processes we just started (a
+    pool's servers starting up) as some other process's: later looks start afresh."""
+    global _IMPORTED
+    _IMPORTED = None
+
+
 def idle_cpus(seconds: float = LOOK_SECONDS, threshold: float = IDLE_THRESHOLD,
               since: CpuSnapshot | None = None) -> list[int]:
     """The cores we may use that were idle at least ``threshold`` of a look of at

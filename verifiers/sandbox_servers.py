@@ -21,6 +21,7 @@ from typing import Any
 
 from tasks.errors import SandboxError
 from verifiers.channel import CodecError, recv_msg
+from verifiers.pinning import children_started
 from verifiers.sandbox_root import python_root, runtime_dir
 
 _RUNTIME_PARENT = "/bestofn"
@@ -147,6 +148,7 @@ class Server:
             raise SandboxError(f"cannot launch bwrap: {exc}") from None
         finally:
             theirs.close()
+        children_started()
         self._launched = time.monotonic()
 
     def wait_ready(self) -> None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
+
 from verifiers import pinning
 from verifiers.pinning import CpuSnapshot
+from verifiers.sandbox import SandboxPool
 
 
 def _look(busy: dict[int, float], own_cores: float, seconds: float = 1.0) -> dict[int, float]:
@@ -40,3 +43,15 @@ def test_a_look_already_long_enough_is_not_slept_through_again() -> None:
     t0 = time.monotonic()
     pinning.idle_cpus(threshold=0.0, since=pinning.snapshot())
     assert time.monotonic() - t0 >= pinning.LOOK_SECONDS * 0.9
+
+
+def test_a_look_begun_before_a_pool_started_is_not_used_by_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The look from import time would count the first pool's servers starting up as
+    # another process's work, so a pool made after them looks afresh.
+    monkeypatch.setattr(pinning, "_IMPORTED", pinning.snapshot())
+    time.sleep(pinning.LOOK_SECONDS)
+    with SandboxPool(workers=1):
+        assert pinning._IMPORTED is None
+        t0 = time.monotonic()
+        pinning.idle_cpus(threshold=0.0)
+        assert time.monotonic() - t0 >= pinning.LOOK_SECONDS * 0.9
