@@ -366,9 +366,9 @@ def _verify(args: argparse.Namespace) -> int:
     from verifiers.sandbox import close_launched, launch_ahead
 
     stages = _stages(args)
-    if stages is None or {"tests", "properties"} & set(stages):
-        launch_ahead(pin=True)  # the sandbox starts while the imports and inputs below are read
     try:
+        if stages is None or {"tests", "properties"} & set(stages):
+            launch_ahead(pin=True)  # the sandbox starts while the imports and inputs below are read
         from sampler.core.api import verify
 
         verdicts = verify(args.tasks, args.candidates, out=args.out, verifiers=stages,

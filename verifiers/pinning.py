@@ -7,9 +7,11 @@ short time (its counters tick every 10 ms). Sleeping through that look cost ever
 imported: by the time a pool is made, the process has spent that long importing
 and reading its inputs, and only what is left of the look is slept.
 
-Our own process is busy over such a look (importing), so its CPU time is taken off
-the cores it most likely ran on (the busiest ones) before the rest is judged: a
-core counts as idle when what remains on it is within the threshold.
+Our own process is busy over such a look (importing), so a core counts as idle when
+what is left on it is within the threshold however our own CPU time was spread over
+the cores: only the part of our time that cannot have run anywhere else is taken off
+it. A core another process keeps busy therefore never looks idle because we were busy
+too.
 """
 
 from __future__ import annotations
@@ -75,7 +77,8 @@ def idle_cpus(seconds: float = LOOK_SECONDS, threshold: float = IDLE_THRESHOLD,
     allowed = sorted(os.sched_getaffinity(0))
     start = since
     if start is None:
-        start = _IMPORTED if _IMPORTED is not None and time.monotonic() - _IMPORTED.at < STALE_SECONDS else None
+        imported = _IMPORTED  # read once: a server launched on another thread clears it
+        start = imported if imported is not None and time.monotonic() - imported.at < STALE_SECONDS else None
     if start is None:
         start = snapshot()
         if start is None:
@@ -97,22 +100,15 @@ def idle_cpus(seconds: float = LOOK_SECONDS, threshold: float = IDLE_THRESHOLD,
 
 
 def _without_own(busy: dict[int, float], start: CpuSnapshot, end: CpuSnapshot) -> dict[int, float]:
-    """Each core's busy share with our own CPU time taken off, busiest cores first
-    (where a process that was busy itself most likely ran). The total taken off is
-    what we used, so a core something else kept busy still shows busy: it is only
-    the cores' count, not which ones, that this can get wrong."""
+    """Each core's busy share less the part of our own CPU time that must have run on
+    it (what the other cores' busy shares cannot hold): the most another process can
+    have kept it busy, however our time was spread."""
     elapsed = end.at - start.at
     if elapsed <= 0:
         return busy
     own = max(0.0, end.own_seconds - start.own_seconds) / elapsed  # in cores
-    left = dict(busy)
-    for cpu in sorted(left, key=lambda c: left[c], reverse=True):
-        taken = min(left[cpu], own)
-        left[cpu] -= taken
-        own -= taken
-        if own <= 0:
-            break
-    return left
+    total = sum(busy.values())
+    return {cpu: b - min(b, max(0.0, own - (total - b))) for cpu, b in busy.items()}
 
 
 def pinning_plan(workers: int, idle: list[int]) -> list[frozenset[int]]:

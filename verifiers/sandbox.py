@@ -164,6 +164,13 @@ class _Slot:
                 server.kill()
         self._candidate = self._tests = None
 
+    def taken_over(self) -> None:
+        """Launched ahead and taken over by a pool now: each server gets its start-up
+        time from now (the pool may be made long after the launch: inputs read from a pipe)."""
+        for server in (self._candidate, self._tests):
+            if server is not None:
+                server.restart_clock()
+
     def hang_up(self) -> None:
         """Tell both servers to end, without waiting (``close`` waits)."""
         for server in (self._candidate, self._tests):
@@ -326,10 +333,11 @@ def launch_ahead(workers: int | None = None, pin: bool = False) -> None:
         try:
             for cpus in pinning_plan(count, idle_cpus()) if pin else [frozenset()] * count:
                 slots.append(_Slot(cpus))
-        except Exception:
-            for slot in slots:
-                slot.close()
-            return
+        except BaseException as exc:
+            _end(slots)
+            if isinstance(exc, Exception):
+                return
+            raise  # Ctrl-C, SIGTERM: after the servers started so far are gone
         _launched = (count, pin, slots)
     atexit.register(close_launched)
 
@@ -341,7 +349,9 @@ def _take_launched(count: int, pin: bool) -> list[_Slot]:
             return []
         slots = _launched[2]
         _launched = None
-        return slots
+    for slot in slots:
+        slot.taken_over()
+    return slots
 
 
 def close_launched() -> None:
@@ -350,8 +360,17 @@ def close_launched() -> None:
     with _launched_lock:
         slots = _launched[2] if _launched is not None else []
         _launched = None
+    _end(slots)
+
+
+def _end(slots: list[_Slot]) -> None:
+    """Slots that never ran a job, ended at once (killed: they hold nothing, and a
+    server still starting would only read its hang-up once ready)."""
     for slot in slots:
-        slot.close()
+        slot.stop()
+    wait_until_gone({uid for slot in slots for uid in (slot.candidate_uid, slot.test_uid)})
+    for slot in slots:
+        UIDS.give(slot.index)
 
 
 class SandboxPool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from sampler.cli import main
 from tasks.errors import SandboxError
 from verifiers import sandbox, sandbox_servers
 from verifiers.sandbox import SandboxPool, launch_ahead
-from verifiers.sandbox_servers import processes_of
+from verifiers.sandbox_servers import UIDS, processes_of
 from verifiers.types import Candidate, Status
 from tests.unit.test_sandbox import DOUBLE, FAST, GOOD
 
@@ -72,3 +73,36 @@ def test_verify_with_a_bad_input_leaves_no_launched_server(tmp_path: Path, monke
     assert main(["verify", str(tasks), str(candidates), "--out", str(tmp_path / "v.jsonl"), "--quiet"]) == 2
     assert launched and sandbox._launched is None
     assert not processes_of(_uids(launched))
+
+
+def test_servers_taken_over_long_after_their_launch_still_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Inputs read from a pipe can keep the pool waiting past the servers' start-up
+    # deadline, which must count from the take-over, not the launch.
+    monkeypatch.setattr(sandbox_servers, "START_SECONDS", 1.0)
+    launch_ahead(workers=1)
+    time.sleep(1.5)
+    with SandboxPool(workers=1, limits=FAST) as pool:
+        [verdict] = pool.run(DOUBLE, [Candidate(DOUBLE.task_id, "c", GOOD)])
+        assert verdict.status is Status.PASSED
+
+
+def test_ctrl_c_while_launching_ahead_leaves_no_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[sandbox._Slot] = []
+    real = sandbox._Slot
+
+    def slot(cpus: frozenset[int] = frozenset()) -> sandbox._Slot:
+        if made:
+            raise KeyboardInterrupt  # Ctrl-C (or SIGTERM) while the second slot launches
+        made.append(real(cpus))
+        return made[-1]
+
+    monkeypatch.setattr(sandbox, "_Slot", slot)
+    monkeypatch.setattr("verifiers.sandbox.os.cpu_count", lambda: 2)
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(json.dumps({"task_id": DOUBLE.task_id, "prompt": DOUBLE.prompt, "entry_point": "double",
+                                 "test": DOUBLE.test}) + "\n")
+    candidates = tmp_path / "candidates.jsonl"
+    candidates.write_text(json.dumps({"task_id": DOUBLE.task_id, "candidate_id": "c", "solution": GOOD}) + "\n")
+    assert main(["verify", str(tasks), str(candidates), "--out", str(tmp_path / "v.jsonl"), "--quiet"]) == 130
+    assert made and not processes_of(_uids(made))
+    assert made[0].index not in UIDS._used
