@@ -366,6 +366,8 @@ def close_launched() -> None:
 def _end(slots: list[_Slot]) -> None:
     """Slots that never ran a job, ended at once (killed: they hold nothing, and a
     server still starting would only read its hang-up once ready)."""
+    if not slots:
+        return  # the common case (everything taken over): no look through /proc
     for slot in slots:
         slot.stop()
     wait_until_gone({uid for slot in slots for uid in (slot.candidate_uid, slot.test_uid)})
