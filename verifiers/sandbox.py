@@ -177,14 +177,12 @@ class _Slot:
             if server is not None:
                 server.hang_up()
 
-    def close(self, wait_gone: bool = True) -> None:
+    def close(self) -> None:
+        """Both servers ended gracefully; ``_release`` then waits for their uids."""
         for server in (self._candidate, self._tests):
             if server is not None:
                 server.shutdown()
         self._candidate = self._tests = None
-        if wait_gone:
-            wait_until_gone({self.candidate_uid, self.test_uid})
-            UIDS.give(self.index)
 
     def run(self, task: Task, source: str, limits: SandboxLimits) -> JobReport:
         if self._candidate is None or self._tests is None:
@@ -366,10 +364,15 @@ def close_launched() -> None:
 def _end(slots: list[_Slot]) -> None:
     """Slots that never ran a job, ended at once (killed: they hold nothing, and a
     server still starting would only read its hang-up once ready)."""
-    if not slots:
-        return  # the common case (everything taken over): no look through /proc
     for slot in slots:
         slot.stop()
+    _release(slots)
+
+
+def _release(slots: list[_Slot]) -> None:
+    """Once every process of the slots' uids is gone, the uids are free for new slots."""
+    if not slots:
+        return  # nothing launched, or a pool closed twice: no look through /proc
     wait_until_gone({uid for slot in slots for uid in (slot.candidate_uid, slot.test_uid)})
     for slot in slots:
         UIDS.give(slot.index)
@@ -493,10 +496,8 @@ class SandboxPool:
         for slot in self._slots:  # every server told first: they end side by side
             slot.hang_up()
         for slot in self._slots:
-            slot.close(wait_gone=False)
-        wait_until_gone({uid for slot in self._slots for uid in (slot.candidate_uid, slot.test_uid)})
-        for slot in self._slots:
-            UIDS.give(slot.index)
+            slot.close()
+        _release(self._slots)
         self._slots = []
 
     def __enter__(self) -> SandboxPool:
