@@ -46,7 +46,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sampler.backends.base import ChatMessage, GenerationRequest
+from sampler.backends.base import Backend, ChatMessage, GenerationRequest
 from sampler.backends.factory import make_backend, prefills_answers
 from tasks.examples import example_count, with_example_tests
 from tasks.program import reference_program
@@ -105,6 +105,8 @@ def call_text(entry: str, call: tuple[Any, ...]) -> str:
 
 
 def result_line(entry: str, call: tuple[Any, ...], output: Output) -> str | None:
+    # Output trees are the collector harness's; ``runtime.codec.decode`` reads them alike
+    # but for bytes (hex there, base64 here), which no task of these sets returns.
     if output.kind is Kind.RAISED:
         return f"{call_text(entry, call)} raises {output.value}"
     if output.kind is not Kind.VALUE:
@@ -157,6 +159,8 @@ def matches(predicted: object, output: Output) -> bool:
 
 
 def _equal(a: object, b: object) -> bool:
+    """Looser than ``verifiers.agreement.same_tree`` on purpose: a model writes ``2`` for
+    a result of ``2.0``, which is not a wrong prediction."""
     numbers = (int, float)
     if isinstance(a, float) or isinstance(b, float):
         return isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) \
@@ -166,7 +170,7 @@ def _equal(a: object, b: object) -> bool:
     return type(a) is type(b) and a == b
 
 
-def ask(backend: Any, task: Task, template: str, lines: list[str], per_line: int, prefill: bool) -> str:
+def ask(backend: Backend, task: Task, template: str, lines: list[str], per_line: int, prefill: bool) -> str:
     listed = "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
     request = GenerationRequest(
         request_id=f"{task.task_id}|judge", completions=1, temperature=0.0, top_p=1.0,
