@@ -201,21 +201,34 @@ def dual_pick(behaviours: Sequence[Behaviour], expected: Behaviour, positions: S
                 len(first.outputs), examples, _usable_tests(expected, positions), passed[best], _answered(first))
 
 
+PINNING_EXAMPLES = 2
+"""A pick resting on fewer of the prompt's examples than this, on a task the model wrote
+tests for, must also pass one of those tests to be called: one example fixes one point
+of the function. On the held-out MBPP-style runs of sets n, o and p (one example each),
+the picks called solved that passed none of the model's tests (0 of 7, 0 of 4, 0 of 7)
+were all wrong, and every right call passed at least one (docs/SOLVING.md)."""
+
+
 def corroborated(chosen: Pick, *, examples_passed: bool = False) -> bool:
     """Whether a pick by agreement on a task without tests has the evidence to call the
-    task solved: a strict majority of the candidates grouped agree with it; and when
-    the task states no examples for it to pass (``examples_passed`` False), it also
-    passes at least one test the model wrote and returns a value on every input.
+    task solved: a strict majority of the candidates grouped agree with it; when the
+    task states no examples for it to pass (``examples_passed`` False), it also passes
+    at least one test the model wrote and returns a value on every input; and when it
+    passed examples but rests on fewer than ``PINNING_EXAMPLES`` of them, it passes at
+    least one test the model wrote, if the model wrote any it could use.
 
     Each part was measured (``benchmarks/select_without_tests.py``, docs/SOLVING.md):
     without examples, agreement alone was wrong on 40% of HumanEval's picks; candidates
     that agree by raising agree on nothing; a model's expected value that a majority
     reproduces is evidence from outside the candidates; and with one example per task
-    (MBPP's style) a wrong answer that fits it was often what a minority settled on.
+    (MBPP's style) a wrong answer that fits it was often what a minority settled on,
+    and a majority that no model test backs was often wrong too.
     Picks left uncalled stay guesses (``TaskResult.guess``)."""
     if 2 * chosen.group <= chosen.candidates:
         return False
-    return examples_passed or (chosen.tests_passed >= 1 and chosen.inputs > 0 and chosen.answered == chosen.inputs)
+    if examples_passed:
+        return chosen.examples >= PINNING_EXAMPLES or chosen.tests == 0 or chosen.tests_passed >= 1
+    return chosen.tests_passed >= 1 and chosen.inputs > 0 and chosen.answered == chosen.inputs
 
 
 def settled(groups: Sequence[Group], remaining: int) -> bool:

@@ -121,7 +121,8 @@ def called_solved(task: Task, agreed: agreement.Pick | None) -> bool:
     """Whether a pick on ``task`` may be called solved. A task with tests: yes (its pick
     passed them). Without tests, a pick by agreement must be corroborated
     (``verifiers.agreement.corroborated``: a majority agree; without examples, also a
-    model test passed and a value on every input); a lone candidate must have passed
+    model test passed and a value on every input; on fewer than two examples, a model
+    test passed when the model wrote any it could use); a lone candidate must have passed
     at least ``LONE_MIN_EXAMPLES`` examples; without examples, a pick not made by
     agreement never is. An uncalled pick is a guess (``TaskResult.guess``). Measured
     on fresh runs without tests, before the lone candidate's minimum: 91.5% of the

@@ -98,6 +98,21 @@ def test_a_pick_is_corroborated_by_a_majority_a_passed_test_and_values_everywher
     assert not corroborated(Pick("c0", 2, 4, 2, 8, answered=8), examples_passed=True)
 
 
+def test_a_pick_on_one_example_needs_a_model_test_when_the_model_wrote_some() -> None:
+    one_example = dict(group=4, candidates=5, groups=2, inputs=12, examples=1, answered=12)
+    # The model's tests exist and the pick passes none of them: one example is not enough.
+    assert not corroborated(Pick("c0", **one_example, tests=7, tests_passed=0), examples_passed=True)
+    assert corroborated(Pick("c0", **one_example, tests=7, tests_passed=1), examples_passed=True)
+    # No usable model test: the example and the majority decide, as before.
+    assert corroborated(Pick("c0", **one_example, tests=0, tests_passed=0), examples_passed=True)
+    # Two examples pin the reading: the model's tests are not required.
+    two = {**one_example, "examples": 2}
+    assert corroborated(Pick("c0", **two, tests=7, tests_passed=0), examples_passed=True)
+    # The majority is still needed whatever the tests say.
+    assert not corroborated(Pick("c0", 2, 4, 2, 12, 1, tests=7, tests_passed=7, answered=12),
+                            examples_passed=True)
+
+
 def test_the_pick_counts_the_inputs_it_answered_with_a_value() -> None:
     chosen = pick([behaviour("a", value(1), Output(Kind.RAISED, "ValueError")),
                    behaviour("b", value(1), Output(Kind.RAISED, "ValueError"))])

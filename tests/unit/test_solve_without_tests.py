@@ -240,6 +240,31 @@ def test_a_task_without_examples_is_solved_only_on_corroborated_agreement(tmp_pa
     assert "Guess (unsolved)" in page and "raise ValueError(x)" in page  # the report shows the guess, escaped
 
 
+ONE_EXAMPLE = 'def double(x: int) -> int:\n    """Twice x.\n\n    >>> double(2)\n    4\n    """\n'
+
+
+def test_a_pick_on_one_example_is_called_only_if_it_passes_a_test_the_model_wrote(tmp_path: Path) -> None:
+    # x + 2 fits the one example (double(2) == 4); all three samples agree on it, and it
+    # passes none of the model's tests (double(3) == 6, ...): a guess. Twice x, agreed on
+    # the same way, passes three of them: solved.
+    task = Task("T/double", ONE_EXAMPLE, "double", "", test_origin="examples")
+
+    def run(body: str, out: Path) -> TaskResult:
+        script = {task.task_id: [fenced(ONE_EXAMPLE + body)] * 3, f"{task.task_id}|tests": [WRITTEN]}
+        report = solve([task], out=out, backend=ReplayBackend(script), verifiers=["syntax", "tests"],
+                       sample=SampleConfig(n=3), budget=BudgetConfig(wave=1))
+        return report.results[0]
+
+    wrong = run("    return x + 2\n", tmp_path / "wrong")
+    assert wrong.selection == "agreement" and wrong.agreement_examples == 1
+    assert wrong.agreement_group == wrong.agreement_candidates >= 2
+    assert (wrong.agreement_tests, wrong.agreement_tests_passed) == (4, 0)
+    assert not wrong.solved and wrong.guess == ONE_EXAMPLE + "    return x + 2\n"
+    right = run("    return 2 * x\n", tmp_path / "right")
+    assert (right.agreement_tests, right.agreement_tests_passed) == (4, 3)
+    assert right.solved and right.guess is None
+
+
 def test_written_tests_are_asked_once_and_kept_across_runs(tmp_path: Path) -> None:
     task = Task("T/double", PLAIN, "double", "", test_origin="none")
     backend = ReplayBackend({f"{task.task_id}|tests": [WRITTEN]})
