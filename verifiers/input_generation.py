@@ -22,7 +22,8 @@ from typing import Any
 
 from tasks.paths import cache_root
 from verifiers.runtime.codec import CodecError, decode, encode
-from verifiers.strategies import INT_DEFAULT, Shape, is_balanced, is_plain
+from verifiers.shapes import INT_DEFAULT, Shape, is_balanced
+from verifiers.strategies import is_plain
 
 
 def _scratch_in_cache() -> None:

@@ -7,7 +7,7 @@ the tests the model wrote, and candidates that misread the task the same way agr
 trivially. Its example calls still say how many arguments the function takes and of
 what kinds: the arity is the count most of its calls pass (positionally, no keywords),
 and each argument's shape and domain are read off the values the examples pass there
-(``strategies.constrain``), exactly as an unannotated parameter's are.
+(``verifiers.shapes.constrain``), exactly as an unannotated parameter's are.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import pytest
 from tasks.errors import ConfigError
 from tasks.program import reference_program
 from tasks.types import Task
-from verifiers import input_generation, strategies
+from verifiers import input_generation, shapes, strategies
 from verifiers.properties import PropertyConfig, PropertyVerifier, check_test_source
 from verifiers.sandbox import SandboxPool
 from verifiers.types import Candidate, Status
@@ -109,9 +109,9 @@ def test_generation_is_seeded_and_ordered_small_first(tmp_path: Path, monkeypatc
 
 def test_drawn_inputs_are_read_back_from_the_cache_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BESTOFN_CACHE", str(tmp_path))
-    shape = strategies.Shape("tuple", (strategies.Shape("float", lo=-1e6, hi=1e6),
-                                       strategies.Shape("set", (strategies.Shape("int", lo=-5, hi=5),), max_size=4),
-                                       strategies.Shape("str", alphabet="ab\u00e9", max_size=3)))
+    shape = shapes.Shape("tuple", (shapes.Shape("float", lo=-1e6, hi=1e6),
+                                       shapes.Shape("set", (shapes.Shape("int", lo=-5, hi=5),), max_size=4),
+                                       shapes.Shape("str", alphabet="ab\u00e9", max_size=3)))
     drawn = input_generation.generate_inputs([shape], 40, 7)
     [saved] = list((tmp_path / "bestofn" / "inputs").iterdir())
 
@@ -135,15 +135,15 @@ def test_applicability() -> None:
     # An unannotated parameter gets its type from the task's own example calls.
     shown = Task("T/s", "def f(x):\n    pass\n", "f", "def check(candidate):\n    assert candidate(3) == 3\n", "    return x\n")
     assert v.applies(shown)
-    assert strategies.plan_inputs(shown).shapes[0] == strategies.Shape("int", lo=2, hi=20)
+    assert strategies.plan_inputs(shown).shapes[0] == shapes.Shape("int", lo=2, hi=20)
     v.close()
 
 
 def test_annotations_map_to_shapes() -> None:
-    def shape(text: str) -> strategies.Shape:
+    def shape(text: str) -> shapes.Shape:
         return strategies.shape_of_annotation(ast.parse(text, mode="eval").body)
 
-    assert shape("List[int]") == strategies.Shape("list", (strategies.Shape("int"),))
+    assert shape("List[int]") == shapes.Shape("list", (shapes.Shape("int"),))
     assert shape("Optional[str]") == shape("str | None")
     assert shape("Tuple[int, float]").kind == "tuple"
     assert shape("tuple[int, ...]").kind == "vtuple"
@@ -210,8 +210,8 @@ def test_generation_leaves_no_scratch_files_in_the_working_directory(tmp_path: P
     import sys
 
     root = Path(__file__).resolve().parents[2]
-    code = ("from verifiers import input_generation, strategies\n"
-            "shape = strategies.Shape('str', alphabet='ab\\u00e9', min_size=0, max_size=5)\n"
+    code = ("from verifiers import input_generation, shapes\n"
+            "shape = shapes.Shape('str', alphabet='ab\\u00e9', min_size=0, max_size=5)\n"
             "print(len(input_generation.generate_inputs([shape], 20, 1)))\n")
     env = {**os.environ, "PYTHONPATH": str(root), "BESTOFN_CACHE": str(tmp_path / "cache")}
     env.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from tasks.types import Task
-from verifiers import strategies
+from verifiers import shapes, strategies
 from verifiers.properties import PropertyVerifier, tie_like
 from verifiers.sandbox import SandboxPool
 from verifiers.stated_domain import Domain
@@ -62,7 +62,7 @@ def test_strings_keep_the_examples_bracket_balance(verifier: PropertyVerifier, h
     (shape,) = strategies.plan_inputs(task).shapes
     assert shape.balanced
     inputs = verifier.plan(task).inputs
-    assert len(inputs) > 20 and all(strategies.is_balanced(s) for (s,) in inputs)
+    assert len(inputs) > 20 and all(shapes.is_balanced(s) for (s,) in inputs)
     # Was rejected on separate_paren_groups(')('); a balanced string is all the task allows.
     assert verdict(verifier, task, PAREN_GROUPS)[0] is Status.PASSED
     # Still caught: a parser that drops nested groups.
@@ -92,9 +92,9 @@ def test_strings_keep_the_examples_format_around_their_numbers(verifier: Propert
 
 
 def test_a_bare_number_string_is_not_a_format() -> None:
-    shape = strategies.constrain(strategies.Shape("str"), ["12", "7", "305"])
+    shape = shapes.constrain(shapes.Shape("str"), ["12", "7", "305"])
     assert shape.template == () and set(shape.alphabet) <= set("0123457")
-    assert strategies.constrain(strategies.Shape("str"), ["3 cats"]).template == ()  # one example: no format
+    assert shapes.constrain(shapes.Shape("str"), ["3 cats"]).template == ()  # one example: no format
 
 
 CLOSEST = '''    s = sorted(numbers)
@@ -132,7 +132,7 @@ def test_order_the_examples_show_is_part_of_the_task(verifier: PropertyVerifier,
 
 def test_non_negative_ints_start_where_the_examples_do_down_to_two() -> None:
     def lo(values: list[int]) -> float | None:
-        return strategies.constrain(strategies.Shape("int"), values).lo
+        return shapes.constrain(shapes.Shape("int"), values).lo
 
     assert lo([15, 27, 13195]) == 2  # "assume n > 1": 0 and 1 are outside the task
     assert lo([1, 5]) == 1 and lo([0, 3]) == 0
@@ -166,9 +166,9 @@ INTERSECTION = '''    start1, end1 = interval1
 def test_tuples_keep_the_examples_arity(verifier: PropertyVerifier, humaneval: dict[str, Task]) -> None:
     """An interval is a pair: the 1.5B's correct answer to HumanEval/127 unpacks two
     items and was disputed on a generated 3-tuple; tuples of one length are records."""
-    pair = strategies.constrain(strategies.Shape("any"), [(1, 2), (-3, 5)])
+    pair = shapes.constrain(shapes.Shape("any"), [(1, 2), (-3, 5)])
     assert pair.kind == "tuple" and len(pair.items) == 2
-    assert strategies.constrain(strategies.Shape("any"), [(1, 2), (1, 2, 3)]).kind == "vtuple"
+    assert shapes.constrain(shapes.Shape("any"), [(1, 2), (1, 2, 3)]).kind == "vtuple"
     task = humaneval["HumanEval/127"]
     status, detail = verdict(verifier, task, INTERSECTION)
     assert status is Status.PASSED, detail
@@ -200,7 +200,7 @@ def test_lists_keep_the_unique_elements_the_task_promises(verifier: PropertyVeri
     assert status is Status.FAILED and "counterexample" in detail
     stated = Domain.stated("Note: The given list is guaranteed to have unique elements.")
     assert stated.unique and not Domain.stated("Return sorted unique elements in a list").unique
-    shape = strategies.constrain(strategies.Shape("any"), [[1, 2], [3, 4]])
+    shape = shapes.constrain(shapes.Shape("any"), [[1, 2], [3, 4]])
     assert strategies.unique_if_stated(shape, stated, [[1, 2], [3, 4]]).unique
     assert not strategies.unique_if_stated(shape, stated, [[1, 1], [3, 4]]).unique
 
@@ -237,7 +237,7 @@ def test_strings_take_either_case_where_the_task_makes_case_matter(verifier: Pro
                   "Return the complement of an uppercase DNA strand, also in uppercase."):
         assert not Domain.stated(words).cased, words
     assert Domain.stated("the letters a to f may be in either case").cased
-    shape = strategies.both_cases(strategies.constrain(strategies.Shape("any"), [["ab", "c"]]))
+    shape = strategies.both_cases(shapes.constrain(shapes.Shape("any"), [["ab", "c"]]))
     assert set(shape.items[0].alphabet) == set("abcABC")
 
 
@@ -259,6 +259,6 @@ def test_numbers_go_negative_where_the_task_says_they_may(verifier: PropertyVeri
                   "Assume no negative numbers and only integers.", "n is not negative",
                   "a list of numbers"):
         assert not Domain.stated(words).signed, words
-    shape = strategies.with_negatives(strategies.constrain(strategies.Shape("any"), [[1, 5]]))
+    shape = strategies.with_negatives(shapes.constrain(shapes.Shape("any"), [[1, 5]]))
     numbers = shape.items[0]
     assert numbers.hi is not None and numbers.lo == -numbers.hi < 0
