@@ -80,7 +80,7 @@ SAMPLER_LAYERS = (
     {"policy"},
     {"core"},
     {"experiments"},
-    {"cli"},
+    {"cli", "cli_parser"},
 )
 """``sampler``'s second level, bottom first: each module imports from its own layer or
 those before it, so the package reads bottom up the way data flows (records, then what
