@@ -10,9 +10,7 @@ The candidate's process never holds the tests, the expected values or the verdic
 from __future__ import annotations
 
 import atexit
-import base64
 import dataclasses
-import marshal
 import os
 import queue
 import socket
@@ -26,14 +24,7 @@ from typing import Any
 
 from tasks.errors import ConfigError, SandboxError
 from tasks.types import Task
-from verifiers.channel import (
-    CODE_ABI,
-    COMPILE_ERRORS,
-    CodecError,
-    compile_candidate,
-    frame,
-    send_msg,
-)
+from verifiers.channel import CodecError, candidate_body, compiled_body, send_msg
 from verifiers.sandbox_servers import (
     SLOTS_PER_PROCESS,
     UIDS,
@@ -89,9 +80,6 @@ class SandboxLimits:
 # --------------------------------------------------------------------------- slots
 
 
-PRECOMPILE_CHARS = 8192
-"""Candidates up to this long are compiled here, once, and arrive marshalled (cheaper
-than compiling in every forked child); longer ones are compiled in the sandbox."""
 MAX_CANDIDATE_CHARS = 1_000_000
 """Longer candidates fail without reaching the sandbox: the job message would not carry
 them (source and compiled code), and no answer to a code task is a megabyte."""
@@ -193,7 +181,7 @@ class _Slot:
         ours, theirs = socket.socketpair()
         body = -1
         try:
-            body = _body_file({"source": source, **_compiled(source)})
+            body = candidate_body({"source": source, **compiled_body(source)})
             cand = {
                 "entry": task.entry_point,
                 "uid": self.candidate_uid,
@@ -244,39 +232,6 @@ class _Slot:
             test_seconds=float(verdict.get("seconds", 0.0)),
             marks=tuple(sorted(marks.items(), key=lambda kv: kv[1])),
         )
-
-
-def _body_file(body: dict[str, str]) -> int:
-    """The candidate's text in an anonymous memory file, for the sandbox's forked child
-    alone to read: the candidate server only passes the descriptor on, so no job's
-    text ever enters the process every later candidate is forked from."""
-    data = frame(body)  # the codec's own encoding and size limit
-    fd = os.memfd_create("bestofn-candidate", os.MFD_CLOEXEC)
-    try:
-        view = memoryview(data)[4:]  # the JSON alone: past the frame's 4-byte length
-        while view:
-            view = view[os.write(fd, view):]
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _compiled(source: str) -> dict[str, str]:
-    """The candidate compiled here, marshalled, for the sandbox to load (see ``verifiers.runtime.candidate_side``).
-
-    Empty when it does not compile: the sandbox then compiles it and reports the error as the candidate's.
-    Also empty for a long candidate: compiling pathological code can take gigabytes
-    (8,000 chained ``or``: 2.6 GB), which here would be ours; the sandbox compiles
-    it within the candidate's own limits.
-    """
-    if len(source) > PRECOMPILE_CHARS:
-        return {}
-    try:
-        code = compile_candidate(source)
-    except COMPILE_ERRORS:
-        return {}
-    return {"code": base64.b64encode(marshal.dumps(code)).decode("ascii"), "abi": CODE_ABI}
 
 
 def _report(verdict: dict[str, Any], outcome: dict[str, Any], seconds: float) -> JobReport:
