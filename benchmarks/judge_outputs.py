@@ -226,6 +226,12 @@ def main() -> int:
                 predicted = {i: prediction(text) for i, text in numbered(answer, len(shown)).items()}
                 row.update(calls=shown, answer=answer)
                 for kind, behaviour in case.functions:
+                    if behaviour.error or len(behaviour.outputs) < len(case.inputs.calls):
+                        # The sandbox broke on it: no outputs to compare, so no figure either.
+                        print(f"{case.task.task_id} {kind}: no outputs ({behaviour.error or 'too few'}); "
+                              "left out", file=sys.stderr)
+                        row["functions"].append({"kind": kind, "error": behaviour.error or "too few outputs"})
+                        continue
                     outputs = dict(zip(texts, behaviour.outputs[off:]))
                     differ = [i for i, p in predicted.items() if p is not None and not matches(p, outputs[shown[i - 1]])]
                     differing[kind].append(len(differ))
