@@ -103,6 +103,27 @@ def _die_with_parent() -> None:
         pass
 
 
+def _cpu_flags(cpuinfo: str) -> set[str]:
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            return set(line.partition(":")[2].split())
+    return set()
+
+
+def repack_args(cpuinfo: str | None = None) -> tuple[str, ...]:
+    """``--no-repack`` on CPUs with AMX, else nothing. Built with GGML_NATIVE on an
+    AMX machine (a Xeon Sapphire Rapids VM here, with the kernel granting AMX), this
+    llama.cpp repacks the weights for its AMX kernels, and the server segfaults in
+    ``ggml_backend_amx_mul_mat`` on its first batch (the Q8_0 0.5B, exit -11, every
+    start): no model could run. Without repacking it serves normally."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
+        except OSError:
+            return ()
+    return ("--no-repack",) if "amx_int8" in _cpu_flags(cpuinfo) else ()
+
+
 def _cores() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -124,7 +145,7 @@ class LlamaServer:
             "--host", "127.0.0.1", "--port", str(self.port),
             "--parallel", str(config.slots), "--ctx-size", str(config.slots * config.context_per_slot),
             "--threads", str(threads), "--threads-batch", str(threads), "--poll", str(config.poll),
-            "--jinja", "--no-webui", *config.extra_args,
+            "--jinja", "--no-webui", *repack_args(), *config.extra_args,
         ]
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(log_path, "ab")

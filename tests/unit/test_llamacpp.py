@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sampler.backends.base import ChatMessage, GenerationRequest
-from sampler.backends.llamacpp import SERVER_ENV, LlamaCppBackend, LlamaCppConfig, find_server
+from sampler.backends.llamacpp import SERVER_ENV, LlamaCppBackend, LlamaCppConfig, find_server, repack_args
 from tasks.errors import BackendError
 
 FAKE = Path(__file__).with_name("fake_llama_server.py")
@@ -127,6 +127,14 @@ def test_server_dies_with_a_killed_parent(fake_server: Path, tmp_path: Path) -> 
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(pid)
+
+
+def test_weights_are_not_repacked_for_amx_whose_kernels_crash_this_build() -> None:
+    sapphire = "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_vnni amx_bf16 amx_tile amx_int8\n"
+    epyc = "processor\t: 0\nflags\t\t: fpu avx2 fma f16c\n"
+    assert repack_args(sapphire) == ("--no-repack",)
+    assert repack_args(epyc) == ()
+    assert repack_args("") == ()
 
 
 def test_missing_binary_says_how_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
