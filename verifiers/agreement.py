@@ -206,7 +206,9 @@ PINNING_EXAMPLES = 2
 tests for, must also pass one of those tests to be called: one example fixes one point
 of the function. On the held-out MBPP-style runs of sets n, o and p (one example each),
 the picks called solved that passed none of the model's tests (0 of 7, 0 of 4, 0 of 7)
-were all wrong, and every right call passed at least one (docs/SOLVING.md)."""
+were all wrong, and every right call passed at least one. Held out, on set q, it
+withheld one pick (wrong: it divides by an empty list's length) and the run called 5
+with 1 wrong (docs/SOLVING.md)."""
 
 
 def corroborated(chosen: Pick, *, examples_passed: bool = False) -> bool:
