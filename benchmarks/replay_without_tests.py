@@ -37,13 +37,12 @@ from sampler.backends.replay import ReplayBackend  # noqa: E402
 from sampler.config import EscalationConfig, SampleConfig  # noqa: E402
 from sampler.core.escalation import CAREFUL_READER_INDEX  # noqa: E402
 from sampler.core.api import solve  # noqa: E402
-from sampler.core.reading import CAREFUL_BELOW_EXAMPLES  # noqa: E402
 from sampler.core.reader_tests import READER_TESTS  # noqa: E402
 from sampler.core.written_tests import append_written  # noqa: E402
 from sampler.storage.records import CHEAP, STRONG  # noqa: E402
 from tasks.examples import example_count  # noqa: E402
 from tasks.registry import select_tasks  # noqa: E402
-from verifiers import edge_inputs, outputs  # noqa: E402
+from verifiers import agreement, edge_inputs, outputs  # noqa: E402
 
 
 def _scripts(samples: list[dict[str, object]]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -79,7 +78,7 @@ def main() -> int:
     lines = (args.run / "samples.jsonl").read_text(encoding="utf-8").splitlines()
     samples = [json.loads(line) for line in lines]
     # The careful reader off, or not asked where the prompt states enough examples
-    # (``CAREFUL_BELOW_EXAMPLES``): a run made with it loses those careful answers
+    # (``agreement.PINNING_EXAMPLES``): a run made with it loses those careful answers
     # (strong sample 1 of a task whose only strong samples are its two readers').
     strong_indices: dict[str, set[int]] = {}
     for s in samples:
@@ -88,7 +87,7 @@ def main() -> int:
     readers = {task for task, indices in strong_indices.items() if indices == {0, CAREFUL_READER_INDEX}}
     if args.careful:
         examples = {t.task_id: example_count(t.prompt, t.entry_point) for t in select_tasks(args.tasks)}
-        readers = {task for task in readers if examples.get(task, 0) >= CAREFUL_BELOW_EXAMPLES}
+        readers = {task for task in readers if examples.get(task, 0) >= agreement.PINNING_EXAMPLES}
     if readers:
         kept = [(line, s) for line, s in zip(lines, samples)
                 if not (s["tier"] == STRONG and s["task_id"] in readers and s["sample_index"] == CAREFUL_READER_INDEX)]

@@ -301,7 +301,7 @@ class EscalationConfig:
     called solved only if its answer agrees too when it is first asked to list every
     requirement and edge case the task states (``sampler.core.second_reader``): one more
     greedy request, only for tasks about to be called solved whose pick rests on fewer
-    than two of the prompt's examples (``sampler.core.reading.CAREFUL_BELOW_EXAMPLES``;
+    than two of the prompt's examples (``verifiers.agreement.PINNING_EXAMPLES``;
     docs/SOLVING.md)."""
     reader_tests: bool = True
     """With ``second_reader``: a pick the readers back is called solved only if the greedy

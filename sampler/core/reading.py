@@ -3,9 +3,9 @@ best-of-N loop's readers (``sampler.core.loop.BestOfN`` inherits it).
 
 In order, each only once the one before agreed with the pick: the strong model's greedy
 answer to the bare task (``sampler.core.second_reader``), its careful answer (for a pick
-resting on fewer than ``CAREFUL_BELOW_EXAMPLES`` of the prompt's examples), then its
-tests of the task, whose calls the pick and the greedy answer must agree on too
-(``sampler.core.reader_tests``). Each request waits its turn like an escalation.
+resting on fewer than ``verifiers.agreement.PINNING_EXAMPLES`` of the prompt's
+examples), then its tests of the task, whose calls the pick and the greedy answer must
+agree on too (``sampler.core.reader_tests``). Each request waits its turn like an escalation.
 """
 
 from __future__ import annotations
@@ -32,13 +32,6 @@ from verifiers.outputs import Collector
 
 GREEDY_READING, CAREFUL_READING, TESTS_READING = 1, 2, 3
 """``TaskRun.reading``: the last reader asked."""
-CAREFUL_BELOW_EXAMPLES = 2
-"""The careful reader is asked only for a pick that rests on fewer of the prompt's own
-examples than this. Where a prompt states two or more, they pin the reading down (as
-``sampler.core.selection.LONE_MIN_EXAMPLES`` says of a lone candidate): on the full
-HumanEval run without tests, all 13 of its vetoes of such picks were of right ones,
-against 6 right and 1 wrong where the pick rested on one example or none
-(docs/SOLVING.md). The one-example MBPP-style tasks keep it."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +90,7 @@ class Reading:
             if 0 not in readers or not reader_agrees(run.task, chosen, readers[0], run.behaviours, self.outputs):
                 return False
             if escalation.careful_reader and run.reading < CAREFUL_READING and CAREFUL_READER_INDEX not in readers \
-                    and _examples(run.task, agreed) < CAREFUL_BELOW_EXAMPLES:
+                    and _examples(run.task, agreed) < agreement.PINNING_EXAMPLES:
                 run.reading = CAREFUL_READING
             elif escalation.reader_tests and run.reading < TESTS_READING and run.reader_tests is None \
                     and (CAREFUL_READER_INDEX not in readers or reader_agrees(

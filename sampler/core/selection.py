@@ -109,21 +109,13 @@ def agreement_fields(chosen: agreement.Pick | None) -> dict[str, Any]:
             "agreement_answered": chosen.answered}
 
 
-LONE_MIN_EXAMPLES = 2
-"""A lone candidate (no other agrees with it) is called solved on passing the prompt's
-examples only when there are at least this many: one example fixes one point of the
-function. On the fresh runs without tests, lone candidates passing a single example
-were right 7 times in 15 (HumanEval 4 of 6, MBPP-style 3 of 9), those passing two or
-more 22 times in 25."""
-
-
 def called_solved(task: Task, agreed: agreement.Pick | None) -> bool:
     """Whether a pick on ``task`` may be called solved. A task with tests: yes (its pick
     passed them). Without tests, a pick by agreement must be corroborated
     (``verifiers.agreement.corroborated``: a majority agree; without examples, also a
     model test passed and a value on every input; on fewer than two examples, a model
     test passed when the model wrote any it could use); a lone candidate must have passed
-    at least ``LONE_MIN_EXAMPLES`` examples; without examples, a pick not made by
+    at least ``agreement.PINNING_EXAMPLES`` examples; without examples, a pick not made by
     agreement never is. An uncalled pick is a guess (``TaskResult.guess``). Measured
     on fresh runs without tests, before the lone candidate's minimum: 91.5% of the
     picks called solved on HumanEval pass the real tests, 64% on MBPP-style tasks
@@ -133,5 +125,5 @@ def called_solved(task: Task, agreed: agreement.Pick | None) -> bool:
         return True
     if agreed is None:
         return task.test_origin == "examples" \
-            and example_count(task.prompt, task.entry_point) >= LONE_MIN_EXAMPLES
+            and example_count(task.prompt, task.entry_point) >= agreement.PINNING_EXAMPLES
     return agreement.corroborated(agreed, examples_passed=task.test_origin == "examples")
