@@ -1,5 +1,5 @@
 """Our side of the wire: the strict plain-data codec and the length-prefixed framing,
-and how a candidate's text is handed to the sandbox (``candidate_body``, ``compiled_body``).
+and how a candidate's text is handed to the sandbox (``candidate_body``).
 
 The implementation lives in ``verifiers.runtime`` because that package must run
 alone inside the sandbox; importing it here keeps one definition for both ends.
@@ -7,13 +7,11 @@ alone inside the sandbox; importing it here keeps one definition for both ends.
 
 from __future__ import annotations
 
-import base64
-import marshal
 import os
 import re
 import warnings
 
-from verifiers.runtime.candidate_side import CANDIDATE_FILENAME, CODE_ABI, COMPILE_ERRORS, compile_candidate
+from verifiers.runtime.candidate_side import CANDIDATE_FILENAME, COMPILE_ERRORS, compile_candidate
 from verifiers.runtime.codec import (
     MAX_DEPTH,
     MAX_MESSAGE,
@@ -26,14 +24,11 @@ from verifiers.runtime.codec import (
     send_msg,
 )
 
-# Compiling a candidate in our process (syntax stage, mypy's pre-check, the
-# sandbox's marshalled code) must not print its SyntaxWarnings or invalid-escape
-# DeprecationWarnings into our output: they are about the candidate, not us.
+# Compiling a candidate (the guarded syntax and mypy workers do, with this module
+# imported) must not print its SyntaxWarnings or invalid-escape DeprecationWarnings
+# into our output: they are about the candidate, not us. Our own process never
+# compiles one: the candidate's sandboxed child does (``candidate_side._serve_candidate``).
 warnings.filterwarnings("ignore", module=re.escape(CANDIDATE_FILENAME) + "$")
-
-PRECOMPILE_CHARS = 8192
-"""Candidates up to this long are compiled here, once, and arrive marshalled (cheaper
-than compiling in every forked child); longer ones are compiled in the sandbox."""
 
 
 def candidate_body(body: dict[str, str]) -> int:
@@ -52,34 +47,14 @@ def candidate_body(body: dict[str, str]) -> int:
     return fd
 
 
-def compiled_body(source: str) -> dict[str, str]:
-    """The candidate compiled here, marshalled, for the sandbox to load (see ``verifiers.runtime.candidate_side``).
-
-    Empty when it does not compile: the sandbox then compiles it and reports the error as the candidate's.
-    Also empty for a long candidate: compiling pathological code can take gigabytes
-    (8,000 chained ``or``: 2.6 GB), which here would be ours; the sandbox compiles
-    it within the candidate's own limits.
-    """
-    if len(source) > PRECOMPILE_CHARS:
-        return {}
-    try:
-        code = compile_candidate(source)
-    except COMPILE_ERRORS:
-        return {}
-    return {"code": base64.b64encode(marshal.dumps(code)).decode("ascii"), "abi": CODE_ABI}
-
-
 __all__ = [
     "CANDIDATE_FILENAME",
-    "CODE_ABI",
     "COMPILE_ERRORS",
     "MAX_DEPTH",
     "MAX_MESSAGE",
-    "PRECOMPILE_CHARS",
     "CodecError",
     "candidate_body",
     "compile_candidate",
-    "compiled_body",
     "decode",
     "encode",
     "frame",

@@ -24,7 +24,7 @@ from typing import Any
 
 from tasks.errors import ConfigError, SandboxError
 from tasks.types import Task
-from verifiers.channel import CodecError, candidate_body, compiled_body, send_msg
+from verifiers.channel import CodecError, candidate_body, send_msg
 from verifiers.sandbox_servers import (
     SLOTS_PER_PROCESS,
     UIDS,
@@ -181,7 +181,7 @@ class _Slot:
         ours, theirs = socket.socketpair()
         body = -1
         try:
-            body = candidate_body({"source": source, **compiled_body(source)})
+            body = candidate_body({"source": source})
             cand = {
                 "entry": task.entry_point,
                 "uid": self.candidate_uid,

@@ -109,6 +109,40 @@ def test_the_verifier_process_stays_small_whatever_the_candidates(tmp_path: Path
     assert 0 < peak < VERIFIER_PEAK_BYTES, f"peak {peak >> 20} MiB"
 
 
+# Under 8 KB each, so the verifier compiled them itself to hand the sandbox marshalled
+# code (red team): the first made ``marshal`` raise and end the run with no verdict, the
+# second's folded constants (13 MB) outgrew the job message and came back ``error``,
+# the third's folding (``+`` of long strings, every intermediate kept) took it to 3 GB.
+COMPILE_BOMBS = {
+    "marshal_deep": "X = " + "lambda: " * 1000 + "0\n" + GOOD,
+    "big_constants": "X = (" + ",".join(f"'{chr(0x10000 + i)}'*4096" for i in range(800)) + ")\n" + GOOD,
+    "folded_concat": "X = " + "+".join(["'\U0001F600'*4096"] * 600) + "\n" + GOOD,
+}
+
+
+def test_candidates_are_compiled_in_the_sandbox_never_by_the_verifier(tmp_path: Path) -> None:
+    assert all(len(source) < 8192 for source in COMPILE_BOMBS.values())
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(json.dumps({"task_id": DOUBLE.task_id, "prompt": DOUBLE.prompt, "entry_point": "double",
+                                 "test": DOUBLE.test}) + "\n")
+    rows = [{"task_id": DOUBLE.task_id, "candidate_id": name, "solution": source}
+            for name, source in [("good", GOOD), ("wrong", GOOD.replace("2 * x", "x")), *COMPILE_BOMBS.items()]]
+    candidates = tmp_path / "cands.jsonl"
+    candidates.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "verdicts.jsonl"
+    peak, proc = peak_rss_while([sys.executable, "-m", "sampler.cli", "verify", str(tasks), str(candidates),
+                                 "--out", str(out), "--quiet", "--verifiers", "tests"])
+    assert proc.returncode == 0, proc.stderr
+    verdicts = {v["candidate_id"]: v for v in map(json.loads, out.read_text().splitlines())}
+    assert set(verdicts) == {r["candidate_id"] for r in rows}
+    assert verdicts["good"]["status"] == "passed" and verdicts["wrong"]["status"] == "failed"
+    # Each bomb is the candidate's own business: compiled in its child under its limits.
+    assert verdicts["marshal_deep"]["status"] == "passed", verdicts["marshal_deep"]
+    assert verdicts["big_constants"]["status"] == "passed", verdicts["big_constants"]
+    assert verdicts["folded_concat"]["status"] == "memory", verdicts["folded_concat"]
+    assert 0 < peak < VERIFIER_PEAK_BYTES, f"peak {peak >> 20} MiB"
+
+
 UNGUARDED_SCRIPT = """
 import sys
 import bestofn

