@@ -9,8 +9,8 @@ in a long-lived worker process (a fresh interpreter, ``verifiers.worker_process`
 so it shares no threads or state with ours) under an address-space limit and a
 wall-clock limit per batch:
 
-* a batch whose worker dies (signal, MemoryError it could not report, the limit)
-  or overruns is split and retried candidate by candidate in fresh workers, so
+* a batch whose worker dies (signal, MemoryError it could not report, the limit),
+  whose check raises (reported, never printed), or that overruns is split and retried candidate by candidate in fresh workers, so
   the culprit is named and every other candidate gets its real verdict;
 * the culprit alone gets FAILED with the reason ("the mypy check crashed on this
   candidate: killed by SIGSEGV"): the candidate's own doing, never ``error``;
@@ -67,11 +67,24 @@ def _serve(factory: VerifierFactory, memory_bytes: int, conn: multiprocessing.co
                 task, candidates = conn.recv()
             except EOFError:
                 return
-            conn.send(verifier.verify(task, candidates))
+            try:
+                verdicts = verifier.verify(task, candidates)
+            except Exception as exc:  # noqa: BLE001 - the parent blames the candidate that did it
+                # Reported as a crash of this batch, and the worker ends (the check's state
+                # may be half-built), instead of a traceback on the user's terminal: a
+                # 600-term ``'a' + 'a' + ...`` overran the signature screen's recursion and
+                # printed 118 KB of it.
+                conn.send(_Crash(truncate(f"{type(exc).__name__}: {exc}", 200)))
+                return
+            conn.send(verdicts)
     finally:
         close = getattr(verifier, "close", None)
         if callable(close):
             close()
+
+
+class _Crash(str):
+    """What the worker sends instead of verdicts when the check raised on the batch."""
 
 
 class _Died(Exception):
@@ -141,11 +154,14 @@ class GuardedVerifier:
             if not conn.poll(limit):
                 self._stop()
                 raise _Died(f"no verdict within {limit:.0f} s")
-            verdicts: list[Verdict] = conn.recv()
+            verdicts: list[Verdict] | _Crash = conn.recv()
         except (EOFError, OSError) as exc:
             why = self._exit_reason()
             self._stop()
             raise _Died(why or f"the worker went away ({type(exc).__name__})") from None
+        if isinstance(verdicts, _Crash):
+            self._stop()
+            raise _Died(f"it raised {verdicts}")
         self._fresh = False
         if len(verdicts) != len(candidates):
             self._stop()

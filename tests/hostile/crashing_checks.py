@@ -12,7 +12,8 @@ from verifiers.types import Candidate, Status, Verdict
 
 class CrashOnMarker:
     """Passes every candidate, except that ``# segfault`` kills the process, ``# bloat``
-    allocates until the address-space limit stops it, and ``# hang`` never returns."""
+    allocates until the address-space limit stops it, ``# hang`` never returns and
+    ``# recurse`` overruns the recursion limit (as ``ast.unparse`` did on a long chain)."""
 
     name = "crashy"
     version = "1"
@@ -25,6 +26,10 @@ class CrashOnMarker:
                 hoard = []
                 while True:
                     hoard.append(bytearray(64 << 20))
+            if "# recurse" in c.source:
+                def down(n: int) -> int:
+                    return down(n + 1) + 1
+                down(0)
             if "# hang" in c.source:
                 while True:
                     pass

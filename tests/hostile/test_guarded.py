@@ -41,6 +41,15 @@ def test_a_crash_is_the_culprits_verdict_and_every_other_candidate_gets_its_own(
         assert again[0].status is Status.PASSED
 
 
+def test_a_check_that_raises_blames_its_candidate_and_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
+    with GuardedVerifier(CrashOnMarker, "crashy", memory_bytes=1 << 30, seconds_per_candidate=3.0,
+                         start_seconds=10.0) as guarded:
+        verdicts = guarded.verify(DOUBLE, cands(GOOD, GOOD + "# recurse\n", GOOD))
+    assert [v.status for v in verdicts] == [Status.PASSED, Status.FAILED, Status.PASSED]
+    assert "crashed on this candidate: it raised RecursionError: maximum recursion depth" in verdicts[1].detail
+    assert capfd.readouterr().err == ""  # the worker's traceback was 118 KB on the user's terminal
+
+
 def test_a_worker_that_cannot_start_is_infrastructure_not_a_candidates_fault() -> None:
     with GuardedVerifier(NeverStarts, "broken") as guarded, pytest.raises(InfrastructureError, match="no checker"):
         guarded.verify(DOUBLE, cands(GOOD))
