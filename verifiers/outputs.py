@@ -45,8 +45,10 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from tasks.errors import ConfigError, InfrastructureError
+from tasks.model_tests import ModelTest
 from tasks.types import Task
 from verifiers import strategies
+from verifiers.channel import CodecError, encode
 from verifiers.edge_inputs import edge_calls
 from verifiers.harness.source import calls_literal, harness_source
 from verifiers.input_generation import generate_inputs
@@ -141,7 +143,7 @@ def task_inputs(task: Task, config: OutputsConfig) -> Inputs:
             return Inputs((), reason=why)
         arity = found
         plan = plan_from_examples(task, arity)
-    examples = [c for c in strategies.observed_calls(task, arity) if strategies.is_plain(c)]
+    examples = [c for c in strategies.observed_calls(task, arity) if strategies.is_plain(c) and carried(c)]
     generated: list[tuple[Any, ...]] = []
     if plan.applicable and config.inputs:
         seed = strategies.task_seed(task.task_id, config.salt)
@@ -155,6 +157,24 @@ def task_inputs(task: Task, config: OutputsConfig) -> Inputs:
     if not unique:
         return Inputs((), reason=plan.reason or "no example calls and no generated inputs")
     return Inputs(tuple(unique.values()), examples=count)
+
+
+def carried(call: tuple[Any, ...]) -> bool:
+    """Whether the sandbox's channel can carry ``call``'s arguments (the test side encodes
+    each call as this does). One call it cannot carry fails the whole batch it is in, for
+    every candidate: a model's test calling with a complex number, or with a list 101
+    deep, made every candidate's outputs an error, so agreement had nothing to group
+    and a wrong sample that passed the examples was called solved (red team)."""
+    try:
+        encode(list(call))
+    except (CodecError, RecursionError):
+        return False
+    return True
+
+
+def carried_tests(tests: Sequence[ModelTest]) -> tuple[ModelTest, ...]:
+    """The model's tests whose input and expected value both cross the channel."""
+    return tuple(t for t in tests if carried(t.call) and carried((t.expected,)))
 
 
 class Collector(Protocol):
@@ -199,7 +219,8 @@ class OutputCollector:
             return cached
         unique = {repr(call): call for call in cached.calls}
         for call in extra_calls:
-            unique.setdefault(repr(call), call)
+            if carried(call):
+                unique.setdefault(repr(call), call)
         return dataclasses.replace(cached, calls=tuple(unique.values()), reason="")
 
     def _ready(self) -> SandboxPool:

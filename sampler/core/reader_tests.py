@@ -30,7 +30,7 @@ from sampler.storage.records import SampleRecord
 from tasks.model_tests import ModelTest
 from tasks.types import Task
 from verifiers import agreement
-from verifiers.outputs import Collector
+from verifiers.outputs import Collector, carried_tests
 from verifiers.types import Candidate
 
 READER_TESTS = "reader_tests.jsonl"
@@ -56,7 +56,7 @@ def agrees_on_tests(task: Task, pick: SampleRecord, reader: SampleRecord, tests:
     nothing to part on. None when the sandbox broke: nothing is decided, and the task is
     left for a rerun, as when a reader's own verdict is an infrastructure error."""
     known = {repr(call) for call in collector.inputs(task).calls}
-    calls = list({repr(t.call): t.call for t in tests if repr(t.call) not in known}.values())
+    calls = list({repr(t.call): t.call for t in carried_tests(tests) if repr(t.call) not in known}.values())
     if not calls:
         return True
     mine, theirs = collector.behaviours_on(

@@ -23,7 +23,7 @@ from sampler.backends.base import Backend, Generation, GenerationRequest, Stream
 from sampler.core.test_writing import parse_answer, request_for_tests, writing_prompt_id
 from tasks.model_tests import ModelTest, expectation_source
 from tasks.types import Task
-from verifiers.outputs import Behaviour, Inputs, OutputCollector
+from verifiers.outputs import Behaviour, Inputs, OutputCollector, carried_tests
 from verifiers.types import Candidate
 
 WRITTEN_TESTS = "written_tests.jsonl"
@@ -116,7 +116,7 @@ class WrittenTestsCollector:
 
     def __init__(self, inner: OutputCollector, tests: Mapping[str, tuple[ModelTest, ...]]) -> None:
         self._inner = inner
-        self._tests = dict(tests)
+        self._tests = {task_id: carried_tests(found) for task_id, found in tests.items()}
         self._expected: dict[str, tuple[Behaviour, list[int]]] = {}
         self._lock = threading.Lock()
 

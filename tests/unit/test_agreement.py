@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -342,3 +343,16 @@ def test_a_reply_slow_to_decode_is_that_inputs_timeout(collector: OutputCollecto
     assert found.outputs[0].kind is Kind.TIMEOUT, found.outputs[0]
     # 4 jobs (each resumes after a timeout) at 0.3 s a call: 3.4 s here, 13.3 s before.
     assert seconds < 8.0, seconds
+
+
+def test_only_calls_and_tests_the_channel_carries_are_used() -> None:
+    from tasks.model_tests import parse_model_tests
+    from verifiers.outputs import carried, carried_tests
+
+    deep: Any = []
+    for _ in range(101):
+        deep = [deep]
+    assert carried((1, "a", [2.5], {"k": (None,)})) and not carried((1j,)) and not carried((deep,))
+    tests = parse_model_tests("assert f(1) == 2\nassert f(1j) == 2\nassert f(3) == 1j\n", "f")
+    assert len(tests) == 3  # each reads back as the literal it is
+    assert [t.call for t in carried_tests(tests)] == [(1,)]

@@ -185,6 +185,29 @@ def test_a_replayed_solve_picks_by_agreement_in_the_sandbox(tmp_path: Path) -> N
     assert "agreement picks: 1 of 1 by a majority of their candidates" in lines
 
 
+ADD = 'def add(a: int, b: int) -> int:\n    """Return a + b.\n    >>> add(1, 2)\n    3\n    >>> add(5, 7)\n    12\n    """\n'
+
+
+@pytest.mark.parametrize("odd", ["assert add(1j, 1) == (1+1j)", "assert add(" + "[" * 101 + "]" * 101 + ", 1) == 1"])
+def test_a_written_test_the_channel_cannot_carry_is_dropped_not_the_whole_agreement(tmp_path: Path, odd: str) -> None:
+    # s0 is wrong but passes both examples; s1-s3 agree. One written test called with a
+    # value the sandbox's channel cannot carry (a complex number, a list 101 deep) failed
+    # every candidate's batch: agreement had nothing to group and s0 was called solved (red team).
+    task = Task("T/add", ADD, "add", "", test_origin="none")
+    from tasks.examples import with_example_tests
+
+    task = with_example_tests(task)
+    bodies = ["    return abs(a) + abs(b)\n", "    return a + b\n", "    return b + a\n", "    s = a\n    s += b\n    return s\n"]
+    written = f"```python\nassert add(2, 3) == 5\nassert add(0, 0) == 0\n{odd}\n```"
+    backend = ReplayBackend({task.task_id: [fenced(ADD + body) for body in bodies], f"{task.task_id}|tests": [written]})
+    report = solve([task], out=tmp_path, backend=backend, verifiers=["syntax", "tests"],
+                   sample=SampleConfig(n=4), budget=BudgetConfig(wave=1))
+    [result] = report.results
+    assert result.selection == "agreement" and result.candidate_id == "s1", result
+    assert (result.agreement_group, result.agreement_candidates) == (3, 4)
+    assert (result.agreement_tests, result.agreement_tests_passed) == (2, 2)
+
+
 PLAIN = 'def double(x: int) -> int:\n    """Twice x."""\n'
 WRITTEN = "```python\nassert double(3) == 6\nassert double(5) == 10\nassert double(0) == 0\nassert double(1) == 5\n```"
 
