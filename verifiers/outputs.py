@@ -55,6 +55,7 @@ from verifiers.input_generation import generate_inputs
 from verifiers.sandbox import JobReport, SandboxLimits, SandboxPool
 from verifiers.signatureless import example_arity, plan_from_examples
 from verifiers.stated_domain import Domain
+from verifiers.timeouts import with_set_up_call
 from verifiers.types import Candidate, Status
 
 VERSION = "4"  # 2: set members and dict keys as trees, not as text; 3: the calls in one batch; 4: replies under the per-call alarm
@@ -299,8 +300,10 @@ class OutputCollector:
         # killed and resumed after the input it was on (no re-run of the same job).
         wall = min(60.0, 3.0 + 2 * self.config.per_call_seconds + 0.02 * calls)
         # The calls go in one batch (``map_calls``): the channel holds each reply to the limit.
-        return SandboxLimits(wall_seconds=wall, rerun_timeouts=False,
-                             call_seconds=min(wall, self.config.per_call_seconds))
+        # One call may take as long as a task's own tests are given at least: the one
+        # that pays for one-off set-up (``timeouts.with_set_up_call``).
+        return with_set_up_call(SandboxLimits(wall_seconds=wall, rerun_timeouts=False,
+                                              call_seconds=min(wall, self.config.per_call_seconds)))
 
     def close(self) -> None:
         with self._lock:

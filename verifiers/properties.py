@@ -76,7 +76,7 @@ from verifiers.input_prefetch import InputPrefetcher
 from verifiers.probes import Probe, probe_path, read_probe, write_probe
 from verifiers.runtime.codec import CodecError, decode
 from verifiers.sandbox import SandboxLimits, SandboxPool
-from verifiers.timeouts import CALIBRATION_WALL_SECONDS, CEILING_SECONDS, FACTOR, FLOOR_SECONDS
+from verifiers.timeouts import CALIBRATION_WALL_SECONDS, CEILING_SECONDS, FACTOR, FLOOR_SECONDS, with_set_up_call
 from verifiers.types import Candidate, Status, Verdict, truncate
 
 VERSION = "7"  # 2: digit templates, balanced brackets, lower int bound, ties, typed sets; 3: time per input;
@@ -295,7 +295,7 @@ class PropertyVerifier:
         program = reference_program(task)
         assert program is not None and probe.limits is not None
         check_task = dataclasses.replace(task, test=check_test_source(task, program, probe.usable, probe.expected))
-        verdicts = self._ready().run(check_task, candidates, probe.limits)
+        verdicts = self._ready().run(check_task, candidates, with_set_up_call(probe.limits))
         summary = f"{len(probe.usable)} generated inputs agree with the reference"
         if probe.discarded:
             summary += f"; discarded: {_discards(probe)}"

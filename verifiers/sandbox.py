@@ -54,6 +54,9 @@ class SandboxLimits:
     """A timeout is re-run once before it counts: a loaded machine can make a fair candidate late."""
     call_seconds: float | None = None
     """The longest one call of the candidate may take (a timeout past it), or only the wall limit."""
+    set_up_seconds: float | None = None
+    """With ``call_seconds``: the longest one call may take, when longer: the call that
+    pays for one-off set-up, whichever it is (one per job)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.wall_seconds <= 3600:
@@ -71,6 +74,8 @@ class SandboxLimits:
             raise ConfigError("margin_seconds must be in (0, 600]")
         if self.call_seconds is not None and not 0 < self.call_seconds <= 3600:
             raise ConfigError(f"call_seconds must be in (0, 3600], got {self.call_seconds}")
+        if self.set_up_seconds is not None and not 0 < self.set_up_seconds <= 3600:
+            raise ConfigError(f"set_up_seconds must be in (0, 3600], got {self.set_up_seconds}")
 
     @property
     def cpu(self) -> float:
@@ -198,6 +203,8 @@ class _Slot:
             test = {"prompt": task.prompt, "test": task.test, "entry": task.entry_point, "wall": limits.wall_seconds + 0.5}
             if limits.call_seconds is not None:
                 test["call"] = limits.call_seconds
+                if limits.set_up_seconds is not None:
+                    test["set_up"] = limits.set_up_seconds
             send_msg(self._tests.sock, test, [theirs.fileno()])
         except (OSError, CodecError) as exc:
             raise SandboxError(f"cannot hand the job to the sandbox: {type(exc).__name__}: {exc}") from None

@@ -98,3 +98,16 @@ class Calibrator:
             return Calibration(task.task_id, None, self._limits(self._floor), note)
         wall = min(self._ceiling, max(self._floor, self._factor * report.seconds))
         return Calibration(task.task_id, report.seconds, self._limits(wall))
+
+
+def with_set_up_call(limits: SandboxLimits) -> SandboxLimits:
+    """``limits`` where one call of a job may take as long as the task's own tests are
+    given at least (``FLOOR_SECONDS``), the job's wall clock lengthened to match: the call
+    that pays for one-off set-up. A right ``is_prime`` that built its sieve on first use
+    (1.45 s) passed the tests and was a timeout in the property check at its 1 s per call
+    (red team)."""
+    call = limits.call_seconds
+    if call is None or call >= FLOOR_SECONDS:
+        return limits
+    return dataclasses.replace(limits, set_up_seconds=FLOOR_SECONDS,
+                               wall_seconds=min(CEILING_SECONDS, limits.wall_seconds + FLOOR_SECONDS - call))

@@ -16,6 +16,7 @@ from tasks.types import Task
 from verifiers import input_generation, shapes, strategies
 from verifiers.properties import PropertyConfig, PropertyVerifier, check_test_source
 from verifiers.sandbox import SandboxPool
+from verifiers.timeouts import FLOOR_SECONDS
 from verifiers.types import Candidate, Status
 
 # Thin tests: only small positive inputs. The reference clamps to [0, 10].
@@ -249,7 +250,28 @@ def test_a_candidate_stuck_on_one_input_holds_its_slot_for_one_call_limit(verifi
     sleeper = prompt + "    import time\n    if len(xs) > 3:\n        time.sleep(600)\n    return sum(xs)\n"
     [stuck] = verifier.verify(task, [cand(task, sleeper, "z")])
     assert stuck.status is Status.TIMEOUT and "one call took longer than" in stuck.detail, stuck
-    assert stuck.seconds < limits.call_seconds + 1.5, (stuck.seconds, limits)
+    # One call of a job may take the tests' floor (set-up, below): that long, not the wall.
+    assert stuck.seconds < FLOOR_SECONDS + 1.5, (stuck.seconds, limits)
+
+
+def test_one_call_may_pay_for_set_up_as_long_as_the_tests_allow_but_only_one(verifier: PropertyVerifier) -> None:
+    """A right candidate that builds a table on first use (1.45 s, a sieve) passed the
+    tests and was a timeout here at 1 s per call (red team). One call per job may take
+    the tests' floor; a second slow call is still a timeout."""
+    prompt = 'from typing import List\n\n\ndef total(xs: List[int]) -> int:\n    """The sum."""\n'
+    task = Task("T/total", prompt, "total", "def check(candidate):\n    assert candidate([1, 2]) == 3\n",
+                "    return sum(xs)\n")
+    limits = verifier.probe(task).limits
+    assert limits is not None and limits.call_seconds is not None and limits.call_seconds < 1.5
+    set_up = ("_TABLE: list[int] = []\n\n\n" + prompt +
+              "    import time\n    if len(xs) > 3 and not _TABLE:\n        time.sleep(1.5)\n        _TABLE.append(1)\n"
+              "    return sum(xs)\n")
+    twice = ("_SLOW: list[int] = []\n\n\n" + prompt +
+             "    import time\n    if len(xs) > 3 and len(_SLOW) < 2:\n        time.sleep(1.5)\n        _SLOW.append(1)\n"
+             "    return sum(xs)\n")
+    [once, two] = verifier.verify(task, [cand(task, set_up, "once"), cand(task, twice, "twice")])
+    assert once.status is Status.PASSED, once.detail
+    assert two.status is Status.TIMEOUT and "one call took longer than" in two.detail, two
 
 
 def test_the_probe_drops_the_larger_inputs_once_its_time_is_spent() -> None:
