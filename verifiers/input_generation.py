@@ -101,8 +101,11 @@ def generate_inputs(shapes: Sequence[Shape], count: int, seed: int) -> list[tupl
                          .encode("utf-8")).hexdigest()
     path = cache_root() / "inputs" / f"{key[:40]}.json"
     cached = _read_cached(path)
-    if cached is not None:
+    if cached and all(len(args) == len(shapes) for args in cached):
         return cached
+    # Not there, unreadable, empty or of another arity: drawn again. A cache file
+    # overwritten with an empty list turned the property check off for its task, so
+    # wrong candidates passed (red team).
     # What is returned is always the stored form read back, drawn now or not: a set
     # rebuilt from its items can iterate in another order than the one drawn, and a
     # candidate sees the inputs in the order they iterate here.

@@ -125,6 +125,11 @@ def test_drawn_inputs_are_read_back_from_the_cache_exactly(tmp_path: Path, monke
     assert again == drawn and [repr(x) for x in again] == [repr(x) for x in drawn]  # exact types, -0.0, ...
     saved.write_text("{not json")
     assert input_generation.generate_inputs([shape], 40, 7) == drawn  # a broken file is drawn again
+    # Well-formed but not inputs of this task: none at all (which turned the property
+    # check off: red team), or calls of another arity. Drawn again too.
+    for wrong in ('{"l":[]}', '{"l":[{"t":[]}]}', '{"l":[{"t":[1,2]}]}'):
+        saved.write_text(wrong)
+        assert input_generation.generate_inputs([shape], 40, 7) == drawn, wrong
 
 
 def test_applicability() -> None:
