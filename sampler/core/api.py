@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -281,6 +282,12 @@ def _deferred_engine(model: str, engine: EngineConfig | None, log_dir: Path) -> 
     return StartsOnFirstUse(model, lambda: make_backend(model, engine or EngineConfig(), log_dir=log_dir))
 
 
+def verdict_digest(task: Task, candidate: Candidate) -> str:
+    """What a verdict line was reached on: the task's text and the candidate's."""
+    text = f"{task.digest()}\0{candidate.source}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
 def verify(
     tasks: str | Path | Sequence[Task],
     candidates: str | Path | Sequence[Candidate],
@@ -293,9 +300,10 @@ def verify(
     """Verify candidates; one verdict line per candidate is appended to ``out``.
 
     Candidates already in ``out`` (by task_id and candidate_id) with a verdict from the
-    same checks (``checks``: the verifier's name) are not verified again, so an
-    interrupted verify resumes; other checks, or an ``error`` verdict, verify again
-    (the later line supersedes). Returns the verdicts of this call.
+    same checks (``checks``: the verifier's name) on the same text (``digest``: of the
+    task's and the candidate's) are not verified again, so an interrupted verify
+    resumes; other checks, other text, or an ``error`` verdict, verify again (the later
+    line supersedes). Returns the verdicts of this call.
     """
     task_list = select_tasks(tasks)
     by_id = {t.task_id: t for t in task_list}
@@ -306,10 +314,13 @@ def verify(
     # No engine shares this process's cores here, so the sandbox slots may pin theirs.
     active = verifier if verifier is not None else default_verifier(verifiers, pin=True)
     # A verdict counts as done only if the same checks produced it (a rerun with other
-    # --verifiers verifies again) and it is not an infrastructure error (retried).
-    done = {(obj.get("task_id"), obj.get("candidate_id")) for _, obj in read_records(out_path)
+    # --verifiers verifies again), on the same task and candidate text (an id reused for
+    # other text kept its old verdict: red team) and it is not an infrastructure error
+    # (retried).
+    done = {(obj.get("task_id"), obj.get("candidate_id"), obj.get("digest")) for _, obj in read_records(out_path)
             if obj.get("checks") == active.name and obj.get("status") != "error"}
-    todo = [c for c in cand_list if (c.task_id, c.candidate_id) not in done]
+    digests = {(c.task_id, c.candidate_id): verdict_digest(by_id[c.task_id], c) for c in cand_list}
+    todo = [c for c in cand_list if (c.task_id, c.candidate_id, digests[c.task_id, c.candidate_id]) not in done]
     groups: dict[str, list[Candidate]] = {}
     for cand in todo:
         groups.setdefault(cand.task_id, []).append(cand)
@@ -334,7 +345,7 @@ def verify(
                     appender.append(
                         {"task_id": v.task_id, "candidate_id": v.candidate_id, "status": v.status.value,
                          "detail": v.detail, "seconds": round(v.seconds, 4), "verifier": v.verifier,
-                         "checks": active.name}
+                         "checks": active.name, "digest": digests[v.task_id, v.candidate_id]}
                         for v in batch
                     )
                     by_task[futures[future]] = batch

@@ -106,3 +106,20 @@ def test_verify_contract(tmp_path: Path, tasks_file: Path) -> None:
     assert tests.returncode == 0 and len(out.read_text().splitlines()) == 12
     last = {(v["task_id"], v["candidate_id"]): v for v in map(json.loads, out.read_text().splitlines())}
     assert last[("T/1", "bad")]["status"] == "failed"
+    # The same ids with other text verify again: a candidate rewritten, or a task whose
+    # tests changed, kept its old pass (red team).
+    rows[1] = {**rows[1], "completion": "    return 0\n"}
+    cands.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    changed = run("verify", str(tasks_file), str(cands), "--out", str(out), "--quiet", "--verifiers", "tests")
+    assert changed.returncode == 0 and len(out.read_text().splitlines()) == 13
+    last = {(v["task_id"], v["candidate_id"]): v for v in map(json.loads, out.read_text().splitlines())}
+    assert last[("T/1", "good")]["status"] == "failed"
+    task_lines = tasks_file.read_text().splitlines()
+    stricter = [json.loads(line) for line in task_lines]
+    for task in stricter:
+        task["test"] += "    assert False\n"
+    tasks_file.write_text("".join(json.dumps(t) + "\n" for t in stricter))
+    retested = run("verify", str(tasks_file), str(cands), "--out", str(out), "--quiet", "--verifiers", "tests")
+    assert retested.returncode == 0 and len(out.read_text().splitlines()) == 17
+    last = {(v["task_id"], v["candidate_id"]): v for v in map(json.loads, out.read_text().splitlines())}
+    assert not any(v["status"] == "passed" for v in last.values())
