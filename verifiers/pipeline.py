@@ -42,7 +42,7 @@ from verifiers.properties import PropertyConfig, PropertyVerifier
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.typecheck import TypeCheckConfig, TypeCheckVerifier
 from verifiers.channel import COMPILE_ERRORS, compile_candidate
-from verifiers.types import Candidate, Status, Verdict, Verifier, truncate
+from verifiers.types import NOT_APPLICABLE, Candidate, Status, Verdict, Verifier, truncate
 from verifiers.unit_tests import UnitTestVerifier
 
 
@@ -228,6 +228,11 @@ class Pipeline:
                 timings[i].append((stage.name, round(verdict.seconds, 4)))
                 if verdict.passed:
                     survivors.append(i)
+                    if verdict.detail.startswith(NOT_APPLICABLE) and stage.name in ran:
+                        # Said in the verdict, not dropped: "passed properties" read as a
+                        # check made when the reference could not be used (red team).
+                        ran.remove(stage.name)
+                        skipped.append(f"{stage.name}: {verdict.detail[len(NOT_APPLICABLE):].strip()}")
                 else:
                     final[i] = Verdict(
                         task.task_id, candidates[i].candidate_id, stage.name, verdict.status,

@@ -77,7 +77,7 @@ from verifiers.probes import Probe, probe_path, read_probe, write_probe
 from verifiers.runtime.codec import CodecError, decode
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.timeouts import CALIBRATION_WALL_SECONDS, CEILING_SECONDS, FACTOR, FLOOR_SECONDS, with_set_up_call
-from verifiers.types import Candidate, Status, Verdict, truncate
+from verifiers.types import NOT_APPLICABLE, Candidate, Status, Verdict, truncate
 
 VERSION = "7"  # 2: digit templates, balanced brackets, lower int bound, ties, typed sets; 3: time per input;
 # 4: the probe's time budget; 5: inputs as read back from the disk cache (a set's order); 6: the budget counts
@@ -251,6 +251,9 @@ class PropertyVerifier:
         report = pool.run_source(probe_task, program, base)
         if report.status is Status.ERROR:
             return Probe((), error=report.detail or "the sandbox failed while probing the reference")
+        failing = _reference_fails(report.returned) if report.status is Status.PASSED else ""
+        if failing:
+            return Probe((), reason=truncate(f"the reference fails the task's own tests ({failing})", 300))
         found = _probe_report(report.returned) if report.status is Status.PASSED else None
         if found is None:
             why = f"{report.status.value}: {report.detail}" if report.detail else report.status.value
@@ -290,7 +293,7 @@ class PropertyVerifier:
             detail = truncate(f"infrastructure (probing the reference): {probe.error}")
             return [Verdict(c.task_id, c.candidate_id, self.name, Status.ERROR, detail) for c in candidates]
         if probe.reason:
-            detail = truncate(f"not applicable: {probe.reason}")
+            detail = truncate(f"{NOT_APPLICABLE} {probe.reason}")
             return [Verdict(c.task_id, c.candidate_id, self.name, Status.PASSED, detail) for c in candidates]
         program = reference_program(task)
         assert program is not None and probe.limits is not None
@@ -372,9 +375,10 @@ def _discards(probe: Probe) -> str:
 
 def _values(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]],
             examples: Sequence[tuple[Any, ...]] = (), per_call: float = 0.0, budget: float = 0.0,
-            expected: Sequence[Any] | None = None) -> dict[str, str]:
+            expected: Sequence[Any] | None = None, task_test: str = "") -> dict[str, str]:
     """The parameters of ``verifiers.harness.property_check`` for ``task``, as source."""
     return {
+        "_BESTOFN_TASK_TEST": repr(task_test),
         "_BESTOFN_EXPECTED": _expected_literal(expected),
         "_BESTOFN_REFERENCE": repr(reference),
         "_BESTOFN_ENTRY": repr(task.entry_point),
@@ -403,6 +407,16 @@ def _expected_literal(expected: Sequence[Any] | None) -> str:
         return "[\n" + "".join(f"    {value!r},\n" for value in expected) + "]"
     except ValueError:
         return "None"
+
+
+def _reference_fails(text: str) -> str:
+    """Why the probe found the reference failing the task's own tests, or ""."""
+    try:
+        found = json.loads(text)
+    except (ValueError, RecursionError):
+        return ""
+    why = found.get("reference_fails") if type(found) is dict else None
+    return why if type(why) is str else ""
 
 
 _PROBE_COUNTS = ("raised", "slow", "unplain", "unstable", "examples", "examples_sensitive")
@@ -440,5 +454,6 @@ def probe_test_source(task: Task, reference: str, inputs: Sequence[tuple[Any, ..
     message; once it has run ``budget`` seconds (0: no limit), the inputs left are dropped."""
     examples = [args for args in strategies.observed_calls(task, len(inputs[0]))
                 if strategies.is_plain(args)] if inputs else []
-    return harness_source("property_check", _values(task, reference, inputs, examples, per_call, budget),
+    return harness_source("property_check", _values(task, reference, inputs, examples, per_call, budget,
+                                                    task_test=task.test),
                           "_bestofn_probe")

@@ -53,6 +53,11 @@ class Verdict:
 DETAIL_LIMIT = 500
 
 
+NOT_APPLICABLE = "not applicable:"
+"""How a stage's passing verdict says it could not judge the task (the property check
+without a usable reference): the pipeline's verdict then lists it as not applicable."""
+
+
 def truncate(text: str, limit: int = DETAIL_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

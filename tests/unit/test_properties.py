@@ -14,6 +14,7 @@ from tasks.errors import ConfigError
 from tasks.program import reference_program
 from tasks.types import Task
 from verifiers import input_generation, shapes, strategies
+from verifiers.pipeline import make_pipeline
 from verifiers.properties import PropertyConfig, PropertyVerifier, check_test_source
 from verifiers.sandbox import SandboxPool
 from verifiers.timeouts import FLOOR_SECONDS
@@ -397,3 +398,18 @@ def test_a_probe_is_kept_on_disk_and_read_back_by_a_later_run(tmp_path: Path, mo
         with PropertyVerifier(pool=pool, config=PropertyConfig(probe_seconds=2.0)) as other:
             other.probe(CLAMP)
         assert len(list((tmp_path / "bestofn" / "probes").iterdir())) == 2
+
+
+def test_a_reference_that_fails_the_tasks_own_tests_is_not_used(verifier: PropertyVerifier) -> None:
+    """Every right candidate met a counterexample from a reference that fails the task's
+    tests (red team): such a reference judges nothing, and the verdict says why."""
+    broken = Task("T/clamp-broken", CLAMP_PROMPT, "clamp", CLAMP_TEST, "    return 0\n")
+    right = CLAMP_PROMPT + "    return max(0, min(10, x))\n"
+    assert "the reference fails the task's own tests (AssertionError at test line 2)" in verifier.probe(broken).reason
+    [v] = verifier.verify(broken, [cand(broken, right)])
+    assert v.status is Status.PASSED and "not applicable: the reference fails" in v.detail, v
+    with make_pipeline(["tests", "properties"]) as pipeline:
+        [whole] = pipeline.verify(broken, [cand(broken, right)])
+    assert whole.status is Status.PASSED
+    assert "not applicable: properties: the reference fails the task's own tests" in whole.detail, whole
+    assert verifier.probe(CLAMP).reason == ""  # a reference that passes them is used

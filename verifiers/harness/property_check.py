@@ -28,6 +28,7 @@ _BESTOFN_EXAMPLES: list[tuple[Any, ...]] = []
 _BESTOFN_PER_CALL: float = 0.0
 _BESTOFN_BUDGET: float = 0.0
 _BESTOFN_EXPECTED: list[Any] | None = None
+_BESTOFN_TASK_TEST: str = ""
 # bestofn: end of parameters
 
 
@@ -196,6 +197,29 @@ def _bestofn_order_sensitive(reference: Callable[..., Any], args: tuple[Any, ...
     return False
 
 
+def _bestofn_task_tests_fail(candidate: Callable[..., Any]) -> str:
+    """Why the reference, run as the candidate, fails the task's own tests; "" when it
+    passes them (or the probe was given none). A reference that fails them cannot tell
+    right from wrong: every right candidate met a counterexample (red team)."""
+    if not _BESTOFN_TASK_TEST:
+        return ""
+    space = dict(globals())  # the prompt's names, and the entry point bound to the candidate
+    try:
+        exec(compile(_BESTOFN_TASK_TEST, "<test>", "exec"), space)  # noqa: S102 - the task's own tests
+        space["check"](candidate)
+    except Exception as exc:  # noqa: BLE001 - a fault of the candidate's process propagates (BaseException)
+        line = 0
+        trace = exc.__traceback__
+        while trace is not None:
+            if trace.tb_frame.f_code.co_filename == "<test>":
+                line = trace.tb_lineno
+            trace = trace.tb_next
+        where = f" at test line {line}" if line else ""
+        text = str(exc)
+        return f"{type(exc).__name__}{where}{': ' + text if text else ''}"[:300]
+    return ""
+
+
 def _bestofn_probe(candidate: Callable[..., Any]) -> str:
     """What the reference made of each input, as JSON text (the reference run as the
     candidate too: it must agree with itself across processes), with its answers on the
@@ -206,6 +230,9 @@ def _bestofn_probe(candidate: Callable[..., Any]) -> str:
     the candidate on every usable input, for every candidate, so each check takes
     about half the budget, and the probe about the budget. Then the reference as the
     candidate, in one batch, on the inputs that gave plain data."""
+    failing = _bestofn_task_tests_fail(candidate)
+    if failing:
+        return _bestofn_json.dumps({"reference_fails": failing}, separators=(",", ":"))
     reference = _bestofn_reference()
     raised = slow = unplain = unstable = usable = sensitive = examples = examples_sensitive = 0
     spent = 0.0
