@@ -17,6 +17,7 @@ from tasks.errors import TaskFormatError
 from tasks.evalplus import evalplus_task, is_evalplus
 from tasks.examples import with_example_tests
 from tasks.jsonl import read_jsonl_objects, require_str
+from tasks.pyast import parse_module
 from tasks.types import Task
 
 
@@ -35,12 +36,39 @@ def task_from_dict(obj: dict[str, Any], where: str) -> Task:
         return evalplus_task(obj, where, task_id, prompt, entry_point)
     test = require_str(obj, "test", where, optional=True)
     canonical = require_str(obj, "canonical_solution", where, optional=True)
+    _must_parse(prompt, "prompt", where, awaiting_body=True)
+    if test is not None:
+        _must_parse(test, "test", where)
     if test is None:
         # A task without tests: judged by the examples its prompt states (tasks.examples).
         return with_example_tests(Task(task_id, prompt, entry_point, "", canonical))
     if "def check(" not in test:
         raise TaskFormatError(f"{where}: test must define check(candidate)")
     return Task(task_id, prompt, entry_point, test, canonical)
+
+
+def _must_parse(source: str, field: str, where: str, awaiting_body: bool = False) -> None:
+    """The sandbox runs a task's prompt and tests before every candidate: text that does
+    not parse made every verdict of the task an infrastructure ``error`` (red team).
+    Parsed only (the AST, no compiling): nothing of it runs here. A prompt may end in a
+    bare header awaiting its body (the sandbox completes it with ``pass`` to run it)."""
+    try:
+        try:
+            parse_module(source)
+        except SyntaxError:
+            if not awaiting_body:
+                raise
+            try:
+                parse_module(source + "    pass\n")
+            except SyntaxError:
+                pass
+            else:
+                return
+            raise
+    except SyntaxError as exc:
+        raise TaskFormatError(f"{where}: {field} does not parse: {exc.msg} (line {exc.lineno})") from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise TaskFormatError(f"{where}: {field} does not parse: {type(exc).__name__}: {exc}") from None
 
 
 def load_tasks(path: Path) -> list[Task]:

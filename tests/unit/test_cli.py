@@ -42,6 +42,13 @@ def test_bad_input_exits_2_with_a_reason(tmp_path: Path, tasks_file: Path) -> No
     one_line_error(run("solve", str(tasks_file), "--skip", "-1", "--out", out), "--skip must be >= 0")
     one_line_error(run("verify", str(tasks_file), str(tmp_path / "nope.jsonl"), "--out", out), "no such file")
     assert run("solve", str(tasks_file)).returncode == 2  # --out is required (argparse)
+    # A task whose prompt or tests do not parse made every verdict an infrastructure error.
+    broken = tmp_path / "broken.jsonl"
+    for field, text, needle in (("test", "def check(candidate:\n    pass\n", "test does not parse"),
+                                ("prompt", 'def f(x):\n    """no end\n', "prompt does not parse")):
+        broken.write_text(json.dumps({"task_id": "T/b", "prompt": "def f(x):\n    pass\n", "entry_point": "f",
+                                      "test": "def check(candidate):\n    pass\n", field: text}) + "\n")
+        one_line_error(run("verify", str(broken), str(tmp_path / "nope.jsonl"), "--out", out), needle)
 
 
 def test_solve_with_replay_model_and_real_sandbox_then_resume(tmp_path: Path, tasks_file: Path) -> None:

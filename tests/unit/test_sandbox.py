@@ -315,3 +315,12 @@ def test_pinning_only_onto_idle_cores_one_per_slot() -> None:
     assert pinning.pinning_plan(3, [0, 1]) == [frozenset()] * 3
     idle = pinning.idle_cpus(seconds=0.05, threshold=0.0)
     assert sorted(idle) == sorted(os.sched_getaffinity(0))  # every core passes a zero threshold
+
+
+def test_a_prompt_ending_in_a_bare_header_runs_completed_with_pass(pool: SandboxPool) -> None:
+    """A completion-style prompt (``def f(x):`` and nothing after) did not compile alone, so
+    every candidate of its task was an infrastructure error; its helpers are the tests'."""
+    task = Task("t/header", "def _twice(x):\n    return 2 * x\n\n\ndef double(x):\n", "double",
+                "def check(candidate):\n    assert candidate(3) == _twice(3)\n")
+    assert _one(pool, "def double(x):\n    return 2 * x\n", task) == (Status.PASSED, "")
+    assert _one(pool, "def double(x):\n    return x\n", task)[0] is Status.FAILED

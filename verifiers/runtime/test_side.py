@@ -390,6 +390,22 @@ _COMPILED: dict[tuple[str, str], tuple[Any, Any]] = {}
 _COMPILED_LIMIT = 256
 
 
+AWAITED_BODY = "    pass\n"
+"""What a prompt that ends in a bare header (``def f(x):``, the body left to the
+candidate) is completed with to run alone: its other definitions are the tests'."""
+
+
+def _compiled_prompt(prompt: str) -> Any:
+    try:
+        return compile(prompt, "<prompt>", "exec")
+    except SyntaxError:
+        try:
+            return compile(prompt + AWAITED_BODY, "<prompt>", "exec")
+        except SyntaxError:
+            pass
+        raise
+
+
 def _compiled_task(prompt: str, test: str) -> tuple[Any, Any]:
     """Compile a task's prompt and tests once per server, not once per candidate:
     every candidate of a task runs against the same code objects."""
@@ -398,7 +414,7 @@ def _compiled_task(prompt: str, test: str) -> tuple[Any, Any]:
     if code is None:
         if len(_COMPILED) >= _COMPILED_LIMIT:
             _COMPILED.clear()
-        code = (compile(prompt, "<prompt>", "exec"), compile(test, "<test>", "exec"))
+        code = (_compiled_prompt(prompt), compile(test, "<test>", "exec"))
         _COMPILED[key] = code
     return code
 
