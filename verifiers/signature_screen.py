@@ -94,7 +94,13 @@ def screen(source: str, entry_point: str, signature: Signature | None,
                 tree = plain
         problem = _signature_problem(tree, entry_point, signature)
         if problem:
-            return Screened("", problem)
+            if not isinstance(prompt_def, ast.FunctionDef):
+                return Screened("", problem)
+            # Not the prompt's signature word for word: mypy judges whether it is one
+            # the task's calls fit (``compatibility_check``), not this screen.
+            plain = tree if filled else parse_module(source)  # no type comments: no ignore survives unparse
+            check = compatibility_check(plain, entry_point, prompt_def, prompt_imports)
+            return Screened(ast.unparse(plain) + "\n\n\n" + check)
     if filled:
         # The body is checked against the task's declared types even where the model
         # left them out; unparse drops every comment, type: ignore ones included.
@@ -104,6 +110,78 @@ def screen(source: str, entry_point: str, signature: Signature | None,
     except (tokenize.TokenError, SyntaxError) as exc:
         return Screened("", f"cannot tokenize: {exc}")
     return Screened(text)
+
+
+CHECK_PREFIX = "_bestofn_"
+"""Names of the compatibility check's code (``compatibility_check``): a candidate that
+defines one first makes mypy report a redefinition, its own fault."""
+
+
+def compatibility_check(tree: ast.Module, entry_point: str, prompt_def: ast.FunctionDef,
+                        prompt_imports: Sequence[ast.stmt]) -> str:
+    """Code appended to a candidate whose entry point is not the prompt's signature word
+    for word, for mypy to judge: its entry point must be assignable to a callable of the
+    prompt's signature (parameters positional, as the tests call them: wider ones, a
+    generic, an overload, a lambda, ``from operator import add`` all are), and its body
+    must type-check under the prompt's annotations too, so that annotating a parameter
+    ``Any`` hides nothing. A red team's right answers with ``Iterable[float]`` for
+    ``List[float]``, ``list[T]``, ``*args: int`` or a lambda were failed as "signature
+    differs" or "no module-level def"."""
+    want = prompt_def.args
+    any_ = ast.Attribute(value=ast.Name(id=f"{CHECK_PREFIX}typing", ctx=ast.Load()), attr="Any", ctx=ast.Load())
+
+    def param(arg: ast.arg) -> ast.arg:
+        return ast.arg(arg=arg.arg, annotation=copy.deepcopy(arg.annotation) if arg.annotation else any_)
+
+    positional = [*want.posonlyargs, *want.args]
+    call = ast.FunctionDef(
+        name="__call__",
+        args=ast.arguments(
+            posonlyargs=[ast.arg(arg="self"), *[param(a) for a in positional]], args=[],
+            vararg=param(want.vararg) if want.vararg else None,
+            kwonlyargs=[param(a) for a in want.kwonlyargs],
+            kw_defaults=[ast.Constant(value=...) if d is not None else None for d in want.kw_defaults],
+            kwarg=param(want.kwarg) if want.kwarg else None,
+            defaults=[ast.Constant(value=...) for _ in want.defaults]),
+        body=[ast.Expr(value=ast.Constant(value=...))], decorator_list=[],
+        returns=copy.deepcopy(prompt_def.returns) if prompt_def.returns else any_)
+    protocol = ast.ClassDef(
+        name=f"{CHECK_PREFIX}Signature", bases=[ast.Attribute(value=ast.Name(id=f"{CHECK_PREFIX}typing", ctx=ast.Load()),
+                                                            attr="Protocol", ctx=ast.Load())],
+        keywords=[], body=[call], decorator_list=[])
+    assign = ast.AnnAssign(target=ast.Name(id=f"{CHECK_PREFIX}entry_point", ctx=ast.Store()),
+                           annotation=ast.Name(id=f"{CHECK_PREFIX}Signature", ctx=ast.Load()),
+                           value=ast.Name(id=entry_point, ctx=ast.Load()), simple=1)
+    body: list[ast.stmt] = [ast.Import(names=[ast.alias(name="typing", asname=f"{CHECK_PREFIX}typing")]),
+                            *copy.deepcopy(list(prompt_imports)), protocol, assign]
+    node = _find_def(tree, entry_point)
+    if isinstance(node, ast.FunctionDef) and len([*node.args.posonlyargs, *node.args.args]) >= len(positional):
+        declared = copy.deepcopy(node)
+        declared.name, declared.decorator_list = f"{CHECK_PREFIX}entry_point_as_declared", []
+        _impose_annotations(declared, prompt_def, any_)
+        body.append(declared)
+    module = ast.Module(body=body, type_ignores=[])
+    return ast.unparse(ast.fix_missing_locations(module)) + "\n"
+
+
+def _impose_annotations(node: ast.FunctionDef, prompt_def: ast.FunctionDef, any_: ast.expr) -> None:
+    """The prompt's annotations on ``node`` where it has its parameters, ``any_`` wherever
+    the prompt has none (the candidate's own may name a type variable the copy no
+    longer binds)."""
+    def imposed(want: ast.arg | None) -> ast.expr:
+        return copy.deepcopy(want.annotation) if want is not None and want.annotation is not None else any_
+
+    want, got = prompt_def.args, node.args
+    wanted = [*want.posonlyargs, *want.args]
+    for i, g in enumerate([*got.posonlyargs, *got.args]):
+        g.annotation = imposed(wanted[i] if i < len(wanted) else None)
+    for w_star, g_star in ((want.vararg, got.vararg), (want.kwarg, got.kwarg)):
+        if g_star is not None:
+            g_star.annotation = imposed(w_star)
+    wanted_kwonly = {a.arg: a for a in want.kwonlyargs}
+    for kw in got.kwonlyargs:
+        kw.annotation = imposed(wanted_kwonly.get(kw.arg))
+    node.returns = copy.deepcopy(prompt_def.returns) if prompt_def.returns is not None else any_
 
 
 def _fill_missing_annotations(tree: ast.Module, entry_point: str,

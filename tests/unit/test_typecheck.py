@@ -142,16 +142,18 @@ def test_tricks_that_hide_code_from_mypy_are_rejected(
     assert "hides code from the type checker" in verdict.detail
 
 
-def test_signature_must_match_the_prompt(verifier: TypeCheckVerifier) -> None:
+def test_signature_must_fit_the_prompt(verifier: TypeCheckVerifier) -> None:
+    # Annotated Any, the body is still checked against the task's types.
     loose = "from typing import Any\n\n\ndef parse_ints(text: str) -> Any:\n    return text\n"
     verdict = one(verifier, loose)
-    assert verdict.status is Status.FAILED
-    assert "signature of 'parse_ints' differs" in verdict.detail
+    assert verdict.status is Status.FAILED and "return-value" in verdict.detail, verdict
     # Left-out annotations are the prompt's: the body is checked against them.
     untyped = one(verifier, "def parse_ints(text):\n    return text\n")
     assert untyped.status is Status.FAILED and "return-value" in untyped.detail
     missing = one(verifier, "def other(text: str) -> list[int]:\n    return []\n")
-    assert missing.status is Status.FAILED and "no module-level def" in missing.detail
+    assert missing.status is Status.FAILED and '"parse_ints" is not defined' in missing.detail, missing
+    narrower = one(verifier, "def parse_ints(text: bytes) -> list[int]:\n    return [int(x) for x in text.split()]\n")
+    assert narrower.status is Status.FAILED and "Incompatible types in assignment" in narrower.detail, narrower
     # Equivalent spellings of the same types are accepted.
     modern = "def parse_ints(text: 'str') -> list[int]:\n    return [int(x) for x in text.split(',')]\n"
     assert one(verifier, modern).passed
@@ -287,7 +289,29 @@ def test_missing_annotations_take_the_prompts_and_are_checked_against_them() -> 
     with TypeCheckVerifier() as verifier:
         verdicts = verifier.verify(task, [good, none_return, conflicting])
     assert [v.status for v in verdicts] == [Status.PASSED, Status.FAILED, Status.FAILED]
-    assert "signature" in verdicts[2].detail
+    assert "Incompatible types in assignment" in verdicts[2].detail, verdicts[2]
+
+
+ADD = Task("t/add", "def add(x: int, y: int) -> int:\n    \"\"\"x + y\"\"\"\n", "add", "")
+MEAN = Task("t/mean", "from typing import List\n\n\ndef mean(xs: List[float]) -> float:\n    \"\"\"Mean.\"\"\"\n", "mean", "")
+
+
+@pytest.mark.parametrize(("task", "source"), [
+    (MEAN, "from typing import Iterable\n\ndef mean(xs: Iterable[float]) -> float:\n    v = list(xs)\n    return sum(v) / len(v)\n"),
+    (MEAN, "from typing import Sequence\n\ndef mean(xs: Sequence[float]) -> float:\n    return sum(xs) / len(xs)\n"),
+    (ADD, "from typing import TypeVar\nT = TypeVar('T', int, float)\n\ndef add(x: T, y: T) -> T:\n    return x + y\n"),
+    (ADD, "from typing import overload\n\n@overload\ndef add(x: int, y: int) -> int: ...\n@overload\n"
+          "def add(x: float, y: float) -> float: ...\ndef add(x: float, y: float) -> float:\n    return x + y\n"),
+    (ADD, "def add(*args: int) -> int:\n    return sum(args)\n"),
+    (ADD, "add = lambda x, y: x + y\n"),
+    (ADD, "from operator import add\n"),
+    (ADD, "class _Adder:\n    def __call__(self, x: int, y: int) -> int:\n        return x + y\n\nadd = _Adder()\n"),
+])
+def test_a_signature_the_tasks_calls_fit_is_not_rejected_for_its_spelling(
+        verifier: TypeCheckVerifier, task: Task, source: str) -> None:
+    """Right answers a red team found failed as "signature differs" or "no module-level def"."""
+    verdict = one(verifier, source, task)
+    assert verdict.passed, verdict
 
 
 def test_the_warm_incremental_build_gives_a_classic_runs_verdicts(tmp_path: Path) -> None:
