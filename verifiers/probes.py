@@ -29,7 +29,7 @@ from tasks.paths import cache_root
 from verifiers.runtime.codec import CodecError, decode, encode
 from verifiers.sandbox import SandboxLimits
 
-VERSION = "1"
+VERSION = "2"
 _HARNESS = Path(__file__).parent / "harness" / "property_check.py"
 
 
@@ -51,6 +51,8 @@ class Probe:
     """Inputs discarded as ties: see ``verifiers.properties.tie_like``."""
     expected: tuple[Any, ...] | None = None
     """The reference's answer on each usable input, when the probe could send them all back."""
+    keeps_arguments: bool = False
+    """The reference changed no argument on any input: a candidate that changes one is wrong."""
 
     @property
     def discarded(self) -> int:
@@ -88,11 +90,14 @@ def read_probe(path: Path, inputs: Sequence[tuple[Any, ...]]) -> Probe | None:
         if any(type(n) is not int or n < 0 for n in counts):
             return None
         limits = SandboxLimits(wall_seconds=wall, rerun_timeouts=False, call_seconds=call)
-    except (OSError, ValueError, TypeError, KeyError, RecursionError, CodecError):
+        keeps = record.get("keeps", False)
+        if type(keeps) is not bool:
+            return None
+    except (OSError, ValueError, TypeError, KeyError, RecursionError, CodecError, AttributeError):
         return None
     raised, slow, unplain, unstable, ties = counts
     return Probe(tuple(inputs[i] for i in indexes), raised, slow, unplain, unstable, limits, ties=ties,
-                 expected=answers)
+                 expected=answers, keeps_arguments=keeps)
 
 
 def write_probe(path: Path, inputs: Sequence[tuple[Any, ...]], probe: Probe) -> None:
@@ -105,7 +110,7 @@ def write_probe(path: Path, inputs: Sequence[tuple[Any, ...]], probe: Probe) -> 
     try:
         record = {"usable": indexes, "raised": probe.raised, "slow": probe.slow, "unplain": probe.unplain,
                   "unstable": probe.unstable, "ties": probe.ties, "wall": probe.limits.wall_seconds,
-                  "call": probe.limits.call_seconds,
+                  "call": probe.limits.call_seconds, "keeps": probe.keeps_arguments,
                   "expected": None if probe.expected is None else [encode(value) for value in probe.expected]}
         if None in indexes:
             return

@@ -76,6 +76,7 @@ from verifiers.input_prefetch import InputPrefetcher
 from verifiers.probes import Probe, probe_path, read_probe, write_probe
 from verifiers.runtime.codec import CodecError, decode
 from verifiers.sandbox import SandboxLimits, SandboxPool
+from verifiers.stated_domain import Domain
 from verifiers.timeouts import CALIBRATION_WALL_SECONDS, CEILING_SECONDS, FACTOR, FLOOR_SECONDS, with_set_up_call
 from verifiers.types import NOT_APPLICABLE, Candidate, Status, Verdict, truncate
 
@@ -281,7 +282,8 @@ class PropertyVerifier:
         call = min(wall, max(CALL_FLOOR_SECONDS, FACTOR * usable_seconds))
         limits = SandboxLimits(wall_seconds=wall, rerun_timeouts=False, call_seconds=call)
         reason = "" if usable else "the reference accepts none of the generated inputs"
-        return Probe(usable, raised, slow, unplain, unstable, limits, reason, ties=ties, expected=expected)
+        return Probe(usable, raised, slow, unplain, unstable, limits, reason, ties=ties, expected=expected,
+                     keeps_arguments=found.get("keeps") == 1)
 
     # ------------------------------------------------------------------ verifying
 
@@ -297,7 +299,11 @@ class PropertyVerifier:
             return [Verdict(c.task_id, c.candidate_id, self.name, Status.PASSED, detail) for c in candidates]
         program = reference_program(task)
         assert program is not None and probe.limits is not None
-        check_task = dataclasses.replace(task, test=check_test_source(task, program, probe.usable, probe.expected))
+        # Changing an argument is a difference only where the task says to leave them be
+        # and the reference does (``Domain.kept``).
+        keeps = probe.keeps_arguments and Domain.stated(task.prompt).kept
+        check_task = dataclasses.replace(task, test=check_test_source(task, program, probe.usable, probe.expected,
+                                                                      keeps))
         verdicts = self._ready().run(check_task, candidates, with_set_up_call(probe.limits))
         summary = f"{len(probe.usable)} generated inputs agree with the reference"
         if probe.discarded:
@@ -375,10 +381,12 @@ def _discards(probe: Probe) -> str:
 
 def _values(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]],
             examples: Sequence[tuple[Any, ...]] = (), per_call: float = 0.0, budget: float = 0.0,
-            expected: Sequence[Any] | None = None, task_test: str = "") -> dict[str, str]:
+            expected: Sequence[Any] | None = None, task_test: str = "",
+            keeps_arguments: bool = False) -> dict[str, str]:
     """The parameters of ``verifiers.harness.property_check`` for ``task``, as source."""
     return {
         "_BESTOFN_TASK_TEST": repr(task_test),
+        "_BESTOFN_KEEPS_ARGUMENTS": repr(keeps_arguments),
         "_BESTOFN_EXPECTED": _expected_literal(expected),
         "_BESTOFN_REFERENCE": repr(reference),
         "_BESTOFN_ENTRY": repr(task.entry_point),
@@ -391,10 +399,11 @@ def _values(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]],
 
 
 def check_test_source(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]],
-                      expected: Sequence[Any] | None = None) -> str:
+                      expected: Sequence[Any] | None = None, keeps_arguments: bool = False) -> str:
     """The generated ``check(candidate)``: candidate vs reference on every input, in order
     (against ``expected``, the reference's answers found by the probe, when given)."""
-    return harness_source("property_check", _values(task, reference, inputs, expected=expected),
+    return harness_source("property_check", _values(task, reference, inputs, expected=expected,
+                                                    keeps_arguments=keeps_arguments),
                           "_bestofn_check_against_reference")
 
 

@@ -45,6 +45,10 @@ _ONE_CASE = re.compile(  # a promise that the input is in one case: nothing to w
     rf"|\b(a|an|the)\s+{_CASE}\s+(?!and\b|or\b)\w+|\b(string|word|text|letters?)\s+(of|in)\s+(only\s+)?{_CASE}\b",
     re.IGNORECASE)
 
+_KEPT = re.compile(  # the arguments are to be left as they are
+    r"\b(don'?t|do not|does not|must not|should not|never|without)\s+(chang|modify|modifies|mutat|alter)\w*"
+    r"|\breturns?\s+a\s+(new\s+)?copy\b", re.IGNORECASE)  # not "unchanged": that is mostly about the output
+
 
 @dataclass(frozen=True)
 class Domain:
@@ -75,6 +79,11 @@ class Domain:
     kinds: bool = False
     """The task speaks of values of another kind ("a value met along the path is not a
     dict", "non-string items", "mixed types"): a value may not be what the examples show."""
+    kept: bool = False
+    """The task says its arguments are left as they are ("don't change the given array",
+    "return a copy"): a candidate that changes one is wrong there. Only then: sorting a
+    list argument in place is how most right answers to HumanEval/47 (median) are
+    written, and its task says nothing of it."""
 
     @classmethod
     def stated(cls, text: str) -> Domain:
@@ -84,7 +93,7 @@ class Domain:
                    negative=not (positive or _NON_NEGATIVE.search(text)), separators=named,
                    spaces=bool(_SPACES.search(text)), unique=bool(_UNIQUE.search(text)),
                    cased=bool(_CASED.search(text)) and not _ONE_CASE.search(text),
-                   none=bool(_NONE.search(text)), kinds=bool(_KINDS.search(text)),
+                   none=bool(_NONE.search(text)), kinds=bool(_KINDS.search(text)), kept=bool(_KEPT.search(text)),
                    signed=bool(_NEGATIVE.search(text)) and not positive)
 
     def admits(self, value: Any) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -413,3 +414,30 @@ def test_a_reference_that_fails_the_tasks_own_tests_is_not_used(verifier: Proper
     assert whole.status is Status.PASSED
     assert "not applicable: properties: the reference fails the task's own tests" in whole.detail, whole
     assert verifier.probe(CLAMP).reason == ""  # a reference that passes them is used
+
+
+SORTED_PROMPT = 'from typing import List\n\n\ndef ordered(xs: List[int]) -> List[int]:\n    """A copy of xs in order: do not change xs."""\n'
+
+
+def test_a_candidate_that_changes_an_argument_the_reference_keeps_is_wrong(verifier: PropertyVerifier) -> None:
+    """HumanEval/88 says "don't change the given array", its tests do not look, and a
+    candidate that sorted it in place passed every check (red team). Where the reference
+    changes its argument itself, changing it is no difference."""
+    keeps = Task("T/ordered", SORTED_PROMPT, "ordered", "def check(candidate):\n    assert candidate([2, 1]) == [1, 2]\n",
+                 "    return sorted(xs)\n")
+    in_place = SORTED_PROMPT + "    xs.sort()\n    return xs\n"
+    copying = SORTED_PROMPT + "    return sorted(list(xs))\n"
+    assert verifier.probe(keeps).keeps_arguments
+    [wrong, right] = verifier.verify(keeps, [cand(keeps, in_place, "w"), cand(keeps, copying, "r")])
+    assert wrong.status is Status.FAILED and "changed its argument" in wrong.detail, wrong
+    assert right.status is Status.PASSED, right
+    changes = dataclasses.replace(keeps, task_id="T/ordered-in-place", canonical_solution="    xs.sort()\n    return xs\n")
+    assert not verifier.probe(changes).keeps_arguments
+    [both] = verifier.verify(changes, [cand(changes, in_place)])
+    assert both.status is Status.PASSED, both
+    # Where the task does not say to leave them be, changing an argument is no difference
+    # (most right answers to HumanEval/47, median, sort their list in place).
+    silent = dataclasses.replace(keeps, task_id="T/ordered-silent", prompt=SORTED_PROMPT.replace(
+        "A copy of xs in order: do not change xs.", "xs in order."))
+    [fine] = verifier.verify(silent, [cand(silent, in_place.replace(SORTED_PROMPT, silent.prompt))])
+    assert fine.status is Status.PASSED, fine

@@ -29,6 +29,7 @@ _BESTOFN_PER_CALL: float = 0.0
 _BESTOFN_BUDGET: float = 0.0
 _BESTOFN_EXPECTED: list[Any] | None = None
 _BESTOFN_TASK_TEST: str = ""
+_BESTOFN_KEEPS_ARGUMENTS: bool = False
 # bestofn: end of parameters
 
 
@@ -104,19 +105,25 @@ def _bestofn_short(value: Any, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _bestofn_answers(candidate: Callable[..., Any], calls: list[tuple[Any, ...]]) -> Iterator[tuple[bool, Any]]:
-    """The candidate on each of ``calls`` in order: ``(True, result)`` or ``(False, the
-    exception it raised)``; in one message when it is the sandbox's proxy (``map_calls``:
-    no round trip per call), else one call at a time on copies."""
+def _bestofn_answers(candidate: Callable[..., Any],
+                     calls: list[tuple[Any, ...]]) -> Iterator[tuple[bool, Any, bool]]:
+    """The candidate on each of ``calls`` in order: ``(True, result, changed)`` or
+    ``(False, the exception it raised, False)``, ``changed`` saying whether the call
+    changed one of its arguments; in one message when it is the sandbox's proxy
+    (``map_calls``: no round trip per call), else one call at a time on copies."""
     batch = getattr(candidate, "map_calls", None)
     if batch is not None:
-        yield from batch(calls)
+        for returned, value in batch(calls):
+            yield returned, value, bool(getattr(candidate, "changed_arguments", False))
         return
     for args in calls:
+        copied = _bestofn_copy.deepcopy(args)
         try:
-            yield True, candidate(*_bestofn_copy.deepcopy(args))
+            value = candidate(*copied)
         except Exception as exc:
-            yield False, exc
+            yield False, exc, False
+            continue
+        yield True, value, not _bestofn_same(copied, args)
 
 
 def _bestofn_check_against_reference(candidate: Callable[..., Any]) -> None:
@@ -135,9 +142,13 @@ def _bestofn_check_against_reference(candidate: Callable[..., Any]) -> None:
                 continue
             calls.append(args)
     agreed = 0
-    for args, expected, (returned, got) in zip(calls, expectations, _bestofn_answers(candidate, calls)):
+    for args, expected, (returned, got, changed) in zip(calls, expectations, _bestofn_answers(candidate, calls)):
         if not returned:
             got_text = "raised " + type(got).__name__ + ": " + _bestofn_short(str(got), 40)
+        elif changed and _BESTOFN_KEEPS_ARGUMENTS:
+            # The reference left every argument as it was on every input: a candidate that
+            # sorts its argument in place ("don't change the given array") is wrong there.
+            got_text = _bestofn_short(got, 60) + ", and changed its argument"
         elif _bestofn_same(expected, got):
             agreed += 1
             continue
@@ -172,13 +183,19 @@ def _bestofn_reorderings(args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     return out
 
 
-def _bestofn_call(reference: Callable[..., Any], args: tuple[Any, ...], per_call: float) -> Any:
-    """The reference on a copy of ``args``, under the alarm (_BestofnSlow past ``per_call`` s)."""
+def _bestofn_call(reference: Callable[..., Any], args: tuple[Any, ...], per_call: float,
+                  changed: list[bool] | None = None) -> Any:
+    """The reference on a copy of ``args``, under the alarm (_BestofnSlow past ``per_call`` s);
+    ``changed`` gets whether the call changed one of its arguments."""
+    copied = _bestofn_copy.deepcopy(args)
     try:
         _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, per_call)
-        return reference(*_bestofn_copy.deepcopy(args))
+        result = reference(*copied)
     finally:
         _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, 0)
+    if changed is not None:
+        changed.append(not _bestofn_same(copied, args))
+    return result
 
 
 def _bestofn_order_sensitive(reference: Callable[..., Any], args: tuple[Any, ...], expected: Any,
@@ -239,13 +256,14 @@ def _bestofn_probe(candidate: Callable[..., Any]) -> str:
     _bestofn_signal.signal(_bestofn_signal.SIGALRM, _bestofn_alarm)
     reference_seconds = 0.0
     kept: list[tuple[int, tuple[Any, ...], Any, float, bool | None]] = []
+    changed: list[bool] = []  # per call of the reference that returned: did it change an argument?
     for index, args in enumerate(_BESTOFN_INPUTS):
         start = _bestofn_time.perf_counter()
         if _BESTOFN_BUDGET and reference_seconds > _BESTOFN_BUDGET / 2:
             slow += len(_BESTOFN_INPUTS) - index  # the probe's time is spent: the larger inputs left are dropped
             break
         try:
-            expected = _bestofn_call(reference, args, _BESTOFN_PER_CALL)
+            expected = _bestofn_call(reference, args, _BESTOFN_PER_CALL, changed)
         except _BestofnSlow:
             slow += 1
             continue
@@ -266,7 +284,7 @@ def _bestofn_probe(candidate: Callable[..., Any]) -> str:
     answers = list(_bestofn_answers(candidate, [args for _, args, _, _, _ in kept]))
     # Each usable input's share of the batch: the calibrated limit covers the candidate's calls too.
     share = (_bestofn_time.perf_counter() - batch_start) / len(kept) if kept else 0.0
-    for (index, args, expected, seconds, order), (returned, got) in zip(kept, answers):
+    for (index, args, expected, seconds, order), (returned, got, _) in zip(kept, answers):
         if not returned or not _bestofn_same(expected, got):
             unstable += 1
             continue
@@ -286,7 +304,8 @@ def _bestofn_probe(candidate: Callable[..., Any]) -> str:
     wired = [_bestofn_wire(value) for (index, _, value, _, _) in kept if usable >> index & 1]
     found: dict[str, Any] = {"raised": raised, "slow": slow, "unplain": unplain, "unstable": unstable,
                              "seconds": spent, "usable": "%x" % usable, "sensitive": "%x" % sensitive,
-                             "examples": examples, "examples_sensitive": examples_sensitive, "expected": wired}
+                             "examples": examples, "examples_sensitive": examples_sensitive, "expected": wired,
+                             "keeps": int(bool(changed) and not any(changed))}
     text = _bestofn_json.dumps(found, separators=(",", ":"))
     if len(text) > _BESTOFN_EXPECTED_CHARS:  # too large to send back: the check runs the reference itself
         found["expected"] = None

@@ -183,9 +183,9 @@ def _serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
             except EOFError:
                 exit_(0)
             nonce = call["n"]
-            if "b" in call:  # a batch (the test side's ``map_calls``): a reply per call, nothing written back
+            if "b" in call:  # a batch (the test side's ``map_calls``): a reply per call
                 for sent in call["b"]:
-                    sock.sendall(_reply(fn, nonce, decode(sent), {}, None))
+                    sock.sendall(_reply(fn, nonce, decode(sent), {}, (sent, _NO_KWARGS)))
                 continue
             sent_args, sent_kwargs = call["a"], call["k"]
             sock.sendall(_reply(fn, nonce, decode(sent_args), decode(sent_kwargs), (sent_args, sent_kwargs)))
@@ -237,6 +237,10 @@ def _changed_arguments(sent_args: Any, args: list[Any], sent_kwargs: Any, kwargs
             if after != before:
                 changed.append([key, after])
     return changed
+
+
+_NO_KWARGS: dict[str, Any] = {"d": []}
+"""A batch's calls' keyword arguments (none), as the codec writes them."""
 
 
 def _kwarg_trees(sent_kwargs: Any) -> list[tuple[str, Any]]:

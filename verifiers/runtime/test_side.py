@@ -91,6 +91,8 @@ class _Proxy:
         """Replies of the last batch (``map_calls``) not read yet."""
         self.returned_bytes = 0
         """The size of every reply so far, as sent: what the candidate has handed the tests."""
+        self.changed_arguments = False
+        """Whether the last call of a batch (``map_calls``) changed one of its arguments."""
 
     def _fail(self, why: str) -> NoReturn:
         if not self.fault:
@@ -181,7 +183,10 @@ class _Proxy:
         check's time; here both sides work without waiting on each other.
 
         Arguments are copies and stay so: what the candidate does to them is not
-        written back (the generated checks pass copies anyway). Each reply is awaited
+        written back (the generated checks pass copies anyway), but whether the call
+        changed one is ``changed_arguments`` after its reply is yielded: a candidate that
+        sorts its argument in place, where the reference leaves it as it is, differs
+        from the reference as plain Python shows it. Each reply is awaited
         at most the per-call limit from the moment the one before it was taken, so the
         limit is never shorter than a call's own time. Leaving the loop early is fine
         when the tests end there (the hang-up ends the candidate); a later call on this
@@ -198,8 +203,10 @@ class _Proxy:
             self._unread -= 1
             self.calls += 1
             self.returned_bytes += self._reader.last_size
-            if "w" in reply:
-                self._fail("bad reply from the candidate")  # a batch writes nothing back
+            changed = reply.pop("w", None)
+            if changed is not None and (type(changed) is not list or not changed):
+                self._fail("bad reply from the candidate")
+            self.changed_arguments = changed is not None
             if "r" in reply:
                 yield True, self._result(reply, (), {})
                 continue
