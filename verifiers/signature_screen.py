@@ -24,7 +24,9 @@ from verifiers.channel import compile_candidate
 
 _MYPY_CONFIG_RE = re.compile(r"^\s*#\s*mypy\s*:", re.IGNORECASE)
 _TYPE_IGNORE_RE = re.compile(r"type\s*:\s*ignore", re.IGNORECASE)
-_HIDING_NAMES = frozenset({"no_type_check", "no_type_check_decorator", "TYPE_CHECKING"})
+_HIDING_NAMES = frozenset({"no_type_check", "no_type_check_decorator", "TYPE_CHECKING", "MYPY"})
+"""``MYPY``: mypy reads a variable of that name as it reads ``TYPE_CHECKING`` (red team:
+``MYPY = False; if not MYPY: def total(xs): ...`` hid the definition it runs)."""
 _TYPING_ALIASES = {
     "List": "list",
     "Dict": "dict",
@@ -80,9 +82,17 @@ def screen(source: str, entry_point: str, signature: Signature | None,
             names.add(node.attr)
         elif isinstance(node, ast.alias):
             names.update({node.name.rsplit(".", 1)[-1], node.asname or ""})
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
         for name in names & _HIDING_NAMES:
             line = getattr(node, "lineno", "?")
             return Screened("", f"uses {name} (line {line}), which hides code from the type checker")
+        for name in names:
+            if name.startswith(CHECK_PREFIX):
+                line = getattr(node, "lineno", "?")
+                return Screened("", f"uses {name} (line {line}): names starting {CHECK_PREFIX} are the checks'")
     filled = False
     if signature is not None:
         if prompt_def is not None:
@@ -94,13 +104,18 @@ def screen(source: str, entry_point: str, signature: Signature | None,
                 tree = plain
         problem = _signature_problem(tree, entry_point, signature)
         if problem:
-            if not isinstance(prompt_def, ast.FunctionDef):
+            plain = tree if filled else parse_module(source)  # no type comments: no ignore survives unparse
+            entry = _find_def(plain, entry_point)
+            if not isinstance(prompt_def, ast.FunctionDef) or not isinstance(entry, ast.FunctionDef) \
+                    or len([*entry.args.posonlyargs, *entry.args.args]) < len([*prompt_def.args.posonlyargs,
+                                                                              *prompt_def.args.args]):
+                # Only a def whose body can be checked under the task's annotations: a
+                # lambda, an alias or ``*args`` returning Any let a wrong return through (red team).
                 return Screened("", problem)
             # Not the prompt's signature word for word: mypy judges whether it is one
             # the task's calls fit (``compatibility_check``), not this screen.
-            plain = tree if filled else parse_module(source)  # no type comments: no ignore survives unparse
-            check = compatibility_check(plain, entry_point, prompt_def, prompt_imports)
-            return Screened(ast.unparse(plain) + "\n\n\n" + check)
+            return Screened(ast.unparse(compatibility_check(plain, entry_point, entry, prompt_def, prompt_imports))
+                            + "\n")
     if filled:
         # The body is checked against the task's declared types even where the model
         # left them out; unparse drops every comment, type: ignore ones included.
@@ -114,19 +129,20 @@ def screen(source: str, entry_point: str, signature: Signature | None,
 
 CHECK_PREFIX = "_bestofn_"
 """Names of the compatibility check's code (``compatibility_check``): a candidate that
-defines one first makes mypy report a redefinition, its own fault."""
+uses one is rejected (red team: ``_bestofn_Signature = Any`` defined first made the
+check's annotation mean Any, redefinitions being no error under our flags)."""
 
 
-def compatibility_check(tree: ast.Module, entry_point: str, prompt_def: ast.FunctionDef,
-                        prompt_imports: Sequence[ast.stmt]) -> str:
-    """Code appended to a candidate whose entry point is not the prompt's signature word
-    for word, for mypy to judge: its entry point must be assignable to a callable of the
-    prompt's signature (parameters positional, as the tests call them: wider ones, a
-    generic, an overload, a lambda, ``from operator import add`` all are), and its body
-    must type-check under the prompt's annotations too, so that annotating a parameter
-    ``Any`` hides nothing. A red team's right answers with ``Iterable[float]`` for
-    ``List[float]``, ``list[T]``, ``*args: int`` or a lambda were failed as "signature
-    differs" or "no module-level def"."""
+def compatibility_check(tree: ast.Module, entry_point: str, node: ast.FunctionDef, prompt_def: ast.FunctionDef,
+                        prompt_imports: Sequence[ast.stmt]) -> ast.Module:
+    """``tree`` with code for mypy to judge a candidate whose entry point ``node`` is not
+    the prompt's signature word for word, placed right after ``node``: the entry point
+    must be assignable to a callable of the prompt's signature (parameters positional, as
+    the tests call them: a wider type, a generic, an overload are), and a copy of it with
+    the prompt's annotations must type-check too, so that annotating ``Any`` hides
+    nothing. A red team's right answers with ``Iterable[float]`` for ``List[float]``,
+    ``list[T]`` or an overload were failed as "signature differs". Placed after the
+    def, not at the end: a call typed ``NoReturn`` at the end made mypy skip all after it."""
     want = prompt_def.args
     any_ = ast.Attribute(value=ast.Name(id=f"{CHECK_PREFIX}typing", ctx=ast.Load()), attr="Any", ctx=ast.Load())
 
@@ -152,16 +168,57 @@ def compatibility_check(tree: ast.Module, entry_point: str, prompt_def: ast.Func
     assign = ast.AnnAssign(target=ast.Name(id=f"{CHECK_PREFIX}entry_point", ctx=ast.Store()),
                            annotation=ast.Name(id=f"{CHECK_PREFIX}Signature", ctx=ast.Load()),
                            value=ast.Name(id=entry_point, ctx=ast.Load()), simple=1)
-    body: list[ast.stmt] = [ast.Import(names=[ast.alias(name="typing", asname=f"{CHECK_PREFIX}typing")]),
-                            *copy.deepcopy(list(prompt_imports)), protocol, assign]
-    node = _find_def(tree, entry_point)
-    if isinstance(node, ast.FunctionDef) and len([*node.args.posonlyargs, *node.args.args]) >= len(positional):
-        declared = copy.deepcopy(node)
-        declared.name, declared.decorator_list = f"{CHECK_PREFIX}entry_point_as_declared", []
-        _impose_annotations(declared, prompt_def, any_)
-        body.append(declared)
-    module = ast.Module(body=body, type_ignores=[])
-    return ast.unparse(ast.fix_missing_locations(module)) + "\n"
+    declared = copy.deepcopy(node)
+    declared.name, declared.decorator_list = f"{CHECK_PREFIX}entry_point_as_declared", []
+    _impose_annotations(declared, prompt_def, any_)
+    _unbind_type_variables(declared, _type_variables(tree), any_)
+    bound = _bound_names(tree.body)
+    imports = [imp for imp in copy.deepcopy(list(prompt_imports))
+               if not {a.asname or a.name.split(".")[0] for a in getattr(imp, "names", [])} & bound]
+    block: list[ast.stmt] = [ast.Import(names=[ast.alias(name="typing", asname=f"{CHECK_PREFIX}typing")]),
+                             *imports, protocol, assign, declared]
+    at = tree.body.index(node) + 1
+    module = ast.Module(body=[*tree.body[:at], *block, *tree.body[at:]], type_ignores=[])
+    return ast.fix_missing_locations(module)
+
+
+def _type_variables(tree: ast.Module) -> set[str]:
+    """Module-level names bound to ``TypeVar(...)`` (or ``typing.TypeVar(...)``)."""
+    found: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
+            func = stmt.value.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name in ("TypeVar", "ParamSpec", "TypeVarTuple"):
+                found.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+    return found
+
+
+def _unbind_type_variables(node: ast.FunctionDef, variables: set[str], any_: ast.expr) -> None:
+    """``Any`` for the candidate's type variables in the copy's body: its parameters now
+    have the prompt's concrete types, so a ``T`` left in ``out: list[T] = []`` was
+    unbound there (red team: right generic answers failed)."""
+    class _Replace(ast.NodeTransformer):
+        def visit_Name(self, name: ast.Name) -> ast.AST:
+            return copy.deepcopy(any_) if name.id in variables else name
+
+    if variables:
+        node.body = [_Replace().visit(stmt) for stmt in node.body]
+
+
+def _bound_names(body: Sequence[ast.stmt]) -> set[str]:
+    """Names the candidate binds at module level (a prompt import of the same name would
+    clash with one: ``List = list`` and ``from typing import List``)."""
+    bound: set[str] = set()
+    for stmt in body:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            bound.update(a.asname or a.name.split(".")[0] for a in stmt.names)
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(stmt.name)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            bound.update(t.id for t in targets if isinstance(t, ast.Name))
+    return bound
 
 
 def _impose_annotations(node: ast.FunctionDef, prompt_def: ast.FunctionDef, any_: ast.expr) -> None:

@@ -151,7 +151,7 @@ def test_signature_must_fit_the_prompt(verifier: TypeCheckVerifier) -> None:
     untyped = one(verifier, "def parse_ints(text):\n    return text\n")
     assert untyped.status is Status.FAILED and "return-value" in untyped.detail
     missing = one(verifier, "def other(text: str) -> list[int]:\n    return []\n")
-    assert missing.status is Status.FAILED and '"parse_ints" is not defined' in missing.detail, missing
+    assert missing.status is Status.FAILED and "no module-level def" in missing.detail, missing
     narrower = one(verifier, "def parse_ints(text: bytes) -> list[int]:\n    return [int(x) for x in text.split()]\n")
     assert narrower.status is Status.FAILED and "Incompatible types in assignment" in narrower.detail, narrower
     # Equivalent spellings of the same types are accepted.
@@ -302,16 +302,41 @@ MEAN = Task("t/mean", "from typing import List\n\n\ndef mean(xs: List[float]) ->
     (ADD, "from typing import TypeVar\nT = TypeVar('T', int, float)\n\ndef add(x: T, y: T) -> T:\n    return x + y\n"),
     (ADD, "from typing import overload\n\n@overload\ndef add(x: int, y: int) -> int: ...\n@overload\n"
           "def add(x: float, y: float) -> float: ...\ndef add(x: float, y: float) -> float:\n    return x + y\n"),
-    (ADD, "def add(*args: int) -> int:\n    return sum(args)\n"),
-    (ADD, "add = lambda x, y: x + y\n"),
-    (ADD, "from operator import add\n"),
-    (ADD, "class _Adder:\n    def __call__(self, x: int, y: int) -> int:\n        return x + y\n\nadd = _Adder()\n"),
+    (ADD, "from typing import TypeVar\nT = TypeVar('T', int, float)\n\ndef add(x: T, y: T) -> T:\n"
+          "    total: T = x + y\n    return total\n"),
 ])
 def test_a_signature_the_tasks_calls_fit_is_not_rejected_for_its_spelling(
         verifier: TypeCheckVerifier, task: Task, source: str) -> None:
-    """Right answers a red team found failed as "signature differs" or "no module-level def"."""
+    """Right answers a red team found failed as "signature differs"."""
     verdict = one(verifier, source, task)
     assert verdict.passed, verdict
+
+
+RARE_NONE = "    if len(xs) == 7 and xs[0] == 123456789:\n        return None\n    return sum(xs)\n"
+
+
+@pytest.mark.parametrize(("source", "why"), [
+    # No def whose body can be checked under the task's types: a wrong return hides.
+    ("def _t(xs):\n" + RARE_NONE + "total = _t\n", "no module-level def"),
+    ("from typing import Any\n\ndef total(*xs: Any) -> Any:\n    return None\n", "fewer positional parameters"),
+    # The check's own names, and mypy's second TYPE_CHECKING.
+    ("from typing import Any, Optional, Sequence\n_bestofn_Signature = Any\n\n"
+     "def total(xs: Sequence[int]) -> Optional[int]:\n" + RARE_NONE, "names starting _bestofn_"),
+    ("MYPY = False\nif not MYPY:\n    def total(xs):\n" + RARE_NONE.replace("\n    ", "\n        ").replace(
+        "    if", "        if", 1), "uses MYPY"),
+    # A call typed NoReturn at the end made mypy skip a check appended after it.
+    ("from typing import Callable, NoReturn, Optional, Sequence\n\ndef _noop():\n    pass\n\n"
+     "_stop: Callable[[], NoReturn] = _noop\n\ndef total(xs: Sequence[int]) -> Optional[int]:\n" + RARE_NONE
+     + "_stop()\n", "Incompatible"),
+])
+def test_a_signature_that_would_hide_a_wrong_return_is_still_rejected(
+        verifier: TypeCheckVerifier, source: str, why: str) -> None:
+    """A red team's type-wrong answers (None on one rare input) that the first version of
+    the compatibility check let through."""
+    task = Task("t/total", "from typing import List\n\n\ndef total(xs: List[int]) -> int:\n    \"\"\"Sum.\"\"\"\n",
+                "total", "")
+    verdict = one(verifier, source, task)
+    assert verdict.status is Status.FAILED and why in verdict.detail, verdict
 
 
 def test_the_warm_incremental_build_gives_a_classic_runs_verdicts(tmp_path: Path) -> None:
