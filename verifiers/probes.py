@@ -52,7 +52,8 @@ class Probe:
     expected: tuple[Any, ...] | None = None
     """The reference's answer on each usable input, when the probe could send them all back."""
     keeps_arguments: bool = False
-    """The reference changed no argument on any input: a candidate that changes one is wrong."""
+    """The reference changed no argument on any input: where the task's words say to leave
+    them be too (``Domain.kept``), a candidate that changes one is wrong."""
 
     @property
     def discarded(self) -> int:
