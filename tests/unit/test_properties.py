@@ -441,3 +441,25 @@ def test_a_candidate_that_changes_an_argument_the_reference_keeps_is_wrong(verif
         "A copy of xs in order: do not change xs.", "xs in order."))
     [fine] = verifier.verify(silent, [cand(silent, in_place.replace(SORTED_PROMPT, silent.prompt))])
     assert fine.status is Status.PASSED, fine
+
+
+def test_a_set_argument_that_is_only_read_is_not_changed(verifier: PropertyVerifier) -> None:
+    """A set rebuilt in the candidate iterates in another order (strings hash differently
+    in every process): a right answer that only read it was reported as changing it."""
+    prompt = ('from typing import Set\n\n\ndef count_long(words: Set[str]) -> int:\n'
+              '    """How many words are longer than 3. Do not modify the given set."""\n')
+    task = Task("T/set", prompt, "count_long", "def check(candidate):\n    assert candidate({'a', 'abcd'}) == 1\n",
+                "    return sum(1 for w in words if len(w) > 3)\n")
+    [v] = verifier.verify(task, [cand(task, prompt + "    return len([w for w in words if len(w) > 3])\n")])
+    assert v.status is Status.PASSED, v
+
+
+def test_tests_that_set_a_global_the_prompt_reads_find_the_reference_passing(verifier: PropertyVerifier) -> None:
+    """The probe ran the tests in a copy of the namespace, so a test's ``global SCALE``
+    never reached the prompt's helper and a right reference was declared failing (red team)."""
+    prompt = ('from typing import List\n\nSCALE = 1\n\n\ndef helper(x: int) -> int:\n    return x * SCALE\n\n\n'
+              'def total(xs: List[int]) -> int:\n    """The sum."""\n')
+    test = ("def check(candidate):\n    global SCALE\n    SCALE = 2\n    assert helper(3) == 6\n"
+            "    assert candidate([1, 2]) == 3\n")
+    task = Task("T/global", prompt, "total", test, "    return sum(xs)\n")
+    assert verifier.probe(task).reason == ""

@@ -324,3 +324,14 @@ def test_a_prompt_ending_in_a_bare_header_runs_completed_with_pass(pool: Sandbox
                 "def check(candidate):\n    assert candidate(3) == _twice(3)\n")
     assert _one(pool, "def double(x):\n    return 2 * x\n", task) == (Status.PASSED, "")
     assert _one(pool, "def double(x):\n    return x\n", task)[0] is Status.FAILED
+
+
+def test_the_tasks_code_runs_as_written_in_a_module_of_its_own(pool: SandboxPool) -> None:
+    """No future flag of the server leaks into a task's code (its annotations stayed
+    strings, and a test of them failed every candidate), and a dataclass the tests define
+    finds its module (every candidate was an error): red team."""
+    task = Task("t/plain", "def _twice(y: int) -> int:\n    return 2 * y\n\n\ndef wrap(x: int) -> int:\n    pass\n",
+                "wrap", "import dataclasses\n\n\n@dataclasses.dataclass\nclass Case:\n    x: int\n\n\n"
+                "def check(candidate):\n    assert _twice.__annotations__['y'] is int\n"
+                "    assert candidate(Case(2).x) == 2\n")
+    assert _one(pool, "def wrap(x: int) -> int:\n    return x\n", task) == (Status.PASSED, "")

@@ -220,9 +220,12 @@ def _bestofn_task_tests_fail(candidate: Callable[..., Any]) -> str:
     right from wrong: every right candidate met a counterexample (red team)."""
     if not _BESTOFN_TASK_TEST:
         return ""
-    space = dict(globals())  # the prompt's names, and the entry point bound to the candidate
+    # In this namespace itself, as the task's own job runs them: a copy kept a test's
+    # ``global SCALE; SCALE = 2`` from the prompt's helper, and a right reference was
+    # declared failing (red team). No future flag of this module's leaks into them.
+    space = globals()
     try:
-        exec(compile(_BESTOFN_TASK_TEST, "<test>", "exec"), space)  # noqa: S102 - the task's own tests
+        exec(compile(_BESTOFN_TASK_TEST, "<test>", "exec", dont_inherit=True), space)  # noqa: S102 - the task's own tests
         space["check"](candidate)
     except Exception as exc:  # noqa: BLE001 - a fault of the candidate's process propagates (BaseException)
         line = 0

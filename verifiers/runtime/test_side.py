@@ -10,8 +10,10 @@ import os
 import random
 import signal
 import socket
+import sys
 import time
 import traceback
+import types
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
@@ -328,7 +330,20 @@ def _run_check(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     set_up: Any = job.get("set_up")
     proxy = _Proxy(sock, float(call) if isinstance(call, (int, float)) else None,
                    float(set_up) if isinstance(set_up, (int, float)) else None)
-    namespace: dict[str, Any] = {"__name__": "__test__", "__builtins__": builtins}
+    # A module, in sys.modules while the job runs: a dataclass defined by the tests looks
+    # its module up there (red team: every candidate was an error without it).
+    module = types.ModuleType("__test__")
+    namespace: dict[str, Any] = module.__dict__
+    namespace["__builtins__"] = builtins
+    sys.modules["__test__"] = module
+    try:
+        return _run_loaded_check(job, sock, proxy, namespace, entered)
+    finally:
+        sys.modules.pop("__test__", None)
+
+
+def _run_loaded_check(job: dict[str, Any], sock: socket.socket, proxy: _Proxy, namespace: dict[str, Any],
+                      entered: float) -> dict[str, Any]:
     test_source = str(job["test"])
     try:
         prompt_code, test_code = job["compiled"]
@@ -403,11 +418,13 @@ candidate) is completed with to run alone: its other definitions are the tests'.
 
 
 def _compiled_prompt(prompt: str) -> Any:
+    # dont_inherit: this module's ``from __future__ import annotations`` turned a task's
+    # annotations into strings (red team: a test of ``__annotations__`` failed every candidate).
     try:
-        return compile(prompt, "<prompt>", "exec")
+        return compile(prompt, "<prompt>", "exec", dont_inherit=True)
     except SyntaxError:
         try:
-            return compile(prompt + AWAITED_BODY, "<prompt>", "exec")
+            return compile(prompt + AWAITED_BODY, "<prompt>", "exec", dont_inherit=True)
         except SyntaxError:
             pass
         raise
@@ -421,7 +438,7 @@ def _compiled_task(prompt: str, test: str) -> tuple[Any, Any]:
     if code is None:
         if len(_COMPILED) >= _COMPILED_LIMIT:
             _COMPILED.clear()
-        code = (_compiled_prompt(prompt), compile(test, "<test>", "exec"))
+        code = (_compiled_prompt(prompt), compile(test, "<test>", "exec", dont_inherit=True))
         _COMPILED[key] = code
     return code
 
