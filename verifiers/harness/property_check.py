@@ -105,16 +105,17 @@ def _bestofn_short(value: Any, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _bestofn_answers(candidate: Callable[..., Any],
-                     calls: list[tuple[Any, ...]]) -> Iterator[tuple[bool, Any, bool]]:
+def _bestofn_answers(candidate: Callable[..., Any], calls: list[tuple[Any, ...]],
+                     report_changes: bool = False) -> Iterator[tuple[bool, Any, bool]]:
     """The candidate on each of ``calls`` in order: ``(True, result, changed)`` or
-    ``(False, the exception it raised, False)``, ``changed`` saying whether the call
-    changed one of its arguments; in one message when it is the sandbox's proxy
-    (``map_calls``: no round trip per call), else one call at a time on copies."""
+    ``(False, the exception it raised, False)``, ``changed`` saying (with
+    ``report_changes``; else False) whether the call changed one of its arguments; in one
+    message when it is the sandbox's proxy (``map_calls``: no round trip per call), else
+    one call at a time on copies."""
     batch = getattr(candidate, "map_calls", None)
     if batch is not None:
-        for returned, value in batch(calls):
-            yield returned, value, bool(getattr(candidate, "changed_arguments", False))
+        for returned, value in batch(calls, report_changes):
+            yield returned, value, report_changes and bool(getattr(candidate, "changed_arguments", False))
         return
     for args in calls:
         copied = _bestofn_copy.deepcopy(args)
@@ -123,7 +124,7 @@ def _bestofn_answers(candidate: Callable[..., Any],
         except Exception as exc:
             yield False, exc, False
             continue
-        yield True, value, not _bestofn_same(copied, args)
+        yield True, value, report_changes and not _bestofn_same(copied, args)
 
 
 def _bestofn_check_against_reference(candidate: Callable[..., Any]) -> None:
@@ -142,10 +143,11 @@ def _bestofn_check_against_reference(candidate: Callable[..., Any]) -> None:
                 continue
             calls.append(args)
     agreed = 0
-    for args, expected, (returned, got, changed) in zip(calls, expectations, _bestofn_answers(candidate, calls)):
+    answers = _bestofn_answers(candidate, calls, _BESTOFN_KEEPS_ARGUMENTS)
+    for args, expected, (returned, got, changed) in zip(calls, expectations, answers):
         if not returned:
             got_text = "raised " + type(got).__name__ + ": " + _bestofn_short(str(got), 40)
-        elif changed and _BESTOFN_KEEPS_ARGUMENTS:
+        elif changed:
             # The reference left every argument as it was on every input: a candidate that
             # sorts its argument in place ("don't change the given array") is wrong there.
             got_text = _bestofn_short(got, 60) + ", and changed its argument"

@@ -184,8 +184,9 @@ def _serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
                 exit_(0)
             nonce = call["n"]
             if "b" in call:  # a batch (the test side's ``map_calls``): a reply per call
+                report = "c" in call  # whether each call changed an argument, only when asked
                 for sent in call["b"]:
-                    sock.sendall(_reply(fn, nonce, decode(sent), {}, (sent, _NO_KWARGS)))
+                    sock.sendall(_reply(fn, nonce, decode(sent), {}, (sent, _NO_KWARGS) if report else None))
                 continue
             sent_args, sent_kwargs = call["a"], call["k"]
             sock.sendall(_reply(fn, nonce, decode(sent_args), decode(sent_kwargs), (sent_args, sent_kwargs)))

@@ -176,7 +176,7 @@ class _Proxy:
             return self._result(reply, args, kwargs)
         self._raise_reply(reply)
 
-    def map_calls(self, calls: list[tuple[Any, ...]]) -> Iterator[tuple[bool, Any]]:
+    def map_calls(self, calls: list[tuple[Any, ...]], report_changes: bool = False) -> Iterator[tuple[bool, Any]]:
         """Every call of ``calls`` (positional arguments) sent in one message, answered
         one reply each, in order: ``(True, result)``, or ``(False, exception)`` for a
         builtin exception the candidate raised (a fault raises ``CandidateFault`` as a
@@ -185,10 +185,11 @@ class _Proxy:
         check's time; here both sides work without waiting on each other.
 
         Arguments are copies and stay so: what the candidate does to them is not
-        written back (the generated checks pass copies anyway), but whether the call
-        changed one is ``changed_arguments`` after its reply is yielded: a candidate that
-        sorts its argument in place, where the reference leaves it as it is, differs
-        from the reference as plain Python shows it. Each reply is awaited
+        written back (the generated checks pass copies anyway), but with
+        ``report_changes`` whether the call changed one is ``changed_arguments`` after its
+        reply is yielded: a candidate that sorts its argument in place, where the task
+        says to keep it, differs from the reference as plain Python shows it (asked only
+        then: the candidate encodes each argument again to tell). Each reply is awaited
         at most the per-call limit from the moment the one before it was taken, so the
         limit is never shorter than a call's own time. Leaving the loop early is fine
         when the tests end there (the hang-up ends the candidate); a later call on this
@@ -198,7 +199,8 @@ class _Proxy:
             raise CandidateFault(self.fault)
         self._in_step()
         nonce = os.urandom(16).hex()
-        self._send(lambda: {"b": [encode(list(args)) for args in calls], "n": nonce})
+        asked = {"c": 1} if report_changes else {}
+        self._send(lambda: {"b": [encode(list(args)) for args in calls], "n": nonce, **asked})
         self._unread = len(calls)
         while self._unread:
             reply = self._answer(nonce)
