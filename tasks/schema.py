@@ -47,28 +47,29 @@ def task_from_dict(obj: dict[str, Any], where: str) -> Task:
     return Task(task_id, prompt, entry_point, test, canonical)
 
 
+AWAITED_BODY = "    pass\n"
+"""What a prompt ending in a bare header (``def f(x):``) is completed with to run alone;
+``verifiers.runtime.test_side`` runs it so (that package stands alone in the sandbox, so
+it keeps its own copy)."""
+
+
 def _must_parse(source: str, field: str, where: str, awaiting_body: bool = False) -> None:
     """The sandbox runs a task's prompt and tests before every candidate: text that does
     not parse made every verdict of the task an infrastructure ``error`` (red team).
     Parsed only (the AST, no compiling): nothing of it runs here. A prompt may end in a
-    bare header awaiting its body (the sandbox completes it with ``pass`` to run it)."""
-    try:
+    bare header awaiting its body (``AWAITED_BODY``)."""
+    attempts = [source, source + AWAITED_BODY] if awaiting_body else [source]
+    first: SyntaxError | None = None
+    for text in attempts:
         try:
-            parse_module(source)
-        except SyntaxError:
-            if not awaiting_body:
-                raise
-            try:
-                parse_module(source + "    pass\n")
-            except SyntaxError:
-                pass
-            else:
-                return
-            raise
-    except SyntaxError as exc:
-        raise TaskFormatError(f"{where}: {field} does not parse: {exc.msg} (line {exc.lineno})") from None
-    except (ValueError, RecursionError, MemoryError) as exc:
-        raise TaskFormatError(f"{where}: {field} does not parse: {type(exc).__name__}: {exc}") from None
+            parse_module(text)
+            return
+        except SyntaxError as exc:
+            first = first or exc
+        except (ValueError, RecursionError, MemoryError) as exc:
+            raise TaskFormatError(f"{where}: {field} does not parse: {type(exc).__name__}: {exc}") from None
+    assert first is not None
+    raise TaskFormatError(f"{where}: {field} does not parse: {first.msg} (line {first.lineno})")
 
 
 def load_tasks(path: Path) -> list[Task]:

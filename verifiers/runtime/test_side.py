@@ -416,7 +416,9 @@ _COMPILED_LIMIT = 256
 
 AWAITED_BODY = "    pass\n"
 """What a prompt that ends in a bare header (``def f(x):``, the body left to the
-candidate) is completed with to run alone: its other definitions are the tests'."""
+candidate) is completed with to run alone: its other definitions are the tests'. The
+same as ``tasks.schema.AWAITED_BODY``, which admits such prompts (this package stands
+alone in the sandbox)."""
 
 
 def _compiled_prompt(prompt: str) -> Any:
@@ -424,12 +426,12 @@ def _compiled_prompt(prompt: str) -> Any:
     # annotations into strings (red team: a test of ``__annotations__`` failed every candidate).
     try:
         return compile(prompt, "<prompt>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        alone = exc
+    try:
+        return compile(prompt + AWAITED_BODY, "<prompt>", "exec", dont_inherit=True)
     except SyntaxError:
-        try:
-            return compile(prompt + AWAITED_BODY, "<prompt>", "exec", dont_inherit=True)
-        except SyntaxError:
-            pass
-        raise
+        raise alone from None
 
 
 def _compiled_task(prompt: str, test: str) -> tuple[Any, Any]:
