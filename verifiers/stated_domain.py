@@ -26,7 +26,10 @@ _NAMED = re.compile(r"\b(" + "|".join(_SEPARATORS) + r")(e?s)?\b", re.IGNORECASE
 _ITEMS = r"(elements|numbers|integers|values|items)"
 _UNIQUE = re.compile(  # a promise about the input, not "return the unique elements"
     rf"\b(have|has|having|with|contains?|of)\s+(only\s+)?(unique|distinct)\s+{_ITEMS}\b"
-    rf"|\b{_ITEMS}\s+are\s+(all\s+)?(unique|distinct)\b|\bno duplicates\b", re.IGNORECASE)
+    rf"|\b{_ITEMS}\s+are\s+(all\s+)?(unique|distinct)\b|\bno duplicates\b"
+    # "will not contain duplicate values" (HumanEval/135), "does not have any duplicates"
+    rf"|\b(will|does|do|shall|must|should|can)\s*n[o']t\s+(contain|have|include|hold)\s+(any\s+)?duplicate"
+    rf"|\bno\s+duplicate\s+{_ITEMS}\b", re.IGNORECASE)
 _SPACES = re.compile(r"\b(spaces?|whitespace)\b", re.IGNORECASE)
 _CASE = r"(upper|lower)[- ]?case"
 _CASED = re.compile(  # letter case matters; "lowercase letters" alone is a promise about the input instead
@@ -64,7 +67,7 @@ class Domain:
     """The task speaks of spaces or whitespace."""
     unique: bool = False
     """The task promises its list's elements are unique ("guaranteed to have unique
-    elements", "distinct integers", "no duplicates")."""
+    elements", "distinct integers", "no duplicates", "will not contain duplicate values")."""
     cased: bool = False
     """The task's words make letter case matter ("case-sensitive", "ignoring case",
     "treating uppercase and lowercase letters as the same"): its strings may hold

@@ -205,6 +205,32 @@ def test_lists_keep_the_unique_elements_the_task_promises(verifier: PropertyVeri
     assert not strategies.unique_if_stated(shape, stated, [[1, 1], [3, 4]]).unique
 
 
+CAN_ARRANGE_NOT_GREATER = """    for i in range(len(arr) - 1, 0, -1):
+        if arr[i] <= arr[i - 1]:
+            return i
+    return -1
+"""
+
+
+def test_will_not_contain_duplicates_is_a_promise_of_unique_elements(verifier: PropertyVerifier,
+                                                                      humaneval: dict[str, Task]) -> None:
+    """HumanEval/135: "The given array will not contain duplicate values." The 1.5B's
+    ``arr[i] <= arr[i - 1]`` (the reference says ``<``) is right on every array the task
+    admits, and was disputed on ``[1, 1]`` (full18)."""
+    task = humaneval["HumanEval/135"]
+    assert strategies.plan_inputs(task).shapes[0].unique
+    status, detail = verdict(verifier, task, CAN_ARRANGE_NOT_GREATER)
+    assert status is Status.PASSED, detail
+    first_drop = "    return next((i for i in range(1, len(arr)) if arr[i] < arr[i - 1]), -1)\n"
+    status, detail = verdict(verifier, task, first_drop)  # the first drop, not the last
+    assert status is Status.FAILED and "counterexample" in detail
+    for promise in ("The list will not contain duplicate values.", "It does not have any duplicates.",
+                    "There are no duplicate elements."):
+        assert Domain.stated(promise).unique, promise
+    for request in ("Remove duplicate values.", "It may contain duplicates.", "Return the list without duplicates."):
+        assert not Domain.stated(request).unique, request
+
+
 def _assert_separated(verifier: PropertyVerifier, task: Task, careless: str) -> None:
     """The task's reference passes the property check and the careless answer fails it
     with a counterexample."""
