@@ -59,6 +59,9 @@ def to_strategy(shape: Shape) -> Any:
         if shape.words:
             sentence = st.lists(st.sampled_from(shape.words), min_size=shape.min_size, max_size=6).map(" ".join)
             text = st.one_of(sentence, text)
+        if shape.spaced:
+            size = shape.min_size
+            text = text.map(single_spaced).filter(lambda s: len(s) >= size)
         return text.filter(is_balanced) if shape.balanced else text
     if kind == "bool":
         return st.booleans()
@@ -78,6 +81,11 @@ def to_strategy(shape: Shape) -> Any:
     if kind == "union":
         return st.one_of(*(to_strategy(item) for item in shape.items))
     raise ValueError(f"cannot generate values of an unresolved shape {shape!r}")
+
+
+def single_spaced(text: str) -> str:
+    """``text``'s words joined by single spaces, none at either end."""
+    return " ".join(word for word in text.split(" ") if word)
 
 
 def _fill(template: Sequence[str], numbers: Sequence[int]) -> str:

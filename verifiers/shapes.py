@@ -54,6 +54,11 @@ class Shape:
     """Strings: every example nests its brackets properly, so generated ones do too."""
     unique: bool = False
     """Lists: no repeated elements (the task promises it and every example keeps it)."""
+    spaced: bool = False
+    """Strings: every example is words single-spaced, none at either end, so generated
+    ones are too (unless the task's words make spacing matter: ``stated_domain``). A
+    right ``s.split()`` and a reference's ``s.split(" ")`` part only on strings no
+    example resembles (HumanEval/111, disputed on ``'d '``)."""
 
     def resolved(self) -> bool:
         if self.kind == "any":
@@ -217,7 +222,8 @@ def _constrain_str(strs: Sequence[str]) -> Shape:
     if any(" " in s.strip() for s in strs):
         words = tuple(sorted({w for s in strs for w in s.split(" ") if w}))[:50]
     balanced = any(c in _OPENERS for s in strs for c in s) and all(is_balanced(s) for s in strs)
-    return Shape("str", alphabet=chars, words=words, min_size=lo, max_size=hi, balanced=balanced)
+    spaced = bool(words) and all("  " not in s and s == s.strip(" ") for s in strs)
+    return Shape("str", alphabet=chars, words=words, min_size=lo, max_size=hi, balanced=balanced, spaced=spaced)
 
 
 _DIGIT_RUN = re.compile(r"[0-9]+")

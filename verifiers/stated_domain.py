@@ -31,6 +31,10 @@ _UNIQUE = re.compile(  # a promise about the input, not "return the unique eleme
     rf"|\b(will|does|do|shall|must|should|can)\s*n[o']t\s+(contain|have|include|hold)\s+(any\s+)?duplicate"
     rf"|\bno\s+duplicate\s+{_ITEMS}\b", re.IGNORECASE)
 _SPACES = re.compile(r"\b(spaces?|whitespace)\b", re.IGNORECASE)
+_SPACING = re.compile(  # how spaces fall matters, not only that they separate words
+    r"\bblank\b|\bwhitespaces?\b|\b(consecutive|multiple|extra|leading|trailing|double|several)\s+spaces?\b"
+    r"|\bmore than (one|two|1|2)\s+(consecutive\s+)?spaces?\b|\bruns? of spaces\b"
+    r"|\bignor\w*\s+(any\s+|all\s+|the\s+)?spaces?\b", re.IGNORECASE)  # HumanEval/1: "Ignore any spaces"
 _CASE = r"(upper|lower)[- ]?case"
 _CASED = re.compile(  # letter case matters; "lowercase letters" alone is a promise about the input instead
     r"\bcase[- ]?(in)?sensitiv|\bcase is ignored\b|\b(be|is|are)\s+in\s+either case\b|(?<!\bin )\beither case\b"
@@ -65,6 +69,10 @@ class Domain:
     """Separator characters the task names, in the order it names them."""
     spaces: bool = False
     """The task speaks of spaces or whitespace."""
+    spacing: bool = False
+    """The task's words make the spacing itself matter ("keep the blank spaces",
+    "split on whitespace", "consecutive spaces"): its strings may be spaced any way,
+    even where every example is single-spaced."""
     unique: bool = False
     """The task promises its list's elements are unique ("guaranteed to have unique
     elements", "distinct integers", "no duplicates", "will not contain duplicate values")."""
@@ -94,7 +102,7 @@ class Domain:
         named = "".join(dict.fromkeys(_SEPARATORS[m.group(1).lower()] for m in _NAMED.finditer(text)))
         return cls(empty=not _NON_EMPTY.search(text), zero=not positive,
                    negative=not (positive or _NON_NEGATIVE.search(text)), separators=named,
-                   spaces=bool(_SPACES.search(text)), unique=bool(_UNIQUE.search(text)),
+                   spaces=bool(_SPACES.search(text)), spacing=bool(_SPACING.search(text)), unique=bool(_UNIQUE.search(text)),
                    cased=bool(_CASED.search(text)) and not _ONE_CASE.search(text),
                    none=bool(_NONE.search(text)), kinds=bool(_KINDS.search(text)), kept=bool(_KEPT.search(text)),
                    signed=bool(_NEGATIVE.search(text)) and not positive)

@@ -16,7 +16,8 @@ How a parameter's inputs are chosen:
    inputs like the task's own. Non-negative ints start where every example
    does, down to 2 at most ("assume n > 1"); strings use only the characters the
    examples use (and, when examples are space-separated words, sequences of
-   those words); strings whose examples share a format around their numbers
+   those words, single-spaced when every example is, unless the task's words make
+   spacing matter); strings whose examples share a format around their numbers
    (``'5 apples and 6 oranges'``) keep it, only the numbers vary; strings whose
    examples all nest brackets properly stay balanced; lists stay non-empty
    when every example is. Sizes stay small.
@@ -231,6 +232,7 @@ def plan_from_calls(task: Task, params: Sequence[tuple[str, ast.expr | None]],
             return InputPlan((), f"the type of {label} is unknown (no annotation or example)")
         shape = unique_if_stated(shape, stated, values)
         shape = with_negatives(shape) if stated.signed else shape
+        shape = any_spacing(shape) if stated.spacing else shape
         shapes.append(both_cases(shape) if stated.cased else shape)
     return InputPlan(tuple(shapes), observed=len(calls))
 
@@ -256,6 +258,16 @@ def with_negatives(shape: Shape) -> Shape:
         return dataclasses.replace(shape, lo=-shape.hi)
     if shape.items:
         return dataclasses.replace(shape, items=tuple(with_negatives(item) for item in shape.items))
+    return shape
+
+
+def any_spacing(shape: Shape) -> Shape:
+    """``shape`` with its strings spaced any way, at every depth, for a task whose words
+    make spacing matter (HumanEval/86: "keep the order of words and blank spaces")."""
+    if shape.kind == "str" and shape.spaced:
+        return dataclasses.replace(shape, spaced=False)
+    if shape.items:
+        return dataclasses.replace(shape, items=tuple(any_spacing(item) for item in shape.items))
     return shape
 
 

@@ -231,6 +231,39 @@ def test_will_not_contain_duplicates_is_a_promise_of_unique_elements(verifier: P
         assert not Domain.stated(request).unique, request
 
 
+HISTOGRAM_BY_SPLIT = """    counts: dict[str, int] = {}
+    for letter in test.split():
+        counts[letter] = counts.get(letter, 0) + 1
+    top = max(counts.values(), default=0)
+    return {letter: n for letter, n in counts.items() if n == top}
+"""
+ANTI_SHUFFLE_BY_SPLIT = "    return ' '.join(''.join(sorted(word)) for word in s.split())\n"
+
+
+def test_strings_keep_the_examples_single_spacing_unless_the_task_speaks_of_spacing(
+        verifier: PropertyVerifier, humaneval: dict[str, Task]) -> None:
+    """HumanEval/111 gives "a space separated lowercase letters", every example single
+    spaced; the 1.5B's ``test.split()`` answer was disputed on ``'d '``, where the
+    reference's ``split(" ")`` counts an empty letter (full18). HumanEval/86 says to
+    "keep the order of words and blank spaces": there an answer that drops a leading
+    space is still caught."""
+    histogram = humaneval["HumanEval/111"]
+    assert strategies.plan_inputs(histogram).shapes[0].spaced
+    status, detail = verdict(verifier, histogram, HISTOGRAM_BY_SPLIT)
+    assert status is Status.PASSED, detail
+    every_count = "    return {w: test.split().count(w) for w in test.split()}\n"
+    status, detail = verdict(verifier, histogram, every_count)  # not only the most repeated
+    assert status is Status.FAILED and "counterexample" in detail
+    anti_shuffle = humaneval["HumanEval/86"]
+    assert not strategies.plan_inputs(anti_shuffle).shapes[0].spaced
+    status, detail = verdict(verifier, anti_shuffle, ANTI_SHUFFLE_BY_SPLIT)
+    assert status is Status.FAILED and "counterexample" in detail
+    for spacing in ("Keep the blank spaces.", "Split on whitespace.", "Collapse consecutive spaces.",
+                    "Strip leading spaces.", "Ignore any spaces in the input string."):
+        assert Domain.stated(spacing).spacing, spacing
+    assert not Domain.stated("Words are separated by a space.").spacing
+
+
 def _assert_separated(verifier: PropertyVerifier, task: Task, careless: str) -> None:
     """The task's reference passes the property check and the careless answer fails it
     with a counterexample."""
