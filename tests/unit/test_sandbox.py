@@ -68,6 +68,18 @@ def test_pass_fail_and_details(pool: SandboxPool) -> None:
     assert status is Status.FAILED and "SyntaxError" in detail
 
 
+def test_a_failed_assertion_says_what_the_last_call_returned(pool: SandboxPool) -> None:
+    """What a repair prompt shows the strong model: ``assert candidate(2) == 4`` failed,
+    and the answer returned 2 there. Shortened, and only where the last call returned."""
+    status, detail = _one(pool, "def double(x):\n    return x\n")
+    assert status is Status.FAILED
+    assert detail.endswith("assert candidate(2) == 4; the last call, double(2), returned 2"), detail
+    status, detail = _one(pool, "def double(x):\n    return list(range(10 ** 5))\n")
+    assert "the last call, double(2), returned [0, 1, 2," in detail and len(detail) < 300, detail
+    status, detail = _one(pool, "def double(x):\n    raise ValueError('no')\n")
+    assert status is Status.FAILED and "last call" not in detail, detail
+
+
 def test_timeout_memory_and_cpu(pool: SandboxPool) -> None:
     start = time.monotonic()
     assert _one(pool, "def double(x):\n    while True: pass\n")[0] is Status.TIMEOUT

@@ -8,6 +8,7 @@ from __future__ import annotations
 import builtins
 import os
 import random
+import reprlib
 import signal
 import socket
 import sys
@@ -95,6 +96,9 @@ class _Proxy:
         """The size of every reply so far, as sent: what the candidate has handed the tests."""
         self.changed_arguments = False
         """Whether the last call of a batch (``map_calls``) changed one of its arguments."""
+        self.last_call: tuple[tuple[Any, ...], dict[str, Any], Any] | None = None
+        """The arguments and result of the last single call: a failed assertion's detail
+        says what it returned, which is what a model repairing the answer needs to know."""
 
     def _fail(self, why: str) -> NoReturn:
         if not self.fault:
@@ -173,7 +177,10 @@ class _Proxy:
         self.calls += 1
         self.returned_bytes += self._reader.last_size
         if "r" in reply:
-            return self._result(reply, args, kwargs)
+            result = self._result(reply, args, kwargs)
+            self.last_call = (args, kwargs, result)
+            return result
+        self.last_call = None
         self._raise_reply(reply)
 
     def map_calls(self, calls: list[tuple[Any, ...]], report_changes: bool = False) -> Iterator[tuple[bool, Any]]:
@@ -313,6 +320,22 @@ def _update_in_place(target: Any, value: Any) -> None:
                 target[key] = item
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlevel = 80, 80, 3
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxset = _SHORT.maxfrozenset = _SHORT.maxdict = 10
+
+
+def _last_call_note(proxy: _Proxy, entry: str) -> str:
+    """``; candidate(2) returned 10``: after a failed assertion, what the candidate's last
+    call answered (the value an ``assert candidate(x) == y`` compared), shortened."""
+    if proxy.last_call is None:
+        return ""
+    args, kwargs, result = proxy.last_call
+    shown = [_SHORT.repr(a) for a in args] + [f"{k}={_SHORT.repr(v)}" for k, v in kwargs.items()]
+    call = f"{entry}({', '.join(shown)})"
+    return f"; the last call, {call[:160]}, returned {_SHORT.repr(result)}"
+
+
 def _failure_detail(exc: BaseException, test_source: str) -> str:
     name, text = describe(exc)
     where = ""
@@ -374,6 +397,8 @@ def _run_loaded_check(job: dict[str, Any], sock: socket.socket, proxy: _Proxy, n
             raise
         except BaseException as exc:  # noqa: BLE001 - any way out of check() other than a return fails
             detail = _failure_detail(exc, test_source)
+            if isinstance(exc, AssertionError):
+                detail += _last_call_note(proxy, str(job["entry"]))
     finally:
         sock.close()  # the candidate server sees the hang-up and ends the candidate
     if proxy.fault:
