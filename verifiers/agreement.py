@@ -224,8 +224,9 @@ def corroborated(chosen: Pick, *, examples_passed: bool = False) -> bool:
     task solved: a strict majority of the candidates grouped agree with it; when the
     task states no examples for it to pass (``examples_passed`` False), it also passes
     at least one test the model wrote and returns a value on every input; and when it
-    passed examples but rests on fewer than ``PINNING_EXAMPLES`` of them, it passes at
-    least one test the model wrote, if the model wrote any it could use.
+    passed examples, it returns a value on at least half the inputs beyond them, and if
+    it rests on fewer than ``PINNING_EXAMPLES`` of them, it passes at least one test the
+    model wrote, if the model wrote any it could use.
 
     Each part was measured (``benchmarks/select_without_tests.py``, docs/SOLVING.md):
     without examples, agreement alone was wrong on 40% of HumanEval's picks; candidates
@@ -237,6 +238,12 @@ def corroborated(chosen: Pick, *, examples_passed: bool = False) -> bool:
     if 2 * chosen.group <= chosen.candidates:
         return False
     if examples_passed:
+        # Values on at least half the inputs past the examples: a lookup table of the
+        # examples that raises everywhere else agreed with another such by raising (red
+        # team). No called pick of the HumanEval and MBPP-style runs on record answered less.
+        beyond = chosen.inputs - chosen.examples
+        if 2 * (chosen.answered - chosen.examples) < beyond:
+            return False
         return chosen.examples >= PINNING_EXAMPLES or chosen.tests == 0 or chosen.tests_passed >= 1
     return chosen.tests_passed >= 1 and chosen.inputs > 0 and chosen.answered == chosen.inputs
 

@@ -111,6 +111,9 @@ class JobReport:
     stuck: bool = False
     """The tests ran past their deadline on the candidate's values: a timeout that a
     re-run would only repeat."""
+    spent: bool = False
+    """The candidate was killed at the job's wall-clock or CPU limit: the job's time ran
+    out, which says nothing of the call it was in when each call has a limit of its own."""
 
 
 class _Slot:
@@ -256,9 +259,9 @@ def _report(verdict: dict[str, Any], outcome: dict[str, Any], seconds: float) ->
         return JobReport(Status.FAILED, truncate(detail or "failed"), seconds, cpu)
     end = outcome.get("end")
     if end == "wall":
-        return JobReport(Status.TIMEOUT, "wall-clock limit exceeded", seconds, cpu)
+        return JobReport(Status.TIMEOUT, "wall-clock limit exceeded", seconds, cpu, spent=True)
     if end == "cpu":
-        return JobReport(Status.TIMEOUT, "CPU-time limit exceeded", seconds, cpu)
+        return JobReport(Status.TIMEOUT, "CPU-time limit exceeded", seconds, cpu, spent=True)
     if verdict.get("memory") is True:
         return JobReport(Status.MEMORY, "memory limit exceeded", seconds, cpu)
     if verdict.get("timeout") is True:

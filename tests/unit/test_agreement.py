@@ -94,8 +94,12 @@ def test_a_pick_is_corroborated_by_a_majority_a_passed_test_and_values_everywher
     assert not corroborated(Pick("c0", 3, 5, 2, 8, tests=4, tests_passed=0, answered=8))
     assert not corroborated(Pick("c0", 3, 5, 2, 8, tests=4, tests_passed=1, answered=7))
     assert not corroborated(Pick("c0", 3, 5, 2, 0, tests=0, tests_passed=0, answered=0))
-    # A task whose examples the candidates passed needs only the majority.
-    assert corroborated(Pick("c0", 3, 5, 2, 8, answered=2), examples_passed=True)
+    # A task whose examples the candidates passed needs the majority, and values on at
+    # least half the inputs beyond the examples: a lookup table of the two examples that
+    # raises everywhere else agreed with another by raising (red team), agreeing on nothing.
+    assert corroborated(Pick("c0", 3, 5, 2, 8, examples=2, answered=5), examples_passed=True)
+    assert not corroborated(Pick("c0", 3, 5, 2, 8, examples=2, answered=4), examples_passed=True)
+    assert not corroborated(Pick("c0", 3, 5, 2, 62, examples=2, answered=2), examples_passed=True)
     assert not corroborated(Pick("c0", 2, 4, 2, 8, answered=8), examples_passed=True)
 
 
@@ -144,6 +148,11 @@ def test_malformed_reports_are_refused_not_guessed() -> None:
         value(1), Output(Kind.RAISED, "KeyError")]
     assert parse_report(report('{"o":[["v",1]],"stop":"t"}'), 3) == [value(1), Output(Kind.TIMEOUT)]
     assert parse_report(report('{"o":[],"stop":"c"}', Status.MEMORY), 3) == [Output(Kind.CRASHED)]
+    # The job's wall passed in the third call, each call within its own limit: that call
+    # has no output (the next job resumes there), rather than a timeout of its own.
+    spent = JobReport(Status.TIMEOUT, "wall-clock limit exceeded", 0.0, returned='{"o":[["v",1],["v",2]],"stop":"c"}',
+                      spent=True)
+    assert parse_report(spent, 5) == [value(1), value(2)]
     # Nothing returned: the calls were never reached; every one takes the job's kind.
     assert parse_report(report("", Status.TIMEOUT), 2) == [Output(Kind.TIMEOUT)] * 2
     for bad in ('{"o":[["v",1]],"stop":""}', '{"o":[["q",1],["v",2]],"stop":""}', "[1]", "{",
@@ -277,8 +286,10 @@ def test_outputs_are_collected_in_the_sandbox_and_grouped(collector: OutputColle
     assert [found["looping"].outputs[i].kind for i in long] == [Kind.TIMEOUT] * len(long)
     assert found["looping"].jobs > 1
     assert found["exits"].outputs[long[0]].kind is Kind.CRASHED
-    # An exception class of the candidate's own is an exception like a builtin one.
+    # An exception class of the candidate's own is an exception like a builtin one, and
+    # the batch goes on after it: one job for every input.
     assert found["own_error"].outputs[long[0]].kind is Kind.RAISED
+    assert found["own_error"].jobs == 1
     groups = {frozenset(g.members) for g in group(list(found.values()))}
     assert frozenset({"right", "close"}) in groups
     assert frozenset({"looping", "looping_too"}) in groups  # both time out on the same inputs
@@ -289,6 +300,35 @@ def test_outputs_are_collected_in_the_sandbox_and_grouped(collector: OutputColle
     # A twin (the same text) runs once and gets the same outputs under its own id.
     twin = collector.behaviours(TASK, [candidates[0], Candidate(TASK.task_id, "twin", candidates[0].source)])
     assert [b.candidate_id for b in twin] == ["right", "twin"] and twin[0].outputs == twin[1].outputs
+
+
+def test_stop_iteration_is_an_output_and_the_inputs_after_it_still_run(collector: OutputCollector) -> None:
+    """StopIteration (and any class the channel does not raise again) ended the batch;
+    after ``max_jobs`` of them every input left was filled with "raised", and a wrong
+    ``next(...)`` that returned a value on some of those inputs agreed with a right one
+    (red team: the wrong one was called solved)."""
+    right = "    return next(float(x) for x in xs if x > 0)\n"
+    wrong = "    return next(float(x) for x in xs if 0 < x < 5)\n"  # wrong where the first positive is >= 5
+    candidates = [Candidate(TASK.task_id, name, PROMPT + body) for name, body in (("right", right), ("wrong", wrong))]
+    calls = [([-1, -2],)] * 0 + [([-1],), ([-2],), ([-3],), ([-4],), ([-5],), ([0, 7],), ([9, 1],)]
+    mine, theirs = collector.behaviours_on(TASK, candidates, calls)
+    assert [o.kind for o in mine.outputs] == [Kind.RAISED] * 5 + [Kind.VALUE] * 2, mine
+    assert mine.outputs[5:] == (value(7.0), value(9.0)) and mine.jobs == 1
+    assert theirs.outputs[5:] == (Output(Kind.RAISED, "StopIteration"), value(1.0))
+    assert len(group([mine, theirs])) == 2
+
+
+def test_a_slow_answer_is_not_a_timeout_for_being_slow_in_sum(collector: OutputCollector) -> None:
+    """A job killed at its wall-clock limit with every call within its own limit resumes
+    at the input it was on: a right answer at a fifth of the per-call limit a call was
+    given a timeout on whichever input the job's wall fell in, and split from its fast
+    twin (red team)."""
+    slow = "    import time\n    time.sleep(0.06)\n    return float(sum(xs))\n"
+    calls = [([i, 1],) for i in range(80)]  # 80 x 0.06 s = 4.8 s; one job's wall is 3.6 + 1.6 = 5.2 s
+    fast, tired = collector.behaviours_on(TASK, [Candidate(TASK.task_id, "fast", PROMPT + BODIES["right"]),
+                                                 Candidate(TASK.task_id, "slow", PROMPT + slow)], calls * 2)
+    assert tired.jobs > 1, "the job's wall did not pass: the test shows nothing"
+    assert tired.outputs == fast.outputs and all(o.kind is Kind.VALUE for o in tired.outputs)
 
 
 def test_candidates_run_on_given_calls_alone(collector: OutputCollector) -> None:

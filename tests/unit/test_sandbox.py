@@ -76,6 +76,8 @@ def test_a_failed_assertion_says_what_the_last_call_returned(pool: SandboxPool) 
     assert detail.endswith("assert candidate(2) == 4; the last call, double(2), returned 2"), detail
     status, detail = _one(pool, "def double(x):\n    return list(range(10 ** 5))\n")
     assert "the last call, double(2), returned [0, 1, 2," in detail and len(detail) < 300, detail
+    status, detail = _one(pool, "def double(x):\n    return 10 ** 5000\n")
+    assert status is Status.FAILED and "returned <an int of 16610 bits>" in detail, detail
     status, detail = _one(pool, "def double(x):\n    raise ValueError('no')\n")
     assert status is Status.FAILED and "last call" not in detail, detail
 
@@ -110,12 +112,12 @@ def test_builtin_exceptions_reach_the_tests_and_base_exceptions_cannot_be_swallo
 
 
 def test_broken_slot_is_restarted_and_the_candidate_retried(pool: SandboxPool) -> None:
-    slot = pool._slots[0]
     for s in pool._slots:
         assert s._candidate is not None
         s._candidate.kill()  # the server dies under us
-    assert _one(pool, GOOD)[0] is Status.PASSED
-    assert slot._candidate is not None and slot._candidate.alive()
+    assert _one(pool, GOOD)[0] is Status.PASSED  # on whichever slot took it: every one was dead
+    # That slot has a live server again (which one took the job depends on the tests before).
+    assert any(s._candidate is not None and s._candidate.alive() for s in pool._slots)
 
 
 def test_an_unrecoverable_sandbox_is_error_never_failed(monkeypatch: pytest.MonkeyPatch) -> None:
