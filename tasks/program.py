@@ -8,6 +8,7 @@ in front of the model's code; the model's own definitions come later and win.
 from __future__ import annotations
 
 import ast
+import re
 
 from tasks.pyast import parse_module
 from tasks.types import Task
@@ -34,12 +35,35 @@ def program_from_completion(task: Task, completion: str) -> str:
 
 
 def program_from_solution(task: Task, code: str) -> str:
-    """A full function (or module) from the model, made self-contained."""
+    """A full function (or module) from the model, made self-contained. Its ``from
+    __future__`` imports go first, above the prompt's preamble: Python accepts them only
+    at the top of a module, and a right answer that opened with one was a SyntaxError
+    behind the prompt's ``from typing import List`` (red team)."""
     preamble = prompt_preamble(task).rstrip()
     if not preamble:
         return code if code.endswith("\n") else code + "\n"
-    body = code if code.endswith("\n") else code + "\n"
-    return preamble + "\n\n\n" + body
+    future, rest = _split_future_imports(code)
+    body = rest if rest.endswith("\n") else rest + "\n"
+    return future + preamble + "\n\n\n" + body
+
+
+_FUTURE_LINE = re.compile(r"from\s+__future__\s+import\s+[\w\s,]+\s*(#.*)?\n?")
+_SKIPPED_LINE = re.compile(r"\s*(#.*)?\n?")
+
+
+def _split_future_imports(code: str) -> tuple[str, str]:
+    """``code``'s ``from __future__ import`` lines at its top (among blank and comment
+    lines), and the rest with those lines blanked (line numbers kept). Read as text, not
+    parsed: the text is a candidate's, and nothing of a candidate is parsed here."""
+    lines = code.splitlines(keepends=True)
+    future = []
+    for i, line in enumerate(lines):
+        if _FUTURE_LINE.fullmatch(line):
+            future.append(line if line.endswith("\n") else line + "\n")
+            lines[i] = "\n"
+        elif not _SKIPPED_LINE.fullmatch(line):
+            break
+    return "".join(future), "".join(lines)
 
 
 def reference_program(task: Task) -> str | None:

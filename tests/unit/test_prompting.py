@@ -21,6 +21,20 @@ def test_program_keeps_prompt_imports_and_drops_the_stub() -> None:
     assert program.count("def f3") == 1
 
 
+def test_an_answers_future_imports_go_above_the_prompts_preamble() -> None:
+    """Python takes ``from __future__`` imports only at a module's top: behind the
+    prompt's ``from typing import List`` a right answer was a SyntaxError (red team)."""
+    task = make_task(3)
+    answer = ("# annotations as strings\nfrom __future__ import annotations\n\n"
+              "def f3(x: int) -> int:\n    return x + 3\n")
+    program = program_from_output(task, f"```python\n{answer}```", PromptStyle.CHAT)
+    assert program.startswith("from __future__ import annotations\nfrom typing import List")
+    compile(program, "<answer>", "exec")
+    assert program.count("from __future__") == 1 and program.count("def f3") == 1
+    late = "def f3(x: int) -> int:\n    return x + 3\nfrom __future__ import annotations\n"
+    assert program_from_output(task, f"```python\n{late}```", PromptStyle.CHAT).endswith(late)  # its own error
+
+
 def test_body_only_answer_continues_the_prompt() -> None:
     task = make_task(1)
     program = program_from_output(task, "```python\n    return x + 1\n```", PromptStyle.CHAT)
