@@ -38,7 +38,9 @@ unreachable by platform or version checks.
 Errors the task's own reference program has (HumanEval/12 and /24 fall off the
 end of a loop, HumanEval/20 returns ``tuple[float, ...] | None`` for
 ``Tuple[float, float]``) are tolerated when ``tolerate_reference_errors`` is on:
-a candidate is not held to a stricter standard than the reference. No mypy flag
+a candidate is not held to a stricter standard than the reference (where the
+reference breaks its return annotation, every return-value error is: the annotation
+is no contract there). No mypy flag
 set can pass HumanEval/20 and still reject ``-> int`` returning ``None``.
 """
 
@@ -79,6 +81,7 @@ DEFAULT_FLAGS: tuple[str, ...] = (
     "--disable-error-code=var-annotated",
     "--disable-error-code=no-redef",
     "--warn-unreachable",
+    "--no-warn-redundant-casts",
 )
 """``--strict`` minus what HumanEval's unannotated prompts and helpers trip over, plus
 ``--warn-unreachable``: a call typed ``NoReturn`` (a no-op annotated so) made mypy skip
@@ -91,7 +94,8 @@ prompts have none), bare ``list``, the checking of unannotated function bodies
 (HumanEval/101, /108, /130 reuse variables across types), and ``--warn-return-any``:
 a lint, not a soundness check. On real SmolLM2 samples it rejected 7 correct
 ``return max(l)`` answers to HumanEval/35, whose prompt declares ``l: list``.
-Also dropped: ``var-annotated`` (``result = []`` that mypy cannot infer: correct code,
+Also dropped: ``--warn-redundant-casts``, a lint (``cast(int, len(s))`` hides nothing);
+``var-annotated`` (``result = []`` that mypy cannot infer: correct code,
 it rejected Qwen answers to HumanEval/9 and /26) and ``no-redef`` (an answer that
 writes a prompt's helper again, as answers to HumanEval/10, /38 and /50 did, runs
 fine: the later definition wins).
@@ -356,7 +360,11 @@ class TypeCheckVerifier:
             return Status.ERROR, "mypy: candidate was not checked"
         if result.failure:
             return Status.ERROR, result.failure
-        errors = [e for e in result.errors if e.key() not in baseline]
+        # A reference that breaks its own return annotation (HumanEval/20) makes it no
+        # contract: any return-value error is forgiven there, not only the reference's
+        # own text (``tuple(sorted((a, b)))`` failed on its message's wording: red team).
+        loose = {key.split(":", 1)[0] for key in baseline} & {"return-value"}
+        errors = [e for e in result.errors if e.key() not in baseline and e.code not in loose]
         if not errors:
             return Status.PASSED, ""
         shown = "; ".join(str(e) for e in errors[: self.config.detail_errors])
