@@ -232,6 +232,7 @@ def plan_from_calls(task: Task, params: Sequence[tuple[str, ast.expr | None]],
             return InputPlan((), f"the type of {label} is unknown (no annotation or example)")
         shape = unique_if_stated(shape, stated, values)
         shape = with_negatives(shape) if stated.signed else shape
+        shape = above_zero(shape) if not stated.zero else shape
         shape = any_spacing(shape) if stated.spacing else shape
         shapes.append(both_cases(shape) if stated.cased else shape)
     return InputPlan(tuple(shapes), observed=len(calls))
@@ -258,6 +259,23 @@ def with_negatives(shape: Shape) -> Shape:
         return dataclasses.replace(shape, lo=-shape.hi)
     if shape.items:
         return dataclasses.replace(shape, items=tuple(with_negatives(item) for item in shape.items))
+    return shape
+
+
+SMALLEST_POSITIVE = 0.01
+"""Where a task's floats are "positive", the least one generated (they are drawn
+rounded to two places, and next to them)."""
+
+
+def above_zero(shape: Shape) -> Shape:
+    """``shape`` with its floats above zero, at every depth, for a task whose words say
+    its numbers are positive ("Given a positive floating point number"): non-negative
+    examples let 0.0 in, and a right answer to HumanEval/2 that refuses it was disputed
+    there (red team). Ints need nothing: they start where the examples do."""
+    if shape.kind == "float" and shape.lo == 0.0 and (shape.hi or 0.0) > SMALLEST_POSITIVE:
+        return dataclasses.replace(shape, lo=SMALLEST_POSITIVE)
+    if shape.items:
+        return dataclasses.replace(shape, items=tuple(above_zero(item) for item in shape.items))
     return shape
 
 

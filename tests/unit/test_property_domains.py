@@ -264,6 +264,18 @@ def test_strings_keep_the_examples_single_spacing_unless_the_task_speaks_of_spac
     assert not Domain.stated("Words are separated by a space.").spacing
 
 
+def test_positive_floats_stay_above_zero(verifier: PropertyVerifier, humaneval: dict[str, Task]) -> None:
+    """HumanEval/2, "Given a positive floating point number": a right answer that refuses
+    zero was disputed on ``truncate_number(0.0)`` (red team)."""
+    task = humaneval["HumanEval/2"]
+    assert strategies.plan_inputs(task).shapes[0].lo == strategies.SMALLEST_POSITIVE
+    refuses_zero = "    if number <= 0:\n        raise ValueError('not positive')\n    return number % 1.0\n"
+    status, detail = verdict(verifier, task, refuses_zero)
+    assert status is Status.PASSED, detail
+    status, detail = verdict(verifier, task, "    return round(number % 1.0, 1)\n")
+    assert status is Status.FAILED and "counterexample" in detail
+
+
 def _assert_separated(verifier: PropertyVerifier, task: Task, careless: str) -> None:
     """The task's reference passes the property check and the careless answer fails it
     with a counterexample."""
