@@ -30,6 +30,8 @@ _UNIQUE = re.compile(  # a promise about the input, not "return the unique eleme
     # "will not contain duplicate values" (HumanEval/135), "does not have any duplicates"
     rf"|\b(will|does|do|shall|must|should|can)\s*n[o']t\s+(contain|have|include|hold)\s+(any\s+)?duplicate"
     rf"|\bno\s+duplicate\s+{_ITEMS}\b", re.IGNORECASE)
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_COUNTED = re.compile(r"\b(?:a|an|the)\s+(?:list|array)\s+of\s+(two|three|four|five|six|[2-9])\s+\w+", re.IGNORECASE)
 _SPACES = re.compile(r"\b(spaces?|whitespace)\b", re.IGNORECASE)
 _SPACING = re.compile(  # how spaces fall matters, not only that they separate words
     r"\bblank\b|\bwhitespaces?\b|\b(consecutive|multiple|extra|leading|trailing|double|several)\s+spaces?\b"
@@ -90,6 +92,9 @@ class Domain:
     kinds: bool = False
     """The task speaks of values of another kind ("a value met along the path is not a
     dict", "non-string items", "mixed types"): a value may not be what the examples show."""
+    counted: int = 0
+    """The task says how many items its list holds ("a list of two strings"): its lists
+    hold that many, where every example's does."""
     kept: bool = False
     """The task says its arguments are left as they are ("don't change the given array",
     "return a copy"): a candidate that changes one is wrong there. Only then: sorting a
@@ -99,13 +104,15 @@ class Domain:
     @classmethod
     def stated(cls, text: str) -> Domain:
         positive = bool(_POSITIVE.search(text))
+        count = _COUNTED.search(text)
         named = "".join(dict.fromkeys(_SEPARATORS[m.group(1).lower()] for m in _NAMED.finditer(text)))
         return cls(empty=not _NON_EMPTY.search(text), zero=not positive,
                    negative=not (positive or _NON_NEGATIVE.search(text)), separators=named,
                    spaces=bool(_SPACES.search(text)), spacing=bool(_SPACING.search(text)), unique=bool(_UNIQUE.search(text)),
                    cased=bool(_CASED.search(text)) and not _ONE_CASE.search(text),
                    none=bool(_NONE.search(text)), kinds=bool(_KINDS.search(text)), kept=bool(_KEPT.search(text)),
-                   signed=bool(_NEGATIVE.search(text)) and not positive)
+                   signed=bool(_NEGATIVE.search(text)) and not positive,
+                   counted=0 if count is None else _COUNTS.get(count.group(1).lower()) or int(count.group(1)))
 
     def admits(self, value: Any) -> bool:
         if type(value) in (int, float):

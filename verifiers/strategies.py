@@ -231,6 +231,7 @@ def plan_from_calls(task: Task, params: Sequence[tuple[str, ast.expr | None]],
         if not shape.resolved():
             return InputPlan((), f"the type of {label} is unknown (no annotation or example)")
         shape = unique_if_stated(shape, stated, values)
+        shape = counted_if_stated(shape, stated, values)
         shape = with_negatives(shape) if stated.signed else shape
         shape = above_zero(shape) if not stated.zero else shape
         shape = any_spacing(shape) if stated.spacing else shape
@@ -296,6 +297,16 @@ def unique_if_stated(shape: Shape, stated: Domain, values: Sequence[Any]) -> Sha
             or not all(type(v) is list and len({repr(x) for x in v}) == len(v) for v in values):
         return shape
     return dataclasses.replace(shape, unique=True)
+
+
+def counted_if_stated(shape: Shape, stated: Domain, values: Sequence[Any]) -> Shape:
+    """A list shape of exactly the size the task states ("a list of two strings",
+    HumanEval/119), when every example list has it: a right answer's ``a, b = lst`` was
+    disputed on three strings (red team)."""
+    if not stated.counted or shape.kind != "list" or not values \
+            or not all(type(v) is list and len(v) == stated.counted for v in values):
+        return shape
+    return dataclasses.replace(shape, min_size=stated.counted, max_size=stated.counted)
 
 
 def admits_none(task: Task) -> bool:

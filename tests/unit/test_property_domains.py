@@ -276,6 +276,24 @@ def test_positive_floats_stay_above_zero(verifier: PropertyVerifier, humaneval: 
     assert status is Status.FAILED and "counterexample" in detail
 
 
+def test_a_list_keeps_the_size_the_task_states(verifier: PropertyVerifier, humaneval: dict[str, Task]) -> None:
+    """HumanEval/119, "a list of two strings": a right answer's ``a, b = lst`` was
+    disputed on three strings (red team)."""
+    task = humaneval["HumanEval/119"]
+    shape = strategies.plan_inputs(task).shapes[0]
+    assert (shape.min_size, shape.max_size) == (2, 2)
+    unpacking = ("    a, b = lst\n"
+                 "    def ok(s: str) -> bool:\n        depth = 0\n        for c in s:\n"
+                 "            depth += 1 if c == '(' else -1\n            if depth < 0:\n                return False\n"
+                 "        return depth == 0\n"
+                 "    return 'Yes' if ok(a + b) or ok(b + a) else 'No'\n")
+    status, detail = verdict(verifier, task, unpacking)
+    assert status is Status.PASSED, detail
+    status, detail = verdict(verifier, task, "    a, b = lst\n    return 'Yes' if (a + b).count('(') == (a + b).count(')') else 'No'\n")
+    assert status is Status.FAILED and "counterexample" in detail
+    assert Domain.stated("Given a list of three numbers.").counted == 3 and not Domain.stated("A list of numbers.").counted
+
+
 def _assert_separated(verifier: PropertyVerifier, task: Task, careless: str) -> None:
     """The task's reference passes the property check and the careless answer fails it
     with a counterexample."""
