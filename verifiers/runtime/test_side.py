@@ -6,6 +6,7 @@ never runs candidate code; it only decodes plain data from it.
 from __future__ import annotations
 
 import builtins
+import itertools
 import os
 import random
 import reprlib
@@ -333,9 +334,31 @@ def _update_in_place(target: Any, value: Any) -> None:
 
 
 class _ShortRepr(reprlib.Repr):
+    """reprlib's short repr, without its sorting of a whole set or dict first (the
+    candidate's values: sorting a large one of costly members is time it chose)."""
+
     def repr_int(self, x: int, level: int) -> str:
         # repr of an int past 4300 digits raises, and is quadratic below that.
         return repr(x) if x.bit_length() <= 256 else f"<an int of {x.bit_length()} bits>"
+
+    def repr_set(self, x: set[Any], level: int) -> str:
+        return self._members(x, level, "{", "}") if x else "set()"
+
+    def repr_frozenset(self, x: frozenset[Any], level: int) -> str:
+        return self._members(x, level, "frozenset({", "})") if x else "frozenset()"
+
+    def _members(self, x: set[Any] | frozenset[Any], level: int, left: str, right: str) -> str:
+        if level <= 0:
+            return left + "..." + right
+        pieces = [self.repr1(v, level - 1) for v in itertools.islice(x, self.maxset)]
+        return left + ", ".join(pieces) + (", ..." if len(x) > self.maxset else "") + right
+
+    def repr_dict(self, x: dict[Any, Any], level: int) -> str:
+        if not x or level <= 0:
+            return "{}" if not x else "{...}"
+        pieces = [f"{self.repr1(k, level - 1)}: {self.repr1(v, level - 1)}"
+                  for k, v in itertools.islice(x.items(), self.maxdict)]
+        return "{" + ", ".join(pieces) + (", ..." if len(x) > self.maxdict else "") + "}"
 
 
 _SHORT = _ShortRepr()
