@@ -47,15 +47,19 @@ def program_from_solution(task: Task, code: str) -> str:
     return future + preamble + "\n\n\n" + body
 
 
-_FUTURE_LINE = re.compile(r"from\s+__future__\s+import\s+[\w\s,]+\s*(#.*)?\n?")
-_SKIPPED_LINE = re.compile(r"\s*(#.*)?\n?")
+# Lines as Python's tokenizer ends them (\n, \r\n, \r), not as str.splitlines() does:
+# that also breaks at a form feed, so a red team's comment "# note\x0c_RIGHT = True"
+# became a live statement once the future import before it was moved.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_FUTURE_LINE = re.compile(r"from[ \t]+__future__[ \t]+import[ \t]+[\w \t,]+(#[^\r\n]*)?(\r\n|\r|\n)?")
+_SKIPPED_LINE = re.compile(r"[ \t\f]*(#[^\r\n]*)?(\r\n|\r|\n)?")
 
 
 def _split_future_imports(code: str) -> tuple[str, str]:
     """``code``'s ``from __future__ import`` lines at its top (among blank and comment
     lines), and the rest with those lines blanked (line numbers kept). Read as text, not
     parsed: the text is a candidate's, and nothing of a candidate is parsed here."""
-    lines = code.splitlines(keepends=True)
+    lines = _LINE.findall(code)
     future = []
     for i, line in enumerate(lines):
         if _FUTURE_LINE.fullmatch(line):

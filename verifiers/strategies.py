@@ -16,8 +16,8 @@ How a parameter's inputs are chosen:
    inputs like the task's own. Non-negative ints start where every example
    does, down to 2 at most ("assume n > 1"); strings use only the characters the
    examples use (and, when examples are space-separated words, sequences of
-   those words, single-spaced when every example is, unless the task's words make
-   spacing matter); strings whose examples share a format around their numbers
+   those words, single-spaced when every example is and the task's words speak of
+   spaces without making the spacing matter); strings whose examples share a format around their numbers
    (``'5 apples and 6 oranges'``) keep it, only the numbers vary; strings whose
    examples all nest brackets properly stay balanced; lists stay non-empty
    when every example is. Sizes stay small.
@@ -234,7 +234,7 @@ def plan_from_calls(task: Task, params: Sequence[tuple[str, ast.expr | None]],
         shape = counted_if_stated(shape, stated, values)
         shape = with_negatives(shape) if stated.signed else shape
         shape = above_zero(shape) if not stated.zero else shape
-        shape = any_spacing(shape) if stated.spacing else shape
+        shape = any_spacing(shape) if stated.spacing or not stated.spaces else shape
         shapes.append(both_cases(shape) if stated.cased else shape)
     return InputPlan(tuple(shapes), observed=len(calls))
 
@@ -281,8 +281,11 @@ def above_zero(shape: Shape) -> Shape:
 
 
 def any_spacing(shape: Shape) -> Shape:
-    """``shape`` with its strings spaced any way, at every depth, for a task whose words
-    make spacing matter (HumanEval/86: "keep the order of words and blank spaces")."""
+    """``shape`` with its strings spaced any way, at every depth: for a task whose words
+    make spacing matter (HumanEval/86: "keep the order of words and blank spaces"), and
+    for one whose words never speak of spaces, whose answers must keep any spacing
+    (HumanEval/27's ``flip_case``, /162's hash: single-spaced inputs let an answer that
+    collapses spaces through, red team)."""
     if shape.kind == "str" and shape.spaced:
         return dataclasses.replace(shape, spaced=False)
     if shape.items:

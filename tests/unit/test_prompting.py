@@ -31,6 +31,13 @@ def test_an_answers_future_imports_go_above_the_prompts_preamble() -> None:
     assert program.startswith("from __future__ import annotations\nfrom typing import List")
     compile(program, "<answer>", "exec")
     assert program.count("from __future__") == 1 and program.count("def f3") == 1
+    # Lines end where Python ends them: a form feed inside the import's comment does not
+    # end it, so what follows stays a comment (red team: it became a statement).
+    sly = "from __future__ import annotations  # note\x0cRIGHT = True\ndef f3(x: int) -> int:\n    return x + 3\n"
+    program = program_from_output(task, f"```python\n{sly}```", PromptStyle.CHAT)
+    namespace: dict[str, object] = {}
+    exec(compile(program, "<answer>", "exec"), namespace)  # noqa: S102 - our own test text
+    assert "RIGHT" not in namespace
     late = "def f3(x: int) -> int:\n    return x + 3\nfrom __future__ import annotations\n"
     assert program_from_output(task, f"```python\n{late}```", PromptStyle.CHAT).endswith(late)  # its own error
 

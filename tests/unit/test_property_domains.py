@@ -258,6 +258,16 @@ def test_strings_keep_the_examples_single_spacing_unless_the_task_speaks_of_spac
     assert not strategies.plan_inputs(anti_shuffle).shapes[0].spaced
     status, detail = verdict(verifier, anti_shuffle, ANTI_SHUFFLE_BY_SPLIT)
     assert status is Status.FAILED and "counterexample" in detail
+    # Only where the task's words speak of spaces at all: HumanEval/27's and /162's strings
+    # are single-spaced in every example, but their answers must keep any spacing (red
+    # team: a flip_case that collapsed spaces passed).
+    for task_id, careless in (("HumanEval/27", "    return ' '.join(string.swapcase().split())\n"),
+                              ("HumanEval/162", "    import hashlib\n    text = ' '.join(text.split())\n"
+                                                "    return hashlib.md5(text.encode()).hexdigest() if text else None\n")):
+        task = humaneval[task_id]
+        assert not any(s.spaced for s in strategies.plan_inputs(task).shapes), task_id
+        status, detail = verdict(verifier, task, careless)
+        assert status is Status.FAILED and "counterexample" in detail, (task_id, detail)
     for spacing in ("Keep the blank spaces.", "Split on whitespace.", "Collapse consecutive spaces.",
                     "Strip leading spaces.", "Ignore any spaces in the input string."):
         assert Domain.stated(spacing).spacing, spacing
