@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 import threading
@@ -32,6 +33,7 @@ from sampler.cli_parser import build_parser, env
 from sampler.models import DEFAULT_MODEL, QWEN_STRONG
 from sampler.terminal.progress import NullProgress, Progress, RichProgress
 from tasks.errors import BestofnError, InputError
+from tasks.paths import cache_root
 from verifiers.types import Verifier
 
 if TYPE_CHECKING:
@@ -116,7 +118,8 @@ def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> 
 
         trained = load_prior(args.prior_from, model=args.model)
     budget = BudgetConfig(policy=BudgetPolicy(args.budget),
-                          wave=args.wave or scheduling_defaults(prefills_answers(args.model))[0],
+                          wave=scheduling_defaults(prefills_answers(args.model))[0] if args.wave is None
+                          else args.wave,
                           solve_value=args.solve_value,
                           length_cap_miss=args.length_cap_miss or None,
                           by_prompt_length=args.prior_by_prompt_length, trained_prior=trained)
@@ -196,6 +199,32 @@ def _prior(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_environment(args: argparse.Namespace) -> None:
+    """What argparse does not check: defaults read from the environment, and the cache
+    directory every command writes to (red team: tracebacks, exit 1)."""
+    budget = getattr(args, "budget", None)
+    if budget is not None and budget not in {p.value for p in BudgetPolicy}:
+        raise InputError(f"--budget (or BESTOFN_BUDGET) must be one of "
+                         f"{', '.join(p.value for p in BudgetPolicy)}, got {budget!r}")
+    cluster = getattr(args, "cluster", None)
+    if cluster is not None and not _CLUSTER_ADDRESS.fullmatch(cluster):
+        raise InputError(f"--cluster (or BESTOFN_CLUSTER) must be local, auto or a Ray address "
+                         f"(host:port, ray://host:port), got {cluster!r}")
+    if args.command not in ("solve", "scale", "generate", "verify"):
+        return
+    root = cache_root()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cache directory {root} (BESTOFN_CACHE, XDG_CACHE_HOME) cannot be used: "
+                         f"{exc.strerror or exc}") from None
+    if not root.is_dir():
+        raise InputError(f"cache directory {root} (BESTOFN_CACHE, XDG_CACHE_HOME) is not a directory")
+
+
+_CLUSTER_ADDRESS = re.compile(r"local|auto|(ray://)?[A-Za-z0-9.\-]+:[0-9]{1,5}")
+
+
 def _sample_config(args: argparse.Namespace) -> SampleConfig:
     """Checks the task source and builds the sampling config shared by solve/scale/generate."""
     if args.tasks is None and args.suite is None:
@@ -272,6 +301,7 @@ def main(argv: Sequence[str] | None = None, cluster_factory: ClusterFactory | No
 def _main(argv: Sequence[str] | None, cluster_factory: ClusterFactory | None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        _check_environment(args)
         if args.command == "solve":
             return _solve(args, cluster_factory)
         if args.command == "scale":

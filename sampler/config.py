@@ -82,6 +82,10 @@ costs about a third of the machine time of a strong one. The 8th passed on 1 of 
 strong sample at temperature (about 8%) buys more per second, so 7 is the cap."""
 
 
+MAX_SAMPLES = 100_000
+"""Samples per task at most (``SampleConfig.n``)."""
+
+
 @dataclass(frozen=True)
 class SampleConfig:
     n: int = 3
@@ -103,8 +107,9 @@ class SampleConfig:
     code can no longer parse (a syntax error whatever would follow)."""
 
     def __post_init__(self) -> None:
-        if self.n < 1:
-            raise ConfigError(f"n must be >= 1, got {self.n}")
+        if not 1 <= self.n <= MAX_SAMPLES:
+            # Per task: a red team's -n 10**20 filled 24 GiB before the first sample.
+            raise ConfigError(f"n must be in [1, {MAX_SAMPLES}], got {self.n}")
         if not 0.0 <= self.temperature <= 5.0:
             raise ConfigError(f"temperature must be in [0, 5], got {self.temperature}")
         if not 0.0 < self.top_p <= 1.0:

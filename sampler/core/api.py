@@ -155,7 +155,7 @@ def solve(
         else prefills_answers(model)
     wave, tasks_at_once = scheduling_defaults(prefill)
     config = SolveConfig(
-        sample=sample or SampleConfig(n=SOLVE_SAMPLES), batch_tasks=batch_tasks or tasks_at_once,
+        sample=sample or SampleConfig(n=SOLVE_SAMPLES), batch_tasks=tasks_at_once if batch_tasks is None else batch_tasks,
         stop_on_first_pass=stop_on_first_pass, budget=budget or BudgetConfig(wave=wave),
         escalation=escalation if strong_name is not None else None,
         cheap_price=cheap_price,
@@ -193,6 +193,7 @@ def solve(
         if written_tests and agreement and any(t.test_origin != "given" for t in task_list):
             fingerprint["written_tests"] = writing_prompt_id()
         store = RunStore(Path(out), fingerprint, n=config.sample.n)
+        store.check_tasks(task_list)
         if store.extends(config.sample.n):
             _reopen_for_more_samples(store, task_list, config)
         pending = [t for t in task_list if not store.is_done(t.task_id)]

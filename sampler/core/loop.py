@@ -33,6 +33,7 @@ A task's state while in flight, and the records it becomes: ``sampler.core.task_
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -369,7 +370,8 @@ class BestOfN(Admission, Reading):
     def _sample(self, run: TaskRun, count: int) -> None:
         """Request the next ``count`` cheap samples not drawn yet."""
         done = run.cheap_done()
-        indices = [i for i in range(self.config.sample.n) if i not in done][:count]
+        # Lazily: work grows with the samples drawn, not with n (red team: -n 10**8).
+        indices = list(itertools.islice((i for i in range(self.config.sample.n) if i not in done), count))
         run.attempted.update(indices)
         prefix = request_prefix(run.task.task_id, CHEAP)
         requests = [build_request(run.task, self.config.sample, index=i, request_id=f"{prefix}{i}",

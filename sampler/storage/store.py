@@ -8,6 +8,7 @@ supersedes its ``error`` verdict), so nothing is ever rewritten in place.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sys
@@ -23,24 +24,37 @@ from sampler.storage.records import (
     to_json_dict,
 )
 from tasks.errors import ConfigError, InputError, TaskFormatError
+from tasks.types import Task
 
 RESULTS = "results.jsonl"
 SAMPLES = "samples.jsonl"
 MANIFEST = "run.json"
+TASK_DIGESTS = "tasks.json"
+"""Each task's digest (``Task.digest``) as the run first saw it: a rerun on edited tasks
+is refused, as one with other settings is (red team: an edited test kept its old pass)."""
 DRAWN_N = "n"
 """The manifest's record of samples per task drawn so far: the one setting a rerun may
 change (raising it extends the run, lowering it reads a subset)."""
 
 
 class JsonlAppender:
-    """Appends JSON lines durably: each ``append`` is flushed and fsynced before it returns."""
+    """Appends JSON lines durably: each ``append`` is flushed and fsynced before it returns.
+    One writer at a time: the file is locked while it is open, and a second run on the
+    same output is refused (red team: two runs on one ``--out`` both did every task and
+    wrote every line twice)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        torn = path.exists() and path.stat().st_size > 0 and _last_byte(path) != b"\n"
         self._handle: TextIO = path.open("a", encoding="utf-8")
-        if torn:
+        try:
+            fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._handle.close()
+            raise InputError(f"{path} is being written by another run; wait for it to end, "
+                             "or use another --out") from None
+        # Torn only now that no one else writes: a line another run was writing is not ours to mend.
+        if path.stat().st_size > 0 and _last_byte(path) != b"\n":
             self._handle.write("\n")
 
     def append(self, objects: Iterable[dict[str, Any]]) -> None:
@@ -172,6 +186,29 @@ class RunStore:
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         os.replace(tmp, path)
+
+    def check_tasks(self, tasks: Iterable[Task]) -> None:
+        """Refuse tasks whose text changed since this run first saw them (prompt, entry
+        point, tests, reference); record the digests of tasks it has not seen."""
+        path = self.dir / TASK_DIGESTS
+        known: dict[str, Any] = {}
+        if path.exists():
+            try:
+                known = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError:
+                raise TaskFormatError(f"{path}: bad JSON; remove it or use a new --out") from None
+            if not isinstance(known, dict):
+                raise TaskFormatError(f"{path}: not a JSON object; remove it or use a new --out")
+        digests = {t.task_id: t.digest()[:16] for t in tasks}
+        changed = sorted(t for t, d in digests.items() if t in known and known[t] != d)
+        if changed:
+            shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+            raise ConfigError(f"{self.dir} holds a run on other text for {shown} (prompt, tests or "
+                              "reference changed); rerun on the same tasks to resume, or use a new --out")
+        if any(t not in known for t in digests):
+            tmp = path.with_suffix(".json.tmp")
+            tmp.write_text(json.dumps({**known, **digests}, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+            os.replace(tmp, path)
 
     def extends(self, n: int) -> bool:
         """Whether ``n`` samples per task asks for more than an earlier call drew."""

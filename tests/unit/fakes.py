@@ -6,6 +6,7 @@ its own tests. ``infra_errors`` makes chosen candidates come back as ``error``.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -58,7 +59,9 @@ def fenced(body: str) -> str:
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_cli(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    """``bestofn ARGS`` in a fresh interpreter from the repository root."""
+def run_cli(*args: str, timeout: float, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``bestofn ARGS`` in a fresh interpreter from the repository root (``env``: added
+    to this process's environment)."""
     return subprocess.run([sys.executable, "-m", "sampler.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **env} if env else None)

@@ -10,8 +10,8 @@ from tasks.schema import write_tasks
 from tests.unit.fakes import fenced, make_task, run_cli
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return run_cli(*args, timeout=300)
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return run_cli(*args, timeout=300, env=env)
 
 
 @pytest.fixture()
@@ -33,7 +33,12 @@ def test_bad_input_exits_2_with_a_reason(tmp_path: Path, tasks_file: Path) -> No
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"task_id": "x"}\n{oops\n')
     one_line_error(run("solve", str(bad), "--out", out), "missing field 'prompt'")
-    one_line_error(run("solve", str(tasks_file), "-n", "0", "--out", out), "n must be >= 1")
+    one_line_error(run("solve", str(tasks_file), "-n", "0", "--out", out), "n must be in [1, 100000]")
+    # A red team's -n 10**20 filled 24 GiB; --wave 0 and --batch-tasks 0 silently meant the default.
+    one_line_error(run("solve", str(tasks_file), "-n", str(10**20), "--out", out), "n must be in [1, 100000]")
+    one_line_error(run("solve", str(tasks_file), "--wave", "0", "--out", out), "wave must be >= 1")
+    one_line_error(run("solve", str(tasks_file), "--batch-tasks", "0", "--out", out), "batch_tasks must be >= 1")
+    one_line_error(run("solve", str(tasks_file), "--cluster", "bogus", "--out", out), "must be local, auto or a Ray")
     one_line_error(run("solve", str(tasks_file), "--model", "no-such-model", "--out", out), "unknown model")
     one_line_error(run("solve", "--suite", "nope", "--out", out), "unknown suite")
     one_line_error(run("solve", "--out", out), "give a tasks file or --suite")
@@ -49,6 +54,17 @@ def test_bad_input_exits_2_with_a_reason(tmp_path: Path, tasks_file: Path) -> No
         broken.write_text(json.dumps({"task_id": "T/b", "prompt": "def f(x):\n    pass\n", "entry_point": "f",
                                       "test": "def check(candidate):\n    pass\n", field: text}) + "\n")
         one_line_error(run("verify", str(broken), str(tmp_path / "nope.jsonl"), "--out", out), needle)
+
+
+def test_bad_environment_exits_2_with_a_reason(tmp_path: Path, tasks_file: Path) -> None:
+    """Defaults read from the environment, and the cache directory: each was a traceback (red team)."""
+    out = str(tmp_path / "out")
+    one_line_error(run("solve", str(tasks_file), "--out", out, env={"BESTOFN_BUDGET": "weird"}),
+                   "must be one of fixed, adaptive")
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    one_line_error(run("verify", str(tasks_file), str(tmp_path / "c.jsonl"), "--out", out,
+                       env={"BESTOFN_CACHE": str(a_file)}), "cannot be used")
 
 
 def test_solve_with_replay_model_and_real_sandbox_then_resume(tmp_path: Path, tasks_file: Path) -> None:

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 from pathlib import Path
 
@@ -5,7 +6,8 @@ import pytest
 
 from sampler.storage.records import SampleRecord, TaskResult
 from sampler.storage.store import RESULTS, SAMPLES, JsonlAppender, RunStore, read_records
-from tasks.errors import ConfigError
+from tasks.errors import ConfigError, InputError
+from tests.unit.fakes import make_task
 
 
 def sample(task: str, i: int, status: str = "failed") -> SampleRecord:
@@ -40,6 +42,28 @@ def test_other_settings_refuse_to_resume(tmp_path: Path) -> None:
     RunStore(tmp_path, {"seed": 2}).close()
     with pytest.raises(ConfigError, match="other settings \\(seed\\)"):
         RunStore(tmp_path, {"seed": 3})
+
+
+def test_a_second_writer_on_the_same_output_is_refused(tmp_path: Path) -> None:
+    """Two runs on one --out both did every task and wrote every line twice (red team)."""
+    first = RunStore(tmp_path, {"seed": 2})
+    with pytest.raises(InputError, match="being written by another run"):
+        RunStore(tmp_path, {"seed": 2})
+    first.close()
+    RunStore(tmp_path, {"seed": 2}).close()  # free again once the first one is done
+
+
+def test_edited_tasks_refuse_to_resume(tmp_path: Path) -> None:
+    """A rerun after a task's test was edited kept the old pass (red team); a new task is fine."""
+    store = RunStore(tmp_path, {"seed": 2})
+    store.check_tasks([make_task(0), make_task(1)])
+    store.close()
+    store = RunStore(tmp_path, {"seed": 2})
+    store.check_tasks([make_task(0), make_task(1), make_task(2)])  # same text, and one more task
+    edited = dataclasses.replace(make_task(1), test=make_task(1).test + "    assert False\n")
+    with pytest.raises(ConfigError, match="other text for T/1"):
+        store.check_tasks([make_task(0), edited])
+    store.close()
 
 
 def test_result_written_once(tmp_path: Path) -> None:
