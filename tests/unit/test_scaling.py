@@ -199,7 +199,7 @@ def test_cli_scale_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtu
     replay.write_text(json.dumps({"task_id": "T/0", "completion": "x"}) + "\n")
     out = str(tmp_path / "out")
     for args, needle in [
-        (("scale", str(tasks_file), "-n", "0", "--out", out), "n must be >= 1"),
+        (("scale", str(tasks_file), "-n", "0", "--out", out), "n must be in [1, 100000]"),
         (("scale", str(tasks_file), "--model", f"replay:{replay}", "--model", f"replay:{replay}",
           "--out", out), "given twice"),
         (("scale", str(tasks_file), "--limit", "0", "--model", f"replay:{replay}", "--out", out), "--limit"),
