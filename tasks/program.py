@@ -55,19 +55,54 @@ _FUTURE_LINE = re.compile(r"from[ \t]+__future__[ \t]+import[ \t]+[\w \t,]+(#[^\
 _SKIPPED_LINE = re.compile(r"[ \t\f]*(#[^\r\n]*)?(\r\n|\r|\n)?")
 
 
+# A module docstring, which Python lets stand above a future import: one string literal
+# (prefix r or u, any quotes) alone on its lines. Matched as text, in linear time: each
+# character inside is a backslash pair or a single non-backslash, never both.
+_DOCSTRING = re.compile(
+    r'[rRuU]?(?:"""(?:\\.|[^\\])*?"""' r"|'''(?:\\.|[^\\])*?'''"
+    r'|"(?:\\.|[^\\"\r\n])*"' r"|'(?:\\.|[^\\'\r\n])*')"
+    r"[ \t\f]*(?:#[^\r\n]*)?(?:\r\n|\r|\n|\Z)",
+    re.DOTALL,
+)
+
+
 def _split_future_imports(code: str) -> tuple[str, str]:
     """``code``'s ``from __future__ import`` lines at its top (among blank and comment
-    lines), and the rest with those lines blanked (line numbers kept). Read as text, not
-    parsed: the text is a candidate's, and nothing of a candidate is parsed here."""
+    lines, after a module docstring if it opens with one), and the rest with those lines
+    blanked (line numbers kept). Read as text, not parsed: the text is a candidate's, and
+    nothing of a candidate is parsed here."""
     lines = _LINE.findall(code)
     future = []
-    for i, line in enumerate(lines):
+    i = 0
+    docstring_allowed = True
+    while i < len(lines):
+        line = lines[i]
         if _FUTURE_LINE.fullmatch(line):
             future.append(line if line.endswith("\n") else line + "\n")
             lines[i] = "\n"
-        elif not _SKIPPED_LINE.fullmatch(line):
+            docstring_allowed = False
+        elif _SKIPPED_LINE.fullmatch(line):
+            pass
+        elif docstring_allowed and (spanned := _docstring_lines(lines, i)):
+            docstring_allowed = False
+            i += spanned
+            continue
+        else:
             break
+        i += 1
     return "".join(future), "".join(lines)
+
+
+def _docstring_lines(lines: list[str], start: int) -> int:
+    """How many of ``lines`` from ``start`` a module docstring fills (0: none opens there)."""
+    found = _DOCSTRING.match("".join(lines[start:]))
+    if found is None:
+        return 0
+    count, length = 0, 0
+    while length < found.end():
+        length += len(lines[start + count])
+        count += 1
+    return count if length == found.end() else 0
 
 
 def reference_program(task: Task) -> str | None:

@@ -42,6 +42,20 @@ def test_an_answers_future_imports_go_above_the_prompts_preamble() -> None:
     assert program_from_output(task, f"```python\n{late}```", PromptStyle.CHAT).endswith(late)  # its own error
 
 
+def test_a_module_docstring_may_stand_above_an_answers_future_import() -> None:
+    """Python lets a module docstring precede ``from __future__``; an answer opening
+    with one was left a SyntaxError behind the preamble."""
+    task = make_task(3)
+    for doc in ('"""Adds three."""\n', "r'''Adds\nthree: \\''' still inside.'''  # note\n\n"):
+        answer = doc + "from __future__ import annotations\ndef f3(x: int) -> int:\n    return x + 3\n"
+        program = program_from_output(task, f"```python\n{answer}```", PromptStyle.CHAT)
+        assert program.startswith("from __future__ import annotations\nfrom typing import List")
+        compile(program, "<answer>", "exec")
+    # Not a docstring alone on its line: nothing moves, the answer keeps its own error.
+    shared = '"a"; from __future__ import annotations\ndef f3(x: int) -> int:\n    return x + 3\n'
+    assert program_from_output(task, f"```python\n{shared}```", PromptStyle.CHAT).endswith(shared)
+
+
 def test_body_only_answer_continues_the_prompt() -> None:
     task = make_task(1)
     program = program_from_output(task, "```python\n    return x + 1\n```", PromptStyle.CHAT)
