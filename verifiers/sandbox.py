@@ -10,13 +10,14 @@ The candidate's process never holds the tests, the expected values or the verdic
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import os
 import queue
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
@@ -166,6 +167,13 @@ class _Slot:
         for server in (self._candidate, self._tests):
             if server is not None:
                 server.restart_clock()
+
+    def abort(self) -> None:
+        """End the job in flight, from another thread: both servers killed, nothing else
+        touched (the thread running the job reads EOF and returns)."""
+        for server in (self._candidate, self._tests):
+            if server is not None:
+                server.abort()
 
     def hang_up(self) -> None:
         """Tell both servers to end, without waiting (``close`` waits)."""
@@ -378,6 +386,9 @@ class SandboxPool:
             self._free.put(slot)
         self._executor = ThreadPoolExecutor(max_workers=count, thread_name_prefix="sandbox")
         self._closed = False
+        self._busy: set[_Slot] = set()
+        """Slots running a job now: ``close`` ends their jobs instead of waiting them out."""
+        self._busy_lock = threading.Lock()
 
     @property
     def workers(self) -> int:
@@ -401,11 +412,8 @@ class SandboxPool:
     def run_source(self, task: Task, source: str, limits: SandboxLimits | None = None) -> JobReport:
         """One program, no timeout re-run (a broken slot is still restarted and retried): for calibration."""
         chosen = dataclasses.replace(limits or self.limits, rerun_timeouts=False)
-        slot = self._free.get()
-        try:
+        with self._slot() as slot:
             return self._attempts(slot, task, source, chosen)
-        finally:
-            self._free.put(slot)
 
     def run_reports(self, task: Task, candidates: Sequence[Candidate],
                     limits: SandboxLimits | None = None) -> list[JobReport]:
@@ -425,20 +433,34 @@ class SandboxPool:
         if len(cand.source) > MAX_CANDIDATE_CHARS:
             detail = f"the candidate is {len(cand.source)} characters, over the limit of {MAX_CANDIDATE_CHARS}"
             return JobReport(Status.FAILED, detail, 0.0)
-        slot = self._free.get()
-        try:
+        with self._slot() as slot:
             return self._attempts(slot, task, cand.source, limits)
+
+    @contextlib.contextmanager
+    def _slot(self) -> Iterator[_Slot]:
+        if self._closed:
+            raise SandboxError("the sandbox pool is closed")
+        slot = self._free.get()
+        with self._busy_lock:
+            self._busy.add(slot)
+        try:
+            if self._closed:  # closed while this thread waited: ``close`` may not have seen it busy
+                raise SandboxError("the sandbox pool is closed")
+            yield slot
         finally:
+            with self._busy_lock:
+                self._busy.discard(slot)
             self._free.put(slot)
 
-    @staticmethod
-    def _attempts(slot: _Slot, task: Task, source: str, limits: SandboxLimits) -> JobReport:
+    def _attempts(self, slot: _Slot, task: Task, source: str, limits: SandboxLimits) -> JobReport:
         broken = 0
         timeouts = 0
         while True:
             try:
                 report = slot.run(task, source, limits)
             except SandboxError as exc:
+                if self._closed:  # ended by ``close``: no restart, nothing of the job stands
+                    raise SandboxError("the sandbox pool was closed during the job") from None
                 broken += 1
                 try:
                     slot.start()  # kill the whole bwrap group and start fresh
@@ -454,9 +476,16 @@ class SandboxPool:
             return report
 
     def close(self) -> None:
+        """Ends the pool, at once: jobs not started are dropped and jobs in flight killed
+        (whoever closes wants no more verdicts: a Ctrl-C waited out each job's wall)."""
         self._closed = True
         executor = getattr(self, "_executor", None)
         if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+            with self._busy_lock:
+                busy = list(self._busy)
+            for slot in busy:
+                slot.abort()
             executor.shutdown(wait=True)
         for slot in self._slots:  # every server told first: they end side by side
             slot.hang_up()

@@ -210,6 +210,15 @@ class Server:
             pass
         self.kill()
 
+    def abort(self) -> None:
+        """Kill the server's whole process group, from any thread, and nothing else: the
+        thread using the server then reads EOF, and ``kill`` (by that thread's owner)
+        reaps and closes."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
     def kill(self) -> None:
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)

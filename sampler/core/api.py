@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,7 @@ from sampler.config import (
 from sampler.core.escalation import template_id as escalation_template_id
 from sampler.core.prompting import template_id
 from sampler.core.test_writing import writing_prompt_id
+from sampler.core.verify_threads import verify_threads
 from sampler.models import DEFAULT_MODEL, PACKAGED_MODELS
 from sampler.storage.candidate_file import load_candidates
 from sampler.storage.records import TaskResult
@@ -337,7 +338,7 @@ def verify(
         prefetch = getattr(active, "prefetch", None)
         if callable(prefetch):  # every task is known up front: checks may prepare ahead
             prefetch([by_id[task_id] for task_id in groups])
-        with ThreadPoolExecutor(threads, thread_name_prefix="verify") as pool:
+        with verify_threads(threads) as pool:
             futures = {pool.submit(active.verify, by_id[task_id], group): task_id
                        for task_id, group in groups.items()}
             try:

@@ -37,7 +37,7 @@ import itertools
 import time
 from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 
 from sampler.backends.base import Backend, Generation, GenerationRequest, StreamingBackend, streaming
@@ -50,6 +50,7 @@ from sampler.core.reading import Reading, Said
 from sampler.core.second_reader import pick_with_reader, split_reader, split_readers
 from sampler.core.selection import agreement_pick, agreement_wave, called_solved, choose, pool_behaviours
 from sampler.core.task_run import Pending, TaskRun, candidate_id, request_prefix
+from sampler.core.verify_threads import verify_threads
 from sampler.policy.budget import Action, Budget, TaskState
 from sampler.policy.length_cap import FINISH_LENGTH_CAP, LengthCap
 from sampler.storage.records import CHEAP, STRONG, SampleRecord, TaskResult, Tier, passed_tests_only
@@ -130,7 +131,7 @@ class BestOfN(Admission, Reading):
             # calls it can take at once; fewer threads would leave its workers idle.
             threads = max(self.config.verify_threads,
                           int(getattr(self.verifier, "parallelism", 0) or 0))
-            with ThreadPoolExecutor(threads, thread_name_prefix="verify") as pool:
+            with verify_threads(threads) as pool:
                 while self._pending or self._runs or self._queued or self._parked or self._escalating:
                     self._admit()
                     arrived = self._poll(wait_s=0.0 if futures else 0.5)

@@ -74,7 +74,7 @@ def test_sigterm_to_the_process_group_ends_the_run_and_everything_it_started(tmp
         os.killpg(proc.pid, signal.SIGTERM)
         sent = time.monotonic()
         _, stderr = proc.communicate(timeout=30)
-        assert time.monotonic() - sent < 15
+        assert time.monotonic() - sent < 4  # no job in flight is waited out (each had 3 s, run twice)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

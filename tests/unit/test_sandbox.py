@@ -141,6 +141,33 @@ def test_close_leaves_no_process() -> None:
         p.run(DOUBLE, [])
 
 
+def test_close_ends_the_jobs_in_flight_instead_of_waiting_them_out() -> None:
+    """A Ctrl-C closes the pool while candidates run: their jobs are killed, not waited
+    for to their wall clock, and none is restarted or ends as a verdict."""
+    import threading
+
+    p = SandboxPool(workers=2, limits=SandboxLimits(wall_seconds=30, rerun_timeouts=False))
+    uids = set(p.sandbox_uids)
+    sleeper = "import time\ndef double(x):\n    time.sleep(60)\n"
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(p.run(DOUBLE, [Candidate(DOUBLE.task_id, f"c{i}", sleeper) for i in range(4)]))
+        except SandboxError as exc:
+            outcome.append(exc)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    time.sleep(1.5)  # both slots are in a job now
+    start = time.monotonic()
+    p.close()
+    runner.join(10)
+    assert time.monotonic() - start < 5
+    assert len(outcome) == 1 and isinstance(outcome[0], SandboxError), outcome
+    assert processes_of(uids) == []
+
+
 def test_calibration_scales_with_the_reference(pool: SandboxPool) -> None:
     cal = Calibrator(pool, floor=1.0, factor=10.0)
     assert cal.limits_for(DOUBLE).wall_seconds == 1.0
