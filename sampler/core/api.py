@@ -48,7 +48,7 @@ from sampler.terminal.progress import NullProgress, Progress
 from sampler.terminal.summary import Summary, summarise
 from tasks.registry import select_tasks
 from tasks.types import Task
-from verifiers.types import Candidate, Verdict, Verifier
+from verifiers.types import Candidate, Status, Verdict, Verifier
 
 if TYPE_CHECKING:  # the solve loop and its collectors load with solve(): verify needs neither
     from sampler.core.loop import SolveOutcome
@@ -305,7 +305,8 @@ def verify(
     same checks (``checks``: the verifier's name) on the same text (``digest``: of the
     task's and the candidate's) are not verified again, so an interrupted verify
     resumes; other checks, other text, or an ``error`` verdict, verify again (the later
-    line supersedes). Returns the verdicts of this call.
+    line supersedes). Returns every candidate's verdict, in the order given: those
+    kept from an earlier run are read back from ``out``.
     """
     task_list = select_tasks(tasks)
     by_id = {t.task_id: t for t in task_list}
@@ -319,8 +320,9 @@ def verify(
     # --verifiers verifies again), on the same task and candidate text (an id reused for
     # other text kept its old verdict: red team) and it is not an infrastructure error
     # (retried).
-    done = {(obj.get("task_id"), obj.get("candidate_id"), obj.get("digest")) for _, obj in read_records(out_path)
-            if obj.get("checks") == active.name and obj.get("status") != "error"}
+    done = {(obj.get("task_id"), obj.get("candidate_id"), obj.get("digest")): obj
+            for _, obj in read_records(out_path)
+            if obj.get("checks") == active.name and obj.get("status") in _KEPT_STATUSES}
     digests = {(c.task_id, c.candidate_id): verdict_digest(by_id[c.task_id], c) for c in cand_list}
     todo = [c for c in cand_list if (c.task_id, c.candidate_id, digests[c.task_id, c.candidate_id]) not in done]
     groups: dict[str, list[Candidate]] = {}
@@ -360,4 +362,19 @@ def verify(
         appender.close()
         if own_verifier:
             close_if_closable(active)
-    return [v for task_id in groups for v in by_task[task_id]]
+    fresh = {(v.task_id, v.candidate_id): v for batch in by_task.values() for v in batch}
+    return [fresh.get((c.task_id, c.candidate_id))
+            or _kept_verdict(done[c.task_id, c.candidate_id, digests[c.task_id, c.candidate_id]])
+            for c in cand_list]
+
+
+_KEPT_STATUSES = frozenset(s.value for s in Status if s is not Status.ERROR)
+"""Verdicts a rerun keeps: an infrastructure ``error`` (or a line no run wrote) is redone."""
+
+
+def _kept_verdict(line: dict[str, Any]) -> Verdict:
+    """A verdict an earlier run wrote, read back."""
+    seconds = line.get("seconds")
+    return Verdict(str(line["task_id"]), str(line["candidate_id"]), str(line.get("verifier", "")),
+                   Status(line["status"]), str(line.get("detail", "")),
+                   float(seconds) if isinstance(seconds, (int, float)) else 0.0)

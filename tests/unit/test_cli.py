@@ -120,6 +120,8 @@ def test_verify_contract(tmp_path: Path, tasks_file: Path) -> None:
     assert {"task_id", "candidate_id", "status", "detail", "seconds"} <= set(verdicts[("T/0", "good")])
     again = run("verify", str(tasks_file), str(cands), "--out", str(out), "--quiet")
     assert again.returncode == 0 and len(out.read_text().splitlines()) == 4  # resumed, nothing redone
+    # ... and says what the verdicts it kept are (it said "0 passed").
+    assert "verified 4 candidate(s): 2 passed" in again.stderr, again.stderr
     # Other checks verify again: a syntax-only pass must not stand as a pass under the tests.
     syntax = run("verify", str(tasks_file), str(cands), "--out", str(out), "--quiet", "--verifiers", "syntax")
     assert syntax.returncode == 0 and len(out.read_text().splitlines()) == 8
