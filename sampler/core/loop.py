@@ -406,9 +406,16 @@ class BestOfN(Admission, Reading):
             self._sample(run, wave)
             return True
         lead = agreement.leader(groups)
-        if remaining > 0 and lead is not None:
-            run.stop_reason = f"agreement: {lead.size} of {sum(g.size for g in groups)} agree"
-        run.stop_reason = run.stop_reason or "passed"
+        if lead is None:
+            run.stop_reason = run.stop_reason or "passed"
+            return False
+        agree = f"{lead.size} of {sum(g.size for g in groups)} agree"
+        if remaining > 0:  # settled: no draw left could overtake the leader
+            run.stop_reason = f"agreement: {agree}"
+        elif run.strong_rounds or run.reading:
+            run.stop_reason = run.stop_reason or f"agreement, with the strong tier's answers: {agree}"
+        else:  # said plainly: a tie here is a guess, not a pass
+            run.stop_reason = run.stop_reason or f"samples spent: {agree}"
         return False
 
     def _escalate(self, run: TaskRun) -> None:

@@ -96,7 +96,7 @@ def test_unanimous_candidates_stop_as_soon_as_the_rest_cannot_outvote_them(tmp_p
 
 def test_when_samples_run_out_the_largest_group_wins_and_ties_go_to_the_earliest(tmp_path: Path) -> None:
     result, _ = run(tmp_path / "tie", untested(0), ["A", "B", "B", "A"], n=4)
-    assert result.samples_drawn == 4 and result.stop_reason == "passed"
+    assert result.samples_drawn == 4 and result.stop_reason == "samples spent: 2 of 4 agree"
     assert (result.agreement_group, result.agreement_candidates) == (2, 4)
     # The pick is s0's group; a tie is no majority, so it is a guess, not a solution.
     assert not result.solved and result.guess is not None and "out=A" in result.guess
