@@ -170,8 +170,9 @@ class _Slot:
 
     def abort(self) -> None:
         """End the job in flight, from another thread: both servers killed, nothing else
-        touched (the thread running the job reads EOF and returns)."""
-        for server in (self._candidate, self._tests):
+        touched (the thread running the job reads EOF and returns). The test server
+        first: killed second, it could report the candidate's end as a failure."""
+        for server in (self._tests, self._candidate):
             if server is not None:
                 server.abort()
 
@@ -469,6 +470,8 @@ class SandboxPool:
                 if broken >= 2:
                     return JobReport(Status.ERROR, truncate(f"infrastructure: {exc}"), 0.0)
                 continue
+            if self._closed:  # a report reached while ``close`` killed the job says nothing
+                raise SandboxError("the sandbox pool was closed during the job")
             # A re-run forgives a slow moment of the machine; values the tests got stuck on would do it again.
             if report.status is Status.TIMEOUT and limits.rerun_timeouts and timeouts == 0 and not report.stuck:
                 timeouts += 1
