@@ -51,15 +51,21 @@ def program_from_solution(task: Task, code: str) -> str:
 # that also breaks at a form feed, so a red team's comment "# note\x0c_RIGHT = True"
 # became a live statement once the future import before it was moved.
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-_FUTURE_LINE = re.compile(r"from[ \t]+__future__[ \t]+import[ \t]+[\w \t,]+(#[^\r\n]*)?(\r\n|\r|\n)?")
+# The names start with a word character, so a line that does not match fails in linear
+# time ("import" + 20,000 spaces + "(" took 12 s when the spaces could go to either part).
+_FUTURE_LINE = re.compile(r"from[ \t]+__future__[ \t]+import[ \t]+"
+                          r"(?:\w[\w \t,]*|\([ \t]*\w[\w \t,]*\)[ \t]*)(#[^\r\n]*)?(\r\n|\r|\n)?")
 _SKIPPED_LINE = re.compile(r"[ \t\f]*(#[^\r\n]*)?(\r\n|\r|\n)?")
 
 
 # A module docstring, which Python lets stand above a future import: one string literal
 # (prefix r or u, any quotes) alone on its lines. Matched as text, in linear time: each
-# character inside is a backslash pair or a single non-backslash, never both.
+# character inside is a backslash pair or a single other character, never both, and a
+# triple-quoted body cannot hold its closing quotes, so the string ends where Python
+# ends it (a lazy body ran on to a later closing quote that ended a line, making text
+# inside a string live: red team).
 _DOCSTRING = re.compile(
-    r'[rRuU]?(?:"""(?:\\.|[^\\])*?"""' r"|'''(?:\\.|[^\\])*?'''"
+    r'[rRuU]?(?:"""(?:\\.|"(?!"")|[^\\"])*"""' r"|'''(?:\\.|'(?!'')|[^\\'])*'''"
     r'|"(?:\\.|[^\\"\r\n])*"' r"|'(?:\\.|[^\\'\r\n])*')"
     r"[ \t\f]*(?:#[^\r\n]*)?(?:\r\n|\r|\n|\Z)",
     re.DOTALL,

@@ -466,7 +466,12 @@ class SandboxPool:
                 try:
                     slot.start()  # kill the whole bwrap group and start fresh
                 except SandboxError as restart:
+                    if self._closed:  # ``close`` killed the servers as they started
+                        raise SandboxError("the sandbox pool was closed during the job") from None
                     return JobReport(Status.ERROR, truncate(f"infrastructure: {exc}; restart failed: {restart}"), 0.0)
+                if self._closed:  # closed while the slot restarted: ``close`` saw no server to kill
+                    slot.stop()
+                    raise SandboxError("the sandbox pool was closed during the job")
                 if broken >= 2:
                     return JobReport(Status.ERROR, truncate(f"infrastructure: {exc}"), 0.0)
                 continue

@@ -320,9 +320,8 @@ def verify(
     # --verifiers verifies again), on the same task and candidate text (an id reused for
     # other text kept its old verdict: red team) and it is not an infrastructure error
     # (retried).
-    done = {(obj.get("task_id"), obj.get("candidate_id"), obj.get("digest")): obj
-            for _, obj in read_records(out_path)
-            if obj.get("checks") == active.name and obj.get("status") in _KEPT_STATUSES}
+    done = {(obj["task_id"], obj["candidate_id"], obj["digest"]): obj
+            for _, obj in read_records(out_path) if _keepable(obj, active.name)}
     digests = {(c.task_id, c.candidate_id): verdict_digest(by_id[c.task_id], c) for c in cand_list}
     todo = [c for c in cand_list if (c.task_id, c.candidate_id, digests[c.task_id, c.candidate_id]) not in done]
     groups: dict[str, list[Candidate]] = {}
@@ -372,9 +371,20 @@ _KEPT_STATUSES = frozenset(s.value for s in Status if s is not Status.ERROR)
 """Verdicts a rerun keeps: an infrastructure ``error`` (or a line no run wrote) is redone."""
 
 
+def _keepable(line: dict[str, Any], checks: str) -> bool:
+    """A line a rerun keeps: written by these checks, whole (a hand-edited line with a
+    list for a status or an id crashed the rerun: red team), and not an ``error``."""
+    return (line.get("checks") == checks and type(line.get("status")) is str
+            and line["status"] in _KEPT_STATUSES
+            and all(type(line.get(key)) is str for key in ("task_id", "candidate_id", "digest")))
+
+
 def _kept_verdict(line: dict[str, Any]) -> Verdict:
     """A verdict an earlier run wrote, read back."""
     seconds = line.get("seconds")
-    return Verdict(str(line["task_id"]), str(line["candidate_id"]), str(line.get("verifier", "")),
-                   Status(line["status"]), str(line.get("detail", "")),
-                   float(seconds) if isinstance(seconds, (int, float)) else 0.0)
+    try:
+        spent = float(seconds) if isinstance(seconds, (int, float)) else 0.0
+    except OverflowError:  # an int past float's range
+        spent = 0.0
+    return Verdict(line["task_id"], line["candidate_id"], str(line.get("verifier", "")),
+                   Status(line["status"]), str(line.get("detail", "")), spent)

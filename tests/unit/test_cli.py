@@ -122,6 +122,17 @@ def test_verify_contract(tmp_path: Path, tasks_file: Path) -> None:
     assert again.returncode == 0 and len(out.read_text().splitlines()) == 4  # resumed, nothing redone
     # ... and says what the verdicts it kept are (it said "0 passed").
     assert "verified 4 candidate(s): 2 passed" in again.stderr, again.stderr
+    # A hand-edited line is redone, never a traceback: a list for a status or an id, an
+    # int past float's range for the seconds (red team).
+    kept = out.read_text()
+    edited = [json.loads(line) for line in kept.splitlines()]
+    edited[0]["status"], edited[1]["task_id"] = [], ["T/1"]
+    edited[2]["seconds"] = 10 ** 400
+    out.write_text("".join(json.dumps(v) + "\n" for v in edited))
+    redone = run("verify", str(tasks_file), str(cands), "--out", str(out), "--quiet")
+    assert redone.returncode == 0 and "Traceback" not in redone.stderr, redone.stderr
+    assert len(out.read_text().splitlines()) == 6 and "verified 4 candidate(s): 2 passed" in redone.stderr
+    out.write_text(kept)
     # Other checks verify again: a syntax-only pass must not stand as a pass under the tests.
     syntax = run("verify", str(tasks_file), str(cands), "--out", str(out), "--quiet", "--verifiers", "syntax")
     assert syntax.returncode == 0 and len(out.read_text().splitlines()) == 8

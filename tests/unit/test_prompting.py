@@ -56,6 +56,28 @@ def test_a_module_docstring_may_stand_above_an_answers_future_import() -> None:
     assert program_from_output(task, f"```python\n{shared}```", PromptStyle.CHAT).endswith(shared)
 
 
+def test_text_inside_a_string_never_moves_and_a_future_line_is_read_in_linear_time() -> None:
+    """The docstring ends where Python ends it: a lazy match ran on to a later closing
+    quote, so a future import inside a string was moved and the string changed (a
+    right answer failed, a wrong one passed: red team). And a future line that does not
+    match fails fast (20,000 spaces took 12 s)."""
+    import time
+
+    task = make_task(3)
+    for answer in ('"""Doc.""";TEMPLATE = """\nfrom __future__ import annotations\n"""\ndef f3(x: int) -> int:\n'
+                   '    return x + 3 if "annotations" in TEMPLATE else 0\n',
+                   '"""a""" + """\nfrom __future__ import braces\n"""\ndef f3(x: int) -> int:\n    return x + 3\n'):
+        program = program_from_output(task, f"```python\n{answer}```", PromptStyle.CHAT)
+        assert program.endswith(answer)
+    parenthesised = "from __future__ import (annotations)\ndef f3(x: int) -> int:\n    return x + 3\n"
+    program = program_from_output(task, f"```python\n{parenthesised}```", PromptStyle.CHAT)
+    assert program.startswith("from __future__ import (annotations)\nfrom typing import List")
+    compile(program, "<answer>", "exec")
+    start = time.monotonic()
+    program_from_output(task, "```python\nfrom __future__ import" + " " * 200_000 + ")\n```", PromptStyle.CHAT)
+    assert time.monotonic() - start < 1.0
+
+
 def test_body_only_answer_continues_the_prompt() -> None:
     task = make_task(1)
     program = program_from_output(task, "```python\n    return x + 1\n```", PromptStyle.CHAT)

@@ -168,6 +168,46 @@ def test_close_ends_the_jobs_in_flight_instead_of_waiting_them_out() -> None:
     assert processes_of(uids) == []
 
 
+def test_a_pool_closed_while_a_broken_slot_restarts_does_not_run_the_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Close landing while a slot broken for its own reasons restarts: nothing was there
+    for it to kill, so the restarted slot ran the job to its wall clock (red team)."""
+    import signal
+    import threading
+
+    p = SandboxPool(workers=1, limits=SandboxLimits(wall_seconds=5, rerun_timeouts=False))
+    uids = set(p.sandbox_uids)
+    slot = p._slots[0]
+    assert slot._candidate is not None
+    os.killpg(slot._candidate.proc.pid, signal.SIGKILL)
+    restarting = threading.Event()
+    original = sandbox._Slot.start
+
+    def slow_start(self: sandbox._Slot) -> None:
+        restarting.set()
+        time.sleep(0.3)
+        original(self)
+
+    monkeypatch.setattr(sandbox._Slot, "start", slow_start)
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(p.run(DOUBLE, [Candidate(DOUBLE.task_id, "c", "import time\ndef double(x):\n"
+                                                                            "    time.sleep(60)\n")]))
+        except SandboxError as exc:
+            outcome.append(exc)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    assert restarting.wait(10)
+    start = time.monotonic()
+    p.close()
+    runner.join(10)
+    assert time.monotonic() - start < 2
+    assert len(outcome) == 1 and isinstance(outcome[0], SandboxError), outcome
+    assert processes_of(uids) == []
+
+
 def test_calibration_scales_with_the_reference(pool: SandboxPool) -> None:
     cal = Calibrator(pool, floor=1.0, factor=10.0)
     assert cal.limits_for(DOUBLE).wall_seconds == 1.0
