@@ -65,12 +65,15 @@ def _strip_docstrings(tree: ast.AST) -> None:
 def normalised_code(source: str) -> str:
     """The form two solutions are compared in (see the module docstring). Source that
     does not parse falls back to its text with trailing spaces and blank ends removed."""
+    text = "text:" + "\n".join(line.rstrip() for line in source.strip().splitlines())
     try:
         tree = parse_module(source)
-    except (SyntaxError, ValueError):
-        return "text:" + "\n".join(line.rstrip() for line in source.strip().splitlines())
-    _strip_docstrings(tree)
-    return ast.dump(tree)
+        _strip_docstrings(tree)
+        return ast.dump(tree)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        # ast.dump recurses: a passing answer of 1,000 chained "+ 0" crashed every
+        # rerun of generate (red team); its text is its form.
+        return text
 
 
 def solution_hash(source: str) -> str:
@@ -186,11 +189,14 @@ class JsonlTail:
             return []
         self.offset += end + 1
         out = []
-        for line in data[:end + 1].decode("utf-8", errors="replace").splitlines():
+        # Lines end at b"\n" only, as the store writes them: str.splitlines() also breaks
+        # at U+2028, U+2029 and U+0085, which a solution's text holds raw (ensure_ascii
+        # is off), and the pieces were skipped, losing the task's rows (red team).
+        for raw in data[:end + 1].split(b"\n"):
             try:
-                obj = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line torn by a crash; the store skips it too
+                obj = json.loads(raw.decode("utf-8", errors="replace"))
+            except (ValueError, RecursionError):
+                continue  # a line torn by a crash (or empty); the store skips it too
             if isinstance(obj, dict):
                 out.append(obj)
         return out

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
 from tasks.errors import TaskFormatError
-from verifiers.types import Status
+from verifiers.types import Status, truncate
 
 ADVISORY_STAGES = ("properties",)
 """Checks whose failure, after the task's own tests passed, ranks an answer below the
@@ -189,11 +191,51 @@ def to_json_dict(record: SampleRecord | TaskResult) -> dict[str, Any]:
 
 
 def _from_dict(cls: type[Any], obj: dict[str, Any], where: str) -> Any:
-    names = {f.name for f in fields(cls)}
+    hints = _field_types(cls)
+    given = {k: v for k, v in obj.items() if k in hints}
+    for name, value in given.items():
+        if not _holds(hints[name], value):
+            raise TaskFormatError(f"{where}: not a {cls.__name__} record ({name} is {type(value).__name__}: "
+                                  f"{truncate(repr(value), 60)})")
     try:
-        return cls(**{k: v for k, v in obj.items() if k in names})
+        return cls(**given)
     except (TypeError, ValueError) as exc:
         raise TaskFormatError(f"{where}: not a {cls.__name__} record ({exc})") from None
+
+
+_FIELD_TYPES: dict[type[Any], dict[str, Any]] = {}
+
+
+def _field_types(cls: type[Any]) -> dict[str, Any]:
+    if cls not in _FIELD_TYPES:
+        hints = typing.get_type_hints(cls)
+        _FIELD_TYPES[cls] = {f.name: hints[f.name] for f in fields(cls)}
+    return _FIELD_TYPES[cls]
+
+
+def _holds(kind: Any, value: Any) -> bool:
+    """Whether a value read from JSON is of a record field's type: a line edited by hand
+    (a list for an id, a string for a count) was taken in, and crashed a rerun or the
+    report far from where it was read, or put its text in the report's page unescaped
+    (red team)."""
+    if kind is Any:
+        return True
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        return any(_holds(member, value) for member in typing.get_args(kind))
+    if kind is type(None):
+        return value is None
+    if kind is bool:
+        return type(value) is bool
+    if kind is int:
+        return type(value) is int
+    if kind is float:
+        return type(value) in (int, float)
+    if isinstance(kind, type) and issubclass(kind, str):  # str and the StrEnums (checked by value later)
+        return isinstance(value, str)
+    if typing.get_origin(kind) is dict:
+        key, item = typing.get_args(kind)
+        return type(value) is dict and all(_holds(key, k) and _holds(item, v) for k, v in value.items())
+    return False
 
 
 def sample_from_dict(obj: dict[str, Any], where: str) -> SampleRecord:

@@ -87,10 +87,27 @@ def _last_byte(path: Path) -> bytes:
         return handle.read(1)
 
 
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A run's JSON file (``run.json``, ``tasks.json``) as an object; anything else is
+    bad input with the reason (invalid UTF-8, nesting past json's limits and a
+    directory in its place gave tracebacks: red team)."""
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError):  # bad JSON or bad UTF-8
+        raise TaskFormatError(f"{path}: bad JSON; remove it or use a new --out") from None
+    except OSError as exc:
+        raise TaskFormatError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if not isinstance(loaded, dict):
+        raise TaskFormatError(f"{path}: not a JSON object; remove it or use a new --out")
+    return loaded
+
+
 def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(where, object)`` for every parseable line; torn or corrupt lines are skipped."""
     if not path.exists():
         return
+    if not path.is_file():
+        raise TaskFormatError(f"{path}: not a file")
     skipped = 0
     with path.open(encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, start=1):
@@ -98,7 +115,7 @@ def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
                 continue
             try:
                 obj = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # torn, or past json's limits (4,300 digits, deep nesting)
                 skipped += 1
                 continue
             if isinstance(obj, dict):
@@ -158,12 +175,7 @@ class RunStore:
     def _check_manifest(self, fingerprint: dict[str, Any], n: int | None) -> None:
         path = self.dir / MANIFEST
         if path.exists():
-            try:
-                previous = json.loads(path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError:
-                raise TaskFormatError(f"{path}: bad JSON; remove it or use a new --out") from None
-            if not isinstance(previous, dict):
-                raise TaskFormatError(f"{path}: not a JSON object; remove it or use a new --out")
+            previous = read_json_object(path)
             drawn = previous.pop(DRAWN_N, None)
             self.drawn_n = drawn if isinstance(drawn, int) and not isinstance(drawn, bool) else None
             if previous != fingerprint:
@@ -193,12 +205,7 @@ class RunStore:
         path = self.dir / TASK_DIGESTS
         known: dict[str, Any] = {}
         if path.exists():
-            try:
-                known = json.loads(path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError:
-                raise TaskFormatError(f"{path}: bad JSON; remove it or use a new --out") from None
-            if not isinstance(known, dict):
-                raise TaskFormatError(f"{path}: not a JSON object; remove it or use a new --out")
+            known = read_json_object(path)
         digests = {t.task_id: t.digest()[:16] for t in tasks}
         changed = sorted(t for t, d in digests.items() if t in known and known[t] != d)
         if changed:

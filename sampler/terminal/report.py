@@ -73,7 +73,7 @@ def load_run(run_dir: Path) -> RunView:
     if manifest.is_file():
         try:
             loaded = json.loads(manifest.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # bad JSON, bad UTF-8, nesting past json's limit
             raise InputError(f"{manifest}: bad JSON") from None
         settings = loaded if isinstance(loaded, dict) else {}
     results = read_results(run_dir / RESULTS)
@@ -134,7 +134,7 @@ def _sample_rows(samples: list[SampleRecord], chosen: str | None) -> str:
         rows.append(
             f"<tr><td>{_e(s.candidate_id + mark)}</td><td>{_e(s.tier)}</td>"
             f"<td class=\"{_e(s.status)}\">{_e(s.status)}</td><td>{_e(stage)}</td>"
-            f"<td>{_e(s.detail)}</td><td>{s.tokens}</td><td>{_e(s.finish_reason)}</td>"
+            f"<td>{_e(s.detail)}</td><td>{_e(str(s.tokens))}</td><td>{_e(s.finish_reason)}</td>"
             f"<td><details><summary>code</summary><pre>{_e(s.solution)}</pre></details></td></tr>")
     return f"<table>{head}{''.join(rows)}</table>"
 
@@ -203,6 +203,8 @@ def write_report(path: str | Path, out: str | Path | None = None) -> Path:
     if not path.is_dir():
         raise InputError(f"{path}: not a directory")
     target = Path(out) if out is not None else path / REPORT
+    if target.is_dir() or not target.parent.is_dir():
+        raise InputError(f"{target}: --out must be a file in an existing directory")
     page = render(path)
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(page, encoding="utf-8", errors="replace")  # a lone surrogate: "?"

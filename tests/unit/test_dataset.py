@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    return [json.loads(x) for x in path.read_text().split("\n") if x.strip()]  # as the store ends lines
 
 
 def without_time(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -42,6 +42,23 @@ def test_distinctness_ignores_comments_docstrings_and_layout_only() -> None:
     # Source that does not parse compares by its text, trailing spaces aside.
     assert normalised_code("def (:\n  x  \n") == normalised_code("def (:\n  x\n\n")
     assert solution_hash("def (:\n") != solution_hash("def ):\n")
+
+
+def test_a_line_separator_in_a_solution_loses_no_row_and_deep_code_has_a_hash(tmp_path: Path) -> None:
+    """U+2028 and U+0085 are written raw (ensure_ascii is off), and str.splitlines()
+    broke the follower's lines there, losing the task's rows; ast.dump's recursion on a
+    passing answer of 1,000 chained "+ 0" crashed every rerun of generate (red team)."""
+    from sampler.experiments.dataset import JsonlTail
+    from sampler.storage.store import JsonlAppender
+
+    path = tmp_path / "samples.jsonl"
+    appender = JsonlAppender(path)
+    odd = "def f(x):  # a\u2028b\x85c\u2029\n    return x\n"
+    appender.append([{"solution": odd}, {"solution": "ok"}])
+    appender.close()
+    assert [row["solution"] for row in JsonlTail(path).read_new()] == [odd, "ok"]
+    deep = "def f(x):\n    return x" + " + 0" * 3000 + "\n"
+    assert solution_hash(deep) != solution_hash(deep.replace("+ 0", "+ 1"))
 
 
 def test_generate_keeps_distinct_verified_solutions_with_provenance(tmp_path: Path) -> None:

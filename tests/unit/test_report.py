@@ -69,6 +69,11 @@ def test_cli_report_and_its_bad_input(tmp_path: Path, capsys: pytest.CaptureFixt
     (tmp_path / "empty").mkdir()
     assert main(["report", str(tmp_path / "empty")]) == 2
     assert "no run here" in capsys.readouterr().err
+    # --out a directory, or in one that does not exist: exit 2, nothing left behind (red team).
+    for bad in (tmp_path / "empty", tmp_path / "nowhere" / "r.html"):
+        assert main(["report", str(out), "--out", str(bad)]) == 2
+        assert "--out must be a file" in capsys.readouterr().err
+    assert list((tmp_path / "empty").iterdir()) == []
 
 
 def test_a_scale_directory_gets_a_section_per_model_and_the_figure(tmp_path: Path) -> None:

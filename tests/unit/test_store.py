@@ -83,3 +83,38 @@ def test_records_reject_contradictions() -> None:
         TaskResult("a", True, None, "m", 1, 1, 0.1)
     with pytest.raises(ValueError):
         SampleRecord("a", 0, "s0", "m", True, "failed", 1, "")
+
+
+def test_a_hand_edited_line_of_the_wrong_type_is_bad_input_where_it_is_read(tmp_path: Path) -> None:
+    """A list for an id or a string for a count was taken in, crashed a rerun or the
+    report far from where it was read, or reached the report's page unescaped (red team)."""
+    from sampler.storage.records import sample_from_dict
+    from sampler.storage.store import load_samples
+
+    good = dataclasses.asdict(sample("T/0", 0))
+    assert sample_from_dict(dict(good), "x") == sample("T/0", 0)
+    assert sample_from_dict({**good, "verify_seconds": 1}, "x").verify_seconds == 1  # an int is a float
+    for field, value in (("task_id", ["T/0"]), ("tokens", "<img src=x onerror=alert(1)>"), ("tokens", None),
+                         ("passed", "true"), ("stage_seconds", {"tests": "x"}), ("tier", 5)):
+        with pytest.raises(InputError, match=field):
+            sample_from_dict({**good, field: value}, "x")
+    path = tmp_path / SAMPLES
+    path.write_text(json.dumps({**good, "tokens": "many"}) + "\n")
+    with pytest.raises(InputError, match="tokens is str"):
+        load_samples(path)
+
+
+def test_lines_and_files_past_jsons_limits_are_skipped_or_refused(tmp_path: Path) -> None:
+    from sampler.storage.store import read_json_object
+
+    path = tmp_path / RESULTS
+    path.write_text('{"n": ' + "9" * 5000 + "}\n" + "[" * 100_000 + "\n" + '{"ok": 1}\n')
+    assert [obj for _, obj in read_records(path)] == [{"ok": 1}]  # a huge int and deep nesting: skipped
+    bad = tmp_path / "run.json"
+    for content in (b'{"a": "\xff"}', b"[" * 100_000):
+        bad.write_bytes(content)
+        with pytest.raises(InputError, match="bad JSON"):
+            read_json_object(bad)
+    (tmp_path / "dir.json").mkdir()
+    with pytest.raises(InputError, match="cannot be read"):
+        read_json_object(tmp_path / "dir.json")
