@@ -29,7 +29,7 @@ from typing import Any
 
 from sampler.config import SampleConfig
 from sampler.core.prompting import sample_seed
-from sampler.storage.records import SampleRecord, sample_from_dict
+from sampler.storage.records import SampleRecord, check_field_types, sample_from_dict
 from sampler.storage.store import RESULTS, SAMPLES, JsonlAppender, read_records
 from tasks.pyast import parse_module
 
@@ -240,7 +240,8 @@ def parquet_schema() -> Any:
 def read_dataset(path: Path) -> list[dict[str, Any]]:
     """The rows of ``dataset.jsonl``, first occurrence of each (task_id, solution_hash)."""
     rows, seen = [], set()
-    for _, obj in read_records(path):
+    for where, obj in read_records(path):
+        check_field_types(DatasetRow, obj, where)  # a hand-edited row stopped the Parquet write
         key = (obj.get("task_id"), obj.get("solution_hash"))
         if key not in seen:
             seen.add(key)

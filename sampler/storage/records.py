@@ -190,13 +190,20 @@ def to_json_dict(record: SampleRecord | TaskResult) -> dict[str, Any]:
     return asdict(record)
 
 
-def _from_dict(cls: type[Any], obj: dict[str, Any], where: str) -> Any:
+def check_field_types(cls: type[Any], obj: dict[str, Any], where: str) -> dict[str, Any]:
+    """``obj``'s entries that are fields of the dataclass ``cls``, each checked to be of
+    its field's type (as JSON gives them); a wrong one is bad input at ``where``."""
     hints = _field_types(cls)
     given = {k: v for k, v in obj.items() if k in hints}
     for name, value in given.items():
         if not _holds(hints[name], value):
             raise TaskFormatError(f"{where}: not a {cls.__name__} record ({name} is {type(value).__name__}: "
                                   f"{truncate(repr(value), 60)})")
+    return given
+
+
+def _from_dict(cls: type[Any], obj: dict[str, Any], where: str) -> Any:
+    given = check_field_types(cls, obj, where)
     try:
         return cls(**given)
     except (TypeError, ValueError) as exc:

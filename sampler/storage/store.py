@@ -177,7 +177,10 @@ class RunStore:
         if path.exists():
             previous = read_json_object(path)
             drawn = previous.pop(DRAWN_N, None)
-            self.drawn_n = drawn if isinstance(drawn, int) and not isinstance(drawn, bool) else None
+            if drawn is not None and (type(drawn) is not int or drawn < 1):
+                # Ignored, it stopped a larger -n from reopening unsolved tasks, for good (red team).
+                raise TaskFormatError(f"{path}: {DRAWN_N} must be a positive int, got {drawn!r}")
+            self.drawn_n = drawn
             if previous != fingerprint:
                 changed = sorted(k for k in set(previous) | set(fingerprint)
                                  if previous.get(k) != fingerprint.get(k))

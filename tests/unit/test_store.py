@@ -118,3 +118,25 @@ def test_lines_and_files_past_jsons_limits_are_skipped_or_refused(tmp_path: Path
     (tmp_path / "dir.json").mkdir()
     with pytest.raises(InputError, match="cannot be read"):
         read_json_object(tmp_path / "dir.json")
+
+
+def test_a_manifest_n_that_is_no_count_is_refused(tmp_path: Path) -> None:
+    """Ignored, a hand-edited n stopped a larger -n from ever reopening unsolved tasks."""
+    RunStore(tmp_path, {"seed": 2}, n=2).close()
+    manifest = tmp_path / "run.json"
+    for bad in ("2", 0, True, None):
+        manifest.write_text(json.dumps({"seed": 2, "n": bad}))
+        if bad is None:
+            RunStore(tmp_path, {"seed": 2}, n=3).close()  # no n yet: the run's own, as written before
+            continue
+        with pytest.raises(InputError, match="n must be a positive int"):
+            RunStore(tmp_path, {"seed": 2}, n=3)
+
+
+def test_a_dataset_row_of_the_wrong_type_is_bad_input(tmp_path: Path) -> None:
+    from sampler.experiments.dataset import read_dataset
+
+    path = tmp_path / "dataset.jsonl"
+    path.write_text(json.dumps({"task_id": "T/0", "solution_hash": "h", "tokens": "many"}) + "\n")
+    with pytest.raises(InputError, match="tokens is str"):
+        read_dataset(path)
