@@ -203,7 +203,7 @@ def test_a_pool_closed_while_a_broken_slot_restarts_does_not_run_the_job(monkeyp
     start = time.monotonic()
     p.close()
     runner.join(10)
-    assert time.monotonic() - start < 2
+    assert time.monotonic() - start < 4  # the job alone had 5 s; the restart itself may take a loaded second
     assert len(outcome) == 1 and isinstance(outcome[0], SandboxError), outcome
     assert processes_of(uids) == []
 
