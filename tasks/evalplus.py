@@ -14,6 +14,7 @@ call, so a candidate that mutates its input changes nothing the reference sees.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from tasks.errors import TaskFormatError
@@ -82,8 +83,12 @@ def evalplus_task(obj: dict[str, Any], where: str, task_id: str, prompt: str, en
     if not inputs:
         raise TaskFormatError(f"{where}: no inputs in {' or '.join(INPUT_FIELDS)}")
     atol = obj.get("atol", 0)
-    if isinstance(atol, bool) or not isinstance(atol, (int, float)) or atol < 0:
-        raise TaskFormatError(f"{where}: field 'atol' must be a number >= 0")
+    try:
+        finite = not isinstance(atol, bool) and isinstance(atol, (int, float)) and math.isfinite(atol)
+    except OverflowError:  # an int past float's range
+        finite = False
+    if not finite or atol < 0:  # NaN and infinity were taken, and the test read 'nan' as a name
+        raise TaskFormatError(f"{where}: field 'atol' must be a finite number >= 0")
     # HumanEval+ continues the prompt; MBPP+ gives the whole module.
     whole = f"def {entry_point}(" in canonical
     reference = canonical if whole else prompt + canonical

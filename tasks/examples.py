@@ -57,7 +57,16 @@ def _call(expression: str, entry_point: str) -> str | None:
     names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     if names - {entry_point} - _BUILTINS:
         return None
-    return ast.unparse(tree)
+    return _unparsed(tree)
+
+
+def _unparsed(node: ast.AST) -> str | None:
+    """``ast.unparse``, which recurses: an example 900 operators deep parsed and then
+    overflowed it (red team); such an example is not one."""
+    try:
+        return ast.unparse(node)
+    except (RecursionError, MemoryError):
+        return None
 
 
 _ARROWS = ("==>", "➞", "=>", "->", "→")
@@ -78,7 +87,10 @@ def inline_examples(prompt: str, entry_point: str) -> list[tuple[str, str]]:
             tree = None
         if tree is not None and isinstance(tree.body, ast.Compare) and len(tree.body.ops) == 1 \
                 and isinstance(tree.body.ops[0], ast.Eq):
-            pair = (ast.unparse(tree.body.left), ast.unparse(tree.body.comparators[0]))
+            left, right = _unparsed(tree.body.left), _unparsed(tree.body.comparators[0])
+            if left is None or right is None:
+                continue
+            pair = (left, right)
         else:
             for arrow in _ARROWS:
                 if arrow in text:
@@ -103,7 +115,8 @@ def doctest_examples(prompt: str, entry_point: str) -> list[tuple[str, str]]:
         if match is None:
             continue
         output = []
-        for following in lines[i + 1:]:
+        for j in range(i + 1, len(lines)):  # by index: a slice copied the rest, quadratic (red team)
+            following = lines[j]
             if not following.strip() or _DOCTEST.match(following) or following.strip() in ('"""', "'''"):
                 break
             text = following.strip()
@@ -129,9 +142,11 @@ def assert_examples(prompt: str, entry_point: str) -> list[str]:
             tree = parse_module(text)
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             continue
-        if len(tree.body) == 1 and isinstance(tree.body[0], ast.Assert) \
-                and _call(ast.unparse(tree.body[0].test), entry_point) is not None:
-            found.append(ast.unparse(tree.body[0]))
+        if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
+            continue
+        test, statement = _unparsed(tree.body[0].test), _unparsed(tree.body[0])
+        if test is not None and statement is not None and _call(test, entry_point) is not None:
+            found.append(statement)
     return found
 
 

@@ -15,6 +15,9 @@ from tasks.errors import TaskFormatError
 def _open(path: Path) -> IO[bytes]:
     """The file's bytes; a ``.gz`` file's decompressed bytes (as users download task files)."""
     try:
+        if path.exists() and not path.is_file() and not path.is_dir():
+            # A FIFO or a device: opening one waits for a writer, for ever (red team).
+            raise TaskFormatError(f"{path}: not a regular file")
         return cast(IO[bytes], gzip.open(path, "rb")) if path.suffix == ".gz" else path.open("rb")
     except FileNotFoundError:
         raise TaskFormatError(f"{path}: no such file") from None
@@ -47,6 +50,9 @@ def read_jsonl_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 value = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise TaskFormatError(f"{path}:{number}: bad JSON ({exc.msg})") from None
+            except (ValueError, RecursionError) as exc:  # past json's limits: 4,300 digits, deep nesting
+                raise TaskFormatError(f"{path}:{number}: bad JSON ({type(exc).__name__}: "
+                                      f"{str(exc)[:80]})") from None
             if not isinstance(value, dict):
                 raise TaskFormatError(f"{path}:{number}: expected a JSON object")
             yield number, value

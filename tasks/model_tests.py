@@ -71,9 +71,13 @@ def parse_model_tests(text: str, entry_point: str, limit: int = MAX_TESTS) -> tu
         ok, expected = _literal(compare.comparators[0])
         if not ok or not all(good for good, _ in args):
             continue
-        key = repr(tuple(value for _, value in args))
+        try:  # both recurse: a literal nested 900 deep overflowed ast.unparse (red team, on prompts)
+            key = repr(tuple(value for _, value in args))
+            source = ast.unparse(node)
+        except (RecursionError, MemoryError):
+            continue
         if key not in found:
-            found[key] = ModelTest(tuple(value for _, value in args), expected, ast.unparse(node))
+            found[key] = ModelTest(tuple(value for _, value in args), expected, source)
         if len(found) >= limit:
             break
     return tuple(found.values())

@@ -158,12 +158,20 @@ def train_prior(run_dirs: Sequence[Path], tasks: Mapping[str, Task], *,
 
 def save_prior(path: Path, prior: Prior, **about: Any) -> None:
     """The prior as JSON, with what it was trained on."""
-    Path(path).write_text(json.dumps({"prior": prior.to_dict(), **about}, indent=2) + "\n")
+    target = Path(path)
+    try:
+        if target.exists() and not target.is_file():  # a FIFO would wait for a reader for ever
+            raise ConfigError(f"{path}: --out must be a regular file")
+        target.write_text(json.dumps({"prior": prior.to_dict(), **about}, indent=2) + "\n")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be written ({exc.strerror or exc})") from None
 
 
 def load_prior(path: Path, model: str | None = None) -> Prior:
     """A saved prior; given ``model``, refuses one trained on another model's runs."""
     try:
+        if Path(path).exists() and not Path(path).is_file():  # a FIFO waits for a writer for ever
+            raise ConfigError(f"{path}: not a prior file (not a regular file)")
         obj = json.loads(Path(path).read_text())
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None

@@ -45,8 +45,13 @@ class JsonlAppender:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle: TextIO = path.open("a", encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists() and not path.is_file():
+                raise InputError(f"{path}: not a regular file")
+            self._handle: TextIO = path.open("a", encoding="utf-8")
+        except OSError as exc:  # a file where a folder is due, a name too long, no room
+            raise InputError(f"{path} cannot be written ({exc.strerror or exc})") from None
         try:
             fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -104,8 +109,11 @@ def read_json_object(path: Path) -> dict[str, Any]:
 
 def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(where, object)`` for every parseable line; torn or corrupt lines are skipped."""
-    if not path.exists():
-        return
+    try:
+        if not path.exists():
+            return
+    except OSError as exc:  # a name too long
+        raise TaskFormatError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if not path.is_file():
         raise TaskFormatError(f"{path}: not a file")
     skipped = 0
@@ -156,9 +164,12 @@ class RunStore:
         """``fingerprint``: the settings that decide what a sample is (a rerun must share
         them). ``n``: samples per task this call asks for, which may differ from earlier
         calls': the manifest keeps the most any finished call drew (``drawn_n``)."""
-        if out_dir.exists() and not out_dir.is_dir():
-            raise InputError(f"--out {out_dir} exists and is not a directory")
-        out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if out_dir.exists() and not out_dir.is_dir():
+                raise InputError(f"--out {out_dir} exists and is not a directory")
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file on the path, a name too long, no permission
+            raise InputError(f"--out {out_dir} cannot be made ({exc.strerror or exc})") from None
         self.dir = out_dir
         self._fingerprint = dict(fingerprint)
         self.drawn_n: int | None = None

@@ -95,3 +95,26 @@ def test_results_say_what_a_pick_rests_on(tmp_path: Path) -> None:
     assert report.summary.tasks_by_selection == {"tests": 1, "examples": 1, "checks": 1}
     assert "with tests: 1/1; without tests: 0/1 picked on syntax and types only (no examples), " \
            "1/1 picked on the prompt's examples" in "\n".join(report.summary.lines())
+
+
+def test_examples_deep_or_many_are_read_safely_and_in_linear_time() -> None:
+    """An example 900 operators deep parsed and then overflowed ast.unparse (a
+    traceback); 100,000 doctest lines took seconds per thousand (red team)."""
+    import time
+
+    import inspect
+    import sys
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack()) + 300)  # ast.unparse fails at this depth, wherever this runs
+    try:
+        for line in ("f(" + "-" * 900 + "1) == 2", "f(1" + "+1" * 900 + ") ➞ 2", "assert f(" + "-" * 900 + "1) == 2"):
+            prompt = f'def f(x):\n    """Doc.\n    {line}\n    """\n'
+            assert inline_examples(prompt, "f") == [] and assert_examples(prompt, "f") == []
+    finally:
+        sys.setrecursionlimit(limit)
+    assert len(doctest_examples('def f(x):\n    """Doc.\n' + "    >>> f(1)\n    2\n" * 1000 + '    """\n', "f")) == 1000
+    many = 'def f(x):\n    """Doc.\n' + "    >>> x\n" * 100_000 + '    """\n'
+    start = time.monotonic()
+    assert doctest_examples(many, "f") == []
+    assert time.monotonic() - start < 5  # 0.6 s here; each line copying the rest took minutes

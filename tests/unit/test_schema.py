@@ -69,3 +69,20 @@ def test_lone_surrogates_are_written_and_read_back(tmp_path: Path) -> None:
     appender.close()
     [(_, obj)] = list(read_records(tmp_path / "v.jsonl"))
     assert obj == {"candidate_id": "c\ud800", "detail": "boom \udfff"}
+
+
+def test_lines_past_jsons_limits_and_a_fifo_are_bad_input(tmp_path: Path) -> None:
+    """Deep nesting and ints of more than 4,300 digits gave tracebacks; a FIFO given as
+    the file waited for a writer for ever (red team)."""
+    import os
+
+    row = task_to_dict(make_task(1))
+    path = tmp_path / "t.jsonl"
+    for extra in ("[" * 100_000, "9" * 5000):
+        path.write_text(json.dumps(row)[:-1] + ', "extra": ' + extra + "}\n")
+        with pytest.raises(TaskFormatError, match=":1: bad JSON"):
+            load_tasks(path)
+    fifo = tmp_path / "fifo.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(TaskFormatError, match="not a regular file"):
+        load_tasks(fifo)

@@ -140,3 +140,25 @@ def test_a_dataset_row_of_the_wrong_type_is_bad_input(tmp_path: Path) -> None:
     path.write_text(json.dumps({"task_id": "T/0", "solution_hash": "h", "tokens": "many"}) + "\n")
     with pytest.raises(InputError, match="tokens is str"):
         read_dataset(path)
+
+
+def test_outputs_that_cannot_be_written_are_bad_input(tmp_path: Path) -> None:
+    """A file where a folder is due, a name too long, a directory or FIFO for a prior's
+    --out: tracebacks, or a wait for a reader for ever (red team)."""
+    import os
+
+    from sampler.config import Prior
+    from sampler.policy.prior import save_prior
+
+    (tmp_path / "file").write_text("x")
+    for bad in (tmp_path / "file" / "o.jsonl", tmp_path / ("a" * 300)):
+        with pytest.raises(InputError, match="cannot be"):
+            JsonlAppender(bad)
+    with pytest.raises(InputError, match="cannot be read"):
+        list(read_records(tmp_path / ("a" * 300)))
+    with pytest.raises(InputError, match="cannot be made"):
+        RunStore(tmp_path / "file" / "run", {})
+    os.mkfifo(tmp_path / "fifo")
+    for bad in (tmp_path, tmp_path / "fifo", tmp_path / "nowhere" / "p.json"):
+        with pytest.raises(InputError):
+            save_prior(bad, Prior(0.0, 0.0))

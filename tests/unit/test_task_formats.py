@@ -86,7 +86,11 @@ def test_evalplus_files_load_and_their_references_verify(tmp_path: Path) -> None
 @pytest.mark.parametrize("change, message", [
     ({"plus_input": "x"}, "'plus_input' must be a list of argument lists"),
     ({"base_input": [], "plus_input": []}, "no inputs"),
-    ({"atol": -1}, "'atol' must be a number >= 0"),
+    ({"atol": -1}, "'atol' must be a finite number >= 0"),
+    # NaN and infinity were taken, and every verdict was an error ('nan' is no name in
+    # the test); an int past float's range was a traceback (red team).
+    ({"atol": float("nan")}, "'atol' must be a finite"), ({"atol": float("inf")}, "'atol' must be a finite"),
+    ({"atol": 10 ** 400}, "'atol' must be a finite"),
     ({"canonical_solution": None}, "missing field 'canonical_solution'"),
 ])
 def test_bad_evalplus_lines_name_their_line(tmp_path: Path, change: dict[str, object], message: str) -> None:
