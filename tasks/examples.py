@@ -16,7 +16,7 @@ import builtins
 import re
 from dataclasses import replace
 
-from tasks.pyast import literal_eval_text, parse_expression, parse_module
+from tasks.pyast import literal_eval_text, parse_expression, parse_module, unparse_or_none
 from tasks.types import Task
 
 _BUILTINS = frozenset(dir(builtins))
@@ -57,16 +57,7 @@ def _call(expression: str, entry_point: str) -> str | None:
     names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     if names - {entry_point} - _BUILTINS:
         return None
-    return _unparsed(tree)
-
-
-def _unparsed(node: ast.AST) -> str | None:
-    """``ast.unparse``, which recurses: an example 900 operators deep parsed and then
-    overflowed it (red team); such an example is not one."""
-    try:
-        return ast.unparse(node)
-    except (RecursionError, MemoryError):
-        return None
+    return unparse_or_none(tree)  # an example too deep to unparse is not one
 
 
 _ARROWS = ("==>", "➞", "=>", "->", "→")
@@ -87,7 +78,7 @@ def inline_examples(prompt: str, entry_point: str) -> list[tuple[str, str]]:
             tree = None
         if tree is not None and isinstance(tree.body, ast.Compare) and len(tree.body.ops) == 1 \
                 and isinstance(tree.body.ops[0], ast.Eq):
-            left, right = _unparsed(tree.body.left), _unparsed(tree.body.comparators[0])
+            left, right = unparse_or_none(tree.body.left), unparse_or_none(tree.body.comparators[0])
             if left is None or right is None:
                 continue
             pair = (left, right)
@@ -144,7 +135,7 @@ def assert_examples(prompt: str, entry_point: str) -> list[str]:
             continue
         if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
             continue
-        test, statement = _unparsed(tree.body[0].test), _unparsed(tree.body[0])
+        test, statement = unparse_or_none(tree.body[0].test), unparse_or_none(tree.body[0])
         if test is not None and statement is not None and _call(test, entry_point) is not None:
             found.append(statement)
     return found

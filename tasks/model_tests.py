@@ -20,7 +20,7 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.pyast import parse_module
+from tasks.pyast import parse_module, unparse_or_none
 
 MAX_TESTS = 16
 """Tests kept from one answer (the first ones): more cost sandbox time and add little."""
@@ -71,12 +71,14 @@ def parse_model_tests(text: str, entry_point: str, limit: int = MAX_TESTS) -> tu
         ok, expected = _literal(compare.comparators[0])
         if not ok or not all(good for good, _ in args):
             continue
-        try:  # both recurse: a literal nested 900 deep overflowed ast.unparse (red team, on prompts)
-            key = repr(tuple(value for _, value in args))
-            source = ast.unparse(node)
+        try:
+            key = repr(tuple(value for _, value in args))  # recurses, as ast.unparse does
         except (RecursionError, MemoryError):
             continue
         if key not in found:
+            source = unparse_or_none(node)
+            if source is None:
+                continue
             found[key] = ModelTest(tuple(value for _, value in args), expected, source)
         if len(found) >= limit:
             break

@@ -37,6 +37,15 @@ def literal_eval_text(text: str) -> Any:
     return ast.literal_eval(tree)
 
 
+def unparse_or_none(node: ast.AST) -> str | None:
+    """``ast.unparse``, or None where it overflows: it recurses, and a prompt's example or
+    a model-written test 900 operators deep parsed and then overflowed it (red team)."""
+    try:
+        return ast.unparse(node)
+    except (RecursionError, MemoryError):
+        return None
+
+
 def compile_to_ast(source: str, filename: str, flags: int) -> Any:
     """``compile`` with ``ast.PyCF_ONLY_AST`` among ``flags`` (it builds AST objects too)."""
     with _LOCK:

@@ -65,7 +65,6 @@ def _strip_docstrings(tree: ast.AST) -> None:
 def normalised_code(source: str) -> str:
     """The form two solutions are compared in (see the module docstring). Source that
     does not parse falls back to its text with trailing spaces and blank ends removed."""
-    text = "text:" + "\n".join(line.rstrip() for line in source.strip().splitlines())
     try:
         tree = parse_module(source)
         _strip_docstrings(tree)
@@ -73,7 +72,7 @@ def normalised_code(source: str) -> str:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         # ast.dump recurses: a passing answer of 1,000 chained "+ 0" crashed every
         # rerun of generate (red team); its text is its form.
-        return text
+        return "text:" + "\n".join(line.rstrip() for line in source.strip().splitlines())
 
 
 def solution_hash(source: str) -> str:

@@ -107,6 +107,13 @@ def read_json_object(path: Path) -> dict[str, Any]:
     return loaded
 
 
+def _write_json_object(path: Path, obj: dict[str, Any], indent: int) -> None:
+    """Atomically: a reader (or a crash) never sees half a file."""
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(obj, indent=indent, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(where, object)`` for every parseable line; torn or corrupt lines are skipped."""
     try:
@@ -209,9 +216,7 @@ class RunStore:
         manifest = dict(self._fingerprint)
         if drawn_n is not None:
             manifest[DRAWN_N] = drawn_n
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        _write_json_object(path, manifest, indent=2)
 
     def check_tasks(self, tasks: Iterable[Task]) -> None:
         """Refuse tasks whose text changed since this run first saw them (prompt, entry
@@ -227,9 +232,7 @@ class RunStore:
             raise ConfigError(f"{self.dir} holds a run on other text for {shown} (prompt, tests or "
                               "reference changed); rerun on the same tasks to resume, or use a new --out")
         if any(t not in known for t in digests):
-            tmp = path.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps({**known, **digests}, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-            os.replace(tmp, path)
+            _write_json_object(path, {**known, **digests}, indent=1)
 
     def extends(self, n: int) -> bool:
         """Whether ``n`` samples per task asks for more than an earlier call drew."""
