@@ -179,8 +179,8 @@ class TierPrice:
     output_per_mtok: float
 
     def __post_init__(self) -> None:
-        if self.input_per_mtok < 0 or self.output_per_mtok < 0:
-            raise ConfigError(f"token prices must be >= 0, got {self}")
+        if not all(math.isfinite(x) and x >= 0 for x in (self.input_per_mtok, self.output_per_mtok)):
+            raise ConfigError(f"token prices must be finite and >= 0, got {self}")
 
     def cost(self, prompt_tokens: int, output_tokens: int) -> float:
         return (prompt_tokens * self.input_per_mtok + output_tokens * self.output_per_mtok) / 1e6

@@ -39,5 +39,8 @@ def select_tasks(
         if (file is None) == (suite is None):
             raise ConfigError("give either a tasks file or --suite, not both and not neither")
         tasks = load_tasks(file) if file is not None else load_suite(suite or "")
+    if skip and skip >= len(tasks):
+        # Nothing to run is never what was meant: a slice past the end is a typo.
+        raise ConfigError(f"--skip {skip} leaves no task: there are {len(tasks)}")
     tasks = tasks[skip:]
     return tasks[:limit] if limit is not None else tasks

@@ -9,6 +9,7 @@ HumanEval+ and MBPP+ files load as they are downloaded (``tasks.evalplus``).
 from __future__ import annotations
 
 import json
+import keyword
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,8 @@ def task_from_dict(obj: dict[str, Any], where: str) -> Task:
     assert task_id is not None and prompt is not None and entry_point is not None
     if not task_id:
         raise TaskFormatError(f"{where}: empty task_id")
-    if not entry_point.isidentifier():
-        raise TaskFormatError(f"{where}: entry_point {entry_point!r} is not a Python identifier")
+    if not entry_point.isidentifier() or keyword.iskeyword(entry_point):
+        raise TaskFormatError(f"{where}: entry_point {entry_point!r} is not a Python identifier a function can have")
     if is_evalplus(obj):
         return evalplus_task(obj, where, task_id, prompt, entry_point)
     test = require_str(obj, "test", where, optional=True)

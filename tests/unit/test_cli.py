@@ -61,6 +61,13 @@ def test_bad_environment_exits_2_with_a_reason(tmp_path: Path, tasks_file: Path)
     out = str(tmp_path / "out")
     one_line_error(run("solve", str(tasks_file), "--out", out, env={"BESTOFN_BUDGET": "weird"}),
                    "must be one of fixed, adaptive")
+    # Read eagerly, one bad int default refused every subcommand, those without the option too.
+    one_line_error(run("solve", str(tasks_file), "--out", out, env={"BESTOFN_N": "abc"}),
+                   "'abc' is not an integer (from BESTOFN_N)")
+    (tmp_path / "none.jsonl").write_text("")
+    assert run("verify", str(tasks_file), str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "v.jsonl"),
+               env={"BESTOFN_N": "abc"}).returncode == 0
+    one_line_error(run("solve", str(tasks_file), "--out", out, "--price-cheap", "nan"), "finite and >= 0")
     a_file = tmp_path / "a_file"
     a_file.write_text("")
     one_line_error(run("verify", str(tasks_file), str(tmp_path / "c.jsonl"), "--out", out,

@@ -27,6 +27,15 @@ def test_bad_lines_name_the_line(tmp_path: Path, lines: list[str], message: str)
         load_tasks(path)
 
 
+@pytest.mark.parametrize("name", ["class", "None", "lambda", "1f", "f-g"])
+def test_an_entry_point_no_function_can_have_is_refused(tmp_path: Path, name: str) -> None:
+    """A keyword passed as an identifier, and every candidate then failed (red team)."""
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps({**task_to_dict(make_task(1)), "entry_point": name}) + "\n")
+    with pytest.raises(TaskFormatError, match="is not a Python identifier a function can have"):
+        load_tasks(path)
+
+
 def test_duplicate_ids_and_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     row = json.dumps(task_to_dict(make_task(1)))
@@ -47,6 +56,10 @@ def test_humaneval_suite_and_limit() -> None:
     assert select_tasks(tasks[:5], skip=3) == tasks[3:5]
     with pytest.raises(ConfigError, match="--skip must be >= 0"):
         select_tasks(suite="humaneval", skip=-1)
+    # A slice past the end ran 0 tasks without a word (red team).
+    with pytest.raises(ConfigError, match="--skip 164 leaves no task: there are 164"):
+        select_tasks(suite="humaneval", skip=164)
+    assert [t.task_id for t in select_tasks(suite="humaneval", skip=163)] == ["HumanEval/163"]
     with pytest.raises(UnknownNameError, match="unknown suite"):
         load_suite("nope")
 
