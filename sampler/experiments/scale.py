@@ -24,7 +24,7 @@ from sampler.experiments.runs import (LiveFactory, ModelSpec, RunStats, drawn_al
                                       model_slugs, require_module, solve_one)
 from sampler.experiments.scaling import PassKRow, passk_table, table_to_csv, task_counts
 from sampler.models import DEFAULT_MODEL
-from sampler.storage.store import MANIFEST, SAMPLES, load_samples
+from sampler.storage.store import MANIFEST, SAMPLES, load_samples, read_json_object
 from sampler.terminal.tally import CountingVerifier, NullLive
 from tasks.registry import select_tasks
 from tasks.types import Task
@@ -77,7 +77,7 @@ def analyse_run(run_dir: Path, n: int | None = None) -> ModelScaling:
     model = run_dir.name
     manifest = run_dir / MANIFEST
     if manifest.is_file():
-        model = str(json.loads(manifest.read_text(encoding="utf-8")).get("model", model))
+        model = str(read_json_object(manifest).get("model", model))
     samples = sum(c.n for c in counts)
     per_sample = sum(c.tokens for c in counts) / samples
     analysis = ModelScaling(model, run_dir, len(counts), samples, sum(c.passed for c in counts),

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sampler.storage.records import SampleRecord, TaskResult, Tier
-from sampler.storage.store import MANIFEST, RESULTS, SAMPLES, load_samples, read_results
+from sampler.storage.store import MANIFEST, RESULTS, SAMPLES, load_samples, read_json_object, read_results
 from sampler.terminal.summary import summarise
 from tasks.errors import InputError
 
@@ -71,11 +70,7 @@ def load_run(run_dir: Path) -> RunView:
     settings: dict[str, Any] = {}
     manifest = run_dir / MANIFEST
     if manifest.is_file():
-        try:
-            loaded = json.loads(manifest.read_text(encoding="utf-8"))
-        except (ValueError, RecursionError):  # bad JSON, bad UTF-8, nesting past json's limit
-            raise InputError(f"{manifest}: bad JSON") from None
-        settings = loaded if isinstance(loaded, dict) else {}
+        settings = read_json_object(manifest)
     results = read_results(run_dir / RESULTS)
     samples = load_samples(run_dir / SAMPLES) if (run_dir / SAMPLES).is_file() else {}
     return RunView(run_dir.name, settings, results, samples)

@@ -74,6 +74,11 @@ def test_cli_report_and_its_bad_input(tmp_path: Path, capsys: pytest.CaptureFixt
         assert main(["report", str(out), "--out", str(bad)]) == 2
         assert "--out must be a file" in capsys.readouterr().err
     assert list((tmp_path / "empty").iterdir()) == []
+    # A run.json that is not an object was shown as no settings; one that cannot be read is exit 2.
+    for bad_manifest in (b"[1, 2]", b"\xff{}"):
+        (out / "run.json").write_bytes(bad_manifest)
+        assert main(["report", str(out), "--out", str(tmp_path / "r.html")]) == 2
+        assert "run.json" in capsys.readouterr().err
 
 
 def test_a_scale_directory_gets_a_section_per_model_and_the_figure(tmp_path: Path) -> None:

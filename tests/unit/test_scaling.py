@@ -15,11 +15,11 @@ from sampler.cli import main
 from sampler.config import SampleConfig
 from sampler.experiments.powerlaw import fit_power_law
 from sampler.experiments.runs import model_slug
-from sampler.experiments.scale import scale
+from sampler.experiments.scale import analyse_run, scale
 from sampler.experiments.scaling import (TaskCounts, bootstrap_interval, passk_table,
                                          passk_table_from_samples, table_from_csv, table_to_csv)
 from sampler.passk import pass_at_k
-from tasks.errors import InputError
+from tasks.errors import InputError, TaskFormatError
 from tasks.schema import write_tasks
 from tests.unit import fakes
 from tests.unit.fakes import MarkerVerifier, fenced, make_task
@@ -142,6 +142,10 @@ def test_scale_writes_tables_recomputable_from_samples(tmp_path: Path) -> None:
     assert 0.75 <= fit["predictions"]["1000"] <= 1.0
     assert (tmp_path / "scaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert report.runs[0].samples == 16 and report.runs[0].passes == 7
+    # Its run.json made unreadable: the analysis names the file (it was a traceback).
+    (run_dir / "run.json").write_bytes(b"\xff")
+    with pytest.raises(TaskFormatError, match="run.json: bad JSON"):
+        analyse_run(run_dir)
 
 
 def test_a_second_model_in_the_same_dir_joins_the_figure_and_reruns_resume(tmp_path: Path) -> None:
