@@ -15,7 +15,7 @@ import pytest
 
 from tasks.types import Task
 from verifiers import shapes, strategies
-from verifiers.properties import PropertyVerifier, tie_like
+from verifiers.properties import PropertyConfig, PropertyVerifier, tie_like
 from verifiers.sandbox import SandboxPool
 from verifiers.stated_domain import Domain
 from verifiers.types import Candidate, Status
@@ -114,6 +114,22 @@ def test_ties_the_task_leaves_open_are_discarded(verifier: PropertyVerifier, hum
     assert f"{probe.ties} ties" in detail
     status, detail = verdict(verifier, task, "    s = sorted(numbers)\n    return (s[0], s[1])\n")
     assert status is Status.FAILED and "counterexample" in detail
+
+
+def test_a_tie_only_sorting_shows_is_a_tie(humaneval: dict[str, Task]) -> None:
+    """With 500 inputs, [10.0, 10.0, 4.0, 4.0, 10.0, 2.0] rotated or reversed left the
+    reference's (10.0, 10.0); an answer that sorts first finds (4.0, 4.0), as close, and
+    that right answer was a counterexample's. A sorted list is one of the orders tried now."""
+    from verifiers.harness.property_check import _bestofn_reorderings
+
+    assert _bestofn_reorderings(([2, 3, 1], 7)) == [([3, 1, 2], 7), ([1, 3, 2], 7), ([1, 2, 3], 7)]
+    assert _bestofn_reorderings(([3, 1, 2], 7)) == [([1, 2, 3], 7), ([2, 1, 3], 7)]  # sorted = rotated: once
+    assert _bestofn_reorderings(([2, 1],)) == [([1, 2],)]  # rotated = reversed = sorted: once
+    assert _bestofn_reorderings(([1, "a", 0],)) == [(["a", 0, 1],), ([0, "a", 1],)]  # no order: two
+    task = humaneval["HumanEval/20"]
+    with SandboxPool(workers=2) as pool, PropertyVerifier(pool=pool, config=PropertyConfig(examples=500)) as wide:
+        status, detail = verdict(wide, task, CLOSEST)
+    assert status is Status.PASSED, detail
 
 
 def test_order_the_examples_show_is_part_of_the_task(verifier: PropertyVerifier,

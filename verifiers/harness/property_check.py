@@ -175,12 +175,21 @@ def _bestofn_alarm(signum: int, frame: FrameType | None) -> None:
 
 
 def _bestofn_reorderings(args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    """The arguments with one list argument rotated by one, then reversed (when that changes it)."""
-    out = []
+    """The arguments with one list argument rotated by one, reversed, then sorted (each
+    when that changes it). Sorted too: ``find_closest_elements([10.0, 10.0, 4.0, 4.0,
+    10.0, 2.0])`` answers (10.0, 10.0) rotated and reversed alike, yet (4.0, 4.0), as
+    close, is what an answer that sorts first finds; it was a right answer's
+    counterexample."""
+    out: list[tuple[Any, ...]] = []
     for i, arg in enumerate(args):
         if type(arg) is list and len(arg) >= 2:
-            for moved in (arg[1:] + arg[:1], arg[::-1]):
-                if moved != arg:
+            moves = [arg[1:] + arg[:1], arg[::-1]]
+            try:
+                moves.append(sorted(arg))
+            except TypeError:  # items that do not compare: two orders are all there is
+                pass
+            for moved in moves:
+                if moved != arg and all(moved != other[i] for other in out):
                     out.append(tuple(args[:i]) + (moved,) + tuple(args[i + 1:]))
     return out
 
