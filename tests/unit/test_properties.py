@@ -110,6 +110,27 @@ def test_generation_is_seeded_and_ordered_small_first(tmp_path: Path, monkeypatc
     assert [len(repr(x)) for x in a] == sorted(len(repr(x)) for x in a)
 
 
+def test_what_is_drawn_does_not_depend_on_the_modules_loaded(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """hypothesis drew constants from the source of every local module loaded (bestofn's
+    own), so the process drawing ahead and ``verify``'s drew other inputs for one task."""
+    import importlib
+    import sys
+
+    shape = (shapes.Shape("str", alphabet="abc", min_size=0, max_size=8),)
+    before = input_generation._draw(shape, 100, strategies.task_seed("x"))
+    module = tmp_path / "bestofn_local_constants_probe.py"
+    module.write_text("WORDS = ('cabbac', 'bacca', 'acbacb', 'bbbccc', 'cacaca', 'abacab', 'baccab')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module("bestofn_local_constants_probe")
+    try:
+        after = input_generation._draw(shape, 100, strategies.task_seed("x"))
+    finally:
+        sys.modules.pop("bestofn_local_constants_probe", None)
+    assert after == before
+    assert not {"cabbac", "bacca", "acbacb", "bbbccc", "cacaca"} & {args[0] for args in after}
+
+
 def test_drawn_inputs_are_read_back_from_the_cache_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BESTOFN_CACHE", str(tmp_path))
     shape = shapes.Shape("tuple", (shapes.Shape("float", lo=-1e6, hi=1e6),
