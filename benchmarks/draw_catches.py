@@ -13,7 +13,8 @@ Candidates: one-edit mutants of the 164 HumanEval references (``<=`` for ``<``,
 samples of a solve run's ``samples.jsonl`` when ``--run`` is given.
 
 Variants: ``engine`` (what ``verify`` does), ``direct`` (no engine), ``hybridK``
-(100-K drawn by the engine, K without it).
+(100-K drawn by the engine, K without it), ``edges`` (the engine's, and the variants
+of the prompt's example calls the agreement check uses, ``verifiers.edge_inputs``).
 
 Run: ``.venv/bin/python benchmarks/draw_catches.py --run runs/full20/cascade``
 """
@@ -35,6 +36,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 MUTATIONS = [("<=", "<"), (" < ", " <= "), (">=", ">"), (" > ", " >= "), ("+ 1", "+ 2"), ("- 1", ""),
              ("+ 1", ""), ("== 0", "!= 0"), ("[1:]", "[2:]"), ("[::-1]", ""), ("True", "False"),
@@ -81,7 +83,7 @@ def _stored(drawn: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 def _variant_generator(variant: str) -> Any:
     from verifiers import input_generation
 
-    if variant == "engine":
+    if variant in ("engine", "edges"):
         return None
     if variant == "direct":
         return lambda shapes, count, seed: _stored(_direct(shapes, count, seed))
@@ -93,7 +95,7 @@ def _variant_generator(variant: str) -> Any:
             unique = {repr(args): args for args in reversed(both)}
             return _stored([args for _, args in sorted(unique.items(), key=lambda kv: (len(kv[0]), kv[0]))])
         return hybrid
-    raise SystemExit(f"unknown variant {variant!r}: engine, direct or hybridK")
+    raise SystemExit(f"unknown variant {variant!r}: engine, direct, hybridK or edges")
 
 
 def _candidates(run: Path | None) -> dict[str, list[Any]]:
@@ -126,6 +128,9 @@ def _one_variant(variant: str, run: Path | None, out: Path) -> None:
     generator = _variant_generator(variant)
     if generator is not None:
         setattr(properties, "generate_inputs", generator)  # what make_plan draws with
+    if variant == "edges":
+        from recheck_picks import _with_edges
+        _with_edges()
     tasks = {t.task_id: t for t in load_humaneval()}
     verdicts: dict[str, str] = {}
     details: dict[str, str] = {}
