@@ -3,12 +3,13 @@ read off the task (its signature, bounded by its own examples).
 
 Generation is deterministic: hypothesis with ``@seed`` (derived from the task id),
 database-less and generate-phase only, without the constants hypothesis reads from
-the modules a process has loaded (``_without_local_constants``), so the same task gives
-the same inputs in every run and every process on one hypothesis version. So they are kept on disk, under bestofn's cache,
-keyed by what decides them (the shapes, the count, the seed, hypothesis' version):
-drawing them costs about 0.15 s a task (most of it hypothesis' engine mutating what
-it drew), the largest share of a default ``verify`` once mypy is warm, and a rerun
-over the same tasks reads them back instead.
+the modules a process has loaded (``_without_local_constants``), so the same task
+gives the same inputs in every run and every process on one hypothesis version. So
+they are kept on disk, under bestofn's cache, keyed by what decides them (the
+shapes, the count, the seed, hypothesis' version): drawing them costs about 0.05 s
+of CPU a task (most of it hypothesis' engine mutating what it drew, which is worth
+it: ``benchmarks/draw_catches.py``), the largest share of a default ``verify``'s first
+sight, and a rerun over the same tasks reads them back instead.
 """
 
 from __future__ import annotations
