@@ -56,10 +56,12 @@ from verifiers.input_generation import generate_inputs
 from verifiers.sandbox import JobReport, SandboxLimits, SandboxPool
 from verifiers.signatureless import example_arity, plan_from_examples
 from verifiers.stated_domain import Domain
+from verifiers.stated_relations import keeps, task_relations
 from verifiers.timeouts import with_set_up_call
 from verifiers.types import Candidate, Status
 
-VERSION = "5"  # 2: set members and dict keys as trees, not as text; 3: the calls in one batch; 4: replies under the per-call alarm; 5: one set-up call
+VERSION = "6"  # 2: set members and dict keys as trees, not as text; 3: the calls in one batch; 4: replies under the per-call alarm; 5: one set-up call
+# 6: made calls keep the relations between arguments the task states
 
 
 class Kind(StrEnum):
@@ -154,8 +156,12 @@ def task_inputs(task: Task, config: OutputsConfig) -> Inputs:
     for call in examples:
         unique.setdefault(repr(call), call)
     count = len(unique)
+    # Made calls that break a relation the task states between its arguments split right
+    # answers that differ only there (``verifiers.stated_relations``).
+    relations = task_relations(task, arity) if node is not None else ()
     for call in [*edge_calls(examples, Domain.stated(task.prompt)), *generated]:
-        unique.setdefault(repr(call), call)
+        if keeps(relations, call):
+            unique.setdefault(repr(call), call)
     if not unique:
         return Inputs((), reason=plan.reason or "no example calls and no generated inputs")
     return Inputs(tuple(unique.values()), examples=count)

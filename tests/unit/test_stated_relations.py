@@ -1,0 +1,87 @@
+"""Relations between arguments a task states: read off its words, kept by generated inputs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tasks.types import Task
+from verifiers.outputs import OutputsConfig, task_inputs
+from verifiers.properties import PropertyVerifier
+from verifiers.sandbox import SandboxPool
+from verifiers.stated_relations import LengthBound, LengthOffset, keeps, stated_relations
+from verifiers.types import Candidate, Status
+
+
+def test_the_three_forms_are_read_between_parameters_only() -> None:
+    assert stated_relations("Note:\n    3. 0 <= k <= len(arr)\n", ["arr", "k"], []) == (LengthBound(1, 0, 0),)
+    assert stated_relations("1 < k < len(arr)", ["arr", "k"], []) == (LengthBound(1, 0, 1, True, True),)
+    assert stated_relations("k <= len(arr)", ["arr", "k"], []) == (LengthBound(1, 0),)
+    assert stated_relations("1 <= len(arr) <= 100, i <= len(other)", ["arr", "k"], []) == ()  # not parameters
+    offset = "The length of operator list is equal to the length of operand list minus one."
+    assert stated_relations(offset, ["operator", "operand"], []) == (LengthOffset(0, 1, -1),)
+    worded = "You are given two arrays of scores and guesses of equal length."
+    # Words alone need an example to say which arguments are sized.
+    assert stated_relations(worded, ["game", "guess", "n"], []) == ()
+    assert stated_relations(worded, ["game", "guess", "n"], [([1, 2], [1, 3], 4)]) == (LengthOffset(1, 0),)
+
+
+def test_a_relation_an_example_breaks_is_no_promise() -> None:
+    question = "Return True if the two strings have the same length."
+    assert stated_relations(question, ["a", "b"], [("ab", "cd"), ("a", "bcd")]) == ()
+    assert stated_relations("0 <= k <= len(arr)", ["arr", "k"], [([1, 2], 5)]) == ()
+
+
+def test_inputs_keep_a_relation_unless_it_cannot_be_judged_on_them() -> None:
+    bound = LengthBound(1, 0, 1)
+    assert keeps([bound], ([1, 2, 3], 3)) and keeps([bound], ([1], 1))
+    assert not keeps([bound], ([1, 2], 3)) and not keeps([bound], ([1, 2], 0))
+    assert keeps([bound], ([1, 2], "x"))  # another kind: not held against the input
+    assert not keeps([LengthOffset(0, 1, -1)], (["+", "-"], [1, 2]))
+    assert keeps([LengthOffset(0, 1, -1)], (["+"], [1, 2]))
+
+
+def test_a_long_line_is_read_in_linear_time() -> None:
+    hostile = ("1 <" + " " * 3) * 400 + "k" + "<=" * 500
+    start = time.perf_counter()
+    stated_relations(hostile * 3, ["arr", "k"], [])
+    assert time.perf_counter() - start < 0.5
+
+
+MAXIMUM = Task(
+    "T/maximum",
+    "def maximum(arr: list[int], k: int) -> list[int]:\n"
+    '    """The k largest numbers of arr, sorted.\n\n'
+    "    Note: 0 <= k <= len(arr)\n"
+    "    >>> maximum([-3, -4, 5], 3)\n    [-4, -3, 5]\n"
+    "    >>> maximum([4, -4, 4], 2)\n    [4, 4]\n"
+    '    """\n',
+    "maximum",
+    "def check(candidate):\n    assert candidate([-3, -4, 5], 3) == [-4, -3, 5]\n"
+    "    assert candidate([4, -4, 4], 2) == [4, 4]\n    assert candidate([1, 2], 0) == []\n",
+    "    if k == 0:\n        return []\n    return sorted(arr)[-k:]\n",
+)
+# Right wherever k <= len(arr): it indexes, where the reference slices.
+INDEXING = "    s = sorted(arr, reverse=True)\n    return sorted(s[i] for i in range(k))\n"
+
+
+@pytest.fixture(scope="module")
+def verifier() -> Iterator[PropertyVerifier]:
+    with SandboxPool(workers=2) as pool, PropertyVerifier(pool=pool) as check:
+        yield check
+
+
+def test_a_right_answer_is_not_disputed_on_inputs_that_break_the_relation(verifier: PropertyVerifier) -> None:
+    """It was, on maximum([..4 items..], 7): IndexError where the reference slices."""
+    assert all(k <= len(arr) for arr, k in verifier.plan(MAXIMUM).inputs)
+    [right, wrong] = verifier.verify(MAXIMUM, [Candidate(MAXIMUM.task_id, "r", MAXIMUM.prompt + INDEXING),
+                                               Candidate(MAXIMUM.task_id, "w", MAXIMUM.prompt + "    return sorted(arr)[:k]\n")])
+    assert right.status is Status.PASSED, right.detail
+    assert wrong.status is Status.FAILED, wrong.detail
+
+
+def test_calls_made_for_agreement_keep_the_relation_too() -> None:
+    calls = task_inputs(MAXIMUM, OutputsConfig()).calls
+    assert len(calls) > 20 and all(k <= len(arr) for arr, k in calls)

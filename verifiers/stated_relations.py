@@ -1,0 +1,136 @@
+"""Relations between a task's arguments that its text states: ``0 <= k <= len(arr)``.
+
+Inputs generated from a signature draw each argument on its own, so most of them
+break a promise that ties two arguments together: "0 <= k <= len(arr)" (HumanEval/120),
+"1 <= k <= len(arr)" (/122), "two arrays of scores and guesses of equal length"
+(/152), "The length of operator list is equal to the length of operand list minus
+one" (/160). On such an input a right answer that indexes ``arr[i]`` for ``i <
+k``, or ``operand[i + 1]``, raises where the reference (slicing, ``zip``) answers,
+and was disputed on it; two right answers that differ only there split an agreement
+group. So generated inputs that break a stated relation are dropped
+(``verifiers.properties``, ``verifiers.outputs``).
+
+Three forms are read, each only between the function's own parameters:
+
+- a bound by a length, as a formula: ``[A <=|<] x <=|< len(y)``;
+- equal lengths, in words ("of equal length", "the same length"): every sized
+  parameter (each example's value for it a list, tuple or string) has the length
+  of the first;
+- "the length of X is equal to the length of Y [plus|minus N]".
+
+A relation counts only if every example call keeps it, and the words forms only if
+there is one: "return True if the two strings have the same length" promises nothing,
+and its examples show it. Matched line by line, with patterns that run in linear time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tasks.types import Task
+from verifiers.strategies import observed_calls, signature_def
+
+_NAME = r"([A-Za-z_]\w{0,63})"
+_BOUND = re.compile(rf"(?:(-?\d{{1,9}})\s{{0,3}}(<=|<)\s{{0,3}})?\b{_NAME}\s{{0,3}}(<=|<)\s{{0,3}}len\(\s{{0,3}}{_NAME}\s{{0,3}}\)")
+_EQUAL = re.compile(r"\b(?:equal|the same)\s+lengths?\b", re.IGNORECASE)
+_NUMBERS = {"one": 1, "two": 2, "three": 3}
+_OFFSET = re.compile(
+    rf"\blength of (?:the )?{_NAME}(?: list| array| string)? is (?:equal to|the same as) the length of "
+    rf"(?:the )?{_NAME}(?: list| array| string)?(?: (minus|plus) (one|two|three|[1-9]))?\b", re.IGNORECASE)
+_LINE_CHARS = 2000
+"""Longer lines are not read (a task's file is its author's, not a candidate's, but
+the reading stays bounded all the same)."""
+
+
+@dataclass(frozen=True)
+class LengthBound:
+    """``low <(=) args[value] <(=) len(args[sized])``."""
+
+    value: int
+    sized: int
+    low: int | None = None
+    low_strict: bool = False
+    high_strict: bool = False
+
+    def holds(self, args: tuple[Any, ...]) -> bool | None:
+        value, sized = args[self.value], args[self.sized]
+        if type(value) is not int or not isinstance(sized, (list, tuple, str)):
+            return None
+        if self.low is not None and (value <= self.low if self.low_strict else value < self.low):
+            return False
+        return value < len(sized) if self.high_strict else value <= len(sized)
+
+
+@dataclass(frozen=True)
+class LengthOffset:
+    """``len(args[first]) == len(args[second]) + offset``."""
+
+    first: int
+    second: int
+    offset: int = 0
+
+    def holds(self, args: tuple[Any, ...]) -> bool | None:
+        first, second = args[self.first], args[self.second]
+        if not isinstance(first, (list, tuple, str)) or not isinstance(second, (list, tuple, str)):
+            return None
+        return len(first) == len(second) + self.offset
+
+
+Relation = LengthBound | LengthOffset
+
+
+def stated_relations(prompt: str, params: Sequence[str],
+                     examples: Sequence[tuple[Any, ...]]) -> tuple[Relation, ...]:
+    """The relations ``prompt`` states between ``params`` that every one of ``examples``
+    (calls with one value per parameter) keeps."""
+    index = {name: i for i, name in enumerate(params)}
+    calls = [call for call in examples if len(call) == len(params)]
+    found: list[Relation] = []
+    worded = False
+    for line in prompt.splitlines():
+        if len(line) > _LINE_CHARS:
+            continue
+        for match in _BOUND.finditer(line):
+            low, low_op, value, high_op, sized = match.groups()
+            if value in index and sized in index and value != sized:
+                found.append(LengthBound(index[value], index[sized], None if low is None else int(low),
+                                         low_op == "<", high_op == "<"))
+        for match in _OFFSET.finditer(line):
+            first, second, sign, amount = match.groups()
+            if first in index and second in index and first != second:
+                size = 0 if amount is None else _NUMBERS.get(amount.lower()) or int(amount)
+                found.append(LengthOffset(index[first], index[second], -size if sign == "minus" else size))
+        worded = worded or _EQUAL.search(line) is not None
+    if worded and calls:
+        sized = [i for i in range(len(params))
+                 if all(isinstance(call[i], (list, tuple, str)) for call in calls)]
+        found += [LengthOffset(i, sized[0]) for i in sized[1:]]
+    unique = list(dict.fromkeys(found))
+    return tuple(r for r in unique if all(r.holds(call) is not False for call in calls))
+
+
+def keeps(relations: Sequence[Relation], args: tuple[Any, ...]) -> bool:
+    """Whether ``args`` keeps every relation (one that cannot be judged on them, a
+    value of another kind, is not held against them)."""
+    return all(r.holds(args) is not False for r in relations if max(_indexes(r)) < len(args))
+
+
+def _indexes(relation: Relation) -> tuple[int, int]:
+    if isinstance(relation, LengthBound):
+        return relation.value, relation.sized
+    return relation.first, relation.second
+
+
+def task_relations(task: Task, arity: int) -> tuple[Relation, ...]:
+    """The relations ``task`` states between its first ``arity`` parameters (none when
+    its signature cannot be read)."""
+    node, _ = signature_def(task)
+    if node is None:
+        return ()
+    params = [arg.arg for arg in (*node.args.posonlyargs, *node.args.args)][:arity]
+    if len(params) < 2:
+        return ()
+    return stated_relations(task.prompt, params, observed_calls(task, len(params)))
