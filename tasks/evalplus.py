@@ -19,6 +19,7 @@ from typing import Any
 
 from tasks.errors import TaskFormatError
 from tasks.jsonl import require_str
+from tasks.pyast import must_parse
 from tasks.types import Task
 
 INPUT_FIELDS = ("base_input", "plus_input")
@@ -92,6 +93,9 @@ def evalplus_task(obj: dict[str, Any], where: str, task_id: str, prompt: str, en
     # HumanEval+ continues the prompt; MBPP+ gives the whole module.
     whole = f"def {entry_point}(" in canonical
     reference = canonical if whole else prompt + canonical
+    # Either not parsing made every candidate fail (red team); a task's own are exit 2.
+    must_parse(prompt, "prompt", where, awaiting_body=True)
+    must_parse(reference, "reference (canonical_solution)", where)
     test = _CHECK.format(reference=reference, inputs=json.dumps(inputs), atol=float(atol),
                          entry_point=entry_point)
     return Task(task_id, prompt, entry_point, test, None if whole else canonical)

@@ -18,6 +18,8 @@ import ast
 import threading
 from typing import Any
 
+from tasks.errors import TaskFormatError
+
 _LOCK = threading.Lock()
 
 
@@ -50,3 +52,28 @@ def compile_to_ast(source: str, filename: str, flags: int) -> Any:
     """``compile`` with ``ast.PyCF_ONLY_AST`` among ``flags`` (it builds AST objects too)."""
     with _LOCK:
         return compile(source, filename, "exec", flags, dont_inherit=True)
+
+
+AWAITED_BODY = "    pass\n"
+"""What a prompt ending in a bare header (``def f(x):``) is completed with to run alone;
+``verifiers.runtime.test_side`` runs it so (that package stands alone in the sandbox, so
+it keeps its own copy)."""
+
+
+def must_parse(source: str, field: str, where: str, awaiting_body: bool = False) -> None:
+    """The sandbox runs a task's prompt and tests before every candidate: text that does
+    not parse made every verdict of the task an infrastructure ``error`` (red team).
+    Parsed only (the AST, no compiling): nothing of it runs here. A prompt may end in a
+    bare header awaiting its body (``AWAITED_BODY``)."""
+    attempts = [source, source + AWAITED_BODY] if awaiting_body else [source]
+    first: SyntaxError | None = None
+    for text in attempts:
+        try:
+            parse_module(text)
+            return
+        except SyntaxError as exc:
+            first = first or exc
+        except (ValueError, RecursionError, MemoryError) as exc:
+            raise TaskFormatError(f"{where}: {field} does not parse: {type(exc).__name__}: {exc}") from None
+    assert first is not None
+    raise TaskFormatError(f"{where}: {field} does not parse: {first.msg} (line {first.lineno})")

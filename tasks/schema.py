@@ -18,7 +18,7 @@ from tasks.errors import TaskFormatError
 from tasks.evalplus import evalplus_task, is_evalplus
 from tasks.examples import with_example_tests
 from tasks.jsonl import read_jsonl_objects, require_str
-from tasks.pyast import parse_module
+from tasks.pyast import must_parse
 from tasks.types import Task
 
 
@@ -37,40 +37,15 @@ def task_from_dict(obj: dict[str, Any], where: str) -> Task:
         return evalplus_task(obj, where, task_id, prompt, entry_point)
     test = require_str(obj, "test", where, optional=True)
     canonical = require_str(obj, "canonical_solution", where, optional=True)
-    _must_parse(prompt, "prompt", where, awaiting_body=True)
+    must_parse(prompt, "prompt", where, awaiting_body=True)
     if test is not None:
-        _must_parse(test, "test", where)
+        must_parse(test, "test", where)
     if test is None:
         # A task without tests: judged by the examples its prompt states (tasks.examples).
         return with_example_tests(Task(task_id, prompt, entry_point, "", canonical))
     if "def check(" not in test:
         raise TaskFormatError(f"{where}: test must define check(candidate)")
     return Task(task_id, prompt, entry_point, test, canonical)
-
-
-AWAITED_BODY = "    pass\n"
-"""What a prompt ending in a bare header (``def f(x):``) is completed with to run alone;
-``verifiers.runtime.test_side`` runs it so (that package stands alone in the sandbox, so
-it keeps its own copy)."""
-
-
-def _must_parse(source: str, field: str, where: str, awaiting_body: bool = False) -> None:
-    """The sandbox runs a task's prompt and tests before every candidate: text that does
-    not parse made every verdict of the task an infrastructure ``error`` (red team).
-    Parsed only (the AST, no compiling): nothing of it runs here. A prompt may end in a
-    bare header awaiting its body (``AWAITED_BODY``)."""
-    attempts = [source, source + AWAITED_BODY] if awaiting_body else [source]
-    first: SyntaxError | None = None
-    for text in attempts:
-        try:
-            parse_module(text)
-            return
-        except SyntaxError as exc:
-            first = first or exc
-        except (ValueError, RecursionError, MemoryError) as exc:
-            raise TaskFormatError(f"{where}: {field} does not parse: {type(exc).__name__}: {exc}") from None
-    assert first is not None
-    raise TaskFormatError(f"{where}: {field} does not parse: {first.msg} (line {first.lineno})")
 
 
 def load_tasks(path: Path) -> list[Task]:

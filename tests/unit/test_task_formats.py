@@ -92,6 +92,9 @@ def test_evalplus_files_load_and_their_references_verify(tmp_path: Path) -> None
     ({"atol": float("nan")}, "'atol' must be a finite"), ({"atol": float("inf")}, "'atol' must be a finite"),
     ({"atol": 10 ** 400}, "'atol' must be a finite"),
     ({"canonical_solution": None}, "missing field 'canonical_solution'"),
+    # Either not parsing made every candidate fail, where a task's own are exit 2 (red team).
+    ({"prompt": "def f(x:\n"}, "prompt does not parse"),
+    ({"canonical_solution": "    return (\n"}, r"reference \(canonical_solution\) does not parse"),
 ])
 def test_bad_evalplus_lines_name_their_line(tmp_path: Path, change: dict[str, object], message: str) -> None:
     row = {**HUMANEVAL_PLUS, **change}

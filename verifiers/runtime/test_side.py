@@ -486,7 +486,7 @@ _COMPILED_LIMIT = 256
 AWAITED_BODY = "    pass\n"
 """What a prompt that ends in a bare header (``def f(x):``, the body left to the
 candidate) is completed with to run alone: its other definitions are the tests'. The
-same as ``tasks.schema.AWAITED_BODY``, which admits such prompts (this package stands
+same as ``tasks.pyast.AWAITED_BODY``, which admits such prompts (this package stands
 alone in the sandbox)."""
 
 
