@@ -29,7 +29,7 @@ from sampler.config import (
     SampleConfig,
     TierPrice,
 )
-from sampler.cli_parser import build_parser, env
+from sampler.cli_parser import build_parser, env, resolve_env_defaults
 from sampler.models import DEFAULT_MODEL, QWEN_STRONG
 from sampler.terminal.progress import NullProgress, Progress, RichProgress
 from tasks.errors import BestofnError, InputError
@@ -301,6 +301,7 @@ def main(argv: Sequence[str] | None = None, cluster_factory: ClusterFactory | No
 def _main(argv: Sequence[str] | None, cluster_factory: ClusterFactory | None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        resolve_env_defaults(args)
         _check_environment(args)
         if args.command == "solve":
             return _solve(args, cluster_factory)

@@ -5,34 +5,50 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sampler.config import BudgetPolicy, EscalationConfig, PromptStyle, SOLVE_SAMPLES, SampleConfig
 from sampler.models import DEFAULT_MODEL, PACKAGED_MODELS, QWEN_STRONG
+from tasks.errors import InputError
 
 
 def env(name: str, default: str) -> str:
     return os.environ.get(f"BESTOFN_{name}", default)
 
 
-def env_int(name: str, default: int) -> str:
-    """An int option's default as text, ``BESTOFN_{name}`` when set. argparse converts a
-    text default (with ``int_from_env``) only in the subcommand that has the option, so a
-    bad value breaks that subcommand alone: read eagerly, ``BESTOFN_N=abc`` had refused
-    every subcommand, ``verify`` too."""
-    return os.environ.get(f"BESTOFN_{name}", str(default))
+@dataclass(frozen=True)
+class EnvInt:
+    """An int option's default, ``BESTOFN_{name}`` when set, read only once its
+    subcommand runs (``resolve_env_defaults``): read while the parser was built,
+    ``BESTOFN_N=abc`` had refused every subcommand, ``verify`` too. Not a str, so argparse
+    leaves it as it is (it converts a text default, and a bad one gives its whole usage)."""
 
+    name: str
+    default: int
 
-def int_from_env(name: str) -> Callable[[str], int]:
-    """argparse's ``type`` for an option whose default is ``env_int(name, ...)``."""
-    def parse(text: str) -> int:
+    def __str__(self) -> str:  # what --help shows
+        return os.environ.get(f"BESTOFN_{self.name}", str(self.default))
+
+    def resolve(self) -> int:
+        raw = os.environ.get(f"BESTOFN_{self.name}")
+        if raw is None:
+            return self.default
         try:
-            return int(text)
+            return int(raw)
         except ValueError:
-            where = f" (from BESTOFN_{name})" if os.environ.get(f"BESTOFN_{name}") == text else ""
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer{where}") from None
-    return parse
+            raise InputError(f"BESTOFN_{self.name}={raw!r} is not an integer") from None
+
+
+def env_int(name: str, default: int) -> EnvInt:
+    return EnvInt(name, default)
+
+
+def resolve_env_defaults(args: argparse.Namespace) -> None:
+    """The parsed subcommand's ``EnvInt`` defaults read (InputError for a bad one)."""
+    for key, value in vars(args).items():
+        if isinstance(value, EnvInt):
+            setattr(args, key, value.resolve())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,9 +117,9 @@ def task_and_sampling_args(parser: argparse.ArgumentParser, samples: int = Sampl
     parser.add_argument("--skip", type=int, default=0,
                         help="leave out the first K tasks (before --limit: a held-out slice)")
     parser.add_argument("--limit", type=int, help="only the first K tasks")
-    parser.add_argument("-n", "--samples", dest="n", type=int_from_env("N"), default=env_int("N", samples),
+    parser.add_argument("-n", "--samples", dest="n", type=int, default=env_int("N", samples),
                         help="samples per task [env BESTOFN_N]")
-    parser.add_argument("--seed", type=int_from_env("SEED"), default=env_int("SEED", 0),
+    parser.add_argument("--seed", type=int, default=env_int("SEED", 0),
                         help="base seed [env BESTOFN_SEED]")
     parser.add_argument("--temperature", type=float, default=0.7, help="sampling temperature")
     parser.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling mass")
@@ -201,7 +217,7 @@ def cluster_args(parser: argparse.ArgumentParser) -> None:
                         help="run on Ray: 'local' (embedded ray.init(); the default when "
                              "--engines > 1), 'auto' (the cluster this machine belongs to) or "
                              "a Ray address [env BESTOFN_CLUSTER]")
-    parser.add_argument("--engines", type=int_from_env("ENGINES"), default=env_int("ENGINES", 1),
+    parser.add_argument("--engines", type=int, default=env_int("ENGINES", 1),
                         help="engines (Ray actors when > 1) [env BESTOFN_ENGINES]")
     parser.add_argument("--verifier-workers", type=int,
                         help="Ray verifier workers (default: embedded, one worker with all "

@@ -34,12 +34,22 @@ from tasks.types import Task
 from verifiers.strategies import observed_calls, signature_def
 
 _NAME = r"([A-Za-z_]\w{0,63})"
-_BOUND = re.compile(rf"(?:(-?\d{{1,9}})\s{{0,3}}(<=|<)\s{{0,3}})?\b{_NAME}\s{{0,3}}(<=|<)\s{{0,3}}len\(\s{{0,3}}{_NAME}\s{{0,3}}\)")
+# The bound's number stands alone (not the 1 of ``x1``), and nothing follows ``len(y)``
+# (``len(b) + 1`` is another bound).
+_BOUND = re.compile(rf"(?:(?<![\w.])(-?\d{{1,9}})\s{{0,3}}(<=|<)\s{{0,3}})?\b{_NAME}\s{{0,3}}(<=|<)\s{{0,3}}"
+                    rf"len\(\s{{0,3}}{_NAME}\s{{0,3}}\)(?!\s{{0,3}}[-+*/%])")
 _EQUAL = re.compile(r"\b(?:equal|the same)\s+lengths?\b", re.IGNORECASE)
+# A promise, in the words' sentence: "You are given two arrays ... of equal length"; not
+# "Two strings are anagrams when they have the same length" (a condition, red team).
+_PROMISE = re.compile(r"\b(given|assume[sd]?|guarantee[sd]?|always|will (always )?(be|have)|promised?)\b",
+                      re.IGNORECASE)
+_CONDITION = re.compile(r"\b(if|when|whether|unless)\b", re.IGNORECASE)
+_CONDITION_OR_ANSWER = re.compile(r"\b(if|when|whether|unless|otherwise|returns?)\b", re.IGNORECASE)
 _NUMBERS = {"one": 1, "two": 2, "three": 3}
 _OFFSET = re.compile(
     rf"\blength of (?:the )?{_NAME}(?: list| array| string)? is (?:equal to|the same as) the length of "
-    rf"(?:the )?{_NAME}(?: list| array| string)?(?: (minus|plus) (one|two|three|[1-9]))?\b", re.IGNORECASE)
+    rf"(?:the )?{_NAME}(?: list| array| string)?(?: (minus|plus) (one|two|three|\d{{1,3}}))?\b"
+    r"(?! (?:minus|plus)\b)", re.IGNORECASE)
 _LINE_CHARS = 2000
 """Longer lines are not read (a task's file is its author's, not a candidate's, but
 the reading stays bounded all the same)."""
@@ -91,7 +101,7 @@ def stated_relations(prompt: str, params: Sequence[str],
     found: list[Relation] = []
     worded = False
     for line in prompt.splitlines():
-        if len(line) > _LINE_CHARS:
+        if len(line) > _LINE_CHARS or _CONDITION_OR_ANSWER.search(line):  # "return -1 if k <= len(arr)"
             continue
         for match in _BOUND.finditer(line):
             low, low_op, value, high_op, sized = match.groups()
@@ -102,8 +112,10 @@ def stated_relations(prompt: str, params: Sequence[str],
             first, second, sign, amount = match.groups()
             if first in index and second in index and first != second:
                 size = 0 if amount is None else _NUMBERS.get(amount.lower()) or int(amount)
-                found.append(LengthOffset(index[first], index[second], -size if sign == "minus" else size))
-        worded = worded or _EQUAL.search(line) is not None
+                found.append(LengthOffset(index[first], index[second], -size if sign is not None and sign.lower() == "minus" else size))
+    for sentence in re.split(r"(?<=[.!?])\s|\n\s*\n", prompt):
+        worded = worded or (len(sentence) <= _LINE_CHARS and _EQUAL.search(sentence) is not None
+                            and _PROMISE.search(sentence) is not None and not _CONDITION.search(sentence))
     if worded and calls:
         sized = [i for i in range(len(params))
                  if all(isinstance(call[i], (list, tuple, str)) for call in calls)]

@@ -34,6 +34,28 @@ def test_a_relation_an_example_breaks_is_no_promise() -> None:
     assert stated_relations("0 <= k <= len(arr)", ["arr", "k"], [([1, 2], 5)]) == ()
 
 
+def test_a_condition_or_a_definition_is_no_promise() -> None:
+    """A red team's anagram task: every example had equal lengths, and the words that
+    define an anagram were read as a promise, so a wrong answer passed."""
+    same = [("ab", "ba")]
+    assert stated_relations("Two strings are anagrams when they have the same length and the same letters.",
+                            ["s", "t"], same) == ()
+    assert stated_relations("Given two strings, return True if they have the same length.", ["s", "t"], same) == ()
+    assert stated_relations("Return -1 if k <= len(arr).", ["arr", "k"], []) == ()
+    assert stated_relations("Given two strings of the same length, return their Hamming distance.",
+                            ["s", "t"], same) == (LengthOffset(1, 0),)
+
+
+def test_what_the_formula_and_the_words_do_not_say_is_not_read() -> None:
+    offset = "The length of a is equal to the length of b {} one."
+    assert stated_relations(offset.format("Minus"), ["a", "b"], []) == (LengthOffset(0, 1, -1),)
+    assert stated_relations("The length of a is equal to the length of b minus 10.", ["a", "b"], []) == (
+        LengthOffset(0, 1, -10),)
+    assert stated_relations("The length of a is equal to the length of b minus eleven.", ["a", "b"], []) == ()
+    assert stated_relations("0 <= a <= len(b) + 1", ["b", "a"], []) == ()
+    assert stated_relations("x1 <= a <= len(b)", ["b", "a"], []) == (LengthBound(1, 0),)  # not 1 <= a
+
+
 def test_inputs_keep_a_relation_unless_it_cannot_be_judged_on_them() -> None:
     bound = LengthBound(1, 0, 1)
     assert keeps([bound], ([1, 2, 3], 3)) and keeps([bound], ([1], 1))
@@ -85,3 +107,28 @@ def test_a_right_answer_is_not_disputed_on_inputs_that_break_the_relation(verifi
 def test_calls_made_for_agreement_keep_the_relation_too() -> None:
     calls = task_inputs(MAXIMUM, OutputsConfig()).calls
     assert len(calls) > 20 and all(k <= len(arr) for arr, k in calls)
+
+
+SEATING = Task(
+    "T/seating",
+    "from typing import List\n\n\ndef seating_gap(heights: List[int]) -> int:\n"
+    '    """Guests sit around a round table in the order given (the last next to the first).\n'
+    "    Return the sum, over every pair of neighbours, of their height difference.\n"
+    "    >>> seating_gap([1, 2, 3])\n    4\n    >>> seating_gap([1, 1, 4, 5])\n    8\n"
+    '    """\n',
+    "seating_gap",
+    "def check(candidate):\n    assert candidate([1, 2, 3]) == 4\n    assert candidate([1, 1, 4, 5]) == 8\n"
+    "    assert candidate([7]) == 0\n",
+    "    n = len(heights)\n    return sum(abs(heights[i] - heights[(i + 1) % n]) for i in range(n)) if n > 1 else 0\n",
+)
+
+
+def test_examples_that_come_sorted_still_show_the_order_matters(verifier: PropertyVerifier) -> None:
+    """The examples are sorted, and rotating or reversing them changes nothing: with sorting
+    among the orders that find ties, the inputs sorting changes were discarded as ties, and
+    an answer right only for sorted guests passed (red team). The examples are reordered in
+    more ways (interleaved: [1, 4, 1, 5] gives 14, not 8)."""
+    assert verifier.probe(SEATING).ties == 0
+    [wrong] = verifier.verify(SEATING, [Candidate(SEATING.task_id, "w", SEATING.prompt
+                                                  + "    return 2 * (max(heights) - min(heights)) if heights else 0\n")])
+    assert wrong.status is Status.FAILED, wrong.detail

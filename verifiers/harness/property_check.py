@@ -174,19 +174,27 @@ def _bestofn_alarm(signum: int, frame: FrameType | None) -> None:
     raise _BestofnSlow()
 
 
-def _bestofn_reorderings(args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+def _bestofn_reorderings(args: tuple[Any, ...], thorough: bool = False) -> list[tuple[Any, ...]]:
     """The arguments with one list argument rotated by one, reversed, then sorted (each
     when that changes it). Sorted too: ``find_closest_elements([10.0, 10.0, 4.0, 4.0,
     10.0, 2.0])`` answers (10.0, 10.0) rotated and reversed alike, yet (4.0, 4.0), as
     close, is what an answer that sorts first finds; it was a right answer's
-    counterexample."""
+    counterexample. ``thorough`` (the task's own examples): also interleaved (even
+    places, then odd) and sorted high to low. An example often comes sorted already, and
+    sorting it shows nothing: the round table's ``seating_gap([1, 1, 4, 5])`` changes
+    interleaved, where rotated and reversed it does not, so its generated inputs that
+    sorting changes are no ties (a red team's wrong answer passed while they were)."""
     out: list[tuple[Any, ...]] = []
     for i, arg in enumerate(args):
         if type(arg) is list and len(arg) >= 2:
             moves = [arg[1:] + arg[:1], arg[::-1]]
+            if thorough:
+                moves.append(arg[::2] + arg[1::2])
             try:
                 moves.append(sorted(arg))
-            except TypeError:  # items that do not compare: two orders are all there is
+                if thorough:
+                    moves.append(sorted(arg, reverse=True))
+            except TypeError:  # items that do not compare: no sorted order
                 pass
             for moved in moves:
                 if moved != arg and all(moved != other[i] for other in out):
@@ -210,9 +218,9 @@ def _bestofn_call(reference: Callable[..., Any], args: tuple[Any, ...], per_call
 
 
 def _bestofn_order_sensitive(reference: Callable[..., Any], args: tuple[Any, ...], expected: Any,
-                             per_call: float) -> bool | None:
+                             per_call: float, thorough: bool = False) -> bool | None:
     """None when no argument is a list; else whether reordering a list changes the answer."""
-    others = _bestofn_reorderings(args)
+    others = _bestofn_reorderings(args, thorough)
     if not others:
         return None
     for other in others:
@@ -311,7 +319,7 @@ def _bestofn_probe(candidate: Callable[..., Any]) -> str:
             expected = _bestofn_call(reference, args, _BESTOFN_PER_CALL)
         except BaseException:
             continue
-        order = _bestofn_order_sensitive(reference, args, expected, _BESTOFN_PER_CALL)
+        order = _bestofn_order_sensitive(reference, args, expected, _BESTOFN_PER_CALL, thorough=True)
         if order is not None:
             examples += 1
             examples_sensitive += int(order)
