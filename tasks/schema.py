@@ -8,6 +8,7 @@ HumanEval+ and MBPP+ files load as they are downloaded (``tasks.evalplus``).
 
 from __future__ import annotations
 
+import builtins
 import json
 import keyword
 from collections.abc import Iterable
@@ -22,6 +23,9 @@ from tasks.pyast import must_parse
 from tasks.types import Task
 
 
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+
 def task_from_dict(obj: dict[str, Any], where: str) -> Task:
     """Validate one decoded object as a Task (evalplus's plain format included:
     ``tasks.evalplus``)."""
@@ -33,6 +37,10 @@ def task_from_dict(obj: dict[str, Any], where: str) -> Task:
         raise TaskFormatError(f"{where}: empty task_id")
     if not entry_point.isidentifier() or keyword.iskeyword(entry_point):
         raise TaskFormatError(f"{where}: entry_point {entry_point!r} is not a Python identifier a function can have")
+    if entry_point in _BUILTIN_NAMES or (entry_point.startswith("__") and entry_point.endswith("__")):
+        # The checks run in the prompt's namespace: a task's ``def len`` turned the property
+        # check off and ``exec`` made every verdict an infrastructure error (red team).
+        raise TaskFormatError(f"{where}: entry_point {entry_point!r} is a name Python itself defines; rename it")
     if is_evalplus(obj):
         return evalplus_task(obj, where, task_id, prompt, entry_point)
     test = require_str(obj, "test", where, optional=True)

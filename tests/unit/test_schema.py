@@ -27,12 +27,20 @@ def test_bad_lines_name_the_line(tmp_path: Path, lines: list[str], message: str)
         load_tasks(path)
 
 
-@pytest.mark.parametrize("name", ["class", "None", "lambda", "1f", "f-g"])
-def test_an_entry_point_no_function_can_have_is_refused(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize("name, why", [
+    ("class", "is not a Python identifier a function can have"), ("None", "is not a Python identifier"),
+    ("lambda", "is not a Python identifier"), ("1f", "is not a Python identifier"),
+    ("f-g", "is not a Python identifier"),
+    # The checks share the prompt's namespace: `def len` turned the property check off, `exec`
+    # made every verdict an infrastructure error (red team).
+    ("len", "is a name Python itself defines"), ("exec", "is a name Python itself defines"),
+    ("__builtins__", "is a name Python itself defines"), ("__init__", "is a name Python itself defines"),
+])
+def test_an_entry_point_no_task_function_can_have_is_refused(tmp_path: Path, name: str, why: str) -> None:
     """A keyword passed as an identifier, and every candidate then failed (red team)."""
     path = tmp_path / "t.jsonl"
     path.write_text(json.dumps({**task_to_dict(make_task(1)), "entry_point": name}) + "\n")
-    with pytest.raises(TaskFormatError, match="is not a Python identifier a function can have"):
+    with pytest.raises(TaskFormatError, match=why):
         load_tasks(path)
 
 
