@@ -18,9 +18,13 @@ Three forms are read, each only between the function's own parameters:
   of the first;
 - "the length of X is equal to the length of Y [plus|minus N]".
 
-A relation counts only if every example call keeps it, and the words forms only if
-there is one: "return True if the two strings have the same length" promises nothing,
-and its examples show it. Matched line by line, with patterns that run in linear time.
+A relation counts only if every example call keeps it, and the equal lengths in words
+only if there is one. A line that states a condition or an answer ("if", "when",
+"return") states no formula, and equal lengths count only in a sentence that promises
+("given", "assume", "always") without a condition: "return True if the two strings
+have the same length" and "two strings are anagrams when they have the same length"
+promise nothing (the second's examples all had equal lengths, and a wrong answer passed
+while it was read as a promise: red team). Patterns run in linear time.
 """
 
 from __future__ import annotations
@@ -112,7 +116,8 @@ def stated_relations(prompt: str, params: Sequence[str],
             first, second, sign, amount = match.groups()
             if first in index and second in index and first != second:
                 size = 0 if amount is None else _NUMBERS.get(amount.lower()) or int(amount)
-                found.append(LengthOffset(index[first], index[second], -size if sign is not None and sign.lower() == "minus" else size))
+                minus = sign is not None and sign.lower() == "minus"
+                found.append(LengthOffset(index[first], index[second], -size if minus else size))
     for sentence in re.split(r"(?<=[.!?])\s|\n\s*\n", prompt):
         worded = worded or (len(sentence) <= _LINE_CHARS and _EQUAL.search(sentence) is not None
                             and _PROMISE.search(sentence) is not None and not _CONDITION.search(sentence))
