@@ -86,6 +86,7 @@ VERSION = "8"  # 2: digit templates, balanced brackets, lower int bound, ties, t
 # the reference's own runs (half of it), the candidate's calls go in one batch; 7: the reference's
 # answers from the probe; 8: a sorted list is one of the orders that find ties, inputs are drawn
 # without hypothesis' local constants (GENERATION_VERSION 2) and keep the relations the task states
+
 RELATED_DRAWS = 4
 """Draws per input wanted where the task states a relation between its arguments
 (``verifiers.stated_relations``), and again if too few keep it (HumanEval/160: 57 of
@@ -93,6 +94,7 @@ RELATED_DRAWS = 4
 MAX_DRAWS = 2000
 """At most this many: 500 inputs wanted (``benchmarks/recheck_picks.py``) get 2,000
 draws (with 500, /160 got 65 inputs: red team; now 180)."""
+
 _COUNTER_RE = re.compile(r"bestofn-counterexample: (.*?)(?: at test line \d+: .*)?$", re.DOTALL)
 
 
