@@ -21,10 +21,13 @@ Three forms are read, each only between the function's own parameters:
 A relation counts only if every example call keeps it, and the equal lengths in words
 only if there is one. A line that states a condition or an answer ("if", "when",
 "return") states no formula, and equal lengths count only in a sentence that promises
-("given", "assume", "always") without a condition: "return True if the two strings
-have the same length" and "two strings are anagrams when they have the same length"
-promise nothing (the second's examples all had equal lengths, and a wrong answer passed
-while it was read as a promise: red team). Patterns run in linear time.
+("given", "assume", "always") with neither: "return True if the two strings have the
+same length" and "two strings are anagrams when they have the same length" promise
+nothing (the second's examples all had equal lengths, and a wrong answer passed while it
+was read as a promise: red team), and "given two lists, return a list of the same
+length" speaks of the answer. A relation read where none is promised narrows the inputs
+and lets wrong answers pass; one missed leaves right answers disputed, as before, so
+the reading errs toward missing. Patterns run in linear time.
 """
 
 from __future__ import annotations
@@ -47,7 +50,6 @@ _EQUAL = re.compile(r"\b(?:equal|the same)\s+lengths?\b", re.IGNORECASE)
 # "Two strings are anagrams when they have the same length" (a condition, red team).
 _PROMISE = re.compile(r"\b(given|assume[sd]?|guarantee[sd]?|always|will (always )?(be|have)|promised?)\b",
                       re.IGNORECASE)
-_CONDITION = re.compile(r"\b(if|when|whether|unless)\b", re.IGNORECASE)
 _CONDITION_OR_ANSWER = re.compile(r"\b(if|when|whether|unless|otherwise|returns?)\b", re.IGNORECASE)
 _NUMBERS = {"one": 1, "two": 2, "three": 3}
 _OFFSET = re.compile(
@@ -120,7 +122,8 @@ def stated_relations(prompt: str, params: Sequence[str],
                 found.append(LengthOffset(index[first], index[second], -size if minus else size))
     for sentence in re.split(r"(?<=[.!?])\s|\n\s*\n", prompt):
         worded = worded or (len(sentence) <= _LINE_CHARS and _EQUAL.search(sentence) is not None
-                            and _PROMISE.search(sentence) is not None and not _CONDITION.search(sentence))
+                            and _PROMISE.search(sentence) is not None
+                            and not _CONDITION_OR_ANSWER.search(sentence))
     if worded and calls:
         sized = [i for i in range(len(params))
                  if all(isinstance(call[i], (list, tuple, str)) for call in calls)]

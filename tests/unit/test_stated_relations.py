@@ -42,8 +42,14 @@ def test_a_condition_or_a_definition_is_no_promise() -> None:
                             ["s", "t"], same) == ()
     assert stated_relations("Given two strings, return True if they have the same length.", ["s", "t"], same) == ()
     assert stated_relations("Return -1 if k <= len(arr).", ["arr", "k"], []) == ()
+    # An answer's length, or a promise in the same sentence as the answer: not read (erring
+    # toward missing a promise, which only leaves inputs as they were).
+    assert stated_relations("Given two lists, return a list of the same length as the first.",
+                            ["a", "b"], [([1], [2])]) == ()
     assert stated_relations("Given two strings of the same length, return their Hamming distance.",
-                            ["s", "t"], same) == (LengthOffset(1, 0),)
+                            ["s", "t"], same) == ()
+    assert stated_relations("You are given two strings of the same length.", ["s", "t"], same) == (
+        LengthOffset(1, 0),)
 
 
 def test_what_the_formula_and_the_words_do_not_say_is_not_read() -> None:
