@@ -81,11 +81,12 @@ from verifiers.stated_relations import keeps, task_relations
 from verifiers.timeouts import CALIBRATION_WALL_SECONDS, CEILING_SECONDS, FACTOR, FLOOR_SECONDS, with_set_up_call
 from verifiers.types import NOT_APPLICABLE, Candidate, Status, Verdict, truncate
 
-VERSION = "8"  # 2: digit templates, balanced brackets, lower int bound, ties, typed sets; 3: time per input;
+VERSION = "9"  # 2: digit templates, balanced brackets, lower int bound, ties, typed sets; 3: time per input;
 # 4: the probe's time budget; 5: inputs as read back from the disk cache (a set's order); 6: the budget counts
 # the reference's own runs (half of it), the candidate's calls go in one batch; 7: the reference's
 # answers from the probe; 8: a sorted list is one of the orders that find ties, inputs are drawn
-# without hypothesis' local constants (GENERATION_VERSION 2) and keep the relations the task states
+# without hypothesis' local constants (GENERATION_VERSION 2) and keep the relations the task states;
+# 9: a sorted order finds ties only where the examples were tried beyond turning them
 
 RELATED_DRAWS = 4
 """Draws per input wanted where the task states a relation between its arguments
@@ -282,6 +283,12 @@ class PropertyVerifier:
         usable_seconds = float(found["seconds"])
         bits = int(found["usable"], 16)
         sensitive = int(found["sensitive"], 16)
+        # An input only sorting changes is a tie only where an example was tried in an
+        # order no rotation or reversal gives, and kept its answer: a round table's
+        # examples of three guests cannot show it, and a wrong answer that sorts the
+        # guests first passed while such inputs were discarded (red team).
+        if found["examples_beyond"]:
+            sensitive |= int(found["sorted_sensitive"], 16)
         if not tie_like(found["examples"], found["examples_sensitive"]):
             sensitive = 0
         indexes = [i for i in range(len(plan.inputs)) if bits >> i & 1]
@@ -447,7 +454,7 @@ def _reference_fails(text: str) -> str:
     return why if type(why) is str else ""
 
 
-_PROBE_COUNTS = ("raised", "slow", "unplain", "unstable", "examples", "examples_sensitive")
+_PROBE_COUNTS = ("raised", "slow", "unplain", "unstable", "examples", "examples_sensitive", "examples_beyond")
 
 
 def _probe_report(text: str) -> dict[str, Any] | None:
@@ -458,7 +465,8 @@ def _probe_report(text: str) -> dict[str, Any] | None:
         return None
     if type(found) is not dict or any(type(found.get(name)) is not int for name in _PROBE_COUNTS) \
             or type(found.get("seconds")) not in (int, float) \
-            or any(type(found.get(name)) is not str or not _HEX.fullmatch(found[name]) for name in ("usable", "sensitive")):
+            or any(type(found.get(name)) is not str or not _HEX.fullmatch(found[name])
+                   for name in ("usable", "sensitive", "sorted_sensitive")):
         return None
     return found
 

@@ -51,6 +51,15 @@ _EQUAL = re.compile(r"\b(?:equal|the same)\s+lengths?\b", re.IGNORECASE)
 _PROMISE = re.compile(r"\b(given|assume[sd]?|guarantee[sd]?|always|will (always )?(be|have)|promised?)\b",
                       re.IGNORECASE)
 _CONDITION_OR_ANSWER = re.compile(r"\b(if|when|whether|unless|otherwise|returns?)\b", re.IGNORECASE)
+# "not always the same length", "do not assume ...", "may or may not be": no promise.
+_HEDGE = re.compile(r"\b(not|never|no|need|may|might|can|could|only|except|chance|possibly)\b|n't\b",
+                    re.IGNORECASE)
+# A formula states a constraint only as the line itself, after a list mark or a label:
+# "3. 0 <= k <= len(arr)", "* 1 <= k <= len(arr), and ...", "Constraints: k <= len(a)";
+# not "For 0 <= k <= len(arr) this is arr[k:] + arr[:k]" (red team).
+_LEAD = re.compile(r"\s*(?:[-*\u2022]\s*|\(?\w{1,2}[.)]\s+)?(?:(?:constraints?|notes?|where|with)\s*:?\s*)?",
+                   re.IGNORECASE)
+_TAIL = re.compile(r"\s*(?:[.,;]|and\b|\Z)")
 _NUMBERS = {"one": 1, "two": 2, "three": 3}
 _OFFSET = re.compile(
     rf"\blength of (?:the )?{_NAME}(?: list| array| string)? is (?:equal to|the same as) the length of "
@@ -109,7 +118,11 @@ def stated_relations(prompt: str, params: Sequence[str],
     for line in prompt.splitlines():
         if len(line) > _LINE_CHARS or _CONDITION_OR_ANSWER.search(line):  # "return -1 if k <= len(arr)"
             continue
+        lead = _LEAD.match(line)
         for match in _BOUND.finditer(line):
+            stated = match.start() == (lead.end() if lead else 0) or line[:match.start()].rstrip().endswith((",", ";"))
+            if not stated or not _TAIL.match(line, match.end()):
+                continue
             low, low_op, value, high_op, sized = match.groups()
             if value in index and sized in index and value != sized:
                 found.append(LengthBound(index[value], index[sized], None if low is None else int(low),
@@ -123,7 +136,7 @@ def stated_relations(prompt: str, params: Sequence[str],
     for sentence in re.split(r"(?<=[.!?])\s|\n\s*\n", prompt):
         worded = worded or (len(sentence) <= _LINE_CHARS and _EQUAL.search(sentence) is not None
                             and _PROMISE.search(sentence) is not None
-                            and not _CONDITION_OR_ANSWER.search(sentence))
+                            and not _CONDITION_OR_ANSWER.search(sentence) and not _HEDGE.search(sentence))
     if worded and calls:
         sized = [i for i in range(len(params))
                  if all(isinstance(call[i], (list, tuple, str)) for call in calls)]

@@ -122,10 +122,13 @@ def test_a_tie_only_sorting_shows_is_a_tie(humaneval: dict[str, Task]) -> None:
     that right answer was a counterexample's. A sorted list is one of the orders tried now."""
     from verifiers.harness.property_check import _bestofn_reorderings
 
-    assert _bestofn_reorderings(([2, 3, 1], 7)) == [([3, 1, 2], 7), ([1, 3, 2], 7), ([1, 2, 3], 7)]
-    assert _bestofn_reorderings(([3, 1, 2], 7)) == [([1, 2, 3], 7), ([2, 1, 3], 7)]  # sorted = rotated: once
-    assert _bestofn_reorderings(([2, 1],)) == [([1, 2],)]  # rotated = reversed = sorted: once
-    assert _bestofn_reorderings(([1, "a", 0],)) == [(["a", 0, 1],), ([0, "a", 1],)]  # no order: two
+    assert _bestofn_reorderings(([2, 3, 1], 7)) == [([3, 1, 2], 7), ([1, 3, 2], 7)]
+    assert _bestofn_reorderings(([2, 3, 1], 7), sorted_only=True) == [([1, 2, 3], 7)]
+    assert _bestofn_reorderings(([4, 1, 3, 2], 7), thorough=True) == [  # the examples: five orders
+        ([1, 3, 2, 4], 7), ([2, 3, 1, 4], 7), ([4, 3, 1, 2], 7), ([1, 2, 3, 4], 7), ([4, 3, 2, 1], 7)]
+    assert _bestofn_reorderings(([2, 1],), thorough=True) == [([1, 2],)]  # rotated = reversed = sorted: once
+    assert _bestofn_reorderings(([1, "a", 0],), thorough=True) == [  # no sorted order
+        (["a", 0, 1],), ([0, "a", 1],), ([1, 0, "a"],)]
     task = humaneval["HumanEval/20"]
     with SandboxPool(workers=2) as pool, PropertyVerifier(pool=pool, config=PropertyConfig(examples=500)) as wide:
         status, detail = verdict(wide, task, CLOSEST)

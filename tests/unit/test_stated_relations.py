@@ -52,6 +52,23 @@ def test_a_condition_or_a_definition_is_no_promise() -> None:
         LengthOffset(1, 0),)
 
 
+def test_a_formula_inside_a_sentence_and_a_hedged_promise_are_not_read() -> None:
+    """A second red team: "For 0 <= k <= len(arr) this is arr[k:] + arr[:k]; a larger k
+    wraps around" kept every input below len(arr), and "not always the same length" kept
+    them equal, so wrong answers passed."""
+    p = ["arr", "k"]
+    for line in ("For 0 <= k <= len(arr) this is arr[k:] + arr[:k]; a larger k wraps around.",
+                 "k need not satisfy 0 <= k <= len(arr).", "For k < len(arr) nothing wraps."):
+        assert stated_relations(line, p, []) == (), line
+    for line in ("3. 0 <= k <= len(arr)", "    Note: 0 <= k <= len(arr)", "* 1 <= len(arr) <= 100, 1 <= k <= len(arr)",
+                 "Constraints: k <= len(arr)."):
+        assert len(stated_relations(line, p, [])) == 1, line
+    for sentence in ("The lists are not always the same length: the shorter one counts as padded with zeros.",
+                     "Do not assume the lists have the same length.", "The given lists may or may not be the same length.",
+                     "Inputs will have the same length only by chance."):
+        assert stated_relations(sentence, ["a", "b"], [([1], [2])]) == (), sentence
+
+
 def test_what_the_formula_and_the_words_do_not_say_is_not_read() -> None:
     offset = "The length of a is equal to the length of b {} one."
     assert stated_relations(offset.format("Minus"), ["a", "b"], []) == (LengthOffset(0, 1, -1),)
@@ -59,7 +76,7 @@ def test_what_the_formula_and_the_words_do_not_say_is_not_read() -> None:
         LengthOffset(0, 1, -10),)
     assert stated_relations("The length of a is equal to the length of b minus eleven.", ["a", "b"], []) == ()
     assert stated_relations("0 <= a <= len(b) + 1", ["b", "a"], []) == ()
-    assert stated_relations("x1 <= a <= len(b)", ["b", "a"], []) == (LengthBound(1, 0),)  # not 1 <= a
+    assert stated_relations("x1 <= a <= len(b)", ["b", "a"], []) == ()  # not 1 <= a, nor a bound of a alone
 
 
 def test_inputs_keep_a_relation_unless_it_cannot_be_judged_on_them() -> None:
@@ -137,4 +154,28 @@ def test_examples_that_come_sorted_still_show_the_order_matters(verifier: Proper
     assert verifier.probe(SEATING).ties == 0
     [wrong] = verifier.verify(SEATING, [Candidate(SEATING.task_id, "w", SEATING.prompt
                                                   + "    return 2 * (max(heights) - min(heights)) if heights else 0\n")])
+    assert wrong.status is Status.FAILED, wrong.detail
+
+
+SHORT_SEATING = Task(
+    "T/short-seating",
+    "from typing import List\n\n\ndef seating_gap(heights: List[int]) -> int:\n"
+    '    """Guests sit around a round table in the order given (the last next to the first).\n'
+    "    Return the sum, over every pair of neighbours, of their height difference.\n"
+    "    >>> seating_gap([1, 2, 3])\n    4\n    >>> seating_gap([5, 5])\n    0\n"
+    '    """\n',
+    "seating_gap",
+    "def check(candidate):\n    assert candidate([1, 2, 3]) == 4\n    assert candidate([5, 5]) == 0\n"
+    "    assert candidate([7, 1, 4]) == 12\n",
+    SEATING.canonical_solution,
+)
+
+
+def test_examples_too_short_to_show_every_order_leave_sorting_out_of_ties(verifier: PropertyVerifier) -> None:
+    """Three guests or fewer can only be turned round or reversed: such examples cannot
+    show that the answer is the same in every order, so an input only sorting changes is
+    no tie there, and an answer that sorts the guests first fails (a second red team)."""
+    sorts = "    h = sorted(heights)\n    n = len(h)\n    return sum(abs(h[i] - h[(i + 1) % n]) for i in range(n)) if n > 1 else 0\n"
+    assert verifier.probe(SHORT_SEATING).ties == 0
+    [wrong] = verifier.verify(SHORT_SEATING, [Candidate(SHORT_SEATING.task_id, "w", SHORT_SEATING.prompt + sorts)])
     assert wrong.status is Status.FAILED, wrong.detail

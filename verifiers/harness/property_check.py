@@ -174,32 +174,44 @@ def _bestofn_alarm(signum: int, frame: FrameType | None) -> None:
     raise _BestofnSlow()
 
 
-def _bestofn_reorderings(args: tuple[Any, ...], thorough: bool = False) -> list[tuple[Any, ...]]:
-    """The arguments with one list argument rotated by one, reversed, then sorted (each
-    when that changes it). Sorted too: ``find_closest_elements([10.0, 10.0, 4.0, 4.0,
-    10.0, 2.0])`` answers (10.0, 10.0) rotated and reversed alike, yet (4.0, 4.0), as
-    close, is what an answer that sorts first finds; it was a right answer's
-    counterexample. ``thorough`` (the task's own examples): also interleaved (even
-    places, then odd) and sorted high to low. An example often comes sorted already, and
-    sorting it shows nothing: the round table's ``seating_gap([1, 1, 4, 5])`` changes
-    interleaved, where rotated and reversed it does not, so its generated inputs that
-    sorting changes are no ties (a red team's wrong answer passed while they were)."""
+def _bestofn_reorderings(args: tuple[Any, ...], thorough: bool = False,
+                         sorted_only: bool = False) -> list[tuple[Any, ...]]:
+    """The arguments with one list argument rotated by one, then reversed (each when that
+    changes it); ``sorted_only``: sorted instead. ``thorough`` (the task's own examples):
+    rotated, reversed, interleaved (even places, then odd), sorted, and sorted high to
+    low. An example often comes sorted already, and sorting it shows nothing: the round
+    table's ``seating_gap([1, 1, 4, 5])`` changes interleaved, where rotated and reversed
+    it does not."""
     out: list[tuple[Any, ...]] = []
     for i, arg in enumerate(args):
         if type(arg) is list and len(arg) >= 2:
-            moves = [arg[1:] + arg[:1], arg[::-1]]
+            moves = [] if sorted_only else [arg[1:] + arg[:1], arg[::-1]]
             if thorough:
                 moves.append(arg[::2] + arg[1::2])
-            try:
-                moves.append(sorted(arg))
-                if thorough:
-                    moves.append(sorted(arg, reverse=True))
-            except TypeError:  # items that do not compare: no sorted order
-                pass
+            if thorough or sorted_only:
+                try:
+                    moves.append(sorted(arg))
+                    if thorough:
+                        moves.append(sorted(arg, reverse=True))
+                except TypeError:  # items that do not compare: no sorted order
+                    pass
             for moved in moves:
                 if moved != arg and all(moved != other[i] for other in out):
                     out.append(tuple(args[:i]) + (moved,) + tuple(args[i + 1:]))
     return out
+
+
+def _bestofn_beyond_turns(args: tuple[Any, ...]) -> bool:
+    """Whether the thorough reorderings of ``args`` include one that no rotation or
+    reversal of its list gives: a list of three or fewer items has none, so examples that
+    short cannot show that an answer is the same in every order."""
+    for i, arg in enumerate(args):
+        if type(arg) is list and len(arg) >= 4:
+            turns = [arg[k:] + arg[:k] for k in range(len(arg))]
+            turns += [turn[::-1] for turn in turns]
+            if any(other[i] not in turns for other in _bestofn_reorderings(args, thorough=True)):
+                return True
+    return False
 
 
 def _bestofn_call(reference: Callable[..., Any], args: tuple[Any, ...], per_call: float,
@@ -218,9 +230,9 @@ def _bestofn_call(reference: Callable[..., Any], args: tuple[Any, ...], per_call
 
 
 def _bestofn_order_sensitive(reference: Callable[..., Any], args: tuple[Any, ...], expected: Any,
-                             per_call: float, thorough: bool = False) -> bool | None:
+                             per_call: float, thorough: bool = False, sorted_only: bool = False) -> bool | None:
     """None when no argument is a list; else whether reordering a list changes the answer."""
-    others = _bestofn_reorderings(args, thorough)
+    others = _bestofn_reorderings(args, thorough, sorted_only)
     if not others:
         return None
     for other in others:
@@ -274,10 +286,11 @@ def _bestofn_probe(candidate: Callable[..., Any]) -> str:
         return _bestofn_json.dumps({"reference_fails": failing}, separators=(",", ":"))
     reference = _bestofn_reference()
     raised = slow = unplain = unstable = usable = sensitive = examples = examples_sensitive = 0
+    sorted_sensitive = examples_beyond = 0
     spent = 0.0
     _bestofn_signal.signal(_bestofn_signal.SIGALRM, _bestofn_alarm)
     reference_seconds = 0.0
-    kept: list[tuple[int, tuple[Any, ...], Any, float, bool | None]] = []
+    kept: list[tuple[int, tuple[Any, ...], Any, float, bool | None, bool | None]] = []
     changed: list[bool] = []  # per call of the reference that returned: did it change an argument?
     for index, args in enumerate(_BESTOFN_INPUTS):
         start = _bestofn_time.perf_counter()
@@ -299,14 +312,15 @@ def _bestofn_probe(candidate: Callable[..., Any]) -> str:
             unplain += 1
             continue
         reordered = _bestofn_time.perf_counter()
-        kept.append((index, args, expected, seconds, _bestofn_order_sensitive(reference, args, expected,
-                                                                              _BESTOFN_PER_CALL)))
+        kept.append((index, args, expected, seconds,
+                     _bestofn_order_sensitive(reference, args, expected, _BESTOFN_PER_CALL),
+                     _bestofn_order_sensitive(reference, args, expected, _BESTOFN_PER_CALL, sorted_only=True)))
         reference_seconds += _bestofn_time.perf_counter() - reordered  # the budget bounds the probe too
     batch_start = _bestofn_time.perf_counter()
-    answers = list(_bestofn_answers(candidate, [args for _, args, _, _, _ in kept]))
+    answers = list(_bestofn_answers(candidate, [args for _, args, _, _, _, _ in kept]))
     # Each usable input's share of the batch: the calibrated limit covers the candidate's calls too.
     share = (_bestofn_time.perf_counter() - batch_start) / len(kept) if kept else 0.0
-    for (index, args, expected, seconds, order), (returned, got, _) in zip(kept, answers):
+    for (index, args, expected, seconds, order, sorted_order), (returned, got, _) in zip(kept, answers):
         if not returned or not _bestofn_same(expected, got):
             unstable += 1
             continue
@@ -314,6 +328,8 @@ def _bestofn_probe(candidate: Callable[..., Any]) -> str:
         spent += seconds + share
         if order:
             sensitive |= 1 << index
+        if sorted_order:
+            sorted_sensitive |= 1 << index
     for args in _BESTOFN_EXAMPLES:
         try:
             expected = _bestofn_call(reference, args, _BESTOFN_PER_CALL)
@@ -323,10 +339,13 @@ def _bestofn_probe(candidate: Callable[..., Any]) -> str:
         if order is not None:
             examples += 1
             examples_sensitive += int(order)
-    wired = [_bestofn_wire(value) for (index, _, value, _, _) in kept if usable >> index & 1]
+            examples_beyond += int(_bestofn_beyond_turns(args))
+    wired = [_bestofn_wire(value) for (index, _, value, _, _, _) in kept if usable >> index & 1]
     found: dict[str, Any] = {"raised": raised, "slow": slow, "unplain": unplain, "unstable": unstable,
                              "seconds": spent, "usable": "%x" % usable, "sensitive": "%x" % sensitive,
-                             "examples": examples, "examples_sensitive": examples_sensitive, "expected": wired,
+                             "sorted_sensitive": "%x" % sorted_sensitive, "examples": examples,
+                             "examples_sensitive": examples_sensitive, "examples_beyond": examples_beyond,
+                             "expected": wired,
                              "keeps": int(bool(changed) and not any(changed))}
     text = _bestofn_json.dumps(found, separators=(",", ":"))
     if len(text) > _BESTOFN_EXPECTED_CHARS:  # too large to send back: the check runs the reference itself
