@@ -289,6 +289,18 @@ def _bestofn_probe(candidate: Callable[..., Any]) -> str:
     sorted_sensitive = examples_beyond = 0
     spent = 0.0
     _bestofn_signal.signal(_bestofn_signal.SIGALRM, _bestofn_alarm)
+    # The examples first: a sorted order is tried on the generated inputs only where one of
+    # them was tried beyond turning it (``verifiers.properties`` uses it only then).
+    for args in _BESTOFN_EXAMPLES:
+        try:
+            expected = _bestofn_call(reference, args, _BESTOFN_PER_CALL)
+        except BaseException:
+            continue
+        order = _bestofn_order_sensitive(reference, args, expected, _BESTOFN_PER_CALL, thorough=True)
+        if order is not None:
+            examples += 1
+            examples_sensitive += int(order)
+            examples_beyond += int(_bestofn_beyond_turns(args))
     reference_seconds = 0.0
     kept: list[tuple[int, tuple[Any, ...], Any, float, bool | None, bool | None]] = []
     changed: list[bool] = []  # per call of the reference that returned: did it change an argument?
@@ -314,7 +326,8 @@ def _bestofn_probe(candidate: Callable[..., Any]) -> str:
         reordered = _bestofn_time.perf_counter()
         kept.append((index, args, expected, seconds,
                      _bestofn_order_sensitive(reference, args, expected, _BESTOFN_PER_CALL),
-                     _bestofn_order_sensitive(reference, args, expected, _BESTOFN_PER_CALL, sorted_only=True)))
+                     _bestofn_order_sensitive(reference, args, expected, _BESTOFN_PER_CALL, sorted_only=True)
+                     if examples_beyond else None))
         reference_seconds += _bestofn_time.perf_counter() - reordered  # the budget bounds the probe too
     batch_start = _bestofn_time.perf_counter()
     answers = list(_bestofn_answers(candidate, [args for _, args, _, _, _, _ in kept]))
@@ -330,16 +343,6 @@ def _bestofn_probe(candidate: Callable[..., Any]) -> str:
             sensitive |= 1 << index
         if sorted_order:
             sorted_sensitive |= 1 << index
-    for args in _BESTOFN_EXAMPLES:
-        try:
-            expected = _bestofn_call(reference, args, _BESTOFN_PER_CALL)
-        except BaseException:
-            continue
-        order = _bestofn_order_sensitive(reference, args, expected, _BESTOFN_PER_CALL, thorough=True)
-        if order is not None:
-            examples += 1
-            examples_sensitive += int(order)
-            examples_beyond += int(_bestofn_beyond_turns(args))
     wired = [_bestofn_wire(value) for (index, _, value, _, _, _) in kept if usable >> index & 1]
     found: dict[str, Any] = {"raised": raised, "slow": slow, "unplain": unplain, "unstable": unstable,
                              "seconds": spent, "usable": "%x" % usable, "sensitive": "%x" % sensitive,
