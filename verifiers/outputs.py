@@ -56,7 +56,7 @@ from verifiers.input_generation import generate_inputs
 from verifiers.sandbox import JobReport, SandboxLimits, SandboxPool
 from verifiers.signatureless import example_arity, plan_from_examples
 from verifiers.stated_domain import Domain
-from verifiers.stated_relations import keeps, task_relations
+from verifiers.stated_relations import keeps, signature_relations
 from verifiers.timeouts import with_set_up_call
 from verifiers.types import Candidate, Status
 
@@ -147,7 +147,8 @@ def task_inputs(task: Task, config: OutputsConfig) -> Inputs:
             return Inputs((), reason=why)
         arity = found
         plan = plan_from_examples(task, arity)
-    examples = [c for c in strategies.observed_calls(task, arity) if strategies.is_plain(c) and carried(c)]
+    observed = strategies.observed_calls(task, arity)
+    examples = [c for c in observed if strategies.is_plain(c) and carried(c)]
     generated: list[tuple[Any, ...]] = []
     if plan.applicable and config.inputs:
         seed = strategies.task_seed(task.task_id, config.salt)
@@ -158,7 +159,7 @@ def task_inputs(task: Task, config: OutputsConfig) -> Inputs:
     count = len(unique)
     # Made calls that break a relation the task states between its arguments split right
     # answers that differ only there (``verifiers.stated_relations``).
-    relations = task_relations(task, arity) if node is not None else ()
+    relations = signature_relations(task, node, arity, observed) if node is not None else ()
     for call in [*edge_calls(examples, Domain.stated(task.prompt)), *generated]:
         if keeps(relations, call):
             unique.setdefault(repr(call), call)

@@ -32,6 +32,7 @@ the reading errs toward missing. Patterns run in linear time.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -163,7 +164,15 @@ def task_relations(task: Task, arity: int) -> tuple[Relation, ...]:
     node, _ = signature_def(task)
     if node is None:
         return ()
+    arity = min(arity, len(node.args.posonlyargs) + len(node.args.args))
+    return signature_relations(task, node, arity, observed_calls(task, arity)) if arity >= 2 else ()
+
+
+def signature_relations(task: Task, node: ast.FunctionDef, arity: int,
+                        calls: Sequence[tuple[Any, ...]]) -> tuple[Relation, ...]:
+    """``task_relations`` for a caller that holds the entry point's ``def`` and its
+    example ``calls`` (``observed_calls``) already."""
     params = [arg.arg for arg in (*node.args.posonlyargs, *node.args.args)][:arity]
     if len(params) < 2:
         return ()
-    return stated_relations(task.prompt, params, observed_calls(task, len(params)))
+    return stated_relations(task.prompt, params, calls)
