@@ -40,10 +40,6 @@ class EnvInt:
             raise InputError(f"BESTOFN_{self.name}={raw!r} is not an integer") from None
 
 
-def env_int(name: str, default: int) -> EnvInt:
-    return EnvInt(name, default)
-
-
 def resolve_env_defaults(args: argparse.Namespace) -> None:
     """The parsed subcommand's ``EnvInt`` defaults read (InputError for a bad one)."""
     for key, value in vars(args).items():
@@ -117,9 +113,9 @@ def task_and_sampling_args(parser: argparse.ArgumentParser, samples: int = Sampl
     parser.add_argument("--skip", type=int, default=0,
                         help="leave out the first K tasks (before --limit: a held-out slice)")
     parser.add_argument("--limit", type=int, help="only the first K tasks")
-    parser.add_argument("-n", "--samples", dest="n", type=int, default=env_int("N", samples),
+    parser.add_argument("-n", "--samples", dest="n", type=int, default=EnvInt("N", samples),
                         help="samples per task [env BESTOFN_N]")
-    parser.add_argument("--seed", type=int, default=env_int("SEED", 0),
+    parser.add_argument("--seed", type=int, default=EnvInt("SEED", 0),
                         help="base seed [env BESTOFN_SEED]")
     parser.add_argument("--temperature", type=float, default=0.7, help="sampling temperature")
     parser.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling mass")
@@ -217,7 +213,7 @@ def cluster_args(parser: argparse.ArgumentParser) -> None:
                         help="run on Ray: 'local' (embedded ray.init(); the default when "
                              "--engines > 1), 'auto' (the cluster this machine belongs to) or "
                              "a Ray address [env BESTOFN_CLUSTER]")
-    parser.add_argument("--engines", type=int, default=env_int("ENGINES", 1),
+    parser.add_argument("--engines", type=int, default=EnvInt("ENGINES", 1),
                         help="engines (Ray actors when > 1) [env BESTOFN_ENGINES]")
     parser.add_argument("--verifier-workers", type=int,
                         help="Ray verifier workers (default: embedded, one worker with all "
