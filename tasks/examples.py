@@ -12,14 +12,12 @@ compare within 1e-6 (a docstring shows them rounded).
 from __future__ import annotations
 
 import ast
-import builtins
 import re
 from dataclasses import replace
 
-from tasks.pyast import literal_eval_text, parse_expression, parse_module, unparse_or_none
+from tasks.pyast import BUILTIN_NAMES, literal_eval_text, parse_expression, parse_module, unparse_or_none
 from tasks.types import Task
 
-_BUILTINS = frozenset(dir(builtins))
 _DOCTEST = re.compile(r"^\s*>>>\s?(.*)$")
 
 _CHECK_HEAD = '''def _bestofn_same(got, expected):
@@ -55,7 +53,7 @@ def _call(expression: str, entry_point: str) -> str | None:
         return None
     # A placeholder (``is_happy(a) => False``) names something the example never defines.
     names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
-    if names - {entry_point} - _BUILTINS:
+    if names - {entry_point} - BUILTIN_NAMES:
         return None
     return unparse_or_none(tree)  # an example too deep to unparse is not one
 

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from tasks.errors import TaskFormatError
+from tasks.paths import is_special_file
 
 
 def _open(path: Path) -> IO[bytes]:
     """The file's bytes; a ``.gz`` file's decompressed bytes (as users download task files)."""
     try:
-        if path.exists() and not path.is_file() and not path.is_dir():
-            # A FIFO or a device: opening one waits for a writer, for ever (red team).
+        if is_special_file(path):
             raise TaskFormatError(f"{path}: not a regular file")
         return cast(IO[bytes], gzip.open(path, "rb")) if path.suffix == ".gz" else path.open("rb")
     except FileNotFoundError:

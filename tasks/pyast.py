@@ -15,12 +15,16 @@ builds AST objects goes through here.
 from __future__ import annotations
 
 import ast
+import builtins
 import threading
 from typing import Any
 
 from tasks.errors import TaskFormatError
 
 _LOCK = threading.Lock()
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+"""The names every module sees without defining them."""
 
 
 def parse_module(source: str, *, type_comments: bool = False) -> ast.Module:

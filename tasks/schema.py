@@ -8,7 +8,6 @@ HumanEval+ and MBPP+ files load as they are downloaded (``tasks.evalplus``).
 
 from __future__ import annotations
 
-import builtins
 import json
 import keyword
 from collections.abc import Iterable
@@ -19,11 +18,8 @@ from tasks.errors import TaskFormatError
 from tasks.evalplus import evalplus_task, is_evalplus
 from tasks.examples import with_example_tests
 from tasks.jsonl import read_jsonl_objects, require_str
-from tasks.pyast import must_parse
+from tasks.pyast import BUILTIN_NAMES, must_parse
 from tasks.types import Task
-
-
-_BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 def task_from_dict(obj: dict[str, Any], where: str) -> Task:
@@ -37,7 +33,7 @@ def task_from_dict(obj: dict[str, Any], where: str) -> Task:
         raise TaskFormatError(f"{where}: empty task_id")
     if not entry_point.isidentifier() or keyword.iskeyword(entry_point):
         raise TaskFormatError(f"{where}: entry_point {entry_point!r} is not a Python identifier a function can have")
-    if entry_point in _BUILTIN_NAMES or (entry_point.startswith("__") and entry_point.endswith("__")):
+    if entry_point in BUILTIN_NAMES or (entry_point.startswith("__") and entry_point.endswith("__")):
         # The checks run in the prompt's namespace: a task's ``def len`` turned the property
         # check off and ``exec`` made every verdict an infrastructure error (red team).
         raise TaskFormatError(f"{where}: entry_point {entry_point!r} is a name Python itself defines; rename it")

@@ -22,6 +22,7 @@ from sampler.config import DEFAULT_PRIOR, Prior
 from sampler.storage.records import CHEAP
 from sampler.storage.store import load_samples
 from tasks.errors import ConfigError
+from tasks.paths import is_special_file
 from tasks.types import Task
 from verifiers.types import Status
 
@@ -160,7 +161,7 @@ def save_prior(path: Path, prior: Prior, **about: Any) -> None:
     """The prior as JSON, with what it was trained on."""
     target = Path(path)
     try:
-        if target.exists() and not target.is_file():  # a FIFO would wait for a reader for ever
+        if is_special_file(target):
             raise ConfigError(f"{path}: --out must be a regular file")
         target.write_text(json.dumps({"prior": prior.to_dict(), **about}, indent=2) + "\n")
     except OSError as exc:
@@ -170,7 +171,7 @@ def save_prior(path: Path, prior: Prior, **about: Any) -> None:
 def load_prior(path: Path, model: str | None = None) -> Prior:
     """A saved prior; given ``model``, refuses one trained on another model's runs."""
     try:
-        if Path(path).exists() and not Path(path).is_file():  # a FIFO waits for a writer for ever
+        if is_special_file(Path(path)):
             raise ConfigError(f"{path}: not a prior file (not a regular file)")
         obj = json.loads(Path(path).read_text())
     except FileNotFoundError:

@@ -24,6 +24,7 @@ from sampler.storage.records import (
     to_json_dict,
 )
 from tasks.errors import ConfigError, InputError, TaskFormatError
+from tasks.paths import is_special_file
 from tasks.types import Task
 
 RESULTS = "results.jsonl"
@@ -47,7 +48,7 @@ class JsonlAppender:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            if path.exists() and not path.is_file():
+            if is_special_file(path):
                 raise InputError(f"{path}: not a regular file")
             self._handle: TextIO = path.open("a", encoding="utf-8")
         except OSError as exc:  # a file where a folder is due, a name too long, no room
