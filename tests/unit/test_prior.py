@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,12 @@ def test_training_and_loading_refuse_what_they_cannot_use(tmp_path: Path) -> Non
             load_prior(bad)
     with pytest.raises(ConfigError, match="no such file"):
         load_prior(tmp_path / "missing.json")
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)  # opened, it would wait for a writer (or, to write, a reader) for ever
+    with pytest.raises(ConfigError, match="not a regular file"):
+        load_prior(fifo)
+    with pytest.raises(ConfigError, match="must be a regular file"):
+        save_prior(fifo, Prior(alpha=0.2, log_kappa=0.0))
 
 
 def test_a_trained_prior_sends_tasks_it_deems_hopeless_straight_to_the_strong_tier(tmp_path: Path) -> None:
