@@ -77,16 +77,18 @@ from verifiers.probes import Probe, probe_path, read_probe, write_probe
 from verifiers.runtime.codec import CodecError, decode
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.stated_domain import Domain
-from verifiers.stated_relations import keeps, task_relations
+from verifiers.shapes import Shape
+from verifiers.stated_relations import Relation, fitted, task_relations
 from verifiers.timeouts import CALIBRATION_WALL_SECONDS, CEILING_SECONDS, FACTOR, FLOOR_SECONDS, with_set_up_call
 from verifiers.types import NOT_APPLICABLE, Candidate, Status, Verdict, truncate
 
-VERSION = "9"  # 2: digit templates, balanced brackets, lower int bound, ties, typed sets; 3: time per input;
+VERSION = "10"  # 2: digit templates, balanced brackets, lower int bound, ties, typed sets; 3: time per input;
 # 4: the probe's time budget; 5: inputs as read back from the disk cache (a set's order); 6: the budget counts
 # the reference's own runs (half of it), the candidate's calls go in one batch; 7: the reference's
 # answers from the probe; 8: a sorted list is one of the orders that find ties, inputs are drawn
 # without hypothesis' local constants (GENERATION_VERSION 2) and keep the relations the task states;
-# 9: a sorted order finds ties only where the examples were tried beyond turning them
+# 9: a sorted order finds ties only where the examples were tried beyond turning them; 10: inputs made to
+# keep the stated relations (cut, wrapped: all sizes drawn, not the smallest kept), no ties where the words order equals
 
 RELATED_DRAWS = 4
 """Draws per input wanted where the task states a relation between its arguments
@@ -158,15 +160,35 @@ def make_plan(task: Task, config: PropertyConfig) -> PropertyPlan:
     relations = task_relations(task, len(shapes.shapes))
     if not relations:
         inputs = generate_inputs(shapes.shapes, config.examples, seed)
-    else:  # most draws break a relation between arguments the task states: draw more, keep those that hold
-        inputs, draws = [], config.examples
-        while len(inputs) < config.examples and draws < MAX_DRAWS:
-            draws = min(MAX_DRAWS, RELATED_DRAWS * draws)
+    else:  # draws made to keep the relations the task states between its arguments; more if too few can
+        draws = config.examples
+        while True:
             drawn = generate_inputs(shapes.shapes, draws, seed)
-            inputs = [args for args in drawn if keeps(relations, args)][:config.examples]
+            inputs = related_inputs(relations, shapes.shapes, drawn, config.examples)
+            if len(inputs) >= config.examples or draws >= MAX_DRAWS:
+                break
+            draws = min(MAX_DRAWS, RELATED_DRAWS * draws)
     if not inputs:
         return PropertyPlan(task.task_id, (), "no inputs could be generated")
     return PropertyPlan(task.task_id, tuple(inputs))
+
+
+def related_inputs(relations: Sequence[Relation], shapes: Sequence[Shape], drawn: Sequence[tuple[Any, ...]],
+                   count: int) -> list[tuple[Any, ...]]:
+    """Up to ``count`` of ``drawn`` made to keep ``relations`` (``stated_relations.fitted``),
+    smallest first, spread over all of them when there are more: the first ``count``
+    would be the smallest only (HumanEval/120's lists had 2 to 4 items so: red team)."""
+    unique: dict[str, tuple[Any, ...]] = {}
+    for args in drawn:
+        made = fitted(relations, shapes, args)
+        if made is not None:
+            unique.setdefault(repr(made), made)
+    ordered = [args for _, args in sorted(unique.items(), key=lambda kv: (len(kv[0]), kv[0]))]
+    if len(ordered) <= count:
+        return ordered
+    if count == 1:
+        return ordered[:1]
+    return [ordered[round(i * (len(ordered) - 1) / (count - 1))] for i in range(count)]
 
 
 class PropertyVerifier:
@@ -289,7 +311,7 @@ class PropertyVerifier:
         # guests first passed while such inputs were discarded (red team).
         if found["examples_beyond"]:
             sensitive |= int(found["sorted_sensitive"], 16)
-        if not tie_like(found["examples"], found["examples_sensitive"]):
+        if not tie_like(found["examples"], found["examples_sensitive"]) or order_stated(task.prompt):
             sensitive = 0
         indexes = [i for i in range(len(plan.inputs)) if bits >> i & 1]
         answers = _answers(found["expected"], len(indexes))
@@ -371,6 +393,22 @@ PER_INPUT_SECONDS = 0.1
 CALL_FLOOR_SECONDS = 1.0
 """The least time one call of the property check may take: ten times what every generated
 input together took the reference, and never less than this (a busy machine)."""
+
+
+_ORDER_WORDS = re.compile(
+    r"\b(?:original order|(?:same|relative|input|given) order|order (?:in which )?(?:they|it) "
+    r"(?:appear|occur|came|come|had|have|were)|order of (?:their )?(?:appearance|occurrence)|stable|"
+    r"first (?:occurrence|one|of them)|(?:appear|appears|occur|occurs|came|comes) first|"
+    r"index in (?:the )?original|earl(?:ier|iest)|keep(?:s|ing)? (?:the|their) order)\b", re.IGNORECASE)
+
+
+def order_stated(prompt: str) -> bool:
+    """Whether the task's words say how equals are ordered or which of them wins ("keep
+    the order they had in the input", "a stable sort", "the first one"): then an input
+    where reordering a list changes the answer is no tie, whatever the examples show (a
+    stable sort whose examples hold no equal lengths dropped 39 of 100 inputs as ties, and
+    an answer that broke ties alphabetically passed: red team)."""
+    return _ORDER_WORDS.search(prompt) is not None
 
 
 def tie_like(examples: int, examples_sensitive: int) -> bool:

