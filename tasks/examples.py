@@ -28,6 +28,11 @@ _CHECK_HEAD = '''def _bestofn_same(got, expected):
     return got == expected
 
 
+def _bestofn_same_or_one(got, expected):
+    # "f(x) ==> ('Venus')": a string in Python, a tuple of one to the task's author.
+    return _bestofn_same(got, expected) or _bestofn_same(got, (expected,))
+
+
 def check(candidate):
     {entry} = candidate
 '''
@@ -115,9 +120,39 @@ def doctest_examples(prompt: str, entry_point: str) -> list[tuple[str, str]]:
                 break
         expected = " ".join(o for o in output if o)
         expression = _call(match.group(1), entry_point)
-        if expected and expression is not None and _literal(expected):
+        printed = _printed(expression)
+        if printed is not None and len(output) == 1 and expected:
+            # ``>>> print(f(x))`` shows str() of the value, and print itself returns None:
+            # every right answer failed while the call was compared whole (red team).
+            found.append((f"str({printed})", repr(expected)))
+        elif expected and expression is not None and printed is None and _literal(expected):
             found.append((expression, expected))
     return found
+
+
+def _printed(expression: str | None) -> str | None:
+    """What ``print(...)`` of one argument prints, if ``expression`` is that; else None."""
+    if expression is None or not expression.startswith("print("):
+        return None
+    try:
+        call = parse_expression(expression).body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "print" \
+            and len(call.args) == 1 and not call.keywords and not isinstance(call.args[0], ast.Starred):
+        return unparse_or_none(call.args[0])
+    return None
+
+
+def _one_in_parentheses(expected: str) -> bool:
+    """Whether ``expected`` is one value in parentheses (``('Venus')``), not a tuple."""
+    text = expected.strip()
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    try:
+        return not isinstance(literal_eval_text(text), tuple)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
 
 
 def assert_examples(prompt: str, entry_point: str) -> list[str]:
@@ -141,8 +176,8 @@ def assert_examples(prompt: str, entry_point: str) -> list[str]:
 
 def _example_lines(prompt: str, entry_point: str) -> list[str]:
     pairs = doctest_examples(prompt, entry_point) + inline_examples(prompt, entry_point)
-    body = [f"    assert _bestofn_same({expression}, {expected}), {expression!r}"
-            for expression, expected in pairs]
+    body = [f"    assert _bestofn_same{'_or_one' if _one_in_parentheses(expected) else ''}({expression}, "
+            f"{expected}), {expression!r}" for expression, expected in pairs]
     body += [f"    {line}" for line in assert_examples(prompt, entry_point)]
     return list(dict.fromkeys(body))
 

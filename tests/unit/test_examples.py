@@ -56,6 +56,37 @@ def test_inline_and_assert_examples() -> None:
             example_count(MBPP_PROMPT, "add"), example_count(MBPP_PROMPT + MBPP_PROMPT, "add")) == (2, 3, 2, 2)
 
 
+def _checks(prompt: str, entry_point: str, answer: str) -> bool:
+    namespace: dict[str, object] = {}
+    exec(prompt + answer, namespace)  # noqa: S102 - our own test code
+    exec(examples_test(prompt, entry_point), namespace)  # noqa: S102
+    try:
+        namespace["check"](namespace[entry_point])  # type: ignore[operator]
+    except AssertionError:
+        return False
+    return True
+
+
+def test_a_printed_example_compares_what_print_shows() -> None:
+    """``>>> print(f(x))`` shows str() of the value, and print returns None: compared whole,
+    every right answer failed, and an example showing None passed anything (red team)."""
+    prompt = ('def greet(name: str) -> str:\n    """Greets.\n    >>> print(greet("Ann"))\n    Hello, Ann!\n'
+              '    >>> print(greet("Bo"))\n    Hello,\n    Bo!\n    """\n')
+    assert doctest_examples(prompt, "greet") == [("str(greet('Ann'))", "'Hello, Ann!'")]  # one line of output only
+    assert _checks(prompt, "greet", "    return f'Hello, {name}!'\n")
+    assert not _checks(prompt, "greet", "    return f'Hi, {name}!'\n")
+    nothing = 'def f(x: int) -> int:\n    """Doc.\n    >>> print(f(2))\n    None\n    """\n'
+    assert not _checks(nothing, "f", "    return 4\n")
+
+
+def test_one_value_in_parentheses_may_be_a_tuple_of_one() -> None:
+    """HumanEval/148 writes ``bf("Earth", "Mercury") ==> ("Venus")`` for a tuple of one: read as
+    a string, every right answer failed (red team). Either reading passes; others do not."""
+    prompt = 'def bf(a, b):\n    """Doc.\n    bf("Earth", "Mercury") ==> ("Venus")\n    """\n'
+    assert _checks(prompt, "bf", "    return ('Venus',)\n") and _checks(prompt, "bf", "    return 'Venus'\n")
+    assert not _checks(prompt, "bf", "    return ('Venus', 'Mars')\n") and not _checks(prompt, "bf", "    return ()\n")
+
+
 def test_the_examples_test_runs_in_the_sandbox(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in [
