@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from sampler.models import DEFAULT_MODEL, QWEN_STRONG
 from sampler.terminal.progress import NullProgress, Progress, RichProgress
 from tasks.errors import BestofnError, InputError
 from tasks.paths import cache_root
-from verifiers.types import Verifier
+from verifiers.types import Status, Verifier
 
 if TYPE_CHECKING:
     from sampler.experiments.runs import LiveFactory
@@ -174,9 +175,11 @@ def _verify(args: argparse.Namespace) -> int:
     finally:
         close_launched()  # servers no pool took over: a bad input, or Ctrl-C before the pool
     passed = sum(v.passed for v in verdicts)
-    print(f"verified {len(verdicts)} candidate(s): {passed} passed; verdicts in {args.out}",
+    errors = sum(v.status is Status.ERROR for v in verdicts)
+    retry = f"; {errors} hit an infrastructure error (rerun to retry them)" if errors else ""
+    print(f"verified {len(verdicts)} candidate(s): {passed} passed{retry}; verdicts in {args.out}",
           file=sys.stderr)
-    return 0
+    return 1 if errors else 0  # the README's exit 1: left unfinished by infrastructure errors
 
 
 def _prior(args: argparse.Namespace) -> int:
@@ -215,6 +218,11 @@ def _check_environment(args: argparse.Namespace) -> None:
     root = cache_root()
     try:
         root.mkdir(parents=True, exist_ok=True)
+        # Written to, not only made: the checks' workers run in a directory under scratch
+        # (a read-only scratch gave a traceback mid-run: red team).
+        scratch = root / "scratch"
+        scratch.mkdir(exist_ok=True)
+        os.rmdir(tempfile.mkdtemp(prefix="probe-", dir=scratch))
     except OSError as exc:
         raise InputError(f"cache directory {root} (BESTOFN_CACHE, XDG_CACHE_HOME) cannot be used: "
                          f"{exc.strerror or exc}") from None
@@ -323,6 +331,11 @@ def _main(argv: Sequence[str] | None, cluster_factory: ClusterFactory | None) ->
     except BestofnError as exc:
         print(f"bestofn: infrastructure error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # the machine's, not the input's: a full disk mid-run (red team: a traceback)
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"bestofn: infrastructure error: {exc.strerror or exc}{where}; results so far are on disk, "
+              "rerun to resume", file=sys.stderr)
+        return 1
     except KeyboardInterrupt as exc:
         print("bestofn: interrupted; results so far are on disk, rerun to resume", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
@@ -332,8 +345,11 @@ def exit_fast(code: int) -> NoReturn:
     """Leave without the interpreter's teardown. Every result is on disk (fsynced) and
     every engine and sandbox closed by now; freeing a large heap object by object
     (mypy's syntax trees) kept a finished or interrupted run alive for a minute."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:  # `bestofn ... 2>&1 | head -1`: the reader is gone, and the run's code stands
+            pass
     os._exit(code)
 
 

@@ -7,6 +7,7 @@ import argparse
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from sampler.config import BudgetPolicy, EscalationConfig, PromptStyle, SOLVE_SAMPLES, SampleConfig
 from sampler.models import DEFAULT_MODEL, PACKAGED_MODELS, QWEN_STRONG
@@ -47,9 +48,24 @@ def resolve_env_defaults(args: argparse.Namespace) -> None:
             setattr(args, key, value.resolve())
 
 
+def out_path(text: str) -> Path:
+    """An ``--out`` path; an empty one is refused (it meant the working directory: red team)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path")
+    return Path(text)
+
+
+class OneLineErrors(argparse.ArgumentParser):
+    """Bad input is one line and exit 2: argparse printed its whole usage first (30 lines
+    for ``solve``, red team); ``--help`` still shows it."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.ArgumentDefaultsHelpFormatter
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrors(
         prog="bestofn", formatter_class=fmt,
         description="Verifier-driven best-of-N sampling: many cheap samples, external checks, "
                     "a verified solution out.")
@@ -61,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--model", default=env("MODEL", DEFAULT_MODEL),
                        help=f"a packaged model ({', '.join(PACKAGED_MODELS)}), a local model dir, "
                             "a hub id, openai:MODEL@URL, or replay:FILE.jsonl [env BESTOFN_MODEL]")
-    solve.add_argument("--out", type=Path, required=True,
+    solve.add_argument("--out", type=out_path, required=True,
                        help="run directory (results.jsonl, samples.jsonl); reruns resume")
     solve.add_argument("--quiet", action="store_true", help="no progress bar")
     tier_args(solve)
@@ -72,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("tasks", type=Path, help="task JSONL (HumanEval schema)")
     verify.add_argument("candidates", type=Path,
                         help="JSONL: task_id, candidate_id, and solution or completion")
-    verify.add_argument("--out", type=Path, required=True,
+    verify.add_argument("--out", type=out_path, required=True,
                         help="verdict JSONL, appended; candidates already in it are skipped")
     verify.add_argument("--quiet", action="store_true", help="no progress bar")
     verifiers_arg(verify)
@@ -93,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
                             help="one self-contained HTML file to look at a run (solve, scale or "
                                  "generate directory)")
     report.add_argument("dir", type=Path, help="the run's --out directory")
-    report.add_argument("--out", type=Path, help="the HTML file (default DIR/report.html)")
+    report.add_argument("--out", type=out_path, help="the HTML file (default DIR/report.html)")
     prior = sub.add_parser("prior", formatter_class=fmt,
                            help="train the adaptive budget's prior on earlier runs of one model "
                                 "(for solve --prior-from)")
@@ -101,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run directories (samples.jsonl) of one model")
     prior.add_argument("--tasks", type=Path, help="task JSONL the runs sampled; or use --suite")
     prior.add_argument("--suite", help="built-in task suite the runs sampled: humaneval")
-    prior.add_argument("--out", type=Path, required=True, help="the prior, as JSON")
+    prior.add_argument("--out", type=out_path, required=True, help="the prior, as JSON")
     return parser
 
 
@@ -233,5 +249,5 @@ def experiment_args(parser: argparse.ArgumentParser, out_help: str) -> None:
     parser.add_argument("--model", action="append", dest="models",
                         help="as for solve; give it several times for several models "
                              f"(default {DEFAULT_MODEL}) [env BESTOFN_MODEL]")
-    parser.add_argument("--out", type=Path, required=True, help=out_help)
+    parser.add_argument("--out", type=out_path, required=True, help=out_help)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -116,8 +116,8 @@ class SampleConfig:
             raise ConfigError(f"top_p must be in (0, 1], got {self.top_p}")
         if self.max_tokens < 1:
             raise ConfigError(f"max_tokens must be >= 1, got {self.max_tokens}")
-        if self.seed < 0:
-            raise ConfigError(f"seed must be >= 0, got {self.seed}")
+        if not 0 <= self.seed < 1 << 63:  # a dataset's seed column is int64 (red team: an overflow at the end)
+            raise ConfigError(f"seed must be in [0, 2**63), got {self.seed}")
 
 
 @dataclass(frozen=True)
@@ -253,7 +253,7 @@ class BudgetConfig:
             raise ConfigError(f"prior_spread must be > 0, got {self.prior_spread}")
         if self.slope_spread <= 0:
             raise ConfigError(f"slope_spread must be > 0, got {self.slope_spread}")
-        if self.solve_value is not None and self.solve_value <= 0:
+        if self.solve_value is not None and not self.solve_value > 0:  # NaN too (red team: it acted as infinite)
             raise ConfigError(f"solve_value must be > 0, got {self.solve_value}")
         if self.solve_value_samples <= 0:
             raise ConfigError(f"solve_value_samples must be > 0, got {self.solve_value_samples}")

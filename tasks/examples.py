@@ -39,11 +39,15 @@ def check(candidate):
 
 
 def _literal(text: str) -> bool:
+    """Whether ``text`` is a literal an answer can equal: ``[0, 1, 1, 2, ...]`` elides the
+    rest (as doctest's ELLIPSIS does), and read as Python's ``...`` no answer equalled it,
+    so no right answer could pass (red team)."""
     try:
         literal_eval_text(text)
+        tree = parse_expression(text.strip())
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return False
-    return True
+    return not any(isinstance(node, ast.Constant) and node.value is Ellipsis for node in ast.walk(tree))
 
 
 def _call(expression: str, entry_point: str) -> str | None:

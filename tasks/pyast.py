@@ -64,17 +64,16 @@ AWAITED_BODY = "    pass\n"
 it keeps its own copy)."""
 
 
-def must_parse(source: str, field: str, where: str, awaiting_body: bool = False) -> None:
+def must_parse(source: str, field: str, where: str, awaiting_body: bool = False) -> ast.Module:
     """The sandbox runs a task's prompt and tests before every candidate: text that does
     not parse made every verdict of the task an infrastructure ``error`` (red team).
     Parsed only (the AST, no compiling): nothing of it runs here. A prompt may end in a
-    bare header awaiting its body (``AWAITED_BODY``)."""
+    bare header awaiting its body (``AWAITED_BODY``). Returns the parsed module."""
     attempts = [source, source + AWAITED_BODY] if awaiting_body else [source]
     first: SyntaxError | None = None
     for text in attempts:
         try:
-            parse_module(text)
-            return
+            return parse_module(text)
         except SyntaxError as exc:
             first = first or exc
         except (ValueError, RecursionError, MemoryError) as exc:

@@ -8,8 +8,10 @@ HumanEval+ and MBPP+ files load as they are downloaded (``tasks.evalplus``).
 
 from __future__ import annotations
 
+import ast
 import json
 import keyword
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,8 @@ def task_from_dict(obj: dict[str, Any], where: str) -> Task:
     assert task_id is not None and prompt is not None and entry_point is not None
     if not task_id:
         raise TaskFormatError(f"{where}: empty task_id")
+    # As Python reads a name: "def ﬁnd" defines find (a ligature's entry point never matched: red team).
+    entry_point = unicodedata.normalize("NFKC", entry_point)
     if not entry_point.isidentifier() or keyword.iskeyword(entry_point):
         raise TaskFormatError(f"{where}: entry_point {entry_point!r} is not a Python identifier a function can have")
     if entry_point in BUILTIN_NAMES or (entry_point.startswith("__") and entry_point.endswith("__")):
@@ -42,12 +46,12 @@ def task_from_dict(obj: dict[str, Any], where: str) -> Task:
     test = require_str(obj, "test", where, optional=True)
     canonical = require_str(obj, "canonical_solution", where, optional=True)
     must_parse(prompt, "prompt", where, awaiting_body=True)
-    if test is not None:
-        must_parse(test, "test", where)
     if test is None:
         # A task without tests: judged by the examples its prompt states (tasks.examples).
         return with_example_tests(Task(task_id, prompt, entry_point, "", canonical))
-    if "def check(" not in test:
+    tree = must_parse(test, "test", where)
+    if not any(isinstance(node, ast.FunctionDef) and node.name == "check" for node in tree.body):
+        # The words alone are not enough: "def check(" inside a string defined nothing (red team).
         raise TaskFormatError(f"{where}: test must define check(candidate)")
     return Task(task_id, prompt, entry_point, test, canonical)
 

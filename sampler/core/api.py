@@ -7,8 +7,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import itertools
 import time
 from collections.abc import Sequence
 from concurrent.futures import as_completed
@@ -46,6 +48,7 @@ from sampler.storage.records import TaskResult
 from sampler.storage.store import JsonlAppender, RunStore, read_records
 from sampler.terminal.progress import NullProgress, Progress
 from sampler.terminal.summary import Summary, summarise
+from tasks.errors import InputError
 from tasks.registry import select_tasks
 from tasks.types import Task
 from verifiers.types import Candidate, Status, Verdict, Verifier
@@ -229,16 +232,18 @@ def solve(
             store.finished(config.sample.n)
         return SolveReport(results, summary, outcome, Path(out), stage_stats(verifier))
     finally:
-        if store is not None:
-            store.close()
-        if own_outputs is not None:
-            own_outputs.close()  # its own pool, if it started one; never the verifier's
-        if own_verifier is not None:
-            close_if_closable(own_verifier)
-        if own_backend is not None:
-            own_backend.close()
-        if own_strong is not None:
-            own_strong.close()
+        # Every one closed, whichever fails (a full disk failed the store's close, and the
+        # engines and sandboxes after it were left: red team); the first failure is raised.
+        with contextlib.ExitStack() as closing:
+            for closer in (own_strong, own_backend):
+                if closer is not None:
+                    closing.callback(closer.close)
+            if own_verifier is not None:
+                closing.callback(close_if_closable, own_verifier)
+            if own_outputs is not None:
+                closing.callback(own_outputs.close)  # its own pool, if it started one; never the verifier's
+            if store is not None:
+                closing.callback(store.close)
 
 
 def _reopen_for_more_samples(store: RunStore, tasks: Sequence[Task], config: SolveConfig) -> None:
@@ -313,6 +318,7 @@ def verify(
     cand_list = (load_candidates(Path(candidates), by_id)
                  if isinstance(candidates, (str, Path)) else list(candidates))
     out_path = Path(out)
+    _refuse_foreign_out(out_path, [Path(p) for p in (tasks, candidates) if isinstance(p, (str, Path))])
     own_verifier = verifier is None
     # No engine shares this process's cores here, so the sandbox slots may pin theirs.
     active = verifier if verifier is not None else default_verifier(verifiers, pin=True)
@@ -369,6 +375,26 @@ def verify(
 
 _KEPT_STATUSES = frozenset(s.value for s in Status if s is not Status.ERROR)
 """Verdicts a rerun keeps: an infrastructure ``error`` (or a line no run wrote) is redone."""
+
+
+_NOT_VERDICT_KEYS = ("prompt", "completion", "solved", "sample_index")
+"""Keys of a task, a candidate, a run's result or sample: no verdict line has them."""
+
+
+def _refuse_foreign_out(out: Path, inputs: Sequence[Path]) -> None:
+    """``verify --out`` appends verdicts: never to its own inputs or a solve run's records
+    (each was left unreadable to the next command, after an exit 0: red team)."""
+    for path in inputs:
+        try:
+            same = out.exists() and path.exists() and out.samefile(path)
+        except OSError:
+            same = False
+        if same:
+            raise InputError(f"{out}: --out is one of verify's own inputs; choose another file")
+    for where, obj in itertools.islice(read_records(out), 100):  # a foreign file shows it at once
+        if any(key in obj for key in _NOT_VERDICT_KEYS):
+            raise InputError(f"{where}: --out holds lines that are not verdicts (tasks, candidates or a run's "
+                             "records?); choose another file")
 
 
 def _keepable(line: dict[str, Any], checks: str) -> bool:

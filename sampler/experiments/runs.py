@@ -36,7 +36,7 @@ def model_slug(model: str) -> str:
     shortened with a checksum so distinct names stay distinct."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-.") or "model"
     if len(slug) > 60:
-        slug = f"{slug[:40].rstrip('-.')}-{zlib.crc32(model.encode('utf-8')):08x}"
+        slug = f"{slug[:40].rstrip('-.')}-{zlib.crc32(model.encode('utf-8', 'surrogatepass')):08x}"
     return slug
 
 

@@ -163,9 +163,22 @@ def save_prior(path: Path, prior: Prior, **about: Any) -> None:
     try:
         if is_special_file(target):
             raise ConfigError(f"{path}: --out must be a regular file")
+        if target.exists() and not _is_prior_file(target):
+            # `--out run/samples.jsonl` replaced a run's samples with the prior (red team).
+            raise ConfigError(f"{path} exists and is not a prior file; choose another --out")
         target.write_text(json.dumps({"prior": prior.to_dict(), **about}, indent=2) + "\n")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+
+
+def _is_prior_file(path: Path) -> bool:
+    try:
+        if path.stat().st_size > 1 << 20:  # a prior is a few hundred bytes
+            return False
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(obj, dict) and isinstance(obj.get("prior"), dict)
 
 
 def load_prior(path: Path, model: str | None = None) -> Prior:

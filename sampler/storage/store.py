@@ -111,8 +111,11 @@ def read_json_object(path: Path) -> dict[str, Any]:
 def _write_json_object(path: Path, obj: dict[str, Any], indent: int) -> None:
     """Atomically: a reader (or a crash) never sees half a file."""
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(obj, indent=indent, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(obj, indent=indent, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:  # a run directory one may not write to (red team: a traceback)
+        raise InputError(f"{path} cannot be written ({exc.strerror or exc})") from None
 
 
 def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:

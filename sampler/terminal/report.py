@@ -89,9 +89,13 @@ def run_dirs_under(path: Path) -> list[Path]:
 
 
 def _task_key(task_id: str) -> tuple[str, int, str]:
-    """HumanEval/2 before HumanEval/10."""
+    """HumanEval/2 before HumanEval/10: a number by its digits' count, then its digits
+    (``int()`` refused '²', a digit to ``isdigit``, and 4,301 digits: red team)."""
     head, _, tail = task_id.rpartition("/")
-    return (head, int(tail), "") if tail.isdigit() else (task_id, 0, task_id)
+    if tail.isascii() and tail.isdigit():
+        digits = tail.lstrip("0") or "0"
+        return head, len(digits), digits
+    return task_id, 0, task_id
 
 
 def _summary_table(run: RunView) -> str:
@@ -200,8 +204,25 @@ def write_report(path: str | Path, out: str | Path | None = None) -> Path:
     target = Path(out) if out is not None else path / REPORT
     if target.is_dir() or not target.parent.is_dir():
         raise InputError(f"{target}: --out must be a file in an existing directory")
+    if target.exists() and not _is_report(target):
+        # `--out run/results.jsonl` replaced a run's results with the page (red team).
+        raise InputError(f"{target} exists and is not a report this command wrote; choose another --out")
     page = render(path)
     tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(page, encoding="utf-8", errors="replace")  # a lone surrogate: "?"
-    os.replace(tmp, target)
+    try:
+        tmp.write_text(page, encoding="utf-8", errors="replace")  # a lone surrogate: "?"
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise InputError(f"{target} cannot be written ({exc.strerror or exc})") from None
     return target
+
+
+def _is_report(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(_DOCTYPE)) == _DOCTYPE
+    except OSError:
+        return False
+
+
+_DOCTYPE = b"<!DOCTYPE html>"

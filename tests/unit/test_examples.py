@@ -79,6 +79,14 @@ def test_a_printed_example_compares_what_print_shows() -> None:
     assert not _checks(nothing, "f", "    return 4\n")
 
 
+def test_an_elided_output_is_no_example() -> None:
+    """``[0, 1, 1, 2, 3, 5, ...]`` elides the rest; read as Python's ``...`` no answer
+    equalled it, so the task could never be solved (red team)."""
+    prompt = 'def fib(n: int) -> list:\n    """Doc.\n    >>> fib(20)\n    [0, 1, 1, 2, 3, 5, ...]\n    >>> fib(2)\n    [0, 1]\n    """\n'
+    assert doctest_examples(prompt, "fib") == [("fib(2)", "[0, 1]")]
+    assert inline_examples('def f(n):\n    """D.\n    f(3) ==> [1, ...]\n    """\n', "f") == []
+
+
 def test_one_value_in_parentheses_may_be_a_tuple_of_one() -> None:
     """HumanEval/148 writes ``bf("Earth", "Mercury") ==> ("Venus")`` for a tuple of one: read as
     a string, every right answer failed (red team). Either reading passes; others do not."""
