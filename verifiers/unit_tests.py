@@ -7,8 +7,9 @@ import threading
 from collections.abc import Sequence
 from types import TracebackType
 
+from tasks.errors import TaskFormatError
 from tasks.types import Task
-from verifiers.sandbox import SandboxLimits, SandboxPool
+from verifiers.sandbox import TASK_DOES_NOT_LOAD, SandboxLimits, SandboxPool
 from verifiers.timeouts import Calibrator
 from verifiers.types import Candidate, Status, Verdict
 
@@ -55,6 +56,7 @@ class UnitTestVerifier:
             verdicts = pool.run(task, candidates, limits)
         else:
             verdicts = _calibrated_lazily(pool, calibrator, task, candidates)
+        _refuse_unloadable(task, verdicts)
         # The pool may be shared with another verifier name: stamp ours.
         return [v if v.verifier == self.name else _renamed(v, self.name) for v in verdicts]
 
@@ -96,6 +98,20 @@ def _calibrated_lazily(pool: SandboxPool, calibrator: Calibrator, task: Task,
     for i, verdict in zip(late, again, strict=True):
         verdicts[i] = verdict
     return verdicts
+
+
+_UNLOADABLE = f"harness: {TASK_DOES_NOT_LOAD}"
+
+
+def _refuse_unloadable(task: Task, verdicts: Sequence[Verdict]) -> None:
+    """The task's own prompt and tests load before any candidate is called: where they do
+    not, no candidate is to blame and no rerun mends it (every verdict was an
+    infrastructure error, "rerun to retry", on every rerun: red team). Bad input. Only the
+    task's own tests: a check's generated harness failing to load is the check's fault."""
+    for verdict in verdicts:
+        if verdict.status is Status.ERROR and verdict.detail.startswith(_UNLOADABLE):
+            reason = verdict.detail.removeprefix("harness: ")
+            raise TaskFormatError(f"{task.task_id}: {reason}; fix or remove the task")
 
 
 def _renamed(verdict: Verdict, name: str) -> Verdict:
