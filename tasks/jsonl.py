@@ -41,7 +41,8 @@ def read_jsonl_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         for number, raw in _lines(path, handle):
             # Decoded line by line, so bytes that are not UTF-8 name their line.
             try:
-                line = raw.decode("utf-8")
+                # A byte-order mark, as Windows editors write one, opens the first line only.
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as exc:
                 raise TaskFormatError(f"{path}:{number}: not UTF-8 (byte {exc.start}: {exc.reason})") from None
             if not line.strip():

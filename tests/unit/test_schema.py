@@ -107,3 +107,13 @@ def test_lines_past_jsons_limits_and_a_fifo_are_bad_input(tmp_path: Path) -> Non
     os.mkfifo(fifo)
     with pytest.raises(TaskFormatError, match="not a regular file"):
         load_tasks(fifo)
+
+
+def test_a_byte_order_mark_opens_a_file_as_windows_editors_write_it(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    line = json.dumps(task_to_dict(make_task(1))) + "\n"
+    path.write_bytes(b"\xef\xbb\xbf" + line.encode() + json.dumps(task_to_dict(make_task(2))).encode() + b"\n")
+    assert [t.task_id for t in load_tasks(path)] == ["T/1", "T/2"]
+    path.write_bytes(line.encode() + b"\xef\xbb\xbf" + line.encode())  # only the first line may have one
+    with pytest.raises(TaskFormatError, match=":2: bad JSON"):
+        load_tasks(path)
