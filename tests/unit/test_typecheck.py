@@ -81,16 +81,15 @@ def test_int_that_can_return_none_is_rejected(verifier: TypeCheckVerifier) -> No
     assert 'got "None", expected "int"' in verdict.detail
 
 
-def test_a_loop_that_may_fall_off_the_end_is_left_to_the_checks_that_run_it(verifier: TypeCheckVerifier) -> None:
-    """"Missing return statement" is not mypy's to judge: a loop that always returns on
-    the task's inputs is a right answer (HumanEval/13's ``for d in range(min(a, b), 0,
-    -1): if ...: return d``), and was rejected (red team). The None it would return the
-    tests and the property check see where an input reaches it."""
+def test_falling_off_the_end_of_an_int_function_is_rejected(verifier: TypeCheckVerifier) -> None:
+    """Kept, though a loop that always returns on the task's inputs is then refused too: a red
+    team's ``isqrt`` (``for r in range(n + 1): if r * r > n: return r - 1``) returns None for
+    0 and 1, which neither the tests nor the generated inputs (2 and up, as the examples)
+    reached, and it passed every check while this error was not judged."""
     body = "    for x in xs:\n        if x > 0:\n            return x\n"
-    assert one(verifier, COUNT_PROMPT + body, COUNT_TASK).passed
-    explicit_none = "    for x in xs:\n        if x > 0:\n            return x\n    return None\n"
-    verdict = one(verifier, COUNT_PROMPT + explicit_none, COUNT_TASK)
-    assert verdict.status is Status.FAILED and "return-value" in verdict.detail
+    verdict = one(verifier, COUNT_PROMPT + body, COUNT_TASK)
+    assert verdict.status is Status.FAILED
+    assert "Missing return statement" in verdict.detail
 
 
 @pytest.mark.parametrize(
@@ -273,13 +272,13 @@ def test_all_164_canonical_solutions_pass_the_default() -> None:
 
 
 @pytest.mark.slow
-def test_default_flags_alone_fail_only_the_type_wrong_reference() -> None:
-    # The reference baseline is what lets HumanEval/20 pass; the flags themselves are
-    # not loosened for it (it cannot pass any flag set that still rejects `-> int`
-    # returning None). /12's and /24's loops that may fall off the end pass on the flags
-    # alone since "Missing return statement" is left to the checks that run them.
+def test_default_flags_alone_fail_only_the_three_type_wrong_references() -> None:
+    # The reference baseline is what lets these three pass; the flags themselves
+    # are not loosened for them (HumanEval/20 cannot pass any flag set that
+    # still rejects `-> int` returning None).
     failures = _canonical_failures(TypeCheckConfig(tolerate_reference_errors=False))
-    assert sorted(failures) == ["HumanEval/20"]
+    assert sorted(failures) == ["HumanEval/12", "HumanEval/20", "HumanEval/24"]
+    assert "Missing return statement" in failures["HumanEval/12"]
     assert "tuple[float, ...] | None" in failures["HumanEval/20"]
 
 
