@@ -28,6 +28,16 @@ _CHECK_HEAD = '''def _bestofn_same(got, expected):
     return got == expected
 
 
+def _bestofn_printed(got, shown):
+    # What ``print(got)`` shows, trailing blanks aside; a float within the tolerance.
+    if str(got).rstrip() == shown:
+        return True
+    try:
+        return isinstance(got, float) and _bestofn_same(got, float(shown))
+    except ValueError:
+        return False
+
+
 def _bestofn_same_or_one(got, expected):
     # "f(x) ==> ('Venus')": a string in Python, a tuple of one to the task's author.
     return _bestofn_same(got, expected) or _bestofn_same(got, (expected,))
@@ -127,8 +137,13 @@ def doctest_examples(prompt: str, entry_point: str) -> list[tuple[str, str]]:
         printed = _printed(expression)
         if printed is not None and len(output) == 1 and expected:
             # ``>>> print(f(x))`` shows str() of the value, and print itself returns None:
-            # every right answer failed while the call was compared whole (red team).
-            found.append((f"str({printed})", repr(expected)))
+            # every right answer failed while the call was compared whole (red team). The
+            # line is as shown, less the example's own indentation (``'   ab'`` keeps its
+            # spaces: stripped, a wrong answer passed and the right one failed).
+            indent = line[:len(line) - len(line.lstrip())]
+            shown = lines[i + 1].removeprefix(indent).rstrip()
+            shown = shown.removesuffix('"""').removesuffix("'''").rstrip()
+            found.append((f"_bestofn_printed({printed}, {shown!r})", "True"))
         elif expected and expression is not None and printed is None and _literal(expected):
             found.append((expression, expected))
     return found

@@ -397,14 +397,18 @@ input together took the reference, and never less than this (a busy machine)."""
 
 _ORDER_WORDS = re.compile(
     r"\b(?:original order|(?:same|relative|input|given) order|order (?:in which )?(?:they|it) "
-    r"(?:appear|occur|came|come|had|have|were)|order of (?:their )?(?:appearance|occurrence)|stable|"
-    r"first (?:occurrence|one|of them)|(?:appear|appears|occur|occurs|came|comes) first|"
-    r"index in (?:the )?original|earl(?:ier|iest)|keep(?:s|ing)? (?:the|their) order)\b", re.IGNORECASE)
+    r"(?:appear|occur|came|come|had|have|were)|order of (?:their )?(?:appearance|occurrence)|"
+    r"in the order (?:(?:they are|it is) )?given|stabl[ey] sort|sort is stable|stably|"
+    r"first (?:occurrence|one|of them)|(?:appear|appears|occur|occurs) first|leftmost|rightmost|"
+    r"(?:lowest|smallest) index|(?:closest|nearest) to the (?:start|beginning|front|end)|"
+    r"index in (?:the )?original|keep(?:s|ing)? (?:the|their) order)\b", re.IGNORECASE)
 
 
 def order_stated(prompt: str) -> bool:
     """Whether the task's words say how equals are ordered or which of them wins ("keep
-    the order they had in the input", "a stable sort", "the first one"): then an input
+    the order they had in the input", "a stable sort", "the first one", "the leftmost"),
+    by their places in the input (not "scheduled earlier", which orders by value: a
+    second red team's right answers failed on ties it left open): then an input
     where reordering a list changes the answer is no tie, whatever the examples show (a
     stable sort whose examples hold no equal lengths dropped 39 of 100 inputs as ties, and
     an answer that broke ties alphabetically passed: red team)."""

@@ -13,9 +13,9 @@ group. So generated inputs that break a stated relation are dropped
 Three forms are read, each only between the function's own parameters:
 
 - a bound by a length, as a formula: ``[A <=|<] x <=|< len(y)``;
-- equal lengths, in words ("of equal length", "the same length") of two things
-  ("two", "both"; not "all", which speaks of a list's items): every sized parameter
-  (each example's value for it a list, tuple or string) has the length of the first;
+- equal lengths, in words ("of equal length", "the same length"; not "all of the same
+  length", which speaks of a list's items): every sized parameter (each example's value
+  for it a list, tuple or string) has the length of the first;
 - "the length of X is equal to the length of Y [plus|minus N]".
 
 A relation counts only if every example call keeps it, and the equal lengths in words
@@ -52,10 +52,12 @@ _EQUAL = re.compile(r"\b(?:equal|the same)\s+lengths?\b", re.IGNORECASE)
 # "Two strings are anagrams when they have the same length" (a condition, red team).
 _PROMISE = re.compile(r"\b(given|assume[sd]?|guarantee[sd]?|always|will (always )?(be|have)|promised?)\b",
                       re.IGNORECASE)
-# Of two things: "two arrays ... of equal length", "both strings have the same length";
-# not "a list of words, all of the same length, and a pattern" (the words' lengths: red team).
-_TWO_THINGS = re.compile(r"\b(two|both|pair|each other|one another)\b", re.IGNORECASE)
-_ALL = re.compile(r"\ball\b", re.IGNORECASE)
+# The lengths of a list's items, not of the arguments: "a list of words, all of the same
+# length, and a pattern" (read as len(pattern) == len(words), a wrong answer passed: red team).
+_ITEMS_ALIKE = re.compile(r"\b(?:all|each|every)\b[^.,;:]{0,40}?\b(?:equal|the same)\s+lengths?\b", re.IGNORECASE)
+# What the answer is made of: "the list you build will have the same length as the longer one".
+_ANSWER = re.compile(r"\b(?:build|builds|built|result|results|output|outputs|produce[sd]?|create[sd]?|"
+                     r"construct(?:s|ed)?)\b", re.IGNORECASE)
 _CONDITION_OR_ANSWER = re.compile(r"\b(if|when|whether|unless|otherwise|returns?)\b", re.IGNORECASE)
 # "not always the same length", "do not assume ...", "may or may not be": no promise.
 _HEDGE = re.compile(r"\b(not|never|no|need|may|might|can|could|only|except|chance|possibly)\b|n't\b",
@@ -142,7 +144,7 @@ def stated_relations(prompt: str, params: Sequence[str],
     for sentence in re.split(r"(?<=[.!?])\s|\n\s*\n", prompt):
         worded = worded or (len(sentence) <= _LINE_CHARS and _EQUAL.search(sentence) is not None
                             and _PROMISE.search(sentence) is not None
-                            and _TWO_THINGS.search(sentence) is not None and not _ALL.search(sentence)
+                            and not _ITEMS_ALIKE.search(sentence) and not _ANSWER.search(sentence)
                             and not _CONDITION_OR_ANSWER.search(sentence) and not _HEDGE.search(sentence))
     if worded and calls:
         sized = [i for i in range(len(params))
@@ -188,10 +190,13 @@ def fitted(relations: Sequence[Relation], shapes: Sequence[Shape], args: tuple[A
             if type(value) is not int or not isinstance(sized, (list, tuple, str)):
                 continue
             high = len(sized) - relation.high_strict
-            if relation.low is None:  # only a ceiling: a value over it is wrapped into 0..high
+            if relation.low is None:  # only a ceiling: a value over it is wrapped down, no lower than drawn
                 if value <= high:
                     continue
-                low = min(0, high)
+                # The value's own floor ("a positive integer k" draws from 1; wrapped to 0, right
+                # answers were disputed: a second red team), else 0.
+                shape = shapes[relation.value] if relation.value < len(shapes) else None
+                low = int(shape.lo) if shape is not None and shape.kind == "int" and shape.lo is not None else 0
             else:
                 low = relation.low + relation.low_strict
             if high < low:

@@ -72,11 +72,18 @@ def test_a_printed_example_compares_what_print_shows() -> None:
     every right answer failed, and an example showing None passed anything (red team)."""
     prompt = ('def greet(name: str) -> str:\n    """Greets.\n    >>> print(greet("Ann"))\n    Hello, Ann!\n'
               '    >>> print(greet("Bo"))\n    Hello,\n    Bo!\n    """\n')
-    assert doctest_examples(prompt, "greet") == [("str(greet('Ann'))", "'Hello, Ann!'")]  # one line of output only
+    assert doctest_examples(prompt, "greet") == [("_bestofn_printed(greet('Ann'), 'Hello, Ann!')", "True")]  # one line only
     assert _checks(prompt, "greet", "    return f'Hello, {name}!'\n")
     assert not _checks(prompt, "greet", "    return f'Hi, {name}!'\n")
     nothing = 'def f(x: int) -> int:\n    """Doc.\n    >>> print(f(2))\n    None\n    """\n'
     assert not _checks(nothing, "f", "    return 4\n")
+    # The line as shown, less the example's indentation (stripped, '   ab' was 'ab': a
+    # second red team); a float within the tolerance, as an example without print.
+    padded = 'def pad(w: str, n: int) -> str:\n    """Doc.\n    >>> print(pad("ab", 5))\n       ab\n    """\n'
+    assert _checks(padded, "pad", "    return w.rjust(n)\n") and not _checks(padded, "pad", "    return w\n")
+    mean = 'def mean(xs: list) -> float:\n    """Doc.\n    >>> print(mean([0.1, 0.2, 0.3]))\n    0.2\n    """\n'
+    assert _checks(mean, "mean", "    return sum(xs) / len(xs)\n")
+    assert not _checks(mean, "mean", "    return 0.3\n")
 
 
 def test_an_elided_output_is_no_example() -> None:

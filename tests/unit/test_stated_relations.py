@@ -96,8 +96,14 @@ def test_equal_lengths_in_words_are_of_two_things_not_of_a_lists_items() -> None
     words = [(["abc", "abd", "xyz"], "ab?")]
     assert stated_relations("You are given a list of words, all of the same length, and a pattern.",
                             ["words", "pattern"], words) == ()
-    assert stated_relations("You are given both lists, of the same length.", ["a", "b"], [([1], [2])]) == (
-        LengthOffset(1, 0),)
+    for promise in ("You are given both lists, of the same length.",  # no "two" needed (a second red team)
+                    "You are given lists values and weights of equal length.",
+                    "You are given two lists of the same length; all items are integers."):
+        assert stated_relations(promise, ["a", "b"], [([1], [2])]) == (LengthOffset(1, 0),), promise
+    for not_a_promise in ("You are given two lists, each item of the same length.",
+                          "You are given two lists a and b, and the list you build will have the same length "
+                          "as the longer one."):
+        assert stated_relations(not_a_promise, ["a", "b"], [([1], [2])]) == (), not_a_promise
 
 
 def test_draws_are_made_to_keep_a_relation_by_cutting_and_wrapping() -> None:
@@ -111,6 +117,9 @@ def test_draws_are_made_to_keep_a_relation_by_cutting_and_wrapping() -> None:
     assert made is not None and keeps([bound], made) and made[0] == [5, 6, 7]
     assert fitted([bound], [lists, ints], ([], 3)) is None  # no k with 1 <= k <= 0
     assert fitted([LengthBound(1, 0)], [lists, ints], ([1, 2], 9)) == ([1, 2], 0)  # a ceiling only: 9 into 0..2
+    positive = Shape("int", lo=1, hi=99)  # "a positive integer k": never wrapped to 0 (a second red team)
+    assert fitted([LengthBound(1, 0)], [lists, positive], ([1, 2], 9)) == ([1, 2], 1)
+    assert fitted([LengthBound(1, 0, high_strict=True)], [lists, ints], ([], 3)) is None  # not -1
     ops, nums = Shape("list", (Shape("str", alphabet="+-"),)), lists
     offset = LengthOffset(0, 1, -1)  # len(operator) == len(operand) - 1
     assert fitted([offset], [ops, nums], (["+", "-", "+"], [1, 2])) == (["+"], [1, 2])
@@ -254,3 +263,19 @@ def test_words_that_order_equals_leave_no_ties(verifier: PropertyVerifier) -> No
     [wrong] = verifier.verify(STABLE, [Candidate(STABLE.task_id, "w", STABLE.prompt
                                                  + "    return sorted(words, key=lambda w: (len(w), w))\n")])
     assert wrong.status is Status.FAILED, wrong.detail
+
+
+def test_order_words_are_read_only_where_they_order_equals_by_place() -> None:
+    """"Scheduled earlier" orders by value, and which of the equals comes first is left open
+    (its right answers failed on ties: a second red team); "the leftmost", "closest to the
+    start of the list" are places in the input (a wrong answer hid behind ties)."""
+    from verifiers.properties import order_stated
+
+    for words in ("Return the one closest to the start of the list.", "Return the leftmost.",
+                  "If several, return the one with the smallest index.", "Keep them in the order given.",
+                  "The sort is stable.", "Return the first one in case of ties."):
+        assert order_stated(words), words
+    for words in ("Jobs with shorter names are scheduled earlier. Return a job that is scheduled first.",
+                  "Return the one which comes first in lexicographical order.",
+                  "The system is stable under load."):
+        assert not order_stated(words), words
