@@ -13,6 +13,11 @@ import re
 from tasks.pyast import parse_module
 from tasks.types import Task
 
+MAX_CANDIDATE_CHARS = 1_000_000
+"""Longer candidates fail without reaching the sandbox: the job message would not carry
+them (source and compiled code), and no answer to a code task is a megabyte. A task's
+prompt, which every candidate carries, must be shorter (``tasks.schema``)."""
+
 
 def prompt_preamble(task: Task) -> str:
     """The prompt without the entry point's own stub definition."""

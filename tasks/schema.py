@@ -20,6 +20,7 @@ from tasks.errors import TaskFormatError
 from tasks.evalplus import evalplus_task, is_evalplus
 from tasks.examples import with_example_tests
 from tasks.jsonl import read_jsonl_objects, require_str
+from tasks.program import MAX_CANDIDATE_CHARS
 from tasks.pyast import BUILTIN_NAMES, must_parse
 from tasks.types import Task
 
@@ -41,6 +42,9 @@ def task_from_dict(obj: dict[str, Any], where: str) -> Task:
         # The checks run in the prompt's namespace: a task's ``def len`` turned the property
         # check off and ``exec`` made every verdict an infrastructure error (red team).
         raise TaskFormatError(f"{where}: entry_point {entry_point!r} is a name Python itself defines; rename it")
+    if len(prompt) >= MAX_CANDIDATE_CHARS:  # every candidate carries it: each failed as too long (red team)
+        raise TaskFormatError(f"{where}: prompt is {len(prompt)} characters; a candidate with it may have "
+                              f"at most {MAX_CANDIDATE_CHARS}")
     if is_evalplus(obj):
         return evalplus_task(obj, where, task_id, prompt, entry_point)
     test = require_str(obj, "test", where, optional=True)

@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import Any
 
 from tasks.errors import ConfigError, SandboxError
+from tasks.program import MAX_CANDIDATE_CHARS
 from tasks.types import Task
 from verifiers.channel import CodecError, candidate_body, send_msg
 from verifiers.sandbox_servers import (
@@ -90,9 +91,6 @@ TASK_DOES_NOT_LOAD = "the task's prompt or tests do not load"
 """How the test side (``runtime.test_side``) begins its report of a task whose code fails
 to compile or to load."""
 
-MAX_CANDIDATE_CHARS = 1_000_000
-"""Longer candidates fail without reaching the sandbox: the job message would not carry
-them (source and compiled code), and no answer to a code task is a megabyte."""
 
 
 @dataclass(frozen=True)

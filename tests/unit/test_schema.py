@@ -117,3 +117,13 @@ def test_a_byte_order_mark_opens_a_file_as_windows_editors_write_it(tmp_path: Pa
     path.write_bytes(line.encode() + b"\xef\xbb\xbf" + line.encode())  # only the first line may have one
     with pytest.raises(TaskFormatError, match=":2: bad JSON"):
         load_tasks(path)
+
+
+def test_a_prompt_no_candidate_could_carry_is_bad_input() -> None:
+    """Every candidate carries the prompt: one of a million characters failed each as too long."""
+    from tasks.program import MAX_CANDIDATE_CHARS
+    from tasks.schema import task_from_dict
+
+    row = {**task_to_dict(make_task(1)), "prompt": "#" * MAX_CANDIDATE_CHARS + "\ndef f1(x):\n    pass\n"}
+    with pytest.raises(TaskFormatError, match="prompt is"):
+        task_from_dict(row, "t:1")
