@@ -391,7 +391,7 @@ def _refuse_foreign_out(out: Path, inputs: Sequence[Path]) -> None:
             same = False
         if same:
             raise InputError(f"{out}: --out is one of verify's own inputs; choose another file")
-    for where, obj in itertools.islice(read_records(out), 100):  # a foreign file shows it at once
+    for where, obj in itertools.islice(read_records(out, warn=False), 100):  # a foreign file shows it at once
         if any(key in obj for key in _NOT_VERDICT_KEYS):
             raise InputError(f"{where}: --out holds lines that are not verdicts (tasks, candidates or a run's "
                              "records?); choose another file")

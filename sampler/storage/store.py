@@ -118,8 +118,9 @@ def _write_json_object(path: Path, obj: dict[str, Any], indent: int) -> None:
         raise InputError(f"{path} cannot be written ({exc.strerror or exc})") from None
 
 
-def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """``(where, object)`` for every parseable line; torn or corrupt lines are skipped."""
+def read_records(path: Path, *, warn: bool = True) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(where, object)`` for every parseable line; torn or corrupt lines are skipped (and
+    counted on stderr, unless ``warn`` is False: a first look before the real read)."""
     try:
         if not path.exists():
             return
@@ -141,7 +142,7 @@ def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
                 yield f"{path}:{number}", obj
             else:
                 skipped += 1
-    if skipped:
+    if skipped and warn:
         print(f"bestofn: skipped {skipped} unreadable line(s) in {path} (torn by a crash?)",
               file=sys.stderr)
 
