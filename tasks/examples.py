@@ -48,16 +48,24 @@ def check(candidate):
 '''
 
 
-def _literal(text: str) -> bool:
-    """Whether ``text`` is a literal an answer can equal: ``[0, 1, 1, 2, ...]`` elides the
-    rest (as doctest's ELLIPSIS does), and read as Python's ``...`` no answer equalled it,
-    so no right answer could pass (red team)."""
+def _literal(text: str) -> str | None:
+    """``text`` as the literal source the generated test carries, or None if it is no
+    literal an answer can equal. Written anew from its syntax tree: pasted as written,
+    ``4  # two times two`` swallowed the assert's closing parenthesis, the test did not
+    compile, and the task was refused (red team). ``[0, 1, 1, 2, ...]`` elides the rest
+    (doctest's ELLIPSIS); read as Python's ``...`` no answer equalled it (red team). One
+    value in parentheses keeps them (``_one_in_parentheses``)."""
     try:
         literal_eval_text(text)
         tree = parse_expression(text.strip())
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return False
-    return not any(isinstance(node, ast.Constant) and node.value is Ellipsis for node in ast.walk(tree))
+        return None
+    if any(isinstance(node, ast.Constant) and node.value is Ellipsis for node in ast.walk(tree)):
+        return None
+    source = unparse_or_none(tree)
+    if source is None:
+        return None
+    return f"({source})" if _one_in_parentheses(text) else source
 
 
 def _call(expression: str, entry_point: str) -> str | None:
@@ -108,8 +116,9 @@ def inline_examples(prompt: str, entry_point: str) -> list[tuple[str, str]]:
         if pair is None:
             continue
         expression = _call(pair[0], entry_point)
-        if expression is not None and _literal(pair[1]):
-            found.append((expression, pair[1]))
+        expected = _literal(pair[1])
+        if expression is not None and expected is not None:
+            found.append((expression, expected))
     return found
 
 
@@ -132,27 +141,41 @@ def doctest_examples(prompt: str, entry_point: str) -> list[tuple[str, str]]:
             output.append(text[:-3].strip() if ended else text)
             if ended:
                 break
-        expected = " ".join(o for o in output if o)
+        shown_text = " ".join(o for o in output if o)
         expression = _call(match.group(1), entry_point)
-        printed = _printed(expression)
-        if printed is not None and len(output) == 1 and expected:
+        if expression is None or not shown_text:
+            continue
+        if _is_print(expression):
             # ``>>> print(f(x))`` shows str() of the value, and print itself returns None:
             # every right answer failed while the call was compared whole (red team). The
-            # line is as shown, less the example's own indentation (``'   ab'`` keeps its
-            # spaces: stripped, a wrong answer passed and the right one failed).
-            indent = line[:len(line) - len(line.lstrip())]
-            shown = lines[i + 1].removeprefix(indent).rstrip()
+            # line is as shown, less the example's own indentation, tabs expanded as doctest
+            # does (``'   ab'`` keeps its spaces: stripped, a wrong answer passed and the right
+            # one failed). Only one value printed, on one line, and nothing elided.
+            printed = _printed(expression)
+            indent = len(line.expandtabs()) - len(line.expandtabs().lstrip())
+            shown = lines[i + 1].expandtabs()
+            shown = (shown[indent:] if not shown[:indent].strip() else shown.lstrip()).rstrip()
             shown = shown.removesuffix('"""').removesuffix("'''").rstrip()
-            found.append((f"_bestofn_printed({printed}, {shown!r})", "True"))
-        elif expected and expression is not None and printed is None and _literal(expected):
+            if printed is not None and len(output) == 1 and shown and "..." not in shown:
+                found.append((f"_bestofn_printed({printed}, {shown!r})", "True"))
+            continue
+        expected = _literal(shown_text)
+        if expected is not None:
             found.append((expression, expected))
     return found
 
 
-def _printed(expression: str | None) -> str | None:
-    """What ``print(...)`` of one argument prints, if ``expression`` is that; else None."""
-    if expression is None or not expression.startswith("print("):
-        return None
+def _is_print(expression: str) -> bool:
+    try:
+        call = parse_expression(expression).body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return False
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "print"
+
+
+def _printed(expression: str) -> str | None:
+    """What ``print(...)`` of one argument prints, if ``expression`` is that; else None
+    (``end=``, ``sep=``, ``*args``: no such example is made)."""
     try:
         call = parse_expression(expression).body
     except (SyntaxError, ValueError, MemoryError, RecursionError):
@@ -198,7 +221,17 @@ def _example_lines(prompt: str, entry_point: str) -> list[str]:
     body = [f"    assert _bestofn_same{'_or_one' if _one_in_parentheses(expected) else ''}({expression}, "
             f"{expected}), {expression!r}" for expression, expected in pairs]
     body += [f"    {line}" for line in assert_examples(prompt, entry_point)]
-    return list(dict.fromkeys(body))
+    # Each line must compile where it goes (a value nested near the parser's limit gains a
+    # level inside the assert): one that does not is no example, not a task that fails to load.
+    return [line for line in dict.fromkeys(body) if _compiles(line.strip())]
+
+
+def _compiles(statement: str) -> bool:
+    try:
+        parse_module(statement)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return False
+    return True
 
 
 def example_count(prompt: str, entry_point: str) -> int:

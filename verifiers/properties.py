@@ -396,12 +396,16 @@ input together took the reference, and never less than this (a busy machine)."""
 
 
 _ORDER_WORDS = re.compile(
-    r"\b(?:original order|(?:same|relative|input|given) order|order (?:in which )?(?:they|it) "
+    r"\b(?:(?:original|same|relative|input|given) order(?:ing)?|order (?:in which )?(?:they|it) "
     r"(?:appear|occur|came|come|had|have|were)|order of (?:their )?(?:appearance|occurrence)|"
     r"in the order (?:(?:they are|it is) )?given|stabl[ey] sort|sort is stable|stably|"
-    r"first (?:occurrence|one|of them)|(?:appear|appears|occur|occurs) first|leftmost|rightmost|"
+    r"first one (?:in case|if|when|that|found|encountered)|first (?:occurrence|of them)|"
+    r"(?:appear|appears|occur|occurs) first|leftmost|rightmost|relative positions?|"
     r"(?:lowest|smallest) index|(?:closest|nearest) to the (?:start|beginning|front|end)|"
-    r"index in (?:the )?original|keep(?:s|ing)? (?:the|their) order)\b", re.IGNORECASE)
+    r"index in (?:the )?original|(?:keep|keeps|keeping|preserve|preserves|preserving) (?:the |their |its )?"
+    r"(?:original |relative )?order(?:ing)?)\b", re.IGNORECASE)
+_ANY_ORDER = re.compile(r"\b(?:any|no particular|arbitrary) order\b|\border (?:does not|doesn't) matter\b",
+                        re.IGNORECASE)
 
 
 def order_stated(prompt: str) -> bool:
@@ -412,7 +416,7 @@ def order_stated(prompt: str) -> bool:
     where reordering a list changes the answer is no tie, whatever the examples show (a
     stable sort whose examples hold no equal lengths dropped 39 of 100 inputs as ties, and
     an answer that broke ties alphabetically passed: red team)."""
-    return _ORDER_WORDS.search(prompt) is not None
+    return _ORDER_WORDS.search(prompt) is not None and _ANY_ORDER.search(prompt) is None
 
 
 def tie_like(examples: int, examples_sensitive: int) -> bool:

@@ -54,7 +54,12 @@ _PROMISE = re.compile(r"\b(given|assume[sd]?|guarantee[sd]?|always|will (always 
                       re.IGNORECASE)
 # The lengths of a list's items, not of the arguments: "a list of words, all of the same
 # length, and a pattern" (read as len(pattern) == len(words), a wrong answer passed: red team).
-_ITEMS_ALIKE = re.compile(r"\b(?:all|each|every)\b[^.,;:]{0,40}?\b(?:equal|the same)\s+lengths?\b", re.IGNORECASE)
+# Erring toward missing: "two lists, each of the same length" is not read either.
+_ITEMS_ALIKE = re.compile(
+    r"\b(?:all|each|every)\b[^.,;:]{0,40}?\b(?:equal|the same)\s+lengths?\b"
+    # "a list of words of the same length and a target word" (a third red team)
+    r"|\ban? (?:list|array|sequence|tuple|set|collection) of \w+(?: \w+)? (?:of|with|having) "
+    r"(?:equal|the same)\s+lengths?\b", re.IGNORECASE)
 # What the answer is made of: "the list you build will have the same length as the longer one".
 _ANSWER = re.compile(r"\b(?:build|builds|built|result|results|output|outputs|produce[sd]?|create[sd]?|"
                      r"construct(?:s|ed)?)\b", re.IGNORECASE)

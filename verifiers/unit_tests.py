@@ -108,6 +108,8 @@ def _refuse_unloadable(task: Task, verdicts: Sequence[Verdict]) -> None:
     not, no candidate is to blame and no rerun mends it (every verdict was an
     infrastructure error, "rerun to retry", on every rerun: red team). Bad input. Only the
     task's own tests: a check's generated harness failing to load is the check's fault."""
+    if task.test_origin != "given":  # a test made from the prompt's examples is ours to get right
+        return
     for verdict in verdicts:
         if verdict.status is Status.ERROR and verdict.detail.startswith(_UNLOADABLE):
             reason = verdict.detail.removeprefix("harness: ")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import itertools
+import json
 import time
 from collections.abc import Sequence
 from concurrent.futures import as_completed
@@ -377,13 +377,16 @@ _KEPT_STATUSES = frozenset(s.value for s in Status if s is not Status.ERROR)
 """Verdicts a rerun keeps: an infrastructure ``error`` (or a line no run wrote) is redone."""
 
 
-_NOT_VERDICT_KEYS = ("prompt", "completion", "solved", "sample_index")
-"""Keys of a task, a candidate, a run's result or sample: no verdict line has them."""
+_VERDICT_KEYS = ("task_id", "candidate_id", "status")
+_LOOKED_AT = 100
+"""Lines of an existing ``--out`` read before appending to it: a foreign file shows itself at once."""
 
 
 def _refuse_foreign_out(out: Path, inputs: Sequence[Path]) -> None:
-    """``verify --out`` appends verdicts: never to its own inputs or a solve run's records
-    (each was left unreadable to the next command, after an exit 0: red team)."""
+    """``verify --out`` appends verdicts: only to a verdicts file (each of its first lines a
+    verdict, the last perhaps torn by a crash), never to its inputs, a run's records or
+    any other file (each was left unreadable to the next command, after an exit 0: two
+    red teams; a run's pretty-printed run.json, a gzip file, a prior)."""
     for path in inputs:
         try:
             same = out.exists() and path.exists() and out.samefile(path)
@@ -391,10 +394,27 @@ def _refuse_foreign_out(out: Path, inputs: Sequence[Path]) -> None:
             same = False
         if same:
             raise InputError(f"{out}: --out is one of verify's own inputs; choose another file")
-    for where, obj in itertools.islice(read_records(out, warn=False), 100):  # a foreign file shows it at once
-        if any(key in obj for key in _NOT_VERDICT_KEYS):
-            raise InputError(f"{where}: --out holds lines that are not verdicts (tasks, candidates or a run's "
-                             "records?); choose another file")
+    try:
+        if not out.is_file():
+            return  # none yet (a directory or worse is refused when it is opened)
+        with out.open("rb") as handle:
+            lines = [line for line in (handle.readline(1 << 20) for _ in range(_LOOKED_AT)) if line]
+    except OSError:
+        return  # the appender says why it cannot be written
+    torn_last = bool(lines) and not lines[-1].endswith(b"\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except (ValueError, RecursionError):
+            if number == len(lines) and torn_last:
+                continue  # a crash's torn last line: the appender mends it
+            obj = None
+        if not isinstance(obj, dict) or not all(type(obj.get(key)) is str for key in _VERDICT_KEYS) \
+                or "sample_index" in obj or "solved" in obj:
+            raise InputError(f"{out}:{number}: --out holds lines that are not verdicts (tasks, candidates or "
+                             "a run's records?); choose another file")
 
 
 def _keepable(line: dict[str, Any], checks: str) -> bool:

@@ -218,11 +218,13 @@ def write_report(path: str | Path, out: str | Path | None = None) -> Path:
 
 
 def _is_report(path: Path) -> bool:
+    """Whether ``path`` opens as ``render``'s pages do (any HTML page starts with the doctype)."""
     try:
         with path.open("rb") as handle:
-            return handle.read(len(_DOCTYPE)) == _DOCTYPE
+            return handle.read(len(_OPENING)) == _OPENING
     except OSError:
         return False
 
 
-_DOCTYPE = b"<!DOCTYPE html>"
+_OPENING = b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>bestofn report: '
+

@@ -46,6 +46,10 @@ def test_report_and_prior_overwrite_only_what_they_wrote(tmp_path: Path, capsys:
     page = tmp_path / "r.html"
     assert main(["report", str(run), "--out", str(page)]) == 0
     assert main(["report", str(run), "--out", str(page)]) == 0  # its own page, written again
+    other = tmp_path / "index.html"  # any page opens with the doctype (a third red team)
+    other.write_text("<!DOCTYPE html><html><head><title>mine</title></head></html>\n")
+    assert main(["report", str(run), "--out", str(other)]) == 2
+    assert other.read_text().endswith("</html>\n")
 
 
 def test_verify_appends_to_no_input_and_no_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -54,11 +58,22 @@ def test_verify_appends_to_no_input_and_no_run(tmp_path: Path, capsys: pytest.Ca
     cands = tmp_path / "cands.jsonl"
     cands.write_text(json.dumps({"task_id": "T/0", "candidate_id": "c", "completion": "    return x\n"}) + "\n")
     run = _run(tmp_path)
-    for out in (tasks, cands, run / "results.jsonl", run / "samples.jsonl"):
+    other_tasks = tmp_path / "other.jsonl.gz"
+    write_tasks(other_tasks, [make_task(1)])
+    # A third red team: a run's pretty-printed run.json, a gzip file, another candidates file.
+    solutions = tmp_path / "solutions.jsonl"
+    solutions.write_text(json.dumps({"task_id": "T/0", "candidate_id": "c", "solution": "def f0(x):\n    return x\n"})
+                         + "\n")
+    for out in (tasks, cands, run / "results.jsonl", run / "samples.jsonl", run / "run.json", other_tasks, solutions):
         before = out.read_bytes()
         assert main(["verify", str(tasks), str(cands), "--out", str(out), "--verifiers", "syntax"]) == 2
         assert "--out" in capsys.readouterr().err
         assert out.read_bytes() == before
+    verdicts = tmp_path / "v.jsonl"  # its own verdicts, a torn last line and all, it goes on with
+    assert main(["verify", str(tasks), str(cands), "--out", str(verdicts), "--verifiers", "syntax"]) == 0
+    with verdicts.open("a") as handle:
+        handle.write('{"task_id": "T/0", "cand')
+    assert main(["verify", str(tasks), str(cands), "--out", str(verdicts), "--verifiers", "syntax"]) == 0
 
 
 def test_verify_exits_1_when_verdicts_are_infrastructure_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

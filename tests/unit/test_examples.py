@@ -86,6 +86,25 @@ def test_a_printed_example_compares_what_print_shows() -> None:
     assert not _checks(mean, "mean", "    return 0.3\n")
 
 
+def test_what_an_example_cannot_state_is_no_example_and_never_breaks_the_test() -> None:
+    """A third red team: a comment after the value swallowed the assert's parenthesis (the
+    test did not compile and the task was refused); print with ``end=``, ``sep=`` or
+    ``*args`` was compared as print's None; a printed ``...`` elides; tabs expand as in doctest."""
+    commented = 'def f(x: int) -> int:\n    """Doc.\n    f(2) \u279e 4  # two times two\n    >>> f(3)\n    6  # six\n    """\n'
+    assert inline_examples(commented, "f") == [("f(2)", "4")] and doctest_examples(commented, "f") == [("f(3)", "6")]
+    assert _checks(commented, "f", "    return 2 * x\n") and not _checks(commented, "f", "    return x\n")
+    for shown in ('print(f(1), end="")\n    2', "print(*f(1))\n    2", 'print(f(1), f(2), sep=",")\n    2,4',
+                  "print(f(1))\n    [1, 2, ...]"):
+        prompt = f'def f(x: int) -> int:\n    """Doc.\n    >>> {shown}\n    """\n'
+        assert doctest_examples(prompt, "f") == [], shown
+    tabbed = 'def f(s: str) -> str:\n\t"""Doc.\n\t>>> print(f("ab"))\n        ab\n\t"""\n'
+    assert _checks(tabbed, "f", "\treturn s\n") and not _checks(tabbed, "f", "\treturn ' ' + s\n")
+    deep = "[" * 200 + "]" * 200  # the parser takes 200 levels alone, not inside the assert
+    nested = f'def f(x: int) -> list:\n    """Doc.\n    >>> f(1)\n    {deep}\n    >>> f(2)\n    2\n    """\n'
+    assert doctest_examples(nested, "f")[0] == ("f(1)", deep)  # a literal, alone
+    assert examples_test(nested, "f").count("assert _bestofn_same") == 1  # not one that compiles in the test
+
+
 def test_an_elided_output_is_no_example() -> None:
     """``[0, 1, 1, 2, 3, 5, ...]`` elides the rest; read as Python's ``...`` no answer
     equalled it, so the task could never be solved (red team)."""

@@ -101,6 +101,7 @@ def test_equal_lengths_in_words_are_of_two_things_not_of_a_lists_items() -> None
                     "You are given two lists of the same length; all items are integers."):
         assert stated_relations(promise, ["a", "b"], [([1], [2])]) == (LengthOffset(1, 0),), promise
     for not_a_promise in ("You are given two lists, each item of the same length.",
+                          "You are given a list of words of the same length and a target word.",  # a third red team
                           "You are given two lists a and b, and the list you build will have the same length "
                           "as the longer one."):
         assert stated_relations(not_a_promise, ["a", "b"], [([1], [2])]) == (), not_a_promise
@@ -271,11 +272,14 @@ def test_order_words_are_read_only_where_they_order_equals_by_place() -> None:
     start of the list" are places in the input (a wrong answer hid behind ties)."""
     from verifiers.properties import order_stated
 
-    for words in ("Return the one closest to the start of the list.", "Return the leftmost.",
+    for words in ("Keep their original ordering.", "Preserving the relative position of equals.",
+                  "Keep order of the words.",  # a third red team: HumanEval/26's own wording
+                  "Return the one closest to the start of the list.", "Return the leftmost.",
                   "If several, return the one with the smallest index.", "Keep them in the order given.",
                   "The sort is stable.", "Return the first one in case of ties."):
         assert order_stated(words), words
     for words in ("Jobs with shorter names are scheduled earlier. Return a job that is scheduled first.",
                   "Return the one which comes first in lexicographical order.",
-                  "The system is stable under load."):
+                  "The system is stable under load.",
+                  "Words of equal length may come in any order. The first one of the result is the shortest."):
         assert not order_stated(words), words
