@@ -411,7 +411,8 @@ def _refuse_foreign_out(out: Path, inputs: Sequence[Path]) -> None:
             if number == len(lines) and torn_last:
                 continue  # a crash's torn last line: the appender mends it
             obj = None
-        if not isinstance(obj, dict) or not all(type(obj.get(key)) is str for key in _VERDICT_KEYS) \
+        # The keys, whatever their values: a hand-edited verdict is redone, not refused (red team).
+        if not isinstance(obj, dict) or not all(key in obj for key in _VERDICT_KEYS) \
                 or "sample_index" in obj or "solved" in obj:
             raise InputError(f"{out}:{number}: --out holds lines that are not verdicts (tasks, candidates or "
                              "a run's records?); choose another file")
