@@ -22,6 +22,7 @@ from sampler.storage.records import SampleRecord, TaskResult, Tier
 from sampler.storage.store import MANIFEST, RESULTS, SAMPLES, load_samples, read_json_object, read_results
 from sampler.terminal.summary import summarise
 from tasks.errors import InputError
+from tasks.paths import is_special_file
 
 REPORT = "report.html"
 FIGURE = "scaling.png"
@@ -202,7 +203,7 @@ def write_report(path: str | Path, out: str | Path | None = None) -> Path:
     if not path.is_dir():
         raise InputError(f"{path}: not a directory")
     target = Path(out) if out is not None else path / REPORT
-    if target.is_dir() or not target.parent.is_dir():
+    if target.is_dir() or not target.parent.is_dir() or is_special_file(target):
         raise InputError(f"{target}: --out must be a file in an existing directory")
     if target.exists() and not _is_report(target):
         # `--out run/results.jsonl` replaced a run's results with the page (red team).

@@ -2,6 +2,7 @@
 
 import errno
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,9 @@ def test_report_and_prior_overwrite_only_what_they_wrote(tmp_path: Path, capsys:
     page = tmp_path / "r.html"
     assert main(["report", str(run), "--out", str(page)]) == 0
     assert main(["report", str(run), "--out", str(page)]) == 0  # its own page, written again
+    fifo = tmp_path / "fifo.html"  # opened to see whether it is a report, it waited for a writer for ever
+    os.mkfifo(fifo)
+    assert main(["report", str(run), "--out", str(fifo)]) == 2
     other = tmp_path / "index.html"  # any page opens with the doctype (a third red team)
     other.write_text("<!DOCTYPE html><html><head><title>mine</title></head></html>\n")
     assert main(["report", str(run), "--out", str(other)]) == 2
