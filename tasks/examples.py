@@ -56,8 +56,8 @@ def _literal(text: str) -> str | None:
     (doctest's ELLIPSIS); read as Python's ``...`` no answer equalled it (red team). One
     value in parentheses keeps them (``_one_in_parentheses``)."""
     try:
-        literal_eval_text(text)
         tree = parse_expression(text.strip())
+        ast.literal_eval(tree)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return None
     if any(isinstance(node, ast.Constant) and node.value is Ellipsis for node in ast.walk(tree)):
@@ -145,19 +145,11 @@ def doctest_examples(prompt: str, entry_point: str) -> list[tuple[str, str]]:
         expression = _call(match.group(1), entry_point)
         if expression is None or not shown_text:
             continue
-        if _is_print(expression):
-            # ``>>> print(f(x))`` shows str() of the value, and print itself returns None:
-            # every right answer failed while the call was compared whole (red team). The
-            # line is as shown, less the example's own indentation, tabs expanded as doctest
-            # does (``'   ab'`` keeps its spaces: stripped, a wrong answer passed and the right
-            # one failed). Only one value printed, on one line, and nothing elided.
-            printed = _printed(expression)
-            indent = len(line.expandtabs()) - len(line.expandtabs().lstrip())
-            shown = lines[i + 1].expandtabs()
-            shown = (shown[indent:] if not shown[:indent].strip() else shown.lstrip()).rstrip()
-            shown = shown.removesuffix('"""').removesuffix("'''").rstrip()
-            if printed is not None and len(output) == 1 and shown and "..." not in shown:
-                found.append((f"_bestofn_printed({printed}, {shown!r})", "True"))
+        printing = _print_call(expression)
+        if printing is not None:
+            example = _printed_example(printing, line, lines[i + 1], len(output))
+            if example is not None:
+                found.append(example)
             continue
         expected = _literal(shown_text)
         if expected is not None:
@@ -165,25 +157,33 @@ def doctest_examples(prompt: str, entry_point: str) -> list[tuple[str, str]]:
     return found
 
 
-def _is_print(expression: str) -> bool:
-    try:
-        call = parse_expression(expression).body
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return False
-    return isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "print"
-
-
-def _printed(expression: str) -> str | None:
-    """What ``print(...)`` of one argument prints, if ``expression`` is that; else None
-    (``end=``, ``sep=``, ``*args``: no such example is made)."""
+def _print_call(expression: str) -> ast.Call | None:
+    """The call, if ``expression`` is a call of ``print``."""
     try:
         call = parse_expression(expression).body
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
-    if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "print" \
-            and len(call.args) == 1 and not call.keywords and not isinstance(call.args[0], ast.Starred):
-        return unparse_or_none(call.args[0])
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "print":
+        return call
     return None
+
+
+def _printed_example(call: ast.Call, line: str, shown_line: str, output_lines: int) -> tuple[str, str] | None:
+    """``>>> print(f(x))`` shows str() of the value, and print itself returns None: every
+    right answer failed while the call was compared whole (red team). The line is as
+    shown, less the example's own indentation, tabs expanded as doctest does (``'   ab'``
+    keeps its spaces: stripped, a wrong answer passed and the right one failed). Only one
+    value printed (no ``end=``, ``sep=``, ``*args``), on one line, and nothing elided."""
+    if len(call.args) != 1 or call.keywords or isinstance(call.args[0], ast.Starred) or output_lines != 1:
+        return None
+    printed = unparse_or_none(call.args[0])
+    indent = len(line.expandtabs()) - len(line.expandtabs().lstrip())
+    shown = shown_line.expandtabs()
+    shown = (shown[indent:] if not shown[:indent].strip() else shown.lstrip()).rstrip()
+    shown = shown.removesuffix('"""').removesuffix("'''").rstrip()
+    if printed is None or not shown or "..." in shown:
+        return None
+    return f"_bestofn_printed({printed}, {shown!r})", "True"
 
 
 def _one_in_parentheses(expected: str) -> bool:
