@@ -175,7 +175,7 @@ def fitted(relations: Sequence[Relation], shapes: Sequence[Shape], args: tuple[A
     where nothing about its text is promised (no template, brackets, spacing or words)."""
     fitted_args = list(args)
     for relation in relations:
-        if isinstance(relation, LengthOffset) and max(relation.first, relation.second) < len(args):
+        if isinstance(relation, LengthOffset) and max(_indexes(relation)) < len(args):
             first, second = fitted_args[relation.first], fitted_args[relation.second]
             if not isinstance(first, (list, tuple, str)) or not isinstance(second, (list, tuple, str)):
                 continue
@@ -190,7 +190,7 @@ def fitted(relations: Sequence[Relation], shapes: Sequence[Shape], args: tuple[A
                 return None
             fitted_args[index] = fitted_args[index][:length]
     for relation in relations:
-        if isinstance(relation, LengthBound) and max(relation.value, relation.sized) < len(args):
+        if isinstance(relation, LengthBound) and max(_indexes(relation)) < len(args):
             value, sized = fitted_args[relation.value], fitted_args[relation.sized]
             if type(value) is not int or not isinstance(sized, (list, tuple, str)):
                 continue
