@@ -21,6 +21,10 @@ draws exactly the cascade's cheap samples (every sample has its own seed), so
 time is then not measured and printed as such.
 
     .venv/bin/python benchmarks/cost_per_solve.py --out runs/cost --arms cascade,strong --derive-cheap
+
+The north star's figure (all of HumanEval within 30 minutes) is the cascade arm with
+`--time-limit 30m`: the strong tier's spare time before it goes to the escalated tasks
+still unsolved, and the run stops at it.
 """
 
 from __future__ import annotations
@@ -116,10 +120,12 @@ def main() -> int:
                         help="read the cheap arm off the cascade run's cheap tier instead of running it")
     parser.add_argument("--limit", type=int, help="first K HumanEval tasks (default all 164)")
     parser.add_argument("-n", type=int, help="samples per task (default: solve's)")
+    parser.add_argument("--time-limit", help="solve's --time-limit for every arm (the north star's 30m)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     common = ["--suite", "humaneval"] + (["-n", str(args.n)] if args.n else []) \
-        + (["--limit", str(args.limit)] if args.limit else [])
+        + (["--limit", str(args.limit)] if args.limit else []) \
+        + (["--time-limit", args.time_limit] if args.time_limit else [])
     arms = [a.strip() for a in args.arms.split(",") if a.strip()]
     rows: list[ArmResult] = []
     for arm in arms:

@@ -149,7 +149,7 @@ def _solve(args: argparse.Namespace, cluster_factory: ClusterFactory | None) -> 
                        stop_on_first_pass=args.stop_on_first_pass, budget=budget,
                        strong=args.strong, escalation=escalation, cheap_price=cheap_price,
                        strong_price=strong_price, agreement=args.agreement,
-                       written_tests=args.written_tests)
+                       written_tests=args.written_tests, time_limit_s=args.time_limit)
     finally:
         close()
     for line in report.summary.lines():

@@ -48,6 +48,22 @@ def resolve_env_defaults(args: argparse.Namespace) -> None:
             setattr(args, key, value.resolve())
 
 
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def duration(text: str) -> float:
+    """Seconds from ``1800``, ``90s``, ``30m`` or ``1.5h`` (``--time-limit``)."""
+    body = text.strip().lower()
+    unit = body[-1:] if body[-1:] in ("s", "m", "h") else ""
+    try:
+        seconds = float(body[:len(body) - len(unit)]) * _UNITS[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration (1800, 90s, 30m, 1.5h)") from None
+    if not (seconds > 0 and seconds < float("inf")):
+        raise argparse.ArgumentTypeError(f"{text!r}: a duration must be positive and finite")
+    return seconds
+
+
 def out_path(text: str) -> Path:
     """An ``--out`` path; an empty one is refused (it meant the working directory: red team)."""
     if not text.strip():
@@ -217,6 +233,12 @@ def tier_args(parser: argparse.ArgumentParser) -> None:
                              "more request, once the plain ones failed too")
     parser.add_argument("--strong-max-tokens", type=int, default=1024,
                         help="generated tokens per strong sample")
+    parser.add_argument("--time-limit", type=duration,
+                        help="stop by this time (1800, 90s, 30m, 1.5h; engine start included): tasks "
+                             "not yet decided are left for a rerun, and before it the strong tier's "
+                             "spare time goes to escalated tasks still unsolved (more samples of "
+                             "the task alone, while the next is expected to end in time). "
+                             "Default: no limit")
     parser.add_argument("--price-cheap", default=env("PRICE_CHEAP", "0.02,0.05"),
                         help="cheap tier price per million tokens, IN,OUT [env BESTOFN_PRICE_CHEAP]")
     parser.add_argument("--price-strong", default=os.environ.get("BESTOFN_PRICE_STRONG"),

@@ -361,10 +361,18 @@ class SolveConfig:
     the body (``sampler.core.prompting.ANSWER_PREFILL``); set where the backend can prefill."""
     strong_prefill: bool = False
     """The same for the strong tier's answers, where its backend can prefill."""
+    time_limit_s: float | None = None
+    """Seconds the call may take, engine start included (``None``: no limit). At the limit
+    the run stops: verdicts in flight are recorded, tasks not yet decided get no result
+    line (a rerun goes on with them). Before it, the strong tier's spare time goes to
+    the escalated tasks still unsolved: more samples of the bare task, one request at a
+    time, while the next one is expected to finish in time (``sampler.core.spare_time``)."""
 
     def __post_init__(self) -> None:
         if self.batch_tasks < 1:
             raise ConfigError(f"batch_tasks must be >= 1, got {self.batch_tasks}")
+        if self.time_limit_s is not None and not (math.isfinite(self.time_limit_s) and self.time_limit_s > 0):
+            raise ConfigError(f"time limit must be a positive number of seconds, got {self.time_limit_s}")
         if self.verify_threads < 1:
             raise ConfigError(f"verify_threads must be >= 1, got {self.verify_threads}")
 

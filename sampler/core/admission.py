@@ -27,6 +27,7 @@ class Admission:
     _queued: dict[str, TaskRun]
     _parked: dict[str, TaskRun]
     _escalating: dict[str, TaskRun]
+    _spare: dict[str, TaskRun]
 
     def _begin(self, task: Task) -> None:
         """Start a task and make its first decision (``BestOfN``)."""
@@ -34,6 +35,10 @@ class Admission:
 
     def _escalate(self, run: TaskRun) -> None:
         """Send a task's next strong request (``BestOfN``)."""
+        raise NotImplementedError
+
+    def _admit_spare(self) -> None:
+        """Give a task waiting for spare time a batch slot (``sampler.core.spare_time``)."""
         raise NotImplementedError
 
     # Deferred decisions. The adaptive budget prices another wave on a prior fitted
@@ -99,6 +104,8 @@ class Admission:
                 task_id = next(iter(self._escalating))
                 self._runs[task_id] = run = self._escalating.pop(task_id)
                 self._escalate(run)
+            elif self._spare and not self._cheap_work_left():
+                self._admit_spare()  # escalations waiting their turn came first
             else:
                 return
 

@@ -124,6 +124,7 @@ def solve(
     agreement: bool = True,
     outputs: Collector | None = None,
     written_tests: bool = True,
+    time_limit_s: float | None = None,
 ) -> SolveReport:
     """Best-of-N over ``tasks`` (Task objects, a JSONL path) or a named ``suite``.
 
@@ -145,6 +146,9 @@ def solve(
     pick is scored by the tests each group passes (``verifiers.agreement.dual_pick``).
     A task without tests is solved only when its pick is well supported
     (``sampler.core.selection.called_solved``); otherwise the pick is its ``guess``.
+    ``time_limit_s``: seconds from this call on (``SolveConfig.time_limit_s``): spare
+    strong samples before it, a stop at it; tasks left undecided are in
+    ``outcome.stopped``, and a rerun goes on with them.
     """
     from sampler.core.loop import BestOfN, SolveOutcome  # here, not at import: verify needs neither
     from sampler.core.written_tests import WRITTEN_TESTS, WrittenTestsCollector, write_tests
@@ -164,6 +168,7 @@ def solve(
         escalation=escalation if strong_name is not None else None,
         cheap_price=cheap_price,
         strong_price=strong_price or _default_strong_price(strong_name, same_engine, cheap_price),
+        time_limit_s=time_limit_s,
     )
     strong_prefill = False
     if strong_name is not None:
@@ -219,14 +224,15 @@ def solve(
                     backend, untested, Path(out) / WRITTEN_TESTS, seed=config.sample.seed, prefill=prefill,
                     progress=note if callable(note) else None))
         outcome = (BestOfN(backend, verifier, config, store, progress or NullProgress(),
-                           strong=strong_backend, outputs=outputs if agreement else None).run(task_list)
+                           strong=strong_backend, outputs=outputs if agreement else None,
+                           deadline=None if time_limit_s is None else start + time_limit_s).run(task_list)
                    if backend is not None
                    else SolveOutcome((), len(task_list), (), 0.0))
         ids = [t.task_id for t in task_list]
         summary = summarise(ids, store.results, store.samples, config.sample.n,
                             time.monotonic() - start,
                             fixed_n=not config.stop_on_first_pass
-                            and config.budget.policy is BudgetPolicy.FIXED)
+                            and config.budget.policy is BudgetPolicy.FIXED, stopped=len(outcome.stopped))
         results = tuple(store.results[t] for t in ids if t in store.results)
         if not outcome.incomplete and len(results) == len(ids):
             store.finished(config.sample.n)

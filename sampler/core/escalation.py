@@ -203,3 +203,15 @@ def round_requests(task: Task, round_index: int, samples: Sequence[SampleRecord]
             requests.append(_request(task, text, sample, escalation, 0, request_id, prefill, skip=skip))
         return requests
     return [_request(task, text, sample, escalation, round_index, request_id, prefill)]
+
+
+def spare_request(task: Task, first_index: int, count: int, sample: SampleConfig,
+                  escalation: EscalationConfig, request_id: str, prefill: bool = False) -> GenerationRequest:
+    """``count`` more samples of the bare task at temperature, from strong index
+    ``first_index`` on: the strong tier's spare time before a time limit
+    (``sampler.core.spare_time``). The bare task, not the failures: on the full HumanEval
+    runs a plain sample solved tasks the 1.5B had failed where drafts shown the cheap
+    failures, and a repair of its own draft, mostly did not (docs/ENGINES.md); and its
+    prompt is the one the server still holds for the task."""
+    return _request(task, draft_text(task, []), sample, escalation, 0, request_id, prefill,
+                    skip=first_index, completions=count)

@@ -48,6 +48,7 @@ from sampler.core.prompting import build_request, program_from_output
 from sampler.core.reader_tests import tests_request_id
 from sampler.core.reading import Reading, Said
 from sampler.core.second_reader import pick_with_reader, split_reader, split_readers
+from sampler.core.spare_time import SpareTime
 from sampler.core.selection import agreement_pick, agreement_wave, called_solved, choose, pool_behaviours
 from sampler.core.task_run import Pending, TaskRun, candidate_id, request_prefix
 from sampler.core.verify_threads import verify_threads
@@ -73,13 +74,15 @@ class SolveOutcome:
     incomplete: tuple[str, ...]
     """Tasks left without a result because verification had infrastructure errors."""
     seconds: float
+    stopped: tuple[str, ...] = ()
+    """Tasks left undecided at the time limit, without a result (a rerun goes on with them)."""
 
 
-class BestOfN(Admission, Reading):
+class BestOfN(SpareTime, Admission, Reading):  # SpareTime first: Admission only declares _admit_spare
     def __init__(self, backend: Backend | StreamingBackend, verifier: Verifier, config: SolveConfig,
                  store: RunStore, progress: Progress | None = None,
                  strong: Backend | StreamingBackend | None = None,
-                 outputs: Collector | None = None) -> None:
+                 outputs: Collector | None = None, deadline: float | None = None) -> None:
         self.cheap = streaming(backend)
         self.strong = streaming(strong) if strong is not None else None
         if strong is backend:
@@ -109,6 +112,13 @@ class BestOfN(Admission, Reading):
         self._escalating: dict[str, TaskRun] = {}
         """Tasks the budget sends to the strong tier, waiting until the cheap tier has no
         work left (see "Escalation last" in ``sampler.core.admission``)."""
+        self.deadline = deadline
+        """``time.monotonic()`` at the time limit (``SolveConfig.time_limit_s``); None: none."""
+        self._spare: dict[str, TaskRun] = {}
+        """Escalated tasks the budget stopped unsolved, waiting for the strong tier's spare
+        time before the limit (``sampler.core.spare_time``)."""
+        self._stopped: list[str] = []
+        self._last_strong_seconds: float | None = None
         self._owner: dict[str, str] = {}
         """Request id -> task id, for every request in flight."""
         self._results: list[TaskResult] = []
@@ -132,7 +142,11 @@ class BestOfN(Admission, Reading):
             threads = max(self.config.verify_threads,
                           int(getattr(self.verifier, "parallelism", 0) or 0))
             with verify_threads(threads) as pool:
-                while self._pending or self._runs or self._queued or self._parked or self._escalating:
+                while self._pending or self._runs or self._queued or self._parked or self._escalating \
+                        or self._spare:
+                    if self._out_of_time():
+                        self._stop_at_limit(futures)
+                        break
                     self._admit()
                     arrived = self._poll(wait_s=0.0 if futures else 0.5)
                     for task_id, items in arrived.items():
@@ -154,7 +168,7 @@ class BestOfN(Admission, Reading):
             self._abort_all()
             self.progress.close()
         return SolveOutcome(tuple(self._results), skipped, tuple(self._incomplete),
-                            time.monotonic() - start)
+                            time.monotonic() - start, tuple(self._stopped))
 
     # Engine side.
 
@@ -173,6 +187,8 @@ class BestOfN(Admission, Reading):
         self._tighten()
         run.strong_rounds = len({s.sample_index // self._round_size() for s in known.values()
                                  if s.tier == STRONG})
+        if self._round_cut_short(run):
+            run.strong_rounds -= 1  # asked again, less what was verified (_escalate)
         if self._by_agreement(run):
             _, readers = split_readers(list(known.values()))
             if readers:  # its strong samples are readers' answers, not an escalation's
@@ -182,6 +198,17 @@ class BestOfN(Admission, Reading):
         self._runs[task.task_id] = run
         self._observe(run)
         self._advance(run)
+
+    def _round_cut_short(self, run: TaskRun) -> bool:
+        """True when a resumed task's last strong round stopped before it was done (a time
+        limit, a crash) with nothing passed: it is the round the task is still in."""
+        indices = {s.sample_index for s in run.tier_samples(STRONG)}
+        if not indices or run.passed() or self._by_agreement(run) or self.config.escalation is None:
+            return False
+        size = self._round_size()
+        last = max(indices) // size
+        return last < self.config.escalation.rounds \
+            and not set(range(last * size, (last + 1) * size)) <= indices
 
     def _observe(self, run: TaskRun) -> None:
         cheap = [s for s in run.tier_samples(CHEAP) if s.status is not Status.ERROR]
@@ -220,6 +247,8 @@ class BestOfN(Admission, Reading):
         for request in requests:
             run.requests[request.request_id] = (tier, request.first_index)
             self._owner[request.request_id] = run.task.task_id
+            if tier == STRONG:
+                run.sent_at[request.request_id] = time.monotonic()
         engine.submit(requests)
 
     def _poll(self, wait_s: float) -> dict[str, list[Pending]]:
@@ -238,6 +267,9 @@ class BestOfN(Admission, Reading):
             return  # aborted after it finished in the engine
         run = self._runs[task_id]
         tier, first = run.requests.pop(generation.request_id)
+        sent = run.sent_at.pop(generation.request_id, None)
+        if sent is not None:
+            run.last_strong_seconds = self._last_strong_seconds = time.monotonic() - sent
         capped = run.capped.pop(generation.request_id, None) is not None
         run.tokens_in[tier] = run.tokens_in.get(tier, 0) + generation.prompt_tokens
         if generation.request_id == tests_request_id(task_id):
@@ -272,6 +304,7 @@ class BestOfN(Admission, Reading):
             self._owner.pop(request_id, None)
         run.requests.clear()
         run.capped.clear()
+        run.sent_at.clear()
 
     def _abort_all(self) -> None:
         for run in list(self._runs.values()):
@@ -364,6 +397,8 @@ class BestOfN(Admission, Reading):
         if decision.revisable and self._learning():
             self._park(run)
             return
+        if not run.stop_reason and not run.passed() and self._waits_for_spare_time(run, decision.reason):
+            return
         if not run.stop_reason:
             run.stop_reason = "passed" if run.passed() else f"budget: {decision.reason}"
         self._finish(run)
@@ -427,6 +462,9 @@ class BestOfN(Admission, Reading):
                                   self.config.sample, self.config.escalation,
                                   request_prefix(run.task.task_id, STRONG),
                                   prefill=self.config.strong_prefill)
+        # A round resumed after it was cut short asks only for what was not verified.
+        requests = [r for r in requests
+                    if not all(candidate_id(r.first_index + k, STRONG) in run.samples for k in range(r.completions))]
         run.strong_rounds += 1
         run.round_open = True
         if self.config.stop_on_first_pass and len(requests) > 1:

@@ -89,6 +89,14 @@ class TaskRun:
     the greedy reader, 2 the careful one too, 3 the strong model's tests as well."""
     reader_tests: tuple[ModelTest, ...] | None = None
     """The strong model's tests for the task (``sampler.core.reader_tests``), once back."""
+    sent_at: dict[str, float] = field(default_factory=dict)
+    """In-flight strong request id -> when it was sent (``time.monotonic()``)."""
+    last_strong_seconds: float | None = None
+    """How long this task's last strong request took in this call (``sampler.core.spare_time``)."""
+    spent_reason: str = ""
+    """Why the budget stopped the task, while it waits for spare time."""
+    spare_samples: int = 0
+    """Strong samples asked for in spare time (``sampler.core.spare_time``)."""
 
     @cached_property
     def covariate(self) -> float:

@@ -44,6 +44,8 @@ class Summary:
     """Tasks without tests whose pick was too weakly supported to call solved."""
     vetoed: int = 0
     """... of which the second reader (the strong model's own answer) disagreed with."""
+    stopped: int = 0
+    """Tasks left undecided at the time limit (``SolveConfig.time_limit_s``)."""
 
     @property
     def cost_per_solved(self) -> float | None:
@@ -87,9 +89,12 @@ class Summary:
             f"tokens: {tiers or 'none'}; {self.aborted_requests} request(s) aborted after a pass",
             f"cost {self.cost:.4g} at configured prices, {per_solve} per solved task",
         ]
-        if self.finished < self.tasks:
-            out.append(f"{self.tasks - self.finished} task(s) unfinished (infrastructure errors); "
-                       "rerun with the same --out to retry them")
+        if self.stopped:
+            out.append(f"time limit reached: {self.stopped} task(s) left undecided; "
+                       "rerun with the same --out to go on with them")
+        if self.finished + self.stopped < self.tasks:
+            out.append(f"{self.tasks - self.finished - self.stopped} task(s) unfinished (infrastructure "
+                       "errors); rerun with the same --out to retry them")
         return out
 
 
@@ -99,7 +104,7 @@ _EVIDENCE = {"examples": "the prompt's examples", "checks": "syntax and types on
 
 def summarise(task_ids: Sequence[str], results: Mapping[str, TaskResult],
               samples: Mapping[str, Mapping[str, SampleRecord]], n: int,
-              wall_seconds: float, *, fixed_n: bool = True) -> Summary:
+              wall_seconds: float, *, fixed_n: bool = True, stopped: int = 0) -> Summary:
     finished = [results[t] for t in task_ids if t in results]
     counts = []
     for task_id in task_ids:
@@ -142,4 +147,5 @@ def summarise(task_ids: Sequence[str], results: Mapping[str, TaskResult],
                                for r in finished),
         guesses=sum(r.guess is not None for r in finished),
         vetoed=sum(READER_DISAGREES in (r.second_reader, r.careful_reader, r.reader_tests) for r in finished),
+        stopped=stopped,
     )

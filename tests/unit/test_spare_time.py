@@ -1,0 +1,132 @@
+"""A time limit: the strong tier's spare time before it, and the stop at it
+(``sampler.core.spare_time``)."""
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from sampler.backends.replay import ReplayBackend
+from sampler.cli_parser import duration
+from sampler.config import EscalationConfig, SampleConfig, SolveConfig
+from sampler.core.api import solve
+from tasks.errors import ConfigError
+from tests.unit.fakes import MarkerVerifier, make_task
+from tests.unit.test_escalation import strong_script
+from tests.unit.test_loop import script
+
+# A round of three requests: the greedy answer, one plain sample, two more plain ones.
+ROUND = EscalationConfig(samples=4, plain_samples=1, more_plain_samples=2)
+
+
+class SlowReplay(ReplayBackend):
+    """Every request takes ``seconds`` of its slot, whatever its length."""
+
+    def __init__(self, script: dict[str, list[str]], seconds: float) -> None:
+        super().__init__(script, model="strong", tokens_per_second=1.0)
+        self.seconds = seconds
+
+    def _duration(self, tokens: int) -> float:
+        return self.seconds
+
+
+def strong_requests(strong: ReplayBackend) -> list[tuple[str, int, int]]:
+    return [(r.key, r.first_index, r.completions) for r in strong.requests_seen]
+
+
+def test_spare_time_draws_more_plain_strong_samples_until_one_passes(tmp_path: Path) -> None:
+    cheap = ReplayBackend(script({0: [False] * 2}))
+    strong = ReplayBackend(strong_script({0: [False] * 6 + [True] + [False]}), model="strong")
+    report = solve([make_task(0)], out=tmp_path, backend=cheap, strong_backend=strong,
+                   verifier=MarkerVerifier(), sample=SampleConfig(n=2), escalation=ROUND,
+                   time_limit_s=60)
+    (result,) = report.results
+    assert result.solved and result.tier == "strong" and result.candidate_id == "x6"
+    assert result.stop_reason == "passed"
+    # The round (0; 1; 2-3), then spare requests of two from index 4 on, the bare task's.
+    assert strong_requests(strong) == [("T/0", 0, 1), ("T/0", 1, 1), ("T/0", 2, 2), ("T/0", 4, 2),
+                                       ("T/0", 6, 2)]
+    spare = strong.requests_seen[-1]
+    assert spare.temperature == ROUND.temperature
+    assert spare.messages == strong.requests_seen[1].messages  # the task alone, as the plain samples
+    assert "Earlier attempts" not in spare.messages[0].content  # type: ignore[index]
+
+
+def test_without_a_time_limit_the_budget_stops_as_before(tmp_path: Path) -> None:
+    cheap = ReplayBackend(script({0: [False] * 2}))
+    strong = ReplayBackend(strong_script({0: [False] * 6 + [True] + [False]}), model="strong")
+    report = solve([make_task(0)], out=tmp_path, backend=cheap, strong_backend=strong,
+                   verifier=MarkerVerifier(), sample=SampleConfig(n=2), escalation=ROUND)
+    (result,) = report.results
+    assert not result.solved and result.stop_reason == "budget: budget spent"
+    assert [i for _, i, _ in strong_requests(strong)] == [0, 1, 2]
+
+
+def test_spare_requests_wait_for_every_escalation_waiting_its_turn(tmp_path: Path) -> None:
+    """With one batch slot, the first task to fail its round waits with its spare samples
+    until the other's whole round has gone: a first strong round solves far more often
+    than a ninth strong sample."""
+    cheap = ReplayBackend(script({0: [False] * 2, 1: [False] * 2}))
+    strong = ReplayBackend(strong_script({0: [False] * 5 + [True], 1: [False] * 5 + [True]}), model="strong")
+    report = solve([make_task(0), make_task(1)], out=tmp_path, backend=cheap, strong_backend=strong,
+                   verifier=MarkerVerifier(), sample=SampleConfig(n=2), escalation=ROUND, batch_tasks=1,
+                   time_limit_s=60)
+    indices = [i for _, i, _ in strong_requests(strong)]
+    assert indices == [0, 1, 2, 0, 1, 2, 4, 4]
+    assert all(r.candidate_id == "x5" and r.solved for r in report.results)
+
+
+def test_no_spare_request_unless_it_is_expected_to_end_in_time(tmp_path: Path) -> None:
+    """Each strong request takes 1 s: the round ends at about 3 s, one spare request fits
+    before the 4.5 s limit, a second would not; the task is then decided, not left."""
+    cheap = ReplayBackend(script({0: [False] * 2}))
+    strong = SlowReplay(strong_script({0: [False] * 20}), seconds=1.0)
+    report = solve([make_task(0)], out=tmp_path, backend=cheap, strong_backend=strong,
+                   verifier=MarkerVerifier(), sample=SampleConfig(n=2), escalation=ROUND,
+                   time_limit_s=4.5)
+    (result,) = report.results
+    assert not result.solved
+    assert result.stop_reason == "budget: budget spent; 2 more strong sample(s) in spare time"
+    assert [i for _, i, _ in strong_requests(strong)] == [0, 1, 2, 4]
+    assert report.outcome.stopped == () and report.outcome.seconds < 4.5
+
+
+def test_the_limit_stops_the_run_and_a_rerun_goes_on(tmp_path: Path) -> None:
+    """At the limit the strong request in flight is aborted and its task, still in its
+    round, gets no result line; what was verified is kept, and a rerun decides it."""
+    cheap = ReplayBackend(script({0: [False] * 2, 1: [False, True]}))
+    strong = SlowReplay(strong_script({0: [False, True]}), seconds=2.0)
+    report = solve([make_task(0), make_task(1)], out=tmp_path, backend=cheap, strong_backend=strong,
+                   verifier=MarkerVerifier(), sample=SampleConfig(n=2), escalation=ROUND,
+                   time_limit_s=3.0)
+    assert [r.task_id for r in report.results] == ["T/1"]
+    assert report.outcome.stopped == ("T/0",) and report.outcome.incomplete == ()
+    assert strong.aborted == ["T/0|strong|1"]
+    assert report.summary.stopped == 1 and report.summary.finished == 1
+    assert any("time limit reached: 1 task(s) left undecided" in line for line in report.summary.lines())
+    assert not any("infrastructure" in line for line in report.summary.lines())
+    again = SlowReplay(strong_script({0: [False, True]}), seconds=0.0)
+    rerun = solve([make_task(0), make_task(1)], out=tmp_path, backend=ReplayBackend(script({})),
+                  strong_backend=again, verifier=MarkerVerifier(), sample=SampleConfig(n=2), escalation=ROUND)
+    (result,) = rerun.outcome.results
+    assert result.task_id == "T/0" and result.solved and result.candidate_id == "x1"
+    # The greedy answer verified before the limit was kept: only the aborted request is asked again.
+    assert [i for _, i, _ in strong_requests(again)] == [1]
+
+
+@pytest.mark.parametrize("text, seconds", [("1800", 1800.0), ("90s", 90.0), ("30m", 1800.0),
+                                           ("1.5h", 5400.0), (" 2M ", 120.0)])
+def test_time_limits_are_read_with_their_unit(text: str, seconds: float) -> None:
+    assert duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "m", "thirty", "-5m", "0", "nan", "inf", "5d"])
+def test_a_bad_time_limit_is_refused(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError):
+        duration(text)
+
+
+@pytest.mark.parametrize("seconds", [0.0, -1.0, float("nan"), float("inf")])
+def test_a_time_limit_must_be_positive_and_finite(seconds: float) -> None:
+    with pytest.raises(ConfigError):
+        SolveConfig(time_limit_s=seconds)
