@@ -93,7 +93,8 @@ def _escalation(args: argparse.Namespace) -> EscalationConfig:
     return EscalationConfig(samples=args.strong_samples, rounds=args.strong_rounds,
                             max_tokens=args.strong_max_tokens, greedy_first=args.strong_greedy_first,
                             plain_samples=args.strong_plain_samples,
-                            more_plain_samples=args.strong_more_plain_samples, second_reader=args.second_reader,
+                            more_plain_samples=args.strong_more_plain_samples,
+                            spare_samples=args.strong_spare_samples, second_reader=args.second_reader,
                             careful_reader=args.careful_reader, reader_tests=args.reader_tests)
 
 

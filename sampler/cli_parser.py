@@ -231,6 +231,8 @@ def tier_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strong-more-plain-samples", type=int, default=EscalationConfig.more_plain_samples,
                         help="with --strong-greedy-first: how many more samples of the task alone, in one "
                              "more request, once the plain ones failed too")
+    parser.add_argument("--strong-spare-samples", type=int, default=EscalationConfig.spare_samples,
+                        help="with --time-limit: more strong samples a task may get in spare time, at most")
     parser.add_argument("--strong-max-tokens", type=int, default=1024,
                         help="generated tokens per strong sample")
     parser.add_argument("--time-limit", type=duration,

@@ -296,6 +296,11 @@ class EscalationConfig:
     then). On the full HumanEval run whose strong tier stopped at 1 + 3 samples
     (full14), 25 escalated tasks were left without an answer passing every check while
     the 1.5B's plain samples passed 5-6 times in 36 each (docs/ENGINES.md)."""
+    spare_samples: int = 32
+    """With a time limit: more strong samples a task may get in spare time, at most
+    (``sampler.core.spare_time``). On the full HumanEval run with a 30-minute limit
+    (full23) no task got more than 20; the cap bounds what an instant or hosted strong
+    tier, whose tokens are priced as a frontier model's, can spend on one task."""
     second_reader: bool = True
     """A task without tests whose cheap pick would be called solved is called solved
     only if the strong model's greedy answer to the bare task agrees with the pick on
@@ -324,6 +329,8 @@ class EscalationConfig:
             raise ConfigError(f"escalation temperature must be in [0, 5], got {self.temperature}")
         if self.failures_shown < 0:
             raise ConfigError(f"failures_shown must be >= 0, got {self.failures_shown}")
+        if self.spare_samples < 0:
+            raise ConfigError(f"spare_samples must be >= 0, got {self.spare_samples}")
         if self.plain_samples < 0 or self.more_plain_samples < 0:
             raise ConfigError(f"plain samples must be >= 0, got {self.plain_samples}, {self.more_plain_samples}")
 

@@ -124,7 +124,8 @@ class Admission:
 
     def _defer_escalation(self, run: TaskRun) -> bool:
         """True when ``run`` must wait with its escalation (it then holds no batch slot)."""
-        if run.strong_rounds > 0 or self.strong is self.cheap or not self._cheap_work_left():
+        if (run.strong_rounds > 0 and not run.resumed_round) or self.strong is self.cheap \
+                or not self._cheap_work_left():
             return False
         del self._runs[run.task.task_id]
         self._escalating[run.task.task_id] = run

@@ -155,6 +155,7 @@ def solve(
     from verifiers.outputs import OutputCollector
 
     start = time.monotonic()
+    deadline = None if time_limit_s is None else start + time_limit_s
     strong_name = strong_backend.model if strong_backend is not None else strong
     if strong_name is not None and escalation is None:
         escalation = EscalationConfig()
@@ -222,10 +223,10 @@ def solve(
                 note = getattr(progress, "note", None)
                 outputs = WrittenTestsCollector(outputs, write_tests(
                     backend, untested, Path(out) / WRITTEN_TESTS, seed=config.sample.seed, prefill=prefill,
-                    progress=note if callable(note) else None))
+                    progress=note if callable(note) else None, deadline=deadline))
         outcome = (BestOfN(backend, verifier, config, store, progress or NullProgress(),
                            strong=strong_backend, outputs=outputs if agreement else None,
-                           deadline=None if time_limit_s is None else start + time_limit_s).run(task_list)
+                           deadline=deadline).run(task_list)
                    if backend is not None
                    else SolveOutcome((), len(task_list), (), 0.0))
         ids = [t.task_id for t in task_list]

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 from collections.abc import Sequence
 
 from sampler.backends.base import ChatMessage, GenerationRequest
 from sampler.config import EscalationConfig, SampleConfig
 from sampler.core.prompting import ANSWER_PREFILL, CHAT_INSTRUCTION, PREFILL_STOPS, task_seed
+from sampler.core.task_run import candidate_id
 from sampler.storage.records import CHEAP, STRONG, SampleRecord
 from tasks.types import Task
 from verifiers.types import Status
@@ -215,3 +217,20 @@ def spare_request(task: Task, first_index: int, count: int, sample: SampleConfig
     prompt is the one the server still holds for the task."""
     return _request(task, draft_text(task, []), sample, escalation, 0, request_id, prefill,
                     skip=first_index, completions=count)
+
+
+def not_verified(requests: Sequence[GenerationRequest], verified: set[str],
+                 request_id: str) -> list[GenerationRequest]:
+    """A round cut short, asked again: each request cut to its runs of strong indices
+    without a verified sample (``verified``: candidate ids), each run its own request
+    (``request_id`` + its first index) with its own seed; nothing verified is drawn twice."""
+    out = []
+    for request in requests:
+        missing = [i for i in range(request.first_index, request.first_index + request.completions)
+                   if candidate_id(i, STRONG) not in verified]
+        for _, run in itertools.groupby(enumerate(missing), key=lambda pair: pair[1] - pair[0]):
+            indices = [i for _, i in run]
+            out.append(dataclasses.replace(
+                request, first_index=indices[0], completions=len(indices), request_id=f"{request_id}{indices[0]}",
+                seed=(request.seed + indices[0] - request.first_index) % (2**31 - 1)))
+    return out

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from sampler.backends.base import Backend, Generation, GenerationRequest, StreamingBackend, streaming
 from sampler.config import BudgetPolicy, SolveConfig
 from sampler.core.admission import Admission
-from sampler.core.escalation import round_requests
+from sampler.core.escalation import not_verified, round_requests
 from sampler.core.prompting import build_request, program_from_output
 from sampler.core.reader_tests import tests_request_id
 from sampler.core.reading import Reading, Said
@@ -185,10 +185,11 @@ class BestOfN(SpareTime, Admission, Reading):  # SpareTime first: Admission only
             run.tokens_in[sample.tier] = run.tokens_in.get(sample.tier, 0) + sample.prompt_tokens
             run.tokens_out[sample.tier] = run.tokens_out.get(sample.tier, 0) + sample.tokens
         self._tighten()
-        run.strong_rounds = len({s.sample_index // self._round_size() for s in known.values()
-                                 if s.tier == STRONG})
-        if self._round_cut_short(run):
-            run.strong_rounds -= 1  # asked again, less what was verified (_escalate)
+        size, rounds = self._round_size(), self.config.escalation.rounds if self.config.escalation else 0
+        # Spare-time samples come after every round (sampler.core.spare_time): they are no round.
+        run.strong_rounds = len({s.sample_index // size for s in known.values()
+                                 if s.tier == STRONG and (not rounds or s.sample_index < rounds * size)})
+        run.resumed_round = self._round_cut_short(run)
         if self._by_agreement(run):
             _, readers = split_readers(list(known.values()))
             if readers:  # its strong samples are readers' answers, not an escalation's
@@ -203,8 +204,9 @@ class BestOfN(SpareTime, Admission, Reading):  # SpareTime first: Admission only
         """True when a resumed task's last strong round stopped before it was done (a time
         limit, a crash) with nothing passed: it is the round the task is still in."""
         indices = {s.sample_index for s in run.tier_samples(STRONG)}
-        if not indices or run.passed() or self._by_agreement(run) or self.config.escalation is None:
-            return False
+        if not indices or run.passed() or self.config.escalation is None \
+                or (self._by_agreement(run) and split_readers(list(run.samples.values()))[1]):
+            return False  # a reader's answers are no round
         size = self._round_size()
         last = max(indices) // size
         return last < self.config.escalation.rounds \
@@ -375,6 +377,10 @@ class BestOfN(SpareTime, Admission, Reading):  # SpareTime first: Admission only
         if self._deep(run, len(done)):
             self._queue(run)
             return
+        if run.resumed_round:  # decided in the call that began it
+            if not self._defer_escalation(run):
+                self._escalate(run)
+            return
         state = TaskState(cheap_drawn=len(done),
                           strong_rounds=run.strong_rounds,
                           # A task whose only answers are disputed by the property check
@@ -386,6 +392,7 @@ class BestOfN(SpareTime, Admission, Reading):  # SpareTime first: Admission only
                           max_rounds=self.config.escalation.rounds if self.config.escalation else 0,
                           covariate=run.covariate)
         decision = self.budget.decide(state)
+        run.spent_reason = ""  # set again if the budget stops it and it waits for spare time
         if decision.action is Action.SAMPLE and decision.samples > 0:
             self._sample(run, decision.samples)
             return
@@ -458,14 +465,19 @@ class BestOfN(SpareTime, Admission, Reading):  # SpareTime first: Admission only
         if run.reading:
             self._submit(run, self.strong, [self._reader_request(run)], STRONG)
             return
-        requests = round_requests(run.task, run.strong_rounds, list(run.samples.values()),
+        round_index = run.strong_rounds - 1 if run.resumed_round else run.strong_rounds
+        size = self._round_size()
+        # The round's prompt is made from earlier rounds' samples only, as when it began.
+        earlier = [s for s in run.samples.values() if s.tier != STRONG or s.sample_index < round_index * size]
+        requests = round_requests(run.task, round_index, earlier,
                                   self.config.sample, self.config.escalation,
                                   request_prefix(run.task.task_id, STRONG),
                                   prefill=self.config.strong_prefill)
-        # A round resumed after it was cut short asks only for what was not verified.
-        requests = [r for r in requests
-                    if not all(candidate_id(r.first_index + k, STRONG) in run.samples for k in range(r.completions))]
-        run.strong_rounds += 1
+        if run.resumed_round:
+            run.resumed_round = False
+            requests = not_verified(requests, set(run.samples), request_prefix(run.task.task_id, STRONG))
+        else:
+            run.strong_rounds += 1
         run.round_open = True
         if self.config.stop_on_first_pass and len(requests) > 1:
             # A round's requests go one after another, each only once those before it

@@ -78,7 +78,12 @@ class SpareTime:
         """The time limit: nothing more is asked, what is being verified is recorded, and a
         task is decided only where it passed or its budget was already spent."""
         self._abort_all()
-        for future, (task_id, items) in list(futures.items()):
+        # Checks not begun are dropped, all of them before any is waited for (one waited
+        # for lets the next begin): drawn, never verified, a rerun draws them again.
+        begun = [(future, job) for future, job in futures.items() if not future.cancel()]
+        for task_id, items in (job for future, job in futures.items() if future.cancelled()):
+            self._runs[task_id].verifying -= len(items)
+        for future, (task_id, items) in begun:
             self._record(self._runs[task_id], items, *future.result())
         futures.clear()
         for run in [*self._runs.values(), *self._spare.values()]:
@@ -129,9 +134,12 @@ class SpareTime:
             return
         assert self.config.escalation is not None
         escalation = self.config.escalation
-        first = max([escalation.rounds * escalation.samples,
-                     *(s.sample_index + 1 for s in run.tier_samples(STRONG))])
-        count = max(1, escalation.more_plain_samples)
+        after_rounds = escalation.rounds * escalation.samples
+        first = max([after_rounds, *(s.sample_index + 1 for s in run.tier_samples(STRONG))])
+        count = min(max(1, escalation.more_plain_samples), after_rounds + escalation.spare_samples - first)
+        if count <= 0:  # its spare samples are spent (counted by index: an earlier call's too)
+            self._decide_spent(run)
+            return
         run.spare_samples += count
         assert self.strong is not None
         self._submit(run, self.strong, [spare_request(

@@ -75,6 +75,9 @@ class TaskRun:
     not within the run, so a broken sandbox cannot loop forever)."""
     strong_rounds: int = 0
     round_open: bool = False
+    resumed_round: bool = False
+    """The last strong round was cut short in an earlier call (a time limit, a crash): the
+    next escalation asks for what it lacks, on the prompt it had, without a new decision."""
     held: list[GenerationRequest] = field(default_factory=list)
     """Requests of the open strong round sent only if the ones before them fail."""
     strong_cost_seen: float = 0.0

@@ -90,14 +90,19 @@ def _generate(backend: Backend | StreamingBackend, requests: Sequence[Generation
 
 
 def write_tests(backend: Backend | StreamingBackend, tasks: Sequence[Task], path: Path, *, seed: int,
-                prefill: bool, progress: Callable[[str], None] | None = None) -> dict[str, tuple[ModelTest, ...]]:
+                prefill: bool, progress: Callable[[str], None] | None = None,
+                deadline: float | None = None) -> dict[str, tuple[ModelTest, ...]]:
     """The model's tests for every task in ``tasks`` without tests: read from ``path``
-    (a run's ``WRITTEN_TESTS``), or asked for now (in batches, each appended durably)."""
+    (a run's ``WRITTEN_TESTS``), or asked for now (in batches, each appended durably; none
+    once ``time.monotonic()`` is past ``deadline``, the run's time limit: those tasks
+    have no written tests)."""
     wanted = [t for t in tasks if t.test_origin != "given"]
     texts = read_written(path, backend.model)
     todo = [t for t in wanted if t.task_id not in texts]
     start = time.monotonic()
     for at in range(0, len(todo), BATCH):
+        if deadline is not None and time.monotonic() >= deadline:
+            break
         batch = todo[at:at + BATCH]
         requests = [request_for_tests(t, seed=seed, prefill=prefill) for t in batch]
         generations = _generate(backend, requests)

@@ -107,7 +107,8 @@ def test_argument_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> Non
     """argparse printed its whole usage before the reason (30 lines for solve)."""
     for argv, needle in ((["solve", "--price-cheap", "-1,2", "--out", "o"], "--price-cheap: expected one argument"),
                          (["verify", "t", "c", "--out", ""], "--out: an empty path"),
-                         (["bogus"], "invalid choice")):
+                         (["bogus"], "invalid choice"),
+                         (["solve", "--time-limit", "half an hour", "--out", "o"], "is not a duration")):
         with pytest.raises(SystemExit) as exited:
             main(argv)
         assert exited.value.code == 2

@@ -2,6 +2,8 @@
 (``sampler.core.spare_time``)."""
 
 import argparse
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -10,10 +12,15 @@ from sampler.backends.replay import ReplayBackend
 from sampler.cli_parser import duration
 from sampler.config import EscalationConfig, SampleConfig, SolveConfig
 from sampler.core.api import solve
+from sampler.core.loop import BestOfN
+from sampler.policy.budget import Action, Budget, Decision, TaskState
+from sampler.storage.store import RunStore
 from tasks.errors import ConfigError
+from tasks.types import Task
 from tests.unit.fakes import MarkerVerifier, make_task
 from tests.unit.test_escalation import strong_script
 from tests.unit.test_loop import script
+from verifiers.types import Candidate, Verdict
 
 # A round of three requests: the greedy answer, one plain sample, two more plain ones.
 ROUND = EscalationConfig(samples=4, plain_samples=1, more_plain_samples=2)
@@ -112,6 +119,63 @@ def test_the_limit_stops_the_run_and_a_rerun_goes_on(tmp_path: Path) -> None:
     assert result.task_id == "T/0" and result.solved and result.candidate_id == "x1"
     # The greedy answer verified before the limit was kept: only the aborted request is asked again.
     assert [i for _, i, _ in strong_requests(again)] == [1]
+
+
+def test_spare_samples_per_task_are_capped(tmp_path: Path) -> None:
+    """An instant strong tier drew 3,042 spare samples for one task in 2 s (red team):
+    spare time is capped per task, counted by index, so a rerun does not start again."""
+    escalation = EscalationConfig(samples=4, plain_samples=1, more_plain_samples=2, spare_samples=5)
+    strong = ReplayBackend(strong_script({0: [False] * 4}), model="strong")
+    report = solve([make_task(0)], out=tmp_path, backend=ReplayBackend(script({0: [False] * 2})),
+                   strong_backend=strong, verifier=MarkerVerifier(), sample=SampleConfig(n=2),
+                   escalation=escalation, time_limit_s=60)
+    (result,) = report.results
+    assert strong_requests(strong)[3:] == [("T/0", 4, 2), ("T/0", 6, 2), ("T/0", 8, 1)]
+    assert result.stop_reason == "budget: budget spent; 5 more strong sample(s) in spare time"
+    assert report.outcome.seconds < 10
+
+
+def test_a_task_back_in_a_strong_round_is_left_undecided_at_the_limit(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+
+    def decide(self: Budget, state: TaskState) -> Decision:
+        if state.cheap_drawn < state.max_cheap:
+            return Decision(Action.SAMPLE, state.max_cheap - state.cheap_drawn, "fixed n")
+        if state.strong_rounds == 0:
+            return Decision(Action.ESCALATE, 0, "go")
+        calls.append(state.strong_rounds)
+        if state.strong_rounds == 1 and len(calls) == 1:
+            return Decision(Action.STOP, 0, "not worth it")
+        if state.strong_rounds == 1:
+            return Decision(Action.ESCALATE, 0, "worth it now")
+        return Decision(Action.STOP, 0, "strong rounds spent")
+
+    monkeypatch.setattr(Budget, "decide", decide)
+    esc = EscalationConfig(samples=1, rounds=2, greedy_first=False, more_plain_samples=0)
+    strong = SlowReplay(strong_script({0: [False] * 8}), seconds=1.0)
+    report = solve([make_task(0)], out=tmp_path, backend=ReplayBackend(script({0: [False] * 2})),
+                   strong_backend=strong, verifier=MarkerVerifier(), sample=SampleConfig(n=2),
+                   escalation=esc, time_limit_s=2.5)
+    # x0 (round 0) at 1 s, spare x2 at 2 s, round 1 (x1) in flight at the limit.
+    assert [r.first_index for r in strong.requests_seen] == [0, 2, 1]
+    assert report.outcome.results == () and report.outcome.stopped == ("T/0",), \
+        [r.stop_reason for r in report.outcome.results]
+
+
+class SlowVerifier(MarkerVerifier):
+    def verify(self, task: Task, candidates: Sequence[Candidate]) -> list[Verdict]:
+        time.sleep(0.5)
+        return super().verify(task, candidates)
+
+
+def test_the_stop_does_not_wait_for_verifications_not_begun(tmp_path: Path) -> None:
+    tasks = [make_task(i) for i in range(8)]
+    config = SolveConfig(sample=SampleConfig(n=2), batch_tasks=8, verify_threads=1)
+    loop = BestOfN(ReplayBackend(script({i: [False] * 2 for i in range(8)})), SlowVerifier(), config,
+                   RunStore(tmp_path, {}), deadline=time.monotonic() + 0.3)
+    outcome = loop.run(tasks)
+    assert outcome.seconds < 1.5, f"limit 0.3 s, stopped after {outcome.seconds:.1f} s"
 
 
 @pytest.mark.parametrize("text, seconds", [("1800", 1800.0), ("90s", 90.0), ("30m", 1800.0),
