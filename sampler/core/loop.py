@@ -519,7 +519,7 @@ class BestOfN(SpareTime, Admission, Reading):  # SpareTime first: Admission only
             return
         chosen, guess, said = judged
         result = run.result(chosen, agreed, guess=guess, second_reader=said.greedy, careful_reader=said.careful,
-                            reader_tests=said.tests,
+                            reader_tests=said.tests, spare_from=self._spare_from(),
                             cheap_model=self.cheap.model,
                             cheap_price=self.config.cheap_price, strong_price=self.config.strong_price)
         self.store.record_result(result)

@@ -134,7 +134,7 @@ class SpareTime:
             return
         assert self.config.escalation is not None
         escalation = self.config.escalation
-        after_rounds = escalation.rounds * escalation.samples
+        after_rounds = self._spare_from() or 0
         first = max([after_rounds, *(s.sample_index + 1 for s in run.tier_samples(STRONG))])
         count = min(max(1, escalation.more_plain_samples), after_rounds + escalation.spare_samples - first)
         if count <= 0:  # its spare samples are spent (counted by index: an earlier call's too)
@@ -145,6 +145,11 @@ class SpareTime:
         self._submit(run, self.strong, [spare_request(
             run.task, first, count, self.config.sample, escalation,
             request_prefix(run.task.task_id, STRONG), self.config.strong_prefill)], STRONG)
+
+    def _spare_from(self) -> int | None:
+        """The first strong index of spare time: every round's samples come before it."""
+        escalation = self.config.escalation
+        return None if escalation is None else escalation.rounds * escalation.samples
 
     def _decide_spent(self, run: TaskRun) -> None:
         """Decide a task (in ``_runs``) whose budget was spent, as the budget stopped it."""

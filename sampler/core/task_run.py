@@ -120,10 +120,12 @@ class TaskRun:
 
     def result(self, chosen: SampleRecord | None, agreed: agreement.Pick | None, *, cheap_model: str,
                cheap_price: TierPrice, strong_price: TierPrice, guess: str | None = None,
-               second_reader: str = "", careful_reader: str = "", reader_tests: str = "") -> TaskResult:
+               second_reader: str = "", careful_reader: str = "", reader_tests: str = "",
+               spare_from: int | None = None) -> TaskResult:
         """The task's line in ``results.jsonl``, given its pick (``agreed``: the pick by
         agreement, when it made one; ``guess``: a pick too weakly supported to call the
-        task solved, ``chosen`` then None)."""
+        task solved, ``chosen`` then None; ``spare_from``: the first strong index of
+        spare time, None without a strong tier)."""
         tokens_in = {t: n for t, n in self.tokens_in.items() if n}
         tokens_out = {t: n for t, n in self.tokens_out.items() if n}
         cost = sum(
@@ -152,6 +154,8 @@ class TaskRun:
             selection=AGREEMENT if agreed is not None else SELECTION[self.task.test_origin],
             finished_at=round(time.time(), 3),
             guess=guess,
+            spare_samples=0 if spare_from is None else sum(s.sample_index >= spare_from
+                                                           for s in self.tier_samples(STRONG)),
             second_reader=second_reader,
             careful_reader=careful_reader,
             reader_tests=reader_tests,

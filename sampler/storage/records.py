@@ -168,6 +168,10 @@ class TaskResult:
     """The same for the strong model's tests, asked after the readers agreed: what the
     greedy reader's answer did on their calls (``sampler.core.reader_tests``). Empty when
     not asked, or when the answer held no usable test."""
+    spare_samples: int = 0
+    """Strong samples verified in spare time before a time limit, this call's and earlier
+    ones' (``sampler.core.spare_time``); a task whose ``stop_reason`` is ``passed`` with
+    spare samples was solved by one."""
 
     def __post_init__(self) -> None:
         if self.tier == "":  # how results written before the enum say "unsolved"

@@ -46,6 +46,12 @@ class Summary:
     """... of which the second reader (the strong model's own answer) disagreed with."""
     stopped: int = 0
     """Tasks left undecided at the time limit (``SolveConfig.time_limit_s``)."""
+    spare_samples: int = 0
+    """Strong samples drawn in spare time before the limit (``sampler.core.spare_time``) ..."""
+    spare_tasks: int = 0
+    """... for this many tasks ..."""
+    spare_solved: int = 0
+    """... of which this many passed with one."""
 
     @property
     def cost_per_solved(self) -> float | None:
@@ -74,6 +80,9 @@ class Summary:
             out.append(f"  cheap tier solved {self.solved_by_tier.get(CHEAP, 0)}; "
                        f"{self.escalated} escalated, strong tier solved "
                        f"{self.solved_by_tier.get(STRONG, 0)}")
+        if self.spare_samples:
+            out.append(f"  spare time before the limit: {self.spare_samples} more strong samples for "
+                       f"{self.spare_tasks} task(s), {self.spare_solved} of them solved by one")
         if self.fixed_n:
             ks = "  ".join(f"pass@{k}={v:.1%}" for k, v in self.pass_at_k.items())
             out.append(f"mean pass@1 {self.mean_pass_at_1:.1%}   {ks}")
@@ -148,4 +157,7 @@ def summarise(task_ids: Sequence[str], results: Mapping[str, TaskResult],
         guesses=sum(r.guess is not None for r in finished),
         vetoed=sum(READER_DISAGREES in (r.second_reader, r.careful_reader, r.reader_tests) for r in finished),
         stopped=stopped,
+        spare_samples=sum(r.spare_samples for r in finished),
+        spare_tasks=sum(r.spare_samples > 0 for r in finished),
+        spare_solved=sum(r.spare_samples > 0 and r.stop_reason == "passed" for r in finished),
     )

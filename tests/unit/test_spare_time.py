@@ -49,7 +49,9 @@ def test_spare_time_draws_more_plain_strong_samples_until_one_passes(tmp_path: P
                    time_limit_s=60)
     (result,) = report.results
     assert result.solved and result.tier == "strong" and result.candidate_id == "x6"
-    assert result.stop_reason == "passed"
+    assert result.stop_reason == "passed" and result.spare_samples == 4
+    assert "  spare time before the limit: 4 more strong samples for 1 task(s), 1 of them solved by one" \
+        in report.summary.lines()
     # The round (0; 1; 2-3), then spare requests of two from index 4 on, the bare task's.
     assert strong_requests(strong) == [("T/0", 0, 1), ("T/0", 1, 1), ("T/0", 2, 2), ("T/0", 4, 2),
                                        ("T/0", 6, 2)]
@@ -65,7 +67,8 @@ def test_without_a_time_limit_the_budget_stops_as_before(tmp_path: Path) -> None
     report = solve([make_task(0)], out=tmp_path, backend=cheap, strong_backend=strong,
                    verifier=MarkerVerifier(), sample=SampleConfig(n=2), escalation=ROUND)
     (result,) = report.results
-    assert not result.solved and result.stop_reason == "budget: budget spent"
+    assert not result.solved and result.stop_reason == "budget: budget spent" and result.spare_samples == 0
+    assert not any("spare time" in line for line in report.summary.lines())
     assert [i for _, i, _ in strong_requests(strong)] == [0, 1, 2]
 
 
@@ -132,6 +135,7 @@ def test_spare_samples_per_task_are_capped(tmp_path: Path) -> None:
     (result,) = report.results
     assert strong_requests(strong)[3:] == [("T/0", 4, 2), ("T/0", 6, 2), ("T/0", 8, 1)]
     assert result.stop_reason == "budget: budget spent; 5 more strong sample(s) in spare time"
+    assert result.spare_samples == 5 and report.summary.spare_solved == 0
     assert report.outcome.seconds < 10
 
 
