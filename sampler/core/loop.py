@@ -185,10 +185,10 @@ class BestOfN(SpareTime, Admission, Reading):  # SpareTime first: Admission only
             run.tokens_in[sample.tier] = run.tokens_in.get(sample.tier, 0) + sample.prompt_tokens
             run.tokens_out[sample.tier] = run.tokens_out.get(sample.tier, 0) + sample.tokens
         self._tighten()
-        size, rounds = self._round_size(), self.config.escalation.rounds if self.config.escalation else 0
         # Spare-time samples come after every round (sampler.core.spare_time): they are no round.
-        run.strong_rounds = len({s.sample_index // size for s in known.values()
-                                 if s.tier == STRONG and (not rounds or s.sample_index < rounds * size)})
+        spare_from = self._spare_from()
+        run.strong_rounds = len({s.sample_index // self._round_size() for s in known.values()
+                                 if s.tier == STRONG and (spare_from is None or s.sample_index < spare_from)})
         run.resumed_round = self._round_cut_short(run)
         if self._by_agreement(run):
             _, readers = split_readers(list(known.values()))
