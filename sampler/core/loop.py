@@ -186,9 +186,12 @@ class BestOfN(SpareTime, Admission, Reading):  # SpareTime first: Admission only
             run.tokens_out[sample.tier] = run.tokens_out.get(sample.tier, 0) + sample.tokens
         self._tighten()
         # Spare-time samples come after every round (sampler.core.spare_time): they are no round.
+        # The highest round reached: a round whose samples all had infrastructure errors
+        # (dropped above) still came before the ones after it.
         spare_from = self._spare_from()
-        run.strong_rounds = len({s.sample_index // self._round_size() for s in known.values()
-                                 if s.tier == STRONG and (spare_from is None or s.sample_index < spare_from)})
+        run.strong_rounds = max((s.sample_index // self._round_size() + 1 for s in known.values()
+                                 if s.tier == STRONG and (spare_from is None or s.sample_index < spare_from)),
+                                default=0)
         run.resumed_round = self._round_cut_short(run)
         if self._by_agreement(run):
             _, readers = split_readers(list(known.values()))
@@ -294,24 +297,26 @@ class BestOfN(SpareTime, Admission, Reading):  # SpareTime first: Admission only
                 Candidate(task_id, cid, source), tier, index, completion.tokens,
                 generation.prompt_tokens, finish))
 
-    def _abort(self, run: TaskRun) -> None:
+    def _abort(self, run: TaskRun, after_pass: bool = True) -> None:
+        """Abort the task's requests in the engines; their tokens so far count as spent.
+        ``after_pass``: counted in ``aborted_requests`` (requests a pass made useless)."""
         for tier, engine in ((CHEAP, self.cheap), (STRONG, self.strong)):
             ids = [r for r, (t, _) in run.requests.items() if t == tier]
             if not ids or engine is None:
                 continue
             aborted = engine.abort(ids)
             run.tokens_out[tier] = run.tokens_out.get(tier, 0) + aborted.tokens
-            run.aborted += aborted.requests
+            run.aborted += aborted.requests if after_pass else 0
         for request_id in run.requests:
             self._owner.pop(request_id, None)
         run.requests.clear()
         run.capped.clear()
         run.sent_at.clear()
 
-    def _abort_all(self) -> None:
+    def _abort_all(self, after_pass: bool = True) -> None:
         for run in list(self._runs.values()):
             try:
-                self._abort(run)
+                self._abort(run, after_pass)
             except Exception:  # best effort on the way out; the original error matters
                 pass
 

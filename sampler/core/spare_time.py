@@ -62,7 +62,7 @@ class SpareTime:
     def _stops_at_pass(self, run: TaskRun) -> bool:
         raise NotImplementedError
 
-    def _abort_all(self) -> None:
+    def _abort_all(self, after_pass: bool = True) -> None:
         raise NotImplementedError
 
     def _record(self, run: TaskRun, items: list[Pending], verdicts: list[Verdict],
@@ -77,7 +77,7 @@ class SpareTime:
                                            tuple[str, list[Pending]]]) -> None:
         """The time limit: nothing more is asked, what is being verified is recorded, and a
         task is decided only where it passed or its budget was already spent."""
-        self._abort_all()
+        self._abort_all(after_pass=False)
         # Checks not begun are dropped, all of them before any is waited for (one waited
         # for lets the next begin): drawn, never verified, a rerun draws them again.
         begun = [(future, job) for future, job in futures.items() if not future.cancel()]
@@ -140,7 +140,6 @@ class SpareTime:
         if count <= 0:  # its spare samples are spent (counted by index: an earlier call's too)
             self._decide_spent(run)
             return
-        run.spare_samples += count
         assert self.strong is not None
         self._submit(run, self.strong, [spare_request(
             run.task, first, count, self.config.sample, escalation,
@@ -153,6 +152,8 @@ class SpareTime:
 
     def _decide_spent(self, run: TaskRun) -> None:
         """Decide a task (in ``_runs``) whose budget was spent, as the budget stopped it."""
-        spare = f"; {run.spare_samples} more strong sample(s) in spare time" if run.spare_samples else ""
+        spare_from = self._spare_from()
+        drawn = 0 if spare_from is None else sum(s.sample_index >= spare_from for s in run.tier_samples(STRONG))
+        spare = f"; {drawn} more strong sample(s) in spare time" if drawn else ""
         run.stop_reason = f"budget: {run.spent_reason}{spare}"
         self._finish(run)

@@ -98,8 +98,6 @@ class TaskRun:
     """How long this task's last strong request took in this call (``sampler.core.spare_time``)."""
     spent_reason: str = ""
     """Why the budget stopped the task, while it waits for spare time."""
-    spare_samples: int = 0
-    """Strong samples asked for in spare time (``sampler.core.spare_time``)."""
 
     @cached_property
     def covariate(self) -> float:

@@ -12,9 +12,9 @@ from sampler.backends.replay import ReplayBackend
 from sampler.config import BudgetConfig, BudgetPolicy, EscalationConfig, SampleConfig
 from sampler.core.api import solve
 from tasks.types import Task
-from tests.unit.fakes import MarkerVerifier, make_task
+from tests.unit.fakes import MarkerVerifier, fenced, make_task
 from tests.unit.test_escalation import strong_script
-from tests.unit.test_loop import script
+from tests.unit.test_loop import WRONG, DisputingVerifier, script
 from tests.unit.test_solve_without_tests import FakeCollector
 from tests.unit.test_spare_time import ROUND, SlowReplay
 from verifiers.types import Candidate, Verdict
@@ -89,3 +89,41 @@ def test_a_cut_short_round_of_a_task_without_tests_is_resumed(tmp_path: Path) ->
     solve([task], out=tmp_path, backend=ReplayBackend(script({})), strong_backend=again,
           verifier=MarkerVerifier(), sample=SampleConfig(n=2), escalation=ROUND, outputs=FakeCollector())
     assert sorted(asked(again)) == [1, 2, 3]
+
+
+def test_a_round_after_a_round_of_errors_is_resumed_as_itself(tmp_path: Path) -> None:
+    """Round 0's samples all errored (dropped on the rerun), round 1 has x2 verified and x3
+    errored: the rerun is in round 1 and asks x3 only (it asked round 0 again, then all of
+    round 1, x2 included: red team)."""
+    esc = EscalationConfig(samples=2, rounds=2, greedy_first=False)
+    errors = {("T/0", "x0"), ("T/0", "x1"), ("T/0", "x3")}
+    first = solve([make_task(0)], out=tmp_path, backend=ReplayBackend(script({0: [False] * 2})),
+                  strong_backend=ReplayBackend(strong_script({0: [False] * 4}), model="strong"),
+                  verifier=MarkerVerifier(infra_errors=errors), sample=SampleConfig(n=2), escalation=esc)
+    assert first.outcome.incomplete == ("T/0",)
+    again = ReplayBackend(strong_script({0: [False] * 4}), model="strong")
+    solve([make_task(0)], out=tmp_path, backend=ReplayBackend(script({})), strong_backend=again,
+          verifier=MarkerVerifier(), sample=SampleConfig(n=2), escalation=esc)
+    assert asked(again) == [3]
+
+
+DISPUTED = "def f0(x: int) -> int:\n    return x + 0  # disputed out=A\n"
+
+
+def test_a_cut_round_of_a_task_without_tests_escalated_for_disputed_answers_is_resumed(tmp_path: Path) -> None:
+    """Its cheap answers were only disputed, so it escalated; its round was cut after x0
+    and x1. The rerun took those for the readers' answers and asked the careful reader
+    again and again (11,220 requests in 5 s: red team); it resumes the round."""
+    task = dataclasses.replace(make_task(0), test="", test_origin="examples")
+    wrong = [fenced(WRONG.format(i=0))] * 4
+    first = solve([task], out=tmp_path, backend=ReplayBackend({"T/0": [fenced(DISPUTED)] * 2}, model="cheap"),
+                  strong_backend=SlowReplay({"T/0": wrong}, seconds=1.0), verifier=DisputingVerifier(),
+                  sample=SampleConfig(n=2), escalation=ROUND, time_limit_s=2.5, outputs=FakeCollector())
+    assert first.outcome.stopped == ("T/0",)
+    again = ReplayBackend({"T/0": wrong}, model="strong")
+    rerun = solve([task], out=tmp_path, backend=ReplayBackend({}, model="cheap"), strong_backend=again,
+                  verifier=DisputingVerifier(), sample=SampleConfig(n=2), escalation=ROUND,
+                  outputs=FakeCollector())
+    assert sorted(asked(again)) == [2, 3]
+    (result,) = rerun.outcome.results
+    assert result.escalated and not result.second_reader

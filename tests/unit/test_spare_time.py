@@ -198,3 +198,27 @@ def test_a_bad_time_limit_is_refused(text: str) -> None:
 def test_a_time_limit_must_be_positive_and_finite(seconds: float) -> None:
     with pytest.raises(ConfigError):
         SolveConfig(time_limit_s=seconds)
+
+
+class Steps(ReplayBackend):
+    """Request k takes ``durations[k]`` seconds."""
+
+    def __init__(self, script: dict[str, list[str]], durations: list[float]) -> None:
+        super().__init__(script, model="strong", tokens_per_second=1.0)
+        self.durations = list(durations)
+
+    def _duration(self, tokens: int) -> float:
+        return self.durations.pop(0) if self.durations else 0.0
+
+
+def test_a_spare_request_aborted_at_the_limit_is_neither_drawn_nor_aborted_after_a_pass(tmp_path: Path) -> None:
+    """The spare request expected to take 0.2 s took 5: the result said it had drawn two
+    more samples, and the summary that a request was aborted after a pass (red team)."""
+    strong = Steps(strong_script({0: [False] * 20}), [0.2, 0.2, 0.2, 5.0])
+    report = solve([make_task(0)], out=tmp_path, backend=ReplayBackend(script({0: [False] * 2})),
+                   strong_backend=strong, verifier=MarkerVerifier(), sample=SampleConfig(n=2),
+                   escalation=ROUND, time_limit_s=2.0)
+    (result,) = report.results
+    assert strong.aborted == ["T/0|strong|4"]
+    assert result.stop_reason == "budget: budget spent" and result.spare_samples == 0
+    assert result.aborted_requests == 0 and result.tokens_out["strong"] > 0  # paid for all the same
