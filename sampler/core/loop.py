@@ -195,7 +195,11 @@ class BestOfN(SpareTime, Admission, Reading):  # SpareTime first: Admission only
         run.resumed_round = self._round_cut_short(run)
         if self._by_agreement(run):
             _, readers = split_readers(list(known.values()))
-            if readers:  # its strong samples are readers' answers, not an escalation's
+            # Its strong samples are readers' answers, not an escalation's, where a cheap
+            # sample passed: readers are asked only then. (A task escalated for disputed
+            # answers, its round cut short, was taken for one and asked the careful reader
+            # without end on the rerun: red team.)
+            if readers and any(s.passed for s in run.tier_samples(CHEAP)):
                 run.reading, run.strong_rounds = len(readers), 0
             if task.task_id in self._reader_answers:
                 self._restore_reader_tests(run, self._reader_answers[task.task_id])
@@ -207,9 +211,8 @@ class BestOfN(SpareTime, Admission, Reading):  # SpareTime first: Admission only
         """True when a resumed task's last strong round stopped before it was done (a time
         limit, a crash) with nothing passed: it is the round the task is still in."""
         indices = {s.sample_index for s in run.tier_samples(STRONG)}
-        if not indices or run.passed() or self.config.escalation is None \
-                or (self._by_agreement(run) and split_readers(list(run.samples.values()))[1]):
-            return False  # a reader's answers are no round
+        if not indices or run.passed() or self.config.escalation is None:
+            return False  # (readers are asked only of a task that passed: theirs are no round)
         size = self._round_size()
         last = max(indices) // size
         return last < self.config.escalation.rounds \

@@ -62,11 +62,7 @@ def split_readers(samples: Sequence[SampleRecord]) -> tuple[list[SampleRecord], 
     an escalation's (a task whose cheap pool holds only disputed answers), whose sample
     1 is no careful reading."""
     cheap = [s for s in samples if s.tier == CHEAP]
-    if not pick_pool(cheap) or not any(s.passed for s in cheap):
-        # Readers are asked only for a task one of whose cheap samples passed every
-        # check; with only disputed ones it escalated instead, and its strong samples
-        # are the escalation's (a rerun took them for readers, and asked a reader again
-        # and again: red team).
+    if not pick_pool(cheap):
         return list(samples), {}
     strong = {s.sample_index: s for s in samples if s.tier == STRONG}
     wanted = (0, CAREFUL_READER_INDEX) if max(strong, default=0) <= CAREFUL_READER_INDEX else (0,)

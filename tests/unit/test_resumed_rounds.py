@@ -126,4 +126,10 @@ def test_a_cut_round_of_a_task_without_tests_escalated_for_disputed_answers_is_r
                   outputs=FakeCollector())
     assert sorted(asked(again)) == [2, 3]
     (result,) = rerun.outcome.results
-    assert result.escalated and not result.second_reader
+    fresh = solve([task], out=tmp_path / "fresh", backend=ReplayBackend({"T/0": [fenced(DISPUTED)] * 2},
+                                                                      model="cheap"),
+                  strong_backend=ReplayBackend({"T/0": wrong}, model="strong"), verifier=DisputingVerifier(),
+                  sample=SampleConfig(n=2), escalation=ROUND, outputs=FakeCollector())
+    (whole,) = fresh.outcome.results
+    assert result.escalated and whole.escalated  # decided as the run never cut short decides it
+    assert (result.solved, result.second_reader, result.guess) == (whole.solved, whole.second_reader, whole.guess)
