@@ -152,8 +152,7 @@ class SpareTime:
 
     def _decide_spent(self, run: TaskRun) -> None:
         """Decide a task (in ``_runs``) whose budget was spent, as the budget stopped it."""
-        spare_from = self._spare_from()
-        drawn = 0 if spare_from is None else sum(s.sample_index >= spare_from for s in run.tier_samples(STRONG))
+        drawn = run.spare_drawn(self._spare_from())
         spare = f"; {drawn} more strong sample(s) in spare time" if drawn else ""
         run.stop_reason = f"budget: {run.spent_reason}{spare}"
         self._finish(run)

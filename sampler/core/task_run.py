@@ -110,6 +110,11 @@ class TaskRun:
     def cheap_done(self) -> set[int]:
         return self.attempted | {s.sample_index for s in self.tier_samples(CHEAP)}
 
+    def spare_drawn(self, spare_from: int | None) -> int:
+        """Strong samples verified in spare time (strong index ``spare_from`` on; None: no
+        strong tier), this call's and earlier ones' (``sampler.core.spare_time``)."""
+        return 0 if spare_from is None else sum(s.sample_index >= spare_from for s in self.tier_samples(STRONG))
+
     def passed(self) -> bool:
         return any(s.passed for s in self.samples.values())
 
@@ -152,8 +157,7 @@ class TaskRun:
             selection=AGREEMENT if agreed is not None else SELECTION[self.task.test_origin],
             finished_at=round(time.time(), 3),
             guess=guess,
-            spare_samples=0 if spare_from is None else sum(s.sample_index >= spare_from
-                                                           for s in self.tier_samples(STRONG)),
+            spare_samples=self.spare_drawn(spare_from),
             second_reader=second_reader,
             careful_reader=careful_reader,
             reader_tests=reader_tests,
