@@ -8,38 +8,13 @@ until the cheap tier has no work left.
 
 from __future__ import annotations
 
-from collections import deque
-
-from sampler.backends.base import StreamingBackend
-from sampler.config import BudgetPolicy, SolveConfig
+from sampler.config import BudgetPolicy
+from sampler.core.loop_state import LoopState
 from sampler.core.task_run import TaskRun
-from tasks.types import Task
 
 
-class Admission:
+class Admission(LoopState):
     """The loop's task scheduling, over the state ``BestOfN`` keeps."""
-
-    config: SolveConfig
-    cheap: StreamingBackend
-    strong: StreamingBackend | None
-    _runs: dict[str, TaskRun]
-    _pending: deque[Task]
-    _queued: dict[str, TaskRun]
-    _parked: dict[str, TaskRun]
-    _escalating: dict[str, TaskRun]
-    _spare: dict[str, TaskRun]
-
-    def _begin(self, task: Task) -> None:
-        """Start a task and make its first decision (``BestOfN``)."""
-        raise NotImplementedError
-
-    def _escalate(self, run: TaskRun) -> None:
-        """Send a task's next strong request (``BestOfN``)."""
-        raise NotImplementedError
-
-    def _admit_spare(self) -> None:
-        """Give a task waiting for spare time a batch slot (``sampler.core.spare_time``)."""
-        raise NotImplementedError
 
     # Deferred decisions. The adaptive budget prices another wave on a prior fitted
     # to every task's verdicts so far; early in a run that prior rests on a few tasks

@@ -78,7 +78,7 @@ class SolveOutcome:
     """Tasks left undecided at the time limit, without a result (a rerun goes on with them)."""
 
 
-class BestOfN(SpareTime, Admission, Reading):  # SpareTime first: Admission only declares _admit_spare
+class BestOfN(Admission, Reading, SpareTime):
     def __init__(self, backend: Backend | StreamingBackend, verifier: Verifier, config: SolveConfig,
                  store: RunStore, progress: Progress | None = None,
                  strong: Backend | StreamingBackend | None = None,

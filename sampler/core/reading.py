@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sampler.backends.base import Generation, GenerationRequest, StreamingBackend
-from sampler.config import SolveConfig
+from sampler.backends.base import Generation, GenerationRequest
 from sampler.core.escalation import CAREFUL_READER_INDEX, careful_reader_request, reader_request
+from sampler.core.loop_state import LoopState
 from sampler.core.reader_tests import READER_TESTS, agrees_on_tests, tests_request
 from sampler.core.second_reader import reader_agrees, readings, vetoed_guess
 from sampler.core.selection import called_solved
@@ -24,11 +24,9 @@ from sampler.core.task_run import TaskRun, request_prefix
 from sampler.core.test_writing import parse_answer
 from sampler.core.written_tests import answer_text, append_written, read_written_records
 from sampler.storage.records import READER_AGREES, READER_DISAGREES, STRONG, SampleRecord
-from sampler.storage.store import RunStore
 from tasks.examples import example_count
 from tasks.types import Task
 from verifiers import agreement
-from verifiers.outputs import Collector
 
 GREEDY_READING, CAREFUL_READING, TESTS_READING = 1, 2, 3
 """``TaskRun.reading``: the last reader asked."""
@@ -50,25 +48,8 @@ def _examples(task: Task, agreed: agreement.Pick | None) -> int:
     return agreed.examples if agreed is not None else example_count(task.prompt, task.entry_point)
 
 
-class Reading:
+class Reading(LoopState):
     """The loop's readers, over the state ``BestOfN`` keeps."""
-
-    config: SolveConfig
-    cheap: StreamingBackend
-    strong: StreamingBackend | None
-    outputs: Collector | None
-    store: RunStore
-
-    def _pick(self, run: TaskRun, samples: list[SampleRecord]
-              ) -> tuple[SampleRecord | None, agreement.Pick | None, dict[int, SampleRecord]]:
-        """The task's pick, its pick by agreement and its readers' answers (``BestOfN``)."""
-        raise NotImplementedError
-
-    def _defer_escalation(self, run: TaskRun) -> bool:
-        raise NotImplementedError
-
-    def _escalate(self, run: TaskRun) -> None:
-        raise NotImplementedError
 
     def _ask_reader(self, run: TaskRun) -> bool:
         """Ask the strong tier for the next reading of a task without tests whose cheap

@@ -20,58 +20,18 @@ is decided as usual; the others get no result line, so a rerun goes on with them
 from __future__ import annotations
 
 import time
-from collections import deque
 from concurrent.futures import Future
 
-from sampler.backends.base import GenerationRequest, StreamingBackend
-from sampler.config import SolveConfig
 from sampler.core.escalation import spare_request
+from sampler.core.loop_state import LoopState
 from sampler.core.task_run import Pending, TaskRun, request_prefix
-from sampler.storage.records import STRONG, Tier
-from tasks.types import Task
+from sampler.storage.records import STRONG
 from verifiers.outputs import Behaviour
 from verifiers.types import Status, Verdict
 
 
-class SpareTime:
+class SpareTime(LoopState):
     """Spare time and the stop at the limit, over the state ``BestOfN`` keeps."""
-
-    config: SolveConfig
-    strong: StreamingBackend | None
-    deadline: float | None
-    """``time.monotonic()`` at the time limit; ``None``: no limit."""
-    _runs: dict[str, TaskRun]
-    _pending: deque[Task]
-    _queued: dict[str, TaskRun]
-    _parked: dict[str, TaskRun]
-    _escalating: dict[str, TaskRun]
-    _stopped: list[str]
-    """Tasks left undecided at the limit."""
-    _spare: dict[str, TaskRun]
-    """Escalated tasks the budget stopped unsolved, waiting for the strong tier's spare time."""
-    _last_strong_seconds: float | None
-    """How long the last strong request of this call took, whichever task's."""
-
-    def _finish(self, run: TaskRun) -> None:
-        """Pick and write the task's result (``BestOfN``)."""
-        raise NotImplementedError
-
-    def _by_agreement(self, run: TaskRun) -> bool:
-        raise NotImplementedError
-
-    def _stops_at_pass(self, run: TaskRun) -> bool:
-        raise NotImplementedError
-
-    def _abort_all(self, after_pass: bool = True) -> None:
-        raise NotImplementedError
-
-    def _record(self, run: TaskRun, items: list[Pending], verdicts: list[Verdict],
-                behaviours: list[Behaviour]) -> None:
-        raise NotImplementedError
-
-    def _submit(self, run: TaskRun, engine: StreamingBackend, requests: list[GenerationRequest],
-                tier: Tier) -> None:
-        raise NotImplementedError
 
     def _stop_at_limit(self, futures: dict[Future[tuple[list[Verdict], list[Behaviour]]],
                                            tuple[str, list[Pending]]]) -> None:
