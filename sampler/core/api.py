@@ -155,7 +155,6 @@ def solve(
     from verifiers.outputs import OutputCollector
 
     start = time.monotonic()
-    deadline = None if time_limit_s is None else start + time_limit_s
     strong_name = strong_backend.model if strong_backend is not None else strong
     if strong_name is not None and escalation is None:
         escalation = EscalationConfig()
@@ -176,6 +175,8 @@ def solve(
         strong_prefill = bool(getattr(strong_backend, "supports_prefill", False)) \
             if strong_backend is not None else (prefill if same_engine else prefills_answers(strong_name))
     config = dataclasses.replace(config, answer_prefill=prefill, strong_prefill=strong_prefill)
+    # The limit counts from this call's start (engine start included); the config checked it.
+    deadline = None if config.time_limit_s is None else start + config.time_limit_s
     task_list = select_tasks(tasks, suite=suite, limit=limit, skip=skip)
     if backend is None:
         check_model_name(model)
