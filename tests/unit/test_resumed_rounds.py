@@ -59,9 +59,11 @@ def test_rerun_of_a_repair_round_asks_the_prompt_the_round_had(tmp_path: Path) -
     again = ReplayBackend(strong_script({0: [False] * 4}), model="strong")
     solve([make_task(0)], out=tmp_path, backend=ReplayBackend(script({})), strong_backend=again,
           verifier=Staged({"x2": "tests"}), sample=SampleConfig(n=2), escalation=esc)
-    for request in again.requests_seen:
-        if request.first_index <= 2 < request.first_index + request.completions:
-            assert request.messages == round1.messages, "verified x2 redrawn from another prompt"
+    # Only x3, whose verdict was an error, is asked again, on the repair prompt round 1 had
+    # (rebuilt from all samples, it repaired x2, round 1's own: red team).
+    (asked_again,) = again.requests_seen
+    assert (asked_again.first_index, asked_again.completions) == (3, 1)
+    assert asked_again.messages == round1.messages
 
 
 def test_a_task_with_strong_samples_stays_escalated_after_a_cut_short_round(tmp_path: Path) -> None:
