@@ -47,7 +47,7 @@ def program_from_solution(task: Task, code: str) -> str:
     preamble = prompt_preamble(task).rstrip()
     if not preamble:
         return code if code.endswith("\n") else code + "\n"
-    future, rest = _split_future_imports(code)
+    future, rest = split_future_imports(code)
     body = rest if rest.endswith("\n") else rest + "\n"
     return future + preamble + "\n\n\n" + body
 
@@ -77,7 +77,7 @@ _DOCSTRING = re.compile(
 )
 
 
-def _split_future_imports(code: str) -> tuple[str, str]:
+def split_future_imports(code: str) -> tuple[str, str]:
     """``code``'s ``from __future__ import`` lines at its top (among blank and comment
     lines, after a module docstring if it opens with one), and the rest with those lines
     blanked (line numbers kept). Read as text, not parsed: the text is a candidate's, and

@@ -13,6 +13,7 @@ import zlib
 from sampler.backends.answer import FENCE, PYTHON_TAGS, answer_start
 from sampler.backends.base import ChatMessage, GenerationRequest
 from sampler.config import PromptStyle, SampleConfig
+from tasks.missing_imports import with_missing_imports
 from tasks.program import program_from_completion, program_from_solution
 from tasks.types import Task
 
@@ -118,7 +119,12 @@ def extract_code(text: str) -> str:
 
 
 def program_from_output(task: Task, text: str, style: PromptStyle) -> str:
-    """A self-contained program from one model output."""
+    """A self-contained program from one model output, with the standard imports its
+    code uses but the model had no place to write (``tasks.missing_imports``)."""
+    return with_missing_imports(_program(task, text, style))
+
+
+def _program(task: Task, text: str, style: PromptStyle) -> str:
     if style is PromptStyle.COMPLETION:
         return program_from_completion(task, text)
     code = extract_code(text)
