@@ -47,6 +47,7 @@ from sampler.core.escalation import not_verified, round_requests
 from sampler.core.prompting import build_request, program_from_output
 from sampler.core.reader_tests import tests_request_id
 from sampler.core.reading import Reading, Said
+from sampler.core.resumption import reusable_samples, round_cut_short, rounds_reached
 from sampler.core.second_reader import pick_with_reader, split_reader, split_readers
 from sampler.core.spare_time import SpareTime
 from sampler.core.selection import agreement_pick, agreement_wave, called_solved, choose, pool_behaviours
@@ -173,26 +174,19 @@ class BestOfN(Admission, Reading, SpareTime):
     # Engine side.
 
     def _begin(self, task: Task) -> None:
-        # Samples verified by an earlier run are reused (and their tokens counted);
-        # ``error`` verdicts are dropped, so those samples are drawn and verified again,
-        # and so are samples cut short by a learned length cap this run does not use.
-        known = {cid: s for cid, s in self.store.samples.get(task.task_id, {}).items()
-                 if s.status is not Status.ERROR
-                 and (self.length_cap is not None or s.finish_reason != FINISH_LENGTH_CAP)}
+        # Samples verified by an earlier run are reused, their tokens counted
+        # (``sampler.core.resumption``).
+        known = reusable_samples(self.store.samples.get(task.task_id, {}), self.length_cap is not None)
         run = TaskRun(task, known, time.monotonic())
         for sample in known.values():
             self._observe_length(sample)
             run.tokens_in[sample.tier] = run.tokens_in.get(sample.tier, 0) + sample.prompt_tokens
             run.tokens_out[sample.tier] = run.tokens_out.get(sample.tier, 0) + sample.tokens
         self._tighten()
-        # Spare-time samples come after every round (sampler.core.spare_time): they are no round.
-        # The highest round reached: a round whose samples all had infrastructure errors
-        # (dropped above) still came before the ones after it.
-        spare_from = self._spare_from()
-        run.strong_rounds = max((s.sample_index // self._round_size() + 1 for s in known.values()
-                                 if s.tier == STRONG and (spare_from is None or s.sample_index < spare_from)),
-                                default=0)
-        run.resumed_round = self._round_cut_short(run)
+        run.strong_rounds = rounds_reached(known.values(), self._round_size(), self._spare_from())
+        if self.config.escalation is not None and not run.passed():
+            run.resumed_round = round_cut_short({s.sample_index for s in run.tier_samples(STRONG)},
+                                                self._round_size(), self.config.escalation.rounds)
         if self._by_agreement(run):
             _, readers = split_readers(list(known.values()))
             # Its strong samples are readers' answers, not an escalation's, where a cheap
@@ -206,17 +200,6 @@ class BestOfN(Admission, Reading, SpareTime):
         self._runs[task.task_id] = run
         self._observe(run)
         self._advance(run)
-
-    def _round_cut_short(self, run: TaskRun) -> bool:
-        """True when a resumed task's last strong round stopped before it was done (a time
-        limit, a crash) with nothing passed: it is the round the task is still in."""
-        indices = {s.sample_index for s in run.tier_samples(STRONG)}
-        if not indices or run.passed() or self.config.escalation is None:
-            return False  # (readers are asked only of a task that passed: theirs are no round)
-        size = self._round_size()
-        last = max(indices) // size
-        return last < self.config.escalation.rounds \
-            and not set(range(last * size, (last + 1) * size)) <= indices
 
     def _observe(self, run: TaskRun) -> None:
         cheap = [s for s in run.tier_samples(CHEAP) if s.status is not Status.ERROR]

@@ -135,3 +135,13 @@ def test_a_cut_round_of_a_task_without_tests_escalated_for_disputed_answers_is_r
     (whole,) = fresh.outcome.results
     assert result.escalated and whole.escalated  # decided as the run never cut short decides it
     assert (result.solved, result.second_reader, result.guess) == (whole.solved, whole.second_reader, whole.guess)
+
+
+def test_a_round_is_cut_short_only_where_its_last_round_misses_samples_before_the_last_round() -> None:
+    from sampler.core.resumption import round_cut_short
+
+    assert not round_cut_short(set(), 4, 2)
+    assert round_cut_short({0, 1}, 4, 2)              # round 1 of 2, half drawn
+    assert not round_cut_short({0, 1, 2, 3}, 4, 2)    # round 1 whole: the next is a new one
+    assert round_cut_short({0, 1, 2, 3, 5}, 4, 2)     # round 2 missing 4, 6, 7
+    assert not round_cut_short({0, 1, 2, 3, 4, 5, 6, 7, 8}, 4, 2)  # 8: spare time, no round
