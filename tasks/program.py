@@ -69,9 +69,13 @@ _SKIPPED_LINE = re.compile(r"[ \t\f]*(#[^\r\n]*)?(\r\n|\r|\n)?")
 # triple-quoted body cannot hold its closing quotes, so the string ends where Python
 # ends it (a lazy body ran on to a later closing quote that ended a line, making text
 # inside a string live: red team).
+ESCAPE = r"\\(?:\r\n|\r(?!\n)|[^\r])"
+"""A backslash and what it escapes, in a string literal's pattern: a line end is one
+character to it (``\\.`` took the ``\r`` of a ``\r\n`` alone and left the ``\n`` to end
+the string: red team), and it matches one way only, so a failed match stays linear."""
 _DOCSTRING = re.compile(
-    r'[rRuU]?(?:"""(?:\\.|"(?!"")|[^\\"])*"""' r"|'''(?:\\.|'(?!'')|[^\\'])*'''"
-    r'|"(?:\\.|[^\\"\r\n])*"' r"|'(?:\\.|[^\\'\r\n])*')"
+    r'[rRuU]?(?:"""(?:' + ESCAPE + r'|"(?!"")|[^\\"])*"""' r"|'''(?:" + ESCAPE + r"|'(?!'')|[^\\'])*'''"
+    r'|"(?:' + ESCAPE + r'|[^\\"\r\n])*"' r"|'(?:" + ESCAPE + r"|[^\\'\r\n])*')"
     r"[ \t\f]*(?:#[^\r\n]*)?(?:\r\n|\r|\n|\Z)",
     re.DOTALL,
 )
@@ -83,14 +87,32 @@ def split_future_imports(code: str) -> tuple[str, str]:
     blanked (line numbers kept). Read as text, not parsed: the text is a candidate's, and
     nothing of a candidate is parsed here."""
     lines = _LINE.findall(code)
+    future, _ = _header(lines)
+    moved = [lines[i] if lines[i].endswith("\n") else lines[i] + "\n" for i in future]
+    for i in future:
+        lines[i] = "\n"
+    return "".join(moved), "".join(lines)
+
+
+def header_end(code: str) -> int:
+    """Where ``code``'s header ends: its blank and comment lines, a module docstring and
+    ``from __future__`` imports at its top, read as ``split_future_imports`` reads them.
+    The first place a statement may go without moving anything."""
+    lines = _LINE.findall(code)
+    _, end = _header(lines)
+    return sum(len(line) for line in lines[:end])
+
+
+def _header(lines: list[str]) -> tuple[list[int], int]:
+    """The indices of the future-import lines in the header of ``lines`` (see
+    ``header_end``), and the index of the first line after it."""
     future = []
     i = 0
     docstring_allowed = True
     while i < len(lines):
         line = lines[i]
         if _FUTURE_LINE.fullmatch(line):
-            future.append(line if line.endswith("\n") else line + "\n")
-            lines[i] = "\n"
+            future.append(i)
             docstring_allowed = False
         elif _SKIPPED_LINE.fullmatch(line):
             pass
@@ -101,7 +123,7 @@ def split_future_imports(code: str) -> tuple[str, str]:
         else:
             break
         i += 1
-    return "".join(future), "".join(lines)
+    return future, i
 
 
 def _docstring_lines(lines: list[str], start: int) -> int:

@@ -102,3 +102,55 @@ def test_verify_judges_a_candidate_as_given(tmp_path: Path) -> None:
     path.write_text(json.dumps({"task_id": "T/up", "candidate_id": "c", "completion": "    return math.ceil(x)\n"}))
     [candidate] = load_candidates(path, {task.task_id: task})
     assert candidate.source == task.prompt + "    return math.ceil(x)\n"
+
+
+# --------------------------------------------------------------------------- red team
+
+FUTURE_LAYOUTS = [
+    "from __future__ import annotations; import os\n",
+    "from __future__ import (\n    annotations,\n)\n",
+    "from __future__ import \\\n    annotations\n",
+    '("doc")\nfrom __future__ import annotations\n',
+    '"a" "b"\nfrom __future__ import annotations\n',
+    '"doc"; from __future__ import annotations\n',
+    "\x0cfrom __future__ import annotations\n",
+    "from __future__ import annotations \x0c\n",
+    "\\\r\nfrom __future__ import annotations\n",
+    '"doc\\\r\nmore"\r\nfrom __future__ import annotations\r\n',
+]
+
+
+@pytest.mark.parametrize("head", FUTURE_LAYOUTS)
+def test_an_import_never_lands_above_a_future_import(head: str) -> None:
+    program = head + "def f(x):\n    return math.ceil(x)\n"
+    compile(program, "<before>", "exec")
+    compile(with_missing_imports(program), "<after>", "exec")
+
+
+def test_the_import_goes_below_the_module_docstring_and_nothing_moves() -> None:
+    program = '"""Module doc."""\n# a comment\ndef f(x):\n    return math.ceil(x)\n'
+    fixed = with_missing_imports(program)
+    assert fixed == '"""Module doc."""\n# a comment\nimport math\ndef f(x):\n    return math.ceil(x)\n'
+    scope: dict[str, object] = {}
+    exec(fixed, scope)
+    assert scope["__doc__"] == "Module doc."
+
+
+@pytest.mark.parametrize("program", [
+    # A star import binds names no text shows (numpy's sqrt would win at run time, and
+    # mypy would call math's an incompatible import).
+    "from numpy import *\n\ndef f(x: float) -> float:\n    return float(sqrt(x))\n",
+    # The binding sits after a backslash-CRLF continuation inside a string.
+    'def f(n: int) -> int:\r\n    return factorial(n)\r\nS = "x\\\r\n#"; factorial = lambda n: -n\r\n',
+    # A def the look-back could miss: a continued line, a long run of spaces, full width.
+    "def f(n: int) -> int:\n    return factorial(n, 2)\n\ndef \\\n factorial(n: int, k: int) -> int:\n"
+    "    return n * k\n",
+    "def f(n):\n    return factorial(n, 2)\n\ndef" + " " * 14 + "factorial(n, k):\n    return n * k\n",
+    "def f(n):\n    return factorial(n, 2)\n\ndef \uff46actorial(n, k):\n    return n * k\n",
+    # Names bound, or looked for, where no text shows them.
+    "import builtins\nbuiltins.gcd = lambda a, b: -1\ndef f(a, b):\n    return gcd(a, b)\n",
+    "globals().setdefault('factorial', lambda n: -n)\ndef f(n):\n    return factorial(n)\n",
+    "def f():\n    try:\n        return math.pi\n    except NameError:\n        return False\n",
+])
+def test_red_team_programs_get_no_import(program: str) -> None:
+    assert missing_imports(program) == []
