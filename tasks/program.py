@@ -47,7 +47,7 @@ def program_from_solution(task: Task, code: str) -> str:
     preamble = prompt_preamble(task).rstrip()
     if not preamble:
         return code if code.endswith("\n") else code + "\n"
-    future, rest = split_future_imports(code)
+    future, rest = _split_future_imports(code)
     body = rest if rest.endswith("\n") else rest + "\n"
     return future + preamble + "\n\n\n" + body
 
@@ -63,16 +63,19 @@ _FUTURE_LINE = re.compile(r"from[ \t]+__future__[ \t]+import[ \t]+"
 _SKIPPED_LINE = re.compile(r"[ \t\f]*(#[^\r\n]*)?(\r\n|\r|\n)?")
 
 
+ESCAPE = r"\\(?:\r\n|\r(?!\n)|[^\r])"
+"""A backslash and what it escapes, in a string literal's pattern: a CR LF line end is
+one character to it (a backslash-and-any-character pattern took the CR alone and left
+the LF to end the string: red team), and it matches one way only, so a failed match
+stays linear."""
+
+
 # A module docstring, which Python lets stand above a future import: one string literal
 # (prefix r or u, any quotes) alone on its lines. Matched as text, in linear time: each
 # character inside is a backslash pair or a single other character, never both, and a
 # triple-quoted body cannot hold its closing quotes, so the string ends where Python
 # ends it (a lazy body ran on to a later closing quote that ended a line, making text
 # inside a string live: red team).
-ESCAPE = r"\\(?:\r\n|\r(?!\n)|[^\r])"
-"""A backslash and what it escapes, in a string literal's pattern: a line end is one
-character to it (``\\.`` took the ``\r`` of a ``\r\n`` alone and left the ``\n`` to end
-the string: red team), and it matches one way only, so a failed match stays linear."""
 _DOCSTRING = re.compile(
     r'[rRuU]?(?:"""(?:' + ESCAPE + r'|"(?!"")|[^\\"])*"""' r"|'''(?:" + ESCAPE + r"|'(?!'')|[^\\'])*'''"
     r'|"(?:' + ESCAPE + r'|[^\\"\r\n])*"' r"|'(?:" + ESCAPE + r"|[^\\'\r\n])*')"
@@ -81,7 +84,7 @@ _DOCSTRING = re.compile(
 )
 
 
-def split_future_imports(code: str) -> tuple[str, str]:
+def _split_future_imports(code: str) -> tuple[str, str]:
     """``code``'s ``from __future__ import`` lines at its top (among blank and comment
     lines, after a module docstring if it opens with one), and the rest with those lines
     blanked (line numbers kept). Read as text, not parsed: the text is a candidate's, and
@@ -96,7 +99,7 @@ def split_future_imports(code: str) -> tuple[str, str]:
 
 def header_end(code: str) -> int:
     """Where ``code``'s header ends: its blank and comment lines, a module docstring and
-    ``from __future__`` imports at its top, read as ``split_future_imports`` reads them.
+    ``from __future__`` imports at its top, read as ``_split_future_imports`` reads them.
     The first place a statement may go without moving anything."""
     lines = _LINE.findall(code)
     _, end = _header(lines)
