@@ -79,8 +79,8 @@ class Admission(LoopState):
                 task_id = next(iter(self._escalating))
                 self._runs[task_id] = run = self._escalating.pop(task_id)
                 self._escalate(run)
-            elif self._spare and not self._cheap_work_left() and (spare := self._next_spare()) is not None:
-                self._admit_spare(spare)  # escalations waiting their turn came first
+            elif self._spare and not self._cheap_work_left():
+                self._admit_spare()  # escalations waiting their turn came first
             else:
                 return
 

@@ -54,11 +54,7 @@ class LoopState:
         """(``Admission``)"""
         raise NotImplementedError
 
-    def _next_spare(self) -> str | None:
-        """The task waiting for spare time to serve next, if any now (``SpareTime``)."""
-        raise NotImplementedError
-
-    def _admit_spare(self, task_id: str) -> None:
+    def _admit_spare(self) -> None:
         """Give a task waiting for spare time a batch slot (``SpareTime``)."""
         raise NotImplementedError
 

@@ -80,10 +80,10 @@ class SpareTime(LoopState):
         self._spare[run.task.task_id] = run
         return True
 
-    def _admit_spare(self, task_id: str) -> None:
-        """Waiting task ``task_id`` (``_next_spare``) takes a batch slot: its next spare
-        request if one is expected to end in time, else its decision (the budget's, as it
-        stood)."""
+    def _admit_spare(self) -> None:
+        """A waiting task takes a batch slot: its next spare request if one is expected to
+        end in time, else its decision (the budget's, as it stood)."""
+        task_id = self._next_spare()
         self._runs[task_id] = run = self._spare.pop(task_id)
         # This task's last strong request ran under about the load its next one will (the
         # same prompt, the same tail of the run); a task resumed from an earlier call has
@@ -105,22 +105,15 @@ class SpareTime(LoopState):
             run.task, first, count, self.config.sample, escalation,
             request_prefix(run.task.task_id, STRONG), self.config.strong_prefill)], STRONG)
 
-    def _next_spare(self) -> str | None:
-        """The waiting task to serve next, in turn; but a task holding an answer that passed
-        its own tests and was disputed by a later check only when no task without an
-        answer is waiting or being served (``None``: none now). Such an answer is already
-        the user's fallback, and on the full HumanEval runs the disputes spare time met were
-        mostly a quirk of the reference no sample matches (/94, /122, /125: 28 and 44 of
-        full24's and full23's spare samples, none passing), while tasks with no answer were
-        solved in it. Held back, not merely queued behind: a request the loop sends goes to
-        the engine's queue at once, and full26, which only ordered the waiting tasks, still
-        gave them 24 of its 196."""
-        for task_id, run in self._spare.items():
-            if not _holds_disputed(run):
-                return task_id
-        if any(run.spent_reason and not _holds_disputed(run) for run in self._runs.values()):
-            return None
-        return next(iter(self._spare), None)
+    def _next_spare(self) -> str:
+        """The waiting task served next: in turn, but a task holding an answer that passed
+        its own tests and was disputed by a later check only once no task without one is
+        waiting. Such an answer is already the user's fallback, and on the full HumanEval
+        runs the disputes spare time met were mostly a quirk of the reference no sample
+        matches (/94, /122, /125: 28 and 44 of full24's and full23's spare samples, none
+        passing), while tasks with no answer were solved in it."""
+        return next((task_id for task_id, run in self._spare.items()
+                     if not any(s.passed_tests_only for s in run.samples.values())), next(iter(self._spare)))
 
     def _spare_from(self) -> int | None:
         """The first strong index of spare time: every round's samples come before it."""
@@ -133,8 +126,3 @@ class SpareTime(LoopState):
         spare = f"; {drawn} more strong sample(s) in spare time" if drawn else ""
         run.stop_reason = f"budget: {run.spent_reason}{spare}"
         self._finish(run)
-
-
-def _holds_disputed(run: TaskRun) -> bool:
-    """Whether the task holds an answer that passed its own tests, disputed by a later check."""
-    return any(s.passed_tests_only for s in run.samples.values())

@@ -103,22 +103,6 @@ def test_a_task_holding_a_disputed_answer_waits_until_no_task_without_one_does(t
     assert by_id["T/1"].disputed_by == "properties"
 
 
-def test_a_task_holding_a_disputed_answer_is_held_back_while_one_without_is_served(tmp_path: Path) -> None:
-    """Two batch slots: while T/0's spare request is in the engine, the free slot does not
-    go to T/1's disputed task (its request would join the engine's queue at once); T/1
-    is served once T/0 has passed."""
-    disputed = fenced("def f1(x: int) -> int:\n    return x  # disputed\n")
-    cheap = ReplayBackend({"T/1": [disputed, disputed], **script({0: [False] * 2})})
-    strong = ReplayBackend(strong_script({0: [False] * 6 + [True], 1: [False] * 40}), model="strong")
-    report = solve([make_task(0), make_task(1)], out=tmp_path, backend=cheap, strong_backend=strong,
-                   verifier=DisputingVerifier(), sample=SampleConfig(n=2), escalation=ROUND, batch_tasks=2,
-                   time_limit_s=60)
-    spare = [(task, first) for task, first, _ in strong_requests(strong) if first >= 4]
-    assert spare[:3] == [("T/0", 4), ("T/0", 6), ("T/1", 4)]
-    by_id = {r.task_id: r for r in report.results}
-    assert by_id["T/0"].solved and by_id["T/0"].candidate_id == "x6"
-
-
 def test_no_spare_request_unless_it_is_expected_to_end_in_time(tmp_path: Path) -> None:
     """Each strong request takes 1 s: the round ends at about 3 s, one spare request fits
     before the 4.5 s limit, a second would not; the task is then decided, not left."""
