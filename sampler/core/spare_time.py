@@ -83,7 +83,7 @@ class SpareTime(LoopState):
     def _admit_spare(self) -> None:
         """A waiting task takes a batch slot: its next spare request if one is expected to
         end in time, else its decision (the budget's, as it stood)."""
-        task_id = self._next_spare()
+        task_id = next(iter(self._spare))
         self._runs[task_id] = run = self._spare.pop(task_id)
         # This task's last strong request ran under about the load its next one will (the
         # same prompt, the same tail of the run); a task resumed from an earlier call has
@@ -104,16 +104,6 @@ class SpareTime(LoopState):
         self._submit(run, self.strong, [spare_request(
             run.task, first, count, self.config.sample, escalation,
             request_prefix(run.task.task_id, STRONG), self.config.strong_prefill)], STRONG)
-
-    def _next_spare(self) -> str:
-        """The waiting task served next: in turn, but a task holding an answer that passed
-        its own tests and was disputed by a later check only once no task without one is
-        waiting. Such an answer is already the user's fallback, and on the full HumanEval
-        runs the disputes spare time met were mostly a quirk of the reference no sample
-        matches (/94, /122, /125: 28 and 44 of full24's and full23's spare samples, none
-        passing), while tasks with no answer were solved in it."""
-        return next((task_id for task_id, run in self._spare.items()
-                     if not any(s.passed_tests_only for s in run.samples.values())), next(iter(self._spare)))
 
     def _spare_from(self) -> int | None:
         """The first strong index of spare time: every round's samples come before it."""

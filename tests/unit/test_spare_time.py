@@ -17,9 +17,9 @@ from sampler.policy.budget import Action, Budget, Decision, TaskState
 from sampler.storage.store import RunStore
 from tasks.errors import ConfigError
 from tasks.types import Task
-from tests.unit.fakes import MarkerVerifier, fenced, make_task
+from tests.unit.fakes import MarkerVerifier, make_task
 from tests.unit.test_escalation import strong_script
-from tests.unit.test_loop import DisputingVerifier, script
+from tests.unit.test_loop import script
 from verifiers.types import Candidate, Verdict
 
 # A round of three requests: the greedy answer, one plain sample, two more plain ones.
@@ -84,23 +84,6 @@ def test_spare_requests_wait_for_every_escalation_waiting_its_turn(tmp_path: Pat
     indices = [i for _, i, _ in strong_requests(strong)]
     assert indices == [0, 1, 2, 0, 1, 2, 4, 4]
     assert all(r.candidate_id == "x5" and r.solved for r in report.results)
-
-
-def test_a_task_holding_a_disputed_answer_waits_until_no_task_without_one_does(tmp_path: Path) -> None:
-    """T/1's cheap answer passed its tests and was disputed by the property check; T/0 has
-    no answer. Both fail their rounds, T/1 first, and spare time goes to T/0 first."""
-    disputed = fenced("def f1(x: int) -> int:\n    return x  # disputed\n")
-    cheap = ReplayBackend({"T/1": [disputed, disputed], **script({0: [False] * 2})})
-    strong = ReplayBackend(strong_script({0: [False] * 4 + [True], 1: [False] * 40}), model="strong")
-    report = solve([make_task(0), make_task(1)], out=tmp_path, backend=cheap, strong_backend=strong,
-                   verifier=DisputingVerifier(), sample=SampleConfig(n=2), escalation=ROUND, batch_tasks=1,
-                   time_limit_s=60)
-    assert strong_requests(strong)[:8] == [("T/1", 0, 1), ("T/1", 1, 1), ("T/1", 2, 2),
-                                           ("T/0", 0, 1), ("T/0", 1, 1), ("T/0", 2, 2),
-                                           ("T/0", 4, 2), ("T/1", 4, 2)]
-    by_id = {r.task_id: r for r in report.results}
-    assert by_id["T/0"].solved and by_id["T/0"].candidate_id == "x4"
-    assert by_id["T/1"].disputed_by == "properties"
 
 
 def test_no_spare_request_unless_it_is_expected_to_end_in_time(tmp_path: Path) -> None:
