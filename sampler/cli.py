@@ -94,8 +94,7 @@ def _escalation(args: argparse.Namespace) -> EscalationConfig:
                             max_tokens=args.strong_max_tokens, greedy_first=args.strong_greedy_first,
                             plain_samples=args.strong_plain_samples,
                             more_plain_samples=args.strong_more_plain_samples,
-                            spare_samples=args.strong_spare_samples, careful_spare=args.careful_spare,
-                            second_reader=args.second_reader,
+                            spare_samples=args.strong_spare_samples, second_reader=args.second_reader,
                             careful_reader=args.careful_reader, reader_tests=args.reader_tests)
 
 

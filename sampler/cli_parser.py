@@ -231,9 +231,6 @@ def tier_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strong-more-plain-samples", type=int, default=EscalationConfig.more_plain_samples,
                         help="with --strong-greedy-first: how many more samples of the task alone, in one "
                              "more request, once the plain ones failed too")
-    parser.add_argument("--careful-spare", action=argparse.BooleanOptionalAction, default=True,
-                        help="with --time-limit: every other spare request asks the strong tier to list "
-                             "the requirements the task states before it writes the function (default: on)")
     parser.add_argument("--strong-spare-samples", type=int, default=EscalationConfig.spare_samples,
                         help="with --time-limit: more strong samples a task may get in spare time, at most")
     parser.add_argument("--strong-max-tokens", type=int, default=1024,

@@ -301,13 +301,6 @@ class EscalationConfig:
     (``sampler.core.spare_time``). On the full HumanEval run with a 30-minute limit
     (full23) no task got more than 20; the cap bounds what an instant or hosted strong
     tier, whose tokens are priced as a frontier model's, can spend on one task."""
-    careful_spare: bool = True
-    """With a time limit: spare requests take turns, ``more_plain_samples`` of the bare
-    task, then one answer the 1.5B writes after listing the requirements and edge cases
-    the task states (``sampler.core.escalation.spare_plan``; the first greedy). On the 13
-    tasks full25 left unsolved, four such answers each passed every check on two (/101,
-    /120), four more plain samples each on none; one takes about 3.5 times a plain
-    request (docs/ENGINES.md)."""
     second_reader: bool = True
     """A task without tests whose cheap pick would be called solved is called solved
     only if the strong model's greedy answer to the bare task agrees with the pick on

@@ -200,8 +200,7 @@ def solve(
             fingerprint["escalation_template"] = escalation_template_id(
                 config.strong_prefill, config.escalation is not None and config.escalation.greedy_first,
                 config.escalation.plain_after_greedy if config.escalation is not None else 0,
-                config.escalation.more_plain_after_greedy if config.escalation is not None else 0,
-                config.escalation is not None and config.escalation.careful_spare)
+                config.escalation.more_plain_after_greedy if config.escalation is not None else 0)
         if written_tests and agreement and any(t.test_origin != "given" for t in task_list):
             fingerprint["written_tests"] = writing_prompt_id()
         store = RunStore(Path(out), fingerprint, n=config.sample.n)

@@ -63,7 +63,7 @@ sample by sample."""
 
 
 def template_id(prefill: bool = False, greedy_first: bool = False, plain_samples: int = 0,
-                more_plain_samples: int = 0, careful_spare: bool = False) -> str:
+                more_plain_samples: int = 0) -> str:
     text = DRAFT_FAILURES + FAILURE + REPAIR_INSTRUCTION + "|one-request-per-round"
     if prefill:
         text += "|prefill:" + ANSWER_PREFILL + "|stops:" + "|".join((*PREFILL_STOPS, CODE_END))
@@ -73,8 +73,6 @@ def template_id(prefill: bool = False, greedy_first: bool = False, plain_samples
         text += f"|plain-samples:{plain_samples}"
     if greedy_first and more_plain_samples:
         text += f"|more-plain-samples:{more_plain_samples}"
-    if careful_spare:
-        text += "|careful-spare:" + CAREFUL_READER_INSTRUCTION + CAREFUL_READER_PREFILL
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
@@ -164,17 +162,10 @@ def reader_request(task: Task, sample: SampleConfig, escalation: EscalationConfi
 def careful_reader_request(task: Task, sample: SampleConfig, escalation: EscalationConfig,
                            request_id: str, prefill: bool = False) -> GenerationRequest:
     """The strong model's greedy answer once it has listed the requirements and edge cases
-    the task states (``sampler.core.second_reader``): strong sample ``CAREFUL_READER_INDEX``."""
-    return careful_request(task, CAREFUL_READER_INDEX, True, sample, escalation, request_id, prefill)
-
-
-def careful_request(task: Task, index: int, greedy: bool, sample: SampleConfig, escalation: EscalationConfig,
-                    request_id: str, prefill: bool = False) -> GenerationRequest:
-    """Strong sample ``index``: the model lists the requirements and edge cases the task
-    states, then writes the function. The answer starts with the list, outside any code
-    block, so no code stops apply: the client cuts it where its code block closes."""
+    the task states (``sampler.core.second_reader``): strong sample ``CAREFUL_READER_INDEX``.
+    The answer starts with the list, outside any code block: no code stops apply."""
     request = _request(task, CAREFUL_READER_INSTRUCTION.format(prompt=task.prompt), sample, escalation, 0,
-                       request_id, False, skip=index, completions=1, temperature=0.0 if greedy else None)
+                       request_id, False, skip=CAREFUL_READER_INDEX, completions=1, temperature=0.0)
     return dataclasses.replace(request, prefill=CAREFUL_READER_PREFILL) if prefill else request
 
 
@@ -216,53 +207,14 @@ def round_requests(task: Task, round_index: int, samples: Sequence[SampleRecord]
     return [_request(task, text, sample, escalation, round_index, request_id, prefill)]
 
 
-CAREFUL_SPARE_COST = 3.5
-"""How much longer a careful spare request takes than a plain one: on the 13 tasks
-full25 left unsolved, four careful answers (one request each) took 603 s of the 1.5B
-and four plain samples (one request) 176 s (``benchmarks/repair_feedback.py``)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class SpareTurn:
-    """One spare request: how many samples it asks, whether it is a careful answer
-    (``careful_request``), and whether that answer is decoded greedily."""
-
-    count: int
-    careful: bool = False
-    greedy: bool = False
-
-
-def spare_plan(escalation: EscalationConfig, first_index: int, after_rounds: int) -> SpareTurn:
-    """The spare request that starts at strong index ``first_index`` (spare time starts at
-    ``after_rounds``).
-
-    Spare requests take turns: ``more_plain_samples`` of the bare task, then, with
-    ``careful_spare``, one careful answer (the task's first one greedy), and so on.
-    Counted by index, so a rerun goes on where the turns were."""
-    plain = max(1, escalation.more_plain_samples)
-    if not escalation.careful_spare:
-        return SpareTurn(plain)
-    position = (first_index - after_rounds) % (plain + 1)
-    if position == plain:
-        return SpareTurn(1, careful=True, greedy=first_index - after_rounds == plain)
-    return SpareTurn(plain - position)
-
-
-def spare_request(task: Task, first_index: int, count: int, after_rounds: int, sample: SampleConfig,
+def spare_request(task: Task, first_index: int, count: int, sample: SampleConfig,
                   escalation: EscalationConfig, request_id: str, prefill: bool = False) -> GenerationRequest:
-    """``count`` more samples from strong index ``first_index`` on, as ``spare_plan`` says:
-    the strong tier's spare time before a time limit (``sampler.core.spare_time``).
-
-    A plain turn asks the bare task at temperature, not the failures: on the full
-    HumanEval runs a plain sample solved tasks the 1.5B had failed where drafts shown the
-    cheap failures, and a repair of its own draft, mostly did not (docs/ENGINES.md); and
-    its prompt is the one the server still holds for the task. A careful turn reaches
-    what plain samples keep misreading: on the 13 tasks full25 left unsolved, four
-    careful answers each passed every check on /101 and /120 (/120 is unsolved in all
-    nine full runs), four plain samples each on none."""
-    turn = spare_plan(escalation, first_index, after_rounds)
-    if turn.careful:
-        return careful_request(task, first_index, turn.greedy, sample, escalation, request_id, prefill)
+    """``count`` more samples of the bare task at temperature, from strong index
+    ``first_index`` on: the strong tier's spare time before a time limit
+    (``sampler.core.spare_time``). The bare task, not the failures: on the full HumanEval
+    runs a plain sample solved tasks the 1.5B had failed where drafts shown the cheap
+    failures, and a repair of its own draft, mostly did not (docs/ENGINES.md); and its
+    prompt is the one the server still holds for the task."""
     return _request(task, draft_text(task, []), sample, escalation, 0, request_id, prefill,
                     skip=first_index, completions=count)
 

@@ -8,10 +8,9 @@ HumanEval run with the packaged models: every task decided at 23 minutes of 30).
 of 17 such tasks with 4 more samples each: docs/ENGINES.md), so with a limit a task
 the budget stops unsolved waits, holding no batch slot, until the cheap tier and the
 escalations waiting their turn are done, and then asks the strong tier for more
-samples, one request at a time, while this task's last strong request says the next
-one would end before the limit: samples of the bare task, taking turns with an answer
-written after listing what the task states (``escalation.spare_plan``). Never without
-a limit: the time is then the user's, not the run's.
+samples of the bare task, one request at a time, while this task's last strong
+request says the next one would end before the limit. Never without a limit: the
+time is then the user's, not the run's.
 
 The stop. At the limit every request still in an engine is aborted and the verdicts
 being worked out are recorded; a task that passed, or whose budget was spent before,
@@ -23,7 +22,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future
 
-from sampler.core.escalation import CAREFUL_SPARE_COST, spare_plan, spare_request
+from sampler.core.escalation import spare_request
 from sampler.core.loop_state import LoopState
 from sampler.core.task_run import Pending, TaskRun, request_prefix
 from sampler.storage.records import STRONG
@@ -90,25 +89,20 @@ class SpareTime(LoopState):
         # same prompt, the same tail of the run); a task resumed from an earlier call has
         # none, and takes the latest of any task.
         expected = self._last_strong_seconds if run.last_strong_seconds is None else run.last_strong_seconds
+        if expected is None or self.deadline is None or time.monotonic() + expected > self.deadline:
+            self._decide_spent(run)
+            return
         assert self.config.escalation is not None
         escalation = self.config.escalation
         after_rounds = self._spare_from() or 0
         first = max([after_rounds, *(s.sample_index + 1 for s in run.tier_samples(STRONG))])
-        turn = spare_plan(escalation, first, after_rounds)
-        count = min(turn.count, after_rounds + escalation.spare_samples - first)
-        if expected is not None:
-            # Turns alternate: a careful turn follows a plain one, and the other way round.
-            if turn.careful:
-                expected *= CAREFUL_SPARE_COST
-            elif first > after_rounds and spare_plan(escalation, first - 1, after_rounds).careful:
-                expected /= CAREFUL_SPARE_COST
-        if expected is None or self.deadline is None or time.monotonic() + expected > self.deadline \
-                or count <= 0:  # count: its spare samples are spent (by index: an earlier call's too)
+        count = min(max(1, escalation.more_plain_samples), after_rounds + escalation.spare_samples - first)
+        if count <= 0:  # its spare samples are spent (counted by index: an earlier call's too)
             self._decide_spent(run)
             return
         assert self.strong is not None
         self._submit(run, self.strong, [spare_request(
-            run.task, first, count, after_rounds, self.config.sample, escalation,
+            run.task, first, count, self.config.sample, escalation,
             request_prefix(run.task.task_id, STRONG), self.config.strong_prefill)], STRONG)
 
     def _spare_from(self) -> int | None:

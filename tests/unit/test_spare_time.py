@@ -2,7 +2,6 @@
 (``sampler.core.spare_time``)."""
 
 import argparse
-import dataclasses
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,8 +12,6 @@ from sampler.backends.replay import ReplayBackend
 from sampler.cli_parser import duration
 from sampler.config import EscalationConfig, SampleConfig, SolveConfig
 from sampler.core.api import solve
-from sampler.core.escalation import SpareTurn, spare_plan
-from sampler.core.escalation import template_id as escalation_template_id
 from sampler.core.loop import BestOfN
 from sampler.policy.budget import Action, Budget, Decision, TaskState
 from sampler.storage.store import RunStore
@@ -25,10 +22,8 @@ from tests.unit.test_escalation import strong_script
 from tests.unit.test_loop import script
 from verifiers.types import Candidate, Verdict
 
-# A round of three requests: the greedy answer, one plain sample, two more plain ones;
-# spare time asks only plain samples (careful turns: their own tests below).
-ROUND = EscalationConfig(samples=4, plain_samples=1, more_plain_samples=2, careful_spare=False)
-TURNS = dataclasses.replace(ROUND, careful_spare=True)
+# A round of three requests: the greedy answer, one plain sample, two more plain ones.
+ROUND = EscalationConfig(samples=4, plain_samples=1, more_plain_samples=2)
 
 
 class SlowReplay(ReplayBackend):
@@ -132,7 +127,7 @@ def test_the_limit_stops_the_run_and_a_rerun_goes_on(tmp_path: Path) -> None:
 def test_spare_samples_per_task_are_capped(tmp_path: Path) -> None:
     """An instant strong tier drew 3,042 spare samples for one task in 2 s (red team):
     spare time is capped per task, counted by index, so a rerun does not start again."""
-    escalation = dataclasses.replace(ROUND, spare_samples=5)
+    escalation = EscalationConfig(samples=4, plain_samples=1, more_plain_samples=2, spare_samples=5)
     strong = ReplayBackend(strong_script({0: [False] * 4}), model="strong")
     report = solve([make_task(0)], out=tmp_path, backend=ReplayBackend(script({0: [False] * 2})),
                    strong_backend=strong, verifier=MarkerVerifier(), sample=SampleConfig(n=2),
@@ -227,49 +222,3 @@ def test_a_spare_request_aborted_at_the_limit_is_neither_drawn_nor_aborted_after
     assert strong.aborted == ["T/0|strong|4"]
     assert result.stop_reason == "budget: budget spent" and result.spare_samples == 0
     assert result.aborted_requests == 0 and result.tokens_out["strong"] > 0  # paid for all the same
-
-
-def test_spare_turns_alternate_plain_samples_and_a_careful_answer(tmp_path: Path) -> None:
-    """By default spare requests take turns: the bare task's plain samples, then one answer
-    written after listing what the task states (greedy the first time, then at
-    temperature), then plain samples again."""
-    strong = ReplayBackend(strong_script({0: [False] * 9 + [True]}), model="strong")
-    report = solve([make_task(0)], out=tmp_path, backend=ReplayBackend(script({0: [False] * 2})),
-                   strong_backend=strong, verifier=MarkerVerifier(), sample=SampleConfig(n=2), escalation=TURNS,
-                   time_limit_s=60)
-    (result,) = report.results
-    assert result.solved and result.candidate_id == "x9" and result.spare_samples == 6
-    assert strong_requests(strong)[3:] == [("T/0", 4, 2), ("T/0", 6, 1), ("T/0", 7, 2), ("T/0", 9, 1)]
-    plain, first_careful, _, second_careful = strong.requests_seen[3:]
-    assert plain.messages == strong.requests_seen[1].messages
-    for careful in (first_careful, second_careful):
-        assert careful.messages is not None and careful.messages[0].content.startswith("Read this Python task closely")
-        assert careful.stop_at_code_end and careful.entry_point == "f0" and careful.stop == ()
-    assert (first_careful.temperature, second_careful.temperature) == (0.0, TURNS.temperature)
-    assert first_careful.seed != second_careful.seed
-
-
-def test_a_careful_turn_is_asked_only_if_its_longer_time_fits(tmp_path: Path) -> None:
-    """Requests take 1 s: a plain spare request fits before the 5.5 s limit; the careful
-    turn after it, expected to take 3.5 times as long, would not, so the task is decided."""
-    strong = SlowReplay(strong_script({0: [False] * 20}), seconds=1.0)
-    report = solve([make_task(0)], out=tmp_path, backend=ReplayBackend(script({0: [False] * 2})),
-                   strong_backend=strong, verifier=MarkerVerifier(), sample=SampleConfig(n=2), escalation=TURNS,
-                   time_limit_s=5.5)
-    (result,) = report.results
-    assert result.stop_reason == "budget: budget spent; 2 more strong sample(s) in spare time"
-    assert [i for _, i, _ in strong_requests(strong)] == [0, 1, 2, 4]
-    assert report.outcome.seconds < 5.5
-
-
-@pytest.mark.parametrize(("first", "turn"), [(4, SpareTurn(2)), (5, SpareTurn(1)), (6, SpareTurn(1, True, True)),
-                                             (7, SpareTurn(2)), (9, SpareTurn(1, True)), (10, SpareTurn(2))])
-def test_spare_turns_are_counted_by_index_so_a_rerun_goes_on_with_them(first: int, turn: SpareTurn) -> None:
-    assert spare_plan(TURNS, first, 4) == turn
-    assert spare_plan(ROUND, first, 4) == SpareTurn(2)
-
-
-def test_careful_turns_are_part_of_the_run_settings() -> None:
-    """A run drawn without careful turns is not resumed with them: its spare indices mean
-    other prompts."""
-    assert escalation_template_id(True, True, 3, 4, True) != escalation_template_id(True, True, 3, 4, False)
