@@ -10,7 +10,11 @@ at temperature (one request each, as ``solve`` sends them):
   re-verified first so its message is today's (a failed assertion says what the
   draft's last call returned: ``; the last call, f(2), returned 10``);
 * ``plain``: N more samples of the bare task (the prompt ``solve``'s own plain
-  samples use, seeded past them).
+  samples use, seeded past them);
+* ``careful``: N answers to the careful reader's prompt (list the requirements and
+  edge cases the task states, then write the function: ``careful_reader_request``),
+  the first greedy, the rest at temperature, one request each (an answer is cut where
+  its code block closes).
 
 Every answer is verified with the default checks (``bestofn verify``), and the arm's
 figures are printed: tasks with an answer passing every check, with one passing the
@@ -35,14 +39,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sampler.backends.factory import make_backend, prefills_answers  # noqa: E402
 from sampler.config import EscalationConfig, PromptStyle, SampleConfig  # noqa: E402
-from sampler.core.escalation import _request, draft_text, informative_failures, round_requests  # noqa: E402
+from sampler.backends.base import GenerationRequest  # noqa: E402
+from sampler.core.escalation import (  # noqa: E402
+    _request, careful_reader_request, draft_text, informative_failures, round_requests)
 from sampler.core.prompting import program_from_output  # noqa: E402
 from sampler.core.task_run import request_prefix  # noqa: E402
 from sampler.storage.records import STRONG, SampleRecord  # noqa: E402
 from tasks.humaneval import load_humaneval  # noqa: E402
 from tasks.types import Task  # noqa: E402
 
-ARMS = ("repair", "plain")
+ARMS = ("repair", "plain", "careful")
 BESTOFN = str(Path(sys.executable).with_name("bestofn"))
 
 
@@ -114,17 +120,24 @@ def main() -> int:
             with answers_path.open("a", encoding="utf-8") as out:
                 for task, arm in todo:
                     prefix = request_prefix(task.task_id, STRONG)
+                    requests: list[GenerationRequest]
                     if arm == "repair":
                         draft = drafts.get(task.task_id)
-                        [request] = round_requests(task, 1, [draft] if draft else [], sample, escalation, prefix,
-                                                   prefill)
-                    else:  # seeded past solve's own 8 strong samples of the bare task
-                        request = _request(task, draft_text(task, []), sample, escalation, 0, prefix, prefill,
-                                           skip=EscalationConfig().samples, completions=args.samples)
+                        requests = round_requests(task, 1, [draft] if draft else [], sample, escalation, prefix,
+                                                  prefill)[:1]
+                    elif arm == "plain":  # seeded past solve's own 8 strong samples of the bare task
+                        requests = [_request(task, draft_text(task, []), sample, escalation, 0, prefix, prefill,
+                                             skip=EscalationConfig().samples, completions=args.samples)]
+                    else:
+                        careful = careful_reader_request(task, sample, escalation, prefix, prefill)
+                        requests = [dataclasses.replace(careful, request_id=f"{careful.request_id}c{i}",
+                                                        seed=(careful.seed + 7919 * i) % (2**31 - 1),
+                                                        temperature=0.0 if i == 0 else escalation.temperature)
+                                    for i in range(args.samples)]
                     start = time.perf_counter()
-                    [generation] = backend.generate([request])
+                    generations = [g for r in requests for g in backend.generate([r])]
                     seconds = time.perf_counter() - start
-                    for i, completion in enumerate(generation.completions):
+                    for i, completion in enumerate(c for g in generations for c in g.completions):
                         out.write(json.dumps({"task_id": task.task_id, "arm": arm, "index": i,
                                               "solution": program_from_output(task, completion.text, PromptStyle.CHAT),
                                               "tokens": completion.tokens, "seconds": round(seconds, 2)}) + "\n")
