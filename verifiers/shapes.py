@@ -60,6 +60,12 @@ class Shape:
     right ``s.split()`` and a reference's ``s.split(" ")`` part only on strings no
     example resembles (HumanEval/111, disputed on ``'d '``)."""
 
+    vocabulary: tuple[str, ...] = ()
+    """Strings: only these, whole (a list's items that are symbols of a closed set, such
+    as HumanEval/160's operators ``'+'``, ``'//'``, ``'**'``: strings of their characters,
+    ``'/'`` or ``'-+'``, are outside the task, and a right answer that maps each operator
+    was disputed on ``'/'``)."""
+
     def resolved(self) -> bool:
         if self.kind == "any":
             return False
@@ -150,7 +156,8 @@ def constrain(shape: Shape, values: Sequence[Any]) -> Shape:
         seqs = [v for v in values if type(v) in (list, tuple, set, frozenset)]
         elements = [e for s in seqs for e in s]
         lo_size, hi_size = _sizes([len(s) for s in seqs])
-        return Shape(kind, (constrain(shape.items[0], elements),), min_size=lo_size, max_size=hi_size)
+        item = as_vocabulary(constrain(shape.items[0], elements), elements)
+        return Shape(kind, (item,), min_size=lo_size, max_size=hi_size)
     if kind == "tuple":
         tuples = [v for v in values if type(v) in (tuple, list) and len(v) == len(shape.items)]
         return Shape("tuple", tuple(constrain(item, [t[i] for t in tuples]) for i, item in enumerate(shape.items)))
@@ -224,6 +231,24 @@ def _constrain_str(strs: Sequence[str]) -> Shape:
     balanced = any(c in _OPENERS for s in strs for c in s) and all(is_balanced(s) for s in strs)
     spaced = bool(words) and all("  " not in s and s == s.strip(" ") for s in strs)
     return Shape("str", alphabet=chars, words=words, min_size=lo, max_size=hi, balanced=balanced, spaced=spaced)
+
+
+def as_vocabulary(shape: Shape, items: Sequence[Any]) -> Shape:
+    """A sequence's string items as tokens of a closed set, when every item is a symbol
+    (no letter, digit, space or bracket) and there are two kinds or more; else ``shape``.
+    Brackets are left out: their strings are free compositions (HumanEval/119's
+    ``'()('``), not tokens."""
+    if shape.kind != "str" or not items or any(type(item) is not str for item in items):
+        return shape
+    kinds = tuple(sorted(set(items)))
+    if len(kinds) < 2 or not all(kind and all(_is_symbol(c) for c in kind) for kind in kinds):
+        return shape
+    return Shape("str", vocabulary=kinds)
+
+
+def _is_symbol(char: str) -> bool:
+    return not char.isalnum() and not char.isspace() and char not in _PAIRS and char not in _OPENERS \
+        and char not in "<>" and char.isascii() and char.isprintable()
 
 
 _DIGIT_RUN = re.compile(r"[0-9]+")

@@ -15,6 +15,7 @@ import pytest
 
 from tasks.types import Task
 from verifiers import shapes, strategies
+from verifiers.input_generation import generate_inputs
 from verifiers.properties import PropertyConfig, PropertyVerifier, tie_like
 from verifiers.sandbox import SandboxPool
 from verifiers.stated_domain import Domain
@@ -380,3 +381,44 @@ def test_numbers_go_negative_where_the_task_says_they_may(verifier: PropertyVeri
     shape = strategies.with_negatives(shapes.constrain(shapes.Shape("any"), [[1, 5]]))
     numbers = shape.items[0]
     assert numbers.hi is not None and numbers.lo == -numbers.hi < 0
+
+
+DO_ALGEBRA = '''    import operator as o
+    ops = {'+': (1, o.add), '-': (1, o.sub), '*': (2, o.mul), '//': (2, o.floordiv), '**': (3, o.pow)}
+    values = [operand[0]]
+    waiting: list[str] = []
+    def apply() -> None:
+        b = values.pop()
+        a = values.pop()
+        values.append(ops[waiting.pop()][1](a, b))
+    for op, number in zip(operator, operand[1:]):
+        rank = ops[op][0]
+        while waiting and (ops[waiting[-1]][0] > rank or (ops[waiting[-1]][0] == rank and op != '**')):
+            apply()
+        waiting.append(op)
+        values.append(number)
+    while waiting:
+        apply()
+    return values[0]
+'''
+
+
+def test_a_lists_symbols_are_tokens_of_a_closed_set(verifier: PropertyVerifier, humaneval: dict[str, Task]) -> None:
+    """HumanEval/160's operators are '+', '-', '*', '//' and '**': strings of their
+    characters ('/', '-+') are outside the task. A right answer that maps each operator
+    was disputed on ``['/', '/']`` (full25), where the reference's ``eval`` divides."""
+    operators = shapes.constrain(shapes.Shape("any"), [["**", "*", "+"], ["+", "*", "-"], ["//", "*"]]).items[0]
+    assert operators.vocabulary == ("*", "**", "+", "-", "//")
+    drawn = {s for (ops,) in generate_inputs((shapes.Shape("list", (operators,), min_size=1, max_size=4),), 60, 1)
+             for s in ops}
+    assert drawn == set(operators.vocabulary)
+    # Brackets compose freely (HumanEval/119); letters, one kind, or strings outside a list are not tokens.
+    for values in ([["()(", ")"], ["(", "))"]], [["a", "b"]], [["+", "+"]], ["+", "//"], [["+", "a+"]]):
+        shape = shapes.constrain(shapes.Shape("any"), values)
+        assert not (shape.items[0] if shape.items else shape).vocabulary, values
+    task = humaneval["HumanEval/160"]
+    status, detail = verdict(verifier, task, DO_ALGEBRA)
+    assert status is Status.PASSED, detail
+    left_power = DO_ALGEBRA.replace(" and op != '**'", "")  # 2 ** 3 ** 2 as (2 ** 3) ** 2
+    status, detail = verdict(verifier, task, left_power)
+    assert status is Status.FAILED and "counterexample" in detail and "'**', '**'" in detail, detail
