@@ -8,6 +8,7 @@ task code: it sees plain values only.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Sequence
@@ -61,10 +62,10 @@ class Shape:
     example resembles (HumanEval/111, disputed on ``'d '``)."""
 
     vocabulary: tuple[str, ...] = ()
-    """Strings: only these, whole (a list's items that are symbols of a closed set, such
-    as HumanEval/160's operators ``'+'``, ``'//'``, ``'**'``: strings of their characters,
+    """Strings: only these, whole (symbols of a closed set the task states, such as
+    HumanEval/160's operators ``'+'``, ``'//'``, ``'**'``: strings of their characters,
     ``'/'`` or ``'-+'``, are outside the task, and a right answer that maps each operator
-    was disputed on ``'/'``)."""
+    was disputed on ``'/'``; ``as_vocabulary``)."""
 
     def resolved(self) -> bool:
         if self.kind == "any":
@@ -156,8 +157,7 @@ def constrain(shape: Shape, values: Sequence[Any]) -> Shape:
         seqs = [v for v in values if type(v) in (list, tuple, set, frozenset)]
         elements = [e for s in seqs for e in s]
         lo_size, hi_size = _sizes([len(s) for s in seqs])
-        item = as_vocabulary(constrain(shape.items[0], elements), elements)
-        return Shape(kind, (item,), min_size=lo_size, max_size=hi_size)
+        return Shape(kind, (constrain(shape.items[0], elements),), min_size=lo_size, max_size=hi_size)
     if kind == "tuple":
         tuples = [v for v in values if type(v) in (tuple, list) and len(v) == len(shape.items)]
         return Shape("tuple", tuple(constrain(item, [t[i] for t in tuples]) for i, item in enumerate(shape.items)))
@@ -233,22 +233,29 @@ def _constrain_str(strs: Sequence[str]) -> Shape:
     return Shape("str", alphabet=chars, words=words, min_size=lo, max_size=hi, balanced=balanced, spaced=spaced)
 
 
-def as_vocabulary(shape: Shape, items: Sequence[Any]) -> Shape:
-    """A sequence's string items as tokens of a closed set, when every item is a symbol
-    (no letter, digit, space or bracket) and there are two kinds or more; else ``shape``.
-    Brackets are left out: their strings are free compositions (HumanEval/119's
-    ``'()('``), not tokens."""
-    if shape.kind != "str" or not items or any(type(item) is not str for item in items):
-        return shape
-    kinds = tuple(sorted(set(items)))
-    if len(kinds) < 2 or not all(kind and all(_is_symbol(c) for c in kind) for kind in kinds):
-        return shape
-    return Shape("str", vocabulary=kinds)
+def as_vocabulary(shape: Shape, values: Sequence[Any], stated: Sequence[str]) -> Shape:
+    """``shape`` with its strings, at every depth, drawn whole from a closed set of
+    symbols where the task states one: every string the examples pass there is a
+    symbol the task's words write alone (``stated``: ``Domain.symbols``), and they are
+    of two kinds or more. The set is the stated symbols made of the examples'
+    characters (HumanEval/160's five operators, though an example shows three).
 
-
-def _is_symbol(char: str) -> bool:
-    return not char.isalnum() and not char.isspace() and char not in _PAIRS and char not in _OPENERS \
-        and char not in "<>" and char.isascii() and char.isprintable()
+    Strings of symbols are otherwise built from their characters: ballots of ``'+'``
+    and ``'-'``, a grid's ``'#..'`` rows compose freely, and held to the examples'
+    strings a wrong answer passed (red team)."""
+    if shape.kind == "str" and not shape.vocabulary:
+        if not all(type(v) is str and v in stated for v in values) or len(set(values)) < 2:
+            return shape
+        chars = set("".join(values))
+        return Shape("str", vocabulary=tuple(t for t in stated if set(t) <= chars))
+    if shape.kind in _SEQUENCES:
+        items = [item for v in values if type(v) in (list, tuple, set, frozenset) for item in v]
+        return dataclasses.replace(shape, items=(as_vocabulary(shape.items[0], items, stated),))
+    if shape.kind == "tuple":
+        rows = [v for v in values if type(v) in (tuple, list) and len(v) == len(shape.items)]
+        return dataclasses.replace(shape, items=tuple(
+            as_vocabulary(item, [row[i] for row in rows], stated) for i, item in enumerate(shape.items)))
+    return shape
 
 
 _DIGIT_RUN = re.compile(r"[0-9]+")
