@@ -85,8 +85,6 @@ def to_strategy(shape: Shape) -> Any:
         rounded = finite.map(_round(2)).filter(lambda x: lo <= x <= hi)
         return st.one_of(rounded, st.integers(math.ceil(lo), math.floor(hi)).map(float), finite)
     if kind == "str":
-        if shape.vocabulary:
-            return st.sampled_from(shape.vocabulary)
         if shape.template:
             slots = len(shape.template) - 1
             numbers = st.lists(st.integers(0, int(shape.hi or INT_DEFAULT)), min_size=slots, max_size=slots)

@@ -8,7 +8,6 @@ task code: it sees plain values only.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from collections.abc import Sequence
@@ -60,12 +59,6 @@ class Shape:
     ones are too (unless the task's words make spacing matter: ``stated_domain``). A
     right ``s.split()`` and a reference's ``s.split(" ")`` part only on strings no
     example resembles (HumanEval/111, disputed on ``'d '``)."""
-
-    vocabulary: tuple[str, ...] = ()
-    """Strings: only these, whole (symbols of a closed set the task states, such as
-    HumanEval/160's operators ``'+'``, ``'//'``, ``'**'``: strings of their characters,
-    ``'/'`` or ``'-+'``, are outside the task, and a right answer that maps each operator
-    was disputed on ``'/'``; ``as_vocabulary``)."""
 
     def resolved(self) -> bool:
         if self.kind == "any":
@@ -231,31 +224,6 @@ def _constrain_str(strs: Sequence[str]) -> Shape:
     balanced = any(c in _OPENERS for s in strs for c in s) and all(is_balanced(s) for s in strs)
     spaced = bool(words) and all("  " not in s and s == s.strip(" ") for s in strs)
     return Shape("str", alphabet=chars, words=words, min_size=lo, max_size=hi, balanced=balanced, spaced=spaced)
-
-
-def as_vocabulary(shape: Shape, values: Sequence[Any], stated: Sequence[str]) -> Shape:
-    """``shape`` with its strings, at every depth, drawn whole from a closed set of
-    symbols where the task states one: every string the examples pass there is a
-    symbol the task's words write alone (``stated``: ``Domain.symbols``), and they are
-    of two kinds or more. The set is the stated symbols made of the examples'
-    characters (HumanEval/160's five operators, though an example shows three).
-
-    Strings of symbols are otherwise built from their characters: ballots of ``'+'``
-    and ``'-'``, a grid's ``'#..'`` rows compose freely, and held to the examples'
-    strings a wrong answer passed (red team)."""
-    if shape.kind == "str" and not shape.vocabulary:
-        if not all(type(v) is str and v in stated for v in values) or len(set(values)) < 2:
-            return shape
-        chars = set("".join(values))
-        return Shape("str", vocabulary=tuple(t for t in stated if set(t) <= chars))
-    if shape.kind in _SEQUENCES:
-        items = [item for v in values if type(v) in (list, tuple, set, frozenset) for item in v]
-        return dataclasses.replace(shape, items=(as_vocabulary(shape.items[0], items, stated),))
-    if shape.kind == "tuple":
-        rows = [v for v in values if type(v) in (tuple, list) and len(v) == len(shape.items)]
-        return dataclasses.replace(shape, items=tuple(
-            as_vocabulary(item, [row[i] for row in rows], stated) for i, item in enumerate(shape.items)))
-    return shape
 
 
 _DIGIT_RUN = re.compile(r"[0-9]+")

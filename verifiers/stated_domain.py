@@ -54,25 +54,6 @@ _ONE_CASE = re.compile(  # a promise that the input is in one case: nothing to w
     rf"|\b(a|an|the)\s+{_CASE}\s+(?!and\b|or\b)\w+|\b(string|word|text|letters?)\s+(of|in)\s+(only\s+)?{_CASE}\b",
     re.IGNORECASE)
 
-_SYMBOL = re.compile(r"(?<!\S)\S+(?!\S)")  # a run between spaces (or the text's ends)
-_QUOTED = re.compile(r"""(['"])([^'"\s]+)\1""")
-
-
-def stated_symbols(text: str) -> tuple[str, ...]:
-    """Symbols the task's words name: written alone between spaces ("Floor division
-    ( // )"), or quoted on a line that calls nothing ("op is one of '+', '//', '**'").
-    An example's call (``>>> votes(['+', '++'])``) shows values, it names no set."""
-    found = {m.group(0) for m in _SYMBOL.finditer(text)}
-    found.update(m.group(2) for line in text.splitlines() if "(" not in line for m in _QUOTED.finditer(line))
-    return tuple(sorted(t for t in found if is_symbol(t)))
-
-
-def is_symbol(token: str) -> bool:
-    """No letter, digit, space, quote or bracket: an operator's kind of token (``'//'``)."""
-    return bool(token) and token.isascii() and token.isprintable() \
-        and not any(c.isalnum() or c.isspace() or c in "()[]{}<>'\"`" for c in token)
-
-
 _KEPT = re.compile(  # the arguments are to be left as they are
     r"\b(don'?t|do not|does not|must not|should not|never|without)\s+(chang|modify|modifies|mutat|alter)\w*"
     r"|\breturns?\s+a\s+(new\s+)?copy\b", re.IGNORECASE)  # not "unchanged": that is mostly about the output
@@ -114,10 +95,6 @@ class Domain:
     counted: int = 0
     """The task says how many items its list holds ("a list of two strings"): its lists
     hold that many, where every example's does."""
-    symbols: tuple[str, ...] = ()
-    """Symbol tokens the task's words write alone, between spaces (HumanEval/160's list
-    "Addition ( + ) ... Floor division ( // )"): where every example's strings are among
-    them, they are a closed set (``shapes.as_vocabulary``)."""
     kept: bool = False
     """The task says its arguments are left as they are ("don't change the given array",
     "return a copy"): a candidate that changes one is wrong there. Only then: sorting a
@@ -135,8 +112,7 @@ class Domain:
                    cased=bool(_CASED.search(text)) and not _ONE_CASE.search(text),
                    none=bool(_NONE.search(text)), kinds=bool(_KINDS.search(text)), kept=bool(_KEPT.search(text)),
                    signed=bool(_NEGATIVE.search(text)) and not positive,
-                   counted=0 if count is None else _COUNTS.get(count.group(1).lower()) or int(count.group(1)),
-                   symbols=stated_symbols(text))
+                   counted=0 if count is None else _COUNTS.get(count.group(1).lower()) or int(count.group(1)))
 
     def admits(self, value: Any) -> bool:
         if type(value) in (int, float):

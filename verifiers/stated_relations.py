@@ -220,8 +220,7 @@ def _cuttable(shapes: Sequence[Shape], index: int, length: int) -> bool:
         return False
     if shape.kind in ("list", "vtuple"):
         return True
-    return shape.kind == "str" and not (shape.template or shape.balanced or shape.spaced or shape.words
-                                        or shape.vocabulary)
+    return shape.kind == "str" and not (shape.template or shape.balanced or shape.spaced or shape.words)
 
 
 def _indexes(relation: Relation) -> tuple[int, int]:

@@ -39,7 +39,7 @@ from typing import Any
 
 from tasks.pyast import parse_expression, parse_module
 from tasks.types import Task
-from verifiers.shapes import Shape, as_vocabulary, constrain, union
+from verifiers.shapes import Shape, constrain, union
 from verifiers.stated_domain import Domain
 
 
@@ -227,7 +227,7 @@ def plan_from_calls(task: Task, params: Sequence[tuple[str, ast.expr | None]],
     shapes = []
     for i, (label, annotation) in enumerate(params):
         values = [c[i] for c in calls]
-        shape = as_vocabulary(constrain(shape_of_annotation(annotation), values), values, stated.symbols)
+        shape = constrain(shape_of_annotation(annotation), values)
         if not shape.resolved():
             return InputPlan((), f"the type of {label} is unknown (no annotation or example)")
         shape = unique_if_stated(shape, stated, values)

@@ -15,7 +15,6 @@ import pytest
 
 from tasks.types import Task
 from verifiers import shapes, strategies
-from verifiers.input_generation import generate_inputs
 from verifiers.properties import PropertyConfig, PropertyVerifier, tie_like
 from verifiers.sandbox import SandboxPool
 from verifiers.stated_domain import Domain
@@ -381,75 +380,3 @@ def test_numbers_go_negative_where_the_task_says_they_may(verifier: PropertyVeri
     shape = strategies.with_negatives(shapes.constrain(shapes.Shape("any"), [[1, 5]]))
     numbers = shape.items[0]
     assert numbers.hi is not None and numbers.lo == -numbers.hi < 0
-
-
-DO_ALGEBRA = '''    import operator as o
-    ops = {'+': (1, o.add), '-': (1, o.sub), '*': (2, o.mul), '//': (2, o.floordiv), '**': (3, o.pow)}
-    values = [operand[0]]
-    waiting: list[str] = []
-    def apply() -> None:
-        b = values.pop()
-        a = values.pop()
-        values.append(ops[waiting.pop()][1](a, b))
-    for op, number in zip(operator, operand[1:]):
-        rank = ops[op][0]
-        while waiting and (ops[waiting[-1]][0] > rank or (ops[waiting[-1]][0] == rank and op != '**')):
-            apply()
-        waiting.append(op)
-        values.append(number)
-    while waiting:
-        apply()
-    return values[0]
-'''
-
-
-def test_symbols_the_task_names_are_a_closed_set(verifier: PropertyVerifier, humaneval: dict[str, Task]) -> None:
-    """HumanEval/160 names its operators '+', '-', '*', '//' and '**': strings of their
-    characters ('/', '-+') are outside the task. A right answer that maps each operator
-    was disputed on ``['/', '/']`` (full25), where the reference's ``eval`` divides."""
-    task = humaneval["HumanEval/160"]
-    assert {"+", "-", "*", "//", "**"} <= set(Domain.stated(task.prompt).symbols)
-    [operators, _] = strategies.plan_inputs(task).shapes
-    assert operators.items[0].vocabulary == ("*", "**", "+", "-", "//")
-    drawn = {s for (ops,) in generate_inputs((shapes.Shape("list", operators.items, min_size=1, max_size=4),), 60, 1)
-             for s in ops}
-    assert drawn == set(operators.items[0].vocabulary)
-    status, detail = verdict(verifier, task, DO_ALGEBRA)
-    assert status is Status.PASSED, detail
-    left_power = DO_ALGEBRA.replace(" and op != '**'", "")  # 2 ** 3 ** 2 as (2 ** 3) ** 2
-    status, detail = verdict(verifier, task, left_power)
-    assert status is Status.FAILED and "counterexample" in detail and "'**', '**'" in detail, detail
-    # Named in quotes on a line that calls nothing, for one argument too: a right dict of
-    # operators was disputed on calc(2, '/', 2) (red team).
-    calc = Task("T/calc", 'def calc(a: int, op: str, b: int) -> int:\n    """ op is one of \'+\', \'-\', \'*\', '
-                "'//', '**'. Return a op b.\n    >>> calc(2, '**', 3)\n    8\n    \"\"\"\n", "calc",
-                "def check(candidate):\n" + "".join(f"    assert candidate(7, {op!r}, 2) == {r}\n" for op, r in
-                                                   (("**", 49), ("//", 3), ("-", 5), ("+", 9), ("*", 14))),
-                "    return eval(f'{a} {op} {b}')\n")
-    status, detail = verdict(verifier, calc, "    import operator as o\n    return {'+': o.add, '-': o.sub, "
-                             "'*': o.mul, '//': o.floordiv, '**': o.pow}[op](a, b)\n")
-    assert status is Status.PASSED, detail
-
-
-def test_symbols_the_task_does_not_name_compose_freely(verifier: PropertyVerifier) -> None:
-    """Ballots of '+' and '-' marks: the task names the marks, not the ballots (``'++'``),
-    and an example's call names nothing. Held to the examples' ballots, an answer that
-    counts a ballot by its first mark passed (red team); so did a grid's row counter."""
-    prompt = ("from typing import List\n\n\ndef net_votes(ballots: List[str]) -> int:\n"
-              "    \"\"\" Each ballot is a string of '+' (up vote) and '-' (down vote) marks.\n"
-              "    Return the number of up votes minus the number of down votes over all ballots.\n"
-              "    >>> net_votes(['+', '-', '++'])\n    2\n    \"\"\"\n")
-    test = ("def check(candidate):\n    assert candidate(['+', '-', '++']) == 2\n"
-            "    assert candidate(['--', '+']) == -1\n    assert candidate(['+', '+', '+']) == 3\n")
-    reference = ("from typing import List\n\n\ndef net_votes(ballots: List[str]) -> int:\n"
-                 "    return sum(b.count('+') - b.count('-') for b in ballots)\n")
-    task = Task("T/votes", prompt, "net_votes", test, reference)
-    assert not strategies.plan_inputs(task).shapes[0].items[0].vocabulary
-    _assert_separated(verifier, task, "from typing import List\n\n\ndef net_votes(ballots: List[str]) -> int:\n"
-                                      "    return sum(len(b) if b[0] == '+' else -len(b) for b in ballots)\n")
-    stated = ("#", ".")
-    rows = shapes.constrain(shapes.Shape("any"), [["#..", ".#."], ["...", "..#"]])
-    assert not shapes.as_vocabulary(rows, [["#..", ".#."], ["...", "..#"]], stated).items[0].vocabulary
-    # One kind is no set; letters and brackets are no symbols.
-    assert not shapes.as_vocabulary(rows, [["+", "+"]], ("+",)).items[0].vocabulary
-    assert Domain.stated("use ( a ) or [ b ] or 'x' or '()'").symbols == ()
