@@ -380,3 +380,25 @@ def test_numbers_go_negative_where_the_task_says_they_may(verifier: PropertyVeri
     shape = strategies.with_negatives(shapes.constrain(shapes.Shape("any"), [[1, 5]]))
     numbers = shape.items[0]
     assert numbers.hi is not None and numbers.lo == -numbers.hi < 0
+
+
+def test_symbol_strings_are_built_from_their_characters(verifier: PropertyVerifier) -> None:
+    """Strings of symbols compose freely, even where the task names the symbols: two
+    versions of a closed set of symbols (drawn whole from the examples' strings, or from
+    those the words name) let wrong answers pass on these tasks (red teams), so none is
+    kept, though it disputes HumanEval/160's right answers on the operator ``'/'``."""
+    head = "from typing import List\n\n\ndef net_votes(ballots: List[str]) -> int:\n"
+    prompt = (head + "    \"\"\" Each ballot is a string of '+' and '-' marks, one mark per vote.\n"
+              "    Return the number of up votes minus the number of down votes over all ballots.\n    \"\"\"\n")
+    test = ("def check(candidate):\n    assert candidate(['+', '-', '+']) == 1\n"
+            "    assert candidate(['-', '-']) == -2\n    assert candidate(['+']) == 1\n")
+    votes = Task("T/votes", prompt, "net_votes", test, head + "    return sum(b.count('+') - b.count('-') for b in ballots)\n")
+    _assert_separated(verifier, votes, head + "    return sum(len(b) if b[:1] == '+' else -len(b) for b in ballots)\n")
+    head = "from typing import List\n\n\ndef count_filled(grid: List[str]) -> int:\n"
+    prompt = (head + "    \"\"\" grid is a list of rows; '#' is a filled cell and '.' an empty one.\n"
+              "    For example, this grid has 3 filled cells:\n\n        #..\n        .#.\n        ..#\n\n"
+              "    >>> count_filled(['#..', '.#.', '..#'])\n    3\n    \"\"\"\n")
+    test = ("def check(candidate):\n    assert candidate(['#..', '.#.', '..#']) == 3\n"
+            "    assert candidate(['..#', '#..']) == 2\n    assert candidate(['.#.']) == 1\n")
+    grid = Task("T/grid", prompt, "count_filled", test, head + "    return sum(row.count('#') for row in grid)\n")
+    _assert_separated(verifier, grid, head + "    return sum(1 for row in grid if '#' in row)\n")
