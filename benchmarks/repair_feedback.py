@@ -123,8 +123,9 @@ def main() -> int:
                     requests: list[GenerationRequest]
                     if arm == "repair":
                         draft = drafts.get(task.task_id)
-                        requests = round_requests(task, 1, [draft] if draft else [], sample, escalation, prefix,
-                                                  prefill)[:1]
+                        [request] = round_requests(task, 1, [draft] if draft else [], sample, escalation, prefix,
+                                                   prefill)
+                        requests = [request]
                     elif arm == "plain":  # seeded past solve's own 8 strong samples of the bare task
                         requests = [_request(task, draft_text(task, []), sample, escalation, 0, prefix, prefill,
                                              skip=EscalationConfig().samples, completions=args.samples)]
