@@ -70,9 +70,12 @@ def test_adaptive_solve_caps_runaways_without_losing_a_pass(tmp_path: Path) -> N
               for i in range(24)}
 
     def run(out: Path, miss: float | None) -> tuple[ReplayBackend, object]:
+        # One task at a time: the adaptive budget reads the tasks finished before, and
+        # with two in flight which finishes first varies with load (the two runs drew
+        # 86 and 88 samples in a fresh clone's full test run).
         backend = ReplayBackend(script)
         report = solve(tasks, out=out, backend=backend, verifier=MarkerVerifier(),
-                       sample=SampleConfig(n=6), batch_tasks=2,
+                       sample=SampleConfig(n=6), batch_tasks=1,
                        budget=BudgetConfig(policy=BudgetPolicy.ADAPTIVE, length_cap_miss=miss))
         return backend, report
 
