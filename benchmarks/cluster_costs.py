@@ -33,7 +33,8 @@ from cluster.engines import RayEnginePool
 from sampler.backends.base import Completion, Generation
 from sampler.backends.replay import ReplayBackend
 from sampler.config import SampleConfig
-from sampler.core.api import close_if_closable, default_verifier, solve, stage_stats
+from sampler.core.api import solve
+from sampler.core.verify_run import close_if_closable, default_verifier, stage_stats
 from sampler.core.prompting import build_request
 from tasks.types import Task
 from verifiers.types import Candidate, Status, Verdict

@@ -39,7 +39,8 @@ from cluster.engines import RayEnginePool
 from sampler.backends.base import StreamingBackend
 from sampler.backends.replay import ReplayBackend
 from sampler.config import EngineConfig, SampleConfig
-from sampler.core.api import close_if_closable, default_verifier, solve
+from sampler.core.api import solve
+from sampler.core.verify_run import close_if_closable, default_verifier
 from tasks.types import Task
 from verifiers.types import Candidate, Status, Verdict
 

@@ -23,7 +23,7 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from sampler.core.api import verify
+from sampler.core.verify_run import verify
 from tasks.registry import select_tasks
 from verifiers.types import Candidate
 

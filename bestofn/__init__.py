@@ -24,7 +24,8 @@ from sampler.config import (
     SolveConfig,
     TierPrice,
 )
-from sampler.core.api import SolveReport, solve, verify
+from sampler.core.api import SolveReport, solve
+from sampler.core.verify_run import verify
 from sampler.experiments.generate import generate
 from sampler.experiments.scale import scale
 from sampler.storage.records import SampleRecord, TaskResult

@@ -1,7 +1,7 @@
 """Verification on a pool of Ray worker actors, behind the ``Verifier`` protocol.
 
 Each worker builds its own verifier where it runs (by default the sandboxed
-pipeline from ``sampler.core.api.default_verifier``, with as many sandbox slots as the
+pipeline from ``sampler.core.verify_run.default_verifier``, with as many sandbox slots as the
 CPUs Ray gave it) and only delegates to it. ``RayVerifierPool.verify(task,
 candidates)`` splits the candidates into chunks over the workers, waits for the
 verdicts, and returns them in the candidates' order, matched by candidate id:

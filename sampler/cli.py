@@ -169,7 +169,7 @@ def _verify(args: argparse.Namespace) -> int:
     try:
         if stages is None or {"tests", "properties"} & set(stages):
             launch_ahead(pin=True)  # the sandbox starts while the imports and inputs below are read
-        from sampler.core.api import verify
+        from sampler.core.verify_run import verify
 
         verdicts = verify(args.tasks, args.candidates, out=args.out, verifiers=stages,
                           progress=_progress(args.quiet, "verifying"))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sampler.config import EngineConfig, SampleConfig
-from sampler.core.api import close_if_closable, default_verifier
+from sampler.core.verify_run import close_if_closable, default_verifier
 from sampler.experiments.dataset import (DATASET_JSONL, DATASET_PARQUET, DatasetWriter, Provenance,
                                          RunFollower, bestofn_version, verifier_version,
                                          write_parquet)

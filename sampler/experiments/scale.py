@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sampler.config import EngineConfig, SampleConfig
-from sampler.core.api import close_if_closable, default_verifier
+from sampler.core.verify_run import close_if_closable, default_verifier
 from sampler.experiments.plot import Curve, plot_scaling
 from sampler.experiments.powerlaw import EXTRAPOLATE_AT, PowerLawFit, fit_power_law
 from sampler.experiments.runs import (LiveFactory, ModelSpec, RunStats, drawn_alike, model_name,

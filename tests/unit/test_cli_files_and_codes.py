@@ -83,7 +83,7 @@ def test_verify_appends_to_no_input_and_no_run(tmp_path: Path, capsys: pytest.Ca
 def test_verify_exits_1_when_verdicts_are_infrastructure_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """The README promises exit 1 for work left unfinished by infrastructure errors; verify said 0."""
-    import sampler.core.api as api
+    import sampler.core.verify_run as api
 
     def broken(*args: object, **kwargs: object) -> list[Verdict]:
         return [Verdict("T/0", "c", "tests", Status.ERROR, "sandbox gone", 0.0)]
