@@ -6,15 +6,12 @@ never runs candidate code; it only decodes plain data from it.
 from __future__ import annotations
 
 import builtins
-import itertools
 import os
 import random
-import reprlib
 import signal
 import socket
 import sys
 import time
-import traceback
 import types
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
@@ -34,6 +31,8 @@ from .codec import (
 )
 from .confine import drop_to, load_libc, no_new_privs
 from .control import serve_jobs
+from .failure_text import failure_detail, last_call_note
+from .write_back import write_back
 
 RETURNED_LIMIT = 1024 * 1024
 """Longest text a check may hand back (``_run_check``'s ``returned``); a longer one is dropped."""
@@ -271,7 +270,7 @@ class _Proxy:
     def _result(self, reply: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         try:
             result = decode(reply["r"], REPLY_DEPTH)
-            changed = _write_back(args, kwargs, reply.get("w", []))
+            changed = write_back(args, kwargs, reply.get("w", []))
         except CodecError as exc:
             self._fail(f"the candidate returned an invalid value: {exc}")
         if self._reader.last_size > REPLY_MAX_MESSAGE // 5:
@@ -282,113 +281,6 @@ class _Proxy:
             except CodecError:
                 self._fail("the candidate returned a value too large for the channel once encoded")
         return result
-
-
-def _write_back(args: tuple[Any, ...], kwargs: dict[str, Any], changed: Any) -> list[Any]:
-    """Make the caller's arguments what the candidate left them as (see
-    ``candidate_side._changed_arguments``); returns the new values."""
-    if type(changed) is not list:
-        raise CodecError("malformed argument changes")
-    values = []
-    for item in changed:
-        if type(item) is not list or len(item) != 2:
-            raise CodecError("malformed argument change")
-        key, tree = item
-        if type(key) is int and 0 <= key < len(args):
-            target = args[key]
-        elif type(key) is str and key in kwargs:
-            target = kwargs[key]
-        else:
-            raise CodecError("a change to no argument")
-        value = decode(tree, REPLY_DEPTH)
-        _update_in_place(target, value)
-        values.append(value)
-    return values
-
-
-def _update_in_place(target: Any, value: Any) -> None:
-    """``target`` becomes equal to ``value`` keeping its identity, and its nested containers'
-    where the shape allows (a test holding an inner list sees it change too)."""
-    if type(target) is not type(value) or type(target) not in (list, dict, set):
-        raise CodecError("an argument changed type")
-    if type(target) is set:
-        target.clear()
-        target.update(value)
-    elif type(target) is list:
-        for i in range(min(len(target), len(value))):
-            if type(target[i]) is type(value[i]) and type(value[i]) in (list, dict, set):
-                _update_in_place(target[i], value[i])
-            else:
-                target[i] = value[i]
-        del target[len(value):]
-        target.extend(value[len(target):])
-    else:
-        for key in [k for k in target if k not in value]:
-            del target[key]
-        for key, item in value.items():
-            old = target.get(key)
-            if key in target and type(old) is type(item) and type(item) in (list, dict, set):
-                _update_in_place(old, item)
-            else:
-                target[key] = item
-
-
-class _ShortRepr(reprlib.Repr):
-    """reprlib's short repr, without its sorting of a whole set or dict first (the
-    candidate's values: sorting a large one of costly members is time it chose)."""
-
-    def repr_int(self, x: int, level: int) -> str:
-        # repr of an int past 4300 digits raises, and is quadratic below that.
-        return repr(x) if x.bit_length() <= 256 else f"<an int of {x.bit_length()} bits>"
-
-    def repr_set(self, x: set[Any], level: int) -> str:
-        return self._members(x, level, "{", "}") if x else "set()"
-
-    def repr_frozenset(self, x: frozenset[Any], level: int) -> str:
-        return self._members(x, level, "frozenset({", "})") if x else "frozenset()"
-
-    def _members(self, x: set[Any] | frozenset[Any], level: int, left: str, right: str) -> str:
-        if level <= 0:
-            return left + "..." + right
-        pieces = [self.repr1(v, level - 1) for v in itertools.islice(x, self.maxset)]
-        return left + ", ".join(pieces) + (", ..." if len(x) > self.maxset else "") + right
-
-    def repr_dict(self, x: dict[Any, Any], level: int) -> str:
-        if not x or level <= 0:
-            return "{}" if not x else "{...}"
-        pieces = [f"{self.repr1(k, level - 1)}: {self.repr1(v, level - 1)}"
-                  for k, v in itertools.islice(x.items(), self.maxdict)]
-        return "{" + ", ".join(pieces) + (", ..." if len(x) > self.maxdict else "") + "}"
-
-
-_SHORT = _ShortRepr()
-_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlevel = 80, 80, 3
-_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxset = _SHORT.maxfrozenset = _SHORT.maxdict = 10
-
-
-def _last_call_note(proxy: _Proxy, entry: str) -> str:
-    """``; candidate(2) returned 10``: after a failed assertion, what the candidate's last
-    call answered (the value an ``assert candidate(x) == y`` compared), shortened."""
-    if proxy.last_call is None:
-        return ""
-    args, kwargs, result = proxy.last_call
-    try:  # a note: it never costs the verdict (a huge int's repr raised and took the test server down)
-        shown = [_SHORT.repr(a) for a in args] + [f"{k}={_SHORT.repr(v)}" for k, v in kwargs.items()]
-        call = f"{entry}({', '.join(shown)})"
-        return f"; the last call, {call[:160]}, returned {_SHORT.repr(result)[:200]}"
-    except Exception:  # noqa: BLE001
-        return ""
-
-
-def _failure_detail(exc: BaseException, test_source: str) -> str:
-    name, text = describe(exc)
-    where = ""
-    for entry in traceback.extract_tb(exc.__traceback__):
-        if entry.filename == "<test>" and entry.lineno:
-            lines = test_source.splitlines()
-            if 0 < entry.lineno <= len(lines):
-                where = f" at test line {entry.lineno}: {lines[entry.lineno - 1].strip()[:200]}"
-    return f"{name}: {text}{where}" if text else f"{name}{where}"
 
 
 def _run_check(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
@@ -440,9 +332,9 @@ def _run_loaded_check(job: dict[str, Any], sock: socket.socket, proxy: _Proxy, n
         except _TestDeadline:
             raise
         except BaseException as exc:  # noqa: BLE001 - any way out of check() other than a return fails
-            detail = _failure_detail(exc, test_source)
+            detail = failure_detail(exc, test_source)
             if isinstance(exc, AssertionError):
-                detail += _last_call_note(proxy, str(job["entry"]))
+                detail += last_call_note(proxy.last_call, str(job["entry"]))
     finally:
         sock.close()  # the candidate server sees the hang-up and ends the candidate
     if proxy.fault:

@@ -1,0 +1,71 @@
+"""What a failed test says: the exception, the test line it came from, and what the
+candidate's last call returned, each shortened (the values are the candidate's: their
+size and their repr's cost are its choice, never the verdict's).
+"""
+
+from __future__ import annotations
+
+import itertools
+import reprlib
+import traceback
+from typing import Any
+
+from .codec import describe
+
+
+class ShortRepr(reprlib.Repr):
+    """reprlib's short repr, without its sorting of a whole set or dict first (the
+    candidate's values: sorting a large one of costly members is time it chose)."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        # repr of an int past 4300 digits raises, and is quadratic below that.
+        return repr(x) if x.bit_length() <= 256 else f"<an int of {x.bit_length()} bits>"
+
+    def repr_set(self, x: set[Any], level: int) -> str:
+        return self._members(x, level, "{", "}") if x else "set()"
+
+    def repr_frozenset(self, x: frozenset[Any], level: int) -> str:
+        return self._members(x, level, "frozenset({", "})") if x else "frozenset()"
+
+    def _members(self, x: set[Any] | frozenset[Any], level: int, left: str, right: str) -> str:
+        if level <= 0:
+            return left + "..." + right
+        pieces = [self.repr1(v, level - 1) for v in itertools.islice(x, self.maxset)]
+        return left + ", ".join(pieces) + (", ..." if len(x) > self.maxset else "") + right
+
+    def repr_dict(self, x: dict[Any, Any], level: int) -> str:
+        if not x or level <= 0:
+            return "{}" if not x else "{...}"
+        pieces = [f"{self.repr1(k, level - 1)}: {self.repr1(v, level - 1)}"
+                  for k, v in itertools.islice(x.items(), self.maxdict)]
+        return "{" + ", ".join(pieces) + (", ..." if len(x) > self.maxdict else "") + "}"
+
+
+_SHORT = ShortRepr()
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlevel = 80, 80, 3
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxset = _SHORT.maxfrozenset = _SHORT.maxdict = 10
+
+
+def last_call_note(last_call: tuple[tuple[Any, ...], dict[str, Any], Any] | None, entry: str) -> str:
+    """``; candidate(2) returned 10``: after a failed assertion, what the candidate's last
+    call answered (the value an ``assert candidate(x) == y`` compared), shortened."""
+    if last_call is None:
+        return ""
+    args, kwargs, result = last_call
+    try:  # a note: it never costs the verdict (a huge int's repr raised and took the test server down)
+        shown = [_SHORT.repr(a) for a in args] + [f"{k}={_SHORT.repr(v)}" for k, v in kwargs.items()]
+        call = f"{entry}({', '.join(shown)})"
+        return f"; the last call, {call[:160]}, returned {_SHORT.repr(result)[:200]}"
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def failure_detail(exc: BaseException, test_source: str) -> str:
+    name, text = describe(exc)
+    where = ""
+    for entry in traceback.extract_tb(exc.__traceback__):
+        if entry.filename == "<test>" and entry.lineno:
+            lines = test_source.splitlines()
+            if 0 < entry.lineno <= len(lines):
+                where = f" at test line {entry.lineno}: {lines[entry.lineno - 1].strip()[:200]}"
+    return f"{name}: {text}{where}" if text else f"{name}{where}"
