@@ -58,7 +58,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import re
 import threading
 from collections.abc import Sequence
@@ -70,11 +69,16 @@ from tasks.errors import ConfigError
 from tasks.program import reference_program
 from tasks.types import Task
 from verifiers import strategies
-from verifiers.harness.source import calls_literal, harness_source
 from verifiers.input_generation import generate_inputs
 from verifiers.input_prefetch import InputPrefetcher
 from verifiers.probes import Probe, probe_path, read_probe, write_probe
-from verifiers.runtime.codec import CodecError, decode
+from verifiers.property_sources import (
+    check_test_source,
+    probe_answers,
+    probe_report,
+    probe_test_source,
+    reference_fails,
+)
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.stated_domain import Domain
 from verifiers.shapes import Shape
@@ -295,10 +299,10 @@ class PropertyVerifier:
         report = pool.run_source(probe_task, program, base)
         if report.status is Status.ERROR:
             return Probe((), error=report.detail or "the sandbox failed while probing the reference")
-        failing = _reference_fails(report.returned) if report.status is Status.PASSED else ""
+        failing = reference_fails(report.returned) if report.status is Status.PASSED else ""
         if failing:
             return Probe((), reason=truncate(f"the reference fails the task's own tests ({failing})", 300))
-        found = _probe_report(report.returned) if report.status is Status.PASSED else None
+        found = probe_report(report.returned) if report.status is Status.PASSED else None
         if found is None:
             why = f"{report.status.value}: {report.detail}" if report.detail else report.status.value
             return Probe((), reason=truncate(f"the reference does not survive its own property check ({why})", 300))
@@ -315,7 +319,7 @@ class PropertyVerifier:
         if not tie_like(found["examples"], found["examples_sensitive"]) or order_stated(task.prompt):
             sensitive = 0
         indexes = [i for i in range(len(plan.inputs)) if bits >> i & 1]
-        answers = _answers(found["expected"], len(indexes))
+        answers = probe_answers(found["expected"], len(indexes))
         kept = [k for k, i in enumerate(indexes) if not sensitive >> i & 1]
         usable = tuple(plan.inputs[indexes[k]] for k in kept)
         expected = None if answers is None else tuple(answers[k] for k in kept)
@@ -447,96 +451,3 @@ def _discards(probe: Probe) -> str:
         (probe.ties, "ties (the reference's answer there depends on the order of a list it otherwise ignores)"),
     ]
     return ", ".join(f"{n} {why}" for n, why in parts if n)
-
-
-# --------------------------------------------------------------------------- generated tests
-
-
-def _values(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]],
-            examples: Sequence[tuple[Any, ...]] = (), per_call: float = 0.0, budget: float = 0.0,
-            expected: Sequence[Any] | None = None, task_test: str = "",
-            keeps_arguments: bool = False) -> dict[str, str]:
-    """The parameters of ``verifiers.harness.property_check`` for ``task``, as source."""
-    return {
-        "_BESTOFN_TASK_TEST": repr(task_test),
-        "_BESTOFN_KEEPS_ARGUMENTS": repr(keeps_arguments),
-        "_BESTOFN_EXPECTED": _expected_literal(expected),
-        "_BESTOFN_REFERENCE": repr(reference),
-        "_BESTOFN_ENTRY": repr(task.entry_point),
-        "_BESTOFN_NONE_OK": repr(strategies.admits_none(task)),
-        "_BESTOFN_INPUTS": calls_literal(inputs),
-        "_BESTOFN_EXAMPLES": calls_literal(examples),
-        "_BESTOFN_PER_CALL": repr(float(per_call)),
-        "_BESTOFN_BUDGET": repr(float(budget)),
-    }
-
-
-def check_test_source(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]],
-                      expected: Sequence[Any] | None = None, keeps_arguments: bool = False) -> str:
-    """The generated ``check(candidate)``: candidate vs reference on every input, in order
-    (against ``expected``, the reference's answers found by the probe, when given)."""
-    return harness_source("property_check", _values(task, reference, inputs, expected=expected,
-                                                    keeps_arguments=keeps_arguments),
-                          "_bestofn_check_against_reference")
-
-
-def _expected_literal(expected: Sequence[Any] | None) -> str:
-    """The reference's answers as source; ``None`` (the check runs the reference itself)
-    when one has no faithful literal (an int past the 4,300 digits ``repr`` writes)."""
-    if expected is None:
-        return "None"
-    try:
-        return "[\n" + "".join(f"    {value!r},\n" for value in expected) + "]"
-    except ValueError:
-        return "None"
-
-
-def _reference_fails(text: str) -> str:
-    """Why the probe found the reference failing the task's own tests, or ""."""
-    try:
-        found = json.loads(text)
-    except (ValueError, RecursionError):
-        return ""
-    why = found.get("reference_fails") if type(found) is dict else None
-    return why if type(why) is str else ""
-
-
-_PROBE_COUNTS = ("raised", "slow", "unplain", "unstable", "examples", "examples_sensitive", "examples_beyond")
-
-
-def _probe_report(text: str) -> dict[str, Any] | None:
-    """The probe's JSON, checked field by field; None if it is not one."""
-    try:
-        found = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    if type(found) is not dict or any(type(found.get(name)) is not int for name in _PROBE_COUNTS) \
-            or type(found.get("seconds")) not in (int, float) \
-            or any(type(found.get(name)) is not str or not _HEX.fullmatch(found[name])
-                   for name in ("usable", "sensitive", "sorted_sensitive")):
-        return None
-    return found
-
-
-_HEX = re.compile(r"[0-9a-f]{1,200}")
-
-
-def _answers(tree: Any, count: int) -> list[Any] | None:
-    """The reference's answers sent back by the probe, one per usable input, else None."""
-    if type(tree) is not list or len(tree) != count:
-        return None
-    try:
-        return [decode(item) for item in tree]
-    except (CodecError, RecursionError):
-        return None
-
-
-def probe_test_source(task: Task, reference: str, inputs: Sequence[tuple[Any, ...]], per_call: float,
-                      budget: float = 0.0) -> str:
-    """The generated probe: always fails, with what the reference made of each input in its
-    message; once it has run ``budget`` seconds (0: no limit), the inputs left are dropped."""
-    examples = [args for args in strategies.observed_calls(task, len(inputs[0]))
-                if strategies.is_plain(args)] if inputs else []
-    return harness_source("property_check", _values(task, reference, inputs, examples, per_call, budget,
-                                                    task_test=task.test),
-                          "_bestofn_probe")

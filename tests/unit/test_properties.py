@@ -16,7 +16,8 @@ from tasks.program import reference_program
 from tasks.types import Task
 from verifiers import input_generation, shapes, strategies
 from verifiers.pipeline import make_pipeline
-from verifiers.properties import PropertyConfig, PropertyVerifier, check_test_source
+from verifiers.properties import PropertyConfig, PropertyVerifier
+from verifiers.property_sources import check_test_source
 from verifiers.sandbox import SandboxPool
 from verifiers.timeouts import FLOOR_SECONDS
 from verifiers.types import Candidate, Status
