@@ -86,13 +86,14 @@ from verifiers.stated_relations import Relation, fitted, task_relations
 from verifiers.timeouts import CALIBRATION_WALL_SECONDS, CEILING_SECONDS, FACTOR, FLOOR_SECONDS, with_set_up_call
 from verifiers.types import NOT_APPLICABLE, Candidate, Status, Verdict, truncate
 
-VERSION = "10"  # 2: digit templates, balanced brackets, lower int bound, ties, typed sets; 3: time per input;
+VERSION = "11"  # 2: digit templates, balanced brackets, lower int bound, ties, typed sets; 3: time per input;
 # 4: the probe's time budget; 5: inputs as read back from the disk cache (a set's order); 6: the budget counts
 # the reference's own runs (half of it), the candidate's calls go in one batch; 7: the reference's
 # answers from the probe; 8: a sorted list is one of the orders that find ties, inputs are drawn
 # without hypothesis' local constants (GENERATION_VERSION 2) and keep the relations the task states;
 # 9: a sorted order finds ties only where the examples were tried beyond turning them; 10: inputs made to
 # keep the stated relations (cut, wrapped: all sizes drawn, not the smallest kept), no ties where the words order equals
+# 11: dict keys compared with their types all the way down; arguments changed inside tuples, exactly
 
 RELATED_DRAWS = 4
 """Draws per input wanted where the task states a relation between its arguments

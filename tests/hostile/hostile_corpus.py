@@ -61,6 +61,37 @@ PUSH = Task(
     canonical_solution="    stack[0].append(x)\n    stack.append([x])\n",
 )
 
+# The lists inside a tuple argument are the caller's too; in-place changes keep their
+# types (1 is not 1.0); arguments may be as deep as the channel carries (red team).
+SORTED_FIRST = Task(
+    task_id="hostile/sorted_first",
+    prompt='def sorted_first(pair: tuple[list[int], int]) -> list[int]:\n    """A sorted copy of pair[0]; the list is left as it was."""\n',
+    entry_point="sorted_first",
+    test="def check(candidate):\n    xs = [3, 1, 2]\n    assert candidate((xs, 0)) == [1, 2, 3]\n    assert xs == [3, 1, 2]\n",
+    canonical_solution="    return sorted(pair[0])\n",
+)
+IN_PLACE = Task(
+    task_id="hostile/in_place",
+    prompt=('def in_place(xs: list, pair: tuple, deep: list) -> None:\n'
+            '    """Make xs\'s numbers floats, append 1 to pair[0] and 2 to pair[1][0]; leave deep alone."""\n'),
+    entry_point="in_place",
+    test=("def check(candidate):\n    xs, inner, innermost = [1, 2], [0], [0]\n    deep = [7]\n"
+          "    for _ in range(97):\n        deep = [deep]\n"
+          "    assert candidate(xs, (inner, (innermost,)), deep) is None\n"
+          "    assert [type(x) for x in xs] == [float, float] and xs == [1.0, 2.0]\n"
+          "    assert inner == [0, 1] and innermost == [0, 2]\n"),
+    canonical_solution=("    for i, x in enumerate(xs):\n        xs[i] = float(x)\n"
+                        "    pair[0].append(1)\n    pair[1][0].append(2)\n"),
+)
+# A set whose members are distinct only through a subclass's own __eq__ (red team).
+DISTINCT = Task(
+    task_id="hostile/distinct",
+    prompt='def distinct(xs: list[int]) -> set[int]:\n    """The set of xs\'s values."""\n',
+    entry_point="distinct",
+    test="def check(candidate):\n    assert candidate([1, 1]) == {1}\n",
+    canonical_solution="    return set(xs)\n",
+)
+
 # Frames a candidate writes to the channel while its module loads, before any call: the
 # answers DOUBLE's tests expect, then the process leaves (or stays with a wrong function).
 _FORGE = (
@@ -76,6 +107,11 @@ CONTROLS: list[tuple[Task, str, str]] = [
     (RAISES, "control_raises_valueerror", "def parse(s):\n    return int(s)\n"),
     (SORTED_COPY, "control_sorted_copy", "def sorted_copy(xs):\n    return sorted(xs)\n"),
     (PUSH, "control_push_mutates_its_arguments", "def push(stack, x):\n    stack[0].append(x)\n    stack.append([x])\n"),
+    (SORTED_FIRST, "control_sorted_first", "def sorted_first(pair):\n    return sorted(pair[0])\n"),
+    (IN_PLACE, "control_in_place_floats_tuples_and_depth",
+     "def in_place(xs, pair, deep):\n    for i, x in enumerate(xs):\n        xs[i] = float(x)\n"
+     "    pair[0].append(1)\n    pair[1][0].append(2)\n"),
+    (RAISES, "control_raises_a_valueerror_subclass", "import json\ndef parse(s):\n    return json.loads(s)\n"),
 ]
 
 # (task, candidate_id, source): every one must end not-passed.
@@ -281,4 +317,14 @@ HOSTILE: list[tuple[Task, str, str]] = [
     (DOUBLE, "stop_iteration", "def double(x):\n    raise StopIteration\n"),
     # -- in-place mutation of an argument the task says to leave alone
     (SORTED_COPY, "sort_argument_in_place", "def sorted_copy(xs):\n    xs.sort()\n    return xs\n"),
+    # -- the same, the list inside a tuple argument (red team)
+    (SORTED_FIRST, "sort_list_in_tuple_in_place", "def sorted_first(pair):\n    pair[0].sort()\n    return pair[0]\n"),
+    # -- a set of 1 and an int subclass's 1: two members, which would arrive as one (red team)
+    (DISTINCT, "set_members_equal_once_plain",
+     "class I(int):\n    def __eq__(self, o):\n        return type(o) is I and int(self) == int(o)\n"
+     "    def __hash__(self):\n        return int.__hash__(self)\n"
+     "def distinct(xs):\n    return {1, I(1)}\n"),
+    # -- a class of its own named like the builtin the tests catch (red team)
+    (RAISES, "own_class_named_valueerror",
+     "class ValueError(Exception):\n    pass\ndef parse(s):\n    raise ValueError(s)\n"),
 ]

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from hostile_corpus import CONTROLS, DOUBLE, HOSTILE, PUSH, RAISES, SECRET, SORTED_COPY
+from hostile_corpus import (CONTROLS, DISTINCT, DOUBLE, HOSTILE, IN_PLACE, PUSH, RAISES, SECRET, SORTED_COPY,
+                            SORTED_FIRST)
 from tasks.types import Task
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.sandbox_servers import processes_of
@@ -185,7 +186,7 @@ def test_shared_starter_corpus(pool: SandboxPool, canary: str, listener: socket.
 
 def test_tasks_used_here_pass_with_their_references(pool: SandboxPool) -> None:
     """Guards the corpus itself: each task is passable, so "not passed" above means something."""
-    for task in (DOUBLE, SECRET, RAISES, SORTED_COPY, PUSH):
+    for task in (DOUBLE, SECRET, RAISES, SORTED_COPY, PUSH, SORTED_FIRST, IN_PLACE, DISTINCT):
         assert task.canonical_solution is not None
         source = task.prompt + task.canonical_solution
         [v] = pool.run(task, [Candidate(task.task_id, "reference", source)])

@@ -465,6 +465,23 @@ def test_a_candidate_that_changes_an_argument_the_reference_keeps_is_wrong(verif
     assert fine.status is Status.PASSED, fine
 
 
+def test_dict_keys_are_compared_with_their_types_all_the_way_down(verifier: PropertyVerifier) -> None:
+    """A dict whose keys are tuples of floats (or hold True) where the reference's hold
+    ints passed the property check: keys were typed at their top level only (red team)."""
+    prompt = ('from typing import Any, Dict, List, Tuple\n\n\n'
+              'def pair_counts(xs: List[int]) -> Dict[Tuple[int, int], int]:\n'
+              '    """How often each (x, x) pair occurs, keyed by the pair."""\n')
+    task = Task("T/pair_counts", prompt, "pair_counts",
+                "def check(candidate):\n    assert candidate([]) == {}\n", "    return {(x, x): xs.count(x) for x in xs}\n")
+    floats = prompt + "    out: Any = {(float(x), float(x)): xs.count(x) for x in xs}\n    return out\n"
+    bools = prompt + "    out: Any = {(x == 1 or x, x): xs.count(x) for x in xs}\n    return out\n"
+    right = prompt + "    return {(x, x): xs.count(x) for x in set(xs)}\n"
+    [f, b, r] = verifier.verify(task, [cand(task, floats, "f"), cand(task, bools, "b"), cand(task, right, "r")])
+    assert f.status is Status.FAILED and "counterexample" in f.detail, f
+    assert b.status is Status.FAILED and "counterexample" in b.detail, b
+    assert r.status is Status.PASSED, r
+
+
 def test_a_set_argument_that_is_only_read_is_not_changed(verifier: PropertyVerifier) -> None:
     """A set rebuilt in the candidate iterates in another order (strings hash differently
     in every process): a right answer that only read it was reported as changing it."""

@@ -107,8 +107,39 @@ def test_builtin_exceptions_reach_the_tests_and_base_exceptions_cannot_be_swallo
     assert _one(pool, "def f(s):\n    raise UnicodeDecodeError('utf-8', b'', 0, 1, 'x')\n", task)[0] is Status.PASSED
     for exc in ("SystemExit(0)", "KeyboardInterrupt()", "GeneratorExit()", "BaseException()"):
         assert _one(pool, f"def f(s):\n    raise {exc}\n", task)[0] is Status.FAILED, exc
-    assert _one(pool, "class Mine(Exception): pass\ndef f(s):\n    raise Mine()\n", task)[0] is Status.FAILED
+    # A class of the candidate's own is caught where plain Python catches it.
+    assert _one(pool, "class Mine(Exception): pass\ndef f(s):\n    raise Mine()\n", task)[0] is Status.PASSED
+    assert _one(pool, "class Mine(BaseException): pass\ndef f(s):\n    raise Mine()\n", task)[0] is Status.FAILED
     assert _one(pool, "def f(s):\n    raise MemoryError\n", task)[0] is Status.MEMORY
+
+
+def test_an_exception_reaches_the_tests_as_its_classes_and_args_say(pool: SandboxPool) -> None:
+    """Red team: ``except ValueError`` missed a ``json.JSONDecodeError`` (its name is no
+    builtin's) and caught a candidate's own ``class ValueError(Exception)``; a
+    ``KeyError('b')`` reached the tests with ``args`` ``("'b'",)``."""
+    catches = Task("t/catch", "def f(s):\n    pass\n", "f",
+                   "def check(candidate):\n    try:\n        candidate('{{')\n    except ValueError as e:\n"
+                   "        assert 'Expecting' in str(e) or str(e) == 'own', str(e)\n        return\n    assert False\n")
+    assert _one(pool, "import json\ndef f(s):\n    return json.loads(s)\n", catches)[0] is Status.PASSED
+    assert _one(pool, "class Own(ValueError): pass\ndef f(s):\n    raise Own('own')\n", catches)[0] is Status.PASSED
+    status, detail = _one(pool, "class ValueError(Exception): pass\ndef f(s):\n    raise ValueError('own')\n",
+                          catches)
+    assert status is Status.FAILED, detail
+    both = "class Both(KeyError, TypeError): pass\ndef f(s):\n    raise Both('k')\n"
+    for caught in ("KeyError", "TypeError", "LookupError"):
+        task = Task("t/both", "def f(s):\n    pass\n", "f",
+                    f"def check(candidate):\n    try:\n        candidate('x')\n    except {caught}:\n        return\n"
+                    "    assert False\n")
+        assert _one(pool, both, task)[0] is Status.PASSED, caught
+    args = Task("t/args", "def f(d, k):\n    pass\n", "f",
+                "def check(candidate):\n    try:\n        candidate({'a': 1}, 'b')\n    except KeyError as e:\n"
+                "        assert e.args == ('b',) and type(e) is KeyError, e.args\n        return\n    assert False\n")
+    assert _one(pool, "def f(d, k):\n    return d[k]\n", args)[0] is Status.PASSED
+    # StopIteration raised to the tests stays a fault they cannot swallow (PEP 479).
+    stop = Task("t/stop", "def f(s):\n    pass\n", "f",
+                "def check(candidate):\n    try:\n        candidate('x')\n    except Exception:\n        return\n"
+                "    assert False\n")
+    assert _one(pool, "class Mine(StopIteration): pass\ndef f(s):\n    raise Mine()\n", stop)[0] is Status.FAILED
 
 
 def test_broken_slot_is_restarted_and_the_candidate_retried(pool: SandboxPool) -> None:

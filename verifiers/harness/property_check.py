@@ -47,9 +47,11 @@ def _bestofn_same(a: Any, b: Any) -> bool:
     if type(a) is dict:
         if len(a) != len(b):
             return False
-        keys_b = {(type(k), k): k for k in b}
+        # Keys typed all the way down, as set members are: a key (1.0, 2.0) is not (1, 2) (red team).
+        keys_b = {_bestofn_typed(k): k for k in b}
         for k, v in a.items():
-            if (type(k), k) not in keys_b or not _bestofn_same(v, b[k]):
+            typed = _bestofn_typed(k)
+            if typed not in keys_b or not _bestofn_same(v, b[keys_b[typed]]):
                 return False
         return True
     return bool(a == b)

@@ -25,6 +25,7 @@ import time
 from typing import Any, NoReturn
 
 from .codec import (
+    MAX_DEPTH,
     MAX_MESSAGE,
     REPLY_DEPTH,
     REPLY_MAX_MESSAGE,
@@ -34,6 +35,7 @@ from .codec import (
     decode,
     describe,
     encode,
+    exact_form,
     frame,
     _recv_exact,
     recv_msg,
@@ -57,6 +59,7 @@ from .confine import (
     this_machines_filter,
 )
 from .control import serve_jobs
+from .exceptions import exception_reply
 
 CANDIDATE_FILENAME = "<candidate>"
 """The file name candidate code is compiled under, on either side."""
@@ -215,7 +218,7 @@ def _reply(fn: Any, nonce: str, args: list[Any], kwargs: dict[str, Any], sent: t
     except CodecError as exc:
         return frame({"n": nonce, "f": str(exc)[:TEXT_LIMIT]})
     except Exception as exc:  # noqa: BLE001 - the test may expect it: ship it as data
-        return frame({"n": nonce, "e": list(describe(exc))})
+        return frame({"n": nonce, "e": exception_reply(exc)})
     except BaseException as exc:  # noqa: BLE001 - SystemExit & co: cannot be swallowed by the test
         name, text = describe(exc)
         return frame({"n": nonce, "f": f"{name}: {text}"})
@@ -228,30 +231,21 @@ def _changed_arguments(sent_args: Any, args: list[Any], sent_kwargs: Any, kwargs
     lets the caller's objects change too, as they would in plain Python (a
     candidate that sorts its argument in place is caught by a test that checks
     the argument). Compared on the encoded form the call arrived in: no copy is
-    kept, and an unchanged argument costs one encoding.
+    kept, and an unchanged argument costs one encoding. A tuple is looked into too
+    (the lists it holds can change), the comparison tells ``1`` from ``1.0`` and
+    ``True`` (a right answer that made its list's ints floats in place was not
+    written back, and a wrong one that sorted the list inside a tuple argument
+    passed: red team), and the argument is encoded again at the depth it came in
+    at (an unchanged argument 95 deep failed the call).
     """
     changed: list[Any] = []
     for key, before, value in [*zip(range(len(args)), sent_args["l"], args),
                                *((k, sent, kwargs[k]) for (k, sent) in _kwarg_trees(sent_kwargs))]:
-        if type(value) in (list, dict, set):
-            after = encode(value, REPLY_DEPTH)
-            if _unordered(after) != _unordered(before):
+        if type(value) in (list, dict, set, tuple):
+            after = encode(value, MAX_DEPTH)
+            if exact_form(after) != exact_form(before):
                 changed.append([key, after])
     return changed
-
-
-def _unordered(tree: Any) -> Any:
-    """An encoded value with its sets' members in one order: a set rebuilt here iterates
-    in another order than the caller's (strings hash differently in every process), and
-    a right answer that only read its set argument was reported as changing it (red team)."""
-    if type(tree) is list:
-        return [_unordered(item) for item in tree]
-    if type(tree) is not dict or len(tree) != 1:
-        return tree
-    [(tag, body)] = tree.items()
-    if tag in ("s", "f") and type(body) is list:
-        return {tag: sorted((_unordered(item) for item in body), key=lambda item: json.dumps(item, sort_keys=True))}
-    return {tag: _unordered(body)}
 
 
 _NO_KWARGS: dict[str, Any] = {"d": []}

@@ -96,6 +96,26 @@ def _as_plain(x: object) -> object | None:
     return None
 
 
+def exact_form(tree: Any) -> str:
+    """An encoded value as text that tells apart what ``==`` does not (``1``, ``1.0`` and
+    ``True``; ``0.0`` and ``-0.0``), its sets' members in one order: a set rebuilt in
+    another process iterates in another order (strings hash differently in every
+    process), and a right answer that only read its set argument was reported as
+    changing it (red team)."""
+    return json.dumps(_members_sorted(tree), separators=(",", ":"))
+
+
+def _members_sorted(tree: Any) -> Any:
+    if type(tree) is list:
+        return [_members_sorted(item) for item in tree]
+    if type(tree) is not dict or len(tree) != 1:
+        return tree
+    [(tag, body)] = tree.items()
+    if tag in ("s", "f") and type(body) is list:
+        return {tag: sorted((_members_sorted(item) for item in body), key=lambda item: json.dumps(item))}
+    return {tag: _members_sorted(body)}
+
+
 def decode(tree: Any, max_depth: int = MAX_DEPTH) -> Any:
     """Validate a JSON tree strictly and rebuild the plain value; anything unexpected raises CodecError."""
     return _decode(tree, 0, max_depth)
@@ -105,8 +125,11 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH) -> Any:
     if depth > max_depth:
         raise CodecError("value nested too deeply")
     t = type(x)
-    if x is None or t is bool or t is str or t is int or t is float:
+    if x is None or t is bool or t is str or t is int:
         return x
+    if t is float:
+        # A fresh NaN each time (json reads every NaN as one object): two NaNs in a set stay two members.
+        return float("nan") if x != x else x
     if t is not dict or len(x) != 1:
         raise CodecError("malformed value")
     ((tag, body),) = x.items()
@@ -139,6 +162,8 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH) -> Any:
                 out[key] = value
         except TypeError:
             raise CodecError("unhashable dict key") from None
+        if len(out) != len(pairs):
+            raise CodecError(_MERGED)
         return out
     items = [_decode(v, depth + 1, max_depth) for v in body]
     if tag == "l":
@@ -148,13 +173,20 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH) -> Any:
     try:
         if tag in ("s", "f"):
             _refuse_hash_floods_of(items)
-        if tag == "s":
-            return set(items)
-        if tag == "f":
-            return frozenset(items)
+        if tag == "s" or tag == "f":
+            members = set(items) if tag == "s" else frozenset(items)
+            if len(members) != len(items):
+                raise CodecError(_MERGED)
+            return members
     except TypeError:
         raise CodecError("unhashable set element") from None
     raise CodecError("unknown tag")
+
+
+_MERGED = "a set or dict whose members are equal as plain values (a subclass's own __eq__ kept them apart)"
+"""A set holding ``1`` and an int subclass's ``1`` (its own ``__eq__`` and ``__hash__``) has
+two members; sent as plain values it would arrive as one, and ``== {1}`` passed where
+plain Python says False (red team). Such a value cannot cross."""
 
 
 SAME_HASH_LIMIT = 1000

@@ -31,6 +31,7 @@ from .codec import (
 )
 from .confine import drop_to, load_libc, no_new_privs
 from .control import serve_jobs
+from .exceptions import rebuilt, valid_reply
 from .failure_text import failure_detail, last_call_note
 from .write_back import write_back
 
@@ -44,42 +45,6 @@ so from 2 MiB on they can fill a frame passed back together."""
 
 class CandidateFault(BaseException):
     """Raised into the tests for faults they must not swallow with ``except Exception``."""
-
-
-_BUILTIN_EXCEPTIONS = {
-    name: cls
-    for name, cls in vars(builtins).items()
-    if isinstance(cls, type) and issubclass(cls, Exception)
-    and cls not in (MemoryError, StopIteration, StopAsyncIteration)
-}
-"""Raised again on the test side, so a test expecting one sees it. Not StopIteration:
-raised inside ``all(map(candidate, xs))`` it would end the iteration early and pass
-the test; a function that raises it to its caller is a fault, as Python itself makes
-it one in a generator (PEP 479)."""
-
-
-def _raised(name: str, text: str) -> Exception:
-    """What a batch call raised, as data for a generated check: the builtin exception by
-    name, or else an ``Exception`` of the candidate's class name (StopIteration, a class
-    of its own). Any exception is an output there; ending the batch at one of its own
-    classes left the rest of the inputs unrun, and two candidates that differ on them
-    agreed (red team: a wrong ``next(...)`` grouped with a right one)."""
-    cls = _BUILTIN_EXCEPTIONS.get(name)
-    if cls is not None:
-        return _rebuild(cls, text)
-    own: type[Exception] = type(name[:80] if name.isidentifier() else "Exception", (Exception,), {})
-    return own(text)
-
-
-def _rebuild(cls: type[Exception], text: str) -> Exception:
-    """The builtin exception by name; one whose constructor needs more (UnicodeDecodeError) becomes its base."""
-    for base in cls.__mro__:
-        if issubclass(base, Exception):
-            try:
-                return base(text)
-            except TypeError:
-                continue
-    return Exception(text)
 
 
 class _Proxy:
@@ -172,11 +137,11 @@ class _Proxy:
             self._fail("the candidate ran out of memory")
         if "e" in reply:
             body = reply["e"]
-            if type(body) is list and len(body) == 2 and type(body[0]) is str and type(body[1]) is str:
-                cls = _BUILTIN_EXCEPTIONS.get(body[0])
-                if cls is not None:
-                    raise _rebuild(cls, body[1][:TEXT_LIMIT])
-                self._fail(f"the candidate raised {body[0][:80]}: {body[1]}")
+            if valid_reply(body):
+                exc = rebuilt(body)
+                if exc is not None:
+                    raise exc
+                self._fail(f"the candidate raised {body[0][:80]}: {body[1][:TEXT_LIMIT]}")
         body = reply.get("f")
         self._fail(f"the candidate failed: {body}" if type(body) is str else "bad reply from the candidate")
 
@@ -235,8 +200,11 @@ class _Proxy:
                 yield True, self._result(reply, (), {})
                 continue
             body = reply.get("e")
-            if type(body) is list and len(body) == 2 and type(body[0]) is str and type(body[1]) is str:
-                yield False, _raised(body[0], body[1][:TEXT_LIMIT])
+            if valid_reply(body):
+                # Any exception is an output here, StopIteration too: ending the batch at
+                # one left the rest of the inputs unrun, and two candidates that differ on
+                # them agreed (red team: a wrong ``next(...)`` grouped with a right one).
+                yield False, rebuilt(body, as_data=True) or Exception(body[1][:TEXT_LIMIT])
                 continue
             self._raise_reply(reply)
 
