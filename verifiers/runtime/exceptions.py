@@ -89,7 +89,7 @@ def rebuilt(body: list[Any], as_data: bool = False) -> Exception | None:
     if exact and len(leaves) == 1 and leaves[0].__name__ == name:
         cls = leaves[0]
     else:
-        cls = _subclass(name, leaves)
+        cls = _subclass(name, leaves, own=not exact)
     args = _decoded_args(args_tree)
     if args is not None:
         try:
@@ -99,10 +99,15 @@ def rebuilt(body: list[Any], as_data: bool = False) -> Exception | None:
     return _with_message(cls, text[:TEXT_LIMIT])
 
 
-def _subclass(name: str, bases: list[type[Exception]]) -> type[Exception]:
+def _subclass(name: str, bases: list[type[Exception]], own: bool) -> type[Exception]:
     """A class of the candidate's class name deriving from ``bases`` (the first alone where
-    together their layouts clash)."""
+    together their layouts clash). ``own``: the candidate's class, not a builtin (a
+    builtin that is not raised as itself, StopIteration as a generated check's output,
+    keeps its name); one named like a builtin says it is not that one: the failure's
+    text would read ``ValueError`` where ``except ValueError`` missed it."""
     shown = name[:80] if name.isidentifier() else "Exception"
+    if own and isinstance(getattr(builtins, shown, None), type):
+        shown += " (the candidate's own class)"
     try:
         return type(shown, tuple(bases), {})
     except TypeError:
