@@ -92,6 +92,78 @@ DISTINCT = Task(
     canonical_solution="    return set(xs)\n",
 )
 
+# Exceptions as the tests see them, and arguments written back (a second red team on them).
+POSITIVE = Task(
+    task_id="hostile/positive",
+    prompt='def positive(n: int) -> int:\n    """Return n if n > 0; raise ValueError otherwise.\n    >>> positive(3)\n    3\n    """\n',
+    entry_point='positive',
+    test="def check(candidate):\n    assert candidate(3) == 3\n    assert candidate(7) == 7\n    try:\n        candidate(-1)\n    except ValueError:\n        pass\n    else:\n        assert False, 'no ValueError'\n",
+    canonical_solution="    if n > 0:\n        return n\n    raise ValueError('not positive')\n",
+)
+PARSE_AGE = Task(
+    task_id="hostile/parse_age",
+    prompt='def parse_age(s: str) -> int:\n    """Return int(s) for a string of digits; otherwise raise ValueError(\'invalid age\').\n    >>> parse_age(\'42\')\n    42\n    """\n',
+    entry_point='parse_age',
+    test="def check(candidate):\n    assert candidate('42') == 42\n    try:\n        candidate('x1')\n    except ValueError as e:\n        assert str(e) == 'invalid age', str(e)\n    else:\n        assert False\n",
+    canonical_solution="    if not s.isdigit():\n        raise ValueError('invalid age')\n    return int(s)\n",
+)
+NEED_FILE = Task(
+    task_id="hostile/need_file",
+    prompt='def need_file(name: str) -> int:\n    """Return len(name) for a name ending in .txt; for any other name raise FileNotFoundError.\n    >>> need_file(\'a.txt\')\n    5\n    """\n',
+    entry_point='need_file',
+    test="def check(candidate):\n    assert candidate('a.txt') == 5\n    try:\n        candidate('a.csv')\n    except FileNotFoundError:\n        pass\n    else:\n        assert False\n",
+    canonical_solution="    if not name.endswith('.txt'):\n        raise FileNotFoundError(2, 'No such file', name)\n    return len(name)\n",
+)
+SORT_TAGGED = Task(
+    task_id="hostile/sort_tagged",
+    prompt='def sort_tagged(items: list) -> None:\n    """items holds (tag, values) pairs; sort it in place by values."""\n',
+    entry_point='sort_tagged',
+    test="def check(candidate):\n    items = [('k', [3]), ('k', [1]), ('k', [2])]\n    expected = sorted(items, key=lambda p: p[1])\n    candidate(items)\n    assert items == expected, (items, expected)\n",
+    canonical_solution='    items.sort(key=lambda p: p[1])\n',
+)
+SORT_KEYS = Task(
+    task_id="hostile/sort_keys",
+    prompt='def sort_keys(d: dict) -> None:\n    """Reorder d in place so that its keys come in ascending order."""\n',
+    entry_point='sort_keys',
+    test="def check(candidate):\n    d = {'c': 1, 'a': 3, 'b': 2}\n    candidate(d)\n    assert list(d) == ['a', 'b', 'c'], d\n",
+    canonical_solution='    items = sorted(d.items())\n    d.clear()\n    d.update(items)\n',
+)
+DROP_NEGATIVES = Task(
+    task_id="hostile/drop_negatives",
+    prompt='def drop_negatives(d: dict) -> None:\n    """Remove, in place, the keys of d whose values are negative; the other keys keep their order."""\n',
+    entry_point='drop_negatives',
+    test="def check(candidate):\n    d = {'c': 1, 'a': -1, 'b': 2}\n    candidate(d)\n    assert list(d.items()) == [('c', 1), ('b', 2)], d\n",
+    canonical_solution='    for k in [k for k, v in d.items() if v < 0]:\n        del d[k]\n',
+)
+CHECKED_SORT = Task(
+    task_id="hostile/checked_sort",
+    prompt='def checked_sort(xs: list) -> None:\n    """Sort xs in place. If xs holds a negative number, raise ValueError and leave xs untouched."""\n',
+    entry_point='checked_sort',
+    test='def check(candidate):\n    ys = [2, 1]\n    candidate(ys)\n    assert ys == [1, 2]\n    xs = [3, -1, 2]\n    try:\n        candidate(xs)\n    except ValueError:\n        pass\n    else:\n        assert False\n    assert xs == [3, -1, 2], xs\n',
+    canonical_solution="    if any(x < 0 for x in xs):\n        raise ValueError('negative')\n    xs.sort()\n",
+)
+DRAIN = Task(
+    task_id="hostile/drain",
+    prompt='def drain(stack: list) -> int:\n    """Pop items off stack until an item is 0, and return how many were popped before it (the 0 is popped too). If no 0 is found, raise LookupError once the stack is empty."""\n',
+    entry_point='drain',
+    test='def check(candidate):\n    s = [0, 5, 6]\n    assert candidate(s) == 2 and s == []\n    s = [1, 2]\n    try:\n        candidate(s)\n    except LookupError:\n        pass\n    assert s == [], s\n',
+    canonical_solution="    n = 0\n    while stack:\n        if stack.pop() == 0:\n            return n\n        n += 1\n    raise LookupError('no zero')\n",
+)
+DOUBLE_UP = Task(
+    task_id="hostile/double_up",
+    prompt='def double_up(x: list) -> None:\n    """Extend x, in place, with a copy of its own items."""\n',
+    entry_point='double_up',
+    test='def check(candidate):\n    x = [1, 2]\n    candidate(x)\n    candidate(x)\n    assert x == [1, 2] * 4, x\n',
+    canonical_solution='    x.extend(list(x))\n',
+)
+COUNT_KEYWORDS = Task(
+    task_id="hostile/count_keywords",
+    prompt='def count_words(words: list) -> int:\n    """Return how many words there are in the list words."""\n',
+    entry_point='count_words',
+    test="import keyword\n\ndef check(candidate):\n    assert candidate(['a', 'b']) == 2\n    assert candidate(keyword.kwlist) == 35, len(keyword.kwlist)\n",
+    canonical_solution='    return len(words)\n',
+)
+
 # Frames a candidate writes to the channel while its module loads, before any call: the
 # answers DOUBLE's tests expect, then the process leaves (or stays with a wrong function).
 _FORGE = (
@@ -112,6 +184,18 @@ CONTROLS: list[tuple[Task, str, str]] = [
      "def in_place(xs, pair, deep):\n    for i, x in enumerate(xs):\n        xs[i] = float(x)\n"
      "    pair[0].append(1)\n    pair[1][0].append(2)\n"),
     (RAISES, "control_raises_a_valueerror_subclass", "import json\ndef parse(s):\n    return json.loads(s)\n"),
+    (PARSE_AGE, "control_own_class_with_its_own_str",
+     "class AgeError(ValueError):\n    def __str__(self):\n        return 'invalid age'\n"
+     "def parse_age(s):\n    if not s.isdigit():\n        raise AgeError()\n    return int(s)\n"),
+    (NEED_FILE, "control_file_not_found_with_errno",
+     "def need_file(name):\n    if not name.endswith('.txt'):\n        raise FileNotFoundError(2, 'No such file', name)\n"
+     "    return len(name)\n"),
+    (SORT_TAGGED, "control_sort_moves_members", "def sort_tagged(items):\n    items.sort(key=lambda p: p[1])\n"),
+    (SORT_KEYS, "control_reorders_keys", "def sort_keys(d):\n    items = sorted(d.items())\n    d.clear()\n    d.update(items)\n"),
+    (DRAIN, "control_changes_then_raises",
+     "def drain(stack):\n    n = 0\n    while stack:\n        if stack.pop() == 0:\n            return n\n        n += 1\n"
+     "    raise LookupError('no zero')\n"),
+    (DOUBLE_UP, "control_extends_itself", "def double_up(x):\n    x.extend(list(x))\n"),
 ]
 
 # (task, candidate_id, source): every one must end not-passed.
@@ -327,4 +411,27 @@ HOSTILE: list[tuple[Task, str, str]] = [
     # -- a class of its own named like the builtin the tests catch (red team)
     (RAISES, "own_class_named_valueerror",
      "class ValueError(Exception):\n    pass\ndef parse(s):\n    raise ValueError(s)\n"),
+    # -- a metaclass whose __mro__ property lists ValueError for a TypeError subclass (red team)
+    (POSITIVE, "mro_property_spoof",
+     "class _Meta(type):\n    @property\n    def __mro__(cls):\n        return (ValueError, Exception, BaseException, object)\n"
+     "    @property\n    def __name__(cls):\n        return 'ValueError'\n"
+     "class Oops(TypeError, metaclass=_Meta):\n    pass\n"
+     "def positive(n):\n    if n > 0:\n        return n\n    raise Oops('not positive')\n"),
+    # -- a __str__ of its own that the tests read (red team)
+    (PARSE_AGE, "own_str_says_otherwise",
+     "class AgeError(ValueError):\n    def __str__(self):\n        return 'bad: ' + repr(self.args)\n"
+     "def parse_age(s):\n    if not s.isdigit():\n        raise AgeError('invalid age')\n    return int(s)\n"),
+    # -- an OSError's args set to an errno afterwards: not a FileNotFoundError (red team)
+    (NEED_FILE, "oserror_with_errno_args",
+     "def need_file(name):\n    if not name.endswith('.txt'):\n        e = OSError('permission problem')\n"
+     "        e.args = (2, 'No such file')\n        raise e\n    return len(name)\n"),
+    # -- a dict rebuilt in another order where the test reads the order (red team)
+    (DROP_NEGATIVES, "reorders_the_keys",
+     "def drop_negatives(d):\n    kept = sorted((k, v) for k, v in d.items() if v >= 0)\n    d.clear()\n    d.update(kept)\n"),
+    # -- an argument changed, then an exception (red team)
+    (CHECKED_SORT, "sorts_then_raises",
+     "def checked_sort(xs):\n    xs.sort()\n    if any(x < 0 for x in xs):\n        raise ValueError('negative')\n"),
+    # -- an argument made as deep as the channel carries: the tests must still send it again (red team)
+    (DOUBLE_UP, "deepens_its_argument",
+     "def double_up(x):\n    d = 0\n    for _ in range(100):\n        d = [d]\n    x.append(d)\n"),
 ]

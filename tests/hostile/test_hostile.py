@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from hostile_corpus import (CONTROLS, DISTINCT, DOUBLE, HOSTILE, IN_PLACE, PUSH, RAISES, SECRET, SORTED_COPY,
-                            SORTED_FIRST)
+from hostile_corpus import (CHECKED_SORT, CONTROLS, COUNT_KEYWORDS, DISTINCT, DOUBLE, DOUBLE_UP, DRAIN, DROP_NEGATIVES,
+                            HOSTILE, IN_PLACE, NEED_FILE, PARSE_AGE, POSITIVE, PUSH, RAISES, SECRET, SORT_KEYS,
+                            SORT_TAGGED, SORTED_COPY, SORTED_FIRST)
 from tasks.types import Task
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.sandbox_servers import processes_of
@@ -186,11 +187,25 @@ def test_shared_starter_corpus(pool: SandboxPool, canary: str, listener: socket.
 
 def test_tasks_used_here_pass_with_their_references(pool: SandboxPool) -> None:
     """Guards the corpus itself: each task is passable, so "not passed" above means something."""
-    for task in (DOUBLE, SECRET, RAISES, SORTED_COPY, PUSH, SORTED_FIRST, IN_PLACE, DISTINCT):
+    for task in (DOUBLE, SECRET, RAISES, SORTED_COPY, PUSH, SORTED_FIRST, IN_PLACE, DISTINCT, POSITIVE, PARSE_AGE,
+                 NEED_FILE, SORT_TAGGED, SORT_KEYS, DROP_NEGATIVES, CHECKED_SORT, DRAIN, DOUBLE_UP, COUNT_KEYWORDS):
         assert task.canonical_solution is not None
         source = task.prompt + task.canonical_solution
         [v] = pool.run(task, [Candidate(task.task_id, "reference", source)])
         assert v.status is Status.PASSED, v
+
+
+def test_what_one_candidate_does_to_an_object_the_tests_share_is_undone() -> None:
+    """A test that passes a list the test server imported once (``keyword.kwlist``): a
+    candidate that emptied it had it emptied for every later candidate of that server
+    (red team: 3 of 8 right answers failed after it). Changes written back to the
+    tests' objects are undone when the job ends."""
+    evil = "def count_words(words):\n    n = len(words)\n    if n == 35:\n        words.clear()\n    return n\n"
+    right = "def count_words(words):\n    return len(words)\n"
+    with SandboxPool(workers=1) as one:
+        verdicts = one.run(COUNT_KEYWORDS, [Candidate(COUNT_KEYWORDS.task_id, "evil", evil)]
+                           + [Candidate(COUNT_KEYWORDS.task_id, f"right{i}", right) for i in range(3)])
+    assert [v.status for v in verdicts] == [Status.PASSED] * 4, verdicts
 
 
 # A test that hands the candidate's own value back to it: the call must go through, or

@@ -205,9 +205,18 @@ def _serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
 
 def _reply(fn: Any, nonce: str, args: list[Any], kwargs: dict[str, Any], sent: tuple[Any, Any] | None) -> bytes:
     """The framed answer to one call; ``sent`` (the arguments as they arrived) when the
-    arguments the call changed are to be sent back."""
+    arguments the call changed are to be sent back, whether it returned or raised (a
+    function that sorted its argument and then raised left it sorted: red team)."""
     try:
-        reply: dict[str, Any] = {"n": nonce, "r": encode(fn(*args, **kwargs), REPLY_DEPTH)}
+        reply: dict[str, Any] = {"n": nonce}
+        try:
+            returned = fn(*args, **kwargs)
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the test may expect it: ship it as data
+            reply["e"] = exception_reply(exc)
+        else:
+            reply["r"] = encode(returned, REPLY_DEPTH)
         if sent is not None:
             changed = _changed_arguments(sent[0], args, sent[1], kwargs)
             if changed:
@@ -217,8 +226,6 @@ def _reply(fn: Any, nonce: str, args: list[Any], kwargs: dict[str, Any], sent: t
         return frame({"n": nonce, "m": "MemoryError"})
     except CodecError as exc:
         return frame({"n": nonce, "f": str(exc)[:TEXT_LIMIT]})
-    except Exception as exc:  # noqa: BLE001 - the test may expect it: ship it as data
-        return frame({"n": nonce, "e": exception_reply(exc)})
     except BaseException as exc:  # noqa: BLE001 - SystemExit & co: cannot be swallowed by the test
         name, text = describe(exc)
         return frame({"n": nonce, "f": f"{name}: {text}"})
@@ -242,10 +249,30 @@ def _changed_arguments(sent_args: Any, args: list[Any], sent_kwargs: Any, kwargs
     for key, before, value in [*zip(range(len(args)), sent_args["l"], args),
                                *((k, sent, kwargs[k]) for (k, sent) in _kwarg_trees(sent_kwargs))]:
         if type(value) in (list, dict, set, tuple):
-            after = encode(value, MAX_DEPTH)
+            try:
+                after = encode(value, REPLY_DEPTH)
+            except CodecError:
+                # As deep as the argument came, and no deeper: the tests must be able to
+                # send it again (red team: one made 100 deep was the tests' error).
+                after = encode(value, min(MAX_DEPTH, max(REPLY_DEPTH, _tree_depth(before))))
             if exact_form(after) != exact_form(before):
                 changed.append([key, after])
     return changed
+
+
+def _tree_depth(tree: Any) -> int:
+    """How deep the value an encoded tree holds nests, counted as ``encode`` counts."""
+    deepest, stack = 0, [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if type(node) is dict and len(node) == 1:
+            [(tag, body)] = node.items()
+            if tag in ("l", "t", "s", "f") and type(body) is list:
+                stack.extend((item, depth + 1) for item in body)
+            elif tag == "d" and type(body) is list:
+                stack.extend((part, depth + 1) for pair in body if type(pair) is list for part in pair)
+    return deepest
 
 
 _NO_KWARGS: dict[str, Any] = {"d": []}

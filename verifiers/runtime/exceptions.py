@@ -15,15 +15,21 @@ from __future__ import annotations
 import builtins
 from typing import Any, TypeGuard
 
-from .codec import TEXT_LIMIT, CodecError, decode, describe, encode, frame
+from .codec import CodecError, decode, encode, frame
 
 _BUILTIN_CLASSES = {id(cls): (cls, name) for name, cls in vars(builtins).items()
                     if isinstance(cls, type) and issubclass(cls, BaseException)}
 """Taken when the module loads, before any candidate code runs in the process: a
 candidate that replaces ``builtins.ValueError`` does not change what counts as it."""
 ARGS_LIMIT = 16 * 1024
-"""Largest ``args`` sent, as framed: a longer one is left out (the message stands in)."""
+"""Largest ``args`` sent, as framed: a longer one is left out (the message stands in);
+and the most of the message (``str(exc)``) sent."""
 ARGS_DEPTH = 10
+_MRO = type.__dict__["__mro__"]
+_NAME = type.__dict__["__name__"]
+"""The class's own MRO and name, read past its metaclass: a metaclass property
+``__mro__`` that listed ValueError for a TypeError subclass made ``except ValueError``
+catch it, where ``except`` reads the real MRO (red team)."""
 
 
 def exception_reply(exc: BaseException) -> list[Any]:
@@ -32,11 +38,11 @@ def exception_reply(exc: BaseException) -> list[Any]:
     MRO (the class itself first when it is one), whether its class is a builtin one
     itself, and its ``args`` encoded, or None. Never raises: the exception is the
     candidate's (its ``args`` a property that raises, its MRO a metaclass's)."""
-    name, text = describe(exc)
+    name, text = _name_and_text(exc)
     bases: list[str] = []
     exact = False
     try:
-        for position, cls in enumerate(type(exc).__mro__):
+        for position, cls in enumerate(_MRO.__get__(type(exc), type)):
             known = _BUILTIN_CLASSES.get(id(cls))
             if known is not None and known[0] is cls:
                 bases.append(known[1])
@@ -53,6 +59,21 @@ def exception_reply(exc: BaseException) -> list[Any]:
     except Exception:  # noqa: BLE001 - args that cannot cross: the message stands in
         args = None
     return [name, text, bases[:40], exact, args]
+
+
+def _name_and_text(exc: BaseException) -> tuple[str, str]:
+    """The class's real name and the message as ``str(exc)`` gives it (a class of the
+    candidate's own may define its ``__str__``: the tests read that), bounded."""
+    try:
+        name = str(_NAME.__get__(type(exc), type))[:100]
+    except Exception:  # noqa: BLE001
+        name = "<unnamed>"
+    try:
+        text = str(exc)
+        text = text[:ARGS_LIMIT] if type(text) is str else ""
+    except BaseException:  # noqa: BLE001 - the message is best-effort
+        text = "<unprintable>"
+    return name, text
 
 
 _FAULTS = ("StopIteration", "StopAsyncIteration")
@@ -76,6 +97,7 @@ def rebuilt(body: list[Any], as_data: bool = False) -> Exception | None:
     raised to the tests). ``as_data``: for a generated check, where every exception is
     an output, it is rebuilt whatever it derives from."""
     name, text, bases, exact, args_tree = body
+    text = text[:ARGS_LIMIT]
     if not as_data and any(base in _FAULTS for base in bases):
         return None
     classes: list[type[Exception]] = []
@@ -89,17 +111,23 @@ def rebuilt(body: list[Any], as_data: bool = False) -> Exception | None:
     if exact and len(leaves) == 1 and leaves[0].__name__ == name:
         cls = leaves[0]
     else:
-        cls = _subclass(name, leaves, own=not exact)
+        cls = _subclass(name, leaves, not exact, text)
     args = _decoded_args(args_tree)
     if args is not None:
         try:
-            return cls(*args)
+            made = cls(*args)
         except Exception:  # noqa: BLE001 - a constructor that wants other arguments
             pass
-    return _with_message(cls, text[:TEXT_LIMIT])
+        else:
+            if type(made) is cls:  # OSError(2, ...) makes a FileNotFoundError: not what was raised
+                return made
+            made = _with_message(cls, "")
+            made.args = args
+            return made
+    return _with_message(cls, text)
 
 
-def _subclass(name: str, bases: list[type[Exception]], own: bool) -> type[Exception]:
+def _subclass(name: str, bases: list[type[Exception]], own: bool, text: str) -> type[Exception]:
     """A class of the candidate's class name deriving from ``bases`` (the first alone where
     together their layouts clash). ``own``: the candidate's class, not a builtin (a
     builtin that is not raised as itself, StopIteration as a generated check's output,
@@ -108,10 +136,13 @@ def _subclass(name: str, bases: list[type[Exception]], own: bool) -> type[Except
     shown = name[:80] if name.isidentifier() else "Exception"
     if own and isinstance(getattr(builtins, shown, None), type):
         shown += " (the candidate's own class)"
+    # The candidate's class may define its own ``__str__`` (a test reads ``str(e)``): its
+    # text is what plain Python shows, not what the builtin makes of the args (red team).
+    body: dict[str, Any] = {"__str__": lambda self: text} if own else {}
     try:
-        return type(shown, tuple(bases), {})
+        return type(shown, tuple(bases), body)
     except TypeError:
-        return type(shown, (bases[0],), {})
+        return type(shown, (bases[0],), body)
 
 
 def _decoded_args(tree: Any) -> tuple[Any, ...] | None:

@@ -33,7 +33,7 @@ from .confine import drop_to, load_libc, no_new_privs
 from .control import serve_jobs
 from .exceptions import rebuilt, valid_reply
 from .failure_text import failure_detail, last_call_note
-from .write_back import write_back
+from .write_back import WriteBack
 
 RETURNED_LIMIT = 1024 * 1024
 """Longest text a check may hand back (``_run_check``'s ``returned``); a longer one is dropped."""
@@ -74,6 +74,8 @@ class _Proxy:
         """The size of every reply so far, as sent: what the candidate has handed the tests."""
         self.changed_arguments = False
         """Whether the last call of a batch (``map_calls``) changed one of its arguments."""
+        self.write_back = WriteBack()
+        """What the calls did to the tests' objects (undone when the job ends)."""
         self.last_call: tuple[tuple[Any, ...], dict[str, Any], Any] | None = None
         """The arguments and result of the last single call: a failed assertion's detail
         says what it returned, which is what a model repairing the answer needs to know."""
@@ -118,7 +120,7 @@ class _Proxy:
             self._set_up_seconds = None  # the one slow call is spent
         if reply.pop("n", None) != nonce:
             self._fail("the candidate sent a reply to no call (a forged answer)")
-        if not 1 <= len(reply) <= 2 or (len(reply) == 2 and not ("r" in reply and "w" in reply)):
+        if not 1 <= len(reply) <= 2 or (len(reply) == 2 and not ("w" in reply and ("r" in reply or "e" in reply))):
             self._fail("bad reply from the candidate")
         return reply
 
@@ -159,6 +161,8 @@ class _Proxy:
             self.last_call = (args, kwargs, result)
             return result
         self.last_call = None
+        if "w" in reply:  # what it did to its arguments before it raised (red team: a sort, then a raise)
+            self._write_back(reply["w"], args, kwargs)
         self._raise_reply(reply)
 
     def map_calls(self, calls: list[tuple[Any, ...]], report_changes: bool = False) -> Iterator[tuple[bool, Any]]:
@@ -235,12 +239,18 @@ class _Proxy:
             self.broken = True
             self._fail("the candidate process ended before answering")
 
+    def _write_back(self, changes: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+        try:
+            return self.write_back.apply(args, kwargs, changes)
+        except CodecError as exc:
+            self._fail(f"the candidate returned an invalid value: {exc}")
+
     def _result(self, reply: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         try:
             result = decode(reply["r"], REPLY_DEPTH)
-            changed = write_back(args, kwargs, reply.get("w", []))
         except CodecError as exc:
             self._fail(f"the candidate returned an invalid value: {exc}")
+        changed = self._write_back(reply.get("w", []), args, kwargs)
         if self._reader.last_size > REPLY_MAX_MESSAGE // 5:
             # Floats written short (1e15) grow 4.5x in our own encoding: what the candidate
             # returned must still fit once the tests pass it back (red team: an ERROR before).
@@ -305,6 +315,7 @@ def _run_loaded_check(job: dict[str, Any], sock: socket.socket, proxy: _Proxy, n
                 detail += last_call_note(proxy.last_call, str(job["entry"]))
     finally:
         sock.close()  # the candidate server sees the hang-up and ends the candidate
+        proxy.write_back.undo()
     if proxy.fault:
         passed = False  # positive evidence only: a swallowed fault still fails
         detail = proxy.fault
