@@ -164,6 +164,50 @@ COUNT_KEYWORDS = Task(
     canonical_solution='    return len(words)\n',
 )
 
+# A third red team: which object is which after a call, exceptions of the standard library.
+COMMIT = Task(
+    task_id="hostile/commit",
+    prompt='def commit(versions: list, word: str) -> None:\n    """versions is a list of word lists; the last one is the live document, which the editor\n    holds. Save a copy of the live document just before it, then append word to the live\n    document itself (in place)."""\n',
+    entry_point='commit',
+    test="def check(candidate):\n    doc = ['a']\n    versions = [doc]\n    candidate(versions, 'b')\n    assert versions == [['a'], ['a', 'b']], versions\n    assert doc == ['a', 'b'], doc\n",
+    canonical_solution='    versions.insert(len(versions) - 1, list(versions[-1]))\n    versions[-1].append(word)\n',
+)
+BRANCH = Task(
+    task_id="hostile/branch",
+    prompt='def branch(versions: list, word: str) -> None:\n    """versions is a list of word lists. Append a new version: the last one followed by word.\n    Existing versions must not be changed."""\n',
+    entry_point='branch',
+    test="def check(candidate):\n    doc = ['a']\n    versions = [doc]\n    candidate(versions, 'b')\n    assert versions == [['a'], ['a', 'b']], versions\n    assert doc == ['a'], doc\n",
+    canonical_solution='    versions.append(versions[-1] + [word])\n',
+)
+SORT_AND_MARK = Task(
+    task_id="hostile/sort_and_mark",
+    prompt='def sort_and_mark(rows: list) -> None:\n    """Sort the list rows (lists of ints) in place, then append -1 to the row that is now first."""\n',
+    entry_point='sort_and_mark',
+    test='def check(candidate):\n    r1, r2 = [2], [1]\n    rows = [r1, r2]\n    candidate(rows)\n    assert rows == [[1, -1], [2]], rows\n    assert r2 == [1, -1], (r1, r2)\n',
+    canonical_solution='    rows.sort()\n    rows[0].append(-1)\n',
+)
+TOTAL_WORDS = Task(
+    task_id="hostile/total_words",
+    prompt='def total_words(groups: list) -> int:\n    """Return the total number of words in the lists held by groups."""\n',
+    entry_point='total_words',
+    test='import keyword\n\ndef check(candidate):\n    groups = [keyword.kwlist]\n    assert candidate(groups) == 35, keyword.kwlist\n    assert candidate(groups) == 35, keyword.kwlist\n',
+    canonical_solution='    return sum(len(g) for g in groups)\n',
+)
+LOAD_JSON = Task(
+    task_id="hostile/load",
+    prompt='import json\n\ndef load(s: str) -> object:\n    """Return json.loads(s); invalid JSON raises json.JSONDecodeError."""\n',
+    entry_point='load',
+    test="import json\n\ndef check(candidate):\n    assert candidate('[1]') == [1]\n    try:\n        candidate('{')\n    except json.JSONDecodeError as e:\n        pass\n    else:\n        assert False\n",
+    canonical_solution='    return json.loads(s)\n',
+)
+ALTERNATE = Task(
+    task_id="hostile/alternate",
+    prompt='def alternate(bits: list) -> None:\n    """Rearrange the 0s and 1s of bits in place (there are as many of each) so that no two\n    neighbours are equal; either 0101... or 1010... will do."""\n',
+    entry_point='alternate',
+    test='def check(candidate):\n    bits = [1, 0] * 200000\n    candidate(bits)\n    assert len(bits) == 400000 and sum(bits) == 200000\n    assert all(bits[i] != bits[i + 1] for i in range(len(bits) - 1))\n',
+    canonical_solution='    n = len(bits) // 2\n    first = bits[0] if bits else 0\n    bits[:] = [first, 1 - first] * n\n',
+)
+
 # Frames a candidate writes to the channel while its module loads, before any call: the
 # answers DOUBLE's tests expect, then the process leaves (or stays with a wrong function).
 _FORGE = (
@@ -196,6 +240,12 @@ CONTROLS: list[tuple[Task, str, str]] = [
      "def drain(stack):\n    n = 0\n    while stack:\n        if stack.pop() == 0:\n            return n\n        n += 1\n"
      "    raise LookupError('no zero')\n"),
     (DOUBLE_UP, "control_extends_itself", "def double_up(x):\n    x.extend(list(x))\n"),
+    (COMMIT, "control_copies_then_changes_the_live_one",
+     "def commit(versions, word):\n    versions.insert(len(versions) - 1, list(versions[-1]))\n    versions[-1].append(word)\n"),
+    (SORT_AND_MARK, "control_sorts_then_changes_a_moved_member",
+     "def sort_and_mark(rows):\n    rows.sort()\n    rows[0].append(-1)\n"),
+    (LOAD_JSON, "control_raises_a_standard_library_class", "import json\ndef load(s):\n    return json.loads(s)\n"),
+    (ALTERNATE, "control_rewrites_a_large_argument", "def alternate(bits):\n    bits[:] = [0, 1] * (len(bits) // 2)\n"),
 ]
 
 # (task, candidate_id, source): every one must end not-passed.
@@ -434,4 +484,11 @@ HOSTILE: list[tuple[Task, str, str]] = [
     # -- an argument made as deep as the channel carries: the tests must still send it again (red team)
     (DOUBLE_UP, "deepens_its_argument",
      "def double_up(x):\n    d = 0\n    for _ in range(100):\n        d = [d]\n    x.append(d)\n"),
+    # -- a member copied, then the original changed, where the task keeps existing members (red team)
+    (BRANCH, "changes_the_member_it_copied",
+     "def branch(versions, word):\n    versions.insert(len(versions) - 1, list(versions[-1]))\n    versions[-1].append(word)\n"),
+    # -- a builtin exception whose message is a str subclass with its own __str__ (red team)
+    (PARSE_AGE, "message_with_its_own_str",
+     "class Msg(str):\n    def __str__(self):\n        return 'age must be digits'\n"
+     "def parse_age(s):\n    if not s.isdigit():\n        raise ValueError(Msg('invalid age'))\n    return int(s)\n"),
 ]

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from hostile_corpus import (CHECKED_SORT, CONTROLS, COUNT_KEYWORDS, DISTINCT, DOUBLE, DOUBLE_UP, DRAIN, DROP_NEGATIVES,
-                            HOSTILE, IN_PLACE, NEED_FILE, PARSE_AGE, POSITIVE, PUSH, RAISES, SECRET, SORT_KEYS,
-                            SORT_TAGGED, SORTED_COPY, SORTED_FIRST)
+from hostile_corpus import (ALTERNATE, BRANCH, CHECKED_SORT, COMMIT, CONTROLS, COUNT_KEYWORDS, DISTINCT, DOUBLE,
+                            DOUBLE_UP, DRAIN, DROP_NEGATIVES, HOSTILE, IN_PLACE, LOAD_JSON, NEED_FILE, PARSE_AGE,
+                            POSITIVE, PUSH, RAISES, SECRET, SORT_AND_MARK, SORT_KEYS, SORT_TAGGED, SORTED_COPY,
+                            SORTED_FIRST, TOTAL_WORDS)
 from tasks.types import Task
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.sandbox_servers import processes_of
@@ -188,7 +189,8 @@ def test_shared_starter_corpus(pool: SandboxPool, canary: str, listener: socket.
 def test_tasks_used_here_pass_with_their_references(pool: SandboxPool) -> None:
     """Guards the corpus itself: each task is passable, so "not passed" above means something."""
     for task in (DOUBLE, SECRET, RAISES, SORTED_COPY, PUSH, SORTED_FIRST, IN_PLACE, DISTINCT, POSITIVE, PARSE_AGE,
-                 NEED_FILE, SORT_TAGGED, SORT_KEYS, DROP_NEGATIVES, CHECKED_SORT, DRAIN, DOUBLE_UP, COUNT_KEYWORDS):
+                 NEED_FILE, SORT_TAGGED, SORT_KEYS, DROP_NEGATIVES, CHECKED_SORT, DRAIN, DOUBLE_UP, COUNT_KEYWORDS,
+                 COMMIT, BRANCH, SORT_AND_MARK, TOTAL_WORDS, LOAD_JSON, ALTERNATE):
         assert task.canonical_solution is not None
         source = task.prompt + task.canonical_solution
         [v] = pool.run(task, [Candidate(task.task_id, "reference", source)])
@@ -202,10 +204,17 @@ def test_what_one_candidate_does_to_an_object_the_tests_share_is_undone() -> Non
     tests' objects are undone when the job ends."""
     evil = "def count_words(words):\n    n = len(words)\n    if n == 35:\n        words.clear()\n    return n\n"
     right = "def count_words(words):\n    return len(words)\n"
+    # And through a container, over two calls: the first empties the list, the second drops it.
+    evil_twice = ("def total_words(groups):\n    if groups and groups[0]:\n        groups[0].clear()\n"
+                  "    else:\n        groups.clear()\n    return 35\n")
+    right_twice = "def total_words(groups):\n    return sum(len(g) for g in groups)\n"
     with SandboxPool(workers=1) as one:
         verdicts = one.run(COUNT_KEYWORDS, [Candidate(COUNT_KEYWORDS.task_id, "evil", evil)]
                            + [Candidate(COUNT_KEYWORDS.task_id, f"right{i}", right) for i in range(3)])
-    assert [v.status for v in verdicts] == [Status.PASSED] * 4, verdicts
+        assert [v.status for v in verdicts] == [Status.PASSED] * 4, verdicts
+        verdicts = one.run(TOTAL_WORDS, [Candidate(TOTAL_WORDS.task_id, "evil", evil_twice)]
+                           + [Candidate(TOTAL_WORDS.task_id, f"right{i}", right_twice) for i in range(3)])
+        assert [v.status for v in verdicts] == [Status.PASSED] * 4, verdicts
 
 
 # A test that hands the candidate's own value back to it: the call must go through, or

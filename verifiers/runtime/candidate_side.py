@@ -28,6 +28,7 @@ from .codec import (
     MAX_DEPTH,
     MAX_MESSAGE,
     REPLY_DEPTH,
+    Shared,
     REPLY_MAX_MESSAGE,
     TEXT_LIMIT,
     CodecError,
@@ -35,7 +36,6 @@ from .codec import (
     decode,
     describe,
     encode,
-    exact_form,
     frame,
     _recv_exact,
     recv_msg,
@@ -189,10 +189,12 @@ def _serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
             if "b" in call:  # a batch (the test side's ``map_calls``): a reply per call
                 report = "c" in call  # whether each call changed an argument, only when asked
                 for sent in call["b"]:
-                    sock.sendall(_reply(fn, nonce, decode(sent), {}, (sent, _NO_KWARGS) if report else None))
+                    shared = Shared() if report else None
+                    sock.sendall(_reply(fn, nonce, decode(sent, MAX_DEPTH, shared), {}, shared))
                 continue
-            sent_args, sent_kwargs = call["a"], call["k"]
-            sock.sendall(_reply(fn, nonce, decode(sent_args), decode(sent_kwargs), (sent_args, sent_kwargs)))
+            shared = Shared()
+            args, kwargs = decode(call["a"], MAX_DEPTH, shared), decode(call["k"], MAX_DEPTH, shared)
+            sock.sendall(_reply(fn, nonce, args, kwargs, shared))
     except MemoryError:
         try:
             sock.sendall(frame({"m": "MemoryError"}))
@@ -203,11 +205,12 @@ def _serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
     exit_(0)
 
 
-def _reply(fn: Any, nonce: str, args: list[Any], kwargs: dict[str, Any], sent: tuple[Any, Any] | None) -> bytes:
-    """The framed answer to one call; ``sent`` (the arguments as they arrived) when the
-    arguments the call changed are to be sent back, whether it returned or raised (a
-    function that sorted its argument and then raised left it sorted: red team)."""
+def _reply(fn: Any, nonce: str, args: list[Any], kwargs: dict[str, Any], shared: Shared | None) -> bytes:
+    """The framed answer to one call; ``shared`` (the arguments' containers as they
+    arrived) when what the call did to them is to be sent back, whether it returned or
+    raised (a function that sorted its argument and then raised left it sorted: red team)."""
     try:
+        before = _snapshots(shared) if shared is not None else {}
         reply: dict[str, Any] = {"n": nonce}
         try:
             returned = fn(*args, **kwargs)
@@ -217,10 +220,10 @@ def _reply(fn: Any, nonce: str, args: list[Any], kwargs: dict[str, Any], sent: t
             reply["e"] = exception_reply(exc)
         else:
             reply["r"] = encode(returned, REPLY_DEPTH)
-        if sent is not None:
-            changed = _changed_arguments(sent[0], args, sent[1], kwargs)
-            if changed:
-                reply["w"] = changed
+        if shared is not None:
+            changes = _changes(shared, before)
+            if changes:
+                reply["w"] = changes
         return frame(reply, REPLY_MAX_MESSAGE)
     except MemoryError:
         return frame({"n": nonce, "m": "MemoryError"})
@@ -231,56 +234,42 @@ def _reply(fn: Any, nonce: str, args: list[Any], kwargs: dict[str, Any], sent: t
         return frame({"n": nonce, "f": f"{name}: {text}"})
 
 
-def _changed_arguments(sent_args: Any, args: list[Any], sent_kwargs: Any, kwargs: dict[str, Any]) -> list[Any]:
-    """The arguments the call mutated, as ``[position or name, new value]`` pairs.
-
-    Arguments cross the channel as copies; sending back what the candidate changed
-    lets the caller's objects change too, as they would in plain Python (a
-    candidate that sorts its argument in place is caught by a test that checks
-    the argument). Compared on the encoded form the call arrived in: no copy is
-    kept, and an unchanged argument costs one encoding. A tuple is looked into too
-    (the lists it holds can change), the comparison tells ``1`` from ``1.0`` and
-    ``True`` (a right answer that made its list's ints floats in place was not
-    written back, and a wrong one that sorted the list inside a tuple argument
-    passed: red team), and the argument is encoded again at the depth it came in
-    at (an unchanged argument 95 deep failed the call).
-    """
-    changed: list[Any] = []
-    for key, before, value in [*zip(range(len(args)), sent_args["l"], args),
-                               *((k, sent, kwargs[k]) for (k, sent) in _kwarg_trees(sent_kwargs))]:
-        if type(value) in (list, dict, set, tuple):
-            try:
-                after = encode(value, REPLY_DEPTH)
-            except CodecError:
-                # As deep as the argument came, and no deeper: the tests must be able to
-                # send it again (red team: one made 100 deep was the tests' error).
-                after = encode(value, min(MAX_DEPTH, max(REPLY_DEPTH, _tree_depth(before))))
-            if exact_form(after) != exact_form(before):
-                changed.append([key, after])
-    return changed
+def _snapshots(shared: Shared) -> dict[int, list[Any]]:
+    """What each list, dict and set of the arguments held when the call began: the members
+    themselves (kept alive, so compared by identity)."""
+    return {i: _members(o) for i, o in enumerate(shared.objects) if type(o) in (list, dict, set)}
 
 
-def _tree_depth(tree: Any) -> int:
-    """How deep the value an encoded tree holds nests, counted as ``encode`` counts."""
-    deepest, stack = 0, [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if type(node) is dict and len(node) == 1:
-            [(tag, body)] = node.items()
-            if tag in ("l", "t", "s", "f") and type(body) is list:
-                stack.extend((item, depth + 1) for item in body)
-            elif tag == "d" and type(body) is list:
-                stack.extend((part, depth + 1) for pair in body if type(pair) is list for part in pair)
-    return deepest
+def _members(o: Any) -> list[Any]:
+    return list(o.items()) if type(o) is dict else list(o)
 
 
-_NO_KWARGS: dict[str, Any] = {"d": []}
-"""A batch's calls' keyword arguments (none), as the codec writes them."""
+def _changes(shared: Shared, before: dict[int, list[Any]]) -> list[Any]:
+    """Each argument container the call changed, as ``[its index, what it holds now]``: a
+    member that was one of the arguments' containers (moved, or changed itself) is a
+    reference to it, anything else a value (exact: ``1`` made ``1.0`` is a change). So the
+    tests' objects end as the candidate left its copies: the same lists, moved or
+    changed, as plain Python shows (``write_back``)."""
+    changed = []
+    for i, old in before.items():
+        container = shared.objects[i]
+        now = _members(container)
+        if type(container) is set:
+            same = len(now) == len(old) and sorted(map(id, now)) == sorted(map(id, old))
+        elif type(container) is dict:
+            same = len(now) == len(old) and all(k is j and v is w for (k, v), (j, w) in zip(now, old))
+        else:
+            same = len(now) == len(old) and all(a is b for a, b in zip(now, old))
+        if not same:
+            changed.append(i)
+    # Encoded after every comparison: a new container met in one is numbered once for all.
+    return [[i, _encode_members(shared.objects[i], shared)] for i in changed]
 
 
-def _kwarg_trees(sent_kwargs: Any) -> list[tuple[str, Any]]:
-    return [(decode(k), v) for k, v in sent_kwargs["d"]]
+def _encode_members(container: Any, shared: Shared) -> list[Any]:
+    if type(container) is dict:
+        return [[encode(k, REPLY_DEPTH, shared), encode(v, REPLY_DEPTH, shared)] for k, v in container.items()]
+    return [encode(member, REPLY_DEPTH, shared) for member in container]
 
 
 class _Scratch:

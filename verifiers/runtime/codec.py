@@ -39,12 +39,48 @@ class CodecError(ValueError):
 # --------------------------------------------------------------------------- codec
 
 
-def encode(value: object, max_depth: int = MAX_DEPTH) -> Any:
-    """Plain data to a JSON-able tree. Exact types only, so lying subclasses cannot cross."""
-    return _encode(value, 0, max_depth)
+class Shared:
+    """The containers of one call's arguments by the order they were first met (before
+    what they hold), on both sides of the channel: met again, a container travels as
+    ``{"@": its index}``. So parts of an argument that are one object (``[row, row]``)
+    arrive as one, and what a call did to the tests' objects comes back naming them
+    (``candidate_side._changes``): a list the candidate moved is the tests' own list,
+    moved, not a copy equal to it (red teams: copies written back by value wrote a
+    sort's values into the wrong objects, and left a test's own objects changed)."""
+
+    def __init__(self, objects: list[Any] | None = None) -> None:
+        self.objects: list[Any] = list(objects or [])
+        self._index = {id(o): i for i, o in enumerate(self.objects)}
+
+    def index_of(self, x: object) -> int | None:
+        return self._index.get(id(x))
+
+    def add(self, x: object) -> int:
+        self._index[id(x)] = len(self.objects)
+        self.objects.append(x)  # and kept alive, so no other object takes its id meanwhile
+        return len(self.objects) - 1
+
+    def reserve(self) -> int:
+        """A place for a tuple or frozenset being decoded, numbered before what it holds."""
+        self.objects.append(_PENDING)
+        return len(self.objects) - 1
+
+    def settle(self, at: int, x: object) -> None:
+        self.objects[at] = x
+        self._index[id(x)] = at
 
 
-def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH) -> Any:
+_PENDING: Any = object()
+"""A tuple or frozenset being decoded: it exists only once what it holds does."""
+
+
+def encode(value: object, max_depth: int = MAX_DEPTH, shared: Shared | None = None) -> Any:
+    """Plain data to a JSON-able tree. Exact types only, so lying subclasses cannot cross.
+    With ``shared``, a container met again is a reference to it."""
+    return _encode(value, 0, max_depth, shared)
+
+
+def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | None = None) -> Any:
     if depth > max_depth:
         raise CodecError("value nested too deeply")
     t = type(x)
@@ -53,19 +89,25 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH) -> Any:
     if t is int:
         assert isinstance(x, int)
         return x if -_SMALL_INT < x < _SMALL_INT else {"i": format(x, "x")}
-    if t is list or t is tuple or t is set or t is frozenset:
+    if t is list or t is tuple or t is set or t is frozenset or t is dict:
+        if shared is not None:
+            seen = shared.index_of(x)
+            if seen is not None:
+                return {"@": seen}
+            shared.add(x)
+        if t is dict:
+            assert isinstance(x, dict)
+            return {"d": [[_encode(k, depth + 1, max_depth, shared), _encode(v, depth + 1, max_depth, shared)]
+                          for k, v in x.items()]}
         assert isinstance(x, (list, tuple, set, frozenset))
         tag = {list: "l", tuple: "t", set: "s", frozenset: "f"}[t]
-        return {tag: [_encode(v, depth + 1, max_depth) for v in x]}
-    if t is dict:
-        assert isinstance(x, dict)
-        return {"d": [[_encode(k, depth + 1, max_depth), _encode(v, depth + 1, max_depth)] for k, v in x.items()]}
+        return {tag: [_encode(v, depth + 1, max_depth, shared) for v in x]}
     if t is bytes:
         assert isinstance(x, bytes)
         return {"b": base64.b64encode(x).decode("ascii")}
     plain = _as_plain(x)
     if plain is not None:
-        return _encode(plain, depth, max_depth)
+        return _encode(plain, depth, max_depth, shared)
     raise CodecError(f"cannot send a value of type {type_name(x)}")
 
 
@@ -96,32 +138,14 @@ def _as_plain(x: object) -> object | None:
     return None
 
 
-def exact_form(tree: Any) -> str:
-    """An encoded value as text that tells apart what ``==`` does not (``1``, ``1.0`` and
-    ``True``; ``0.0`` and ``-0.0``), its sets' members in one order: a set rebuilt in
-    another process iterates in another order (strings hash differently in every
-    process), and a right answer that only read its set argument was reported as
-    changing it (red team)."""
-    return json.dumps(_members_sorted(tree), separators=(",", ":"))
+def decode(tree: Any, max_depth: int = MAX_DEPTH, shared: Shared | None = None) -> Any:
+    """Validate a JSON tree strictly and rebuild the plain value; anything unexpected raises
+    CodecError. With ``shared``, containers are numbered as ``encode`` numbered them, and a
+    reference is the container it names."""
+    return _decode(tree, 0, max_depth, shared)
 
 
-def _members_sorted(tree: Any) -> Any:
-    if type(tree) is list:
-        return [_members_sorted(item) for item in tree]
-    if type(tree) is not dict or len(tree) != 1:
-        return tree
-    [(tag, body)] = tree.items()
-    if tag in ("s", "f") and type(body) is list:
-        return {tag: sorted((_members_sorted(item) for item in body), key=lambda item: json.dumps(item))}
-    return {tag: _members_sorted(body)}
-
-
-def decode(tree: Any, max_depth: int = MAX_DEPTH) -> Any:
-    """Validate a JSON tree strictly and rebuild the plain value; anything unexpected raises CodecError."""
-    return _decode(tree, 0, max_depth)
-
-
-def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH) -> Any:
+def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | None = None) -> Any:
     if depth > max_depth:
         raise CodecError("value nested too deeply")
     t = type(x)
@@ -133,6 +157,11 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH) -> Any:
     if t is not dict or len(x) != 1:
         raise CodecError("malformed value")
     ((tag, body),) = x.items()
+    if tag == "@":
+        if shared is None or type(body) is not int or not 0 <= body < len(shared.objects) \
+                or shared.objects[body] is _PENDING:
+            raise CodecError("malformed reference")
+        return shared.objects[body]
     if tag == "i":
         if type(body) is not str or not 0 < len(body) <= 1_000_000:
             raise CodecError("malformed big int")
@@ -151,36 +180,64 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH) -> Any:
         raise CodecError("malformed container")
     if tag == "d":
         out: dict[Any, Any] = {}
+        if shared is not None:
+            shared.add(out)
         pairs = []
         for pair in body:
             if type(pair) is not list or len(pair) != 2:
                 raise CodecError("malformed dict item")
-            pairs.append((_decode(pair[0], depth + 1, max_depth), _decode(pair[1], depth + 1, max_depth)))
-        try:
-            _refuse_hash_floods_of([key for key, _value in pairs])
-            for key, value in pairs:
-                out[key] = value
-        except TypeError:
-            raise CodecError("unhashable dict key") from None
-        if len(out) != len(pairs):
-            raise CodecError(_MERGED)
+            pairs.append((_decode(pair[0], depth + 1, max_depth, shared),
+                          _decode(pair[1], depth + 1, max_depth, shared)))
+        fill_dict(out, pairs)
         return out
-    items = [_decode(v, depth + 1, max_depth) for v in body]
     if tag == "l":
-        return items
-    if tag == "t":
-        return tuple(items)
+        made: list[Any] = []
+        if shared is not None:
+            shared.add(made)
+        made.extend([_decode(v, depth + 1, max_depth, shared) for v in body])
+        return made
+    if tag == "s":
+        members: set[Any] = set()
+        if shared is not None:
+            shared.add(members)
+        fill_set(members, [_decode(v, depth + 1, max_depth, shared) for v in body])
+        return members
+    if tag not in ("t", "f"):
+        raise CodecError("unknown tag")
+    at = shared.reserve() if shared is not None else -1
+    items = [_decode(v, depth + 1, max_depth, shared) for v in body]
+    frozen: Any = tuple(items)
+    if tag == "f":
+        frozen = set()
+        fill_set(frozen, items)
+        frozen = frozenset(frozen)
+    if shared is not None:
+        shared.settle(at, frozen)
+    return frozen
+
+
+def fill_dict(out: dict[Any, Any], pairs: list[tuple[Any, Any]]) -> None:
+    """``out`` (empty) holds ``pairs``: refused where the keys flood one hash, cannot be
+    hashed, or are equal (``_MERGED``)."""
     try:
-        if tag in ("s", "f"):
-            _refuse_hash_floods_of(items)
-        if tag == "s" or tag == "f":
-            members = set(items) if tag == "s" else frozenset(items)
-            if len(members) != len(items):
-                raise CodecError(_MERGED)
-            return members
+        _refuse_hash_floods_of([key for key, _value in pairs])
+        for key, value in pairs:
+            out[key] = value
+    except TypeError:
+        raise CodecError("unhashable dict key") from None
+    if len(out) != len(pairs):
+        raise CodecError(_MERGED)
+
+
+def fill_set(out: set[Any], items: list[Any]) -> None:
+    """``out`` (empty) holds ``items``, refused as ``fill_dict`` refuses keys."""
+    try:
+        _refuse_hash_floods_of(items)
+        out.update(items)
     except TypeError:
         raise CodecError("unhashable set element") from None
-    raise CodecError("unknown tag")
+    if len(out) != len(items):
+        raise CodecError(_MERGED)
 
 
 _MERGED = "a set or dict whose members are equal as plain values (a subclass's own __eq__ kept them apart)"

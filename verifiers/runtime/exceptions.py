@@ -13,6 +13,7 @@ message ``"'b'"``: red team). Nothing of the candidate's class crosses.
 from __future__ import annotations
 
 import builtins
+import sys
 from typing import Any, TypeGuard
 
 from .codec import CodecError, decode, encode, frame
@@ -27,19 +28,25 @@ and the most of the message (``str(exc)``) sent."""
 ARGS_DEPTH = 10
 _MRO = type.__dict__["__mro__"]
 _NAME = type.__dict__["__name__"]
+_MODULE = type.__dict__["__module__"]
+_QUALNAME = type.__dict__["__qualname__"]
 """The class's own MRO and name, read past its metaclass: a metaclass property
 ``__mro__`` that listed ValueError for a TypeError subclass made ``except ValueError``
 catch it, where ``except`` reads the real MRO (red team)."""
 
 
 def exception_reply(exc: BaseException) -> list[Any]:
-    """``[name, message, builtin bases, exact, args]``: the exception's class name and
-    message (``describe``), the names of the builtin exception classes in its class's
-    MRO (the class itself first when it is one), whether its class is a builtin one
-    itself, and its ``args`` encoded, or None. Never raises: the exception is the
-    candidate's (its ``args`` a property that raises, its MRO a metaclass's)."""
+    """``[name, message, builtin bases, exact, args, importable]``: the exception's class
+    name and message (``str(exc)``), the names of the builtin exception classes in its
+    class's MRO (the class itself first when it is one), whether its class is a builtin
+    one itself, its ``args`` encoded (or None), and ``[position in the MRO, module,
+    qualified name]`` for each other class of the MRO that its module names (a
+    standard-library class, ``json.JSONDecodeError``: a test may catch it by that name,
+    red team). Never raises: the exception is the candidate's (its ``args`` a property
+    that raises, its MRO a metaclass's)."""
     name, text = _name_and_text(exc)
     bases: list[str] = []
+    importable: list[list[Any]] = []
     exact = False
     try:
         for position, cls in enumerate(_MRO.__get__(type(exc), type)):
@@ -47,8 +54,12 @@ def exception_reply(exc: BaseException) -> list[Any]:
             if known is not None and known[0] is cls:
                 bases.append(known[1])
                 exact = exact or position == 0
+            elif len(importable) < 8 and cls is not object:
+                where = _importable(cls)
+                if where is not None:
+                    importable.append([position, *where])
     except Exception:  # noqa: BLE001
-        bases, exact = [], False
+        bases, exact, importable = [], False, []
     args: Any = None
     try:
         sent = exc.args
@@ -58,7 +69,27 @@ def exception_reply(exc: BaseException) -> list[Any]:
             args = tree
     except Exception:  # noqa: BLE001 - args that cannot cross: the message stands in
         args = None
-    return [name, text, bases[:40], exact, args]
+    return [name, text, bases[:40], exact, args, importable]
+
+
+def _importable(cls: Any) -> tuple[str, str] | None:
+    """``(module, qualified name)`` where that module, loaded, holds ``cls`` under that name."""
+    try:
+        module, qualname = _MODULE.__get__(cls, type), _QUALNAME.__get__(cls, type)
+        if type(module) is not str or type(qualname) is not str or not _dotted(qualname) \
+                or module.startswith("__") or not _dotted(module):
+            return None
+        found: Any = sys.modules.get(module)
+        for part in qualname.split("."):
+            found = getattr(found, part, None)
+        return (module, qualname) if found is cls else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _dotted(name: str) -> bool:
+    parts = name.split(".")
+    return 0 < len(parts) <= 5 and len(name) <= 200 and all(part.isidentifier() for part in parts)
 
 
 def _name_and_text(exc: BaseException) -> tuple[str, str]:
@@ -87,8 +118,9 @@ _NOT_BASES = (*_FAULTS, "MemoryError")
 
 def valid_reply(body: Any) -> TypeGuard[list[Any]]:
     """Whether ``body`` is what ``exception_reply`` makes (the candidate's side may send anything)."""
-    return (type(body) is list and len(body) == 5 and type(body[0]) is str and type(body[1]) is str
-            and type(body[2]) is list and all(type(b) is str for b in body[2]) and type(body[3]) is bool)
+    return (type(body) is list and len(body) == 6 and type(body[0]) is str and type(body[1]) is str
+            and type(body[2]) is list and all(type(b) is str for b in body[2]) and type(body[3]) is bool
+            and type(body[5]) is list)
 
 
 def rebuilt(body: list[Any], as_data: bool = False) -> Exception | None:
@@ -96,7 +128,7 @@ def rebuilt(body: list[Any], as_data: bool = False) -> Exception | None:
     ``valid_reply`` accepted; None where it must be a fault instead (a ``StopIteration``
     raised to the tests). ``as_data``: for a generated check, where every exception is
     an output, it is rebuilt whatever it derives from."""
-    name, text, bases, exact, args_tree = body
+    name, text, bases, exact, args_tree, importable = body
     text = text[:ARGS_LIMIT]
     if not as_data and any(base in _FAULTS for base in bases):
         return None
@@ -105,26 +137,75 @@ def rebuilt(body: list[Any], as_data: bool = False) -> Exception | None:
         known = getattr(builtins, base, None) if base not in _NOT_BASES else None
         if isinstance(known, type) and issubclass(known, Exception) and known not in classes:
             classes.append(known)
+    own_class = None
+    for where in importable[:8]:
+        found = _loaded_class(where)
+        if found is not None and found not in classes:
+            classes.append(found)
+            own_class = found if where[0] == 0 else own_class
     # The most derived ones: a class also in another's MRO adds nothing as a base.
     leaves = [c for c in classes if not any(o is not c and issubclass(o, c) for o in classes)] or [Exception]
     cls: type[Exception]
-    if exact and len(leaves) == 1 and leaves[0].__name__ == name:
+    if own_class is not None:
+        cls = own_class  # a standard-library class the tests may name, itself
+    elif exact and len(leaves) == 1 and leaves[0].__name__ == name:
         cls = leaves[0]
     else:
         cls = _subclass(name, leaves, not exact, text)
     args = _decoded_args(args_tree)
-    if args is not None:
-        try:
-            made = cls(*args)
-        except Exception:  # noqa: BLE001 - a constructor that wants other arguments
-            pass
-        else:
-            if type(made) is cls:  # OSError(2, ...) makes a FileNotFoundError: not what was raised
-                return made
-            made = _with_message(cls, "")
-            made.args = args
+    made = _made(cls, args) if args is not None else None
+    if args is None or made is None:
+        return _with_message(cls, text)
+    if len(text) < ARGS_LIMIT and _text_of(made) != text:
+        # The args' own str() said otherwise (a str subclass with its own __str__): the
+        # tests read what plain Python shows (red team).
+        made = _made(_subclass(name, [cls], False, text), args) or made
+    return made
+
+
+def _made(cls: type[Exception], args: tuple[Any, ...]) -> Exception | None:
+    """``cls(*args)``, or an instance made without its ``__init__`` where that wants other
+    arguments (``JSONDecodeError(msg, doc, pos)`` keeps only the message in ``args``); None
+    where neither gives an instance of ``cls`` itself (``OSError(2, ...)`` makes a
+    ``FileNotFoundError``: not what was raised)."""
+    try:
+        made = cls(*args)
+        if type(made) is cls:
             return made
-    return _with_message(cls, text)
+    except Exception:  # noqa: BLE001
+        pass
+    for given in (args, ()):
+        try:
+            made = cls.__new__(cls, *given)
+            made.args = args
+            if type(made) is cls:
+                return made
+        except Exception:  # noqa: BLE001
+            continue
+    return None
+
+
+def _text_of(exc: Exception) -> str | None:
+    try:
+        return str(exc)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _loaded_class(where: Any) -> type[Exception] | None:
+    """The exception class a module this process has already loaded holds under that name
+    (nothing is imported for a candidate's say-so)."""
+    if type(where) is not list or len(where) != 3 or type(where[0]) is not int \
+            or type(where[1]) is not str or type(where[2]) is not str or not _dotted(where[1]) \
+            or not _dotted(where[2]):
+        return None
+    found: Any = sys.modules.get(where[1])
+    for part in where[2].split("."):
+        found = getattr(found, part, None) if found is not None else None
+    if isinstance(found, type) and issubclass(found, Exception) \
+            and not any(issubclass(found, getattr(builtins, fault)) for fault in _NOT_BASES):
+        return found
+    return None
 
 
 def _subclass(name: str, bases: list[type[Exception]], own: bool, text: str) -> type[Exception]:
@@ -138,7 +219,7 @@ def _subclass(name: str, bases: list[type[Exception]], own: bool, text: str) -> 
         shown += " (the candidate's own class)"
     # The candidate's class may define its own ``__str__`` (a test reads ``str(e)``): its
     # text is what plain Python shows, not what the builtin makes of the args (red team).
-    body: dict[str, Any] = {"__str__": lambda self: text} if own else {}
+    body: dict[str, Any] = {"__str__": lambda self: text}
     try:
         return type(shown, tuple(bases), body)
     except TypeError:
@@ -157,6 +238,9 @@ def _decoded_args(tree: Any) -> tuple[Any, ...] | None:
 
 def _with_message(cls: type[Exception], text: str) -> Exception:
     """``cls(text)``; one whose constructor needs more (UnicodeDecodeError) becomes its base."""
+    made = _made(cls, (text,))
+    if made is not None:
+        return made
     for base in cls.__mro__:
         if issubclass(base, Exception):
             try:

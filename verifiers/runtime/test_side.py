@@ -17,9 +17,11 @@ from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 from .codec import (
+    MAX_DEPTH,
     MAX_MESSAGE,
     REPLY_DEPTH,
     REPLY_MAX_MESSAGE,
+    Shared,
     TEXT_LIMIT,
     CodecError,
     FrameReader,
@@ -152,17 +154,22 @@ class _Proxy:
             raise CandidateFault(self.fault)  # one fault ends the candidate: no more calls
         self._in_step()
         nonce = os.urandom(16).hex()
-        self._send(lambda: {"a": encode(list(args)), "k": encode(dict(kwargs)), "n": nonce})
+        shared = Shared()  # the arguments' containers, numbered: what the call did to them comes back by number
+        self._send(lambda: {"a": encode(list(args), MAX_DEPTH, shared), "k": encode(dict(kwargs), MAX_DEPTH, shared),
+                            "n": nonce})
         reply = self._answer(nonce)
         self.calls += 1
         self.returned_bytes += self._reader.last_size
+        if "w" in reply:  # returned or raised (red team: a sort, then a raise, left the list sorted)
+            try:
+                self.write_back.apply(shared, reply["w"])
+            except CodecError as exc:
+                self._fail(f"the candidate returned an invalid value: {exc}")
         if "r" in reply:
-            result = self._result(reply, args, kwargs)
+            result = self._result(reply)
             self.last_call = (args, kwargs, result)
             return result
         self.last_call = None
-        if "w" in reply:  # what it did to its arguments before it raised (red team: a sort, then a raise)
-            self._write_back(reply["w"], args, kwargs)
         self._raise_reply(reply)
 
     def map_calls(self, calls: list[tuple[Any, ...]], report_changes: bool = False) -> Iterator[tuple[bool, Any]]:
@@ -201,7 +208,7 @@ class _Proxy:
                 self._fail("bad reply from the candidate")
             self.changed_arguments = changed is not None
             if "r" in reply:
-                yield True, self._result(reply, (), {})
+                yield True, self._result(reply)
                 continue
             body = reply.get("e")
             if valid_reply(body):
@@ -221,11 +228,12 @@ class _Proxy:
         try:
             data = frame(message())
         except CodecError as exc:
-            if self.returned_bytes >= CANDIDATE_SHARE_OF_ARGUMENTS:
+            if self.returned_bytes >= CANDIDATE_SHARE_OF_ARGUMENTS or self.write_back.applied:
                 # The tests handed back values the candidate made (several at once: each
-                # alone fits, see below); a test's own argument this large is rare enough
+                # alone fits, see below), or arguments it changed (grown, or nested deeper
+                # than the channel carries); a test's own argument this large is rare enough
                 # that a candidate which returned megabytes is the likelier cause (red team).
-                self._fail("the tests passed back the candidate's values, too large together for the channel")
+                self._fail("the tests passed back values the candidate made or changed, too large or deep for the channel")
             self.harness = f"the tests passed an argument the channel cannot carry: {exc}"
             raise CandidateFault(self.harness) from None
         try:
@@ -239,23 +247,16 @@ class _Proxy:
             self.broken = True
             self._fail("the candidate process ended before answering")
 
-    def _write_back(self, changes: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
-        try:
-            return self.write_back.apply(args, kwargs, changes)
-        except CodecError as exc:
-            self._fail(f"the candidate returned an invalid value: {exc}")
-
-    def _result(self, reply: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def _result(self, reply: dict[str, Any]) -> Any:
         try:
             result = decode(reply["r"], REPLY_DEPTH)
         except CodecError as exc:
             self._fail(f"the candidate returned an invalid value: {exc}")
-        changed = self._write_back(reply.get("w", []), args, kwargs)
         if self._reader.last_size > REPLY_MAX_MESSAGE // 5:
             # Floats written short (1e15) grow 4.5x in our own encoding: what the candidate
             # returned must still fit once the tests pass it back (red team: an ERROR before).
             try:
-                frame([encode(result), [encode(value) for value in changed]], REPLY_MAX_MESSAGE)
+                frame([encode(result)], REPLY_MAX_MESSAGE)
             except CodecError:
                 self._fail("the candidate returned a value too large for the channel once encoded")
         return result
