@@ -208,6 +208,50 @@ ALTERNATE = Task(
     canonical_solution='    n = len(bits) // 2\n    first = bits[0] if bits else 0\n    bits[:] = [first, 1 - first] * n\n',
 )
 
+# A fourth red team: NaN members, deep rebuilds, a patched json module, a hash-heavy shared tuple.
+MOVE_ZEROS = Task(
+    task_id="hostile/move_zeros",
+    prompt='def move_zeros(xs: list) -> None:\n    """Move every 0 of xs to its end, in place, keeping the order of the rest."""\n',
+    entry_point='move_zeros',
+    test="def check(candidate):\n    nan = float('nan')\n    xs = [0, nan, 1]\n    candidate(xs)\n    assert xs == [nan, 1, 0], xs\n",
+    canonical_solution='    rest = [x for x in xs if not (x == 0)]\n    xs[:] = rest + [0] * (len(xs) - len(rest))\n',
+)
+BUMP = Task(
+    task_id="hostile/bump",
+    prompt='def bump(d: dict) -> None:\n    """Add 1 to every value of d, in place."""\n',
+    entry_point='bump',
+    test="def check(candidate):\n    nan = float('nan')\n    d = {nan: 1, 'a': 2}\n    candidate(d)\n    assert d[nan] == 2 and d['a'] == 3, d\n",
+    canonical_solution='    for k in d:\n        d[k] += 1\n',
+)
+APPEND_ONE = Task(
+    task_id="hostile/append_one",
+    prompt='def append_one(xs: list) -> None:\n    """Append 1 to xs, in place."""\n',
+    entry_point='append_one',
+    test="def check(candidate):\n    nan = float('nan')\n    xs = [nan]\n    candidate(xs)\n    assert nan in xs, xs\n",
+    canonical_solution='    xs.append(1)\n',
+)
+STRIP_ZEROS = Task(
+    task_id="hostile/strip_zeros",
+    prompt='def strip_zeros(x: list) -> None:\n    """Remove every 0 from x and from every list inside x, at any depth, in place."""\n',
+    entry_point='strip_zeros',
+    test='def check(candidate):\n    a = [0, 1, [0, 2]]\n    candidate(a)\n    assert a == [1, [2]]\n    v = [0, 7]\n    for _ in range(94):\n        v = [0, v]\n    w = [7]\n    for _ in range(94):\n        w = [w]\n    candidate(v)\n    assert v == w\n',
+    canonical_solution='    x[:] = [y for y in x if not (type(y) is int and y == 0)]\n    for y in x:\n        if isinstance(y, list):\n            strip_zeros(y)\n',
+)
+AGE_RANGE = Task(
+    task_id="hostile/age_range",
+    prompt='def parse_age(s: str) -> int:\n    """Return s as an int age; raise ValueError if s is not a number from 0 to 150."""\n',
+    entry_point='parse_age',
+    test="def check(candidate):\n    assert candidate('42') == 42\n    for bad in ['x', '200', '-1']:\n        try:\n            candidate(bad)\n        except ValueError:\n            pass\n        else:\n            assert False, bad\n",
+    canonical_solution='    n = int(s)\n    if not 0 <= n <= 150:\n        raise ValueError(s)\n    return n\n',
+)
+ADD_EVENS = Task(
+    task_id="hostile/add_evens",
+    prompt='def add_evens(s: set, xs: list) -> None:\n    """Add the even numbers of xs to the set s, in place."""\n',
+    entry_point='add_evens',
+    test='def check(candidate):\n    s = {0}\n    candidate(s, [1, 2, 3, 4])\n    assert s == {0, 2, 4}\n',
+    canonical_solution='    s.update(x for x in xs if x % 2 == 0)\n',
+)
+
 # Frames a candidate writes to the channel while its module loads, before any call: the
 # answers DOUBLE's tests expect, then the process leaves (or stays with a wrong function).
 _FORGE = (
@@ -246,6 +290,13 @@ CONTROLS: list[tuple[Task, str, str]] = [
      "def sort_and_mark(rows):\n    rows.sort()\n    rows[0].append(-1)\n"),
     (LOAD_JSON, "control_raises_a_standard_library_class", "import json\ndef load(s):\n    return json.loads(s)\n"),
     (ALTERNATE, "control_rewrites_a_large_argument", "def alternate(bits):\n    bits[:] = [0, 1] * (len(bits) // 2)\n"),
+    (MOVE_ZEROS, "control_keeps_the_tests_nan",
+     "def move_zeros(xs):\n    rest = [x for x in xs if not (x == 0)]\n    xs[:] = rest + [0] * (len(xs) - len(rest))\n"),
+    (BUMP, "control_keeps_a_nan_key", "def bump(d):\n    for k in d:\n        d[k] += 1\n"),
+    (APPEND_ONE, "control_appends_beside_a_nan", "def append_one(xs):\n    xs.append(1)\n"),
+    (STRIP_ZEROS, "control_rebuilds_a_deep_argument",
+     "def strip_zeros(x):\n    def clean(v):\n        return [clean(y) if isinstance(y, list) else y for y in v if not (type(y) is int and y == 0)]\n"
+     "    x[:] = clean(x)\n"),
 ]
 
 # (task, candidate_id, source): every one must end not-passed.
@@ -488,6 +539,17 @@ HOSTILE: list[tuple[Task, str, str]] = [
     (BRANCH, "changes_the_member_it_copied",
      "def branch(versions, word):\n    versions.insert(len(versions) - 1, list(versions[-1]))\n    versions[-1].append(word)\n"),
     # -- a builtin exception whose message is a str subclass with its own __str__ (red team)
+    # -- a LookupError subclass passed off as json.JSONDecodeError, the candidate's json patched (red team)
+    (AGE_RANGE, "lookuperror_as_json_decode_error",
+     "import json\nclass NotAValueError(LookupError):\n    pass\n"
+     "NotAValueError.__module__ = 'json'\nNotAValueError.__qualname__ = 'JSONDecodeError'\n"
+     "setattr(json, 'JSONDecodeError', NotAValueError)\n"
+     "def parse_age(s):\n    if s.isdigit() and int(s) <= 150:\n        return int(s)\n    raise NotAValueError(s)\n"),
+    # -- a tuple of tuples shared 80 levels deep added to a set argument: 2^80 to hash (red team)
+    (ADD_EVENS, "shared_tuples_costly_to_hash",
+     "def add_evens(s, xs):\n    class T(tuple):\n        def __hash__(self):\n            return 7\n"
+     "        def __eq__(self, other):\n            return self is other\n"
+     "    t = (0,)\n    for _ in range(80):\n        t = (t, t)\n    s.add(T((t, t)))\n"),
     (PARSE_AGE, "message_with_its_own_str",
      "class Msg(str):\n    def __str__(self):\n        return 'age must be digits'\n"
      "def parse_age(s):\n    if not s.isdigit():\n        raise ValueError(Msg('invalid age'))\n    return int(s)\n"),

@@ -48,26 +48,42 @@ class Shared:
     moved, not a copy equal to it (red teams: copies written back by value wrote a
     sort's values into the wrong objects, and left a test's own objects changed)."""
 
-    def __init__(self, objects: list[Any] | None = None) -> None:
+    def __init__(self, objects: list[Any] | None = None, grows: bool = True) -> None:
         self.objects: list[Any] = list(objects or [])
         self._index = {id(o): i for i, o in enumerate(self.objects)}
+        self._grows = grows
+        """False: only the containers it was made with are referred to; new ones travel
+        whole. What a call made crosses as its full size, so a candidate cannot send a
+        tuple of tuples shared 80 levels deep in a few bytes for the test side to hash
+        for 2^80 steps (red team)."""
+        self._open: set[int] = set()
+        """Tuples and frozensets being encoded: one that contains itself (through a list)
+        cannot be decoded, since it exists only once what it holds does."""
 
     def index_of(self, x: object) -> int | None:
         return self._index.get(id(x))
 
+    def stop_growing(self) -> None:
+        self._grows = False
+
     def add(self, x: object) -> int:
+        if not self._grows:
+            return -1
         self._index[id(x)] = len(self.objects)
         self.objects.append(x)  # and kept alive, so no other object takes its id meanwhile
         return len(self.objects) - 1
 
     def reserve(self) -> int:
         """A place for a tuple or frozenset being decoded, numbered before what it holds."""
+        if not self._grows:
+            return -1
         self.objects.append(_PENDING)
         return len(self.objects) - 1
 
     def settle(self, at: int, x: object) -> None:
-        self.objects[at] = x
-        self._index[id(x)] = at
+        if at >= 0:
+            self.objects[at] = x
+            self._index[id(x)] = at
 
 
 _PENDING: Any = object()
@@ -90,18 +106,27 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
         assert isinstance(x, int)
         return x if -_SMALL_INT < x < _SMALL_INT else {"i": format(x, "x")}
     if t is list or t is tuple or t is set or t is frozenset or t is dict:
+        at = -1
         if shared is not None:
             seen = shared.index_of(x)
             if seen is not None:
+                if seen in shared._open:
+                    raise CodecError("a value that holds itself through a tuple")
                 return {"@": seen}
-            shared.add(x)
+            at = shared.add(x)
         if t is dict:
             assert isinstance(x, dict)
             return {"d": [[_encode(k, depth + 1, max_depth, shared), _encode(v, depth + 1, max_depth, shared)]
                           for k, v in x.items()]}
         assert isinstance(x, (list, tuple, set, frozenset))
         tag = {list: "l", tuple: "t", set: "s", frozenset: "f"}[t]
-        return {tag: [_encode(v, depth + 1, max_depth, shared) for v in x]}
+        if shared is None or at < 0 or t is list or t is set:
+            return {tag: [_encode(v, depth + 1, max_depth, shared) for v in x]}
+        shared._open.add(at)
+        try:
+            return {tag: [_encode(v, depth + 1, max_depth, shared) for v in x]}
+        finally:
+            shared._open.discard(at)
     if t is bytes:
         assert isinstance(x, bytes)
         return {"b": base64.b64encode(x).decode("ascii")}

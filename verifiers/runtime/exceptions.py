@@ -140,9 +140,17 @@ def rebuilt(body: list[Any], as_data: bool = False) -> Exception | None:
     own_class = None
     for where in importable[:8]:
         found = _loaded_class(where)
-        if found is not None and found not in classes:
-            classes.append(found)
-            own_class = found if where[0] == 0 else own_class
+        if found is None or found in classes:
+            continue
+        # Its builtin classes must be among the exception's (all of them, for its own
+        # class): a LookupError subclass named json.JSONDecodeError, the candidate's json
+        # module patched to hold it, was raised as the real one, a ValueError (red team).
+        theirs = {c.__name__ for c in found.__mro__
+                  if issubclass(c, BaseException) and getattr(builtins, c.__name__, None) is c}
+        if not theirs <= set(bases) or (where[0] == 0 and theirs != set(bases)):
+            continue
+        classes.append(found)
+        own_class = found if where[0] == 0 else own_class
     # The most derived ones: a class also in another's MRO adds nothing as a base.
     leaves = [c for c in classes if not any(o is not c and issubclass(o, c) for o in classes)] or [Exception]
     cls: type[Exception]
