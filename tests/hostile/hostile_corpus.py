@@ -252,6 +252,64 @@ ADD_EVENS = Task(
     canonical_solution='    s.update(x for x in xs if x % 2 == 0)\n',
 )
 
+# A fifth red team: what a call makes shares what it shares, NaNs moved, OSError's stdlib classes.
+ADD_ROWS = Task(
+    task_id="hostile/add_rows",
+    prompt='def add_rows(grid: list, n: int, m: int) -> None:\n    """Append n new rows to grid, each its own list of m zeros."""\n',
+    entry_point='add_rows',
+    test='def check(candidate):\n    g = [[5]]\n    candidate(g, 2, 3)\n    assert g == [[5], [0, 0, 0], [0, 0, 0]], g\n    g[1][0] = 1\n    assert g == [[5], [1, 0, 0], [0, 0, 0]], g\n',
+    canonical_solution='    grid.extend([0] * m for _ in range(n))\n',
+)
+SHARE = Task(
+    task_id="hostile/share",
+    prompt='def share(d: dict) -> None:\n    """Set d["a"] and d["b"] to one and the same new empty list."""\n',
+    entry_point='share',
+    test="def check(candidate):\n    d = {}\n    candidate(d)\n    d['a'].append(1)\n    assert d['b'] == [1], d\n",
+    canonical_solution="    d['a'] = d['b'] = []\n",
+)
+ADD_LOOP = Task(
+    task_id="hostile/add_loop",
+    prompt='def add_loop(xs: list) -> None:\n    """Append to xs a new list whose only member is itself."""\n',
+    entry_point='add_loop',
+    test='def check(candidate):\n    xs = []\n    candidate(xs)\n    assert len(xs) == 1 and xs[0][0] is xs[0]\n',
+    canonical_solution='    node = []\n    node.append(node)\n    xs.append(node)\n',
+)
+TO_DEC = Task(
+    task_id="hostile/to_dec",
+    prompt='import decimal\n\ndef to_dec(s: str) -> float:\n    """Return s as a float (read as a Decimal); raise decimal.DecimalException if s is not a number."""\n',
+    entry_point='to_dec',
+    test="import decimal\n\ndef check(candidate):\n    assert candidate('1.5') == 1.5\n    for bad in ['x', '1..2']:\n        try:\n            candidate(bad)\n        except decimal.DecimalException:\n            pass\n        else:\n            assert False, bad\n",
+    canonical_solution='    ctx = decimal.Context(traps=[decimal.InvalidOperation])\n    return float(ctx.create_decimal(s))\n',
+)
+MOVE_ALL = Task(
+    task_id="hostile/move_all",
+    prompt='def move_all(src: list, dst: list) -> None:\n    """Move every member of src to the end of dst, in place, leaving src empty."""\n',
+    entry_point='move_all',
+    test="def check(candidate):\n    nan = float('nan')\n    a, b = [nan, 1], [0]\n    candidate(a, b)\n    assert a == [] and b == [0, nan, 1], (a, b)\n",
+    canonical_solution='    dst.extend(src)\n    src.clear()\n',
+)
+SET_KEEPS = Task(
+    task_id="hostile/set_keeps",
+    prompt='def add_one(s: set) -> None:\n    """Add 1 to the set s, in place."""\n',
+    entry_point='add_one',
+    test="def check(candidate):\n    nan = float('nan')\n    s = {nan}\n    candidate(s)\n    assert nan in s and 1 in s, s\n",
+    canonical_solution='    s.add(1)\n',
+)
+UNZIP = Task(
+    task_id="hostile/unzip",
+    prompt='import gzip\n\ndef unzip(data: bytes) -> bytes:\n    """Decompress gzip data; raise gzip.BadGzipFile if it is not gzip."""\n',
+    entry_point='unzip',
+    test="import gzip\n\ndef check(candidate):\n    assert candidate(gzip.compress(b'hi')) == b'hi'\n    try:\n        candidate(b'not gzip at all')\n    except gzip.BadGzipFile:\n        pass\n    else:\n        assert False\n",
+    canonical_solution='    return gzip.decompress(data)\n',
+)
+ADD_SUM = Task(
+    task_id="hostile/add_sum",
+    prompt='def add_sum(s: set, t: tuple) -> None:\n    """Add sum(t) to the set s, in place."""\n',
+    entry_point='add_sum',
+    test='def check(candidate):\n    t = tuple(range(20000))\n    s = set()\n    candidate(s, t)\n    assert sum(t) in s, len(s)\n',
+    canonical_solution='    s.add(sum(t))\n',
+)
+
 # Frames a candidate writes to the channel while its module loads, before any call: the
 # answers DOUBLE's tests expect, then the process leaves (or stays with a wrong function).
 _FORGE = (
@@ -294,6 +352,14 @@ CONTROLS: list[tuple[Task, str, str]] = [
      "def move_zeros(xs):\n    rest = [x for x in xs if not (x == 0)]\n    xs[:] = rest + [0] * (len(xs) - len(rest))\n"),
     (BUMP, "control_keeps_a_nan_key", "def bump(d):\n    for k in d:\n        d[k] += 1\n"),
     (APPEND_ONE, "control_appends_beside_a_nan", "def append_one(xs):\n    xs.append(1)\n"),
+    (ADD_ROWS, "control_rows_of_their_own", "def add_rows(grid, n, m):\n    grid.extend([0] * m for _ in range(n))\n"),
+    (SHARE, "control_one_new_list_twice", "def share(d):\n    d['a'] = d['b'] = []\n"),
+    (ADD_LOOP, "control_a_new_list_holding_itself",
+     "def add_loop(xs):\n    node = []\n    node.append(node)\n    xs.append(node)\n"),
+    (MOVE_ALL, "control_moves_the_tests_nan", "def move_all(src, dst):\n    dst.extend(src)\n    src.clear()\n"),
+    (SET_KEEPS, "control_keeps_a_sets_nan", "def add_one(s):\n    s.add(1)\n"),
+    (UNZIP, "control_raises_an_oserror_of_the_standard_library",
+     "import gzip\ndef unzip(data):\n    return gzip.decompress(data)\n"),
     (STRIP_ZEROS, "control_rebuilds_a_deep_argument",
      "def strip_zeros(x):\n    def clean(v):\n        return [clean(y) if isinstance(y, list) else y for y in v if not (type(y) is int and y == 0)]\n"
      "    x[:] = clean(x)\n"),
@@ -550,6 +616,18 @@ HOSTILE: list[tuple[Task, str, str]] = [
      "def add_evens(s, xs):\n    class T(tuple):\n        def __hash__(self):\n            return 7\n"
      "        def __eq__(self, other):\n            return self is other\n"
      "    t = (0,)\n    for _ in range(80):\n        t = (t, t)\n    s.add(T((t, t)))\n"),
+    # -- rows that are one list, where the task wants each its own (red team)
+    (ADD_ROWS, "rows_that_are_one_list", "def add_rows(grid, n, m):\n    grid.extend([[0] * m] * n)\n"),
+    # -- an ArithmeticError subclass passed off as decimal.InvalidOperation (red team)
+    (TO_DEC, "arithmeticerror_as_invalid_operation",
+     "import decimal\nclass NotDecimal(ArithmeticError):\n    pass\n"
+     "NotDecimal.__module__ = 'decimal'\nNotDecimal.__qualname__ = 'InvalidOperation'\n"
+     "setattr(decimal, 'InvalidOperation', NotDecimal)\n"
+     "def to_dec(s):\n    try:\n        return float(s)\n    except ValueError:\n        raise NotDecimal(s)\n"),
+    # -- the tests' own tuple named 900,000 times in one set member (red team)
+    (ADD_SUM, "the_tests_tuple_costly_to_hash",
+     "def add_sum(s, t):\n    class T(tuple):\n        def __hash__(self):\n            return 7\n"
+     "        def __eq__(self, other):\n            return self is other\n    s.add(T((t,) * 900000))\n"),
     (PARSE_AGE, "message_with_its_own_str",
      "class Msg(str):\n    def __str__(self):\n        return 'age must be digits'\n"
      "def parse_age(s):\n    if not s.isdigit():\n        raise ValueError(Msg('invalid age'))\n    return int(s)\n"),

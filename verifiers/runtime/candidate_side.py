@@ -246,12 +246,11 @@ def _members(o: Any) -> list[Any]:
 
 def _changes(shared: Shared, before: dict[int, list[Any]]) -> list[Any]:
     """Each argument container the call changed, as ``[its index, what it holds now]``: a
-    member that was one of the arguments' containers (moved, or changed itself) is a
-    reference to it, one it held before (the same object: a NaN stays the tests' NaN,
-    equal to itself by identity, red team) is ``{"=": its place before}``, anything
-    else a value, whole (exact: ``1`` made ``1.0`` is a change). So the tests' objects
-    end as the candidate left its copies: the same lists, moved or changed, as plain
-    Python shows (``write_back``)."""
+    member that was one of the arguments' containers (moved, or changed itself), or one
+    of their NaNs, is a reference to it; anything the call made is a value, numbered
+    after them, so what it shares stays shared (``[[0] * m] * n``: red team). So the
+    tests' objects end as the candidate left its copies, as plain Python shows
+    (``write_back``); exact: ``1`` made ``1.0`` is a change."""
     changed = []
     for i, old in before.items():
         container = shared.objects[i]
@@ -264,24 +263,14 @@ def _changes(shared: Shared, before: dict[int, list[Any]]) -> list[Any]:
             same = len(now) == len(old) and all(a is b for a, b in zip(now, old))
         if not same:
             changed.append(i)
-    shared.stop_growing()  # what the call made travels whole (see ``Shared``)
-    return [[i, _encode_members(shared.objects[i], before[i], shared)] for i in changed]
+    # Encoded after every comparison: a new container met in one is numbered once for all.
+    return [[i, _encode_members(shared.objects[i], shared)] for i in changed]
 
 
-def _encode_members(container: Any, old: list[Any], shared: Shared) -> list[Any]:
+def _encode_members(container: Any, shared: Shared) -> list[Any]:
     if type(container) is dict:
-        keys = {id(k): j for j, (k, _v) in enumerate(old)}
-        values = {id(v): j for j, (_k, v) in enumerate(old)}
-        return [[_member(k, keys, shared), _member(v, values, shared)] for k, v in container.items()]
-    # A set's members come back as values: its order here is not the tests' order.
-    places = {id(m): j for j, m in enumerate(old)} if type(container) is list else {}
-    return [_member(m, places, shared) for m in container]
-
-
-def _member(value: Any, places: dict[int, int], shared: Shared) -> Any:
-    if type(value) not in (list, tuple, set, frozenset, dict) and id(value) in places:
-        return {"=": places[id(value)]}
-    return encode(value, MAX_DEPTH, shared)
+        return [[encode(k, MAX_DEPTH, shared), encode(v, MAX_DEPTH, shared)] for k, v in container.items()]
+    return [encode(member, MAX_DEPTH, shared) for member in container]
 
 
 class _Scratch:

@@ -48,14 +48,9 @@ class Shared:
     moved, not a copy equal to it (red teams: copies written back by value wrote a
     sort's values into the wrong objects, and left a test's own objects changed)."""
 
-    def __init__(self, objects: list[Any] | None = None, grows: bool = True) -> None:
+    def __init__(self, objects: list[Any] | None = None) -> None:
         self.objects: list[Any] = list(objects or [])
         self._index = {id(o): i for i, o in enumerate(self.objects)}
-        self._grows = grows
-        """False: only the containers it was made with are referred to; new ones travel
-        whole. What a call made crosses as its full size, so a candidate cannot send a
-        tuple of tuples shared 80 levels deep in a few bytes for the test side to hash
-        for 2^80 steps (red team)."""
         self._open: set[int] = set()
         """Tuples and frozensets being encoded: one that contains itself (through a list)
         cannot be decoded, since it exists only once what it holds does."""
@@ -63,27 +58,19 @@ class Shared:
     def index_of(self, x: object) -> int | None:
         return self._index.get(id(x))
 
-    def stop_growing(self) -> None:
-        self._grows = False
-
     def add(self, x: object) -> int:
-        if not self._grows:
-            return -1
         self._index[id(x)] = len(self.objects)
         self.objects.append(x)  # and kept alive, so no other object takes its id meanwhile
         return len(self.objects) - 1
 
     def reserve(self) -> int:
         """A place for a tuple or frozenset being decoded, numbered before what it holds."""
-        if not self._grows:
-            return -1
         self.objects.append(_PENDING)
         return len(self.objects) - 1
 
     def settle(self, at: int, x: object) -> None:
-        if at >= 0:
-            self.objects[at] = x
-            self._index[id(x)] = at
+        self.objects[at] = x
+        self._index[id(x)] = at
 
 
 _PENDING: Any = object()
@@ -100,6 +87,14 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
     if depth > max_depth:
         raise CodecError("value nested too deeply")
     t = type(x)
+    if t is float and x != x and shared is not None:
+        # A NaN is equal only to itself, by identity: numbered like a container, so the
+        # tests' own NaN comes back as itself wherever the call moved it (red team).
+        seen = shared.index_of(x)
+        if seen is not None:
+            return {"@": seen}
+        shared.add(x)
+        return x
     if x is None or t is bool or t is str or t is float:
         return x
     if t is int:
@@ -120,7 +115,7 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
                           for k, v in x.items()]}
         assert isinstance(x, (list, tuple, set, frozenset))
         tag = {list: "l", tuple: "t", set: "s", frozenset: "f"}[t]
-        if shared is None or at < 0 or t is list or t is set:
+        if shared is None or t is list or t is set:
             return {tag: [_encode(v, depth + 1, max_depth, shared) for v in x]}
         shared._open.add(at)
         try:
@@ -177,8 +172,14 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | Non
     if x is None or t is bool or t is str or t is int:
         return x
     if t is float:
-        # A fresh NaN each time (json reads every NaN as one object): two NaNs in a set stay two members.
-        return float("nan") if x != x else x
+        if x == x:
+            return x
+        # A fresh NaN each time (json reads every NaN as one object): two NaNs in a set
+        # stay two members; numbered as ``_encode`` numbers them.
+        nan = float("nan")
+        if shared is not None:
+            shared.add(nan)
+        return nan
     if t is not dict or len(x) != 1:
         raise CodecError("malformed value")
     ((tag, body),) = x.items()
@@ -284,17 +285,40 @@ _SMALL = 32
 """Up to this many members the comparisons are bounded by the message's size times 16."""
 
 
-def _weight(x: Any) -> int:
-    """About how many elements one equality test of ``x`` with an equal-hash value visits."""
+def _weight(x: Any, memo: dict[int, int] | None = None) -> int:
+    """About how many elements hashing ``x``, or one equality test of it with an
+    equal-hash value, visits: its expanded size (a part held twice counts twice), worked
+    out once per object (``memo``), so a tuple shared 80 levels deep is weighed in 80
+    steps, as 2^80."""
     t = type(x)
     if t is tuple or t is frozenset:
-        return 1 + sum(_weight(v) for v in x)
+        memo = {} if memo is None else memo
+        known = memo.get(id(x))
+        if known is None:
+            known = memo[id(x)] = 1 + sum(_weight(v, memo) for v in x)
+        return known
     if t is str or t is bytes:
         return 1 + len(x) // 64
     return 1
 
 
+HASH_WEIGHT_LIMIT = 4_000_000
+"""Most elements hashing a set's members or a dict's keys may visit. What crosses by
+reference (the tests' own tuple, named 900,000 times inside one member) is small on the
+wire and large to hash: one uninterruptible ``hash()`` of it wedged the test server
+where the candidate's own tuple subclass hashed cheaply (red team)."""
+
+
 def _refuse_hash_floods_of(items: list[Any]) -> None:
+    memo: dict[int, int] = {}
+    expanded = 0
+    for item in items:
+        if type(item) is tuple or type(item) is frozenset:
+            # Weighed as expanded (a tuple's hash visits all it holds, shared or not),
+            # each shared part weighed once.
+            expanded += _weight(item, memo)
+            if expanded > HASH_WEIGHT_LIMIT:
+                raise CodecError("set members or dict keys too costly to hash")
     if len(items) <= _SMALL:
         return
     buckets: dict[int, list[Any]] = {}
@@ -306,7 +330,7 @@ def _refuse_hash_floods_of(items: list[Any]) -> None:
     cost = 0
     for bucket in buckets.values():
         if len(bucket) > 1:
-            cost += len(bucket) * (len(bucket) - 1) // 2 * max(_weight(item) for item in bucket)
+            cost += len(bucket) * (len(bucket) - 1) // 2 * max(_weight(item, memo) for item in bucket)
             if cost > SAME_HASH_COMPARISONS:
                 raise CodecError("set members or dict keys with one hash, too costly to compare")
 

@@ -18,7 +18,7 @@ from typing import Any, TypeGuard
 
 from .codec import CodecError, decode, encode, frame
 
-_BUILTIN_CLASSES = {id(cls): (cls, name) for name, cls in vars(builtins).items()
+_BUILTIN_CLASSES = {id(cls): (cls, cls.__name__) for cls in vars(builtins).values()
                     if isinstance(cls, type) and issubclass(cls, BaseException)}
 """Taken when the module loads, before any candidate code runs in the process: a
 candidate that replaces ``builtins.ValueError`` does not change what counts as it."""
@@ -148,6 +148,13 @@ def rebuilt(body: list[Any], as_data: bool = False) -> Exception | None:
         theirs = {c.__name__ for c in found.__mro__
                   if issubclass(c, BaseException) and getattr(builtins, c.__name__, None) is c}
         if not theirs <= set(bases) or (where[0] == 0 and theirs != set(bases)):
+            continue
+        # And every class of its own MRO that is not a builtin is one the exception's MRO
+        # named too (a subclass of ArithmeticError passed off as decimal.InvalidOperation
+        # is no decimal.DecimalException: red team).
+        named = {(str(w[1]), str(w[2])) for w in importable if type(w) is list and len(w) == 3}
+        if any((c.__module__, c.__qualname__) not in named for c in found.__mro__
+               if c is not object and getattr(builtins, c.__name__, None) is not c):
             continue
         classes.append(found)
         own_class = found if where[0] == 0 else own_class

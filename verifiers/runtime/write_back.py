@@ -37,26 +37,23 @@ class WriteBack:
         if type(changes) is not list:
             raise CodecError("malformed argument changes")
         originals = len(sent.objects)
-        table = Shared(sent.objects, grows=False)  # refers to the sent containers only (see ``Shared``)
+        table = Shared(sent.objects)  # new containers the changes make are numbered after the sent ones
         for item in changes:
             if type(item) is not list or len(item) != 2 or type(item[0]) is not int \
                     or not 0 <= item[0] < originals or type(item[1]) is not list:
                 raise CodecError("malformed argument change")
             target = sent.objects[item[0]]
             if type(target) is dict:
-                old = list(target.items())
                 pairs = []
                 for pair in item[1]:
                     if type(pair) is not list or len(pair) != 2:
                         raise CodecError("malformed dict item")
-                    pairs.append((_member(pair[0], [k for k, _v in old], table),
-                                  _member(pair[1], [v for _k, v in old], table)))
+                    pairs.append((decode(pair[0], MAX_DEPTH, table), decode(pair[1], MAX_DEPTH, table)))
                 self._keep(target)
                 target.clear()
                 fill_dict(target, pairs)
             elif type(target) in (list, set):
-                kept = list(target) if type(target) is list else []
-                members = [_member(member, kept, table) for member in item[1]]
+                members = [decode(member, MAX_DEPTH, table) for member in item[1]]
                 self._keep(target)
                 if type(target) is list:
                     target[:] = members
@@ -86,13 +83,3 @@ class WriteBack:
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
-
-def _member(tree: Any, before: list[Any], table: Shared) -> Any:
-    """A member as the change says it: ``{"=": j}`` the container's own ``j``-th member
-    before the call (the very object), else a value (references to sent containers)."""
-    if type(tree) is dict and len(tree) == 1 and "=" in tree:
-        j = tree["="]
-        if type(j) is not int or not 0 <= j < len(before):
-            raise CodecError("malformed member reference")
-        return before[j]
-    return decode(tree, MAX_DEPTH, table)
