@@ -310,6 +310,29 @@ ADD_SUM = Task(
     canonical_solution='    s.add(sum(t))\n',
 )
 
+# A sixth red team: large honest values that share a part, and a shared tuple written into a list.
+COUNT_KEYS = Task(
+    task_id="hostile/count_keys",
+    prompt='def count_keys(d: dict) -> int:\n    """Number of keys of d."""\n',
+    entry_point='count_keys',
+    test='def check(candidate):\n    row = tuple(range(1000))\n    d = {(row, i): i for i in range(5000)}\n    assert candidate(d) == 5000\n',
+    canonical_solution='    return len(d)\n',
+)
+TAG_ALL = Task(
+    task_id="hostile/tag_all",
+    prompt='def tag_all(row: tuple, out: set, n: int) -> None:\n    """Add (row, i) to out for i in range(n), in place."""\n',
+    entry_point='tag_all',
+    test='def check(candidate):\n    row = tuple(range(1000))\n    out = set()\n    candidate(row, out, 5000)\n    assert out == {(row, i) for i in range(5000)}\n',
+    canonical_solution='    for i in range(n):\n        out.add((row, i))\n',
+)
+FILL = Task(
+    task_id="hostile/fill",
+    prompt='def fill(out: list) -> None:\n    """Append 1, 2, 3 to out, in place."""\n',
+    entry_point='fill',
+    test='def check(candidate):\n    out = []\n    candidate(out)\n    assert set(out) == {1, 2, 3}\n',
+    canonical_solution='    out.extend([1, 2, 3])\n',
+)
+
 # Frames a candidate writes to the channel while its module loads, before any call: the
 # answers DOUBLE's tests expect, then the process leaves (or stays with a wrong function).
 _FORGE = (
@@ -360,6 +383,8 @@ CONTROLS: list[tuple[Task, str, str]] = [
     (SET_KEEPS, "control_keeps_a_sets_nan", "def add_one(s):\n    s.add(1)\n"),
     (UNZIP, "control_raises_an_oserror_of_the_standard_library",
      "import gzip\ndef unzip(data):\n    return gzip.decompress(data)\n"),
+    (COUNT_KEYS, "control_keys_sharing_one_large_tuple", 'def count_keys(d: dict) -> int:\n    """Number of keys of d."""\n    return len(d)\n'),
+    (TAG_ALL, "control_adds_members_sharing_the_tests_tuple", 'def tag_all(row: tuple, out: set, n: int) -> None:\n    """Add (row, i) to out for i in range(n), in place."""\n    for i in range(n):\n        out.add((row, i))\n'),
     (STRIP_ZEROS, "control_rebuilds_a_deep_argument",
      "def strip_zeros(x):\n    def clean(v):\n        return [clean(y) if isinstance(y, list) else y for y in v if not (type(y) is int and y == 0)]\n"
      "    x[:] = clean(x)\n"),
@@ -628,6 +653,9 @@ HOSTILE: list[tuple[Task, str, str]] = [
     (ADD_SUM, "the_tests_tuple_costly_to_hash",
      "def add_sum(s, t):\n    class T(tuple):\n        def __hash__(self):\n            return 7\n"
      "        def __eq__(self, other):\n            return self is other\n    s.add(T((t,) * 900000))\n"),
+    # -- a tuple shared 60 levels deep written into a list the tests then hash: their own
+    # set() is stuck (the candidate's timeout, docs/LIMITS.md), never a pass (red team)
+    (FILL, "shared_tuple_into_a_list", 'def fill(out: list) -> None:\n    """Append 1, 2, 3 to out, in place."""\n    class T(tuple):\n        def __hash__(self):\n            return 7\n        def __eq__(self, other):\n            return self is other\n    d = (0,)\n    for _ in range(60):\n        d = (d, d)\n    out.extend([1, 2, T((d,))])\n'),
     (PARSE_AGE, "message_with_its_own_str",
      "class Msg(str):\n    def __str__(self):\n        return 'age must be digits'\n"
      "def parse_age(s):\n    if not s.isdigit():\n        raise ValueError(Msg('invalid age'))\n    return int(s)\n"),

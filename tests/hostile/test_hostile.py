@@ -22,7 +22,7 @@ from hostile_corpus import (ADD_EVENS, AGE_RANGE, ALTERNATE, APPEND_ONE, BRANCH,
                             COUNT_KEYWORDS, DISTINCT, DOUBLE, DOUBLE_UP, DRAIN, DROP_NEGATIVES, HOSTILE, IN_PLACE,
                             LOAD_JSON, MOVE_ZEROS, NEED_FILE, PARSE_AGE, POSITIVE, PUSH, RAISES, SECRET, SORT_AND_MARK,
                             SORT_KEYS, SORT_TAGGED, SORTED_COPY, SORTED_FIRST, STRIP_ZEROS, TOTAL_WORDS, ADD_ROWS, SHARE,
-                            ADD_LOOP, TO_DEC, MOVE_ALL, SET_KEEPS, UNZIP, ADD_SUM)
+                            ADD_LOOP, TO_DEC, MOVE_ALL, SET_KEEPS, UNZIP, ADD_SUM, COUNT_KEYS, TAG_ALL, FILL)
 from tasks.types import Task
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.sandbox_servers import processes_of
@@ -193,7 +193,7 @@ def test_tasks_used_here_pass_with_their_references(pool: SandboxPool) -> None:
                  NEED_FILE, SORT_TAGGED, SORT_KEYS, DROP_NEGATIVES, CHECKED_SORT, DRAIN, DOUBLE_UP, COUNT_KEYWORDS,
                  COMMIT, BRANCH, SORT_AND_MARK, TOTAL_WORDS, LOAD_JSON, ALTERNATE, MOVE_ZEROS, BUMP, APPEND_ONE,
                  STRIP_ZEROS, AGE_RANGE, ADD_EVENS, ADD_ROWS, SHARE, ADD_LOOP, TO_DEC, MOVE_ALL, SET_KEEPS, UNZIP,
-                 ADD_SUM):
+                 ADD_SUM, COUNT_KEYS, TAG_ALL, FILL):
         assert task.canonical_solution is not None
         source = task.prompt + task.canonical_solution
         [v] = pool.run(task, [Candidate(task.task_id, "reference", source)])

@@ -285,40 +285,55 @@ _SMALL = 32
 """Up to this many members the comparisons are bounded by the message's size times 16."""
 
 
-def _weight(x: Any, memo: dict[int, int] | None = None) -> int:
+def _weight(x: Any, memo: dict[int, int] | None = None, nodes: list[Any] | None = None) -> int:
     """About how many elements hashing ``x``, or one equality test of it with an
     equal-hash value, visits: its expanded size (a part held twice counts twice), worked
     out once per object (``memo``), so a tuple shared 80 levels deep is weighed in 80
-    steps, as 2^80."""
+    steps, as 2^80. ``nodes`` collects the tuples and frozensets weighed."""
     t = type(x)
     if t is tuple or t is frozenset:
         memo = {} if memo is None else memo
         known = memo.get(id(x))
         if known is None:
-            known = memo[id(x)] = 1 + sum(_weight(v, memo) for v in x)
+            known = memo[id(x)] = 1 + sum(_weight(v, memo, nodes) for v in x)
+            if nodes is not None:
+                nodes.append(x)
+        elif t is frozenset:
+            return 1  # a frozenset keeps its hash once made
         return known
     if t is str or t is bytes:
         return 1 + len(x) // 64
     return 1
 
 
-HASH_WEIGHT_LIMIT = 4_000_000
-"""Most elements hashing a set's members or a dict's keys may visit. What crosses by
+def _own_weight(nodes: list[Any]) -> int:
+    """The weight of ``nodes`` counting each once: what the message itself carries."""
+    return sum(1 + sum(1 if type(v) is tuple or type(v) is frozenset else _weight(v) for v in node)
+               for node in nodes)
+
+
+HASH_WEIGHT_LIMIT = 100_000_000
+"""Most elements hashing a set's members or a dict's keys may visit (about a second of
+one uninterruptible C call) where that is more
+than ``SHARING_LIMIT`` times what the message carries of them. What crosses by
 reference (the tests' own tuple, named 900,000 times inside one member) is small on the
 wire and large to hash: one uninterruptible ``hash()`` of it wedged the test server
-where the candidate's own tuple subclass hashed cheaply (red team)."""
+where the candidate's own tuple subclass hashed cheaply (red team). A large value sent
+whole costs about its own size to hash, as it did to send, and is never refused."""
+SHARING_LIMIT = 4
 
 
 def _refuse_hash_floods_of(items: list[Any]) -> None:
     memo: dict[int, int] = {}
+    nodes: list[Any] = []
     expanded = 0
     for item in items:
         if type(item) is tuple or type(item) is frozenset:
             # Weighed as expanded (a tuple's hash visits all it holds, shared or not),
             # each shared part weighed once.
-            expanded += _weight(item, memo)
-            if expanded > HASH_WEIGHT_LIMIT:
-                raise CodecError("set members or dict keys too costly to hash")
+            expanded += _weight(item, memo, nodes)
+    if expanded > HASH_WEIGHT_LIMIT and expanded > SHARING_LIMIT * _own_weight(nodes):
+        raise CodecError("set members or dict keys too costly to hash")
     if len(items) <= _SMALL:
         return
     buckets: dict[int, list[Any]] = {}

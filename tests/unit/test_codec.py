@@ -1,0 +1,48 @@
+"""The channel's codec, in process: numbering of shared objects, and the cost bound on hashing."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from verifiers.runtime.codec import CodecError, Shared, decode, encode
+
+
+def test_one_object_met_twice_arrives_as_one() -> None:
+    row = [0, 0]
+    nan = float("nan")
+    value = [row, row, (row,), {"k": row}, nan, [nan]]
+    got = decode(encode(value, shared=Shared()), shared=Shared())
+    assert got[0] is got[1] is got[2][0] is got[3]["k"]
+    assert math.isnan(got[4]) and got[5][0] is got[4]
+    loop: list[object] = []
+    loop.append(loop)
+    again = decode(encode(loop, shared=Shared()), shared=Shared())
+    assert again[0] is again
+
+
+def test_a_value_holding_itself_through_a_tuple_is_refused_when_sent() -> None:
+    inner: list[object] = []
+    node = (inner, "a")
+    inner.append(node)
+    with pytest.raises(CodecError, match="holds itself"):
+        encode(node, shared=Shared())
+
+
+def test_hashing_is_weighed_by_what_is_shared_not_by_what_is_large() -> None:
+    """A large set of tuples sent whole is hashed at about its own size and crosses; the
+    same tuple named many times over in a set member is small to send and huge to hash
+    (red team: it wedged the test server), and is refused."""
+    honest = {tuple(range(i, i + 50)) for i in range(100_000)}
+    assert len(decode(encode(honest))) == 100_000
+    t = tuple(range(20_000))
+    shared = encode([t, {(t,) * 10_000}], shared=Shared())
+    with pytest.raises(CodecError, match="too costly to hash"):
+        decode(shared, shared=Shared())
+    deep: tuple[object, ...] = (0,)
+    for _ in range(60):
+        deep = (deep, deep)
+    as_list = encode([deep], shared=Shared())  # a set of it cannot be made here: hashing it is 2^60 steps
+    with pytest.raises(CodecError, match="too costly to hash"):
+        decode({"s": as_list["l"]}, shared=Shared())
