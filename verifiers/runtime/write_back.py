@@ -4,7 +4,7 @@ were when the job ends. It decodes plain data only; it never runs candidate code
 
 The call's arguments crossed with their containers numbered (``codec.Shared``), and
 the candidate side says, for each list, dict or set of them it changed, what it holds
-now: the arguments' own containers by number, anything else as a value
+now: the arguments' own containers (and NaNs) by number, anything else as a value
 (``candidate_side._changes``). So a sort moves the tests' own members and leaves each
 as it was, a member changed in place is the tests' object changed, and a member
 replaced is replaced: no guessing which copy went where (red team: matching by value
