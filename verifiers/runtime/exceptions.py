@@ -22,6 +22,14 @@ _BUILTIN_CLASSES = {id(cls): (cls, cls.__name__) for cls in vars(builtins).value
                     if isinstance(cls, type) and issubclass(cls, BaseException)}
 """Taken when the module loads, before any candidate code runs in the process: a
 candidate that replaces ``builtins.ValueError`` does not change what counts as it."""
+
+
+def _builtin_name(cls: object) -> str | None:
+    """The name of ``cls`` where it is a builtin exception class itself, else None: one
+    reading for both sides (OSError's name read two ways, one its alias ``IOError``,
+    refused every standard-library OSError: red team)."""
+    known = _BUILTIN_CLASSES.get(id(cls))
+    return known[1] if known is not None and known[0] is cls else None
 ARGS_LIMIT = 16 * 1024
 """Largest ``args`` sent, as framed: a longer one is left out (the message stands in);
 and the most of the message (``str(exc)``) sent."""
@@ -50,9 +58,9 @@ def exception_reply(exc: BaseException) -> list[Any]:
     exact = False
     try:
         for position, cls in enumerate(_MRO.__get__(type(exc), type)):
-            known = _BUILTIN_CLASSES.get(id(cls))
-            if known is not None and known[0] is cls:
-                bases.append(known[1])
+            builtin = _builtin_name(cls)
+            if builtin is not None:
+                bases.append(builtin)
                 exact = exact or position == 0
             elif len(importable) < 8 and cls is not object:
                 where = _importable(cls)
@@ -145,8 +153,7 @@ def rebuilt(body: list[Any], as_data: bool = False) -> Exception | None:
         # Its builtin classes must be among the exception's (all of them, for its own
         # class): a LookupError subclass named json.JSONDecodeError, the candidate's json
         # module patched to hold it, was raised as the real one, a ValueError (red team).
-        theirs = {c.__name__ for c in found.__mro__
-                  if issubclass(c, BaseException) and getattr(builtins, c.__name__, None) is c}
+        theirs = {name for name in map(_builtin_name, found.__mro__) if name is not None}
         if not theirs <= set(bases) or (where[0] == 0 and theirs != set(bases)):
             continue
         # And every class of its own MRO that is not a builtin is one the exception's MRO
@@ -154,7 +161,7 @@ def rebuilt(body: list[Any], as_data: bool = False) -> Exception | None:
         # is no decimal.DecimalException: red team).
         named = {(str(w[1]), str(w[2])) for w in importable if type(w) is list and len(w) == 3}
         if any((c.__module__, c.__qualname__) not in named for c in found.__mro__
-               if c is not object and getattr(builtins, c.__name__, None) is not c):
+               if c is not object and _builtin_name(c) is None):
             continue
         classes.append(found)
         own_class = found if where[0] == 0 else own_class
