@@ -341,6 +341,31 @@ _FORGE = (
     "os.write(3, b''.join(_frame(m) for m in ({'ok': 1}, {'r': 4}, {'r': -6}, {'r': 0})))\n"
 )
 
+# A seventh red team's find, closed: what a candidate keeps from one call to the next is
+# the tests' object, as in plain Python (verifiers/runtime/shared_state.py).
+TRACK = Task(
+    task_id="hostile/track",
+    prompt='def track(item: int, history: list | None = None) -> int:\n    """Record item. A call that passes history starts recording into that very list; a\n    later call without it appends to the list the last such call passed. Return how many\n    items that list holds."""\n',
+    entry_point='track',
+    test="def check(candidate):\n    h = []\n    assert candidate(1, h) == 1\n    assert candidate(2) == 2\n    assert h == [1, 2], h\n"
+         "    h.append(9)\n    assert candidate(3) == 4\n    assert h == [1, 2, 9, 3], h\n",
+    canonical_solution='    global _log\n    if history is not None:\n        _log = history\n    _log.append(item)\n    return len(_log)\n',
+)
+MEAN_OF = Task(
+    task_id="hostile/mean_of",
+    prompt='def mean_of(xs: list) -> float:\n    """Return the mean of the numbers in xs, leaving xs as it is."""\n',
+    entry_point='mean_of',
+    test="def check(candidate):\n    a = [3, 1, 2]\n    assert candidate(a) == 2\n    assert candidate([5]) == 5\n    assert a == [3, 1, 2], a\n",
+    canonical_solution='    return sum(xs) / len(xs)\n',
+)
+SAME_LIST = Task(
+    task_id="hostile/same_list",
+    prompt='def same_list(xs: list) -> list:\n    """Return xs itself (not a copy)."""\n',
+    entry_point='same_list',
+    test="def check(candidate):\n    a = [1]\n    assert candidate(a) is a\n",
+    canonical_solution='    return xs\n',
+)
+
 CONTROLS: list[tuple[Task, str, str]] = [
     (DOUBLE, "control_correct", "def double(x):\n    return 2 * x\n"),
     (DOUBLE, "control_slow", "import time\ndef double(x):\n    time.sleep(0.33)\n    return 2 * x\n"),
@@ -388,6 +413,15 @@ CONTROLS: list[tuple[Task, str, str]] = [
     (STRIP_ZEROS, "control_rebuilds_a_deep_argument",
      "def strip_zeros(x):\n    def clean(v):\n        return [clean(y) if isinstance(y, list) else y for y in v if not (type(y) is int and y == 0)]\n"
      "    x[:] = clean(x)\n"),
+    (TRACK, "control_keeps_the_tests_list_across_calls",
+     "def track(item, history=None):\n    global _log\n    if history is not None:\n        _log = history\n"
+     "    _log.append(item)\n    return len(_log)\n"),
+    (TRACK, "control_keeps_it_in_a_default_argument",
+     "def track(item, history=None, _state={}):\n    if history is not None:\n        _state['log'] = history\n"
+     "    _state['log'].append(item)\n    return len(_state['log'])\n"),
+    (MEAN_OF, "control_keeps_the_argument_and_never_changes_it",
+     "seen = []\ndef mean_of(xs):\n    seen.append(xs)\n    return sum(xs) / len(xs)\n"),
+    (SAME_LIST, "control_returns_its_argument_itself", "def same_list(xs):\n    return xs\n"),
 ]
 
 # (task, candidate_id, source): every one must end not-passed.
@@ -659,4 +693,13 @@ HOSTILE: list[tuple[Task, str, str]] = [
     (PARSE_AGE, "message_with_its_own_str",
      "class Msg(str):\n    def __str__(self):\n        return 'age must be digits'\n"
      "def parse_age(s):\n    if not s.isdigit():\n        raise ValueError(Msg('invalid age'))\n    return int(s)\n"),
+    # -- an argument kept in a global and sorted during the next call: the tests' list, sorted
+    # (a fourth red team; it passed while each call's arguments were copies of their own)
+    (MEAN_OF, "sorts_a_kept_argument_in_a_later_call",
+     "def mean_of(xs):\n    global kept\n    if 'kept' in globals():\n        kept.sort()\n    kept = xs\n    return sum(xs) / len(xs)\n"),
+    (MEAN_OF, "sorts_a_list_kept_inside_a_tuple",
+     "box = []\ndef mean_of(xs):\n    if box:\n        box[0][0].sort()\n    box[:] = [(xs,)]\n    return sum(xs) / len(xs)\n"),
+    (TRACK, "records_into_a_copy", "def track(item, history=None):\n    global _log\n    if history is not None:\n"
+     "        _log = list(history)\n    _log.append(item)\n    return len(_log)\n"),
+    (SAME_LIST, "returns_a_copy", "def same_list(xs):\n    return list(xs)\n"),
 ]

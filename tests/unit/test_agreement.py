@@ -372,9 +372,9 @@ def test_a_reply_slow_to_decode_is_that_inputs_timeout(collector: OutputCollecto
     slow = ("import struct, sys\n"
             "_cs = sys.modules['bestofn_runtime.candidate_side']\n"
             "_BODY = ','.join(['{\"l\":[0]}'] * 700000)\n"
-            "def _slow(fn, nonce, args, kwargs, sent):\n"
+            "def _slow(fn, nonce, arguments, shared, carry=False):\n"
             "    b = ('{\"n\":\"%s\",\"r\":{\"l\":[%s]}}' % (nonce, _BODY)).encode()\n"
-            "    return struct.pack('>I', len(b)) + b\n"
+            "    return struct.pack('>I', len(b)) + b, []\n"
             "_cs._reply = _slow\n")
     started = time.monotonic()
     [found] = collector.behaviours(TASK, [Candidate(TASK.task_id, "slow", slow + PROMPT + BODIES["right"])])

@@ -60,6 +60,8 @@ from .confine import (
 )
 from .control import serve_jobs
 from .exceptions import exception_reply
+from .shared_state import changes, held, snapshots
+from .write_back import apply_changes
 
 CANDIDATE_FILENAME = "<candidate>"
 """The file name candidate code is compiled under, on either side."""
@@ -166,6 +168,7 @@ def _serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
     exit_ = os._exit  # bound early: the candidate may patch the os module
     namespace: dict[str, Any] = {"__name__": "__candidate__", "__builtins__": builtins}
     fn: Any = None
+    carried: list[Any] = []  # what the candidate still holds of earlier calls' tables (``shared_state.held``)
     try:
         exec(compile_candidate(source), namespace)  # noqa: S102 - this is the sandbox
         fn = namespace.get(entry)
@@ -186,15 +189,21 @@ def _serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
             except EOFError:
                 exit_(0)
             nonce = call["n"]
-            if "b" in call:  # a batch (the test side's ``map_calls``): a reply per call
+            if "b" in call:  # a batch (the test side's ``map_calls``): a reply per call, copies only
                 report = "c" in call  # whether each call changed an argument, only when asked
                 for sent in call["b"]:
                     shared = Shared() if report else None
-                    sock.sendall(_reply(fn, nonce, decode(sent, MAX_DEPTH, shared), {}, shared))
+                    sock.sendall(_reply(fn, nonce, [decode(sent, MAX_DEPTH, shared), {}], shared)[0])
                 continue
-            shared = Shared()
-            args, kwargs = decode(call["a"], MAX_DEPTH, shared), decode(call["k"], MAX_DEPTH, shared)
-            sock.sendall(_reply(fn, nonce, args, kwargs, shared))
+            # The table starts with what the candidate kept from earlier calls, made what
+            # the tests have made it since; then the arguments, never bound to a name here.
+            shared = Shared(carried)
+            carried = []
+            apply_changes(shared, call.get("s", []), len(shared.objects), _unchanged)
+            answer, carried = _reply(fn, nonce, [decode(call["a"], MAX_DEPTH, shared),
+                                                 decode(call["k"], MAX_DEPTH, shared)], shared, carry=True)
+            del shared
+            sock.sendall(answer)
     except MemoryError:
         try:
             sock.sendall(frame({"m": "MemoryError"}))
@@ -205,13 +214,23 @@ def _serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
     exit_(0)
 
 
-def _reply(fn: Any, nonce: str, args: list[Any], kwargs: dict[str, Any], shared: Shared | None) -> bytes:
-    """The framed answer to one call; ``shared`` (the arguments' containers as they
-    arrived) when what the call did to them is to be sent back, whether it returned or
-    raised (a function that sorted its argument and then raised left it sorted: red team)."""
+def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, carry: bool = False
+           ) -> tuple[bytes, list[Any]]:
+    """The framed answer to one call, and what of its table the candidate still holds
+    (with ``carry``: the returned value then crosses numbered too, and the reply says
+    what is held, ``shared_state.held``).
+
+    ``arguments`` is ``[args, kwargs]``, emptied here, so that once the call is over
+    nothing of ours holds them (the reference counts tell what the candidate kept).
+    With ``shared`` (the arguments' containers as they arrived), what the call did to
+    them is sent back, whether it returned or raised (a function that sorted its
+    argument and then raised left it sorted: red team)."""
     try:
-        before = _snapshots(shared) if shared is not None else {}
+        before = snapshots(shared.objects) if shared is not None else {}
         reply: dict[str, Any] = {"n": nonce}
+        args, kwargs = arguments
+        arguments.clear()
+        returned: Any = None
         try:
             returned = fn(*args, **kwargs)
         except MemoryError:
@@ -219,58 +238,31 @@ def _reply(fn: Any, nonce: str, args: list[Any], kwargs: dict[str, Any], shared:
         except Exception as exc:  # noqa: BLE001 - the test may expect it: ship it as data
             reply["e"] = exception_reply(exc)
         else:
-            reply["r"] = encode(returned, REPLY_DEPTH)
+            reply["r"] = encode(returned, REPLY_DEPTH, shared if carry else None)
+        del args, kwargs, returned
+        carried: list[Any] = []
         if shared is not None:
-            changes = _changes(shared, before)
-            if changes:
-                reply["w"] = changes
-        return frame(reply, REPLY_MAX_MESSAGE)
+            found = changes(shared, before)
+            del before
+            if found:
+                reply["w"] = found
+            if carry:
+                numbers = held(shared.objects)
+                if numbers:
+                    reply["h"] = numbers
+                    carried = [shared.objects[i] for i in numbers]
+        return frame(reply, REPLY_MAX_MESSAGE), carried
     except MemoryError:
-        return frame({"n": nonce, "m": "MemoryError"})
+        return frame({"n": nonce, "m": "MemoryError"}), []
     except CodecError as exc:
-        return frame({"n": nonce, "f": str(exc)[:TEXT_LIMIT]})
+        return frame({"n": nonce, "f": str(exc)[:TEXT_LIMIT]}), []
     except BaseException as exc:  # noqa: BLE001 - SystemExit & co: cannot be swallowed by the test
         name, text = describe(exc)
-        return frame({"n": nonce, "f": f"{name}: {text}"})
+        return frame({"n": nonce, "f": f"{name}: {text}"}), []
 
 
-def _snapshots(shared: Shared) -> dict[int, list[Any]]:
-    """What each list, dict and set of the arguments held when the call began: the members
-    themselves (kept alive, so compared by identity)."""
-    return {i: _members(o) for i, o in enumerate(shared.objects) if type(o) in (list, dict, set)}
-
-
-def _members(o: Any) -> list[Any]:
-    return list(o.items()) if type(o) is dict else list(o)
-
-
-def _changes(shared: Shared, before: dict[int, list[Any]]) -> list[Any]:
-    """Each argument container the call changed, as ``[its index, what it holds now]``: a
-    member that was one of the arguments' containers (moved, or changed itself), or one
-    of their NaNs, is a reference to it; anything the call made is a value, numbered
-    after them, so what it shares stays shared (``[[0] * m] * n``: red team). So the
-    tests' objects end as the candidate left its copies, as plain Python shows
-    (``write_back``); exact: ``1`` made ``1.0`` is a change."""
-    changed = []
-    for i, old in before.items():
-        container = shared.objects[i]
-        now = _members(container)
-        if type(container) is set:
-            same = len(now) == len(old) and sorted(map(id, now)) == sorted(map(id, old))
-        elif type(container) is dict:
-            same = len(now) == len(old) and all(k is j and v is w for (k, v), (j, w) in zip(now, old))
-        else:
-            same = len(now) == len(old) and all(a is b for a, b in zip(now, old))
-        if not same:
-            changed.append(i)
-    # Encoded after every comparison: a new container met in one is numbered once for all.
-    return [[i, _encode_members(shared.objects[i], shared)] for i in changed]
-
-
-def _encode_members(container: Any, shared: Shared) -> list[Any]:
-    if type(container) is dict:
-        return [[encode(k, MAX_DEPTH, shared), encode(v, MAX_DEPTH, shared)] for k, v in container.items()]
-    return [encode(member, MAX_DEPTH, shared) for member in container]
+def _unchanged(_target: Any) -> None:
+    """The candidate's copies need no undo."""
 
 
 class _Scratch:

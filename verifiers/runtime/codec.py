@@ -44,7 +44,7 @@ class Shared:
     what they hold), on both sides of the channel: met again, a container travels as
     ``{"@": its index}``. So parts of an argument that are one object (``[row, row]``)
     arrive as one, and what a call did to the tests' objects comes back naming them
-    (``candidate_side._changes``): a list the candidate moved is the tests' own list,
+    (``shared_state.changes``): a list the candidate moved is the tests' own list,
     moved, not a copy equal to it (red teams: copies written back by value wrote a
     sort's values into the wrong objects, and left a test's own objects changed)."""
 

@@ -35,6 +35,7 @@ from .confine import drop_to, load_libc, no_new_privs
 from .control import serve_jobs
 from .exceptions import rebuilt, valid_reply
 from .failure_text import failure_detail, last_call_note
+from .shared_state import changes, snapshots
 from .write_back import WriteBack
 
 RETURNED_LIMIT = 1024 * 1024
@@ -77,6 +78,10 @@ class _Proxy:
         self.changed_arguments = False
         """Whether the last call of a batch (``map_calls``) changed one of its arguments."""
         self.write_back = WriteBack()
+        self._carried: list[Any] = []
+        """The tests' objects the candidate still holds from earlier calls (``shared_state.held``)."""
+        self._synced: dict[int, list[Any]] = {}
+        """What those held when the candidate last saw them."""
         """What the calls did to the tests' objects (undone when the job ends)."""
         self.last_call: tuple[tuple[Any, ...], dict[str, Any], Any] | None = None
         """The arguments and result of the last single call: a failed assertion's detail
@@ -122,7 +127,10 @@ class _Proxy:
             self._set_up_seconds = None  # the one slow call is spent
         if reply.pop("n", None) != nonce:
             self._fail("the candidate sent a reply to no call (a forged answer)")
-        if not 1 <= len(reply) <= 2 or (len(reply) == 2 and not ("w" in reply and ("r" in reply or "e" in reply))):
+        answered = ("r" in reply) + ("e" in reply)
+        # One of: a value or an exception (with the changes to the table and what is
+        # held of it, ``shared_state``), or the candidate's fault alone.
+        if answered != 1 and len(reply) != 1 or answered == 1 and not set(reply) <= {"r", "e", "w", "h"}:
             self._fail("bad reply from the candidate")
         return reply
 
@@ -154,23 +162,45 @@ class _Proxy:
             raise CandidateFault(self.fault)  # one fault ends the candidate: no more calls
         self._in_step()
         nonce = os.urandom(16).hex()
-        shared = Shared()  # the arguments' containers, numbered: what the call did to them comes back by number
-        self._send(lambda: {"a": encode(list(args), MAX_DEPTH, shared), "k": encode(dict(kwargs), MAX_DEPTH, shared),
-                            "n": nonce})
+        # The call's table (``shared_state``): what the candidate kept of earlier calls,
+        # then the arguments' containers; what the call did to them comes back by number.
+        shared = Shared(self._carried)
+
+        def message() -> dict[str, Any]:
+            sent: dict[str, Any] = {"n": nonce}
+            made = changes(shared, self._synced)  # what the tests did to those kept since
+            if made:
+                sent["s"] = made
+            sent["a"] = encode(list(args), MAX_DEPTH, shared)
+            sent["k"] = encode(dict(kwargs), MAX_DEPTH, shared)
+            return sent
+
+        self._send(message)
+        originals = len(shared.objects)
         reply = self._answer(nonce)
         self.calls += 1
         self.returned_bytes += self._reader.last_size
-        if "w" in reply:  # returned or raised (red team: a sort, then a raise, left the list sorted)
-            try:
-                self.write_back.apply(shared, reply["w"])
-            except CodecError as exc:
-                self._fail(f"the candidate returned an invalid value: {exc}")
+        result = self._result(reply, shared) if "r" in reply else None
+        try:
+            if "w" in reply:  # returned or raised (red team: a sort, then a raise, left the list sorted)
+                self.write_back.apply(shared, reply["w"], originals)
+            self._carry(shared, reply.get("h", []))
+        except CodecError as exc:
+            self._fail(f"the candidate returned an invalid value: {exc}")
         if "r" in reply:
-            result = self._result(reply)
             self.last_call = (args, kwargs, result)
             return result
         self.last_call = None
         self._raise_reply(reply)
+
+    def _carry(self, shared: Shared, numbers: Any) -> None:
+        """Keep the objects of the call's table the candidate still holds (numbers in
+        order), and what they hold now, to tell what the tests change before the next call."""
+        if type(numbers) is not list or any(type(i) is not int for i in numbers) \
+                or numbers != sorted(set(numbers)) or (numbers and not 0 <= numbers[0] <= numbers[-1] < len(shared.objects)):
+            raise CodecError("malformed list of held objects")
+        self._carried = [shared.objects[i] for i in numbers]
+        self._synced = snapshots(self._carried)
 
     def map_calls(self, calls: list[tuple[Any, ...]], report_changes: bool = False) -> Iterator[tuple[bool, Any]]:
         """Every call of ``calls`` (positional arguments) sent in one message, answered
@@ -247,9 +277,9 @@ class _Proxy:
             self.broken = True
             self._fail("the candidate process ended before answering")
 
-    def _result(self, reply: dict[str, Any]) -> Any:
+    def _result(self, reply: dict[str, Any], shared: Shared | None = None) -> Any:
         try:
-            result = decode(reply["r"], REPLY_DEPTH)
+            result = decode(reply["r"], REPLY_DEPTH, shared)
         except CodecError as exc:
             self._fail(f"the candidate returned an invalid value: {exc}")
         if self._reader.last_size > REPLY_MAX_MESSAGE // 5:

@@ -5,7 +5,7 @@ were when the job ends. It decodes plain data only; it never runs candidate code
 The call's arguments crossed with their containers numbered (``codec.Shared``), and
 the candidate side says, for each list, dict or set of them it changed, what it holds
 now: the arguments' own containers (and NaNs) by number, anything else as a value
-(``candidate_side._changes``). So a sort moves the tests' own members and leaves each
+(``shared_state.changes``). So a sort moves the tests' own members and leaves each
 as it was, a member changed in place is the tests' object changed, and a member
 replaced is replaced: no guessing which copy went where (red team: matching by value
 wrote a sort's values into objects a test still held, and passed a wrong answer that
@@ -15,9 +15,46 @@ copied a member before changing it).
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from typing import Any
 
 from .codec import MAX_DEPTH, CodecError, Shared, decode, fill_dict, fill_set
+
+
+def apply_changes(table: Shared, changes: Any, originals: int, before_change: Callable[[Any], None]) -> bool:
+    """Each ``[number, members]`` of ``changes`` (``shared_state.changes``) made so on
+    ``table``'s own container of that number, one of its first ``originals``; a
+    container the changes make is numbered on in ``table``, as the other side numbered
+    it. ``before_change`` sees each target before it changes. Whether anything changed.
+    Used by both sides: the tests' objects after a call, and the candidate's copies of
+    what it kept after the tests changed them between calls."""
+    if type(changes) is not list:
+        raise CodecError("malformed argument changes")
+    for item in changes:
+        if type(item) is not list or len(item) != 2 or type(item[0]) is not int \
+                or not 0 <= item[0] < originals or type(item[1]) is not list:
+            raise CodecError("malformed argument change")
+        target = table.objects[item[0]]
+        if type(target) is dict:
+            pairs = []
+            for pair in item[1]:
+                if type(pair) is not list or len(pair) != 2:
+                    raise CodecError("malformed dict item")
+                pairs.append((decode(pair[0], MAX_DEPTH, table), decode(pair[1], MAX_DEPTH, table)))
+            before_change(target)
+            target.clear()
+            fill_dict(target, pairs)
+        elif type(target) in (list, set):
+            new_members = [decode(member, MAX_DEPTH, table) for member in item[1]]
+            before_change(target)
+            if type(target) is list:
+                target[:] = new_members
+            else:
+                target.clear()
+                fill_set(target, new_members)
+        else:
+            raise CodecError("a change to what cannot change")
+    return bool(changes)
 
 
 class WriteBack:
@@ -32,36 +69,10 @@ class WriteBack:
         """Whether any call changed the tests' objects (an argument too large or deep to
         send again is then the candidate's doing)."""
 
-    def apply(self, sent: Shared, changes: Any) -> None:
-        """What the candidate did to the containers ``sent`` numbered, made so here."""
-        if type(changes) is not list:
-            raise CodecError("malformed argument changes")
-        originals = len(sent.objects)
-        table = Shared(sent.objects)  # new containers the changes make are numbered after the sent ones
-        for item in changes:
-            if type(item) is not list or len(item) != 2 or type(item[0]) is not int \
-                    or not 0 <= item[0] < originals or type(item[1]) is not list:
-                raise CodecError("malformed argument change")
-            target = sent.objects[item[0]]
-            if type(target) is dict:
-                pairs = []
-                for pair in item[1]:
-                    if type(pair) is not list or len(pair) != 2:
-                        raise CodecError("malformed dict item")
-                    pairs.append((decode(pair[0], MAX_DEPTH, table), decode(pair[1], MAX_DEPTH, table)))
-                self._keep(target)
-                target.clear()
-                fill_dict(target, pairs)
-            elif type(target) in (list, set):
-                members = [decode(member, MAX_DEPTH, table) for member in item[1]]
-                self._keep(target)
-                if type(target) is list:
-                    target[:] = members
-                else:
-                    target.clear()
-                    fill_set(target, members)
-            else:
-                raise CodecError("a change to what cannot change")
+    def apply(self, table: Shared, changes: Any, originals: int) -> None:
+        """What the candidate did to the first ``originals`` containers of ``table``
+        (those the call sent), made so here; new containers are numbered on in ``table``."""
+        if apply_changes(table, changes, originals, self._keep):
             self.applied = True
 
     def _keep(self, target: Any) -> None:

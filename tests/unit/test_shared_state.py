@@ -1,0 +1,64 @@
+"""What a call's table shares across calls, in process: which objects the candidate
+still holds once a call is over (read from reference counts), and changes applied by number."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from verifiers.runtime.codec import Shared, decode, encode
+from verifiers.runtime.shared_state import changes, held, snapshots
+from verifiers.runtime.write_back import apply_changes
+
+
+def _arrived(value: Any) -> Shared:
+    """A table as the candidate side has it: decoded, with no name of ours on its objects."""
+    table = Shared()
+    decode(encode(value, shared=Shared()), shared=table)
+    return table
+
+
+def test_nothing_is_held_when_nothing_outside_the_table_refers_to_it() -> None:
+    table = _arrived([[1, [2]], {"k": [3]}, ([4],), {5}])
+    assert held(table.objects) == []
+
+
+def test_a_cycle_inside_the_table_is_not_held() -> None:
+    loop: list[Any] = []
+    loop.append(loop)
+    table = _arrived([loop, {"self": loop}])
+    assert held(table.objects) == []
+
+
+def test_an_object_kept_outside_is_held_with_everything_it_holds() -> None:
+    table = _arrived([[1, [2, {"d": [3]}]], [9]])
+    outer = table.objects[1]
+    kept = [outer]  # a global of the candidate's, say
+    numbers = held(table.objects)
+    got = [table.objects[i] for i in numbers]
+    assert got[0] is outer and len(got) == 4  # the list, its inner list, the dict, the dict's list
+    assert all(any(x is g for g in got) for x in (outer[1], outer[1][1], outer[1][1]["d"]))
+    assert not any(x is table.objects[0] or x is table.objects[-1] for x in got)  # the args, [9]
+    del kept
+
+
+def test_a_list_kept_through_a_tuple_is_held() -> None:
+    table = _arrived([([5, 6],)])
+    pair = table.objects[1]
+    assert type(pair) is tuple
+    kept = [pair]
+    assert [table.objects[i] for i in held(table.objects)] == [pair, pair[0]]
+    del kept
+
+
+def test_changes_made_on_one_side_land_on_the_other_sides_objects() -> None:
+    mine: list[Any] = [[3, 1], [7]]
+    sent = Shared()
+    their_copy = decode(encode(mine, shared=sent), shared=(theirs := Shared()))
+    before = snapshots(theirs.objects)
+    their_copy[0].sort()
+    their_copy[1].append(their_copy[0])
+    their_copy[1].append([8])
+    found = changes(theirs, before)
+    apply_changes(sent, found, len(sent.objects), lambda _target: None)
+    assert mine == [[1, 3], [7, [1, 3], [8]]]
+    assert mine[1][1] is mine[0]  # by number: the tests' own list, not a copy
