@@ -3,10 +3,13 @@ still holds once a call is over (read from reference counts), and changes applie
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
-from verifiers.runtime.codec import Shared, decode, encode
-from verifiers.runtime.shared_state import changes, held, snapshots
+import pytest
+
+from verifiers.runtime.codec import CodecError, Shared, decode, encode
+from verifiers.runtime.shared_state import Kept, carried_on, changes, held, refuse_costly_to_visit, snapshots
 from verifiers.runtime.write_back import apply_changes
 
 
@@ -62,3 +65,34 @@ def test_changes_made_on_one_side_land_on_the_other_sides_objects() -> None:
     apply_changes(sent, found, len(sent.objects), lambda _target: None)
     assert mine == [[1, 3], [7, [1, 3], [8]]]
     assert mine[1][1] is mine[0]  # by number: the tests' own list, not a copy
+
+
+def test_kept_objects_the_tests_dropped_are_let_go_and_their_changes_sent() -> None:
+    kept = Kept()
+    a: list[Any] = [1]
+    b: list[Any] = [2]
+    table = Shared()
+    decode(encode([a, b], shared=table), shared=Shared())
+    kept.keep(table, [1, 2])  # a and b (0 is the arguments' own list)
+    del table, b
+    a.append(3)
+    shared, first = kept.table()
+    assert shared.objects == [a] and first["o"] == [0] and first["s"] == [[0, [1, 3]]]
+
+
+def test_a_set_a_weak_reference_names_is_held() -> None:
+    table = _arrived([frozenset({1}), {2}])
+    ref = weakref.ref(table.objects[1])
+    assert [table.objects[i] for i in held(table.objects)] == [frozenset({1})]
+    assert carried_on(table.objects[1])
+    del ref
+
+
+def test_a_value_whose_shared_parts_are_costly_to_visit_is_refused() -> None:
+    d: Any = (0,)
+    for _ in range(60):
+        d = (d, d)
+    with pytest.raises(CodecError, match="too costly to visit"):
+        refuse_costly_to_visit([[1, 2, d]])
+    row = [0] * 1000
+    refuse_costly_to_visit([[row] * 1000])  # a million to visit: fine

@@ -60,7 +60,7 @@ from .confine import (
 )
 from .control import serve_jobs
 from .exceptions import exception_reply
-from .shared_state import changes, held, snapshots
+from .shared_state import carried_on, changes, held, snapshots
 from .write_back import apply_changes
 
 CANDIDATE_FILENAME = "<candidate>"
@@ -197,7 +197,7 @@ def _serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
                 continue
             # The table starts with what the candidate kept from earlier calls, made what
             # the tests have made it since; then the arguments, never bound to a name here.
-            shared = Shared(carried)
+            shared = Shared(_still_kept(call, carried))
             carried = []
             apply_changes(shared, call.get("s", []), len(shared.objects), _unchanged)
             answer, carried = _reply(fn, nonce, [decode(call["a"], MAX_DEPTH, shared),
@@ -238,7 +238,7 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
         except Exception as exc:  # noqa: BLE001 - the test may expect it: ship it as data
             reply["e"] = exception_reply(exc)
         else:
-            reply["r"] = encode(returned, REPLY_DEPTH, shared if carry else None)
+            reply["r"] = _returned(returned, shared if carry else None)
         del args, kwargs, returned
         carried: list[Any] = []
         if shared is not None:
@@ -247,7 +247,7 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
             if found:
                 reply["w"] = found
             if carry:
-                numbers = held(shared.objects)
+                numbers = [i for i in held(shared.objects) if carried_on(shared.objects[i])]
                 if numbers:
                     reply["h"] = numbers
                     carried = [shared.objects[i] for i in numbers]
@@ -259,6 +259,32 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
     except BaseException as exc:  # noqa: BLE001 - SystemExit & co: cannot be swallowed by the test
         name, text = describe(exc)
         return frame({"n": nonce, "f": f"{name}: {text}"}), []
+
+
+def _still_kept(call: dict[str, Any], carried: list[Any]) -> list[Any]:
+    """What of the kept objects opens this call's table, as the tests say
+    (``shared_state.Kept.table``): those they can still reach (``"o"``), or none where
+    they could not send what they changed (``"x"``)."""
+    if "x" in call:
+        return []
+    numbers = call.get("o", [])
+    if type(numbers) is not list or any(type(i) is not int or not 0 <= i < len(carried) for i in numbers):
+        raise CodecError("malformed list of kept objects")
+    return [carried[i] for i in numbers]
+
+
+def _returned(value: Any, shared: Shared | None) -> Any:
+    """The returned value, encoded: what the table numbers (the tests' objects) by
+    reference, so ``candidate(xs) is xs`` holds, and its own lists, dicts and sets
+    numbered, so one the candidate keeps (a memo's list) is the tests' object while they
+    hold it; tuples as copies (numbering every tuple of a large result cost 40%: red team)."""
+    if shared is None:
+        return encode(value, REPLY_DEPTH)
+    shared.numbering = False
+    try:
+        return encode(value, REPLY_DEPTH, shared)
+    finally:
+        shared.numbering = True
 
 
 def _unchanged(_target: Any) -> None:

@@ -18,14 +18,22 @@ are carried from call to call, so a candidate that keeps nothing costs nothing m
 
 from __future__ import annotations
 
+import itertools
+import operator
 import sys
-from collections.abc import Iterable
+import weakref
+from collections.abc import Collection, Iterable
 from typing import Any
 
-from .codec import MAX_DEPTH, Shared, encode
+from .codec import HASH_WEIGHT_LIMIT, MAX_DEPTH, SHARING_LIMIT, CodecError, Shared, encode
 
 MUTABLE = (list, dict, set)
 _refcount = sys.getrefcount  # bound at load: the candidate runs in this process and may patch sys
+_weakrefs = weakref.getweakrefcount
+_NUMBERED = frozenset({list, dict, set, tuple, frozenset, float})
+"""The types whose objects a table numbers (floats: NaNs)."""
+_WEAKLY_HELD = (set, frozenset)
+"""The table's types a weak reference can name (lists, dicts and tuples cannot be)."""
 
 
 def members(container: Any) -> list[Any]:
@@ -41,24 +49,37 @@ def snapshots(objects: list[Any], start: int = 0) -> dict[int, list[Any]]:
 
 def changes(shared: Shared, before: dict[int, list[Any]]) -> list[Any]:
     """Each container of ``before`` that no longer holds the same objects, as ``[its
-    number, what it holds now]``: a member that is in the table (moved, or changed
-    itself), or one of its NaNs, is a reference to it; anything else is a value,
-    numbered after the table, so what it shares stays shared (``[[0] * m] * n``: red
-    team). Exact: ``1`` made ``1.0`` is a change."""
+    number, what it holds now]`` (``encoded_changes``)."""
+    return encoded_changes(shared, changed_numbers(shared.objects, before))
+
+
+def changed_numbers(objects: list[Any], before: dict[int, list[Any]]) -> list[int]:
+    """The numbers of ``before``'s containers that no longer hold the same objects (by
+    identity: ``1`` made ``1.0`` is a change), compared in C."""
     changed = []
     for i, old in before.items():
-        container = shared.objects[i]
+        container = objects[i]
         now = members(container)
-        if type(container) is set:
-            same = len(now) == len(old) and sorted(map(id, now)) == sorted(map(id, old))
+        if len(now) != len(old):
+            same = False
+        elif type(container) is set:
+            same = sorted(map(id, now)) == sorted(map(id, old))
         elif type(container) is dict:
-            same = len(now) == len(old) and all(k is j and v is w for (k, v), (j, w) in zip(now, old))
+            same = all(map(operator.is_, itertools.chain.from_iterable(now), itertools.chain.from_iterable(old)))
         else:
-            same = len(now) == len(old) and all(a is b for a, b in zip(now, old))
+            same = all(map(operator.is_, now, old))
         if not same:
             changed.append(i)
-    # Encoded after every comparison: a new container met in one is numbered once for all.
-    return [[i, _encode_members(shared.objects[i], shared)] for i in changed]
+    return changed
+
+
+def encoded_changes(shared: Shared, numbers: list[int]) -> list[Any]:
+    """``[number, what it holds now]`` for each container of ``numbers``: a member that
+    is in the table (moved, or changed itself), or one of its NaNs, is a reference to it;
+    anything else is a value, numbered after the table, so what it shares stays shared
+    (``[[0] * m] * n``: red team). Encoded after every comparison: a new container met
+    in one is numbered once for all."""
+    return [[i, _encode_members(shared.objects[i], shared)] for i in numbers]
 
 
 def _encode_members(container: Any, shared: Shared) -> list[Any]:
@@ -70,7 +91,7 @@ def _encode_members(container: Any, shared: Shared) -> list[Any]:
 def held(objects: list[Any]) -> list[int]:
     """The numbers of the table's objects the candidate can still reach, in order: those
     something outside the table refers to (a global, a default argument, a frame the
-    candidate keeps), and what they hold of the table.
+    candidate keeps, a weak reference to a set), and what they hold of the table.
 
     Read from reference counts: an object's references from inside the table are
     counted here, and any beyond those and ``objects`` itself come from elsewhere. The
@@ -82,33 +103,148 @@ def held(objects: list[Any]) -> list[int]:
     base = next(map(_refcount, [object()]))  # a list's reference, counted the way the next line counts
     counts = list(map(_refcount, objects))
     reached = {i for i in range(len(objects)) if counts[i] - base > inside[i]}
+    # A set can be kept by a weak reference alone (a WeakKeyDictionary memo: red team),
+    # which the counts do not show; in plain Python the tests' set lives on, and so the memo.
+    reached.update(i for i, o in enumerate(objects) if type(o) in _WEAKLY_HELD and _weakrefs(o))
     if not reached:
         return []
     index = {id(o): i for i, o in enumerate(objects)}
     stack = list(reached)
     while stack:
-        for i in map(index.__getitem__, filter(index.__contains__, map(id, _inner(objects[stack.pop()])))):
+        for i in _numbers_inside(objects[stack.pop()], index):
             if i not in reached:
                 reached.add(i)
                 stack.append(i)
     return sorted(reached)
 
 
+def carried_on(x: Any) -> bool:
+    """Whether a held object of the table opens the next call's table: what can change
+    (a list, dict or set), and a frozenset a weak reference names (its life is what a
+    ``WeakKeyDictionary`` memo keyed on it lasts: red team); tuples and NaNs held only
+    for what they hold need not be."""
+    return type(x) in MUTABLE or type(x) is frozenset and _weakrefs(x) > 0
+
+
 def _references_inside(objects: list[Any]) -> list[int]:
     """How many times each object of the table is a member of one of them."""
     index = {id(o): i for i, o in enumerate(objects)}
     inside = [0] * len(objects)
-    # Filtered in C first: an argument of a million ints costs a pass, not a Python loop.
     for container in objects:
-        for number in map(index.__getitem__, filter(index.__contains__, map(id, _inner(container)))):
+        for number in _numbers_inside(container, index):
             inside[number] += 1
     return inside
 
 
-def _inner(x: Any) -> Iterable[Any]:
+def _numbers_inside(container: Any, index: dict[int, int]) -> Iterable[int]:
+    """The numbers (``index``: by id) of the table's objects ``container`` holds, with
+    repeats. In C: a container whose members are of no numbered type holds nothing of the
+    table (a list of a million ints costs one pass over their types), and the rest are
+    filtered by identity before any Python runs."""
+    inner = _inner(container)
+    if len(inner) > 8 and _NUMBERED.isdisjoint(set(map(type, inner))):
+        return ()
+    return map(index.__getitem__, filter(index.__contains__, map(id, inner)))
+
+
+def _inner(x: Any) -> Collection[Any]:
     t = type(x)
     if t is dict:
         return [*x.keys(), *x.values()]
     if t in (list, tuple, set, frozenset):
         return x  # type: ignore[no-any-return]
     return ()
+
+
+def refuse_costly_to_visit(values: list[Any]) -> None:
+    """Refuse what the candidate sent when visiting it whole (a test's ``==``, ``repr``,
+    ``set()`` of it) would cost far more than what crossed: parts shared many levels deep
+    cross in a few bytes, and one uninterruptible C call over them (``set(out)`` on a
+    list holding a tuple shared 60 levels deep) stalled the test server until it was
+    ended (a sixth red team). The bound is the codec's for hashing
+    (``HASH_WEIGHT_LIMIT``, beyond ``SHARING_LIMIT`` times what crossed)."""
+    expanded, own = _visit_weights(values)
+    if expanded > HASH_WEIGHT_LIMIT and expanded > SHARING_LIMIT * own:
+        raise CodecError("a value whose shared parts make it too costly to visit")
+
+
+def _visit_weights(values: list[Any]) -> tuple[int, int]:
+    """How many elements visiting ``values`` whole visits (a part held twice counts
+    twice, a cycle once, a string by its length), and how many the distinct containers
+    hold (what crossed): each container is weighed once."""
+    memo: dict[int, int] = {}
+    entered: set[int] = set()
+    own = 0
+
+    def weigh(x: Any) -> int:
+        nonlocal own
+        t = type(x)
+        if t is list or t is tuple or t is set or t is frozenset or t is dict:
+            key = id(x)
+            known = memo.get(key)
+            if known is not None:
+                return known
+            if key in entered:
+                return 1
+            entered.add(key)
+            inner = _inner(x)
+            own += 1 + len(inner)
+            known = memo[key] = 1 + sum(map(weigh, inner))
+            entered.discard(key)
+            return known
+        if t is str or t is bytes:
+            return 1 + len(x) // 64
+        return 1
+
+    return sum(map(weigh, values)), own
+
+
+class Kept:
+    """The tests' side of what the candidate keeps between calls: the tests' objects it
+    still holds (``held``), and what they held when it last saw them."""
+
+    def __init__(self) -> None:
+        self.objects: list[Any] = []
+        self._synced: dict[int, list[Any]] = {}
+
+    def table(self) -> tuple[Shared, dict[str, Any]]:
+        """The next call's table, opening with the kept objects the tests can still reach
+        (``"o"``: their numbers; one nobody else can see is let go, so what a candidate
+        keeps of values the tests dropped, a memo of all its arguments, costs nothing),
+        and the tests' changes to them since (``"s"``), or word that they are forgotten
+        where those cannot cross (``forget``). The caller holds none of the tests' objects
+        beside their own (a failed assertion's last call is let go first)."""
+        if not self.objects:
+            return Shared(), {}
+        changed = changed_numbers(self.objects, self._synced)
+        self._synced = {}  # its references would count as the tests'
+        live = held(self.objects)
+        renumbered = {old: new for new, old in enumerate(live)}
+        self.objects = [self.objects[i] for i in live]
+        shared = Shared(self.objects)
+        first: dict[str, Any] = {"o": live}
+        try:
+            made = encoded_changes(shared, [renumbered[i] for i in changed if i in renumbered])
+        except CodecError:
+            return self.forget()
+        if made:
+            first["s"] = made
+        return shared, first
+
+    def forget(self) -> tuple[Shared, dict[str, Any]]:
+        """A fresh table, and word (``"x"``) that the candidate's copies of the kept objects
+        are its own from now on, as every argument was before calls shared what is kept:
+        the tests made one what the channel cannot carry (an ``object()`` appended, a
+        list grown past the message), which plain Python allows (red team: a right answer
+        was the harness's error)."""
+        self.objects, self._synced = [], {}
+        return Shared(), {"x": 1}
+
+    def keep(self, shared: Shared, numbers: Any) -> None:
+        """Keep the objects of the call's table the candidate says it still holds (numbers,
+        in order), and what they hold now."""
+        if type(numbers) is not list or any(type(i) is not int for i in numbers) or numbers != sorted(set(numbers)) \
+                or (numbers and not 0 <= numbers[0] <= numbers[-1] < len(shared.objects)):
+            raise CodecError("malformed list of held objects")
+        self.objects = [shared.objects[i] for i in numbers]
+        self._synced = snapshots(self.objects)

@@ -35,7 +35,7 @@ from .confine import drop_to, load_libc, no_new_privs
 from .control import serve_jobs
 from .exceptions import rebuilt, valid_reply
 from .failure_text import failure_detail, last_call_note
-from .shared_state import changes, snapshots
+from .shared_state import Kept, refuse_costly_to_visit
 from .write_back import WriteBack
 
 RETURNED_LIMIT = 1024 * 1024
@@ -78,11 +78,11 @@ class _Proxy:
         self.changed_arguments = False
         """Whether the last call of a batch (``map_calls``) changed one of its arguments."""
         self.write_back = WriteBack()
-        self._carried: list[Any] = []
-        """The tests' objects the candidate still holds from earlier calls (``shared_state.held``)."""
-        self._synced: dict[int, list[Any]] = {}
-        """What those held when the candidate last saw them."""
         """What the calls did to the tests' objects (undone when the job ends)."""
+        self._kept = Kept()
+        """The tests' objects the candidate still holds from earlier calls."""
+        self.returned_references = False
+        """Whether a result named the tests' own objects (so it may be deeper than it was sent)."""
         self.last_call: tuple[tuple[Any, ...], dict[str, Any], Any] | None = None
         """The arguments and result of the last single call: a failed assertion's detail
         says what it returned, which is what a model repairing the answer needs to know."""
@@ -164,27 +164,34 @@ class _Proxy:
         nonce = os.urandom(16).hex()
         # The call's table (``shared_state``): what the candidate kept of earlier calls,
         # then the arguments' containers; what the call did to them comes back by number.
-        shared = Shared(self._carried)
+        self.last_call = None  # its references would keep what the tests dropped
+        shared, first = self._kept.table()
 
         def message() -> dict[str, Any]:
-            sent: dict[str, Any] = {"n": nonce}
-            made = changes(shared, self._synced)  # what the tests did to those kept since
-            if made:
-                sent["s"] = made
-            sent["a"] = encode(list(args), MAX_DEPTH, shared)
-            sent["k"] = encode(dict(kwargs), MAX_DEPTH, shared)
-            return sent
+            return {"n": nonce, **first, "a": encode(list(args), MAX_DEPTH, shared),
+                    "k": encode(dict(kwargs), MAX_DEPTH, shared)}
 
-        self._send(message)
+        data = None
+        if "s" in first:  # with the tests' changes to what is kept, more than the channel may carry
+            try:
+                data = frame(message())
+            except CodecError:
+                shared, first = self._kept.forget()
+        self._send(message, data)
         originals = len(shared.objects)
         reply = self._answer(nonce)
         self.calls += 1
         self.returned_bytes += self._reader.last_size
         result = self._result(reply, shared) if "r" in reply else None
+        self.returned_references = self.returned_references or shared.references > 0
         try:
+            changed = []
             if "w" in reply:  # returned or raised (red team: a sort, then a raise, left the list sorted)
-                self.write_back.apply(shared, reply["w"], originals)
-            self._carry(shared, reply.get("h", []))
+                changed = self.write_back.apply(shared, reply["w"], originals)
+            if shared.references:  # without one, what came is a tree no larger than the message
+                refuse_costly_to_visit([result, *changed])
+                self.write_back.keep_reachable([result, *changed], shared, originals)
+            self._kept.keep(shared, reply.get("h", []))
         except CodecError as exc:
             self._fail(f"the candidate returned an invalid value: {exc}")
         if "r" in reply:
@@ -192,15 +199,6 @@ class _Proxy:
             return result
         self.last_call = None
         self._raise_reply(reply)
-
-    def _carry(self, shared: Shared, numbers: Any) -> None:
-        """Keep the objects of the call's table the candidate still holds (numbers in
-        order), and what they hold now, to tell what the tests change before the next call."""
-        if type(numbers) is not list or any(type(i) is not int for i in numbers) \
-                or numbers != sorted(set(numbers)) or (numbers and not 0 <= numbers[0] <= numbers[-1] < len(shared.objects)):
-            raise CodecError("malformed list of held objects")
-        self._carried = [shared.objects[i] for i in numbers]
-        self._synced = snapshots(self._carried)
 
     def map_calls(self, calls: list[tuple[Any, ...]], report_changes: bool = False) -> Iterator[tuple[bool, Any]]:
         """Every call of ``calls`` (positional arguments) sent in one message, answered
@@ -254,11 +252,12 @@ class _Proxy:
             self.harness = "the tests called the candidate again before reading every reply of a batch"
             raise CandidateFault(self.harness)
 
-    def _send(self, message: Callable[[], dict[str, Any]]) -> None:
+    def _send(self, message: Callable[[], dict[str, Any]], data: bytes | None = None) -> None:
         try:
-            data = frame(message())
+            data = frame(message()) if data is None else data
         except CodecError as exc:
-            if self.returned_bytes >= CANDIDATE_SHARE_OF_ARGUMENTS or self.write_back.applied:
+            if self.returned_bytes >= CANDIDATE_SHARE_OF_ARGUMENTS or self.write_back.applied \
+                    or self.returned_references:
                 # The tests handed back values the candidate made (several at once: each
                 # alone fits, see below), or arguments it changed (grown, or nested deeper
                 # than the channel carries); a test's own argument this large is rare enough
@@ -278,10 +277,17 @@ class _Proxy:
             self._fail("the candidate process ended before answering")
 
     def _result(self, reply: dict[str, Any], shared: Shared | None = None) -> Any:
+        """The returned value; with ``shared``, the tests' objects it names are themselves,
+        and its lists, dicts and sets are numbered (``candidate_side._returned``)."""
         try:
+            if shared is not None:
+                shared.numbering = False
             result = decode(reply["r"], REPLY_DEPTH, shared)
         except CodecError as exc:
             self._fail(f"the candidate returned an invalid value: {exc}")
+        finally:
+            if shared is not None:
+                shared.numbering = True
         if self._reader.last_size > REPLY_MAX_MESSAGE // 5:
             # Floats written short (1e15) grow 4.5x in our own encoding: what the candidate
             # returned must still fit once the tests pass it back (red team: an ERROR before).

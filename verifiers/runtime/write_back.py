@@ -14,6 +14,7 @@ copied a member before changing it).
 
 from __future__ import annotations
 
+import itertools
 import signal
 from collections.abc import Callable
 from typing import Any
@@ -21,15 +22,16 @@ from typing import Any
 from .codec import MAX_DEPTH, CodecError, Shared, decode, fill_dict, fill_set
 
 
-def apply_changes(table: Shared, changes: Any, originals: int, before_change: Callable[[Any], None]) -> bool:
+def apply_changes(table: Shared, changes: Any, originals: int, before_change: Callable[[Any], None]) -> list[Any]:
     """Each ``[number, members]`` of ``changes`` (``shared_state.changes``) made so on
     ``table``'s own container of that number, one of its first ``originals``; a
     container the changes make is numbered on in ``table``, as the other side numbered
-    it. ``before_change`` sees each target before it changes. Whether anything changed.
+    it. ``before_change`` sees each target before it changes. The targets, changed.
     Used by both sides: the tests' objects after a call, and the candidate's copies of
     what it kept after the tests changed them between calls."""
     if type(changes) is not list:
         raise CodecError("malformed argument changes")
+    targets = []
     for item in changes:
         if type(item) is not list or len(item) != 2 or type(item[0]) is not int \
                 or not 0 <= item[0] < originals or type(item[1]) is not list:
@@ -54,7 +56,11 @@ def apply_changes(table: Shared, changes: Any, originals: int, before_change: Ca
                 fill_set(target, new_members)
         else:
             raise CodecError("a change to what cannot change")
-    return bool(changes)
+        targets.append(target)
+    return targets
+
+
+_CONTAINERS = frozenset({list, tuple, set, frozenset, dict})
 
 
 class WriteBack:
@@ -69,11 +75,35 @@ class WriteBack:
         """Whether any call changed the tests' objects (an argument too large or deep to
         send again is then the candidate's doing)."""
 
-    def apply(self, table: Shared, changes: Any, originals: int) -> None:
+    def apply(self, table: Shared, changes: Any, originals: int) -> list[Any]:
         """What the candidate did to the first ``originals`` containers of ``table``
-        (those the call sent), made so here; new containers are numbered on in ``table``."""
-        if apply_changes(table, changes, originals, self._keep):
-            self.applied = True
+        (those the call sent), made so here; new containers are numbered on in ``table``.
+        The containers changed."""
+        targets = apply_changes(table, changes, originals, self._keep)
+        self.applied = self.applied or bool(targets)
+        return targets
+
+    def keep_reachable(self, values: list[Any], table: Shared, originals: int) -> None:
+        """Put back, when the job ends, every list, dict and set of the tests' (numbered
+        before ``originals``) that ``values`` hold at any depth: a call hands the tests
+        their own objects back (its result, or moved into another argument), the tests
+        may then change them, and one the test server keeps beyond the job (a module's
+        list) must end the job as it began (red team: a candidate that returned the
+        tests' ``keyword.kwlist``, which the tests then sorted, failed every later
+        candidate of that server)."""
+        seen: set[int] = set()
+        stack = [v for v in values if type(v) in _CONTAINERS]
+        while stack:
+            x = stack.pop()
+            if id(x) in seen:
+                continue
+            seen.add(id(x))
+            number = table.index_of(x)
+            if number is not None and number < originals and type(x) in (list, dict, set):
+                self._keep(x)
+            inner = [*x.keys(), *x.values()] if type(x) is dict else x
+            # Only containers lead anywhere: picked out in C, so a million ints cost one pass.
+            stack.extend(itertools.compress(inner, map(_CONTAINERS.__contains__, map(type, inner))))
 
     def _keep(self, target: Any) -> None:
         self._undo.append((target, list(target.items()) if type(target) is dict else list(target)))
