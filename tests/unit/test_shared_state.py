@@ -10,7 +10,7 @@ import pytest
 
 from verifiers.runtime.codec import CodecError, Shared, decode, encode
 from verifiers.runtime.shared_state import Kept, carried_on, changes, held, refuse_costly_to_visit, snapshots
-from verifiers.runtime.write_back import apply_changes
+from verifiers.runtime.write_back import WriteBack, apply_changes
 
 
 def _arrived(value: Any) -> Shared:
@@ -96,3 +96,15 @@ def test_a_value_whose_shared_parts_are_costly_to_visit_is_refused() -> None:
         refuse_costly_to_visit([[1, 2, d]])
     row = [0] * 1000
     refuse_costly_to_visit([[row] * 1000])  # a million to visit: fine
+
+
+def test_undo_keeps_one_copy_per_object_and_puts_back_the_first() -> None:
+    undo = WriteBack()
+    xs = [3, 1, 2]
+    table = Shared([xs])
+    for _ in range(1000):  # a call that sorts its argument in place, a thousand times
+        undo.apply(table, [[0, [1, 2, 3]]], 1)
+        undo.keep_reachable([xs], table, 1)
+    assert len(undo._undo) == 1  # not a thousand copies of the argument
+    undo.undo()
+    assert xs == [3, 1, 2]

@@ -32,6 +32,8 @@ _refcount = sys.getrefcount  # bound at load: the candidate runs in this process
 _weakrefs = weakref.getweakrefcount
 _NUMBERED = frozenset({list, dict, set, tuple, frozenset, float})
 """The types whose objects a table numbers (floats: NaNs)."""
+_WEIGHED = _NUMBERED - {float} | {str, bytes}
+"""The types ``_visit_weights`` weighs one by one (the rest visit once)."""
 _WEAKLY_HELD = (set, frozenset)
 """The table's types a weak reference can name (lists, dicts and tuples cannot be)."""
 
@@ -189,7 +191,10 @@ def _visit_weights(values: list[Any]) -> tuple[int, int]:
             entered.add(key)
             inner = _inner(x)
             own += 1 + len(inner)
-            known = memo[key] = 1 + sum(map(weigh, inner))
+            if len(inner) > 8 and _WEIGHED.isdisjoint(set(map(type, inner))):
+                known = memo[key] = 1 + len(inner)  # numbers and the like, one visit each: counted in C
+            else:
+                known = memo[key] = 1 + sum(map(weigh, inner))
             entered.discard(key)
             return known
         if t is str or t is bytes:

@@ -71,6 +71,7 @@ class WriteBack:
 
     def __init__(self) -> None:
         self._undo: list[tuple[Any, list[Any]]] = []
+        self._kept: set[int] = set()
         self.applied = False
         """Whether any call changed the tests' objects (an argument too large or deep to
         send again is then the candidate's doing)."""
@@ -106,7 +107,12 @@ class WriteBack:
             stack.extend(itertools.compress(inner, map(_CONTAINERS.__contains__, map(type, inner))))
 
     def _keep(self, target: Any) -> None:
-        self._undo.append((target, list(target.items()) if type(target) is dict else list(target)))
+        """What ``target`` holds now, kept once per job: the first is what undo puts back
+        (a call that sorts a large argument in place, a thousand times, kept a thousand
+        copies of it)."""
+        if id(target) not in self._kept:
+            self._kept.add(id(target))  # the undo list keeps it alive: its id stays its own
+            self._undo.append((target, list(target.items()) if type(target) is dict else list(target)))
 
     def undo(self) -> None:
         """Every container ``apply`` changed holds what it held before, last change first.
@@ -121,6 +127,7 @@ class WriteBack:
                 else:
                     target.clear()
                     target.update(members)
+            self._kept.clear()
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
