@@ -76,3 +76,27 @@ def test_keeping_every_argument_costs_nothing_once_the_tests_drop_them(pool: San
     test = "def check(c):\n    for n in range(2000):\n        assert c([n, n + 1, n + 2]) == 3 * n + 3\n"
     source = "_seen = []\ndef f(xs):\n    _seen.append(xs)\n    return sum(xs)\n"
     assert _run(pool, test, source) == (Status.PASSED, "")
+
+
+def test_what_the_tests_change_and_then_drop_reaches_the_candidate(pool: SandboxPool) -> None:
+    """The tests fill a list the candidate keeps, then rebind the name: the change was
+    lost with the list let go, and a right answer failed (an eighth red team)."""
+    test = ("def check(c):\n    buf = []\n    c(buf)\n    for i in range(3):\n        buf.append(i)\n        buf = []\n"
+            "        c(buf)\n    assert c(None) == [[0], [1], [2], []]\n")
+    source = "_seen = []\ndef f(b):\n    if b is None:\n        return [list(x) for x in _seen]\n    _seen.append(b)\n"
+    assert _run(pool, test, source) == (Status.PASSED, "")
+
+
+def test_a_memo_list_the_tests_change_without_keeping_it_is_stale(pool: SandboxPool) -> None:
+    """``c(3).pop()`` changes the memo's own list in plain Python (a forged pass before)."""
+    test = "def check(c):\n    assert c(3).pop() == 2\n    assert c(3) == [0, 1, 2], 'memo handed out its own list'\n"
+    source = "import functools\n@functools.lru_cache(maxsize=None)\ndef f(n):\n    return list(range(n))\n"
+    status, detail = _run(pool, test, source)
+    assert status is Status.FAILED and "memo handed out its own list" in detail, detail
+
+
+def test_a_kept_nan_stays_the_same_nan(pool: SandboxPool) -> None:
+    """A NaN equals only itself: the candidate's ``x in seen`` needs the tests' one."""
+    test = "def check(c):\n    nan = float('nan')\n    assert c(nan) == 1\n    assert c(nan) == 1, 'the same object'\n"
+    source = "_seen = []\ndef f(x):\n    if x not in _seen:\n        _seen.append(x)\n    return len(_seen)\n"
+    assert _run(pool, test, source) == (Status.PASSED, "")

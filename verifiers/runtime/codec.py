@@ -18,6 +18,8 @@ MAX_MESSAGE = 16 * 1024 * 1024
 """Largest frame either side accepts: a huge return value is a failure, not an OOM of the harness."""
 MAX_DEPTH = 100
 """Deepest nesting the codec carries; far above any HumanEval value, far below the recursion limit."""
+TOO_DEEP = "value nested too deeply"
+UNSENDABLE_TYPE = "cannot send a value of type"
 REPLY_HEADROOM_DEPTH = 10
 REPLY_MAX_MESSAGE = MAX_MESSAGE // 2
 """What the candidate sends (results, changed arguments) is held to less than what the
@@ -96,7 +98,7 @@ def encode(value: object, max_depth: int = MAX_DEPTH, shared: Shared | None = No
 
 def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | None = None) -> Any:
     if depth > max_depth:
-        raise CodecError("value nested too deeply")
+        raise CodecError(TOO_DEEP)
     t = type(x)
     if t is float and x != x and shared is not None:
         # A NaN is equal only to itself, by identity: numbered like a container, so the
@@ -139,7 +141,7 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
     plain = _as_plain(x)
     if plain is not None:
         return _encode(plain, depth, max_depth, shared)
-    raise CodecError(f"cannot send a value of type {type_name(x)}")
+    raise CodecError(f"{UNSENDABLE_TYPE} {type_name(x)}")
 
 
 def _as_plain(x: object) -> object | None:
@@ -178,7 +180,7 @@ def decode(tree: Any, max_depth: int = MAX_DEPTH, shared: Shared | None = None) 
 
 def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | None = None) -> Any:
     if depth > max_depth:
-        raise CodecError("value nested too deeply")
+        raise CodecError(TOO_DEEP)
     t = type(x)
     if x is None or t is bool or t is str or t is int:
         return x

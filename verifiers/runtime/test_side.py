@@ -23,6 +23,8 @@ from .codec import (
     REPLY_MAX_MESSAGE,
     Shared,
     TEXT_LIMIT,
+    TOO_DEEP,
+    UNSENDABLE_TYPE,
     CodecError,
     FrameReader,
     decode,
@@ -82,7 +84,8 @@ class _Proxy:
         self._kept = Kept()
         """The tests' objects the candidate still holds from earlier calls."""
         self.returned_references = False
-        """Whether a result named the tests' own objects (so it may be deeper than it was sent)."""
+        """Whether a result named the tests' own objects: it may then be deeper than it was
+        sent (an argument too deep is then the candidate's doing, any other fault not)."""
         self.last_call: tuple[tuple[Any, ...], dict[str, Any], Any] | None = None
         """The arguments and result of the last single call: a failed assertion's detail
         says what it returned, which is what a model repairing the answer needs to know."""
@@ -256,8 +259,10 @@ class _Proxy:
         try:
             data = frame(message()) if data is None else data
         except CodecError as exc:
-            if self.returned_bytes >= CANDIDATE_SHARE_OF_ARGUMENTS or self.write_back.applied \
-                    or self.returned_references:
+            # Only plain data comes from the candidate: a value of another type is the tests'.
+            theirs = not str(exc).startswith(UNSENDABLE_TYPE)
+            if theirs and (self.returned_bytes >= CANDIDATE_SHARE_OF_ARGUMENTS or self.write_back.applied
+                           or self.returned_references and str(exc) == TOO_DEEP):
                 # The tests handed back values the candidate made (several at once: each
                 # alone fits, see below), or arguments it changed (grown, or nested deeper
                 # than the channel carries); a test's own argument this large is rare enough
