@@ -1,19 +1,20 @@
 """What one call did to the containers both sides of the channel share, and which of
-them the candidate still holds when the call is over.
+them both sides still hold when it is over.
 
 Each call's table (``codec.Shared``) numbers the containers the call touches: those
-the candidate kept from earlier calls first, then the arguments', then any the call
-made that ended up in them. Both sides number them in the same order, so a change
-travels as ``[number, what it holds now]`` (``changes``) and lands on the other
+kept from earlier calls first, then the arguments', then any the call made that ended
+up in them or in its returned value. Both sides number them in the same order, so a
+change travels as ``[number, what it holds now]`` (``changes``) and lands on the other
 side's own object (``write_back.apply_changes``).
 
-Held containers are what makes several calls one program, as in plain Python: a
-candidate that keeps an argument (in a global, a default argument, its returned
-value) and changes it during a later call changes the tests' object, and a change
-the tests make to it between calls is what the candidate sees next (a fourth red
-team: the copy it kept was its own, so a test that checked the first argument after
-the second call saw nothing). Only containers the candidate really still reaches
-are carried from call to call, so a candidate that keeps nothing costs nothing more.
+Kept containers are what makes a job's calls one program, as in plain Python: a
+candidate that keeps an argument (in a global, a default argument, a memo) and
+changes it during a later call changes the tests' object, and a change the tests make
+to it between calls, or to a list the candidate returned and kept, is what the
+candidate sees next (a fourth red team: the copy it kept was its own, so a test that
+checked the first argument after the second call saw nothing). Only what both sides
+still hold is carried from call to call (``held`` on each side), so a candidate that
+keeps nothing, or keeps what the tests drop, costs a pass over the call's table.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ MUTABLE = (list, dict, set)
 _refcount = sys.getrefcount  # bound at load: the candidate runs in this process and may patch sys
 _weakrefs = weakref.getweakrefcount
 _SEQUENCES = (list, tuple, set, frozenset)
-_NUMBERED = frozenset({list, dict, set, tuple, frozenset, float})
+CONTAINERS = frozenset({list, dict, set, tuple, frozenset})
+_NUMBERED = CONTAINERS | {float}
 """The types whose objects a table numbers (floats: NaNs)."""
 _WEIGHED = _NUMBERED - {float} | {str, bytes}
 """The types ``_visit_weights`` weighs one by one (the rest visit once)."""
@@ -45,10 +47,10 @@ def members(container: Any) -> list[Any]:
     return list(container.items()) if type(container) is dict else list(container)
 
 
-def snapshots(objects: list[Any], start: int = 0) -> dict[int, list[Any]]:
-    """What each list, dict and set of the table (from ``start`` on) holds now: the
-    members themselves, kept alive, so they are compared by identity."""
-    return {i: members(objects[i]) for i in range(start, len(objects)) if type(objects[i]) in MUTABLE}
+def snapshots(objects: list[Any]) -> dict[int, list[Any]]:
+    """What each list, dict and set of the table holds now: the members themselves,
+    kept alive, so they are compared by identity."""
+    return {i: members(objects[i]) for i in range(len(objects)) if type(objects[i]) in MUTABLE}
 
 
 def changes(shared: Shared, before: dict[int, list[Any]]) -> list[Any]:
@@ -93,10 +95,10 @@ def _encode_members(container: Any, shared: Shared) -> list[Any]:
 
 
 def held(objects: list[Any], also: Iterable[int] = ()) -> list[int]:
-    """The numbers of the table's objects the candidate can still reach, in order: those
-    something outside the table refers to (a global, a default argument, a frame the
-    candidate keeps, a weak reference to a set), those of ``also``, and what they hold
-    of the table.
+    """The numbers of the table's objects that code outside the table can still reach,
+    in order (the candidate's, or on the test side the tests'): those something else
+    refers to (a global, a default argument, a frame, a weak reference to a set), those
+    of ``also``, and what they hold of the table.
 
     Read from reference counts: an object's references from inside the table are
     counted here, and any beyond those and ``objects`` itself come from elsewhere. The
@@ -157,13 +159,14 @@ def _numbers_inside(container: Any, index: dict[int, int]) -> Iterable[int]:
     repeats. In C: a container whose members are of no numbered type holds nothing of the
     table (a list of a million ints costs one pass over their types), and the rest are
     filtered by identity before any Python runs."""
-    inner = _inner(container)
+    inner = contents(container)
     if len(inner) > 8 and _NUMBERED.isdisjoint(set(map(type, inner))):
         return ()
     return map(index.__getitem__, filter(index.__contains__, map(id, inner)))
 
 
-def _inner(x: Any) -> Collection[Any]:
+def contents(x: Any) -> Collection[Any]:
+    """What a container holds, a dict's keys and values; nothing for anything else."""
     t = type(x)
     if t is dict:
         return [*x.keys(), *x.values()]
@@ -195,7 +198,7 @@ def _visit_weights(values: list[Any]) -> tuple[int, int]:
     def weigh(x: Any) -> int:
         nonlocal own
         t = type(x)
-        if t is list or t is tuple or t is set or t is frozenset or t is dict:
+        if t in CONTAINERS:
             key = id(x)
             known = memo.get(key)
             if known is not None:
@@ -203,7 +206,7 @@ def _visit_weights(values: list[Any]) -> tuple[int, int]:
             if key in entered:
                 return 1
             entered.add(key)
-            inner = _inner(x)
+            inner = contents(x)
             own += 1 + len(inner)
             if len(inner) > 8 and _WEIGHED.isdisjoint(set(map(type, inner))):
                 known = memo[key] = 1 + len(inner)  # numbers and the like, one visit each: counted in C

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .codec import MAX_DEPTH, CodecError, Shared, decode, fill_dict, fill_set
+from .shared_state import CONTAINERS, MUTABLE, contents, members
 
 
 def apply_changes(table: Shared, changes: Any, originals: int, before_change: Callable[[Any], None]) -> list[Any]:
@@ -60,9 +61,6 @@ def apply_changes(table: Shared, changes: Any, originals: int, before_change: Ca
     return targets
 
 
-_CONTAINERS = frozenset({list, tuple, set, frozenset, dict})
-
-
 class WriteBack:
     """The changes of one job's calls, applied to the tests' objects and undone when the
     job ends: a test may pass an object its job does not own (a list of a module the
@@ -93,18 +91,18 @@ class WriteBack:
         tests' ``keyword.kwlist``, which the tests then sorted, failed every later
         candidate of that server)."""
         seen: set[int] = set()
-        stack = [v for v in values if type(v) in _CONTAINERS]
+        stack = [v for v in values if type(v) in CONTAINERS]
         while stack:
             x = stack.pop()
             if id(x) in seen:
                 continue
             seen.add(id(x))
             number = table.index_of(x)
-            if number is not None and number < originals and type(x) in (list, dict, set):
+            if number is not None and number < originals and type(x) in MUTABLE:
                 self._keep(x)
-            inner = [*x.keys(), *x.values()] if type(x) is dict else x
+            inner = contents(x)
             # Only containers lead anywhere: picked out in C, so a million ints cost one pass.
-            stack.extend(itertools.compress(inner, map(_CONTAINERS.__contains__, map(type, inner))))
+            stack.extend(itertools.compress(inner, map(CONTAINERS.__contains__, map(type, inner))))
 
     def _keep(self, target: Any) -> None:
         """What ``target`` holds now, kept once per job: the first is what undo puts back
@@ -112,7 +110,7 @@ class WriteBack:
         copies of it)."""
         if id(target) not in self._kept:
             self._kept.add(id(target))  # the undo list keeps it alive: its id stays its own
-            self._undo.append((target, list(target.items()) if type(target) is dict else list(target)))
+            self._undo.append((target, members(target)))
 
     def undo(self) -> None:
         """Every container ``apply`` changed holds what it held before, last change first.
