@@ -199,7 +199,8 @@ def _serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
             # the tests have made it since; then the arguments, never bound to a name here.
             shared = Shared(_still_kept(call, carried))
             carried = []
-            apply_changes(shared, call.get("s", []), len(shared.objects), _unchanged)
+            if "s" in call:
+                apply_changes(shared, call["s"], len(shared.objects), _unchanged)
             answer, carried = _reply(fn, nonce, [decode(call["a"], MAX_DEPTH, shared),
                                                  decode(call["k"], MAX_DEPTH, shared)], shared, carry=True)
             del shared
@@ -246,7 +247,9 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
             del before
             if found:
                 reply["w"] = found
-            if carry:
+            # A table of two is the call's own argument list and keyword dict and nothing
+            # else (no container crossed, none is kept): nothing there to keep.
+            if carry and len(shared.objects) > 2:
                 numbers = [i for i in held(shared.objects) if carried_on(shared.objects[i])]
                 if numbers:
                     reply["h"] = numbers

@@ -19,7 +19,6 @@ keeps nothing, or keeps what the tests drop, costs a pass over the call's table.
 
 from __future__ import annotations
 
-import collections
 import itertools
 import operator
 import sys
@@ -32,13 +31,16 @@ from .codec import HASH_WEIGHT_LIMIT, MAX_DEPTH, SHARING_LIMIT, CodecError, Shar
 MUTABLE = (list, dict, set)
 _refcount = sys.getrefcount  # bound at load: the candidate runs in this process and may patch sys
 _weakrefs = weakref.getweakrefcount
-_SEQUENCES = (list, tuple, set, frozenset)
+_SEQUENCES = frozenset({list, tuple, set, frozenset})
+_BASE = next(map(_refcount, [object()]))
+"""The references a list's member has while ``held`` counts it (the list's, and the
+counting's own): constant for the interpreter, so counted once."""
 CONTAINERS = frozenset({list, dict, set, tuple, frozenset})
 _NUMBERED = CONTAINERS | {float}
 """The types whose objects a table numbers (floats: NaNs)."""
 _WEIGHED = _NUMBERED - {float} | {str, bytes}
 """The types ``_visit_weights`` weighs one by one (the rest visit once)."""
-_WEAKLY_HELD = (set, frozenset)
+_WEAKLY_HELD = frozenset({set, frozenset})
 """The table's types a weak reference can name (lists, dicts and tuples cannot be)."""
 
 
@@ -108,11 +110,10 @@ def held(objects: list[Any], also: Iterable[int] = ()) -> list[int]:
     """
     index = dict(zip(map(id, objects), itertools.count()))
     inside = _references_inside(objects, index)
-    base = next(map(_refcount, [object()]))  # a list's reference, counted the way the next line counts
     counts = list(map(_refcount, objects))
     # Per object in C (a grid's rows are thousands of objects): those referred to from
     # outside the table.
-    reached = set(itertools.compress(itertools.count(), map(base.__lt__, map(operator.sub, counts, inside))))
+    reached = set(itertools.compress(itertools.count(), map(_BASE.__lt__, map(operator.sub, counts, inside))))
     # A set can be kept by a weak reference alone (a WeakKeyDictionary memo: red team),
     # which the counts do not show; in plain Python the tests' set lives on, and so the memo.
     reached.update(i for i in _of_types(objects, _WEAKLY_HELD) if _weakrefs(objects[i]))
@@ -139,19 +140,26 @@ def carried_on(x: Any) -> bool:
 
 def _references_inside(objects: list[Any], index: dict[int, int]) -> list[int]:
     """How many times each object of the table (``index``: number by id) is a member of
-    one of them. Counted in C over every member of every container at once (a grid of
-    5,000 rows cost a Python step per row, a fifth of a plain call's time: red team)."""
-    sequences = [objects[i] for i in _of_types(objects, _SEQUENCES)]
-    dicts = [objects[i] for i in _of_types(objects, (dict,))]
-    every = itertools.chain(itertools.chain.from_iterable(sequences), itertools.chain.from_iterable(map(dict.keys, dicts)),
-                            itertools.chain.from_iterable(map(dict.values, dicts)))
-    counted = collections.Counter(map(index.__getitem__, filter(index.__contains__, map(id, every))))
-    return list(map(counted.get, range(len(objects)), itertools.repeat(0)))
+    one of them. A container's members are filtered by identity in C, before any Python
+    runs (a list of a million ints costs one pass)."""
+    inside = [0] * len(objects)
+    contains, number_of = index.__contains__, index.__getitem__
+    for container in objects:
+        t = type(container)
+        if t in _SEQUENCES:
+            found = filter(contains, map(id, container))
+        elif t is dict:
+            found = filter(contains, map(id, itertools.chain(container.keys(), container.values())))
+        else:
+            continue
+        for number in map(number_of, found):
+            inside[number] += 1
+    return inside
 
 
-def _of_types(objects: list[Any], types: tuple[type, ...]) -> Iterable[int]:
+def _of_types(objects: list[Any], types: frozenset[type]) -> Iterable[int]:
     """The numbers of the objects of exactly these types, picked out in C."""
-    return itertools.compress(itertools.count(), map(frozenset(types).__contains__, map(type, objects)))
+    return itertools.compress(itertools.count(), map(types.__contains__, map(type, objects)))
 
 
 def _numbers_inside(container: Any, index: dict[int, int]) -> Iterable[int]:
@@ -268,6 +276,8 @@ class Kept:
     def keep(self, shared: Shared, numbers: Any) -> None:
         """Keep the objects of the call's table the candidate says it still holds (numbers,
         in order), and what they hold now."""
+        if numbers == [] and not self.objects:
+            return  # the common case: nothing kept, before or now
         if type(numbers) is not list or any(type(i) is not int for i in numbers) or numbers != sorted(set(numbers)) \
                 or (numbers and not 0 <= numbers[0] <= numbers[-1] < len(shared.objects)):
             raise CodecError("malformed list of held objects")
