@@ -11,7 +11,7 @@ import os
 import re
 import warnings
 
-from verifiers.runtime.candidate_side import CANDIDATE_FILENAME, COMPILE_ERRORS, compile_candidate
+from verifiers.runtime.candidate_calls import CANDIDATE_FILENAME, COMPILE_ERRORS, compile_candidate
 from verifiers.runtime.codec import (
     MAX_DEPTH,
     MAX_MESSAGE,
@@ -27,7 +27,7 @@ from verifiers.runtime.codec import (
 # Compiling a candidate (the guarded syntax and mypy workers do, with this module
 # imported) must not print its SyntaxWarnings or invalid-escape DeprecationWarnings
 # into our output: they are about the candidate, not us. Our own process never
-# compiles one: the candidate's sandboxed child does (``candidate_side._serve_candidate``).
+# compiles one: the candidate's sandboxed child does (``candidate_calls.serve_candidate``).
 warnings.filterwarnings("ignore", module=re.escape(CANDIDATE_FILENAME) + "$")
 
 

@@ -370,7 +370,7 @@ def test_a_reply_slow_to_decode_is_that_inputs_timeout(collector: OutputCollecto
     per-call limit (red team: 26 s for 12 inputs, 1 s each). Now each reply is read
     under the call's alarm, like the call itself."""
     slow = ("import struct, sys\n"
-            "_cs = sys.modules['bestofn_runtime.candidate_side']\n"
+            "_cs = sys.modules['bestofn_runtime.candidate_calls']\n"
             "_BODY = ','.join(['{\"l\":[0]}'] * 700000)\n"
             "def _slow(fn, nonce, arguments, shared, carry=False):\n"
             "    b = ('{\"n\":\"%s\",\"r\":{\"l\":[%s]}}' % (nonce, _BODY)).encode()\n"

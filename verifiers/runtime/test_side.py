@@ -283,7 +283,7 @@ class _Proxy:
 
     def _result(self, reply: dict[str, Any], shared: Shared | None = None) -> Any:
         """The returned value; with ``shared``, the tests' objects it names are themselves,
-        and its lists, dicts and sets are numbered (``candidate_side._returned``)."""
+        and its lists, dicts and sets are numbered (``candidate_calls._returned``)."""
         try:
             if shared is not None:
                 shared.numbering = False

@@ -1,0 +1,181 @@
+"""The candidate's own process, once confined (``candidate_side._candidate_child``):
+load the candidate and answer the tests' calls over its end of the channel, with
+what the calls did to their arguments and what it keeps (``shared_state``).
+
+Also how a candidate compiles (``compile_candidate``): the one function the candidate's
+child and the guarded syntax and mypy workers compile with, so all agree.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import socket
+from typing import Any, NoReturn
+
+from .codec import (
+    MAX_DEPTH,
+    REPLY_DEPTH,
+    REPLY_MAX_MESSAGE,
+    TEXT_LIMIT,
+    CodecError,
+    FrameReader,
+    Shared,
+    decode,
+    describe,
+    encode,
+    frame,
+)
+from .exceptions import exception_reply
+from .shared_state import carried_on, changes, held, snapshots
+from .write_back import apply_changes
+
+CANDIDATE_FILENAME = "<candidate>"
+"""The file name candidate code is compiled under, on either side."""
+COMPILE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
+"""What compiling a candidate can raise (ValueError: null bytes; the others: pathological nesting or constants)."""
+
+
+def compile_candidate(source: str) -> Any:
+    """A candidate's code object, the one way every stage compiles it: plain Python
+    semantics (no ``from __future__`` of the compiling module leaks in)."""
+    return compile(source, CANDIDATE_FILENAME, "exec", dont_inherit=True)
+
+
+def serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
+    """Compile and load the candidate, then answer calls until the channel closes.
+
+    Compiled here, in the candidate's own confined child, under its limits: CPython's
+    compiler folds constants, and two 8 KB candidates of ``'x'*4096 + 'x'*4096 + ...``
+    took the process compiling them to 13 GB (the verifier's own, when it compiled
+    candidates ahead of the sandbox to save this child ~0.5 ms); their marshalled code
+    could also outgrow the job message, or fail to marshal at all (red team). End to end the move cost
+    nothing measurable (``--verifiers tests`` on the 328 HumanEval candidates, 1.12 s
+    either way)."""
+    exit_ = os._exit  # bound early: the candidate may patch the os module
+    namespace: dict[str, Any] = {"__name__": "__candidate__", "__builtins__": builtins}
+    fn: Any = None
+    carried: list[Any] = []  # what the candidate still holds of earlier calls' tables (``shared_state.held``)
+    try:
+        exec(compile_candidate(source), namespace)  # noqa: S102 - this is the sandbox
+        fn = namespace.get(entry)
+        ready: dict[str, Any] = {"ok": 1} if callable(fn) else {"f": f"no function named {entry!r}"[:TEXT_LIMIT]}
+    except MemoryError:
+        ready = {"m": "MemoryError while loading"}
+    except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt... all mean "failed"
+        name, text = describe(exc)
+        ready = {"f": f"loading raised {name}: {text}"}
+    try:
+        reader = FrameReader(sock)
+        sock.sendall(frame(ready))
+        if "ok" not in ready:
+            exit_(0)
+        while True:
+            try:
+                call = reader.recv()
+            except EOFError:
+                exit_(0)
+            nonce = call["n"]
+            if "b" in call:  # a batch (the test side's ``map_calls``): a reply per call, copies only
+                report = "c" in call  # whether each call changed an argument, only when asked
+                for sent in call["b"]:
+                    shared = Shared() if report else None
+                    sock.sendall(_reply(fn, nonce, [decode(sent, MAX_DEPTH, shared), {}], shared)[0])
+                continue
+            # The table starts with what the candidate kept from earlier calls, made what
+            # the tests have made it since; then the arguments, never bound to a name here.
+            shared = Shared(_still_kept(call, carried))
+            carried = []
+            if "s" in call:
+                apply_changes(shared, call["s"], len(shared.objects), _unchanged)
+            answer, carried = _reply(fn, nonce, [decode(call["a"], MAX_DEPTH, shared),
+                                                 decode(call["k"], MAX_DEPTH, shared)], shared, carry=True)
+            del shared
+            sock.sendall(answer)
+    except MemoryError:
+        try:
+            sock.sendall(frame({"m": "MemoryError"}))
+        finally:
+            exit_(0)
+    except BaseException:  # noqa: BLE001
+        exit_(0)
+    exit_(0)
+
+
+def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, carry: bool = False
+           ) -> tuple[bytes, list[Any]]:
+    """The framed answer to one call, and what of its table the candidate still holds
+    (with ``carry``: the returned value then crosses numbered too, and the reply says
+    what is held, ``shared_state.held``).
+
+    ``arguments`` is ``[args, kwargs]``, emptied here, so that once the call is over
+    nothing of ours holds them (the reference counts tell what the candidate kept).
+    With ``shared`` (the arguments' containers as they arrived), what the call did to
+    them is sent back, whether it returned or raised (a function that sorted its
+    argument and then raised left it sorted: red team)."""
+    try:
+        before = snapshots(shared.objects) if shared is not None else {}
+        reply: dict[str, Any] = {"n": nonce}
+        args, kwargs = arguments
+        arguments.clear()
+        returned: Any = None
+        try:
+            returned = fn(*args, **kwargs)
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the test may expect it: ship it as data
+            reply["e"] = exception_reply(exc)
+        else:
+            reply["r"] = _returned(returned, shared if carry else None)
+        del args, kwargs, returned
+        carried: list[Any] = []
+        if shared is not None:
+            found = changes(shared, before)
+            del before
+            if found:
+                reply["w"] = found
+            # A table of two is the call's own argument list and keyword dict and nothing
+            # else (no container crossed, none is kept): nothing there to keep.
+            if carry and len(shared.objects) > 2:
+                numbers = [i for i in held(shared.objects) if carried_on(shared.objects[i])]
+                if numbers:
+                    reply["h"] = numbers
+                    carried = [shared.objects[i] for i in numbers]
+        return frame(reply, REPLY_MAX_MESSAGE), carried
+    except MemoryError:
+        return frame({"n": nonce, "m": "MemoryError"}), []
+    except CodecError as exc:
+        return frame({"n": nonce, "f": str(exc)[:TEXT_LIMIT]}), []
+    except BaseException as exc:  # noqa: BLE001 - SystemExit & co: cannot be swallowed by the test
+        name, text = describe(exc)
+        return frame({"n": nonce, "f": f"{name}: {text}"}), []
+
+
+def _still_kept(call: dict[str, Any], carried: list[Any]) -> list[Any]:
+    """What of the kept objects opens this call's table, as the tests say
+    (``shared_state.Kept.table``): those they can still reach (``"o"``), or none where
+    they could not send what they changed (``"x"``)."""
+    if "x" in call:
+        return []
+    numbers = call.get("o", [])
+    if type(numbers) is not list or any(type(i) is not int or not 0 <= i < len(carried) for i in numbers):
+        raise CodecError("malformed list of kept objects")
+    return [carried[i] for i in numbers]
+
+
+def _returned(value: Any, shared: Shared | None) -> Any:
+    """The returned value, encoded: what the table numbers (the tests' objects) by
+    reference, so ``candidate(xs) is xs`` holds, and its own lists, dicts and sets
+    numbered, so one the candidate keeps (a memo's list) is the tests' object while they
+    hold it; tuples as copies (numbering every tuple of a large result cost 40%: red team)."""
+    if shared is None:
+        return encode(value, REPLY_DEPTH)
+    shared.numbering = False
+    try:
+        return encode(value, REPLY_DEPTH, shared)
+    finally:
+        shared.numbering = True
+
+
+def _unchanged(_target: Any) -> None:
+    """The candidate's copies need no undo."""
