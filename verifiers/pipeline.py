@@ -388,8 +388,9 @@ def _mypy(options: StageOptions) -> tuple[Stage, _Closeable]:
 
 def _tests(options: StageOptions) -> tuple[Stage, _Closeable]:
     tests = UnitTestVerifier(pool=options.pool, limits=options.limits)
-    # 3: what a candidate keeps from one call to the next is the tests' object (runtime/shared_state.py)
-    stage = Stage("tests", tests, f"3:{_digest(options.limits)}", applies=lambda t: bool(t.test.strip()))
+    # 3: what a candidate keeps from one call to the next is the tests' object (runtime/shared_state.py);
+    # 4: and what the tests changed and then dropped reaches it (an eighth red team)
+    stage = Stage("tests", tests, f"4:{_digest(options.limits)}", applies=lambda t: bool(t.test.strip()))
     return stage, tests
 
 
