@@ -12,17 +12,8 @@ import re
 import warnings
 
 from verifiers.runtime.candidate_calls import CANDIDATE_FILENAME, COMPILE_ERRORS, compile_candidate
-from verifiers.runtime.codec import (
-    MAX_DEPTH,
-    MAX_MESSAGE,
-    CodecError,
-    decode,
-    encode,
-    frame,
-    recv_msg,
-    recv_msg_fds,
-    send_msg,
-)
+from verifiers.runtime.codec import MAX_DEPTH, MAX_MESSAGE, CodecError, decode, encode
+from verifiers.runtime.framing import frame, recv_msg, recv_msg_fds, send_msg
 
 # Compiling a candidate (the guarded syntax and mypy workers do, with this module
 # imported) must not print its SyntaxWarnings or invalid-escape DeprecationWarnings

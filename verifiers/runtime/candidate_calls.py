@@ -19,14 +19,13 @@ from .codec import (
     REPLY_MAX_MESSAGE,
     TEXT_LIMIT,
     CodecError,
-    FrameReader,
     Shared,
     decode,
     describe,
     encode,
-    frame,
 )
 from .exceptions import exception_reply
+from .framing import FrameReader, frame
 from .shared_state import carried_on, changes, held, snapshots
 from .write_back import apply_changes
 

@@ -21,15 +21,7 @@ import time
 from typing import Any, NoReturn
 
 from .candidate_calls import serve_candidate
-from .codec import (
-    MAX_MESSAGE,
-    CodecError,
-    _recv_exact,
-    describe,
-    recv_msg,
-    recv_msg_fds,
-    send_msg,
-)
+from .codec import MAX_MESSAGE, CodecError, describe
 from .confine import (
     MNT_DETACH,
     MS_NODEV,
@@ -47,6 +39,7 @@ from .confine import (
     this_machines_filter,
 )
 from .control import serve_jobs
+from .framing import _recv_exact, recv_msg, recv_msg_fds, send_msg
 
 def _devnull_stdio() -> None:
     null = os.open("/dev/null", os.O_RDWR)

@@ -7,7 +7,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from .codec import recv_msg_fds, send_msg
+from .framing import recv_msg_fds, send_msg
 
 
 def serve_jobs(ctl: socket.socket, kind: str, run_job: Callable[[dict[str, Any], list[int]], dict[str, Any]],

@@ -16,7 +16,8 @@ import builtins
 import sys
 from typing import Any, TypeGuard
 
-from .codec import CodecError, decode, encode, frame
+from .codec import CodecError, decode, encode
+from .framing import frame
 
 _BUILTIN_CLASSES = {id(cls): (cls, cls.__name__) for cls in vars(builtins).values()
                     if isinstance(cls, type) and issubclass(cls, BaseException)}

@@ -21,22 +21,20 @@ from .codec import (
     MAX_MESSAGE,
     REPLY_DEPTH,
     REPLY_MAX_MESSAGE,
-    Shared,
     TEXT_LIMIT,
     TOO_DEEP,
     UNSENDABLE_TYPE,
     CodecError,
-    FrameReader,
+    Shared,
     decode,
     describe,
     encode,
-    frame,
-    send_msg,
 )
 from .confine import drop_to, load_libc, no_new_privs
 from .control import serve_jobs
 from .exceptions import rebuilt, valid_reply
 from .failure_text import failure_detail, last_call_note
+from .framing import FrameReader, frame, send_msg
 from .shared_state import Kept, refuse_costly_to_visit
 from .write_back import WriteBack
 
