@@ -45,20 +45,14 @@ _WEAKLY_HELD = frozenset({set, frozenset})
 
 
 def members(container: Any) -> list[Any]:
-    """A container's members as they are now (a dict's items, a subclass's too)."""
-    return list(container.items()) if issubclass(type(container), dict) else list(container)
-
-
-def changeable(x: Any) -> bool:
-    """A list, dict or set, or one of a subclass (the tests' ``Counter``, numbered as
-    itself: ``codec.Shared.stand_in``); read from the real type, never ``__class__``."""
-    return issubclass(type(x), MUTABLE)
+    """A container's members as they are now (a dict's items)."""
+    return list(container.items()) if type(container) is dict else list(container)
 
 
 def snapshots(objects: list[Any]) -> dict[int, list[Any]]:
     """What each list, dict and set of the table holds now: the members themselves,
     kept alive, so they are compared by identity."""
-    return {i: members(objects[i]) for i in range(len(objects)) if changeable(objects[i])}
+    return {i: members(objects[i]) for i in range(len(objects)) if type(objects[i]) in MUTABLE}
 
 
 def changes(shared: Shared, before: dict[int, list[Any]]) -> list[Any]:
@@ -76,9 +70,9 @@ def changed_numbers(objects: list[Any], before: dict[int, list[Any]]) -> list[in
         now = members(container)
         if len(now) != len(old):
             same = False
-        elif issubclass(type(container), set):
+        elif type(container) is set:
             same = sorted(map(id, now)) == sorted(map(id, old))
-        elif issubclass(type(container), dict):
+        elif type(container) is dict:
             same = all(map(operator.is_, itertools.chain.from_iterable(now), itertools.chain.from_iterable(old)))
         else:
             same = all(map(operator.is_, now, old))
@@ -97,7 +91,7 @@ def encoded_changes(shared: Shared, numbers: list[int]) -> list[Any]:
 
 
 def _encode_members(container: Any, shared: Shared) -> list[Any]:
-    if issubclass(type(container), dict):
+    if type(container) is dict:
         return [[encode(k, MAX_DEPTH, shared), encode(v, MAX_DEPTH, shared)] for k, v in container.items()]
     return [encode(member, MAX_DEPTH, shared) for member in container]
 

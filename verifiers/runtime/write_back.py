@@ -14,14 +14,13 @@ copied a member before changing it).
 
 from __future__ import annotations
 
-import functools
 import itertools
 import signal
 from collections.abc import Callable
 from typing import Any
 
 from .codec import MAX_DEPTH, CodecError, Shared, decode, fill_dict, fill_set
-from .shared_state import CONTAINERS, changeable, contents, members
+from .shared_state import CONTAINERS, MUTABLE, contents, members
 
 
 def apply_changes(table: Shared, changes: Any, originals: int, before_change: Callable[[Any], None]) -> list[Any]:
@@ -39,7 +38,7 @@ def apply_changes(table: Shared, changes: Any, originals: int, before_change: Ca
                 or not 0 <= item[0] < originals or type(item[1]) is not list:
             raise CodecError("malformed argument change")
         target = table.objects[item[0]]
-        if issubclass(type(target), dict):
+        if type(target) is dict:
             pairs = []
             for pair in item[1]:
                 if type(pair) is not list or len(pair) != 2:
@@ -48,10 +47,10 @@ def apply_changes(table: Shared, changes: Any, originals: int, before_change: Ca
             before_change(target)
             target.clear()
             fill_dict(target, pairs)
-        elif issubclass(type(target), (list, set)):
+        elif type(target) in (list, set):
             new_members = [decode(member, MAX_DEPTH, table) for member in item[1]]
             before_change(target)
-            if issubclass(type(target), list):
+            if type(target) is list:
                 target[:] = new_members
             else:
                 target.clear()
@@ -60,13 +59,6 @@ def apply_changes(table: Shared, changes: Any, originals: int, before_change: Ca
             raise CodecError("a change to what cannot change")
         targets.append(target)
     return targets
-
-
-@functools.lru_cache(maxsize=256)
-def _leads_anywhere(t: Any) -> bool:
-    """Whether a value of this type can hold the tests' objects: a container, or a list,
-    dict or set of a subclass (a ``Counter``)."""
-    return t in CONTAINERS or issubclass(t, (list, dict, set))
 
 
 class WriteBack:
@@ -99,18 +91,18 @@ class WriteBack:
         tests' ``keyword.kwlist``, which the tests then sorted, failed every later
         candidate of that server)."""
         seen: set[int] = set()
-        stack = list(itertools.compress(values, map(_leads_anywhere, map(type, values))))
+        stack = [v for v in values if type(v) in CONTAINERS]
         while stack:
             x = stack.pop()
             if id(x) in seen:
                 continue
             seen.add(id(x))
             number = table.index_of(x)
-            if number is not None and number < originals and changeable(x):
+            if number is not None and number < originals and type(x) in MUTABLE:
                 self._keep(x)
-            inner = [*x.keys(), *x.values()] if issubclass(type(x), dict) else contents(x) or list(x)
+            inner = contents(x)
             # Only containers lead anywhere: picked out in C, so a million ints cost one pass.
-            stack.extend(itertools.compress(inner, map(_leads_anywhere, map(type, inner))))
+            stack.extend(itertools.compress(inner, map(CONTAINERS.__contains__, map(type, inner))))
 
     def _keep(self, target: Any) -> None:
         """What ``target`` holds now, kept once per job: the first is what undo puts back
@@ -127,16 +119,12 @@ class WriteBack:
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         try:
             while self._undo:
-                target, held = self._undo.pop()
-                if issubclass(type(target), list):
-                    target[:] = held
-                elif issubclass(type(target), dict):
-                    target.clear()
-                    for key, value in held:  # its own item assignment (a Counter's update adds)
-                        target[key] = value
+                target, members = self._undo.pop()
+                if type(target) is list:
+                    target[:] = members
                 else:
                     target.clear()
-                    target.update(held)
+                    target.update(members)
             self._kept.clear()
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
