@@ -113,18 +113,19 @@ class WriteBack:
             self._undo.append((target, members(target)))
 
     def undo(self) -> None:
-        """Every container ``apply`` changed holds what it held before, last change first.
-        Not cut short by the job's alarm (a candidate's large change left a module's list
-        changed for the next candidate, red team): its cost is what ``apply`` already paid."""
+        """Every container kept (``_keep``: changed by a call, or handed back to the tests)
+        holds what it held when it was first kept. Not cut short by the job's alarm (a
+        candidate's large change left a module's list changed for the next candidate,
+        red team): its cost is what keeping them already paid."""
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         try:
             while self._undo:
-                target, members = self._undo.pop()
+                target, before = self._undo.pop()
                 if type(target) is list:
-                    target[:] = members
+                    target[:] = before
                 else:
                     target.clear()
-                    target.update(members)
+                    target.update(before)
             self._kept.clear()
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
