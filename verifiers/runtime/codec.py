@@ -7,6 +7,7 @@ bounded), which both servers share.
 from __future__ import annotations
 
 import base64
+from collections import Counter, OrderedDict, defaultdict
 from typing import Any
 
 MAX_MESSAGE = 16 * 1024 * 1024
@@ -133,10 +134,70 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
     if t is bytes:
         assert isinstance(x, bytes)
         return {"b": base64.b64encode(x).decode("ascii")}
+    kind = _kind_of(x) if shared is not None else None
+    if kind is not None and shared is not None:
+        # The tests' Counter, OrderedDict or defaultdict is numbered as itself and arrives
+        # as its own kind: the candidate sees what plain Python shows (``k[c] += 1``,
+        # ``move_to_end``), and what it does comes back to the tests' object (a seventh
+        # red team: a plain copy whose changes were lost passed a wrong answer). A returned
+        # value's own (``numbering`` off) is a plain dict, as before.
+        seen = shared.index_of(x)
+        if seen is not None:
+            return {"@": seen}
+        if shared.numbering:
+            shared.add(x)
+            return {"k": [kind, [[_encode(k, depth + 1, max_depth, shared), _encode(v, depth + 1, max_depth, shared)]
+                                 for k, v in dict_items(x)]]}
     plain = _as_plain(x)
     if plain is not None:
         return _encode(plain, depth, max_depth, shared)
     raise CodecError(f"{UNSENDABLE_TYPE} {type_name(x)}")
+
+
+DICT_KINDS = frozenset({dict, Counter, OrderedDict, defaultdict})
+"""The dicts that cross as themselves (``_kind_of``), plain dicts first."""
+_FACTORIES: tuple[tuple[str, Any], ...] = (
+    ("", None), ("int", int), ("float", float), ("str", str), ("bool", bool), ("bytes", bytes), ("list", list),
+    ("dict", dict), ("set", set), ("tuple", tuple), ("frozenset", frozenset))
+"""A defaultdict's factories that cross by name (any other makes it a plain dict)."""
+
+
+def _kind_of(x: object) -> str | None:
+    """The name a Counter, OrderedDict or defaultdict crosses under, exactly of those
+    types: the standard library's own, so none of its methods is anyone's override (a
+    subclass of them is read as a plain dict, ``_as_plain``: a ninth red team's
+    OrderedDict subclass, written back through its own methods, was left rearranged)."""
+    t = type(x)
+    if t is Counter:
+        return "Counter"
+    if t is OrderedDict:
+        return "OrderedDict"
+    if t is defaultdict:
+        assert isinstance(x, defaultdict)
+        factory = x.default_factory
+        for name, made in _FACTORIES:
+            if made is factory:
+                return f"defaultdict:{name}"
+    return None
+
+
+def _of_kind(kind: Any) -> dict[Any, Any]:
+    """A new, empty dict of a kind ``_kind_of`` names; anything else is malformed."""
+    if kind == "Counter":
+        return Counter()
+    if kind == "OrderedDict":
+        return OrderedDict()
+    if type(kind) is str and kind.startswith("defaultdict:"):
+        for name, made in _FACTORIES:
+            if kind == f"defaultdict:{name}":
+                return defaultdict(made)
+    raise CodecError("unknown kind of dict")
+
+
+def dict_items(x: Any) -> Any:
+    """A dict's items in its own order, read through the standard library's C methods (a
+    candidate may patch ``Counter``, a Python class, but not ``dict`` or ``OrderedDict``)."""
+    return OrderedDict.items(x) if type(x) is OrderedDict else dict.items(x)
 
 
 def _as_plain(x: object) -> object | None:
@@ -213,8 +274,13 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | Non
             raise CodecError("malformed bytes") from None
     if type(body) is not list:
         raise CodecError("malformed container")
-    if tag == "d":
-        out: dict[Any, Any] = {}
+    if tag == "d" or tag == "k":
+        if tag == "k":
+            if len(body) != 2 or type(body[1]) is not list:
+                raise CodecError("malformed dict of a kind")
+            out, body = _of_kind(body[0]), body[1]
+        else:
+            out = {}
         if shared is not None:
             shared.add(out)
         pairs = []

@@ -26,16 +26,16 @@ import weakref
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from .codec import HASH_WEIGHT_LIMIT, MAX_DEPTH, SHARING_LIMIT, CodecError, Shared, encode
+from .codec import DICT_KINDS, HASH_WEIGHT_LIMIT, MAX_DEPTH, SHARING_LIMIT, CodecError, Shared, dict_items, encode
 
-MUTABLE = (list, dict, set)
+MUTABLE = frozenset({list, set} | DICT_KINDS)
 _refcount = sys.getrefcount  # bound at load: the candidate runs in this process and may patch sys
 _weakrefs = weakref.getweakrefcount
 _SEQUENCES = frozenset({list, tuple, set, frozenset})
 _BASE = next(map(_refcount, [object()]))
 """The references a list's member has while ``held`` counts it (the list's, and the
 counting's own): constant for the interpreter, so counted once."""
-CONTAINERS = frozenset({list, dict, set, tuple, frozenset})
+CONTAINERS = frozenset({list, set, tuple, frozenset} | DICT_KINDS)
 _NUMBERED = CONTAINERS | {float}
 """The types whose objects a table numbers (floats: NaNs)."""
 _WEIGHED = _NUMBERED - {float} | {str, bytes}
@@ -45,8 +45,8 @@ _WEAKLY_HELD = frozenset({set, frozenset})
 
 
 def members(container: Any) -> list[Any]:
-    """A container's members as they are now (a dict's items)."""
-    return list(container.items()) if type(container) is dict else list(container)
+    """A container's members as they are now (a dict's items, in its own order)."""
+    return list(dict_items(container)) if type(container) in DICT_KINDS else list(container)
 
 
 def snapshots(objects: list[Any]) -> dict[int, list[Any]]:
@@ -72,7 +72,7 @@ def changed_numbers(objects: list[Any], before: dict[int, list[Any]]) -> list[in
             same = False
         elif type(container) is set:
             same = sorted(map(id, now)) == sorted(map(id, old))
-        elif type(container) is dict:
+        elif type(container) in DICT_KINDS:
             same = all(map(operator.is_, itertools.chain.from_iterable(now), itertools.chain.from_iterable(old)))
         else:
             same = all(map(operator.is_, now, old))
@@ -91,8 +91,8 @@ def encoded_changes(shared: Shared, numbers: list[int]) -> list[Any]:
 
 
 def _encode_members(container: Any, shared: Shared) -> list[Any]:
-    if type(container) is dict:
-        return [[encode(k, MAX_DEPTH, shared), encode(v, MAX_DEPTH, shared)] for k, v in container.items()]
+    if type(container) in DICT_KINDS:
+        return [[encode(k, MAX_DEPTH, shared), encode(v, MAX_DEPTH, shared)] for k, v in dict_items(container)]
     return [encode(member, MAX_DEPTH, shared) for member in container]
 
 
@@ -148,8 +148,8 @@ def _references_inside(objects: list[Any], index: dict[int, int]) -> list[int]:
         t = type(container)
         if t in _SEQUENCES:
             found = filter(contains, map(id, container))
-        elif t is dict:
-            found = filter(contains, map(id, itertools.chain(container.keys(), container.values())))
+        elif t in DICT_KINDS:
+            found = filter(contains, map(id, itertools.chain(dict.keys(container), dict.values(container))))
         else:
             continue
         for number in map(number_of, found):
@@ -176,8 +176,8 @@ def _numbers_inside(container: Any, index: dict[int, int]) -> Iterable[int]:
 def contents(x: Any) -> Collection[Any]:
     """What a container holds, a dict's keys and values; nothing for anything else."""
     t = type(x)
-    if t is dict:
-        return [*x.keys(), *x.values()]
+    if t in DICT_KINDS:
+        return [*dict.keys(x), *dict.values(x)]
     if t in (list, tuple, set, frozenset):
         return x  # type: ignore[no-any-return]
     return ()

@@ -19,7 +19,9 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-from .codec import MAX_DEPTH, CodecError, Shared, decode, fill_dict, fill_set
+from collections import OrderedDict
+
+from .codec import DICT_KINDS, MAX_DEPTH, CodecError, Shared, decode, fill_dict, fill_set
 from .shared_state import CONTAINERS, MUTABLE, contents, members
 
 
@@ -38,7 +40,7 @@ def apply_changes(table: Shared, changes: Any, originals: int, before_change: Ca
                 or not 0 <= item[0] < originals or type(item[1]) is not list:
             raise CodecError("malformed argument change")
         target = table.objects[item[0]]
-        if type(target) is dict:
+        if type(target) in DICT_KINDS:
             pairs = []
             for pair in item[1]:
                 if type(pair) is not list or len(pair) != 2:
@@ -123,9 +125,12 @@ class WriteBack:
                 target, before = self._undo.pop()
                 if type(target) is list:
                     target[:] = before
-                else:
+                elif type(target) is set or type(target) is OrderedDict:
                     target.clear()
-                    target.update(before)
+                    target.update(before)  # an OrderedDict's own keeps its order
+                else:
+                    dict.clear(target)
+                    dict.update(target, before)  # a Counter's own update would add the counts
             self._kept.clear()
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
