@@ -46,3 +46,33 @@ def test_hashing_is_weighed_by_what_is_shared_not_by_what_is_large() -> None:
     as_list = encode([deep], shared=Shared())  # a set of it cannot be made here: hashing it is 2^60 steps
     with pytest.raises(CodecError, match="too costly to hash"):
         decode({"s": as_list["l"]}, shared=Shared())
+
+
+def test_the_standard_librarys_dicts_cross_as_themselves_in_their_own_order() -> None:
+    from collections import Counter, OrderedDict, defaultdict
+
+    ordered = OrderedDict([("a", 1), ("b", 2)])
+    ordered.move_to_end("a")  # its own order is no longer its dict order
+    grouped: defaultdict[str, list[int]] = defaultdict(list, {"x": [1]})
+    value = [Counter("abb"), ordered, grouped, defaultdict(None), [grouped]]
+    got = decode(encode(value, shared=Shared()), shared=Shared())
+    assert type(got[0]) is Counter and got[0] == Counter("abb")
+    assert type(got[1]) is OrderedDict and list(got[1]) == ["b", "a"]
+    assert type(got[2]) is defaultdict and got[2].default_factory is list and got[2] == {"x": [1]}
+    assert got[3].default_factory is None and got[4][0] is got[2]
+    # A subclass, a factory that is no builtin type, or no table at all: a plain dict, as before.
+    class Mine(Counter[str]):
+        pass
+    for plain in (Mine("a"), defaultdict(lambda: 0, {"k": 1})):
+        assert type(decode(encode(plain, shared=Shared()), shared=Shared())) is dict
+    assert type(decode(encode(Counter("a")))) is dict
+    # A returned value's own Counter (numbering off) is a plain dict; the table's own is a reference.
+    table = Shared([got[0]])
+    table.numbering = False
+    assert encode([got[0], Counter("z")], shared=table) == {"l": [{"@": 0}, {"d": [["z", 1]]}]}
+
+
+@pytest.mark.parametrize("kind", ["dict", "defaultdict:print", "defaultdict:os.system", 7, "Counter "])
+def test_a_kind_of_dict_outside_the_list_is_malformed(kind: object) -> None:
+    with pytest.raises(CodecError, match="unknown kind"):
+        decode({"k": [kind, []]})
