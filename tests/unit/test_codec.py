@@ -76,3 +76,26 @@ def test_the_standard_librarys_dicts_cross_as_themselves_in_their_own_order() ->
 def test_a_kind_of_dict_outside_the_list_is_malformed(kind: object) -> None:
     with pytest.raises(CodecError, match="unknown kind"):
         decode({"k": [kind, []]})
+
+
+def test_a_subclass_object_met_again_is_its_one_copy_and_a_key_stays_hashable() -> None:
+    class Listing(list[object]):
+        pass
+
+    class Hashed(set[int]):
+        def __hash__(self) -> int:  # type: ignore[override]
+            return hash(frozenset(self))
+
+    loop = Listing([1])
+    loop.append(loop)
+    got = decode(encode([loop, loop], shared=Shared()), shared=Shared())
+    assert type(got[0]) is list and got[0][1] is got[0] is got[1]
+    keyed = decode(encode({Hashed({1}): "a", "s": {Hashed({2})}}, shared=Shared()), shared=Shared())
+    assert keyed == {frozenset({1}): "a", "s": {frozenset({2})}}
+
+    class Mapping(dict[str, int]):
+        def __hash__(self) -> int:  # type: ignore[override]
+            return 1
+
+    with pytest.raises(CodecError, match="as a key"):
+        encode({Mapping(): 1}, shared=Shared())

@@ -26,7 +26,8 @@ import weakref
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from .codec import DICT_KINDS, HASH_WEIGHT_LIMIT, MAX_DEPTH, SHARING_LIMIT, CodecError, Shared, dict_items, encode
+from .codec import (DICT_KINDS, HASH_WEIGHT_LIMIT, MAX_DEPTH, SHARING_LIMIT, CodecError, Shared, as_key, as_keys,
+                    dict_items, encode)
 
 MUTABLE = frozenset({list, set} | DICT_KINDS)
 _refcount = sys.getrefcount  # bound at load: the candidate runs in this process and may patch sys
@@ -92,8 +93,9 @@ def encoded_changes(shared: Shared, numbers: list[int]) -> list[Any]:
 
 def _encode_members(container: Any, shared: Shared) -> list[Any]:
     if type(container) in DICT_KINDS:
-        return [[encode(k, MAX_DEPTH, shared), encode(v, MAX_DEPTH, shared)] for k, v in dict_items(container)]
-    return [encode(member, MAX_DEPTH, shared) for member in container]
+        return [[encode(as_key(k), MAX_DEPTH, shared), encode(v, MAX_DEPTH, shared)] for k, v in dict_items(container)]
+    items = container if type(container) is list else as_keys(container)
+    return [encode(member, MAX_DEPTH, shared) for member in items]
 
 
 def held(objects: list[Any], also: Iterable[int] = ()) -> list[int]:

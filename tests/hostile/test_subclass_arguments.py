@@ -1,8 +1,11 @@
-"""The tests' Counter, OrderedDict and defaultdict cross the channel as themselves
-(verifiers/runtime/codec.py, ``_kind_of``): each case is run on one slot and in this
-process as plain Python, and the two verdicts must agree. Before, each crossed as a plain
-dict copy: the wrong answers below passed (their changes were lost) and the right ones
-failed (a plain dict has no ``most_common``, no default, no order of its own)."""
+"""Arguments of a subclass of a plain type (verifiers/runtime/codec.py): each case is
+run on one slot and in this process as plain Python, and the two verdicts must agree.
+
+The tests' Counter, OrderedDict and defaultdict cross the channel as themselves
+(``_kind_of``). Before, each crossed as a plain dict copy: the wrong answers below passed
+(their changes were lost) and the right ones failed (a plain dict has no
+``most_common``, no default, no order of its own). Any other subclass crosses as its plain
+copy, one copy per object, and hashable where it is a key."""
 
 from __future__ import annotations
 
@@ -98,3 +101,25 @@ def test_a_subclass_of_a_kind_and_an_unnamed_factory_still_cross_as_plain_dicts(
     task = Task(task_id="kinds/1", prompt="", entry_point="f", test=test)
     report = pool.run_source(task, source, LIMITS)
     assert report.status is Status.PASSED, report.detail
+
+
+H = ("class HS(set):\n    def __hash__(self):\n        return hash(frozenset(self))\n"
+     "class L(list):\n    pass\n")
+COPIES = [
+    # (what, test, source): a ninth red team's, plain Python passes each
+    ("a hashable set subclass as a dict key (ended the candidate)",
+     H + "def check(c):\n    assert c({HS({1, 2}): 'a'}) == 1\n", "def f(d):\n    return len(d)\n"),
+    ("a list subclass that holds itself (was too deep: the harness's error)",
+     H + "def check(c):\n    x = L([1])\n    x.append(x)\n    assert c(x) == 2\n", "def f(x):\n    return len(x)\n"),
+    ("one list subclass object passed twice is one object",
+     H + "def check(c):\n    x = L([1])\n    assert c(x, x)\n", "def f(a, b):\n    return a is b\n"),
+]
+
+
+@pytest.mark.parametrize(("what", "test", "source"), COPIES, ids=[c[0] for c in COPIES])
+def test_a_subclass_crosses_as_one_plain_copy_hashable_where_it_is_a_key(pool: SandboxPool, what: str, test: str,
+                                                                          source: str) -> None:
+    assert _plain_python(test, source) is Status.PASSED, what
+    task = Task(task_id="kinds/2", prompt="", entry_point="f", test=test)
+    report = pool.run_source(task, source, LIMITS)
+    assert report.status is Status.PASSED, (what, report.detail)
