@@ -263,6 +263,8 @@ def _as_plain(x: object) -> object | None:
         return str.__str__(x)
     if isinstance(x, bytes):
         return bytes(memoryview(x))
+    if isinstance(x, OrderedDict):  # in its own order, which its dict order need not be (a tenth red team)
+        return dict(OrderedDict.items(x))
     if isinstance(x, dict):
         return dict(dict.items(x))
     if isinstance(x, list):

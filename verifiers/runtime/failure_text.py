@@ -10,7 +10,7 @@ import reprlib
 import traceback
 from typing import Any
 
-from .codec import describe
+from .codec import describe, dict_items
 
 
 class ShortRepr(reprlib.Repr):
@@ -37,8 +37,26 @@ class ShortRepr(reprlib.Repr):
         if not x or level <= 0:
             return "{}" if not x else "{...}"
         pieces = [f"{self.repr1(k, level - 1)}: {self.repr1(v, level - 1)}"
-                  for k, v in itertools.islice(x.items(), self.maxdict)]
+                  for k, v in itertools.islice(dict_items(x), self.maxdict)]
         return "{" + ", ".join(pieces) + (", ..." if len(x) > self.maxdict else "") + "}"
+
+    # The dicts that cross as themselves (codec.DICT_KINDS), shortened as dicts are:
+    # reprlib has no such methods and builds the whole repr first (a Counter's sorts
+    # its counts), so a candidate that filled the tests' Counter with a value cheap to
+    # send and costly to print stalled the test server (a tenth red team).
+    def repr_Counter(self, x: Any, level: int) -> str:
+        return self._of_kind(x, level, "Counter")
+
+    def repr_OrderedDict(self, x: Any, level: int) -> str:
+        return self._of_kind(x, level, "OrderedDict")
+
+    def repr_defaultdict(self, x: Any, level: int) -> str:
+        return self._of_kind(x, level, "defaultdict")
+
+    def _of_kind(self, x: Any, level: int, name: str) -> str:
+        if not isinstance(x, dict):  # another class of that name
+            return self.repr_instance(x, level)
+        return f"{name}({self.repr_dict(x, level)})"
 
 
 _SHORT = ShortRepr()
