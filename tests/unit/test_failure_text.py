@@ -29,3 +29,18 @@ def test_a_large_dict_of_any_kind_is_shortened_before_it_is_shown(kind: object) 
     assert Counted.shown <= 10 and "..." in note, (Counted.shown, note)
     if type(value) is not dict:
         assert f"f({type(value).__name__}({{0: c, " in note
+
+
+def test_a_subclass_of_a_container_is_shortened_as_its_plain_type() -> None:
+    """reprlib printed a named tuple or a list subclass whole (a tenth red team: what a
+    candidate put into the tests' list inside a named tuple stalled the test server)."""
+    from collections import namedtuple
+
+    class Listing(list[object]):
+        pass
+
+    pair = namedtuple("pair", "items other")
+    for value in (pair([Counted() for _ in range(1000)], 0), Listing(Counted() for _ in range(1000))):
+        Counted.shown = 0
+        note = last_call_note(((value,), {}, None), "f")
+        assert Counted.shown <= 10 and "..." in note, (Counted.shown, note)

@@ -59,8 +59,9 @@ class Shared:
         candidate's returned value: what could change, or the tests could change, keeps
         one identity on both sides; tuples cross as copies, at no numbering cost)."""
         self._copies: dict[int, tuple[object, int]] = {}
-        """A subclass's object (a list subclass) by id, with the number of its plain copy,
-        while one ``encode`` runs: met again, it is that copy (``_as_plain``)."""
+        """A subclass's object (a list subclass) by id, with the number of its plain copy:
+        met again in the call (in its keyword arguments, or its reply), it is that copy
+        (``_as_plain``). Kept alive with the table, as the table's objects are."""
 
     def index_of(self, x: object) -> int | None:
         return self._index.get(id(x))
@@ -92,11 +93,7 @@ _PENDING: Any = object()
 def encode(value: object, max_depth: int = MAX_DEPTH, shared: Shared | None = None) -> Any:
     """Plain data to a JSON-able tree. Exact types only, so lying subclasses cannot cross.
     With ``shared``, a container met again is a reference to it."""
-    try:
-        return _encode(value, 0, max_depth, shared)
-    finally:
-        if shared is not None and shared._copies:
-            shared._copies.clear()  # its objects would count as held (``shared_state.held``)
+    return _encode(value, 0, max_depth, shared)
 
 
 def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | None = None) -> Any:
@@ -183,17 +180,17 @@ def as_keys(items: Any) -> Any:
 
 
 def as_key(k: object) -> object:
-    """A dict key or set member as it crosses: a list's or set's subclass hashed by its
-    own ``__hash__`` as the tuple or frozenset it holds, since its plain copy could not
-    be hashed on the other side (a ninth red team: a hashable set subclass used as a
-    key ended the candidate). A dict's has no hashable plain form and cannot cross."""
+    """A dict key or set member as it crosses: a set's subclass hashed by its own
+    ``__hash__`` as the frozenset it holds, equal to it as the set is, since its plain
+    copy could not be hashed on the other side (a ninth red team: such a key ended the
+    candidate). A list's or dict's has no plain form both hashable and equal to it (a
+    tuple is never equal to a list: a tenth red team's candidate whose list subclass
+    crossed as a tuple passed ``== {(1, 2)}``), so it cannot cross."""
     if type(k) in _KEY_TYPES:
         return k
     if isinstance(k, set):
         return frozenset(set.__iter__(k))
-    if isinstance(k, list):
-        return tuple(list.__iter__(k))
-    if isinstance(k, dict):
+    if isinstance(k, (list, dict)):
         raise CodecError(f"{UNSENDABLE_TYPE} {type_name(k)} as a key")
     return k
 

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import itertools
 import signal
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
-
-from collections import OrderedDict
 
 from .codec import DICT_KINDS, MAX_DEPTH, CodecError, Shared, decode, fill_dict, fill_set
 from .shared_state import CONTAINERS, MUTABLE, contents, members
@@ -72,9 +71,13 @@ def apply_changes(table: Shared, changes: Any, originals: int, before_change: Ca
 
 def _same_key(ours: Any, sent: Any) -> bool:
     """Whether a key the candidate sent is the tests' own: the same object (a tuple or
-    NaN of theirs came back by number), or an equal str, int or bytes (``1.0`` for ``1``
-    is another key, as in plain Python after ``del d[1]; d[1.0] = v``)."""
-    return ours is sent or type(ours) is type(sent) and type(ours) in _EXACT_KEYS and ours == sent
+    NaN of theirs came back by number), or an equal str, int or bytes, of its type or
+    of the plain type it crossed as (an ``IntEnum`` key, a tenth red team). ``1.0`` for
+    ``1`` is another key, as in plain Python after ``del d[1]; d[1.0] = v``, and so is
+    ``1`` for ``True``."""
+    t = type(sent)
+    return ours is sent or t in _EXACT_KEYS and ours == sent and (
+        type(ours) is t or isinstance(ours, t) and type(ours) is not bool)
 
 
 _EXACT_KEYS = frozenset({str, int, bool, bytes})
