@@ -123,6 +123,11 @@ COPIES = [
      "import enum\nclass E(enum.IntEnum):\n    A = 1\n    B = 2\ndef check(c):\n    d = {E.A: 0, E.B: 0}\n"
      "    for k in d:\n        c(d, k)\n    assert all(type(k) is E for k in d) and d == {1: 1, 2: 1}, d\n",
      "def f(d, k):\n    d[k] += 1\n"),
+    ("an empty tuple subclass beside the empty tuple (it took the next container's number: a twelfth red team)",
+     "class T(tuple):\n    pass\ndef check(c):\n    a = []\n    c(a)\n    assert a[3] == () and a[2] == [5], a\n"
+     "    t = T()\n    assert c((), t, [5], d=t) is True\n",
+     "class T(tuple):\n    pass\ndef f(a, b=None, c=None, d=None):\n    if b is None:\n        t = T()\n"
+     "        a.extend([(), t, [5], t])\n        return None\n    return d == () and b == ()\n"),
 ]
 
 

@@ -44,3 +44,16 @@ def test_a_subclass_of_a_container_is_shortened_as_its_plain_type() -> None:
         Counted.shown = 0
         note = last_call_note(((value,), {}, None), "f")
         assert Counted.shown <= 10 and "..." in note, (Counted.shown, note)
+
+
+def test_bytes_are_cut_before_they_are_shown() -> None:
+    """reprlib printed bytes whole before cutting them (a twelfth red team: 600 KB shared
+    a thousand times over in the last call's arguments ran the note past its deadline)."""
+    import time
+
+    shared = bytes(2 * 10**6)
+    started = time.perf_counter()
+    note = last_call_note((([[shared] * 10] * 10,), {}, None), "f")
+    spent = time.perf_counter() - started
+    assert "f([[b'\\x00" in note and len(note) < 400, note
+    assert spent < 0.2, spent  # about a millisecond; printed whole, 100 reprs of 8 MB each

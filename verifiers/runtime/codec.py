@@ -162,7 +162,8 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
             if copied[1] in shared._open:
                 raise CodecError("a value that holds itself through a tuple")
             return {"@": copied[1]}
-        shared._copies[id(x)] = (x, len(shared.objects))  # the number its copy is about to get
+        if shared.index_of(plain) is None:  # not the one empty tuple, numbered already (a twelfth red team)
+            shared._copies[id(x)] = (x, len(shared.objects))  # the number its copy is about to get
     return _encode(plain, depth, max_depth, shared)
 
 
