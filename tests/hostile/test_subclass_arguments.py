@@ -119,7 +119,7 @@ COPIES = [
      H + "def check(c):\n    x = L([1])\n    x.append(x)\n    assert c(x) == 2\n", "def f(x):\n    return len(x)\n"),
     ("one list subclass object passed twice is one object",
      H + "def check(c):\n    x = L([1])\n    assert c(x, x)\n    assert c(x, b=x)\n", "def f(a, b):\n    return a is b\n"),
-    ("an IntEnum key keeps its type when only values change (a tenth red team)",
+    ("an IntEnum key keeps its type when only values change (an eleventh red team)",
      "import enum\nclass E(enum.IntEnum):\n    A = 1\n    B = 2\ndef check(c):\n    d = {E.A: 0, E.B: 0}\n"
      "    for k in d:\n        c(d, k)\n    assert all(type(k) is E for k in d) and d == {1: 1, 2: 1}, d\n",
      "def f(d, k):\n    d[k] += 1\n"),
@@ -132,7 +132,7 @@ COPIES = [
 
 
 def test_a_list_subclass_as_a_key_does_not_cross_as_a_tuple(pool: SandboxPool) -> None:
-    """A tenth red team's forged pass: a candidate's hashable list subclass in a set
+    """An eleventh red team's forged pass: a candidate's hashable list subclass in a set
     crossed as the tuple it holds, and passed ``== {(1, 2)}``, which plain Python fails
     (a list is never equal to a tuple). It cannot cross: the candidate's ``failed``."""
     test = "def check(c):\n    assert c() == {(1, 2)}\n"

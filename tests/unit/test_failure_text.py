@@ -32,7 +32,7 @@ def test_a_large_dict_of_any_kind_is_shortened_before_it_is_shown(kind: object) 
 
 
 def test_a_subclass_of_a_container_is_shortened_as_its_plain_type() -> None:
-    """reprlib printed a named tuple or a list subclass whole (a tenth red team: what a
+    """reprlib printed a named tuple or a list subclass whole (an eleventh red team: what a
     candidate put into the tests' list inside a named tuple stalled the test server)."""
     from collections import namedtuple
 

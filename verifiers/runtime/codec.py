@@ -185,7 +185,7 @@ def as_key(k: object) -> object:
     ``__hash__`` as the frozenset it holds, equal to it as the set is, since its plain
     copy could not be hashed on the other side (a ninth red team: such a key ended the
     candidate). A list's or dict's has no plain form both hashable and equal to it (a
-    tuple is never equal to a list: a tenth red team's candidate whose list subclass
+    tuple is never equal to a list: an eleventh red team's candidate whose list subclass
     crossed as a tuple passed ``== {(1, 2)}``), so it cannot cross."""
     if type(k) in _KEY_TYPES:
         return k

@@ -20,7 +20,7 @@ class ShortRepr(reprlib.Repr):
     def repr1(self, x: Any, level: int) -> str:
         # A subclass of a container (a named tuple, a list subclass) is shortened as its
         # plain type: reprlib printed it whole first, and what the candidate put into the
-        # tests' list inside a named tuple stalled the test server (a tenth red team).
+        # tests' list inside a named tuple stalled the test server (an eleventh red team).
         if type(x) not in _SHOWN_AS_THEMSELVES:
             for plain in _PLAIN_CONTAINERS:
                 if isinstance(x, plain):

@@ -72,7 +72,7 @@ def apply_changes(table: Shared, changes: Any, originals: int, before_change: Ca
 def _same_key(ours: Any, sent: Any) -> bool:
     """Whether a key the candidate sent is the tests' own: the same object (a tuple or
     NaN of theirs came back by number), or an equal str, int or bytes, of its type or
-    of the plain type it crossed as (an ``IntEnum`` key, a tenth red team). ``1.0`` for
+    of the plain type it crossed as (an ``IntEnum`` key, an eleventh red team). ``1.0`` for
     ``1`` is another key, as in plain Python after ``del d[1]; d[1.0] = v``, and so is
     ``1`` for ``True``."""
     t = type(sent)
