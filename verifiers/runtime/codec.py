@@ -7,7 +7,9 @@ bounded), which both servers share.
 from __future__ import annotations
 
 import base64
+import functools
 from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Callable
 from typing import Any
 
 MAX_MESSAGE = 16 * 1024 * 1024
@@ -124,7 +126,7 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
             at = shared.add(x)
         if t is dict:
             assert isinstance(x, dict)
-            return {"d": _encode_pairs(x.items(), depth, max_depth, shared)}
+            return {"d": _encode_pairs(x.items(), depth + 1, max_depth, shared)}
         assert isinstance(x, (list, tuple, set, frozenset))
         tag = {list: "l", tuple: "t", set: "s", frozenset: "f"}[t]
         items = x if t is list or t is tuple else as_keys(x)
@@ -138,8 +140,7 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
     if t is bytes:
         assert isinstance(x, bytes)
         return {"b": base64.b64encode(x).decode("ascii")}
-    kind = _kind_of(x) if shared is not None else None
-    if kind is not None and shared is not None:
+    if shared is not None and (kind := _kind_of(x)) is not None:
         # The tests' Counter, OrderedDict or defaultdict is numbered as itself and arrives
         # as its own kind: the candidate sees what plain Python shows (``k[c] += 1``,
         # ``move_to_end``), and what it does comes back to the tests' object (a seventh
@@ -150,7 +151,7 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
             return {"@": seen}
         if shared.numbering:
             shared.add(x)
-            return {"k": [kind, _encode_pairs(dict_items(x), depth, max_depth, shared)]}
+            return {"k": [kind, _encode_pairs(dict_items(x), depth + 1, max_depth, shared)]}
     plain = _as_plain(x)
     if plain is None:
         raise CodecError(f"{UNSENDABLE_TYPE} {type_name(x)}")
@@ -197,8 +198,19 @@ def as_key(k: object) -> object:
 
 
 def _encode_pairs(pairs: Any, depth: int, max_depth: int, shared: Shared | None) -> list[Any]:
-    return [[_encode(as_key(k), depth + 1, max_depth, shared), _encode(v, depth + 1, max_depth, shared)]
-            for k, v in pairs]
+    """A dict's items, each key and value encoded at ``depth``."""
+    return [[_encode(as_key(k), depth, max_depth, shared), _encode(v, depth, max_depth, shared)] for k, v in pairs]
+
+
+def encode_members(container: Any, shared: Shared) -> list[Any]:
+    """What a list, set or dict (of a kind) holds now, each member encoded as ``encode``
+    encodes a value, with ``shared``: a dict's items as pairs, keys and set members as
+    they cross (``as_key``). What a call's change says the container holds
+    (``shared_state.encoded_changes``)."""
+    if type(container) in DICT_KINDS:
+        return _encode_pairs(dict_items(container), 0, MAX_DEPTH, shared)
+    items = container if type(container) is list else as_keys(container)
+    return [_encode(member, 0, MAX_DEPTH, shared) for member in items]
 
 
 DICT_KINDS = frozenset({dict, Counter, OrderedDict, defaultdict})
@@ -228,17 +240,17 @@ def _kind_of(x: object) -> str | None:
     return None
 
 
+_MADE_OF_KIND: dict[str, Callable[[], dict[Any, Any]]] = {
+    "Counter": Counter, "OrderedDict": OrderedDict,
+    **{f"defaultdict:{name}": functools.partial(defaultdict, made) for name, made in _FACTORIES}}
+
+
 def _of_kind(kind: Any) -> dict[Any, Any]:
     """A new, empty dict of a kind ``_kind_of`` names; anything else is malformed."""
-    if kind == "Counter":
-        return Counter()
-    if kind == "OrderedDict":
-        return OrderedDict()
-    if type(kind) is str and kind.startswith("defaultdict:"):
-        for name, made in _FACTORIES:
-            if kind == f"defaultdict:{name}":
-                return defaultdict(made)
-    raise CodecError("unknown kind of dict")
+    made = _MADE_OF_KIND.get(kind) if type(kind) is str else None
+    if made is None:
+        raise CodecError("unknown kind of dict")
+    return made()
 
 
 def dict_items(x: Any) -> Any:

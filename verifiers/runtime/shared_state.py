@@ -26,8 +26,7 @@ import weakref
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from .codec import (DICT_KINDS, HASH_WEIGHT_LIMIT, MAX_DEPTH, SHARING_LIMIT, CodecError, Shared, as_key, as_keys,
-                    dict_items, encode)
+from .codec import DICT_KINDS, HASH_WEIGHT_LIMIT, SHARING_LIMIT, CodecError, Shared, dict_items, encode_members
 
 MUTABLE = frozenset({list, set} | DICT_KINDS)
 _refcount = sys.getrefcount  # bound at load: the candidate runs in this process and may patch sys
@@ -88,14 +87,7 @@ def encoded_changes(shared: Shared, numbers: list[int]) -> list[Any]:
     anything else is a value, numbered after the table, so what it shares stays shared
     (``[[0] * m] * n``: red team). Encoded after every comparison: a new container met
     in one is numbered once for all."""
-    return [[i, _encode_members(shared.objects[i], shared)] for i in numbers]
-
-
-def _encode_members(container: Any, shared: Shared) -> list[Any]:
-    if type(container) in DICT_KINDS:
-        return [[encode(as_key(k), MAX_DEPTH, shared), encode(v, MAX_DEPTH, shared)] for k, v in dict_items(container)]
-    items = container if type(container) is list else as_keys(container)
-    return [encode(member, MAX_DEPTH, shared) for member in items]
+    return [[i, encode_members(shared.objects[i], shared)] for i in numbers]
 
 
 def held(objects: list[Any], also: Iterable[int] = ()) -> list[int]:
