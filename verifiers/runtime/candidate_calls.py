@@ -24,6 +24,7 @@ from .codec import (
     describe,
     encode,
 )
+from . import task_classes
 from .exceptions import exception_reply
 from .framing import FrameReader, frame
 from .shared_state import carried_on, changes, held, snapshots
@@ -57,6 +58,7 @@ def serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
     carried: list[Any] = []  # what the candidate still holds of earlier calls' tables (``shared_state.held``)
     try:
         exec(compile_candidate(source), namespace)  # noqa: S102 - this is the sandbox
+        task_classes.accept(namespace, "__candidate__")  # the prompt's classes, as its program binds them
         fn = namespace.get(entry)
         ready: dict[str, Any] = {"ok": 1} if callable(fn) else {"f": f"no function named {entry!r}"[:TEXT_LIMIT]}
     except MemoryError:

@@ -12,6 +12,8 @@ from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable
 from typing import Any
 
+from . import task_classes
+
 MAX_MESSAGE = 16 * 1024 * 1024
 """Largest frame either side accepts: a huge return value is a failure, not an OOM of the harness."""
 MAX_DEPTH = 100
@@ -69,7 +71,8 @@ class Shared:
         return self._index.get(id(x))
 
     def add(self, x: object) -> int:
-        if not self.numbering and type(x) is not list and type(x) is not dict and type(x) is not set:
+        if not self.numbering and type(x) is not list and type(x) is not dict and type(x) is not set \
+                and not task_classes.is_object(x):
             return -1
         self._index[id(x)] = len(self.objects)
         self.objects.append(x)  # and kept alive, so no other object takes its id meanwhile
@@ -140,6 +143,18 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
     if t is bytes:
         assert isinstance(x, bytes)
         return {"b": base64.b64encode(x).decode("ascii")}
+    if shared is not None and (name := task_classes.name_of(x)) is not None:
+        # An object of a class the task's prompt defines: its class's name and its
+        # __dict__, numbered as any dict is, so what a call does to its attributes comes
+        # back to the tests' own object (``task_classes``).
+        seen = shared.index_of(x)
+        if seen is not None:
+            return {"@": seen}
+        state = task_classes.state_of(x)
+        if state is None:
+            raise CodecError(f"{UNSENDABLE_TYPE} {type_name(x)} (its __dict__ is not a dict)")
+        shared.add(x)
+        return {"o": [name, _encode(state, depth + 1, max_depth, shared)]}
     if shared is not None and (kind := _kind_of(x)) is not None:
         # The tests' Counter, OrderedDict or defaultdict is numbered as itself and arrives
         # as its own kind: the candidate sees what plain Python shows (``k[c] += 1``,
@@ -176,7 +191,7 @@ _KEY_TYPES = frozenset({str, int, float, bool, type(None), bytes, tuple, frozens
 
 def as_keys(items: Any) -> Any:
     """Set members or dict keys as they cross (``as_key``), in C where all are plain."""
-    if _KEY_TYPES.issuperset(map(type, items)):
+    if _KEY_TYPES.issuperset(map(type, items)) and not task_classes.accepting():
         return items
     return [as_key(v) for v in items]
 
@@ -189,10 +204,14 @@ def as_key(k: object) -> object:
     tuple is never equal to a list: an eleventh red team's candidate whose list subclass
     crossed as a tuple passed ``== {(1, 2)}``), so it cannot cross."""
     if type(k) in _KEY_TYPES:
+        if task_classes.accepting() and task_classes.holds_object([k]):
+            raise CodecError(f"{UNSENDABLE_TYPE} {type_name(k)} holding an object of the task's classes as a key")
         return k
     if isinstance(k, set):
         return frozenset(set.__iter__(k))
-    if isinstance(k, (list, dict)):
+    if isinstance(k, (list, dict)) or task_classes.is_object(k):
+        # An object of the task's classes is hashed by its class's code, on what the
+        # candidate sent: kept out of sets and keys, as no plain value stands for it.
         raise CodecError(f"{UNSENDABLE_TYPE} {type_name(k)} as a key")
     return k
 
@@ -335,6 +354,16 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | Non
             raise CodecError("malformed bytes") from None
     if type(body) is not list:
         raise CodecError("malformed container")
+    if tag == "o":
+        if shared is None or len(body) != 2:
+            raise CodecError("malformed object")
+        obj = task_classes.made(body[0])
+        if obj is None:
+            raise CodecError(f"no class of the task's named {str(body[0])[:100]!r} to receive")
+        shared.add(obj)
+        if not task_classes.give_state(obj, _decode(body[1], depth + 1, max_depth, shared)):
+            raise CodecError("an object's attributes must be a dict named by strings")
+        return obj
     if tag == "d" or tag == "k":
         if tag == "k":
             if len(body) != 2 or type(body[1]) is not list:
@@ -460,6 +489,8 @@ SHARING_LIMIT = 4
 
 
 def _refuse_hash_floods_of(items: list[Any]) -> None:
+    if task_classes.accepting() and task_classes.holds_object(items):
+        raise CodecError("an object of the task's classes as a set member or dict key")
     memo: dict[int, int] = {}
     nodes: list[Any] = []
     expanded = 0

@@ -26,6 +26,7 @@ import weakref
 from collections.abc import Collection, Iterable
 from typing import Any
 
+from . import task_classes
 from .codec import DICT_KINDS, HASH_WEIGHT_LIMIT, SHARING_LIMIT, CodecError, Shared, dict_items, encode_members
 
 MUTABLE = frozenset({list, set} | DICT_KINDS)
@@ -45,14 +46,24 @@ _WEAKLY_HELD = frozenset({set, frozenset})
 
 
 def members(container: Any) -> list[Any]:
-    """A container's members as they are now (a dict's items, in its own order)."""
-    return list(dict_items(container)) if type(container) in DICT_KINDS else list(container)
+    """A container's members as they are now (a dict's items, in its own order); an
+    object of the task's classes, its class and its ``__dict__`` (``task_classes``)."""
+    if type(container) in DICT_KINDS:
+        return list(dict_items(container))
+    if task_classes.is_object(container):
+        return [type(container), object.__getattribute__(container, "__dict__")]
+    return list(container)
+
+
+def changeable(x: Any) -> bool:
+    """What a call can change: a list, dict or set, or an object of the task's classes."""
+    return type(x) in MUTABLE or task_classes.is_object(x)
 
 
 def snapshots(objects: list[Any]) -> dict[int, list[Any]]:
-    """What each list, dict and set of the table holds now: the members themselves,
-    kept alive, so they are compared by identity."""
-    return {i: members(objects[i]) for i in range(len(objects)) if type(objects[i]) in MUTABLE}
+    """What each list, dict, set and object of the table holds now: the members
+    themselves, kept alive, so they are compared by identity."""
+    return {i: members(objects[i]) for i in range(len(objects)) if changeable(objects[i])}
 
 
 def changes(shared: Shared, before: dict[int, list[Any]]) -> list[Any]:
@@ -86,7 +97,11 @@ def encoded_changes(shared: Shared, numbers: list[int]) -> list[Any]:
     is in the table (moved, or changed itself), or one of its NaNs, is a reference to it;
     anything else is a value, numbered after the table, so what it shares stays shared
     (``[[0] * m] * n``: red team). Encoded after every comparison: a new container met
-    in one is numbered once for all."""
+    in one is numbered once for all. An object of the task's classes changes through its
+    ``__dict__`` (numbered itself); one given another ``__dict__`` or class cannot cross."""
+    for i in numbers:
+        if task_classes.is_object(shared.objects[i]):
+            raise CodecError("an object of the task's classes given another __dict__ or class")
     return [[i, encode_members(shared.objects[i], shared)] for i in numbers]
 
 
@@ -129,7 +144,7 @@ def carried_on(x: Any) -> bool:
     ``x in kept`` needs the same one, red team), and a frozenset a weak reference names
     (its life is what a ``WeakKeyDictionary`` memo keyed on it lasts: red team); tuples
     held only for what they hold need not be."""
-    return type(x) in MUTABLE or type(x) is float or type(x) is frozenset and _weakrefs(x) > 0
+    return changeable(x) or type(x) is float or type(x) is frozenset and _weakrefs(x) > 0
 
 
 def _references_inside(objects: list[Any], index: dict[int, int]) -> list[int]:
@@ -144,6 +159,8 @@ def _references_inside(objects: list[Any], index: dict[int, int]) -> list[int]:
             found = filter(contains, map(id, container))
         elif t in DICT_KINDS:
             found = filter(contains, map(id, itertools.chain(dict.keys(container), dict.values(container))))
+        elif task_classes.is_object(container):
+            found = filter(contains, [id(object.__getattribute__(container, "__dict__"))])
         else:
             continue
         for number in map(number_of, found):
@@ -162,19 +179,29 @@ def _numbers_inside(container: Any, index: dict[int, int]) -> Iterable[int]:
     table (a list of a million ints costs one pass over their types), and the rest are
     filtered by identity before any Python runs."""
     inner = contents(container)
-    if len(inner) > 8 and _NUMBERED.isdisjoint(set(map(type, inner))):
-        return ()
+    if len(inner) > 8:
+        types = set(map(type, inner))
+        if _NUMBERED.isdisjoint(types) and not task_classes.any_of(types):
+            return ()
     return map(index.__getitem__, filter(index.__contains__, map(id, inner)))
 
 
 def contents(x: Any) -> Collection[Any]:
-    """What a container holds, a dict's keys and values; nothing for anything else."""
+    """What a container holds, a dict's keys and values, an object of the task's classes
+    its ``__dict__``; nothing for anything else."""
     t = type(x)
     if t in DICT_KINDS:
         return [*dict.keys(x), *dict.values(x)]
     if t in (list, tuple, set, frozenset):
         return x  # type: ignore[no-any-return]
+    if task_classes.is_object(x):
+        return [object.__getattribute__(x, "__dict__")]
     return ()
+
+
+def walkable(x: Any) -> bool:
+    """What leads on to other values: a container, or an object of the task's classes."""
+    return type(x) in CONTAINERS or task_classes.is_object(x)
 
 
 def refuse_costly_to_visit(values: list[Any]) -> None:
@@ -199,8 +226,7 @@ def _visit_weights(values: list[Any]) -> tuple[int, int]:
 
     def weigh(x: Any) -> int:
         nonlocal own
-        t = type(x)
-        if t in CONTAINERS:
+        if walkable(x):
             key = id(x)
             known = memo.get(key)
             if known is not None:
@@ -210,13 +236,14 @@ def _visit_weights(values: list[Any]) -> tuple[int, int]:
             entered.add(key)
             inner = contents(x)
             own += 1 + len(inner)
-            if len(inner) > 8 and _WEIGHED.isdisjoint(set(map(type, inner))):
+            if len(inner) > 8 and _WEIGHED.isdisjoint(types := set(map(type, inner))) \
+                    and not task_classes.any_of(types):
                 known = memo[key] = 1 + len(inner)  # numbers and the like, one visit each: counted in C
             else:
                 known = memo[key] = 1 + sum(map(weigh, inner))
             entered.discard(key)
             return known
-        if t is str or t is bytes:
+        if type(x) is str or type(x) is bytes:
             return 1 + len(x) // 64
         return 1
 

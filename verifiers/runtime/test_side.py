@@ -30,6 +30,7 @@ from .codec import (
     describe,
     encode,
 )
+from . import task_classes
 from .confine import drop_to, load_libc, no_new_privs
 from .control import serve_jobs
 from .exceptions import rebuilt, valid_reply
@@ -295,7 +296,7 @@ class _Proxy:
             # Floats written short (1e15) grow 4.5x in our own encoding: what the candidate
             # returned must still fit once the tests pass it back (red team: an ERROR before).
             try:
-                frame([encode(result)], REPLY_MAX_MESSAGE)
+                frame([encode(result, MAX_DEPTH, Shared())], REPLY_MAX_MESSAGE)  # objects of the task's classes too
             except CodecError:
                 self._fail("the candidate returned a value too large for the channel once encoded")
         return result
@@ -318,6 +319,7 @@ def _run_check(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     try:
         return _run_loaded_check(job, sock, proxy, namespace, entered)
     finally:
+        task_classes.clear()
         sys.modules.pop("__test__", None)
 
 
@@ -327,6 +329,9 @@ def _run_loaded_check(job: dict[str, Any], sock: socket.socket, proxy: _Proxy, n
     try:
         prompt_code, test_code = job["compiled"]
         exec(prompt_code, namespace)  # noqa: S102 - trusted task code, compiled by the server
+        # The prompt's own classes, as it made them: what the tests define or bind later
+        # is theirs alone, and the candidate's program has the prompt's (``task_classes``).
+        task_classes.accept(namespace, "__test__")
         exec(test_code, namespace)  # noqa: S102
         check = namespace["check"]
     except _TestDeadline:

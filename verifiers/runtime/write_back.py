@@ -21,7 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .codec import DICT_KINDS, MAX_DEPTH, CodecError, Shared, decode, fill_dict, fill_set
-from .shared_state import CONTAINERS, MUTABLE, contents, members
+from . import task_classes
+from .shared_state import CONTAINERS, MUTABLE, contents, members, walkable
 
 
 def apply_changes(table: Shared, changes: Any, originals: int, before_change: Callable[[Any], None]) -> list[Any]:
@@ -113,7 +114,7 @@ class WriteBack:
         tests' ``keyword.kwlist``, which the tests then sorted, failed every later
         candidate of that server)."""
         seen: set[int] = set()
-        stack = [v for v in values if type(v) in CONTAINERS]
+        stack = [v for v in values if walkable(v)]
         while stack:
             x = stack.pop()
             if id(x) in seen:
@@ -123,8 +124,12 @@ class WriteBack:
             if number is not None and number < originals and type(x) in MUTABLE:
                 self._keep(x)
             inner = contents(x)
-            # Only containers lead anywhere: picked out in C, so a million ints cost one pass.
-            stack.extend(itertools.compress(inner, map(CONTAINERS.__contains__, map(type, inner))))
+            # Only containers (and objects of the task's classes) lead anywhere: picked out
+            # in C, so a million ints cost one pass.
+            if task_classes.accepting():
+                stack.extend(filter(walkable, inner))
+            else:
+                stack.extend(itertools.compress(inner, map(CONTAINERS.__contains__, map(type, inner))))
 
     def _keep(self, target: Any) -> None:
         """What ``target`` holds now, kept once per job: the first is what undo puts back

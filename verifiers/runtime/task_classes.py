@@ -1,0 +1,127 @@
+"""The classes a task's prompt defines, whose objects cross the channel.
+
+A task may define a class in its prompt (a linked list's ``ListNode``, a ``dataclass``)
+and its tests pass the candidate objects of it, as plain Python lets them. Both sides
+of the channel run the prompt's code: the tests' server loads the prompt, and the
+candidate's program begins with it. So an object of such a class crosses as the name
+its class is bound to at the top of the module and the object's ``__dict__``, and
+arrives as an object of the class bound to that name on the other side, made without
+running any of its code (no ``__init__``, no ``__setattr__``: as ``copy`` and
+``pickle`` make one), its ``__dict__`` the dict that crossed.
+
+That dict is numbered in the call's table as any dict is (``codec.Shared``), so what a
+call does to an object's attributes (``node.next = None``) is a change of that dict,
+written back to the tests' own object as a change of any dict is
+(``shared_state``, ``write_back``), and the object itself is numbered, so what is one
+object stays one (a cycle of nodes, ``candidate(a, a)``).
+
+Only classes that are plain Python classes cross: ``type`` their metaclass, every base
+a class of Python code (not a builtin's subclass: a ``list`` subclass's state is not in
+its ``__dict__``), no non-empty ``__slots__``, ``object.__new__`` their ``__new__``.
+Exceptions cross as exceptions (``exceptions``). On the tests' side only the prompt's
+classes are accepted: what the candidate sends never names a class of the tests' own
+or of a module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_HEAP_TYPE = 1 << 9
+"""``Py_TPFLAGS_HEAPTYPE``: a class made by a ``class`` statement, not a builtin."""
+
+_by_name: dict[str, type] = {}
+_by_class: dict[type, str] = {}
+
+
+def crossable(cls: object) -> bool:
+    """Whether objects of ``cls`` can cross as its name and ``__dict__`` (see the module)."""
+    if type(cls) is not type:
+        return False
+    new: object = cls.__new__
+    if new is not object.__new__:
+        return False
+    for klass in cls.__mro__[:-1]:  # a builtin's subclass (list, Exception) keeps state outside its __dict__
+        if type(klass) is not type or not klass.__flags__ & _HEAP_TYPE:
+            return False
+        if vars(klass).get("__slots__"):
+            return False
+        # A heap class's own __dict__ slot; a class that put something else under that
+        # name would not keep our dict where its code looks.
+        own = vars(klass).get("__dict__")
+        if own is not None and type(own).__name__ != "getset_descriptor":
+            return False
+    return True
+
+
+def accept(namespace: dict[str, Any], module: str) -> None:
+    """The crossable classes bound at the top of ``namespace`` and defined by its own code
+    (``module``: the ``__name__`` they were made under) are those that cross from now on."""
+    clear()
+    for name, value in list(namespace.items()):
+        if type(name) is str and isinstance(value, type) and getattr(value, "__module__", None) == module \
+                and crossable(value):
+            _by_name.setdefault(name, value)
+            _by_class.setdefault(value, name)
+
+
+def clear() -> None:
+    _by_name.clear()
+    _by_class.clear()
+
+
+def accepting() -> bool:
+    """Whether any class is accepted (none: the codec's checks for objects cost nothing)."""
+    return bool(_by_class)
+
+
+def name_of(x: object) -> str | None:
+    """The name ``x``'s class crosses under, if it is one of the accepted classes."""
+    return _by_class.get(type(x)) if _by_class else None
+
+
+def is_object(x: object) -> bool:
+    return bool(_by_class) and type(x) in _by_class
+
+
+def any_of(types: set[type]) -> bool:
+    """Whether any of ``types`` is an accepted class."""
+    return bool(_by_class) and not types.isdisjoint(_by_class)
+
+
+def holds_object(keys: list[Any]) -> bool:
+    """Whether an accepted object is one of ``keys`` or in one, through their tuples and
+    frozensets, each visited once (a tuple shared many levels deep, or by every key, is
+    small to send and huge to walk)."""
+    stack, seen = list(keys), set()
+    while stack:
+        x = stack.pop()
+        if type(x) in _by_class:
+            return True
+        if (type(x) is tuple or type(x) is frozenset) and id(x) not in seen:
+            seen.add(id(x))
+            stack.extend(x)
+    return False
+
+
+def state_of(x: object) -> dict[str, Any] | None:
+    """An accepted object's ``__dict__``, read past any ``__getattribute__`` of its class;
+    None if it is not a plain dict."""
+    state = object.__getattribute__(x, "__dict__")
+    return state if type(state) is dict else None
+
+
+def made(name: object) -> object | None:
+    """A new object of the class accepted under ``name``, none of its code run; None if
+    no class is accepted under that name."""
+    cls = _by_name.get(name) if type(name) is str else None
+    return None if cls is None else object.__new__(cls)
+
+
+def give_state(obj: object, state: object) -> bool:
+    """Make ``state`` (a dict that crossed, attributes named by strings) ``obj``'s own
+    ``__dict__``; False if it is not such a dict or ``obj`` would not keep it."""
+    if type(state) is not dict or not all(type(key) is str for key in state):
+        return False
+    object.__setattr__(obj, "__dict__", state)
+    return object.__getattribute__(obj, "__dict__") is state
