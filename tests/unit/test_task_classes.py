@@ -1,0 +1,159 @@
+"""Which classes of a task's prompt cross the channel, and how their objects and enum
+members are encoded and refused (verifiers/runtime/task_classes.py, codec)."""
+
+from __future__ import annotations
+
+import abc
+import collections
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, NamedTuple, TypeVar
+
+import pytest
+
+from verifiers.runtime import task_classes
+from verifiers.runtime.codec import CodecError, Shared, decode, encode
+
+T = TypeVar("T")
+
+
+class Node:
+    def __init__(self, val: int, next: Node | None = None) -> None:
+        self.val = val
+        self.next = next
+
+
+class Stack(Generic[T]):
+    pass
+
+
+@dataclass(frozen=True)
+class Frozen:
+    x: int
+
+
+@dataclass(slots=True)
+class Slotted:
+    x: int
+
+
+class Shape(abc.ABC):
+    @abc.abstractmethod
+    def area(self) -> float: ...
+
+
+class Square(Shape):
+    def area(self) -> float:
+        return 1.0
+
+
+class Listy(list[int]):
+    pass
+
+
+class Failure(Exception):
+    pass
+
+
+class Pair(NamedTuple):
+    a: int
+    b: int
+
+
+class Color(enum.Enum):
+    RED = 1
+    GREEN = 2
+
+
+class Perm(enum.IntFlag):
+    R = 1
+    W = 2
+
+
+@pytest.mark.parametrize("cls,crosses", [
+    (Node, True), (Stack, True), (Frozen, True), (Square, True), (Shape, True),
+    (Slotted, False), (Listy, False), (Failure, False), (Pair, False), (collections.namedtuple("P", "a"), False),
+    (Color, False), (int, False),
+])
+def test_crossable(cls: type, crosses: bool) -> None:
+    assert task_classes.crossable(cls) is crosses
+
+
+@pytest.fixture()
+def accepted() -> Iterator[None]:
+    namespace: dict[str, Any] = {name: value for name, value in globals().items() if isinstance(value, type)}
+    task_classes.accept(namespace, __name__)
+    yield
+    task_classes.clear()
+
+
+def test_only_the_modules_own_classes_are_accepted(accepted: None) -> None:
+    assert task_classes.name_of(Node(1)) == "Node"
+    assert task_classes.name_of(collections.OrderedDict()) is None  # a class of another module
+    assert task_classes.name_of(Slotted(1)) is None
+    task_classes.clear()
+    assert task_classes.name_of(Node(1)) is None and not task_classes.accepting()
+
+
+def test_a_cycle_of_objects_round_trips_as_one_object_each(accepted: None) -> None:
+    a = Node(1, Node(2))
+    assert a.next is not None
+    a.next.next = a
+    back = decode(encode([a, a.next], shared=Shared()), shared=Shared())
+    assert [type(n) for n in back] == [Node, Node] and back[0].next is back[1] and back[1].next is back[0]
+    assert back[0].val == 1 and back[1].val == 2
+
+
+def test_an_objects_dict_is_numbered_after_it(accepted: None) -> None:
+    shared = Shared()
+    node = Node(3)
+    tree = encode(node, shared=shared)
+    assert tree == {"o": ["Node", {"d": [["val", 3], ["next", None]]}]}
+    assert shared.objects == [node, vars(node)]
+
+
+def test_an_abstract_class_is_not_made(accepted: None) -> None:
+    with pytest.raises(CodecError):
+        decode({"o": ["Shape", {"d": []}]}, shared=Shared())
+
+
+@pytest.mark.parametrize("tree", [
+    {"o": ["Unknown", {"d": []}]},  # no class of that name
+    {"o": ["Listy", {"d": []}]},  # not crossable, so not accepted
+    {"o": ["Node", {"l": []}]},  # its state is not a dict
+    {"o": ["Node", {"d": [[1, 2]]}]},  # an attribute not named by a string
+    {"o": ["Node"]},
+    {"e": ["Color", "BLUE"]},
+    {"e": ["Node", "RED"]},
+])
+def test_malformed_or_unknown_is_refused(accepted: None, tree: Any) -> None:
+    with pytest.raises(CodecError):
+        decode(tree, shared=Shared())
+
+
+def test_without_a_table_no_object_crosses(accepted: None) -> None:
+    with pytest.raises(CodecError):
+        encode(Node(1))
+    with pytest.raises(CodecError):
+        decode({"o": ["Node", {"d": []}]})
+
+
+@pytest.mark.parametrize("value", [{Node(1)}, {Node(1): 1}, {(1, Node(1)): 1}, frozenset({(Node(2),)})])
+def test_objects_are_not_keys(accepted: None, value: Any) -> None:
+    with pytest.raises(CodecError):
+        encode(value, shared=Shared())
+
+
+def test_an_object_sent_as_a_key_is_refused_on_receipt(accepted: None) -> None:
+    tree = {"d": [[{"t": [{"o": ["Node", {"d": []}]}]}, 1]]}
+    with pytest.raises(CodecError):
+        decode(tree, shared=Shared())
+
+
+def test_enum_members_are_themselves_and_keys(accepted: None) -> None:
+    value = {Color.RED: [Color.GREEN], "p": Perm.R}
+    back = decode(encode(value, shared=Shared()), shared=Shared())
+    assert back == value and back["p"] is Perm.R and next(iter(back)) is Color.RED
+    # A combination of flags has no member of its own: it crosses as the int it is.
+    assert decode(encode(Perm.R | Perm.W)) == 3 and type(decode(encode(Perm.R | Perm.W))) is int
