@@ -6,7 +6,8 @@ verdicts must agree.
 
 Before, such an object could not cross the channel at all: the right answers below
 were the harness's ``error`` (``cannot send a value of type ListNode``), every one; an
-``Enum`` member could not cross either, and an ``IntEnum`` member crossed as its int."""
+``Enum`` member could not cross either, an ``IntEnum`` member crossed as its int, and
+a named tuple as its tuple (``p.x`` failed)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ TREE = ("class TreeNode:\n    def __init__(self, val=0, left=None, right=None):\
         "        self.val = val\n        self.left = left\n        self.right = right\n\ndef f(root):\n")
 POINT = "from dataclasses import dataclass\n\n@dataclass\nclass Point:\n    x: int\n    y: int\n\ndef f(p, *more):\n"
 COLOR = "import enum\n\nclass Color(enum.Enum):\n    RED = 1\n    GREEN = 2\n\nclass Level(enum.IntEnum):\n    LOW = 1\n    HIGH = 2\n\ndef f(c, *more):\n"
+RECORD = ("from collections import namedtuple\nfrom typing import NamedTuple\n\nPair = namedtuple('Pair', 'a b')\n\n"
+          "class Span(NamedTuple):\n    start: int\n    end: int\n\ndef f(p, *more):\n")
 WALK = "def walk(h):\n    out = []\n    while h:\n        out.append(h.val)\n        h = h.next\n    return out\n"
 MAKE = "def make(*vs):\n    h = None\n    for v in reversed(vs):\n        h = ListNode(v, h)\n    return h\n"
 
@@ -115,6 +118,17 @@ CASES = [
      "    assert d == {Color.RED: 2, Color.GREEN: 1}, d\n", Status.PASSED),
     ("an IntEnum member is itself, not the int it equals", COLOR, "    return Level(c)\n",
      "def check(c):\n    assert c(2) is Level.HIGH\n", Status.PASSED),
+    ("a named tuple's fields, read by name", RECORD, "    return p.a + p.b\n",
+     "def check(c):\n    assert c(Pair(1, 2)) == 3\n", Status.PASSED),
+    ("a typing.NamedTuple returned is of its class", RECORD, "    return Span(p.end, p.start)\n",
+     "def check(c):\n    r = c(Span(1, 5))\n    assert type(r) is Span and r.start == 5 and r == (5, 1), r\n",
+     Status.PASSED),
+    ("a named tuple's list changed in place comes back", RECORD, "    p.b.append(p.a)\n",
+     "def check(c):\n    p = Pair(1, [])\n    c(p)\n    assert p.b == [1], p\n", Status.PASSED),
+    ("named tuples as dict keys", RECORD, "    return {Pair(k.b, k.a): v for k, v in p.items()}\n",
+     "def check(c):\n    assert c({Pair(1, 2): 'x'}) == {Pair(2, 1): 'x'}\n", Status.PASSED),
+    ("a wrong named tuple returned", RECORD, "    return Pair(p.a, p.b)\n",
+     "def check(c):\n    assert c(Pair(1, 2)) == Pair(2, 1)\n", Status.FAILED),
     ("an IntEnum member's name, read by the candidate", COLOR, "    return c.name\n",
      "def check(c):\n    assert c(Level.LOW) == 'LOW'\n", Status.PASSED),
 ]

@@ -71,6 +71,20 @@ class Perm(enum.IntFlag):
     W = 2
 
 
+class Loose(NamedTuple):
+    a: int
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("cls,record", [
+    (Pair, True), (collections.namedtuple("P", "a"), True), (Loose, False), (tuple, False), (Node, False),
+])
+def test_record_classes(cls: type, record: bool) -> None:
+    assert task_classes.is_record_class(cls) is record
+
+
 @pytest.mark.parametrize("cls,crosses", [
     (Node, True), (Stack, True), (Frozen, True), (Square, True), (Shape, True),
     (Slotted, False), (Listy, False), (Failure, False), (Pair, False), (collections.namedtuple("P", "a"), False),
@@ -126,6 +140,9 @@ def test_an_abstract_class_is_not_made(accepted: None) -> None:
     {"o": ["Node"]},
     {"e": ["Color", "BLUE"]},
     {"e": ["Node", "RED"]},
+    {"n": ["Pair", [1]]},  # not one item per field
+    {"n": ["Node", [1, 2]]},
+    {"n": ["Pair"]},
 ])
 def test_malformed_or_unknown_is_refused(accepted: None, tree: Any) -> None:
     with pytest.raises(CodecError):
@@ -157,3 +174,14 @@ def test_enum_members_are_themselves_and_keys(accepted: None) -> None:
     assert back == value and back["p"] is Perm.R and next(iter(back)) is Color.RED
     # A combination of flags has no member of its own: it crosses as the int it is.
     assert decode(encode(Perm.R | Perm.W)) == 3 and type(decode(encode(Perm.R | Perm.W))) is int
+
+
+def test_named_tuples_are_themselves_and_keys(accepted: None) -> None:
+    value = {Pair(1, 2): [Pair(3, 4)]}
+    back = decode(encode(value, shared=Shared()), shared=Shared())
+    assert back == value and all(type(k) is Pair for k in back) and type(back[Pair(1, 2)][0]) is Pair
+
+
+def test_a_named_tuple_holding_an_object_is_not_a_key(accepted: None) -> None:
+    with pytest.raises(CodecError):
+        encode({Pair(1, Node(1)): 1}, shared=Shared())  # type: ignore[arg-type]

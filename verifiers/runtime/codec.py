@@ -145,6 +145,23 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
         return {"b": base64.b64encode(x).decode("ascii")}
     if (member := task_classes.member_of(x)) is not None:
         return {"e": member}  # a member of an enum of the task's: itself on the other side
+    if (record := task_classes.record_name(x)) is not None:
+        # A named tuple of the task's: its tuple, numbered as a tuple is, under its class's name.
+        assert isinstance(x, tuple)
+        at = -1
+        if shared is not None:
+            seen = shared.index_of(x)
+            if seen is not None:
+                if seen in shared._open:
+                    raise CodecError("a value that holds itself through a tuple")
+                return {"@": seen}
+            at = shared.add(x)
+            shared._open.add(at)
+        try:
+            return {"n": [record, [_encode(v, depth + 1, max_depth, shared) for v in tuple.__iter__(x)]]}
+        finally:
+            if shared is not None:
+                shared._open.discard(at)
     if shared is not None and (name := task_classes.name_of(x)) is not None:
         # An object of a class the task's prompt defines: its class's name and its
         # __dict__, numbered as any dict is, so what a call does to its attributes comes
@@ -205,15 +222,15 @@ def as_key(k: object) -> object:
     candidate). A list's or dict's has no plain form both hashable and equal to it (a
     tuple is never equal to a list: an eleventh red team's candidate whose list subclass
     crossed as a tuple passed ``== {(1, 2)}``), so it cannot cross."""
+    if task_classes.accepting() and task_classes.holds_object([k]):
+        # An object of the task's classes is hashed by its class's code, on what the
+        # candidate sent: kept out of sets and keys, as no plain value stands for it.
+        raise CodecError(f"{UNSENDABLE_TYPE} {type_name(k)} (or an object in it) as a key")
     if type(k) in _KEY_TYPES:
-        if task_classes.accepting() and task_classes.holds_object([k]):
-            raise CodecError(f"{UNSENDABLE_TYPE} {type_name(k)} holding an object of the task's classes as a key")
         return k
     if isinstance(k, set):
         return frozenset(set.__iter__(k))
-    if isinstance(k, (list, dict)) or task_classes.is_object(k):
-        # An object of the task's classes is hashed by its class's code, on what the
-        # candidate sent: kept out of sets and keys, as no plain value stands for it.
+    if isinstance(k, (list, dict)):
         raise CodecError(f"{UNSENDABLE_TYPE} {type_name(k)} as a key")
     return k
 
@@ -361,6 +378,16 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | Non
         if member is None:
             raise CodecError("no member of an enum of the task's by that name to receive")
         return member
+    if tag == "n":
+        if len(body) != 2 or type(body[1]) is not list:
+            raise CodecError("malformed named tuple")
+        at = shared.reserve() if shared is not None else -1
+        record = task_classes.record_made(body[0], [_decode(v, depth + 1, max_depth, shared) for v in body[1]])
+        if record is None:
+            raise CodecError(f"no named tuple of the task's named {str(body[0])[:100]!r} of that size to receive")
+        if shared is not None:
+            shared.settle(at, record)
+        return record
     if tag == "o":
         if shared is None or len(body) != 2:
             raise CodecError("malformed object")
@@ -463,7 +490,7 @@ def _weight(x: Any, memo: dict[int, int] | None = None, nodes: list[Any] | None 
     out once per object (``memo``), so a tuple shared 80 levels deep is weighed in 80
     steps, as 2^80. ``nodes`` collects the tuples and frozensets weighed."""
     t = type(x)
-    if t is tuple or t is frozenset:
+    if t is tuple or t is frozenset or task_classes.is_record(x):  # a named tuple of the task's hashes as a tuple
         memo = {} if memo is None else memo
         known = memo.get(id(x))
         if known is None:
@@ -480,8 +507,8 @@ def _weight(x: Any, memo: dict[int, int] | None = None, nodes: list[Any] | None 
 
 def _own_weight(nodes: list[Any]) -> int:
     """The weight of ``nodes`` counting each once: what the message itself carries."""
-    return sum(1 + sum(1 if type(v) is tuple or type(v) is frozenset else _weight(v) for v in node)
-               for node in nodes)
+    return sum(1 + sum(1 if type(v) is tuple or type(v) is frozenset or task_classes.is_record(v) else _weight(v)
+                       for v in node) for node in nodes)
 
 
 HASH_WEIGHT_LIMIT = 100_000_000
@@ -502,7 +529,7 @@ def _refuse_hash_floods_of(items: list[Any]) -> None:
     nodes: list[Any] = []
     expanded = 0
     for item in items:
-        if type(item) is tuple or type(item) is frozenset:
+        if type(item) is tuple or type(item) is frozenset or task_classes.is_record(item):
             # Weighed as expanded (a tuple's hash visits all it holds, shared or not),
             # each shared part weighed once.
             expanded += _weight(item, memo, nodes)

@@ -155,7 +155,7 @@ def _references_inside(objects: list[Any], index: dict[int, int]) -> list[int]:
     contains, number_of = index.__contains__, index.__getitem__
     for container in objects:
         t = type(container)
-        if t in _SEQUENCES:
+        if t in _SEQUENCES or task_classes.is_record(container):
             found = filter(contains, map(id, container))
         elif t in DICT_KINDS:
             found = filter(contains, map(id, itertools.chain(dict.keys(container), dict.values(container))))
@@ -188,11 +188,11 @@ def _numbers_inside(container: Any, index: dict[int, int]) -> Iterable[int]:
 
 def contents(x: Any) -> Collection[Any]:
     """What a container holds, a dict's keys and values, an object of the task's classes
-    its ``__dict__``; nothing for anything else."""
+    its ``__dict__``, a named tuple of them its items; nothing for anything else."""
     t = type(x)
     if t in DICT_KINDS:
         return [*dict.keys(x), *dict.values(x)]
-    if t in (list, tuple, set, frozenset):
+    if t in (list, tuple, set, frozenset) or task_classes.is_record(x):
         return x  # type: ignore[no-any-return]
     if task_classes.is_object(x):
         return [object.__getattribute__(x, "__dict__")]
@@ -200,8 +200,8 @@ def contents(x: Any) -> Collection[Any]:
 
 
 def walkable(x: Any) -> bool:
-    """What leads on to other values: a container, or an object of the task's classes."""
-    return type(x) in CONTAINERS or task_classes.is_object(x)
+    """What leads on to other values: a container, or an object or named tuple of the task's classes."""
+    return type(x) in CONTAINERS or task_classes.walked(x)
 
 
 def refuse_costly_to_visit(values: list[Any]) -> None:

@@ -1,26 +1,31 @@
 """The classes a task's prompt defines, whose objects cross the channel.
 
-A task may define a class in its prompt (a linked list's ``ListNode``, a ``dataclass``)
-and its tests pass the candidate objects of it, as plain Python lets them. Both sides
-of the channel run the prompt's code: the tests' server loads the prompt, and the
-candidate's program begins with it. So an object of such a class crosses as the name
-its class is bound to at the top of the module and the object's ``__dict__``, and
-arrives as an object of the class bound to that name on the other side, made without
-running any of its code (no ``__init__``, no ``__setattr__``: as ``copy`` and
-``pickle`` make one), its ``__dict__`` the dict that crossed.
+A task may define a class in its prompt (a linked list's ``ListNode``, a ``dataclass``,
+an ``Enum``, a named tuple) and its tests pass the candidate objects of it, as plain
+Python lets them. Both sides of the channel run the prompt's code: the tests' server
+loads the prompt, and the candidate's program begins with it. So an object of such a
+class crosses as the name its class is bound to at the top of the module and what it
+holds, and arrives as an object of the class bound to that name on the other side,
+made without running any of its code (no ``__init__``, no ``__setattr__``: as ``copy``
+and ``pickle`` make one):
 
-That dict is numbered in the call's table as any dict is (``codec.Shared``), so what a
-call does to an object's attributes (``node.next = None``) is a change of that dict,
-written back to the tests' own object as a change of any dict is
-(``shared_state``, ``write_back``), and the object itself is numbered, so what is one
-object stays one (a cycle of nodes, ``candidate(a, a)``).
+- an object of a plain class as its ``__dict__``, which becomes the new object's own.
+  That dict is numbered in the call's table as any dict is (``codec.Shared``), so what
+  a call does to an object's attributes (``node.next = None``) is a change of that
+  dict, written back to the tests' own object as a change of any dict is
+  (``shared_state``, ``write_back``); the object itself is numbered, so what is one
+  object stays one (a cycle of nodes, ``candidate(a, a)``);
+- a named tuple (a "record") as the tuple it is, numbered as a tuple is;
+- an enum's member as its own name: the member of that name, itself, on the other side.
 
-Only classes that are plain Python classes cross: ``type`` (or ``abc.ABCMeta``) their metaclass, every base
-a class of Python code (not a builtin's subclass: a ``list`` subclass's state is not in
-its ``__dict__``), no non-empty ``__slots__``, ``object.__new__`` their ``__new__``.
-Exceptions cross as exceptions (``exceptions``). On the tests' side only the prompt's
-classes are accepted: what the candidate sends never names a class of the tests' own
-or of a module.
+Only what behaves as its parts cross. A plain class: ``type`` (or ``abc.ABCMeta``) its
+metaclass, every base a class of Python code (not a builtin's subclass: a ``list``
+subclass's state is not in its ``__dict__``), no non-empty ``__slots__``,
+``object.__new__`` its ``__new__``. A record: a tuple's subclass with no attribute of
+its own beside its fields (empty ``__slots__`` all the way down) that leaves the
+tuple's comparisons, hashing and iteration alone. Exceptions cross as exceptions
+(``exceptions``). On the tests' side only the prompt's classes are accepted: what the
+candidate sends never names a class of the tests' own or of a module.
 """
 
 from __future__ import annotations
@@ -31,11 +36,19 @@ from typing import Any
 
 _HEAP_TYPE = 1 << 9
 """``Py_TPFLAGS_HEAPTYPE``: a class made by a ``class`` statement, not a builtin."""
+_TUPLE_BEHAVIOUR = frozenset({
+    "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__", "__iter__", "__len__",
+    "__getitem__", "__contains__", "__reversed__", "__bool__"})
+"""What a record must leave to ``tuple``: the codec and the tests' comparisons read it as one."""
 
 _by_name: dict[str, type] = {}
 _by_class: dict[type, str] = {}
+_records_by_name: dict[str, type] = {}
+_records_by_class: dict[type, str] = {}
 _enums_by_name: dict[str, type] = {}
 _enums_by_class: dict[type, str] = {}
+_walked: set[type] = set()
+"""The accepted classes whose objects lead on to other values (plain classes, records)."""
 
 
 def crossable(cls: object) -> bool:
@@ -58,8 +71,19 @@ def crossable(cls: object) -> bool:
     return True
 
 
+def is_record_class(cls: object) -> bool:
+    """Whether ``cls`` is a named tuple as the module means it: crosses as its tuple."""
+    if type(cls) is not type or not issubclass(cls, tuple) or not isinstance(getattr(cls, "_fields", None), tuple):
+        return False
+    mro = cls.__mro__
+    if mro[-2:] != (tuple, object):
+        return False
+    return all(klass.__flags__ & _HEAP_TYPE and vars(klass).get("__slots__", None) == ()
+               and _TUPLE_BEHAVIOUR.isdisjoint(vars(klass)) for klass in mro[:-2])
+
+
 def accept(namespace: dict[str, Any], module: str) -> None:
-    """The crossable classes bound at the top of ``namespace`` and defined by its own code
+    """The classes bound at the top of ``namespace`` and defined by its own code
     (``module``: the ``__name__`` they were made under) are those that cross from now on."""
     clear()
     for name, value in list(namespace.items()):
@@ -68,64 +92,66 @@ def accept(namespace: dict[str, Any], module: str) -> None:
         if type(value) is enum.EnumType:
             _enums_by_name.setdefault(name, value)
             _enums_by_class.setdefault(value, name)
+        elif is_record_class(value):
+            _records_by_name.setdefault(name, value)
+            _records_by_class.setdefault(value, name)
         elif crossable(value):
             _by_name.setdefault(name, value)
             _by_class.setdefault(value, name)
+    _walked.update(_by_class, _records_by_class)
 
 
 def clear() -> None:
-    for table in (_by_name, _by_class, _enums_by_name, _enums_by_class):
+    for table in (_by_name, _by_class, _records_by_name, _records_by_class, _enums_by_name, _enums_by_class,
+                  _walked):
         table.clear()
 
 
-def member_of(x: object) -> list[str] | None:
-    """A member of an enum the task's prompt defines, as it crosses: its class's name
-    and its own (a member is one object on each side, ``is`` holds); None for anything
-    else, a combination of flags (no member of its own) too."""
-    name = _enums_by_class.get(type(x)) if _enums_by_class else None
-    if name is None:
-        return None
-    own = vars(x).get("_name_")
-    return [name, own] if type(own) is str and type(x)._member_map_.get(own) is x else None  # type: ignore[attr-defined]
-
-
-def member_named(body: list[Any]) -> object | None:
-    """The member ``member_of`` named, on this side; None if there is none."""
-    if len(body) != 2 or type(body[0]) is not str or type(body[1]) is not str:
-        return None
-    cls = _enums_by_name.get(body[0])
-    return None if cls is None else cls._member_map_.get(body[1])  # type: ignore[attr-defined]
-
-
 def accepting() -> bool:
-    """Whether any class is accepted (none: the codec's checks for objects cost nothing)."""
-    return bool(_by_class)
+    """Whether any class whose objects hold others is accepted (none: the codec's and
+    the shared state's checks for them cost nothing)."""
+    return bool(_walked)
 
 
 def name_of(x: object) -> str | None:
-    """The name ``x``'s class crosses under, if it is one of the accepted classes."""
+    """The name ``x``'s class crosses under, if it is one of the accepted plain classes."""
     return _by_class.get(type(x)) if _by_class else None
 
 
 def is_object(x: object) -> bool:
+    """Whether ``x`` is an object of an accepted plain class (changeable, as a dict is)."""
     return bool(_by_class) and type(x) in _by_class
 
 
+def record_name(x: object) -> str | None:
+    """The name ``x``'s class crosses under, if it is an accepted record class."""
+    return _records_by_class.get(type(x)) if _records_by_class else None
+
+
+def is_record(x: object) -> bool:
+    return bool(_records_by_class) and type(x) in _records_by_class
+
+
+def walked(x: object) -> bool:
+    """Whether ``x`` is an object of an accepted class that holds others (plain, record)."""
+    return bool(_walked) and type(x) in _walked
+
+
 def any_of(types: set[type]) -> bool:
-    """Whether any of ``types`` is an accepted class."""
-    return bool(_by_class) and not types.isdisjoint(_by_class)
+    """Whether any of ``types`` is an accepted class whose objects hold others."""
+    return bool(_walked) and not types.isdisjoint(_walked)
 
 
 def holds_object(keys: list[Any]) -> bool:
-    """Whether an accepted object is one of ``keys`` or in one, through their tuples and
-    frozensets, each visited once (a tuple shared many levels deep, or by every key, is
-    small to send and huge to walk)."""
+    """Whether an object of an accepted plain class is one of ``keys`` or in one, through
+    their tuples, frozensets and records, each visited once (a tuple shared many levels
+    deep, or by every key, is small to send and huge to walk)."""
     stack, seen = list(keys), set()
     while stack:
         x = stack.pop()
         if type(x) in _by_class:
             return True
-        if (type(x) is tuple or type(x) is frozenset) and id(x) not in seen:
+        if (type(x) is tuple or type(x) is frozenset or type(x) in _records_by_class) and id(x) not in seen:
             seen.add(id(x))
             stack.extend(x)
     return False
@@ -157,3 +183,32 @@ def give_state(obj: object, state: object) -> bool:
         return False
     object.__setattr__(obj, "__dict__", state)
     return object.__getattribute__(obj, "__dict__") is state
+
+
+def record_made(name: object, items: list[Any]) -> tuple[Any, ...] | None:
+    """A record of the class accepted under ``name`` holding ``items``, none of its code
+    run; None if there is no such class or ``items`` are not one per field."""
+    cls = _records_by_name.get(name) if type(name) is str else None
+    if cls is None or len(items) != len(cls._fields):  # type: ignore[attr-defined]
+        return None
+    record: tuple[Any, ...] = tuple.__new__(cls, items)
+    return record
+
+
+def member_of(x: object) -> list[str] | None:
+    """A member of an enum the task's prompt defines, as it crosses: its class's name
+    and its own (a member is one object on each side, ``is`` holds); None for anything
+    else, a combination of flags (no member of its own) too."""
+    name = _enums_by_class.get(type(x)) if _enums_by_class else None
+    if name is None:
+        return None
+    own = vars(x).get("_name_")
+    return [name, own] if type(own) is str and type(x)._member_map_.get(own) is x else None  # type: ignore[attr-defined]
+
+
+def member_named(body: list[Any]) -> object | None:
+    """The member ``member_of`` named, on this side; None if there is none."""
+    if len(body) != 2 or type(body[0]) is not str or type(body[1]) is not str:
+        return None
+    cls = _enums_by_name.get(body[0])
+    return None if cls is None else cls._member_map_.get(body[1])  # type: ignore[attr-defined]
