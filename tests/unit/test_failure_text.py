@@ -57,3 +57,24 @@ def test_bytes_are_cut_before_they_are_shown() -> None:
     spent = time.perf_counter() - started
     assert "f([[b'\\x00" in note and len(note) < 400, note
     assert spent < 0.2, spent  # about a millisecond; printed whole, 100 reprs of 8 MB each
+
+
+class Loud:
+    """A task's class whose own __repr__ would print everything it holds."""
+
+    def __init__(self, items: list[int]) -> None:
+        self.items = items
+
+    def __repr__(self) -> str:
+        raise AssertionError("the class's own __repr__ ran")
+
+
+def test_an_object_of_the_tasks_classes_is_shown_by_its_attributes_shortened() -> None:
+    from verifiers.runtime import task_classes
+
+    task_classes.accept({"Loud": Loud}, __name__)
+    try:
+        note = last_call_note(((Loud(list(range(1000))),), {}, Loud([1])), "f")
+    finally:
+        task_classes.clear()
+    assert "f(Loud(items=[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, ...]))" in note and note.endswith("returned Loud(items=[1])")

@@ -10,6 +10,7 @@ import reprlib
 import traceback
 from typing import Any
 
+from . import task_classes
 from .codec import DICT_KINDS, describe, dict_items
 
 
@@ -18,6 +19,14 @@ class ShortRepr(reprlib.Repr):
     candidate's values: sorting a large one of costly members is time it chose)."""
 
     def repr1(self, x: Any, level: int) -> str:
+        # An object of the task's classes is shown by its attributes, never by its class's
+        # own __repr__: a dataclass's prints what the candidate put into it whole, and an
+        # object's default one (``<ListNode object at 0x7f...>``) says nothing to whoever
+        # reads the note (the strong model, told what failed).
+        if task_classes.is_object(x):
+            return self._object(x, level)
+        if task_classes.is_record(x):
+            return type(x).__name__ + self.repr_tuple(x, level)
         # A subclass of a container (a named tuple, a list subclass) is shortened as its
         # plain type: reprlib printed it whole first, and what the candidate put into the
         # tests' list inside a named tuple stalled the test server (an eleventh red team).
@@ -26,6 +35,14 @@ class ShortRepr(reprlib.Repr):
                 if isinstance(x, plain):
                     return str(getattr(self, "repr_" + plain.__name__)(x, level))
         return super().repr1(x, level)
+
+    def _object(self, x: Any, level: int) -> str:
+        name = type(x).__name__
+        state = task_classes.state_of(x)
+        if state is None or level <= 0:
+            return name + "(...)"
+        pieces = [f"{k}={self.repr1(v, level - 1)}" for k, v in itertools.islice(dict.items(state), self.maxdict)]
+        return f"{name}({', '.join(pieces)}{', ...' if len(state) > self.maxdict else ''})"
 
     def repr_bytes(self, x: bytes, level: int) -> str:
         # reprlib printed bytes whole before cutting them (a twelfth red team: 600 KB shared
