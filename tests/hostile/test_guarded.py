@@ -148,7 +148,11 @@ def test_candidates_are_compiled_in_the_sandbox_never_by_the_verifier(tmp_path: 
     # Each bomb is the candidate's own business: compiled in its child under its limits.
     assert verdicts["marshal_deep"]["status"] == "passed", verdicts["marshal_deep"]
     assert verdicts["big_constants"]["status"] == "passed", verdicts["big_constants"]
-    assert verdicts["folded_concat"]["status"] == "memory", verdicts["folded_concat"]
+    # CPython's optimizer drops a fold that runs out of memory and compiles the sum
+    # unfolded, but a MemoryError met elsewhere in compiling ends the load: which comes
+    # first under the child's limit moves with its memory layout (a few modules more in
+    # the runtime turned one into the other). Either way it is the candidate's own verdict.
+    assert verdicts["folded_concat"]["status"] in ("memory", "passed"), verdicts["folded_concat"]
     assert 0 < peak < VERIFIER_PEAK_BYTES, f"peak {peak >> 20} MiB"
 
 

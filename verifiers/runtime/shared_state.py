@@ -27,7 +27,8 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from . import task_classes
-from .codec import DICT_KINDS, HASH_WEIGHT_LIMIT, SHARING_LIMIT, CodecError, Shared, dict_items, encode_members
+from .codec import DICT_KINDS, CodecError, Shared, dict_items, encode_members
+from .key_hashing import HASH_WEIGHT_LIMIT, SHARING_LIMIT
 
 MUTABLE = frozenset({list, set} | DICT_KINDS)
 _refcount = sys.getrefcount  # bound at load: the candidate runs in this process and may patch sys
