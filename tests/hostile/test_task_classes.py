@@ -134,6 +134,70 @@ CASES = [
 ]
 
 
+NODES = ("class ListNode:\n    def __init__(self, val=0, next=None):\n        self.val = val\n        self.next = next\n\n"
+         "def f(nodes):\n")
+GRAPH = ("class Node:\n    def __init__(self, val=0, neighbors=None, children=None):\n        self.val = val\n"
+         "        self.neighbors = neighbors if neighbors is not None else []\n"
+         "        self.children = children if children is not None else []\n\ndef f(node):\n")
+PERFECT = ("def perfect(depth, start=[0]):\n    if depth == 0:\n        return None\n    start[0] += 1\n"
+           "    return TreeNode(start[0], perfect(depth - 1), perfect(depth - 1))\n")
+FROZEN = ("from dataclasses import dataclass\n\n@dataclass(frozen=True)\nclass Point:\n    x: int\n    y: int\n\n"
+          "def f(ps):\n")
+# The thirteenth red team's finds on the first form of this (objects with their __dict__
+# inline, objects weighed through), each failing on it.
+FOUND = [
+    ("a wrong answer whose relinking of 600 nodes ran the harness into a RecursionError the tests swallowed",
+     NODES, "    for a, b in zip(nodes, nodes[1:]):\n        a.next = b\n    return nodes[0]\n",
+     WALK + "def check(c):\n    assert walk(c([ListNode(i) for i in range(5)])) == [0, 1, 2, 3, 4]\n"
+     "    dup = [ListNode(i % 500) for i in range(600)]\n    try:\n        c(dup)\n    except Exception:\n        pass\n"
+     "    else:\n        raise AssertionError('duplicates must raise')\n", Status.FAILED),
+    ("a perfect tree of 511 nodes flattened in place", TREE.replace("def f(root):\n", PERFECT + "def f(root):\n"),
+     "    node = root\n    while node:\n        if node.left:\n            last = node.left\n"
+     "            while last.right:\n                last = last.right\n            last.right = node.right\n"
+     "            node.right, node.left = node.left, None\n        node = node.right\n",
+     "def check(c):\n    t = perfect(9)\n    c(t)\n    n = 0\n    while t:\n        assert t.left is None\n"
+     "        n, t = n + 1, t.right\n    assert n == 511\n", Status.PASSED),
+    ("each level of a perfect tree of 255 nodes linked in place (next pointers)",
+     TREE.replace("def f(root):\n", PERFECT + "def f(root):\n"),
+     "    level = [root]\n    while level:\n        for a, b in zip(level, level[1:]):\n            a.nxt = b\n"
+     "        level[-1].nxt = None\n        level = [k for n in level for k in (n.left, n.right) if k]\n",
+     "def check(c):\n    t = perfect(8)\n    c(t)\n    n, row = 0, t\n    while row:\n        x = row\n"
+     "        while x:\n            n, x = n + 1, x.nxt\n        row = row.left\n    assert n == 255\n", Status.PASSED),
+    ("paths counted on a diamond lattice of 28 levels, memoized on its nodes", GRAPH,
+     "    if not hasattr(node, 'memo'):\n        node.memo = 1 if not node.children else sum(f(k) for k in node.children)\n"
+     "    return node.memo\n",
+     "def check(c):\n    top = Node(0)\n    level = [top]\n    for d in range(27):\n"
+     "        nxt = [Node(d) for _ in range(len(level) + 1)]\n"
+     "        for i, n in enumerate(level):\n            n.children = [nxt[i], nxt[i + 1]]\n        level = nxt\n"
+     "    assert c(top) == 2 ** 27\n    assert top.memo == 2 ** 27 and level[0].memo == 1\n", Status.PASSED),
+    ("the tests send a linked list of 1,000 nodes", NODES, "    n = 0\n    while nodes:\n        n, nodes = n + 1, nodes.next\n    return n\n",
+     MAKE + "def check(c):\n    assert c(make(*range(1000))) == 1000\n", Status.PASSED),
+    ("the candidate returns a new linked list of 1,000 nodes", NODES,
+     "    head = None\n    for v in reversed(nodes):\n        head = ListNode(v, head)\n    return head\n",
+     WALK + "def check(c):\n    assert walk(c(list(range(1000)))) == list(range(1000))\n", Status.PASSED),
+    ("a graph of 64 nodes on a grid, cloned", GRAPH,
+     "    made = {}\n    def clone(n):\n        if n not in made:\n            made[n] = Node(n.val)\n"
+     "            made[n].neighbors = [clone(m) for m in n.neighbors]\n        return made[n]\n    return clone(node)\n",
+     "def check(c):\n    g = [[Node(8 * i + j) for j in range(8)] for i in range(8)]\n    for i in range(8):\n"
+     "        for j in range(8):\n            g[i][j].neighbors = [g[a][b] for a, b in ((i+1, j), (i-1, j), (i, j+1), (i, j-1))"
+     " if 0 <= a < 8 and 0 <= b < 8]\n    k = c(g[0][0])\n    assert k is not g[0][0] and k.val == 0\n"
+     "    assert sorted(n.val for n in k.neighbors) == [1, 8]\n", Status.PASSED),
+    ("a set of frozen dataclass points returned", FROZEN, "    return set(ps)\n",
+     "def check(c):\n    assert c([Point(1, 2), Point(1, 2), Point(0, 0)]) == {Point(1, 2), Point(0, 0)}\n", Status.PASSED),
+    ("points counted into a dict keyed by them", FROZEN,
+     "    out = {}\n    for p in ps:\n        out[p] = out.get(p, 0) + 1\n    return out\n",
+     "def check(c):\n    assert c([Point(1, 2), Point(1, 2)]) == {Point(1, 2): 2}\n", Status.PASSED),
+    ("1,200 of the tests' lists chained in place (the same RecursionError, older, with plain lists)", "def f(nodes):\n",
+     "    for a, b in zip(nodes, nodes[1:]):\n        a.append(b)\n    return len(nodes)\n",
+     "def check(c):\n    xs = [[i] for i in range(1200)]\n    assert c(xs) == 1200\n    assert xs[0][1] is xs[1]\n",
+     Status.PASSED),
+    ("a set of the tests' nodes returned holds the tests' own nodes", LIST, "    return {head, head.next}\n",
+     MAKE + "def check(c):\n    a = make(1, 2)\n    s = c(a)\n    assert a in s and a.next in s and len(s) == 2\n",
+     Status.PASSED),
+]
+CASES += FOUND
+
+
 @pytest.mark.parametrize("what,prompt,body,test,plain", CASES, ids=[c[0] for c in CASES])
 def test_agrees_with_plain_python(pool: SandboxPool, what: str, prompt: str, body: str, test: str,
                                   plain: Status) -> None:
@@ -146,8 +210,6 @@ def test_agrees_with_plain_python(pool: SandboxPool, what: str, prompt: str, bod
 REFUSED = [
     # What plain Python allows and the channel refuses, each the candidate's own failure
     # (never a pass, never the harness's error): docs/LIMITS.md.
-    ("a set of the tests' nodes returned (hashed by the class's own code: kept out of keys)", LIST,
-     "    return {head}\n", "def check(c):\n    assert len(c(ListNode(1))) == 1\n"),
     ("a node given another __dict__", LIST, "    head.__dict__ = {'val': 5, 'next': None}\n",
      "def check(c):\n    a = ListNode(1)\n    c(a)\n    assert a.val == 5\n"),
 ]
@@ -158,6 +220,24 @@ def test_refused_as_the_candidates_failure(pool: SandboxPool, what: str, prompt:
     assert _plain_python(prompt, body, test) is Status.PASSED
     report = pool.run_source(Task("hostile/task-classes", prompt, "f", test), prompt + body, LIMITS)
     assert report.status is Status.FAILED, f"{what}: {report.status.value}: {report.detail}"
+
+
+def test_a_class_of_the_task_the_candidate_made_uncrossable_is_its_failure_said_plainly(pool: SandboxPool) -> None:
+    """Its program binds the prompt's class to one with __slots__: the tests' node cannot be
+    made on its side (before: "the candidate process ended before answering")."""
+    body = "    return head.val\nclass ListNode:\n    __slots__ = ('val', 'next')\n"
+    report = pool.run_source(Task("hostile/task-classes", LIST, "f", "def check(c):\n    assert c(ListNode(1)) == 1\n"),
+                             LIST + body, LIMITS)
+    assert report.status is Status.FAILED and "its arguments could not be made" in report.detail, report.detail
+
+
+def test_a_tests_value_that_breaks_the_encoder_is_the_harness_error(pool: SandboxPool) -> None:
+    """A value whose class cannot be hashed (a metaclass with __eq__ alone) raised a
+    TypeError from the codec's lookups into the tests, the candidate's failure."""
+    test = ("class Meta(type):\n    def __eq__(cls, other):\n        return False\n    __hash__ = None\n"
+            "class Odd(metaclass=Meta):\n    pass\n\ndef check(c):\n    assert c(Odd()) == 1\n")
+    report = pool.run_source(Task("hostile/task-classes", LIST, "f", test), LIST + "    return 1\n", LIMITS)
+    assert report.status is Status.ERROR and "cannot carry" in report.detail, report.detail
 
 
 def test_a_class_of_the_tests_own_does_not_cross(pool: SandboxPool) -> None:

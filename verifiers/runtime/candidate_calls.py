@@ -21,8 +21,10 @@ from .codec import (
     CodecError,
     Shared,
     decode,
+    decode_states,
     describe,
     encode,
+    encode_states,
 )
 from . import task_classes
 from .exceptions import exception_reply
@@ -87,11 +89,18 @@ def serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
             # the tests have made it since; then the arguments, never bound to a name here.
             shared = Shared(_still_kept(call, carried))
             carried = []
-            if "s" in call:
-                apply_changes(shared, call["s"], len(shared.objects), _unchanged)
-            answer, carried = _reply(fn, nonce, [decode(call["a"], MAX_DEPTH, shared),
-                                                 decode(call["k"], MAX_DEPTH, shared)], shared, carry=True)
-            del shared
+            try:
+                if "s" in call:
+                    apply_changes(shared, call["s"], len(shared.objects), _unchanged)
+                arguments = [decode(call["a"], MAX_DEPTH, shared), decode(call["k"], MAX_DEPTH, shared)]
+                decode_states(call.get("O", []), shared)
+            except CodecError as exc:
+                # What the tests sent could not be made here (the candidate's program bound a
+                # class of the task's to something else): its fault, said plainly.
+                sock.sendall(frame({"n": nonce, "f": f"its arguments could not be made: {exc}"[:TEXT_LIMIT]}))
+                exit_(0)
+            answer, carried = _reply(fn, nonce, arguments, shared, carry=True)
+            del shared, arguments
             sock.sendall(answer)
     except MemoryError:
         try:
@@ -135,6 +144,9 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
             del before
             if found:
                 reply["w"] = found
+            states = encode_states(shared, REPLY_DEPTH)  # of the objects of the task's classes sent above
+            if states:
+                reply["O"] = states
             # A table of two is the call's own argument list and keyword dict and nothing
             # else (no container crossed, none is kept): nothing there to keep.
             if carry and len(shared.objects) > 2:

@@ -62,6 +62,11 @@ class Shared:
         """False: only lists, dicts and sets met for the first time are numbered (a
         candidate's returned value: what could change, or the tests could change, keeps
         one identity on both sides; tuples cross as copies, at no numbering cost)."""
+        self.deferred: list[Any] = []
+        """Objects of the task's classes met, in order, whose state has yet to be encoded
+        (or, decoding, given): each travels after the message's values, at depth 0
+        (``encode_states``), so a linked list of a thousand nodes is no deeper than one."""
+        self._states_done = 0
         self._copies: dict[int, tuple[object, int]] = {}
         """A subclass's object (a list subclass) by id, with the number of its plain copy:
         met again in the call (in its keyword arguments, or its reply), it is that copy
@@ -169,11 +174,13 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
         seen = shared.index_of(x)
         if seen is not None:
             return {"@": seen}
-        state = task_classes.state_of(x)
-        if state is None:
-            raise CodecError(f"{UNSENDABLE_TYPE} {type_name(x)} (its __dict__ is not a dict)")
         shared.add(x)
-        return {"o": [name, _encode(state, depth + 1, max_depth, shared)]}
+        if not task_classes.hashed_by_value(x):
+            shared.deferred.append(x)
+            return {"o": [name]}
+        # Hashed by what it holds (a frozen dataclass): its state comes with it, so that
+        # a set or dict it is a member of can be built as it is decoded.
+        return {"o": [name, _encode(_state_of(x), depth + 1, max_depth, shared)]}
     if shared is not None and (kind := _kind_of(x)) is not None:
         # The tests' Counter, OrderedDict or defaultdict is numbered as itself and arrives
         # as its own kind: the candidate sees what plain Python shows (``k[c] += 1``,
@@ -210,7 +217,7 @@ _KEY_TYPES = frozenset({str, int, float, bool, type(None), bytes, tuple, frozens
 
 def as_keys(items: Any) -> Any:
     """Set members or dict keys as they cross (``as_key``), in C where all are plain."""
-    if _KEY_TYPES.issuperset(map(type, items)) and not task_classes.accepting():
+    if _KEY_TYPES.issuperset(map(type, items)):
         return items
     return [as_key(v) for v in items]
 
@@ -222,10 +229,6 @@ def as_key(k: object) -> object:
     candidate). A list's or dict's has no plain form both hashable and equal to it (a
     tuple is never equal to a list: an eleventh red team's candidate whose list subclass
     crossed as a tuple passed ``== {(1, 2)}``), so it cannot cross."""
-    if task_classes.accepting() and task_classes.holds_object([k]):
-        # An object of the task's classes is hashed by its class's code, on what the
-        # candidate sent: kept out of sets and keys, as no plain value stands for it.
-        raise CodecError(f"{UNSENDABLE_TYPE} {type_name(k)} (or an object in it) as a key")
     if type(k) in _KEY_TYPES:
         return k
     if isinstance(k, set):
@@ -389,14 +392,16 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | Non
             shared.settle(at, record)
         return record
     if tag == "o":
-        if shared is None or len(body) != 2:
+        if shared is None or len(body) not in (1, 2):
             raise CodecError("malformed object")
         obj = task_classes.made(body[0])
         if obj is None:
             raise CodecError(f"no class of the task's named {str(body[0])[:100]!r} to receive")
         shared.add(obj)
-        if not task_classes.give_state(obj, _decode(body[1], depth + 1, max_depth, shared)):
-            raise CodecError("an object's attributes must be a dict named by strings")
+        if len(body) == 1:
+            shared.deferred.append(obj)
+        elif not task_classes.give_state(obj, _decode(body[1], depth + 1, max_depth, shared)):
+            raise CodecError(_MALFORMED_STATE)
         return obj
     if tag == "d" or tag == "k":
         if tag == "k":
@@ -439,6 +444,44 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | Non
     if shared is not None:
         shared.settle(at, frozen)
     return frozen
+
+
+def encode_states(shared: Shared, max_depth: int = MAX_DEPTH) -> list[Any]:
+    """The states of the objects of the task's classes the message's values met
+    (``Shared.deferred``), in order, each at depth 0; those they meet are encoded in turn.
+    What a message sends after its values, when it met any."""
+    states = []
+    while shared._states_done < len(shared.deferred):
+        x = shared.deferred[shared._states_done]
+        shared._states_done += 1
+        states.append(_encode(_state_of(x), 0, max_depth, shared))
+    return states
+
+
+def decode_states(trees: Any, shared: Shared, max_depth: int = MAX_DEPTH) -> None:
+    """Give each object of the task's classes the message's values met its state, as
+    ``encode_states`` sent them: one each, in order, none left over."""
+    if type(trees) is not list:
+        raise CodecError("malformed states")
+    for tree in trees:
+        if shared._states_done >= len(shared.deferred):
+            raise CodecError("a state for no object")
+        obj = shared.deferred[shared._states_done]
+        shared._states_done += 1
+        if not task_classes.give_state(obj, _decode(tree, 0, max_depth, shared)):
+            raise CodecError(_MALFORMED_STATE)
+    if shared._states_done != len(shared.deferred):
+        raise CodecError("an object without its state")
+
+
+def _state_of(x: object) -> dict[str, Any]:
+    state = task_classes.state_of(x)
+    if state is None:
+        raise CodecError(f"{UNSENDABLE_TYPE} {type_name(x)} (its __dict__ is not a dict)")
+    return state
+
+
+_MALFORMED_STATE = "an object's attributes must be a dict named by strings"
 
 
 # --------------------------------------------------------------------------- describing exceptions

@@ -19,8 +19,12 @@ def fill_dict(out: dict[Any, Any], pairs: list[tuple[Any, Any]]) -> None:
         refuse_hash_floods_of([key for key, _value in pairs])
         for key, value in pairs:
             out[key] = value
+    except CodecError:
+        raise
     except TypeError:
         raise CodecError("unhashable dict key") from None
+    except Exception as exc:  # noqa: BLE001 - the __hash__ or __eq__ of a class of the task's, on what crossed
+        raise CodecError(f"a dict key whose class's own hash or equality raised {type(exc).__name__}") from None
     if len(out) != len(pairs):
         raise CodecError(_MERGED)
 
@@ -30,8 +34,12 @@ def fill_set(out: set[Any], items: list[Any]) -> None:
     try:
         refuse_hash_floods_of(items)
         out.update(items)
+    except CodecError:
+        raise
     except TypeError:
         raise CodecError("unhashable set element") from None
+    except Exception as exc:  # noqa: BLE001 - as in fill_dict
+        raise CodecError(f"a set member whose class's own hash or equality raised {type(exc).__name__}") from None
     if len(out) != len(items):
         raise CodecError(_MERGED)
 
@@ -61,11 +69,12 @@ def _weight(x: Any, memo: dict[int, int] | None = None, nodes: list[Any] | None 
     out once per object (``memo``), so a tuple shared 80 levels deep is weighed in 80
     steps, as 2^80. ``nodes`` collects the tuples and frozensets weighed."""
     t = type(x)
-    if t is tuple or t is frozenset or task_classes.is_record(x):  # a named tuple of the task's hashes as a tuple
+    parts = _hashed_parts(x)
+    if parts is not None:
         memo = {} if memo is None else memo
         known = memo.get(id(x))
         if known is None:
-            known = memo[id(x)] = 1 + sum(_weight(v, memo, nodes) for v in x)
+            known = memo[id(x)] = 1 + sum(_weight(v, memo, nodes) for v in parts)
             if nodes is not None:
                 nodes.append(x)
         elif t is frozenset:
@@ -76,10 +85,23 @@ def _weight(x: Any, memo: dict[int, int] | None = None, nodes: list[Any] | None 
     return 1
 
 
+def _hashed_parts(x: Any) -> Any:
+    """What hashing ``x`` visits, if it visits anything: a tuple's or frozenset's members
+    (a named tuple of the task's hashes as a tuple), the attributes of an object of the
+    task's classes hashed by them (a frozen dataclass); None for anything else."""
+    t = type(x)
+    if t is tuple or t is frozenset or task_classes.is_record(x):
+        return x
+    if task_classes.hashed_by_value(x):
+        state = task_classes.state_of(x)
+        return () if state is None else list(dict.values(state))
+    return None
+
+
 def _own_weight(nodes: list[Any]) -> int:
     """The weight of ``nodes`` counting each once: what the message itself carries."""
-    return sum(1 + sum(1 if type(v) is tuple or type(v) is frozenset or task_classes.is_record(v) else _weight(v)
-                       for v in node) for node in nodes)
+    return sum(1 + sum(1 if _hashed_parts(v) is not None else _weight(v) for v in _hashed_parts(node))
+               for node in nodes)
 
 
 HASH_WEIGHT_LIMIT = 100_000_000
@@ -94,13 +116,11 @@ SHARING_LIMIT = 4
 
 
 def refuse_hash_floods_of(items: list[Any]) -> None:
-    if task_classes.accepting() and task_classes.holds_object(items):
-        raise CodecError("an object of the task's classes as a set member or dict key")
     memo: dict[int, int] = {}
     nodes: list[Any] = []
     expanded = 0
     for item in items:
-        if type(item) is tuple or type(item) is frozenset or task_classes.is_record(item):
+        if _hashed_parts(item) is not None:
             # Weighed as expanded (a tuple's hash visits all it holds, shared or not),
             # each shared part weighed once.
             expanded += _weight(item, memo, nodes)

@@ -41,14 +41,20 @@ _TUPLE_BEHAVIOUR = frozenset({
     "__getitem__", "__contains__", "__reversed__", "__bool__"})
 """What a record must leave to ``tuple``: the codec and the tests' comparisons read it as one."""
 
+# Classes are looked up by their id (each is kept alive by its ``_by_name`` table): a
+# value whose class cannot be hashed (a metaclass with ``__eq__`` alone) raised a
+# TypeError in the codec, which reached the tests as the candidate's (a thirteenth red team).
 _by_name: dict[str, type] = {}
-_by_class: dict[type, str] = {}
+_by_class: dict[int, str] = {}
 _records_by_name: dict[str, type] = {}
-_records_by_class: dict[type, str] = {}
+_records_by_class: dict[int, str] = {}
 _enums_by_name: dict[str, type] = {}
-_enums_by_class: dict[type, str] = {}
-_walked: set[type] = set()
+_enums_by_class: dict[int, str] = {}
+_by_value: set[int] = set()
+"""The accepted plain classes hashed by what their objects hold (not ``object``'s hash)."""
+_walked: set[int] = set()
 """The accepted classes whose objects lead on to other values (plain classes, records)."""
+_walked_types: set[type] = set()
 
 
 def crossable(cls: object) -> bool:
@@ -91,19 +97,23 @@ def accept(namespace: dict[str, Any], module: str) -> None:
             continue
         if type(value) is enum.EnumType:
             _enums_by_name.setdefault(name, value)
-            _enums_by_class.setdefault(value, name)
+            _enums_by_class.setdefault(id(value), name)
         elif is_record_class(value):
             _records_by_name.setdefault(name, value)
-            _records_by_class.setdefault(value, name)
+            _records_by_class.setdefault(id(value), name)
         elif crossable(value):
             _by_name.setdefault(name, value)
-            _by_class.setdefault(value, name)
+            _by_class.setdefault(id(value), name)
+            hashing = getattr(value, "__hash__", None)
+            if hashing is not None and hashing is not object.__hash__:
+                _by_value.add(id(value))
     _walked.update(_by_class, _records_by_class)
+    _walked_types.update(cls for cls in (*_by_name.values(), *_records_by_name.values()) if id(cls) in _walked)
 
 
 def clear() -> None:
     for table in (_by_name, _by_class, _records_by_name, _records_by_class, _enums_by_name, _enums_by_class,
-                  _walked):
+                  _by_value, _walked, _walked_types):
         table.clear()
 
 
@@ -115,46 +125,42 @@ def accepting() -> bool:
 
 def name_of(x: object) -> str | None:
     """The name ``x``'s class crosses under, if it is one of the accepted plain classes."""
-    return _by_class.get(type(x)) if _by_class else None
+    return _by_class.get(id(type(x))) if _by_class else None
 
 
 def is_object(x: object) -> bool:
     """Whether ``x`` is an object of an accepted plain class (changeable, as a dict is)."""
-    return bool(_by_class) and type(x) in _by_class
+    return bool(_by_class) and id(type(x)) in _by_class
 
 
 def record_name(x: object) -> str | None:
     """The name ``x``'s class crosses under, if it is an accepted record class."""
-    return _records_by_class.get(type(x)) if _records_by_class else None
+    return _records_by_class.get(id(type(x))) if _records_by_class else None
+
+
+def hashed_by_value(x: object) -> bool:
+    """Whether ``x`` is an object of an accepted plain class hashed by what it holds: its
+    state travels with it, for a set or dict it is in to be built as it arrives."""
+    return bool(_by_value) and id(type(x)) in _by_value
 
 
 def is_record(x: object) -> bool:
-    return bool(_records_by_class) and type(x) in _records_by_class
+    return bool(_records_by_class) and id(type(x)) in _records_by_class
 
 
 def walked(x: object) -> bool:
     """Whether ``x`` is an object of an accepted class that holds others (plain, record)."""
-    return bool(_walked) and type(x) in _walked
+    return bool(_walked) and id(type(x)) in _walked
 
 
 def any_of(types: set[type]) -> bool:
     """Whether any of ``types`` is an accepted class whose objects hold others."""
-    return bool(_walked) and not types.isdisjoint(_walked)
+    return bool(_walked) and not types.isdisjoint(_walked_types)
 
 
-def holds_object(keys: list[Any]) -> bool:
-    """Whether an object of an accepted plain class is one of ``keys`` or in one, through
-    their tuples, frozensets and records, each visited once (a tuple shared many levels
-    deep, or by every key, is small to send and huge to walk)."""
-    stack, seen = list(keys), set()
-    while stack:
-        x = stack.pop()
-        if type(x) in _by_class:
-            return True
-        if (type(x) is tuple or type(x) is frozenset or type(x) in _records_by_class) and id(x) not in seen:
-            seen.add(id(x))
-            stack.extend(x)
-    return False
+def walked_types() -> set[type]:
+    """The accepted classes whose objects hold others (plain classes, records)."""
+    return _walked_types
 
 
 def state_of(x: object) -> dict[str, Any] | None:
@@ -199,7 +205,7 @@ def member_of(x: object) -> list[str] | None:
     """A member of an enum the task's prompt defines, as it crosses: its class's name
     and its own (a member is one object on each side, ``is`` holds); None for anything
     else, a combination of flags (no member of its own) too."""
-    name = _enums_by_class.get(type(x)) if _enums_by_class else None
+    name = _enums_by_class.get(id(type(x))) if _enums_by_class else None
     if name is None:
         return None
     own = vars(x).get("_name_")

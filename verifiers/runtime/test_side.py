@@ -27,8 +27,10 @@ from .codec import (
     CodecError,
     Shared,
     decode,
+    decode_states,
     describe,
     encode,
+    encode_states,
 )
 from . import task_classes
 from .confine import drop_to, load_libc, no_new_privs
@@ -132,7 +134,7 @@ class _Proxy:
         answered = ("r" in reply) + ("e" in reply)
         # One of: a value or an exception (with the changes to the table and what is
         # held of it, ``shared_state``), or the candidate's fault alone.
-        if answered != 1 and len(reply) != 1 or answered == 1 and not set(reply) <= {"r", "e", "w", "h"}:
+        if answered != 1 and len(reply) != 1 or answered == 1 and not set(reply) <= {"r", "e", "w", "O", "h"}:
             self._fail("bad reply from the candidate")
         return reply
 
@@ -170,8 +172,10 @@ class _Proxy:
         shared, first = self._kept.table()
 
         def message() -> dict[str, Any]:
-            return {"n": nonce, **first, "a": encode(list(args), MAX_DEPTH, shared),
+            made = {"n": nonce, **first, "a": encode(list(args), MAX_DEPTH, shared),
                     "k": encode(dict(kwargs), MAX_DEPTH, shared)}
+            states = encode_states(shared)  # of the objects of the task's classes met above
+            return {**made, "O": states} if states else made
 
         data = None
         if "s" in first:  # with the tests' changes to what is kept, more than the channel may carry
@@ -185,17 +189,24 @@ class _Proxy:
         self.calls += 1
         self.returned_bytes += self._reader.last_size
         result = self._result(reply, shared) if "r" in reply else None
-        self.returned_references = self.returned_references or shared.references > 0
         try:
             changed = []
             if "w" in reply:  # returned or raised (red team: a sort, then a raise, left the list sorted)
                 changed = self.write_back.apply(shared, reply["w"], originals)
+            decode_states(reply.get("O", []), shared, REPLY_DEPTH)
+            if "r" in reply:
+                self._resendable(result)
+            self.returned_references = self.returned_references or shared.references > 0
             if shared.references:  # without one, what came is a tree no larger than the message
                 refuse_costly_to_visit([result, *changed])
                 self.write_back.keep_reachable([result, *changed], shared, originals)
             self._kept.keep(shared, reply.get("h", []))
         except CodecError as exc:
             self._fail(f"the candidate returned an invalid value: {exc}")
+        except Exception as exc:  # noqa: BLE001 - our own code failed on the reply: never the tests' to catch
+            name, text = describe(exc)
+            self.harness = f"reading the candidate's reply failed: {name}: {text}"
+            raise CandidateFault(self.harness) from None
         if "r" in reply:
             self.last_call = (args, kwargs, result)
             return result
@@ -269,6 +280,10 @@ class _Proxy:
                 self._fail("the tests passed back values the candidate made or changed, too large or deep for the channel")
             self.harness = f"the tests passed an argument the channel cannot carry: {exc}"
             raise CandidateFault(self.harness) from None
+        except Exception as exc:  # noqa: BLE001 - the tests' value broke our encoder: never the candidate's
+            name, text = describe(exc)
+            self.harness = f"the tests passed an argument the channel cannot carry: {name}: {text}"
+            raise CandidateFault(self.harness) from None
         try:
             limit = self._limit()
             if limit is not None:  # the last recv left what remained of its deadline
@@ -282,7 +297,9 @@ class _Proxy:
 
     def _result(self, reply: dict[str, Any], shared: Shared | None = None) -> Any:
         """The returned value; with ``shared``, the tests' objects it names are themselves,
-        and its lists, dicts and sets are numbered (``candidate_calls._returned``)."""
+        and its lists, dicts and sets are numbered (``candidate_calls._returned``); the
+        states of the objects of the task's classes in it are given later
+        (``codec.decode_states``), and only then is it ``_resendable``."""
         try:
             if shared is not None:
                 shared.numbering = False
@@ -292,14 +309,19 @@ class _Proxy:
         finally:
             if shared is not None:
                 shared.numbering = True
+        if shared is None:
+            self._resendable(result)
+        return result
+
+    def _resendable(self, result: Any) -> None:
         if self._reader.last_size > REPLY_MAX_MESSAGE // 5:
             # Floats written short (1e15) grow 4.5x in our own encoding: what the candidate
             # returned must still fit once the tests pass it back (red team: an ERROR before).
+            table = Shared()
             try:
-                frame([encode(result, MAX_DEPTH, Shared())], REPLY_MAX_MESSAGE)  # objects of the task's classes too
+                frame([encode(result, MAX_DEPTH, table), encode_states(table)], REPLY_MAX_MESSAGE)
             except CodecError:
                 self._fail("the candidate returned a value too large for the channel once encoded")
-        return result
 
 
 def _run_check(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:

@@ -115,6 +115,7 @@ class WriteBack:
         tests' ``keyword.kwlist``, which the tests then sorted, failed every later
         candidate of that server)."""
         seen: set[int] = set()
+        leading = CONTAINERS | task_classes.walked_types() if task_classes.accepting() else CONTAINERS
         stack = [v for v in values if walkable(v)]
         while stack:
             x = stack.pop()
@@ -127,10 +128,7 @@ class WriteBack:
             inner = contents(x)
             # Only containers (and objects of the task's classes) lead anywhere: picked out
             # in C, so a million ints cost one pass.
-            if task_classes.accepting():
-                stack.extend(filter(walkable, inner))
-            else:
-                stack.extend(itertools.compress(inner, map(CONTAINERS.__contains__, map(type, inner))))
+            stack.extend(itertools.compress(inner, map(leading.__contains__, map(type, inner))))
 
     def _keep(self, target: Any) -> None:
         """What ``target`` holds now, kept once per job: the first is what undo puts back
