@@ -12,10 +12,11 @@ compare within 1e-6 (a docstring shows them rounded).
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import replace
 
-from tasks.pyast import BUILTIN_NAMES, literal_eval_text, parse_expression, parse_module, unparse_or_none
+from tasks.pyast import AWAITED_BODY, BUILTIN_NAMES, literal_eval_text, parse_expression, parse_module, unparse_or_none
 from tasks.types import Task
 
 _DOCTEST = re.compile(r"^\s*>>>\s?(.*)$")
@@ -68,9 +69,32 @@ def _literal(text: str) -> str | None:
     return f"({source})" if _one_in_parentheses(text) else source
 
 
-def _call(expression: str, entry_point: str) -> str | None:
+@functools.lru_cache(maxsize=64)
+def _defined_names(prompt: str) -> frozenset[str]:
+    """The names the prompt's own code binds at its top level (its classes above all:
+    ``length(ListNode(1, ListNode(2)))`` is an example, run where the prompt is loaded,
+    and the object crosses to the candidate as one of its class, docs/VERIFICATION.md)."""
+    for source in (prompt, prompt + AWAITED_BODY):
+        try:
+            tree = parse_module(source)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            continue
+        names = set()
+        for node in tree.body:
+            if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign):
+                names.update(target.id for target in node.targets if isinstance(target, ast.Name))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        return frozenset(names)
+    return frozenset()
+
+
+def _call(expression: str, entry_point: str, prompt: str = "") -> str | None:
     """The expression, normalised (comments dropped), when it parses and calls the
-    entry point somewhere; else None."""
+    entry point somewhere, naming nothing but builtins and what the prompt defines;
+    else None."""
     try:
         tree = parse_expression(expression.strip())
     except (SyntaxError, ValueError, MemoryError, RecursionError):
@@ -80,7 +104,7 @@ def _call(expression: str, entry_point: str) -> str | None:
         return None
     # A placeholder (``is_happy(a) => False``) names something the example never defines.
     names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
-    if names - {entry_point} - BUILTIN_NAMES:
+    if names - {entry_point} - BUILTIN_NAMES - _defined_names(prompt):
         return None
     return unparse_or_none(tree)  # an example too deep to unparse is not one
 
@@ -115,7 +139,7 @@ def inline_examples(prompt: str, entry_point: str) -> list[tuple[str, str]]:
                     break
         if pair is None:
             continue
-        expression = _call(pair[0], entry_point)
+        expression = _call(pair[0], entry_point, prompt)
         expected = _literal(pair[1])
         if expression is not None and expected is not None:
             found.append((expression, expected))
@@ -142,7 +166,7 @@ def doctest_examples(prompt: str, entry_point: str) -> list[tuple[str, str]]:
             if ended:
                 break
         shown_text = " ".join(o for o in output if o)
-        expression = _call(match.group(1), entry_point)
+        expression = _call(match.group(1), entry_point, prompt)
         if expression is None or not shown_text:
             continue
         printing = _print_call(expression)
@@ -211,7 +235,7 @@ def assert_examples(prompt: str, entry_point: str) -> list[str]:
         if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
             continue
         test, statement = unparse_or_none(tree.body[0].test), unparse_or_none(tree.body[0])
-        if test is not None and statement is not None and _call(test, entry_point) is not None:
+        if test is not None and statement is not None and _call(test, entry_point, prompt) is not None:
             found.append(statement)
     return found
 

@@ -8,6 +8,7 @@ from sampler.config import SampleConfig
 from sampler.core.api import solve
 from tasks.examples import assert_examples, doctest_examples, example_count, examples_test, inline_examples
 from tasks.schema import load_tasks, task_to_dict
+from tasks.types import Task
 from tests.unit.fakes import MarkerVerifier, fenced
 from verifiers.types import Candidate, Status
 from verifiers.unit_tests import UnitTestVerifier
@@ -183,3 +184,47 @@ def test_examples_deep_or_many_are_read_safely_and_in_linear_time() -> None:
     start = time.monotonic()
     assert doctest_examples(many, "f") == []
     assert time.monotonic() - start < 5  # 0.6 s here; each line copying the rest took minutes
+
+
+LIST_PROMPT = '''class ListNode:
+    def __init__(self, val=0, next=None):
+        self.val = val
+        self.next = next
+
+
+def length(head):
+    """Number of nodes in the linked list.
+    >>> length(ListNode(1, ListNode(2)))
+    2
+    >>> length(Unknown(1))
+    1
+    >>> length(None)
+    0
+    """
+'''
+
+
+def test_an_example_may_build_the_prompts_own_objects() -> None:
+    """What the prompt defines is loaded where the examples run, and its objects cross to
+    the candidate: the example is kept (before, only ``length(None)`` was, and an answer
+    wrong on every list passed). A name the prompt does not define is still a placeholder."""
+    assert doctest_examples(LIST_PROMPT, "length") == [
+        ("length(ListNode(1, ListNode(2)))", "2"), ("length(None)", "0")]
+    task = load_tasks_from_rows([{"task_id": "T/length", "prompt": LIST_PROMPT, "entry_point": "length"}])
+    with UnitTestVerifier(workers=1) as verifier:
+        right, wrong = verifier.verify(task, [
+            Candidate(task.task_id, "r", LIST_PROMPT + "    n = 0\n    while head:\n        n, head = n + 1, head.next\n"
+                      "    return n\n"),
+            Candidate(task.task_id, "w", LIST_PROMPT + "    return 1 if head else 0\n")])
+    assert right.status is Status.PASSED, right.detail
+    assert wrong.status is Status.FAILED and "ListNode(1, ListNode(2))" in wrong.detail
+
+
+def load_tasks_from_rows(rows: list[dict[str, str]]) -> Task:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "t.jsonl"
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+        (task,) = load_tasks(path)
+    return task
