@@ -145,6 +145,9 @@ FROZEN = ("from dataclasses import dataclass\n\n@dataclass(frozen=True)\nclass P
           "def f(ps):\n")
 # The thirteenth red team's finds on the first form of this (objects with their __dict__
 # inline, objects weighed through), each failing on it.
+HASHED_LIST = LIST.replace("        self.next = next\n", "        self.next = next\n\n    def __eq__(self, o):\n"
+                           "        return isinstance(o, ListNode) and self.val == o.val\n\n"
+                           "    def __hash__(self):\n        return hash(self.val)\n")
 FOUND = [
     ("a wrong answer whose relinking of 600 nodes ran the harness into a RecursionError the tests swallowed",
      NODES, "    for a, b in zip(nodes, nodes[1:]):\n        a.next = b\n    return nodes[0]\n",
@@ -182,11 +185,13 @@ FOUND = [
      "        for j in range(8):\n            g[i][j].neighbors = [g[a][b] for a, b in ((i+1, j), (i-1, j), (i, j+1), (i, j-1))"
      " if 0 <= a < 8 and 0 <= b < 8]\n    k = c(g[0][0])\n    assert k is not g[0][0] and k.val == 0\n"
      "    assert sorted(n.val for n in k.neighbors) == [1, 8]\n", Status.PASSED),
-    ("a set of frozen dataclass points returned", FROZEN, "    return set(ps)\n",
-     "def check(c):\n    assert c([Point(1, 2), Point(1, 2), Point(0, 0)]) == {Point(1, 2), Point(0, 0)}\n", Status.PASSED),
-    ("points counted into a dict keyed by them", FROZEN,
-     "    out = {}\n    for p in ps:\n        out[p] = out.get(p, 0) + 1\n    return out\n",
-     "def check(c):\n    assert c([Point(1, 2), Point(1, 2)]) == {Point(1, 2): 2}\n", Status.PASSED),
+    ("a wrong answer that changed the values of points it returned in a set (a fourteenth red team's forged pass: "
+     "the set was built before the change)", HASHED_LIST.replace("def f(head, *more):\n", "def f(nodes):\n"),
+     "    for n in nodes:\n        n.val += 1\n    return set(nodes)\n",
+     "def check(c):\n    s = c([ListNode(0)])\n    assert ListNode(1) not in s\n", Status.FAILED),
+    ("a linked list of 60 nodes whose class hashes by value", HASHED_LIST,
+     "    n = 0\n    while head:\n        n, head = n + 1, head.next\n    return n\n",
+     MAKE + "def check(c):\n    assert c(make(*range(60))) == 60\n", Status.PASSED),
     ("1,200 of the tests' lists chained in place (the same RecursionError, older, with plain lists)", "def f(nodes):\n",
      "    for a, b in zip(nodes, nodes[1:]):\n        a.append(b)\n    return len(nodes)\n",
      "def check(c):\n    xs = [[i] for i in range(1200)]\n    assert c(xs) == 1200\n    assert xs[0][1] is xs[1]\n",
@@ -210,6 +215,14 @@ def test_agrees_with_plain_python(pool: SandboxPool, what: str, prompt: str, bod
 REFUSED = [
     # What plain Python allows and the channel refuses, each the candidate's own failure
     # (never a pass, never the harness's error): docs/LIMITS.md.
+    ("a set of frozen dataclass points returned (hashed by the class's code: never a key)", FROZEN,
+     "    return set(ps)\n",
+     "def check(c):\n    assert c([Point(1, 2), Point(1, 2), Point(0, 0)]) == {Point(1, 2), Point(0, 0)}\n"),
+    ("a crafted reply naming a class of the task's whose objects have no __dict__ (a fourteenth red team's forged pass)",
+     "class Unit:\n    __slots__ = ()\n\ndef f(x):\n",
+     "    import sys\n    m = [v for k, v in sys.modules.items() if k.endswith('candidate_calls')][0]\n"
+     "    m._returned = lambda v, s: {'o': ['Unit']}\n    return 0\n",
+     "def check(c):\n    try:\n        c(-1)\n    except Exception:\n        pass\n"),
     ("a node given another __dict__", LIST, "    head.__dict__ = {'val': 5, 'next': None}\n",
      "def check(c):\n    a = ListNode(1)\n    c(a)\n    assert a.val == 5\n"),
 ]
@@ -238,6 +251,20 @@ def test_a_tests_value_that_breaks_the_encoder_is_the_harness_error(pool: Sandbo
             "class Odd(metaclass=Meta):\n    pass\n\ndef check(c):\n    assert c(Odd()) == 1\n")
     report = pool.run_source(Task("hostile/task-classes", LIST, "f", test), LIST + "    return 1\n", LIMITS)
     assert report.status is Status.ERROR and "cannot carry" in report.detail, report.detail
+
+
+def test_a_key_hashed_by_the_classs_code_is_the_harness_error_and_the_server_lives_on(pool: SandboxPool) -> None:
+    """A fourteenth red team's candidate changed the state of the tests' frozen dataclass
+    key; the write-back and then the job's undo re-hashed it, and the test server died
+    (the harness's error, twice). Such a key no longer crosses, and the next job runs."""
+    test = "def check(c):\n    p = Point(0, 0)\n    assert c(p, {p: 'A'}) == 1\n"
+    body = "    d = more[0]\n    d[p] = 'B'\n    object.__delattr__(p, 'x')\n    return 0\n"
+    prompt = FROZEN.replace("def f(ps):\n", "def f(p, *more):\n")
+    report = pool.run_source(Task("hostile/task-classes", prompt, "f", test), prompt + body, LIMITS)
+    assert report.status is Status.ERROR and "cannot carry" in report.detail, report.detail
+    after = pool.run_source(Task("hostile/task-classes", LIST, "f", "def check(c):\n    assert c(ListNode(3)) == 3\n"),
+                            LIST + "    return head.val\n", LIMITS)
+    assert after.status is Status.PASSED, after.detail
 
 
 def test_a_class_of_the_tests_own_does_not_cross(pool: SandboxPool) -> None:

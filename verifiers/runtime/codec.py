@@ -72,6 +72,12 @@ class Shared:
         met again in the call (in its keyword arguments, or its reply), it is that copy
         (``_as_plain``). Kept alive with the table, as the table's objects are."""
 
+    def forget_deferred(self) -> None:
+        """Every state sent (or given): the list lets go of the objects, whose references
+        would otherwise count as the candidate's own (``shared_state.held``)."""
+        self.deferred.clear()
+        self._states_done = 0
+
     def index_of(self, x: object) -> int | None:
         return self._index.get(id(x))
 
@@ -175,12 +181,8 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
         if seen is not None:
             return {"@": seen}
         shared.add(x)
-        if not task_classes.hashed_by_value(x):
-            shared.deferred.append(x)
-            return {"o": [name]}
-        # Hashed by what it holds (a frozen dataclass): its state comes with it, so that
-        # a set or dict it is a member of can be built as it is decoded.
-        return {"o": [name, _encode(_state_of(x), depth + 1, max_depth, shared)]}
+        shared.deferred.append(x)
+        return {"o": [name]}
     if shared is not None and (kind := _kind_of(x)) is not None:
         # The tests' Counter, OrderedDict or defaultdict is numbered as itself and arrives
         # as its own kind: the candidate sees what plain Python shows (``k[c] += 1``,
@@ -217,7 +219,7 @@ _KEY_TYPES = frozenset({str, int, float, bool, type(None), bytes, tuple, frozens
 
 def as_keys(items: Any) -> Any:
     """Set members or dict keys as they cross (``as_key``), in C where all are plain."""
-    if _KEY_TYPES.issuperset(map(type, items)):
+    if _KEY_TYPES.issuperset(map(type, items)) and not task_classes.keyed_by_value(items):
         return items
     return [as_key(v) for v in items]
 
@@ -229,6 +231,8 @@ def as_key(k: object) -> object:
     candidate). A list's or dict's has no plain form both hashable and equal to it (a
     tuple is never equal to a list: an eleventh red team's candidate whose list subclass
     crossed as a tuple passed ``== {(1, 2)}``), so it cannot cross."""
+    if task_classes.keyed_by_value([k]):
+        raise CodecError(f"{UNSENDABLE_TYPE} {type_name(k)} (hashed by its class's own code) as a key")
     if type(k) in _KEY_TYPES:
         return k
     if isinstance(k, set):
@@ -392,16 +396,13 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | Non
             shared.settle(at, record)
         return record
     if tag == "o":
-        if shared is None or len(body) not in (1, 2):
+        if shared is None or len(body) != 1:
             raise CodecError("malformed object")
         obj = task_classes.made(body[0])
         if obj is None:
             raise CodecError(f"no class of the task's named {str(body[0])[:100]!r} to receive")
         shared.add(obj)
-        if len(body) == 1:
-            shared.deferred.append(obj)
-        elif not task_classes.give_state(obj, _decode(body[1], depth + 1, max_depth, shared)):
-            raise CodecError(_MALFORMED_STATE)
+        shared.deferred.append(obj)
         return obj
     if tag == "d" or tag == "k":
         if tag == "k":
@@ -455,6 +456,7 @@ def encode_states(shared: Shared, max_depth: int = MAX_DEPTH) -> list[Any]:
         x = shared.deferred[shared._states_done]
         shared._states_done += 1
         states.append(_encode(_state_of(x), 0, max_depth, shared))
+    shared.forget_deferred()
     return states
 
 
@@ -472,6 +474,7 @@ def decode_states(trees: Any, shared: Shared, max_depth: int = MAX_DEPTH) -> Non
             raise CodecError(_MALFORMED_STATE)
     if shared._states_done != len(shared.deferred):
         raise CodecError("an object without its state")
+    shared.forget_deferred()
 
 
 def _state_of(x: object) -> dict[str, Any]:

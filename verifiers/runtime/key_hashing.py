@@ -87,14 +87,11 @@ def _weight(x: Any, memo: dict[int, int] | None = None, nodes: list[Any] | None 
 
 def _hashed_parts(x: Any) -> Any:
     """What hashing ``x`` visits, if it visits anything: a tuple's or frozenset's members
-    (a named tuple of the task's hashes as a tuple), the attributes of an object of the
-    task's classes hashed by them (a frozen dataclass); None for anything else."""
+    (a named tuple of the task's hashes as a tuple); None for anything else (an object
+    of the task's classes that is a key is hashed by identity, ``refuse_hash_floods_of``)."""
     t = type(x)
     if t is tuple or t is frozenset or task_classes.is_record(x):
         return x
-    if task_classes.hashed_by_value(x):
-        state = task_classes.state_of(x)
-        return () if state is None else list(dict.values(state))
     return None
 
 
@@ -116,6 +113,12 @@ SHARING_LIMIT = 4
 
 
 def refuse_hash_floods_of(items: list[Any]) -> None:
+    if task_classes.keyed_by_value(items):
+        # Its hash would be its class's code run on what the candidate sent, and changed
+        # by what the candidate changes later in the message, or before the job's undo
+        # (a fourteenth red team: stale sets passed a wrong answer; a key whose hash then
+        # raised in the undo took the test server down).
+        raise CodecError("a set member or dict key hashed by its class's own code")
     memo: dict[int, int] = {}
     nodes: list[Any] = []
     expanded = 0

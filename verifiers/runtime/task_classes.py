@@ -61,6 +61,8 @@ def crossable(cls: object) -> bool:
     """Whether objects of ``cls`` can cross as its name and ``__dict__`` (see the module)."""
     if type(cls) is not type and type(cls) is not abc.ABCMeta:  # an ABC's concrete classes too
         return False
+    if not cls.__dictoffset__:  # empty __slots__ all the way down: no __dict__ (a fourteenth red team)
+        return False
     new: object = cls.__new__
     if new is not object.__new__:
         return False
@@ -138,10 +140,23 @@ def record_name(x: object) -> str | None:
     return _records_by_class.get(id(type(x))) if _records_by_class else None
 
 
-def hashed_by_value(x: object) -> bool:
-    """Whether ``x`` is an object of an accepted plain class hashed by what it holds: its
-    state travels with it, for a set or dict it is in to be built as it arrives."""
-    return bool(_by_value) and id(type(x)) in _by_value
+def keyed_by_value(keys: list[Any]) -> bool:
+    """Whether an object of an accepted plain class hashed by its class's own code (a
+    frozen dataclass, a ``__hash__`` of its own) is one of ``keys`` or in one, through
+    their tuples, frozensets and named tuples, each visited once (a tuple shared many
+    levels deep, or by every key, is small to send and huge to walk). Such an object is
+    never a key: identity-hashed ones are."""
+    if not _by_value:
+        return False
+    stack, seen = list(keys), set()
+    while stack:
+        x = stack.pop()
+        if id(type(x)) in _by_value:
+            return True
+        if (type(x) is tuple or type(x) is frozenset or id(type(x)) in _records_by_class) and id(x) not in seen:
+            seen.add(id(x))
+            stack.extend(x)
+    return False
 
 
 def is_record(x: object) -> bool:
@@ -187,8 +202,11 @@ def give_state(obj: object, state: object) -> bool:
     ``__dict__``; False if it is not such a dict or ``obj`` would not keep it."""
     if type(state) is not dict or not all(type(key) is str for key in state):
         return False
-    object.__setattr__(obj, "__dict__", state)
-    return object.__getattribute__(obj, "__dict__") is state
+    try:
+        object.__setattr__(obj, "__dict__", state)
+        return object.__getattribute__(obj, "__dict__") is state
+    except (AttributeError, TypeError):
+        return False
 
 
 def record_made(name: object, items: list[Any]) -> tuple[Any, ...] | None:

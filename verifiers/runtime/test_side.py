@@ -188,8 +188,8 @@ class _Proxy:
         reply = self._answer(nonce)
         self.calls += 1
         self.returned_bytes += self._reader.last_size
-        result = self._result(reply, shared) if "r" in reply else None
         try:
+            result = self._result(reply, shared) if "r" in reply else None
             changed = []
             if "w" in reply:  # returned or raised (red team: a sort, then a raise, left the list sorted)
                 changed = self.write_back.apply(shared, reply["w"], originals)
