@@ -25,7 +25,9 @@ from __future__ import annotations
 import atexit
 import functools
 import hashlib
+import importlib.util
 import os
+import py_compile
 import shutil
 import stat
 import subprocess
@@ -242,5 +244,24 @@ def runtime_dir(files: tuple[Path, ...]) -> Path | None:
     for source in files:
         shutil.copyfile(source, where / source.name)
         os.chmod(where / source.name, 0o644)
+    _compile_beside(where, files)
     os.chmod(where, 0o755)
     return where
+
+
+def _compile_beside(where: Path, files: tuple[Path, ...]) -> None:
+    """Their bytecode beside them, read by every server the run starts (each compiled all
+    of them from source at its start: ``-B`` forbids only writing it), unchecked against
+    the sources, which are these copies. Best effort: a module without it is compiled."""
+    for source in files:
+        target = where / source.name
+        try:
+            py_compile.compile(str(target), cfile=importlib.util.cache_from_source(str(target)), doraise=True,
+                               invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        except (OSError, py_compile.PyCompileError):
+            continue
+    cache = where / "__pycache__"
+    if cache.is_dir():
+        os.chmod(cache, 0o755)
+        for compiled in cache.iterdir():
+            os.chmod(compiled, 0o644)
