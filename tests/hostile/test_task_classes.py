@@ -221,7 +221,7 @@ REFUSED = [
     ("a crafted reply naming a class of the task's whose objects have no __dict__ (a fourteenth red team's forged pass)",
      "class Unit:\n    __slots__ = ()\n\ndef f(x):\n",
      "    import sys\n    m = [v for k, v in sys.modules.items() if k.endswith('candidate_calls')][0]\n"
-     "    m._returned = lambda v, s: {'o': ['Unit']}\n    return 0\n",
+     "    m._returned = lambda v, s: {'o': ['Unit', {'d': []}]}\n    return 0\n",
      "def check(c):\n    try:\n        c(-1)\n    except Exception:\n        pass\n"),
     ("a node given another __dict__", LIST, "    head.__dict__ = {'val': 5, 'next': None}\n",
      "def check(c):\n    a = ListNode(1)\n    c(a)\n    assert a.val == 5\n"),
