@@ -14,7 +14,11 @@ and ``pickle`` make one):
   a call does to an object's attributes (``node.next = None``) is a change of that
   dict, written back to the tests' own object as a change of any dict is
   (``shared_state``, ``write_back``); the object itself is numbered, so what is one
-  object stays one (a cycle of nodes, ``candidate(a, a)``);
+  object stays one (a cycle of nodes, ``candidate(a, a)``). The dict travels after the
+  message's values (``codec.encode_states``), so a long chain is no deeper than one
+  node. Such an object is a set member or dict key only where its class hashes by
+  identity: one hashed by its class's own code (``keyed_by_value``) would be hashed by
+  that code on what the candidate sent, and go stale with what the call changes;
 - a named tuple (a "record") as the tuple it is, numbered as a tuple is;
 - an enum's member as its own name: the member of that name, itself, on the other side.
 
