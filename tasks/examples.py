@@ -82,13 +82,30 @@ def _defined_names(prompt: str) -> frozenset[str]:
         names = set()
         for node in tree.body:
             if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-                names.add(node.name)
+                if not _awaits_body(node):
+                    names.add(node.name)
             elif isinstance(node, ast.Assign):
                 names.update(target.id for target in node.targets if isinstance(target, ast.Name))
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
         return frozenset(names)
     return frozenset()
+
+
+def _awaits_body(node: ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a definition of the prompt is left for the candidate to write (a body of a
+    docstring, ``pass`` or ``...`` alone, or a class holding one): an example calling it
+    would run the prompt's empty one where the tests run, not the candidate's (a
+    fifteenth red team: ``f(square(3))`` failed every right answer on ``None + 1``)."""
+    if isinstance(node, ast.ClassDef):
+        return _empty(node.body) or any(
+            _awaits_body(item) for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    return _empty(node.body)
+
+
+def _empty(body: list[ast.stmt]) -> bool:
+    return all(isinstance(stmt, ast.Pass) or isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+               and (isinstance(stmt.value.value, str) or stmt.value.value is Ellipsis) for stmt in body)
 
 
 def _call(expression: str, entry_point: str, prompt: str = "") -> str | None:

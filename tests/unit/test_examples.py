@@ -228,3 +228,14 @@ def load_tasks_from_rows(rows: list[dict[str, str]]) -> Task:
         path.write_text("".join(json.dumps(row) + "\n" for row in rows))
         (task,) = load_tasks(path)
     return task
+
+
+def test_an_example_calling_what_the_prompt_leaves_to_the_candidate_is_no_example() -> None:
+    """A fifteenth red team: ``f(square(3))`` ran the prompt's empty ``square`` where the
+    tests run, and every right answer failed on ``None + 1``; plain Python runs the
+    candidate's. A helper the prompt writes in full is the prompt's, and kept."""
+    stub = ('def square(x):\n    """Return x squared."""\n\nclass Stack:\n    def push(self, x):\n        ...\n\n'
+            'def double(x):\n    return 2 * x\n\n'
+            'def f(x):\n    """Square plus one.\n    >>> f(square(3))\n    10\n    >>> f(len(Stack().items))\n    1\n'
+            '    >>> f(double(2))\n    5\n    """\n')
+    assert doctest_examples(stub, "f") == [("f(double(2))", "5")]
