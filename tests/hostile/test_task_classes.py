@@ -145,6 +145,8 @@ FROZEN = ("from dataclasses import dataclass\n\n@dataclass(frozen=True)\nclass P
           "def f(ps):\n")
 # The thirteenth red team's finds on the first form of this (objects with their __dict__
 # inline, objects weighed through), each failing on it.
+BANK = ("class BankError(Exception):\n    pass\n\nclass InsufficientFunds(BankError):\n    pass\n\n"
+        "def f(balance, amount):\n")
 HASHED_LIST = LIST.replace("        self.next = next\n", "        self.next = next\n\n    def __eq__(self, o):\n"
                            "        return isinstance(o, ListNode) and self.val == o.val\n\n"
                            "    def __hash__(self):\n        return hash(self.val)\n")
@@ -196,6 +198,17 @@ FOUND = [
      "    for a, b in zip(nodes, nodes[1:]):\n        a.append(b)\n    return len(nodes)\n",
      "def check(c):\n    xs = [[i] for i in range(1200)]\n    assert c(xs) == 1200\n    assert xs[0][1] is xs[1]\n",
      Status.PASSED),
+    ("an exception class of the prompt's, caught by the tests by its class (a fifteenth red team)", BANK,
+     "    if amount > balance:\n        raise InsufficientFunds('no')\n    return balance - amount\n",
+     "def check(c):\n    assert c(10, 3) == 7\n    try:\n        c(1, 5)\n    except InsufficientFunds as e:\n"
+     "        assert e.args == ('no',)\n    else:\n        assert False\n", Status.PASSED),
+    ("and by its base class", BANK,
+     "    if amount > balance:\n        raise InsufficientFunds('no')\n    return balance - amount\n",
+     "def check(c):\n    try:\n        c(1, 5)\n    except BankError:\n        pass\n    else:\n        assert False\n",
+     Status.PASSED),
+    ("a wrong answer raising another exception", BANK,
+     "    if amount > balance:\n        raise ValueError('no')\n    return balance - amount\n",
+     "def check(c):\n    try:\n        c(1, 5)\n    except InsufficientFunds:\n        pass\n", Status.FAILED),
     ("a set of the tests' nodes returned holds the tests' own nodes", LIST, "    return {head, head.next}\n",
      MAKE + "def check(c):\n    a = make(1, 2)\n    s = c(a)\n    assert a in s and a.next in s and len(s) == 2\n",
      Status.PASSED),

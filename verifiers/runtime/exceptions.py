@@ -16,6 +16,7 @@ import builtins
 import sys
 from typing import Any, TypeGuard
 
+from . import task_classes
 from .codec import CodecError, decode, encode
 from .framing import frame
 
@@ -64,7 +65,7 @@ def exception_reply(exc: BaseException) -> list[Any]:
                 bases.append(builtin)
                 exact = exact or position == 0
             elif len(importable) < 8 and cls is not object:
-                where = _importable(cls)
+                where = _importable(cls) or _of_the_task(cls)
                 if where is not None:
                     importable.append([position, *where])
     except Exception:  # noqa: BLE001
@@ -94,6 +95,23 @@ def _importable(cls: Any) -> tuple[str, str] | None:
         return (module, qualname) if found is cls else None
     except Exception:  # noqa: BLE001
         return None
+
+
+TASK_MODULE = "__task__"
+"""Where an exception class the task's prompt defines is named (``task_classes``): the
+prompt's own class of that name on the tests' side, so ``except InsufficientFunds``
+catches what the candidate raised (a fifteenth red team: a stand-in of that name was
+raised, which no test could catch by its class)."""
+
+
+def _of_the_task(cls: Any) -> tuple[str, str] | None:
+    name = task_classes.exception_name(cls)
+    return None if name is None else (TASK_MODULE, name)
+
+
+def _named_as(cls: Any) -> tuple[str, str]:
+    """How ``exception_reply`` names a class that is not a builtin one."""
+    return _of_the_task(cls) or (str(cls.__module__), str(cls.__qualname__))
 
 
 def _dotted(name: str) -> bool:
@@ -161,7 +179,7 @@ def rebuilt(body: list[Any], as_data: bool = False) -> Exception | None:
         # named too (a subclass of ArithmeticError passed off as decimal.InvalidOperation
         # is no decimal.DecimalException: red team).
         named = {(str(w[1]), str(w[2])) for w in importable if type(w) is list and len(w) == 3}
-        if any((c.__module__, c.__qualname__) not in named for c in found.__mro__
+        if any(_named_as(c) not in named for c in found.__mro__
                if c is not object and _builtin_name(c) is None):
             continue
         classes.append(found)
@@ -225,6 +243,8 @@ def _loaded_class(where: Any) -> type[Exception] | None:
     found: Any = sys.modules.get(where[1])
     for part in where[2].split("."):
         found = getattr(found, part, None) if found is not None else None
+    if where[1] == TASK_MODULE:
+        found = task_classes.exception_named(where[2])
     if isinstance(found, type) and issubclass(found, Exception) \
             and not any(issubclass(found, getattr(builtins, fault)) for fault in _NOT_BASES):
         return found

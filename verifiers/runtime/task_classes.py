@@ -54,6 +54,8 @@ _records_by_name: dict[str, type] = {}
 _records_by_class: dict[int, str] = {}
 _enums_by_name: dict[str, type] = {}
 _enums_by_class: dict[int, str] = {}
+_exceptions_by_name: dict[str, type] = {}
+_exceptions_by_class: dict[int, str] = {}
 _by_value: set[int] = set()
 """The accepted plain classes hashed by what their objects hold (not ``object``'s hash)."""
 _walked: set[int] = set()
@@ -101,7 +103,10 @@ def accept(namespace: dict[str, Any], module: str) -> None:
     for name, value in list(namespace.items()):
         if type(name) is not str or not isinstance(value, type) or getattr(value, "__module__", None) != module:
             continue
-        if type(value) is enum.EnumType:
+        if issubclass(value, BaseException):
+            _exceptions_by_name.setdefault(name, value)
+            _exceptions_by_class.setdefault(id(value), name)
+        elif type(value) is enum.EnumType:
             _enums_by_name.setdefault(name, value)
             _enums_by_class.setdefault(id(value), name)
         elif is_record_class(value):
@@ -119,7 +124,7 @@ def accept(namespace: dict[str, Any], module: str) -> None:
 
 def clear() -> None:
     for table in (_by_name, _by_class, _records_by_name, _records_by_class, _enums_by_name, _enums_by_class,
-                  _by_value, _walked, _walked_types):
+                  _exceptions_by_name, _exceptions_by_class, _by_value, _walked, _walked_types):
         table.clear()
 
 
@@ -221,6 +226,16 @@ def record_made(name: object, items: list[Any]) -> tuple[Any, ...] | None:
         return None
     record: tuple[Any, ...] = tuple.__new__(cls, items)
     return record
+
+
+def exception_name(cls: object) -> str | None:
+    """The name an exception class the prompt defines is bound to, if it is one."""
+    return _exceptions_by_class.get(id(cls)) if _exceptions_by_class else None
+
+
+def exception_named(name: str) -> type | None:
+    """The exception class the prompt binds to ``name`` on this side, if any."""
+    return _exceptions_by_name.get(name)
 
 
 def member_of(x: object) -> list[str] | None:
