@@ -209,6 +209,29 @@ FOUND = [
     ("a wrong answer raising another exception", BANK,
      "    if amount > balance:\n        raise ValueError('no')\n    return balance - amount\n",
      "def check(c):\n    try:\n        c(1, 5)\n    except InsufficientFunds:\n        pass\n", Status.FAILED),
+    ("a wrong answer whose exception, rebuilt as a stand-in of the prompt's class, ran the prompt's "
+     "__init_subclass__ into the tests (a sixteenth red team's forged pass)",
+     "class APIError(Exception):\n    registry = {}\n    def __init_subclass__(cls, **kw):\n"
+     "        super().__init_subclass__(**kw)\n        if cls.code in APIError.registry:\n"
+     "            raise ValueError('duplicate code')\n        APIError.registry[cls.code] = cls\n\n"
+     "class NotFound(APIError):\n    code = 404\n    def __init__(self, what):\n        super().__init__(what)\n"
+     "        self.what = what\n    def __str__(self):\n        return f'not found: {self.what}'\n\ndef f(a, b):\n",
+     "    e = NotFound('a')\n    e.what = 'b'\n    raise e\n",
+     "def check(c):\n    try:\n        c(1, 5)\n    except ValueError:\n        pass\n    else:\n        assert False\n",
+     Status.FAILED),
+    ("an exception of the prompt's made from arguments its constructor never took (the prompt's __init__ "
+     "grew the test server by gigabytes on them: a sixteenth red team)",
+     "class TooMany(Exception):\n    def __init__(self, n):\n        super().__init__(n)\n"
+     "        self.parts = [str(i) * 50 for i in range(n)]\n\ndef f(a, b):\n",
+     "    raise TooMany.__new__(TooMany, 10 ** 12)\n",
+     "def check(c):\n    try:\n        c(1, 5)\n    except TooMany:\n        pass\n    else:\n        assert False\n",
+     Status.PASSED),
+    ("a forged reply naming a class of the tests' own module (a sixteenth red team's forged pass)", "def f(a, b):\n",
+     "    import sys\n    m = [v for k, v in sys.modules.items() if k.endswith('candidate_calls')][0]\n"
+     "    orig = m.exception_reply\n    m.exception_reply = lambda e: orig(e)[:5] + [[[0, '__test__', 'Skip']]]\n"
+     "    raise Exception('x')\n",
+     "class Skip(Exception):\n    pass\n\ndef check(c):\n    try:\n        assert c(1, 5) == 0\n    except Skip:\n"
+     "        pass\n", Status.FAILED),
     ("a set of the tests' nodes returned holds the tests' own nodes", LIST, "    return {head, head.next}\n",
      MAKE + "def check(c):\n    a = make(1, 2)\n    s = c(a)\n    assert a in s and a.next in s and len(s) == 2\n",
      Status.PASSED),

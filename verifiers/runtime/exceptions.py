@@ -184,8 +184,11 @@ def rebuilt(body: list[Any], as_data: bool = False) -> Exception | None:
             continue
         classes.append(found)
         own_class = found if where[0] == 0 else own_class
-    # The most derived ones: a class also in another's MRO adds nothing as a base.
-    leaves = [c for c in classes if not any(o is not c and issubclass(o, c) for o in classes)] or [Exception]
+    # The most derived ones: a class also in another's MRO adds nothing as a base. Never a
+    # class of the task's: deriving from one runs its code (``__init_subclass__``: a
+    # sixteenth red team's registry raised into the tests, a forged pass).
+    plain = [c for c in classes if task_classes.exception_name(c) is None]
+    leaves = [c for c in plain if not any(o is not c and issubclass(o, c) for o in plain)] or [Exception]
     cls: type[Exception]
     if own_class is not None:
         cls = own_class  # a standard-library class the tests may name, itself
@@ -194,6 +197,11 @@ def rebuilt(body: list[Any], as_data: bool = False) -> Exception | None:
     else:
         cls = _subclass(name, leaves, not exact, text)
     args = _decoded_args(args_tree)
+    if task_classes.exception_name(cls) is not None:
+        # The prompt's own class, made without its ``__init__``: its ``args`` are what the
+        # candidate's exception holds, not what its constructor took, and running it on
+        # them grew the test server by gigabytes (a sixteenth red team).
+        return _made_bare(cls, args if args is not None else (text,))
     made = _made(cls, args) if args is not None else None
     if args is None or made is None:
         return _with_message(cls, text)
@@ -226,6 +234,12 @@ def _made(cls: type[Exception], args: tuple[Any, ...]) -> Exception | None:
     return None
 
 
+def _made_bare(cls: type[Exception], args: tuple[Any, ...]) -> Exception:
+    made = BaseException.__new__(cls)
+    made.args = args
+    return made
+
+
 def _text_of(exc: Exception) -> str | None:
     try:
         return str(exc)
@@ -245,6 +259,10 @@ def _loaded_class(where: Any) -> type[Exception] | None:
         found = getattr(found, part, None) if found is not None else None
     if where[1] == TASK_MODULE:
         found = task_classes.exception_named(where[2])
+    elif where[1].startswith("__"):
+        # The tests' own module (``__test__``): its classes are theirs alone, never the
+        # candidate's to name (a sixteenth red team's forged reply named one they caught).
+        return None
     if isinstance(found, type) and issubclass(found, Exception) \
             and not any(issubclass(found, getattr(builtins, fault)) for fault in _NOT_BASES):
         return found
@@ -267,6 +285,8 @@ def _subclass(name: str, bases: list[type[Exception]], own: bool, text: str) -> 
         return type(shown, tuple(bases), body)
     except TypeError:
         return type(shown, (bases[0],), body)
+    except Exception:  # noqa: BLE001 - a base's own code refused (bases are builtin or a module's)
+        return type(shown, (Exception,), body)
 
 
 def _decoded_args(tree: Any) -> tuple[Any, ...] | None:
