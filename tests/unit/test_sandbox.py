@@ -389,17 +389,21 @@ def _server_pids(root: int) -> list[int]:
 
 
 def test_the_sandbox_holds_our_runtime_sources_only_read_only_and_starts_them_isolated() -> None:
-    """Nothing of the project but copies of verifiers/runtime's own .py files goes in
-    (no __pycache__, no other package), bound read-only, and the interpreter runs
-    isolated, without site and without writing bytecode."""
+    """Nothing of the project but copies of verifiers/runtime's own .py files goes in,
+    with the bytecode the run compiled from those copies (no other package, no
+    __pycache__ of the tree), bound read-only, and the interpreter runs isolated,
+    without site and without writing bytecode."""
     runtime = Path(sandbox_servers.__file__).with_name("runtime")
     cmd = sandbox_servers._bwrap_command("candidate-server", 1234, 5)
     binds = [(cmd[i + 1], cmd[i + 2]) for i, arg in enumerate(cmd) if arg in ("--bind", "--ro-bind", "--dev-bind")]
     assert all(arg not in cmd for arg in ("--bind", "--dev-bind", "--bind-try"))
     assert not [src for src, _dst in binds if src.startswith(str(runtime.parents[1]))]  # nothing from the tree
     [source] = [src for src, dst in binds if dst == sandbox_servers.RUNTIME_IN_SANDBOX]  # their copies
-    copied = {path.name: path.read_bytes() for path in Path(source).iterdir()}
+    copied = {path.name: path.read_bytes() for path in Path(source).iterdir() if path.is_file()}
     assert copied == {path.name: path.read_bytes() for path in runtime.glob("*.py")}
+    assert {path.name for path in Path(source).iterdir() if not path.is_file()} == {"__pycache__"}
+    compiled = sorted(path.name.split(".")[0] for path in (Path(source) / "__pycache__").iterdir())
+    assert compiled == sorted(path.stem for path in runtime.glob("*.py"))
     start = cmd.index(sandbox_servers.RUNTIME_LAUNCH)
     assert cmd[start - 5:start] == [cmd[start - 5], "-I", "-S", "-B", "-c"]
     assert cmd[start + 1:start + 3] == ["candidate-server", "5"]
