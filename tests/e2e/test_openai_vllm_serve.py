@@ -97,6 +97,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     # starved: 4 s of CPU in 4.5 minutes, never healthy. Unpinned it starts either way.
     env.setdefault("VLLM_CPU_OMP_THREADS_BIND", "nobind")
     with log.open("wb") as out:
+        segments = _shared_memory()
         proc = subprocess.Popen(server_command(model_dir, port), stdout=out, stderr=subprocess.STDOUT,
                                 env=env, start_new_session=True)
     running = Server(f"http://127.0.0.1:{port}", log)
@@ -116,6 +117,30 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
     finally:
         _stop(proc)
+        _remove_orphans(_shared_memory() - segments)
+
+
+SHM = Path("/dev/shm")
+
+
+def _shared_memory() -> set[str]:
+    """The POSIX shared-memory segments there are now (Python's are named ``psm_*``)."""
+    return {p.name for p in SHM.glob("psm_*")} if SHM.is_dir() else set()
+
+
+def _remove_orphans(names: set[str]) -> None:
+    """vLLM's server and engine core talk through shared memory they do not remove when
+    stopped by a signal (a known vLLM behaviour): two segments stayed in /dev/shm on
+    every run (about 400 MB named, 13 MB used), however the server was stopped. Those
+    the server made while this test ran, and that no live process maps, are removed."""
+    mapped: set[str] = set()
+    for maps in Path("/proc").glob("[0-9]*/maps"):
+        try:
+            mapped.update(name for name in names if name in maps.read_text())
+        except OSError:
+            continue
+    for name in names - mapped:
+        (SHM / name).unlink(missing_ok=True)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
