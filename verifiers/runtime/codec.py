@@ -132,11 +132,8 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
     if t is list or t is tuple or t is set or t is frozenset or t is dict:
         at = -1
         if shared is not None:
-            seen = shared.index_of(x)
-            if seen is not None:
-                if seen in shared._open:
-                    raise CodecError("a value that holds itself through a tuple")
-                return {"@": seen}
+            if (ref := _reference(x, shared)) is not None:
+                return ref
             at = shared.add(x)
         if t is dict:
             assert isinstance(x, dict)
@@ -146,11 +143,7 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
         items = x if t is list or t is tuple else as_keys(x)
         if shared is None or t is list or t is set:
             return {tag: [_encode(v, depth + 1, max_depth, shared) for v in items]}
-        shared._open.add(at)
-        try:
-            return {tag: [_encode(v, depth + 1, max_depth, shared) for v in items]}
-        finally:
-            shared._open.discard(at)
+        return {tag: _encode_open(at, items, depth, max_depth, shared)}
     if t is bytes:
         assert isinstance(x, bytes)
         return {"b": base64.b64encode(x).decode("ascii")}
@@ -159,27 +152,18 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
     if (record := task_classes.record_name(x)) is not None:
         # A named tuple of the task's: its tuple, numbered as a tuple is, under its class's name.
         assert isinstance(x, tuple)
-        at = -1
-        if shared is not None:
-            seen = shared.index_of(x)
-            if seen is not None:
-                if seen in shared._open:
-                    raise CodecError("a value that holds itself through a tuple")
-                return {"@": seen}
-            at = shared.add(x)
-            shared._open.add(at)
-        try:
-            return {"n": [record, [_encode(v, depth + 1, max_depth, shared) for v in tuple.__iter__(x)]]}
-        finally:
-            if shared is not None:
-                shared._open.discard(at)
+        items = tuple.__iter__(x)
+        if shared is None:
+            return {"n": [record, [_encode(v, depth + 1, max_depth, shared) for v in items]]}
+        if (ref := _reference(x, shared)) is not None:
+            return ref
+        return {"n": [record, _encode_open(shared.add(x), items, depth, max_depth, shared)]}
     if shared is not None and (name := task_classes.name_of(x)) is not None:
         # An object of a class the task's prompt defines: its class's name and its
         # __dict__, numbered as any dict is, so what a call does to its attributes comes
         # back to the tests' own object (``task_classes``).
-        seen = shared.index_of(x)
-        if seen is not None:
-            return {"@": seen}
+        if (ref := _reference(x, shared)) is not None:
+            return ref
         shared.add(x)
         shared.deferred.append(x)
         return {"o": [name]}
@@ -209,6 +193,28 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
         if shared.index_of(plain) is None:  # not the one empty tuple, numbered already (a twelfth red team)
             shared._copies[id(x)] = (x, len(shared.objects))  # the number its copy is about to get
     return _encode(plain, depth, max_depth, shared)
+
+
+def _reference(x: object, shared: Shared) -> dict[str, int] | None:
+    """``{"@": its number}`` where the table numbered ``x`` already; None where it did not.
+    A tuple still being encoded (``_encode_open``) met again holds itself, and cannot be
+    decoded: it exists only once what it holds does."""
+    seen = shared.index_of(x)
+    if seen is None:
+        return None
+    if seen in shared._open:
+        raise CodecError("a value that holds itself through a tuple")
+    return {"@": seen}
+
+
+def _encode_open(at: int, items: Any, depth: int, max_depth: int, shared: Shared) -> list[Any]:
+    """What a tuple, frozenset or named tuple numbered ``at`` holds, encoded while it is
+    open (``_reference``)."""
+    shared._open.add(at)
+    try:
+        return [_encode(v, depth + 1, max_depth, shared) for v in items]
+    finally:
+        shared._open.discard(at)
 
 
 _COPIED_MUTABLE = frozenset({list, dict, set})
