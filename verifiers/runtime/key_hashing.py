@@ -69,12 +69,11 @@ def _weight(x: Any, memo: dict[int, int] | None = None, nodes: list[Any] | None 
     out once per object (``memo``), so a tuple shared 80 levels deep is weighed in 80
     steps, as 2^80. ``nodes`` collects the tuples and frozensets weighed."""
     t = type(x)
-    parts = _hashed_parts(x)
-    if parts is not None:
+    if _hashes_its_members(x):
         memo = {} if memo is None else memo
         known = memo.get(id(x))
         if known is None:
-            known = memo[id(x)] = 1 + sum(_weight(v, memo, nodes) for v in parts)
+            known = memo[id(x)] = 1 + sum(_weight(v, memo, nodes) for v in x)
             if nodes is not None:
                 nodes.append(x)
         elif t is frozenset:
@@ -85,19 +84,17 @@ def _weight(x: Any, memo: dict[int, int] | None = None, nodes: list[Any] | None 
     return 1
 
 
-def _hashed_parts(x: Any) -> Any:
-    """What hashing ``x`` visits, if it visits anything: a tuple's or frozenset's members
-    (a named tuple of the task's hashes as a tuple); None for anything else (an object
-    of the task's classes that is a key is hashed by identity, ``refuse_hash_floods_of``)."""
+def _hashes_its_members(x: Any) -> bool:
+    """Whether hashing ``x`` visits what it holds: a tuple or frozenset (a named tuple of
+    the task's hashes as a tuple). An object of the task's classes that is a key is
+    hashed by identity (``refuse_hash_floods_of``)."""
     t = type(x)
-    if t is tuple or t is frozenset or task_classes.is_record(x):
-        return x
-    return None
+    return t is tuple or t is frozenset or task_classes.is_record(x)
 
 
 def _own_weight(nodes: list[Any]) -> int:
     """The weight of ``nodes`` counting each once: what the message itself carries."""
-    return sum(1 + sum(1 if _hashed_parts(v) is not None else _weight(v) for v in _hashed_parts(node))
+    return sum(1 + sum(1 if _hashes_its_members(v) else _weight(v) for v in node)
                for node in nodes)
 
 
@@ -123,7 +120,7 @@ def refuse_hash_floods_of(items: list[Any]) -> None:
     nodes: list[Any] = []
     expanded = 0
     for item in items:
-        if _hashed_parts(item) is not None:
+        if _hashes_its_members(item):
             # Weighed as expanded (a tuple's hash visits all it holds, shared or not),
             # each shared part weighed once.
             expanded += _weight(item, memo, nodes)
