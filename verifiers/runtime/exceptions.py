@@ -254,15 +254,17 @@ def _loaded_class(where: Any) -> type[Exception] | None:
             or type(where[1]) is not str or type(where[2]) is not str or not _dotted(where[1]) \
             or not _dotted(where[2]):
         return None
-    found: Any = sys.modules.get(where[1])
-    for part in where[2].split("."):
-        found = getattr(found, part, None) if found is not None else None
+    found: Any
     if where[1] == TASK_MODULE:
         found = task_classes.exception_named(where[2])
     elif where[1].startswith("__"):
         # The tests' own module (``__test__``): its classes are theirs alone, never the
         # candidate's to name (a sixteenth red team's forged reply named one they caught).
         return None
+    else:
+        found = sys.modules.get(where[1])
+        for part in where[2].split("."):
+            found = getattr(found, part, None) if found is not None else None
     if isinstance(found, type) and issubclass(found, Exception) \
             and not any(issubclass(found, getattr(builtins, fault)) for fault in _NOT_BASES):
         return found
