@@ -253,10 +253,11 @@ def _visit_weights(values: list[Any]) -> tuple[int, int]:
         if id(root) in memo:
             return memo[id(root)]
         on_path = {id(root)}
-        # Each frame: the container, what it holds still to weigh, the weight so far.
-        stack: list[tuple[Any, Iterator[Any], list[int]]] = [(root, *_to_weigh(root))]
+        # Each frame: the container, how many it holds, what of it is still to weigh,
+        # the weight so far.
+        stack: list[tuple[Any, int, Iterator[Any], list[int]]] = [(root, *_to_weigh(root))]
         while stack:
-            node, pending, total = stack[-1]
+            node, size, pending, total = stack[-1]
             for child in pending:
                 if not container(child):
                     total[0] += leaf(child)
@@ -273,11 +274,10 @@ def _visit_weights(values: list[Any]) -> tuple[int, int]:
             else:
                 stack.pop()
                 on_path.discard(id(node))
-                inner = contents(node)
-                own += 1 + len(inner)
+                own += 1 + size
                 memo[id(node)] = total[0]
                 if stack:
-                    stack[-1][2][0] += total[0]
+                    stack[-1][3][0] += total[0]
         return memo[id(root)]
 
     expanded = 0
@@ -288,16 +288,16 @@ def _visit_weights(values: list[Any]) -> tuple[int, int]:
     return expanded, own
 
 
-def _to_weigh(x: Any) -> tuple[Iterator[Any], list[int]]:
-    """What of a container is still to weigh, one by one, and its weight so far: itself,
-    and at once what it holds where that is numbers and the like (one visit each,
-    counted in C)."""
+def _to_weigh(x: Any) -> tuple[int, Iterator[Any], list[int]]:
+    """How many a container holds, what of it is still to weigh, one by one, and its
+    weight so far: itself, and at once what it holds where that is numbers and the like
+    (one visit each, counted in C)."""
     inner = contents(x)
     if len(inner) > 8:
         types = set(map(type, inner))
         if _WEIGHED.isdisjoint(types) and not task_classes.any_of(types):
-            return iter(()), [1 + len(inner)]
-    return iter(inner), [1]
+            return len(inner), iter(()), [1 + len(inner)]
+    return len(inner), iter(inner), [1]
 
 
 class Kept:
