@@ -16,6 +16,7 @@ import types
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
+from . import task_classes
 from .codec import (
     MAX_DEPTH,
     MAX_MESSAGE,
@@ -32,7 +33,6 @@ from .codec import (
     encode,
     encode_states,
 )
-from . import task_classes
 from .confine import drop_to, load_libc, no_new_privs
 from .control import serve_jobs
 from .exceptions import rebuilt, valid_reply

@@ -20,9 +20,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from . import task_classes
 from .codec import DICT_KINDS, MAX_DEPTH, CodecError, Shared, decode
 from .key_hashing import fill_dict, fill_set
-from . import task_classes
 from .shared_state import CONTAINERS, MUTABLE, contents, members, walkable
 
 
