@@ -173,9 +173,8 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
         # ``move_to_end``), and what it does comes back to the tests' object (a seventh
         # red team: a plain copy whose changes were lost passed a wrong answer). A returned
         # value's own (``numbering`` off) is a plain dict, as before.
-        seen = shared.index_of(x)
-        if seen is not None:
-            return {"@": seen}
+        if (ref := _reference(x, shared)) is not None:
+            return ref
         if shared.numbering:
             shared.add(x)
             return {"k": [kind, _encode_pairs(dict_items(x), depth + 1, max_depth, shared)]}
