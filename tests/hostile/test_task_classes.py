@@ -228,7 +228,7 @@ FOUND = [
      Status.PASSED),
     ("a forged reply naming a class of the tests' own module (a sixteenth red team's forged pass)", "def f(a, b):\n",
      "    import sys\n    m = [v for k, v in sys.modules.items() if k.endswith('candidate_calls')][0]\n"
-     "    orig = m.exception_reply\n    m.exception_reply = lambda e: orig(e)[:5] + [[[0, '__test__', 'Skip']]]\n"
+     "    orig = m.exception_reply\n    m.exception_reply = lambda e: orig(e)[:5] + [[[0, '__test__', 'Skip']]] + orig(e)[6:]\n"
      "    raise Exception('x')\n",
      "class Skip(Exception):\n    pass\n\ndef check(c):\n    try:\n        assert c(1, 5) == 0\n    except Skip:\n"
      "        pass\n", Status.FAILED),
@@ -237,6 +237,39 @@ FOUND = [
      Status.PASSED),
 ]
 CASES += FOUND
+
+FUNDS = ("class InsufficientFunds(Exception):\n    def __init__(self, needed, *, account='main'):\n"
+         "        super().__init__(f'need {needed} more')\n        self.needed = needed\n        self.account = account\n\n"
+         "    def __str__(self):\n        return f'{self.account}: short by {self.needed}'\n\ndef f(balance, amount):\n")
+ATTRIBUTES = [
+    # An exception's own attributes (set in its __init__, keyword-only ones among them, or
+    # after it) cross with it: before, only its class and args did, and a test reading
+    # ``e.needed`` failed every right answer with an AttributeError.
+    ("the attributes of a prompt's exception, one keyword-only, and its __str__ reading them", FUNDS,
+     "    if amount > balance:\n        raise InsufficientFunds(amount - balance, account='savings')\n"
+     "    return balance - amount\n",
+     "def check(c):\n    try:\n        c(1, 5)\n    except InsufficientFunds as e:\n"
+     "        assert e.needed == 4 and e.account == 'savings'\n        assert str(e) == 'savings: short by 4'\n"
+     "        assert e.args == ('need 4 more',)\n    else:\n        assert False\n", Status.PASSED),
+    ("a wrong answer whose exception holds the wrong attribute", FUNDS,
+     "    if amount > balance:\n        raise InsufficientFunds(amount)\n    return balance - amount\n",
+     "def check(c):\n    try:\n        c(1, 5)\n    except InsufficientFunds as e:\n        assert e.needed == 4\n",
+     Status.FAILED),
+    ("an attribute set after the exception was made, a list", FUNDS,
+     "    e = InsufficientFunds(amount - balance)\n    e.tried = [balance, amount]\n    raise e\n",
+     "def check(c):\n    try:\n        c(1, 5)\n    except InsufficientFunds as e:\n        assert e.tried == [1, 5]\n",
+     Status.PASSED),
+    ("a standard-library exception's attributes (JSONDecodeError's pos and doc)", "import json\n\ndef f(a, b):\n",
+     "    return json.loads(a)\n",
+     "def check(c):\n    try:\n        c('[1, x]', 0)\n    except json.JSONDecodeError as e:\n"
+     "        assert e.pos == 4 and e.doc == '[1, x]' and e.lineno == 1\n    else:\n        assert False\n",
+     Status.PASSED),
+    ("an attribute of the candidate's own ValueError subclass", "def f(a, b):\n",
+     "    class Bad(ValueError):\n        pass\n    e = Bad('no')\n    e.code = 7\n    raise e\n",
+     "def check(c):\n    try:\n        c(1, 5)\n    except ValueError as e:\n        assert e.code == 7\n",
+     Status.PASSED),
+]
+CASES += ATTRIBUTES
 
 
 @pytest.mark.parametrize("what,prompt,body,test,plain", CASES, ids=[c[0] for c in CASES])
@@ -259,6 +292,11 @@ REFUSED = [
      "    import sys\n    m = [v for k, v in sys.modules.items() if k.endswith('candidate_calls')][0]\n"
      "    m._returned = lambda v, s: {'o': ['Unit', {'d': []}]}\n    return 0\n",
      "def check(c):\n    try:\n        c(-1)\n    except Exception:\n        pass\n"),
+    ("an exception attribute holding an object of the task's (objects cross only in a call's message)",
+     FUNDS.replace("def f(balance", "class Account:\n    pass\n\ndef f(balance"),
+     "    e = InsufficientFunds(4)\n    e.where = Account()\n    raise e\n",
+     "def check(c):\n    try:\n        c(1, 5)\n    except InsufficientFunds as e:\n"
+     "        assert isinstance(e.where, Account)\n"),
     ("a node given another __dict__", LIST, "    head.__dict__ = {'val': 5, 'next': None}\n",
      "def check(c):\n    a = ListNode(1)\n    c(a)\n    assert a.val == 5\n"),
 ]

@@ -13,6 +13,7 @@ message ``"'b'"``: red team). Nothing of the candidate's class crosses.
 from __future__ import annotations
 
 import builtins
+import itertools
 import sys
 from typing import Any, TypeGuard
 
@@ -46,14 +47,14 @@ catch it, where ``except`` reads the real MRO (red team)."""
 
 
 def exception_reply(exc: BaseException) -> list[Any]:
-    """``[name, message, builtin bases, exact, args, importable]``: the exception's class
-    name and message (``str(exc)``), the names of the builtin exception classes in its
-    class's MRO (the class itself first when it is one), whether its class is a builtin
-    one itself, its ``args`` encoded (or None), and ``[position in the MRO, module,
-    qualified name]`` for each other class of the MRO that its module names (a
+    """``[name, message, builtin bases, exact, args, importable, attributes]``: the
+    exception's class name and message (``str(exc)``), the names of the builtin exception
+    classes in its class's MRO (the class itself first when it is one), whether its class
+    is a builtin one itself, its ``args`` encoded (or None), ``[position in the MRO,
+    module, qualified name]`` for each other class of the MRO that its module names (a
     standard-library class, ``json.JSONDecodeError``: a test may catch it by that name,
-    red team). Never raises: the exception is the candidate's (its ``args`` a property
-    that raises, its MRO a metaclass's)."""
+    red team), and its own attributes (``_attributes``). Never raises: the exception is
+    the candidate's (its ``args`` a property that raises, its MRO a metaclass's)."""
     name, text = _name_and_text(exc)
     bases: list[str] = []
     importable: list[list[Any]] = []
@@ -79,7 +80,48 @@ def exception_reply(exc: BaseException) -> list[Any]:
             args = tree
     except Exception:  # noqa: BLE001 - args that cannot cross: the message stands in
         args = None
-    return [name, text, bases[:40], exact, args, importable]
+    return [name, text, bases[:40], exact, args, importable, _attributes(exc)]
+
+
+ATTRIBUTES_LIMIT = 32
+"""The most attributes of one exception sent, and read back."""
+_INSTANCE_DICT = BaseException.__dict__["__dict__"]
+"""An exception's own ``__dict__``, read past its class (no code of the candidate's runs)."""
+
+
+def _attributes(exc: BaseException) -> list[list[Any]]:
+    """``[[name, value encoded], ...]``: what the exception holds in its ``__dict__`` (set
+    by its ``__init__``, or after it) that is plain data, up to ``ARGS_LIMIT`` in all. A
+    test reads them (``e.needed`` of an ``InsufficientFunds(needed=5)``, a
+    ``JSONDecodeError``'s ``pos``); before, only the class and ``args`` crossed, and a
+    right answer failed such a test. An attribute that cannot cross is left out: the
+    test meets an ``AttributeError`` there, as before."""
+    sent: list[list[Any]] = []
+    try:
+        held = _INSTANCE_DICT.__get__(exc)
+        if type(held) is not dict:
+            return []
+        room = ARGS_LIMIT
+        for name, value in itertools.islice(dict.items(held), ATTRIBUTES_LIMIT):
+            if type(name) is not str or not _attribute_name(name):
+                continue
+            try:
+                tree = encode(value, ARGS_DEPTH)
+                room -= len(frame([name, tree], ARGS_LIMIT))
+            except Exception:  # noqa: BLE001 - not plain data, or too large: left out
+                continue
+            if room < 0:
+                break
+            sent.append([name, tree])
+    except Exception:  # noqa: BLE001 - the attributes are best-effort
+        return []
+    return sent
+
+
+def _attribute_name(name: str) -> bool:
+    """An attribute the tests may read: never a dunder (``__notes__``, or one Python
+    itself reads), and a name Python code could write (``e.needed``)."""
+    return len(name) <= 100 and name.isidentifier() and not name.startswith("__")
 
 
 def _importable(cls: Any) -> tuple[str, str] | None:
@@ -145,17 +187,39 @@ _NOT_BASES = (*_FAULTS, "MemoryError")
 
 def valid_reply(body: Any) -> TypeGuard[list[Any]]:
     """Whether ``body`` is what ``exception_reply`` makes (the candidate's side may send anything)."""
-    return (type(body) is list and len(body) == 6 and type(body[0]) is str and type(body[1]) is str
+    return (type(body) is list and len(body) == 7 and type(body[0]) is str and type(body[1]) is str
             and type(body[2]) is list and all(type(b) is str for b in body[2]) and type(body[3]) is bool
-            and type(body[5]) is list)
+            and type(body[5]) is list and type(body[6]) is list)
 
 
 def rebuilt(body: list[Any], as_data: bool = False) -> Exception | None:
     """The exception to raise in the tests' place for a reply ``body`` that
-    ``valid_reply`` accepted; None where it must be a fault instead (a ``StopIteration``
-    raised to the tests). ``as_data``: for a generated check, where every exception is
-    an output, it is rebuilt whatever it derives from."""
-    name, text, bases, exact, args_tree, importable = body
+    ``valid_reply`` accepted, holding the attributes the candidate's did; None where it
+    must be a fault instead (a ``StopIteration`` raised to the tests). ``as_data``: for a
+    generated check, where every exception is an output, it is rebuilt whatever it
+    derives from."""
+    made = _rebuilt_bare(body, as_data)
+    if made is not None:
+        _set_attributes(made, body[6])
+    return made
+
+
+def _set_attributes(made: Exception, pairs: list[Any]) -> None:
+    """Into ``made``'s own ``__dict__``, as ``copy`` would (no code of its class runs):
+    whatever the reply holds, only names ``_attribute_name`` allows and values that
+    decode."""
+    held = _INSTANCE_DICT.__get__(made)
+    for pair in pairs[:ATTRIBUTES_LIMIT]:
+        if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str or not _attribute_name(pair[0]):
+            continue
+        try:
+            held[pair[0]] = decode(pair[1], ARGS_DEPTH)
+        except (CodecError, RecursionError):
+            continue
+
+
+def _rebuilt_bare(body: list[Any], as_data: bool) -> Exception | None:
+    name, text, bases, exact, args_tree, importable, _ = body
     text = text[:ARGS_LIMIT]
     if not as_data and any(base in _FAULTS for base in bases):
         return None
