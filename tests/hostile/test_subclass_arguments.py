@@ -2,7 +2,7 @@
 run on one slot and in this process as plain Python, and the two verdicts must agree.
 
 The tests' Counter, OrderedDict and defaultdict cross the channel as themselves
-(``_kind_of``). Before, each crossed as a plain dict copy: the wrong answers below passed
+(``dict_kinds.kind_of``). Before, each crossed as a plain dict copy: the wrong answers below passed
 (their changes were lost) and the right ones failed (a plain dict has no
 ``most_common``, no default, no order of its own). Any other subclass crosses as its plain
 copy, one copy per object, and hashable where it is a key."""

@@ -7,12 +7,11 @@ bounded), which both servers share.
 from __future__ import annotations
 
 import base64
-import functools
-from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Callable
+from collections import OrderedDict
 from typing import Any
 
 from . import task_classes
+from .dict_kinds import DICT_KINDS, dict_items, kind_of, of_kind
 from .key_hashing import fill_dict, fill_set
 from .wire_errors import CodecError
 
@@ -167,7 +166,7 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
         shared.add(x)
         shared.deferred.append(x)
         return {"o": [name]}
-    if shared is not None and (kind := _kind_of(x)) is not None:
+    if shared is not None and (kind := kind_of(x)) is not None:
         # The tests' Counter, OrderedDict or defaultdict is numbered as itself and arrives
         # as its own kind: the candidate sees what plain Python shows (``k[c] += 1``,
         # ``move_to_end``), and what it does comes back to the tests' object (a seventh
@@ -261,52 +260,6 @@ def encode_members(container: Any, shared: Shared) -> list[Any]:
         return _encode_pairs(dict_items(container), 0, MAX_DEPTH, shared)
     items = container if type(container) is list else as_keys(container)
     return [_encode(member, 0, MAX_DEPTH, shared) for member in items]
-
-
-DICT_KINDS = frozenset({dict, Counter, OrderedDict, defaultdict})
-"""The dicts that cross as themselves (``_kind_of``), plain dicts first."""
-_FACTORIES: tuple[tuple[str, Any], ...] = (
-    ("", None), ("int", int), ("float", float), ("str", str), ("bool", bool), ("bytes", bytes), ("list", list),
-    ("dict", dict), ("set", set), ("tuple", tuple), ("frozenset", frozenset))
-"""A defaultdict's factories that cross by name (any other makes it a plain dict)."""
-
-
-def _kind_of(x: object) -> str | None:
-    """The name a Counter, OrderedDict or defaultdict crosses under, exactly of those
-    types: the standard library's own, so none of its methods is anyone's override (a
-    subclass of them is read as a plain dict, ``_as_plain``: a ninth red team's
-    OrderedDict subclass, written back through its own methods, was left rearranged)."""
-    t = type(x)
-    if t is Counter:
-        return "Counter"
-    if t is OrderedDict:
-        return "OrderedDict"
-    if t is defaultdict:
-        assert isinstance(x, defaultdict)
-        factory = x.default_factory
-        for name, made in _FACTORIES:
-            if made is factory:
-                return f"defaultdict:{name}"
-    return None
-
-
-_MADE_OF_KIND: dict[str, Callable[[], dict[Any, Any]]] = {
-    "Counter": Counter, "OrderedDict": OrderedDict,
-    **{f"defaultdict:{name}": functools.partial(defaultdict, made) for name, made in _FACTORIES}}
-
-
-def _of_kind(kind: Any) -> dict[Any, Any]:
-    """A new, empty dict of a kind ``_kind_of`` names; anything else is malformed."""
-    made = _MADE_OF_KIND.get(kind) if type(kind) is str else None
-    if made is None:
-        raise CodecError("unknown kind of dict")
-    return made()
-
-
-def dict_items(x: Any) -> Any:
-    """A dict's items in its own order, read through the standard library's C methods (a
-    candidate may patch ``Counter``, a Python class, but not ``dict`` or ``OrderedDict``)."""
-    return OrderedDict.items(x) if type(x) is OrderedDict else dict.items(x)
 
 
 def _as_plain(x: object) -> object | None:
@@ -413,7 +366,7 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | Non
         if tag == "k":
             if len(body) != 2 or type(body[1]) is not list:
                 raise CodecError("malformed dict of a kind")
-            out, body = _of_kind(body[0]), body[1]
+            out, body = of_kind(body[0]), body[1]
         else:
             out = {}
         if shared is not None:

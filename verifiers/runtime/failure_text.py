@@ -11,7 +11,8 @@ import traceback
 from typing import Any
 
 from . import task_classes
-from .codec import DICT_KINDS, describe, dict_items
+from .codec import describe
+from .dict_kinds import DICT_KINDS, dict_items
 
 
 class ShortRepr(reprlib.Repr):
@@ -72,7 +73,7 @@ class ShortRepr(reprlib.Repr):
                   for k, v in itertools.islice(dict_items(x), self.maxdict)]
         return "{" + ", ".join(pieces) + (", ..." if len(x) > self.maxdict else "") + "}"
 
-    # The dicts that cross as themselves (codec.DICT_KINDS), shortened as dicts are:
+    # The dicts that cross as themselves (dict_kinds.DICT_KINDS), shortened as dicts are:
     # reprlib has no such methods and builds the whole repr first (a Counter's sorts
     # its counts), so a candidate that filled the tests' Counter with a value cheap to
     # send and costly to print stalled the test server (a tenth red team).

@@ -27,7 +27,8 @@ from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 from . import task_classes
-from .codec import DICT_KINDS, CodecError, Shared, dict_items, encode_members
+from .codec import CodecError, Shared, encode_members
+from .dict_kinds import DICT_KINDS, dict_items
 from .key_hashing import HASH_WEIGHT_LIMIT, SHARING_LIMIT
 
 MUTABLE = frozenset({list, set} | DICT_KINDS)

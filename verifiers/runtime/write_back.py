@@ -21,7 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 from . import task_classes
-from .codec import DICT_KINDS, MAX_DEPTH, CodecError, Shared, decode
+from .codec import MAX_DEPTH, CodecError, Shared, decode
+from .dict_kinds import DICT_KINDS
 from .key_hashing import fill_dict, fill_set
 from .shared_state import CONTAINERS, MUTABLE, contents, members, walkable
 
