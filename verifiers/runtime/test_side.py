@@ -1,5 +1,5 @@
-"""The test server: runs a task's prompt and tests against a proxy that ships every
-call to the candidate over the channel, and writes the changed arguments back. It
+"""The test server: runs a task's prompt and tests against a proxy
+(``candidate_proxy``) that ships every call to the candidate over the channel. It
 never runs candidate code; it only decodes plain data from it.
 """
 
@@ -13,324 +13,25 @@ import socket
 import sys
 import time
 import types
-from collections.abc import Callable, Iterator
-from typing import Any, NoReturn
+from typing import Any
 
 from . import task_classes
-from .codec import (
-    MAX_DEPTH,
-    MAX_MESSAGE,
-    REPLY_DEPTH,
-    REPLY_MAX_MESSAGE,
-    TEXT_LIMIT,
-    TOO_DEEP,
-    UNSENDABLE_TYPE,
-    CodecError,
-    Shared,
-    decode,
-    decode_states,
-    describe,
-    encode,
-    encode_states,
-)
+from .candidate_proxy import CandidateProxy
+from .codec import describe
 from .confine import drop_to, load_libc, no_new_privs
 from .control import serve_jobs
-from .exceptions import rebuilt, valid_reply
 from .failure_text import failure_detail, last_call_note
-from .framing import FrameReader, frame, send_msg
-from .shared_state import Kept, refuse_costly_to_visit
-from .write_back import WriteBack
+from .framing import send_msg
 
 RETURNED_LIMIT = 1024 * 1024
 """Longest text a check may hand back (``_run_check``'s ``returned``); a longer one is dropped."""
-CANDIDATE_SHARE_OF_ARGUMENTS = MAX_MESSAGE // 8
-"""Replies totalling this much (as sent) make an argument too large for the channel the
-candidate's fault: its values grow up to 4.5x when encoded again (floats written short),
-so from 2 MiB on they can fill a frame passed back together."""
-
-
-class CandidateFault(BaseException):
-    """Raised into the tests for faults they must not swallow with ``except Exception``."""
-
-
-class _Proxy:
-    """Stands in for the candidate's function inside the tests; every call crosses the channel."""
-
-    def __init__(self, sock: socket.socket, call_seconds: float | None = None,
-                 set_up_seconds: float | None = None) -> None:
-        self._sock = sock
-        self._reader = FrameReader(sock, REPLY_MAX_MESSAGE)
-        self._call_seconds = call_seconds
-        self._set_up_seconds = set_up_seconds
-        """One call of the job may take this long, when longer than ``call_seconds``: the
-        one that pays for one-off set-up (imports, a table built on first use), whichever
-        call that is, as one of the task's own tests does. Spent once a call took longer
-        than ``call_seconds``."""
-        self.calls = 0
-        self.fault = ""
-        self.memory = False
-        self.harness = ""
-        self.timeout = False
-        self.broken = False
-        """The channel ended under a call (the candidate's process died, or was killed at
-        its wall): the failure says nothing about what the candidate answered."""
-        self._unread = 0
-        """Replies of the last batch (``map_calls``) not read yet."""
-        self.returned_bytes = 0
-        """The size of every reply so far, as sent: what the candidate has handed the tests."""
-        self.changed_arguments = False
-        """Whether the last call of a batch (``map_calls``) changed one of its arguments."""
-        self.write_back = WriteBack()
-        """What the calls did to the tests' objects (undone when the job ends)."""
-        self._kept = Kept()
-        """The tests' objects the candidate still holds from earlier calls."""
-        self.returned_references = False
-        """Whether a result named the tests' own objects: it may then be deeper than it was
-        sent (an argument too deep is then the candidate's doing, any other fault not)."""
-        self.last_call: tuple[tuple[Any, ...], dict[str, Any], Any] | None = None
-        """The arguments and result of the last single call: a failed assertion's detail
-        says what it returned, which is what a model repairing the answer needs to know."""
-
-    def _fail(self, why: str) -> NoReturn:
-        if not self.fault:
-            self.fault = why[:TEXT_LIMIT]
-        raise CandidateFault(self.fault)
-
-    def _receive(self, deadline: float | None = None) -> dict[str, Any]:
-        try:
-            reply = self._reader.recv(deadline)
-        except TimeoutError:
-            self._too_slow()
-        except (EOFError, OSError) as exc:
-            self.broken = True
-            if isinstance(exc, EOFError):
-                self._fail("the candidate process ended before answering")
-            self._fail(f"bad reply from the candidate: {exc}")
-        except CodecError as exc:
-            self._fail(f"bad reply from the candidate: {exc}")
-        if type(reply) is not dict:
-            self._fail("bad reply from the candidate")
-        return reply
-
-    def wait_ready(self) -> None:
-        reply = self._receive()
-        if len(reply) != 1:
-            self._fail("bad reply from the candidate")
-        if "ok" in reply:
-            return
-        self._raise_reply(reply)
-
-    def _answer(self, nonce: str) -> dict[str, Any]:
-        """The reply to the call sent with ``nonce``: a frame the candidate wrote before
-        it was called (while its module loaded, say) cannot know the nonce, so it cannot
-        pass for an answer. With a limit per call, it is awaited that long at most."""
-        limit = self._limit()
-        start = time.monotonic()
-        reply = self._receive(None if limit is None else start + limit)
-        if self._call_seconds is not None and time.monotonic() - start > self._call_seconds:
-            self._set_up_seconds = None  # the one slow call is spent
-        if reply.pop("n", None) != nonce:
-            self._fail("the candidate sent a reply to no call (a forged answer)")
-        answered = ("r" in reply) + ("e" in reply)
-        # One of: a value or an exception (with the changes to the table and what is
-        # held of it, ``shared_state``), or the candidate's fault alone.
-        if answered != 1 and len(reply) != 1 or answered == 1 and not set(reply) <= {"r", "e", "w", "O", "h"}:
-            self._fail("bad reply from the candidate")
-        return reply
-
-    def _limit(self) -> float | None:
-        if self._call_seconds is None or self._set_up_seconds is None:
-            return self._call_seconds
-        return max(self._call_seconds, self._set_up_seconds)
-
-    def _too_slow(self) -> NoReturn:
-        self.timeout = True
-        self._fail(f"one call took longer than {self._limit():g} s")
-
-    def _raise_reply(self, reply: dict[str, Any]) -> NoReturn:
-        if "m" in reply:
-            self.memory = True
-            self._fail("the candidate ran out of memory")
-        if "e" in reply:
-            body = reply["e"]
-            if valid_reply(body):
-                exc = rebuilt(body)
-                if exc is not None:
-                    raise exc
-                self._fail(f"the candidate raised {body[0][:80]}: {body[1][:TEXT_LIMIT]}")
-        body = reply.get("f")
-        self._fail(f"the candidate failed: {body}" if type(body) is str else "bad reply from the candidate")
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self.fault:
-            raise CandidateFault(self.fault)  # one fault ends the candidate: no more calls
-        self._in_step()
-        nonce = os.urandom(16).hex()
-        # The call's table (``shared_state``): what the candidate kept of earlier calls,
-        # then the arguments' containers; what the call did to them comes back by number.
-        self.last_call = None  # its references would keep what the tests dropped
-        shared, first = self._kept.table()
-
-        def message() -> dict[str, Any]:
-            made = {"n": nonce, **first, "a": encode(list(args), MAX_DEPTH, shared),
-                    "k": encode(dict(kwargs), MAX_DEPTH, shared)}
-            states = encode_states(shared)  # of the objects of the task's classes met above
-            return {**made, "O": states} if states else made
-
-        data = None
-        if "s" in first:  # with the tests' changes to what is kept, more than the channel may carry
-            try:
-                data = frame(message())
-            except CodecError:
-                shared, first = self._kept.forget()
-        self._send(message, data)
-        originals = len(shared.objects)
-        reply = self._answer(nonce)
-        self.calls += 1
-        self.returned_bytes += self._reader.last_size
-        try:
-            result = self._result(reply, shared) if "r" in reply else None
-            changed = []
-            if "w" in reply:  # returned or raised (red team: a sort, then a raise, left the list sorted)
-                changed = self.write_back.apply(shared, reply["w"], originals)
-            decode_states(reply.get("O", []), shared, REPLY_DEPTH)
-            if "r" in reply:
-                self._resendable(result)
-            self.returned_references = self.returned_references or shared.references > 0
-            if shared.references:  # without one, what came is a tree no larger than the message
-                refuse_costly_to_visit([result, *changed])
-                self.write_back.keep_reachable([result, *changed], shared, originals)
-            self._kept.keep(shared, reply.get("h", []))
-        except CodecError as exc:
-            self._fail(f"the candidate returned an invalid value: {exc}")
-        except Exception as exc:  # noqa: BLE001 - our own code failed on the reply: never the tests' to catch
-            name, text = describe(exc)
-            self.harness = f"reading the candidate's reply failed: {name}: {text}"
-            raise CandidateFault(self.harness) from None
-        if "r" in reply:
-            self.last_call = (args, kwargs, result)
-            return result
-        self.last_call = None
-        self._raise_reply(reply)
-
-    def map_calls(self, calls: list[tuple[Any, ...]], report_changes: bool = False) -> Iterator[tuple[bool, Any]]:
-        """Every call of ``calls`` (positional arguments) sent in one message, answered
-        one reply each, in order: ``(True, result)``, or ``(False, exception)`` for an
-        exception the candidate raised (``_raised``; a fault raises ``CandidateFault`` as
-        a call does). For generated checks: a call across the channel is a round trip
-        between two processes (about 0.15 ms), a hundred of them most of a property
-        check's time; here both sides work without waiting on each other.
-
-        Arguments are copies and stay so: what the candidate does to them is not
-        written back (the generated checks pass copies anyway), but with
-        ``report_changes`` whether the call changed one is ``changed_arguments`` after its
-        reply is yielded: a candidate that sorts its argument in place, where the task
-        says to keep it, differs from the reference as plain Python shows it (asked only
-        then: the candidate encodes each argument again to tell). Each reply is awaited
-        at most the per-call limit from the moment the one before it was taken, so the
-        limit is never shorter than a call's own time. Leaving the loop early is fine
-        when the tests end there (the hang-up ends the candidate); a later call on this
-        proxy is the harness's error (the unread replies would come first).
-        """
-        if self.fault:
-            raise CandidateFault(self.fault)
-        self._in_step()
-        nonce = os.urandom(16).hex()
-        asked = {"c": 1} if report_changes else {}
-        self._send(lambda: {"b": [encode(list(args)) for args in calls], "n": nonce, **asked})
-        self._unread = len(calls)
-        while self._unread:
-            reply = self._answer(nonce)
-            self._unread -= 1
-            self.calls += 1
-            self.returned_bytes += self._reader.last_size
-            changed = reply.pop("w", None)
-            if changed is not None and (type(changed) is not list or not changed):
-                self._fail("bad reply from the candidate")
-            self.changed_arguments = changed is not None
-            if "r" in reply:
-                yield True, self._result(reply)
-                continue
-            body = reply.get("e")
-            if valid_reply(body):
-                # Any exception is an output here, StopIteration too: ending the batch at
-                # one left the rest of the inputs unrun, and two candidates that differ on
-                # them agreed (red team: a wrong ``next(...)`` grouped with a right one).
-                yield False, rebuilt(body, as_data=True) or Exception(body[1][:TEXT_LIMIT])
-                continue
-            self._raise_reply(reply)
-
-    def _in_step(self) -> None:
-        if self._unread:
-            self.harness = "the tests called the candidate again before reading every reply of a batch"
-            raise CandidateFault(self.harness)
-
-    def _send(self, message: Callable[[], dict[str, Any]], data: bytes | None = None) -> None:
-        try:
-            data = frame(message()) if data is None else data
-        except CodecError as exc:
-            # Only plain data comes from the candidate: a value of another type is the tests'.
-            theirs = not str(exc).startswith(UNSENDABLE_TYPE)
-            if theirs and (self.returned_bytes >= CANDIDATE_SHARE_OF_ARGUMENTS or self.write_back.applied
-                           or self.returned_references and str(exc) == TOO_DEEP):
-                # The tests handed back values the candidate made (several at once: each
-                # alone fits, see below), or arguments it changed (grown, or nested deeper
-                # than the channel carries); a test's own argument this large is rare enough
-                # that a candidate which returned megabytes is the likelier cause (red team).
-                self._fail("the tests passed back values the candidate made or changed, too large or deep for the channel")
-            self.harness = f"the tests passed an argument the channel cannot carry: {exc}"
-            raise CandidateFault(self.harness) from None
-        except Exception as exc:  # noqa: BLE001 - the tests' value broke our encoder: never the candidate's
-            name, text = describe(exc)
-            self.harness = f"the tests passed an argument the channel cannot carry: {name}: {text}"
-            raise CandidateFault(self.harness) from None
-        try:
-            limit = self._limit()
-            if limit is not None:  # the last recv left what remained of its deadline
-                self._sock.settimeout(limit)
-            self._sock.sendall(data)
-        except TimeoutError:  # it stopped reading: still busy with an earlier call
-            self._too_slow()
-        except OSError:
-            self.broken = True
-            self._fail("the candidate process ended before answering")
-
-    def _result(self, reply: dict[str, Any], shared: Shared | None = None) -> Any:
-        """The returned value; with ``shared``, the tests' objects it names are themselves,
-        and its lists, dicts and sets are numbered (``candidate_calls._returned``); the
-        states of the objects of the task's classes in it are given later
-        (``codec.decode_states``), and only then is it ``_resendable``."""
-        try:
-            if shared is not None:
-                shared.numbering = False
-            result = decode(reply["r"], REPLY_DEPTH, shared)
-        except CodecError as exc:
-            self._fail(f"the candidate returned an invalid value: {exc}")
-        finally:
-            if shared is not None:
-                shared.numbering = True
-        if shared is None:
-            self._resendable(result)
-        return result
-
-    def _resendable(self, result: Any) -> None:
-        if self._reader.last_size > REPLY_MAX_MESSAGE // 5:
-            # Floats written short (1e15) grow 4.5x in our own encoding: what the candidate
-            # returned must still fit once the tests pass it back (red team: an ERROR before).
-            table = Shared()
-            try:
-                frame([encode(result, MAX_DEPTH, table), encode_states(table)], REPLY_MAX_MESSAGE)
-            except CodecError:
-                self._fail("the candidate returned a value too large for the channel once encoded")
-
-
 def _run_check(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     entered = time.monotonic()
     sock = socket.socket(fileno=chan_fd)
     # The job's deadline is _run_test_job's alarm; a check may also limit each call (the property check).
     call: Any = job.get("call")
     set_up: Any = job.get("set_up")
-    proxy = _Proxy(sock, float(call) if isinstance(call, (int, float)) else None,
+    proxy = CandidateProxy(sock, float(call) if isinstance(call, (int, float)) else None,
                    float(set_up) if isinstance(set_up, (int, float)) else None)
     # A module, in sys.modules while the job runs: a dataclass defined by the tests looks
     # its module up there (red team: every candidate was an error without it).
@@ -345,7 +46,7 @@ def _run_check(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
         sys.modules.pop("__test__", None)
 
 
-def _run_loaded_check(job: dict[str, Any], sock: socket.socket, proxy: _Proxy, namespace: dict[str, Any],
+def _run_loaded_check(job: dict[str, Any], sock: socket.socket, proxy: CandidateProxy, namespace: dict[str, Any],
                       entered: float) -> dict[str, Any]:
     test_source = str(job["test"])
     try:
