@@ -269,6 +269,31 @@ ATTRIBUTES = [
      "def check(c):\n    try:\n        c(1, 5)\n    except ValueError as e:\n        assert e.code == 7\n",
      Status.PASSED),
 ]
+ATTRIBUTES += [
+    # A seventeenth red team's finds on the first form of this.
+    ("a right answer raising an exception that holds a 10,000 by 10,000 grid (one row named 10,000 times): "
+     "encoded whole before its size was checked, it ran into the timeout",
+     "class InvalidBoard(Exception):\n    def __init__(self, board, reason):\n        super().__init__(reason)\n"
+     "        self.board = board\n        self.reason = reason\n\ndef f(n):\n",
+     "    board = [[0] * n] * n\n    if n > 100:\n        raise InvalidBoard(board, 'too big')\n    return 0\n",
+     "def check(c):\n    try:\n        c(10000)\n    except InvalidBoard as e:\n        assert e.reason == 'too big'\n"
+     "    else:\n        assert False\n", Status.PASSED),
+    ("a right answer raising ValueError(grid) for that grid, older: its str() was made whole, into the timeout",
+     "def f(n):\n", "    board = [[0] * n] * n\n    if n > 100:\n        raise ValueError(board)\n    return 0\n",
+     "def check(c):\n    try:\n        c(10000)\n    except ValueError:\n        pass\n    else:\n        assert False\n",
+     Status.PASSED),
+    ("a small attribute after two that fill the room: skipped, not the end", "def f(a, b):\n",
+     "    e = ValueError('x')\n    e.data = 'a' * 9000\n    e.more = 'b' * 9000\n    e.code = 7\n    raise e\n",
+     "def check(c):\n    try:\n        c(1, 5)\n    except ValueError as e:\n        assert e.code == 7\n", Status.PASSED),
+    ("a JSONDecodeError whose document nearly fills the room keeps its pos", "import json\n\ndef f(a, b):\n",
+     "    return json.loads(a)\n",
+     "def check(c):\n    try:\n        c('[' + '1, ' * 5455 + 'x]', 0)\n    except json.JSONDecodeError as e:\n"
+     "        assert e.pos == 16366\n    else:\n        assert False\n", Status.PASSED),
+    ("the 33rd attribute, after dunder names that do not cross", "def f(a, b):\n",
+     "    e = ValueError('x')\n    for i in range(8):\n        setattr(e, f'__d{i}__', i)\n"
+     "    for i in range(33):\n        setattr(e, f'a{i}', i)\n    raise e\n",
+     "def check(c):\n    try:\n        c(1, 5)\n    except ValueError as e:\n        assert e.a31 == 31\n", Status.PASSED),
+]
 CASES += ATTRIBUTES
 
 
