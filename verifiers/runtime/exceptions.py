@@ -233,8 +233,10 @@ def _shortened(exc: BaseException) -> str | None:
     whole; None for any other (its own ``str()`` is what the tests read). ``str()`` of a
     ``ValueError(grid)``, a 10,000 by 10,000 grid of one row named 10,000 times, ran a
     right answer into its timeout though the tests never read it (a seventeenth red team)."""
+    if type(exc).__str__ is not BaseException.__str__:
+        return None
     args = exc.args
-    if type(exc).__str__ is not BaseException.__str__ or type(args) is not tuple or _small(args, ARGS_LIMIT):
+    if type(args) is not tuple or _small(args, ARGS_LIMIT):
         return None
     shown = args[0] if len(args) == 1 else args
     return str.__str__(shown)[:ARGS_LIMIT] if isinstance(shown, str) else _SHORT.repr(shown)
