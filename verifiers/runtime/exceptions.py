@@ -229,17 +229,24 @@ _SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxset = _SHORT.maxfrozenset = _SHORT.
 
 def _shortened(exc: BaseException) -> str | None:
     """The message of an exception whose ``args`` are too large to send and whose class
-    leaves ``str()`` to ``BaseException``, shortened as ``reprlib`` shortens, never made
-    whole; None for any other (its own ``str()`` is what the tests read). ``str()`` of a
-    ``ValueError(grid)``, a 10,000 by 10,000 grid of one row named 10,000 times, ran a
-    right answer into its timeout though the tests never read it (a seventeenth red team)."""
-    if type(exc).__str__ is not BaseException.__str__:
+    leaves ``str()`` to ``BaseException`` (or ``KeyError``), shortened as ``reprlib``
+    shortens, never made whole; None for any other (its own ``str()`` is what the tests
+    read). ``str()`` of a ``ValueError(grid)``, a 10,000 by 10,000 grid of one row named
+    10,000 times, ran a right answer into its timeout though the tests never read it (a
+    seventeenth red team)."""
+    own = type(exc).__str__
+    if own is not BaseException.__str__ and own is not KeyError.__str__:
         return None
     args = exc.args
     if type(args) is not tuple or _small(args, ARGS_LIMIT):
         return None
-    shown = args[0] if len(args) == 1 else args
-    return str.__str__(shown)[:ARGS_LIMIT] if isinstance(shown, str) else _SHORT.repr(shown)
+    if len(args) != 1:
+        return _SHORT.repr(args)
+    shown = args[0]
+    if isinstance(shown, str):  # as long as it is sent: a long text costs only its length
+        text = str.__str__(shown)[:ARGS_LIMIT]
+        return text if own is BaseException.__str__ else repr(text)[:ARGS_LIMIT]
+    return _SHORT.repr(shown)
 
 
 _FAULTS = ("StopIteration", "StopAsyncIteration")
