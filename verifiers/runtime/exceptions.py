@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import builtins
 import itertools
-import reprlib
 import sys
 from typing import Any, TypeGuard
 
 from . import task_classes
 from .codec import CodecError, decode, encode
 from .framing import frame
+from .weighing import short_text, small
 
 _BUILTIN_CLASSES = {id(cls): (cls, cls.__name__) for cls in vars(builtins).values()
                     if isinstance(cls, type) and issubclass(cls, BaseException)}
@@ -72,16 +72,21 @@ def exception_reply(exc: BaseException) -> list[Any]:
                     importable.append([position, *where])
     except Exception:  # noqa: BLE001
         bases, exact, importable = [], False, []
-    args: Any = None
+    return [name, text, bases[:40], exact, _args(exc), importable, _attributes(exc)]
+
+
+def _args(exc: BaseException) -> Any:
+    """The exception's ``args`` encoded, or None where they cannot cross (not plain data,
+    or too large: weighed first, never encoded whole)."""
     try:
         sent = exc.args
-        if type(sent) is tuple and _small(sent, ARGS_LIMIT):
+        if type(sent) is tuple and small(sent, ARGS_LIMIT):
             tree = encode(sent, ARGS_DEPTH)
             frame(tree, ARGS_LIMIT)
-            args = tree
+            return tree
     except BaseException:  # noqa: BLE001 - args that cannot cross: the message stands in
-        args = None
-    return [name, text, bases[:40], exact, args, importable, _attributes(exc)]
+        pass
+    return None
 
 
 ATTRIBUTES_LIMIT = 32
@@ -104,9 +109,11 @@ def _attributes(exc: BaseException) -> list[list[Any]]:
             return []
         room = ARGS_LIMIT
         for name, value in itertools.islice(dict.items(held), 8 * ATTRIBUTES_LIMIT):
-            if type(name) is not str or not _attribute_name(name) or not _small(value, room):
+            if type(name) is not str or not _attribute_name(name):
                 continue
             try:
+                if not small(value, room):  # weighed first: encoded whole, a huge one ran into the timeout
+                    continue
                 tree = encode(value, ARGS_DEPTH)
                 size = len(frame([name, tree], room))
             except BaseException:  # noqa: BLE001 - not plain data, or too large: left out
@@ -120,46 +127,6 @@ def _attributes(exc: BaseException) -> list[list[Any]]:
     except BaseException:  # noqa: BLE001 - the attributes are best-effort (a ``__class__`` property may raise anything)
         return []
     return sent
-
-
-def _small(value: object, budget: int) -> bool:
-    """Whether ``value`` could be encoded in ``budget`` characters: each value it holds
-    counts, each character of a string or byte of bytes, a part it holds twice twice;
-    found visiting at most ``budget`` values, so a huge one costs nothing. Encoded whole
-    before its size was checked, an exception holding a 10,000 by 10,000 grid (one row
-    named 10,000 times) ran a right answer into its timeout (a seventeenth red team)."""
-    stack = [value]
-    while stack:
-        x = stack.pop()
-        budget -= 1
-        if isinstance(x, (str, bytes)):
-            budget -= str.__len__(x) if isinstance(x, str) else bytes.__len__(x)
-        elif isinstance(x, int):
-            budget -= int.bit_length(x) // 4
-        elif (members := _members(x)) is not None:
-            count, items = members
-            budget -= count
-            if budget >= 0:
-                stack.extend(items)
-        if budget < 0:
-            return False
-    return True
-
-
-def _members(x: object) -> tuple[int, Any] | None:
-    """How many values a container holds (a dict's keys and values both) and an iterator
-    over them, read through the builtin type's own methods; None for anything else."""
-    if isinstance(x, dict):
-        return 2 * dict.__len__(x), itertools.chain(dict.keys(x), dict.values(x))
-    if isinstance(x, list):
-        return list.__len__(x), list.__iter__(x)
-    if isinstance(x, tuple):
-        return tuple.__len__(x), tuple.__iter__(x)
-    if isinstance(x, set):
-        return set.__len__(x), set.__iter__(x)
-    if isinstance(x, frozenset):
-        return frozenset.__len__(x), frozenset.__iter__(x)
-    return None
 
 
 def _attribute_name(name: str) -> bool:
@@ -222,31 +189,28 @@ def _name_and_text(exc: BaseException) -> tuple[str, str]:
     return name, text
 
 
-_SHORT = reprlib.Repr()
-_SHORT.maxstring = _SHORT.maxother = 400
-_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxset = _SHORT.maxfrozenset = _SHORT.maxdict = 20
+_BUILTIN_STRS = tuple({id(cls.__str__): cls.__str__ for cls, _ in _BUILTIN_CLASSES.values()}.values())
+"""The ``__str__`` of every builtin exception class (``KeyError``'s, ``OSError``'s...)."""
 
 
 def _shortened(exc: BaseException) -> str | None:
     """The message of an exception whose ``args`` are too large to send and whose class
-    leaves ``str()`` to ``BaseException`` (or ``KeyError``), shortened as ``reprlib``
-    shortens, never made whole; None for any other (its own ``str()`` is what the tests
-    read). ``str()`` of a ``ValueError(grid)``, a 10,000 by 10,000 grid of one row named
-    10,000 times, ran a right answer into its timeout though the tests never read it (a
-    seventeenth red team)."""
+    leaves ``str()`` to a builtin's: its ``args`` shortened (``weighing.short_text``),
+    never made whole; None for any other (its own ``str()`` is what the tests read). ``str()`` of a
+    ``ValueError(grid)`` or a ``KeyError(grid)``, a 10,000 by 10,000 grid of one row
+    named 10,000 times, ran a right answer into its timeout though the tests never read
+    it (seventeenth and eighteenth red teams)."""
     own = type(exc).__str__
-    if own is not BaseException.__str__ and own is not KeyError.__str__:
+    if not any(own is builtin for builtin in _BUILTIN_STRS):
         return None
     args = exc.args
-    if type(args) is not tuple or _small(args, ARGS_LIMIT):
+    if type(args) is not tuple or small(args, ARGS_LIMIT):
         return None
     if len(args) != 1:
-        return _SHORT.repr(args)
-    shown = args[0]
-    if isinstance(shown, str):  # as long as it is sent: a long text costs only its length
-        text = str.__str__(shown)[:ARGS_LIMIT]
-        return text if own is BaseException.__str__ else repr(text)[:ARGS_LIMIT]
-    return _SHORT.repr(shown)
+        return short_text(args, ARGS_LIMIT)
+    if own is KeyError.__str__ and issubclass(type(args[0]), str):
+        return repr(str.__str__(args[0])[:ARGS_LIMIT])[:ARGS_LIMIT]  # a KeyError shows its key's repr
+    return short_text(args[0], ARGS_LIMIT)
 
 
 _FAULTS = ("StopIteration", "StopAsyncIteration")
