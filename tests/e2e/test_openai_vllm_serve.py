@@ -124,15 +124,17 @@ SHM = Path("/dev/shm")
 
 
 def _shared_memory() -> set[str]:
-    """The POSIX shared-memory segments there are now (Python's are named ``psm_*``)."""
-    return {p.name for p in SHM.glob("psm_*")} if SHM.is_dir() else set()
+    """The POSIX shared-memory segments and named semaphores there are now (Python's
+    are named ``psm_*`` and ``sem.mp-*``)."""
+    return {p.name for pattern in ("psm_*", "sem.mp-*") for p in SHM.glob(pattern)} if SHM.is_dir() else set()
 
 
 def _remove_orphans(names: set[str]) -> None:
     """vLLM's server and engine core talk through shared memory they do not remove when
     stopped by a signal (a known vLLM behaviour): two segments stayed in /dev/shm on
-    every run (about 400 MB named, 13 MB used), however the server was stopped. Those
-    the server made while this test ran, and that no live process maps, are removed."""
+    every run (about 400 MB named, 13 MB used), however the server was stopped, and a
+    multiprocessing semaphore. Those the server made while this test ran, and that no
+    live process maps, are removed."""
     mapped: set[str] = set()
     for maps in Path("/proc").glob("[0-9]*/maps"):
         try:
