@@ -331,6 +331,25 @@ def test_a_slow_answer_is_not_a_timeout_for_being_slow_in_sum(collector: OutputC
     assert tired.outputs == fast.outputs and all(o.kind is Kind.VALUE for o in tired.outputs)
 
 
+def test_values_of_the_standard_library_and_generators_are_told_apart(collector: OutputCollector) -> None:
+    """A Decimal, a Fraction or a returned generator could not cross at all before; once
+    they could, each must be an output by what it holds, never by its type alone (all
+    Decimals the same output would group a wrong answer with a right one)."""
+    bodies = {
+        "decimal": "    from decimal import Decimal\n    return Decimal(sum(xs)) / 4\n",
+        "decimal_wrong": "    from decimal import Decimal\n    return Decimal(sum(xs)) / 5\n",
+        "fraction": "    from fractions import Fraction\n    return Fraction(sum(xs), 3)\n",
+        "generator": "    return (float(x) for x in xs)\n",
+        "generator_wrong": "    return (float(x) for x in reversed(xs))\n",
+        "generator_too": "    return map(float, xs)\n",
+    }
+    candidates = [Candidate(TASK.task_id, name, PROMPT + body) for name, body in bodies.items()]
+    found = collector.behaviours_on(TASK, candidates, [([1, 2],), ([5, 6, 9],)])
+    groups = {frozenset(g.members) for g in group(found)}
+    assert groups == {frozenset({"decimal"}), frozenset({"decimal_wrong"}), frozenset({"fraction"}),
+                      frozenset({"generator", "generator_too"}), frozenset({"generator_wrong"})}, groups
+
+
 def test_candidates_run_on_given_calls_alone(collector: OutputCollector) -> None:
     """``behaviours_on``: outputs on exactly the calls given (a model's tests' calls), in order."""
     right, first = (Candidate(TASK.task_id, name, PROMPT + BODIES[name]) for name in ("right", "first"))
@@ -392,7 +411,8 @@ def test_only_calls_and_tests_the_channel_carries_are_used() -> None:
     deep: Any = []
     for _ in range(101):
         deep = [deep]
-    assert carried((1, "a", [2.5], {"k": (None,)})) and not carried((1j,)) and not carried((deep,))
-    tests = parse_model_tests("assert f(1) == 2\nassert f(1j) == 2\nassert f(3) == 1j\n", "f")
+    assert carried((1, "a", [2.5], {"k": (None,)}, 1j)) and not carried((deep,)) and not carried((print,))
+    too_deep = "[" * 101 + "]" * 101
+    tests = parse_model_tests(f"assert f(1) == 2\nassert f({too_deep}) == 2\nassert f(3) == {too_deep}\n", "f")
     assert len(tests) == 3  # each reads back as the literal it is
     assert [t.call for t in carried_tests(tests)] == [(1,)]

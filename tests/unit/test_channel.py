@@ -92,7 +92,8 @@ class Reducer:
 
 @pytest.mark.parametrize(
     "value",
-    [AlwaysEqual(), Reducer(), {"k": AlwaysEqual()}, bytearray(b"x"), 1j, print, range(3), iter([1])],
+    [AlwaysEqual(), Reducer(), {"k": AlwaysEqual()}, bytearray(b"x"), print, iter([1]), type("C", (complex,), {})(1j),
+     type("R", (), {})],
 )
 def test_encoder_refuses_anything_but_plain_data(value: object) -> None:
     with pytest.raises(CodecError):

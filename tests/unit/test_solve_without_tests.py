@@ -188,10 +188,11 @@ def test_a_replayed_solve_picks_by_agreement_in_the_sandbox(tmp_path: Path) -> N
 ADD = 'def add(a: int, b: int) -> int:\n    """Return a + b.\n    >>> add(1, 2)\n    3\n    >>> add(5, 7)\n    12\n    """\n'
 
 
-@pytest.mark.parametrize("odd", ["assert add(1j, 1) == (1+1j)", "assert add(" + "[" * 101 + "]" * 101 + ", 1) == 1"])
+@pytest.mark.parametrize("odd", ["assert add(" + "[" * 101 + "]" * 101 + ", 1) == 1",
+                                 "assert add(1, 2) == " + "[" * 101 + "]" * 101])
 def test_a_written_test_the_channel_cannot_carry_is_dropped_not_the_whole_agreement(tmp_path: Path, odd: str) -> None:
     # s0 is wrong but passes both examples; s1-s3 agree. One written test called with a
-    # value the sandbox's channel cannot carry (a complex number, a list 101 deep) failed
+    # value the sandbox's channel cannot carry (a complex number then, a list 101 deep) failed
     # every candidate's batch: agreement had nothing to group and s0 was called solved (red team).
     task = Task("T/add", ADD, "add", "", test_origin="none")
     from tasks.examples import with_example_tests

@@ -59,7 +59,21 @@ def _bestofn_tree(x: Any) -> Any:
         return {"d": _bestofn_sorted([[_bestofn_tree(k), _bestofn_tree(v)] for k, v in x.items()])}
     if t is bytes:
         return {"b": x.hex()}
+    if t is complex:
+        return {"c": [x.real, x.imag]}  # floats, compared within the tolerance
+    if t.__module__ == "builtins" and t.__name__ == "generator":
+        # The candidate's returned iterator, as the sandbox hands it over: what it yields
+        # (an exception it raised on the way ends the entry as the candidate's exception).
+        return {"g": [_bestofn_tree(v) for v in x]}
+    if (t.__module__, t.__name__) in _BESTOFN_STD_VALUES:
+        # The standard library's values that cross as themselves (a Fraction, a Decimal,
+        # a date...): by their text, which says all they are ('1.10' is not '1.1').
+        return {"v": [t.__name__, str(x)]}
     return {"?": t.__name__}
+
+
+_BESTOFN_STD_VALUES = frozenset({("builtins", "range"), ("fractions", "Fraction"), ("decimal", "Decimal"), ("datetime", "date"),
+                                 ("datetime", "time"), ("datetime", "datetime"), ("datetime", "timedelta")})
 
 
 def _bestofn_sorted(rows: list[list[Any]]) -> list[Any]:

@@ -26,7 +26,7 @@ from .codec import (
     encode,
     encode_states,
 )
-from . import task_classes
+from . import iterators, task_classes
 from .exceptions import exception_reply
 from .framing import FrameReader, frame
 from .shared_state import carried_on, changes, held, snapshots
@@ -136,6 +136,10 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
         except Exception as exc:  # noqa: BLE001 - the test may expect it: ship it as data
             reply["e"] = exception_reply(exc)
         else:
+            if iterators.is_iterator(returned):
+                # Run to its end here: the tests get a generator over what it yielded.
+                returned, ending = iterators.drained(returned, exception_reply)
+                reply["y"] = [ending]
             reply["r"] = _returned(returned, shared if carry else None)
         del args, kwargs, returned
         carried: list[Any] = []

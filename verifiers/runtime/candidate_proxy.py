@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
+from . import iterators
 from .codec import (
     MAX_DEPTH,
     MAX_MESSAGE,
@@ -121,8 +122,10 @@ class CandidateProxy:
             self._fail("the candidate sent a reply to no call (a forged answer)")
         answered = ("r" in reply) + ("e" in reply)
         # One of: a value or an exception (with the changes to the table and what is
-        # held of it, ``shared_state``), or the candidate's fault alone.
-        if answered != 1 and len(reply) != 1 or answered == 1 and not set(reply) <= {"r", "e", "w", "O", "h"}:
+        # held of it, ``shared_state``; a value may be what an iterator yielded, "y"), or
+        # the candidate's fault alone.
+        if answered != 1 and len(reply) != 1 or answered == 1 and not set(reply) <= {"r", "e", "w", "O", "h", "y"} \
+                or "y" in reply and "r" not in reply:
             self._fail("bad reply from the candidate")
         return reply
 
@@ -189,6 +192,8 @@ class CandidateProxy:
                 refuse_costly_to_visit([result, *changed])
                 self.write_back.keep_reachable([result, *changed], shared, originals)
             self._kept.keep(shared, reply.get("h", []))
+            if "y" in reply:
+                result = self._iterator(result, reply["y"])
         except CodecError as exc:
             self._fail(f"the candidate returned an invalid value: {exc}")
         except Exception as exc:  # noqa: BLE001 - our own code failed on the reply: never the tests' to catch
@@ -237,7 +242,8 @@ class CandidateProxy:
                 self._fail("bad reply from the candidate")
             self.changed_arguments = changed is not None
             if "r" in reply:
-                yield True, self._result(reply)
+                result = self._result(reply)
+                yield True, self._iterator(result, reply["y"], as_data=True) if "y" in reply else result
                 continue
             body = reply.get("e")
             if valid_reply(body):
@@ -300,6 +306,29 @@ class CandidateProxy:
         if shared is None:
             self._resendable(result)
         return result
+
+    def _iterator(self, items: Any, ending: Any, as_data: bool = False) -> Iterator[Any]:
+        """A generator over what the candidate's returned iterator yielded, ending as it
+        did (``iterators``): at its end, raising the exception it raised, or, where it
+        had more than was run, failing the candidate when the tests read past them."""
+        if type(items) is not list or type(ending) is not list or len(ending) != 1:
+            self._fail("bad reply from the candidate")
+        end = ending[0]
+        if end is not None and end != iterators.MORE and not valid_reply(end):
+            self._fail("bad reply from the candidate")
+
+        def raised(end: Any) -> BaseException:
+            if end == iterators.MORE:
+                self.fault = (f"the candidate's iterator yields more than {iterators.ITEMS_LIMIT:,} items: "
+                              "only that many are carried")
+                return CandidateFault(self.fault)
+            exc = rebuilt(end, as_data)
+            if exc is None:  # a StopIteration, say: a fault, as from a call
+                self.fault = f"the candidate's iterator raised {end[0][:80]}: {end[1][:TEXT_LIMIT]}"
+                return CandidateFault(self.fault)
+            return exc
+
+        return iterators.yielded(items, end, raised)
 
     def _resendable(self, result: Any) -> None:
         if self._reader.last_size > REPLY_MAX_MESSAGE // 5:

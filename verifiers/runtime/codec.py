@@ -10,7 +10,7 @@ import base64
 from collections import OrderedDict
 from typing import Any
 
-from . import task_classes
+from . import std_values, task_classes
 from .dict_kinds import DICT_KINDS, dict_items, kind_of, of_kind
 from .key_hashing import fill_dict, fill_set
 from .wire_errors import CodecError
@@ -146,6 +146,10 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
     if t is bytes:
         assert isinstance(x, bytes)
         return {"b": base64.b64encode(x).decode("ascii")}
+    if t in std_values.TYPES and (parts := std_values.parts_of(x)) is not None:
+        # A complex, Fraction, Decimal, date, time, datetime or timedelta: made again
+        # exactly on the other side, a leaf as an int is (``std_values``).
+        return {"v": [parts[0], *(_encode(p, depth + 1, max_depth) for p in parts[1:])]}
     if (member := task_classes.member_of(x)) is not None:
         return {"e": member}  # a member of an enum of the task's: itself on the other side
     if (record := task_classes.record_name(x)) is not None:
@@ -217,7 +221,7 @@ def _encode_open(at: int, items: Any, depth: int, max_depth: int, shared: Shared
 
 _COPIED_MUTABLE = frozenset({list, dict, set})
 _COPIED_FROZEN = frozenset({tuple, frozenset})
-_KEY_TYPES = frozenset({str, int, float, bool, type(None), bytes, tuple, frozenset})
+_KEY_TYPES = frozenset({str, int, float, bool, type(None), bytes, tuple, frozenset}) | std_values.TYPES
 """Dict keys and set members that cross as they are."""
 
 
@@ -338,6 +342,10 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | Non
             raise CodecError("malformed bytes") from None
     if type(body) is not list:
         raise CodecError("malformed container")
+    if tag == "v":
+        if not body:
+            raise CodecError("malformed value of the standard library")
+        return std_values.made(body[0], [_decode(p, depth + 1, max_depth) for p in body[1:]])
     if tag == "e":
         member = task_classes.member_named(body)
         if member is None:

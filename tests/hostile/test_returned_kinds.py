@@ -1,0 +1,117 @@
+"""The standard library's values (verifiers/runtime/std_values.py) and the iterators a
+candidate returns (verifiers/runtime/iterators.py) across the channel: each case runs
+on one slot and in this process as plain Python, and the two verdicts must agree.
+
+Before, every right answer below failed (``cannot send a value of type Fraction``,
+``... generator``), and a task whose tests pass such a value made every candidate the
+harness's ``error``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tasks.types import Task
+from verifiers.sandbox import SandboxLimits, SandboxPool
+from verifiers.types import Status
+
+LIMITS = SandboxLimits(wall_seconds=3)
+IMPORTS = ("import datetime\nimport itertools\nfrom decimal import Decimal\nfrom fractions import Fraction\n\n"
+           "def f(x, *more):\n")
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[SandboxPool]:
+    with SandboxPool(workers=1) as p:
+        yield p
+
+
+def _plain_python(body: str, test: str) -> Status:
+    namespace: dict[str, Any] = {}
+    try:
+        exec(compile(IMPORTS + body + "\n" + test, "<program>", "exec"), namespace)  # noqa: S102 - our own cases
+        namespace["check"](namespace["f"])
+    except Exception:  # noqa: BLE001 - any failure is the verdict
+        return Status.FAILED
+    return Status.PASSED
+
+
+CASES = [
+    # (what, the candidate's body, the tests, plain Python's verdict)
+    ("a Fraction returned", "    return Fraction(1, x)\n",
+     "def check(c):\n    assert c(3) == Fraction(1, 3) and type(c(3)) is Fraction\n", Status.PASSED),
+    ("a Decimal keeps its exponent", "    return Decimal(x) / 4 + Decimal('0.00')\n",
+     "def check(c):\n    assert c(3) == Decimal('0.75') and str(c(3)) == '0.75'\n    assert str(c(2)) == '0.50'\n",
+     Status.PASSED),
+    ("a wrong Decimal", "    return Decimal(x) / 5\n", "def check(c):\n    assert c(3) == Decimal('0.75')\n",
+     Status.FAILED),
+    ("complex roots", "    import cmath\n    d = cmath.sqrt(more[0] ** 2 - 4 * x * more[1])\n"
+     "    return ((-more[0] + d) / (2 * x), (-more[0] - d) / (2 * x))\n",
+     "def check(c):\n    r = c(1, 0, 1)\n    assert r == (1j, -1j) and all(type(z) is complex for z in r)\n", Status.PASSED),
+    ("the tests pass a date and get the next day", "    return x + datetime.timedelta(days=1)\n",
+     "def check(c):\n    assert c(datetime.date(2020, 2, 28)) == datetime.date(2020, 2, 29)\n", Status.PASSED),
+    ("an aware datetime and a timedelta", "    return x - more[0]\n",
+     "def check(c):\n    t = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)\n"
+     "    assert c(t, datetime.timedelta(hours=1)).isoformat() == '2019-12-31T23:00:00+00:00'\n", Status.PASSED),
+    ("a range returned", "    return range(x)\n", "def check(c):\n    assert c(3) == range(3)\n", Status.PASSED),
+    ("a dict keyed by dates, and a set of Fractions", "    return {x: {Fraction(1, 2), Fraction(2, 4), Fraction(1, 3)}}\n",
+     "def check(c):\n    d = datetime.date(2020, 1, 1)\n    assert c(d) == {d: {Fraction(1, 2), Fraction(1, 3)}}\n",
+     Status.PASSED),
+    ("the tests' list of Decimals sorted in place", "    x.sort()\n",
+     "def check(c):\n    xs = [Decimal('2.5'), Decimal('-1'), Decimal('0.10')]\n    c(xs)\n"
+     "    assert xs == [Decimal('-1'), Decimal('0.10'), Decimal('2.5')]\n", Status.PASSED),
+    # Iterators.
+    ("a generator read whole", "    for i in range(x):\n        yield i * i\n",
+     "def check(c):\n    assert list(c(4)) == [0, 1, 4, 9]\n", Status.PASSED),
+    ("a generator read by next()", "    yield x\n    yield x + 1\n",
+     "def check(c):\n    g = c(5)\n    assert next(g) == 5 and next(g) == 6\n    assert next(g, None) is None\n", Status.PASSED),
+    ("a wrong generator", "    yield x\n    yield x\n", "def check(c):\n    assert list(c(5)) == [5, 6]\n", Status.FAILED),
+    ("an endless generator read in part", "    n = x\n    while True:\n        yield n\n        n += 1\n",
+     "def check(c):\n    assert list(itertools.islice(c(7), 3)) == [7, 8, 9]\n", Status.PASSED),
+    ("a map, a zip and itertools.count returned", "    return [map(str, range(x)), zip('ab', 'cd'), itertools.count(x)][more[0]]\n",
+     "def check(c):\n    assert list(c(3, 0)) == ['0', '1', '2']\n    assert list(c(3, 1)) == [('a', 'c'), ('b', 'd')]\n"
+     "    assert next(c(3, 2)) == 3\n", Status.PASSED),
+    ("a generator that raises after its items: the tests meet it where plain Python's do",
+     "    yield x\n    raise ValueError('no more')\n",
+     "def check(c):\n    g = c(1)\n    assert next(g) == 1\n    try:\n        next(g)\n    except ValueError as e:\n"
+     "        assert str(e) == 'no more'\n    else:\n        assert False\n", Status.PASSED),
+    ("a generator that yields the tests' own objects", "    for item in x:\n        yield item\n",
+     "def check(c):\n    a, b = [1], {2}\n    got = list(c([a, b]))\n    assert got[0] is a and got[1] is b\n", Status.PASSED),
+    ("a generator that empties its argument as it goes", "    while x:\n        yield x.pop()\n",
+     "def check(c):\n    xs = [1, 2, 3]\n    assert list(c(xs)) == [3, 2, 1] and xs == []\n", Status.PASSED),
+]
+
+
+@pytest.mark.parametrize("what,body,test,plain", CASES, ids=[c[0] for c in CASES])
+def test_agrees_with_plain_python(pool: SandboxPool, what: str, body: str, test: str, plain: Status) -> None:
+    assert _plain_python(body, test) is plain, "the case itself is wrong"
+    report = pool.run_source(Task("hostile/returned-kinds", IMPORTS, "f", test), IMPORTS + body, LIMITS)
+    assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"
+
+
+REFUSED = [
+    # What plain Python allows and the channel refuses, each the candidate's own failure
+    # (docs/LIMITS.md).
+    ("an endless generator read past 100,000 items", "    n = 0\n    while True:\n        yield n\n        n += 1\n",
+     "def check(c):\n    assert sum(itertools.islice(c(0), 100_001)) == 100_000 * 100_001 // 2\n"),
+    ("a generator that changes its argument, looked at before it is read (it ran when returned)",
+     "    while x:\n        yield x.pop()\n",
+     "def check(c):\n    xs = [1, 2]\n    g = c(xs)\n    assert xs == [1, 2]\n    assert list(g) == [2, 1]\n"),
+    ("a function returned", "    return lambda y: x + y\n", "def check(c):\n    assert c(1)(2) == 3\n"),
+]
+
+
+@pytest.mark.parametrize("what,body,test", REFUSED, ids=[c[0] for c in REFUSED])
+def test_refused_as_the_candidates_failure(pool: SandboxPool, what: str, body: str, test: str) -> None:
+    assert _plain_python(body, test) is Status.PASSED
+    report = pool.run_source(Task("hostile/returned-kinds", IMPORTS, "f", test), IMPORTS + body, LIMITS)
+    assert report.status is Status.FAILED, f"{what}: {report.status.value}: {report.detail}"
+
+
+def test_a_task_whose_tests_pass_a_decimal_no_longer_errs_every_candidate(pool: SandboxPool) -> None:
+    test = "def check(c):\n    assert c(Decimal('1.5')) == Decimal('3.0')\n"
+    right = pool.run_source(Task("hostile/returned-kinds", IMPORTS, "f", test), IMPORTS + "    return x * 2\n", LIMITS)
+    wrong = pool.run_source(Task("hostile/returned-kinds", IMPORTS, "f", test), IMPORTS + "    return x\n", LIMITS)
+    assert (right.status, wrong.status) == (Status.PASSED, Status.FAILED), (right.detail, wrong.detail)

@@ -1,0 +1,59 @@
+"""An iterator the candidate returns (a generator, a ``map``, ``zip`` or ``filter``
+object, an ``itertools`` one): it cannot cross the channel as it is, so the
+candidate's side runs it to its end (``drained``) and the tests get a generator over
+what it yielded (``yielded``), which then raises what it raised, if it did.
+
+Before, a right answer returning one failed (``cannot send a value of type
+generator``), whatever its tests did with it. What differs from plain Python: the
+candidate's iterator runs when it is returned, not as the tests read it (its
+exception comes where the tests read past the items before it, as in plain Python,
+but what it does to its arguments is done by then); one that yields more than
+``ITEMS_LIMIT`` items (an endless one) gives the tests that many, and reading past
+them fails the candidate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+ITEMS_LIMIT = 100_000
+"""Most items an iterator is run for: an endless one stops here (a test of one reads a
+few: ``islice(candidate(), 10)``)."""
+MORE = "more"
+"""How ``drained`` says the iterator had more items than it ran for."""
+_ITERATOR_MODULES = frozenset({"builtins", "itertools"})
+
+
+def is_iterator(x: object) -> bool:
+    """Whether ``x`` is one of Python's own iterators (a generator, ``map``, an
+    ``itertools`` object...); an iterator class of the candidate's own is not (its other
+    methods are its own, and it cannot cross)."""
+    t = type(x)
+    return t.__module__ in _ITERATOR_MODULES and hasattr(t, "__next__") and hasattr(t, "__iter__")
+
+
+def drained(it: Iterator[Any], reply_of: Callable[[Exception], list[Any]]) -> tuple[list[Any], Any]:
+    """What ``it`` yields, up to ``ITEMS_LIMIT``, and how it ended: None at its end,
+    ``MORE`` where it had more, or ``reply_of`` the exception it raised. A fault of the
+    candidate's process (``SystemExit``, ``MemoryError``) propagates, as from a call."""
+    items: list[Any] = []
+    try:
+        for item in it:
+            if len(items) == ITEMS_LIMIT:
+                return items, MORE
+            items.append(item)
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - raised by the candidate's iterator: the tests meet it
+        return items, reply_of(exc)
+    return items, None
+
+
+def yielded(items: list[Any], ending: Any, raised: Callable[[Any], BaseException]) -> Iterator[Any]:
+    """The tests' generator over ``items``, ending as the candidate's did: at its end, or
+    raising ``raised(ending)`` (the rebuilt exception, or the candidate's fault for an
+    iterator longer than it was run for)."""
+    yield from items
+    if ending is not None:
+        raise raised(ending)
