@@ -81,6 +81,17 @@ CASES = [
      "def check(c):\n    a, b = [1], {2}\n    got = list(c([a, b]))\n    assert got[0] is a and got[1] is b\n", Status.PASSED),
     ("a generator that empties its argument as it goes", "    while x:\n        yield x.pop()\n",
      "def check(c):\n    xs = [1, 2, 3]\n    assert list(c(xs)) == [3, 2, 1] and xs == []\n", Status.PASSED),
+    # A nineteenth red team's finds on the first form (run to 100,000 items, as they were).
+    ("an endless Fibonacci generator read in part (its numbers filled the memory first)",
+     "    a, b = 0, 1\n    while True:\n        yield a\n        a, b = b, a + b\n",
+     "def check(c):\n    assert list(itertools.islice(c(0), 10)) == [0, 1, 1, 2, 3, 5, 8, 13, 21, 34]\n", Status.PASSED),
+    ("endless rows of Pascal's triangle", "    row = [1]\n    while True:\n        yield row\n"
+     "        row = [a + b for a, b in zip([0] + row, row + [0])]\n",
+     "def check(c):\n    assert list(itertools.islice(c(0), 4)) == [[1], [1, 1], [1, 2, 1], [1, 3, 3, 1]]\n", Status.PASSED),
+    ("one list yielded and changed in place between items (the tests saw its last state every time)",
+     "    win = []\n    for v in more[0]:\n        win.append(v)\n        if len(win) > x:\n            win.pop(0)\n"
+     "        if len(win) == x:\n            yield win\n",
+     "def check(c):\n    assert [tuple(w) for w in c(2, [1, 2, 3])] == [(1, 2), (2, 3)]\n", Status.PASSED),
 ]
 
 
@@ -100,6 +111,8 @@ REFUSED = [
      "    while x:\n        yield x.pop()\n",
      "def check(c):\n    xs = [1, 2]\n    g = c(xs)\n    assert xs == [1, 2]\n    assert list(g) == [2, 1]\n"),
     ("a function returned", "    return lambda y: x + y\n", "def check(c):\n    assert c(1)(2) == 3\n"),
+    ("a generator driven by send()", "    total = 0\n    while True:\n        v = yield total\n        total += v\n",
+     "def check(c):\n    g = c(0)\n    assert next(g) == 0\n    assert g.send(5) == 5\n"),
 ]
 
 

@@ -342,12 +342,24 @@ def test_values_of_the_standard_library_and_generators_are_told_apart(collector:
         "generator": "    return (float(x) for x in xs)\n",
         "generator_wrong": "    return (float(x) for x in reversed(xs))\n",
         "generator_too": "    return map(float, xs)\n",
+        # A nineteenth red team's: str() of a Fraction past 4,300 digits raised, and every
+        # such output was "unencodable", equal to every other; so was a generator that
+        # raised on the way, and endless ones lost their whole batch.
+        "huge": "    from fractions import Fraction\n    return Fraction(1, 3 ** 9100 + sum(xs))\n",
+        "huge_wrong": "    from fractions import Fraction\n    return Fraction(7, 3 ** 9100 + sum(xs) + 1)\n",
+        "raises": "    yield 1\n    raise ValueError('x')\n",
+        "raises_later": "    yield 1\n    yield 2\n    raise ValueError('x')\n",
+        "endless": "    n = 0\n    while True:\n        yield n\n        n += sum(xs)\n",
+        "endless_wrong": "    n = 0\n    while True:\n        yield n\n        n += 1\n",
     }
     candidates = [Candidate(TASK.task_id, name, PROMPT + body) for name, body in bodies.items()]
     found = collector.behaviours_on(TASK, candidates, [([1, 2],), ([5, 6, 9],)])
     groups = {frozenset(g.members) for g in group(found)}
     assert groups == {frozenset({"decimal"}), frozenset({"decimal_wrong"}), frozenset({"fraction"}),
-                      frozenset({"generator", "generator_too"}), frozenset({"generator_wrong"})}, groups
+                      frozenset({"generator", "generator_too"}), frozenset({"generator_wrong"}),
+                      frozenset({"huge"}), frozenset({"huge_wrong"}), frozenset({"raises"}), frozenset({"raises_later"}),
+                      frozenset({"endless"}), frozenset({"endless_wrong"})}, groups
+    assert all(not b.error and len(b.outputs) == 2 for b in found), found
 
 
 def test_candidates_run_on_given_calls_alone(collector: OutputCollector) -> None:

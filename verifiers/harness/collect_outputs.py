@@ -62,18 +62,34 @@ def _bestofn_tree(x: Any) -> Any:
     if t is complex:
         return {"c": [x.real, x.imag]}  # floats, compared within the tolerance
     if t.__module__ == "builtins" and t.__name__ == "generator":
-        # The candidate's returned iterator, as the sandbox hands it over: what it yields
-        # (an exception it raised on the way ends the entry as the candidate's exception).
-        return {"g": [_bestofn_tree(v) for v in x]}
+        return _bestofn_yielded(x)
+    if t is range:  # as the sequence it is: range(0, 3, 2) == range(0, 4, 2)
+        size = max(0, (x.stop - x.start + x.step - (1 if x.step > 0 else -1)) // x.step)
+        return {"r": [_bestofn_tree(size), _bestofn_tree(x.start if size else 0), _bestofn_tree(x.step if size > 1 else 0)]}
+    if (t.__module__, t.__name__) == ("fractions", "Fraction"):  # ints as ints: str() of one past 4,300 digits raises
+        return {"q": [_bestofn_tree(x.numerator), _bestofn_tree(x.denominator)]}
     if (t.__module__, t.__name__) in _BESTOFN_STD_VALUES:
-        # The standard library's values that cross as themselves (a Fraction, a Decimal,
-        # a date...): by their text, which says all they are ('1.10' is not '1.1').
+        # The standard library's values that cross as themselves (a Decimal, a date...):
+        # by their text, which says all they are ('1.10' is not '1.1').
         return {"v": [t.__name__, str(x)]}
     return {"?": t.__name__}
 
 
-_BESTOFN_STD_VALUES = frozenset({("builtins", "range"), ("fractions", "Fraction"), ("decimal", "Decimal"), ("datetime", "date"),
-                                 ("datetime", "time"), ("datetime", "datetime"), ("datetime", "timedelta")})
+_BESTOFN_STD_VALUES = frozenset({("decimal", "Decimal"), ("datetime", "date"), ("datetime", "time"),
+                                 ("datetime", "datetime"), ("datetime", "timedelta")})
+
+
+def _bestofn_yielded(x: Any) -> Any:
+    """The candidate's returned iterator, as the sandbox hands it over (a generator): what
+    it yields, and the exception it ended with, if any (a red team: an exception on the
+    way made it unencodable, equal to every other that was)."""
+    items: list[Any] = []
+    try:
+        for v in x:
+            items.append(_bestofn_tree(v))
+    except Exception as exc:  # noqa: BLE001 - the candidate's, raised as the tests read it
+        return {"g": items, "x": type(exc).__name__}
+    return {"g": items}
 
 
 def _bestofn_sorted(rows: list[list[Any]]) -> list[Any]:

@@ -138,7 +138,8 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
         else:
             if iterators.is_iterator(returned):
                 # Run to its end here: the tests get a generator over what it yielded.
-                returned, ending = iterators.drained(returned, exception_reply)
+                returned, ending = iterators.drained(
+                    returned, exception_reply, lambda x: shared is not None and shared.index_of(x) is not None)
                 reply["y"] = [ending]
             reply["r"] = _returned(returned, shared if carry else None)
         del args, kwargs, returned

@@ -8,18 +8,26 @@ generator``), whatever its tests did with it. What differs from plain Python: th
 candidate's iterator runs when it is returned, not as the tests read it (its
 exception comes where the tests read past the items before it, as in plain Python,
 but what it does to its arguments is done by then); one that yields more than
-``ITEMS_LIMIT`` items (an endless one) gives the tests that many, and reading past
-them fails the candidate.
+``ITEMS_LIMIT`` items, or more than ``SIZE_LIMIT`` in all (an endless one), gives the
+tests what it yielded to there, and reading past them fails the candidate.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from . import weighing
 
 ITEMS_LIMIT = 100_000
 """Most items an iterator is run for: an endless one stops here (a test of one reads a
 few: ``islice(candidate(), 10)``)."""
+SIZE_LIMIT = 1_000_000
+"""Most it is run for in all, as ``weighing`` counts: an endless one whose items grow
+(Fibonacci's numbers) stops here, long before it fills the candidate's memory (a red
+team's ran into the memory limit)."""
+_CHANGEABLE = frozenset({list, dict, set, bytearray})
 MORE = "more"
 """How ``drained`` says the iterator had more items than it ran for."""
 _ITERATOR_MODULES = frozenset({"builtins", "itertools"})
@@ -33,15 +41,25 @@ def is_iterator(x: object) -> bool:
     return t.__module__ in _ITERATOR_MODULES and hasattr(t, "__next__") and hasattr(t, "__iter__")
 
 
-def drained(it: Iterator[Any], reply_of: Callable[[Exception], list[Any]]) -> tuple[list[Any], Any]:
-    """What ``it`` yields, up to ``ITEMS_LIMIT``, and how it ended: None at its end,
-    ``MORE`` where it had more, or ``reply_of`` the exception it raised. A fault of the
-    candidate's process (``SystemExit``, ``MemoryError``) propagates, as from a call."""
+def drained(it: Iterator[Any], reply_of: Callable[[Exception], list[Any]],
+            the_tests: Callable[[Any], bool]) -> tuple[list[Any], Any]:
+    """What ``it`` yields, up to ``ITEMS_LIMIT`` items and ``SIZE_LIMIT`` in all
+    (``weighing.weight``), and how it ended: None at its end, ``MORE`` where it had
+    more, or ``reply_of`` the exception it raised. Each item the candidate made that can
+    change is kept as it was when yielded (a copy): a generator that yields one list and
+    changes it in place (a window sliding over the input, a row of Pascal's triangle)
+    gave the tests its last state every time. What ``the_tests`` own crosses as itself.
+    A fault of the candidate's process (``SystemExit``, ``MemoryError``) propagates, as
+    from a call."""
     items: list[Any] = []
+    size = 0
     try:
         for item in it:
-            if len(items) == ITEMS_LIMIT:
+            size += weighing.weight(item, SIZE_LIMIT)
+            if len(items) == ITEMS_LIMIT or size > SIZE_LIMIT:
                 return items, MORE
+            if type(item) in _CHANGEABLE and not the_tests(item):
+                item = copy.deepcopy(item)
             items.append(item)
     except MemoryError:
         raise

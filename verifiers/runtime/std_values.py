@@ -23,10 +23,11 @@ from typing import Any
 
 from .wire_errors import CodecError
 
-FRACTION_BITS = 20_000
-"""Largest numerator or denominator of a Fraction that crosses, in bits: making one
-reduces it by a gcd in C, which no alarm reaches (a crafted reply with megabyte
-integers would hold the test server)."""
+INT_BITS = 20_000
+"""Largest part of a Fraction or a range that crosses, in bits: making one reduces a
+Fraction by a gcd, and works out a range's length by a division, in C, which no alarm
+reaches (a crafted reply with megabyte integers held the test server 4 s a range: a
+nineteenth red team)."""
 TEXT_LIMIT = 10_000
 """Longest text a Decimal or a date, time or datetime crosses as."""
 
@@ -53,14 +54,17 @@ def parts_of(x: object) -> list[Any] | None:
         return ["complex", x.real, x.imag]
     if t is range:
         assert isinstance(x, range)
-        return ["range", x.start, x.stop, x.step]
+        parts = [x.start, x.stop, x.step]
+        if any(p.bit_length() > INT_BITS for p in parts):
+            raise CodecError(f"a range over {INT_BITS} bits")
+        return ["range", *parts]
     if t is fractions.Fraction:
         assert isinstance(x, fractions.Fraction)
         numerator, denominator = x.numerator, x.denominator
         if type(numerator) is not int or type(denominator) is not int:
             raise CodecError("a Fraction whose parts are not ints")
-        if max(numerator.bit_length(), denominator.bit_length()) > FRACTION_BITS:
-            raise CodecError(f"a Fraction over {FRACTION_BITS} bits")
+        if max(numerator.bit_length(), denominator.bit_length()) > INT_BITS:
+            raise CodecError(f"a Fraction over {INT_BITS} bits")
         return ["Fraction", numerator, denominator]
     if t is decimal.Decimal:
         text = decimal.Decimal.__str__(x)
@@ -92,13 +96,13 @@ def _complex(parts: list[Any]) -> Any:
 
 
 def _range(parts: list[Any]) -> Any:
-    if len(parts) != 3 or any(type(p) is not int for p in parts):
+    if len(parts) != 3 or any(type(p) is not int or p.bit_length() > INT_BITS for p in parts):
         raise ValueError
     return range(parts[0], parts[1], parts[2])
 
 
 def _fraction(parts: list[Any]) -> Any:
-    if len(parts) != 2 or any(type(p) is not int or p.bit_length() > FRACTION_BITS for p in parts) or parts[1] <= 0:
+    if len(parts) != 2 or any(type(p) is not int or p.bit_length() > INT_BITS for p in parts) or parts[1] <= 0:
         raise ValueError
     made = fractions.Fraction(parts[0], parts[1])
     if made.numerator != parts[0]:  # not in lowest terms: not what a Fraction is

@@ -27,19 +27,26 @@ def small(value: object, budget: int) -> bool:
     found visiting at most ``budget`` values, so a huge one costs nothing. Types are
     read as they are (``type``), never as an object says it is (a ``__class__``
     property claiming ``dict`` made the builtin's ``__len__`` raise: a red team)."""
+    return weight(value, budget) <= budget
+
+
+def weight(value: object, cap: int) -> int:
+    """What ``small`` counts of ``value``, found visiting at most about ``cap`` values:
+    past ``cap``, a number over it."""
+    total = 0
     stack = [value]
     while stack:
         x = stack.pop()
-        budget -= 1
+        total += 1
         sized = _size(x)
         if sized is not None:
             count, items = sized
-            budget -= count
-            if budget >= 0 and items is not None:
+            total += count
+            if total <= cap and items is not None:
                 stack.extend(items)
-        if budget < 0:
-            return False
-    return True
+        if total > cap:
+            return total
+    return total
 
 
 def _size(x: Any) -> tuple[int, Iterator[Any] | None] | None:
