@@ -146,7 +146,7 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
     if t is bytes:
         assert isinstance(x, bytes)
         return {"b": base64.b64encode(x).decode("ascii")}
-    if t in std_values.TYPES and (parts := std_values.parts_of(x)) is not None:
+    if (parts := std_values.parts_of(x)) is not None:
         # A complex, Fraction, Decimal, date, time, datetime or timedelta: made again
         # exactly on the other side, a leaf as an int is (``std_values``).
         return {"v": [parts[0], *(_encode(p, depth + 1, max_depth) for p in parts[1:])]}
@@ -221,7 +221,7 @@ def _encode_open(at: int, items: Any, depth: int, max_depth: int, shared: Shared
 
 _COPIED_MUTABLE = frozenset({list, dict, set})
 _COPIED_FROZEN = frozenset({tuple, frozenset})
-_KEY_TYPES = frozenset({str, int, float, bool, type(None), bytes, tuple, frozenset}) | std_values.TYPES
+_KEY_TYPES = frozenset({str, int, float, bool, type(None), bytes, tuple, frozenset})
 """Dict keys and set members that cross as they are."""
 
 

@@ -15,9 +15,7 @@ the sender names. They are leaves, as ints are: nothing in them can change.
 
 from __future__ import annotations
 
-import datetime
-import decimal
-import fractions
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -32,7 +30,17 @@ TEXT_LIMIT = 10_000
 """Longest text a Decimal or a date, time or datetime crosses as."""
 
 
-def _timezone_fits(tz: object) -> bool:
+_MODULES = frozenset({"fractions", "decimal", "datetime"})
+"""Never imported here: loaded for every server, they weighed on the zygote every
+candidate is forked from. Where one is not loaded, no value of it exists to send, and
+the side that receives one imports it then (``_MADE``)."""
+
+
+def _loaded(module: str) -> Any:
+    return sys.modules.get(module)
+
+
+def _timezone_fits(tz: Any, datetime: Any) -> bool:
     """A fixed offset (``timezone.utc``, ``timezone(timedelta(hours=2))``) or none: what
     ``isoformat`` writes and ``fromisoformat`` reads back as it was (a zone of
     ``zoneinfo``, or a name given to an offset, would come back as the offset alone)."""
@@ -41,52 +49,47 @@ def _timezone_fits(tz: object) -> bool:
     if type(tz) is not datetime.timezone:
         return False
     offset = tz.utcoffset(None)
-    return tz.tzname(None) == datetime.timezone(offset).tzname(None)  # no name of its own to lose
+    return bool(tz.tzname(None) == datetime.timezone(offset).tzname(None))  # no name of its own to lose
 
 
-def parts_of(x: object) -> list[Any] | None:
-    """``[name, *parts]`` for a value of one of the module's types, the parts plain
-    ints, floats and strings; None for anything else. Refuses (``CodecError``) one that
-    cannot be made again exactly."""
+def parts_of(x: Any) -> list[Any] | None:
+    """``[name, *parts]`` for a value of one of the module's types, exactly, the parts
+    plain ints, floats and strings; None for anything else. Refuses (``CodecError``) one
+    that cannot be made again exactly."""
     t = type(x)
     if t is complex:
-        assert isinstance(x, complex)
         return ["complex", x.real, x.imag]
     if t is range:
-        assert isinstance(x, range)
         parts = [x.start, x.stop, x.step]
         if any(p.bit_length() > INT_BITS for p in parts):
             raise CodecError(f"a range over {INT_BITS} bits")
         return ["range", *parts]
-    if t is fractions.Fraction:
-        assert isinstance(x, fractions.Fraction)
+    if t.__module__ not in _MODULES:
+        return None
+    fractions, decimal, datetime = _loaded("fractions"), _loaded("decimal"), _loaded("datetime")
+    if fractions is not None and t is fractions.Fraction:
         numerator, denominator = x.numerator, x.denominator
         if type(numerator) is not int or type(denominator) is not int:
             raise CodecError("a Fraction whose parts are not ints")
         if max(numerator.bit_length(), denominator.bit_length()) > INT_BITS:
             raise CodecError(f"a Fraction over {INT_BITS} bits")
         return ["Fraction", numerator, denominator]
-    if t is decimal.Decimal:
-        text = decimal.Decimal.__str__(x)
-        if len(text) > TEXT_LIMIT:
+    if decimal is not None and t is decimal.Decimal:
+        text = str(x)  # the exact type: its own C method
+        if type(text) is not str or len(text) > TEXT_LIMIT:
             raise CodecError(f"a Decimal over {TEXT_LIMIT} digits")
         return ["Decimal", text]
+    if datetime is None:
+        return None
     if t is datetime.timedelta:
-        assert isinstance(x, datetime.timedelta)
         return ["timedelta", x.days, x.seconds, x.microseconds]
     if t is datetime.date:
-        assert isinstance(x, datetime.date)
         return ["date", x.isoformat()]
     if t is datetime.time or t is datetime.datetime:
-        assert isinstance(x, (datetime.time, datetime.datetime))
-        if not _timezone_fits(x.tzinfo):
+        if not _timezone_fits(x.tzinfo, datetime):
             raise CodecError(f"a {t.__name__} of a time zone other than a fixed offset")
         return [t.__name__, x.isoformat(), x.fold]
     return None
-
-
-TYPES = frozenset({complex, range, fractions.Fraction, decimal.Decimal, datetime.date, datetime.time,
-                   datetime.datetime, datetime.timedelta})
 
 
 def _complex(parts: list[Any]) -> Any:
@@ -104,6 +107,8 @@ def _range(parts: list[Any]) -> Any:
 def _fraction(parts: list[Any]) -> Any:
     if len(parts) != 2 or any(type(p) is not int or p.bit_length() > INT_BITS for p in parts) or parts[1] <= 0:
         raise ValueError
+    import fractions
+
     made = fractions.Fraction(parts[0], parts[1])
     if made.numerator != parts[0]:  # not in lowest terms: not what a Fraction is
         raise ValueError
@@ -113,6 +118,8 @@ def _fraction(parts: list[Any]) -> Any:
 def _decimal(parts: list[Any]) -> Any:
     if len(parts) != 1 or type(parts[0]) is not str or len(parts[0]) > TEXT_LIMIT:
         raise ValueError
+    import decimal
+
     made = decimal.Decimal(parts[0])
     if str(made) != parts[0]:  # only the text a Decimal writes of itself
         raise ValueError
@@ -122,6 +129,8 @@ def _decimal(parts: list[Any]) -> Any:
 def _timedelta(parts: list[Any]) -> Any:
     if len(parts) != 3 or any(type(p) is not int for p in parts):
         raise ValueError
+    import datetime
+
     made = datetime.timedelta(days=parts[0], seconds=parts[1], microseconds=parts[2])
     if [made.days, made.seconds, made.microseconds] != parts:
         raise ValueError
@@ -131,21 +140,25 @@ def _timedelta(parts: list[Any]) -> Any:
 def _date(parts: list[Any]) -> Any:
     if len(parts) != 1 or type(parts[0]) is not str or len(parts[0]) > 64:
         raise ValueError
+    import datetime
+
     return datetime.date.fromisoformat(parts[0])
 
 
-def _of_day(cls: type[datetime.time] | type[datetime.datetime]) -> Callable[[list[Any]], Any]:
+def _of_day(name: str) -> Callable[[list[Any]], Any]:
     def made(parts: list[Any]) -> Any:
         if len(parts) != 2 or type(parts[0]) is not str or len(parts[0]) > 64 or parts[1] not in (0, 1) \
                 or type(parts[1]) is not int:
             raise ValueError
-        return cls.fromisoformat(parts[0]).replace(fold=parts[1])
+        import datetime
+
+        return getattr(datetime, name).fromisoformat(parts[0]).replace(fold=parts[1])
     return made
 
 
 _MADE: dict[str, Callable[[list[Any]], Any]] = {
     "complex": _complex, "range": _range, "Fraction": _fraction, "Decimal": _decimal, "timedelta": _timedelta,
-    "date": _date, "time": _of_day(datetime.time), "datetime": _of_day(datetime.datetime)}
+    "date": _date, "time": _of_day("time"), "datetime": _of_day("datetime")}
 
 
 def made(name: object, parts: list[Any]) -> Any:
