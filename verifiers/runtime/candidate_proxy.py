@@ -319,7 +319,8 @@ class CandidateProxy:
 
         def raised(end: Any) -> BaseException:
             if end == iterators.MORE:
-                cut = "the candidate's iterator yields more than is carried (its first items, up to 100,000)"
+                cut = (f"the candidate's iterator yields more than is carried (its first items, up to "
+                       f"{iterators.ITEMS_LIMIT:,} or {iterators.SIZE_LIMIT:,} values in all)")
                 if as_data:  # a generated check's output: an ending of its own, and the batch goes on
                     return RuntimeError(cut)
                 self.fault = cut
