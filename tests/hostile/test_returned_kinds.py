@@ -88,6 +88,17 @@ CASES = [
     ("endless rows of Pascal's triangle", "    row = [1]\n    while True:\n        yield row\n"
      "        row = [a + b for a, b in zip([0] + row, row + [0])]\n",
      "def check(c):\n    assert list(itertools.islice(c(0), 4)) == [[1], [1, 1], [1, 2, 1], [1, 3, 3, 1]]\n", Status.PASSED),
+    # A twentieth red team's finds on those fixes.
+    ("endless growing Fractions read in part (each was weighed as one value, so all 100,000 were made)",
+     "    p, q = 1, 1\n    while True:\n        yield Fraction(p, q)\n        p, q = p + 2 * q, p + q\n",
+     "def check(c):\n    assert list(itertools.islice(c(0), 3)) == [Fraction(1), Fraction(3, 2), Fraction(7, 5)]\n",
+     Status.PASSED),
+    ("endless doubling ranges read in part", "    n = 1\n    while True:\n        yield range(0, n)\n        n *= 2\n",
+     "def check(c):\n    assert next(c(0)) == range(0, 1)\n", Status.PASSED),
+    ("the levels of the tests' tree, each a list of the tests' own nodes (copied whole, they were copies)",
+     "    level = [x]\n    while level:\n        yield level\n        level = [k for n in level for k in n if k]\n",
+     "def check(c):\n    a, b = [None], [None]\n    root = [a, b]\n"
+     "    got = list(c(root))\n    assert got[0][0] is root and got[1][0] is a and got[1][1] is b\n", Status.PASSED),
     ("one list yielded and changed in place between items (the tests saw its last state every time)",
      "    win = []\n    for v in more[0]:\n        win.append(v)\n        if len(win) > x:\n            win.pop(0)\n"
      "        if len(win) == x:\n            yield win\n",

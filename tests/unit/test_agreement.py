@@ -351,6 +351,10 @@ def test_values_of_the_standard_library_and_generators_are_told_apart(collector:
         "raises_later": "    yield 1\n    yield 2\n    raise ValueError('x')\n",
         "endless": "    n = 0\n    while True:\n        yield n\n        n += sum(xs)\n",
         "endless_wrong": "    n = 0\n    while True:\n        yield n\n        n += 1\n",
+        # A twentieth red team's: cut where it was run, an endless one agreed with one that
+        # raised a RuntimeError there.
+        "cut_there": "    yield from range(100_000)\n    raise RuntimeError('here')\n",
+        "endless_from_0": "    n = 0\n    while True:\n        yield n\n        n += 1\n",
     }
     candidates = [Candidate(TASK.task_id, name, PROMPT + body) for name, body in bodies.items()]
     found = collector.behaviours_on(TASK, candidates, [([1, 2],), ([5, 6, 9],)])
@@ -358,7 +362,8 @@ def test_values_of_the_standard_library_and_generators_are_told_apart(collector:
     assert groups == {frozenset({"decimal"}), frozenset({"decimal_wrong"}), frozenset({"fraction"}),
                       frozenset({"generator", "generator_too"}), frozenset({"generator_wrong"}),
                       frozenset({"huge"}), frozenset({"huge_wrong"}), frozenset({"raises"}), frozenset({"raises_later"}),
-                      frozenset({"endless"}), frozenset({"endless_wrong"})}, groups
+                      frozenset({"endless"}), frozenset({"endless_wrong", "endless_from_0"}),
+                      frozenset({"cut_there"})}, groups
     assert all(not b.error and len(b.outputs) == 2 for b in found), found
 
 

@@ -38,6 +38,12 @@ candidate's fault: its values grow up to 4.5x when encoded again (floats written
 so from 2 MiB on they can fill a frame passed back together."""
 
 
+class IteratorCut(RuntimeError):
+    """How a candidate's returned iterator cut where it was run to ends, as a generated
+    check's output: an ending of its own, never a ``RuntimeError`` the candidate raised
+    (a twentieth red team: an endless generator agreed with one that raised one)."""
+
+
 class CandidateFault(BaseException):
     """Raised into the tests for faults they must not swallow with ``except Exception``."""
 
@@ -322,7 +328,7 @@ class CandidateProxy:
                 cut = (f"the candidate's iterator yields more than is carried (its first items, up to "
                        f"{iterators.ITEMS_LIMIT:,} or {iterators.SIZE_LIMIT:,} values in all)")
                 if as_data:  # a generated check's output: an ending of its own, and the batch goes on
-                    return RuntimeError(cut)
+                    return IteratorCut(cut)
                 self.fault = cut
                 return CandidateFault(self.fault)
             exc = rebuilt(end, as_data)

@@ -14,7 +14,6 @@ tests what it yielded to there, and reading past them fails the candidate.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -28,6 +27,8 @@ SIZE_LIMIT = 1_000_000
 (Fibonacci's numbers) stops here, long before it fills the candidate's memory (a red
 team's ran into the memory limit)."""
 _CHANGEABLE = frozenset({list, dict, set, bytearray})
+SNAPSHOT_DEPTH = 50
+"""How deep into a yielded item its containers are copied; deeper ones are themselves."""
 MORE = "more"
 """How ``drained`` says the iterator had more items than it ran for."""
 _ITERATOR_MODULES = frozenset({"builtins", "itertools"})
@@ -45,27 +46,44 @@ def drained(it: Iterator[Any], reply_of: Callable[[Exception], list[Any]],
             the_tests: Callable[[Any], bool]) -> tuple[list[Any], Any]:
     """What ``it`` yields, up to ``ITEMS_LIMIT`` items and ``SIZE_LIMIT`` in all
     (``weighing.weight``), and how it ended: None at its end, ``MORE`` where it had
-    more, or ``reply_of`` the exception it raised. Each item the candidate made that can
-    change is kept as it was when yielded (a copy): a generator that yields one list and
-    changes it in place (a window sliding over the input, a row of Pascal's triangle)
-    gave the tests its last state every time. What ``the_tests`` own crosses as itself.
+    more, or ``reply_of`` the exception it raised. Each item is kept as it was when
+    yielded (``_as_yielded``): a generator that yields one list and changes it in place
+    (a window sliding over the input, a row of Pascal's triangle) gave the tests its
+    last state every time. What ``the_tests`` own crosses as itself.
     A fault of the candidate's process (``SystemExit``, ``MemoryError``) propagates, as
     from a call."""
     items: list[Any] = []
     size = 0
-    try:
-        for item in it:
-            size += weighing.weight(item, SIZE_LIMIT)
-            if len(items) == ITEMS_LIMIT or size > SIZE_LIMIT:
-                return items, MORE
-            if type(item) in _CHANGEABLE and not the_tests(item):
-                item = copy.deepcopy(item)
-            items.append(item)
-    except MemoryError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - raised by the candidate's iterator: the tests meet it
-        return items, reply_of(exc)
-    return items, None
+    while True:
+        try:
+            item = next(it)
+        except StopIteration:
+            return items, None
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - raised by the candidate's iterator: the tests meet it
+            return items, reply_of(exc)
+        size += weighing.weight(item, SIZE_LIMIT)
+        if len(items) == ITEMS_LIMIT or size > SIZE_LIMIT:
+            return items, MORE
+        items.append(_as_yielded(item, the_tests))
+
+
+def _as_yielded(x: Any, the_tests: Callable[[Any], bool], depth: int = 0) -> Any:
+    """``x`` as it is now: the lists, dicts, sets and bytearrays the candidate made in it
+    copied, as far as they reach (``SNAPSHOT_DEPTH``); the tests' own objects, and any
+    other object, themselves (copied whole, the tests' nodes in a yielded level of a
+    tree came back as copies, and a long chain of them ran into the recursion limit: a
+    twentieth red team)."""
+    t = type(x)
+    if t not in _CHANGEABLE and t is not tuple or depth > SNAPSHOT_DEPTH or the_tests(x):
+        return x
+    if t is list or t is tuple:
+        copied = [_as_yielded(v, the_tests, depth + 1) for v in x]
+        return copied if t is list else tuple(copied)
+    if t is dict:
+        return {k: _as_yielded(v, the_tests, depth + 1) for k, v in x.items()}
+    return t(x)  # a set (its members cannot change) or a bytearray
 
 
 def yielded(items: list[Any], ending: Any, raised: Callable[[Any], BaseException]) -> Iterator[Any]:

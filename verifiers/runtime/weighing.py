@@ -16,6 +16,7 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
+from . import std_values
 from .failure_text import ShortRepr
 
 _DICT_VIEWS: tuple[type, ...] = (type({}.keys()), type({}.values()), type({}.items()))
@@ -66,7 +67,16 @@ def _size(x: Any) -> tuple[int, Iterator[Any] | None] | None:
             return kind.__len__(x), kind.__iter__(x)
     if t in _DICT_VIEWS:
         return len(x), iter(x)
+    try:
+        parts = std_values.parts_of(x)
+    except Exception:  # noqa: BLE001 - too large to cross (a Fraction past its bits), or not one after all
+        return _TOO_LARGE, None
+    if parts is not None:  # a Fraction, a range, a Decimal...: as large as what it crosses as
+        return len(parts), iter(parts[1:])
     return None
+
+
+_TOO_LARGE = 1 << 62
 
 
 class _MessageRepr(ShortRepr):
