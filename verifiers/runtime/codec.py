@@ -147,7 +147,7 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
         assert isinstance(x, bytes)
         return {"b": base64.b64encode(x).decode("ascii")}
     if (parts := std_values.parts_of(x)) is not None:
-        # A complex, Fraction, Decimal, date, time, datetime or timedelta: made again
+        # A complex, range, Fraction, Decimal, date, time, datetime or timedelta: made again
         # exactly on the other side, a leaf as an int is (``std_values``).
         return {"v": [parts[0], *(_encode(p, depth + 1, max_depth) for p in parts[1:])]}
     if (member := task_classes.member_of(x)) is not None:
