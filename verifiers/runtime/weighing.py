@@ -1,6 +1,6 @@
 """How large a value the candidate made is, found without visiting more of it than
-could be sent, and a short text of one too large to send (an exception's ``args``
-and attributes, ``exceptions``).
+could be sent (an exception's ``args`` and attributes, ``exceptions``; what a returned
+iterator yields, ``iterators``), and a short text of one too large to send.
 
 Both run in the candidate's process on what it made: their time is its own, but a
 right answer must not run into its timeout for work plain Python never does (the
@@ -20,6 +20,8 @@ from . import std_values
 from .failure_text import ShortRepr
 
 _DICT_VIEWS: tuple[type, ...] = (type({}.keys()), type({}.values()), type({}.items()))
+_TOO_LARGE = 1 << 62
+"""The weight of a value too large to cross at all (a Fraction past its bits)."""
 
 
 def small(value: object, budget: int) -> bool:
@@ -75,8 +77,6 @@ def _size(x: Any) -> tuple[int, Iterator[Any] | None] | None:
         return len(parts), iter(parts[1:])
     return None
 
-
-_TOO_LARGE = 1 << 62
 
 
 class _MessageRepr(ShortRepr):
