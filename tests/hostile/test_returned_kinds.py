@@ -9,13 +9,14 @@ harness's ``error``."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from tasks.types import Task
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.types import Status
+
+from plain_python import plain_python_verdict
 
 LIMITS = SandboxLimits(wall_seconds=3)
 IMPORTS = ("import datetime\nimport itertools\nfrom decimal import Decimal\nfrom fractions import Fraction\n\n"
@@ -26,16 +27,6 @@ IMPORTS = ("import datetime\nimport itertools\nfrom decimal import Decimal\nfrom
 def pool() -> Iterator[SandboxPool]:
     with SandboxPool(workers=1) as p:
         yield p
-
-
-def _plain_python(body: str, test: str) -> Status:
-    namespace: dict[str, Any] = {}
-    try:
-        exec(compile(IMPORTS + body + "\n" + test, "<program>", "exec"), namespace)  # noqa: S102 - our own cases
-        namespace["check"](namespace["f"])
-    except Exception:  # noqa: BLE001 - any failure is the verdict
-        return Status.FAILED
-    return Status.PASSED
 
 
 CASES = [
@@ -108,7 +99,7 @@ CASES = [
 
 @pytest.mark.parametrize("what,body,test,plain", CASES, ids=[c[0] for c in CASES])
 def test_agrees_with_plain_python(pool: SandboxPool, what: str, body: str, test: str, plain: Status) -> None:
-    assert _plain_python(body, test) is plain, "the case itself is wrong"
+    assert plain_python_verdict(IMPORTS, body, test) is plain, "the case itself is wrong"
     report = pool.run_source(Task("hostile/returned-kinds", IMPORTS, "f", test), IMPORTS + body, LIMITS)
     assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"
 
@@ -129,7 +120,7 @@ REFUSED = [
 
 @pytest.mark.parametrize("what,body,test", REFUSED, ids=[c[0] for c in REFUSED])
 def test_refused_as_the_candidates_failure(pool: SandboxPool, what: str, body: str, test: str) -> None:
-    assert _plain_python(body, test) is Status.PASSED
+    assert plain_python_verdict(IMPORTS, body, test) is Status.PASSED
     report = pool.run_source(Task("hostile/returned-kinds", IMPORTS, "f", test), IMPORTS + body, LIMITS)
     assert report.status is Status.FAILED, f"{what}: {report.status.value}: {report.detail}"
 

@@ -12,13 +12,14 @@ a named tuple as its tuple (``p.x`` failed)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from tasks.types import Task
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.types import Status
+
+from plain_python import plain_python_verdict
 
 LIMITS = SandboxLimits(wall_seconds=3)
 
@@ -38,16 +39,6 @@ MAKE = "def make(*vs):\n    h = None\n    for v in reversed(vs):\n        h = Li
 def pool() -> Iterator[SandboxPool]:
     with SandboxPool(workers=1) as p:
         yield p
-
-
-def _plain_python(prompt: str, body: str, test: str) -> Status:
-    namespace: dict[str, Any] = {}
-    try:
-        exec(compile(prompt + body + "\n" + test, "<program>", "exec"), namespace)  # noqa: S102 - our own cases
-        namespace["check"](namespace["f"])
-    except Exception:  # noqa: BLE001 - any failure is the verdict
-        return Status.FAILED
-    return Status.PASSED
 
 
 CASES = [
@@ -318,7 +309,7 @@ CASES += ATTRIBUTES
 @pytest.mark.parametrize("what,prompt,body,test,plain", CASES, ids=[c[0] for c in CASES])
 def test_agrees_with_plain_python(pool: SandboxPool, what: str, prompt: str, body: str, test: str,
                                   plain: Status) -> None:
-    assert _plain_python(prompt, body, test) is plain, "the case itself is wrong"
+    assert plain_python_verdict(prompt, body, test) is plain, "the case itself is wrong"
     task = Task("hostile/task-classes", prompt, "f", test)
     report = pool.run_source(task, prompt + body, LIMITS)
     assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"
@@ -347,7 +338,7 @@ REFUSED = [
 
 @pytest.mark.parametrize("what,prompt,body,test", REFUSED, ids=[c[0] for c in REFUSED])
 def test_refused_as_the_candidates_failure(pool: SandboxPool, what: str, prompt: str, body: str, test: str) -> None:
-    assert _plain_python(prompt, body, test) is Status.PASSED
+    assert plain_python_verdict(prompt, body, test) is Status.PASSED
     report = pool.run_source(Task("hostile/task-classes", prompt, "f", test), prompt + body, LIMITS)
     assert report.status is Status.FAILED, f"{what}: {report.status.value}: {report.detail}"
 
