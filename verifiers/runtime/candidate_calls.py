@@ -58,6 +58,7 @@ def serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
     namespace: dict[str, Any] = {"__name__": "__candidate__", "__builtins__": builtins}
     fn: Any = None
     carried: list[Any] = []  # what the candidate still holds of earlier calls' tables (``shared_state.held``)
+    live = iterators.LiveIterators()  # the iterators it returned that the tests are reading
     try:
         exec(compile_candidate(source), namespace)  # noqa: S102 - this is the sandbox
         task_classes.accept(namespace, "__candidate__")  # the prompt's classes, as its program binds them
@@ -99,7 +100,8 @@ def serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
                 # class of the task's to something else): its fault, said plainly.
                 sock.sendall(frame({"n": nonce, "f": f"its arguments could not be made: {exc}"[:TEXT_LIMIT]}))
                 exit_(0)
-            answer, carried = _reply(fn, nonce, arguments, shared, carry=True)
+            answer, carried = _reply(fn, nonce, arguments, shared, carry=True, live=live,
+                                     resume=call.get("i"), dropped=call.get("d", []))
             del shared, arguments
             sock.sendall(answer)
     except MemoryError:
@@ -112,7 +114,8 @@ def serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
     exit_(0)
 
 
-def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, carry: bool = False
+def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, carry: bool = False,
+           live: iterators.LiveIterators | None = None, resume: Any = None, dropped: Any = ()
            ) -> tuple[bytes, list[Any]]:
     """The framed answer to one call, and what of its table the candidate still holds
     (with ``carry``: the returned value then crosses numbered too, and the reply says
@@ -122,25 +125,46 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
     nothing of ours holds them (the reference counts tell what the candidate kept).
     With ``shared`` (the arguments' containers as they arrived), what the call did to
     them is sent back, whether it returned or raised (a function that sorted its
-    argument and then raised left it sorted: red team)."""
+    argument and then raised left it sorted: red team).
+
+    With ``live`` (a single call's reply), a returned iterator is kept there for the tests
+    to read as they go; ``resume`` is then not a call of ``fn`` but the next batch of the
+    one it names (``args``: the value the tests sent it, if any), and first the
+    iterators the tests ``dropped`` are let go of (their ``finally`` may change the
+    tests' objects: what this call did). Without it (a generated check's batch), one
+    is run to its end now."""
     try:
         before = snapshots(shared.objects) if shared is not None else {}
         reply: dict[str, Any] = {"n": nonce}
         args, kwargs = arguments
         arguments.clear()
         returned: Any = None
+
+        def the_tests(x: Any) -> bool:
+            return shared is not None and shared.index_of(x) is not None
+
+        if live is not None:
+            live.drop(dropped)
         try:
-            returned = fn(*args, **kwargs)
+            if live is not None and resume is not None:
+                returned, ending = live.next_batch(resume, args, exception_reply, the_tests)
+                reply["y"] = [ending]
+            else:
+                returned = fn(*args, **kwargs)
         except MemoryError:
             raise
         except Exception as exc:  # noqa: BLE001 - the test may expect it: ship it as data
+            if "y" in reply or resume is not None:
+                raise  # our own table refused the batch (a handle never given): the candidate's fault
             reply["e"] = exception_reply(exc)
         else:
-            if iterators.is_iterator(returned):
-                # Run to its end here: the tests get a generator over what it yielded.
-                returned, ending = iterators.drained(
-                    returned, exception_reply, lambda x: shared is not None and shared.index_of(x) is not None)
-                reply["y"] = [ending]
+            if "y" not in reply and iterators.is_iterator(returned):
+                if live is not None:  # and whether it is a generator: only one has send() and throw()
+                    reply["y"] = [live.returned(returned), int(iterators.is_generator(returned))]
+                    returned = []
+                else:
+                    returned, ending = iterators.drained(returned, exception_reply, the_tests)
+                    reply["y"] = [ending]
             reply["r"] = _returned(returned, shared if carry else None)
         del args, kwargs, returned
         carried: list[Any] = []

@@ -7,7 +7,8 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, NoReturn
 
 from . import iterators
@@ -48,6 +49,22 @@ class CandidateFault(BaseException):
     """Raised into the tests for faults they must not swallow with ``except Exception``."""
 
 
+class _PlainIterator:
+    """The tests' stand-in for a returned iterator that is not a generator (a ``map``, a
+    ``zip``): it iterates, and has none of a generator's other methods."""
+
+    __slots__ = ("_reading",)
+
+    def __init__(self, reading: Iterator[Any]) -> None:
+        self._reading = reading
+
+    def __iter__(self) -> _PlainIterator:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._reading)
+
+
 class CandidateProxy:
     """Stands in for the candidate's function inside the tests; every call crosses the channel."""
 
@@ -82,6 +99,9 @@ class CandidateProxy:
         self.returned_references = False
         """Whether a result named the tests' own objects: it may then be deeper than it was
         sent (an argument too deep is then the candidate's doing, any other fault not)."""
+        self._dropped: list[int] = []
+        """The handles of the candidate's returned iterators the tests let go of since the
+        last call (``_iterator``)."""
         self.last_call: tuple[tuple[Any, ...], dict[str, Any], Any] | None = None
         """The arguments and result of the last single call: a failed assertion's detail
         says what it returned, which is what a model repairing the answer needs to know."""
@@ -159,6 +179,13 @@ class CandidateProxy:
         self._fail(f"the candidate failed: {body}" if type(body) is str else "bad reply from the candidate")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call(args, kwargs)
+
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any], resume: int | None = None) -> Any:
+        """One call; with ``resume``, not of the candidate's function but the next batch
+        of the iterator it returned under that handle (``args``: the value ``send()``
+        gives it, if any), as ``(items, ending)``: it crosses as a call does, so what
+        its batch did to the tests' objects is written back the same way."""
         if self.fault:
             raise CandidateFault(self.fault)  # one fault ends the candidate: no more calls
         self._in_step()
@@ -167,6 +194,10 @@ class CandidateProxy:
         # then the arguments' containers; what the call did to them comes back by number.
         self.last_call = None  # its references would keep what the tests dropped
         shared, first = self._kept.table()
+        if resume is not None:
+            first["i"] = resume
+        if self._dropped:  # the iterators the tests let go of since (``iterators.LiveIterators.drop``)
+            first["d"], self._dropped = self._dropped, []
 
         def message() -> dict[str, Any]:
             made = {"n": nonce, **first, "a": encode(list(args), MAX_DEPTH, shared),
@@ -180,11 +211,15 @@ class CandidateProxy:
                 data = frame(message())
             except CodecError:
                 shared, first = self._kept.forget()
+                if resume is not None:
+                    first["i"] = resume
         self._send(message, data)
         originals = len(shared.objects)
         reply = self._answer(nonce)
         self.calls += 1
         self.returned_bytes += self._reader.last_size
+        if resume is not None and "r" in reply and "y" not in reply:
+            self._fail("bad reply from the candidate")
         try:
             result = self._result(reply, shared) if "r" in reply else None
             changed = []
@@ -199,7 +234,8 @@ class CandidateProxy:
                 self.write_back.keep_reachable([result, *changed], shared, originals)
             self._kept.keep(shared, reply.get("h", []))
             if "y" in reply:
-                result = self._iterator(result, reply["y"])
+                result = self._batch_read(result, reply["y"]) if resume is not None \
+                    else self._iterator(result, reply["y"])
         except CodecError as exc:
             self._fail(f"the candidate returned an invalid value: {exc}")
         except Exception as exc:  # noqa: BLE001 - our own code failed on the reply: never the tests' to catch
@@ -207,7 +243,8 @@ class CandidateProxy:
             self.harness = f"reading the candidate's reply failed: {name}: {text}"
             raise CandidateFault(self.harness) from None
         if "r" in reply:
-            self.last_call = (args, kwargs, result)
+            if resume is None:
+                self.last_call = (args, kwargs, result)
             return result
         self.last_call = None
         self._raise_reply(reply)
@@ -313,31 +350,84 @@ class CandidateProxy:
             self._resendable(result)
         return result
 
-    def _iterator(self, items: Any, ending: Any, as_data: bool = False) -> Iterator[Any]:
-        """A generator over what the candidate's returned iterator yielded, ending as it
-        did (``iterators``): at its end, raising the exception it raised, or, where it
-        had more than was run, failing the candidate when the tests read past them."""
+    def _batch_read(self, items: Any, ending: Any, as_data: bool = False) -> tuple[list[Any], Any]:
+        """A batch of a returned iterator's items, and how it ended (``iterators``): None
+        at its end, an exception's reply, ``MORE`` where it was cut, or (read lazily,
+        never ``as_data``) the handle to read on by."""
         if type(items) is not list or type(ending) is not list or len(ending) != 1:
             self._fail("bad reply from the candidate")
         end = ending[0]
-        if end is not None and end != iterators.MORE and not valid_reply(end):
+        if not (end is None or end == iterators.MORE or valid_reply(end)
+                or type(end) is int and end > 0 and not as_data):
             self._fail("bad reply from the candidate")
+        return items, end
 
-        def raised(end: Any) -> BaseException:
-            if end == iterators.MORE:
-                cut = (f"the candidate's iterator yields more than is carried (its first items, up to "
-                       f"{iterators.ITEMS_LIMIT:,} or {iterators.SIZE_LIMIT:,} values in all)")
-                if as_data:  # a generated check's output: an ending of its own, and the batch goes on
-                    return IteratorCut(cut)
-                self.fault = cut
-                return CandidateFault(self.fault)
-            exc = rebuilt(end, as_data)
-            if exc is None:  # a StopIteration, say: a fault, as from a call
-                self.fault = f"the candidate's iterator raised {end[0][:80]}: {end[1][:TEXT_LIMIT]}"
-                return CandidateFault(self.fault)
-            return exc
+    def _iterator(self, items: Any, ending: Any, as_data: bool = False) -> Iterator[Any]:
+        """The tests' generator over the candidate's returned iterator (``iterators``): it
+        yields each batch's items, asks for the next batch where the candidate's has more
+        (a call of its own, ``_call``), and ends as the candidate's did: at its end,
+        raising the exception it raised, or failing the candidate where it was cut
+        (``as_data``: a generated check's output, ``IteratorCut``, and the batch goes on).
+        ``send()`` crosses where nothing was read ahead of the tests; an exception
+        thrown into it (``throw()``) cannot cross, and fails the candidate rather than
+        go unseen by it."""
+        if as_data:
+            batch, end = self._batch_read(items, ending, as_data)
+            return self._reading(batch, end, as_data)
+        # Returned by a call: no items yet, the handle to read by, and whether it is a
+        # generator (a map or a zip has no send() or throw(), as in plain Python).
+        if items != [] or type(ending) is not list or len(ending) != 2 or ending[1] not in (0, 1) \
+                or type(ending[1]) is not int:
+            self._fail("bad reply from the candidate")
+        _, end = self._batch_read([], ending[:1])
+        if type(end) is not int:
+            self._fail("bad reply from the candidate")
+        reading = self._reading([], end, as_data)
+        # Once the tests let go of it, read or not, the candidate lets go of its own at the
+        # next call (its ``finally`` runs then; what it holds of the tests' is no longer
+        # carried from call to call).
+        weakref.finalize(reading, self._let_go, end)
+        return reading if ending[1] else _PlainIterator(reading)
 
-        return iterators.yielded(items, end, raised)
+    def _let_go(self, handle: int) -> None:
+        self._dropped.append(handle)
+
+    def _reading(self, batch: list[Any], end: Any, as_data: bool) -> Generator[Any, Any, None]:
+        while True:
+            for i, item in enumerate(batch):
+                try:
+                    sent = yield item
+                except GeneratorExit:
+                    raise
+                except BaseException:  # noqa: BLE001 - thrown by the tests, meant for the candidate's iterator
+                    self._fail("the tests threw an exception into the candidate's iterator (throw() does not cross)")
+                if sent is not None:
+                    if i + 1 < len(batch) or type(end) is not int:
+                        self._fail("the tests sent a value to the candidate's iterator after it was read ahead")
+                    batch, end = self._call((sent,), {}, resume=end)
+                    break
+            else:
+                if type(end) is not int:
+                    break
+                batch, end = self._call((), {}, resume=end)
+        if end is not None:
+            raise self._ended(end, as_data)
+
+    def _ended(self, end: Any, as_data: bool) -> BaseException:
+        """What the tests meet past a returned iterator's last item (``_iterator``)."""
+        if end == iterators.MORE:
+            cut = (f"the candidate's iterator yields more than is carried ({iterators.ITEMS_LIMIT:,} items "
+                   f"or {iterators.SIZE_LIMIT:,} values for a generated check, {iterators.TOTAL_LIMIT:,} values "
+                   f"for the tests)")
+            if as_data:  # a generated check's output: an ending of its own, and the batch goes on
+                return IteratorCut(cut)
+            self.fault = cut
+            return CandidateFault(self.fault)
+        exc = rebuilt(end, as_data)
+        if exc is None:  # a StopIteration, say: a fault, as from a call
+            self.fault = f"the candidate's iterator raised {end[0][:80]}: {end[1][:TEXT_LIMIT]}"
+            return CandidateFault(self.fault)
+        return exc
 
     def _resendable(self, result: Any) -> None:
         if self._reader.last_size > REPLY_MAX_MESSAGE // 5:

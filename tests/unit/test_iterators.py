@@ -1,0 +1,174 @@
+"""verifiers/runtime/iterators.py: the candidate's side of a returned iterator, read in
+batches as the tests read it (``LiveIterators``), or run now for a generated check
+(``drained``)."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from verifiers.runtime import iterators, weighing
+from verifiers.runtime.iterators import MORE, LiveIterators, drained
+
+
+def _reply_of(exc: Exception) -> list[Any]:
+    return [type(exc).__name__, str(exc)]
+
+
+def _nobody(_x: Any) -> bool:
+    return False
+
+
+def _read_all(live: LiveIterators, handle: int) -> tuple[list[list[Any]], Any]:
+    batches = []
+    ending: Any = handle
+    while type(ending) is int:
+        items, ending = live.next_batch(ending, [], _reply_of, _nobody)
+        batches.append(items)
+    return batches, ending
+
+
+def test_nothing_runs_when_returned_and_batches_double() -> None:
+    ran: list[int] = []
+
+    def gen() -> Iterator[int]:
+        for i in range(10):
+            ran.append(i)
+            yield i
+
+    live = LiveIterators()
+    handle = live.returned(gen())
+    assert ran == []
+    batches, ending = _read_all(live, handle)
+    assert batches == [[0], [1, 2], [3, 4, 5, 6], [7, 8, 9]] and ending is None
+    assert ran == list(range(10))
+
+
+def test_an_exception_ends_the_batch_after_the_items_before_it() -> None:
+    def gen() -> Iterator[int]:
+        yield 1
+        yield 2
+        raise ValueError("no more")
+
+    live = LiveIterators()
+    batches, ending = _read_all(live, live.returned(gen()))
+    assert batches == [[1], [2]] and ending == ["ValueError", "no more"]
+
+
+def test_a_slow_endless_iterator_ends_its_batch_at_the_deadline() -> None:
+    def slow() -> Iterator[int]:
+        for i in itertools.count():
+            time.sleep(0.005)
+            yield i
+
+    live = LiveIterators()
+    ending: Any = live.returned(slow())
+    for _ in range(12):  # batches of up to 2,048 items, each cut at its deadline
+        start = time.monotonic()
+        _, ending = live.next_batch(ending, [], _reply_of, _nobody)
+        assert time.monotonic() - start < iterators.BATCH_SECONDS + 0.05
+    assert type(ending) is int
+
+
+def test_an_item_that_does_not_fit_is_held_over_not_lost() -> None:
+    big = list(range(iterators.SIZE_LIMIT // 2))
+    live = LiveIterators()
+    ending: Any = live.returned(iter([0, 1, 2, big, big, big, 3]))
+    got: list[Any] = []
+    sizes = []
+    while type(ending) is int:
+        items, ending = live.next_batch(ending, [], _reply_of, _nobody)
+        got.extend(items)
+        sizes.append(len(items))
+    assert got == [0, 1, 2, big, big, big, 3] and ending is None
+    assert max(sizes) <= 3  # never two halves of the size limit and more in one batch
+
+
+def test_reading_past_the_total_limit_is_cut() -> None:
+    item = list(range(1000))
+    weight = weighing.weight(item, iterators.SIZE_LIMIT)
+    live = LiveIterators()
+    ending: Any = live.returned(itertools.repeat(item))
+    read = 0
+    while type(ending) is int:
+        items, ending = live.next_batch(ending, [], _reply_of, _nobody)
+        read += len(items)
+    assert ending == MORE
+    assert iterators.TOTAL_LIMIT // weight <= read <= (iterators.TOTAL_LIMIT + iterators.SIZE_LIMIT) // weight
+
+
+def test_a_sent_value_reaches_the_generator_and_it_is_read_one_item_a_batch_after() -> None:
+    def acc() -> Iterator[int]:
+        total = 0
+        while True:
+            v = yield total
+            total += v or 0
+
+    live = LiveIterators()
+    ending: Any = live.returned(acc())
+    items, ending = live.next_batch(ending, [], _reply_of, _nobody)
+    assert items == [0]
+    items, ending = live.next_batch(ending, [5], _reply_of, _nobody)
+    assert items == [5]
+    items, ending = live.next_batch(ending, [], _reply_of, _nobody)
+    assert items == [5]  # one a batch: a driven generator is never read ahead
+    items, ending = live.next_batch(ending, [2], _reply_of, _nobody)
+    assert items == [7]
+
+
+def test_a_value_sent_where_an_item_was_held_over_is_refused() -> None:
+    big = list(range(iterators.SIZE_LIMIT))
+    live = LiveIterators()
+    ending: Any = live.returned(iter([0, 1, big, 2]))
+    _, ending = live.next_batch(ending, [], _reply_of, _nobody)
+    items, ending = live.next_batch(ending, [], _reply_of, _nobody)
+    assert items == [1]  # ``big`` held over
+    with pytest.raises(RuntimeError):
+        live.next_batch(ending, [3], _reply_of, _nobody)
+
+
+def test_dropped_and_unknown_handles() -> None:
+    closed: list[int] = []
+
+    def gen() -> Iterator[int]:
+        try:
+            yield 1
+            yield 2
+        finally:
+            closed.append(1)
+
+    live = LiveIterators()
+    handle = live.returned(gen())
+    live.next_batch(handle, [], _reply_of, _nobody)
+    live.drop([handle, 999, "x"])
+    assert closed == [1]
+    with pytest.raises(KeyError):
+        live.next_batch(handle, [], _reply_of, _nobody)
+    with pytest.raises(TypeError):
+        live.drop("not a list")
+
+
+def test_drained_runs_to_the_end_or_cuts_one_past_the_limit() -> None:
+    assert drained(iter(range(5)), _reply_of, _nobody) == ([0, 1, 2, 3, 4], None)
+    exactly, ending = drained(iter(range(iterators.ITEMS_LIMIT)), _reply_of, _nobody)
+    assert len(exactly) == iterators.ITEMS_LIMIT and ending is None
+    cut, ending = drained(itertools.count(), _reply_of, _nobody)
+    assert len(cut) == iterators.ITEMS_LIMIT and ending == MORE
+
+
+def test_items_are_kept_as_yielded_but_the_tests_objects_stay_themselves() -> None:
+    theirs = [1]
+
+    def gen() -> Iterator[list[Any]]:
+        window: list[Any] = []
+        for v in (1, 2, 3):
+            window.append(v)
+            yield [window, theirs]
+
+    items, _ = drained(gen(), _reply_of, lambda x: x is theirs)
+    assert [i[0] for i in items] == [[1], [1, 2], [1, 2, 3]]
+    assert all(i[1] is theirs for i in items)
