@@ -19,7 +19,8 @@ from verifiers.types import Status
 from plain_python import plain_python_verdict
 
 LIMITS = SandboxLimits(wall_seconds=3)
-IMPORTS = ("import datetime\nimport itertools\nfrom decimal import Decimal\nfrom fractions import Fraction\n\n"
+IMPORTS = ("import collections\nimport datetime\nimport itertools\nfrom decimal import Decimal\nfrom fractions import Fraction\n\n"
+           "class Pt:\n    def __init__(self, v):\n        self.v = v\n\n"
            "def f(x, *more):\n")
 
 
@@ -120,6 +121,33 @@ CASES = [
      "    i = 0\n    while i < len(x):\n        yield x[i]\n        i += 1\n",
      "def check(c):\n    xs = [1]\n    g = c(xs)\n    assert next(g) == 1\n    xs.append(2)\n    assert list(g) == [2]\n",
      Status.PASSED),
+    # A twenty-first red team's finds on reading in batches.
+    ("a wrong answer: one list yielded again after it changed (plain Python's list(g) holds one list)",
+     "    cur = []\n    for v in x:\n        cur.append(v)\n        yield cur\n",
+     "def check(c):\n    assert list(c([1, 2, 3])) == [[1], [1, 2], [1, 2, 3]]\n", Status.FAILED),
+    ("a wrong answer: a row of Pascal's triangle changed in place and yielded again",
+     "    row = [1]\n    for _ in range(x):\n        yield row\n        row.append(1)\n"
+     "        for i in range(len(row) - 2, 0, -1):\n            row[i] += row[i - 1]\n",
+     "def check(c):\n    assert list(c(4)) == [[1], [1, 1], [1, 2, 1], [1, 3, 3, 1]]\n", Status.FAILED),
+    ("one list yielded twice is one list", "    acc = [0]\n    for _ in range(x):\n        yield acc\n",
+     "def check(c):\n    a, b = c(2)\n    assert a is b\n", Status.PASSED),
+    ("a running Counter read step by step", "    cnt = collections.Counter()\n    for w in x:\n        cnt[w] += 1\n        yield cnt\n",
+     "def check(c):\n    exp = [{'a': 1}, {'a': 1, 'b': 1}, {'a': 2, 'b': 1}]\n    for step, e in zip(c(['a', 'b', 'a']), exp):\n"
+     "        assert step == e\n", Status.PASSED),
+    ("an object of the prompt's class changed and yielded again, read step by step",
+     "    p = Pt(0)\n    for i in range(x):\n        p.v = i\n        yield p\n",
+     "def check(c):\n    g = c(5)\n    assert [next(g).v for _ in range(5)] == [0, 1, 2, 3, 4]\n", Status.PASSED),
+    ("a list the candidate holds, inside a fresh tuple, read step by step",
+     "    acc = []\n    for v in x:\n        acc.append(v)\n        yield (len(acc), acc)\n",
+     "def check(c):\n    assert [(n, list(a)) for n, a in c([1, 2, 3])] == [(1, [1]), (2, [1, 2]), (3, [1, 2, 3])]\n",
+     Status.PASSED),
+    ("a generator over a large argument the tests share", "    for v in x:\n        yield v * 2\n",
+     "def check(c):\n    xs = list(range(300_000))\n    assert sum(c(xs)) == 2 * sum(xs)\n", Status.PASSED),
+    ("fifty generators alive at once, each over the tests' list", "    for v in x:\n        yield v\n",
+     "def check(c):\n    cases = [list(range(i, i + 2000)) for i in range(50)]\n    gens = [c(xs) for xs in cases]\n"
+     "    for g, xs in zip(gens, cases):\n        assert list(g) == xs\n", Status.PASSED),
+    ("characters outside the BMP (12 bytes each on the channel)", "    for i in range(x):\n        yield '\\U0001F600' * 100\n",
+     "def check(c):\n    assert sum(len(s) for s in c(30000)) == 3_000_000\n", Status.PASSED),
     ("one list yielded and changed in place between items (the tests saw its last state every time)",
      "    win = []\n    for v in more[0]:\n        win.append(v)\n        if len(win) > x:\n            win.pop(0)\n"
      "        if len(win) == x:\n            yield win\n",
@@ -150,11 +178,27 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize("what,body,test", REFUSED, ids=[c[0] for c in REFUSED])
-def test_refused_as_the_candidates_failure(pool: SandboxPool, what: str, body: str, test: str) -> None:
+REFUSED_LATE = [
+    # Read ahead, where plain Python's tests stop reading in time (docs/LIMITS.md).
+    ("a search that yields its last answer and then searches on forever (a batch runs ahead into it)",
+     "    for a in itertools.count(1):\n        if a * a > x:\n            continue\n        if x % a == 0:\n"
+     "            yield (a, x // a)\n",
+     "def check(c):\n    assert list(itertools.islice(c(24), 4)) == [(1, 24), (2, 12), (3, 8), (4, 6)]\n", Status.TIMEOUT),
+    ("a generator that changes the tests' list, looked at after each item (the second batch ran two)",
+     "    for i in range(3):\n        x.append(i)\n        yield len(x)\n",
+     "def check(c):\n    xs = []\n    g = c(xs)\n    assert next(g) == 1 and xs == [0]\n    assert next(g) == 2 and xs == [0, 1]\n",
+     Status.FAILED),
+    ("a map returned is not a map to the tests (a stand-in that iterates)", "    return map(abs, x)\n",
+     "def check(c):\n    assert isinstance(c([-1]), map)\n", Status.FAILED),
+]
+
+
+@pytest.mark.parametrize("what,body,test,status", [(*c, Status.FAILED) for c in REFUSED] + REFUSED_LATE,
+                         ids=[c[0] for c in REFUSED + REFUSED_LATE])
+def test_refused_as_the_candidates_failure(pool: SandboxPool, what: str, body: str, test: str, status: Status) -> None:
     assert plain_python_verdict(IMPORTS, body, test) is Status.PASSED
     report = pool.run_source(Task("hostile/returned-kinds", IMPORTS, "f", test), IMPORTS + body, LIMITS)
-    assert report.status is Status.FAILED, f"{what}: {report.status.value}: {report.detail}"
+    assert report.status is status, f"{what}: {report.status.value}: {report.detail}"
 
 
 def test_a_task_whose_tests_pass_a_decimal_no_longer_errs_every_candidate(pool: SandboxPool) -> None:

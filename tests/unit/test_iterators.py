@@ -23,11 +23,11 @@ def _nobody(_x: Any) -> bool:
     return False
 
 
-def _read_all(live: LiveIterators, handle: int) -> tuple[list[list[Any]], Any]:
+def _read_all(live: LiveIterators, handle: int, the_tests: Any = _nobody) -> tuple[list[list[Any]], Any]:
     batches = []
     ending: Any = handle
     while type(ending) is int:
-        items, ending = live.next_batch(ending, [], _reply_of, _nobody)
+        items, ending = live.next_batch(ending, [], _reply_of, the_tests)
         batches.append(items)
     return batches, ending
 
@@ -154,9 +154,9 @@ def test_dropped_and_unknown_handles() -> None:
 
 def test_drained_runs_to_the_end_or_cuts_one_past_the_limit() -> None:
     assert drained(iter(range(5)), _reply_of, _nobody) == ([0, 1, 2, 3, 4], None)
-    exactly, ending = drained(iter(range(iterators.ITEMS_LIMIT)), _reply_of, _nobody)
+    exactly, ending = drained(itertools.repeat(0, iterators.ITEMS_LIMIT), _reply_of, _nobody)
     assert len(exactly) == iterators.ITEMS_LIMIT and ending is None
-    cut, ending = drained(itertools.count(), _reply_of, _nobody)
+    cut, ending = drained(itertools.repeat(0), _reply_of, _nobody)
     assert len(cut) == iterators.ITEMS_LIMIT and ending == MORE
 
 
@@ -172,3 +172,33 @@ def test_items_are_kept_as_yielded_but_the_tests_objects_stay_themselves() -> No
     items, _ = drained(gen(), _reply_of, lambda x: x is theirs)
     assert [i[0] for i in items] == [[1], [1, 2], [1, 2, 3]]
     assert all(i[1] is theirs for i in items)
+
+
+def test_a_container_the_candidate_still_holds_ends_its_batch_and_is_not_copied() -> None:
+    def same_list() -> Iterator[list[int]]:
+        cur: list[int] = []
+        for v in (1, 2, 3):
+            cur.append(v)
+            yield cur
+
+    def fresh_lists() -> Iterator[list[int]]:
+        for v in range(20):
+            yield [v, v]
+
+    def held_inside() -> Iterator[tuple[int, dict[str, list[int]]]]:
+        path: list[int] = []
+        for v in range(3):
+            path.append(v)
+            yield (v, {"path": path})
+
+    live = LiveIterators()
+    batches, _ = _read_all(live, live.returned(same_list()))
+    assert [len(b) for b in batches if b] == [1, 1, 1]
+    assert batches[0][0] is batches[1][0] is batches[2][0]  # one list, as in plain Python
+    batches, _ = _read_all(live, live.returned(fresh_lists()))
+    assert [len(b) for b in batches] == [1, 2, 4, 8, 5]  # nothing held: batches grow
+    batches, _ = _read_all(live, live.returned(held_inside()))
+    assert [len(b) for b in batches if b] == [1, 1, 1]
+    theirs = [[1], [2], [3]]
+    batches, _ = _read_all(live, live.returned(iter(theirs)), lambda x: any(x is t for t in theirs))
+    assert [len(b) for b in batches] == [1, 2, 0]  # the tests' own lists: their changes cross anyway

@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import os
 import socket
+import time
 from typing import Any, NoReturn
 
 from .codec import (
@@ -32,6 +33,7 @@ from .framing import FrameReader, frame
 from .shared_state import carried_on, changes, held, snapshots
 from .write_back import apply_changes
 
+_monotonic = time.monotonic  # bound at load: the candidate runs in this process and may patch time
 CANDIDATE_FILENAME = "<candidate>"
 """The file name candidate code is compiled under, on either side."""
 COMPILE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
@@ -134,7 +136,9 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
     tests' objects: what this call did). Without it (a generated check's batch), one
     is run to its end now."""
     try:
+        started = _monotonic()
         before = snapshots(shared.objects) if shared is not None else {}
+        bookkeeping = _monotonic() - started
         reply: dict[str, Any] = {"n": nonce}
         args, kwargs = arguments
         arguments.clear()
@@ -169,6 +173,7 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
         del args, kwargs, returned
         carried: list[Any] = []
         if shared is not None:
+            started = _monotonic()
             found = changes(shared, before)
             del before
             if found:
@@ -183,6 +188,8 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
                 if numbers:
                     reply["h"] = numbers
                     carried = [shared.objects[i] for i in numbers]
+            if live is not None:
+                live.bookkeeping = bookkeeping + _monotonic() - started
         return frame(reply, REPLY_MAX_MESSAGE), carried
     except MemoryError:
         return frame({"n": nonce, "m": "MemoryError"}), []

@@ -194,10 +194,9 @@ class CandidateProxy:
         # then the arguments' containers; what the call did to them comes back by number.
         self.last_call = None  # its references would keep what the tests dropped
         shared, first = self._kept.table()
-        if resume is not None:
-            first["i"] = resume
-        if self._dropped:  # the iterators the tests let go of since (``iterators.LiveIterators.drop``)
-            first["d"], self._dropped = self._dropped, []
+        # The iterators the tests let go of since (``iterators.LiveIterators.drop``).
+        dropped, self._dropped = self._dropped, []
+        first.update({k: made for k, made in (("i", resume), ("d", dropped)) if made})
 
         def message() -> dict[str, Any]:
             made = {"n": nonce, **first, "a": encode(list(args), MAX_DEPTH, shared),
@@ -211,8 +210,7 @@ class CandidateProxy:
                 data = frame(message())
             except CodecError:
                 shared, first = self._kept.forget()
-                if resume is not None:
-                    first["i"] = resume
+                first.update({k: made for k, made in (("i", resume), ("d", dropped)) if made})
         self._send(message, data)
         originals = len(shared.objects)
         reply = self._answer(nonce)
@@ -376,7 +374,7 @@ class CandidateProxy:
             return self._reading(batch, end, as_data)
         # Returned by a call: no items yet, the handle to read by, and whether it is a
         # generator (a map or a zip has no send() or throw(), as in plain Python).
-        if items != [] or type(ending) is not list or len(ending) != 2 or ending[1] not in (0, 1) \
+        if type(items) is not list or items or type(ending) is not list or len(ending) != 2 or ending[1] not in (0, 1) \
                 or type(ending[1]) is not int:
             self._fail("bad reply from the candidate")
         _, end = self._batch_read([], ending[:1])

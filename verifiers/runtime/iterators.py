@@ -26,31 +26,43 @@ run to its end when returned (``drained``), or cut at ``ITEMS_LIMIT`` items or
 from __future__ import annotations
 
 import itertools
+import sys
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import weighing
+from . import shared_state, task_classes, weighing
+from .dict_kinds import DICT_KINDS
 
 ITEMS_LIMIT = 100_000
 """Most items one batch runs for (and the generated checks read of one iterator)."""
-SIZE_LIMIT = 1_000_000
+SIZE_LIMIT = 250_000
 """Most values one batch carries, as ``weighing`` counts: an endless one whose items
 grow (Fibonacci's numbers) stops here, long before it fills the candidate's memory (a
-red team's ran into the memory limit) or the reply outgrows the channel."""
-TOTAL_LIMIT = 10 * SIZE_LIMIT
+red team's ran into the memory limit), and the reply fits the channel however its
+values are written (a float takes up to 25 bytes, a character outside the BMP 12:
+a million of them outgrew the reply, a twenty-first red team)."""
+TOTAL_LIMIT = 40 * SIZE_LIMIT
 """Most values the tests may read of one iterator in all."""
 BATCH_SECONDS = 0.02
 """A batch that has run this long ends at its next item: an endless generator slow per
 item (primes by trial division) is read as far as the tests read it, not for a batch's
 count of items, which could outlast the call's time limit."""
-_CHANGEABLE = frozenset({list, dict, set, bytearray})
+BATCH_OVERHEAD = 10
+"""How many times a call's bookkeeping a batch may run for (``LiveIterators.bookkeeping``)."""
+BOOKKEEPING_FLOOR = 0.001
+"""Bookkeeping below this (a table of a few thousand values) leaves batches to their
+count: run ahead for time, a batch would change the tests' arguments early, or keep
+them waiting on an item they never read, for nothing worth saving."""
+_CHANGEABLE = frozenset({list, dict, set})
 SNAPSHOT_DEPTH = 50
 """How deep into a yielded item its containers are copied; deeper ones are themselves."""
 MORE = "more"
 """The ending of an iterator cut where it was read to (``drained``; ``TOTAL_LIMIT``)."""
 _ITERATOR_MODULES = frozenset({"builtins", "itertools"})
 _monotonic = time.monotonic  # bound at load: the candidate runs in this process and may patch time
+_refcount = sys.getrefcount
+_HOLDING = frozenset({list, tuple, set, frozenset} | DICT_KINDS)
 _NOTHING = object()
 
 ReplyOf = Callable[[Exception], list[Any]]
@@ -78,7 +90,7 @@ class _Reading:
     they have read of it so far (``weighing``), and an item it yielded that did not fit
     the last batch."""
 
-    __slots__ = ("iterator", "batch", "read", "held_over", "driven")
+    __slots__ = ("iterator", "batch", "read", "held_over", "driven", "kept")
 
     def __init__(self, iterator: Iterator[Any]) -> None:
         self.iterator = iterator
@@ -87,6 +99,10 @@ class _Reading:
         self.held_over: Any = _NOTHING
         self.driven = False
         """The tests have sent it a value (``send()``): from then on, one item a batch."""
+        self.kept: set[int] = set()
+        """The ids of the containers it yielded that the candidate still held then: they
+        are the tests' objects too from then on, so an item holding one ends its batch
+        as that first one did (an id outliving its object only ends batches early)."""
 
 
 class LiveIterators:
@@ -96,6 +112,12 @@ class LiveIterators:
     def __init__(self) -> None:
         self._readings: dict[int, _Reading] = {}
         self._numbers = itertools.count(1)
+        self.bookkeeping = 0.0
+        """What the last call spent on the table it shares with the tests (its snapshots and
+        changes): a batch runs at least ``BATCH_OVERHEAD`` times as long (past its count),
+        so a generator over a large argument the tests share is not read in batches each
+        of which costs more to account for than to run (a twenty-first red team: a
+        million items timed out)."""
 
     def returned(self, iterator: Iterator[Any]) -> int:
         """The handle the tests read ``iterator`` by, returned by a call: nothing of it
@@ -115,8 +137,10 @@ class LiveIterators:
             if reading.held_over is not _NOTHING:
                 raise RuntimeError("a value sent to an iterator read ahead")
             reading.driven = True
+        now = _monotonic()
+        least = BATCH_OVERHEAD * self.bookkeeping if self.bookkeeping > BOOKKEEPING_FLOOR and not reading.driven else 0.0
         items, ending, weight = _batch(reading, 1 if reading.driven else reading.batch,
-                                       _monotonic() + BATCH_SECONDS, sent, reply_of, the_tests)
+                                       (now + least, now + max(BATCH_SECONDS, least)), sent, reply_of, the_tests)
         reading.read += weight
         reading.batch = min(2 * reading.batch, ITEMS_LIMIT)
         if ending is not _NOTHING:
@@ -143,17 +167,24 @@ def drained(it: Iterator[Any], reply_of: ReplyOf, the_tests: TheTests) -> tuple[
     return items, MORE if ending is _NOTHING else ending
 
 
-def _batch(reading: _Reading, count: int, deadline: float | None, sent: list[Any],
+def _batch(reading: _Reading, count: int, deadline: tuple[float, float] | None, sent: list[Any],
            reply_of: ReplyOf, the_tests: TheTests) -> tuple[list[Any], Any, int]:
     """Up to ``count`` items of ``reading`` and ``SIZE_LIMIT`` values in all (one item
-    alone may weigh more), and, read lazily (with a ``deadline``), until then once it
-    has one; how it ended (None, an exception's reply, or ``_NOTHING`` where it may have
-    more); and what the items weigh. Run now (no ``deadline``), it is run one item past
-    ``count`` to tell an end from a cut. An item that does not fit is held over for the
-    next batch, never lost. Each item is kept as it was when yielded (``_as_yielded``):
-    a generator that yields one list and changes it in place (a sliding window, a row of
-    Pascal's triangle) gave the tests its last state every time. A fault of the
-    candidate's process (``SystemExit``, ``MemoryError``) propagates, as from a call."""
+    alone may weigh more); how it ended (None, an exception's reply, or ``_NOTHING``
+    where it may have more); and what the items weigh. An item that does not fit is
+    held over for the next batch, never lost. A fault of the candidate's process
+    (``SystemExit``, ``MemoryError``) propagates, as from a call.
+
+    Read lazily (with a ``deadline``: not before its first time, by its second), the
+    batch ends at ``count`` once past the first time, at the second once it has an
+    item, and right after an item holding a container the candidate still holds
+    (``_still_held``): the tests get that item before the candidate runs on, and
+    what it then does to the container reaches their object as a call's changes do,
+    so a generator that yields one list and changes it in place shows what plain
+    Python shows (``list(g)`` sees it in its last state; a sliding window read item by
+    item sees each). Run now (no ``deadline``, a generated check's output), it is run
+    one item past ``count`` to tell an end from a cut, and each item is kept as it was
+    when yielded (``_as_yielded``)."""
     items: list[Any] = []
     size = 0
     it: Any = reading.iterator
@@ -171,14 +202,88 @@ def _batch(reading: _Reading, count: int, deadline: float | None, sent: list[Any
             except Exception as exc:  # noqa: BLE001 - raised by the candidate's iterator: the tests meet it
                 return items, reply_of(exc), size
             sent = []
-        weight = weighing.weight(item, SIZE_LIMIT)
-        if items and (len(items) == count or size + weight > SIZE_LIMIT):
+        t = type(item)
+        scalar = t is int or t is float or t is str or item is None or t is bool
+        # What ``weighing`` makes of a scalar, in place: a million items cost one call each.
+        weight = 1 + (int.bit_length(item) >> 2 if t is int else str.__len__(item) if t is str else 0) if scalar \
+            else weighing.weight(item, SIZE_LIMIT)
+        if items and (deadline is None and len(items) == count or size + weight > SIZE_LIMIT):
             reading.held_over = item
             return items, _NOTHING, size
         size += weight
-        items.append(_as_yielded(item, the_tests))
-        if deadline is not None and (len(items) == count or _monotonic() > deadline):
+        if deadline is None:
+            items.append(item if scalar else _as_yielded(item, the_tests))
+            continue
+        held = not scalar and _still_held(item, the_tests, reading.kept, _ITEM_REFERENCES)
+        items.append(item)
+        if held or len(items) >= count and _monotonic() >= deadline[0] or _monotonic() > deadline[1]:
             return items, _NOTHING, size
+
+
+def _still_held(item: Any, the_tests: TheTests, kept: set[int], item_references: int) -> bool:
+    """Whether the candidate still holds (in its generator's frame, a global...) a
+    container of ``item`` that can change, or one that leads to such a container: read
+    from reference counts, as ``shared_state.held`` reads them, ``item_references``
+    being the references the caller's frames hold to ``item`` itself; the containers
+    found held are added to ``kept``. Of the tests' own objects (what happens to them
+    crosses with every call anyway), only those ``kept`` names count: the candidate's
+    containers that crossed in an earlier batch."""
+    found, theirs = _containers(item, the_tests)
+    if any(map(kept.__contains__, map(id, theirs))):
+        return True
+    if not any(map(shared_state.changeable, found)):
+        return False
+    inside = shared_state.references_inside(found, dict(zip(map(id, found), itertools.count())))
+    counts = list(map(_refcount, found))  # found's own reference and the call's: shared_state's base
+    if found[0] is item:
+        counts[0] -= item_references
+    if not any(count - within > shared_state.BASE for count, within in zip(counts, inside)):
+        return False
+    kept.update(id(x) for x in found if shared_state.changeable(x))
+    return True
+
+
+def _containers(item: Any, the_tests: TheTests) -> tuple[list[Any], list[Any]]:
+    """The containers in ``item`` (``item`` first, if it is one), each once, as far as
+    ``SNAPSHOT_DEPTH`` reaches, and apart the tests' own ones met (not looked into)."""
+    found: list[Any] = []
+    theirs: list[Any] = []
+    seen: set[int] = set()
+    level = [item]
+    for _ in range(SNAPSHOT_DEPTH):
+        below: list[Any] = []
+        for x in level:
+            t = type(x)
+            holds = t in _HOLDING or task_classes.is_record(x)
+            if not holds and not task_classes.is_object(x) or id(x) in seen:
+                continue
+            seen.add(id(x))
+            if the_tests(x):
+                theirs.append(x)
+                continue
+            found.append(x)
+            if t in DICT_KINDS:
+                below.extend(dict.keys(x))
+                below.extend(dict.values(x))
+            elif holds:
+                below.extend(x)
+            else:
+                below.append(object.__getattribute__(x, "__dict__"))
+        if not below:
+            break
+        level = below
+    return found, theirs
+
+
+def _item_references() -> int:
+    """The references ``_batch``'s frames hold to the item it asks ``_still_held`` about,
+    measured once on an item nothing else holds (an interpreter's constant)."""
+    item: Any = [[0]]
+    return next(n for n in range(16) if not _still_held(item, _nobody, set(), n))
+
+
+def _nobody(_x: Any) -> bool:
+    return False
 
 
 def _as_yielded(x: Any, the_tests: TheTests, depth: int = 0) -> Any:
@@ -196,3 +301,6 @@ def _as_yielded(x: Any, the_tests: TheTests, depth: int = 0) -> Any:
     if t is dict:
         return {k: _as_yielded(v, the_tests, depth + 1) for k, v in x.items()}
     return t(x)  # a set (its members cannot change) or a bytearray
+
+
+_ITEM_REFERENCES = _item_references()

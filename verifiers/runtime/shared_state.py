@@ -35,7 +35,7 @@ MUTABLE = frozenset({list, set} | DICT_KINDS)
 _refcount = sys.getrefcount  # bound at load: the candidate runs in this process and may patch sys
 _weakrefs = weakref.getweakrefcount
 _SEQUENCES = frozenset({list, tuple, set, frozenset})
-_BASE = next(map(_refcount, [object()]))
+BASE = next(map(_refcount, [object()]))
 """The references a list's member has while ``held`` counts it (the list's, and the
 counting's own): constant for the interpreter, so counted once."""
 CONTAINERS = frozenset({list, set, tuple, frozenset} | DICT_KINDS)
@@ -120,11 +120,11 @@ def held(objects: list[Any], also: Iterable[int] = ()) -> list[int]:
     has yet to free counts as held: carried for nothing, never missed.
     """
     index = dict(zip(map(id, objects), itertools.count()))
-    inside = _references_inside(objects, index)
+    inside = references_inside(objects, index)
     counts = list(map(_refcount, objects))
     # Per object in C (a grid's rows are thousands of objects): those referred to from
     # outside the table.
-    reached = set(itertools.compress(itertools.count(), map(_BASE.__lt__, map(operator.sub, counts, inside))))
+    reached = set(itertools.compress(itertools.count(), map(BASE.__lt__, map(operator.sub, counts, inside))))
     # A set can be kept by a weak reference alone (a WeakKeyDictionary memo: red team),
     # which the counts do not show; in plain Python the tests' set lives on, and so the memo.
     reached.update(i for i in _of_types(objects, _WEAKLY_HELD) if _weakrefs(objects[i]))
@@ -149,7 +149,7 @@ def carried_on(x: Any) -> bool:
     return changeable(x) or type(x) is float or type(x) is frozenset and _weakrefs(x) > 0
 
 
-def _references_inside(objects: list[Any], index: dict[int, int]) -> list[int]:
+def references_inside(objects: list[Any], index: dict[int, int]) -> list[int]:
     """How many times each object of the table (``index``: number by id) is a member of
     one of them. A container's members are filtered by identity in C, before any Python
     runs (a list of a million ints costs one pass)."""

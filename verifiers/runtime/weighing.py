@@ -16,7 +16,7 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
-from . import std_values
+from . import std_values, task_classes
 from .failure_text import ShortRepr
 
 _DICT_VIEWS: tuple[type, ...] = (type({}.keys()), type({}.values()), type({}.items()))
@@ -69,6 +69,8 @@ def _size(x: Any) -> tuple[int, Iterator[Any] | None] | None:
             return kind.__len__(x), kind.__iter__(x)
     if t in _DICT_VIEWS:
         return len(x), iter(x)
+    if task_classes.is_object(x):  # an object of the prompt's classes crosses with what it holds
+        return 1, iter([object.__getattribute__(x, "__dict__")])
     try:
         parts = std_values.parts_of(x)
     except Exception:  # noqa: BLE001 - too large to cross (a Fraction past its bits), or not one after all
