@@ -1,8 +1,9 @@
 """An iterator the candidate returns (a generator, a ``map``, ``zip`` or ``filter``
 object, an ``itertools`` one): it cannot cross the channel as it is, so it stays in the
-candidate's process and the tests read it through a generator of their own that asks
-for its items in batches, as they read (``LiveIterators`` on the candidate's side,
-``read_lazily`` on the tests').
+candidate's process (``LiveIterators``) and the tests read it through a generator of
+their own that asks for its items in batches as they read (``CandidateProxy._iterator``:
+each batch is a call of its own, so what it does to the tests' objects crosses as a
+call's changes do).
 
 Before, a right answer returning one failed (``cannot send a value of type
 generator``); then it was run to its end when returned, so an endless one slow to run
@@ -10,17 +11,20 @@ generator``); then it was run to its end when returned, so an endless one slow t
 than 100,000 items failed, where plain Python's tests read only what they need.
 
 Now nothing of it runs when it is returned, as in plain Python; the tests' first read
-runs it for one item, each later batch for twice as many as the one before (up to
-``ITEMS_LIMIT`` items, ``SIZE_LIMIT`` values as ``weighing`` counts, or
-``BATCH_SECONDS`` of its time), so reading a long one costs a round trip per doubling.
-What differs from plain Python: a batch runs ahead of what the tests have read (what
-it does to its arguments may be done a few items early); ``send()`` crosses only where
-nothing was read ahead; after ``TOTAL_LIMIT`` values in all (an endless one read
-whole) reading on fails the candidate, as plain Python's tests would hang.
+runs it for one item, each later batch for twice as many as the one before (bounded by
+``SIZE_LIMIT`` values as ``weighing`` counts and ``BATCH_SECONDS`` of its time), so
+reading a long one costs a round trip per doubling. A batch ends right after an item
+holding a container the candidate still holds (``_still_held``), which crosses as one
+object with the candidate's, as a value a call returns and keeps does. What differs
+from plain Python: a batch runs ahead of what the tests have read (what it does to
+their arguments may be done a few items early); ``send()`` crosses only where nothing
+was read ahead; after ``TOTAL_LIMIT`` values in all (an endless one read whole)
+reading on fails the candidate, as plain Python's tests would hang.
 
 The generated checks (``map_calls``) read every output whole, so there an iterator is
-run to its end when returned (``drained``), or cut at ``ITEMS_LIMIT`` items or
-``SIZE_LIMIT`` values: the cut is an output of its own.
+run to its end when returned (``drained``), each item copied as it was when yielded,
+or cut at ``ITEMS_LIMIT`` items or ``SIZE_LIMIT`` values: the cut is an output of its
+own.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from . import shared_state, task_classes, weighing
 from .dict_kinds import DICT_KINDS
 
 ITEMS_LIMIT = 100_000
-"""Most items one batch runs for (and the generated checks read of one iterator)."""
+"""Most items a generated check reads of one iterator, and one batch's count at most."""
 SIZE_LIMIT = 250_000
 """Most values one batch carries, as ``weighing`` counts: an endless one whose items
 grow (Fibonacci's numbers) stops here, long before it fills the candidate's memory (a
@@ -137,8 +141,9 @@ class LiveIterators:
             if reading.held_over is not _NOTHING:
                 raise RuntimeError("a value sent to an iterator read ahead")
             reading.driven = True
-        now = _monotonic()
-        least = BATCH_OVERHEAD * self.bookkeeping if self.bookkeeping > BOOKKEEPING_FLOOR and not reading.driven else 0.0
+        now, least = _monotonic(), 0.0
+        if self.bookkeeping > BOOKKEEPING_FLOOR and not reading.driven:
+            least = BATCH_OVERHEAD * self.bookkeeping
         items, ending, weight = _batch(reading, 1 if reading.driven else reading.batch,
                                        (now + least, now + max(BATCH_SECONDS, least)), sent, reply_of, the_tests)
         reading.read += weight
