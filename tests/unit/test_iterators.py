@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import itertools
 import time
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from verifiers.runtime import iterators, weighing
+from verifiers.runtime import iterators, task_classes, weighing
 from verifiers.runtime.iterators import MORE, LiveIterators, drained
 
 
@@ -202,3 +203,30 @@ def test_a_container_the_candidate_still_holds_ends_its_batch_and_is_not_copied(
     theirs = [[1], [2], [3]]
     batches, _ = _read_all(live, live.returned(iter(theirs)), lambda x: any(x is t for t in theirs))
     assert [len(b) for b in batches] == [1, 2, 0]  # the tests' own lists: their changes cross anyway
+
+
+def test_a_container_held_by_a_weak_reference_alone_is_held() -> None:
+    class Box:
+        pass
+
+    refs: list[weakref.ref[Box]] = []
+
+    def registered(box: Box) -> Box:
+        refs.append(weakref.ref(box))
+        return box
+
+    def gen() -> Iterator[Any]:
+        yield 0
+        yield registered(Box())  # nothing but the weak reference holds it once yielded
+        still = refs[-1]()
+        if still is not None:
+            still.changed = True  # type: ignore[attr-defined]
+        yield 1
+
+    task_classes.accept({"Box": Box}, __name__)
+    try:
+        live = LiveIterators()
+        batches, _ = _read_all(live, live.returned(gen()))
+        assert [len(b) for b in batches[:2]] == [1, 1]  # the tests get the box before it changes
+    finally:
+        task_classes.clear()

@@ -32,6 +32,7 @@ from __future__ import annotations
 import itertools
 import sys
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -66,6 +67,7 @@ MORE = "more"
 _ITERATOR_MODULES = frozenset({"builtins", "itertools"})
 _monotonic = time.monotonic  # bound at load: the candidate runs in this process and may patch time
 _refcount = sys.getrefcount
+_weakrefs = weakref.getweakrefcount
 _HOLDING = frozenset({list, tuple, set, frozenset} | DICT_KINDS)
 _NOTHING = object()
 
@@ -220,7 +222,9 @@ def _batch(reading: _Reading, count: int, deadline: tuple[float, float] | None, 
             items.append(item if scalar else _as_yielded(item, the_tests))
             continue
         held = not scalar and _still_held(item, the_tests, reading.kept, _ITEM_REFERENCES)
-        items.append(item)
+        # One nothing else holds is copied all the same: the candidate could still reach
+        # it through the collector (``gc.get_objects``) and change it as the batch runs on.
+        items.append(item if scalar or held else _as_yielded(item, the_tests))
         if held or len(items) >= count and _monotonic() >= deadline[0] or _monotonic() > deadline[1]:
             return items, _NOTHING, size
 
@@ -242,7 +246,10 @@ def _still_held(item: Any, the_tests: TheTests, kept: set[int], item_references:
     counts = list(map(_refcount, found))  # found's own reference and the call's: shared_state's base
     if found[0] is item:
         counts[0] -= item_references
-    if not any(count - within > shared_state.BASE for count, within in zip(counts, inside)):
+    # A weak reference is a hold the counts do not show (a set, an object of the
+    # prompt's classes, looked up again through a ``weakref.ref`` the generator keeps).
+    if not any(count - within > shared_state.BASE for count, within in zip(counts, inside)) \
+            and not any(map(_weakrefs, found)):
         return False
     kept.update(id(x) for x in found if shared_state.changeable(x))
     return True
