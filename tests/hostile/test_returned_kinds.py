@@ -54,6 +54,13 @@ CASES = [
     ("the tests' list of Decimals sorted in place", "    x.sort()\n",
      "def check(c):\n    xs = [Decimal('2.5'), Decimal('-1'), Decimal('0.10')]\n    c(xs)\n"
      "    assert xs == [Decimal('-1'), Decimal('0.10'), Decimal('2.5')]\n", Status.PASSED),
+    ("a Counter returned is a Counter (it was a plain dict)", "    return collections.Counter(x)\n",
+     "def check(c):\n    k = c('aab')\n    assert type(k) is collections.Counter and k.most_common(1) == [('a', 2)]\n",
+     Status.PASSED),
+    ("a wrong answer: an object returned, kept by a weak reference alone, changed by the next call",
+     "    import weakref\n    global W\n    if x == 0:\n        p = Pt(0)\n        W = weakref.ref(p)\n        return p\n"
+     "    if W() is not None:\n        W().v = 99\n    return Pt(1)\n",
+     "def check(c):\n    a = c(0)\n    b = c(1)\n    assert (a.v, b.v) == (0, 1)\n", Status.FAILED),
     # Iterators.
     ("a generator read whole", "    for i in range(x):\n        yield i * i\n",
      "def check(c):\n    assert list(c(4)) == [0, 1, 4, 9]\n", Status.PASSED),
@@ -148,6 +155,23 @@ CASES = [
      "    for g, xs in zip(gens, cases):\n        assert list(g) == xs\n", Status.PASSED),
     ("characters outside the BMP (12 bytes each on the channel)", "    for i in range(x):\n        yield '\\U0001F600' * 100\n",
      "def check(c):\n    assert sum(len(s) for s in c(30000)) == 3_000_000\n", Status.PASSED),
+    # A twenty-second red team's finds on those fixes: wrong answers that passed.
+    ("a wrong answer: one running Counter yielded again (each was a plain copy)",
+     "    cnt = collections.Counter()\n    for w in x:\n        cnt[w] += 1\n        yield cnt\n",
+     "def check(c):\n    assert list(c(['a', 'b', 'a'])) == [{'a': 1}, {'a': 1, 'b': 1}, {'a': 2, 'b': 1}]\n", Status.FAILED),
+    ("a wrong answer: an object yielded, kept by a weak reference alone, changed later",
+     "    import weakref\n    refs = []\n    def mk(v):\n        p = Pt(v)\n        refs.append(weakref.ref(p))\n        return p\n"
+     "    yield mk(0)\n    if refs[0]() is not None:\n        refs[0]().v = 99\n    yield mk(1)\n",
+     "def check(c):\n    assert [p.v for p in list(c(0))] == [0, 1]\n", Status.FAILED),
+    ("a wrong answer: a memo's list returned by a call, then yielded and changed as the batch ran on",
+     "    global MEMO\n    if x == 'get':\n        MEMO = [0]\n        return MEMO\n    def g():\n        yield 0\n"
+     "        MEMO[0] = -1\n        yield MEMO\n        MEMO[0] = 1\n        yield 2\n    return g()\n",
+     "def check(c):\n    m = c('get')\n    for i, item in enumerate(c('gen')):\n        if i == 1:\n            assert item == [1], item\n",
+     Status.FAILED),
+    ("a wrong answer: a list changed after it was yielded sixty tuples deep",
+     "    b = [-1]\n    t = b\n    for _ in range(60):\n        t = (t,)\n    yield 0\n    yield t\n    b[0] = 1\n    yield 2\n",
+     "def unwrap(t):\n    while type(t) is tuple:\n        t = t[0]\n    return t\n"
+     "def check(c):\n    for i, t in enumerate(c(0)):\n        if i == 1:\n            assert unwrap(t) == [1]\n", Status.FAILED),
     ("one list yielded and changed in place between items (the tests saw its last state every time)",
      "    win = []\n    for v in more[0]:\n        win.append(v)\n        if len(win) > x:\n            win.pop(0)\n"
      "        if len(win) == x:\n            yield win\n",

@@ -66,10 +66,12 @@ def test_the_standard_librarys_dicts_cross_as_themselves_in_their_own_order() ->
     for plain in (Mine("a"), defaultdict(lambda: 0, {"k": 1})):
         assert type(decode(encode(plain, shared=Shared()), shared=Shared())) is dict
     assert type(decode(encode(Counter("a")))) is dict
-    # A returned value's own Counter (numbering off) is a plain dict; the table's own is a reference.
+    # A returned value's own Counter (numbering off) is numbered as itself too; the table's own is a reference.
     table = Shared([got[0]])
     table.numbering = False
-    assert encode([got[0], Counter("z")], shared=table) == {"l": [{"@": 0}, {"d": [["z", 1]]}]}
+    made = Counter("z")
+    assert encode([got[0], made], shared=table) == {"l": [{"@": 0}, {"k": ["Counter", [["z", 1]]]}]}
+    assert table.index_of(made) == 2
 
 
 @pytest.mark.parametrize("kind", ["dict", "defaultdict:print", "defaultdict:os.system", 7, "Counter "])

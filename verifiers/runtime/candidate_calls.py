@@ -8,6 +8,7 @@ child and the guarded syntax and mypy workers compile with, so all agree.
 
 from __future__ import annotations
 
+import bisect
 import builtins
 import os
 import socket
@@ -149,6 +150,7 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
 
         if live is not None:
             live.drop(dropped)
+        made_from = len(shared.objects) if shared is not None else 0  # what the reply numbers is the candidate's
         try:
             if live is not None and resume is not None:
                 returned, ending = live.next_batch(resume, args, exception_reply, the_tests)
@@ -188,6 +190,8 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
                 if numbers:
                     reply["h"] = numbers
                     carried = [shared.objects[i] for i in numbers]
+                    if live is not None:
+                        live.kept.update(id(x) for x in carried[bisect.bisect_left(numbers, made_from):])
             if live is not None:
                 live.bookkeeping = bookkeeping + _monotonic() - started
         return frame(reply, REPLY_MAX_MESSAGE), carried

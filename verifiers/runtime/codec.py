@@ -82,7 +82,7 @@ class Shared:
 
     def add(self, x: object) -> int:
         if not self.numbering and type(x) is not list and type(x) is not dict and type(x) is not set \
-                and not task_classes.is_object(x):
+                and type(x) not in DICT_KINDS and not task_classes.is_object(x):
             return -1
         self._index[id(x)] = len(self.objects)
         self.objects.append(x)  # and kept alive, so no other object takes its id meanwhile
@@ -171,16 +171,17 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
         shared.deferred.append(x)
         return {"o": [name]}
     if shared is not None and (kind := kind_of(x)) is not None:
-        # The tests' Counter, OrderedDict or defaultdict is numbered as itself and arrives
-        # as its own kind: the candidate sees what plain Python shows (``k[c] += 1``,
-        # ``move_to_end``), and what it does comes back to the tests' object (a seventh
-        # red team: a plain copy whose changes were lost passed a wrong answer). A returned
-        # value's own (``numbering`` off) is a plain dict, as before.
+        # A Counter, OrderedDict or defaultdict is numbered as itself and arrives as its
+        # own kind: the candidate sees what plain Python shows of the tests' one (``k[c] +=
+        # 1``, ``move_to_end``), and what it does comes back to the tests' object (a
+        # seventh red team: a plain copy whose changes were lost passed a wrong answer);
+        # the tests get the candidate's own one as one object with it, changed as it
+        # changes (a twenty-second red team: a generator yielding one running Counter,
+        # each item a plain copy, passed a wrong answer).
         if (ref := _reference(x, shared)) is not None:
             return ref
-        if shared.numbering:
-            shared.add(x)
-            return {"k": [kind, _encode_pairs(dict_items(x), depth + 1, max_depth, shared)]}
+        shared.add(x)
+        return {"k": [kind, _encode_pairs(dict_items(x), depth + 1, max_depth, shared)]}
     plain = _as_plain(x)
     if plain is None:
         raise CodecError(f"{UNSENDABLE_TYPE} {type_name(x)}")

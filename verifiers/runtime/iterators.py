@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import shared_state, task_classes, weighing
+from .codec import REPLY_DEPTH
 from .dict_kinds import DICT_KINDS
 
 ITEMS_LIMIT = 100_000
@@ -98,17 +99,15 @@ class _Reading:
 
     __slots__ = ("iterator", "batch", "read", "held_over", "driven", "kept")
 
-    def __init__(self, iterator: Iterator[Any]) -> None:
+    def __init__(self, iterator: Iterator[Any], kept: set[int] | None = None) -> None:
         self.iterator = iterator
         self.batch = 1
         self.read = 0
         self.held_over: Any = _NOTHING
         self.driven = False
         """The tests have sent it a value (``send()``): from then on, one item a batch."""
-        self.kept: set[int] = set()
-        """The ids of the containers it yielded that the candidate still held then: they
-        are the tests' objects too from then on, so an item holding one ends its batch
-        as that first one did (an id outliving its object only ends batches early)."""
+        self.kept = set() if kept is None else kept
+        """``LiveIterators.kept``."""
 
 
 class LiveIterators:
@@ -118,6 +117,13 @@ class LiveIterators:
     def __init__(self) -> None:
         self._readings: dict[int, _Reading] = {}
         self._numbers = itertools.count(1)
+        self.kept: set[int] = set()
+        """The ids of the candidate's containers that crossed while it held them (yielded by
+        any of its iterators, or returned by a call, ``candidate_calls._reply``): they are
+        the tests' objects too from then on, so an item holding one ends its batch as a
+        container still held does (a twenty-second red team: a memo's list returned by a
+        call, then yielded and changed as the batch ran on; an id outliving its object
+        only ends batches early)."""
         self.bookkeeping = 0.0
         """What the last call spent on the table it shares with the tests (its snapshots and
         changes): a batch runs at least ``BATCH_OVERHEAD`` times as long (past its count),
@@ -129,7 +135,7 @@ class LiveIterators:
         """The handle the tests read ``iterator`` by, returned by a call: nothing of it
         runs before they read it."""
         handle = next(self._numbers)
-        self._readings[handle] = _Reading(iterator)
+        self._readings[handle] = _Reading(iterator, self.kept)
         return handle
 
     def next_batch(self, handle: Any, sent: list[Any], reply_of: ReplyOf, the_tests: TheTests
@@ -256,13 +262,13 @@ def _still_held(item: Any, the_tests: TheTests, kept: set[int], item_references:
 
 
 def _containers(item: Any, the_tests: TheTests) -> tuple[list[Any], list[Any]]:
-    """The containers in ``item`` (``item`` first, if it is one), each once, as far as
-    ``SNAPSHOT_DEPTH`` reaches, and apart the tests' own ones met (not looked into)."""
+    """The containers in ``item`` (``item`` first, if it is one), each once, as deep as a
+    reply carries, and apart the tests' own ones met (not looked into)."""
     found: list[Any] = []
     theirs: list[Any] = []
     seen: set[int] = set()
     level = [item]
-    for _ in range(SNAPSHOT_DEPTH):
+    for _ in range(REPLY_DEPTH + 1):  # as deep as anything crosses (a twenty-second red team: 60 tuples deep)
         below: list[Any] = []
         for x in level:
             t = type(x)

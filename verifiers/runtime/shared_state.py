@@ -128,6 +128,8 @@ def held(objects: list[Any], also: Iterable[int] = ()) -> list[int]:
     # A set can be kept by a weak reference alone (a WeakKeyDictionary memo: red team),
     # which the counts do not show; in plain Python the tests' set lives on, and so the memo.
     reached.update(i for i in _of_types(objects, _WEAKLY_HELD) if _weakrefs(objects[i]))
+    if task_classes.accepting():  # so can an object of the prompt's classes (a twenty-second red team)
+        reached.update(i for i, x in enumerate(objects) if task_classes.is_object(x) and _weakrefs(x))
     reached.update(also)
     if not reached:
         return []
