@@ -172,6 +172,12 @@ CASES = [
      "    b = [-1]\n    t = b\n    for _ in range(60):\n        t = (t,)\n    yield 0\n    yield t\n    b[0] = 1\n    yield 2\n",
      "def unwrap(t):\n    while type(t) is tuple:\n        t = t[0]\n    return t\n"
      "def check(c):\n    for i, t in enumerate(c(0)):\n        if i == 1:\n            assert unwrap(t) == [1]\n", Status.FAILED),
+    ("combinations of the candidate's lists (the pool's references are not the candidate's)",
+     "    pts = [[i, i * i] for i in range(x)]\n    return itertools.combinations(pts, 2)\n",
+     "def check(c):\n    assert sum(1 for a, b in c(150) if a[0] < b[0]) == 150 * 149 // 2\n", Status.PASSED),
+    ("enumerate of fresh lists (its reused result tuple is not the candidate's hold)",
+     "    return enumerate([i, i + 1] for i in range(x))\n",
+     "def check(c):\n    assert sum(p[1] for i, p in c(20000)) == 20000 * 20001 // 2\n", Status.PASSED),
     ("one list yielded and changed in place between items (the tests saw its last state every time)",
      "    win = []\n    for v in more[0]:\n        win.append(v)\n        if len(win) > x:\n            win.pop(0)\n"
      "        if len(win) == x:\n            yield win\n",
@@ -212,6 +218,9 @@ REFUSED_LATE = [
      "    for i in range(3):\n        x.append(i)\n        yield len(x)\n",
      "def check(c):\n    xs = []\n    g = c(xs)\n    assert next(g) == 1 and xs == [0]\n    assert next(g) == 2 and xs == [0, 1]\n",
      Status.FAILED),
+    ("rows of the candidate's own grid, two thousand (each a round trip, each paying for all kept)",
+     "    grid = [[i] * 10 for i in range(x)]\n    for row in grid:\n        yield row\n",
+     "def check(c):\n    assert len(list(c(2000))) == 2000\n", Status.TIMEOUT),
     ("a map returned is not a map to the tests (a stand-in that iterates)", "    return map(abs, x)\n",
      "def check(c):\n    assert isinstance(c([-1]), map)\n", Status.FAILED),
 ]

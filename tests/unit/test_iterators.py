@@ -230,3 +230,14 @@ def test_a_container_held_by_a_weak_reference_alone_is_held() -> None:
         assert [len(b) for b in batches[:2]] == [1, 1]  # the tests get the box before it changes
     finally:
         task_classes.clear()
+
+
+def test_a_c_iterators_own_references_are_not_the_candidates_holds() -> None:
+    live = LiveIterators()
+    batches, _ = _read_all(live, live.returned(itertools.combinations([[i] for i in range(20)], 2)))
+    assert [len(b) for b in batches[:5]] == [1, 2, 4, 8, 16]  # only the pool names the lists
+    pts = [[i] for i in range(20)]  # held here too, as a candidate's global would hold them
+    batches, _ = _read_all(live, live.returned(itertools.combinations(pts, 2)))
+    assert [len(b) for b in batches[:5]] == [1, 1, 1, 1, 1]
+    batches, _ = _read_all(live, live.returned(enumerate([i] for i in range(40))))
+    assert [len(b) for b in batches[:5]] == [1, 2, 4, 8, 16]  # its reused result tuple is its own

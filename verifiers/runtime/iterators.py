@@ -29,6 +29,7 @@ own.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import sys
 import time
@@ -60,6 +61,9 @@ BOOKKEEPING_FLOOR = 0.001
 """Bookkeeping below this (a table of a few thousand values) leaves batches to their
 count: run ahead for time, a batch would change the tests' arguments early, or keep
 them waiting on an item they never read, for nothing worth saving."""
+POOL_LIMIT = 10_000
+"""The longest tuple a C iterator holds whose references are told apart from the
+candidate's (longer ones count as the candidate's: its items end their batches)."""
 _CHANGEABLE = frozenset({list, dict, set})
 SNAPSHOT_DEPTH = 50
 """How deep into a yielded item its containers are copied; deeper ones are themselves."""
@@ -69,6 +73,7 @@ _ITERATOR_MODULES = frozenset({"builtins", "itertools"})
 _monotonic = time.monotonic  # bound at load: the candidate runs in this process and may patch time
 _refcount = sys.getrefcount
 _weakrefs = weakref.getweakrefcount
+_referents = gc.get_referents
 _HOLDING = frozenset({list, tuple, set, frozenset} | DICT_KINDS)
 _NOTHING = object()
 
@@ -97,10 +102,11 @@ class _Reading:
     they have read of it so far (``weighing``), and an item it yielded that did not fit
     the last batch."""
 
-    __slots__ = ("iterator", "batch", "read", "held_over", "driven", "kept")
+    __slots__ = ("iterator", "batch", "read", "held_over", "driven", "kept", "pools")
 
     def __init__(self, iterator: Iterator[Any], kept: set[int] | None = None) -> None:
         self.iterator = iterator
+        self.pools = None if is_generator(iterator) else _Pools(iterator)
         self.batch = 1
         self.read = 0
         self.held_over: Any = _NOTHING
@@ -227,7 +233,8 @@ def _batch(reading: _Reading, count: int, deadline: tuple[float, float] | None, 
         if deadline is None:
             items.append(item if scalar else _as_yielded(item, the_tests))
             continue
-        held = not scalar and _still_held(item, the_tests, reading.kept, _ITEM_REFERENCES)
+        held = not scalar and _still_held(item, the_tests, reading.kept, _ITEM_REFERENCES,
+                                          reading.pools.references(it) if reading.pools else None)
         # One nothing else holds is copied all the same: the candidate could still reach
         # it through the collector (``gc.get_objects``) and change it as the batch runs on.
         items.append(item if scalar or held else _as_yielded(item, the_tests))
@@ -235,12 +242,14 @@ def _batch(reading: _Reading, count: int, deadline: tuple[float, float] | None, 
             return items, _NOTHING, size
 
 
-def _still_held(item: Any, the_tests: TheTests, kept: set[int], item_references: int) -> bool:
+def _still_held(item: Any, the_tests: TheTests, kept: set[int], item_references: int,
+                iterators_own: tuple[dict[int, int], dict[int, int]] | None = None) -> bool:
     """Whether the candidate still holds (in its generator's frame, a global...) a
     container of ``item`` that can change, or one that leads to such a container: read
     from reference counts, as ``shared_state.held`` reads them, ``item_references``
     being the references the caller's frames hold to ``item`` itself; the containers
-    found held are added to ``kept``. Of the tests' own objects (what happens to them
+    found held are added to ``kept``; ``iterators_own``, the references a C iterator
+    holds itself and through its pools (``_Pools.references``), are not the candidate's. Of the tests' own objects (what happens to them
     crosses with every call anyway), only those ``kept`` names count: the candidate's
     containers that crossed in an earlier batch."""
     found, theirs = _containers(item, the_tests)
@@ -252,6 +261,9 @@ def _still_held(item: Any, the_tests: TheTests, kept: set[int], item_references:
     counts = list(map(_refcount, found))  # found's own reference and the call's: shared_state's base
     if found[0] is item:
         counts[0] -= item_references
+    if iterators_own:
+        direct, pooled = iterators_own
+        counts = [count - direct.get(id(x), 0) - pooled.get(id(x), 0) for count, x in zip(counts, found)]
     # A weak reference is a hold the counts do not show (a set, an object of the
     # prompt's classes, looked up again through a ``weakref.ref`` the generator keeps).
     if not any(count - within > shared_state.BASE for count, within in zip(counts, inside)) \
@@ -291,6 +303,44 @@ def _containers(item: Any, the_tests: TheTests) -> tuple[list[Any], list[Any]]:
             break
         level = below
     return found, theirs
+
+
+class _Pools:
+    """What a C iterator (``combinations``, ``product``, ``enumerate``...) holds itself:
+    it never changes what that names, so those references are not the candidate's holds
+    (else every item made of its pool's lists ended its batch: a twenty-second red
+    team's ``combinations`` of 150 lists ran into the time limit)."""
+
+    __slots__ = ("tuples", "named")
+
+    def __init__(self, iterator: Any) -> None:
+        self.tuples = [r for r in _referents(iterator) if type(r) is tuple and len(r) <= POOL_LIMIT]
+        """The tuples it holds when returned (pools never change what they hold)."""
+        self.named: dict[int, int] = {}
+        """How many times those tuples name each object, a level into tuples they hold
+        (``product``'s pools)."""
+        seen: set[int] = set()
+        level = self.tuples
+        for _ in range(2):
+            below = []
+            for pool in level:
+                if id(pool) in seen:
+                    continue
+                seen.add(id(pool))
+                for member in pool:
+                    self.named[id(member)] = self.named.get(id(member), 0) + 1
+                    if type(member) is tuple and len(member) <= POOL_LIMIT:
+                        below.append(member)
+            level = below
+
+    def references(self, iterator: Any) -> tuple[dict[int, int], dict[int, int]]:
+        """The references ``iterator`` holds now: to what it names itself, and through
+        its pools, while it still names every one of them (else none of theirs)."""
+        direct: dict[int, int] = {}
+        for r in _referents(iterator):
+            direct[id(r)] = direct.get(id(r), 0) + 1
+        still = all(id(pool) in direct for pool in self.tuples)  # ids stay theirs: ``tuples`` keeps them alive
+        return direct, self.named if still else {}
 
 
 def _item_references() -> int:
