@@ -353,7 +353,9 @@ def test_values_of_the_standard_library_and_generators_are_told_apart(collector:
         "endless_wrong": "    n = 0\n    while True:\n        yield n\n        n += 1\n",
         # A twentieth red team's: cut where it was run, an endless one agreed with one that
         # raised a RuntimeError there.
-        "cut_there": "    yield from range(100_000)\n    raise RuntimeError('here')\n",
+        # (Zeros: 100,000 of them are cut at the count, before the size.)
+        "cut_there": "    yield from [0] * 100_000\n    raise RuntimeError('here')\n",
+        "endless_zeros": "    while True:\n        yield 0\n",
         "endless_from_0": "    n = 0\n    while True:\n        yield n\n        n += 1\n",
     }
     candidates = [Candidate(TASK.task_id, name, PROMPT + body) for name, body in bodies.items()]
@@ -363,7 +365,7 @@ def test_values_of_the_standard_library_and_generators_are_told_apart(collector:
                       frozenset({"generator", "generator_too"}), frozenset({"generator_wrong"}),
                       frozenset({"huge"}), frozenset({"huge_wrong"}), frozenset({"raises"}), frozenset({"raises_later"}),
                       frozenset({"endless"}), frozenset({"endless_wrong", "endless_from_0"}),
-                      frozenset({"cut_there"})}, groups
+                      frozenset({"cut_there"}), frozenset({"endless_zeros"})}, groups
     assert all(not b.error and len(b.outputs) == 2 for b in found), found
 
 
