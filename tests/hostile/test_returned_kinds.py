@@ -114,6 +114,14 @@ CASES = [
      "    assert next(c(0)) == 2\n", Status.PASSED),
     ("a generator driven by send()", "    total = 0\n    while True:\n        v = yield total\n        total += v\n",
      "def check(c):\n    g = c(0)\n    assert next(g) == 0\n    assert g.send(5) == 5 and g.send(2) == 7\n", Status.PASSED),
+    ("a generator's return value, seen by yield from and StopIteration.value",
+     "    total = 0\n    for v in x:\n        total += v\n        yield v\n    return [total]\n",
+     "def collect(g):\n    got = yield from g\n    return got\n"
+     "def check(c):\n    g = collect(c([1, 2]))\n    assert list(itertools.islice(g, 2)) == [1, 2]\n    try:\n        next(g)\n"
+     "    except StopIteration as e:\n        assert e.value == [3]\n    else:\n        assert False\n", Status.PASSED),
+    ("a wrong return value", "    yield 1\n    return 4\n",
+     "def check(c):\n    g = c(0)\n    next(g)\n    try:\n        next(g)\n    except StopIteration as e:\n"
+     "        assert e.value == 5\n", Status.FAILED),
     ("a value sent to a map (no send, as in plain Python)", "    return map(abs, [x])\n",
      "def check(c):\n    g = c(-1)\n    try:\n        g.send(None)\n    except AttributeError:\n        pass\n"
      "    else:\n        assert False\n", Status.PASSED),

@@ -356,15 +356,15 @@ class CandidateProxy:
             self._fail("bad reply from the candidate")
         end = ending[0]
         if not (end is None or end == iterators.MORE or valid_reply(end)
-                or type(end) is int and end > 0 and not as_data):
+                or (type(end) is int and end > 0 or end == iterators.RETURNED and items) and not as_data):
             self._fail("bad reply from the candidate")
         return items, end
 
     def _iterator(self, items: Any, ending: Any, as_data: bool = False) -> Iterator[Any]:
         """The tests' generator over the candidate's returned iterator (``iterators``): it
         yields each batch's items, asks for the next batch where the candidate's has more
-        (a call of its own, ``_call``), and ends as the candidate's did: at its end,
-        raising the exception it raised, or failing the candidate where it was cut
+        (a call of its own, ``_call``), and ends as the candidate's did: at its end
+        (returning what it returned), raising the exception it raised, or failing the candidate where it was cut
         (``as_data``: a generated check's output, ``IteratorCut``, and the batch goes on).
         ``send()`` crosses where nothing was read ahead of the tests; an exception
         thrown into it (``throw()``) cannot cross, and fails the candidate rather than
@@ -390,8 +390,9 @@ class CandidateProxy:
     def _let_go(self, handle: int) -> None:
         self._dropped.append(handle)
 
-    def _reading(self, batch: list[Any], end: Any, as_data: bool) -> Generator[Any, Any, None]:
+    def _reading(self, batch: list[Any], end: Any, as_data: bool) -> Generator[Any, Any, Any]:
         while True:
+            returned = batch.pop() if end == iterators.RETURNED else None  # after the items
             for i, item in enumerate(batch):
                 try:
                     sent = yield item
@@ -408,6 +409,8 @@ class CandidateProxy:
                 if type(end) is not int:
                     break
                 batch, end = self._call((), {}, resume=end)
+        if end == iterators.RETURNED:
+            return returned  # a generator's return value: ``yield from`` and ``StopIteration.value`` see it
         if end is not None:
             raise self._ended(end, as_data)
 

@@ -69,6 +69,9 @@ SNAPSHOT_DEPTH = 50
 """How deep into a yielded item its containers are copied; deeper ones are themselves."""
 MORE = "more"
 """The ending of an iterator cut where it was read to (``drained``; ``TOTAL_LIMIT``)."""
+RETURNED = "returned"
+"""The ending of a generator that returned a value (not None), the batch's last item:
+the tests' generator returns it, so ``yield from`` and ``StopIteration.value`` see it."""
 _ITERATOR_MODULES = frozenset({"builtins", "itertools"})
 _monotonic = time.monotonic  # bound at load: the candidate runs in this process and may patch time
 _refcount = sys.getrefcount
@@ -190,7 +193,8 @@ def _batch(reading: _Reading, count: int, deadline: tuple[float, float] | None, 
            reply_of: ReplyOf, the_tests: TheTests) -> tuple[list[Any], Any, int]:
     """Up to ``count`` items of ``reading`` and ``SIZE_LIMIT`` values in all (one item
     alone may weigh more); how it ended (None, an exception's reply, or ``_NOTHING``
-    where it may have more); and what the items weigh. An item that does not fit is
+    where it may have more; read lazily, ``RETURNED``, the last item being a generator's
+    return value); and what the items weigh. An item that does not fit is
     held over for the next batch, never lost. A fault of the candidate's process
     (``SystemExit``, ``MemoryError``) propagates, as from a call.
 
@@ -214,8 +218,11 @@ def _batch(reading: _Reading, count: int, deadline: tuple[float, float] | None, 
             try:
                 # ``send`` of a map or zip raises AttributeError, as in plain Python.
                 item = it.send(sent[0]) if sent else next(it)
-            except StopIteration:
-                return items, None, size
+            except StopIteration as stop:
+                if deadline is None or stop.value is None:
+                    return items, None, size
+                items.append(stop.value)  # a generator's return value: after its items
+                return items, RETURNED, size
             except MemoryError:
                 raise
             except Exception as exc:  # noqa: BLE001 - raised by the candidate's iterator: the tests meet it
