@@ -186,6 +186,23 @@ CASES = [
     ("enumerate of fresh lists (its reused result tuple is not the candidate's hold)",
      "    return enumerate([i, i + 1] for i in range(x))\n",
      "def check(c):\n    assert sum(p[1] for i, p in c(20000)) == 20000 * 20001 // 2\n", Status.PASSED),
+    # A twenty-third red team's finds on those fixes.
+    ("a wrong answer: accumulate changing its running list in place",
+     "    return itertools.accumulate(x, lambda a, v: (a.append(v), a)[1], initial=[])\n",
+     "def check(c):\n    assert list(c([1, 2, 3])) == [[], [1], [1, 2], [1, 2, 3]]\n", Status.FAILED),
+    ("a wrong answer: combinations of the candidate's own tuple of lists, changed by a later call",
+     "    global T\n    if x == 'new':\n        T = ([], [], [])\n    elif x == 'add':\n        T[more[0]].append(more[1])\n"
+     "    elif x == 'pairs':\n        return itertools.combinations(T, 2)\n",
+     "def check(c):\n    c('new'); c('add', 0, 1); c('add', 1, 2)\n    p = next(c('pairs'))\n    c('add', 0, 3)\n"
+     "    assert p == ([1], [2]), p\n", Status.FAILED),
+    ("a wrong answer: a grid whose rows are one list, yielded (its copy had rows apart)",
+     "    for n in x:\n        yield [[0] * n] * n\n",
+     "def check(c):\n    for g in c([2, 3]):\n        g[0][0] = 1\n        assert sum(map(sum, g)) == 1, g\n", Status.FAILED),
+    ("combinations of fresh lists name the same lists", "    return itertools.combinations([[i] for i in range(x)], 2)\n",
+     "def check(c):\n    ps = list(c(4))\n    assert ps[0][0] is ps[1][0]\n", Status.PASSED),
+    ("one iterator returned by two calls, read in turn", "    global IT\n    if x == 'new':\n        IT = iter(range(100))\n    return IT\n",
+     "def check(c):\n    a = c('new'); b = c('get')\n    assert next(a) == 0 and next(b) == 1 and next(a) == 2 and next(b) == 3\n",
+     Status.PASSED),
     ("one list yielded and changed in place between items (the tests saw its last state every time)",
      "    win = []\n    for v in more[0]:\n        win.append(v)\n        if len(win) > x:\n            win.pop(0)\n"
      "        if len(win) == x:\n            yield win\n",

@@ -232,12 +232,38 @@ def test_a_container_held_by_a_weak_reference_alone_is_held() -> None:
         task_classes.clear()
 
 
-def test_a_c_iterators_own_references_are_not_the_candidates_holds() -> None:
+def test_iterators_that_run_none_of_the_candidates_code_never_end_a_batch_early() -> None:
     live = LiveIterators()
-    batches, _ = _read_all(live, live.returned(itertools.combinations([[i] for i in range(20)], 2)))
-    assert [len(b) for b in batches[:5]] == [1, 2, 4, 8, 16]  # only the pool names the lists
-    pts = [[i] for i in range(20)]  # held here too, as a candidate's global would hold them
+    pts = [[i] for i in range(20)]  # held here, as a candidate's global would hold them
     batches, _ = _read_all(live, live.returned(itertools.combinations(pts, 2)))
-    assert [len(b) for b in batches[:5]] == [1, 1, 1, 1, 1]
+    assert [len(b) for b in batches[:5]] == [1, 2, 4, 8, 16]
+    assert batches[1][0][0] is pts[0]  # themselves, not copies: one object with the candidate's
     batches, _ = _read_all(live, live.returned(enumerate([i] for i in range(40))))
     assert [len(b) for b in batches[:5]] == [1, 2, 4, 8, 16]  # its reused result tuple is its own
+    # accumulate hands its total to the candidate's function, which changes it in place.
+    def grow(total: list[int], v: int) -> list[int]:
+        total.append(v)
+        return total
+
+    running: Iterator[list[int]] = itertools.accumulate(range(5), grow, initial=[])
+    batches, _ = _read_all(live, live.returned(running))
+    assert all(len(b) <= 1 for b in batches)
+
+
+def test_an_iterator_returned_twice_is_read_one_item_at_a_time_by_both() -> None:
+    live = LiveIterators()
+    it = iter(range(10))
+    first = live.returned(it)
+    assert live.next_batch(first, [], _reply_of, _nobody)[0] == [0]
+    second = live.returned(it)
+    assert second == first
+    got = [live.next_batch(h, [], _reply_of, _nobody)[0] for h in (first, second, first)]
+    assert got == [[1], [2], [3]]
+    live.drop([first])  # one reader let go: the other reads on
+    assert live.next_batch(second, [], _reply_of, _nobody)[0] == [4]
+
+
+def test_a_copied_item_names_twice_what_it_named_twice() -> None:
+    items, _ = drained(iter([[[0] * 2] * 2]), _reply_of, _nobody)
+    grid = items[0]
+    assert grid[0] is grid[1]

@@ -61,9 +61,24 @@ BOOKKEEPING_FLOOR = 0.001
 """Bookkeeping below this (a table of a few thousand values) leaves batches to their
 count: run ahead for time, a batch would change the tests' arguments early, or keep
 them waiting on an item they never read, for nothing worth saving."""
-POOL_LIMIT = 10_000
-"""The longest tuple a C iterator holds whose references are told apart from the
-candidate's (longer ones count as the candidate's: its items end their batches)."""
+_INERT = frozenset({
+    ("itertools", "combinations"), ("itertools", "permutations"), ("itertools", "combinations_with_replacement"),
+    ("itertools", "product"), ("itertools", "repeat"), ("builtins", "list_iterator"), ("builtins", "tuple_iterator"),
+    ("builtins", "list_reverseiterator"), ("builtins", "range_iterator"), ("builtins", "longrange_iterator"),
+    ("builtins", "str_ascii_iterator"), ("builtins", "str_iterator"), ("builtins", "bytes_iterator"),
+    ("builtins", "dict_keyiterator"), ("builtins", "dict_valueiterator"), ("builtins", "dict_itemiterator"),
+    ("builtins", "set_iterator")})
+"""The iterators that run no code of the candidate's as they go (their pools were made
+when they were: ``combinations`` of the candidate's lists): nothing can change an item
+between its yield and the batch's end, so their items cross as themselves, numbered,
+and never end a batch (a pool's own references made every item look held: a
+twenty-second red team's 11,175 pairs timed out; told apart by what the pool held when
+returned, a pool that was the candidate's own tuple hid its holds: a twenty-third)."""
+_RESULT_REUSERS = frozenset({("builtins", "enumerate"), ("builtins", "zip"), ("itertools", "zip_longest")})
+"""The iterators that hand out one result tuple again when nothing else holds it: their
+own reference to the item is theirs, filled by C with new values (every item of an
+``enumerate`` of fresh lists ended its batch). Not ``accumulate``: its total goes to the
+candidate's function, which may change it (a twenty-third red team)."""
 _CHANGEABLE = frozenset({list, dict, set})
 SNAPSHOT_DEPTH = 50
 """How deep into a yielded item its containers are copied; deeper ones are themselves."""
@@ -105,16 +120,23 @@ class _Reading:
     they have read of it so far (``weighing``), and an item it yielded that did not fit
     the last batch."""
 
-    __slots__ = ("iterator", "batch", "read", "held_over", "driven", "kept", "pools")
+    __slots__ = ("iterator", "batch", "read", "held_over", "driven", "readers", "kept", "inert", "reuses_result")
 
     def __init__(self, iterator: Iterator[Any], kept: set[int] | None = None) -> None:
         self.iterator = iterator
-        self.pools = None if is_generator(iterator) else _Pools(iterator)
+        kind = (type(iterator).__module__, type(iterator).__name__)
+        self.inert = kind in _INERT
+        """It runs no code of the candidate's as it goes (``_INERT``)."""
+        self.reuses_result = kind in _RESULT_REUSERS
+        """It may hand out its result tuple again (``_RESULT_REUSERS``)."""
         self.batch = 1
         self.read = 0
         self.held_over: Any = _NOTHING
         self.driven = False
-        """The tests have sent it a value (``send()``): from then on, one item a batch."""
+        """The tests have sent it a value (``send()``), or read it through two handles:
+        from then on, one item a batch."""
+        self.readers = 1
+        """The tests' generators reading it (``LiveIterators.returned``)."""
         self.kept = set() if kept is None else kept
         """``LiveIterators.kept``."""
 
@@ -125,6 +147,9 @@ class LiveIterators:
 
     def __init__(self) -> None:
         self._readings: dict[int, _Reading] = {}
+        self._handles: dict[int, int] = {}
+        """Each iterator's handle, by its id (an id outliving its iterator names a handle
+        whose reading is gone or another's: checked by identity)."""
         self._numbers = itertools.count(1)
         self.kept: set[int] = set()
         """The ids of the candidate's containers that crossed while it held them (yielded by
@@ -142,8 +167,17 @@ class LiveIterators:
 
     def returned(self, iterator: Iterator[Any]) -> int:
         """The handle the tests read ``iterator`` by, returned by a call: nothing of it
-        runs before they read it."""
-        handle = next(self._numbers)
+        runs before they read it. One returned again (a global the candidate hands out
+        twice) keeps its handle, and is read one item a batch from then on: two readers
+        of one iterator each get the item after the other's (a twenty-third red team:
+        each read ahead of its own)."""
+        handle = self._handles.get(id(iterator), 0)
+        reading = self._readings.get(handle)
+        if reading is not None and reading.iterator is iterator:
+            reading.readers += 1
+            reading.driven = True
+            return handle
+        handle = self._handles[id(iterator)] = next(self._numbers)
         self._readings[handle] = _Reading(iterator, self.kept)
         return handle
 
@@ -178,8 +212,11 @@ class LiveIterators:
         if type(handles) is not list:
             raise TypeError("malformed list of dropped iterators")
         for handle in handles:
-            if type(handle) is int:
-                self._readings.pop(handle, None)
+            reading = self._readings.get(handle) if type(handle) is int else None
+            if reading is not None:
+                reading.readers -= 1
+                if reading.readers <= 0:
+                    del self._readings[handle]
 
 
 def drained(it: Iterator[Any], reply_of: ReplyOf, the_tests: TheTests) -> tuple[list[Any], Any]:
@@ -240,23 +277,26 @@ def _batch(reading: _Reading, count: int, deadline: tuple[float, float] | None, 
         if deadline is None:
             items.append(item if scalar else _as_yielded(item, the_tests))
             continue
-        held = not scalar and _still_held(item, the_tests, reading.kept, _ITEM_REFERENCES,
-                                          reading.pools.references(it) if reading.pools else None)
-        # One nothing else holds is copied all the same: the candidate could still reach
-        # it through the collector (``gc.get_objects``) and change it as the batch runs on.
-        items.append(item if scalar or held else _as_yielded(item, the_tests))
-        if held or len(items) >= count and _monotonic() >= deadline[0] or _monotonic() > deadline[1]:
+        if scalar or reading.inert:  # nothing of the candidate's runs before the tests read it
+            items.append(item)
+        else:
+            own = 1 if reading.reuses_result and type(item) is tuple and any(r is item for r in _referents(it)) else 0
+            held = _still_held(item, the_tests, reading.kept, _ITEM_REFERENCES + own)
+            # One nothing else holds is copied all the same: the candidate could still reach
+            # it through the collector (``gc.get_objects``) and change it as the batch runs on.
+            items.append(item if held else _as_yielded(item, the_tests))
+            if held:
+                return items, _NOTHING, size
+        if len(items) >= count and _monotonic() >= deadline[0] or _monotonic() > deadline[1]:
             return items, _NOTHING, size
 
 
-def _still_held(item: Any, the_tests: TheTests, kept: set[int], item_references: int,
-                iterators_own: tuple[dict[int, int], dict[int, int]] | None = None) -> bool:
+def _still_held(item: Any, the_tests: TheTests, kept: set[int], item_references: int) -> bool:
     """Whether the candidate still holds (in its generator's frame, a global...) a
     container of ``item`` that can change, or one that leads to such a container: read
     from reference counts, as ``shared_state.held`` reads them, ``item_references``
     being the references the caller's frames hold to ``item`` itself; the containers
-    found held are added to ``kept``; ``iterators_own``, the references a C iterator
-    holds itself and through its pools (``_Pools.references``), are not the candidate's. Of the tests' own objects (what happens to them
+    found held are added to ``kept``. Of the tests' own objects (what happens to them
     crosses with every call anyway), only those ``kept`` names count: the candidate's
     containers that crossed in an earlier batch."""
     found, theirs = _containers(item, the_tests)
@@ -268,9 +308,6 @@ def _still_held(item: Any, the_tests: TheTests, kept: set[int], item_references:
     counts = list(map(_refcount, found))  # found's own reference and the call's: shared_state's base
     if found[0] is item:
         counts[0] -= item_references
-    if iterators_own:
-        direct, pooled = iterators_own
-        counts = [count - direct.get(id(x), 0) - pooled.get(id(x), 0) for count, x in zip(counts, found)]
     # A weak reference is a hold the counts do not show (a set, an object of the
     # prompt's classes, looked up again through a ``weakref.ref`` the generator keeps).
     if not any(count - within > shared_state.BASE for count, within in zip(counts, inside)) \
@@ -312,44 +349,6 @@ def _containers(item: Any, the_tests: TheTests) -> tuple[list[Any], list[Any]]:
     return found, theirs
 
 
-class _Pools:
-    """What a C iterator (``combinations``, ``product``, ``enumerate``...) holds itself:
-    it never changes what that names, so those references are not the candidate's holds
-    (else every item made of its pool's lists ended its batch: a twenty-second red
-    team's ``combinations`` of 150 lists ran into the time limit)."""
-
-    __slots__ = ("tuples", "named")
-
-    def __init__(self, iterator: Any) -> None:
-        self.tuples = [r for r in _referents(iterator) if type(r) is tuple and len(r) <= POOL_LIMIT]
-        """The tuples it holds when returned (pools never change what they hold)."""
-        self.named: dict[int, int] = {}
-        """How many times those tuples name each object, a level into tuples they hold
-        (``product``'s pools)."""
-        seen: set[int] = set()
-        level = self.tuples
-        for _ in range(2):
-            below = []
-            for pool in level:
-                if id(pool) in seen:
-                    continue
-                seen.add(id(pool))
-                for member in pool:
-                    self.named[id(member)] = self.named.get(id(member), 0) + 1
-                    if type(member) is tuple and len(member) <= POOL_LIMIT:
-                        below.append(member)
-            level = below
-
-    def references(self, iterator: Any) -> tuple[dict[int, int], dict[int, int]]:
-        """The references ``iterator`` holds now: to what it names itself, and through
-        its pools, while it still names every one of them (else none of theirs)."""
-        direct: dict[int, int] = {}
-        for r in _referents(iterator):
-            direct[id(r)] = direct.get(id(r), 0) + 1
-        still = all(id(pool) in direct for pool in self.tuples)  # ids stay theirs: ``tuples`` keeps them alive
-        return direct, self.named if still else {}
-
-
 def _item_references() -> int:
     """The references ``_batch``'s frames hold to the item it asks ``_still_held`` about,
     measured once on an item nothing else holds (an interpreter's constant)."""
@@ -361,21 +360,36 @@ def _nobody(_x: Any) -> bool:
     return False
 
 
-def _as_yielded(x: Any, the_tests: TheTests, depth: int = 0) -> Any:
-    """``x`` as it is now: the lists, dicts, sets and bytearrays the candidate made in it
-    copied, as far as they reach (``SNAPSHOT_DEPTH``); the tests' own objects, and any
-    other object, themselves (copied whole, the tests' nodes in a yielded level of a
-    tree came back as copies, and a long chain of them ran into the recursion limit: a
-    twentieth red team)."""
-    t = type(x)
-    if t not in _CHANGEABLE and t is not tuple or depth > SNAPSHOT_DEPTH or the_tests(x):
-        return x
-    if t is list or t is tuple:
-        copied = [_as_yielded(v, the_tests, depth + 1) for v in x]
-        return copied if t is list else tuple(copied)
-    if t is dict:
-        return {k: _as_yielded(v, the_tests, depth + 1) for k, v in x.items()}
-    return t(x)  # a set (its members cannot change) or a bytearray
+def _as_yielded(x: Any, the_tests: TheTests) -> Any:
+    """``x`` as it is now: the lists, dicts and sets the candidate made in it copied, as
+    far as they reach (``SNAPSHOT_DEPTH``), one copy of each, so what the item named
+    twice it names twice (``[[0] * n] * n``: n rows copied apart passed the wrong answer
+    whose rows are one, a twenty-third red team); the tests' own objects, and any other
+    object, themselves (copied whole, the tests' nodes in a yielded level of a tree came
+    back as copies, and a long chain of them ran into the recursion limit: a twentieth
+    red team)."""
+    memo: dict[int, Any] = {}
+
+    def copied(x: Any, depth: int) -> Any:
+        t = type(x)
+        if t not in _CHANGEABLE and t is not tuple or depth > SNAPSHOT_DEPTH or the_tests(x):
+            return x
+        if id(x) in memo:
+            return memo[id(x)]
+        if t is tuple:
+            made: Any = tuple([copied(v, depth + 1) for v in x])
+        elif t is list:
+            made = memo[id(x)] = []  # named before its members: a list that holds itself
+            made.extend([copied(v, depth + 1) for v in x])
+        elif t is dict:
+            made = memo[id(x)] = {}
+            made.update({k: copied(v, depth + 1) for k, v in x.items()})
+        else:
+            made = t(x)  # a set (its members cannot change)
+        memo[id(x)] = made
+        return made
+
+    return copied(x, 0)
 
 
 _ITEM_REFERENCES = _item_references()
