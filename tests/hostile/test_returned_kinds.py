@@ -203,6 +203,27 @@ CASES = [
     ("one iterator returned by two calls, read in turn", "    global IT\n    if x == 'new':\n        IT = iter(range(100))\n    return IT\n",
      "def check(c):\n    a = c('new'); b = c('get')\n    assert next(a) == 0 and next(b) == 1 and next(a) == 2 and next(b) == 3\n",
      Status.PASSED),
+    # A twenty-fourth red team's finds on those fixes.
+    ("a wrong answer: its own iterator class named list_iterator, fixing what it had yielded",
+     "    class It:\n        __module__ = 'builtins'\n        def __init__(self):\n            self.rows = [[0], [0], [0], [0]]\n"
+     "            self.i = 0\n        def __iter__(self):\n            return self\n        def __next__(self):\n"
+     "            if self.i:\n                self.rows[self.i - 1][0] = 1\n            if self.i == len(self.rows):\n"
+     "                raise StopIteration\n            self.i += 1\n            return self.rows[self.i - 1]\n"
+     "    It.__name__ = It.__qualname__ = 'list_iterator'\n    return It()\n",
+     "def check(c):\n    it = c(0)\n    a = next(it)\n    b = next(it)\n    assert b == [1], b\n", Status.FAILED),
+    ("a wrong answer: a list's __del__, run as its iterator runs out, fixing the rows already read",
+     "    class L(list):\n        def __del__(self):\n            for r in self:\n                r[0] += 1\n"
+     "    return iter(L([[0], [1]]))\n",
+     "def check(c):\n    it = c(0)\n    a = next(it)\n    b = next(it)\n    assert (a, b) == ([1], [2])\n", Status.FAILED),
+    ("a wrong answer: an iterator over the tests' list, which they change between reads",
+     "    return iter(x)\n",
+     "def check(c):\n    xs = [1, 2, 3, 4]\n    it = c(xs)\n    next(it)\n    next(it)\n    xs[2] = 99\n    assert next(it) == 3\n",
+     Status.FAILED),
+    ("an iterator over the tests' dict, which they grow between reads", "    return iter(x)\n",
+     "def check(c):\n    d = {1: 1, 2: 2, 3: 3}\n    it = c(d)\n    next(it)\n    next(it)\n    d[9] = 9\n    try:\n"
+     "        next(it)\n    except RuntimeError:\n        return\n    assert False\n", Status.PASSED),
+    ("one iterator returned by two calls, run out by one of them", "    global IT\n    if x:\n        IT = iter([1, 2, 3])\n    return IT\n",
+     "def check(c):\n    a = c(1)\n    b = c(0)\n    assert list(a) == [1, 2, 3]\n    assert list(b) == []\n", Status.PASSED),
     ("one list yielded and changed in place between items (the tests saw its last state every time)",
      "    win = []\n    for v in more[0]:\n        win.append(v)\n        if len(win) > x:\n            win.pop(0)\n"
      "        if len(win) == x:\n            yield win\n",

@@ -201,7 +201,7 @@ def test_a_container_the_candidate_still_holds_ends_its_batch_and_is_not_copied(
     batches, _ = _read_all(live, live.returned(held_inside()))
     assert [len(b) for b in batches if b] == [1, 1, 1]
     theirs = [[1], [2], [3]]
-    batches, _ = _read_all(live, live.returned(iter(theirs)), lambda x: any(x is t for t in theirs))
+    batches, _ = _read_all(live, live.returned(t for t in theirs), lambda x: any(x is t for t in theirs))
     assert [len(b) for b in batches] == [1, 2, 0]  # the tests' own lists: their changes cross anyway
 
 
@@ -267,3 +267,25 @@ def test_a_copied_item_names_twice_what_it_named_twice() -> None:
     items, _ = drained(iter([[[0] * 2] * 2]), _reply_of, _nobody)
     grid = items[0]
     assert grid[0] is grid[1]
+
+
+def test_an_inert_iterator_over_a_list_someone_else_holds_is_read_an_item_a_batch() -> None:
+    live = LiveIterators()
+    batches, _ = _read_all(live, live.returned(iter([[i] for i in range(6)])))
+    assert [len(b) for b in batches] == [1, 2, 3]  # only its iterator holds the list
+    shared = [[i] for i in range(3)]
+    batches, _ = _read_all(live, live.returned(iter(shared)))
+    assert [len(b) for b in batches] == [1, 1, 1, 0]  # may change between reads: never read ahead
+
+
+def test_an_iterator_read_by_two_ends_for_both_and_is_let_go_of_a_call_later() -> None:
+    live = LiveIterators()
+    it = iter([1])
+    first = live.returned(it)
+    second = live.returned(it)
+    assert live.next_batch(first, [], _reply_of, _nobody) == ([1], first)
+    assert live.next_batch(first, [], _reply_of, _nobody) == ([], None)
+    assert live.next_batch(second, [], _reply_of, _nobody) == ([], None)  # not a KeyError
+    live.drop([first, second])
+    with pytest.raises(KeyError):
+        live.next_batch(second, [], _reply_of, _nobody)

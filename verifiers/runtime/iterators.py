@@ -61,20 +61,19 @@ BOOKKEEPING_FLOOR = 0.001
 """Bookkeeping below this (a table of a few thousand values) leaves batches to their
 count: run ahead for time, a batch would change the tests' arguments early, or keep
 them waiting on an item they never read, for nothing worth saving."""
-_INERT = frozenset({
-    ("itertools", "combinations"), ("itertools", "permutations"), ("itertools", "combinations_with_replacement"),
-    ("itertools", "product"), ("itertools", "repeat"), ("builtins", "list_iterator"), ("builtins", "tuple_iterator"),
-    ("builtins", "list_reverseiterator"), ("builtins", "range_iterator"), ("builtins", "longrange_iterator"),
-    ("builtins", "str_ascii_iterator"), ("builtins", "str_iterator"), ("builtins", "bytes_iterator"),
-    ("builtins", "dict_keyiterator"), ("builtins", "dict_valueiterator"), ("builtins", "dict_itemiterator"),
-    ("builtins", "set_iterator")})
+_INERT: frozenset[type] = frozenset({
+    itertools.combinations, itertools.permutations, itertools.combinations_with_replacement, itertools.product,
+    itertools.repeat, type(iter([])), type(iter(())), type(reversed([])), type(iter(range(0))),
+    type(iter(range(1 << 64))), type(iter("")), type(iter("\u00e9")), type(iter(b"")), type(iter({}.keys())),
+    type(iter({}.values())), type(iter({}.items())), type(iter(set()))})
 """The iterators that run no code of the candidate's as they go (their pools were made
 when they were: ``combinations`` of the candidate's lists): nothing can change an item
 between its yield and the batch's end, so their items cross as themselves, numbered,
 and never end a batch (a pool's own references made every item look held: a
 twenty-second red team's 11,175 pairs timed out; told apart by what the pool held when
 returned, a pool that was the candidate's own tuple hid its holds: a twenty-third)."""
-_RESULT_REUSERS = frozenset({("builtins", "enumerate"), ("builtins", "zip"), ("itertools", "zip_longest")})
+_OPEN = frozenset({list, dict, set} | DICT_KINDS)
+_RESULT_REUSERS: frozenset[type] = frozenset({enumerate, zip, itertools.zip_longest})
 """The iterators that hand out one result tuple again when nothing else holds it: their
 own reference to the item is theirs, filled by C with new values (every item of an
 ``enumerate`` of fresh lists ended its batch). Not ``accumulate``: its total goes to the
@@ -94,6 +93,7 @@ _weakrefs = weakref.getweakrefcount
 _referents = gc.get_referents
 _HOLDING = frozenset({list, tuple, set, frozenset} | DICT_KINDS)
 _NOTHING = object()
+_GENERATOR = type((lambda: (yield))())
 
 ReplyOf = Callable[[Exception], list[Any]]
 """How the candidate's side writes an exception its iterator raised (``exceptions``)."""
@@ -111,8 +111,7 @@ def is_iterator(x: object) -> bool:
 
 def is_generator(x: object) -> bool:
     """Whether ``x`` is a generator (the one iterator with ``send`` and ``throw``)."""
-    t = type(x)
-    return t.__module__ == "builtins" and t.__name__ == "generator"
+    return type(x) is _GENERATOR
 
 
 class _Reading:
@@ -120,14 +119,16 @@ class _Reading:
     they have read of it so far (``weighing``), and an item it yielded that did not fit
     the last batch."""
 
-    __slots__ = ("iterator", "batch", "read", "held_over", "driven", "readers", "kept", "inert", "reuses_result")
+    __slots__ = ("iterator", "batch", "read", "held_over", "driven", "readers", "kept", "inert", "reuses_result",
+                 "anchor", "finished")
 
     def __init__(self, iterator: Iterator[Any], kept: set[int] | None = None) -> None:
         self.iterator = iterator
-        kind = (type(iterator).__module__, type(iterator).__name__)
-        self.inert = kind in _INERT
+        # By the types themselves: a class of the candidate's may take any name (a
+        # twenty-fourth red team's ``list_iterator`` changed what it had yielded).
+        self.inert = type(iterator) in _INERT
         """It runs no code of the candidate's as it goes (``_INERT``)."""
-        self.reuses_result = kind in _RESULT_REUSERS
+        self.reuses_result = type(iterator) in _RESULT_REUSERS
         """It may hand out its result tuple again (``_RESULT_REUSERS``)."""
         self.batch = 1
         self.read = 0
@@ -139,6 +140,18 @@ class _Reading:
         """The tests' generators reading it (``LiveIterators.returned``)."""
         self.kept = set() if kept is None else kept
         """``LiveIterators.kept``."""
+        self.anchor = list(_referents(iterator)) if self.inert else []
+        """What an inert iterator reads from, held while the tests read it: run out, it lets
+        go of its list, whose ``__del__`` (the candidate's) then ran inside the batch and
+        changed items already taken (a twenty-fourth red team)."""
+        if any(n > _CONTAINER_BASE for n in _open_containers(self.anchor)):
+            # A list, dict or set someone else holds (the tests', the candidate's global)
+            # may change between reads: read ahead, its items went stale (a twenty-fourth
+            # red team: ``iter(xs)``, then the tests set ``xs[2]``).
+            self.driven = True
+        self.finished = False
+        """It ended while another of the tests' generators still reads it: that one meets
+        its end too (a twenty-fourth red team: a ``KeyError``, the candidate's fault)."""
 
 
 class LiveIterators:
@@ -147,6 +160,7 @@ class LiveIterators:
 
     def __init__(self) -> None:
         self._readings: dict[int, _Reading] = {}
+        self._ended: list[_Reading] = []
         self._handles: dict[int, int] = {}
         """Each iterator's handle, by its id (an id outliving its iterator names a handle
         whose reading is gone or another's: checked by identity)."""
@@ -188,6 +202,9 @@ class LiveIterators:
         the exception it raised, ``MORE`` past ``TOTAL_LIMIT``, or the handle again
         where it has more. A handle the candidate never gave is a ``KeyError``."""
         reading = self._readings.pop(handle)
+        if reading.finished:
+            self._readings[handle] = reading
+            return [], None
         if sent:
             if reading.held_over is not _NOTHING:
                 raise RuntimeError("a value sent to an iterator read ahead")
@@ -199,16 +216,23 @@ class LiveIterators:
                                        (now + least, now + max(BATCH_SECONDS, least)), sent, reply_of, the_tests)
         reading.read += weight
         reading.batch = min(2 * reading.batch, ITEMS_LIMIT)
-        if ending is not _NOTHING:
-            return items, ending
-        if reading.read >= TOTAL_LIMIT:
-            return items, MORE
-        self._readings[handle] = reading
-        return items, handle
+        if ending is _NOTHING and reading.read >= TOTAL_LIMIT:
+            ending = MORE
+        if ending is _NOTHING:
+            self._readings[handle] = reading
+            return items, handle
+        if reading.readers > 1:
+            reading.finished = True
+            self._readings[handle] = reading
+        else:
+            self._ended.append(reading)  # let go of at the next call, never while this reply is made
+        return items, ending
 
     def drop(self, handles: Any) -> None:
-        """Let go of the iterators the tests dropped unread to their end (a generator's
-        ``finally`` then runs, as in plain Python when the tests let go of it)."""
+        """At a call's start: let go of the iterators that ended at the last call, and of
+        those the tests dropped unread to their end (a generator's ``finally`` then
+        runs, as in plain Python when the tests let go of it)."""
+        self._ended.clear()
         if type(handles) is not list:
             raise TypeError("malformed list of dropped iterators")
         for handle in handles:
@@ -349,6 +373,18 @@ def _containers(item: Any, the_tests: TheTests) -> tuple[list[Any], list[Any]]:
     return found, theirs
 
 
+def _open_containers(anchor: list[Any]) -> list[int]:
+    """The reference counts of the changeable containers of ``anchor``."""
+    return [_refcount(c) for c in anchor if type(c) in _OPEN]
+
+
+def _container_base() -> int:
+    """A list's references while ``_Reading`` looks at one only its iterator holds."""
+    iterator = iter([0])
+    anchor = list(_referents(iterator))
+    return max(_open_containers(anchor))
+
+
 def _item_references() -> int:
     """The references ``_batch``'s frames hold to the item it asks ``_still_held`` about,
     measured once on an item nothing else holds (an interpreter's constant)."""
@@ -393,3 +429,4 @@ def _as_yielded(x: Any, the_tests: TheTests) -> Any:
 
 
 _ITEM_REFERENCES = _item_references()
+_CONTAINER_BASE = _container_base()
