@@ -224,6 +224,26 @@ CASES = [
      "        next(it)\n    except RuntimeError:\n        return\n    assert False\n", Status.PASSED),
     ("one iterator returned by two calls, run out by one of them", "    global IT\n    if x:\n        IT = iter([1, 2, 3])\n    return IT\n",
      "def check(c):\n    a = c(1)\n    b = c(0)\n    assert list(a) == [1, 2, 3]\n    assert list(b) == []\n", Status.PASSED),
+    # A twenty-fifth red team's finds on those fixes.
+    ("a wrong answer: a map that goes on after it raised, where the tests want it to stop",
+     "    return map(int, x)\n",
+     "def check(c):\n    it = c(['1', 'x', '3'])\n    assert next(it) == 1\n    try:\n        next(it)\n    except ValueError:\n"
+     "        pass\n    assert list(it) == []\n", Status.FAILED),
+    ("a wrong answer: an iterator over its own list subclass, changed by a later call",
+     "    global XS\n    class Store(list):\n        pass\n    if x == 'it':\n        XS = Store(range(10))\n        return iter(XS)\n"
+     "    XS[5] = 99\n",
+     "def check(c):\n    it = c('it')\n    assert [next(it) for _ in range(4)] == [0, 1, 2, 3]\n    c('set')\n"
+     "    assert list(it) == [4, 5, 6, 7, 8, 9]\n", Status.FAILED),
+    ("a wrong answer: the iterator it returned, run out by its next call",
+     "    global IT\n    if x == 'it':\n        IT = iter(list(range(10)))\n        return IT\n    return sum(1 for _ in IT)\n",
+     "def check(c):\n    it = c('it')\n    assert next(it) == 0 and next(it) == 1\n    c('rest')\n    assert next(it) == 2\n",
+     Status.FAILED),
+    ("one cursor shared by the tests and the candidate's next call",
+     "    global IT\n    if x == 'it':\n        IT = iter(list(range(10)))\n        return IT\n    return next(IT)\n",
+     "def check(c):\n    it = c('it')\n    assert next(it) == 0 and next(it) == 1\n    assert c('take') == 2\n    assert next(it) == 3\n",
+     Status.PASSED),
+    ("a deque's iterator", "    return iter(collections.deque(x))\n",
+     "def check(c):\n    assert list(c([1, 2])) == [1, 2]\n", Status.PASSED),
     ("one list yielded and changed in place between items (the tests saw its last state every time)",
      "    win = []\n    for v in more[0]:\n        win.append(v)\n        if len(win) > x:\n            win.pop(0)\n"
      "        if len(win) == x:\n            yield win\n",
@@ -267,6 +287,13 @@ REFUSED_LATE = [
     ("rows of the candidate's own grid, two thousand (each a round trip, each paying for all kept)",
      "    grid = [[i] * 10 for i in range(x)]\n    for row in grid:\n        yield row\n",
      "def check(c):\n    assert len(list(c(2000))) == 2000\n", Status.TIMEOUT),
+    ("a map read on after it raised (plain Python's goes on; reading on does not cross)",
+     "    return map(int, x)\n",
+     "def check(c):\n    it = c(['1', 'x', '3'])\n    assert next(it) == 1\n    try:\n        next(it)\n    except ValueError:\n"
+     "        pass\n    assert list(it) == [3]\n", Status.FAILED),
+    ("a map over the tests' list, which they change between reads (read ahead)", "    return map(abs, x)\n",
+     "def check(c):\n    xs = [0, -1, -2, -3, -4, -5, -6]\n    it = c(xs)\n    assert [next(it) for _ in range(2)] == [0, 1]\n"
+     "    xs[2] = -9\n    assert next(it) == 9\n", Status.FAILED),
     ("a map returned is not a map to the tests (a stand-in that iterates)", "    return map(abs, x)\n",
      "def check(c):\n    assert isinstance(c([-1]), map)\n", Status.FAILED),
 ]

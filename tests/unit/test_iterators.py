@@ -289,3 +289,12 @@ def test_an_iterator_read_by_two_ends_for_both_and_is_let_go_of_a_call_later() -
     live.drop([first, second])
     with pytest.raises(KeyError):
         live.next_batch(second, [], _reply_of, _nobody)
+
+
+def test_an_iterator_the_candidate_holds_itself_is_read_an_item_a_batch() -> None:
+    live = LiveIterators()
+    held = iter(range(10))  # as a candidate's global would hold it
+    handle = live.returned(held)
+    assert [live.next_batch(handle, [], _reply_of, _nobody)[0] for _ in range(3)] == [[0], [1], [2]]
+    handle = live.returned(iter(range(10)))
+    assert [live.next_batch(handle, [], _reply_of, _nobody)[0] for _ in range(3)] == [[0], [1, 2], [3, 4, 5, 6]]

@@ -51,18 +51,32 @@ class CandidateFault(BaseException):
 
 class _PlainIterator:
     """The tests' stand-in for a returned iterator that is not a generator (a ``map``, a
-    ``zip``): it iterates, and has none of a generator's other methods."""
+    ``zip``): it iterates, and has none of a generator's other methods. Such an iterator
+    may go on after it raised (a ``map`` whose function raised on one item); the
+    candidate's side ends its reading there, so reading on fails the candidate rather
+    than end where plain Python's would go on (a twenty-fifth red team: a wrong answer
+    passed a test that its iterator stops)."""
 
-    __slots__ = ("_reading",)
+    __slots__ = ("_reading", "_fail", "_raised")
 
-    def __init__(self, reading: Iterator[Any]) -> None:
+    def __init__(self, reading: Iterator[Any], fail: Callable[[str], NoReturn]) -> None:
         self._reading = reading
+        self._fail = fail
+        self._raised = False
 
     def __iter__(self) -> _PlainIterator:
         return self
 
     def __next__(self) -> Any:
-        return next(self._reading)
+        if self._raised:
+            self._fail("the tests read on the candidate's iterator after it raised (reading on does not cross)")
+        try:
+            return next(self._reading)
+        except StopIteration:
+            raise
+        except Exception:
+            self._raised = True
+            raise
 
 
 class CandidateProxy:
@@ -385,7 +399,7 @@ class CandidateProxy:
         # next call (its ``finally`` runs then; what it holds of the tests' is no longer
         # carried from call to call).
         weakref.finalize(reading, self._let_go, end)
-        return reading if ending[1] else _PlainIterator(reading)
+        return reading if ending[1] else _PlainIterator(reading, self._fail)
 
     def _let_go(self, handle: int) -> None:
         self._dropped.append(handle)
