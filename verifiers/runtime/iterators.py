@@ -15,7 +15,10 @@ runs it for one item, each later batch for twice as many as the one before (boun
 ``SIZE_LIMIT`` values as ``weighing`` counts and ``BATCH_SECONDS`` of its time), so
 reading a long one costs a round trip per doubling. A batch ends right after an item
 holding a container the candidate still holds (``_still_held``), which crosses as one
-object with the candidate's, as a value a call returns and keeps does. What differs
+object with the candidate's, as a value a call returns and keeps does. The C iterators
+that run none of the candidate's code (``_INERT``) are read in full batches; one the
+candidate itself still holds, or one over a container someone else holds, or one read
+through two handles, one item a batch. What differs
 from plain Python: a batch runs ahead of what the tests have read (what it does to
 their arguments may be done a few items early); ``send()`` crosses only where nothing
 was read ahead; after ``TOTAL_LIMIT`` values in all (an endless one read whole)
