@@ -244,6 +244,11 @@ CASES = [
      Status.PASSED),
     ("a deque's iterator", "    return iter(collections.deque(x))\n",
      "def check(c):\n    assert list(c([1, 2])) == [1, 2]\n", Status.PASSED),
+    # A twenty-sixth red team's find on those fixes.
+    ("a wrong answer: a list subclass yielded, then changed as the batch ran on",
+     "    class L(list):\n        pass\n    w = L()\n    for i in range(x):\n        w.append(999 if i == 1 else i)\n"
+     "        yield w\n        w[-1] = i\n        w = L(w)\n",
+     "def check(c):\n    g = c(4)\n    assert next(g) == [0]\n    assert next(g) == [0, 1]\n", Status.FAILED),
     ("one list yielded and changed in place between items (the tests saw its last state every time)",
      "    win = []\n    for v in more[0]:\n        win.append(v)\n        if len(win) > x:\n            win.pop(0)\n"
      "        if len(win) == x:\n            yield win\n",

@@ -314,8 +314,10 @@ def _batch(reading: _Reading, count: int, deadline: tuple[float, float] | None, 
         else:
             own = 1 if reading.reuses_result and type(item) is tuple and any(r is item for r in _referents(it)) else 0
             held = _still_held(item, the_tests, reading.kept, _ITEM_REFERENCES + own)
-            # One nothing else holds is copied all the same: the candidate could still reach
-            # it through the collector (``gc.get_objects``) and change it as the batch runs on.
+            # One nothing else holds is copied all the same (a subclass's object as its
+            # plain value): what crosses is what was yielded, whatever the batch runs on
+            # to. (The collector reaches anything in this process, the copy too: a
+            # candidate going there to behave well only here is docs/LIMITS.md's.)
             items.append(item if held else _as_yielded(item, the_tests))
             if held:
                 return items, _NOTHING, size
@@ -334,7 +336,7 @@ def _still_held(item: Any, the_tests: TheTests, kept: set[int], item_references:
     found, theirs = _containers(item, the_tests)
     if any(map(kept.__contains__, map(id, theirs))):
         return True
-    if not any(map(shared_state.changeable, found)):
+    if not any(map(_changeable, found)):
         return False
     inside = shared_state.references_inside(found, dict(zip(map(id, found), itertools.count())))
     counts = list(map(_refcount, found))  # found's own reference and the call's: shared_state's base
@@ -345,8 +347,22 @@ def _still_held(item: Any, the_tests: TheTests, kept: set[int], item_references:
     if not any(count - within > shared_state.BASE for count, within in zip(counts, inside)) \
             and not any(map(_weakrefs, found)):
         return False
-    kept.update(id(x) for x in found if shared_state.changeable(x))
+    kept.update(id(x) for x in found if _changeable(x))
     return True
+
+
+def _changeable(x: Any) -> bool:
+    """What can change: ``shared_state.changeable``'s, and a list, dict or set subclass's
+    object (it crosses as a plain copy, made when the reply is)."""
+    return shared_state.changeable(x) or isinstance(x, _OPEN)
+
+
+def _plain_base(x: Any) -> Any:
+    """The builtin container ``x``'s class subclasses, if it is such a subclass."""
+    for base in (list, dict, set, tuple, frozenset):
+        if isinstance(x, base):
+            return base if type(x) is not base else None
+    return None
 
 
 def _containers(item: Any, the_tests: TheTests) -> tuple[list[Any], list[Any]]:
@@ -361,18 +377,21 @@ def _containers(item: Any, the_tests: TheTests) -> tuple[list[Any], list[Any]]:
         for x in level:
             t = type(x)
             holds = t in _HOLDING or task_classes.is_record(x)
-            if not holds and not task_classes.is_object(x) or id(x) in seen:
+            base = None if holds else _plain_base(x)  # a subclass: a twenty-sixth red team's
+            if not holds and base is None and not task_classes.is_object(x) or id(x) in seen:
                 continue
             seen.add(id(x))
             if the_tests(x):
                 theirs.append(x)
                 continue
             found.append(x)
-            if t in DICT_KINDS:
+            if t in DICT_KINDS or base is dict:
                 below.extend(dict.keys(x))
                 below.extend(dict.values(x))
             elif holds:
                 below.extend(x)
+            elif base is not None:
+                below.extend(base.__iter__(x))  # the builtin's own: none of the subclass's code
             else:
                 below.append(object.__getattribute__(x, "__dict__"))
         if not below:
@@ -424,10 +443,20 @@ def _as_yielded(x: Any, the_tests: TheTests) -> Any:
 
     def copied(x: Any, depth: int) -> Any:
         t = type(x)
-        if t not in _CHANGEABLE and t is not tuple or depth > SNAPSHOT_DEPTH or the_tests(x):
+        base = None if t in _CHANGEABLE or t is tuple else _plain_base(x)
+        if t not in _CHANGEABLE and t is not tuple and base is None \
+                or depth > SNAPSHOT_DEPTH or the_tests(x) or task_classes.is_record(x):
             return x
         if id(x) in memo:
             return memo[id(x)]
+        if base is not None:
+            # A subclass's object crosses as the plain value it holds, read through the
+            # builtin's own methods: made now, before the candidate changes it (a
+            # twenty-sixth red team: made when the reply was, after the batch ran on).
+            x = dict(dict.items(x)) if base is dict else base(base.__iter__(x))
+            t = type(x)
+            if t is frozenset:
+                return x
         if t is tuple:
             made: Any = tuple([copied(v, depth + 1) for v in x])
         elif t is list:
