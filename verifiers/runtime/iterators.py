@@ -76,12 +76,13 @@ and never end a batch (a pool's own references made every item look held: a
 twenty-second red team's 11,175 pairs timed out; told apart by what the pool held when
 returned, a pool that was the candidate's own tuple hid its holds: a twenty-third)."""
 _OPEN = (list, dict, set)
+"""The builtin containers that can change (``isinstance``: a subclass's object too)."""
+_CHANGEABLE = frozenset(_OPEN)
 _RESULT_REUSERS: frozenset[type] = frozenset({enumerate, zip, itertools.zip_longest})
 """The iterators that hand out one result tuple again when nothing else holds it: their
 own reference to the item is theirs, filled by C with new values (every item of an
 ``enumerate`` of fresh lists ended its batch). Not ``accumulate``: its total goes to the
 candidate's function, which may change it (a twenty-third red team)."""
-_CHANGEABLE = frozenset({list, dict, set})
 SNAPSHOT_DEPTH = 50
 """How deep into a yielded item its containers are copied; deeper ones are themselves."""
 MORE = "more"
