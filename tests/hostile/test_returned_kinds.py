@@ -249,6 +249,18 @@ CASES = [
      "    class L(list):\n        pass\n    w = L()\n    for i in range(x):\n        w.append(999 if i == 1 else i)\n"
      "        yield w\n        w[-1] = i\n        w = L(w)\n",
      "def check(c):\n    g = c(4)\n    assert next(g) == [0]\n    assert next(g) == [0, 1]\n", Status.FAILED),
+    # A twenty-seventh red team's finds on those fixes.
+    ("a wrong answer: a grid of one list subclass's object, yielded (its copies were apart)",
+     "    class L(list):\n        pass\n    yield [L([0, 0])] * 2\n",
+     "def check(c):\n    g = next(c(0))\n    g[0][0] = 1\n    assert g[1][0] == 0\n", Status.FAILED),
+    ("a wrong answer: an OrderedDict yielded in the wrong order (it was flattened to a dict)",
+     "    yield collections.OrderedDict([('a', 2), ('b', 1)])\n",
+     "def check(c):\n    assert next(c(0)) == collections.OrderedDict([('b', 1), ('a', 2)])\n", Status.FAILED),
+    ("a fresh Counter yielded is a Counter", "    for w in x:\n        yield collections.Counter(w)\n",
+     "def check(c):\n    assert next(c(['aab'])).most_common(1) == [('a', 2)]\n", Status.PASSED),
+    ("a wrong answer: a map over an iterator the candidate advances in its next call",
+     "    global G\n    if x == 0:\n        G = iter(range(100))\n        return map(abs, G)\n    return next(G)\n",
+     "def check(c):\n    m = c(0)\n    next(m)\n    next(m)\n    c(1)\n    assert next(m) == 2\n", Status.FAILED),
     ("one list yielded and changed in place between items (the tests saw its last state every time)",
      "    win = []\n    for v in more[0]:\n        win.append(v)\n        if len(win) > x:\n            win.pop(0)\n"
      "        if len(win) == x:\n            yield win\n",

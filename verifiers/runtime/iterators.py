@@ -64,11 +64,14 @@ BOOKKEEPING_FLOOR = 0.001
 """Bookkeeping below this (a table of a few thousand values) leaves batches to their
 count: run ahead for time, a batch would change the tests' arguments early, or keep
 them waiting on an item they never read, for nothing worth saving."""
-_INERT: frozenset[type] = frozenset({
+_POOLED: frozenset[type] = frozenset({
     itertools.combinations, itertools.permutations, itertools.combinations_with_replacement, itertools.product,
-    itertools.repeat, type(iter([])), type(iter(())), type(reversed([])), type(iter(range(0))),
-    type(iter(range(1 << 64))), type(iter("")), type(iter("\u00e9")), type(iter(b"")), type(iter({}.keys())),
-    type(iter({}.values())), type(iter({}.items())), type(iter(set()))})
+    itertools.repeat})
+"""The ``itertools`` objects whose pool was made when they were."""
+_INERT: frozenset[type] = _POOLED | frozenset({
+    type(iter([])), type(iter(())), type(reversed([])), type(iter(range(0))), type(iter(range(1 << 64))),
+    type(iter("")), type(iter("\u00e9")), type(iter(b"")), type(iter({}.keys())), type(iter({}.values())),
+    type(iter({}.items())), type(iter(set()))})
 """The iterators that run no code of the candidate's as they go (their pools were made
 when they were: ``combinations`` of the candidate's lists): nothing can change an item
 between its yield and the batch's end, so their items cross as themselves, numbered,
@@ -124,7 +127,7 @@ class _Reading:
     the last batch."""
 
     __slots__ = ("iterator", "batch", "read", "held_over", "driven", "readers", "kept", "inert", "reuses_result",
-                 "anchor", "finished")
+                 "pooled", "anchor", "finished")
 
     def __init__(self, iterator: Iterator[Any], kept: set[int] | None = None) -> None:
         self.iterator = iterator
@@ -133,6 +136,9 @@ class _Reading:
         self.inert = type(iterator) in _INERT
         """It runs no code of the candidate's as it goes (``_INERT``)."""
         self.reuses_result = type(iterator) in _RESULT_REUSERS
+        self.pooled = is_generator(iterator) or type(iterator) in _POOLED
+        """It reads from nothing another call could advance: a generator (its frame is
+        not looked into), or an ``itertools`` object whose pool was made when it was."""
         """It may hand out its result tuple again (``_RESULT_REUSERS``)."""
         self.batch = 1
         self.read = 0
@@ -209,10 +215,12 @@ class LiveIterators:
         if reading.finished:
             self._readings[handle] = reading
             return [], None
-        if not reading.driven and (_refcount(reading.iterator) > _ITERATOR_BASE or _weakrefs(reading.iterator)):
+        if not reading.driven and (_refcount(reading.iterator) > _ITERATOR_BASE or _weakrefs(reading.iterator)
+                                   or not reading.pooled and _reads_what_others_hold(reading.iterator)):
             # The candidate holds the iterator itself (a global it reads on in another
-            # call, ``__reduce__`` reaching its list): read ahead, the tests got items it
-            # took afterwards (a twenty-fifth red team). From then on, one item a batch.
+            # call, ``__reduce__`` reaching its list), or, for a C iterator, what it reads
+            # from (``map(abs, G)``): read ahead, the tests got items it took afterwards
+            # (twenty-fifth and twenty-seventh red teams). From then on, one item a batch.
             reading.driven = True
         if sent:
             if reading.held_over is not _NOTHING:
@@ -414,6 +422,40 @@ def _container_base() -> int:
     return max(_open_containers(anchor))
 
 
+def _reads_what_others_hold(iterator: Any) -> bool:
+    """Whether a C iterator reads from an iterator (through the C iterators it reads
+    from) that something else holds too: the candidate, to advance it in another call.
+    A list it reads from is not looked at (a ``map`` over the tests' list read an item
+    a round trip would time out on a large one; docs/LIMITS.md: a batch may read ahead
+    of a later change), nor a generator's frame."""
+    return any(count > _REFERENT_BASE for count in _source_counts(iterator))
+
+
+def _source_counts(iterator: Any) -> list[int]:
+    """The reference counts of the iterators ``iterator`` reads from, as far as C
+    iterators lead (a few levels: ``map(f, zip(a, b))``)."""
+    counts: list[int] = []
+    level = [iterator]
+    for _ in range(6):
+        below = []
+        for source in level:
+            for r in _referents(source):
+                if type(r) is tuple:  # how ``map`` and ``zip`` hold their sources
+                    below.append(r)
+                elif is_iterator(r):
+                    counts.append(_refcount(r))
+                    if not is_generator(r):
+                        below.append(r)
+        level = below
+    return counts
+
+
+def _referent_base() -> int:
+    """A source's references while ``_source_counts`` looks at one only its reader holds."""
+    iterator = map(abs, iter([0]))
+    return max(_source_counts(iterator))  # the list_iterator's, in map's tuple
+
+
 def _iterator_base() -> int:
     """An iterator's references while ``LiveIterators.next_batch`` looks at one only its
     reading holds."""
@@ -444,12 +486,14 @@ def _as_yielded(x: Any, the_tests: TheTests) -> Any:
 
     def copied(x: Any, depth: int) -> Any:
         t = type(x)
-        base = None if t in _CHANGEABLE or t is tuple else _plain_base(x)
+        # A Counter, OrderedDict or defaultdict crosses as its own kind: left as it is.
+        base = None if t in _CHANGEABLE or t is tuple or t in DICT_KINDS else _plain_base(x)
         if t not in _CHANGEABLE and t is not tuple and base is None \
                 or depth > SNAPSHOT_DEPTH or the_tests(x) or task_classes.is_record(x):
             return x
         if id(x) in memo:
             return memo[id(x)]
+        original = x
         if base is not None:
             # A subclass's object crosses as the plain value it holds, read through the
             # builtin's own methods: made now, before the candidate changes it (a
@@ -457,18 +501,22 @@ def _as_yielded(x: Any, the_tests: TheTests) -> Any:
             x = dict(dict.items(x)) if base is dict else base(base.__iter__(x))
             t = type(x)
             if t is frozenset:
+                memo[id(original)] = x
                 return x
+        # Named by the original's id, before its members (a list that holds itself); a
+        # subclass's object by its own too (its one copy: a twenty-seventh red team's
+        # ``[L([0, 0])] * 2`` came back as two).
         if t is tuple:
             made: Any = tuple([copied(v, depth + 1) for v in x])
         elif t is list:
-            made = memo[id(x)] = []  # named before its members: a list that holds itself
+            made = memo[id(original)] = []
             made.extend([copied(v, depth + 1) for v in x])
         elif t is dict:
-            made = memo[id(x)] = {}
+            made = memo[id(original)] = {}
             made.update({k: copied(v, depth + 1) for k, v in x.items()})
         else:
             made = t(x)  # a set (its members cannot change)
-        memo[id(x)] = made
+        memo[id(original)] = made
         return made
 
     return copied(x, 0)
@@ -477,3 +525,4 @@ def _as_yielded(x: Any, the_tests: TheTests) -> Any:
 _ITEM_REFERENCES = _item_references()
 _CONTAINER_BASE = _container_base()
 _ITERATOR_BASE = _iterator_base()
+_REFERENT_BASE = _referent_base()
