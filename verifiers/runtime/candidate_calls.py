@@ -160,7 +160,7 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
         except MemoryError:
             raise
         except Exception as exc:  # noqa: BLE001 - the test may expect it: ship it as data
-            if "y" in reply or resume is not None:
+            if resume is not None:
                 raise  # our own table refused the batch (a handle never given): the candidate's fault
             reply["e"] = exception_reply(exc)
         else:

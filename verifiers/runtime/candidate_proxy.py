@@ -208,12 +208,13 @@ class CandidateProxy:
         # then the arguments' containers; what the call did to them comes back by number.
         self.last_call = None  # its references would keep what the tests dropped
         shared, first = self._kept.table()
-        # The iterators the tests let go of since (``iterators.LiveIterators.drop``).
+        # Which iterator's batch this is, and the iterators the tests let go of since
+        # (``iterators.LiveIterators.drop``): whatever becomes of the table.
         dropped, self._dropped = self._dropped, []
-        first.update({k: made for k, made in (("i", resume), ("d", dropped)) if made})
+        iterator_fields = {key: value for key, value in (("i", resume), ("d", dropped)) if value}
 
         def message() -> dict[str, Any]:
-            made = {"n": nonce, **first, "a": encode(list(args), MAX_DEPTH, shared),
+            made = {"n": nonce, **first, **iterator_fields, "a": encode(list(args), MAX_DEPTH, shared),
                     "k": encode(dict(kwargs), MAX_DEPTH, shared)}
             states = encode_states(shared)  # of the objects of the task's classes met above
             return {**made, "O": states} if states else made
@@ -224,7 +225,6 @@ class CandidateProxy:
                 data = frame(message())
             except CodecError:
                 shared, first = self._kept.forget()
-                first.update({k: made for k, made in (("i", resume), ("d", dropped)) if made})
         self._send(message, data)
         originals = len(shared.objects)
         reply = self._answer(nonce)
@@ -378,8 +378,9 @@ class CandidateProxy:
         """The tests' generator over the candidate's returned iterator (``iterators``): it
         yields each batch's items, asks for the next batch where the candidate's has more
         (a call of its own, ``_call``), and ends as the candidate's did: at its end
-        (returning what it returned), raising the exception it raised, or failing the candidate where it was cut
-        (``as_data``: a generated check's output, ``IteratorCut``, and the batch goes on).
+        (returning what it returned), raising the exception it raised, or failing the
+        candidate where it was cut (``as_data``: a generated check's output,
+        ``IteratorCut``, and the batch goes on).
         ``send()`` crosses where nothing was read ahead of the tests; an exception
         thrown into it (``throw()``) cannot cross, and fails the candidate rather than
         go unseen by it."""
@@ -388,12 +389,10 @@ class CandidateProxy:
             return self._reading(batch, end, as_data)
         # Returned by a call: no items yet, the handle to read by, and whether it is a
         # generator (a map or a zip has no send() or throw(), as in plain Python).
-        if type(items) is not list or items or type(ending) is not list or len(ending) != 2 or ending[1] not in (0, 1) \
-                or type(ending[1]) is not int:
+        if type(items) is not list or items or type(ending) is not list or len(ending) != 2 \
+                or type(ending[0]) is not int or ending[0] <= 0 or type(ending[1]) is not int or ending[1] not in (0, 1):
             self._fail("bad reply from the candidate")
-        _, end = self._batch_read([], ending[:1])
-        if type(end) is not int:
-            self._fail("bad reply from the candidate")
+        end = ending[0]
         reading = self._reading([], end, as_data)
         # Once the tests let go of it, read or not, the candidate lets go of its own at the
         # next call (its ``finally`` runs then; what it holds of the tests' is no longer
