@@ -29,7 +29,8 @@ from .codec import (
     encode_states,
 )
 from . import iterators, task_classes
-from .exceptions import exception_reply
+from .exceptions import exception_reply, rebuilt, valid_reply
+from .functions import FunctionTable, deeper
 from .framing import FrameReader, frame
 from .shared_state import carried_on, changes, held, snapshots
 from .write_back import apply_changes
@@ -59,54 +60,27 @@ def serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
     either way)."""
     exit_ = os._exit  # bound early: the candidate may patch the os module
     namespace: dict[str, Any] = {"__name__": "__candidate__", "__builtins__": builtins}
-    fn: Any = None
-    carried: list[Any] = []  # what the candidate still holds of earlier calls' tables (``shared_state.held``)
-    live = iterators.LiveIterators()  # the iterators it returned that the tests are reading
+    server = _Server(sock, exit_)
     try:
         exec(compile_candidate(source), namespace)  # noqa: S102 - this is the sandbox
         task_classes.accept(namespace, "__candidate__")  # the prompt's classes, as its program binds them
-        fn = namespace.get(entry)
-        ready: dict[str, Any] = {"ok": 1} if callable(fn) else {"f": f"no function named {entry!r}"[:TEXT_LIMIT]}
+        server.fn = namespace.get(entry)
+        ready: dict[str, Any] = {"ok": 1} if callable(server.fn) else {"f": f"no function named {entry!r}"[:TEXT_LIMIT]}
     except MemoryError:
         ready = {"m": "MemoryError while loading"}
     except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt... all mean "failed"
         name, text = describe(exc)
         ready = {"f": f"loading raised {name}: {text}"}
     try:
-        reader = FrameReader(sock)
         sock.sendall(frame(ready))
         if "ok" not in ready:
             exit_(0)
         while True:
             try:
-                call = reader.recv()
+                call = server.reader.recv()
             except EOFError:
                 exit_(0)
-            nonce = call["n"]
-            if "b" in call:  # a batch (the test side's ``map_calls``): a reply per call, copies only
-                report = "c" in call  # whether each call changed an argument, only when asked
-                for sent in call["b"]:
-                    shared = Shared() if report else None
-                    sock.sendall(_reply(fn, nonce, [decode(sent, MAX_DEPTH, shared), {}], shared)[0])
-                continue
-            # The table starts with what the candidate kept from earlier calls, made what
-            # the tests have made it since; then the arguments, never bound to a name here.
-            shared = Shared(_still_kept(call, carried))
-            carried = []
-            try:
-                if "s" in call:
-                    apply_changes(shared, call["s"], len(shared.objects), _unchanged)
-                arguments = [decode(call["a"], MAX_DEPTH, shared), decode(call["k"], MAX_DEPTH, shared)]
-                decode_states(call.get("O", []), shared)
-            except CodecError as exc:
-                # What the tests sent could not be made here (the candidate's program bound a
-                # class of the task's to something else): its fault, said plainly.
-                sock.sendall(frame({"n": nonce, "f": f"its arguments could not be made: {exc}"[:TEXT_LIMIT]}))
-                exit_(0)
-            answer, carried = _reply(fn, nonce, arguments, shared, carry=True, live=live,
-                                     resume=call.get("i"), dropped=call.get("d", []))
-            del shared, arguments
-            sock.sendall(answer)
+            server.serve(call)
     except MemoryError:
         try:
             sock.sendall(frame({"m": "MemoryError"}))
@@ -117,12 +91,113 @@ def serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
     exit_(0)
 
 
+class _Server:
+    """The candidate's end of the channel: its calls, the functions that crossed either
+    way (``functions``), and the calls the tests' own functions make while the candidate
+    waits on one (served inside that wait, ``callback``)."""
+
+    def __init__(self, sock: socket.socket, exit_: Any) -> None:
+        self.sock = sock
+        self.reader = FrameReader(sock)
+        self.exit = exit_
+        self.fn: Any = None
+        self.carried: list[Any] = []  # what the candidate still holds of earlier calls' tables (``shared_state.held``)
+        self.live = iterators.LiveIterators()  # the iterators it returned that the tests are reading
+        self.functions = FunctionTable(self.callback)
+        self.nonces: list[str] = []
+        """The calls in progress, innermost last: a call of the tests' function answers to it."""
+
+    def _table(self, objects: list[Any] | None = None) -> Shared:
+        shared = Shared(objects)
+        shared.functions = self.functions
+        return shared
+
+    def serve(self, call: Any) -> None:
+        nonce = call["n"]
+        self.nonces.append(nonce)
+        try:
+            self._serve(call, nonce)
+        finally:
+            self.nonces.pop()
+
+    def _serve(self, call: dict[str, Any], nonce: str) -> None:
+        sock, fn = self.sock, self.fn
+        if "b" in call:  # a batch (the test side's ``map_calls``): a reply per call, copies only
+            report = "c" in call  # whether each call changed an argument, only when asked
+            for sent in call["b"]:
+                shared = Shared() if report else None
+                sock.sendall(_reply(fn, nonce, [decode(sent, MAX_DEPTH, shared), {}], shared)[0])
+            return
+        nested = "N" in call
+        # The table starts with what the candidate kept from earlier calls, made what
+        # the tests have made it since; then the arguments, never bound to a name here.
+        # A call the tests' function makes inside a callback has a table of its own.
+        shared = self._table() if nested else self._table(_still_kept(call, self.carried))
+        if not nested:
+            self.carried = []
+        try:
+            if "s" in call and not nested:
+                apply_changes(shared, call["s"], len(shared.objects), _unchanged)
+            if "t" in call:
+                fn = self.functions.own(call["t"])
+            arguments = [decode(call["a"], MAX_DEPTH, shared), decode(call["k"], MAX_DEPTH, shared)]
+            decode_states(call.get("O", []), shared)
+        except CodecError as exc:
+            # What the tests sent could not be made here (the candidate's program bound a
+            # class of the task's to something else): its fault, said plainly.
+            sock.sendall(frame({"n": nonce, "f": f"its arguments could not be made: {exc}"[:TEXT_LIMIT]}))
+            self.exit(0)
+        if nested:
+            answer = _reply(fn, nonce, arguments, shared, refer=True)[0]
+        else:
+            answer, self.carried = _reply(fn, nonce, arguments, shared, carry=True, live=self.live,
+                                          resume=call.get("i"), dropped=call.get("d", []))
+        del shared, arguments
+        sock.sendall(answer)
+
+    def callback(self, handle: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Call the tests' function ``handle`` (a stand-in's ``__call__``): its arguments
+        and result cross as copies; a call the tests make to the candidate meanwhile is
+        served here, inside the wait."""
+        if not self.nonces:
+            raise RuntimeError("the tests' function was called when the tests were calling nothing")
+        shared = self._table()
+        message = {"n": self.nonces[-1], "cb": handle, "a": encode(list(args), REPLY_DEPTH, shared),
+                   "k": encode(dict(kwargs), REPLY_DEPTH, shared)}
+        states = encode_states(shared, REPLY_DEPTH)
+        if states:
+            message["O"] = states
+        self.sock.sendall(frame(message, REPLY_MAX_MESSAGE))
+        answer = deeper(self._answer_to_callback)
+        shared = self._table()
+        if "e" in answer:
+            body = answer["e"]
+            made = rebuilt(body) if valid_reply(body) else None
+            raise made if made is not None else RuntimeError("the tests' function raised what cannot cross")
+        result = decode(answer["r"], MAX_DEPTH, shared)
+        decode_states(answer.get("O", []), shared)
+        return result
+
+    def _answer_to_callback(self) -> dict[str, Any]:
+        while True:
+            try:
+                answer = self.reader.recv()
+            except EOFError:
+                self.exit(0)
+            if type(answer) is dict and "cr" in answer:
+                return answer
+            if type(answer) is not dict or "N" not in answer:
+                self.exit(0)  # the tests' side would never send it
+            self.serve(answer)
+
+
 def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, carry: bool = False,
-           live: iterators.LiveIterators | None = None, resume: Any = None, dropped: Any = ()
+           live: iterators.LiveIterators | None = None, resume: Any = None, dropped: Any = (), refer: bool = False
            ) -> tuple[bytes, list[Any]]:
     """The framed answer to one call, and what of its table the candidate still holds
     (with ``carry``: the returned value then crosses numbered too, and the reply says
-    what is held, ``shared_state.held``).
+    what is held, ``shared_state.held``; with ``refer``, numbered alone: a call the
+    tests' function makes inside a callback).
 
     ``arguments`` is ``[args, kwargs]``, emptied here, so that once the call is over
     nothing of ours holds them (the reference counts tell what the candidate kept).
@@ -171,7 +246,7 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
                 else:
                     returned, ending = iterators.drained(returned, exception_reply, the_tests)
                     reply["y"] = [ending]
-            reply["r"] = _returned(returned, shared if carry else None)
+            reply["r"] = _returned(returned, shared if carry or refer else None)
         del args, kwargs, returned
         carried: list[Any] = []
         if shared is not None:

@@ -28,8 +28,9 @@ from .codec import (
     encode,
     encode_states,
 )
-from .exceptions import rebuilt, valid_reply
+from .exceptions import exception_reply, rebuilt, valid_reply
 from .framing import FrameReader, frame
+from .functions import FunctionTable, deeper
 from .shared_state import Kept, refuse_costly_to_visit
 from .write_back import WriteBack
 
@@ -108,7 +109,9 @@ class CandidateProxy:
         """Whether the last call of a batch (``map_calls``) changed one of its arguments."""
         self.write_back = WriteBack()
         """What the calls did to the tests' objects (undone when the job ends)."""
-        self._kept = Kept()
+        self._functions = FunctionTable(self._call_function)
+        """The tests' functions the candidate was given, and the candidate's the tests hold (``functions``)."""
+        self._kept = Kept(self._functions)
         """The tests' objects the candidate still holds from earlier calls."""
         self.returned_references = False
         """Whether a result named the tests' own objects: it may then be deeper than it was
@@ -119,6 +122,9 @@ class CandidateProxy:
         self.last_call: tuple[tuple[Any, ...], dict[str, Any], Any] | None = None
         """The arguments and result of the last single call: a failed assertion's detail
         says what it returned, which is what a model repairing the answer needs to know."""
+        self._in_flight = 0
+        """Calls sent and not yet answered: one made meanwhile comes from a function of the
+        tests' that the candidate called (``_nested_call``)."""
 
     def _fail(self, why: str) -> NoReturn:
         if not self.fault:
@@ -156,6 +162,9 @@ class CandidateProxy:
         limit = self._limit()
         start = time.monotonic()
         reply = self._receive(None if limit is None else start + limit)
+        while "cb" in reply:  # the candidate calls a function of the tests' first
+            self._serve_callback(reply, nonce)
+            reply = self._receive(None if limit is None else start + limit)
         if self._call_seconds is not None and time.monotonic() - start > self._call_seconds:
             self._set_up_seconds = None  # the one slow call is spent
         if reply.pop("n", None) != nonce:
@@ -193,15 +202,25 @@ class CandidateProxy:
         self._fail(f"the candidate failed: {body}" if type(body) is str else "bad reply from the candidate")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._call(args, kwargs)
+        return self._call_function(0, args, kwargs)
 
-    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any], resume: int | None = None) -> Any:
+    def _call_function(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """A call of the candidate's entry point (``target`` 0) or of a function it returned."""
+        if self._in_flight:
+            return self._nested_call(target, args, kwargs)
+        return self._call(args, kwargs, target=target)
+
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any], resume: int | None = None, target: int = 0) -> Any:
         """One call; with ``resume``, not of the candidate's function but the next batch
         of the iterator it returned under that handle (``args``: the value ``send()``
         gives it, if any), as ``(items, ending)``: it crosses as a call does, so what
-        its batch did to the tests' objects is written back the same way."""
+        its batch did to the tests' objects is written back the same way. With
+        ``target``, of the function the candidate returned under that handle."""
         if self.fault:
             raise CandidateFault(self.fault)  # one fault ends the candidate: no more calls
+        if self._in_flight:
+            self._harness("the tests read the candidate's iterator from inside a function of theirs "
+                          "that the candidate called (this does not cross)")
         self._in_step()
         nonce = os.urandom(16).hex()
         # The call's table (``shared_state``): what the candidate kept of earlier calls,
@@ -211,7 +230,7 @@ class CandidateProxy:
         # Which iterator's batch this is, and the iterators the tests let go of since
         # (``iterators.LiveIterators.drop``): whatever becomes of the table.
         dropped, self._dropped = self._dropped, []
-        iterator_fields = {key: value for key, value in (("i", resume), ("d", dropped)) if value}
+        iterator_fields = {key: value for key, value in (("i", resume), ("d", dropped), ("t", target)) if value}
 
         def message() -> dict[str, Any]:
             made = {"n": nonce, **first, **iterator_fields, "a": encode(list(args), MAX_DEPTH, shared),
@@ -227,7 +246,11 @@ class CandidateProxy:
                 shared, first = self._kept.forget()
         self._send(message, data)
         originals = len(shared.objects)
-        reply = self._answer(nonce)
+        self._in_flight += 1
+        try:
+            reply = self._answer(nonce)
+        finally:
+            self._in_flight -= 1
         self.calls += 1
         self.returned_bytes += self._reader.last_size
         if resume is not None and "r" in reply and "y" not in reply:
@@ -282,6 +305,8 @@ class CandidateProxy:
         """
         if self.fault:
             raise CandidateFault(self.fault)
+        if self._in_flight:
+            self._harness("a generated check called the candidate from inside a function the candidate called")
         self._in_step()
         nonce = os.urandom(16).hex()
         asked = {"c": 1} if report_changes else {}
@@ -311,8 +336,104 @@ class CandidateProxy:
 
     def _in_step(self) -> None:
         if self._unread:
-            self.harness = "the tests called the candidate again before reading every reply of a batch"
-            raise CandidateFault(self.harness)
+            self._harness("the tests called the candidate again before reading every reply of a batch")
+
+    def _table(self) -> Shared:
+        """A fresh table where functions cross (``functions``)."""
+        shared = Shared()
+        shared.functions = self._functions
+        return shared
+
+    def _harness(self, why: str) -> NoReturn:
+        self.harness = why
+        raise CandidateFault(self.harness)
+
+    def _nested_call(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """A call the tests' function makes while the candidate waits on it (a memoized
+        ``fib`` calling ``fib``, the candidate's wrapper): a table of its own, so its
+        arguments and result cross as copies (the tests' own objects handed back are
+        themselves), and what the candidate keeps or changes of them cannot come back to
+        the tests inside the outer call: a call that changes or keeps one fails the
+        candidate, as not crossing (docs/LIMITS.md)."""
+        nonce = os.urandom(16).hex()
+        shared = self._table()
+        target_field = {"t": target} if target else {}
+
+        def message() -> dict[str, Any]:
+            made = {"n": nonce, "N": 1, **target_field, "a": encode(list(args), MAX_DEPTH, shared),
+                    "k": encode(dict(kwargs), MAX_DEPTH, shared)}
+            states = encode_states(shared)
+            return {**made, "O": states} if states else made
+
+        self._send(message)
+        self._in_flight += 1
+        try:
+            reply = self._answer(nonce)
+        finally:
+            self._in_flight -= 1
+        self.calls += 1
+        self.returned_bytes += self._reader.last_size
+        if "w" in reply or "h" in reply:
+            self._fail("the candidate changed or kept an argument of a call made from inside a function of the "
+                       "tests' (this does not cross)")
+        if "r" not in reply:
+            self._raise_reply(reply)
+        try:
+            result = self._result(reply, shared)
+            decode_states(reply.get("O", []), shared, REPLY_DEPTH)
+        except CodecError as exc:
+            self._fail(f"the candidate returned an invalid value: {exc}")
+        self._resendable(result)
+        if "y" in reply:
+            return self._iterator(result, reply["y"], as_data=True)
+        return result
+
+    def _serve_callback(self, request: dict[str, Any], nonce: str) -> None:
+        """Run the tests' function the candidate called (``functions``) on copies of what it
+        passed, and send back what it returned or raised. A function of the tests' that
+        changes what it was passed would change the candidate's objects in plain Python;
+        that cannot cross, and says so (the harness's error: every candidate alike)."""
+        if request.pop("n", None) != nonce or not set(request) <= {"cb", "a", "k", "O"} \
+                or "a" not in request or "k" not in request:
+            self._fail("bad reply from the candidate")
+        shared = self._table()
+        try:
+            fn = self._functions.own(request["cb"])
+            args = decode(request["a"], REPLY_DEPTH, shared)
+            kwargs = decode(request["k"], REPLY_DEPTH, shared)
+            decode_states(request.get("O", []), shared, REPLY_DEPTH)
+            if type(args) is not list or type(kwargs) is not dict or any(type(k) is not str for k in kwargs):
+                raise CodecError("malformed call")
+            sent = self._copy_of([args, kwargs])
+        except CodecError as exc:
+            self._fail(f"the candidate called a function of the tests' badly: {exc}")
+        answer: dict[str, Any] = {"cr": 1}
+        try:
+            answer["r"] = deeper(lambda: fn(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - raised to the candidate, as in plain Python
+            answer["e"] = exception_reply(exc)
+        if self._copy_of([args, kwargs]) != sent:
+            self._harness("a function of the tests' changed what the candidate passed it (this does not cross)")
+        back = self._table()
+        try:
+            if "r" in answer:
+                answer["r"] = encode(answer["r"], MAX_DEPTH, back)
+                states = encode_states(back)
+                if states:
+                    answer["O"] = states
+            data = frame(answer)
+        except CodecError as exc:
+            self._harness(f"a function of the tests' returned a value the channel cannot carry: {exc}")
+        try:
+            self._sock.sendall(data)
+        except OSError:
+            self.broken = True
+            self._fail("the candidate process ended before answering")
+
+    def _copy_of(self, value: Any) -> Any:
+        """``value`` as it would cross now: what a function of the tests' did to it shows."""
+        table = self._table()
+        return [encode(value, MAX_DEPTH, table), encode_states(table)]
 
     def _send(self, message: Callable[[], dict[str, Any]], data: bytes | None = None) -> None:
         try:
@@ -447,7 +568,7 @@ class CandidateProxy:
         if self._reader.last_size > REPLY_MAX_MESSAGE // 5:
             # Floats written short (1e15) grow 4.5x in our own encoding: what the candidate
             # returned must still fit once the tests pass it back (red team: an ERROR before).
-            table = Shared()
+            table = self._table()
             try:
                 frame([encode(result, MAX_DEPTH, table), encode_states(table)], REPLY_MAX_MESSAGE)
             except CodecError:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Protocol
 
 from . import std_values, task_classes
 from .dict_kinds import DICT_KINDS, dict_items, kind_of, of_kind
@@ -38,6 +38,18 @@ REPLY_DEPTH = MAX_DEPTH - REPLY_HEADROOM_DEPTH
 
 
 # --------------------------------------------------------------------------- codec
+
+
+class FunctionCodec(Protocol):
+    """How a side's functions cross (``functions.FunctionTable``)."""
+
+    def encode(self, x: Any) -> dict[str, list[Any]]: ...
+
+    def decode(self, tag: str, body: list[Any]) -> Any: ...
+
+
+FUNCTION_TAGS = frozenset({"c", "g"})
+"""A function of the sender's, one of the receiver's handed back (``functions``)."""
 
 
 class Shared:
@@ -70,6 +82,9 @@ class Shared:
         """A subclass's object (a list subclass) by id, with the number of its plain copy:
         met again in the call (in its keyword arguments, or its reply), it is that copy
         (``_as_plain``). Kept alive with the table, as the table's objects are."""
+        self.functions: FunctionCodec | None = None
+        """Where functions cross (a single call's table on either side): a callable that is
+        no value crosses as a handle (``functions``); without it, it cannot cross."""
 
     def forget_deferred(self) -> None:
         """Every state sent (or given): the list lets go of the objects, whose references
@@ -184,6 +199,8 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
         return {"k": [kind, _encode_pairs(dict_items(x), depth + 1, max_depth, shared)]}
     plain = _as_plain(x)
     if plain is None:
+        if shared is not None and shared.functions is not None and callable(x):
+            return shared.functions.encode(x)
         raise CodecError(f"{UNSENDABLE_TYPE} {type_name(x)}")
     if shared is not None and (type(plain) in _COPIED_MUTABLE or shared.numbering and type(plain) in _COPIED_FROZEN):
         # A subclass's object met again is its one copy, numbered: a tests' list subclass
@@ -343,6 +360,10 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | Non
             raise CodecError("malformed bytes") from None
     if type(body) is not list:
         raise CodecError("malformed container")
+    if tag in FUNCTION_TAGS:
+        if shared is None or shared.functions is None:
+            raise CodecError("a function where none may cross")
+        return shared.functions.decode(tag, body)
     if tag == "v":
         if not body:
             raise CodecError("malformed value of the standard library")

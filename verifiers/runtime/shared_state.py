@@ -27,7 +27,7 @@ from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 from . import task_classes
-from .codec import CodecError, Shared, encode_members
+from .codec import CodecError, FunctionCodec, Shared, encode_members
 from .dict_kinds import DICT_KINDS, dict_items
 from .key_hashing import HASH_WEIGHT_LIMIT, SHARING_LIMIT
 
@@ -307,9 +307,16 @@ class Kept:
     """The tests' side of what the candidate keeps between calls: the tests' objects it
     still holds (``held``), and what they held when it last saw them."""
 
-    def __init__(self) -> None:
+    def __init__(self, functions: FunctionCodec | None = None) -> None:
         self.objects: list[Any] = []
         self._synced: dict[int, list[Any]] = {}
+        self._functions = functions
+        """Where functions cross, in every table made here (``codec.Shared.functions``)."""
+
+    def _shared(self, objects: list[Any] | None = None) -> Shared:
+        shared = Shared(objects)
+        shared.functions = self._functions
+        return shared
 
     def table(self) -> tuple[Shared, dict[str, Any]]:
         """The next call's table, opening with the kept objects the tests can still reach
@@ -319,7 +326,7 @@ class Kept:
         where those cannot cross (``forget``). The caller holds none of the tests' objects
         beside their own (a failed assertion's last call is let go first)."""
         if not self.objects:
-            return Shared(), {}
+            return self._shared(), {}
         changed = changed_numbers(self.objects, self._synced)
         self._synced = {}  # its references would count as the tests'
         # What the tests changed goes to the candidate even where they dropped it since: it
@@ -328,7 +335,7 @@ class Kept:
         live = held(self.objects, also=changed)
         renumbered = {old: new for new, old in enumerate(live)}
         self.objects = [self.objects[i] for i in live]
-        shared = Shared(self.objects)
+        shared = self._shared(self.objects)
         first: dict[str, Any] = {"o": live}
         try:
             made = encoded_changes(shared, [renumbered[i] for i in changed])
@@ -345,7 +352,7 @@ class Kept:
         list grown past the message), which plain Python allows (red team: a right answer
         was the harness's error)."""
         self.objects, self._synced = [], {}
-        return Shared(), {"x": 1}
+        return self._shared(), {"x": 1}
 
     def keep(self, shared: Shared, numbers: Any) -> None:
         """Keep the objects of the call's table the candidate says it still holds (numbers,

@@ -1,0 +1,153 @@
+"""Functions across the channel (verifiers/runtime/functions.py): a function the tests
+pass (a key, a predicate, the function a decorator wraps) and one the candidate returns
+(a closure, a decorator's wrapper) each run where plain Python runs them. Each case runs
+on one slot and in this process as plain Python, and the two verdicts must agree.
+
+Before, a task whose tests pass a function made every candidate the harness's ``error``
+("cannot send a value of type function"), and a candidate returning one failed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tasks.types import Task
+from verifiers.sandbox import SandboxLimits, SandboxPool
+from verifiers.types import Status
+
+from plain_python import plain_python_verdict
+
+LIMITS = SandboxLimits(wall_seconds=3)
+IMPORTS = ("import functools\nimport operator\n\n"
+           "class Pt:\n    def __init__(self, v):\n        self.v = v\n\n"
+           "def f(x, *more, **named):\n")
+
+MEMO = ("    cache = {}\n    @functools.wraps(x)\n    def wrapper(*a):\n        if a not in cache:\n"
+        "            cache[a] = x(*a)\n        return cache[a]\n    return wrapper\n")
+MEMO_TEST = ("def check(c):\n    calls = []\n    @c\n    def fib(n):\n        calls.append(n)\n"
+             "        return n if n < 2 else fib(n - 1) + fib(n - 2)\n"
+             "    assert fib(12) == 144\n    assert sorted(calls) == list(range(13))\n"
+             "    assert fib.__name__ == 'fib'\n")
+
+CASES = [
+    # (what, the candidate's body, the tests, plain Python's verdict)
+    ("a lambda applied to each item", "    return [x(v) for v in more[0]]\n",
+     "def check(c):\n    assert c(lambda v: v * 2, [1, 2]) == [2, 4]\n", Status.PASSED),
+    ("a builtin and a class as the function", "    return [x(v) for v in more[0]]\n",
+     "def check(c):\n    assert c(str, [1, 2]) == ['1', '2'] and c(len, ['ab']) == [2] and c(int, ['7']) == [7]\n",
+     Status.PASSED),
+    ("a key function", "    return sorted(more[0], key=x)\n",
+     "def check(c):\n    assert c(len, ['aaa', 'b', 'cc']) == ['b', 'cc', 'aaa']\n"
+     "    assert c(operator.itemgetter(1), [(1, 3), (2, 1)]) == [(2, 1), (1, 3)]\n", Status.PASSED),
+    ("a wrong key use: sorted by the items, not the key", "    return sorted(more[0])\n",
+     "def check(c):\n    assert c(len, ['aaa', 'b', 'cc']) == ['b', 'cc', 'aaa']\n", Status.FAILED),
+    ("a predicate, the tests counting its calls", "    return [v for v in more[0] if x(v)]\n",
+     "def check(c):\n    seen = []\n    def odd(v):\n        seen.append(v)\n        return v % 2 == 1\n"
+     "    assert c(odd, [1, 2, 3]) == [1, 3] and seen == [1, 2, 3]\n", Status.PASSED),
+    ("a wrong answer calls the predicate twice an item", "    return [v for v in more[0] if x(v) and x(v)]\n",
+     "def check(c):\n    seen = []\n    def odd(v):\n        seen.append(v)\n        return v % 2 == 1\n"
+     "    assert c(odd, [1, 2, 3]) == [1, 3] and seen == [1, 2, 3]\n", Status.FAILED),
+    ("a function returned: make_adder", "    return lambda y: x + y\n",
+     "def check(c):\n    add = c(1)\n    assert add(2) == 3 and add(10) == 11 and c(5)(5) == 10\n", Status.PASSED),
+    ("a closure's own state: make_counter", "    n = [x]\n    def step():\n        n[0] += 1\n        return n[0]\n"
+     "    return step\n",
+     "def check(c):\n    a, b = c(0), c(10)\n    assert (a(), a(), b(), a()) == (1, 2, 11, 3)\n", Status.PASSED),
+    ("a wrong counter shares one count", "    global N\n    N = x\n    def step():\n        global N\n        N += 1\n"
+     "        return N\n    return step\n",
+     "def check(c):\n    a, b = c(0), c(10)\n    assert (a(), a(), b(), a()) == (1, 2, 11, 3)\n", Status.FAILED),
+    ("compose, and composing its own result", "    g = more[0]\n    return lambda v: x(g(v))\n",
+     "def check(c):\n    inc = lambda v: v + 1\n    dbl = lambda v: v * 2\n    h = c(inc, dbl)\n"
+     "    assert h(3) == 7\n    assert c(h, h)(1) == 7\n", Status.PASSED),
+    ("a memoizing decorator (the tests' function calls the wrapper)", MEMO, MEMO_TEST, Status.PASSED),
+    ("a decorator that does not memoize", "    @functools.wraps(x)\n    def wrapper(*a):\n        return x(*a)\n"
+     "    return wrapper\n", MEMO_TEST, Status.FAILED),
+    ("a decorator that loses the name", "    cache = {}\n    def wrapper(*a):\n        if a not in cache:\n"
+     "            cache[a] = x(*a)\n        return cache[a]\n    return wrapper\n", MEMO_TEST, Status.FAILED),
+    ("the tests' function raises, the candidate catches it", "    try:\n        return x(0)\n    except ZeroDivisionError:\n"
+     "        return 'undefined'\n",
+     "def check(c):\n    assert c(lambda v: 1 / v) == 'undefined'\n", Status.PASSED),
+    ("the tests' function raises through the candidate", "    return x(0)\n",
+     "def check(c):\n    try:\n        c(lambda v: 1 / v)\n    except ZeroDivisionError:\n        pass\n    else:\n"
+     "        assert False\n", Status.PASSED),
+    ("a retry decorator counting attempts",
+     "    def wrapper(*a):\n        for i in range(more[0]):\n            try:\n                return x(*a)\n"
+     "            except ValueError:\n                if i == more[0] - 1:\n                    raise\n    return wrapper\n",
+     "def check(c):\n    tries = []\n    def flaky():\n        tries.append(1)\n        if len(tries) < 3:\n"
+     "            raise ValueError('not yet')\n        return 'ok'\n    assert c(flaky, 5)() == 'ok' and len(tries) == 3\n",
+     Status.PASSED),
+    ("functions in a dict of operations", "    return {k: op(*more) for k, op in x.items()}\n",
+     "def check(c):\n    assert c({'add': operator.add, 'mul': lambda a, b: a * b}, 3, 4) == {'add': 7, 'mul': 12}\n",
+     Status.PASSED),
+    ("the tests' own function handed back is itself", "    return x\n",
+     "def check(c):\n    g = lambda v: v\n    assert c(g) is g\n", Status.PASSED),
+    ("keyword arguments to the tests' function", "    return x(*more, **named)\n",
+     "def check(c):\n    assert c(lambda a, b=0: a - b, 5, b=2) == 3\n", Status.PASSED),
+    ("a function kept across calls (register, then fire)",
+     "    global H\n    if callable(x):\n        H = x\n        return None\n    return H(x)\n",
+     "def check(c):\n    c(lambda v: v * 3)\n    assert c(2) == 6 and c(5) == 15\n", Status.PASSED),
+    ("an object of the prompt's class through the tests' function", "    return x(Pt(more[0]))\n",
+     "def check(c):\n    assert c(lambda p: p.v + 1, 4) == 5\n", Status.PASSED),
+    ("a functools.partial returned", "    return functools.partial(operator.mul, x)\n",
+     "def check(c):\n    assert c(3)(4) == 12\n", Status.PASSED),
+    ("a method of the candidate's object returned", "    class Acc:\n        def __init__(self):\n            self.t = x\n"
+     "        def add(self, v):\n            self.t += v\n            return self.t\n    return Acc().add\n",
+     "def check(c):\n    add = c(1)\n    assert add(2) == 3 and add(3) == 6\n", Status.PASSED),
+    ("a list of the candidate's functions it keeps and grows", "    global FS\n    if x == 0:\n        FS = []\n"
+     "    FS.append(lambda v, k=x: v + k)\n    return FS\n",
+     "def check(c):\n    fs = c(0)\n    c(5)\n    assert len(fs) == 2 and [g(1) for g in fs] == [1, 6]\n", Status.PASSED),
+    ("the tests put their function into the list the candidate keeps", "    global L\n    if x is None:\n"
+     "        L = []\n        return L\n    return [g(x) for g in L]\n",
+     "def check(c):\n    hooks = c(None)\n    hooks.append(lambda v: v * 10)\n    assert c(2) == [20]\n", Status.PASSED),
+    ("a generator calling the tests' function lazily", "    for v in more[0]:\n        yield x(v)\n",
+     "def check(c):\n    seen = []\n    def g(v):\n        seen.append(v)\n        return -v\n    it = c(g, [1, 2, 3])\n"
+     "    assert next(it) == -1 and seen == [1]\n    assert list(it) == [-2, -3]\n", Status.PASSED),
+    ("the candidate itself passed to the candidate (apply n times)",
+     "    if callable(x):\n        v = more[1]\n        for _ in range(more[0]):\n            v = x(v)\n        return v\n"
+     "    return x + 1\n",
+     "def check(c):\n    assert c(c, 3, 0) == 3\n", Status.PASSED),
+    ("a returned function that changes the tests' list", "    def push(v):\n        x.append(v)\n        return len(x)\n"
+     "    return push\n",
+     "def check(c):\n    xs = []\n    push = c(xs)\n    assert push(1) == 1 and push(2) == 2 and xs == [1, 2]\n", Status.PASSED),
+]
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[SandboxPool]:
+    with SandboxPool(workers=1) as p:
+        yield p
+
+
+@pytest.mark.parametrize(("what", "body", "test", "plain"), CASES, ids=[c[0] for c in CASES])
+def test_agrees_with_plain_python(pool: SandboxPool, what: str, body: str, test: str, plain: Status) -> None:
+    assert plain_python_verdict(IMPORTS, body, test) is plain, "the case itself is wrong"
+    report = pool.run_source(Task("hostile/functions", IMPORTS, "f", test), IMPORTS + body, LIMITS)
+    assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"
+
+
+REFUSED = [
+    # What plain Python allows and the channel refuses (docs/LIMITS.md), with whose it is.
+    ("a function of the tests' that changes what the candidate passed it", "    ys = [1]\n    x(ys)\n    return ys\n",
+     "def check(c):\n    assert c(lambda l: l.append(2)) == [1, 2]\n", Status.ERROR),
+    ("a call made from inside the tests' function that changes its argument",
+     "    def w(a):\n        a.append(0)\n        return x(a)\n    return w\n",
+     "def check(c):\n    g = None\n    def h(a):\n        return len(a) if len(a) > 3 else g(a)\n    g = c(h)\n"
+     "    assert g([]) == 4\n", Status.FAILED),
+]
+
+
+@pytest.mark.parametrize(("what", "body", "test", "status"), REFUSED, ids=[c[0] for c in REFUSED])
+def test_refused_and_said(pool: SandboxPool, what: str, body: str, test: str, status: Status) -> None:
+    assert plain_python_verdict(IMPORTS, body, test) is Status.PASSED
+    report = pool.run_source(Task("hostile/functions", IMPORTS, "f", test), IMPORTS + body, LIMITS)
+    assert report.status is status, f"{what}: {report.status.value}: {report.detail}"
+    assert "does not cross" in report.detail
+
+
+def test_a_memoized_recursion_as_deep_as_plain_pythons(pool: SandboxPool) -> None:
+    # The tests' fib and the candidate's wrapper call each other 300 deep: plain Python
+    # reaches it, and so must the channel's stack (``functions.deeper``).
+    test = MEMO_TEST.replace("fib(12) == 144", "fib(300) % 1000 == 600").replace("range(13)", "range(301)")
+    assert plain_python_verdict(IMPORTS, MEMO, test) is Status.PASSED
+    report = pool.run_source(Task("hostile/functions", IMPORTS, "f", test), IMPORTS + MEMO, LIMITS)
+    assert report.status is Status.PASSED, report.detail
