@@ -19,7 +19,7 @@ from verifiers.types import Status
 from plain_python import plain_python_verdict
 
 LIMITS = SandboxLimits(wall_seconds=3)
-IMPORTS = ("import functools\nimport operator\n\n"
+IMPORTS = ("import copy\nimport functools\nimport operator\n\n"
            "class Pt:\n    def __init__(self, v):\n        self.v = v\n\n"
            "def f(x, *more, **named):\n")
 
@@ -106,6 +106,10 @@ CASES = [
      "    if callable(x):\n        v = more[1]\n        for _ in range(more[0]):\n            v = x(v)\n        return v\n"
      "    return x + 1\n",
      "def check(c):\n    assert c(c, 3, 0) == 3\n", Status.PASSED),
+    ("a deep copy of a dict of callbacks keeps the functions", "    d = copy.deepcopy(x)\n    return d['op'](more[0])\n",
+     "def check(c):\n    assert c({'op': abs}, -3) == 3\n", Status.PASSED),
+    ("the tests deep-copy what the candidate returned", "    return {'f': lambda v: v + x}\n",
+     "def check(c):\n    d = copy.deepcopy(c(2))\n    assert d['f'](1) == 3\n", Status.PASSED),
     ("a returned function that changes the tests' list", "    def push(v):\n        x.append(v)\n        return len(x)\n"
      "    return push\n",
      "def check(c):\n    xs = []\n    push = c(xs)\n    assert push(1) == 1 and push(2) == 2 and xs == [1, 2]\n", Status.PASSED),

@@ -278,7 +278,7 @@ class CandidateProxy:
             self.harness = f"reading the candidate's reply failed: {name}: {text}"
             raise CandidateFault(self.harness) from None
         if "r" in reply:
-            if resume is None:
+            if resume is None and not target:  # the note names the entry point
                 self.last_call = (args, kwargs, result)
             return result
         self.last_call = None

@@ -76,6 +76,12 @@ class StandIn:
     def __repr__(self) -> str:
         return f"<function {getattr(self, '__qualname__', '?')} of the other side>"
 
+    def __copy__(self) -> StandIn:
+        return self  # a function is copied as itself (``copy.deepcopy`` of a dict of callbacks)
+
+    def __deepcopy__(self, _memo: Any) -> StandIn:
+        return self
+
 
 class FunctionTable:
     """One side's callables that crossed, by handle, and its stand-ins for the other
