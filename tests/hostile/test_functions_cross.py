@@ -110,6 +110,17 @@ CASES = [
      "def check(c):\n    assert c({'op': abs}, -3) == 3\n", Status.PASSED),
     ("the tests deep-copy what the candidate returned", "    return {'f': lambda v: v + x}\n",
      "def check(c):\n    d = copy.deepcopy(c(2))\n    assert d['f'](1) == 3\n", Status.PASSED),
+    ("a counting decorator's attribute, read and reset by the tests",
+     "    def wrapper(*a):\n        wrapper.calls += 1\n        return x(*a)\n    wrapper.calls = 0\n    return wrapper\n",
+     "def check(c):\n    @c\n    def fact(n):\n        return 1 if n <= 1 else n * fact(n - 1)\n"
+     "    assert fact(5) == 120 and fact.calls == 5\n    fact.calls = 0\n    fact(2)\n    assert fact.calls == 2\n"
+     "    assert not hasattr(fact, 'missing')\n", Status.PASSED),
+    ("a wrong counting decorator counts only the outer call",
+     "    def wrapper(*a):\n        wrapper.calls += 1\n        return x(*a)\n    wrapper.calls = 0\n    return wrapper\n",
+     "def check(c):\n    g = c(lambda n: n)\n    assert g(5) == 5 and g.calls == 1\n    assert g.calls == 2\n", Status.FAILED),
+    ("a memo's cache read through the wrapper", MEMO.replace("    return wrapper\n", "    wrapper.cache = cache\n    return wrapper\n"),
+     "def check(c):\n    sq = c(lambda v: v * v)\n    sq(3)\n    sq(4)\n    assert sq.cache == {(3,): 9, (4,): 16}\n"
+     "    sq(5)\n    assert len(sq.cache) == 3\n", Status.PASSED),
     ("a returned function that changes the tests' list", "    def push(v):\n        x.append(v)\n        return len(x)\n"
      "    return push\n",
      "def check(c):\n    xs = []\n    push = c(xs)\n    assert push(1) == 1 and push(2) == 2 and xs == [1, 2]\n", Status.PASSED),

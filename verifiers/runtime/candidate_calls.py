@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import builtins
+import functools
 import os
 import socket
 import time
@@ -140,6 +141,8 @@ class _Server:
                 apply_changes(shared, call["s"], len(shared.objects), _unchanged)
             if "t" in call:
                 fn = self.functions.own(call["t"])
+                if "at" in call:  # not a call: one of its attributes read (1) or set (2)
+                    fn = functools.partial(setattr if call["at"] == 2 else getattr, fn)
             arguments = [decode(call["a"], MAX_DEPTH, shared), decode(call["k"], MAX_DEPTH, shared)]
             decode_states(call.get("O", []), shared)
         except CodecError as exc:

@@ -109,7 +109,7 @@ class CandidateProxy:
         """Whether the last call of a batch (``map_calls``) changed one of its arguments."""
         self.write_back = WriteBack()
         """What the calls did to the tests' objects (undone when the job ends)."""
-        self._functions = FunctionTable(self._call_function)
+        self._functions = FunctionTable(self._call_function, self._function_attribute)
         """The tests' functions the candidate was given, and the candidate's the tests hold (``functions``)."""
         self._kept = Kept(self._functions)
         """The tests' objects the candidate still holds from earlier calls."""
@@ -204,13 +204,19 @@ class CandidateProxy:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call_function(0, args, kwargs)
 
-    def _call_function(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """A call of the candidate's entry point (``target`` 0) or of a function it returned."""
+    def _call_function(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any], attribute: int = 0) -> Any:
+        """A call of the candidate's entry point (``target`` 0) or of a function it returned;
+        with ``attribute``, not a call but a read (1, ``args`` the name) or a write (2, the
+        name and the value) of one of that function's attributes, done as a call is."""
         if self._in_flight:
-            return self._nested_call(target, args, kwargs)
-        return self._call(args, kwargs, target=target)
+            return self._nested_call(target, args, kwargs, attribute)
+        return self._call(args, kwargs, target=target, attribute=attribute)
 
-    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any], resume: int | None = None, target: int = 0) -> Any:
+    def _function_attribute(self, target: int, name: str, value: tuple[Any, ...]) -> Any:
+        return self._call_function(target, (name, *value), {}, 2 if value else 1)
+
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any], resume: int | None = None, target: int = 0,
+              attribute: int = 0) -> Any:
         """One call; with ``resume``, not of the candidate's function but the next batch
         of the iterator it returned under that handle (``args``: the value ``send()``
         gives it, if any), as ``(items, ending)``: it crosses as a call does, so what
@@ -230,7 +236,8 @@ class CandidateProxy:
         # Which iterator's batch this is, and the iterators the tests let go of since
         # (``iterators.LiveIterators.drop``): whatever becomes of the table.
         dropped, self._dropped = self._dropped, []
-        iterator_fields = {key: value for key, value in (("i", resume), ("d", dropped), ("t", target)) if value}
+        iterator_fields = {key: value for key, value in (("i", resume), ("d", dropped), ("t", target),
+                                                          ("at", attribute)) if value}
 
         def message() -> dict[str, Any]:
             made = {"n": nonce, **first, **iterator_fields, "a": encode(list(args), MAX_DEPTH, shared),
@@ -348,7 +355,7 @@ class CandidateProxy:
         self.harness = why
         raise CandidateFault(self.harness)
 
-    def _nested_call(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def _nested_call(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any], attribute: int = 0) -> Any:
         """A call the tests' function makes while the candidate waits on it (a memoized
         ``fib`` calling ``fib``, the candidate's wrapper): a table of its own, so its
         arguments and result cross as copies (the tests' own objects handed back are
@@ -357,7 +364,7 @@ class CandidateProxy:
         candidate, as not crossing (docs/LIMITS.md)."""
         nonce = os.urandom(16).hex()
         shared = self._table()
-        target_field = {"t": target} if target else {}
+        target_field = {key: value for key, value in (("t", target), ("at", attribute)) if value}
 
         def message() -> dict[str, Any]:
             made = {"n": nonce, "N": 1, **target_field, "a": encode(list(args), MAX_DEPTH, shared),

@@ -35,6 +35,8 @@ OWN = "c"
 GIVEN_BACK = "g"
 """The tag of the receiver's own callable, handed back."""
 _NAMED = (types.FunctionType, types.BuiltinFunctionType)
+_LOCAL = frozenset({"_table", "_handle", "__name__", "__qualname__", "__doc__", "__dict__", "__class__"})
+"""A stand-in's own attributes, never the other side's."""
 PLUMBING_FRAMES = 8
 """Frames the channel adds to the stack each time a call crosses inside another (five
 on either side, with room): a memoized ``fib(300)``, whose tests' function and the
@@ -57,18 +59,32 @@ class StandIn:
     """The other side's function, called over the channel by ``call(handle, args, kwargs)``.
 
     Carries the name, qualified name and docstring the function had (``functools.wraps``
-    copies them; a test of a decorator may read ``__name__``); it has no other attribute
-    of the function's."""
+    copies them; a test of a decorator may read ``__name__``). Where the other side
+    answers for them (the candidate's functions, ``FunctionTable.attribute``), its other
+    attributes are read and set there: a counting decorator's ``wrapper.calls``, a
+    memo's ``wrapper.cache``."""
 
     def __init__(self, table: FunctionTable, handle: int, name: str | None, qualname: str | None,
                  doc: str | None) -> None:
-        self._table = table
-        self._handle = handle
+        object.__setattr__(self, "_table", table)
+        object.__setattr__(self, "_handle", handle)
         if name is not None:
-            self.__name__ = name
+            object.__setattr__(self, "__name__", name)
         if qualname is not None:
-            self.__qualname__ = qualname
-        self.__doc__ = doc
+            object.__setattr__(self, "__qualname__", qualname)
+        object.__setattr__(self, "__doc__", doc)
+
+    def __getattr__(self, name: str) -> Any:
+        table = self.__dict__.get("_table")
+        if table is None or table.attribute is None or name in _LOCAL:
+            raise AttributeError(name)
+        return table.attribute(self.__dict__["_handle"], name, ())
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self._table.attribute is None or name in _LOCAL:
+            object.__setattr__(self, name, value)
+        else:
+            self._table.attribute(self._handle, name, (value,))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._table.call(self._handle, args, kwargs)
@@ -87,8 +103,12 @@ class FunctionTable:
     """One side's callables that crossed, by handle, and its stand-ins for the other
     side's (one per handle, so a function handed over twice is one object)."""
 
-    def __init__(self, call: Callable[[int, tuple[Any, ...], dict[str, Any]], Any]) -> None:
+    def __init__(self, call: Callable[[int, tuple[Any, ...], dict[str, Any]], Any],
+                 attribute: Callable[[int, str, tuple[Any, ...]], Any] | None = None) -> None:
         self.call = call
+        self.attribute = attribute
+        """Reads (``()``) or sets (``(value,)``) an attribute of the other side's function
+        under a handle; None where the other side does not answer for its attributes."""
         self._own: dict[int, Any] = {}
         self._handles: dict[int, int] = {}
         """Each own callable's handle by its id (``_own`` keeps it alive, so no other takes the id)."""
