@@ -121,6 +121,17 @@ CASES = [
     ("a memo's cache read through the wrapper", MEMO.replace("    return wrapper\n", "    wrapper.cache = cache\n    return wrapper\n"),
      "def check(c):\n    sq = c(lambda v: v * v)\n    sq(3)\n    sq(4)\n    assert sq.cache == {(3,): 9, (4,): 16}\n"
      "    sq(5)\n    assert len(sq.cache) == 3\n", Status.PASSED),
+    ("a function of the tests' that changes what the candidate passed it", "    ys = [1]\n    x(ys)\n    return ys\n",
+     "def check(c):\n    assert c(lambda l: l.append(2)) == [1, 2]\n", Status.PASSED),
+    ("a wrong answer that passes a copy to the tests' in-place function", "    ys = [1]\n    x(list(ys))\n    return ys\n",
+     "def check(c):\n    assert c(lambda l: l.append(2)) == [1, 2]\n", Status.FAILED),
+    ("the tests' function returns what it was given: the candidate's own object", "    ys = [1]\n    return x(ys) is ys\n",
+     "def check(c):\n    assert c(lambda l: l) is True\n", Status.PASSED),
+    ("the tests' function changes an object of the prompt's class", "    p = Pt(1)\n    x(p)\n    return p.v\n",
+     "def check(c):\n    def bump(p):\n        p.v += 10\n    assert c(bump) == 11\n", Status.PASSED),
+    ("for_each sorting rows in place through the tests' function", "    for row in x:\n        more[0](row)\n",
+     "def check(c):\n    rows = [[3, 1], [2, 0]]\n    c(rows, list.sort)\n    assert rows == [[1, 3], [0, 2]]\n",
+     Status.PASSED),
     ("a returned function that changes the tests' list", "    def push(v):\n        x.append(v)\n        return len(x)\n"
      "    return push\n",
      "def check(c):\n    xs = []\n    push = c(xs)\n    assert push(1) == 1 and push(2) == 2 and xs == [1, 2]\n", Status.PASSED),
@@ -142,8 +153,6 @@ def test_agrees_with_plain_python(pool: SandboxPool, what: str, body: str, test:
 
 REFUSED = [
     # What plain Python allows and the channel refuses (docs/LIMITS.md), with whose it is.
-    ("a function of the tests' that changes what the candidate passed it", "    ys = [1]\n    x(ys)\n    return ys\n",
-     "def check(c):\n    assert c(lambda l: l.append(2)) == [1, 2]\n", Status.ERROR),
     ("a call made from inside the tests' function that changes its argument",
      "    def w(a):\n        a.append(0)\n        return x(a)\n    return w\n",
      "def check(c):\n    g = None\n    def h(a):\n        return len(a) if len(a) > 3 else g(a)\n    g = c(h)\n"

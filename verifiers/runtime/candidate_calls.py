@@ -159,9 +159,11 @@ class _Server:
         sock.sendall(answer)
 
     def callback(self, handle: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Call the tests' function ``handle`` (a stand-in's ``__call__``): its arguments
-        and result cross as copies; a call the tests make to the candidate meanwhile is
-        served here, inside the wait."""
+        """Call the tests' function ``handle`` (a stand-in's ``__call__``), during one of
+        their calls: what it is passed is numbered in a table of the callback's own, so
+        what it returns of that is the candidate's own object, and what it did to it is
+        made so here (``CandidateProxy._serve_callback``); a call the tests make to the
+        candidate meanwhile is served inside the wait."""
         if not self.nonces:
             raise RuntimeError("the tests' function was called when the tests were calling nothing")
         shared = self._table()
@@ -170,15 +172,23 @@ class _Server:
         states = encode_states(shared, REPLY_DEPTH)
         if states:
             message["O"] = states
+        originals = len(shared.objects)
         self.sock.sendall(frame(message, REPLY_MAX_MESSAGE))
         answer = deeper(self._answer_to_callback)
-        shared = self._table()
-        if "e" in answer:
-            body = answer["e"]
+        result: Any = None
+        if "r" in answer:
+            shared.numbering = False
+            try:
+                result = decode(answer["r"], MAX_DEPTH, shared)
+            finally:
+                shared.numbering = True
+        if "w" in answer:
+            apply_changes(shared, answer["w"], originals, _unchanged)
+        decode_states(answer.get("O", []), shared)
+        if "r" not in answer:
+            body = answer.get("e")
             made = rebuilt(body) if valid_reply(body) else None
             raise made if made is not None else RuntimeError("the tests' function raised what cannot cross")
-        result = decode(answer["r"], MAX_DEPTH, shared)
-        decode_states(answer.get("O", []), shared)
         return result
 
     def _answer_to_callback(self) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from .codec import (
 from .exceptions import exception_reply, rebuilt, valid_reply
 from .framing import FrameReader, frame
 from .functions import FunctionTable, deeper
-from .shared_state import Kept, refuse_costly_to_visit
+from .shared_state import Kept, changes, refuse_costly_to_visit, snapshots
 from .write_back import WriteBack
 
 CANDIDATE_SHARE_OF_ARGUMENTS = MAX_MESSAGE // 8
@@ -396,10 +396,12 @@ class CandidateProxy:
         return result
 
     def _serve_callback(self, request: dict[str, Any], nonce: str) -> None:
-        """Run the tests' function the candidate called (``functions``) on copies of what it
-        passed, and send back what it returned or raised. A function of the tests' that
-        changes what it was passed would change the candidate's objects in plain Python;
-        that cannot cross, and says so (the harness's error: every candidate alike)."""
+        """Run the tests' function the candidate called (``functions``) on what it passed,
+        and send back what it returned or raised, as a call's reply comes back the other
+        way (``candidate_calls._reply``): the candidate's objects it passed are numbered
+        in a table of the callback's own, so what the function returns of them is the
+        candidate's own object again (``f(x) is x``), and what it did to them is written
+        back to the candidate's (a callback that appends to the list it was given)."""
         if request.pop("n", None) != nonce or not set(request) <= {"cb", "a", "k", "O"} \
                 or "a" not in request or "k" not in request:
             self._fail("bad reply from the candidate")
@@ -411,36 +413,37 @@ class CandidateProxy:
             decode_states(request.get("O", []), shared, REPLY_DEPTH)
             if type(args) is not list or type(kwargs) is not dict or any(type(k) is not str for k in kwargs):
                 raise CodecError("malformed call")
-            sent = self._copy_of([args, kwargs])
         except CodecError as exc:
             self._fail(f"the candidate called a function of the tests' badly: {exc}")
+        before = snapshots(shared.objects)
         answer: dict[str, Any] = {"cr": 1}
         try:
-            answer["r"] = deeper(lambda: fn(*args, **kwargs))
+            returned = deeper(lambda: fn(*args, **kwargs))
         except Exception as exc:  # noqa: BLE001 - raised to the candidate, as in plain Python
             answer["e"] = exception_reply(exc)
-        if self._copy_of([args, kwargs]) != sent:
-            self._harness("a function of the tests' changed what the candidate passed it (this does not cross)")
-        back = self._table()
+        del args, kwargs
         try:
-            if "r" in answer:
-                answer["r"] = encode(answer["r"], MAX_DEPTH, back)
-                states = encode_states(back)
-                if states:
-                    answer["O"] = states
+            if "e" not in answer:
+                shared.numbering = False  # as a returned value is numbered (``candidate_calls._returned``)
+                try:
+                    answer["r"] = encode(returned, MAX_DEPTH, shared)
+                finally:
+                    shared.numbering = True
+            found = changes(shared, before)
+            if found:
+                answer["w"] = found
+            states = encode_states(shared)
+            if states:
+                answer["O"] = states
             data = frame(answer)
         except CodecError as exc:
-            self._harness(f"a function of the tests' returned a value the channel cannot carry: {exc}")
+            self._harness(f"a function of the tests' returned, or made what it was passed, a value the channel "
+                          f"cannot carry: {exc}")
         try:
             self._sock.sendall(data)
         except OSError:
             self.broken = True
             self._fail("the candidate process ended before answering")
-
-    def _copy_of(self, value: Any) -> Any:
-        """``value`` as it would cross now: what a function of the tests' did to it shows."""
-        table = self._table()
-        return [encode(value, MAX_DEPTH, table), encode_states(table)]
 
     def _send(self, message: Callable[[], dict[str, Any]], data: bytes | None = None) -> None:
         try:
