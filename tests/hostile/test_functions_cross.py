@@ -132,9 +132,76 @@ CASES = [
     ("for_each sorting rows in place through the tests' function", "    for row in x:\n        more[0](row)\n",
      "def check(c):\n    rows = [[3, 1], [2, 0]]\n    c(rows, list.sort)\n    assert rows == [[1, 3], [0, 2]]\n",
      Status.PASSED),
+    ("a call made from inside the tests' function that changes its argument",
+     "    def w(a):\n        a.append(0)\n        return x(a)\n    return w\n",
+     "def check(c):\n    g = None\n    def h(a):\n        return len(a) if len(a) > 3 else g(a)\n    g = c(h)\n"
+     "    assert g([]) == 4\n", Status.PASSED),
     ("a returned function that changes the tests' list", "    def push(v):\n        x.append(v)\n        return len(x)\n"
      "    return push\n",
      "def check(c):\n    xs = []\n    push = c(xs)\n    assert push(1) == 1 and push(2) == 2 and xs == [1, 2]\n", Status.PASSED),
+]
+
+P28 = "import functools, operator, threading, sys\nfrom collections import defaultdict\nSEEN = []\n\ndef f(*a, **k):\n"
+
+# A twenty-eighth red team's cases, on the first form (callbacks crossing as copies): each
+# wrong answer passed then, each right one failed or was the harness's error.
+RED_TEAM_28 = [
+    ('alias_chunk', P28, '    items, n, emit = a\n    buf = []\n    for v in items:\n        buf.append(v)\n        if len(buf) == n:\n            emit(buf)\n            buf.clear()\n    if buf:\n        emit(buf)\n',
+     'def check(c):\n    out = []\n    c([1,2,3,4,5], 2, out.append)\n    assert out == [[1,2],[3,4],[5]], out\n', Status.FAILED),
+    ('unsubscribe_during_dispatch', P28, '    subs, event = a\n    for s in subs:\n        s(event)\n',
+     "def check(c):\n    got = []\n    subs = []\n    def once(e):\n        got.append('once')\n        subs.remove(once)\n    def always(e):\n        got.append('always')\n    subs.extend([once, always])\n    c(subs, 'x')\n    assert got == ['once', 'always'], got\n    assert subs == [always]\n", Status.FAILED),
+    ('dict_iter_forged', P28, '    handlers, event = a\n    out = []\n    for name, h in handlers.items():\n        out.append(h(event))\n    return out\n',
+     "def check(c):\n    handlers = {}\n    def boot(e):\n        handlers['late'] = lambda e: 'late'\n        return 'boot'\n    handlers['boot'] = boot\n    assert c(handlers, 'start') == ['boot']\n", Status.FAILED),
+    ('dict_grows_during_dispatch', P28, '    handlers, event = a\n    for name, h in handlers.items():\n        h(event)\n    return len(handlers)\n',
+     "def check(c):\n    handlers = {}\n    def boot(e):\n        handlers['late'] = lambda e: None\n    handlers['boot'] = boot\n    assert c(handlers, 'start') == 2\n", Status.FAILED),
+    ('mutate_getter_result', P28, '    get, = a\n    d = get()\n    d.sort()\n    return d[0]\n',
+     'def check(c):\n    data = [3,1,2]\n    assert c(lambda: data) == 1\n    assert data == [3,1,2], data\n', Status.FAILED),
+    ('memo_no_copy', P28, '    x = a[0]\n    cache = {}\n    def wrapper(n):\n        if n not in cache:\n            cache[n] = x(n)\n        return cache[n]\n    return wrapper\n',
+     'def check(c):\n    @c\n    def pref(n):\n        if n == 0:\n            return []\n        r = pref(n - 1)\n        r.append(n)\n        return r\n    assert pref(3) == [1, 2, 3]\n    assert pref(2) == [1, 2], pref(2)\n', Status.FAILED),
+    ('nested_keep_alias', P28, '    x = a[0]\n    if x is None:\n        return SEEN\n    def w(lst):\n        SEEN.append(lst)\n        return x(lst)\n    return w\n',
+     'def check(c):\n    g = None\n    def h(lst):\n        if len(lst) < 1:\n            nxt = lst + [0]\n            r = g(nxt)\n            nxt.append(9)\n            return r\n        return 0\n    g = c(h)\n    g([])\n    assert c(None) == [[], [0]], c(None)\n', Status.FAILED),
+    ('cb_then_writeback', P28, '    x, out, on_error = a\n    on_error()\n    out.append(x)\n',
+     "def check(c):\n    out = []\n    c(5, out, lambda: out.append('err'))\n    assert out == [5], out\n", Status.FAILED),
+    ('cb_then_clear', P28, '    log, cb = a\n    cb(1)\n    log.clear()\n',
+     'def check(c):\n    log = []\n    c(log, log.append)\n    assert log == [1], log\n', Status.FAILED),
+    ('defaultdict_to_tests', P28, '    get, = a\n    d = defaultdict(int)\n    return get(d)\n',
+     "def check(c):\n    assert c(lambda d: d['k']) == 0\n", Status.PASSED),
+    ('cand_defaultdict_get_ok', P28, "    get, = a\n    d = defaultdict(int)\n    d['a'] += 2\n    return get(d)\n",
+     "def check(c):\n    assert c(lambda d: d['a'] + d['b']) == 2\n", Status.PASSED),
+    ('lazy_map_count', P28, '    fn, xs = a\n    for v in xs:\n        yield fn(v)\n',
+     'def check(c):\n    seen = []\n    def g(v):\n        seen.append(v)\n        return v\n    it = c(g, [1,2,3,4,5])\n    next(it); next(it)\n    assert seen == [1,2], seen\n', Status.PASSED),
+    ('lazy_filter_first', P28, '    pred, xs = a\n    for v in xs:\n        if pred(v):\n            yield v\n',
+     'def check(c):\n    calls = []\n    def even(v):\n        calls.append(v)\n        return v % 2 == 0\n    it = c(even, range(100))\n    assert next(it) == 0 and next(it) == 2\n    assert calls == [0, 1, 2], calls\n', Status.PASSED),
+    ('custom_exc_through', P28, '    return a[0]()\n',
+     "class Boom(Exception):\n    pass\ndef check(c):\n    def bad():\n        raise Boom('x')\n    try:\n        c(bad)\n    except Boom:\n        pass\n    else:\n        assert False\n", Status.PASSED),
+    ('custom_exc_retry', P28, '    fn, n = a\n    for i in range(n):\n        try:\n            return fn()\n        except Exception:\n            if i == n - 1:\n                raise\n',
+     "class Boom(Exception):\n    pass\ndef check(c):\n    def bad():\n        raise Boom('x')\n    try:\n        c(bad, 3)\n    except Boom as e:\n        assert str(e) == 'x'\n    else:\n        assert False\n", Status.PASSED),
+    ('bound_method_remove', P28, "    global H\n    op, h = a\n    if op == 'on':\n        H = H if 'H' in globals() else []\n        H.append(h)\n    elif op == 'off':\n        H.remove(h)\n    return len(H)\n",
+     "class O:\n    def m(self): pass\ndef check(c):\n    o = O()\n    c('on', o.m)\n    assert c('off', o.m) == 0\n", Status.PASSED),
+    ('return_type', P28, '    return int if a[0].isdigit() else str\n',
+     "def check(c):\n    assert c('12') is int and c('ab') == str\n", Status.PASSED),
+    ('passed_type_eq', P28, "    s, typ = a\n    if typ is bool:\n        return s == 'true'\n    return typ(s)\n",
+     "def check(c):\n    assert c('false', bool) is False and c('3', int) == 3\n", Status.PASSED),
+    ('stopiteration_source', P28, '    src, = a\n    out = []\n    while True:\n        try:\n            out.append(src())\n        except StopIteration:\n            return out\n',
+     'def check(c):\n    assert c(iter([1,2,3]).__next__) == [1,2,3]\n', Status.PASSED),
+    ('tests_pass_reversed', P28, '    fn, xs = a\n    return list(fn(xs))\n',
+     'def check(c):\n    assert c(reversed, [1, 2, 3]) == [3, 2, 1]\n', Status.PASSED),
+    ('deep_wrap_400', P28, '    x = a[0]\n    @functools.wraps(x)\n    def wrapper(*b):\n        return x(*b)\n    return wrapper\n',
+     'def check(c):\n    @c\n    def down(n):\n        return 0 if n == 0 else down(n - 1)\n    assert down(400) == 0\n', Status.PASSED),
+    ('deep_wrap_recerr', P28, '    x = a[0]\n    @functools.wraps(x)\n    def wrapper(*b):\n        return x(*b)\n    return wrapper\n',
+     'def check(c):\n    @c\n    def down(n):\n        return 0 if n == 0 else down(n - 1)\n    try:\n        down(5000)\n    except RecursionError:\n        pass\n    else:\n        assert False\n', Status.PASSED),
+    ('deep_wrap_uncaught', P28, '    x = a[0]\n    @functools.wraps(x)\n    def wrapper(*b):\n        return x(*b)\n    return wrapper\n',
+     'def check(c):\n    @c\n    def down(n):\n        return 0 if n == 0 else down(n - 1)\n    assert down(5000) == 0\n', Status.FAILED),
+    ('getter_identity', P28, '    xs, get = a\n    return get() is xs\n',
+     'def check(c):\n    xs = [1]\n    assert c(xs, lambda: xs) is True\n', Status.PASSED),
+    ('memo_lists', P28, '    x = a[0]\n    cache = {}\n    @functools.wraps(x)\n    def wrapper(*b):\n        if b not in cache:\n            cache[b] = x(*b)\n        return cache[b]\n    return wrapper\n',
+     'def check(c):\n    @c\n    def pref(n):\n        return [] if n == 0 else pref(n - 1) + [n]\n    assert pref(5) == [1,2,3,4,5]\n', Status.PASSED),
+    ('thread_cb', P28, '    cb, = a\n    t = threading.Thread(target=cb, args=(1,))\n    t.start(); t.join()\n    return 1\n',
+     'def check(c):\n    seen = []\n    assert c(seen.append) == 1 and seen == [1]\n', Status.PASSED),
+    ('set_of_funcs_back', P28, '    return {a[0], a[1]}\n',
+     'def check(c):\n    g = lambda v: v\n    h = len\n    assert c(g, h) == {g, h}\n', Status.PASSED),
+    ('dict_key_funcs', P28, '    return {fn: fn(2) for fn in a}\n',
+     'def check(c):\n    g = lambda v: v * 3\n    assert c(g, abs) == {g: 6, abs: 2}\n', Status.PASSED),
 ]
 
 
@@ -153,10 +220,9 @@ def test_agrees_with_plain_python(pool: SandboxPool, what: str, body: str, test:
 
 REFUSED = [
     # What plain Python allows and the channel refuses (docs/LIMITS.md), with whose it is.
-    ("a call made from inside the tests' function that changes its argument",
-     "    def w(a):\n        a.append(0)\n        return x(a)\n    return w\n",
-     "def check(c):\n    g = None\n    def h(a):\n        return len(a) if len(a) > 3 else g(a)\n    g = c(h)\n"
-     "    assert g([]) == 4\n", Status.FAILED),
+    ("the tests' function reads the candidate's iterator while the candidate waits on it",
+     "    global G\n    if x is None:\n        G = iter(range(5))\n        return G\n    return x()\n",
+     "def check(c):\n    g = c(None)\n    assert c(lambda: next(g)) == 0\n", Status.ERROR),
 ]
 
 
@@ -175,3 +241,11 @@ def test_a_memoized_recursion_as_deep_as_plain_pythons(pool: SandboxPool) -> Non
     assert plain_python_verdict(IMPORTS, MEMO, test) is Status.PASSED
     report = pool.run_source(Task("hostile/functions", IMPORTS, "f", test), IMPORTS + MEMO, LIMITS)
     assert report.status is Status.PASSED, report.detail
+
+
+@pytest.mark.parametrize(("what", "prompt", "body", "test", "plain"), RED_TEAM_28, ids=[c[0] for c in RED_TEAM_28])
+def test_red_team_28_agrees_with_plain_python(pool: SandboxPool, what: str, prompt: str, body: str, test: str,
+                                              plain: Status) -> None:
+    assert plain_python_verdict(prompt, body, test) is plain, "the case itself is wrong"
+    report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + body, LIMITS)
+    assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"

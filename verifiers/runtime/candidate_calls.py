@@ -14,6 +14,7 @@ import functools
 import os
 import socket
 import time
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from .codec import (
@@ -31,7 +32,7 @@ from .codec import (
 )
 from . import iterators, task_classes
 from .exceptions import exception_reply, rebuilt, valid_reply
-from .functions import FunctionTable, deeper
+from .functions import FunctionTable, decode_call, encode_call, theirs
 from .framing import FrameReader, frame
 from .shared_state import carried_on, changes, held, snapshots
 from .write_back import apply_changes
@@ -92,12 +93,24 @@ def serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
     exit_(0)
 
 
+class _Open:
+    """The table of the tests' call in progress (``_Server.open``), which every crossing
+    inside it shares: a call of the tests' function, and the calls it makes back. Both
+    sides number what crosses in it alike, and each crossing carries what its sender
+    changed of it since the last (``synced``, the snapshot then), so the two sides' copies
+    agree whenever control passes, as one object does in plain Python."""
+
+    def __init__(self, shared: Shared) -> None:
+        self.shared = shared
+        self.synced: dict[int, list[Any]] = {}
+
+
 class _Server:
     """The candidate's end of the channel: its calls, the functions that crossed either
     way (``functions``), and the calls the tests' own functions make while the candidate
     waits on one (served inside that wait, ``callback``)."""
 
-    def __init__(self, sock: socket.socket, exit_: Any) -> None:
+    def __init__(self, sock: socket.socket, exit_: Callable[[int], NoReturn]) -> None:
         self.sock = sock
         self.reader = FrameReader(sock)
         self.exit = exit_
@@ -107,6 +120,7 @@ class _Server:
         self.functions = FunctionTable(self.callback)
         self.nonces: list[str] = []
         """The calls in progress, innermost last: a call of the tests' function answers to it."""
+        self.open: _Open | None = None
 
     def _table(self, objects: list[Any] | None = None) -> Shared:
         shared = Shared(objects)
@@ -129,52 +143,73 @@ class _Server:
                 shared = Shared() if report else None
                 sock.sendall(_reply(fn, nonce, [decode(sent, MAX_DEPTH, shared), {}], shared)[0])
             return
-        nested = "N" in call
         # The table starts with what the candidate kept from earlier calls, made what
         # the tests have made it since; then the arguments, never bound to a name here.
-        # A call the tests' function makes inside a callback has a table of its own.
-        shared = self._table() if nested else self._table(_still_kept(call, self.carried))
-        if not nested:
-            self.carried = []
+        # A call the tests' function makes inside a callback goes on in the table of
+        # the call it is inside, with what the tests changed of it since.
+        opened = self.open if "N" in call else _Open(self._table(_still_kept(call, self.carried)))
+        if opened is None:
+            self.exit(0)  # the tests' side never sends one outside a call
+        shared = opened.shared
         try:
-            if "s" in call and not nested:
-                apply_changes(shared, call["s"], len(shared.objects), _unchanged)
+            if opened is not self.open:
+                self.carried = []
+                if "s" in call:
+                    apply_changes(shared, call["s"], len(shared.objects), _unchanged)
             if "t" in call:
                 fn = self.functions.own(call["t"])
                 if "at" in call:  # not a call: one of its attributes read (1) or set (2)
                     fn = functools.partial(setattr if call["at"] == 2 else getattr, fn)
-            arguments = [decode(call["a"], MAX_DEPTH, shared), decode(call["k"], MAX_DEPTH, shared)]
+            originals = len(shared.objects)
+            if opened is self.open:
+                arguments: list[Any] = list(decode_call(call["a"], call["k"], MAX_DEPTH, shared))
+                if "w" in call:
+                    apply_changes(shared, call["w"], originals, _unchanged)
+            else:
+                arguments = [decode(call["a"], MAX_DEPTH, shared), decode(call["k"], MAX_DEPTH, shared)]
             decode_states(call.get("O", []), shared)
         except CodecError as exc:
             # What the tests sent could not be made here (the candidate's program bound a
             # class of the task's to something else): its fault, said plainly.
             sock.sendall(frame({"n": nonce, "f": f"its arguments could not be made: {exc}"[:TEXT_LIMIT]}))
             self.exit(0)
-        if nested:
-            answer = _reply(fn, nonce, arguments, shared, refer=True)[0]
+        if opened is self.open:
+            # Called from inside the tests' function: at the user's own recursion limit (``functions.theirs``).
+            answer = _reply(functools.partial(_at_their_limit, fn), nonce, arguments, shared, refer=True,
+                            opened=opened)[0]
         else:
-            answer, self.carried = _reply(fn, nonce, arguments, shared, carry=True, live=self.live,
-                                          resume=call.get("i"), dropped=call.get("d", []))
-        del shared, arguments
+            self.open = opened
+            try:
+                answer, self.carried = _reply(fn, nonce, arguments, shared, carry=True, live=self.live,
+                                              resume=call.get("i"), dropped=call.get("d", []), opened=opened)
+            finally:
+                self.open = None
+        del shared, arguments, opened
         sock.sendall(answer)
 
     def callback(self, handle: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Call the tests' function ``handle`` (a stand-in's ``__call__``), during one of
-        their calls: what it is passed is numbered in a table of the callback's own, so
-        what it returns of that is the candidate's own object, and what it did to it is
-        made so here (``CandidateProxy._serve_callback``); a call the tests make to the
-        candidate meanwhile is served inside the wait."""
-        if not self.nonces:
+        """Call the tests' function ``handle`` (a stand-in's ``__call__``), inside the
+        tests' call in progress and its table (``_Open``): what it is passed crosses as
+        that call's arguments do, with what the candidate changed of the table since;
+        what the function returns and changes comes back so (``CandidateProxy.
+        _serve_callback``). A call the tests make to the candidate meanwhile is served
+        inside the wait."""
+        opened = self.open
+        if opened is None or not self.nonces:
             raise RuntimeError("the tests' function was called when the tests were calling nothing")
-        shared = self._table()
-        message = {"n": self.nonces[-1], "cb": handle, "a": encode(list(args), REPLY_DEPTH, shared),
-                   "k": encode(dict(kwargs), REPLY_DEPTH, shared)}
+        shared = opened.shared
+        sent_args, sent_kwargs = encode_call(args, kwargs, REPLY_DEPTH, shared)
+        message: dict[str, Any] = {"n": self.nonces[-1], "cb": handle, "a": sent_args, "k": sent_kwargs}
+        found = changes(shared, opened.synced)
+        if found:
+            message["w"] = found
         states = encode_states(shared, REPLY_DEPTH)
         if states:
             message["O"] = states
-        originals = len(shared.objects)
         self.sock.sendall(frame(message, REPLY_MAX_MESSAGE))
-        answer = deeper(self._answer_to_callback)
+        self.live.callbacks += 1
+        answer = self._answer_to_callback()
+        originals = len(shared.objects)
         result: Any = None
         if "r" in answer:
             shared.numbering = False
@@ -185,10 +220,9 @@ class _Server:
         if "w" in answer:
             apply_changes(shared, answer["w"], originals, _unchanged)
         decode_states(answer.get("O", []), shared)
+        opened.synced = snapshots(shared.objects)
         if "r" not in answer:
-            body = answer.get("e")
-            made = rebuilt(body) if valid_reply(body) else None
-            raise made if made is not None else RuntimeError("the tests' function raised what cannot cross")
+            raise _raised_by_tests(answer.get("e"))
         return result
 
     def _answer_to_callback(self) -> dict[str, Any]:
@@ -205,12 +239,14 @@ class _Server:
 
 
 def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, carry: bool = False,
-           live: iterators.LiveIterators | None = None, resume: Any = None, dropped: Any = (), refer: bool = False
-           ) -> tuple[bytes, list[Any]]:
+           live: iterators.LiveIterators | None = None, resume: Any = None, dropped: Any = (), refer: bool = False,
+           opened: _Open | None = None) -> tuple[bytes, list[Any]]:
     """The framed answer to one call, and what of its table the candidate still holds
     (with ``carry``: the returned value then crosses numbered too, and the reply says
     what is held, ``shared_state.held``; with ``refer``, numbered alone: a call the
-    tests' function makes inside a callback).
+    tests' function makes inside a callback). With ``opened``, the changes it sends are
+    those since the last crossing of the call's table (``_Open``): the call may have
+    called the tests' functions, which took what it had changed before them.
 
     ``arguments`` is ``[args, kwargs]``, emptied here, so that once the call is over
     nothing of ours holds them (the reference counts tell what the candidate kept).
@@ -227,6 +263,8 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
     try:
         started = _monotonic()
         before = snapshots(shared.objects) if shared is not None else {}
+        if opened is not None:
+            opened.synced = before
         bookkeeping = _monotonic() - started
         reply: dict[str, Any] = {"n": nonce}
         args, kwargs = arguments
@@ -264,7 +302,7 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
         carried: list[Any] = []
         if shared is not None:
             started = _monotonic()
-            found = changes(shared, before)
+            found = changes(shared, before if opened is None else opened.synced)
             del before
             if found:
                 reply["w"] = found
@@ -290,6 +328,27 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
     except BaseException as exc:  # noqa: BLE001 - SystemExit & co: cannot be swallowed by the test
         name, text = describe(exc)
         return frame({"n": nonce, "f": f"{name}: {text}"}), []
+
+
+def _at_their_limit(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    return theirs(lambda: fn(*args, **kwargs))
+
+
+def _raised_by_tests(body: Any) -> Exception:
+    """What a function of the tests' raised, made here: as ``exceptions.rebuilt`` makes
+    it, but a builtin class itself whatever it is (a ``StopIteration`` from the tests'
+    ``it.__next__`` ends the candidate's loop, as in plain Python; the other way, one the
+    candidate raises to the tests is its fault, never the end of their loop)."""
+    if not valid_reply(body):
+        return RuntimeError("the tests' function raised what cannot cross")
+    made = rebuilt(body, as_data=True) or RuntimeError(body[1])
+    builtin = getattr(builtins, body[0], None)
+    if body[3] and isinstance(builtin, type) and issubclass(builtin, Exception) and type(made) is not builtin:
+        try:
+            return builtin(*made.args)
+        except Exception:  # noqa: BLE001 - a builtin that takes other arguments: the look-alike
+            return made
+    return made
 
 
 def _still_kept(call: dict[str, Any], carried: list[Any]) -> list[Any]:

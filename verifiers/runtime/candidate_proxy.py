@@ -30,7 +30,7 @@ from .codec import (
 )
 from .exceptions import exception_reply, rebuilt, valid_reply
 from .framing import FrameReader, frame
-from .functions import FunctionTable, deeper
+from .functions import FunctionTable, decode_call, encode_call, ours, theirs
 from .shared_state import Kept, changes, refuse_costly_to_visit, snapshots
 from .write_back import WriteBack
 
@@ -80,6 +80,26 @@ class _PlainIterator:
             raise
 
 
+RAISED_KEPT = 64
+"""How many of the tests' own exceptions raised to the candidate are remembered (``_raised_by_tests``)."""
+
+
+def _exception_key(body: list[Any]) -> tuple[str, str]:
+    """An exception's reply (``exceptions.exception_reply``) by its class's name and message."""
+    return str(body[0]), str(body[1])
+
+
+class _Open:
+    """The table of the tests' call in progress, which the crossings inside it share (a
+    call of the tests' function, and the calls it makes back): what the tests' side last
+    synced of it (``synced``), so each crossing carries what the tests changed since, as
+    ``candidate_calls._Open`` does on the candidate's side."""
+
+    def __init__(self, shared: Shared) -> None:
+        self.shared = shared
+        self.synced: dict[int, list[Any]] = {}
+
+
 class CandidateProxy:
     """Stands in for the candidate's function inside the tests; every call crosses the channel."""
 
@@ -125,6 +145,12 @@ class CandidateProxy:
         self._in_flight = 0
         """Calls sent and not yet answered: one made meanwhile comes from a function of the
         tests' that the candidate called (``_nested_call``)."""
+        self._open: _Open | None = None
+        """The table of the call in progress, which the crossings inside it share."""
+        self._raised_by_tests: dict[tuple[str, str], Exception] = {}
+        """Exceptions of the tests' own classes their functions raised to the candidate, by
+        name and message: one the candidate lets through reaches the tests as itself, so
+        ``except Boom`` catches it (the candidate's side can only make a look-alike)."""
 
     def _fail(self, why: str) -> NoReturn:
         if not self.fault:
@@ -194,6 +220,9 @@ class CandidateProxy:
         if "e" in reply:
             body = reply["e"]
             if valid_reply(body):
+                original = self._raised_by_tests.get(_exception_key(body))
+                if original is not None:
+                    raise original
                 exc = rebuilt(body)
                 if exc is not None:
                     raise exc
@@ -202,7 +231,7 @@ class CandidateProxy:
         self._fail(f"the candidate failed: {body}" if type(body) is str else "bad reply from the candidate")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._call_function(0, args, kwargs)
+        return ours(lambda: self._call_function(0, args, kwargs))
 
     def _call_function(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any], attribute: int = 0) -> Any:
         """A call of the candidate's entry point (``target`` 0) or of a function it returned;
@@ -252,12 +281,14 @@ class CandidateProxy:
             except CodecError:
                 shared, first = self._kept.forget()
         self._send(message, data)
-        originals = len(shared.objects)
         self._in_flight += 1
+        self._open = _Open(shared)
         try:
             reply = self._answer(nonce)
         finally:
             self._in_flight -= 1
+            self._open = None
+        originals = len(shared.objects)  # what the reply may change: the crossings inside it numbered more
         self.calls += 1
         self.returned_bytes += self._reader.last_size
         if resume is not None and "r" in reply and "y" not in reply:
@@ -357,18 +388,22 @@ class CandidateProxy:
 
     def _nested_call(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any], attribute: int = 0) -> Any:
         """A call the tests' function makes while the candidate waits on it (a memoized
-        ``fib`` calling ``fib``, the candidate's wrapper): a table of its own, so its
-        arguments and result cross as copies (the tests' own objects handed back are
-        themselves), and what the candidate keeps or changes of them cannot come back to
-        the tests inside the outer call: a call that changes or keeps one fails the
-        candidate, as not crossing (docs/LIMITS.md)."""
+        ``fib`` calling ``fib``, the candidate's wrapper): it goes on in the table of the
+        call it is inside (``_Open``), with what the tests changed of it since, and what
+        it does comes back as a call's changes do."""
+        opened = self._open
+        if opened is None:
+            self._harness("a call of the candidate from inside a function of the tests' outside any call")
+        shared = opened.shared
         nonce = os.urandom(16).hex()
-        shared = self._table()
         target_field = {key: value for key, value in (("t", target), ("at", attribute)) if value}
 
         def message() -> dict[str, Any]:
-            made = {"n": nonce, "N": 1, **target_field, "a": encode(list(args), MAX_DEPTH, shared),
-                    "k": encode(dict(kwargs), MAX_DEPTH, shared)}
+            sent_args, sent_kwargs = encode_call(args, kwargs, MAX_DEPTH, shared)
+            made = {"n": nonce, "N": 1, **target_field, "a": sent_args, "k": sent_kwargs}
+            found = changes(shared, opened.synced)
+            if found:
+                made["w"] = found
             states = encode_states(shared)
             return {**made, "O": states} if states else made
 
@@ -380,47 +415,69 @@ class CandidateProxy:
             self._in_flight -= 1
         self.calls += 1
         self.returned_bytes += self._reader.last_size
-        if "w" in reply or "h" in reply:
-            self._fail("the candidate changed or kept an argument of a call made from inside a function of the "
-                       "tests' (this does not cross)")
+        if "h" in reply:
+            self._fail("bad reply from the candidate")
+        result = self._crossed_back(reply, shared, opened)
         if "r" not in reply:
             self._raise_reply(reply)
-        try:
-            result = self._result(reply, shared)
-            decode_states(reply.get("O", []), shared, REPLY_DEPTH)
-        except CodecError as exc:
-            self._fail(f"the candidate returned an invalid value: {exc}")
         self._resendable(result)
         if "y" in reply:
             return self._iterator(result, reply["y"], as_data=True)
         return result
 
+    def _crossed_back(self, reply: dict[str, Any], shared: Shared, opened: _Open) -> Any:
+        """What a reply inside a call's crossings returned, its changes to the shared table
+        made so on the tests' objects, and the table synced (``_Open``)."""
+        originals = len(shared.objects)
+        try:
+            result = self._result(reply, shared) if "r" in reply else None
+            changed = self.write_back.apply(shared, reply["w"], originals) if "w" in reply else []
+            decode_states(reply.get("O", []), shared, REPLY_DEPTH)
+            if shared.references:
+                refuse_costly_to_visit([result, *changed])
+                self.write_back.keep_reachable([result, *changed], shared, originals)
+        except CodecError as exc:
+            self._fail(f"the candidate returned an invalid value: {exc}")
+        opened.synced = snapshots(shared.objects)
+        return result
+
     def _serve_callback(self, request: dict[str, Any], nonce: str) -> None:
-        """Run the tests' function the candidate called (``functions``) on what it passed,
-        and send back what it returned or raised, as a call's reply comes back the other
-        way (``candidate_calls._reply``): the candidate's objects it passed are numbered
-        in a table of the callback's own, so what the function returns of them is the
-        candidate's own object again (``f(x) is x``), and what it did to them is written
-        back to the candidate's (a callback that appends to the list it was given)."""
-        if request.pop("n", None) != nonce or not set(request) <= {"cb", "a", "k", "O"} \
+        """Run the tests' function the candidate called (``functions``) and send back what
+        it returned or raised. It crosses inside the call in progress, in its table
+        (``_Open``): what the candidate passes and what it changed of the table since
+        arrive as a call's arguments and changes do, so the function works on the tests'
+        own objects where the candidate passes them, and what it returns and changes
+        goes back as a call's reply does the other way (``f(x) is x``; a callback that
+        appends to the list it was given, or that removes itself from the tests' list of
+        listeners, changes the candidate's too)."""
+        opened = self._open
+        if opened is None or request.pop("n", None) != nonce or not set(request) <= {"cb", "a", "k", "w", "O"} \
                 or "a" not in request or "k" not in request:
             self._fail("bad reply from the candidate")
-        shared = self._table()
+        self.returned_bytes += self._reader.last_size
+        shared = opened.shared
+        originals = len(shared.objects)
         try:
             fn = self._functions.own(request["cb"])
-            args = decode(request["a"], REPLY_DEPTH, shared)
-            kwargs = decode(request["k"], REPLY_DEPTH, shared)
+            args, kwargs = decode_call(request["a"], request["k"], REPLY_DEPTH, shared)
+            changed = self.write_back.apply(shared, request["w"], originals) if "w" in request else []
             decode_states(request.get("O", []), shared, REPLY_DEPTH)
-            if type(args) is not list or type(kwargs) is not dict or any(type(k) is not str for k in kwargs):
-                raise CodecError("malformed call")
+            if shared.references:
+                refuse_costly_to_visit([args, kwargs, *changed])
+                self.write_back.keep_reachable([args, kwargs, *changed], shared, originals)
         except CodecError as exc:
             self._fail(f"the candidate called a function of the tests' badly: {exc}")
-        before = snapshots(shared.objects)
+        opened.synced = snapshots(shared.objects)
         answer: dict[str, Any] = {"cr": 1}
         try:
-            returned = deeper(lambda: fn(*args, **kwargs))
+            returned = theirs(lambda: fn(*args, **kwargs))
         except Exception as exc:  # noqa: BLE001 - raised to the candidate, as in plain Python
             answer["e"] = exception_reply(exc)
+            if type(exc).__module__ == "__test__":  # a class of the tests' own, which the candidate cannot make
+                self._raised_by_tests.pop(_exception_key(answer["e"]), None)
+                self._raised_by_tests[_exception_key(answer["e"])] = exc
+                while len(self._raised_by_tests) > RAISED_KEPT:
+                    del self._raised_by_tests[next(iter(self._raised_by_tests))]
         del args, kwargs
         try:
             if "e" not in answer:
@@ -429,7 +486,7 @@ class CandidateProxy:
                     answer["r"] = encode(returned, MAX_DEPTH, shared)
                 finally:
                     shared.numbering = True
-            found = changes(shared, before)
+            found = changes(shared, opened.synced)
             if found:
                 answer["w"] = found
             states = encode_states(shared)
@@ -437,8 +494,12 @@ class CandidateProxy:
                 answer["O"] = states
             data = frame(answer)
         except CodecError as exc:
-            self._harness(f"a function of the tests' returned, or made what it was passed, a value the channel "
-                          f"cannot carry: {exc}")
+            if request["a"] != [] or request["k"] != {}:
+                # Made from what the candidate passed (a string it asked to be grown, say):
+                # its doing, as a runaway answer's would be.
+                self._fail(f"a function of the tests' made, from what the candidate passed it, a value the channel "
+                           f"cannot carry: {exc}")
+            self._harness(f"a function of the tests' returned a value the channel cannot carry: {exc}")
         try:
             self._sock.sendall(data)
         except OSError:

@@ -6,7 +6,8 @@ where plain Python would run it, with its own state (a counter a closure keeps, 
 tests' list a callback appends to).
 
 On the wire (``codec``), ``{"c": [handle, name, qualname, doc]}`` is the sender's own
-callable and ``{"g": [handle]}`` one of the receiver's own handed back (a stand-in
+callable, ``{"B": [name]}`` a builtin, and ``{"g": [handle]}`` one of the receiver's own
+handed back (a stand-in
 passed back arrives as the function it stands for, so ``compose(f, g)`` called again
 with its own result makes no chain of stand-ins). Anything callable that does not cross
 as a value crosses so: a function, a method, a class, a ``functools.partial``, an object
@@ -23,36 +24,120 @@ is refused rather than shown wrong (docs/LIMITS.md)."""
 
 from __future__ import annotations
 
+import builtins
 import sys
+import threading
 import types
+import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from .codec import TEXT_LIMIT, CodecError
+from .codec import HEADROOM, TEXT_LIMIT, CodecError, Shared, decode, encode, restore_recursion_limit
 
+_T = TypeVar("_T")
 OWN = "c"
 """The tag of the sender's own callable."""
 GIVEN_BACK = "g"
 """The tag of the receiver's own callable, handed back."""
+BUILTIN = "B"
+"""The tag of a builtin (``int``, ``len``, ``ValueError``): itself on either side, by
+name, so ``typ is bool`` holds for the one the tests passed (a twenty-eighth red team)."""
+_BUILTINS_BY_NAME: dict[str, Any] = {name: value for name, value in vars(builtins).items()
+                                     if callable(value) and not name.startswith("_")}
+_BUILTINS: dict[int, str] = {id(value): name for name, value in _BUILTINS_BY_NAME.items()}
+"""Read when this module loads, before any candidate code runs: a candidate that binds
+``builtins.int`` to its own function sends that function as its own, not as ``int``."""
 _NAMED = (types.FunctionType, types.BuiltinFunctionType)
 _LOCAL = frozenset({"_table", "_handle", "__name__", "__qualname__", "__doc__", "__dict__", "__class__"})
 """A stand-in's own attributes, never the other side's."""
-PLUMBING_FRAMES = 8
-"""Frames the channel adds to the stack each time a call crosses inside another (five
-on either side, with room): a memoized ``fib(300)``, whose tests' function and the
-candidate's wrapper call each other 300 deep, must reach the depth plain Python
-reaches, not a ``RecursionError`` of ours (``deeper``)."""
-
-
-def deeper(run: Callable[[], Any]) -> Any:
-    """``run()`` with room on the stack for the frames the channel adds under it, so the
-    recursion limit counts what plain Python counts."""
+def ours(run: Callable[[], _T]) -> _T:
+    """Run the channel's own part of a call (a stand-in's ``__call__``, the candidate's
+    entry point called by the tests) with ``codec.HEADROOM`` frames more than the user's
+    code left: it never meets the recursion limit midway, where the two sides' tables
+    would part (a twenty-eighth red team's recursion, caught by its tests at the limit,
+    was the harness's error). Where it began is kept for ``theirs``."""
     limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(limit + PLUMBING_FRAMES)
+    entries = _entries()
+    entries.append((_depth(), limit))
+    sys.setrecursionlimit(limit + HEADROOM)
     try:
         return run()
     finally:
-        sys.setrecursionlimit(limit)
+        entries.pop()
+        restore_recursion_limit(limit)
+
+
+THEIR_FRAMES = 3
+"""What a crossing costs the user's recursion beyond the channel's own frames (``theirs``),
+measured: with it, a decorated recursion meets ``RecursionError`` where plain Python's
+does (497 levels of a one-frame wrapper and a one-frame function under the default limit,
+``tests/hostile/test_functions_cross.py``)."""
+
+
+def theirs(run: Callable[[], _T]) -> _T:
+    """Run the user's code that the channel calls inside a crossing (the tests' function,
+    the candidate's function called from inside it) with the room plain Python would
+    leave it: the limit its caller had (at ``ours``), the frames the channel spent since
+    not counted. So a chain of calls back and forth (a memoized ``fib`` and the
+    candidate's wrapper calling each other) meets ``RecursionError`` as deep as plain
+    Python's, where both sides' frames count against one limit; at that limit it is
+    raised here, before the code runs, as plain Python raises it calling the code."""
+    entries = _entries()
+    if not entries:
+        return run()  # not inside a crossing of this thread's (a candidate's own thread)
+    entered, limit = entries[-1]
+    now = _depth()
+    if entered is None or now is None:
+        return run()
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit + now - entered + THEIR_FRAMES)  # too low for this depth: RecursionError
+    try:
+        return run()
+    finally:
+        restore_recursion_limit(before)
+
+
+_local = threading.local()
+
+
+def _entries() -> list[tuple[int | None, int]]:
+    """This thread's crossings in progress: the recursion depth and limit at each ``ours``."""
+    entries: list[tuple[int | None, int]] | None = getattr(_local, "entries", None)
+    if entries is None:
+        entries = _local.entries = []
+    return entries
+
+
+def _depth() -> int | None:
+    """The recursion depth as the interpreter counts it (C calls too, which no walk of the
+    frames sees), read from the message ``sys.setrecursionlimit`` refuses a limit with;
+    None where it does not say."""
+    try:
+        sys.setrecursionlimit(1)
+    except RecursionError as exc:
+        text = str(exc)
+        at = text.rfind("depth ")
+        digits = text[at + 6:].split(":", 1)[0] if at >= 0 else ""
+        return int(digits) if digits.isdigit() else None
+    return None  # pragma: no cover - a limit of 1 is below any depth Python code runs at
+
+
+def encode_call(args: tuple[Any, ...], kwargs: dict[str, Any], max_depth: int, shared: Shared
+                ) -> tuple[list[Any], dict[str, Any]]:
+    """A call that crosses inside another, as it is sent: each argument encoded in the
+    call's table, but not the argument list and keyword dict themselves, which nobody
+    holds afterwards (numbered, the table would grow by two at each crossing, and a
+    recursion 5,000 deep paid for all of them at every one)."""
+    return ([encode(value, max_depth, shared) for value in args],
+            {str(name): encode(value, max_depth, shared) for name, value in kwargs.items()})
+
+
+def decode_call(args: Any, kwargs: Any, max_depth: int, shared: Shared) -> tuple[list[Any], dict[str, Any]]:
+    """What ``encode_call`` sent, checked."""
+    if type(args) is not list or type(kwargs) is not dict:
+        raise CodecError("malformed call")
+    return ([decode(value, max_depth, shared) for value in args],
+            {name: decode(value, max_depth, shared) for name, value in kwargs.items()})
 
 
 class StandIn:
@@ -87,7 +172,7 @@ class StandIn:
             self._table.attribute(self._handle, name, (value,))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._table.call(self._handle, args, kwargs)
+        return ours(lambda: self._table.call(self._handle, args, kwargs))
 
     def __repr__(self) -> str:
         return f"<function {getattr(self, '__qualname__', '?')} of the other side>"
@@ -110,22 +195,35 @@ class FunctionTable:
         """Reads (``()``) or sets (``(value,)``) an attribute of the other side's function
         under a handle; None where the other side does not answer for its attributes."""
         self._own: dict[int, Any] = {}
-        self._handles: dict[int, int] = {}
-        """Each own callable's handle by its id (``_own`` keeps it alive, so no other takes the id)."""
-        self._theirs: dict[int, StandIn] = {}
+        self._handles: dict[Any, int] = {}
+        """Each own callable's handle by its identity (``_identity``; ``_own`` keeps it
+        alive, so no other takes its id)."""
+        self._theirs: weakref.WeakValueDictionary[int, StandIn] = weakref.WeakValueDictionary()
+        """The stand-ins the other side's functions have here, held only while something
+        else holds them: a candidate returning thousands of functions a call must not
+        grow the tests' process past what plain Python holds (a twenty-eighth red team:
+        2.4 GB)."""
 
     def encode(self, x: Any) -> dict[str, list[Any]]:
         """``x`` (callable) as it crosses."""
         if type(x) is StandIn and x._table is self:
             return {GIVEN_BACK: [x._handle]}
-        handle = self._handles.get(id(x))
+        name = _BUILTINS.get(id(x))
+        if name is not None:
+            return {BUILTIN: [name]}
+        key = _identity(x)
+        handle = self._handles.get(key)
         if handle is None:
-            handle = self._handles[id(x)] = len(self._own) + 1
+            handle = self._handles[key] = len(self._own) + 1
             self._own[handle] = x
         return {OWN: [handle, *_names(x)]}
 
     def decode(self, tag: str, body: list[Any]) -> Any:
-        """What ``{tag: body}`` names here: one of ours handed back, or a stand-in for theirs."""
+        """What ``{tag: body}`` names here: one of ours handed back, a builtin, or a stand-in for theirs."""
+        if tag == BUILTIN:
+            if len(body) != 1 or type(body[0]) is not str or body[0] not in _BUILTINS_BY_NAME:
+                raise CodecError("no builtin of that name")
+            return _BUILTINS_BY_NAME[body[0]]
         if tag == GIVEN_BACK:
             if len(body) != 1 or type(body[0]) is not int or body[0] not in self._own:
                 raise CodecError("a function handed back that was never sent")
@@ -144,6 +242,18 @@ class FunctionTable:
         if type(handle) is not int or handle not in self._own:
             raise CodecError("a call of a function never sent")
         return self._own[handle]
+
+
+def _identity(x: Any) -> Any:
+    """What tells one callable from another: a bound method by what it binds and to what
+    (``o.m`` is a new object at each reading, and equal to the last: a listener removed
+    by ``off(o.m)`` must be the one ``on(o.m)`` added, a twenty-eighth red team); any
+    other by itself."""
+    if type(x) is types.MethodType:
+        return id(x.__self__), id(x.__func__)
+    if type(x) is types.BuiltinMethodType and not isinstance(x.__self__, types.ModuleType):
+        return id(x.__self__), x.__name__
+    return id(x)
 
 
 def _names(x: Any) -> list[str | None]:

@@ -182,6 +182,10 @@ class LiveIterators:
         container still held does (a twenty-second red team: a memo's list returned by a
         call, then yielded and changed as the batch ran on; an id outliving its object
         only ends batches early)."""
+        self.callbacks = 0
+        """How many times the candidate has called a function of the tests' (``candidate_calls``):
+        a batch ends right after an item whose making called one, so the tests' function
+        has run for no item the tests have not read (a lazy ``map`` of a counting function)."""
         self.bookkeeping = 0.0
         """What the last call spent on the table it shares with the tests (its snapshots and
         changes): a batch runs at least ``BATCH_OVERHEAD`` times as long (past its count),
@@ -230,7 +234,8 @@ class LiveIterators:
         if self.bookkeeping > BOOKKEEPING_FLOOR and not reading.driven:
             least = BATCH_OVERHEAD * self.bookkeeping
         items, ending, weight = _batch(reading, 1 if reading.driven else reading.batch,
-                                       (now + least, now + max(BATCH_SECONDS, least)), sent, reply_of, the_tests)
+                                       (now + least, now + max(BATCH_SECONDS, least)), sent, reply_of, the_tests,
+                                       lambda: self.callbacks)
         reading.read += weight
         reading.batch = min(2 * reading.batch, ITEMS_LIMIT)
         if ending is _NOTHING and reading.read >= TOTAL_LIMIT:
@@ -268,7 +273,8 @@ def drained(it: Iterator[Any], reply_of: ReplyOf, the_tests: TheTests) -> tuple[
 
 
 def _batch(reading: _Reading, count: int, deadline: tuple[float, float] | None, sent: list[Any],
-           reply_of: ReplyOf, the_tests: TheTests) -> tuple[list[Any], Any, int]:
+           reply_of: ReplyOf, the_tests: TheTests, callbacks: Callable[[], int] = lambda: 0
+           ) -> tuple[list[Any], Any, int]:
     """Up to ``count`` items of ``reading`` and ``SIZE_LIMIT`` values in all (one item
     alone may weigh more); how it ended (None, an exception's reply, or ``_NOTHING``
     where it may have more; read lazily, ``RETURNED``, the last item being a generator's
@@ -290,6 +296,7 @@ def _batch(reading: _Reading, count: int, deadline: tuple[float, float] | None, 
     size = 0
     it: Any = reading.iterator
     while True:
+        called = callbacks()
         if reading.held_over is not _NOTHING:
             item, reading.held_over = reading.held_over, _NOTHING
         else:
@@ -330,6 +337,8 @@ def _batch(reading: _Reading, count: int, deadline: tuple[float, float] | None, 
             items.append(item if held else _as_yielded(item, the_tests))
             if held:
                 return items, _NOTHING, size
+        if callbacks() != called:
+            return items, _NOTHING, size
         if len(items) >= count and _monotonic() >= deadline[0] or _monotonic() > deadline[1]:
             return items, _NOTHING, size
 

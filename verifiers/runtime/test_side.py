@@ -23,6 +23,7 @@ from .control import serve_jobs
 from .failure_text import failure_detail, last_call_note
 from .framing import send_msg
 
+_RECURSION_LIMIT = sys.getrecursionlimit()
 RETURNED_LIMIT = 1024 * 1024
 """Longest text a check may hand back (``_run_check``'s ``returned``); a longer one is dropped."""
 def _run_check(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
@@ -169,6 +170,9 @@ def _run_test_job(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     # verdict, and a fork + exit per job was a third of its cost. Trusted test code
     # can still loop on what the candidate returns: a repeating alarm ends the job.
     random.seed(0)  # HumanEval tests draw random inputs: the same ones for every candidate
+    # Every job from the same recursion limit: a test may set its own, and the channel's
+    # room for its frames may outlast a job that ended at the limit (``codec.with_headroom``).
+    sys.setrecursionlimit(_RECURSION_LIMIT)
     global _deadline_fired
     _deadline_fired = False
     previous = signal.signal(signal.SIGALRM, _on_deadline)
