@@ -304,6 +304,8 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
             started = _monotonic()
             found = changes(shared, before if opened is None else opened.synced)
             del before
+            if opened is not None:
+                opened.synced = {}  # its lists hold what the table's containers hold: they would count as held
             if found:
                 reply["w"] = found
             states = encode_states(shared, REPLY_DEPTH)  # of the objects of the task's classes sent above
