@@ -32,6 +32,7 @@ from .codec import (
 )
 from . import iterators, task_classes
 from .exceptions import exception_reply, rebuilt, valid_reply
+from .crossings import OpenCall
 from .functions import FunctionTable, decode_call, encode_call, theirs
 from .framing import FrameReader, frame
 from .shared_state import carried_on, changes, held, snapshots
@@ -93,18 +94,6 @@ def serve_candidate(sock: socket.socket, source: str, entry: str) -> NoReturn:
     exit_(0)
 
 
-class _Open:
-    """The table of the tests' call in progress (``_Server.open``), which every crossing
-    inside it shares: a call of the tests' function, and the calls it makes back. Both
-    sides number what crosses in it alike, and each crossing carries what its sender
-    changed of it since the last (``synced``, the snapshot then), so the two sides' copies
-    agree whenever control passes, as one object does in plain Python."""
-
-    def __init__(self, shared: Shared) -> None:
-        self.shared = shared
-        self.synced: dict[int, list[Any]] = {}
-
-
 class _Server:
     """The candidate's end of the channel: its calls, the functions that crossed either
     way (``functions``), and the calls the tests' own functions make while the candidate
@@ -120,7 +109,7 @@ class _Server:
         self.functions = FunctionTable(self.callback)
         self.nonces: list[str] = []
         """The calls in progress, innermost last: a call of the tests' function answers to it."""
-        self.open: _Open | None = None
+        self.open: OpenCall | None = None
 
     def _table(self, objects: list[Any] | None = None) -> Shared:
         shared = Shared(objects)
@@ -147,7 +136,7 @@ class _Server:
         # the tests have made it since; then the arguments, never bound to a name here.
         # A call the tests' function makes inside a callback goes on in the table of
         # the call it is inside, with what the tests changed of it since.
-        opened = self.open if "N" in call else _Open(self._table(_still_kept(call, self.carried)))
+        opened = self.open if "N" in call else OpenCall(self._table(_still_kept(call, self.carried)))
         if opened is None:
             self.exit(0)  # the tests' side never sends one outside a call
         shared = opened.shared
@@ -161,13 +150,17 @@ class _Server:
                 if "at" in call:  # not a call: one of its attributes read (1) or set (2)
                     fn = functools.partial(setattr if call["at"] == 2 else getattr, fn)
             originals = len(shared.objects)
+            targets: list[Any] = []
             if opened is self.open:
                 arguments: list[Any] = list(decode_call(call["a"], call["k"], MAX_DEPTH, shared))
                 if "w" in call:
-                    apply_changes(shared, call["w"], originals, _unchanged)
+                    targets = apply_changes(shared, call["w"], originals, _unchanged)
             else:
                 arguments = [decode(call["a"], MAX_DEPTH, shared), decode(call["k"], MAX_DEPTH, shared)]
             decode_states(call.get("O", []), shared)
+            if opened is self.open:
+                opened.settled(targets)
+            del targets
         except CodecError as exc:
             # What the tests sent could not be made here (the candidate's program bound a
             # class of the task's to something else): its fault, said plainly.
@@ -189,7 +182,7 @@ class _Server:
 
     def callback(self, handle: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Call the tests' function ``handle`` (a stand-in's ``__call__``), inside the
-        tests' call in progress and its table (``_Open``): what it is passed crosses as
+        tests' call in progress and its table (``crossings.OpenCall``): what it is passed crosses as
         that call's arguments do, with what the candidate changed of the table since;
         what the function returns and changes comes back so (``CandidateProxy.
         _serve_callback``). A call the tests make to the candidate meanwhile is served
@@ -200,12 +193,13 @@ class _Server:
         shared = opened.shared
         sent_args, sent_kwargs = encode_call(args, kwargs, REPLY_DEPTH, shared)
         message: dict[str, Any] = {"n": self.nonces[-1], "cb": handle, "a": sent_args, "k": sent_kwargs}
-        found = changes(shared, opened.synced)
+        found = opened.changes()
         if found:
             message["w"] = found
         states = encode_states(shared, REPLY_DEPTH)
         if states:
             message["O"] = states
+        opened.settled()
         self.sock.sendall(frame(message, REPLY_MAX_MESSAGE))
         self.live.callbacks += 1
         answer = self._answer_to_callback()
@@ -217,10 +211,10 @@ class _Server:
                 result = decode(answer["r"], MAX_DEPTH, shared)
             finally:
                 shared.numbering = True
-        if "w" in answer:
-            apply_changes(shared, answer["w"], originals, _unchanged)
+        targets = apply_changes(shared, answer["w"], originals, _unchanged) if "w" in answer else []
         decode_states(answer.get("O", []), shared)
-        opened.synced = snapshots(shared.objects)
+        opened.settled(targets)
+        del targets
         if "r" not in answer:
             raise _raised_by_tests(answer.get("e"))
         return result
@@ -240,12 +234,12 @@ class _Server:
 
 def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, carry: bool = False,
            live: iterators.LiveIterators | None = None, resume: Any = None, dropped: Any = (), refer: bool = False,
-           opened: _Open | None = None) -> tuple[bytes, list[Any]]:
+           opened: OpenCall | None = None) -> tuple[bytes, list[Any]]:
     """The framed answer to one call, and what of its table the candidate still holds
     (with ``carry``: the returned value then crosses numbered too, and the reply says
     what is held, ``shared_state.held``; with ``refer``, numbered alone: a call the
     tests' function makes inside a callback). With ``opened``, the changes it sends are
-    those since the last crossing of the call's table (``_Open``): the call may have
+    those since the last crossing of the call's table (``crossings.OpenCall``): the call may have
     called the tests' functions, which took what it had changed before them.
 
     ``arguments`` is ``[args, kwargs]``, emptied here, so that once the call is over
@@ -262,9 +256,10 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
     is run to its end now."""
     try:
         started = _monotonic()
-        before = snapshots(shared.objects) if shared is not None else {}
-        if opened is not None:
-            opened.synced = before
+        # Inside a crossing the table is in step already (``crossings``): no snapshot to take.
+        before = snapshots(shared.objects) if shared is not None and (opened is None or not opened.synced) else {}
+        if opened is not None and not opened.synced:
+            opened.sync(before)
         bookkeeping = _monotonic() - started
         reply: dict[str, Any] = {"n": nonce}
         args, kwargs = arguments
@@ -302,15 +297,20 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
         carried: list[Any] = []
         if shared is not None:
             started = _monotonic()
-            found = changes(shared, before if opened is None else opened.synced)
+            found = changes(shared, before) if opened is None else opened.changes()
             del before
-            if opened is not None:
-                opened.synced = {}  # its lists hold what the table's containers hold: they would count as held
             if found:
                 reply["w"] = found
             states = encode_states(shared, REPLY_DEPTH)  # of the objects of the task's classes sent above
             if states:
                 reply["O"] = states
+            if opened is not None:
+                # Inside a crossing, the table stays in step for the crossing's next turn;
+                # at the call's end, let go (its lists would count as held).
+                if carry:
+                    opened.release()
+                else:
+                    opened.settled()
             # A table of two is the call's own argument list and keyword dict and nothing
             # else (no container crossed, none is kept): nothing there to keep.
             if carry and len(shared.objects) > 2:

@@ -30,8 +30,9 @@ from .codec import (
 )
 from .exceptions import exception_reply, rebuilt, valid_reply
 from .framing import FrameReader, frame
+from .crossings import OpenCall
 from .functions import FunctionTable, decode_call, encode_call, ours, theirs
-from .shared_state import Kept, changes, refuse_costly_to_visit, snapshots
+from .shared_state import Kept, refuse_costly_to_visit
 from .write_back import WriteBack
 
 CANDIDATE_SHARE_OF_ARGUMENTS = MAX_MESSAGE // 8
@@ -89,17 +90,6 @@ def _exception_key(body: list[Any]) -> tuple[str, str]:
     return str(body[0]), str(body[1])
 
 
-class _Open:
-    """The table of the tests' call in progress, which the crossings inside it share (a
-    call of the tests' function, and the calls it makes back): what the tests' side last
-    synced of it (``synced``), so each crossing carries what the tests changed since, as
-    ``candidate_calls._Open`` does on the candidate's side."""
-
-    def __init__(self, shared: Shared) -> None:
-        self.shared = shared
-        self.synced: dict[int, list[Any]] = {}
-
-
 class CandidateProxy:
     """Stands in for the candidate's function inside the tests; every call crosses the channel."""
 
@@ -145,8 +135,10 @@ class CandidateProxy:
         self._in_flight = 0
         """Calls sent and not yet answered: one made meanwhile comes from a function of the
         tests' that the candidate called (``_nested_call``)."""
-        self._open: _Open | None = None
+        self._open_table: Shared | None = None
         """The table of the call in progress, which the crossings inside it share."""
+        self._open: OpenCall | None = None
+        """Its state once a call crosses inside it (``_crossing``)."""
         self._raised_by_tests: dict[tuple[str, str], Exception] = {}
         """Exceptions of the tests' own classes their functions raised to the candidate, by
         name and message: one the candidate lets through reaches the tests as itself, so
@@ -231,7 +223,7 @@ class CandidateProxy:
         self._fail(f"the candidate failed: {body}" if type(body) is str else "bad reply from the candidate")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return ours(lambda: self._call_function(0, args, kwargs))
+        return ours(self._call_function, 0, args, kwargs)
 
     def _call_function(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any], attribute: int = 0) -> Any:
         """A call of the candidate's entry point (``target`` 0) or of a function it returned;
@@ -282,12 +274,12 @@ class CandidateProxy:
                 shared, first = self._kept.forget()
         self._send(message, data)
         self._in_flight += 1
-        self._open = _Open(shared)
+        self._open_table = shared  # made an ``OpenCall`` if a call crosses inside it (``_crossing``)
         try:
             reply = self._answer(nonce)
         finally:
             self._in_flight -= 1
-            self._open = None
+            self._open_table = self._open = None
         originals = len(shared.objects)  # what the reply may change: the crossings inside it numbered more
         self.calls += 1
         self.returned_bytes += self._reader.last_size
@@ -376,6 +368,12 @@ class CandidateProxy:
         if self._unread:
             self._harness("the tests called the candidate again before reading every reply of a batch")
 
+    def _crossing(self) -> OpenCall | None:
+        """The call in progress, as the crossings inside it share it (``crossings``)."""
+        if self._open is None and self._open_table is not None:
+            self._open = OpenCall(self._open_table)
+        return self._open
+
     def _table(self) -> Shared:
         """A fresh table where functions cross (``functions``)."""
         shared = Shared()
@@ -389,9 +387,9 @@ class CandidateProxy:
     def _nested_call(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any], attribute: int = 0) -> Any:
         """A call the tests' function makes while the candidate waits on it (a memoized
         ``fib`` calling ``fib``, the candidate's wrapper): it goes on in the table of the
-        call it is inside (``_Open``), with what the tests changed of it since, and what
+        call it is inside (``crossings.OpenCall``), with what the tests changed of it since, and what
         it does comes back as a call's changes do."""
-        opened = self._open
+        opened = self._crossing()
         if opened is None:
             self._harness("a call of the candidate from inside a function of the tests' outside any call")
         shared = opened.shared
@@ -401,13 +399,14 @@ class CandidateProxy:
         def message() -> dict[str, Any]:
             sent_args, sent_kwargs = encode_call(args, kwargs, MAX_DEPTH, shared)
             made = {"n": nonce, "N": 1, **target_field, "a": sent_args, "k": sent_kwargs}
-            found = changes(shared, opened.synced)
+            found = opened.changes()
             if found:
                 made["w"] = found
             states = encode_states(shared)
             return {**made, "O": states} if states else made
 
         self._send(message)
+        opened.settled()
         self._in_flight += 1
         try:
             reply = self._answer(nonce)
@@ -425,9 +424,9 @@ class CandidateProxy:
             return self._iterator(result, reply["y"], as_data=True)
         return result
 
-    def _crossed_back(self, reply: dict[str, Any], shared: Shared, opened: _Open) -> Any:
+    def _crossed_back(self, reply: dict[str, Any], shared: Shared, opened: OpenCall) -> Any:
         """What a reply inside a call's crossings returned, its changes to the shared table
-        made so on the tests' objects, and the table synced (``_Open``)."""
+        made so on the tests' objects, and the table synced (``crossings.OpenCall``)."""
         originals = len(shared.objects)
         try:
             result = self._result(reply, shared) if "r" in reply else None
@@ -438,19 +437,19 @@ class CandidateProxy:
                 self.write_back.keep_reachable([result, *changed], shared, originals)
         except CodecError as exc:
             self._fail(f"the candidate returned an invalid value: {exc}")
-        opened.synced = snapshots(shared.objects)
+        opened.settled(changed)
         return result
 
     def _serve_callback(self, request: dict[str, Any], nonce: str) -> None:
         """Run the tests' function the candidate called (``functions``) and send back what
         it returned or raised. It crosses inside the call in progress, in its table
-        (``_Open``): what the candidate passes and what it changed of the table since
+        (``crossings.OpenCall``): what the candidate passes and what it changed of the table since
         arrive as a call's arguments and changes do, so the function works on the tests'
         own objects where the candidate passes them, and what it returns and changes
         goes back as a call's reply does the other way (``f(x) is x``; a callback that
         appends to the list it was given, or that removes itself from the tests' list of
         listeners, changes the candidate's too)."""
-        opened = self._open
+        opened = self._crossing()
         if opened is None or request.pop("n", None) != nonce or not set(request) <= {"cb", "a", "k", "w", "O"} \
                 or "a" not in request or "k" not in request:
             self._fail("bad reply from the candidate")
@@ -467,7 +466,10 @@ class CandidateProxy:
                 self.write_back.keep_reachable([args, kwargs, *changed], shared, originals)
         except CodecError as exc:
             self._fail(f"the candidate called a function of the tests' badly: {exc}")
-        opened.synced = snapshots(shared.objects)
+        if opened.synced:
+            opened.settled(changed)
+        else:  # the first crossing inside the call: the table as the tests sent it, and as the candidate changed it
+            opened.sync()
         answer: dict[str, Any] = {"cr": 1}
         try:
             returned = theirs(lambda: fn(*args, **kwargs))
@@ -486,12 +488,13 @@ class CandidateProxy:
                     answer["r"] = encode(returned, MAX_DEPTH, shared)
                 finally:
                     shared.numbering = True
-            found = changes(shared, opened.synced)
+            found = opened.changes()
             if found:
                 answer["w"] = found
             states = encode_states(shared)
             if states:
                 answer["O"] = states
+            opened.settled()
             data = frame(answer)
         except CodecError as exc:
             if request["a"] != [] or request["k"] != {}:

@@ -7,11 +7,9 @@ bounded), which both servers share.
 from __future__ import annotations
 
 import base64
-import functools
 import sys
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from . import std_values, task_classes
 from .dict_kinds import DICT_KINDS, dict_items, kind_of, of_kind
@@ -41,28 +39,11 @@ REPLY_DEPTH = MAX_DEPTH - REPLY_HEADROOM_DEPTH
 
 
 HEADROOM = 2 * MAX_DEPTH + 60
-"""Frames the codec and the framing get on top of whatever the user's code left
-(``with_headroom``): a value read or written at the user's last frame, inside a
+"""Frames the channel's own code gets on top of whatever the user's code left
+(``functions.ours``): a value read or written at the user's last frame, inside a
 recursion that meets its limit there (a decorated recursion whose tests catch the
 ``RecursionError``), is no ``RecursionError`` of ours (a twenty-eighth red team: the
 candidate's "malformed frame"). A value nested past ``MAX_DEPTH`` is refused first."""
-
-_Result = TypeVar("_Result")
-
-
-def with_headroom(fn: Callable[..., _Result]) -> Callable[..., _Result]:
-    """``fn`` run with ``HEADROOM`` more frames allowed than its caller had."""
-
-    @functools.wraps(fn)
-    def roomy(*args: Any, **kwargs: Any) -> _Result:
-        limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(limit + HEADROOM)
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            restore_recursion_limit(limit)
-
-    return roomy
 
 
 def restore_recursion_limit(limit: int) -> None:
@@ -158,7 +139,6 @@ _PENDING: Any = object()
 """A tuple or frozenset being decoded: it exists only once what it holds does."""
 
 
-@with_headroom
 def encode(value: object, max_depth: int = MAX_DEPTH, shared: Shared | None = None) -> Any:
     """Plain data to a JSON-able tree. Exact types only, so lying subclasses cannot cross.
     With ``shared``, a container met again is a reference to it."""
@@ -312,7 +292,6 @@ def _encode_pairs(pairs: Any, depth: int, max_depth: int, shared: Shared | None)
     return [[_encode(as_key(k), depth, max_depth, shared), _encode(v, depth, max_depth, shared)] for k, v in pairs]
 
 
-@with_headroom
 def encode_members(container: Any, shared: Shared) -> list[Any]:
     """What a list, set or dict (of a kind) holds now, each member encoded as ``encode``
     encodes a value, with ``shared``: a dict's items as pairs, keys and set members as
@@ -353,7 +332,6 @@ def _as_plain(x: object) -> object | None:
     return None
 
 
-@with_headroom
 def decode(tree: Any, max_depth: int = MAX_DEPTH, shared: Shared | None = None) -> Any:
     """Validate a JSON tree strictly and rebuild the plain value; anything unexpected raises
     CodecError. With ``shared``, containers are numbered as ``encode`` numbered them, and a
@@ -476,7 +454,6 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | Non
     return frozen
 
 
-@with_headroom
 def encode_states(shared: Shared, max_depth: int = MAX_DEPTH) -> list[Any]:
     """The states of the objects of the task's classes the message's values met
     (``Shared.deferred``), in order, each at depth 0; those they meet are encoded in turn.
@@ -490,7 +467,6 @@ def encode_states(shared: Shared, max_depth: int = MAX_DEPTH) -> list[Any]:
     return states
 
 
-@with_headroom
 def decode_states(trees: Any, shared: Shared, max_depth: int = MAX_DEPTH) -> None:
     """Give each object of the task's classes the message's values met its state, as
     ``encode_states`` sent them: one each, in order, none left over."""

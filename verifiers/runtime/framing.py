@@ -9,23 +9,13 @@ import struct
 import time
 from typing import Any
 
-from .codec import MAX_MESSAGE, CodecError, with_headroom
-
-
-@with_headroom
-def _dumps(message: Any) -> str:
-    return json.dumps(message, separators=(",", ":"))
-
-
-@with_headroom
-def _loads(body: bytes) -> Any:
-    return json.loads(body)
+from .codec import MAX_MESSAGE, CodecError
 
 
 def frame(message: Any, limit: int = MAX_MESSAGE) -> bytes:
     """One length-prefixed JSON frame; refuses to build one the peer would refuse."""
     try:
-        data = _dumps(message).encode("ascii")
+        data = json.dumps(message, separators=(",", ":")).encode("ascii")
     except (ValueError, TypeError, RecursionError) as exc:
         raise CodecError(f"cannot frame message: {type(exc).__name__}") from None
     if len(data) > limit:
@@ -112,7 +102,7 @@ class FrameReader:
                     if not body.isascii():  # our frames are ASCII; raw UTF-8 would grow 3x re-encoded
                         raise CodecError("malformed frame")
                     try:
-                        return _loads(body)
+                        return json.loads(body)
                     except (ValueError, RecursionError):
                         raise CodecError("malformed frame") from None
             if deadline is not None:

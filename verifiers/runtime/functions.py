@@ -50,7 +50,7 @@ _BUILTINS: dict[int, str] = {id(value): name for name, value in _BUILTINS_BY_NAM
 _NAMED = (types.FunctionType, types.BuiltinFunctionType)
 _LOCAL = frozenset({"_table", "_handle", "__name__", "__qualname__", "__doc__", "__dict__", "__class__"})
 """A stand-in's own attributes, never the other side's."""
-def ours(run: Callable[[], _T]) -> _T:
+def ours(run: Callable[..., _T], *args: Any) -> _T:
     """Run the channel's own part of a call (a stand-in's ``__call__``, the candidate's
     entry point called by the tests) with ``codec.HEADROOM`` frames more than the user's
     code left: it never meets the recursion limit midway, where the two sides' tables
@@ -61,7 +61,7 @@ def ours(run: Callable[[], _T]) -> _T:
     entries.append((_depth(), limit))
     sys.setrecursionlimit(limit + HEADROOM)
     try:
-        return run()
+        return run(*args)
     finally:
         entries.pop()
         restore_recursion_limit(limit)
@@ -172,7 +172,7 @@ class StandIn:
             self._table.attribute(self._handle, name, (value,))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return ours(lambda: self._table.call(self._handle, args, kwargs))
+        return ours(self._table.call, self._handle, args, kwargs)
 
     def __repr__(self) -> str:
         return f"<function {getattr(self, '__qualname__', '?')} of the other side>"

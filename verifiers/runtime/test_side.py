@@ -171,7 +171,7 @@ def _run_test_job(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     # can still loop on what the candidate returns: a repeating alarm ends the job.
     random.seed(0)  # HumanEval tests draw random inputs: the same ones for every candidate
     # Every job from the same recursion limit: a test may set its own, and the channel's
-    # room for its frames may outlast a job that ended at the limit (``codec.with_headroom``).
+    # room for its frames may outlast a job that ended at the limit (``functions.ours``).
     sys.setrecursionlimit(_RECURSION_LIMIT)
     global _deadline_fired
     _deadline_fired = False
