@@ -205,6 +205,42 @@ RED_TEAM_28 = [
 ]
 
 
+# A twenty-ninth red team's cases, on the second form: each wrong answer passed, each right
+# one failed or timed out (a thread pool's callbacks raced on one channel).
+RED_TEAM_29 = [
+    ('exc_last_vs_first', 'import functools, operator, threading, sys, gc\nfrom collections import defaultdict\nSEEN = []\n\ndef f(*a, **k):\n',
+     '    fn, n = a\n    first = None\n    for i in range(n):\n        try:\n            return fn()\n        except Exception as e:\n            if first is None:\n                first = e\n    raise first\n',
+     "class Fail(Exception):\n    def __init__(self, n):\n        super().__init__('fail')\n        self.n = n\ndef check(c):\n    k = [0]\n    def bad():\n        k[0] += 1\n        raise Fail(k[0])\n    try:\n        c(bad, 3)\n    except Fail as e:\n        assert e.n == 3, e.n\n    else:\n        assert False\n", Status.FAILED),
+    ('exc_identity_first', 'import functools, operator, threading, sys, gc\nfrom collections import defaultdict\nSEEN = []\n\ndef f(*a, **k):\n',
+     '    fn, n = a\n    first = None\n    for i in range(n):\n        try:\n            return fn()\n        except Exception as e:\n            if first is None:\n                first = e\n    raise first\n',
+     "class Fail(Exception):\n    pass\ndef check(c):\n    errs = []\n    def bad():\n        e = Fail('x')\n        errs.append(e)\n        raise e\n    try:\n        c(bad, 3)\n    except Fail as e:\n        assert e is errs[-1]\n    else:\n        assert False\n", Status.FAILED),
+    ('threadpool_map', 'import functools, operator, threading, sys, gc\nfrom collections import defaultdict\nSEEN = []\n\ndef f(*a, **k):\n',
+     '    from concurrent.futures import ThreadPoolExecutor\n    fn, xs = a\n    with ThreadPoolExecutor(4) as ex:\n        return list(ex.map(fn, xs))\n',
+     'def check(c):\n    import time\n    def sq(v):\n        time.sleep(0.001)\n        return v * v\n    assert c(sq, list(range(50))) == [v * v for v in range(50)]\n', Status.PASSED),
+    ('forged_swallowed_cb', 'import functools, operator, threading, sys, gc\nfrom collections import defaultdict\nSEEN = []\n\ndef f(*a, **k):\n',
+     '    cb, = a\n    try:\n        cb([0], object())\n    except Exception:\n        pass\n    data = [1]\n    cb(data)\n    return list(data)\n',
+     'def check(c):\n    def cb(l, *rest):\n        l.append(99)\n    assert c(cb) == [1]\n', Status.FAILED),
+    ('retry_prompt_exc_class', 'import functools\n\nclass TransientError(Exception):\n    pass\n\ndef f(fn, exc, n):\n',
+     '    for i in range(n):\n        try:\n            return fn()\n        except exc:\n            if i == n - 1:\n                raise\n',
+     "def check(c):\n    k = [0]\n    def flaky():\n        k[0] += 1\n        if k[0] < 3:\n            raise TransientError('t')\n        return 'ok'\n    assert c(flaky, TransientError, 5) == 'ok'\n", Status.PASSED),
+    ('prompt_class_isinstance', 'class Shape:\n    pass\nclass Sq(Shape):\n    def __init__(self, s):\n        self.s = s\n\ndef f(items, cls):\n',
+     '    return [i.s for i in items if isinstance(i, cls)]\n',
+     'def check(c):\n    assert c([Sq(2), Shape()], Sq) == [2]\n', Status.PASSED),
+    ('enum_class_subscript', 'import enum\n\nclass Color(enum.Enum):\n    RED = 1\n    GREEN = 2\n\ndef f(name, cls):\n',
+     '    return cls[name]\n',
+     "def check(c):\n    assert c('RED', Color) is Color.RED\n", Status.PASSED),
+    ('enum_class_iter', 'import enum\n\nclass Color(enum.Enum):\n    RED = 1\n    GREEN = 2\n\ndef f(name, cls):\n',
+     '    return [m.name for m in cls]\n',
+     "def check(c):\n    assert c('', Color) == ['RED', 'GREEN']\n", Status.PASSED),
+    ('weakkey_cache_per_fn', 'import weakref\n_CACHES = weakref.WeakKeyDictionary()\n_IDS = {}\n\ndef f(fn, x):\n',
+     '    cache = _CACHES.setdefault(fn, {})\n    if x not in cache:\n        cache[x] = fn(x)\n    return cache[x]\n',
+     'def check(c):\n    calls = []\n    def sq(v):\n        calls.append(v)\n        return v * v\n    assert c(sq, 3) == 9 and c(sq, 3) == 9\n    assert calls == [3], calls\n', Status.PASSED),
+    ('id_keyed_cache_per_fn', 'import weakref\n_CACHES = weakref.WeakKeyDictionary()\n_IDS = {}\n\ndef f(fn, x):\n',
+     '    cache = _IDS.setdefault(id(fn), {})\n    if x not in cache:\n        cache[x] = fn(x)\n    return cache[x]\n',
+     'def check(c):\n    calls = []\n    def sq(v):\n        calls.append(v)\n        return v * v\n    assert c(sq, 3) == 9 and c(sq, 3) == 9\n    assert calls == [3], calls\n', Status.PASSED),
+]
+
+
 @pytest.fixture(scope="module")
 def pool() -> Iterator[SandboxPool]:
     with SandboxPool(workers=1) as p:
@@ -249,3 +285,23 @@ def test_red_team_28_agrees_with_plain_python(pool: SandboxPool, what: str, prom
     assert plain_python_verdict(prompt, body, test) is plain, "the case itself is wrong"
     report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + body, LIMITS)
     assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"
+
+
+@pytest.mark.parametrize(("what", "prompt", "body", "test", "plain"), RED_TEAM_29, ids=[c[0] for c in RED_TEAM_29])
+def test_red_team_29_agrees_with_plain_python(pool: SandboxPool, what: str, prompt: str, body: str, test: str,
+                                              plain: Status) -> None:
+    assert plain_python_verdict(prompt, body, test) is plain, "the case itself is wrong"
+    report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + body, LIMITS)
+    assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"
+
+
+def test_a_key_function_of_the_tests_over_thousands_of_rows_stays_in_time(pool: SandboxPool) -> None:
+    # Each call of the key crosses inside the sort's call, whose table holds every row: kept
+    # in step incrementally and compared in C (``crossings``): 1,000 dicts took 1.9 s, 2,000
+    # timed out (a twenty-ninth red team); now about 0.4 s and 1.6 s.
+    prompt = "def f(xs, key):\n"
+    test = ("def check(c):\n    rows = [{'age': i % 97, 'id': i} for i in range(1000)]\n"
+            "    assert [r['id'] for r in c(rows, lambda r: -r['age'])][:2] == [96, 193]\n")
+    report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + "    return sorted(xs, key=key)\n",
+                             LIMITS)
+    assert report.status is Status.PASSED and report.seconds < 2.5, (report.status, report.seconds, report.detail)

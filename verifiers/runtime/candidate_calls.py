@@ -12,6 +12,7 @@ import bisect
 import builtins
 import functools
 import os
+import threading
 import socket
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from .codec import (
     encode,
     encode_states,
 )
-from . import iterators, task_classes
+from . import functions, iterators, task_classes
 from .exceptions import exception_reply, rebuilt, valid_reply
 from .crossings import OpenCall
 from .functions import FunctionTable, decode_call, encode_call, theirs
@@ -110,6 +111,7 @@ class _Server:
         self.nonces: list[str] = []
         """The calls in progress, innermost last: a call of the tests' function answers to it."""
         self.open: OpenCall | None = None
+        self.crossing = threading.RLock()
 
     def _table(self, objects: list[Any] | None = None) -> Shared:
         shared = Shared(objects)
@@ -187,37 +189,50 @@ class _Server:
         what the function returns and changes comes back so (``CandidateProxy.
         _serve_callback``). A call the tests make to the candidate meanwhile is served
         inside the wait."""
-        opened = self.open
-        if opened is None or not self.nonces:
-            raise RuntimeError("the tests' function was called when the tests were calling nothing")
-        shared = opened.shared
-        sent_args, sent_kwargs = encode_call(args, kwargs, REPLY_DEPTH, shared)
-        message: dict[str, Any] = {"n": self.nonces[-1], "cb": handle, "a": sent_args, "k": sent_kwargs}
-        found = opened.changes()
-        if found:
-            message["w"] = found
-        states = encode_states(shared, REPLY_DEPTH)
-        if states:
-            message["O"] = states
-        opened.settled()
-        self.sock.sendall(frame(message, REPLY_MAX_MESSAGE))
-        self.live.callbacks += 1
-        answer = self._answer_to_callback()
-        originals = len(shared.objects)
-        result: Any = None
-        if "r" in answer:
-            shared.numbering = False
+        with self.crossing:  # one crossing at a time: the candidate's threads take turns (a twenty-ninth red team)
+            opened = self.open
+            if opened is None or not self.nonces:
+                raise RuntimeError("the tests' function was called when the tests were calling nothing")
+            shared = opened.shared
+            if shared.busy:
+                raise RuntimeError("the tests' function was called while the candidate's answer was being sent")
+            point = shared.checkpoint()
             try:
-                result = decode(answer["r"], MAX_DEPTH, shared)
+                shared.busy = True
+                sent_args, sent_kwargs = encode_call(args, kwargs, REPLY_DEPTH, shared)
+                message: dict[str, Any] = {"n": self.nonces[-1], "cb": handle, "a": sent_args, "k": sent_kwargs}
+                found = opened.changes()
+                if found:
+                    message["w"] = found
+                states = encode_states(shared, REPLY_DEPTH)
+                if states:
+                    message["O"] = states
+                data = frame(message, REPLY_MAX_MESSAGE)
+            except BaseException:
+                shared.rollback(point)  # nothing of it crossed: the two sides still number alike
+                opened.abandoned()
+                raise
             finally:
-                shared.numbering = True
-        targets = apply_changes(shared, answer["w"], originals, _unchanged) if "w" in answer else []
-        decode_states(answer.get("O", []), shared)
-        opened.settled(targets)
-        del targets
-        if "r" not in answer:
-            raise _raised_by_tests(answer.get("e"))
-        return result
+                shared.busy = False
+            opened.settled()
+            self.sock.sendall(data)
+            self.live.callbacks += 1
+            answer = self._answer_to_callback()
+            originals = len(shared.objects)
+            result: Any = None
+            if "r" in answer:
+                shared.numbering = False
+                try:
+                    result = decode(answer["r"], MAX_DEPTH, shared)
+                finally:
+                    shared.numbering = True
+            targets = apply_changes(shared, answer["w"], originals, _unchanged) if "w" in answer else []
+            decode_states(answer.get("O", []), shared)
+            opened.settled(targets)
+            del targets
+            if "r" not in answer:
+                raise functions.raised_by_tests(_raised_by_tests(answer.get("e")), answer.get("tk"))
+            return result
 
     def _answer_to_callback(self) -> dict[str, Any]:
         while True:
@@ -284,6 +299,9 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
             if resume is not None:
                 raise  # our own table refused the batch (a handle never given): the candidate's fault
             reply["e"] = exception_reply(exc)
+            token = functions.token_of(exc)
+            if token is not None:
+                reply["tk"] = token
         else:
             if "y" not in reply and iterators.is_iterator(returned):
                 if live is not None:  # and whether it is a generator: only one has send() and throw()
@@ -292,10 +310,13 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
                 else:
                     returned, ending = iterators.drained(returned, exception_reply, the_tests)
                     reply["y"] = [ending]
+            if shared is not None:
+                shared.busy = True
             reply["r"] = _returned(returned, shared if carry or refer else None)
         del args, kwargs, returned
         carried: list[Any] = []
         if shared is not None:
+            shared.busy = True  # the candidate's code that runs from here (a property) calls nothing of the tests'
             started = _monotonic()
             found = changes(shared, before) if opened is None else opened.changes()
             del before
@@ -330,6 +351,9 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
     except BaseException as exc:  # noqa: BLE001 - SystemExit & co: cannot be swallowed by the test
         name, text = describe(exc)
         return frame({"n": nonce, "f": f"{name}: {text}"}), []
+    finally:
+        if shared is not None:
+            shared.busy = False
 
 
 def _at_their_limit(fn: Any, *args: Any, **kwargs: Any) -> Any:

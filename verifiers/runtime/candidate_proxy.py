@@ -82,12 +82,7 @@ class _PlainIterator:
 
 
 RAISED_KEPT = 64
-"""How many of the tests' own exceptions raised to the candidate are remembered (``_raised_by_tests``)."""
-
-
-def _exception_key(body: list[Any]) -> tuple[str, str]:
-    """An exception's reply (``exceptions.exception_reply``) by its class's name and message."""
-    return str(body[0]), str(body[1])
+"""How many of the tests' exceptions raised to the candidate are remembered (``_raised_by_tests``)."""
 
 
 class CandidateProxy:
@@ -119,7 +114,7 @@ class CandidateProxy:
         """Whether the last call of a batch (``map_calls``) changed one of its arguments."""
         self.write_back = WriteBack()
         """What the calls did to the tests' objects (undone when the job ends)."""
-        self._functions = FunctionTable(self._call_function, self._function_attribute)
+        self._functions = FunctionTable(self._call_function, self._function_attribute, weak=True)
         """The tests' functions the candidate was given, and the candidate's the tests hold (``functions``)."""
         self._kept = Kept(self._functions)
         """The tests' objects the candidate still holds from earlier calls."""
@@ -139,10 +134,12 @@ class CandidateProxy:
         """The table of the call in progress, which the crossings inside it share."""
         self._open: OpenCall | None = None
         """Its state once a call crosses inside it (``_crossing``)."""
-        self._raised_by_tests: dict[tuple[str, str], Exception] = {}
-        """Exceptions of the tests' own classes their functions raised to the candidate, by
-        name and message: one the candidate lets through reaches the tests as itself, so
-        ``except Boom`` catches it (the candidate's side can only make a look-alike)."""
+        self._raised_by_tests: dict[int, Exception] = {}
+        """Exceptions of classes not the builtins' that the tests' functions raised to the
+        candidate, by the token sent with each (``functions.raised_by_tests``): the very
+        one the candidate lets through reaches the tests as itself, so ``except Boom``
+        catches it with its attributes (the candidate's side can only make a look-alike)."""
+        self._tokens_dropped = 0
 
     def _fail(self, why: str) -> NoReturn:
         if not self.fault:
@@ -191,7 +188,7 @@ class CandidateProxy:
         # One of: a value or an exception (with the changes to the table and what is
         # held of it, ``shared_state``; a value may be what an iterator yielded, "y"), or
         # the candidate's fault alone.
-        if answered != 1 and len(reply) != 1 or answered == 1 and not set(reply) <= {"r", "e", "w", "O", "h", "y"} \
+        if answered != 1 and len(reply) != 1 or answered == 1 and not set(reply) <= {"r", "e", "w", "O", "h", "y", "tk"} \
                 or "y" in reply and "r" not in reply:
             self._fail("bad reply from the candidate")
         return reply
@@ -212,7 +209,7 @@ class CandidateProxy:
         if "e" in reply:
             body = reply["e"]
             if valid_reply(body):
-                original = self._raised_by_tests.get(_exception_key(body))
+                original = self._raised_by_tests.get(reply["tk"]) if type(reply.get("tk")) is int else None
                 if original is not None:
                     raise original
                 exc = rebuilt(body)
@@ -223,7 +220,9 @@ class CandidateProxy:
         self._fail(f"the candidate failed: {body}" if type(body) is str else "bad reply from the candidate")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return ours(self._call_function, 0, args, kwargs)
+        if self._functions.crossed:  # a call may cross inside this one: the channel's frames get room
+            return ours(self._call_function, 0, args, kwargs)
+        return self._call_function(0, args, kwargs)
 
     def _call_function(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any], attribute: int = 0) -> Any:
         """A call of the candidate's entry point (``target`` 0) or of a function it returned;
@@ -475,11 +474,12 @@ class CandidateProxy:
             returned = theirs(lambda: fn(*args, **kwargs))
         except Exception as exc:  # noqa: BLE001 - raised to the candidate, as in plain Python
             answer["e"] = exception_reply(exc)
-            if type(exc).__module__ == "__test__":  # a class of the tests' own, which the candidate cannot make
-                self._raised_by_tests.pop(_exception_key(answer["e"]), None)
-                self._raised_by_tests[_exception_key(answer["e"])] = exc
+            if type(exc).__module__ not in ("builtins", "__candidate__"):  # one the candidate's side makes a look-alike of
+                answer["tk"] = token = len(self._raised_by_tests) + self._tokens_dropped + 1
+                self._raised_by_tests[token] = exc
                 while len(self._raised_by_tests) > RAISED_KEPT:
                     del self._raised_by_tests[next(iter(self._raised_by_tests))]
+                    self._tokens_dropped += 1
         del args, kwargs
         try:
             if "e" not in answer:
@@ -497,7 +497,7 @@ class CandidateProxy:
             opened.settled()
             data = frame(answer)
         except CodecError as exc:
-            if request["a"] != [] or request["k"] != {}:
+            if not str(exc).startswith(UNSENDABLE_TYPE) and (request["a"] != [] or request["k"] != {}):
                 # Made from what the candidate passed (a string it asked to be grown, say):
                 # its doing, as a runaway answer's would be.
                 self._fail(f"a function of the tests' made, from what the candidate passed it, a value the channel "

@@ -67,8 +67,9 @@ class FunctionCodec(Protocol):
     def decode(self, tag: str, body: list[Any]) -> Any: ...
 
 
-FUNCTION_TAGS = frozenset({"c", "g", "B"})
-"""A function of the sender's, one of the receiver's handed back, a builtin (``functions``)."""
+FUNCTION_TAGS = frozenset({"c", "g", "B", "P"})
+"""A function of the sender's, one of the receiver's handed back, a builtin, a class of
+the prompt's (``functions``)."""
 
 
 class Shared:
@@ -104,6 +105,30 @@ class Shared:
         self.functions: FunctionCodec | None = None
         """Where functions cross (a single call's table on either side): a callable that is
         no value crosses as a handle (``functions``); without it, it cannot cross."""
+        self.busy = False
+        """Set while a message is being encoded from this table: the candidate's code that
+        runs meanwhile (a ``__class__`` property read by ``isinstance``) may not cross in
+        the middle of it (a twenty-ninth red team: its callback's values were numbered
+        inside the reply's)."""
+
+    def checkpoint(self) -> tuple[int, int, int, int]:
+        """Where the table stands, to go back to (``rollback``) if a message being made
+        from it fails: numbered halfway, the two sides would number one apart from then on
+        (a twenty-ninth red team: a callback the candidate caught the failure of)."""
+        return len(self.objects), len(self._copies), len(self.deferred), self._states_done
+
+    def rollback(self, point: tuple[int, int, int, int]) -> None:
+        """The table as it was at ``point``."""
+        count, copies, deferred, done = point
+        for x in self.objects[count:]:
+            if self._index.get(id(x), -1) >= count:
+                del self._index[id(x)]
+        del self.objects[count:]
+        for key in list(self._copies)[copies:]:
+            del self._copies[key]
+        del self.deferred[deferred:]
+        self._states_done = done
+        self._open = {at for at in self._open if at < count}
 
     def forget_deferred(self) -> None:
         """Every state sent (or given): the list lets go of the objects, whose references

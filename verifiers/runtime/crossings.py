@@ -20,24 +20,34 @@ from .codec import Shared
 from .shared_state import changeable, changed_numbers, encoded_changes, members, snapshots
 
 
+_NOTHING_FLAT: tuple[list[Any], list[Any], list[Any], list[int], list[int]] = ([], [], [], [], [])
+_KEY = operator.itemgetter(0)
+_VALUE = operator.itemgetter(1)
+
+
 class OpenCall:
     """One side's view of the table of the call in progress (``shared``), and what it
-    last synced of it: its lists apart (``_lists``, their members also held flat, to tell
-    "none changed" in one pass in C), the other containers by number (``_others``)."""
+    last synced of it: its lists and plain dicts apart, their members also held flat to
+    tell "none changed" in one pass in C (``_unchanged_in_c``), the other containers by
+    number (``_others``)."""
+
+    __slots__ = ("shared", "synced", "_counted", "_lists", "_dicts", "_others", "_flat", "_pending", "_raw")
 
     def __init__(self, shared: Shared) -> None:
+        # Made for every call: what a crossing needs is made when one comes (``_split``).
         self.shared = shared
         self.synced = False
         self._counted = 0
         """How many of the table's objects the snapshot has looked at."""
-        self._lists: dict[int, list[Any]] = {}
-        self._others: dict[int, list[Any]] = {}
-        self._flat: list[Any] = []
-        self._lengths: list[int] = []
-        self._pending: list[int] = []
-        """What ``changes`` found, for ``settled``."""
         self._raw: dict[int, list[Any]] | None = None
         """The snapshot as the call's start took it, until a crossing splits it."""
+        self._pending: list[int] = []
+        """What ``changes`` found, for ``settled``."""
+        self._lists: dict[int, list[Any]] = {}
+        self._dicts: dict[int, list[Any]] = {}
+        self._others: dict[int, list[Any]] = {}
+        self._flat: tuple[list[Any], list[Any], list[Any], list[int], list[int]] = _NOTHING_FLAT
+        """The lists' members, the dicts' keys and values, the lists' and the dicts' lengths."""
 
     def sync(self, before: dict[int, list[Any]] | None = None) -> None:
         """The table as it is now (or as ``before`` says it was: a snapshot the caller took
@@ -46,15 +56,6 @@ class OpenCall:
         self._raw = snapshots(self.shared.objects) if before is None else before
         self._counted = len(self.shared.objects)
         self.synced = True
-
-    def _split(self) -> None:
-        if self._raw is None:
-            return
-        objects = self.shared.objects
-        self._lists = {i: held for i, held in self._raw.items() if type(objects[i]) is list}
-        self._others = {i: held for i, held in self._raw.items() if type(objects[i]) is not list}
-        self._raw = None
-        self._flatten()
 
     def changes(self) -> list[Any]:
         """What this side changed of the table since the last crossing, encoded
@@ -66,10 +67,14 @@ class OpenCall:
             numbers = changed_numbers(objects, self._raw)
         else:
             numbers = changed_numbers(objects, self._others)
-            if not self._lists_unchanged():
-                numbers += changed_numbers(objects, self._lists)
+            if not self._unchanged_in_c():
+                numbers += changed_numbers(objects, self._lists) + changed_numbers(objects, self._dicts)
         self._pending = numbers
         return encoded_changes(self.shared, numbers)
+
+    def abandoned(self) -> None:
+        """The crossing ``changes`` was for failed before it was sent: nothing moved on."""
+        self._pending = []
 
     def settled(self, targets: tuple[Any, ...] | list[Any] = ()) -> None:
         """A crossing is whole (its values, its changes, the states of the objects of the
@@ -83,12 +88,14 @@ class OpenCall:
         """The containers ``numbers`` changed, and the objects numbered since were added,
         on both sides alike (sent, or received and made so here)."""
         objects = self.shared.objects
-        if not self.synced or not numbers and self._counted == len(objects):
+        if not self.synced:
             return
-        self._split()
+        self._split()  # a crossing: from here on, compared the fast way
+        if not numbers and self._counted == len(objects):
+            return
         for i in itertools.chain(numbers, range(self._counted, len(objects))):
             if changeable(objects[i]):
-                (self._lists if type(objects[i]) is list else self._others)[i] = members(objects[i])
+                self._kind(objects[i])[i] = members(objects[i])
         self._counted = len(objects)
         self._flatten()
 
@@ -96,14 +103,36 @@ class OpenCall:
         """Let go of the snapshot: its lists hold what the table's containers hold, which
         would count as held (``shared_state.held``)."""
         self.synced = False
-        self._lists, self._others, self._flat, self._lengths, self._pending, self._raw = {}, {}, [], [], [], None
+        self._raw = None
+        if self._flat is not _NOTHING_FLAT:
+            self._lists, self._dicts, self._others, self._flat = {}, {}, {}, _NOTHING_FLAT
+
+    def _kind(self, x: Any) -> dict[int, list[Any]]:
+        return self._lists if type(x) is list else self._dicts if type(x) is dict else self._others
+
+    def _split(self) -> None:
+        if self._raw is None:
+            return
+        objects = self.shared.objects
+        for i, held in self._raw.items():
+            self._kind(objects[i])[i] = held
+        self._raw = None
+        self._flatten()
 
     def _flatten(self) -> None:
-        self._flat = list(itertools.chain.from_iterable(self._lists.values()))
-        self._lengths = list(map(len, self._lists.values()))
+        lists = self._lists.values()
+        pairs = list(itertools.chain.from_iterable(self._dicts.values()))  # each dict's items as snapshotted
+        self._flat = (list(itertools.chain.from_iterable(lists)), list(map(_KEY, pairs)), list(map(_VALUE, pairs)),
+                      list(map(len, lists)), list(map(len, self._dicts.values())))
 
-    def _lists_unchanged(self) -> bool:
-        """Whether every list of the snapshot holds the same objects as then, in one pass."""
-        lists = list(map(self.shared.objects.__getitem__, self._lists))
-        return list(map(len, lists)) == self._lengths \
-            and all(map(operator.is_, itertools.chain.from_iterable(lists), self._flat))
+    def _unchanged_in_c(self) -> bool:
+        """Whether every list and dict of the snapshot holds the same objects as then (a
+        dict: the same keys, in order, and values), in a few passes in C."""
+        get = self.shared.objects.__getitem__
+        lists = list(map(get, self._lists))
+        dicts = list(map(get, self._dicts))
+        items, keys, values, list_lengths, dict_lengths = self._flat
+        return list(map(len, lists)) == list_lengths and list(map(len, dicts)) == dict_lengths \
+            and all(map(operator.is_, itertools.chain.from_iterable(lists), items)) \
+            and all(map(operator.is_, itertools.chain.from_iterable(dicts), keys)) \
+            and all(map(operator.is_, itertools.chain.from_iterable(map(dict.values, dicts)), values))

@@ -32,6 +32,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from . import task_classes
 from .codec import HEADROOM, TEXT_LIMIT, CodecError, Shared, decode, encode, restore_recursion_limit
 
 _T = TypeVar("_T")
@@ -42,6 +43,9 @@ GIVEN_BACK = "g"
 BUILTIN = "B"
 """The tag of a builtin (``int``, ``len``, ``ValueError``): itself on either side, by
 name, so ``typ is bool`` holds for the one the tests passed (a twenty-eighth red team)."""
+PROMPT_CLASS = "P"
+"""The tag of a class the prompt defines, passed as a value (``except E``, ``isinstance(v,
+C)``, ``Color[name]``): the other side's class of that name (``task_classes``)."""
 _BUILTINS_BY_NAME: dict[str, Any] = {name: value for name, value in vars(builtins).items()
                                      if callable(value) and not name.startswith("_")}
 _BUILTINS: dict[int, str] = {id(value): name for name, value in _BUILTINS_BY_NAME.items()}
@@ -58,7 +62,7 @@ def ours(run: Callable[..., _T], *args: Any) -> _T:
     was the harness's error). Where it began is kept for ``theirs``."""
     limit = sys.getrecursionlimit()
     entries = _entries()
-    entries.append((_depth(), limit))
+    entries.append((sys._getframe(), limit))
     sys.setrecursionlimit(limit + HEADROOM)
     try:
         return run(*args)
@@ -68,10 +72,14 @@ def ours(run: Callable[..., _T], *args: Any) -> _T:
 
 
 THEIR_FRAMES = 3
-"""What a crossing costs the user's recursion beyond the channel's own frames (``theirs``),
-measured: with it, a decorated recursion meets ``RecursionError`` where plain Python's
-does (497 levels of a one-frame wrapper and a one-frame function under the default limit,
-``tests/hostile/test_functions_cross.py``)."""
+"""What a crossing costs the user's recursion on top of the channel's own frames
+(``theirs``): its caller's frame and the other side's, which this side cannot see, and
+the frame the user's code is called from; measured, so that a decorated recursion meets
+``RecursionError`` about where plain Python's does (491 levels of a one-frame wrapper
+and a one-frame function under the default limit, plain Python 497, either side's
+recursion; ``tests/hostile/test_functions_cross.py``)."""
+_SEARCHED = 64
+"""How far up the stack ``theirs`` looks for the ``ours`` it runs inside."""
 
 
 def theirs(run: Callable[[], _T]) -> _T:
@@ -79,18 +87,21 @@ def theirs(run: Callable[[], _T]) -> _T:
     the candidate's function called from inside it) with the room plain Python would
     leave it: the limit its caller had (at ``ours``), the frames the channel spent since
     not counted. So a chain of calls back and forth (a memoized ``fib`` and the
-    candidate's wrapper calling each other) meets ``RecursionError`` as deep as plain
-    Python's, where both sides' frames count against one limit; at that limit it is
-    raised here, before the code runs, as plain Python raises it calling the code."""
+    candidate's wrapper calling each other) meets ``RecursionError`` about as deep as
+    plain Python's, where both sides' frames count against one limit; at that limit it
+    is raised here, before the code runs, as plain Python raises it calling the code."""
     entries = _entries()
     if not entries:
         return run()  # not inside a crossing of this thread's (a candidate's own thread)
     entered, limit = entries[-1]
-    now = _depth()
-    if entered is None or now is None:
+    frame: types.FrameType | None = sys._getframe()
+    below = 0
+    while frame is not None and frame is not entered and below < _SEARCHED:
+        frame, below = frame.f_back, below + 1
+    if frame is None or below >= _SEARCHED:
         return run()
     before = sys.getrecursionlimit()
-    sys.setrecursionlimit(limit + now - entered + THEIR_FRAMES)  # too low for this depth: RecursionError
+    sys.setrecursionlimit(limit + below + THEIR_FRAMES)  # too low for this depth: RecursionError
     try:
         return run()
     finally:
@@ -100,26 +111,39 @@ def theirs(run: Callable[[], _T]) -> _T:
 _local = threading.local()
 
 
-def _entries() -> list[tuple[int | None, int]]:
-    """This thread's crossings in progress: the recursion depth and limit at each ``ours``."""
-    entries: list[tuple[int | None, int]] | None = getattr(_local, "entries", None)
+def _entries() -> list[tuple[types.FrameType, int]]:
+    """This thread's crossings in progress: the frame of each ``ours`` and the limit then.
+    (Read by walking the frames between, not by the interpreter's own count, which only
+    an exception tells: 6 us a call in the channel's loop, a tenth of a call.)"""
+    entries: list[tuple[types.FrameType, int]] | None = getattr(_local, "entries", None)
     if entries is None:
         entries = _local.entries = []
     return entries
 
 
-def _depth() -> int | None:
-    """The recursion depth as the interpreter counts it (C calls too, which no walk of the
-    frames sees), read from the message ``sys.setrecursionlimit`` refuses a limit with;
-    None where it does not say."""
-    try:
-        sys.setrecursionlimit(1)
-    except RecursionError as exc:
-        text = str(exc)
-        at = text.rfind("depth ")
-        digits = text[at + 6:].split(":", 1)[0] if at >= 0 else ""
-        return int(digits) if digits.isdigit() else None
-    return None  # pragma: no cover - a limit of 1 is below any depth Python code runs at
+RAISED_KEPT = 64
+"""How many of the tests' exceptions the candidate's side remembers (``raised_by_tests``)."""
+_raised: dict[int, tuple[BaseException, int]] = {}
+
+
+def raised_by_tests(made: Exception, token: Any) -> Exception:
+    """The candidate's side: ``made``, what a function of the tests' raised, remembered by
+    the token the tests sent with it (an exception of a class of their own, which cannot
+    be made here): if the candidate lets that same object through (``token_of``), the
+    tests get theirs back, ``except Boom`` and its attributes as they were. Only that
+    object: a retry that re-raises the first failure, not the last, raises the first (a
+    twenty-ninth red team: told by name and message, the last came back)."""
+    if type(token) is int:
+        _raised[id(made)] = (made, token)
+        while len(_raised) > RAISED_KEPT:
+            del _raised[next(iter(_raised))]
+    return made
+
+
+def token_of(exc: BaseException) -> int | None:
+    """The token ``raised_by_tests`` remembered for ``exc`` itself, if any."""
+    kept = _raised.get(id(exc))
+    return kept[1] if kept is not None and kept[0] is exc else None
 
 
 def encode_call(args: tuple[Any, ...], kwargs: dict[str, Any], max_depth: int, shared: Shared
@@ -189,7 +213,7 @@ class FunctionTable:
     side's (one per handle, so a function handed over twice is one object)."""
 
     def __init__(self, call: Callable[[int, tuple[Any, ...], dict[str, Any]], Any],
-                 attribute: Callable[[int, str, tuple[Any, ...]], Any] | None = None) -> None:
+                 attribute: Callable[[int, str, tuple[Any, ...]], Any] | None = None, weak: bool = False) -> None:
         self.call = call
         self.attribute = attribute
         """Reads (``()``) or sets (``(value,)``) an attribute of the other side's function
@@ -198,19 +222,30 @@ class FunctionTable:
         self._handles: dict[Any, int] = {}
         """Each own callable's handle by its identity (``_identity``; ``_own`` keeps it
         alive, so no other takes its id)."""
-        self._theirs: weakref.WeakValueDictionary[int, StandIn] = weakref.WeakValueDictionary()
-        """The stand-ins the other side's functions have here, held only while something
-        else holds them: a candidate returning thousands of functions a call must not
-        grow the tests' process past what plain Python holds (a twenty-eighth red team:
-        2.4 GB)."""
+        self.crossed = False
+        """Whether any function has crossed either way yet (the tests' side skips ``ours``
+        on its calls until then: nothing of theirs can be called back)."""
+        self._theirs: weakref.WeakValueDictionary[int, StandIn] | dict[int, StandIn] = \
+            weakref.WeakValueDictionary() if weak else {}
+        """The stand-ins the other side's functions have here. The tests' side holds them
+        only while something else does (``weak``): a candidate returning thousands of
+        functions a call must not grow the tests' process past what plain Python holds (a
+        twenty-eighth red team: 2.4 GB). The candidate's side holds them for the job, as
+        the tests hold what they passed: a cache keyed by the tests' function
+        (``WeakKeyDictionary``, ``id(fn)``) keeps its entry between calls (a twenty-ninth
+        red team)."""
 
     def encode(self, x: Any) -> dict[str, list[Any]]:
         """``x`` (callable) as it crosses."""
+        self.crossed = True
         if type(x) is StandIn and x._table is self:
             return {GIVEN_BACK: [x._handle]}
         name = _BUILTINS.get(id(x))
         if name is not None:
             return {BUILTIN: [name]}
+        name = task_classes.class_name(x)
+        if name is not None:
+            return {PROMPT_CLASS: [name]}
         key = _identity(x)
         handle = self._handles.get(key)
         if handle is None:
@@ -220,10 +255,16 @@ class FunctionTable:
 
     def decode(self, tag: str, body: list[Any]) -> Any:
         """What ``{tag: body}`` names here: one of ours handed back, a builtin, or a stand-in for theirs."""
+        self.crossed = True
         if tag == BUILTIN:
             if len(body) != 1 or type(body[0]) is not str or body[0] not in _BUILTINS_BY_NAME:
                 raise CodecError("no builtin of that name")
             return _BUILTINS_BY_NAME[body[0]]
+        if tag == PROMPT_CLASS:
+            cls = task_classes.class_named(body[0]) if len(body) == 1 else None
+            if cls is None:
+                raise CodecError("no class of the task's of that name")
+            return cls
         if tag == GIVEN_BACK:
             if len(body) != 1 or type(body[0]) is not int or body[0] not in self._own:
                 raise CodecError("a function handed back that was never sent")

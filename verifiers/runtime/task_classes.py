@@ -228,6 +228,29 @@ def record_made(name: object, items: list[Any]) -> tuple[Any, ...] | None:
     return record
 
 
+def class_name(cls: object) -> str | None:
+    """The name a class the prompt defines (plain, record, enum or exception) is bound to,
+    if it is one: the class itself crosses as that name (``functions``), so the
+    candidate's ``except E``, ``isinstance(v, C)`` and ``Color[name]`` see the prompt's."""
+    key = id(cls)
+    for by_class in (_by_class, _records_by_class, _enums_by_class, _exceptions_by_class):
+        name = by_class.get(key)
+        if name is not None:
+            return name
+    return None
+
+
+def class_named(name: object) -> type | None:
+    """The class the prompt binds to ``name`` on this side, if any (``class_name``)."""
+    if type(name) is not str:
+        return None
+    for by_name in (_by_name, _records_by_name, _enums_by_name, _exceptions_by_name):
+        cls = by_name.get(name)
+        if cls is not None:
+            return cls
+    return None
+
+
 def exception_name(cls: object) -> str | None:
     """The name an exception class the prompt defines is bound to, if it is one."""
     return _exceptions_by_class.get(id(cls)) if _exceptions_by_class else None
