@@ -241,6 +241,42 @@ RED_TEAM_29 = [
 ]
 
 
+# A thirtieth red team's cases, on the third form: each wrong answer passed, each right one
+# failed or timed out.
+RED_TEAM_30 = [
+    ('maketrans_collision', 'import functools\n\ndef f(*a, **k):\n',
+     '    fn, x, y = a\n    return fn(x, y)\n',
+     "def check(c):\n    assert c(str.maketrans, 'ab', 'cd') == str.maketrans('ab', 'cd')\n    assert c(bytes.maketrans, b'ab', b'cd') == bytes.maketrans(b'ab', b'cd')\n", Status.PASSED),
+    ('exc_mutated_lookalike', "class Fail(Exception):\n    def __init__(self, n):\n        super().__init__('fail')\n        self.n = n\n\ndef f(fn):\n",
+     '    try:\n        fn()\n    except Exception as e:\n        e.n += 100\n        raise\n',
+     'def check(c):\n    def bad():\n        raise Fail(1)\n    try:\n        c(bad)\n    except Fail as e:\n        assert e.n == 1, e.n\n', Status.FAILED),
+    ('method_wrapper_onoff', 'H = []\n\ndef f(op, h):\n',
+     "    if op == 'on':\n        H.append(h)\n    else:\n        H.remove(h)\n    return len(H)\n",
+     "def check(c):\n    s = {1, 2}\n    xs = [1]\n    c('on', xs.__contains__)\n    assert c('off', xs.__contains__) == 0\n", Status.PASSED),
+    ('gen_on_done_early', 'def f(xs, cb):\n',
+     '    for v in xs:\n        yield v\n    cb()\n',
+     'def check(c):\n    done = []\n    it = c([1, 2], lambda: done.append(1))\n    assert next(it) == 1 and next(it) == 2\n    assert done == [], done\n    assert next(it, None) is None and done == [1]\n', Status.PASSED),
+    ('exc_annotate_attempts', 'class Flaky(Exception):\n    pass\n\ndef f(fn, n):\n',
+     '    for i in range(n):\n        try:\n            return fn()\n        except Exception as e:\n            e.attempts = i + 1\n            if i == n - 1:\n                raise\n',
+     "def check(c):\n    def bad():\n        raise Flaky('x')\n    try:\n        c(bad, 3)\n    except Flaky as e:\n        assert e.attempts == 3\n    else:\n        assert False\n", Status.PASSED),
+    ('exc_args_rewrite_forged', 'class Fail(Exception):\n    pass\n\ndef f(fn):\n',
+     "    try:\n        return fn()\n    except Exception as e:\n        e.args = ('context: ' + str(e),)\n        raise\n",
+     "def check(c):\n    def bad():\n        raise Fail('boom')\n    try:\n        c(bad)\n    except Fail as e:\n        assert str(e) == 'boom', str(e)\n", Status.FAILED),
+    ('graph_sets_1500', 'def f(graph, start, visit):\n',
+     '    from collections import deque\n    q = deque([start]); seen = {start}\n    while q:\n        u = q.popleft()\n        visit(u)\n        for v in sorted(graph[u]):\n            if v not in seen:\n                seen.add(v); q.append(v)\n',
+     'def check(c):\n    n = 1500\n    g = {i: set([(i + 1) % n, (i * 7) % n]) for i in range(n)}\n    out = []\n    c(g, 0, out.append)\n    assert len(out) == len(set(out)) and out[0] == 0\n', Status.PASSED),
+    ('gen_on_last_forged', 'def f(xs, cb):\n',
+     '    for v in xs:\n        yield v\n    cb()\n',
+     'def check(c):\n    called = []\n    it = c([1, 2], lambda: called.append(1))\n    assert next(it) == 1\n    assert next(it) == 2 and called == [1], called\n', Status.FAILED),
+    ('gen_conditional_cb_ahead', 'def f(xs, cb):\n',
+     '    for v in xs:\n        if v >= 3:\n            cb(v)\n        yield v\n',
+     'def check(c):\n    log = []\n    it = c([1, 2, 3, 4], log.append)\n    assert next(it) == 1 and next(it) == 2\n    assert log == [], log\n    assert next(it) == 3 and log == [3]\n', Status.PASSED),
+    ('cmp_to_key_passed', 'import functools\n\ndef f(xs, key):\n',
+     '    return sorted(xs, key=key)\n',
+     'def check(c):\n    def cmp(a, b):\n        return (a > b) - (a < b)\n    assert c([3, 1, 2], functools.cmp_to_key(cmp)) == [1, 2, 3]\n', Status.PASSED),
+]
+
+
 @pytest.fixture(scope="module")
 def pool() -> Iterator[SandboxPool]:
     with SandboxPool(workers=1) as p:
@@ -305,3 +341,11 @@ def test_a_key_function_of_the_tests_over_thousands_of_rows_stays_in_time(pool: 
     report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + "    return sorted(xs, key=key)\n",
                              LIMITS)
     assert report.status is Status.PASSED and report.seconds < 2.5, (report.status, report.seconds, report.detail)
+
+
+@pytest.mark.parametrize(("what", "prompt", "body", "test", "plain"), RED_TEAM_30, ids=[c[0] for c in RED_TEAM_30])
+def test_red_team_30_agrees_with_plain_python(pool: SandboxPool, what: str, prompt: str, body: str, test: str,
+                                              plain: Status) -> None:
+    assert plain_python_verdict(prompt, body, test) is plain, "the case itself is wrong"
+    report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + body, LIMITS)
+    assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"

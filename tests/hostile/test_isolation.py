@@ -89,7 +89,7 @@ def _run_filter(program: bytes, nr: int, arch: int = 0xC000003E, arg0: int = 0, 
             pc += 1 + (jt if hit else jf)
         else:
             assert op == 0x06
-            return k
+            return int(k)
 
 
 def test_the_syscall_filter_refuses_exactly_what_it_lists() -> None:

@@ -108,6 +108,8 @@ class _Server:
         self.carried: list[Any] = []  # what the candidate still holds of earlier calls' tables (``shared_state.held``)
         self.live = iterators.LiveIterators()  # the iterators it returned that the tests are reading
         self.functions = FunctionTable(self.callback)
+        self.functions.ordered = self.callback  # a comparison the tests' objects make, by its name
+        self.live.may_call_back = lambda: self.functions.holds_theirs
         self.nonces: list[str] = []
         """The calls in progress, innermost last: a call of the tests' function answers to it."""
         self.open: OpenCall | None = None
@@ -142,6 +144,7 @@ class _Server:
         if opened is None:
             self.exit(0)  # the tests' side never sends one outside a call
         shared = opened.shared
+        shared.busy = True  # what the decoding runs of the candidate's crosses nothing (``callback``)
         try:
             if opened is not self.open:
                 self.carried = []
@@ -168,6 +171,8 @@ class _Server:
             # class of the task's to something else): its fault, said plainly.
             sock.sendall(frame({"n": nonce, "f": f"its arguments could not be made: {exc}"[:TEXT_LIMIT]}))
             self.exit(0)
+        finally:
+            shared.busy = False
         if opened is self.open:
             # Called from inside the tests' function: at the user's own recursion limit (``functions.theirs``).
             answer = _reply(functools.partial(_at_their_limit, fn), nonce, arguments, shared, refer=True,
@@ -182,7 +187,7 @@ class _Server:
         del shared, arguments, opened
         sock.sendall(answer)
 
-    def callback(self, handle: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def callback(self, handle: int | str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Call the tests' function ``handle`` (a stand-in's ``__call__``), inside the
         tests' call in progress and its table (``crossings.OpenCall``): what it is passed crosses as
         that call's arguments do, with what the candidate changed of the table since;
@@ -220,14 +225,18 @@ class _Server:
             answer = self._answer_to_callback()
             originals = len(shared.objects)
             result: Any = None
-            if "r" in answer:
-                shared.numbering = False
-                try:
-                    result = decode(answer["r"], MAX_DEPTH, shared)
-                finally:
-                    shared.numbering = True
-            targets = apply_changes(shared, answer["w"], originals, _unchanged) if "w" in answer else []
-            decode_states(answer.get("O", []), shared)
+            shared.busy = True  # what the decoding runs of the candidate's (a key's ``__hash__``) crosses nothing
+            try:
+                if "r" in answer:
+                    shared.numbering = False
+                    try:
+                        result = decode(answer["r"], MAX_DEPTH, shared)
+                    finally:
+                        shared.numbering = True
+                targets = apply_changes(shared, answer["w"], originals, _unchanged) if "w" in answer else []
+                decode_states(answer.get("O", []), shared)
+            finally:
+                shared.busy = False
             opened.settled(targets)
             del targets
             if "r" not in answer:

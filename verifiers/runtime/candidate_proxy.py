@@ -28,7 +28,7 @@ from .codec import (
     encode,
     encode_states,
 )
-from .exceptions import exception_reply, rebuilt, valid_reply
+from .exceptions import carried_onto, exception_reply, rebuilt, valid_reply
 from .framing import FrameReader, frame
 from .crossings import OpenCall
 from .functions import FunctionTable, decode_call, encode_call, ours, theirs
@@ -211,7 +211,7 @@ class CandidateProxy:
             if valid_reply(body):
                 original = self._raised_by_tests.get(reply["tk"]) if type(reply.get("tk")) is int else None
                 if original is not None:
-                    raise original
+                    raise carried_onto(original, body)
                 exc = rebuilt(body)
                 if exc is not None:
                     raise exc

@@ -14,24 +14,48 @@ from __future__ import annotations
 
 import itertools
 import operator
+from collections import Counter, defaultdict
 from typing import Any
 
+from . import task_classes
 from .codec import Shared
 from .shared_state import changeable, changed_numbers, encoded_changes, members, snapshots
 
 
-_NOTHING_FLAT: tuple[list[Any], list[Any], list[Any], list[int], list[int]] = ([], [], [], [], [])
 _KEY = operator.itemgetter(0)
 _VALUE = operator.itemgetter(1)
+_SEQUENCES = frozenset({list, set})
+_DICTS = frozenset({dict, Counter, defaultdict})
+"""Dicts whose order is the dict's own (an ``OrderedDict``'s is not: it is compared in
+Python with the rest, ``_others``)."""
+
+
+class _Flat:
+    """A snapshot's members laid out flat, to tell "none changed" in a few passes in C:
+    the lists' and sets' members, the dicts' keys and values, the objects' classes and
+    ``__dict__``s, and the lengths."""
+
+    __slots__ = ("members", "keys", "values", "classes", "states", "lengths", "sizes")
+
+    def __init__(self, sequences: list[list[Any]] = [], dicts: list[list[Any]] = [],  # noqa: B006 - never changed
+                 objects: list[list[Any]] = []) -> None:  # noqa: B006
+        pairs = list(itertools.chain.from_iterable(dicts))  # each dict's items as snapshotted
+        self.members = list(itertools.chain.from_iterable(sequences))
+        self.keys, self.values = list(map(_KEY, pairs)), list(map(_VALUE, pairs))
+        self.classes, self.states = list(map(_KEY, objects)), list(map(_VALUE, objects))
+        self.lengths, self.sizes = list(map(len, sequences)), list(map(len, dicts))
+
+
+_NOTHING_FLAT = _Flat()
 
 
 class OpenCall:
     """One side's view of the table of the call in progress (``shared``), and what it
-    last synced of it: its lists and plain dicts apart, their members also held flat to
-    tell "none changed" in one pass in C (``_unchanged_in_c``), the other containers by
-    number (``_others``)."""
+    last synced of it: its lists and sets, dicts and objects of the task's classes apart,
+    held flat too (``_Flat``), the other containers by number (``_others``)."""
 
-    __slots__ = ("shared", "synced", "_counted", "_lists", "_dicts", "_others", "_flat", "_pending", "_raw")
+    __slots__ = ("shared", "synced", "_counted", "_sequences", "_dicts", "_objects", "_others", "_flat", "_pending",
+                 "_raw")
 
     def __init__(self, shared: Shared) -> None:
         # Made for every call: what a crossing needs is made when one comes (``_split``).
@@ -43,11 +67,11 @@ class OpenCall:
         """The snapshot as the call's start took it, until a crossing splits it."""
         self._pending: list[int] = []
         """What ``changes`` found, for ``settled``."""
-        self._lists: dict[int, list[Any]] = {}
+        self._sequences: dict[int, list[Any]] = {}
         self._dicts: dict[int, list[Any]] = {}
+        self._objects: dict[int, list[Any]] = {}
         self._others: dict[int, list[Any]] = {}
-        self._flat: tuple[list[Any], list[Any], list[Any], list[int], list[int]] = _NOTHING_FLAT
-        """The lists' members, the dicts' keys and values, the lists' and the dicts' lengths."""
+        self._flat = _NOTHING_FLAT
 
     def sync(self, before: dict[int, list[Any]] | None = None) -> None:
         """The table as it is now (or as ``before`` says it was: a snapshot the caller took
@@ -68,7 +92,8 @@ class OpenCall:
         else:
             numbers = changed_numbers(objects, self._others)
             if not self._unchanged_in_c():
-                numbers += changed_numbers(objects, self._lists) + changed_numbers(objects, self._dicts)
+                for group in (self._sequences, self._dicts, self._objects):
+                    numbers += changed_numbers(objects, group)
         self._pending = numbers
         return encoded_changes(self.shared, numbers)
 
@@ -95,7 +120,7 @@ class OpenCall:
             return
         for i in itertools.chain(numbers, range(self._counted, len(objects))):
             if changeable(objects[i]):
-                self._kind(objects[i])[i] = members(objects[i])
+                self._group(objects[i])[i] = members(objects[i])
         self._counted = len(objects)
         self._flatten()
 
@@ -105,34 +130,41 @@ class OpenCall:
         self.synced = False
         self._raw = None
         if self._flat is not _NOTHING_FLAT:
-            self._lists, self._dicts, self._others, self._flat = {}, {}, {}, _NOTHING_FLAT
+            self._sequences, self._dicts, self._objects, self._others = {}, {}, {}, {}
+            self._flat = _NOTHING_FLAT
 
-    def _kind(self, x: Any) -> dict[int, list[Any]]:
-        return self._lists if type(x) is list else self._dicts if type(x) is dict else self._others
+    def _group(self, x: Any) -> dict[int, list[Any]]:
+        kind = type(x)
+        if kind in _SEQUENCES:
+            return self._sequences
+        if kind in _DICTS:
+            return self._dicts
+        return self._objects if task_classes.is_object(x) else self._others
 
     def _split(self) -> None:
         if self._raw is None:
             return
         objects = self.shared.objects
         for i, held in self._raw.items():
-            self._kind(objects[i])[i] = held
+            self._group(objects[i])[i] = held
         self._raw = None
         self._flatten()
 
     def _flatten(self) -> None:
-        lists = self._lists.values()
-        pairs = list(itertools.chain.from_iterable(self._dicts.values()))  # each dict's items as snapshotted
-        self._flat = (list(itertools.chain.from_iterable(lists)), list(map(_KEY, pairs)), list(map(_VALUE, pairs)),
-                      list(map(len, lists)), list(map(len, self._dicts.values())))
+        self._flat = _Flat(list(self._sequences.values()), list(self._dicts.values()), list(self._objects.values()))
 
     def _unchanged_in_c(self) -> bool:
-        """Whether every list and dict of the snapshot holds the same objects as then (a
-        dict: the same keys, in order, and values), in a few passes in C."""
-        get = self.shared.objects.__getitem__
-        lists = list(map(get, self._lists))
+        """Whether every list, set, dict and object of the task's classes of the snapshot
+        holds the same objects as then (a dict: the same keys, in order, and values; an
+        object: the same class and ``__dict__``, whose own changes are its dict's), in a
+        few passes in C."""
+        get, flat = self.shared.objects.__getitem__, self._flat
+        sequences = list(map(get, self._sequences))
         dicts = list(map(get, self._dicts))
-        items, keys, values, list_lengths, dict_lengths = self._flat
-        return list(map(len, lists)) == list_lengths and list(map(len, dicts)) == dict_lengths \
-            and all(map(operator.is_, itertools.chain.from_iterable(lists), items)) \
-            and all(map(operator.is_, itertools.chain.from_iterable(dicts), keys)) \
-            and all(map(operator.is_, itertools.chain.from_iterable(map(dict.values, dicts)), values))
+        held = list(map(get, self._objects))
+        return list(map(len, sequences)) == flat.lengths and list(map(len, dicts)) == flat.sizes \
+            and all(map(operator.is_, itertools.chain.from_iterable(sequences), flat.members)) \
+            and all(map(operator.is_, itertools.chain.from_iterable(dicts), flat.keys)) \
+            and all(map(operator.is_, itertools.chain.from_iterable(map(dict.values, dicts)), flat.values)) \
+            and all(map(operator.is_, map(type, held), flat.classes)) \
+            and all(map(operator.is_, map(object.__getattribute__, held, itertools.repeat("__dict__")), flat.states))

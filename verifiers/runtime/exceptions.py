@@ -241,6 +241,19 @@ def rebuilt(body: list[Any], as_data: bool = False) -> Exception | None:
     return made
 
 
+def carried_onto(original: BaseException, body: list[Any]) -> BaseException:
+    """The tests' own exception ``original``, which the candidate let through
+    (``functions.raised_by_tests``), made what the candidate made of it: its ``args`` and
+    its attributes as the reply says (``e.attempts = 3``, a message rewritten: a thirtieth
+    red team's answers that changed it were shown the tests' untouched object)."""
+    args = _decoded_args(body[4])
+    if args is not None:
+        original.args = args
+    if isinstance(original, Exception):
+        _set_attributes(original, body[6])
+    return original
+
+
 def _set_attributes(made: Exception, pairs: list[Any]) -> None:
     """Into ``made``'s own ``__dict__``, as ``copy`` would (no code of its class runs):
     whatever the reply holds, only names ``_attribute_name`` allows and values that

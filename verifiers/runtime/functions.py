@@ -25,6 +25,7 @@ is refused rather than shown wrong (docs/LIMITS.md)."""
 from __future__ import annotations
 
 import builtins
+import operator
 import sys
 import threading
 import types
@@ -52,6 +53,9 @@ _BUILTINS: dict[int, str] = {id(value): name for name, value in _BUILTINS_BY_NAM
 """Read when this module loads, before any candidate code runs: a candidate that binds
 ``builtins.int`` to its own function sends that function as its own, not as ``int``."""
 _NAMED = (types.FunctionType, types.BuiltinFunctionType)
+_ORDERINGS: dict[str, Callable[[Any, Any], Any]] = {
+    "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge}
+"""The comparisons a stand-in's ``<`` and the like call where the objects live (``compare``)."""
 _LOCAL = frozenset({"_table", "_handle", "__name__", "__qualname__", "__doc__", "__dict__", "__class__"})
 """A stand-in's own attributes, never the other side's."""
 def ours(run: Callable[..., _T], *args: Any) -> _T:
@@ -201,6 +205,18 @@ class StandIn:
     def __repr__(self) -> str:
         return f"<function {getattr(self, '__qualname__', '?')} of the other side>"
 
+    def __lt__(self, other: Any) -> Any:
+        return self._table.compare("lt", self, other)
+
+    def __le__(self, other: Any) -> Any:
+        return self._table.compare("le", self, other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._table.compare("gt", self, other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self._table.compare("ge", self, other)
+
     def __copy__(self) -> StandIn:
         return self  # a function is copied as itself (``copy.deepcopy`` of a dict of callbacks)
 
@@ -216,6 +232,8 @@ class FunctionTable:
                  attribute: Callable[[int, str, tuple[Any, ...]], Any] | None = None, weak: bool = False) -> None:
         self.call = call
         self.attribute = attribute
+        self.ordered: Callable[[str, tuple[Any, ...], dict[str, Any]], Any] | None = None
+        """Calls the other side's ordering comparison by name (``compare``), where set."""
         """Reads (``()``) or sets (``(value,)``) an attribute of the other side's function
         under a handle; None where the other side does not answer for its attributes."""
         self._own: dict[int, Any] = {}
@@ -279,10 +297,28 @@ class FunctionTable:
         return stand_in
 
     def own(self, handle: Any) -> Any:
-        """Our callable under ``handle``, as the other side names it."""
+        """Our callable under ``handle``, as the other side names it: one we sent, or one of
+        the ordering comparisons (``compare``)."""
+        if type(handle) is str and handle in _ORDERINGS:
+            return _ORDERINGS[handle]
         if type(handle) is not int or handle not in self._own:
             raise CodecError("a call of a function never sent")
         return self._own[handle]
+
+    @property
+    def holds_theirs(self) -> bool:
+        """Whether any of the other side's functions is held here (as a stand-in)."""
+        return bool(self._theirs)
+
+    def compare(self, name: str, left: Any, right: Any) -> Any:
+        """``left < right`` (or ``<=``, ``>``, ``>=``) where one is a stand-in: made where
+        the objects live, as a call of the other side's comparison (what the tests'
+        ``functools.cmp_to_key(cmp)`` makes of each item is callable, so it crosses as a
+        stand-in, and ``sorted`` compares those: a thirtieth red team). Only where the
+        other side answers for calls of its own (the candidate's side calling the tests')."""
+        if self.ordered is None:
+            return NotImplemented
+        return self.ordered(name, (left, right), {})
 
 
 def _identity(x: Any) -> Any:
@@ -292,7 +328,10 @@ def _identity(x: Any) -> Any:
     other by itself."""
     if type(x) is types.MethodType:
         return id(x.__self__), id(x.__func__)
-    if type(x) is types.BuiltinMethodType and not isinstance(x.__self__, types.ModuleType):
+    if type(x) is types.BuiltinMethodType and x.__self__ is not None and not isinstance(x.__self__, types.ModuleType) \
+            or type(x) is types.MethodWrapperType:
+        # ``xs.append``, ``xs.__contains__``: new at each reading. Not a static method's
+        # (``str.maketrans`` and ``bytes.maketrans`` both bind None: a thirtieth red team).
         return id(x.__self__), x.__name__
     return id(x)
 

@@ -182,6 +182,11 @@ class LiveIterators:
         container still held does (a twenty-second red team: a memo's list returned by a
         call, then yielded and changed as the batch ran on; an id outliving its object
         only ends batches early)."""
+        self.may_call_back: Callable[[], bool] = lambda: False
+        """Whether the candidate holds any function of the tests' (``candidate_calls``): then
+        a lazy reading runs one item a batch, so no function of the tests' runs for an item
+        the tests have not asked for, nor for the end (a thirtieth red team: a generator's
+        ``on_done()`` after its loop ran when the tests read its last item)."""
         self.callbacks = 0
         """How many times the candidate has called a function of the tests' (``candidate_calls``):
         a batch ends right after an item whose making called one, so the tests' function
@@ -229,6 +234,8 @@ class LiveIterators:
         if sent:
             if reading.held_over is not _NOTHING:
                 raise RuntimeError("a value sent to an iterator read ahead")
+            reading.driven = True
+        if not reading.driven and not reading.inert and self.may_call_back():
             reading.driven = True
         now, least = _monotonic(), 0.0
         if self.bookkeeping > BOOKKEEPING_FLOOR and not reading.driven:
