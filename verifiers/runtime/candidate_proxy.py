@@ -28,11 +28,11 @@ from .codec import (
     encode,
     encode_states,
 )
-from .exceptions import carried_onto, exception_reply, rebuilt, valid_reply
+from .exceptions import carried_onto, rebuilt, valid_reply
 from .framing import FrameReader, frame
-from .crossings import OpenCall
-from .functions import FunctionTable, decode_call, encode_call, ours, theirs
+from .functions import FunctionTable, ours
 from .shared_state import Kept, refuse_costly_to_visit
+from .tests_crossings import Crossings
 from .write_back import WriteBack
 
 CANDIDATE_SHARE_OF_ARGUMENTS = MAX_MESSAGE // 8
@@ -81,10 +81,6 @@ class _PlainIterator:
             raise
 
 
-RAISED_KEPT = 64
-"""How many of the tests' exceptions raised to the candidate are remembered (``_raised_by_tests``)."""
-
-
 class CandidateProxy:
     """Stands in for the candidate's function inside the tests; every call crosses the channel."""
 
@@ -130,16 +126,8 @@ class CandidateProxy:
         self._in_flight = 0
         """Calls sent and not yet answered: one made meanwhile comes from a function of the
         tests' that the candidate called (``_nested_call``)."""
-        self._open_table: Shared | None = None
-        """The table of the call in progress, which the crossings inside it share."""
-        self._open: OpenCall | None = None
-        """Its state once a call crosses inside it (``_crossing``)."""
-        self._raised_by_tests: dict[int, Exception] = {}
-        """Exceptions of classes not the builtins' that the tests' functions raised to the
-        candidate, by the token sent with each (``functions.raised_by_tests``): the very
-        one the candidate lets through reaches the tests as itself, so ``except Boom``
-        catches it with its attributes (the candidate's side can only make a look-alike)."""
-        self._tokens_dropped = 0
+        self._crossings = Crossings(self)
+        """The calls that cross inside one of the tests' calls (``tests_crossings``)."""
 
     def _fail(self, why: str) -> NoReturn:
         if not self.fault:
@@ -178,7 +166,7 @@ class CandidateProxy:
         start = time.monotonic()
         reply = self._receive(None if limit is None else start + limit)
         while "cb" in reply:  # the candidate calls a function of the tests' first
-            self._serve_callback(reply, nonce)
+            self._crossings.serve_callback(reply, nonce)
             reply = self._receive(None if limit is None else start + limit)
         if self._call_seconds is not None and time.monotonic() - start > self._call_seconds:
             self._set_up_seconds = None  # the one slow call is spent
@@ -209,7 +197,7 @@ class CandidateProxy:
         if "e" in reply:
             body = reply["e"]
             if valid_reply(body):
-                original = self._raised_by_tests.get(reply["tk"]) if type(reply.get("tk")) is int else None
+                original = self._crossings.raised(reply.get("tk"))
                 if original is not None:
                     raise carried_onto(original, body)
                 exc = rebuilt(body)
@@ -229,7 +217,7 @@ class CandidateProxy:
         with ``attribute``, not a call but a read (1, ``args`` the name) or a write (2, the
         name and the value) of one of that function's attributes, done as a call is."""
         if self._in_flight:
-            return self._nested_call(target, args, kwargs, attribute)
+            return self._crossings.nested_call(target, args, kwargs, attribute)
         return self._call(args, kwargs, target=target, attribute=attribute)
 
     def _function_attribute(self, target: int, name: str, value: tuple[Any, ...]) -> Any:
@@ -273,12 +261,12 @@ class CandidateProxy:
                 shared, first = self._kept.forget()
         self._send(message, data)
         self._in_flight += 1
-        self._open_table = shared  # made an ``OpenCall`` if a call crosses inside it (``_crossing``)
+        self._crossings.open(shared)
         try:
             reply = self._answer(nonce)
         finally:
             self._in_flight -= 1
-            self._open_table = self._open = None
+            self._crossings.close()
         originals = len(shared.objects)  # what the reply may change: the crossings inside it numbered more
         self.calls += 1
         self.returned_bytes += self._reader.last_size
@@ -367,12 +355,6 @@ class CandidateProxy:
         if self._unread:
             self._harness("the tests called the candidate again before reading every reply of a batch")
 
-    def _crossing(self) -> OpenCall | None:
-        """The call in progress, as the crossings inside it share it (``crossings``)."""
-        if self._open is None and self._open_table is not None:
-            self._open = OpenCall(self._open_table)
-        return self._open
-
     def _table(self) -> Shared:
         """A fresh table where functions cross (``functions``)."""
         shared = Shared()
@@ -382,132 +364,6 @@ class CandidateProxy:
     def _harness(self, why: str) -> NoReturn:
         self.harness = why
         raise CandidateFault(self.harness)
-
-    def _nested_call(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any], attribute: int = 0) -> Any:
-        """A call the tests' function makes while the candidate waits on it (a memoized
-        ``fib`` calling ``fib``, the candidate's wrapper): it goes on in the table of the
-        call it is inside (``crossings.OpenCall``), with what the tests changed of it since, and what
-        it does comes back as a call's changes do."""
-        opened = self._crossing()
-        if opened is None:
-            self._harness("a call of the candidate from inside a function of the tests' outside any call")
-        shared = opened.shared
-        nonce = os.urandom(16).hex()
-        target_field = {key: value for key, value in (("t", target), ("at", attribute)) if value}
-
-        def message() -> dict[str, Any]:
-            sent_args, sent_kwargs = encode_call(args, kwargs, MAX_DEPTH, shared)
-            made = {"n": nonce, "N": 1, **target_field, "a": sent_args, "k": sent_kwargs}
-            found = opened.changes()
-            if found:
-                made["w"] = found
-            states = encode_states(shared)
-            return {**made, "O": states} if states else made
-
-        self._send(message)
-        opened.settled()
-        self._in_flight += 1
-        try:
-            reply = self._answer(nonce)
-        finally:
-            self._in_flight -= 1
-        self.calls += 1
-        self.returned_bytes += self._reader.last_size
-        if "h" in reply:
-            self._fail("bad reply from the candidate")
-        result = self._crossed_back(reply, shared, opened)
-        if "r" not in reply:
-            self._raise_reply(reply)
-        self._resendable(result)
-        if "y" in reply:
-            return self._iterator(result, reply["y"], as_data=True)
-        return result
-
-    def _crossed_back(self, reply: dict[str, Any], shared: Shared, opened: OpenCall) -> Any:
-        """What a reply inside a call's crossings returned, its changes to the shared table
-        made so on the tests' objects, and the table synced (``crossings.OpenCall``)."""
-        originals = len(shared.objects)
-        try:
-            result = self._result(reply, shared) if "r" in reply else None
-            changed = self.write_back.apply(shared, reply["w"], originals) if "w" in reply else []
-            decode_states(reply.get("O", []), shared, REPLY_DEPTH)
-            if shared.references:
-                refuse_costly_to_visit([result, *changed])
-                self.write_back.keep_reachable([result, *changed], shared, originals)
-        except CodecError as exc:
-            self._fail(f"the candidate returned an invalid value: {exc}")
-        opened.settled(changed)
-        return result
-
-    def _serve_callback(self, request: dict[str, Any], nonce: str) -> None:
-        """Run the tests' function the candidate called (``functions``) and send back what
-        it returned or raised. It crosses inside the call in progress, in its table
-        (``crossings.OpenCall``): what the candidate passes and what it changed of the table since
-        arrive as a call's arguments and changes do, so the function works on the tests'
-        own objects where the candidate passes them, and what it returns and changes
-        goes back as a call's reply does the other way (``f(x) is x``; a callback that
-        appends to the list it was given, or that removes itself from the tests' list of
-        listeners, changes the candidate's too)."""
-        opened = self._crossing()
-        if opened is None or request.pop("n", None) != nonce or not set(request) <= {"cb", "a", "k", "w", "O"} \
-                or "a" not in request or "k" not in request:
-            self._fail("bad reply from the candidate")
-        self.returned_bytes += self._reader.last_size
-        shared = opened.shared
-        originals = len(shared.objects)
-        try:
-            fn = self._functions.own(request["cb"])
-            args, kwargs = decode_call(request["a"], request["k"], REPLY_DEPTH, shared)
-            changed = self.write_back.apply(shared, request["w"], originals) if "w" in request else []
-            decode_states(request.get("O", []), shared, REPLY_DEPTH)
-            if shared.references:
-                refuse_costly_to_visit([args, kwargs, *changed])
-                self.write_back.keep_reachable([args, kwargs, *changed], shared, originals)
-        except CodecError as exc:
-            self._fail(f"the candidate called a function of the tests' badly: {exc}")
-        if opened.synced:
-            opened.settled(changed)
-        else:  # the first crossing inside the call: the table as the tests sent it, and as the candidate changed it
-            opened.sync()
-        answer: dict[str, Any] = {"cr": 1}
-        try:
-            returned = theirs(lambda: fn(*args, **kwargs))
-        except Exception as exc:  # noqa: BLE001 - raised to the candidate, as in plain Python
-            answer["e"] = exception_reply(exc)
-            if type(exc).__module__ not in ("builtins", "__candidate__"):  # one the candidate's side makes a look-alike of
-                answer["tk"] = token = len(self._raised_by_tests) + self._tokens_dropped + 1
-                self._raised_by_tests[token] = exc
-                while len(self._raised_by_tests) > RAISED_KEPT:
-                    del self._raised_by_tests[next(iter(self._raised_by_tests))]
-                    self._tokens_dropped += 1
-        del args, kwargs
-        try:
-            if "e" not in answer:
-                shared.numbering = False  # as a returned value is numbered (``candidate_calls._returned``)
-                try:
-                    answer["r"] = encode(returned, MAX_DEPTH, shared)
-                finally:
-                    shared.numbering = True
-            found = opened.changes()
-            if found:
-                answer["w"] = found
-            states = encode_states(shared)
-            if states:
-                answer["O"] = states
-            opened.settled()
-            data = frame(answer)
-        except CodecError as exc:
-            if not str(exc).startswith(UNSENDABLE_TYPE) and (request["a"] != [] or request["k"] != {}):
-                # Made from what the candidate passed (a string it asked to be grown, say):
-                # its doing, as a runaway answer's would be.
-                self._fail(f"a function of the tests' made, from what the candidate passed it, a value the channel "
-                           f"cannot carry: {exc}")
-            self._harness(f"a function of the tests' returned a value the channel cannot carry: {exc}")
-        try:
-            self._sock.sendall(data)
-        except OSError:
-            self.broken = True
-            self._fail("the candidate process ended before answering")
 
     def _send(self, message: Callable[[], dict[str, Any]], data: bytes | None = None) -> None:
         try:
