@@ -277,6 +277,53 @@ RED_TEAM_30 = [
 ]
 
 
+# A thirty-first red team's cases, on the fourth form: each wrong answer passed, each right one
+# failed.
+RED_TEAM_31 = [
+    ('exc_del_attr', "class Fail(Exception):\n    def __init__(self, code):\n        super().__init__('fail')\n        self.code = code\n\ndef f(fn):\n",
+     '    try:\n        fn()\n    except Exception as e:\n        del e.code\n        raise\n',
+     'def check(c):\n    def bad():\n        raise Fail(404)\n    try:\n        c(bad)\n    except Fail as e:\n        assert e.code == 404\n', Status.FAILED),
+    ('exc_attr_obj', "class Fail(Exception):\n    def __init__(self, code):\n        super().__init__('fail')\n        self.code = code\n\ndef f(fn):\n",
+     '    try:\n        fn()\n    except Exception as e:\n        e.code = object()\n        raise\n',
+     'def check(c):\n    def bad():\n        raise Fail(404)\n    try:\n        c(bad)\n    except Fail as e:\n        assert e.code == 404\n', Status.FAILED),
+    ('exc_args_obj', "class Fail(Exception):\n    def __init__(self, code):\n        super().__init__('fail')\n        self.code = code\n\ndef f(fn):\n",
+     '    try:\n        fn()\n    except Exception as e:\n        e.args = (object(),)\n        raise\n',
+     "def check(c):\n    def bad():\n        raise Fail(404)\n    try:\n        c(bad)\n    except Fail as e:\n        assert str(e) == 'fail', str(e)\n", Status.FAILED),
+    ('exc_list_alias_forged', "class Fail(Exception):\n    def __init__(self, code):\n        super().__init__('fail')\n        self.code = code\n\ndef f(fn):\n",
+     "    try:\n        fn()\n    except Exception as e:\n        e.code.append('x')\n        raise\n",
+     'def check(c):\n    log = []\n    def bad():\n        raise Fail(log)\n    try:\n        c(bad)\n    except Fail as e:\n        pass\n    assert log == [], log\n', Status.FAILED),
+    ('exc_attr_identity', "class Fail(Exception):\n    def __init__(self, code):\n        super().__init__('fail')\n        self.code = code\n\ndef f(fn):\n",
+     '    return fn()\n',
+     'def check(c):\n    log = [1]\n    def bad():\n        raise Fail(log)\n    try:\n        c(bad)\n    except Fail as e:\n        assert e.code is log\n', Status.PASSED),
+    ('exc_attr_httpstatus', "import http\nclass Fail(Exception):\n    def __init__(self, code):\n        super().__init__('fail')\n        self.code = code\n\ndef f(fn):\n",
+     '    return fn()\n',
+     "def check(c):\n    def bad():\n        raise Fail(http.HTTPStatus.NOT_FOUND)\n    try:\n        c(bad)\n    except Fail as e:\n        assert e.code.phrase == 'Not Found'\n", Status.PASSED),
+    ('exc_attr_namedtuple', "import collections\nclass Fail(Exception):\n    def __init__(self, code):\n        super().__init__('fail')\n        self.code = code\n\ndef f(fn):\n",
+     '    return fn()\n',
+     "P = collections.namedtuple('P', 'x y')\ndef check(c):\n    def bad():\n        raise Fail(P(1, 2))\n    try:\n        c(bad)\n    except Fail as e:\n        assert e.code.x == 1\n", Status.PASSED),
+    ('tests_subclass_of_prompt_exc_right', 'class AppError(Exception):\n    pass\n\nclass Transient(AppError):\n    pass\n\ndef f(fn, n):\n',
+     '    for i in range(n):\n        try:\n            return fn()\n        except AppError:\n            if i == n - 1:\n                return None\n',
+     "class Flaky(AppError):\n    pass\ndef check(c):\n    k = [0]\n    def g():\n        k[0] += 1\n        if k[0] < 3:\n            raise Flaky('x')\n        return 'ok'\n    assert c(g, 5) == 'ok'\n", Status.PASSED),
+    ('tests_subclass_too_broad_forged', 'class AppError(Exception):\n    pass\n\nclass Transient(AppError):\n    pass\n\ndef f(fn, n):\n',
+     '    for i in range(n):\n        try:\n            return fn()\n        except AppError:\n            if i == n - 1:\n                raise\n',
+     "class Permanent(AppError):\n    pass\ndef check(c):\n    k = [0]\n    def g():\n        k[0] += 1\n        if k[0] < 3:\n            raise Permanent('x')\n        return 'ok'\n    try:\n        c(g, 5)\n    except Permanent:\n        assert k[0] == 1, k[0]\n    else:\n        assert False, 'swallowed'\n", Status.FAILED),
+    ('cand_cmp_to_key', 'import functools\n\ndef f(order):\n',
+     '    rank = {v: i for i, v in enumerate(order)}\n    return functools.cmp_to_key(lambda a, b: rank[a] - rank[b])\n',
+     "def check(c):\n    k = c('cab')\n    assert sorted('abc', key=k) == ['c', 'a', 'b']\n", Status.PASSED),
+]
+
+
+REFUSED_31 = [
+    # Plain Python passes these; the channel says they do not cross (docs/LIMITS.md).
+    ('exc_list_alias_right' + ': refused', "class Fail(Exception):\n    def __init__(self, code):\n        super().__init__('fail')\n        self.code = code\n\ndef f(fn):\n",
+     "    try:\n        fn()\n    except Exception as e:\n        e.code.append('x')\n        raise\n",
+     "def check(c):\n    log = []\n    def bad():\n        raise Fail(log)\n    try:\n        c(bad)\n    except Fail as e:\n        pass\n    assert log == ['x'], log\n", Status.FAILED),
+    ('nested_gen_lazy_right' + ': refused', 'def f(fn, cb=None):\n',
+     '    if cb is not None:\n        def gen():\n            for i in range(3):\n                cb(i)\n                yield i\n        return gen()\n    return fn()\n',
+     'def check(c):\n    log = []\n    def outer():\n        g = c(None, log.append)\n        return next(g)\n    assert c(outer) == 0\n    assert log == [0], log\n', Status.ERROR),
+]
+
+
 @pytest.fixture(scope="module")
 def pool() -> Iterator[SandboxPool]:
     with SandboxPool(workers=1) as p:
@@ -349,3 +396,19 @@ def test_red_team_30_agrees_with_plain_python(pool: SandboxPool, what: str, prom
     assert plain_python_verdict(prompt, body, test) is plain, "the case itself is wrong"
     report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + body, LIMITS)
     assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"
+
+
+@pytest.mark.parametrize(("what", "prompt", "body", "test", "plain"), RED_TEAM_31, ids=[c[0] for c in RED_TEAM_31])
+def test_red_team_31_agrees_with_plain_python(pool: SandboxPool, what: str, prompt: str, body: str, test: str,
+                                              plain: Status) -> None:
+    assert plain_python_verdict(prompt, body, test) is plain, "the case itself is wrong"
+    report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + body, LIMITS)
+    assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"
+
+
+@pytest.mark.parametrize(("what", "prompt", "body", "test", "status"), REFUSED_31, ids=[c[0] for c in REFUSED_31])
+def test_red_team_31_refusals_are_said(pool: SandboxPool, what: str, prompt: str, body: str, test: str,
+                                       status: Status) -> None:
+    assert plain_python_verdict(prompt, body, test) is Status.PASSED
+    report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + body, LIMITS)
+    assert report.status is status and "does not cross" in report.detail, (report.status, report.detail)

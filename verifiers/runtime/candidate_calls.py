@@ -31,7 +31,7 @@ from .codec import (
     encode,
     encode_states,
 )
-from . import functions, iterators, task_classes
+from . import iterators, task_classes, tests_exceptions
 from .exceptions import exception_reply, rebuilt, valid_reply
 from .crossings import OpenCall
 from .functions import FunctionTable, decode_call, encode_call, theirs
@@ -108,7 +108,7 @@ class _Server:
         self.carried: list[Any] = []  # what the candidate still holds of earlier calls' tables (``shared_state.held``)
         self.live = iterators.LiveIterators()  # the iterators it returned that the tests are reading
         self.functions = FunctionTable(self.callback)
-        self.functions.ordered = self.callback  # a comparison the tests' objects make, by its name
+        self.functions.ordered = self.callback  # a comparison of the tests' objects, made by its name there
         self.live.may_call_back = lambda: self.functions.holds_theirs
         self.nonces: list[str] = []
         """The calls in progress, innermost last: a call of the tests' function answers to it."""
@@ -175,8 +175,11 @@ class _Server:
             shared.busy = False
         if opened is self.open:
             # Called from inside the tests' function: at the user's own recursion limit (``functions.theirs``).
+            # An iterator it returns stays here, read as the tests read it (``live``): never run
+            # to its end at once, calling the tests' functions for items nobody asked for (a
+            # thirty-first red team).
             answer = _reply(functools.partial(_at_their_limit, fn), nonce, arguments, shared, refer=True,
-                            opened=opened)[0]
+                            opened=opened, live=self.live, dropped=[])[0]
         else:
             self.open = opened
             try:
@@ -240,7 +243,7 @@ class _Server:
             opened.settled(targets)
             del targets
             if "r" not in answer:
-                raise functions.raised_by_tests(_raised_by_tests(answer.get("e")), answer.get("tk"))
+                raise tests_exceptions.received(_raised_by_tests(answer.get("e")), answer.get("tk"))
             return result
 
     def _answer_to_callback(self) -> dict[str, Any]:
@@ -308,9 +311,13 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
             if resume is not None:
                 raise  # our own table refused the batch (a handle never given): the candidate's fault
             reply["e"] = exception_reply(exc)
-            token = functions.token_of(exc)
-            if token is not None:
-                reply["tk"] = token
+            through = tests_exceptions.let_through(exc)  # one of the tests' own, let through
+            if isinstance(through, str):
+                return frame({"n": nonce, "f": through[:TEXT_LIMIT]}), []
+            if through is not None:
+                reply["tk"], made_of_it = through
+                if made_of_it:
+                    reply["tc"] = made_of_it
         else:
             if "y" not in reply and iterators.is_iterator(returned):
                 if live is not None:  # and whether it is a generator: only one has send() and throw()
@@ -376,7 +383,7 @@ def _raised_by_tests(body: Any) -> Exception:
     candidate raises to the tests is its fault, never the end of their loop)."""
     if not valid_reply(body):
         return RuntimeError("the tests' function raised what cannot cross")
-    made = rebuilt(body, as_data=True) or RuntimeError(body[1])
+    made = rebuilt(body, as_data=True, task_bases=True) or RuntimeError(body[1])
     builtin = getattr(builtins, body[0], None)
     if body[3] and isinstance(builtin, type) and issubclass(builtin, Exception) and type(made) is not builtin:
         try:

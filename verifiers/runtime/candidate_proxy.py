@@ -28,11 +28,12 @@ from .codec import (
     encode,
     encode_states,
 )
-from .exceptions import carried_onto, rebuilt, valid_reply
+from .exceptions import rebuilt, valid_reply
 from .framing import FrameReader, frame
 from .functions import FunctionTable, ours
 from .shared_state import Kept, refuse_costly_to_visit
 from .tests_crossings import Crossings
+from .tests_exceptions import carried_onto
 from .write_back import WriteBack
 
 CANDIDATE_SHARE_OF_ARGUMENTS = MAX_MESSAGE // 8
@@ -81,6 +82,10 @@ class _PlainIterator:
             raise
 
 
+_REPLY_FIELDS = frozenset({"r", "e", "w", "O", "h", "y", "tk", "tc"})
+"""What a reply to a call may hold beside its nonce (``_answer``)."""
+
+
 class CandidateProxy:
     """Stands in for the candidate's function inside the tests; every call crosses the channel."""
 
@@ -111,6 +116,7 @@ class CandidateProxy:
         self.write_back = WriteBack()
         """What the calls did to the tests' objects (undone when the job ends)."""
         self._functions = FunctionTable(self._call_function, self._function_attribute, weak=True)
+        self._functions.ordered = self._call_function  # a comparison of the candidate's objects, made there
         """The tests' functions the candidate was given, and the candidate's the tests hold (``functions``)."""
         self._kept = Kept(self._functions)
         """The tests' objects the candidate still holds from earlier calls."""
@@ -176,7 +182,7 @@ class CandidateProxy:
         # One of: a value or an exception (with the changes to the table and what is
         # held of it, ``shared_state``; a value may be what an iterator yielded, "y"), or
         # the candidate's fault alone.
-        if answered != 1 and len(reply) != 1 or answered == 1 and not set(reply) <= {"r", "e", "w", "O", "h", "y", "tk"} \
+        if answered != 1 and len(reply) != 1 or answered == 1 and not set(reply) <= _REPLY_FIELDS \
                 or "y" in reply and "r" not in reply:
             self._fail("bad reply from the candidate")
         return reply
@@ -199,7 +205,11 @@ class CandidateProxy:
             if valid_reply(body):
                 original = self._crossings.raised(reply.get("tk"))
                 if original is not None:
-                    raise carried_onto(original, body)
+                    try:
+                        carried_onto(original, reply.get("tc"))
+                    except CodecError:
+                        self._fail("bad reply from the candidate")
+                    raise original
                 exc = rebuilt(body)
                 if exc is not None:
                     raise exc
@@ -212,7 +222,8 @@ class CandidateProxy:
             return ours(self._call_function, 0, args, kwargs)
         return self._call_function(0, args, kwargs)
 
-    def _call_function(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any], attribute: int = 0) -> Any:
+    def _call_function(self, target: int | str, args: tuple[Any, ...], kwargs: dict[str, Any], attribute: int = 0
+                       ) -> Any:
         """A call of the candidate's entry point (``target`` 0) or of a function it returned;
         with ``attribute``, not a call but a read (1, ``args`` the name) or a write (2, the
         name and the value) of one of that function's attributes, done as a call is."""
@@ -223,7 +234,7 @@ class CandidateProxy:
     def _function_attribute(self, target: int, name: str, value: tuple[Any, ...]) -> Any:
         return self._call_function(target, (name, *value), {}, 2 if value else 1)
 
-    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any], resume: int | None = None, target: int = 0,
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any], resume: int | None = None, target: int | str = 0,
               attribute: int = 0) -> Any:
         """One call; with ``resume``, not of the candidate's function but the next batch
         of the iterator it returned under that handle (``args``: the value ``send()``

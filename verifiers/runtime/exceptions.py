@@ -109,7 +109,7 @@ def _attributes(exc: BaseException) -> list[list[Any]]:
             return []
         room = ARGS_LIMIT
         for name, value in itertools.islice(dict.items(held), 8 * ATTRIBUTES_LIMIT):
-            if type(name) is not str or not _attribute_name(name):
+            if type(name) is not str or not attribute_name(name):
                 continue
             try:
                 if not small(value, room):  # weighed first: encoded whole, a huge one ran into the timeout
@@ -129,7 +129,13 @@ def _attributes(exc: BaseException) -> list[list[Any]]:
     return sent
 
 
-def _attribute_name(name: str) -> bool:
+def instance_dict(exc: BaseException) -> dict[str, Any]:
+    """An exception's own ``__dict__``, read past its class (no code of its class runs)."""
+    held: dict[str, Any] = _INSTANCE_DICT.__get__(exc)
+    return held
+
+
+def attribute_name(name: str) -> bool:
     """An attribute the tests may read: never a dunder (``__notes__``, or one Python
     itself reads), and a name Python code could write (``e.needed``)."""
     return len(name) <= 100 and name.isidentifier() and not name.startswith("__")
@@ -229,38 +235,25 @@ def valid_reply(body: Any) -> TypeGuard[list[Any]]:
             and type(body[5]) is list and type(body[6]) is list)
 
 
-def rebuilt(body: list[Any], as_data: bool = False) -> Exception | None:
+def rebuilt(body: list[Any], as_data: bool = False, task_bases: bool = False) -> Exception | None:
     """The exception to raise in the tests' place for a reply ``body`` that
     ``valid_reply`` accepted, holding the attributes the candidate's did; None where it
     must be a fault instead (a ``StopIteration`` raised to the tests). ``as_data``: for a
     generated check, where every exception is an output, it is rebuilt whatever it
     derives from."""
-    made = _rebuilt_bare(body, as_data)
+    made = _rebuilt_bare(body, as_data, task_bases)
     if made is not None:
         _set_attributes(made, body[6])
     return made
 
 
-def carried_onto(original: BaseException, body: list[Any]) -> BaseException:
-    """The tests' own exception ``original``, which the candidate let through
-    (``functions.raised_by_tests``), made what the candidate made of it: its ``args`` and
-    its attributes as the reply says (``e.attempts = 3``, a message rewritten: a thirtieth
-    red team's answers that changed it were shown the tests' untouched object)."""
-    args = _decoded_args(body[4])
-    if args is not None:
-        original.args = args
-    if isinstance(original, Exception):
-        _set_attributes(original, body[6])
-    return original
-
-
 def _set_attributes(made: Exception, pairs: list[Any]) -> None:
     """Into ``made``'s own ``__dict__``, as ``copy`` would (no code of its class runs):
-    whatever the reply holds, only names ``_attribute_name`` allows and values that
+    whatever the reply holds, only names ``attribute_name`` allows and values that
     decode."""
     held = _INSTANCE_DICT.__get__(made)
     for pair in pairs[:ATTRIBUTES_LIMIT]:
-        if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str or not _attribute_name(pair[0]):
+        if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str or not attribute_name(pair[0]):
             continue
         try:
             held[pair[0]] = decode(pair[1], ARGS_DEPTH)
@@ -268,7 +261,7 @@ def _set_attributes(made: Exception, pairs: list[Any]) -> None:
             continue
 
 
-def _rebuilt_bare(body: list[Any], as_data: bool) -> Exception | None:
+def _rebuilt_bare(body: list[Any], as_data: bool, task_bases: bool = False) -> Exception | None:
     name, text, bases, exact, args_tree, importable, _ = body
     text = text[:ARGS_LIMIT]
     if not as_data and any(base in _FAULTS for base in bases):
@@ -301,7 +294,11 @@ def _rebuilt_bare(body: list[Any], as_data: bool) -> Exception | None:
     # The most derived ones: a class also in another's MRO adds nothing as a base. Never a
     # class of the task's: deriving from one runs its code (``__init_subclass__``: a
     # sixteenth red team's registry raised into the tests, a forged pass).
-    plain = [c for c in classes if task_classes.exception_name(c) is None]
+    # Where the exception is the tests' and the class made here the candidate's (``task_bases``),
+    # the prompt's classes are bases too: ``except AppError`` catches the tests' subclass
+    # of it, as in plain Python (a thirty-first red team: a retry that caught too broadly
+    # passed), and the code deriving runs is the candidate's own.
+    plain = [c for c in classes if task_bases or task_classes.exception_name(c) is None]
     leaves = [c for c in plain if not any(o is not c and issubclass(o, c) for o in plain)] or [Exception]
     cls: type[Exception]
     if own_class is not None:

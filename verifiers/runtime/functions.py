@@ -125,31 +125,6 @@ def _entries() -> list[tuple[types.FrameType, int]]:
     return entries
 
 
-RAISED_KEPT = 64
-"""How many of the tests' exceptions the candidate's side remembers (``raised_by_tests``)."""
-_raised: dict[int, tuple[BaseException, int]] = {}
-
-
-def raised_by_tests(made: Exception, token: Any) -> Exception:
-    """The candidate's side: ``made``, what a function of the tests' raised, remembered by
-    the token the tests sent with it (an exception of a class of their own, which cannot
-    be made here): if the candidate lets that same object through (``token_of``), the
-    tests get theirs back, ``except Boom`` and its attributes as they were. Only that
-    object: a retry that re-raises the first failure, not the last, raises the first (a
-    twenty-ninth red team: told by name and message, the last came back)."""
-    if type(token) is int:
-        _raised[id(made)] = (made, token)
-        while len(_raised) > RAISED_KEPT:
-            del _raised[next(iter(_raised))]
-    return made
-
-
-def token_of(exc: BaseException) -> int | None:
-    """The token ``raised_by_tests`` remembered for ``exc`` itself, if any."""
-    kept = _raised.get(id(exc))
-    return kept[1] if kept is not None and kept[0] is exc else None
-
-
 def encode_call(args: tuple[Any, ...], kwargs: dict[str, Any], max_depth: int, shared: Shared
                 ) -> tuple[list[Any], dict[str, Any]]:
     """A call that crosses inside another, as it is sent: each argument encoded in the

@@ -36,7 +36,7 @@ class Crossings:
         """Its state once a call crosses inside it (``_current``)."""
         self._raised: dict[int, Exception] = {}
         """Exceptions of classes not the builtins' that the tests' functions raised to the
-        candidate, by the token sent with each (``functions.raised_by_tests``): the very
+        candidate, by the token sent with each (``tests_exceptions``): the very
         one the candidate lets through reaches the tests as itself, so ``except Boom``
         catches it with its attributes (the candidate's side can only make a look-alike)."""
         self._tokens = itertools.count(1)
@@ -59,7 +59,7 @@ class Crossings:
             self._open = OpenCall(self._table)
         return self._open
 
-    def nested_call(self, target: int, args: tuple[Any, ...], kwargs: dict[str, Any], attribute: int = 0) -> Any:
+    def nested_call(self, target: int | str, args: tuple[Any, ...], kwargs: dict[str, Any], attribute: int = 0) -> Any:
         """A call the tests' function makes while the candidate waits on it (a memoized
         ``fib`` calling ``fib``, the candidate's wrapper): it goes on in the table of the
         call it is inside (``crossings.OpenCall``), with what the tests changed of it since, and what
@@ -96,8 +96,8 @@ class Crossings:
         if "r" not in reply:
             proxy._raise_reply(reply)
         proxy._resendable(result)
-        if "y" in reply:
-            return proxy._iterator(result, reply["y"], as_data=True)
+        if "y" in reply:  # read as the tests read it, once their call is over (``_call``)
+            return proxy._iterator(result, reply["y"])
         return result
 
     def _crossed_back(self, reply: dict[str, Any], shared: Shared, opened: OpenCall) -> Any:
