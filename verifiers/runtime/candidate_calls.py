@@ -192,11 +192,11 @@ class _Server:
 
     def callback(self, handle: int | str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Call the tests' function ``handle`` (a stand-in's ``__call__``), inside the
-        tests' call in progress and its table (``crossings.OpenCall``): what it is passed crosses as
-        that call's arguments do, with what the candidate changed of the table since;
-        what the function returns and changes comes back so (``CandidateProxy.
-        _serve_callback``). A call the tests make to the candidate meanwhile is served
-        inside the wait."""
+        tests' call in progress and its table (``crossings.OpenCall``): what it is passed
+        crosses as that call's arguments do, with what the candidate changed of the table
+        since; what the function returns and changes comes back so
+        (``tests_crossings.Crossings.serve_callback``). A call the tests make to the
+        candidate meanwhile is served inside the wait."""
         with self.crossing:  # one crossing at a time: the candidate's threads take turns (a twenty-ninth red team)
             opened = self.open
             if opened is None or not self.nonces:

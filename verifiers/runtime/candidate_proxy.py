@@ -131,7 +131,7 @@ class CandidateProxy:
         says what it returned, which is what a model repairing the answer needs to know."""
         self._in_flight = 0
         """Calls sent and not yet answered: one made meanwhile comes from a function of the
-        tests' that the candidate called (``_nested_call``)."""
+        tests' that the candidate called (``tests_crossings.Crossings.nested_call``)."""
         self._crossings = Crossings(self)
         """The calls that cross inside one of the tests' calls (``tests_crossings``)."""
 

@@ -6,21 +6,22 @@ where plain Python would run it, with its own state (a counter a closure keeps, 
 tests' list a callback appends to).
 
 On the wire (``codec``), ``{"c": [handle, name, qualname, doc]}`` is the sender's own
-callable, ``{"B": [name]}`` a builtin, and ``{"g": [handle]}`` one of the receiver's own
-handed back (a stand-in
-passed back arrives as the function it stands for, so ``compose(f, g)`` called again
-with its own result makes no chain of stand-ins). Anything callable that does not cross
-as a value crosses so: a function, a method, a class, a ``functools.partial``, an object
-with a ``__call__``. A handle stays valid for the whole job (a decorator keeps the
-function it wraps); each side numbers its own.
+callable, ``{"B": [name]}`` a builtin, ``{"P": [name]}`` a class the prompt defines, and
+``{"g": [handle]}`` one of the receiver's own handed back (a stand-in passed back
+arrives as the function it stands for, so ``compose(f, g)`` called again with its own
+result makes no chain of stand-ins). Anything callable that does not cross as a value
+crosses so: a function, a method, a class, a ``functools.partial``, an object with a
+``__call__``. A handle stays valid for the whole job (a decorator keeps the function it
+wraps); each side numbers its own.
 
-How a call of a stand-in crosses: the candidate's function is called by the tests as
-the candidate's entry point is (``CandidateProxy._call`` with a target: the same table,
+How a call of a stand-in crosses: the candidate's function is called by the tests as the
+candidate's entry point is (``CandidateProxy._call`` with a target: the same table,
 write-back and kept objects). The tests' function is called by the candidate during one
-of the tests' calls (``callback``): its arguments and result cross as copies, and a
-call the tests' function makes to the candidate meanwhile is served inside it
-(``candidate_calls``; ``CandidateProxy._nested_call``). What does not cross that way
-is refused rather than shown wrong (docs/LIMITS.md)."""
+of the tests' calls (``candidate_calls._Server.callback``), inside that call's table,
+kept in step at each crossing (``crossings``); a call the tests' function makes to the
+candidate meanwhile is served inside the candidate's wait (``tests_crossings``). The
+recursion limit counts the user's frames, not the channel's (``ours``, ``theirs``).
+What does not cross is refused rather than shown wrong (docs/LIMITS.md)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,8 @@ _ORDERINGS: dict[str, Callable[[Any, Any], Any]] = {
 """The comparisons a stand-in's ``<`` and the like call where the objects live (``compare``)."""
 _LOCAL = frozenset({"_table", "_handle", "__name__", "__qualname__", "__doc__", "__dict__", "__class__"})
 """A stand-in's own attributes, never the other side's."""
+
+
 def ours(run: Callable[..., _T], *args: Any) -> _T:
     """Run the channel's own part of a call (a stand-in's ``__call__``, the candidate's
     entry point called by the tests) with ``codec.HEADROOM`` frames more than the user's
@@ -207,10 +210,10 @@ class FunctionTable:
                  attribute: Callable[[int, str, tuple[Any, ...]], Any] | None = None, weak: bool = False) -> None:
         self.call = call
         self.attribute = attribute
-        self.ordered: Callable[[str, tuple[Any, ...], dict[str, Any]], Any] | None = None
-        """Calls the other side's ordering comparison by name (``compare``), where set."""
         """Reads (``()``) or sets (``(value,)``) an attribute of the other side's function
         under a handle; None where the other side does not answer for its attributes."""
+        self.ordered: Callable[[str, tuple[Any, ...], dict[str, Any]], Any] | None = None
+        """Calls the other side's ordering comparison by name (``compare``), where set."""
         self._own: dict[int, Any] = {}
         self._handles: dict[Any, int] = {}
         """Each own callable's handle by its identity (``_identity``; ``_own`` keeps it
@@ -289,8 +292,8 @@ class FunctionTable:
         """``left < right`` (or ``<=``, ``>``, ``>=``) where one is a stand-in: made where
         the objects live, as a call of the other side's comparison (what the tests'
         ``functools.cmp_to_key(cmp)`` makes of each item is callable, so it crosses as a
-        stand-in, and ``sorted`` compares those: a thirtieth red team). Only where the
-        other side answers for calls of its own (the candidate's side calling the tests')."""
+        stand-in, and ``sorted`` compares those: a thirtieth red team). Where ``ordered``
+        is set: either side calls the other's comparison of the objects it holds."""
         if self.ordered is None:
             return NotImplemented
         return self.ordered(name, (left, right), {})
@@ -321,8 +324,3 @@ def _names(x: Any) -> list[str | None]:
     parts = [getattr(x, attribute, None) for attribute in attributes]
     parts += [None] * (3 - len(parts))
     return [part[:TEXT_LIMIT] if type(part) is str else None for part in parts]
-
-
-def crosses_as_function(x: Any) -> bool:
-    """Whether ``x``, which crosses as no value, crosses as a function."""
-    return callable(x)

@@ -120,10 +120,10 @@ class Crossings:
     def serve_callback(self, request: dict[str, Any], nonce: str) -> None:
         """Run the tests' function the candidate called (``functions``) and send back what
         it returned or raised. It crosses inside the call in progress, in its table
-        (``crossings.OpenCall``): what the candidate passes and what it changed of the table since
-        arrive as a call's arguments and changes do, so the function works on the tests'
-        own objects where the candidate passes them, and what it returns and changes
-        goes back as a call's reply does the other way (``f(x) is x``; a callback that
+        (``crossings.OpenCall``): what the candidate passes and what it changed of the
+        table since arrive as a call's arguments and changes do, so the function works on
+        the tests' own objects where the candidate passes them, and what it returns and
+        changes goes back as a call's reply does the other way (``f(x) is x``; a callback that
         appends to the list it was given, or that removes itself from the tests' list of
         listeners, changes the candidate's too)."""
         proxy = self._proxy
@@ -179,7 +179,7 @@ class Crossings:
                 # Made from what the candidate passed (a string it asked to be grown, say):
                 # its doing, as a runaway answer's would be.
                 proxy._fail(f"a function of the tests' made, from what the candidate passed it, a value the channel "
-                           f"cannot carry: {exc}")
+                            f"cannot carry: {exc}")
             proxy._harness(f"a function of the tests' returned a value the channel cannot carry: {exc}")
         try:
             proxy._sock.sendall(data)
