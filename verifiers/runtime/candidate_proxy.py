@@ -116,8 +116,8 @@ class CandidateProxy:
         self.write_back = WriteBack()
         """What the calls did to the tests' objects (undone when the job ends)."""
         self._functions = FunctionTable(self._call_function, self._function_attribute, weak=True)
-        self._functions.ordered = self._call_function  # a comparison of the candidate's objects, made there
         """The tests' functions the candidate was given, and the candidate's the tests hold (``functions``)."""
+        self._functions.ordered = self._call_function  # a comparison of the candidate's objects, made there
         self._kept = Kept(self._functions)
         """The tests' objects the candidate still holds from earlier calls."""
         self.returned_references = False
