@@ -324,6 +324,51 @@ REFUSED_31 = [
 ]
 
 
+# A thirty-second red team's cases, on the fifth form: each wrong answer passed, each right one
+# failed.
+RED_TEAM_32 = [
+    ('args_inplace', 'import functools\n',
+     'def f(fn):\n    try:\n        fn()\n    except Exception as e:\n        e.args[0].append(2)\n        raise\n',
+     'class Boom(Exception):\n    pass\ndef check(c):\n    def bad():\n        raise Boom([1])\n    try:\n        c(bad)\n    except Boom as e:\n        assert e.args == ([1],), e.args\n', Status.FAILED),
+    ('add_note_forged', 'import functools\n',
+     "def f(fn):\n    try:\n        fn()\n    except Exception as e:\n        e.add_note('ctx')\n        raise\n",
+     "class Boom(Exception):\n    pass\ndef check(c):\n    def bad():\n        raise Boom('x')\n    try:\n        c(bad)\n    except Boom as e:\n        assert not hasattr(e, '__notes__')\n", Status.FAILED),
+    ('cause_forged', 'import functools\n',
+     "def f(fn):\n    try:\n        fn()\n    except Exception as e:\n        raise e from KeyError('k')\n",
+     "class Boom(Exception):\n    pass\ndef check(c):\n    def bad():\n        raise Boom('x')\n    try:\n        c(bad)\n    except Boom as e:\n        assert e.__cause__ is None\n", Status.FAILED),
+    ('later_change', 'import functools\n',
+     "SAVED = []\ndef f(fn):\n    if fn is None:\n        SAVED[0].args = ('changed',)\n        return\n    try:\n        fn()\n    except Exception as e:\n        SAVED.append(e)\n        raise\n",
+     "class Boom(Exception):\n    pass\ndef check(c):\n    def bad():\n        raise Boom('x')\n    try:\n        c(bad)\n    except Boom as e:\n        err = e\n    c(None)\n    assert err.args == ('x',), err.args\n", Status.FAILED),
+    ('later_attr', 'import functools\n',
+     'SAVED = []\ndef f(fn):\n    if fn is None:\n        SAVED[0].log.append(1)\n        return\n    try:\n        fn()\n    except Exception as e:\n        e.log = []\n        SAVED.append(e)\n        raise\n',
+     "class Boom(Exception):\n    pass\ndef check(c):\n    def bad():\n        raise Boom('x')\n    try:\n        c(bad)\n    except Boom as e:\n        err = e\n    c(None)\n    assert err.log == [], err.log\n", Status.FAILED),
+    ('alias_attr', 'import functools\n',
+     'def f(fn):\n    try:\n        fn()\n    except Exception as e:\n        e.b = e.a\n        raise\n',
+     "class Boom(Exception):\n    def __init__(self):\n        super().__init__('x')\n        self.a = [1]\ndef check(c):\n    def bad():\n        raise Boom()\n    try:\n        c(bad)\n    except Boom as e:\n        e.a.append(2)\n        assert e.b == [1], e.b\n", Status.FAILED),
+    ('set_new_list_then_mutate', 'import functools\n',
+     'def f(fn):\n    try:\n        fn()\n    except Exception as e:\n        e.a = [1]\n        e.b = e.a\n        raise\n',
+     'class Boom(Exception):\n    pass\ndef check(c):\n    def bad():\n        raise Boom()\n    try:\n        c(bad)\n    except Boom as e:\n        assert e.a is not e.b\n', Status.FAILED),
+    ('cmp_pingpong', '',
+     "def f(fn):\n    g = lambda: 0\n    try:\n        return fn < g\n    except TypeError:\n        return 'te'\n",
+     "def check(c):\n    assert c(lambda: 1) == 'te'\n", Status.PASSED),
+    ('cmp_pingpong_tests', '',
+     'def f(x):\n    return lambda: 0\n',
+     'def check(c):\n    g = c(1)\n    try:\n        g < (lambda: 1)\n    except TypeError:\n        pass\n    else:\n        assert False\n', Status.PASSED),
+    ('cmp_pingpong_forged', '',
+     "def f(fn):\n    try:\n        return fn < (lambda: 0)\n    except RecursionError:\n        return 'ok'\n",
+     "def check(c):\n    assert c(lambda: 1) == 'ok'\n", Status.FAILED),
+    ('cmp_two_cands', '',
+     'def f(x):\n    return lambda: x\n',
+     'def check(c):\n    try:\n        c(1) < c(2)\n    except TypeError:\n        pass\n    else:\n        assert False\n', Status.PASSED),
+    ('cmp_key_vs_int', 'import functools\n',
+     "def f(cmp):\n    k = functools.cmp_to_key(cmp)\n    try:\n        return k(1) < 3\n    except TypeError:\n        return 'te'\n",
+     "def check(c):\n    assert c(lambda a, b: a - b) == 'te'\n", Status.PASSED),
+    ('slots_prompt_exc', "class AppError(Exception):\n    __slots__ = ('code',)\n",
+     "def f(fn):\n    try:\n        fn()\n    except AppError as e:\n        return 'app'\n",
+     "class Boom(AppError):\n    pass\ndef check(c):\n    def bad():\n        raise Boom('x')\n    assert c(bad) == 'app'\n", Status.PASSED),
+]
+
+
 @pytest.fixture(scope="module")
 def pool() -> Iterator[SandboxPool]:
     with SandboxPool(workers=1) as p:
@@ -412,3 +457,11 @@ def test_red_team_31_refusals_are_said(pool: SandboxPool, what: str, prompt: str
     assert plain_python_verdict(prompt, body, test) is Status.PASSED
     report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + body, LIMITS)
     assert report.status is status and "does not cross" in report.detail, (report.status, report.detail)
+
+
+@pytest.mark.parametrize(("what", "prompt", "body", "test", "plain"), RED_TEAM_32, ids=[c[0] for c in RED_TEAM_32])
+def test_red_team_32_agrees_with_plain_python(pool: SandboxPool, what: str, prompt: str, body: str, test: str,
+                                              plain: Status) -> None:
+    assert plain_python_verdict(prompt, body, test) is plain, "the case itself is wrong"
+    report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + body, LIMITS)
+    assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"

@@ -359,6 +359,8 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
                         live.kept.update(id(x) for x in carried[bisect.bisect_left(numbers, made_from):])
             if live is not None:
                 live.bookkeeping = bookkeeping + _monotonic() - started
+        if carry and (changed_since := tests_exceptions.stale()) is not None:
+            return frame({"n": nonce, "f": changed_since}), []
         return frame(reply, REPLY_MAX_MESSAGE), carried
     except MemoryError:
         return frame({"n": nonce, "m": "MemoryError"}), []

@@ -26,7 +26,6 @@ What does not cross is refused rather than shown wrong (docs/LIMITS.md)."""
 from __future__ import annotations
 
 import builtins
-import operator
 import sys
 import threading
 import types
@@ -54,8 +53,23 @@ _BUILTINS: dict[int, str] = {id(value): name for name, value in _BUILTINS_BY_NAM
 """Read when this module loads, before any candidate code runs: a candidate that binds
 ``builtins.int`` to its own function sends that function as its own, not as ``int``."""
 _NAMED = (types.FunctionType, types.BuiltinFunctionType)
-_ORDERINGS: dict[str, Callable[[Any, Any], Any]] = {
-    "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge}
+def _own_ordering(method: str) -> Callable[[Any, Any], tuple[bool, Any]]:
+    """The left operand's own ``method`` (``__lt__``...) and nothing else, run where it
+    lives: ``(True, result)``, or ``(False, None)`` where it does not answer, so the side
+    that asked lets Python try the reflected one there, once (``operator.lt`` tried the
+    reflection on the far side, whose stand-in asked back: a thirty-second red team's
+    ``fn < g`` crossed back and forth into a ``RecursionError``)."""
+
+    def run(left: Any, right: Any) -> tuple[bool, Any]:
+        own = getattr(type(left), method, None)
+        answer = own(left, right) if own is not None else NotImplemented
+        return (False, None) if answer is NotImplemented else (True, answer)
+
+    return run
+
+
+_ORDERINGS: dict[str, Callable[[Any, Any], tuple[bool, Any]]] = {
+    name: _own_ordering(f"__{name}__") for name in ("lt", "le", "gt", "ge")}
 """The comparisons a stand-in's ``<`` and the like call where the objects live (``compare``)."""
 _LOCAL = frozenset({"_table", "_handle", "__name__", "__qualname__", "__doc__", "__dict__", "__class__"})
 """A stand-in's own attributes, never the other side's."""
@@ -296,7 +310,10 @@ class FunctionTable:
         is set: either side calls the other's comparison of the objects it holds."""
         if self.ordered is None:
             return NotImplemented
-        return self.ordered(name, (left, right), {})
+        answered = self.ordered(name, (left, right), {})
+        if type(answered) is not tuple or len(answered) != 2 or type(answered[0]) is not bool:
+            raise TypeError("a comparison's answer did not cross")
+        return answered[1] if answered[0] else NotImplemented
 
 
 def _identity(x: Any) -> Any:

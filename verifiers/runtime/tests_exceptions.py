@@ -22,15 +22,36 @@ from .framing import frame
 
 KEPT = 64
 """How many of the tests' exceptions the candidate's side remembers."""
-_received: dict[int, tuple[BaseException, int, tuple[Any, ...], dict[str, Any], dict[str, bytes | None]]] = {}
+
+
+class _State:
+    """One exception as both sides last agreed on it: its ``args`` and attributes (the
+    objects, and each as it would cross), and what Python keeps of it outside its
+    ``__dict__`` that a test can read (``__cause__``, ``__suppress_context__``)."""
+
+    __slots__ = ("args", "args_wire", "attributes", "wire", "cause", "suppressed")
+
+    def __init__(self, exc: BaseException) -> None:
+        self.args = exc.args
+        self.args_wire = _wire(exc.args)
+        self.attributes = dict(instance_dict(exc))
+        self.wire = {name: _wire(value) for name, value in self.attributes.items()}
+        self.cause, self.suppressed = exc.__cause__, exc.__suppress_context__
+
+
+_received: dict[int, tuple[BaseException, int, _State]] = {}
+_let_through: dict[int, tuple[BaseException, _State]] = {}
+"""The look-alikes the tests have had back, as they then were: the tests hold the
+original from then on, so a later change here is one the tests would see in plain
+Python, and does not cross (``stale``; a thirty-second red team: a candidate that kept
+the exception changed it in its next call)."""
 
 
 def received(made: Exception, token: Any) -> Exception:
     """The candidate's side: ``made``, the look-alike of what a function of the tests'
     raised, remembered as it arrived, under the tests' token."""
     if type(token) is int:
-        held = dict(instance_dict(made))
-        _received[id(made)] = (made, token, made.args, held, {name: _wire(value) for name, value in held.items()})
+        _received[id(made)] = (made, token, _State(made))
         while len(_received) > KEPT:
             del _received[next(iter(_received))]
     return made
@@ -44,21 +65,58 @@ def let_through(exc: BaseException) -> tuple[int, dict[str, Any]] | str | None:
     kept = _received.get(id(exc))
     if kept is None or kept[0] is not exc:
         return None
-    _made, token, args, attributes, wire = kept
+    _made, token, state = kept
+    made_of_it = _changes(exc, state)
+    if isinstance(made_of_it, dict):
+        _let_through[id(exc)] = (exc, _State(exc))
+        while len(_let_through) > KEPT:
+            del _let_through[next(iter(_let_through))]
+        return token, made_of_it
+    return made_of_it
+
+
+def stale() -> str | None:
+    """The candidate's side, as any call ends: why not, where the candidate changed one
+    of the tests' exceptions after letting it through (``_let_through``)."""
+    for exc, state in list(_let_through.values()):
+        made_of_it = _changes(exc, state)
+        if made_of_it != {}:
+            return "the candidate changed the tests' exception after letting it through (this does not cross)"
+    return None
+
+
+def _changes(exc: BaseException, state: _State) -> dict[str, Any] | str:
+    """What the candidate made of ``exc`` since ``state``, as ``let_through`` says it, or
+    why it cannot be said: a change in place (of an attribute, or inside ``args``), a
+    value that is not plain data, a value set twice over (``e.b = e.a``: one object in
+    plain Python, two copies once crossed), a note, a cause."""
+    notes = instance_dict(exc).get("__notes__", _MISSING)
+    if exc.__cause__ is not state.cause or exc.__suppress_context__ != state.suppressed \
+            or notes is not state.attributes.get("__notes__", _MISSING) \
+            or notes is not _MISSING and _wire(notes) != state.wire.get("__notes__"):
+        return "the candidate gave the tests' exception a cause or a note (this does not cross)"
     changes: dict[str, Any] = {}
-    if exc.args is not args:
-        sent = _wire(exc.args)
-        if sent is None:
+    if exc.args is not state.args:
+        if _wire(exc.args) is None:
             return "the candidate gave the tests' exception args that do not cross"
         changes["a"] = encode(exc.args, ARGS_DEPTH)
+    elif _wire(exc.args) != state.args_wire:
+        return "the candidate changed the tests' exception's args in place (this does not cross)"
     now = instance_dict(exc)
-    deleted = [name for name in attributes if name not in now]
+    deleted = [name for name in state.attributes if name not in now]
     changed = []
+    seen: set[int] = set()
     for name, value in list(now.items()):
         if not attribute_name(name):
+            if name != "__notes__" and value is not state.attributes.get(name, _MISSING):
+                return f"the candidate set the tests' exception's {name!r} (this does not cross)"
             continue
-        if value is attributes.get(name, _MISSING):
-            if _wire(value) != wire[name]:
+        if not _atomic(value):
+            if id(value) in seen:
+                return "the candidate gave two of the tests' exception's attributes one object (this does not cross)"
+            seen.add(id(value))
+        if value is state.attributes.get(name, _MISSING):
+            if _wire(value) != state.wire[name]:
                 return f"the candidate changed the tests' exception's {name!r} in place (this does not cross)"
             continue
         if _wire(value) is None:
@@ -68,7 +126,11 @@ def let_through(exc: BaseException) -> tuple[int, dict[str, Any]] | str | None:
         changes["d"] = deleted
     if changed:
         changes["s"] = changed
-    return token, changes
+    return changes
+
+
+def _atomic(value: Any) -> bool:
+    return value is None or type(value) in (int, float, str, bool, bytes, tuple, frozenset)
 
 
 def carried_onto(original: BaseException, changes: Any) -> BaseException:
