@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tasks.types import Task
+from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.types import Status
 
 
@@ -17,3 +19,12 @@ def plain_python_verdict(prompt: str, body: str, test: str) -> Status:
     except Exception:  # noqa: BLE001 - any failure is the verdict
         return Status.FAILED
     return Status.PASSED
+
+
+def assert_agrees_with_plain_python(pool: SandboxPool, task_id: str, what: str, prompt: str, body: str, test: str,
+                                    plain: Status, limits: SandboxLimits) -> None:
+    """The case's verdict in plain Python is ``plain`` (else the case itself is wrong),
+    and the sandbox's is the same."""
+    assert plain_python_verdict(prompt, body, test) is plain, "the case itself is wrong"
+    report = pool.run_source(Task(task_id, prompt, "f", test), prompt + body, limits)
+    assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"

@@ -16,7 +16,7 @@ from tasks.types import Task
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.types import Status
 
-from plain_python import plain_python_verdict
+from plain_python import assert_agrees_with_plain_python, plain_python_verdict
 
 LIMITS = SandboxLimits(wall_seconds=3)
 IMPORTS = ("import copy\nimport functools\nimport operator\n\n"
@@ -375,52 +375,40 @@ def pool() -> Iterator[SandboxPool]:
         yield p
 
 
-@pytest.mark.parametrize(("what", "body", "test", "plain"), CASES, ids=[c[0] for c in CASES])
-def test_agrees_with_plain_python(pool: SandboxPool, what: str, body: str, test: str, plain: Status) -> None:
-    assert plain_python_verdict(IMPORTS, body, test) is plain, "the case itself is wrong"
-    report = pool.run_source(Task("hostile/functions", IMPORTS, "f", test), IMPORTS + body, LIMITS)
-    assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"
+AGREEING = [(what, IMPORTS, body, test, plain) for what, body, test, plain in CASES] \
+    + RED_TEAM_28 + RED_TEAM_29 + RED_TEAM_30 + RED_TEAM_31 + RED_TEAM_32
+"""Every case whose verdict must be plain Python's: this file's own, then each red team's."""
+
+
+@pytest.mark.parametrize(("what", "prompt", "body", "test", "plain"), AGREEING, ids=[c[0] for c in AGREEING])
+def test_agrees_with_plain_python(pool: SandboxPool, what: str, prompt: str, body: str, test: str,
+                                  plain: Status) -> None:
+    assert_agrees_with_plain_python(pool, "hostile/functions", what, prompt, body, test, plain, LIMITS)
 
 
 REFUSED = [
     # What plain Python allows and the channel refuses (docs/LIMITS.md), with whose it is.
-    ("the tests' function reads the candidate's iterator while the candidate waits on it",
+    ("the tests' function reads the candidate's iterator while the candidate waits on it", IMPORTS,
      "    global G\n    if x is None:\n        G = iter(range(5))\n        return G\n    return x()\n",
      "def check(c):\n    g = c(None)\n    assert c(lambda: next(g)) == 0\n", Status.ERROR),
-]
+] + REFUSED_31
 
 
-@pytest.mark.parametrize(("what", "body", "test", "status"), REFUSED, ids=[c[0] for c in REFUSED])
-def test_refused_and_said(pool: SandboxPool, what: str, body: str, test: str, status: Status) -> None:
-    assert plain_python_verdict(IMPORTS, body, test) is Status.PASSED
-    report = pool.run_source(Task("hostile/functions", IMPORTS, "f", test), IMPORTS + body, LIMITS)
+@pytest.mark.parametrize(("what", "prompt", "body", "test", "status"), REFUSED, ids=[c[0] for c in REFUSED])
+def test_refused_and_said(pool: SandboxPool, what: str, prompt: str, body: str, test: str, status: Status) -> None:
+    assert plain_python_verdict(prompt, body, test) is Status.PASSED
+    report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + body, LIMITS)
     assert report.status is status, f"{what}: {report.status.value}: {report.detail}"
     assert "does not cross" in report.detail
 
 
 def test_a_memoized_recursion_as_deep_as_plain_pythons(pool: SandboxPool) -> None:
     # The tests' fib and the candidate's wrapper call each other 300 deep: plain Python
-    # reaches it, and so must the channel's stack (``functions.deeper``).
+    # reaches it, and so must the channel's stack (``functions.ours``, ``theirs``).
     test = MEMO_TEST.replace("fib(12) == 144", "fib(300) % 1000 == 600").replace("range(13)", "range(301)")
     assert plain_python_verdict(IMPORTS, MEMO, test) is Status.PASSED
     report = pool.run_source(Task("hostile/functions", IMPORTS, "f", test), IMPORTS + MEMO, LIMITS)
     assert report.status is Status.PASSED, report.detail
-
-
-@pytest.mark.parametrize(("what", "prompt", "body", "test", "plain"), RED_TEAM_28, ids=[c[0] for c in RED_TEAM_28])
-def test_red_team_28_agrees_with_plain_python(pool: SandboxPool, what: str, prompt: str, body: str, test: str,
-                                              plain: Status) -> None:
-    assert plain_python_verdict(prompt, body, test) is plain, "the case itself is wrong"
-    report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + body, LIMITS)
-    assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"
-
-
-@pytest.mark.parametrize(("what", "prompt", "body", "test", "plain"), RED_TEAM_29, ids=[c[0] for c in RED_TEAM_29])
-def test_red_team_29_agrees_with_plain_python(pool: SandboxPool, what: str, prompt: str, body: str, test: str,
-                                              plain: Status) -> None:
-    assert plain_python_verdict(prompt, body, test) is plain, "the case itself is wrong"
-    report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + body, LIMITS)
-    assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"
 
 
 def test_a_key_function_of_the_tests_over_thousands_of_rows_stays_in_time(pool: SandboxPool) -> None:
@@ -433,35 +421,3 @@ def test_a_key_function_of_the_tests_over_thousands_of_rows_stays_in_time(pool: 
     report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + "    return sorted(xs, key=key)\n",
                              LIMITS)
     assert report.status is Status.PASSED and report.seconds < 2.5, (report.status, report.seconds, report.detail)
-
-
-@pytest.mark.parametrize(("what", "prompt", "body", "test", "plain"), RED_TEAM_30, ids=[c[0] for c in RED_TEAM_30])
-def test_red_team_30_agrees_with_plain_python(pool: SandboxPool, what: str, prompt: str, body: str, test: str,
-                                              plain: Status) -> None:
-    assert plain_python_verdict(prompt, body, test) is plain, "the case itself is wrong"
-    report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + body, LIMITS)
-    assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"
-
-
-@pytest.mark.parametrize(("what", "prompt", "body", "test", "plain"), RED_TEAM_31, ids=[c[0] for c in RED_TEAM_31])
-def test_red_team_31_agrees_with_plain_python(pool: SandboxPool, what: str, prompt: str, body: str, test: str,
-                                              plain: Status) -> None:
-    assert plain_python_verdict(prompt, body, test) is plain, "the case itself is wrong"
-    report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + body, LIMITS)
-    assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"
-
-
-@pytest.mark.parametrize(("what", "prompt", "body", "test", "status"), REFUSED_31, ids=[c[0] for c in REFUSED_31])
-def test_red_team_31_refusals_are_said(pool: SandboxPool, what: str, prompt: str, body: str, test: str,
-                                       status: Status) -> None:
-    assert plain_python_verdict(prompt, body, test) is Status.PASSED
-    report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + body, LIMITS)
-    assert report.status is status and "does not cross" in report.detail, (report.status, report.detail)
-
-
-@pytest.mark.parametrize(("what", "prompt", "body", "test", "plain"), RED_TEAM_32, ids=[c[0] for c in RED_TEAM_32])
-def test_red_team_32_agrees_with_plain_python(pool: SandboxPool, what: str, prompt: str, body: str, test: str,
-                                              plain: Status) -> None:
-    assert plain_python_verdict(prompt, body, test) is plain, "the case itself is wrong"
-    report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + body, LIMITS)
-    assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"

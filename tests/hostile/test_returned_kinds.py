@@ -16,7 +16,7 @@ from tasks.types import Task
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.types import Status
 
-from plain_python import plain_python_verdict
+from plain_python import assert_agrees_with_plain_python, plain_python_verdict
 
 LIMITS = SandboxLimits(wall_seconds=3)
 IMPORTS = ("import collections\nimport datetime\nimport itertools\nfrom decimal import Decimal\nfrom fractions import Fraction\n\n"
@@ -270,9 +270,7 @@ CASES = [
 
 @pytest.mark.parametrize("what,body,test,plain", CASES, ids=[c[0] for c in CASES])
 def test_agrees_with_plain_python(pool: SandboxPool, what: str, body: str, test: str, plain: Status) -> None:
-    assert plain_python_verdict(IMPORTS, body, test) is plain, "the case itself is wrong"
-    report = pool.run_source(Task("hostile/returned-kinds", IMPORTS, "f", test), IMPORTS + body, LIMITS)
-    assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"
+    assert_agrees_with_plain_python(pool, "hostile/returned-kinds", what, IMPORTS, body, test, plain, LIMITS)
 
 
 REFUSED = [

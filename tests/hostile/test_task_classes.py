@@ -19,7 +19,7 @@ from tasks.types import Task
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.types import Status
 
-from plain_python import plain_python_verdict
+from plain_python import assert_agrees_with_plain_python, plain_python_verdict
 
 LIMITS = SandboxLimits(wall_seconds=3)
 
@@ -309,10 +309,7 @@ CASES += ATTRIBUTES
 @pytest.mark.parametrize("what,prompt,body,test,plain", CASES, ids=[c[0] for c in CASES])
 def test_agrees_with_plain_python(pool: SandboxPool, what: str, prompt: str, body: str, test: str,
                                   plain: Status) -> None:
-    assert plain_python_verdict(prompt, body, test) is plain, "the case itself is wrong"
-    task = Task("hostile/task-classes", prompt, "f", test)
-    report = pool.run_source(task, prompt + body, LIMITS)
-    assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"
+    assert_agrees_with_plain_python(pool, "hostile/task-classes", what, prompt, body, test, plain, LIMITS)
 
 
 REFUSED = [
