@@ -115,11 +115,6 @@ class _Server:
         self.open: OpenCall | None = None
         self.crossing = threading.RLock()
 
-    def _table(self, objects: list[Any] | None = None) -> Shared:
-        shared = Shared(objects)
-        shared.functions = self.functions
-        return shared
-
     def serve(self, call: Any) -> None:
         nonce = call["n"]
         self.nonces.append(nonce)
@@ -140,7 +135,7 @@ class _Server:
         # the tests have made it since; then the arguments, never bound to a name here.
         # A call the tests' function makes inside a callback goes on in the table of
         # the call it is inside, with what the tests changed of it since.
-        opened = self.open if "N" in call else OpenCall(self._table(_still_kept(call, self.carried)))
+        opened = self.open if "N" in call else OpenCall(Shared(_still_kept(call, self.carried), self.functions))
         if opened is None:
             self.exit(0)  # the tests' side never sends one outside a call
         shared = opened.shared
@@ -326,13 +321,13 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
                 else:
                     returned, ending = iterators.drained(returned, exception_reply, the_tests)
                     reply["y"] = [ending]
-            if shared is not None:
-                shared.busy = True
+        if shared is not None:
+            shared.busy = True  # the reply is made of the table from here: the candidate's code run meanwhile crosses nothing
+        if "e" not in reply:
             reply["r"] = _returned(returned, shared if carry or refer else None)
         del args, kwargs, returned
         carried: list[Any] = []
         if shared is not None:
-            shared.busy = True  # the candidate's code that runs from here (a property) calls nothing of the tests'
             started = _monotonic()
             found = changes(shared, before) if opened is None else opened.changes()
             del before

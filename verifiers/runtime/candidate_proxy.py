@@ -366,12 +366,6 @@ class CandidateProxy:
         if self._unread:
             self._harness("the tests called the candidate again before reading every reply of a batch")
 
-    def _table(self) -> Shared:
-        """A fresh table where functions cross (``functions``)."""
-        shared = Shared()
-        shared.functions = self._functions
-        return shared
-
     def _harness(self, why: str) -> NoReturn:
         self.harness = why
         raise CandidateFault(self.harness)
@@ -509,7 +503,7 @@ class CandidateProxy:
         if self._reader.last_size > REPLY_MAX_MESSAGE // 5:
             # Floats written short (1e15) grow 4.5x in our own encoding: what the candidate
             # returned must still fit once the tests pass it back (red team: an ERROR before).
-            table = self._table()
+            table = Shared(functions=self._functions)
             try:
                 frame([encode(result, MAX_DEPTH, table), encode_states(table)], REPLY_MAX_MESSAGE)
             except CodecError:

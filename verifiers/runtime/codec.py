@@ -81,7 +81,7 @@ class Shared:
     moved, not a copy equal to it (red teams: copies written back by value wrote a
     sort's values into the wrong objects, and left a test's own objects changed)."""
 
-    def __init__(self, objects: list[Any] | None = None) -> None:
+    def __init__(self, objects: list[Any] | None = None, functions: FunctionCodec | None = None) -> None:
         self.objects: list[Any] = list(objects or [])
         self._index = {id(o): i for i, o in enumerate(self.objects)}
         self._open: set[int] = set()
@@ -102,7 +102,7 @@ class Shared:
         """A subclass's object (a list subclass) by id, with the number of its plain copy:
         met again in the call (in its keyword arguments, or its reply), it is that copy
         (``_as_plain``). Kept alive with the table, as the table's objects are."""
-        self.functions: FunctionCodec | None = None
+        self.functions = functions
         """Where functions cross (a single call's table on either side): a callable that is
         no value crosses as a handle (``functions``); without it, it cannot cross."""
         self.busy = False

@@ -8,7 +8,7 @@ whenever either side's code runs, as one object does in plain Python.
 What each side last synced is a snapshot of the table's containers (``shared_state``),
 moved on at each crossing by what changed and what was added, never retaken whole: a
 key function over 2,000 rows is 2,000 crossings, each of which compares the 2,000 rows
-(in C where they are lists) and copies only what changed."""
+(in C for lists, sets, dicts and the prompt's objects) and copies only what changed."""
 
 from __future__ import annotations
 

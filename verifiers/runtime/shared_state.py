@@ -313,11 +313,6 @@ class Kept:
         self._functions = functions
         """Where functions cross, in every table made here (``codec.Shared.functions``)."""
 
-    def _shared(self, objects: list[Any] | None = None) -> Shared:
-        shared = Shared(objects)
-        shared.functions = self._functions
-        return shared
-
     def table(self) -> tuple[Shared, dict[str, Any]]:
         """The next call's table, opening with the kept objects the tests can still reach
         (``"o"``: their numbers; one nobody else can see is let go, so what a candidate
@@ -326,7 +321,7 @@ class Kept:
         where those cannot cross (``forget``). The caller holds none of the tests' objects
         beside their own (a failed assertion's last call is let go first)."""
         if not self.objects:
-            return self._shared(), {}
+            return Shared(functions=self._functions), {}
         changed = changed_numbers(self.objects, self._synced)
         self._synced = {}  # its references would count as the tests'
         # What the tests changed goes to the candidate even where they dropped it since: it
@@ -335,7 +330,7 @@ class Kept:
         live = held(self.objects, also=changed)
         renumbered = {old: new for new, old in enumerate(live)}
         self.objects = [self.objects[i] for i in live]
-        shared = self._shared(self.objects)
+        shared = Shared(self.objects, self._functions)
         first: dict[str, Any] = {"o": live}
         try:
             made = encoded_changes(shared, [renumbered[i] for i in changed])
@@ -352,7 +347,7 @@ class Kept:
         list grown past the message), which plain Python allows (red team: a right answer
         was the harness's error)."""
         self.objects, self._synced = [], {}
-        return self._shared(), {"x": 1}
+        return Shared(functions=self._functions), {"x": 1}
 
     def keep(self, shared: Shared, numbers: Any) -> None:
         """Keep the objects of the call's table the candidate says it still holds (numbers,
