@@ -132,8 +132,6 @@ GRAPH = ("class Node:\n    def __init__(self, val=0, neighbors=None, children=No
          "        self.children = children if children is not None else []\n\ndef f(node):\n")
 PERFECT = ("def perfect(depth, start=[0]):\n    if depth == 0:\n        return None\n    start[0] += 1\n"
            "    return TreeNode(start[0], perfect(depth - 1), perfect(depth - 1))\n")
-FROZEN = ("from dataclasses import dataclass\n\n@dataclass(frozen=True)\nclass Point:\n    x: int\n    y: int\n\n"
-          "def f(ps):\n")
 # The thirteenth red team's finds on the first form of this (objects with their __dict__
 # inline, objects weighed through), each failing on it.
 BANK = ("class BankError(Exception):\n    pass\n\nclass InsufficientFunds(BankError):\n    pass\n\n"
@@ -315,9 +313,6 @@ def test_agrees_with_plain_python(pool: SandboxPool, what: str, prompt: str, bod
 REFUSED = [
     # What plain Python allows and the channel refuses, each the candidate's own failure
     # (never a pass, never the harness's error): docs/LIMITS.md.
-    ("a set of frozen dataclass points returned (hashed by the class's code: never a key)", FROZEN,
-     "    return set(ps)\n",
-     "def check(c):\n    assert c([Point(1, 2), Point(1, 2), Point(0, 0)]) == {Point(1, 2), Point(0, 0)}\n"),
     ("a crafted reply naming a class of the task's whose objects have no __dict__ (a fourteenth red team's forged pass)",
      "class Unit:\n    __slots__ = ()\n\ndef f(x):\n",
      "    import sys\n    m = [v for k, v in sys.modules.items() if k.endswith('candidate_calls')][0]\n"
@@ -356,20 +351,6 @@ def test_a_tests_value_that_breaks_the_encoder_is_the_harness_error(pool: Sandbo
             "class Odd(metaclass=Meta):\n    pass\n\ndef check(c):\n    assert c(Odd()) == 1\n")
     report = pool.run_source(Task("hostile/task-classes", LIST, "f", test), LIST + "    return 1\n", LIMITS)
     assert report.status is Status.ERROR and "cannot carry" in report.detail, report.detail
-
-
-def test_a_key_hashed_by_the_classs_code_is_the_harness_error_and_the_server_lives_on(pool: SandboxPool) -> None:
-    """A fourteenth red team's candidate changed the state of the tests' frozen dataclass
-    key; the write-back and then the job's undo re-hashed it, and the test server died
-    (the harness's error, twice). Such a key no longer crosses, and the next job runs."""
-    test = "def check(c):\n    p = Point(0, 0)\n    assert c(p, {p: 'A'}) == 1\n"
-    body = "    d = more[0]\n    d[p] = 'B'\n    object.__delattr__(p, 'x')\n    return 0\n"
-    prompt = FROZEN.replace("def f(ps):\n", "def f(p, *more):\n")
-    report = pool.run_source(Task("hostile/task-classes", prompt, "f", test), prompt + body, LIMITS)
-    assert report.status is Status.ERROR and "cannot carry" in report.detail, report.detail
-    after = pool.run_source(Task("hostile/task-classes", LIST, "f", "def check(c):\n    assert c(ListNode(3)) == 3\n"),
-                            LIST + "    return head.val\n", LIMITS)
-    assert after.status is Status.PASSED, after.detail
 
 
 def test_a_class_of_the_tests_own_does_not_cross(pool: SandboxPool) -> None:

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from . import std_values, task_classes
 from .dict_kinds import DICT_KINDS, dict_items, kind_of, of_kind
-from .key_hashing import fill_dict, fill_set
+from .key_hashing import Pending, fill_dict, fill_later, fill_pending, fill_set, refuse_stale
 from .wire_errors import CodecError
 
 __all__ = ["CodecError"]  # every module of the channel names it by the codec
@@ -98,6 +98,9 @@ class Shared:
         (or, decoding, given): each travels after the message's values, at depth 0
         (``encode_states``), so a linked list of a thousand nodes is no deeper than one."""
         self._states_done = 0
+        self.pending: Pending = []
+        """Sets and dicts decoded whose keys are hashed by their classes' own code, to fill
+        once the message's states are in (``key_hashing.fill_later``)."""
         self._copies: dict[int, tuple[object, int]] = {}
         """A subclass's object (a list subclass) by id, with the number of its plain copy:
         met again in the call (in its keyword arguments, or its reply), it is that copy
@@ -111,15 +114,16 @@ class Shared:
         the middle of it (a twenty-ninth red team: its callback's values were numbered
         inside the reply's)."""
 
-    def checkpoint(self) -> tuple[int, int, int, int]:
+    def checkpoint(self) -> tuple[int, int, int, int, int]:
         """Where the table stands, to go back to (``rollback``) if a message being made
         from it fails: numbered halfway, the two sides would number one apart from then on
         (a twenty-ninth red team: a callback the candidate caught the failure of)."""
-        return len(self.objects), len(self._copies), len(self.deferred), self._states_done
+        return len(self.objects), len(self._copies), len(self.deferred), self._states_done, len(self.pending)
 
-    def rollback(self, point: tuple[int, int, int, int]) -> None:
+    def rollback(self, point: tuple[int, int, int, int, int]) -> None:
         """The table as it was at ``point``."""
-        count, copies, deferred, done = point
+        count, copies, deferred, done, pending = point
+        del self.pending[pending:]
         for x in self.objects[count:]:
             if self._index.get(id(x), -1) >= count:
                 del self._index[id(x)]
@@ -195,7 +199,7 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
             at = shared.add(x)
         if t is dict:
             assert isinstance(x, dict)
-            return {"d": _encode_pairs(x.items(), depth + 1, max_depth, shared)}
+            return {"d": _encode_pairs(x, depth + 1, max_depth, shared)}
         assert isinstance(x, (list, tuple, set, frozenset))
         tag = {list: "l", tuple: "t", set: "s", frozenset: "f"}[t]
         items = x if t is list or t is tuple else as_keys(x)
@@ -240,7 +244,7 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
         if (ref := _reference(x, shared)) is not None:
             return ref
         shared.add(x)
-        return {"k": [kind, _encode_pairs(dict_items(x), depth + 1, max_depth, shared)]}
+        return {"k": [kind, _encode_pairs(x, depth + 1, max_depth, shared)]}
     plain = _as_plain(x)
     if plain is None:
         if shared is not None and shared.functions is not None and callable(x):
@@ -287,11 +291,18 @@ _KEY_TYPES = frozenset({str, int, float, bool, type(None), bytes, tuple, frozens
 """Dict keys and set members that cross as they are."""
 
 
-def as_keys(items: Any) -> Any:
-    """Set members or dict keys as they cross (``as_key``), in C where all are plain."""
-    if _KEY_TYPES.issuperset(map(type, items)) and not task_classes.keyed_by_value(items):
-        return items
-    return [as_key(v) for v in items]
+def as_keys(members: Any) -> Any:
+    """A set's members as they cross (``as_key``), in C where all are plain. A frozenset
+    is made as it is read, before the states of the objects it holds: one holding an
+    object hashed by its class's own code cannot cross (``key_hashing``)."""
+    keyed = task_classes.any_hashed_by_value() and task_classes.keyed_by_value(members)
+    if not keyed and _KEY_TYPES.issuperset(map(type, members)):
+        return members
+    if keyed:
+        if type(members) is frozenset:
+            raise CodecError(f"{UNSENDABLE_TYPE} frozenset holding an object hashed by its class's own code")
+        refuse_stale(members)
+    return [as_key(v) for v in members]
 
 
 def as_key(k: object) -> object:
@@ -301,8 +312,6 @@ def as_key(k: object) -> object:
     candidate). A list's or dict's has no plain form both hashable and equal to it (a
     tuple is never equal to a list: an eleventh red team's candidate whose list subclass
     crossed as a tuple passed ``== {(1, 2)}``), so it cannot cross."""
-    if task_classes.keyed_by_value([k]):
-        raise CodecError(f"{UNSENDABLE_TYPE} {type_name(k)} (hashed by its class's own code) as a key")
     if type(k) in _KEY_TYPES:
         return k
     if isinstance(k, set):
@@ -312,9 +321,12 @@ def as_key(k: object) -> object:
     return k
 
 
-def _encode_pairs(pairs: Any, depth: int, max_depth: int, shared: Shared | None) -> list[Any]:
-    """A dict's items, each key and value encoded at ``depth``."""
-    return [[_encode(as_key(k), depth, max_depth, shared), _encode(v, depth, max_depth, shared)] for k, v in pairs]
+def _encode_pairs(x: Any, depth: int, max_depth: int, shared: Shared | None) -> list[Any]:
+    """A dict's items (of any kind), each key and value encoded at ``depth``."""
+    if shared is not None:
+        refuse_stale(x)
+    return [[_encode(as_key(k), depth, max_depth, shared), _encode(v, depth, max_depth, shared)]
+            for k, v in dict_items(x)]
 
 
 def encode_members(container: Any, shared: Shared) -> list[Any]:
@@ -323,7 +335,7 @@ def encode_members(container: Any, shared: Shared) -> list[Any]:
     they cross (``as_key``). What a call's change says the container holds
     (``shared_state.encoded_changes``)."""
     if type(container) in DICT_KINDS:
-        return _encode_pairs(dict_items(container), 0, MAX_DEPTH, shared)
+        return _encode_pairs(container, 0, MAX_DEPTH, shared)
     items = container if type(container) is list else as_keys(container)
     return [_encode(member, 0, MAX_DEPTH, shared) for member in items]
 
@@ -451,7 +463,8 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | Non
                 raise CodecError("malformed dict item")
             pairs.append((_decode(pair[0], depth + 1, max_depth, shared),
                           _decode(pair[1], depth + 1, max_depth, shared)))
-        fill_dict(out, pairs)
+        if shared is None or not fill_later(shared.pending, out, pairs):
+            fill_dict(out, pairs)
         return out
     if tag == "l":
         made: list[Any] = []
@@ -463,7 +476,9 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | Non
         members: set[Any] = set()
         if shared is not None:
             shared.add(members)
-        fill_set(members, [_decode(v, depth + 1, max_depth, shared) for v in body])
+        decoded = [_decode(v, depth + 1, max_depth, shared) for v in body]
+        if shared is None or not fill_later(shared.pending, members, decoded):
+            fill_set(members, decoded)
         return members
     if tag not in ("t", "f"):
         raise CodecError("unknown tag")
@@ -471,6 +486,8 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | Non
     items = [_decode(v, depth + 1, max_depth, shared) for v in body]
     frozen: Any = tuple(items)
     if tag == "f":
+        if task_classes.keyed_by_value(items):
+            raise CodecError("a frozenset holding an object hashed by its class's own code")
         frozen = set()
         fill_set(frozen, items)
         frozen = frozenset(frozen)
@@ -494,7 +511,9 @@ def encode_states(shared: Shared, max_depth: int = MAX_DEPTH) -> list[Any]:
 
 def decode_states(trees: Any, shared: Shared, max_depth: int = MAX_DEPTH) -> None:
     """Give each object of the task's classes the message's values met its state, as
-    ``encode_states`` sent them: one each, in order, none left over."""
+    ``encode_states`` sent them: one each, in order, none left over; then fill the sets
+    and dicts keyed by what those states decide (``key_hashing.fill_pending``). The last
+    step of decoding every message that may hold such objects."""
     if type(trees) is not list:
         raise CodecError("malformed states")
     for tree in trees:
@@ -507,6 +526,7 @@ def decode_states(trees: Any, shared: Shared, max_depth: int = MAX_DEPTH) -> Non
     if shared._states_done != len(shared.deferred):
         raise CodecError("an object without its state")
     shared.forget_deferred()
+    fill_pending(shared.pending)
 
 
 def _state_of(x: object) -> dict[str, Any]:

@@ -16,9 +16,11 @@ and ``pickle`` make one):
   (``shared_state``, ``write_back``); the object itself is numbered, so what is one
   object stays one (a cycle of nodes, ``candidate(a, a)``). The dict travels after the
   message's values (``codec.encode_states``), so a long chain is no deeper than one
-  node. Such an object is a set member or dict key only where its class hashes by
-  identity: one hashed by its class's own code (``keyed_by_value``) would be hashed by
-  that code on what the candidate sent, and go stale with what the call changes;
+  node. Such an object is a set member or dict key as itself; one hashed by its class's
+  own code (a frozen dataclass: ``keyed_by_value``) is hashed by that code on what it
+  holds, so the set or dict holding it is filled once the message's states are in
+  (``key_hashing``), and cannot be a frozenset's member (a frozenset is made as it is
+  read, before any state);
 - a named tuple (a "record") as the tuple it is, numbered as a tuple is;
 - an enum's member as its own name: the member of that name, itself, on the other side.
 
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import abc
 import enum
+from collections.abc import Iterable
 from typing import Any
 
 _HEAP_TYPE = 1 << 9
@@ -149,12 +152,17 @@ def record_name(x: object) -> str | None:
     return _records_by_class.get(id(type(x))) if _records_by_class else None
 
 
-def keyed_by_value(keys: list[Any]) -> bool:
+def any_hashed_by_value() -> bool:
+    """Whether any accepted plain class is hashed by its own code (none: nothing to check)."""
+    return bool(_by_value)
+
+
+def keyed_by_value(keys: Iterable[Any]) -> bool:
     """Whether an object of an accepted plain class hashed by its class's own code (a
     frozen dataclass, a ``__hash__`` of its own) is one of ``keys`` or in one, through
     their tuples, frozensets and named tuples, each visited once (a tuple shared many
-    levels deep, or by every key, is small to send and huge to walk). Such an object is
-    never a key: identity-hashed ones are."""
+    levels deep, or by every key, is small to send and huge to walk). A set or dict
+    keyed so is filled once the message's states are in (``key_hashing.fill_later``)."""
     if not _by_value:
         return False
     stack, seen = list(keys), set()
@@ -166,6 +174,11 @@ def keyed_by_value(keys: list[Any]) -> bool:
             seen.add(id(x))
             stack.extend(x)
     return False
+
+
+def hashed_by_value(x: object) -> bool:
+    """Whether ``x`` is an object of an accepted plain class hashed by its class's own code."""
+    return bool(_by_value) and id(type(x)) in _by_value
 
 
 def is_record(x: object) -> bool:
