@@ -17,6 +17,7 @@ as literals and runs in the sandbox like a candidate.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,11 +86,41 @@ def parse_model_tests(text: str, entry_point: str, limit: int = MAX_TESTS) -> tu
     return tuple(found.values())
 
 
+CALL_KEY_SOURCE = (
+    "def _bestofn_call_key(x):\n"
+    "    t = type(x)\n"
+    "    if t is list or t is tuple:\n"
+    "        return t.__name__ + '(' + ','.join([_bestofn_call_key(v) for v in x]) + ')'\n"
+    "    if t is set or t is frozenset:\n"
+    "        return t.__name__ + '(' + ','.join(sorted([_bestofn_call_key(v) for v in x])) + ')'\n"
+    "    if t is dict:\n"
+    "        return 'dict(' + ','.join(sorted([_bestofn_call_key(k) + ':' + _bestofn_call_key(v)\n"
+    "                                          for k, v in x.items()])) + ')'\n"
+    "    return repr(x)\n"
+)
+"""A call's arguments as text that no process's hash seed decides: a set's (or a dict's)
+members sorted by their own texts. ``repr`` follows the order a set iterates in, which
+the string hash seed of the process decides: the expectations' table, written here,
+was looked up in the sandbox by a text written there, and a test whose argument is a
+set of strings lost its expected value at random (a thirty-third red team). One source,
+run here and inside ``expectation_source``, so both ends write the same text."""
+_KEYING: dict[str, Any] = {}
+exec(compile(CALL_KEY_SOURCE, "<call key>", "exec"), _KEYING)  # noqa: S102 - our own constant code
+call_key: Callable[[tuple[Any, ...]], str] = _KEYING["_bestofn_call_key"]
+
+
 def expectation_source(entry_point: str, tests: tuple[ModelTest, ...]) -> str:
     """A function that returns each test's expected value for its input (and raises
     ``KeyError`` on any other): run in the sandbox like a candidate, its outputs are
-    the expectations, in the encoding the candidates' outputs have."""
-    table = ", ".join(f"{repr(t.call)!r}: {t.expected!r}" for t in tests)
-    return (f"_BESTOFN_EXPECTED = {{{table}}}\n\n\n"
+    the expectations, in the encoding the candidates' outputs have. Its table is keyed
+    by ``call_key``."""
+    rows = []
+    for t in tests:
+        try:
+            rows.append(f"{call_key(t.call)!r}: {t.expected!r}")
+        except (RecursionError, MemoryError):
+            continue  # too deep to key: its input finds nothing, as any other input
+    return (f"_BESTOFN_EXPECTED = {{{', '.join(rows)}}}\n\n\n"
+            f"{CALL_KEY_SOURCE}\n\n"
             f"def {entry_point}(*args):\n"
-            "    return _BESTOFN_EXPECTED[repr(args)]\n")
+            "    return _BESTOFN_EXPECTED[_bestofn_call_key(args)]\n")

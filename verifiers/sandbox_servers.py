@@ -34,10 +34,20 @@ RUNTIME_LAUNCH = (
     f"import sys; sys.path.insert(0, {_RUNTIME_PARENT!r}); from {_RUNTIME_PACKAGE}.main import main; "
     f"sys.path.remove({_RUNTIME_PARENT!r}); sys.exit(main(sys.argv))"
 )
-"""What each server runs, as ``python -I -S -B -c RUNTIME_LAUNCH MODE CTL_FD UID CPUS``:
-import the package by path (isolated mode reads no PYTHONPATH), then take the path
-away again, so candidates see the ``sys.path`` of a plain ``python -I``. ``main``
-reads ``argv[1:]`` (``argv[0]`` is ``-c``)."""
+"""What each server runs, as ``python -P -s -S -B -c RUNTIME_LAUNCH MODE CTL_FD UID CPUS``:
+import the package by path, then take the path away again, so candidates see the
+``sys.path`` of a plain ``python -I``. ``main`` reads ``argv[1:]`` (``argv[0]`` is ``-c``)."""
+INTERPRETER_FLAGS = ("-P", "-s", "-S", "-B")
+"""Isolated mode (``-I``) but for ``-E``: no script directory on the path, no user site,
+no site, no bytecode written; the environment is read, and it holds
+``SANDBOX_ENVIRONMENT`` alone."""
+SANDBOX_ENVIRONMENT = (("PYTHONHASHSEED", "0"),)
+"""The whole environment of both servers, and so of every candidate: one string hash
+seed for every server. Each had its own, so a set of strings iterated in another order
+in each slot: six copies of ``list(set(words))`` were split 3/3 between two groups by
+which slot ran them, and a model's test whose argument is a set was looked up by a
+text the other process wrote otherwise (a thirty-third red team). Nothing else goes in:
+bwrap's ``--clearenv`` would still leak ours through ``/proc/1/environ``."""
 START_SECONDS = 20.0
 _UID_BASE = 200_000
 SLOTS_PER_PROCESS = 64
@@ -117,7 +127,7 @@ def _bwrap_command(mode: str, uid: int, ctl_fd: int, cpus: frozenset[int] = froz
     cmd += [
         "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         "--chdir", "/tmp",
-        exe, "-I", "-S", "-B", "-c", RUNTIME_LAUNCH, mode, str(ctl_fd), str(uid),
+        exe, *INTERPRETER_FLAGS, "-c", RUNTIME_LAUNCH, mode, str(ctl_fd), str(uid),
         ",".join(map(str, sorted(cpus))) or "-",
     ]  # fmt: skip
     return cmd
@@ -135,7 +145,7 @@ class Server:
         try:
             self.proc = subprocess.Popen(
                 _bwrap_command(mode, uid, theirs.fileno(), cpus),
-                env={},  # bwrap --clearenv would still leak ours via /proc/1/environ
+                env=dict(SANDBOX_ENVIRONMENT),  # bwrap --clearenv would still leak ours via /proc/1/environ
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=self._stderr,

@@ -376,6 +376,19 @@ def test_candidates_run_on_given_calls_alone(collector: OutputCollector) -> None
     assert mine.outputs == (value(2.0), value(0.0)) and len(theirs.outputs) == 2 and not mine.error
 
 
+def test_one_behaviour_is_one_group_whichever_slot_runs_it(collector: OutputCollector) -> None:
+    """Each sandbox server had a string hash seed of its own, so a set of words iterated
+    in another order in each slot: six copies of one answer were split 3/3 by which slot
+    ran them (a thirty-third red team). Every server now has the same seed."""
+    prompt = 'from typing import List\n\n\ndef uniq(words: List[str]) -> List[str]:\n    """The distinct words."""\n'
+    task = Task("T/uniq", prompt, "uniq", "", test_origin="none")
+    copies = [Candidate(task.task_id, f"c{i}", prompt + f"    return list(set(words))  # {i}\n") for i in range(6)]
+    words = (["apple", "pear", "fig", "kiwi", "plum", "lime", "apple"],)
+    for _ in range(2):
+        found = collector.behaviours_on(task, copies, [words])
+        assert [g.members for g in group(found)] == [tuple(c.candidate_id for c in copies)]
+
+
 def test_oversized_outputs_are_compared_by_digest(collector: OutputCollector) -> None:
     big = "    return [float(x) for x in xs] * 1000\n"
     candidates = [Candidate(TASK.task_id, c, PROMPT + big) for c in ("a", "b")]

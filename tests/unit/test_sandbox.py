@@ -391,8 +391,9 @@ def _server_pids(root: int) -> list[int]:
 def test_the_sandbox_holds_our_runtime_sources_only_read_only_and_starts_them_isolated() -> None:
     """Nothing of the project but copies of verifiers/runtime's own .py files goes in,
     with the bytecode the run compiled from those copies (no other package, no
-    __pycache__ of the tree), bound read-only, and the interpreter runs isolated,
-    without site and without writing bytecode."""
+    __pycache__ of the tree), bound read-only, and the interpreter runs isolated
+    (but for its environment: one fixed hash seed, nothing else), without site and
+    without writing bytecode."""
     runtime = Path(sandbox_servers.__file__).with_name("runtime")
     cmd = sandbox_servers._bwrap_command("candidate-server", 1234, 5)
     binds = [(cmd[i + 1], cmd[i + 2]) for i, arg in enumerate(cmd) if arg in ("--bind", "--ro-bind", "--dev-bind")]
@@ -405,7 +406,8 @@ def test_the_sandbox_holds_our_runtime_sources_only_read_only_and_starts_them_is
     compiled = sorted(path.name.split(".")[0] for path in (Path(source) / "__pycache__").iterdir())
     assert compiled == sorted(path.stem for path in runtime.glob("*.py"))
     start = cmd.index(sandbox_servers.RUNTIME_LAUNCH)
-    assert cmd[start - 5:start] == [cmd[start - 5], "-I", "-S", "-B", "-c"]
+    assert cmd[start - 6:start] == [cmd[start - 6], "-P", "-s", "-S", "-B", "-c"]
+    assert sandbox_servers.SANDBOX_ENVIRONMENT == (("PYTHONHASHSEED", "0"),)
     assert cmd[start + 1:start + 3] == ["candidate-server", "5"]
 
 

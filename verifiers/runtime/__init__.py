@@ -3,7 +3,8 @@
 This package must stand alone: stdlib only, importing nothing from the project, and
 its modules reach each other by relative imports only. Its ``.py`` files are bound
 read-only into the sandbox (``verifiers.sandbox_servers``), where it is imported as
-``bestofn_runtime`` by an interpreter in isolated mode (``python -I -S -B``): the
+``bestofn_runtime`` by an interpreter isolated but for one environment variable, the
+fixed hash seed (``python -P -s -S -B``, ``verifiers.sandbox_servers``): the
 sandbox holds the stdlib and these files, nothing else of ours, so a candidate
 finds no project code or settings to read or patch, and nothing can be written
 back (no ``__pycache__``). Our own process imports the same modules for the codec,
