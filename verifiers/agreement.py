@@ -13,8 +13,11 @@ joins the first group whose *first member* it agrees with on every input, else i
 starts a new group. Two outputs agree (``same_output``) when they are of the same
 kind and, for values, equal as plain data with exact types (ints, strings, bools,
 None, and containers of them: a tuple is not a list, ``True`` is not ``1``), floats
-within a relative tolerance of 1e-6 (absolute 1e-9 near zero; NaN agrees with NaN),
-set members and dict keys exactly. Any exception agrees with any exception: the
+within a relative tolerance of 1e-6 (absolute 1e-9 near zero; NaN agrees with NaN);
+set members and dict keys are put in the order of their exact text, then compared in
+that order as values are (so floats among them agree within the tolerance only where
+they sort alike). Any exception agrees with any exception (a generator's that ended
+its items too, by that it raised): the
 type a candidate raises on an input the task does not cover (``IndexError`` from
 ``xs[0]``, ``ValueError`` from ``max([])``) is incidental, the fact that it has no
 answer there is not. Timeouts agree with timeouts, crashes with crashes. Nothing a

@@ -57,7 +57,7 @@ from verifiers.sandbox import JobReport, SandboxLimits, SandboxPool
 from verifiers.signatureless import example_arity, plan_from_examples
 from verifiers.stated_domain import Domain
 from verifiers.stated_relations import keeps, signature_relations
-from verifiers.timeouts import with_set_up_call
+from verifiers.timeouts import set_up_seconds, with_set_up_call
 from verifiers.types import Candidate, Status
 
 VERSION = "6"  # 2: set members and dict keys as trees, not as text; 3: the calls in one batch; 4: replies under the per-call alarm; 5: one set-up call
@@ -391,5 +391,7 @@ def collect_test_source(calls: Sequence[tuple[Any, ...]], config: OutputsConfig)
     call in order, its outputs returned as JSON text."""
     values = {"_BESTOFN_INPUTS": calls_literal(calls),
               "_BESTOFN_PER_CALL": repr(float(config.per_call_seconds)),
+              # The job's one slow call, as its limits allow it (``OutputCollector._limits``).
+              "_BESTOFN_SET_UP": repr(float(set_up_seconds(config.per_call_seconds) or 0.0)),
               "_BESTOFN_VALUE_CHARS": repr(int(config.value_chars))}
     return harness_source("collect_outputs", values, "_bestofn_collect")

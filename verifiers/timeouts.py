@@ -107,7 +107,16 @@ def with_set_up_call(limits: SandboxLimits) -> SandboxLimits:
     (1.45 s) passed the tests and was a timeout in the property check at its 1 s per call
     (red team)."""
     call = limits.call_seconds
-    if call is None or call >= FLOOR_SECONDS:
+    set_up = set_up_seconds(call)
+    if call is None or set_up is None:
         return limits
-    return dataclasses.replace(limits, set_up_seconds=FLOOR_SECONDS,
-                               wall_seconds=min(CEILING_SECONDS, limits.wall_seconds + FLOOR_SECONDS - call))
+    return dataclasses.replace(limits, set_up_seconds=set_up,
+                               wall_seconds=min(CEILING_SECONDS, limits.wall_seconds + set_up - call))
+
+
+def set_up_seconds(call_seconds: float | None) -> float | None:
+    """How long the one call of a job that pays for set-up may take where a call may take
+    ``call_seconds`` (``with_set_up_call``); None where no call gets longer."""
+    if call_seconds is None or call_seconds >= FLOOR_SECONDS:
+        return None
+    return FLOOR_SECONDS

@@ -13,6 +13,7 @@ from tasks.examples import with_example_tests
 from tasks.types import Task
 from verifiers.agreement import Group, Pick, corroborated, group, leader, pick, same_output, same_tree, settled
 from verifiers.edge_inputs import edge_calls
+from verifiers.timeouts import FLOOR_SECONDS
 from verifiers.outputs import (
     Behaviour,
     Kind,
@@ -349,6 +350,9 @@ def test_values_of_the_standard_library_and_generators_are_told_apart(collector:
         "huge_wrong": "    from fractions import Fraction\n    return Fraction(7, 3 ** 9100 + sum(xs) + 1)\n",
         "raises": "    yield 1\n    raise ValueError('x')\n",
         "raises_later": "    yield 1\n    yield 2\n    raise ValueError('x')\n",
+        # That it raised, not what (as for a call): a thirty-third red team's two alike
+        # but for the exception were split.
+        "raises_other": "    yield 1\n    raise IndexError('y')\n",
         "endless": "    n = 0\n    while True:\n        yield n\n        n += sum(xs)\n",
         "endless_wrong": "    n = 0\n    while True:\n        yield n\n        n += 1\n",
         # A twentieth red team's: cut where it was run, an endless one agreed with one that
@@ -363,7 +367,8 @@ def test_values_of_the_standard_library_and_generators_are_told_apart(collector:
     groups = {frozenset(g.members) for g in group(found)}
     assert groups == {frozenset({"decimal"}), frozenset({"decimal_wrong"}), frozenset({"fraction"}),
                       frozenset({"generator", "generator_too"}), frozenset({"generator_wrong"}),
-                      frozenset({"huge"}), frozenset({"huge_wrong"}), frozenset({"raises"}), frozenset({"raises_later"}),
+                      frozenset({"huge"}), frozenset({"huge_wrong"}), frozenset({"raises", "raises_other"}),
+                      frozenset({"raises_later"}),
                       frozenset({"endless"}), frozenset({"endless_wrong", "endless_from_0"}),
                       frozenset({"cut_there"}), frozenset({"endless_zeros"})}, groups
     assert all(not b.error and len(b.outputs) == 2 for b in found), found
@@ -387,6 +392,59 @@ def test_one_behaviour_is_one_group_whichever_slot_runs_it(collector: OutputColl
     for _ in range(2):
         found = collector.behaviours_on(task, copies, [words])
         assert [g.members for g in group(found)] == [tuple(c.candidate_id for c in copies)]
+
+
+def test_enum_members_and_named_tuples_are_told_apart_by_what_they_are(collector: OutputCollector) -> None:
+    """Both were the "?" of their class: every member of an enum agreed with every other,
+    so a sign that is always NEG grouped with the right one (a thirty-third red team)."""
+    prompt = ("from enum import Enum\nfrom typing import NamedTuple\n\n\nclass Sign(Enum):\n    NEG = -1\n    ZERO = 0\n"
+              "    POS = 1\n\n\nclass Span(NamedTuple):\n    lo: int\n    hi: int\n\n\ndef classify(x: int) -> Sign:\n"
+              '    """The sign of x."""\n')
+    task = Task("T/sign", prompt, "classify", "", test_origin="none")
+    bodies = {"right": "    return Sign.POS if x > 0 else Sign.NEG if x < 0 else Sign.ZERO\n",
+              "right_too": "    return [Sign.NEG, Sign.ZERO, Sign.POS][(x > 0) - (x < 0) + 1]\n",
+              "wrong": "    return Sign.NEG\n",
+              "span": "    return Span(x, x + 1)\n", "span_too": "    return Span(lo=x, hi=1 + x)\n",
+              "span_wrong": "    return Span(0, 0)\n", "tuple": "    return (x, x + 1)\n"}
+    found = collector.behaviours_on(task, [Candidate(task.task_id, n, prompt + b) for n, b in bodies.items()],
+                                    [(5,), (-3,), (0,)])
+    assert [g.members for g in group(found)] == [("right", "right_too"), ("wrong",), ("span", "span_too"),
+                                                 ("span_wrong",), ("tuple",)]
+
+
+def test_objects_of_the_prompts_classes_are_outputs_by_what_they_hold(collector: OutputCollector) -> None:
+    """They could not cross in a generated check's batch: every candidate that returned
+    one crashed on every input, a right one and a wrong one alike, and all agreed (a
+    thirty-third red team). Now each crosses with its attributes, and is compared by its
+    class's name and what it holds, objects numbered in the order met (a cycle, a list
+    of 3,000 nodes)."""
+    prompt = ("from dataclasses import dataclass\nfrom typing import List, Optional\n\n\n@dataclass\nclass Pt:\n"
+              "    x: int\n    y: int\n\n\nclass Node:\n    def __init__(self, val, nxt=None):\n        self.val = val\n"
+              "        self.nxt = nxt\n\n\ndef make(n: int) -> List[Pt]:\n    \"\"\"Points.\"\"\"\n")
+    task = Task("T/make", prompt, "make", "", test_origin="none")
+    chain = "    h = None\n    for i in range(n * 1000):\n        h = Node({}, h)\n    return [Pt(n, -n), h]\n"
+    bodies = {"right": "    return [Pt(n, -n)]\n", "right_too": "    return [Pt(x=n, y=-n)]\n",
+              "wrong": "    return [Pt(0, 0)]\n", "tuple": "    return [(n, -n)]\n",
+              "chain": chain.format("i"), "chain_too": chain.format("i + 0"), "chain_wrong": chain.format("i % 2999"),
+              "loop": "    a = Node(n)\n    a.nxt = a\n    return [a]\n",
+              "loop_of_two": "    a = Node(n)\n    a.nxt = Node(n, a)\n    return [a]\n"}
+    found = collector.behaviours_on(task, [Candidate(task.task_id, k, prompt + b) for k, b in bodies.items()],
+                                    [(2,), (3,)])
+    assert all(o.kind is Kind.VALUE for b in found for o in b.outputs), found
+    assert [g.members for g in group(found)] == [("right", "right_too"), ("wrong",), ("tuple",), ("chain", "chain_too"),
+                                                 ("chain_wrong",), ("loop",), ("loop_of_two",)]
+
+
+def test_one_slow_set_up_call_a_job_is_no_timeout(collector: OutputCollector) -> None:
+    """The sandbox lets one call a job take the set-up allowance (``with_set_up_call``);
+    the collecting check's own alarm stopped it at the per-call limit, so a right answer
+    that builds a table on first use was a timeout on every input, each new job paying
+    the set-up again (a thirty-third red team)."""
+    set_up = "_table = []\n\n\ndef _set_up():\n    import time\n    if not _table:\n        time.sleep(1.0)\n        _table.append(1)\n"
+    fast = Candidate(TASK.task_id, "fast", PROMPT + BODIES["right"])
+    slow = Candidate(TASK.task_id, "slow", set_up + PROMPT + "    _set_up()\n" + BODIES["right"])
+    found = collector.behaviours_on(TASK, [fast, slow], [([1, 2],), ([3],), ([4, 5],)])
+    assert [g.members for g in group(found)] == [("fast", "slow")], found
 
 
 def test_oversized_outputs_are_compared_by_digest(collector: OutputCollector) -> None:
@@ -432,8 +490,12 @@ def test_a_reply_slow_to_decode_is_that_inputs_timeout(collector: OutputCollecto
     seconds = time.monotonic() - started
     assert not found.error
     assert found.outputs[0].kind is Kind.TIMEOUT, found.outputs[0]
-    # 4 jobs (each resumes after a timeout) at 0.3 s a call: 3.4 s here, 13.3 s before.
-    assert seconds < 8.0, seconds
+    # 4 jobs (each resumes after a timeout), each reply but the first of a job stopped
+    # at 0.3 s: bounded by the jobs, whatever the inputs. The first may take the job's
+    # one set-up call (3 s), as the channel allows it: 13.4 s here (3.4 s when the
+    # check stopped it at 0.3 s, which made a right answer's one-off set-up a timeout
+    # on every input); before any alarm, 13.3 s, and more with every input.
+    assert seconds < 4 * (FLOOR_SECONDS + 1.0), seconds
 
 
 def test_only_calls_and_tests_the_channel_carries_are_used() -> None:

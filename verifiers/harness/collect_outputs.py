@@ -6,6 +6,7 @@ a ``_bestofn`` prefix: they share a namespace with the task's prompt."""
 from __future__ import annotations
 
 import copy as _bestofn_copy
+import enum as _bestofn_enum
 import hashlib as _bestofn_hashlib
 import json as _bestofn_json
 import signal as _bestofn_signal
@@ -20,9 +21,31 @@ if _bestofn_typing.TYPE_CHECKING:  # for mypy only: at run time these names woul
 # bestofn: parameters
 _BESTOFN_INPUTS: list[tuple[Any, ...]] = []
 _BESTOFN_PER_CALL: float = 0.0
+_BESTOFN_SET_UP: float = 0.0
 _BESTOFN_VALUE_CHARS: int = 0
 # bestofn: end of parameters
 _BESTOFN_CALLING = [False]
+_BESTOFN_SET_UP_LEFT = [True]
+"""One call of the job may take ``_BESTOFN_SET_UP`` (the one-off set-up the job's limits
+allow, ``verifiers.timeouts.with_set_up_call``): the first that takes longer than a call
+may spends it. This alarm stopped it at the per-call limit first, so a right answer that
+built a table on first use was a timeout on every input, each job paying the set-up
+again (a thirty-third red team)."""
+
+
+def _bestofn_arm() -> None:
+    """Inside a call (or reading its reply) from now, under its alarm."""
+    _BESTOFN_CALLING[0] = True
+    limit = max(_BESTOFN_PER_CALL, _BESTOFN_SET_UP) if _BESTOFN_SET_UP_LEFT[0] else _BESTOFN_PER_CALL
+    _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, limit)
+
+
+def _bestofn_disarm() -> None:
+    """Out of the call: its alarm off, and the set-up spent if the call took longer than a call may."""
+    _BESTOFN_CALLING[0] = False
+    left = _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, 0)[0]
+    if _BESTOFN_SET_UP_LEFT[0] and max(_BESTOFN_PER_CALL, _BESTOFN_SET_UP) - left > _BESTOFN_PER_CALL:
+        _BESTOFN_SET_UP_LEFT[0] = False
 
 
 class _BestofnSlow(BaseException):
@@ -72,7 +95,46 @@ def _bestofn_tree(x: Any) -> Any:
         # The standard library's values that cross as themselves (a Decimal, a date...):
         # by their text, which says all they are ('1.10' is not '1.1').
         return {"v": [t.__name__, str(x)]}
+    # An enum's member and a named tuple (the prompt's cross as themselves): by their
+    # class's name and their own name or fields. As the "?" of their class they agreed
+    # with every other member or tuple of it: a wrong sign grouped with the right one
+    # (a thirty-third red team).
+    if isinstance(x, _bestofn_enum.Enum):
+        return {"e": [t.__name__, _bestofn_tree(x._name_)]}
+    if isinstance(x, tuple) and isinstance(getattr(t, "_fields", None), tuple):
+        return {"n": [t.__name__, [_bestofn_tree(v) for v in tuple.__iter__(x)]]}
+    numbered = _bestofn_numbered(x)
+    if numbered is not None:
+        return numbered
     return {"?": t.__name__}
+
+
+_BESTOFN_OBJECTS: list[Any] = []
+"""While a value is encoded (``_bestofn_entry``): the objects of the prompt's classes it
+holds, by id to their number, and in the order first met."""
+
+
+def _bestofn_numbered(x: Any) -> Any:
+    """An object of a class the prompt defines (its objects cross with their attributes)
+    as its number in the value; None for anything else. Each object's class and
+    attributes are encoded once, after the value (``_bestofn_entry``), so a cycle of
+    nodes or a linked list of thousands is no deeper than one node. Such objects were
+    the candidate's crash on every input, a right answer's and a wrong one's alike (a
+    thirty-third red team)."""
+    if not _BESTOFN_OBJECTS or getattr(type(x), "__module__", None) != __name__:
+        return None
+    try:
+        state = object.__getattribute__(x, "__dict__")
+    except AttributeError:
+        return None
+    if type(state) is not dict:
+        return None
+    seen, order = _BESTOFN_OBJECTS
+    number = seen.get(id(x))
+    if number is None:
+        number = seen[id(x)] = len(order)
+        order.append(x)
+    return {"o": number}
 
 
 _BESTOFN_STD_VALUES = frozenset({("decimal", "Decimal"), ("datetime", "date"), ("datetime", "time"),
@@ -88,7 +150,11 @@ def _bestofn_yielded(x: Any) -> Any:
         for v in x:
             items.append(_bestofn_tree(v))
     except Exception as exc:  # noqa: BLE001 - the candidate's, raised as the tests read it
-        return {"g": items, "x": type(exc).__name__}
+        # That it raised, not what: as for a call, which exception is incidental (a
+        # thirty-third red team: two generators alike but for it were split). Cut by the
+        # channel is another ending (a twentieth red team: an endless one agreed with
+        # one that raised where it was cut).
+        return {"g": items, "x": "cut" if type(exc).__qualname__ == "IteratorCut" else 1}
     return {"g": items}
 
 
@@ -100,11 +166,24 @@ def _bestofn_sorted(rows: list[list[Any]]) -> list[Any]:
 
 
 def _bestofn_entry(value: Any) -> list[Any]:
+    _BESTOFN_OBJECTS[:] = [{}, []]
     try:
         tree = _bestofn_tree(value)
+        order = _BESTOFN_OBJECTS[1]
+        if order:
+            # Each object of the prompt's classes the value holds, in the order first met:
+            # its class's name and its attributes (which may number more of them).
+            states: list[Any] = []
+            while len(states) < len(order):
+                x = order[len(states)]
+                state = dict(object.__getattribute__(x, "__dict__"))
+                states.append([type(x).__name__, _bestofn_tree(state)])
+            tree = {"O": [tree, states]}
         text = _bestofn_text(tree)
     except (RecursionError, ValueError):
         return ["h", "unencodable"]
+    finally:
+        _BESTOFN_OBJECTS[:] = []
     if len(text) > _BESTOFN_VALUE_CHARS:
         return ["h", _bestofn_hashlib.sha256(text.encode()).hexdigest()[:32]]
     return ["v", tree]
@@ -113,13 +192,12 @@ def _bestofn_entry(value: Any) -> list[Any]:
 def _bestofn_call(candidate: Callable[..., Any], args: tuple[Any, ...]) -> list[Any]:
     """The call and the encoding of what it returned, both under the call's alarm: what
     a candidate returns is its own doing, however slow it is to encode."""
-    _BESTOFN_CALLING[0] = True
-    _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, _BESTOFN_PER_CALL)
+    _bestofn_arm()
     try:
         value = candidate(*args)
         return _bestofn_entry(value)
     finally:
-        _BESTOFN_CALLING[0] = False
+        _bestofn_disarm()
 
 
 def _bestofn_collect(candidate: Callable[..., Any]) -> str:
@@ -175,8 +253,7 @@ def _bestofn_collect_batch(candidate: Any, batch: Callable[..., Any], out: list[
         # Each reply is read and decoded under the call's alarm too: a reply slow to decode
         # is the candidate's own doing, and outside any alarm it ran until our process
         # gave the whole slot up (red team: 26 s for 12 inputs, a 1 s limit per call).
-        _BESTOFN_CALLING[0] = True
-        _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, _BESTOFN_PER_CALL)
+        _bestofn_arm()
         try:
             returned, value = next(answers)
         except StopIteration:
@@ -194,19 +271,16 @@ def _bestofn_collect_batch(candidate: Any, batch: Callable[..., Any], out: list[
                 return "e"
             return "c"
         finally:
-            _BESTOFN_CALLING[0] = False
-            _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, 0)
+            _bestofn_disarm()
         if not returned:
             out.append(["x", type(value).__name__])
             continue
         # Encoded under the call's alarm, as in a call: what a candidate returns is its own doing.
-        _BESTOFN_CALLING[0] = True
-        _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, _BESTOFN_PER_CALL)
+        _bestofn_arm()
         try:
             entry = _bestofn_entry(value)
         except _BestofnSlow:
             return "t"
         finally:
-            _BESTOFN_CALLING[0] = False
-            _bestofn_signal.setitimer(_bestofn_signal.ITIMER_REAL, 0)
+            _bestofn_disarm()
         out.append(entry)

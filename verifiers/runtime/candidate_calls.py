@@ -323,8 +323,17 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
                     reply["y"] = [ending]
         if shared is not None:
             shared.busy = True  # the reply is made of the table from here: the candidate's code run meanwhile crosses nothing
+        own: Shared | None = None  # a batch's result's own table, where objects may cross in it
         if "e" not in reply:
-            reply["r"] = _returned(returned, shared if carry or refer else None)
+            if carry or refer:
+                reply["r"] = _returned(returned, shared)
+            else:
+                # A generated check's batch: each result alone (the arguments are copies),
+                # in a table of its own where the prompt defines classes, so their objects
+                # cross with their states; they were the candidate's crash on every input,
+                # a right answer's and a wrong one's alike (a thirty-third red team).
+                own = Shared() if task_classes.objects_accepted() else None
+                reply["r"] = _returned(returned, own)
         del args, kwargs, returned
         carried: list[Any] = []
         if shared is not None:
@@ -333,9 +342,10 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
             del before
             if found:
                 reply["w"] = found
-            states = encode_states(shared, REPLY_DEPTH)  # of the objects of the task's classes sent above
-            if states:
-                reply["O"] = states
+            if carry or refer:  # a batch's changes say only that there were some
+                states = encode_states(shared, REPLY_DEPTH)  # of the objects of the task's classes sent above
+                if states:
+                    reply["O"] = states
             if opened is not None:
                 # Inside a crossing, the table stays in step for the crossing's next turn;
                 # at the call's end, let go (its lists would count as held).
@@ -354,6 +364,10 @@ def _reply(fn: Any, nonce: str, arguments: list[Any], shared: Shared | None, car
                         live.kept.update(id(x) for x in carried[bisect.bisect_left(numbers, made_from):])
             if live is not None:
                 live.bookkeeping = bookkeeping + _monotonic() - started
+        if own is not None:
+            states = encode_states(own, REPLY_DEPTH)
+            if states:
+                reply["O"] = states
         if carry and (changed_since := tests_exceptions.stale()) is not None:
             return frame({"n": nonce, "f": changed_since}), []
         return frame(reply, REPLY_MAX_MESSAGE), carried

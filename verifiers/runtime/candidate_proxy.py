@@ -350,7 +350,7 @@ class CandidateProxy:
                 self._fail("bad reply from the candidate")
             self.changed_arguments = changed is not None
             if "r" in reply:
-                result = self._result(reply)
+                result = self._result(reply) if "O" not in reply else self._result_with_objects(reply)
                 yield True, self._iterator(result, reply["y"], as_data=True) if "y" in reply else result
                 continue
             body = reply.get("e")
@@ -416,6 +416,18 @@ class CandidateProxy:
                 shared.numbering = True
         if shared is None:
             self._resendable(result)
+        return result
+
+    def _result_with_objects(self, reply: dict[str, Any]) -> Any:
+        """A batch's result that holds objects of the task's classes: decoded in a table of
+        its own, their states given after it (``candidate_calls._reply``)."""
+        table = Shared()
+        result = self._result(reply, table)
+        try:
+            decode_states(reply["O"], table, REPLY_DEPTH)
+        except CodecError as exc:
+            self._fail(f"the candidate returned an invalid value: {exc}")
+        self._resendable(result)
         return result
 
     def _batch_read(self, items: Any, ending: Any, as_data: bool = False) -> tuple[list[Any], Any]:

@@ -131,6 +131,11 @@ def clear() -> None:
         table.clear()
 
 
+def objects_accepted() -> bool:
+    """Whether any plain class is accepted (its objects cross with their states)."""
+    return bool(_by_class)
+
+
 def accepting() -> bool:
     """Whether any class whose objects hold others is accepted (none: the codec's and
     the shared state's checks for them cost nothing)."""
