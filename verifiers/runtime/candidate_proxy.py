@@ -302,9 +302,7 @@ class CandidateProxy:
         except CodecError as exc:
             self._fail(f"the candidate returned an invalid value: {exc}")
         except Exception as exc:  # noqa: BLE001 - our own code failed on the reply: never the tests' to catch
-            name, text = describe(exc)
-            self.harness = f"reading the candidate's reply failed: {name}: {text}"
-            raise CandidateFault(self.harness) from None
+            self._reading_failed(exc)
         if "r" in reply:
             if resume is None and not target:  # the note names the entry point
                 self.last_call = (args, kwargs, result)
@@ -369,6 +367,12 @@ class CandidateProxy:
     def _harness(self, why: str) -> NoReturn:
         self.harness = why
         raise CandidateFault(self.harness)
+
+    def _reading_failed(self, exc: Exception) -> NoReturn:
+        """Our own code failed on what the candidate sent: the harness's error, never an
+        exception the tests can catch."""
+        name, text = describe(exc)
+        self._harness(f"reading the candidate's reply failed: {name}: {text}")
 
     def _send(self, message: Callable[[], dict[str, Any]], data: bytes | None = None) -> None:
         try:

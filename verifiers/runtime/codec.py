@@ -13,7 +13,8 @@ from typing import Any, Protocol
 
 from . import std_values, task_classes
 from .dict_kinds import DICT_KINDS, dict_items, kind_of, of_kind
-from .key_hashing import Pending, fill_dict, fill_later, fill_pending, fill_set, refuse_stale
+from .deferred_keys import Pending, fill_later, fill_pending, refuse_stale
+from .key_hashing import fill_dict, fill_set
 from .wire_errors import CodecError
 
 __all__ = ["CodecError"]  # every module of the channel names it by the codec
@@ -100,7 +101,7 @@ class Shared:
         self._states_done = 0
         self.pending: Pending = []
         """Sets and dicts decoded whose keys are hashed by their classes' own code, to fill
-        once the message's states are in (``key_hashing.fill_later``)."""
+        once the message's states are in (``deferred_keys.fill_later``)."""
         self._copies: dict[int, tuple[object, int]] = {}
         """A subclass's object (a list subclass) by id, with the number of its plain copy:
         met again in the call (in its keyword arguments, or its reply), it is that copy
@@ -294,7 +295,7 @@ _KEY_TYPES = frozenset({str, int, float, bool, type(None), bytes, tuple, frozens
 def as_keys(members: Any) -> Any:
     """A set's members as they cross (``as_key``), in C where all are plain. A frozenset
     is made as it is read, before the states of the objects it holds: one holding an
-    object hashed by its class's own code cannot cross (``key_hashing``)."""
+    object hashed by its class's own code cannot cross (``deferred_keys``)."""
     keyed = task_classes.any_hashed_by_value() and task_classes.keyed_by_value(members)
     if not keyed and _KEY_TYPES.issuperset(map(type, members)):
         return members
@@ -512,7 +513,7 @@ def encode_states(shared: Shared, max_depth: int = MAX_DEPTH) -> list[Any]:
 def decode_states(trees: Any, shared: Shared, max_depth: int = MAX_DEPTH) -> None:
     """Give each object of the task's classes the message's values met its state, as
     ``encode_states`` sent them: one each, in order, none left over; then fill the sets
-    and dicts keyed by what those states decide (``key_hashing.fill_pending``). The last
+    and dicts keyed by what those states decide (``deferred_keys.fill_pending``). The last
     step of decoding every message that may hold such objects."""
     if type(trees) is not list:
         raise CodecError("malformed states")

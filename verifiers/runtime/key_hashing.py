@@ -3,15 +3,10 @@ reach: hashing and comparing its members are single C calls, so their cost is
 weighed before they are made (``refuse_hash_floods_of``), and members that a
 subclass's own ``__eq__`` kept apart are refused (``fill_dict``, ``fill_set``).
 
-A set member or dict key hashed by its class's own code (a frozen dataclass of the
-prompt's, a point in a set of points) is hashed on what its object holds, and an
-object's state crosses after the message's values (``codec.encode_states``), its
-changes in the message's changes: so a set or dict holding one is filled only once
-the whole message is in (``fill_later``, ``fill_pending``), and then every member is
-looked up again (``refuse_unfound``): a set made before its members' last change is
-stale, and is refused. So is one sent stale (``refuse_stale``): plain Python's set
-holds a member where its hash was when it was added, which the other side cannot
-know (a fourteenth red team: sets built before the change passed a wrong answer).
+An object of the task's classes hashed by its class's own code (a frozen dataclass)
+is weighed as what it holds, lists and dicts among them: its hash is that code,
+which may hash all of it in one C call (``hash(tuple(self.coeffs))``). Sets and dicts
+keyed by such objects are filled once a message is in (``deferred_keys``).
 """
 
 from __future__ import annotations
@@ -77,18 +72,43 @@ def _weight(x: Any, memo: dict[int, int] | None = None, nodes: list[Any] | None 
     """About how many elements hashing ``x``, or one equality test of it with an
     equal-hash value, visits: its expanded size (a part held twice counts twice), worked
     out once per object (``memo``), so a tuple shared 80 levels deep is weighed in 80
-    steps, as 2^80. ``nodes`` collects the tuples and frozensets weighed."""
-    t = type(x)
-    if _hashes_its_members(x):
-        memo = {} if memo is None else memo
-        known = memo.get(id(x))
-        if known is None:
-            known = memo[id(x)] = 1 + sum(_weight(v, memo, nodes) for v in _members(x))
+    steps, as 2^80. ``nodes`` collects the containers weighed. Walked with a stack of
+    its own, since an object's state is as deep as the objects it leads to (a chain of
+    600 nodes hashed by a loop ran out of frames here: a thirty-fourth red team), and
+    a part met again on its own path (a doubly linked node) counts 1 (weighed through,
+    it never ended: the same red team)."""
+    if not _hashes_its_members(x):
+        return _leaf_weight(x)
+    memo = {} if memo is None else memo
+    known = memo.get(id(x))
+    if known is not None:
+        return 1 if type(x) is frozenset else known  # a frozenset keeps its hash once made
+    memo[id(x)] = 1
+    path: list[list[Any]] = [[x, iter(_members(x)), 1]]  # each: the part, its members to go, its weight so far
+    while True:
+        frame = path[-1]
+        for v in frame[1]:
+            if not _hashes_its_members(v):
+                frame[2] += _leaf_weight(v)
+                continue
+            known = memo.get(id(v))
+            if known is None:
+                memo[id(v)] = 1
+                path.append([v, iter(_members(v)), 1])
+                break
+            frame[2] += 1 if type(v) is frozenset else known
+        else:
+            path.pop()
+            memo[id(frame[0])] = frame[2]
             if nodes is not None:
-                nodes.append(x)
-        elif t is frozenset:
-            return 1  # a frozenset keeps its hash once made
-        return known
+                nodes.append(frame[0])
+            if not path:
+                return int(frame[2])
+            path[-1][2] += frame[2]
+
+
+def _leaf_weight(x: Any) -> int:
+    t = type(x)
     if t is str or t is bytes:
         return 1 + len(x) // 64
     return 1
@@ -96,10 +116,12 @@ def _weight(x: Any, memo: dict[int, int] | None = None, nodes: list[Any] | None 
 
 def _hashes_its_members(x: Any) -> bool:
     """Whether hashing ``x`` may visit what it holds: a tuple or frozenset (a named tuple
-    of the task's hashes as a tuple), or an object of a class of the task's hashed by its
-    own code (weighed as the tuple of what it holds; one hashed by identity is 1)."""
+    of the task's hashes as a tuple), an object of a class of the task's hashed by its
+    own code (weighed as what it holds; one hashed by identity is 1), and a list, set or
+    dict such an object may hold (never a key itself)."""
     t = type(x)
-    return t is tuple or t is frozenset or task_classes.is_record(x) or task_classes.hashed_by_value(x)
+    return (t is tuple or t is frozenset or t is list or t is set or isinstance(x, dict)
+            or task_classes.is_record(x) or task_classes.hashed_by_value(x))
 
 
 def _members(x: Any) -> Any:
@@ -107,6 +129,8 @@ def _members(x: Any) -> Any:
     if task_classes.hashed_by_value(x):
         state = task_classes.state_of(x)
         return () if state is None else list(dict.values(state))
+    if isinstance(x, dict):
+        return [*dict.keys(x), *dict.values(x)]
     return x
 
 
@@ -153,59 +177,3 @@ def refuse_hash_floods_of(items: list[Any]) -> None:
             if cost > SAME_HASH_COMPARISONS:
                 raise CodecError("set members or dict keys with one hash, too costly to compare")
 
-
-Pending = list[tuple[Any, list[Any]]]
-"""Sets and dicts (with their members, or items as pairs) to fill once a message is in."""
-
-
-def fill_later(pending: Pending, out: Any, members: list[Any]) -> bool:
-    """Whether ``out`` (a set, or a dict of any kind whose ``members`` are its items as
-    pairs) is left for ``fill_pending``: its keys hold an object hashed by its class's own
-    code, whose state may not have crossed yet. If so it is noted."""
-    if not task_classes.any_hashed_by_value():
-        return False
-    keys = [key for key, _value in members] if isinstance(out, dict) else members
-    if not task_classes.keyed_by_value(keys):
-        return False
-    pending.append((out, members))
-    return True
-
-
-def fill_pending(pending: Pending) -> None:
-    """Fill what ``fill_later`` left, now that every object's state is in, in the order
-    noted (what a value holds before the value), each emptied first (a changed set of the
-    tests' holds what it held until now); then each member must be found where it is."""
-    while pending:
-        out, members = pending.pop(0)
-        out.clear()
-        if isinstance(out, dict):
-            fill_dict(out, members)
-            refuse_unfound(out, [key for key, _value in members])
-        else:
-            fill_set(out, members)
-            refuse_unfound(out, members)
-
-
-def refuse_unfound(container: Any, keys: list[Any]) -> None:
-    """Each of ``keys`` is found in ``container`` (a set, or a dict of any kind) by its hash
-    now, or the container is stale and cannot cross: a member whose hash changed since it
-    was added (or whose class's hash or equality raises) is found by nothing in plain
-    Python, and made again on the other side it would be found."""
-    contains = set.__contains__ if type(container) is set else dict.__contains__
-    try:
-        found = all(contains(container, key) for key in keys)
-    except Exception as exc:  # noqa: BLE001 - the __hash__ or __eq__ of a class of the task's
-        raise CodecError(f"a set member or dict key whose class's own hash or equality raised "
-                         f"{type(exc).__name__}") from None
-    if not found:
-        raise CodecError("a set member or dict key changed since it was added (its hash is not where it was put)")
-
-
-def refuse_stale(container: Any) -> None:
-    """A set or dict (of any kind) about to be sent whose members include an object
-    hashed by its class's own code holds each where its hash is now (``refuse_unfound``)."""
-    if not task_classes.any_hashed_by_value():
-        return
-    keys = list(container) if type(container) is set else list(dict.keys(container))
-    if task_classes.keyed_by_value(keys):
-        refuse_unfound(container, keys)

@@ -19,7 +19,7 @@ and ``pickle`` make one):
   node. Such an object is a set member or dict key as itself; one hashed by its class's
   own code (a frozen dataclass: ``keyed_by_value``) is hashed by that code on what it
   holds, so the set or dict holding it is filled once the message's states are in
-  (``key_hashing``), and cannot be a frozenset's member (a frozenset is made as it is
+  (``deferred_keys``), and cannot be a frozenset's member (a frozenset is made as it is
   read, before any state);
 - a named tuple (a "record") as the tuple it is, numbered as a tuple is;
 - an enum's member as its own name: the member of that name, itself, on the other side.
@@ -167,7 +167,7 @@ def keyed_by_value(keys: Iterable[Any]) -> bool:
     frozen dataclass, a ``__hash__`` of its own) is one of ``keys`` or in one, through
     their tuples, frozensets and named tuples, each visited once (a tuple shared many
     levels deep, or by every key, is small to send and huge to walk). A set or dict
-    keyed so is filled once the message's states are in (``key_hashing.fill_later``)."""
+    keyed so is filled once the message's states are in (``deferred_keys.fill_later``)."""
     if not _by_value:
         return False
     stack, seen = list(keys), set()

@@ -114,6 +114,8 @@ class Crossings:
                 proxy.write_back.keep_reachable([result, *changed], shared, originals)
         except CodecError as exc:
             proxy._fail(f"the candidate returned an invalid value: {exc}")
+        except Exception as exc:  # noqa: BLE001 - our own code failed on the reply: never the tests' to catch
+            proxy._reading_failed(exc)
         opened.settled(changed)
         return result
 
@@ -144,6 +146,9 @@ class Crossings:
                 proxy.write_back.keep_reachable([args, kwargs, *changed], shared, originals)
         except CodecError as exc:
             proxy._fail(f"the candidate called a function of the tests' badly: {exc}")
+        except Exception as exc:  # noqa: BLE001 - as in ``_crossed_back``: a thirty-fourth red team's
+            # TypeError of ours reached the tests' ``except TypeError`` and passed a wrong answer
+            proxy._reading_failed(exc)
         if opened.synced:
             opened.settled(changed)
         else:  # the first crossing inside the call: the table as the tests sent it, and as the candidate changed it
@@ -186,3 +191,4 @@ class Crossings:
         except OSError:
             proxy.broken = True
             proxy._fail("the candidate process ended before answering")
+
