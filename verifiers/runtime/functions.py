@@ -35,18 +35,9 @@ from typing import Any, TypeVar
 
 from . import task_classes
 from .codec import HEADROOM, TEXT_LIMIT, CodecError, Shared, decode, encode, restore_recursion_limit
+from .shared_table import BUILTIN, GIVEN_BACK, OWN, PROMPT_CLASS
 
 _T = TypeVar("_T")
-OWN = "c"
-"""The tag of the sender's own callable."""
-GIVEN_BACK = "g"
-"""The tag of the receiver's own callable, handed back."""
-BUILTIN = "B"
-"""The tag of a builtin (``int``, ``len``, ``ValueError``): itself on either side, by
-name, so ``typ is bool`` holds for the one the tests passed (a twenty-eighth red team)."""
-PROMPT_CLASS = "P"
-"""The tag of a class the prompt defines, passed as a value (``except E``, ``isinstance(v,
-C)``, ``Color[name]``): the other side's class of that name (``task_classes``)."""
 _BUILTINS_BY_NAME: dict[str, Any] = {name: value for name, value in vars(builtins).items()
                                      if callable(value) and not name.startswith("_")}
 _BUILTINS: dict[int, str] = {id(value): name for name, value in _BUILTINS_BY_NAME.items()}
