@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import task_classes
-from .key_hashing import fill_dict, fill_set
+from .key_hashing import fill_dict, fill_set, hash_raised
 from .wire_errors import CodecError
 
 STALE = "a set member or dict key changed since it was added (its hash is not where it was put)"
@@ -61,7 +61,7 @@ def fill_pending(pending: Pending) -> None:
         failed: set[int] = set()
         for out, members, same_keys in todo:
             try:
-                _fill(out, members, same_keys and round_ == 0)
+                _fill(out, members, same_keys)  # only the first round's may be the same keys
             except CodecError:
                 if last:
                     raise
@@ -79,7 +79,7 @@ def _fill(out: Any, members: list[Any], same_keys: bool) -> None:
             for key, value in members:
                 out[key] = value
         except Exception as exc:  # noqa: BLE001 - the key's class's own hash or equality, on what crossed
-            raise CodecError(f"a dict key whose class's own hash or equality raised {type(exc).__name__}") from None
+            raise hash_raised("a dict key", exc) from None
         if len(out) == len(members):
             return  # else a key was not found where it was: filled again
     out.clear()
@@ -102,8 +102,7 @@ def _all_found(container: Any, keys: list[Any], strict: bool = True) -> bool:
     except Exception as exc:  # noqa: BLE001 - the __hash__ or __eq__ of a class of the task's
         if not strict:
             return False
-        raise CodecError(f"a set member or dict key whose class's own hash or equality raised "
-                         f"{type(exc).__name__}") from None
+        raise hash_raised("a set member or dict key", exc) from None
 
 
 def refuse_stale(container: Any) -> None:

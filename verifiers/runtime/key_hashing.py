@@ -29,7 +29,7 @@ def fill_dict(out: dict[Any, Any], pairs: list[tuple[Any, Any]]) -> None:
     except TypeError:
         raise CodecError("unhashable dict key") from None
     except Exception as exc:  # noqa: BLE001 - the __hash__ or __eq__ of a class of the task's, on what crossed
-        raise CodecError(f"a dict key whose class's own hash or equality raised {type(exc).__name__}") from None
+        raise hash_raised("a dict key", exc) from None
     if len(out) != len(pairs):
         raise CodecError(_MERGED)
 
@@ -44,9 +44,14 @@ def fill_set(out: set[Any], items: list[Any]) -> None:
     except TypeError:
         raise CodecError("unhashable set element") from None
     except Exception as exc:  # noqa: BLE001 - as in fill_dict
-        raise CodecError(f"a set member whose class's own hash or equality raised {type(exc).__name__}") from None
+        raise hash_raised("a set member", exc) from None
     if len(out) != len(items):
         raise CodecError(_MERGED)
+
+
+def hash_raised(what: str, exc: Exception) -> CodecError:
+    """What is refused where a class of the task's hashed or compared ``what`` and raised."""
+    return CodecError(f"{what} whose class's own hash or equality raised {type(exc).__name__}")
 
 
 _MERGED = "a set or dict whose members are equal as plain values (a subclass's own __eq__ kept them apart)"
