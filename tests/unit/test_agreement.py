@@ -435,6 +435,28 @@ def test_objects_of_the_prompts_classes_are_outputs_by_what_they_hold(collector:
                                                  ("chain_wrong",), ("loop",), ("loop_of_two",)]
 
 
+def test_equal_values_holding_objects_agree_whatever_order_they_were_built_in(collector: OutputCollector) -> None:
+    """Objects were numbered in the order a set iterates or a dict was built: a dict of
+    employees built backwards, a set of frozen points built downwards, and copies of one
+    answer returning a set of cells hashed by their address (new addresses every job)
+    each stood alone, and two wrong answers alike outvoted four right ones (a
+    thirty-fifth red team)."""
+    prompt = ("from dataclasses import dataclass\nfrom typing import Dict, List, Set\n\n\n@dataclass\nclass Emp:\n"
+              "    name: str\n    age: int\n\n\n@dataclass(frozen=True)\nclass Pt:\n    x: int\n\n\nclass Cell:\n"
+              "    def __init__(self, r):\n        self.r = r\n\n\ndef make(n: int) -> list:\n    \"\"\"Things.\"\"\"\n")
+    task = Task("T/make", prompt, "make", "", test_origin="none")
+    bodies = {"emps": "    return [{str(i): Emp(str(i), i) for i in range(n)}]\n",
+              "emps_backwards": "    return [{str(i): Emp(str(i), i) for i in reversed(range(n))}]\n",
+              "points": "    return [{Pt(i) for i in range(n)}]\n",
+              "points_down": "    return [{Pt(i) for i in range(n - 1, -1, -1)}]\n",
+              **{f"cells{i}": f"    return [{{Cell(i) for i in range(n)}}]  # {i}\n" for i in range(4)},
+              "empty": "    return [set()]\n", "empty_too": "    return [set()]  # too\n"}
+    found = collector.behaviours_on(task, [Candidate(task.task_id, k, prompt + b) for k, b in bodies.items()],
+                                    [(3,), (8,)])
+    assert [g.members for g in group(found)] == [("emps", "emps_backwards"), ("points", "points_down"),
+                                                 ("cells0", "cells1", "cells2", "cells3"), ("empty", "empty_too")]
+
+
 def test_one_slow_set_up_call_a_job_is_no_timeout(collector: OutputCollector) -> None:
     """The sandbox lets one call a job take the set-up allowance (``with_set_up_call``);
     the collecting check's own alarm stopped it at the per-call limit, so a right answer

@@ -77,9 +77,9 @@ def _bestofn_tree(x: Any) -> Any:
     # size doubled with every level: 28 nested frozensets took the test server past
     # 1 GiB where no alarm reached it (red team).
     if t is set or t is frozenset:
-        return {"s": _bestofn_sorted([[_bestofn_tree(v)] for v in x])}
+        return {"s": _bestofn_canonical([[v] for v in x])}
     if t is dict:
-        return {"d": _bestofn_sorted([[_bestofn_tree(k), _bestofn_tree(v)] for k, v in x.items()])}
+        return {"d": _bestofn_canonical([[k, v] for k, v in x.items()])}
     if t is bytes:
         return {"b": x.hex()}
     if t is complex:
@@ -129,6 +129,15 @@ def _bestofn_numbered(x: Any) -> Any:
         return None
     if type(state) is not dict:
         return None
+    if _BESTOFN_SHAPE:
+        # What the object shows, a few objects deep, never its number: to put a set's
+        # members or a dict's items in an order no number decides (``_bestofn_canonical``).
+        _BESTOFN_SHAPE[0] -= 1
+        try:
+            shown = [_bestofn_tree(dict(state))] if _BESTOFN_SHAPE[0] > 0 else []
+        finally:
+            _BESTOFN_SHAPE[0] += 1
+        return {"o": [type(x).__name__, *shown]}
     seen, order = _BESTOFN_OBJECTS
     number = seen.get(id(x))
     if number is None:
@@ -156,6 +165,38 @@ def _bestofn_yielded(x: Any) -> Any:
         # one that raised where it was cut).
         return {"g": items, "x": "cut" if type(exc).__qualname__ == "IteratorCut" else 1}
     return {"g": items}
+
+
+_BESTOFN_SHAPE: list[int] = []
+"""While the order of a set's members or a dict's items is worked out: how many objects
+deep what an object shows of itself still goes (``_bestofn_numbered``)."""
+_BESTOFN_SHAPE_DEPTH = 4
+
+
+def _bestofn_canonical(rows: list[list[Any]]) -> list[Any]:
+    """A set's members (``[member]`` rows) or a dict's items (``[key, value]`` rows) as
+    trees, in the order of their first tree's text. Where they hold objects of the
+    prompt's classes, those were numbered in the order the set iterates or the dict was
+    built, so equal values were told apart: a dict of employees built in another order,
+    a set of points built downwards, and six copies of one answer returning a set of
+    cells hashed by their address were six groups, outvoted by two wrong answers alike
+    (a thirty-fifth red team). Those are numbered again in the order of what their
+    first tree shows of them, a few objects deep, never of their numbers."""
+    numbered = len(_BESTOFN_OBJECTS[1]) if _BESTOFN_OBJECTS else 0
+    trees = [[_bestofn_tree(v) for v in row] for row in rows]
+    if _BESTOFN_SHAPE or not _BESTOFN_OBJECTS or len(_BESTOFN_OBJECTS[1]) == numbered:
+        return _bestofn_sorted(trees)
+    seen, order = _BESTOFN_OBJECTS
+    for x in order[numbered:]:
+        del seen[id(x)]
+    del order[numbered:]
+    _BESTOFN_SHAPE[:] = [_BESTOFN_SHAPE_DEPTH]
+    try:
+        shapes = [_bestofn_text(_bestofn_tree(row[0])) for row in rows]
+    finally:
+        _BESTOFN_SHAPE[:] = []
+    trees = [[_bestofn_tree(v) for v in rows[i]] for i in sorted(range(len(rows)), key=shapes.__getitem__)]
+    return [tree if len(tree) == 2 else tree[0] for tree in trees]
 
 
 def _bestofn_sorted(rows: list[list[Any]]) -> list[Any]:

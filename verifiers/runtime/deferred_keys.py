@@ -10,10 +10,13 @@ looked up again: a set made before a member's last change is stale. A key's hash
 read another such set (a shape hashed on its set of points), so they are filled
 again until every member of every one is found where its hash is (a thirty-fourth
 red team: filled in the order noted, a set of shapes was hashed on empty sets of
-points, and passed a wrong answer). One sent stale is refused (``refuse_stale``):
-plain Python's set holds a member where its hash was when it was added, which the
-other side cannot know (a fourteenth red team: sets built before the change passed a
-wrong answer).
+points, and passed a wrong answer). One sent stale is refused by the side that sends
+it (``refuse_stale``): plain Python's set holds a member where its hash was when it was
+added, which the other side cannot know (a fourteenth red team: sets built before the
+change passed a wrong answer). So a candidate that patches the channel's code in its
+own process can send a stale set as a sound one, as it can leave out a change it made
+(a thirty-fifth red team): the tests then see what a program that re-added the members
+would have shown (docs/LIMITS.md).
 """
 
 from __future__ import annotations
