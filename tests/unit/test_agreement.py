@@ -457,6 +457,33 @@ def test_equal_values_holding_objects_agree_whatever_order_they_were_built_in(co
                                                  ("cells0", "cells1", "cells2", "cells3"), ("empty", "empty_too")]
 
 
+def test_ordering_members_that_hold_objects_costs_what_they_hold(collector: OutputCollector) -> None:
+    """A thirty-sixth red team's: numbered, then put in order and numbered again, every
+    level of nested dicts doubled the work (20 levels with an object at the bottom were a
+    timeout, and agreed with other timeouts); a node whose children are itself, shown
+    whole at every depth, wrote one text of 635 MiB; and members that differ only in
+    what they share with the rest of the value (``[c, {Box(c), Box(d)}]``) followed the
+    addresses they got."""
+    prompt = ("class Leaf:\n    def __init__(self, v):\n        self.v = v\n\n\nclass Box:\n    def __init__(self, leaf):\n"
+              "        self.leaf = leaf\n\n\nclass Node:\n    def __init__(self, s, k):\n        self.s = s\n"
+              "        self.kids = [self] * k\n\n\ndef make(n: int) -> list:\n    \"\"\"Things.\"\"\"\n")
+    task = Task("T/make", prompt, "make", "", test_origin="none")
+    nested = "    d = {{'leaf': Leaf({})}}\n    for _ in range(n):\n        d = {{'next': d}}\n    return [d]\n"
+    bodies = {"nested": nested.format(0), "nested_too": nested.format("0 + 0"), "nested_other": nested.format(1),
+              "fan_out": "    return [{Node('é' * 200_000 + str(n), 12)}]\n",
+              "shared": ("    c, d = Leaf(0), Leaf(0)\n    a, b = Box(c), Box(d)\n"
+                         "    return [c, {a, b}, {a: 'shared', b: 'own'}]\n"),
+              "shared_built_backwards": ("    c, d = Leaf(0), Leaf(0)\n    a, b = Box(c), Box(d)\n    m = {b: 'own'}\n"
+                                         "    m[a] = 'shared'\n    return [c, {b, a}, m]\n")}
+    started = time.monotonic()
+    found = collector.behaviours_on(task, [Candidate(task.task_id, k, prompt + b) for k, b in bodies.items()],
+                                    [(20,), (60,)])
+    assert all(o.kind is Kind.VALUE for b in found for o in b.outputs), found
+    assert [g.members for g in group(found)] == [("nested", "nested_too"), ("nested_other",), ("fan_out",),
+                                                 ("shared", "shared_built_backwards")]
+    assert time.monotonic() - started < 10
+
+
 def test_one_slow_set_up_call_a_job_is_no_timeout(collector: OutputCollector) -> None:
     """The sandbox lets one call a job take the set-up allowance (``with_set_up_call``);
     the collecting check's own alarm stopped it at the per-call limit, so a right answer

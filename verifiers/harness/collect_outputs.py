@@ -130,14 +130,10 @@ def _bestofn_numbered(x: Any) -> Any:
     if type(state) is not dict:
         return None
     if _BESTOFN_SHAPE:
-        # What the object shows, a few objects deep, never its number: to put a set's
-        # members or a dict's items in an order no number decides (``_bestofn_canonical``).
-        _BESTOFN_SHAPE[0] -= 1
-        try:
-            shown = [_bestofn_tree(dict(state))] if _BESTOFN_SHAPE[0] > 0 else []
-        finally:
-            _BESTOFN_SHAPE[0] += 1
-        return {"o": [type(x).__name__, *shown]}
+        # Numbered already (met earlier in the value, in an order no address decides): its
+        # number tells apart members that differ in what they share with the rest.
+        number = _BESTOFN_OBJECTS[0].get(id(x))
+        return {"o": number} if number is not None else {"o": [type(x).__name__, _bestofn_shape_of(x, state)]}
     seen, order = _BESTOFN_OBJECTS
     number = seen.get(id(x))
     if number is None:
@@ -167,36 +163,64 @@ def _bestofn_yielded(x: Any) -> Any:
     return {"g": items}
 
 
-_BESTOFN_SHAPE: list[int] = []
+_BESTOFN_SHAPE: list[Any] = []
 """While the order of a set's members or a dict's items is worked out: how many objects
-deep what an object shows of itself still goes (``_bestofn_numbered``)."""
+deep what an object shows of itself still goes, and what each object showed at each
+depth (``_bestofn_shape_of``)."""
 _BESTOFN_SHAPE_DEPTH = 4
+_BESTOFN_CLASSES: list[bool] = []
+"""Whether the prompt defines any class whose objects may be numbered (worked out once)."""
 
 
 def _bestofn_canonical(rows: list[list[Any]]) -> list[Any]:
     """A set's members (``[member]`` rows) or a dict's items (``[key, value]`` rows) as
-    trees, in the order of their first tree's text. Where they hold objects of the
-    prompt's classes, those were numbered in the order the set iterates or the dict was
-    built, so equal values were told apart: a dict of employees built in another order,
-    a set of points built downwards, and six copies of one answer returning a set of
-    cells hashed by their address were six groups, outvoted by two wrong answers alike
-    (a thirty-fifth red team). Those are numbered again in the order of what their
-    first tree shows of them, a few objects deep, never of their numbers."""
-    numbered = len(_BESTOFN_OBJECTS[1]) if _BESTOFN_OBJECTS else 0
-    trees = [[_bestofn_tree(v) for v in row] for row in rows]
-    if _BESTOFN_SHAPE or not _BESTOFN_OBJECTS or len(_BESTOFN_OBJECTS[1]) == numbered:
-        return _bestofn_sorted(trees)
-    seen, order = _BESTOFN_OBJECTS
-    for x in order[numbered:]:
-        del seen[id(x)]
-    del order[numbered:]
-    _BESTOFN_SHAPE[:] = [_BESTOFN_SHAPE_DEPTH]
+    trees, in the order of their first tree's text. Where the prompt defines classes,
+    the objects a member holds would be numbered in the order the set iterates or the
+    dict was built, so equal values were told apart: a dict of employees built in
+    another order, a set of points built downwards, and six copies of one answer
+    returning a set of cells hashed by their address were six groups, outvoted by two
+    wrong answers alike (a thirty-fifth red team). So there the rows are put in the order
+    of what their first tree shows, its objects a few deep and never by number, before
+    any of them is numbered. Worked out first, once a level (numbered, then put in order
+    and numbered again, every level of nested dicts did twice the work of the one below:
+    20 levels were a timeout, a thirty-sixth red team)."""
+    if _BESTOFN_SHAPE or not _BESTOFN_OBJECTS or not _bestofn_classes():
+        return _bestofn_sorted([[_bestofn_tree(v) for v in row] for row in rows])
+    _BESTOFN_SHAPE[:] = [_BESTOFN_SHAPE_DEPTH, {}]
     try:
         shapes = [_bestofn_text(_bestofn_tree(row[0])) for row in rows]
     finally:
         _BESTOFN_SHAPE[:] = []
     trees = [[_bestofn_tree(v) for v in rows[i]] for i in sorted(range(len(rows)), key=shapes.__getitem__)]
     return [tree if len(tree) == 2 else tree[0] for tree in trees]
+
+
+def _bestofn_shape_of(x: Any, state: dict[str, Any]) -> str:
+    """What object ``x`` shows of itself while an order is worked out: a digest of its
+    attributes, their objects shown the same way one level less deep, none past the
+    depth. Each object's digest is made once a depth (a node whose children are itself
+    ten times over, with a long string, was written out 111 times into one text of 635
+    MiB: a thirty-sixth red team)."""
+    depth, shown = _BESTOFN_SHAPE
+    if depth <= 0:
+        return ""
+    known = shown.get((id(x), depth))
+    if known is None:
+        _BESTOFN_SHAPE[0] = depth - 1
+        try:
+            text = _bestofn_text(_bestofn_tree(dict(state)))
+        finally:
+            _BESTOFN_SHAPE[0] = depth
+        known = shown[(id(x), depth)] = _bestofn_hashlib.sha256(text.encode()).hexdigest()[:32]
+    return str(known)
+
+
+def _bestofn_classes() -> bool:
+    """Whether the prompt (this namespace) defines a class whose objects may cross."""
+    if not _BESTOFN_CLASSES:
+        _BESTOFN_CLASSES.append(any(isinstance(v, type) and getattr(v, "__module__", None) == __name__
+                                    and not issubclass(v, BaseException) for v in list(globals().values())))
+    return _BESTOFN_CLASSES[0]
 
 
 def _bestofn_sorted(rows: list[list[Any]]) -> list[Any]:
