@@ -39,3 +39,12 @@ def assert_agrees_with_plain_python(pool: SandboxPool, task_id: str, what: str, 
     assert plain_python_verdict(prompt, body, test) is plain, "the case itself is wrong"
     report = pool.run_source(Task(task_id, prompt, "f", test), prompt + body, limits)
     assert report.status is plain, f"{what}: {report.status.value}: {report.detail}"
+
+
+def assert_refused_as_the_candidates_failure(pool: SandboxPool, task_id: str, what: str, prompt: str, body: str,
+                                             test: str, limits: SandboxLimits) -> None:
+    """Plain Python passes the case (else the case itself is wrong), and the sandbox
+    refuses it as the candidate's own failure: never a pass, never the harness's error."""
+    assert plain_python_verdict(prompt, body, test) is Status.PASSED, "the case itself is wrong"
+    report = pool.run_source(Task(task_id, prompt, "f", test), prompt + body, limits)
+    assert report.status is Status.FAILED, f"{what}: {report.status.value}: {report.detail}"

@@ -19,7 +19,7 @@ from tasks.types import Task
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.types import Status
 
-from plain_python import assert_agrees_with_plain_python, plain_python_verdict
+from plain_python import assert_agrees_with_plain_python, assert_refused_as_the_candidates_failure
 
 LIMITS = SandboxLimits(wall_seconds=3)
 
@@ -149,9 +149,7 @@ REFUSED = [
 
 @pytest.mark.parametrize("what,prompt,body,test", REFUSED, ids=[c[0] for c in REFUSED])
 def test_refused_as_the_candidates_failure(pool: SandboxPool, what: str, prompt: str, body: str, test: str) -> None:
-    assert plain_python_verdict(prompt, body, test) is Status.PASSED
-    report = pool.run_source(Task("hostile/keyed-objects", prompt, "f", test), prompt + body, LIMITS)
-    assert report.status is Status.FAILED, f"{what}: {report.status.value}: {report.detail}"
+    assert_refused_as_the_candidates_failure(pool, "hostile/keyed-objects", what, prompt, body, test, LIMITS)
 
 
 def test_a_stale_set_never_passes_for_a_consistent_one(pool: SandboxPool) -> None:
@@ -160,9 +158,8 @@ def test_a_stale_set_never_passes_for_a_consistent_one(pool: SandboxPool) -> Non
     would equal the set of the moved point (the forged pass a deferred fill invites)."""
     body = "    s = {ps[0]}\n    object.__setattr__(ps[0], 'x', 7)\n    return s\n"
     test = "def check(c):\n    assert c([Point(1, 2)]) == {Point(7, 2)}\n"
-    assert plain_python_verdict(FROZEN, body, test) is Status.FAILED
-    report = pool.run_source(Task("hostile/keyed-objects", FROZEN, "f", test), FROZEN + body, LIMITS)
-    assert report.status is Status.FAILED, report.detail
+    assert_agrees_with_plain_python(pool, "hostile/keyed-objects", "a stale set", FROZEN, body, test, Status.FAILED,
+                                    LIMITS)
 
 
 def test_a_keys_hash_that_raises_on_a_change_never_reaches_the_tests(pool: SandboxPool) -> None:
@@ -178,9 +175,8 @@ def test_a_keys_hash_that_raises_on_a_change_never_reaches_the_tests(pool: Sandb
     test = ("def check(c):\n    p = Point(0, 0)\n    d = {p: 'A'}\n    c(p)\n    try:\n"
             "        c(p, d, lambda: None)\n    except TypeError:\n        return\n"
             "    raise AssertionError('expected a TypeError')\n")
-    assert plain_python_verdict(FROZEN, body, test) is Status.FAILED
-    report = pool.run_source(Task("hostile/keyed-objects", FROZEN, "f", test), FROZEN + body, LIMITS)
-    assert report.status is Status.FAILED, report.detail
+    assert_agrees_with_plain_python(pool, "hostile/keyed-objects", "a key's hash raising in a callback", FROZEN, body,
+                                    test, Status.FAILED, LIMITS)
 
 
 def test_a_key_whose_state_the_candidate_broke_fails_it_and_the_server_lives_on(pool: SandboxPool) -> None:

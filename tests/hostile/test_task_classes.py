@@ -19,7 +19,7 @@ from tasks.types import Task
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.types import Status
 
-from plain_python import assert_agrees_with_plain_python, plain_python_verdict
+from plain_python import assert_agrees_with_plain_python, assert_refused_as_the_candidates_failure
 
 LIMITS = SandboxLimits(wall_seconds=3)
 
@@ -330,9 +330,7 @@ REFUSED = [
 
 @pytest.mark.parametrize("what,prompt,body,test", REFUSED, ids=[c[0] for c in REFUSED])
 def test_refused_as_the_candidates_failure(pool: SandboxPool, what: str, prompt: str, body: str, test: str) -> None:
-    assert plain_python_verdict(prompt, body, test) is Status.PASSED
-    report = pool.run_source(Task("hostile/task-classes", prompt, "f", test), prompt + body, LIMITS)
-    assert report.status is Status.FAILED, f"{what}: {report.status.value}: {report.detail}"
+    assert_refused_as_the_candidates_failure(pool, "hostile/task-classes", what, prompt, body, test, LIMITS)
 
 
 def test_a_class_of_the_task_the_candidate_made_uncrossable_is_its_failure_said_plainly(pool: SandboxPool) -> None:
