@@ -394,20 +394,25 @@ def test_one_behaviour_is_one_group_whichever_slot_runs_it(collector: OutputColl
         assert [g.members for g in group(found)] == [tuple(c.candidate_id for c in copies)]
 
 
+def _bodies_on(collector: OutputCollector, prompt: str, entry: str, bodies: dict[str, str],
+               calls: list[tuple[Any, ...]]) -> list[Behaviour]:
+    """Each body, after ``prompt``, a candidate of one task without tests, run on ``calls``."""
+    task = Task(f"T/{entry}", prompt, entry, "", test_origin="none")
+    return collector.behaviours_on(task, [Candidate(task.task_id, k, prompt + b) for k, b in bodies.items()], calls)
+
+
 def test_enum_members_and_named_tuples_are_told_apart_by_what_they_are(collector: OutputCollector) -> None:
     """Both were the "?" of their class: every member of an enum agreed with every other,
     so a sign that is always NEG grouped with the right one (a thirty-third red team)."""
     prompt = ("from enum import Enum\nfrom typing import NamedTuple\n\n\nclass Sign(Enum):\n    NEG = -1\n    ZERO = 0\n"
               "    POS = 1\n\n\nclass Span(NamedTuple):\n    lo: int\n    hi: int\n\n\ndef classify(x: int) -> Sign:\n"
               '    """The sign of x."""\n')
-    task = Task("T/sign", prompt, "classify", "", test_origin="none")
     bodies = {"right": "    return Sign.POS if x > 0 else Sign.NEG if x < 0 else Sign.ZERO\n",
               "right_too": "    return [Sign.NEG, Sign.ZERO, Sign.POS][(x > 0) - (x < 0) + 1]\n",
               "wrong": "    return Sign.NEG\n",
               "span": "    return Span(x, x + 1)\n", "span_too": "    return Span(lo=x, hi=1 + x)\n",
               "span_wrong": "    return Span(0, 0)\n", "tuple": "    return (x, x + 1)\n"}
-    found = collector.behaviours_on(task, [Candidate(task.task_id, n, prompt + b) for n, b in bodies.items()],
-                                    [(5,), (-3,), (0,)])
+    found = _bodies_on(collector, prompt, "classify", bodies, [(5,), (-3,), (0,)])
     assert [g.members for g in group(found)] == [("right", "right_too"), ("wrong",), ("span", "span_too"),
                                                  ("span_wrong",), ("tuple",)]
 
@@ -421,15 +426,13 @@ def test_objects_of_the_prompts_classes_are_outputs_by_what_they_hold(collector:
     prompt = ("from dataclasses import dataclass\nfrom typing import List, Optional\n\n\n@dataclass\nclass Pt:\n"
               "    x: int\n    y: int\n\n\nclass Node:\n    def __init__(self, val, nxt=None):\n        self.val = val\n"
               "        self.nxt = nxt\n\n\ndef make(n: int) -> List[Pt]:\n    \"\"\"Points.\"\"\"\n")
-    task = Task("T/make", prompt, "make", "", test_origin="none")
     chain = "    h = None\n    for i in range(n * 1000):\n        h = Node({}, h)\n    return [Pt(n, -n), h]\n"
     bodies = {"right": "    return [Pt(n, -n)]\n", "right_too": "    return [Pt(x=n, y=-n)]\n",
               "wrong": "    return [Pt(0, 0)]\n", "tuple": "    return [(n, -n)]\n",
               "chain": chain.format("i"), "chain_too": chain.format("i + 0"), "chain_wrong": chain.format("i % 2999"),
               "loop": "    a = Node(n)\n    a.nxt = a\n    return [a]\n",
               "loop_of_two": "    a = Node(n)\n    a.nxt = Node(n, a)\n    return [a]\n"}
-    found = collector.behaviours_on(task, [Candidate(task.task_id, k, prompt + b) for k, b in bodies.items()],
-                                    [(2,), (3,)])
+    found = _bodies_on(collector, prompt, "make", bodies, [(2,), (3,)])
     assert all(o.kind is Kind.VALUE for b in found for o in b.outputs), found
     assert [g.members for g in group(found)] == [("right", "right_too"), ("wrong",), ("tuple",), ("chain", "chain_too"),
                                                  ("chain_wrong",), ("loop",), ("loop_of_two",)]
@@ -444,15 +447,13 @@ def test_equal_values_holding_objects_agree_whatever_order_they_were_built_in(co
     prompt = ("from dataclasses import dataclass\nfrom typing import Dict, List, Set\n\n\n@dataclass\nclass Emp:\n"
               "    name: str\n    age: int\n\n\n@dataclass(frozen=True)\nclass Pt:\n    x: int\n\n\nclass Cell:\n"
               "    def __init__(self, r):\n        self.r = r\n\n\ndef make(n: int) -> list:\n    \"\"\"Things.\"\"\"\n")
-    task = Task("T/make", prompt, "make", "", test_origin="none")
     bodies = {"emps": "    return [{str(i): Emp(str(i), i) for i in range(n)}]\n",
               "emps_backwards": "    return [{str(i): Emp(str(i), i) for i in reversed(range(n))}]\n",
               "points": "    return [{Pt(i) for i in range(n)}]\n",
               "points_down": "    return [{Pt(i) for i in range(n - 1, -1, -1)}]\n",
               **{f"cells{i}": f"    return [{{Cell(i) for i in range(n)}}]  # {i}\n" for i in range(4)},
               "empty": "    return [set()]\n", "empty_too": "    return [set()]  # too\n"}
-    found = collector.behaviours_on(task, [Candidate(task.task_id, k, prompt + b) for k, b in bodies.items()],
-                                    [(3,), (8,)])
+    found = _bodies_on(collector, prompt, "make", bodies, [(3,), (8,)])
     assert [g.members for g in group(found)] == [("emps", "emps_backwards"), ("points", "points_down"),
                                                  ("cells0", "cells1", "cells2", "cells3"), ("empty", "empty_too")]
 
@@ -467,7 +468,6 @@ def test_ordering_members_that_hold_objects_costs_what_they_hold(collector: Outp
     prompt = ("class Leaf:\n    def __init__(self, v):\n        self.v = v\n\n\nclass Box:\n    def __init__(self, leaf):\n"
               "        self.leaf = leaf\n\n\nclass Node:\n    def __init__(self, s, k):\n        self.s = s\n"
               "        self.kids = [self] * k\n\n\ndef make(n: int) -> list:\n    \"\"\"Things.\"\"\"\n")
-    task = Task("T/make", prompt, "make", "", test_origin="none")
     nested = "    d = {{'leaf': Leaf({})}}\n    for _ in range(n):\n        d = {{'next': d}}\n    return [d]\n"
     bodies = {"nested": nested.format(0), "nested_too": nested.format("0 + 0"), "nested_other": nested.format(1),
               "fan_out": "    return [{Node('é' * 200_000 + str(n), 12)}]\n",
@@ -476,8 +476,7 @@ def test_ordering_members_that_hold_objects_costs_what_they_hold(collector: Outp
               "shared_built_backwards": ("    c, d = Leaf(0), Leaf(0)\n    a, b = Box(c), Box(d)\n    m = {b: 'own'}\n"
                                          "    m[a] = 'shared'\n    return [c, {b, a}, m]\n")}
     started = time.monotonic()
-    found = collector.behaviours_on(task, [Candidate(task.task_id, k, prompt + b) for k, b in bodies.items()],
-                                    [(20,), (60,)])
+    found = _bodies_on(collector, prompt, "make", bodies, [(20,), (60,)])
     assert all(o.kind is Kind.VALUE for b in found for o in b.outputs), found
     assert [g.members for g in group(found)] == [("nested", "nested_too"), ("nested_other",), ("fan_out",),
                                                  ("shared", "shared_built_backwards")]
