@@ -13,7 +13,7 @@ from typing import Any
 
 from . import std_values, task_classes
 from .dict_kinds import DICT_KINDS, dict_items, kind_of, of_kind
-from .deferred_keys import fill_later, fill_pending, refuse_stale
+from .deferred_keys import fill_later, fill_pending, refuse_stale, refuse_unfound
 from .key_hashing import fill_dict, fill_set
 from .shared_table import FUNCTION_TAGS as FUNCTION_TAGS
 from .shared_table import PENDING
@@ -197,7 +197,7 @@ def as_keys(members: Any) -> Any:
     if keyed:
         if type(members) is frozenset:
             raise CodecError(f"{UNSENDABLE_TYPE} frozenset holding an object hashed by its class's own code")
-        refuse_stale(members)
+        refuse_unfound(members, list(members))  # its keys walked once, above
     return [as_key(v) for v in members]
 
 

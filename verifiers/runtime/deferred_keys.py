@@ -114,5 +114,11 @@ def refuse_stale(container: Any) -> None:
     if not task_classes.any_hashed_by_value():
         return
     keys = list(container) if type(container) is set else list(dict.keys(container))
-    if task_classes.keyed_by_value(keys) and not _all_found(container, keys):
+    if task_classes.keyed_by_value(keys):
+        refuse_unfound(container, keys)
+
+
+def refuse_unfound(container: Any, keys: list[Any]) -> None:
+    """``refuse_stale`` for a container known to be keyed so, ``keys`` its members."""
+    if not _all_found(container, keys):
         raise CodecError(STALE)
