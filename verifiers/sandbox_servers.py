@@ -22,7 +22,7 @@ from typing import Any
 from tasks.errors import SandboxError
 from verifiers.channel import CodecError, recv_msg
 from verifiers.pinning import children_started
-from verifiers.sandbox_root import python_root, runtime_dir
+from verifiers.sandbox_root import SITE_IN_SANDBOX, python_root, runtime_dir, third_party_dirs
 
 _RUNTIME_PARENT = "/bestofn"
 _RUNTIME_PACKAGE = "bestofn_runtime"
@@ -32,18 +32,21 @@ _RUNTIME_FILES = tuple(sorted(Path(__file__).with_name("runtime").glob("*.py")))
 """Each source file on its own: no ``__pycache__`` or anything else of ours goes in."""
 RUNTIME_LAUNCH = (
     f"import sys; sys.path.insert(0, {_RUNTIME_PARENT!r}); from {_RUNTIME_PACKAGE}.main import main; "
-    f"sys.path.remove({_RUNTIME_PARENT!r}); sys.exit(main(sys.argv))"
+    f"sys.path.remove({_RUNTIME_PARENT!r}); sys.path.append({SITE_IN_SANDBOX!r}); sys.exit(main(sys.argv))"
 )
 """What each server runs, as ``python -P -s -S -B -c RUNTIME_LAUNCH MODE CTL_FD UID CPUS``:
 import the package by path, then take the path away again, so candidates see the
-``sys.path`` of a plain ``python -I``. ``main`` reads ``argv[1:]`` (``argv[0]`` is ``-c``)."""
+``sys.path`` of a plain ``python -I`` whose site-packages hold numpy alone
+(``verifiers.sandbox_root.THIRD_PARTY``). ``main`` reads ``argv[1:]`` (``argv[0]`` is ``-c``)."""
 INTERPRETER_FLAGS = ("-P", "-s", "-S", "-B")
 """Isolated mode (``-I``) but for ``-E``: no script directory on the path, no user site,
 no site, no bytecode written; the environment is read, and it holds
 ``SANDBOX_ENVIRONMENT`` alone."""
-SANDBOX_ENVIRONMENT = (("PYTHONHASHSEED", "0"),)
+SANDBOX_ENVIRONMENT = (("PYTHONHASHSEED", "0"), ("OPENBLAS_NUM_THREADS", "1"))
 """The whole environment of both servers, and so of every candidate: one string hash
-seed for every server. Each had its own, so a set of strings iterated in another order
+seed for every server, and one thread for numpy's OpenBLAS (by default it starts a
+thread per core, each with its buffers, on import: on a large machine more than the
+candidate's address space holds). Each had its own, so a set of strings iterated in another order
 in each slot: six copies of ``list(set(words))`` were split 3/3 between two groups by
 which slot ran them, and a model's test whose argument is a set was looked up by a
 text the other process wrote otherwise (a thirty-third red team). Nothing else goes in:
@@ -80,7 +83,7 @@ def bwrap_path() -> str:
 
 def _file_binds(prefix: str, exe: str) -> list[str]:
     """What the sandbox sees of the file system besides /proc, /dev and /tmp: the
-    Python install and our runtime modules, from their tmpfs copies where there are
+    Python install, numpy and our runtime modules, from their tmpfs copies where there are
     some (``verifiers.sandbox_root``: no read a candidate makes touches a disk), else
     the host's /usr and Python prefix, read-only."""
     root = python_root(prefix, exe)
@@ -101,6 +104,13 @@ def _file_binds(prefix: str, exe: str) -> list[str]:
             cmd += ["--perms", "0755", "--dir", str(parent)]
     if not prefix.startswith("/usr/"):
         cmd += ["--ro-bind", str(base / prefix.lstrip("/")), prefix]
+    if root is not None:
+        if (base / SITE_IN_SANDBOX.lstrip("/")).is_dir():
+            cmd += ["--ro-bind", str(base / SITE_IN_SANDBOX.lstrip("/")), SITE_IN_SANDBOX]
+    else:
+        cmd += ["--perms", "0755", "--dir", SITE_IN_SANDBOX]
+        for package in third_party_dirs():
+            cmd += ["--ro-bind", str(package), f"{SITE_IN_SANDBOX}/{package.name}"]
     if runtime is not None:
         cmd += ["--ro-bind", str(runtime), RUNTIME_IN_SANDBOX]
     else:
