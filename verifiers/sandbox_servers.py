@@ -43,14 +43,14 @@ INTERPRETER_FLAGS = ("-P", "-s", "-S", "-B")
 no site, no bytecode written; the environment is read, and it holds
 ``SANDBOX_ENVIRONMENT`` alone."""
 SANDBOX_ENVIRONMENT = (("PYTHONHASHSEED", "0"), ("OPENBLAS_NUM_THREADS", "1"))
-"""The whole environment of both servers, and so of every candidate: one string hash
-seed for every server, and one thread for numpy's OpenBLAS (by default it starts a
-thread per core, each with its buffers, on import: on a large machine more than the
-candidate's address space holds). Each had its own, so a set of strings iterated in another order
-in each slot: six copies of ``list(set(words))`` were split 3/3 between two groups by
+"""The whole environment of both servers, and so of every candidate. One string hash
+seed for every server: each had its own, so a set of strings iterated in another order
+in each slot, six copies of ``list(set(words))`` were split 3/3 between two groups by
 which slot ran them, and a model's test whose argument is a set was looked up by a
-text the other process wrote otherwise (a thirty-third red team). Nothing else goes in:
-bwrap's ``--clearenv`` would still leak ours through ``/proc/1/environ``."""
+text the other process wrote otherwise (a thirty-third red team). One thread for
+numpy's OpenBLAS: by default it starts a thread per core on import, each with its
+buffers, on a large machine more than the candidate's address space holds. Nothing
+else goes in: bwrap's ``--clearenv`` would still leak ours through ``/proc/1/environ``."""
 START_SECONDS = 20.0
 _UID_BASE = 200_000
 SLOTS_PER_PROCESS = 64

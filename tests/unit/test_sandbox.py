@@ -12,7 +12,7 @@ import pytest
 from tasks.errors import ConfigError, SandboxError
 from tasks.program import program_from_completion
 from tasks.types import Task
-from verifiers import pinning, sandbox, sandbox_servers
+from verifiers import pinning, sandbox, sandbox_root, sandbox_servers
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.sandbox_servers import processes_of
 from verifiers.timeouts import Calibrator
@@ -392,13 +392,16 @@ def test_the_sandbox_holds_our_runtime_sources_only_read_only_and_starts_them_is
     """Nothing of the project but copies of verifiers/runtime's own .py files goes in,
     with the bytecode the run compiled from those copies (no other package, no
     __pycache__ of the tree), bound read-only, and the interpreter runs isolated
-    (but for its environment: one fixed hash seed, nothing else), without site and
-    without writing bytecode."""
+    (but for its environment: one fixed hash seed and numpy's one OpenBLAS thread,
+    nothing else), without site and without writing bytecode. numpy is the one package
+    bound besides: from the virtual environment where no tmpfs copy is made."""
     runtime = Path(sandbox_servers.__file__).with_name("runtime")
     cmd = sandbox_servers._bwrap_command("candidate-server", 1234, 5)
     binds = [(cmd[i + 1], cmd[i + 2]) for i, arg in enumerate(cmd) if arg in ("--bind", "--ro-bind", "--dev-bind")]
     assert all(arg not in cmd for arg in ("--bind", "--dev-bind", "--bind-try"))
-    assert not [src for src, _dst in binds if src.startswith(str(runtime.parents[1]))]  # nothing from the tree
+    third_party = {str(path) for path in sandbox_root.third_party_dirs()}
+    assert not [src for src, _dst in binds
+                if src.startswith(str(runtime.parents[1])) and src not in third_party]  # nothing from the tree
     [source] = [src for src, dst in binds if dst == sandbox_servers.RUNTIME_IN_SANDBOX]  # their copies
     copied = {path.name: path.read_bytes() for path in Path(source).iterdir() if path.is_file()}
     assert copied == {path.name: path.read_bytes() for path in runtime.glob("*.py")}
@@ -407,7 +410,7 @@ def test_the_sandbox_holds_our_runtime_sources_only_read_only_and_starts_them_is
     assert compiled == sorted(path.stem for path in runtime.glob("*.py"))
     start = cmd.index(sandbox_servers.RUNTIME_LAUNCH)
     assert cmd[start - 6:start] == [cmd[start - 6], "-P", "-s", "-S", "-B", "-c"]
-    assert sandbox_servers.SANDBOX_ENVIRONMENT == (("PYTHONHASHSEED", "0"),)
+    assert sandbox_servers.SANDBOX_ENVIRONMENT == (("PYTHONHASHSEED", "0"), ("OPENBLAS_NUM_THREADS", "1"))
     assert cmd[start + 1:start + 3] == ["candidate-server", "5"]
 
 
