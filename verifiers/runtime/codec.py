@@ -262,26 +262,7 @@ def _as_plain(x: object) -> object | None:
         return frozenset(frozenset.__iter__(x))
     if isinstance(x, set):
         return set(set.__iter__(x))
-    return _numpy_scalar(x)
-
-
-def _numpy_scalar(x: object) -> int | bool | float | None:
-    """A numpy scalar (``np.int64``, ``np.bool_``, ``np.float32``) as the Python value
-    it holds, read by numpy's own ``item`` in C, as a plain subclass's value is: plain
-    Python's ``==`` takes ``np.sum(xs) == 6`` as ``6 == 6``, so a right answer returning
-    one passes (it failed as not crossing). Only where the process imported numpy (no
-    numpy is loaded for this); an array does not cross (plain Python's ``assert
-    arr == [1, 2]`` raises), nor a ``longdouble``, which ``item`` keeps as itself."""
-    numpy: Any = sys.modules.get("numpy")
-    if numpy is None:
-        return None
-    try:
-        if not isinstance(x, (numpy.integer, numpy.bool_, numpy.floating)):
-            return None
-        value = numpy.generic.item(x)
-    except Exception:  # a module of the candidate's own named numpy
-        return None
-    return value if type(value) in (int, bool, float) else None
+    return None
 
 
 def decode(tree: Any, max_depth: int = MAX_DEPTH, shared: Shared | None = None) -> Any:

@@ -1,0 +1,95 @@
+"""numpy's scalars crossing the channel, and numpy's state in the test server: each case
+runs on one slot and in this process as plain Python, and the two verdicts must agree.
+
+numpy is the one package besides the standard library in the sandbox. Its scalars first
+crossed as the plain Python numbers they hold: a wrong answer's ``np.bool_`` then passed
+``is True``, its ``np.uint8(255) + 1`` no longer wrapped, and a right answer's
+``np.float32(0.1)`` no longer equalled ``0.1`` as numpy compares; and the test server
+kept numpy's random state and error settings from one job to the next (a thirty-seventh
+red team). They now cross as themselves, and each job starts from numpy's defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tasks.types import Task
+from verifiers.sandbox import SandboxLimits, SandboxPool
+from verifiers.types import Candidate, Status
+
+from plain_python import assert_agrees_with_plain_python
+
+pytest.importorskip("numpy")
+
+LIMITS = SandboxLimits(wall_seconds=3)
+NP = "import numpy as np\n\ndef f(x):\n"
+RAISES_ON_DIVISION = ("def check(candidate):\n    try:\n        candidate(1.0) / 0\n"
+                      "    except ZeroDivisionError:\n        return\n    assert False, 'no ZeroDivisionError'\n")
+CASES = [
+    # (what, body, test, plain Python's verdict)
+    ("np.sum is the int it holds", "    return np.sum(np.arange(x + 1))\n",
+     "def check(candidate):\n    assert candidate(3) == 6\n    assert candidate(0) == 0\n", Status.PASSED),
+    ("np.float32(0.1) == 0.1 as numpy compares", "    return np.float32(x)\n",
+     "def check(candidate):\n    assert candidate(0.1) == 0.1\n", Status.PASSED),
+    ("a complex of numpy's", "    return np.complex128(x) * 2\n",
+     "def check(candidate):\n    assert candidate(1 + 2j) == 2 + 4j\n", Status.PASSED),
+    ("~np.True_ is np.False_", "    return np.bool_(x)\n",
+     "def check(candidate):\n    assert (~candidate(True)) == False\n", Status.PASSED),
+    ("np.uint8 wraps", "    return np.uint8(x)\n",
+     "def check(candidate):\n    assert candidate(255) + 1 == 0\n", Status.PASSED),
+    ("np.float64 divides by zero into inf", "    return np.float64(x)\n",
+     "def check(candidate):\n    assert candidate(1.0) / 0 == float('inf')\n", Status.PASSED),
+    ("numpy's keys and values in a dict", "    return {np.int64(x): [np.bool_(True), np.float32(0.5)]}\n",
+     "def check(candidate):\n    assert candidate(2) == {2: [True, 0.5]}\n", Status.PASSED),
+    ("the tests' numpy scalar reaches the candidate as itself", "    return x.item() + 1\n",
+     "import numpy as np\n\ndef check(candidate):\n    assert candidate(np.int64(3)) == 4\n"
+     "    assert candidate(np.True_) == 2\n", Status.PASSED),
+    ("np.bool_ is not True", "    return np.bool_(x % 2 == 0)\n",
+     "def check(candidate):\n    assert candidate(2) is True\n", Status.FAILED),
+    ("np.int64 is no int", "    return np.int64(x)\n",
+     "def check(candidate):\n    assert isinstance(candidate(1), int)\n", Status.FAILED),
+    ("np.uint8 does not reach 256", "    return np.uint8(x)\n",
+     "def check(candidate):\n    assert candidate(255) + 1 == 256\n", Status.FAILED),
+    ("np.float64 raises no ZeroDivisionError", "    return np.float64(x)\n", RAISES_ON_DIVISION, Status.FAILED),
+    ("np.float32 keeps its precision", "    return np.float32(x)\n",
+     "def check(candidate):\n    assert candidate(1.0) + 1e-8 > 1.0\n", Status.FAILED),
+]
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[SandboxPool]:
+    with SandboxPool(workers=1, limits=LIMITS) as p:
+        yield p
+
+
+@pytest.mark.parametrize("what, body, test, plain", CASES, ids=[case[0] for case in CASES])
+def test_numpy_values_are_judged_as_plain_python_judges_them(pool: SandboxPool, what: str, body: str, test: str,
+                                                            plain: Status) -> None:
+    assert_agrees_with_plain_python(pool, "t/numpy", what, NP, body, test, plain, LIMITS)
+
+
+def test_every_job_draws_numpys_random_inputs_alike(pool: SandboxPool) -> None:
+    """An answer wrong on odd inputs, run twelve times on tests drawing with numpy's
+    legacy generator: one verdict (they were 10 failed and 2 passed)."""
+    task = Task("t/np-random", "def f(x):\n    pass\n", "f",
+                "import numpy as np\n\ndef check(candidate):\n"
+                "    for _ in range(3):\n        x = int(np.random.randint(0, 100))\n"
+                "        assert candidate(x) == 2 * x\n",
+                "    return 2 * x\n")
+    wrong_on_odd = "def f(x):\n    return 2 * x if x % 2 == 0 else 0\n"
+    verdicts = pool.run(task, [Candidate(task.task_id, f"c{i}", wrong_on_odd) for i in range(12)])
+    assert len({v.status for v in verdicts}) == 1, [v.status.value for v in verdicts]
+
+
+def test_a_tasks_numpy_error_settings_do_not_reach_the_next_task(pool: SandboxPool) -> None:
+    strict = Task("t/np-strict", "def f(x):\n    pass\n", "f",
+                  "import numpy as np\n\ndef check(candidate):\n    np.seterr(all='raise')\n"
+                  "    assert candidate(1) == 1\n", "    return x\n")
+    divides = Task("t/np-divides", "def f(x):\n    pass\n", "f",
+                   "import numpy as np\n\ndef check(candidate):\n"
+                   "    assert np.float64(candidate(1)) / 0 == np.inf\n", "    return x\n")
+    right = "def f(x):\n    return x\n"
+    [first] = pool.run(strict, [Candidate(strict.task_id, "c", right)])
+    [then] = pool.run(divides, [Candidate(divides.task_id, "c", right)])
+    assert (first.status, then.status) == (Status.PASSED, Status.PASSED), (first.detail, then.detail)
