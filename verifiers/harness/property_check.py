@@ -40,9 +40,9 @@ def _bestofn_number(x: Any) -> Any:
     return x.item() if t.__module__ == "numpy" and t.__name__ in _BESTOFN_NUMPY_SCALARS else x
 
 
-_BESTOFN_NUMPY_SCALARS = frozenset({"bool", "int8", "int16", "int32", "int64", "longlong", "uint8", "uint16",
-                                    "uint32", "uint64", "ulonglong", "float16", "float32", "float64", "complex64",
-                                    "complex128"})
+_BESTOFN_NUMPY_SCALARS = frozenset({"bool", "bool_", "int8", "int16", "int32", "int64", "longlong", "uint8",
+                                    "uint16", "uint32", "uint64", "ulonglong", "float16", "float32", "float64",
+                                    "complex64", "complex128"})
 """``verifiers.runtime.std_values.NUMPY_SCALARS`` (this module runs alone in the test server)."""
 
 

@@ -96,15 +96,15 @@ def parts_of(x: Any) -> list[Any] | None:
     return None
 
 
-NUMPY_SCALARS = frozenset({"bool", "int8", "int16", "int32", "int64", "longlong", "uint8", "uint16", "uint32",
-                           "uint64", "ulonglong", "float16", "float32", "float64", "complex64", "complex128"})
+NUMPY_SCALARS = frozenset({"bool", "bool_", "int8", "int16", "int32", "int64", "longlong", "uint8", "uint16",
+                           "uint32", "uint64", "ulonglong", "float16", "float32", "float64", "complex64", "complex128"})
 """numpy's scalar types that cross as themselves (``numpy`` is the one package besides
-the standard library in the sandbox): each as the Python number its ``item`` gives,
-which makes it again exactly. Made into the plain number they hold, a wrong answer's
-``np.bool_`` passed ``is True`` and its ``np.uint8(255) + 1`` no longer wrapped, and a
-right answer's ``np.float32(0.1)`` no longer equalled ``0.1`` as numpy's comparison has
-it (a thirty-seventh red team). Not a ``longdouble`` (its ``item`` keeps it), a
-``datetime64`` or an array."""
+the standard library in the sandbox; ``bool_`` is numpy 1's name of ``bool``): each as
+the Python number its ``item`` gives, which makes it again exactly. Made into the
+plain number they hold, a wrong answer's ``np.bool_`` passed ``is True`` and its
+``np.uint8(255) + 1`` no longer wrapped, and a right answer's ``np.float32(0.1)`` no
+longer equalled ``0.1`` as numpy's comparison has it (a thirty-seventh red team). Not a
+``longdouble`` (its ``item`` keeps it), a ``datetime64`` or an array."""
 _HEAP_TYPE = 1 << 9
 """``Py_TPFLAGS_HEAPTYPE``: a class made by Python code, as a candidate's own is."""
 
@@ -127,7 +127,8 @@ def _numpy_parts(x: Any, t: type) -> list[Any] | None:
 def _numpy_maker(name: str) -> Callable[[list[Any]], Any]:
     """Makes numpy's scalar ``name`` from its number, on the side that receives one (it
     imports numpy then, as the standard library's modules above are imported)."""
-    kind = bool if name == "bool" else float if name.startswith("float") else int
+    kind = bool if name.startswith("bool") else float if name.startswith("float") else int
+
     def made(parts: list[Any]) -> Any:
         if name.startswith("complex"):
             if len(parts) != 2 or any(type(p) is not float for p in parts):
@@ -137,9 +138,13 @@ def _numpy_maker(name: str) -> Callable[[list[Any]], Any]:
             raise ValueError
         else:
             number = parts[0]
-        import numpy
+        try:
+            import numpy
 
-        return getattr(numpy, name)(number)  # out of the type's range: OverflowError
+            made_by = numpy.bool_ if kind is bool else getattr(numpy, name)
+        except (ImportError, AttributeError):
+            raise ValueError from None  # no numpy here, or one without this type
+        return made_by(number)  # out of the type's range: OverflowError
     return made
 
 
