@@ -3,6 +3,7 @@ its scalars cross as themselves, its arrays do not cross."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -159,3 +160,10 @@ def test_agreement_groups_numpys_scalar_with_the_number_it_holds() -> None:
         found = collector.behaviours_on(task, [Candidate(task.task_id, k, prompt + b) for k, b in bodies.items()],
                                         [([1, 2, 3],), ([],), ([5],)])
     assert [g.members for g in group(found)] == [("plain", "numpy"), ("wrong",)]
+
+
+def test_a_side_without_numpy_refuses_a_numpy_value_as_malformed(monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = codec.encode(np.int64(3))
+    monkeypatch.setitem(sys.modules, "numpy", None)  # importing it raises ImportError
+    with pytest.raises(CodecError, match="malformed numpy.int64"):
+        codec.decode(tree)
