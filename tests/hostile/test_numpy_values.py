@@ -93,3 +93,57 @@ def test_a_tasks_numpy_error_settings_do_not_reach_the_next_task(pool: SandboxPo
     [first] = pool.run(strict, [Candidate(strict.task_id, "c", right)])
     [then] = pool.run(divides, [Candidate(divides.task_id, "c", right)])
     assert (first.status, then.status) == (Status.PASSED, Status.PASSED), (first.detail, then.detail)
+
+
+DEEP_TESTS = ("def check(candidate):\n    def probe(n):\n        try:\n            return probe(n + 1)\n"
+              "        except RecursionError:\n            return n\n    top = probe(0)\n"
+              "    def deep(n):\n        if n >= top - 230:\n            return candidate(0)\n"
+              "        return deep(n + 1)\n    deep(0)\n")
+
+
+def test_numpy_imported_deep_in_the_tests_recursion_leaves_the_test_server_whole() -> None:
+    """The test server imports numpy when a reply first holds a numpy value. Read 230
+    frames below the tests' recursion limit, the import was cut off halfway, and numpy
+    could not be imported again: every later job of the slot was the harness's ``error``
+    (a thirty-eighth red team). It now gets room of its own."""
+    nested = ("import numpy as np\n\ndef f(x):\n    v = np.int64(1)\n    for _ in range(85):\n        v = [v]\n"
+              "    return v\n")
+    deep = Task("t/np-deep", "def f(x):\n    pass\n", "f", DEEP_TESTS, "    return x\n")
+    later = Task("t/np-later", "def f(x):\n    pass\n", "f", "def check(candidate):\n    assert candidate(4) == 4\n",
+                 "    return x\n")
+    with SandboxPool(workers=1, limits=LIMITS) as fresh:  # a test server that has not loaded numpy
+        [first] = fresh.run(deep, [Candidate(deep.task_id, "nested", nested)])
+        assert first.status is not Status.ERROR, first.detail
+        right = "import numpy as np\n\ndef f(x):\n    return np.int64(x)\n"
+        [then] = fresh.run(later, [Candidate(later.task_id, "right", right)])
+    assert then.status is Status.PASSED, then.detail
+
+
+NAN_CASES = [
+    ("the tests' numpy NaN comes back as itself", "    return list(x)\n",
+     "import numpy as np\n\ndef check(candidate):\n    y = np.float64('nan')\n    assert y in candidate([y])\n"),
+    ("a numpy NaN key finds its value", "    return dict(x)\n",
+     "import numpy as np\n\ndef check(candidate):\n    y = np.float32('nan')\n    assert candidate({y: 1})[y] == 1\n"),
+]
+
+
+@pytest.mark.parametrize("what, body, test", NAN_CASES, ids=[case[0] for case in NAN_CASES])
+def test_a_numpy_nan_keeps_its_identity(pool: SandboxPool, what: str, body: str, test: str) -> None:
+    """The tests' own, as a float's NaN does (a NaN the candidate returns twice arrives as
+    two, a float's too: docs/LIMITS.md)."""
+    assert_agrees_with_plain_python(pool, "t/np-nan", what, NP, body, test, Status.PASSED, LIMITS)
+
+
+def test_a_tasks_changes_to_numpy_do_not_reach_the_next_task(pool: SandboxPool) -> None:
+    """A task's tests that replace ``np.sum`` and set numpy 1's print options: the next
+    task's right answer saw both (a thirty-eighth red team)."""
+    meddles = Task("t/np-meddles", "def f(x):\n    pass\n", "f",
+                   "import numpy as np\n\ndef check(candidate):\n    np.sum = lambda *a, **k: 42\n"
+                   "    np.set_printoptions(legacy='1.25')\n    assert candidate(1) == 1\n", "    return x\n")
+    plain = Task("t/np-plain", "import numpy as np\n\ndef f(x):\n    pass\n", "f",
+                 "def check(candidate):\n    assert candidate([1, 1]) == 2\n"
+                 "    assert repr(np.float64(0.5)) == 'np.float64(0.5)'\n", "    return int(np.sum(x))\n")
+    [first] = pool.run(meddles, [Candidate(meddles.task_id, "c", "def f(x):\n    return x\n")])
+    summing = "import numpy as np\n\ndef f(x):\n    return int(np.sum(x))\n"
+    [then] = pool.run(plain, [Candidate(plain.task_id, "c", summing)])
+    assert (first.status, then.status) == (Status.PASSED, Status.PASSED), (first.detail, then.detail)

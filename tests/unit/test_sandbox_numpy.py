@@ -111,10 +111,10 @@ def test_the_harness_modules_know_numpys_scalars_as_the_runtime_does() -> None:
     """The property check and the output collector run alone in the test server, each
     with its own copy of the names."""
     from verifiers.harness import collect_outputs, property_check
-    from verifiers.runtime import std_values
+    from verifiers.runtime import numpy_values
 
     assert collect_outputs._BESTOFN_NUMPY_SCALARS == property_check._BESTOFN_NUMPY_SCALARS \
-        == std_values.NUMPY_SCALARS
+        == numpy_values.SCALARS
 
 
 def test_the_copy_holds_numpy_without_its_tests_and_its_libraries_once() -> None:
@@ -167,3 +167,15 @@ def test_a_side_without_numpy_refuses_a_numpy_value_as_malformed(monkeypatch: py
     monkeypatch.setitem(sys.modules, "numpy", None)  # importing it raises ImportError
     with pytest.raises(CodecError, match="malformed numpy.int64"):
         codec.decode(tree)
+
+
+def test_a_numpy_value_that_would_not_hold_its_number_is_refused() -> None:
+    """A forged float16 of 1e300 overflowed with a warning (an exception where the tests
+    made warnings errors: the harness's ``error``, a thirty-eighth red team)."""
+    for tree in ({"v": ["numpy.float16", 1e300]}, {"v": ["numpy.complex64", 1e300, 1.0]},
+                 {"v": ["numpy.float32", 0.1]}):
+        with pytest.raises(CodecError, match="malformed numpy"):
+            codec.decode(tree)
+    assert codec.decode({"v": ["numpy.float32", float(np.float32(0.1))]}) == np.float32(0.1)
+    negative_zero = codec.decode(codec.encode(np.float64(-0.0)))
+    assert type(negative_zero) is np.float64 and np.signbit(negative_zero)

@@ -43,7 +43,7 @@ def _bestofn_number(x: Any) -> Any:
 _BESTOFN_NUMPY_SCALARS = frozenset({"bool", "bool_", "int8", "int16", "int32", "int64", "longlong", "uint8",
                                     "uint16", "uint32", "uint64", "ulonglong", "float16", "float32", "float64",
                                     "complex64", "complex128"})
-"""``verifiers.runtime.std_values.NUMPY_SCALARS`` (this module runs alone in the test server)."""
+"""``verifiers.runtime.numpy_values.SCALARS`` (this module runs alone in the test server)."""
 
 
 def _bestofn_same(a: Any, b: Any) -> bool:

@@ -11,7 +11,7 @@ import sys
 from collections import OrderedDict
 from typing import Any
 
-from . import std_values, task_classes
+from . import numpy_values, std_values, task_classes
 from .dict_kinds import DICT_KINDS, dict_items, kind_of, of_kind
 from .deferred_keys import fill_later, fill_pending, refuse_stale, refuse_unfound
 from .key_hashing import fill_dict, fill_set
@@ -106,8 +106,13 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
         assert isinstance(x, bytes)
         return {"b": base64.b64encode(x).decode("ascii")}
     if (parts := std_values.parts_of(x)) is not None:
-        # A complex, range, Fraction, Decimal, date, time, datetime or timedelta: made again
-        # exactly on the other side, a leaf as an int is (``std_values``).
+        # A complex, range, Fraction, Decimal, date, time, datetime or timedelta, or a
+        # numpy scalar: made again exactly on the other side, a leaf as an int is
+        # (``std_values``); a numpy NaN numbered as a float's is (a thirty-eighth red team).
+        if shared is not None and numpy_values.is_nan(parts):
+            if (seen := shared.index_of(x)) is not None:
+                return {"@": seen}
+            shared.add(x)
         return {"v": [parts[0], *(_encode(p, depth + 1, max_depth) for p in parts[1:])]}
     if (member := task_classes.member_of(x)) is not None:
         return {"e": member}  # a member of an enum of the task's: itself on the other side
@@ -319,7 +324,11 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | Non
     if tag == "v":
         if not body:
             raise CodecError("malformed value of the standard library")
-        return std_values.made(body[0], [_decode(p, depth + 1, max_depth) for p in body[1:]])
+        described = [body[0], *(_decode(p, depth + 1, max_depth) for p in body[1:])]
+        value = std_values.made(described[0], described[1:])
+        if shared is not None and numpy_values.is_nan(described):
+            shared.add(value)
+        return value
     if tag == "e":
         member = task_classes.member_named(body)
         if member is None:

@@ -12,7 +12,7 @@ these types (a subclass does not cross, as no other subclass's code crosses), an
 made on the other side by the standard library's own constructor, never by anything
 the sender names. They are leaves, as ints are: nothing in them can change. numpy's
 scalars (``np.int64``, ``np.bool_``, ``np.float32``...) cross the same way
-(``NUMPY_SCALARS``).
+(``numpy_values``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from . import numpy_values
 from .wire_errors import CodecError
 
 INT_BITS = 20_000
@@ -67,7 +68,7 @@ def parts_of(x: Any) -> list[Any] | None:
             raise CodecError(f"a range over {INT_BITS} bits")
         return ["range", *parts]
     if t.__module__ == "numpy":
-        return _numpy_parts(x, t)
+        return numpy_values.parts(x, t)
     if t.__module__ not in _MODULES:
         return None
     fractions, decimal, datetime = _loaded("fractions"), _loaded("decimal"), _loaded("datetime")
@@ -94,58 +95,6 @@ def parts_of(x: Any) -> list[Any] | None:
             raise CodecError(f"a {t.__name__} of a time zone other than a fixed offset")
         return [t.__name__, x.isoformat(), x.fold]
     return None
-
-
-NUMPY_SCALARS = frozenset({"bool", "bool_", "int8", "int16", "int32", "int64", "longlong", "uint8", "uint16",
-                           "uint32", "uint64", "ulonglong", "float16", "float32", "float64", "complex64", "complex128"})
-"""numpy's scalar types that cross as themselves (``numpy`` is the one package besides
-the standard library in the sandbox; ``bool_`` is numpy 1's name of ``bool``): each as
-the Python number its ``item`` gives, which makes it again exactly. Made into the
-plain number they hold, a wrong answer's ``np.bool_`` passed ``is True`` and its
-``np.uint8(255) + 1`` no longer wrapped, and a right answer's ``np.float32(0.1)`` no
-longer equalled ``0.1`` as numpy's comparison has it (a thirty-seventh red team). Not a
-``longdouble`` (its ``item`` keeps it), a ``datetime64`` or an array."""
-_HEAP_TYPE = 1 << 9
-"""``Py_TPFLAGS_HEAPTYPE``: a class made by Python code, as a candidate's own is."""
-
-
-def _numpy_parts(x: Any, t: type) -> list[Any] | None:
-    """``["numpy.NAME", *number]`` for one of numpy's own scalar types, exactly (a class
-    made in Python, a subclass or a stand-in named so, is a heap type: refused). Its
-    number is read by numpy's own ``item``, in C: a static type's methods cannot be
-    replaced, and nothing of ``sys.modules`` is trusted to say what numpy is."""
-    if t.__name__ not in NUMPY_SCALARS or t.__flags__ & _HEAP_TYPE:
-        return None
-    value = t.item(x)  # type: ignore[attr-defined]
-    if type(value) is complex:
-        return [f"numpy.{t.__name__}", value.real, value.imag]
-    if type(value) not in (int, bool, float):
-        return None
-    return [f"numpy.{t.__name__}", value]
-
-
-def _numpy_maker(name: str) -> Callable[[list[Any]], Any]:
-    """Makes numpy's scalar ``name`` from its number, on the side that receives one (it
-    imports numpy then, as the standard library's modules above are imported)."""
-    kind = bool if name.startswith("bool") else float if name.startswith("float") else int
-
-    def made(parts: list[Any]) -> Any:
-        if name.startswith("complex"):
-            if len(parts) != 2 or any(type(p) is not float for p in parts):
-                raise ValueError
-            number: Any = complex(parts[0], parts[1])
-        elif len(parts) != 1 or type(parts[0]) is not kind:
-            raise ValueError
-        else:
-            number = parts[0]
-        try:
-            import numpy
-
-            made_by = numpy.bool_ if kind is bool else getattr(numpy, name)
-        except (ImportError, AttributeError):
-            raise ValueError from None  # no numpy here, or one without this type
-        return made_by(number)  # out of the type's range: OverflowError
-    return made
 
 
 def _complex(parts: list[Any]) -> Any:
@@ -215,7 +164,7 @@ def _of_day(name: str) -> Callable[[list[Any]], Any]:
 _MADE: dict[str, Callable[[list[Any]], Any]] = {
     "complex": _complex, "range": _range, "Fraction": _fraction, "Decimal": _decimal, "timedelta": _timedelta,
     "date": _date, "time": _of_day("time"), "datetime": _of_day("datetime"),
-    **{f"numpy.{name}": _numpy_maker(name) for name in NUMPY_SCALARS}}
+    **{f"numpy.{name}": numpy_values.maker(name) for name in numpy_values.SCALARS}}
 
 
 def made(name: object, parts: list[Any]) -> Any:

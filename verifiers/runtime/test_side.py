@@ -15,7 +15,7 @@ import time
 import types
 from typing import Any
 
-from . import task_classes
+from . import numpy_values, task_classes
 from .candidate_proxy import CandidateProxy
 from .codec import describe
 from .confine import drop_to, load_libc, no_new_privs
@@ -156,23 +156,6 @@ def _compiled_task(prompt: str, test: str) -> tuple[Any, Any]:
     return code
 
 
-def _reset_numpy() -> None:
-    """numpy's global state as a fresh import has it, where a task's tests loaded numpy:
-    its legacy random generator seeded as ``random`` is, and its floating-point error
-    handling numpy's default. Left as a job left them, twelve copies of one answer drew
-    other inputs each (10 failed, 2 passed), and a task's ``np.seterr(all='raise')``
-    failed a later task's right answer (a thirty-seventh red team). Print options and
-    ``default_rng()`` (seeded by the system's entropy in plain Python too) are not reset."""
-    numpy: Any = sys.modules.get("numpy")
-    if numpy is None:
-        return
-    legacy: Any = sys.modules.get("numpy.random")
-    if legacy is not None:
-        legacy.seed(0)
-    numpy.seterr(divide="warn", over="warn", under="ignore", invalid="warn")
-    numpy.seterrcall(None)
-
-
 def _run_test_job(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     start = time.monotonic()
     try:
@@ -187,7 +170,8 @@ def _run_test_job(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     # verdict, and a fork + exit per job was a third of its cost. Trusted test code
     # can still loop on what the candidate returns: a repeating alarm ends the job.
     random.seed(0)  # HumanEval tests draw random inputs: the same ones for every candidate
-    _reset_numpy()
+    numpy_values.prepare(str(job["prompt"]), str(job["test"]))
+    numpy_values.reset()
     # Every job from the same recursion limit: a test may set its own, and the channel's
     # room for its frames may outlast a job that ended at the limit (``functions.ours``).
     sys.setrecursionlimit(_RECURSION_LIMIT)
