@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import signal
 import sys
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -82,6 +81,8 @@ def maker(name: str) -> Callable[[list[Any]], Any]:
         made_by = numpy.bool_ if kind is bool else getattr(numpy, name, None)
         if made_by is None:
             raise ValueError
+        import warnings  # not loaded for every server: only once a value of numpy arrives
+
         with warnings.catch_warnings(), numpy.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             value = made_by(number)  # out of an int type's range: OverflowError
