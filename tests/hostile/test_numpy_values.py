@@ -147,3 +147,37 @@ def test_a_tasks_changes_to_numpy_do_not_reach_the_next_task(pool: SandboxPool) 
     summing = "import numpy as np\n\ndef f(x):\n    return int(np.sum(x))\n"
     [then] = pool.run(plain, [Candidate(plain.task_id, "c", summing)])
     assert (first.status, then.status) == (Status.PASSED, Status.PASSED), (first.detail, then.detail)
+
+
+KEPT_AND_YIELDED = [
+    ("a numpy NaN kept across calls is the tests' own", "    return KEPT[0] if x is None else KEPT.append(x) or 0\n",
+     "import numpy as np\n\ndef check(candidate):\n    y = np.float64('nan')\n    candidate(y)\n"
+     "    assert candidate(None) is y\n"),
+    ("a numpy NaN yielded is the tests' own", "    yield from x\n",
+     "import numpy as np\n\ndef check(candidate):\n    y = np.float64('nan')\n"
+     "    assert list(candidate([y, y]))[0] is y\n"),
+]
+
+
+@pytest.mark.parametrize("what, body, test", KEPT_AND_YIELDED, ids=[case[0] for case in KEPT_AND_YIELDED])
+def test_a_numpy_nan_keeps_its_identity_across_calls_and_batches(pool: SandboxPool, what: str, body: str,
+                                                                 test: str) -> None:
+    """Identity held within one message, not in what a later call carries or a batch
+    reads (a thirty-ninth red team): a float's NaN was carried, a numpy one not."""
+    assert_agrees_with_plain_python(pool, "t/np-nan-kept", what, "import numpy as np\n\nKEPT = []\n\ndef f(x):\n",
+                                    body, test, Status.PASSED, LIMITS)
+
+
+def test_a_tasks_warnings_filters_do_not_reach_the_next_task(pool: SandboxPool) -> None:
+    """A task's tests that make warnings errors: numpy's divide warning was the next
+    task's failure, blamed on its right answer (a thirty-ninth red team)."""
+    strict = Task("t/warn-strict", "def f(x):\n    pass\n", "f",
+                  "import warnings\n\ndef check(candidate):\n    warnings.simplefilter('error')\n"
+                  "    assert candidate(1) == 1\n", "    return x\n")
+    divides = Task("t/warn-divides", "def f(x):\n    pass\n", "f",
+                   "import numpy as np\n\ndef check(candidate):\n"
+                   "    assert np.float64(candidate(1.0)) / 0 == np.inf\n", "    return x\n")
+    right = "def f(x):\n    return x\n"
+    [first] = pool.run(strict, [Candidate(strict.task_id, "c", right)])
+    [then] = pool.run(divides, [Candidate(divides.task_id, "c", right)])
+    assert (first.status, then.status) == (Status.PASSED, Status.PASSED), (first.detail, then.detail)

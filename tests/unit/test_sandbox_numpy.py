@@ -179,3 +179,30 @@ def test_a_numpy_value_that_would_not_hold_its_number_is_refused() -> None:
     assert codec.decode({"v": ["numpy.float32", float(np.float32(0.1))]}) == np.float32(0.1)
     negative_zero = codec.decode(codec.encode(np.float64(-0.0)))
     assert type(negative_zero) is np.float64 and np.signbit(negative_zero)
+
+
+def test_an_import_of_numpy_cut_off_leaves_the_alarm_and_the_recursion_limit_as_they_were(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The import holds the job's alarm back and raises the recursion limit; whatever ends
+    it, both are as they were after (an alarm met before the mask took left SIGALRM
+    blocked for good: a thirty-ninth red team)."""
+    import signal
+
+    from verifiers.runtime import numpy_values
+
+    class Deadline(BaseException):
+        pass
+
+    class CutOff:
+        def find_spec(self, name: str, *args: object) -> None:
+            if name == "numpy":
+                raise Deadline
+            return None
+
+    limit = sys.getrecursionlimit()
+    monkeypatch.delitem(sys.modules, "numpy")
+    monkeypatch.setattr(sys, "meta_path", [CutOff(), *sys.meta_path])
+    with pytest.raises(Deadline):
+        numpy_values.imported()
+    assert sys.getrecursionlimit() == limit
+    assert signal.SIGALRM not in signal.pthread_sigmask(signal.SIG_BLOCK, [])

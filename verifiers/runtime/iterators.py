@@ -40,7 +40,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import shared_state, task_classes, weighing
+from . import numpy_values, shared_state, task_classes, weighing
 from .codec import REPLY_DEPTH
 from .dict_kinds import DICT_KINDS
 
@@ -321,7 +321,9 @@ def _batch(reading: _Reading, count: int, deadline: tuple[float, float] | None, 
                 return items, reply_of(exc), size
             sent = []
         t = type(item)
-        scalar = t is int or t is float or t is str or item is None or t is bool
+        # numpy's scalars are leaves too, kept as the very object (its NaN's identity: a
+        # thirty-ninth red team).
+        scalar = t is int or t is float or t is str or item is None or t is bool or numpy_values.is_scalar_type(t)
         # What ``weighing`` makes of a scalar, in place: a million items cost one call each.
         weight = 1 + (int.bit_length(item) >> 2 if t is int else str.__len__(item) if t is str else 0) if scalar \
             else weighing.weight(item, SIZE_LIMIT)

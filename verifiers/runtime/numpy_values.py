@@ -32,12 +32,18 @@ IMPORT_FRAMES = 2_000
 the tests' recursion)."""
 
 
+def is_scalar_type(t: type) -> bool:
+    """One of numpy's own scalar types (``SCALARS``), exactly: a class made in Python, a
+    subclass or a stand-in named so, is a heap type. Nothing of ``sys.modules`` is
+    trusted to say what numpy is."""
+    return t.__module__ == "numpy" and t.__name__ in SCALARS and not t.__flags__ & _HEAP_TYPE
+
+
 def parts(x: Any, t: type) -> list[Any] | None:
-    """``["numpy.NAME", *number]`` for one of numpy's own scalar types, exactly (a class
-    made in Python, a subclass or a stand-in named so, is a heap type: refused). Its
-    number is read by numpy's own ``item``, in C: a static type's methods cannot be
-    replaced, and nothing of ``sys.modules`` is trusted to say what numpy is."""
-    if t.__name__ not in SCALARS or t.__flags__ & _HEAP_TYPE:
+    """``["numpy.NAME", *number]`` for one of numpy's own scalar types (``is_scalar_type``).
+    Its number is read by numpy's own ``item``, in C: a static type's methods cannot be
+    replaced."""
+    if not is_scalar_type(t):
         return None
     value = t.item(x)  # type: ignore[attr-defined]
     if type(value) is complex:
@@ -106,10 +112,10 @@ def imported() -> Any:
     loaded = sys.modules.get("numpy")
     if loaded is not None:
         return loaded
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
     limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(limit + IMPORT_FRAMES)
-    try:
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    try:  # an alarm met before the mask took is raised here, and the finally undoes both
+        sys.setrecursionlimit(limit + IMPORT_FRAMES)
         import numpy
     except ImportError:
         return None

@@ -26,7 +26,7 @@ import weakref
 from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
-from . import task_classes
+from . import numpy_values, task_classes
 from .codec import CodecError, FunctionCodec, Shared, encode_members
 from .dict_kinds import DICT_KINDS, dict_items
 from .key_hashing import HASH_WEIGHT_LIMIT, SHARING_LIMIT
@@ -148,7 +148,8 @@ def carried_on(x: Any) -> bool:
     ``x in kept`` needs the same one, red team), and a frozenset a weak reference names
     (its life is what a ``WeakKeyDictionary`` memo keyed on it lasts: red team); tuples
     held only for what they hold need not be."""
-    return changeable(x) or type(x) is float or type(x) is frozenset and _weakrefs(x) > 0
+    return changeable(x) or type(x) is float or type(x) is frozenset and _weakrefs(x) > 0 \
+        or numpy_values.is_scalar_type(type(x))  # a numpy NaN, numbered as a float's (a thirty-ninth red team)
 
 
 def references_inside(objects: list[Any], index: dict[int, int]) -> list[int]:
@@ -185,7 +186,8 @@ def _numbers_inside(container: Any, index: dict[int, int]) -> Iterable[int]:
     inner = contents(container)
     if len(inner) > 8:
         types = set(map(type, inner))
-        if _NUMBERED.isdisjoint(types) and not task_classes.any_of(types):
+        if _NUMBERED.isdisjoint(types) and not task_classes.any_of(types) \
+                and not any(map(numpy_values.is_scalar_type, types)):
             return ()
     return map(index.__getitem__, filter(index.__contains__, map(id, inner)))
 
