@@ -208,13 +208,11 @@ PINNING_EXAMPLES = 2
 """How many of the prompt's examples pin a task's reading down: one example fixes one
 point of the function. Three decisions rest on it, each measured (docs/SOLVING.md):
 - a pick by agreement resting on fewer, on a task the model wrote tests for, must also
-  pass one of those tests to be called (``corroborated``), unless every candidate
-  grouped agrees with it. On the held-out MBPP-style runs of sets n, o and p (one
-  example each), the picks called solved that passed none of the model's tests (0 of 7,
-  0 of 4, 0 of 7) were all wrong, and every right call passed at least one. Held out,
-  on sets q, r and s, it withheld 10 picks: the 4 of a split vote all wrong, but 5 of
-  the 6 that every candidate agreed on right (7 of 7, 5 of 5, 2 of 2 candidates): those
-  now go on to the readers;
+  pass one of those tests to be called (``corroborated``). On the held-out MBPP-style
+  runs of sets n, o and p (one example each), the picks called solved that passed none
+  of the model's tests (0 of 7, 0 of 4, 0 of 7) were all wrong, and every right call
+  passed at least one. Held out, on set q, it withheld one pick (wrong: it divides by
+  an empty list's length) and the run called 5 with 1 wrong;
 - a lone candidate (no other agrees with it) is called on passing the examples only
   when there are at least this many (``sampler.core.selection.called_solved``): on the
   fresh runs without tests, lone candidates passing a single example were right 7 times
@@ -231,9 +229,7 @@ def corroborated(chosen: Pick, *, examples_passed: bool = False) -> bool:
     at least one test the model wrote and returns a value on every input; and when it
     passed examples, it returns a value on at least half the inputs beyond them, and if
     it rests on fewer than ``PINNING_EXAMPLES`` of them, it passes at least one test the
-    model wrote, if the model wrote any it could use, unless every candidate grouped
-    agrees with it (then no test tells one candidate from another, and, as CodeT has it,
-    a test no candidate passes says nothing; the readers still decide).
+    model wrote, if the model wrote any it could use.
 
     Each part was measured (``benchmarks/select_without_tests.py``, docs/SOLVING.md):
     without examples, agreement alone was wrong on 40% of HumanEval's picks; candidates
@@ -251,8 +247,7 @@ def corroborated(chosen: Pick, *, examples_passed: bool = False) -> bool:
         beyond = chosen.inputs - chosen.examples
         if 2 * (chosen.answered - chosen.examples) < beyond:
             return False
-        return chosen.examples >= PINNING_EXAMPLES or chosen.tests == 0 or chosen.tests_passed >= 1 \
-            or chosen.groups == 1
+        return chosen.examples >= PINNING_EXAMPLES or chosen.tests == 0 or chosen.tests_passed >= 1
     return chosen.tests_passed >= 1 and chosen.inputs > 0 and chosen.answered == chosen.inputs
 
 

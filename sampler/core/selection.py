@@ -114,8 +114,7 @@ def called_solved(task: Task, agreed: agreement.Pick | None) -> bool:
     passed them). Without tests, a pick by agreement must be corroborated
     (``verifiers.agreement.corroborated``: a majority agree; without examples, also a
     model test passed and a value on every input; on fewer than two examples, a model
-    test passed when the model wrote any it could use, unless every candidate agrees);
-    a lone candidate must have passed
+    test passed when the model wrote any it could use); a lone candidate must have passed
     at least ``agreement.PINNING_EXAMPLES`` examples; without examples, a pick not made by
     agreement never is. An uncalled pick is a guess (``TaskResult.guess``). Measured
     on fresh runs without tests, before the lone candidate's minimum: 91.5% of the
