@@ -421,3 +421,21 @@ def test_a_key_function_of_the_tests_over_thousands_of_rows_stays_in_time(pool: 
     report = pool.run_source(Task("hostile/functions", prompt, "f", test), prompt + "    return sorted(xs, key=key)\n",
                              LIMITS)
     assert report.status is Status.PASSED and report.seconds < 2.5, (report.status, report.seconds, report.detail)
+
+
+DEEP_CALL = ("def check(candidate):\n    def probe(n):\n        try:\n            return probe(n + 1)\n"
+             "        except RecursionError:\n            return n\n    top = probe(0)\n"
+             "    def deep(n):\n        if n >= top - LEFT:\n            return candidate(0)\n"
+             "        return deep(n + 1)\n    r = deep(0)\n    for _ in range(85):\n        r = r[0]\n    assert r == 1\n")
+
+
+@pytest.mark.parametrize("left", [10, 30, 100, 150])
+def test_a_call_made_near_the_tests_recursion_limit_is_read_whole(pool: SandboxPool, left: int) -> None:
+    """The tests call the candidate a few frames below their recursion limit (a recursive
+    helper of theirs), and it returns a list nested 85 deep: plain Python passes. Reading
+    the reply ran out of frames: ``bad reply from the candidate`` within 200 frames of the
+    limit, the harness's ``error`` within 10 (a thirty-ninth red team). The channel's
+    frames now get their room on every call, not only once a function has crossed."""
+    body = "    v = 1\n    for _ in range(85):\n        v = [v]\n    return v\n"
+    assert_agrees_with_plain_python(pool, "hostile/deep-call", f"{left} frames left", "def f(x):\n", body,
+                                    DEEP_CALL.replace("LEFT", str(left)), Status.PASSED, LIMITS)

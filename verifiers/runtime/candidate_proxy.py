@@ -30,7 +30,7 @@ from .codec import (
 )
 from .exceptions import rebuilt, valid_reply
 from .framing import FrameReader, frame
-from .functions import FunctionTable, ours
+from .functions import FunctionTable, ours, with_room
 from .shared_state import Kept, refuse_costly_to_visit
 from .tests_crossings import Crossings
 from .tests_exceptions import carried_onto
@@ -220,7 +220,7 @@ class CandidateProxy:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._functions.crossed:  # a call may cross inside this one: the channel's frames get room
             return ours(self._call_function, 0, args, kwargs)
-        return self._call_function(0, args, kwargs)
+        return with_room(self._call_function, 0, args, kwargs)
 
     def _call_function(self, target: int | str, args: tuple[Any, ...], kwargs: dict[str, Any], attribute: int = 0
                        ) -> Any:

@@ -83,6 +83,20 @@ def ours(run: Callable[..., _T], *args: Any) -> _T:
         restore_recursion_limit(limit)
 
 
+def with_room(run: Callable[..., _T], *args: Any) -> _T:
+    """``ours`` for a call inside which nothing of the user's can be called back (no
+    function has crossed yet): the same room, without the record ``theirs`` reads. The
+    tests' call of the candidate made a few frames below their recursion limit (a
+    recursive test's helper) had none: the reply's reading ran out of frames, a right
+    answer's ``bad reply`` or the harness's ``error`` (a thirty-ninth red team)."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit + HEADROOM)
+    try:
+        return run(*args)
+    finally:
+        restore_recursion_limit(limit)
+
+
 THEIR_FRAMES = 3
 """What a crossing costs the user's recursion on top of the channel's own frames
 (``theirs``): its caller's frame and the other side's, which this side cannot see, and
