@@ -434,7 +434,7 @@ def test_a_call_made_near_the_tests_recursion_limit_is_read_whole(pool: SandboxP
     """The tests call the candidate a few frames below their recursion limit (a recursive
     helper of theirs), and it returns a list nested 85 deep: plain Python passes. Reading
     the reply ran out of frames: ``bad reply from the candidate`` within 200 frames of the
-    limit, the harness's ``error`` within 10 (a thirty-ninth red team). The channel's
+    limit, the harness's ``error`` within 10 (beside a thirty-eighth red team). The channel's
     frames now get their room on every call, not only once a function has crossed."""
     body = "    v = 1\n    for _ in range(85):\n        v = [v]\n    return v\n"
     assert_agrees_with_plain_python(pool, "hostile/deep-call", f"{left} frames left", "def f(x):\n", body,

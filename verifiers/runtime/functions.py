@@ -88,7 +88,7 @@ def with_room(run: Callable[..., _T], *args: Any) -> _T:
     function has crossed yet): the same room, without the record ``theirs`` reads. The
     tests' call of the candidate made a few frames below their recursion limit (a
     recursive test's helper) had none: the reply's reading ran out of frames, a right
-    answer's ``bad reply`` or the harness's ``error`` (a thirty-ninth red team)."""
+    answer's ``bad reply`` or the harness's ``error`` (beside a thirty-eighth red team)."""
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(limit + HEADROOM)
     try:
