@@ -127,7 +127,7 @@ def imported() -> Any:
 
 
 _PRISTINE: dict[str, Any] = {}
-"""numpy's state as imported, in the test server: its modules' names and its print
+"""numpy's state as imported, in the test server: its module's names and its print
 options (``reset``)."""
 
 
