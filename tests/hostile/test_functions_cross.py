@@ -439,3 +439,18 @@ def test_a_call_made_near_the_tests_recursion_limit_is_read_whole(pool: SandboxP
     body = "    v = 1\n    for _ in range(85):\n        v = [v]\n    return v\n"
     assert_agrees_with_plain_python(pool, "hostile/deep-call", f"{left} frames left", "def f(x):\n", body,
                                     DEEP_CALL.replace("LEFT", str(left)), Status.PASSED, LIMITS)
+
+
+AT_THE_LIMIT = ("import sys\n\ndef check(candidate):\n    def deep(n):\n        try:\n            return deep(n + 1)\n"
+                "        except RecursionError:\n            return candidate(n)\n    deep(0)\n"
+                "    assert sys.getrecursionlimit() == 1000, sys.getrecursionlimit()\n"
+                "    def count(n):\n        return 0 if n == 0 else 1 + count(n - 1)\n    try:\n        count(1100)\n"
+                "    except RecursionError:\n        return\n    raise AssertionError('no RecursionError')\n")
+
+
+def test_a_call_made_at_the_tests_recursion_limit_leaves_their_limit_as_it_was(pool: SandboxPool) -> None:
+    """The channel's room set back one frame deeper than it was made failed there, at the
+    limit, and the tests kept 260 frames more for the rest of the job (a fortieth red
+    team): plain Python's limit is 1000 after the call, and 1,100 levels raise."""
+    assert_agrees_with_plain_python(pool, "hostile/at-the-limit", "limit after the call", "def f(x):\n",
+                                    "    return x\n", AT_THE_LIMIT, Status.PASSED, LIMITS)
