@@ -7,7 +7,8 @@ to read (a red team did, no clock needed). Pages of a tmpfs are memory: reading
 them never does block I/O, so every read looks the same to every candidate.
 
 So the sandbox binds nothing of the host's disk. ``python_root`` copies, once per
-interpreter, what an isolated ``python -I -S`` needs into a directory under
+interpreter and numpy install (each virtual environment's numpy makes a copy of its
+own, about 136 MB), what an isolated ``python -I -S`` needs into a directory under
 ``/dev/shm`` that mirrors the host's paths: the interpreter, its shared library,
 the standard library (without ``site-packages``, its tests, IDLE and Tk; compiled
 ``.pyc`` files kept so imports stay fast), numpy (``THIRD_PARTY``, without its
