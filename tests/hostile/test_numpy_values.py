@@ -82,6 +82,17 @@ def test_every_job_draws_numpys_random_inputs_alike(pool: SandboxPool) -> None:
     assert len({v.status for v in verdicts}) == 1, [v.status.value for v in verdicts]
 
 
+RIGHT = "def f(x):\n    return x\n"
+
+
+def _assert_the_next_task_starts_clean(pool: SandboxPool, leaving: Task, then: Task, then_answer: str = RIGHT) -> None:
+    """``leaving``, whose tests change what the test server holds, passes a right answer,
+    and so does ``then`` after it on the same slot, as each does in a fresh interpreter."""
+    [first] = pool.run(leaving, [Candidate(leaving.task_id, "c", RIGHT)])
+    [after] = pool.run(then, [Candidate(then.task_id, "c", then_answer)])
+    assert (first.status, after.status) == (Status.PASSED, Status.PASSED), (first.detail, after.detail)
+
+
 def test_a_tasks_numpy_error_settings_do_not_reach_the_next_task(pool: SandboxPool) -> None:
     strict = Task("t/np-strict", "def f(x):\n    pass\n", "f",
                   "import numpy as np\n\ndef check(candidate):\n    np.seterr(all='raise')\n"
@@ -89,10 +100,7 @@ def test_a_tasks_numpy_error_settings_do_not_reach_the_next_task(pool: SandboxPo
     divides = Task("t/np-divides", "def f(x):\n    pass\n", "f",
                    "import numpy as np\n\ndef check(candidate):\n"
                    "    assert np.float64(candidate(1)) / 0 == np.inf\n", "    return x\n")
-    right = "def f(x):\n    return x\n"
-    [first] = pool.run(strict, [Candidate(strict.task_id, "c", right)])
-    [then] = pool.run(divides, [Candidate(divides.task_id, "c", right)])
-    assert (first.status, then.status) == (Status.PASSED, Status.PASSED), (first.detail, then.detail)
+    _assert_the_next_task_starts_clean(pool, strict, divides)
 
 
 DEEP_TESTS = ("def check(candidate):\n    def probe(n):\n        try:\n            return probe(n + 1)\n"
@@ -143,10 +151,8 @@ def test_a_tasks_changes_to_numpy_do_not_reach_the_next_task(pool: SandboxPool) 
     plain = Task("t/np-plain", "import numpy as np\n\ndef f(x):\n    pass\n", "f",
                  "def check(candidate):\n    assert candidate([1, 1]) == 2\n"
                  "    assert repr(np.float64(0.5)) == 'np.float64(0.5)'\n", "    return int(np.sum(x))\n")
-    [first] = pool.run(meddles, [Candidate(meddles.task_id, "c", "def f(x):\n    return x\n")])
     summing = "import numpy as np\n\ndef f(x):\n    return int(np.sum(x))\n"
-    [then] = pool.run(plain, [Candidate(plain.task_id, "c", summing)])
-    assert (first.status, then.status) == (Status.PASSED, Status.PASSED), (first.detail, then.detail)
+    _assert_the_next_task_starts_clean(pool, meddles, plain, summing)
 
 
 KEPT_AND_YIELDED = [
@@ -177,7 +183,4 @@ def test_a_tasks_warnings_filters_do_not_reach_the_next_task(pool: SandboxPool) 
     divides = Task("t/warn-divides", "def f(x):\n    pass\n", "f",
                    "import numpy as np\n\ndef check(candidate):\n"
                    "    assert np.float64(candidate(1.0)) / 0 == np.inf\n", "    return x\n")
-    right = "def f(x):\n    return x\n"
-    [first] = pool.run(strict, [Candidate(strict.task_id, "c", right)])
-    [then] = pool.run(divides, [Candidate(divides.task_id, "c", right)])
-    assert (first.status, then.status) == (Status.PASSED, Status.PASSED), (first.detail, then.detail)
+    _assert_the_next_task_starts_clean(pool, strict, divides)
