@@ -68,10 +68,6 @@ def _bestofn_tree(x: Any) -> Any:
         return x
     if t is int:
         return x if -(1 << 63) < x < (1 << 63) else {"i": format(x, "x")}
-    if t.__module__ == "numpy" and t.__name__ in _BESTOFN_NUMPY_SCALARS:
-        # numpy's scalar (it crosses as itself) as the Python number it holds: an answer
-        # returning np.sum(xs) agrees with one returning sum(xs), as before it crossed.
-        return _bestofn_tree(x.item())
     if t is list:
         return {"l": [_bestofn_tree(v) for v in x]}
     if t is tuple:
@@ -95,6 +91,10 @@ def _bestofn_tree(x: Any) -> Any:
         return {"r": [_bestofn_tree(size), _bestofn_tree(x.start if size else 0), _bestofn_tree(x.step if size > 1 else 0)]}
     if (t.__module__, t.__name__) == ("fractions", "Fraction"):  # ints as ints: str() of one past 4,300 digits raises
         return {"q": [_bestofn_tree(x.numerator), _bestofn_tree(x.denominator)]}
+    if t.__module__ == "numpy" and t.__name__ in _BESTOFN_NUMPY_SCALARS:
+        # numpy's scalar (it crosses as itself) as the Python number it holds: an answer
+        # returning np.sum(xs) agrees with one returning sum(xs), as before it crossed.
+        return _bestofn_tree(x.item())
     if (t.__module__, t.__name__) in _BESTOFN_STD_VALUES:
         # The standard library's values that cross as themselves (a Decimal, a date...):
         # by their text, which says all they are ('1.10' is not '1.1').

@@ -67,9 +67,10 @@ def parts_of(x: Any) -> list[Any] | None:
         if any(p.bit_length() > INT_BITS for p in parts):
             raise CodecError(f"a range over {INT_BITS} bits")
         return ["range", *parts]
-    if t.__module__ == "numpy":
+    module = t.__module__
+    if module == "numpy":
         return numpy_values.parts(x, t)
-    if t.__module__ not in _MODULES:
+    if module not in _MODULES:
         return None
     fractions, decimal, datetime = _loaded("fractions"), _loaded("decimal"), _loaded("datetime")
     if fractions is not None and t is fractions.Fraction:
