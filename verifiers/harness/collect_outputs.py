@@ -95,6 +95,11 @@ def _bestofn_tree(x: Any) -> Any:
         # numpy's scalar (it crosses as itself) as the Python number it holds: an answer
         # returning np.sum(xs) agrees with one returning sum(xs), as before it crossed.
         return _bestofn_tree(x.item())
+    if t.__module__ == "numpy" and t.__name__ == "ndarray":
+        # numpy's array (it crosses as itself): its kind of number, shape and values, so
+        # arrays of int32 and int64 alike agree, as np.array_equal has them; a list never.
+        kind = x.dtype.kind
+        return {"A": ["i" if kind == "u" else kind, list(x.shape), _bestofn_tree(x.tolist())]}
     if (t.__module__, t.__name__) in _BESTOFN_STD_VALUES:
         # The standard library's values that cross as themselves (a Decimal, a date...):
         # by their text, which says all they are ('1.10' is not '1.1').

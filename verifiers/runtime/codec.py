@@ -11,7 +11,7 @@ import sys
 from collections import OrderedDict
 from typing import Any
 
-from . import numpy_values, std_values, task_classes
+from . import numpy_arrays, numpy_values, std_values, task_classes
 from .dict_kinds import DICT_KINDS, dict_items, kind_of, of_kind
 from .deferred_keys import fill_later, fill_pending, refuse_stale, refuse_unfound
 from .key_hashing import fill_dict, fill_set
@@ -114,6 +114,15 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
                 return {"@": seen}
             shared.add(x)
         return {"v": [parts[0], *(_encode(p, depth + 1, max_depth) for p in parts[1:])]}
+    if numpy_arrays.is_array_type(t):
+        # numpy's array: its data, numbered as a list is, so what a call does to it in place
+        # comes back to the tests' own array (``numpy_arrays``).
+        if shared is not None:
+            if (ref := _reference(x, shared)) is not None:
+                return ref
+            shared.add(x)
+        _refuse_array(x)
+        return {"a": numpy_arrays.parts(x)}
     if (member := task_classes.member_of(x)) is not None:
         return {"e": member}  # a member of an enum of the task's: itself on the other side
     if (record := task_classes.record_name(x)) is not None:
@@ -162,6 +171,15 @@ def _encode(x: object, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | 
         if shared.index_of(plain) is None:  # not the one empty tuple, numbered already (a twelfth red team)
             shared._copies[id(x)] = (x, len(shared.objects))  # the number its copy is about to get
     return _encode(plain, depth, max_depth, shared)
+
+
+def _refuse_array(x: object) -> None:
+    """Refuse an array that cannot cross: for its dtype as a value of a type that cannot
+    (whose fault that is follows from the type), for its size as any value too large."""
+    refused = numpy_arrays.refusal(x)
+    if refused is not None:
+        reason, of_type = refused
+        raise CodecError(f"{UNSENDABLE_TYPE} {reason}" if of_type else f"cannot send {reason}")
 
 
 def _reference(x: object, shared: Shared) -> dict[str, int] | None:
@@ -233,10 +251,13 @@ def _encode_pairs(x: Any, depth: int, max_depth: int, shared: Shared | None) -> 
 def encode_members(container: Any, shared: Shared) -> list[Any]:
     """What a list, set or dict (of a kind) holds now, each member encoded as ``encode``
     encodes a value, with ``shared``: a dict's items as pairs, keys and set members as
-    they cross (``as_key``). What a call's change says the container holds
-    (``shared_state.encoded_changes``)."""
+    they cross (``as_key``); a numpy array's data (``numpy_arrays.parts``). What a
+    call's change says the container holds (``shared_state.encoded_changes``)."""
     if type(container) in DICT_KINDS:
         return _encode_pairs(container, 0, MAX_DEPTH, shared)
+    if numpy_arrays.is_array(container):
+        _refuse_array(container)
+        return numpy_arrays.parts(container)
     items = container if type(container) is list else as_keys(container)
     return [_encode(member, 0, MAX_DEPTH, shared) for member in items]
 
@@ -329,6 +350,14 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | Non
         if shared is not None and numpy_values.is_nan(described):
             shared.add(value)
         return value
+    if tag == "a":
+        try:
+            array = numpy_arrays.made(body)
+        except (ValueError, TypeError):
+            raise CodecError("malformed array") from None
+        if shared is not None:
+            shared.add(array)
+        return array
     if tag == "e":
         member = task_classes.member_named(body)
         if member is None:

@@ -40,7 +40,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import numpy_values, shared_state, task_classes, weighing
+from . import numpy_arrays, numpy_values, shared_state, task_classes, weighing
 from .codec import REPLY_DEPTH
 from .dict_kinds import DICT_KINDS
 
@@ -393,8 +393,9 @@ def _plain_base(x: Any) -> Any:
 
 
 def _containers(item: Any, the_tests: TheTests) -> tuple[list[Any], list[Any]]:
-    """The containers in ``item`` (``item`` first, if it is one), each once, as deep as a
-    reply carries, and apart the tests' own ones met (not looked into)."""
+    """The containers in ``item`` (``item`` first, if it is one), numpy's arrays among
+    them, each once, as deep as a reply carries, and apart the tests' own ones met (not
+    looked into)."""
     found: list[Any] = []
     theirs: list[Any] = []
     seen: set[int] = set()
@@ -405,13 +406,16 @@ def _containers(item: Any, the_tests: TheTests) -> tuple[list[Any], list[Any]]:
             t = type(x)
             holds = t in _HOLDING or task_classes.is_record(x)
             base = None if holds else _plain_base(x)  # a subclass: a twenty-sixth red team's
-            if not holds and base is None and not task_classes.is_object(x) or id(x) in seen:
+            array = not holds and numpy_arrays.is_array_type(t)  # changes in place, holds nothing
+            if not holds and base is None and not array and not task_classes.is_object(x) or id(x) in seen:
                 continue
             seen.add(id(x))
             if the_tests(x):
                 theirs.append(x)
                 continue
             found.append(x)
+            if array:
+                continue
             if t in DICT_KINDS or base is dict:
                 below.extend(dict.keys(x))
                 below.extend(dict.values(x))

@@ -26,12 +26,13 @@ import weakref
 from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
-from . import numpy_values, task_classes
+from . import numpy_arrays, numpy_values, task_classes
 from .codec import CodecError, FunctionCodec, Shared, encode_members
 from .dict_kinds import DICT_KINDS, dict_items
 from .key_hashing import HASH_WEIGHT_LIMIT, SHARING_LIMIT
 
 MUTABLE = frozenset({list, set} | DICT_KINDS)
+_ARRAYS = numpy_arrays.TYPES
 _refcount = sys.getrefcount  # bound at load: the candidate runs in this process and may patch sys
 _weakrefs = weakref.getweakrefcount
 _SEQUENCES = frozenset({list, tuple, set, frozenset})
@@ -49,17 +50,21 @@ _WEAKLY_HELD = frozenset({set, frozenset})
 
 def members(container: Any) -> list[Any]:
     """A container's members as they are now (a dict's items, in its own order); an
-    object of the task's classes, its class and its ``__dict__`` (``task_classes``)."""
+    object of the task's classes, its class and its ``__dict__`` (``task_classes``); a
+    numpy array, its state (``numpy_arrays.state``), compared by value."""
     if type(container) in DICT_KINDS:
         return list(dict_items(container))
     if task_classes.is_object(container):
         return [type(container), object.__getattribute__(container, "__dict__")]
+    if numpy_arrays.is_array(container):
+        return numpy_arrays.state(container)
     return list(container)
 
 
 def changeable(x: Any) -> bool:
-    """What a call can change: a list, dict or set, or an object of the task's classes."""
-    return type(x) in MUTABLE or task_classes.is_object(x)
+    """What a call can change: a list, dict or set, an object of the task's classes, or
+    a numpy array."""
+    return type(x) in MUTABLE or task_classes.is_object(x) or type(x) in _ARRAYS
 
 
 def snapshots(objects: list[Any]) -> dict[int, list[Any]]:
@@ -87,6 +92,8 @@ def changed_numbers(objects: list[Any], before: dict[int, list[Any]]) -> list[in
             same = sorted(map(id, now)) == sorted(map(id, old))
         elif type(container) in DICT_KINDS:
             same = all(map(operator.is_, itertools.chain.from_iterable(now), itertools.chain.from_iterable(old)))
+        elif numpy_arrays.is_array(container):
+            same = now == old  # its dtype, shape, bytes and flag, by value
         else:
             same = all(map(operator.is_, now, old))
         if not same:

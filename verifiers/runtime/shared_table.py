@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from . import task_classes
+from . import numpy_arrays, task_classes
 from .deferred_keys import Pending
 from .dict_kinds import DICT_KINDS
 
@@ -53,7 +53,7 @@ class Shared:
         self.references = 0
         """How many references decoding met: none, and what was decoded is a tree."""
         self.numbering = True
-        """False: only lists, dicts and sets met for the first time are numbered (a
+        """False: only lists, dicts, sets and arrays met for the first time are numbered (a
         candidate's returned value: what could change, or the tests could change, keeps
         one identity on both sides; tuples cross as copies, at no numbering cost)."""
         self.deferred: list[Any] = []
@@ -108,7 +108,7 @@ class Shared:
 
     def add(self, x: object) -> int:
         if not self.numbering and type(x) is not list and type(x) is not dict and type(x) is not set \
-                and type(x) not in DICT_KINDS and not task_classes.is_object(x):
+                and type(x) not in DICT_KINDS and not task_classes.is_object(x) and not numpy_arrays.is_array(x):
             return -1
         self._index[id(x)] = len(self.objects)
         self.objects.append(x)  # and kept alive, so no other object takes its id meanwhile

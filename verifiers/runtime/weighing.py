@@ -16,7 +16,7 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
-from . import std_values, task_classes
+from . import numpy_arrays, std_values, task_classes
 from .failure_text import ShortRepr
 
 _DICT_VIEWS: tuple[type, ...] = (type({}.keys()), type({}.values()), type({}.items()))
@@ -69,6 +69,8 @@ def _size(x: Any) -> tuple[int, Iterator[Any] | None] | None:
             return kind.__len__(x), kind.__iter__(x)
     if t in _DICT_VIEWS:
         return len(x), iter(x)
+    if numpy_arrays.is_array_type(t):  # not yet met (a generator's item): by its type
+        return numpy_arrays.weight(x), None
     if task_classes.is_object(x):  # an object of the prompt's classes crosses with what it holds
         return 1, iter([object.__getattribute__(x, "__dict__")])
     try:

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from . import task_classes
+from . import numpy_arrays, task_classes
 from .codec import MAX_DEPTH, CodecError, Shared, decode
 from .dict_kinds import DICT_KINDS
 from .deferred_keys import fill_later
@@ -73,6 +73,12 @@ def apply_changes(table: Shared, changes: Any, originals: int, before_change: Ca
             elif not fill_later(table.pending, target, new_members):
                 target.clear()
                 fill_set(target, new_members)
+        elif numpy_arrays.is_array(target):
+            before_change(target)
+            try:
+                numpy_arrays.write_into(target, item[1])
+            except (ValueError, TypeError):
+                raise CodecError("an array changed in a way no change in place makes") from None
         else:
             raise CodecError("a change to what cannot change")
         targets.append(target)
@@ -115,7 +121,7 @@ class WriteBack:
         return targets
 
     def keep_reachable(self, values: list[Any], table: Shared, originals: int) -> None:
-        """Put back, when the job ends, every list, dict and set of the tests' (numbered
+        """Put back, when the job ends, every list, dict, set and array of the tests' (numbered
         before ``originals``) that ``values`` hold at any depth: a call hands the tests
         their own objects back (its result, or moved into another argument), the tests
         may then change them, and one the test server keeps beyond the job (a module's
@@ -124,14 +130,15 @@ class WriteBack:
         candidate of that server)."""
         seen: set[int] = set()
         leading = CONTAINERS | task_classes.walked_types() if task_classes.accepting() else CONTAINERS
-        stack = [v for v in values if walkable(v)]
+        leading |= numpy_arrays.TYPES  # an array of the tests' handed back: a leaf, kept
+        stack = [v for v in values if walkable(v) or numpy_arrays.is_array(v)]
         while stack:
             x = stack.pop()
             if id(x) in seen:
                 continue
             seen.add(id(x))
             number = table.index_of(x)
-            if number is not None and number < originals and type(x) in MUTABLE:
+            if number is not None and number < originals and (type(x) in MUTABLE or numpy_arrays.is_array(x)):
                 self._keep(x)
             inner = contents(x)
             # Only containers (and objects of the task's classes) lead anywhere: picked out
@@ -176,6 +183,8 @@ def _put_back(target: Any, before: Any) -> None:
     """``target`` holds ``before`` (``members``) again."""
     if type(target) is list:
         target[:] = before
+    elif numpy_arrays.is_array(target):
+        numpy_arrays.put_back(target, before)
     elif type(target) is set or type(target) is OrderedDict:
         target.clear()
         target.update(before)  # an OrderedDict's own keeps its order

@@ -1,0 +1,102 @@
+"""numpy's arrays crossing the channel: each case runs on one slot and in this process as
+plain Python, and the two verdicts must agree.
+
+Before, no array crossed: where the tests passed one, every candidate, right or wrong,
+was the harness's ``error``, and a right answer returning one failed. An array now
+crosses as its data, numbered as a list is: what the candidate does to the tests' array
+in place reaches it, the very array comes back where the candidate returns it, and one
+the candidate keeps between calls or yields again and again stays one array."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tasks.types import Task
+from verifiers.sandbox import SandboxLimits, SandboxPool
+from verifiers.types import Candidate, Status
+
+from plain_python import assert_agrees_with_plain_python
+
+pytest.importorskip("numpy")
+
+LIMITS = SandboxLimits(wall_seconds=5)
+NP = "import numpy as np\n\ndef f(a):\n"
+CHECK = "import numpy as np\n\ndef check(candidate):\n"
+CASES = [
+    # (what, body, test, plain Python's verdict)
+    ("an array returned", "    return a * 2\n",
+     CHECK + "    a = np.arange(6).reshape(2, 3)\n    r = candidate(a)\n    assert isinstance(r, np.ndarray)\n"
+     "    assert np.array_equal(r, a * 2) and r.dtype == a.dtype and r.shape == (2, 3)\n", Status.PASSED),
+    ("a wrong array returned", "    return a * 3\n",
+     CHECK + "    assert np.array_equal(candidate(np.arange(3)), [0, 2, 4])\n", Status.FAILED),
+    ("a list where an array is due", "    return list(a * 2)\n",
+     CHECK + "    assert candidate(np.arange(3)).shape == (3,)\n", Status.FAILED),
+    ("a sort in place reaches the tests' array", "    a.sort()\n",
+     CHECK + "    a = np.array([3.0, 1.0, 2.0])\n    candidate(a)\n    assert a.tolist() == [1.0, 2.0, 3.0]\n",
+     Status.PASSED),
+    ("a sort of a copy does not", "    a = np.sort(a)\n",
+     CHECK + "    a = np.array([3, 1, 2])\n    candidate(a)\n    assert a.tolist() == [1, 2, 3]\n", Status.FAILED),
+    ("a change the task forbids is seen", "    a[0] = 0\n    return int(a.sum())\n",
+     CHECK + "    a = np.array([5, 1])\n    assert candidate(a) == 1\n    assert a[0] == 5\n", Status.FAILED),
+    ("the tests' array comes back as itself", "    return a\n",
+     CHECK + "    a = np.zeros(3)\n    assert candidate(a) is a\n", Status.PASSED),
+    ("a row of the tests' array, filled in place", "    a[:] = 7\n",
+     CHECK + "    b = np.zeros((3, 3))\n    candidate(b[:, 0])\n"
+     "    assert b[:, 0].tolist() == [7, 7, 7] and b[:, 1].tolist() == [0, 0, 0]\n", Status.PASSED),
+    ("a read-only array stays read-only", "    a[0] = 1\n",
+     CHECK + "    a = np.zeros(2)\n    a.flags.writeable = False\n    try:\n        candidate(a)\n"
+     "    except ValueError:\n        return\n    assert False, 'written'\n", Status.PASSED),
+    ("an array kept between calls is the tests' one",
+     "    if f.kept is None:\n        f.kept = a\n        return 0\n    f.kept[0] += 1\n    return int(f.kept[0])\n",
+     CHECK + "    a = np.zeros(2, dtype=int)\n    candidate(a)\n    a[0] = 10\n    assert candidate(None) == 11\n"
+     "    assert a[0] == 11\n", Status.PASSED),
+    ("one global array returned twice is one", "    f.kept[0] = a\n    return f.kept\n",
+     CHECK + "    x = candidate(1)\n    y = candidate(2)\n    assert x is y and x[0] == 2\n", Status.PASSED),
+    ("a generator's one array, read as it goes and whole",
+     "    b = np.zeros(2, dtype=int)\n    for i in range(a):\n        b[0] = i\n        yield b\n",
+     CHECK + "    assert [int(x[0]) for x in candidate(5)] == [0, 1, 2, 3, 4]\n    xs = list(candidate(3))\n"
+     "    assert xs[0] is xs[2] and xs[0][0] == 2\n", Status.PASSED),
+    ("arrays of text and of booleans", "    return np.char.upper(a), a == 'ab'\n",
+     CHECK + "    up, same = candidate(np.array(['ab', 'c']))\n    assert up.tolist() == ['AB', 'C']\n"
+     "    assert same.tolist() == [True, False]\n", Status.PASSED),
+    ("a 0-d array and a transposed one", "    return np.array(5), a.T\n",
+     CHECK + "    b = np.arange(6).reshape(2, 3)\n    z, t = candidate(b)\n    assert z.shape == () and z == 5\n"
+     "    assert np.array_equal(t, b.T)\n", Status.PASSED),
+    ("an array given another shape in place", "    a.shape = (3, 2)\n",
+     CHECK + "    b = np.zeros((2, 3))\n    candidate(b)\n    assert b.shape == (3, 2)\n", Status.PASSED),
+    ("arrays in a list", "    return [float(x.sum()) for x in a]\n",
+     CHECK + "    assert candidate([np.ones(3), np.ones(2)]) == [3.0, 2.0]\n", Status.PASSED),
+]
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[SandboxPool]:
+    with SandboxPool(workers=1, limits=LIMITS) as p:
+        yield p
+
+
+@pytest.mark.parametrize("what, body, test, plain", CASES, ids=[case[0] for case in CASES])
+def test_numpy_arrays_are_judged_as_plain_python_judges_them(pool: SandboxPool, what: str, body: str, test: str,
+                                                             plain: Status) -> None:
+    kept = ("\nf.kept = None\n" if "f.kept is None" in body else
+            "\nf.kept = [np.zeros(2)]\n" if "f.kept" in body else "")
+    assert_agrees_with_plain_python(pool, "t/numpy-arrays", what, NP, body + kept, test, plain, LIMITS)
+
+
+def test_an_array_of_objects_the_tests_pass_is_the_harness_error(pool: SandboxPool) -> None:
+    """Objects do not cross (their code would): no candidate is blamed for the tests' array."""
+    task = Task("t/np-objects", "def f(a):\n    pass\n", "f",
+                CHECK + "    assert candidate(np.array([1, 'x'], dtype=object)) == 2\n")
+    [verdict] = pool.run(task, [Candidate(task.task_id, "c", "def f(a):\n    return len(a)\n")])
+    assert verdict.status is Status.ERROR and "dtype object" in verdict.detail, verdict.detail
+
+
+@pytest.mark.parametrize("returned", ["np.zeros(2_000_000)", "np.array([1, 'x'], dtype=object)"])
+def test_an_array_that_cannot_cross_is_the_candidates_failure(pool: SandboxPool, returned: str) -> None:
+    """Larger than a reply carries, or of objects: the candidate's ``failed`` (docs/LIMITS.md)."""
+    task = Task("t/np-uncrossed", "def f(a):\n    pass\n", "f", CHECK + "    candidate(1)\n")
+    answer = f"import numpy as np\n\ndef f(a):\n    return {returned}\n"
+    [verdict] = pool.run(task, [Candidate(task.task_id, "c", answer)])
+    assert verdict.status is Status.FAILED, verdict.detail
