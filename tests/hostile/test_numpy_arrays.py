@@ -66,6 +66,25 @@ CASES = [
      "    assert np.array_equal(t, b.T)\n", Status.PASSED),
     ("an array given another shape in place", "    a.shape = (3, 2)\n",
      CHECK + "    b = np.zeros((2, 3))\n    candidate(b)\n    assert b.shape == (3, 2)\n", Status.PASSED),
+    ("a kept view of the tests' array follows it (wrong: no copy kept)",
+     "    if a is not None:\n        f.kept = a\n    return float(f.kept.sum())\n",
+     CHECK + "    data = np.ones((2, 3))\n    candidate(data[0])\n    assert candidate(None) == 3.0\n"
+     "    data[0, 0] = 100\n    assert candidate(None) == 3.0\n", Status.FAILED),
+    ("a kept view of the tests' array follows it (right: watching it)",
+     "    if a is not None:\n        f.kept = a\n    return float(f.kept.sum())\n",
+     CHECK + "    data = np.ones((2, 3))\n    candidate(data[0])\n    assert candidate(None) == 3.0\n"
+     "    data[0, 0] = 100\n    assert candidate(None) == 102.0\n", Status.PASSED),
+    ("a write through a kept view reaches the tests' array",
+     "    if a is not None:\n        f.kept = a\n        return\n    f.kept /= f.kept.sum()\n",
+     CHECK + "    data = np.ones((2, 2))\n    candidate(data[:, 0])\n    candidate(None)\n"
+     "    assert data.tolist() == [[0.5, 1.0], [0.5, 1.0]]\n", Status.PASSED),
+    ("the tests resize an array the candidate keeps",  # were "its arguments could not be made" (a forty-first red team)
+     "    if a is not None:\n        f.kept = a\n    return 0\n",
+     CHECK + "    b = np.zeros(3)\n    candidate(b)\n    b.resize(4, refcheck=False)\n    b.dtype = np.int32\n"
+     "    assert candidate(None) == 0\n", Status.PASSED),
+    ("shapes of many axes and of long empty ones", "    return a\n",
+     CHECK + "    assert candidate(np.zeros((0, 20_000_000))).shape == (0, 20_000_000)\n"
+     "    assert candidate(np.zeros((1,) * 33)).ndim == 33\n", Status.PASSED),
     ("arrays in a list", "    return [float(x.sum()) for x in a]\n",
      CHECK + "    assert candidate([np.ones(3), np.ones(2)]) == [3.0, 2.0]\n", Status.PASSED),
 ]
@@ -100,3 +119,26 @@ def test_an_array_that_cannot_cross_is_the_candidates_failure(pool: SandboxPool,
     answer = f"import numpy as np\n\ndef f(a):\n    return {returned}\n"
     [verdict] = pool.run(task, [Candidate(task.task_id, "c", answer)])
     assert verdict.status is Status.FAILED, verdict.detail
+
+
+def test_the_tests_broadcasting_a_wrong_answers_array_meet_a_memory_limit(pool: SandboxPool) -> None:
+    """A 2 MB answer the tests' ``==`` broadcast to 9 GB: the tests' ``MemoryError``, at
+    once, where it took the test server's memory past a gigabyte at 500 columns (a
+    forty-first red team); the next job runs as ever."""
+    task = Task("t/np-broadcast", "def f(a):\n    pass\n", "f",
+                CHECK + "    assert (candidate(1) == np.arange(5000)).all()\n")
+    answer = "import numpy as np\n\ndef f(a):\n    return np.zeros((2_000_000, 1), bool)\n"
+    [verdict] = pool.run(task, [Candidate(task.task_id, "c", answer)])
+    assert verdict.status is Status.FAILED and "MemoryError" in verdict.detail, verdict.detail
+    after = Task("t/np-after", "def f(a):\n    pass\n", "f", CHECK + "    assert candidate(np.arange(3)).sum() == 6\n")
+    [then] = pool.run(after, [Candidate(after.task_id, "c", "def f(a):\n    return a * 2\n")])
+    assert then.status is Status.PASSED, then.detail
+
+
+def test_a_large_array_in_a_failure_note_is_shown_short(pool: SandboxPool) -> None:
+    """numpy prints 2**22 items on axes of 2 whole: the note took seconds, a wrong answer's
+    ``failed`` became a ``timeout`` (a forty-first red team)."""
+    task = Task("t/np-note", "def f(a):\n    pass\n", "f", CHECK + "    assert candidate(1) is None\n")
+    answer = "import numpy as np\n\ndef f(a):\n    return np.zeros((2,) * 22, np.int8)\n"
+    [verdict] = pool.run(task, [Candidate(task.task_id, "c", answer)])
+    assert verdict.status is Status.FAILED and "4194304 items of int8" in verdict.detail, verdict.detail

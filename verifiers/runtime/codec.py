@@ -353,7 +353,7 @@ def _decode(x: Any, depth: int, max_depth: int = MAX_DEPTH, shared: Shared | Non
     if tag == "a":
         try:
             array = numpy_arrays.made(body)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             raise CodecError("malformed array") from None
         if shared is not None:
             shared.add(array)

@@ -10,9 +10,13 @@ import reprlib
 import traceback
 from typing import Any
 
-from . import task_classes
+from . import numpy_arrays, task_classes
 from .codec import describe
 from .dict_kinds import DICT_KINDS, dict_items
+
+
+_ARRAY_SHOWN = 100
+"""Most items of a numpy array a note shows as numpy prints it."""
 
 
 class ShortRepr(reprlib.Repr):
@@ -44,6 +48,14 @@ class ShortRepr(reprlib.Repr):
             return name + "(...)"
         pieces = [f"{k}={self.repr1(v, level - 1)}" for k, v in itertools.islice(dict.items(state), self.maxdict)]
         return f"{name}({', '.join(pieces)}{', ...' if len(state) > self.maxdict else ''})"
+
+    def repr_ndarray(self, x: Any, level: int) -> str:
+        # numpy prints an array whole where no axis is longer than twice its edge items: a
+        # wrong answer's 2**22 items on axes of 2 took the note seconds, its verdict a
+        # timeout (a forty-first red team).
+        if numpy_arrays.is_array(x) and x.size > _ARRAY_SHOWN:
+            return f"array(<{x.size} items of {x.dtype}, shape {x.shape}>)"
+        return self.repr_instance(x, level)
 
     def repr_bytes(self, x: bytes, level: int) -> str:
         # reprlib printed bytes whole before cutting them (a twelfth red team: 600 KB shared

@@ -28,7 +28,8 @@ from . import numpy_values
 
 _DTYPE = re.compile(r"[<>|=](?:b1|[iu][1248]|f[248]|c(?:8|16)|[SU][1-9][0-9]{0,6})")
 """The dtypes that cross, as numpy writes them (``dtype.str``): byte order, kind, size."""
-MAX_DIMENSIONS = 32
+MAX_DIMENSIONS = 64
+"""numpy 2's most (numpy 1's, 32): numpy itself refuses more on the side that receives."""
 MAX_BYTES = 12 * 1024 * 1024
 """Largest array that crosses, in bytes: its text is a third larger, and a message of the
 tests' is at most 16 MiB (``codec.MAX_MESSAGE``; the candidate's, half that)."""
@@ -85,7 +86,7 @@ def made(described: Any) -> Any:
         raise ValueError("malformed array")
     text, shape, data, writeable = described
     if type(text) is not str or not _DTYPE.fullmatch(text) or type(shape) is not list \
-            or len(shape) > MAX_DIMENSIONS or any(type(n) is not int or not 0 <= n <= MAX_BYTES for n in shape) \
+            or len(shape) > MAX_DIMENSIONS or any(type(n) is not int or not 0 <= n < 1 << 63 for n in shape) \
             or type(data) is not str or type(writeable) is not bool or len(data) > 2 * MAX_BYTES:
         raise ValueError("malformed array")
     try:
@@ -109,6 +110,12 @@ def state(x: Any) -> list[Any]:
     """What a call can change of an array in place, compared by value: its dtype, shape,
     bytes and whether it may be written (``shared_state.members``)."""
     return [x.dtype.str, x.shape, x.tobytes(), bool(x.flags.writeable)]
+
+
+def changed_in_place(before: list[Any], x: Any) -> bool:
+    """Whether the array ``x``, which held ``before`` (``state``), holds what it does now
+    by a change ``write_into`` can carry: the same dtype and size."""
+    return bool(before[0] == x.dtype.str and math.prod(before[1]) == x.size)
 
 
 def write_into(target: Any, described: Any) -> None:

@@ -137,6 +137,11 @@ def held(objects: list[Any], also: Iterable[int] = ()) -> list[int]:
     reached.update(i for i in _of_types(objects, _WEAKLY_HELD) if _weakrefs(objects[i]))
     if task_classes.accepting():  # so can an object of the prompt's classes (a twenty-second red team)
         reached.update(i for i, x in enumerate(objects) if task_classes.is_object(x) and _weakrefs(x))
+    if _ARRAYS:
+        # So can a view by its memory: the tests' ``data[0]`` is reached through ``data``
+        # though nobody holds the view itself (let go, what the candidate kept of it then
+        # no longer followed ``data``: a forty-first red team's forged pass).
+        reached.update(i for i in _of_types(objects, _ARRAYS) if objects[i].base is not None)
     reached.update(also)
     if not reached:
         return []
@@ -180,7 +185,7 @@ def references_inside(objects: list[Any], index: dict[int, int]) -> list[int]:
     return inside
 
 
-def _of_types(objects: list[Any], types: frozenset[type]) -> Iterable[int]:
+def _of_types(objects: list[Any], types: Collection[type]) -> Iterable[int]:
     """The numbers of the objects of exactly these types, picked out in C."""
     return itertools.compress(itertools.count(), map(types.__contains__, map(type, objects)))
 
@@ -332,6 +337,9 @@ class Kept:
         if not self.objects:
             return Shared(functions=self._functions), {}
         changed = changed_numbers(self.objects, self._synced)
+        if any(not numpy_arrays.changed_in_place(self._synced[i], self.objects[i]) for i in changed
+               if type(self.objects[i]) in _ARRAYS):
+            return self.forget()  # the tests resized an array, or gave it another dtype: no change carries that
         self._synced = {}  # its references would count as the tests'
         # What the tests changed goes to the candidate even where they dropped it since: it
         # is the candidate's object too (red team: `buf.append(i); buf = []`, then a call,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import builtins
 import os
 import random
+import resource
 import signal
 import socket
 import sys
@@ -213,11 +214,20 @@ def _run_test_job(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
 _WARNING_FILTERS = list(warnings.filters)
 
 
+TEST_SERVER_MEMORY = 4 << 30
+"""The test server's address space: the tests' work on what a candidate answers can be
+far larger than the answer (a wrong answer's 2 MB array of shape (2,000,000, 1), which
+the tests' ``r == np.arange(500)`` broadcast to 1 GB, in C, where no alarm reaches: a
+forty-first red team), and past this it is the tests' ``MemoryError``, the candidate's
+``failed``, not the machine's memory."""
+
+
 def test_server(ctl: socket.socket, uid: int) -> None:
     try:
         drop_to(uid)
         no_new_privs(load_libc())
-    except OSError as exc:
-        send_msg(ctl, {"fatal": f"test server cannot drop privileges: {exc}"})
+        resource.setrlimit(resource.RLIMIT_AS, (TEST_SERVER_MEMORY, TEST_SERVER_MEMORY))
+    except (OSError, ValueError) as exc:
+        send_msg(ctl, {"fatal": f"test server cannot drop privileges or limit its memory: {exc}"})
         return
     serve_jobs(ctl, "test", lambda job, fds: _run_test_job(job, fds[0]))
