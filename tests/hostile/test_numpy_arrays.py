@@ -22,8 +22,9 @@ from plain_python import assert_agrees_with_plain_python
 pytest.importorskip("numpy")
 
 LIMITS = SandboxLimits(wall_seconds=5)
-NP = "import numpy as np\n\ndef f(a):\n"
+NP = "import numpy as np\n\ndef f(a, b=None):\n"
 CHECK = "import numpy as np\n\ndef check(candidate):\n"
+STRIDED = "import numpy as np\nfrom numpy.lib.stride_tricks import as_strided\n\ndef check(candidate):\n"
 CASES = [
     # (what, body, test, plain Python's verdict)
     ("an array returned", "    return a * 2\n",
@@ -85,6 +86,21 @@ CASES = [
     ("shapes of many axes and of long empty ones", "    return a\n",
      CHECK + "    assert candidate(np.zeros((0, 20_000_000))).shape == (0, 20_000_000)\n"
      "    assert candidate(np.zeros((1,) * 33)).ndim == 33\n", Status.PASSED),
+    ("a wrong answer writing into a sliding window of the tests'", "    a[0, 1] = 99\n    return float(a.sum())\n",
+     STRIDED + "    base = np.arange(5.0)\n    candidate(as_strided(base, (3, 3), (8, 8)))\n"
+     "    assert (base == np.arange(5.0)).all()\n", Status.FAILED),
+    ("a right answer writing into a sliding window of the tests'", "    a[0, 1] = 99\n",
+     STRIDED + "    base = np.arange(5.0)\n    candidate(as_strided(base, (3, 3), (8, 8)))\n    assert base[1] == 99\n",
+     Status.PASSED),
+    ("a wrong answer writing into the tests' broadcast array", "    a.flags.writeable = True\n    a[0, 0] = 7\n",
+     STRIDED + "    base = np.arange(3.0)\n    candidate(np.broadcast_to(base, (2, 3)))\n    assert base[0] == 0\n",
+     Status.FAILED),
+    ("a 0-d array written in place", "    a[...] = 3\n",
+     CHECK + "    z = np.array(1.0)\n    candidate(z)\n    assert z == 3\n", Status.PASSED),
+    ("a list kept beside an array the tests give another dtype",
+     "    if a is not None:\n        f.kept = [a, b]\n        return\n    f.kept[1].append(9)\n",
+     CHECK + "    arr = np.zeros(3)\n    xs = []\n    candidate(arr, xs)\n    arr.dtype = np.int64\n    candidate(None)\n"
+     "    assert xs == [9]\n", Status.PASSED),
     ("arrays in a list", "    return [float(x.sum()) for x in a]\n",
      CHECK + "    assert candidate([np.ones(3), np.ones(2)]) == [3.0, 2.0]\n", Status.PASSED),
 ]
@@ -142,3 +158,18 @@ def test_a_large_array_in_a_failure_note_is_shown_short(pool: SandboxPool) -> No
     answer = "import numpy as np\n\ndef f(a):\n    return np.zeros((2,) * 22, np.int8)\n"
     [verdict] = pool.run(task, [Candidate(task.task_id, "c", answer)])
     assert verdict.status is Status.FAILED and "4194304 items of int8" in verdict.detail, verdict.detail
+
+
+def test_the_tests_out_of_memory_reading_a_reply_is_the_candidates_memory(pool: SandboxPool) -> None:
+    """The tests leave the test server almost no memory and expect the call to raise; a
+    wrong answer returns 8 MB instead. Reading its reply raised our ``MemoryError`` into
+    the tests, which caught it: a forged pass (a forty-second red team)."""
+    task = Task("t/np-no-room", "def f(n):\n    pass\n", "f",
+                CHECK + "    pads, size = [], 1 << 30\n    while size >= 1 << 20:\n        try:\n"
+                "            pads.append(np.empty(size, np.uint8))\n        except MemoryError:\n"
+                "            size //= 2\n    del pads[-2:]\n    try:\n        candidate(-1)\n"
+                "    except Exception:\n        pass\n    else:\n        raise AssertionError('no exception')\n")
+    wrong = "def f(n):\n    return [float(i) + 0.5 for i in range(900_000)]\n"
+    right = "def f(n):\n    raise ValueError(n)\n"
+    verdicts = pool.run(task, [Candidate(task.task_id, "wrong", wrong), Candidate(task.task_id, "right", right)])
+    assert [v.status for v in verdicts] == [Status.MEMORY, Status.PASSED], [v.detail for v in verdicts]

@@ -240,7 +240,21 @@ class CandidateProxy:
         of the iterator it returned under that handle (``args``: the value ``send()``
         gives it, if any), as ``(items, ending)``: it crosses as a call does, so what
         its batch did to the tests' objects is written back the same way. With
-        ``target``, of the function the candidate returned under that handle."""
+        ``target``, of the function the candidate returned under that handle.
+
+        Our own ``MemoryError`` (the test server's memory is limited: ``test_side``) is
+        the candidate's ``memory``, never an exception the tests can catch: raised into
+        them, a test expecting the call to raise passed a wrong answer whose large
+        reply the test server had no room left to read, and met in decoding it was the
+        harness's ``error`` (a forty-second red team)."""
+        try:
+            return self._call_unguarded(args, kwargs, resume, target, attribute)
+        except MemoryError:
+            self.memory = True
+            self._fail("the tests ran out of memory on what the candidate answered")
+
+    def _call_unguarded(self, args: tuple[Any, ...], kwargs: dict[str, Any], resume: int | None, target: int | str,
+                        attribute: int) -> Any:
         if self.fault:
             raise CandidateFault(self.fault)  # one fault ends the candidate: no more calls
         if self._in_flight:
@@ -301,6 +315,8 @@ class CandidateProxy:
                     else self._iterator(result, reply["y"])
         except CodecError as exc:
             self._fail(f"the candidate returned an invalid value: {exc}")
+        except MemoryError:
+            raise  # the candidate's (``_call``)
         except Exception as exc:  # noqa: BLE001 - our own code failed on the reply: never the tests' to catch
             self._reading_failed(exc)
         if "r" in reply:
@@ -389,6 +405,8 @@ class CandidateProxy:
                 self._fail("the tests passed back values the candidate made or changed, too large or deep for the channel")
             self.harness = f"the tests passed an argument the channel cannot carry: {exc}"
             raise CandidateFault(self.harness) from None
+        except MemoryError:
+            raise  # the candidate's (``_call``)
         except Exception as exc:  # noqa: BLE001 - the tests' value broke our encoder: never the candidate's
             name, text = describe(exc)
             self.harness = f"the tests passed an argument the channel cannot carry: {name}: {text}"

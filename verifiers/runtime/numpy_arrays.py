@@ -143,7 +143,13 @@ def _put(target: Any, text: str, shape: tuple[int, ...], values: Any, writeable:
             raise ValueError("an array that cannot take another shape in place") from None
     if not target.flags.writeable:
         target.flags.writeable = True
-    target[...] = values
+    # Only the items that differ, by their bytes: in a view whose items share memory (a
+    # sliding window made by ``as_strided``, ``broadcast_to``), an item written back as
+    # it was would undo what the candidate wrote into another one over the same memory
+    # (a forty-second red team: a wrong answer that changed its input passed).
+    item = f"V{values.dtype.itemsize}"
+    differ = target.copy().view(item) != values.view(item)
+    target[differ] = values[differ]
     if not writeable:
         target.flags.writeable = False
 

@@ -337,14 +337,19 @@ class Kept:
         if not self.objects:
             return Shared(functions=self._functions), {}
         changed = changed_numbers(self.objects, self._synced)
-        if any(not numpy_arrays.changed_in_place(self._synced[i], self.objects[i]) for i in changed
-               if type(self.objects[i]) in _ARRAYS):
-            return self.forget()  # the tests resized an array, or gave it another dtype: no change carries that
+        # An array the tests resized, or gave another dtype, no change carries: the
+        # candidate's copy is its own from now on, and what else is kept goes on (all
+        # forgotten, a list kept beside it no longer crossed: a forty-second red team).
+        remade = {i for i in changed if type(self.objects[i]) in _ARRAYS
+                  and not numpy_arrays.changed_in_place(self._synced[i], self.objects[i])}
         self._synced = {}  # its references would count as the tests'
         # What the tests changed goes to the candidate even where they dropped it since: it
         # is the candidate's object too (red team: `buf.append(i); buf = []`, then a call,
         # left the candidate's copy without i; a memo's list popped by the tests stayed whole).
         live = held(self.objects, also=changed)
+        if remade:
+            changed = [i for i in changed if i not in remade]
+            live = [i for i in live if i not in remade]
         renumbered = {old: new for new, old in enumerate(live)}
         self.objects = [self.objects[i] for i in live]
         shared = Shared(self.objects, self._functions)
