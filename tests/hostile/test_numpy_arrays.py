@@ -9,6 +9,7 @@ the candidate keeps between calls or yields again and again stays one array."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator
 
 import pytest
@@ -101,6 +102,12 @@ CASES = [
      "    if a is not None:\n        f.kept = [a, b]\n        return\n    f.kept[1].append(9)\n",
      CHECK + "    arr = np.zeros(3)\n    xs = []\n    candidate(arr, xs)\n    arr.dtype = np.int64\n    candidate(None)\n"
      "    assert xs == [9]\n", Status.PASSED),
+    ("a wrong answer writing through two views of one array", "    b[0] = 0\n    a[3] = 99\n",
+     CHECK + "    base = np.arange(6.0)\n    candidate(base, base[2:5])\n    assert base[2] == 0\n"
+     "    assert base[3] == 3\n", Status.FAILED),
+    ("a right answer writing through two views of one array", "    a[3] = 99\n    b[0] = 77\n",
+     CHECK + "    base = np.arange(6.0)\n    candidate(base, base[2:5])\n    assert base[3] == 99 and base[2] == 77\n",
+     Status.PASSED),
     ("arrays in a list", "    return [float(x.sum()) for x in a]\n",
      CHECK + "    assert candidate([np.ones(3), np.ones(2)]) == [3.0, 2.0]\n", Status.PASSED),
 ]
@@ -160,16 +167,56 @@ def test_a_large_array_in_a_failure_note_is_shown_short(pool: SandboxPool) -> No
     assert verdict.status is Status.FAILED and "4194304 items of int8" in verdict.detail, verdict.detail
 
 
-def test_the_tests_out_of_memory_reading_a_reply_is_the_candidates_memory(pool: SandboxPool) -> None:
+def _no_room(mib: int) -> str:
+    """Tests that take the test server's address space up to ``mib`` MiB of its limit
+    (untouched: no memory of the machine's is used)."""
+    return (f"    reserve = np.empty({mib} << 20, np.uint8)\n    pads, size = [], 1 << 32\n"
+            "    while size >= 1 << 16:\n        try:\n            pads.append(np.empty(size, np.uint8))\n"
+            "        except MemoryError:\n            size //= 2\n    del reserve\n")
+
+
+RAISES = "    try:\n        candidate(-1)\n    except Exception:\n        pass\n    else:\n        raise AssertionError('no exception')\n"
+
+
+@pytest.mark.parametrize("how", ["a call", "a call made back from the tests' function"])
+def test_the_tests_out_of_memory_reading_a_reply_is_the_candidates_memory(pool: SandboxPool, how: str) -> None:
     """The tests leave the test server almost no memory and expect the call to raise; a
     wrong answer returns 8 MB instead. Reading its reply raised our ``MemoryError`` into
-    the tests, which caught it: a forged pass (a forty-second red team)."""
-    task = Task("t/np-no-room", "def f(n):\n    pass\n", "f",
-                CHECK + "    pads, size = [], 1 << 30\n    while size >= 1 << 20:\n        try:\n"
-                "            pads.append(np.empty(size, np.uint8))\n        except MemoryError:\n"
-                "            size //= 2\n    del pads[-2:]\n    try:\n        candidate(-1)\n"
-                "    except Exception:\n        pass\n    else:\n        raise AssertionError('no exception')\n")
-    wrong = "def f(n):\n    return [float(i) + 0.5 for i in range(900_000)]\n"
-    right = "def f(n):\n    raise ValueError(n)\n"
+    the tests, which caught it: a forged pass (a forty-second red team; made back from a
+    function of the tests' the candidate called, a forty-third)."""
+    if how == "a call":
+        test = CHECK + _no_room(3) + RAISES
+    else:
+        test = CHECK + "    def g(n):\n" + textwrap.indent(_no_room(40) + RAISES, "    ") + "        return 'raised'\n" \
+            + "    assert candidate(g) == 'raised'\n"
+    task = Task("t/np-no-room", "def f(n):\n    pass\n", "f", test)
+    wrong = ("def f(n):\n    if callable(n):\n        return n(-1)\n"
+             "    return [float(i) + 0.5 for i in range(900_000)]\n")
+    right = "def f(n):\n    if callable(n):\n        return n(-1)\n    raise ValueError(n)\n"
     verdicts = pool.run(task, [Candidate(task.task_id, "wrong", wrong), Candidate(task.task_id, "right", right)])
     assert [v.status for v in verdicts] == [Status.MEMORY, Status.PASSED], [v.detail for v in verdicts]
+
+
+def test_what_a_jobs_tests_hold_is_let_go_when_the_job_ends(pool: SandboxPool) -> None:
+    """Tests holding 1.2 GB of address space at module level: their namespace, a cycle
+    through their functions, outlived each job, and the fifth job's tests failed to load
+    (the harness's ``error``; a forty-third red team)."""
+    task = Task("t/np-held", "def f(x):\n    pass\n", "f",
+                "import numpy as np\nBIG = np.empty(1_200_000_000, np.uint8)\n\ndef check(candidate):\n"
+                "    assert candidate(1) == 1\n")
+    verdicts = [pool.run(task, [Candidate(task.task_id, "c", "def f(x):\n    return x\n")])[0] for _ in range(5)]
+    assert [v.status for v in verdicts] == [Status.PASSED] * 5, [v.detail for v in verdicts]
+
+
+def test_a_raised_exception_the_tests_catch_lets_go_of_their_frame(pool: SandboxPool) -> None:
+    """The candidate's exception, raised into the tests from a name of our frame, held
+    that frame and with it the tests' frames and their 3 GB of locals until the
+    collector ran: the next job could not have its own 3.5 GB (a forty-third red team)."""
+    catching = Task("t/np-catch", "def f(n):\n    pass\n", "f",
+                    CHECK + "    pads = np.empty(3_000_000_000, np.uint8)\n    try:\n        candidate(-1)\n"
+                    "    except ValueError:\n        pass\n")
+    later = Task("t/np-later", "def f(n):\n    pass\n", "f",
+                 CHECK + "    room = np.empty(3_500_000_000, np.uint8)\n    assert candidate(1) == 1\n")
+    [first] = pool.run(catching, [Candidate(catching.task_id, "c", "def f(n):\n    raise ValueError(n)\n")])
+    [then] = pool.run(later, [Candidate(later.task_id, "c", "def f(n):\n    return n\n")])
+    assert (first.status, then.status) == (Status.PASSED, Status.PASSED), (first.detail, then.detail)

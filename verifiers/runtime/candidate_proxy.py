@@ -9,7 +9,7 @@ import socket
 import time
 import weakref
 from collections.abc import Callable, Generator, Iterator
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from . import iterators
 from .codec import (
@@ -47,6 +47,8 @@ class IteratorCut(RuntimeError):
     check's output: an ending of its own, never a ``RuntimeError`` the candidate raised
     (a twentieth red team: an endless generator agreed with one that raised one)."""
 
+
+_T = TypeVar("_T")
 
 class CandidateFault(BaseException):
     """Raised into the tests for faults they must not swallow with ``except Exception``."""
@@ -209,10 +211,21 @@ class CandidateProxy:
                         carried_onto(original, reply.get("tc"))
                     except CodecError:
                         self._fail("bad reply from the candidate")
-                    raise original
+                    try:
+                        raise original
+                    finally:
+                        del original  # see below
                 exc = rebuilt(body)
                 if exc is not None:
-                    raise exc
+                    # Raised, and held by no frame its traceback holds: from a name of this
+                    # frame, the exception and the frame held each other, and with them the
+                    # tests' frames and all their locals until the collector ran, which a
+                    # test server held to its memory limit met at a later job (a forty-third
+                    # red team's, made plain by tests that keep 1.2 GB).
+                    try:
+                        raise exc
+                    finally:
+                        del exc
                 self._fail(f"the candidate raised {body[0][:80]}: {body[1][:TEXT_LIMIT]}")
         body = reply.get("f")
         self._fail(f"the candidate failed: {body}" if type(body) is str else "bad reply from the candidate")
@@ -247,8 +260,12 @@ class CandidateProxy:
         them, a test expecting the call to raise passed a wrong answer whose large
         reply the test server had no room left to read, and met in decoding it was the
         harness's ``error`` (a forty-second red team)."""
+        return self.guarded(self._call_unguarded, args, kwargs, resume, target, attribute)
+
+    def guarded(self, call: Callable[..., _T], *args: Any) -> _T:
+        """``call``, where our own ``MemoryError`` is the candidate's ``memory`` (``_call``)."""
         try:
-            return self._call_unguarded(args, kwargs, resume, target, attribute)
+            return call(*args)
         except MemoryError:
             self.memory = True
             self._fail("the tests ran out of memory on what the candidate answered")
@@ -405,8 +422,6 @@ class CandidateProxy:
                 self._fail("the tests passed back values the candidate made or changed, too large or deep for the channel")
             self.harness = f"the tests passed an argument the channel cannot carry: {exc}"
             raise CandidateFault(self.harness) from None
-        except MemoryError:
-            raise  # the candidate's (``_call``)
         except Exception as exc:  # noqa: BLE001 - the tests' value broke our encoder: never the candidate's
             name, text = describe(exc)
             self.harness = f"the tests passed an argument the channel cannot carry: {name}: {text}"

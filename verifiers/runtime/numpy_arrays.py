@@ -22,6 +22,7 @@ import base64
 import binascii
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from . import numpy_values
@@ -118,40 +119,48 @@ def changed_in_place(before: list[Any], x: Any) -> bool:
     return bool(before[0] == x.dtype.str and math.prod(before[1]) == x.size)
 
 
-def write_into(target: Any, described: Any) -> None:
-    """``target`` made to hold what the other side's copy holds now (``parts``), in place:
-    its shape (same size), bytes and writeable flag. ValueError where no change made in
-    place could have made it so (another dtype or size)."""
+def write_into(target: Any, described: Any) -> Callable[[], None]:
+    """How ``target`` is made to hold what the other side's copy holds now (``parts``), in
+    place: its shape (same size), the items whose bytes differ from what it holds now,
+    and its writeable flag. Planned now, done when the write is called: every array a
+    reply changed is planned before any is written, so two arrays over the same memory
+    (``candidate(base, base[2:5])``) are each compared with what was sent, and the
+    second does not write back as it was what the first changed (a forty-third red
+    team's forged pass). ValueError where no change in place could have made it so
+    (another dtype or size)."""
     now = made(described)
-    _put(target, now.dtype.str, now.shape, now, bool(now.flags.writeable))
+    return _planned(target, now.dtype.str, now.shape, now, bool(now.flags.writeable))
 
 
 def put_back(target: Any, before: list[Any]) -> None:
     """``target`` holds what ``state`` read of it before again."""
     text, shape, raw, writeable = before
     numpy = numpy_values.imported()
-    _put(target, text, shape, numpy.frombuffer(raw, dtype=numpy.dtype(text)).reshape(shape), writeable)
+    _planned(target, text, shape, numpy.frombuffer(raw, dtype=numpy.dtype(text)).reshape(shape), writeable)()
 
 
-def _put(target: Any, text: str, shape: tuple[int, ...], values: Any, writeable: bool) -> None:
+def _planned(target: Any, text: str, shape: tuple[int, ...], values: Any, writeable: bool) -> Callable[[], None]:
     if text != target.dtype.str or values.size != target.size:
         raise ValueError("an array given another dtype or size")
-    if target.shape != shape:
-        try:
-            target.shape = shape
-        except AttributeError:  # not without a copy (a view of another's part)
-            raise ValueError("an array that cannot take another shape in place") from None
-    if not target.flags.writeable:
-        target.flags.writeable = True
     # Only the items that differ, by their bytes: in a view whose items share memory (a
     # sliding window made by ``as_strided``, ``broadcast_to``), an item written back as
     # it was would undo what the candidate wrote into another one over the same memory
     # (a forty-second red team: a wrong answer that changed its input passed).
     item = f"V{values.dtype.itemsize}"
-    differ = target.copy().view(item) != values.view(item)
-    target[differ] = values[differ]
-    if not writeable:
-        target.flags.writeable = False
+    differ = target.copy().reshape(shape).view(item) != values.view(item)
+
+    def write() -> None:
+        if target.shape != shape:
+            try:
+                target.shape = shape
+            except AttributeError:  # not without a copy (a view of another's part)
+                raise ValueError("an array that cannot take another shape in place") from None
+        if not target.flags.writeable:
+            target.flags.writeable = True
+        target[differ] = values[differ]
+        if not writeable:
+            target.flags.writeable = False
+    return write
 
 
 def weight(x: Any) -> int:

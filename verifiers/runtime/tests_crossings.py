@@ -63,7 +63,13 @@ class Crossings:
         """A call the tests' function makes while the candidate waits on it (a memoized
         ``fib`` calling ``fib``, the candidate's wrapper): it goes on in the table of the
         call it is inside (``crossings.OpenCall``), with what the tests changed of it since, and what
-        it does comes back as a call's changes do."""
+        it does comes back as a call's changes do. Our own ``MemoryError`` is the
+        candidate's ``memory`` (``CandidateProxy.guarded``), as in a call of the tests'
+        own: raised into the tests' function, it caught it and passed a wrong answer (a
+        forty-third red team)."""
+        return self._proxy.guarded(self._nested_call, target, args, kwargs, attribute)
+
+    def _nested_call(self, target: int | str, args: tuple[Any, ...], kwargs: dict[str, Any], attribute: int) -> Any:
         proxy = self._proxy
         opened = self._current()
         if opened is None:
@@ -114,6 +120,8 @@ class Crossings:
                 proxy.write_back.keep_reachable([result, *changed], shared, originals)
         except CodecError as exc:
             proxy._fail(f"the candidate returned an invalid value: {exc}")
+        except MemoryError:
+            raise  # the candidate's (``CandidateProxy.guarded``)
         except Exception as exc:  # noqa: BLE001 - our own code failed on the reply: never the tests' to catch
             proxy._reading_failed(exc)
         opened.settled(changed)
@@ -146,6 +154,8 @@ class Crossings:
                 proxy.write_back.keep_reachable([args, kwargs, *changed], shared, originals)
         except CodecError as exc:
             proxy._fail(f"the candidate called a function of the tests' badly: {exc}")
+        except MemoryError:
+            raise  # the candidate's (``CandidateProxy.guarded``)
         except Exception as exc:  # noqa: BLE001 - as in ``_crossed_back``: a thirty-fourth red team's
             # TypeError of ours reached the tests' ``except TypeError`` and passed a wrong answer
             proxy._reading_failed(exc)

@@ -38,6 +38,7 @@ def apply_changes(table: Shared, changes: Any, originals: int, before_change: Ca
     if type(changes) is not list:
         raise CodecError("malformed argument changes")
     targets = []
+    writes: list[Callable[[], None]] = []
     for item in changes:
         if type(item) is not list or len(item) != 2 or type(item[0]) is not int \
                 or not 0 <= item[0] < originals or type(item[1]) is not list:
@@ -76,12 +77,17 @@ def apply_changes(table: Shared, changes: Any, originals: int, before_change: Ca
         elif numpy_arrays.is_array(target):
             before_change(target)
             try:
-                numpy_arrays.write_into(target, item[1])
+                writes.append(numpy_arrays.write_into(target, item[1]))  # once every array is planned
             except (ValueError, TypeError):
                 raise CodecError("an array changed in a way no change in place makes") from None
         else:
             raise CodecError("a change to what cannot change")
         targets.append(target)
+    try:
+        for write in writes:
+            write()
+    except (ValueError, TypeError):
+        raise CodecError("an array changed in a way no change in place makes") from None
     return targets
 
 
