@@ -220,3 +220,46 @@ def test_a_raised_exception_the_tests_catch_lets_go_of_their_frame(pool: Sandbox
     [first] = pool.run(catching, [Candidate(catching.task_id, "c", "def f(n):\n    raise ValueError(n)\n")])
     [then] = pool.run(later, [Candidate(later.task_id, "c", "def f(n):\n    return n\n")])
     assert (first.status, then.status) == (Status.PASSED, Status.PASSED), (first.detail, then.detail)
+
+
+ROOMY = Task("t/np-roomy", "def f(x):\n    pass\n", "f",
+             "import numpy as np\nROOM = np.empty(3_500_000_000, np.uint8)\n\ndef check(candidate):\n"
+             "    assert print.__name__ == 'print'\n    assert candidate(3) == 3\n")
+"""A job that needs 3.5 GB of the test server's 4 GiB (untouched), and the builtins."""
+LEAVING = {
+    "the candidate keeps a view of the tests' 3 GB": (
+        CHECK + "    big = np.empty(3 << 30, np.uint8)\n    assert candidate(big[:4]) == 4\n    assert candidate(5) == 5\n",
+        "K = []\n\ndef f(x):\n    K.append(x)\n    return len(x) if hasattr(x, '__len__') else x\n"),
+    "the tests keep the exception they caught": (
+        CHECK + "    big = np.empty(3 << 30, np.uint8)\n    try:\n        candidate(-1)\n"
+        "    except ValueError as e:\n        err = e\n",
+        "def f(x):\n    raise ValueError(x)\n"),
+    "the tests' print is their own": (
+        "import builtins\nseen = []\n\ndef check(candidate):\n    builtins.print = lambda *a: seen.append(a)\n"
+        "    assert candidate(1) == 1\n",
+        "def f(x):\n    return x\n"),
+}
+
+
+@pytest.mark.parametrize("leaving", list(LEAVING))
+def test_what_a_job_leaves_does_not_reach_the_next(pool: SandboxPool, leaving: str) -> None:
+    """A job's memory outlived it through cycles until the collector ran (the proxy and
+    what it kept, the tests' frame and the exception it keeps), and under the test
+    server's limit failed the next job's tests, or was its harness ``error``; a patched
+    ``builtins.print`` reached the next task's tests (the forty-fourth red team)."""
+    test, answer = LEAVING[leaving]
+    task = Task("t/np-leaving", "def f(x):\n    pass\n", "f", test)
+    [first] = pool.run(task, [Candidate(task.task_id, "c", answer)])
+    [then] = pool.run(ROOMY, [Candidate(ROOMY.task_id, "c", "def f(x):\n    return x\n")])
+    assert (first.status, then.status) == (Status.PASSED, Status.PASSED), (first.detail, then.detail)
+
+
+def test_the_tests_out_of_memory_sending_back_the_candidates_value_is_its_memory(pool: SandboxPool) -> None:
+    """A wrong answer's 8 MB reply that the tests send back to it, with the test server
+    near its limit: the harness's ``error`` (a forty-fourth red team)."""
+    task = Task("t/np-send-back", "def f(x):\n    pass\n", "f",
+                CHECK + "    r = candidate(1)\n" + _no_room(20) + "    assert candidate(r) == 3\n")
+    wrong = ("def f(x):\n    if type(x) is list:\n        return len(x)\n"
+             "    return [float(i) + 0.5 for i in range(900_000)]\n")
+    [verdict] = pool.run(task, [Candidate(task.task_id, "c", wrong)])
+    assert verdict.status in (Status.MEMORY, Status.FAILED), verdict.detail
