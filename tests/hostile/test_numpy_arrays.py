@@ -10,6 +10,7 @@ the candidate keeps between calls or yields again and again stays one array."""
 from __future__ import annotations
 
 import textwrap
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -254,12 +255,52 @@ def test_what_a_job_leaves_does_not_reach_the_next(pool: SandboxPool, leaving: s
     assert (first.status, then.status) == (Status.PASSED, Status.PASSED), (first.detail, then.detail)
 
 
-def test_the_tests_out_of_memory_sending_back_the_candidates_value_is_its_memory(pool: SandboxPool) -> None:
+def test_the_tests_out_of_memory_sending_back_the_candidates_value_is_no_pass(pool: SandboxPool) -> None:
     """A wrong answer's 8 MB reply that the tests send back to it, with the test server
-    near its limit: the harness's ``error`` (a forty-fourth red team)."""
+    near its limit (a forty-fourth red team): the harness's ``error`` (where our sending
+    meets ``MemoryError``: docs/LIMITS.md) or the candidate's own, never a pass."""
     task = Task("t/np-send-back", "def f(x):\n    pass\n", "f",
                 CHECK + "    r = candidate(1)\n" + _no_room(20) + "    assert candidate(r) == 3\n")
     wrong = ("def f(x):\n    if type(x) is list:\n        return len(x)\n"
              "    return [float(i) + 0.5 for i in range(900_000)]\n")
     [verdict] = pool.run(task, [Candidate(task.task_id, "c", wrong)])
-    assert verdict.status in (Status.MEMORY, Status.FAILED), verdict.detail
+    assert verdict.status is not Status.PASSED, verdict.detail
+
+
+def test_a_prompt_class_named_in_an_annotation_keeps_no_job_alive(pool: SandboxPool) -> None:
+    """``Optional[Node]`` puts the job's ``Node`` into typing's cache, and through its
+    methods the tests' namespace with their 1.2 GB: the fourth job failed to load (a
+    forty-fifth red team)."""
+    prompt = ("from typing import Optional\n\nclass Node:\n    def __init__(self, v, nxt=None):\n"
+              "        self.v = v\n        self.next = nxt\n\ndef f(n: Optional[Node]) -> int:\n")
+    task = Task("t/np-annotated", prompt, "f",
+                "import numpy as np\nTABLE = np.empty(1_200_000_000, np.uint8)\n\ndef check(candidate):\n"
+                "    assert candidate(Node(1, Node(2))) == 3\n")
+    answer = prompt + "    return n.v + n.next.v\n"
+    verdicts = [pool.run(task, [Candidate(task.task_id, "c", answer)])[0] for _ in range(6)]
+    assert [v.status for v in verdicts] == [Status.PASSED] * 6, [v.detail for v in verdicts]
+
+
+def test_a_slow_finalizer_of_what_the_job_made_does_not_decide_its_verdict(pool: SandboxPool) -> None:
+    """The prompt's ``Node.__del__`` sleeps on a ring of one; a right answer returns one.
+    Collected after the job, outside its deadline, it ran on past it: a ``timeout`` (a
+    forty-fifth red team). Plain Python records the verdict before it runs."""
+    prompt = ("import time\n\nclass Node:\n    def __init__(self, v):\n        self.v = v\n        self.next = None\n\n"
+              "    def __del__(self):\n        if self.next is self:\n            time.sleep(8)\n\ndef f(n):\n")
+    task = Task("t/np-finalizer", prompt, "f", "def check(candidate):\n    assert candidate(Node(7)).v == 7\n")
+    ring = prompt + "    m = Node(n.v)\n    m.next = m\n    return m\n"
+    started = time.monotonic()
+    [verdict] = pool.run(task, [Candidate(task.task_id, "c", ring)])
+    assert verdict.status is Status.PASSED and time.monotonic() - started < 3, verdict.detail
+
+
+def test_a_tasks_builtins_do_not_reach_our_code_for_the_next_task(pool: SandboxPool) -> None:
+    """A task's tests that set ``builtins.compile`` made the next task fail to load (a
+    forty-fifth red team)."""
+    patching = Task("t/np-compile", "def f(x):\n    pass\n", "f",
+                    "import builtins\nbuiltins.compile = lambda *a, **k: None\n\ndef check(candidate):\n"
+                    "    assert candidate(1) == 1\n")
+    later = Task("t/np-compiled", "def f(x):\n    pass\n", "f", "def check(candidate):\n    assert candidate(2) == 2\n")
+    [first] = pool.run(patching, [Candidate(patching.task_id, "c", "def f(x):\n    return x\n")])
+    [then] = pool.run(later, [Candidate(later.task_id, "c", "def f(x):\n    return x\n")])
+    assert (first.status, then.status) == (Status.PASSED, Status.PASSED), (first.detail, then.detail)

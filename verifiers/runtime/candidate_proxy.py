@@ -422,14 +422,6 @@ class CandidateProxy:
                 self._fail("the tests passed back values the candidate made or changed, too large or deep for the channel")
             self.harness = f"the tests passed an argument the channel cannot carry: {exc}"
             raise CandidateFault(self.harness) from None
-        except MemoryError:
-            if self.returned_bytes >= CANDIDATE_SHARE_OF_ARGUMENTS or self.write_back.applied:
-                # As for a value too large to send (above): the candidate's megabytes, which
-                # the tests hold or send back, the likelier cause (a forty-fourth red team).
-                self.memory = True
-                self._fail("the tests ran out of memory sending back values the candidate made or changed")
-            self.harness = "the tests passed an argument the channel cannot carry: MemoryError"
-            raise CandidateFault(self.harness) from None
         except Exception as exc:  # noqa: BLE001 - the tests' value broke our encoder: never the candidate's
             name, text = describe(exc)
             self.harness = f"the tests passed an argument the channel cannot carry: {name}: {text}"

@@ -48,6 +48,12 @@ def _run_check(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     finally:
         task_classes.clear()
         sys.modules.pop("__test__", None)
+        # The tests' names let go now, whatever still holds their namespace: typing's
+        # caches keep a prompt's class named in an annotation (``Optional[Node]``), and
+        # through its methods the namespace, with the tests' module-level data and the
+        # proxy, for 128 tasks (a forty-fifth red team: the fourth job of tests that keep
+        # 1.2 GB failed to load).
+        namespace.clear()
 
 
 def _run_loaded_check(job: dict[str, Any], sock: socket.socket, proxy: CandidateProxy, namespace: dict[str, Any],
@@ -161,6 +167,7 @@ def _compiled_task(prompt: str, test: str) -> tuple[Any, Any]:
 
 def _run_test_job(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     start = time.monotonic()
+    _restore_builtins()  # before our own code uses them: a task's ``builtins.compile`` broke the next task's
     try:
         job["compiled"] = _compiled_task(str(job["prompt"]), str(job["test"]))
     except BaseException as exc:  # noqa: BLE001 - a task that does not compile is the task's fault
@@ -182,7 +189,6 @@ def _run_test_job(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     warnings._filters_mutated()  # type: ignore[attr-defined]  # what catch_warnings calls on leaving
     numpy_values.prepare(str(job["prompt"]), str(job["test"]))
     numpy_values.reset()
-    _restore_builtins()
     # Every job from the same recursion limit: a test may set its own, and the channel's
     # room for its frames may outlast a job that ended at the limit (``functions.ours``).
     sys.setrecursionlimit(_RECURSION_LIMIT)
@@ -200,14 +206,8 @@ def _run_test_job(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
         result = None
     finally:
         signal.signal(signal.SIGALRM, previous)
-    # What the job made is let go now, cycles and all (the tests' namespace and their
-    # functions, a frame and the exception it holds, the proxy and what it kept): left to
-    # the collector, a job's memory outlived it, and under the server's limit the tests
-    # that kept 1.2 GB at module level failed to load at the fifth job, and a candidate
-    # that kept a view of the tests' 3 GB array failed the next candidate's tests (the
-    # forty-third and forty-fourth red teams). The server's own objects are frozen out
-    # of the collection when it starts: it looks at what jobs made, about 0.3 ms.
-    gc.collect()
+    _restore_builtins()  # for our own code from here (the report is encoded with them)
+    _collect_garbage()
     if _deadline_fired or result is None:
         # Positive evidence only: a check that ran past the deadline never passes,
         # even if it swallowed the alarm and returned.
@@ -223,6 +223,59 @@ def _run_test_job(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
 
 _WARNING_FILTERS = list(warnings.filters)
 _BUILTINS = dict(vars(builtins))
+
+
+GARBAGE_SECONDS = 0.2
+"""How long the collection after a job may run the finalizers (``__del__``) of what the
+job made before each is cut short."""
+
+
+class _FinalizerCut(BaseException):
+    """Raised into a finalizer run past ``GARBAGE_SECONDS``."""
+
+
+_collecting = False
+
+
+def _cut_finalizer(_signum: int, _frame: Any) -> None:
+    if _collecting:
+        raise _FinalizerCut()
+
+
+def _collect_garbage() -> None:
+    """Let go of what the job made, cycles and all (the proxy and what it kept, a frame
+    and the exception it holds, the tests' functions): left to the collector, a job's
+    memory outlived it, and under the server's memory limit a later job failed (tests
+    that keep 1.2 GB at module level failed to load at the fifth job; a candidate that
+    kept a view of the tests' 3 GB array failed the next candidate's tests: the
+    forty-third and forty-fourth red teams). The verdict is made: a finalizer of the
+    prompt's classes, run here, is cut short past ``GARBAGE_SECONDS`` and heard by nobody
+    (a slow ``__del__`` of a node the candidate linked to itself made a right answer's
+    job outlast its deadline: a forty-fifth red team). What survives is frozen out of
+    later collections, which look at what a job made alone (about 0.05 ms a job)."""
+    global _collecting
+    hook = sys.unraisablehook
+    sys.unraisablehook = _unheard
+    previous = signal.signal(signal.SIGALRM, _cut_finalizer)
+    try:
+        try:
+            _collecting = True
+            signal.setitimer(signal.ITIMER_REAL, GARBAGE_SECONDS, 0.01)
+            gc.collect()
+        finally:
+            _collecting = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except _FinalizerCut:
+        pass  # met between two finalizers, after the collection
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = hook
+    gc.freeze()
+
+
+def _unheard(_unraisable: Any) -> None:
+    """What a finalizer raised during the collection (a cut one's ``_FinalizerCut`` too):
+    nobody's, and not written out a million times."""
 
 
 def _restore_builtins() -> None:
