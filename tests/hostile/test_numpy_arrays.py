@@ -227,6 +227,7 @@ ROOMY = Task("t/np-roomy", "def f(x):\n    pass\n", "f",
              "import numpy as np\nROOM = np.empty(3_500_000_000, np.uint8)\n\ndef check(candidate):\n"
              "    assert print.__name__ == 'print'\n    assert candidate(3) == 3\n")
 """A job that needs 3.5 GB of the test server's 4 GiB (untouched), and the builtins."""
+ANNOTATED = "from typing import Optional\n\nclass Node:\n    pass\n\ndef f(x: Optional[Node]) -> int:\n"
 LEAVING = {
     "the candidate keeps a view of the tests' 3 GB": (
         CHECK + "    big = np.empty(3 << 30, np.uint8)\n    assert candidate(big[:4]) == 4\n    assert candidate(5) == 5\n",
@@ -239,6 +240,17 @@ LEAVING = {
         "import builtins\nseen = []\n\ndef check(candidate):\n    builtins.print = lambda *a: seen.append(a)\n"
         "    assert candidate(1) == 1\n",
         "def f(x):\n    return x\n"),
+    "the tests make the collector keep all garbage": (
+        CHECK + "    import gc\n    gc.set_debug(gc.DEBUG_SAVEALL)\n    ring = [np.empty(3 << 30, np.uint8)]\n"
+        "    ring.append(ring)\n    assert candidate(1) == 1\n",
+        "def f(x):\n    return x\n"),
+    "the tests leave a tracer of theirs set": (
+        "import sys\ncalls = []\n\ndef check(candidate):\n    sys.settrace(lambda *a: calls.append(a) and None)\n"
+        "    assert candidate(1) == 1\n",
+        "def f(x):\n    return x\n"),
+    "the tests keep data on a class the prompt names in an annotation": (
+        CHECK + "    Node.table = np.empty(3 << 30, np.uint8)\n    assert candidate(Node()) == 1\n",
+        ANNOTATED + "    return 1\n"),
 }
 
 
@@ -247,9 +259,12 @@ def test_what_a_job_leaves_does_not_reach_the_next(pool: SandboxPool, leaving: s
     """A job's memory outlived it through cycles until the collector ran (the proxy and
     what it kept, the tests' frame and the exception it keeps), and under the test
     server's limit failed the next job's tests, or was its harness ``error``; a patched
-    ``builtins.print`` reached the next task's tests (the forty-fourth red team)."""
+    ``builtins.print`` reached the next task's tests (the forty-fourth red team); so did
+    the collector's settings, a tracer (the server went down) and a class typing's
+    caches kept (the forty-sixth)."""
     test, answer = LEAVING[leaving]
-    task = Task("t/np-leaving", "def f(x):\n    pass\n", "f", test)
+    prompt = ANNOTATED + "    pass\n" if "annotation" in leaving else "def f(x):\n    pass\n"
+    task = Task("t/np-leaving", prompt, "f", test)
     [first] = pool.run(task, [Candidate(task.task_id, "c", answer)])
     [then] = pool.run(ROOMY, [Candidate(ROOMY.task_id, "c", "def f(x):\n    return x\n")])
     assert (first.status, then.status) == (Status.PASSED, Status.PASSED), (first.detail, then.detail)

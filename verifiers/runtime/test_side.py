@@ -15,6 +15,7 @@ import socket
 import sys
 import time
 import types
+import typing
 import warnings
 from typing import Any
 
@@ -52,7 +53,9 @@ def _run_check(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
         # caches keep a prompt's class named in an annotation (``Optional[Node]``), and
         # through its methods the namespace, with the tests' module-level data and the
         # proxy, for 128 tasks (a forty-fifth red team: the fourth job of tests that keep
-        # 1.2 GB failed to load).
+        # 1.2 GB failed to load). The interpreter's hooks first: a tracer of the tests'
+        # left set, its names gone, took the server down (a forty-sixth red team).
+        _restore_interpreter()
         namespace.clear()
 
 
@@ -276,6 +279,30 @@ def _collect_garbage() -> None:
 def _unheard(_unraisable: Any) -> None:
     """What a finalizer raised during the collection (a cut one's ``_FinalizerCut`` too):
     nobody's, and not written out a million times."""
+
+
+_GC_THRESHOLD = gc.get_threshold()
+_HOOKS = (sys.excepthook, sys.unraisablehook, sys.displayhook)
+_GC_CALLBACKS = list(gc.callbacks)
+
+
+def _restore_interpreter() -> None:
+    """What the tests may set of the interpreter's own, as the server began, when a job
+    ends: tracing and profiling, the hooks, the collector's settings (a task's
+    ``gc.set_debug(gc.DEBUG_SAVEALL)`` kept every later job's garbage: a forty-sixth red
+    team), and typing's caches, which kept a prompt's class named in an annotation (and
+    what the tests set on it: ``Node.table``) past the job (the forty-fifth and
+    forty-sixth)."""
+    sys.settrace(None)
+    sys.setprofile(None)
+    sys.excepthook, sys.unraisablehook, sys.displayhook = _HOOKS
+    gc.enable()
+    gc.set_debug(0)
+    gc.set_threshold(*_GC_THRESHOLD)
+    gc.callbacks[:] = _GC_CALLBACKS
+    gc.garbage.clear()
+    for clear_cache in getattr(typing, "_cleanups", ()):
+        clear_cache()
 
 
 def _restore_builtins() -> None:
