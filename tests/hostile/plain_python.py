@@ -23,7 +23,7 @@ def plain_python_verdict(prompt: str, body: str, test: str) -> Status:
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(DEFAULT_RECURSION_LIMIT)
     try:
-        exec(compile(prompt + body + "\n" + test, "<program>", "exec"), namespace)  # noqa: S102 - our own cases
+        exec(compile(prompt + body + "\n" + test, "<program>", "exec", dont_inherit=True), namespace)  # noqa: S102 - our own cases
         namespace["check"](namespace["f"])
     except Exception:  # noqa: BLE001 - any failure is the verdict
         return Status.FAILED

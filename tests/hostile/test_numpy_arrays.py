@@ -224,8 +224,10 @@ def test_a_raised_exception_the_tests_catch_lets_go_of_their_frame(pool: Sandbox
 
 
 ROOMY = Task("t/np-roomy", "def f(x):\n    pass\n", "f",
-             "import numpy as np\nROOM = np.empty(3_500_000_000, np.uint8)\n\ndef check(candidate):\n"
-             "    assert print.__name__ == 'print'\n    assert candidate(3) == 3\n")
+             "import decimal, sys\nimport numpy as np\nROOM = np.empty(3_500_000_000, np.uint8)\n\n"
+             "def check(candidate):\n    assert print.__name__ == 'print'\n"
+             "    assert str(decimal.Decimal(1) / 7) == '0.1428571428571428571428571429'\n"
+             "    assert len(str(10 ** 1000)) == 1001 and sys.stdout is sys.__stdout__\n    assert candidate(3) == 3\n")
 """A job that needs 3.5 GB of the test server's 4 GiB (untouched), and the builtins."""
 ANNOTATED = "from typing import Optional\n\nclass Node:\n    pass\n\ndef f(x: Optional[Node]) -> int:\n"
 LEAVING = {
@@ -247,6 +249,14 @@ LEAVING = {
     "the tests leave a tracer of theirs set": (
         "import sys\ncalls = []\n\ndef check(candidate):\n    sys.settrace(lambda *a: calls.append(a) and None)\n"
         "    assert candidate(1) == 1\n",
+        "def f(x):\n    return x\n"),
+    "the tests free large blocks below what they keep": (
+        CHECK + "    np.empty(1 << 23, np.uint8)\n    held = [np.empty(4 << 20, np.uint8) for _ in range(300)]\n"
+        "    import fractions, re\n    re.compile('pinned' + str(len(held)))\n    assert candidate(1) == 1\n",
+        "def f(x):\n    return x\n"),
+    "the tests set the decimal context, the int text limit and stdout": (
+        "import decimal, io, sys\n\ndef check(candidate):\n    decimal.getcontext().prec = 3\n"
+        "    sys.set_int_max_str_digits(640)\n    sys.stdout = io.StringIO()\n    assert candidate(1) == 1\n",
         "def f(x):\n    return x\n"),
     "the tests keep data on a class the prompt names in an annotation": (
         CHECK + "    Node.table = np.empty(3 << 30, np.uint8)\n    assert candidate(Node()) == 1\n",

@@ -284,11 +284,13 @@ def _unheard(_unraisable: Any) -> None:
 _GC_THRESHOLD = gc.get_threshold()
 _HOOKS = (sys.excepthook, sys.unraisablehook, sys.displayhook)
 _GC_CALLBACKS = list(gc.callbacks)
+_STREAMS = (sys.stdin, sys.stdout, sys.stderr)
+_INT_DIGITS = sys.get_int_max_str_digits()
 
 
 def _restore_interpreter() -> None:
     """What the tests may set of the interpreter's own, as the server began, when a job
-    ends: tracing and profiling, the hooks, the collector's settings (a task's
+    ends: tracing and profiling, the hooks and streams, the collector's settings (a task's
     ``gc.set_debug(gc.DEBUG_SAVEALL)`` kept every later job's garbage: a forty-sixth red
     team), and typing's caches, which kept a prompt's class named in an annotation (and
     what the tests set on it: ``Node.table``) past the job (the forty-fifth and
@@ -296,6 +298,13 @@ def _restore_interpreter() -> None:
     sys.settrace(None)
     sys.setprofile(None)
     sys.excepthook, sys.unraisablehook, sys.displayhook = _HOOKS
+    # And what reached a later task's right answer (a forty-seventh red team): the
+    # standard streams, the longest int text, the decimal context.
+    sys.stdin, sys.stdout, sys.stderr = _STREAMS
+    sys.set_int_max_str_digits(_INT_DIGITS)
+    decimal: Any = sys.modules.get("decimal")
+    if decimal is not None:
+        decimal.setcontext(decimal.Context())
     gc.enable()
     gc.set_debug(0)
     gc.set_threshold(*_GC_THRESHOLD)
@@ -323,11 +332,23 @@ forty-first red team), and past this it is the tests' ``MemoryError``, the candi
 ``failed``, not the machine's memory."""
 
 
+_M_MMAP_THRESHOLD = -3
+"""``mallopt``'s parameter: allocations from this size up are mapped each on its own."""
+MMAP_FROM = 128 * 1024
+
+
 def test_server(ctl: socket.socket, uid: int) -> None:
     try:
         drop_to(uid)
-        no_new_privs(load_libc())
+        libc = load_libc()
+        no_new_privs(libc)
         resource.setrlimit(resource.RLIMIT_AS, (TEST_SERVER_MEMORY, TEST_SERVER_MEMORY))
+        # Large blocks mapped each on its own, and given back when freed, always: glibc
+        # raises the size it maps from to the largest block freed, so a candidate's 4 MB
+        # arrays the tests kept came from the heap, and an import after them pinned the
+        # heap's top: 1.2 GB freed but still counted against the limit, and the next
+        # tasks' tests failed to load (a forty-seventh red team).
+        libc.mallopt(_M_MMAP_THRESHOLD, MMAP_FROM)
     except (OSError, ValueError) as exc:
         send_msg(ctl, {"fatal": f"test server cannot drop privileges or limit its memory: {exc}"})
         return
