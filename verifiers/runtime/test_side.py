@@ -15,11 +15,10 @@ import socket
 import sys
 import time
 import types
-import typing
 import warnings
 from typing import Any
 
-from . import numpy_values, task_classes
+from . import job_state, numpy_values, task_classes
 from .candidate_proxy import CandidateProxy
 from .codec import describe
 from .confine import drop_to, load_libc, no_new_privs
@@ -55,7 +54,7 @@ def _run_check(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
         # proxy, for 128 tasks (a forty-fifth red team: the fourth job of tests that keep
         # 1.2 GB failed to load). The interpreter's hooks first: a tracer of the tests'
         # left set, its names gone, took the server down (a forty-sixth red team).
-        _restore_interpreter()
+        job_state.restore_interpreter()
         namespace.clear()
 
 
@@ -170,7 +169,7 @@ def _compiled_task(prompt: str, test: str) -> tuple[Any, Any]:
 
 def _run_test_job(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     start = time.monotonic()
-    _restore_builtins()  # before our own code uses them: a task's ``builtins.compile`` broke the next task's
+    job_state.restore_builtins()  # before our own code uses them: a task's ``builtins.compile`` broke the next task's
     try:
         job["compiled"] = _compiled_task(str(job["prompt"]), str(job["test"]))
     except BaseException as exc:  # noqa: BLE001 - a task that does not compile is the task's fault
@@ -209,8 +208,8 @@ def _run_test_job(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
         result = None
     finally:
         signal.signal(signal.SIGALRM, previous)
-    _restore_builtins()  # for our own code from here (the report is encoded with them)
-    _collect_garbage()
+    job_state.restore_builtins()  # for our own code from here (the report is encoded with them)
+    job_state.collect_garbage()
     if _deadline_fired or result is None:
         # Positive evidence only: a check that ran past the deadline never passes,
         # even if it swallowed the alarm and returned.
@@ -225,105 +224,6 @@ def _run_test_job(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
 
 
 _WARNING_FILTERS = list(warnings.filters)
-_BUILTINS = dict(vars(builtins))
-
-
-GARBAGE_SECONDS = 0.2
-"""How long the collection after a job may run the finalizers (``__del__``) of what the
-job made before each is cut short."""
-
-
-class _FinalizerCut(BaseException):
-    """Raised into a finalizer run past ``GARBAGE_SECONDS``."""
-
-
-_collecting = False
-
-
-def _cut_finalizer(_signum: int, _frame: Any) -> None:
-    if _collecting:
-        raise _FinalizerCut()
-
-
-def _collect_garbage() -> None:
-    """Let go of what the job made, cycles and all (the proxy and what it kept, a frame
-    and the exception it holds, the tests' functions): left to the collector, a job's
-    memory outlived it, and under the server's memory limit a later job failed (tests
-    that keep 1.2 GB at module level failed to load at the fifth job; a candidate that
-    kept a view of the tests' 3 GB array failed the next candidate's tests: the
-    forty-third and forty-fourth red teams). The verdict is made: a finalizer of the
-    prompt's classes, run here, is cut short past ``GARBAGE_SECONDS`` and heard by nobody
-    (a slow ``__del__`` of a node the candidate linked to itself made a right answer's
-    job outlast its deadline: a forty-fifth red team). What survives is frozen out of
-    later collections, which look at what a job made alone (about 0.05 ms a job)."""
-    global _collecting
-    hook = sys.unraisablehook
-    sys.unraisablehook = _unheard
-    previous = signal.signal(signal.SIGALRM, _cut_finalizer)
-    try:
-        try:
-            _collecting = True
-            signal.setitimer(signal.ITIMER_REAL, GARBAGE_SECONDS, 0.01)
-            gc.collect()
-        finally:
-            _collecting = False
-            signal.setitimer(signal.ITIMER_REAL, 0)
-    except _FinalizerCut:
-        pass  # met between two finalizers, after the collection
-    finally:
-        signal.signal(signal.SIGALRM, previous)
-        sys.unraisablehook = hook
-    gc.freeze()
-
-
-def _unheard(_unraisable: Any) -> None:
-    """What a finalizer raised during the collection (a cut one's ``_FinalizerCut`` too):
-    nobody's, and not written out a million times."""
-
-
-_GC_THRESHOLD = gc.get_threshold()
-_HOOKS = (sys.excepthook, sys.unraisablehook, sys.displayhook)
-_GC_CALLBACKS = list(gc.callbacks)
-_STREAMS = (sys.stdin, sys.stdout, sys.stderr)
-_INT_DIGITS = sys.get_int_max_str_digits()
-
-
-def _restore_interpreter() -> None:
-    """What the tests may set of the interpreter's own, as the server began, when a job
-    ends: tracing and profiling, the hooks and streams, the collector's settings (a task's
-    ``gc.set_debug(gc.DEBUG_SAVEALL)`` kept every later job's garbage: a forty-sixth red
-    team), and typing's caches, which kept a prompt's class named in an annotation (and
-    what the tests set on it: ``Node.table``) past the job (the forty-fifth and
-    forty-sixth)."""
-    sys.settrace(None)
-    sys.setprofile(None)
-    sys.excepthook, sys.unraisablehook, sys.displayhook = _HOOKS
-    # And what reached a later task's right answer (a forty-seventh red team): the
-    # standard streams, the longest int text, the decimal context.
-    sys.stdin, sys.stdout, sys.stderr = _STREAMS
-    sys.set_int_max_str_digits(_INT_DIGITS)
-    decimal: Any = sys.modules.get("decimal")
-    if decimal is not None:
-        decimal.setcontext(decimal.Context())
-    gc.enable()
-    gc.set_debug(0)
-    gc.set_threshold(*_GC_THRESHOLD)
-    gc.callbacks[:] = _GC_CALLBACKS
-    gc.garbage.clear()
-    for clear_cache in getattr(typing, "_cleanups", ()):
-        clear_cache()
-
-
-def _restore_builtins() -> None:
-    """Every job from the builtins the server began with: a task's tests that set
-    ``builtins.print`` to a function of theirs reached the next task's (a forty-fourth
-    red team)."""
-    names = vars(builtins)
-    if len(names) != len(_BUILTINS) or any(names.get(k) is not v for k, v in _BUILTINS.items()):
-        names.clear()
-        names.update(_BUILTINS)
-
-
 TEST_SERVER_MEMORY = 4 << 30
 """The test server's address space: the tests' work on what a candidate answers can be
 far larger than the answer (a wrong answer's 2 MB array of shape (2,000,000, 1), which
