@@ -34,7 +34,7 @@ MAX_DIMENSIONS = 64
 MAX_BYTES = 12 * 1024 * 1024
 """Largest array that crosses, in bytes: its text is a third larger, and a message of the
 tests' is at most 16 MiB (``codec.MAX_MESSAGE``; the candidate's, half that)."""
-_HEAP_TYPE = 1 << 9
+_ARRAY = frozenset({"ndarray"})
 
 
 TYPES: set[type] = set()
@@ -45,10 +45,10 @@ object of a table cost (twice what a snapshot of 100,000 tuples cost asking by n
 
 def is_array_type(t: type) -> bool:
     """numpy's own ``ndarray``, exactly (a subclass, a ``matrix`` or a stand-in named so,
-    made in Python, is a heap type or another name)."""
+    made in Python, is a heap type or another name: ``numpy_values.is_own_type``)."""
     if t in TYPES:
         return True
-    if t.__name__ == "ndarray" and t.__module__ == "numpy" and not t.__flags__ & _HEAP_TYPE:
+    if numpy_values.is_own_type(t, _ARRAY):
         TYPES.add(t)
         return True
     return False

@@ -32,11 +32,16 @@ IMPORT_FRAMES = 2_000
 the tests' recursion)."""
 
 
-def is_scalar_type(t: type) -> bool:
-    """One of numpy's own scalar types (``SCALARS``), exactly: a class made in Python, a
-    subclass or a stand-in named so, is a heap type. Nothing of ``sys.modules`` is
+def is_own_type(t: type, names: frozenset[str]) -> bool:
+    """One of numpy's own static types of these names, exactly: a class made in Python,
+    a subclass or a stand-in named so, is a heap type. Nothing of ``sys.modules`` is
     trusted to say what numpy is."""
-    return t.__module__ == "numpy" and t.__name__ in SCALARS and not t.__flags__ & _HEAP_TYPE
+    return t.__module__ == "numpy" and t.__name__ in names and not t.__flags__ & _HEAP_TYPE
+
+
+def is_scalar_type(t: type) -> bool:
+    """One of numpy's own scalar types (``SCALARS``), exactly (``is_own_type``)."""
+    return is_own_type(t, SCALARS)
 
 
 def parts(x: Any, t: type) -> list[Any] | None:
