@@ -78,11 +78,12 @@ _INT_DIGITS = sys.get_int_max_str_digits()
 
 def restore_interpreter() -> None:
     """What the tests may set of the interpreter's own, as the server began, when a job
-    ends: tracing and profiling, the hooks and streams, the collector's settings (a task's
+    ends: the builtins, tracing and profiling, the hooks and streams, the collector's settings (a task's
     ``gc.set_debug(gc.DEBUG_SAVEALL)`` kept every later job's garbage: a forty-sixth red
     team), and typing's caches, which kept a prompt's class named in an annotation (and
     what the tests set on it: ``Node.table``) past the job (the forty-fifth and
     forty-sixth)."""
+    _restore_builtins()  # before our own code uses them again: a task's ``builtins.compile`` broke the next task's
     sys.settrace(None)
     sys.setprofile(None)
     sys.excepthook, sys.unraisablehook, sys.displayhook = _HOOKS
@@ -102,7 +103,7 @@ def restore_interpreter() -> None:
         clear_cache()
 
 
-def restore_builtins() -> None:
+def _restore_builtins() -> None:
     """Every job from the builtins the server began with: a task's tests that set
     ``builtins.print`` to a function of theirs reached the next task's (a forty-fourth
     red team)."""

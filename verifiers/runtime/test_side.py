@@ -46,15 +46,21 @@ def _run_check(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     try:
         return _run_loaded_check(job, sock, proxy, namespace, entered)
     finally:
-        task_classes.clear()
-        sys.modules.pop("__test__", None)
+        # Not cut short by the job's alarm, which repeats past the deadline: a job that
+        # met it left the interpreter half put back for the next one.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        try:
+            task_classes.clear()
+            sys.modules.pop("__test__", None)
+            job_state.restore_interpreter()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         # The tests' names let go now, whatever still holds their namespace: typing's
         # caches keep a prompt's class named in an annotation (``Optional[Node]``), and
         # through its methods the namespace, with the tests' module-level data and the
         # proxy, for 128 tasks (a forty-fifth red team: the fourth job of tests that keep
         # 1.2 GB failed to load). The interpreter's hooks first: a tracer of the tests'
         # left set, its names gone, took the server down (a forty-sixth red team).
-        job_state.restore_interpreter()
         namespace.clear()
 
 
@@ -169,7 +175,6 @@ def _compiled_task(prompt: str, test: str) -> tuple[Any, Any]:
 
 def _run_test_job(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     start = time.monotonic()
-    job_state.restore_builtins()  # before our own code uses them: a task's ``builtins.compile`` broke the next task's
     try:
         job["compiled"] = _compiled_task(str(job["prompt"]), str(job["test"]))
     except BaseException as exc:  # noqa: BLE001 - a task that does not compile is the task's fault
@@ -208,7 +213,6 @@ def _run_test_job(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
         result = None
     finally:
         signal.signal(signal.SIGALRM, previous)
-    job_state.restore_builtins()  # for our own code from here (the report is encoded with them)
     job_state.collect_garbage()
     if _deadline_fired or result is None:
         # Positive evidence only: a check that ran past the deadline never passes,
