@@ -9,7 +9,7 @@ from typing import Any
 
 from tasks.types import Task
 from verifiers.sandbox import SandboxLimits, SandboxPool
-from verifiers.types import Status
+from verifiers.types import Candidate, Status
 
 
 DEFAULT_RECURSION_LIMIT = 1000
@@ -48,3 +48,16 @@ def assert_refused_as_the_candidates_failure(pool: SandboxPool, task_id: str, wh
     assert plain_python_verdict(prompt, body, test) is Status.PASSED, "the case itself is wrong"
     report = pool.run_source(Task(task_id, prompt, "f", test), prompt + body, limits)
     assert report.status is Status.FAILED, f"{what}: {report.status.value}: {report.detail}"
+
+
+IDENTITY = "def f(x):\n    return x\n"
+
+
+def assert_the_next_task_starts_clean(pool: SandboxPool, leaving: Task, then: Task, leaving_answer: str = IDENTITY,
+                                      then_answer: str = IDENTITY) -> None:
+    """``leaving``, whose tests change what the test server holds, passes its right
+    answer, and so does ``then`` after it on the same slot, as each does in a fresh
+    interpreter."""
+    [first] = pool.run(leaving, [Candidate(leaving.task_id, "c", leaving_answer)])
+    [after] = pool.run(then, [Candidate(then.task_id, "c", then_answer)])
+    assert (first.status, after.status) == (Status.PASSED, Status.PASSED), (first.detail, after.detail)

@@ -19,7 +19,7 @@ from tasks.types import Task
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.types import Candidate, Status
 
-from plain_python import assert_agrees_with_plain_python
+from plain_python import assert_agrees_with_plain_python, assert_the_next_task_starts_clean
 
 pytest.importorskip("numpy")
 
@@ -218,9 +218,7 @@ def test_a_raised_exception_the_tests_catch_lets_go_of_their_frame(pool: Sandbox
                     "    except ValueError:\n        pass\n")
     later = Task("t/np-later", "def f(n):\n    pass\n", "f",
                  CHECK + "    room = np.empty(3_500_000_000, np.uint8)\n    assert candidate(1) == 1\n")
-    [first] = pool.run(catching, [Candidate(catching.task_id, "c", "def f(n):\n    raise ValueError(n)\n")])
-    [then] = pool.run(later, [Candidate(later.task_id, "c", "def f(n):\n    return n\n")])
-    assert (first.status, then.status) == (Status.PASSED, Status.PASSED), (first.detail, then.detail)
+    assert_the_next_task_starts_clean(pool, catching, later, leaving_answer="def f(n):\n    raise ValueError(n)\n")
 
 
 ROOMY = Task("t/np-roomy", "def f(x):\n    pass\n", "f",
@@ -275,9 +273,7 @@ def test_what_a_job_leaves_does_not_reach_the_next(pool: SandboxPool, leaving: s
     test, answer = LEAVING[leaving]
     prompt = ANNOTATED + "    pass\n" if "annotation" in leaving else "def f(x):\n    pass\n"
     task = Task("t/np-leaving", prompt, "f", test)
-    [first] = pool.run(task, [Candidate(task.task_id, "c", answer)])
-    [then] = pool.run(ROOMY, [Candidate(ROOMY.task_id, "c", "def f(x):\n    return x\n")])
-    assert (first.status, then.status) == (Status.PASSED, Status.PASSED), (first.detail, then.detail)
+    assert_the_next_task_starts_clean(pool, task, ROOMY, leaving_answer=answer)
 
 
 def test_the_tests_out_of_memory_sending_back_the_candidates_value_is_no_pass(pool: SandboxPool) -> None:
@@ -326,6 +322,4 @@ def test_a_tasks_builtins_do_not_reach_our_code_for_the_next_task(pool: SandboxP
                     "import builtins\nbuiltins.compile = lambda *a, **k: None\n\ndef check(candidate):\n"
                     "    assert candidate(1) == 1\n")
     later = Task("t/np-compiled", "def f(x):\n    pass\n", "f", "def check(candidate):\n    assert candidate(2) == 2\n")
-    [first] = pool.run(patching, [Candidate(patching.task_id, "c", "def f(x):\n    return x\n")])
-    [then] = pool.run(later, [Candidate(later.task_id, "c", "def f(x):\n    return x\n")])
-    assert (first.status, then.status) == (Status.PASSED, Status.PASSED), (first.detail, then.detail)
+    assert_the_next_task_starts_clean(pool, patching, later)

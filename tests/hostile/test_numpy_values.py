@@ -18,7 +18,7 @@ from tasks.types import Task
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.types import Candidate, Status
 
-from plain_python import assert_agrees_with_plain_python
+from plain_python import assert_agrees_with_plain_python, assert_the_next_task_starts_clean
 
 pytest.importorskip("numpy")
 
@@ -82,17 +82,6 @@ def test_every_job_draws_numpys_random_inputs_alike(pool: SandboxPool) -> None:
     assert len({v.status for v in verdicts}) == 1, [v.status.value for v in verdicts]
 
 
-RIGHT = "def f(x):\n    return x\n"
-
-
-def _assert_the_next_task_starts_clean(pool: SandboxPool, leaving: Task, then: Task, then_answer: str = RIGHT) -> None:
-    """``leaving``, whose tests change what the test server holds, passes a right answer,
-    and so does ``then`` after it on the same slot, as each does in a fresh interpreter."""
-    [first] = pool.run(leaving, [Candidate(leaving.task_id, "c", RIGHT)])
-    [after] = pool.run(then, [Candidate(then.task_id, "c", then_answer)])
-    assert (first.status, after.status) == (Status.PASSED, Status.PASSED), (first.detail, after.detail)
-
-
 def test_a_tasks_numpy_error_settings_do_not_reach_the_next_task(pool: SandboxPool) -> None:
     strict = Task("t/np-strict", "def f(x):\n    pass\n", "f",
                   "import numpy as np\n\ndef check(candidate):\n    np.seterr(all='raise')\n"
@@ -100,7 +89,7 @@ def test_a_tasks_numpy_error_settings_do_not_reach_the_next_task(pool: SandboxPo
     divides = Task("t/np-divides", "def f(x):\n    pass\n", "f",
                    "import numpy as np\n\ndef check(candidate):\n"
                    "    assert np.float64(candidate(1)) / 0 == np.inf\n", "    return x\n")
-    _assert_the_next_task_starts_clean(pool, strict, divides)
+    assert_the_next_task_starts_clean(pool, strict, divides)
 
 
 DEEP_TESTS = ("def check(candidate):\n    def probe(n):\n        try:\n            return probe(n + 1)\n"
@@ -152,7 +141,7 @@ def test_a_tasks_changes_to_numpy_do_not_reach_the_next_task(pool: SandboxPool) 
                  "def check(candidate):\n    assert candidate([1, 1]) == 2\n"
                  "    assert repr(np.float64(0.5)) == 'np.float64(0.5)'\n", "    return int(np.sum(x))\n")
     summing = "import numpy as np\n\ndef f(x):\n    return int(np.sum(x))\n"
-    _assert_the_next_task_starts_clean(pool, meddles, plain, summing)
+    assert_the_next_task_starts_clean(pool, meddles, plain, then_answer=summing)
 
 
 KEPT_AND_YIELDED = [
@@ -183,4 +172,4 @@ def test_a_tasks_warnings_filters_do_not_reach_the_next_task(pool: SandboxPool) 
     divides = Task("t/warn-divides", "def f(x):\n    pass\n", "f",
                    "import numpy as np\n\ndef check(candidate):\n"
                    "    assert np.float64(candidate(1.0)) / 0 == np.inf\n", "    return x\n")
-    _assert_the_next_task_starts_clean(pool, strict, divides)
+    assert_the_next_task_starts_clean(pool, strict, divides)
