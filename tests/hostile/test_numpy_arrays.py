@@ -323,3 +323,42 @@ def test_a_tasks_builtins_do_not_reach_our_code_for_the_next_task(pool: SandboxP
                     "    assert candidate(1) == 1\n")
     later = Task("t/np-compiled", "def f(x):\n    pass\n", "f", "def check(candidate):\n    assert candidate(2) == 2\n")
     assert_the_next_task_starts_clean(pool, patching, later)
+
+
+CLEAN_NEXT = Task("t/np-clean-next", "def f(x):\n    pass\n", "f",
+                  "import decimal\n\ndef check(candidate):\n    assert candidate(3) == 3\n    assert abs(-3) == 3\n"
+                  "    assert str(decimal.Decimal(1) / 7) == '0.1428571428571428571428571429'\n")
+"""A task whose tests need the builtins and the decimal context as a fresh interpreter has them."""
+
+
+@pytest.mark.parametrize("tests", [
+    "import builtins\n\ndef check(candidate):\n    builtins.abs = lambda x: 0\n    builtins.any = lambda it: False\n"
+    "    assert candidate(1) == 1\n",
+    "import builtins\n\ndef check(candidate):\n    assert candidate(1) == 1\n    builtins.len = lambda x: 0\n"
+    "    assert candidate(2) == 5\n",
+], ids=["builtins.any patched beside another", "builtins.len patched, then a failed assertion"])
+def test_the_tests_builtins_are_put_back_whichever_they_patch(pool: SandboxPool, tests: str) -> None:
+    """Our check of the builtins used the tests' ``any`` and found nothing changed, and
+    our code after the tests ran on their ``len`` and took the server down (a
+    forty-eighth red team)."""
+    task = Task("t/np-patching", "def f(x):\n    pass\n", "f", tests)
+    [first] = pool.run(task, [Candidate(task.task_id, "c", "def f(x):\n    return x\n")])
+    [then] = pool.run(CLEAN_NEXT, [Candidate(CLEAN_NEXT.task_id, "c", "def f(x):\n    return x\n")])
+    want = Status.FAILED if "== 5" in tests else Status.PASSED
+    assert (first.status, then.status) == (want, Status.PASSED), (first.detail, then.detail)
+
+
+def test_a_job_past_its_deadline_still_puts_the_interpreter_back() -> None:
+    """Tests that swallow their deadline's alarms and then return a list whose freeing
+    spans the next alarm: it was raised by the very call that held the alarm back for
+    the cleanup, and nothing was put back for the next task (a forty-eighth red team)."""
+    swallowing = Task("t/np-swallowing", "def f(x):\n    pass\n", "f",
+                      "import builtins, decimal, time\n\ndef check(candidate):\n    assert candidate(1) == 1\n"
+                      "    builtins.abs = lambda x: 0\n    decimal.getcontext().prec = 3\n"
+                      "    big = [float(i) for i in range(12_000_000)]\n    caught = 0\n    while True:\n        try:\n"
+                      "            while True:\n                time.sleep(10)\n        except BaseException:\n"
+                      "            caught += 1\n            if caught >= 2:\n                return big\n")
+    with SandboxPool(workers=1, limits=SandboxLimits(wall_seconds=2)) as fresh:
+        [first] = fresh.run(swallowing, [Candidate(swallowing.task_id, "c", "def f(x):\n    return x\n")])
+        [then] = fresh.run(CLEAN_NEXT, [Candidate(CLEAN_NEXT.task_id, "c", "def f(x):\n    return x\n")])
+    assert (first.status, then.status) == (Status.TIMEOUT, Status.PASSED), (first.detail, then.detail)

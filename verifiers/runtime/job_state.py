@@ -14,6 +14,11 @@ import typing
 from typing import Any
 
 _BUILTINS = dict(vars(builtins))
+_NAMES = vars(builtins)
+_len, _any = len, any
+"""Bound when the server starts: the check of the builtins must not use the builtins it
+checks (tests that set ``builtins.any`` made it find nothing changed: a forty-eighth
+red team)."""
 
 
 GARBAGE_SECONDS = 0.2
@@ -83,7 +88,7 @@ def restore_interpreter() -> None:
     team), and typing's caches, which kept a prompt's class named in an annotation (and
     what the tests set on it: ``Node.table``) past the job (the forty-fifth and
     forty-sixth)."""
-    _restore_builtins()  # before our own code uses them again: a task's ``builtins.compile`` broke the next task's
+    restore_builtins()  # before our own code uses them again: a task's ``builtins.compile`` broke the next task's
     sys.settrace(None)
     sys.setprofile(None)
     sys.excepthook, sys.unraisablehook, sys.displayhook = _HOOKS
@@ -99,15 +104,16 @@ def restore_interpreter() -> None:
     gc.set_threshold(*_GC_THRESHOLD)
     gc.callbacks[:] = _GC_CALLBACKS
     gc.garbage.clear()
-    for clear_cache in getattr(typing, "_cleanups", ()):
+    for clear_cache in vars(typing).get("_cleanups", ()):
         clear_cache()
 
 
-def _restore_builtins() -> None:
-    """Every job from the builtins the server began with: a task's tests that set
-    ``builtins.print`` to a function of theirs reached the next task's (a forty-fourth
-    red team)."""
-    names = vars(builtins)
-    if len(names) != len(_BUILTINS) or any(names.get(k) is not v for k, v in _BUILTINS.items()):
+def restore_builtins() -> None:
+    """The builtins the server began with: a task's tests that set ``builtins.print`` to
+    a function of theirs reached the next task's (a forty-fourth red team), and our own
+    code after the tests, run with theirs, took the server down (``len`` patched: a
+    forty-eighth)."""
+    names = _NAMES
+    if _len(names) != _len(_BUILTINS) or _any(names.get(k) is not v for k, v in _BUILTINS.items()):
         names.clear()
         names.update(_BUILTINS)

@@ -46,22 +46,29 @@ def _run_check(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     try:
         return _run_loaded_check(job, sock, proxy, namespace, entered)
     finally:
-        # Not cut short by the job's alarm, which repeats past the deadline: a job that
-        # met it left the interpreter half put back for the next one.
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         try:
-            task_classes.clear()
-            sys.modules.pop("__test__", None)
-            job_state.restore_interpreter()
+            try:
+                # Not cut short by the job's alarm, which repeats past the deadline: a job
+                # that met it left the interpreter half put back for the next one. An
+                # alarm already pending is raised by this very call, once it has blocked
+                # the next (a forty-eighth red team: then nothing was put back at all).
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+            finally:
+                try:
+                    task_classes.clear()
+                    sys.modules.pop("__test__", None)
+                    job_state.restore_interpreter()
+                finally:
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-        # The tests' names let go now, whatever still holds their namespace: typing's
-        # caches keep a prompt's class named in an annotation (``Optional[Node]``), and
-        # through its methods the namespace, with the tests' module-level data and the
-        # proxy, for 128 tasks (a forty-fifth red team: the fourth job of tests that keep
-        # 1.2 GB failed to load). The interpreter's hooks first: a tracer of the tests'
-        # left set, its names gone, took the server down (a forty-sixth red team).
-        namespace.clear()
+            # The tests' names let go now, whatever still holds their namespace: typing's
+            # caches keep a prompt's class named in an annotation (``Optional[Node]``),
+            # and through its methods the namespace, with the tests' module-level data
+            # and the proxy, for 128 tasks (a forty-fifth red team: the fourth job of
+            # tests that keep 1.2 GB failed to load). The interpreter's hooks first: a
+            # tracer of the tests' left set, its names gone, took the server down (a
+            # forty-sixth red team).
+            namespace.clear()
 
 
 def _run_loaded_check(job: dict[str, Any], sock: socket.socket, proxy: CandidateProxy, namespace: dict[str, Any],
@@ -91,7 +98,10 @@ def _run_loaded_check(job: dict[str, Any], sock: socket.socket, proxy: Candidate
             proxy.wait_ready()
             marks["t_ready"] = time.monotonic()
             namespace[str(job["entry"])] = proxy
-            returned = check(proxy)
+            try:
+                returned = check(proxy)
+            finally:
+                job_state.restore_builtins()  # for our own code from here: the tests' ``len`` took the server down
             passed = True
         except _TestDeadline:
             raise
@@ -175,6 +185,9 @@ def _compiled_task(prompt: str, test: str) -> tuple[Any, Any]:
 
 def _run_test_job(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     start = time.monotonic()
+    # Put back when the last job ended (``_run_check``), and again here, where no alarm
+    # runs: the next task's compile must not meet what one task's tests left.
+    job_state.restore_interpreter()
     try:
         job["compiled"] = _compiled_task(str(job["prompt"]), str(job["test"]))
     except BaseException as exc:  # noqa: BLE001 - a task that does not compile is the task's fault
