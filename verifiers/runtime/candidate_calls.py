@@ -31,7 +31,7 @@ from .codec import (
     encode,
     encode_states,
 )
-from . import iterators, task_classes, tests_exceptions
+from . import interpreter_settings, iterators, task_classes, tests_exceptions
 from .exceptions import exception_reply, rebuilt, valid_reply
 from .crossings import OpenCall
 from .functions import FunctionTable, decode_call, encode_call, theirs
@@ -176,6 +176,7 @@ class _Server:
             answer = _reply(functools.partial(_at_their_limit, fn), nonce, arguments, shared, refer=True,
                             opened=opened, live=self.live, dropped=[])[0]
         else:
+            interpreter_settings.apply(call.get("st"))  # the tests' limit and decimal context, as plain Python shares them
             self.open = opened
             try:
                 answer, self.carried = _reply(fn, nonce, arguments, shared, carry=True, live=self.live,

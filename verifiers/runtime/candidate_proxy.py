@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
 import weakref
 from collections.abc import Callable, Generator, Iterator
@@ -31,6 +32,7 @@ from .codec import (
 from .exceptions import rebuilt, valid_reply
 from .framing import FrameReader, frame
 from .functions import FunctionTable, ours, with_room
+from .interpreter_settings import Outgoing
 from .shared_state import Kept, refuse_costly_to_visit
 from .tests_crossings import Crossings
 from .tests_exceptions import carried_onto
@@ -136,6 +138,10 @@ class CandidateProxy:
         tests' that the candidate called (``tests_crossings.Crossings.nested_call``)."""
         self._crossings = Crossings(self)
         """The calls that cross inside one of the tests' calls (``tests_crossings``)."""
+        self._settings = Outgoing()
+        """The tests' recursion limit and ``decimal`` context as last sent (``interpreter_settings``)."""
+        self._their_limit = sys.getrecursionlimit()
+        """The tests' recursion limit at their last call of the entry point, before the channel's room."""
 
     def _fail(self, why: str) -> NoReturn:
         if not self.fault:
@@ -231,6 +237,8 @@ class CandidateProxy:
         self._fail(f"the candidate failed: {body}" if type(body) is str else "bad reply from the candidate")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not self._in_flight:
+            self._their_limit = sys.getrecursionlimit()
         if self._functions.crossed:  # a call may cross inside this one: the channel's frames get room
             return ours(self._call_function, 0, args, kwargs)
         return with_room(self._call_function, 0, args, kwargs)
@@ -287,7 +295,8 @@ class CandidateProxy:
         # (``iterators.LiveIterators.drop``): whatever becomes of the table.
         dropped, self._dropped = self._dropped, []
         iterator_fields = {key: value for key, value in (("i", resume), ("d", dropped), ("t", target),
-                                                          ("at", attribute)) if value}
+                                                          ("at", attribute),
+                                                          ("st", self._settings.changed(self._their_limit))) if value}
 
         def message() -> dict[str, Any]:
             made = {"n": nonce, **first, **iterator_fields, "a": encode(list(args), MAX_DEPTH, shared),

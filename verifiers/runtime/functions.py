@@ -66,6 +66,15 @@ _LOCAL = frozenset({"_table", "_handle", "__name__", "__qualname__", "__doc__", 
 """A stand-in's own attributes, never the other side's."""
 
 
+MAX_CROSSINGS = 2000
+"""How deep calls back and forth may nest (a memoizing decorator of the candidate's
+around the tests' recursion): each crossing spends C stack in both processes, whatever
+the recursion limit, and past about 3,700 the test server died of it, the harness's
+``error`` on a right answer (a limit the tests raise reaches the candidate since
+``interpreter_settings``). Past this, ``RecursionError``, as plain Python raises it at
+its limit."""
+
+
 def ours(run: Callable[..., _T], *args: Any) -> _T:
     """Run the channel's own part of a call (a stand-in's ``__call__``, the candidate's
     entry point called by the tests) with ``codec.HEADROOM`` frames more than the user's
@@ -74,6 +83,8 @@ def ours(run: Callable[..., _T], *args: Any) -> _T:
     was the harness's error). Where it began is kept for ``theirs``."""
     limit = sys.getrecursionlimit()
     entries = _entries()
+    if len(entries) >= MAX_CROSSINGS:
+        raise RecursionError("maximum recursion depth exceeded in calls back and forth across the channel")
     entries.append((sys._getframe(), limit))
     sys.setrecursionlimit(limit + HEADROOM)
     try:

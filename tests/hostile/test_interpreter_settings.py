@@ -1,0 +1,126 @@
+"""The interpreter's settings the tests and the candidate share in plain Python: the
+recursion limit and the ``decimal`` context (``verifiers/runtime/interpreter_settings``).
+Each case runs on one slot and in this process as plain Python, and the two verdicts
+must agree. Before the settings crossed, the candidate's process kept its defaults: a
+right answer recursing deeper than 1,000 frames under the tests' raised limit, or
+dividing ``Decimal``s at the precision the tests set, failed."""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Iterator
+
+import pytest
+
+from tasks.types import Task
+from verifiers.sandbox import SandboxLimits, SandboxPool
+
+from plain_python import (assert_agrees_with_plain_python, assert_refused_as_the_candidates_failure,
+                          assert_the_next_task_starts_clean)
+from verifiers.types import Status
+
+LIMITS = SandboxLimits(wall_seconds=5)
+PROMPT = "import sys\nfrom decimal import Decimal, getcontext\n\ndef f(x):\n"
+DEPTH = "    return 0 if x == 0 else 1 + f(x - 1)\n"
+DIVIDES = "    return Decimal(1) / Decimal(x)\n"
+RAISED = "import sys\n\ndef check(candidate):\n    sys.setrecursionlimit(6000)\n"
+PRECISE = "import decimal\nfrom decimal import Decimal\n\ndef check(candidate):\n    decimal.getcontext().prec = 50\n"
+CASES = [
+    # (what, body, test, plain Python's verdict)
+    ("the tests' raised limit is the candidate's", DEPTH,
+     RAISED + "    assert candidate(4000) == 4000\n", Status.PASSED),
+    ("past the tests' raised limit the candidate meets RecursionError", DEPTH,
+     RAISED + "    try:\n        candidate(7000)\n    except RecursionError:\n        return\n"
+              "    assert False, 'no RecursionError'\n", Status.PASSED),
+    ("a limit the candidate raised when its module loaded stands", "    return 0 if x == 0 else 1 + f(x - 1)\n"
+     "sys.setrecursionlimit(6000)\n",
+     "def check(candidate):\n    assert candidate(4000) == 4000\n", Status.PASSED),
+    ("the tests' later limit replaces the candidate's own", "    return 0 if x == 0 else 1 + f(x - 1)\n"
+     "sys.setrecursionlimit(100000)\n",
+     RAISED + "    try:\n        candidate(7000)\n    except RecursionError:\n        return\n"
+              "    assert False, 'no RecursionError'\n", Status.PASSED),
+    ("a limit the tests lower leaves a shallow recursion be", DEPTH,
+     "import sys\n\ndef check(candidate):\n    sys.setrecursionlimit(300)\n    assert candidate(50) == 50\n",
+     Status.PASSED),
+    ("the tests' precision is the candidate's", DIVIDES,
+     PRECISE + "    assert candidate(3) == Decimal(1) / Decimal(3)\n    assert len(str(candidate(3))) == 52\n",
+     Status.PASSED),
+    ("a wrong answer through a float still fails", "    return Decimal(1 / x)\n",
+     PRECISE + "    assert candidate(3) == Decimal(1) / Decimal(3)\n", Status.FAILED),
+    ("the tests' rounding is the candidate's", "    return Decimal(x).quantize(Decimal('0.1'))\n",
+     "import decimal\nfrom decimal import Decimal\n\ndef check(candidate):\n"
+     "    decimal.getcontext().rounding = decimal.ROUND_DOWN\n    assert candidate('2.99') == Decimal('2.9')\n",
+     Status.PASSED),
+    ("the tests' traps are the candidate's", DIVIDES,
+     "import decimal\nfrom decimal import Decimal\n\ndef check(candidate):\n"
+     "    decimal.getcontext().traps[decimal.DivisionByZero] = False\n"
+     "    assert candidate(0) == Decimal('Infinity')\n", Status.PASSED),
+    ("a local context of the tests' reaches the calls inside it, not after", DIVIDES,
+     "import decimal\nfrom decimal import Decimal\n\ndef check(candidate):\n"
+     "    with decimal.localcontext() as ctx:\n        ctx.prec = 5\n        assert candidate(3) == Decimal('0.33333')\n"
+     "    assert candidate(3) == Decimal(1) / Decimal(3)\n    assert len(str(candidate(3))) == 30\n",
+     Status.PASSED),
+    ("a precision the candidate set when its module loaded stands", DIVIDES + "getcontext().prec = 10\n",
+     "from decimal import Decimal\n\ndef check(candidate):\n    assert candidate(3) == Decimal('0.3333333333')\n",
+     Status.PASSED),
+    ("the tests' precision reaches a function the candidate returned",
+     "    return lambda y: Decimal(y) / Decimal(x)\n",
+     PRECISE + "    assert candidate(3)(1) == Decimal(1) / Decimal(3)\n", Status.PASSED),
+]
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[SandboxPool]:
+    with SandboxPool(workers=1, limits=LIMITS) as p:
+        yield p
+
+
+@pytest.mark.parametrize("what, body, test, plain", CASES, ids=[case[0] for case in CASES])
+def test_the_shared_settings_are_judged_as_plain_python_judges_them(pool: SandboxPool, what: str, body: str,
+                                                                   test: str, plain: Status) -> None:
+    context = decimal.getcontext().copy()
+    try:
+        assert_agrees_with_plain_python(pool, "t/settings", what, PROMPT, body, test, plain, LIMITS)
+    finally:
+        decimal.setcontext(context)  # plain Python's run of the case set this process's
+
+
+def test_a_tasks_settings_do_not_reach_the_next_task(pool: SandboxPool) -> None:
+    """The test server puts the limit and the context back at each job's start; the next
+    candidate's process begins with its own defaults, so nothing is sent."""
+    leaving = Task("t/settings-leaving", "def f(x):\n    pass\n", "f",
+                   "import sys, decimal\n\ndef check(candidate):\n    sys.setrecursionlimit(6000)\n"
+                   "    decimal.getcontext().prec = 5\n    assert candidate(1) == 1\n", "    return x\n")
+    then = Task("t/settings-then", "import decimal\n\ndef f(x):\n    pass\n", "f",
+                "from decimal import Decimal\n\ndef check(candidate):\n"
+                "    assert candidate(3) == Decimal(1) / Decimal(3)\n"
+                "    try:\n        candidate(-2000)\n    except RecursionError:\n        return\n"
+                "    assert False, 'no RecursionError'\n", "    return x\n")
+    answer = ("from decimal import Decimal\n\ndef f(x):\n    return Decimal(1) / Decimal(x) if x > 0 else "
+              "(0 if x == 0 else 1 + f(x + 1))\n")
+    assert_the_next_task_starts_clean(pool, leaving, then, then_answer=answer)
+
+
+MEMO = ("    memo = {}\n    def wrapper(n):\n        if n not in memo:\n            memo[n] = x(n)\n"
+        "        return memo[n]\n    return wrapper\n")
+
+
+def _through_the_decorator(depth: int) -> str:
+    return ("import sys\n\ndef check(candidate):\n    sys.setrecursionlimit(%d)\n"
+            "    @candidate\n    def total(n):\n        return 0 if n == 0 else n + total(n - 1)\n"
+            "    assert total(%d) == %d\n") % (depth * 3, depth, depth * (depth + 1) // 2)
+
+
+def test_a_recursion_through_the_candidates_decorator_goes_as_deep_as_the_tests_limit(pool: SandboxPool) -> None:
+    """1,500 levels of the tests' function and the candidate's wrapper calling each
+    other, under the limit the tests raised: the candidate's process met its own 1,000."""
+    assert_agrees_with_plain_python(pool, "t/settings-deco", "1,500 deep", "def f(x):\n", MEMO,
+                                    _through_the_decorator(1500), Status.PASSED, LIMITS)
+
+
+def test_calls_back_and_forth_past_the_crossings_bound_are_the_candidates_recursion_error(pool: SandboxPool) -> None:
+    """4,000 levels run in plain Python; here each crossing spends C stack in both
+    processes, and the test server died of it (the harness's ``error``). Past
+    ``functions.MAX_CROSSINGS`` it is ``RecursionError``, as at a recursion limit."""
+    assert_refused_as_the_candidates_failure(pool, "t/settings-deep", "4,000 deep", "def f(x):\n", MEMO,
+                                             _through_the_decorator(4000), LIMITS)
