@@ -63,6 +63,24 @@ CASES = [
     ("a precision the candidate set when its module loaded stands", DIVIDES + "getcontext().prec = 10\n",
      "from decimal import Decimal\n\ndef check(candidate):\n    assert candidate(3) == Decimal('0.3333333333')\n",
      Status.PASSED),
+    ("the tests' exponent letter reaches the Decimals they pass", "    return x * 2\n",
+     "import decimal\nfrom decimal import Decimal\n\ndef check(candidate):\n    decimal.getcontext().capitals = 0\n"
+     "    assert candidate(Decimal('1E+5')) == Decimal('2E+5')\n    decimal.getcontext().capitals = 1\n"
+     "    assert candidate(Decimal('1E+5')) == Decimal('2E+5')\n", Status.PASSED),
+    ("a candidate that holds the context it began with sees the tests' precision",
+     "    return CONTEXT.divide(Decimal(1), Decimal(x))\nCONTEXT = getcontext()\n",
+     PRECISE + "    assert candidate(3) == Decimal(1) / Decimal(3)\n", Status.PASSED),
+    ("the largest limit the tests can set leaves the channel room", DEPTH,
+     "import sys\n\ndef check(candidate):\n    sys.setrecursionlimit(2 ** 31 - 1)\n    assert candidate(10) == 10\n",
+     Status.PASSED),
+    ("the tests' limit raised after the call reaches the function it returned",
+     "    def g(n):\n        return 0 if n == 0 else 1 + g(n - 1)\n    return g\n",
+     "import sys\n\ndef check(candidate):\n    g = candidate(0)\n    sys.setrecursionlimit(6000)\n"
+     "    assert g(4000) == 4000\n", Status.PASSED),
+    ("the tests' limit raised between reads reaches the candidate's generator",
+     "    def deep(n):\n        return 0 if n == 0 else 1 + deep(n - 1)\n    yield 1\n    yield deep(x)\n",
+     "import sys\n\ndef check(candidate):\n    it = candidate(4000)\n    assert next(it) == 1\n"
+     "    sys.setrecursionlimit(6000)\n    assert next(it) == 4000\n", Status.PASSED),
     ("the tests' precision reaches a function the candidate returned",
      "    return lambda y: Decimal(y) / Decimal(x)\n",
      PRECISE + "    assert candidate(3)(1) == Decimal(1) / Decimal(3)\n", Status.PASSED),
@@ -116,6 +134,46 @@ def test_a_recursion_through_the_candidates_decorator_goes_as_deep_as_the_tests_
     other, under the limit the tests raised: the candidate's process met its own 1,000."""
     assert_agrees_with_plain_python(pool, "t/settings-deco", "1,500 deep", "def f(x):\n", MEMO,
                                     _through_the_decorator(1500), Status.PASSED, LIMITS)
+
+
+def test_a_limit_raised_after_decorating_reaches_the_candidates_wrapper(pool: SandboxPool) -> None:
+    test = ("import sys\n\ndef check(candidate):\n    @candidate\n    def total(n):\n"
+            "        return 0 if n == 0 else n + total(n - 1)\n    sys.setrecursionlimit(6000)\n"
+            "    assert total(1500) == 1500 * 1501 // 2\n")
+    assert_agrees_with_plain_python(pool, "t/settings-deco-after", "raised after", "def f(x):\n", MEMO, test,
+                                    Status.PASSED, LIMITS)
+
+
+MAPS = "list(map(k, [a0]))[0]"
+for level in range(4):  # five maps a level, each a C call that runs Python again
+    MAPS = f"list(map((lambda a{level}: {MAPS}), [a{level + 1}]))[0]"
+MAPS = MAPS.replace("[a4]", "[n - 1]")
+
+
+def test_calls_back_and_forth_with_c_frames_of_the_tests_leave_the_test_server_whole(pool: SandboxPool) -> None:
+    """The tests' recursion through ``map``s at each level spends C stack that plain
+    Python's one stack has room for; at 8 MB the test server died of it 1,750 levels
+    down, the harness's ``error`` on a right answer (a forty-ninth red team)."""
+    test = ("import sys\n\ndef check(candidate):\n    sys.setrecursionlimit(17500)\n    @candidate\n"
+            "    def total(n):\n        if n == 0:\n            return 0\n        out = []\n        def k(v):\n"
+            "            out.append(total(v))\n            return 0\n        " + MAPS + "\n        return n + out[0]\n"
+            "    assert total(1750) == 1750 * 1751 // 2\n")
+    assert_agrees_with_plain_python(pool, "t/settings-maps", "through maps", "def f(x):\n", MEMO, test,
+                                    Status.PASSED, LIMITS)
+
+
+def test_a_tasks_decimal_templates_do_not_reach_the_next_task(pool: SandboxPool) -> None:
+    """``decimal.Context()`` copies ``DefaultContext``: a task's tests that changed it
+    reached every later task's tests and candidates (a forty-ninth red team)."""
+    leaving = Task("t/settings-template", "def f(x):\n    pass\n", "f",
+                   "import decimal\n\ndef check(candidate):\n    decimal.DefaultContext.prec = 5\n"
+                   "    decimal.ExtendedContext.prec = 3\n    assert candidate(1) == 1\n", "    return x\n")
+    then = Task("t/settings-template-then", "import decimal\n\ndef f(x):\n    pass\n", "f",
+                "import decimal\nfrom decimal import Decimal\n\ndef check(candidate):\n"
+                "    assert candidate(3) == Decimal(1) / Decimal(3)\n"
+                "    assert decimal.ExtendedContext.prec == 9\n", "    return x\n")
+    answer = "from decimal import Decimal\n\ndef f(x):\n    return Decimal(1) / Decimal(x)\n"
+    assert_the_next_task_starts_clean(pool, leaving, then, then_answer=answer)
 
 
 def test_calls_back_and_forth_past_the_crossings_bound_are_the_candidates_recursion_error(pool: SandboxPool) -> None:

@@ -135,6 +135,8 @@ class _Server:
         # the tests have made it since; then the arguments, never bound to a name here.
         # A call the tests' function makes inside a callback goes on in the table of
         # the call it is inside, with what the tests changed of it since.
+        if "N" not in call:  # the tests' limit and decimal context, as plain Python shares them, before the arguments are made
+            interpreter_settings.apply(call.get("st"))
         opened = self.open if "N" in call else OpenCall(Shared(_still_kept(call, self.carried), self.functions))
         if opened is None:
             self.exit(0)  # the tests' side never sends one outside a call
@@ -176,7 +178,6 @@ class _Server:
             answer = _reply(functools.partial(_at_their_limit, fn), nonce, arguments, shared, refer=True,
                             opened=opened, live=self.live, dropped=[])[0]
         else:
-            interpreter_settings.apply(call.get("st"))  # the tests' limit and decimal context, as plain Python shares them
             self.open = opened
             try:
                 answer, self.carried = _reply(fn, nonce, arguments, shared, carry=True, live=self.live,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 import time
 import weakref
 from collections.abc import Callable, Generator, Iterator
@@ -31,7 +30,7 @@ from .codec import (
 )
 from .exceptions import rebuilt, valid_reply
 from .framing import FrameReader, frame
-from .functions import FunctionTable, ours, with_room
+from .functions import FunctionTable, ours, users_limit, with_room
 from .interpreter_settings import Outgoing
 from .shared_state import Kept, refuse_costly_to_visit
 from .tests_crossings import Crossings
@@ -140,8 +139,6 @@ class CandidateProxy:
         """The calls that cross inside one of the tests' calls (``tests_crossings``)."""
         self._settings = Outgoing()
         """The tests' recursion limit and ``decimal`` context as last sent (``interpreter_settings``)."""
-        self._their_limit = sys.getrecursionlimit()
-        """The tests' recursion limit at their last call of the entry point, before the channel's room."""
 
     def _fail(self, why: str) -> NoReturn:
         if not self.fault:
@@ -237,8 +234,6 @@ class CandidateProxy:
         self._fail(f"the candidate failed: {body}" if type(body) is str else "bad reply from the candidate")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not self._in_flight:
-            self._their_limit = sys.getrecursionlimit()
         if self._functions.crossed:  # a call may cross inside this one: the channel's frames get room
             return ours(self._call_function, 0, args, kwargs)
         return with_room(self._call_function, 0, args, kwargs)
@@ -296,7 +291,7 @@ class CandidateProxy:
         dropped, self._dropped = self._dropped, []
         iterator_fields = {key: value for key, value in (("i", resume), ("d", dropped), ("t", target),
                                                           ("at", attribute),
-                                                          ("st", self._settings.changed(self._their_limit))) if value}
+                                                          ("st", self._settings.changed(users_limit()))) if value}
 
         def message() -> dict[str, Any]:
             made = {"n": nonce, **first, **iterator_fields, "a": encode(list(args), MAX_DEPTH, shared),

@@ -29,6 +29,7 @@ from .confine import (
     deny_syscalls,
     drop_to,
     fork_in_new_pidns,
+    larger_stack,
     load_libc,
     new_ipc_namespace,
     no_new_privs,
@@ -85,6 +86,7 @@ def _candidate_child(libc: ctypes.CDLL, job: dict[str, Any], chan_fd: int, err_f
         ):
             # CPU: SIGXCPU at the soft limit, SIGKILL a second later if it is ignored.
             resource.setrlimit(res, (value, value + 1 if res == resource.RLIMIT_CPU else value))
+        larger_stack()
         new_ipc_namespace(libc)
         # Wrapped before the filter: socket() asks the descriptor its type with getsockopt, which the filter refuses.
         sock = socket.socket(fileno=3)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import resource
 import struct
 
 CLONE_NEWPID = 0x20000000
@@ -44,6 +45,23 @@ def drop_to(uid: int) -> None:
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
+
+
+STACK_BYTES = 64 * 1024 * 1024
+"""The C stack each server and candidate may grow to (8 MB by default). Each call that
+crosses the channel spends C stack in both processes on top of the user's own; calls
+back and forth 1,850 deep, the tests' recursion through a few ``map``s a level, killed
+the test server at 8 MB (the harness's ``error`` on a right answer that plain Python,
+one stack for both, passes: a forty-ninth red team). ``functions.MAX_CROSSINGS`` bounds
+the count; this, what each may cost."""
+
+
+def larger_stack() -> None:
+    """Let this process's stack grow to ``STACK_BYTES``: the main thread's stack grows as
+    it is used, up to the limit at that moment."""
+    _, hard = resource.getrlimit(resource.RLIMIT_STACK)
+    resource.setrlimit(resource.RLIMIT_STACK, (STACK_BYTES if hard == resource.RLIM_INFINITY
+                                               else min(STACK_BYTES, hard), hard))
 
 
 def no_new_privs(libc: ctypes.CDLL) -> None:

@@ -69,10 +69,11 @@ _LOCAL = frozenset({"_table", "_handle", "__name__", "__qualname__", "__doc__", 
 MAX_CROSSINGS = 2000
 """How deep calls back and forth may nest (a memoizing decorator of the candidate's
 around the tests' recursion): each crossing spends C stack in both processes, whatever
-the recursion limit, and past about 3,700 the test server died of it, the harness's
-``error`` on a right answer (a limit the tests raise reaches the candidate since
-``interpreter_settings``). Past this, ``RecursionError``, as plain Python raises it at
-its limit."""
+the recursion limit (a limit the tests raise reaches the candidate:
+``interpreter_settings``). At 8 MB of stack the test server died of it past about 3,700
+levels of one-frame functions, the harness's ``error`` on a right answer; each process
+may now grow to ``confine.STACK_BYTES``, and past this count it is ``RecursionError``,
+as plain Python raises it at its limit."""
 
 
 def ours(run: Callable[..., _T], *args: Any) -> _T:
@@ -86,10 +87,12 @@ def ours(run: Callable[..., _T], *args: Any) -> _T:
     if len(entries) >= MAX_CROSSINGS:
         raise RecursionError("maximum recursion depth exceeded in calls back and forth across the channel")
     entries.append((sys._getframe(), limit))
-    sys.setrecursionlimit(limit + HEADROOM)
+    before, _local.limit = getattr(_local, "limit", None), limit
+    sys.setrecursionlimit(_with_headroom(limit))
     try:
         return run(*args)
     finally:
+        _local.limit = before
         entries.pop()
         restore_recursion_limit(limit)
 
@@ -106,11 +109,30 @@ def with_room(run: Callable[..., _T], *args: Any) -> _T:
     # one frame deeper (``restore_recursion_limit``), a call made at the limit left the
     # tests 260 frames more for the rest of the job (a fortieth red team).
     sys.setrecursionlimit(limit)
-    sys.setrecursionlimit(limit + HEADROOM)
+    sys.setrecursionlimit(_with_headroom(limit))
+    _local.limit = limit  # never inside another (no function has crossed): nothing to restore but None
     try:
         return run(*args)
     finally:
+        _local.limit = None
         sys.setrecursionlimit(limit)
+
+
+def users_limit() -> int:
+    """The user's recursion limit where the channel's code runs now: inside ``ours`` or
+    ``with_room``, the limit before the room was made (what the tests' call carries to
+    the candidate: ``interpreter_settings``)."""
+    limit: int | None = getattr(_local, "limit", None)
+    return sys.getrecursionlimit() if limit is None else limit
+
+
+_LARGEST_LIMIT = (1 << 31) - 1
+
+
+def _with_headroom(limit: int) -> int:
+    """``limit`` and the channel's room, no higher than the interpreter takes (tests that
+    set the limit to ``2**31 - 1`` met our ``OverflowError``: a forty-ninth red team)."""
+    return limit + HEADROOM if limit < _LARGEST_LIMIT - HEADROOM else _LARGEST_LIMIT
 
 
 THEIR_FRAMES = 3
@@ -143,7 +165,7 @@ def theirs(run: Callable[[], _T]) -> _T:
     if frame is None or below >= _SEARCHED:
         return run()
     before = sys.getrecursionlimit()
-    sys.setrecursionlimit(limit + below + THEIR_FRAMES)  # too low for this depth: RecursionError
+    sys.setrecursionlimit(min(limit + below + THEIR_FRAMES, _LARGEST_LIMIT))  # too low for this depth: RecursionError
     try:
         return run()
     finally:

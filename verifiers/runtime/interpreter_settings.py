@@ -7,74 +7,107 @@ runs in a process of its own that kept its defaults, so such a right answer fail
 ``RecursionError`` 1,000 frames down, a quotient of 28 digits where the tests compared
 50 (docs/LIMITS.md had both as limits).
 
-The tests' side sends what it has now when that differs from what it sent last
-(``Outgoing``), with a call of the candidate's entry point or of a function the
-candidate returned; the candidate's side sets it before the call runs (``apply``). So
-the last one to set a value has it, as in plain Python: a candidate that raised its own
-limit when its module loaded keeps that until the tests set theirs. Only the tests'
-settings cross: the tests' process stays as the tests left it, whatever the candidate
-sets. A limit the tests lower is not the candidate's (it keeps the limit it began with):
-the channel's own frames in the candidate's process run at that limit too, and a test
-that lowers it to catch a deep recursion is rare beside one that raises it.
+The tests' side sends its settings when they differ from what it sent last
+(``Outgoing``), with a call of the candidate's entry point, of a function the candidate
+returned, or of its iterator's next batch; the candidate's side sets them before the
+call's arguments are made (``apply``), into the context it holds (a candidate that
+keeps ``getcontext()`` in a global sees them). What the candidate sets of its own is
+not sent back: it stands in its process until the tests' settings change, and the
+tests' process stays as the tests left it. So where both set a value, the tests' next
+change wins, but a test that sets the value it already had sends nothing (docs/LIMITS.md).
+A limit the tests lower below the one a process begins with is not sent: the channel's
+own frames in the candidate's process run at that limit too, and a test that lowers it
+to catch a deep recursion is rare beside one that raises it.
+
+A job of the test server begins from ``decimal``'s own contexts as the server began
+(``restore_decimal``): ``decimal.Context()`` copies ``DefaultContext``, and a task's
+tests that changed that (``DefaultContext.prec = 5``) reached every later task's tests,
+and with them its candidates (a forty-ninth red team).
 """
 
 from __future__ import annotations
 
+import decimal
 import sys
 from typing import Any
 
-DECIMAL_DEFAULT = (28, "ROUND_HALF_EVEN", -999999, 999999, 1, 0, ("DivisionByZero", "InvalidOperation", "Overflow"))
-"""A fresh interpreter's ``decimal`` context, as ``_decimal_now`` reads one: the test
-server puts it back at each job's start (``job_state``), and a candidate's process
-begins with it."""
-_SIGNALS = frozenset({"Clamped", "DivisionByZero", "FloatOperation", "Inexact", "InvalidOperation", "Overflow",
-                      "Rounded", "Subnormal", "Underflow"})
-_ROUNDINGS = frozenset({"ROUND_05UP", "ROUND_CEILING", "ROUND_DOWN", "ROUND_FLOOR", "ROUND_HALF_DOWN",
-                        "ROUND_HALF_EVEN", "ROUND_HALF_UP", "ROUND_UP"})
+_getcontext, _setcontext = decimal.getcontext, decimal.setcontext
+"""Bound at start: a test that replaces ``decimal.getcontext`` does not reach the channel."""
+_SIGNALS = {signal.__name__: signal for signal in (
+    decimal.Clamped, decimal.DivisionByZero, decimal.FloatOperation, decimal.Inexact, decimal.InvalidOperation,
+    decimal.Overflow, decimal.Rounded, decimal.Subnormal, decimal.Underflow)}
+_SIGNAL_CLASSES = frozenset(_SIGNALS.values())
+_ROUNDINGS = frozenset({decimal.ROUND_05UP, decimal.ROUND_CEILING, decimal.ROUND_DOWN, decimal.ROUND_FLOOR,
+                        decimal.ROUND_HALF_DOWN, decimal.ROUND_HALF_EVEN, decimal.ROUND_HALF_UP, decimal.ROUND_UP})
 _LIMIT_AT_START = sys.getrecursionlimit()
 """This process's limit before any code of the user's ran (imported by both servers at start)."""
+
+
+def decimal_settings(context: decimal.Context) -> tuple[Any, ...]:
+    """``(prec, rounding, Emin, Emax, capitals, clamp, traps)``, the traps as a tuple of
+    signal classes; read in C (``__reduce__``, 0.3 us: reading ``traps`` item by item
+    went through ``MutableMapping``'s Python code, most of 12 us a call)."""
+    reduced = context.__reduce__()[1]
+    return (*reduced[:6], tuple(reduced[7]))
+
+
+def write_decimal(context: decimal.Context, settings: tuple[Any, ...]) -> None:
+    """Set ``settings`` (as ``decimal_settings`` reads them) into ``context`` in place,
+    its flags left as they are."""
+    prec, rounding, emin, emax, capitals, clamp, traps = settings
+    context.prec, context.rounding, context.Emin, context.Emax = prec, rounding, emin, emax
+    context.capitals, context.clamp = capitals, clamp
+    for signal in _SIGNALS.values():
+        context.traps[signal] = signal in traps
+
+
+_TEMPLATES = (decimal.DefaultContext, decimal.BasicContext, decimal.ExtendedContext)
+_TEMPLATES_AT_START = tuple(decimal_settings(context) for context in _TEMPLATES)
+
+
+def restore_decimal() -> None:
+    """``decimal``'s template contexts as the server began, and a fresh context made from
+    them (``job_state.restore_interpreter``)."""
+    for context, settings in zip(_TEMPLATES, _TEMPLATES_AT_START):
+        if decimal_settings(context) != settings:
+            write_decimal(context, settings)
+    _setcontext(decimal.Context())
 
 
 class Outgoing:
     """The tests' side: what it last sent, to send only what changed since."""
 
-    def __init__(self, limit: int = _LIMIT_AT_START) -> None:
-        self._floor = limit
-        self._sent: tuple[int, tuple[Any, ...]] = (limit, DECIMAL_DEFAULT)
+    def __init__(self) -> None:
+        self._sent: tuple[int, tuple[Any, ...]] = (_LIMIT_AT_START, _TEMPLATES_AT_START[0])
 
     def changed(self, limit: int) -> list[Any] | None:
         """The settings to send with a call the tests make at recursion limit ``limit``
-        (theirs, before the channel's room: ``functions.ours``), or None where the
-        candidate has them already."""
-        now = (max(limit, self._floor), _decimal_now(self._sent[1]))
+        (theirs, before the channel's room: ``functions.users_limit``), or None where
+        the candidate has them already."""
+        now = (max(limit, _LIMIT_AT_START), _tests_decimal(self._sent[1]))
         if now == self._sent:
             return None
         self._sent = now
-        return [now[0], list(now[1][:6]) + [list(now[1][6])]]
+        settings = now[1]
+        return [now[0], [*settings[:6], [signal.__name__ for signal in settings[6]]]]
 
 
-def _decimal_now(otherwise: tuple[Any, ...]) -> tuple[Any, ...]:
-    """The tests' ``decimal`` context now, or ``otherwise`` where they have not imported
-    ``decimal`` or it cannot be read (the tests replaced ``getcontext``: theirs to break,
-    never the channel's)."""
-    decimal: Any = sys.modules.get("decimal")
-    if decimal is None:
-        return otherwise
+def _tests_decimal(otherwise: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The tests' ``decimal`` context now, or ``otherwise`` where it cannot be read (the
+    tests set one of a subclass of theirs: theirs to break, never the channel's)."""
     try:
-        context = decimal.getcontext()
-        traps = tuple(sorted(signal.__name__ for signal, on in context.traps.items() if on))
-        now = (context.prec, context.rounding, context.Emin, context.Emax, context.capitals, context.clamp, traps)
+        now = decimal_settings(_getcontext())
+        valid = all(type(now[i]) is int for i in (0, 2, 3, 4, 5)) and now[1] in _ROUNDINGS \
+            and all(signal in _SIGNAL_CLASSES for signal in now[6])
     except Exception:  # noqa: BLE001 - see above
         return otherwise
-    valid = (all(type(part) is int for part in (now[0], *now[2:6])) and now[1] in _ROUNDINGS
-             and set(traps) <= _SIGNALS)
     return now if valid else otherwise
 
 
 def apply(settings: Any) -> None:
     """The candidate's side: set what the tests sent (``Outgoing.changed``) before the
-    call runs. A value this process cannot take (a limit below the stack's depth here,
-    which the tests' shallower stack took) is left as it was."""
+    call's arguments are made. A value this process cannot take (a limit below the
+    stack's depth here, which the tests' shallower stack took) is left as it was."""
     if type(settings) is not list or len(settings) != 2:
         return
     limit, context = settings
@@ -83,17 +116,9 @@ def apply(settings: Any) -> None:
             sys.setrecursionlimit(limit)
         except (RecursionError, ValueError, OverflowError):
             pass
-    if type(context) is list and len(context) == 7:
-        _set_decimal(*context)
-
-
-def _set_decimal(prec: Any, rounding: Any, emin: Any, emax: Any, capitals: Any, clamp: Any, traps: Any) -> None:
-    if type(traps) is not list or not set(traps) <= _SIGNALS or rounding not in _ROUNDINGS:
-        return
-    import decimal  # only where the tests changed the context: most candidates never load it
-
-    try:
-        decimal.setcontext(decimal.Context(prec=prec, rounding=rounding, Emin=emin, Emax=emax, capitals=capitals,
-                                           clamp=clamp, traps=[getattr(decimal, name) for name in traps]))
-    except (TypeError, ValueError, AttributeError):
-        pass  # the candidate's program replaced what ``decimal`` holds: its own to break
+    if type(context) is list and len(context) == 7 and type(context[6]) is list \
+            and all(name in _SIGNALS for name in context[6]) and context[1] in _ROUNDINGS:
+        try:
+            write_decimal(_getcontext(), (*context[:6], [_SIGNALS[name] for name in context[6]]))
+        except Exception:  # noqa: BLE001 - the candidate's program set a context of its own kind: its own to break
+            pass

@@ -13,6 +13,8 @@ import sys
 import typing
 from typing import Any
 
+from .interpreter_settings import restore_decimal
+
 _BUILTINS = dict(vars(builtins))
 _NAMES = vars(builtins)
 _len, _any = len, any
@@ -96,9 +98,7 @@ def restore_interpreter() -> None:
     # standard streams, the longest int text, the decimal context.
     sys.stdin, sys.stdout, sys.stderr = _STREAMS
     sys.set_int_max_str_digits(_INT_DIGITS)
-    decimal: Any = sys.modules.get("decimal")
-    if decimal is not None:
-        decimal.setcontext(decimal.Context())
+    restore_decimal()
     gc.enable()
     gc.set_debug(0)
     gc.set_threshold(*_GC_THRESHOLD)

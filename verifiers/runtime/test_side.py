@@ -21,7 +21,7 @@ from typing import Any
 from . import job_state, numpy_values, task_classes
 from .candidate_proxy import CandidateProxy
 from .codec import describe
-from .confine import drop_to, load_libc, no_new_privs
+from .confine import drop_to, larger_stack, load_libc, no_new_privs
 from .control import serve_jobs
 from .failure_text import failure_detail, last_call_note
 from .framing import send_msg
@@ -260,6 +260,7 @@ def test_server(ctl: socket.socket, uid: int) -> None:
         libc = load_libc()
         no_new_privs(libc)
         resource.setrlimit(resource.RLIMIT_AS, (TEST_SERVER_MEMORY, TEST_SERVER_MEMORY))
+        larger_stack()
         # Large blocks mapped each on its own, and given back when freed, always: glibc
         # raises the size it maps from to the largest block freed, so a candidate's 4 MB
         # arrays the tests kept came from the heap, and an import after them pinned the
