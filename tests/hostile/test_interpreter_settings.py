@@ -17,7 +17,7 @@ from verifiers.sandbox import SandboxLimits, SandboxPool
 
 from plain_python import (assert_agrees_with_plain_python, assert_refused_as_the_candidates_failure,
                           assert_the_next_task_starts_clean)
-from verifiers.types import Status
+from verifiers.types import Candidate, Status
 
 LIMITS = SandboxLimits(wall_seconds=5)
 PROMPT = "import sys\nfrom decimal import Decimal, getcontext\n\ndef f(x):\n"
@@ -26,7 +26,8 @@ DIVIDES = "    return Decimal(1) / Decimal(x)\n"
 RAISED = "import sys\n\ndef check(candidate):\n    sys.setrecursionlimit(6000)\n"
 PRECISE = "import decimal\nfrom decimal import Decimal\n\ndef check(candidate):\n    decimal.getcontext().prec = 50\n"
 CASES = [
-    # (what, body, test, plain Python's verdict)
+    # (what, body, test, plain Python's verdict); the prompt (PROMPT, PROMPT_SETS for the
+    # cases that say so) sets nothing, or the precision and the limit
     ("the tests' raised limit is the candidate's", DEPTH,
      RAISED + "    assert candidate(4000) == 4000\n", Status.PASSED),
     ("past the tests' raised limit the candidate meets RecursionError", DEPTH,
@@ -81,10 +82,21 @@ CASES = [
      "    def deep(n):\n        return 0 if n == 0 else 1 + deep(n - 1)\n    yield 1\n    yield deep(x)\n",
      "import sys\n\ndef check(candidate):\n    it = candidate(4000)\n    assert next(it) == 1\n"
      "    sys.setrecursionlimit(6000)\n    assert next(it) == 4000\n", Status.PASSED),
+    ("what the prompt set is not sent over what the candidate set after it", "    return Decimal(1) / Decimal(x)\n"
+     "getcontext().prec = 5\n",
+     "from decimal import Decimal\n\ndef check(candidate):\n    assert candidate(3) == Decimal('0.3333333333')\n",
+     Status.FAILED),
+    ("a candidate's own limit stands over the prompt's", DEPTH + "sys.setrecursionlimit(20000)\n",
+     "def check(candidate):\n    assert candidate(10000) == 10000\n", Status.PASSED),
     ("the tests' precision reaches a function the candidate returned",
      "    return lambda y: Decimal(y) / Decimal(x)\n",
      PRECISE + "    assert candidate(3)(1) == Decimal(1) / Decimal(3)\n", Status.PASSED),
 ]
+
+
+PROMPT_SETS = "import sys\nfrom decimal import Decimal, getcontext\ngetcontext().prec = 10\nsys.setrecursionlimit(3000)\n\ndef f(x):\n"
+SET_BY_THE_PROMPT = {"what the prompt set is not sent over what the candidate set after it",
+                     "a candidate's own limit stands over the prompt's"}
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +110,8 @@ def test_the_shared_settings_are_judged_as_plain_python_judges_them(pool: Sandbo
                                                                    test: str, plain: Status) -> None:
     context = decimal.getcontext().copy()
     try:
-        assert_agrees_with_plain_python(pool, "t/settings", what, PROMPT, body, test, plain, LIMITS)
+        prompt = PROMPT_SETS if what in SET_BY_THE_PROMPT else PROMPT
+        assert_agrees_with_plain_python(pool, "t/settings", what, prompt, body, test, plain, LIMITS)
     finally:
         decimal.setcontext(context)  # plain Python's run of the case set this process's
 
@@ -182,3 +195,38 @@ def test_calls_back_and_forth_past_the_crossings_bound_are_the_candidates_recurs
     ``functions.MAX_CROSSINGS`` it is ``RecursionError``, as at a recursion limit."""
     assert_refused_as_the_candidates_failure(pool, "t/settings-deep", "4,000 deep", "def f(x):\n", MEMO,
                                              _through_the_decorator(4000), LIMITS)
+
+
+IN_A_THREAD = ("import sys, threading\n\ndef check(candidate):\n    sys.setrecursionlimit(100000)\n    @candidate\n"
+               "    def total(n):\n        if n == 0:\n            return 0\n        out = []\n        def k(v):\n"
+               "            out.append(total(v))\n            return 0\n        " + MAPS + "\n        return n + out[0]\n"
+               "    got = []\n    thread = threading.Thread(target=lambda: got.append(total(DEPTH)))\n"
+               "    thread.start()\n    thread.join()\n    assert got == [DEPTH * (DEPTH + 1) // 2]\n")
+
+
+def test_calls_back_and_forth_in_a_thread_of_the_tests_are_bounded_by_its_stack(pool: SandboxPool) -> None:
+    """A thread's stack stays 8 MB: 1,600 levels through five ``map``s killed the test
+    server (a fiftieth red team). Past ``functions.THREAD_CROSSINGS``, RecursionError."""
+    test = IN_A_THREAD.replace("DEPTH", "1600")
+    assert_refused_as_the_candidates_failure(pool, "t/settings-thread", "in a thread", "def f(x):\n", MEMO, test,
+                                             LIMITS)
+
+
+def test_a_wrong_answers_endless_recursion_in_a_thread_of_the_tests_is_its_failure(pool: SandboxPool) -> None:
+    """Plain Python crashes on it (a failure); here it was the harness's ``error``."""
+    endless = "def f(x):\n    def wrapper(n):\n        return x(n + 1) if n > 5 else x(n)\n    return wrapper\n"
+    task = Task("t/settings-thread-endless", "def f(x):\n    pass\n", "f", IN_A_THREAD.replace("DEPTH", "50"),
+                "    return x\n")
+    [report] = pool.run(task, [Candidate(task.task_id, "endless", endless)])
+    assert report.status is Status.FAILED, report.detail
+
+
+def test_a_tasks_decimal_template_flags_do_not_reach_the_next_task(pool: SandboxPool) -> None:
+    leaving = Task("t/settings-flags", "def f(x):\n    pass\n", "f",
+                   "import decimal\nfrom decimal import Decimal\n\ndef check(candidate):\n"
+                   "    decimal.DefaultContext.divide(Decimal(1), Decimal(3))\n    assert candidate(1) == 1\n",
+                   "    return x\n")
+    then = Task("t/settings-flags-then", "def f(x):\n    pass\n", "f",
+                "import decimal\n\ndef check(candidate):\n    assert candidate(1) == 1\n"
+                "    assert not decimal.getcontext().flags[decimal.Inexact]\n", "    return x\n")
+    assert_the_next_task_starts_clean(pool, leaving, then)

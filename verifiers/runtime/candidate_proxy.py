@@ -140,6 +140,11 @@ class CandidateProxy:
         self._settings = Outgoing()
         """The tests' recursion limit and ``decimal`` context as last sent (``interpreter_settings``)."""
 
+    def prompt_loaded(self) -> None:
+        """The tests' settings as the prompt left them are the candidate's already (its
+        program holds the prompt): only the tests' changes from here on are sent."""
+        self._settings = Outgoing()
+
     def _fail(self, why: str) -> NoReturn:
         if not self.fault:
             self.fault = why[:TEXT_LIMIT]

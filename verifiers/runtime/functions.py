@@ -74,6 +74,11 @@ the recursion limit (a limit the tests raise reaches the candidate:
 levels of one-frame functions, the harness's ``error`` on a right answer; each process
 may now grow to ``confine.STACK_BYTES``, and past this count it is ``RecursionError``,
 as plain Python raises it at its limit."""
+THREAD_CROSSINGS = 250
+"""The same in any other thread, whose stack stays 8 MB (set when the process began:
+a fiftieth red team's recursion through five ``map``s a level, run by the tests in a
+thread, killed the test server 1,600 levels down, and a wrong answer's endless one
+was the harness's ``error``)."""
 
 
 def ours(run: Callable[..., _T], *args: Any) -> _T:
@@ -84,7 +89,7 @@ def ours(run: Callable[..., _T], *args: Any) -> _T:
     was the harness's error). Where it began is kept for ``theirs``."""
     limit = sys.getrecursionlimit()
     entries = _entries()
-    if len(entries) >= MAX_CROSSINGS:
+    if len(entries) >= _local.bound:
         raise RecursionError("maximum recursion depth exceeded in calls back and forth across the channel")
     entries.append((sys._getframe(), limit))
     before, _local.limit = getattr(_local, "limit", None), limit
@@ -182,6 +187,7 @@ def _entries() -> list[tuple[types.FrameType, int]]:
     entries: list[tuple[types.FrameType, int]] | None = getattr(_local, "entries", None)
     if entries is None:
         entries = _local.entries = []
+        _local.bound = MAX_CROSSINGS if threading.current_thread() is threading.main_thread() else THREAD_CROSSINGS
     return entries
 
 

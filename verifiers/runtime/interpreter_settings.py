@@ -14,7 +14,9 @@ call's arguments are made (``apply``), into the context it holds (a candidate th
 keeps ``getcontext()`` in a global sees them). What the candidate sets of its own is
 not sent back: it stands in its process until the tests' settings change, and the
 tests' process stays as the tests left it. So where both set a value, the tests' next
-change wins, but a test that sets the value it already had sends nothing (docs/LIMITS.md).
+change wins, but a test that sets the value it already had sends nothing, and one that
+puts back what it had (a ``localcontext`` ending) sends that, over what the candidate
+set of its own (docs/LIMITS.md).
 A limit the tests lower below the one a process begins with is not sent: the channel's
 own frames in the candidate's process run at that limit too, and a test that lowers it
 to catch a deep recursion is rare beside one that raises it.
@@ -66,19 +68,26 @@ _TEMPLATES_AT_START = tuple(decimal_settings(context) for context in _TEMPLATES)
 
 
 def restore_decimal() -> None:
-    """``decimal``'s template contexts as the server began, and a fresh context made from
-    them (``job_state.restore_interpreter``)."""
+    """``decimal``'s template contexts as the server began, their flags cleared as they
+    began (``Context()`` copies ``DefaultContext``'s flags too: a fiftieth red team), and
+    a fresh context made from them (``job_state.restore_interpreter``)."""
     for context, settings in zip(_TEMPLATES, _TEMPLATES_AT_START):
         if decimal_settings(context) != settings:
             write_decimal(context, settings)
+        context.clear_flags()
     _setcontext(decimal.Context())
 
 
 class Outgoing:
-    """The tests' side: what it last sent, to send only what changed since."""
+    """The tests' side: what it last sent, to send only what changed since. Made when
+    the prompt has loaded (``CandidateProxy.prompt_loaded``): the candidate's program
+    holds the prompt and set what it set, then its own, so what the prompt set is not
+    sent over what the candidate's code set after it (a fiftieth red team: it was, and
+    a wrong answer's own precision was replaced by the prompt's)."""
 
     def __init__(self) -> None:
-        self._sent: tuple[int, tuple[Any, ...]] = (_LIMIT_AT_START, _TEMPLATES_AT_START[0])
+        self._sent: tuple[int, tuple[Any, ...]] = (max(sys.getrecursionlimit(), _LIMIT_AT_START),
+                                                   _tests_decimal(_TEMPLATES_AT_START[0]))
 
     def changed(self, limit: int) -> list[Any] | None:
         """The settings to send with a call the tests make at recursion limit ``limit``

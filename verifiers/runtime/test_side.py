@@ -77,6 +77,7 @@ def _run_loaded_check(job: dict[str, Any], sock: socket.socket, proxy: Candidate
     try:
         prompt_code, test_code = job["compiled"]
         exec(prompt_code, namespace)  # noqa: S102 - trusted task code, compiled by the server
+        proxy.prompt_loaded()
         # The prompt's own classes, as it made them: what the tests define or bind later
         # is theirs alone, and the candidate's program has the prompt's (``task_classes``).
         task_classes.accept(namespace, "__test__")
