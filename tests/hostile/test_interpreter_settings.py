@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from tasks.types import Task
+from verifiers.runtime.interpreter_settings import decimal_settings, write_decimal
 from verifiers.sandbox import SandboxLimits, SandboxPool
 
 from plain_python import (assert_agrees_with_plain_python, assert_refused_as_the_candidates_failure,
@@ -88,15 +89,30 @@ CASES = [
      Status.FAILED),
     ("a candidate's own limit stands over the prompt's", DEPTH + "sys.setrecursionlimit(20000)\n",
      "def check(candidate):\n    assert candidate(10000) == 10000\n", Status.PASSED),
+    ("a limit the prompt lowered is raised again by the tests", DEPTH,
+     "import sys\n\ndef check(candidate):\n    sys.setrecursionlimit(1000)\n    assert candidate(800) == 800\n",
+     Status.PASSED),
+    ("the template the prompt set is the tests' precision", DIVIDES,
+     "from decimal import Decimal\n\ndef check(candidate):\n    assert candidate(3) == Decimal(1) / Decimal(3)\n"
+     "    assert len(str(candidate(3))) == 52\n", Status.PASSED),
+    ("the template the prompt set is no wrong answer's pass", "    return Decimal('0.3333333333333333333333333333')\n",
+     "from decimal import Decimal\n\ndef check(candidate):\n    assert candidate(3) == Decimal(1) / Decimal(3)\n",
+     Status.FAILED),
     ("the tests' precision reaches a function the candidate returned",
      "    return lambda y: Decimal(y) / Decimal(x)\n",
      PRECISE + "    assert candidate(3)(1) == Decimal(1) / Decimal(3)\n", Status.PASSED),
 ]
 
 
+TEMPLATE_50 = "import decimal\nfrom decimal import Decimal\ndecimal.DefaultContext.prec = 50\n\ndef f(x):\n"
 PROMPT_SETS = "import sys\nfrom decimal import Decimal, getcontext\ngetcontext().prec = 10\nsys.setrecursionlimit(3000)\n\ndef f(x):\n"
 SET_BY_THE_PROMPT = {"what the prompt set is not sent over what the candidate set after it",
                      "a candidate's own limit stands over the prompt's"}
+PROMPTS = {
+    "a limit the prompt lowered is raised again by the tests": "import sys\nsys.setrecursionlimit(500)\n\ndef f(x):\n",
+    "the template the prompt set is the tests' precision": TEMPLATE_50,
+    "the template the prompt set is no wrong answer's pass": TEMPLATE_50,
+}
 
 
 @pytest.fixture(scope="module")
@@ -108,12 +124,12 @@ def pool() -> Iterator[SandboxPool]:
 @pytest.mark.parametrize("what, body, test, plain", CASES, ids=[case[0] for case in CASES])
 def test_the_shared_settings_are_judged_as_plain_python_judges_them(pool: SandboxPool, what: str, body: str,
                                                                    test: str, plain: Status) -> None:
-    context = decimal.getcontext().copy()
+    template = decimal_settings(decimal.DefaultContext)
     try:
-        prompt = PROMPT_SETS if what in SET_BY_THE_PROMPT else PROMPT
+        prompt = PROMPT_SETS if what in SET_BY_THE_PROMPT else PROMPTS.get(what, PROMPT)
         assert_agrees_with_plain_python(pool, "t/settings", what, prompt, body, test, plain, LIMITS)
     finally:
-        decimal.setcontext(context)  # plain Python's run of the case set this process's
+        write_decimal(decimal.DefaultContext, template)  # plain Python's run of the case set this process's
 
 
 def test_a_tasks_settings_do_not_reach_the_next_task(pool: SandboxPool) -> None:
@@ -230,3 +246,42 @@ def test_a_tasks_decimal_template_flags_do_not_reach_the_next_task(pool: Sandbox
                 "import decimal\n\ndef check(candidate):\n    assert candidate(1) == 1\n"
                 "    assert not decimal.getcontext().flags[decimal.Inexact]\n", "    return x\n")
     assert_the_next_task_starts_clean(pool, leaving, then)
+
+
+NEAR_THE_LIMIT = ("def check(candidate):\n    read = READ\n    def at(depth, n):\n"
+                  "        return at(depth, n + 1) if n < depth else read()\n"
+                  "    for depth in range(850, 1000):\n        try:\n            at(depth, 0)\n"
+                  "        except RecursionError:\n            pass\n")
+
+
+READS = [
+    ("an attribute of the candidate's function", "    def g(v):\n        g.calls += 1\n        return v\n"
+     "    g.calls = 0\n    return g\n", "(lambda g: lambda: g.calls)(candidate(0))"),
+    ("the next item of the candidate's iterator", "    return (i for i in range(100000))\n",
+     "(lambda it: lambda: next(it))(candidate(0))"),
+]
+
+
+@pytest.mark.parametrize("what, body, read", READS, ids=[case[0] for case in READS])
+def test_reads_a_few_frames_below_the_tests_limit_leave_the_channel_room(pool: SandboxPool, what: str, body: str,
+                                                                         read: str) -> None:
+    """An ordinary call there had room for the channel's frames; these had none: the
+    harness's ``error`` and a right answer's ``bad reply`` (a fifty-first red team)."""
+    assert_agrees_with_plain_python(pool, "t/settings-near", what, "def f(x):\n", body,
+                                    NEAR_THE_LIMIT.replace("READ", read), Status.PASSED, LIMITS)
+
+
+def test_a_tasks_patched_threading_leaves_the_main_threads_bound(pool: SandboxPool) -> None:
+    """Tests that patched ``threading.main_thread`` at the main thread's first crossing
+    gave it the other threads' bound, 250, for every later task (a fifty-first red team)."""
+    leaving = Task("t/settings-patched", "def f(x):\n    pass\n", "f",
+                   "from unittest import mock\n\ndef check(candidate):\n"
+                   "    with mock.patch('threading.main_thread', lambda: None):\n"
+                   "        assert candidate(lambda v: v)(1) == 1\n", "    return x\n")
+    then = Task("t/settings-patched-then", "def f(x):\n    pass\n", "f",
+                "def check(candidate):\n    @candidate\n    def total(n):\n"
+                "        return 0 if n == 0 else n + total(n - 1)\n    assert total(300) == 45150\n", "    return x\n")
+    passes_through = "def f(x):\n    return lambda v: x(v)\n"
+    with SandboxPool(workers=1, limits=LIMITS) as fresh:  # the first crossing of the server's main thread
+        assert_the_next_task_starts_clean(fresh, leaving, then, leaving_answer=passes_through,
+                                          then_answer="def f(x):\n" + MEMO)

@@ -120,7 +120,7 @@ class CandidateProxy:
         """What the calls did to the tests' objects (undone when the job ends)."""
         self._functions = FunctionTable(self._call_function, self._function_attribute, weak=True)
         """The tests' functions the candidate was given, and the candidate's the tests hold (``functions``)."""
-        self._functions.ordered = self._call_function  # a comparison of the candidate's objects, made there
+        self._functions.ordered = self._compare  # a comparison of the candidate's objects, made there
         self._kept = Kept(self._functions)
         """The tests' objects the candidate still holds from earlier calls."""
         self.returned_references = False
@@ -137,8 +137,10 @@ class CandidateProxy:
         tests' that the candidate called (``tests_crossings.Crossings.nested_call``)."""
         self._crossings = Crossings(self)
         """The calls that cross inside one of the tests' calls (``tests_crossings``)."""
-        self._settings = Outgoing()
-        """The tests' recursion limit and ``decimal`` context as last sent (``interpreter_settings``)."""
+        self._settings: Outgoing | None = None
+        """The tests' recursion limit and ``decimal`` context as last sent (``interpreter_settings``),
+        from when the prompt has loaded: not read before, where it would make the tests'
+        ``decimal`` context before the prompt set its template."""
 
     def prompt_loaded(self) -> None:
         """The tests' settings as the prompt left them are the candidate's already (its
@@ -239,9 +241,17 @@ class CandidateProxy:
         self._fail(f"the candidate failed: {body}" if type(body) is str else "bad reply from the candidate")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._with_room(self._call_function, 0, args, kwargs)
+
+    def _with_room(self, run: Callable[..., _T], *args: Any) -> _T:
+        """``run`` with room for the channel's frames above the tests' recursion limit
+        (``functions.ours``): a call, a read of the candidate's function's attribute, the
+        next batch of its iterator or a comparison of its objects, made a few frames below
+        the limit, ran out of frames in the channel's code, the harness's ``error`` or a
+        right answer's ``bad reply`` (a fifty-first red team, for the three last)."""
         if self._functions.crossed:  # a call may cross inside this one: the channel's frames get room
-            return ours(self._call_function, 0, args, kwargs)
-        return with_room(self._call_function, 0, args, kwargs)
+            return ours(run, *args)
+        return with_room(run, *args)
 
     def _call_function(self, target: int | str, args: tuple[Any, ...], kwargs: dict[str, Any], attribute: int = 0
                        ) -> Any:
@@ -253,7 +263,10 @@ class CandidateProxy:
         return self._call(args, kwargs, target=target, attribute=attribute)
 
     def _function_attribute(self, target: int, name: str, value: tuple[Any, ...]) -> Any:
-        return self._call_function(target, (name, *value), {}, 2 if value else 1)
+        return self._with_room(self._call_function, target, (name, *value), {}, 2 if value else 1)
+
+    def _compare(self, *args: Any) -> Any:
+        return self._with_room(self._call_function, *args)
 
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any], resume: int | None = None, target: int | str = 0,
               attribute: int = 0) -> Any:
@@ -296,7 +309,7 @@ class CandidateProxy:
         dropped, self._dropped = self._dropped, []
         iterator_fields = {key: value for key, value in (("i", resume), ("d", dropped), ("t", target),
                                                           ("at", attribute),
-                                                          ("st", self._settings.changed(users_limit()))) if value}
+                                                          ("st", self._settings and self._settings.changed(users_limit()))) if value}
 
         def message() -> dict[str, Any]:
             made = {"n": nonce, **first, **iterator_fields, "a": encode(list(args), MAX_DEPTH, shared),
@@ -530,12 +543,12 @@ class CandidateProxy:
                 if sent is not None:
                     if i + 1 < len(batch) or type(end) is not int:
                         self._fail("the tests sent a value to the candidate's iterator after it was read ahead")
-                    batch, end = self._call((sent,), {}, resume=end)
+                    batch, end = self._with_room(self._call, (sent,), {}, end)
                     break
             else:
                 if type(end) is not int:
                     break
-                batch, end = self._call((), {}, resume=end)
+                batch, end = self._with_room(self._call, (), {}, end)
         if end == iterators.RETURNED:
             return returned  # a generator's return value: ``yield from`` and ``StopIteration.value`` see it
         if end is not None:

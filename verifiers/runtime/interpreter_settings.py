@@ -33,7 +33,7 @@ import decimal
 import sys
 from typing import Any
 
-_getcontext, _setcontext = decimal.getcontext, decimal.setcontext
+_getcontext = decimal.getcontext
 """Bound at start: a test that replaces ``decimal.getcontext`` does not reach the channel."""
 _SIGNALS = {signal.__name__: signal for signal in (
     decimal.Clamped, decimal.DivisionByZero, decimal.FloatOperation, decimal.Inexact, decimal.InvalidOperation,
@@ -69,13 +69,13 @@ _TEMPLATES_AT_START = tuple(decimal_settings(context) for context in _TEMPLATES)
 
 def restore_decimal() -> None:
     """``decimal``'s template contexts as the server began, their flags cleared as they
-    began (``Context()`` copies ``DefaultContext``'s flags too: a fiftieth red team), and
-    a fresh context made from them (``job_state.restore_interpreter``)."""
+    began (a job's context is copied from ``DefaultContext``, flags too: a fiftieth red
+    team; ``job_state.restore_interpreter``). Each job runs in a ``contextvars`` context
+    of its own (``test_side``), where the current ``decimal`` context is made afresh."""
     for context, settings in zip(_TEMPLATES, _TEMPLATES_AT_START):
         if decimal_settings(context) != settings:
             write_decimal(context, settings)
         context.clear_flags()
-    _setcontext(decimal.Context())
 
 
 class Outgoing:
@@ -86,8 +86,9 @@ class Outgoing:
     a wrong answer's own precision was replaced by the prompt's)."""
 
     def __init__(self) -> None:
-        self._sent: tuple[int, tuple[Any, ...]] = (max(sys.getrecursionlimit(), _LIMIT_AT_START),
-                                                   _tests_decimal(_TEMPLATES_AT_START[0]))
+        # The limit as the prompt left it, lower than the floor below too: the candidate
+        # holds it, and a test that raises it back to 1,000 sends that (a fifty-first red team).
+        self._sent: tuple[int, tuple[Any, ...]] = (sys.getrecursionlimit(), _tests_decimal(_TEMPLATES_AT_START[0]))
 
     def changed(self, limit: int) -> list[Any] | None:
         """The settings to send with a call the tests make at recursion limit ``limit``

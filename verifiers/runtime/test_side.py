@@ -6,6 +6,7 @@ never runs candidate code; it only decodes plain data from it.
 from __future__ import annotations
 
 import builtins
+import contextvars
 import gc
 import os
 import random
@@ -220,7 +221,11 @@ def _run_test_job(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     try:
         signal.setitimer(signal.ITIMER_REAL, float(job["wall"]) + 1.0, 0.05)
         try:
-            result = _run_check(job, chan_fd)
+            # In a context of its own, where ``decimal`` has no context yet: the tests'
+            # first use copies ``DefaultContext`` as the prompt left it, as in a fresh
+            # interpreter and in the candidate's process (a prompt's
+            # ``DefaultContext.prec = 50`` was not the tests' precision: a fifty-first red team).
+            result = contextvars.Context().run(_run_check, job, chan_fd)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
     except _TestDeadline:
