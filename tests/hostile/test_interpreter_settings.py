@@ -92,6 +92,9 @@ CASES = [
     ("a limit the prompt lowered is raised again by the tests", DEPTH,
      "import sys\n\ndef check(candidate):\n    sys.setrecursionlimit(1000)\n    assert candidate(800) == 800\n",
      Status.PASSED),
+    ("a limit the prompt lowered stands where the tests set none", DEPTH,
+     "def check(candidate):\n    try:\n        candidate(700)\n    except RecursionError:\n        return\n"
+     "    assert False, 'no RecursionError'\n", Status.PASSED),
     ("the template the prompt set is the tests' precision", DIVIDES,
      "from decimal import Decimal\n\ndef check(candidate):\n    assert candidate(3) == Decimal(1) / Decimal(3)\n"
      "    assert len(str(candidate(3))) == 52\n", Status.PASSED),
@@ -104,12 +107,14 @@ CASES = [
 ]
 
 
+LOWERED_500 = "import sys\nsys.setrecursionlimit(500)\n\ndef f(x):\n"
 TEMPLATE_50 = "import decimal\nfrom decimal import Decimal\ndecimal.DefaultContext.prec = 50\n\ndef f(x):\n"
 PROMPT_SETS = "import sys\nfrom decimal import Decimal, getcontext\ngetcontext().prec = 10\nsys.setrecursionlimit(3000)\n\ndef f(x):\n"
 SET_BY_THE_PROMPT = {"what the prompt set is not sent over what the candidate set after it",
                      "a candidate's own limit stands over the prompt's"}
 PROMPTS = {
-    "a limit the prompt lowered is raised again by the tests": "import sys\nsys.setrecursionlimit(500)\n\ndef f(x):\n",
+    "a limit the prompt lowered is raised again by the tests": LOWERED_500,
+    "a limit the prompt lowered stands where the tests set none": LOWERED_500,
     "the template the prompt set is the tests' precision": TEMPLATE_50,
     "the template the prompt set is no wrong answer's pass": TEMPLATE_50,
 }

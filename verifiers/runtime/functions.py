@@ -115,11 +115,11 @@ def with_room(run: Callable[..., _T], *args: Any) -> _T:
     # tests 260 frames more for the rest of the job (a fortieth red team).
     sys.setrecursionlimit(limit)
     sys.setrecursionlimit(_with_headroom(limit))
-    _local.limit = limit  # never inside another (no function has crossed): nothing to restore but None
+    before, _local.limit = getattr(_local, "limit", None), limit
     try:
         return run(*args)
     finally:
-        _local.limit = None
+        _local.limit = before
         sys.setrecursionlimit(limit)
 
 

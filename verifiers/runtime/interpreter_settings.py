@@ -88,13 +88,20 @@ class Outgoing:
     def __init__(self) -> None:
         # The limit as the prompt left it, lower than the floor below too: the candidate
         # holds it, and a test that raises it back to 1,000 sends that (a fifty-first red team).
-        self._sent: tuple[int, tuple[Any, ...]] = (sys.getrecursionlimit(), _tests_decimal(_TEMPLATES_AT_START[0]))
+        self._seen: tuple[int, tuple[Any, ...]] = (sys.getrecursionlimit(), _tests_decimal(_TEMPLATES_AT_START[0]))
+        """The tests' settings when last read: sent only once the tests change them."""
+        self._sent = self._seen
+        """What the candidate has of the tests': sent only where it differs."""
 
     def changed(self, limit: int) -> list[Any] | None:
         """The settings to send with a call the tests make at recursion limit ``limit``
         (theirs, before the channel's room: ``functions.users_limit``), or None where
-        the candidate has them already."""
-        now = (max(limit, _LIMIT_AT_START), _tests_decimal(self._sent[1]))
+        the tests changed nothing since they last called, or the candidate has them."""
+        seen = (limit, _tests_decimal(self._seen[1]))
+        if seen == self._seen:
+            return None
+        self._seen = seen
+        now = (max(limit, _LIMIT_AT_START), seen[1])
         if now == self._sent:
             return None
         self._sent = now
