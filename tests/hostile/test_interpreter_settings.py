@@ -95,6 +95,19 @@ CASES = [
     ("a limit the prompt lowered stands where the tests set none", DEPTH,
      "def check(candidate):\n    try:\n        candidate(700)\n    except RecursionError:\n        return\n"
      "    assert False, 'no RecursionError'\n", Status.PASSED),
+    ("a limit the tests lower below the prompt's floor is not sent as the floor", DEPTH,
+     "import sys\n\ndef check(candidate):\n    sys.setrecursionlimit(700)\n    try:\n        candidate(900)\n"
+     "    except RecursionError:\n        return\n    assert False, 'no RecursionError'\n", Status.PASSED),
+    ("a precision the tests set in a context of their own stays there", DIVIDES,
+     "import contextvars, decimal\n\ndef check(candidate):\n    def inner():\n        decimal.getcontext().prec = 50\n"
+     "    contextvars.copy_context().run(inner)\n    assert str(candidate(3)) == '0.' + '3' * 28\n", Status.PASSED),
+    ("numpy's error settings of the tests' are the candidate's", "    return x / x\n",
+     "import numpy as np\n\ndef check(candidate):\n    with np.errstate(all='raise'):\n"
+     "        try:\n            candidate(np.array([0.0, 1.0]))\n        except FloatingPointError:\n            return\n"
+     "    assert False, 'no FloatingPointError'\n", Status.PASSED),
+    ("a wrong answer under the tests' numpy error settings fails", "    return x / x\n",
+     "import numpy as np\n\ndef check(candidate):\n    with np.errstate(all='raise'):\n"
+     "        r = candidate(np.array([0.0, 1.0]))\n    assert r.shape == (2,)\n", Status.FAILED),
     ("the template the prompt set is the tests' precision", DIVIDES,
      "from decimal import Decimal\n\ndef check(candidate):\n    assert candidate(3) == Decimal(1) / Decimal(3)\n"
      "    assert len(str(candidate(3))) == 52\n", Status.PASSED),
@@ -115,6 +128,9 @@ SET_BY_THE_PROMPT = {"what the prompt set is not sent over what the candidate se
 PROMPTS = {
     "a limit the prompt lowered is raised again by the tests": LOWERED_500,
     "a limit the prompt lowered stands where the tests set none": LOWERED_500,
+    "a limit the tests lower below the prompt's floor is not sent as the floor": LOWERED_500,
+    "numpy's error settings of the tests' are the candidate's": "import numpy as np\n\ndef f(x):\n",
+    "a wrong answer under the tests' numpy error settings fails": "import numpy as np\n\ndef f(x):\n",
     "the template the prompt set is the tests' precision": TEMPLATE_50,
     "the template the prompt set is no wrong answer's pass": TEMPLATE_50,
 }

@@ -1,6 +1,6 @@
 """The interpreter's settings that plain Python's one process shares between the tests
-and the candidate, carried across the channel: the recursion limit and the ``decimal``
-context. In plain Python a test that raises the limit (``sys.setrecursionlimit(5000)``)
+and the candidate, carried across the channel: the recursion limit, the ``decimal``
+context and numpy's error settings. In plain Python a test that raises the limit (``sys.setrecursionlimit(5000)``)
 before calling a recursive answer, or sets ``getcontext().prec = 50`` before calling one
 that divides ``Decimal``s, changes what the candidate's code meets. Here the candidate
 runs in a process of its own that kept its defaults, so such a right answer failed: a
@@ -29,12 +29,24 @@ and with them its candidates (a forty-ninth red team).
 
 from __future__ import annotations
 
+import contextvars
 import decimal
 import sys
 from typing import Any
 
 _getcontext = decimal.getcontext
 """Bound at start: a test that replaces ``decimal.getcontext`` does not reach the channel."""
+
+
+def _decimal_variable() -> contextvars.ContextVar[Any] | None:
+    """The ``ContextVar`` that holds ``decimal``'s current context (C's ``decimal_context``),
+    found in a context of its own; None where there is none (the pure-Python module)."""
+    own = contextvars.Context()
+    own.run(_getcontext)
+    return next((variable for variable in own if variable.name == "decimal_context"), None)
+
+
+_DECIMAL_VARIABLE = _decimal_variable()
 _SIGNALS = {signal.__name__: signal for signal in (
     decimal.Clamped, decimal.DivisionByZero, decimal.FloatOperation, decimal.Inexact, decimal.InvalidOperation,
     decimal.Overflow, decimal.Rounded, decimal.Subnormal, decimal.Underflow)}
@@ -88,7 +100,8 @@ class Outgoing:
     def __init__(self) -> None:
         # The limit as the prompt left it, lower than the floor below too: the candidate
         # holds it, and a test that raises it back to 1,000 sends that (a fifty-first red team).
-        self._seen: tuple[int, tuple[Any, ...]] = (sys.getrecursionlimit(), _tests_decimal(_TEMPLATES_AT_START[0]))
+        self._seen: tuple[int, tuple[Any, ...], tuple[str, ...] | None] = (
+            sys.getrecursionlimit(), _tests_decimal(_TEMPLATES_AT_START[0]), _tests_numpy(None))
         """The tests' settings when last read: sent only once the tests change them."""
         self._sent = self._seen
         """What the candidate has of the tests': sent only where it differs."""
@@ -97,23 +110,31 @@ class Outgoing:
         """The settings to send with a call the tests make at recursion limit ``limit``
         (theirs, before the channel's room: ``functions.users_limit``), or None where
         the tests changed nothing since they last called, or the candidate has them."""
-        seen = (limit, _tests_decimal(self._seen[1]))
+        seen = (limit, _tests_decimal(self._seen[1]), _tests_numpy(self._seen[2]))
         if seen == self._seen:
             return None
         self._seen = seen
-        now = (max(limit, _LIMIT_AT_START), seen[1])
+        # A limit below the floor is not sent, not even as the floor: a candidate's program
+        # whose prompt set 500 keeps it where the tests set 700 (a fifty-second red team).
+        now = (limit if limit >= _LIMIT_AT_START else self._sent[0], seen[1], seen[2])
         if now == self._sent:
             return None
         self._sent = now
         settings = now[1]
-        return [now[0], [*settings[:6], [signal.__name__ for signal in settings[6]]]]
+        return [now[0], [*settings[:6], [signal.__name__ for signal in settings[6]]],
+                None if now[2] is None else list(now[2])]
 
 
 def _tests_decimal(otherwise: tuple[Any, ...]) -> tuple[Any, ...]:
     """The tests' ``decimal`` context now, or ``otherwise`` where it cannot be read (the
     tests set one of a subclass of theirs: theirs to break, never the channel's)."""
     try:
-        now = decimal_settings(_getcontext())
+        # Read without making one: where the tests have none yet, theirs will be copied
+        # from ``DefaultContext`` at their first use, in whichever context runs it. Made
+        # here, in the job's context, every ``copy_context()`` and asyncio task of the
+        # tests shared it (a fifty-second red team).
+        made = _DECIMAL_VARIABLE is None or _DECIMAL_VARIABLE in contextvars.copy_context()
+        now = decimal_settings(_getcontext() if made else decimal.DefaultContext)
         valid = all(type(now[i]) is int for i in (0, 2, 3, 4, 5)) and now[1] in _ROUNDINGS \
             and all(signal in _SIGNAL_CLASSES for signal in now[6])
     except Exception:  # noqa: BLE001 - see above
@@ -121,13 +142,33 @@ def _tests_decimal(otherwise: tuple[Any, ...]) -> tuple[Any, ...]:
     return now if valid else otherwise
 
 
+_NUMPY_KINDS = ("divide", "over", "under", "invalid")
+_NUMPY_MODES = frozenset({"ignore", "warn", "raise", "print", "log"})
+"""What ``np.seterr`` takes, but ``call`` (a function of the tests', which does not cross)."""
+
+
+def _tests_numpy(otherwise: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """numpy's error settings in the tests now (``np.seterr``, ``np.errstate``: a wrong
+    answer's ``x / x`` passed tests that raise on an invalid value, a fifty-second red
+    team), or None where they have not loaded numpy; ``otherwise`` where it cannot be read."""
+    numpy: Any = sys.modules.get("numpy")
+    if numpy is None:
+        return None
+    try:
+        errors = numpy.geterr()
+        now = tuple(errors[kind] for kind in _NUMPY_KINDS)
+    except Exception:  # noqa: BLE001 - the tests replaced numpy's: theirs to break
+        return otherwise
+    return now if all(type(mode) is str and mode in _NUMPY_MODES for mode in now) else otherwise
+
+
 def apply(settings: Any) -> None:
     """The candidate's side: set what the tests sent (``Outgoing.changed``) before the
     call's arguments are made. A value this process cannot take (a limit below the
     stack's depth here, which the tests' shallower stack took) is left as it was."""
-    if type(settings) is not list or len(settings) != 2:
+    if type(settings) is not list or len(settings) != 3:
         return
-    limit, context = settings
+    limit, context, errors = settings
     if type(limit) is int and limit >= _LIMIT_AT_START:
         try:
             sys.setrecursionlimit(limit)
@@ -138,4 +179,11 @@ def apply(settings: Any) -> None:
         try:
             write_decimal(_getcontext(), (*context[:6], [_SIGNALS[name] for name in context[6]]))
         except Exception:  # noqa: BLE001 - the candidate's program set a context of its own kind: its own to break
+            pass
+    numpy: Any = sys.modules.get("numpy")  # not loaded, the candidate's numpy begins from its defaults
+    if numpy is not None and type(errors) is list and len(errors) == len(_NUMPY_KINDS) \
+            and all(mode in _NUMPY_MODES for mode in errors):
+        try:
+            numpy.seterr(**dict(zip(_NUMPY_KINDS, errors)))
+        except Exception:  # noqa: BLE001 - the candidate replaced numpy's: its own to break
             pass
