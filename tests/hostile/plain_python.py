@@ -58,6 +58,11 @@ def assert_refused_as_the_candidates_failure(pool: SandboxPool, task_id: str, wh
 IDENTITY = "def f(x):\n    return x\n"
 
 
+def identity_task(task_id: str, test: str) -> Task:
+    """A task whose answer is ``IDENTITY``, for cases about what its tests do."""
+    return Task(task_id, "def f(x):\n    pass\n", "f", test, "    return x\n")
+
+
 def assert_the_next_task_starts_clean(pool: SandboxPool, leaving: Task, then: Task, leaving_answer: str = IDENTITY,
                                       then_answer: str = IDENTITY) -> None:
     """``leaving``, whose tests change what the test server holds, passes its right

@@ -17,7 +17,7 @@ from verifiers.runtime.interpreter_settings import decimal_settings, write_decim
 from verifiers.sandbox import SandboxLimits, SandboxPool
 
 from plain_python import (assert_agrees_with_plain_python, assert_refused_as_the_candidates_failure,
-                          assert_the_next_task_starts_clean)
+                          assert_the_next_task_starts_clean, identity_task)
 from verifiers.types import Candidate, Status
 
 LIMITS = SandboxLimits(wall_seconds=5)
@@ -59,7 +59,8 @@ CASES = [
      "    assert candidate(0) == Decimal('Infinity')\n", Status.PASSED),
     ("a local context of the tests' reaches the calls inside it, not after", DIVIDES,
      "import decimal\nfrom decimal import Decimal\n\ndef check(candidate):\n"
-     "    with decimal.localcontext() as ctx:\n        ctx.prec = 5\n        assert candidate(3) == Decimal('0.33333')\n"
+     "    with decimal.localcontext() as ctx:\n        ctx.prec = 5\n"
+     "        assert candidate(3) == Decimal('0.33333')\n"
      "    assert candidate(3) == Decimal(1) / Decimal(3)\n    assert len(str(candidate(3))) == 30\n",
      Status.PASSED),
     ("a precision the candidate set when its module loaded stands", DIVIDES + "getcontext().prec = 10\n",
@@ -103,7 +104,8 @@ CASES = [
      "    contextvars.copy_context().run(inner)\n    assert str(candidate(3)) == '0.' + '3' * 28\n", Status.PASSED),
     ("numpy's error settings of the tests' are the candidate's", "    return x / x\n",
      "import numpy as np\n\ndef check(candidate):\n    with np.errstate(all='raise'):\n"
-     "        try:\n            candidate(np.array([0.0, 1.0]))\n        except FloatingPointError:\n            return\n"
+     "        try:\n            candidate(np.array([0.0, 1.0]))\n"
+     "        except FloatingPointError:\n            return\n"
      "    assert False, 'no FloatingPointError'\n", Status.PASSED),
     ("a wrong answer under the tests' numpy error settings fails", "    return x / x\n",
      "import numpy as np\n\ndef check(candidate):\n    with np.errstate(all='raise'):\n"
@@ -122,7 +124,8 @@ CASES = [
 
 LOWERED_500 = "import sys\nsys.setrecursionlimit(500)\n\ndef f(x):\n"
 TEMPLATE_50 = "import decimal\nfrom decimal import Decimal\ndecimal.DefaultContext.prec = 50\n\ndef f(x):\n"
-PROMPT_SETS = "import sys\nfrom decimal import Decimal, getcontext\ngetcontext().prec = 10\nsys.setrecursionlimit(3000)\n\ndef f(x):\n"
+PROMPT_SETS = ("import sys\nfrom decimal import Decimal, getcontext\ngetcontext().prec = 10\n"
+               "sys.setrecursionlimit(3000)\n\ndef f(x):\n")
 SET_BY_THE_PROMPT = {"what the prompt set is not sent over what the candidate set after it",
                      "a candidate's own limit stands over the prompt's"}
 PROMPTS = {
@@ -156,9 +159,9 @@ def test_the_shared_settings_are_judged_as_plain_python_judges_them(pool: Sandbo
 def test_a_tasks_settings_do_not_reach_the_next_task(pool: SandboxPool) -> None:
     """The test server puts the limit and the context back at each job's start; the next
     candidate's process begins with its own defaults, so nothing is sent."""
-    leaving = Task("t/settings-leaving", "def f(x):\n    pass\n", "f",
-                   "import sys, decimal\n\ndef check(candidate):\n    sys.setrecursionlimit(6000)\n"
-                   "    decimal.getcontext().prec = 5\n    assert candidate(1) == 1\n", "    return x\n")
+    leaving = identity_task("t/settings-leaving",
+                            "import sys, decimal\n\ndef check(candidate):\n    sys.setrecursionlimit(6000)\n"
+                            "    decimal.getcontext().prec = 5\n    assert candidate(1) == 1\n")
     then = Task("t/settings-then", "import decimal\n\ndef f(x):\n    pass\n", "f",
                 "from decimal import Decimal\n\ndef check(candidate):\n"
                 "    assert candidate(3) == Decimal(1) / Decimal(3)\n"
@@ -215,9 +218,9 @@ def test_calls_back_and_forth_with_c_frames_of_the_tests_leave_the_test_server_w
 def test_a_tasks_decimal_templates_do_not_reach_the_next_task(pool: SandboxPool) -> None:
     """``decimal.Context()`` copies ``DefaultContext``: a task's tests that changed it
     reached every later task's tests and candidates (a forty-ninth red team)."""
-    leaving = Task("t/settings-template", "def f(x):\n    pass\n", "f",
-                   "import decimal\n\ndef check(candidate):\n    decimal.DefaultContext.prec = 5\n"
-                   "    decimal.ExtendedContext.prec = 3\n    assert candidate(1) == 1\n", "    return x\n")
+    leaving = identity_task("t/settings-template",
+                            "import decimal\n\ndef check(candidate):\n    decimal.DefaultContext.prec = 5\n"
+                            "    decimal.ExtendedContext.prec = 3\n    assert candidate(1) == 1\n")
     then = Task("t/settings-template-then", "import decimal\n\ndef f(x):\n    pass\n", "f",
                 "import decimal\nfrom decimal import Decimal\n\ndef check(candidate):\n"
                 "    assert candidate(3) == Decimal(1) / Decimal(3)\n"
@@ -236,7 +239,8 @@ def test_calls_back_and_forth_past_the_crossings_bound_are_the_candidates_recurs
 
 IN_A_THREAD = ("import sys, threading\n\ndef check(candidate):\n    sys.setrecursionlimit(100000)\n    @candidate\n"
                "    def total(n):\n        if n == 0:\n            return 0\n        out = []\n        def k(v):\n"
-               "            out.append(total(v))\n            return 0\n        " + MAPS + "\n        return n + out[0]\n"
+               "            out.append(total(v))\n            return 0\n        " + MAPS + "\n"
+               "        return n + out[0]\n"
                "    got = []\n    thread = threading.Thread(target=lambda: got.append(total(DEPTH)))\n"
                "    thread.start()\n    thread.join()\n    assert got == [DEPTH * (DEPTH + 1) // 2]\n")
 
@@ -252,20 +256,18 @@ def test_calls_back_and_forth_in_a_thread_of_the_tests_are_bounded_by_its_stack(
 def test_a_wrong_answers_endless_recursion_in_a_thread_of_the_tests_is_its_failure(pool: SandboxPool) -> None:
     """Plain Python crashes on it (a failure); here it was the harness's ``error``."""
     endless = "def f(x):\n    def wrapper(n):\n        return x(n + 1) if n > 5 else x(n)\n    return wrapper\n"
-    task = Task("t/settings-thread-endless", "def f(x):\n    pass\n", "f", IN_A_THREAD.replace("DEPTH", "50"),
-                "    return x\n")
+    task = identity_task("t/settings-thread-endless", IN_A_THREAD.replace("DEPTH", "50"))
     [report] = pool.run(task, [Candidate(task.task_id, "endless", endless)])
     assert report.status is Status.FAILED, report.detail
 
 
 def test_a_tasks_decimal_template_flags_do_not_reach_the_next_task(pool: SandboxPool) -> None:
-    leaving = Task("t/settings-flags", "def f(x):\n    pass\n", "f",
-                   "import decimal\nfrom decimal import Decimal\n\ndef check(candidate):\n"
-                   "    decimal.DefaultContext.divide(Decimal(1), Decimal(3))\n    assert candidate(1) == 1\n",
-                   "    return x\n")
-    then = Task("t/settings-flags-then", "def f(x):\n    pass\n", "f",
-                "import decimal\n\ndef check(candidate):\n    assert candidate(1) == 1\n"
-                "    assert not decimal.getcontext().flags[decimal.Inexact]\n", "    return x\n")
+    leaving = identity_task("t/settings-flags",
+                            "import decimal\nfrom decimal import Decimal\n\ndef check(candidate):\n"
+                            "    decimal.DefaultContext.divide(Decimal(1), Decimal(3))\n    assert candidate(1) == 1\n")
+    then = identity_task("t/settings-flags-then",
+                         "import decimal\n\ndef check(candidate):\n    assert candidate(1) == 1\n"
+                         "    assert not decimal.getcontext().flags[decimal.Inexact]\n")
     assert_the_next_task_starts_clean(pool, leaving, then)
 
 
@@ -295,13 +297,13 @@ def test_reads_a_few_frames_below_the_tests_limit_leave_the_channel_room(pool: S
 def test_a_tasks_patched_threading_leaves_the_main_threads_bound(pool: SandboxPool) -> None:
     """Tests that patched ``threading.main_thread`` at the main thread's first crossing
     gave it the other threads' bound, 250, for every later task (a fifty-first red team)."""
-    leaving = Task("t/settings-patched", "def f(x):\n    pass\n", "f",
-                   "from unittest import mock\n\ndef check(candidate):\n"
-                   "    with mock.patch('threading.main_thread', lambda: None):\n"
-                   "        assert candidate(lambda v: v)(1) == 1\n", "    return x\n")
-    then = Task("t/settings-patched-then", "def f(x):\n    pass\n", "f",
-                "def check(candidate):\n    @candidate\n    def total(n):\n"
-                "        return 0 if n == 0 else n + total(n - 1)\n    assert total(300) == 45150\n", "    return x\n")
+    leaving = identity_task("t/settings-patched",
+                            "from unittest import mock\n\ndef check(candidate):\n"
+                            "    with mock.patch('threading.main_thread', lambda: None):\n"
+                            "        assert candidate(lambda v: v)(1) == 1\n")
+    then = identity_task("t/settings-patched-then",
+                         "def check(candidate):\n    @candidate\n    def total(n):\n"
+                         "        return 0 if n == 0 else n + total(n - 1)\n    assert total(300) == 45150\n")
     passes_through = "def f(x):\n    return lambda v: x(v)\n"
     with SandboxPool(workers=1, limits=LIMITS) as fresh:  # the first crossing of the server's main thread
         assert_the_next_task_starts_clean(fresh, leaving, then, leaving_answer=passes_through,

@@ -18,7 +18,7 @@ from tasks.types import Task
 from verifiers.sandbox import SandboxLimits, SandboxPool
 from verifiers.types import Candidate, Status
 
-from plain_python import assert_agrees_with_plain_python, assert_the_next_task_starts_clean
+from plain_python import assert_agrees_with_plain_python, assert_the_next_task_starts_clean, identity_task
 
 pytest.importorskip("numpy")
 
@@ -83,12 +83,12 @@ def test_every_job_draws_numpys_random_inputs_alike(pool: SandboxPool) -> None:
 
 
 def test_a_tasks_numpy_error_settings_do_not_reach_the_next_task(pool: SandboxPool) -> None:
-    strict = Task("t/np-strict", "def f(x):\n    pass\n", "f",
-                  "import numpy as np\n\ndef check(candidate):\n    np.seterr(all='raise')\n"
-                  "    assert candidate(1) == 1\n", "    return x\n")
-    divides = Task("t/np-divides", "def f(x):\n    pass\n", "f",
-                   "import numpy as np\n\ndef check(candidate):\n"
-                   "    assert np.float64(candidate(1)) / 0 == np.inf\n", "    return x\n")
+    strict = identity_task("t/np-strict",
+                           "import numpy as np\n\ndef check(candidate):\n    np.seterr(all='raise')\n"
+                           "    assert candidate(1) == 1\n")
+    divides = identity_task("t/np-divides",
+                            "import numpy as np\n\ndef check(candidate):\n"
+                            "    assert np.float64(candidate(1)) / 0 == np.inf\n")
     assert_the_next_task_starts_clean(pool, strict, divides)
 
 
@@ -105,9 +105,8 @@ def test_numpy_imported_deep_in_the_tests_recursion_leaves_the_test_server_whole
     (a thirty-eighth red team). It now gets room of its own."""
     nested = ("import numpy as np\n\ndef f(x):\n    v = np.int64(1)\n    for _ in range(85):\n        v = [v]\n"
               "    return v\n")
-    deep = Task("t/np-deep", "def f(x):\n    pass\n", "f", DEEP_TESTS, "    return x\n")
-    later = Task("t/np-later", "def f(x):\n    pass\n", "f", "def check(candidate):\n    assert candidate(4) == 4\n",
-                 "    return x\n")
+    deep = identity_task("t/np-deep", DEEP_TESTS)
+    later = identity_task("t/np-later", "def check(candidate):\n    assert candidate(4) == 4\n")
     with SandboxPool(workers=1, limits=LIMITS) as fresh:  # a test server that has not loaded numpy
         [first] = fresh.run(deep, [Candidate(deep.task_id, "nested", nested)])
         assert first.status is not Status.ERROR, first.detail
@@ -134,9 +133,9 @@ def test_a_numpy_nan_keeps_its_identity(pool: SandboxPool, what: str, body: str,
 def test_a_tasks_changes_to_numpy_do_not_reach_the_next_task(pool: SandboxPool) -> None:
     """A task's tests that replace ``np.sum`` and set numpy 1's print options: the next
     task's right answer saw both (a thirty-eighth red team)."""
-    meddles = Task("t/np-meddles", "def f(x):\n    pass\n", "f",
-                   "import numpy as np\n\ndef check(candidate):\n    np.sum = lambda *a, **k: 42\n"
-                   "    np.set_printoptions(legacy='1.25')\n    assert candidate(1) == 1\n", "    return x\n")
+    meddles = identity_task("t/np-meddles",
+                            "import numpy as np\n\ndef check(candidate):\n    np.sum = lambda *a, **k: 42\n"
+                            "    np.set_printoptions(legacy='1.25')\n    assert candidate(1) == 1\n")
     plain = Task("t/np-plain", "import numpy as np\n\ndef f(x):\n    pass\n", "f",
                  "def check(candidate):\n    assert candidate([1, 1]) == 2\n"
                  "    assert repr(np.float64(0.5)) == 'np.float64(0.5)'\n", "    return int(np.sum(x))\n")
@@ -166,10 +165,10 @@ def test_a_numpy_nan_keeps_its_identity_across_calls_and_batches(pool: SandboxPo
 def test_a_tasks_warnings_filters_do_not_reach_the_next_task(pool: SandboxPool) -> None:
     """A task's tests that make warnings errors: numpy's divide warning was the next
     task's failure, blamed on its right answer (a thirty-ninth red team)."""
-    strict = Task("t/warn-strict", "def f(x):\n    pass\n", "f",
-                  "import warnings\n\ndef check(candidate):\n    warnings.simplefilter('error')\n"
-                  "    assert candidate(1) == 1\n", "    return x\n")
-    divides = Task("t/warn-divides", "def f(x):\n    pass\n", "f",
-                   "import numpy as np\n\ndef check(candidate):\n"
-                   "    assert np.float64(candidate(1.0)) / 0 == np.inf\n", "    return x\n")
+    strict = identity_task("t/warn-strict",
+                           "import warnings\n\ndef check(candidate):\n    warnings.simplefilter('error')\n"
+                           "    assert candidate(1) == 1\n")
+    divides = identity_task("t/warn-divides",
+                            "import numpy as np\n\ndef check(candidate):\n"
+                            "    assert np.float64(candidate(1.0)) / 0 == np.inf\n")
     assert_the_next_task_starts_clean(pool, strict, divides)
