@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from verifiers.runtime.codec import CodecError
-from verifiers.runtime.functions import MAX_CROSSINGS, FunctionTable, StandIn, ours, theirs
+from verifiers.runtime.functions import MAX_CROSSINGS, FunctionTable, StandIn, _entries, ours, theirs
 
 
 def _calls() -> tuple[FunctionTable, list[Any]]:
@@ -98,6 +98,7 @@ def _crossing_depth(limit: int) -> int:
             down(10 ** 6)
     finally:
         sys.setrecursionlimit(before)
+    assert not _entries(), "a crossing stopped at the limit left its record behind"
     return depth[0]
 
 

@@ -91,9 +91,10 @@ def ours(run: Callable[..., _T], *args: Any) -> _T:
     entries = _entries()
     if len(entries) >= _local.bound:
         raise RecursionError("maximum recursion depth exceeded in calls back and forth across the channel")
+    room = _takeable(limit + HEADROOM)  # at the limit this call raises, before anything below is changed
     entries.append((sys._getframe(), limit))
     before, _local.limit = getattr(_local, "limit", None), limit
-    sys.setrecursionlimit(_with_headroom(limit))
+    sys.setrecursionlimit(room)
     try:
         return run(*args)
     finally:
@@ -114,7 +115,7 @@ def with_room(run: Callable[..., _T], *args: Any) -> _T:
     # one frame deeper (``restore_recursion_limit``), a call made at the limit left the
     # tests 260 frames more for the rest of the job (a fortieth red team).
     sys.setrecursionlimit(limit)
-    sys.setrecursionlimit(_with_headroom(limit))
+    sys.setrecursionlimit(_takeable(limit + HEADROOM))
     before, _local.limit = getattr(_local, "limit", None), limit
     try:
         return run(*args)
@@ -134,10 +135,11 @@ def users_limit() -> int:
 _LARGEST_LIMIT = (1 << 31) - 1
 
 
-def _with_headroom(limit: int) -> int:
-    """``limit`` and the channel's room, no higher than the interpreter takes (tests that
-    set the limit to ``2**31 - 1`` met our ``OverflowError``: a forty-ninth red team)."""
-    return limit + HEADROOM if limit < _LARGEST_LIMIT - HEADROOM else _LARGEST_LIMIT
+def _takeable(limit: int) -> int:
+    """``limit``, no higher than the interpreter takes (tests that set the limit to
+    ``2**31 - 1`` met our ``OverflowError`` when room was made above it: a forty-ninth
+    red team)."""
+    return min(limit, _LARGEST_LIMIT)
 
 
 THEIR_FRAMES = 3
@@ -170,7 +172,7 @@ def theirs(run: Callable[[], _T]) -> _T:
     if frame is None or below >= _SEARCHED:
         return run()
     before = sys.getrecursionlimit()
-    sys.setrecursionlimit(min(limit + below + THEIR_FRAMES, _LARGEST_LIMIT))  # too low for this depth: RecursionError
+    sys.setrecursionlimit(_takeable(limit + below + THEIR_FRAMES))  # too low for this depth: RecursionError
     try:
         return run()
     finally:

@@ -95,7 +95,8 @@ def restore_interpreter() -> None:
     sys.setprofile(None)
     sys.excepthook, sys.unraisablehook, sys.displayhook = _HOOKS
     # And what reached a later task's right answer (a forty-seventh red team): the
-    # standard streams, the longest int text, the decimal context.
+    # standard streams, the longest int text, decimal's template contexts (each job
+    # makes its own current context from them: ``test_side``).
     sys.stdin, sys.stdout, sys.stderr = _STREAMS
     sys.set_int_max_str_digits(_INT_DIGITS)
     restore_decimal()
