@@ -20,13 +20,13 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from . import task_classes
+
 SCALARS = frozenset({"bool", "bool_", "int8", "int16", "int32", "int64", "longlong", "uint8", "uint16",
                      "uint32", "uint64", "ulonglong", "float16", "float32", "float64", "complex64", "complex128"})
 """numpy's scalar types that cross as themselves (``bool_`` is numpy 1's name of
 ``bool``), each as the Python number its ``item`` gives, which makes it again exactly.
 Not a ``longdouble`` (its ``item`` keeps it), a ``datetime64`` or an array."""
-_HEAP_TYPE = 1 << 9
-"""``Py_TPFLAGS_HEAPTYPE``: a class made by Python code, as a candidate's own is."""
 IMPORT_FRAMES = 2_000
 """Room the import of numpy gets above wherever it is asked for (a reply read deep in
 the tests' recursion)."""
@@ -36,7 +36,7 @@ def is_own_type(t: type, names: frozenset[str]) -> bool:
     """One of numpy's own static types of these names, exactly: a class made in Python,
     a subclass or a stand-in named so, is a heap type. Nothing of ``sys.modules`` is
     trusted to say what numpy is."""
-    return t.__module__ == "numpy" and t.__name__ in names and not t.__flags__ & _HEAP_TYPE
+    return t.__module__ == "numpy" and t.__name__ in names and not task_classes.made_by_python(t)
 
 
 def is_scalar_type(t: type) -> bool:

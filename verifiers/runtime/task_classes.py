@@ -43,6 +43,12 @@ from typing import Any
 
 _HEAP_TYPE = 1 << 9
 """``Py_TPFLAGS_HEAPTYPE``: a class made by a ``class`` statement, not a builtin."""
+
+
+def made_by_python(klass: type) -> bool:
+    """Whether ``klass`` was made by Python code (a ``class`` statement, ``type(...)``),
+    as a candidate's own classes are, rather than by C: a builtin's or an extension's."""
+    return bool(klass.__flags__ & _HEAP_TYPE)
 _TUPLE_BEHAVIOUR = frozenset({
     "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__", "__iter__", "__len__",
     "__getitem__", "__contains__", "__reversed__", "__bool__"})
@@ -76,7 +82,7 @@ def crossable(cls: object) -> bool:
     if new is not object.__new__:
         return False
     for klass in cls.__mro__[:-1]:  # a builtin's subclass (list, Exception) keeps state outside its __dict__
-        if not klass.__flags__ & _HEAP_TYPE:
+        if not made_by_python(klass):
             return False
         if vars(klass).get("__slots__"):
             return False
@@ -95,7 +101,7 @@ def is_record_class(cls: object) -> bool:
     mro = cls.__mro__
     if mro[-2:] != (tuple, object):
         return False
-    return all(klass.__flags__ & _HEAP_TYPE and vars(klass).get("__slots__", None) == ()
+    return all(made_by_python(klass) and vars(klass).get("__slots__", None) == ()
                and _TUPLE_BEHAVIOUR.isdisjoint(vars(klass)) for klass in mro[:-2])
 
 
