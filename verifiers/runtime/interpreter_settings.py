@@ -135,11 +135,18 @@ def _tests_decimal(otherwise: tuple[Any, ...]) -> tuple[Any, ...]:
         # tests shared it (a fifty-second red team).
         made = _DECIMAL_VARIABLE is None or _DECIMAL_VARIABLE in contextvars.copy_context()
         now = decimal_settings(_getcontext() if made else decimal.DefaultContext)
-        valid = all(type(now[i]) is int for i in (0, 2, 3, 4, 5)) and now[1] in _ROUNDINGS \
-            and all(signal in _SIGNAL_CLASSES for signal in now[6])
+        valid = _valid_decimal(now)
     except Exception:  # noqa: BLE001 - see above
         return otherwise
     return now if valid else otherwise
+
+
+def _valid_decimal(settings: tuple[Any, ...]) -> bool:
+    """Whether ``settings`` (as ``decimal_settings`` reads them) are what ``decimal``'s own
+    contexts hold: either side checks, the tests' a context of theirs, the candidate's
+    what it received."""
+    return len(settings) == 7 and all(type(settings[i]) is int for i in (0, 2, 3, 4, 5)) \
+        and settings[1] in _ROUNDINGS and all(signal in _SIGNAL_CLASSES for signal in settings[6])
 
 
 _NUMPY_KINDS = ("divide", "over", "under", "invalid")
@@ -174,10 +181,11 @@ def apply(settings: Any) -> None:
             sys.setrecursionlimit(limit)
         except (RecursionError, ValueError, OverflowError):
             pass
-    if type(context) is list and len(context) == 7 and type(context[6]) is list \
-            and all(name in _SIGNALS for name in context[6]) and context[1] in _ROUNDINGS:
+    if type(context) is list and len(context) == 7 and type(context[6]) is list:
+        received = (*context[:6], tuple(_SIGNALS.get(name) if type(name) is str else None for name in context[6]))
         try:
-            write_decimal(_getcontext(), (*context[:6], [_SIGNALS[name] for name in context[6]]))
+            if _valid_decimal(received):
+                write_decimal(_getcontext(), received)
         except Exception:  # noqa: BLE001 - the candidate's program set a context of its own kind: its own to break
             pass
     numpy: Any = sys.modules.get("numpy")  # not loaded, the candidate's numpy begins from its defaults
