@@ -29,6 +29,7 @@ from .codec import (
     encode_states,
 )
 from .exceptions import rebuilt, valid_reply
+from .floor import Floor
 from .framing import FrameReader, frame
 from .functions import FunctionTable, ours, users_limit, with_room
 from .interpreter_settings import Outgoing
@@ -118,7 +119,10 @@ class CandidateProxy:
         """Whether the last call of a batch (``map_calls``) changed one of its arguments."""
         self.write_back = WriteBack()
         """What the calls did to the tests' objects (undone when the job ends)."""
+        self.floor = Floor()
+        """Which of the tests' threads talks to the candidate now (``floor``)."""
         self._functions = FunctionTable(self._call_function, self._function_attribute, weak=True)
+        self._functions.turn = self.floor.take
         """The tests' functions the candidate was given, and the candidate's the tests hold (``functions``)."""
         self._functions.ordered = self._compare  # a comparison of the candidate's objects, made there
         self._kept = Kept(self._functions)
@@ -248,7 +252,12 @@ class CandidateProxy:
         (``functions.ours``): a call, a read of the candidate's function's attribute, the
         next batch of its iterator or a comparison of its objects, made a few frames below
         the limit, ran out of frames in the channel's code, the harness's ``error`` or a
-        right answer's ``bad reply`` (a fifty-first red team, for the three last)."""
+        right answer's ``bad reply`` (a fifty-first red team, for the three last). Made once
+        this thread holds the floor (``floor``): the limit is the process's, not the thread's."""
+        done: _T = self.floor.take(self._room_made, run, *args)
+        return done
+
+    def _room_made(self, run: Callable[..., _T], *args: Any) -> _T:
         if self._functions.crossed:  # a call may cross inside this one: the channel's frames get room
             return ours(run, *args)
         return with_room(run, *args)

@@ -153,14 +153,16 @@ _SEARCHED = 64
 """How far up the stack ``theirs`` looks for the ``ours`` it runs inside."""
 
 
-def theirs(run: Callable[[], _T]) -> _T:
+def theirs(run: Callable[[], _T], own_frames: int = 0) -> _T:
     """Run the user's code that the channel calls inside a crossing (the tests' function,
     the candidate's function called from inside it) with the room plain Python would
     leave it: the limit its caller had (at ``ours``), the frames the channel spent since
     not counted. So a chain of calls back and forth (a memoized ``fib`` and the
     candidate's wrapper calling each other) meets ``RecursionError`` about as deep as
     plain Python's, where both sides' frames count against one limit; at that limit it
-    is raised here, before the code runs, as plain Python raises it calling the code."""
+    is raised here, before the code runs, as plain Python raises it calling the code.
+    ``own_frames``: frames more of the channel's in each crossing on this side, beyond
+    what ``THEIR_FRAMES`` counts (the tests' side's floor: ``floor.FRAMES``)."""
     entries = _entries()
     if not entries:
         return run()  # not inside a crossing of this thread's (a candidate's own thread)
@@ -172,7 +174,7 @@ def theirs(run: Callable[[], _T]) -> _T:
     if frame is None or below >= _SEARCHED:
         return run()
     before = sys.getrecursionlimit()
-    sys.setrecursionlimit(_takeable(limit + below + THEIR_FRAMES))  # too low for this depth: RecursionError
+    sys.setrecursionlimit(_takeable(limit + below + THEIR_FRAMES + own_frames))  # too low for this depth: RecursionError
     try:
         return run()
     finally:
@@ -248,7 +250,10 @@ class StandIn:
             self._table.attribute(self._handle, name, (value,))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return ours(self._table.call, self._handle, args, kwargs)
+        table = self._table
+        if table.turn is not None:
+            return table.turn(ours, table.call, self._handle, args, kwargs)
+        return ours(table.call, self._handle, args, kwargs)
 
     def __repr__(self) -> str:
         return f"<function {getattr(self, '__qualname__', '?')} of the other side>"
@@ -284,6 +289,9 @@ class FunctionTable:
         under a handle; None where the other side does not answer for its attributes."""
         self.ordered: Callable[[str, tuple[Any, ...], dict[str, Any]], Any] | None = None
         """Calls the other side's ordering comparison by name (``compare``), where set."""
+        self.turn: Callable[..., Any] | None = None
+        """Runs a call of a stand-in once this thread may talk to the other side, where
+        set: the tests' side, whose threads take turns (``floor.Floor.take``)."""
         self._own: dict[int, Any] = {}
         self._handles: dict[Any, int] = {}
         """Each own callable's handle by its identity (``_identity``; ``_own`` keeps it

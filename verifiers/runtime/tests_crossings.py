@@ -10,6 +10,7 @@ import itertools
 import os
 from typing import TYPE_CHECKING, Any
 
+from . import floor
 from .codec import MAX_DEPTH, REPLY_DEPTH, UNSENDABLE_TYPE, CodecError, Shared, decode_states, encode, encode_states
 from .crossings import OpenCall
 from .exceptions import exception_reply
@@ -165,7 +166,7 @@ class Crossings:
             opened.sync()
         answer: dict[str, Any] = {"cr": 1}
         try:
-            returned = theirs(lambda: fn(*args, **kwargs))
+            returned = theirs(lambda: proxy.floor.given_up(fn, *args, **kwargs), floor.FRAMES)
         except Exception as exc:  # noqa: BLE001 - raised to the candidate, as in plain Python
             answer["e"] = exception_reply(exc)
             if type(exc).__module__ not in ("builtins", "__candidate__"):  # one the candidate's side makes a look-alike of
