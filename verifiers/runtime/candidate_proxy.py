@@ -122,8 +122,8 @@ class CandidateProxy:
         self.floor = Floor()
         """Which of the tests' threads talks to the candidate now (``floor``)."""
         self._functions = FunctionTable(self._call_function, self._function_attribute, weak=True)
-        self._functions.turn = self.floor.take
         """The tests' functions the candidate was given, and the candidate's the tests hold (``functions``)."""
+        self._functions.turn = self.floor.take
         self._functions.ordered = self._compare  # a comparison of the candidate's objects, made there
         self._kept = Kept(self._functions)
         """The tests' objects the candidate still holds from earlier calls."""
