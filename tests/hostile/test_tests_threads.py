@@ -1,11 +1,13 @@
-"""Tests that call the candidate from several threads at once (``verifiers/runtime/floor``).
+"""Tests that call the candidate from several threads (``verifiers/runtime/floor``).
 
-In plain Python a thread pool may map the candidate over inputs, or a thread may call
-it while another waits inside a function of the tests' that the candidate called. Here
-every call crosses one channel: two calls sent at once read each other's replies, and a
-right answer was the harness's ``error`` or its own "reply to no call (a forged
-answer)". Each case runs on one slot and in this process as plain Python, and the two
-verdicts must agree."""
+Every call crosses one channel, nested last in, first out. Two calls sent by two of
+the tests' threads at once read each other's replies: a right answer was the
+harness's ``error`` or its own "reply to no call (a forged answer)", calls back and
+forth in two threads killed the test server, and taking turns instead passed a wrong
+answer unsafe across threads (a fifty-third red team). Now a call made while another
+thread's is in flight is the harness's ``error``, never a pass and never the
+candidate's failure (nor a timeout), and calls one after another from several threads
+are judged as plain Python judges them."""
 
 from __future__ import annotations
 
@@ -13,44 +15,66 @@ from collections.abc import Iterator
 
 import pytest
 
+from tasks.types import Task
 from verifiers.sandbox import SandboxLimits, SandboxPool
-from verifiers.types import Status
+from verifiers.types import Candidate, Status
 
-from plain_python import assert_agrees_with_plain_python
+from plain_python import assert_agrees_with_plain_python, plain_python_verdict
 
 LIMITS = SandboxLimits(wall_seconds=10)
 PROMPT = "import threading, time\n\ndef f(x):\n"
-DOUBLES = "    return x * 2\n"
-POOL = "from concurrent.futures import ThreadPoolExecutor\n\ndef check(candidate):\n"
-MAPPED = POOL + "    with ThreadPoolExecutor(4) as ex:\n" \
-                "        assert list(ex.map(candidate, range(60))) == [2 * i for i in range(60)]\n"
 CALLS_BACK = "    return x(5) if callable(x) else x * 3\n"
-CASES = [
+POOL = "from concurrent.futures import ThreadPoolExecutor\nimport threading, time\n\ndef check(candidate):\n"
+IN_TURN = [
     # (what, body, test, plain Python's verdict)
-    ("a thread pool maps the candidate", DOUBLES, MAPPED, Status.PASSED),
-    ("a wrong answer mapped by a thread pool fails", "    return x * 3\n", MAPPED, Status.FAILED),
-    ("threads call a slow candidate in loops", "    time.sleep(0.001)\n    return x + 1\n",
-     "import threading\n\ndef check(candidate):\n    out = []\n    def work():\n        for i in range(25):\n"
-     "            out.append(candidate(i) == i + 1)\n    ts = [threading.Thread(target=work) for _ in range(4)]\n"
-     "    for t in ts:\n        t.start()\n    for t in ts:\n        t.join()\n    assert len(out) == 100 and all(out)\n",
+    ("threads that call one after another", "    return x + 1\n",
+     POOL + "    out = []\n    for i in range(5):\n        t = threading.Thread(target=lambda: out.append(candidate(i)))\n"
+            "        t.start()\n        t.join()\n    assert out == [1, 2, 3, 4, 5]\n", Status.PASSED),
+    ("a wrong answer called from threads one after another fails", "    return x + 2\n",
+     POOL + "    out = []\n    for i in range(5):\n        t = threading.Thread(target=lambda: out.append(candidate(i)))\n"
+            "        t.start()\n        t.join()\n    assert out == [1, 2, 3, 4, 5]\n", Status.FAILED),
+    ("a thread calls the function the candidate returned", "    return lambda y: x + y\n",
+     POOL + "    g = candidate(10)\n    with ThreadPoolExecutor(1) as ex:\n"
+            "        assert list(ex.map(g, range(20))) == [10 + i for i in range(20)]\n", Status.PASSED),
+    ("a thread left calling after the tests end leaves the verdict be", "    time.sleep(0.01)\n    return x * 2\n",
+     POOL + "    def loop():\n        i = 0\n        while True:\n            try:\n                candidate(i)\n"
+            "            except BaseException:\n                pass\n            i += 1\n"
+            "    threading.Thread(target=loop, daemon=True).start()\n    time.sleep(0.2)\n", Status.PASSED),
+]
+AT_ONCE = [
+    # (what, prompt, body, test, plain Python's verdict): calls of several threads at once
+    ("a thread pool maps a right answer", PROMPT, "    time.sleep(0.002)\n    return x * 2\n",
+     POOL + "    with ThreadPoolExecutor(4) as ex:\n"
+            "        assert list(ex.map(candidate, range(60))) == [2 * i for i in range(60)]\n", Status.PASSED),
+    ("a thread pool maps a wrong answer unsafe across threads", "import threading, time\n_n = 0\n\ndef f(x):\n",
+     "    global _n\n    v = _n\n    time.sleep(0.001)\n    _n = v + 1\n    return _n\n",
+     POOL + "    with ThreadPoolExecutor(4) as ex:\n        list(ex.map(candidate, range(40)))\n"
+            "    assert candidate(0) == 41\n", Status.FAILED),
+    ("two threads recurse through the candidate's calls back", PROMPT, "    g, n = x\n    return g(n)\n",
+     POOL + "    def rec(n):\n        return 0 if n == 0 else 1 + candidate((rec, n - 1))\n"
+            "    with ThreadPoolExecutor(2) as ex:\n        assert list(ex.map(rec, [200, 200])) == [200, 200]\n",
      Status.PASSED),
-    ("threads call the function the candidate returned", "    return lambda y: x + y\n",
-     POOL + "    g = candidate(10)\n    with ThreadPoolExecutor(3) as ex:\n"
-            "        assert list(ex.map(g, range(40))) == [10 + i for i in range(40)]\n", Status.PASSED),
-    ("what the candidate raises reaches each thread", "    raise ValueError(x)\n",
-     POOL + "    with ThreadPoolExecutor(4) as ex:\n        futures = [ex.submit(candidate, i) for i in range(12)]\n"
-            "    assert all(isinstance(f.exception(), ValueError) for f in futures)\n", Status.PASSED),
-    ("a thread calls while the candidate waits on the tests' slow function", CALLS_BACK,
-     "import threading, time\n\ndef check(candidate):\n    got = []\n    def slow(v):\n        time.sleep(0.05)\n"
-     "        return v\n    t = threading.Thread(target=lambda: got.append(candidate(7)))\n    t.start()\n"
-     "    assert candidate(slow) == 5\n    t.join()\n    assert got == [21]\n", Status.PASSED),
-    ("the tests' function the candidate called maps the candidate in a pool", CALLS_BACK,
-     POOL + "    def each(v):\n        with ThreadPoolExecutor(2) as ex:\n            return sum(ex.map(candidate, range(v)))\n"
-            "    assert candidate(each) == 30\n", Status.PASSED),
-    ("the tests' function the candidate called waits on a thread that calls it", CALLS_BACK,
-     "import threading\n\ndef check(candidate):\n    def each(v):\n        got = []\n"
-     "        t = threading.Thread(target=lambda: got.append(candidate(v)))\n        t.start()\n        t.join()\n"
-     "        return got[0]\n    assert candidate(each) == 15\n", Status.PASSED),
+    ("a thread pool maps an answer that calls the tests' key", "def f(xs, key):\n", "    return sorted(xs, key=key)\n",
+     POOL + "    data = [[(j * 7919 + k) % 13 for j in range(20)] for k in range(16)]\n"
+            "    with ThreadPoolExecutor(4) as ex:\n"
+            "        got = list(ex.map(lambda xs: candidate(xs, lambda v: -v), data))\n"
+            "    assert got == [sorted(xs, reverse=True) for xs in data]\n", Status.PASSED),
+    ("the tests' function the candidate called waits on a thread that calls it", PROMPT, CALLS_BACK,
+     POOL + "    def each(v):\n        got = []\n        t = threading.Thread(target=lambda: got.append(candidate(v)))\n"
+            "        t.start()\n        t.join()\n        return got[0]\n    assert candidate(each) == 15\n", Status.PASSED),
+    ("a thread calls while the candidate waits on the tests' function", PROMPT, CALLS_BACK,
+     POOL + "    got = []\n    def quick(v):\n        time.sleep(0.1)\n        return v + 100\n"
+            "    def slow(v):\n        time.sleep(0.4)\n        return v + 200\n"
+            "    t = threading.Thread(target=lambda: got.append(candidate(slow)))\n"
+            "    def first(v):\n        t.start()\n        return quick(v)\n"
+            "    assert candidate(first) == 105\n    t.join()\n    assert got == [205]\n", Status.PASSED),
+    ("a thread calls while an answer holding its own lock waits on the tests' function",
+     "import threading, time\n_lock = threading.Lock()\n\ndef f(x):\n",
+     "    with _lock:\n        return x(5) if callable(x) else x * 3\n",
+     POOL + "    got = []\n    def slow(v):\n        time.sleep(0.2)\n        return v\n"
+            "    def later():\n        time.sleep(0.05)\n        got.append(candidate(7))\n"
+            "    t = threading.Thread(target=later)\n    t.start()\n    assert candidate(slow) == 5\n    t.join()\n"
+            "    assert got == [21]\n", Status.PASSED),
 ]
 
 
@@ -60,7 +84,21 @@ def pool() -> Iterator[SandboxPool]:
         yield p
 
 
-@pytest.mark.parametrize("what, body, test, plain", CASES, ids=[case[0] for case in CASES])
-def test_calls_from_the_tests_threads_are_judged_as_plain_python_judges_them(pool: SandboxPool, what: str, body: str,
-                                                                            test: str, plain: Status) -> None:
+@pytest.mark.parametrize("what, body, test, plain", IN_TURN, ids=[case[0] for case in IN_TURN])
+def test_calls_from_threads_in_turn_are_judged_as_plain_python_judges_them(pool: SandboxPool, what: str, body: str,
+                                                                          test: str, plain: Status) -> None:
     assert_agrees_with_plain_python(pool, "t/threads", what, PROMPT, body, test, plain, LIMITS)
+
+
+@pytest.mark.parametrize("what, prompt, body, test, plain", AT_ONCE, ids=[case[0] for case in AT_ONCE])
+def test_calls_from_threads_at_once_are_the_harnesss_error(pool: SandboxPool, what: str, prompt: str, body: str,
+                                                           test: str, plain: Status) -> None:
+    """Never a pass (the wrong answer's race would be), never the candidate's failure
+    (the right answers'), and the test server lives on for the next task."""
+    assert plain_python_verdict(prompt, body, test) is plain, "the case itself is wrong"
+    report = pool.run_source(Task("t/threads", prompt, "f", test), prompt + body, LIMITS)
+    assert report.status is Status.ERROR, f"{what}: {report.status.value}: {report.detail}"
+    assert "at once" in report.detail
+    after = Task("t/after", PROMPT, "f", "def check(candidate):\n    assert candidate(3) == 9\n")
+    [next_report] = pool.run(after, [Candidate(after.task_id, "c", PROMPT + CALLS_BACK)])
+    assert next_report.status is Status.PASSED, next_report.detail

@@ -119,8 +119,11 @@ class CandidateProxy:
         """Whether the last call of a batch (``map_calls``) changed one of its arguments."""
         self.write_back = WriteBack()
         """What the calls did to the tests' objects (undone when the job ends)."""
-        self.floor = Floor()
-        """Which of the tests' threads talks to the candidate now (``floor``)."""
+        self.floor = Floor(self._harness)
+        """Which of the tests' threads talks to the candidate now (``floor``): a call made
+        while another thread's is in flight is the harness's ``error`` (calls at once do
+        not cross, and taking turns instead passed a wrong answer unsafe across threads:
+        a fifty-third red team)."""
         self._functions = FunctionTable(self._call_function, self._function_attribute, weak=True)
         """The tests' functions the candidate was given, and the candidate's the tests hold (``functions``)."""
         self._functions.turn = self.floor.take
