@@ -37,8 +37,9 @@ IN_TURN = [
      POOL + "    g = candidate(10)\n    with ThreadPoolExecutor(1) as ex:\n"
             "        assert list(ex.map(g, range(20))) == [10 + i for i in range(20)]\n", Status.PASSED),
     ("a thread left calling after the tests end leaves the verdict be", "    time.sleep(0.01)\n    return x * 2\n",
-     POOL + "    def loop():\n        i = 0\n        while True:\n            try:\n                candidate(i)\n"
-            "            except BaseException:\n                pass\n            i += 1\n"
+     POOL + "    def loop():\n        i, end = 0, time.monotonic() + 0.5\n        while time.monotonic() < end:\n"
+            "            try:\n                candidate(i)\n            except BaseException:\n                pass\n"
+            "            i += 1\n"
             "    threading.Thread(target=loop, daemon=True).start()\n    time.sleep(0.2)\n", Status.PASSED),
 ]
 AT_ONCE = [
@@ -102,3 +103,26 @@ def test_calls_from_threads_at_once_are_the_harnesss_error(pool: SandboxPool, wh
     after = Task("t/after", PROMPT, "f", "def check(candidate):\n    assert candidate(3) == 9\n")
     [next_report] = pool.run(after, [Candidate(after.task_id, "c", PROMPT + CALLS_BACK)])
     assert next_report.status is Status.PASSED, next_report.detail
+
+
+def test_tests_waiting_on_a_refused_threads_result_are_the_harnesss_error(pool: SandboxPool) -> None:
+    """The refusal raises in the refused thread only; tests that wait on its result
+    without a timeout run to the job's deadline, which was the candidate's ``timeout``."""
+    test = (POOL + "    import queue\n    q = queue.Queue()\n"
+            "    ts = [threading.Thread(target=lambda i=i: q.put(candidate(i))) for i in range(4)]\n"
+            "    for t in ts:\n        t.start()\n    assert sorted(q.get() for _ in range(4)) == [0, 3, 6, 9]\n")
+    body = "    time.sleep(0.01)\n    return x * 3\n"
+    assert plain_python_verdict(PROMPT, body, test) is Status.PASSED, "the case itself is wrong"
+    report = pool.run_source(Task("t/threads-wait", PROMPT, "f", test), PROMPT + body, SandboxLimits(wall_seconds=1))
+    assert report.status is Status.ERROR, f"{report.status.value}: {report.detail}"
+    assert "at once" in report.detail
+
+
+def test_a_recursion_back_and_forth_through_the_candidate_keeps_its_depth(pool: SandboxPool) -> None:
+    """Each frame the floor adds to a call is one level less of the tests' recursion
+    through the candidate's calls back (300 levels passed before the floor, and plain
+    Python goes to about 490; a fifty-fourth red team found 245)."""
+    test = ("def check(candidate):\n    def rec(n):\n        return 0 if n == 0 else 1 + candidate((rec, n - 1))\n"
+            "    assert rec(1) == 1\n    assert rec(300) == 300\n")
+    assert_agrees_with_plain_python(pool, "t/threads-depth", "300 levels", PROMPT, "    g, n = x\n    return g(n)\n",
+                                    test, Status.PASSED, LIMITS)

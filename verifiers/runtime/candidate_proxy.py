@@ -257,13 +257,12 @@ class CandidateProxy:
         the limit, ran out of frames in the channel's code, the harness's ``error`` or a
         right answer's ``bad reply`` (a fifty-first red team, for the three last). Made once
         this thread holds the floor (``floor``): the limit is the process's, not the thread's."""
-        done: _T = self.floor.take(self._room_made, run, *args)
+        # ``ours`` where a call may cross inside this one (a function has crossed): the
+        # channel's frames get room, with the record ``theirs`` reads. Chosen before the
+        # floor is taken, with no frame of its own: each frame here is one level less of
+        # the tests' recursion back and forth (a fifty-fourth red team).
+        done: _T = self.floor.take(ours if self._functions.crossed else with_room, run, *args)
         return done
-
-    def _room_made(self, run: Callable[..., _T], *args: Any) -> _T:
-        if self._functions.crossed:  # a call may cross inside this one: the channel's frames get room
-            return ours(run, *args)
-        return with_room(run, *args)
 
     def _call_function(self, target: int | str, args: tuple[Any, ...], kwargs: dict[str, Any], attribute: int = 0
                        ) -> Any:

@@ -31,6 +31,7 @@ _RECURSION_LIMIT = sys.getrecursionlimit()
 RETURNED_LIMIT = 1024 * 1024
 """Longest text a check may hand back (``_run_check``'s ``returned``); a longer one is dropped."""
 def _run_check(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
+    global _harness_at_end
     entered = time.monotonic()
     sock = socket.socket(fileno=chan_fd)
     # The job's deadline is _run_test_job's alarm; a check may also limit each call (the property check).
@@ -47,6 +48,7 @@ def _run_check(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     try:
         return _run_loaded_check(job, sock, proxy, namespace, entered)
     finally:
+        _harness_at_end = proxy.harness
         try:
             try:
                 # Not cut short by the job's alarm, which repeats past the deadline: a job
@@ -117,6 +119,12 @@ def _run_loaded_check(job: dict[str, Any], sock: socket.socket, proxy: Candidate
         # candidate's (a fifty-third red team: a right answer failed as "ended before
         # answering", once in two runs).
         fault, harness, memory, timeout, broken = proxy.fault, proxy.harness, proxy.memory, proxy.timeout, proxy.broken
+        try:
+            # Wakes a thread of the tests' blocked reading it: the candidate's side saw no
+            # hang-up while one was, and the job held its slot to the wall (the same red team).
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         sock.close()  # the candidate server sees the hang-up and ends the candidate
         proxy.write_back.undo()
     if fault:
@@ -144,6 +152,11 @@ class _TestDeadline(BaseException):
 
 
 _deadline_fired = False
+_harness_at_end = ""
+"""The harness's own fault met in the job's last check, read where its deadline ends it:
+a call refused while another thread's was in flight raises only in that thread, and
+tests waiting on its result then ran to the deadline, the candidate's ``timeout`` (a
+fifty-fourth red team)."""
 
 
 def _on_deadline(_signum: int, _frame: Any) -> None:
@@ -218,8 +231,9 @@ def _run_test_job(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     # Every job from the same recursion limit: a test may set its own, and the channel's
     # room for its frames may outlast a job that ended at the limit (``functions.ours``).
     sys.setrecursionlimit(_RECURSION_LIMIT)
-    global _deadline_fired
+    global _deadline_fired, _harness_at_end
     _deadline_fired = False
+    _harness_at_end = ""
     previous = signal.signal(signal.SIGALRM, _on_deadline)
     result: dict[str, Any] | None = None
     try:
@@ -237,7 +251,9 @@ def _run_test_job(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     finally:
         signal.signal(signal.SIGALRM, previous)
     job_state.collect_garbage()
-    if _deadline_fired or result is None:
+    if (_deadline_fired or result is None) and _harness_at_end:
+        result = {"harness": _harness_at_end}
+    elif _deadline_fired or result is None:
         # Positive evidence only: a check that ran past the deadline never passes,
         # even if it swallowed the alarm and returned.
         result = {"passed": False, "detail": "the tests did not finish before the deadline", "timeout": True}
