@@ -126,3 +126,18 @@ def test_a_recursion_back_and_forth_through_the_candidate_keeps_its_depth(pool: 
             "    assert rec(1) == 1\n    assert rec(300) == 300\n")
     assert_agrees_with_plain_python(pool, "t/threads-depth", "300 levels", PROMPT, "    g, n = x\n    return g(n)\n",
                                     test, Status.PASSED, LIMITS)
+
+
+def test_an_endless_loop_holding_a_call_while_anothers_is_refused_is_its_timeout(pool: SandboxPool) -> None:
+    """The refusal is the harness's, but what ran the job past its deadline is the
+    candidate's own loop (a fast right answer passes these tests)."""
+    test = (POOL + "    import queue\n    q = queue.Queue()\n"
+            "    threading.Thread(target=lambda: q.put(candidate(1))).start()\n    time.sleep(0.3)\n"
+            "    threading.Thread(target=lambda: q.put(candidate(2))).start()\n"
+            "    assert sorted([q.get(), q.get()]) == [2, 4]\n")
+    task = Task("t/threads-loop", PROMPT, "f", test)
+    limits = SandboxLimits(wall_seconds=1)
+    right, looping = (pool.run_source(task, PROMPT + body, limits)
+                      for body in ("    return x * 2\n", "    while x == 1:\n        pass\n    return x * 2\n"))
+    assert right.status is Status.PASSED, right.detail
+    assert looping.status is Status.TIMEOUT, f"{looping.status.value}: {looping.detail}"

@@ -48,7 +48,10 @@ def _run_check(job: dict[str, Any], chan_fd: int) -> dict[str, Any]:
     try:
         return _run_loaded_check(job, sock, proxy, namespace, entered)
     finally:
-        _harness_at_end = proxy.harness
+        # Not where the candidate died under a call (killed at its wall): its own endless
+        # loop, holding one thread's call while another's was refused, was the harness's
+        # ``error`` (a fifty-fifth red team).
+        _harness_at_end = "" if proxy.broken else proxy.harness
         try:
             try:
                 # Not cut short by the job's alarm, which repeats past the deadline: a job
