@@ -290,8 +290,9 @@ class FunctionTable:
         self.ordered: Callable[[str, tuple[Any, ...], dict[str, Any]], Any] | None = None
         """Calls the other side's ordering comparison by name (``compare``), where set."""
         self.turn: Callable[..., Any] | None = None
-        """Runs a call of a stand-in once this thread may talk to the other side, where
-        set: the tests' side, whose threads take turns (``floor.Floor.take``)."""
+        """Runs a call of a stand-in if this thread may talk to the other side, where set:
+        the tests' side, where a thread may not while another's call is in flight
+        (``floor.Floor.take``)."""
         self._own: dict[int, Any] = {}
         self._handles: dict[Any, int] = {}
         """Each own callable's handle by its identity (``_identity``; ``_own`` keeps it
