@@ -96,10 +96,7 @@ def test_calls_from_threads_at_once_are_the_harnesss_error(pool: SandboxPool, wh
                                                            test: str, plain: Status) -> None:
     """Never a pass (the wrong answer's race would be), never the candidate's failure
     (the right answers'), and the test server lives on for the next task."""
-    assert plain_python_verdict(prompt, body, test) is plain, "the case itself is wrong"
-    report = pool.run_source(Task("t/threads", prompt, "f", test), prompt + body, LIMITS)
-    assert report.status is Status.ERROR, f"{what}: {report.status.value}: {report.detail}"
-    assert "at once" in report.detail
+    _assert_refused(pool, what, prompt, body, test, plain, LIMITS)
     after = Task("t/after", PROMPT, "f", "def check(candidate):\n    assert candidate(3) == 9\n")
     [next_report] = pool.run(after, [Candidate(after.task_id, "c", PROMPT + CALLS_BACK)])
     assert next_report.status is Status.PASSED, next_report.detail
@@ -111,10 +108,17 @@ def test_tests_waiting_on_a_refused_threads_result_are_the_harnesss_error(pool: 
     test = (POOL + "    import queue\n    q = queue.Queue()\n"
             "    ts = [threading.Thread(target=lambda i=i: q.put(candidate(i))) for i in range(4)]\n"
             "    for t in ts:\n        t.start()\n    assert sorted(q.get() for _ in range(4)) == [0, 3, 6, 9]\n")
-    body = "    time.sleep(0.01)\n    return x * 3\n"
-    assert plain_python_verdict(PROMPT, body, test) is Status.PASSED, "the case itself is wrong"
-    report = pool.run_source(Task("t/threads-wait", PROMPT, "f", test), PROMPT + body, SandboxLimits(wall_seconds=1))
-    assert report.status is Status.ERROR, f"{report.status.value}: {report.detail}"
+    _assert_refused(pool, "waiting", PROMPT, "    time.sleep(0.01)\n    return x * 3\n", test, Status.PASSED,
+                    SandboxLimits(wall_seconds=1))
+
+
+def _assert_refused(pool: SandboxPool, what: str, prompt: str, body: str, test: str, plain: Status,
+                    limits: SandboxLimits) -> None:
+    """Plain Python's verdict is ``plain`` (else the case itself is wrong), and the
+    sandbox's is the harness's ``error`` for calls made at once."""
+    assert plain_python_verdict(prompt, body, test) is plain, "the case itself is wrong"
+    report = pool.run_source(Task("t/threads", prompt, "f", test), prompt + body, limits)
+    assert report.status is Status.ERROR, f"{what}: {report.status.value}: {report.detail}"
     assert "at once" in report.detail
 
 
