@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import os
 import queue
+import signal
 import socket
 import threading
 import time
@@ -26,6 +27,7 @@ from typing import Any
 from tasks.errors import ConfigError, SandboxError
 from tasks.program import MAX_CANDIDATE_CHARS
 from tasks.types import Task
+from verifiers import memory_cgroup
 from verifiers.channel import CodecError, candidate_body, send_msg
 from verifiers.sandbox_servers import (
     SLOTS_PER_PROCESS,
@@ -120,7 +122,10 @@ class JobReport:
 
 
 class _Slot:
-    """One candidate server plus one test server; used by one thread at a time."""
+    """One candidate server plus one test server; used by one thread at a time.
+
+    Its candidates share one memory cgroup (``verifiers.memory_cgroup``), one at a
+    time, where this machine lets us make one."""
 
     def __init__(self, cpus: frozenset[int] = frozenset()) -> None:
         self.cpus = cpus
@@ -128,7 +133,11 @@ class _Slot:
         self.candidate_uid, self.test_uid = UIDS.uids(self.index)
         self._candidate: Server | None = None
         self._tests: Server | None = None
+        self.cgroup = memory_cgroup.for_slot(self.index)
+        self._oom_kills = 0
         try:
+            if self.cgroup is not None:
+                self._oom_kills = self.cgroup.oom_kills()
             self.launch()
         except BaseException:
             UIDS.give(self.index)
@@ -137,7 +146,11 @@ class _Slot:
     def launch(self) -> None:
         """Both servers started, not yet ready (``wait_ready``)."""
         self.stop()
-        self._candidate = Server("candidate-server", self.candidate_uid, self.cpus)
+        try:
+            cgroup_fd = self.cgroup.open_procs() if self.cgroup is not None else -1
+        except OSError as exc:
+            raise SandboxError(f"cannot open the slot's memory cgroup: {exc}") from None
+        self._candidate = Server("candidate-server", self.candidate_uid, self.cpus, cgroup_fd)
         try:
             self._tests = Server("test-server", self.test_uid, self.cpus)
         except BaseException:
@@ -200,6 +213,8 @@ class _Slot:
         ours, theirs = socket.socketpair()
         body = -1
         try:
+            if self.cgroup is not None:
+                self.cgroup.limit(limits.memory_bytes)
             body = candidate_body({"source": source})
             cand = {
                 "entry": task.entry_point,
@@ -239,6 +254,8 @@ class _Slot:
                              "(stuck on the candidate's values)", time.monotonic() - start, stuck=True)
         got_tests = time.monotonic()
         outcome = self._candidate.read(deadline)
+        if outcome.get("code") == -signal.SIGKILL and self.cgroup is not None:
+            outcome = {**outcome, "oom": self._killed_for_memory()}
         done = time.monotonic()
         report = _report(verdict, outcome, done - start)
         marks = {"p_start": start, "p_sent": sent, "p_tests": got_tests, "p_done": done}
@@ -253,6 +270,18 @@ class _Slot:
             test_seconds=float(verdict.get("seconds", 0.0)),
             marks=tuple(sorted(marks.items(), key=lambda kv: kv[1])),
         )
+
+
+    def _killed_for_memory(self) -> bool:
+        """Whether the kernel killed this job's candidate for passing its cgroup's
+        limit (the cgroup's count of OOM kills rose: only candidates are in it)."""
+        assert self.cgroup is not None
+        try:
+            kills = self.cgroup.oom_kills()
+        except (OSError, ValueError) as exc:
+            raise SandboxError(f"cannot read the slot's memory cgroup: {exc}") from None
+        rose, self._oom_kills = kills > self._oom_kills, kills
+        return rose
 
 
 def _report(verdict: dict[str, Any], outcome: dict[str, Any], seconds: float) -> JobReport:
@@ -275,6 +304,8 @@ def _report(verdict: dict[str, Any], outcome: dict[str, Any], seconds: float) ->
         return JobReport(Status.TIMEOUT, "CPU-time limit exceeded", seconds, cpu, spent=True)
     if verdict.get("memory") is True:
         return JobReport(Status.MEMORY, "memory limit exceeded", seconds, cpu)
+    if outcome.get("oom") is True:
+        return JobReport(Status.MEMORY, "memory limit exceeded (all it held, its /tmp files included)", seconds, cpu)
     if verdict.get("timeout") is True:
         return JobReport(Status.TIMEOUT, truncate(detail or "deadline passed"), seconds, cpu)
     code = outcome.get("code")
@@ -351,6 +382,8 @@ def _release(slots: list[_Slot]) -> None:
         return  # nothing launched, or a pool closed twice: no look through /proc
     wait_until_gone({uid for slot in slots for uid in (slot.candidate_uid, slot.test_uid)})
     for slot in slots:
+        if slot.cgroup is not None:
+            slot.cgroup.remove()
         UIDS.give(slot.index)
 
 

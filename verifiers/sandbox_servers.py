@@ -34,7 +34,7 @@ RUNTIME_LAUNCH = (
     f"import sys; sys.path.insert(0, {_RUNTIME_PARENT!r}); from {_RUNTIME_PACKAGE}.main import main; "
     f"sys.path.remove({_RUNTIME_PARENT!r}); sys.path.append({SITE_IN_SANDBOX!r}); sys.exit(main(sys.argv))"
 )
-"""What each server runs, as ``python -P -s -S -B -c RUNTIME_LAUNCH MODE CTL_FD UID CPUS``:
+"""What each server runs, as ``python -P -s -S -B -c RUNTIME_LAUNCH MODE CTL_FD UID CPUS CGROUP_FD``:
 import the package by path, then take the path away again, so candidates see the
 ``sys.path`` of a plain ``python -I`` whose site-packages hold numpy alone
 (``verifiers.sandbox_root.THIRD_PARTY``). ``main`` reads ``argv[1:]`` (``argv[0]`` is ``-c``)."""
@@ -119,7 +119,8 @@ def _file_binds(prefix: str, exe: str) -> list[str]:
     return cmd
 
 
-def _bwrap_command(mode: str, uid: int, ctl_fd: int, cpus: frozenset[int] = frozenset()) -> list[str]:
+def _bwrap_command(mode: str, uid: int, ctl_fd: int, cpus: frozenset[int] = frozenset(),
+                   cgroup_fd: int = -1) -> list[str]:
     prefix, exe = _python_paths()
     caps = ["CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_KILL"] if mode == "candidate-server" else [
         "CAP_SETUID",
@@ -138,7 +139,7 @@ def _bwrap_command(mode: str, uid: int, ctl_fd: int, cpus: frozenset[int] = froz
         "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         "--chdir", "/tmp",
         exe, *INTERPRETER_FLAGS, "-c", RUNTIME_LAUNCH, mode, str(ctl_fd), str(uid),
-        ",".join(map(str, sorted(cpus))) or "-",
+        ",".join(map(str, sorted(cpus))) or "-", str(cgroup_fd) if cgroup_fd >= 0 else "-",
     ]  # fmt: skip
     return cmd
 
@@ -147,19 +148,21 @@ class Server:
     """One bwrap'd runtime server and its control socket: launched when made, usable
     once ``wait_ready`` returns."""
 
-    def __init__(self, mode: str, uid: int, cpus: frozenset[int] = frozenset()) -> None:
+    def __init__(self, mode: str, uid: int, cpus: frozenset[int] = frozenset(), cgroup_fd: int = -1) -> None:
+        """``cgroup_fd``: the candidates' memory cgroup's ``cgroup.procs``
+        (``verifiers.memory_cgroup``), given to the server and closed here."""
         self.mode = mode
         ours, theirs = socket.socketpair()
         self.sock = ours
         self._stderr = tempfile.TemporaryFile()
         try:
             self.proc = subprocess.Popen(
-                _bwrap_command(mode, uid, theirs.fileno(), cpus),
+                _bwrap_command(mode, uid, theirs.fileno(), cpus, cgroup_fd),
                 env=dict(SANDBOX_ENVIRONMENT),  # bwrap --clearenv would still leak ours via /proc/1/environ
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=self._stderr,
-                pass_fds=(theirs.fileno(),),
+                pass_fds=(theirs.fileno(),) if cgroup_fd < 0 else (theirs.fileno(), cgroup_fd),
                 start_new_session=True,  # its own process group: killpg() takes bwrap and all below
             )
         except OSError as exc:
@@ -168,6 +171,8 @@ class Server:
             raise SandboxError(f"cannot launch bwrap: {exc}") from None
         finally:
             theirs.close()
+            if cgroup_fd >= 0:
+                os.close(cgroup_fd)
         children_started()
         self._launched = time.monotonic()
 

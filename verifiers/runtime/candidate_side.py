@@ -50,26 +50,35 @@ def _devnull_stdio() -> None:
         os.close(null)
 
 
+CGROUP_FD = 6
+"""Where a candidate holds its memory cgroup's ``cgroup.procs`` until it joins."""
+
+
 def _candidate_child(libc: ctypes.CDLL, job: dict[str, Any], chan_fd: int, err_fd: int, body_fd: int,
-                     syscall_filter: bytes | None) -> NoReturn:
-    """PID 1 of its namespace: read its own text, confine, then load the candidate and
-    answer calls. Never returns.
+                     syscall_filter: bytes | None, cgroup_fd: int) -> NoReturn:
+    """PID 1 of its namespace: join its memory cgroup, read its own text, confine, then
+    load the candidate and answer calls. Never returns.
 
     A confinement failure is written to ``err_fd`` (closed before any candidate code
     runs, so a candidate cannot fake one) and becomes an infrastructure error.
     """
     try:
         # Descriptors first, so a failure below can always be reported on fd 4:
-        # 3 = the channel, 4 = the error pipe, 5 = the candidate's text, everything
-        # else (the control socket) closed.
-        # Copies above 5 first, so no dup2 below overwrites one it has yet to copy.
-        fds = [fcntl.fcntl(fd, fcntl.F_DUPFD, 6) for fd in (chan_fd, err_fd, body_fd)]
-        for target, fd in zip((3, 4, 5), fds):
+        # 3 = the channel, 4 = the error pipe, 5 = the candidate's text, 6 = the
+        # memory cgroup where there is one, everything else (the control socket) closed.
+        # Copies above 6 first, so no dup2 below overwrites one it has yet to copy.
+        sources = (chan_fd, err_fd, body_fd) + ((cgroup_fd,) if cgroup_fd >= 0 else ())
+        fds = [fcntl.fcntl(fd, fcntl.F_DUPFD, CGROUP_FD + 1) for fd in sources]
+        for target, fd in zip((3, 4, 5, CGROUP_FD), fds):
             os.dup2(fd, target)
-        os.closerange(6, 1 << 16)
+        os.closerange(3 + len(fds), 1 << 16)
     except BaseException:
         os._exit(71)
     try:
+        if cgroup_fd >= 0:
+            # First: every page this process makes from here on is charged to the slot's cgroup.
+            os.write(CGROUP_FD, b"0")
+            os.close(CGROUP_FD)
         job = {**job, **_read_body(5)}
         os.close(5)
         uid = int(job["uid"])
@@ -168,7 +177,7 @@ class _Zygote:
     as before (through a pidfd) and decodes the status.
     """
 
-    def __init__(self, libc: ctypes.CDLL, ctl: socket.socket) -> None:
+    def __init__(self, libc: ctypes.CDLL, ctl: socket.socket, cgroup_fd: int) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         # Opened before /proc is covered (``no_proc``): the zygote returns to this
         # namespace after forking each candidate into a new one.
@@ -182,7 +191,7 @@ class _Zygote:
         if self.pid == 0:
             ours.close()
             ctl.close()
-            _zygote_loop(libc, theirs, own_ns)
+            _zygote_loop(libc, theirs, own_ns, cgroup_fd)
         os.close(own_ns)
         theirs.close()
         self._sock = ours
@@ -210,7 +219,7 @@ class _Zygote:
         return status, user_s + sys_s + (user_us + sys_us) / 1e6
 
 
-def _zygote_loop(libc: ctypes.CDLL, sock: socket.socket, own_ns: int) -> NoReturn:
+def _zygote_loop(libc: ctypes.CDLL, sock: socket.socket, own_ns: int, cgroup_fd: int) -> NoReturn:
     """Fork each candidate as PID 1 of a new PID namespace, say its PID, reap it."""
     buffer = (ctypes.c_long * _LONGS)()
     status = ctypes.byref(buffer, 0)
@@ -239,7 +248,7 @@ def _zygote_loop(libc: ctypes.CDLL, sock: socket.socket, own_ns: int) -> NoRetur
             send_msg(sock, {"fatal": f"cannot fork the candidate: {exc}"})
             continue
         if pid == 0:
-            _candidate_child(libc, job, fds[0], fds[1], fds[2], syscall_filter)
+            _candidate_child(libc, job, fds[0], fds[1], fds[2], syscall_filter, cgroup_fd)
         for fd in fds:
             os.close(fd)
         send_msg(sock, {"pid": pid})
@@ -311,18 +320,32 @@ def _run_candidate_job(libc: ctypes.CDLL, scratch: _Scratch, zygote: _Zygote, jo
     return {"end": end, "code": code, "seconds": seconds, "cpu": cpu, "marks": marks}
 
 
-def candidate_server(ctl: socket.socket) -> None:
+def _probe_child(cgroup_fd: int) -> NoReturn:
+    if os.getpid() != 1:
+        os._exit(1)
+    try:
+        if cgroup_fd >= 0:
+            os.write(cgroup_fd, b"0")
+    except OSError:
+        os._exit(2)
+    os._exit(0)
+
+
+def candidate_server(ctl: socket.socket, cgroup_fd: int = -1) -> None:
+    """``cgroup_fd``: the slot's memory cgroup's ``cgroup.procs``, which each candidate
+    joins (``verifiers.memory_cgroup``), or -1."""
     libc = load_libc()
-    # Startup probe: a broken namespace setup must fail loudly now, not per job.
+    # Startup probe: a broken namespace or cgroup setup must fail loudly now, not per job.
     try:
         pid = fork_in_new_pidns(libc)
         if pid == 0:
-            os._exit(0 if os.getpid() == 1 else 1)
+            _probe_child(cgroup_fd)
         _p, status = os.waitpid(pid, 0)
         if status != 0:
-            raise OSError("the probe child was not PID 1 of a new namespace")
+            raise OSError("the probe child was not PID 1 of a new namespace" if os.waitstatus_to_exitcode(status) != 2
+                          else "the probe child could not join its memory cgroup")
     except OSError as exc:
-        send_msg(ctl, {"fatal": f"candidate server cannot create PID namespaces: {exc}"})
+        send_msg(ctl, {"fatal": f"candidate server failed its start-up probe: {exc}"})
         return
     try:
         seal_dev_dirs(libc)
@@ -336,10 +359,12 @@ def candidate_server(ctl: socket.socket) -> None:
         return
     scratch = _Scratch(libc)
     try:
-        zygote = _Zygote(libc, ctl)
+        zygote = _Zygote(libc, ctl, cgroup_fd)
     except OSError as exc:
         send_msg(ctl, {"fatal": f"candidate server cannot start its zygote: {exc}"})
         return
+    if cgroup_fd >= 0:
+        os.close(cgroup_fd)  # the zygote's copy is the one its candidates get
     try:
         no_proc(libc)
     except OSError as exc:

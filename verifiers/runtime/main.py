@@ -1,6 +1,6 @@
 """The entry point of both servers: pin, preload, warm up, then serve.
 
-Inside the sandbox: ``main(sys.argv)`` with argv ``[program, MODE, CTL_FD, UID, CPUS]``
+Inside the sandbox: ``main(sys.argv)`` with argv ``[program, MODE, CTL_FD, UID, CPUS, CGROUP_FD]``
 (see ``verifiers.sandbox_servers``).
 """
 
@@ -74,7 +74,7 @@ def main(argv: list[str]) -> int:
     _warm_up_compiler()
     ctl = socket.socket(fileno=ctl_fd)
     if mode == "candidate-server":
-        candidate_server(ctl)
+        candidate_server(ctl, int(argv[5]) if len(argv) > 5 and argv[5] != "-" else -1)
     elif mode == "test-server":
         test_server(ctl, int(argv[3]))
     else:
