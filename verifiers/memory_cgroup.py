@@ -79,32 +79,36 @@ class MemoryCgroup:
     def __init__(self, path: Path, version: int) -> None:
         self.path = path
         self.version = version
-        self._limit = -1
 
     def open_procs(self) -> int:
         """A descriptor of ``cgroup.procs`` for one candidate server (closed on exec;
-        the server is given it through ``pass_fds``)."""
+        the server is given it through ``pass_fds``). The cgroup is made again if it
+        is gone (removed by hand, say): its limit is set before every job."""
+        self.path.mkdir(parents=True, exist_ok=True)
         return os.open(self.path / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC)
 
     def limit(self, nbytes: int) -> None:
-        """At most ``nbytes`` charged at once, swap included. Between jobs: nothing is
-        in the cgroup then, so lowering it only drops cache."""
-        if nbytes == self._limit:
-            return
+        """At most ``nbytes`` charged at once, swap included. Between jobs: no process
+        is in the cgroup then, and the last candidate's /tmp is gone, so lowering it
+        only drops cache. Read each time, not remembered: a cgroup made again starts
+        without one."""
         if self.version == 2:
-            _write(self.path / "memory.max", str(nbytes))
-            if (self.path / "memory.swap.max").exists():
-                _write(self.path / "memory.swap.max", "0")
-        else:
-            # memsw (memory and swap) may never be below the memory limit: raise it first, lower it last.
-            memory, memsw = self.path / "memory.limit_in_bytes", self.path / "memory.memsw.limit_in_bytes"
-            order = [memory, memsw]
-            if nbytes > int(memory.read_text()):
-                order.reverse()
-            for file in order:
-                if file is not memsw or memsw.exists():
-                    _write(file, str(nbytes))
-        self._limit = nbytes
+            memory = self.path / "memory.max"
+            if _bytes(memory.read_text()) != nbytes:
+                _write(memory, str(nbytes))
+            swap = self.path / "memory.swap.max"
+            if swap.exists() and _bytes(swap.read_text()) != 0:
+                _write(swap, "0")
+            return
+        memory, memsw = self.path / "memory.limit_in_bytes", self.path / "memory.memsw.limit_in_bytes"
+        now = int(memory.read_text())
+        if now == nbytes:
+            return
+        # memsw (memory and swap) may never be below the memory limit: raise it first, lower it last.
+        order = [memsw, memory] if nbytes > now else [memory, memsw]
+        for file in order:
+            if file is memory or memsw.exists():
+                _write(file, str(nbytes))
 
     def oom_kills(self) -> int:
         """How many processes the kernel has killed in this cgroup for passing its limit."""
@@ -121,6 +125,12 @@ class MemoryCgroup:
             self.path.rmdir()
 
 
+def _bytes(text: str) -> int:
+    """A limit file's value: a number, or version 2's ``max``."""
+    text = text.strip()
+    return 1 << 63 if text == "max" else int(text)
+
+
 def _write(file: Path, text: str) -> None:
     fd = os.open(file, os.O_WRONLY | os.O_TRUNC)
     try:
@@ -130,8 +140,23 @@ def _write(file: Path, text: str) -> None:
 
 
 _lock = threading.Lock()
-_parent: tuple[Path, int] | None = None
+_parent: tuple[Path, int, int] | None = None
+"""(our cgroup, the hierarchy's version, the pid that made it: a forked child makes its own)."""
 _unavailable = False
+
+
+def _process_key(pid: str) -> str | None:
+    """``<pid namespace>-<pid>-<start time>`` of a live process, seen from our PID
+    namespace: a pid alone is reused, and means another process in another namespace
+    (a bestofn process in another container of this cgroup removed ours between
+    jobs, and every later job was the harness's error: a red team)."""
+    try:
+        namespace = os.stat(f"/proc/{pid}/ns/pid").st_ino
+        with open(f"/proc/{pid}/stat") as stat:
+            started = stat.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+    return f"{namespace}-{pid}-{started}"
 
 
 def for_slot(index: int) -> MemoryCgroup | None:
@@ -142,20 +167,20 @@ def for_slot(index: int) -> MemoryCgroup | None:
         return None
     cgroup = MemoryCgroup(parent[0] / f"slot-{index}", parent[1])
     try:
-        cgroup.path.mkdir(exist_ok=True)
+        cgroup.path.mkdir(parents=True, exist_ok=True)
         cgroup.oom_kills()
     except OSError:
         return None
     return cgroup
 
 
-def _our_parent() -> tuple[Path, int] | None:
-    """``bestofn-<pid>`` under our memory cgroup, made once; None (and not tried
-    again) where it cannot be made, or where the version 2 memory controller cannot
-    be enabled for its children."""
+def _our_parent() -> tuple[Path, int, int] | None:
+    """``bestofn-<process key>`` under our memory cgroup, made once per process; None
+    (and not tried again) where it cannot be made, or where the version 2 memory
+    controller cannot be enabled for its children."""
     global _parent, _unavailable
     with _lock:
-        if _parent is not None and _parent[0].is_dir():
+        if _parent is not None and _parent[2] == os.getpid():
             return _parent
         if _unavailable:
             return None
@@ -164,8 +189,11 @@ def _our_parent() -> tuple[Path, int] | None:
                 where = locate(cg.read(), mounts.read())
             if where is None:
                 raise OSError("no memory cgroup hierarchy is mounted")
-            _remove_stale(where.path)
-            path = where.path / f"{_PARENT_PREFIX}{os.getpid()}"
+            ours = _process_key(str(os.getpid()))
+            if ours is None:
+                raise OSError("cannot read our own process's namespace and start time")
+            _remove_stale(where.path, ours.split("-", 1)[0])
+            path = where.path / f"{_PARENT_PREFIX}{ours}"
             path.mkdir(exist_ok=True)
         except (OSError, ValueError):
             _unavailable = True
@@ -178,17 +206,20 @@ def _our_parent() -> tuple[Path, int] | None:
                     path.rmdir()
                 _unavailable = True
                 return None
-        if _parent is None:
+        if _parent is None or _parent[2] != os.getpid():
             atexit.register(_remove_ours)
-        _parent = (path, where.version)
+        _parent = (path, where.version, os.getpid())
         return _parent
 
 
-def _remove_stale(where: Path) -> None:
-    """The cgroups of bestofn processes that are gone (killed before their exit hook)."""
-    for entry in where.glob(f"{_PARENT_PREFIX}*"):
-        pid = entry.name[len(_PARENT_PREFIX):]
-        if not pid.isdigit() or Path(f"/proc/{pid}").exists():
+def _remove_stale(where: Path, namespace: str) -> None:
+    """The cgroups of bestofn processes of our PID namespace that are gone (killed
+    before their exit hook). Those of other namespaces are left: we cannot see their
+    processes."""
+    for entry in where.glob(f"{_PARENT_PREFIX}{namespace}-*"):
+        key = entry.name[len(_PARENT_PREFIX):]
+        parts = key.split("-")
+        if len(parts) != 3 or not parts[1].isdigit() or _process_key(parts[1]) == key:
             continue
         for child in entry.glob("slot-*"):
             with contextlib.suppress(OSError):
@@ -198,7 +229,7 @@ def _remove_stale(where: Path) -> None:
 
 
 def _remove_ours() -> None:
-    if _parent is None:
+    if _parent is None or _parent[2] != os.getpid():
         return
     for child in _parent[0].glob("slot-*"):
         with contextlib.suppress(OSError):

@@ -134,10 +134,9 @@ class _Slot:
         self._candidate: Server | None = None
         self._tests: Server | None = None
         self.cgroup = memory_cgroup.for_slot(self.index)
-        self._oom_kills = 0
+        self._oom_kills: int | None = None
+        """The cgroup's OOM kills before this job; None where a job ended unread (read again)."""
         try:
-            if self.cgroup is not None:
-                self._oom_kills = self.cgroup.oom_kills()
             self.launch()
         except BaseException:
             UIDS.give(self.index)
@@ -175,6 +174,7 @@ class _Slot:
             if server is not None:
                 server.kill()
         self._candidate = self._tests = None
+        self._oom_kills = None
 
     def taken_over(self) -> None:
         """Launched ahead and taken over by a pool now: each server gets its start-up
@@ -215,6 +215,8 @@ class _Slot:
         try:
             if self.cgroup is not None:
                 self.cgroup.limit(limits.memory_bytes)
+                if self._oom_kills is None:
+                    self._oom_kills = self.cgroup.oom_kills()
             body = candidate_body({"source": source})
             cand = {
                 "entry": task.entry_point,
@@ -235,7 +237,7 @@ class _Slot:
                 if limits.set_up_seconds is not None:
                     test["set_up"] = limits.set_up_seconds
             send_msg(self._tests.sock, test, [theirs.fileno()])
-        except (OSError, CodecError) as exc:
+        except (OSError, CodecError, ValueError) as exc:
             raise SandboxError(f"cannot hand the job to the sandbox: {type(exc).__name__}: {exc}") from None
         finally:
             ours.close()
@@ -280,7 +282,8 @@ class _Slot:
             kills = self.cgroup.oom_kills()
         except (OSError, ValueError) as exc:
             raise SandboxError(f"cannot read the slot's memory cgroup: {exc}") from None
-        rose, self._oom_kills = kills > self._oom_kills, kills
+        rose = self._oom_kills is not None and kills > self._oom_kills
+        self._oom_kills = kills
         return rose
 
 

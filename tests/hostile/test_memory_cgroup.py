@@ -9,8 +9,13 @@ These cases need a machine where this process can make one; elsewhere they skip.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +27,7 @@ from verifiers.types import Candidate, Status
 LIMITS = SandboxLimits(wall_seconds=5.0, memory_bytes=256 << 20, tmp_bytes=256 << 20, rerun_timeouts=False)
 """A /tmp as large as the memory limit: what it holds is bounded by the cgroup alone."""
 
+ROOT = Path(__file__).resolve().parents[2]
 _RIGHT = "def double(x):\n    return 2 * x\n"
 
 
@@ -118,16 +124,59 @@ def test_no_cgroup_file_system_inside_the_sandbox(pool: SandboxPool) -> None:
 
 
 def test_cgroups_of_a_killed_run_are_cleared_by_the_next() -> None:
-    """A bestofn process killed before its exit hook leaves its cgroup; the next one removes it."""
+    """A bestofn process killed before its exit hook leaves its cgroup; the next one of
+    the same PID namespace removes it."""
     cgroup = memory_cgroup.for_slot(62)
     assert cgroup is not None
     cgroup.remove()
-    stale = cgroup.path.parent.parent / "bestofn-999999999"
+    namespace = cgroup.path.parent.name[len("bestofn-"):].split("-")[0]
+    stale = cgroup.path.parent.parent / f"bestofn-{namespace}-999999999-1"
     (stale / "slot-0").mkdir(parents=True)
     try:
-        memory_cgroup._remove_stale(cgroup.path.parent.parent)
+        memory_cgroup._remove_stale(cgroup.path.parent.parent, namespace)
         assert not stale.exists()
+        assert cgroup.path.parent.exists()  # ours, alive, is kept
     finally:
         for leftover in (stale / "slot-0", stale):
             if leftover.exists():
                 os.rmdir(leftover)
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux's unshare")
+def test_a_bestofn_process_in_another_pid_namespace_leaves_our_cgroups(pool: SandboxPool) -> None:
+    """Red team: another process of this cgroup in another PID namespace (a container)
+    took our pid for a dead one, removed our slot's cgroup between jobs, and every
+    later job was the harness's error."""
+    assert _run(pool, "plain", _RIGHT) == (Status.PASSED, "")
+    [slot] = pool._slots
+    assert slot.cgroup is not None
+    other = subprocess.run(
+        ["unshare", "-fp", "--mount-proc", sys.executable, "-c",
+         "from verifiers import memory_cgroup as m; c = m.for_slot(0); print(c is not None)"],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert other.stdout.strip() == "True", other.stderr
+    assert slot.cgroup.path.exists()
+    assert _run(pool, "plain", _RIGHT) == (Status.PASSED, "")
+
+
+def test_a_slot_whose_cgroup_was_removed_makes_it_again(pool: SandboxPool) -> None:
+    """Its limit with it: the limit is read before every job, not remembered."""
+    assert _run(pool, "plain", _RIGHT) == (Status.PASSED, "")
+    [slot] = pool._slots
+    assert slot.cgroup is not None
+    slot.cgroup.path.rmdir()
+    assert _run(pool, "plain", _RIGHT) == (Status.PASSED, "")
+    assert _run(pool, "files_and_heap", _files(160) + _heap(150) + _RIGHT)[0] is Status.MEMORY
+
+
+def test_a_lower_limit_after_files_in_tmp_needs_no_restart(pool: SandboxPool) -> None:
+    """Red team: the last candidate's /tmp files were still charged when the next job
+    lowered the limit; the write failed and the slot was restarted (its one retry
+    spent). The files are freed as soon as their candidate ends now."""
+    assert _run(pool, "files", _files(200) + _RIGHT) == (Status.PASSED, "")
+    [slot] = pool._slots
+    server = slot._candidate
+    lower = dataclasses.replace(LIMITS, memory_bytes=128 << 20, tmp_bytes=64 << 20)
+    [verdict] = pool.run(DOUBLE, [Candidate(DOUBLE.task_id, "plain", _RIGHT)], lower)
+    assert verdict.status is Status.PASSED, verdict
+    assert slot._candidate is server  # the same server: not restarted

@@ -149,13 +149,19 @@ class _Scratch:
         self._mounted = False
 
     def ready(self, size: int) -> None:
-        if self._mounted and int(self._libc.umount2(b"/tmp", MNT_DETACH)) != 0:
-            raise OSError(ctypes.get_errno(), "umount /tmp")
-        self._mounted = False
+        self.drop()
         opts = f"size={size},nr_inodes=4096,mode=1777".encode()
         if int(self._libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, opts)) != 0:
             raise OSError(ctypes.get_errno(), "mount tmpfs on /tmp")
         self._mounted = True
+
+    def drop(self) -> None:
+        """The last candidate's files freed, as soon as it is reaped: they were charged
+        to the slot's memory cgroup, and lowering its limit for the next job failed
+        while they were there (a red team)."""
+        if self._mounted and int(self._libc.umount2(b"/tmp", MNT_DETACH)) != 0:
+            raise OSError(ctypes.get_errno(), "umount /tmp")
+        self._mounted = False
 
 
 SPAWN_SECONDS = 10.0
@@ -305,6 +311,7 @@ def _run_candidate_job(libc: ctypes.CDLL, scratch: _Scratch, zygote: _Zygote, jo
     if end != "exit":
         os.kill(pid, signal.SIGKILL)  # PID 1 of its namespace: the kernel takes every descendant with it
     status, cpu = zygote.reaped(time.monotonic() + SPAWN_SECONDS)
+    scratch.drop()
     marks = {"c_start": start, "c_forked": forked, "c_ended": ended, "c_reaped": time.monotonic()}
     seconds = time.monotonic() - start
     os.close(pidfd)
