@@ -145,18 +145,12 @@ _parent: tuple[Path, int, int] | None = None
 _unavailable = False
 
 
-def _process_key(pid: str) -> str | None:
-    """``<pid namespace>-<pid>-<start time>`` of a live process, seen from our PID
-    namespace: a pid alone is reused, and means another process in another namespace
-    (a bestofn process in another container of this cgroup removed ours between
-    jobs, and every later job was the harness's error: a red team)."""
-    try:
-        namespace = os.stat(f"/proc/{pid}/ns/pid").st_ino
-        with open(f"/proc/{pid}/stat") as stat:
-            started = stat.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
-    return f"{namespace}-{pid}-{started}"
+def _our_key() -> str:
+    """``<pid namespace>-<pid>``, the pid as our /proc shows it. A pid alone meant
+    another process in another namespace: a bestofn process in another container of
+    this cgroup took ours for a dead one and removed our slots' cgroups between jobs,
+    and every later job was the harness's error (a red team)."""
+    return f"{os.stat('/proc/self/ns/pid').st_ino}-{os.readlink('/proc/self')}"
 
 
 def for_slot(index: int) -> MemoryCgroup | None:
@@ -189,9 +183,7 @@ def _our_parent() -> tuple[Path, int, int] | None:
                 where = locate(cg.read(), mounts.read())
             if where is None:
                 raise OSError("no memory cgroup hierarchy is mounted")
-            ours = _process_key(str(os.getpid()))
-            if ours is None:
-                raise OSError("cannot read our own process's namespace and start time")
+            ours = _our_key()
             _remove_stale(where.path, ours.split("-", 1)[0])
             path = where.path / f"{_PARENT_PREFIX}{ours}"
             path.mkdir(exist_ok=True)
@@ -215,11 +207,13 @@ def _our_parent() -> tuple[Path, int, int] | None:
 def _remove_stale(where: Path, namespace: str) -> None:
     """The cgroups of bestofn processes of our PID namespace that are gone (killed
     before their exit hook). Those of other namespaces are left: we cannot see their
-    processes."""
+    processes. A process is gone when its pid is; whether a live pid is a new process
+    of the same number is not asked (its start time, as each reader's time namespace
+    shifts it, and its namespace, which some readers may not stat, each took a live
+    process's cgroups for stale: a red team): that only leaves a stale one in place."""
     for entry in where.glob(f"{_PARENT_PREFIX}{namespace}-*"):
-        key = entry.name[len(_PARENT_PREFIX):]
-        parts = key.split("-")
-        if len(parts) != 3 or not parts[1].isdigit() or _process_key(parts[1]) == key:
+        pid = entry.name[len(_PARENT_PREFIX) + len(namespace) + 1:]
+        if not pid.isdigit() or os.path.exists(f"/proc/{pid}"):
             continue
         for child in entry.glob("slot-*"):
             with contextlib.suppress(OSError):
