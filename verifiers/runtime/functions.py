@@ -100,7 +100,8 @@ def ours(run: Callable[..., _T], *args: Any) -> _T:
     finally:
         _local.limit = before
         entries.pop()
-        restore_recursion_limit(limit)
+        if sys.getrecursionlimit() == room:  # else the user's own, kept (``theirs``)
+            restore_recursion_limit(limit)
 
 
 def with_room(run: Callable[..., _T], *args: Any) -> _T:
@@ -115,13 +116,15 @@ def with_room(run: Callable[..., _T], *args: Any) -> _T:
     # one frame deeper (``restore_recursion_limit``), a call made at the limit left the
     # tests 260 frames more for the rest of the job (a fortieth red team).
     sys.setrecursionlimit(limit)
-    sys.setrecursionlimit(_takeable(limit + HEADROOM))
+    room = _takeable(limit + HEADROOM)
+    sys.setrecursionlimit(room)
     before, _local.limit = getattr(_local, "limit", None), limit
     try:
         return run(*args)
     finally:
         _local.limit = before
-        sys.setrecursionlimit(limit)
+        if sys.getrecursionlimit() == room:  # else the user's own, kept (``theirs``)
+            sys.setrecursionlimit(limit)
 
 
 def users_limit() -> int:
@@ -174,11 +177,18 @@ def theirs(run: Callable[[], _T], own_frames: int = 0) -> _T:
     if frame is None or below >= _SEARCHED:
         return run()
     before = sys.getrecursionlimit()
-    sys.setrecursionlimit(_takeable(limit + below + THEIR_FRAMES + own_frames))  # too low for this depth: RecursionError
+    given = _takeable(limit + below + THEIR_FRAMES + own_frames)
+    sys.setrecursionlimit(given)  # too low for this depth: RecursionError
     try:
         return run()
     finally:
-        restore_recursion_limit(before)
+        # Set back only where it is still the one set here (and in ``ours``,
+        # ``with_room``): one the user set meanwhile, in the function run here or in
+        # another of their threads, is theirs and stays, as in plain Python. Setting the
+        # old one back undid it: a limit one of the tests' threads raised was lowered
+        # again when another's call of the candidate ended.
+        if sys.getrecursionlimit() == given:
+            restore_recursion_limit(before)
 
 
 _local = threading.local()
