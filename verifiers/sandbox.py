@@ -323,6 +323,8 @@ def _report(verdict: dict[str, Any], outcome: dict[str, Any], seconds: float) ->
 _launched: tuple[int, bool, list[_Slot]] | None = None
 """Slots started by ``launch_ahead`` for the pool this process makes next: (workers, pin, slots)."""
 _launched_lock = threading.Lock()
+_launched_by = 0
+"""The pid that launched them: a child forked since neither takes nor ends its parent's slots."""
 
 
 def launch_ahead(workers: int | None = None, pin: bool = False) -> None:
@@ -332,7 +334,7 @@ def launch_ahead(workers: int | None = None, pin: bool = False) -> None:
     settings starts its own; slots no pool took are closed when the process exits.
     Best effort: where the sandbox cannot start, nothing is launched and the pool, when
     it is made, says why (so a bad input is still reported first)."""
-    global _launched
+    global _launched, _launched_by
     count = workers if workers is not None else (os.cpu_count() or 1)
     with _launched_lock:
         if _launched is not None or not 1 <= count <= SLOTS_PER_PROCESS:
@@ -346,13 +348,15 @@ def launch_ahead(workers: int | None = None, pin: bool = False) -> None:
             if isinstance(exc, Exception):
                 return
             raise  # Ctrl-C, SIGTERM: after the servers started so far are gone
-        _launched = (count, pin, slots)
+        _launched, _launched_by = (count, pin, slots), os.getpid()
     atexit.register(close_launched)
 
 
 def _take_launched(count: int, pin: bool) -> list[_Slot]:
     global _launched
     with _launched_lock:
+        if _launched_by != os.getpid():
+            _launched = None  # a forked child's copy: its parent's servers
         if _launched is None or _launched[:2] != (count, pin):
             return []
         slots = _launched[2]
@@ -366,7 +370,7 @@ def close_launched() -> None:
     """Close the slots ``launch_ahead`` started that no pool took (a bad input, say)."""
     global _launched
     with _launched_lock:
-        slots = _launched[2] if _launched is not None else []
+        slots = _launched[2] if _launched is not None and _launched_by == os.getpid() else []
         _launched = None
     _end(slots)
 
@@ -407,6 +411,7 @@ class SandboxPool:
         count = workers if workers is not None else (os.cpu_count() or 1)
         if not 1 <= count <= SLOTS_PER_PROCESS:
             raise ConfigError(f"workers must be in [1, {SLOTS_PER_PROCESS}], got {count}")
+        self._pid = os.getpid()
         self.limits = limits or SandboxLimits()
         self.verifier = verifier
         self._slots: list[_Slot] = _take_launched(count, pin)
@@ -523,8 +528,13 @@ class SandboxPool:
 
     def close(self) -> None:
         """Ends the pool, at once: jobs not started are dropped and jobs in flight killed
-        (whoever closes wants no more verdicts: a Ctrl-C waited out each job's wall)."""
+        (whoever closes wants no more verdicts: a Ctrl-C waited out each job's wall).
+        In a child forked from the process that made the pool, it only lets go of the
+        parent's slots: ending them there ended the parent's pool (a red team)."""
         self._closed = True
+        if getattr(self, "_pid", os.getpid()) != os.getpid():
+            self._slots = []
+            return
         executor = getattr(self, "_executor", None)
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)

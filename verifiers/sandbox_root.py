@@ -280,6 +280,14 @@ def _prune_runtime_dirs() -> None:
             continue
 
 
+def _remove_if_made_by(pid: int, where: Path) -> None:
+    """At exit, by the process that made it only: a child forked from it inherits the
+    exit hook, and its exit removed the runtime its parent's servers start from (the
+    parent's next job was the harness's error: a red team)."""
+    if os.getpid() == pid:
+        shutil.rmtree(where, True)
+
+
 @functools.cache
 def runtime_dir(files: tuple[Path, ...]) -> Path | None:
     """Our runtime modules on the tmpfs, for this process (removed when it exits)."""
@@ -287,7 +295,7 @@ def runtime_dir(files: tuple[Path, ...]) -> Path | None:
         return None
     _prune_runtime_dirs()
     where = Path(tempfile.mkdtemp(prefix=f"{_RUNTIME_PREFIX}{os.getpid()}-", dir=SHM))
-    atexit.register(shutil.rmtree, where, True)
+    atexit.register(_remove_if_made_by, os.getpid(), where)
     for source in files:
         shutil.copyfile(source, where / source.name)
         os.chmod(where / source.name, 0o644)
