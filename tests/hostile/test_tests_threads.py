@@ -41,15 +41,6 @@ IN_TURN = [
             "            try:\n                candidate(i)\n            except BaseException:\n                pass\n"
             "            i += 1\n"
             "    threading.Thread(target=loop, daemon=True).start()\n    time.sleep(0.2)\n", Status.PASSED),
-    ("a thread sets the recursion limit while another's call is in flight", "    time.sleep(0.3)\n    return x + 1\n",
-     POOL + "    import sys\n"
-            "    t = threading.Thread(target=lambda: (time.sleep(0.1), sys.setrecursionlimit(5000)))\n"
-            "    t.start()\n    assert candidate(0) == 1\n    t.join()\n    assert sys.getrecursionlimit() == 5000\n",
-     Status.PASSED),
-    ("the tests' function the candidate calls sets the recursion limit", CALLS_BACK,
-     POOL + "    import sys\n    def setter(v):\n        sys.setrecursionlimit(4321)\n        return v\n"
-            "    assert candidate(setter) == 5\n    assert sys.getrecursionlimit() == 4321\n"
-            "    assert candidate(3) == 9\n    assert sys.getrecursionlimit() == 4321\n", Status.PASSED),
 ]
 AT_ONCE = [
     # (what, prompt, body, test, plain Python's verdict): calls of several threads at once

@@ -100,8 +100,7 @@ def ours(run: Callable[..., _T], *args: Any) -> _T:
     finally:
         _local.limit = before
         entries.pop()
-        if sys.getrecursionlimit() == room:  # else the user's own, kept (``theirs``)
-            restore_recursion_limit(limit)
+        restore_recursion_limit(limit)
 
 
 def with_room(run: Callable[..., _T], *args: Any) -> _T:
@@ -116,15 +115,13 @@ def with_room(run: Callable[..., _T], *args: Any) -> _T:
     # one frame deeper (``restore_recursion_limit``), a call made at the limit left the
     # tests 260 frames more for the rest of the job (a fortieth red team).
     sys.setrecursionlimit(limit)
-    room = _takeable(limit + HEADROOM)
-    sys.setrecursionlimit(room)
+    sys.setrecursionlimit(_takeable(limit + HEADROOM))
     before, _local.limit = getattr(_local, "limit", None), limit
     try:
         return run(*args)
     finally:
         _local.limit = before
-        if sys.getrecursionlimit() == room:  # else the user's own, kept (``theirs``)
-            sys.setrecursionlimit(limit)
+        sys.setrecursionlimit(limit)
 
 
 def users_limit() -> int:
@@ -177,18 +174,11 @@ def theirs(run: Callable[[], _T], own_frames: int = 0) -> _T:
     if frame is None or below >= _SEARCHED:
         return run()
     before = sys.getrecursionlimit()
-    given = _takeable(limit + below + THEIR_FRAMES + own_frames)
-    sys.setrecursionlimit(given)  # too low for this depth: RecursionError
+    sys.setrecursionlimit(_takeable(limit + below + THEIR_FRAMES + own_frames))  # too low for this depth: RecursionError
     try:
         return run()
     finally:
-        # Set back only where it is still the one set here (and in ``ours``,
-        # ``with_room``): one the user set meanwhile, in the function run here or in
-        # another of their threads, is theirs and stays, as in plain Python. Setting the
-        # old one back undid it: a limit one of the tests' threads raised was lowered
-        # again when another's call of the candidate ended.
-        if sys.getrecursionlimit() == given:
-            restore_recursion_limit(before)
+        restore_recursion_limit(before)
 
 
 _local = threading.local()
