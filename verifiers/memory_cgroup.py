@@ -7,7 +7,7 @@ other processes) were closed one by one as red teams found them. A memory cgroup
 counts every page charged to the candidate, whatever the route, and the kernel kills
 the candidate when the sum passes its limit.
 
-Each slot has one cgroup, ``bestofn-<our pid>/slot-<index>`` under the memory cgroup
+Each slot has one cgroup, ``bestofn-<owner key>/slot-<index>`` under the memory cgroup
 this process runs in. The candidate server gets a descriptor of its ``cgroup.procs``
 (opened here, as root: the kernel checks the opener's credentials, so an
 unprivileged process may write to it) and each candidate writes ``0`` to it, joining
@@ -24,6 +24,8 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from verifiers import owners
 
 _PARENT_PREFIX = "bestofn-"
 
@@ -145,14 +147,6 @@ _parent: tuple[Path, int, int] | None = None
 _unavailable = False
 
 
-def _our_key() -> str:
-    """``<pid namespace>-<pid>``, the pid as our /proc shows it. A pid alone meant
-    another process in another namespace: a bestofn process in another container of
-    this cgroup took ours for a dead one and removed our slots' cgroups between jobs,
-    and every later job was the harness's error (a red team)."""
-    return f"{os.stat('/proc/self/ns/pid').st_ino}-{os.readlink('/proc/self')}"
-
-
 def for_slot(index: int) -> MemoryCgroup | None:
     """The cgroup of this process's slot ``index`` (made, or taken over from a slot of
     that index before), or None where memory cgroups cannot be made here."""
@@ -183,9 +177,8 @@ def _our_parent() -> tuple[Path, int, int] | None:
                 where = locate(cg.read(), mounts.read())
             if where is None:
                 raise OSError("no memory cgroup hierarchy is mounted")
-            ours = _our_key()
-            _remove_stale(where.path, ours.split("-", 1)[0])
-            path = where.path / f"{_PARENT_PREFIX}{ours}"
+            _remove_stale(where.path)
+            path = where.path / f"{_PARENT_PREFIX}{owners.our_key()}"
             path.mkdir(exist_ok=True)
         except (OSError, ValueError):
             _unavailable = True
@@ -204,16 +197,11 @@ def _our_parent() -> tuple[Path, int, int] | None:
         return _parent
 
 
-def _remove_stale(where: Path, namespace: str) -> None:
-    """The cgroups of bestofn processes of our PID namespace that are gone (killed
-    before their exit hook). Those of other namespaces are left: we cannot see their
-    processes. A process is gone when its pid is; whether a live pid is a new process
-    of the same number is not asked (its start time, as each reader's time namespace
-    shifts it, and its namespace, which some readers may not stat, each took a live
-    process's cgroups for stale: a red team): that only leaves a stale one in place."""
-    for entry in where.glob(f"{_PARENT_PREFIX}{namespace}-*"):
-        pid = entry.name[len(_PARENT_PREFIX) + len(namespace) + 1:]
-        if not pid.isdigit() or os.path.exists(f"/proc/{pid}"):
+def _remove_stale(where: Path) -> None:
+    """The cgroups of bestofn processes that are surely gone (killed before their exit
+    hook: ``verifiers.owners``)."""
+    for entry in where.glob(f"{_PARENT_PREFIX}*"):
+        if not owners.is_gone(entry.name[len(_PARENT_PREFIX):]):
             continue
         for child in entry.glob("slot-*"):
             with contextlib.suppress(OSError):

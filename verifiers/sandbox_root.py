@@ -39,6 +39,8 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from verifiers import owners
+
 SHM = Path("/dev/shm")
 _ROOT_PREFIX = "bestofn-root-"
 _RUNTIME_PREFIX = "bestofn-runtime-"
@@ -267,17 +269,13 @@ def python_root(prefix: str, exe: str) -> Path | None:
 
 
 def _prune_runtime_dirs() -> None:
-    """Runtime copies of processes that died without their exit handlers (killed)."""
+    """Runtime copies of processes that died without their exit handlers (killed), as
+    ``verifiers.owners`` can tell: a pid alone, in another PID namespace, named a live
+    process's copy (a red team: its later slot restarts were the harness's error)."""
     for old in SHM.glob(_RUNTIME_PREFIX + "*"):
-        owner = old.name[len(_RUNTIME_PREFIX):].split("-", 1)[0]
-        if not owner.isdigit() or _ours(old) is None:
-            continue
-        try:
-            os.kill(int(owner), 0)
-        except ProcessLookupError:
+        key = old.name[len(_RUNTIME_PREFIX):].rsplit("-", 1)[0]
+        if _ours(old) is not None and owners.is_gone(key):
             shutil.rmtree(old, ignore_errors=True)
-        except OSError:
-            continue
 
 
 def _remove_if_made_by(pid: int, where: Path) -> None:
@@ -288,14 +286,24 @@ def _remove_if_made_by(pid: int, where: Path) -> None:
         shutil.rmtree(where, True)
 
 
-@functools.cache
 def runtime_dir(files: tuple[Path, ...]) -> Path | None:
-    """Our runtime modules on the tmpfs, for this process (removed when it exits)."""
+    """Our runtime modules on the tmpfs, for this process (removed when it exits). A
+    child forked from it makes its own: its parent's exit removes the parent's (a red
+    team: the child's slot restarts then failed)."""
+    return _runtime_dir(files, os.getpid())
+
+
+@functools.cache
+def _runtime_dir(files: tuple[Path, ...], pid: int) -> Path | None:
     if not _shm_is_tmpfs():
         return None
     _prune_runtime_dirs()
-    where = Path(tempfile.mkdtemp(prefix=f"{_RUNTIME_PREFIX}{os.getpid()}-", dir=SHM))
-    atexit.register(_remove_if_made_by, os.getpid(), where)
+    try:
+        owner = owners.our_key()
+    except OSError:
+        return None
+    where = Path(tempfile.mkdtemp(prefix=f"{_RUNTIME_PREFIX}{owner}-", dir=SHM))
+    atexit.register(_remove_if_made_by, pid, where)
     for source in files:
         shutil.copyfile(source, where / source.name)
         os.chmod(where / source.name, 0o644)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from verifiers import sandbox_root
+from verifiers import owners, sandbox_root
 
 
 def test_no_copy_where_the_place_is_not_a_tmpfs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -20,15 +20,19 @@ def test_no_copy_where_the_place_is_not_a_tmpfs(tmp_path: Path, monkeypatch: pyt
 
 
 def test_runtime_copies_of_dead_processes_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only those of processes surely gone: named by this /proc's mount, whose pid is not
+    in it. A copy another mount of procfs names (another PID namespace, where a pid
+    alone named a live process's: a red team) is left, as is one without a key."""
     monkeypatch.setattr(sandbox_root, "SHM", tmp_path)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True, check=True).stdout.strip()
-    (tmp_path / f"bestofn-runtime-{dead}-abc").mkdir()
-    (tmp_path / f"bestofn-runtime-{os.getpid()}-def").mkdir()
-    (tmp_path / "bestofn-runtime-notapid").mkdir()
+    here = os.stat("/proc").st_dev
+    kept = [f"bestofn-runtime-{owners.our_key()}-def", f"bestofn-runtime-{here + 1}-{dead}-ghi",
+            f"bestofn-runtime-{dead}-jkl", "bestofn-runtime-notapid"]
+    for name in [f"bestofn-runtime-{here}-{dead}-abc", *kept]:
+        (tmp_path / name).mkdir()
     sandbox_root._prune_runtime_dirs()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"bestofn-runtime-{os.getpid()}-def",
-                                                           "bestofn-runtime-notapid"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept)
 
 
 def test_the_runtime_copy_holds_its_bytecode_read_without_the_sources(tmp_path: Path) -> None:
