@@ -337,7 +337,7 @@ def launch_ahead(workers: int | None = None, pin: bool = False) -> None:
     global _launched, _launched_by
     count = workers if workers is not None else (os.cpu_count() or 1)
     with _launched_lock:
-        if _launched is not None or not 1 <= count <= SLOTS_PER_PROCESS:
+        if (_launched is not None and _launched_by == os.getpid()) or not 1 <= count <= SLOTS_PER_PROCESS:
             return
         slots: list[_Slot] = []
         try:
@@ -447,8 +447,7 @@ class SandboxPool:
         return [uid for slot in self._slots for uid in (slot.candidate_uid, slot.test_uid)]
 
     def run(self, task: Task, candidates: Sequence[Candidate], limits: SandboxLimits | None = None) -> list[Verdict]:
-        if self._closed:
-            raise SandboxError("the sandbox pool is closed")
+        self._usable()
         chosen = limits or self.limits
         futures = [self._executor.submit(self._one, task, cand, chosen) for cand in candidates]
         return [f.result() for f in futures]
@@ -463,8 +462,7 @@ class SandboxPool:
                     limits: SandboxLimits | None = None) -> list[JobReport]:
         """As ``run``, but the job reports themselves, each with the text its check
         returned (``JobReport.returned``): for generated checks that collect data."""
-        if self._closed:
-            raise SandboxError("the sandbox pool is closed")
+        self._usable()
         chosen = limits or self.limits
         futures = [self._executor.submit(self._report_one, task, cand, chosen) for cand in candidates]
         return [f.result() for f in futures]
@@ -480,10 +478,18 @@ class SandboxPool:
         with self._slot() as slot:
             return self._attempts(slot, task, cand.source, limits)
 
-    @contextlib.contextmanager
-    def _slot(self) -> Iterator[_Slot]:
+    def _usable(self) -> None:
         if self._closed:
             raise SandboxError("the sandbox pool is closed")
+        if self._pid != os.getpid():
+            # A forked child shares the parent's control sockets: the two read each
+            # other's reports (a wrong answer passed), and ``run`` waited for ever on
+            # executor threads the child does not have (a red team).
+            raise SandboxError(f"this sandbox pool belongs to process {self._pid}: a forked child makes its own")
+
+    @contextlib.contextmanager
+    def _slot(self) -> Iterator[_Slot]:
+        self._usable()
         slot = self._free.get()
         with self._busy_lock:
             self._busy.add(slot)

@@ -7,6 +7,7 @@ candidate or a task.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import signal
@@ -16,6 +17,8 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +147,23 @@ def _bwrap_command(mode: str, uid: int, ctl_fd: int, cpus: frozenset[int] = froz
     return cmd
 
 
+_launchers: dict[int, ThreadPoolExecutor] = {}
+_launchers_lock = threading.Lock()
+
+
+def _launcher() -> ThreadPoolExecutor:
+    """The one thread of this process that starts every server. bwrap's
+    ``--die-with-parent`` ends it when the thread that started it ends (the kernel's
+    parent-death signal follows the thread, not the process): a pool made in a thread
+    that then ended (``asyncio.to_thread``), or a slot restarted in one, had dead
+    servers (a red team). This thread lives until the interpreter exits."""
+    with _launchers_lock:
+        launcher = _launchers.get(os.getpid())
+        if launcher is None:  # a forked child has none of its parent's threads
+            launcher = _launchers[os.getpid()] = ThreadPoolExecutor(1, thread_name_prefix="bestofn-launcher")
+        return launcher
+
+
 class Server:
     """One bwrap'd runtime server and its control socket: launched when made, usable
     once ``wait_ready`` returns."""
@@ -156,7 +176,8 @@ class Server:
         self.sock = ours
         self._stderr = tempfile.TemporaryFile()
         try:
-            self.proc = subprocess.Popen(
+            self.proc = _launcher().submit(
+                subprocess.Popen,
                 _bwrap_command(mode, uid, theirs.fileno(), cpus, cgroup_fd),
                 env=dict(SANDBOX_ENVIRONMENT),  # bwrap --clearenv would still leak ours via /proc/1/environ
                 stdin=subprocess.DEVNULL,
@@ -164,7 +185,7 @@ class Server:
                 stderr=self._stderr,
                 pass_fds=(theirs.fileno(),) if cgroup_fd < 0 else (theirs.fileno(), cgroup_fd),
                 start_new_session=True,  # its own process group: killpg() takes bwrap and all below
-            )
+            ).result()
         except OSError as exc:
             ours.close()
             self._stderr.close()
@@ -223,7 +244,14 @@ class Server:
 
     def hang_up(self) -> None:
         """EOF on the control socket: the server ends, and bwrap with it (``shutdown``
-        waits for that; hanging up on every server first lets them end side by side)."""
+        waits for that; hanging up on every server first lets them end side by side).
+        Shut down, not only closed: a child forked from us holds a copy of the socket,
+        and the server read no EOF while it lived (each close waited out its 2 s: a red
+        team)."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.sock.close()
 
     def shutdown(self) -> None:
@@ -285,8 +313,26 @@ class _UidAllocator:
 
     @staticmethod
     def uids(index: int) -> tuple[int, int]:
-        base = _UID_BASE + (os.getpid() % 30_000) * 2 * SLOTS_PER_PROCESS
+        base = _UID_BASE + _process_bucket() * 2 * SLOTS_PER_PROCESS
         return base + 2 * index, base + 2 * index + 1
+
+
+@functools.cache
+def _bucket_of(pid: int) -> int:
+    """Which of 30,000 uid ranges process ``pid`` (ours) takes: its pid, shifted by a
+    hash of its PID namespace. By the pid alone, two bestofn processes that are each
+    PID 1 of a container took the same uids: RLIMIT_NPROC counted both containers'
+    candidates together, and one's threads failed the other's right answer (a red
+    team). Within one namespace, pids under 30,000 apart still never share a range."""
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        namespace = 0
+    return (pid + zlib.crc32(str(namespace).encode())) % 30_000
+
+
+def _process_bucket() -> int:
+    return _bucket_of(os.getpid())
 
 
 UIDS = _UidAllocator()
