@@ -273,7 +273,6 @@ class _Slot:
             marks=tuple(sorted(marks.items(), key=lambda kv: kv[1])),
         )
 
-
     def _killed_for_memory(self) -> bool:
         """Whether the kernel killed this job's candidate for passing its cgroup's
         limit (the cgroup's count of OOM kills rose: only candidates are in it)."""
