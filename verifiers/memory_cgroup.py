@@ -142,7 +142,7 @@ def _write(file: Path, text: str) -> None:
 
 
 _lock = threading.Lock()
-_parent: tuple[Path, int, int] | None = None
+_parent: tuple[Path, int, owners.Process] | None = None
 """(our cgroup, the hierarchy's version, the pid that made it: a forked child makes its own)."""
 _unavailable = False
 
@@ -162,13 +162,13 @@ def for_slot(index: int) -> MemoryCgroup | None:
     return cgroup
 
 
-def _our_parent() -> tuple[Path, int, int] | None:
+def _our_parent() -> tuple[Path, int, owners.Process] | None:
     """``bestofn-<process key>`` under our memory cgroup, made once per process; None
     (and not tried again) where it cannot be made, or where the version 2 memory
     controller cannot be enabled for its children."""
     global _parent, _unavailable
     with _lock:
-        if _parent is not None and _parent[2] == os.getpid():
+        if _parent is not None and _parent[2] is owners.this_process():
             return _parent
         if _unavailable:
             return None
@@ -191,9 +191,9 @@ def _our_parent() -> tuple[Path, int, int] | None:
                     path.rmdir()
                 _unavailable = True
                 return None
-        if _parent is None or _parent[2] != os.getpid():
+        if _parent is None or _parent[2] is not owners.this_process():
             atexit.register(_remove_ours)
-        _parent = (path, where.version, os.getpid())
+        _parent = (path, where.version, owners.this_process())
         return _parent
 
 
@@ -211,7 +211,7 @@ def _remove_stale(where: Path) -> None:
 
 
 def _remove_ours() -> None:
-    if _parent is None or _parent[2] != os.getpid():
+    if _parent is None or _parent[2] is not owners.this_process():
         return
     for child in _parent[0].glob("slot-*"):
         with contextlib.suppress(OSError):

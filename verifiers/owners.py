@@ -16,6 +16,28 @@ from __future__ import annotations
 import os
 
 
+class Process:
+    """This process, as opposed to any child forked from it: a new one in every child
+    (``os.register_at_fork``). The pid does not tell them apart: a child in another PID
+    namespace can have its parent's (both PID 1 of a container), and it took its
+    parent's pool, runtime copy and cgroups for its own (a red team)."""
+
+
+_this = Process()
+
+
+def this_process() -> Process:
+    return _this
+
+
+def _forked() -> None:
+    global _this
+    _this = Process()
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
 def our_key() -> str:
     """``<device of /proc>-<our pid there>``; OSError where /proc is not mounted."""
     return f"{os.stat('/proc').st_dev}-{os.readlink('/proc/self')}"

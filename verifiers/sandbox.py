@@ -27,7 +27,7 @@ from typing import Any
 from tasks.errors import ConfigError, SandboxError
 from tasks.program import MAX_CANDIDATE_CHARS
 from tasks.types import Task
-from verifiers import memory_cgroup
+from verifiers import memory_cgroup, owners
 from verifiers.channel import CodecError, candidate_body, send_msg
 from verifiers.sandbox_servers import (
     SLOTS_PER_PROCESS,
@@ -121,6 +121,55 @@ class JobReport:
     out, which says nothing of the call it was in when each call has a limit of its own."""
 
 
+class _NoForkWhileHandingOver:
+    """Holds off ``os.fork`` while a job's channel is being handed to the servers. A
+    child forked in between kept the candidate's end of the channel open: the test
+    side never read its end when the candidate died, and a crash was a timeout at the
+    job's deadline (a red team). Hand-offs run side by side; a fork waits for none to be
+    in progress, and none starts while it forks."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._inside = 0
+
+    def __enter__(self) -> None:
+        with self._cond:
+            self._inside += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self._inside -= 1
+            if not self._inside:
+                self._cond.notify_all()
+
+    def before_fork(self) -> None:
+        self._cond.acquire()
+        while self._inside:
+            self._cond.wait()
+
+    def after_fork_in_parent(self) -> None:
+        self._cond.release()
+
+
+_HANDING_OVER = _NoForkWhileHandingOver()
+
+
+def _forked() -> None:
+    global _HANDING_OVER
+    _HANDING_OVER = _NoForkWhileHandingOver()
+
+
+def _before_fork() -> None:
+    _HANDING_OVER.before_fork()
+
+
+def _after_fork_in_parent() -> None:
+    _HANDING_OVER.after_fork_in_parent()
+
+
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_forked)
+
+
 class _Slot:
     """One candidate server plus one test server; used by one thread at a time.
 
@@ -210,40 +259,41 @@ class _Slot:
         assert self._candidate is not None and self._tests is not None
         start = time.monotonic()
         deadline = start + limits.wall_seconds + limits.margin_seconds
-        ours, theirs = socket.socketpair()
-        body = -1
-        try:
-            if self.cgroup is not None:
-                self.cgroup.limit(limits.memory_bytes)
-                if self._oom_kills is None:
-                    self._oom_kills = self.cgroup.oom_kills()
-            body = candidate_body({"source": source})
-            cand = {
-                "entry": task.entry_point,
-                "uid": self.candidate_uid,
-                "wall": limits.wall_seconds,
-                "cpu": limits.cpu,
-                "memory": limits.memory_bytes,
-                "file_bytes": limits.file_bytes,
-                "tmp_bytes": limits.tmp_bytes,
-                "processes": limits.processes,
-                "open_files": limits.open_files,
-            }
-            # Candidate first: it loads while the test side compiles. Both replies are read afterwards.
-            send_msg(self._candidate.sock, cand, [ours.fileno(), body])
-            test = {"prompt": task.prompt, "test": task.test, "entry": task.entry_point, "wall": limits.wall_seconds + 0.5}
-            if limits.call_seconds is not None:
-                test["call"] = limits.call_seconds
-                if limits.set_up_seconds is not None:
-                    test["set_up"] = limits.set_up_seconds
-            send_msg(self._tests.sock, test, [theirs.fileno()])
-        except (OSError, CodecError, ValueError) as exc:
-            raise SandboxError(f"cannot hand the job to the sandbox: {type(exc).__name__}: {exc}") from None
-        finally:
-            ours.close()
-            theirs.close()
-            if body >= 0:
-                os.close(body)
+        with _HANDING_OVER:  # no fork holds a copy of either end
+            ours, theirs = socket.socketpair()
+            body = -1
+            try:
+                if self.cgroup is not None:
+                    self.cgroup.limit(limits.memory_bytes)
+                    if self._oom_kills is None:
+                        self._oom_kills = self.cgroup.oom_kills()
+                body = candidate_body({"source": source})
+                cand = {
+                    "entry": task.entry_point,
+                    "uid": self.candidate_uid,
+                    "wall": limits.wall_seconds,
+                    "cpu": limits.cpu,
+                    "memory": limits.memory_bytes,
+                    "file_bytes": limits.file_bytes,
+                    "tmp_bytes": limits.tmp_bytes,
+                    "processes": limits.processes,
+                    "open_files": limits.open_files,
+                }
+                # Candidate first: it loads while the test side compiles. Both replies are read afterwards.
+                send_msg(self._candidate.sock, cand, [ours.fileno(), body])
+                test = {"prompt": task.prompt, "test": task.test, "entry": task.entry_point, "wall": limits.wall_seconds + 0.5}
+                if limits.call_seconds is not None:
+                    test["call"] = limits.call_seconds
+                    if limits.set_up_seconds is not None:
+                        test["set_up"] = limits.set_up_seconds
+                send_msg(self._tests.sock, test, [theirs.fileno()])
+            except (OSError, CodecError, ValueError) as exc:
+                raise SandboxError(f"cannot hand the job to the sandbox: {type(exc).__name__}: {exc}") from None
+            finally:
+                ours.close()
+                theirs.close()
+                if body >= 0:
+                    os.close(body)
         sent = time.monotonic()
         try:
             verdict = self._tests.read(deadline)
@@ -322,7 +372,7 @@ def _report(verdict: dict[str, Any], outcome: dict[str, Any], seconds: float) ->
 _launched: tuple[int, bool, list[_Slot]] | None = None
 """Slots started by ``launch_ahead`` for the pool this process makes next: (workers, pin, slots)."""
 _launched_lock = threading.Lock()
-_launched_by = 0
+_launched_by: owners.Process | None = None
 """The pid that launched them: a child forked since neither takes nor ends its parent's slots."""
 
 
@@ -336,7 +386,7 @@ def launch_ahead(workers: int | None = None, pin: bool = False) -> None:
     global _launched, _launched_by
     count = workers if workers is not None else (os.cpu_count() or 1)
     with _launched_lock:
-        if (_launched is not None and _launched_by == os.getpid()) or not 1 <= count <= SLOTS_PER_PROCESS:
+        if (_launched is not None and _launched_by is owners.this_process()) or not 1 <= count <= SLOTS_PER_PROCESS:
             return
         slots: list[_Slot] = []
         try:
@@ -347,14 +397,14 @@ def launch_ahead(workers: int | None = None, pin: bool = False) -> None:
             if isinstance(exc, Exception):
                 return
             raise  # Ctrl-C, SIGTERM: after the servers started so far are gone
-        _launched, _launched_by = (count, pin, slots), os.getpid()
+        _launched, _launched_by = (count, pin, slots), owners.this_process()
     atexit.register(close_launched)
 
 
 def _take_launched(count: int, pin: bool) -> list[_Slot]:
     global _launched
     with _launched_lock:
-        if _launched_by != os.getpid():
+        if _launched_by is not owners.this_process():
             _launched = None  # a forked child's copy: its parent's servers
         if _launched is None or _launched[:2] != (count, pin):
             return []
@@ -369,7 +419,7 @@ def close_launched() -> None:
     """Close the slots ``launch_ahead`` started that no pool took (a bad input, say)."""
     global _launched
     with _launched_lock:
-        slots = _launched[2] if _launched is not None and _launched_by == os.getpid() else []
+        slots = _launched[2] if _launched is not None and _launched_by is owners.this_process() else []
         _launched = None
     _end(slots)
 
@@ -410,7 +460,7 @@ class SandboxPool:
         count = workers if workers is not None else (os.cpu_count() or 1)
         if not 1 <= count <= SLOTS_PER_PROCESS:
             raise ConfigError(f"workers must be in [1, {SLOTS_PER_PROCESS}], got {count}")
-        self._pid = os.getpid()
+        self._owner = owners.this_process()
         self.limits = limits or SandboxLimits()
         self.verifier = verifier
         self._slots: list[_Slot] = _take_launched(count, pin)
@@ -480,11 +530,11 @@ class SandboxPool:
     def _usable(self) -> None:
         if self._closed:
             raise SandboxError("the sandbox pool is closed")
-        if self._pid != os.getpid():
+        if self._owner is not owners.this_process():
             # A forked child shares the parent's control sockets: the two read each
             # other's reports (a wrong answer passed), and ``run`` waited for ever on
             # executor threads the child does not have (a red team).
-            raise SandboxError(f"this sandbox pool belongs to process {self._pid}: a forked child makes its own")
+            raise SandboxError("this sandbox pool belongs to the process that made it: a forked child makes its own")
 
     @contextlib.contextmanager
     def _slot(self) -> Iterator[_Slot]:
@@ -537,7 +587,7 @@ class SandboxPool:
         In a child forked from the process that made the pool, it only lets go of the
         parent's slots: ending them there ended the parent's pool (a red team)."""
         self._closed = True
-        if getattr(self, "_pid", os.getpid()) != os.getpid():
+        if getattr(self, "_owner", owners.this_process()) is not owners.this_process():
             self._slots = []
             return
         executor = getattr(self, "_executor", None)

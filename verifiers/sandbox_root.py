@@ -25,6 +25,7 @@ before (docs/LIMITS.md).
 from __future__ import annotations
 
 import atexit
+import fcntl
 import functools
 import hashlib
 import importlib.util
@@ -237,13 +238,39 @@ def _build(manifest: list[tuple[str, str]], final: Path) -> None:
 
 
 def _prune(keep: Path) -> None:
-    """Copies of this kind left by other interpreters or builds, unused for a day."""
+    """Copies of this kind left by other interpreters or builds, unused for a day and
+    used by no live process (``_hold``)."""
     for old in SHM.glob(_ROOT_PREFIX + "*"):
         try:
-            if old != keep and _usable(old) and time.time() - (old / _READY).stat().st_mtime > UNUSED_SECONDS:
-                shutil.rmtree(old, ignore_errors=True)
+            if old == keep or not _usable(old) or time.time() - (old / _READY).stat().st_mtime <= UNUSED_SECONDS:
+                continue
+            mark = os.open(old / _READY, os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
             continue
+        try:
+            fcntl.flock(mark, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # held: in use
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            os.close(mark)
+
+
+_held: list[int] = []
+
+
+def _hold(root: Path) -> None:
+    """A shared lock on the copy's ready mark for as long as this process lives (and its
+    forked children): a process that started more than a day ago touched the mark only
+    once, and another process's ``_prune`` removed the copy its servers ran from (a red
+    team: the standard library went from under a right answer)."""
+    try:
+        mark = os.open(root / _READY, os.O_RDONLY | os.O_CLOEXEC)
+        fcntl.flock(mark, fcntl.LOCK_SH)
+    except OSError:
+        return
+    _held.append(mark)
 
 
 @functools.cache
@@ -263,7 +290,8 @@ def python_root(prefix: str, exe: str) -> Path | None:
             if shutil.disk_usage(SHM).free < ROOM_FACTOR * size:
                 return None
             _build(manifest, final)
-    os.utime(final / _READY)  # in use: not pruned
+    os.utime(final / _READY)
+    _hold(final)  # in use: not pruned
     _prune(final)
     return final
 
@@ -278,11 +306,11 @@ def _prune_runtime_dirs() -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _remove_if_made_by(pid: int, where: Path) -> None:
+def _remove_if_made_by(maker: owners.Process, where: Path) -> None:
     """At exit, by the process that made it only: a child forked from it inherits the
     exit hook, and its exit removed the runtime its parent's servers start from (the
     parent's next job was the harness's error: a red team)."""
-    if os.getpid() == pid:
+    if maker is owners.this_process():
         shutil.rmtree(where, True)
 
 
@@ -290,11 +318,11 @@ def runtime_dir(files: tuple[Path, ...]) -> Path | None:
     """Our runtime modules on the tmpfs, for this process (removed when it exits). A
     child forked from it makes its own: its parent's exit removes the parent's (a red
     team: the child's slot restarts then failed)."""
-    return _runtime_dir(files, os.getpid())
+    return _runtime_dir(files, owners.this_process())
 
 
 @functools.cache
-def _runtime_dir(files: tuple[Path, ...], pid: int) -> Path | None:
+def _runtime_dir(files: tuple[Path, ...], maker: owners.Process) -> Path | None:
     if not _shm_is_tmpfs():
         return None
     _prune_runtime_dirs()
@@ -303,7 +331,7 @@ def _runtime_dir(files: tuple[Path, ...], pid: int) -> Path | None:
     except OSError:
         return None
     where = Path(tempfile.mkdtemp(prefix=f"{_RUNTIME_PREFIX}{owner}-", dir=SHM))
-    atexit.register(_remove_if_made_by, pid, where)
+    atexit.register(_remove_if_made_by, maker, where)
     for source in files:
         shutil.copyfile(source, where / source.name)
         os.chmod(where / source.name, 0o644)

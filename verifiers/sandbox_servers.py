@@ -7,8 +7,8 @@ candidate or a task.
 
 from __future__ import annotations
 
-import functools
 import os
+import queue
 import shutil
 import signal
 import socket
@@ -18,11 +18,12 @@ import tempfile
 import threading
 import time
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tasks.errors import SandboxError
+from verifiers import owners
 from verifiers.channel import CodecError, recv_msg
 from verifiers.pinning import children_started
 from verifiers.sandbox_root import SITE_IN_SANDBOX, python_root, runtime_dir, third_party_dirs
@@ -147,21 +148,54 @@ def _bwrap_command(mode: str, uid: int, ctl_fd: int, cpus: frozenset[int] = froz
     return cmd
 
 
-_launchers: dict[int, ThreadPoolExecutor] = {}
-_launchers_lock = threading.Lock()
+_T = TypeVar("_T")
 
 
-def _launcher() -> ThreadPoolExecutor:
+class _Launcher:
     """The one thread of this process that starts every server. bwrap's
     ``--die-with-parent`` ends it when the thread that started it ends (the kernel's
     parent-death signal follows the thread, not the process): a pool made in a thread
     that then ended (``asyncio.to_thread``), or a slot restarted in one, had dead
-    servers (a red team). This thread lives until the interpreter exits."""
-    with _launchers_lock:
-        launcher = _launchers.get(os.getpid())
-        if launcher is None:  # a forked child has none of its parent's threads
-            launcher = _launchers[os.getpid()] = ThreadPoolExecutor(1, thread_name_prefix="bestofn-launcher")
-        return launcher
+    servers (a red team). A daemon thread of our own, not an executor's: an executor's
+    thread ends when the interpreter begins to exit, before the threads still running
+    jobs are joined, and their servers died under them (the next red team)."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], list[tuple[bool, Any]], threading.Event]] = \
+            queue.SimpleQueue()
+        threading.Thread(target=self._serve, name="bestofn-launcher", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            run, box, done = self._jobs.get()
+            try:
+                box.append((True, run()))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller, raised there
+                box.append((False, exc))
+            done.set()
+
+    def call(self, run: Callable[[], _T]) -> _T:
+        box: list[tuple[bool, Any]] = []
+        done = threading.Event()
+        self._jobs.put((run, box, done))
+        done.wait()
+        ok, value = box[0]
+        if not ok:
+            raise value
+        result: _T = value
+        return result
+
+
+_launcher_of: tuple[owners.Process, _Launcher] | None = None
+_launcher_lock = threading.Lock()
+
+
+def _launcher() -> _Launcher:
+    global _launcher_of
+    with _launcher_lock:
+        if _launcher_of is None or _launcher_of[0] is not owners.this_process():  # a forked child has no threads
+            _launcher_of = (owners.this_process(), _Launcher())
+        return _launcher_of[1]
 
 
 class Server:
@@ -176,16 +210,16 @@ class Server:
         self.sock = ours
         self._stderr = tempfile.TemporaryFile()
         try:
-            self.proc = _launcher().submit(
-                subprocess.Popen,
-                _bwrap_command(mode, uid, theirs.fileno(), cpus, cgroup_fd),
+            command = _bwrap_command(mode, uid, theirs.fileno(), cpus, cgroup_fd)
+            self.proc = _launcher().call(lambda: subprocess.Popen(
+                command,
                 env=dict(SANDBOX_ENVIRONMENT),  # bwrap --clearenv would still leak ours via /proc/1/environ
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=self._stderr,
                 pass_fds=(theirs.fileno(),) if cgroup_fd < 0 else (theirs.fileno(), cgroup_fd),
                 start_new_session=True,  # its own process group: killpg() takes bwrap and all below
-            ).result()
+            ))
         except OSError as exc:
             ours.close()
             self._stderr.close()
@@ -292,12 +326,19 @@ class Overran(SandboxError):
 class _UidAllocator:
     """Unprivileged uids unique to a slot: RLIMIT_NPROC then counts one slot, and no slot can signal another.
 
-    Keyed on our pid so concurrent bestofn processes on one machine rarely collide.
+    Each process takes one of 30,000 ranges (``_bucket``); a forked child takes its own
+    and starts with none of its slots taken (it inherited its parent's: a red team).
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._used: set[int] = set()
+        self._bucket: tuple[owners.Process, int] | None = None
+
+    def forked(self) -> None:
+        self._lock = threading.Lock()
+        self._used = set()
+        self._bucket = None
 
     def take(self) -> int:
         with self._lock:
@@ -311,31 +352,39 @@ class _UidAllocator:
         with self._lock:
             self._used.discard(index)
 
-    @staticmethod
-    def uids(index: int) -> tuple[int, int]:
-        base = _UID_BASE + _process_bucket() * 2 * SLOTS_PER_PROCESS
+    def uids(self, index: int) -> tuple[int, int]:
+        with self._lock:
+            if self._bucket is None or self._bucket[0] is not owners.this_process():
+                self._bucket = (owners.this_process(), _free_bucket())
+            base = _UID_BASE + self._bucket[1] * 2 * SLOTS_PER_PROCESS
         return base + 2 * index, base + 2 * index + 1
 
 
-@functools.cache
-def _bucket_of(pid: int) -> int:
-    """Which of 30,000 uid ranges process ``pid`` (ours) takes: its pid, shifted by a
-    hash of its PID namespace. By the pid alone, two bestofn processes that are each
-    PID 1 of a container took the same uids: RLIMIT_NPROC counted both containers'
-    candidates together, and one's threads failed the other's right answer (a red
-    team). Within one namespace, pids under 30,000 apart still never share a range."""
+_BUCKETS = 30_000
+
+
+def _free_bucket() -> int:
+    """The uid range this process takes: from its pid, shifted by a hash of its PID
+    namespace, then the first whose uids no process we can see runs as. By the pid
+    alone, two bestofn processes each PID 1 of a container took the same uids, as did
+    two pids 30,000 apart: RLIMIT_NPROC counted both's candidates together, and one's
+    threads failed the other's right answer (red teams). Across namespaces, where we
+    cannot see the other's processes, two still collide 1 time in 30,000."""
     try:
         namespace = os.stat("/proc/self/ns/pid").st_ino
     except OSError:
         namespace = 0
-    return (pid + zlib.crc32(str(namespace).encode())) % 30_000
-
-
-def _process_bucket() -> int:
-    return _bucket_of(os.getpid())
+    start = (os.getpid() + zlib.crc32(str(namespace).encode())) % _BUCKETS
+    for step in range(64):
+        bucket = (start + step) % _BUCKETS
+        base = _UID_BASE + bucket * 2 * SLOTS_PER_PROCESS
+        if not processes_of(set(range(base, base + 2 * SLOTS_PER_PROCESS))):
+            return bucket
+    return start
 
 
 UIDS = _UidAllocator()
+os.register_at_fork(after_in_child=UIDS.forked)
 
 
 def processes_of(uids: set[int]) -> list[int]:

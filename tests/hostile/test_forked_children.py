@@ -77,7 +77,7 @@ with SandboxPool(workers=1) as pool:
             try:
                 use()
             except SandboxError as exc:
-                print("refused", "belongs to process" in str(exc), flush=True)
+                print("refused", "belongs to the process that made it" in str(exc), flush=True)
         os._exit(0)
     os.waitpid(child, 0)
     print(pool.run(DOUBLE, [right])[0].status.value, flush=True)
@@ -129,3 +129,95 @@ def test_two_processes_each_pid_1_of_a_namespace_take_different_uids() -> None:
         seen.append(done.stdout.split())
     assert seen[0][0] == seen[1][0] == "1"
     assert seen[0][1] != seen[1][1]
+
+
+SAME_PID_ELSEWHERE = PRELUDE + """
+import ctypes
+from tasks.errors import SandboxError
+assert os.getpid() == 1  # PID 1 of a namespace of its own (unshare below)
+with SandboxPool(workers=1) as pool:
+    print(pool.run(DOUBLE, [right])[0].status.value, flush=True)
+    middle = os.fork()
+    if middle == 0:
+        if ctypes.CDLL(None, use_errno=True).unshare(0x20000000) != 0:  # CLONE_NEWPID: the next child is PID 1
+            os._exit(3)
+        child = os.fork()
+        if child == 0:
+            try:
+                pool.run_source(DOUBLE, right.source)
+            except SandboxError:
+                print("refused as", os.getpid(), flush=True)
+            sys.exit(0)  # leaves the with block, then the exit hooks run
+        os.waitpid(child, 0)
+        os._exit(0)
+    os.waitpid(middle, 0)
+    print(pool.run(DOUBLE, [right])[0].status.value, flush=True)
+"""
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux's unshare")
+def test_a_child_with_its_parents_pid_in_another_namespace_is_still_a_child() -> None:
+    """A red team: a child that is PID 1 of another namespace, forked from PID 1 of a
+    container, took its parent's pool for its own (a wrong answer passed 8 times in 40)
+    and its exit removed the parent's runtime copy and cgroups."""
+    done = subprocess.run(["unshare", "-fp", "--mount-proc", sys.executable, "-c", SAME_PID_ELSEWHERE, str(ROOT)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[:-1] == ["passed", "refused as 1", "passed"]
+
+
+IN_FLIGHT_AT_EXIT = PRELUDE + """
+import threading
+slow = Candidate(DOUBLE.task_id, "s", "import time\\ndef double(x):\\n    time.sleep(0.3)\\n    return 2 * x\\n")
+pool = SandboxPool(workers=1)
+threading.Thread(target=lambda: print([v.status.value for v in pool.run(DOUBLE, [slow] * 4)], flush=True)).start()
+"""  # the main thread returns at once: the interpreter waits for the thread, whose jobs must finish
+
+
+def test_jobs_of_a_thread_still_running_when_the_main_thread_ends_finish() -> None:
+    """A red team: the launcher thread, an executor's, ended as the interpreter began to
+    exit, before the thread running jobs was joined: its servers died under it."""
+    assert _run(IN_FLIGHT_AT_EXIT) == ["['passed', 'passed', 'passed', 'passed']"]
+
+
+FORK_DURING_HAND_OFF = PRELUDE + """
+import socket, threading, time
+from verifiers import sandbox
+crash = Candidate(DOUBLE.task_id, "x", "import os\\ndef double(x):\\n    os._exit(3)\\n")
+with SandboxPool(workers=1, limits=sandbox.SandboxLimits(wall_seconds=3.0, rerun_timeouts=False)) as pool:
+    real = socket.socketpair
+    def forking_pair(*args, **kwargs):
+        pair = real(*args, **kwargs)
+        def fork_a_sleeper():
+            if os.fork() == 0:
+                time.sleep(4)
+                os._exit(0)
+        threading.Thread(target=fork_a_sleeper).start()
+        time.sleep(0.1)  # the fork is asked for while the channel's ends are being handed over
+        return pair
+    sandbox.socket.socketpair = forking_pair
+    start = time.monotonic()
+    [verdict] = pool.run(DOUBLE, [crash])
+    print(verdict.status.value, time.monotonic() - start < 2, flush=True)
+"""
+
+
+def test_a_fork_during_a_jobs_hand_off_holds_no_end_of_its_channel() -> None:
+    """A red team: a child forked between the channel's making and its hand-off kept the
+    candidate's end open, and a crash was a timeout at the deadline."""
+    assert _run(FORK_DURING_HAND_OFF) == ["failed True"]
+
+
+CHILDS_OWN_SLOTS = PRELUDE + """
+with SandboxPool(workers=2) as pool:
+    child = os.fork()
+    if child == 0:
+        with SandboxPool(workers=1) as own:
+            print([slot.index for slot in own._slots], own.run(DOUBLE, [right])[0].status.value, flush=True)
+        os._exit(0)
+    os.waitpid(child, 0)
+"""
+
+
+def test_a_child_starts_with_none_of_its_parents_slots_taken() -> None:
+    assert _run(CHILDS_OWN_SLOTS) == ["[0] passed"]

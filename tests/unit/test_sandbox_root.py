@@ -54,3 +54,27 @@ def test_the_runtime_copy_holds_its_bytecode_read_without_the_sources(tmp_path: 
              "print(module.CodecError.__name__)\n")
     done = subprocess.run([sys.executable, "-B", "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "CodecError"
+
+
+def test_a_copy_unused_for_a_day_is_pruned_unless_a_live_process_holds_it(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process that started more than a day ago touched the ready mark once; another
+    process's prune removed the copy its servers ran from (a red team). Now each
+    process holds a shared lock on the mark of the copy it uses."""
+    monkeypatch.setattr(sandbox_root, "SHM", tmp_path)
+    roots = []
+    for name in ("bestofn-root-keep", "bestofn-root-held", "bestofn-root-stale"):
+        root = tmp_path / name
+        root.mkdir(mode=0o755)
+        (root / sandbox_root._READY).write_text("")
+        os.utime(root / sandbox_root._READY, (0, 0))  # long unused
+        roots.append(root)
+    keep, held, stale = roots
+    monkeypatch.setattr(sandbox_root, "_held", [])
+    sandbox_root._hold(held)
+    try:
+        sandbox_root._prune(keep)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["bestofn-root-held", "bestofn-root-keep"]
+    finally:
+        for mark in sandbox_root._held:
+            os.close(mark)
