@@ -18,11 +18,11 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from tasks.errors import ConfigError, SandboxError
 from tasks.program import MAX_CANDIDATE_CHARS
@@ -125,26 +125,32 @@ class _NoForkWhileHandingOver:
     """Holds off ``os.fork`` while a job's channel is being handed to the servers. A
     child forked in between kept the candidate's end of the channel open: the test
     side never read its end when the candidate died, and a crash was a timeout at the
-    job's deadline (a red team). Hand-offs run side by side; a fork waits for none to be
-    in progress, and none starts while it forks."""
+    job's deadline (a red team). Hand-offs run side by side; a fork waits for those of
+    other threads to end, and none starts while it forks. A fork made by a thread in a
+    hand-off of its own (a signal handler's) does not wait: it would wait for ever (the
+    next red team), and its child holds that job's ends as before."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._inside = 0
+        self._cond = threading.Condition(threading.RLock())  # re-entered by a signal handler's fork
+        self._inside: dict[int, int] = {}
 
     def __enter__(self) -> None:
+        me = threading.get_ident()
         with self._cond:
-            self._inside += 1
+            self._inside[me] = self._inside.get(me, 0) + 1
 
     def __exit__(self, *exc: object) -> None:
+        me = threading.get_ident()
         with self._cond:
-            self._inside -= 1
-            if not self._inside:
+            self._inside[me] -= 1
+            if not self._inside[me]:
+                del self._inside[me]
                 self._cond.notify_all()
 
     def before_fork(self) -> None:
+        me = threading.get_ident()
         self._cond.acquire()
-        while self._inside:
+        while any(thread != me for thread in self._inside):
             self._cond.wait()
 
     def after_fork_in_parent(self) -> None:
@@ -369,6 +375,7 @@ def _report(verdict: dict[str, Any], outcome: dict[str, Any], seconds: float) ->
 # --------------------------------------------------------------------------- the pool
 
 
+_R = TypeVar("_R")
 _launched: tuple[int, bool, list[_Slot]] | None = None
 """Slots started by ``launch_ahead`` for the pool this process makes next: (workers, pin, slots)."""
 _launched_lock = threading.Lock()
@@ -497,9 +504,7 @@ class SandboxPool:
 
     def run(self, task: Task, candidates: Sequence[Candidate], limits: SandboxLimits | None = None) -> list[Verdict]:
         self._usable()
-        chosen = limits or self.limits
-        futures = [self._executor.submit(self._one, task, cand, chosen) for cand in candidates]
-        return [f.result() for f in futures]
+        return self._each(self._one, task, candidates, limits or self.limits)
 
     def run_source(self, task: Task, source: str, limits: SandboxLimits | None = None) -> JobReport:
         """One program, no timeout re-run (a broken slot is still restarted and retried): for calibration."""
@@ -512,8 +517,22 @@ class SandboxPool:
         """As ``run``, but the job reports themselves, each with the text its check
         returned (``JobReport.returned``): for generated checks that collect data."""
         self._usable()
-        chosen = limits or self.limits
-        futures = [self._executor.submit(self._report_one, task, cand, chosen) for cand in candidates]
+        return self._each(self._report_one, task, candidates, limits or self.limits)
+
+    def _each(self, job: Callable[[Task, Candidate, SandboxLimits], _R], task: Task, candidates: Sequence[Candidate],
+              limits: SandboxLimits) -> list[_R]:
+        """``job`` for each candidate, on the pool's threads. Once the interpreter has
+        begun to exit, ``concurrent.futures`` takes no new work: then the rest run here,
+        one after another (a thread still running jobs then raised its ``RuntimeError``:
+        a red team)."""
+        futures: list[Future[_R]] = []
+        for at, cand in enumerate(candidates):
+            try:
+                futures.append(self._executor.submit(job, task, cand, limits))
+            except RuntimeError:
+                if self._closed:
+                    raise SandboxError("the sandbox pool is closed") from None
+                return [f.result() for f in futures] + [job(task, rest, limits) for rest in candidates[at:]]
         return [f.result() for f in futures]
 
     def _one(self, task: Task, cand: Candidate, limits: SandboxLimits) -> Verdict:

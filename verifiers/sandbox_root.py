@@ -290,8 +290,10 @@ def python_root(prefix: str, exe: str) -> Path | None:
             if shutil.disk_usage(SHM).free < ROOM_FACTOR * size:
                 return None
             _build(manifest, final)
+    _hold(final)  # in use from here: not pruned
+    if not _usable(final):
+        return None  # pruned by another process before we held it: the host's files, bound read-only
     os.utime(final / _READY)
-    _hold(final)  # in use: not pruned
     _prune(final)
     return final
 

@@ -174,16 +174,33 @@ class _Launcher:
                 box.append((False, exc))
             done.set()
 
-    def call(self, run: Callable[[], _T]) -> _T:
+    def call(self, run: Callable[[], _T], undo: Callable[[_T], None]) -> _T:
+        """``run()`` in the launcher thread; interrupted while it runs (Ctrl-C), what it
+        made is undone once it is made (a red team: an interrupted pool left a server
+        no one owned)."""
         box: list[tuple[bool, Any]] = []
         done = threading.Event()
         self._jobs.put((run, box, done))
-        done.wait()
+        try:
+            done.wait()
+        except BaseException:
+            done.wait()
+            if box[0][0]:
+                undo(box[0][1])
+            raise
         ok, value = box[0]
         if not ok:
             raise value
         result: _T = value
         return result
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    proc.wait()
 
 
 _launcher_of: tuple[owners.Process, _Launcher] | None = None
@@ -219,7 +236,7 @@ class Server:
                 stderr=self._stderr,
                 pass_fds=(theirs.fileno(),) if cgroup_fd < 0 else (theirs.fileno(), cgroup_fd),
                 start_new_session=True,  # its own process group: killpg() takes bwrap and all below
-            ))
+            ), _kill_group)
         except OSError as exc:
             ours.close()
             self._stderr.close()
@@ -353,17 +370,28 @@ class _UidAllocator:
             self._used.discard(index)
 
     def uids(self, index: int) -> tuple[int, int]:
+        """Slot ``index``'s two uids, in this process's range; if another process runs
+        as them (it took the range while we had no slot in it: a red team), in a new
+        range."""
         with self._lock:
             if self._bucket is None or self._bucket[0] is not owners.this_process():
                 self._bucket = (owners.this_process(), _free_bucket())
-            base = _UID_BASE + self._bucket[1] * 2 * SLOTS_PER_PROCESS
-        return base + 2 * index, base + 2 * index + 1
+            pair = _pair(self._bucket[1], index)
+            if processes_of(set(pair)):
+                self._bucket = (owners.this_process(), _free_bucket(self._bucket[1] + 1))
+                pair = _pair(self._bucket[1], index)
+        return pair
+
+
+def _pair(bucket: int, index: int) -> tuple[int, int]:
+    base = _UID_BASE + bucket * 2 * SLOTS_PER_PROCESS
+    return base + 2 * index, base + 2 * index + 1
 
 
 _BUCKETS = 30_000
 
 
-def _free_bucket() -> int:
+def _free_bucket(start: int | None = None) -> int:
     """The uid range this process takes: from its pid, shifted by a hash of its PID
     namespace, then the first whose uids no process we can see runs as. By the pid
     alone, two bestofn processes each PID 1 of a container took the same uids, as did
@@ -374,7 +402,8 @@ def _free_bucket() -> int:
         namespace = os.stat("/proc/self/ns/pid").st_ino
     except OSError:
         namespace = 0
-    start = (os.getpid() + zlib.crc32(str(namespace).encode())) % _BUCKETS
+    if start is None:
+        start = (os.getpid() + zlib.crc32(str(namespace).encode())) % _BUCKETS
     for step in range(64):
         bucket = (start + step) % _BUCKETS
         base = _UID_BASE + bucket * 2 * SLOTS_PER_PROCESS

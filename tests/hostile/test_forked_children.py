@@ -221,3 +221,73 @@ with SandboxPool(workers=2) as pool:
 
 def test_a_child_starts_with_none_of_its_parents_slots_taken() -> None:
     assert _run(CHILDS_OWN_SLOTS) == ["[0] passed"]
+
+
+FORK_IN_A_SIGNAL_HANDLER = PRELUDE + """
+import signal
+def fork_now(signum, frame):
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    child = os.fork()
+    if child == 0:
+        os._exit(0)
+    os.waitpid(child, 0)
+signal.signal(signal.SIGALRM, fork_now)
+passed = 0
+with SandboxPool(workers=1) as pool:
+    for i in range(60):
+        signal.setitimer(signal.ITIMER_REAL, 0.0003 * (1 + i % 5))
+        passed += pool.run_source(DOUBLE, right.source).status.value == "passed"
+print(passed, flush=True)
+"""
+
+
+def test_a_fork_from_a_signal_handler_during_a_hand_off_does_not_wait_for_itself() -> None:
+    """A red team: the fork waited for the hand-off its own thread was in, for ever."""
+    assert _run(FORK_IN_A_SIGNAL_HANDLER) == ["60"]
+
+
+INTERRUPTED_WHILE_LAUNCHING = PRELUDE + """
+import glob, signal, subprocess, time
+real_popen = subprocess.Popen
+def slow_popen(*args, **kwargs):
+    time.sleep(0.3)  # the launcher thread is still starting the server when Ctrl-C comes
+    return real_popen(*args, **kwargs)
+subprocess.Popen = slow_popen
+signal.signal(signal.SIGALRM, signal.default_int_handler)
+signal.setitimer(signal.ITIMER_REAL, 0.1)
+try:
+    SandboxPool(workers=1).close()
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+time.sleep(0.5)
+children = [c for path in glob.glob("/proc/self/task/*/children") for c in open(path).read().split()]
+print(children, flush=True)
+"""
+
+
+def test_a_pool_interrupted_while_starting_leaves_no_server() -> None:
+    """A red team: Ctrl-C while the launcher thread started a server left that bwrap
+    running, owned by no one."""
+    assert _run(INTERRUPTED_WHILE_LAUNCHING) == ["interrupted", "[]"]
+
+
+RANGE_TAKEN = """
+import os, sys, time
+from verifiers.sandbox_servers import UIDS, processes_of
+first = UIDS.uids(0)
+child = os.fork()
+if child == 0:
+    os.setresuid(first[0], first[0], first[0])  # another process, running as our range's uids
+    time.sleep(10)
+    os._exit(0)
+time.sleep(0.3)
+second = UIDS.uids(0)
+print(first != second, not processes_of(set(second)), flush=True)
+os.kill(child, 9)
+"""
+
+
+def test_a_uid_range_another_process_took_meanwhile_is_left() -> None:
+    """A red team: the range was chosen once, and another process that found it free
+    while we had no slot took it; our next pool shared its uids."""
+    assert _run(RANGE_TAKEN) == ["True True"]
