@@ -201,20 +201,19 @@ def _remove_stale(where: Path) -> None:
     """The cgroups of bestofn processes that are surely gone (killed before their exit
     hook: ``verifiers.owners``)."""
     for entry in where.glob(f"{_PARENT_PREFIX}*"):
-        if not owners.is_gone(entry.name[len(_PARENT_PREFIX):]):
-            continue
-        for child in entry.glob("slot-*"):
-            with contextlib.suppress(OSError):
-                child.rmdir()
-        with contextlib.suppress(OSError):
-            entry.rmdir()
+        if owners.is_gone(entry.name[len(_PARENT_PREFIX):]):
+            _remove_with_slots(entry)
 
 
 def _remove_ours() -> None:
-    if _parent is None or _parent[2] is not owners.this_process():
-        return
-    for child in _parent[0].glob("slot-*"):
+    if _parent is not None and _parent[2] is owners.this_process():
+        _remove_with_slots(_parent[0])
+
+
+def _remove_with_slots(parent: Path) -> None:
+    """A process's cgroup and its slots' (best effort: one with a process in it stays)."""
+    for child in parent.glob("slot-*"):
         with contextlib.suppress(OSError):
             child.rmdir()
     with contextlib.suppress(OSError):
-        _parent[0].rmdir()
+        parent.rmdir()
