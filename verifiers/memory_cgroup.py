@@ -81,19 +81,30 @@ class MemoryCgroup:
     def __init__(self, path: Path, version: int) -> None:
         self.path = path
         self.version = version
+        self._limit: int | None = None
+        """The limit set since the servers' descriptor was opened; None: read it."""
 
     def open_procs(self) -> int:
         """A descriptor of ``cgroup.procs`` for one candidate server (closed on exec;
         the server is given it through ``pass_fds``). The cgroup is made again if it
-        is gone (removed by hand, say): its limit is set before every job."""
+        is gone (removed by hand, say), and its limit read again before the next job:
+        a cgroup made again starts without one. (A cgroup removed while a server holds
+        its descriptor fails that server's next candidate at joining, and the slot
+        is restarted, through here.)"""
         self.path.mkdir(parents=True, exist_ok=True)
+        self._limit = None
         return os.open(self.path / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC)
 
     def limit(self, nbytes: int) -> None:
         """At most ``nbytes`` charged at once, swap included. Between jobs: no process
         is in the cgroup then, and the last candidate's /tmp is gone, so lowering it
-        only drops cache. Read each time, not remembered: a cgroup made again starts
-        without one."""
+        only drops cache."""
+        if nbytes == self._limit:
+            return
+        self._set_limit(nbytes)
+        self._limit = nbytes
+
+    def _set_limit(self, nbytes: int) -> None:
         if self.version == 2:
             memory = self.path / "memory.max"
             if _bytes(memory.read_text()) != nbytes:
