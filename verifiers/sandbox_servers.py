@@ -375,12 +375,10 @@ class _UidAllocator:
         range."""
         with self._lock:
             if self._bucket is None or self._bucket[0] is not owners.this_process():
-                self._bucket = (owners.this_process(), _free_bucket())
-            pair = _pair(self._bucket[1], index)
-            if processes_of(set(pair)):
+                self._bucket = (owners.this_process(), _free_bucket(_first_bucket()))  # probed just now
+            elif processes_of(set(_pair(self._bucket[1], index))):
                 self._bucket = (owners.this_process(), _free_bucket(self._bucket[1] + 1))
-                pair = _pair(self._bucket[1], index)
-        return pair
+            return _pair(self._bucket[1], index)
 
 
 def _pair(bucket: int, index: int) -> tuple[int, int]:
@@ -391,23 +389,26 @@ def _pair(bucket: int, index: int) -> tuple[int, int]:
 _BUCKETS = 30_000
 
 
-def _free_bucket(start: int | None = None) -> int:
-    """The uid range this process takes: from its pid, shifted by a hash of its PID
-    namespace, then the first whose uids no process we can see runs as. By the pid
-    alone, two bestofn processes each PID 1 of a container took the same uids, as did
-    two pids 30,000 apart: RLIMIT_NPROC counted both's candidates together, and one's
-    threads failed the other's right answer (red teams). Across namespaces, where we
-    cannot see the other's processes, two still collide 1 time in 30,000."""
+def _first_bucket() -> int:
+    """Where this process's search for a uid range starts: its pid, shifted by a hash of
+    its PID namespace. By the pid alone, two bestofn processes each PID 1 of a
+    container took the same uids: RLIMIT_NPROC counted both's candidates together, and
+    one's threads failed the other's right answer (a red team)."""
     try:
         namespace = os.stat("/proc/self/ns/pid").st_ino
     except OSError:
         namespace = 0
-    if start is None:
-        start = (os.getpid() + zlib.crc32(str(namespace).encode())) % _BUCKETS
+    return (os.getpid() + zlib.crc32(str(namespace).encode())) % _BUCKETS
+
+
+def _free_bucket(start: int) -> int:
+    """The first uid range from ``start`` whose uids no process we can see runs as (two
+    pids 30,000 apart took the same range: a red team). Across namespaces, where we
+    cannot see the other's processes, two still collide 1 time in 30,000."""
     for step in range(64):
         bucket = (start + step) % _BUCKETS
-        base = _UID_BASE + bucket * 2 * SLOTS_PER_PROCESS
-        if not processes_of(set(range(base, base + 2 * SLOTS_PER_PROCESS))):
+        first = _pair(bucket, 0)[0]
+        if not processes_of(set(range(first, first + 2 * SLOTS_PER_PROCESS))):
             return bucket
     return start
 
