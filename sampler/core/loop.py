@@ -48,7 +48,7 @@ from sampler.core.prompting import build_request, program_from_output
 from sampler.core.reader_tests import tests_request_id
 from sampler.core.reading import Reading, Said
 from sampler.core.resumption import reusable_samples, round_cut_short, rounds_reached
-from sampler.core.second_reader import pick_with_reader, split_reader, split_readers
+from sampler.core.second_reader import pick_with_reader, readers_may_call, split_reader, split_readers
 from sampler.core.spare_time import SpareTime
 from sampler.core.selection import agreement_pick, agreement_wave, called_solved, choose, pool_behaviours
 from sampler.core.task_run import Pending, TaskRun, candidate_id, request_prefix
@@ -499,10 +499,11 @@ class BestOfN(Admission, Reading, SpareTime):
         if not (chosen is None and any(s.status is Status.ERROR for s in samples)) \
                 and not any(reader.status is Status.ERROR for reader in readers.values()):
             judged = (chosen, None, Said())
-            if chosen is not None and not called_solved(run.task, agreed):
-                judged = None, chosen.solution, Said()
-            elif chosen is not None and readers:
+            called = chosen is not None and called_solved(run.task, agreed)
+            if chosen is not None and readers and (called or readers_may_call(run.task, agreed)):
                 judged = self._judge(run, chosen, readers)
+            elif chosen is not None and not called:
+                judged = self._guess(run, chosen, readers)
         if judged is None:
             # Infrastructure, not evidence: no result line, so a rerun decides the task.
             self._incomplete.append(run.task.task_id)

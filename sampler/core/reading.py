@@ -18,7 +18,7 @@ from sampler.backends.base import Generation, GenerationRequest
 from sampler.core.escalation import CAREFUL_READER_INDEX, careful_reader_request, reader_request
 from sampler.core.loop_state import LoopState
 from sampler.core.reader_tests import READER_TESTS, agrees_on_tests, tests_request
-from sampler.core.second_reader import reader_agrees, readings, vetoed_guess
+from sampler.core.second_reader import reader_agrees, readers_may_call, readings, vetoed_guess
 from sampler.core.selection import called_solved
 from sampler.core.task_run import TaskRun, request_prefix
 from sampler.core.test_writing import parse_answer
@@ -52,20 +52,25 @@ class Reading(LoopState):
     """The loop's readers, over the state ``BestOfN`` keeps."""
 
     def _ask_reader(self, run: TaskRun) -> bool:
-        """Ask the strong tier for the next reading of a task without tests whose cheap
-        pick would be called solved, if every reading so far agreed with the pick; False
-        when none is wanted (then the task is done)."""
+        """Ask the strong tier for the next reading of a task without tests: the greedy
+        answer for any cheap pick (for a pick that cannot be called solved it only chooses
+        the guess), then, for a pick that would be called, each next reading while every
+        reading so far agreed with it; False when none is wanted (then the task is done)."""
         escalation = self.config.escalation
         if self.strong is None or self.strong is self.cheap or escalation is None \
                 or not escalation.second_reader:
             return False
         chosen, agreed, readers = self._pick(run, list(run.samples.values()))
-        if chosen is None or not called_solved(run.task, agreed):
+        if chosen is None:
             return False
         if not readers:
+            # Asked for an uncalled pick too: there the greedy answer chooses the guess
+            # (``_guess``), and no other reader follows it unless ``readers_may_call``.
             if run.reading or run.strong_rounds or run.tier_samples(STRONG):
                 return False
             run.reading = GREEDY_READING
+        elif not called_solved(run.task, agreed) and not readers_may_call(run.task, agreed):
+            return False
         else:
             assert self.outputs is not None  # readers are asked only for tasks picked by agreement
             if 0 not in readers or not reader_agrees(run.task, chosen, readers[0], run.behaviours, self.outputs):
@@ -116,6 +121,17 @@ class Reading(LoopState):
         for counts, key in ((run.tokens_in, "tokens_in"), (run.tokens_out, "tokens_out")):
             if type(answer.get(key)) is int:
                 counts[STRONG] = counts.get(STRONG, 0) + answer[key]
+
+    def _guess(self, run: TaskRun, chosen: SampleRecord, readers: Mapping[int, SampleRecord]
+               ) -> tuple[None, str, Said]:
+        """A pick no reader can get called solved: a guess, which the greedy reader's answer
+        replaces where it disagrees and fits the examples (``vetoed_guess``)."""
+        if 0 not in readers:
+            return None, chosen.solution, Said()
+        assert self.outputs is not None  # readers are asked only for tasks picked by agreement
+        if reader_agrees(run.task, chosen, readers[0], run.behaviours, self.outputs):
+            return None, chosen.solution, Said(READER_AGREES)
+        return None, vetoed_guess(chosen, readers[0]).solution, Said(READER_DISAGREES)
 
     def _judge(self, run: TaskRun, chosen: SampleRecord, readers: Mapping[int, SampleRecord]
                ) -> tuple[SampleRecord | None, str | None, Said] | None:

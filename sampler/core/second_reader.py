@@ -109,6 +109,23 @@ def readings(task: Task, pick: SampleRecord, readers: Mapping[int, SampleRecord]
     return said.get(0, ""), said.get(CAREFUL_READER_INDEX, "")
 
 
+def readers_may_call(task: Task, agreed: agreement.Pick | None) -> bool:
+    """Whether a pick that agreement alone does not call solved (no majority; one example
+    and none of the model's tests passed; a lone candidate on one example) may still be
+    called when every reader backs it. The greedy reader is a second model's own
+    reading; where it returns what the pick returns on every input, and the careful
+    reader and the strong model's tests agree too, the pick rests on more than the cheap
+    samples' vote. Only on a task whose prompt states examples (without them nothing
+    pins a reading down), and only for the one candidate that fits them or a pick at
+    least two cheap samples agree on: a pick that is one of several candidates that
+    each read the task their own way has the cheap samples against it (set w: 1 of 4,
+    the readers backing a wrong one). Measured on the held-out runs v, w and x replayed
+    (docs/SOLVING.md)."""
+    if task.test_origin != "examples":
+        return False
+    return agreed is None or (agreed.group >= 2 and agreement.answers_beyond_examples(agreed))
+
+
 def vetoed_guess(pick: SampleRecord, reader: SampleRecord) -> SampleRecord:
     """The guess kept for a task whose reader disagreed with the cheap pick: the reader's
     answer when it passed the task's examples, else the pick. Where the two part and

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -306,10 +307,14 @@ def test_a_called_pick_stands_only_if_the_strong_tiers_own_answer_agrees(tmp_pat
     tier's greedy answer to the bare task is asked once; if it reads the task otherwise
     (B), the pick is a guess, and the reader's answer is that guess when it fits the
     examples (else the cheap pick stays the guess); if it agrees, the pick stands.
-    Tasks whose pick is not called never ask it, and with the reader off nothing changes."""
+    A pick too weak to call is read too: the reader's answer is the guess where the two
+    part, and where it backs the pick, the readers may call it (below). With the reader
+    off nothing changes."""
     def solved_with(reader: str, out: Path, labels: Sequence[str] = ("A", "A", "A"),
-                    second_reader: bool = True) -> tuple[TaskResult, ReplayBackend]:
+                    second_reader: bool = True, examples: bool = True) -> tuple[TaskResult, ReplayBackend]:
         task = untested(0)
+        if not examples:
+            task = dataclasses.replace(task, test_origin="none")
         cheap = ReplayBackend(answers(task.task_id, labels))
         strong = ReplayBackend(answers(task.task_id, [reader]), model="strong")
         if reader == "failing":
@@ -333,14 +338,50 @@ def test_a_called_pick_stands_only_if_the_strong_tiers_own_answer_agrees(tmp_pat
     failing, _ = solved_with("failing", tmp_path / "failing")
     assert not failing.solved and failing.second_reader == "disagrees"
     assert failing.guess is not None and "out=A" in failing.guess  # it failed the examples: the pick stays
-    # A pick too weak to call (no majority) asks no reader.
-    tie, strong = solved_with("A", tmp_path / "tie", labels=("A", "B", "C"))
-    assert not tie.solved and tie.second_reader == "" and strong.requests_seen == []
+    # A pick too weak to call (no majority) asks the greedy reader too: where it reads
+    # the task otherwise, its answer is the guess, and no other reader follows.
+    tie, strong = solved_with("C", tmp_path / "tie", labels=("A", "B", "C"))
+    assert not tie.solved and tie.second_reader == "disagrees" and tie.careful_reader == ""
+    assert tie.guess is not None and "out=C" in tie.guess and len(strong.requests_seen) == 1
+    # On a task without examples such a pick is never called: a reader that backs it
+    # leaves it the guess.
+    bare, strong = solved_with("A", tmp_path / "bare", labels=("A", "B", "C"), examples=False)
+    assert not bare.solved and bare.second_reader == "agrees" and bare.careful_reader == ""
+    assert bare.guess is not None and "out=A" in bare.guess and len(strong.requests_seen) == 1
     off, strong = solved_with("B", tmp_path / "off", second_reader=False)
     assert off.solved and off.second_reader == "" and strong.requests_seen == []
     # A rerun reads the reader's answer back and decides the same without asking again.
     again, strong = solved_with("B", tmp_path / "vetoed")
     assert not again.solved and again.second_reader == "disagrees" and strong.requests_seen == []
+
+
+def test_a_pick_agreement_alone_does_not_call_is_called_when_every_reader_backs_it(tmp_path: Path) -> None:
+    """No majority (A, B, A, C), or a lone candidate on one example: agreement among the
+    cheap samples does not call the pick, but on a task with examples the readers may.
+    The greedy reader backing it is not enough: the careful reader must too. A pick no
+    other cheap sample agrees with (A, B, C) stays a guess whatever the readers say."""
+    def solved_with(labels: Sequence[str], readers: Sequence[str], out: Path) -> tuple[TaskResult, ReplayBackend]:
+        task = untested(0)
+        cheap = ReplayBackend(answers(task.task_id, labels))
+        strong = ReplayBackend(answers(task.task_id, readers), model="strong")
+        report = solve([task], out=out, backend=cheap, strong_backend=strong, verifier=MarkerVerifier(),
+                       sample=SampleConfig(n=len(labels)), budget=BudgetConfig(wave=1),
+                       outputs=FakeCollector(), escalation=EscalationConfig())
+        [result] = report.results
+        return result, strong
+
+    backed, strong = solved_with(("A", "B", "A", "C"), ("A", "A"), tmp_path / "backed")
+    assert backed.solved and backed.candidate_id == "s0" and (backed.agreement_group, backed.agreement_candidates) == (2, 4)
+    assert (backed.second_reader, backed.careful_reader) == ("agrees", "agrees")
+    assert [r.request_id for r in strong.requests_seen][:2] == ["T/0|strong|0", "T/0|strong|1"]
+    scattered, strong = solved_with(("A", "B", "C"), ("A", "A"), tmp_path / "scattered")
+    assert not scattered.solved and (scattered.second_reader, scattered.careful_reader) == ("agrees", "")
+    assert scattered.guess is not None and "out=A" in scattered.guess and len(strong.requests_seen) == 1
+    doubted, _ = solved_with(("A", "B", "A", "C"), ("A", "B"), tmp_path / "doubted")
+    assert not doubted.solved and (doubted.second_reader, doubted.careful_reader) == ("agrees", "disagrees")
+    assert doubted.guess is not None and "out=A" in doubted.guess
+    lone, _ = solved_with(("A",), ("A", "A"), tmp_path / "lone")
+    assert lone.solved and lone.selection == "examples" and lone.careful_reader == "agrees"
 
 
 def test_a_pick_the_greedy_reader_backs_stands_only_if_the_careful_reader_agrees_too(tmp_path: Path) -> None:
