@@ -68,6 +68,10 @@ def main() -> int:
     parser.add_argument("--reader-tests", type=Path,
                         help="the strong model's tests for the run's tasks, replayed as its answers to "
                              "the reader-tests request")
+    parser.add_argument("--greedy", type=Path,
+                        help="the strong model's greedy answers ({\"task_id\", \"completion\"} lines) for "
+                             "tasks the run drew no strong sample for, replayed as strong sample 0: the "
+                             "greedy reader of an uncalled pick, which runs made before it did not ask")
     parser.add_argument("--previous-edges", action="store_true",
                         help="the edge inputs without those made inside an argument, of another kind, "
                              "and of a list twice over")
@@ -110,6 +114,13 @@ def main() -> int:
         setattr(edge_inputs, "_sequence_variants", lambda items: (
             v for v in current(items) if not (items and v == items + items)))
     cheap, strong = _scripts(samples)
+    greedy = 0
+    if args.greedy:
+        for line in args.greedy.read_text(encoding="utf-8").splitlines():
+            answer = json.loads(line)
+            if answer["task_id"] not in strong:
+                strong[answer["task_id"]] = [str(answer["completion"])]
+                greedy += 1
     careful = 0
     if args.careful:
         for line in args.careful.read_text(encoding="utf-8").splitlines():
@@ -131,7 +142,8 @@ def main() -> int:
              if r.first_index == CAREFUL_READER_INDEX and r not in tests_asked]
     unanswered = [r for r in asked if len(strong.get(r.key, [])) < 2]
     extra = len(cheap_backend.requests_seen) + len(strong_backend.requests_seen) - len(asked) + len(unanswered)
-    print(f"replayed {len(report.results)} tasks from {len(samples)} samples; careful answers given "
+    print(f"replayed {len(report.results)} tasks from {len(samples)} samples; greedy answers given {greedy}; "
+          f"careful answers given "
           f"{careful}, asked for {len(asked)}; requests the run had not answered: {extra} "
           f"(the strong model's tests among them: {len(tests_asked)})")
     return 0
