@@ -302,10 +302,12 @@ class EscalationConfig:
     (full23) no task got more than 20; the cap bounds what an instant or hosted strong
     tier, whose tokens are priced as a frontier model's, can spend on one task."""
     second_reader: bool = True
-    """A task without tests whose cheap pick would be called solved is called solved
-    only if the strong model's greedy answer to the bare task agrees with the pick on
-    every input (``sampler.core.second_reader``): a misreading that every cheap
-    sample shares is one agreement among them cannot see (docs/SOLVING.md)."""
+    """A task without tests picked among the cheap samples is called solved only if the
+    strong model's greedy answer to the bare task agrees with the pick on every input
+    (``sampler.core.second_reader``): a misreading that every cheap sample shares is one
+    agreement among them cannot see. Where it disagrees, its answer is the guess, for a
+    pick too weakly supported to call too (docs/SOLVING.md). One greedy request per such
+    task."""
     careful_reader: bool = True
     """With ``second_reader``: a pick the strong model's greedy answer agreed with is
     called solved only if its answer agrees too when it is first asked to list every

@@ -245,18 +245,14 @@ def corroborated(chosen: Pick, *, examples_passed: bool = False) -> bool:
     if 2 * chosen.group <= chosen.candidates:
         return False
     if examples_passed:
-        if not answers_beyond_examples(chosen):
+        # Values on at least half the inputs past the examples: a lookup table of the
+        # examples that raises everywhere else agreed with another such by raising (red
+        # team). No called pick of the HumanEval and MBPP-style runs on record answered less.
+        beyond = chosen.inputs - chosen.examples
+        if 2 * (chosen.answered - chosen.examples) < beyond:
             return False
         return chosen.examples >= PINNING_EXAMPLES or chosen.tests == 0 or chosen.tests_passed >= 1
     return chosen.tests_passed >= 1 and chosen.inputs > 0 and chosen.answered == chosen.inputs
-
-
-def answers_beyond_examples(chosen: Pick) -> bool:
-    """Whether a pick returns values on at least half the inputs past the examples: a
-    lookup table of the examples that raises everywhere else agreed with another such by
-    raising (red team). No called pick of the HumanEval and MBPP-style runs on record
-    answered less."""
-    return 2 * (chosen.answered - chosen.examples) >= chosen.inputs - chosen.examples
 
 
 def settled(groups: Sequence[Group], remaining: int) -> bool:

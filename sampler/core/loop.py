@@ -48,7 +48,7 @@ from sampler.core.prompting import build_request, program_from_output
 from sampler.core.reader_tests import tests_request_id
 from sampler.core.reading import Reading, Said
 from sampler.core.resumption import reusable_samples, round_cut_short, rounds_reached
-from sampler.core.second_reader import pick_with_reader, readers_may_call, split_reader, split_readers
+from sampler.core.second_reader import pick_with_reader, split_reader, split_readers
 from sampler.core.spare_time import SpareTime
 from sampler.core.selection import agreement_pick, agreement_wave, called_solved, choose, pool_behaviours
 from sampler.core.task_run import Pending, TaskRun, candidate_id, request_prefix
@@ -500,7 +500,7 @@ class BestOfN(Admission, Reading, SpareTime):
                 and not any(reader.status is Status.ERROR for reader in readers.values()):
             judged = (chosen, None, Said())
             called = chosen is not None and called_solved(run.task, agreed)
-            if chosen is not None and readers and (called or readers_may_call(run.task, agreed)):
+            if chosen is not None and readers and called:
                 judged = self._judge(run, chosen, readers)
             elif chosen is not None and not called:
                 judged = self._guess(run, chosen, readers)

@@ -18,7 +18,7 @@ from sampler.backends.base import Generation, GenerationRequest
 from sampler.core.escalation import CAREFUL_READER_INDEX, careful_reader_request, reader_request
 from sampler.core.loop_state import LoopState
 from sampler.core.reader_tests import READER_TESTS, agrees_on_tests, tests_request
-from sampler.core.second_reader import reader_agrees, readers_may_call, readings, vetoed_guess
+from sampler.core.second_reader import reader_agrees, readings, vetoed_guess
 from sampler.core.selection import called_solved
 from sampler.core.task_run import TaskRun, request_prefix
 from sampler.core.test_writing import parse_answer
@@ -65,11 +65,11 @@ class Reading(LoopState):
             return False
         if not readers:
             # Asked for an uncalled pick too: there the greedy answer chooses the guess
-            # (``_guess``), and no other reader follows it unless ``readers_may_call``.
+            # (``_guess``), and no other reader follows it.
             if run.reading or run.strong_rounds or run.tier_samples(STRONG):
                 return False
             run.reading = GREEDY_READING
-        elif not called_solved(run.task, agreed) and not readers_may_call(run.task, agreed):
+        elif not called_solved(run.task, agreed):
             return False
         else:
             assert self.outputs is not None  # readers are asked only for tasks picked by agreement
@@ -124,8 +124,8 @@ class Reading(LoopState):
 
     def _guess(self, run: TaskRun, chosen: SampleRecord, readers: Mapping[int, SampleRecord]
                ) -> tuple[None, str, Said]:
-        """A pick no reader can get called solved: a guess, which the greedy reader's answer
-        replaces where it disagrees and fits the examples (``vetoed_guess``)."""
+        """A pick too weakly supported to call solved: a guess, which the greedy reader's
+        answer replaces where it disagrees and fits the examples (``vetoed_guess``)."""
         if 0 not in readers:
             return None, chosen.solution, Said()
         assert self.outputs is not None  # readers are asked only for tasks picked by agreement

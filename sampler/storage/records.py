@@ -156,10 +156,12 @@ class TaskResult:
     (``sampler.core.selection.called_solved``): the pick's code, for whoever wants a
     guess. Such a task is unsolved; ``solution`` stays empty."""
     second_reader: str = ""
-    """A task without tests whose cheap pick had the evidence to be called solved:
-    ``agrees`` or ``disagrees``, what the strong model's own answer did on the pick's
-    inputs (``sampler.core.second_reader``; on ``disagrees`` the pick is a guess).
-    Empty when no reader was asked."""
+    """A task without tests picked among the cheap samples: ``agrees`` or ``disagrees``,
+    what the strong model's own answer did on the pick's inputs
+    (``sampler.core.second_reader``). On ``disagrees`` the task is unsolved and its guess
+    is that answer where it fits the examples; on ``agrees`` a pick too weakly supported
+    to call stays the guess. Empty when no reader was asked (no strong tier, or an
+    escalated task)."""
     careful_reader: str = ""
     """The same for the careful reader, asked only after the second reader agreed: the
     strong model's answer once it has listed the edge cases the task states. On

@@ -355,33 +355,26 @@ def test_a_called_pick_stands_only_if_the_strong_tiers_own_answer_agrees(tmp_pat
     assert not again.solved and again.second_reader == "disagrees" and strong.requests_seen == []
 
 
-def test_a_pick_agreement_alone_does_not_call_is_called_when_every_reader_backs_it(tmp_path: Path) -> None:
-    """No majority (A, B, A, C), or a lone candidate on one example: agreement among the
-    cheap samples does not call the pick, but on a task with examples the readers may.
-    The greedy reader backing it is not enough: the careful reader must too. A pick no
-    other cheap sample agrees with (A, B, C) stays a guess whatever the readers say."""
-    def solved_with(labels: Sequence[str], readers: Sequence[str], out: Path) -> tuple[TaskResult, ReplayBackend]:
+def test_the_readers_never_call_a_pick_agreement_alone_does_not_call(tmp_path: Path) -> None:
+    """No majority (A, B, A, C), or a lone candidate on one example: the greedy reader is
+    asked, and backs the pick, but the pick stays a guess and no other reader is asked.
+    Letting every reader call such picks was measured on held-out sets and not adopted
+    (docs/SOLVING.md)."""
+    def solved_with(labels: Sequence[str], out: Path) -> tuple[TaskResult, ReplayBackend]:
         task = untested(0)
         cheap = ReplayBackend(answers(task.task_id, labels))
-        strong = ReplayBackend(answers(task.task_id, readers), model="strong")
+        strong = ReplayBackend(answers(task.task_id, ["A", "A"]), model="strong")
         report = solve([task], out=out, backend=cheap, strong_backend=strong, verifier=MarkerVerifier(),
                        sample=SampleConfig(n=len(labels)), budget=BudgetConfig(wave=1),
                        outputs=FakeCollector(), escalation=EscalationConfig())
         [result] = report.results
         return result, strong
 
-    backed, strong = solved_with(("A", "B", "A", "C"), ("A", "A"), tmp_path / "backed")
-    assert backed.solved and backed.candidate_id == "s0" and (backed.agreement_group, backed.agreement_candidates) == (2, 4)
-    assert (backed.second_reader, backed.careful_reader) == ("agrees", "agrees")
-    assert [r.request_id for r in strong.requests_seen][:2] == ["T/0|strong|0", "T/0|strong|1"]
-    scattered, strong = solved_with(("A", "B", "C"), ("A", "A"), tmp_path / "scattered")
-    assert not scattered.solved and (scattered.second_reader, scattered.careful_reader) == ("agrees", "")
-    assert scattered.guess is not None and "out=A" in scattered.guess and len(strong.requests_seen) == 1
-    doubted, _ = solved_with(("A", "B", "A", "C"), ("A", "B"), tmp_path / "doubted")
-    assert not doubted.solved and (doubted.second_reader, doubted.careful_reader) == ("agrees", "disagrees")
-    assert doubted.guess is not None and "out=A" in doubted.guess
-    lone, _ = solved_with(("A",), ("A", "A"), tmp_path / "lone")
-    assert lone.solved and lone.selection == "examples" and lone.careful_reader == "agrees"
+    for labels in (("A", "B", "A", "C"), ("A",)):
+        result, strong = solved_with(labels, tmp_path / "".join(labels))
+        assert not result.solved and (result.second_reader, result.careful_reader) == ("agrees", "")
+        assert result.guess is not None and "out=A" in result.guess
+        assert [r.request_id for r in strong.requests_seen] == ["T/0|strong|0"]
 
 
 def test_a_pick_the_greedy_reader_backs_stands_only_if_the_careful_reader_agrees_too(tmp_path: Path) -> None:
