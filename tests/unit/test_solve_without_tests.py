@@ -308,7 +308,7 @@ def test_a_called_pick_stands_only_if_the_strong_tiers_own_answer_agrees(tmp_pat
     (B), the pick is a guess, and the reader's answer is that guess when it fits the
     examples (else the cheap pick stays the guess); if it agrees, the pick stands.
     A pick too weak to call is read too: the reader's answer is the guess where the two
-    part, and where it backs the pick, the readers may call it (below). With the reader
+    part, and where it backs the pick, the pick stays the guess (below). With the reader
     off nothing changes."""
     def solved_with(reader: str, out: Path, labels: Sequence[str] = ("A", "A", "A"),
                     second_reader: bool = True, examples: bool = True) -> tuple[TaskResult, ReplayBackend]:
