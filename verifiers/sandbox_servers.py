@@ -350,7 +350,8 @@ class _UidAllocator:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._used: set[int] = set()
-        self._bucket: tuple[owners.Process, int] | None = None
+        self._bucket: int | None = None
+        """This process's range, once probed (``forked`` forgets it in a child)."""
 
     def forked(self) -> None:
         self._lock = threading.Lock()
@@ -374,11 +375,11 @@ class _UidAllocator:
         as them (it took the range while we had no slot in it: a red team), in a new
         range."""
         with self._lock:
-            if self._bucket is None or self._bucket[0] is not owners.this_process():
-                self._bucket = (owners.this_process(), _free_bucket(_first_bucket()))  # probed just now
-            elif processes_of(set(_pair(self._bucket[1], index))):
-                self._bucket = (owners.this_process(), _free_bucket(self._bucket[1] + 1))
-            return _pair(self._bucket[1], index)
+            if self._bucket is None:
+                self._bucket = _free_bucket(_first_bucket())  # probed just now
+            elif processes_of(set(_pair(self._bucket, index))):
+                self._bucket = _free_bucket(self._bucket + 1)
+            return _pair(self._bucket, index)
 
 
 def _pair(bucket: int, index: int) -> tuple[int, int]:
