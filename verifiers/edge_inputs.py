@@ -16,13 +16,16 @@ input). So each example call gives a few variants, one argument changed at a tim
   first character repeated;
 - a list, a set or a variable tuple: empty, its first item alone, reversed, its
   first item repeated at the end, every item repeated (the list twice over), and for
-  strings or numbers, an empty string or a zero appended;
+  strings or numbers, an empty string or a zero appended; a list of numbers with every
+  number negated;
 - a dict: empty, its first item alone, its items in reverse order, every value the
   first value (ties), and those ties in reverse order (the first key against the
   smallest);
 - a string, again, with the separators the task names ("hyphens", "commas",
   "underscores", ...): each space replaced by one, or one put in its middle; and when
   it names spaces or whitespace, runs of them and spaces around it (empty words);
+- where the task speaks of characters other than letters ("every non-letter is kept",
+  "ignoring punctuation"): a string with a digit, then a punctuation mark, in its middle;
 - where the task's words make letter case matter ("case-sensitive", "ignoring
   case"): a string with every second letter's case swapped, and a list of strings
   with two items that differ only in case;
@@ -95,7 +98,7 @@ def _moved_calls(examples: Sequence[tuple[Any, ...]], domain: Domain, inner: boo
         for position, value in enumerate(call):
             own = repr(value)
             edges = [*_retyped(value, domain), *_inner(value, domain, 0)] if inner else \
-                [*_variants(value), *_separated(value, domain), *_cased(value, domain)]
+                [*_variants(value), *_separated(value, domain), *_cased(value, domain), *_unlettered(value, domain)]
             for variant in edges:
                 if domain.admits(variant) and repr(variant) != own:
                     yield call[:position] + (variant,) + call[position + 1:]
@@ -203,6 +206,19 @@ def _cased(value: Any, domain: Domain) -> Iterator[Any]:
         yield [value[1].swapcase(), *value[1:]]
 
 
+def _unlettered(value: Any, domain: Domain) -> Iterator[str]:
+    """Where the task speaks of characters other than letters: a string of letters with
+    a digit, then a punctuation mark, put in its middle (set y's ``every_other_upper``
+    was called wrong on a one-word example: counting positions instead of letters
+    agreed with the right answer on every input of letters alone)."""
+    if not domain.non_letters or type(value) is not str or not any(c.isalpha() for c in value):
+        return
+    middle = len(value) // 2
+    for mark in "1!":
+        if mark not in value:
+            yield value[:middle] + mark + value[middle:]
+
+
 def _sequence_variants(items: list[Any]) -> Iterator[list[Any]]:
     yield []
     if items:
@@ -213,6 +229,12 @@ def _sequence_variants(items: list[Any]) -> Iterator[list[Any]]:
     pad = _padding(items)
     if pad is not None:
         yield [*items, pad]
+    if items and all(type(x) in (int, float) for x in items) and any(x > 0 for x in items):
+        # Every number below zero: an example of positive numbers never reaches a
+        # running maximum started at 0 (set aa's ``indices_of_maximum`` was called
+        # wrong so, "a list of integers"); a task that says "positive" or
+        # "non-negative" rules it out (``Domain.admits``).
+        yield [-x for x in items]
 
 
 def _padding(items: list[Any]) -> Any:

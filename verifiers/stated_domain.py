@@ -44,6 +44,9 @@ _CASED = re.compile(  # letter case matters; "lowercase letters" alone is a prom
     r"|(?<!\bthe )\b(ignor\w*|regardless of|irrespective of|keep\w*|preserv\w*|swaps?|swapping|reverses?|change)"
     r"\s+(the\s+|its\s+|their\s+)?case\b(?!\s+(where|when|that|if|in which|order|n\b))"
     rf"|\b{_CASE}\b[^.\n]*\b{_CASE}\b|\bupper and lower\b|\blower and upper\b", re.IGNORECASE)
+_NON_LETTERS = re.compile(  # characters besides letters may be in a string: "every non-letter is kept"
+    r"\bnon-?(letter|alphabetic|alpha|alphanumeric)s?\b|\b(not|isn'?t|aren'?t)\s+(a\s+)?letters?\b"
+    r"|\bpunctuation\b|\b(other|special)\s+characters\b", re.IGNORECASE)
 _NONE = re.compile(r"\bNone\b|\bnull\b")  # "None" as Python spells it: "if there are none" is not about the value
 _KIND_NAMES = r"(dict|dictionary|list|string|str|int|integer|number|tuple|set)"
 _KINDS = re.compile(  # a value may be of another kind than the examples show
@@ -82,6 +85,10 @@ class Domain:
     """The task's words make letter case matter ("case-sensitive", "ignoring case",
     "treating uppercase and lowercase letters as the same"): its strings may hold
     letters of either case, even where every example is in one."""
+    non_letters: bool = False
+    """The task speaks of characters other than letters ("every non-letter character is
+    kept", "ignoring punctuation"): its strings may hold them, though every example is
+    letters alone."""
     none: bool = False
     """The task speaks of ``None`` ("a value of None still counts"): a value inside its
     inputs may be None, though no example shows one."""
@@ -110,7 +117,8 @@ class Domain:
                    negative=not (positive or _NON_NEGATIVE.search(text)), separators=named,
                    spaces=bool(_SPACES.search(text)), spacing=bool(_SPACING.search(text)), unique=bool(_UNIQUE.search(text)),
                    cased=bool(_CASED.search(text)) and not _ONE_CASE.search(text),
-                   none=bool(_NONE.search(text)), kinds=bool(_KINDS.search(text)), kept=bool(_KEPT.search(text)),
+                   non_letters=bool(_NON_LETTERS.search(text)), none=bool(_NONE.search(text)),
+                   kinds=bool(_KINDS.search(text)), kept=bool(_KEPT.search(text)),
                    signed=bool(_NEGATIVE.search(text)) and not positive,
                    counted=0 if count is None else _COUNTS.get(count.group(1).lower()) or int(count.group(1)))
 

@@ -247,6 +247,23 @@ def test_edge_calls_move_one_argument_to_an_edge_the_task_admits() -> None:
     assert (["FIG", "fig"],) in edge_calls([(["pear", "fig"],)], cased)
 
 
+def test_edge_calls_take_a_list_of_numbers_below_zero_and_put_non_letters_where_the_task_speaks_of_them() -> None:
+    # Set aa's indices_of_maximum: a running maximum started at 0 agreed with the right
+    # answer on every input like its positive example; "positive" still rules it out.
+    assert ([-1, -3, -2, -3],) in edge_calls([([1, 3, 2, 3],)], Domain.stated("a list of integers"))
+    assert ([-1.5, 2.0],) in edge_calls([([1.5, -2.0],)])
+    assert not any(min(c[0], default=0) < 0 for c in edge_calls([([1, 3],)], Domain.stated("positive integers")))
+    assert not any(c[0] and min(c[0]) < 0 for c in edge_calls([([1, 3],)], Domain.stated("non-negative integers")))
+    # Set y's every_other_upper: counting positions instead of letters agreed with the
+    # right answer on every string of letters alone.
+    told = Domain.stated("every non-letter character is kept unchanged and does not affect the alternation")
+    assert told.non_letters and Domain.stated("ignoring punctuation").non_letters
+    assert not Domain.stated("a string of lowercase letters").non_letters
+    assert ("he1llo",) in edge_calls([("hello",)], told) and ("he!llo",) in edge_calls([("hello",)], told)
+    assert not any("1" in c[0] or "!" in c[0] for c in edge_calls([("hello",)]))
+    assert ("1!",) not in edge_calls([("1!",)], told)  # no letters: nothing to put between
+
+
 def test_edge_calls_reach_inside_an_argument_and_other_kinds_where_the_task_speaks_of_them() -> None:
     # A list of dicts: the first dict emptied, its value moved to the value's own edges.
     plain = edge_calls([([{"c": "red"}, {"c": "blue"}], "c")])
