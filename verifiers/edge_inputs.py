@@ -13,7 +13,7 @@ input). So each example call gives a few variants, one argument changed at a tim
   (2024 -> 2020, 2000);
 - a float: 0.0 and its negation;
 - a string: empty, its first character, reversed, its case swapped, doubled, its
-  first character repeated;
+  first character repeated, its first run of digits moved to 0 and to 1;
 - a list, a set or a variable tuple: empty, its first item alone, reversed, its
   first item repeated at the end, every item repeated (the list twice over), and for
   strings or numbers, an empty string or a zero appended; a list of numbers with every
@@ -52,11 +52,13 @@ splits nothing. Variants are plain data, deterministic, and capped
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from verifiers.stated_domain import Domain
 
+_DIGITS = re.compile(r"[0-9]+")
 MAX_EDGE_CALLS = 40
 MAX_INNER_CALLS = 20
 """Variants made inside an argument or of another kind: counted apart, after the
@@ -161,6 +163,7 @@ def _variants(value: Any) -> Iterator[Any]:
         yield from (0.0, -value)
     elif t is str:
         yield from ("", value[:1], value[::-1], value.swapcase(), value + value, value[:1] + value)
+        yield from _renumbered(value)
     elif t in (list, tuple):
         items = list(value)
         yield from (t(x) for x in _sequence_variants(items))
@@ -179,6 +182,17 @@ def _variants(value: Any) -> Iterator[Any]:
         yield dict(reversed(list(value.items())))
         yield {k: value[first_key] for k in value}
         yield {k: value[first_key] for k in reversed(list(value))}
+
+
+def _renumbered(value: str) -> Iterator[str]:
+    """A string's first run of digits moved to 0 and to 1, as an int's edges are: set
+    ad's ``is_private_ipv4`` was called wrong (it checked the address, not the private
+    ranges) when every input held the example's "192.168..." or no address at all."""
+    found = _DIGITS.search(value)
+    if found is None:
+        return
+    for number in ("0", "1"):
+        yield value[:found.start()] + number + value[found.end():]
 
 
 def _separated(value: Any, domain: Domain) -> Iterator[str]:

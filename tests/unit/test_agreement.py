@@ -247,7 +247,7 @@ def test_edge_calls_move_one_argument_to_an_edge_the_task_admits() -> None:
     assert (["FIG", "fig"],) in edge_calls([(["pear", "fig"],)], cased)
 
 
-def test_edge_calls_take_a_list_of_numbers_below_zero_and_put_non_letters_where_the_task_speaks_of_them() -> None:
+def test_edge_calls_take_numbers_below_zero_and_to_zero_and_put_non_letters_where_the_task_speaks_of_them() -> None:
     # Set aa's indices_of_maximum: a running maximum started at 0 agreed with the right
     # answer on every input like its positive example; "positive" still rules it out.
     assert ([-1, -3, -2, -3],) in edge_calls([([1, 3, 2, 3],)], Domain.stated("a list of integers"))
@@ -262,6 +262,10 @@ def test_edge_calls_take_a_list_of_numbers_below_zero_and_put_non_letters_where_
     assert ("he1llo",) in edge_calls([("hello",)], told) and ("he!llo",) in edge_calls([("hello",)], told)
     assert not any("1" in c[0] or "!" in c[0] for c in edge_calls([("hello",)]))
     assert ("1!",) not in edge_calls([("1!",)], told)  # no letters: nothing to put between
+    # Set ad's is_private_ipv4: checking the address and not the private ranges agreed
+    # with the right answer on every input like "192.168.1.20"; a number moved to 0 and 1
+    # reaches a public address, as an int's own edges do.
+    assert ("1.168.1.20",) in edge_calls([("192.168.1.20",)]) and ("0.168.1.20",) in edge_calls([("192.168.1.20",)])
 
 
 def test_edge_calls_reach_inside_an_argument_and_other_kinds_where_the_task_speaks_of_them() -> None:
