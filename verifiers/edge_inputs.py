@@ -52,13 +52,12 @@ splits nothing. Variants are plain data, deterministic, and capped
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from verifiers.shapes import DIGIT_RUN
 from verifiers.stated_domain import Domain
 
-_DIGITS = re.compile(r"[0-9]+")
 MAX_EDGE_CALLS = 40
 MAX_INNER_CALLS = 20
 """Variants made inside an argument or of another kind: counted apart, after the
@@ -188,7 +187,7 @@ def _renumbered(value: str) -> Iterator[str]:
     """A string's first run of digits moved to 0 and to 1, as an int's edges are: set
     ad's ``is_private_ipv4`` was called wrong (it checked the address, not the private
     ranges) when every input held the example's "192.168..." or no address at all."""
-    found = _DIGITS.search(value)
+    found = DIGIT_RUN.search(value)
     if found is None:
         return
     for number in ("0", "1"):

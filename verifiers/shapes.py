@@ -213,7 +213,7 @@ def _constrain_str(strs: Sequence[str]) -> Shape:
         return Shape("str", alphabet=DEFAULT_ALPHABET, min_size=0, max_size=STR_DEFAULT_MAX)
     template = _digit_template(strs)
     if template:
-        numbers = [int(run) for s in strs for run in _DIGIT_RUN.findall(s)]
+        numbers = [int(run) for s in strs for run in DIGIT_RUN.findall(s)]
         return Shape("str", template=template, hi=min(max(2 * max(numbers), INT_DEFAULT), INT_LIMIT))
     chars = "".join(sorted({c for s in strs for c in s})) or DEFAULT_ALPHABET
     lo = 1 if min(len(s) for s in strs) >= 1 else 0
@@ -226,7 +226,8 @@ def _constrain_str(strs: Sequence[str]) -> Shape:
     return Shape("str", alphabet=chars, words=words, min_size=lo, max_size=hi, balanced=balanced, spaced=spaced)
 
 
-_DIGIT_RUN = re.compile(r"[0-9]+")
+DIGIT_RUN = re.compile(r"[0-9]+")
+"""A run of decimal digits in a string: a number as text."""
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 _OPENERS = set(_PAIRS.values())
 
@@ -237,7 +238,7 @@ def _digit_template(strs: Sequence[str]) -> tuple[str, ...]:
     else empty. Bare numbers (``'123'``) are not a format: their digits vary freely."""
     if len(strs) < 2:
         return ()
-    pieces = {tuple(_DIGIT_RUN.split(s)) for s in strs}
+    pieces = {tuple(DIGIT_RUN.split(s)) for s in strs}
     if len(pieces) != 1:
         return ()
     (template,) = pieces
