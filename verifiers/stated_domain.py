@@ -45,8 +45,12 @@ _CASED = re.compile(  # letter case matters; "lowercase letters" alone is a prom
     r"\s+(the\s+|its\s+|their\s+)?case\b(?!\s+(where|when|that|if|in which|order|n\b))"
     rf"|\b{_CASE}\b[^.\n]*\b{_CASE}\b|\bupper and lower\b|\blower and upper\b", re.IGNORECASE)
 _NON_LETTERS = re.compile(  # characters besides letters may be in a string: "every non-letter is kept"
-    r"\bnon-?(letter|alphabetic|alpha|alphanumeric)s?\b|\b(not|isn'?t|aren'?t)\s+(a\s+)?letters?\b"
-    r"|\bpunctuation\b|\b(other|special)\s+characters\b", re.IGNORECASE)
+    # ... but not where the words promise there are none ("no punctuation", "without
+    # special characters": a red team's right answers split on a punctuation mark).
+    r"(?<!\bno )(?<!\bwithout )(?<!\bwithout any )"
+    r"(\bnon-?(letter|alphabetic|alpha|alphanumeric)s?\b|\b(not|isn'?t|aren'?t)\s+(a\s+)?letters?\b"
+    r"|\bpunctuation\b|\b(other|special)\s+characters\b)", re.IGNORECASE)
+_NUMERAL = re.compile(r"-?[0-9]+")
 _NONE = re.compile(r"\bNone\b|\bnull\b")  # "None" as Python spells it: "if there are none" is not about the value
 _KIND_NAMES = r"(dict|dictionary|list|string|str|int|integer|number|tuple|set)"
 _KINDS = re.compile(  # a value may be of another kind than the examples show
@@ -126,6 +130,11 @@ class Domain:
         if type(value) in (int, float):
             return (self.zero or value != 0) and (self.negative or value >= 0)
         if type(value) is str:
+            # A string that is a whole number is held to the domain as that number ("a
+            # string representing a positive integer" admits no "0": a red team).
+            if _NUMERAL.fullmatch(value):
+                zero = value.lstrip("-").strip("0") == ""
+                return (self.zero or not zero) and (self.negative or zero or not value.startswith("-"))
             return self.empty or len(value) > 0
         if type(value) in (list, tuple, set, frozenset, dict):
             # Numbers inside are held to the domain too ("a list of positive integers").

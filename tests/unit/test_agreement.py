@@ -262,10 +262,16 @@ def test_edge_calls_take_numbers_below_zero_and_to_zero_and_put_non_letters_wher
     assert ("he1llo",) in edge_calls([("hello",)], told) and ("he!llo",) in edge_calls([("hello",)], told)
     assert not any("1" in c[0] or "!" in c[0] for c in edge_calls([("hello",)]))
     assert ("1!",) not in edge_calls([("1!",)], told)  # no letters: nothing to put between
+    # Words that promise there are none put none in (red team: right answers split there).
+    for none in ("s holds only letters, no punctuation", "without special characters", "without any punctuation"):
+        assert not Domain.stated(none).non_letters, none
     # Set ad's is_private_ipv4: checking the address and not the private ranges agreed
     # with the right answer on every input like "192.168.1.20"; a number moved to 0 and 1
     # reaches a public address, as an int's own edges do.
     assert ("1.168.1.20",) in edge_calls([("192.168.1.20",)]) and ("0.168.1.20",) in edge_calls([("192.168.1.20",)])
+    # A string that is a whole number is held to the words as that number (red team).
+    positive = edge_calls([("42",)], Domain.stated("s is a string representing a positive integer"))
+    assert ("1",) in positive and ("0",) not in positive and ("0",) in edge_calls([("42",)])
 
 
 def test_edge_calls_reach_inside_an_argument_and_other_kinds_where_the_task_speaks_of_them() -> None:
