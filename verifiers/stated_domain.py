@@ -13,6 +13,7 @@ only where they are unambiguous; a task that states nothing gets the full domain
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,19 +128,39 @@ class Domain:
                    counted=0 if count is None else _COUNTS.get(count.group(1).lower()) or int(count.group(1)))
 
     def admits(self, value: Any) -> bool:
+        if type(value) in (list, tuple, set, frozenset, dict):
+            # Numbers at any depth are held to the domain ("lists of positive integers":
+            # no [[-1, 2], [3]], a red team), emptiness and repeats only at the top ("a
+            # non-empty list of strings" may hold an empty string).
+            repeats = type(value) in (list, tuple) and len({repr(x) for x in value}) < len(value)
+            return (self.empty or len(value) > 0) and not (self.unique and repeats) \
+                and all(self._admits_number(x) for x in _scalars_within(value))
+        if type(value) is str and not _NUMERAL.fullmatch(value):
+            return self.empty or len(value) > 0
+        return self._admits_number(value)
+
+    def _admits_number(self, value: Any) -> bool:
+        """Whether a number, or a string that is a whole number, keeps the promises on sign
+        and zero; True for any other value."""
         if type(value) in (int, float):
             return (self.zero or value != 0) and (self.negative or value >= 0)
-        if type(value) is str:
+        if type(value) is str and _NUMERAL.fullmatch(value):
             # A string that is a whole number is held to the domain as that number ("a
             # string representing a positive integer" admits no "0": a red team).
-            if _NUMERAL.fullmatch(value):
-                zero = value.lstrip("-").strip("0") == ""
-                return (self.zero or not zero) and (self.negative or zero or not value.startswith("-"))
-            return self.empty or len(value) > 0
-        if type(value) in (list, tuple, set, frozenset, dict):
-            # Numbers inside are held to the domain too ("a list of positive integers").
-            numbers = [x for x in value if type(x) in (int, float)]
-            repeats = type(value) in (list, tuple) and len({repr(x) for x in value}) < len(value)
-            return (self.empty or len(value) > 0) and all(self.admits(x) for x in numbers) \
-                and not (self.unique and repeats)
+            zero = value.lstrip("-").strip("0") == ""
+            return (self.zero or not zero) and (self.negative or zero or not value.startswith("-"))
         return True
+
+
+def _scalars_within(value: Any) -> Iterator[Any]:
+    """Every value inside ``value``'s lists, tuples, sets and dicts (keys and values), at
+    any depth, other than those containers; iteratively, so depth costs no recursion."""
+    stack = [value]
+    while stack:
+        container = stack.pop()
+        items = [*container.keys(), *container.values()] if type(container) is dict else container
+        for item in items:
+            if type(item) in (list, tuple, set, frozenset, dict):
+                stack.append(item)
+            else:
+                yield item

@@ -274,6 +274,23 @@ def test_edge_calls_take_numbers_below_zero_and_to_zero_and_put_non_letters_wher
     assert ("1",) in positive and ("0",) not in positive and ("0",) in edge_calls([("42",)])
 
 
+def test_what_the_words_promise_of_numbers_holds_at_every_depth_and_of_emptiness_only_at_the_top() -> None:
+    # "lists of positive integers": a negative two levels down is outside the task too
+    # (a red team: [[-1, -2], [3]] was made from [[1, 2], [3]]), and so is one among a
+    # dict's values or a tuple's items, or a string that is a whole number.
+    positive = Domain.stated("a list of lists of positive integers")
+    assert not positive.admits([[-1, 2], [3]]) and not positive.admits([[[0]]])
+    assert not positive.admits({"a": -1}) and not positive.admits([("x", -2)]) and not positive.admits([["0"]])
+    assert positive.admits([[1, 2], [3]]) and positive.admits({"a": 1}) and positive.admits([["1", "x"]])
+    assert Domain().admits([[-1, 0], {"k": -2}])
+    assert not Domain.stated("non-negative amounts").admits({"rent": {"may": -5}})
+    # "a non-empty list of strings": the list, not each string.
+    assert Domain.stated("a non-empty list of strings").admits(["", "a"])
+    assert not Domain.stated("a non-empty list of strings").admits([])
+    made = edge_calls([([[1, 2], [3]],)], positive)
+    assert made and not any(x <= 0 for c in made for inner in c[0] for x in inner)
+
+
 def test_edge_calls_reach_inside_an_argument_and_other_kinds_where_the_task_speaks_of_them() -> None:
     # A list of dicts: the first dict emptied, its value moved to the value's own edges.
     plain = edge_calls([([{"c": "red"}, {"c": "blue"}], "c")])
