@@ -100,8 +100,10 @@ def _moved_calls(examples: Sequence[tuple[Any, ...]], domain: Domain, inner: boo
             own = repr(value)
             edges = [*_retyped(value, domain), *_inner(value, domain, 0)] if inner else \
                 [*_variants(value), *_separated(value, domain), *_cased(value, domain), *_unlettered(value, domain)]
+            # Held to the words only as far as the example's own argument keeps them.
+            held = domain.fitted(value)
             for variant in edges:
-                if domain.admits(variant) and repr(variant) != own:
+                if held.admits(variant) and repr(variant) != own:
                     yield call[:position] + (variant,) + call[position + 1:]
 
 

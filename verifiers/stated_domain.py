@@ -12,6 +12,7 @@ only where they are unambiguous; a task that states nothing gets the full domain
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -139,17 +140,38 @@ class Domain:
             return self.empty or len(value) > 0
         return self._admits_number(value)
 
+    def fitted(self, value: Any) -> Domain:
+        """The domain for an argument the prompt's own example passes as ``value``: each
+        promise ``value`` breaks is dropped, since the words were about another argument
+        (HumanEval/30 says "return only positive numbers" of the list it is shown
+        ``[-1, 2, -4, 5, 6]``: the list's edges may hold negatives)."""
+        container = type(value) in (list, tuple, set, frozenset, dict)
+        scalars = list(_scalars_within(value)) if container else [value]
+        numbers = [_number(x) for x in scalars]
+        repeats = type(value) in (list, tuple) and len({repr(x) for x in value}) < len(value)
+        return dataclasses.replace(
+            self, zero=self.zero or 0 in numbers,
+            negative=self.negative or any(n is not None and n < 0 for n in numbers),
+            empty=self.empty or ((container or type(value) is str) and len(value) == 0),
+            unique=self.unique and not repeats)
+
     def _admits_number(self, value: Any) -> bool:
         """Whether a number, or a string that is a whole number, keeps the promises on sign
         and zero; True for any other value."""
-        if type(value) in (int, float):
-            return (self.zero or value != 0) and (self.negative or value >= 0)
-        if type(value) is str and _NUMERAL.fullmatch(value):
-            # A string that is a whole number is held to the domain as that number ("a
-            # string representing a positive integer" admits no "0": a red team).
-            zero = value.lstrip("-").strip("0") == ""
-            return (self.zero or not zero) and (self.negative or zero or not value.startswith("-"))
-        return True
+        number = _number(value)
+        return number is None or ((self.zero or number != 0) and (self.negative or number >= 0))
+
+
+def _number(value: Any) -> float | None:
+    """A number as itself; a string that is a whole number as its sign, -1, 0 or 1 (it is
+    held to the words as that number: "a string representing a positive integer" admits
+    no "0", a red team; its size never matters, and reading a long one would be slow);
+    None for any other value."""
+    if type(value) in (int, float):
+        return float(value) if type(value) is float else (value > 0) - (value < 0)
+    if type(value) is str and _NUMERAL.fullmatch(value):
+        return 0 if value.lstrip("-").strip("0") == "" else -1 if value.startswith("-") else 1
+    return None
 
 
 def _scalars_within(value: Any) -> Iterator[Any]:

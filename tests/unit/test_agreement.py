@@ -291,6 +291,23 @@ def test_what_the_words_promise_of_numbers_holds_at_every_depth_and_of_emptiness
     assert made and not any(x <= 0 for c in made for inner in c[0] for x in inner)
 
 
+def test_a_promise_the_prompts_own_example_breaks_does_not_hold_its_argument() -> None:
+    # HumanEval/30: "Return only positive numbers in the list", shown [-1, 2, -4, 5, 6].
+    # The word is about the answer, not the list: the list's edges keep their negatives.
+    words = Domain.stated("Return only positive numbers in the list.")
+    assert not words.admits([-1, 2]) and words.fitted([-1, 2, -4, 5, 6]).admits([-1, 2])
+    made = edge_calls([([-1, 2, -4, 5, 6],)], words)
+    assert ([6, 5, -4, 2, -1],) in made and ([1, -2, 4, -5, -6],) in made
+    # Only the promise it breaks: a list with no zero and no repeat keeps those.
+    assert not words.fitted([-1, 2]).admits([0, 2])
+    assert Domain.stated("a non-empty list").fitted([]).admits([])
+    assert not Domain.stated("a list of distinct integers").fitted([1, 2]).admits([1, 1])
+    assert Domain.stated("a list of distinct integers").fitted([1, 2, 2]).admits([1, 1])
+    # Another argument's example keeps the promise: its edges are still held to it.
+    made = edge_calls([([-3, 4], 2)], Domain.stated("k is a positive integer"))
+    assert ([-3, 4], 0) not in made and ([-3, 4], -2) not in made and ([3, -4], 2) in made
+
+
 def test_edge_calls_reach_inside_an_argument_and_other_kinds_where_the_task_speaks_of_them() -> None:
     # A list of dicts: the first dict emptied, its value moved to the value's own edges.
     plain = edge_calls([([{"c": "red"}, {"c": "blue"}], "c")])
