@@ -95,15 +95,17 @@ def _moved_calls(examples: Sequence[tuple[Any, ...]], domain: Domain, inner: boo
     argument, lazily. Both are checked before the call is built, so an edge refused
     costs the argument's size, not the whole call's (a call of thousands of arguments
     whose edges the task's words all rule out stays linear in its size)."""
+    # Each position held to the words only as far as every example's argument there keeps
+    # them (a red team: one example's negative list frees the others' copies too).
+    held = [domain.fitted(*(call[position] for call in examples if len(call) > position))
+            for position in range(max((len(call) for call in examples), default=0))]
     for call in examples:
         for position, value in enumerate(call):
             own = repr(value)
             edges = [*_retyped(value, domain), *_inner(value, domain, 0)] if inner else \
                 [*_variants(value), *_separated(value, domain), *_cased(value, domain), *_unlettered(value, domain)]
-            # Held to the words only as far as the example's own argument keeps them.
-            held = domain.fitted(value)
             for variant in edges:
-                if held.admits(variant) and repr(variant) != own:
+                if held[position].admits(variant) and repr(variant) != own:
                     yield call[:position] + (variant,) + call[position + 1:]
 
 

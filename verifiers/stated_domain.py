@@ -13,6 +13,7 @@ only where they are unambiguous; a task that states nothing gets the full domain
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -132,28 +133,31 @@ class Domain:
         if type(value) in (list, tuple, set, frozenset, dict):
             # Numbers at any depth are held to the domain ("lists of positive integers":
             # no [[-1, 2], [3]], a red team), emptiness and repeats only at the top ("a
-            # non-empty list of strings" may hold an empty string).
-            repeats = type(value) in (list, tuple) and len({repr(x) for x in value}) < len(value)
-            return (self.empty or len(value) > 0) and not (self.unique and repeats) \
-                and all(self._admits_number(x) for x in _scalars_within(value))
+            # non-empty list of strings" may hold an empty string), and a string that is
+            # a whole number only as a whole argument (in "fractions as strings, with a
+            # positive denominator", "-2" inside a list is a fraction, not a number).
+            repeats = self.unique and type(value) in (list, tuple) and len({repr(x) for x in value}) < len(value)
+            return (self.empty or len(value) > 0) and not repeats \
+                and all(self._admits_number(x) for x in _scalars_within(value) if type(x) is not str)
         if type(value) is str and not _NUMERAL.fullmatch(value):
             return self.empty or len(value) > 0
         return self._admits_number(value)
 
-    def fitted(self, value: Any) -> Domain:
-        """The domain for an argument the prompt's own example passes as ``value``: each
-        promise ``value`` breaks is dropped, since the words were about another argument
-        (HumanEval/30 says "return only positive numbers" of the list it is shown
-        ``[-1, 2, -4, 5, 6]``: the list's edges may hold negatives)."""
-        container = type(value) in (list, tuple, set, frozenset, dict)
-        scalars = list(_scalars_within(value)) if container else [value]
-        numbers = [_number(x) for x in scalars]
-        repeats = type(value) in (list, tuple) and len({repr(x) for x in value}) < len(value)
-        return dataclasses.replace(
-            self, zero=self.zero or 0 in numbers,
-            negative=self.negative or any(n is not None and n < 0 for n in numbers),
-            empty=self.empty or ((container or type(value) is str) and len(value) == 0),
-            unique=self.unique and not repeats)
+    def fitted(self, *values: Any) -> Domain:
+        """The domain for an argument the prompt's own examples pass as ``values``: each
+        promise one of them breaks is dropped, since the words were about another
+        argument (HumanEval/30 says "return only positive numbers" of the list it is
+        shown ``[-1, 2, -4, 5, 6]``: the list's edges may hold negatives)."""
+        zero, negative, empty, unique = self.zero, self.negative, self.empty, self.unique
+        for value in values:
+            container = type(value) in (list, tuple, set, frozenset, dict)
+            scalars = [x for x in _scalars_within(value) if type(x) is not str] if container else [value]
+            numbers = [n for n in map(_number, scalars) if n is not None]
+            zero = zero or 0 in numbers
+            negative = negative or any(n < 0 for n in numbers)
+            empty = empty or ((container or type(value) is str) and len(value) == 0)
+            unique = unique and not (type(value) in (list, tuple) and len({repr(x) for x in value}) < len(value))
+        return dataclasses.replace(self, zero=zero, negative=negative, empty=empty, unique=unique)
 
     def _admits_number(self, value: Any) -> bool:
         """Whether a number, or a string that is a whole number, keeps the promises on sign
@@ -166,9 +170,11 @@ def _number(value: Any) -> float | None:
     """A number as itself; a string that is a whole number as its sign, -1, 0 or 1 (it is
     held to the words as that number: "a string representing a positive integer" admits
     no "0", a red team; its size never matters, and reading a long one would be slow);
-    None for any other value."""
-    if type(value) in (int, float):
-        return float(value) if type(value) is float else (value > 0) - (value < 0)
+    None for any other value, NaN too (neither above nor below zero: no promise judges it)."""
+    if type(value) is float:
+        return None if math.isnan(value) else value
+    if type(value) is int:
+        return (value > 0) - (value < 0)
     if type(value) is str and _NUMERAL.fullmatch(value):
         return 0 if value.lstrip("-").strip("0") == "" else -1 if value.startswith("-") else 1
     return None

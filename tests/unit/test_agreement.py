@@ -280,8 +280,12 @@ def test_what_the_words_promise_of_numbers_holds_at_every_depth_and_of_emptiness
     # dict's values or a tuple's items, or a string that is a whole number.
     positive = Domain.stated("a list of lists of positive integers")
     assert not positive.admits([[-1, 2], [3]]) and not positive.admits([[[0]]])
-    assert not positive.admits({"a": -1}) and not positive.admits([("x", -2)]) and not positive.admits([["0"]])
+    assert not positive.admits({"a": -1}) and not positive.admits([("x", -2)]) and not positive.admits("0")
     assert positive.admits([[1, 2], [3]]) and positive.admits({"a": 1}) and positive.admits([["1", "x"]])
+    # A string that is a whole number is held as that number only as a whole argument:
+    # in "fractions given as strings ... with a positive denominator" (set v), "-2" in
+    # a list is a fraction (a red team).
+    assert Domain.stated("fractions as strings such as '-3/4', with a positive denominator").admits(["-2", "0"])
     assert Domain().admits([[-1, 0], {"k": -2}])
     assert not Domain.stated("non-negative amounts").admits({"rent": {"may": -5}})
     # "a non-empty list of strings": the list, not each string.
@@ -303,6 +307,13 @@ def test_a_promise_the_prompts_own_example_breaks_does_not_hold_its_argument() -
     assert Domain.stated("a non-empty list").fitted([]).admits([])
     assert not Domain.stated("a list of distinct integers").fitted([1, 2]).admits([1, 1])
     assert Domain.stated("a list of distinct integers").fitted([1, 2, 2]).admits([1, 1])
+    # What one example's argument breaks frees every example's argument there (a red team).
+    made = edge_calls([([1, 2],), ([-1, 3],)], Domain.stated("a list of positive integers"))
+    assert ([2, 1],) in made and ([-1, -2],) in made
+    # NaN is neither above nor below zero: no promise judges it, and a domain always
+    # admits the values it was fitted to.
+    for value in (float("nan"), [1, float("nan")], {float("nan"): 1}, [-1, [0]], "", []):
+        assert Domain.stated("a non-empty list of positive numbers").fitted(value).admits(value), value
     # Another argument's example keeps the promise: its edges are still held to it.
     made = edge_calls([([-3, 4], 2)], Domain.stated("k is a positive integer"))
     assert ([-3, 4], 0) not in made and ([-3, 4], -2) not in made and ([3, -4], 2) in made
