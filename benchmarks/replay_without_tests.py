@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sampler.backends.replay import ReplayBackend  # noqa: E402
 from sampler.config import EscalationConfig, SampleConfig  # noqa: E402
-from sampler.core.escalation import CAREFUL_READER_INDEX  # noqa: E402
+from sampler.core.escalation import CAREFUL_READER_INDEX, READER_SAMPLES_INDEX  # noqa: E402
 from sampler.core.api import solve  # noqa: E402
 from sampler.core.reader_tests import READER_TESTS  # noqa: E402
 from sampler.core.written_tests import append_written  # noqa: E402
@@ -45,14 +45,28 @@ from tasks.registry import select_tasks  # noqa: E402
 from verifiers import agreement, edge_inputs, outputs  # noqa: E402
 
 
+UNDRAWN = "```python\n\n```"
+"""What a replay answers for a strong index the run never drew: no code."""
+
+
+def _served_at_one(drawn: list[str]) -> list[str]:
+    """What a script of the greedy reader's answer alone serves at strong index 1 (a
+    careful reading the run never drew: the script wraps around to that answer), to put
+    there before answers at later indices; nothing when index 1 holds an answer."""
+    return drawn[:1] if len(drawn) == 1 else []
+
+
 def _scripts(samples: list[dict[str, object]]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Each tier's samples per task, in sample order, as fenced answers."""
     tiers: dict[str, dict[str, list[tuple[int, str]]]] = {CHEAP: {}, STRONG: {}}
     for s in samples:
         tiers[str(s["tier"])].setdefault(str(s["task_id"]), []).append(
             (int(str(s["sample_index"])), f"```python\n{s.get('solution') or ''}\n```"))
-    cheap, strong = ({task: [text for _, text in sorted(drawn)] for task, drawn in tiers[tier].items()}
-                     for tier in (CHEAP, STRONG))
+    cheap = {task: [text for _, text in sorted(drawn)] for task, drawn in tiers[CHEAP].items()}
+    # A strong sample is served by its index (``ReplayBackend``): the samples drawn after a
+    # disagreeing greedy reader start at ``READER_SAMPLES_INDEX``, past an index not drawn.
+    strong = {task: [dict(drawn).get(i, UNDRAWN) for i in range(max(i for i, _ in drawn) + 1)]
+              for task, drawn in tiers[STRONG].items()}
     return cheap, strong
 
 
@@ -72,6 +86,10 @@ def main() -> int:
                         help="the strong model's greedy answers ({\"task_id\", \"completion\"} lines) for "
                              "tasks the run drew no strong sample for, replayed as strong sample 0: the "
                              "greedy reader of an uncalled pick, which runs made before it did not ask")
+    parser.add_argument("--reader-samples", type=Path,
+                        help="the strong model's samples at temperature for tasks whose greedy reader "
+                             "disagreed ({\"task_id\", \"completions\"} lines), replayed as strong samples 2 "
+                             "on: runs made before they were drawn lack them")
     parser.add_argument("--previous-edges", action="store_true",
                         help="the edge inputs without those made inside an argument, of another kind, "
                              "and of a list twice over")
@@ -129,6 +147,23 @@ def main() -> int:
             if len(drawn) == 1:  # the greedy reader's answer alone: the careful one follows it
                 drawn.append(str(answer["completion"]))
                 careful += 1
+    sampled = 0
+    if args.reader_samples:
+        for line in args.reader_samples.read_text(encoding="utf-8").splitlines():
+            answer = json.loads(line)
+            drawn = strong.get(answer["task_id"], [])
+            if drawn and len(drawn) <= READER_SAMPLES_INDEX:  # the readers' answers alone: these follow them
+                drawn.extend(_served_at_one(drawn) + [str(text) for text in answer["completions"]])
+                sampled += 1
+    # A task whose greedy reader disagrees asks for samples at temperature: a run made
+    # before them drew none, and an answer served for them by wrapping around the
+    # script (``ReplayBackend``) would be a reader's answer counted again. They get no
+    # code instead (a red team), so such a replay guesses as the run's code did.
+    wanted = READER_SAMPLES_INDEX + EscalationConfig().reader_samples
+    for drawn in strong.values():
+        if len(drawn) <= READER_SAMPLES_INDEX:
+            drawn.extend(_served_at_one(drawn))
+            drawn.extend([UNDRAWN] * (wanted - len(drawn)))
     # As the run's llama.cpp engines, which prefill: the same prompts and waves.
     cheap_backend = ReplayBackend(cheap, model=str(settings["model"]), supports_prefill=True)
     strong_backend = ReplayBackend(strong, model=str(settings["strong"]), supports_prefill=True)
@@ -143,6 +178,7 @@ def main() -> int:
     unanswered = [r for r in asked if len(strong.get(r.key, [])) < 2]
     extra = len(cheap_backend.requests_seen) + len(strong_backend.requests_seen) - len(asked) + len(unanswered)
     print(f"replayed {len(report.results)} tasks from {len(samples)} samples; greedy answers given {greedy}; "
+          f"reader samples given for {sampled} tasks; "
           f"careful answers given "
           f"{careful}, asked for {len(asked)}; requests the run had not answered: {extra} "
           f"(the strong model's tests among them: {len(tests_asked)})")

@@ -95,7 +95,8 @@ def _escalation(args: argparse.Namespace) -> EscalationConfig:
                             plain_samples=args.strong_plain_samples,
                             more_plain_samples=args.strong_more_plain_samples,
                             spare_samples=args.strong_spare_samples, second_reader=args.second_reader,
-                            careful_reader=args.careful_reader, reader_tests=args.reader_tests)
+                            careful_reader=args.careful_reader, reader_tests=args.reader_tests,
+                            reader_samples=args.reader_samples)
 
 
 def default_strong(model: str, strong: str | None) -> str | None:

@@ -222,6 +222,10 @@ def tier_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--careful-reader", action=argparse.BooleanOptionalAction, default=True,
                         help="with --second-reader: the strong tier's answer must agree too when it is "
                              "first asked to list the edge cases the task states (docs/SOLVING.md)")
+    parser.add_argument("--reader-samples", type=int, default=EscalationConfig.reader_samples,
+                        help="with --second-reader: where the greedy reader disagrees with the cheap pick, "
+                             "this many more strong samples at temperature choose the guess (0: off; "
+                             "docs/SOLVING.md)")
     parser.add_argument("--reader-tests", action=argparse.BooleanOptionalAction, default=True,
                         help="with --second-reader: the greedy reader's answer must agree with the pick "
                              "on the calls of tests the strong tier writes too (docs/SOLVING.md)")

@@ -261,6 +261,11 @@ class BudgetConfig:
             raise ConfigError(f"length_cap_miss must be in (0, 0.5), got {self.length_cap_miss}")
 
 
+MAX_READER_SAMPLES = 32
+"""``EscalationConfig.reader_samples`` at most: they go as one request (a red team asked
+for 2,000)."""
+
+
 @dataclass(frozen=True)
 class EscalationConfig:
     """The strong tier's budget for a task no cheap sample solved."""
@@ -308,6 +313,12 @@ class EscalationConfig:
     agreement among them cannot see. Where it disagrees, its answer is the guess, for a
     pick too weakly supported to call too (docs/SOLVING.md). One greedy request per such
     task."""
+    reader_samples: int = 3
+    """With ``second_reader``: where the greedy reader disagrees with a cheap pick, this
+    many more samples of the bare task at temperature (one request); the guess is then
+    the first of the largest group among the strong answers that fit the examples
+    (``sampler.core.second_reader.vetoed_guess``), not the greedy answer alone. Never a
+    call: the task stays unsolved. 0 turns them off (docs/SOLVING.md)."""
     careful_reader: bool = True
     """With ``second_reader``: a pick the strong model's greedy answer agreed with is
     called solved only if its answer agrees too when it is first asked to list every
@@ -333,6 +344,8 @@ class EscalationConfig:
             raise ConfigError(f"failures_shown must be >= 0, got {self.failures_shown}")
         if self.spare_samples < 0:
             raise ConfigError(f"spare_samples must be >= 0, got {self.spare_samples}")
+        if not 0 <= self.reader_samples <= MAX_READER_SAMPLES:  # one request's completions, each a slot
+            raise ConfigError(f"reader_samples must be in [0, {MAX_READER_SAMPLES}], got {self.reader_samples}")
         if self.plain_samples < 0 or self.more_plain_samples < 0:
             raise ConfigError(f"plain samples must be >= 0, got {self.plain_samples}, {self.more_plain_samples}")
 

@@ -54,6 +54,9 @@ went straight to the code (4 of 5 tasks tried)."""
 CAREFUL_READER_INDEX = 1
 """The careful reader's strong sample index: a task that asks readers never escalates,
 so strong samples 0 (the greedy reader) and 1 are its readers' and no round's."""
+READER_SAMPLES_INDEX = 2
+"""Where the strong samples drawn after a greedy reader disagreed begin
+(``EscalationConfig.reader_samples``): past both readers' indices."""
 
 
 CODE_END = "```"
@@ -217,6 +220,16 @@ def spare_request(task: Task, first_index: int, count: int, sample: SampleConfig
     prompt is the one the server still holds for the task."""
     return _request(task, draft_text(task, []), sample, escalation, 0, request_id, prefill,
                     skip=first_index, completions=count)
+
+
+def reader_samples_request(task: Task, sample: SampleConfig, escalation: EscalationConfig,
+                           request_id: str, prefill: bool = False) -> GenerationRequest:
+    """``escalation.reader_samples`` samples of the bare task at temperature, from strong
+    index ``READER_SAMPLES_INDEX`` on, for a task whose greedy reader disagreed with its
+    cheap pick (``sampler.core.second_reader.vetoed_guess``): the greedy answer's prompt,
+    which the server still holds."""
+    return spare_request(task, READER_SAMPLES_INDEX, escalation.reader_samples, sample, escalation,
+                         request_id, prefill)
 
 
 def not_verified(requests: Sequence[GenerationRequest], verified: set[str],

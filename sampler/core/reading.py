@@ -15,10 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from sampler.backends.base import Generation, GenerationRequest
-from sampler.core.escalation import CAREFUL_READER_INDEX, careful_reader_request, reader_request
+from sampler.core.escalation import (
+    CAREFUL_READER_INDEX,
+    READER_SAMPLES_INDEX,
+    careful_reader_request,
+    reader_request,
+    reader_samples_request,
+)
 from sampler.core.loop_state import LoopState
 from sampler.core.reader_tests import READER_TESTS, agrees_on_tests, tests_request
-from sampler.core.second_reader import reader_agrees, readings, vetoed_guess
+from sampler.core.second_reader import reader_agrees, reader_answers, readings, vetoed_guess
 from sampler.core.selection import called_solved
 from sampler.core.task_run import TaskRun, request_prefix
 from sampler.core.test_writing import parse_answer
@@ -28,8 +34,9 @@ from tasks.examples import example_count
 from tasks.types import Task
 from verifiers import agreement
 
-GREEDY_READING, CAREFUL_READING, TESTS_READING = 1, 2, 3
-"""``TaskRun.reading``: the last reader asked."""
+GREEDY_READING, CAREFUL_READING, TESTS_READING, SAMPLED_READING = 1, 2, 3, 4
+"""``TaskRun.reading``: the last reader asked (the sampled reading only after the greedy
+reader disagreed, so never with the careful reader or the tests)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,8 @@ class Reading(LoopState):
             if run.reading or run.strong_rounds or run.tier_samples(STRONG):
                 return False
             run.reading = GREEDY_READING
+        elif self._wants_reader_samples(run, chosen, readers):
+            run.reading = SAMPLED_READING
         elif not called_solved(run.task, agreed):
             return False
         else:
@@ -88,11 +97,24 @@ class Reading(LoopState):
             self._escalate(run)
         return True
 
+    def _wants_reader_samples(self, run: TaskRun, chosen: SampleRecord, readers: Mapping[int, SampleRecord]) -> bool:
+        """Whether to draw the strong model's samples at temperature for the guess: its
+        greedy reader disagreed with the pick and none were drawn yet (a resumed task
+        finds them on disk)."""
+        escalation = self.config.escalation
+        assert escalation is not None and self.outputs is not None
+        return escalation.reader_samples > 0 and run.reading < SAMPLED_READING and 0 in readers \
+            and not any(s.sample_index >= READER_SAMPLES_INDEX for s in run.tier_samples(STRONG)) \
+            and not reader_agrees(run.task, chosen, readers[0], run.behaviours, self.outputs)
+
     def _reader_request(self, run: TaskRun) -> GenerationRequest:
         """The request for ``run.reading``, the reading asked now."""
         assert self.config.escalation is not None
         if run.reading == TESTS_READING:
             return tests_request(run.task, seed=self.config.sample.seed, prefill=self.config.strong_prefill)
+        if run.reading == SAMPLED_READING:
+            return reader_samples_request(run.task, self.config.sample, self.config.escalation,
+                                          request_prefix(run.task.task_id, STRONG), prefill=self.config.strong_prefill)
         ask = reader_request if run.reading == GREEDY_READING else careful_reader_request
         return ask(run.task, self.config.sample, self.config.escalation,
                    request_prefix(run.task.task_id, STRONG), prefill=self.config.strong_prefill)
@@ -131,7 +153,7 @@ class Reading(LoopState):
         assert self.outputs is not None  # readers are asked only for tasks picked by agreement
         if reader_agrees(run.task, chosen, readers[0], run.behaviours, self.outputs):
             return None, chosen.solution, Said(READER_AGREES)
-        return None, vetoed_guess(chosen, readers[0]).solution, Said(READER_DISAGREES)
+        return None, self._vetoed_guess(run, chosen).solution, Said(READER_DISAGREES)
 
     def _judge(self, run: TaskRun, chosen: SampleRecord, readers: Mapping[int, SampleRecord]
                ) -> tuple[SampleRecord | None, str | None, Said] | None:
@@ -141,7 +163,7 @@ class Reading(LoopState):
         assert self.outputs is not None  # readers are asked only for tasks picked by agreement
         greedy, careful = readings(run.task, chosen, readers, run.behaviours, self.outputs)
         if greedy == READER_DISAGREES:
-            return None, vetoed_guess(chosen, readers[0]).solution, Said(greedy)
+            return None, self._vetoed_guess(run, chosen).solution, Said(greedy)
         if careful == READER_DISAGREES:
             # The greedy reader backs the pick, the careful one does not: too close to
             # call, and the pick stays the guess.
@@ -155,4 +177,9 @@ class Reading(LoopState):
             return chosen, None, Said(greedy, careful, READER_AGREES)
         # On a case the task states, which only the strong model's tests reached, its
         # greedy answer parts from the pick: as with the greedy reader's own veto.
-        return None, vetoed_guess(chosen, readers[0]).solution, Said(greedy, careful, READER_DISAGREES)
+        return None, self._vetoed_guess(run, chosen).solution, Said(greedy, careful, READER_DISAGREES)
+
+    def _vetoed_guess(self, run: TaskRun, chosen: SampleRecord) -> SampleRecord:
+        """The guess for a pick a reader parted from (``vetoed_guess``)."""
+        assert self.outputs is not None  # readers are asked only for tasks picked by agreement
+        return vetoed_guess(run.task, chosen, reader_answers(run.samples.values()), run.behaviours, self.outputs)

@@ -42,9 +42,9 @@ pool itself, and no reader is asked (the pick is already the strong model's).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 
-from sampler.core.escalation import CAREFUL_READER_INDEX
+from sampler.core.escalation import CAREFUL_READER_INDEX, READER_SAMPLES_INDEX
 from sampler.core.selection import agreement_pick, choose, pick_pool, pool_behaviours
 from sampler.storage.records import CHEAP, READER_AGREES, READER_DISAGREES, STRONG, SampleRecord
 from tasks.types import Task
@@ -114,10 +114,29 @@ def readings(task: Task, pick: SampleRecord, readers: Mapping[int, SampleRecord]
     return said.get(0, ""), said.get(CAREFUL_READER_INDEX, "")
 
 
-def vetoed_guess(pick: SampleRecord, reader: SampleRecord) -> SampleRecord:
-    """The guess kept for a task whose reader disagreed with the cheap pick: the reader's
-    answer when it passed the task's examples, else the pick. Where the two part and
-    both fit the examples, the stronger model's reading was the right one more often:
-    on the 56 MBPP-style tasks the rule was read off, 6 of 8 times against 4 of 8 for
-    the pick; on 40 more, 9 of 10 against 4 of 10. Too close to call either solved."""
-    return reader if reader.passed else pick
+def vetoed_guess(task: Task, pick: SampleRecord, answers: Sequence[SampleRecord],
+                 known: MutableMapping[str, Behaviour], collector: Collector) -> SampleRecord:
+    """The guess kept for a task whose reader disagreed with the cheap pick: among the
+    strong model's ``answers`` to the bare task (its greedy reader's, then the samples
+    drawn after it, ``EscalationConfig.reader_samples``) that pass the task's examples,
+    the first of the largest group by agreement (the greedy answer's group among
+    equals); the pick when none does. Where the greedy reader and the pick part and both
+    fit the examples, the stronger model's reading was the right one more often: on the
+    56 MBPP-style tasks the rule was read off, 6 of 8 times against 4 of 8 for the pick;
+    on 40 more, 9 of 10 against 4 of 10. Too close to call either solved."""
+    fitting = sorted((a for a in answers if a.passed), key=lambda a: a.sample_index)
+    if len(fitting) <= 1:
+        return fitting[0] if fitting else pick
+    behaviours = pool_behaviours(task, fitting, known, collector)
+    lead = agreement.leader(agreement.group(behaviours))
+    if lead is None:  # no outputs to compare (a task with no inputs): the greedy order
+        return fitting[0]
+    return next(a for a in fitting if a.candidate_id == lead.members[0])
+
+
+def reader_answers(samples: Iterable[SampleRecord]) -> list[SampleRecord]:
+    """A task's strong answers to the bare task that judge its guess (``vetoed_guess``):
+    its greedy reader's and the samples drawn after that reader disagreed."""
+    return sorted((s for s in samples if s.tier == STRONG
+                   and (s.sample_index == 0 or s.sample_index >= READER_SAMPLES_INDEX)),
+                  key=lambda s: s.sample_index)

@@ -342,7 +342,8 @@ def test_a_called_pick_stands_only_if_the_strong_tiers_own_answer_agrees(tmp_pat
     # the task otherwise, its answer is the guess, and no other reader follows.
     tie, strong = solved_with("C", tmp_path / "tie", labels=("A", "B", "C"))
     assert not tie.solved and tie.second_reader == "disagrees" and tie.careful_reader == ""
-    assert tie.guess is not None and "out=C" in tie.guess and len(strong.requests_seen) == 1
+    # (Its samples at temperature follow, here answering C again: below.)
+    assert tie.guess is not None and "out=C" in tie.guess and [r.first_index for r in strong.requests_seen] == [0, 2]
     # On a task without examples such a pick is never called: a reader that backs it
     # leaves it the guess.
     bare, strong = solved_with("A", tmp_path / "bare", labels=("A", "B", "C"), examples=False)
@@ -353,6 +354,53 @@ def test_a_called_pick_stands_only_if_the_strong_tiers_own_answer_agrees(tmp_pat
     # A rerun reads the reader's answer back and decides the same without asking again.
     again, strong = solved_with("B", tmp_path / "vetoed")
     assert not again.solved and again.second_reader == "disagrees" and strong.requests_seen == []
+
+
+def test_where_the_greedy_reader_disagrees_its_samples_at_temperature_choose_the_guess(tmp_path: Path) -> None:
+    """After the greedy reader parts from the pick, the strong model is asked once more
+    for ``reader_samples`` answers to the bare task at temperature (one request, strong
+    samples 2 on); the guess is the first of the largest group among the strong answers
+    that fit the examples, the greedy one's among equals, and the pick when none fits.
+    The task is never called on them. A rerun asks nothing; a run interrupted after the
+    greedy reader asks only for the samples."""
+    task = untested(0)
+    failing = fenced("def f0(x: int) -> int:\n    return 0  # out=F\n")
+
+    def solved_with(strong_answers: Sequence[str], out: Path, samples: int = 3) -> tuple[TaskResult, ReplayBackend]:
+        cheap = ReplayBackend(answers(task.task_id, ("A", "A", "A")))
+        # Served by index: the greedy reader's is 0, the careful reader's 1 (not asked
+        # here), the samples' 2 on.
+        scripted = [failing if label == "F" else answers(task.task_id, [label])[task.task_id][0]
+                    for label in [strong_answers[0], "F", *strong_answers[1:]]]
+        strong = ReplayBackend({task.task_id: scripted}, model="strong")
+        report = solve([task], out=out, backend=cheap, strong_backend=strong, verifier=MarkerVerifier(),
+                       sample=SampleConfig(n=3), budget=BudgetConfig(wave=1), outputs=FakeCollector(),
+                       escalation=EscalationConfig(reader_samples=samples))
+        [result] = report.results
+        return result, strong
+
+    def guessed(result: TaskResult) -> str:
+        assert not result.solved and result.second_reader == "disagrees" and result.guess is not None
+        return re.findall(r"out=(\w)", result.guess)[0]
+
+    backed, strong = solved_with(["B", "A", "A", "C"], tmp_path / "backed")
+    assert guessed(backed) == "A" and backed.samples_drawn == 6  # two cheap settle it, then 1 + 3 strong
+    greedy, sampled = strong.requests_seen
+    assert (greedy.first_index, greedy.temperature) == (0, 0.0)
+    assert (sampled.first_index, sampled.completions) == (2, 3) and sampled.temperature > 0
+    assert guessed(solved_with(["B", "B", "C", "D"], tmp_path / "greedy")[0]) == "B"
+    assert guessed(solved_with(["B", "C", "D", "A"], tmp_path / "ties")[0]) == "B"  # the greedy one's among equals
+    assert guessed(solved_with(["F", "C", "C", "D"], tmp_path / "unfit")[0]) == "C"
+    assert guessed(solved_with(["F", "F", "F", "F"], tmp_path / "none")[0]) == "A"  # the pick
+    off, strong = solved_with(["B", "A", "A", "C"], tmp_path / "off", samples=0)
+    assert guessed(off) == "B" and len(strong.requests_seen) == 1
+    again, strong = solved_with(["B", "A", "A", "C"], tmp_path / "backed")
+    assert guessed(again) == "A" and strong.requests_seen == []
+    # "off" ended with the greedy reader's answer alone on disk: without its result line
+    # it is a run interrupted there, and the rerun asks only for the samples.
+    (tmp_path / "off" / "results.jsonl").write_text("")
+    resumed, strong = solved_with(["B", "A", "A", "C"], tmp_path / "off")
+    assert guessed(resumed) == "A" and [r.first_index for r in strong.requests_seen] == [2]
 
 
 def test_the_readers_never_call_a_pick_agreement_alone_does_not_call(tmp_path: Path) -> None:
@@ -402,10 +450,11 @@ def test_a_pick_the_greedy_reader_backs_stands_only_if_the_careful_reader_agrees
     assert careful.messages is not None and "edge cases" in careful.messages[0].content
     backed, strong = solved_with(["A", "A"], tmp_path / "backed")
     assert backed.solved and (backed.second_reader, backed.careful_reader) == ("agrees", "agrees")
-    # The greedy reader disagreeing settles it: no careful reading is asked.
+    # The greedy reader disagreeing settles it: no careful reading is asked (its samples
+    # for the guess are: below).
     disputed, strong = solved_with(["B", "A"], tmp_path / "disputed")
     assert not disputed.solved and (disputed.second_reader, disputed.careful_reader) == ("disagrees", "")
-    assert len(strong.requests_seen) == 1
+    assert [r.first_index for r in strong.requests_seen] == [0, 2]
     off, strong = solved_with(["A", "B"], tmp_path / "off", careful=False)
     # Without it, the strong model's tests follow the greedy reader directly.
     assert off.solved and off.careful_reader == ""
