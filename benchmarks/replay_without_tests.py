@@ -45,8 +45,10 @@ from tasks.registry import select_tasks  # noqa: E402
 from verifiers import agreement, edge_inputs, outputs  # noqa: E402
 
 
-UNDRAWN = "```python\n\n```"
-"""What a replay answers for a strong index the run never drew: no code."""
+UNDRAWN = "```python\ndef (\n```"
+"""What a replay answers for a strong index the run never drew: code that fails the
+syntax check (an empty answer would be the prompt's stub, which returns None and fits
+a task with no examples)."""
 
 
 def _served_at_one(drawn: list[str]) -> list[str]:
@@ -158,7 +160,7 @@ def main() -> int:
     # A task whose greedy reader disagrees asks for samples at temperature: a run made
     # before them drew none, and an answer served for them by wrapping around the
     # script (``ReplayBackend``) would be a reader's answer counted again. They get no
-    # code instead (a red team), so such a replay guesses as the run's code did.
+    # code that compiles instead (a red team), so such a replay guesses as the run's code did.
     wanted = READER_SAMPLES_INDEX + EscalationConfig().reader_samples
     for drawn in strong.values():
         if len(drawn) <= READER_SAMPLES_INDEX:
