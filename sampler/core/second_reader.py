@@ -11,7 +11,9 @@ pick was grouped on (the examples, edge cases made from them, generated inputs, 
 model's written tests: ``verifiers.agreement.agree``). An answer that fails the
 examples or the static checks agrees with nothing. The pick is still made among the
 cheap samples; one the reader disagrees with is a guess, and the guess kept is the
-reader's answer when it fits the examples (``vetoed_guess``). A pick agreement alone
+reader's answer when it fits the examples, or, once the strong model has drawn more
+answers at temperature (``EscalationConfig.reader_samples``), the first of the largest
+group among those that fit (``vetoed_guess``). A pick agreement alone
 would not call (no majority, one example and none of the model's tests passed) is
 read too, only to choose the guess: where the two part, the reader's answer is the
 guess. Replayed on HumanEval's fresh run, the picks right went from 122 to 128 of
