@@ -220,8 +220,10 @@ point of the function. Three decisions rest on it, each measured (docs/SOLVING.m
   so the rule stayed (the wrong one had both readers and the strong model's tests
   behind it). With the edge inputs added since, it gives way to both readers: on the
   ten runs replayed after set af, 23 more calls, all right, the careful reader parting
-  from 3 wrong picks and 6 right; held out on set ag it met one pick, wrong, which
-  the careful reader stopped;
+  from 3 wrong picks and 6 right; held out it did worse: on set ag it met one pick,
+  wrong, which the careful reader stopped, and on set ah it let on two, both called
+  and both wrong (misreadings both readers shared), so 25 added calls, 2 wrong, over
+  the twelve sets on that code;
 - a lone candidate (no other agrees with it) is called on passing the examples only
   when there are at least this many (``sampler.core.selection.called_solved``): on the
   fresh runs without tests, lone candidates passing a single example were right 7 times

@@ -104,7 +104,8 @@ class Reading(LoopState):
         replayed MBPP-style runs, 32 majorities the greedy reader backed that passed none
         of the 0.5B's tests went on to the careful reader: it parted from 9 (3 of them
         wrong), and the other 23, which the strong model's tests did not part from
-        either, were all right (docs/SOLVING.md)."""
+        either, were all right. Held out, on sets ag and ah, it called 2 more, both
+        wrong (docs/SOLVING.md)."""
         escalation = self.config.escalation
         return self.strong is not None and self.strong is not self.cheap and escalation is not None \
             and escalation.second_reader and escalation.careful_reader
