@@ -221,8 +221,7 @@ def tier_args(parser: argparse.ArgumentParser) -> None:
                              "answer agrees with the cheap pick on every input (docs/SOLVING.md)")
     parser.add_argument("--careful-reader", action=argparse.BooleanOptionalAction, default=True,
                         help="with --second-reader: the strong tier's answer must agree too when it is "
-                             "first asked to list the edge cases the task states; with both readers, a "
-                             "majority on one example needs none of the cheap model's tests (docs/SOLVING.md)")
+                             "first asked to list the edge cases the task states (docs/SOLVING.md)")
     parser.add_argument("--reader-samples", type=int, default=EscalationConfig.reader_samples,
                         help="with --second-reader: where the greedy reader disagrees with the cheap pick, "
                              "this many more strong samples at temperature choose the guess (0: off; "

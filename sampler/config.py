@@ -325,8 +325,7 @@ class EscalationConfig:
     requirement and edge case the task states (``sampler.core.second_reader``): one more
     greedy request, only for tasks about to be called solved whose pick rests on fewer
     than two of the prompt's examples (``verifiers.agreement.PINNING_EXAMPLES``;
-    docs/SOLVING.md). With it, both readers' agreement stands in for the cheap model's
-    tests a majority on one example passes none of (``verifiers.agreement.corroborated``)."""
+    docs/SOLVING.md)."""
     reader_tests: bool = True
     """With ``second_reader``: a pick the readers back is called solved only if the greedy
     reader's answer agrees with it on the calls of tests the strong model writes for the

@@ -208,8 +208,7 @@ PINNING_EXAMPLES = 2
 """How many of the prompt's examples pin a task's reading down: one example fixes one
 point of the function. Three decisions rest on it, each measured (docs/SOLVING.md):
 - a pick by agreement resting on fewer, on a task the model wrote tests for, must also
-  pass one of those tests to be called (``corroborated``), unless the strong tier's
-  greedy and careful readers both back it (below). On the held-out MBPP-style
+  pass one of those tests to be called (``corroborated``). On the held-out MBPP-style
   runs of sets n, o and p (one example each), the picks called solved that passed none
   of the model's tests (0 of 7, 0 of 4, 0 of 7) were all wrong, and every right call
   passed at least one. Held out, on set q, it withheld one pick (wrong: it divides by
@@ -217,13 +216,7 @@ point of the function. Three decisions rest on it, each measured (docs/SOLVING.m
   candidate agreed on go on to the readers instead (no test then tells candidates
   apart; on sets q, r and s such picks were right 5 times in 6) was tried and measured
   held out, on set t: 3 more calls, 1 of them wrong (8 calls, 2 wrong, against 5 and 1),
-  so the rule stayed (the wrong one had both readers and the strong model's tests
-  behind it). With the edge inputs added since, it gives way to both readers: on the
-  ten runs replayed after set af, 23 more calls, all right, the careful reader parting
-  from 3 wrong picks and 6 right; held out it did worse: on set ag it met one pick,
-  wrong, which the careful reader stopped, and on set ah it let on two, both called
-  and both wrong (misreadings both readers shared), so 25 added calls, 2 wrong, over
-  the twelve sets on that code;
+  so the rule stays as it is;
 - a lone candidate (no other agrees with it) is called on passing the examples only
   when there are at least this many (``sampler.core.selection.called_solved``): on the
   fresh runs without tests, lone candidates passing a single example were right 7 times
@@ -233,17 +226,14 @@ point of the function. Three decisions rest on it, each measured (docs/SOLVING.m
   or more were of right ones, against 6 right and 1 wrong on one example or none."""
 
 
-def corroborated(chosen: Pick, *, examples_passed: bool = False, read_by_strong: bool = False) -> bool:
+def corroborated(chosen: Pick, *, examples_passed: bool = False) -> bool:
     """Whether a pick by agreement on a task without tests has the evidence to call the
     task solved: a strict majority of the candidates grouped agree with it; when the
     task states no examples for it to pass (``examples_passed`` False), it also passes
     at least one test the model wrote and returns a value on every input; and when it
     passed examples, it returns a value on at least half the inputs beyond them, and if
     it rests on fewer than ``PINNING_EXAMPLES`` of them, it passes at least one test the
-    model wrote, if the model wrote any it could use, unless ``read_by_strong``: the
-    strong tier's greedy and careful readers will read it, and it is called only if both
-    agree with it (``sampler.core.reading``), outside evidence that stands in for the
-    0.5B's tests.
+    model wrote, if the model wrote any it could use.
 
     Each part was measured (``benchmarks/select_without_tests.py``, docs/SOLVING.md):
     without examples, agreement alone was wrong on 40% of HumanEval's picks; candidates
@@ -261,8 +251,7 @@ def corroborated(chosen: Pick, *, examples_passed: bool = False, read_by_strong:
         beyond = chosen.inputs - chosen.examples
         if 2 * (chosen.answered - chosen.examples) < beyond:
             return False
-        return chosen.examples >= PINNING_EXAMPLES or chosen.tests == 0 or chosen.tests_passed >= 1 \
-            or read_by_strong
+        return chosen.examples >= PINNING_EXAMPLES or chosen.tests == 0 or chosen.tests_passed >= 1
     return chosen.tests_passed >= 1 and chosen.inputs > 0 and chosen.answered == chosen.inputs
 
 

@@ -499,9 +499,9 @@ class BestOfN(Admission, Reading, SpareTime):
         if not (chosen is None and any(s.status is Status.ERROR for s in samples)) \
                 and not any(reader.status is Status.ERROR for reader in readers.values()):
             judged = (chosen, None, Said())
-            called = chosen is not None and self._called(run, agreed)
-            if chosen is not None and called and (readers or not called_solved(run.task, agreed)):
-                judged = self._judge(run, chosen, agreed, readers)
+            called = chosen is not None and called_solved(run.task, agreed)
+            if chosen is not None and readers and called:
+                judged = self._judge(run, chosen, readers)
             elif chosen is not None and not called:
                 judged = self._guess(run, chosen, readers)
         if judged is None:

@@ -78,7 +78,7 @@ class Reading(LoopState):
             run.reading = GREEDY_READING
         elif self._wants_reader_samples(run, chosen, readers):
             run.reading = SAMPLED_READING
-        elif not self._called(run, agreed):
+        elif not called_solved(run.task, agreed):
             return False
         else:
             assert self.outputs is not None  # readers are asked only for tasks picked by agreement
@@ -96,23 +96,6 @@ class Reading(LoopState):
         if not self._defer_escalation(run):
             self._escalate(run)
         return True
-
-    def _read_by_strong(self) -> bool:
-        """Whether the strong tier's greedy and careful readers read every pick about to
-        be called: then their agreement stands in for the cheap model's tests of a pick
-        resting on one example (``verifiers.agreement.corroborated``). On the ten
-        replayed MBPP-style runs, 32 majorities the greedy reader backed that passed none
-        of the 0.5B's tests went on to the careful reader: it parted from 9 (3 of them
-        wrong), and the other 23, which the strong model's tests did not part from
-        either, were all right. Held out, on sets ag and ah, it called 2 more, both
-        wrong (docs/SOLVING.md)."""
-        escalation = self.config.escalation
-        return self.strong is not None and self.strong is not self.cheap and escalation is not None \
-            and escalation.second_reader and escalation.careful_reader
-
-    def _called(self, run: TaskRun, agreed: agreement.Pick | None) -> bool:
-        """Whether the pick has the evidence to be called solved, its readers aside."""
-        return called_solved(run.task, agreed, read_by_strong=self._read_by_strong())
 
     def _wants_reader_samples(self, run: TaskRun, chosen: SampleRecord, readers: Mapping[int, SampleRecord]) -> bool:
         """Whether to draw the strong model's samples at temperature for the guess: its
@@ -172,8 +155,8 @@ class Reading(LoopState):
             return None, chosen.solution, Said(READER_AGREES)
         return None, self._vetoed_guess(run, chosen).solution, Said(READER_DISAGREES)
 
-    def _judge(self, run: TaskRun, chosen: SampleRecord, agreed: agreement.Pick | None,
-               readers: Mapping[int, SampleRecord]) -> tuple[SampleRecord | None, str | None, Said] | None:
+    def _judge(self, run: TaskRun, chosen: SampleRecord, readers: Mapping[int, SampleRecord]
+               ) -> tuple[SampleRecord | None, str | None, Said] | None:
         """A pick with the evidence to be called solved, judged by its readers: the pick
         (None when a reader parts from it), the guess kept instead, and what each said;
         None when the sandbox broke on the strong model's tests (nothing decided)."""
@@ -184,9 +167,6 @@ class Reading(LoopState):
         if careful == READER_DISAGREES:
             # The greedy reader backs the pick, the careful one does not: too close to
             # call, and the pick stays the guess.
-            return None, chosen.solution, Said(greedy, careful)
-        if (greedy, careful) != (READER_AGREES, READER_AGREES) and not called_solved(run.task, agreed):
-            # Called on its readers' word alone, and one of them was not drawn.
             return None, chosen.solution, Said(greedy, careful)
         if not run.reader_tests:
             return chosen, None, Said(greedy, careful)

@@ -109,16 +109,14 @@ def agreement_fields(chosen: agreement.Pick | None) -> dict[str, Any]:
             "agreement_answered": chosen.answered}
 
 
-def called_solved(task: Task, agreed: agreement.Pick | None, *, read_by_strong: bool = False) -> bool:
+def called_solved(task: Task, agreed: agreement.Pick | None) -> bool:
     """Whether a pick on ``task`` may be called solved. A task with tests: yes (its pick
     passed them). Without tests, a pick by agreement must be corroborated
     (``verifiers.agreement.corroborated``: a majority agree; without examples, also a
     model test passed and a value on every input; on fewer than two examples, a model
     test passed when the model wrote any it could use); a lone candidate must have passed
     at least ``agreement.PINNING_EXAMPLES`` examples; without examples, a pick not made by
-    agreement never is. ``read_by_strong``: the strong tier's greedy and careful readers
-    read the pick and must both agree, standing in for the model's tests. An uncalled
-    pick is a guess (``TaskResult.guess``). Measured
+    agreement never is. An uncalled pick is a guess (``TaskResult.guess``). Measured
     on fresh runs without tests, before the lone candidate's minimum: 91.5% of the
     picks called solved on HumanEval pass the real tests, 64% on MBPP-style tasks
     with one example each; with it, replayed on the same runs, 92.8% and 85%
@@ -128,5 +126,4 @@ def called_solved(task: Task, agreed: agreement.Pick | None, *, read_by_strong: 
     if agreed is None:
         return task.test_origin == "examples" \
             and example_count(task.prompt, task.entry_point) >= agreement.PINNING_EXAMPLES
-    return agreement.corroborated(agreed, examples_passed=task.test_origin == "examples",
-                                  read_by_strong=read_by_strong)
+    return agreement.corroborated(agreed, examples_passed=task.test_origin == "examples")

@@ -290,41 +290,6 @@ def test_a_pick_on_one_example_is_called_only_if_it_passes_a_test_the_model_wrot
     assert right.solved and right.guess is None
 
 
-def test_with_a_strong_tier_both_readers_stand_in_for_the_model_tests_a_one_example_pick_fails(
-        tmp_path: Path) -> None:
-    """The majority on x + 2 passes none of the 0.5B's tests (above). With the strong
-    tier's readers on, the pick goes on to them instead of staying a guess: called when
-    the greedy and the careful reader both agree (and the strong model's tests part
-    nothing), a guess when the careful one reads the task otherwise, and a guess, the
-    careful reader never asked, when it is turned off (the greedy reader alone is not
-    enough)."""
-    task = Task("T/double", ONE_EXAMPLE, "double", "", test_origin="examples")
-    plus_two, twice = fenced(ONE_EXAMPLE + "    return x + 2\n"), fenced(ONE_EXAMPLE + "    return 2 * x\n")
-
-    def run(readers: Sequence[str], out: Path, careful: bool = True) -> tuple[TaskResult, ReplayBackend]:
-        cheap = ReplayBackend({task.task_id: [plus_two] * 3, f"{task.task_id}|tests": [WRITTEN]})
-        strong = ReplayBackend({task.task_id: list(readers), f"{task.task_id}|reader-tests": ["assert double(7) == 9"]},
-                               model="strong")
-        report = solve([task], out=out, backend=cheap, strong_backend=strong, verifiers=["syntax", "tests"],
-                       sample=SampleConfig(n=3), budget=BudgetConfig(wave=1),
-                       escalation=EscalationConfig(careful_reader=careful, reader_samples=0))
-        [result] = report.results
-        return result, strong
-
-    backed, strong = run([plus_two, plus_two], tmp_path / "backed")
-    assert (backed.agreement_tests, backed.agreement_tests_passed) == (4, 0)
-    assert backed.solved and (backed.second_reader, backed.careful_reader, backed.reader_tests) \
-        == ("agrees", "agrees", "agrees")
-    assert [r.request_id for r in strong.requests_seen] == ["T/double|strong|0", "T/double|strong|1",
-                                                            "T/double|reader-tests"]
-    vetoed, _ = run([plus_two, twice], tmp_path / "vetoed")
-    assert not vetoed.solved and (vetoed.second_reader, vetoed.careful_reader) == ("agrees", "disagrees")
-    assert vetoed.guess is not None and "x + 2" in vetoed.guess
-    alone, strong = run([plus_two, plus_two], tmp_path / "alone", careful=False)
-    assert not alone.solved and (alone.second_reader, alone.careful_reader) == ("agrees", "")
-    assert [r.request_id for r in strong.requests_seen] == ["T/double|strong|0"]
-
-
 def test_written_tests_are_asked_once_and_kept_across_runs(tmp_path: Path) -> None:
     task = Task("T/double", PLAIN, "double", "", test_origin="none")
     backend = ReplayBackend({f"{task.task_id}|tests": [WRITTEN]})
