@@ -136,7 +136,7 @@ class Domain:
             # non-empty list of strings" may hold an empty string), and a string that is
             # a whole number only as a whole argument (in "fractions as strings, with a
             # positive denominator", "-2" inside a list is a fraction, not a number).
-            return (self.empty or len(value) > 0) and not (self.unique and _repeats(value)) \
+            return (self.empty or len(value) > 0) and not (self.unique and repeats(value)) \
                 and all(self._admits_number(x) for x in _scalars_within(value) if type(x) is not str)
         if type(value) is str and not _NUMERAL.fullmatch(value):
             return self.empty or len(value) > 0
@@ -155,7 +155,7 @@ class Domain:
             zero = zero or 0 in numbers
             negative = negative or any(n < 0 for n in numbers)
             empty = empty or ((container or type(value) is str) and len(value) == 0)
-            unique = unique and not _repeats(value)
+            unique = unique and not repeats(value)
         return dataclasses.replace(self, zero=zero, negative=negative, empty=empty, unique=unique)
 
     def _admits_number(self, value: Any) -> bool:
@@ -165,7 +165,7 @@ class Domain:
         return number is None or ((self.zero or number != 0) and (self.negative or number >= 0))
 
 
-def _repeats(value: Any) -> bool:
+def repeats(value: Any) -> bool:
     """Whether a list or tuple holds the same item twice (by ``repr``: exact types)."""
     return type(value) in (list, tuple) and len({repr(x) for x in value}) < len(value)
 

@@ -40,7 +40,7 @@ from typing import Any
 from tasks.pyast import parse_expression, parse_module
 from tasks.types import Task
 from verifiers.shapes import Shape, constrain, union
-from verifiers.stated_domain import Domain
+from verifiers.stated_domain import Domain, repeats
 
 
 _PRIMITIVES = {"int", "float", "str", "bool", "none"}
@@ -297,7 +297,7 @@ def unique_if_stated(shape: Shape, stated: Domain, values: Sequence[Any]) -> Sha
     """A list shape without repeats, when the task promises unique elements and every
     example list keeps the promise (HumanEval/109: "guaranteed to have unique elements")."""
     if not stated.unique or shape.kind != "list" or not values \
-            or not all(type(v) is list and len({repr(x) for x in v}) == len(v) for v in values):
+            or not all(type(v) is list and not repeats(v) for v in values):
         return shape
     return dataclasses.replace(shape, unique=True)
 
